@@ -1,0 +1,138 @@
+// swift-tools-version:6.1
+// Gatehouse: a multi-tenant OAuth 2.0 / OpenID Connect provider appliance.
+//
+// Targets are layered (shared/design/ARCHITECTURE.md B1); dependencies point downward only:
+//
+//   CSodium, COpenSSLCrypto, CCurl   system-library shims (module.modulemap + shim.h)
+//   GatehouseCrypto                  the only importer of CSodium/COpenSSLCrypto
+//   GatehouseOutbound                the only importer of CCurl: async HTTP client + SMTP sender
+//   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
+//   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
+//   GatehouseWeb                     Hummingbird: routes, pages, admin API
+//   gatehouse                        executable: `serve` and the admin CLI
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "gatehouse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gatehouse", targets: ["gatehouse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // MARK: Wrappers over C
+        .target(
+            name: "GatehouseCrypto",
+            dependencies: ["CSodium", "COpenSSLCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatehouseOutbound",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Protocol core
+        .target(
+            name: "GatehouseCore",
+            dependencies: ["GatehouseCrypto"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Storage
+        .target(
+            name: "GatehouseStore",
+            dependencies: [
+                "GatehouseCore",
+                "GatehouseCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: HTTP
+        .target(
+            name: "GatehouseWeb",
+            dependencies: [
+                "GatehouseCore",
+                "GatehouseCrypto",
+                "GatehouseStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "gatehouse",
+            dependencies: [
+                "GatehouseWeb",
+                "GatehouseOutbound",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "GatehouseCryptoTests",
+            dependencies: ["GatehouseCrypto"],
+            resources: [.copy("Vectors")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseOutboundTests",
+            dependencies: ["GatehouseOutbound"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseCoreTests",
+            dependencies: ["GatehouseCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseStoreTests",
+            dependencies: ["GatehouseStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseWebTests",
+            dependencies: [
+                "GatehouseWeb",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,109 @@
+/// OpenID Provider Metadata (OIDC Discovery 1.0 §3) and Authorization Server Metadata (RFC 8414 §2).
+///
+/// Every REQUIRED field and each RECOMMENDED or OPTIONAL field this provider supports.
+public struct ProviderMetadata: Codable, Sendable, Equatable {
+    public var issuer: String
+    public var authorizationEndpoint: String
+    public var tokenEndpoint: String
+    public var userinfoEndpoint: String
+    public var jwksURI: String
+    public var revocationEndpoint: String
+    public var introspectionEndpoint: String
+    public var endSessionEndpoint: String
+    public var scopesSupported: [String]
+    public var responseTypesSupported: [String]
+    public var responseModesSupported: [String]
+    public var grantTypesSupported: [String]
+    public var subjectTypesSupported: [String]
+    public var idTokenSigningAlgValuesSupported: [String]
+    public var tokenEndpointAuthMethodsSupported: [String]
+    public var revocationEndpointAuthMethodsSupported: [String]
+    public var introspectionEndpointAuthMethodsSupported: [String]
+    public var codeChallengeMethodsSupported: [String]
+    public var claimsSupported: [String]
+    public var claimTypesSupported: [String]
+    public var promptValuesSupported: [String]
+    public var authorizationResponseIssParameterSupported: Bool
+    public var claimsParameterSupported: Bool
+    public var requestParameterSupported: Bool
+    public var requestURIParameterSupported: Bool
+    public var frontchannelLogoutSupported: Bool
+    public var backchannelLogoutSupported: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case issuer
+        case authorizationEndpoint = "authorization_endpoint"
+        case tokenEndpoint = "token_endpoint"
+        case userinfoEndpoint = "userinfo_endpoint"
+        case jwksURI = "jwks_uri"
+        case revocationEndpoint = "revocation_endpoint"
+        case introspectionEndpoint = "introspection_endpoint"
+        case endSessionEndpoint = "end_session_endpoint"
+        case scopesSupported = "scopes_supported"
+        case responseTypesSupported = "response_types_supported"
+        case responseModesSupported = "response_modes_supported"
+        case grantTypesSupported = "grant_types_supported"
+        case subjectTypesSupported = "subject_types_supported"
+        case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
+        case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+        case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
+        case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
+        case codeChallengeMethodsSupported = "code_challenge_methods_supported"
+        case claimsSupported = "claims_supported"
+        case claimTypesSupported = "claim_types_supported"
+        case promptValuesSupported = "prompt_values_supported"
+        case authorizationResponseIssParameterSupported = "authorization_response_iss_parameter_supported"
+        case claimsParameterSupported = "claims_parameter_supported"
+        case requestParameterSupported = "request_parameter_supported"
+        case requestURIParameterSupported = "request_uri_parameter_supported"
+        case frontchannelLogoutSupported = "frontchannel_logout_supported"
+        case backchannelLogoutSupported = "backchannel_logout_supported"
+    }
+
+    /// The endpoint paths under the issuer.
+    public enum Path {
+        public static let authorization = "/authorize"
+        public static let token = "/token"
+        public static let userinfo = "/userinfo"
+        public static let jwks = "/jwks.json"
+        public static let revocation = "/revoke"
+        public static let introspection = "/introspect"
+        public static let endSession = "/logout"
+        public static let login = "/login"
+        public static let consent = "/consent"
+        public static let account = "/account"
+    }
+
+    /// The metadata of the issuer `issuer` signing ID tokens with `signingAlgorithms`.
+    public init(issuer: String, signingAlgorithms: [String]) {
+        self.issuer = issuer
+        authorizationEndpoint = issuer + Path.authorization
+        tokenEndpoint = issuer + Path.token
+        userinfoEndpoint = issuer + Path.userinfo
+        jwksURI = issuer + Path.jwks
+        revocationEndpoint = issuer + Path.revocation
+        introspectionEndpoint = issuer + Path.introspection
+        endSessionEndpoint = issuer + Path.endSession
+        scopesSupported = StandardScope.all.values.sorted()
+        responseTypesSupported = ["code"]
+        responseModesSupported = ResponseMode.allCases.map(\.rawValue)
+        grantTypesSupported = GrantType.allCases.map(\.rawValue)
+        subjectTypesSupported = ["public"]
+        idTokenSigningAlgValuesSupported = signingAlgorithms
+        let methods = ClientAuthenticationMethod.allCases.map(\.rawValue)
+        tokenEndpointAuthMethodsSupported = methods
+        revocationEndpointAuthMethodsSupported = methods
+        introspectionEndpointAuthMethodsSupported = methods
+        codeChallengeMethodsSupported = ["S256"]
+        claimsSupported = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
+                           "email", "email_verified", "name"]
+        claimTypesSupported = ["normal"]
+        promptValuesSupported = Prompt.allCases.map(\.rawValue)
+        authorizationResponseIssParameterSupported = true
+        claimsParameterSupported = false
+        requestParameterSupported = false
+        requestURIParameterSupported = false
+        frontchannelLogoutSupported = false
+        backchannelLogoutSupported = false
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// An introspection response (RFC 7662 §2.2). Inactive tokens carry only `active: false`.
+public struct IntrospectionResponse: Codable, Sendable, Equatable {
+    public var active: Bool
+    public var scope: String?
+    public var clientID: String?
+    public var sub: String?
+    public var exp: Int64?
+    public var iat: Int64?
+    public var iss: String?
+    public var aud: String?
+    public var jti: String?
+    public var tokenType: String?
+    public var sid: String?
+    public var tid: String?
+
+    enum CodingKeys: String, CodingKey {
+        case active, scope, sub, exp, iat, iss, aud, jti, sid, tid
+        case clientID = "client_id"
+        case tokenType = "token_type"
+    }
+
+    public static let inactive = IntrospectionResponse(active: false)
+
+    public init(active: Bool, scope: String? = nil, clientID: String? = nil, sub: String? = nil, exp: Int64? = nil,
+                iat: Int64? = nil, iss: String? = nil, aud: String? = nil, jti: String? = nil, tokenType: String? = nil,
+                sid: String? = nil, tid: String? = nil) {
+        self.active = active
+        self.scope = scope
+        self.clientID = clientID
+        self.sub = sub
+        self.exp = exp
+        self.iat = iat
+        self.iss = iss
+        self.aud = aud
+        self.jti = jti
+        self.tokenType = tokenType
+        self.sid = sid
+        self.tid = tid
+    }
+}
+
+/// Token introspection (RFC 7662) and revocation (RFC 7009), both client-authenticated.
+public enum TokenIntrospection {
+    /// What a presented token turned out to be.
+    enum Found {
+        case accessToken(AccessTokenClaims)
+        case refreshToken(RefreshToken, Grant)
+    }
+
+    /// Introspects `token` for the authenticated client.
+    ///
+    /// RFC 7662 §2.2: "If the introspection call is properly authorized but the token is not active,
+    /// does not exist on this server, or the protected resource is not allowed to introspect this
+    /// particular token, then the authorization server MUST return ... {"active": false}". A client
+    /// may introspect only the tokens issued to it; tokens of other clients or tenants are inactive.
+    /// - Throws: `invalid_client` when client authentication fails; `invalid_request` without `token`.
+    public static func introspect(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> IntrospectionResponse {
+        try parameters.rejectDuplicates()
+        let caller = try await ClientAuthentication.authenticate(
+            authorization: authorization, parameters: parameters, findClient: context.store.client(clientID:))
+        guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
+        switch try await find(token, hint: parameters["token_type_hint"], context: context) {
+        case .accessToken(let claims) where claims.clientID == caller.client.clientID:
+            return IntrospectionResponse(active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
+                                         exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
+                                         jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid)
+        case .refreshToken(let refresh, let grant) where grant.clientID == caller.client.clientID:
+            return IntrospectionResponse(active: true, scope: grant.scope.description, clientID: grant.clientID,
+                                         sub: grant.userID.rawValue, exp: refresh.expiresAt.numericDate,
+                                         iat: refresh.issuedAt.numericDate, iss: context.tokens.issuer,
+                                         tokenType: "refresh_token", sid: grant.sessionID?.rawValue,
+                                         tid: context.tokens.tenant.id.rawValue)
+        default:
+            return .inactive
+        }
+    }
+
+    /// Revokes `token` for the authenticated client (RFC 7009 §2.1).
+    ///
+    /// Revoking a refresh token revokes its grant, and so every access token issued from it
+    /// (§2.1: "If the token passed to the request is a refresh token and the authorization server
+    /// supports the revocation of access tokens, then the authorization server SHOULD also
+    /// invalidate all access tokens based on the same authorization grant"). Unknown tokens and
+    /// tokens of other clients are answered like success (§2.2) and left untouched.
+    /// - Throws: `invalid_client`, `invalid_request`.
+    public static func revoke(parameters: FormParameters, authorization: String?, context: TokenContext) async throws {
+        try parameters.rejectDuplicates()
+        let caller = try await ClientAuthentication.authenticate(
+            authorization: authorization, parameters: parameters, findClient: context.store.client(clientID:))
+        guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
+        switch try await find(token, hint: parameters["token_type_hint"], context: context) {
+        case .accessToken(let claims) where claims.clientID == caller.client.clientID:
+            try await context.store.revokeAccessToken(jti: claims.jti, expiresAt: Date(numericDate: claims.exp))
+        case .refreshToken(_, let grant) where grant.clientID == caller.client.clientID:
+            try await context.store.revokeGrant(id: grant.id, at: context.now)
+        default:
+            return
+        }
+    }
+
+    /// Finds an active token: a JWT access token of this tenant, or a live refresh token.
+    static func find(_ token: String, hint: String?, context: TokenContext) async throws -> Found? {
+        if token.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
+            guard let claims = try? await context.tokens.validateAccessToken(token, store: context.store) else { return nil }
+            return .accessToken(claims)
+        }
+        guard token.utf8.count <= 512, let refresh = try await context.store.refreshToken(hash: SecretHash.of(token)) else {
+            return nil
+        }
+        let now = context.now
+        guard refresh.rotatedAt == nil, now < refresh.expiresAt,
+              let grant = try await context.store.grant(id: refresh.grantID), grant.revokedAt == nil else { return nil }
+        if !grant.isOffline, let sessionID = grant.sessionID {
+            guard let session = try await context.store.session(id: sessionID), session.isActive(at: now) else { return nil }
+        }
+        return .refreshToken(refresh, grant)
+    }
+}

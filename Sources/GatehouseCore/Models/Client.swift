@@ -1,0 +1,82 @@
+import Foundation
+
+/// RFC 6749 §2.1 client types.
+public enum ClientType: String, Codable, Sendable, CaseIterable {
+    /// Cannot keep a secret (browser, mobile, native); authenticates with `none` and must use PKCE.
+    case `public`
+    /// A backend that holds a secret key.
+    case confidential
+}
+
+/// The grant types this provider implements (RFC 6749 §4).
+public enum GrantType: String, Codable, Sendable, CaseIterable {
+    case authorizationCode = "authorization_code"
+    case refreshToken = "refresh_token"
+    case clientCredentials = "client_credentials"
+}
+
+/// Client authentication methods (RFC 6749 §2.3.1; OIDC Core §9; RFC 8414 names).
+public enum ClientAuthenticationMethod: String, Codable, Sendable, CaseIterable {
+    case clientSecretBasic = "client_secret_basic"
+    case clientSecretPost = "client_secret_post"
+    case none
+}
+
+/// An OAuth 2.0 client registered in a tenant.
+public struct Client: Codable, Sendable, Equatable {
+    public var id: ClientRecordID
+    /// The publishable key `pk_<environment>_<random>`, the wire `client_id`.
+    public var clientID: String
+    public var name: String
+    public var type: ClientType
+    /// SHA-256 of the current secret key (`sk_…`), confidential clients only.
+    public var secretHash: [UInt8]?
+    /// Redirect URIs compared by exact string match (RFC 9700 §4.1.1).
+    public var redirectURIs: [String]
+    /// `post_logout_redirect_uris` (RP-Initiated Logout §3.1), exact match.
+    public var postLogoutRedirectURIs: [String]
+    public var grantTypes: Set<GrantType>
+    /// First-party clients skip the consent page.
+    public var firstParty: Bool
+    /// Scopes the client may request; nil means every standard scope.
+    public var allowedScopes: ScopeSet?
+    public var createdAt: Date
+
+    public init(id: ClientRecordID, clientID: String, name: String, type: ClientType, secretHash: [UInt8]?,
+                redirectURIs: [String], postLogoutRedirectURIs: [String], grantTypes: Set<GrantType>,
+                firstParty: Bool, allowedScopes: ScopeSet?, createdAt: Date) {
+        self.id = id
+        self.clientID = clientID
+        self.name = name
+        self.type = type
+        self.secretHash = secretHash
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.grantTypes = grantTypes
+        self.firstParty = firstParty
+        self.allowedScopes = allowedScopes
+        self.createdAt = createdAt
+    }
+
+    /// The scopes this client may be granted.
+    public var permittedScopes: ScopeSet { allowedScopes ?? StandardScope.all }
+
+    /// The client authentication methods accepted for this client at the token, revocation and
+    /// introspection endpoints.
+    public var acceptedAuthenticationMethods: Set<ClientAuthenticationMethod> {
+        type == .public ? [.none] : [.clientSecretBasic, .clientSecretPost]
+    }
+}
+
+/// Publishable and secret keys (ARCHITECTURE.md A1).
+public enum ClientKeys {
+    /// A new publishable key `pk_<environment>_<24 random base62 characters>` (≈143 bits).
+    public static func publishableKey(environment: TenantEnvironment) -> String {
+        "pk_\(environment.rawValue)_" + RandomText.base62(count: 24)
+    }
+
+    /// A new secret key `sk_<environment>_<43 random base62 characters>` (≈256 bits).
+    public static func secretKey(environment: TenantEnvironment) -> String {
+        "sk_\(environment.rawValue)_" + RandomText.base62(count: 43)
+    }
+}

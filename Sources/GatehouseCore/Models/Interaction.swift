@@ -1,0 +1,69 @@
+import Foundation
+
+/// A login interaction: an accepted authorization request waiting for the user to sign in and,
+/// when needed, consent. Kept server-side in the tenant database for `interactionTTL`.
+public struct Interaction: Codable, Sendable, Equatable {
+    /// Random, unguessable (256 bits, base64url); appears in the login page URL and form.
+    public var id: String
+    /// The anti-CSRF token every form of this interaction must echo (compared in constant time).
+    public var csrfToken: String
+    /// SHA-256 of the browser-binding cookie that started the interaction; a form post from
+    /// another browser is refused (login CSRF, RFC 6749 §10.12).
+    public var browserBindingHash: [UInt8]
+    public var request: AuthorizationRequest
+    /// The user who signed in during this interaction.
+    public var userID: UserID?
+    public var loginDone: Bool
+    public var consentDone: Bool
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(id: String, csrfToken: String, browserBindingHash: [UInt8], request: AuthorizationRequest,
+                userID: UserID? = nil, loginDone: Bool = false, consentDone: Bool = false, createdAt: Date, expiresAt: Date) {
+        self.id = id
+        self.csrfToken = csrfToken
+        self.browserBindingHash = browserBindingHash
+        self.request = request
+        self.userID = userID
+        self.loginDone = loginDone
+        self.consentDone = consentDone
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    /// Interactions expire after 10 minutes.
+    public static let lifetime: TimeInterval = 600
+}
+
+/// A tenant signing key as stored: the private key is sealed under the instance master key.
+public struct SigningKeyRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Published in the JWKS, not yet signing (pre-publication).
+        case next
+        /// Published and signing.
+        case active
+        /// Published until every token it signed has expired; no longer signing.
+        case retired
+    }
+
+    /// The `kid`: the RFC 7638 thumbprint of the public key.
+    public var kid: String
+    public var algorithm: String
+    /// The private key sealed with the master key (SecretBox).
+    public var sealedPrivateKey: [UInt8]
+    public var status: Status
+    public var createdAt: Date
+    public var activatedAt: Date?
+    public var retiredAt: Date?
+
+    public init(kid: String, algorithm: String, sealedPrivateKey: [UInt8], status: Status, createdAt: Date,
+                activatedAt: Date? = nil, retiredAt: Date? = nil) {
+        self.kid = kid
+        self.algorithm = algorithm
+        self.sealedPrivateKey = sealedPrivateKey
+        self.status = status
+        self.createdAt = createdAt
+        self.activatedAt = activatedAt
+        self.retiredAt = retiredAt
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The deployment stage a tenant serves; part of every key it issues (`pk_<environment>_…`).
+public enum TenantEnvironment: String, Codable, Sendable, CaseIterable {
+    case live, test, dev
+}
+
+/// A tenant: the top-level isolation unit, a complete issuer of its own (ARCHITECTURE.md A1).
+///
+/// A `Tenant` value is plain data. Access to a tenant's database is only possible through a
+/// handle made from a resolved tenant (see GatehouseStore's `ResolvedTenant`).
+public struct Tenant: Codable, Sendable, Equatable {
+    public var id: TenantID
+    /// `[a-z0-9-]{2,63}`, unique in the instance; the last path segment of the issuer.
+    public var slug: String
+    public var name: String
+    public var environment: TenantEnvironment
+    public var settings: TenantSettings
+    public var createdAt: Date
+
+    public init(id: TenantID, slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings, createdAt: Date) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.environment = environment
+        self.settings = settings
+        self.createdAt = createdAt
+    }
+
+    /// The issuer identifier `{publicURL}/t/{slug}` (ARCHITECTURE.md A3), used verbatim in discovery,
+    /// every `iss` claim and the RFC 9207 `iss` authorization response parameter.
+    public func issuer(publicURL: String) -> String { "\(publicURL)/t/\(slug)" }
+
+    /// Whether `slug` is a valid tenant slug: 2–63 characters of `a-z`, `0-9` and `-`,
+    /// not starting or ending with `-`.
+    public static func isValidSlug(_ slug: String) -> Bool {
+        guard (2...63).contains(slug.count), !slug.hasPrefix("-"), !slug.hasSuffix("-") else { return false }
+        return slug.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+    }
+}
+
+/// How multi-factor authentication applies to a tenant's sign-ins.
+public enum MFAPolicy: String, Codable, Sendable, CaseIterable {
+    case none, optional, required
+}
+
+/// Per-tenant settings; every field has a documented default and `validate()` reports every
+/// problem at once (STYLE.md §20).
+public struct TenantSettings: Codable, Sendable, Equatable {
+    /// MFA policy; stored and shown (enforcement arrives with the accounts and MFA issue).
+    public var mfaPolicy: MFAPolicy = .none
+    /// Access token lifetime in seconds. Default 900 (15 minutes).
+    public var accessTokenTTL: Int = 900
+    /// ID token lifetime in seconds. Default 3600.
+    public var idTokenTTL: Int = 3600
+    /// Refresh token lifetime in seconds (sliding: each rotation starts a new period). Default 30 days.
+    public var refreshTokenTTL: Int = 30 * 86400
+    /// Browser SSO session lifetime in seconds. Default 14 days.
+    public var sessionTTL: Int = 14 * 86400
+    /// Authorization code lifetime in seconds. Default 60.
+    public var authorizationCodeTTL: Int = 60
+    /// Origins (`scheme://host[:port]`) allowed to call the tenant's CORS-enabled endpoints.
+    public var allowedOrigins: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case mfaPolicy = "mfa_policy"
+        case accessTokenTTL = "access_token_ttl"
+        case idTokenTTL = "id_token_ttl"
+        case refreshTokenTTL = "refresh_token_ttl"
+        case sessionTTL = "session_ttl"
+        case authorizationCodeTTL = "authorization_code_ttl"
+        case allowedOrigins = "allowed_origins"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TenantSettings()
+        mfaPolicy = try c.decodeIfPresent(MFAPolicy.self, forKey: .mfaPolicy) ?? d.mfaPolicy
+        accessTokenTTL = try c.decodeIfPresent(Int.self, forKey: .accessTokenTTL) ?? d.accessTokenTTL
+        idTokenTTL = try c.decodeIfPresent(Int.self, forKey: .idTokenTTL) ?? d.idTokenTTL
+        refreshTokenTTL = try c.decodeIfPresent(Int.self, forKey: .refreshTokenTTL) ?? d.refreshTokenTTL
+        sessionTTL = try c.decodeIfPresent(Int.self, forKey: .sessionTTL) ?? d.sessionTTL
+        authorizationCodeTTL = try c.decodeIfPresent(Int.self, forKey: .authorizationCodeTTL) ?? d.authorizationCodeTTL
+        allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? d.allowedOrigins
+    }
+
+    /// Every problem with these settings, as `(field, message)`; empty when valid.
+    public func validate() -> [(field: String, message: String)] {
+        var problems: [(String, String)] = []
+        func ttl(_ value: Int, _ field: String, _ range: ClosedRange<Int>) {
+            if !range.contains(value) { problems.append((field, "must be between \(range.lowerBound) and \(range.upperBound) seconds")) }
+        }
+        ttl(accessTokenTTL, "access_token_ttl", 1...86400)
+        ttl(idTokenTTL, "id_token_ttl", 1...86400)
+        ttl(refreshTokenTTL, "refresh_token_ttl", 60...(365 * 86400))
+        ttl(sessionTTL, "session_ttl", 60...(365 * 86400))
+        ttl(authorizationCodeTTL, "authorization_code_ttl", 10...600)
+        for (i, origin) in allowedOrigins.enumerated() where !Self.isValidOrigin(origin) {
+            problems.append(("allowed_origins[\(i)]", "'\(origin)' is not an origin (scheme://host[:port], no path)"))
+        }
+        return problems
+    }
+
+    /// An origin per RFC 6454: `http`/`https`, a host, an optional port, nothing else.
+    public static func isValidOrigin(_ s: String) -> Bool {
+        guard let c = URLComponents(string: s), let scheme = c.scheme, ["http", "https"].contains(scheme),
+              let host = c.host, !host.isEmpty, c.user == nil, c.password == nil,
+              c.path.isEmpty, c.query == nil, c.fragment == nil else { return false }
+        return true
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// An end user of one tenant.
+public struct User: Codable, Sendable, Equatable {
+    public var id: UserID
+    /// Normalized (see `EmailAddress.normalize`); unique within the tenant.
+    public var email: String
+    public var emailVerified: Bool
+    public var name: String?
+    /// Argon2id PHC string; nil for users without a password.
+    public var passwordHash: String?
+    public var disabled: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: UserID, email: String, emailVerified: Bool, name: String?, passwordHash: String?,
+                disabled: Bool = false, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.email = email
+        self.emailVerified = emailVerified
+        self.name = name
+        self.passwordHash = passwordHash
+        self.disabled = disabled
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Email address handling.
+public enum EmailAddress {
+    /// Unicode NFC, trimmed, lowercased local part and domain; nil when it is not `local@domain`
+    /// with a dot-free-or-dotted domain and no spaces, or longer than 254 characters (RFC 5321 §4.5.3.1).
+    public static func normalize(_ raw: String) -> String? {
+        let s = raw.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping.lowercased()
+        guard s.count <= 254, let at = s.lastIndex(of: "@") else { return nil }
+        let local = s[..<at]
+        let domain = s[s.index(after: at)...]
+        guard !local.isEmpty, local.count <= 64, !domain.isEmpty, !domain.hasPrefix("."), !domain.hasSuffix("."),
+              !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0.asciiValue.map { $0 < 0x20 } == true }),
+              !domain.contains("@") else { return nil }
+        return s
+    }
+}
+
+/// A browser or device sign-in of a user, kept server-side in the tenant database.
+public struct Session: Codable, Sendable, Equatable {
+    public var id: SessionID
+    /// SHA-256 of the cookie value.
+    public var tokenHash: [UInt8]
+    public var userID: UserID
+    /// When the user last authenticated (OIDC Core `auth_time`).
+    public var authTime: Date
+    /// Authentication methods used (RFC 8176 values), e.g. `["pwd"]`.
+    public var amr: [String]
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var revokedAt: Date?
+    public var userAgent: String?
+    public var ipAddress: String?
+
+    public init(id: SessionID, tokenHash: [UInt8], userID: UserID, authTime: Date, amr: [String], createdAt: Date,
+                expiresAt: Date, revokedAt: Date? = nil, userAgent: String? = nil, ipAddress: String? = nil) {
+        self.id = id
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.authTime = authTime
+        self.amr = amr
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.userAgent = userAgent
+        self.ipAddress = ipAddress
+    }
+
+    /// Not revoked and not expired at `now`.
+    public func isActive(at now: Date) -> Bool { revokedAt == nil && now < expiresAt }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The authorization code grant's token request (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6).
+public enum AuthorizationCodeGrant: GrantHandler {
+    public static let grantType = GrantType.authorizationCode
+    public static let parameters: Set<String> = ["code", "redirect_uri", "code_verifier"]
+
+    /// Redeems an authorization code.
+    ///
+    /// - The code is consumed atomically; a second use revokes the grant and everything issued
+    ///   from it (RFC 6749 §4.1.2: "If an authorization code is used more than once, the
+    ///   authorization server MUST deny the request and SHOULD revoke (when possible) all tokens
+    ///   previously issued based on that authorization code").
+    /// - It must have been issued to this client and not be expired.
+    /// - `redirect_uri` must be identical when the authorization request included it (§4.1.3).
+    /// - PKCE (RFC 7636 §4.6): the verifier must match the challenge; a verifier for a code issued
+    ///   without a challenge is refused (PKCE downgrade, RFC 9700 §2.1.1).
+    public static func handle(_ parameters: FormParameters, client: AuthenticatedClient, context: TokenContext) async throws -> TokenResponse {
+        guard let code = parameters["code"] else { throw OAuthError.invalidRequest("code is missing") }
+        let now = context.now
+        let record: AuthorizationCode
+        switch try await context.store.consumeAuthorizationCode(hash: SecretHash.of(code), at: now) {
+        case .notFound:
+            throw OAuthError.invalidGrant("the authorization code is invalid")
+        case .alreadyConsumed(let grantID):
+            try await context.store.revokeGrant(id: grantID, at: now)
+            throw OAuthError.invalidGrant("the authorization code was already used; its tokens are revoked")
+        case .consumed(let consumed):
+            record = consumed
+        }
+        guard record.clientID == client.client.clientID else {
+            throw OAuthError.invalidGrant("the authorization code was issued to another client")
+        }
+        guard now < record.expiresAt else { throw OAuthError.invalidGrant("the authorization code expired") }
+        let redirectURI = parameters["redirect_uri"]
+        if record.redirectURIWasSent || redirectURI != nil {
+            guard redirectURI == record.redirectURI else {
+                throw OAuthError.invalidGrant("redirect_uri does not match the authorization request")
+            }
+        }
+        let verifier = parameters["code_verifier"]
+        if let challenge = record.codeChallenge {
+            guard let verifier else { throw OAuthError.invalidGrant("code_verifier is missing") }
+            guard PKCE.verify(verifier: verifier, challenge: challenge) else {
+                throw OAuthError.invalidGrant("code_verifier does not match the code_challenge")
+            }
+        } else if verifier != nil {
+            throw OAuthError.invalidGrant("code_verifier sent for a code issued without code_challenge")
+        }
+        guard let grant = try await context.store.grant(id: record.grantID), grant.revokedAt == nil else {
+            throw OAuthError.invalidGrant("the grant was revoked")
+        }
+        let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
+        var refreshToken: String?
+        if client.client.grantTypes.contains(.refreshToken) {
+            let token = RandomText.bearerSecret()
+            try await context.store.insertRefreshToken(RefreshToken(
+                tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
+                expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
+            refreshToken = token
+        }
+        return try TokenEndpoint.issueTokens(for: grant, client: client.client, user: user, scope: grant.scope,
+                                             includeNonce: true, refreshToken: refreshToken, context: context)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A successful access token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+public struct TokenResponse: Codable, Sendable, Equatable {
+    public var accessToken: String
+    public var tokenType: String = "Bearer"
+    /// Seconds.
+    public var expiresIn: Int
+    public var refreshToken: String?
+    public var idToken: String?
+    public var scope: String
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
+        case idToken = "id_token"
+        case scope
+    }
+
+    public init(accessToken: String, expiresIn: Int, refreshToken: String?, idToken: String?, scope: String) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+        self.refreshToken = refreshToken
+        self.idToken = idToken
+        self.scope = scope
+    }
+}
+
+/// What a grant handler needs: the tenant's tokens, store and time, plus instance policy.
+public struct TokenContext: Sendable {
+    public let tokens: TokenService
+    public let store: any TenantStore
+    /// Seconds after a refresh token rotation during which reuse is refused without revoking the grant.
+    public let refreshReuseGrace: TimeInterval
+
+    public init(tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval) {
+        self.tokens = tokens
+        self.store = store
+        self.refreshReuseGrace = refreshReuseGrace
+    }
+
+    public var now: Date { tokens.clock.now }
+    public var settings: TenantSettings { tokens.tenant.settings }
+}
+
+/// A grant type's handler (STYLE.md §6): the endpoint owns client authentication, dispatch and
+/// error writing; each grant supplies its parameters and its rules, so none can skip a phase.
+public protocol GrantHandler: Sendable {
+    static var grantType: GrantType { get }
+    /// Parameters this grant reads beyond `grant_type` and client authentication.
+    static var parameters: Set<String> { get }
+    static func handle(_ parameters: FormParameters, client: AuthenticatedClient, context: TokenContext) async throws -> TokenResponse
+}
+
+/// The token endpoint (RFC 6749 §3.2).
+public enum TokenEndpoint {
+    /// The grant handlers by `grant_type`.
+    public static let grants: [String: any GrantHandler.Type] = [
+        GrantType.authorizationCode.rawValue: AuthorizationCodeGrant.self,
+        GrantType.refreshToken.rawValue: RefreshTokenGrant.self,
+        GrantType.clientCredentials.rawValue: ClientCredentialsGrant.self,
+    ]
+
+    /// Handles a token request whose form body is `parameters`.
+    ///
+    /// Phases: duplicate parameters are rejected (RFC 6749 §3.2: "Request and response parameters
+    /// MUST NOT be included more than once"), the client authenticates (§3.2.1), the grant type is
+    /// dispatched (§4.1.3, §6, §4.4), and the client must be registered for it (§5.2
+    /// `unauthorized_client`).
+    /// - Throws: `OAuthError` for every protocol failure; other errors are server errors.
+    public static func handle(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> TokenResponse {
+        try parameters.rejectDuplicates()
+        let client = try await ClientAuthentication.authenticate(
+            authorization: authorization, parameters: parameters, findClient: context.store.client(clientID:))
+        guard let grantType = parameters["grant_type"] else { throw OAuthError.invalidRequest("grant_type is missing") }
+        guard let handler = grants[grantType] else {
+            throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")
+        }
+        guard client.client.grantTypes.contains(handler.grantType) else {
+            throw OAuthError.unauthorizedClient("client is not allowed to use the \(grantType) grant")
+        }
+        return try await handler.handle(parameters, client: client, context: context)
+    }
+
+    /// Issues the access, refresh and ID tokens of a user grant.
+    static func issueTokens(for grant: Grant, client: Client, user: User, scope: ScopeSet, includeNonce: Bool,
+                            refreshToken: String?, context: TokenContext) throws(OAuthError) -> TokenResponse {
+        let access = try context.tokens.mintAccessToken(client: client, subject: user.id.rawValue, scope: scope, grant: grant)
+        var idToken: String?
+        if grant.scope.contains(StandardScope.openid) {
+            var idGrant = grant
+            if !includeNonce { idGrant.nonce = nil }
+            idToken = try context.tokens.mintIDToken(client: client, user: user, grant: idGrant, accessToken: access.token)
+        }
+        return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken,
+                             idToken: idToken, scope: scope.description)
+    }
+
+    /// The user of a grant, who must still exist and be enabled.
+    static func activeUser(_ id: UserID, context: TokenContext) async throws -> User {
+        guard let user = try await context.store.user(id: id), !user.disabled else {
+            throw OAuthError.invalidGrant("the user of this grant is no longer active")
+        }
+        return user
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// JWT access token claims (RFC 9068 §2.2, ARCHITECTURE.md A7).
+public struct AccessTokenClaims: Codable, Sendable, Equatable {
+    public var iss: String
+    /// The user id, or the client id for `client_credentials` (RFC 9068 §2.2).
+    public var sub: String
+    public var aud: String
+    public var clientID: String
+    public var exp: Int64
+    public var iat: Int64
+    /// Unique token id. For tokens issued from a grant it is `<grant id>.<random>`, which ties the
+    /// token to its grant for revocation without a database write per token.
+    public var jti: String
+    public var scope: String
+    public var sid: String?
+    /// The tenant id (`ten_…`).
+    public var tid: String
+    public var authTime: Int64?
+    public var amr: [String]?
+    public var orgID: String?
+    public var orgRole: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr
+        case clientID = "client_id"
+        case authTime = "auth_time"
+        case orgID = "org_id"
+        case orgRole = "org_role"
+    }
+
+    /// The grant this token was issued from, read from `jti`.
+    public var grantID: GrantID? {
+        guard let dot = jti.firstIndex(of: ".") else { return nil }
+        return GrantID(rawValue: String(jti[..<dot]))
+    }
+
+    public var scopeSet: ScopeSet { (try? ScopeSet(parsing: scope)) ?? [] }
+}
+
+/// ID token claims (OIDC Core §2, §3.1.3.6, §5.1).
+public struct IDTokenClaims: Codable, Sendable, Equatable {
+    public var iss: String
+    public var sub: String
+    public var aud: String
+    public var exp: Int64
+    public var iat: Int64
+    public var authTime: Int64?
+    public var nonce: String?
+    public var atHash: String?
+    public var sid: String?
+    public var azp: String?
+    public var amr: [String]?
+    public var email: String?
+    public var emailVerified: Bool?
+    public var name: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, nonce, sid, azp, amr, email, name
+        case authTime = "auth_time"
+        case atHash = "at_hash"
+        case emailVerified = "email_verified"
+    }
+
+    public init(iss: String, sub: String, aud: String, exp: Int64, iat: Int64, authTime: Int64?, nonce: String?,
+                atHash: String?, sid: String?, azp: String?, amr: [String]?, email: String?, emailVerified: Bool?, name: String?) {
+        self.iss = iss
+        self.sub = sub
+        self.aud = aud
+        self.exp = exp
+        self.iat = iat
+        self.authTime = authTime
+        self.nonce = nonce
+        self.atHash = atHash
+        self.sid = sid
+        self.azp = azp
+        self.amr = amr
+        self.email = email
+        self.emailVerified = emailVerified
+        self.name = name
+    }
+
+    /// `aud` may be a string or an array (OIDC Core §2); this server issues a string and accepts both.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        iss = try c.decode(String.self, forKey: .iss)
+        sub = try c.decode(String.self, forKey: .sub)
+        if let single = try? c.decode(String.self, forKey: .aud) {
+            aud = single
+        } else {
+            aud = try c.decode([String].self, forKey: .aud).first ?? ""
+        }
+        exp = try c.decode(Int64.self, forKey: .exp)
+        iat = try c.decode(Int64.self, forKey: .iat)
+        authTime = try c.decodeIfPresent(Int64.self, forKey: .authTime)
+        nonce = try c.decodeIfPresent(String.self, forKey: .nonce)
+        atHash = try c.decodeIfPresent(String.self, forKey: .atHash)
+        sid = try c.decodeIfPresent(String.self, forKey: .sid)
+        azp = try c.decodeIfPresent(String.self, forKey: .azp)
+        amr = try c.decodeIfPresent([String].self, forKey: .amr)
+        email = try c.decodeIfPresent(String.self, forKey: .email)
+        emailVerified = try c.decodeIfPresent(Bool.self, forKey: .emailVerified)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+    }
+}
+
+/// User claims released by scope (OIDC Core §5.4): `profile` → `name`; `email` → `email`, `email_verified`.
+public struct UserClaims: Sendable, Equatable {
+    public var email: String?
+    public var emailVerified: Bool?
+    public var name: String?
+
+    public init(user: User, scope: ScopeSet) {
+        if scope.contains(StandardScope.email) {
+            email = user.email
+            emailVerified = user.emailVerified
+        }
+        if scope.contains(StandardScope.profile) { name = user.name }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import GatehouseCrypto
+
+/// Mints and verifies one tenant's JWTs (access tokens per RFC 9068, ID tokens per OIDC Core).
+public struct TokenService: Sendable {
+    public let tenant: Tenant
+    public let issuer: String
+    public let keys: KeyRing
+    public let clock: any Clock
+
+    public init(tenant: Tenant, issuer: String, keys: KeyRing, clock: any Clock) {
+        self.tenant = tenant
+        self.issuer = issuer
+        self.keys = keys
+        self.clock = clock
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return e
+    }()
+
+    /// A minted access token.
+    public struct MintedAccessToken: Sendable {
+        public let token: String
+        public let claims: AccessTokenClaims
+        /// Lifetime in seconds (`expires_in`).
+        public let expiresIn: Int
+    }
+
+    /// Mints an access token (RFC 9068 §2: header `typ: at+jwt`).
+    ///
+    /// - Parameters:
+    ///   - client: the client it is issued to (`aud` and `client_id`).
+    ///   - subject: the user id, or the client id for `client_credentials`.
+    ///   - grant: the grant it comes from; nil for `client_credentials`.
+    ///   - algorithm: the signing algorithm (EdDSA by default).
+    /// - Throws: `server_error` when the tenant has no key for `algorithm`.
+    public func mintAccessToken(client: Client, subject: String, scope: ScopeSet, grant: Grant?,
+                                algorithm: JWSAlgorithm = .eddsa) throws(OAuthError) -> MintedAccessToken {
+        let now = clock.now.numericDate
+        let ttl = tenant.settings.accessTokenTTL
+        let random = SecureRandom.token(byteCount: 12)
+        let claims = AccessTokenClaims(
+            iss: issuer, sub: subject, aud: client.clientID, clientID: client.clientID,
+            exp: now + Int64(ttl), iat: now,
+            jti: grant.map { "\($0.id.rawValue).\(random)" } ?? random,
+            scope: scope.description, sid: grant?.sessionID?.rawValue, tid: tenant.id.rawValue,
+            authTime: grant.map { $0.authTime.numericDate }, amr: grant?.amr, orgID: nil, orgRole: nil)
+        let token = try sign(claims, type: "at+jwt", algorithm: algorithm)
+        return MintedAccessToken(token: token, claims: claims, expiresIn: ttl)
+    }
+
+    /// Mints an ID token (OIDC Core §2, §3.1.3.6).
+    ///
+    /// `at_hash` is the base64url of the left half of the hash of the access token's ASCII octets,
+    /// where the hash is the one of the JWS algorithm: SHA-256 for ES256/RS256, SHA-512 for EdDSA
+    /// with Ed25519.
+    public func mintIDToken(client: Client, user: User, grant: Grant, accessToken: String?,
+                            algorithm: JWSAlgorithm = .eddsa) throws(OAuthError) -> String {
+        let now = clock.now.numericDate
+        let userClaims = UserClaims(user: user, scope: grant.scope)
+        let claims = IDTokenClaims(
+            iss: issuer, sub: user.id.rawValue, aud: client.clientID,
+            exp: now + Int64(tenant.settings.idTokenTTL), iat: now,
+            authTime: grant.authTime.numericDate, nonce: grant.nonce,
+            atHash: accessToken.map { Self.leftHalfHash($0, algorithm: algorithm) },
+            sid: grant.sessionID?.rawValue, azp: client.clientID, amr: grant.amr,
+            email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name)
+        return try sign(claims, type: "JWT", algorithm: algorithm)
+    }
+
+    /// OIDC Core §3.1.3.6 `at_hash` (and §3.3.2.11 `c_hash`).
+    public static func leftHalfHash(_ value: String, algorithm: JWSAlgorithm) -> String {
+        let digest = algorithm == .eddsa ? Digest.sha512(Array(value.utf8)) : Digest.sha256(value)
+        return Base64URL.encode(Array(digest.prefix(digest.count / 2)))
+    }
+
+    func sign(_ claims: some Encodable, type: String, algorithm: JWSAlgorithm) throws(OAuthError) -> String {
+        let key = try keys.signer(for: algorithm)
+        do {
+            let payload = try Array(Self.encoder.encode(claims))
+            return try JWS.sign(payload: payload, header: JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type),
+                                key: key.signingKey!)
+        } catch {
+            throw .serverError("token signing failed")
+        }
+    }
+
+    // MARK: Verification
+
+    /// Verifies the signature of a compact JWS against this tenant's published keys and decodes
+    /// its payload. Expiry is the caller's concern.
+    /// - Returns: nil when malformed, signed by an unknown key, or the signature fails.
+    public func verifiedPayload<Claims: Decodable>(_ token: String, as type: Claims.Type, expectedType: String?) -> Claims? {
+        guard token.utf8.count <= 16384, let parsed = try? JWS.parse(token), let kid = parsed.header.kid,
+              let key = keys.published[kid], parsed.verify(with: key.verifier) else { return nil }
+        if let expectedType, parsed.header.typ?.lowercased() != expectedType { return nil }
+        return try? JSONDecoder().decode(Claims.self, from: Data(parsed.payload))
+    }
+
+    /// Validates an access token presented to this tenant (RFC 9068 §4): signature by one of this
+    /// tenant's keys, `typ` `at+jwt`, `iss` and `tid` of this tenant, unexpired, not revoked.
+    /// - Throws: `invalid_token` for every failure (RFC 6750 §3.1).
+    public func validateAccessToken(_ token: String, store: some TenantStore) async throws -> AccessTokenClaims {
+        guard let claims = verifiedPayload(token, as: AccessTokenClaims.self, expectedType: "at+jwt"),
+              claims.iss == issuer, claims.tid == tenant.id.rawValue else {
+            throw OAuthError.invalidToken("the access token is invalid")
+        }
+        guard claims.exp > clock.now.numericDate else { throw OAuthError.invalidToken("the access token expired") }
+        if try await store.isAccessTokenRevoked(jti: claims.jti, grantID: claims.grantID) {
+            throw OAuthError.invalidToken("the access token was revoked")
+        }
+        return claims
+    }
+
+    /// Reads an `id_token_hint` (OIDC Core §3.1.2.1; RP-Initiated Logout §2): signature by this
+    /// tenant's key and this issuer; an expired token is accepted.
+    public func readIDTokenHint(_ token: String) -> IDTokenClaims? {
+        guard let claims = verifiedPayload(token, as: IDTokenClaims.self, expectedType: "jwt"), claims.iss == issuer else {
+            return nil
+        }
+        return claims
+    }
+}

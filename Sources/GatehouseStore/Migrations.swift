@@ -1,0 +1,130 @@
+import GRDB
+
+/// Schema migrations, registered by name and never edited after they ship (STYLE.md §11).
+enum Migrations {
+    /// The instance database: tenant registry and the key → tenant index (ARCHITECTURE.md B2).
+    static var instance: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-29-instance-v1") { db in
+            try db.create(table: "tenants") { t in
+                t.primaryKey("id", .text)
+                t.column("slug", .text).notNull().unique()
+                t.column("name", .text).notNull()
+                t.column("environment", .text).notNull().check(sql: "environment IN ('live','test','dev')")
+                t.column("settings", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            // Every publishable and secret key's tenant, unique across the instance.
+            try db.create(table: "client_keys") { t in
+                t.primaryKey("client_id", .text)
+                t.column("tenant_id", .text).notNull().indexed().references("tenants", onDelete: .cascade)
+            }
+        }
+        return migrator
+    }
+
+    /// One tenant's database.
+    static var tenant: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-29-tenant-v1") { db in
+            try db.create(table: "signing_keys") { t in
+                t.primaryKey("kid", .text)
+                t.column("algorithm", .text).notNull()
+                t.column("sealed_private_key", .blob).notNull()
+                t.column("status", .text).notNull().check(sql: "status IN ('next','active','retired')")
+                t.column("created_at", .datetime).notNull()
+                t.column("activated_at", .datetime)
+                t.column("retired_at", .datetime)
+            }
+            try db.create(table: "clients") { t in
+                t.primaryKey("id", .text)
+                t.column("client_id", .text).notNull().unique()
+                t.column("name", .text).notNull()
+                t.column("type", .text).notNull().check(sql: "type IN ('public','confidential')")
+                t.column("secret_hash", .blob)
+                t.column("redirect_uris", .jsonText).notNull()
+                t.column("post_logout_redirect_uris", .jsonText).notNull()
+                t.column("grant_types", .jsonText).notNull()
+                t.column("first_party", .boolean).notNull()
+                t.column("allowed_scopes", .text)
+                t.column("builtin", .text).unique()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "users") { t in
+                t.primaryKey("id", .text)
+                t.column("email", .text).notNull().unique()
+                t.column("email_verified", .boolean).notNull()
+                t.column("name", .text)
+                t.column("password_hash", .text)
+                t.column("disabled", .boolean).notNull().defaults(to: false)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "sessions") { t in
+                t.primaryKey("id", .text)
+                t.column("token_hash", .blob).notNull().unique()
+                t.column("user_id", .text).notNull().indexed().references("users", onDelete: .cascade)
+                t.column("auth_time", .datetime).notNull()
+                t.column("amr", .jsonText).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+                t.column("revoked_at", .datetime)
+                t.column("user_agent", .text)
+                t.column("ip_address", .text)
+            }
+            try db.create(table: "interactions") { t in
+                t.primaryKey("id", .text)
+                t.column("csrf_token", .text).notNull()
+                t.column("browser_binding_hash", .blob).notNull()
+                t.column("request", .jsonText).notNull()
+                t.column("user_id", .text)
+                t.column("login_done", .boolean).notNull()
+                t.column("consent_done", .boolean).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull().indexed()
+            }
+            try db.create(table: "consents") { t in
+                t.column("user_id", .text).notNull().references("users", onDelete: .cascade)
+                t.column("client_id", .text).notNull()
+                t.column("scope", .text).notNull()
+                t.column("granted_at", .datetime).notNull()
+                t.primaryKey(["user_id", "client_id"])
+            }
+            try db.create(table: "grants") { t in
+                t.primaryKey("id", .text)
+                t.column("client_id", .text).notNull().indexed()
+                t.column("user_id", .text).notNull().indexed().references("users", onDelete: .cascade)
+                t.column("session_id", .text).indexed()
+                t.column("scope", .text).notNull()
+                t.column("auth_time", .datetime).notNull()
+                t.column("amr", .jsonText).notNull()
+                t.column("nonce", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("revoked_at", .datetime)
+            }
+            try db.create(table: "authorization_codes") { t in
+                t.primaryKey("code_hash", .blob)
+                t.column("grant_id", .text).notNull().indexed().references("grants", onDelete: .cascade)
+                t.column("client_id", .text).notNull()
+                t.column("redirect_uri", .text).notNull()
+                t.column("redirect_uri_sent", .boolean).notNull()
+                t.column("code_challenge", .text)
+                t.column("expires_at", .datetime).notNull()
+                t.column("consumed_at", .datetime)
+            }
+            try db.create(table: "refresh_tokens") { t in
+                t.primaryKey("token_hash", .blob)
+                t.column("grant_id", .text).notNull().indexed().references("grants", onDelete: .cascade)
+                t.column("issued_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+                t.column("rotated_at", .datetime)
+            }
+            try db.create(table: "revoked_access_tokens") { t in
+                t.primaryKey("jti", .text)
+                t.column("expires_at", .datetime).notNull().indexed()
+            }
+        }
+        return migrator
+    }
+}

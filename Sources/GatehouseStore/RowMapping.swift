@@ -1,0 +1,134 @@
+import Foundation
+import GatehouseCore
+import GRDB
+
+/// Row ↔ model mapping for the tenant database. Columns are listed once per table.
+enum JSONColumn {
+    static let encoder = JSONEncoder()
+    static func encode<T: Encodable>(_ value: T) -> String {
+        (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+extension Row {
+    func bytes(_ column: String) -> [UInt8]? {
+        (self[column] as Data?).map { Array($0) }
+    }
+}
+
+extension Client {
+    static let columns = "id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, created_at"
+
+    init(row: Row) {
+        self.init(
+            id: ClientRecordID(rawValue: row["id"])!,
+            clientID: row["client_id"],
+            name: row["name"],
+            type: ClientType(rawValue: row["type"]) ?? .confidential,
+            secretHash: row.bytes("secret_hash"),
+            redirectURIs: JSONColumn.decode([String].self, row["redirect_uris"]) ?? [],
+            postLogoutRedirectURIs: JSONColumn.decode([String].self, row["post_logout_redirect_uris"]) ?? [],
+            grantTypes: Set((JSONColumn.decode([String].self, row["grant_types"]) ?? []).compactMap(GrantType.init(rawValue:))),
+            firstParty: row["first_party"],
+            allowedScopes: (row["allowed_scopes"] as String?).flatMap { try? ScopeSet(parsing: $0) },
+            createdAt: row["created_at"])
+    }
+
+    var arguments: StatementArguments {
+        [id.rawValue, clientID, name, type.rawValue, secretHash.map { Data($0) }, JSONColumn.encode(redirectURIs),
+         JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
+         allowedScopes?.description, createdAt]
+    }
+}
+
+extension User {
+    static let columns = "id, email, email_verified, name, password_hash, disabled, created_at, updated_at"
+
+    init(row: Row) {
+        self.init(id: UserID(rawValue: row["id"])!, email: row["email"], emailVerified: row["email_verified"],
+                  name: row["name"], passwordHash: row["password_hash"], disabled: row["disabled"],
+                  createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    var arguments: StatementArguments {
+        [id.rawValue, email, emailVerified, name, passwordHash, disabled, createdAt, updatedAt]
+    }
+}
+
+extension Session {
+    static let columns = "id, token_hash, user_id, auth_time, amr, created_at, expires_at, revoked_at, user_agent, ip_address"
+
+    init(row: Row) {
+        self.init(id: SessionID(rawValue: row["id"])!, tokenHash: row.bytes("token_hash") ?? [],
+                  userID: UserID(rawValue: row["user_id"])!, authTime: row["auth_time"],
+                  amr: JSONColumn.decode([String].self, row["amr"]) ?? [], createdAt: row["created_at"],
+                  expiresAt: row["expires_at"], revokedAt: row["revoked_at"], userAgent: row["user_agent"],
+                  ipAddress: row["ip_address"])
+    }
+
+    var arguments: StatementArguments {
+        [id.rawValue, Data(tokenHash), userID.rawValue, authTime, JSONColumn.encode(amr), createdAt, expiresAt, revokedAt,
+         userAgent, ipAddress]
+    }
+}
+
+extension Interaction {
+    static let columns = "id, csrf_token, browser_binding_hash, request, user_id, login_done, consent_done, created_at, expires_at"
+
+    init?(row: Row) {
+        guard let request = JSONColumn.decode(AuthorizationRequest.self, row["request"]) else { return nil }
+        self.init(id: row["id"], csrfToken: row["csrf_token"], browserBindingHash: row.bytes("browser_binding_hash") ?? [],
+                  request: request, userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
+                  loginDone: row["login_done"], consentDone: row["consent_done"], createdAt: row["created_at"],
+                  expiresAt: row["expires_at"])
+    }
+
+    var arguments: StatementArguments {
+        [id, csrfToken, Data(browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone, consentDone,
+         createdAt, expiresAt]
+    }
+}
+
+extension Grant {
+    static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at"
+
+    init(row: Row) {
+        self.init(id: GrantID(rawValue: row["id"])!, clientID: row["client_id"], userID: UserID(rawValue: row["user_id"])!,
+                  sessionID: (row["session_id"] as String?).flatMap(SessionID.init(rawValue:)),
+                  scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row["auth_time"],
+                  amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
+                  createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+
+    var arguments: StatementArguments {
+        [id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
+         nonce, createdAt, revokedAt]
+    }
+}
+
+extension AuthorizationCode {
+    init(row: Row) {
+        self.init(codeHash: row.bytes("code_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
+                  clientID: row["client_id"], redirectURI: row["redirect_uri"], redirectURIWasSent: row["redirect_uri_sent"],
+                  codeChallenge: row["code_challenge"], expiresAt: row["expires_at"], consumedAt: row["consumed_at"])
+    }
+}
+
+extension RefreshToken {
+    init(row: Row) {
+        self.init(tokenHash: row.bytes("token_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
+                  issuedAt: row["issued_at"], expiresAt: row["expires_at"], rotatedAt: row["rotated_at"])
+    }
+}
+
+extension SigningKeyRecord {
+    init(row: Row) {
+        self.init(kid: row["kid"], algorithm: row["algorithm"], sealedPrivateKey: row.bytes("sealed_private_key") ?? [],
+                  status: Status(rawValue: row["status"]) ?? .retired, createdAt: row["created_at"],
+                  activatedAt: row["activated_at"], retiredAt: row["retired_at"])
+    }
+}

@@ -1,0 +1,9 @@
+/// Errors of the storage layer that callers turn into problem details.
+public enum StoreError: Error, Equatable, Sendable {
+    /// A unique constraint would be violated (e.g. a duplicate slug or email).
+    case conflict(String)
+    /// The row does not exist.
+    case notFound(String)
+    /// The data folder or a database file cannot be used.
+    case unavailable(String)
+}

@@ -1,0 +1,159 @@
+import Foundation
+import GatehouseCrypto
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An RFC 9457 problem details object (`application/problem+json`).
+struct ProblemDetails: Error, Encodable, Sendable {
+    /// A URN naming the problem type (RFC 9457 §3.1.1: need not resolve).
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String
+    /// Extension member: every invalid field at once (RFC 9457 §3.2).
+    var errors: [FieldError]?
+
+    struct FieldError: Encodable, Sendable {
+        var field: String
+        var message: String
+    }
+
+    static func validation(_ errors: [FieldError]) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:validation", title: "Invalid request", status: 422,
+                       detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
+    }
+
+    static func badRequest(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:bad-request", title: "Bad request", status: 400, detail: detail)
+    }
+
+    static func notFound(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:not-found", title: "Not found", status: 404, detail: detail)
+    }
+
+    static func conflict(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:conflict", title: "Conflict", status: 409, detail: detail)
+    }
+
+    static func unauthorized(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:unauthorized", title: "Unauthorized", status: 401, detail: detail)
+    }
+
+    static func forbidden(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:forbidden", title: "Forbidden", status: 403, detail: detail)
+    }
+
+    static func unavailable(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:unavailable", title: "Service unavailable", status: 503, detail: detail)
+    }
+
+    static func internalError(_ requestID: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:internal", title: "Internal server error", status: 500,
+                       detail: "an internal error occurred (request \(requestID))")
+    }
+
+    var response: Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
+        if status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse-admin\"" }
+        if status == 503 { headers[.retryAfter] = "1" }
+        let data = (try? Responses.jsonEncoder.encode(self)) ?? Data()
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A JSON value, decoded without losing the difference between booleans and numbers.
+enum JSONValue: Decodable, Sendable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+}
+
+/// A JSON object body read field by field, collecting every problem before failing.
+struct JSONInput {
+    let object: [String: JSONValue]
+    var errors: [ProblemDetails.FieldError] = []
+
+    /// Parses a JSON object body.
+    /// - Throws: `ProblemDetails` 400 when the body is not a JSON object, 415 for another media type.
+    init(_ request: Request, limit: Int) async throws {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json") else {
+            throw ProblemDetails(type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", status: 415,
+                                 detail: "send application/json")
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch { throw ProblemDetails.badRequest("request body too large") }
+        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+            throw ProblemDetails.badRequest("the body is not a JSON object")
+        }
+        self.object = object
+    }
+
+    init(object: [String: JSONValue]) { self.object = object }
+
+    func has(_ key: String) -> Bool {
+        if case .null = object[key] ?? .null { return false }
+        return true
+    }
+
+    mutating func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
+
+    mutating func string(_ key: String, required: Bool = false, maxLength: Int = 1000) -> String? {
+        guard has(key) else {
+            if required { fail(key, "is required") }
+            return nil
+        }
+        guard case .string(let value)? = object[key] else { fail(key, "must be a string"); return nil }
+        if value.count > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
+        return value
+    }
+
+    mutating func bool(_ key: String) -> Bool? {
+        guard has(key) else { return nil }
+        guard case .bool(let value)? = object[key] else { fail(key, "must be a boolean"); return nil }
+        return value
+    }
+
+    mutating func int(_ key: String) -> Int? {
+        guard has(key) else { return nil }
+        guard case .number(let n)? = object[key], let value = Int(exactly: n) else { fail(key, "must be an integer"); return nil }
+        return value
+    }
+
+    mutating func strings(_ key: String, maxCount: Int = 100) -> [String]? {
+        guard has(key) else { return nil }
+        guard case .array(let array)? = object[key] else { fail(key, "must be an array of strings"); return nil }
+        var values: [String] = []
+        for item in array {
+            guard case .string(let s) = item else { fail(key, "must be an array of strings"); return nil }
+            values.append(s)
+        }
+        if values.count > maxCount { fail(key, "must have at most \(maxCount) entries"); return nil }
+        return values
+    }
+
+    mutating func objectValue(_ key: String) -> JSONInput? {
+        guard has(key) else { return nil }
+        guard case .object(let nested)? = object[key] else { fail(key, "must be an object"); return nil }
+        return JSONInput(object: nested)
+    }
+
+    /// Fails for keys not in `allowed`.
+    mutating func rejectUnknown(_ allowed: Set<String>, prefix: String = "") {
+        for key in object.keys.sorted() where !allowed.contains(key) { fail(prefix + key, "is not a known field") }
+    }
+
+    func check() throws {
+        if !errors.isEmpty { throw ProblemDetails.validation(errors) }
+    }
+}

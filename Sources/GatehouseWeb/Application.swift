@@ -1,0 +1,119 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// Builds the whole server: storage, services, routes. Called by `gatehouse serve` and by every
+/// test, so there is exactly one wiring path (STYLE.md §3).
+///
+/// - Parameters:
+///   - configuration: the loaded configuration.
+///   - clock: time source (tests may move it).
+/// - Throws: when the data folder, master key or templates cannot be used.
+public func buildApplication(configuration: GatehouseConfiguration, clock: any Clock = SystemClock()) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "gatehouse")
+    logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    let services = try await makeServices(configuration: configuration, clock: clock, logger: logger)
+    let router = buildRouter(services: services)
+    let address = configuration.listenAddress ?? (host: "127.0.0.1", port: 8080)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Gatehouse"),
+        logger: logger)
+    app.addServices(HousekeepingService(store: services.store, logger: logger))
+    return app
+}
+
+/// Opens the data folder and makes the shared services; creates the `default` tenant on first start.
+public func makeServices(configuration: GatehouseConfiguration, clock: any Clock, logger: Logger) async throws -> Services {
+    let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
+    try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+    let firstStart = !FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("instance.sqlite").path)
+    let masterKey = try Secrets.masterKey(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
+    let adminToken = try Secrets.adminToken(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
+    let store = try InstanceStore(
+        configuration: StoreConfiguration(dataDirectory: dataDirectory, synchronous: configuration.synchronous,
+                                          maxOpenTenants: configuration.maxOpenTenants),
+        masterKey: masterKey, clock: clock, logger: logger)
+    if firstStart, store.tenants().isEmpty {
+        _ = try await store.createTenant(slug: "default", name: "Default", environment: .dev, settings: TenantSettings())
+        logger.info("created tenant 'default'")
+    }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let pool = WorkerPool(workers: configuration.hashingThreads > 0 ? configuration.hashingThreads : cores,
+                          queueLimit: configuration.hashingQueue)
+    let passwords = try PasswordService(
+        hasher: PasswordHasher(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations), pool: pool)
+    let pages = try await PageRenderer(directory: Secrets.locate(configuration.templatesDirectory, default: "./templates") + "/pages")
+    let publicURL = configuration.effectivePublicURL
+    return Services(configuration: configuration, store: store, pages: pages, passwords: passwords, clock: clock, logger: logger,
+                    publicURL: publicURL, adminTokenHash: Digest.sha256(adminToken),
+                    csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
+}
+
+/// The Prometheus registry, bootstrapped once per process.
+let metricsRegistry: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
+
+/// All routes.
+public func buildRouter(services: Services) -> Router<AppRequestContext> {
+    let registry = metricsRegistry
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.get("healthz") { _, _ in "ok" }
+    router.get("readyz") { _, _ in "ok" }
+    router.get("metrics") { _, _ in
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(bytes: buffer)))
+    }
+    let staticDirectory = Secrets.locate(services.configuration.staticDirectory, default: "./static")
+    router.group("static").add(middleware: FileMiddleware(staticDirectory, urlBasePath: "/static",
+                                                          cacheControl: .init([(MediaType(type: .any), [.maxAge(3600)])]),
+                                                          logger: services.logger))
+
+    AdminController(services: services).register(on: router)
+
+    // RFC 8414 §3: the metadata of issuer `{public}/t/{slug}` lives at `/.well-known/oauth-authorization-server/t/{slug}`.
+    let wellKnown = router.group(".well-known/oauth-authorization-server/t/:slug")
+        .add(middleware: TenantResolutionMiddleware(store: services.store))
+        .group(context: TenantRequestContext.self)
+    let protocolController = ProtocolController(services: services)
+    wellKnown.get { _, context in try await protocolController.discovery(context) }
+
+    let tenant = router.group("t/:slug")
+        .add(middleware: TenantResolutionMiddleware(store: services.store))
+        .group(context: TenantRequestContext.self)
+    protocolController.register(on: tenant)
+    BrowserFlowController(services: services).register(on: tenant)
+    AccountController(services: services).register(on: tenant)
+    return router
+}
+
+/// Periodic cleanup of expired interactions, codes and revocation entries.
+struct HousekeepingService: Service {
+    let store: InstanceStore
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(600))
+                if Task.isCancelled { break }
+                await store.purgeExpired()
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import TOMLKit
+
+/// The instance configuration: `config/gatehouse.toml` (selected with `--config`), then the
+/// `GATEHOUSE_*` environment variables on top (ARCHITECTURE.md A2).
+///
+/// Every key, its default and its meaning are documented here, where the default is defined, and
+/// in `config/gatehouse.toml`. `load` reports every problem at once (STYLE.md §20).
+public struct GatehouseConfiguration: Sendable {
+    // [server]
+    /// `host:port` to bind. Default `127.0.0.1:8080`. Env `GATEHOUSE_LISTEN`.
+    public var listen = "127.0.0.1:8080"
+    /// External base URL for issuers and links, without a trailing slash. Default `http://` + listen.
+    /// Env `GATEHOUSE_PUBLIC_URL`.
+    public var publicURL: String?
+    /// Largest accepted request body in bytes. Default 65536.
+    public var maxBodyBytes = 65536
+    /// Folder of the default page and email templates. Default `./templates`. Env `GATEHOUSE_TEMPLATES_DIR`.
+    public var templatesDirectory = "./templates"
+    /// Folder served under `/static/`. Default `./static`. Env `GATEHOUSE_STATIC_DIR`.
+    public var staticDirectory = "./static"
+
+    // [storage]
+    /// The data folder. Default `./data`. Env `GATEHOUSE_DATA_DIR`.
+    public var dataDirectory = "./data"
+    /// SQLite `synchronous` in WAL mode: `normal` (survives `kill -9`) or `full` (also power loss). Default `normal`.
+    public var synchronous = "normal"
+    /// Tenant databases kept open at once. Default 128.
+    public var maxOpenTenants = 128
+
+    // [security]
+    /// Instance admin bearer token. Default: generated into `<data>/admin-token`. Env `GATEHOUSE_ADMIN_TOKEN`.
+    public var adminToken: String?
+    /// File holding the 32-byte master key. Default: generated as `<data>/master.key`. Env `GATEHOUSE_MASTER_KEY_FILE`.
+    public var masterKeyFile: String?
+
+    // [passwords]
+    /// Argon2id memory in KiB. Default 19456 (19 MiB, OWASP).
+    public var argon2MemoryKiB = 19 * 1024
+    /// Argon2id iterations. Default 2.
+    public var argon2Iterations = 2
+    /// Threads that hash passwords. Default 0 = one per core.
+    public var hashingThreads = 0
+    /// Hash jobs allowed to wait before the server answers 503. Default 64.
+    public var hashingQueue = 64
+
+    // [oauth]
+    /// Seconds after a refresh token rotation during which its reuse is refused without revoking
+    /// the grant (two tabs refreshing at once). Default 2.
+    public var refreshReuseGrace = 2
+
+    // [mail]
+    /// `smtp://` or `smtps://` URL; unset → `.eml` files in `<data>/outbox/`. Env `GATEHOUSE_SMTP_URL`.
+    public var smtpURL: String?
+
+    // [log]
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default `info`. Env `GATEHOUSE_LOG_LEVEL`.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// A configuration problem: where and what.
+    public struct Problem: Error, CustomStringConvertible, Sendable {
+        public let key: String
+        public let message: String
+        public var description: String { "\(key): \(message)" }
+    }
+
+    /// All problems found while loading.
+    public struct Invalid: Error, CustomStringConvertible, Sendable {
+        public let problems: [Problem]
+        public var description: String {
+            "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    static let known: [String: Set<String>] = [
+        "server": ["listen", "public_url", "max_body_bytes", "templates_dir", "static_dir"],
+        "storage": ["data_dir", "synchronous", "max_open_tenants"],
+        "security": ["admin_token", "master_key_file"],
+        "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue"],
+        "oauth": ["refresh_reuse_grace_seconds"],
+        "mail": ["smtp_url"],
+        "log": ["level"],
+    ]
+
+    /// Loads the file at `path` (if any), then applies `environment`.
+    /// - Throws: `Invalid` listing every problem (unknown keys, wrong types, bad values).
+    public static func load(path: String?, environment: [String: String]) throws -> GatehouseConfiguration {
+        var config = GatehouseConfiguration()
+        var problems: [Problem] = []
+        if let path {
+            do {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                let table = try TOMLTable(string: text)
+                config.apply(table, problems: &problems)
+            } catch let error as TOMLParseError {
+                problems.append(Problem(key: path, message: "TOML syntax error at \(error.source.begin.debugDescription): \(error.description)"))
+            } catch {
+                problems.append(Problem(key: path, message: "cannot read: \(error)"))
+            }
+        }
+        if let v = environment["GATEHOUSE_LISTEN"] { config.listen = v }
+        if let v = environment["GATEHOUSE_PUBLIC_URL"] { config.publicURL = v }
+        if let v = environment["GATEHOUSE_DATA_DIR"] { config.dataDirectory = v }
+        if let v = environment["GATEHOUSE_ADMIN_TOKEN"], !v.isEmpty { config.adminToken = v }
+        if let v = environment["GATEHOUSE_MASTER_KEY_FILE"], !v.isEmpty { config.masterKeyFile = v }
+        if let v = environment["GATEHOUSE_SMTP_URL"], !v.isEmpty { config.smtpURL = v }
+        if let v = environment["GATEHOUSE_LOG_LEVEL"] { config.logLevel = v }
+        if let v = environment["GATEHOUSE_TEMPLATES_DIR"], !v.isEmpty { config.templatesDirectory = v }
+        if let v = environment["GATEHOUSE_STATIC_DIR"], !v.isEmpty { config.staticDirectory = v }
+        problems += config.validate()
+        if !problems.isEmpty { throw Invalid(problems: problems) }
+        return config
+    }
+
+    mutating func apply(_ root: TOMLTable, problems: inout [Problem]) {
+        for section in root.keys {
+            guard let keys = Self.known[section] else {
+                problems.append(Problem(key: section, message: "unknown section"))
+                continue
+            }
+            guard let table = root[section]?.table else {
+                problems.append(Problem(key: section, message: "must be a table"))
+                continue
+            }
+            for key in table.keys where !keys.contains(key) {
+                problems.append(Problem(key: "\(section).\(key)", message: "unknown key"))
+            }
+        }
+        func string(_ s: String, _ k: String) -> String? {
+            guard let v = root[s]?.table?[k] else { return nil }
+            guard let str = v.string else { problems.append(Problem(key: "\(s).\(k)", message: "must be a string")); return nil }
+            return str
+        }
+        func int(_ s: String, _ k: String) -> Int? {
+            guard let v = root[s]?.table?[k] else { return nil }
+            guard let i = v.int else { problems.append(Problem(key: "\(s).\(k)", message: "must be an integer")); return nil }
+            return i
+        }
+        if let v = string("server", "listen") { listen = v }
+        if let v = string("server", "public_url"), !v.isEmpty { publicURL = v }
+        if let v = int("server", "max_body_bytes") { maxBodyBytes = v }
+        if let v = string("server", "templates_dir") { templatesDirectory = v }
+        if let v = string("server", "static_dir") { staticDirectory = v }
+        if let v = string("storage", "data_dir") { dataDirectory = v }
+        if let v = string("storage", "synchronous") { synchronous = v }
+        if let v = int("storage", "max_open_tenants") { maxOpenTenants = v }
+        if let v = string("security", "admin_token"), !v.isEmpty { adminToken = v }
+        if let v = string("security", "master_key_file"), !v.isEmpty { masterKeyFile = v }
+        if let v = int("passwords", "argon2_memory_kib") { argon2MemoryKiB = v }
+        if let v = int("passwords", "argon2_iterations") { argon2Iterations = v }
+        if let v = int("passwords", "hashing_threads") { hashingThreads = v }
+        if let v = int("passwords", "hashing_queue") { hashingQueue = v }
+        if let v = int("oauth", "refresh_reuse_grace_seconds") { refreshReuseGrace = v }
+        if let v = string("mail", "smtp_url"), !v.isEmpty { smtpURL = v }
+        if let v = string("log", "level") { logLevel = v }
+    }
+
+    /// Every problem with the values, as `(key, message)`.
+    public func validate() -> [Problem] {
+        var problems: [Problem] = []
+        if listenAddress == nil { problems.append(Problem(key: "server.listen", message: "'\(listen)' is not host:port")) }
+        if let publicURL {
+            if let c = URLComponents(string: publicURL), ["http", "https"].contains(c.scheme ?? ""), c.host != nil,
+               c.query == nil, c.fragment == nil, !publicURL.hasSuffix("/") {
+            } else {
+                problems.append(Problem(key: "server.public_url", message: "'\(publicURL)' must be an http(s) URL without query, fragment or trailing slash"))
+            }
+        }
+        if !(1024...(16 << 20)).contains(maxBodyBytes) { problems.append(Problem(key: "server.max_body_bytes", message: "must be 1024…16777216")) }
+        if !["normal", "full"].contains(synchronous.lowercased()) {
+            problems.append(Problem(key: "storage.synchronous", message: "must be 'normal' or 'full'"))
+        }
+        if !(1...100_000).contains(maxOpenTenants) { problems.append(Problem(key: "storage.max_open_tenants", message: "must be 1…100000")) }
+        if let adminToken, adminToken.count < 16 {
+            problems.append(Problem(key: "security.admin_token", message: "must be at least 16 characters"))
+        }
+        if !(8...(1 << 21)).contains(argon2MemoryKiB) { problems.append(Problem(key: "passwords.argon2_memory_kib", message: "must be 8…2097152")) }
+        if !(1...10).contains(argon2Iterations) { problems.append(Problem(key: "passwords.argon2_iterations", message: "must be 1…10")) }
+        if !(0...256).contains(hashingThreads) { problems.append(Problem(key: "passwords.hashing_threads", message: "must be 0…256")) }
+        if !(0...100_000).contains(hashingQueue) { problems.append(Problem(key: "passwords.hashing_queue", message: "must be 0…100000")) }
+        if !(0...60).contains(refreshReuseGrace) { problems.append(Problem(key: "oauth.refresh_reuse_grace_seconds", message: "must be 0…60")) }
+        if let smtpURL, !(smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://")) {
+            problems.append(Problem(key: "mail.smtp_url", message: "must start with smtp:// or smtps://"))
+        }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append(Problem(key: "log.level", message: "'\(logLevel)' is not a log level"))
+        }
+        return problems
+    }
+
+    /// `listen` split into host and port.
+    public var listenAddress: (host: String, port: Int)? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    /// The public URL: configured, or `http://<listen>`.
+    public var effectivePublicURL: String { publicURL ?? "http://\(listen)" }
+}

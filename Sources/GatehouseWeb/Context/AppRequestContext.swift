@@ -1,0 +1,59 @@
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context of every route. Tenant routes convert it to `TenantRequestContext`.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer address, for session records and throttles.
+    public let remoteAddress: String?
+    /// Set by `TenantResolutionMiddleware` on tenant routes.
+    var resolvedTenant: TenantDatabase?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+        resolvedTenant = nil
+    }
+
+    public var maxUploadSize: Int { 65536 }
+}
+
+/// The context of a tenant route: a resolved tenant and its open database, never optional
+/// (STYLE.md §2: a tenant route cannot exist without a tenant).
+public struct TenantRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: String?
+    /// The tenant's database; its `tenant` is the resolved tenant.
+    public let database: TenantDatabase
+
+    public init(context: AppRequestContext) throws {
+        guard let database = context.resolvedTenant else {
+            throw HTTPError(.notFound, message: "unknown tenant")
+        }
+        coreContext = context.coreContext
+        remoteAddress = context.remoteAddress
+        self.database = database
+    }
+
+    public var maxUploadSize: Int { 65536 }
+    public var tenant: ResolvedTenant { database.tenant }
+}
+
+/// Resolves `/t/{slug}` to a tenant and opens its database; unknown slugs answer 404.
+struct TenantResolutionMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let store: InstanceStore
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        guard let slug = context.parameters.get("slug"), let tenant = store.resolve(slug: slug) else {
+            throw HTTPError(.notFound, message: "unknown tenant")
+        }
+        var context = context
+        context.resolvedTenant = try await store.database(for: tenant)
+        return try await next(request, context)
+    }
+}

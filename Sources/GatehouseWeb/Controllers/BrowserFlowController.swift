@@ -1,0 +1,390 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The browser-facing flow of a tenant: the authorization endpoint, the login and consent pages
+/// and RP-initiated logout.
+struct BrowserFlowController {
+    let services: Services
+
+    func register(on group: RouterGroup<TenantRequestContext>) {
+        // OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST.
+        group.get("authorize") { request, context in await self.page(context) { try await self.authorize(request, context, parameters: request.queryParameters) } }
+        group.post("authorize") { request, context in
+            await self.page(context) { try await self.authorize(request, context, parameters: try await request.formParameters(limit: services.configuration.maxBodyBytes)) }
+        }
+        group.get("login") { request, context in await self.page(context) { try await self.showLogin(request, context) } }
+        group.post("login") { request, context in await self.page(context) { try await self.submitLogin(request, context) } }
+        group.get("consent") { request, context in await self.page(context) { try await self.showConsent(request, context) } }
+        group.post("consent") { request, context in await self.page(context) { try await self.submitConsent(request, context) } }
+        group.get("logout") { request, context in await self.page(context) { try await self.logout(request, context, parameters: request.queryParameters, confirmed: false) } }
+        group.post("logout") { request, context in
+            await self.page(context) {
+                let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+                return try await self.logout(request, context, parameters: form, confirmed: form["decision"] != nil)
+            }
+        }
+    }
+
+    // MARK: Pages and errors
+
+    func chrome(_ title: String, _ context: TenantRequestContext) -> PageRenderer.Chrome {
+        PageRenderer.Chrome(title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug)
+    }
+
+    /// An error page; used whenever the redirect URI cannot be trusted (never redirects).
+    func errorPage(_ error: OAuthError, status: HTTPResponse.Status = .badRequest, _ context: TenantRequestContext) -> Response {
+        let body = services.pages.render("error", chrome: chrome("Something went wrong", context), values: [
+            "error": error.code.rawValue, "error_description": error.description, "request_id": context.id,
+        ])
+        return Responses.html(body, status: status)
+    }
+
+    /// Runs a page handler; OAuth errors become error pages, other failures a logged 500 page.
+    func page(_ context: TenantRequestContext, _ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as OAuthError {
+            return errorPage(error, context)
+        } catch is WorkerPool.Busy {
+            var response = errorPage(.temporarilyUnavailable("Too many sign-ins at once. Try again in a moment."), status: .serviceUnavailable, context)
+            response.headers[.retryAfter] = "1"
+            return response
+        } catch {
+            context.logger.error("page failed", metadata: ["error": "\(error)"])
+            return errorPage(.serverError("An internal error occurred."), status: .internalServerError, context)
+        }
+    }
+
+    var issuerPath: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)" } }
+
+    // MARK: Authorization responses
+
+    /// The CSP source expression for a redirect target (its origin, or its scheme for private-use schemes).
+    static func sourceExpression(for uri: String) -> String? {
+        guard let c = URLComponents(string: uri), let scheme = c.scheme else { return nil }
+        guard let host = c.host, !host.isEmpty, scheme == "http" || scheme == "https" else { return "\(scheme):" }
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(hostPart)" + (c.port.map { ":\($0)" } ?? "")
+    }
+
+    /// Sends an authorization response (success or error) to a validated redirect URI.
+    func respond(_ target: AuthorizationResponseTarget, _ params: [(String, String)], _ context: TenantRequestContext,
+                 cookies: [Cookie] = []) -> Response {
+        var response: Response
+        switch target.responseMode {
+        case .query:
+            response = Responses.redirect(to: target.queryRedirect(params))
+        case .formPost:
+            // OAuth 2.0 Form Post Response Mode §2: an auto-submitting form; a button without JavaScript.
+            let nonce = SecureRandom.token(byteCount: 16)
+            let body = services.pages.render("form_post", chrome: chrome("Continue", context), values: [
+                "redirect_uri": target.redirectURI, "csp_nonce": nonce,
+                "params": params.map { ["name": $0.0, "value": $0.1] },
+            ])
+            response = Responses.html(body, formActions: Self.sourceExpression(for: target.redirectURI).map { [$0] } ?? [],
+                                      scriptNonce: nonce)
+        }
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    func target(of request: AuthorizationRequest) -> AuthorizationResponseTarget {
+        AuthorizationResponseTarget(redirectURI: request.redirectURI, responseMode: request.responseMode, state: request.state)
+    }
+
+    // MARK: Sessions
+
+    /// The browser's active session and its user, if any.
+    func currentSession(_ request: Request, _ context: TenantRequestContext) async throws -> (Session, User)? {
+        guard let cookie = TenantCookie.session.value(in: request),
+              let session = try await context.database.session(tokenHash: SecretHash.of(cookie)),
+              session.isActive(at: services.clock.now),
+              let user = try await context.database.user(id: session.userID), !user.disabled else { return nil }
+        return (session, user)
+    }
+
+    /// The browser-binding cookie's value, creating one when absent.
+    func browserBinding(_ request: Request, _ context: TenantRequestContext) -> (value: String, cookie: Cookie?) {
+        if let existing = TenantCookie.browser.value(in: request) { return (existing, nil) }
+        let value = RandomText.bearerSecret()
+        return (value, TenantCookie.browser.make(value, tenant: context.tenant, services: services, maxAge: 365 * 86400))
+    }
+
+    // MARK: Authorization endpoint
+
+    /// The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
+    func authorize(_ request: Request, _ context: TenantRequestContext, parameters: FormParameters) async throws -> Response {
+        let tenant = context.tenant
+        let issuer = services.issuer(of: tenant)
+        switch try await AuthorizationEndpoint.validate(parameters, tenant: tenant.tenant, findClient: context.database.client(clientID:)) {
+        case .errorPage(let error):
+            return errorPage(error, context)
+        case .errorRedirect(let error, let target):
+            return respond(target, target.failure(error, issuer: issuer), context)
+        case .accepted(let authorization, let client):
+            let current = try await currentSession(request, context)
+            var consent: Consent?
+            if let (_, user) = current { consent = try await context.database.consent(userID: user.id, clientID: client.clientID) }
+            let decision = AuthorizationDecision.decide(request: authorization, client: client, session: current?.0,
+                                                        loginSatisfied: false, consent: consent, now: services.clock.now)
+            return try await perform(decision, authorization: authorization, client: client, session: current?.0,
+                                     interaction: nil, request, context)
+        }
+    }
+
+    /// Carries out an authorization decision.
+    func perform(_ decision: AuthorizationDecision, authorization: AuthorizationRequest, client: Client, session: Session?,
+                 interaction: Interaction?, _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+        let issuer = services.issuer(of: context.tenant)
+        let target = target(of: authorization)
+        switch decision {
+        case .fail(let error):
+            if let interaction { try await context.database.deleteInteraction(id: interaction.id) }
+            return respond(target, target.failure(error, issuer: issuer), context, cookies: cookies)
+        case .issueCode:
+            guard let session else { throw OAuthError.serverError("no session to issue a code for") }
+            if let interaction { try await context.database.deleteInteraction(id: interaction.id) }
+            let code = try await issueCode(authorization, client: client, session: session, context)
+            return respond(target, target.success(code: code, issuer: issuer), context, cookies: cookies)
+        case .login, .consent:
+            var current = interaction
+            var cookies = cookies
+            if current == nil {
+                let binding = browserBinding(request, context)
+                if let cookie = binding.cookie { cookies.append(cookie) }
+                let now = services.clock.now
+                let created = Interaction(
+                    id: RandomText.bearerSecret(), csrfToken: RandomText.bearerSecret(),
+                    browserBindingHash: SecretHash.of(binding.value), request: authorization,
+                    userID: decision == .consent ? session?.userID : nil, loginDone: false, consentDone: false,
+                    createdAt: now, expiresAt: now.addingTimeInterval(Interaction.lifetime))
+                try await context.database.insertInteraction(created)
+                current = created
+            }
+            let page = decision == .login ? ProviderMetadata.Path.login : ProviderMetadata.Path.consent
+            var response = Responses.redirect(to: "\(issuerPath(context))\(page)?interaction=\(current!.id)")
+            for cookie in cookies { response.setCookie(cookie) }
+            return response
+        }
+    }
+
+    /// Stores a grant and its authorization code; returns the code (256 bits, base64url).
+    func issueCode(_ authorization: AuthorizationRequest, client: Client, session: Session, _ context: TenantRequestContext) async throws -> String {
+        let now = services.clock.now
+        let code = RandomText.bearerSecret()
+        let grant = Grant(id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
+                          scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
+                          createdAt: now)
+        let record = AuthorizationCode(
+            codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
+            redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,
+            expiresAt: now.addingTimeInterval(TimeInterval(context.tenant.tenant.settings.authorizationCodeTTL)))
+        try await context.database.insertGrant(grant, code: record)
+        return code
+    }
+
+    // MARK: Interactions
+
+    /// Loads an interaction for this browser: it must exist, be unexpired and bound to the
+    /// browser cookie; for form posts the CSRF token must match too.
+    func loadInteraction(_ id: String?, csrf: String?, requireCSRF: Bool, _ request: Request,
+                         _ context: TenantRequestContext) async throws -> (Interaction, Client) {
+        let expired = OAuthError.invalidRequest("This sign-in link has expired or was opened in another browser. Go back to the application and try again.")
+        guard let id, id.utf8.count <= 64, let interaction = try await context.database.interaction(id: id),
+              services.clock.now < interaction.expiresAt,
+              let binding = TenantCookie.browser.value(in: request),
+              ConstantTime.equals(SecretHash.of(binding), interaction.browserBindingHash) else { throw expired }
+        if requireCSRF {
+            guard let csrf, ConstantTime.equals(csrf, interaction.csrfToken) else {
+                throw OAuthError.invalidRequest("The form expired. Go back to the application and try again.")
+            }
+        }
+        guard let client = try await context.database.client(clientID: interaction.request.clientID) else { throw expired }
+        return (interaction, client)
+    }
+
+    /// `form-action` sources for pages whose form may end in a redirect to the client.
+    func formActions(for interaction: Interaction) -> [String] {
+        Self.sourceExpression(for: interaction.request.redirectURI).map { [$0] } ?? []
+    }
+
+    func renderLogin(_ interaction: Interaction, client: Client, email: String?, error: String?, status: HTTPResponse.Status,
+                     _ context: TenantRequestContext) -> Response {
+        var values: [String: Any] = [
+            "action": "\(issuerPath(context))\(ProviderMetadata.Path.login)",
+            "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
+        ]
+        if let email { values["email"] = email }
+        if let error { values["error"] = error }
+        let body = services.pages.render("login", chrome: chrome("Sign in", context), values: values)
+        return Responses.html(body, status: status, formActions: formActions(for: interaction))
+    }
+
+    func showLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let (interaction, client) = try await loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+                                                               request, context)
+        return renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
+    }
+
+    /// The login form post: checks the credentials (Argon2id on the bounded pool, a decoy hash
+    /// for unknown accounts), then signs the browser in and continues the authorization.
+    func submitLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        var (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+                                                              request, context)
+        let rawEmail = form["email"] ?? ""
+        let password = form["password"] ?? ""
+        let email = EmailAddress.normalize(rawEmail)
+        var user: User?
+        if let email { user = try await context.database.user(email: email) }
+        let check = try await services.passwords.verify(password, encoded: password.isEmpty ? nil : user?.passwordHash)
+        guard let user, check.valid, !user.disabled, !password.isEmpty, password.utf8.count <= 1024 else {
+            return renderLogin(interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
+                               status: .unauthorized, context)
+        }
+        let now = services.clock.now
+        if check.needsRehash {
+            try await context.database.updatePasswordHash(userID: user.id, hash: try await services.passwords.hash(password), at: now)
+        }
+        let ttl = TimeInterval(context.tenant.tenant.settings.sessionTTL)
+        var cookies: [Cookie] = []
+        let session: Session
+        if let (existing, existingUser) = try await currentSession(request, context), existingUser.id == user.id {
+            // Re-authentication of the same user (prompt=login, max_age): the session continues.
+            try await context.database.reauthenticateSession(id: existing.id, authTime: now, amr: ["pwd"], expiresAt: now.addingTimeInterval(ttl))
+            var updated = existing
+            updated.authTime = now
+            updated.amr = ["pwd"]
+            session = updated
+        } else {
+            if let (previous, _) = try await currentSession(request, context) {
+                try await context.database.endSession(id: previous.id, at: now)
+            }
+            let secret = RandomText.bearerSecret()
+            session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: ["pwd"],
+                              createdAt: now, expiresAt: now.addingTimeInterval(ttl),
+                              userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, ipAddress: context.remoteAddress)
+            try await context.database.insertSession(session)
+            cookies.append(TenantCookie.session.make(secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
+        }
+        interaction.userID = user.id
+        interaction.loginDone = true
+        try await context.database.updateInteraction(interaction)
+        return try await continueInteraction(interaction, client: client, session: session, request, context, cookies: cookies)
+    }
+
+    /// Decides what an interaction needs after a step and carries it out.
+    func continueInteraction(_ interaction: Interaction, client: Client, session: Session, _ request: Request,
+                             _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+        let consent = try await context.database.consent(userID: session.userID, clientID: client.clientID)
+        let decision = AuthorizationDecision.decide(
+            request: interaction.request, client: client, session: session, loginSatisfied: interaction.loginDone,
+            consentSatisfied: interaction.consentDone, consent: consent, now: services.clock.now)
+        var response = try await perform(decision, authorization: interaction.request, client: client, session: session,
+                                         interaction: interaction, request, context, cookies: cookies)
+        if response.status == .seeOther, let location = response.headers[.location], !location.hasPrefix("/") {
+            // A redirect to the client ends the interaction.
+            response.headers[.cacheControl] = "no-store"
+        }
+        return response
+    }
+
+    // MARK: Consent
+
+    /// The session of the user who is consenting in this interaction.
+    func consentingSession(_ interaction: Interaction, _ request: Request, _ context: TenantRequestContext) async throws -> (Session, User) {
+        guard let (session, user) = try await currentSession(request, context), user.id == interaction.userID else {
+            throw OAuthError.invalidRequest("You are no longer signed in. Go back to the application and try again.")
+        }
+        return (session, user)
+    }
+
+    func showConsent(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let (interaction, client) = try await loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+                                                               request, context)
+        let (_, user) = try await consentingSession(interaction, request, context)
+        let body = services.pages.render("consent", chrome: chrome("Allow access", context), values: [
+            "action": "\(issuerPath(context))\(ProviderMetadata.Path.consent)",
+            "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
+            "user_email": user.email,
+            "scopes": interaction.request.scope.values.sorted().map { ["name": $0, "description": StandardScope.describe($0)] },
+        ])
+        return Responses.html(body, formActions: formActions(for: interaction))
+    }
+
+    func submitConsent(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        var (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+                                                              request, context)
+        let (session, user) = try await consentingSession(interaction, request, context)
+        guard form["decision"] == "allow" else {
+            return try await perform(.fail(.accessDenied("the user denied the request")), authorization: interaction.request,
+                                     client: client, session: session, interaction: interaction, request, context)
+        }
+        let existing = try await context.database.consent(userID: user.id, clientID: client.clientID)
+        try await context.database.saveConsent(Consent(userID: user.id, clientID: client.clientID,
+                                                       scope: interaction.request.scope.union(existing?.scope ?? []),
+                                                       grantedAt: services.clock.now))
+        interaction.consentDone = true
+        try await context.database.updateInteraction(interaction)
+        return try await continueInteraction(interaction, client: client, session: session, request, context)
+    }
+
+    // MARK: RP-initiated logout
+
+    /// The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0).
+    ///
+    /// With an `id_token_hint` for the signed-in user (or no session at all) the logout happens at
+    /// once; otherwise the user confirms on a page (§2: "the OP SHOULD ask the End-User whether to
+    /// log out"), whose form carries a CSRF token bound to the browser.
+    func logout(_ request: Request, _ context: TenantRequestContext, parameters: FormParameters, confirmed: Bool) async throws -> Response {
+        let tokens = try await services.tokenService(for: context.database)
+        let logout = try await LogoutEndpoint.validate(parameters, tokens: tokens, findClient: context.database.client(clientID:))
+        let current = try await currentSession(request, context)
+        let binding = browserBinding(request, context)
+        if confirmed {
+            guard services.checkCSRF(parameters["csrf_token"], binding: TenantCookie.browser.value(in: request), purpose: "logout") else {
+                throw OAuthError.invalidRequest("The sign-out form expired. Try again.")
+            }
+            if parameters["decision"] != "logout" {
+                return Responses.html(services.pages.render("logged_out", chrome: chrome("Still signed in", context), values: [
+                    "still_signed_in": true,
+                ]))
+            }
+        }
+        let hintMatches = logout.hint.map { hint in current.map { hint.sub == $0.1.id.rawValue } ?? true } ?? false
+        if current != nil, !confirmed, !hintMatches {
+            var values: [String: Any] = [
+                "action": "\(issuerPath(context))\(ProviderMetadata.Path.endSession)",
+                "csrf_token": services.csrfToken(binding: binding.value, purpose: "logout"),
+                "params": [("post_logout_redirect_uri", parameters["post_logout_redirect_uri"]), ("state", parameters["state"]),
+                           ("client_id", logout.client?.clientID)]
+                    .compactMap { name, value in value.map { ["name": name, "value": $0] } },
+            ]
+            if let client = logout.client { values["client_name"] = client.name }
+            var response = Responses.html(services.pages.render("logout_confirm", chrome: chrome("Sign out", context), values: values),
+                                          formActions: logout.postLogoutRedirectURI.flatMap(Self.sourceExpression(for:)).map { [$0] } ?? [])
+            if let cookie = binding.cookie { response.setCookie(cookie) }
+            return response
+        }
+        if let (session, _) = current {
+            try await context.database.endSession(id: session.id, at: services.clock.now)
+        }
+        let clear = [TenantCookie.session.clear(tenant: context.tenant, services: services),
+                     TenantCookie.console.clear(tenant: context.tenant, services: services, path: "/t/\(context.tenant.slug)/account")]
+        var response: Response
+        if let target = logout.redirectTarget {
+            response = Responses.redirect(to: target)
+        } else {
+            response = Responses.html(services.pages.render("logged_out", chrome: chrome("Signed out", context), values: [:]))
+        }
+        for cookie in clear { response.setCookie(cookie) }
+        return response
+    }
+}

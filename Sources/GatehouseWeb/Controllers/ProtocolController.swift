@@ -1,0 +1,117 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The machine-facing OIDC endpoints of a tenant: discovery, JWKS, token, userinfo,
+/// introspection and revocation.
+struct ProtocolController {
+    let services: Services
+
+    func register(on group: RouterGroup<TenantRequestContext>) {
+        group.get(".well-known/openid-configuration") { _, context in try await self.discovery(context) }
+        group.get("jwks.json") { _, context in try await self.jwks(context) }
+        group.post("token") { request, context in await self.token(request, context) }
+        group.get("userinfo") { request, context in await self.userinfo(request, context) }
+        group.post("userinfo") { request, context in await self.userinfo(request, context) }
+        group.post("introspect") { request, context in await self.introspect(request, context) }
+        group.post("revoke") { request, context in await self.revoke(request, context) }
+        // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
+        for path in ["token", "introspect", "revoke"] {
+            group.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
+        }
+    }
+
+    func methodNotAllowed(_ context: TenantRequestContext) -> Response {
+        var response = Responses.oauthError(.invalidRequest("use POST"), issuer: services.issuer(of: context.tenant))
+        response.status = .methodNotAllowed
+        response.headers[.allow] = "POST"
+        return response
+    }
+
+    /// OIDC Discovery 1.0 §4 / RFC 8414 §3.
+    func discovery(_ context: TenantRequestContext) async throws -> Response {
+        let keys = try await context.database.keyRing()
+        let algorithms = JWSAlgorithm.allCases.filter { keys.signing[$0] != nil }.map(\.rawValue)
+        let metadata = ProviderMetadata(issuer: services.issuer(of: context.tenant), signingAlgorithms: algorithms)
+        return Responses.json(metadata, headers: [.cacheControl: "public, max-age=300"])
+    }
+
+    /// The JWKS (RFC 7517 §5): every key that may verify a live token.
+    func jwks(_ context: TenantRequestContext) async throws -> Response {
+        let keys = try await context.database.keyRing()
+        struct JWKS: Encodable { let keys: [JWK] }
+        return Responses.json(JWKS(keys: keys.jwks), headers: [.cacheControl: "public, max-age=300"])
+    }
+
+    /// Runs `body` and maps OAuth errors to RFC 6749 §5.2 JSON; anything else is a logged server error.
+    func oauthJSON(_ context: TenantRequestContext, _ body: () async throws -> Response) async -> Response {
+        let issuer = services.issuer(of: context.tenant)
+        do {
+            return try await body()
+        } catch let error as OAuthError {
+            return Responses.oauthError(error, issuer: issuer)
+        } catch is WorkerPool.Busy {
+            return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return Responses.oauthError(.serverError("internal error"), issuer: issuer)
+        }
+    }
+
+    /// A POST form body with nothing in the query string (RFC 6749 §3.2: parameters in the body).
+    func postForm(_ request: Request) async throws -> FormParameters {
+        if request.hasQueryParameters { throw OAuthError.invalidRequest("parameters must be sent in the request body") }
+        return try await request.formParameters(limit: services.configuration.maxBodyBytes)
+    }
+
+    /// The token endpoint (RFC 6749 §3.2). Every response is `Cache-Control: no-store` (§5.1).
+    func token(_ request: Request, _ context: TenantRequestContext) async -> Response {
+        await oauthJSON(context) {
+            let parameters = try await postForm(request)
+            let response = try await TokenEndpoint.handle(parameters: parameters, authorization: request.headers[.authorization],
+                                                          context: try await services.tokenContext(for: context.database))
+            return Responses.json(response, noStore: true)
+        }
+    }
+
+    /// UserInfo (OIDC Core §5.3): GET or POST with the access token in the Authorization header.
+    func userinfo(_ request: Request, _ context: TenantRequestContext) async -> Response {
+        let issuer = services.issuer(of: context.tenant)
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            // RFC 6750 §3.1: no error code when the request carries no token.
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: Responses.bearerChallenge(issuer: issuer, error: nil),
+                                                             .cacheControl: "no-store"])
+        }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return await oauthJSON(context) {
+            let response = try await UserinfoEndpoint.handle(accessToken: token, tokens: try await services.tokenService(for: context.database),
+                                                             store: context.database)
+            return Responses.json(response, noStore: true)
+        }
+    }
+
+    /// Token introspection (RFC 7662).
+    func introspect(_ request: Request, _ context: TenantRequestContext) async -> Response {
+        await oauthJSON(context) {
+            let parameters = try await postForm(request)
+            let response = try await TokenIntrospection.introspect(parameters: parameters, authorization: request.headers[.authorization],
+                                                                   context: try await services.tokenContext(for: context.database))
+            return Responses.json(response, noStore: true)
+        }
+    }
+
+    /// Token revocation (RFC 7009 §2.2: 200 for valid and unknown tokens alike).
+    func revoke(_ request: Request, _ context: TenantRequestContext) async -> Response {
+        await oauthJSON(context) {
+            let parameters = try await postForm(request)
+            try await TokenIntrospection.revoke(parameters: parameters, authorization: request.headers[.authorization],
+                                                context: try await services.tokenContext(for: context.database))
+            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+        }
+    }
+}

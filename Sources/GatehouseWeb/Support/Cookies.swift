@@ -1,0 +1,38 @@
+import Foundation
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The cookies of a tenant's pages, all scoped to the tenant's path `/t/{slug}`, `HttpOnly`,
+/// `SameSite=Lax` and `Secure` when the public URL is https.
+enum TenantCookie: String {
+    /// Binds login interactions and page forms to one browser (login CSRF defence).
+    case browser = "gh_browser"
+    /// The SSO session: a 256-bit secret whose SHA-256 is stored server-side.
+    case session = "gh_session"
+    /// The account console's access token.
+    case console = "gh_console"
+    /// The account console's pending authorization request (`state` and PKCE verifier).
+    case consoleFlow = "gh_console_flow"
+
+    /// Reads this cookie from a request.
+    func value(in request: Request) -> String? {
+        guard let value = request.cookies[rawValue]?.value, !value.isEmpty, value.utf8.count <= 4096 else { return nil }
+        return value
+    }
+
+    /// A cookie setting `value` for `maxAge` seconds.
+    func make(_ value: String, tenant: ResolvedTenant, services: Services, maxAge: Int?, path: String? = nil) -> Cookie {
+        Cookie(name: rawValue, value: value, maxAge: maxAge, path: path ?? "/t/\(tenant.slug)",
+               secure: services.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    /// A cookie that deletes this one.
+    func clear(tenant: ResolvedTenant, services: Services, path: String? = nil) -> Cookie {
+        Cookie(name: rawValue, value: "", maxAge: 0, path: path ?? "/t/\(tenant.slug)",
+               secure: services.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builders for the responses every controller returns, so that headers are decided in one place.
+enum Responses {
+    static let jsonEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    /// A JSON body.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+                     noStore: Bool = false) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        if noStore {
+            fields[.cacheControl] = "no-store"
+            fields[.pragma] = "no-cache"
+        }
+        let data = (try? jsonEncoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// An OAuth error in JSON (RFC 6749 §5.2), with the status and challenge derived from its code
+    /// (the one place where OAuth error codes become HTTP statuses).
+    static func oauthError(_ error: OAuthError, issuer: String) -> Response {
+        var headers: HTTPFields = [:]
+        let status: HTTPResponse.Status
+        switch error.code {
+        case .invalidClient:
+            status = .unauthorized
+            headers[.wwwAuthenticate] = "Basic realm=\"\(issuer)\", charset=\"UTF-8\""
+        case .invalidToken:
+            status = .unauthorized
+            headers[.wwwAuthenticate] = bearerChallenge(issuer: issuer, error: error)
+        case .insufficientScope:
+            status = .forbidden
+            headers[.wwwAuthenticate] = bearerChallenge(issuer: issuer, error: error)
+        case .serverError: status = .internalServerError
+        case .temporarilyUnavailable:
+            status = .serviceUnavailable
+            headers[.retryAfter] = "1"
+        default: status = .badRequest
+        }
+        return json(["error": error.code.rawValue, "error_description": error.description], status: status,
+                    headers: headers, noStore: true)
+    }
+
+    /// RFC 6750 §3: `Bearer realm="…", error="…", error_description="…"`; without `error` when the
+    /// request carried no token (§3.1).
+    static func bearerChallenge(issuer: String, error: OAuthError?) -> String {
+        var value = "Bearer realm=\"\(issuer)\""
+        if let error {
+            value += ", error=\"\(error.code.rawValue)\", error_description=\"\(error.description.replacingOccurrences(of: "\"", with: "'"))\""
+        }
+        return value
+    }
+
+    /// A redirect. 303 so that a POST is followed by a GET (RFC 9700 §4.12).
+    static func redirect(to location: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.location] = location
+        fields[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: fields)
+    }
+
+    /// An HTML page with the security headers of every page (CSP with `frame-ancestors 'none'`,
+    /// `nosniff`, `no-referrer`).
+    /// - Parameters:
+    ///   - formActions: extra `form-action` sources (e.g. the redirect URI's origin for form_post).
+    ///   - scriptNonce: allows one inline script with this nonce.
+    static func html(_ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+                     formActions: [String] = [], scriptNonce: String? = nil) -> Response {
+        var fields = headers
+        fields[.contentType] = "text/html; charset=utf-8"
+        fields[.cacheControl] = "no-store"
+        SecurityHeaders.apply(to: &fields, formActions: formActions, scriptNonce: scriptNonce)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Security headers of HTML responses.
+enum SecurityHeaders {
+    static func contentSecurityPolicy(formActions: [String], scriptNonce: String?) -> String {
+        let scripts = scriptNonce.map { "'nonce-\($0)'" } ?? "'none'"
+        let actions = (["'self'"] + formActions).joined(separator: " ")
+        return "default-src 'none'; script-src \(scripts); style-src 'self'; img-src 'self' data:; "
+            + "form-action \(actions); frame-ancestors 'none'; base-uri 'none'"
+    }
+
+    static func apply(to fields: inout HTTPFields, formActions: [String] = [], scriptNonce: String? = nil) {
+        fields[.contentSecurityPolicy] = contentSecurityPolicy(formActions: formActions, scriptNonce: scriptNonce)
+        fields[.xContentTypeOptions] = "nosniff"
+        fields[.referrerPolicy] = "no-referrer"
+        fields[.xFrameOptions] = "DENY"
+    }
+}
+
+extension HTTPField.Name {
+    static let pragma = Self("Pragma")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}
+
+extension Request {
+    /// The body, up to `limit` bytes, as UTF-8.
+    /// - Throws: `OAuthError.invalidRequest` when it is larger or not UTF-8.
+    func bodyText(limit: Int) async throws -> String {
+        let buffer: ByteBuffer
+        do { buffer = try await body.collect(upTo: limit) } catch {
+            throw OAuthError.invalidRequest("request body too large")
+        }
+        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) else {
+            throw OAuthError.invalidRequest("request body is not UTF-8")
+        }
+        return text
+    }
+
+    /// The form body of a POST (`application/x-www-form-urlencoded`, RFC 6749 §3.2).
+    /// - Throws: `OAuthError.invalidRequest` for another content type, an oversized body or bad encoding.
+    func formParameters(limit: Int) async throws -> FormParameters {
+        let type = headers[.contentType]?.lowercased() ?? ""
+        guard type.hasPrefix("application/x-www-form-urlencoded") else {
+            throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
+        }
+        return try FormParameters(encoded: try await bodyText(limit: limit))
+    }
+
+    /// The query string's parameters.
+    var queryParameters: FormParameters {
+        (try? FormParameters(encoded: uri.query ?? "")) ?? FormParameters(pairs: [])
+    }
+
+    /// Whether the URL carries a query string with parameters.
+    var hasQueryParameters: Bool { !(uri.query ?? "").isEmpty }
+}

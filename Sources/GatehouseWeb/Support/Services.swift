@@ -1,0 +1,87 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import Logging
+
+/// Everything the routes share, built once by `buildApplication`.
+public struct Services: Sendable {
+    public let configuration: GatehouseConfiguration
+    public let store: InstanceStore
+    public let pages: PageRenderer
+    public let passwords: PasswordService
+    public let clock: any Clock
+    public let logger: Logger
+    /// `{public_url}` without a trailing slash.
+    public let publicURL: String
+    /// SHA-256 of the instance admin token (compared in constant time).
+    let adminTokenHash: [UInt8]
+    /// Key for HMAC-derived CSRF tokens of forms outside interactions.
+    let csrfKey: [UInt8]
+
+    /// Whether cookies get the `Secure` attribute.
+    public var secureCookies: Bool { publicURL.hasPrefix("https://") }
+
+    /// The issuer of a tenant (ARCHITECTURE.md A3).
+    public func issuer(of tenant: ResolvedTenant) -> String { tenant.tenant.issuer(publicURL: publicURL) }
+
+    /// The token machinery of one tenant.
+    public func tokenService(for database: TenantDatabase) async throws -> TokenService {
+        TokenService(tenant: database.tenant.tenant, issuer: issuer(of: database.tenant), keys: try await database.keyRing(),
+                     clock: clock)
+    }
+
+    /// Grant handlers' context for one tenant.
+    public func tokenContext(for database: TenantDatabase) async throws -> TokenContext {
+        TokenContext(tokens: try await tokenService(for: database), store: database,
+                     refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace))
+    }
+
+    /// Constant-time check of a presented admin token.
+    func isAdminToken(_ presented: String) -> Bool {
+        ConstantTime.equals(Digest.sha256(presented), adminTokenHash)
+    }
+
+    /// A CSRF token bound to `binding` (a browser or console cookie value) and `purpose`.
+    func csrfToken(binding: String, purpose: String) -> String {
+        Base64URL.encode(Digest.hmacSHA256(key: csrfKey, message: Array("\(purpose)|\(binding)".utf8)))
+    }
+
+    func checkCSRF(_ presented: String?, binding: String?, purpose: String) -> Bool {
+        guard let presented, let binding else { return false }
+        return ConstantTime.equals(presented, csrfToken(binding: binding, purpose: purpose))
+    }
+}
+
+/// Password hashing and verification on a bounded pool (ARCHITECTURE.md B4).
+public struct PasswordService: Sendable {
+    let hasher: PasswordHasher
+    let pool: WorkerPool
+    /// A hash of a random password, verified against when the account does not exist so that
+    /// unknown accounts cost the same time as known ones.
+    let decoy: String
+
+    init(hasher: PasswordHasher, pool: WorkerPool) throws {
+        self.hasher = hasher
+        self.pool = pool
+        self.decoy = try hasher.hash(SecureRandom.token())
+    }
+
+    /// Argon2id hash of `password`.
+    /// - Throws: `WorkerPool.Busy` when the hashing queue is full.
+    public func hash(_ password: String) async throws -> String {
+        let hasher = self.hasher
+        return try await pool.run { try hasher.hash(password) }
+    }
+
+    /// Verifies `password` against `encoded`, or against a decoy when `encoded` is nil.
+    /// - Returns: whether it matched, and whether the stored hash should be upgraded.
+    /// - Throws: `WorkerPool.Busy` when the hashing queue is full.
+    public func verify(_ password: String, encoded: String?) async throws -> (valid: Bool, needsRehash: Bool) {
+        let hasher = self.hasher
+        let target = encoded ?? decoy
+        let valid = try await pool.run { hasher.verify(password, encoded: target) }
+        guard encoded != nil, valid else { return (false, false) }
+        return (true, hasher.needsRehash(target))
+    }
+}

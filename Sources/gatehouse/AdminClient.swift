@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import GatehouseOutbound
+
+/// Options shared by every admin command.
+struct AdminOptions: ParsableArguments {
+    @Option(name: .long, help: "Base URL of the server (env GATEHOUSE_URL; default http://127.0.0.1:8080).")
+    var url: String?
+
+    @Option(name: .long, help: "Admin bearer token (env GATEHOUSE_ADMIN_TOKEN; default: the file <data dir>/admin-token).")
+    var token: String?
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var baseURL: String {
+        var base = url ?? environment["GATEHOUSE_URL"] ?? environment["GATEHOUSE_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+
+    func adminToken() throws -> String {
+        if let token, !token.isEmpty { return token }
+        if let token = environment["GATEHOUSE_ADMIN_TOKEN"], !token.isEmpty { return token }
+        let path = (environment["GATEHOUSE_DATA_DIR"] ?? "./data") + "/admin-token"
+        if let data = FileManager.default.contents(atPath: path),
+           let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+            return token
+        }
+        throw ValidationError("no admin token: pass --token, set GATEHOUSE_ADMIN_TOKEN, or run where \(path) exists")
+    }
+
+    func client() throws -> AdminClient { AdminClient(baseURL: baseURL, token: try adminToken()) }
+}
+
+/// A failed admin API call, printed from its RFC 9457 problem details.
+struct AdminError: Error, CustomStringConvertible {
+    let status: Int
+    let detail: String
+    var description: String { "error (\(status)): \(detail)" }
+}
+
+/// The admin API over HTTP (libcurl through GatehouseOutbound).
+struct AdminClient {
+    let baseURL: String
+    let token: String
+    let http = HTTPClient(policy: OutboundPolicy(allowPrivateDestinations: true, allowedSchemes: ["http", "https"]))
+
+    /// Sends a request; returns the parsed JSON body (nil for 204).
+    /// - Throws: `AdminError` with the problem's detail for non-2xx answers.
+    func call(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> Any? {
+        var headers: [OutboundHeader] = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
+        var bytes: [UInt8]?
+        if let body {
+            headers.append(("Content-Type", "application/json"))
+            bytes = Array(try JSONSerialization.data(withJSONObject: body))
+        }
+        let response: OutboundResponse
+        do {
+            response = try await http.send(OutboundRequest(method: method, url: baseURL + path, headers: headers, body: bytes))
+        } catch {
+            throw AdminError(status: 0, detail: "cannot reach \(baseURL): \(error)")
+        }
+        let parsed = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
+        guard response.isSuccess else {
+            let problem = parsed as? [String: Any]
+            var detail = (problem?["detail"] as? String) ?? (problem?["title"] as? String) ?? response.bodyText
+            if let errors = problem?["errors"] as? [[String: Any]], !errors.isEmpty {
+                detail = errors.map { "\($0["field"] ?? "?"): \($0["message"] ?? "?")" }.joined(separator: "\n  ")
+            }
+            throw AdminError(status: response.status, detail: detail)
+        }
+        return parsed
+    }
+}
+
+/// Output: JSON for scripts, aligned tables for people.
+enum Output {
+    static func json(_ value: Any?) {
+        guard let value, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return }
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Prints rows under headers with columns padded to their widest cell.
+    static func table(_ headers: [String], _ rows: [[String]]) {
+        var widths = headers.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        print(line(headers.map { $0.uppercased() }))
+        for row in rows { print(line(row)) }
+    }
+
+    /// Prints `key: value` lines for one object.
+    static func record(_ object: [String: Any], keys: [String]) {
+        let width = keys.map(\.count).max() ?? 0
+        for key in keys {
+            guard let value = object[key], !(value is NSNull) else { continue }
+            print("\(key.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(value))")
+        }
+    }
+
+    static func describe(_ value: Any) -> String {
+        switch value {
+        case let s as String: return s
+        case let a as [Any]: return a.map(describe).joined(separator: ", ")
+        case let d as [String: Any]:
+            return d.keys.sorted().map { "\($0)=\(describe(d[$0]!))" }.joined(separator: " ")
+        case let n as NSNumber:
+            // JSONSerialization yields booleans as NSNumbers of type "c".
+            return String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : n.description
+        default: return "\(value)"
+        }
+    }
+}
+
+/// Runs an admin call and reports failures readably, with exit code 1.
+func runAdmin(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as AdminError {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}

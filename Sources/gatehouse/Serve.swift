@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import GatehouseWeb
+import Hummingbird
+
+/// `gatehouse serve`.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server.",
+        discussion: """
+            With no configuration it listens on 127.0.0.1:8080, keeps its data under ./data and creates the \
+            tenant `default` on first start. Environment variables override the file: GATEHOUSE_LISTEN, \
+            GATEHOUSE_PUBLIC_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_MASTER_KEY_FILE, \
+            GATEHOUSE_SMTP_URL, GATEHOUSE_LOG_LEVEL, GATEHOUSE_TEMPLATES_DIR, GATEHOUSE_STATIC_DIR.
+            """)
+
+    @Option(name: .long, help: "TOML configuration file (see config/gatehouse.toml).")
+    var config: String?
+
+    func run() async throws {
+        let configuration: GatehouseConfiguration
+        do {
+            configuration = try GatehouseConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
+        } catch let invalid as GatehouseConfiguration.Invalid {
+            FileHandle.standardError.write(Data((invalid.description + "\n").utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let app = try await buildApplication(configuration: configuration)
+        print("Gatehouse listening on \(configuration.listen); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default")
+        try await app.runService()
+    }
+}

@@ -1,0 +1,224 @@
+"""Real browser (headless Chromium via Selenium) on the server-rendered pages.
+
+Screenshots go to $ARTIFACTS_DIR: login-page.png, account-console.png,
+signed-out.png, consent-page.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from gatehouse_client import authorization_request, check_id_token, query_params, url_base
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
+WAIT = 20
+SIGN_OUT = re.compile(r"sign\s*out|log\s*out", re.I)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def driver():
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).exists():
+            pytest.fail(f"{path} is missing: run scripts/ensure-deps (chromium, chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
+        options.add_argument(arg)
+    # Explicit driver path: Selenium Manager must not go online.
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    drv.set_page_load_timeout(30)
+    yield drv
+    drv.quit()
+
+
+class CallbackServer:
+    """A relying party's redirect URI on loopback that records what arrives."""
+
+    def __init__(self):
+        hits: list[str] = []
+        self.hits = hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                hits.append(self.path)
+                body = b"<!doctype html><title>RP callback</title><p>callback received</p>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/cb"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for_hit(self, timeout: float = WAIT) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.hits:
+                return self.hits[0]
+            time.sleep(0.1)
+        raise AssertionError("the browser never reached the redirect URI")
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def callback():
+    srv = CallbackServer()
+    yield srv
+    srv.close()
+
+
+def wait(drv, timeout: float = WAIT) -> WebDriverWait:
+    return WebDriverWait(drv, timeout)
+
+
+def screenshot(drv, artifacts_dir: Path, name: str) -> None:
+    path = artifacts_dir / name
+    assert drv.save_screenshot(str(path)), f"could not save {path}"
+
+
+def submit_button(form):
+    for css in ("button[type=submit]", "input[type=submit]", "button:not([type])"):
+        found = form.find_elements(By.CSS_SELECTOR, css)
+        if found:
+            return found[0]
+    return None
+
+
+def fill_login(drv, email: str, password: str) -> None:
+    email_input = wait(drv).until(EC.visibility_of_element_located((By.NAME, "email")))
+    password_input = drv.find_element(By.NAME, "password")
+    email_input.clear()
+    email_input.send_keys(email)
+    password_input.clear()
+    password_input.send_keys(password)
+    form = password_input.find_element(By.XPATH, "ancestor::form")
+    button = submit_button(form)
+    if button is not None:
+        button.click()
+    else:
+        password_input.send_keys(Keys.ENTER)
+
+
+def body_text(drv) -> str:
+    return drv.find_element(By.TAG_NAME, "body").text
+
+
+def on_account_page(issuer: str, email: str):
+    def check(drv):
+        if url_base(drv.current_url).rstrip("/") != f"{issuer}/account":
+            return False
+        return email in body_text(drv)
+
+    return check
+
+
+def find_sign_out(drv):
+    for el in drv.find_elements(By.CSS_SELECTOR, "button, input[type=submit], a"):
+        label = el.text or el.get_attribute("value") or ""
+        if SIGN_OUT.search(label):
+            return el
+    raise NoSuchElementException("no sign-out button or link on the account console")
+
+
+def test_account_console_sign_in_and_sign_out(driver, default_tenant, artifacts_dir):
+    issuer = default_tenant.issuer
+    user = default_tenant.create_user(name="Browser User")
+
+    driver.get(f"{issuer}/account")
+    wait(driver).until(EC.visibility_of_element_located((By.NAME, "password")))
+    assert driver.current_url.startswith(issuer + "/"), driver.current_url
+    screenshot(driver, artifacts_dir, "login-page.png")
+
+    fill_login(driver, user.email, user.password)
+    try:
+        wait(driver).until(on_account_page(issuer, user.email))
+    except TimeoutException as exc:
+        screenshot(driver, artifacts_dir, "account-console-failed.png")
+        raise AssertionError(
+            f"not on the account console: {driver.current_url}\n{body_text(driver)}"
+        ) from exc
+    screenshot(driver, artifacts_dir, "account-console.png")
+    text = body_text(driver)
+    assert user.email in text
+    assert "session" in text.lower(), "the console should list the user's sessions"
+
+    find_sign_out(driver).click()
+    # RP-initiated logout without id_token_hint may ask for confirmation.
+    try:
+        confirm = WebDriverWait(driver, 3).until(
+            EC.element_to_be_clickable((By.CSS_SELECTOR, "[name=decision][value=logout]"))
+        )
+        confirm.click()
+    except TimeoutException:
+        pass
+    wait(driver).until(lambda d: user.email not in body_text(d))
+    screenshot(driver, artifacts_dir, "signed-out.png")
+
+    driver.get(f"{issuer}/account")
+    wait(driver).until(EC.visibility_of_element_located((By.NAME, "password")))
+    assert user.email not in body_text(driver)
+
+
+def test_relying_party_flow_with_consent(driver, tenant, callback, artifacts_dir):
+    user = tenant.create_user(name="Consenting User")
+    client = tenant.create_client("confidential", redirect_uris=[callback.url])
+    scope = "openid profile email"
+    rp, url, state, nonce, verifier = authorization_request(tenant, client, scope=scope)
+
+    driver.get(url)
+    fill_login(driver, user.email, user.password)
+    allow = wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[name=decision][value=allow]")))
+    assert driver.current_url.startswith(tenant.issuer + "/"), driver.current_url
+    screenshot(driver, artifacts_dir, "consent-page.png")
+    allow.click()
+
+    hit = callback.wait_for_hit()
+    params = query_params(hit)
+    assert params.get("state") == state, params
+    assert params.get("iss") == tenant.issuer, params
+    assert params.get("code"), params
+
+    token = rp.fetch_token(code=params["code"], code_verifier=verifier, redirect_uri=callback.url)
+    check_id_token(
+        tenant,
+        client,
+        token["id_token"],
+        access_token=token["access_token"],
+        nonce=nonce,
+        user=user,
+        scope=scope,
+    )
