@@ -25,12 +25,16 @@ public struct StoreConfiguration: Sendable {
     public var maxOpenTenants: Int
     /// Reader connections per open tenant database.
     public var readersPerTenant: Int
+    /// Signing key rotation.
+    public var keyPolicy: KeyPolicy
 
-    public init(dataDirectory: URL, synchronous: String = "normal", maxOpenTenants: Int = 128, readersPerTenant: Int = 2) {
+    public init(dataDirectory: URL, synchronous: String = "normal", maxOpenTenants: Int = 128, readersPerTenant: Int = 2,
+                keyPolicy: KeyPolicy = KeyPolicy()) {
         self.dataDirectory = dataDirectory
         self.synchronous = synchronous
         self.maxOpenTenants = maxOpenTenants
         self.readersPerTenant = readersPerTenant
+        self.keyPolicy = keyPolicy
     }
 }
 
@@ -41,8 +45,10 @@ public final class InstanceStore: Sendable {
     let masterKey: SecretBox
     let clock: any Clock
     let logger: Logger
-    /// Every tenant by slug, and slugs by id: the registry is small enough to keep in memory.
-    private let registry = Mutex<(bySlug: [String: Tenant], slugByID: [TenantID: String])>(([:], [:]))
+    /// Every tenant, in memory: the registry is small enough (10,000 tenants ≈ a few MB).
+    private let registry = Mutex(Registry())
+    /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
+    private let clientTenants = Mutex<[String: TenantID]>([:])
     private let open: Mutex<LRU<TenantID, TenantDatabase>>
 
     /// Opens (creating if needed) the instance database under `configuration.dataDirectory`.
@@ -59,12 +65,7 @@ public final class InstanceStore: Sendable {
                                     configuration: Self.databaseConfiguration(configuration, readers: 2))
         try Migrations.instance.migrate(instance)
         let tenants = try instance.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tenants").map(Self.tenant(row:)) }
-        registry.withLock { r in
-            for t in tenants {
-                r.bySlug[t.slug] = t
-                r.slugByID[t.id] = t.slug
-            }
-        }
+        registry.withLock { r in for t in tenants { r.insert(t) } }
     }
 
     static func databaseConfiguration(_ c: StoreConfiguration, readers: Int) -> Configuration {
@@ -93,17 +94,39 @@ public final class InstanceStore: Sendable {
         registry.withLock { $0.bySlug[slug] }.map(ResolvedTenant.init)
     }
 
-    /// The tenant that owns the publishable or secret key `clientID` (one indexed lookup).
+    /// The tenant that owns the publishable key `clientID` (one indexed lookup, then cached).
     public func resolve(clientID: String) async throws -> ResolvedTenant? {
-        guard let id = try await instance.read({ db in
-            try String.fetchOne(db, sql: "SELECT tenant_id FROM client_keys WHERE client_id = ?", arguments: [clientID])
-        }).flatMap(TenantID.init(rawValue:)) else { return nil }
-        return registry.withLock { r in r.slugByID[id].flatMap { r.bySlug[$0] } }.map(ResolvedTenant.init)
+        guard clientID.utf8.count <= 128 else { return nil }
+        var id = clientTenants.withLock { $0[clientID] }
+        if id == nil {
+            id = try await instance.read({ db in
+                try String.fetchOne(db, sql: "SELECT tenant_id FROM client_keys WHERE client_id = ?", arguments: [clientID])
+            }).flatMap(TenantID.init(rawValue:))
+            if let id { clientTenants.withLock { $0[clientID] = id } }
+        }
+        guard let id else { return nil }
+        return registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
+    }
+
+    /// The tenant and client that own the secret key `secret` (looked up by its SHA-256).
+    public func resolve(secretKey secret: String) async throws -> (ResolvedTenant, clientID: String)? {
+        guard secret.utf8.count <= 128 else { return nil }
+        let hash = Data(SecretHash.of(secret))
+        guard let row = try await instance.read({ db in
+            try Row.fetchOne(db, sql: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
+        }), let id = TenantID(rawValue: row["tenant_id"]),
+              let tenant = registry.withLock({ $0.tenant(id: id) }) else { return nil }
+        return (ResolvedTenant(tenant), row["client_id"])
     }
 
     /// Every tenant, ordered by slug.
     public func tenants() -> [Tenant] {
         registry.withLock { Array($0.bySlug.values) }.sorted { $0.slug < $1.slug }
+    }
+
+    /// Whether any tenant allows `origin` (CORS preflights of the headless API, which carry no client id).
+    public func isOriginAllowedByAnyTenant(_ origin: String) -> Bool {
+        registry.withLock { ($0.originCounts[origin] ?? 0) > 0 }
     }
 
     // MARK: Tenant databases
@@ -119,7 +142,7 @@ public final class InstanceStore: Sendable {
         let pool = try DatabasePool(path: tenantFile(tenant.id).path,
                                     configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant))
         try Migrations.tenant.migrate(pool)
-        let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, now: clock.now)
+        let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy, now: clock.now)
         return open.withLock { lru in
             if let existing = lru.get(tenant.id), existing.tenant == tenant { return existing }
             lru.set(tenant.id, db)
@@ -147,17 +170,14 @@ public final class InstanceStore: Sendable {
         }
         let resolved = ResolvedTenant(tenant)
         do {
-            let db = try await database(for: resolved)
-            try await db.insertSigningKey(SigningKey.generate(.eddsa), status: .active, at: now)
+            // The first keys of a new tenant sign at once: nobody can have cached its JWKS yet.
+            _ = try await database(for: resolved).keyRing(at: now)
         } catch {
             try? await instance.write { db in try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue]) }
             removeFiles(of: tenant.id)
             throw error
         }
-        registry.withLock { r in
-            r.bySlug[slug] = tenant
-            r.slugByID[tenant.id] = slug
-        }
+        registry.withLock { $0.insert(tenant) }
         return resolved
     }
 
@@ -172,7 +192,10 @@ public final class InstanceStore: Sendable {
             try db.execute(sql: "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
                            arguments: [name, JSONColumn.encode(settings), now, id])
         }
-        registry.withLock { $0.bySlug[updated.slug] = updated }
+        registry.withLock { r in
+            r.remove(tenant.tenant)
+            r.insert(updated)
+        }
         // The open database carries the old tenant value; drop it so the next request reopens.
         _ = open.withLock { $0.remove(updated.id) }
         return ResolvedTenant(updated)
@@ -182,13 +205,12 @@ public final class InstanceStore: Sendable {
     /// Its tokens stop verifying at once because its keys are gone.
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
         try await instance.write { db in
+            try db.execute(sql: "DELETE FROM secret_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
             try db.execute(sql: "DELETE FROM client_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
             try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
         }
-        registry.withLock { r in
-            r.bySlug[tenant.slug] = nil
-            r.slugByID[tenant.id] = nil
-        }
+        registry.withLock { $0.remove(tenant.tenant) }
+        clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
         let db = open.withLock { $0.remove(tenant.id) }
         try? db?.pool.close()
         removeFiles(of: tenant.id)
@@ -201,12 +223,17 @@ public final class InstanceStore: Sendable {
 
     // MARK: Client keys
 
-    /// Registers a client in its tenant and the instance key index.
+    /// Registers a client in its tenant and the instance key index (its publishable key, and the
+    /// hash of its secret key when it has one).
     /// - Throws: `StoreError.conflict` when the key exists anywhere in the instance.
     public func registerClient(_ client: Client, in tenant: ResolvedTenant, builtin: String? = nil) async throws {
         do {
             try await instance.write { db in
                 try db.execute(sql: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
+                if let hash = client.secretHash {
+                    try db.execute(sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                                   arguments: [Data(hash), client.clientID, tenant.id.rawValue])
+                }
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("client key already exists")
@@ -214,23 +241,78 @@ public final class InstanceStore: Sendable {
         do {
             try await database(for: tenant).insertClient(client, builtin: builtin)
         } catch {
-            try? await instance.write { db in try db.execute(sql: "DELETE FROM client_keys WHERE client_id = ?", arguments: [client.clientID]) }
+            try? await instance.write { db in
+                try db.execute(sql: "DELETE FROM secret_keys WHERE client_id = ?", arguments: [client.clientID])
+                try db.execute(sql: "DELETE FROM client_keys WHERE client_id = ?", arguments: [client.clientID])
+            }
             throw error
         }
+    }
+
+    /// Replaces a confidential client's secret key. The previous secret stays valid for `overlap`
+    /// seconds (0: revoked at once). Both secrets stay in the secret-key index until the overlap ends.
+    /// - Returns: the updated client.
+    public func rotateClientSecret(_ client: Client, newSecret: String, overlap: TimeInterval, in tenant: ResolvedTenant) async throws -> Client {
+        let now = clock.now
+        var updated = client
+        updated.secretHash = SecretHash.of(newSecret)
+        updated.previousSecretHash = overlap > 0 ? client.secretHash : nil
+        updated.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(overlap) : nil
+        let newHash = Data(updated.secretHash!)
+        let keep = updated.previousSecretHash.map { Data($0) }
+        try await instance.write { db in
+            try db.execute(sql: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [client.clientID, tenant.id.rawValue])
+            try db.execute(sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                           arguments: [newHash, client.clientID, tenant.id.rawValue])
+            if let keep {
+                try db.execute(sql: "INSERT OR IGNORE INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                               arguments: [keep, client.clientID, tenant.id.rawValue])
+            }
+        }
+        try await database(for: tenant).updateClient(updated)
+        return updated
     }
 
     /// Deletes a client from its tenant and the key index, revoking its grants.
     public func deleteClient(clientID: String, in tenant: ResolvedTenant) async throws {
         try await database(for: tenant).deleteClient(clientID: clientID, at: clock.now)
         try await instance.write { db in
+            try db.execute(sql: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
             try db.execute(sql: "DELETE FROM client_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
         }
+        clientTenants.withLock { $0[clientID] = nil }
     }
 
     /// Runs housekeeping on every open tenant database.
     public func purgeExpired() async {
         let dbs = open.withLock { $0.values }
         for db in dbs { try? await db.purgeExpired(now: clock.now) }
+    }
+}
+
+/// The in-memory tenant registry with its indexes.
+struct Registry {
+    private(set) var bySlug: [String: Tenant] = [:]
+    private(set) var slugByID: [TenantID: String] = [:]
+    /// How many tenants allow each CORS origin.
+    private(set) var originCounts: [String: Int] = [:]
+
+    func tenant(id: TenantID) -> Tenant? { slugByID[id].flatMap { bySlug[$0] } }
+
+    mutating func insert(_ tenant: Tenant) {
+        bySlug[tenant.slug] = tenant
+        slugByID[tenant.id] = tenant.slug
+        for origin in Set(tenant.settings.allowedOrigins) { originCounts[origin, default: 0] += 1 }
+    }
+
+    mutating func remove(_ removed: Tenant) {
+        guard let current = self.tenant(id: removed.id) else { return }
+        bySlug[current.slug] = nil
+        slugByID[current.id] = nil
+        for origin in Set(current.settings.allowedOrigins) {
+            originCounts[origin, default: 1] -= 1
+            if originCounts[origin] == 0 { originCounts[origin] = nil }
+        }
     }
 }
 

@@ -20,6 +20,12 @@ enum Migrations {
                 t.primaryKey("client_id", .text)
                 t.column("tenant_id", .text).notNull().indexed().references("tenants", onDelete: .cascade)
             }
+            // SHA-256 of every live secret key, for server calls that present only the secret key.
+            try db.create(table: "secret_keys") { t in
+                t.primaryKey("secret_hash", .blob)
+                t.column("client_id", .text).notNull().indexed()
+                t.column("tenant_id", .text).notNull().indexed().references("tenants", onDelete: .cascade)
+            }
         }
         return migrator
     }
@@ -32,10 +38,10 @@ enum Migrations {
                 t.primaryKey("kid", .text)
                 t.column("algorithm", .text).notNull()
                 t.column("sealed_private_key", .blob).notNull()
-                t.column("status", .text).notNull().check(sql: "status IN ('next','active','retired')")
                 t.column("created_at", .datetime).notNull()
-                t.column("activated_at", .datetime)
-                t.column("retired_at", .datetime)
+                t.column("activates_at", .datetime).notNull()
+                t.column("retires_at", .datetime)
+                t.column("expires_at", .datetime)
             }
             try db.create(table: "clients") { t in
                 t.primaryKey("id", .text)
@@ -43,6 +49,10 @@ enum Migrations {
                 t.column("name", .text).notNull()
                 t.column("type", .text).notNull().check(sql: "type IN ('public','confidential')")
                 t.column("secret_hash", .blob)
+                t.column("previous_secret_hash", .blob)
+                t.column("previous_secret_expires_at", .datetime)
+                t.column("id_token_signed_response_alg", .text).notNull().defaults(to: "EdDSA")
+                t.column("access_token_signing_alg", .text).notNull().defaults(to: "EdDSA")
                 t.column("redirect_uris", .jsonText).notNull()
                 t.column("post_logout_redirect_uris", .jsonText).notNull()
                 t.column("grant_types", .jsonText).notNull()

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 import GatehouseCore
 import GRDB
 
@@ -21,7 +22,11 @@ extension Row {
 }
 
 extension Client {
-    static let columns = "id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, created_at"
+    static let columns = """
+        id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, \
+        id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at
+        """
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -35,13 +40,18 @@ extension Client {
             grantTypes: Set((JSONColumn.decode([String].self, row["grant_types"]) ?? []).compactMap(GrantType.init(rawValue:))),
             firstParty: row["first_party"],
             allowedScopes: (row["allowed_scopes"] as String?).flatMap { try? ScopeSet(parsing: $0) },
+            idTokenSigningAlgorithm: JWSAlgorithm(rawValue: row["id_token_signed_response_alg"]) ?? .eddsa,
+            accessTokenSigningAlgorithm: JWSAlgorithm(rawValue: row["access_token_signing_alg"]) ?? .eddsa,
+            previousSecretHash: row.bytes("previous_secret_hash"),
+            previousSecretExpiresAt: row["previous_secret_expires_at"],
             createdAt: row["created_at"])
     }
 
     var arguments: StatementArguments {
         [id.rawValue, clientID, name, type.rawValue, secretHash.map { Data($0) }, JSONColumn.encode(redirectURIs),
          JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
-         allowedScopes?.description, createdAt]
+         allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
+         previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt]
     }
 }
 
@@ -126,9 +136,11 @@ extension RefreshToken {
 }
 
 extension SigningKeyRecord {
+    static let columns = "kid, algorithm, sealed_private_key, created_at, activates_at, retires_at, expires_at"
+
     init(row: Row) {
         self.init(kid: row["kid"], algorithm: row["algorithm"], sealedPrivateKey: row.bytes("sealed_private_key") ?? [],
-                  status: Status(rawValue: row["status"]) ?? .retired, createdAt: row["created_at"],
-                  activatedAt: row["activated_at"], retiredAt: row["retired_at"])
+                  createdAt: row["created_at"], activatesAt: row["activates_at"], retiresAt: row["retires_at"],
+                  expiresAt: row["expires_at"])
     }
 }

@@ -13,11 +13,13 @@ public final class TenantDatabase: TenantStore, Sendable {
     let pool: DatabasePool
     let revocations: RevocationIndex
     private let clients = Mutex<[String: Client]>([:])
-    private let keyRingCache = Mutex<KeyRing?>(nil)
+    let keyRingCache = Mutex<(ring: KeyRing, validUntil: Date)?>(nil)
+    let keyPolicy: KeyPolicy
     let masterKey: SecretBox
 
-    init(tenant: ResolvedTenant, pool: DatabasePool, masterKey: SecretBox, now: Date) throws {
+    init(tenant: ResolvedTenant, pool: DatabasePool, masterKey: SecretBox, keyPolicy: KeyPolicy, now: Date) throws {
         self.tenant = tenant
+        self.keyPolicy = keyPolicy
         self.pool = pool
         self.masterKey = masterKey
         self.revocations = RevocationIndex()
@@ -47,7 +49,7 @@ public final class TenantDatabase: TenantStore, Sendable {
     /// Stores a new client. The caller has registered its key in the instance index.
     public func insertClient(_ client: Client, builtin: String? = nil) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO clients (\(Client.columns), builtin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            try db.execute(sql: "INSERT INTO clients (\(Client.columns), builtin) VALUES (\(Client.placeholders),?)",
                            arguments: client.arguments + [builtin])
         }
     }
@@ -57,11 +59,14 @@ public final class TenantDatabase: TenantStore, Sendable {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
-                grant_types = ?, first_party = ?, allowed_scopes = ? WHERE id = ?
+                grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
+                access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ? WHERE id = ?
                 """, arguments: [client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
                                  JSONColumn.encode(client.postLogoutRedirectURIs),
                                  JSONColumn.encode(client.grantTypes.map(\.rawValue).sorted()), client.firstParty,
-                                 client.allowedScopes?.description, client.id.rawValue])
+                                 client.allowedScopes?.description, client.idTokenSigningAlgorithm.rawValue,
+                                 client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
+                                 client.previousSecretExpiresAt, client.id.rawValue])
         }
         clients.withLock { $0[client.clientID] = nil }
     }
@@ -334,52 +339,6 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool {
         revocations.isRevoked(jti: jti, grantID: grantID?.rawValue)
-    }
-
-    // MARK: Signing keys
-
-    /// Stores a new signing key, sealing its private key under the master key.
-    public func insertSigningKey(_ key: SigningKey, status: SigningKeyRecord.Status, at now: Date) async throws {
-        let kid = try key.publicJWK.thumbprint()
-        let sealed = masterKey.seal(key.privateKeyBytes())
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO signing_keys (kid, algorithm, sealed_private_key, status, created_at, activated_at) VALUES (?,?,?,?,?,?)
-                """, arguments: [kid, key.algorithm.rawValue, Data(sealed), status.rawValue, now, status == .active ? now : nil])
-        }
-        keyRingCache.withLock { $0 = nil }
-    }
-
-    public func signingKeyRecords() async throws -> [SigningKeyRecord] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at").map(SigningKeyRecord.init(row:))
-        }
-    }
-
-    /// The tenant's keys, unsealed and cached until the next key change.
-    /// - Throws: `StoreError.unavailable` when a private key cannot be unsealed (wrong master key).
-    public func keyRing() async throws -> KeyRing {
-        if let cached = keyRingCache.withLock({ $0 }) { return cached }
-        let records = try await signingKeyRecords()
-        var keys: [KeyRing.Key] = []
-        for record in records {
-            guard let algorithm = JWSAlgorithm(rawValue: record.algorithm) else { continue }
-            let plain: [UInt8]
-            do { plain = try masterKey.open(record.sealedPrivateKey) } catch {
-                throw StoreError.unavailable("cannot unseal signing key \(record.kid): wrong master key?")
-            }
-            let signing = try SigningKey(algorithm: algorithm, privateKeyBytes: plain)
-            var jwk = signing.publicJWK
-            jwk.kid = record.kid
-            jwk.alg = algorithm.rawValue
-            jwk.use = "sig"
-            keys.append(KeyRing.Key(kid: record.kid, algorithm: algorithm,
-                                    signingKey: record.status == .active ? signing : nil,
-                                    verifier: signing.verifier, jwk: jwk))
-        }
-        let ring = KeyRing(keys: keys)
-        keyRingCache.withLock { $0 = ring }
-        return ring
     }
 
     // MARK: Housekeeping

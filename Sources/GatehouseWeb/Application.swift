@@ -40,8 +40,10 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
     let masterKey = try Secrets.masterKey(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
     let adminToken = try Secrets.adminToken(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
     let store = try InstanceStore(
-        configuration: StoreConfiguration(dataDirectory: dataDirectory, synchronous: configuration.synchronous,
-                                          maxOpenTenants: configuration.maxOpenTenants),
+        configuration: StoreConfiguration(
+            dataDirectory: dataDirectory, synchronous: configuration.synchronous, maxOpenTenants: configuration.maxOpenTenants,
+            keyPolicy: KeyPolicy(prePublication: TimeInterval(configuration.keyPrePublication),
+                                 rotationInterval: configuration.keyRotationDays > 0 ? TimeInterval(configuration.keyRotationDays) * 86400 : nil)),
         masterKey: masterKey, clock: clock, logger: logger)
     if firstStart, store.tenants().isEmpty {
         _ = try await store.createTenant(slug: "default", name: "Default", environment: .dev, settings: TenantSettings())
@@ -85,13 +87,16 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
                                                           logger: services.logger))
 
     AdminController(services: services).register(on: router)
+    HeadlessController(services: services).register(on: router)
 
     // RFC 8414 §3: the metadata of issuer `{public}/t/{slug}` lives at `/.well-known/oauth-authorization-server/t/{slug}`.
     let wellKnown = router.group(".well-known/oauth-authorization-server/t/:slug")
         .add(middleware: TenantResolutionMiddleware(store: services.store))
         .group(context: TenantRequestContext.self)
+        .add(middleware: TenantCORSMiddleware())
     let protocolController = ProtocolController(services: services)
     wellKnown.get { _, context in try await protocolController.discovery(context) }
+    wellKnown.on("", method: .options) { _, _ in Response(status: .noContent) }
 
     let tenant = router.group("t/:slug")
         .add(middleware: TenantResolutionMiddleware(store: services.store))

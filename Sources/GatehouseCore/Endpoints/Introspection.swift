@@ -59,7 +59,7 @@ public enum TokenIntrospection {
     public static func introspect(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> IntrospectionResponse {
         try parameters.rejectDuplicates()
         let caller = try await ClientAuthentication.authenticate(
-            authorization: authorization, parameters: parameters, findClient: context.store.client(clientID:))
+            authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
         guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
         switch try await find(token, hint: parameters["token_type_hint"], context: context) {
         case .accessToken(let claims) where claims.clientID == caller.client.clientID:
@@ -88,7 +88,7 @@ public enum TokenIntrospection {
     public static func revoke(parameters: FormParameters, authorization: String?, context: TokenContext) async throws {
         try parameters.rejectDuplicates()
         let caller = try await ClientAuthentication.authenticate(
-            authorization: authorization, parameters: parameters, findClient: context.store.client(clientID:))
+            authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
         guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
         switch try await find(token, hint: parameters["token_type_hint"], context: context) {
         case .accessToken(let claims) where claims.clientID == caller.client.clientID:

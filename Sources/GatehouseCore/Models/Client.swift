@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// RFC 6749 §2.1 client types.
 public enum ClientType: String, Codable, Sendable, CaseIterable {
@@ -31,6 +32,9 @@ public struct Client: Codable, Sendable, Equatable {
     public var type: ClientType
     /// SHA-256 of the current secret key (`sk_…`), confidential clients only.
     public var secretHash: [UInt8]?
+    /// SHA-256 of the secret key replaced by the last rotation, accepted until `previousSecretExpiresAt`.
+    public var previousSecretHash: [UInt8]?
+    public var previousSecretExpiresAt: Date?
     /// Redirect URIs compared by exact string match (RFC 9700 §4.1.1).
     public var redirectURIs: [String]
     /// `post_logout_redirect_uris` (RP-Initiated Logout §3.1), exact match.
@@ -40,11 +44,17 @@ public struct Client: Codable, Sendable, Equatable {
     public var firstParty: Bool
     /// Scopes the client may request; nil means every standard scope.
     public var allowedScopes: ScopeSet?
+    /// `id_token_signed_response_alg` (OIDC Dynamic Client Registration §2), one of the tenant's algorithms.
+    public var idTokenSigningAlgorithm: JWSAlgorithm
+    /// The algorithm of the client's access tokens, one of the tenant's algorithms.
+    public var accessTokenSigningAlgorithm: JWSAlgorithm
     public var createdAt: Date
 
     public init(id: ClientRecordID, clientID: String, name: String, type: ClientType, secretHash: [UInt8]?,
                 redirectURIs: [String], postLogoutRedirectURIs: [String], grantTypes: Set<GrantType>,
-                firstParty: Bool, allowedScopes: ScopeSet?, createdAt: Date) {
+                firstParty: Bool, allowedScopes: ScopeSet?, idTokenSigningAlgorithm: JWSAlgorithm = .eddsa,
+                accessTokenSigningAlgorithm: JWSAlgorithm = .eddsa, previousSecretHash: [UInt8]? = nil,
+                previousSecretExpiresAt: Date? = nil, createdAt: Date) {
         self.id = id
         self.clientID = clientID
         self.name = name
@@ -55,11 +65,27 @@ public struct Client: Codable, Sendable, Equatable {
         self.grantTypes = grantTypes
         self.firstParty = firstParty
         self.allowedScopes = allowedScopes
+        self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
+        self.accessTokenSigningAlgorithm = accessTokenSigningAlgorithm
+        self.previousSecretHash = previousSecretHash
+        self.previousSecretExpiresAt = previousSecretExpiresAt
         self.createdAt = createdAt
     }
 
     /// The scopes this client may be granted.
     public var permittedScopes: ScopeSet { allowedScopes ?? StandardScope.all }
+
+    /// Whether `secret` is the client's secret key, or its previous one within the rotation overlap.
+    /// Both comparisons run, in constant time, whatever the outcome of the first.
+    public func secretMatches(_ secret: String, at now: Date) -> Bool {
+        let presented = SecretHash.of(secret)
+        let current = secretHash.map { ConstantTime.equals(presented, $0) } ?? false
+        var previous = false
+        if let hash = previousSecretHash, let until = previousSecretExpiresAt {
+            previous = ConstantTime.equals(presented, hash) && now < until
+        }
+        return current || previous
+    }
 
     /// The client authentication methods accepted for this client at the token, revocation and
     /// introspection endpoints.

@@ -35,35 +35,55 @@ public struct Interaction: Codable, Sendable, Equatable {
     public static let lifetime: TimeInterval = 600
 }
 
-/// A tenant signing key as stored: the private key is sealed under the instance master key.
+/// A tenant signing key as stored, with its schedule. The private key is sealed under the
+/// instance master key.
+///
+/// The schedule makes rotation safe for relying parties that cache the JWKS (ARCHITECTURE.md A7):
+/// a key is published from `createdAt`, signs from `activatesAt` (later than `createdAt` by the
+/// pre-publication window when it replaces a key), stops signing at `retiresAt`, and leaves the
+/// JWKS at `expiresAt`, once every token it signed has expired.
 public struct SigningKeyRecord: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
-        /// Published in the JWKS, not yet signing (pre-publication).
-        case next
-        /// Published and signing.
-        case active
-        /// Published until every token it signed has expired; no longer signing.
-        case retired
-    }
-
     /// The `kid`: the RFC 7638 thumbprint of the public key.
     public var kid: String
     public var algorithm: String
     /// The private key sealed with the master key (SecretBox).
     public var sealedPrivateKey: [UInt8]
-    public var status: Status
     public var createdAt: Date
-    public var activatedAt: Date?
-    public var retiredAt: Date?
+    public var activatesAt: Date
+    public var retiresAt: Date?
+    public var expiresAt: Date?
 
-    public init(kid: String, algorithm: String, sealedPrivateKey: [UInt8], status: Status, createdAt: Date,
-                activatedAt: Date? = nil, retiredAt: Date? = nil) {
+    public init(kid: String, algorithm: String, sealedPrivateKey: [UInt8], createdAt: Date, activatesAt: Date,
+                retiresAt: Date? = nil, expiresAt: Date? = nil) {
         self.kid = kid
         self.algorithm = algorithm
         self.sealedPrivateKey = sealedPrivateKey
-        self.status = status
         self.createdAt = createdAt
-        self.activatedAt = activatedAt
-        self.retiredAt = retiredAt
+        self.activatesAt = activatesAt
+        self.retiresAt = retiresAt
+        self.expiresAt = expiresAt
+    }
+
+    /// Where a key stands at an instant.
+    public enum Status: String, Codable, Sendable {
+        /// Published, not yet signing (pre-publication).
+        case next
+        /// Published and signing.
+        case active
+        /// Published until every token it signed has expired; no longer signing.
+        case retired
+        /// No longer published.
+        case expired
+    }
+
+    public func status(at now: Date) -> Status {
+        if let expiresAt, now >= expiresAt { return .expired }
+        if let retiresAt, now >= retiresAt { return .retired }
+        return now >= activatesAt ? .active : .next
+    }
+
+    /// The next instant after `now` at which this key's status changes, if any.
+    public func nextTransition(after now: Date) -> Date? {
+        [activatesAt, retiresAt, expiresAt].compactMap { $0 }.filter { $0 > now }.min()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// The deployment stage a tenant serves; part of every key it issues (`pk_<environment>_…`).
 public enum TenantEnvironment: String, Codable, Sendable, CaseIterable {
@@ -61,6 +62,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var authorizationCodeTTL: Int = 60
     /// Origins (`scheme://host[:port]`) allowed to call the tenant's CORS-enabled endpoints.
     public var allowedOrigins: [String] = []
+    /// JWS algorithms the tenant keeps keys for; clients choose among them. Default `[EdDSA]`.
+    public var signingAlgorithms: [JWSAlgorithm] = [.eddsa]
 
     public init() {}
 
@@ -72,6 +75,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case sessionTTL = "session_ttl"
         case authorizationCodeTTL = "authorization_code_ttl"
         case allowedOrigins = "allowed_origins"
+        case signingAlgorithms = "signing_algorithms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,6 +88,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         sessionTTL = try c.decodeIfPresent(Int.self, forKey: .sessionTTL) ?? d.sessionTTL
         authorizationCodeTTL = try c.decodeIfPresent(Int.self, forKey: .authorizationCodeTTL) ?? d.authorizationCodeTTL
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? d.allowedOrigins
+        signingAlgorithms = try c.decodeIfPresent([JWSAlgorithm].self, forKey: .signingAlgorithms) ?? d.signingAlgorithms
     }
 
     /// Every problem with these settings, as `(field, message)`; empty when valid.
@@ -97,6 +102,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         ttl(refreshTokenTTL, "refresh_token_ttl", 60...(365 * 86400))
         ttl(sessionTTL, "session_ttl", 60...(365 * 86400))
         ttl(authorizationCodeTTL, "authorization_code_ttl", 10...600)
+        if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
+        if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }
         for (i, origin) in allowedOrigins.enumerated() where !Self.isValidOrigin(origin) {
             problems.append(("allowed_origins[\(i)]", "'\(origin)' is not an origin (scheme://host[:port], no path)"))
         }

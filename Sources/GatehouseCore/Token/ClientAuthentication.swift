@@ -5,6 +5,11 @@ import GatehouseCrypto
 public struct AuthenticatedClient: Sendable {
     public let client: Client
     public let method: ClientAuthenticationMethod
+
+    public init(client: Client, method: ClientAuthenticationMethod) {
+        self.client = client
+        self.method = method
+    }
 }
 
 /// Client authentication (RFC 6749 §2.3).
@@ -35,6 +40,7 @@ public enum ClientAuthentication {
     public static func authenticate(
         authorization: String?,
         parameters: FormParameters,
+        now: Date = Date(),
         findClient: (String) async throws -> Client?
     ) async throws -> AuthenticatedClient {
         let credentials = try extract(authorization: authorization, parameters: parameters)
@@ -47,8 +53,7 @@ public enum ClientAuthentication {
                 throw OAuthError.invalidClient("public clients do not authenticate with a secret")
             }
         case .confidential:
-            guard credentials.method != .none, let secret = credentials.secret, let hash = client.secretHash,
-                  SecretHash.matches(secret, hash) else {
+            guard credentials.method != .none, let secret = credentials.secret, client.secretMatches(secret, at: now) else {
                 throw OAuthError.invalidClient("client authentication failed")
             }
         }

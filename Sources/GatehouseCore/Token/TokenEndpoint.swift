@@ -73,7 +73,7 @@ public enum TokenEndpoint {
     public static func handle(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> TokenResponse {
         try parameters.rejectDuplicates()
         let client = try await ClientAuthentication.authenticate(
-            authorization: authorization, parameters: parameters, findClient: context.store.client(clientID:))
+            authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
         guard let grantType = parameters["grant_type"] else { throw OAuthError.invalidRequest("grant_type is missing") }
         guard let handler = grants[grantType] else {
             throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")
@@ -84,15 +84,33 @@ public enum TokenEndpoint {
         return try await handler.handle(parameters, client: client, context: context)
     }
 
+    /// Issues the first tokens of a new user grant: a refresh token (stored by hash) when the client
+    /// may use the refresh token grant, an access token, and an ID token for OpenID grants.
+    public static func issueForNewGrant(_ grant: Grant, client: Client, user: User, context: TokenContext) async throws -> TokenResponse {
+        var refreshToken: String?
+        if client.grantTypes.contains(.refreshToken) {
+            let token = RandomText.bearerSecret()
+            let now = context.now
+            try await context.store.insertRefreshToken(RefreshToken(
+                tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
+                expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
+            refreshToken = token
+        }
+        return try issueTokens(for: grant, client: client, user: user, scope: grant.scope, includeNonce: true,
+                               refreshToken: refreshToken, context: context)
+    }
+
     /// Issues the access, refresh and ID tokens of a user grant.
     static func issueTokens(for grant: Grant, client: Client, user: User, scope: ScopeSet, includeNonce: Bool,
                             refreshToken: String?, context: TokenContext) throws(OAuthError) -> TokenResponse {
-        let access = try context.tokens.mintAccessToken(client: client, subject: user.id.rawValue, scope: scope, grant: grant)
+        let access = try context.tokens.mintAccessToken(client: client, subject: user.id.rawValue, scope: scope, grant: grant,
+                                                        algorithm: client.accessTokenSigningAlgorithm)
         var idToken: String?
         if grant.scope.contains(StandardScope.openid) {
             var idGrant = grant
             if !includeNonce { idGrant.nonce = nil }
-            idToken = try context.tokens.mintIDToken(client: client, user: user, grant: idGrant, accessToken: access.token)
+            idToken = try context.tokens.mintIDToken(client: client, user: user, grant: idGrant, accessToken: access.token,
+                                                     algorithm: client.idTokenSigningAlgorithm)
         }
         return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken,
                              idToken: idToken, scope: scope.description)

@@ -49,6 +49,12 @@ public struct GatehouseConfiguration: Sendable {
     /// the grant (two tabs refreshing at once). Default 2.
     public var refreshReuseGrace = 2
 
+    // [keys]
+    /// Seconds a new signing key is published in the JWKS before it signs. Default 3600.
+    public var keyPrePublication = 3600
+    /// Days after which signing keys rotate automatically; 0 disables. Default 90.
+    public var keyRotationDays = 90
+
     // [mail]
     /// `smtp://` or `smtps://` URL; unset → `.eml` files in `<data>/outbox/`. Env `GATEHOUSE_SMTP_URL`.
     public var smtpURL: String?
@@ -80,6 +86,7 @@ public struct GatehouseConfiguration: Sendable {
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue"],
         "oauth": ["refresh_reuse_grace_seconds"],
+        "keys": ["pre_publication_seconds", "rotation_interval_days"],
         "mail": ["smtp_url"],
         "log": ["level"],
     ]
@@ -153,6 +160,8 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("passwords", "hashing_threads") { hashingThreads = v }
         if let v = int("passwords", "hashing_queue") { hashingQueue = v }
         if let v = int("oauth", "refresh_reuse_grace_seconds") { refreshReuseGrace = v }
+        if let v = int("keys", "pre_publication_seconds") { keyPrePublication = v }
+        if let v = int("keys", "rotation_interval_days") { keyRotationDays = v }
         if let v = string("mail", "smtp_url"), !v.isEmpty { smtpURL = v }
         if let v = string("log", "level") { logLevel = v }
     }
@@ -181,6 +190,8 @@ public struct GatehouseConfiguration: Sendable {
         if !(0...256).contains(hashingThreads) { problems.append(Problem(key: "passwords.hashing_threads", message: "must be 0…256")) }
         if !(0...100_000).contains(hashingQueue) { problems.append(Problem(key: "passwords.hashing_queue", message: "must be 0…100000")) }
         if !(0...60).contains(refreshReuseGrace) { problems.append(Problem(key: "oauth.refresh_reuse_grace_seconds", message: "must be 0…60")) }
+        if !(0...(7 * 86400)).contains(keyPrePublication) { problems.append(Problem(key: "keys.pre_publication_seconds", message: "must be 0…604800")) }
+        if !(0...3650).contains(keyRotationDays) { problems.append(Problem(key: "keys.rotation_interval_days", message: "must be 0…3650")) }
         if let smtpURL, !(smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://")) {
             problems.append(Problem(key: "mail.smtp_url", message: "must start with smtp:// or smtps://"))
         }

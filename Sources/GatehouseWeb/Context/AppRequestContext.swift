@@ -1,4 +1,5 @@
 import GatehouseCrypto
+import GatehouseCore
 import GatehouseStore
 import HTTPTypes
 import Hummingbird
@@ -12,11 +13,14 @@ public struct AppRequestContext: RequestContext {
     public let remoteAddress: String?
     /// Set by `TenantResolutionMiddleware` on tenant routes.
     var resolvedTenant: TenantDatabase?
+    /// Set by the headless API's resolution middleware.
+    var headlessClient: (database: TenantDatabase, client: Client)?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
         resolvedTenant = nil
+        headlessClient = nil
     }
 
     public var maxUploadSize: Int { 65536 }

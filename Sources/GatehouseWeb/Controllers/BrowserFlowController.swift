@@ -239,23 +239,16 @@ struct BrowserFlowController {
         var (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                               request, context)
         let rawEmail = form["email"] ?? ""
-        let password = form["password"] ?? ""
-        let email = EmailAddress.normalize(rawEmail)
-        var user: User?
-        if let email { user = try await context.database.user(email: email) }
-        let check = try await services.passwords.verify(password, encoded: password.isEmpty ? nil : user?.passwordHash)
-        guard let user, check.valid, !user.disabled, !password.isEmpty, password.utf8.count <= 1024 else {
+        guard let user = try await services.verifyCredentials(email: rawEmail, password: form["password"] ?? "", in: context.database) else {
             return renderLogin(interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
                                status: .unauthorized, context)
         }
         let now = services.clock.now
-        if check.needsRehash {
-            try await context.database.updatePasswordHash(userID: user.id, hash: try await services.passwords.hash(password), at: now)
-        }
         let ttl = TimeInterval(context.tenant.tenant.settings.sessionTTL)
         var cookies: [Cookie] = []
         let session: Session
-        if let (existing, existingUser) = try await currentSession(request, context), existingUser.id == user.id {
+        let current = try await currentSession(request, context)
+        if let (existing, existingUser) = current, existingUser.id == user.id {
             // Re-authentication of the same user (prompt=login, max_age): the session continues.
             try await context.database.reauthenticateSession(id: existing.id, authTime: now, amr: ["pwd"], expiresAt: now.addingTimeInterval(ttl))
             var updated = existing
@@ -263,15 +256,13 @@ struct BrowserFlowController {
             updated.amr = ["pwd"]
             session = updated
         } else {
-            if let (previous, _) = try await currentSession(request, context) {
+            if let (previous, _) = current {
                 try await context.database.endSession(id: previous.id, at: now)
             }
-            let secret = RandomText.bearerSecret()
-            session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: ["pwd"],
-                              createdAt: now, expiresAt: now.addingTimeInterval(ttl),
-                              userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, ipAddress: context.remoteAddress)
-            try await context.database.insertSession(session)
-            cookies.append(TenantCookie.session.make(secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
+            let started = try await services.startSession(for: user, amr: ["pwd"], userAgent: request.headers[.userAgent],
+                                                          ipAddress: context.remoteAddress, in: context.database)
+            session = started.0
+            cookies.append(TenantCookie.session.make(started.secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
         }
         interaction.userID = user.id
         interaction.loginDone = true

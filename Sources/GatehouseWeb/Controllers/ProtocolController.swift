@@ -12,17 +12,25 @@ import NIOCore
 struct ProtocolController {
     let services: Services
 
+    /// Paths under the issuer that answer cross-origin requests from the tenant's allowed origins.
+    static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke"]
+
     func register(on group: RouterGroup<TenantRequestContext>) {
-        group.get(".well-known/openid-configuration") { _, context in try await self.discovery(context) }
-        group.get("jwks.json") { _, context in try await self.jwks(context) }
-        group.post("token") { request, context in await self.token(request, context) }
-        group.get("userinfo") { request, context in await self.userinfo(request, context) }
-        group.post("userinfo") { request, context in await self.userinfo(request, context) }
-        group.post("introspect") { request, context in await self.introspect(request, context) }
-        group.post("revoke") { request, context in await self.revoke(request, context) }
+        let cors = group.group().add(middleware: TenantCORSMiddleware())
+        cors.get(".well-known/openid-configuration") { _, context in try await self.discovery(context) }
+        cors.get("jwks.json") { _, context in try await self.jwks(context) }
+        cors.post("token") { request, context in await self.token(request, context) }
+        cors.get("userinfo") { request, context in await self.userinfo(request, context) }
+        cors.post("userinfo") { request, context in await self.userinfo(request, context) }
+        cors.post("introspect") { request, context in await self.introspect(request, context) }
+        cors.post("revoke") { request, context in await self.revoke(request, context) }
         // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
         for path in ["token", "introspect", "revoke"] {
-            group.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
+            cors.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
+        }
+        // Preflights are answered by the middleware.
+        for path in Self.corsPaths {
+            cors.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
         }
     }
 
@@ -35,17 +43,17 @@ struct ProtocolController {
 
     /// OIDC Discovery 1.0 §4 / RFC 8414 §3.
     func discovery(_ context: TenantRequestContext) async throws -> Response {
-        let keys = try await context.database.keyRing()
-        let algorithms = JWSAlgorithm.allCases.filter { keys.signing[$0] != nil }.map(\.rawValue)
+        let algorithms = context.tenant.tenant.settings.signingAlgorithms.map(\.rawValue)
         let metadata = ProviderMetadata(issuer: services.issuer(of: context.tenant), signingAlgorithms: algorithms)
-        return Responses.json(metadata, headers: [.cacheControl: "public, max-age=300"])
+        return Responses.json(metadata, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
     }
 
     /// The JWKS (RFC 7517 §5): every key that may verify a live token.
     func jwks(_ context: TenantRequestContext) async throws -> Response {
-        let keys = try await context.database.keyRing()
+        let keys = try await context.database.keyRing(at: services.clock.now)
         struct JWKS: Encodable { let keys: [JWK] }
-        return Responses.json(JWKS(keys: keys.jwks), headers: [.cacheControl: "public, max-age=300"])
+        // The max-age stays below the pre-publication window of new keys.
+        return Responses.json(JWKS(keys: keys.jwks), headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
     }
 
     /// Runs `body` and maps OAuth errors to RFC 6749 §5.2 JSON; anything else is a logged server error.

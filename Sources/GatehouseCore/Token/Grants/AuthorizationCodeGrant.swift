@@ -51,15 +51,6 @@ public enum AuthorizationCodeGrant: GrantHandler {
             throw OAuthError.invalidGrant("the grant was revoked")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
-        var refreshToken: String?
-        if client.client.grantTypes.contains(.refreshToken) {
-            let token = RandomText.bearerSecret()
-            try await context.store.insertRefreshToken(RefreshToken(
-                tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
-                expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
-            refreshToken = token
-        }
-        return try TokenEndpoint.issueTokens(for: grant, client: client.client, user: user, scope: grant.scope,
-                                             includeNonce: true, refreshToken: refreshToken, context: context)
+        return try await TokenEndpoint.issueForNewGrant(grant, client: client.client, user: user, context: context)
     }
 }

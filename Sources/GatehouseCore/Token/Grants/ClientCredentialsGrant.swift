@@ -21,7 +21,8 @@ public enum ClientCredentialsGrant: GrantHandler {
             guard scope.isSubset(of: allowed) else { throw OAuthError.invalidScope("scope not permitted for this client") }
         }
         let access = try context.tokens.mintAccessToken(client: client.client, subject: client.client.clientID,
-                                                        scope: scope, grant: nil)
+                                                        scope: scope, grant: nil,
+                                                        algorithm: client.client.accessTokenSigningAlgorithm)
         return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, refreshToken: nil, idToken: nil,
                              scope: scope.description)
     }

@@ -1,0 +1,280 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The context of headless API routes: the tenant and client resolved from the request's key.
+public struct HeadlessRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: String?
+    public let database: TenantDatabase
+    public let client: Client
+
+    public init(context: AppRequestContext) throws {
+        guard let resolved = context.headlessClient else { throw HTTPError(.unauthorized) }
+        coreContext = context.coreContext
+        remoteAddress = context.remoteAddress
+        database = resolved.database
+        client = resolved.client
+    }
+
+    public var maxUploadSize: Int { 65536 }
+}
+
+/// The headless auth API under `/v1/` (ARCHITECTURE.md A3) for apps that draw their own UI.
+///
+/// The tenant is chosen by the key in the request, never by an id: `X-Client-Id: pk_…` (public
+/// first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of
+/// confidential first-party clients). Only first-party clients may collect a user's password.
+/// Tokens are the ones the OIDC endpoints issue. Errors use RFC 6749 codes in JSON.
+struct HeadlessController {
+    let services: Services
+
+    /// Resolves the tenant and client, answers preflights, and applies the tenant's CORS origins.
+    struct ResolutionMiddleware: RouterMiddleware {
+        typealias Context = AppRequestContext
+        let services: Services
+
+        func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+            let origin = request.headers[.origin]
+            if request.method == .options {
+                // A preflight carries no client id; allow origins that some tenant allows. The actual
+                // request is then checked against its own tenant's origins.
+                return CORS.preflight(origin: origin, allowed: origin.map(services.store.isOriginAllowedByAnyTenant) ?? false)
+            }
+            var response: Response
+            var allowed = false
+            do {
+                let (database, client) = try await resolve(request)
+                allowed = origin.map { database.tenant.tenant.settings.allowedOrigins.contains($0) } ?? false
+                var context = context
+                context.headlessClient = (database, client)
+                do {
+                    response = try await next(request, context)
+                } catch {
+                    response = CORS.response(for: error, request: request, context: context)
+                }
+            } catch let error as OAuthError {
+                response = Responses.oauthError(error, issuer: services.publicURL)
+            }
+            CORS.decorate(&response, origin: origin, allowed: allowed)
+            return response
+        }
+
+        func resolve(_ request: Request) async throws -> (TenantDatabase, Client) {
+            let unknown = OAuthError.invalidClient("unknown client")
+            let clientID = request.headers[HTTPField.Name("X-Client-Id")!]
+            var secret: String?
+            if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer sk_") {
+                secret = String(header.dropFirst(7))
+            }
+            let tenant: ResolvedTenant
+            let resolvedID: String
+            if let secret {
+                guard let (owner, id) = try await services.store.resolve(secretKey: secret) else { throw unknown }
+                if let clientID, clientID != id { throw OAuthError.invalidRequest("X-Client-Id does not match the secret key") }
+                tenant = owner
+                resolvedID = id
+            } else if let clientID {
+                guard let owner = try await services.store.resolve(clientID: clientID) else { throw unknown }
+                tenant = owner
+                resolvedID = clientID
+            } else {
+                throw OAuthError.invalidClient("send X-Client-Id: pk_… (or Authorization: Bearer sk_… from a server)")
+            }
+            let database = try await services.store.database(for: tenant)
+            guard let client = try await database.client(clientID: resolvedID) else { throw unknown }
+            if client.type == .confidential {
+                guard let secret, client.secretMatches(secret, at: services.clock.now) else {
+                    throw OAuthError.invalidClient("confidential clients authenticate with their secret key")
+                }
+            }
+            guard client.firstParty else {
+                throw OAuthError.unauthorizedClient("only first-party clients may use the headless API")
+            }
+            return (database, client)
+        }
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        let group = router.group("v1").add(middleware: ResolutionMiddleware(services: services)).group(context: HeadlessRequestContext.self)
+        group.post("auth/sign-in") { request, context in await self.json(context) { try await self.signIn(request, context) } }
+        group.post("auth/refresh") { request, context in await self.json(context) { try await self.refresh(request, context) } }
+        group.post("auth/sign-out") { request, context in await self.json(context) { try await self.signOut(request, context) } }
+        group.get("auth/session") { request, context in await self.json(context) { try await self.session(request, context) } }
+        group.get("me") { request, context in await self.json(context) { try await self.me(request, context) } }
+        for path in ["auth/sign-in", "auth/refresh", "auth/sign-out", "auth/session", "me"] {
+            group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
+        }
+    }
+
+    func issuer(_ context: HeadlessRequestContext) -> String { services.issuer(of: context.database.tenant) }
+
+    /// Maps failures to RFC 6749 §5.2 JSON errors.
+    func json(_ context: HeadlessRequestContext, _ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as OAuthError {
+            return Responses.oauthError(error, issuer: issuer(context))
+        } catch is WorkerPool.Busy {
+            return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer(context))
+        } catch let problem as ProblemDetails {
+            return Responses.oauthError(.invalidRequest(problem.detail), issuer: issuer(context))
+        } catch {
+            context.logger.error("headless request failed", metadata: ["error": "\(error)"])
+            return Responses.oauthError(.serverError("internal error"), issuer: issuer(context))
+        }
+    }
+
+    /// A JSON object body; malformed input is `invalid_request`.
+    func body(_ request: Request) async throws -> JSONInput {
+        do { return try await JSONInput(request, limit: services.configuration.maxBodyBytes) } catch let problem as ProblemDetails {
+            throw OAuthError.invalidRequest(problem.detail)
+        }
+    }
+
+    /// The validated access token of the `Authorization: Bearer` header, issued to this client.
+    func bearer(_ request: Request, _ context: HeadlessRequestContext) async throws -> AccessTokenClaims {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+              !header.lowercased().hasPrefix("bearer sk_") else {
+            throw OAuthError.invalidToken("an access token is required")
+        }
+        let tokens = try await services.tokenService(for: context.database)
+        let claims = try await tokens.validateAccessToken(String(header.dropFirst(7)), store: context.database)
+        guard claims.clientID == context.client.clientID else { throw OAuthError.invalidToken("the access token belongs to another client") }
+        return claims
+    }
+
+    struct SessionView: Encodable {
+        let id: String
+        let userID: String
+        let authTime: Date
+        let amr: [String]
+        let createdAt: Date
+        let expiresAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, amr
+            case userID = "user_id"
+            case authTime = "auth_time"
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+        }
+
+        init(_ s: Session) {
+            id = s.id.rawValue
+            userID = s.userID.rawValue
+            authTime = s.authTime
+            amr = s.amr
+            createdAt = s.createdAt
+            expiresAt = s.expiresAt
+        }
+    }
+
+    /// The sign-in answer: the token response plus the session and the user.
+    struct SignInResponse: Encodable {
+        let tokens: TokenResponse
+        let session: SessionView
+        let user: UserView
+
+        enum CodingKeys: String, CodingKey { case session, user }
+
+        func encode(to encoder: any Encoder) throws {
+            try tokens.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(session, forKey: .session)
+            try c.encode(user, forKey: .user)
+        }
+    }
+
+    /// `POST /v1/auth/sign-in` `{"email","password","scope"?}`.
+    func signIn(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        var input = try await body(request)
+        input.rejectUnknown(["email", "password", "scope"])
+        let email = input.string("email", required: true, maxLength: 320)
+        let password = input.string("password", required: true, maxLength: 1024)
+        let rawScope = input.string("scope", maxLength: 1000)
+        if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        let client = context.client
+        var scope = client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
+        if let rawScope {
+            do { scope = try ScopeSet(parsing: rawScope) } catch { throw OAuthError.invalidScope("scope is malformed") }
+            guard scope.isSubset(of: client.permittedScopes) else { throw OAuthError.invalidScope("scope not permitted for this client") }
+        }
+        guard let user = try await services.verifyCredentials(email: email!, password: password!, in: context.database) else {
+            throw OAuthError.invalidGrant("incorrect email or password")
+        }
+        let (session, _) = try await services.startSession(for: user, amr: ["pwd"], userAgent: request.headers[.userAgent],
+                                                         ipAddress: context.remoteAddress, in: context.database)
+        let grant = Grant(id: .generate(at: services.clock.now), clientID: client.clientID, userID: user.id, sessionID: session.id,
+                          scope: scope, authTime: session.authTime, amr: session.amr, nonce: nil, createdAt: services.clock.now)
+        try await context.database.insertGrant(grant)
+        let tokens = try await TokenEndpoint.issueForNewGrant(grant, client: client, user: user,
+                                                               context: try await services.tokenContext(for: context.database))
+        return Responses.json(SignInResponse(tokens: tokens, session: SessionView(session), user: UserView(user)), noStore: true)
+    }
+
+    /// `POST /v1/auth/refresh` `{"refresh_token","scope"?}`: the refresh token grant with rotation.
+    func refresh(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        var input = try await body(request)
+        input.rejectUnknown(["refresh_token", "scope"])
+        let token = input.string("refresh_token", required: true, maxLength: 512)
+        let scope = input.string("scope", maxLength: 1000)
+        if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        guard context.client.grantTypes.contains(.refreshToken) else {
+            throw OAuthError.unauthorizedClient("client is not allowed to use refresh tokens")
+        }
+        var pairs = [("refresh_token", token!)]
+        if let scope { pairs.append(("scope", scope)) }
+        let response = try await RefreshTokenGrant.handle(
+            FormParameters(pairs: pairs.map { (name: $0.0, value: $0.1) }),
+            client: AuthenticatedClient(client: context.client, method: context.client.type == .public ? .none : .clientSecretBasic),
+            context: try await services.tokenContext(for: context.database))
+        return Responses.json(response, noStore: true)
+    }
+
+    /// `POST /v1/auth/sign-out`: ends the session of the bearer access token (or of `{"refresh_token"}`)
+    /// and revokes its grants.
+    func signOut(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        var sessionID: SessionID?
+        if request.headers[.authorization].map({ !$0.lowercased().hasPrefix("bearer sk_") }) ?? false {
+            sessionID = try await bearer(request, context).sid.flatMap(SessionID.init(rawValue:))
+        } else {
+            var input = try await body(request)
+            input.rejectUnknown(["refresh_token"])
+            guard let token = input.string("refresh_token", required: true, maxLength: 512) else {
+                throw OAuthError.invalidRequest("send a bearer access token or {\"refresh_token\"}")
+            }
+            if let refresh = try await context.database.refreshToken(hash: SecretHash.of(token)),
+               let grant = try await context.database.grant(id: refresh.grantID), grant.clientID == context.client.clientID {
+                sessionID = grant.sessionID
+                try await context.database.revokeGrant(id: grant.id, at: services.clock.now)
+            }
+        }
+        if let sessionID { try await context.database.endSession(id: sessionID, at: services.clock.now) }
+        return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+    }
+
+    /// `GET /v1/auth/session`: the session behind the bearer access token.
+    func session(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        let claims = try await bearer(request, context)
+        guard let id = claims.sid.flatMap(SessionID.init(rawValue:)), let session = try await context.database.session(id: id),
+              session.isActive(at: services.clock.now) else {
+            throw OAuthError.invalidToken("the access token has no active session")
+        }
+        return Responses.json(["session": SessionView(session)], noStore: true)
+    }
+
+    /// `GET /v1/me`: the signed-in user.
+    func me(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        let claims = try await bearer(request, context)
+        guard let id = UserID(rawValue: claims.sub), let user = try await context.database.user(id: id), !user.disabled else {
+            throw OAuthError.invalidToken("the access token's subject is not an active user")
+        }
+        return Responses.json(UserView(user), noStore: true)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Cross-origin resource sharing for the machine-facing endpoints (discovery, JWKS, token,
+/// userinfo, revocation, introspection, headless API), from each tenant's `allowed_origins`.
+/// Never applied to the authorization endpoint or pages. No credentials mode: these endpoints
+/// authenticate with headers, never cookies.
+enum CORS {
+    static let allowedMethods = "GET, POST, OPTIONS"
+    static let allowedHeaders = "Authorization, Content-Type, X-Client-Id, Accept"
+    static let exposedHeaders = "WWW-Authenticate, Retry-After"
+
+    /// Adds the CORS response headers when the request's `Origin` is allowed (also on errors).
+    static func decorate(_ response: inout Response, origin: String?, allowed: Bool) {
+        response.headers[values: .vary].contains("Origin") ? () : response.headers.append(HTTPField(name: .vary, value: "Origin"))
+        guard let origin, allowed else { return }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlExposeHeaders] = exposedHeaders
+    }
+
+    /// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`).
+    static func preflight(origin: String?, allowed: Bool) -> Response {
+        var response = Response(status: .noContent)
+        response.headers.append(HTTPField(name: .vary, value: "Origin"))
+        guard let origin, allowed else { return response }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlAllowMethods] = allowedMethods
+        response.headers[.accessControlAllowHeaders] = allowedHeaders
+        response.headers[.accessControlMaxAge] = "600"
+        return response
+    }
+
+    /// Turns a thrown error into the response Hummingbird would send, so CORS headers can be added.
+    static func response(for error: any Error, request: Request, context: some RequestContext) -> Response {
+        if let error = error as? any HTTPResponseError {
+            return (try? error.response(from: request, context: context)) ?? Response(status: error.status)
+        }
+        context.logger.error("request failed", metadata: ["error": "\(error)"])
+        return Response(status: .internalServerError)
+    }
+}
+
+/// CORS for a tenant's machine-facing routes: the tenant's own `allowed_origins`.
+struct TenantCORSMiddleware: RouterMiddleware {
+    typealias Context = TenantRequestContext
+
+    func handle(_ request: Request, context: TenantRequestContext, next: (Request, TenantRequestContext) async throws -> Response) async throws -> Response {
+        let origin = request.headers[.origin]
+        let allowed = origin.map { context.tenant.tenant.settings.allowedOrigins.contains($0) } ?? false
+        if request.method == .options {
+            return CORS.preflight(origin: origin, allowed: allowed)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = CORS.response(for: error, request: request, context: context)
+        }
+        CORS.decorate(&response, origin: origin, allowed: allowed)
+        return response
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+
+/// First-factor sign-in shared by the login page and the headless API.
+extension Services {
+    /// Checks an email and password against a tenant's users.
+    ///
+    /// The email is normalized; an unknown account is verified against a decoy hash so that it
+    /// costs the same time as a known one, and the answer never says which it was. A stored hash
+    /// with older Argon2id parameters is upgraded after a successful check.
+    /// - Returns: the user, or nil for any mismatch (unknown, wrong password, disabled, no password).
+    /// - Throws: `WorkerPool.Busy` when the hashing queue is full.
+    func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase) async throws -> User? {
+        guard !password.isEmpty, password.utf8.count <= 1024 else {
+            _ = try await passwords.verify(password, encoded: nil)
+            return nil
+        }
+        var user: User?
+        if let email = EmailAddress.normalize(rawEmail) { user = try await database.user(email: email) }
+        let check = try await passwords.verify(password, encoded: user?.passwordHash)
+        guard let user, check.valid, !user.disabled else { return nil }
+        if check.needsRehash {
+            try await database.updatePasswordHash(userID: user.id, hash: try await passwords.hash(password), at: clock.now)
+        }
+        return user
+    }
+
+    /// Starts a session for `user` after authenticating with `amr`.
+    /// - Returns: the session and the secret that identifies it (the cookie value for browsers).
+    func startSession(for user: User, amr: [String], userAgent: String?, ipAddress: String?,
+                      in database: TenantDatabase) async throws -> (Session, secret: String) {
+        let now = clock.now
+        let secret = RandomText.bearerSecret()
+        let session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: amr,
+                              createdAt: now,
+                              expiresAt: now.addingTimeInterval(TimeInterval(database.tenant.tenant.settings.sessionTTL)),
+                              userAgent: userAgent.map { String($0.prefix(256)) }, ipAddress: ipAddress)
+        try await database.insertSession(session)
+        return (session, secret)
+    }
+}

@@ -1,0 +1,66 @@
+import Dispatch
+import Foundation
+import GatehouseCore
+import Testing
+
+/// Worker pools live for the whole test run: the pool has no shutdown, and its threads hold it.
+private enum Pools {
+    static let general = WorkerPool(workers: 2, queueLimit: 8)
+    static let bounded = WorkerPool(workers: 1, queueLimit: 1)
+}
+
+@Suite("Worker pool for CPU-heavy work (ARCHITECTURE.md B4)")
+struct WorkerPoolTests {
+    @Test("work runs on a pool thread, off the cooperative pool, and its result comes back")
+    func runsOnWorkerThread() async throws {
+        let (name, sum) = try await Pools.general.run { () -> (String?, Int) in
+            (Thread.current.name, (1...1000).reduce(0, +))
+        }
+        #expect(name?.hasPrefix("gatehouse-worker-") == true)
+        #expect(sum == 500_500)
+    }
+
+    @Test("an error thrown by the work is rethrown to the caller")
+    func rethrows() async {
+        struct Failure: Error, Equatable {}
+        await #expect(throws: Failure()) {
+            try await Pools.general.run { () throws -> Int in throw Failure() }
+        }
+    }
+
+    @Test("many concurrent jobs within the limit all complete")
+    func concurrentJobs() async throws {
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await Pools.general.run { i * i } }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(results.sorted() == (0..<8).map { $0 * $0 })
+    }
+
+    @Test("work beyond workers + queueLimit is refused at once with Busy (ARCHITECTURE.md B4: answer 503)")
+    func busy() async throws {
+        let pool = Pools.bounded
+        let release = DispatchSemaphore(value: 0)
+        // One job runs and one waits: the pool is full.
+        let held = (0..<2).map { i in
+            Task { try await pool.run { release.wait(); return i } }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while pool.load < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(pool.load == 2)
+
+        await #expect(throws: WorkerPool.Busy.self) { try await pool.run { 42 } }
+
+        release.signal()
+        release.signal()
+        var finished: [Int] = []
+        for task in held { finished.append(try await task.value) }
+        #expect(finished.sorted() == [0, 1])
+
+        // Capacity returns once the jobs are done.
+        while pool.load > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await pool.run { 7 } == 7)
+    }
+}

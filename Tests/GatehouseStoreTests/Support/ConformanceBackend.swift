@@ -1,0 +1,78 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Testing
+
+/// One tenant of a backend under the conformance suite: its `TenantStore`, plus the admin
+/// operations the protocol leaves out (creating users and clients), needed to seed rows.
+struct TenantUnderTest: Sendable {
+    let store: any TenantStore
+    let insertUser: @Sendable (User) async throws -> Void
+    let insertClient: @Sendable (Client) async throws -> Void
+    /// Drops cached state and reopens the tenant from its durable storage (a restart).
+    let reopen: @Sendable () async throws -> TenantUnderTest
+}
+
+/// Two tenants of one instance, for cross-tenant cases (hydra's `persister_nid_test.go`).
+struct TenantPair: Sendable {
+    let a: TenantUnderTest
+    let b: TenantUnderTest
+    let clock: TestClock
+}
+
+/// A storage backend under the conformance suite (dex's `storage/conformance`): a few lines per
+/// backend that make a fresh pair of tenants and clean up afterwards.
+struct ConformanceBackend: Sendable, CustomTestStringConvertible {
+    let name: String
+    let withPair: @Sendable (_ body: @Sendable (TenantPair) async throws -> Void) async throws -> Void
+
+    var testDescription: String { name }
+
+    static let all: [ConformanceBackend] = [sqlite]
+
+    /// GatehouseStore: one SQLite file per tenant under a temporary data folder.
+    static let sqlite = ConformanceBackend(name: "SQLite (GatehouseStore)") { body in
+        try await StoreFixture.with { fixture in
+            let store = try fixture.open()
+            let a = try await store.makeTenant("tenant-a")
+            let b = try await store.makeTenant("tenant-b")
+            try await body(TenantPair(a: try await sqliteTenant(store, a, fixture), b: try await sqliteTenant(store, b, fixture),
+                                      clock: fixture.clock))
+        }
+    }
+
+    static func sqliteTenant(_ store: InstanceStore, _ tenant: ResolvedTenant, _ fixture: StoreFixture) async throws -> TenantUnderTest {
+        let db = try await store.database(for: tenant)
+        return TenantUnderTest(
+            store: db,
+            insertUser: { try await db.insertUser($0) },
+            insertClient: { try await store.registerClient($0, in: tenant) },
+            reopen: {
+                // A new instance on the same folder: nothing survives but the files.
+                let fresh = try fixture.open()
+                guard let resolved = fresh.resolve(slug: tenant.slug) else { throw StoreError.notFound(tenant.slug) }
+                return try await sqliteTenant(fresh, resolved, fixture)
+            })
+    }
+}
+
+extension TenantUnderTest {
+    /// A user, a session of that user, and one grant of `client` in the session.
+    struct SignedIn: Sendable {
+        let user: User
+        let session: Session
+        let grant: Grant
+    }
+
+    /// Seeds a user with an active session and a grant of `scope` for `clientID`.
+    func signIn(clientID: String = "pk_dev_conformance", scope: ScopeSet = ["openid", "email"], at now: Date,
+                sessionLifetime: TimeInterval = 3600) async throws -> SignedIn {
+        let user = Seed.user(at: now)
+        try await insertUser(user)
+        let session = Seed.session(user: user.id, at: now, lifetime: sessionLifetime)
+        try await store.insertSession(session)
+        let grant = Seed.grant(client: clientID, user: user.id, session: session.id, scope: scope, at: now)
+        try await store.insertGrant(grant)
+        return SignedIn(user: user, session: session, grant: grant)
+    }
+}

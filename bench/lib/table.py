@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Print the benchmark table from the per-measurement JSON files bench/run leaves in --work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+WRK_CASES = [
+    ("healthz", "GET /healthz (baseline)", None),
+    ("jwks", "GET {issuer}/jwks.json", None),
+    ("discovery", "GET {issuer}/.well-known/openid-configuration", None),
+    ("client_credentials", "POST /token client_credentials", ("ratio", 0.50, ">= 50 % of baseline")),
+    ("refresh_rotation", "POST /token refresh_token (rotation)", ("rate", 5000, ">= 5,000/s")),
+    ("introspect", "POST /introspect (user access token)", ("rate", 20000, ">= 20,000/s")),
+]
+
+
+def load(work: str, name: str) -> dict | None:
+    path = os.path.join(work, f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def fmt_ms(us: float | None) -> str:
+    return "-" if us is None else f"{us / 1000:.2f}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--fact", action="append", default=[])
+    args = ap.parse_args()
+
+    rows = []
+    notes = []
+    base = load(args.work, "healthz")
+    base_rate = base["ok"] / (base["duration_us"] / 1e6) if base and base.get("duration_us") else None
+
+    for name, label, target in WRK_CASES:
+        r = load(args.work, name)
+        if r is None or r.get("missing"):
+            rows.append([label, "n/a", "", "", "", "", "", target[2] if target else "", "not run"])
+            continue
+        secs = r["duration_us"] / 1e6
+        rate = r["ok"] / secs
+        ratio = rate / base_rate if base_rate else None
+        errs = r["bad"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+        err_txt = str(errs)
+        if r.get("bad_statuses"):
+            err_txt += " (" + ", ".join(f"{k}:{v}" for k, v in sorted(r["bad_statuses"].items())) + ")"
+        cores = r["server_cpu_s"] / r["wall_s"] if r.get("wall_s") else None
+        cpu_per_req = r["server_cpu_s"] / r["ok"] * 1e6 if r["ok"] else None
+        verdict = ""
+        if target:
+            kind, value, text = target
+            got = ratio if kind == "ratio" else rate
+            verdict = "meets" if got is not None and got >= value else "BELOW"
+        rows.append([
+            label, fmt_rate(rate), f"{ratio:.2f}x" if ratio is not None else "-",
+            fmt_ms(r["p50_us"]), fmt_ms(r["p99_us"]),
+            f"{cores:.2f}" if cores is not None else "-",
+            f"{cpu_per_req:,.0f}" if cpu_per_req is not None else "-",
+            (target[2] if target else ""), (verdict + ("" if errs == 0 else f"; non-200/errors {err_txt}")).strip("; "),
+        ])
+        if errs:
+            notes.append(f"{name}: {r['bad']} non-200 {r.get('bad_statuses') or ''}, connect/read/write/timeout "
+                         f"{r['connect_errors']}/{r['read_errors']}/{r['write_errors']}/{r['timeouts']}")
+
+    login = load(args.work, "password_login")
+    argon = load(args.work, "argon2") or {}
+    ceiling = argon.get("argon2_cffi_per_s")
+    sodium = argon.get("libsodium_per_s")
+    if login and not login.get("missing"):
+        rate = login["rate"]
+        pct = rate / ceiling * 100 if ceiling else None
+        pct_s = rate / sodium * 100 if sodium else None
+        verdict = "meets" if pct is not None and pct >= 90 else "BELOW"
+        if login["failed"]:
+            verdict += f"; failed flows {login['failed']}"
+            notes.append(f"password_login failures: {login['errors']}")
+        cores = login["server_cpu_s"] / login["duration_s"]
+        rows.append([
+            "password login flow (4 requests)", fmt_rate(rate),
+            (f"{pct:.0f}% of Argon2id" if pct is not None else "-"),
+            f"{login['p50_ms']:.1f}", f"{login['p99_ms']:.1f}", f"{cores:.2f}",
+            f"{login['server_cpu_s'] / login['flows'] * 1e6:,.0f}" if login["flows"] else "-",
+            ">= 90 % of Argon2id", verdict,
+        ])
+        if pct_s is not None:
+            notes.append(f"password login = {pct_s:.0f}% of the libsodium Argon2id ceiling (the server's own library)")
+
+    if ceiling or sodium:
+        rows.append(["Argon2id ceiling, argon2-cffi verify", fmt_rate(ceiling) if ceiling else "n/a",
+                     "", "", "", "", "", f"{argon.get('procs')} processes", "reference"])
+        rows.append(["Argon2id ceiling, libsodium verify", fmt_rate(sodium) if sodium else "n/a",
+                     "", "", "", "", "", f"{argon.get('procs')} processes", "reference"])
+
+    check = load(args.work, "introspect_check")
+    if check and check.get("token_active_after") != "active":
+        notes.append(f"introspected token was {check.get('token_active_after')} after the run: its 200s may be active:false")
+
+    header = ["endpoint", "ok req/s", "vs baseline", "p50 ms", "p99 ms", "srv cores", "srv CPU us/req",
+              "target", "status"]
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    right = {1, 2, 3, 4, 5, 6}
+
+    def line(row):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print()
+    print("ok req/s counts 200 responses only (refresh: successful rotations/s; login: completed flows/s).")
+    print("srv cores = server CPU time / wall time (2 cores shared with the load generator);")
+    print("srv CPU us/req = server CPU microseconds per successful request (or flow).")
+    print("Targets are goals from the issue, not assertions; this run exits 0 either way.")
+    if notes:
+        print()
+        for n in notes:
+            print("note: " + n)
+    print()
+    for fact in args.fact:
+        k, _, v = fact.partition("=")
+        print(f"{k:>16}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
