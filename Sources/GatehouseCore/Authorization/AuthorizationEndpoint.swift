@@ -122,6 +122,8 @@ public enum AuthorizationEndpoint {
             }
             let unknown = scope.values.subtracting(draft.client.permittedScopes.values)
             if !unknown.isEmpty { throw .invalidScope("scope not permitted: \(unknown.sorted().joined(separator: " "))") }
+            // Admin scopes belong to the client credentials grant only, never to a user's authorization.
+            if scope.values.contains(where: AdminScope.isAdmin) { throw .invalidScope("admin scopes cannot be requested by users") }
             draft.request.scope = scope
         },
         Check(name: "OpenID requests send redirect_uri (OIDC Core §3.1.2.1)") { draft throws(OAuthError) in

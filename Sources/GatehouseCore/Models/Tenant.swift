@@ -64,6 +64,14 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var allowedOrigins: [String] = []
     /// JWS algorithms the tenant keeps keys for; clients choose among them. Default `[EdDSA]`.
     public var signingAlgorithms: [JWSAlgorithm] = [.eddsa]
+    /// Upstream login providers (configured with the federation issue; listed here).
+    public var oauthProviders: [UpstreamProviderReference] = []
+    /// Names of email templates the tenant overrides (templates arrive with the accounts issue).
+    public var emailTemplates: [String] = []
+    /// Webhook endpoints (delivery arrives with the webhooks issue).
+    public var webhooks: [WebhookEndpoint] = []
+    /// Extra claims added to tokens, by claim name (applied with the custom-claims issue).
+    public var customClaims: [String: String] = [:]
 
     public init() {}
 
@@ -76,6 +84,10 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case authorizationCodeTTL = "authorization_code_ttl"
         case allowedOrigins = "allowed_origins"
         case signingAlgorithms = "signing_algorithms"
+        case oauthProviders = "oauth_providers"
+        case emailTemplates = "email_templates"
+        case webhooks
+        case customClaims = "custom_claims"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -89,6 +101,10 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         authorizationCodeTTL = try c.decodeIfPresent(Int.self, forKey: .authorizationCodeTTL) ?? d.authorizationCodeTTL
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? d.allowedOrigins
         signingAlgorithms = try c.decodeIfPresent([JWSAlgorithm].self, forKey: .signingAlgorithms) ?? d.signingAlgorithms
+        oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
+        emailTemplates = try c.decodeIfPresent([String].self, forKey: .emailTemplates) ?? d.emailTemplates
+        webhooks = try c.decodeIfPresent([WebhookEndpoint].self, forKey: .webhooks) ?? d.webhooks
+        customClaims = try c.decodeIfPresent([String: String].self, forKey: .customClaims) ?? d.customClaims
     }
 
     /// Every problem with these settings, as `(field, message)`; empty when valid.
@@ -104,11 +120,23 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         ttl(authorizationCodeTTL, "authorization_code_ttl", 10...600)
         if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
         if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }
+        for (i, hook) in webhooks.enumerated() {
+            if !(hook.url.hasPrefix("https://") && URLComponents(string: hook.url)?.host != nil) {
+                problems.append(("webhooks[\(i)].url", "must be an https URL"))
+            }
+        }
+        for name in customClaims.keys.sorted() where Self.reservedClaims.contains(name) || name.isEmpty {
+            problems.append(("custom_claims.\(name)", "is a registered claim and cannot be overridden"))
+        }
         for (i, origin) in allowedOrigins.enumerated() where !Self.isValidOrigin(origin) {
             problems.append(("allowed_origins[\(i)]", "'\(origin)' is not an origin (scheme://host[:port], no path)"))
         }
         return problems
     }
+
+    /// Claims the provider sets itself (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2).
+    static let reservedClaims: Set<String> = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid",
+                                              "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]
 
     /// An origin per RFC 6454: `http`/`https`, a host, an optional port, nothing else.
     public static func isValidOrigin(_ s: String) -> Bool {
@@ -117,4 +145,20 @@ public struct TenantSettings: Codable, Sendable, Equatable {
               c.path.isEmpty, c.query == nil, c.fragment == nil else { return false }
         return true
     }
+}
+
+/// A reference to an upstream login provider of a tenant.
+public struct UpstreamProviderReference: Codable, Sendable, Equatable {
+    public var id: String
+    /// `oidc`, `oauth2`, `github`, `google`, `microsoft`.
+    public var kind: String
+    public var enabled: Bool
+}
+
+/// A webhook endpoint of a tenant.
+public struct WebhookEndpoint: Codable, Sendable, Equatable {
+    public var url: String
+    /// Event names, e.g. `user.created`.
+    public var events: [String]
+    public var enabled: Bool
 }

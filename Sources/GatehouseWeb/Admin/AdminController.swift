@@ -12,17 +12,74 @@ import NIOCore
 struct AdminController {
     let services: Services
 
-    /// Requires the instance admin bearer token (compared in constant time).
+    /// Who is calling the admin API.
+    enum Principal: Sendable {
+        /// The instance admin token: every tenant, every operation.
+        case instance
+        /// A client credentials access token of one tenant's confidential client, limited to that
+        /// tenant and to the admin scopes it was granted.
+        case tenant(ResolvedTenant, scopes: ScopeSet, clientID: String)
+    }
+
+    /// Authenticates the caller: the instance admin token (compared in constant time) or a
+    /// tenant-scoped access token.
     struct AdminAuthMiddleware: RouterMiddleware {
         typealias Context = AppRequestContext
         let services: Services
 
         func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
-            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-                  services.isAdminToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+                return ProblemDetails.unauthorized("a valid admin bearer token is required").response
+            }
+            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            var context = context
+            if services.isAdminToken(token) {
+                context.adminPrincipal = .instance
+            } else if let principal = try await tenantPrincipal(token) {
+                context.adminPrincipal = principal
+            } else {
                 return ProblemDetails.unauthorized("a valid admin bearer token is required").response
             }
             return try await next(request, context)
+        }
+
+        /// A client credentials access token (RFC 9068) of some tenant, verified with that tenant's keys.
+        /// The tenant is read from the unverified `iss`, then everything is verified against it.
+        func tenantPrincipal(_ token: String) async throws -> Principal? {
+            guard let parsed = try? JWS.parse(token),
+                  let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload)) else { return nil }
+            let prefix = services.publicURL + "/t/"
+            guard claims.iss.hasPrefix(prefix), let tenant = services.store.resolve(slug: String(claims.iss.dropFirst(prefix.count))) else {
+                return nil
+            }
+            let database = try await services.store.database(for: tenant)
+            guard let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
+                  verified.sub == verified.clientID, verified.sid == nil,
+                  try await database.client(clientID: verified.clientID) != nil else { return nil }
+            return .tenant(tenant, scopes: verified.scopeSet.intersection(AdminScope.all), clientID: verified.clientID)
+        }
+    }
+
+    /// Registers a route: `scope` is the admin scope a tenant-scoped caller needs; nil means the
+    /// route is for the instance admin only.
+    func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath, scope: String?,
+               _ body: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
+        group.on(path, method: method) { request, context in
+            await self.handle(context) {
+                switch context.adminPrincipal {
+                case .instance?:
+                    break
+                case .tenant(let tenant, let scopes, _)?:
+                    // Another tenant's resources do not exist for this caller.
+                    guard let scope, context.parameters.get("slug") == tenant.slug else {
+                        throw ProblemDetails.notFound("no tenant with this slug")
+                    }
+                    guard scopes.contains(scope) else { throw ProblemDetails.forbidden("this token lacks the '\(scope)' scope") }
+                case nil:
+                    throw ProblemDetails.unauthorized("a valid admin bearer token is required")
+                }
+                return try await body(request, context)
+            }
         }
     }
 
@@ -31,18 +88,28 @@ struct AdminController {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: AdminOpenAPI.document)))
         }
         let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(services: services))
-        admin.get("tenants") { _, context in await self.handle(context) { try await self.listTenants() } }
-        admin.post("tenants") { request, context in await self.handle(context) { try await self.createTenant(request) } }
-        admin.get("tenants/:slug") { _, context in await self.handle(context) { try await self.showTenant(context) } }
-        admin.patch("tenants/:slug") { request, context in await self.handle(context) { try await self.updateTenant(request, context) } }
-        admin.delete("tenants/:slug") { _, context in await self.handle(context) { try await self.deleteTenant(context) } }
-        admin.get("tenants/:slug/clients") { _, context in await self.handle(context) { try await self.listClients(context) } }
-        admin.post("tenants/:slug/clients") { request, context in await self.handle(context) { try await self.createClient(request, context) } }
-        admin.get("tenants/:slug/clients/:client") { _, context in await self.handle(context) { try await self.showClient(context) } }
-        admin.delete("tenants/:slug/clients/:client") { _, context in await self.handle(context) { try await self.deleteClient(context) } }
-        admin.get("tenants/:slug/users") { _, context in await self.handle(context) { try await self.listUsers(context) } }
-        admin.post("tenants/:slug/users") { request, context in await self.handle(context) { try await self.createUser(request, context) } }
-        admin.get("tenants/:slug/users/:user") { _, context in await self.handle(context) { try await self.showUser(context) } }
+        route(admin, .get, "tenants", scope: nil) { _, _ in try await self.listTenants() }
+        route(admin, .post, "tenants", scope: nil) { request, _ in try await self.createTenant(request) }
+        route(admin, .get, "tenants/:slug", scope: AdminScope.tenantRead) { _, context in try await self.showTenant(context) }
+        route(admin, .patch, "tenants/:slug", scope: AdminScope.tenantWrite) { request, context in try await self.updateTenant(request, context) }
+        route(admin, .delete, "tenants/:slug", scope: nil) { _, context in try await self.deleteTenant(context) }
+        route(admin, .get, "tenants/:slug/clients", scope: AdminScope.clientsRead) { _, context in try await self.listClients(context) }
+        route(admin, .post, "tenants/:slug/clients", scope: AdminScope.clientsWrite) { request, context in try await self.createClient(request, context) }
+        route(admin, .get, "tenants/:slug/clients/:client", scope: AdminScope.clientsRead) { _, context in try await self.showClient(context) }
+        route(admin, .patch, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { request, context in try await self.updateClient(request, context) }
+        route(admin, .delete, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { _, context in try await self.deleteClient(context) }
+        route(admin, .post, "tenants/:slug/clients/:client/rotate-secret", scope: AdminScope.clientsWrite) { request, context in
+            try await self.rotateClientSecret(request, context)
+        }
+        route(admin, .get, "tenants/:slug/users", scope: AdminScope.usersRead) { _, context in try await self.listUsers(context) }
+        route(admin, .post, "tenants/:slug/users", scope: AdminScope.usersWrite) { request, context in try await self.createUser(request, context) }
+        route(admin, .get, "tenants/:slug/users/:user", scope: AdminScope.usersRead) { _, context in try await self.showUser(context) }
+        route(admin, .patch, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { request, context in try await self.updateUser(request, context) }
+        route(admin, .delete, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { _, context in try await self.deleteUser(context) }
+        route(admin, .get, "tenants/:slug/sessions", scope: AdminScope.sessionsRead) { request, context in try await self.listSessions(request, context) }
+        route(admin, .delete, "tenants/:slug/sessions/:session", scope: AdminScope.sessionsWrite) { _, context in try await self.revokeSession(context) }
+        route(admin, .get, "tenants/:slug/keys", scope: AdminScope.keysRead) { _, context in try await self.listKeys(context) }
+        route(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
     }
 
     /// Maps every failure to problem details.
@@ -112,7 +179,7 @@ struct AdminController {
     func applySettings(_ input: inout JSONInput, to current: TenantSettings) -> TenantSettings {
         var settings = current
         input.rejectUnknown(["mfa_policy", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl",
-                             "authorization_code_ttl", "allowed_origins"])
+                             "authorization_code_ttl", "allowed_origins", "signing_algorithms", "webhooks", "custom_claims"])
         if let raw = input.string("mfa_policy") {
             if let policy = MFAPolicy(rawValue: raw) { settings.mfaPolicy = policy } else { input.fail("mfa_policy", "must be none, optional or required") }
         }
@@ -122,9 +189,16 @@ struct AdminController {
         if let v = input.int("session_ttl") { settings.sessionTTL = v }
         if let v = input.int("authorization_code_ttl") { settings.authorizationCodeTTL = v }
         if let v = input.strings("allowed_origins") { settings.allowedOrigins = v }
-        if input.errors.isEmpty {
-            for problem in settings.validate() { input.fail(problem.field, problem.message) }
+        if let raw = input.strings("signing_algorithms") {
+            var algorithms: [JWSAlgorithm] = []
+            for value in raw {
+                if let a = JWSAlgorithm(rawValue: value) { algorithms.append(a) } else { input.fail("signing_algorithms", "'\(value)' is not one of EdDSA, ES256, RS256") }
+            }
+            settings.signingAlgorithms = algorithms
         }
+        if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") { settings.webhooks = v }
+        if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") { settings.customClaims = v }
+        for problem in settings.validate() { input.fail(problem.field, problem.message) }
         return settings
     }
 
@@ -140,6 +214,13 @@ struct AdminController {
         if var nested = input.objectValue("settings") {
             settings = applySettings(&nested, to: settings)
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
+        }
+        let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
+        if !removed.isEmpty {
+            let clients = try await services.store.database(for: tenant).listClients()
+            for client in clients where removed.contains(client.idTokenSigningAlgorithm) || removed.contains(client.accessTokenSigningAlgorithm) {
+                input.fail("settings.signing_algorithms", "client \(client.clientID) still signs with an algorithm being removed")
+            }
         }
         try input.check()
         let updated = try await services.store.updateTenant(tenant, name: name, settings: settings)
@@ -159,55 +240,100 @@ struct AdminController {
         return Responses.json(List(clients: try await db.listClients().map { ClientView($0) }), noStore: true)
     }
 
-    func createClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
-        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-        input.rejectUnknown(["name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes"])
-        let name = input.string("name", required: true, maxLength: 200)
-        let type = input.string("type", required: true).flatMap { raw -> ClientType? in
-            guard let t = ClientType(rawValue: raw) else { input.fail("type", "must be public or confidential"); return nil }
-            return t
+    /// Reads the client fields of a create or update body into `client`, collecting every problem.
+    /// - Parameter creating: on create, `name` and `type` are required and `type` may be set.
+    func applyClientFields(_ input: inout JSONInput, to client: inout Client, tenant: ResolvedTenant, creating: Bool) {
+        input.rejectUnknown(["name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
+                             "id_token_signed_response_alg", "access_token_signing_alg"])
+        if let name = input.string("name", required: creating, maxLength: 200) {
+            if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { client.name = name }
+        }
+        if creating, let raw = input.string("type", required: true) {
+            if let type = ClientType(rawValue: raw) { client.type = type } else { input.fail("type", "must be public or confidential") }
+        } else if !creating, input.has("type") {
+            input.fail("type", "cannot be changed; create a new client")
         }
         let allowHTTP = tenant.tenant.environment == .dev
-        let redirects = input.strings("redirect_uris") ?? []
-        for (i, uri) in redirects.enumerated() {
-            for problem in RedirectURI.registrationProblems(uri, allowInsecureHTTP: allowHTTP) { input.fail("redirect_uris[\(i)]", problem) }
-        }
-        let logoutRedirects = input.strings("post_logout_redirect_uris") ?? []
-        for (i, uri) in logoutRedirects.enumerated() {
-            for problem in RedirectURI.registrationProblems(uri, allowInsecureHTTP: allowHTTP) {
-                input.fail("post_logout_redirect_uris[\(i)]", problem)
+        for key in ["redirect_uris", "post_logout_redirect_uris"] {
+            guard let uris = input.strings(key) else { continue }
+            for (i, uri) in uris.enumerated() {
+                for problem in RedirectURI.registrationProblems(uri, allowInsecureHTTP: allowHTTP) { input.fail("\(key)[\(i)]", problem) }
             }
+            if key == "redirect_uris" { client.redirectURIs = uris } else { client.postLogoutRedirectURIs = uris }
         }
-        var grantTypes: Set<GrantType> = [.authorizationCode, .refreshToken]
         if let raw = input.strings("grant_types") {
-            grantTypes = []
+            var grantTypes: Set<GrantType> = []
             for value in raw {
                 if let g = GrantType(rawValue: value) { grantTypes.insert(g) } else { input.fail("grant_types", "'\(value)' is not supported") }
             }
+            client.grantTypes = grantTypes
         }
-        if type == .public, grantTypes.contains(.clientCredentials) {
+        if let raw = input.string("allowed_scopes", maxLength: 2000) {
+            do { client.allowedScopes = try ScopeSet(parsing: raw) } catch { input.fail("allowed_scopes", "is not a valid scope string") }
+        }
+        if let firstParty = input.bool("first_party") { client.firstParty = firstParty }
+        let enabled = tenant.tenant.settings.signingAlgorithms
+        for key in ["id_token_signed_response_alg", "access_token_signing_alg"] {
+            guard let raw = input.string(key) else { continue }
+            guard let algorithm = JWSAlgorithm(rawValue: raw), enabled.contains(algorithm) else {
+                input.fail(key, "must be one of the tenant's signing_algorithms: \(enabled.map(\.rawValue).joined(separator: ", "))")
+                continue
+            }
+            if key == "id_token_signed_response_alg" { client.idTokenSigningAlgorithm = algorithm } else { client.accessTokenSigningAlgorithm = algorithm }
+        }
+        if client.type == .public, client.grantTypes.contains(.clientCredentials) {
             input.fail("grant_types", "public clients cannot use client_credentials")
         }
-        if grantTypes.contains(.authorizationCode), redirects.isEmpty {
+        if client.grantTypes.contains(.authorizationCode), client.redirectURIs.isEmpty {
             input.fail("redirect_uris", "at least one is required for the authorization_code grant")
         }
-        var allowedScopes: ScopeSet?
-        if let raw = input.string("allowed_scopes") {
-            do { allowedScopes = try ScopeSet(parsing: raw) } catch { input.fail("allowed_scopes", "is not a valid scope string") }
-        }
-        let firstParty = input.bool("first_party") ?? false
-        try input.check()
+    }
+
+    func createClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let tenant = try tenant(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         let now = services.clock.now
         let environment = tenant.tenant.environment
+        var client = Client(id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: environment), name: "",
+                            type: .confidential, secretHash: nil, redirectURIs: [], postLogoutRedirectURIs: [],
+                            grantTypes: [.authorizationCode, .refreshToken], firstParty: false, allowedScopes: nil, createdAt: now)
+        applyClientFields(&input, to: &client, tenant: tenant, creating: true)
+        try input.check()
         var secret: String?
-        if type == .confidential { secret = ClientKeys.secretKey(environment: environment) }
-        let client = Client(id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: environment), name: name!,
-                            type: type!, secretHash: secret.map(SecretHash.of), redirectURIs: redirects,
-                            postLogoutRedirectURIs: logoutRedirects, grantTypes: grantTypes, firstParty: firstParty,
-                            allowedScopes: allowedScopes, createdAt: now)
+        if client.type == .confidential {
+            secret = ClientKeys.secretKey(environment: environment)
+            client.secretHash = SecretHash.of(secret!)
+        }
         try await services.store.registerClient(client, in: tenant)
         return created(ClientView(client, secret: secret))
+    }
+
+    func updateClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, original) = try await findClient(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        var client = original
+        applyClientFields(&input, to: &client, tenant: tenant, creating: false)
+        try input.check()
+        try await services.store.database(for: tenant).updateClient(client)
+        return Responses.json(ClientView(client), noStore: true)
+    }
+
+    /// Issues a new secret key; the old one stays valid for `overlap_seconds` (default 0, at most 30 days).
+    func rotateClientSecret(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, client) = try await findClient(context)
+        guard client.type == .confidential else { throw ProblemDetails.badRequest("public clients have no secret key") }
+        var overlap = 0
+        if request.headers[.contentType] != nil {
+            var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+            input.rejectUnknown(["overlap_seconds"])
+            if let value = input.int("overlap_seconds") {
+                if (0...(30 * 86400)).contains(value) { overlap = value } else { input.fail("overlap_seconds", "must be 0…2592000") }
+            }
+            try input.check()
+        }
+        let secret = ClientKeys.secretKey(environment: tenant.tenant.environment)
+        let updated = try await services.store.rotateClientSecret(client, newSecret: secret, overlap: TimeInterval(overlap), in: tenant)
+        return Responses.json(ClientView(updated, secret: secret), noStore: true)
     }
 
     func findClient(_ context: AppRequestContext) async throws -> (ResolvedTenant, Client) {
@@ -272,5 +398,168 @@ struct AdminController {
             throw ProblemDetails.notFound("no user with this id in this tenant")
         }
         return Responses.json(UserView(user), noStore: true)
+    }
+}
+
+// MARK: - Users, sessions and keys
+
+extension AdminController {
+    func findUser(_ context: AppRequestContext) async throws -> (TenantDatabase, User) {
+        let db = try await services.store.database(for: try tenant(context))
+        guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
+            throw ProblemDetails.notFound("no user with this id in this tenant")
+        }
+        return (db, user)
+    }
+
+    /// PATCH a user: `email`, `name`, `email_verified`, `disabled`, `password`. Disabling a user or
+    /// setting a new password ends their sessions and revokes their grants.
+    func updateUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (db, original) = try await findUser(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(["email", "name", "email_verified", "disabled", "password"])
+        var user = original
+        if let raw = input.string("email", maxLength: 254) {
+            if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
+        }
+        if let name = input.string("name", maxLength: 200) { user.name = name }
+        if let verified = input.bool("email_verified") { user.emailVerified = verified }
+        if let disabled = input.bool("disabled") { user.disabled = disabled }
+        let password = input.string("password", maxLength: 10_000)
+        if let password, !(8...256).contains(password.count) { input.fail("password", "must be 8–256 characters") }
+        try input.check()
+        if user.email != original.email, try await db.user(email: user.email) != nil {
+            throw StoreError.conflict("a user with this email already exists")
+        }
+        if let password { user.passwordHash = try await services.passwords.hash(password) }
+        let now = services.clock.now
+        try await db.updateUser(user, at: now)
+        if password != nil, !user.disabled { try await db.revokeEverything(of: user.id, at: now) }
+        return Responses.json(UserView(user), noStore: true)
+    }
+
+    func deleteUser(_ context: AppRequestContext) async throws -> Response {
+        let (db, user) = try await findUser(context)
+        try await db.deleteUser(user.id, at: services.clock.now)
+        return Response(status: .noContent)
+    }
+
+    struct SessionView: Encodable {
+        let id: String
+        let userID: String
+        let authTime: Date
+        let amr: [String]
+        let createdAt: Date
+        let expiresAt: Date
+        let userAgent: String?
+        let ipAddress: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, amr
+            case userID = "user_id"
+            case authTime = "auth_time"
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+            case userAgent = "user_agent"
+            case ipAddress = "ip_address"
+        }
+
+        init(_ s: Session) {
+            id = s.id.rawValue
+            userID = s.userID.rawValue
+            authTime = s.authTime
+            amr = s.amr
+            createdAt = s.createdAt
+            expiresAt = s.expiresAt
+            userAgent = s.userAgent
+            ipAddress = s.ipAddress
+        }
+    }
+
+    /// Active sessions, optionally `?user_id=usr_…`.
+    func listSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let db = try await services.store.database(for: try tenant(context))
+        var userID: UserID?
+        if let raw = request.queryParameters["user_id"] {
+            guard let id = UserID(rawValue: raw) else { throw ProblemDetails.validation([.init(field: "user_id", message: "is not a user id")]) }
+            userID = id
+        }
+        struct List: Encodable { let sessions: [SessionView] }
+        let sessions = try await db.activeSessions(userID: userID, at: services.clock.now)
+        return Responses.json(List(sessions: sessions.map(SessionView.init)), noStore: true)
+    }
+
+    /// Ends a session and revokes its grants (those without offline_access).
+    func revokeSession(_ context: AppRequestContext) async throws -> Response {
+        let db = try await services.store.database(for: try tenant(context))
+        guard let raw = context.parameters.get("session"), let id = SessionID(rawValue: raw), try await db.session(id: id) != nil else {
+            throw ProblemDetails.notFound("no session with this id in this tenant")
+        }
+        try await db.endSession(id: id, at: services.clock.now)
+        return Response(status: .noContent)
+    }
+
+    struct KeyView: Encodable {
+        let kid: String
+        let algorithm: String
+        let status: String
+        let createdAt: Date
+        let activatesAt: Date
+        let retiresAt: Date?
+        let expiresAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case kid, algorithm, status
+            case createdAt = "created_at"
+            case activatesAt = "activates_at"
+            case retiresAt = "retires_at"
+            case expiresAt = "expires_at"
+        }
+
+        init(_ r: SigningKeyRecord, now: Date) {
+            kid = r.kid
+            algorithm = r.algorithm
+            status = r.status(at: now).rawValue
+            createdAt = r.createdAt
+            activatesAt = r.activatesAt
+            retiresAt = r.retiresAt
+            expiresAt = r.expiresAt
+        }
+    }
+
+    /// Signing keys with their schedule (never private material).
+    func listKeys(_ context: AppRequestContext) async throws -> Response {
+        let db = try await services.store.database(for: try tenant(context))
+        let now = services.clock.now
+        _ = try await db.keyRing(at: now)
+        struct List: Encodable { let keys: [KeyView] }
+        let keys = try await db.signingKeyRecords().filter { $0.status(at: now) != .expired }
+        return Responses.json(List(keys: keys.map { KeyView($0, now: now) }), noStore: true)
+    }
+
+    /// Starts a rotation: `{"algorithms": [...]}` (default: every enabled algorithm).
+    func rotateKeys(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let tenant = try tenant(context)
+        var algorithms = tenant.tenant.settings.signingAlgorithms
+        if request.headers[.contentType] != nil {
+            var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+            input.rejectUnknown(["algorithms"])
+            if let raw = input.strings("algorithms") {
+                algorithms = []
+                for value in raw {
+                    if let a = JWSAlgorithm(rawValue: value), tenant.tenant.settings.signingAlgorithms.contains(a) {
+                        algorithms.append(a)
+                    } else {
+                        input.fail("algorithms", "'\(value)' is not enabled for this tenant")
+                    }
+                }
+            }
+            try input.check()
+        }
+        let now = services.clock.now
+        let db = try await services.store.database(for: tenant)
+        let rotated = try await db.rotateSigningKeys(algorithms: algorithms, at: now)
+        struct Rotation: Encodable { let keys: [KeyView] }
+        return Responses.json(Rotation(keys: rotated.map { KeyView($0, now: now) }), noStore: true)
     }
 }

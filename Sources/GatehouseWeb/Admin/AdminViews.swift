@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseCrypto
 import GatehouseStore
 
 /// JSON shapes of the admin API (ARCHITECTURE.md A4), `snake_case` keys.
@@ -39,10 +40,16 @@ struct ClientView: Encodable {
     let firstParty: Bool
     let allowedScopes: String?
     let tokenEndpointAuthMethod: String
+    let idTokenSignedResponseAlg: String
+    let accessTokenSigningAlg: String
+    let previousSecretExpiresAt: Date?
     let createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case name, type
+        case idTokenSignedResponseAlg = "id_token_signed_response_alg"
+        case accessTokenSigningAlg = "access_token_signing_alg"
+        case previousSecretExpiresAt = "previous_secret_expires_at"
         case clientID = "client_id"
         case clientSecret = "client_secret"
         case redirectURIs = "redirect_uris"
@@ -66,6 +73,9 @@ struct ClientView: Encodable {
         firstParty = client.firstParty
         allowedScopes = client.allowedScopes?.description
         tokenEndpointAuthMethod = client.type == .public ? "none" : "client_secret_basic"
+        idTokenSignedResponseAlg = client.idTokenSigningAlgorithm.rawValue
+        accessTokenSigningAlg = client.accessTokenSigningAlgorithm.rawValue
+        previousSecretExpiresAt = client.previousSecretExpiresAt
         createdAt = client.createdAt
     }
 }

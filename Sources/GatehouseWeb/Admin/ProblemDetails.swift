@@ -64,7 +64,7 @@ struct ProblemDetails: Error, Encodable, Sendable {
 }
 
 /// A JSON value, decoded without losing the difference between booleans and numbers.
-enum JSONValue: Decodable, Sendable {
+enum JSONValue: Codable, Sendable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
     init(from decoder: any Decoder) throws {
@@ -75,6 +75,18 @@ enum JSONValue: Decodable, Sendable {
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
     }
 }
 
@@ -146,6 +158,16 @@ struct JSONInput {
         guard has(key) else { return nil }
         guard case .object(let nested)? = object[key] else { fail(key, "must be an object"); return nil }
         return JSONInput(object: nested)
+    }
+
+    /// Decodes a structured field; reports `expected` when its shape is wrong.
+    mutating func decode<T: Decodable>(_ type: T.Type, _ key: String, expected: String) -> T? {
+        guard has(key), let value = object[key] else { return nil }
+        guard let data = try? JSONEncoder().encode(value), let decoded = try? JSONDecoder().decode(T.self, from: data) else {
+            fail(key, "must be \(expected)")
+            return nil
+        }
+        return decoded
     }
 
     /// Fails for keys not in `allowed`.

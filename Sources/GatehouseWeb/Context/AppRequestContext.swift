@@ -15,12 +15,15 @@ public struct AppRequestContext: RequestContext {
     var resolvedTenant: TenantDatabase?
     /// Set by the headless API's resolution middleware.
     var headlessClient: (database: TenantDatabase, client: Client)?
+    /// Set by the admin API's authentication middleware.
+    var adminPrincipal: AdminController.Principal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
         resolvedTenant = nil
         headlessClient = nil
+        adminPrincipal = nil
     }
 
     public var maxUploadSize: Int { 65536 }

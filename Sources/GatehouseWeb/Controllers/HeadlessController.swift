@@ -203,7 +203,9 @@ struct HeadlessController {
         var scope = client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
         if let rawScope {
             do { scope = try ScopeSet(parsing: rawScope) } catch { throw OAuthError.invalidScope("scope is malformed") }
-            guard scope.isSubset(of: client.permittedScopes) else { throw OAuthError.invalidScope("scope not permitted for this client") }
+            guard scope.isSubset(of: client.permittedScopes), !scope.values.contains(where: AdminScope.isAdmin) else {
+                throw OAuthError.invalidScope("scope not permitted for this client")
+            }
         }
         guard let user = try await services.verifyCredentials(email: email!, password: password!, in: context.database) else {
             throw OAuthError.invalidGrant("incorrect email or password")

@@ -1,0 +1,54 @@
+import Foundation
+import GatehouseCore
+import GRDB
+
+/// Administrative operations on one tenant's users and sessions.
+extension TenantDatabase {
+    /// Replaces a user's profile fields (email, name, verification, disabled, password hash).
+    /// Disabling a user ends their sessions and revokes their grants.
+    /// - Throws: `StoreError.conflict` when the new email is taken.
+    public func updateUser(_ user: User, at now: Date) async throws {
+        do {
+            try await pool.write { db in
+                try db.execute(sql: """
+                    UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, now, user.id.rawValue])
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw StoreError.conflict("a user with this email already exists")
+        }
+        if user.disabled { try await revokeEverything(of: user.id, at: now) }
+    }
+
+    /// Deletes a user with their sessions, grants and consents; their tokens stop working at once.
+    public func deleteUser(_ id: UserID, at now: Date) async throws {
+        try await revokeEverything(of: id, at: now)
+        try await pool.write { db in try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue]) }
+    }
+
+    /// Ends every session of a user and revokes every grant, offline ones included.
+    public func revokeEverything(of id: UserID, at now: Date) async throws {
+        let grants = try await pool.write { db -> [String] in
+            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL", arguments: [id.rawValue])
+            try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
+            return ids
+        }
+        revocations.revokeGrants(grants, at: now)
+    }
+
+    /// Active sessions of the tenant, newest first, optionally of one user.
+    public func activeSessions(userID: UserID? = nil, at now: Date, limit: Int = 1000) async throws -> [Session] {
+        try await pool.read { db in
+            var sql = "SELECT \(Session.columns) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?"
+            var arguments: StatementArguments = [now]
+            if let userID {
+                sql += " AND user_id = ?"
+                arguments += [userID.rawValue]
+            }
+            sql += " ORDER BY created_at DESC LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Session.init(row:))
+        }
+    }
+}
