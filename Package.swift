@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore"],
+            dependencies: ["GatehouseCore", "GatehouseCrypto"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -68,7 +68,9 @@ public final class InstanceStore: Sendable {
         registry.withLock { r in for t in tenants { r.insert(t) } }
     }
 
-    static func databaseConfiguration(_ c: StoreConfiguration, readers: Int) -> Configuration {
+    /// Connection settings. Tenant databases get a small page cache (`cacheKiB`) so that the LRU's
+    /// open databases stay within a bounded memory budget; the instance database keeps SQLite's default.
+    static func databaseConfiguration(_ c: StoreConfiguration, readers: Int, cacheKiB: Int? = nil) -> Configuration {
         var config = Configuration()
         config.maximumReaderCount = max(1, readers)
         config.busyMode = .timeout(10)
@@ -76,6 +78,7 @@ public final class InstanceStore: Sendable {
         let synchronous = c.synchronous.uppercased() == "FULL" ? "FULL" : "NORMAL"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
         }
         return config
     }
@@ -112,11 +115,12 @@ public final class InstanceStore: Sendable {
     public func resolve(secretKey secret: String) async throws -> (ResolvedTenant, clientID: String)? {
         guard secret.utf8.count <= 128 else { return nil }
         let hash = Data(SecretHash.of(secret))
-        guard let row = try await instance.read({ db in
+        guard let found = try await instance.read({ db -> (clientID: String, tenantID: String)? in
             try Row.fetchOne(db, sql: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
-        }), let id = TenantID(rawValue: row["tenant_id"]),
+                .map { ($0["client_id"], $0["tenant_id"]) }
+        }), let id = TenantID(rawValue: found.tenantID),
               let tenant = registry.withLock({ $0.tenant(id: id) }) else { return nil }
-        return (ResolvedTenant(tenant), row["client_id"])
+        return (ResolvedTenant(tenant), found.clientID)
     }
 
     /// Every tenant, ordered by slug.
@@ -140,7 +144,7 @@ public final class InstanceStore: Sendable {
     public func database(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
         let pool = try DatabasePool(path: tenantFile(tenant.id).path,
-                                    configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant))
+                                    configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
         try Migrations.tenant.migrate(pool)
         let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy, now: clock.now)
         return open.withLock { lru in

@@ -259,6 +259,15 @@ public final class TenantDatabase: TenantStore, Sendable {
         }
     }
 
+    public func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
+                FROM authorization_codes WHERE code_hash = ?
+                """, arguments: [Data(hash)]).map(AuthorizationCode.init(row:))
+        }
+    }
+
     public func consumeAuthorizationCode(hash: [UInt8], at now: Date) async throws -> CodeConsumption {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """

@@ -29,7 +29,7 @@ struct AdminOptions: ParsableArguments {
            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
             return token
         }
-        throw ValidationError("no admin token: pass --token, set GATEHOUSE_ADMIN_TOKEN, or run where \(path) exists")
+        throw AdminError(status: nil, detail: "no admin token: pass --token, set GATEHOUSE_ADMIN_TOKEN, or run where \(path) exists")
     }
 
     func client() throws -> AdminClient { AdminClient(baseURL: baseURL, token: try adminToken()) }
@@ -37,9 +37,24 @@ struct AdminOptions: ParsableArguments {
 
 /// A failed admin API call, printed from its RFC 9457 problem details.
 struct AdminError: Error, CustomStringConvertible {
-    let status: Int
+    /// The HTTP status; nil when no answer was received (no token, server unreachable).
+    let status: Int?
     let detail: String
-    var description: String { "error (\(status)): \(detail)" }
+    var description: String { status.map { "error (\($0)): \(detail)" } ?? "error: \(detail)" }
+}
+
+/// Builds an admin API path from literal parts and percent-encoded values, e.g.
+/// `adminPath("tenants", slug, "clients", clientID)` → `/admin/v1/tenants/acme/clients/pk_…`.
+func adminPath(_ segments: String..., query: [(String, String)] = []) -> String {
+    var allowed = CharacterSet.urlPathAllowed
+    allowed.remove(charactersIn: "/?#;")
+    var path = "/admin/v1/" + segments.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: "/")
+    if !query.isEmpty {
+        var components = URLComponents()
+        components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
+        path += "?" + (components.percentEncodedQuery ?? "")
+    }
+    return path
 }
 
 /// The admin API over HTTP (libcurl through GatehouseOutbound).
@@ -61,7 +76,7 @@ struct AdminClient {
         do {
             response = try await http.send(OutboundRequest(method: method, url: baseURL + path, headers: headers, body: bytes))
         } catch {
-            throw AdminError(status: 0, detail: "cannot reach \(baseURL): \(error)")
+            throw AdminError(status: nil, detail: "cannot reach \(baseURL): \(error)")
         }
         let parsed = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
         guard response.isSuccess else {
@@ -69,6 +84,9 @@ struct AdminClient {
             var detail = (problem?["detail"] as? String) ?? (problem?["title"] as? String) ?? response.bodyText
             if let errors = problem?["errors"] as? [[String: Any]], !errors.isEmpty {
                 detail = errors.map { "\($0["field"] ?? "?"): \($0["message"] ?? "?")" }.joined(separator: "\n  ")
+            }
+            if detail.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                detail = response.status == 404 ? "not found (is --url a Gatehouse server of this version?)" : "HTTP \(response.status) without details"
             }
             throw AdminError(status: response.status, detail: detail)
         }

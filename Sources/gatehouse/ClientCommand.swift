@@ -3,31 +3,55 @@ import Foundation
 
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "client", abstract: "Create, list, show and delete OAuth clients of a tenant.",
-        subcommands: [Create.self, List.self, Show.self, Delete.self])
+        commandName: "client", abstract: "Create, list, show, update and delete OAuth clients of a tenant; rotate secret keys.",
+        subcommands: [Create.self, List.self, Show.self, Update.self, RotateSecret.self, Delete.self])
 
-    static let keys = ["client_id", "client_secret", "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types",
-                       "first_party", "token_endpoint_auth_method", "created_at"]
+    static let keys = ["client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
+                       "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes", "token_endpoint_auth_method",
+                       "id_token_signed_response_alg", "access_token_signing_alg", "created_at"]
+
+    static func print(_ client: Any?, json: Bool) {
+        if json { Output.json(client) } else if let client = client as? [String: Any] { Output.record(client, keys: keys) }
+    }
+
+    /// Options for the token signing algorithms and scopes of a client (create and update).
+    struct TokenOptions: ParsableArguments {
+        @Option(help: "Space-separated scopes the client may request, e.g. \"openid profile email offline_access\" (default: the standard OIDC scopes; admin scopes such as clients:read enable admin API access through client credentials).")
+        var allowedScopes: String?
+        @Option(help: "JWS algorithm of ID tokens (id_token_signed_response_alg): one of the tenant's signing algorithms (EdDSA, ES256, RS256).")
+        var idTokenAlg: String?
+        @Option(help: "JWS algorithm of access tokens (access_token_signing_alg): one of the tenant's signing algorithms (EdDSA, ES256, RS256).")
+        var accessTokenAlg: String?
+
+        func apply(to body: inout [String: Any]) {
+            if let allowedScopes { body["allowed_scopes"] = allowedScopes }
+            if let idTokenAlg { body["id_token_signed_response_alg"] = idTokenAlg }
+            if let accessTokenAlg { body["access_token_signing_alg"] = accessTokenAlg }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a client. The secret key of a confidential client is shown once.")
+            abstract: "Create a client. The secret key of a confidential client is shown once.",
+            discussion: "Example: gatehouse client create --tenant acme --name Web --type public --redirect-uri https://app.acme.com/callback")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Option(help: "Display name.") var name: String
-        @Option(help: "public or confidential.") var type: String = "confidential"
-        @Option(help: "Redirect URI (repeatable).") var redirectUri: [String] = []
+        @Option(help: "public (browser, mobile; no secret) or confidential (backend; gets a secret key sk_…).") var type: String = "confidential"
+        @Option(help: "Redirect URI (repeatable); at least one for the authorization_code grant.") var redirectUri: [String] = []
         @Option(help: "Post-logout redirect URI (repeatable).") var postLogoutRedirectUri: [String] = []
-        @Option(help: "Grant type (repeatable): authorization_code, refresh_token, client_credentials.") var grantType: [String] = []
-        @Flag(help: "First-party client: no consent page.") var firstParty = false
+        @Option(help: "Grant type (repeatable): authorization_code, refresh_token, client_credentials (default: authorization_code and refresh_token).")
+        var grantType: [String] = []
+        @Flag(help: "First-party client: no consent page; may use the headless auth API.") var firstParty = false
+        @OptionGroup var tokens: TokenOptions
 
         func run() async throws {
             var body: [String: Any] = ["name": name, "type": type, "redirect_uris": redirectUri,
                                        "post_logout_redirect_uris": postLogoutRedirectUri, "first_party": firstParty]
             if !grantType.isEmpty { body["grant_types"] = grantType }
+            tokens.apply(to: &body)
             try await runAdmin {
-                let client = try await admin.client().call("POST", "/admin/v1/tenants/\(tenant)/clients", body: body)
-                if admin.json { Output.json(client) } else if let client = client as? [String: Any] { Output.record(client, keys: ClientCommand.keys) }
+                ClientCommand.print(try await admin.client().call("POST", adminPath("tenants", tenant, "clients"), body: body), json: admin.json)
             }
         }
     }
@@ -38,9 +62,9 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Tenant slug.") var tenant: String = "default"
 
         func run() async throws {
-            let columns = ["client_id", "name", "type", "grant_types"]
+            let columns = ["client_id", "name", "type", "grant_types", "first_party"]
             try await runAdmin {
-                let result = try await admin.client().call("GET", "/admin/v1/tenants/\(tenant)/clients")
+                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "clients"))
                 if admin.json { Output.json(result); return }
                 let clients = (result as? [String: Any])?["clients"] as? [[String: Any]] ?? []
                 Output.table(columns, clients.map { c in columns.map { Output.describe(c[$0] ?? "") } })
@@ -49,15 +73,81 @@ struct ClientCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a client.")
+        static let configuration = CommandConfiguration(abstract: "Show a client (never its secret key).")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "client_id (pk_…).") var clientID: String
 
         func run() async throws {
             try await runAdmin {
-                let client = try await admin.client().call("GET", "/admin/v1/tenants/\(tenant)/clients/\(clientID)")
-                if admin.json { Output.json(client) } else if let client = client as? [String: Any] { Output.record(client, keys: ClientCommand.keys) }
+                ClientCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "clients", clientID)), json: admin.json)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Update a client. Only the options given change; list options replace the whole list.",
+            discussion: """
+                The type (public/confidential) cannot change. Algorithms must be among the tenant's signing algorithms \
+                (gatehouse tenant update <slug> --signing-algorithms EdDSA,RS256).
+                Example: gatehouse client update pk_live_… --tenant acme --redirect-uri https://app.acme.com/cb --id-token-alg RS256
+                """)
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "Tenant slug.") var tenant: String = "default"
+        @Argument(help: "client_id (pk_…).") var clientID: String
+        @Option(help: "Display name.") var name: String?
+        @Option(help: "Redirect URI (repeatable; replaces the list).") var redirectUri: [String] = []
+        @Option(help: "Post-logout redirect URI (repeatable; replaces the list).") var postLogoutRedirectUri: [String] = []
+        @Option(help: "Grant type (repeatable; replaces the list): authorization_code, refresh_token, client_credentials.")
+        var grantType: [String] = []
+        @Option(help: "First-party client (true or false): no consent page; may use the headless auth API.") var firstParty: Bool?
+        @OptionGroup var tokens: TokenOptions
+
+        var body: [String: Any] {
+            var body: [String: Any] = [:]
+            if let name { body["name"] = name }
+            if !redirectUri.isEmpty { body["redirect_uris"] = redirectUri }
+            if !postLogoutRedirectUri.isEmpty { body["post_logout_redirect_uris"] = postLogoutRedirectUri }
+            if !grantType.isEmpty { body["grant_types"] = grantType }
+            if let firstParty { body["first_party"] = firstParty }
+            tokens.apply(to: &body)
+            return body
+        }
+
+        func validate() throws {
+            if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
+        }
+
+        func run() async throws {
+            let body = body
+            try await runAdmin {
+                ClientCommand.print(try await admin.client().call("PATCH", adminPath("tenants", tenant, "clients", clientID), body: body),
+                                    json: admin.json)
+            }
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Issue a new secret key for a confidential client; the new key is shown once.",
+            discussion: """
+                Without --overlap the old secret key stops working at once. With --overlap (at most 30d) it keeps \
+                working for that long, so that deployments can switch over.
+                Example: gatehouse client rotate-secret pk_live_… --tenant acme --overlap 1h
+                """)
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "Tenant slug.") var tenant: String = "default"
+        @Argument(help: "client_id (pk_…).") var clientID: String
+        @Option(help: "How long the old secret key stays valid, e.g. 1h (default 0: it stops at once).") var overlap: Duration?
+
+        func run() async throws {
+            let body: [String: Any]? = overlap.map { ["overlap_seconds": $0.seconds] }
+            try await runAdmin {
+                let client = try await admin.client().call("POST", adminPath("tenants", tenant, "clients", clientID, "rotate-secret"), body: body)
+                ClientCommand.print(client, json: admin.json)
+                if !admin.json { FileHandle.standardError.write(Data("Store the new client_secret now: it is not shown again.\n".utf8)) }
             }
         }
     }
@@ -70,8 +160,8 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", "/admin/v1/tenants/\(tenant)/clients/\(clientID)")
-                if !admin.json { print("deleted client \(clientID)") }
+                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "clients", clientID))
+                if !admin.json { Swift.print("deleted client \(clientID)") }
             }
         }
     }

@@ -8,7 +8,9 @@ struct Gatehouse: AsyncParsableCommand {
         abstract: "A multi-tenant OAuth 2.0 / OpenID Connect provider.",
         discussion: """
             `gatehouse serve` runs the server. Every other command talks to a running server's admin API \
-            (--url / GATEHOUSE_URL, --token / GATEHOUSE_ADMIN_TOKEN, or the token file <data>/admin-token).
+            (--url / GATEHOUSE_URL, --token / GATEHOUSE_ADMIN_TOKEN, or the token file <data>/admin-token) and \
+            prints tables, or JSON with --json. Failures print the server's problem details on stderr and exit with 1.
+            Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins "https://app.acme.com"
             """,
-        subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self])
+        subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self])
 }

@@ -26,7 +26,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         let app = try await buildApplication(configuration: configuration)
-        print("Gatehouse listening on \(configuration.listen); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default")
+        let banner = "Gatehouse listening on \(configuration.listen); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
         try await app.runService()
     }
 }

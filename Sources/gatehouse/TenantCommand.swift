@@ -7,9 +7,12 @@ struct Duration: ExpressibleByArgument {
 
     init?(argument: String) {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = argument.last, let factor = units[unit], let value = Int(argument.dropLast()), value >= 0 {
-            seconds = value * factor
-        } else if let value = Int(argument), value >= 0 {
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        if let unit = text.last, let factor = units[unit], let value = Int(text.dropLast()), value >= 0 {
+            let (product, overflow) = value.multipliedReportingOverflow(by: factor)
+            if overflow { return nil }
+            seconds = product
+        } else if let value = Int(text), value >= 0 {
             seconds = value
         } else {
             return nil
@@ -17,9 +20,15 @@ struct Duration: ExpressibleByArgument {
     }
 }
 
+/// A comma-separated list option value: `"a, b,c"` → `["a", "b", "c"]`; an empty string is an empty list.
+func commaSeparated(_ value: String) -> [String] {
+    value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Create, list, show, update and delete tenants.",
+        discussion: "Listing, creating and deleting tenants needs the instance admin token.",
         subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
 
     static let columns = ["slug", "name", "environment", "issuer"]
@@ -27,22 +36,23 @@ struct TenantCommand: AsyncParsableCommand {
     static func print(_ tenant: Any?, json: Bool) {
         if json { Output.json(tenant); return }
         guard var object = tenant as? [String: Any] else { return }
-        if let settings = object.removeValue(forKey: "settings") as? [String: Any] {
-            Output.record(object, keys: ["id", "slug", "name", "environment", "issuer", "created_at"])
-            Output.record(settings, keys: settings.keys.sorted())
-        }
+        let settings = object.removeValue(forKey: "settings") as? [String: Any]
+        Output.record(object, keys: ["id", "slug", "name", "environment", "issuer", "created_at"])
+        if let settings { Output.record(settings, keys: settings.keys.sorted()) }
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a tenant.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a tenant.",
+            discussion: "Example: gatehouse tenant create acme --name \"Acme Inc.\" --environment live")
         @OptionGroup var admin: AdminOptions
-        @Argument(help: "Slug: 2–63 characters of a-z, 0-9 and '-'.") var slug: String
+        @Argument(help: "Slug: 2–63 characters of a-z, 0-9 and '-'; the last segment of the issuer URL.") var slug: String
         @Option(help: "Display name (default: the slug).") var name: String?
-        @Option(help: "live, test or dev.") var environment: String = "dev"
+        @Option(help: "live, test or dev (part of every client key: pk_<environment>_…).") var environment: String = "dev"
 
         func run() async throws {
             try await runAdmin {
-                let tenant = try await admin.client().call("POST", "/admin/v1/tenants",
+                let tenant = try await admin.client().call("POST", adminPath("tenants"),
                                                            body: ["slug": slug, "name": name ?? slug, "environment": environment])
                 TenantCommand.print(tenant, json: admin.json)
             }
@@ -55,7 +65,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let result = try await admin.client().call("GET", "/admin/v1/tenants")
+                let result = try await admin.client().call("GET", adminPath("tenants"))
                 if admin.json { Output.json(result); return }
                 let tenants = (result as? [String: Any])?["tenants"] as? [[String: Any]] ?? []
                 Output.table(TenantCommand.columns, tenants.map { t in TenantCommand.columns.map { Output.describe(t[$0] ?? "") } })
@@ -64,57 +74,81 @@ struct TenantCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a tenant and its settings.")
+        static let configuration = CommandConfiguration(abstract: "Show a tenant and its settings (TTLs in seconds).")
         @OptionGroup var admin: AdminOptions
-        @Argument var slug: String
+        @Argument(help: "Tenant slug.") var slug: String
 
         func run() async throws {
-            try await runAdmin { TenantCommand.print(try await admin.client().call("GET", "/admin/v1/tenants/\(slug)"), json: admin.json) }
+            try await runAdmin { TenantCommand.print(try await admin.client().call("GET", adminPath("tenants", slug)), json: admin.json) }
         }
     }
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Update a tenant's name and settings.",
-            discussion: "Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins \"https://app.acme.com\"")
+            discussion: """
+                Only the options given change. Durations accept 90s, 15m, 8h, 30d or plain seconds.
+                Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins "https://app.acme.com"
+                """)
         @OptionGroup var admin: AdminOptions
-        @Argument var slug: String
+        @Argument(help: "Tenant slug.") var slug: String
         @Option(help: "Display name.") var name: String?
-        @Option(help: "none, optional or required.") var mfaPolicy: String?
-        @Option(help: "Browser session and refresh token lifetime, e.g. 8h.") var sessionDuration: Duration?
-        @Option(help: "Access token lifetime, e.g. 15m.") var accessTokenTtl: Duration?
-        @Option(help: "Refresh token lifetime, e.g. 30d.") var refreshTokenTtl: Duration?
-        @Option(help: "Comma-separated CORS origins (empty string clears).") var allowedOrigins: String?
+        @Option(help: "MFA policy: none, optional or required.") var mfaPolicy: String?
+        @Option(help: "Browser session and refresh token lifetime (sets session_ttl and refresh_token_ttl), e.g. 8h.")
+        var sessionDuration: Duration?
+        @Option(help: "Browser session lifetime (session_ttl), e.g. 14d.") var sessionTtl: Duration?
+        @Option(help: "Access token lifetime (access_token_ttl), e.g. 15m.") var accessTokenTtl: Duration?
+        @Option(help: "ID token lifetime (id_token_ttl), e.g. 1h.") var idTokenTtl: Duration?
+        @Option(help: "Refresh token lifetime (refresh_token_ttl), e.g. 30d.") var refreshTokenTtl: Duration?
+        @Option(help: "Authorization code lifetime (authorization_code_ttl), e.g. 60s.") var authorizationCodeTtl: Duration?
+        @Option(help: "Comma-separated CORS origins, e.g. \"https://app.acme.com,https://admin.acme.com\" (an empty string clears).")
+        var allowedOrigins: String?
+        @Option(help: "Comma-separated JWS algorithms the tenant keeps keys for: EdDSA, ES256, RS256 (e.g. EdDSA,ES256,RS256).")
+        var signingAlgorithms: String?
 
-        func run() async throws {
+        func validate() throws {
+            if let signingAlgorithms, commaSeparated(signingAlgorithms).isEmpty {
+                throw ValidationError("--signing-algorithms needs at least one of EdDSA, ES256, RS256")
+            }
+            if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
+        }
+
+        var body: [String: Any] {
             var settings: [String: Any] = [:]
             if let mfaPolicy { settings["mfa_policy"] = mfaPolicy }
             if let sessionDuration {
                 settings["session_ttl"] = sessionDuration.seconds
                 settings["refresh_token_ttl"] = sessionDuration.seconds
             }
+            if let sessionTtl { settings["session_ttl"] = sessionTtl.seconds }
             if let accessTokenTtl { settings["access_token_ttl"] = accessTokenTtl.seconds }
+            if let idTokenTtl { settings["id_token_ttl"] = idTokenTtl.seconds }
             if let refreshTokenTtl { settings["refresh_token_ttl"] = refreshTokenTtl.seconds }
-            if let allowedOrigins {
-                settings["allowed_origins"] = allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            }
+            if let authorizationCodeTtl { settings["authorization_code_ttl"] = authorizationCodeTtl.seconds }
+            if let allowedOrigins { settings["allowed_origins"] = commaSeparated(allowedOrigins) }
+            if let signingAlgorithms { settings["signing_algorithms"] = commaSeparated(signingAlgorithms) }
             var body: [String: Any] = [:]
             if let name { body["name"] = name }
             if !settings.isEmpty { body["settings"] = settings }
+            return body
+        }
+
+        func run() async throws {
+            let body = body
             try await runAdmin {
-                TenantCommand.print(try await admin.client().call("PATCH", "/admin/v1/tenants/\(slug)", body: body), json: admin.json)
+                TenantCommand.print(try await admin.client().call("PATCH", adminPath("tenants", slug), body: body), json: admin.json)
             }
         }
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a tenant with all its data.")
+        static let configuration = CommandConfiguration(abstract: "Delete a tenant with all its data (clients, users, sessions, keys).")
         @OptionGroup var admin: AdminOptions
-        @Argument var slug: String
+        @Argument(help: "Tenant slug.") var slug: String
 
         func run() async throws {
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", "/admin/v1/tenants/\(slug)")
+                _ = try await admin.client().call("DELETE", adminPath("tenants", slug))
                 if !admin.json { Swift.print("deleted tenant \(slug)") }
             }
         }

@@ -3,10 +3,14 @@ import Foundation
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Create, list and show users of a tenant.",
-        subcommands: [Create.self, List.self, Show.self])
+        commandName: "user", abstract: "Create, list, show, update and delete users of a tenant.",
+        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
 
-    static let keys = ["id", "email", "name", "email_verified", "created_at"]
+    static let keys = ["id", "email", "name", "email_verified", "disabled", "created_at"]
+
+    static func print(_ user: Any?, json: Bool) {
+        if json { Output.json(user) } else if let user = user as? [String: Any] { Output.record(user, keys: keys) }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -14,8 +18,8 @@ struct UserCommand: AsyncParsableCommand {
             discussion: "Example: gatehouse user create --tenant default --email ada@example.com --password 'correct horse battery'")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Option(help: "Email address.") var email: String
-        @Option(help: "Password (8–256 characters).") var password: String?
+        @Option(help: "Email address (unique in the tenant).") var email: String
+        @Option(help: "Password (8–256 characters); without one the user cannot sign in with a password.") var password: String?
         @Option(help: "Display name.") var name: String?
         @Flag(help: "Mark the email address as verified.") var emailVerified = false
 
@@ -24,20 +28,19 @@ struct UserCommand: AsyncParsableCommand {
             if let password { body["password"] = password }
             if let name { body["name"] = name }
             try await runAdmin {
-                let user = try await admin.client().call("POST", "/admin/v1/tenants/\(tenant)/users", body: body)
-                if admin.json { Output.json(user) } else if let user = user as? [String: Any] { Output.record(user, keys: UserCommand.keys) }
+                UserCommand.print(try await admin.client().call("POST", adminPath("tenants", tenant, "users"), body: body), json: admin.json)
             }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.")
+        static let configuration = CommandConfiguration(abstract: "List users (at most 1000).")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
 
         func run() async throws {
             try await runAdmin {
-                let result = try await admin.client().call("GET", "/admin/v1/tenants/\(tenant)/users")
+                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "users"))
                 if admin.json { Output.json(result); return }
                 let users = (result as? [String: Any])?["users"] as? [[String: Any]] ?? []
                 Output.table(UserCommand.keys, users.map { u in UserCommand.keys.map { Output.describe(u[$0] ?? "") } })
@@ -53,8 +56,59 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let user = try await admin.client().call("GET", "/admin/v1/tenants/\(tenant)/users/\(id)")
-                if admin.json { Output.json(user) } else if let user = user as? [String: Any] { Output.record(user, keys: UserCommand.keys) }
+                UserCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "users", id)), json: admin.json)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Update a user. Only the options given change.",
+            discussion: """
+                Disabling a user or setting a new password ends the user's sessions and revokes their grants.
+                Example: gatehouse user update usr_… --tenant acme --disabled true
+                """)
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "Tenant slug.") var tenant: String = "default"
+        @Argument(help: "User id (usr_…).") var id: String
+        @Option(help: "New email address (unique in the tenant).") var email: String?
+        @Option(help: "Display name.") var name: String?
+        @Option(help: "Whether the email address is verified (true or false).") var emailVerified: Bool?
+        @Option(help: "Whether the user is disabled (true or false); a disabled user cannot sign in.") var disabled: Bool?
+        @Option(help: "New password (8–256 characters).") var password: String?
+
+        var body: [String: Any] {
+            var body: [String: Any] = [:]
+            if let email { body["email"] = email }
+            if let name { body["name"] = name }
+            if let emailVerified { body["email_verified"] = emailVerified }
+            if let disabled { body["disabled"] = disabled }
+            if let password { body["password"] = password }
+            return body
+        }
+
+        func validate() throws {
+            if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
+        }
+
+        func run() async throws {
+            let body = body
+            try await runAdmin {
+                UserCommand.print(try await admin.client().call("PATCH", adminPath("tenants", tenant, "users", id), body: body), json: admin.json)
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a user, ending their sessions and revoking their grants.")
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "Tenant slug.") var tenant: String = "default"
+        @Argument(help: "User id (usr_…).") var id: String
+
+        func run() async throws {
+            try await runAdmin {
+                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "users", id))
+                if !admin.json { Swift.print("deleted user \(id)") }
             }
         }
     }

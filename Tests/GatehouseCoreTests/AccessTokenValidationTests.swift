@@ -36,7 +36,7 @@ struct AccessTokenValidationTests {
                                                grant: nil).token
         },
         Row(testDescription: "a token carrying this tenant's kid but signed by another key is invalid_token") { f in
-            let payload = try Self.accessToken(f).split(separator: ".")[1]
+            let payload = try await Self.accessToken(f).split(separator: ".")[1]
             return try JWS.sign(payload: Base64URL.decode(String(payload))!,
                                 header: JWSHeader(alg: "EdDSA", kid: Self.kid(f), typ: "at+jwt"),
                                 key: SigningKey.generate(.eddsa))
@@ -84,7 +84,7 @@ struct AccessTokenValidationTests {
             try #require(try await f.signIn().idToken)
         },
         Row(testDescription: "a JWT of this tenant's key without typ is not an access token (RFC 9068 §2.1)") { f in
-            let payload = try Self.accessToken(f).split(separator: ".")[1]
+            let payload = try await Self.accessToken(f).split(separator: ".")[1]
             let key = try #require(f.keys.signing[.eddsa]?.signingKey)
             return try JWS.sign(payload: Base64URL.decode(String(payload))!, header: JWSHeader(alg: "EdDSA", kid: Self.kid(f)),
                                 key: key)

@@ -239,15 +239,17 @@ struct AuthorizationCodeGrantTests {
         #expect(try await f.introspect(first.accessToken) == .inactive)
     }
 
-    @Test("a code can be tried once: after a wrong code_verifier the right one is refused (RFC 6749 §4.1.2 single use)")
-    func oneAttempt() async throws {
+    @Test("a refused redemption (wrong code_verifier) does not use the code up: the rightful one still succeeds once (RFC 6749 §5.2)")
+    func refusedRedemptionKeepsCode() async throws {
         let f = try TokenFixture()
         let issued = try await f.issueCode(to: .native, codeChallenge: challenge)
         let wrong = await oauthErrorCode {
             _ = try await f.token(f.codeRequest(issued, verifier: String(repeating: "x", count: 43)), as: .native)
         }
         #expect(wrong == .invalidGrant)
-        let retry = await oauthErrorCode { _ = try await f.token(f.codeRequest(issued, verifier: verifier), as: .native) }
-        #expect(retry == .invalidGrant)
+        let tokens = try await f.token(f.codeRequest(issued, verifier: verifier), as: .native)
+        #expect(!tokens.accessToken.isEmpty)
+        let replay = await oauthErrorCode { _ = try await f.token(f.codeRequest(issued, verifier: verifier), as: .native) }
+        #expect(replay == .invalidGrant)
     }
 }

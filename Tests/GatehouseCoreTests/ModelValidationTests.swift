@@ -48,9 +48,7 @@ struct EmailAddressTests {
     @Test("an address with a second unquoted @ is refused: it is not local@domain (RFC 5322 §3.4.1)",
           arguments: ["alice@corp.example@evil.example", "a@b@example.com"])
     func twoAtSigns(_ raw: String) {
-        withKnownIssue("bug: EmailAddress.normalize splits at the last @ and accepts '@' in the local part") {
-            #expect(EmailAddress.normalize(raw) == nil)
-        }
+        #expect(EmailAddress.normalize(raw) == nil)
     }
 }
 
@@ -91,8 +89,16 @@ struct TenantTests {
     }
 
     @Test("validate reports every problem at once, naming each field (STYLE.md §20)")
-    func everyProblemAtOnce() {
-        var settings = TenantSettings()
+    func everyProblemAtOnce() throws {
+        var settings = try JSONDecoder().decode(TenantSettings.self, from: Data(#"""
+            {
+              "webhooks": [
+                {"url": "https://hooks.example/ok", "events": ["user.created"], "enabled": true},
+                {"url": "http://hooks.example/plain", "events": [], "enabled": true}
+              ],
+              "custom_claims": {"department": "sales", "sub": "admin", "iss": "https://evil.example"}
+            }
+            """#.utf8))
         settings.accessTokenTTL = 0
         settings.idTokenTTL = 86401
         settings.refreshTokenTTL = 59
@@ -102,9 +108,38 @@ struct TenantTests {
         settings.allowedOrigins = ["https://app.example", "https://app.example/path", "ftp://files.example"]
         let fields = settings.validate().map(\.field)
         #expect(fields.sorted() == [
-            "access_token_ttl", "allowed_origins[1]", "allowed_origins[2]", "authorization_code_ttl", "id_token_ttl",
-            "refresh_token_ttl", "session_ttl", "signing_algorithms",
+            "access_token_ttl", "allowed_origins[1]", "allowed_origins[2]", "authorization_code_ttl", "custom_claims.iss",
+            "custom_claims.sub", "id_token_ttl", "refresh_token_ttl", "session_ttl", "signing_algorithms", "webhooks[1].url",
         ])
+    }
+
+    @Test("a webhook URL must be https with a host", arguments: [
+        ("https://hooks.example/gatehouse", true), ("https://hooks.example:8443/x?y=1", true),
+        ("http://hooks.example/gatehouse", false), ("hooks.example", false), ("ftp://hooks.example", false), ("", false),
+    ])
+    func webhookURL(_ url: String, _ valid: Bool) throws {
+        #expect(try Self.webhookProblems(url).isEmpty == valid)
+    }
+
+    @Test("a webhook URL with an empty host is refused", arguments: ["https:///no-host", "https://"])
+    func webhookEmptyHost(_ url: String) throws {
+        let problems = try Self.webhookProblems(url)
+        #expect(problems == ["webhooks[0].url"])
+    }
+
+    static func webhookProblems(_ url: String) throws -> [String] {
+        let json = #"{"webhooks":[{"url":"\#(url)","events":["user.created"],"enabled":true}]}"#
+        return try JSONDecoder().decode(TenantSettings.self, from: Data(json.utf8)).validate().map(\.field)
+    }
+
+    @Test("custom claims cannot override a registered claim (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2)", arguments: [
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp",
+        "nonce", "at_hash", "c_hash", "org_id", "org_role", "",
+    ])
+    func reservedClaim(_ name: String) throws {
+        var settings = TenantSettings()
+        settings.customClaims = [name: "x", "department": "sales"]
+        #expect(settings.validate().map(\.field) == ["custom_claims.\(name)"])
     }
 
     @Test("TTL bounds are inclusive", arguments: [
@@ -170,16 +205,37 @@ struct IdentifierTests {
         #expect(ULID.make(at: Date(timeIntervalSince1970: 1_469_918_176.385)).prefix(10) == "01ARYZ6S41")
     }
 
-    @Test("identifiers sort by creation time at millisecond resolution")
+    @Test("identifiers sort by creation time (ULID: lexicographic order is time order)")
     func ordering() {
         var previous = UserID.generate(at: TestClock.start)
         for step in 1...50 {
-            let next = UserID.generate(at: TestClock.start + Double(step) / 1000)
+            let next = UserID.generate(at: TestClock.start + Double(step) * 0.01)
             #expect(previous < next)
             previous = next
         }
         let ids = (0..<20).map { UserID.generate(at: TestClock.start + Double($0)) }
         #expect(ids.shuffled().sorted() == ids)
+    }
+
+    @Test("the ULID timestamp is the instant's millisecond, for every whole millisecond of a second")
+    func millisecondPrecision() {
+        let second = UInt64(TestClock.start.timeIntervalSince1970) * 1000
+        let wrong = (0..<1000).filter { ms in
+            ULID.make(at: TestClock.start + Double(ms) / 1000).prefix(10) != Self.encodeTimestamp(second + UInt64(ms))
+        }
+        #expect(wrong.isEmpty, "off by one millisecond at \(wrong.count) of 1000 instants, e.g. \(wrong.prefix(5))")
+    }
+
+    /// The first 10 characters of a ULID: the 48-bit millisecond timestamp in Crockford base32.
+    static func encodeTimestamp(_ milliseconds: UInt64) -> Substring {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        var value = milliseconds
+        var characters: [Character] = []
+        for _ in 0..<10 {
+            characters.insert(alphabet[Int(value & 31)], at: 0)
+            value >>= 5
+        }
+        return Substring(String(characters))
     }
 
     @Test("generated identifiers are unique")

@@ -27,7 +27,7 @@ struct ScopeSetTests {
         Parse(testDescription: "DEL (%x7F) is refused", raw: "openid\u{7F}", values: nil),
         Parse(testDescription: "non-ASCII is refused", raw: "profilé", values: nil),
     ])
-    func parsing(_ row: Parse) {
+    func parsing(_ row: Parse) throws {
         if let values = row.values {
             #expect(try ScopeSet(parsing: row.raw).values == values)
         } else {

@@ -40,6 +40,22 @@ struct ClientCredentialsGrantTests {
         #expect(code == .invalidScope)
     }
 
+    @Test("admin scopes are granted through client credentials to a client allowed them (ARCHITECTURE.md A4)")
+    func adminScopes() async throws {
+        let f = try TokenFixture()
+        let admin = TestClient("pk_test_admin", type: .confidential, secret: "sk_test_admin-secret", grants: [.clientCredentials],
+                               allowedScopes: [AdminScope.clientsRead, AdminScope.usersRead])
+        f.store.insertClient(admin.client)
+        let all = try await f.token([("grant_type", "client_credentials")], as: admin)
+        #expect(all.scope == "clients:read users:read")
+        let one = try await f.token([("grant_type", "client_credentials"), ("scope", "users:read")], as: admin)
+        #expect(try await f.tokens.validateAccessToken(one.accessToken, store: f.store).scopeSet == [AdminScope.usersRead])
+        let other = await oauthErrorCode {
+            _ = try await f.token([("grant_type", "client_credentials"), ("scope", AdminScope.keysWrite)], as: admin)
+        }
+        #expect(other == .invalidScope)
+    }
+
     @Test("a public client may not use client_credentials: unauthorized_client (RFC 6749 §4.4)")
     func publicClient() async throws {
         let f = try TokenFixture()

@@ -5,23 +5,42 @@ import Testing
 
 /// Worker pools live for the whole test run: the pool has no shutdown, and its threads hold it.
 private enum Pools {
-    static let general = WorkerPool(workers: 2, queueLimit: 8)
+    static let general = WorkerPool(workers: 2, queueLimit: 64)
     static let bounded = WorkerPool(workers: 1, queueLimit: 1)
+    static let pair = WorkerPool(workers: 2, queueLimit: 64)
+}
+
+/// The calling thread's pthread identity.
+private func currentThreadID() -> UInt {
+    #if canImport(Darwin)
+    UInt(bitPattern: pthread_self())
+    #else
+    UInt(pthread_self())
+    #endif
 }
 
 @Suite("Worker pool for CPU-heavy work (ARCHITECTURE.md B4)")
 struct WorkerPoolTests {
-    @Test("work runs on a pool thread, off the cooperative pool, and its result comes back")
-    func runsOnWorkerThread() async throws {
-        let (name, sum) = try await Pools.general.run { () -> (String?, Int) in
-            (Thread.current.name, (1...1000).reduce(0, +))
+    @Test("work runs on the pool's own fixed set of threads and its result comes back")
+    func runsOnWorkerThreads() async throws {
+        let results = try await withThrowingTaskGroup(of: (UInt, Int).self) { group in
+            for i in 1...24 {
+                group.addTask {
+                    try await Pools.pair.run { () -> (UInt, Int) in
+                        usleep(1000)
+                        return (currentThreadID(), i * 2)
+                    }
+                }
+            }
+            return try await group.reduce(into: [(UInt, Int)]()) { $0.append($1) }
         }
-        #expect(name?.hasPrefix("gatehouse-worker-") == true)
-        #expect(sum == 500_500)
+        #expect(results.map(\.1).sorted() == (1...24).map { $0 * 2 })
+        // Two workers: never more than two threads, whatever the cooperative pool does.
+        #expect((1...2).contains(Set(results.map(\.0)).count))
     }
 
     @Test("an error thrown by the work is rethrown to the caller")
-    func rethrows() async {
+    func rethrowsWorkError() async {
         struct Failure: Error, Equatable {}
         await #expect(throws: Failure()) {
             try await Pools.general.run { () throws -> Int in throw Failure() }
@@ -62,5 +81,13 @@ struct WorkerPoolTests {
         // Capacity returns once the jobs are done.
         while pool.load > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(try await pool.run { 7 } == 7)
+    }
+
+    @Test("a pool released right after creation does not crash: its threads must not outlive it unsafely")
+    func releasedPool() async {
+        await #expect(processExitsWith: .success) {
+            for _ in 0..<200 { _ = WorkerPool(workers: 4, queueLimit: 0) }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
     }
 }

@@ -121,7 +121,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
         if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }
         for (i, hook) in webhooks.enumerated() {
-            if !(hook.url.hasPrefix("https://") && URLComponents(string: hook.url)?.host != nil) {
+            if !(hook.url.hasPrefix("https://") && !(URLComponents(string: hook.url)?.host ?? "").isEmpty) {
                 problems.append(("webhooks[\(i)].url", "must be an https URL"))
             }
         }

@@ -32,7 +32,8 @@ public enum EmailAddress {
     /// with a dot-free-or-dotted domain and no spaces, or longer than 254 characters (RFC 5321 §4.5.3.1).
     public static func normalize(_ raw: String) -> String? {
         let s = raw.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping.lowercased()
-        guard s.count <= 254, let at = s.lastIndex(of: "@") else { return nil }
+        // Exactly one "@": quoted local parts (RFC 5322 §3.4.1) are not accepted.
+        guard s.count <= 254, let at = s.firstIndex(of: "@"), s.lastIndex(of: "@") == at else { return nil }
         let local = s[..<at]
         let domain = s[s.index(after: at)...]
         guard !local.isEmpty, local.count <= 64, !domain.isEmpty, !domain.hasPrefix("."), !domain.hasSuffix("."),

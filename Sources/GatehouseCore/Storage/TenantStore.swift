@@ -63,6 +63,8 @@ public protocol TenantStore: Sendable {
     /// Stores a grant that was not created through a code (e.g. headless sign-in).
     func insertGrant(_ grant: Grant) async throws
     func grant(id: GrantID) async throws -> Grant?
+    /// An authorization code by hash, consumed or not, without changing it.
+    func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode?
     /// Marks an authorization code consumed, atomically.
     func consumeAuthorizationCode(hash: [UInt8], at: Date) async throws -> CodeConsumption
     /// Revokes a grant: every access and refresh token issued from it stops working.

@@ -23,7 +23,7 @@ public struct Identifier<Kind: IdentifierKind>: RawRepresentable, Hashable, Coda
     }
 
     /// A new identifier for the instant `date` with 80 random bits.
-    public static func generate(at date: Date = Date()) -> Self {
+    public static func generate(at date: Date) -> Self {
         Self(unchecked: Kind.prefix + ULID.make(at: date))
     }
 
@@ -69,7 +69,9 @@ public enum ULID {
 
     /// A new ULID string for `date`.
     public static func make(at date: Date) -> String {
-        let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        // Rounded to the nearest millisecond: truncating the binary double would make some
+        // whole-millisecond instants one millisecond early.
+        let millis = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded()))
         var bytes = [UInt8](repeating: 0, count: 16)
         for i in 0..<6 { bytes[i] = UInt8((millis >> (8 * (5 - UInt64(i)))) & 0xFF) }
         let random = SecureRandom.bytes(10)

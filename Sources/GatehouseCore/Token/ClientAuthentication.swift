@@ -40,7 +40,7 @@ public enum ClientAuthentication {
     public static func authenticate(
         authorization: String?,
         parameters: FormParameters,
-        now: Date = Date(),
+        now: Date,
         findClient: (String) async throws -> Client?
     ) async throws -> AuthenticatedClient {
         let credentials = try extract(authorization: authorization, parameters: parameters)

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseCrypto
+import Synchronization
 import Testing
 
 /// A registered client together with the secret key it authenticates with (nil for public clients).

@@ -150,6 +150,8 @@ final class InMemoryTenantStore: TenantStore {
 
     func grant(id: GrantID) async throws -> Grant? { state.withLock { $0.grants[id] } }
 
+    func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode? { state.withLock { $0.codes[hash] } }
+
     func consumeAuthorizationCode(hash: [UInt8], at: Date) async throws -> CodeConsumption {
         state.withLock { s in
             guard var code = s.codes[hash] else { return .notFound }

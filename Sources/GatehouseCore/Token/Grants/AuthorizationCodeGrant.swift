@@ -18,16 +18,13 @@ public enum AuthorizationCodeGrant: GrantHandler {
     public static func handle(_ parameters: FormParameters, client: AuthenticatedClient, context: TokenContext) async throws -> TokenResponse {
         guard let code = parameters["code"] else { throw OAuthError.invalidRequest("code is missing") }
         let now = context.now
-        let record: AuthorizationCode
-        switch try await context.store.consumeAuthorizationCode(hash: SecretHash.of(code), at: now) {
-        case .notFound:
+        let hash = SecretHash.of(code)
+        guard let record = try await context.store.authorizationCode(hash: hash) else {
             throw OAuthError.invalidGrant("the authorization code is invalid")
-        case .alreadyConsumed(let grantID):
-            try await context.store.revokeGrant(id: grantID, at: now)
-            throw OAuthError.invalidGrant("the authorization code was already used; its tokens are revoked")
-        case .consumed(let consumed):
-            record = consumed
         }
+        if record.consumedAt != nil { return try await replay(record.grantID, context: context) }
+        // The checks run before the code is consumed, so that a request that fails them (another
+        // client presenting a stolen code, a wrong verifier) does not burn the rightful client's code.
         guard record.clientID == client.client.clientID else {
             throw OAuthError.invalidGrant("the authorization code was issued to another client")
         }
@@ -47,10 +44,21 @@ public enum AuthorizationCodeGrant: GrantHandler {
         } else if verifier != nil {
             throw OAuthError.invalidGrant("code_verifier sent for a code issued without code_challenge")
         }
+        switch try await context.store.consumeAuthorizationCode(hash: hash, at: now) {
+        case .consumed: break
+        case .notFound: throw OAuthError.invalidGrant("the authorization code is invalid")
+        case .alreadyConsumed(let grantID): return try await replay(grantID, context: context)
+        }
         guard let grant = try await context.store.grant(id: record.grantID), grant.revokedAt == nil else {
             throw OAuthError.invalidGrant("the grant was revoked")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
         return try await TokenEndpoint.issueForNewGrant(grant, client: client.client, user: user, context: context)
+    }
+
+    /// A second use of a code: the grant and everything issued from it is revoked (RFC 6749 §4.1.2).
+    static func replay(_ grantID: GrantID, context: TokenContext) async throws -> TokenResponse {
+        try await context.store.revokeGrant(id: grantID, at: context.now)
+        throw OAuthError.invalidGrant("the authorization code was already used; its tokens are revoked")
     }
 }

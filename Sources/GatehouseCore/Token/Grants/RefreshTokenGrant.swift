@@ -20,9 +20,17 @@ public enum RefreshTokenGrant: GrantHandler {
             do { requestedScope = try ScopeSet(parsing: raw) } catch { throw OAuthError.invalidScope("scope is malformed") }
         }
         let now = context.now
+        let hash = SecretHash.of(presented)
+        // A refused request must change nothing (RFC 6749 §5.2), so the scope is checked against the
+        // grant before the token rotates. A grant's scope never changes.
+        if let requestedScope, let token = try await context.store.refreshToken(hash: hash),
+           let grant = try await context.store.grant(id: token.grantID), grant.clientID == client.client.clientID,
+           !requestedScope.isSubset(of: grant.scope) {
+            throw OAuthError.invalidScope("scope exceeds the original grant")
+        }
         let successor = RandomText.bearerSecret()
         let rotation = try await context.store.rotateRefreshToken(
-            hash: SecretHash.of(presented), clientID: client.client.clientID,
+            hash: hash, clientID: client.client.clientID,
             successorHash: SecretHash.of(successor),
             successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
             at: now, reuseGrace: context.refreshReuseGrace)
