@@ -50,6 +50,7 @@ public final class InstanceStore: Sendable {
     /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
     private let clientTenants = Mutex<[String: TenantID]>([:])
     private let open: Mutex<LRU<TenantID, TenantDatabase>>
+    private let liveCaches = Mutex(LiveTenantCaches())
 
     /// Opens (creating if needed) the instance database under `configuration.dataDirectory`.
     /// - Parameter masterKey: the 32-byte key that seals private keys and secrets at rest.
@@ -146,7 +147,9 @@ public final class InstanceStore: Sendable {
         let pool = try DatabasePool(path: tenantFile(tenant.id).path,
                                     configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
         try Migrations.tenant.migrate(pool)
-        let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy, now: clock.now)
+        let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
+        let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
+                                    caches: caches, now: clock.now)
         return open.withLock { lru in
             if let existing = lru.get(tenant.id), existing.tenant == tenant { return existing }
             lru.set(tenant.id, db)
@@ -200,8 +203,10 @@ public final class InstanceStore: Sendable {
             r.remove(tenant.tenant)
             r.insert(updated)
         }
-        // The open database carries the old tenant value; drop it so the next request reopens.
+        // The open database carries the old tenant value; drop it so the next request reopens. Its
+        // key ring may depend on the settings (signing algorithms).
         _ = open.withLock { $0.remove(updated.id) }
+        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
         return ResolvedTenant(updated)
     }
 
@@ -214,6 +219,7 @@ public final class InstanceStore: Sendable {
             try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
         }
         registry.withLock { $0.remove(tenant.tenant) }
+        liveCaches.withLock { $0.remove(tenant.id) }
         clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
         let db = open.withLock { $0.remove(tenant.id) }
         try? db?.pool.close()

@@ -74,7 +74,7 @@ extension TenantDatabase {
             }
             return out
         }
-        keyRingCache.withLock { $0 = nil }
+        caches.keyRing.withLock { $0 = nil }
         return result
     }
 
@@ -118,7 +118,7 @@ extension TenantDatabase {
     /// The tenant's published keys at `now`, unsealed; cached until the next scheduled change.
     /// - Throws: `StoreError.unavailable` when a private key cannot be unsealed (wrong master key).
     public func keyRing(at now: Date) async throws -> KeyRing {
-        if let cached = keyRingCache.withLock({ $0 }), now < cached.validUntil { return cached.ring }
+        if let cached = caches.keyRing.withLock({ $0 }), now < cached.validUntil { return cached.ring }
         try await maintainSigningKeys(at: now)
         let records = try await signingKeyRecords()
         var keys: [KeyRing.Key] = []
@@ -141,7 +141,7 @@ extension TenantDatabase {
                                     verifier: signing.verifier, jwk: jwk))
         }
         let ring = KeyRing(keys: keys)
-        keyRingCache.withLock { $0 = (ring, validUntil) }
+        caches.keyRing.withLock { $0 = (ring, validUntil) }
         return ring
     }
 }

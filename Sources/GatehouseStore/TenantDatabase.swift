@@ -11,18 +11,19 @@ import Synchronization
 public final class TenantDatabase: TenantStore, Sendable {
     public let tenant: ResolvedTenant
     let pool: DatabasePool
-    let revocations: RevocationIndex
-    private let clients = Mutex<[String: Client]>([:])
-    let keyRingCache = Mutex<(ring: KeyRing, validUntil: Date)?>(nil)
+    let caches: TenantCaches
+    var revocations: RevocationIndex { caches.revocations }
     let keyPolicy: KeyPolicy
     let masterKey: SecretBox
 
-    init(tenant: ResolvedTenant, pool: DatabasePool, masterKey: SecretBox, keyPolicy: KeyPolicy, now: Date) throws {
+    init(tenant: ResolvedTenant, pool: DatabasePool, masterKey: SecretBox, keyPolicy: KeyPolicy, caches: TenantCaches, now: Date) throws {
         self.tenant = tenant
         self.keyPolicy = keyPolicy
         self.pool = pool
         self.masterKey = masterKey
-        self.revocations = RevocationIndex()
+        self.caches = caches
+        // Shared caches are loaded once, by the first handle.
+        guard caches.loaded.withLock({ loaded in defer { loaded = true }; return !loaded }) else { return }
         let horizon = now.addingTimeInterval(-RevocationIndex.horizon)
         let (grants, tokens) = try pool.read { db in
             let g = try Row.fetchAll(db, sql: "SELECT id, revoked_at FROM grants WHERE revoked_at > ?", arguments: [horizon])
@@ -37,12 +38,12 @@ public final class TenantDatabase: TenantStore, Sendable {
     // MARK: Clients
 
     public func client(clientID: String) async throws -> Client? {
-        if let cached = clients.withLock({ $0[clientID] }) { return cached }
+        if let cached = caches.clients.withLock({ $0[clientID] }) { return cached }
         let found = try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Client.columns) FROM clients WHERE client_id = ?", arguments: [clientID])
                 .map(Client.init(row:))
         }
-        if let found { clients.withLock { $0[clientID] = found } }
+        if let found { caches.clients.withLock { $0[clientID] = found } }
         return found
     }
 
@@ -68,7 +69,7 @@ public final class TenantDatabase: TenantStore, Sendable {
                                  client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
                                  client.previousSecretExpiresAt, client.id.rawValue])
         }
-        clients.withLock { $0[client.clientID] = nil }
+        caches.clients.withLock { $0[client.clientID] = nil }
     }
 
     /// Deletes a client and revokes its grants.
@@ -80,7 +81,7 @@ public final class TenantDatabase: TenantStore, Sendable {
             return ids
         }
         revocations.revokeGrants(revoked, at: now)
-        clients.withLock { $0[clientID] = nil }
+        caches.clients.withLock { $0[clientID] = nil }
     }
 
     public func listClients() async throws -> [Client] {

@@ -101,7 +101,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Post-logout redirect URI (repeatable; replaces the list).") var postLogoutRedirectUri: [String] = []
         @Option(help: "Grant type (repeatable; replaces the list): authorization_code, refresh_token, client_credentials.")
         var grantType: [String] = []
-        @Option(help: "First-party client (true or false): no consent page; may use the headless auth API.") var firstParty: Bool?
+        @Option(help: ArgumentHelp("First-party client (true or false): no consent page; may use the headless auth API.", valueName: "true|false"))
+        var firstParty: Bool?
         @OptionGroup var tokens: TokenOptions
 
         var body: [String: Any] {
@@ -140,7 +141,8 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "client_id (pk_…).") var clientID: String
-        @Option(help: "How long the old secret key stays valid, e.g. 1h (default 0: it stops at once).") var overlap: Duration?
+        @Option(help: ArgumentHelp("How long the old secret key stays valid, e.g. 1h (default 0: it stops at once).", valueName: "duration"))
+        var overlap: Duration?
 
         func run() async throws {
             let body: [String: Any]? = overlap.map { ["overlap_seconds": $0.seconds] }

@@ -94,13 +94,16 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "Tenant slug.") var slug: String
         @Option(help: "Display name.") var name: String?
         @Option(help: "MFA policy: none, optional or required.") var mfaPolicy: String?
-        @Option(help: "Browser session and refresh token lifetime (sets session_ttl and refresh_token_ttl), e.g. 8h.")
+        @Option(help: ArgumentHelp("Browser session and refresh token lifetime (sets session_ttl and refresh_token_ttl), e.g. 8h.", valueName: "duration"))
         var sessionDuration: Duration?
-        @Option(help: "Browser session lifetime (session_ttl), e.g. 14d.") var sessionTtl: Duration?
-        @Option(help: "Access token lifetime (access_token_ttl), e.g. 15m.") var accessTokenTtl: Duration?
-        @Option(help: "ID token lifetime (id_token_ttl), e.g. 1h.") var idTokenTtl: Duration?
-        @Option(help: "Refresh token lifetime (refresh_token_ttl), e.g. 30d.") var refreshTokenTtl: Duration?
-        @Option(help: "Authorization code lifetime (authorization_code_ttl), e.g. 60s.") var authorizationCodeTtl: Duration?
+        @Option(help: ArgumentHelp("Browser session lifetime (session_ttl), e.g. 14d.", valueName: "duration")) var sessionTtl: Duration?
+        @Option(help: ArgumentHelp("Access token lifetime (access_token_ttl), e.g. 15m.", valueName: "duration"))
+        var accessTokenTtl: Duration?
+        @Option(help: ArgumentHelp("ID token lifetime (id_token_ttl), e.g. 1h.", valueName: "duration")) var idTokenTtl: Duration?
+        @Option(help: ArgumentHelp("Refresh token lifetime (refresh_token_ttl), e.g. 30d.", valueName: "duration"))
+        var refreshTokenTtl: Duration?
+        @Option(help: ArgumentHelp("Authorization code lifetime (authorization_code_ttl), e.g. 60s.", valueName: "duration"))
+        var authorizationCodeTtl: Duration?
         @Option(help: "Comma-separated CORS origins, e.g. \"https://app.acme.com,https://admin.acme.com\" (an empty string clears).")
         var allowedOrigins: String?
         @Option(help: "Comma-separated JWS algorithms the tenant keeps keys for: EdDSA, ES256, RS256 (e.g. EdDSA,ES256,RS256).")

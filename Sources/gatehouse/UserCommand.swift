@@ -73,8 +73,10 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "User id (usr_…).") var id: String
         @Option(help: "New email address (unique in the tenant).") var email: String?
         @Option(help: "Display name.") var name: String?
-        @Option(help: "Whether the email address is verified (true or false).") var emailVerified: Bool?
-        @Option(help: "Whether the user is disabled (true or false); a disabled user cannot sign in.") var disabled: Bool?
+        @Option(help: ArgumentHelp("Whether the email address is verified (true or false).", valueName: "true|false"))
+        var emailVerified: Bool?
+        @Option(help: ArgumentHelp("Whether the user is disabled (true or false); a disabled user cannot sign in.", valueName: "true|false"))
+        var disabled: Bool?
         @Option(help: "New password (8–256 characters).") var password: String?
 
         var body: [String: Any] {

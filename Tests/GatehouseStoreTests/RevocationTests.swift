@@ -111,9 +111,16 @@ struct RevocationIndexEvictionTests {
         }
     }
 
-    @Test("a revocation made through a handle opened before an eviction is seen through the handle opened after it",
-          .disabled("bug: RevocationIndex is per TenantDatabase handle; two handles of one tenant coexist after LRU eviction (InstanceStore.swift database(for:)), and a revocation through the older one never reaches the newer one's index (TenantDatabase.swift revokeGrant/revokeAccessToken)"))
-    func revocationThroughStaleHandle() async throws {
+    /// What makes the store open a second handle of a tenant while a request still holds the first.
+    enum SecondHandle: String, Sendable, CaseIterable, CustomTestStringConvertible {
+        case eviction = "eviction from the LRU by other traffic"
+        case settingsUpdate = "a settings update (updateTenant drops the open handle)"
+        var testDescription: String { rawValue }
+    }
+
+    @Test("a revocation made through a handle a request still holds is seen through the tenant's current handle",
+          arguments: SecondHandle.allCases)
+    func revocationThroughStaleHandle(_ trigger: SecondHandle) async throws {
         try await StoreFixture.withStore(maxOpenTenants: 1) { store, fixture in
             let now = fixture.clock.now
             let a = try await store.makeTenant("tenant-a")
@@ -124,15 +131,24 @@ struct RevocationIndexEvictionTests {
             try await inFlight.insertUser(user)
             let grant = Seed.grant(client: "pk_dev_x", user: user.id, session: nil, at: now)
             try await inFlight.insertGrant(grant)
-            // …while other traffic evicts A and a second request reopens it.
-            _ = try await store.database(for: b)
-            let current = try await store.database(for: a)
+            // …while the store opens a second handle of A for the next request.
+            let current: TenantDatabase
+            switch trigger {
+            case .eviction:
+                _ = try await store.database(for: b)
+                current = try await store.database(for: a)
+            case .settingsUpdate:
+                var settings = a.tenant.settings
+                settings.accessTokenTTL = 600
+                current = try await store.database(for: try await store.updateTenant(a, name: "A", settings: settings))
+            }
             #expect(current !== inFlight)
-            // The first request revokes (e.g. RFC 7009 revocation, or a code replay).
+            // The first request revokes (RFC 7009 revocation, a code replay, a logout).
             try await inFlight.revokeGrant(id: grant.id, at: now)
             try await inFlight.revokeAccessToken(jti: "revoked-jti", expiresAt: now.addingTimeInterval(900))
             #expect(try await current.grant(id: grant.id)?.revokedAt == now, "the database has the revocation")
-            #expect(try await current.isAccessTokenRevoked(jti: "x", grantID: grant.id), "userinfo/introspection through the current handle must see it")
+            #expect(try await current.isAccessTokenRevoked(jti: "x", grantID: grant.id),
+                    "userinfo and introspection through the current handle must see it")
             #expect(try await current.isAccessTokenRevoked(jti: "revoked-jti", grantID: nil))
         }
     }

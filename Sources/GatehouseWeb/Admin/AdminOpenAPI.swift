@@ -1,60 +1,1411 @@
-/// The OpenAPI 3.1 document of the admin API, served at `/admin/v1/openapi.json`.
+/// The OpenAPI 3.1 document of the admin API (`/admin/v1/…`, AdminController) and the headless auth API (`/v1/…`,
+/// HeadlessController), served at `/admin/v1/openapi.json`. It must describe exactly the routes those controllers
+/// register; tests/interop/test_openapi.py checks that in both directions.
 enum AdminOpenAPI {
     static let document = #"""
 {
   "openapi": "3.1.0",
   "info": {
-    "title": "Gatehouse admin API",
+    "title": "Gatehouse admin and headless auth API",
     "version": "1.0.0",
-    "description": "Instance administration: tenants, clients and users. Authenticate with `Authorization: Bearer <admin token>`. Errors are RFC 9457 problem details."
+    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`) and `null` counts as absent; every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
   },
-  "servers": [{"url": "/"}],
-  "security": [{"adminToken": []}],
+  "servers": [{"url": "/", "description": "The server's public URL."}],
+  "tags": [
+    {"name": "Tenants", "description": "Tenants: the top-level isolation unit, each a complete issuer."},
+    {"name": "Clients", "description": "OAuth 2.0 clients of a tenant."},
+    {"name": "Users", "description": "End users of a tenant."},
+    {"name": "Sessions", "description": "Sign-in sessions of a tenant's users."},
+    {"name": "Signing keys", "description": "A tenant's token signing keys and their rotation."},
+    {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
+    {"name": "Meta", "description": "This document."}
+  ],
   "paths": {
+    "/admin/v1/openapi.json": {
+      "get": {
+        "operationId": "getOpenAPIDocument",
+        "tags": ["Meta"],
+        "summary": "This OpenAPI document",
+        "description": "The OpenAPI 3.1 description of the admin API and the headless auth API. No authentication.",
+        "security": [],
+        "responses": {"200": {"description": "The document.", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    },
     "/admin/v1/tenants": {
-      "get": {"operationId": "listTenants", "summary": "List tenants", "responses": {"200": {"description": "Tenants", "content": {"application/json": {"schema": {"type": "object", "properties": {"tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}}}}}}, "401": {"$ref": "#/components/responses/Problem"}}},
-      "post": {"operationId": "createTenant", "summary": "Create a tenant", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantCreate"}}}}, "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}
+      "get": {
+        "operationId": "listTenants",
+        "tags": ["Tenants"],
+        "summary": "List tenants",
+        "description": "Every tenant of the instance.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [{"instanceAdminToken": []}],
+        "x-instance-only": true,
+        "responses": {
+          "200": {"description": "The tenants.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      },
+      "post": {
+        "operationId": "createTenant",
+        "tags": ["Tenants"],
+        "summary": "Create a tenant",
+        "description": "Creates a tenant with its own database and signing keys. Its issuer is `{public_url}/t/{slug}`.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [{"instanceAdminToken": []}],
+        "x-instance-only": true,
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantCreate"}}}},
+        "responses": {
+          "201": {"description": "The new tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
     },
     "/admin/v1/tenants/{slug}": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
-      "get": {"operationId": "getTenant", "summary": "Show a tenant", "responses": {"200": {"description": "Tenant", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}}, "404": {"$ref": "#/components/responses/Problem"}}},
-      "patch": {"operationId": "updateTenant", "summary": "Update a tenant's name and settings", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantUpdate"}}}}, "responses": {"200": {"description": "Tenant", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}}, "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}},
-      "delete": {"operationId": "deleteTenant", "summary": "Delete a tenant and its data", "responses": {"204": {"description": "Deleted"}, "404": {"$ref": "#/components/responses/Problem"}}}
+      "get": {
+        "operationId": "getTenant",
+        "tags": ["Tenants"],
+        "summary": "Show a tenant",
+        "description": "The tenant and its settings (lifetimes in seconds).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      },
+      "patch": {
+        "operationId": "updateTenant",
+        "tags": ["Tenants"],
+        "summary": "Update a tenant's name and settings",
+        "description": "Changes the display name and merges `settings` into the current settings (lifetimes in seconds). The slug and environment cannot change.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/TenantUpdate"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/TenantUpdate"}}
+          }
+        },
+        "responses": {
+          "200": {"description": "The updated tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteTenant",
+        "tags": ["Tenants"],
+        "summary": "Delete a tenant",
+        "description": "Deletes the tenant with all its data: clients, users, sessions, grants and keys.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [{"instanceAdminToken": []}],
+        "x-instance-only": true,
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
     },
     "/admin/v1/tenants/{slug}/clients": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
-      "get": {"operationId": "listClients", "summary": "List clients", "responses": {"200": {"description": "Clients", "content": {"application/json": {"schema": {"type": "object", "properties": {"clients": {"type": "array", "items": {"$ref": "#/components/schemas/Client"}}}}}}}, "404": {"$ref": "#/components/responses/Problem"}}},
-      "post": {"operationId": "createClient", "summary": "Create a client; the secret key is returned once", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientCreate"}}}}, "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}}, "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}
+      "get": {
+        "operationId": "listClients",
+        "tags": ["Clients"],
+        "summary": "List clients",
+        "description": "Every OAuth client of the tenant (never secret keys).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:read"]}],
+        "x-required-scope": "clients:read",
+        "responses": {
+          "200": {"description": "The clients.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "createClient",
+        "tags": ["Clients"],
+        "summary": "Create a client",
+        "description": "Registers an OAuth client. The `client_id` is a publishable key `pk_<environment>_…`; a confidential client also gets its secret key `sk_<environment>_…` in `client_secret`, returned only in this response.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:write"]}],
+        "x-required-scope": "clients:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientCreate"}}}},
+        "responses": {
+          "201": {
+            "description": "The new client (with `client_secret` when confidential).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
     },
     "/admin/v1/tenants/{slug}/clients/{client_id}": {
-      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"name": "client_id", "in": "path", "required": true, "schema": {"type": "string"}}],
-      "get": {"operationId": "getClient", "summary": "Show a client", "responses": {"200": {"description": "Client", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}}, "404": {"$ref": "#/components/responses/Problem"}}},
-      "delete": {"operationId": "deleteClient", "summary": "Delete a client and revoke its grants", "responses": {"204": {"description": "Deleted"}, "404": {"$ref": "#/components/responses/Problem"}}}
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/ClientId"}],
+      "get": {
+        "operationId": "getClient",
+        "tags": ["Clients"],
+        "summary": "Show a client",
+        "description": "The client (never its secret key).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:read"]}],
+        "x-required-scope": "clients:read",
+        "responses": {
+          "200": {"description": "The client.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateClient",
+        "tags": ["Clients"],
+        "summary": "Update a client",
+        "description": "Changes the given fields; lists replace the current ones. The type cannot change.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:write"]}],
+        "x-required-scope": "clients:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ClientUpdate"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/ClientUpdate"}}
+          }
+        },
+        "responses": {
+          "200": {"description": "The updated client.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteClient",
+        "tags": ["Clients"],
+        "summary": "Delete a client",
+        "description": "Deletes the client and revokes its grants and tokens.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:write"]}],
+        "x-required-scope": "clients:write",
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/clients/{client_id}/rotate-secret": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/ClientId"}],
+      "post": {
+        "operationId": "rotateClientSecret",
+        "tags": ["Clients"],
+        "summary": "Rotate a client's secret key",
+        "description": "Issues a new secret key for a confidential client, returned once in `client_secret`. The previous key stays valid for `overlap_seconds` (default 0: it stops working at once); `previous_secret_expires_at` tells until when. Public clients have no secret (400).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:write"]}],
+        "x-required-scope": "clients:write",
+        "requestBody": {
+          "required": false,
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SecretRotation"}}},
+          "description": "Optional: send no body (and no Content-Type) for the defaults."
+        },
+        "responses": {
+          "200": {
+            "description": "The client with its new secret key.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientWithSecret"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
     },
     "/admin/v1/tenants/{slug}/users": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
-      "get": {"operationId": "listUsers", "summary": "List users", "responses": {"200": {"description": "Users", "content": {"application/json": {"schema": {"type": "object", "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}}}}}, "404": {"$ref": "#/components/responses/Problem"}}},
-      "post": {"operationId": "createUser", "summary": "Create a user", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserCreate"}}}}, "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "409": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}
+      "get": {
+        "operationId": "listUsers",
+        "tags": ["Users"],
+        "summary": "List users",
+        "description": "The tenant's users (at most 1000).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:read"]}],
+        "x-required-scope": "users:read",
+        "responses": {
+          "200": {"description": "The users.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "createUser",
+        "tags": ["Users"],
+        "summary": "Create a user",
+        "description": "Creates a user; the password, if any, is hashed with Argon2id.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
+        "x-required-scope": "users:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserCreate"}}}},
+        "responses": {
+          "201": {"description": "The new user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
     },
     "/admin/v1/tenants/{slug}/users/{user_id}": {
-      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"name": "user_id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}}],
-      "get": {"operationId": "getUser", "summary": "Show a user", "responses": {"200": {"description": "User", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "404": {"$ref": "#/components/responses/Problem"}}}
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/UserId"}],
+      "get": {
+        "operationId": "getUser",
+        "tags": ["Users"],
+        "summary": "Show a user",
+        "description": "The user.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:read"]}],
+        "x-required-scope": "users:read",
+        "responses": {
+          "200": {"description": "The user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateUser",
+        "tags": ["Users"],
+        "summary": "Update a user",
+        "description": "Changes the given fields. Disabling the user or setting a new password ends the user's sessions and revokes their grants.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
+        "x-required-scope": "users:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/UserUpdate"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/UserUpdate"}}
+          }
+        },
+        "responses": {
+          "200": {"description": "The updated user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteUser",
+        "tags": ["Users"],
+        "summary": "Delete a user",
+        "description": "Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
+        "x-required-scope": "users:write",
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/sessions": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listSessions",
+        "tags": ["Sessions"],
+        "summary": "List active sessions",
+        "description": "Active (neither ended nor expired) sign-in sessions, newest first, at most 1000; optionally of one user.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `sessions:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["sessions:read"]}],
+        "x-required-scope": "sessions:read",
+        "parameters": [
+          {
+            "name": "user_id",
+            "in": "query",
+            "required": false,
+            "description": "Only this user's sessions; not a user id → 422.",
+            "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}
+          }
+        ],
+        "responses": {
+          "200": {"description": "The sessions.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/sessions/{session_id}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/SessionId"}],
+      "delete": {
+        "operationId": "revokeSession",
+        "tags": ["Sessions"],
+        "summary": "Revoke a session",
+        "description": "Ends the session and revokes the grants made in it (those without `offline_access`).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `sessions:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["sessions:write"]}],
+        "x-required-scope": "sessions:write",
+        "responses": {
+          "204": {"description": "Revoked."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/keys": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listKeys",
+        "tags": ["Signing keys"],
+        "summary": "List signing keys",
+        "description": "The tenant's signing keys that are still published (status `next`, `active` or `retired`) with their schedule.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `keys:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["keys:read"]}],
+        "x-required-scope": "keys:read",
+        "responses": {
+          "200": {"description": "The keys.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SigningKeyList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/keys/rotate": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "post": {
+        "operationId": "rotateKeys",
+        "tags": ["Signing keys"],
+        "summary": "Rotate signing keys",
+        "description": "Starts a rotation for each algorithm: publishes a new key (status `next`) that starts signing after the pre-publication window, and schedules the current key's retirement. An algorithm whose rotation is already pending returns its pending key. Answers the new (or pending) keys.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `keys:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["keys:write"]}],
+        "x-required-scope": "keys:write",
+        "requestBody": {
+          "required": false,
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyRotation"}}},
+          "description": "Optional: send no body (and no Content-Type) for the defaults."
+        },
+        "responses": {
+          "200": {
+            "description": "The keys that will sign next.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SigningKeyList"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/v1/auth/sign-in": {
+      "post": {
+        "operationId": "headlessSignIn",
+        "tags": ["Headless auth"],
+        "summary": "Sign in with email and password",
+        "description": "Verifies the credentials, starts a session (`amr: [\"pwd\"]`) and a grant, and answers the tokens the token endpoint would issue, plus the session and the user. Wrong email or password, or a disabled user: `invalid_grant`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignInRequest"}}}},
+        "responses": {
+          "200": {"description": "Signed in.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignInResponse"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "503": {"$ref": "#/components/responses/OAuthUnavailable"}
+        }
+      },
+      "options": {
+        "operationId": "preflightSignIn",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/sign-in",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {
+            "description": "Preflight answer; CORS headers only when the origin is allowed.",
+            "headers": {
+              "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Headers": {"schema": {"type": "string"}},
+              "Access-Control-Max-Age": {"schema": {"type": "integer"}}
+            }
+          }
+        }
+      }
+    },
+    "/v1/auth/refresh": {
+      "post": {
+        "operationId": "headlessRefresh",
+        "tags": ["Headless auth"],
+        "summary": "Refresh tokens",
+        "description": "The refresh token grant with rotation: the refresh token is replaced by a new one; reusing a rotated token after the grace window revokes the whole grant. The client must have the `refresh_token` grant type.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshRequest"}}}},
+        "responses": {
+          "200": {"description": "New tokens.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightRefresh",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/refresh",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {
+            "description": "Preflight answer; CORS headers only when the origin is allowed.",
+            "headers": {
+              "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Headers": {"schema": {"type": "string"}},
+              "Access-Control-Max-Age": {"schema": {"type": "integer"}}
+            }
+          }
+        }
+      }
+    },
+    "/v1/auth/sign-out": {
+      "post": {
+        "operationId": "headlessSignOut",
+        "tags": ["Headless auth"],
+        "summary": "Sign out",
+        "description": "Ends the session of the bearer access token (`Authorization: Bearer <access token>` with `X-Client-Id`), or — without an access token — the session of the grant of `{\"refresh_token\"}` in the body, revoking that grant. An unknown refresh token is not an error.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}, {"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignOutRequest"}}}},
+        "responses": {
+          "204": {"description": "Signed out."},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightSignOut",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/sign-out",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {
+            "description": "Preflight answer; CORS headers only when the origin is allowed.",
+            "headers": {
+              "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Headers": {"schema": {"type": "string"}},
+              "Access-Control-Max-Age": {"schema": {"type": "integer"}}
+            }
+          }
+        }
+      }
+    },
+    "/v1/auth/session": {
+      "get": {
+        "operationId": "headlessGetSession",
+        "tags": ["Headless auth"],
+        "summary": "The current session",
+        "description": "The session behind the bearer access token (issued to this client). A token without an active session: `invalid_token`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "responses": {
+          "200": {"description": "The session.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionResponse"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightSession",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/session",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {
+            "description": "Preflight answer; CORS headers only when the origin is allowed.",
+            "headers": {
+              "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Headers": {"schema": {"type": "string"}},
+              "Access-Control-Max-Age": {"schema": {"type": "integer"}}
+            }
+          }
+        }
+      }
+    },
+    "/v1/me": {
+      "get": {
+        "operationId": "headlessGetMe",
+        "tags": ["Headless auth"],
+        "summary": "The signed-in user",
+        "description": "The user the bearer access token (issued to this client) was issued for. A disabled or deleted user: `invalid_token`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "responses": {
+          "200": {"description": "The user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightMe",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/me",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {
+            "description": "Preflight answer; CORS headers only when the origin is allowed.",
+            "headers": {
+              "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
+              "Access-Control-Allow-Headers": {"schema": {"type": "string"}},
+              "Access-Control-Max-Age": {"schema": {"type": "integer"}}
+            }
+          }
+        }
+      }
     }
   },
   "components": {
-    "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
-    "parameters": {"Slug": {"name": "slug", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$"}}},
-    "responses": {"Problem": {"description": "RFC 9457 problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+    "securitySchemes": {
+      "instanceAdminToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The instance admin token (`GATEHOUSE_ADMIN_TOKEN`, or generated into `<data>/admin-token` on first start): every operation on every tenant."
+      },
+      "tenantAdminToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A tenant-scoped admin token: an RFC 9068 access token that a confidential client of the tenant obtains with the client credentials grant at the tenant's token endpoint (`{issuer}/token`), asking for admin scopes the client's `allowed_scopes` include: `tenant:read`, `tenant:write`, `clients:read`, `clients:write`, `users:read`, `users:write`, `sessions:read`, `sessions:write`, `keys:read`, `keys:write`. It works only on its own tenant's paths (others are 404) and only for operations whose `x-required-scope` it holds (otherwise 403); instance-only operations (`x-instance-only`) answer 404. The scopes listed in each operation's security requirement are the ones needed."
+      },
+      "publishableKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Client-Id",
+        "description": "Headless API: the publishable key (`client_id`, `pk_…`) of a public first-party client; selects the tenant. A confidential client must authenticate with its secret key instead."
+      },
+      "secretKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "sk_<environment>_…",
+        "description": "Headless API, server calls: `Authorization: Bearer sk_…`, the secret key of a confidential first-party client; selects the tenant and client. `X-Client-Id`, if also sent, must name the same client."
+      },
+      "userAccessToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "Headless API: an access token issued to the same client (e.g. by sign-in), sent with `X-Client-Id`."
+      }
+    },
+    "parameters": {
+      "Slug": {
+        "name": "slug",
+        "in": "path",
+        "required": true,
+        "description": "Tenant slug.",
+        "schema": {
+          "type": "string",
+          "minLength": 2,
+          "maxLength": 63,
+          "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$",
+          "description": "2–63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`; the last path segment of the issuer."
+        }
+      },
+      "ClientId": {
+        "name": "client_id",
+        "in": "path",
+        "required": true,
+        "description": "The client's publishable key (`pk_…`).",
+        "schema": {"type": "string"}
+      },
+      "UserId": {
+        "name": "user_id",
+        "in": "path",
+        "required": true,
+        "description": "User id (`usr_…`); anything else is 404.",
+        "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}
+      },
+      "SessionId": {
+        "name": "session_id",
+        "in": "path",
+        "required": true,
+        "description": "Session id (`ses_…`); anything else is 404.",
+        "schema": {"type": "string", "pattern": "^ses_[0-9A-HJKMNP-TV-Z]{26}$"}
+      }
+    },
+    "responses": {
+      "BadRequest": {
+        "description": "The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "Unauthorized": {
+        "description": "No valid admin bearer token.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {"WWW-Authenticate": {"description": "The authentication challenge.", "schema": {"type": "string"}}}
+      },
+      "Forbidden": {
+        "description": "The tenant-scoped token lacks the operation's scope (`x-required-scope`).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "NotFound": {
+        "description": "No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "Conflict": {
+        "description": "Taken: the slug, the email address or the key already exists.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "UnsupportedMediaType": {
+        "description": "The body is not `application/json` (or `application/merge-patch+json`).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "ValidationFailed": {
+        "description": "Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "Unavailable": {
+        "description": "Storage unavailable, or the server is busy hashing passwords.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+      },
+      "InternalError": {
+        "description": "Unexpected failure; `detail` carries the request id.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "OAuthBadRequest": {
+        "description": "`invalid_request` (malformed body, missing or unknown fields, X-Client-Id not matching the secret key), `invalid_grant`, `invalid_scope` or `unauthorized_client` (not a first-party client, or a grant type the client may not use).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}
+      },
+      "OAuthUnauthorized": {
+        "description": "`invalid_client` (unknown client, missing or wrong secret key of a confidential client) or `invalid_token` (missing, invalid, expired or revoked access token, or one issued to another client).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
+        "headers": {"WWW-Authenticate": {"description": "The authentication challenge.", "schema": {"type": "string"}}}
+      },
+      "OAuthServerError": {"description": "`server_error`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+      "OAuthUnavailable": {
+        "description": "`temporarily_unavailable`: the server is busy hashing passwords.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+      }
+    },
     "schemas": {
-      "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}},
-      "Settings": {"type": "object", "properties": {"mfa_policy": {"enum": ["none", "optional", "required"]}, "access_token_ttl": {"type": "integer", "description": "seconds"}, "id_token_ttl": {"type": "integer", "description": "seconds"}, "refresh_token_ttl": {"type": "integer", "description": "seconds"}, "session_ttl": {"type": "integer", "description": "seconds"}, "authorization_code_ttl": {"type": "integer", "description": "seconds"}, "allowed_origins": {"type": "array", "items": {"type": "string"}}}},
-      "Tenant": {"type": "object", "required": ["id", "slug", "name", "environment", "issuer", "settings"], "properties": {"id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"}, "environment": {"enum": ["live", "test", "dev"]}, "issuer": {"type": "string"}, "settings": {"$ref": "#/components/schemas/Settings"}, "created_at": {"type": "string", "format": "date-time"}}},
-      "TenantCreate": {"type": "object", "required": ["slug", "name", "environment"], "additionalProperties": false, "properties": {"slug": {"type": "string"}, "name": {"type": "string"}, "environment": {"enum": ["live", "test", "dev"]}, "settings": {"$ref": "#/components/schemas/Settings"}}},
-      "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "settings": {"$ref": "#/components/schemas/Settings"}}},
-      "Client": {"type": "object", "required": ["client_id", "name", "type"], "properties": {"client_id": {"type": "string"}, "client_secret": {"type": "string", "description": "only in the creation response"}, "name": {"type": "string"}, "type": {"enum": ["public", "confidential"]}, "redirect_uris": {"type": "array", "items": {"type": "string"}}, "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}}, "grant_types": {"type": "array", "items": {"type": "string"}}, "first_party": {"type": "boolean"}, "allowed_scopes": {"type": "string"}, "token_endpoint_auth_method": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}},
-      "ClientCreate": {"type": "object", "required": ["name", "type"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "type": {"enum": ["public", "confidential"]}, "redirect_uris": {"type": "array", "items": {"type": "string"}}, "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}}, "grant_types": {"type": "array", "items": {"enum": ["authorization_code", "refresh_token", "client_credentials"]}}, "first_party": {"type": "boolean"}, "allowed_scopes": {"type": "string"}}},
-      "User": {"type": "object", "required": ["id", "email", "email_verified"], "properties": {"id": {"type": "string"}, "email": {"type": "string"}, "email_verified": {"type": "boolean"}, "name": {"type": ["string", "null"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}},
-      "UserCreate": {"type": "object", "required": ["email"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "password": {"type": "string", "minLength": 8, "maxLength": 256}, "name": {"type": "string"}, "email_verified": {"type": "boolean"}}}
+      "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+          "type": {
+            "type": "string",
+            "format": "uri",
+            "enum": [
+              "urn:gatehouse:problem:bad-request",
+              "urn:gatehouse:problem:unauthorized",
+              "urn:gatehouse:problem:forbidden",
+              "urn:gatehouse:problem:not-found",
+              "urn:gatehouse:problem:conflict",
+              "urn:gatehouse:problem:unsupported-media-type",
+              "urn:gatehouse:problem:validation",
+              "urn:gatehouse:problem:internal",
+              "urn:gatehouse:problem:unavailable"
+            ]
+          },
+          "title": {"type": "string"},
+          "status": {"type": "integer", "description": "The HTTP status code."},
+          "detail": {"type": "string", "description": "Human-readable explanation; for validation problems every field error joined by `; `."},
+          "errors": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/FieldError"},
+            "description": "Validation problems only (422): every invalid field at once."
+          }
+        }
+      },
+      "FieldError": {
+        "type": "object",
+        "required": ["field", "message"],
+        "properties": {
+          "field": {"type": "string", "description": "The field, as a path: `email`, `settings.session_ttl`, `redirect_uris[0]`, `user_id` (query)."},
+          "message": {"type": "string", "description": "e.g. `is required`, `is not a known field`, `must be an integer`."}
+        }
+      },
+      "OAuthError": {
+        "type": "object",
+        "description": "RFC 6749 §5.2 error.",
+        "required": ["error", "error_description"],
+        "properties": {
+          "error": {
+            "type": "string",
+            "description": "`invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`, `invalid_scope`, `invalid_token`, `server_error` or `temporarily_unavailable`.",
+            "examples": ["invalid_grant"]
+          },
+          "error_description": {"type": "string"}
+        }
+      },
+      "TenantSettings": {
+        "type": "object",
+        "description": "Per-tenant settings. Every lifetime is in seconds.",
+        "required": [
+          "mfa_policy",
+          "access_token_ttl",
+          "id_token_ttl",
+          "refresh_token_ttl",
+          "session_ttl",
+          "authorization_code_ttl",
+          "allowed_origins",
+          "signing_algorithms",
+          "oauth_providers",
+          "email_templates",
+          "webhooks",
+          "custom_claims"
+        ],
+        "properties": {
+          "mfa_policy": {
+            "type": "string",
+            "enum": ["none", "optional", "required"],
+            "default": "none",
+            "description": "How multi-factor authentication applies to sign-ins."
+          },
+          "access_token_ttl": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 86400,
+            "description": "Access token lifetime in seconds. 1–86400; default 900.",
+            "default": 900
+          },
+          "id_token_ttl": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 86400,
+            "description": "ID token lifetime in seconds. 1–86400; default 3600.",
+            "default": 3600
+          },
+          "refresh_token_ttl": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.",
+            "default": 2592000
+          },
+          "session_ttl": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.",
+            "default": 1209600
+          },
+          "authorization_code_ttl": {
+            "type": "integer",
+            "minimum": 10,
+            "maximum": 600,
+            "description": "Authorization code lifetime in seconds. 10–600; default 60.",
+            "default": 60
+          },
+          "allowed_origins": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uri",
+              "description": "An origin: `http` or `https`, a host, an optional port; no path, query or fragment."
+            },
+            "default": [],
+            "description": "Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API)."
+          },
+          "signing_algorithms": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+            "minItems": 1,
+            "uniqueItems": true,
+            "default": ["EdDSA"],
+            "description": "JWS algorithms the tenant keeps signing keys for; clients choose among them."
+          },
+          "oauth_providers": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/UpstreamProvider"},
+            "description": "Upstream login providers (read-only here)."
+          },
+          "email_templates": {"type": "array", "items": {"type": "string"}, "description": "Names of email templates the tenant overrides (read-only here)."},
+          "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}},
+          "custom_claims": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden."
+          }
+        }
+      },
+      "TenantSettingsInput": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` counts as not given. `oauth_providers` and `email_templates` cannot be set here.",
+        "properties": {
+          "mfa_policy": {"type": "string", "enum": ["none", "optional", "required"], "examples": ["required"]},
+          "access_token_ttl": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 86400,
+            "description": "Access token lifetime in seconds. 1–86400; default 900.",
+            "default": 900,
+            "examples": [900]
+          },
+          "id_token_ttl": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 86400,
+            "description": "ID token lifetime in seconds. 1–86400; default 3600.",
+            "default": 3600,
+            "examples": [3600]
+          },
+          "refresh_token_ttl": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.",
+            "default": 2592000,
+            "examples": [2592000]
+          },
+          "session_ttl": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.",
+            "default": 1209600,
+            "examples": [1209600]
+          },
+          "authorization_code_ttl": {
+            "type": "integer",
+            "minimum": 10,
+            "maximum": 600,
+            "description": "Authorization code lifetime in seconds. 10–600; default 60.",
+            "default": 60,
+            "examples": [60]
+          },
+          "allowed_origins": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uri",
+              "description": "An origin: `http` or `https`, a host, an optional port; no path, query or fragment."
+            },
+            "maxItems": 100,
+            "examples": [["https://app.acme.com"]],
+            "description": "Replaces the list of CORS origins."
+          },
+          "signing_algorithms": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": true,
+            "examples": [["EdDSA", "RS256"]],
+            "description": "Replaces the list. Enabling an algorithm creates a key for it at once; removing one that a client still uses (`id_token_signed_response_alg` or `access_token_signing_alg`) is refused with 422."
+          },
+          "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 100, "description": "Replaces the list."},
+          "custom_claims": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden. Replaces the map."
+          }
+        }
+      },
+      "WebhookEndpoint": {
+        "type": "object",
+        "description": "A webhook endpoint (stored; delivery arrives with the webhooks feature).",
+        "required": ["url", "events", "enabled"],
+        "properties": {
+          "url": {"type": "string", "format": "uri", "description": "Must be an `https` URL."},
+          "events": {"type": "array", "items": {"type": "string"}, "description": "Event names, e.g. `user.created`."},
+          "enabled": {"type": "boolean"}
+        }
+      },
+      "UpstreamProvider": {
+        "type": "object",
+        "description": "An upstream login provider of the tenant (read-only here).",
+        "required": ["id", "kind", "enabled"],
+        "properties": {
+          "id": {"type": "string"},
+          "kind": {"type": "string", "description": "`oidc`, `oauth2`, `github`, `google` or `microsoft`."},
+          "enabled": {"type": "boolean"}
+        }
+      },
+      "Tenant": {
+        "type": "object",
+        "required": ["id", "slug", "name", "environment", "issuer", "settings", "created_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^ten_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "slug": {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 63,
+            "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$",
+            "description": "2–63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`; the last path segment of the issuer."
+          },
+          "name": {"type": "string"},
+          "environment": {"type": "string", "enum": ["live", "test", "dev"]},
+          "issuer": {"type": "string", "format": "uri", "description": "`{public_url}/t/{slug}`, exactly as in discovery and every `iss` claim."},
+          "settings": {"$ref": "#/components/schemas/TenantSettings"},
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
+        }
+      },
+      "TenantList": {
+        "type": "object",
+        "required": ["tenants"],
+        "properties": {"tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}}
+      },
+      "TenantCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["slug", "name", "environment"],
+        "properties": {
+          "slug": {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 63,
+            "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$",
+            "description": "2–63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`; the last path segment of the issuer.",
+            "examples": ["acme"]
+          },
+          "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "Display name; not blank.", "examples": ["Acme Inc."]},
+          "environment": {
+            "type": "string",
+            "enum": ["live", "test", "dev"],
+            "description": "Part of every key the tenant issues (`pk_<environment>_…`, `sk_<environment>_…`). `dev` tenants may register `http` redirect URIs for any host.",
+            "examples": ["test"]
+          },
+          "settings": {"$ref": "#/components/schemas/TenantSettingsInput"}
+        }
+      },
+      "TenantUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Fields not given keep their value; `settings` fields are merged into the current settings.",
+        "properties": {
+          "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "Display name; not blank."},
+          "settings": {"$ref": "#/components/schemas/TenantSettingsInput"}
+        }
+      },
+      "Client": {
+        "type": "object",
+        "required": [
+          "client_id",
+          "name",
+          "type",
+          "redirect_uris",
+          "post_logout_redirect_uris",
+          "grant_types",
+          "first_party",
+          "token_endpoint_auth_method",
+          "id_token_signed_response_alg",
+          "access_token_signing_alg",
+          "created_at"
+        ],
+        "properties": {
+          "client_id": {"type": "string", "pattern": "^pk_(live|test|dev)_[0-9A-Za-z]+$", "description": "The publishable key."},
+          "client_secret": {
+            "type": "string",
+            "pattern": "^sk_(live|test|dev)_[0-9A-Za-z]+$",
+            "description": "The secret key of a confidential client: only in the response that created it (create, rotate-secret); stored only as a hash."
+          },
+          "previous_secret_expires_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Until when the secret key replaced by the last rotation stays valid; absent when there is none."
+          },
+          "name": {"type": "string"},
+          "type": {"type": "string", "enum": ["public", "confidential"]},
+          "redirect_uris": {"type": "array", "items": {"type": "string"}},
+          "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
+          "grant_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+            "description": "Sorted."
+          },
+          "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
+          "allowed_scopes": {
+            "type": "string",
+            "description": "Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`."
+          },
+          "token_endpoint_auth_method": {
+            "type": "string",
+            "enum": ["none", "client_secret_basic"],
+            "description": "`none` for public clients; confidential clients may also use `client_secret_post`."
+          },
+          "id_token_signed_response_alg": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+          "access_token_signing_alg": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
+        }
+      },
+      "ClientWithSecret": {"allOf": [{"$ref": "#/components/schemas/Client"}, {"type": "object", "required": ["client_secret"]}]},
+      "ClientList": {
+        "type": "object",
+        "required": ["clients"],
+        "properties": {"clients": {"type": "array", "items": {"$ref": "#/components/schemas/Client"}}}
+      },
+      "ClientCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "Display name; not blank.", "examples": ["Acme web"]},
+          "type": {
+            "type": "string",
+            "enum": ["public", "confidential"],
+            "description": "`confidential` clients get a secret key (returned once); cannot be changed later.",
+            "examples": ["public"]
+          },
+          "redirect_uris": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 2000,
+              "description": "An absolute URI without fragment or wildcard: `https`, `http` only for loopback hosts (any host in `dev` tenants), or a private-use scheme in reverse domain form (e.g. `com.example.app:/cb`)."
+            },
+            "maxItems": 100,
+            "examples": [["https://app.acme.com/callback"]],
+            "description": "Exact-match redirect URIs; at least one when the client uses `authorization_code`."
+          },
+          "post_logout_redirect_uris": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 2000,
+              "description": "An absolute URI without fragment or wildcard: `https`, `http` only for loopback hosts (any host in `dev` tenants), or a private-use scheme in reverse domain form (e.g. `com.example.app:/cb`)."
+            },
+            "maxItems": 100,
+            "description": "RP-initiated logout targets."
+          },
+          "grant_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+            "maxItems": 100,
+            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials`."
+          },
+          "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
+          "allowed_scopes": {
+            "type": "string",
+            "maxLength": 2000,
+            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `keys:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
+          },
+          "id_token_signed_response_alg": {
+            "type": "string",
+            "enum": ["EdDSA", "ES256", "RS256"],
+            "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
+          },
+          "access_token_signing_alg": {
+            "type": "string",
+            "enum": ["EdDSA", "ES256", "RS256"],
+            "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
+          }
+        },
+        "required": ["name", "type"],
+        "description": "`redirect_uris` (at least one) is also required when `grant_types` is absent or contains `authorization_code`.",
+        "if": {
+          "anyOf": [
+            {"not": {"required": ["grant_types"]}},
+            {"required": ["grant_types"], "properties": {"grant_types": {"contains": {"const": "authorization_code"}}}}
+          ]
+        },
+        "then": {"required": ["redirect_uris"], "properties": {"redirect_uris": {"minItems": 1}}}
+      },
+      "ClientUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "Display name; not blank.", "examples": ["Acme web"]},
+          "redirect_uris": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 2000,
+              "description": "An absolute URI without fragment or wildcard: `https`, `http` only for loopback hosts (any host in `dev` tenants), or a private-use scheme in reverse domain form (e.g. `com.example.app:/cb`)."
+            },
+            "maxItems": 100,
+            "examples": [["https://app.acme.com/callback"]],
+            "description": "Exact-match redirect URIs (replaces the list); at least one when the client uses `authorization_code`."
+          },
+          "post_logout_redirect_uris": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 2000,
+              "description": "An absolute URI without fragment or wildcard: `https`, `http` only for loopback hosts (any host in `dev` tenants), or a private-use scheme in reverse domain form (e.g. `com.example.app:/cb`)."
+            },
+            "maxItems": 100,
+            "description": "RP-initiated logout targets (replaces the list)."
+          },
+          "grant_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+            "maxItems": 100,
+            "description": "Replaces the list. Public clients cannot use `client_credentials`."
+          },
+          "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
+          "allowed_scopes": {
+            "type": "string",
+            "maxLength": 2000,
+            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `keys:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
+          },
+          "id_token_signed_response_alg": {
+            "type": "string",
+            "enum": ["EdDSA", "ES256", "RS256"],
+            "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
+          },
+          "access_token_signing_alg": {
+            "type": "string",
+            "enum": ["EdDSA", "ES256", "RS256"],
+            "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
+          }
+        },
+        "description": "Fields not given keep their value; `null` counts as not given. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
+      },
+      "SecretRotation": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "overlap_seconds": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2592000,
+            "default": 0,
+            "description": "Seconds the old secret key stays valid (0–2592000, i.e. up to 30 days).",
+            "examples": [3600]
+          }
+        }
+      },
+      "User": {
+        "type": "object",
+        "required": ["id", "email", "email_verified", "disabled", "created_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "email": {"type": "string", "format": "email", "description": "Normalized (lower-cased) address, unique in the tenant."},
+          "email_verified": {"type": "boolean"},
+          "name": {"type": "string", "description": "Absent when the user has no name."},
+          "disabled": {"type": "boolean", "description": "Disabled users cannot sign in."},
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
+        }
+      },
+      "UserList": {"type": "object", "required": ["users"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
+      "UserCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["email"],
+        "properties": {
+          "email": {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Unique in the tenant (409 otherwise).",
+            "examples": ["ada@example.com"]
+          },
+          "password": {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": 256,
+            "description": "Without a password the user cannot sign in with one. Hashed with Argon2id.",
+            "examples": ["correct horse battery staple"]
+          },
+          "name": {"type": "string", "maxLength": 200, "examples": ["Ada Lovelace"]},
+          "email_verified": {"type": "boolean", "default": false, "examples": [true]}
+        }
+      },
+      "UserUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Fields not given keep their value; `null` counts as not given. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
+        "properties": {
+          "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
+          "name": {"type": "string", "maxLength": 200},
+          "email_verified": {"type": "boolean"},
+          "disabled": {"type": "boolean"},
+          "password": {"type": "string", "minLength": 8, "maxLength": 256}
+        }
+      },
+      "Session": {
+        "type": "object",
+        "required": ["id", "user_id", "auth_time", "amr", "created_at", "expires_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^ses_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "auth_time": {"type": "string", "format": "date-time", "description": "When the user authenticated."},
+          "amr": {"type": "array", "items": {"type": "string"}, "description": "Authentication methods (RFC 8176), e.g. `pwd`."},
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
+          "expires_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
+          "user_agent": {"type": "string", "description": "First 256 characters of the User-Agent at sign-in; absent when unknown."},
+          "ip_address": {"type": "string", "description": "Client address at sign-in; absent when unknown."}
+        }
+      },
+      "SessionList": {
+        "type": "object",
+        "required": ["sessions"],
+        "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}
+      },
+      "SigningKey": {
+        "type": "object",
+        "description": "A signing key and its schedule (never private material).",
+        "required": ["kid", "algorithm", "status", "created_at", "activates_at"],
+        "properties": {
+          "kid": {"type": "string", "description": "RFC 7638 JWK thumbprint; the `kid` in the JWKS and JWS headers."},
+          "algorithm": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+          "status": {
+            "type": "string",
+            "enum": ["next", "active", "retired"],
+            "description": "`next`: published in the JWKS, not yet signing; `active`: signing; `retired`: no longer signing, published until every token it signed has expired."
+          },
+          "created_at": {"type": "string", "format": "date-time", "description": "When the key was published."},
+          "activates_at": {"type": "string", "format": "date-time", "description": "When the key starts (started) signing."},
+          "retires_at": {"type": "string", "format": "date-time", "description": "When the key stops signing; absent while unscheduled."},
+          "expires_at": {"type": "string", "format": "date-time", "description": "When the key leaves the JWKS; absent while unscheduled."}
+        }
+      },
+      "SigningKeyList": {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": {"$ref": "#/components/schemas/SigningKey"}}}
+      },
+      "KeyRotation": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "algorithms": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+            "maxItems": 100,
+            "description": "Algorithms to rotate; each must be enabled for the tenant. Default: every enabled algorithm.",
+            "examples": [["ES256"]]
+          }
+        }
+      },
+      "TokenResponse": {
+        "type": "object",
+        "description": "The token endpoint's response (RFC 6749 §5.1, OIDC Core §3.1.3.3).",
+        "required": ["access_token", "token_type", "expires_in", "scope"],
+        "properties": {
+          "access_token": {"type": "string", "description": "RFC 9068 JWT access token (`typ: at+jwt`)."},
+          "token_type": {"type": "string", "const": "Bearer"},
+          "expires_in": {"type": "integer", "description": "Access token lifetime in seconds."},
+          "refresh_token": {"type": "string", "description": "Opaque; rotates on every use. Absent when the client may not refresh."},
+          "id_token": {"type": "string", "description": "OIDC ID token; present when the scope includes `openid`."},
+          "scope": {"type": "string", "description": "Space-separated granted scopes."}
+        }
+      },
+      "HeadlessSession": {
+        "type": "object",
+        "required": ["id", "user_id", "auth_time", "amr", "created_at", "expires_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^ses_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "auth_time": {"type": "string", "format": "date-time", "description": "When the user authenticated."},
+          "amr": {"type": "array", "items": {"type": "string"}, "description": "Authentication methods (RFC 8176), e.g. `pwd`."},
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
+          "expires_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
+        }
+      },
+      "SignInRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["email", "password"],
+        "properties": {
+          "email": {"type": "string", "maxLength": 320, "examples": ["ada@example.com"]},
+          "password": {"type": "string", "maxLength": 1024, "examples": ["correct horse battery staple"]},
+          "scope": {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "Space-separated scopes; a subset of the client's scopes, never admin scopes. Default: the client's permitted scopes among `openid profile email`.",
+            "examples": ["openid profile email offline_access"]
+          }
+        }
+      },
+      "SignInResponse": {
+        "allOf": [
+          {"$ref": "#/components/schemas/TokenResponse"},
+          {
+            "type": "object",
+            "required": ["session", "user"],
+            "properties": {"session": {"$ref": "#/components/schemas/HeadlessSession"}, "user": {"$ref": "#/components/schemas/User"}}
+          }
+        ]
+      },
+      "RefreshRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["refresh_token"],
+        "properties": {
+          "refresh_token": {"type": "string", "maxLength": 512, "examples": ["x7Ttq…"]},
+          "scope": {"type": "string", "maxLength": 1000, "description": "Optional narrower scope (RFC 6749 §6)."}
+        }
+      },
+      "SignOutRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["refresh_token"],
+        "properties": {"refresh_token": {"type": "string", "maxLength": 512, "examples": ["x7Ttq…"]}}
+      },
+      "SessionResponse": {"type": "object", "required": ["session"], "properties": {"session": {"$ref": "#/components/schemas/HeadlessSession"}}}
     }
   }
 }
