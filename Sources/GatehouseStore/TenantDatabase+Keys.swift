@@ -100,15 +100,20 @@ extension TenantDatabase {
             !enabled.contains { $0.rawValue == record.algorithm } && record.retiresAt == nil
         }
         if !missing.isEmpty || !disabled.isEmpty {
+            // Stored dates have millisecond precision: "now" is backdated by a second so that a key
+            // that must act at once reads back as already active (or already retired).
+            let immediately = now.addingTimeInterval(-1)
             var generated: [JWSAlgorithm: SigningKey] = [:]
             for algorithm in missing { generated[algorithm] = try SigningKey.generate(algorithm) }
             let fresh = generated
             let retention = keyPolicy.retention
             try await pool.write { db in
-                for algorithm in fresh.keys { _ = try self.insertSigningKey(fresh[algorithm]!, createdAt: now, activatesAt: now, db: db) }
+                for algorithm in fresh.keys {
+                    _ = try self.insertSigningKey(fresh[algorithm]!, createdAt: immediately, activatesAt: immediately, db: db)
+                }
                 for record in disabled {
                     try db.execute(sql: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
-                                   arguments: [now, now.addingTimeInterval(retention), record.kid])
+                                   arguments: [immediately, now.addingTimeInterval(retention), record.kid])
                 }
             }
         }

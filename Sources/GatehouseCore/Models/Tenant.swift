@@ -138,6 +138,14 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     static let reservedClaims: Set<String> = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid",
                                               "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]
 
+    /// The serialization of an origin (RFC 6454 §6.2): scheme and host lowercased, as browsers send
+    /// them in `Origin`.
+    /// Invalid input is returned unchanged, for `validate()` to report.
+    public static func normalizeOrigin(_ s: String) -> String {
+        guard isValidOrigin(s), let c = URLComponents(string: s), let scheme = c.scheme, let host = c.host else { return s }
+        return "\(scheme.lowercased())://\(host.lowercased())" + (c.port.map { ":\($0)" } ?? "")
+    }
+
     /// An origin per RFC 6454: `http`/`https`, a host, an optional port, nothing else.
     public static func isValidOrigin(_ s: String) -> Bool {
         guard let c = URLComponents(string: s), let scheme = c.scheme, ["http", "https"].contains(scheme),

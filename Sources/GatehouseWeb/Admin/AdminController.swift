@@ -52,10 +52,10 @@ struct AdminController {
             guard claims.iss.hasPrefix(prefix), let tenant = services.store.resolve(slug: String(claims.iss.dropFirst(prefix.count))) else {
                 return nil
             }
-            let database = try await services.store.database(for: tenant)
-            guard let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
+            guard let database = try? await services.store.database(for: tenant),
+                  let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
                   verified.sub == verified.clientID, verified.sid == nil,
-                  try await database.client(clientID: verified.clientID) != nil else { return nil }
+                  (try? await database.client(clientID: verified.clientID)) != nil else { return nil }
             return .tenant(tenant, scopes: verified.scopeSet.intersection(AdminScope.all), clientID: verified.clientID)
         }
     }
@@ -188,7 +188,7 @@ struct AdminController {
         if let v = input.int("refresh_token_ttl") { settings.refreshTokenTTL = v }
         if let v = input.int("session_ttl") { settings.sessionTTL = v }
         if let v = input.int("authorization_code_ttl") { settings.authorizationCodeTTL = v }
-        if let v = input.strings("allowed_origins") { settings.allowedOrigins = v }
+        if let v = input.strings("allowed_origins") { settings.allowedOrigins = v.map(TenantSettings.normalizeOrigin) }
         if let raw = input.strings("signing_algorithms") {
             var algorithms: [JWSAlgorithm] = []
             for value in raw {
@@ -289,6 +289,13 @@ struct AdminController {
         }
     }
 
+    /// A tenant-scoped caller may only hand out admin scopes it holds itself.
+    func checkScopeEscalation(_ client: Client, _ input: inout JSONInput, _ context: AppRequestContext) {
+        guard case .tenant(_, let held, _)? = context.adminPrincipal, let requested = client.allowedScopes else { return }
+        let beyond = requested.values.filter { AdminScope.isAdmin($0) && !held.contains($0) }
+        if !beyond.isEmpty { input.fail("allowed_scopes", "cannot grant admin scopes this token lacks: \(beyond.sorted().joined(separator: " "))") }
+    }
+
     func createClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let tenant = try tenant(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
@@ -297,7 +304,12 @@ struct AdminController {
         var client = Client(id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: environment), name: "",
                             type: .confidential, secretHash: nil, redirectURIs: [], postLogoutRedirectURIs: [],
                             grantTypes: [.authorizationCode, .refreshToken], firstParty: false, allowedScopes: nil, createdAt: now)
+        // Until the body says otherwise, tokens use the tenant's first enabled algorithm.
+        let defaultAlgorithm = tenant.tenant.settings.signingAlgorithms.first ?? .eddsa
+        client.idTokenSigningAlgorithm = defaultAlgorithm
+        client.accessTokenSigningAlgorithm = defaultAlgorithm
         applyClientFields(&input, to: &client, tenant: tenant, creating: true)
+        checkScopeEscalation(client, &input, context)
         try input.check()
         var secret: String?
         if client.type == .confidential {
@@ -313,6 +325,7 @@ struct AdminController {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         var client = original
         applyClientFields(&input, to: &client, tenant: tenant, creating: false)
+        if client.allowedScopes != original.allowedScopes { checkScopeEscalation(client, &input, context) }
         try input.check()
         try await services.store.database(for: tenant).updateClient(client)
         return Responses.json(ClientView(client), noStore: true)

@@ -966,7 +966,7 @@ enum AdminOpenAPI {
             "examples": [["EdDSA", "RS256"]],
             "description": "Replaces the list. Enabling an algorithm creates a key for it at once; removing one that a client still uses (`id_token_signed_response_alg` or `access_token_signing_alg`) is refused with 422."
           },
-          "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 100, "description": "Replaces the list."},
+          "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "description": "Replaces the list."},
           "custom_claims": {
             "type": "object",
             "additionalProperties": {"type": "string"},

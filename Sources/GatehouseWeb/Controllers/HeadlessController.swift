@@ -49,8 +49,10 @@ struct HeadlessController {
             var response: Response
             var allowed = false
             do {
-                let (database, client) = try await resolve(request)
+                let database = try await resolveTenant(request)
+                // The tenant is known: its origins apply to everything that follows, errors included.
                 allowed = origin.map { database.tenant.tenant.settings.allowedOrigins.contains($0) } ?? false
+                let client = try await resolveClient(request, in: database)
                 var context = context
                 context.headlessClient = (database, client)
                 do {
@@ -65,29 +67,43 @@ struct HeadlessController {
             return response
         }
 
-        func resolve(_ request: Request) async throws -> (TenantDatabase, Client) {
+        static let clientIDHeader = HTTPField.Name("X-Client-Id")!
+
+        /// A secret key in `Authorization: Bearer sk_…`, if any.
+        func secretKey(_ request: Request) -> String? {
+            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer sk_") else { return nil }
+            return String(header.dropFirst(7))
+        }
+
+        /// The tenant owning the request's key: the secret key's, or the publishable key's.
+        func resolveTenant(_ request: Request) async throws -> TenantDatabase {
             let unknown = OAuthError.invalidClient("unknown client")
-            let clientID = request.headers[HTTPField.Name("X-Client-Id")!]
-            var secret: String?
-            if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer sk_") {
-                secret = String(header.dropFirst(7))
-            }
             let tenant: ResolvedTenant
-            let resolvedID: String
-            if let secret {
-                guard let (owner, id) = try await services.store.resolve(secretKey: secret) else { throw unknown }
-                if let clientID, clientID != id { throw OAuthError.invalidRequest("X-Client-Id does not match the secret key") }
+            if let secret = secretKey(request) {
+                guard let (owner, _) = try await services.store.resolve(secretKey: secret) else { throw unknown }
                 tenant = owner
-                resolvedID = id
-            } else if let clientID {
+            } else if let clientID = request.headers[Self.clientIDHeader] {
                 guard let owner = try await services.store.resolve(clientID: clientID) else { throw unknown }
                 tenant = owner
-                resolvedID = clientID
             } else {
                 throw OAuthError.invalidClient("send X-Client-Id: pk_… (or Authorization: Bearer sk_… from a server)")
             }
-            let database = try await services.store.database(for: tenant)
-            guard let client = try await database.client(clientID: resolvedID) else { throw unknown }
+            return try await services.store.database(for: tenant)
+        }
+
+        /// The client of the request within its tenant, checked: confidential clients must present
+        /// their secret key, and only first-party clients may collect passwords.
+        func resolveClient(_ request: Request, in database: TenantDatabase) async throws -> Client {
+            let unknown = OAuthError.invalidClient("unknown client")
+            let clientID = request.headers[Self.clientIDHeader]
+            let secret = secretKey(request)
+            var resolvedID = clientID
+            if let secret {
+                guard let (_, id) = try await services.store.resolve(secretKey: secret) else { throw unknown }
+                if let clientID, clientID != id { throw OAuthError.invalidRequest("X-Client-Id does not match the secret key") }
+                resolvedID = id
+            }
+            guard let resolvedID, let client = try await database.client(clientID: resolvedID) else { throw unknown }
             if client.type == .confidential {
                 guard let secret, client.secretMatches(secret, at: services.clock.now) else {
                     throw OAuthError.invalidClient("confidential clients authenticate with their secret key")
@@ -96,7 +112,7 @@ struct HeadlessController {
             guard client.firstParty else {
                 throw OAuthError.unauthorizedClient("only first-party clients may use the headless API")
             }
-            return (database, client)
+            return client
         }
     }
 
@@ -248,10 +264,12 @@ struct HeadlessController {
         } else {
             var input = try await body(request)
             input.rejectUnknown(["refresh_token"])
-            guard let token = input.string("refresh_token", required: true, maxLength: 512) else {
-                throw OAuthError.invalidRequest("send a bearer access token or {\"refresh_token\"}")
+            let token = input.string("refresh_token", required: true, maxLength: 512)
+            if !input.errors.isEmpty || token == nil {
+                throw OAuthError.invalidRequest("send a bearer access token or {\"refresh_token\"}: "
+                    + input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
             }
-            if let refresh = try await context.database.refreshToken(hash: SecretHash.of(token)),
+            if let refresh = try await context.database.refreshToken(hash: SecretHash.of(token!)),
                let grant = try await context.database.grant(id: refresh.grantID), grant.clientID == context.client.clientID {
                 sessionID = grant.sessionID
                 try await context.database.revokeGrant(id: grant.id, at: services.clock.now)
