@@ -65,7 +65,7 @@ public final class InstanceStore: Sendable {
         instance = try DatabasePool(path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
                                     configuration: Self.databaseConfiguration(configuration, readers: 2))
         try Migrations.instance.migrate(instance)
-        let tenants = try instance.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tenants").map(Self.tenant(row:)) }
+        let tenants = try instance.read { db in try Row.fetchAll(db, cached: "SELECT * FROM tenants").map(Self.tenant(row:)) }
         registry.withLock { r in for t in tenants { r.insert(t) } }
     }
 
@@ -78,8 +78,8 @@ public final class InstanceStore: Sendable {
         config.foreignKeysEnabled = true
         let synchronous = c.synchronous.uppercased() == "FULL" ? "FULL" : "NORMAL"
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
+            try db.execute(cached: "PRAGMA synchronous = \(synchronous)")
+            if let cacheKiB { try db.execute(cached: "PRAGMA cache_size = -\(cacheKiB)") }
         }
         return config
     }
@@ -104,7 +104,7 @@ public final class InstanceStore: Sendable {
         var id = clientTenants.withLock { $0[clientID] }
         if id == nil {
             id = try await instance.read({ db in
-                try String.fetchOne(db, sql: "SELECT tenant_id FROM client_keys WHERE client_id = ?", arguments: [clientID])
+                try String.fetchOne(db, cached: "SELECT tenant_id FROM client_keys WHERE client_id = ?", arguments: [clientID])
             }).flatMap(TenantID.init(rawValue:))
             if let id { clientTenants.withLock { $0[clientID] = id } }
         }
@@ -117,7 +117,7 @@ public final class InstanceStore: Sendable {
         guard secret.utf8.count <= 128 else { return nil }
         let hash = Data(SecretHash.of(secret))
         guard let found = try await instance.read({ db -> (clientID: String, tenantID: String)? in
-            try Row.fetchOne(db, sql: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
+            try Row.fetchOne(db, cached: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
                 .map { ($0["client_id"], $0["tenant_id"]) }
         }), let id = TenantID(rawValue: found.tenantID),
               let tenant = registry.withLock({ $0.tenant(id: id) }) else { return nil }
@@ -169,7 +169,7 @@ public final class InstanceStore: Sendable {
         let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
         do {
             try await instance.write { db in
-                try db.execute(sql: "INSERT INTO tenants (id, slug, name, environment, settings, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+                try db.execute(cached: "INSERT INTO tenants (id, slug, name, environment, settings, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
                                arguments: [tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settings), now, now])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -180,7 +180,7 @@ public final class InstanceStore: Sendable {
             // The first keys of a new tenant sign at once: nobody can have cached its JWKS yet.
             _ = try await database(for: resolved).keyRing(at: now)
         } catch {
-            try? await instance.write { db in try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue]) }
+            try? await instance.write { db in try db.execute(cached: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue]) }
             removeFiles(of: tenant.id)
             throw error
         }
@@ -196,7 +196,7 @@ public final class InstanceStore: Sendable {
         let now = clock.now
         let id = updated.id.rawValue
         try await instance.write { db in
-            try db.execute(sql: "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
+            try db.execute(cached: "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
                            arguments: [name, JSONColumn.encode(settings), now, id])
         }
         registry.withLock { r in
@@ -214,9 +214,9 @@ public final class InstanceStore: Sendable {
     /// Its tokens stop verifying at once because its keys are gone.
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
         try await instance.write { db in
-            try db.execute(sql: "DELETE FROM secret_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
-            try db.execute(sql: "DELETE FROM client_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
-            try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
+            try db.execute(cached: "DELETE FROM secret_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
+            try db.execute(cached: "DELETE FROM client_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
+            try db.execute(cached: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
         }
         registry.withLock { $0.remove(tenant.tenant) }
         liveCaches.withLock { $0.remove(tenant.id) }
@@ -239,9 +239,9 @@ public final class InstanceStore: Sendable {
     public func registerClient(_ client: Client, in tenant: ResolvedTenant, builtin: String? = nil) async throws {
         do {
             try await instance.write { db in
-                try db.execute(sql: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
+                try db.execute(cached: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
                 if let hash = client.secretHash {
-                    try db.execute(sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                    try db.execute(cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
                                    arguments: [Data(hash), client.clientID, tenant.id.rawValue])
                 }
             }
@@ -252,8 +252,8 @@ public final class InstanceStore: Sendable {
             try await database(for: tenant).insertClient(client, builtin: builtin)
         } catch {
             try? await instance.write { db in
-                try db.execute(sql: "DELETE FROM secret_keys WHERE client_id = ?", arguments: [client.clientID])
-                try db.execute(sql: "DELETE FROM client_keys WHERE client_id = ?", arguments: [client.clientID])
+                try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ?", arguments: [client.clientID])
+                try db.execute(cached: "DELETE FROM client_keys WHERE client_id = ?", arguments: [client.clientID])
             }
             throw error
         }
@@ -271,11 +271,11 @@ public final class InstanceStore: Sendable {
         let newHash = Data(updated.secretHash!)
         let keep = updated.previousSecretHash.map { Data($0) }
         try await instance.write { db in
-            try db.execute(sql: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [client.clientID, tenant.id.rawValue])
-            try db.execute(sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+            try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [client.clientID, tenant.id.rawValue])
+            try db.execute(cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
                            arguments: [newHash, client.clientID, tenant.id.rawValue])
             if let keep {
-                try db.execute(sql: "INSERT OR IGNORE INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                try db.execute(cached: "INSERT OR IGNORE INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
                                arguments: [keep, client.clientID, tenant.id.rawValue])
             }
         }
@@ -287,8 +287,8 @@ public final class InstanceStore: Sendable {
     public func deleteClient(clientID: String, in tenant: ResolvedTenant) async throws {
         try await database(for: tenant).deleteClient(clientID: clientID, at: clock.now)
         try await instance.write { db in
-            try db.execute(sql: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
-            try db.execute(sql: "DELETE FROM client_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
+            try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
+            try db.execute(cached: "DELETE FROM client_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
         }
         clientTenants.withLock { $0[clientID] = nil }
     }

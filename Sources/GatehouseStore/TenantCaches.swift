@@ -13,6 +13,7 @@ final class TenantCaches: Sendable {
     let revocations = RevocationIndex()
     let clients = Mutex<[String: Client]>([:])
     let keyRing = Mutex<(ring: KeyRing, validUntil: Date)?>(nil)
+    let verifiedTokens = VerifiedTokenCache()
     /// Whether `revocations` was loaded from the database.
     let loaded = Mutex(false)
 }

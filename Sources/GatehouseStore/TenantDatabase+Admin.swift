@@ -10,7 +10,7 @@ extension TenantDatabase {
     public func updateUser(_ user: User, at now: Date) async throws {
         do {
             try await pool.write { db in
-                try db.execute(sql: """
+                try db.execute(cached: """
                     UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?
                     """, arguments: [user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, now, user.id.rawValue])
             }
@@ -23,15 +23,15 @@ extension TenantDatabase {
     /// Deletes a user with their sessions, grants and consents; their tokens stop working at once.
     public func deleteUser(_ id: UserID, at now: Date) async throws {
         try await revokeEverything(of: id, at: now)
-        try await pool.write { db in try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue]) }
+        try await pool.write { db in try db.execute(cached: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue]) }
     }
 
     /// Ends every session of a user and revokes every grant, offline ones included.
     public func revokeEverything(of id: UserID, at now: Date) async throws {
         let grants = try await pool.write { db -> [String] in
-            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL", arguments: [id.rawValue])
-            try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
+            try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
+            let ids = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL", arguments: [id.rawValue])
+            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
             return ids
         }
         revocations.revokeGrants(grants, at: now)
@@ -48,7 +48,7 @@ extension TenantDatabase {
             }
             sql += " ORDER BY created_at DESC LIMIT ?"
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Session.init(row:))
+            return try Row.fetchAll(db, cached: sql, arguments: arguments).map(Session.init(row:))
         }
     }
 }

@@ -31,7 +31,7 @@ extension TenantDatabase {
         let record = SigningKeyRecord(kid: try key.publicJWK.thumbprint(), algorithm: key.algorithm.rawValue,
                                       sealedPrivateKey: masterKey.seal(key.privateKeyBytes()), createdAt: createdAt,
                                       activatesAt: activatesAt)
-        try db.execute(sql: "INSERT INTO signing_keys (\(SigningKeyRecord.columns)) VALUES (?,?,?,?,?,?,?)",
+        try db.execute(cached: "INSERT INTO signing_keys (\(SigningKeyRecord.columns)) VALUES (?,?,?,?,?,?,?)",
                        arguments: [record.kid, record.algorithm, Data(record.sealedPrivateKey), record.createdAt,
                                    record.activatesAt, record.retiresAt, record.expiresAt])
         return record
@@ -40,7 +40,7 @@ extension TenantDatabase {
     /// Every key record, oldest first (expired ones included until they are purged).
     public func signingKeyRecords() async throws -> [SigningKeyRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(SigningKeyRecord.columns) FROM signing_keys ORDER BY created_at").map(SigningKeyRecord.init(row:))
+            try Row.fetchAll(db, cached: "SELECT \(SigningKeyRecord.columns) FROM signing_keys ORDER BY created_at").map(SigningKeyRecord.init(row:))
         }
     }
 
@@ -56,7 +56,7 @@ extension TenantDatabase {
         for algorithm in algorithms { generated[algorithm] = try SigningKey.generate(algorithm) }
         let fresh = generated
         let result = try await pool.write { db -> [SigningKeyRecord] in
-            let records = try Row.fetchAll(db, sql: "SELECT \(SigningKeyRecord.columns) FROM signing_keys").map(SigningKeyRecord.init(row:))
+            let records = try Row.fetchAll(db, cached: "SELECT \(SigningKeyRecord.columns) FROM signing_keys").map(SigningKeyRecord.init(row:))
             var out: [SigningKeyRecord] = []
             for algorithm in algorithms {
                 let mine = records.filter { $0.algorithm == algorithm.rawValue }
@@ -67,7 +67,7 @@ extension TenantDatabase {
                 let activation = now.addingTimeInterval(policy.prePublication)
                 let record = try self.insertSigningKey(fresh[algorithm]!, createdAt: now, activatesAt: activation, db: db)
                 for current in mine where current.status(at: now) == .active && current.retiresAt == nil {
-                    try db.execute(sql: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
+                    try db.execute(cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
                                    arguments: [activation, activation.addingTimeInterval(policy.retention), current.kid])
                 }
                 out.append(record)
@@ -112,7 +112,7 @@ extension TenantDatabase {
                     _ = try self.insertSigningKey(fresh[algorithm]!, createdAt: immediately, activatesAt: immediately, db: db)
                 }
                 for record in disabled {
-                    try db.execute(sql: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
+                    try db.execute(cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
                                    arguments: [immediately, now.addingTimeInterval(retention), record.kid])
                 }
             }

@@ -13,6 +13,8 @@ public final class TenantDatabase: TenantStore, Sendable {
     let pool: DatabasePool
     let caches: TenantCaches
     var revocations: RevocationIndex { caches.revocations }
+    /// Access tokens of this tenant already verified (shared by the tenant's live handles).
+    public var verifiedTokens: VerifiedTokenCache { caches.verifiedTokens }
     let keyPolicy: KeyPolicy
     let masterKey: SecretBox
 
@@ -26,9 +28,9 @@ public final class TenantDatabase: TenantStore, Sendable {
         guard caches.loaded.withLock({ loaded in defer { loaded = true }; return !loaded }) else { return }
         let horizon = now.addingTimeInterval(-RevocationIndex.horizon)
         let (grants, tokens) = try pool.read { db in
-            let g = try Row.fetchAll(db, sql: "SELECT id, revoked_at FROM grants WHERE revoked_at > ?", arguments: [horizon])
+            let g = try Row.fetchAll(db, cached: "SELECT id, revoked_at FROM grants WHERE revoked_at > ?", arguments: [horizon])
                 .map { ($0["id"] as String, $0["revoked_at"] as Date) }
-            let t = try Row.fetchAll(db, sql: "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?", arguments: [now])
+            let t = try Row.fetchAll(db, cached: "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?", arguments: [now])
                 .map { ($0["jti"] as String, $0["expires_at"] as Date) }
             return (g, t)
         }
@@ -40,7 +42,7 @@ public final class TenantDatabase: TenantStore, Sendable {
     public func client(clientID: String) async throws -> Client? {
         if let cached = caches.clients.withLock({ $0[clientID] }) { return cached }
         let found = try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Client.columns) FROM clients WHERE client_id = ?", arguments: [clientID])
+            try Row.fetchOne(db, cached: "SELECT \(Client.columns) FROM clients WHERE client_id = ?", arguments: [clientID])
                 .map(Client.init(row:))
         }
         if let found { caches.clients.withLock { $0[clientID] = found } }
@@ -50,7 +52,7 @@ public final class TenantDatabase: TenantStore, Sendable {
     /// Stores a new client. The caller has registered its key in the instance index.
     public func insertClient(_ client: Client, builtin: String? = nil) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO clients (\(Client.columns), builtin) VALUES (\(Client.placeholders),?)",
+            try db.execute(cached: "INSERT INTO clients (\(Client.columns), builtin) VALUES (\(Client.placeholders),?)",
                            arguments: client.arguments + [builtin])
         }
     }
@@ -58,7 +60,7 @@ public final class TenantDatabase: TenantStore, Sendable {
     /// Replaces a client's mutable fields.
     public func updateClient(_ client: Client) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
                 grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
                 access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ? WHERE id = ?
@@ -75,9 +77,9 @@ public final class TenantDatabase: TenantStore, Sendable {
     /// Deletes a client and revokes its grants.
     public func deleteClient(clientID: String, at now: Date) async throws {
         let revoked = try await pool.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM grants WHERE client_id = ? AND revoked_at IS NULL", arguments: [clientID])
-            try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL", arguments: [now, clientID])
-            try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [clientID])
+            let ids = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE client_id = ? AND revoked_at IS NULL", arguments: [clientID])
+            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL", arguments: [now, clientID])
+            try db.execute(cached: "DELETE FROM clients WHERE client_id = ?", arguments: [clientID])
             return ids
         }
         revocations.revokeGrants(revoked, at: now)
@@ -86,14 +88,14 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func listClients() async throws -> [Client] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Client.columns) FROM clients WHERE builtin IS NULL ORDER BY id").map(Client.init(row:))
+            try Row.fetchAll(db, cached: "SELECT \(Client.columns) FROM clients WHERE builtin IS NULL ORDER BY id").map(Client.init(row:))
         }
     }
 
     /// The built-in client named `builtin` (e.g. `account-console`), if it exists.
     public func builtinClient(_ builtin: String) async throws -> Client? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Client.columns) FROM clients WHERE builtin = ?", arguments: [builtin]).map(Client.init(row:))
+            try Row.fetchOne(db, cached: "SELECT \(Client.columns) FROM clients WHERE builtin = ?", arguments: [builtin]).map(Client.init(row:))
         }
     }
 
@@ -101,13 +103,13 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func user(id: UserID) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(User.columns) FROM users WHERE id = ?", arguments: [id.rawValue]).map(User.init(row:))
+            try Row.fetchOne(db, cached: "SELECT \(User.columns) FROM users WHERE id = ?", arguments: [id.rawValue]).map(User.init(row:))
         }
     }
 
     public func user(email: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(User.columns) FROM users WHERE email = ?", arguments: [email]).map(User.init(row:))
+            try Row.fetchOne(db, cached: "SELECT \(User.columns) FROM users WHERE email = ?", arguments: [email]).map(User.init(row:))
         }
     }
 
@@ -116,7 +118,7 @@ public final class TenantDatabase: TenantStore, Sendable {
     public func insertUser(_ user: User) async throws {
         do {
             try await pool.write { db in
-                try db.execute(sql: "INSERT INTO users (\(User.columns)) VALUES (?,?,?,?,?,?,?,?)", arguments: user.arguments)
+                try db.execute(cached: "INSERT INTO users (\(User.columns)) VALUES (?,?,?,?,?,?,?,?)", arguments: user.arguments)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a user with this email already exists")
@@ -125,14 +127,14 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func listUsers(limit: Int = 100, after: UserID? = nil) async throws -> [User] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(User.columns) FROM users WHERE id > ? ORDER BY id LIMIT ?",
+            try Row.fetchAll(db, cached: "SELECT \(User.columns) FROM users WHERE id > ? ORDER BY id LIMIT ?",
                              arguments: [after?.rawValue ?? "", limit]).map(User.init(row:))
         }
     }
 
     public func updatePasswordHash(userID: UserID, hash: String, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, at, userID.rawValue])
+            try db.execute(cached: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, at, userID.rawValue])
         }
     }
 
@@ -140,34 +142,34 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func insertSession(_ session: Session) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO sessions (\(Session.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: session.arguments)
+            try db.execute(cached: "INSERT INTO sessions (\(Session.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: session.arguments)
         }
     }
 
     public func session(tokenHash: [UInt8]) async throws -> Session? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Session.columns) FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)])
+            try Row.fetchOne(db, cached: "SELECT \(Session.columns) FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)])
                 .map(Session.init(row:))
         }
     }
 
     public func session(id: SessionID) async throws -> Session? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Session.columns) FROM sessions WHERE id = ?", arguments: [id.rawValue])
+            try Row.fetchOne(db, cached: "SELECT \(Session.columns) FROM sessions WHERE id = ?", arguments: [id.rawValue])
                 .map(Session.init(row:))
         }
     }
 
     public func sessions(userID: UserID) async throws -> [Session] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Session.columns) FROM sessions WHERE user_id = ? ORDER BY created_at DESC",
+            try Row.fetchAll(db, cached: "SELECT \(Session.columns) FROM sessions WHERE user_id = ? ORDER BY created_at DESC",
                              arguments: [userID.rawValue]).map(Session.init(row:))
         }
     }
 
     public func reauthenticateSession(id: SessionID, authTime: Date, amr: [String], expiresAt: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE sessions SET auth_time = ?, amr = ?, expires_at = ? WHERE id = ?",
+            try db.execute(cached: "UPDATE sessions SET auth_time = ?, amr = ?, expires_at = ? WHERE id = ?",
                            arguments: [authTime, JSONColumn.encode(amr), expiresAt, id.rawValue])
         }
     }
@@ -175,13 +177,13 @@ public final class TenantDatabase: TenantStore, Sendable {
     @discardableResult
     public func endSession(id: SessionID, at now: Date) async throws -> [GrantID] {
         let revoked = try await pool.write { db -> [String] in
-            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
-            let grants = try Row.fetchAll(db, sql: "SELECT id, scope FROM grants WHERE session_id = ? AND revoked_at IS NULL",
+            try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
+            let grants = try Row.fetchAll(db, cached: "SELECT id, scope FROM grants WHERE session_id = ? AND revoked_at IS NULL",
                                           arguments: [id.rawValue])
                 .filter { !((try? ScopeSet(parsing: $0["scope"]))?.contains(StandardScope.offlineAccess) ?? false) }
                 .map { $0["id"] as String }
             for grant in grants {
-                try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE id = ?", arguments: [now, grant])
+                try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE id = ?", arguments: [now, grant])
             }
             return grants
         }
@@ -193,32 +195,32 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func insertInteraction(_ interaction: Interaction) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO interactions (\(Interaction.columns)) VALUES (?,?,?,?,?,?,?,?,?)",
+            try db.execute(cached: "INSERT INTO interactions (\(Interaction.columns)) VALUES (?,?,?,?,?,?,?,?,?)",
                            arguments: interaction.arguments)
         }
     }
 
     public func interaction(id: String) async throws -> Interaction? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Interaction.columns) FROM interactions WHERE id = ?", arguments: [id])
+            try Row.fetchOne(db, cached: "SELECT \(Interaction.columns) FROM interactions WHERE id = ?", arguments: [id])
                 .flatMap(Interaction.init(row:))
         }
     }
 
     public func updateInteraction(_ interaction: Interaction) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
+            try db.execute(cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
                            arguments: [interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.id])
         }
     }
 
     public func deleteInteraction(id: String) async throws {
-        try await pool.write { db in try db.execute(sql: "DELETE FROM interactions WHERE id = ?", arguments: [id]) }
+        try await pool.write { db in try db.execute(cached: "DELETE FROM interactions WHERE id = ?", arguments: [id]) }
     }
 
     public func consent(userID: UserID, clientID: String) async throws -> Consent? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT scope, granted_at FROM consents WHERE user_id = ? AND client_id = ?",
+            try Row.fetchOne(db, cached: "SELECT scope, granted_at FROM consents WHERE user_id = ? AND client_id = ?",
                              arguments: [userID.rawValue, clientID]).map {
                 Consent(userID: userID, clientID: clientID, scope: (try? ScopeSet(parsing: $0["scope"])) ?? [],
                         grantedAt: $0["granted_at"])
@@ -228,7 +230,7 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func saveConsent(_ consent: Consent) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
+            try db.execute(cached: """
                 INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES (?,?,?,?)
                 ON CONFLICT(user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at
                 """, arguments: [consent.userID.rawValue, consent.clientID, consent.scope.description, consent.grantedAt])
@@ -239,8 +241,8 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
-            try db.execute(sql: """
+            try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
+            try db.execute(cached: """
                 INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at)
                 VALUES (?,?,?,?,?,?,?)
                 """, arguments: [Data(code.codeHash), code.grantID.rawValue, code.clientID, code.redirectURI,
@@ -250,19 +252,19 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func insertGrant(_ grant: Grant) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
+            try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
         }
     }
 
     public func grant(id: GrantID) async throws -> Grant? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Grant.columns) FROM grants WHERE id = ?", arguments: [id.rawValue]).map(Grant.init(row:))
+            try Row.fetchOne(db, cached: "SELECT \(Grant.columns) FROM grants WHERE id = ?", arguments: [id.rawValue]).map(Grant.init(row:))
         }
     }
 
     public func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db, cached: """
                 SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
                 FROM authorization_codes WHERE code_hash = ?
                 """, arguments: [Data(hash)]).map(AuthorizationCode.init(row:))
@@ -271,13 +273,13 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func consumeAuthorizationCode(hash: [UInt8], at now: Date) async throws -> CodeConsumption {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db, cached: """
                 SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
                 FROM authorization_codes WHERE code_hash = ?
                 """, arguments: [Data(hash)]) else { return .notFound }
             let code = AuthorizationCode(row: row)
             if code.consumedAt != nil { return .alreadyConsumed(code.grantID) }
-            try db.execute(sql: "UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ?", arguments: [now, Data(hash)])
+            try db.execute(cached: "UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ?", arguments: [now, Data(hash)])
             var consumed = code
             consumed.consumedAt = now
             return .consumed(consumed)
@@ -286,21 +288,21 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func revokeGrant(id: GrantID, at now: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
+            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
         }
         revocations.revokeGrants([id.rawValue], at: now)
     }
 
     public func insertRefreshToken(_ token: RefreshToken) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
+            try db.execute(cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
                            arguments: [Data(token.tokenHash), token.grantID.rawValue, token.issuedAt, token.expiresAt])
         }
     }
 
     public func refreshToken(hash: [UInt8]) async throws -> RefreshToken? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
+            try Row.fetchOne(db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
                              arguments: [Data(hash)]).map(RefreshToken.init(row:))
         }
     }
@@ -308,10 +310,10 @@ public final class TenantDatabase: TenantStore, Sendable {
     public func rotateRefreshToken(hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
                                    at now: Date, reuseGrace: TimeInterval) async throws -> RefreshRotation {
         let result = try await pool.write { db -> RefreshRotation in
-            guard let row = try Row.fetchOne(db, sql: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
+            guard let row = try Row.fetchOne(db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
                                              arguments: [Data(hash)]) else { return .notFound }
             let token = RefreshToken(row: row)
-            guard let grantRow = try Row.fetchOne(db, sql: "SELECT \(Grant.columns) FROM grants WHERE id = ?",
+            guard let grantRow = try Row.fetchOne(db, cached: "SELECT \(Grant.columns) FROM grants WHERE id = ?",
                                                   arguments: [token.grantID.rawValue]) else { return .notFound }
             let grant = Grant(row: grantRow)
             // RFC 6749 §6: the token must have been issued to the authenticated client.
@@ -320,17 +322,17 @@ public final class TenantDatabase: TenantStore, Sendable {
             if let rotatedAt = token.rotatedAt {
                 if now.timeIntervalSince(rotatedAt) <= reuseGrace { return .reusedWithinGrace }
                 // RFC 9700 §4.14.2: reuse of an invalidated refresh token revokes the active one too.
-                try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE id = ?", arguments: [now, grant.id.rawValue])
+                try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE id = ?", arguments: [now, grant.id.rawValue])
                 return .reuseDetected(grant.id)
             }
             guard now < token.expiresAt else { return .expired }
             if !grant.isOffline, let sessionID = grant.sessionID {
-                let active = try Bool.fetchOne(db, sql: "SELECT revoked_at IS NULL AND expires_at > ? FROM sessions WHERE id = ?",
+                let active = try Bool.fetchOne(db, cached: "SELECT revoked_at IS NULL AND expires_at > ? FROM sessions WHERE id = ?",
                                                arguments: [now, sessionID.rawValue]) ?? false
                 guard active else { return .grantInactive }
             }
-            try db.execute(sql: "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?", arguments: [now, Data(hash)])
-            try db.execute(sql: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
+            try db.execute(cached: "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?", arguments: [now, Data(hash)])
+            try db.execute(cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
                            arguments: [Data(successorHash), grant.id.rawValue, now, successorExpiresAt])
             return .rotated(grant)
         }
@@ -342,7 +344,7 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func revokeAccessToken(jti: String, expiresAt: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?,?)", arguments: [jti, expiresAt])
+            try db.execute(cached: "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?,?)", arguments: [jti, expiresAt])
         }
         revocations.revokeAccessToken(jti, expiresAt: expiresAt)
     }
@@ -356,10 +358,10 @@ public final class TenantDatabase: TenantStore, Sendable {
     /// Deletes expired interactions, codes and revoked-token entries; prunes the revocation index.
     public func purgeExpired(now: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM interactions WHERE expires_at < ?", arguments: [now])
-            try db.execute(sql: "DELETE FROM authorization_codes WHERE expires_at < ?", arguments: [now.addingTimeInterval(-3600)])
-            try db.execute(sql: "DELETE FROM revoked_access_tokens WHERE expires_at < ?", arguments: [now])
-            try db.execute(sql: "DELETE FROM refresh_tokens WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM interactions WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM authorization_codes WHERE expires_at < ?", arguments: [now.addingTimeInterval(-3600)])
+            try db.execute(cached: "DELETE FROM revoked_access_tokens WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM refresh_tokens WHERE expires_at < ?", arguments: [now])
         }
         revocations.prune(now: now)
     }

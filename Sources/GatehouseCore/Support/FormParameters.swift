@@ -15,30 +15,66 @@ public struct FormParameters: Sendable, Equatable {
 
     public init(pairs: [(name: String, value: String)]) { self.pairs = pairs }
 
-    /// Decodes `a=1&b=x+y` (WHATWG URL-encoded parsing).
+    /// Decodes `a=1&b=x+y` (WHATWG URL-encoded parsing, application/x-www-form-urlencoded).
     /// - Throws: `OAuthError.invalidRequest` when a name or value is not valid percent-encoded UTF-8.
     public init(encoded: String) throws {
         var result: [(name: String, value: String)] = []
-        for part in encoded.split(separator: "&", omittingEmptySubsequences: true) {
-            let (rawName, rawValue): (Substring, Substring)
-            if let eq = part.firstIndex(of: "=") {
-                rawName = part[..<eq]
-                rawValue = part[part.index(after: eq)...]
-            } else {
-                rawName = part
-                rawValue = ""
+        var utf8 = encoded
+        try utf8.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x26 { end += 1 }  // '&'
+                if end > start {
+                    var eq = start
+                    while eq < end, bytes[eq] != 0x3D { eq += 1 }  // '='
+                    guard let name = Self.decode(bytes, start, eq),
+                          let value = Self.decode(bytes, min(eq + 1, end), end) else {
+                        throw OAuthError.invalidRequest("malformed form encoding")
+                    }
+                    result.append((name, value))
+                }
+                start = end + 1
             }
-            guard let name = Self.decodeComponent(rawName), let value = Self.decodeComponent(rawValue) else {
-                throw OAuthError.invalidRequest("malformed form encoding")
-            }
-            result.append((name, value))
         }
         self.pairs = result
     }
 
+    /// Percent-decodes `bytes[from..<to]`, reading `+` as a space; nil for a bad escape or invalid UTF-8.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String? {
+        guard from < to else { return "" }
+        var out = [UInt8]()
+        out.reserveCapacity(to - from)
+        var i = from
+        while i < to {
+            let byte = bytes[i]
+            if byte == 0x2B {  // '+'
+                out.append(0x20)
+            } else if byte == 0x25 {  // '%'
+                guard i + 2 < to, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) else { return nil }
+                out.append(high << 4 | low)
+                i += 2
+            } else {
+                out.append(byte)
+            }
+            i += 1
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x41...0x46: return c - 0x41 + 10
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    /// Percent-decodes one component (e.g. half of HTTP Basic credentials, RFC 6749 §2.3.1).
     static func decodeComponent(_ s: Substring) -> String? {
-        let spaced = s.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding
+        var copy = String(s)
+        return copy.withUTF8 { decode($0, 0, $0.count) }
     }
 
     /// Names that occur more than once (with a non-empty value), sorted.

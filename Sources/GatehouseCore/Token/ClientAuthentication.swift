@@ -62,11 +62,11 @@ public enum ClientAuthentication {
 
     static func extract(authorization: String?, parameters: FormParameters) throws -> Credentials {
         let bodySecret = parameters["client_secret"]
-        if let authorization, authorization.lowercased().hasPrefix("basic ") {
+        if let authorization, authorization.utf8.count > 6, authorization.prefix(6).lowercased() == "basic " {
             if bodySecret != nil {
                 throw OAuthError.invalidRequest("more than one client authentication method")
             }
-            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            let encoded = String(authorization.dropFirst(6).drop(while: { $0 == " " }))
             guard let data = Data(base64Encoded: encoded), let decoded = String(data: data, encoding: .utf8),
                   let colon = decoded.firstIndex(of: ":"),
                   let id = FormParameters.decodeComponent(decoded[..<colon]),

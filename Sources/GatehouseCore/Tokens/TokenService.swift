@@ -7,17 +7,20 @@ public struct TokenService: Sendable {
     public let issuer: String
     public let keys: KeyRing
     public let clock: any Clock
+    /// Already verified access tokens of this tenant; nil disables caching.
+    public let verifiedTokens: VerifiedTokenCache?
 
-    public init(tenant: Tenant, issuer: String, keys: KeyRing, clock: any Clock) {
+    public init(tenant: Tenant, issuer: String, keys: KeyRing, clock: any Clock, verifiedTokens: VerifiedTokenCache? = nil) {
         self.tenant = tenant
         self.issuer = issuer
         self.keys = keys
         self.clock = clock
+        self.verifiedTokens = verifiedTokens
     }
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        e.outputFormatting = [.withoutEscapingSlashes]
         return e
     }()
 
@@ -104,11 +107,19 @@ public struct TokenService: Sendable {
     /// tenant's keys, `typ` `at+jwt`, `iss` and `tid` of this tenant, unexpired, not revoked.
     /// - Throws: `invalid_token` for every failure (RFC 6750 §3.1).
     public func validateAccessToken(_ token: String, store: some TenantStore) async throws -> AccessTokenClaims {
-        guard let claims = verifiedPayload(token, as: AccessTokenClaims.self, expectedType: "at+jwt"),
-              claims.iss == issuer, claims.tid == tenant.id.rawValue else {
-            throw OAuthError.invalidToken("the access token is invalid")
+        let now = clock.now.numericDate
+        let claims: AccessTokenClaims
+        if let cached = verifiedTokens?.claims(for: token) {
+            claims = cached
+        } else {
+            guard let verified = verifiedPayload(token, as: AccessTokenClaims.self, expectedType: "at+jwt"),
+                  verified.iss == issuer, verified.tid == tenant.id.rawValue else {
+                throw OAuthError.invalidToken("the access token is invalid")
+            }
+            claims = verified
+            if claims.exp > now { verifiedTokens?.store(claims, for: token, now: now) }
         }
-        guard claims.exp > clock.now.numericDate else { throw OAuthError.invalidToken("the access token expired") }
+        guard claims.exp > now else { throw OAuthError.invalidToken("the access token expired") }
         if try await store.isAccessTokenRevoked(jti: claims.jti, grantID: claims.grantID) {
             throw OAuthError.invalidToken("the access token was revoked")
         }

@@ -10,7 +10,7 @@ import NIOCore
 enum Responses {
     static let jsonEncoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        e.outputFormatting = [.withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
         return e
     }()

@@ -28,7 +28,7 @@ public struct Services: Sendable {
     /// The token machinery of one tenant.
     public func tokenService(for database: TenantDatabase) async throws -> TokenService {
         TokenService(tenant: database.tenant.tenant, issuer: issuer(of: database.tenant), keys: try await database.keyRing(at: clock.now),
-                     clock: clock)
+                     clock: clock, verifiedTokens: database.verifiedTokens)
     }
 
     /// Grant handlers' context for one tenant.
