@@ -134,7 +134,7 @@ struct AdminController {
         }
     }
 
-    func created(_ value: some Encodable) -> Response { Responses.json(value, status: .created, noStore: true) }
+    func created(_ value: some Encodable) -> Response { Responses.json(value, status: .created, noStore: true, sorted: true) }
 
     func tenant(_ context: AppRequestContext) throws -> ResolvedTenant {
         guard let slug = context.parameters.get("slug"), let tenant = services.store.resolve(slug: slug) else {
@@ -147,7 +147,7 @@ struct AdminController {
 
     func listTenants() async throws -> Response {
         struct List: Encodable { let tenants: [TenantView] }
-        return Responses.json(List(tenants: services.store.tenants().map { TenantView($0, publicURL: services.publicURL) }), noStore: true)
+        return Responses.json(List(tenants: services.store.tenants().map { TenantView($0, publicURL: services.publicURL) }), noStore: true, sorted: true)
     }
 
     func createTenant(_ request: Request) async throws -> Response {
@@ -172,7 +172,7 @@ struct AdminController {
     }
 
     func showTenant(_ context: AppRequestContext) async throws -> Response {
-        Responses.json(TenantView(try tenant(context).tenant, publicURL: services.publicURL), noStore: true)
+        Responses.json(TenantView(try tenant(context).tenant, publicURL: services.publicURL), noStore: true, sorted: true)
     }
 
     /// Applies settings fields (ARCHITECTURE.md A4 PATCH) and validates the result.
@@ -224,7 +224,7 @@ struct AdminController {
         }
         try input.check()
         let updated = try await services.store.updateTenant(tenant, name: name, settings: settings)
-        return Responses.json(TenantView(updated.tenant, publicURL: services.publicURL), noStore: true)
+        return Responses.json(TenantView(updated.tenant, publicURL: services.publicURL), noStore: true, sorted: true)
     }
 
     func deleteTenant(_ context: AppRequestContext) async throws -> Response {
@@ -237,7 +237,7 @@ struct AdminController {
     func listClients(_ context: AppRequestContext) async throws -> Response {
         let db = try await services.store.database(for: try tenant(context))
         struct List: Encodable { let clients: [ClientView] }
-        return Responses.json(List(clients: try await db.listClients().map { ClientView($0) }), noStore: true)
+        return Responses.json(List(clients: try await db.listClients().map { ClientView($0) }), noStore: true, sorted: true)
     }
 
     /// Reads the client fields of a create or update body into `client`, collecting every problem.
@@ -328,7 +328,7 @@ struct AdminController {
         if client.allowedScopes != original.allowedScopes { checkScopeEscalation(client, &input, context) }
         try input.check()
         try await services.store.database(for: tenant).updateClient(client)
-        return Responses.json(ClientView(client), noStore: true)
+        return Responses.json(ClientView(client), noStore: true, sorted: true)
     }
 
     /// Issues a new secret key; the old one stays valid for `overlap_seconds` (default 0, at most 30 days).
@@ -346,7 +346,7 @@ struct AdminController {
         }
         let secret = ClientKeys.secretKey(environment: tenant.tenant.environment)
         let updated = try await services.store.rotateClientSecret(client, newSecret: secret, overlap: TimeInterval(overlap), in: tenant)
-        return Responses.json(ClientView(updated, secret: secret), noStore: true)
+        return Responses.json(ClientView(updated, secret: secret), noStore: true, sorted: true)
     }
 
     func findClient(_ context: AppRequestContext) async throws -> (ResolvedTenant, Client) {
@@ -359,7 +359,7 @@ struct AdminController {
     }
 
     func showClient(_ context: AppRequestContext) async throws -> Response {
-        Responses.json(ClientView(try await findClient(context).1), noStore: true)
+        Responses.json(ClientView(try await findClient(context).1), noStore: true, sorted: true)
     }
 
     func deleteClient(_ context: AppRequestContext) async throws -> Response {
@@ -373,7 +373,7 @@ struct AdminController {
     func listUsers(_ context: AppRequestContext) async throws -> Response {
         let db = try await services.store.database(for: try tenant(context))
         struct List: Encodable { let users: [UserView] }
-        return Responses.json(List(users: try await db.listUsers(limit: 1000).map(UserView.init)), noStore: true)
+        return Responses.json(List(users: try await db.listUsers(limit: 1000).map(UserView.init)), noStore: true, sorted: true)
     }
 
     func createUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -410,7 +410,7 @@ struct AdminController {
         guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
             throw ProblemDetails.notFound("no user with this id in this tenant")
         }
-        return Responses.json(UserView(user), noStore: true)
+        return Responses.json(UserView(user), noStore: true, sorted: true)
     }
 }
 
@@ -448,7 +448,7 @@ extension AdminController {
         let now = services.clock.now
         try await db.updateUser(user, at: now)
         if password != nil, !user.disabled { try await db.revokeEverything(of: user.id, at: now) }
-        return Responses.json(UserView(user), noStore: true)
+        return Responses.json(UserView(user), noStore: true, sorted: true)
     }
 
     func deleteUser(_ context: AppRequestContext) async throws -> Response {
@@ -499,7 +499,7 @@ extension AdminController {
         }
         struct List: Encodable { let sessions: [SessionView] }
         let sessions = try await db.activeSessions(userID: userID, at: services.clock.now)
-        return Responses.json(List(sessions: sessions.map(SessionView.init)), noStore: true)
+        return Responses.json(List(sessions: sessions.map(SessionView.init)), noStore: true, sorted: true)
     }
 
     /// Ends a session and revokes its grants (those without offline_access).
@@ -547,7 +547,7 @@ extension AdminController {
         _ = try await db.keyRing(at: now)
         struct List: Encodable { let keys: [KeyView] }
         let keys = try await db.signingKeyRecords().filter { $0.status(at: now) != .expired }
-        return Responses.json(List(keys: keys.map { KeyView($0, now: now) }), noStore: true)
+        return Responses.json(List(keys: keys.map { KeyView($0, now: now) }), noStore: true, sorted: true)
     }
 
     /// Starts a rotation: `{"algorithms": [...]}` (default: every enabled algorithm).
@@ -573,6 +573,6 @@ extension AdminController {
         let db = try await services.store.database(for: tenant)
         let rotated = try await db.rotateSigningKeys(algorithms: algorithms, at: now)
         struct Rotation: Encodable { let keys: [KeyView] }
-        return Responses.json(Rotation(keys: rotated.map { KeyView($0, now: now) }), noStore: true)
+        return Responses.json(Rotation(keys: rotated.map { KeyView($0, now: now) }), noStore: true, sorted: true)
     }
 }

@@ -45,7 +45,7 @@ struct ProtocolController {
     func discovery(_ context: TenantRequestContext) async throws -> Response {
         let algorithms = context.tenant.tenant.settings.signingAlgorithms.map(\.rawValue)
         let metadata = ProviderMetadata(issuer: services.issuer(of: context.tenant), signingAlgorithms: algorithms)
-        return Responses.json(metadata, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
+        return Responses.json(metadata, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"], sorted: true)
     }
 
     /// The JWKS (RFC 7517 §5): every key that may verify a live token.
@@ -53,7 +53,7 @@ struct ProtocolController {
         let keys = try await context.database.keyRing(at: services.clock.now)
         struct JWKS: Encodable { let keys: [JWK] }
         // The max-age stays below the pre-publication window of new keys.
-        return Responses.json(JWKS(keys: keys.jwks), headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
+        return Responses.json(JWKS(keys: keys.jwks), headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"], sorted: true)
     }
 
     /// Runs `body` and maps OAuth errors to RFC 6749 §5.2 JSON; anything else is a logged server error.

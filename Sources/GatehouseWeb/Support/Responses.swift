@@ -15,16 +15,25 @@ enum Responses {
         return e
     }()
 
+    /// For documents that caches and people compare byte for byte (discovery, JWKS, admin views):
+    /// members in sorted order.
+    static let sortedEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
     /// A JSON body.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
-                     noStore: Bool = false) -> Response {
+                     noStore: Bool = false, sorted: Bool = false) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         if noStore {
             fields[.cacheControl] = "no-store"
             fields[.pragma] = "no-cache"
         }
-        let data = (try? jsonEncoder.encode(value)) ?? Data("{}".utf8)
+        let data = (try? (sorted ? sortedEncoder : jsonEncoder).encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
