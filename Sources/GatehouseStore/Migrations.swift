@@ -135,6 +135,10 @@ enum Migrations {
                 t.column("expires_at", .datetime).notNull().indexed()
             }
         }
+        // Feature migrations, in the order they ship; each lives beside its feature's store code.
+        registerAccountMigrations(&migrator)
+        registerMailMigrations(&migrator)
+        registerFederationMigrations(&migrator)
         return migrator
     }
 }

@@ -236,30 +236,48 @@ struct BrowserFlowController {
     /// for unknown accounts), then signs the browser in and continues the authorization.
     func submitLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        var (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+        let (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                               request, context)
         let rawEmail = form["email"] ?? ""
         guard let user = try await services.verifyCredentials(email: rawEmail, password: form["password"] ?? "", in: context.database) else {
             return renderLogin(interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
                                status: .unauthorized, context)
         }
+        return try await completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
+    }
+
+    /// A user proved a first factor within an interaction: a password, a magic link, or an upstream
+    /// provider. This is the one door every sign-in method goes through: it applies the tenant's
+    /// MFA policy, then signs the browser in and continues the authorization.
+    /// - Parameter amr: the methods used (RFC 8176), e.g. `["pwd"]`, `["fed"]`; never a method that
+    ///   was not used.
+    func completeFirstFactor(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
+                             _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+        try await signIn(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
+    }
+
+    /// Signs the browser in (a new session, or a re-authentication of the same user's session)
+    /// and continues the interaction.
+    func signIn(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
+                _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+        var interaction = interaction
         let now = services.clock.now
         let ttl = TimeInterval(context.tenant.tenant.settings.sessionTTL)
-        var cookies: [Cookie] = []
+        var cookies = cookies
         let session: Session
         let current = try await currentSession(request, context)
         if let (existing, existingUser) = current, existingUser.id == user.id {
             // Re-authentication of the same user (prompt=login, max_age): the session continues.
-            try await context.database.reauthenticateSession(id: existing.id, authTime: now, amr: ["pwd"], expiresAt: now.addingTimeInterval(ttl))
+            try await context.database.reauthenticateSession(id: existing.id, authTime: now, amr: amr, expiresAt: now.addingTimeInterval(ttl))
             var updated = existing
             updated.authTime = now
-            updated.amr = ["pwd"]
+            updated.amr = amr
             session = updated
         } else {
             if let (previous, _) = current {
                 try await context.database.endSession(id: previous.id, at: now)
             }
-            let started = try await services.startSession(for: user, amr: ["pwd"], userAgent: request.headers[.userAgent],
+            let started = try await services.startSession(for: user, amr: amr, userAgent: request.headers[.userAgent],
                                                           ipAddress: context.remoteAddress, in: context.database)
             session = started.0
             cookies.append(TenantCookie.session.make(started.secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
