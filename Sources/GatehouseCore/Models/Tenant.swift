@@ -64,6 +64,17 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var allowedOrigins: [String] = []
     /// JWS algorithms the tenant keeps keys for; clients choose among them. Default `[EdDSA]`.
     public var signingAlgorithms: [JWSAlgorithm] = [.eddsa]
+    /// Whether people may create their own accounts (sign-up page and headless sign-up). Default false.
+    public var selfSignup: Bool = false
+    /// Whether sign-in requires a verified email address. Default false.
+    public var requireVerifiedEmail: Bool = false
+    /// Whether sign-in by emailed link is offered. Default false.
+    public var magicLink: Bool = false
+    /// Second factors users may enrol: `totp`, `email`. Default both.
+    public var mfaFactors: [String] = ["totp", "email"]
+    /// How an upstream identity may attach to an existing user with the same email:
+    /// `verified_email` (only when the upstream says the email is verified) or `never`. Default `verified_email`.
+    public var accountLinking: String = "verified_email"
     /// Upstream login providers (configured with the federation issue; listed here).
     public var oauthProviders: [UpstreamProviderReference] = []
     /// Names of email templates the tenant overrides (templates arrive with the accounts issue).
@@ -84,6 +95,11 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case authorizationCodeTTL = "authorization_code_ttl"
         case allowedOrigins = "allowed_origins"
         case signingAlgorithms = "signing_algorithms"
+        case selfSignup = "self_signup"
+        case requireVerifiedEmail = "require_verified_email"
+        case magicLink = "magic_link"
+        case mfaFactors = "mfa_factors"
+        case accountLinking = "account_linking"
         case oauthProviders = "oauth_providers"
         case emailTemplates = "email_templates"
         case webhooks
@@ -101,6 +117,11 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         authorizationCodeTTL = try c.decodeIfPresent(Int.self, forKey: .authorizationCodeTTL) ?? d.authorizationCodeTTL
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? d.allowedOrigins
         signingAlgorithms = try c.decodeIfPresent([JWSAlgorithm].self, forKey: .signingAlgorithms) ?? d.signingAlgorithms
+        selfSignup = try c.decodeIfPresent(Bool.self, forKey: .selfSignup) ?? d.selfSignup
+        requireVerifiedEmail = try c.decodeIfPresent(Bool.self, forKey: .requireVerifiedEmail) ?? d.requireVerifiedEmail
+        magicLink = try c.decodeIfPresent(Bool.self, forKey: .magicLink) ?? d.magicLink
+        mfaFactors = try c.decodeIfPresent([String].self, forKey: .mfaFactors) ?? d.mfaFactors
+        accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
         emailTemplates = try c.decodeIfPresent([String].self, forKey: .emailTemplates) ?? d.emailTemplates
         webhooks = try c.decodeIfPresent([WebhookEndpoint].self, forKey: .webhooks) ?? d.webhooks
@@ -120,6 +141,13 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         ttl(authorizationCodeTTL, "authorization_code_ttl", 10...600)
         if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
         if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }
+        for factor in mfaFactors where !["totp", "email"].contains(factor) {
+            problems.append(("mfa_factors", "'\(factor)' is not one of totp, email"))
+        }
+        if mfaPolicy == .required, mfaFactors.isEmpty { problems.append(("mfa_factors", "must allow a factor when mfa_policy is required")) }
+        if !["verified_email", "never"].contains(accountLinking) {
+            problems.append(("account_linking", "must be verified_email or never"))
+        }
         for (i, hook) in webhooks.enumerated() {
             if !(hook.url.hasPrefix("https://") && !(URLComponents(string: hook.url)?.host ?? "").isEmpty) {
                 problems.append(("webhooks[\(i)].url", "must be an https URL"))

@@ -110,6 +110,8 @@ struct AdminController {
         route(admin, .delete, "tenants/:slug/sessions/:session", scope: AdminScope.sessionsWrite) { _, context in try await self.revokeSession(context) }
         route(admin, .get, "tenants/:slug/keys", scope: AdminScope.keysRead) { _, context in try await self.listKeys(context) }
         route(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
+        registerTemplateRoutes(admin)
+        registerProviderRoutes(admin)
     }
 
     /// Maps every failure to problem details.
@@ -179,7 +181,8 @@ struct AdminController {
     func applySettings(_ input: inout JSONInput, to current: TenantSettings) -> TenantSettings {
         var settings = current
         input.rejectUnknown(["mfa_policy", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl",
-                             "authorization_code_ttl", "allowed_origins", "signing_algorithms", "webhooks", "custom_claims"])
+                             "authorization_code_ttl", "allowed_origins", "signing_algorithms", "webhooks", "custom_claims",
+                             "self_signup", "require_verified_email", "magic_link", "mfa_factors", "account_linking"])
         if let raw = input.string("mfa_policy") {
             if let policy = MFAPolicy(rawValue: raw) { settings.mfaPolicy = policy } else { input.fail("mfa_policy", "must be none, optional or required") }
         }
@@ -196,6 +199,11 @@ struct AdminController {
             }
             settings.signingAlgorithms = algorithms
         }
+        if let v = input.bool("self_signup") { settings.selfSignup = v }
+        if let v = input.bool("require_verified_email") { settings.requireVerifiedEmail = v }
+        if let v = input.bool("magic_link") { settings.magicLink = v }
+        if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
+        if let v = input.string("account_linking") { settings.accountLinking = v }
         if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") { settings.webhooks = v }
         if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") { settings.customClaims = v }
         for problem in settings.validate() { input.fail(problem.field, problem.message) }
