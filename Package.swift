@@ -6,6 +6,7 @@
 //   CSodium, COpenSSLCrypto, CCurl   system-library shims (module.modulemap + shim.h)
 //   GatehouseCrypto                  the only importer of CSodium/COpenSSLCrypto
 //   GatehouseOutbound                the only importer of CCurl: async HTTP client + SMTP sender
+//   GatehouseQRCode                  the only importer of CQRencode: QR codes as SVG
 //   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
 //   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
 //   GatehouseWeb                     Hummingbird: routes, pages, admin API
@@ -41,6 +42,7 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // MARK: Wrappers over C
         .target(
@@ -51,6 +53,11 @@ let package = Package(
         .target(
             name: "GatehouseOutbound",
             dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatehouseQRCode",
+            dependencies: ["CQRencode"],
             swiftSettings: swiftSettings
         ),
 
@@ -80,6 +87,7 @@ let package = Package(
                 "GatehouseCore",
                 "GatehouseCrypto",
                 "GatehouseStore",
+                "GatehouseQRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +122,11 @@ let package = Package(
         .testTarget(
             name: "GatehouseOutboundTests",
             dependencies: ["GatehouseOutbound"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseQRCodeTests",
+            dependencies: ["GatehouseQRCode"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

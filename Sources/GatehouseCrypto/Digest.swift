@@ -1,6 +1,7 @@
 internal import CSodium
 
-/// SHA-256, SHA-512 and HMAC-SHA-256 (FIPS 180-4, RFC 2104 / RFC 4231) via libsodium.
+/// SHA-256, SHA-512 and HMAC-SHA-256 (FIPS 180-4, RFC 2104 / RFC 4231) via libsodium; HMAC-SHA-1
+/// for HOTP/TOTP (RFC 2202) via OpenSSL in `Digest+HMACSHA1.swift`.
 public enum Digest {
     /// Byte length of a SHA-256 digest and of an HMAC-SHA-256 tag: 32.
     public static let sha256ByteCount = 32
