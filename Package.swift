@@ -87,6 +87,7 @@ let package = Package(
                 "GatehouseCore",
                 "GatehouseCrypto",
                 "GatehouseStore",
+                "GatehouseOutbound",
                 "GatehouseQRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),

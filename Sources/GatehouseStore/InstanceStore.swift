@@ -98,6 +98,12 @@ public final class InstanceStore: Sendable {
         registry.withLock { $0.bySlug[slug] }.map(ResolvedTenant.init)
     }
 
+    /// The tenant with `id`, for instance-level indexes that store tenant ids (the mail index).
+    /// Internal on purpose: no public API takes a bare tenant id (ARCHITECTURE.md B2).
+    func resolve(id: TenantID) -> ResolvedTenant? {
+        registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
+    }
+
     /// The tenant that owns the publishable key `clientID` (one indexed lookup, then cached).
     public func resolve(clientID: String) async throws -> ResolvedTenant? {
         guard clientID.utf8.count <= 128 else { return nil }

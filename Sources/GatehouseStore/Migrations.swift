@@ -27,6 +27,16 @@ enum Migrations {
                 t.column("tenant_id", .text).notNull().indexed().references("tenants", onDelete: .cascade)
             }
         }
+        migrator.registerMigration("2026-11-29-instance-mail-v1") { db in
+            // Tenants whose outbox may hold undelivered mail, so the delivery worker never scans
+            // every tenant. `due_at`: the earliest next attempt; `version` changes on every enqueue
+            // (InstanceStore+Mail.swift explains how it keeps an entry from being lost).
+            try db.create(table: "mail_pending") { t in
+                t.primaryKey("tenant_id", .text).references("tenants", onDelete: .cascade)
+                t.column("due_at", .datetime).notNull().indexed()
+                t.column("version", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 

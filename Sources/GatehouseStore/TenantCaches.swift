@@ -14,6 +14,8 @@ final class TenantCaches: Sendable {
     let clients = Mutex<[String: Client]>([:])
     let keyRing = Mutex<(ring: KeyRing, validUntil: Date)?>(nil)
     let verifiedTokens = VerifiedTokenCache()
+    /// The tenant's template overrides, loaded on first use and replaced on every change.
+    let templateOverrides = Mutex<TemplateOverrideSet?>(nil)
     /// Whether `revocations` was loaded from the database.
     let loaded = Mutex(false)
 }

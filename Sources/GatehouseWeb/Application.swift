@@ -29,6 +29,7 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
         configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Gatehouse"),
         logger: logger)
     app.addServices(HousekeepingService(store: services.store, logger: logger))
+    app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
     return app
 }
 
@@ -54,9 +55,13 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
                           queueLimit: configuration.hashingQueue)
     let passwords = try PasswordService(
         hasher: PasswordHasher(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations), pool: pool)
-    let pages = try await PageRenderer(directory: Secrets.locate(configuration.templatesDirectory, default: "./templates") + "/pages")
+    let templatesDirectory = Secrets.locate(configuration.templatesDirectory, default: "./templates")
+    let pages = try await PageRenderer(directory: templatesDirectory + "/pages")
     let publicURL = configuration.effectivePublicURL
-    return Services(configuration: configuration, store: store, pages: pages, passwords: passwords, clock: clock, logger: logger,
+    let mail = try EmailService(settings: try MailSettings(configuration: configuration, dataDirectory: dataDirectory),
+                                directory: templatesDirectory + "/email", store: store, clock: clock, logger: logger,
+                                publicURL: configuration.effectivePublicURL)
+    return Services(configuration: configuration, store: store, pages: pages, mail: mail, passwords: passwords, clock: clock, logger: logger,
                     publicURL: publicURL, adminTokenHash: Digest.sha256(adminToken),
                     csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
 }

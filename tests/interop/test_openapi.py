@@ -64,6 +64,11 @@ ROUTES: set[tuple[str, str]] = {
     ("DELETE", f"{T}/sessions/{{session_id}}"),
     ("GET", f"{T}/keys"),
     ("POST", f"{T}/keys/rotate"),
+    ("GET", f"{T}/templates"),
+    ("GET", f"{T}/templates/{{kind}}/{{name}}"),
+    ("PUT", f"{T}/templates/{{kind}}/{{name}}"),
+    ("DELETE", f"{T}/templates/{{kind}}/{{name}}"),
+    ("POST", f"{T}/templates/{{kind}}/{{name}}/test"),
     ("POST", "/v1/auth/sign-in"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/sign-out"),
@@ -92,6 +97,8 @@ ADMIN_SCOPES = [
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 FAKE_IDS = {
+    "kind": "email",  # templates: email/verify always exists
+    "name": "verify",
     "client_id": "pk_test_000000000000000000000000",
     "user_id": "usr_00000000000000000000000000",
     "session_id": "ses_00000000000000000000000000",
@@ -213,6 +220,10 @@ def source_routes() -> set[tuple[str, str]]:
     group = re.search(r'let admin = router\.group\("([^"]+)"\)', register).group(1)
     for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', register):
         routes.add((method.upper(), f"/{group}/{path}"))
+    # Feature extensions (AdminController+Providers.swift, …) register through hooks called from register(on:).
+    for extension in sorted(ADMIN_SOURCE.parent.glob("AdminController+*.swift")):
+        for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', extension.read_text()):
+            routes.add((method.upper(), f"/{group}/{path}"))
     headless = HEADLESS_SOURCE.read_text()
     register = headless[headless.index("func register(on router") :]
     register = register[: register.index("\n    }\n")]
@@ -262,6 +273,8 @@ class World:
         self.tokens = resp.json()
         self.values = {
             "slug": self.tenant.slug,
+            "kind": "email",
+            "name": "verify",
             "client_id": self.confidential.client_id,
             "user_id": self.user.id,
             "session_id": self.tokens["session"]["id"],
@@ -403,7 +416,7 @@ def test_request_bodies_reject_unknown_fields_in_the_schema(spec):
 
 def ordered(spec: dict) -> list[tuple[str, str, dict]]:
     """Operations in an order that keeps the world alive: reads, writes, deletions, the tenant last."""
-    rank = {"GET": 0, "OPTIONS": 0, "POST": 1, "PATCH": 1, "DELETE": 3}
+    rank = {"GET": 0, "OPTIONS": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 3}
 
     def key(item):
         method, path, op = item

@@ -1,6 +1,196 @@
+import Foundation
+import GatehouseCore
+import GatehouseOutbound
+import GatehouseStore
 import Hummingbird
+import Logging
 
 extension AdminController {
-    /// Page and email template overrides of a tenant (accounts issue).
-    func registerTemplateRoutes(_ admin: RouterGroup<AppRequestContext>) {}
+    /// Page and email template overrides of a tenant (issue 4).
+    ///
+    /// A template is named `<kind>/<name>`, which is also its path: `…/templates/page/login`,
+    /// `…/templates/email/verify`. Every name with a default file (`templates/pages/<name>.mustache`,
+    /// `templates/email/<name>.subject.mustache`) exists. A body that does not parse or that could
+    /// output unescaped values is refused with 422, each problem naming its part, line and reason.
+    func registerTemplateRoutes(_ admin: RouterGroup<AppRequestContext>) {
+        route(admin, .get, "tenants/:slug/templates", scope: AdminScope.tenantRead) { _, context in try await self.listTemplates(context) }
+        route(admin, .get, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantRead) { _, context in
+            try await self.showTemplate(context)
+        }
+        route(admin, .put, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantWrite) { request, context in
+            try await self.saveTemplate(request, context)
+        }
+        route(admin, .delete, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantWrite) { _, context in
+            try await self.resetTemplate(context)
+        }
+        route(admin, .post, "tenants/:slug/templates/:kind/:name/test", scope: AdminScope.tenantWrite) { request, context in
+            try await self.testTemplate(request, context)
+        }
+    }
+
+    /// One template as the API shows it: a page's `body`, or an email's `subject`, `text`, `html`.
+    struct TemplateView: Encodable {
+        let name: String
+        let kind: String
+        let overridden: Bool
+        let updatedAt: Date?
+        var body: String?
+        var subject: String?
+        var text: String?
+        var html: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, overridden, body, subject, text, html
+            case updatedAt = "updated_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(overridden, forKey: .overridden)
+            try c.encode(updatedAt, forKey: .updatedAt)
+            if kind == "page" {
+                try c.encode(body, forKey: .body)
+            } else {
+                try c.encode(subject, forKey: .subject)
+                try c.encode(text, forKey: .text)
+                try c.encode(html, forKey: .html)
+            }
+        }
+    }
+
+    /// The template named by the path, which must have a default.
+    func templateName(_ context: AppRequestContext) throws -> String {
+        let kind = context.parameters.get("kind") ?? "", name = context.parameters.get("name") ?? ""
+        let full = "\(kind)/\(name)"
+        let exists = kind == "page" ? services.pages.defaultSource(named: full) != nil
+            : kind == "email" ? services.mail.defaultSource(named: full) != nil : false
+        guard exists else { throw ProblemDetails.notFound("no template named '\(full)'; see GET …/templates") }
+        return full
+    }
+
+    func view(_ name: String, database: TenantDatabase) -> TemplateView {
+        let override = database.templateOverride(named: name)
+        var view = TemplateView(name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: override != nil,
+                                updatedAt: override?.updatedAt)
+        if view.kind == "page" {
+            view.body = override?.body ?? services.pages.defaultSource(named: name)
+        } else if let source = services.mail.effectiveSource(named: name, database: database) {
+            view.subject = source.subject
+            view.text = source.text
+            view.html = source.html
+        }
+        return view
+    }
+
+    func listTemplates(_ context: AppRequestContext) async throws -> Response {
+        let database = try await services.store.database(for: try tenant(context))
+        struct Entry: Encodable {
+            let name: String
+            let kind: String
+            let overridden: Bool
+            let updatedAt: Date?
+            enum CodingKeys: String, CodingKey {
+                case name, kind, overridden
+                case updatedAt = "updated_at"
+            }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(name, forKey: .name)
+                try c.encode(kind, forKey: .kind)
+                try c.encode(overridden, forKey: .overridden)
+                try c.encode(updatedAt, forKey: .updatedAt)
+            }
+        }
+        struct List: Encodable { let templates: [Entry] }
+        let overrides = database.templateOverrides().overrides
+        let names = services.mail.templateNames + services.pages.templateNames
+        let entries = names.map { name in
+            Entry(name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: overrides[name] != nil,
+                  updatedAt: overrides[name]?.updatedAt)
+        }
+        return Responses.json(List(templates: entries), noStore: true, sorted: true)
+    }
+
+    func showTemplate(_ context: AppRequestContext) async throws -> Response {
+        let name = try templateName(context)
+        let database = try await services.store.database(for: try tenant(context))
+        return Responses.json(view(name, database: database), noStore: true, sorted: true)
+    }
+
+    /// Largest accepted template part, in characters.
+    static let maxTemplateLength = 60_000
+
+    /// `PUT`: `{"body"}` for a page; `{"subject", "text", "html"}` for an email (`html` optional:
+    /// without it the email is text only). Each part is validated by ``TemplateValidator``.
+    func saveTemplate(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let name = try templateName(context)
+        let tenant = try tenant(context)
+        var input = try await JSONInput(request, limit: max(services.configuration.maxBodyBytes, 4 * Self.maxTemplateLength))
+        let now = services.clock.now
+        var override = TemplateOverride(name: name, updatedAt: now)
+        func checked(_ field: String, required: Bool, partials: Set<String> = []) -> String? {
+            guard let source = input.string(field, required: required, maxLength: Self.maxTemplateLength) else { return nil }
+            for problem in TemplateValidator.problems(in: source, allowedPartials: partials) {
+                input.fail(field, problem.description)
+            }
+            return source
+        }
+        if name.hasPrefix("page/") {
+            input.rejectUnknown(["body"])
+            override.body = checked("body", required: true, partials: services.pages.allowedPartials(for: name))
+        } else {
+            input.rejectUnknown(["subject", "text", "html"])
+            override.subject = checked("subject", required: true)
+            if let subject = override.subject {
+                if subject.contains(where: \.isNewline) { input.fail("subject", "line 1: the subject must be one line") }
+                if subject.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("subject", "must not be empty") }
+            }
+            override.text = checked("text", required: true)
+            override.html = checked("html", required: false)
+            if override.html?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { override.html = nil }
+        }
+        try input.check()
+        let database = try await services.store.database(for: tenant)
+        try await database.saveTemplateOverride(override)
+        context.logger.info("template override saved", metadata: ["tenant": "\(tenant.slug)", "template": "\(name)"])
+        return Responses.json(view(name, database: database), noStore: true, sorted: true)
+    }
+
+    /// `DELETE`: back to the default (204 also when there was no override).
+    func resetTemplate(_ context: AppRequestContext) async throws -> Response {
+        let name = try templateName(context)
+        let tenant = try tenant(context)
+        try await services.store.database(for: tenant).deleteTemplateOverride(named: name)
+        return Response(status: .noContent)
+    }
+
+    /// `POST …/test {"to"}`: queues the email with sample values (`link`, `code`, … that do not work).
+    func testTemplate(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let name = try templateName(context)
+        let tenant = try tenant(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(["to"])
+        let to = input.string("to", required: true, maxLength: 254)
+        if let to, (try? MailAddress.validate(to)) == nil { input.fail("to", "is not a plain ASCII local@domain address") }
+        if name.hasPrefix("page/") { input.fail("name", "only email templates can be sent") }
+        try input.check()
+        let database = try await services.store.database(for: tenant)
+        var values = EmailTemplate.sampleValues(stem: String(name.dropFirst("email/".count)), issuer: services.issuer(of: tenant))
+        values["user_email"] = to!
+        let id: String
+        do {
+            id = try await services.mail.send(named: name, to: to!, values: values, database: database)
+        } catch let error as EmailError {
+            throw ProblemDetails.validation([.init(field: "to", message: "\(error)")])
+        }
+        struct Queued: Encodable {
+            let id: String
+            let to: String
+            let template: String
+            let status: String
+        }
+        return Responses.json(Queued(id: id, to: to!, template: name, status: "queued"), noStore: true, sorted: true)
+    }
 }

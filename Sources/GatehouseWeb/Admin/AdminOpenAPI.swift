@@ -17,6 +17,7 @@ enum AdminOpenAPI {
     {"name": "Users", "description": "End users of a tenant."},
     {"name": "Sessions", "description": "Sign-in sessions of a tenant's users."},
     {"name": "Signing keys", "description": "A tenant's token signing keys and their rotation."},
+    {"name": "Templates", "description": "A tenant's page and email templates: overrides of the defaults, and test emails."},
     {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
     {"name": "Meta", "description": "This document."}
   ],
@@ -459,6 +460,103 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/templates": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listTemplates",
+        "tags": ["Templates"],
+        "summary": "List templates",
+        "description": "Every page and email template, and whether the tenant overrides it. Names are `page/<name>` (a file `templates/pages/<name>.mustache` exists) or `email/<name>` (`templates/email/<name>.subject.mustache`).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The templates.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/templates/{kind}/{name}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/TemplateKind"}, {"$ref": "#/components/parameters/TemplateName"}],
+      "get": {
+        "operationId": "getTemplate",
+        "tags": ["Templates"],
+        "summary": "Show a template",
+        "description": "The template the tenant uses: its override, or the default (`overridden` says which). A page has a `body`; an email has a `subject`, a `text` part and an `html` part (`null`: text only).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The template.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Template"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "put": {
+        "operationId": "putTemplate",
+        "tags": ["Templates"],
+        "summary": "Override a template",
+        "description": "Stores the tenant's override; it applies to the next page or email. Pages: `{\"body\"}` (required). Emails: `{\"subject\", \"text\", \"html\"}` (`subject` and `text` required; without `html` the email is text only). Mustache; output values with `{{name}}` (HTML-escaped in pages and in the email's HTML part). Refused with 422, one `errors` entry per problem, each message starting with `line N:`: a part that does not parse (unclosed or mismatched sections, unclosed tags), unescaped output (`{{{x}}}`, `{{& x}}`), delimiter changes (`{{=…=}}`), pragmas (`{{% …}}`), template inheritance, and partials other than the default page partials (`{{> _head}}`, `{{> _foot}}`; none in partials and emails).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateUpdate"}}}},
+        "responses": {
+          "200": {"description": "The stored override.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Template"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "resetTemplate",
+        "tags": ["Templates"],
+        "summary": "Remove a template override",
+        "description": "Deletes the tenant's override, so the default applies again (204 also when there was none).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "204": {"description": "The default applies."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/templates/{kind}/{name}/test": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/TemplateKind"}, {"$ref": "#/components/parameters/TemplateName"}],
+      "post": {
+        "operationId": "testTemplate",
+        "tags": ["Templates"],
+        "summary": "Send a test email",
+        "description": "Renders the tenant's email template (override or default) with sample values (links and codes that do not work) and queues it to `to`, like any other email: through SMTP, or as a `.eml` file in `<data>/outbox/` without SMTP. Delivery is asynchronous and retried; the answer says the message is queued. Page templates answer 422.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTest"}}}},
+        "responses": {
+          "200": {"description": "Queued.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTestResult"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/v1/auth/sign-in": {
       "post": {
         "operationId": "headlessSignIn",
@@ -667,6 +765,20 @@ enum AdminOpenAPI {
       }
     },
     "parameters": {
+      "TemplateKind": {
+        "name": "kind",
+        "in": "path",
+        "required": true,
+        "description": "`page` or `email`: the first half of the template name.",
+        "schema": {"type": "string", "enum": ["page", "email"]}
+      },
+      "TemplateName": {
+        "name": "name",
+        "in": "path",
+        "required": true,
+        "description": "The second half of the template name (`login`, `_head`, `verify`, …); names without a default template are 404.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}
+      },
       "Slug": {
         "name": "slug",
         "in": "path",
@@ -1326,6 +1438,64 @@ enum AdminOpenAPI {
         "type": "object",
         "required": ["keys"],
         "properties": {"keys": {"type": "array", "items": {"$ref": "#/components/schemas/SigningKey"}}}
+      },
+      "TemplateSummary": {
+        "type": "object",
+        "required": ["name", "kind", "overridden", "updated_at"],
+        "properties": {
+          "name": {"type": "string", "description": "`page/<name>` or `email/<name>`.", "examples": ["email/verify"]},
+          "kind": {"type": "string", "enum": ["page", "email"]},
+          "overridden": {"type": "boolean", "description": "Whether the tenant overrides the default."},
+          "updated_at": {"type": ["string", "null"], "format": "date-time", "description": "When the override was stored; null for the default."}
+        }
+      },
+      "TemplateList": {
+        "type": "object",
+        "required": ["templates"],
+        "properties": {"templates": {"type": "array", "items": {"$ref": "#/components/schemas/TemplateSummary"}}}
+      },
+      "Template": {
+        "type": "object",
+        "required": ["name", "kind", "overridden", "updated_at"],
+        "properties": {
+          "name": {"type": "string", "description": "`page/<name>` or `email/<name>`."},
+          "kind": {"type": "string", "enum": ["page", "email"]},
+          "overridden": {"type": "boolean", "description": "Whether this is the tenant's override (else the default)."},
+          "updated_at": {"type": ["string", "null"], "format": "date-time", "description": "When the override was stored; null for the default."},
+          "body": {"type": "string", "description": "Pages: the Mustache template."},
+          "subject": {"type": "string", "description": "Emails: the subject line template (rendered without HTML escaping, on one line)."},
+          "text": {"type": "string", "description": "Emails: the plain-text part template (rendered without HTML escaping)."},
+          "html": {"type": ["string", "null"], "description": "Emails: the HTML part template; null for a text-only email."}
+        }
+      },
+      "TemplateUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Pages: `body`. Emails: `subject`, `text` and optionally `html`. Other fields for the kind are refused.",
+        "properties": {
+          "body": {"type": "string", "maxLength": 60000, "description": "Pages: the Mustache template.", "examples": ["{{> _head}}<h1>Sign in to {{tenant_name}}</h1>{{> _foot}}"]},
+          "subject": {"type": "string", "maxLength": 60000, "description": "Emails: one line.", "examples": ["Confirm your email for {{tenant_name}}"]},
+          "text": {"type": "string", "maxLength": 60000, "description": "Emails: the plain-text part.", "examples": ["Open {{link}} to confirm {{user_email}}."]},
+          "html": {"type": "string", "maxLength": 60000, "description": "Emails: the HTML part (optional).", "examples": ["<p><a href=\"{{link}}\">Confirm {{user_email}}</a></p>"]}
+        }
+      },
+      "TemplateTest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["to"],
+        "properties": {
+          "to": {"type": "string", "maxLength": 254, "description": "Recipient: a plain ASCII `local@domain` address.", "examples": ["ops@example.com"]}
+        }
+      },
+      "TemplateTestResult": {
+        "type": "object",
+        "required": ["id", "to", "template", "status"],
+        "properties": {
+          "id": {"type": "string", "description": "The message id (`msg_…`), also in its `Message-ID` header."},
+          "to": {"type": "string"},
+          "template": {"type": "string", "examples": ["email/verify"]},
+          "status": {"type": "string", "enum": ["queued"]}
+        }
       },
       "KeyRotation": {
         "type": "object",

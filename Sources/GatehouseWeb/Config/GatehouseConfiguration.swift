@@ -58,6 +58,25 @@ public struct GatehouseConfiguration: Sendable {
     // [mail]
     /// `smtp://` or `smtps://` URL; unset → `.eml` files in `<data>/outbox/`. Env `GATEHOUSE_SMTP_URL`.
     public var smtpURL: String?
+    /// The `From` of every email: `"Name <address>"` or `address` (the tenant's name is then the
+    /// display name). Default: `no-reply@<public_url host>` when that host is a domain name, else
+    /// `no-reply@localhost`; set it for real delivery.
+    public var mailFrom: String?
+    /// For `smtp://`: require STARTTLS. Default: true, except for loopback hosts (127.0.0.0/8, ::1, localhost).
+    public var smtpRequireTLS: Bool?
+    /// SMTP AUTH user name (or `smtp://user:password@host` in the URL). Default none.
+    public var smtpUsername: String?
+    /// SMTP AUTH password. Default none.
+    public var smtpPassword: String?
+    /// PEM file of CA certificates trusted for the SMTP server. Default: the system store.
+    public var smtpCABundle: String?
+    /// Seconds before the first retry of a failed delivery; doubled for each further one. Default 30.
+    public var mailRetryBaseSeconds = 30
+    /// Longest wait between delivery attempts, in seconds. Default 3600.
+    public var mailRetryMaxSeconds = 3600
+    /// Delivery attempts before a message is marked failed. Default 10.
+    public var mailMaxAttempts = 10
+
 
     // [log]
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default `info`. Env `GATEHOUSE_LOG_LEVEL`.
@@ -87,7 +106,8 @@ public struct GatehouseConfiguration: Sendable {
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue"],
         "oauth": ["refresh_reuse_grace_seconds"],
         "keys": ["pre_publication_seconds", "rotation_interval_days"],
-        "mail": ["smtp_url"],
+        "mail": ["smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
+                 "retry_max_seconds", "max_attempts"],
         "log": ["level"],
     ]
 
@@ -163,6 +183,16 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("keys", "pre_publication_seconds") { keyPrePublication = v }
         if let v = int("keys", "rotation_interval_days") { keyRotationDays = v }
         if let v = string("mail", "smtp_url"), !v.isEmpty { smtpURL = v }
+        if let v = string("mail", "from"), !v.isEmpty { mailFrom = v }
+        if let raw = root["mail"]?.table?["require_tls"] {
+            if let v = raw.bool { smtpRequireTLS = v } else { problems.append(Problem(key: "mail.require_tls", message: "must be a boolean")) }
+        }
+        if let v = string("mail", "username"), !v.isEmpty { smtpUsername = v }
+        if let v = string("mail", "password"), !v.isEmpty { smtpPassword = v }
+        if let v = string("mail", "ca_bundle"), !v.isEmpty { smtpCABundle = v }
+        if let v = int("mail", "retry_base_seconds") { mailRetryBaseSeconds = v }
+        if let v = int("mail", "retry_max_seconds") { mailRetryMaxSeconds = v }
+        if let v = int("mail", "max_attempts") { mailMaxAttempts = v }
         if let v = string("log", "level") { logLevel = v }
     }
 
@@ -195,6 +225,15 @@ public struct GatehouseConfiguration: Sendable {
         if let smtpURL, !(smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://")) {
             problems.append(Problem(key: "mail.smtp_url", message: "must start with smtp:// or smtps://"))
         }
+        if MailSettings.parseMailbox(effectiveMailFrom) == nil {
+            problems.append(Problem(key: "mail.from", message: "'\(effectiveMailFrom)' is not 'Name <local@domain>' or 'local@domain'"))
+        }
+        if let smtpCABundle, !FileManager.default.fileExists(atPath: smtpCABundle) {
+            problems.append(Problem(key: "mail.ca_bundle", message: "\(smtpCABundle) does not exist"))
+        }
+        if !(1...86400).contains(mailRetryBaseSeconds) { problems.append(Problem(key: "mail.retry_base_seconds", message: "must be 1…86400")) }
+        if !(1...604_800).contains(mailRetryMaxSeconds) { problems.append(Problem(key: "mail.retry_max_seconds", message: "must be 1…604800")) }
+        if !(1...100).contains(mailMaxAttempts) { problems.append(Problem(key: "mail.max_attempts", message: "must be 1…100")) }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append(Problem(key: "log.level", message: "'\(logLevel)' is not a log level"))
         }
@@ -209,6 +248,14 @@ public struct GatehouseConfiguration: Sendable {
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { return nil }
         return (host, port)
+    }
+
+    /// `mailFrom`, or its default: `no-reply@<public_url host>` when that host is a domain name, else `no-reply@localhost`.
+    public var effectiveMailFrom: String {
+        if let mailFrom { return mailFrom }
+        let host = URLComponents(string: effectivePublicURL)?.host ?? ""
+        let isDomain = host.contains(".") && host.contains(where: \.isLetter) && !host.contains(":")
+        return "no-reply@" + (isDomain ? host : "localhost")
     }
 
     /// The public URL: configured, or `http://<listen>`.

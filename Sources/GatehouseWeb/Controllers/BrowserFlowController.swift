@@ -34,7 +34,8 @@ struct BrowserFlowController {
     // MARK: Pages and errors
 
     func chrome(_ title: String, _ context: TenantRequestContext) -> PageRenderer.Chrome {
-        PageRenderer.Chrome(title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug)
+        PageRenderer.Chrome(title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug,
+                            database: context.database)
     }
 
     /// An error page; used whenever the redirect URI cannot be trusted (never redirects).

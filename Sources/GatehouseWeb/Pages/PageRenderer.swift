@@ -1,16 +1,60 @@
 import Foundation
+import GatehouseStore
 import Mustache
 
 /// Renders the server's HTML pages from Mustache templates (`templates/pages/`).
 ///
 /// Every page gets the common context (`title`, `tenant_name`, `tenant_slug`, `static_base`,
 /// `lang`) merged with its own values. `{{x}}` is HTML-escaped by swift-mustache.
+///
+/// A tenant's overrides (`page/<name>`, admin API) replace the default of the same name when a
+/// `database` is passed to ``render(_:chrome:values:database:)``; partials (`_head`, `_foot`)
+/// come from the defaults unless overridden too.
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
+    /// The default templates' sources by name (`login`, `_head`).
+    let sources: [String: String]
 
     /// Loads every `*.mustache` file under `directory` (partials included, named by file name).
     public init(directory: String) async throws {
         library = try await MustacheLibrary(directory: directory)
+        var sources: [String: String] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".mustache") {
+            sources[String(file.dropLast(".mustache".count))] = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+        }
+        self.sources = sources
+    }
+
+    /// Every page template name (`page/login`, `page/_head`, …), sorted.
+    public var templateNames: [String] { sources.keys.sorted().map { "page/" + $0 } }
+
+    /// The default source of `name` (`page/login`), or nil.
+    public func defaultSource(named name: String) -> String? {
+        guard name.hasPrefix("page/") else { return nil }
+        return sources[String(name.dropFirst(5))]
+    }
+
+    /// The partials an override of `name` (`page/login`) may include: the default partials
+    /// (`_head`, `_foot`, …) for a page, none for a partial (so nothing can include itself).
+    public func allowedPartials(for name: String) -> Set<String> {
+        guard name.hasPrefix("page/"), !name.dropFirst(5).hasPrefix("_") else { return [] }
+        return Set(sources.keys.filter { $0.hasPrefix("_") })
+    }
+
+    /// The library a tenant renders with: the defaults plus its page overrides (compiled once
+    /// per change of its overrides).
+    func library(for database: TenantDatabase) -> MustacheLibrary {
+        let set = database.templateOverrides()
+        guard set.overrides.keys.contains(where: { $0.hasPrefix("page/") }) else { return library }
+        let defaults = library
+        return set.derived("pages") {
+            var library = defaults
+            for (name, override) in set.overrides where name.hasPrefix("page/") {
+                guard let body = override.body, let template = try? MustacheTemplate(string: body) else { continue }
+                library.register(template, named: String(name.dropFirst(5)))
+            }
+            return library
+        }
     }
 
     /// Common values of every page.
@@ -20,17 +64,22 @@ public struct PageRenderer: Sendable {
         public var tenantSlug: String
         public var staticBase: String = "/static"
         public var lang: String = "en"
+        /// The tenant whose template overrides apply; nil renders the defaults.
+        public var database: TenantDatabase?
 
-        public init(title: String, tenantName: String, tenantSlug: String) {
+        public init(title: String, tenantName: String, tenantSlug: String, database: TenantDatabase? = nil) {
             self.title = title
             self.tenantName = tenantName
             self.tenantSlug = tenantSlug
+            self.database = database
         }
     }
 
     /// Renders `template` with `chrome` and `values` (values win on a name clash).
     /// Absent optional values must be left out of `values`, not stored as nil.
-    public func render(_ template: String, chrome: Chrome, values: [String: Any]) -> String {
+    /// - Parameter database: the tenant whose overrides apply (default: `chrome.database`); nil renders the defaults.
+    public func render(_ template: String, chrome: Chrome, values: [String: Any], database: TenantDatabase? = nil) -> String {
+        let library = (database ?? chrome.database).map { self.library(for: $0) } ?? self.library
         var context: [String: Any] = [
             "title": chrome.title, "tenant_name": chrome.tenantName, "tenant_slug": chrome.tenantSlug,
             "static_base": chrome.staticBase, "lang": chrome.lang,

@@ -9,6 +9,8 @@ public struct Services: Sendable {
     public let configuration: GatehouseConfiguration
     public let store: InstanceStore
     public let pages: PageRenderer
+    /// Renders the tenants' emails and queues them in their outboxes (delivered by `MailDeliveryService`).
+    public let mail: EmailService
     public let passwords: PasswordService
     public let clock: any Clock
     public let logger: Logger

@@ -1,0 +1,191 @@
+import Foundation
+import GatehouseCore
+import GRDB
+import Synchronization
+
+/// A message waiting in a tenant's outbox (`mail_outbox`).
+public struct OutboxMessage: Sendable, Equatable {
+    /// `msg_<ULID>`; also the local part of its `Message-ID`.
+    public var id: String
+    /// The template it was rendered from (`email/verify`), or nil.
+    public var template: String?
+    /// The envelope recipient (`RCPT TO`).
+    public var recipient: String
+    /// The envelope sender (`MAIL FROM`).
+    public var envelopeFrom: String
+    public var subject: String
+    /// The complete RFC 5322 message (CRLF line endings); empty once sent or failed.
+    public var message: [UInt8]
+    /// Failed delivery attempts so far.
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var sentAt: Date?
+    public var failedAt: Date?
+    /// The last delivery error (never message content).
+    public var lastError: String?
+    public var createdAt: Date
+
+    public init(id: String, template: String?, recipient: String, envelopeFrom: String, subject: String, message: [UInt8],
+                attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil,
+                createdAt: Date) {
+        self.id = id
+        self.template = template
+        self.recipient = recipient
+        self.envelopeFrom = envelopeFrom
+        self.subject = subject
+        self.message = message
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.sentAt = sentAt
+        self.failedAt = failedAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
+
+    static let columns = """
+        id, template, recipient, envelope_from, subject, message, attempts, next_attempt_at, sent_at, failed_at, last_error, created_at
+        """
+
+    init(row: Row) {
+        self.init(id: row["id"], template: row["template"], recipient: row["recipient"], envelopeFrom: row["envelope_from"],
+                  subject: row["subject"], message: row.bytes("message") ?? [], attempts: row["attempts"],
+                  nextAttemptAt: row["next_attempt_at"], sentAt: row["sent_at"], failedAt: row["failed_at"],
+                  lastError: row["last_error"], createdAt: row["created_at"])
+    }
+}
+
+// MARK: - Outbox
+
+extension TenantDatabase {
+    /// Stores a message in the outbox, due at once. Use `InstanceStore.enqueueMail(_:in:)`, which
+    /// also records the tenant in the instance's pending-mail index.
+    func insertOutboxMessage(_ message: OutboxMessage) async throws {
+        try await pool.write { db in
+            try db.execute(cached: "INSERT INTO mail_outbox (\(OutboxMessage.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
+                message.id, message.template, message.recipient, message.envelopeFrom, message.subject, Data(message.message),
+                message.attempts, message.nextAttemptAt, message.sentAt, message.failedAt, message.lastError, message.createdAt,
+            ])
+        }
+    }
+
+    /// Messages due for delivery at `now` (unsent, not given up), oldest first.
+    public func dueMail(at now: Date, limit: Int = 50) async throws -> [OutboxMessage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, cached: """
+                SELECT \(OutboxMessage.columns) FROM mail_outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                """, arguments: [now, limit]).map(OutboxMessage.init(row:))
+        }
+    }
+
+    /// The earliest next attempt among undelivered messages, or nil when there are none.
+    public func nextMailDue() async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+        }
+    }
+
+    /// Marks a message delivered and drops its content.
+    public func markMailSent(id: String, at now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(cached: "UPDATE mail_outbox SET sent_at = ?, message = x'', last_error = NULL WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    /// Records a failed attempt: retried at `retryAt`, or given up (content dropped) when `retryAt` is nil.
+    /// - Parameter error: a short description of the failure, without message content.
+    public func markMailAttemptFailed(id: String, error: String, retryAt: Date?, at now: Date) async throws {
+        let error = String(error.prefix(500))
+        try await pool.write { db in
+            if let retryAt {
+                try db.execute(cached: "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                               arguments: [retryAt, error, id])
+            } else {
+                try db.execute(cached: """
+                    UPDATE mail_outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?, message = x'' WHERE id = ?
+                    """, arguments: [now, error, id])
+            }
+        }
+    }
+
+    /// The outbox, newest first, with message content left out (for the admin API and tests).
+    public func outbox(limit: Int = 100) async throws -> [OutboxMessage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, cached: """
+                SELECT id, template, recipient, envelope_from, subject, x'' AS message, attempts, next_attempt_at, sent_at, failed_at,
+                last_error, created_at FROM mail_outbox ORDER BY id DESC LIMIT ?
+                """, arguments: [limit]).map(OutboxMessage.init(row:))
+        }
+    }
+
+    /// Deletes sent and failed messages older than `before`.
+    public func purgeMail(before: Date) async throws {
+        try await pool.write { db in
+            try db.execute(cached: "DELETE FROM mail_outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?",
+                           arguments: [before])
+        }
+    }
+}
+
+// MARK: - Template overrides
+
+extension TenantDatabase {
+    /// Every template override of the tenant, from the tenant's cache (one read on first use).
+    ///
+    /// Synchronous so that page rendering can stay synchronous; the first call per tenant reads
+    /// one small table. A read failure yields no overrides (the defaults render).
+    public func templateOverrides() -> TemplateOverrideSet {
+        if let cached = caches.templateOverrides.withLock({ $0 }) { return cached }
+        let loaded = (try? pool.read { db in try Self.fetchTemplateOverrides(db) }) ?? [:]
+        let set = TemplateOverrideSet(loaded)
+        return caches.templateOverrides.withLock { current in
+            if let current { return current }
+            current = set
+            return set
+        }
+    }
+
+    /// The override named `name`, if any.
+    public func templateOverride(named name: String) -> TemplateOverride? {
+        templateOverrides().overrides[name]
+    }
+
+    /// Creates or replaces an override; effective for the next render.
+    public func saveTemplateOverride(_ override: TemplateOverride) async throws {
+        let caches = self.caches
+        try await pool.write { db in
+            try db.execute(cached: """
+                INSERT INTO template_overrides (name, body, subject, text_body, html_body, updated_at) VALUES (?,?,?,?,?,?)
+                ON CONFLICT(name) DO UPDATE SET body = excluded.body, subject = excluded.subject, text_body = excluded.text_body,
+                html_body = excluded.html_body, updated_at = excluded.updated_at
+                """, arguments: [override.name, override.body, override.subject, override.text, override.html, override.updatedAt])
+            // Replaced inside the write transaction, so concurrent changes land in commit order.
+            let set = TemplateOverrideSet(try Self.fetchTemplateOverrides(db))
+            caches.templateOverrides.withLock { $0 = set }
+        }
+    }
+
+    /// Deletes an override (the default applies again).
+    /// - Returns: whether there was one.
+    @discardableResult
+    public func deleteTemplateOverride(named name: String) async throws -> Bool {
+        let caches = self.caches
+        return try await pool.write { db in
+            try db.execute(cached: "DELETE FROM template_overrides WHERE name = ?", arguments: [name])
+            let deleted = db.changesCount > 0
+            let set = TemplateOverrideSet(try Self.fetchTemplateOverrides(db))
+            caches.templateOverrides.withLock { $0 = set }
+            return deleted
+        }
+    }
+
+    static func fetchTemplateOverrides(_ db: Database) throws -> [String: TemplateOverride] {
+        var result: [String: TemplateOverride] = [:]
+        for row in try Row.fetchAll(db, cached: "SELECT name, body, subject, text_body, html_body, updated_at FROM template_overrides") {
+            let o = TemplateOverride(name: row["name"], body: row["body"], subject: row["subject"], text: row["text_body"],
+                                     html: row["html_body"], updatedAt: row["updated_at"])
+            result[o.name] = o
+        }
+        return result
+    }
+}

@@ -1,0 +1,45 @@
+/// The emails Gatehouse sends (issue 4). The raw value is the admin API name of the template
+/// (`GET /admin/v1/tenants/{slug}/templates/email/verify`); the default lives in
+/// `templates/email/<stem>.{subject,text,html}.mustache`.
+///
+/// Every email is rendered with `tenant_name` plus the values its caller passes; the variables
+/// each one uses are listed in `templates/email/README.md`.
+public enum EmailTemplate: String, CaseIterable, Sendable {
+    /// Confirms an email address: `link`, `code`, `expires_minutes`.
+    case verifyEmail = "email/verify"
+    /// Password reset: `link`, `expires_minutes`.
+    case resetPassword = "email/reset"
+    /// Magic-link sign-in: `link`, `expires_minutes`.
+    case magicLink = "email/magic_link"
+    /// One-time code (second factor or sign-in): `code`, `expires_minutes`.
+    case oneTimeCode = "email/code"
+    /// Notice that the account's MFA factors changed: `change`, optional `account_url`.
+    case mfaChange = "email/mfa_change"
+    /// Notice that a recovery code was used: `remaining`, optional `account_url`.
+    case recoveryCodeUsed = "email/recovery_used"
+
+    /// The file name stem under `templates/email/` (`verify`).
+    public var stem: String { String(rawValue.dropFirst("email/".count)) }
+
+    /// Values for a test send (`POST …/templates/email/{name}/test`), next to `user_email` and `tenant_name`.
+    static func sampleValues(stem: String, issuer: String) -> [String: String] {
+        var values = ["user_name": "Ada Lovelace", "expires_minutes": "15", "account_url": issuer + "/account"]
+        switch stem {
+        case "verify":
+            values["link"] = issuer + "/verify-email?token=test-token-not-valid"
+            values["code"] = "123456"
+            values["expires_minutes"] = "60"
+        case "reset": values["link"] = issuer + "/reset?token=test-token-not-valid"
+        case "magic_link": values["link"] = issuer + "/magic?token=test-token-not-valid"
+        case "code":
+            values["code"] = "123456"
+            values["expires_minutes"] = "10"
+        case "mfa_change": values["change"] = "An authenticator app was added to your account."
+        case "recovery_used": values["remaining"] = "9"
+        default:
+            values["link"] = issuer + "/example?token=test-token-not-valid"
+            values["code"] = "123456"
+        }
+        return values
+    }
+}
