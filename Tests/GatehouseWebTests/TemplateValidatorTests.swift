@@ -78,6 +78,27 @@ struct TemplateValidatorTests {
         }
     }
 
+    static let hostile = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>"
+
+    @Test("an XSS corpus through every variable of every default page: nothing comes out unescaped")
+    func pagesEscapeEveryVariable() async throws {
+        let pages = try await PageRenderer(directory: repositoryRoot.appendingPathComponent("templates/pages").path)
+        let tag = try Regex(#"\{\{\s*[#^/]?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}"#)
+        for name in pages.templateNames where !name.hasPrefix("page/_") {
+            let source = pages.defaultSource(named: name) ?? ""
+            var values: [String: Any] = [:]
+            for match in source.matches(of: tag) {
+                if let variable = match.output[1].substring { values[String(variable)] = Self.hostile }
+            }
+            let chrome = PageRenderer.Chrome(title: Self.hostile, tenantName: Self.hostile, tenantSlug: Self.hostile)
+            let html = pages.render(String(name.dropFirst(5)), chrome: chrome, values: values)
+            #expect(!html.contains("<script>alert(1)"), "\(name)")
+            #expect(!html.contains("<img src=x"), "\(name)")
+            #expect(!html.contains("\"'&<"), "\(name)")
+            #expect(html.contains("&lt;script&gt;alert(1)"), "\(name) shows the values (escaped)")
+        }
+    }
+
     @Test("partials may not include partials, so no override can recurse")
     func partialsOfPartials() async throws {
         let pages = try await PageRenderer(directory: repositoryRoot.appendingPathComponent("templates/pages").path)
