@@ -9,6 +9,7 @@
 //   GatehouseQRCode                  the only importer of CQRencode: QR codes as SVG
 //   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
 //   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
+//   GatehouseFederation              upstream OIDC / OAuth 2.0 login providers (via GatehouseOutbound)
 //   GatehouseWeb                     Hummingbird: routes, pages, admin API
 //   gatehouse                        executable: `serve` and the admin CLI
 import PackageDescription
@@ -80,10 +81,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Upstream login providers
+        .target(
+            name: "GatehouseFederation",
+            dependencies: ["GatehouseCore", "GatehouseCrypto", "GatehouseOutbound"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: HTTP
         .target(
             name: "GatehouseWeb",
             dependencies: [
+                "GatehouseFederation",
                 "GatehouseCore",
                 "GatehouseCrypto",
                 "GatehouseStore",
@@ -133,6 +142,11 @@ let package = Package(
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: ["GatehouseCore", "GatehouseCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseFederationTests",
+            dependencies: ["GatehouseFederation", "GatehouseCore", "GatehouseCrypto", "GatehouseOutbound"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

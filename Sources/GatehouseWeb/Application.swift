@@ -109,6 +109,8 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     protocolController.register(on: tenant)
     BrowserFlowController(services: services).register(on: tenant)
     AccountController(services: services).register(on: tenant)
+    FederationController(services: services).register(on: tenant)
+    AccountIdentitiesController(services: services).register(on: tenant)
     return router
 }
 

@@ -12,6 +12,6 @@ struct Gatehouse: AsyncParsableCommand {
             prints tables, or JSON with --json. Failures print the server's problem details on stderr and exit with 1.
             Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins "https://app.acme.com"
             """,
-        subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self,
+        subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
                       TemplateCommand.self])
 }

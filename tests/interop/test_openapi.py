@@ -64,6 +64,11 @@ ROUTES: set[tuple[str, str]] = {
     ("DELETE", f"{T}/sessions/{{session_id}}"),
     ("GET", f"{T}/keys"),
     ("POST", f"{T}/keys/rotate"),
+    ("GET", f"{T}/providers"),
+    ("POST", f"{T}/providers"),
+    ("GET", f"{T}/providers/{{provider}}"),
+    ("PATCH", f"{T}/providers/{{provider}}"),
+    ("DELETE", f"{T}/providers/{{provider}}"),
     ("GET", f"{T}/templates"),
     ("GET", f"{T}/templates/{{kind}}/{{name}}"),
     ("PUT", f"{T}/templates/{{kind}}/{{name}}"),
@@ -102,6 +107,7 @@ FAKE_IDS = {
     "client_id": "pk_test_000000000000000000000000",
     "user_id": "usr_00000000000000000000000000",
     "session_id": "ses_00000000000000000000000000",
+    "provider": "idp_00000000000000000000000000",
 }
 UNKNOWN_FIELD = "x_not_a_field"
 
@@ -224,6 +230,10 @@ def source_routes() -> set[tuple[str, str]]:
     for extension in sorted(ADMIN_SOURCE.parent.glob("AdminController+*.swift")):
         for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', extension.read_text()):
             routes.add((method.upper(), f"/{group}/{path}"))
+    # Feature extensions (AdminController+Providers.swift, …) register through hooks called from register(on:).
+    for extension in sorted(ADMIN_SOURCE.parent.glob("AdminController+*.swift")):
+        for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', extension.read_text()):
+            routes.add((method.upper(), f"/{group}/{path}"))
     headless = HEADLESS_SOURCE.read_text()
     register = headless[headless.index("func register(on router") :]
     register = register[: register.index("\n    }\n")]
@@ -271,6 +281,16 @@ class World:
         expect(resp, 200)
         self.sign_in = resp
         self.tokens = resp.json()
+        provider = admin.post(
+            f"/tenants/{self.tenant.slug}/providers",
+            json={
+                "kind": "oidc",
+                "name": "World SSO",
+                "client_id": "world",
+                "discovery_url": "https://sso.world.example/.well-known/openid-configuration",
+            },
+        )
+        self.provider = expect(provider, 201).json()
         self.values = {
             "slug": self.tenant.slug,
             "kind": "email",
@@ -278,6 +298,7 @@ class World:
             "client_id": self.confidential.client_id,
             "user_id": self.user.id,
             "session_id": self.tokens["session"]["id"],
+            "provider": self.provider["id"],
         }
 
     def headers(self, op: dict, *, admin_token: str | None = None) -> dict[str, str]:
@@ -526,6 +547,12 @@ def test_successful_answers_match_the_documented_schemas(spec, world):
         ("GET", f"{T}/sessions", None, 200),
         ("GET", f"{T}/keys", None, 200),
         ("POST", f"{T}/keys/rotate", {"algorithms": ["ES256"]}, 200),
+        ("POST", f"{T}/providers", {"kind": "github", "name": "GitHub", "client_id": "gh", "client_secret": "x"}, 201),
+        ("POST", f"{T}/providers", {"kind": "microsoft", "name": "Work account", "client_id": "ms"}, 201),
+        ("GET", f"{T}/providers", None, 200),
+        ("GET", f"{T}/providers/{{provider}}", None, 200),
+        ("PATCH", f"{T}/providers/{{provider}}", {"enabled": False, "scopes": ["openid", "email"]}, 200),
+        ("DELETE", f"{T}/providers/{{provider}}", None, 204),
         ("DELETE", f"{T}/sessions/{{session_id}}", None, 204),
         ("DELETE", f"{T}/clients/{{client_id}}", None, 204),
         ("DELETE", f"{T}/users/{{user_id}}", None, 204),

@@ -169,5 +169,10 @@ public enum AuthorizationEndpoint {
             draft.request.nonce = draft.parameters["nonce"]
             draft.request.loginHint = draft.parameters["login_hint"]
         },
+        Check(name: "idp_hint names a provider slug (federation)") { draft throws(OAuthError) in
+            guard let hint = draft.parameters["idp_hint"] else { return }
+            guard UpstreamProvider.isValidSlug(hint) else { throw .invalidRequest("idp_hint must be a provider slug (a-z, 0-9, '-')") }
+            draft.request.idpHint = hint
+        },
     ]
 }

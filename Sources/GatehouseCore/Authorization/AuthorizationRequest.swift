@@ -33,9 +33,13 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// OIDC `max_age` in seconds.
     public var maxAge: Int?
     public var loginHint: String?
+    /// `idp_hint`: the slug of an upstream login provider of the tenant to go to at once, skipping
+    /// the choice on the login page. Unknown or disabled providers are ignored.
+    public var idpHint: String?
 
     public init(clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,
-                state: String?, nonce: String?, codeChallenge: String?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?) {
+                state: String?, nonce: String?, codeChallenge: String?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?,
+                idpHint: String? = nil) {
         self.clientID = clientID
         self.redirectURI = redirectURI
         self.redirectURIWasSent = redirectURIWasSent
@@ -47,6 +51,7 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
         self.prompt = prompt
         self.maxAge = maxAge
         self.loginHint = loginHint
+        self.idpHint = idpHint
     }
 
     /// `prompt=login`, or `max_age=0` (which behaves like `prompt=login`, OIDC Core §3.1.2.1).

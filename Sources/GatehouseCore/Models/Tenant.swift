@@ -185,10 +185,23 @@ public struct TenantSettings: Codable, Sendable, Equatable {
 
 /// A reference to an upstream login provider of a tenant.
 public struct UpstreamProviderReference: Codable, Sendable, Equatable {
+    /// The provider's id (`idp_…`).
     public var id: String
     /// `oidc`, `oauth2`, `github`, `google`, `microsoft`.
     public var kind: String
     public var enabled: Bool
+    /// The provider's name in URLs and `idp_hint` (kept in sync by the federation admin API).
+    public var slug: String?
+    /// The provider's display name, shown on the login page's button.
+    public var name: String?
+
+    public init(id: String, kind: String, enabled: Bool, slug: String? = nil, name: String? = nil) {
+        self.id = id
+        self.kind = kind
+        self.enabled = enabled
+        self.slug = slug
+        self.name = name
+    }
 }
 
 /// A webhook endpoint of a tenant.

@@ -1,6 +1,224 @@
+import Foundation
+import GatehouseCore
+import GatehouseFederation
+import GatehouseStore
 import Hummingbird
 
 extension AdminController {
-    /// Upstream login providers of a tenant (federation issue).
-    func registerProviderRoutes(_ admin: RouterGroup<AppRequestContext>) {}
+    /// Upstream login providers of a tenant (federation, issue 5):
+    /// `GET|POST /tenants/{slug}/providers`, `GET|PATCH|DELETE /tenants/{slug}/providers/{provider}`
+    /// (`{provider}` is the id `idp_…` or the slug). Reads need `tenant:read`, changes `tenant:write`.
+    ///
+    /// Providers live in the tenant database, their client secrets sealed with the master key and
+    /// never shown. The tenant's `settings.oauth_providers` is a read-only summary (id, kind,
+    /// enabled, slug, name) rewritten after every change, so that the login page renders its
+    /// buttons without a database read.
+    func registerProviderRoutes(_ admin: RouterGroup<AppRequestContext>) {
+        route(admin, .get, "tenants/:slug/providers", scope: AdminScope.tenantRead) { _, context in try await self.listProviders(context) }
+        route(admin, .post, "tenants/:slug/providers", scope: AdminScope.tenantWrite) { request, context in
+            try await self.createProvider(request, context)
+        }
+        route(admin, .get, "tenants/:slug/providers/:provider", scope: AdminScope.tenantRead) { _, context in
+            try await self.showProvider(context)
+        }
+        route(admin, .patch, "tenants/:slug/providers/:provider", scope: AdminScope.tenantWrite) { request, context in
+            try await self.updateProvider(request, context)
+        }
+        route(admin, .delete, "tenants/:slug/providers/:provider", scope: AdminScope.tenantWrite) { _, context in
+            try await self.deleteProvider(context)
+        }
+    }
+
+    /// The JSON shape of a provider. The client secret is never shown, only whether one is set.
+    struct ProviderView: Encodable {
+        let id, slug, kind, name, clientID: String
+        let enabled, clientSecretSet, trustUpstreamMFA, allowSignup: Bool
+        let discoveryURL, issuer, authorizationURL, tokenURL, userinfoURL, microsoftTenant: String?
+        let scopes: [String]
+        let claimMapping: UpstreamProvider.ClaimMapping
+        let redirectURI: String
+        let createdAt, updatedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, slug, kind, name, enabled, issuer, scopes
+            case clientID = "client_id"
+            case clientSecretSet = "client_secret_set"
+            case trustUpstreamMFA = "trust_upstream_mfa"
+            case allowSignup = "allow_signup"
+            case discoveryURL = "discovery_url"
+            case authorizationURL = "authorization_url"
+            case tokenURL = "token_url"
+            case userinfoURL = "userinfo_url"
+            case microsoftTenant = "microsoft_tenant"
+            case claimMapping = "claim_mapping"
+            case redirectURI = "redirect_uri"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+        }
+
+        /// Shows the URLs and scopes in effect (preset defaults included).
+        init(_ p: UpstreamProvider, redirectURI: String) {
+            id = p.id.rawValue
+            slug = p.slug
+            kind = p.kind.rawValue
+            name = p.name
+            clientID = p.clientID
+            enabled = p.enabled
+            clientSecretSet = p.clientSecret != nil
+            trustUpstreamMFA = p.trustUpstreamMFA
+            allowSignup = p.allowSignup
+            discoveryURL = p.effectiveDiscoveryURL
+            issuer = p.kind.isOpenIDConnect ? nil : p.effectiveIssuer
+            authorizationURL = p.kind.isOpenIDConnect ? nil : p.effectiveAuthorizationURL
+            tokenURL = p.kind.isOpenIDConnect ? nil : p.effectiveTokenURL
+            userinfoURL = p.kind.isOpenIDConnect ? nil : p.effectiveUserinfoURL
+            microsoftTenant = p.kind == .microsoft ? (p.microsoftTenant ?? "common") : nil
+            scopes = p.effectiveScopes
+            claimMapping = p.claimMapping
+            self.redirectURI = redirectURI
+            createdAt = p.createdAt
+            updatedAt = p.updatedAt
+        }
+    }
+
+    func providerView(_ p: UpstreamProvider, _ tenant: ResolvedTenant) -> ProviderView {
+        ProviderView(p, redirectURI: services.federationRedirectURI(p, tenant: tenant))
+    }
+
+    func findProvider(_ context: AppRequestContext) async throws -> (ResolvedTenant, TenantDatabase, UpstreamProvider) {
+        let tenant = try tenant(context)
+        let db = try await services.store.database(for: tenant)
+        guard let key = context.parameters.get("provider"), key.utf8.count <= 64, let provider = try await db.upstreamProvider(key) else {
+            throw ProblemDetails.notFound("no provider with this id or slug in this tenant")
+        }
+        return (tenant, db, provider)
+    }
+
+    func listProviders(_ context: AppRequestContext) async throws -> Response {
+        let tenant = try tenant(context)
+        let providers = try await services.store.database(for: tenant).upstreamProviders()
+        struct List: Encodable { let providers: [ProviderView] }
+        return Responses.json(List(providers: providers.map { providerView($0, tenant) }), noStore: true, sorted: true)
+    }
+
+    func showProvider(_ context: AppRequestContext) async throws -> Response {
+        let (tenant, _, provider) = try await findProvider(context)
+        return Responses.json(providerView(provider, tenant), noStore: true, sorted: true)
+    }
+
+    static let providerFields: Set<String> = [
+        "kind", "name", "slug", "enabled", "client_id", "client_secret", "discovery_url", "issuer", "authorization_url", "token_url",
+        "userinfo_url", "scopes", "claim_mapping", "microsoft_tenant", "trust_upstream_mfa", "allow_signup",
+    ]
+
+    /// Applies the body's fields to `provider`. For optional strings, `""` clears the value.
+    /// - Parameter known: fields that were valid enough to check the result (no required field missing).
+    func applyProviderFields(_ input: inout JSONInput, to provider: inout UpstreamProvider) {
+        func optional(_ key: String, maxLength: Int = 2048) -> String?? {
+            guard let value = input.string(key, maxLength: maxLength) else { return nil }
+            return .some(value.isEmpty ? nil : value)
+        }
+        if let v = input.string("name", maxLength: 200) { provider.name = v }
+        if let v = input.string("slug", maxLength: 63) { provider.slug = v }
+        if let v = input.bool("enabled") { provider.enabled = v }
+        if let v = input.string("client_id", maxLength: 1000) { provider.clientID = v }
+        if let v = optional("client_secret", maxLength: 4096) { provider.clientSecret = v }
+        if let v = optional("discovery_url") { provider.discoveryURL = v }
+        if let v = optional("issuer") { provider.issuer = v }
+        if let v = optional("authorization_url") { provider.authorizationURL = v }
+        if let v = optional("token_url") { provider.tokenURL = v }
+        if let v = optional("userinfo_url") { provider.userinfoURL = v }
+        if let v = optional("microsoft_tenant", maxLength: 128) { provider.microsoftTenant = v }
+        if let v = input.strings("scopes", maxCount: 50) { provider.scopes = v }
+        if var nested = input.objectValue("claim_mapping") {
+            nested.rejectUnknown(["subject", "email", "email_verified", "name"])
+            if let v = nested.string("subject", maxLength: 200) { provider.claimMapping.subject = v }
+            if let v = nested.string("email", maxLength: 200) { provider.claimMapping.email = v }
+            if let v = nested.string("email_verified", maxLength: 200) { provider.claimMapping.emailVerified = v }
+            if let v = nested.string("name", maxLength: 200) { provider.claimMapping.name = v }
+            input.errors += nested.errors.map { .init(field: "claim_mapping.\($0.field)", message: $0.message) }
+        }
+        if let v = input.bool("trust_upstream_mfa") { provider.trustUpstreamMFA = v }
+        if let v = input.bool("allow_signup") { provider.allowSignup = v }
+    }
+
+    /// Reports the provider's configuration problems, except for fields already reported.
+    func checkProvider(_ provider: UpstreamProvider, _ input: inout JSONInput) {
+        let reported = Set(input.errors.map(\.field))
+        for problem in provider.validate(allowHTTP: services.configuration.federation.allowHTTP) where !reported.contains(problem.field) {
+            input.fail(problem.field, problem.message)
+        }
+    }
+
+    func createProvider(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let tenant = try tenant(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(Self.providerFields)
+        let kind = input.string("kind", required: true).flatMap { raw -> UpstreamProvider.Kind? in
+            guard let kind = UpstreamProvider.Kind(rawValue: raw) else {
+                input.fail("kind", "must be one of oidc, oauth2, github, google, microsoft")
+                return nil
+            }
+            return kind
+        }
+        let name = input.string("name", required: true, maxLength: 200)
+        let clientID = input.string("client_id", required: true, maxLength: 1000)
+        let now = services.clock.now
+        var provider = UpstreamProvider(id: .generate(at: now), slug: "", kind: kind ?? .oidc, name: name ?? "provider",
+                                        clientID: clientID ?? "client", createdAt: now, updatedAt: now)
+        applyProviderFields(&input, to: &provider)
+        let db = try await services.store.database(for: tenant)
+        let slugGiven = input.has("slug")
+        if !slugGiven {
+            // A slug from the name, unique in the tenant.
+            let taken = Set(try await db.upstreamProviders().map(\.slug))
+            let base = UpstreamProvider.slug(fromName: provider.name)
+            var candidate = base
+            var n = 2
+            while taken.contains(candidate) { candidate = "\(base)-\(n)"; n += 1 }
+            provider.slug = candidate
+        }
+        // Kind-specific rules need the kind; without it only the missing fields are reported.
+        if kind != nil { checkProvider(provider, &input) }
+        try input.check()
+        try await db.insertUpstreamProvider(provider)
+        try await syncProviderReferences(tenant)
+        return created(providerView(provider, tenant))
+    }
+
+    func updateProvider(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, db, original) = try await findProvider(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(Self.providerFields.subtracting(["kind"]))
+        if input.has("kind") { input.errors.removeAll { $0.field == "kind" }; input.fail("kind", "cannot be changed; create another provider") }
+        var provider = original
+        applyProviderFields(&input, to: &provider)
+        checkProvider(provider, &input)
+        try input.check()
+        provider.updatedAt = max(services.clock.now, original.updatedAt.addingTimeInterval(0.001))
+        try await db.updateUpstreamProvider(provider)
+        services.federation.forget(prefix: "\(tenant.id.rawValue)/\(provider.id.rawValue)@")
+        try await syncProviderReferences(tenant)
+        return Responses.json(providerView(provider, tenant), noStore: true, sorted: true)
+    }
+
+    func deleteProvider(_ context: AppRequestContext) async throws -> Response {
+        let (tenant, db, provider) = try await findProvider(context)
+        try await db.deleteUpstreamProvider(id: provider.id)
+        services.federation.forget(prefix: "\(tenant.id.rawValue)/\(provider.id.rawValue)@")
+        try await syncProviderReferences(tenant)
+        return Response(status: .noContent)
+    }
+
+    /// Rewrites the tenant's `settings.oauth_providers` summary from the tenant database.
+    func syncProviderReferences(_ tenant: ResolvedTenant) async throws {
+        let providers = try await services.store.database(for: tenant).upstreamProviders()
+        let references = providers.map {
+            UpstreamProviderReference(id: $0.id.rawValue, kind: $0.kind.rawValue, enabled: $0.enabled, slug: $0.slug, name: $0.name)
+        }
+        guard let current = services.store.resolve(slug: tenant.slug), current.tenant.settings.oauthProviders != references else { return }
+        var settings = current.tenant.settings
+        settings.oauthProviders = references
+        _ = try await services.store.updateTenant(current, name: current.tenant.name, settings: settings)
+    }
 }

@@ -18,6 +18,7 @@ enum AdminOpenAPI {
     {"name": "Sessions", "description": "Sign-in sessions of a tenant's users."},
     {"name": "Signing keys", "description": "A tenant's token signing keys and their rotation."},
     {"name": "Templates", "description": "A tenant's page and email templates: overrides of the defaults, and test emails."},
+    {"name": "Providers", "description": "Upstream login providers of a tenant (OpenID Connect, OAuth 2.0, GitHub, Google, Microsoft)."},
     {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
     {"name": "Meta", "description": "This document."}
   ],
@@ -557,6 +558,290 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/providers": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Slug"
+        }
+      ],
+      "get": {
+        "operationId": "listProviders",
+        "tags": [
+          "Providers"
+        ],
+        "summary": "List upstream login providers",
+        "description": "The tenant's upstream login providers (never their client secrets), ordered by slug.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "tenant:read"
+            ]
+          }
+        ],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {
+            "description": "The providers.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProviderList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createProvider",
+        "tags": [
+          "Providers"
+        ],
+        "summary": "Add an upstream login provider",
+        "description": "Adds an upstream provider that the tenant's users can sign in with; its button appears on the tenant's login page when `enabled`. Kinds: `oidc` (needs `discovery_url`), `oauth2` (needs `authorization_url`, `token_url`, `userinfo_url`; `claim_mapping` names the user-info fields), and the presets `github`, `google`, `microsoft`. The client secret is encrypted at rest and never shown again. Register the answer's `redirect_uri` at the provider. Nothing is fetched from the provider until the first sign-in.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "tenant:write"
+            ]
+          }
+        ],
+        "x-required-scope": "tenant:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProviderCreate"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new provider.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Provider"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/providers/{provider}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Slug"
+        },
+        {
+          "$ref": "#/components/parameters/ProviderKey"
+        }
+      ],
+      "get": {
+        "operationId": "getProvider",
+        "tags": [
+          "Providers"
+        ],
+        "summary": "Show an upstream login provider",
+        "description": "One provider, with the URLs and scopes in effect (preset defaults included) and the redirect URI to register at the provider; never the client secret.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "tenant:read"
+            ]
+          }
+        ],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {
+            "description": "The provider.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Provider"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateProvider",
+        "tags": [
+          "Providers"
+        ],
+        "summary": "Update an upstream login provider",
+        "description": "Changes the fields given; the kind cannot change. For optional strings (`client_secret`, URLs, `issuer`, `microsoft_tenant`) an empty string removes the value. Cached discovery documents and keys of the provider are dropped.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "tenant:write"
+            ]
+          }
+        ],
+        "x-required-scope": "tenant:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProviderUpdate"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The updated provider.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Provider"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteProvider",
+        "tags": [
+          "Providers"
+        ],
+        "summary": "Remove an upstream login provider",
+        "description": "Removes the provider with its linked identities; users keep their other sign-in methods.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "tenant:write"
+            ]
+          }
+        ],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "204": {
+            "description": "Removed."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/v1/auth/sign-in": {
       "post": {
         "operationId": "headlessSignIn",
@@ -806,6 +1091,7 @@ enum AdminOpenAPI {
         "description": "User id (`usr_…`); anything else is 404.",
         "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}
       },
+      "ProviderKey": {"name": "provider", "in": "path", "required": true, "description": "The provider's id (`idp_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
       "SessionId": {
         "name": "session_id",
         "in": "path",
@@ -1096,14 +1382,413 @@ enum AdminOpenAPI {
           "enabled": {"type": "boolean"}
         }
       },
+      "ClaimMapping": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Which user-info fields hold the identity (kind `oauth2`): member names or dotted paths (`data.id`).",
+        "properties": {
+          "subject": {
+            "type": "string",
+            "default": "sub",
+            "description": "The stable user id; numbers are used as decimal text."
+          },
+          "email": {
+            "type": "string",
+            "default": "email"
+          },
+          "email_verified": {
+            "type": "string",
+            "default": "email_verified",
+            "description": "`true` or `\"true\"` means verified; absent means not verified."
+          },
+          "name": {
+            "type": "string",
+            "default": "name"
+          }
+        }
+      },
+      "ProviderCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "kind",
+          "name",
+          "client_id"
+        ],
+        "description": "A new provider. `discovery_url` is required for kind `oidc`; `authorization_url`, `token_url` and `userinfo_url` for kind `oauth2`.",
+        "properties": {
+          "kind": {
+            "type": "string",
+            "enum": [
+              "oidc",
+              "oauth2",
+              "github",
+              "google",
+              "microsoft"
+            ],
+            "examples": [
+              "oidc"
+            ]
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "Shown on the login button (\"Continue with {name}\").",
+            "examples": [
+              "Acme SSO"
+            ]
+          },
+          "slug": {
+            "type": "string",
+            "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+            "description": "The provider's name in URLs (`/t/{slug}/federation/{provider}/…`) and in `idp_hint`; default: made from the name, unique in the tenant. Changing it changes the redirect URI."
+          },
+          "enabled": {
+            "type": "boolean",
+            "default": true,
+            "description": "Whether the button is shown and sign-in works.",
+            "examples": [
+              true
+            ]
+          },
+          "client_id": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1000,
+            "description": "Our client id at the provider.",
+            "examples": [
+              "gatehouse"
+            ]
+          },
+          "client_secret": {
+            "type": "string",
+            "maxLength": 4096,
+            "description": "Our client secret at the provider; encrypted at rest, never shown. Without one, the code is redeemed as a public client (PKCE only).",
+            "examples": [
+              "s3cret-from-the-provider"
+            ]
+          },
+          "discovery_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "OIDC discovery document (kind `oidc`; optional override for `google` and `microsoft`). Its issuer must match the URL (OIDC Discovery §4.3).",
+            "examples": [
+              "https://sso.acme.example/.well-known/openid-configuration"
+            ]
+          },
+          "issuer": {
+            "type": "string",
+            "maxLength": 2048,
+            "description": "Kinds `oauth2` and `github`: the issuer identities are keyed by (default: the authorization URL's origin; `https://github.com` for GitHub)."
+          },
+          "authorization_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "Authorization endpoint (kind `oauth2`; optional override for `github`)."
+          },
+          "token_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "Token endpoint (kind `oauth2`; optional override for `github`)."
+          },
+          "userinfo_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "User-info endpoint (kind `oauth2`; optional override for `github`, whose emails API is `{userinfo_url}/emails`)."
+          },
+          "scopes": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 50,
+            "description": "Scopes requested; empty means the kind's default (`openid email profile` for OIDC kinds, `read:user user:email` for GitHub).",
+            "examples": [
+              [
+                "openid",
+                "email",
+                "profile"
+              ]
+            ]
+          },
+          "claim_mapping": {
+            "$ref": "#/components/schemas/ClaimMapping"
+          },
+          "microsoft_tenant": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "Kind `microsoft`: `common` (default), `organizations`, `consumers`, a directory id or a domain. With the multi-tenant ones, the token's issuer template `{tenantid}` is matched against its `tid`."
+          },
+          "trust_upstream_mfa": {
+            "type": "boolean",
+            "default": false,
+            "description": "Whether an upstream `amr` that shows multi-factor authentication counts as MFA for the tenant's MFA policy.",
+            "examples": [
+              false
+            ]
+          },
+          "allow_signup": {
+            "type": "boolean",
+            "default": true,
+            "description": "Whether a first sign-in with an unknown identity may create a user (otherwise only linked or linkable users can sign in)."
+          }
+        },
+        "allOf": [
+          {
+            "if": {
+              "properties": {
+                "kind": {
+                  "const": "oidc"
+                }
+              },
+              "required": [
+                "kind"
+              ]
+            },
+            "then": {
+              "required": [
+                "discovery_url"
+              ]
+            }
+          },
+          {
+            "if": {
+              "properties": {
+                "kind": {
+                  "const": "oauth2"
+                }
+              },
+              "required": [
+                "kind"
+              ]
+            },
+            "then": {
+              "required": [
+                "authorization_url",
+                "token_url",
+                "userinfo_url"
+              ]
+            }
+          }
+        ]
+      },
+      "ProviderUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Fields to change; the kind cannot change. An empty string removes an optional string.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "Shown on the login button (\"Continue with {name}\")."
+          },
+          "slug": {
+            "type": "string",
+            "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+            "description": "The provider's name in URLs (`/t/{slug}/federation/{provider}/…`) and in `idp_hint`; default: made from the name, unique in the tenant. Changing it changes the redirect URI."
+          },
+          "enabled": {
+            "type": "boolean",
+            "default": true,
+            "description": "Whether the button is shown and sign-in works."
+          },
+          "client_id": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1000,
+            "description": "Our client id at the provider."
+          },
+          "client_secret": {
+            "type": "string",
+            "maxLength": 4096,
+            "description": "Our client secret at the provider; encrypted at rest, never shown. Without one, the code is redeemed as a public client (PKCE only)."
+          },
+          "discovery_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "OIDC discovery document (kind `oidc`; optional override for `google` and `microsoft`). Its issuer must match the URL (OIDC Discovery §4.3)."
+          },
+          "issuer": {
+            "type": "string",
+            "maxLength": 2048,
+            "description": "Kinds `oauth2` and `github`: the issuer identities are keyed by (default: the authorization URL's origin; `https://github.com` for GitHub)."
+          },
+          "authorization_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "Authorization endpoint (kind `oauth2`; optional override for `github`)."
+          },
+          "token_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "Token endpoint (kind `oauth2`; optional override for `github`)."
+          },
+          "userinfo_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": 2048,
+            "description": "User-info endpoint (kind `oauth2`; optional override for `github`, whose emails API is `{userinfo_url}/emails`)."
+          },
+          "scopes": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 50,
+            "description": "Scopes requested; empty means the kind's default (`openid email profile` for OIDC kinds, `read:user user:email` for GitHub)."
+          },
+          "claim_mapping": {
+            "$ref": "#/components/schemas/ClaimMapping"
+          },
+          "microsoft_tenant": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "Kind `microsoft`: `common` (default), `organizations`, `consumers`, a directory id or a domain. With the multi-tenant ones, the token's issuer template `{tenantid}` is matched against its `tid`."
+          },
+          "trust_upstream_mfa": {
+            "type": "boolean",
+            "default": false,
+            "description": "Whether an upstream `amr` that shows multi-factor authentication counts as MFA for the tenant's MFA policy."
+          },
+          "allow_signup": {
+            "type": "boolean",
+            "default": true,
+            "description": "Whether a first sign-in with an unknown identity may create a user (otherwise only linked or linkable users can sign in)."
+          }
+        }
+      },
+      "Provider": {
+        "type": "object",
+        "required": [
+          "id",
+          "slug",
+          "kind",
+          "name",
+          "enabled",
+          "client_id",
+          "client_secret_set",
+          "scopes",
+          "claim_mapping",
+          "trust_upstream_mfa",
+          "allow_signup",
+          "redirect_uri",
+          "created_at",
+          "updated_at"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^idp_[0-9A-HJKMNP-TV-Z]{26}$"
+          },
+          "slug": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "oidc",
+              "oauth2",
+              "github",
+              "google",
+              "microsoft"
+            ]
+          },
+          "name": {
+            "type": "string"
+          },
+          "enabled": {
+            "type": "boolean"
+          },
+          "client_id": {
+            "type": "string"
+          },
+          "client_secret_set": {
+            "type": "boolean",
+            "description": "Whether a client secret is stored (it is never shown)."
+          },
+          "discovery_url": {
+            "type": "string",
+            "description": "OIDC kinds: the discovery URL in effect."
+          },
+          "microsoft_tenant": {
+            "type": "string"
+          },
+          "issuer": {
+            "type": "string",
+            "description": "OAuth 2.0 kinds: the issuer identities are keyed by."
+          },
+          "authorization_url": {
+            "type": "string"
+          },
+          "token_url": {
+            "type": "string"
+          },
+          "userinfo_url": {
+            "type": "string"
+          },
+          "scopes": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The scopes in effect."
+          },
+          "claim_mapping": {
+            "$ref": "#/components/schemas/ClaimMapping"
+          },
+          "trust_upstream_mfa": {
+            "type": "boolean"
+          },
+          "allow_signup": {
+            "type": "boolean"
+          },
+          "redirect_uri": {
+            "type": "string",
+            "description": "Register this at the provider: `{issuer}/federation/{slug}/callback`."
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "ProviderList": {
+        "type": "object",
+        "required": [
+          "providers"
+        ],
+        "properties": {
+          "providers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Provider"
+            }
+          }
+        }
+      },
       "UpstreamProvider": {
         "type": "object",
-        "description": "An upstream login provider of the tenant (read-only here).",
+        "description": "A summary of an upstream login provider of the tenant (read-only here; managed under `/tenants/{slug}/providers`).",
         "required": ["id", "kind", "enabled"],
         "properties": {
-          "id": {"type": "string"},
+          "id": {"type": "string", "description": "The provider's id (`idp_…`)."},
           "kind": {"type": "string", "description": "`oidc`, `oauth2`, `github`, `google` or `microsoft`."},
-          "enabled": {"type": "boolean"}
+          "enabled": {"type": "boolean"},
+          "slug": {"type": "string", "description": "The provider's name in URLs and `idp_hint`."},
+          "name": {"type": "string", "description": "The login button's label."}
         }
       },
       "Tenant": {

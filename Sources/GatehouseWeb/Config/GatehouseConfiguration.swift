@@ -78,6 +78,10 @@ public struct GatehouseConfiguration: Sendable {
     public var mailMaxAttempts = 10
 
 
+    // [federation]
+    /// Upstream login providers: timeouts, SSRF guard, caches (GatehouseConfiguration+Federation.swift).
+    public var federation = FederationConfiguration()
+
     // [log]
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default `info`. Env `GATEHOUSE_LOG_LEVEL`.
     public var logLevel = "info"
@@ -109,6 +113,7 @@ public struct GatehouseConfiguration: Sendable {
         "mail": ["smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
                  "retry_max_seconds", "max_attempts"],
         "log": ["level"],
+        "federation": FederationConfiguration.keys,
     ]
 
     /// Loads the file at `path` (if any), then applies `environment`.
@@ -194,6 +199,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("mail", "retry_max_seconds") { mailRetryMaxSeconds = v }
         if let v = int("mail", "max_attempts") { mailMaxAttempts = v }
         if let v = string("log", "level") { logLevel = v }
+        applyFederation(root, problems: &problems)
     }
 
     /// Every problem with the values, as `(key, message)`.
@@ -234,6 +240,7 @@ public struct GatehouseConfiguration: Sendable {
         if !(1...86400).contains(mailRetryBaseSeconds) { problems.append(Problem(key: "mail.retry_base_seconds", message: "must be 1…86400")) }
         if !(1...604_800).contains(mailRetryMaxSeconds) { problems.append(Problem(key: "mail.retry_max_seconds", message: "must be 1…604800")) }
         if !(1...100).contains(mailMaxAttempts) { problems.append(Problem(key: "mail.max_attempts", message: "must be 1…100")) }
+        problems += federation.validate()
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append(Problem(key: "log.level", message: "'\(logLevel)' is not a log level"))
         }

@@ -223,6 +223,8 @@ struct BrowserFlowController {
         ]
         if let email { values["email"] = email }
         if let error { values["error"] = error }
+        let providers = FederationController.loginButtons(context, interaction: interaction)
+        if !providers.isEmpty { values["providers"] = providers; values["has_providers"] = true }
         let body = services.pages.render("login", chrome: chrome("Sign in", context), values: values)
         return Responses.html(body, status: status, formActions: formActions(for: interaction))
     }
@@ -230,6 +232,7 @@ struct BrowserFlowController {
     func showLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (interaction, client) = try await loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
                                                                request, context)
+        if let hinted = FederationController.hintedStart(interaction, context) { return hinted }
         return renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
     }
 

@@ -20,6 +20,8 @@ public struct Services: Sendable {
     let adminTokenHash: [UInt8]
     /// Key for HMAC-derived CSRF tokens of forms outside interactions.
     let csrfKey: [UInt8]
+    /// Upstream login providers, made on first use (Services+Federation.swift).
+    let federationHolder = FederationHolder()
 
     /// Whether cookies get the `Secure` attribute.
     public var secureCookies: Bool { publicURL.hasPrefix("https://") }

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A JSON value from a provider, decoded without losing the difference between booleans, numbers
+/// and strings, with dotted-path lookup for claim mappings.
+public enum JSONDocument: Decodable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONDocument]), object([String: JSONDocument])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONDocument].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONDocument].self)) }
+    }
+
+    /// Parses `bytes` as JSON. - Returns: nil when it is not JSON.
+    public static func parse(_ bytes: [UInt8]) -> JSONDocument? {
+        try? JSONDecoder().decode(JSONDocument.self, from: Data(bytes))
+    }
+
+    public subscript(_ key: String) -> JSONDocument? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// The value at a member name or a dotted path (`data.user.id`); a member whose name itself
+    /// contains dots is found first.
+    public func value(atPath path: String) -> JSONDocument? {
+        if let direct = self[path] { return direct }
+        var current: JSONDocument? = self
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            current = current?[String(part)]
+            if current == nil { return nil }
+        }
+        return current
+    }
+
+    /// A string, or a whole number as its decimal text (GitHub's numeric user ids).
+    public var text: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let n) where n.rounded() == n && abs(n) < 1e15: return String(Int64(n))
+        default: return nil
+        }
+    }
+
+    /// A string only.
+    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
+
+    /// `true`, or the string `"true"` (some providers send booleans as strings).
+    public var isTrue: Bool {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s): return s.lowercased() == "true"
+        default: return false
+        }
+    }
+
+    public var number: Double? { if case .number(let n) = self { return n } else { return nil } }
+
+    public var array: [JSONDocument]? { if case .array(let a) = self { return a } else { return nil } }
+
+    /// A string, or an array of strings.
+    public var strings: [String]? {
+        switch self {
+        case .string(let s): return [s]
+        case .array(let items): return items.compactMap(\.string).count == items.count ? items.compactMap(\.string) : nil
+        default: return nil
+        }
+    }
+}
