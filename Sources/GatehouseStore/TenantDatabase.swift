@@ -362,6 +362,8 @@ public final class TenantDatabase: TenantStore, Sendable {
             try db.execute(cached: "DELETE FROM authorization_codes WHERE expires_at < ?", arguments: [now.addingTimeInterval(-3600)])
             try db.execute(cached: "DELETE FROM revoked_access_tokens WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM refresh_tokens WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM one_time_tokens WHERE expires_at < ?", arguments: [now.addingTimeInterval(-86400)])
+            try db.execute(cached: "DELETE FROM pending_sign_ins WHERE expires_at < ?", arguments: [now])
         }
         revocations.prune(now: now)
     }

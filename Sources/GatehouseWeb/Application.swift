@@ -111,6 +111,8 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     AccountController(services: services).register(on: tenant)
     FederationController(services: services).register(on: tenant)
     AccountIdentitiesController(services: services).register(on: tenant)
+    AccountFlowsController(services: services).register(on: tenant)
+    MFAController(services: services).register(on: tenant)
     return router
 }
 

@@ -64,16 +64,16 @@ ROUTES: set[tuple[str, str]] = {
     ("DELETE", f"{T}/sessions/{{session_id}}"),
     ("GET", f"{T}/keys"),
     ("POST", f"{T}/keys/rotate"),
-    ("GET", f"{T}/providers"),
-    ("POST", f"{T}/providers"),
-    ("GET", f"{T}/providers/{{provider}}"),
-    ("PATCH", f"{T}/providers/{{provider}}"),
-    ("DELETE", f"{T}/providers/{{provider}}"),
     ("GET", f"{T}/templates"),
     ("GET", f"{T}/templates/{{kind}}/{{name}}"),
     ("PUT", f"{T}/templates/{{kind}}/{{name}}"),
     ("DELETE", f"{T}/templates/{{kind}}/{{name}}"),
     ("POST", f"{T}/templates/{{kind}}/{{name}}/test"),
+    ("GET", f"{T}/providers"),
+    ("POST", f"{T}/providers"),
+    ("GET", f"{T}/providers/{{provider}}"),
+    ("PATCH", f"{T}/providers/{{provider}}"),
+    ("DELETE", f"{T}/providers/{{provider}}"),
     ("POST", "/v1/auth/sign-in"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/sign-out"),
@@ -84,6 +84,14 @@ ROUTES: set[tuple[str, str]] = {
     ("OPTIONS", "/v1/auth/sign-out"),
     ("OPTIONS", "/v1/auth/session"),
     ("OPTIONS", "/v1/me"),
+    ("POST", "/v1/auth/sign-up"),
+    ("POST", "/v1/auth/verify-email"),
+    ("POST", "/v1/auth/mfa/verify"),
+    ("POST", "/v1/auth/mfa/email"),
+    ("OPTIONS", "/v1/auth/sign-up"),
+    ("OPTIONS", "/v1/auth/verify-email"),
+    ("OPTIONS", "/v1/auth/mfa/verify"),
+    ("OPTIONS", "/v1/auth/mfa/email"),
 }
 
 INSTANCE_ONLY = {"listTenants", "createTenant", "deleteTenant"}
@@ -226,10 +234,6 @@ def source_routes() -> set[tuple[str, str]]:
     group = re.search(r'let admin = router\.group\("([^"]+)"\)', register).group(1)
     for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', register):
         routes.add((method.upper(), f"/{group}/{path}"))
-    # Feature extensions (AdminController+Providers.swift, …) register through hooks called from register(on:).
-    for extension in sorted(ADMIN_SOURCE.parent.glob("AdminController+*.swift")):
-        for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', extension.read_text()):
-            routes.add((method.upper(), f"/{group}/{path}"))
     # Feature extensions (AdminController+Providers.swift, …) register through hooks called from register(on:).
     for extension in sorted(ADMIN_SOURCE.parent.glob("AdminController+*.swift")):
         for method, path in re.findall(r'route\(admin,\s*\.(\w+),\s*"([^"]+)"', extension.read_text()):

@@ -851,7 +851,8 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignInRequest"}}}},
         "responses": {
-          "200": {"description": "Signed in.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignInResponse"}}}},
+          "200": {"description": "Signed in, or the next step (email verification, MFA challenge or enrolment).", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
           "500": {"$ref": "#/components/responses/OAuthServerError"},
@@ -980,6 +981,110 @@ enum AdminOpenAPI {
             }
           }
         }
+      }
+    },
+    "/v1/auth/sign-up": {
+      "post": {
+        "operationId": "headlessSignUp",
+        "tags": ["Headless auth"],
+        "summary": "Create an account",
+        "description": "Creates a user (tenant switch `self_signup`; password policy after NIST SP 800-63B: 8–256 characters, common passwords refused) and emails a verification code and link. Then behaves like sign-in: tokens, or the next step. A duplicate address (compared case-insensitively) is `invalid_request`; sign-up disabled is `access_denied`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignUpRequest"}}}},
+        "responses": {
+          "200": {"description": "Signed in, or the next step.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessSignUp",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/sign-up",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows; the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {"204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}}
+      }
+    },
+    "/v1/auth/verify-email": {
+      "post": {
+        "operationId": "headlessVerifyEmail",
+        "tags": ["Headless auth"],
+        "summary": "Verify the email address of a pending sign-in",
+        "description": "Completes an `email_verification_required` step with the emailed 6-digit code (single use, 5 attempts). Answers tokens or the next step (MFA).\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyEmailRequest"}}}},
+        "responses": {
+          "200": {"description": "Signed in, or the next step.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessVerifyEmail",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/verify-email",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows; the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {"204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}}
+      }
+    },
+    "/v1/auth/mfa/verify": {
+      "post": {
+        "operationId": "headlessVerifyMFA",
+        "tags": ["Headless auth"],
+        "summary": "Complete an MFA challenge or enrolment",
+        "description": "`mfa_required`: a TOTP code (RFC 6238, ±1 step, never twice), an emailed code or a recovery code. `mfa_enrollment_required`: the first TOTP code of the enrolled secret; the answer then carries the new recovery codes once. Five wrong codes end the challenge. The tokens' `amr` names the methods used and `mfa`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MFAVerifyRequest"}}}},
+        "responses": {
+          "200": {"description": "Signed in, or the next step.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessVerifyMFA",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/mfa/verify",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows; the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {"204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}}
+      }
+    },
+    "/v1/auth/mfa/email": {
+      "post": {
+        "operationId": "headlessSendMFAEmail",
+        "tags": ["Headless auth"],
+        "summary": "Email a code for an MFA challenge",
+        "description": "Sends a 6-digit code (10 minutes) to a user who enrolled codes by email. Rate-limited per IP.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": []}, {"secretKey": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MFAEmailRequest"}}}},
+        "responses": {
+          "204": {"description": "Sent."},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessSendMFAEmail",
+        "tags": ["Headless auth"],
+        "summary": "CORS preflight for /v1/auth/mfa/email",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows; the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {"204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}}
       }
     },
     "/v1/me": {
@@ -1151,6 +1256,11 @@ enum AdminOpenAPI {
       "OAuthServerError": {"description": "`server_error`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
       "OAuthUnavailable": {
         "description": "`temporarily_unavailable`: the server is busy hashing passwords.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+      },
+      "OAuthTooManyRequests": {
+        "description": "`temporarily_unavailable` with status 429: too many failed sign-ins for this account (and IP), or too many sign-up, reset or email-code requests from this IP.",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
         "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
       }
@@ -2241,9 +2351,54 @@ enum AdminOpenAPI {
           {
             "type": "object",
             "required": ["session", "user"],
-            "properties": {"session": {"$ref": "#/components/schemas/HeadlessSession"}, "user": {"$ref": "#/components/schemas/User"}}
+            "properties": {
+              "status": {"const": "signed_in"},
+              "session": {"$ref": "#/components/schemas/HeadlessSession"},
+              "user": {"$ref": "#/components/schemas/User"},
+              "recovery_codes": {"type": "array", "items": {"type": "string"}, "description": "New recovery codes, shown once, after an MFA enrolment."}
+            }
           }
         ]
+      },
+      "Challenge": {
+        "type": "object",
+        "required": ["status", "challenge_id", "expires_in"],
+        "description": "The next step of a sign-in whose first factor passed.",
+        "properties": {
+          "status": {"enum": ["email_verification_required", "mfa_required", "mfa_enrollment_required"]},
+          "challenge_id": {"type": "string", "description": "Short-lived id of the pending sign-in (bound to this client)."},
+          "expires_in": {"type": "integer", "description": "seconds"},
+          "factors": {"type": "array", "items": {"enum": ["totp", "email", "recovery_code"]}},
+          "email": {"type": "string", "description": "The address a code was sent to (masked for MFA)."},
+          "totp": {"type": "object", "required": ["secret", "otpauth_uri", "qr_data_url"], "properties": {
+            "secret": {"type": "string", "description": "Base32 (RFC 4648) TOTP secret to enrol"},
+            "otpauth_uri": {"type": "string"},
+            "qr_data_url": {"type": "string", "description": "data:image/svg+xml;base64 QR code of otpauth_uri"}}}
+        }
+      },
+      "SignUpRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["email", "password"],
+        "properties": {"email": {"type": "string", "maxLength": 320, "examples": ["ada@example.com"]}, "password": {"type": "string", "minLength": 8, "maxLength": 256, "examples": ["correct horse battery"]}, "name": {"type": "string", "maxLength": 200, "examples": ["Ada Lovelace"]}}
+      },
+      "VerifyEmailRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["challenge_id", "code"],
+        "properties": {"challenge_id": {"type": "string", "examples": ["Q2hhbGxlbmdlSWQtZXhhbXBsZS0wMDAwMDAwMDAwMDA"]}, "code": {"type": "string", "maxLength": 16, "examples": ["123456"]}}
+      },
+      "MFAVerifyRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["challenge_id", "factor", "code"],
+        "properties": {"challenge_id": {"type": "string", "examples": ["Q2hhbGxlbmdlSWQtZXhhbXBsZS0wMDAwMDAwMDAwMDA"]}, "factor": {"enum": ["totp", "email", "recovery_code"], "examples": ["totp"]}, "code": {"type": "string", "maxLength": 64, "examples": ["123456"]}}
+      },
+      "MFAEmailRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["challenge_id"],
+        "properties": {"challenge_id": {"type": "string", "examples": ["Q2hhbGxlbmdlSWQtZXhhbXBsZS0wMDAwMDAwMDAwMDA"]}}
       },
       "RefreshRequest": {
         "type": "object",

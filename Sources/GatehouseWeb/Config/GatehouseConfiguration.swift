@@ -43,6 +43,9 @@ public struct GatehouseConfiguration: Sendable {
     public var hashingThreads = 0
     /// Hash jobs allowed to wait before the server answers 503. Default 64.
     public var hashingQueue = 64
+    /// File of common passwords (one per line, `#` comments) refused at sign-up and password change.
+    /// Default `./config/common-passwords.txt`.
+    public var commonPasswordsFile = "./config/common-passwords.txt"
 
     // [oauth]
     /// Seconds after a refresh token rotation during which its reuse is refused without revoking
@@ -77,7 +80,6 @@ public struct GatehouseConfiguration: Sendable {
     /// Delivery attempts before a message is marked failed. Default 10.
     public var mailMaxAttempts = 10
 
-
     // [federation]
     /// Upstream login providers: timeouts, SSRF guard, caches (GatehouseConfiguration+Federation.swift).
     public var federation = FederationConfiguration()
@@ -107,7 +109,7 @@ public struct GatehouseConfiguration: Sendable {
         "server": ["listen", "public_url", "max_body_bytes", "templates_dir", "static_dir"],
         "storage": ["data_dir", "synchronous", "max_open_tenants"],
         "security": ["admin_token", "master_key_file"],
-        "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue"],
+        "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
         "oauth": ["refresh_reuse_grace_seconds"],
         "keys": ["pre_publication_seconds", "rotation_interval_days"],
         "mail": ["smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
@@ -184,6 +186,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("passwords", "argon2_iterations") { argon2Iterations = v }
         if let v = int("passwords", "hashing_threads") { hashingThreads = v }
         if let v = int("passwords", "hashing_queue") { hashingQueue = v }
+        if let v = string("passwords", "common_passwords_file") { commonPasswordsFile = v }
         if let v = int("oauth", "refresh_reuse_grace_seconds") { refreshReuseGrace = v }
         if let v = int("keys", "pre_publication_seconds") { keyPrePublication = v }
         if let v = int("keys", "rotation_interval_days") { keyRotationDays = v }

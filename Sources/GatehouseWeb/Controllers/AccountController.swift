@@ -30,6 +30,7 @@ struct AccountController {
             await flow.page(context) { try await self.revokeSession(request, context) }
         }
         group.post("account/logout") { request, context in await flow.page(context) { try await self.signOut(request, context) } }
+        registerSecurityRoutes(group)
     }
 
     var consolePath: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)/account" } }
@@ -94,7 +95,8 @@ struct AccountController {
             "csrf_token": csrf,
             "logout_action": "\(consolePath(context))/logout",
         ]
-        if request.queryParameters["notice"] == "session-revoked" { values["notice"] = "The session was signed out." }
+        if let notice = request.queryParameters["notice"].flatMap({ Self.notices[$0] }) { values["notice"] = notice }
+        try await addSecurityValues(&values, user: user, context)
         return Responses.html(services.pages.render("account", chrome: BrowserFlowController(services: services).chrome("Your account", context),
                                                     values: values))
     }
@@ -145,13 +147,18 @@ struct AccountController {
 
     /// Checks the console form's CSRF token and returns the signed-in claims.
     func authorizedForm(_ request: Request, _ context: TenantRequestContext) async throws -> AccessTokenClaims {
+        try await authorizedFormWithFields(request, context).claims
+    }
+
+    /// Checks the console form's CSRF token; returns the signed-in claims and the form.
+    func authorizedFormWithFields(_ request: Request, _ context: TenantRequestContext) async throws -> (claims: AccessTokenClaims, form: FormParameters) {
         let client = try await consoleClient(context)
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         guard let claims = try await consoleToken(request, context, client: client),
               services.checkCSRF(form["csrf_token"], binding: claims.jti, purpose: "account") else {
             throw OAuthError.invalidRequest("The form expired. Reload the account page and try again.")
         }
-        return claims
+        return (claims, form)
     }
 
     func revokeSession(_ request: Request, _ context: TenantRequestContext) async throws -> Response {

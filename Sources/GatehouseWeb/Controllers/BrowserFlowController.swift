@@ -225,6 +225,11 @@ struct BrowserFlowController {
         if let error { values["error"] = error }
         let providers = FederationController.loginButtons(context, interaction: interaction)
         if !providers.isEmpty { values["providers"] = providers; values["has_providers"] = true }
+        let settings = context.tenant.tenant.settings
+        let base = issuerPath(context)
+        values["forgot_url"] = "\(base)/forgot?interaction=\(interaction.id)"
+        if settings.selfSignup { values["signup_url"] = "\(base)/signup?interaction=\(interaction.id)" }
+        if settings.magicLink { values["magic_link_action"] = "\(base)/magic-link" }
         let body = services.pages.render("login", chrome: chrome("Sign in", context), values: values)
         return Responses.html(body, status: status, formActions: formActions(for: interaction))
     }
@@ -243,7 +248,17 @@ struct BrowserFlowController {
         let (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                               request, context)
         let rawEmail = form["email"] ?? ""
-        guard let user = try await services.verifyCredentials(email: rawEmail, password: form["password"] ?? "", in: context.database) else {
+        let user: User?
+        do {
+            user = try await services.verifyCredentials(email: rawEmail, password: form["password"] ?? "", in: context.database,
+                                                        ip: context.remoteAddress)
+        } catch let refused as SignInThrottle.Refused {
+            var response = renderLogin(interaction, client: client, email: rawEmail,
+                                       error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests, context)
+            response.headers[.retryAfter] = String(refused.retryAfter)
+            return response
+        }
+        guard let user else {
             return renderLogin(interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
                                status: .unauthorized, context)
         }
@@ -257,7 +272,48 @@ struct BrowserFlowController {
     ///   was not used.
     func completeFirstFactor(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
                              _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
-        try await signIn(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
+        let settings = context.tenant.tenant.settings
+        if settings.requireVerifiedEmail, !user.emailVerified {
+            try await savePending(interaction, client: client, user: user, amr: amr, stage: .verifyEmail, context)
+            return redirect(to: "/verify-email", interaction, context, cookies: cookies)
+        }
+        return try await proceedToSecondFactor(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
+    }
+
+    /// Applies the tenant's MFA policy after the first factor (and email verification): completes
+    /// the sign-in, or sends the browser to the MFA challenge or to enrolment.
+    func proceedToSecondFactor(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
+                               _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+        let settings = context.tenant.tenant.settings
+        let enrolled = try await context.database.mfaFactors(userID: user.id).map(\.kind)
+        let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
+        switch MFARequirement.decide(policy: settings.mfaPolicy, enrolled: enrolled, allowed: allowed, firstFactorAMR: amr) {
+        case .none:
+            try await context.database.deletePendingSignIn(idHash: SecretHash.of(interaction.id))
+            return try await signIn(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
+        case .challenge:
+            try await savePending(interaction, client: client, user: user, amr: amr, stage: .challenge, context)
+            return redirect(to: "/mfa", interaction, context, cookies: cookies)
+        case .enrol:
+            try await savePending(interaction, client: client, user: user, amr: amr, stage: .enrol, context)
+            return redirect(to: "/mfa/enrol", interaction, context, cookies: cookies)
+        }
+    }
+
+    /// Records the sign-in waiting for its next step; its id is the interaction's.
+    func savePending(_ interaction: Interaction, client: Client, user: User, amr: [String], stage: PendingSignIn.Stage,
+                     _ context: TenantRequestContext) async throws {
+        let now = services.clock.now
+        try await context.database.savePendingSignIn(PendingSignIn(
+            idHash: SecretHash.of(interaction.id), userID: user.id, clientID: client.clientID, amr: amr, stage: stage,
+            createdAt: now, expiresAt: min(interaction.expiresAt, now.addingTimeInterval(PendingSignIn.lifetime))))
+    }
+
+    /// A 303 to one of the tenant's interaction pages.
+    func redirect(to page: String, _ interaction: Interaction, _ context: TenantRequestContext, cookies: [Cookie] = []) -> Response {
+        var response = Responses.redirect(to: "\(issuerPath(context))\(page)?interaction=\(interaction.id)")
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
     }
 
     /// Signs the browser in (a new session, or a re-authentication of the same user's session)

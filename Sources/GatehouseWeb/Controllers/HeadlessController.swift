@@ -123,7 +123,12 @@ struct HeadlessController {
         group.post("auth/sign-out") { request, context in await self.json(context) { try await self.signOut(request, context) } }
         group.get("auth/session") { request, context in await self.json(context) { try await self.session(request, context) } }
         group.get("me") { request, context in await self.json(context) { try await self.me(request, context) } }
-        for path in ["auth/sign-in", "auth/refresh", "auth/sign-out", "auth/session", "me"] {
+        group.post("auth/sign-up") { request, context in await self.json(context) { try await self.signUp(request, context) } }
+        group.post("auth/verify-email") { request, context in await self.json(context) { try await self.verifyEmail(request, context) } }
+        group.post("auth/mfa/verify") { request, context in await self.json(context) { try await self.verifyMFA(request, context) } }
+        group.post("auth/mfa/email") { request, context in await self.json(context) { try await self.sendMFAEmail(request, context) } }
+        for path in ["auth/sign-in", "auth/refresh", "auth/sign-out", "auth/session", "me", "auth/sign-up", "auth/verify-email",
+                     "auth/mfa/verify", "auth/mfa/email"] {
             group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
         }
     }
@@ -138,6 +143,11 @@ struct HeadlessController {
             return Responses.oauthError(error, issuer: issuer(context))
         } catch is WorkerPool.Busy {
             return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer(context))
+        } catch let refused as SignInThrottle.Refused {
+            var response = Responses.oauthError(.temporarilyUnavailable("too many attempts; retry later"), issuer: issuer(context))
+            response.status = .tooManyRequests
+            response.headers[.retryAfter] = String(refused.retryAfter)
+            return response
         } catch let problem as ProblemDetails {
             return Responses.oauthError(.invalidRequest(problem.detail), issuer: issuer(context))
         } catch {
@@ -196,14 +206,20 @@ struct HeadlessController {
         let tokens: TokenResponse
         let session: SessionView
         let user: UserView
+        var recoveryCodes: [String]?
 
-        enum CodingKeys: String, CodingKey { case session, user }
+        enum CodingKeys: String, CodingKey {
+            case session, user, status
+            case recoveryCodes = "recovery_codes"
+        }
 
         func encode(to encoder: any Encoder) throws {
             try tokens.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode("signed_in", forKey: .status)
             try c.encode(session, forKey: .session)
             try c.encode(user, forKey: .user)
+            try c.encodeIfPresent(recoveryCodes, forKey: .recoveryCodes)
         }
     }
 
@@ -223,17 +239,26 @@ struct HeadlessController {
                 throw OAuthError.invalidScope("scope not permitted for this client")
             }
         }
-        guard let user = try await services.verifyCredentials(email: email!, password: password!, in: context.database) else {
+        guard let user = try await services.verifyCredentials(email: email!, password: password!, in: context.database,
+                                                               ip: context.remoteAddress) else {
             throw OAuthError.invalidGrant("incorrect email or password")
         }
-        let (session, _) = try await services.startSession(for: user, amr: ["pwd"], userAgent: request.headers[.userAgent],
+        return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
+    }
+
+    /// Starts a session and a grant for `user` and answers with tokens.
+    func issueSession(user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:], _ request: Request,
+                      _ context: HeadlessRequestContext) async throws -> Response {
+        let client = context.client
+        let (session, _) = try await services.startSession(for: user, amr: amr, userAgent: request.headers[.userAgent],
                                                          ipAddress: context.remoteAddress, in: context.database)
         let grant = Grant(id: .generate(at: services.clock.now), clientID: client.clientID, userID: user.id, sessionID: session.id,
                           scope: scope, authTime: session.authTime, amr: session.amr, nonce: nil, createdAt: services.clock.now)
         try await context.database.insertGrant(grant)
         let tokens = try await TokenEndpoint.issueForNewGrant(grant, client: client, user: user,
                                                                context: try await services.tokenContext(for: context.database))
-        return Responses.json(SignInResponse(tokens: tokens, session: SessionView(session), user: UserView(user)), noStore: true)
+        return Responses.json(SignInResponse(tokens: tokens, session: SessionView(session), user: UserView(user),
+                                             recoveryCodes: extra["recovery_codes"]), noStore: true)
     }
 
     /// `POST /v1/auth/refresh` `{"refresh_token","scope"?}`: the refresh token grant with rotation.

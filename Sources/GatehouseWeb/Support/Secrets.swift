@@ -51,7 +51,7 @@ enum Secrets {
         let fm = FileManager.default
         if configured != defaultValue || fm.fileExists(atPath: configured) { return configured }
         var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        let name = URL(fileURLWithPath: defaultValue).lastPathComponent
+        let name = defaultValue.hasPrefix("./") ? String(defaultValue.dropFirst(2)) : defaultValue
         for _ in 0..<5 {
             let candidate = url.appendingPathComponent(name)
             if fm.fileExists(atPath: candidate.path) { return candidate.path }

@@ -20,8 +20,15 @@ public struct Services: Sendable {
     let adminTokenHash: [UInt8]
     /// Key for HMAC-derived CSRF tokens of forms outside interactions.
     let csrfKey: [UInt8]
+    /// Failed-sign-in accounting (per tenant, account and IP).
+    let throttle = SignInThrottle()
+    /// Per-IP limits on sign-up, reset, magic-link and email-code requests.
+    let actionLimiter = ActionRateLimiter()
     /// Upstream login providers, made on first use (Services+Federation.swift).
     let federationHolder = FederationHolder()
+
+    /// Lowercased common passwords refused by the password policy.
+    var commonPasswords: Set<String> { CommonPasswords.load(configuration.commonPasswordsFile) }
 
     /// Whether cookies get the `Secure` attribute.
     public var secureCookies: Bool { publicURL.hasPrefix("https://") }

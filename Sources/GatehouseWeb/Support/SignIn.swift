@@ -9,17 +9,25 @@ extension Services {
     /// The email is normalized; an unknown account is verified against a decoy hash so that it
     /// costs the same time as a known one, and the answer never says which it was. A stored hash
     /// with older Argon2id parameters is upgraded after a successful check.
+    /// Every check passes the throttle first (per tenant, account and IP); a refused attempt costs
+    /// no hashing.
     /// - Returns: the user, or nil for any mismatch (unknown, wrong password, disabled, no password).
-    /// - Throws: `WorkerPool.Busy` when the hashing queue is full.
-    func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase) async throws -> User? {
+    /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`), `WorkerPool.Busy` when the
+    ///   hashing queue is full (answer 503).
+    func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase, ip: String?) async throws -> User? {
+        let email = EmailAddress.normalize(rawEmail)
+        let ticket = try throttle.begin(tenant: database.tenant.id, account: email ?? rawEmail.lowercased(), ip: ip, now: clock.now)
+        var success = false
+        defer { throttle.finish(ticket, success: success, now: clock.now) }
         guard !password.isEmpty, password.utf8.count <= 1024 else {
             _ = try await passwords.verify(password, encoded: nil)
             return nil
         }
         var user: User?
-        if let email = EmailAddress.normalize(rawEmail) { user = try await database.user(email: email) }
+        if let email { user = try await database.user(email: email) }
         let check = try await passwords.verify(password, encoded: user?.passwordHash)
         guard let user, check.valid, !user.disabled else { return nil }
+        success = true
         if check.needsRehash {
             try await database.updatePasswordHash(userID: user.id, hash: try await passwords.hash(password), at: clock.now)
         }

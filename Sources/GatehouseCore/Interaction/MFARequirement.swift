@@ -1,0 +1,54 @@
+/// What the tenant's MFA policy asks of a sign-in after its first factor (issue 4).
+public enum MFARequirement: Sendable, Equatable {
+    /// No second factor: the sign-in completes with the first factor's methods.
+    case none
+    /// The user proves one of these factors (recovery codes always work when a factor exists).
+    case challenge([MFAFactorKind])
+    /// The user has no factor but the policy requires one: enrol before the sign-in completes.
+    case enrol([MFAFactorKind])
+
+    /// Decides from the policy, the user's enrolled factors and the factors the tenant allows.
+    ///
+    /// `none`: never asked. `optional`: asked when the user enrolled a factor. `required`: a user
+    /// without a factor must enrol. A first factor that already proved multiple factors (an upstream
+    /// `mfa` the provider is trusted for) satisfies the policy.
+    public static func decide(policy: MFAPolicy, enrolled: [MFAFactorKind], allowed: [MFAFactorKind],
+                              firstFactorAMR: [String]) -> MFARequirement {
+        if firstFactorAMR.contains("mfa") { return .none }
+        let usable = enrolled.filter { allowed.contains($0) }
+        switch policy {
+        case .none:
+            return .none
+        case .optional:
+            return usable.isEmpty ? .none : .challenge(usable)
+        case .required:
+            return usable.isEmpty ? .enrol(allowed) : .challenge(usable)
+        }
+    }
+
+    /// The `amr` of a sign-in completed with `second` after `first` (RFC 8176): the first factor's
+    /// methods, the second's, and `mfa`.
+    public static func amr(first: [String], second: String) -> [String] {
+        var result = first
+        if !result.contains(second) { result.append(second) }
+        if !result.contains("mfa") { result.append("mfa") }
+        return result
+    }
+}
+
+/// NIST SP 800-63B §5.1.1.2 memorized-secret rules: 8 to 256 characters, no composition rules,
+/// and no password from a list of commonly used ones.
+public enum PasswordPolicy {
+    public static let minimumLength = 8
+    public static let maximumLength = 256
+
+    /// The problem with `password`, or nil when acceptable.
+    /// - Parameter common: lowercased common passwords.
+    public static func problem(_ password: String, common: Set<String>) -> String? {
+        let length = password.count
+        if length < minimumLength { return "must be at least \(minimumLength) characters" }
+        if length > maximumLength { return "must be at most \(maximumLength) characters" }
+        if common.contains(password.lowercased()) { return "is too common; choose a less predictable password" }
+        return nil
+    }
+}

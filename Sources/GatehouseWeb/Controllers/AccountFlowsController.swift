@@ -1,0 +1,354 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Self-service account pages of a tenant: sign-up, email verification, password reset and
+/// magic-link sign-in (issue 4). Every sign-in they complete goes through
+/// `BrowserFlowController.completeFirstFactor`, so the tenant's MFA policy applies to each.
+struct AccountFlowsController {
+    let services: Services
+    var flow: BrowserFlowController { BrowserFlowController(services: services) }
+
+    static let verifyLifetime: TimeInterval = 24 * 3600
+    static let resetLifetime: TimeInterval = 30 * 60
+    static let magicLifetime: TimeInterval = 15 * 60
+    static let codeAttempts = 5
+
+    func register(on group: RouterGroup<TenantRequestContext>) {
+        let flow = self.flow
+        group.get("signup") { request, context in await flow.page(context) { try await self.showSignup(request, context) } }
+        group.post("signup") { request, context in await flow.page(context) { try await self.submitSignup(request, context) } }
+        group.get("verify-email") { request, context in await flow.page(context) { try await self.showVerify(request, context) } }
+        group.post("verify-email") { request, context in await flow.page(context) { try await self.submitVerify(request, context) } }
+        group.post("verify-email/resend") { request, context in await flow.page(context) { try await self.resendVerify(request, context) } }
+        group.post("verify-email/link") { request, context in await flow.page(context) { try await self.confirmVerifyLink(request, context) } }
+        group.get("forgot") { request, context in await flow.page(context) { try await self.showForgot(request, context) } }
+        group.post("forgot") { request, context in await flow.page(context) { try await self.submitForgot(request, context) } }
+        group.get("reset") { request, context in await flow.page(context) { try await self.showReset(request, context) } }
+        group.post("reset") { request, context in await flow.page(context) { try await self.submitReset(request, context) } }
+        group.post("magic-link") { request, context in await flow.page(context) { try await self.requestMagicLink(request, context) } }
+        group.get("magic") { request, context in await flow.page(context) { try await self.showMagic(request, context) } }
+        group.post("magic") { request, context in await flow.page(context) { try await self.confirmMagic(request, context) } }
+    }
+
+    var path: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)" } }
+
+    func message(_ heading: String, _ text: String, error: Bool = false, status: HTTPResponse.Status = .ok,
+                 link: (String, String)? = nil, _ context: TenantRequestContext) -> Response {
+        var values: [String: Any] = ["heading": heading, "message": text]
+        if error { values["error"] = true }
+        if let link {
+            values["link_url"] = link.0
+            values["link_text"] = link.1
+        }
+        return Responses.html(services.pages.render("message", chrome: flow.chrome(heading, context), values: values), status: status)
+    }
+
+    /// Refuses with 429 and `Retry-After` when the IP exceeded its budget for `action`.
+    func rateLimit(_ action: String, _ context: TenantRequestContext) -> Response? {
+        guard let wait = services.actionLimiter.take(tenant: context.tenant.id, action: action, ip: context.remoteAddress,
+                                                     now: services.clock.now) else { return nil }
+        var response = message("Too many requests", "Please wait a moment and try again.", error: true, status: .tooManyRequests, context)
+        response.headers[.retryAfter] = String(wait)
+        return response
+    }
+
+    // MARK: Sign-up
+
+    func renderSignup(_ interaction: Interaction, client: Client, email: String?, name: String?, error: String?,
+                      status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
+        var values: [String: Any] = [
+            "action": "\(path(context))/signup", "interaction_id": interaction.id, "csrf_token": interaction.csrfToken,
+            "client_name": client.name, "login_url": "\(path(context))/login?interaction=\(interaction.id)",
+        ]
+        if let email { values["email"] = email }
+        if let name { values["name"] = name }
+        if let error { values["error"] = error }
+        return Responses.html(services.pages.render("signup", chrome: flow.chrome("Create account", context), values: values),
+                              status: status, formActions: flow.formActions(for: interaction))
+    }
+
+    func showSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
+        let (interaction, client) = try await flow.loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+                                                                   request, context)
+        return renderSignup(interaction, client: client, email: nil, name: nil, error: nil, status: .ok, context)
+    }
+
+    /// Creates an account (email, password, name), sends the verification email and signs in
+    /// through the first-factor door (which asks for verification when the tenant requires it).
+    func submitSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let (interaction, client) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+                                                                   request, context)
+        let rawEmail = form["email"] ?? ""
+        let name = form["name"].map { String($0.prefix(200)) }
+        func fail(_ error: String, _ status: HTTPResponse.Status = .badRequest) -> Response {
+            renderSignup(interaction, client: client, email: rawEmail, name: name, error: error, status: status, context)
+        }
+        if let limited = rateLimit("signup", context) { return limited }
+        guard let email = EmailAddress.normalize(rawEmail) else { return fail("Enter a valid email address.") }
+        let password = form["password"] ?? ""
+        if let problem = PasswordPolicy.problem(password, common: services.commonPasswords) { return fail("The password \(problem).") }
+        let db = context.database
+        if try await db.user(email: email) != nil {
+            return fail("An account with this email address already exists. Sign in instead.", .conflict)
+        }
+        let now = services.clock.now
+        let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name, passwordHash: try await services.passwords.hash(password),
+                        createdAt: now, updatedAt: now)
+        do { try await db.insertUser(user) } catch StoreError.conflict {
+            return fail("An account with this email address already exists. Sign in instead.", .conflict)
+        }
+        try await sendVerification(to: user, context)
+        return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
+    }
+
+    // MARK: Email verification
+
+    /// Emails a verification link and code (both single use; 24 hours; the code allows 5 attempts).
+    func sendVerification(to user: User, _ context: TenantRequestContext) async throws {
+        try await sendVerification(to: user, database: context.database)
+    }
+
+    func sendVerification(to user: User, database: TenantDatabase) async throws {
+        let now = services.clock.now
+        let id = RandomText.bearerSecret()
+        let token = RandomText.bearerSecret()
+        let code = services.sixDigitCode()
+        try await database.insertOneTimeToken(OneTimeToken(
+            id: id, purpose: .verifyEmail, userID: user.id, tokenHash: SecretHash.of(token), codeHash: services.codeHash(code, salt: id),
+            context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.verifyLifetime)))
+        try await services.sendAccountEmail(.verify, to: user, values: [
+            "link": services.link(database.tenant, "/verify-email", token: token), "code": code,
+            "expires_minutes": String(Int(Self.verifyLifetime / 60)),
+        ], database: database)
+    }
+
+    /// The pending sign-in of an interaction at `stage`, with its user.
+    func pending(_ interaction: Interaction, stage: PendingSignIn.Stage, _ context: TenantRequestContext) async throws -> (PendingSignIn, User) {
+        guard let pending = try await context.database.pendingSignIn(idHash: SecretHash.of(interaction.id), at: services.clock.now),
+              pending.stage == stage, let user = try await context.database.user(id: pending.userID), !user.disabled else {
+            throw OAuthError.invalidRequest("This sign-in expired. Go back to the application and try again.")
+        }
+        return (pending, user)
+    }
+
+    func renderVerify(_ interaction: Interaction, user: User, error: String?, notice: String?, status: HTTPResponse.Status,
+                      _ context: TenantRequestContext) -> Response {
+        var values: [String: Any] = [
+            "action": "\(path(context))/verify-email", "resend_action": "\(path(context))/verify-email/resend",
+            "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "email": user.email,
+        ]
+        if let error { values["error"] = error }
+        if let notice { values["notice"] = notice }
+        return Responses.html(services.pages.render("verify_email", chrome: flow.chrome("Verify your email", context), values: values),
+                              status: status, formActions: flow.formActions(for: interaction))
+    }
+
+    /// `GET verify-email?interaction=…` (the code form of a sign-in) or `?token=…` (an emailed link:
+    /// a confirmation button, so that link scanners do not use it up).
+    func showVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let query = request.queryParameters
+        if let token = query["token"] {
+            return Responses.html(services.pages.render("message_form", chrome: flow.chrome("Verify your email", context), values: [
+                "heading": "Verify your email", "message": "Confirm that this email address is yours.",
+                "action": "\(path(context))/verify-email/link", "token": token, "button": "Verify my email",
+            ]))
+        }
+        let (interaction, client) = try await flow.loadInteraction(query["interaction"], csrf: nil, requireCSRF: false, request, context)
+        let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
+        if user.emailVerified {
+            // Verified meanwhile through the emailed link.
+            return try await flow.proceedToSecondFactor(interaction, client: client, user: user, amr: pending.amr, request, context)
+        }
+        return renderVerify(interaction, user: user, error: nil, notice: nil, status: .ok, context)
+    }
+
+    func confirmVerifyLink(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let now = services.clock.now
+        guard let token = form["token"], token.utf8.count <= 128,
+              let used = try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .verifyEmail, at: now) else {
+            return message("Link expired", "This verification link was already used or has expired.", error: true, status: .badRequest, context)
+        }
+        try await context.database.markEmailVerified(used.userID, at: now)
+        return message("Email verified", "Your email address is verified. You can close this page and continue where you were.", context)
+    }
+
+    func submitVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let (interaction, client) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+                                                                   request, context)
+        let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
+        let code = (form["code"] ?? "").filter { !$0.isWhitespace }
+        let services = self.services
+        let now = services.clock.now
+        let used = try await context.database.consumeOneTimeCode(userID: user.id, purpose: .verifyEmail, at: now,
+                                                                 maxAttempts: Self.codeAttempts) { token in
+            token.codeHash.map { ConstantTime.equals($0, services.codeHash(code, salt: token.id)) } ?? false
+        }
+        guard used != nil else {
+            return renderVerify(interaction, user: user, error: "That code is not right, or it expired. Check the latest email or send a new code.",
+                                notice: nil, status: .badRequest, context)
+        }
+        try await context.database.markEmailVerified(user.id, at: now)
+        var verified = user
+        verified.emailVerified = true
+        return try await flow.proceedToSecondFactor(interaction, client: client, user: verified, amr: pending.amr, request, context)
+    }
+
+    func resendVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let (interaction, _) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+                                                              request, context)
+        let (_, user) = try await pending(interaction, stage: .verifyEmail, context)
+        if let limited = rateLimit("email-code", context) { return limited }
+        try await sendVerification(to: user, context)
+        return renderVerify(interaction, user: user, error: nil, notice: "We sent a new code.", status: .ok, context)
+    }
+
+    // MARK: Password reset
+
+    func showForgot(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        var values: [String: Any] = ["action": "\(path(context))/forgot", "csrf_token": "", "interaction_id": ""]
+        if let id = request.queryParameters["interaction"],
+           let (interaction, _) = try? await flow.loadInteraction(id, csrf: nil, requireCSRF: false, request, context) {
+            values["interaction_id"] = interaction.id
+            values["csrf_token"] = interaction.csrfToken
+            values["login_url"] = "\(path(context))/login?interaction=\(interaction.id)"
+        } else {
+            let binding = flow.browserBinding(request, context)
+            values["csrf_token"] = services.csrfToken(binding: binding.value, purpose: "forgot")
+            var response = Responses.html(services.pages.render("forgot", chrome: flow.chrome("Reset your password", context), values: values))
+            if let cookie = binding.cookie { response.setCookie(cookie) }
+            return response
+        }
+        return Responses.html(services.pages.render("forgot", chrome: flow.chrome("Reset your password", context), values: values))
+    }
+
+    /// Sends a reset link when the account exists; the answer is the same either way.
+    func submitForgot(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        if let id = form["interaction_id"], !id.isEmpty {
+            _ = try await flow.loadInteraction(id, csrf: form["csrf_token"], requireCSRF: true, request, context)
+        } else {
+            guard services.checkCSRF(form["csrf_token"], binding: TenantCookie.browser.value(in: request), purpose: "forgot") else {
+                throw OAuthError.invalidRequest("The form expired. Reload the page and try again.")
+            }
+        }
+        if let limited = rateLimit("reset", context) { return limited }
+        let now = services.clock.now
+        let token = RandomText.bearerSecret()
+        if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
+            try await context.database.insertOneTimeToken(OneTimeToken(
+                id: RandomText.bearerSecret(), purpose: .resetPassword, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
+                context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.resetLifetime)))
+            try await services.sendAccountEmail(.reset, to: user, values: [
+                "link": services.link(context.tenant, "/reset", token: token), "expires_minutes": String(Int(Self.resetLifetime / 60)),
+            ], database: context.database)
+        }
+        return message("Check your email", "If an account exists for that address, we sent a link to reset its password.", context)
+    }
+
+    func showReset(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        guard let token = request.queryParameters["token"], token.utf8.count <= 128,
+              try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: services.clock.now) != nil else {
+            return message("Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
+                           status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
+        }
+        return renderReset(token: token, error: nil, status: .ok, context)
+    }
+
+    func renderReset(token: String, error: String?, status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
+        var values: [String: Any] = ["action": "\(path(context))/reset", "token": token]
+        if let error { values["error"] = error }
+        return Responses.html(services.pages.render("reset", chrome: flow.chrome("Choose a new password", context), values: values),
+                              status: status)
+    }
+
+    /// Sets the new password; every session and refresh token of the user is revoked.
+    func submitReset(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        guard let token = form["token"], token.utf8.count <= 128 else { throw OAuthError.invalidRequest("The reset link is incomplete.") }
+        let password = form["password"] ?? ""
+        if let problem = PasswordPolicy.problem(password, common: services.commonPasswords) {
+            return renderReset(token: token, error: "The password \(problem).", status: .badRequest, context)
+        }
+        let now = services.clock.now
+        let db = context.database
+        guard let used = try await db.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: now),
+              var user = try await db.user(id: used.userID) else {
+            return message("Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
+                           status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
+        }
+        user.passwordHash = try await services.passwords.hash(password)
+        user.emailVerified = true  // the reset link proved the address
+        try await db.updateUser(user, at: now)
+        try await db.revokeEverything(of: user.id, at: now)
+        return message("Password changed", "Your password was changed and you were signed out everywhere. Sign in again with the new password.",
+                       context)
+    }
+
+    // MARK: Magic links
+
+    /// Emails a sign-in link that continues this interaction in this browser (tenant switch `magic_link`).
+    func requestMagicLink(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        guard context.tenant.tenant.settings.magicLink else { throw OAuthError.accessDenied("Sign-in links are not available here.") }
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let (interaction, _) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+                                                              request, context)
+        if let limited = rateLimit("magic-link", context) { return limited }
+        let now = services.clock.now
+        let token = RandomText.bearerSecret()
+        if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
+            try await context.database.insertOneTimeToken(OneTimeToken(
+                id: RandomText.bearerSecret(), purpose: .magicLink, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
+                context: interaction.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.magicLifetime)))
+            try await services.sendAccountEmail(.magicLink, to: user, values: [
+                "link": services.link(context.tenant, "/magic", token: token), "expires_minutes": String(Int(Self.magicLifetime / 60)),
+            ], database: context.database)
+        }
+        return message("Check your email", "If an account exists for that address, we sent it a sign-in link. Open it in this browser.", context)
+    }
+
+    func showMagic(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        guard let token = request.queryParameters["token"] else { throw OAuthError.invalidRequest("The sign-in link is incomplete.") }
+        return Responses.html(services.pages.render("message_form", chrome: flow.chrome("Sign in", context), values: [
+            "heading": "Sign in", "message": "Continue to sign in with the link we emailed you.",
+            "action": "\(path(context))/magic", "token": token, "button": "Continue",
+        ]))
+    }
+
+    /// Uses a magic link: it must be opened in the browser that asked for it (the interaction's
+    /// browser binding), so that a forwarded or intercepted link cannot sign anyone else in.
+    func confirmMagic(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let now = services.clock.now
+        guard let token = form["token"], token.utf8.count <= 128,
+              let used = try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now),
+              let interactionID = used.context else {
+            return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
+        }
+        guard let (interaction, client) = try? await flow.loadInteraction(interactionID, csrf: nil, requireCSRF: false, request, context) else {
+            return message("Open the link where you asked for it",
+                           "For your safety this sign-in link only works in the browser where you requested it.", error: true,
+                           status: .badRequest, context)
+        }
+        guard try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now) != nil,
+              let user = try await context.database.user(id: used.userID), !user.disabled else {
+            return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
+        }
+        // The link proved the address.
+        if !user.emailVerified { try await context.database.markEmailVerified(user.id, at: now) }
+        var verified = user
+        verified.emailVerified = true
+        return try await flow.completeFirstFactor(interaction, client: client, user: verified, amr: ["email"], request, context)
+    }
+}

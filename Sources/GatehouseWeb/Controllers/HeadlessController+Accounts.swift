@@ -1,0 +1,226 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Headless sign-up, email verification and MFA (issue 4). A sign-in whose first factor passed
+/// answers either tokens (`"status": "signed_in"`) or the next step with a short-lived
+/// `challenge_id`: `email_verification_required`, `mfa_required` (with the allowed factors) or
+/// `mfa_enrollment_required` (with a TOTP secret to enrol).
+extension HeadlessController {
+    struct Challenge: Encodable {
+        let status: String
+        let challengeID: String
+        let expiresIn: Int
+        let factors: [String]?
+        let totp: TOTPView?
+        let email: String?
+
+        struct TOTPView: Encodable {
+            let secret: String
+            let otpauthURI: String
+            let qrDataURL: String
+
+            enum CodingKeys: String, CodingKey {
+                case secret
+                case otpauthURI = "otpauth_uri"
+                case qrDataURL = "qr_data_url"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case status, factors, totp, email
+            case challengeID = "challenge_id"
+            case expiresIn = "expires_in"
+        }
+    }
+
+    /// The headless counterpart of the browser's first-factor door: email verification when the
+    /// tenant requires it, then the MFA policy, then tokens.
+    func completeFirstFactor(user: User, amr: [String], scope: ScopeSet, _ request: Request,
+                             _ context: HeadlessRequestContext) async throws -> Response {
+        let settings = context.database.tenant.tenant.settings
+        if settings.requireVerifiedEmail, !user.emailVerified {
+            return try await challenge(user: user, amr: amr, scope: scope, stage: .verifyEmail, context)
+        }
+        return try await proceedToSecondFactor(user: user, amr: amr, scope: scope, request, context)
+    }
+
+    func proceedToSecondFactor(user: User, amr: [String], scope: ScopeSet, _ request: Request,
+                               _ context: HeadlessRequestContext) async throws -> Response {
+        let settings = context.database.tenant.tenant.settings
+        let enrolled = try await context.database.mfaFactors(userID: user.id).map(\.kind)
+        let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
+        switch MFARequirement.decide(policy: settings.mfaPolicy, enrolled: enrolled, allowed: allowed, firstFactorAMR: amr) {
+        case .none:
+            return try await issueSession(user: user, amr: amr, scope: scope, request, context)
+        case .challenge:
+            return try await challenge(user: user, amr: amr, scope: scope, stage: .challenge, context)
+        case .enrol:
+            return try await challenge(user: user, amr: amr, scope: scope, stage: .enrol, context)
+        }
+    }
+
+    /// Stores a pending sign-in and answers with its challenge.
+    func challenge(user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage,
+                   _ context: HeadlessRequestContext) async throws -> Response {
+        let now = services.clock.now
+        let id = RandomText.bearerSecret()
+        let pending = PendingSignIn(idHash: SecretHash.of(id), userID: user.id, clientID: context.client.clientID, amr: amr,
+                                    scope: scope.description, stage: stage, createdAt: now,
+                                    expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
+        try await context.database.savePendingSignIn(pending)
+        return try await answer(pending, id: id, user: user, context)
+    }
+
+    func answer(_ pending: PendingSignIn, id: String, user: User, _ context: HeadlessRequestContext) async throws -> Response {
+        let expiresIn = max(0, Int(pending.expiresAt.timeIntervalSince(services.clock.now)))
+        let body: Challenge
+        switch pending.stage {
+        case .verifyEmail:
+            try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
+            body = Challenge(status: "email_verification_required", challengeID: id, expiresIn: expiresIn, factors: nil, totp: nil,
+                             email: user.email)
+        case .challenge:
+            let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind.rawValue) + ["recovery_code"]
+            body = Challenge(status: "mfa_required", challengeID: id, expiresIn: expiresIn, factors: factors, totp: nil,
+                             email: services.maskedEmail(user.email))
+        case .enrol, .enrolled:
+            let enrolment = try await services.totpEnrolment(pending, user: user, database: context.database)
+            body = Challenge(status: "mfa_enrollment_required", challengeID: id, expiresIn: expiresIn, factors: ["totp"],
+                             totp: .init(secret: enrolment.secret, otpauthURI: enrolment.uri, qrDataURL: enrolment.qrDataURL), email: nil)
+        }
+        return Responses.json(body, noStore: true)
+    }
+
+    /// The pending sign-in of `challenge_id`, which must belong to this client.
+    func pending(_ rawID: String?, stages: [PendingSignIn.Stage], _ context: HeadlessRequestContext) async throws -> (PendingSignIn, User) {
+        guard let id = rawID, id.utf8.count <= 128,
+              let pending = try await context.database.pendingSignIn(idHash: SecretHash.of(id), at: services.clock.now),
+              pending.clientID == context.client.clientID, stages.contains(pending.stage),
+              let user = try await context.database.user(id: pending.userID), !user.disabled else {
+            throw OAuthError.invalidGrant("the challenge is unknown or expired")
+        }
+        return (pending, user)
+    }
+
+    /// A wrong code: five end the challenge.
+    func failedAttempt(_ pending: PendingSignIn, _ context: HeadlessRequestContext) async throws -> OAuthError {
+        let attempts = try await context.database.recordPendingAttempt(idHash: pending.idHash)
+        if attempts >= PendingSignIn.maxAttempts {
+            try await context.database.deletePendingSignIn(idHash: pending.idHash)
+            return .invalidGrant("too many incorrect codes; sign in again")
+        }
+        return .invalidGrant("the code is incorrect")
+    }
+
+    func scope(of pending: PendingSignIn) -> ScopeSet { (try? ScopeSet(parsing: pending.scope ?? "")) ?? [] }
+
+    /// `POST /v1/auth/sign-up` `{"email","password","name"?}` (tenant switch `self_signup`).
+    func signUp(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        let tenant = context.database.tenant
+        var input = try await body(request)
+        input.rejectUnknown(["email", "password", "name"])
+        let rawEmail = input.string("email", required: true, maxLength: 320)
+        let password = input.string("password", required: true, maxLength: 1024)
+        let name = input.string("name", maxLength: 200)
+        if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        guard tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("self sign-up is disabled for this tenant") }
+        if let wait = services.actionLimiter.take(tenant: tenant.id, action: "signup", ip: context.remoteAddress, now: services.clock.now) {
+            throw SignInThrottle.Refused(retryAfter: wait)
+        }
+        guard let email = EmailAddress.normalize(rawEmail!) else { throw OAuthError.invalidRequest("email is not an email address") }
+        if let problem = PasswordPolicy.problem(password!, common: services.commonPasswords) {
+            throw OAuthError.invalidRequest("password \(problem)")
+        }
+        let db = context.database
+        let now = services.clock.now
+        let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name,
+                        passwordHash: try await services.passwords.hash(password!), createdAt: now, updatedAt: now)
+        do {
+            if try await db.user(email: email) != nil { throw StoreError.conflict("taken") }
+            try await db.insertUser(user)
+        } catch StoreError.conflict {
+            throw OAuthError.invalidRequest("an account with this email address already exists")
+        }
+        let requiresVerification = tenant.tenant.settings.requireVerifiedEmail
+        if !requiresVerification {
+            try await AccountFlowsController(services: services).sendVerification(to: user, database: db)
+        }
+        let scope = context.client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
+        return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
+    }
+
+    /// `POST /v1/auth/verify-email` `{"challenge_id","code"}`: completes an email verification step.
+    func verifyEmail(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        var input = try await body(request)
+        input.rejectUnknown(["challenge_id", "code"])
+        let id = input.string("challenge_id", required: true, maxLength: 128)
+        let code = input.string("code", required: true, maxLength: 16)
+        if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        let (pending, user) = try await pending(id, stages: [.verifyEmail], context)
+        let services = self.services
+        let typed = code!.filter { !$0.isWhitespace }
+        let used = try await context.database.consumeOneTimeCode(userID: user.id, purpose: .verifyEmail, at: services.clock.now,
+                                                                 maxAttempts: AccountFlowsController.codeAttempts) { token in
+            token.codeHash.map { ConstantTime.equals($0, services.codeHash(typed, salt: token.id)) } ?? false
+        }
+        guard used != nil else { throw try await failedAttempt(pending, context) }
+        try await context.database.markEmailVerified(user.id, at: services.clock.now)
+        try await context.database.deletePendingSignIn(idHash: pending.idHash)
+        var verified = user
+        verified.emailVerified = true
+        return try await proceedToSecondFactor(user: verified, amr: pending.amr, scope: scope(of: pending), request, context)
+    }
+
+    /// `POST /v1/auth/mfa/verify` `{"challenge_id","factor":"totp|email|recovery_code","code"}`.
+    /// During enrolment the factor is `totp` and the answer carries the new recovery codes once.
+    func verifyMFA(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        var input = try await body(request)
+        input.rejectUnknown(["challenge_id", "factor", "code"])
+        let id = input.string("challenge_id", required: true, maxLength: 128)
+        let factor = input.string("factor", required: true, maxLength: 32)
+        let code = input.string("code", required: true, maxLength: 64)
+        if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        guard let method = SecondFactorMethod(form: factor) else { throw OAuthError.invalidRequest("factor must be totp, email or recovery_code") }
+        let (pending, user) = try await pending(id, stages: [.challenge, .enrol], context)
+        if pending.stage == .enrol {
+            guard method == .totp,
+                  let codes = try await services.confirmTOTPEnrolment(pending, code: code!, user: user, database: context.database) else {
+                throw try await failedAttempt(pending, context)
+            }
+            try await context.database.deletePendingSignIn(idHash: pending.idHash)
+            return try await issueSession(user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"), scope: scope(of: pending),
+                                          extra: ["recovery_codes": codes], request, context)
+        }
+        guard let proven = try await services.checkSecondFactor(method, code: code!, pending: pending, user: user,
+                                                                database: context.database) else {
+            throw try await failedAttempt(pending, context)
+        }
+        try await context.database.deletePendingSignIn(idHash: pending.idHash)
+        return try await issueSession(user: user, amr: MFARequirement.amr(first: pending.amr, second: proven), scope: scope(of: pending),
+                                      request, context)
+    }
+
+    /// `POST /v1/auth/mfa/email` `{"challenge_id"}`: emails a code for an MFA challenge.
+    func sendMFAEmail(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
+        var input = try await body(request)
+        input.rejectUnknown(["challenge_id"])
+        let id = input.string("challenge_id", required: true, maxLength: 128)
+        if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        let (pending, user) = try await pending(id, stages: [.challenge], context)
+        guard try await context.database.mfaFactors(userID: user.id).contains(where: { $0.kind == .email }) else {
+            throw OAuthError.invalidRequest("email codes are not set up for this account")
+        }
+        if let wait = services.actionLimiter.take(tenant: context.database.tenant.id, action: "email-code", ip: context.remoteAddress,
+                                                  now: services.clock.now) {
+            throw SignInThrottle.Refused(retryAfter: wait)
+        }
+        try await services.sendChallengeCode(pending, user: user, database: context.database)
+        return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+    }
+}

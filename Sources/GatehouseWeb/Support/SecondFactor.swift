@@ -1,0 +1,129 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseQRCode
+import GatehouseStore
+
+/// How a user proves the second factor.
+enum SecondFactorMethod: String, Sendable {
+    case totp
+    case email
+    case recovery = "recovery_code"
+
+    init?(form value: String?) {
+        switch value {
+        case "totp"?: self = .totp
+        case "email"?: self = .email
+        case "recovery"?, "recovery_code"?: self = .recovery
+        default: return nil
+        }
+    }
+}
+
+/// The second-factor logic shared by the login pages, the headless API and the account console.
+extension Services {
+    /// The salt binding an emailed code to its challenge.
+    func challengeSalt(_ pending: PendingSignIn) -> String { Base64URL.encode(pending.idHash) }
+
+    /// Checks a second-factor code for a pending sign-in.
+    ///
+    /// TOTP: RFC 6238 with ±1 step; a step is recorded atomically so no code is accepted twice.
+    /// Email: the code of this challenge, within 10 minutes. Recovery code: single use, and its use
+    /// is announced by email.
+    /// - Returns: the RFC 8176 method proven (`otp` or `email`), or nil when the code is wrong.
+    func checkSecondFactor(_ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
+                           database: TenantDatabase) async throws -> String? {
+        let code = rawCode.filter { !$0.isWhitespace }
+        guard !code.isEmpty, code.count <= 64 else { return nil }
+        let now = clock.now
+        let factors = try await database.mfaFactors(userID: user.id)
+        switch method {
+        case .totp:
+            guard let factor = factors.first(where: { $0.kind == .totp }), let sealed = factor.sealedSecret else { return nil }
+            let totp = TOTP(secret: try database.unseal(sealed))
+            guard let step = totp.match(code, at: now, after: factor.lastUsedStep),
+                  try await database.useTOTPStep(factorID: factor.id, step: step) else { return nil }
+            return "otp"
+        case .email:
+            guard factors.contains(where: { $0.kind == .email }) || pending.stage == .enrol,
+                  let expected = pending.emailCodeHash, let until = pending.emailCodeExpiresAt, now < until,
+                  ConstantTime.equals(codeHash(code, salt: challengeSalt(pending)), expected) else { return nil }
+            // Single use: clear the code.
+            var used = pending
+            used.emailCodeHash = nil
+            used.emailCodeExpiresAt = nil
+            try await database.savePendingSignIn(used)
+            return "email"
+        case .recovery:
+            guard !factors.isEmpty,
+                  try await database.useRecoveryCode(userID: user.id, hash: SecretHash.of(RecoveryCodes.normalize(code)), at: now) else {
+                return nil
+            }
+            let left = try await database.unusedRecoveryCodeCount(userID: user.id)
+            try await sendAccountEmail(.recoveryUsed, to: user, values: ["remaining": String(left)], database: database)
+            return "otp"
+        }
+    }
+
+    /// Emails a fresh 6-digit code for this challenge (10 minutes).
+    func sendChallengeCode(_ pending: PendingSignIn, user: User, database: TenantDatabase) async throws {
+        let code = sixDigitCode()
+        var updated = pending
+        updated.emailCodeHash = codeHash(code, salt: challengeSalt(pending))
+        updated.emailCodeExpiresAt = clock.now.addingTimeInterval(PendingSignIn.emailCodeLifetime)
+        try await database.savePendingSignIn(updated)
+        try await sendAccountEmail(.code, to: user, values: [
+            "code": code, "expires_minutes": String(Int(PendingSignIn.emailCodeLifetime / 60)),
+        ], database: database)
+    }
+
+    /// The TOTP enrolment of a pending sign-in: a new secret kept sealed in it.
+    struct TOTPEnrolment {
+        let secret: String
+        let uri: String
+        let qrDataURL: String
+    }
+
+    func totpEnrolment(_ pending: PendingSignIn, user: User, database: TenantDatabase) async throws -> TOTPEnrolment {
+        var secret: [UInt8]
+        if let sealed = pending.sealedEnrolSecret {
+            secret = try database.unseal(sealed)
+        } else {
+            secret = TOTP.generateSecret()
+            var updated = pending
+            updated.sealedEnrolSecret = database.seal(secret)
+            try await database.savePendingSignIn(updated)
+        }
+        let uri = TOTP(secret: secret).provisioningURI(issuer: database.tenant.tenant.name, account: user.email)
+        return TOTPEnrolment(secret: Base32.encode(secret), uri: uri, qrDataURL: try QRCode.dataURL(for: uri))
+    }
+
+    /// Confirms a TOTP enrolment with a first valid code: stores the factor and new recovery codes.
+    /// - Returns: the recovery codes to show once, or nil when the code is wrong.
+    func confirmTOTPEnrolment(_ pending: PendingSignIn, code: String, user: User, database: TenantDatabase) async throws -> [String]? {
+        guard let sealed = pending.sealedEnrolSecret else { return nil }
+        let secret = try database.unseal(sealed)
+        let now = clock.now
+        guard let step = TOTP(secret: secret).match(code.filter { !$0.isWhitespace }, at: now, after: nil) else { return nil }
+        try await database.saveMFAFactor(MFAFactor(id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .totp, sealedSecret: sealed,
+                                                   lastUsedStep: step, createdAt: now))
+        let codes = try await regenerateRecoveryCodes(for: user, database: database)
+        try await sendAccountEmail(.mfaChange, to: user, values: ["change": "An authenticator app was added to your account."],
+                                   database: database)
+        return codes
+    }
+
+    /// Replaces a user's recovery codes; returns the new codes (shown once).
+    func regenerateRecoveryCodes(for user: User, database: TenantDatabase) async throws -> [String] {
+        let codes = RecoveryCodes.generate()
+        try await database.replaceRecoveryCodes(userID: user.id, hashes: codes.map { SecretHash.of(RecoveryCodes.normalize($0)) },
+                                                at: clock.now)
+        return codes
+    }
+
+    /// `a***@example.com`.
+    func maskedEmail(_ email: String) -> String {
+        guard let at = email.firstIndex(of: "@") else { return email }
+        return String(email.prefix(1)) + "***" + email[at...]
+    }
+}
