@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import secrets
+import socket
 import sqlite3
 import threading
 import time
@@ -99,11 +100,16 @@ class Scenario:
     token_requests: list[dict] = field(default_factory=list)
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class _Server:
-    def __init__(self, handler_factory):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(self))
+    def __init__(self, handler_factory, host: str = "127.0.0.1"):
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self.httpd = server_class((host, 0), handler_factory(self))
         self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.base = f"http://{f'[{host}]' if ':' in host else host}:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -165,7 +171,7 @@ def _basic_credentials(handler) -> tuple[str, str] | None:
 class FakeOIDC(_Server):
     """An OpenID provider for tests. ``issuer`` is its base URL."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "fake-" + uuid.uuid4().hex[:8]
         self.rogue_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -173,7 +179,7 @@ class FakeOIDC(_Server):
         self.codes: dict[str, dict] = {}
         self.discovery_hits = 0
         self.jwks_hits = 0
-        super().__init__(lambda owner: _handler(owner, self.ROUTES))
+        super().__init__(lambda owner: _handler(owner, self.ROUTES), host=host)
         self.issuer = self.base
 
     def register(self, redirect_uri: str, **scenario: Any) -> tuple[str, Scenario]:

@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -37,7 +36,6 @@ from federation_helpers import (
     users,
 )
 from gatehouse_client import (
-    DEFAULT_PASSWORD,
     HTTP_TIMEOUT,
     Browser,
     assert_html_security_headers,
@@ -78,6 +76,14 @@ def guarded_server(tmp_path_factory, artifacts_dir):
 @pytest.fixture(scope="module")
 def fake_oidc():
     fake = FakeOIDC()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="module")
+def fake_oidc_v6():
+    """The same fake provider on the IPv6 loopback address [::1]."""
+    fake = FakeOIDC(host="::1")
     yield fake
     fake.close()
 
@@ -436,29 +442,35 @@ def test_redirect_to_a_private_address_is_refused(fed_server, fake_oidc):
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]", "localhost"])
-def test_ssrf_guard_refuses_private_destinations_unless_allowed(guarded_server, fake_oidc, host):
-    port = urlsplit(fake_oidc.base).port
+def test_ssrf_guard_refuses_private_destinations_unless_allowed(guarded_server, fake_oidc, fake_oidc_v6, host):
+    """10/8 and 169.254.169.254 are refused before any connection (nothing is sent there); the
+    loopback ones have a live provider behind them, which must see no request."""
+    fake = fake_oidc_v6 if host == "[::1]" else fake_oidc
+    port = urlsplit(fake.base).port
     tenant = guarded_server.admin.create_tenant()
     rp = tenant.create_client("public", redirect_uris=[RP_REDIRECT])
     target = f"{host}:{port}" if host in ("127.0.0.1", "[::1]", "localhost") else host
     add_provider(guarded_server.admin, tenant, kind="oidc", name="Inside", slug="inside",
                  discovery_url=f"http://{target}/.well-known/openid-configuration", client_id="x")
-    hits = fake_oidc.discovery_hits
+    hits = fake.discovery_hits
     _, url, *_ = authorization_request(tenant, rp, idp_hint="inside")
     out = drive(Browser(), url, RP_REDIRECT)
     assert out.response.status_code == 502, out.trace()
     assert "private, loopback or link-local" in out.text, out.text
-    assert fake_oidc.discovery_hits == hits, "the guarded server reached the loopback provider"
+    assert fake.discovery_hits == hits, "the guarded server reached the loopback provider"
     assert snapshot(guarded_server.admin, guarded_server.data_dir, tenant) == (0, 0)
 
 
-def test_ssrf_guard_allows_configured_loopback(fed_server, fake_oidc):
-    """The same loopback provider works on the server whose [federation] allows 127.0.0.0/8."""
-    hits = fake_oidc.discovery_hits
-    d = Downstream(fed_server, fake_oidc)
-    out, *_ = d.sign_in()
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_ssrf_guard_allows_configured_loopback(fed_server, fake_oidc, fake_oidc_v6, family):
+    """The same loopback providers work on the server whose [federation] allows 127.0.0.0/8 and ::1/128."""
+    fake = fake_oidc if family == "ipv4" else fake_oidc_v6
+    hits = fake.discovery_hits
+    d = Downstream(fed_server, fake)
+    out, rp, state, nonce, verifier = d.sign_in()
     assert out.kind == "redirect" and out.params.get("code"), out.trace()
-    assert fake_oidc.discovery_hits > hits
+    assert fake.discovery_hits > hits
+    check_downstream_tokens(d.tenant, d.rp, redeem(rp, out, verifier), nonce)
 
 
 # --------------------------------------------------------------------------- GitHub and generic OAuth 2.0
