@@ -87,7 +87,8 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(bytes: buffer)))
     }
     let staticDirectory = Secrets.locate(services.configuration.staticDirectory, default: "./static")
-    router.group("static").add(middleware: FileMiddleware(staticDirectory, urlBasePath: "/static",
+    // Router-level: group middleware would only run for matched routes, and `/static/…` has none.
+    router.add(middleware: FileMiddleware(staticDirectory, urlBasePath: "/static",
                                                           cacheControl: .init([(MediaType(type: .any), [.maxAge(3600)])]),
                                                           logger: services.logger))
 

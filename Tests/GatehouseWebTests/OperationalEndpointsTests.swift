@@ -16,6 +16,19 @@ struct OperationalEndpointsTests {
         }
     }
 
+    @Test("the stylesheet every page links is served from /static, with a cache lifetime")
+    func stylesheet() async throws {
+        try await WebHarness.run { web in
+            let css = try await web.get("/static/gatehouse.css")
+            #expect(css.status == .ok)
+            #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
+            #expect(css.text.contains("--accent"))
+            #expect(css.headers[.cacheControl]?.contains("max-age=3600") == true)
+            let missing = try await web.get("/static/nope.css")
+            #expect(missing.status == .notFound)
+        }
+    }
+
     @Test("/metrics is Prometheus text exposition")
     func metrics() async throws {
         try await WebHarness.run { web in
