@@ -218,3 +218,38 @@ extension TenantDatabase {
         }
     }
 }
+
+/// How a sign-in changes the browser's session.
+public enum SessionChange: Sendable {
+    /// A new session.
+    case start(Session)
+    /// The same user signed in again (`prompt=login`, `max_age`): the session continues.
+    case reauthenticate(id: SessionID, authTime: Date, amr: [String], expiresAt: Date)
+}
+
+extension TenantDatabase {
+    /// Completes a browser sign-in in one transaction: removes the interaction's pending sign-in,
+    /// starts or re-authenticates the session, and then either stores the interaction's new state
+    /// or — when the authorization completes at once — deletes the interaction and stores the
+    /// grant with its authorization code.
+    public func completeSignIn(pendingIDHash: [UInt8], session: SessionChange, interaction: Interaction,
+                               issuing: (grant: Grant, code: AuthorizationCode)?) async throws {
+        try await pool.write { db in
+            try db.execute(cached: "DELETE FROM pending_sign_ins WHERE id_hash = ?", arguments: [Data(pendingIDHash)])
+            switch session {
+            case .start(let new):
+                try db.execute(cached: "INSERT INTO sessions (\(Session.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: new.arguments)
+            case .reauthenticate(let id, let authTime, let amr, let expiresAt):
+                try db.execute(cached: "UPDATE sessions SET auth_time = ?, amr = ?, expires_at = ? WHERE id = ?",
+                               arguments: [authTime, JSONColumn.encode(amr), expiresAt, id.rawValue])
+            }
+            if let issuing {
+                try db.execute(cached: "DELETE FROM interactions WHERE id = ?", arguments: [interaction.id])
+                try Self.insertGrant(issuing.grant, code: issuing.code, db: db)
+            } else {
+                try db.execute(cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
+                               arguments: [interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.id])
+            }
+        }
+    }
+}

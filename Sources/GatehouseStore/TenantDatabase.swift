@@ -240,14 +240,16 @@ public final class TenantDatabase: TenantStore, Sendable {
     // MARK: Grants, codes, refresh tokens
 
     public func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws {
-        try await pool.write { db in
-            try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
-            try db.execute(cached: """
-                INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at)
-                VALUES (?,?,?,?,?,?,?)
-                """, arguments: [Data(code.codeHash), code.grantID.rawValue, code.clientID, code.redirectURI,
-                                 code.redirectURIWasSent, code.codeChallenge, code.expiresAt])
-        }
+        try await pool.write { db in try Self.insertGrant(grant, code: code, db: db) }
+    }
+
+    static func insertGrant(_ grant: Grant, code: AuthorizationCode, db: Database) throws {
+        try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
+        try db.execute(cached: """
+            INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at)
+            VALUES (?,?,?,?,?,?,?)
+            """, arguments: [Data(code.codeHash), code.grantID.rawValue, code.clientID, code.redirectURI,
+                             code.redirectURIWasSent, code.codeChallenge, code.expiresAt])
     }
 
     public func insertGrant(_ grant: Grant) async throws {
@@ -271,7 +273,7 @@ public final class TenantDatabase: TenantStore, Sendable {
         }
     }
 
-    public func consumeAuthorizationCode(hash: [UInt8], at now: Date) async throws -> CodeConsumption {
+    public func consumeAuthorizationCode(hash: [UInt8], at now: Date, storing refreshToken: RefreshToken?) async throws -> CodeConsumption {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, cached: """
                 SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
@@ -280,6 +282,10 @@ public final class TenantDatabase: TenantStore, Sendable {
             let code = AuthorizationCode(row: row)
             if code.consumedAt != nil { return .alreadyConsumed(code.grantID) }
             try db.execute(cached: "UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ?", arguments: [now, Data(hash)])
+            if let token = refreshToken {
+                try db.execute(cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
+                               arguments: [Data(token.tokenHash), token.grantID.rawValue, token.issuedAt, token.expiresAt])
+            }
             var consumed = code
             consumed.consumedAt = now
             return .consumed(consumed)

@@ -65,8 +65,9 @@ public protocol TenantStore: Sendable {
     func grant(id: GrantID) async throws -> Grant?
     /// An authorization code by hash, consumed or not, without changing it.
     func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode?
-    /// Marks an authorization code consumed, atomically.
-    func consumeAuthorizationCode(hash: [UInt8], at: Date) async throws -> CodeConsumption
+    /// Marks an authorization code consumed, atomically; on first use also stores `refreshToken`
+    /// (the grant's first refresh token) in the same transaction.
+    func consumeAuthorizationCode(hash: [UInt8], at: Date, storing refreshToken: RefreshToken?) async throws -> CodeConsumption
     /// Revokes a grant: every access and refresh token issued from it stops working.
     func revokeGrant(id: GrantID, at: Date) async throws
     func insertRefreshToken(_ token: RefreshToken) async throws
@@ -86,4 +87,11 @@ public protocol TenantStore: Sendable {
     func revokeAccessToken(jti: String, expiresAt: Date) async throws
     /// Whether an access token is revoked: its `jti`, or its grant.
     func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool
+}
+
+extension TenantStore {
+    /// Consumes an authorization code without storing a refresh token.
+    public func consumeAuthorizationCode(hash: [UInt8], at: Date) async throws -> CodeConsumption {
+        try await consumeAuthorizationCode(hash: hash, at: at, storing: nil)
+    }
 }

@@ -177,6 +177,14 @@ struct BrowserFlowController {
 
     /// Stores a grant and its authorization code; returns the code (256 bits, base64url).
     func issueCode(_ authorization: AuthorizationRequest, client: Client, session: Session, _ context: TenantRequestContext) async throws -> String {
+        let issued = makeCode(authorization, client: client, session: session, context)
+        try await context.database.insertGrant(issued.grant, code: issued.record)
+        return issued.code
+    }
+
+    /// A new grant and authorization code for a session (not yet stored).
+    func makeCode(_ authorization: AuthorizationRequest, client: Client, session: Session,
+                  _ context: TenantRequestContext) -> (grant: Grant, record: AuthorizationCode, code: String) {
         let now = services.clock.now
         let code = RandomText.bearerSecret()
         let grant = Grant(id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
@@ -186,8 +194,7 @@ struct BrowserFlowController {
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
             redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,
             expiresAt: now.addingTimeInterval(TimeInterval(context.tenant.tenant.settings.authorizationCodeTTL)))
-        try await context.database.insertGrant(grant, code: record)
-        return code
+        return (grant, record, code)
     }
 
     // MARK: Interactions
@@ -289,7 +296,6 @@ struct BrowserFlowController {
         let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
         switch MFARequirement.decide(policy: settings.mfaPolicy, enrolled: enrolled, allowed: allowed, firstFactorAMR: amr) {
         case .none:
-            try await context.database.deletePendingSignIn(idHash: SecretHash.of(interaction.id))
             return try await signIn(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
         case .challenge:
             try await savePending(interaction, client: client, user: user, amr: amr, stage: .challenge, context)
@@ -325,27 +331,43 @@ struct BrowserFlowController {
         let ttl = TimeInterval(context.tenant.tenant.settings.sessionTTL)
         var cookies = cookies
         let session: Session
+        let change: SessionChange
         let current = try await currentSession(request, context)
         if let (existing, existingUser) = current, existingUser.id == user.id {
-            // Re-authentication of the same user (prompt=login, max_age): the session continues.
-            try await context.database.reauthenticateSession(id: existing.id, authTime: now, amr: amr, expiresAt: now.addingTimeInterval(ttl))
             var updated = existing
             updated.authTime = now
             updated.amr = amr
+            updated.expiresAt = now.addingTimeInterval(ttl)
             session = updated
+            change = .reauthenticate(id: existing.id, authTime: now, amr: amr, expiresAt: updated.expiresAt)
         } else {
             if let (previous, _) = current {
                 try await context.database.endSession(id: previous.id, at: now)
             }
-            let started = try await services.startSession(for: user, amr: amr, userAgent: request.headers[.userAgent],
-                                                          ipAddress: context.remoteAddress, in: context.database)
-            session = started.0
-            cookies.append(TenantCookie.session.make(started.secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
+            let secret = RandomText.bearerSecret()
+            session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: amr,
+                              createdAt: now, expiresAt: now.addingTimeInterval(ttl),
+                              userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, ipAddress: context.remoteAddress)
+            change = .start(session)
+            cookies.append(TenantCookie.session.make(secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
         }
         interaction.userID = user.id
         interaction.loginDone = true
-        try await context.database.updateInteraction(interaction)
-        return try await continueInteraction(interaction, client: client, session: session, request, context, cookies: cookies)
+        let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
+        let decision = AuthorizationDecision.decide(
+            request: interaction.request, client: client, session: session, loginSatisfied: true,
+            consentSatisfied: interaction.consentDone, consent: consent, now: now)
+        // The common case — the authorization completes at once — costs one write transaction.
+        var issued: (grant: Grant, record: AuthorizationCode, code: String)?
+        if decision == .issueCode { issued = makeCode(interaction.request, client: client, session: session, context) }
+        try await context.database.completeSignIn(pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
+                                                  issuing: issued.map { ($0.grant, $0.record) })
+        if let issued {
+            let target = target(of: interaction.request)
+            return respond(target, target.success(code: issued.code, issuer: services.issuer(of: context.tenant)), context, cookies: cookies)
+        }
+        return try await perform(decision, authorization: interaction.request, client: client, session: session,
+                                 interaction: interaction, request, context, cookies: cookies)
     }
 
     /// Decides what an interaction needs after a step and carries it out.

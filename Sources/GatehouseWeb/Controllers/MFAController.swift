@@ -69,7 +69,6 @@ struct MFAController {
         let method = SecondFactorMethod(form: form["method"]) ?? .totp
         if let proven = try await services.checkSecondFactor(method, code: form["code"] ?? "", pending: pending, user: user,
                                                              database: context.database) {
-            try await context.database.deletePendingSignIn(idHash: pending.idHash)
             return try await flow.signIn(interaction, client: client, user: user,
                                          amr: MFARequirement.amr(first: pending.amr, second: proven), request, context)
         }
@@ -154,7 +153,6 @@ struct MFAController {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let (interaction, client, pending, user) = try await load(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                                  stages: [.enrolled], request, context)
-        try await context.database.deletePendingSignIn(idHash: pending.idHash)
         return try await flow.signIn(interaction, client: client, user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"),
                                      request, context)
     }

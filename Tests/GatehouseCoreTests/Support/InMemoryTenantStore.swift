@@ -152,12 +152,13 @@ final class InMemoryTenantStore: TenantStore {
 
     func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode? { state.withLock { $0.codes[hash] } }
 
-    func consumeAuthorizationCode(hash: [UInt8], at: Date) async throws -> CodeConsumption {
+    func consumeAuthorizationCode(hash: [UInt8], at: Date, storing refreshToken: RefreshToken?) async throws -> CodeConsumption {
         state.withLock { s in
             guard var code = s.codes[hash] else { return .notFound }
             if code.consumedAt != nil { return .alreadyConsumed(code.grantID) }
             code.consumedAt = at
             s.codes[hash] = code
+            if let refreshToken { s.refreshTokens[refreshToken.tokenHash] = refreshToken }
             return .consumed(code)
         }
     }

@@ -44,16 +44,26 @@ public enum AuthorizationCodeGrant: GrantHandler {
         } else if verifier != nil {
             throw OAuthError.invalidGrant("code_verifier sent for a code issued without code_challenge")
         }
-        switch try await context.store.consumeAuthorizationCode(hash: hash, at: now) {
-        case .consumed: break
-        case .notFound: throw OAuthError.invalidGrant("the authorization code is invalid")
-        case .alreadyConsumed(let grantID): return try await replay(grantID, context: context)
-        }
         guard let grant = try await context.store.grant(id: record.grantID), grant.revokedAt == nil else {
             throw OAuthError.invalidGrant("the grant was revoked")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
-        return try await TokenEndpoint.issueForNewGrant(grant, client: client.client, user: user, context: context)
+        // Consuming the code and storing the first refresh token is one transaction.
+        var refreshToken: String?
+        var refreshRecord: RefreshToken?
+        if client.client.grantTypes.contains(.refreshToken) {
+            let token = RandomText.bearerSecret()
+            refreshToken = token
+            refreshRecord = RefreshToken(tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
+                                         expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)))
+        }
+        switch try await context.store.consumeAuthorizationCode(hash: hash, at: now, storing: refreshRecord) {
+        case .consumed: break
+        case .notFound: throw OAuthError.invalidGrant("the authorization code is invalid")
+        case .alreadyConsumed(let grantID): return try await replay(grantID, context: context)
+        }
+        return try TokenEndpoint.issueTokens(for: grant, client: client.client, user: user, scope: grant.scope, includeNonce: true,
+                                             refreshToken: refreshToken, context: context)
     }
 
     /// A second use of a code: the grant and everything issued from it is revoked (RFC 6749 §4.1.2).
