@@ -310,6 +310,24 @@ def test_amr_records_upstream_mfa_only_when_trusted(fed_server, fake_oidc, trust
     assert claims["amr"] == expected, claims
 
 
+@pytest.mark.parametrize("trust,upstream_amr,stops_at", [
+    (False, ["pwd", "otp"], "/mfa/enrol"),  # MFA required, not trusted upstream: enrol here first
+    (True, ["pwd"], "/mfa/enrol"),  # trusted, but the upstream did not do MFA
+    (True, ["pwd", "otp"], None),  # trusted and the upstream did MFA: the policy is satisfied
+])
+def test_tenant_mfa_policy_applies_after_upstream_sign_in(fed_server, fake_oidc, trust, upstream_amr, stops_at):
+    """Issue 5: "the tenant's MFA policy is enforced after an upstream sign-in" (completeFirstFactor)."""
+    d = Downstream(fed_server, fake_oidc, provider={"trust_upstream_mfa": trust}, amr=upstream_amr)
+    d.tenant.patch({"settings": {"mfa_policy": "required"}})
+    out, rp, state, nonce, verifier = d.sign_in()
+    if stops_at is None:
+        claims = check_downstream_tokens(d.tenant, d.rp, redeem(rp, out, verifier), nonce)
+        assert "mfa" in claims["amr"] and claims["amr"][0] == "fed", claims
+    else:
+        assert out.kind == "page" and stops_at in out.response.url, out.trace()
+        assert "Set up two-step verification" in out.text, out.text
+
+
 def test_verified_email_links_existing_user(fed_server, fake_oidc):
     d = Downstream(fed_server, fake_oidc, email="linkme@example.test", email_verified=True)
     existing = d.tenant.create_user(email="linkme@example.test", email_verified=True)
