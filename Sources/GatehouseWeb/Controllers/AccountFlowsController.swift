@@ -106,7 +106,8 @@ struct AccountFlowsController {
         do { try await db.insertUser(user) } catch StoreError.conflict {
             return fail("An account with this email address already exists. Sign in instead.", .conflict)
         }
-        try await sendVerification(to: user, context)
+        // When the tenant requires a verified address, the first-factor door sends the verification.
+        if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, context) }
         return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 

@@ -56,6 +56,12 @@ struct BrowserFlowController {
             var response = errorPage(.temporarilyUnavailable("Too many sign-ins at once. Try again in a moment."), status: .serviceUnavailable, context)
             response.headers[.retryAfter] = "1"
             return response
+        } catch let refused as SignInThrottle.Refused {
+            // A throttle or per-IP limit (e.g. the account console's emails and password check).
+            var response = errorPage(.temporarilyUnavailable("Too many attempts. Try again in \(refused.retryAfter) seconds."),
+                                     status: .tooManyRequests, context)
+            response.headers[.retryAfter] = String(refused.retryAfter)
+            return response
         } catch {
             context.logger.error("page failed", metadata: ["error": "\(error)"])
             return errorPage(.serverError("An internal error occurred."), status: .internalServerError, context)
@@ -282,6 +288,8 @@ struct BrowserFlowController {
         let settings = context.tenant.tenant.settings
         if settings.requireVerifiedEmail, !user.emailVerified {
             try await savePending(interaction, client: client, user: user, amr: amr, stage: .verifyEmail, context)
+            // The verification page says a code and a link were sent: send them (as the headless API does).
+            try await AccountFlowsController(services: services).sendVerification(to: user, context)
             return redirect(to: "/verify-email", interaction, context, cookies: cookies)
         }
         return try await proceedToSecondFactor(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)

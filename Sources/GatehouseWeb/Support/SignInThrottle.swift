@@ -52,6 +52,13 @@ public final class SignInThrottle: Sendable {
         return max(0, entry.lastFailure.addingTimeInterval(delay).timeIntervalSince(now))
     }
 
+    /// Whether one more check may start (its wait, if any, has passed). Below the threshold checks in
+    /// flight count as failures; at or above it (after the wait) one check runs at a time, so that the
+    /// account can still sign in and each failure lengthens the wait.
+    func admits(_ entry: Entry, threshold: Int) -> Bool {
+        entry.failures < threshold ? entry.failures + entry.inFlight < threshold : entry.inFlight == 0
+    }
+
     /// Asks to check a password for `account` from `ip`.
     /// - Throws: `Refused` when the account is waiting or too many checks are in flight.
     public func begin(tenant: TenantID, account: String, ip: String?, now: Date) throws -> Ticket {
@@ -65,7 +72,7 @@ public final class SignInThrottle: Sendable {
             let waitAccount = wait(b, threshold: perAccountThreshold, now: now)
             let pending = max(waitIP, waitAccount)
             if pending > 0 { throw Refused(retryAfter: Int(pending.rounded(.up))) }
-            if a.failures + a.inFlight >= perIPThreshold || b.failures + b.inFlight >= perAccountThreshold {
+            if !admits(a, threshold: perIPThreshold) || !admits(b, threshold: perAccountThreshold) {
                 throw Refused(retryAfter: 1)
             }
             for key in [perIP, perAccount] {
