@@ -32,11 +32,15 @@ struct MFARequirementTests {
         Row(policy: .optional, enrolled: [.totp], allowed: both, amr: ["email"], expected: .challenge([.totp])),
         Row(policy: .optional, enrolled: [.email], allowed: [.totp], amr: ["pwd"], expected: .none),
         Row(policy: .optional, enrolled: [.totp, .email], allowed: [.email], amr: ["pwd"], expected: .challenge([.email])),
-        // required: a user without a usable factor enrols (in the factors the tenant allows).
-        Row(policy: .required, enrolled: [], allowed: both, amr: ["pwd"], expected: .enrol(both)),
+        // required: a user without a usable factor enrols an authenticator app during sign-in.
+        Row(policy: .required, enrolled: [], allowed: both, amr: ["pwd"], expected: .enrol([.totp])),
+        Row(policy: .required, enrolled: [], allowed: [.email], amr: ["pwd"], expected: .unavailable),
         Row(policy: .required, enrolled: [], allowed: [.totp], amr: ["email"], expected: .enrol([.totp])),
         Row(policy: .required, enrolled: [.totp], allowed: both, amr: ["pwd"], expected: .challenge([.totp])),
-        Row(policy: .required, enrolled: [.email], allowed: both, amr: ["email"], expected: .challenge([.email])),
+        // After an emailed link an emailed code proves the same mailbox again: no second factor.
+        Row(policy: .required, enrolled: [.email], allowed: both, amr: ["email"], expected: .enrol([.totp])),
+        Row(policy: .required, enrolled: [.email], allowed: [.email], amr: ["email"], expected: .unavailable),
+        Row(policy: .optional, enrolled: [.email], allowed: both, amr: ["email"], expected: .none),
         Row(policy: .required, enrolled: [.email], allowed: [.totp], amr: ["pwd"], expected: .enrol([.totp])),
         Row(policy: .required, enrolled: [.totp, .email], allowed: both, amr: ["fed"], expected: .challenge([.totp, .email])),
         // A first factor that already proved MFA (trusted upstream) satisfies every policy.

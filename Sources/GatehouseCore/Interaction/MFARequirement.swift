@@ -6,24 +6,37 @@ public enum MFARequirement: Sendable, Equatable {
     case challenge([MFAFactorKind])
     /// The user has no factor but the policy requires one: enrol before the sign-in completes.
     case enrol([MFAFactorKind])
+    /// The policy requires a second factor that this sign-in cannot offer (e.g. a magic link where
+    /// the only allowed second factor is email, which would prove the same mailbox twice).
+    case unavailable
 
     /// Decides from the policy, the user's enrolled factors and the factors the tenant allows.
     ///
     /// `none`: never asked. `optional`: asked when the user enrolled a factor. `required`: a user
-    /// without a factor must enrol. A first factor that already proved multiple factors (an upstream
-    /// `mfa` the provider is trusted for) satisfies the policy.
+    /// without a factor must enrol (an authenticator app, during sign-in). A first factor that already
+    /// proved multiple factors (an upstream `mfa` the provider is trusted for) satisfies the policy.
+    /// A second factor never repeats the first: after an emailed link, an emailed code is no second
+    /// factor.
     public static func decide(policy: MFAPolicy, enrolled: [MFAFactorKind], allowed: [MFAFactorKind],
                               firstFactorAMR: [String]) -> MFARequirement {
         if firstFactorAMR.contains("mfa") { return .none }
-        let usable = enrolled.filter { allowed.contains($0) }
+        let second = secondFactors(allowed: allowed, firstFactorAMR: firstFactorAMR)
+        let usable = enrolled.filter { second.contains($0) }
         switch policy {
         case .none:
             return .none
         case .optional:
             return usable.isEmpty ? .none : .challenge(usable)
         case .required:
-            return usable.isEmpty ? .enrol(allowed) : .challenge(usable)
+            if !usable.isEmpty { return .challenge(usable) }
+            return second.contains(.totp) ? .enrol([.totp]) : .unavailable
         }
+    }
+
+    /// The factors that can be a second factor after `firstFactorAMR`: the allowed ones, without
+    /// email when the first factor was an emailed link (RFC 8176 `email`).
+    public static func secondFactors(allowed: [MFAFactorKind], firstFactorAMR: [String]) -> [MFAFactorKind] {
+        allowed.filter { !($0 == .email && firstFactorAMR.contains("email")) }
     }
 
     /// The `amr` of a sign-in completed with `second` after `first` (RFC 8176): the first factor's

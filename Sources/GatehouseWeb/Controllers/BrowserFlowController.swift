@@ -311,6 +311,8 @@ struct BrowserFlowController {
         case .enrol:
             try await savePending(interaction, client: client, user: user, amr: amr, stage: .enrol, context)
             return redirect(to: "/mfa/enrol", interaction, context, cookies: cookies)
+        case .unavailable:
+            throw OAuthError.accessDenied("This sign-in method cannot complete two-step verification here. Sign in with your password instead.")
         }
     }
 

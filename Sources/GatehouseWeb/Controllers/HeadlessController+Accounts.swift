@@ -62,6 +62,8 @@ extension HeadlessController {
             return try await challenge(user: user, amr: amr, scope: scope, stage: .challenge, context)
         case .enrol:
             return try await challenge(user: user, amr: amr, scope: scope, stage: .enrol, context)
+        case .unavailable:
+            throw OAuthError.accessDenied("two-step verification cannot be completed with this sign-in method")
         }
     }
 
@@ -86,7 +88,9 @@ extension HeadlessController {
             body = Challenge(status: "email_verification_required", challengeID: id, expiresIn: expiresIn, factors: nil, totp: nil,
                              email: user.email)
         case .challenge:
-            let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind.rawValue) + ["recovery_code"]
+            let usable = services.secondFactors(for: pending, database: context.database)
+            let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind).filter(usable.contains).map(\.rawValue)
+                + ["recovery_code"]
             body = Challenge(status: "mfa_required", challengeID: id, expiresIn: expiresIn, factors: factors, totp: nil,
                              email: services.maskedEmail(user.email))
         case .enrol, .enrolled:
@@ -213,8 +217,9 @@ extension HeadlessController {
         let id = input.string("challenge_id", required: true, maxLength: 128)
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
         let (pending, user) = try await pending(id, stages: [.challenge], context)
-        guard try await context.database.mfaFactors(userID: user.id).contains(where: { $0.kind == .email }) else {
-            throw OAuthError.invalidRequest("email codes are not set up for this account")
+        guard try await context.database.mfaFactors(userID: user.id).contains(where: { $0.kind == .email }),
+              services.secondFactors(for: pending, database: context.database).contains(.email) else {
+            throw OAuthError.invalidRequest("email codes are not available for this sign-in")
         }
         if let wait = services.actionLimiter.take(tenant: context.database.tenant.id, action: "email-code", ip: context.remoteAddress,
                                                   now: services.clock.now) {

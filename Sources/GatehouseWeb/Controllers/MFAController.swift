@@ -38,9 +38,9 @@ struct MFAController {
     func renderChallenge(_ interaction: Interaction, pending: PendingSignIn, user: User, method: SecondFactorMethod?, error: String?,
                          notice: String?, status: HTTPResponse.Status, _ context: TenantRequestContext) async throws -> Response {
         let kinds = try await context.database.mfaFactors(userID: user.id).map(\.kind)
-        let allowed = context.tenant.tenant.settings.mfaFactors
-        let totp = kinds.contains(.totp) && allowed.contains("totp")
-        let email = kinds.contains(.email) && allowed.contains("email")
+        let usable = services.secondFactors(for: pending, database: context.database)
+        let totp = kinds.contains(.totp) && usable.contains(.totp)
+        let email = kinds.contains(.email) && usable.contains(.email)
         let chosen = method ?? (totp ? .totp : email ? .email : .recovery)
         var values: [String: Any] = [
             "action": "\(path(context))/mfa", "email_action": "\(path(context))/mfa/email", "interaction_id": interaction.id,
@@ -86,8 +86,9 @@ struct MFAController {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let (interaction, _, pending, user) = try await load(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                             stages: [.challenge], request, context)
-        guard try await context.database.mfaFactors(userID: user.id).contains(where: { $0.kind == .email }) else {
-            throw OAuthError.invalidRequest("Email codes are not set up for this account.")
+        guard try await context.database.mfaFactors(userID: user.id).contains(where: { $0.kind == .email }),
+              services.secondFactors(for: pending, database: context.database).contains(.email) else {
+            throw OAuthError.invalidRequest("Email codes are not available for this sign-in.")
         }
         if let wait = services.actionLimiter.take(tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
                                                   now: services.clock.now) {

@@ -36,7 +36,9 @@ extension Services {
         let code = rawCode.filter { !$0.isWhitespace }
         guard !code.isEmpty, code.count <= 64 else { return nil }
         let now = clock.now
-        let factors = try await database.mfaFactors(userID: user.id)
+        // Only factors the tenant allows, and never the first factor again.
+        let usable = secondFactors(for: pending, database: database)
+        let factors = try await database.mfaFactors(userID: user.id).filter { usable.contains($0.kind) || pending.stage == .enrol }
         switch method {
         case .totp:
             guard let factor = factors.first(where: { $0.kind == .totp }), let sealed = factor.sealedSecret else { return nil }
@@ -63,6 +65,12 @@ extension Services {
             try await sendAccountEmail(.recoveryUsed, to: user, values: ["remaining": String(left)], database: database)
             return "otp"
         }
+    }
+
+    /// The second factors a pending sign-in may use: the tenant's allowed ones, minus its first factor.
+    func secondFactors(for pending: PendingSignIn, database: TenantDatabase) -> [MFAFactorKind] {
+        MFARequirement.secondFactors(allowed: database.tenant.tenant.settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:)),
+                                     firstFactorAMR: pending.amr)
     }
 
     /// Emails a fresh 6-digit code for this challenge (10 minutes).

@@ -17,17 +17,20 @@ extension Services {
     func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase, ip: String?) async throws -> User? {
         let email = EmailAddress.normalize(rawEmail)
         let ticket = try throttle.begin(tenant: database.tenant.id, account: email ?? rawEmail.lowercased(), ip: ip, now: clock.now)
-        var success = false
-        defer { throttle.finish(ticket, success: success, now: clock.now) }
+        var outcome = SignInThrottle.Outcome.abandoned
+        defer { throttle.finish(ticket, outcome: outcome, now: clock.now) }
         guard !password.isEmpty, password.utf8.count <= 1024 else {
             _ = try await passwords.verify(password, encoded: nil)
+            outcome = .failure
             return nil
         }
         var user: User?
         if let email { user = try await database.user(email: email) }
+        // A full hashing pool throws here: the attempt is abandoned, not counted as a failure.
         let check = try await passwords.verify(password, encoded: user?.passwordHash)
+        outcome = .failure
         guard let user, check.valid, !user.disabled else { return nil }
-        success = true
+        outcome = .success
         if check.needsRehash {
             try await database.updatePasswordHash(userID: user.id, hash: try await passwords.hash(password), at: clock.now)
         }

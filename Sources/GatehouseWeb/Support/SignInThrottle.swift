@@ -85,11 +85,21 @@ public final class SignInThrottle: Sendable {
 
     /// Records the outcome of a permitted check.
     public func finish(_ ticket: Ticket, success: Bool, now: Date) {
+        finish(ticket, outcome: success ? .success : .failure, now: now)
+    }
+
+    /// How a permitted check ended: `abandoned` when it never ran (e.g. the hashing pool was full),
+    /// which counts neither way.
+    public enum Outcome: Sendable { case success, failure, abandoned }
+
+    public func finish(_ ticket: Ticket, outcome: Outcome, now: Date) {
         entries.withLock { entries in
             for key in ticket.keys {
                 guard var entry = entries[key] else { continue }
                 entry.inFlight = max(0, entry.inFlight - 1)
-                if success {
+                if outcome == .abandoned {
+                    // Nothing learned about the password.
+                } else if outcome == .success {
                     entry.failures = 0
                 } else {
                     entry.failures += 1
