@@ -41,6 +41,7 @@ from selenium.common.exceptions import (
     NoSuchElementException,
     StaleElementReferenceException,
     TimeoutException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -715,15 +716,37 @@ def wait(drv, timeout: float = BROWSER_WAIT) -> WebDriverWait:
 
 
 def wait_heading(drv, text: str) -> None:
+    """Waits until the page titled ``text`` is loaded (heading shown and the document complete), so that
+    the next find/click does not race a document still being replaced."""
+
     def check(d):
-        found = d.find_elements(By.ID, "page-title")
-        return bool(found) and found[0].text.strip() == text
+        try:
+            found = d.find_elements(By.ID, "page-title")
+            return (
+                bool(found)
+                and found[0].text.strip() == text
+                and d.execute_script("return document.readyState") == "complete"
+            )
+        except (StaleElementReferenceException, WebDriverException):
+            return False
 
     try:
         wait(drv).until(check)
     except TimeoutException as exc:
         body = drv.find_element(By.TAG_NAME, "body").text if drv.find_elements(By.TAG_NAME, "body") else ""
         raise AssertionError(f"expected the page {text!r} at {drv.current_url}:\n{body}") from exc
+
+
+def click_css(drv, selector: str, attempts: int = 3) -> None:
+    """Clicks the element matching ``selector``, finding it again if the document was replaced in between."""
+    for attempt in range(attempts):
+        try:
+            drv.find_element(By.CSS_SELECTOR, selector).click()
+            return
+        except (StaleElementReferenceException, WebDriverException):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 def click_button(drv, label: str) -> None:

@@ -42,6 +42,7 @@ from accounts_helpers import (
     assert_throttled_json,
     chromium_driver,
     click_button,
+    click_css,
     fill,
     fill_login,
     follow_on,
@@ -1271,7 +1272,7 @@ def test_chromium_journey(gh, inbox, acme, chromium, callback, artifacts_dir):
     fill_login(drv, email, password)
     wait_heading(drv, "Two-step verification")
     mark = inbox.mark()
-    drv.find_element(By.CSS_SELECTOR, "input[name=method][value=recovery]").click()
+    click_css(drv, "input[name=method][value=recovery]")
     fill(drv, code=codes[0])
     click_button(drv, "Verify")
     assert finish(*flow).amr == ["pwd", "otp", "mfa"]
@@ -1298,7 +1299,7 @@ def test_chromium_journey(gh, inbox, acme, chromium, callback, artifacts_dir):
     wait(drv).until(lambda d: "Incorrect email or password" in d.find_element(By.TAG_NAME, "body").text)
     fill_login(drv, email, new_password)
     wait_heading(drv, "Two-step verification")
-    drv.find_element(By.CSS_SELECTOR, "input[name=method][value=recovery]").click()
+    click_css(drv, "input[name=method][value=recovery]")
     fill(drv, code=codes[1])
     click_button(drv, "Verify")
     assert finish(*flow).amr == ["pwd", "otp", "mfa"]
