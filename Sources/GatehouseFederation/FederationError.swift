@@ -50,8 +50,9 @@ public struct FederationError: Error, Sendable, Equatable, CustomStringConvertib
         }
         switch outbound {
         case .timedOut: return .init(.timedOut, "\(what) did not answer in time")
-        case .destinationNotAllowed(let address):
-            return .init(.destinationRefused, "refused to connect to \(what): \(address) is a private, loopback or link-local address")
+        case .destinationNotAllowed:
+            // Shown to end users: the internal address itself is not repeated.
+            return .init(.destinationRefused, "refused to connect to \(what): its address is on a private, loopback or link-local network")
         case .insecureRedirect: return .init(.destinationRefused, "refused to follow \(what) from https to http")
         case .schemeNotAllowed(let scheme): return .init(.destinationRefused, "refused to connect to \(what): scheme \(scheme) is not allowed")
         case .tooManyRedirects: return .init(.invalidResponse, "\(what) redirected too many times")

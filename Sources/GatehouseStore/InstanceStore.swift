@@ -227,8 +227,9 @@ public final class InstanceStore: Sendable {
         registry.withLock { $0.remove(tenant.tenant) }
         liveCaches.withLock { $0.remove(tenant.id) }
         clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
-        let db = open.withLock { $0.remove(tenant.id) }
-        try? db?.pool.close()
+        // The pool is not closed here: requests still holding it finish against the unlinked files,
+        // and it closes when the last one lets go.
+        _ = open.withLock { $0.remove(tenant.id) }
         removeFiles(of: tenant.id)
     }
 

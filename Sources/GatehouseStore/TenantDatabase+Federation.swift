@@ -39,19 +39,17 @@ extension TenantDatabase {
 
     /// Every upstream provider of the tenant, by slug.
     public func upstreamProviders() async throws -> [UpstreamProvider] {
-        let rows = try await pool.read { db in
-            try Row.fetchAll(db, cached: "SELECT \(Self.providerColumns) FROM upstream_providers ORDER BY slug")
+        try await pool.read { db in
+            try Row.fetchAll(db, cached: "SELECT \(Self.providerColumns) FROM upstream_providers ORDER BY slug").map(self.provider(row:))
         }
-        return try rows.map(provider(row:))
     }
 
     /// The provider whose id (`idp_…`) or slug is `key`.
     public func upstreamProvider(_ key: String) async throws -> UpstreamProvider? {
-        let row = try await pool.read { db in
+        try await pool.read { db in
             try Row.fetchOne(db, cached: "SELECT \(Self.providerColumns) FROM upstream_providers WHERE id = ? OR slug = ?",
-                             arguments: [key, key])
+                             arguments: [key, key]).map(self.provider(row:))
         }
-        return try row.map(provider(row:))
     }
 
     /// Stores a new provider, sealing its client secret.

@@ -24,9 +24,17 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
     let services = try await makeServices(configuration: configuration, clock: clock, logger: logger)
     let router = buildRouter(services: services)
     let address = configuration.listenAddress ?? (host: "127.0.0.1", port: 8080)
+    let announcer = logger
     var app = Application(
         router: router,
+        // Idle connections (including ones that never finish their request headers) are closed,
+        // so slow clients cannot hold descriptors forever.
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Gatehouse"),
+        onServerRunning: { channel in
+            let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" } ?? configuration.listen
+            announcer.notice("Gatehouse listening on \(bound); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default")
+        },
         logger: logger)
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
@@ -78,7 +86,8 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     let registry = metricsRegistry
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: BaselineHeadersMiddleware())
     router.get("healthz") { _, _ in "ok" }
     router.get("readyz") { _, _ in "ok" }
     router.get("metrics") { _, _ in
@@ -88,6 +97,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     }
     let staticDirectory = Secrets.locate(services.configuration.staticDirectory, default: "./static")
     // Router-level: group middleware would only run for matched routes, and `/static/…` has none.
+    router.add(middleware: StaticPathGuard())
     router.add(middleware: FileMiddleware(staticDirectory, urlBasePath: "/static",
                                                           cacheControl: .init([(MediaType(type: .any), [.maxAge(3600)])]),
                                                           logger: services.logger))

@@ -122,9 +122,15 @@ enum Output {
         }
     }
 
+    /// Values for a terminal: control characters are shown as U+FFFD so that data cannot drive the
+    /// admin's terminal (escape sequences, title changes, erasing the screen).
+    static func terminalSafe(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.properties.generalCategory == .control ? "\u{FFFD}" : $0 }))
+    }
+
     static func describe(_ value: Any) -> String {
         switch value {
-        case let s as String: return s
+        case let s as String: return terminalSafe(s)
         case let a as [Any]: return a.map(describe).joined(separator: ", ")
         case let d as [String: Any]:
             return d.keys.sorted().map { "\($0)=\(describe(d[$0]!))" }.joined(separator: " ")

@@ -26,8 +26,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         let app = try await buildApplication(configuration: configuration)
-        let banner = "Gatehouse listening on \(configuration.listen); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default\n"
-        FileHandle.standardOutput.write(Data(banner.utf8))
+        // The server announces itself once it is really listening (see buildApplication).
         try await app.runService()
     }
 }

@@ -316,3 +316,15 @@ struct SigningKeyScheduleTests {
         #expect(open.nextTransition(after: Self.t0) == nil)
     }
 }
+
+@Suite("Display names")
+struct DisplayNameTests {
+    @Test("a display name is at most 200 characters without control characters or bidi overrides", arguments: [
+        ("Ada Lovelace", true), ("Zoë Ñandú 李雷", true), ("👩🏽‍💻 dev", true), (String(repeating: "x", count: 200), true),
+        (String(repeating: "x", count: 201), false), ("a\u{0}b", false), ("\u{1B}[2J", false), ("line\r\nbreak", false),
+        ("tab\there", false), ("del\u{7F}", false), ("c1\u{85}", false), ("rtl \u{202E}evil", false), ("iso \u{2066}x", false),
+    ])
+    func names(_ row: (String, Bool)) {
+        #expect((DisplayName.problem(row.0) == nil) == row.1, "\(row.0.debugDescription)")
+    }
+}

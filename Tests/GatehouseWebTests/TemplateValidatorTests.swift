@@ -106,4 +106,18 @@ struct TemplateValidatorTests {
         #expect(pages.allowedPartials(for: "page/login") == Set(["_head", "_foot"]).union(pages.allowedPartials(for: "page/login")))
         #expect(!TemplateValidator.problems(in: "{{> _head}}", allowedPartials: pages.allowedPartials(for: "page/_head")).isEmpty)
     }
+
+    @Test("deeply nested sections are refused before parsing: an override cannot exhaust the stack", arguments: [33, 3000, 100_000])
+    func deepNesting(_ depth: Int) {
+        let source = String(repeating: "{{#a}}", count: depth) + String(repeating: "{{/a}}", count: depth)
+        let problems = TemplateValidator.problems(in: source)
+        #expect(problems.contains { $0.reason.contains("nested more than") || $0.reason.contains("larger than") })
+    }
+
+    @Test("nesting up to the limit is accepted")
+    func nestingAtLimit() {
+        let depth = TemplateValidator.maximumSectionDepth
+        let source = String(repeating: "{{#a}}", count: depth) + "x" + String(repeating: "{{/a}}", count: depth)
+        #expect(TemplateValidator.problems(in: source).isEmpty)
+    }
 }

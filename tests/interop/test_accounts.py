@@ -505,7 +505,7 @@ def test_require_verified_email_blocks_until_the_code(gh, inbox, acme, client):
     login = Login.begin(acme, client).login(user.email, user.password).expect("verify")
     message = inbox.wait(user.email, VERIFY, mark)
     code, link = mail_code(message), mail_link(message, "/verify-email")
-    assert "expire in 1440 minutes" in mail_text(message), mail_text(message)
+    assert "expire in 24 hours" in mail_text(message), mail_text(message)
     # Not signed in meanwhile.
     assert Login.begin(acme, client, login.browser).kind == "login"
     wrong = "000000" if code != "000000" else "111111"

@@ -76,3 +76,20 @@ public struct Session: Codable, Sendable, Equatable {
     /// Not revoked and not expired at `now`.
     public func isActive(at now: Date) -> Bool { revokedAt == nil && now < expiresAt }
 }
+
+/// Display names of users.
+public enum DisplayName {
+    public static let maximumLength = 200
+
+    /// The problem with `name`, or nil when acceptable: at most 200 characters, and no control
+    /// characters (C0, DEL, C1: they rewrite terminals and cut strings short) or bidirectional
+    /// overrides (they disguise what is displayed around them).
+    public static func problem(_ name: String) -> String? {
+        if name.count > maximumLength { return "must be at most \(maximumLength) characters" }
+        let forbidden = name.unicodeScalars.contains { scalar in
+            scalar.properties.generalCategory == .control
+                || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+        }
+        return forbidden ? "must not contain control characters or bidirectional overrides" : nil
+    }
+}

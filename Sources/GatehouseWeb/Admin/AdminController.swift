@@ -130,6 +130,9 @@ struct AdminController {
             }
         } catch is WorkerPool.Busy {
             return ProblemDetails.unavailable("the server is busy hashing passwords").response
+        } catch where context.parameters.get("slug").map({ services.store.resolve(slug: $0) == nil }) ?? false {
+            // The tenant was deleted while this request worked on it.
+            return ProblemDetails.notFound("no tenant with this slug").response
         } catch {
             context.logger.error("admin request failed", metadata: ["error": "\(error)"])
             return ProblemDetails.internalError(context.id).response
@@ -399,7 +402,8 @@ struct AdminController {
             if length < 8 { input.fail("password", "must be at least 8 characters") }
             if length > 256 { input.fail("password", "must be at most 256 characters") }
         }
-        let name = input.string("name", maxLength: 200)
+        let name = input.string("name", maxLength: 10_000)
+        if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
         let verified = input.bool("email_verified") ?? false
         try input.check()
         let db = try await services.store.database(for: tenant)
@@ -443,7 +447,9 @@ extension AdminController {
         if let raw = input.string("email", maxLength: 254) {
             if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
         }
-        if let name = input.string("name", maxLength: 200) { user.name = name }
+        if let name = input.string("name", maxLength: 10_000) {
+            if let problem = DisplayName.problem(name) { input.fail("name", problem) } else { user.name = name }
+        }
         if let verified = input.bool("email_verified") { user.emailVerified = verified }
         if let disabled = input.bool("disabled") { user.disabled = disabled }
         let password = input.string("password", maxLength: 10_000)

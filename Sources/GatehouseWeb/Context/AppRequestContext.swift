@@ -60,7 +60,16 @@ struct TenantResolutionMiddleware: RouterMiddleware {
             throw HTTPError(.notFound, message: "unknown tenant")
         }
         var context = context
-        context.resolvedTenant = try await store.database(for: tenant)
-        return try await next(request, context)
+        do {
+            context.resolvedTenant = try await store.database(for: tenant)
+            let response = try await next(request, context)
+            if response.status == .internalServerError, store.resolve(slug: slug) == nil {
+                throw HTTPError(.notFound, message: "unknown tenant")
+            }
+            return response
+        } catch let error where store.resolve(slug: slug) == nil && !(error is any HTTPResponseError) {
+            // The tenant was deleted while this request used it.
+            throw HTTPError(.notFound, message: "unknown tenant")
+        }
     }
 }

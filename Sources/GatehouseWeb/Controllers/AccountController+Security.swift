@@ -73,7 +73,13 @@ extension AccountController {
 
     func saveProfile(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         var (_, form, user) = try await consoleUser(request, context)
-        let name = String((form["name"] ?? "").prefix(200)).trimmingCharacters(in: .whitespaces)
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        if let problem = DisplayName.problem(name) {
+            return Responses.html(services.pages.render("message", chrome: chrome("Name not saved", context), values: [
+                "heading": "Name not saved", "message": "The name \(problem).", "error": true,
+                "link_url": consolePath(context), "link_text": "Back to your account",
+            ]), status: .badRequest)
+        }
         user.name = name.isEmpty ? nil : name
         try await context.database.updateUser(user, at: services.clock.now)
         return back("profile-saved", context)

@@ -88,12 +88,13 @@ struct AccountFlowsController {
         let (interaction, client) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                                    request, context)
         let rawEmail = form["email"] ?? ""
-        let name = form["name"].map { String($0.prefix(200)) }
+        let name = form["name"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         func fail(_ error: String, _ status: HTTPResponse.Status = .badRequest) -> Response {
             renderSignup(interaction, client: client, email: rawEmail, name: name, error: error, status: status, context)
         }
         if let limited = rateLimit("signup", context) { return limited }
         guard let email = EmailAddress.normalize(rawEmail) else { return fail("Enter a valid email address.") }
+        if let name, let problem = DisplayName.problem(name) { return fail("The name \(problem).") }
         let password = form["password"] ?? ""
         if let problem = PasswordPolicy.problem(password, common: services.commonPasswords) { return fail("The password \(problem).") }
         let db = context.database

@@ -459,7 +459,11 @@ struct BrowserFlowController {
                 ]))
             }
         }
-        let hintMatches = logout.hint.map { hint in current.map { hint.sub == $0.1.id.rawValue } ?? true } ?? false
+        // The hint must name this very session (its `sid`): an ID token of an earlier, ended session of
+        // the same user does not sign out a newer one without asking.
+        let hintMatches = logout.hint.map { hint in
+            current.map { session, user in hint.sid.map { $0 == session.id.rawValue } ?? (hint.sub == user.id.rawValue) } ?? true
+        } ?? false
         if current != nil, !confirmed, !hintMatches {
             var values: [String: Any] = [
                 "action": "\(issuerPath(context))\(ProviderMetadata.Path.endSession)",

@@ -131,7 +131,8 @@ extension HeadlessController {
         input.rejectUnknown(["email", "password", "name"])
         let rawEmail = input.string("email", required: true, maxLength: 320)
         let password = input.string("password", required: true, maxLength: 1024)
-        let name = input.string("name", maxLength: 200)
+        let name = input.string("name", maxLength: 10_000)
+        if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
         guard tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("self sign-up is disabled for this tenant") }
         if let wait = services.actionLimiter.take(tenant: tenant.id, action: "signup", ip: context.remoteAddress, now: services.clock.now) {

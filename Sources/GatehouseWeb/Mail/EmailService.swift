@@ -183,6 +183,10 @@ public final class EmailService: Sendable {
         for (key, value) in values where !value.isEmpty { context[key] = value }
         context["tenant_name"] = database.tenant.tenant.name
         context["tenant_slug"] = database.tenant.slug
+        // `expires_in`: `expires_minutes` in words ("30 minutes", "24 hours").
+        if context["expires_in"] == nil, let minutes = (context["expires_minutes"] as? String).flatMap(Int.init) {
+            context["expires_in"] = minutes >= 120 && minutes % 60 == 0 ? "\(minutes / 60) hours" : "\(minutes) minutes"
+        }
         let subject = Self.oneLine(compiled.subject.render(context), limit: 200)
         return RenderedEmail(subject: subject.isEmpty ? database.tenant.tenant.name : subject,
                              text: compiled.text.render(context), html: compiled.html?.render(context))

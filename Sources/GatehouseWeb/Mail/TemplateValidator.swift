@@ -28,11 +28,20 @@ public struct TemplateProblem: Error, Sendable, Equatable, CustomStringConvertib
 /// - sections that are never closed, closed in the wrong order or closed without being opened,
 ///   tags without `}}`, and anything else swift-mustache cannot parse.
 public enum TemplateValidator {
+    /// Deepest nesting of sections an override may use. The parser recurses once per level, so an
+    /// unbounded depth could exhaust the stack; real templates nest a handful of levels.
+    public static let maximumSectionDepth = 32
+    /// Largest override, in bytes.
+    public static let maximumBytes = 256 * 1024
+
     /// Every problem of `source`, ordered by line; empty when the template may be stored.
     /// - Parameters:
     ///   - source: the Mustache text.
     ///   - allowedPartials: names that `{{> name}}` may refer to.
     public static func problems(in source: String, allowedPartials: Set<String> = []) -> [TemplateProblem] {
+        guard source.utf8.count <= maximumBytes else {
+            return [TemplateProblem(line: 1, reason: "the template is larger than \(maximumBytes / 1024) KiB")]
+        }
         var problems = scan(Array(source.utf8), allowedPartials: allowedPartials)
         if problems.isEmpty {
             do {
@@ -123,6 +132,11 @@ public enum TemplateValidator {
             case "#", "^":
                 if name.isEmpty {
                     problems.append(TemplateProblem(line: tagLine, reason: "a section tag has no name"))
+                } else if sections.count >= maximumSectionDepth {
+                    // Stop scanning: the parser must never see this template.
+                    problems.append(TemplateProblem(
+                        line: tagLine, reason: "sections are nested more than \(maximumSectionDepth) levels deep"))
+                    return problems
                 } else {
                     sections.append((name, tagLine))
                 }

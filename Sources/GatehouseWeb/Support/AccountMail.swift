@@ -20,6 +20,7 @@ extension Services {
         var all = values
         all["user_email"] = user.email
         all["user_name"] = user.name ?? ""
+
         try await deliverAccountEmail(kind, to: user.email, values: all, database: database)
     }
 
