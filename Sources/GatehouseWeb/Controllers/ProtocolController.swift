@@ -44,16 +44,23 @@ struct ProtocolController {
     /// OIDC Discovery 1.0 §4 / RFC 8414 §3.
     func discovery(_ context: TenantRequestContext) async throws -> Response {
         let algorithms = context.tenant.tenant.settings.signingAlgorithms.map(\.rawValue)
-        let metadata = ProviderMetadata(issuer: services.issuer(of: context.tenant), signingAlgorithms: algorithms)
-        return Responses.json(metadata, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"], sorted: true)
+        let issuer = services.issuer(of: context.tenant)
+        let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: issuer + algorithms.joined()) {
+            try Responses.sortedEncoder.encode(ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms))
+        }
+        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
     }
 
     /// The JWKS (RFC 7517 §5): every key that may verify a live token.
     func jwks(_ context: TenantRequestContext) async throws -> Response {
         let keys = try await context.database.keyRing(at: services.clock.now)
         struct JWKS: Encodable { let keys: [JWK] }
+        let version = keys.jwks.map { $0.kid ?? "" }.joined(separator: ",")
+        let bytes = try services.documents.document("jwks", tenant: context.tenant.id, version: version) {
+            try Responses.sortedEncoder.encode(JWKS(keys: keys.jwks))
+        }
         // The max-age stays below the pre-publication window of new keys.
-        return Responses.json(JWKS(keys: keys.jwks), headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"], sorted: true)
+        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
     }
 
     /// Runs `body` and maps OAuth errors to RFC 6749 §5.2 JSON; anything else is a logged server error.

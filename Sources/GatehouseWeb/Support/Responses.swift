@@ -37,6 +37,13 @@ enum Responses {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// Already encoded JSON.
+    static func jsonBytes(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     /// An OAuth error in JSON (RFC 6749 §5.2), with the status and challenge derived from its code
     /// (the one place where OAuth error codes become HTTP statuses).
     static func oauthError(_ error: OAuthError, issuer: String) -> Response {

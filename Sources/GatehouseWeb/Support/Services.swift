@@ -24,6 +24,8 @@ public struct Services: Sendable {
     let throttle = SignInThrottle()
     /// Per-IP limits on sign-up, reset, magic-link and email-code requests.
     let actionLimiter = ActionRateLimiter()
+    /// Encoded discovery and JWKS documents per tenant.
+    let documents = DocumentCache()
     /// Upstream login providers, made on first use (Services+Federation.swift).
     let federationHolder = FederationHolder()
 
