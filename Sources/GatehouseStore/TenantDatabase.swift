@@ -167,13 +167,6 @@ public final class TenantDatabase: TenantStore, Sendable {
         }
     }
 
-    public func reauthenticateSession(id: SessionID, authTime: Date, amr: [String], expiresAt: Date) async throws {
-        try await pool.write { db in
-            try db.execute(cached: "UPDATE sessions SET auth_time = ?, amr = ?, expires_at = ? WHERE id = ?",
-                           arguments: [authTime, JSONColumn.encode(amr), expiresAt, id.rawValue])
-        }
-    }
-
     @discardableResult
     public func endSession(id: SessionID, at now: Date) async throws -> [GrantID] {
         let revoked = try await pool.write { db -> [String] in

@@ -42,8 +42,6 @@ public protocol TenantStore: Sendable {
     func session(tokenHash: [UInt8]) async throws -> Session?
     func session(id: SessionID) async throws -> Session?
     func sessions(userID: UserID) async throws -> [Session]
-    /// Re-authentication of an existing session (`prompt=login`, `max_age`).
-    func reauthenticateSession(id: SessionID, authTime: Date, amr: [String], expiresAt: Date) async throws
     /// Ends a session and revokes its grants that lack `offline_access` (RP-Initiated Logout §2).
     /// - Returns: the ids of the grants revoked.
     @discardableResult

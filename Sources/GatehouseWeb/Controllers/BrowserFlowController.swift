@@ -354,12 +354,11 @@ struct BrowserFlowController {
             if let (previous, _) = current {
                 try await context.database.endSession(id: previous.id, at: now)
             }
-            let secret = RandomText.bearerSecret()
-            session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: amr,
-                              createdAt: now, expiresAt: now.addingTimeInterval(ttl),
-                              userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, ipAddress: context.remoteAddress)
+            let new = services.newSession(for: user, amr: amr, userAgent: request.headers[.userAgent], ipAddress: context.remoteAddress,
+                                          tenant: context.tenant)
+            session = new.session
             change = .start(session)
-            cookies.append(TenantCookie.session.make(secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
+            cookies.append(TenantCookie.session.make(new.secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
         }
         interaction.userID = user.id
         interaction.loginDone = true

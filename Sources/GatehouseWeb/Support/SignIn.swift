@@ -41,13 +41,19 @@ extension Services {
     /// - Returns: the session and the secret that identifies it (the cookie value for browsers).
     func startSession(for user: User, amr: [String], userAgent: String?, ipAddress: String?,
                       in database: TenantDatabase) async throws -> (Session, secret: String) {
+        let new = newSession(for: user, amr: amr, userAgent: userAgent, ipAddress: ipAddress, tenant: database.tenant)
+        try await database.insertSession(new.session)
+        return (new.session, new.secret)
+    }
+
+    /// A new session of the tenant's lifetime (not yet stored), and the secret that identifies it.
+    func newSession(for user: User, amr: [String], userAgent: String?, ipAddress: String?,
+                    tenant: ResolvedTenant) -> (session: Session, secret: String) {
         let now = clock.now
         let secret = RandomText.bearerSecret()
         let session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: amr,
-                              createdAt: now,
-                              expiresAt: now.addingTimeInterval(TimeInterval(database.tenant.tenant.settings.sessionTTL)),
+                              createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(tenant.tenant.settings.sessionTTL)),
                               userAgent: userAgent.map { String($0.prefix(256)) }, ipAddress: ipAddress)
-        try await database.insertSession(session)
         return (session, secret)
     }
 }

@@ -80,13 +80,6 @@ final class InMemoryTenantStore: TenantStore {
         state.withLock { $0.sessions.values.filter { $0.userID == userID }.sorted { $0.createdAt < $1.createdAt } }
     }
 
-    func reauthenticateSession(id: SessionID, authTime: Date, amr: [String], expiresAt: Date) async throws {
-        state.withLock { s in
-            s.sessions[id]?.authTime = authTime
-            s.sessions[id]?.amr = amr
-            s.sessions[id]?.expiresAt = expiresAt
-        }
-    }
 
     @discardableResult
     func endSession(id: SessionID, at: Date) async throws -> [GrantID] {
