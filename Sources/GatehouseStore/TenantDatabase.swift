@@ -15,6 +15,8 @@ public final class TenantDatabase: TenantStore, Sendable {
     var revocations: RevocationIndex { caches.revocations }
     /// Access tokens of this tenant already verified (shared by the tenant's live handles).
     public var verifiedTokens: VerifiedTokenCache { caches.verifiedTokens }
+    /// Entries held by the in-memory revocation index (revoked grants, revoked `jti`s).
+    public var revocationCounts: (grants: Int, accessTokens: Int) { revocations.counts }
     let keyPolicy: KeyPolicy
     let masterKey: SecretBox
 
@@ -24,17 +26,19 @@ public final class TenantDatabase: TenantStore, Sendable {
         self.pool = pool
         self.masterKey = masterKey
         self.caches = caches
+        // A tenant update makes a new handle, so the horizon follows the access-token lifetime.
+        caches.revocations.setHorizon(TimeInterval(tenant.tenant.settings.accessTokenTTL))
         // Shared caches are loaded once, by the first handle.
         guard caches.loaded.withLock({ loaded in defer { loaded = true }; return !loaded }) else { return }
-        let horizon = now.addingTimeInterval(-RevocationIndex.horizon)
+        let since = caches.revocations.loadFrom(now: now)
         let (grants, tokens) = try pool.read { db in
-            let g = try Row.fetchAll(db, cached: "SELECT id, revoked_at FROM grants WHERE revoked_at > ?", arguments: [horizon])
+            let g = try Row.fetchAll(db, cached: "SELECT id, revoked_at FROM grants WHERE revoked_at >= ?", arguments: [since])
                 .map { ($0["id"] as String, $0["revoked_at"] as Date) }
             let t = try Row.fetchAll(db, cached: "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?", arguments: [now])
                 .map { ($0["jti"] as String, $0["expires_at"] as Date) }
             return (g, t)
         }
-        revocations.load(grants: grants, accessTokens: tokens)
+        revocations.load(grants: grants, accessTokens: tokens, since: since)
     }
 
     // MARK: Clients
@@ -348,8 +352,19 @@ public final class TenantDatabase: TenantStore, Sendable {
         revocations.revokeAccessToken(jti, expiresAt: expiresAt)
     }
 
-    public func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool {
-        revocations.isRevoked(jti: jti, grantID: grantID?.rawValue)
+    public func isAccessTokenRevoked(jti: String, grantID: GrantID?, issuedAt: Date?) async throws -> Bool {
+        switch revocations.answer(jti: jti, grantID: grantID?.rawValue, issuedAt: issuedAt) {
+        case .revoked: return true
+        case .live: return false
+        case .unknown:
+            // Older than the index remembers: the database decides. A grant that no longer exists
+            // (its user was deleted) issued nothing that may still be used.
+            guard let grantID else { return false }
+            let revoked = try await pool.read { db in
+                try Bool.fetchOne(db, cached: "SELECT revoked_at IS NOT NULL FROM grants WHERE id = ?", arguments: [grantID.rawValue])
+            }
+            return revoked ?? true
+        }
     }
 
     // MARK: Housekeeping

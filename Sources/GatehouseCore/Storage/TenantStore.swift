@@ -84,10 +84,16 @@ public protocol TenantStore: Sendable {
     /// Revokes one access token by `jti` until its expiry.
     func revokeAccessToken(jti: String, expiresAt: Date) async throws
     /// Whether an access token is revoked: its `jti`, or its grant.
-    func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool
+    /// - Parameter issuedAt: the token's `iat`, or nil when unknown (the store may then read more).
+    func isAccessTokenRevoked(jti: String, grantID: GrantID?, issuedAt: Date?) async throws -> Bool
 }
 
 extension TenantStore {
+    /// Whether an access token of unknown issue time is revoked.
+    public func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool {
+        try await isAccessTokenRevoked(jti: jti, grantID: grantID, issuedAt: nil)
+    }
+
     /// Consumes an authorization code without storing a refresh token.
     public func consumeAuthorizationCode(hash: [UInt8], at: Date) async throws -> CodeConsumption {
         try await consumeAuthorizationCode(hash: hash, at: at, storing: nil)

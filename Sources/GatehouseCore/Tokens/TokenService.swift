@@ -120,7 +120,8 @@ public struct TokenService: Sendable {
             if claims.exp > now { verifiedTokens?.store(claims, for: token, now: now) }
         }
         guard claims.exp > now else { throw OAuthError.invalidToken("the access token expired") }
-        if try await store.isAccessTokenRevoked(jti: claims.jti, grantID: claims.grantID) {
+        if try await store.isAccessTokenRevoked(jti: claims.jti, grantID: claims.grantID,
+                                                issuedAt: Date(timeIntervalSince1970: TimeInterval(claims.iat))) {
             throw OAuthError.invalidToken("the access token was revoked")
         }
         return claims

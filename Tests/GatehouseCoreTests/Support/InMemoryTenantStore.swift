@@ -199,7 +199,7 @@ final class InMemoryTenantStore: TenantStore {
         state.withLock { $0.revokedAccessTokens[jti] = expiresAt }
     }
 
-    func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool {
+    func isAccessTokenRevoked(jti: String, grantID: GrantID?, issuedAt: Date?) async throws -> Bool {
         state.withLock { s in
             if s.revokedAccessTokens[jti] != nil { return true }
             guard let grantID, let grant = s.grants[grantID] else { return false }

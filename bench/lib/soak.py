@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Soak: sign-in -> refresh -> revoke in a loop against a running Gatehouse; samples the server's RSS.
+
+Each cycle of a worker: a password login in a fresh browser (authorization code + PKCE, so a new
+session and a new grant), code redemption, one refresh-token rotation, RFC 7009 revocation of the
+refresh token (which revokes the grant), then introspection of the grant's access token, which
+must answer `active: false`. Every cycle adds a revoked grant, so memory that grows with
+revocations shows as an RSS slope.
+
+Prints one line per sample and, at the end, the least-squares RSS slope (MiB per hour) over the
+samples after the warm-up. Exits 1 if a cycle's checks fail repeatedly.
+Environment: GATEHOUSE_ADMIN_TOKEN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ghhttp  # noqa: E402
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def slope_mib_per_hour(samples: list[tuple[float, int]]) -> float:
+    """Least-squares slope of (seconds, KiB) samples, in MiB per hour."""
+    n = len(samples)
+    if n < 2:
+        return float("nan")
+    mx = sum(t for t, _ in samples) / n
+    my = sum(r for _, r in samples) / n
+    sxx = sum((t - mx) ** 2 for t, _ in samples)
+    sxy = sum((t - mx) * (r - my) for t, r in samples)
+    return (sxy / sxx) * 3600 / 1024 if sxx else float("nan")
+
+
+class Counters:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.cycles = 0
+        self.failures = 0
+        self.last_error = ""
+
+    def ok(self):
+        with self.lock:
+            self.cycles += 1
+
+    def fail(self, error: str):
+        with self.lock:
+            self.failures += 1
+            self.last_error = error[:300]
+
+
+def provision(conn: ghhttp.Conn, tenant: str) -> dict:
+    admin = {"Authorization": f"Bearer {os.environ['GATEHOUSE_ADMIN_TOKEN']}"}
+    base = f"/admin/v1/tenants/{tenant}"
+    r = conn.json_post(f"{base}/clients", {
+        "name": "soak", "type": "confidential", "redirect_uris": [ghhttp.REDIRECT_URI],
+        "grant_types": ["authorization_code", "refresh_token"], "first_party": True,
+    }, admin)
+    if r.status != 201:
+        raise SystemExit(f"soak: creating the client -> {r.status}: {r.text()[:300]}")
+    client = r.json()
+    email = f"soak-{secrets.token_hex(4)}@example.test"
+    password = "soak " + secrets.token_urlsafe(12)
+    r = conn.json_post(f"{base}/users", {"email": email, "password": password, "name": "Soak", "email_verified": True}, admin)
+    if r.status != 201:
+        raise SystemExit(f"soak: creating the user -> {r.status}: {r.text()[:300]}")
+    return {"client_id": client["client_id"], "client_secret": client["client_secret"], "email": email, "password": password}
+
+
+def cycle(conn: ghhttp.Conn, issuer_path: str, fx: dict) -> None:
+    browser = ghhttp.Browser(conn)
+    code, verifier = ghhttp.login(browser, issuer_path, fx["client_id"], fx["email"], fx["password"])
+    tokens = ghhttp.redeem(conn, issuer_path, code, verifier, fx["client_id"], fx["client_secret"])
+    basic = {"Authorization": ghhttp.basic_auth(fx["client_id"], fx["client_secret"])}
+    r = conn.form(f"{issuer_path}/token", {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, basic)
+    if r.status != 200:
+        raise ghhttp.HTTPError(f"refresh -> {r.status}: {r.text()[:200]}")
+    rotated = r.json()
+    r = conn.form(f"{issuer_path}/revoke", {"token": rotated["refresh_token"], "token_type_hint": "refresh_token"}, basic)
+    if r.status != 200:
+        raise ghhttp.HTTPError(f"revoke -> {r.status}: {r.text()[:200]}")
+    r = conn.form(f"{issuer_path}/introspect", {"token": rotated["access_token"]}, basic)
+    if r.status != 200 or r.json().get("active") is not False:
+        raise ghhttp.HTTPError(f"introspection after revocation -> {r.status}: {r.text()[:200]}")
+
+
+def worker(url: str, issuer_path: str, fx: dict, stop: threading.Event, counters: Counters) -> None:
+    u = urlsplit(url)
+    conn = ghhttp.Conn(u.hostname, u.port)
+    while not stop.is_set():
+        try:
+            cycle(conn, issuer_path, fx)
+            counters.ok()
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            counters.fail(f"{type(exc).__name__}: {exc}")
+            conn.close()
+            conn = ghhttp.Conn(u.hostname, u.port)
+            time.sleep(0.5)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--pid", type=int, required=True, help="the server's pid, for RSS")
+    ap.add_argument("--tenant", default="default")
+    ap.add_argument("--minutes", type=float, default=45)
+    ap.add_argument("--warmup-minutes", type=float, default=15)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--sample-seconds", type=float, default=30)
+    ap.add_argument("--json", help="write samples and the result here")
+    args = ap.parse_args()
+
+    u = urlsplit(args.url)
+    fx = provision(ghhttp.Conn(u.hostname, u.port), args.tenant)
+    issuer_path = f"/t/{args.tenant}"
+    stop = threading.Event()
+    counters = Counters()
+    threads = [threading.Thread(target=worker, args=(args.url, issuer_path, fx, stop, counters), daemon=True)
+               for _ in range(args.workers)]
+    for t in threads:
+        t.start()
+
+    t0 = time.monotonic()
+    end = t0 + args.minutes * 60
+    warm = args.warmup_minutes * 60
+    samples: list[tuple[float, int, int]] = []
+    print(f"{'minute':>7} {'RSS MiB':>8} {'cycles':>8} {'cycles/s':>8} {'failures':>8}", flush=True)
+    last_cycles, last_t = 0, t0
+    try:
+        while True:
+            now = time.monotonic()
+            rss = rss_kib(args.pid)
+            with counters.lock:
+                cycles, failures = counters.cycles, counters.failures
+            rate = (cycles - last_cycles) / max(now - last_t, 1e-9)
+            last_cycles, last_t = cycles, now
+            samples.append((now - t0, rss, cycles))
+            print(f"{(now - t0) / 60:7.1f} {rss / 1024:8.1f} {cycles:8d} {rate:8.1f} {failures:8d}", flush=True)
+            if now >= end:
+                break
+            time.sleep(min(args.sample_seconds, max(end - time.monotonic(), 0.1)))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+
+    after = [(t, r) for t, r, _ in samples if t >= warm]
+    slope = slope_mib_per_hour(after)
+    total = samples[-1][2]
+    print(f"\ncycles: {total} ({total / (samples[-1][0] or 1):.1f}/s), failures: {counters.failures}"
+          + (f" (last: {counters.last_error})" if counters.failures else ""))
+    print(f"RSS: start {samples[0][1] / 1024:.1f} MiB, after warm-up {after[0][1] / 1024 if after else float('nan'):.1f} MiB, "
+          f"end {samples[-1][1] / 1024:.1f} MiB, max {max(r for _, r, _ in samples) / 1024:.1f} MiB")
+    print(f"RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: {slope:+.2f} MiB/hour "
+          f"({'levels off' if slope < 1 else 'GROWS'}; goal < 1 MiB/hour)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"samples": samples, "slope_mib_per_hour": slope, "cycles": total, "failures": counters.failures}, f)
+    return 1 if counters.failures > max(10, total // 100) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
