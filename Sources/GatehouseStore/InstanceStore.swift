@@ -43,6 +43,8 @@ public final class InstanceStore: Sendable {
     public let configuration: StoreConfiguration
     let instance: DatabasePool
     let masterKey: SecretBox
+    /// The master key's check value, written into backup manifests.
+    let backupKeyCheck: String
     let clock: any Clock
     let logger: Logger
     /// Every tenant, in memory: the registry is small enough (10,000 tenants ≈ a few MB).
@@ -57,6 +59,7 @@ public final class InstanceStore: Sendable {
     public init(configuration: StoreConfiguration, masterKey: [UInt8], clock: any Clock, logger: Logger) throws {
         self.configuration = configuration
         self.masterKey = try SecretBox(key: masterKey)
+        self.backupKeyCheck = InstanceBackup.keyCheck(masterKey)
         self.clock = clock
         self.logger = logger
         self.open = Mutex(LRU(capacity: max(1, configuration.maxOpenTenants)))
@@ -301,6 +304,14 @@ public final class InstanceStore: Sendable {
     }
 
     /// Runs housekeeping on every open tenant database.
+    /// Takes an online backup of the data folder into the new or empty folder `destination`
+    /// (`InstanceBackup.create`).
+    @discardableResult
+    public func backup(to destination: URL) throws -> InstanceBackup.Manifest {
+        try InstanceBackup.create(dataDirectory: configuration.dataDirectory, destination: destination,
+                                  keyCheck: backupKeyCheck, now: clock.now)
+    }
+
     public func purgeExpired() async {
         let dbs = open.withLock { $0.values }
         for db in dbs { try? await db.purgeExpired(now: clock.now) }

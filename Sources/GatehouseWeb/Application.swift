@@ -38,6 +38,9 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
         logger: logger)
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
+    if configuration.backup.directory != nil {
+        app.addServices(BackupService(store: services.store, configuration: configuration.backup, logger: logger))
+    }
     return app
 }
 

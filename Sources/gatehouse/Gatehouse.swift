@@ -13,5 +13,5 @@ struct Gatehouse: AsyncParsableCommand {
             Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins "https://app.acme.com"
             """,
         subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
-                      TemplateCommand.self])
+                      TemplateCommand.self, BackupCommand.self, RestoreCommand.self])
 }

@@ -86,6 +86,10 @@ public struct GatehouseConfiguration: Sendable {
     /// Upstream login providers: timeouts, SSRF guard, caches (GatehouseConfiguration+Federation.swift).
     public var federation = FederationConfiguration()
 
+    // [backup]
+    /// Scheduled online backups (GatehouseConfiguration+Backup.swift).
+    public var backup = BackupConfiguration()
+
     // [log]
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default `info`. Env `GATEHOUSE_LOG_LEVEL`.
     public var logLevel = "info"
@@ -118,6 +122,7 @@ public struct GatehouseConfiguration: Sendable {
                  "retry_max_seconds", "max_attempts"],
         "log": ["level"],
         "federation": FederationConfiguration.keys,
+        "backup": BackupConfiguration.keys,
     ]
 
     /// Loads the file at `path` (if any), then applies `environment`.
@@ -206,6 +211,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("mail", "max_attempts") { mailMaxAttempts = v }
         if let v = string("log", "level") { logLevel = v }
         applyFederation(root, problems: &problems)
+        if let table = root["backup"]?.table { backup.apply(table, problems: &problems) }
     }
 
     /// Every problem with the values, as `(key, message)`.
@@ -248,6 +254,7 @@ public struct GatehouseConfiguration: Sendable {
         if !(1...604_800).contains(mailRetryMaxSeconds) { problems.append(Problem(key: "mail.retry_max_seconds", message: "must be 1…604800")) }
         if !(1...100).contains(mailMaxAttempts) { problems.append(Problem(key: "mail.max_attempts", message: "must be 1…100")) }
         problems += federation.validate()
+        problems += backup.validate()
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append(Problem(key: "log.level", message: "'\(logLevel)' is not a log level"))
         }
