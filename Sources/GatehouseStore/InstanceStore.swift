@@ -304,6 +304,24 @@ public final class InstanceStore: Sendable {
     }
 
     /// Runs housekeeping on every open tenant database.
+    /// Readiness: the instance database answers a query and the data folder accepts a new file.
+    /// - Returns: the reasons this instance is not ready; empty when it is.
+    public func readinessProblems() async -> [String] {
+        var problems: [String] = []
+        do {
+            _ = try await instance.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        } catch {
+            problems.append("the instance database does not answer")
+        }
+        let probe = configuration.dataDirectory.appendingPathComponent(".readyz-probe").path
+        if FileManager.default.createFile(atPath: probe, contents: Data(), attributes: [.posixPermissions: 0o600]) {
+            try? FileManager.default.removeItem(atPath: probe)
+        } else {
+            problems.append("the data folder is not writable")
+        }
+        return problems
+    }
+
     /// Takes an online backup of the data folder into the new or empty folder `destination`
     /// (`InstanceBackup.create`).
     @discardableResult

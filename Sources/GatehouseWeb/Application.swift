@@ -92,7 +92,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: BaselineHeadersMiddleware())
     router.get("healthz") { _, _ in "ok" }
-    router.get("readyz") { _, _ in "ok" }
+    router.get("readyz") { _, _ in await readiness(services) }
     router.get("metrics") { _, _ in
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
@@ -128,6 +128,17 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     AccountFlowsController(services: services).register(on: tenant)
     MFAController(services: services).register(on: tenant)
     return router
+}
+
+/// `/readyz`: 200 `ok` when this node should receive traffic; otherwise 503 with one reason per
+/// line — the instance database does not answer, the data folder is not writable, or the
+/// password hashing pool is saturated. `/healthz` stays trivial (the process is alive).
+func readiness(_ services: Services) async -> Response {
+    var problems = await services.store.readinessProblems()
+    if services.passwords.pool.isSaturated { problems.append("the password hashing pool is saturated") }
+    guard !problems.isEmpty else { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+    return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "5"],
+                    body: .init(byteBuffer: ByteBuffer(string: "not ready:\n" + problems.map { "- \($0)\n" }.joined())))
 }
 
 /// Periodic cleanup of expired interactions, codes and revocation entries.

@@ -83,6 +83,9 @@ public final class WorkerPool: Sendable {
         return queue.inFlight
     }
 
+    /// Whether new work would be refused with `Busy` now.
+    public var isSaturated: Bool { load >= workers + queueLimit }
+
     /// Runs `body` on a worker thread.
     /// - Throws: `Busy` when `workers + queueLimit` jobs are already queued or running; otherwise
     ///   whatever `body` throws.
