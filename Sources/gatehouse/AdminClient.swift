@@ -40,7 +40,43 @@ struct AdminError: Error, CustomStringConvertible {
     /// The HTTP status; nil when no answer was received (no token, server unreachable).
     let status: Int?
     let detail: String
+    /// The server's problem details (RFC 9457), when it sent some.
+    var problem: [String: Any]? = nil
+    /// True when the server could not be reached at all.
+    var unreachable = false
     var description: String { status.map { "error (\($0)): \(detail)" } ?? "error: \(detail)" }
+
+    /// The process exit code for this failure (listed in `gatehouse --help`).
+    var exitCode: Int32 {
+        if unreachable { return CLIExit.unreachable }
+        switch status {
+        case nil: return CLIExit.usage
+        case 401, 403: return CLIExit.unauthorized
+        case 404: return CLIExit.notFound
+        case 409, 412: return CLIExit.conflict
+        case 400, 422: return CLIExit.invalid
+        default: return CLIExit.failure
+        }
+    }
+}
+
+/// Exit codes of the admin commands.
+enum CLIExit {
+    static let failure: Int32 = 1
+    static let notFound: Int32 = 3
+    static let unauthorized: Int32 = 4
+    static let conflict: Int32 = 5
+    static let invalid: Int32 = 6
+    /// Usage errors, as ArgumentParser reports them (EX_USAGE); also a missing admin token.
+    static let usage: Int32 = 64
+    /// The server could not be reached (EX_UNAVAILABLE).
+    static let unreachable: Int32 = 69
+    /// A bad configuration file (EX_CONFIG).
+    static let configuration: Int32 = 78
+
+    /// The table printed by `gatehouse --help`.
+    static let summary = "Exit codes: 0 success, 1 other failure, 3 not found, 4 unauthorized or forbidden, 5 conflict, "
+        + "6 invalid request, 64 usage, 69 server unreachable, 78 bad configuration."
 }
 
 /// Builds an admin API path from literal parts and percent-encoded values, e.g.
@@ -76,7 +112,7 @@ struct AdminClient {
         do {
             response = try await http.send(OutboundRequest(method: method, url: baseURL + path, headers: headers, body: bytes))
         } catch {
-            throw AdminError(status: nil, detail: "cannot reach \(baseURL): \(error)")
+            throw AdminError(status: nil, detail: "cannot reach \(baseURL): \(error)", unreachable: true)
         }
         let parsed = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
         guard response.isSuccess else {
@@ -88,7 +124,7 @@ struct AdminClient {
             if detail.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 detail = response.status == 404 ? "not found (is --url a Gatehouse server of this version?)" : "HTTP \(response.status) without details"
             }
-            throw AdminError(status: response.status, detail: detail)
+            throw AdminError(status: response.status, detail: detail, problem: problem)
         }
         return parsed
     }
@@ -142,12 +178,19 @@ enum Output {
     }
 }
 
-/// Runs an admin call and reports failures readably, with exit code 1.
+/// Runs an admin call and reports failures on stderr — readably, or as JSON (the problem details,
+/// or `{"status", "detail"}`) with `--json` — with the exit code of `CLIExit`.
 func runAdmin(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as AdminError {
-        FileHandle.standardError.write(Data("\(error)\n".utf8))
-        throw ExitCode.failure
+        if CommandLine.arguments.dropFirst().contains("--json"),
+           let data = try? JSONSerialization.data(withJSONObject: error.problem ?? ["status": error.status ?? 0, "detail": error.detail],
+                                                  options: [.sortedKeys]) {
+            FileHandle.standardError.write(data + Data("\n".utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+        }
+        throw ExitCode(error.exitCode)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatehouseCore
 
 /// `gatehouse`: the server (`serve`) and the admin CLI over the admin API (ARCHITECTURE.md A6).
 @main
@@ -9,9 +10,17 @@ struct Gatehouse: AsyncParsableCommand {
         discussion: """
             `gatehouse serve` runs the server. Every other command talks to a running server's admin API \
             (--url / GATEHOUSE_URL, --token / GATEHOUSE_ADMIN_TOKEN, or the token file <data>/admin-token) and \
-            prints tables, or JSON with --json. Failures print the server's problem details on stderr and exit with 1.
+            prints tables, or JSON with --json. Failures print the server's problem details on stderr (as JSON with --json).
+            \(CLIExit.summary)
             Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins "https://app.acme.com"
             """,
+        version: GatehouseVersion.current,
         subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
-                      TemplateCommand.self, BackupCommand.self, RestoreCommand.self])
+                      TemplateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self])
+}
+
+/// `gatehouse version`: the same as `gatehouse --version`.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+    func run() { print(GatehouseVersion.current) }
 }

@@ -111,16 +111,22 @@ class CLI:
             pytest.fail(f"gatehouse {' '.join(args)} --json printed invalid JSON ({exc}):\n{out}")
 
     def fails(self, *args: str, status: int | None = None) -> str:
-        """Runs a command that must fail with exit code 1; returns stderr."""
+        """Runs a command that must fail, with the exit code of the HTTP status; returns stderr."""
         proc = self.run(*args)
-        assert proc.returncode == 1, (
-            f"gatehouse {' '.join(args)} -> {proc.returncode}, expected 1\n"
+        expected = EXIT_CODES.get(status, 1) if status is not None else None
+        assert proc.returncode != 0 and (expected is None or proc.returncode == expected), (
+            f"gatehouse {' '.join(args)} -> {proc.returncode}, expected {expected or 'failure'}\n"
             f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
         )
         assert proc.stderr.strip(), "no error message on stderr"
         if status is not None:
             assert f"({status})" in proc.stderr, proc.stderr
         return proc.stderr
+
+
+# `gatehouse --help`: distinct exit codes per failure kind.
+EXIT_CODES = {404: 3, 401: 4, 403: 4, 409: 5, 412: 5, 400: 6, 422: 6}
+EXIT_USAGE, EXIT_UNREACHABLE = 64, 69
 
 
 @pytest.fixture
@@ -702,9 +708,9 @@ def test_keys_list_and_rotate(cli, tenant):
 # --------------------------------------------------------------------------- errors and configuration
 
 
-def test_errors_exit_1_with_the_problem_detail(cli, tenant, tmp_path):
+def test_errors_exit_with_distinct_codes_and_the_problem_detail(cli, tenant, tmp_path):
     proc = cli.run("tenant", "show", f"missing-{uuid.uuid4().hex[:8]}")
-    assert proc.returncode == 1 and proc.stdout == "", proc
+    assert proc.returncode == EXIT_CODES[404] and proc.stdout == "", proc
     assert "error (404): no tenant with this slug" in proc.stderr, proc.stderr
 
     error = cli.fails("tenant", "create", "Not A Slug", status=422)
@@ -736,13 +742,23 @@ def test_errors_exit_1_with_the_problem_detail(cli, tenant, tmp_path):
     ), error
 
     proc = cli.raw("tenant", "list", "--url", cli.url, "--token", "wrong-token-000000000000")
-    assert proc.returncode == 1 and "error (401)" in proc.stderr and "admin bearer token" in proc.stderr, proc
+    assert proc.returncode == EXIT_CODES[401] and "error (401)" in proc.stderr and "admin bearer token" in proc.stderr, proc
 
     proc = cli.raw("tenant", "list", "--url", "http://127.0.0.1:9", "--token", cli.token)
-    assert proc.returncode == 1 and "cannot reach http://127.0.0.1:9" in proc.stderr, proc
+    assert proc.returncode == EXIT_UNREACHABLE and "cannot reach http://127.0.0.1:9" in proc.stderr, proc
 
     proc = cli.raw("tenant", "list", "--url", cli.url)  # no token anywhere (clean env, empty folder)
-    assert proc.returncode == 1 and "no admin token" in proc.stderr, proc
+    assert proc.returncode == EXIT_USAGE and "no admin token" in proc.stderr, proc
+
+    # --json: the problem details as JSON on stderr, same exit code.
+    proc = cli.run("tenant", "show", f"missing-{uuid.uuid4().hex[:8]}", "--json")
+    assert proc.returncode == EXIT_CODES[404] and proc.stdout == "", proc
+    problem = json.loads(proc.stderr)
+    assert problem["status"] == 404 and problem["detail"], problem
+
+
+def test_version(cli):
+    assert cli.raw("--version").stdout.strip() == cli.raw("version").stdout.strip() != ""
 
 
 def test_environment_variables_and_token_file(cli, tenant, tmp_path):
