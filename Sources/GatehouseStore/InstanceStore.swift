@@ -67,7 +67,7 @@ public final class InstanceStore: Sendable {
         try fm.createDirectory(at: configuration.dataDirectory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
         instance = try DatabasePool(path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
                                     configuration: Self.databaseConfiguration(configuration, readers: 2))
-        try Migrations.instance.migrate(instance)
+        try Migrations.checkedMigrate(Migrations.instance, instance, label: "instance.sqlite")
         let tenants = try instance.read { db in try Row.fetchAll(db, cached: "SELECT * FROM tenants").map(Self.tenant(row:)) }
         registry.withLock { r in for t in tenants { r.insert(t) } }
     }
@@ -155,7 +155,7 @@ public final class InstanceStore: Sendable {
         if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
         let pool = try DatabasePool(path: tenantFile(tenant.id).path,
                                     configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
-        try Migrations.tenant.migrate(pool)
+        try Migrations.checkedMigrate(Migrations.tenant, pool, label: "the database of tenant '\(tenant.slug)'")
         let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
         let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
                                     caches: caches, now: clock.now)
@@ -304,6 +304,20 @@ public final class InstanceStore: Sendable {
     }
 
     /// Runs housekeeping on every open tenant database.
+    /// Migrates every tenant database now (tenants otherwise migrate on first open), one at a time
+    /// and without keeping them open. `gatehouse migrate` prints the report.
+    /// - Returns: one report per tenant, by slug; the instance database was migrated when this store opened.
+    /// - Throws: `StoreError.unavailable` at the first database written by a newer version.
+    public func migrateAllTenants() throws -> [Migrations.Report] {
+        try tenants().map { tenant in
+            let queue = try DatabaseQueue(path: tenantFile(tenant.id).path,
+                                          configuration: Self.databaseConfiguration(configuration, readers: 1))
+            defer { try? queue.close() }
+            let applied = try Migrations.checkedMigrate(Migrations.tenant, queue, label: "the database of tenant '\(tenant.slug)'")
+            return Migrations.Report(database: tenant.slug, applied: applied)
+        }
+    }
+
     /// Readiness: the instance database answers a query and the data folder accepts a new file.
     /// - Returns: the reasons this instance is not ready; empty when it is.
     public func readinessProblems() async -> [String] {

@@ -1,7 +1,7 @@
 import GRDB
 
 /// Schema migrations, registered by name and never edited after they ship (STYLE.md §11).
-enum Migrations {
+public enum Migrations {
     /// The instance database: tenant registry and the key → tenant index (ARCHITECTURE.md B2).
     static var instance: DatabaseMigrator {
         var migrator = DatabaseMigrator()

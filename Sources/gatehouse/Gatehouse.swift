@@ -16,7 +16,7 @@ struct Gatehouse: AsyncParsableCommand {
             """,
         version: GatehouseVersion.current,
         subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
-                      TemplateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self])
+                      TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, VersionCommand.self])
 }
 
 /// `gatehouse version`: the same as `gatehouse --version`.

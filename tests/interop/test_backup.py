@@ -167,3 +167,23 @@ def test_scheduled_backups_keep_the_newest(tmp_path, artifacts_dir):
     done = cli("restore", "--from", str(newest), "--master-key-file", str(server.data_dir / "master.key"),
                data_dir=tmp_path / "restored")
     assert done.returncode == 0, done.stderr
+
+
+def test_migrate_reports_every_tenant_and_refuses_a_newer_database(source, tmp_path):
+    # Work on a restored copy, so the running source server is not disturbed.
+    backup_dir = tmp_path / "backup"
+    assert cli("backup", "--to", str(backup_dir), data_dir=source.data_dir).returncode == 0
+    data = tmp_path / "data"
+    key = source.data_dir / "master.key"
+    assert cli("restore", "--from", str(backup_dir), "--master-key-file", str(key), data_dir=data).returncode == 0
+    done = cli("migrate", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    assert "default: up to date" in done.stdout and "migrated" in done.stdout, done.stdout
+
+    import sqlite3
+
+    victim = next((data / "tenants").glob("*.sqlite"))
+    with sqlite3.connect(victim) as conn:
+        conn.execute("INSERT INTO grdb_migrations (identifier) VALUES ('2099-01-01-from-the-future')")
+    done = cli("migrate", data_dir=data)
+    assert done.returncode == 1 and "newer version" in done.stderr, done.stderr
