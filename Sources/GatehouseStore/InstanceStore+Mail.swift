@@ -99,4 +99,9 @@ extension InstanceStore {
             try db.execute(cached: "UPDATE mail_pending SET due_at = ? WHERE tenant_id = ?", arguments: [until, tenantID])
         }
     }
+
+    /// Tenants with undelivered mail (the size of the `mail_pending` index), for `/metrics`.
+    public func tenantsWithPendingMail() async throws -> Int {
+        try await instance.read { db in try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM mail_pending") ?? 0 }
+    }
 }

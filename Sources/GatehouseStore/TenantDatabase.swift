@@ -339,7 +339,10 @@ public final class TenantDatabase: TenantStore, Sendable {
                            arguments: [Data(successorHash), grant.id.rawValue, now, successorExpiresAt])
             return .rotated(grant)
         }
-        if case .reuseDetected(let id) = result { revocations.revokeGrants([id.rawValue], at: now) }
+        if case .reuseDetected(let id) = result {
+            revocations.revokeGrants([id.rawValue], at: now)
+            StoreEvents.refreshTokenReuse.add(1, ordering: .relaxed)
+        }
         return result
     }
 

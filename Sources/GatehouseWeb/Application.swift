@@ -77,26 +77,17 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
                     csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
 }
 
-/// The Prometheus registry, bootstrapped once per process.
-let metricsRegistry: PrometheusCollectorRegistry = {
-    let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-    return registry
-}()
-
 /// All routes.
 public func buildRouter(services: Services) -> Router<AppRequestContext> {
-    let registry = metricsRegistry
+    let metrics = GatehouseMetrics.shared
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: MetricsMiddleware())
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: BaselineHeadersMiddleware())
     router.get("healthz") { _, _ in "ok" }
     router.get("readyz") { _, _ in await readiness(services) }
     router.get("metrics") { _, _ in
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(bytes: buffer)))
+        let buffer = await metrics.exposition(services: services)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: .init(bytes: buffer)))
     }
     let staticDirectory = Secrets.locate(services.configuration.staticDirectory, default: "./static")
     // Router-level: group middleware would only run for matched routes, and `/static/…` has none.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatehouseWeb
 import Hummingbird
+import Logging
 
 /// `gatehouse serve`.
 struct Serve: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct Serve: AsyncParsableCommand {
             With no configuration it listens on 127.0.0.1:8080, keeps its data under ./data and creates the \
             tenant `default` on first start. Environment variables override the file: GATEHOUSE_LISTEN, \
             GATEHOUSE_PUBLIC_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_MASTER_KEY_FILE, \
-            GATEHOUSE_SMTP_URL, GATEHOUSE_LOG_LEVEL, GATEHOUSE_TEMPLATES_DIR, GATEHOUSE_STATIC_DIR.
+            GATEHOUSE_SMTP_URL, GATEHOUSE_LOG_LEVEL, GATEHOUSE_LOG_FORMAT, GATEHOUSE_TEMPLATES_DIR, GATEHOUSE_STATIC_DIR.
             """)
 
     @Option(name: .long, help: "TOML configuration file (see config/gatehouse.toml).")
@@ -24,6 +25,9 @@ struct Serve: AsyncParsableCommand {
         } catch let invalid as GatehouseConfiguration.Invalid {
             FileHandle.standardError.write(Data((invalid.description + "\n").utf8))
             throw ExitCode(78)  // EX_CONFIG
+        }
+        if configuration.logFormat == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         }
         let app = try await buildApplication(configuration: configuration)
         // The server announces itself once it is really listening (see buildApplication).

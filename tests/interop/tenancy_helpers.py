@@ -115,11 +115,16 @@ class ExtraServer:
 
 
 def start_server(
-    workdir: Path, log_path: Path, config: str | None = None, ready_timeout: float = 30.0
+    workdir: Path,
+    log_path: Path,
+    config: str | None = None,
+    ready_timeout: float = 30.0,
+    env: dict[str, str] | None = None,
 ) -> ExtraServer:
     """Start ``gatehouse serve`` on a free port with a fresh data folder under ``workdir``.
 
-    ``config`` is the text of a TOML file passed with ``--config``. The caller stops the
+    ``config`` is the text of a TOML file passed with ``--config``; ``env`` overrides the
+    environment (e.g. ``GATEHOUSE_LOG_LEVEL``, which is ``warning`` otherwise). The caller stops the
     server with ``stop()`` (a module fixture's finalizer)."""
     binary = gatehouse_binary()
     if not binary.is_file() or not os.access(binary, os.X_OK):
@@ -128,6 +133,7 @@ def start_server(
     data_dir = workdir / "data"
     port = _free_port()
     token = secrets.token_urlsafe(32)
+    extra_env = env
     env = dict(os.environ)
     env.pop("GATEHOUSE_PUBLIC_URL", None)
     env.update(
@@ -136,6 +142,7 @@ def start_server(
         GATEHOUSE_ADMIN_TOKEN=token,
         GATEHOUSE_LOG_LEVEL="warning",
     )
+    env.update(extra_env or {})
     args = [str(binary), "serve"]
     if config is not None:
         config_path = workdir / "gatehouse.toml"

@@ -93,6 +93,9 @@ public struct GatehouseConfiguration: Sendable {
     // [log]
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default `info`. Env `GATEHOUSE_LOG_LEVEL`.
     public var logLevel = "info"
+    /// `text` (one human-readable line per event) or `json` (one JSON object per line, for log
+    /// collectors). Default `text`. Env `GATEHOUSE_LOG_FORMAT`.
+    public var logFormat = "text"
 
     public init() {}
 
@@ -120,7 +123,7 @@ public struct GatehouseConfiguration: Sendable {
         "keys": ["pre_publication_seconds", "rotation_interval_days"],
         "mail": ["smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
                  "retry_max_seconds", "max_attempts"],
-        "log": ["level"],
+        "log": ["level", "format"],
         "federation": FederationConfiguration.keys,
         "backup": BackupConfiguration.keys,
     ]
@@ -148,6 +151,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = environment["GATEHOUSE_MASTER_KEY_FILE"], !v.isEmpty { config.masterKeyFile = v }
         if let v = environment["GATEHOUSE_SMTP_URL"], !v.isEmpty { config.smtpURL = v }
         if let v = environment["GATEHOUSE_LOG_LEVEL"] { config.logLevel = v }
+        if let v = environment["GATEHOUSE_LOG_FORMAT"], !v.isEmpty { config.logFormat = v }
         if let v = environment["GATEHOUSE_TEMPLATES_DIR"], !v.isEmpty { config.templatesDirectory = v }
         if let v = environment["GATEHOUSE_STATIC_DIR"], !v.isEmpty { config.staticDirectory = v }
         problems += config.validate()
@@ -210,6 +214,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("mail", "retry_max_seconds") { mailRetryMaxSeconds = v }
         if let v = int("mail", "max_attempts") { mailMaxAttempts = v }
         if let v = string("log", "level") { logLevel = v }
+        if let v = string("log", "format") { logFormat = v }
         applyFederation(root, problems: &problems)
         if let table = root["backup"]?.table { backup.apply(table, problems: &problems) }
     }
@@ -255,6 +260,9 @@ public struct GatehouseConfiguration: Sendable {
         if !(1...100).contains(mailMaxAttempts) { problems.append(Problem(key: "mail.max_attempts", message: "must be 1…100")) }
         problems += federation.validate()
         problems += backup.validate()
+        if !["text", "json"].contains(logFormat) {
+            problems.append(Problem(key: "log.format", message: "'\(logFormat)' is not 'text' or 'json'"))
+        }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append(Problem(key: "log.level", message: "'\(logLevel)' is not a log level"))
         }

@@ -90,6 +90,7 @@ struct ProtocolController {
             let parameters = try await postForm(request)
             let response = try await TokenEndpoint.handle(parameters: parameters, authorization: request.headers[.authorization],
                                                           context: try await services.tokenContext(for: context.database))
+            GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
             return Responses.json(response, noStore: true)
         }
     }

@@ -24,10 +24,6 @@ struct MailDeliveryService: Service {
     let store: InstanceStore
     let logger: Logger
 
-    /// `/metrics`: messages delivered (SMTP or outbox folder), failed attempts to be retried, messages given up.
-    static let delivered = Counter(label: "gatehouse_mail_delivered_total")
-    static let retried = Counter(label: "gatehouse_mail_attempts_failed_total")
-    static let givenUp = Counter(label: "gatehouse_mail_given_up_total")
 
     /// Timer period: often enough for the retry schedule, at most every 15 s, at least every 0.25 s.
     var tick: Duration { .milliseconds(Int(min(max(mail.settings.retryBase / 2, 0.25), 15) * 1000)) }
@@ -94,7 +90,7 @@ struct MailDeliveryService: Service {
                 try writeToOutboxFolder(message)
             }
             try await database.markMailSent(id: message.id, at: mail.clock.now)
-            Self.delivered.increment()
+            GatehouseMetrics.shared.mail(.delivered)
             logger.info("email sent", metadata: metadata)
         } catch is CancellationError {
             return  // shutting down: not an attempt; the message stays due
@@ -112,10 +108,10 @@ struct MailDeliveryService: Service {
             var details = metadata
             details["error"] = "\(error)"
             if giveUp {
-                Self.givenUp.increment()
+                GatehouseMetrics.shared.mail(.givenUp)
                 logger.error("email failed; giving up", metadata: details)
             } else {
-                Self.retried.increment()
+                GatehouseMetrics.shared.mail(.failedAttempt)
                 details["retry_in_seconds"] = "\(Int(retryAt!.timeIntervalSince(now)))"
                 logger.warning("email delivery failed; will retry", metadata: details)
             }

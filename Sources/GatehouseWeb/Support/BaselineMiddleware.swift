@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -24,19 +25,55 @@ struct BaselineHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Logs each request's method, path (never the query string: it may carry codes and link tokens),
-/// status and duration at debug level.
-struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard context.logger.logLevel <= .debug else { return try await next(request, context) }
+/// Per request: a request id (`X-Request-Id`, generated; returned on the response and attached to
+/// every log line of the request), one access log line at `info` and the HTTP metrics.
+///
+/// The access line names the method, the route template (`/t/{slug}/token`, never the path, so no
+/// query string, code, token or link secret can reach the log), the status, the duration, the
+/// tenant (the slug of `/t/{slug}` routes) and the client address.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let metrics: GatehouseMetrics
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let response = try await next(request, context)
-        context.logger.debug("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-            "duration_ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
-        ])
+        let requestID = SecureRandom.token(byteCount: 12)
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = CORS.response(for: error, request: request, context: context)
+        }
+        response.headers[.xRequestID] = requestID
+        let duration = ContinuousClock.now - started
+        let route = Self.route(context.endpointPath, status: response.status)
+        metrics.request(route: route, method: request.method.rawValue, status: Int(response.status.code), duration: duration)
+        if context.logger.logLevel <= .info {
+            var metadata: Logger.Metadata = [
+                "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
+                "duration_ms": "\(String(format: "%.2f", Double(duration.nanoseconds) / 1e6))",
+                "client": "\(context.remoteAddress ?? "-")",
+            ]
+            if route.hasPrefix("/t/{slug}"), let slug = request.uri.path.split(separator: "/").dropFirst().first { metadata["tenant"] = "\(slug)" }
+            context.logger.info("request", metadata: metadata)
+        }
         return response
     }
+
+    /// The route template of the answered route; requests no route matched share one value, so
+    /// that scanners cannot create series.
+    static func route(_ endpoint: String?, status: HTTPResponse.Status) -> String {
+        guard let endpoint, endpoint != "NotFound" else { return "unmatched" }
+        if endpoint == "FileMiddleware" { return "/static" }
+        return endpoint.hasPrefix("/") ? endpoint : "/" + endpoint
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`.
+    static let xRequestID = Self("X-Request-Id")!
 }
 
 /// Refuses `/static/…` paths that file serving could misread: a NUL byte (the file system stops
