@@ -18,7 +18,6 @@ extension AccountController {
         "totp-removed": "The authenticator app was removed.",
         "email-factor-on": "Codes by email are on.",
         "email-factor-removed": "Codes by email were turned off.",
-        "reauthenticated": "You signed in again. You can now make the change.",
     ]
 
     func registerSecurityRoutes(_ group: RouterGroup<TenantRequestContext>) {
@@ -168,7 +167,7 @@ extension AccountController {
 
     func startTOTP(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
-        if let reauthenticate = try await stepUp(claims, context) { return reauthenticate }
+        if let reauthenticate = try await stepUp(claims, for: .totp, context) { return reauthenticate }
         let enrolment = try await enrolment(claims, user: user, create: true, context)!
         return try await renderTOTP(enrolment, user: user, csrf: form["csrf_token"] ?? "", error: nil, context)
     }
@@ -198,7 +197,9 @@ extension AccountController {
     /// Removes a factor; refused when the tenant requires MFA and it is the user's last one.
     func removeFactor(_ kind: MFAFactorKind, _ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, _, user) = try await consoleUser(request, context)
-        if let reauthenticate = try await stepUp(claims, context) { return reauthenticate }
+        if let reauthenticate = try await stepUp(claims, for: kind == .totp ? .totpRemove : .emailFactorRemove, context) {
+            return reauthenticate
+        }
         let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind)
         if context.tenant.tenant.settings.mfaPolicy == .required, factors == [kind] {
             throw OAuthError.invalidRequest("Your organization requires two-step verification: set up another method before removing this one.")
@@ -213,7 +214,7 @@ extension AccountController {
     func startEmailFactor(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
         guard context.tenant.tenant.settings.mfaFactors.contains("email") else { throw OAuthError.invalidRequest("Codes by email are not available.") }
-        if let reauthenticate = try await stepUp(claims, context) { return reauthenticate }
+        if let reauthenticate = try await stepUp(claims, for: .emailFactor, context) { return reauthenticate }
         if let wait = services.actionLimiter.take(tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
                                                   now: services.clock.now) {
             throw SignInThrottle.Refused(retryAfter: wait)
@@ -272,7 +273,7 @@ extension AccountController {
 
     func newRecoveryCodes(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
-        if let reauthenticate = try await stepUp(claims, context) { return reauthenticate }
+        if let reauthenticate = try await stepUp(claims, for: .recoveryCodes, context) { return reauthenticate }
         guard try await !context.database.mfaFactors(userID: user.id).isEmpty else {
             throw OAuthError.invalidRequest("Set up two-step verification first.")
         }

@@ -76,6 +76,7 @@ struct AccountController {
               let userID = UserID(rawValue: claims.sub), let user = try await context.database.user(id: userID) else {
             return try await startSignIn(context, client: client)
         }
+        if let raw = request.queryParameters["continue"], let page = continuePage(raw, claims: claims, context) { return page }
         let now = services.clock.now
         let sessions = try await context.database.sessions(userID: user.id).filter { $0.isActive(at: now) }
         let csrf = services.csrfToken(binding: claims.jti, purpose: "account")
@@ -104,7 +105,7 @@ struct AccountController {
     /// Sends the browser to the tenant's authorization endpoint as the console client; for a
     /// step-up with `prompt=login` and `max_age` (OIDC Core §3.1.2.1), so that the user
     /// authenticates again even with a live session.
-    func startSignIn(_ context: TenantRequestContext, client: Client, stepUp: Bool = false) async throws -> Response {
+    func startSignIn(_ context: TenantRequestContext, client: Client, stepUp: StepUpAction? = nil) async throws -> Response {
         let state = RandomText.bearerSecret()
         let verifier = RandomText.bearerSecret() + RandomText.bearerSecret()
         var parameters = [
@@ -112,10 +113,10 @@ struct AccountController {
             ("scope", "openid profile email"), ("state", state),
             ("code_challenge", PKCE.s256Challenge(for: verifier)), ("code_challenge_method", "S256"),
         ]
-        if stepUp { parameters += [("prompt", "login"), ("max_age", String(services.configuration.stepUpMaxAge))] }
+        if stepUp != nil { parameters += [("prompt", "login"), ("max_age", String(services.configuration.stepUpMaxAge))] }
         let query = FormParameters.encode(parameters)
         var response = Responses.redirect(to: "/t/\(context.tenant.slug)\(ProviderMetadata.Path.authorization)?\(query)")
-        let flow = "\(state).\(verifier)" + (stepUp ? ".step-up" : "")
+        let flow = "\(state).\(verifier)" + (stepUp.map { ".\($0.rawValue)" } ?? "")
         response.setCookie(TenantCookie.consoleFlow.make(flow, tenant: context.tenant, services: services,
                                                          maxAge: Int(Interaction.lifetime), path: consolePath(context)))
         return response
@@ -143,7 +144,7 @@ struct AccountController {
         ])
         let tokens = try await TokenEndpoint.handle(parameters: tokenRequest, authorization: nil,
                                                     context: try await services.tokenContext(for: context.database))
-        var response = Responses.redirect(to: consolePath(context) + (flow.count > 2 && flow[2] == "step-up" ? "?notice=reauthenticated" : ""))
+        var response = Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
         response.setCookie(TenantCookie.console.make(tokens.accessToken, tenant: context.tenant, services: services,
                                                      maxAge: tokens.expiresIn, path: consolePath(context)))
         response.setCookie(TenantCookie.consoleFlow.clear(tenant: context.tenant, services: services, path: consolePath(context)))
