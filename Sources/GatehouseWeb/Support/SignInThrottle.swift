@@ -146,8 +146,10 @@ public final class SignInThrottle: Sendable {
                 if outcome == .abandoned {
                     // Nothing learned about the password.
                 } else if outcome == .success {
+                    // Only counters that had failures have a row (loaded at first use), so the
+                    // common success costs no write.
+                    if entry.failures > 0 { clear.append(storageKey(key)) }
                     entry.failures = 0
-                    clear.append(storageKey(key))
                 } else {
                     entry.failures += 1
                     entry.lastFailure = now
