@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from accounts_helpers import (
+    CODE,
     Console,
     Login,
     accounts_config,
@@ -31,6 +32,7 @@ from accounts_helpers import (
     hpost,
     hsign_in,
     json_status,
+    mail_code,
     session_from,
     set_settings,
     smtp_server,
@@ -264,6 +266,8 @@ def test_console_changes_need_a_recent_sign_in(tmp_path, smtp_port, inbox):
         secret, _ = console.enrol_totp()
         time.sleep(3.5)
         # Outside it: new recovery codes and removing the authenticator send the user to sign in again.
+        moved = console.post("/account/email/change", {"new_email": unique_email("late")})
+        assert moved.status_code in (302, 303) and "prompt=login" in moved.headers["Location"], describe(moved)
         for action in ("/account/mfa/totp/remove", "/account/recovery-codes"):
             resp = console.post(action)
             assert resp.status_code in (302, 303), describe(resp)
@@ -314,6 +318,31 @@ def test_session_cookie_replaced_at_every_sign_in(gh, acme, client):
     fresh.http.cookies.set("gh_session", new, path=f"/t/{acme.slug}")
     assert Login.begin(acme, client, fresh, prompt="none").done
     del first
+
+
+def test_console_email_change_proves_the_new_address(gh, inbox, acme, client):
+    user = new_user(acme)
+    other = new_user(acme)
+    console = Console(acme, Browser())
+    console.sign_in(user.email, user.password)
+    taken = console.post("/account/email/change", {"new_email": other.email.upper()})
+    assert taken.status_code == 409 and "Another account uses" in alert(taken), describe(taken)
+    new_email = unique_email("moved")
+    mark = inbox.mark()
+    page = console.post("/account/email/change", {"new_email": new_email})
+    assert page.status_code == 200 and new_email in page.text, describe(page)
+    code = mail_code(inbox.wait(new_email, CODE, mark))
+    assert inbox.count(user.email, CODE, mark) == 0
+    # Not changed until the code is entered.
+    assert json_status(hsign_in(gh, client, user.email, user.password)) == "signed_in"
+    bad = console.browser.submit(page, form_by_action(page, "/account/email/change/confirm"),
+                                 {"code": "000000" if code != "000000" else "111111"})
+    assert bad.status_code == 401, describe(bad)
+    done = follow_on(console.browser, console.browser.submit(bad, form_by_action(bad, "/account/email/change/confirm"),
+                                                             {"code": code}))
+    assert heading(done) == "Your account" and new_email in done.text and "was changed" in done.text, describe(done)
+    assert json_status(hsign_in(gh, client, new_email, user.password)) == "signed_in"
+    assert hsign_in(gh, client, user.email, user.password).status_code == 400
 
 
 # --------------------------------------------------------------------------- issue 18 item 7

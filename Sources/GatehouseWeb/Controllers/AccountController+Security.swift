@@ -18,6 +18,8 @@ extension AccountController {
         "totp-removed": "The authenticator app was removed.",
         "email-factor-on": "Codes by email are on.",
         "email-factor-removed": "Codes by email were turned off.",
+        "email-changed": "Your email address was changed.",
+        "reauthenticated": "You signed in again. Enter the new email address once more.",
     ]
 
     func registerSecurityRoutes(_ group: RouterGroup<TenantRequestContext>) {
@@ -33,6 +35,7 @@ extension AccountController {
         group.post("account/mfa/email/remove") { request, context in await flow.page(context) { try await self.removeFactor(.email, request, context) } }
         group.post("account/recovery-codes") { request, context in await flow.page(context) { try await self.newRecoveryCodes(request, context) } }
         group.post("account/done") { _, context in self.back("", context) }
+        registerEmailRoutes(group)
     }
 
     func addSecurityValues(_ values: inout [String: Any], user: User, _ context: TenantRequestContext) async throws {
@@ -42,6 +45,7 @@ extension AccountController {
         values["profile_action"] = "\(base)/profile"
         values["password_action"] = "\(base)/password"
         if !user.emailVerified { values["verify_email_action"] = "\(base)/email/verify" }
+        values["change_email_action"] = "\(base)/email/change"
         values["totp_enrolled"] = factors.contains(.totp)
         values["totp_enrol_action"] = "\(base)/mfa/totp"
         values["totp_remove_action"] = "\(base)/mfa/totp/remove"

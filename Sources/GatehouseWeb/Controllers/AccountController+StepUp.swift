@@ -15,6 +15,7 @@ extension AccountController {
         case emailFactorRemove = "email-remove"
         case recoveryCodes = "recovery-codes"
         case identities
+        case emailChange = "email-change"
 
         /// The console path (after `/account/`) that finishes the change, and its button label.
         var finish: (path: String, label: String) {
@@ -25,6 +26,7 @@ extension AccountController {
             case .emailFactorRemove: ("mfa/email/remove", "Turn off codes by email")
             case .recoveryCodes: ("recovery-codes", "Make new recovery codes")
             case .identities: ("identities", "Linked sign-in methods")
+            case .emailChange: ("email/change", "Change your email address")
             }
         }
     }
@@ -50,13 +52,15 @@ extension AccountController {
     func afterStepUp(_ raw: String?, _ context: TenantRequestContext) -> String {
         guard let action = raw.flatMap(StepUpAction.init(rawValue:)) else { return consolePath(context) }
         if action == .identities { return consolePath(context) + "/identities" }
+        // The new address was not kept through the sign-in: the user enters it again.
+        if action == .emailChange { return consolePath(context) + "?notice=reauthenticated" }
         return consolePath(context) + "?continue=\(action.rawValue)"
     }
 
     /// `GET /account?continue=…`: a button that finishes the change the user signed in again for
     /// (a POST with the console's CSRF token, checked as usual).
     func continuePage(_ raw: String, claims: AccessTokenClaims, _ context: TenantRequestContext) -> Response? {
-        guard let action = StepUpAction(rawValue: raw), action != .identities else { return nil }
+        guard let action = StepUpAction(rawValue: raw), action != .identities, action != .emailChange else { return nil }
         return Responses.html(services.pages.render("account_continue", chrome: chrome("Finish your change", context), values: [
             "heading": "Finish your change", "message": "You signed in again. Finish the change you started.",
             "action": "\(consolePath(context))/\(action.finish.path)", "button": action.finish.label,
