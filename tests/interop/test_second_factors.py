@@ -103,8 +103,8 @@ def challenge(gh, client, user, session=None) -> str:
 
 
 def verify(gh, client, challenge_id, code, session=None) -> requests.Response:
-    return hpost(gh, client, "auth/mfa/verify", {"challenge_id": challenge_id, "factor": "totp", "code": code},
-                 session=session)
+    body = {"challenge_id": challenge_id, "factor": "totp", "code": code}
+    return hpost(gh, client, "auth/mfa/verify", body, session=session)
 
 
 def sessions_of(tenant: Tenant, user) -> list[str]:
@@ -115,6 +115,15 @@ def sessions_of(tenant: Tenant, user) -> list[str]:
 
 def challenge_status(gh, client, user) -> str:
     return json_status(hsign_in(gh, client, user.email, user.password))
+
+
+def confirm_totp(console: Console, page: requests.Response, code: str) -> requests.Response:
+    return console.browser.submit(page, form_by_action(page, "/account/mfa/totp/confirm"), {"code": code})
+
+
+def assert_sent_to_login(resp: requests.Response) -> None:
+    assert resp.status_code in (302, 303), describe(resp)
+    assert "prompt=login" in resp.headers["Location"], describe(resp)
 
 
 def cookie(browser: Browser, name: str) -> str | None:
@@ -155,7 +164,8 @@ def test_headless_codes_limited_per_account_across_challenges(gh, acme, client):
             cid = challenge(gh, client, user, session=elsewhere)
         assert verify(gh, client, cid, wrong(secret), session=elsewhere).status_code == 400
     third = session_from("127.0.0.3")
-    assert_throttled_json(verify(gh, client, challenge(gh, client, user, session=third), totp_at(secret), session=third))
+    cid = challenge(gh, client, user, session=third)
+    assert_throttled_json(verify(gh, client, cid, totp_at(secret), session=third))
 
 
 def test_login_page_codes_limited_per_account_across_challenges(gh, acme, client):
@@ -175,7 +185,8 @@ def test_login_page_codes_limited_per_account_across_challenges(gh, acme, client
         if login.resp.status_code == 429:
             break
     assert checked == 10 and login.resp.status_code == 429, login.trace()
-    assert "Too many attempts" in login.resp.text and int(login.resp.headers["Retry-After"]) >= 1, login.trace()
+    assert "Too many attempts" in login.resp.text, login.trace()
+    assert int(login.resp.headers["Retry-After"]) >= 1, login.trace()
     again = Login.begin(acme, client, browser).login(user.email, user.password).expect("mfa")
     again.mfa(totp_at(secret))
     assert again.resp.status_code == 429 and not again.done, again.trace()
@@ -206,7 +217,7 @@ def test_console_enrolment_codes_count_toward_the_limit(gh, acme, client):
             page = console.act("/account/mfa/totp")
             assert 'id="totp-secret"' in page.text, describe(page)
             secret = soup(page).find(id="totp-secret").get_text(strip=True)
-        last = console.browser.submit(page, form_by_action(page, "/account/mfa/totp/confirm"), {"code": wrong(secret)})
+        last = confirm_totp(console, page, wrong(secret))
         if last.status_code == 429:
             break
         checked += 1
@@ -216,7 +227,7 @@ def test_console_enrolment_codes_count_toward_the_limit(gh, acme, client):
         assert last.status_code == 401, describe(last)
         page = last
     assert checked == 10 and last.status_code == 429, describe(last)
-    right = console.browser.submit(page, form_by_action(page, "/account/mfa/totp/confirm"), {"code": totp_at(secret)})
+    right = confirm_totp(console, page, totp_at(secret))
     assert right.status_code == 429 and 'id="recovery-codes"' not in right.text, describe(right)
 
 
@@ -242,7 +253,7 @@ def test_console_enrolment_is_not_a_sign_in_challenge(gh, acme, client):
     # Nothing was created: no session, no factor; the enrolment still completes in the console.
     assert sessions_of(acme, user) == sessions_before
     assert challenge_status(gh, client, user) == "signed_in", "a factor was enrolled by the exploit"
-    done = console.browser.submit(page, form_by_action(page, "/account/mfa/totp/confirm"), {"code": totp_at(secret)})
+    done = confirm_totp(console, page, totp_at(secret))
     assert done.status_code == 200 and 'id="recovery-codes"' in done.text, describe(done)
 
 
@@ -266,8 +277,17 @@ def test_console_changes_need_a_recent_sign_in(tmp_path, smtp_port, inbox):
         secret, _ = console.enrol_totp()
         time.sleep(3.5)
         # Outside it: new recovery codes and removing the authenticator send the user to sign in again.
+        csrf = soup(console.resp).find("input", attrs={"name": "csrf_token"})["value"]
+        unlink = console.browser.http.post(
+            f"{tenant.issuer}/account/identities/idn_01M8XKZM4HDYXHVKDD3KVYCWPV/remove",
+            data={"csrf_token": csrf},
+            headers={"Origin": tenant.public_url},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert_sent_to_login(unlink)
         moved = console.post("/account/email/change", {"new_email": unique_email("late")})
-        assert moved.status_code in (302, 303) and "prompt=login" in moved.headers["Location"], describe(moved)
+        assert_sent_to_login(moved)
         for action in ("/account/mfa/totp/remove", "/account/recovery-codes"):
             resp = console.post(action)
             assert resp.status_code in (302, 303), describe(resp)
@@ -276,14 +296,15 @@ def test_console_changes_need_a_recent_sign_in(tmp_path, smtp_port, inbox):
         before = cookie(console.browser, "gh_session")
         resp = follow_on(console.browser, resp)
         form = form_by_action(resp, "/login")
-        resp = follow_on(console.browser, console.browser.submit(resp, form, {"email": user.email, "password": user.password}))
+        resp = console.browser.submit(resp, form, {"email": user.email, "password": user.password})
+        resp = follow_on(console.browser, resp)
         assert heading(resp) == "Two-step verification", describe(resp)
-        resp = follow_on(console.browser, console.browser.submit(resp, form_by_action(resp, "/mfa"),
-                                                                 {"method": "totp", "code": totp_at(secret, 1)}))
+        second = {"method": "totp", "code": totp_at(secret, 1)}
+        resp = follow_on(console.browser, console.browser.submit(resp, form_by_action(resp, "/mfa"), second))
         # Back in the console, on a page that finishes the change asked for last.
         assert heading(resp) == "Finish your change", describe(resp)
         after = cookie(console.browser, "gh_session")
-        assert before and after and before != after, "the session cookie was not replaced at re-authentication"
+        assert before and after and before != after, "the session cookie was not replaced"
         done = console.browser.submit(resp, form_by_action(resp, "/account/recovery-codes"))
         assert done.status_code == 200 and 'id="recovery-codes"' in done.text, describe(done)
         # Within the window again: removing the authenticator goes ahead at once.
@@ -306,14 +327,16 @@ def test_session_cookie_replaced_at_every_sign_in(gh, acme, client):
     browser = Browser()
     first = Login.begin(acme, client, browser).login(user.email, user.password).expect("done")
     old = cookie(browser, "gh_session")
-    again = Login.begin(acme, client, browser, prompt="login").expect("login").login(user.email, user.password)
+    again = Login.begin(acme, client, browser, prompt="login").expect("login")
+    again.login(user.email, user.password)
     again.expect("done")
     new = cookie(browser, "gh_session")
     assert old and new and old != new, (old, new)
     stale = Browser()
     stale.http.cookies.set("gh_session", old, path=f"/t/{acme.slug}")
     probe = Login.begin(acme, client, stale, prompt="none")
-    assert query_params(urljoin(probe.resp.url, probe.resp.headers.get("Location", ""))).get("error") == "login_required"
+    location = urljoin(probe.resp.url, probe.resp.headers.get("Location", ""))
+    assert query_params(location).get("error") == "login_required", probe.trace()
     fresh = Browser()
     fresh.http.cookies.set("gh_session", new, path=f"/t/{acme.slug}")
     assert Login.begin(acme, client, fresh, prompt="none").done
@@ -338,9 +361,10 @@ def test_console_email_change_proves_the_new_address(gh, inbox, acme, client):
     bad = console.browser.submit(page, form_by_action(page, "/account/email/change/confirm"),
                                  {"code": "000000" if code != "000000" else "111111"})
     assert bad.status_code == 401, describe(bad)
-    done = follow_on(console.browser, console.browser.submit(bad, form_by_action(bad, "/account/email/change/confirm"),
-                                                             {"code": code}))
-    assert heading(done) == "Your account" and new_email in done.text and "was changed" in done.text, describe(done)
+    confirm = form_by_action(bad, "/account/email/change/confirm")
+    done = follow_on(console.browser, console.browser.submit(bad, confirm, {"code": code}))
+    assert heading(done) == "Your account" and new_email in done.text, describe(done)
+    assert "was changed" in done.text, describe(done)
     assert json_status(hsign_in(gh, client, new_email, user.password)) == "signed_in"
     assert hsign_in(gh, client, user.email, user.password).status_code == 400
 
@@ -375,6 +399,7 @@ def test_lockouts_survive_a_restart(tmp_path, smtp_port, inbox):
         assert_throttled_json(verify(server, client, cid, totp_at(secret)))
         # Another IP is not held back by these per-IP waits (the account-wide budget is not used).
         elsewhere = session_from("127.0.0.2")
-        assert json_status(hsign_in(server, client, pwd_user.email, pwd_user.password, session=elsewhere)) == "signed_in"
+        resp = hsign_in(server, client, pwd_user.email, pwd_user.password, session=elsewhere)
+        assert json_status(resp) == "signed_in"
     finally:
         server.stop()
