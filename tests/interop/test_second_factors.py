@@ -325,7 +325,7 @@ def test_console_changes_need_a_recent_sign_in(tmp_path, smtp_port, inbox):
 def test_session_cookie_replaced_at_every_sign_in(gh, acme, client):
     user = new_user(acme)
     browser = Browser()
-    first = Login.begin(acme, client, browser).login(user.email, user.password).expect("done")
+    Login.begin(acme, client, browser).login(user.email, user.password).expect("done")
     old = cookie(browser, "gh_session")
     again = Login.begin(acme, client, browser, prompt="login").expect("login")
     again.login(user.email, user.password)
@@ -340,7 +340,6 @@ def test_session_cookie_replaced_at_every_sign_in(gh, acme, client):
     fresh = Browser()
     fresh.http.cookies.set("gh_session", new, path=f"/t/{acme.slug}")
     assert Login.begin(acme, client, fresh, prompt="none").done
-    del first
 
 
 def test_console_email_change_proves_the_new_address(gh, inbox, acme, client):
