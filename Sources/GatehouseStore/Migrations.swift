@@ -149,6 +149,7 @@ public enum Migrations {
         registerAccountMigrations(&migrator)
         registerMailMigrations(&migrator)
         registerFederationMigrations(&migrator)
+        registerSecondFactorMigrations(&migrator)
         return migrator
     }
 }

@@ -224,7 +224,9 @@ public enum SessionChange: Sendable {
     /// A new session.
     case start(Session)
     /// The same user signed in again (`prompt=login`, `max_age`): the session continues.
-    case reauthenticate(id: SessionID, authTime: Date, amr: [String], expiresAt: Date)
+    /// The same session, authenticated again under a new secret (`tokenHash`): the old cookie value
+    /// no longer identifies it (session fixation, OWASP Session Management Cheat Sheet).
+    case reauthenticate(id: SessionID, tokenHash: [UInt8], authTime: Date, amr: [String], expiresAt: Date)
 }
 
 extension TenantDatabase {
@@ -239,9 +241,9 @@ extension TenantDatabase {
             switch session {
             case .start(let new):
                 try db.execute(cached: "INSERT INTO sessions (\(Session.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: new.arguments)
-            case .reauthenticate(let id, let authTime, let amr, let expiresAt):
-                try db.execute(cached: "UPDATE sessions SET auth_time = ?, amr = ?, expires_at = ? WHERE id = ?",
-                               arguments: [authTime, JSONColumn.encode(amr), expiresAt, id.rawValue])
+            case .reauthenticate(let id, let tokenHash, let authTime, let amr, let expiresAt):
+                try db.execute(cached: "UPDATE sessions SET token_hash = ?, auth_time = ?, amr = ?, expires_at = ? WHERE id = ?",
+                               arguments: [Data(tokenHash), authTime, JSONColumn.encode(amr), expiresAt, id.rawValue])
             }
             if let issuing {
                 try db.execute(cached: "DELETE FROM interactions WHERE id = ?", arguments: [interaction.id])

@@ -372,7 +372,8 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     // MARK: Housekeeping
 
-    /// Deletes expired interactions, codes and revoked-token entries; prunes the revocation index.
+    /// Deletes expired interactions, codes, enrolments, revoked-token entries and day-old failure counters;
+    /// prunes the revocation index.
     public func purgeExpired(now: Date) async throws {
         try await pool.write { db in
             try db.execute(cached: "DELETE FROM interactions WHERE expires_at < ?", arguments: [now])
@@ -381,6 +382,9 @@ public final class TenantDatabase: TenantStore, Sendable {
             try db.execute(cached: "DELETE FROM refresh_tokens WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM one_time_tokens WHERE expires_at < ?", arguments: [now.addingTimeInterval(-86400)])
             try db.execute(cached: "DELETE FROM pending_sign_ins WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM console_enrolments WHERE expires_at < ?", arguments: [now])
+            // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
+            try db.execute(cached: "DELETE FROM sign_in_failures WHERE last_failure < ?", arguments: [now.addingTimeInterval(-86400)])
         }
         revocations.prune(now: now)
     }

@@ -44,6 +44,7 @@ struct ConfigurationTests {
             argon2_iterations = 3
             [oauth]
             refresh_reuse_grace_seconds = 5
+            step_up_max_age_seconds = 60
             [log]
             level = "debug"
             """)
@@ -56,6 +57,7 @@ struct ConfigurationTests {
         #expect(config.argon2MemoryKiB == 8192)
         #expect(config.argon2Iterations == 3)
         #expect(config.refreshReuseGrace == 5)
+        #expect(config.stepUpMaxAge == 60)
         #expect(config.logLevel == "debug")
     }
 
@@ -68,6 +70,7 @@ struct ConfigurationTests {
         #expect(config.maxOpenTenants == 128)
         #expect(config.argon2MemoryKiB == 19 * 1024)
         #expect(config.argon2Iterations == 2)
+        #expect(config.stepUpMaxAge == 300)
         #expect(config.logLevel == "info")
     }
 
@@ -86,6 +89,8 @@ struct ConfigurationTests {
             argon2_iterations = 99
             [security]
             admin_token = "short"
+            [oauth]
+            step_up_max_age_seconds = 0
             [log]
             level = "loud"
             [extras]
@@ -93,7 +98,8 @@ struct ConfigurationTests {
             """)
         let expected: Set<String> = [
             "server.listen", "server.public_url", "server.max_body_bytes", "server.colour", "storage.synchronous",
-            "storage.max_open_tenants", "passwords.argon2_iterations", "security.admin_token", "log.level", "extras",
+            "storage.max_open_tenants", "passwords.argon2_iterations", "security.admin_token", "oauth.step_up_max_age_seconds",
+            "log.level", "extras",
         ]
         #expect(Set(keys) == expected)
         #expect(keys.count == expected.count, "each problem once: \(keys)")

@@ -34,6 +34,8 @@ public enum OneTimePurpose: String, Codable, Sendable {
     case verifyEmail = "verify_email"
     case resetPassword = "reset_password"
     case magicLink = "magic_link"
+    /// A new email address being proven from the account console (`context` holds the address).
+    case changeEmail = "change_email"
 }
 
 /// An emailed link (and optionally a code) for one purpose; single use, expiring, stored as hashes.

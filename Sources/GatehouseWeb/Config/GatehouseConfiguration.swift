@@ -53,6 +53,10 @@ public struct GatehouseConfiguration: Sendable {
     /// Seconds after a refresh token rotation during which its reuse is refused without revoking
     /// the grant (two tabs refreshing at once). Default 2.
     public var refreshReuseGrace = 2
+    /// Seconds since the session's last authentication (`auth_time`) within which the account
+    /// console allows sensitive changes (second factors, recovery codes, linked providers); older
+    /// sessions sign in again with `prompt=login` and `max_age` (OIDC Core §3.1.2.1). Default 300.
+    public var stepUpMaxAge = 300
 
     // [keys]
     /// Seconds a new signing key is published in the JWKS before it signs. Default 3600.
@@ -119,7 +123,7 @@ public struct GatehouseConfiguration: Sendable {
         "storage": ["data_dir", "synchronous", "max_open_tenants"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
-        "oauth": ["refresh_reuse_grace_seconds"],
+        "oauth": ["refresh_reuse_grace_seconds", "step_up_max_age_seconds"],
         "keys": ["pre_publication_seconds", "rotation_interval_days"],
         "mail": ["smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
                  "retry_max_seconds", "max_attempts"],
@@ -200,6 +204,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("passwords", "hashing_queue") { hashingQueue = v }
         if let v = string("passwords", "common_passwords_file") { commonPasswordsFile = v }
         if let v = int("oauth", "refresh_reuse_grace_seconds") { refreshReuseGrace = v }
+        if let v = int("oauth", "step_up_max_age_seconds") { stepUpMaxAge = v }
         if let v = int("keys", "pre_publication_seconds") { keyPrePublication = v }
         if let v = int("keys", "rotation_interval_days") { keyRotationDays = v }
         if let v = string("mail", "smtp_url"), !v.isEmpty { smtpURL = v }
@@ -244,6 +249,7 @@ public struct GatehouseConfiguration: Sendable {
         if !(0...256).contains(hashingThreads) { problems.append(Problem(key: "passwords.hashing_threads", message: "must be 0…256")) }
         if !(0...100_000).contains(hashingQueue) { problems.append(Problem(key: "passwords.hashing_queue", message: "must be 0…100000")) }
         if !(0...60).contains(refreshReuseGrace) { problems.append(Problem(key: "oauth.refresh_reuse_grace_seconds", message: "must be 0…60")) }
+        if !(1...3600).contains(stepUpMaxAge) { problems.append(Problem(key: "oauth.step_up_max_age_seconds", message: "must be 1…3600")) }
         if !(0...(7 * 86400)).contains(keyPrePublication) { problems.append(Problem(key: "keys.pre_publication_seconds", message: "must be 0…604800")) }
         if !(0...3650).contains(keyRotationDays) { problems.append(Problem(key: "keys.rotation_interval_days", message: "must be 0…3650")) }
         if let smtpURL, !(smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://")) {

@@ -18,6 +18,8 @@ extension AccountController {
         "totp-removed": "The authenticator app was removed.",
         "email-factor-on": "Codes by email are on.",
         "email-factor-removed": "Codes by email were turned off.",
+        "email-changed": "Your email address was changed.",
+        "reauthenticated": "You signed in again. Enter the new email address once more.",
     ]
 
     func registerSecurityRoutes(_ group: RouterGroup<TenantRequestContext>) {
@@ -33,6 +35,7 @@ extension AccountController {
         group.post("account/mfa/email/remove") { request, context in await flow.page(context) { try await self.removeFactor(.email, request, context) } }
         group.post("account/recovery-codes") { request, context in await flow.page(context) { try await self.newRecoveryCodes(request, context) } }
         group.post("account/done") { _, context in self.back("", context) }
+        registerEmailRoutes(group)
     }
 
     func addSecurityValues(_ values: inout [String: Any], user: User, _ context: TenantRequestContext) async throws {
@@ -42,6 +45,7 @@ extension AccountController {
         values["profile_action"] = "\(base)/profile"
         values["password_action"] = "\(base)/password"
         if !user.emailVerified { values["verify_email_action"] = "\(base)/email/verify" }
+        values["change_email_action"] = "\(base)/email/change"
         values["totp_enrolled"] = factors.contains(.totp)
         values["totp_enrol_action"] = "\(base)/mfa/totp"
         values["totp_remove_action"] = "\(base)/mfa/totp/remove"
@@ -121,26 +125,44 @@ extension AccountController {
         return back("password-changed", context)
     }
 
-    /// The console's enrolment in progress, keyed by the console token.
+    /// The console's enrolment in progress, keyed by the console token (its own table: never a
+    /// sign-in challenge).
     func enrolmentID(_ claims: AccessTokenClaims) -> [UInt8] { SecretHash.of("console-enrol:" + claims.jti) }
 
-    func enrolmentPending(_ claims: AccessTokenClaims, user: User, create: Bool, _ context: TenantRequestContext) async throws -> PendingSignIn? {
+    func enrolment(_ claims: AccessTokenClaims, user: User, create: Bool, _ context: TenantRequestContext) async throws -> ConsoleEnrolment? {
         let now = services.clock.now
-        if let existing = try await context.database.pendingSignIn(idHash: enrolmentID(claims), at: now), existing.userID == user.id {
+        if let existing = try await context.database.consoleEnrolment(idHash: enrolmentID(claims), userID: user.id, at: now) {
             return existing
         }
         guard create else { return nil }
-        let pending = PendingSignIn(idHash: enrolmentID(claims), userID: user.id, clientID: claims.clientID, amr: [], stage: .enrol,
-                                    createdAt: now, expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
-        try await context.database.savePendingSignIn(pending)
-        return pending
+        let enrolment = ConsoleEnrolment(idHash: enrolmentID(claims), userID: user.id, createdAt: now,
+                                         expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
+        try await context.database.saveConsoleEnrolment(enrolment)
+        return enrolment
     }
 
-    func renderTOTP(_ pending: PendingSignIn, user: User, csrf: String, error: String?, _ context: TenantRequestContext) async throws -> Response {
-        let enrolment = try await services.totpEnrolment(pending, user: user, database: context.database)
+    /// A wrong code on a console enrolment: five end it.
+    func failedEnrolmentCode(_ enrolment: ConsoleEnrolment, _ context: TenantRequestContext) async throws {
+        if try await context.database.recordConsoleEnrolmentAttempt(idHash: enrolment.idHash) >= PendingSignIn.maxAttempts {
+            try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
+            throw OAuthError.invalidRequest("Too many incorrect codes. Start again from your account page.")
+        }
+    }
+
+    func renderTOTP(_ enrolment: ConsoleEnrolment, user: User, csrf: String, error: String?, _ context: TenantRequestContext) async throws -> Response {
+        var secret: [UInt8]
+        if let sealed = enrolment.sealedTOTPSecret {
+            secret = try context.database.unseal(sealed)
+        } else {
+            secret = TOTP.generateSecret()
+            var updated = enrolment
+            updated.sealedTOTPSecret = context.database.seal(secret)
+            try await context.database.saveConsoleEnrolment(updated)
+        }
+        let view = try services.totpEnrolment(secret: secret, user: user, database: context.database)
         var values: [String: Any] = [
             "action": "\(consolePath(context))/mfa/totp/confirm", "interaction_id": "", "csrf_token": csrf,
-            "qr_data_url": enrolment.qrDataURL, "otpauth_uri": enrolment.uri, "secret": enrolment.secret,
+            "qr_data_url": view.qrDataURL, "otpauth_uri": view.uri, "secret": view.secret,
         ]
         if let error { values["error"] = error }
         return Responses.html(services.pages.render("mfa_enrol", chrome: chrome("Set up two-step verification", context), values: values),
@@ -149,24 +171,23 @@ extension AccountController {
 
     func startTOTP(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
-        let pending = try await enrolmentPending(claims, user: user, create: true, context)!
-        return try await renderTOTP(pending, user: user, csrf: form["csrf_token"] ?? "", error: nil, context)
+        if let reauthenticate = try await stepUp(claims, for: .totp, context) { return reauthenticate }
+        let enrolment = try await enrolment(claims, user: user, create: true, context)!
+        return try await renderTOTP(enrolment, user: user, csrf: form["csrf_token"] ?? "", error: nil, context)
     }
 
     func confirmTOTP(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
-        guard let pending = try await enrolmentPending(claims, user: user, create: false, context) else {
+        guard let enrolment = try await enrolment(claims, user: user, create: false, context), enrolment.sealedTOTPSecret != nil else {
             throw OAuthError.invalidRequest("The set-up expired. Start again from your account page.")
         }
-        guard let codes = try await services.confirmTOTPEnrolment(pending, code: form["code"] ?? "", user: user, database: context.database) else {
-            if try await context.database.recordPendingAttempt(idHash: pending.idHash) >= PendingSignIn.maxAttempts {
-                try await context.database.deletePendingSignIn(idHash: pending.idHash)
-                throw OAuthError.invalidRequest("Too many incorrect codes. Start again from your account page.")
-            }
-            return try await renderTOTP(pending, user: user, csrf: form["csrf_token"] ?? "",
+        guard let codes = try await services.confirmTOTPEnrolment(sealed: enrolment.sealedTOTPSecret, code: form["code"] ?? "", user: user,
+                                                                   database: context.database, ip: context.remoteAddress) else {
+            try await failedEnrolmentCode(enrolment, context)
+            return try await renderTOTP(enrolment, user: user, csrf: form["csrf_token"] ?? "",
                                         error: "That code is not right. Check the time on your device and try again.", context)
         }
-        try await context.database.deletePendingSignIn(idHash: pending.idHash)
+        try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
         return recoveryPage(codes, csrf: form["csrf_token"] ?? "", context)
     }
 
@@ -179,7 +200,10 @@ extension AccountController {
 
     /// Removes a factor; refused when the tenant requires MFA and it is the user's last one.
     func removeFactor(_ kind: MFAFactorKind, _ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let (_, _, user) = try await consoleUser(request, context)
+        let (claims, _, user) = try await consoleUser(request, context)
+        if let reauthenticate = try await stepUp(claims, for: kind == .totp ? .totpRemove : .emailFactorRemove, context) {
+            return reauthenticate
+        }
         let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind)
         if context.tenant.tenant.settings.mfaPolicy == .required, factors == [kind] {
             throw OAuthError.invalidRequest("Your organization requires two-step verification: set up another method before removing this one.")
@@ -194,12 +218,19 @@ extension AccountController {
     func startEmailFactor(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
         guard context.tenant.tenant.settings.mfaFactors.contains("email") else { throw OAuthError.invalidRequest("Codes by email are not available.") }
+        if let reauthenticate = try await stepUp(claims, for: .emailFactor, context) { return reauthenticate }
         if let wait = services.actionLimiter.take(tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
                                                   now: services.clock.now) {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
-        let pending = try await enrolmentPending(claims, user: user, create: true, context)!
-        try await services.sendChallengeCode(pending, user: user, database: context.database)
+        var enrolment = try await enrolment(claims, user: user, create: true, context)!
+        let code = services.sixDigitCode()
+        enrolment.emailCodeHash = services.codeHash(code, salt: Base64URL.encode(enrolment.idHash))
+        enrolment.emailCodeExpiresAt = services.clock.now.addingTimeInterval(PendingSignIn.emailCodeLifetime)
+        try await context.database.saveConsoleEnrolment(enrolment)
+        try await services.sendAccountEmail(.code, to: user, values: [
+            "code": code, "expires_minutes": String(Int(PendingSignIn.emailCodeLifetime / 60)),
+        ], database: context.database)
         return emailCodePage(csrf: form["csrf_token"] ?? "", error: nil, user: user, context)
     }
 
@@ -215,18 +246,22 @@ extension AccountController {
 
     func confirmEmailFactor(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await consoleUser(request, context)
-        guard let pending = try await enrolmentPending(claims, user: user, create: false, context) else {
+        guard let enrolment = try await enrolment(claims, user: user, create: false, context), enrolment.emailCodeHash != nil else {
             throw OAuthError.invalidRequest("The set-up expired. Start again from your account page.")
         }
-        guard try await services.checkSecondFactor(.email, code: form["code"] ?? "", pending: pending, user: user,
-                                                   database: context.database) != nil else {
-            if try await context.database.recordPendingAttempt(idHash: pending.idHash) >= PendingSignIn.maxAttempts {
-                try await context.database.deletePendingSignIn(idHash: pending.idHash)
-                throw OAuthError.invalidRequest("Too many incorrect codes. Start again from your account page.")
-            }
+        let typed = (form["code"] ?? "").filter { !$0.isWhitespace }
+        let salt = Base64URL.encode(enrolment.idHash)
+        let proven = try await services.throttled(services.secondFactorThrottle, account: user.id.rawValue, ip: context.remoteAddress,
+                                                  database: context.database, initial: .failure) { outcome in
+            let ok = services.emailCodeMatches(typed, hash: enrolment.emailCodeHash, expiresAt: enrolment.emailCodeExpiresAt, salt: salt)
+            if ok { outcome = .success }
+            return ok
+        }
+        guard proven else {
+            try await failedEnrolmentCode(enrolment, context)
             return emailCodePage(csrf: form["csrf_token"] ?? "", error: "That code is not right, or it expired.", user: user, context)
         }
-        try await context.database.deletePendingSignIn(idHash: pending.idHash)
+        try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
         let now = services.clock.now
         let hadFactor = try await !context.database.mfaFactors(userID: user.id).isEmpty
         try await context.database.saveMFAFactor(MFAFactor(id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .email,
@@ -241,7 +276,8 @@ extension AccountController {
     }
 
     func newRecoveryCodes(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let (_, form, user) = try await consoleUser(request, context)
+        let (claims, form, user) = try await consoleUser(request, context)
+        if let reauthenticate = try await stepUp(claims, for: .recoveryCodes, context) { return reauthenticate }
         guard try await !context.database.mfaFactors(userID: user.id).isEmpty else {
             throw OAuthError.invalidRequest("Set up two-step verification first.")
         }

@@ -76,6 +76,7 @@ struct AccountController {
               let userID = UserID(rawValue: claims.sub), let user = try await context.database.user(id: userID) else {
             return try await startSignIn(context, client: client)
         }
+        if let raw = request.queryParameters["continue"], let page = continuePage(raw, claims: claims, context) { return page }
         let now = services.clock.now
         let sessions = try await context.database.sessions(userID: user.id).filter { $0.isActive(at: now) }
         let csrf = services.csrfToken(binding: claims.jti, purpose: "account")
@@ -101,17 +102,22 @@ struct AccountController {
                                                     values: values))
     }
 
-    /// Sends the browser to the tenant's authorization endpoint as the console client.
-    func startSignIn(_ context: TenantRequestContext, client: Client) async throws -> Response {
+    /// Sends the browser to the tenant's authorization endpoint as the console client; for a
+    /// step-up with `prompt=login` and `max_age` (OIDC Core §3.1.2.1), so that the user
+    /// authenticates again even with a live session.
+    func startSignIn(_ context: TenantRequestContext, client: Client, stepUp: StepUpAction? = nil) async throws -> Response {
         let state = RandomText.bearerSecret()
         let verifier = RandomText.bearerSecret() + RandomText.bearerSecret()
-        let query = FormParameters.encode([
+        var parameters = [
             ("response_type", "code"), ("client_id", client.clientID), ("redirect_uri", client.redirectURIs[0]),
             ("scope", "openid profile email"), ("state", state),
             ("code_challenge", PKCE.s256Challenge(for: verifier)), ("code_challenge_method", "S256"),
-        ])
+        ]
+        if stepUp != nil { parameters += [("prompt", "login"), ("max_age", String(services.configuration.stepUpMaxAge))] }
+        let query = FormParameters.encode(parameters)
         var response = Responses.redirect(to: "/t/\(context.tenant.slug)\(ProviderMetadata.Path.authorization)?\(query)")
-        response.setCookie(TenantCookie.consoleFlow.make("\(state).\(verifier)", tenant: context.tenant, services: services,
+        let flow = "\(state).\(verifier)" + (stepUp.map { ".\($0.rawValue)" } ?? "")
+        response.setCookie(TenantCookie.consoleFlow.make(flow, tenant: context.tenant, services: services,
                                                          maxAge: Int(Interaction.lifetime), path: consolePath(context)))
         return response
     }
@@ -121,8 +127,8 @@ struct AccountController {
     func callback(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let client = try await consoleClient(context)
         let query = request.queryParameters
-        guard let flow = TenantCookie.consoleFlow.value(in: request), let dot = flow.firstIndex(of: "."),
-              let state = query["state"], ConstantTime.equals(String(flow[..<dot]), state) else {
+        let flow = TenantCookie.consoleFlow.value(in: request)?.split(separator: ".").map(String.init) ?? []
+        guard flow.count >= 2, let state = query["state"], ConstantTime.equals(flow[0], state) else {
             return try await startSignIn(context, client: client)
         }
         guard query["iss"] == services.issuer(of: context.tenant) else {
@@ -134,11 +140,11 @@ struct AccountController {
         guard let code = query["code"] else { throw OAuthError.invalidRequest("code is missing") }
         let tokenRequest = FormParameters(pairs: [
             ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURIs[0]),
-            ("client_id", client.clientID), ("code_verifier", String(flow[flow.index(after: dot)...])),
+            ("client_id", client.clientID), ("code_verifier", flow[1]),
         ])
         let tokens = try await TokenEndpoint.handle(parameters: tokenRequest, authorization: nil,
                                                     context: try await services.tokenContext(for: context.database))
-        var response = Responses.redirect(to: consolePath(context))
+        var response = Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
         response.setCookie(TenantCookie.console.make(tokens.accessToken, tenant: context.tenant, services: services,
                                                      maxAge: tokens.expiresIn, path: consolePath(context)))
         response.setCookie(TenantCookie.consoleFlow.clear(tenant: context.tenant, services: services, path: consolePath(context)))

@@ -83,6 +83,7 @@ struct AccountIdentitiesController {
 
     func remove(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let claims = try await console.authorizedForm(request, context)
+        if let reauthenticate = try await console.stepUp(claims, for: .identities, context) { return reauthenticate }
         guard let userID = UserID(rawValue: claims.sub), let raw = context.parameters.get("identity"),
               let id = UpstreamIdentityID(rawValue: raw) else { throw OAuthError.invalidRequest("unknown sign-in method") }
         switch try await context.database.removeUpstreamIdentity(id: id, userID: userID) {
@@ -102,6 +103,7 @@ struct AccountIdentitiesController {
         guard let presented = request.queryParameters["csrf_token"], ConstantTime.equals(presented, linkToken(claims)) else {
             throw OAuthError.invalidRequest("The link expired. Reload the page and try again.")
         }
+        if let reauthenticate = try await console.stepUp(claims, for: .identities, context) { return reauthenticate }
         let federation = FederationController(services: services)
         let provider = try await federation.enabledProvider(context)
         let binding = flow.browserBinding(request, context)

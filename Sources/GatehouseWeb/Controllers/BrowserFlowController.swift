@@ -349,7 +349,11 @@ struct BrowserFlowController {
             updated.amr = amr
             updated.expiresAt = now.addingTimeInterval(ttl)
             session = updated
-            change = .reauthenticate(id: existing.id, authTime: now, amr: amr, expiresAt: updated.expiresAt)
+            // A new cookie value on every authentication: the old one no longer identifies the session.
+            let secret = RandomText.bearerSecret()
+            updated.tokenHash = SecretHash.of(secret)
+            change = .reauthenticate(id: existing.id, tokenHash: updated.tokenHash, authTime: now, amr: amr, expiresAt: updated.expiresAt)
+            cookies.append(TenantCookie.session.make(secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
         } else {
             if let (previous, _) = current {
                 try await context.database.endSession(id: previous.id, at: now)

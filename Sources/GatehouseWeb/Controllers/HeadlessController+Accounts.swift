@@ -195,7 +195,8 @@ extension HeadlessController {
         let (pending, user) = try await pending(id, stages: [.challenge, .enrol], context)
         if pending.stage == .enrol {
             guard method == .totp,
-                  let codes = try await services.confirmTOTPEnrolment(pending, code: code!, user: user, database: context.database) else {
+                  let codes = try await services.confirmTOTPEnrolment(sealed: pending.sealedEnrolSecret, code: code!, user: user,
+                                                                      database: context.database, ip: context.remoteAddress) else {
                 throw try await failedAttempt(pending, context)
             }
             try await context.database.deletePendingSignIn(idHash: pending.idHash)
@@ -203,7 +204,7 @@ extension HeadlessController {
                                           extra: ["recovery_codes": codes], request, context)
         }
         guard let proven = try await services.checkSecondFactor(method, code: code!, pending: pending, user: user,
-                                                                database: context.database) else {
+                                                                database: context.database, ip: context.remoteAddress) else {
             throw try await failedAttempt(pending, context)
         }
         try await context.database.deletePendingSignIn(idHash: pending.idHash)

@@ -61,14 +61,15 @@ struct MFAController {
         return try await renderChallenge(interaction, pending: pending, user: user, method: nil, error: nil, notice: nil, status: .ok, context)
     }
 
-    /// Checks the code; five wrong codes end the challenge.
+    /// Checks the code; five wrong codes end the challenge, and the account's second-factor budget
+    /// (across challenges) answers 429 once used.
     func submitChallenge(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let (interaction, client, pending, user) = try await load(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                                  stages: [.challenge], request, context)
         let method = SecondFactorMethod(form: form["method"]) ?? .totp
         if let proven = try await services.checkSecondFactor(method, code: form["code"] ?? "", pending: pending, user: user,
-                                                             database: context.database) {
+                                                             database: context.database, ip: context.remoteAddress) {
             return try await flow.signIn(interaction, client: client, user: user,
                                          amr: MFARequirement.amr(first: pending.amr, second: proven), request, context)
         }
@@ -128,8 +129,8 @@ struct MFAController {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let (interaction, _, pending, user) = try await load(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                             stages: [.enrol], request, context)
-        guard let codes = try await services.confirmTOTPEnrolment(pending, code: form["code"] ?? "", user: user,
-                                                                   database: context.database) else {
+        guard let codes = try await services.confirmTOTPEnrolment(sealed: pending.sealedEnrolSecret, code: form["code"] ?? "", user: user,
+                                                                   database: context.database, ip: context.remoteAddress) else {
             let attempts = try await context.database.recordPendingAttempt(idHash: pending.idHash)
             if attempts >= PendingSignIn.maxAttempts {
                 try await context.database.deletePendingSignIn(idHash: pending.idHash)

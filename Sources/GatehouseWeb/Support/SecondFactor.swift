@@ -29,16 +29,28 @@ extension Services {
     ///
     /// TOTP: RFC 6238 with ±1 step; a step is recorded atomically so no code is accepted twice.
     /// Email: the code of this challenge, within 10 minutes. Recovery code: single use, and its use
-    /// is announced by email.
+    /// is announced by email. Every check passes the second-factor throttle first (per account and
+    /// per account + IP, across challenges and restarts); the check counts as a failure until it
+    /// succeeds.
     /// - Returns: the RFC 8176 method proven (`otp` or `email`), or nil when the code is wrong.
+    /// - Throws: `SignInThrottle.Refused` when the account must wait (answer 429 with `Retry-After`).
     func checkSecondFactor(_ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
-                           database: TenantDatabase) async throws -> String? {
+                           database: TenantDatabase, ip: String?) async throws -> String? {
+        try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database, initial: .failure) { outcome in
+            let proven = try await matchSecondFactor(method, code: rawCode, pending: pending, user: user, database: database)
+            if proven != nil { outcome = .success }
+            return proven
+        }
+    }
+
+    private func matchSecondFactor(_ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
+                                   database: TenantDatabase) async throws -> String? {
         let code = rawCode.filter { !$0.isWhitespace }
-        guard !code.isEmpty, code.count <= 64 else { return nil }
+        guard !code.isEmpty, code.count <= 64, pending.stage == .challenge else { return nil }
         let now = clock.now
         // Only factors the tenant allows, and never the first factor again.
         let usable = secondFactors(for: pending, database: database)
-        let factors = try await database.mfaFactors(userID: user.id).filter { usable.contains($0.kind) || pending.stage == .enrol }
+        let factors = try await database.mfaFactors(userID: user.id).filter { usable.contains($0.kind) }
         switch method {
         case .totp:
             guard let factor = factors.first(where: { $0.kind == .totp }), let sealed = factor.sealedSecret else { return nil }
@@ -47,9 +59,10 @@ extension Services {
                   try await database.useTOTPStep(factorID: factor.id, step: step) else { return nil }
             return "otp"
         case .email:
-            guard factors.contains(where: { $0.kind == .email }) || pending.stage == .enrol,
-                  let expected = pending.emailCodeHash, let until = pending.emailCodeExpiresAt, now < until,
-                  ConstantTime.equals(codeHash(code, salt: challengeSalt(pending)), expected) else { return nil }
+            guard factors.contains(where: { $0.kind == .email }),
+                  emailCodeMatches(code, hash: pending.emailCodeHash, expiresAt: pending.emailCodeExpiresAt, salt: challengeSalt(pending)) else {
+                return nil
+            }
             // Single use: clear the code.
             var used = pending
             used.emailCodeHash = nil
@@ -65,6 +78,12 @@ extension Services {
             try await sendAccountEmail(.recoveryUsed, to: user, values: ["remaining": String(left)], database: database)
             return "otp"
         }
+    }
+
+    /// Whether `code` is the live emailed code stored as `hash` (constant-time comparison).
+    func emailCodeMatches(_ code: String, hash: [UInt8]?, expiresAt: Date?, salt: String) -> Bool {
+        guard let hash, let expiresAt, clock.now < expiresAt else { return false }
+        return ConstantTime.equals(codeHash(code, salt: salt), hash)
     }
 
     /// The second factors a pending sign-in may use: the tenant's allowed ones, minus its first factor.
@@ -85,34 +104,45 @@ extension Services {
         ], database: database)
     }
 
-    /// The TOTP enrolment of a pending sign-in: a new secret kept sealed in it.
+    /// What a user needs to add a TOTP secret to an authenticator app.
     struct TOTPEnrolment {
         let secret: String
         let uri: String
         let qrDataURL: String
     }
 
+    /// The enrolment view of a pending sign-in's TOTP secret, made and sealed in it on first use.
     func totpEnrolment(_ pending: PendingSignIn, user: User, database: TenantDatabase) async throws -> TOTPEnrolment {
-        var secret: [UInt8]
-        if let sealed = pending.sealedEnrolSecret {
-            secret = try database.unseal(sealed)
-        } else {
-            secret = TOTP.generateSecret()
-            var updated = pending
-            updated.sealedEnrolSecret = database.seal(secret)
-            try await database.savePendingSignIn(updated)
-        }
+        if let sealed = pending.sealedEnrolSecret { return try totpEnrolment(secret: database.unseal(sealed), user: user, database: database) }
+        let secret = TOTP.generateSecret()
+        var updated = pending
+        updated.sealedEnrolSecret = database.seal(secret)
+        try await database.savePendingSignIn(updated)
+        return try totpEnrolment(secret: secret, user: user, database: database)
+    }
+
+    /// The otpauth URI, QR code and Base32 text of a TOTP secret.
+    func totpEnrolment(secret: [UInt8], user: User, database: TenantDatabase) throws -> TOTPEnrolment {
         let uri = TOTP(secret: secret).provisioningURI(issuer: database.tenant.tenant.name, account: user.email)
         return TOTPEnrolment(secret: Base32.encode(secret), uri: uri, qrDataURL: try QRCode.dataURL(for: uri))
     }
 
-    /// Confirms a TOTP enrolment with a first valid code: stores the factor and new recovery codes.
-    /// - Returns: the recovery codes to show once, or nil when the code is wrong.
-    func confirmTOTPEnrolment(_ pending: PendingSignIn, code: String, user: User, database: TenantDatabase) async throws -> [String]? {
-        guard let sealed = pending.sealedEnrolSecret else { return nil }
+    /// Confirms a TOTP enrolment (of a sign-in or of the console) with a first valid code: stores the
+    /// factor and new recovery codes. The check passes the second-factor throttle first.
+    /// - Parameter sealed: the TOTP secret being enrolled, sealed with the master key.
+    /// - Returns: the recovery codes to show once, or nil when the code is wrong (or no secret).
+    /// - Throws: `SignInThrottle.Refused` when the account must wait.
+    func confirmTOTPEnrolment(sealed: [UInt8]?, code: String, user: User, database: TenantDatabase, ip: String?) async throws -> [String]? {
+        guard let sealed else { return nil }
         let secret = try database.unseal(sealed)
+        let step: Int64? = try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database,
+                                               initial: .failure) { outcome in
+            let step = TOTP(secret: secret).match(code.filter { !$0.isWhitespace }, at: clock.now, after: nil)
+            if step != nil { outcome = .success }
+            return step
+        }
+        guard let step else { return nil }
         let now = clock.now
-        guard let step = TOTP(secret: secret).match(code.filter { !$0.isWhitespace }, at: now, after: nil) else { return nil }
         try await database.saveMFAFactor(MFAFactor(id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .totp, sealedSecret: sealed,
                                                    lastUsedStep: step, createdAt: now))
         let codes = try await regenerateRecoveryCodes(for: user, database: database)

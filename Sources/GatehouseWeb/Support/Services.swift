@@ -20,8 +20,13 @@ public struct Services: Sendable {
     let adminTokenHash: [UInt8]
     /// Key for HMAC-derived CSRF tokens of forms outside interactions.
     let csrfKey: [UInt8]
-    /// Failed-sign-in accounting (per tenant, account and IP).
+    /// Failed-password accounting (per tenant, account and IP), persisted per tenant.
     let throttle = SignInThrottle()
+    /// Failed-second-factor accounting (TOTP, emailed and recovery codes; per tenant, account and
+    /// IP, across challenges), persisted per tenant. A 6-digit code is far easier to guess than a
+    /// password, so the account-wide budget is 20 rather than 50 (NIST SP 800-63B §5.2.2 allows at
+    /// most 100); beyond it the waits double up to 15 minutes.
+    let secondFactorThrottle = SignInThrottle(kind: "mfa", perIPThreshold: 10, perAccountThreshold: 20)
     /// Per-IP limits on sign-up, reset, magic-link and email-code requests.
     let actionLimiter = ActionRateLimiter()
     /// Encoded discovery and JWKS documents per tenant.

@@ -9,32 +9,32 @@ extension Services {
     /// The email is normalized; an unknown account is verified against a decoy hash so that it
     /// costs the same time as a known one, and the answer never says which it was. A stored hash
     /// with older Argon2id parameters is upgraded after a successful check.
-    /// Every check passes the throttle first (per tenant, account and IP); a refused attempt costs
-    /// no hashing.
+    /// Every check passes the throttle first (per tenant, account and IP, persisted in the tenant's
+    /// database); a refused attempt costs no hashing.
     /// - Returns: the user, or nil for any mismatch (unknown, wrong password, disabled, no password).
     /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`), `WorkerPool.Busy` when the
     ///   hashing queue is full (answer 503).
     func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase, ip: String?) async throws -> User? {
         let email = EmailAddress.normalize(rawEmail)
-        let ticket = try throttle.begin(tenant: database.tenant.id, account: email ?? rawEmail.lowercased(), ip: ip, now: clock.now)
-        var outcome = SignInThrottle.Outcome.abandoned
-        defer { throttle.finish(ticket, outcome: outcome, now: clock.now) }
-        guard !password.isEmpty, password.utf8.count <= 1024 else {
-            _ = try await passwords.verify(password, encoded: nil)
+        return try await throttled(throttle, account: email ?? rawEmail.lowercased(), ip: ip, database: database,
+                                   initial: .abandoned) { outcome in
+            guard !password.isEmpty, password.utf8.count <= 1024 else {
+                _ = try await passwords.verify(password, encoded: nil)
+                outcome = .failure
+                return nil
+            }
+            var user: User?
+            if let email { user = try await database.user(email: email) }
+            // A full hashing pool throws here: the attempt is abandoned, not counted as a failure.
+            let check = try await passwords.verify(password, encoded: user?.passwordHash)
             outcome = .failure
-            return nil
+            guard let user, check.valid, !user.disabled else { return nil }
+            outcome = .success
+            if check.needsRehash {
+                try await database.updatePasswordHash(userID: user.id, hash: try await passwords.hash(password), at: clock.now)
+            }
+            return user
         }
-        var user: User?
-        if let email { user = try await database.user(email: email) }
-        // A full hashing pool throws here: the attempt is abandoned, not counted as a failure.
-        let check = try await passwords.verify(password, encoded: user?.passwordHash)
-        outcome = .failure
-        guard let user, check.valid, !user.disabled else { return nil }
-        outcome = .success
-        if check.needsRehash {
-            try await database.updatePasswordHash(userID: user.id, hash: try await passwords.hash(password), at: clock.now)
-        }
-        return user
     }
 
     /// Starts a session for `user` after authenticating with `amr`.

@@ -2,15 +2,22 @@ import Foundation
 import GatehouseCore
 import Synchronization
 
-/// Abuse controls for password checks and emailed codes, in memory and keyed by tenant.
+/// Abuse controls for password and second-factor checks, keyed by tenant, kept in memory and
+/// mirrored in each tenant's `sign_in_failures` table so that a restart forgives nothing.
 ///
-/// - Per account and client IP: after 10 consecutive failures, each further attempt waits
-///   2^(failures − 10) seconds, capped at 15 minutes; a success resets. Attempts in flight count as
-///   failures, so 50 parallel wrong passwords for one account are processed at most 10 times; the
-///   rest are refused at once, before any hashing.
-/// - Per account across all IPs: the same rule from 50 failures, so a botnet cannot take turns.
+/// - Per account and client IP: after `perIPThreshold` consecutive failures, each further attempt
+///   waits 2^(failures − threshold) seconds, capped at 15 minutes; a success resets. Attempts in
+///   flight count as failures, so 50 parallel wrong passwords for one account are processed at most
+///   `perIPThreshold` times; the rest are refused at once, before any hashing or code check.
+/// - Per account across all IPs: the same rule from `perAccountThreshold` failures, so a botnet
+///   cannot take turns.
 /// Unknown accounts are treated exactly like known ones (the key is the normalized email), so the
 /// answers never reveal whether an account exists.
+///
+/// Persistence: the counters of a key are read from the tenant's database on its first use after a
+/// start (`unloaded`/`load`, done by `Services.beginAttempt`), and every finished attempt writes them
+/// back (a failure raises the stored count, a success deletes it). A counter whose last failure is
+/// older than `persistedFor` is forgotten at a restart and purged from the table.
 public final class SignInThrottle: Sendable {
     struct Entry {
         var failures = 0
@@ -26,17 +33,22 @@ public final class SignInThrottle: Sendable {
     }
 
     private let entries = Mutex<[Key: Entry]>([:])
+    /// Names this throttle's rows in `sign_in_failures` (`pwd`, `mfa`).
+    let kind: String
     let perIPThreshold: Int
     let perAccountThreshold: Int
     let maximumWait: TimeInterval
+    /// Persisted counters idle longer than this (seconds) are forgotten.
+    static let persistedFor: TimeInterval = 86400
 
-    public init(perIPThreshold: Int = 10, perAccountThreshold: Int = 50, maximumWait: TimeInterval = 900) {
+    public init(kind: String = "pwd", perIPThreshold: Int = 10, perAccountThreshold: Int = 50, maximumWait: TimeInterval = 900) {
+        self.kind = kind
         self.perIPThreshold = perIPThreshold
         self.perAccountThreshold = perAccountThreshold
         self.maximumWait = maximumWait
     }
 
-    /// A permit for one password check.
+    /// A permit for one check.
     public struct Ticket: Sendable {
         let keys: [Key]
     }
@@ -48,7 +60,7 @@ public final class SignInThrottle: Sendable {
 
     func wait(_ entry: Entry, threshold: Int, now: Date) -> TimeInterval {
         guard entry.failures >= threshold else { return 0 }
-        let delay = min(maximumWait, pow(2, Double(entry.failures - threshold)))
+        let delay = min(maximumWait, pow(2, Double(min(entry.failures - threshold, 30))))
         return max(0, entry.lastFailure.addingTimeInterval(delay).timeIntervalSince(now))
     }
 
@@ -59,11 +71,40 @@ public final class SignInThrottle: Sendable {
         entry.failures < threshold ? entry.failures + entry.inFlight < threshold : entry.inFlight == 0
     }
 
-    /// Asks to check a password for `account` from `ip`.
+    /// The per-IP and per-account keys of an attempt.
+    func keys(tenant: TenantID, account: String, ip: String?) -> [Key] {
+        [Key(tenant: tenant, account: account, ip: ip), Key(tenant: tenant, account: account, ip: nil)]
+    }
+
+    /// The row name of a key in the tenant's `sign_in_failures` table.
+    func storageKey(_ key: Key) -> String { "\(kind)|\(key.ip ?? "*")|\(key.account)" }
+
+    /// The keys not in memory (never used since the start, or pruned): their counters must be read
+    /// from the database before `begin`.
+    func unloaded(_ keys: [Key]) -> [Key] {
+        entries.withLock { entries in keys.filter { entries[$0] == nil } }
+    }
+
+    /// Takes persisted counters of keys not yet in memory (records by storage key; absent = none).
+    func load(_ keys: [Key], records: [String: SignInFailureRecord], now: Date) {
+        entries.withLock { entries in
+            for key in keys where entries[key] == nil {
+                var entry = Entry()
+                if let record = records[storageKey(key)], now.timeIntervalSince(record.lastFailure) < Self.persistedFor {
+                    entry.failures = record.failures
+                    entry.lastFailure = record.lastFailure
+                }
+                entry.lastSeen = now
+                entries[key] = entry
+            }
+        }
+    }
+
+    /// Asks to check a password or code for `account` from `ip`.
     /// - Throws: `Refused` when the account is waiting or too many checks are in flight.
     public func begin(tenant: TenantID, account: String, ip: String?, now: Date) throws -> Ticket {
-        let perIP = Key(tenant: tenant, account: account, ip: ip)
-        let perAccount = Key(tenant: tenant, account: account, ip: nil)
+        let keys = keys(tenant: tenant, account: account, ip: ip)
+        let (perIP, perAccount) = (keys[0], keys[1])
         return try entries.withLock { entries in
             if entries.count > 100_000 { entries = entries.filter { now.timeIntervalSince($0.value.lastSeen) < 3600 || $0.value.inFlight > 0 } }
             let a = entries[perIP] ?? Entry()
@@ -75,11 +116,11 @@ public final class SignInThrottle: Sendable {
             if !admits(a, threshold: perIPThreshold) || !admits(b, threshold: perAccountThreshold) {
                 throw Refused(retryAfter: 1)
             }
-            for key in [perIP, perAccount] {
+            for key in keys {
                 entries[key, default: Entry()].inFlight += 1
                 entries[key]!.lastSeen = now
             }
-            return Ticket(keys: [perIP, perAccount])
+            return Ticket(keys: keys)
         }
     }
 
@@ -92,22 +133,32 @@ public final class SignInThrottle: Sendable {
     /// which counts neither way.
     public enum Outcome: Sendable { case success, failure, abandoned }
 
-    public func finish(_ ticket: Ticket, outcome: Outcome, now: Date) {
+    /// Records the outcome; returns the counters to persist (after a failure) and the storage keys
+    /// to clear (after a success).
+    @discardableResult
+    public func finish(_ ticket: Ticket, outcome: Outcome, now: Date) -> (save: [SignInFailureRecord], clear: [String]) {
         entries.withLock { entries in
+            var save: [SignInFailureRecord] = []
+            var clear: [String] = []
             for key in ticket.keys {
                 guard var entry = entries[key] else { continue }
                 entry.inFlight = max(0, entry.inFlight - 1)
                 if outcome == .abandoned {
                     // Nothing learned about the password.
                 } else if outcome == .success {
+                    // Only counters that had failures have a row (loaded at first use), so the
+                    // common success costs no write.
+                    if entry.failures > 0 { clear.append(storageKey(key)) }
                     entry.failures = 0
                 } else {
                     entry.failures += 1
                     entry.lastFailure = now
+                    save.append(SignInFailureRecord(key: storageKey(key), failures: entry.failures, lastFailure: now))
                 }
                 entry.lastSeen = now
                 entries[key] = entry
             }
+            return (save, clear)
         }
     }
 }

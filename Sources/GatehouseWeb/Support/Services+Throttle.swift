@@ -1,0 +1,46 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Logging
+
+/// Throttled attempts whose counters live in memory and in the tenant's `sign_in_failures` table.
+extension Services {
+    /// Runs one throttled check of a password or code for `account` from `ip`.
+    ///
+    /// The attempt is counted before `body` runs (in flight, it counts as a failure), so parallel
+    /// guesses cannot exceed the limit. `body` sets the outcome; it starts as `initial` and is also
+    /// what counts when `body` throws. The counters are read from the tenant's database on first use
+    /// after a start and written back after every attempt.
+    /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`) before `body` runs, or
+    ///   what `body` throws.
+    func throttled<T>(_ throttle: SignInThrottle, account: String, ip: String?, database: TenantDatabase,
+                      initial: SignInThrottle.Outcome, _ body: (inout SignInThrottle.Outcome) async throws -> T) async throws -> T {
+        let tenant = database.tenant.id
+        let missing = throttle.unloaded(throttle.keys(tenant: tenant, account: account, ip: ip))
+        if !missing.isEmpty {
+            let records = try await database.signInFailures(keys: missing.map(throttle.storageKey))
+            throttle.load(missing, records: Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }), now: clock.now)
+        }
+        let ticket = try throttle.begin(tenant: tenant, account: account, ip: ip, now: clock.now)
+        var outcome = initial
+        do {
+            let result = try await body(&outcome)
+            await record(ticket, outcome: outcome, throttle: throttle, database: database)
+            return result
+        } catch {
+            await record(ticket, outcome: outcome, throttle: throttle, database: database)
+            throw error
+        }
+    }
+
+    private func record(_ ticket: SignInThrottle.Ticket, outcome: SignInThrottle.Outcome, throttle: SignInThrottle,
+                        database: TenantDatabase) async {
+        let changes = throttle.finish(ticket, outcome: outcome, now: clock.now)
+        guard !changes.save.isEmpty || !changes.clear.isEmpty else { return }
+        do {
+            try await database.saveSignInFailures(changes.save, cleared: changes.clear)
+        } catch {
+            logger.error("could not persist sign-in failure counters", metadata: ["error": "\(error)"])
+        }
+    }
+}
