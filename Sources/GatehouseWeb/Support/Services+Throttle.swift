@@ -21,15 +21,33 @@ extension Services {
             let records = try await database.signInFailures(keys: missing.map(throttle.storageKey))
             throttle.load(missing, records: Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }), now: clock.now)
         }
-        let ticket = try throttle.begin(tenant: tenant, account: account, ip: ip, now: clock.now)
+        let method = throttle.kind == "pwd" ? "password" : "second_factor"
+        let ticket: SignInThrottle.Ticket
+        do {
+            ticket = try throttle.begin(tenant: tenant, account: account, ip: ip, now: clock.now)
+        } catch {
+            GatehouseMetrics.shared.signIn(method: method, outcome: "throttled")
+            GatehouseMetrics.shared.throttleRefusal(kind: throttle.kind == "pwd" ? "sign_in" : "second_factor")
+            throw error
+        }
         var outcome = initial
         do {
             let result = try await body(&outcome)
             await record(ticket, outcome: outcome, throttle: throttle, database: database)
+            GatehouseMetrics.shared.signIn(method: method, outcome: Self.metricOutcome(outcome))
             return result
         } catch {
             await record(ticket, outcome: outcome, throttle: throttle, database: database)
+            GatehouseMetrics.shared.signIn(method: method, outcome: error is WorkerPool.Busy ? "busy" : Self.metricOutcome(outcome))
             throw error
+        }
+    }
+
+    private static func metricOutcome(_ outcome: SignInThrottle.Outcome) -> String {
+        switch outcome {
+        case .success: "success"
+        case .failure: "failure"
+        case .abandoned: "busy"
         }
     }
 

@@ -185,7 +185,7 @@ public final class ActionRateLimiter: Sendable {
     /// Takes a token. - Returns: nil when allowed, else the seconds to wait.
     public func take(tenant: TenantID, action: String, ip: String?, now: Date) -> Int? {
         let key = Key(tenant: tenant, action: action, ip: ip ?? "-")
-        return buckets.withLock { buckets in
+        let wait: Int? = buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets = buckets.filter { now.timeIntervalSince($0.value.at) < 3600 } }
             var bucket = buckets[key] ?? (burst, now)
             bucket.tokens = min(burst, bucket.tokens + now.timeIntervalSince(bucket.at) / interval)
@@ -198,5 +198,7 @@ public final class ActionRateLimiter: Sendable {
             buckets[key] = bucket
             return nil
         }
+        if wait != nil { GatehouseMetrics.shared.throttleRefusal(kind: action) }
+        return wait
     }
 }
