@@ -34,6 +34,7 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
         onServerRunning: { channel in
             let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" } ?? configuration.listen
             announcer.notice("Gatehouse listening on \(bound); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default")
+            SystemdNotify.send("READY=1")
         },
         logger: logger)
     app.addServices(HousekeepingService(store: services.store, logger: logger))

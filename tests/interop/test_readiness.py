@@ -45,3 +45,33 @@ def test_readyz_is_503_with_a_read_only_data_folder(tmp_path, artifacts_dir):
         assert requests.get(f"{server.public_url}/readyz", timeout=5).status_code == 200
     finally:
         server.stop()
+
+
+def test_readiness_is_announced_to_systemd(tmp_path, artifacts_dir):
+    """`Type=notify`: the server sends READY=1 to $NOTIFY_SOCKET once it listens."""
+    import socket
+
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    server = start_server(tmp_path / "notify", artifacts_dir / "gatehouse-notify.log", env={"NOTIFY_SOCKET": path})
+    try:
+        assert sock.recv(256) == b"READY=1"
+    finally:
+        server.stop()
+        sock.close()
+
+
+def test_admin_token_from_a_credential_file(tmp_path, artifacts_dir):
+    """systemd's LoadCredential=: GATEHOUSE_ADMIN_TOKEN_FILE names the file holding the token."""
+    token_file = tmp_path / "admin-token"
+    token_file.write_text("credential-admin-token-0123456789\n")
+    server = start_server(tmp_path / "cred", artifacts_dir / "gatehouse-credential.log",
+                          env={"GATEHOUSE_ADMIN_TOKEN": "", "GATEHOUSE_ADMIN_TOKEN_FILE": str(token_file)})
+    try:
+        ok = requests.get(f"{server.public_url}/admin/v1/tenants", timeout=5,
+                          headers={"Authorization": "Bearer credential-admin-token-0123456789"})
+        assert ok.status_code == 200, ok.text
+    finally:
+        server.stop()

@@ -31,7 +31,8 @@ public struct GatehouseConfiguration: Sendable {
     public var maxOpenTenants = 128
 
     // [security]
-    /// Instance admin bearer token. Default: generated into `<data>/admin-token`. Env `GATEHOUSE_ADMIN_TOKEN`.
+    /// Instance admin bearer token. Default: generated into `<data>/admin-token`. Env
+    /// `GATEHOUSE_ADMIN_TOKEN`, or `GATEHOUSE_ADMIN_TOKEN_FILE` naming a file that holds it.
     public var adminToken: String?
     /// File holding the 32-byte master key. Default: generated as `<data>/master.key`. Env `GATEHOUSE_MASTER_KEY_FILE`.
     public var masterKeyFile: String?
@@ -152,6 +153,15 @@ public struct GatehouseConfiguration: Sendable {
         if let v = environment["GATEHOUSE_PUBLIC_URL"] { config.publicURL = v }
         if let v = environment["GATEHOUSE_DATA_DIR"] { config.dataDirectory = v }
         if let v = environment["GATEHOUSE_ADMIN_TOKEN"], !v.isEmpty { config.adminToken = v }
+        // A file holding the admin token (systemd's LoadCredential=, container secrets).
+        if config.adminToken == nil, let path = environment["GATEHOUSE_ADMIN_TOKEN_FILE"], !path.isEmpty {
+            if let data = FileManager.default.contents(atPath: path),
+               let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+                config.adminToken = token
+            } else {
+                problems.append(Problem(key: "GATEHOUSE_ADMIN_TOKEN_FILE", message: "\(path) cannot be read or is empty"))
+            }
+        }
         if let v = environment["GATEHOUSE_MASTER_KEY_FILE"], !v.isEmpty { config.masterKeyFile = v }
         if let v = environment["GATEHOUSE_SMTP_URL"], !v.isEmpty { config.smtpURL = v }
         if let v = environment["GATEHOUSE_LOG_LEVEL"] { config.logLevel = v }
