@@ -46,9 +46,10 @@ public struct GatehouseConfiguration: Sendable {
     public var hashingThreads = 0
     /// Hash jobs allowed to wait before the server answers 503. Default 64.
     public var hashingQueue = 64
-    /// File of common passwords (one per line, `#` comments) refused at sign-up and password change.
-    /// Default `./config/common-passwords.txt`.
-    public var commonPasswordsFile = "./config/common-passwords.txt"
+    /// File of common passwords (one per line, `#` comments) refused at sign-up and password change,
+    /// replacing the built-in list. Default none: the list built into the binary (11,611 entries,
+    /// `config/common-passwords.txt` at build time).
+    public var commonPasswordsFile: String?
 
     // [oauth]
     /// Seconds after a refresh token rotation during which its reuse is refused without revoking
@@ -212,7 +213,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("passwords", "argon2_iterations") { argon2Iterations = v }
         if let v = int("passwords", "hashing_threads") { hashingThreads = v }
         if let v = int("passwords", "hashing_queue") { hashingQueue = v }
-        if let v = string("passwords", "common_passwords_file") { commonPasswordsFile = v }
+        if let v = string("passwords", "common_passwords_file"), !v.isEmpty { commonPasswordsFile = v }
         if let v = int("oauth", "refresh_reuse_grace_seconds") { refreshReuseGrace = v }
         if let v = int("oauth", "step_up_max_age_seconds") { stepUpMaxAge = v }
         if let v = int("keys", "pre_publication_seconds") { keyPrePublication = v }
@@ -258,6 +259,9 @@ public struct GatehouseConfiguration: Sendable {
         if !(1...10).contains(argon2Iterations) { problems.append(Problem(key: "passwords.argon2_iterations", message: "must be 1…10")) }
         if !(0...256).contains(hashingThreads) { problems.append(Problem(key: "passwords.hashing_threads", message: "must be 0…256")) }
         if !(0...100_000).contains(hashingQueue) { problems.append(Problem(key: "passwords.hashing_queue", message: "must be 0…100000")) }
+        if let commonPasswordsFile, !FileManager.default.isReadableFile(atPath: commonPasswordsFile) {
+            problems.append(Problem(key: "passwords.common_passwords_file", message: "\(commonPasswordsFile) cannot be read"))
+        }
         if !(0...60).contains(refreshReuseGrace) { problems.append(Problem(key: "oauth.refresh_reuse_grace_seconds", message: "must be 0…60")) }
         if !(1...3600).contains(stepUpMaxAge) { problems.append(Problem(key: "oauth.step_up_max_age_seconds", message: "must be 1…3600")) }
         if !(0...(7 * 86400)).contains(keyPrePublication) { problems.append(Problem(key: "keys.pre_publication_seconds", message: "must be 0…604800")) }
