@@ -48,7 +48,9 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
 /// Opens the data folder and makes the shared services; creates the `default` tenant on first start.
 public func makeServices(configuration: GatehouseConfiguration, clock: any Clock, logger: Logger) async throws -> Services {
     let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
-    try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+    PrivateFiles.restrictUmask()
+    try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    PrivateFiles.tighten(dataDirectory)
     let firstStart = !FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("instance.sqlite").path)
     let masterKey = try Secrets.masterKey(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
     let adminToken = try Secrets.adminToken(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
