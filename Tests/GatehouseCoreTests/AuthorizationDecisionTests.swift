@@ -49,8 +49,12 @@ struct AuthorizationDecisionTests {
         var firstParty = false
         /// The scopes of the user's standing consent to the client, if any.
         var consented: ScopeSet?
+        /// The `sub` of the request's `id_token_hint`: `.signedIn`, `.other` or none.
+        var hint: Hint = .none
         let expected: AuthorizationDecision
     }
+
+    enum Hint: Sendable { case none, signedIn, other }
 
     static let rows: [Row] = [
         Row(testDescription: "without a session the user signs in", session: .none, expected: .login),
@@ -95,6 +99,18 @@ struct AuthorizationDecisionTests {
         Row(testDescription: "prompt=consent is satisfied by the consent of this interaction",
             prompt: [.consent], consentSatisfied: true, firstParty: true, expected: .issueCode),
         Row(testDescription: "login comes before consent", prompt: [.login, .consent], expected: .login),
+        Row(testDescription: "an id_token_hint for the signed-in user keeps the session (OIDC Core §3.1.2.1)",
+            firstParty: true, hint: .signedIn, expected: .issueCode),
+        Row(testDescription: "an id_token_hint for the signed-in user with prompt=none issues a code",
+            prompt: [.none], firstParty: true, hint: .signedIn, expected: .issueCode),
+        Row(testDescription: "an id_token_hint for another user with prompt=none fails with login_required, never a code",
+            prompt: [.none], firstParty: true, hint: .other, expected: .fail(.loginRequired(""))),
+        Row(testDescription: "an id_token_hint for another user shows the login page",
+            firstParty: true, hint: .other, expected: .login),
+        Row(testDescription: "signing in as someone else than the id_token_hint's user ends with login_required",
+            loginSatisfied: true, firstParty: true, hint: .other, expected: .fail(.loginRequired(""))),
+        Row(testDescription: "without a session an id_token_hint shows the login page",
+            session: .none, firstParty: true, hint: .other, expected: .login),
     ]
 
     @Test("the next step follows from the session, prompt, max_age and consent", arguments: rows)
@@ -105,11 +121,17 @@ struct AuthorizationDecisionTests {
             clientID: client.clientID, redirectURI: "https://rp.example/cb", redirectURIWasSent: true, responseMode: .query,
             scope: ["openid", "profile"], state: nil, nonce: nil, codeChallenge: nil, prompt: row.prompt,
             maxAge: row.maxAge, loginHint: nil)
+        var hinted = request
+        switch row.hint {
+        case .none: break
+        case .signedIn: hinted.idTokenHintSubject = Self.user.rawValue
+        case .other: hinted.idTokenHintSubject = UserID.generate(at: Self.now).rawValue
+        }
         let consent = row.consented.map {
             Consent(userID: Self.user, clientID: client.clientID, scope: $0, grantedAt: Self.now - 86400)
         }
         let decision = AuthorizationDecision.decide(
-            request: request, client: client, session: row.session.session, loginSatisfied: row.loginSatisfied,
+            request: hinted, client: client, session: row.session.session, loginSatisfied: row.loginSatisfied,
             consentSatisfied: row.consentSatisfied, consent: consent, now: Self.now)
         #expect(decision == row.expected)
     }

@@ -36,6 +36,9 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// `idp_hint`: the slug of an upstream login provider of the tenant to go to at once, skipping
     /// the choice on the login page. Unknown or disabled providers are ignored.
     public var idpHint: String?
+    /// The `sub` of a verified `id_token_hint` (OIDC Core §3.1.2.1): the user the client expects
+    /// to be signed in; nil without a hint.
+    public var idTokenHintSubject: String?
 
     public init(clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,
                 state: String?, nonce: String?, codeChallenge: String?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?,

@@ -44,6 +44,14 @@ public enum AuthorizationDecision: Sendable, Equatable {
                 needsLogin = true
             }
         }
+        // OIDC Core §3.1.2.1 id_token_hint: "If the End-User identified by the ID Token is logged
+        // in or is logged in by the request, then the Authorization Server returns a positive
+        // response; otherwise, it SHOULD return an error, such as login_required." Another user's
+        // session never yields a code: the hinted user must sign in (or `login_required`).
+        if let hinted = request.idTokenHintSubject, let session, session.userID.rawValue != hinted {
+            if loginSatisfied { return .fail(.loginRequired("the signed-in user is not the user of the id_token_hint")) }
+            needsLogin = true
+        }
         if needsLogin {
             return isNone ? .fail(.loginRequired("the user is not signed in")) : .login
         }

@@ -134,7 +134,16 @@ struct BrowserFlowController {
             return errorPage(error, context)
         case .errorRedirect(let error, let target):
             return respond(target, target.failure(error, issuer: issuer), context)
-        case .accepted(let authorization, let client):
+        case .accepted(var authorization, let client):
+            if let hint = parameters["id_token_hint"] {
+                // OIDC Core §3.1.2.1: an ID token this issuer signed (an expired one is accepted).
+                let tokens = try await services.tokenService(for: context.database)
+                guard let claims = tokens.readIDTokenHint(hint) else {
+                    let error = OAuthError.invalidRequest("id_token_hint is not an ID token of this issuer")
+                    return respond(target(of: authorization), target(of: authorization).failure(error, issuer: issuer), context)
+                }
+                authorization.idTokenHintSubject = claims.sub
+            }
             let current = try await currentSession(request, context)
             var consent: Consent?
             if let (_, user) = current { consent = try await context.database.consent(userID: user.id, clientID: client.clientID) }
