@@ -82,7 +82,10 @@ extension TenantDatabase {
     /// gets one that signs at once: no token of that algorithm exists yet), retires keys of
     /// algorithms no longer enabled, and starts scheduled rotations that are due.
     func maintainSigningKeys(at now: Date) async throws {
-        let enabled = tenant.tenant.settings.signingAlgorithms
+        var enabled = tenant.tenant.settings.signingAlgorithms
+        // OIDC Core §15.1: RS256 ID tokens are available to every client; the tenant has an RS256
+        // key from the moment a client asks for one, even when its settings do not enable RS256.
+        if !enabled.contains(.rs256), try await clientsUse(.rs256) { enabled.append(.rs256) }
         let records = try await signingKeyRecords()
         var due: [JWSAlgorithm] = []
         var missing: [JWSAlgorithm] = []
@@ -118,6 +121,22 @@ extension TenantDatabase {
             }
         }
         if !due.isEmpty { try await rotateSigningKeys(algorithms: due, at: now) }
+    }
+
+    /// Whether any client of the tenant signs ID tokens or access tokens with `algorithm`.
+    func clientsUse(_ algorithm: JWSAlgorithm) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, cached: """
+                SELECT EXISTS(SELECT 1 FROM clients WHERE id_token_signed_response_alg = ? OR access_token_signing_alg = ?)
+                """, arguments: [algorithm.rawValue, algorithm.rawValue]) ?? false
+        }
+    }
+
+    /// Rebuilds the key ring now, creating the keys the tenant's settings and clients need (called
+    /// by the admin API after a client change, so that no token request has to make a key).
+    public func ensureSigningKeys(at now: Date) async throws {
+        caches.keyRing.withLock { $0 = nil }
+        _ = try await keyRing(at: now)
     }
 
     /// The tenant's published keys at `now`, unsealed; cached until the next scheduled change.

@@ -64,6 +64,12 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var allowedOrigins: [String] = []
     /// JWS algorithms the tenant keeps keys for; clients choose among them. Default `[EdDSA]`.
     public var signingAlgorithms: [JWSAlgorithm] = [.eddsa]
+
+    /// The algorithms a client may choose for ID tokens: `signingAlgorithms` plus RS256, which
+    /// OIDC Discovery 1.0 §3 and Core §15.1 require every OP to support, whatever the tenant enables.
+    public var idTokenSigningAlgorithms: [JWSAlgorithm] {
+        signingAlgorithms.contains(.rs256) ? signingAlgorithms : signingAlgorithms + [.rs256]
+    }
     /// Whether people may create their own accounts (sign-up page and headless sign-up). Default false.
     public var selfSignup: Bool = false
     /// Whether sign-in requires a verified email address. Default false.

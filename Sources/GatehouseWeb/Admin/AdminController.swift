@@ -283,11 +283,13 @@ struct AdminController {
             do { client.allowedScopes = try ScopeSet(parsing: raw) } catch { input.fail("allowed_scopes", "is not a valid scope string") }
         }
         if let firstParty = input.bool("first_party") { client.firstParty = firstParty }
-        let enabled = tenant.tenant.settings.signingAlgorithms
         for key in ["id_token_signed_response_alg", "access_token_signing_alg"] {
             guard let raw = input.string(key) else { continue }
+            // ID tokens may always use RS256 (OIDC Core §15.1); access tokens the tenant's algorithms.
+            let enabled = key == "id_token_signed_response_alg" ? tenant.tenant.settings.idTokenSigningAlgorithms
+                                                                : tenant.tenant.settings.signingAlgorithms
             guard let algorithm = JWSAlgorithm(rawValue: raw), enabled.contains(algorithm) else {
-                input.fail(key, "must be one of the tenant's signing_algorithms: \(enabled.map(\.rawValue).joined(separator: ", "))")
+                input.fail(key, "must be one of \(enabled.map(\.rawValue).joined(separator: ", "))")
                 continue
             }
             if key == "id_token_signed_response_alg" { client.idTokenSigningAlgorithm = algorithm } else { client.accessTokenSigningAlgorithm = algorithm }
@@ -328,6 +330,7 @@ struct AdminController {
             client.secretHash = SecretHash.of(secret!)
         }
         try await services.store.registerClient(client, in: tenant)
+        try await ensureKeys(for: client, in: tenant)
         return created(ClientView(client, secret: secret))
     }
 
@@ -339,7 +342,16 @@ struct AdminController {
         if client.allowedScopes != original.allowedScopes { checkScopeEscalation(client, &input, context) }
         try input.check()
         try await services.store.database(for: tenant).updateClient(client)
+        try await ensureKeys(for: client, in: tenant)
         return Responses.json(ClientView(client), noStore: true, sorted: true)
+    }
+
+    /// A client that signs with an algorithm the tenant's settings do not enable (RS256 ID tokens)
+    /// gets its key now, in the admin request, not in a token request.
+    func ensureKeys(for client: Client, in tenant: ResolvedTenant) async throws {
+        let enabled = tenant.tenant.settings.signingAlgorithms
+        guard !enabled.contains(client.idTokenSigningAlgorithm) || !enabled.contains(client.accessTokenSigningAlgorithm) else { return }
+        try await services.store.database(for: tenant).ensureSigningKeys(at: services.clock.now)
     }
 
     /// Issues a new secret key; the old one stays valid for `overlap_seconds` (default 0, at most 30 days).

@@ -43,7 +43,7 @@ struct ProtocolController {
 
     /// OIDC Discovery 1.0 §4 / RFC 8414 §3.
     func discovery(_ context: TenantRequestContext) async throws -> Response {
-        let algorithms = context.tenant.tenant.settings.signingAlgorithms.map(\.rawValue)
+        let algorithms = context.tenant.tenant.settings.idTokenSigningAlgorithms.map(\.rawValue)
         let issuer = services.issuer(of: context.tenant)
         let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: issuer + algorithms.joined()) {
             try Responses.sortedEncoder.encode(ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms))
