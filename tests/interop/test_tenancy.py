@@ -980,6 +980,8 @@ def test_per_client_signing_algorithms(tenant, other_tenant):
         )
         body = assert_problem(resp, 422)
         assert field in {e["field"] for e in body["errors"]}, body
+    # RS256 ID tokens need no settings change (OIDC Core §15.1); other algorithms for access
+    # tokens stay within the tenant's set.
     resp = other_tenant.admin.post(
         f"/tenants/{other_tenant.slug}/clients",
         json={
@@ -987,6 +989,16 @@ def test_per_client_signing_algorithms(tenant, other_tenant):
             "type": "confidential",
             "redirect_uris": ["https://rp.example/cb"],
             "id_token_signed_response_alg": "RS256",
+        },
+    )
+    assert expect(resp, 201).json()["id_token_signed_response_alg"] == "RS256"
+    resp = other_tenant.admin.post(
+        f"/tenants/{other_tenant.slug}/clients",
+        json={
+            "name": "rs",
+            "type": "confidential",
+            "redirect_uris": ["https://rp.example/cb"],
+            "access_token_signing_alg": "RS256",
         },
     )
     assert_problem(resp, 422)
@@ -1015,7 +1027,7 @@ def test_per_client_signing_algorithms(tenant, other_tenant):
             "name": "late",
             "type": "confidential",
             "redirect_uris": ["https://rp.example/cb"],
-            "id_token_signed_response_alg": "RS256",
+            "access_token_signing_alg": "RS256",
         },
     )
     assert_problem(resp, 422)
