@@ -222,3 +222,47 @@ def test_relying_party_flow_with_consent(driver, tenant, callback, artifacts_dir
         user=user,
         scope=scope,
     )
+
+
+def test_authorization_request_posted_from_another_site_sees_the_session(driver, tenant, callback):
+    """OIDC Core §3.1.2.1: authorization requests by POST. Posted from another site (127.0.0.2),
+    the SameSite=Lax session cookie must still identify the signed-in user."""
+    user = tenant.create_user(name="Posting User")
+    client = tenant.create_client("public", redirect_uris=[callback.url], first_party=True)
+    rp, url, state, nonce, verifier = authorization_request(tenant, client)
+    driver.get(url)
+    fill_login(driver, user.email, user.password)
+    assert query_params(callback.wait_for_hit()).get("code")
+    time.sleep(0.5)  # the callback page's favicon request
+    callback.hits.clear()
+
+    _, url, state, _, _ = authorization_request(tenant, client, prompt="none")
+    params = query_params(url)
+    inputs = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in params.items())
+    page = (f'<!doctype html><body onload="document.forms[0].submit()"><form method="post" '
+            f'action="{tenant.endpoint("authorization_endpoint")}">{inputs}</form></body>').encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    other_site = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+    threading.Thread(target=other_site.serve_forever, daemon=True).start()
+    try:
+        driver.get(f"http://127.0.0.2:{other_site.server_address[1]}/rp.html")
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not any("state=" in h for h in callback.hits):
+            time.sleep(0.1)
+        result = next((query_params(h) for h in callback.hits if "state=" in h), {})
+    finally:
+        other_site.shutdown()
+        other_site.server_close()
+    assert result.get("state") == state, result
+    assert result.get("code") and "error" not in result, f"the session was not seen: {result}"

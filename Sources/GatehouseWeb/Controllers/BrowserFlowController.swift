@@ -16,7 +16,7 @@ struct BrowserFlowController {
         // OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST.
         group.get("authorize") { request, context in await self.page(context) { try await self.authorize(request, context, parameters: request.queryParameters) } }
         group.post("authorize") { request, context in
-            await self.page(context) { try await self.authorize(request, context, parameters: try await request.formParameters(limit: services.configuration.maxBodyBytes)) }
+            await self.page(context) { try await self.authorizeByPost(request, context) }
         }
         group.get("login") { request, context in await self.page(context) { try await self.showLogin(request, context) } }
         group.post("login") { request, context in await self.page(context) { try await self.submitLogin(request, context) } }
@@ -124,6 +124,20 @@ struct BrowserFlowController {
     }
 
     // MARK: Authorization endpoint
+
+    /// An authorization request sent by POST (OIDC Core §3.1.2.1: "Authorization Servers MUST
+    /// support the use of the HTTP GET and POST methods").
+    ///
+    /// The same request comes back as a 303 to the endpoint by GET. A POST from another site
+    /// carries no `SameSite=Lax` cookie, so the signed-in user would look signed out; the browser
+    /// follows a 303 with a top-level GET navigation, which does carry Lax cookies. The session
+    /// cookie stays Lax, so the login, consent and console forms keep refusing cross-site POSTs.
+    func authorizeByPost(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let parameters = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let query = FormParameters.encode(parameters.pairs.map { ($0.name, $0.value) })
+        return Response(status: .seeOther, headers: [.location: request.uri.path + (query.isEmpty ? "" : "?" + query),
+                                                     .cacheControl: "no-store"])
+    }
 
     /// The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
     func authorize(_ request: Request, _ context: TenantRequestContext, parameters: FormParameters) async throws -> Response {
