@@ -8,7 +8,9 @@ must answer `active: false`. Every cycle adds a revoked grant, so memory that gr
 revocations shows as an RSS slope.
 
 Prints one line per minute (the lowest and highest RSS read that minute, read every second) and,
-at the end, the least-squares slope (MiB per hour) of the per-minute lowest RSS after the warm-up. Exits 1 if a cycle's checks fail repeatedly.
+at the end, the slope (MiB per hour) of the per-minute lowest RSS after the warm-up: Theil–Sen
+(median of pairwise slopes, robust to a minute whose lowest reading still caught a hash in flight)
+and least squares. Exits 1 if a cycle's checks fail repeatedly.
 Environment: GATEHOUSE_ADMIN_TOKEN.
 """
 
@@ -33,6 +35,19 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def theil_sen_mib_per_hour(samples: list[tuple[float, int]]) -> float:
+    """Median of the pairwise slopes (Theil–Sen), in MiB per hour: robust to the minutes whose
+    lowest reading still caught a hash in flight."""
+    slopes = [(samples[j][1] - samples[i][1]) / (samples[j][0] - samples[i][0])
+              for i in range(len(samples)) for j in range(i + 1, len(samples)) if samples[j][0] > samples[i][0]]
+    if not slopes:
+        return float("nan")
+    slopes.sort()
+    mid = len(slopes) // 2
+    median = slopes[mid] if len(slopes) % 2 else (slopes[mid - 1] + slopes[mid]) / 2
+    return median * 3600 / 1024
 
 
 def slope_mib_per_hour(samples: list[tuple[float, int]]) -> float:
@@ -118,8 +133,8 @@ def main() -> int:
     ap.add_argument("--url", required=True)
     ap.add_argument("--pid", type=int, required=True, help="the server's pid, for RSS")
     ap.add_argument("--tenant", default="default")
-    ap.add_argument("--minutes", type=float, default=45)
-    ap.add_argument("--warmup-minutes", type=float, default=15)
+    ap.add_argument("--minutes", type=float, default=55)
+    ap.add_argument("--warmup-minutes", type=float, default=20)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--sample-seconds", type=float, default=60)
     ap.add_argument("--json", help="write samples and the result here")
@@ -176,11 +191,12 @@ def main() -> int:
           + (f" (last: {counters.last_error})" if counters.failures else ""))
     print(f"RSS: start {samples[0][1] / 1024:.1f} MiB, after warm-up {after[0][1] / 1024 if after else float('nan'):.1f} MiB, "
           f"end {samples[-1][1] / 1024:.1f} MiB, max {max(r for _, r, _ in samples) / 1024:.1f} MiB")
-    print(f"RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: {slope:+.2f} MiB/hour "
-          f"({'levels off' if slope < 1 else 'GROWS'}; goal < 1 MiB/hour)")
+    robust = theil_sen_mib_per_hour(after)
+    print(f"RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: Theil-Sen {robust:+.2f} MiB/hour, "
+          f"least squares {slope:+.2f} MiB/hour ({'levels off' if robust < 1 else 'GROWS'}; goal < 1 MiB/hour)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"samples": samples, "slope_mib_per_hour": slope, "cycles": total, "failures": counters.failures}, f)
+            json.dump({"samples": samples, "slope_mib_per_hour": slope, "theil_sen_mib_per_hour": robust, "cycles": total, "failures": counters.failures}, f)
     return 1 if counters.failures > max(10, total // 100) else 0
 
 
