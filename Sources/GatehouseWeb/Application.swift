@@ -86,6 +86,8 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: BaselineHeadersMiddleware())
+    router.add(middleware: RequestBodyLimitMiddleware(maxBodyBytes: services.configuration.maxBodyBytes,
+                                                      timeout: .seconds(services.configuration.requestBodyTimeoutSeconds)))
     router.get("healthz") { _, _ in "ok" }
     router.get("readyz") { _, _ in await readiness(services) }
     router.get("metrics") { _, _ in
@@ -121,6 +123,8 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     AccountIdentitiesController(services: services).register(on: tenant)
     AccountFlowsController(services: services).register(on: tenant)
     MFAController(services: services).register(on: tenant)
+    // Last, so that it knows every route: 405 with Allow for a known path's missing method.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method.rawValue) }))
     return router
 }
 

@@ -17,6 +17,9 @@ public struct GatehouseConfiguration: Sendable {
     public var maxBodyBytes = 65536
     /// Seconds a connection may stay idle (or take to send its request) before it is closed. Default 30.
     public var idleTimeoutSeconds = 30
+    /// Seconds a request body may take to arrive once its headers did; a slower one is answered 408
+    /// and its connection closed. Default 10 (below the idle timeout).
+    public var requestBodyTimeoutSeconds = 10
     /// Folder of the default page and email templates. Default `./templates`. Env `GATEHOUSE_TEMPLATES_DIR`.
     public var templatesDirectory = "./templates"
     /// Folder served under `/static/`. Default `./static`. Env `GATEHOUSE_STATIC_DIR`.
@@ -121,7 +124,7 @@ public struct GatehouseConfiguration: Sendable {
     }
 
     static let known: [String: Set<String>] = [
-        "server": ["listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "templates_dir", "static_dir"],
+        "server": ["listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir", "static_dir"],
         "storage": ["data_dir", "synchronous", "max_open_tenants"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
@@ -202,6 +205,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = string("server", "public_url"), !v.isEmpty { publicURL = v }
         if let v = int("server", "max_body_bytes") { maxBodyBytes = v }
         if let v = int("server", "idle_timeout_seconds") { idleTimeoutSeconds = v }
+        if let v = int("server", "request_body_timeout_seconds") { requestBodyTimeoutSeconds = v }
         if let v = string("server", "templates_dir") { templatesDirectory = v }
         if let v = string("server", "static_dir") { staticDirectory = v }
         if let v = string("storage", "data_dir") { dataDirectory = v }
@@ -247,6 +251,9 @@ public struct GatehouseConfiguration: Sendable {
             }
         }
         if !(1...3600).contains(idleTimeoutSeconds) { problems.append(Problem(key: "server.idle_timeout_seconds", message: "must be 1…3600")) }
+        if !(1...3600).contains(requestBodyTimeoutSeconds) {
+            problems.append(Problem(key: "server.request_body_timeout_seconds", message: "must be 1…3600"))
+        }
         if !(1024...(16 << 20)).contains(maxBodyBytes) { problems.append(Problem(key: "server.max_body_bytes", message: "must be 1024…16777216")) }
         if !["normal", "full"].contains(synchronous.lowercased()) {
             problems.append(Problem(key: "storage.synchronous", message: "must be 'normal' or 'full'"))

@@ -17,9 +17,12 @@ public struct AppRequestContext: RequestContext {
     var headlessClient: (database: TenantDatabase, client: Client)?
     /// Set by the admin API's authentication middleware.
     var adminPrincipal: AdminController.Principal?
+    /// The connection, for refusals that must end it (an oversized or stalled request body).
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
         remoteAddress = source.channel.remoteAddress?.ipAddress
         resolvedTenant = nil
         headlessClient = nil
