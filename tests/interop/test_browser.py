@@ -22,7 +22,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from gatehouse_client import authorization_request, check_id_token, query_params, url_base
+from gatehouse_client import Browser, authorization_request, check_id_token, query_params, url_base
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
@@ -266,3 +266,60 @@ def test_authorization_request_posted_from_another_site_sees_the_session(driver,
         other_site.server_close()
     assert result.get("state") == state, result
     assert result.get("code") and "error" not in result, f"the session was not seen: {result}"
+
+
+def test_form_post_auto_submits_under_a_hash_only_csp(driver, tenant):
+    """OAuth 2.0 Form Post Response Mode: the server's own auto-submit script runs because the CSP
+    allows its SHA-256; no page carries a nonce a template could print."""
+    import base64
+    import hashlib
+
+    posted: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            posted.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"posted")
+
+        def log_message(self, *args):
+            pass
+
+    rp_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=rp_server.serve_forever, daemon=True).start()
+    redirect_uri = f"http://127.0.0.1:{rp_server.server_address[1]}/cb"
+    try:
+        user = tenant.create_user(name="Form Post User")
+        client = tenant.create_client("public", redirect_uris=[redirect_uri], first_party=True)
+        _, url, state, _, _ = authorization_request(tenant, client, response_mode="form_post")
+        driver.get(url)
+        fill_login(driver, user.email, user.password)
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not posted:
+            time.sleep(0.1)
+        assert posted, f"the form was not submitted automatically: {driver.current_url}"
+        assert b"code=" in posted[0] and state.encode() in posted[0], posted[0]
+
+        # The page itself: a hash-source CSP, the script inserted by the server, no nonce anywhere.
+        _, url, _, _, _ = authorization_request(tenant, client, response_mode="form_post")
+        result = Browser().authorize(url, redirect_uri, user=user)
+        assert result.kind == "form_post", result.trace()
+        page = result.response
+        csp = page.headers["Content-Security-Policy"]
+        digest = base64.b64encode(hashlib.sha256(b"document.forms[0].submit()").digest()).decode()
+        assert f"script-src 'sha256-{digest}'" in csp and "nonce" not in csp, csp
+        assert "<script>document.forms[0].submit()</script>" in page.text and "nonce" not in page.text
+    finally:
+        rp_server.shutdown()
+        rp_server.server_close()
+
+
+def test_pages_other_than_form_post_allow_no_script(tenant):
+    import requests
+
+    for path in ("/account", "/login?interaction=x"):
+        resp = requests.get(tenant.issuer + path, timeout=10, allow_redirects=True)
+        csp = resp.headers.get("Content-Security-Policy", "")
+        assert "script-src 'none'" in csp and "nonce" not in csp, (path, csp)

@@ -89,13 +89,14 @@ struct BrowserFlowController {
             response = Responses.redirect(to: target.queryRedirect(params))
         case .formPost:
             // OAuth 2.0 Form Post Response Mode §2: an auto-submitting form; a button without JavaScript.
-            let nonce = SecureRandom.token(byteCount: 16)
+            // The auto-submit script is the server's, inserted after rendering and allowed by hash.
             let body = services.pages.render("form_post", chrome: chrome("Continue", context), values: [
-                "redirect_uri": target.redirectURI, "csp_nonce": nonce,
+                "redirect_uri": target.redirectURI,
                 "params": params.map { ["name": $0.0, "value": $0.1] },
             ])
-            response = Responses.html(body, formActions: Self.sourceExpression(for: target.redirectURI).map { [$0] } ?? [],
-                                      scriptNonce: nonce)
+            response = Responses.html(BuiltInScript.autoSubmit.inserted(into: body),
+                                      formActions: Self.sourceExpression(for: target.redirectURI).map { [$0] } ?? [],
+                                      scripts: [.autoSubmit])
         }
         for cookie in cookies { response.setCookie(cookie) }
         return response

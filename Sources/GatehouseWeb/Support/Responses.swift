@@ -91,28 +91,54 @@ enum Responses {
     /// `nosniff`, `no-referrer`).
     /// - Parameters:
     ///   - formActions: extra `form-action` sources (e.g. the redirect URI's origin for form_post).
-    ///   - scriptNonce: allows one inline script with this nonce.
+    ///   - scripts: built-in inline scripts the page may run, allowed by their hash.
     static func html(_ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
-                     formActions: [String] = [], scriptNonce: String? = nil) -> Response {
+                     formActions: [String] = [], scripts: [BuiltInScript] = []) -> Response {
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        SecurityHeaders.apply(to: &fields, formActions: formActions, scriptNonce: scriptNonce)
+        SecurityHeaders.apply(to: &fields, formActions: formActions, scripts: scripts)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// An inline script that is part of Gatehouse, never of a template: the server inserts it into the
+/// rendered page and the page's CSP allows it by its SHA-256 (CSP Level 3 §8.3 hash-source). No
+/// page carries a nonce, so a tenant's template override cannot mark a script of its own as allowed
+/// (every tenant of a path-based deployment shares one origin).
+struct BuiltInScript: Sendable {
+    /// The script's text, exactly as inserted.
+    let source: String
+    /// `'sha256-…'` (base64 of the SHA-256 of `source`'s UTF-8 bytes).
+    let hashSource: String
+
+    init(_ source: String) {
+        self.source = source
+        hashSource = "'sha256-" + Data(Digest.sha256(source)).base64EncodedString() + "'"
+    }
+
+    /// OAuth 2.0 Form Post Response Mode §2: submit the page's form at once.
+    static let autoSubmit = BuiltInScript("document.forms[0].submit()")
+
+    /// `html` with this script inserted before its closing `</body>` (or at its end).
+    func inserted(into html: String) -> String {
+        let tag = "<script>\(source)</script>"
+        guard let close = html.range(of: "</body>", options: [.backwards, .caseInsensitive]) else { return html + tag }
+        return html.replacingCharacters(in: close.lowerBound..<close.lowerBound, with: tag)
     }
 }
 
 /// Security headers of HTML responses.
 enum SecurityHeaders {
-    static func contentSecurityPolicy(formActions: [String], scriptNonce: String?) -> String {
-        let scripts = scriptNonce.map { "'nonce-\($0)'" } ?? "'none'"
+    static func contentSecurityPolicy(formActions: [String], scripts: [BuiltInScript]) -> String {
+        let scripts = scripts.isEmpty ? "'none'" : scripts.map(\.hashSource).joined(separator: " ")
         let actions = (["'self'"] + formActions).joined(separator: " ")
         return "default-src 'none'; script-src \(scripts); style-src 'self'; img-src 'self' data:; "
             + "form-action \(actions); frame-ancestors 'none'; base-uri 'none'"
     }
 
-    static func apply(to fields: inout HTTPFields, formActions: [String] = [], scriptNonce: String? = nil) {
-        fields[.contentSecurityPolicy] = contentSecurityPolicy(formActions: formActions, scriptNonce: scriptNonce)
+    static func apply(to fields: inout HTTPFields, formActions: [String] = [], scripts: [BuiltInScript] = []) {
+        fields[.contentSecurityPolicy] = contentSecurityPolicy(formActions: formActions, scripts: scripts)
         fields[.xContentTypeOptions] = "nosniff"
         fields[.referrerPolicy] = "no-referrer"
         fields[.xFrameOptions] = "DENY"
