@@ -1410,6 +1410,7 @@ enum AdminOpenAPI {
           "custom_claims": {
             "type": "object",
             "additionalProperties": {"type": "string"},
+            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
             "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden."
           }
         }
@@ -1484,6 +1485,7 @@ enum AdminOpenAPI {
           "custom_claims": {
             "type": "object",
             "additionalProperties": {"type": "string"},
+            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
             "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden. Replaces the map."
           }
         }
@@ -2182,7 +2184,7 @@ enum AdminOpenAPI {
             "description": "Without a password the user cannot sign in with one. Hashed with Argon2id.",
             "examples": ["correct horse battery staple"]
           },
-          "name": {"type": "string", "maxLength": 200, "examples": ["Ada Lovelace"]},
+          "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]},
           "email_verified": {"type": "boolean", "default": false, "examples": [true]}
         }
       },
@@ -2192,7 +2194,7 @@ enum AdminOpenAPI {
         "description": "Fields not given keep their value; `null` is refused (422). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
         "properties": {
           "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
-          "name": {"type": "string", "maxLength": 200},
+          "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
           "email_verified": {"type": "boolean"},
           "disabled": {"type": "boolean"},
           "password": {"type": "string", "minLength": 8, "maxLength": 256}
@@ -2387,7 +2389,7 @@ enum AdminOpenAPI {
         "type": "object",
         "additionalProperties": false,
         "required": ["email", "password"],
-        "properties": {"email": {"type": "string", "format": "email", "minLength": 3, "maxLength": 254, "description": "`local@domain`; anything else is `invalid_request`.", "examples": ["ada@example.com"]}, "password": {"type": "string", "minLength": 8, "maxLength": 256, "examples": ["correct horse battery"]}, "name": {"type": "string", "maxLength": 200, "examples": ["Ada Lovelace"]}}
+        "properties": {"email": {"type": "string", "format": "email", "minLength": 3, "maxLength": 254, "description": "`local@domain`; anything else is `invalid_request`.", "examples": ["ada@example.com"]}, "password": {"type": "string", "minLength": 8, "maxLength": 256, "examples": ["correct horse battery"]}, "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]}}
       },
       "VerifyEmailRequest": {
         "type": "object",
@@ -2419,7 +2421,7 @@ enum AdminOpenAPI {
       "SignOutRequest": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["refresh_token"],
+        "description": "`refresh_token` is required without a bearer access token (400 `invalid_request` otherwise); with one, the body may be empty.",
         "properties": {"refresh_token": {"type": "string", "maxLength": 512, "examples": ["x7Ttq…"]}}
       },
       "SessionResponse": {"type": "object", "required": ["session"], "properties": {"session": {"$ref": "#/components/schemas/HeadlessSession"}}}
