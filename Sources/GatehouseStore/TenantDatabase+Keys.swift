@@ -47,9 +47,13 @@ extension TenantDatabase {
     /// Starts a rotation for each of `algorithms`: a new key is published now and signs after the
     /// pre-publication window; the key it replaces retires then and stays published for `retention`.
     /// An algorithm that already has a key waiting to activate keeps it.
-    /// - Returns: the new (or already pending) keys.
+    /// Each algorithm counts once, however often it is listed.
+    /// - Returns: the new (or already pending) keys, one per distinct algorithm.
     @discardableResult
-    public func rotateSigningKeys(algorithms: [JWSAlgorithm], at now: Date) async throws -> [SigningKeyRecord] {
+    public func rotateSigningKeys(algorithms requested: [JWSAlgorithm], at now: Date) async throws -> [SigningKeyRecord] {
+        var distinct: [JWSAlgorithm] = []
+        for algorithm in requested where !distinct.contains(algorithm) { distinct.append(algorithm) }
+        let algorithms = distinct
         let policy = keyPolicy
         // Key generation (RSA takes tens of milliseconds) happens outside the write transaction.
         var generated: [JWSAlgorithm: SigningKey] = [:]

@@ -85,7 +85,8 @@ public enum DisplayName {
     /// characters (C0, DEL, C1: they rewrite terminals and cut strings short) or bidirectional
     /// overrides (they disguise what is displayed around them).
     public static func problem(_ name: String) -> String? {
-        if name.count > maximumLength { return "must be at most \(maximumLength) characters" }
+        // Code points, as JSON Schema maxLength counts them (the admin API document states 200).
+        if name.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) characters" }
         let forbidden = name.unicodeScalars.contains { scalar in
             scalar.properties.generalCategory == .control
                 || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)

@@ -176,6 +176,10 @@ extension AdminController {
         if let to, (try? MailAddress.validate(to)) == nil { input.fail("to", "is not a plain ASCII local@domain address") }
         if name.hasPrefix("page/") { input.fail("name", "only email templates can be sent") }
         try input.check()
+        // Each test email goes to an address of the caller's choosing: bound how many a tenant can send.
+        if let wait = testMailLimiter.take(tenant: tenant.id, action: "test-email", ip: nil, now: services.clock.now) {
+            throw ProblemDetails.tooManyRequests("at most 10 test emails a minute per tenant; retry later", retryAfter: wait)
+        }
         let database = try await services.store.database(for: tenant)
         var values = EmailTemplate.sampleValues(stem: String(name.dropFirst("email/".count)), issuer: services.issuer(of: tenant))
         values["user_email"] = to!

@@ -11,6 +11,8 @@ import NIOCore
 /// failure, 201 on create, `snake_case` JSON.
 struct AdminController {
     let services: Services
+    /// Test emails per tenant: a token bucket of 10, refilled by one every 6 seconds.
+    let testMailLimiter = ActionRateLimiter(burst: 10, interval: 6)
 
     /// Who is calling the admin API.
     enum Principal: Sendable {
@@ -302,11 +304,18 @@ struct AdminController {
         }
     }
 
-    /// A tenant-scoped caller may only hand out admin scopes it holds itself.
-    func checkScopeEscalation(_ client: Client, _ input: inout JSONInput, _ context: AppRequestContext) {
-        guard case .tenant(_, let held, _)? = context.adminPrincipal, let requested = client.allowedScopes else { return }
-        let beyond = requested.values.filter { AdminScope.isAdmin($0) && !held.contains($0) }
-        if !beyond.isEmpty { input.fail("allowed_scopes", "cannot grant admin scopes this token lacks: \(beyond.sorted().joined(separator: " "))") }
+    /// The one rule for every admin operation that creates, returns or changes a client credential
+    /// (create, update, secret rotation, deletion): the admin scopes the client carries must be a
+    /// subset of the caller's. The instance admin token holds every scope. Without this a
+    /// `clients:write` token could rotate the secret of a client with more admin scopes and act as it.
+    /// - Throws: `ProblemDetails` 403 naming the scopes the caller lacks.
+    func authorizeCredential(of client: Client, _ context: AppRequestContext) throws {
+        guard case .tenant(_, let held, _)? = context.adminPrincipal else { return }
+        let carried = (client.allowedScopes ?? []).intersection(AdminScope.all)
+        let beyond = carried.values.subtracting(held.values)
+        if !beyond.isEmpty {
+            throw ProblemDetails.forbidden("client \(client.clientID) carries admin scopes this token lacks: \(beyond.sorted().joined(separator: " "))")
+        }
     }
 
     func createClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -322,8 +331,8 @@ struct AdminController {
         client.idTokenSigningAlgorithm = defaultAlgorithm
         client.accessTokenSigningAlgorithm = defaultAlgorithm
         applyClientFields(&input, to: &client, tenant: tenant, creating: true)
-        checkScopeEscalation(client, &input, context)
         try input.check()
+        try authorizeCredential(of: client, context)
         var secret: String?
         if client.type == .confidential {
             secret = ClientKeys.secretKey(environment: environment)
@@ -335,12 +344,12 @@ struct AdminController {
     }
 
     func updateClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (tenant, original) = try await findClient(context)
+        let (tenant, original) = try await findClient(context, modifying: true)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         var client = original
         applyClientFields(&input, to: &client, tenant: tenant, creating: false)
-        if client.allowedScopes != original.allowedScopes { checkScopeEscalation(client, &input, context) }
         try input.check()
+        try authorizeCredential(of: client, context)
         try await services.store.database(for: tenant).updateClient(client)
         try await ensureKeys(for: client, in: tenant)
         return Responses.json(ClientView(client), noStore: true, sorted: true)
@@ -356,7 +365,7 @@ struct AdminController {
 
     /// Issues a new secret key; the old one stays valid for `overlap_seconds` (default 0, at most 30 days).
     func rotateClientSecret(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (tenant, client) = try await findClient(context)
+        let (tenant, client) = try await findClient(context, modifying: true)
         guard client.type == .confidential else { throw ProblemDetails.badRequest("public clients have no secret key") }
         var overlap = 0
         if request.headers[.contentType] != nil {
@@ -372,11 +381,22 @@ struct AdminController {
         return Responses.json(ClientView(updated, secret: secret), noStore: true, sorted: true)
     }
 
-    func findClient(_ context: AppRequestContext) async throws -> (ResolvedTenant, Client) {
+    /// The client named by the path.
+    /// - Parameter modifying: the caller will change, delete or re-key it: then the client's admin
+    ///   scopes must be within the caller's (``authorizeCredential(of:_:)``), and built-in clients
+    ///   (the account console's) are refused with 409 because the server depends on them.
+    /// - Throws: `ProblemDetails` 404, 403 or 409.
+    func findClient(_ context: AppRequestContext, modifying: Bool = false) async throws -> (ResolvedTenant, Client) {
         let tenant = try tenant(context)
-        guard let clientID = context.parameters.get("client"),
-              let client = try await services.store.database(for: tenant).client(clientID: clientID) else {
+        let database = try await services.store.database(for: tenant)
+        guard let clientID = context.parameters.get("client"), let client = try await database.client(clientID: clientID) else {
             throw ProblemDetails.notFound("no client with this client_id in this tenant")
+        }
+        if modifying {
+            try authorizeCredential(of: client, context)
+            if try await database.builtinClient(AccountController.builtin)?.clientID == client.clientID {
+                throw ProblemDetails.conflict("this is the account console's built-in client; the server manages it and it cannot be changed or deleted")
+            }
         }
         return (tenant, client)
     }
@@ -386,7 +406,7 @@ struct AdminController {
     }
 
     func deleteClient(_ context: AppRequestContext) async throws -> Response {
-        let (tenant, client) = try await findClient(context)
+        let (tenant, client) = try await findClient(context, modifying: true)
         try await services.store.deleteClient(clientID: client.clientID, in: tenant)
         return Response(status: .noContent)
     }
@@ -409,7 +429,7 @@ struct AdminController {
         }
         let password = input.string("password", maxLength: 10_000)
         if let password {
-            let length = password.count
+            let length = password.unicodeScalars.count
             // NIST SP 800-63B §5.1.1.2: at least 8 characters, at most a generous maximum, no composition rules.
             if length < 8 { input.fail("password", "must be at least 8 characters") }
             if length > 256 { input.fail("password", "must be at most 256 characters") }
@@ -462,10 +482,12 @@ extension AdminController {
         if let name = input.string("name", maxLength: 10_000) {
             if let problem = DisplayName.problem(name) { input.fail("name", problem) } else { user.name = name }
         }
+        // A new address has not been verified: unless this request says otherwise, it is not.
+        if user.email != original.email { user.emailVerified = false }
         if let verified = input.bool("email_verified") { user.emailVerified = verified }
         if let disabled = input.bool("disabled") { user.disabled = disabled }
         let password = input.string("password", maxLength: 10_000)
-        if let password, !(8...256).contains(password.count) { input.fail("password", "must be 8–256 characters") }
+        if let password, !(8...256).contains(password.unicodeScalars.count) { input.fail("password", "must be 8–256 characters") }
         try input.check()
         if user.email != original.email, try await db.user(email: user.email) != nil {
             throw StoreError.conflict("a user with this email already exists")
@@ -519,8 +541,8 @@ extension AdminController {
     func listSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let db = try await services.store.database(for: try tenant(context))
         var userID: UserID?
-        if let raw = request.queryParameters["user_id"] {
-            guard let id = UserID(rawValue: raw) else { throw ProblemDetails.validation([.init(field: "user_id", message: "is not a user id")]) }
+        if let raw = try AdminListFilter.value(of: "user_id", in: request) {
+            guard let id = UserID(rawValue: raw) else { throw ProblemDetails.validation([.init(field: "user_id", message: "is not a user id (usr_…)")]) }
             userID = id
         }
         struct List: Encodable { let sessions: [SessionView] }
@@ -587,6 +609,8 @@ extension AdminController {
                 algorithms = []
                 for value in raw {
                     if let a = JWSAlgorithm(rawValue: value), tenant.tenant.settings.signingAlgorithms.contains(a) {
+                        // One new key per algorithm: a repeat would be a second key with the same kid.
+                        if algorithms.contains(a) { input.fail("algorithms", "'\(value)' is listed more than once"); continue }
                         algorithms.append(a)
                     } else {
                         input.fail("algorithms", "'\(value)' is not enabled for this tenant")

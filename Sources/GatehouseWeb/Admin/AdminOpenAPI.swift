@@ -8,7 +8,7 @@ enum AdminOpenAPI {
   "info": {
     "title": "Gatehouse admin and headless auth API",
     "version": "1.0.0",
-    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`) and `null` counts as absent; every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
+    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`), and so is `null` (422, `must not be null`: leave a field out to keep its value); every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
   },
   "servers": [{"url": "/", "description": "The server's public URL."}],
   "tags": [
@@ -541,7 +541,7 @@ enum AdminOpenAPI {
         "operationId": "testTemplate",
         "tags": ["Templates"],
         "summary": "Send a test email",
-        "description": "Renders the tenant's email template (override or default) with sample values (links and codes that do not work) and queues it to `to`, like any other email: through SMTP, or as a `.eml` file in `<data>/outbox/` without SMTP. Delivery is asynchronous and retried; the answer says the message is queued. Page templates answer 422.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "description": "Renders the tenant's email template (override or default) with sample values (links and codes that do not work) and queues it to `to`, like any other email: through SMTP, or as a `.eml` file in `<data>/outbox/` without SMTP. Delivery is asynchronous and retried; the answer says the message is queued. Page templates answer 422 Rate limited per tenant to a burst of 10 and one more every 6 seconds (10 a minute): beyond that 429 with `Retry-After`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
         "x-required-scope": "tenant:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTest"}}}},
@@ -553,6 +553,7 @@ enum AdminOpenAPI {
           "404": {"$ref": "#/components/responses/NotFound"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "429": {"$ref": "#/components/responses/TooManyRequests"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -1240,6 +1241,11 @@ enum AdminOpenAPI {
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
       },
+      "TooManyRequests": {
+        "description": "Rate limited; retry after `Retry-After` seconds.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+      },
       "InternalError": {
         "description": "Unexpected failure; `detail` carries the request id.",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -1404,6 +1410,7 @@ enum AdminOpenAPI {
           "custom_claims": {
             "type": "object",
             "additionalProperties": {"type": "string"},
+            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
             "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden."
           }
         }
@@ -1411,7 +1418,7 @@ enum AdminOpenAPI {
       "TenantSettingsInput": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` counts as not given. `oauth_providers` and `email_templates` cannot be set here.",
+        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` is refused (422). `oauth_providers` and `email_templates` cannot be set here.",
         "properties": {
           "mfa_policy": {"type": "string", "enum": ["none", "optional", "required"], "examples": ["required"]},
           "access_token_ttl": {
@@ -1478,6 +1485,7 @@ enum AdminOpenAPI {
           "custom_claims": {
             "type": "object",
             "additionalProperties": {"type": "string"},
+            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
             "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden. Replaces the map."
           }
         }
@@ -2128,7 +2136,7 @@ enum AdminOpenAPI {
             "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
           }
         },
-        "description": "Fields not given keep their value; `null` counts as not given. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
+        "description": "Fields not given keep their value; `null` is refused (422). The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
       },
       "SecretRotation": {
         "type": "object",
@@ -2176,17 +2184,17 @@ enum AdminOpenAPI {
             "description": "Without a password the user cannot sign in with one. Hashed with Argon2id.",
             "examples": ["correct horse battery staple"]
           },
-          "name": {"type": "string", "maxLength": 200, "examples": ["Ada Lovelace"]},
+          "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]},
           "email_verified": {"type": "boolean", "default": false, "examples": [true]}
         }
       },
       "UserUpdate": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Fields not given keep their value; `null` counts as not given. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
+        "description": "Fields not given keep their value; `null` is refused (422). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
         "properties": {
           "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
-          "name": {"type": "string", "maxLength": 200},
+          "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
           "email_verified": {"type": "boolean"},
           "disabled": {"type": "boolean"},
           "password": {"type": "string", "minLength": 8, "maxLength": 256}
@@ -2299,8 +2307,9 @@ enum AdminOpenAPI {
           "algorithms": {
             "type": "array",
             "items": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
-            "maxItems": 100,
-            "description": "Algorithms to rotate; each must be enabled for the tenant. Default: every enabled algorithm.",
+            "maxItems": 3,
+            "uniqueItems": true,
+            "description": "Algorithms to rotate, each at most once (a repeat is 422); each must be enabled for the tenant. Default: every enabled algorithm.",
             "examples": [["ES256"]]
           }
         }
@@ -2380,7 +2389,7 @@ enum AdminOpenAPI {
         "type": "object",
         "additionalProperties": false,
         "required": ["email", "password"],
-        "properties": {"email": {"type": "string", "maxLength": 320, "examples": ["ada@example.com"]}, "password": {"type": "string", "minLength": 8, "maxLength": 256, "examples": ["correct horse battery"]}, "name": {"type": "string", "maxLength": 200, "examples": ["Ada Lovelace"]}}
+        "properties": {"email": {"type": "string", "format": "email", "minLength": 3, "maxLength": 254, "description": "`local@domain`; anything else is `invalid_request`.", "examples": ["ada@example.com"]}, "password": {"type": "string", "minLength": 8, "maxLength": 256, "examples": ["correct horse battery"]}, "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]}}
       },
       "VerifyEmailRequest": {
         "type": "object",
@@ -2412,7 +2421,7 @@ enum AdminOpenAPI {
       "SignOutRequest": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["refresh_token"],
+        "description": "`refresh_token` is required without a bearer access token (400 `invalid_request` otherwise); with one, the body may be empty.",
         "properties": {"refresh_token": {"type": "string", "maxLength": 512, "examples": ["x7Ttq…"]}}
       },
       "SessionResponse": {"type": "object", "required": ["session"], "properties": {"session": {"$ref": "#/components/schemas/HeadlessSession"}}}

@@ -14,6 +14,10 @@ struct ProblemDetails: Error, Encodable, Sendable {
     var detail: String
     /// Extension member: every invalid field at once (RFC 9457 §3.2).
     var errors: [FieldError]?
+    /// Seconds for the `Retry-After` header of a 429 (RFC 6585 §4); not a member of the body.
+    var retryAfter: Int?
+
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, errors }
 
     struct FieldError: Encodable, Sendable {
         var field: String
@@ -49,6 +53,12 @@ struct ProblemDetails: Error, Encodable, Sendable {
         ProblemDetails(type: "urn:gatehouse:problem:unavailable", title: "Service unavailable", status: 503, detail: detail)
     }
 
+    /// 429: rate limited (RFC 6585 §4), with `Retry-After: seconds`.
+    static func tooManyRequests(_ detail: String, retryAfter: Int) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:rate-limited", title: "Too many requests", status: 429, detail: detail,
+                       retryAfter: retryAfter)
+    }
+
     static func internalError(_ requestID: String) -> Self {
         ProblemDetails(type: "urn:gatehouse:problem:internal", title: "Internal server error", status: 500,
                        detail: "an internal error occurred (request \(requestID))")
@@ -58,6 +68,7 @@ struct ProblemDetails: Error, Encodable, Sendable {
         var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
         if status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse-admin\"" }
         if status == 503 { headers[.retryAfter] = "1" }
+        if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
         let data = (try? Responses.jsonEncoder.encode(self)) ?? Data()
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -113,9 +124,16 @@ struct JSONInput {
 
     init(object: [String: JSONValue]) { self.object = object }
 
-    func has(_ key: String) -> Bool {
-        if case .null = object[key] ?? .null { return false }
-        return true
+    /// Whether the body names `key`. An explicit `null` counts as given (and is then refused by
+    /// the typed readers): no request schema of the admin API allows null, and treating it as
+    /// "absent" silently kept values the caller meant to change.
+    func has(_ key: String) -> Bool { object[key] != nil }
+
+    /// Fails for an explicit `null`. - Returns: whether the value is usable.
+    mutating func notNull(_ key: String) -> Bool {
+        guard case .null? = object[key] else { return true }
+        fail(key, "must not be null; leave the field out to keep its value")
+        return false
     }
 
     mutating func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
@@ -125,25 +143,31 @@ struct JSONInput {
             if required { fail(key, "is required") }
             return nil
         }
+        guard notNull(key) else { return nil }
         guard case .string(let value)? = object[key] else { fail(key, "must be a string"); return nil }
-        if value.count > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
+        // Lengths count Unicode code points, as JSON Schema's maxLength does (RFC 8259 §7 characters);
+        // grapheme clusters would let a string of combining marks through far beyond the limit.
+        if value.unicodeScalars.count > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
         return value
     }
 
     mutating func bool(_ key: String) -> Bool? {
         guard has(key) else { return nil }
+        guard notNull(key) else { return nil }
         guard case .bool(let value)? = object[key] else { fail(key, "must be a boolean"); return nil }
         return value
     }
 
     mutating func int(_ key: String) -> Int? {
         guard has(key) else { return nil }
+        guard notNull(key) else { return nil }
         guard case .number(let n)? = object[key], let value = Int(exactly: n) else { fail(key, "must be an integer"); return nil }
         return value
     }
 
     mutating func strings(_ key: String, maxCount: Int = 100) -> [String]? {
         guard has(key) else { return nil }
+        guard notNull(key) else { return nil }
         guard case .array(let array)? = object[key] else { fail(key, "must be an array of strings"); return nil }
         var values: [String] = []
         for item in array {
@@ -156,6 +180,7 @@ struct JSONInput {
 
     mutating func objectValue(_ key: String) -> JSONInput? {
         guard has(key) else { return nil }
+        guard notNull(key) else { return nil }
         guard case .object(let nested)? = object[key] else { fail(key, "must be an object"); return nil }
         return JSONInput(object: nested)
     }
@@ -163,6 +188,7 @@ struct JSONInput {
     /// Decodes a structured field; reports `expected` when its shape is wrong.
     mutating func decode<T: Decodable>(_ type: T.Type, _ key: String, expected: String) -> T? {
         guard has(key), let value = object[key] else { return nil }
+        guard notNull(key) else { return nil }
         guard let data = try? JSONEncoder().encode(value), let decoded = try? JSONDecoder().decode(T.self, from: data) else {
             fail(key, "must be \(expected)")
             return nil

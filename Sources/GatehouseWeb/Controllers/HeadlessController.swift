@@ -285,6 +285,15 @@ struct HeadlessController {
     func signOut(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
         var sessionID: SessionID?
         if request.headers[.authorization].map({ !$0.lowercased().hasPrefix("bearer sk_") }) ?? false {
+            // A body sent beside the access token still has to be what the document allows.
+            if request.headers[.contentType] != nil {
+                var input = try await body(request)
+                input.rejectUnknown(["refresh_token"])
+                _ = input.string("refresh_token", maxLength: 512)
+                if !input.errors.isEmpty {
+                    throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+                }
+            }
             sessionID = try await bearer(request, context).sid.flatMap(SessionID.init(rawValue:))
         } else {
             var input = try await body(request)
