@@ -57,6 +57,7 @@ enum AdminOpenAPI {
         "x-instance-only": true,
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantCreate"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {"description": "The new tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -101,6 +102,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The updated tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -155,6 +157,7 @@ enum AdminOpenAPI {
         "x-required-scope": "clients:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientCreate"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {
             "description": "The new client (with `client_secret` when confidential).",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}
@@ -204,6 +207,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The updated client.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -247,6 +251,7 @@ enum AdminOpenAPI {
           "description": "Optional: send no body (and no Content-Type) for the defaults."
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {
             "description": "The client with its new secret key.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientWithSecret"}}}
@@ -289,6 +294,7 @@ enum AdminOpenAPI {
         "x-required-scope": "users:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserCreate"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {"description": "The new user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -335,6 +341,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The updated user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -446,6 +453,7 @@ enum AdminOpenAPI {
           "description": "Optional: send no body (and no Content-Type) for the defaults."
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {
             "description": "The keys that will sign next.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SigningKeyList"}}}
@@ -507,6 +515,7 @@ enum AdminOpenAPI {
         "x-required-scope": "tenant:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateUpdate"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The stored override.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Template"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -546,6 +555,7 @@ enum AdminOpenAPI {
         "x-required-scope": "tenant:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "Queued.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTestResult"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -640,6 +650,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {
             "description": "The new provider.",
             "content": {
@@ -764,6 +775,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {
             "description": "The updated provider.",
             "content": {
@@ -852,6 +864,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignInRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "200": {"description": "Signed in, or the next step (email verification, MFA challenge or enrolment).", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
           "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
@@ -889,6 +902,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "200": {"description": "New tokens.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
@@ -924,6 +938,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": [], "userAccessToken": []}, {"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignOutRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "204": {"description": "Signed out."},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
@@ -993,6 +1008,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignUpRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "200": {"description": "Signed in, or the next step.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
@@ -1019,6 +1035,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyEmailRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "200": {"description": "Signed in, or the next step.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
@@ -1045,6 +1062,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MFAVerifyRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "200": {"description": "Signed in, or the next step.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/SignInResponse"}, {"$ref": "#/components/schemas/Challenge"}]}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
@@ -1071,6 +1089,7 @@ enum AdminOpenAPI {
         "security": [{"publishableKey": []}, {"secretKey": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MFAEmailRequest"}}}},
         "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
           "204": {"description": "Sent."},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
@@ -1241,6 +1260,10 @@ enum AdminOpenAPI {
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
       },
+      "ContentTooLarge": {
+        "description": "The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
       "TooManyRequests": {
         "description": "Rate limited; retry after `Retry-After` seconds.",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
@@ -1260,6 +1283,10 @@ enum AdminOpenAPI {
         "headers": {"WWW-Authenticate": {"description": "The authentication challenge.", "schema": {"type": "string"}}}
       },
       "OAuthServerError": {"description": "`server_error`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+      "OAuthContentTooLarge": {
+        "description": "`invalid_request` with status 413: the body is larger than `[server] max_body_bytes`; the connection is closed.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}
+      },
       "OAuthUnavailable": {
         "description": "`temporarily_unavailable`: the server is busy hashing passwords.",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
@@ -1289,7 +1316,10 @@ enum AdminOpenAPI {
               "urn:gatehouse:problem:unsupported-media-type",
               "urn:gatehouse:problem:validation",
               "urn:gatehouse:problem:internal",
-              "urn:gatehouse:problem:unavailable"
+              "urn:gatehouse:problem:unavailable",
+              "urn:gatehouse:problem:rate-limited",
+              "urn:gatehouse:problem:content-too-large",
+              "urn:gatehouse:problem:request-timeout"
             ]
           },
           "title": {"type": "string"},

@@ -18,7 +18,7 @@ struct RequestBodyLimitMiddleware: RouterMiddleware {
         let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
         guard chunked || (declared ?? 0) > 0 else { return try await next(request, context) }
         if let declared, declared > maxBodyBytes {
-            return Self.refuse(.contentTooLarge, "the request body is larger than \(maxBodyBytes) bytes", context)
+            return Self.refuse(.contentTooLarge, request, "the request body is larger than \(maxBodyBytes) bytes", context)
         }
         var request = request
         let body = request.body
@@ -41,20 +41,28 @@ struct RequestBodyLimitMiddleware: RouterMiddleware {
             request.body = RequestBody(buffer: buffer)
             return try await next(request, context)
         case .failure(is BodyTimeout):
-            return Self.refuse(.requestTimeout, "the request body did not arrive within \(timeout)", context)
+            return Self.refuse(.requestTimeout, request, "the request body did not arrive within \(timeout)", context)
         case .failure:
-            return Self.refuse(.contentTooLarge, "the request body is larger than \(maxBodyBytes) bytes", context)
+            return Self.refuse(.contentTooLarge, request, "the request body is larger than \(maxBodyBytes) bytes", context)
         }
     }
 
     struct BodyTimeout: Error {}
 
-    /// A plain-text refusal that closes the connection: the rest of the body is never read, so the
-    /// input side is closed at once and the server closes the connection after this response.
-    static func refuse(_ status: HTTPResponse.Status, _ message: String, _ context: AppRequestContext) -> Response {
+    /// A refusal that closes the connection: the rest of the body is never read, so the input side
+    /// is closed at once and the server closes the connection after this response. The admin API
+    /// gets RFC 9457 problem details; every other route an RFC 6749 §5.2 `invalid_request`.
+    static func refuse(_ status: HTTPResponse.Status, _ request: Request, _ message: String, _ context: AppRequestContext) -> Response {
         context.channel.close(mode: .input, promise: nil)
-        return Response(status: status, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
-                 body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
+        let admin = request.uri.path.hasPrefix("/admin/")
+        let object: [String: Any] = admin
+            ? ["type": "urn:gatehouse:problem:" + (status == .requestTimeout ? "request-timeout" : "content-too-large"),
+               "title": status.reasonPhrase, "status": Int(status.code), "detail": message]
+            : ["error": "invalid_request", "error_description": message]
+        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(status: status, headers: [.contentType: admin ? "application/problem+json" : "application/json",
+                                                  .connection: "close", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
