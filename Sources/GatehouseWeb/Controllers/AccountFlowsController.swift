@@ -180,8 +180,9 @@ struct AccountFlowsController {
               let used = try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .verifyEmail, at: now) else {
             return message("Link expired", "This verification link was already used or has expired.", error: true, status: .badRequest, context)
         }
-        // A first proof ends what was made before it, password included (pre-account takeover).
-        try await context.database.proveEmail(used.userID, keepPassword: false, at: now)
+        // A first proof ends the sessions, grants and links made before it (pre-account takeover).
+        // The password stays: a sign-up waiting for this link must keep the password it chose.
+        try await context.database.proveEmail(used.userID, keepPassword: true, at: now)
         return message("Email verified", "Your email address is verified. You can close this page and continue where you were.", context)
     }
 
