@@ -175,13 +175,12 @@ public final class TenantDatabase: TenantStore, Sendable {
     public func endSession(id: SessionID, at now: Date) async throws -> [GrantID] {
         let revoked = try await pool.write { db -> [String] in
             try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
-            let grants = try Row.fetchAll(db, cached: "SELECT id, scope FROM grants WHERE session_id = ? AND revoked_at IS NULL",
-                                          arguments: [id.rawValue])
-                .filter { !((try? ScopeSet(parsing: $0["scope"]))?.contains(StandardScope.offlineAccess) ?? false) }
-                .map { $0["id"] as String }
-            for grant in grants {
-                try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE id = ?", arguments: [now, grant])
-            }
+            // Every grant issued under the session ends with it, `offline_access` ones included:
+            // their refresh tokens would otherwise keep minting ID tokens carrying the ended `sid`.
+            let grants = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE session_id = ? AND revoked_at IS NULL",
+                                             arguments: [id.rawValue])
+            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL",
+                           arguments: [now, id.rawValue])
             return grants
         }
         revocations.revokeGrants(revoked, at: now)
@@ -213,6 +212,19 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func deleteInteraction(id: String) async throws {
         try await pool.write { db in try db.execute(cached: "DELETE FROM interactions WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Consumes an interaction and stores the grant with its authorization code, in one
+    /// transaction: the interaction is consumed once, so of two concurrent submissions of its
+    /// last step only one gets a code (RFC 6749 §10.5: codes are single use; RFC 9700 §4.2).
+    /// - Returns: false, storing nothing, when the interaction was already consumed or is unknown.
+    public func consumeInteraction(id: String, issuing grant: Grant, code: AuthorizationCode) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(cached: "DELETE FROM interactions WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { return false }
+            try Self.insertGrant(grant, code: code, db: db)
+            return true
+        }
     }
 
     public func consent(userID: UserID, clientID: String) async throws -> Consent? {

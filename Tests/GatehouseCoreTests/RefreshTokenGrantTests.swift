@@ -163,13 +163,13 @@ struct RefreshTokenGrantTests {
         #expect(await f.accessTokenIsValid(refreshed.accessToken))
     }
 
-    @Test("an offline_access grant outlives its browser session (OIDC Core §11)")
-    func offlineOutlivesSession() async throws {
+    @Test("ending the session ends its offline_access grant too: no token keeps the ended sid alive")
+    func offlineEndsWithSession() async throws {
         let f = try TokenFixture()
         let response = try await f.signIn(scope: ["openid", "offline_access"])
         try await f.store.endSession(id: f.session.id, at: f.clock.now)
-        let refreshed = try await f.refresh(response.refreshToken)
-        #expect(await f.accessTokenIsValid(refreshed.accessToken))
+        #expect(await oauthErrorCode { _ = try await f.refresh(response.refreshToken) } == .invalidGrant)
+        #expect(await f.accessTokenIsValid(response.accessToken) == false)
     }
 
     @Test("the refresh token expiry slides: each rotation starts a new lifetime")

@@ -445,7 +445,7 @@ def test_logout_without_id_token_hint_asks_for_confirmation(tenant):
     assert result.params.get("error") == "login_required", result.trace()
 
 
-def test_offline_access_grant_survives_logout(tenant):
+def test_offline_access_grant_ends_with_logout(tenant):
     user = tenant.create_user()
     client = tenant.create_client("confidential")
     flow = code_flow(tenant, client, user, scope="openid offline_access", prompt="consent")
@@ -455,5 +455,6 @@ def test_offline_access_grant_survives_logout(tenant):
         {"id_token_hint": flow.id_token, "post_logout_redirect_uri": client.post_logout_redirect_uri},
     )
     assert resp.status_code in (302, 303), resp.text
-    refreshed = expect(tenant.refresh(client, flow.refresh_token), 200).json()
-    assert tenant.is_active(client, refreshed["access_token"])
+    # Issue 18: every grant issued under the session ends with it, offline ones included.
+    assert_oauth_error(tenant.refresh(client, flow.refresh_token), "invalid_grant")
+    assert not tenant.is_active(client, flow.access_token)

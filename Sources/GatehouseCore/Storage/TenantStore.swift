@@ -42,7 +42,9 @@ public protocol TenantStore: Sendable {
     func session(tokenHash: [UInt8]) async throws -> Session?
     func session(id: SessionID) async throws -> Session?
     func sessions(userID: UserID) async throws -> [Session]
-    /// Ends a session and revokes its grants that lack `offline_access` (RP-Initiated Logout §2).
+    /// Ends a session and, in the same transaction, revokes every grant issued under it —
+    /// `offline_access` ones included — so its refresh tokens, access tokens and `sid` die with it
+    /// (RP-Initiated Logout §2; RFC 9700 §4.14.2).
     /// - Returns: the ids of the grants revoked.
     @discardableResult
     func endSession(id: SessionID, at: Date) async throws -> [GrantID]

@@ -122,6 +122,7 @@ extension AccountController {
         let now = services.clock.now
         try await context.database.updateUser(user, at: now)
         try await context.database.revokeOthers(of: user.id, keep: claims.sid.flatMap(SessionID.init(rawValue:)), at: now)
+        try await context.database.spendSignInLinks(of: user.id, at: now)
         return back("password-changed", context)
     }
 

@@ -180,7 +180,9 @@ struct AccountFlowsController {
               let used = try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .verifyEmail, at: now) else {
             return message("Link expired", "This verification link was already used or has expired.", error: true, status: .badRequest, context)
         }
-        try await context.database.markEmailVerified(used.userID, at: now)
+        // A first proof ends the sessions, grants and links made before it (pre-account takeover).
+        // The password stays: a sign-up waiting for this link must keep the password it chose.
+        try await context.database.proveEmail(used.userID, keepPassword: true, at: now)
         return message("Email verified", "Your email address is verified. You can close this page and continue where you were.", context)
     }
 
@@ -200,7 +202,9 @@ struct AccountFlowsController {
             return renderVerify(interaction, user: user, error: "That code is not right, or it expired. Check the latest email or send a new code.",
                                 notice: nil, status: .badRequest, context)
         }
-        try await context.database.markEmailVerified(user.id, at: now)
+        // This sign-in's first factor was the password, so its prover knows it: it stays; what
+        // was made before the proof (sessions, grants, links) ends.
+        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), at: now)
         var verified = user
         verified.emailVerified = true
         return try await flow.proceedToSecondFactor(interaction, client: client, user: verified, amr: pending.amr, request, context)
@@ -294,6 +298,7 @@ struct AccountFlowsController {
         user.emailVerified = true  // the reset link proved the address
         try await db.updateUser(user, at: now)
         try await db.revokeEverything(of: user.id, at: now)
+        try await db.spendSignInLinks(of: user.id, at: now)
         return message("Password changed", "Your password was changed and you were signed out everywhere. Sign in again with the new password.",
                        context)
     }
@@ -348,7 +353,8 @@ struct AccountFlowsController {
             return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
         }
         // The link proved the address.
-        if !user.emailVerified { try await context.database.markEmailVerified(user.id, at: now) }
+        // A first proof ends what was made before it, password included (pre-account takeover).
+        if !user.emailVerified { try await context.database.proveEmail(user.id, keepPassword: false, at: now) }
         var verified = user
         verified.emailVerified = true
         return try await flow.completeFirstFactor(interaction, client: client, user: verified, amr: ["email"], request, context)

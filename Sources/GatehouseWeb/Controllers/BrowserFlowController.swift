@@ -180,9 +180,16 @@ struct BrowserFlowController {
             return respond(target, target.failure(error, issuer: issuer), context, cookies: cookies)
         case .issueCode:
             guard let session else { throw OAuthError.serverError("no session to issue a code for") }
-            if let interaction { try await context.database.deleteInteraction(id: interaction.id) }
-            let code = try await issueCode(authorization, client: client, session: session, context)
-            return respond(target, target.success(code: code, issuer: issuer), context, cookies: cookies)
+            guard let interaction else {
+                let code = try await issueCode(authorization, client: client, session: session, context)
+                return respond(target, target.success(code: code, issuer: issuer), context, cookies: cookies)
+            }
+            // Consume-once: a second concurrent submission of the same step gets no second code.
+            let issued = makeCode(authorization, client: client, session: session, context)
+            guard try await context.database.consumeInteraction(id: interaction.id, issuing: issued.grant, code: issued.record) else {
+                throw OAuthError.invalidRequest("This sign-in request was already completed. Go back to the application and try again.")
+            }
+            return respond(target, target.success(code: issued.code, issuer: issuer), context, cookies: cookies)
         case .login, .consent:
             var current = interaction
             var cookies = cookies

@@ -175,7 +175,8 @@ extension HeadlessController {
             token.codeHash.map { ConstantTime.equals($0, services.codeHash(typed, salt: token.id)) } ?? false
         }
         guard used != nil else { throw try await failedAttempt(pending, context) }
-        try await context.database.markEmailVerified(user.id, at: services.clock.now)
+        // The password of this sign-in stays (its prover knows it); what came before the proof ends.
+        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), at: services.clock.now)
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true

@@ -86,7 +86,7 @@ final class InMemoryTenantStore: TenantStore {
         state.withLock { s in
             if s.sessions[id]?.revokedAt == nil { s.sessions[id]?.revokedAt = at }
             let ended = s.grants.values
-                .filter { $0.sessionID == id && $0.revokedAt == nil && !$0.isOffline }
+                .filter { $0.sessionID == id && $0.revokedAt == nil }
                 .map(\.id)
                 .sorted()
             for grantID in ended { s.grants[grantID]?.revokedAt = at }

@@ -1,0 +1,155 @@
+"""Account lifecycle (issue 8 items 5 and 6): a first proof of the address ends everything a
+pre-registered squatter made, and a password change spends every other reset and magic link.
+One Gatehouse for the module delivering mail to aiosmtpd, as in test_accounts.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts_helpers import (
+    MAGIC,
+    Console,
+    RESET,
+    VERIFY,
+    Login,
+    form_by_action,
+    free_port,
+    heading,
+    hpost,
+    hsign_in,
+    mail_link,
+    set_settings,
+    smtp_server,
+    start_accounts_server,
+)
+from gatehouse_client import Browser, Client, Tenant, describe, unique_email
+from tenancy_helpers import ExtraServer, headless
+
+SQUATTER_PASSWORD = "squatter passphrase 4242"
+
+
+@pytest.fixture(scope="module")
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def inbox(smtp_port):
+    with smtp_server(smtp_port) as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
+def gh(tmp_path_factory, artifacts_dir, smtp_port, inbox) -> ExtraServer:
+    server = start_accounts_server(
+        tmp_path_factory.mktemp("lifecycle"), artifacts_dir / "gatehouse-lifecycle.log", smtp_port
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def acme(gh) -> Tenant:
+    return gh.admin.create_tenant()
+
+
+@pytest.fixture
+def client(acme) -> Client:
+    return acme.create_client("public", first_party=True)
+
+
+def squat(gh, inbox, acme, client):
+    """The squatter signs up first with the victim's address and keeps an API session (refresh
+    token) and a browser session. Returns (victim email, API tokens, browser, verification mail)."""
+    set_settings(acme, self_signup=True, magic_link=True)
+    victim = unique_email("victim")
+    mark = inbox.mark()
+    api = hpost(gh, client, "auth/sign-up", {"email": victim, "password": SQUATTER_PASSWORD})
+    assert api.status_code == 200 and api.json().get("refresh_token"), describe(api)
+    browser = Login.begin(acme, client).expect("login").login(victim, SQUATTER_PASSWORD).expect("done").browser
+    return victim, api.json(), browser, inbox.wait(victim, VERIFY, mark)
+
+
+def assert_squatter_out(gh, acme, client, victim, api, browser, password_dropped: bool = True) -> None:
+    refresh = hpost(gh, client, "auth/refresh", {"refresh_token": api["refresh_token"]})
+    assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant", describe(refresh)
+    me = headless(gh.public_url, "GET", "me", client_id=client.client_id, bearer=api["access_token"])
+    assert me.status_code == 401, describe(me)
+    assert Login.begin(acme, client, browser).kind == "login", "the squatter's browser session ended"
+    if password_dropped:
+        assert Login.begin(acme, client).login(victim, SQUATTER_PASSWORD).kind == "login", "the password was dropped"
+        assert hsign_in(gh, client, victim, SQUATTER_PASSWORD).status_code >= 400
+
+
+def test_verification_link_ends_a_squatters_sessions_and_tokens(gh, inbox, acme, client):
+    victim, api, browser, mail = squat(gh, inbox, acme, client)
+    proved = Login.begin(acme, client).open_link(mail_link(mail, "/verify-email"), "/verify-email/link")
+    assert proved.status_code == 200 and heading(proved) == "Email verified", describe(proved)
+    # The link keeps the password (a sign-up waiting for its link keeps the password it chose).
+    assert_squatter_out(gh, acme, client, victim, api, browser, password_dropped=False)
+
+
+def test_magic_link_ends_a_squatters_sessions_tokens_and_password(gh, inbox, acme, client):
+    victim, api, browser, _ = squat(gh, inbox, acme, client)
+    owner = Login.begin(acme, client).expect("login")
+    mark = inbox.mark()
+    owner.magic_link(victim)
+    owner.open_link(mail_link(inbox.wait(victim, MAGIC, mark), "/magic"), "/magic")
+    assert owner.tokens().amr == ["email"], owner.trace()
+    assert_squatter_out(gh, acme, client, victim, api, browser)
+
+
+def request_reset(acme, inbox, email: str) -> str:
+    other = Browser()
+    page = other.get(f"{acme.issuer}/forgot")
+    mark = inbox.mark()
+    sent = other.submit(page, form_by_action(page, "/forgot"), {"email": email})
+    assert sent.status_code == 200, describe(sent)
+    return mail_link(inbox.wait(email, RESET, mark), "/reset")
+
+
+def test_a_password_reset_spends_the_other_reset_and_magic_links(gh, inbox, acme, client):
+    set_settings(acme, magic_link=True)
+    user = acme.create_user(email=unique_email("reset"))
+    first, second = request_reset(acme, inbox, user.email), request_reset(acme, inbox, user.email)
+    asker = Login.begin(acme, client).expect("login")
+    mark = inbox.mark()
+    asker.magic_link(user.email)
+    magic = mail_link(inbox.wait(user.email, MAGIC, mark), "/magic")
+
+    browser = Browser()
+    later = browser.get(second)  # its form is open while the first link is used
+    assert later.status_code == 200, describe(later)
+    form = browser.get(first)
+    done = browser.submit(form, form_by_action(form, "/reset"), {"password": "a brand new passphrase 2026"})
+    assert done.status_code == 200 and heading(done) == "Password changed", describe(done)
+
+    late = browser.submit(later, form_by_action(later, "/reset"), {"password": "yet another passphrase 2026"})
+    assert late.status_code == 400 and heading(late) == "Link expired", describe(late)
+    assert browser.get(second).status_code == 400
+    used = asker.open_link(magic, "/magic")
+    assert used.status_code == 400 and heading(used) == "Link expired", describe(used)
+    assert not asker.done
+
+
+def test_a_console_password_change_spends_reset_and_magic_links(gh, inbox, acme, client):
+    set_settings(acme, magic_link=True)
+    user = acme.create_user(email=unique_email("change"))
+    reset = request_reset(acme, inbox, user.email)
+    console = Console(acme, Browser())
+    console.sign_in(user.email, user.password)
+    asker = Login.begin(acme, client).expect("login")
+    mark = inbox.mark()
+    asker.magic_link(user.email)
+    magic = mail_link(inbox.wait(user.email, MAGIC, mark), "/magic")
+    browser = Browser()
+    form = browser.get(reset)
+    assert form.status_code == 200, describe(form)
+    changed = console.act("/account/password", {"current_password": user.password, "new_password": "fresh passphrase 99"})
+    assert heading(changed) == "Your account", describe(changed)
+
+    late = browser.submit(form, form_by_action(form, "/reset"), {"password": "yet another passphrase 2026"})
+    assert late.status_code == 400 and heading(late) == "Link expired", describe(late)
+    used = asker.open_link(magic, "/magic")
+    assert used.status_code == 400 and heading(used) == "Link expired", describe(used)
