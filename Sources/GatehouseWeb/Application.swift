@@ -85,6 +85,7 @@ let metricsRegistry: PrometheusCollectorRegistry = {
 public func buildRouter(services: Services) -> Router<AppRequestContext> {
     let registry = metricsRegistry
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: services.configuration.trustedProxyNetworks)))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: BaselineHeadersMiddleware())

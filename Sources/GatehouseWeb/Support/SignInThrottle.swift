@@ -62,7 +62,7 @@ public final class SignInThrottle: Sendable {
     /// Asks to check a password for `account` from `ip`.
     /// - Throws: `Refused` when the account is waiting or too many checks are in flight.
     public func begin(tenant: TenantID, account: String, ip: String?, now: Date) throws -> Ticket {
-        let perIP = Key(tenant: tenant, account: account, ip: ip)
+        let perIP = Key(tenant: tenant, account: account, ip: ClientAddressResolver.limitKey(ip))
         let perAccount = Key(tenant: tenant, account: account, ip: nil)
         return try entries.withLock { entries in
             if entries.count > 100_000 { entries = entries.filter { now.timeIntervalSince($0.value.lastSeen) < 3600 || $0.value.inFlight > 0 } }
@@ -133,7 +133,7 @@ public final class ActionRateLimiter: Sendable {
 
     /// Takes a token. - Returns: nil when allowed, else the seconds to wait.
     public func take(tenant: TenantID, action: String, ip: String?, now: Date) -> Int? {
-        let key = Key(tenant: tenant, action: action, ip: ip ?? "-")
+        let key = Key(tenant: tenant, action: action, ip: ClientAddressResolver.limitKey(ip))
         return buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets = buckets.filter { now.timeIntervalSince($0.value.at) < 3600 } }
             var bucket = buckets[key] ?? (burst, now)
