@@ -84,6 +84,8 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
 public func buildRouter(services: Services) -> Router<AppRequestContext> {
     let metrics = GatehouseMetrics.shared
     let router = Router(context: AppRequestContext.self)
+    // First: every later middleware, the access log included, sees the client's address.
+    router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: services.configuration.trustedProxyNetworks)))
     router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: BaselineHeadersMiddleware())
     router.add(middleware: RequestBodyLimitMiddleware(maxBodyBytes: services.configuration.maxBodyBytes,

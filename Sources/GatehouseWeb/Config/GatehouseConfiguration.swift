@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseOutbound
 import TOMLKit
 
 /// The instance configuration: `config/gatehouse.toml` (selected with `--config`), then the
@@ -24,6 +25,12 @@ public struct GatehouseConfiguration: Sendable {
     public var templatesDirectory = "./templates"
     /// Folder served under `/static/`. Default `./static`. Env `GATEHOUSE_STATIC_DIR`.
     public var staticDirectory = "./static"
+    /// CIDRs (IPv4 or IPv6; a bare address is a /32 or /128) of reverse proxies whose `Forwarded` /
+    /// `X-Forwarded-For` headers name the client. Default empty: the TCP peer is the client.
+    /// Env `GATEHOUSE_TRUSTED_PROXIES` (comma-separated).
+    public var trustedProxies: [String] = []
+    /// ``trustedProxies`` parsed; entries that do not parse are reported by `validate()`.
+    public var trustedProxyNetworks: [IPNetwork] { trustedProxies.compactMap { IPNetwork($0) } }
 
     // [storage]
     /// The data folder. Default `./data`. Env `GATEHOUSE_DATA_DIR`.
@@ -124,7 +131,8 @@ public struct GatehouseConfiguration: Sendable {
     }
 
     static let known: [String: Set<String>] = [
-        "server": ["listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir", "static_dir"],
+        "server": ["listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir",
+                   "static_dir", "trusted_proxies"],
         "storage": ["data_dir", "synchronous", "max_open_tenants"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
@@ -172,6 +180,9 @@ public struct GatehouseConfiguration: Sendable {
         if let v = environment["GATEHOUSE_LOG_FORMAT"], !v.isEmpty { config.logFormat = v }
         if let v = environment["GATEHOUSE_TEMPLATES_DIR"], !v.isEmpty { config.templatesDirectory = v }
         if let v = environment["GATEHOUSE_STATIC_DIR"], !v.isEmpty { config.staticDirectory = v }
+        if let v = environment["GATEHOUSE_TRUSTED_PROXIES"] {
+            config.trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         problems += config.validate()
         if !problems.isEmpty { throw Invalid(problems: problems) }
         return config
@@ -208,6 +219,13 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("server", "request_body_timeout_seconds") { requestBodyTimeoutSeconds = v }
         if let v = string("server", "templates_dir") { templatesDirectory = v }
         if let v = string("server", "static_dir") { staticDirectory = v }
+        if let raw = root["server"]?.table?["trusted_proxies"] {
+            if let array = raw.array, let list = Optional(array.compactMap({ $0.string })), list.count == array.count {
+                trustedProxies = list
+            } else {
+                problems.append(Problem(key: "server.trusted_proxies", message: "must be an array of strings"))
+            }
+        }
         if let v = string("storage", "data_dir") { dataDirectory = v }
         if let v = string("storage", "synchronous") { synchronous = v }
         if let v = int("storage", "max_open_tenants") { maxOpenTenants = v }
@@ -243,6 +261,9 @@ public struct GatehouseConfiguration: Sendable {
     public func validate() -> [Problem] {
         var problems: [Problem] = []
         if listenAddress == nil { problems.append(Problem(key: "server.listen", message: "'\(listen)' is not host:port")) }
+        for entry in trustedProxies where IPNetwork(entry) == nil {
+            problems.append(Problem(key: "server.trusted_proxies", message: "'\(entry)' is not an IPv4 or IPv6 CIDR"))
+        }
         if let publicURL {
             if let c = URLComponents(string: publicURL), ["http", "https"].contains(c.scheme ?? ""), c.host != nil,
                c.query == nil, c.fragment == nil, !publicURL.hasSuffix("/") {

@@ -9,8 +9,9 @@ import NIOCore
 /// The request context of every route. Tenant routes convert it to `TenantRequestContext`.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer address, for session records and throttles.
-    public let remoteAddress: String?
+    /// The client address, for session records, throttles and logs: the TCP peer, or the client a
+    /// trusted proxy names (`ClientAddressMiddleware`).
+    public internal(set) var remoteAddress: String?
     /// Set by `TenantResolutionMiddleware` on tenant routes.
     var resolvedTenant: TenantDatabase?
     /// Set by the headless API's resolution middleware.

@@ -72,8 +72,9 @@ public final class SignInThrottle: Sendable {
     }
 
     /// The per-IP and per-account keys of an attempt.
+    /// Per account+client (IPv6 clients by their /64) and per account.
     func keys(tenant: TenantID, account: String, ip: String?) -> [Key] {
-        [Key(tenant: tenant, account: account, ip: ip), Key(tenant: tenant, account: account, ip: nil)]
+        [Key(tenant: tenant, account: account, ip: ClientAddressResolver.limitKey(ip)), Key(tenant: tenant, account: account, ip: nil)]
     }
 
     /// The row name of a key in the tenant's `sign_in_failures` table.
@@ -184,7 +185,7 @@ public final class ActionRateLimiter: Sendable {
 
     /// Takes a token. - Returns: nil when allowed, else the seconds to wait.
     public func take(tenant: TenantID, action: String, ip: String?, now: Date) -> Int? {
-        let key = Key(tenant: tenant, action: action, ip: ip ?? "-")
+        let key = Key(tenant: tenant, action: action, ip: ClientAddressResolver.limitKey(ip))
         let wait: Int? = buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets = buckets.filter { now.timeIntervalSince($0.value.at) < 3600 } }
             var bucket = buckets[key] ?? (burst, now)
