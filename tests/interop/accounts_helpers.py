@@ -188,6 +188,40 @@ def start_accounts_server(
         return start_server(workdir, log_path, config=config or accounts_config())
 
 
+# --------------------------------------------------------------------------- shared fixtures
+# Imported by the accounts test modules: each module gets its own SMTP server and Gatehouse.
+
+
+@pytest.fixture(scope="module")
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def inbox(smtp_port):
+    with smtp_server(smtp_port) as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
+def gh(request, tmp_path_factory, artifacts_dir, smtp_port, inbox) -> ExtraServer:
+    name = request.module.__name__.removeprefix("test_").replace("_", "-")
+    server = start_accounts_server(tmp_path_factory.mktemp(name), artifacts_dir / f"gatehouse-{name}.log", smtp_port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def acme(gh) -> Tenant:
+    return gh.admin.create_tenant()
+
+
+@pytest.fixture
+def client(acme) -> Client:
+    """A first-party public client: no consent page, and allowed to use the headless API."""
+    return acme.create_client("public", first_party=True)
+
+
 def set_settings(tenant: Tenant, **settings: Any) -> dict:
     return tenant.patch({"settings": settings})["settings"]
 

@@ -29,34 +29,8 @@ from tenancy_helpers import ExtraServer, headless
 SQUATTER_PASSWORD = "squatter passphrase 4242"
 
 
-@pytest.fixture(scope="module")
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
-def inbox(smtp_port):
-    with smtp_server(smtp_port) as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
-def gh(tmp_path_factory, artifacts_dir, smtp_port, inbox) -> ExtraServer:
-    server = start_accounts_server(
-        tmp_path_factory.mktemp("lifecycle"), artifacts_dir / "gatehouse-lifecycle.log", smtp_port
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def acme(gh) -> Tenant:
-    return gh.admin.create_tenant()
-
-
-@pytest.fixture
-def client(acme) -> Client:
-    return acme.create_client("public", first_party=True)
+# Shared fixtures (smtp_port, inbox, gh, acme, client) come from accounts_helpers.
+from accounts_helpers import acme, client, gh, inbox, smtp_port  # noqa: E402, F401
 
 
 def squat(gh, inbox, acme, client):

@@ -93,35 +93,8 @@ PASSWORD = "correct horse battery staple 42"
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
-def inbox(smtp_port):
-    with smtp_server(smtp_port) as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
-def gh(tmp_path_factory, artifacts_dir, smtp_port, inbox) -> ExtraServer:
-    server = start_accounts_server(
-        tmp_path_factory.mktemp("accounts"), artifacts_dir / "gatehouse-accounts.log", smtp_port
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def acme(gh) -> Tenant:
-    return gh.admin.create_tenant()
-
-
-@pytest.fixture
-def client(acme) -> Client:
-    """A first-party public client: no consent page, and allowed to use the headless API."""
-    return acme.create_client("public", first_party=True)
+# Shared fixtures (smtp_port, inbox, gh, acme, client) come from accounts_helpers.
+from accounts_helpers import acme, client, gh, inbox, smtp_port  # noqa: E402, F401
 
 
 @pytest.fixture

@@ -44,34 +44,8 @@ from gatehouse_client import Browser, Client, Tenant, describe, query_params, un
 from tenancy_helpers import ExtraServer
 
 
-@pytest.fixture(scope="module")
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
-def inbox(smtp_port):
-    with smtp_server(smtp_port) as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
-def gh(tmp_path_factory, artifacts_dir, smtp_port, inbox) -> ExtraServer:
-    server = start_accounts_server(
-        tmp_path_factory.mktemp("second-factors"), artifacts_dir / "gatehouse-second-factors.log", smtp_port
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def acme(gh) -> Tenant:
-    return gh.admin.create_tenant()
-
-
-@pytest.fixture
-def client(acme) -> Client:
-    return acme.create_client("public", first_party=True)
+# Shared fixtures (smtp_port, inbox, gh, acme, client) come from accounts_helpers.
+from accounts_helpers import acme, client, gh, inbox, smtp_port  # noqa: E402, F401
 
 
 def new_user(tenant: Tenant):
