@@ -5,7 +5,7 @@ import Testing
 /// and started once per suite by the ``LocalHTTPServerTrait``.
 ///
 /// Routes: `/ok`, `/echo`, `/big` (2 MiB, with Content-Length), `/big-chunked` (2 MiB, chunked),
-/// `/slow` (3 s), `/sleep/MS`, `/status/N`, `/redirect-chain/N`, `/redirect-to-private`,
+/// `/slow` (6 s), `/sleep/MS`, `/status/N`, `/redirect-chain/N`, `/redirect-to-private`,
 /// `/redirect-to?status=S&url=U`, `/headers`.
 final class LocalHTTPServer: Sendable {
     let httpPort: Int
@@ -134,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
         elif url.path == "/slow":
-            time.sleep(3)
+            time.sleep(6)
             self.reply(200, b'{"slow":true}')
         elif parts[0] == "sleep" and len(parts) == 2:
             time.sleep(int(parts[1]) / 1000)
