@@ -303,7 +303,6 @@ public final class InstanceStore: Sendable {
         clientTenants.withLock { $0[clientID] = nil }
     }
 
-    /// Runs housekeeping on every open tenant database.
     /// Migrates every tenant database now (tenants otherwise migrate on first open), one at a time
     /// and without keeping them open. `gatehouse migrate` prints the report.
     /// - Returns: one report per tenant, by slug; the instance database was migrated when this store opened.
@@ -344,6 +343,7 @@ public final class InstanceStore: Sendable {
                                   keyCheck: backupKeyCheck, now: clock.now)
     }
 
+    /// Runs housekeeping on every open tenant database (`TenantDatabase.purgeExpired(now:)`).
     public func purgeExpired() async {
         let dbs = open.withLock { $0.values }
         for db in dbs { try? await db.purgeExpired(now: clock.now) }

@@ -15,8 +15,10 @@ import Synchronization
 /// at or after the watermark cannot belong to a dropped grant, so the index answers for it alone;
 /// an older token that is still unexpired (only possible after the tenant shortened its
 /// access-token lifetime) is `.unknown`, and the database decides. Revoked `jti`s leave at their
-/// token's expiry. Pruning runs from housekeeping and, amortized, whenever a grant revocation finds the index
-/// doubled since the last prune.
+/// token's expiry. Pruning runs from housekeeping and, amortized, on a grant revocation once the
+/// index holds at least `pruneFloor` entries and either `pruneInterval` seconds have passed since
+/// the last prune or the index has doubled since then. The interval keeps the index within a few
+/// percent of its steady-state size (a pure doubling rule swings between one and two times it).
 final class RevocationIndex: Sendable {
     /// What the index knows about one access token.
     enum Answer: Equatable {
@@ -33,8 +35,10 @@ final class RevocationIndex: Sendable {
         var watermark: Date = .distantPast
         /// Seconds a revoked grant stays in memory: the tenant's access-token lifetime.
         var horizon: TimeInterval = RevocationIndex.maximumHorizon
-        /// Entry count after the last prune; the next amortized prune waits for twice as many.
+        /// Entry count after the last prune; an amortized prune runs at twice as many at the latest.
         var sizeAfterPrune = 0
+        /// When the last prune ran.
+        var lastPrune: Date = .distantPast
     }
     private let state = Mutex(State())
 
@@ -42,6 +46,8 @@ final class RevocationIndex: Sendable {
     static let maximumHorizon: TimeInterval = 86400
     /// Entries below which no amortized prune runs.
     static let pruneFloor = 1024
+    /// Seconds after which a grant revocation prunes again (amortized: one O(n) pass a minute).
+    static let pruneInterval: TimeInterval = 60
 
     /// Sets how long revoked grants are kept, in seconds (the tenant's current access-token
     /// lifetime, clamped to 1…86400). A shorter horizon is safe at any time thanks to the watermark.
@@ -100,7 +106,8 @@ final class RevocationIndex: Sendable {
 
     private static func pruneIfGrown(_ s: inout State, now: Date) {
         let size = s.grants.count + s.accessTokens.count
-        if size >= pruneFloor, size >= 2 * s.sizeAfterPrune { prune(&s, now: now) }
+        guard size >= pruneFloor else { return }
+        if size >= 2 * s.sizeAfterPrune || now.timeIntervalSince(s.lastPrune) >= pruneInterval { prune(&s, now: now) }
     }
 
     private static func prune(_ s: inout State, now: Date) {
@@ -109,5 +116,6 @@ final class RevocationIndex: Sendable {
         s.accessTokens = s.accessTokens.filter { $0.value > now }
         s.watermark = max(s.watermark, cutoff)
         s.sizeAfterPrune = s.grants.count + s.accessTokens.count
+        s.lastPrune = now
     }
 }
