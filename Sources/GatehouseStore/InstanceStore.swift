@@ -101,6 +101,11 @@ public final class InstanceStore: Sendable {
         registry.withLock { $0.bySlug[slug] }.map(ResolvedTenant.init)
     }
 
+    /// The tenant whose `settings.hostname` is `hostname` (lowercase, no port).
+    public func resolve(hostname: String) -> ResolvedTenant? {
+        registry.withLock { $0.byHostname[hostname] }.map(ResolvedTenant.init)
+    }
+
     /// The tenant with `id`, for instance-level indexes that store tenant ids (the mail index).
     /// Internal on purpose: no public API takes a bare tenant id (ARCHITECTURE.md B2).
     func resolve(id: TenantID) -> ResolvedTenant? {
@@ -178,8 +183,12 @@ public final class InstanceStore: Sendable {
         let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
         do {
             try await instance.write { db in
-                try db.execute(cached: "INSERT INTO tenants (id, slug, name, environment, settings, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-                               arguments: [tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settings), now, now])
+                if let hostname = settings.hostname, try Self.hostnameTaken(hostname, except: nil, db) {
+                    throw StoreError.conflict("another tenant is served on '\(hostname)'")
+                }
+                try db.execute(cached: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                               arguments: [tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settings),
+                                           settings.hostname, now, now])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
@@ -205,8 +214,11 @@ public final class InstanceStore: Sendable {
         let now = clock.now
         let id = updated.id.rawValue
         try await instance.write { db in
-            try db.execute(cached: "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
-                           arguments: [name, JSONColumn.encode(settings), now, id])
+            if let hostname = settings.hostname, try Self.hostnameTaken(hostname, except: id, db) {
+                throw StoreError.conflict("another tenant is served on '\(hostname)'")
+            }
+            try db.execute(cached: "UPDATE tenants SET name = ?, settings = ?, hostname = ?, updated_at = ? WHERE id = ?",
+                           arguments: [name, JSONColumn.encode(settings), settings.hostname, now, id])
         }
         registry.withLock { r in
             r.remove(tenant.tenant)
@@ -217,6 +229,12 @@ public final class InstanceStore: Sendable {
         _ = open.withLock { $0.remove(updated.id) }
         liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
         return ResolvedTenant(updated)
+    }
+
+    /// Whether a tenant other than `except` is served on `hostname` (checked in the writing
+    /// transaction; the unique index `tenants_hostname` backs it).
+    static func hostnameTaken(_ hostname: String, except id: String?, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, cached: "SELECT EXISTS(SELECT 1 FROM tenants WHERE hostname = ? AND id IS NOT ?)", arguments: [hostname, id]) ?? false
     }
 
     /// Deletes a tenant: its registry row, its keys from the index and its database files.
@@ -356,12 +374,15 @@ struct Registry {
     private(set) var slugByID: [TenantID: String] = [:]
     /// How many tenants allow each CORS origin.
     private(set) var originCounts: [String: Int] = [:]
+    /// Tenants served on their own host, by `settings.hostname`.
+    private(set) var byHostname: [String: Tenant] = [:]
 
     func tenant(id: TenantID) -> Tenant? { slugByID[id].flatMap { bySlug[$0] } }
 
     mutating func insert(_ tenant: Tenant) {
         bySlug[tenant.slug] = tenant
         slugByID[tenant.id] = tenant.slug
+        if let hostname = tenant.settings.hostname { byHostname[hostname] = tenant }
         for origin in Set(tenant.settings.allowedOrigins) { originCounts[origin, default: 0] += 1 }
     }
 
@@ -369,6 +390,7 @@ struct Registry {
         guard let current = self.tenant(id: removed.id) else { return }
         bySlug[current.slug] = nil
         slugByID[current.id] = nil
+        if let hostname = current.settings.hostname { byHostname[hostname] = nil }
         for origin in Set(current.settings.allowedOrigins) {
             originCounts[origin, default: 1] -= 1
             if originCounts[origin] == 0 { originCounts[origin] = nil }

@@ -37,6 +37,12 @@ public enum Migrations {
                 t.column("version", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("2026-12-03-instance-tenant-hostname-v1") { db in
+            // A tenant's own host name (settings.hostname), unique across the instance; NULL for
+            // tenants served under `/t/{slug}`.
+            try db.alter(table: "tenants") { t in t.add(column: "hostname", .text) }
+            try db.create(index: "tenants_hostname", on: "tenants", columns: ["hostname"], unique: true)
+        }
         return migrator
     }
 

@@ -25,15 +25,16 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
     let router = buildRouter(services: services)
     let address = configuration.listenAddress ?? (host: "127.0.0.1", port: 8080)
     let announcer = logger
+    let defaultIssuer = services.store.resolve(slug: "default").map { services.issuer(of: $0) } ?? "(no tenant 'default')"
     var app = Application(
-        router: router,
+        responder: TenantHostResponder(next: router.buildResponder(), addressing: services.addressing, store: services.store),
         // Idle connections (including ones that never finish their request headers) are closed,
         // so slow clients cannot hold descriptors forever.
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Gatehouse"),
         onServerRunning: { channel in
             let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" } ?? configuration.listen
-            announcer.notice("Gatehouse listening on \(bound); issuer of the default tenant: \(configuration.effectivePublicURL)/t/default")
+            announcer.notice("Gatehouse listening on \(bound); issuer of the default tenant: \(defaultIssuer)")
             SystemdNotify.send("READY=1")
         },
         logger: logger)
@@ -76,7 +77,9 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
                                 directory: templatesDirectory + "/email", store: store, clock: clock, logger: logger,
                                 publicURL: configuration.effectivePublicURL)
     return Services(configuration: configuration, store: store, pages: pages, mail: mail, passwords: passwords, clock: clock, logger: logger,
-                    publicURL: publicURL, adminTokenHash: Digest.sha256(adminToken),
+                    publicURL: publicURL,
+                    addressing: TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain),
+                    adminTokenHash: Digest.sha256(adminToken),
                     csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
 }
 
@@ -108,7 +111,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
 
     // RFC 8414 §3: the metadata of issuer `{public}/t/{slug}` lives at `/.well-known/oauth-authorization-server/t/{slug}`.
     let wellKnown = router.group(".well-known/oauth-authorization-server/t/:slug")
-        .add(middleware: TenantResolutionMiddleware(store: services.store))
+        .add(middleware: TenantResolutionMiddleware(store: services.store, addressing: services.addressing))
         .group(context: TenantRequestContext.self)
         .add(middleware: TenantCORSMiddleware())
     let protocolController = ProtocolController(services: services)
@@ -116,7 +119,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     wellKnown.on("", method: .options) { _, _ in Response(status: .noContent) }
 
     let tenant = router.group("t/:slug")
-        .add(middleware: TenantResolutionMiddleware(store: services.store))
+        .add(middleware: TenantResolutionMiddleware(store: services.store, addressing: services.addressing))
         .group(context: TenantRequestContext.self)
     protocolController.register(on: tenant)
     BrowserFlowController(services: services).register(on: tenant)

@@ -677,7 +677,7 @@ BROWSER_WAIT = 20
 
 
 @contextmanager
-def chromium_driver():
+def chromium_driver(*extra_args: str):
     """Headless Chromium through Selenium with the explicit driver (Selenium Manager stays offline)."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():
@@ -692,6 +692,7 @@ def chromium_driver():
         "--window-size=1280,1100",
         "--no-first-run",
         "--disable-extensions",
+        *extra_args,
     ):
         options.add_argument(arg)
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

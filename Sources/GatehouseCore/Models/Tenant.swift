@@ -28,8 +28,9 @@ public struct Tenant: Codable, Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// The issuer identifier `{publicURL}/t/{slug}` (ARCHITECTURE.md A3), used verbatim in discovery,
-    /// every `iss` claim and the RFC 9207 `iss` authorization response parameter.
+    /// The path-based issuer identifier `{publicURL}/t/{slug}` (ARCHITECTURE.md A3), used verbatim
+    /// in discovery, every `iss` claim and the RFC 9207 `iss` authorization response parameter —
+    /// unless the tenant is served on its own host (see the web target's `TenantAddressing`).
     public func issuer(publicURL: String) -> String { "\(publicURL)/t/\(slug)" }
 
     /// Whether `slug` is a valid tenant slug: 2–63 characters of `a-z`, `0-9` and `-`,
@@ -89,6 +90,11 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var webhooks: [WebhookEndpoint] = []
     /// Extra claims added to tokens, by claim name (applied with the custom-claims issue).
     public var customClaims: [String: String] = [:]
+    /// The host name the tenant is served on (a custom domain, lowercase, no port), which makes its
+    /// issuer `{scheme}://{hostname}[:{port}]` and its pages, cookies and links that origin's alone.
+    /// Nil (default): the tenant is served under `/t/{slug}` of the public URL, or on
+    /// `{slug}.{tenant_base_domain}` when the instance sets one.
+    public var hostname: String?
 
     public init() {}
 
@@ -110,6 +116,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case emailTemplates = "email_templates"
         case webhooks
         case customClaims = "custom_claims"
+        case hostname
     }
 
     public init(from decoder: any Decoder) throws {
@@ -132,6 +139,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         emailTemplates = try c.decodeIfPresent([String].self, forKey: .emailTemplates) ?? d.emailTemplates
         webhooks = try c.decodeIfPresent([WebhookEndpoint].self, forKey: .webhooks) ?? d.webhooks
         customClaims = try c.decodeIfPresent([String: String].self, forKey: .customClaims) ?? d.customClaims
+        hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
     }
 
     /// Every problem with these settings, as `(field, message)`; empty when valid.
@@ -165,7 +173,22 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         for (i, origin) in allowedOrigins.enumerated() where !Self.isValidOrigin(origin) {
             problems.append(("allowed_origins[\(i)]", "'\(origin)' is not an origin (scheme://host[:port], no path)"))
         }
+        if let hostname, !Self.isValidHostname(hostname) {
+            problems.append(("hostname", "'\(hostname)' is not a lowercase DNS name of at least two labels (letters, digits, '-'), without port"))
+        }
         return problems
+    }
+
+    /// A DNS host name (RFC 1123 §2.1) in lowercase: 2–127 dot-separated labels of 1–63 characters
+    /// of `a-z`, `0-9` and `-`, not starting or ending with `-`, 253 characters at most.
+    public static func isValidHostname(_ s: String) -> Bool {
+        guard (3...253).contains(s.utf8.count) else { return false }
+        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.count <= 127 else { return false }
+        return labels.allSatisfy { label in
+            (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        }
     }
 
     /// Claims the provider sets itself (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2).

@@ -50,10 +50,7 @@ struct AdminController {
         func tenantPrincipal(_ token: String) async throws -> Principal? {
             guard let parsed = try? JWS.parse(token),
                   let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload)) else { return nil }
-            let prefix = services.publicURL + "/t/"
-            guard claims.iss.hasPrefix(prefix), let tenant = services.store.resolve(slug: String(claims.iss.dropFirst(prefix.count))) else {
-                return nil
-            }
+            guard let tenant = services.addressing.tenant(issuer: claims.iss, store: services.store) else { return nil }
             guard let database = try? await services.store.database(for: tenant),
                   let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
                   verified.sub == verified.clientID, verified.sid == nil,
@@ -154,7 +151,7 @@ struct AdminController {
 
     func listTenants() async throws -> Response {
         struct List: Encodable { let tenants: [TenantView] }
-        return Responses.json(List(tenants: services.store.tenants().map { TenantView($0, publicURL: services.publicURL) }), noStore: true, sorted: true)
+        return Responses.json(List(tenants: services.store.tenants().map { TenantView($0, issuer: services.addressing.issuer(of: $0)) }), noStore: true, sorted: true)
     }
 
     func createTenant(_ request: Request) async throws -> Response {
@@ -175,11 +172,11 @@ struct AdminController {
         }
         try input.check()
         let tenant = try await services.store.createTenant(slug: slug!, name: name!, environment: environment!, settings: settings)
-        return created(TenantView(tenant.tenant, publicURL: services.publicURL))
+        return created(TenantView(tenant.tenant, addressing: services.addressing))
     }
 
     func showTenant(_ context: AppRequestContext) async throws -> Response {
-        Responses.json(TenantView(try tenant(context).tenant, publicURL: services.publicURL), noStore: true, sorted: true)
+        Responses.json(TenantView(try tenant(context).tenant, addressing: services.addressing), noStore: true, sorted: true)
     }
 
     /// Applies settings fields (ARCHITECTURE.md A4 PATCH) and validates the result.
@@ -187,7 +184,7 @@ struct AdminController {
         var settings = current
         input.rejectUnknown(["mfa_policy", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl",
                              "authorization_code_ttl", "allowed_origins", "signing_algorithms", "webhooks", "custom_claims",
-                             "self_signup", "require_verified_email", "magic_link", "mfa_factors", "account_linking"])
+                             "self_signup", "require_verified_email", "magic_link", "mfa_factors", "account_linking", "hostname"])
         if let raw = input.string("mfa_policy") {
             if let policy = MFAPolicy(rawValue: raw) { settings.mfaPolicy = policy } else { input.fail("mfa_policy", "must be none, optional or required") }
         }
@@ -211,6 +208,13 @@ struct AdminController {
         if let v = input.string("account_linking") { settings.accountLinking = v }
         if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") { settings.webhooks = v }
         if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") { settings.customClaims = v }
+        // `null` is this field's documented way back to `/t/{slug}` (or the base domain).
+        if input.isNull("hostname") {
+            settings.hostname = nil
+        } else if let v = input.string("hostname", maxLength: 253) {
+            settings.hostname = v.lowercased()
+            if let reason = services.addressing.refusal(ofHostname: v.lowercased()) { input.fail("hostname", "'\(v)' \(reason)") }
+        }
         for problem in settings.validate() { input.fail(problem.field, problem.message) }
         return settings
     }
@@ -237,7 +241,7 @@ struct AdminController {
         }
         try input.check()
         let updated = try await services.store.updateTenant(tenant, name: name, settings: settings)
-        return Responses.json(TenantView(updated.tenant, publicURL: services.publicURL), noStore: true, sorted: true)
+        return Responses.json(TenantView(updated.tenant, addressing: services.addressing), noStore: true, sorted: true)
     }
 
     func deleteTenant(_ context: AppRequestContext) async throws -> Response {

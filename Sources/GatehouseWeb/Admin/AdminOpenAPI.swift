@@ -108,6 +108,7 @@ enum AdminOpenAPI {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"},
@@ -1436,6 +1437,7 @@ enum AdminOpenAPI {
             "description": "Upstream login providers (read-only here)."
           },
           "email_templates": {"type": "array", "items": {"type": "string"}, "description": "Names of email templates the tenant overrides (read-only here)."},
+          "hostname": {"type": ["string", "null"], "description": "The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`."},
           "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}},
           "custom_claims": {
             "type": "object",
@@ -1448,7 +1450,7 @@ enum AdminOpenAPI {
       "TenantSettingsInput": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` is refused (422). `oauth_providers` and `email_templates` cannot be set here.",
+        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` is refused (422) except for `hostname`, where it means no own host. `oauth_providers` and `email_templates` cannot be set here.",
         "properties": {
           "mfa_policy": {"type": "string", "enum": ["none", "optional", "required"], "examples": ["required"]},
           "access_token_ttl": {
@@ -1510,6 +1512,13 @@ enum AdminOpenAPI {
             "uniqueItems": true,
             "examples": [["EdDSA", "RS256"]],
             "description": "Replaces the list. Enabling an algorithm creates a key for it at once; removing one that a client still uses (`id_token_signed_response_alg` or `access_token_signing_alg`) is refused with 422."
+          },
+          "hostname": {
+            "type": ["string", "null"],
+            "maxLength": 253,
+            "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$",
+            "examples": ["login.acme.com"],
+            "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it."
           },
           "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "description": "Replaces the list."},
           "custom_claims": {
@@ -1953,7 +1962,7 @@ enum AdminOpenAPI {
           },
           "name": {"type": "string"},
           "environment": {"type": "string", "enum": ["live", "test", "dev"]},
-          "issuer": {"type": "string", "format": "uri", "description": "`{public_url}/t/{slug}`, exactly as in discovery and every `iss` claim."},
+          "issuer": {"type": "string", "format": "uri", "description": "`{public_url}/t/{slug}`, or `{scheme}://{host}[:{port}]` for a tenant on its own host (`settings.hostname` or `{slug}.{tenant_base_domain}`), exactly as in discovery and every `iss` claim."},
           "settings": {"$ref": "#/components/schemas/TenantSettings"},
           "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
         }

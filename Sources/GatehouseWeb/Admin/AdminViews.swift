@@ -18,12 +18,16 @@ struct TenantView: Encodable {
         case createdAt = "created_at"
     }
 
-    init(_ tenant: Tenant, publicURL: String) {
+    init(_ tenant: Tenant, addressing: TenantAddressing) {
+        self.init(tenant, issuer: addressing.issuer(of: tenant))
+    }
+
+    init(_ tenant: Tenant, issuer: String) {
         id = tenant.id.rawValue
         slug = tenant.slug
         name = tenant.name
         environment = tenant.environment.rawValue
-        issuer = tenant.issuer(publicURL: publicURL)
+        self.issuer = issuer
         settings = tenant.settings
         createdAt = tenant.createdAt
     }

@@ -125,9 +125,16 @@ struct JSONInput {
     init(object: [String: JSONValue]) { self.object = object }
 
     /// Whether the body names `key`. An explicit `null` counts as given (and is then refused by
-    /// the typed readers): no request schema of the admin API allows null, and treating it as
+    /// the typed readers): request schemas allow null only where it has a meaning, and treating it as
     /// "absent" silently kept values the caller meant to change.
     func has(_ key: String) -> Bool { object[key] != nil }
+
+    /// Whether the body sets `key` to an explicit `null` — for the few fields whose schema gives
+    /// null a meaning (`settings.hostname`: back to the default address).
+    func isNull(_ key: String) -> Bool {
+        if case .null? = object[key] { return true }
+        return false
+    }
 
     /// Fails for an explicit `null`. - Returns: whether the value is usable.
     mutating func notNull(_ key: String) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import GatehouseOutbound
 import TOMLKit
 
@@ -31,6 +32,11 @@ public struct GatehouseConfiguration: Sendable {
     public var trustedProxies: [String] = []
     /// ``trustedProxies`` parsed; entries that do not parse are reported by `validate()`.
     public var trustedProxyNetworks: [IPNetwork] { trustedProxies.compactMap { IPNetwork($0) } }
+    /// A DNS domain under which every tenant without its own `hostname` is served on
+    /// `{slug}.{tenant_base_domain}` (issuer `{scheme}://{slug}.{domain}[:{port}]`, scheme and port
+    /// from the public URL), so that each tenant is an origin of its own. Default nil: tenants are
+    /// served under `/t/{slug}` of the public URL. Env `GATEHOUSE_TENANT_BASE_DOMAIN`.
+    public var tenantBaseDomain: String?
 
     // [storage]
     /// The data folder. Default `./data`. Env `GATEHOUSE_DATA_DIR`.
@@ -132,7 +138,7 @@ public struct GatehouseConfiguration: Sendable {
 
     static let known: [String: Set<String>] = [
         "server": ["listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir",
-                   "static_dir", "trusted_proxies"],
+                   "static_dir", "trusted_proxies", "tenant_base_domain"],
         "storage": ["data_dir", "synchronous", "max_open_tenants"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
@@ -180,6 +186,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = environment["GATEHOUSE_LOG_FORMAT"], !v.isEmpty { config.logFormat = v }
         if let v = environment["GATEHOUSE_TEMPLATES_DIR"], !v.isEmpty { config.templatesDirectory = v }
         if let v = environment["GATEHOUSE_STATIC_DIR"], !v.isEmpty { config.staticDirectory = v }
+        if let v = environment["GATEHOUSE_TENANT_BASE_DOMAIN"], !v.isEmpty { config.tenantBaseDomain = v }
         if let v = environment["GATEHOUSE_TRUSTED_PROXIES"] {
             config.trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -219,6 +226,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("server", "request_body_timeout_seconds") { requestBodyTimeoutSeconds = v }
         if let v = string("server", "templates_dir") { templatesDirectory = v }
         if let v = string("server", "static_dir") { staticDirectory = v }
+        if let v = string("server", "tenant_base_domain"), !v.isEmpty { tenantBaseDomain = v }
         if let raw = root["server"]?.table?["trusted_proxies"] {
             if let array = raw.array, let list = Optional(array.compactMap({ $0.string })), list.count == array.count {
                 trustedProxies = list
@@ -261,6 +269,9 @@ public struct GatehouseConfiguration: Sendable {
     public func validate() -> [Problem] {
         var problems: [Problem] = []
         if listenAddress == nil { problems.append(Problem(key: "server.listen", message: "'\(listen)' is not host:port")) }
+        if let tenantBaseDomain, !TenantSettings.isValidHostname(tenantBaseDomain) && tenantBaseDomain != "localhost" {
+            problems.append(Problem(key: "server.tenant_base_domain", message: "'\(tenantBaseDomain)' is not a lowercase DNS name without port"))
+        }
         for entry in trustedProxies where IPNetwork(entry) == nil {
             problems.append(Problem(key: "server.trusted_proxies", message: "'\(entry)' is not an IPv4 or IPv6 CIDR"))
         }

@@ -18,6 +18,8 @@ public struct AppRequestContext: RequestContext {
     var headlessClient: (database: TenantDatabase, client: Client)?
     /// Set by the admin API's authentication middleware.
     var adminPrincipal: AdminController.Principal?
+    /// The tenant whose own host the request came to (`TenantHostResponder`); nil on the public host.
+    var hostTenant: ResolvedTenant?
     /// The connection, for refusals that must end it (an oversized or stalled request body).
     let channel: any Channel
 
@@ -28,6 +30,7 @@ public struct AppRequestContext: RequestContext {
         resolvedTenant = nil
         headlessClient = nil
         adminPrincipal = nil
+        hostTenant = nil
     }
 
     public var maxUploadSize: Int { 65536 }
@@ -54,13 +57,16 @@ public struct TenantRequestContext: ChildRequestContext {
     public var tenant: ResolvedTenant { database.tenant }
 }
 
-/// Resolves `/t/{slug}` to a tenant and opens its database; unknown slugs answer 404.
+/// Resolves `/t/{slug}` to a tenant and opens its database; unknown slugs answer 404, and so does
+/// the slug of a tenant served on its own host when the request did not come to that host.
 struct TenantResolutionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let store: InstanceStore
+    let addressing: TenantAddressing
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
-        guard let slug = context.parameters.get("slug"), let tenant = store.resolve(slug: slug) else {
+        guard let slug = context.parameters.get("slug"), let tenant = store.resolve(slug: slug),
+              addressing.hostname(of: tenant.tenant) == nil ? context.hostTenant == nil : context.hostTenant?.id == tenant.id else {
             throw HTTPError(.notFound, message: "unknown tenant")
         }
         var context = context

@@ -33,7 +33,7 @@ struct AccountController {
         registerSecurityRoutes(group)
     }
 
-    var consolePath: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)/account" } }
+    var consolePath: (TenantRequestContext) -> String { { [services] in "\(services.basePath(of: $0.tenant))/account" } }
 
     /// The tenant's console client, created or brought up to date with the public URL.
     func consoleClient(_ context: TenantRequestContext) async throws -> Client {
@@ -115,7 +115,7 @@ struct AccountController {
         ]
         if stepUp != nil { parameters += [("prompt", "login"), ("max_age", String(services.configuration.stepUpMaxAge))] }
         let query = FormParameters.encode(parameters)
-        var response = Responses.redirect(to: "/t/\(context.tenant.slug)\(ProviderMetadata.Path.authorization)?\(query)")
+        var response = Responses.redirect(to: "\(services.basePath(of: context.tenant))\(ProviderMetadata.Path.authorization)?\(query)")
         let flow = "\(state).\(verifier)" + (stepUp.map { ".\($0.rawValue)" } ?? "")
         response.setCookie(TenantCookie.consoleFlow.make(flow, tenant: context.tenant, services: services,
                                                          maxAge: Int(Interaction.lifetime), path: consolePath(context)))

@@ -36,7 +36,7 @@ struct AccountFlowsController {
         group.post("magic") { request, context in await flow.page(context) { try await self.confirmMagic(request, context) } }
     }
 
-    var path: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)" } }
+    var path: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
 
     func message(_ heading: String, _ text: String, error: Bool = false, status: HTTPResponse.Status = .ok,
                  link: (String, String)? = nil, _ context: TenantRequestContext) -> Response {

@@ -26,7 +26,7 @@ struct AccountIdentitiesController {
         group.get("account/identities/link/:provider") { request, context in await flow.page(context) { try await self.link(request, context) } }
     }
 
-    func path(_ context: TenantRequestContext) -> String { "/t/\(context.tenant.slug)/account/identities" }
+    func path(_ context: TenantRequestContext) -> String { "\(services.basePath(of: context.tenant))/account/identities" }
 
     /// The signed-in console user, or nil (the console signs in at `/account`).
     func signedIn(_ request: Request, _ context: TenantRequestContext) async throws -> (AccessTokenClaims, User)? {
@@ -48,7 +48,7 @@ struct AccountIdentitiesController {
 
     func show(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let (claims, user) = try await signedIn(request, context) else {
-            return Responses.redirect(to: "/t/\(context.tenant.slug)/account")
+            return Responses.redirect(to: "\(services.basePath(of: context.tenant))/account")
         }
         let db = context.database
         let identities = try await db.upstreamIdentities(userID: user.id)
@@ -73,7 +73,7 @@ struct AccountIdentitiesController {
                  "url": "\(path(context))/link/\(provider.slug)?csrf_token=\(linkToken(claims))"]
             },
             "has_password": user.passwordHash != nil,
-            "account_url": "/t/\(context.tenant.slug)/account",
+            "account_url": "\(services.basePath(of: context.tenant))/account",
         ]
         if let key = request.queryParameters["notice"], let notice = Self.notices[key] {
             values[notice.error ? "error" : "notice"] = notice.text
@@ -98,7 +98,7 @@ struct AccountIdentitiesController {
     /// provider's origin.
     func link(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let (claims, user) = try await signedIn(request, context) else {
-            return Responses.redirect(to: "/t/\(context.tenant.slug)/account")
+            return Responses.redirect(to: "\(services.basePath(of: context.tenant))/account")
         }
         guard let presented = request.queryParameters["csrf_token"], ConstantTime.equals(presented, linkToken(claims)) else {
             throw OAuthError.invalidRequest("The link expired. Reload the page and try again.")

@@ -34,8 +34,10 @@ struct BrowserFlowController {
     // MARK: Pages and errors
 
     func chrome(_ title: String, _ context: TenantRequestContext) -> PageRenderer.Chrome {
-        PageRenderer.Chrome(title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug,
-                            database: context.database)
+        var chrome = PageRenderer.Chrome(title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug,
+                                         database: context.database)
+        chrome.basePath = services.basePath(of: context.tenant)
+        return chrome
     }
 
     /// An error page; used whenever the redirect URI cannot be trusted (never redirects).
@@ -68,7 +70,7 @@ struct BrowserFlowController {
         }
     }
 
-    var issuerPath: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)" } }
+    var issuerPath: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
 
     // MARK: Authorization responses
 
@@ -267,7 +269,7 @@ struct BrowserFlowController {
         ]
         if let email { values["email"] = email }
         if let error { values["error"] = error }
-        let providers = FederationController.loginButtons(context, interaction: interaction)
+        let providers = FederationController.loginButtons(context, interaction: interaction, basePath: issuerPath(context))
         if !providers.isEmpty { values["providers"] = providers; values["has_providers"] = true }
         let settings = context.tenant.tenant.settings
         let base = issuerPath(context)
@@ -281,7 +283,7 @@ struct BrowserFlowController {
     func showLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (interaction, client) = try await loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
                                                                request, context)
-        if let hinted = FederationController.hintedStart(interaction, context) { return hinted }
+        if let hinted = FederationController.hintedStart(interaction, context, basePath: issuerPath(context)) { return hinted }
         return renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
     }
 
@@ -516,7 +518,7 @@ struct BrowserFlowController {
             try await context.database.endSession(id: session.id, at: services.clock.now)
         }
         let clear = [TenantCookie.session.clear(tenant: context.tenant, services: services),
-                     TenantCookie.console.clear(tenant: context.tenant, services: services, path: "/t/\(context.tenant.slug)/account")]
+                     TenantCookie.console.clear(tenant: context.tenant, services: services, path: "\(services.basePath(of: context.tenant))/account")]
         var response: Response
         if let target = logout.redirectTarget {
             response = Responses.redirect(to: target)

@@ -34,23 +34,23 @@ struct FederationController {
 
     /// The login page's provider buttons: the tenant's enabled providers (from its settings),
     /// each a plain link to the start endpoint, so they work without JavaScript.
-    static func loginButtons(_ context: TenantRequestContext, interaction: Interaction) -> [[String: Any]] {
+    static func loginButtons(_ context: TenantRequestContext, interaction: Interaction, basePath: String) -> [[String: Any]] {
         context.tenant.tenant.settings.oauthProviders.compactMap { reference in
             guard reference.enabled, let slug = reference.slug else { return nil }
             return ["name": reference.name ?? slug, "slug": slug, "kind": reference.kind,
-                    "url": startPath(slug: slug, context: context, interaction: interaction)]
+                    "url": startPath(slug: slug, basePath: basePath, interaction: interaction)]
         }
     }
 
-    static func startPath(slug: String, context: TenantRequestContext, interaction: Interaction) -> String {
-        "/t/\(context.tenant.slug)/federation/\(slug)/start?interaction=\(interaction.id)"
+    static func startPath(slug: String, basePath: String, interaction: Interaction) -> String {
+        "\(basePath)/federation/\(slug)/start?interaction=\(interaction.id)"
     }
 
     /// `idp_hint` naming an enabled provider skips the choice: a redirect to its start endpoint.
-    static func hintedStart(_ interaction: Interaction, _ context: TenantRequestContext) -> Response? {
+    static func hintedStart(_ interaction: Interaction, _ context: TenantRequestContext, basePath: String) -> Response? {
         guard let hint = interaction.request.idpHint,
               context.tenant.tenant.settings.oauthProviders.contains(where: { $0.enabled && $0.slug == hint }) else { return nil }
-        return Responses.redirect(to: startPath(slug: hint, context: context, interaction: interaction))
+        return Responses.redirect(to: startPath(slug: hint, basePath: basePath, interaction: interaction))
     }
 
     // MARK: Start
@@ -268,7 +268,7 @@ struct FederationController {
         } catch {
             throw Self.oauthError(error, provider: provider)
         }
-        let identitiesPage = "/t/\(context.tenant.slug)/account/identities"
+        let identitiesPage = "\(services.basePath(of: context.tenant))/account/identities"
         if let existing = try await db.upstreamIdentity(providerID: provider.id, issuer: profile.issuer, subject: profile.subject) {
             guard existing.userID == user.id else {
                 throw OAuthError.invalidRequest(Self.printable("This \(provider.name) account is already linked to another user."))

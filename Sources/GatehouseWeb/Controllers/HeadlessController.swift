@@ -49,7 +49,7 @@ struct HeadlessController {
             var response: Response
             var allowed = false
             do {
-                let database = try await resolveTenant(request)
+                let database = try await resolveTenant(request, hostTenant: context.hostTenant)
                 // The tenant is known: its origins apply to everything that follows, errors included.
                 allowed = origin.map { database.tenant.tenant.settings.allowedOrigins.contains($0) } ?? false
                 let client = try await resolveClient(request, in: database)
@@ -76,7 +76,8 @@ struct HeadlessController {
         }
 
         /// The tenant owning the request's key: the secret key's, or the publishable key's.
-        func resolveTenant(_ request: Request) async throws -> TenantDatabase {
+        /// The tenant of the presented key; on a tenant's own host, only that tenant's keys are known.
+        func resolveTenant(_ request: Request, hostTenant: ResolvedTenant?) async throws -> TenantDatabase {
             let unknown = OAuthError.invalidClient("unknown client")
             let tenant: ResolvedTenant
             if let secret = secretKey(request) {
@@ -88,6 +89,7 @@ struct HeadlessController {
             } else {
                 throw OAuthError.invalidClient("send X-Client-Id: pk_… (or Authorization: Bearer sk_… from a server)")
             }
+            if let hostTenant, hostTenant.id != tenant.id { throw unknown }
             return try await services.store.database(for: tenant)
         }
 

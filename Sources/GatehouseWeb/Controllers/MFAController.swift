@@ -22,7 +22,7 @@ struct MFAController {
         group.post("mfa/enrol/done") { request, context in await flow.page(context) { try await self.finishEnrol(request, context) } }
     }
 
-    var path: (TenantRequestContext) -> String { { "/t/\($0.tenant.slug)" } }
+    var path: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
 
     /// The interaction and its pending sign-in at one of `stages`, with the user and client.
     func load(_ id: String?, csrf: String?, requireCSRF: Bool, stages: [PendingSignIn.Stage], _ request: Request,

@@ -4,7 +4,7 @@ import Mustache
 
 /// Renders the server's HTML pages from Mustache templates (`templates/pages/`).
 ///
-/// Every page gets the common context (`title`, `tenant_name`, `tenant_slug`, `static_base`,
+/// Every page gets the common context (`title`, `tenant_name`, `tenant_slug`, `base_path`, `static_base`,
 /// `lang`) merged with its own values. `{{x}}` is HTML-escaped by swift-mustache.
 ///
 /// A tenant's overrides (`page/<name>`, admin API) replace the default of the same name when a
@@ -63,6 +63,8 @@ public struct PageRenderer: Sendable {
         public var tenantName: String
         public var tenantSlug: String
         public var staticBase: String = "/static"
+        /// The path prefix of the tenant's pages: `/t/{slug}`, or empty on the tenant's own host.
+        public var basePath: String
         public var lang: String = "en"
         /// The tenant whose template overrides apply; nil renders the defaults.
         public var database: TenantDatabase?
@@ -71,6 +73,7 @@ public struct PageRenderer: Sendable {
             self.title = title
             self.tenantName = tenantName
             self.tenantSlug = tenantSlug
+            self.basePath = "/t/\(tenantSlug)"
             self.database = database
         }
     }
@@ -80,9 +83,10 @@ public struct PageRenderer: Sendable {
     /// - Parameter database: the tenant whose overrides apply (default: `chrome.database`); nil renders the defaults.
     public func render(_ template: String, chrome: Chrome, values: [String: Any], database: TenantDatabase? = nil) -> String {
         let library = (database ?? chrome.database).map { self.library(for: $0) } ?? self.library
+        // `base_path` is empty on a tenant's own host; set here, it is kept even when empty.
         var context: [String: Any] = [
             "title": chrome.title, "tenant_name": chrome.tenantName, "tenant_slug": chrome.tenantSlug,
-            "static_base": chrome.staticBase, "lang": chrome.lang,
+            "static_base": chrome.staticBase, "lang": chrome.lang, "base_path": chrome.basePath,
         ]
         for (k, v) in values {
             // Absent and empty values are left out so that `{{#x}}` sections stay closed.

@@ -16,6 +16,8 @@ public struct Services: Sendable {
     public let logger: Logger
     /// `{public_url}` without a trailing slash.
     public let publicURL: String
+    /// Where each tenant is served (under `/t/{slug}` or on its own host), hence its issuer.
+    public let addressing: TenantAddressing
     /// SHA-256 of the instance admin token (compared in constant time).
     let adminTokenHash: [UInt8]
     /// Key for HMAC-derived CSRF tokens of forms outside interactions.
@@ -40,8 +42,12 @@ public struct Services: Sendable {
     /// Whether cookies get the `Secure` attribute.
     public var secureCookies: Bool { publicURL.hasPrefix("https://") }
 
-    /// The issuer of a tenant (ARCHITECTURE.md A3).
-    public func issuer(of tenant: ResolvedTenant) -> String { tenant.tenant.issuer(publicURL: publicURL) }
+    /// The issuer of a tenant (ARCHITECTURE.md A3; `TenantAddressing.issuer(of:)`).
+    public func issuer(of tenant: ResolvedTenant) -> String { addressing.issuer(of: tenant.tenant) }
+
+    /// The path prefix of a tenant's pages and endpoints in links and redirects: `/t/{slug}`, or
+    /// empty for a tenant on its own host.
+    public func basePath(of tenant: ResolvedTenant) -> String { addressing.basePath(of: tenant.tenant) }
 
     /// The token machinery of one tenant.
     public func tokenService(for database: TenantDatabase) async throws -> TokenService {
