@@ -159,8 +159,10 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "client_id (pk_…).") var clientID: String
+        @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
+            try confirmation.require("client \(clientID) of tenant '\(tenant)' and revokes its grants", typing: clientID)
             try await runAdmin {
                 _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "clients", clientID))
                 if !admin.json { Swift.print("deleted client \(clientID)") }

@@ -153,8 +153,10 @@ struct ProviderCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "Provider slug or id (idp_…).") var provider: String
+        @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
+            try confirmation.require("provider '\(provider)' of tenant '\(tenant)' with its linked identities", typing: provider)
             try await runAdmin {
                 _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "providers", provider))
                 if !admin.json { Swift.print("removed provider \(provider)") }

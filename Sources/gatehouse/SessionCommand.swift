@@ -28,12 +28,14 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "End a session and revoke the grants made in it (except offline_access grants).")
+            abstract: "End a session and revoke every grant and token made in it, offline_access included.")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "Session id (ses_…).") var sessionID: String
+        @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
+            try confirmation.require("session \(sessionID) of tenant '\(tenant)' and revokes every grant made in it", typing: sessionID)
             try await runAdmin {
                 _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "sessions", sessionID))
                 if !admin.json { Swift.print("revoked session \(sessionID)") }

@@ -187,9 +187,11 @@ struct TemplateCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "Template name, e.g. email/verify or page/login.") var name: String
+        @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
             let path = try TemplateCommand.path(tenant: tenant, name: name)
+            try confirmation.require("the override of \(name) of tenant '\(tenant)'", typing: name)
             try await runAdmin {
                 _ = try await admin.client().call("DELETE", path)
                 if !admin.json { print("\(name): tenant \(tenant) uses the default") }

@@ -148,8 +148,10 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a tenant with all its data (clients, users, sessions, keys).")
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Tenant slug.") var slug: String
+        @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
+            try confirmation.require("tenant '\(slug)' with all its data", typing: slug)
             try await runAdmin {
                 _ = try await admin.client().call("DELETE", adminPath("tenants", slug))
                 if !admin.json { Swift.print("deleted tenant \(slug)") }

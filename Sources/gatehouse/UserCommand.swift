@@ -106,8 +106,10 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Argument(help: "User id (usr_…).") var id: String
+        @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
+            try confirmation.require("user \(id) of tenant '\(tenant)'", typing: id)
             try await runAdmin {
                 _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "users", id))
                 if !admin.json { Swift.print("deleted user \(id)") }

@@ -296,7 +296,7 @@ def test_tenant_create_list_show_update_delete_and_the_seed_example(cli, admin):
     human = record(cli.ok("tenant", "show", slug))
     assert human["session_ttl"] == "28800" and human["allowed_origins"] == "https://app.acme.com", human
 
-    assert f"deleted tenant {slug}" in cli.ok("tenant", "delete", slug)
+    assert f"deleted tenant {slug}" in cli.ok("tenant", "delete", slug, "--yes")
     error = cli.fails("tenant", "show", slug, status=404)
     assert "no tenant with this slug" in error
 
@@ -498,7 +498,7 @@ def test_client_create_update_and_show(cli, tenant):
     error = cli.fails("client", "rotate-secret", public["client_id"], "--tenant", tenant.slug, status=400)
     assert "public clients have no secret key" in error, error
 
-    assert f"deleted client {client_id}" in cli.ok("client", "delete", client_id, "--tenant", tenant.slug)
+    assert f"deleted client {client_id}" in cli.ok("client", "delete", client_id, "--tenant", tenant.slug, "--yes")
     cli.fails("client", "show", client_id, "--tenant", tenant.slug, status=404)
     assert client_credentials(tenant, client_id, secret).status_code == 401
 
@@ -606,10 +606,10 @@ def test_user_create_update_delete(cli, tenant, public_url):
     error = cli.fails("user", "update", other.id, "--tenant", tenant.slug, "--email", new_email, status=409)
     assert "already exists" in error, error
 
-    assert f"deleted user {user_id}" in cli.ok("user", "delete", user_id, "--tenant", tenant.slug)
+    assert f"deleted user {user_id}" in cli.ok("user", "delete", user_id, "--tenant", tenant.slug, "--yes")
     error = cli.fails("user", "show", user_id, "--tenant", tenant.slug, status=404)
     assert "no user with this id" in error, error
-    cli.fails("user", "delete", user_id, "--tenant", tenant.slug, status=404)
+    cli.fails("user", "delete", user_id, "--tenant", tenant.slug, "--yes", status=404)
 
 
 # --------------------------------------------------------------------------- sessions
@@ -649,7 +649,7 @@ def test_session_list_and_revoke(cli, tenant, public_url):
 
     bearer = {"X-Client-Id": app["client_id"], "Authorization": f"Bearer {signed_in['access_token']}"}
     expect(requests.get(f"{public_url}/v1/auth/session", headers=bearer, timeout=HTTP_TIMEOUT), 200)
-    assert f"revoked session {session_id}" in cli.ok("session", "revoke", session_id, "--tenant", tenant.slug)
+    assert f"revoked session {session_id}" in cli.ok("session", "revoke", session_id, "--tenant", tenant.slug, "--yes")
     assert cli.json("session", "list", "--tenant", tenant.slug, "--user", ada["id"])["sessions"] == []
     assert len(cli.json("session", "list", "--tenant", tenant.slug)["sessions"]) == 1
     assert (
@@ -665,7 +665,7 @@ def test_session_list_and_revoke(cli, tenant, public_url):
 
     error = cli.fails("session", "list", "--tenant", tenant.slug, "--user", "not-a-user", status=422)
     assert "user_id: is not a user id" in error, error
-    cli.fails("session", "revoke", "ses_00000000000000000000000000", "--tenant", tenant.slug, status=404)
+    cli.fails("session", "revoke", "ses_00000000000000000000000000", "--tenant", tenant.slug, "--yes", status=404)
 
 
 # --------------------------------------------------------------------------- keys
@@ -755,6 +755,32 @@ def test_errors_exit_with_distinct_codes_and_the_problem_detail(cli, tenant, tmp
     assert proc.returncode == EXIT_CODES[404] and proc.stdout == "", proc
     problem = json.loads(proc.stderr)
     assert problem["status"] == 404 and problem["detail"], problem
+
+
+def test_destructive_commands_need_yes(cli, admin):
+    """Without a terminal and without --yes, nothing is deleted and the exit code is 64 (usage)."""
+    tenant = admin.create_tenant()
+    user = tenant.create_user()
+    client = tenant.create_client("public")
+    for args in (
+        ("tenant", "delete", tenant.slug),
+        ("user", "delete", user.id, "--tenant", tenant.slug),
+        ("client", "delete", client.client_id, "--tenant", tenant.slug),
+        ("session", "revoke", "ses_00000000000000000000000000", "--tenant", tenant.slug),
+        ("template", "reset", "page/login", "--tenant", tenant.slug),
+        ("provider", "remove", "nobody", "--tenant", tenant.slug),
+    ):
+        proc = cli.run(*args)
+        assert proc.returncode == 64 and "--yes" in proc.stderr, (args, proc.returncode, proc.stderr)
+    assert admin.get(f"/tenants/{tenant.slug}").status_code == 200
+    assert admin.get(f"/tenants/{tenant.slug}/users/{user.id}").status_code == 200
+    assert admin.get(f"/tenants/{tenant.slug}/clients/{client.client_id}").status_code == 200
+
+
+def test_shell_completion_script(cli):
+    for shell in ("bash", "zsh", "fish"):
+        proc = cli.raw("--generate-completion-script", shell)
+        assert proc.returncode == 0 and "tenant" in proc.stdout and "rotate-secret" in proc.stdout, (shell, proc.stderr)
 
 
 def test_version(cli):

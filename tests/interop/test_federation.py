@@ -676,7 +676,7 @@ def test_cli_adds_a_provider_with_one_command(fed_server, fake_oidc):
     assert updated.returncode == 0, updated.stderr
     bad = cli("provider", "add", "--tenant", tenant.slug, "--kind", "oidc", "--name", "No URL", "--client-id", "x")
     assert bad.returncode == 6 and "discovery_url" in bad.stderr, bad.stderr  # 422: invalid request
-    removed = cli("provider", "remove", "acme-sso", "--tenant", tenant.slug)
+    removed = cli("provider", "remove", "acme-sso", "--tenant", tenant.slug, "--yes")
     assert removed.returncode == 0, removed.stderr
     assert cli("provider", "show", "acme-sso", "--tenant", tenant.slug).returncode == 3  # 404: not found
     assert identities(fed_server.data_dir, tenant) == []

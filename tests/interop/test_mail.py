@@ -376,5 +376,5 @@ def test_cli_template_set_get_test_round_trip(mail_server, inbox, tmp_path):
     bad.write_text("Subject: x\n--- text\nok\n{{{code}}}\n")
     proc = cli("set", "email/code", "--file", str(bad))
     assert proc.returncode == 6 and "line 2:" in proc.stderr and "without HTML escaping" in proc.stderr, proc.stderr
-    assert cli("reset", "email/code").returncode == 0
+    assert cli("reset", "email/code", "--yes").returncode == 0
     assert cli("get", "email/code").stdout.startswith("Subject: Your {{tenant_name}} verification code\n--- text\n")
