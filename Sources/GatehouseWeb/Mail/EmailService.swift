@@ -90,16 +90,14 @@ public final class EmailService: Sendable {
         sender = settings.smtp.map { SMTPSender(configuration: $0) }
     }
 
-    /// Reads `<stem>.subject.mustache`, `<stem>.text.mustache` and the optional `<stem>.html.mustache`.
+    /// Reads `<stem>.subject.mustache`, `<stem>.text.mustache` and the optional `<stem>.html.mustache`
+    /// of the default templates (built in, overlaid by the files in `directory`; `DefaultTemplates`).
     static func loadDefaults(directory: String) throws -> [String: EmailTemplateSource] {
-        let fm = FileManager.default
-        let files = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
+        let files = DefaultTemplates.files("email", directory: directory)
         var result: [String: EmailTemplateSource] = [:]
-        for file in files where file.hasSuffix(".subject.mustache") {
+        for file in files.keys where file.hasSuffix(".subject.mustache") {
             let stem = String(file.dropLast(".subject.mustache".count))
-            func read(_ part: String) -> String? {
-                try? String(contentsOfFile: "\(directory)/\(stem).\(part).mustache", encoding: .utf8)
-            }
+            func read(_ part: String) -> String? { files["\(stem).\(part).mustache"] }
             guard let subject = read("subject"), let text = read("text") else { continue }
             result[stem] = EmailTemplateSource(subject: subject.trimmingCharacters(in: .newlines), text: text, html: read("html"))
         }

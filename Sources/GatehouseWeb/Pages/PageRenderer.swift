@@ -15,13 +15,19 @@ public struct PageRenderer: Sendable {
     /// The default templates' sources by name (`login`, `_head`).
     let sources: [String: String]
 
-    /// Loads every `*.mustache` file under `directory` (partials included, named by file name).
-    public init(directory: String) async throws {
-        library = try await MustacheLibrary(directory: directory)
+    /// Loads the default page templates (partials included, named by file name): the built-in
+    /// ones, each replaced by a `*.mustache` file of the same name in `directory` if there is one
+    /// (`DefaultTemplates`).
+    /// - Throws: `MustacheError` when a template does not parse.
+    public init(directory: String?) async throws {
+        var library = MustacheLibrary()
         var sources: [String: String] = [:]
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".mustache") {
-            sources[String(file.dropLast(".mustache".count))] = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+        for (file, text) in DefaultTemplates.files("pages", directory: directory) {
+            let name = String(file.dropLast(".mustache".count))
+            library.register(try MustacheTemplate(string: text), named: name)
+            sources[name] = text
         }
+        self.library = library
         self.sources = sources
     }
 
