@@ -37,8 +37,9 @@ extension TenantDatabase {
         revocations.revokeGrants(grants, at: now)
     }
 
-    /// Active sessions of the tenant, newest first, optionally of one user.
-    public func activeSessions(userID: UserID? = nil, at now: Date, limit: Int = 1000) async throws -> [Session] {
+    /// Active sessions of the tenant, newest first (by id, which orders by creation), optionally of
+    /// one user, before the session `before` (keyset pagination).
+    public func activeSessions(userID: UserID? = nil, at now: Date, limit: Int = 1000, before: SessionID? = nil) async throws -> [Session] {
         try await pool.read { db in
             var sql = "SELECT \(Session.columns) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?"
             var arguments: StatementArguments = [now]
@@ -46,7 +47,11 @@ extension TenantDatabase {
                 sql += " AND user_id = ?"
                 arguments += [userID.rawValue]
             }
-            sql += " ORDER BY created_at DESC LIMIT ?"
+            if let before {
+                sql += " AND id < ?"
+                arguments += [before.rawValue]
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, cached: sql, arguments: arguments).map(Session.init(row:))
         }

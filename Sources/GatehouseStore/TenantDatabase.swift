@@ -129,10 +129,27 @@ public final class TenantDatabase: TenantStore, Sendable {
         }
     }
 
-    public func listUsers(limit: Int = 100, after: UserID? = nil) async throws -> [User] {
+    /// Users in id order (oldest first), after the user `after` (keyset pagination).
+    /// - Parameters:
+    ///   - email: only the user with this normalized email.
+    ///   - query: only users whose email or name contains this text (case-insensitive for ASCII).
+    public func listUsers(limit: Int = 100, after: UserID? = nil, email: String? = nil, query: String? = nil) async throws -> [User] {
         try await pool.read { db in
-            try Row.fetchAll(db, cached: "SELECT \(User.columns) FROM users WHERE id > ? ORDER BY id LIMIT ?",
-                             arguments: [after?.rawValue ?? "", limit]).map(User.init(row:))
+            var sql = "SELECT \(User.columns) FROM users WHERE id > ?"
+            var arguments: StatementArguments = [after?.rawValue ?? ""]
+            if let email {
+                sql += " AND email = ?"
+                arguments += [email]
+            }
+            if let query {
+                let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                sql += " AND (email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')"
+                arguments += [pattern, pattern]
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(User.init(row:))
         }
     }
 

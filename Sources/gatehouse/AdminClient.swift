@@ -82,6 +82,11 @@ enum CLIExit {
 /// Builds an admin API path from literal parts and percent-encoded values, e.g.
 /// `adminPath("tenants", slug, "clients", clientID)` → `/admin/v1/tenants/acme/clients/pk_…`.
 func adminPath(_ segments: String..., query: [(String, String)] = []) -> String {
+    adminPath(segments: segments, query: query)
+}
+
+/// `/admin/v1/` plus the percent-encoded `segments` and `query`.
+func adminPath(segments: [String], query: [(String, String)] = []) -> String {
     var allowed = CharacterSet.urlPathAllowed
     allowed.remove(charactersIn: "/?#;")
     var path = "/admin/v1/" + segments.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: "/")

@@ -60,14 +60,13 @@ struct ClientCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List clients.")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
+        @OptionGroup var paging: Paging
 
         func run() async throws {
             let columns = ["client_id", "name", "type", "grant_types", "first_party"]
             try await runAdmin {
-                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "clients"))
-                if admin.json { Output.json(result); return }
-                let clients = (result as? [String: Any])?["clients"] as? [[String: Any]] ?? []
-                Output.table(columns, clients.map { c in columns.map { Output.describe(c[$0] ?? "") } })
+                let list = try await paging.fetch(try admin.client(), ["tenants", tenant, "clients"], key: "clients")
+                Paging.print(list, key: "clients", columns: columns, json: admin.json)
             }
         }
     }

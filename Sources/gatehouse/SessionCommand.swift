@@ -8,20 +8,19 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List active sessions, newest first (at most 1000).",
+            abstract: "List active sessions, newest first, a page at a time (--limit, --after, --all).",
             discussion: "Example: gatehouse session list --tenant acme --user usr_01HABCDEF…")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Option(help: "Only the sessions of this user (usr_…).") var user: String?
+        @OptionGroup var paging: Paging
 
         func run() async throws {
             let columns = ["id", "user_id", "amr", "auth_time", "expires_at", "ip_address", "user_agent"]
             try await runAdmin {
                 let query = user.map { [("user_id", $0)] } ?? []
-                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "sessions", query: query))
-                if admin.json { Output.json(result); return }
-                let sessions = (result as? [String: Any])?["sessions"] as? [[String: Any]] ?? []
-                Output.table(columns, sessions.map { s in columns.map { Output.describe(s[$0] ?? "") } })
+                let list = try await paging.fetch(try admin.client(), ["tenants", tenant, "sessions"], key: "sessions", query: query)
+                Paging.print(list, key: "sessions", columns: columns, json: admin.json)
             }
         }
     }

@@ -62,13 +62,12 @@ struct TenantCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tenants.")
         @OptionGroup var admin: AdminOptions
+        @OptionGroup var paging: Paging
 
         func run() async throws {
             try await runAdmin {
-                let result = try await admin.client().call("GET", adminPath("tenants"))
-                if admin.json { Output.json(result); return }
-                let tenants = (result as? [String: Any])?["tenants"] as? [[String: Any]] ?? []
-                Output.table(TenantCommand.columns, tenants.map { t in TenantCommand.columns.map { Output.describe(t[$0] ?? "") } })
+                let list = try await paging.fetch(try admin.client(), ["tenants"], key: "tenants")
+                Paging.print(list, key: "tenants", columns: TenantCommand.columns, json: admin.json)
             }
         }
     }

@@ -34,16 +34,18 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users (at most 1000).")
+        static let configuration = CommandConfiguration(abstract: "List users, oldest first, a page at a time (--limit, --after, --all).")
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
+        @Option(help: "Only the user with this email.") var email: String?
+        @Option(name: .customLong("search"), help: "Only users whose email or name contains this text.") var search: String?
+        @OptionGroup var paging: Paging
 
         func run() async throws {
             try await runAdmin {
-                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "users"))
-                if admin.json { Output.json(result); return }
-                let users = (result as? [String: Any])?["users"] as? [[String: Any]] ?? []
-                Output.table(UserCommand.keys, users.map { u in UserCommand.keys.map { Output.describe(u[$0] ?? "") } })
+                let query = (email.map { [("email", $0)] } ?? []) + (search.map { [("q", $0)] } ?? [])
+                let list = try await paging.fetch(try admin.client(), ["tenants", tenant, "users"], key: "users", query: query)
+                Paging.print(list, key: "users", columns: UserCommand.keys, json: admin.json)
             }
         }
     }

@@ -87,12 +87,12 @@ struct AdminController {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: AdminOpenAPI.document)))
         }
         let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(services: services))
-        route(admin, .get, "tenants", scope: nil) { _, _ in try await self.listTenants() }
+        route(admin, .get, "tenants", scope: nil) { request, _ in try await self.listTenants(request) }
         route(admin, .post, "tenants", scope: nil) { request, _ in try await self.createTenant(request) }
         route(admin, .get, "tenants/:slug", scope: AdminScope.tenantRead) { _, context in try await self.showTenant(context) }
         route(admin, .patch, "tenants/:slug", scope: AdminScope.tenantWrite) { request, context in try await self.updateTenant(request, context) }
         route(admin, .delete, "tenants/:slug", scope: nil) { _, context in try await self.deleteTenant(context) }
-        route(admin, .get, "tenants/:slug/clients", scope: AdminScope.clientsRead) { _, context in try await self.listClients(context) }
+        route(admin, .get, "tenants/:slug/clients", scope: AdminScope.clientsRead) { request, context in try await self.listClients(request, context) }
         route(admin, .post, "tenants/:slug/clients", scope: AdminScope.clientsWrite) { request, context in try await self.createClient(request, context) }
         route(admin, .get, "tenants/:slug/clients/:client", scope: AdminScope.clientsRead) { _, context in try await self.showClient(context) }
         route(admin, .patch, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { request, context in try await self.updateClient(request, context) }
@@ -100,7 +100,7 @@ struct AdminController {
         route(admin, .post, "tenants/:slug/clients/:client/rotate-secret", scope: AdminScope.clientsWrite) { request, context in
             try await self.rotateClientSecret(request, context)
         }
-        route(admin, .get, "tenants/:slug/users", scope: AdminScope.usersRead) { _, context in try await self.listUsers(context) }
+        route(admin, .get, "tenants/:slug/users", scope: AdminScope.usersRead) { request, context in try await self.listUsers(request, context) }
         route(admin, .post, "tenants/:slug/users", scope: AdminScope.usersWrite) { request, context in try await self.createUser(request, context) }
         route(admin, .get, "tenants/:slug/users/:user", scope: AdminScope.usersRead) { _, context in try await self.showUser(context) }
         route(admin, .patch, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { request, context in try await self.updateUser(request, context) }
@@ -149,9 +149,11 @@ struct AdminController {
 
     // MARK: Tenants
 
-    func listTenants() async throws -> Response {
-        struct List: Encodable { let tenants: [TenantView] }
-        return Responses.json(List(tenants: services.store.tenants().map { TenantView($0, issuer: services.addressing.issuer(of: $0)) }), noStore: true, sorted: true)
+    /// Tenants by slug, a page at a time (`limit`, `after`).
+    func listTenants(_ request: Request) async throws -> Response {
+        let page = try AdminPageRequest(request)
+        let views = services.store.tenants().map { TenantView($0, issuer: services.addressing.issuer(of: $0)) }
+        return Responses.json(page.page("tenants", all: views, cursor: \.slug), noStore: true, sorted: true)
     }
 
     func createTenant(_ request: Request) async throws -> Response {
@@ -251,10 +253,12 @@ struct AdminController {
 
     // MARK: Clients
 
-    func listClients(_ context: AppRequestContext) async throws -> Response {
+    /// Clients by client_id, a page at a time (`limit`, `after`).
+    func listClients(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try AdminPageRequest(request)
         let db = try await services.store.database(for: try tenant(context))
-        struct List: Encodable { let clients: [ClientView] }
-        return Responses.json(List(clients: try await db.listClients().map { ClientView($0) }), noStore: true, sorted: true)
+        return Responses.json(page.page("clients", all: try await db.listClients().map { ClientView($0) }, cursor: \.clientID),
+                              noStore: true, sorted: true)
     }
 
     /// Reads the client fields of a create or update body into `client`, collecting every problem.
@@ -417,10 +421,21 @@ struct AdminController {
 
     // MARK: Users
 
-    func listUsers(_ context: AppRequestContext) async throws -> Response {
+    /// Users by id (oldest first), a page at a time (`limit`, `after`), optionally filtered by
+    /// `email` (exact, normalized) or `q` (text in the email or name).
+    func listUsers(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try AdminPageRequest(request)
+        let after = try page.cursor(UserID.init(rawValue:))
+        var email: String?
+        if let raw = try AdminListFilter.value(of: "email", in: request) {
+            guard let normalized = EmailAddress.normalize(raw) else { throw ProblemDetails.validation([.init(field: "email", message: "is not an email address")]) }
+            email = normalized
+        }
+        let query = try AdminListFilter.value(of: "q", in: request)
+        if let query, query.unicodeScalars.count > 200 { throw ProblemDetails.validation([.init(field: "q", message: "must be at most 200 characters")]) }
         let db = try await services.store.database(for: try tenant(context))
-        struct List: Encodable { let users: [UserView] }
-        return Responses.json(List(users: try await db.listUsers(limit: 1000).map(UserView.init)), noStore: true, sorted: true)
+        let users = try await db.listUsers(limit: page.limit + 1, after: after, email: email, query: query)
+        return Responses.json(page.page("users", users.map(UserView.init), cursor: \.id), noStore: true, sorted: true)
     }
 
     func createUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -541,7 +556,7 @@ extension AdminController {
         }
     }
 
-    /// Active sessions, optionally `?user_id=usr_…`.
+    /// Active sessions, newest first, a page at a time (`limit`, `after`), optionally `?user_id=usr_…`.
     func listSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let db = try await services.store.database(for: try tenant(context))
         var userID: UserID?
@@ -549,9 +564,10 @@ extension AdminController {
             guard let id = UserID(rawValue: raw) else { throw ProblemDetails.validation([.init(field: "user_id", message: "is not a user id (usr_…)")]) }
             userID = id
         }
-        struct List: Encodable { let sessions: [SessionView] }
-        let sessions = try await db.activeSessions(userID: userID, at: services.clock.now)
-        return Responses.json(List(sessions: sessions.map(SessionView.init)), noStore: true, sorted: true)
+        let page = try AdminPageRequest(request)
+        let before = try page.cursor(SessionID.init(rawValue:))
+        let sessions = try await db.activeSessions(userID: userID, at: services.clock.now, limit: page.limit + 1, before: before)
+        return Responses.json(page.page("sessions", sessions.map(SessionView.init), cursor: \.id), noStore: true, sorted: true)
     }
 
     /// Ends a session and revokes its grants (those without offline_access).

@@ -27,3 +27,70 @@ enum AdminListFilter {
         return value
     }
 }
+
+/// Cursor pagination of admin lists (`?limit=&after=`): each answer carries `next_cursor`, the
+/// `after` of the next page, or null on the last page. A cursor is opaque to callers (today the
+/// id of the page's last item).
+struct AdminPageRequest {
+    /// Items per page: 1…1000, default 100.
+    let limit: Int
+    /// The `next_cursor` of the previous page, or nil for the first.
+    let after: String?
+
+    static let defaultLimit = 100
+    static let maximumLimit = 1000
+
+    /// Reads `limit` and `after`.
+    /// - Throws: `ProblemDetails` 422 for a limit outside 1…1000 or an empty, repeated or malformed parameter.
+    init(_ request: Request) throws {
+        var limit = Self.defaultLimit
+        if let raw = try AdminListFilter.value(of: "limit", in: request) {
+            guard let value = Int(raw), (1...Self.maximumLimit).contains(value) else {
+                throw ProblemDetails.validation([.init(field: "limit", message: "must be an integer from 1 to \(Self.maximumLimit)")])
+            }
+            limit = value
+        }
+        self.limit = limit
+        after = try AdminListFilter.value(of: "after", in: request)
+    }
+
+    /// `after` parsed by `make`; a cursor it refuses is a 422.
+    func cursor<T>(_ make: (String) -> T?) throws -> T? {
+        guard let after else { return nil }
+        guard let value = make(after) else { throw ProblemDetails.validation([.init(field: "after", message: "is not a cursor of this list")]) }
+        return value
+    }
+
+    /// One page of `fetched` (fetched with `limit + 1` items to learn whether more follow).
+    func page<Item: Encodable>(_ key: String, _ fetched: [Item], cursor: (Item) -> String) -> AdminPage<Item> {
+        let items = Array(fetched.prefix(limit))
+        return AdminPage(key: key, items: items, nextCursor: fetched.count > limit ? items.last.map(cursor) : nil)
+    }
+
+    /// One page of a list held in memory, sorted by `cursor` (short lists: clients, tenants).
+    func page<Item: Encodable>(_ key: String, all: [Item], cursor: (Item) -> String) -> AdminPage<Item> {
+        let sorted = all.sorted { cursor($0) < cursor($1) }
+        let rest = after.map { after in sorted.filter { cursor($0) > after } } ?? sorted
+        return page(key, Array(rest.prefix(limit + 1)), cursor: cursor)
+    }
+}
+
+/// A page of an admin list: `{"<key>": [...], "next_cursor": "…" | null}`.
+struct AdminPage<Item: Encodable>: Encodable {
+    let key: String
+    let items: [Item]
+    let nextCursor: String?
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(items, forKey: Key(stringValue: key))
+        try c.encode(nextCursor, forKey: Key(stringValue: "next_cursor"))
+    }
+}

@@ -38,13 +38,18 @@ enum AdminOpenAPI {
         "operationId": "listTenants",
         "tags": ["Tenants"],
         "summary": "List tenants",
-        "description": "Every tenant of the instance.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "description": "The tenants of the instance by slug, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
         "security": [{"instanceAdminToken": []}],
         "x-instance-only": true,
+        "parameters": [
+          {"$ref": "#/components/parameters/Limit"},
+          {"$ref": "#/components/parameters/After"}
+        ],
         "responses": {
           "200": {"description": "The tenants.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantList"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"}
         }
       },
@@ -137,14 +142,19 @@ enum AdminOpenAPI {
         "operationId": "listClients",
         "tags": ["Clients"],
         "summary": "List clients",
-        "description": "Every OAuth client of the tenant (never secret keys).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).",
+        "description": "The tenant's OAuth clients by `client_id`, a page at a time (`limit`, `after`; `next_cursor` is null on the last page); never secret keys.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:read"]}],
         "x-required-scope": "clients:read",
+        "parameters": [
+          {"$ref": "#/components/parameters/Limit"},
+          {"$ref": "#/components/parameters/After"}
+        ],
         "responses": {
           "200": {"description": "The clients.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientList"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -274,14 +284,21 @@ enum AdminOpenAPI {
         "operationId": "listUsers",
         "tags": ["Users"],
         "summary": "List users",
-        "description": "The tenant's users (at most 1000).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).",
+        "description": "The tenant's users, oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page), optionally filtered by `email` or `q`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:read"]}],
         "x-required-scope": "users:read",
+        "parameters": [
+          {"$ref": "#/components/parameters/Limit"},
+          {"$ref": "#/components/parameters/After"},
+          {"name": "email", "in": "query", "required": false, "description": "Only the user with this email (normalized like sign-in); not an email address → 422.", "schema": {"type": "string", "minLength": 1, "maxLength": 254}},
+          {"name": "q", "in": "query", "required": false, "description": "Only users whose email or name contains this text (ASCII case-insensitive).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+        ],
         "responses": {
           "200": {"description": "The users.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserList"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -378,10 +395,12 @@ enum AdminOpenAPI {
         "operationId": "listSessions",
         "tags": ["Sessions"],
         "summary": "List active sessions",
-        "description": "Active (neither ended nor expired) sign-in sessions, newest first, at most 1000; optionally of one user.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `sessions:read` scope (otherwise 403).",
+        "description": "Active (neither ended nor expired) sign-in sessions, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page); optionally of one user.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `sessions:read` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["sessions:read"]}],
         "x-required-scope": "sessions:read",
         "parameters": [
+          {"$ref": "#/components/parameters/Limit"},
+          {"$ref": "#/components/parameters/After"},
           {
             "name": "user_id",
             "in": "query",
@@ -1176,6 +1195,20 @@ enum AdminOpenAPI {
       }
     },
     "parameters": {
+      "Limit": {
+        "name": "limit",
+        "in": "query",
+        "required": false,
+        "description": "Items per page, 1–1000; default 100.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
+      },
+      "After": {
+        "name": "after",
+        "in": "query",
+        "required": false,
+        "description": "The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.",
+        "schema": {"type": "string", "minLength": 1}
+      },
       "TemplateKind": {
         "name": "kind",
         "in": "path",
@@ -1969,8 +2002,8 @@ enum AdminOpenAPI {
       },
       "TenantList": {
         "type": "object",
-        "required": ["tenants"],
-        "properties": {"tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}}
+        "required": ["tenants", "next_cursor"],
+        "properties": {"tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}
       },
       "TenantCreate": {
         "type": "object",
@@ -2058,8 +2091,8 @@ enum AdminOpenAPI {
       "ClientWithSecret": {"allOf": [{"$ref": "#/components/schemas/Client"}, {"type": "object", "required": ["client_secret"]}]},
       "ClientList": {
         "type": "object",
-        "required": ["clients"],
-        "properties": {"clients": {"type": "array", "items": {"$ref": "#/components/schemas/Client"}}}
+        "required": ["clients", "next_cursor"],
+        "properties": {"clients": {"type": "array", "items": {"$ref": "#/components/schemas/Client"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}
       },
       "ClientCreate": {
         "type": "object",
@@ -2203,7 +2236,7 @@ enum AdminOpenAPI {
           "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
         }
       },
-      "UserList": {"type": "object", "required": ["users"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
+      "UserList": {"type": "object", "required": ["users", "next_cursor"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "UserCreate": {
         "type": "object",
         "additionalProperties": false,
@@ -2255,8 +2288,8 @@ enum AdminOpenAPI {
       },
       "SessionList": {
         "type": "object",
-        "required": ["sessions"],
-        "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}
+        "required": ["sessions", "next_cursor"],
+        "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}
       },
       "SigningKey": {
         "type": "object",
