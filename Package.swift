@@ -1,12 +1,13 @@
 // swift-tools-version:6.1
 // Gatehouse: a multi-tenant OAuth 2.0 / OpenID Connect provider appliance.
 //
-// Targets are layered (shared/design/ARCHITECTURE.md B1); dependencies point downward only:
+// Targets are layered (docs/architecture.md); dependencies point downward only:
 //
 //   CSodium, COpenSSLCrypto, CCurl   system-library shims (module.modulemap + shim.h)
 //   GatehouseCrypto                  the only importer of CSodium/COpenSSLCrypto
 //   GatehouseOutbound                the only importer of CCurl: async HTTP client + SMTP sender
 //   GatehouseQRCode                  the only importer of CQRencode: QR codes as SVG
+//   GatehouseHTML                    the only importer of CGumbo: HTML5 parsing for template checks
 //   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
 //   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
 //   GatehouseFederation              upstream OIDC / OAuth 2.0 login providers (via GatehouseOutbound)
@@ -44,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(name: "CGumbo", pkgConfig: "gumbo", providers: [.apt(["libgumbo-dev"])]),
 
         // MARK: Wrappers over C
         .target(
@@ -59,6 +61,11 @@ let package = Package(
         .target(
             name: "GatehouseQRCode",
             dependencies: ["CQRencode"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatehouseHTML",
+            dependencies: ["CGumbo"],
             swiftSettings: swiftSettings
         ),
 
@@ -98,6 +105,7 @@ let package = Package(
                 "GatehouseStore",
                 "GatehouseOutbound",
                 "GatehouseQRCode",
+                "GatehouseHTML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

@@ -65,7 +65,9 @@ struct TemplateValidatorTests {
         let pages = try await PageRenderer(directory: templates.appendingPathComponent("pages").path)
         #expect(pages.templateNames.contains("page/login") && pages.templateNames.contains("page/_head"))
         for name in pages.templateNames {
-            let problems = TemplateValidator.problems(in: pages.defaultSource(named: name) ?? "", allowedPartials: pages.allowedPartials(for: name))
+            let source = pages.defaultSource(named: name) ?? ""
+            let problems = TemplateValidator.problems(in: source, allowedPartials: pages.allowedPartials(for: name))
+                + HTMLOverridePolicy.problems(in: source)
             #expect(problems.isEmpty, "\(name): \(problems)")
         }
         let emails = try EmailService.loadDefaults(directory: templates.appendingPathComponent("email").path)
@@ -73,6 +75,7 @@ struct TemplateValidatorTests {
         for (stem, source) in emails {
             for (part, text) in [("subject", source.subject), ("text", source.text), ("html", source.html ?? "")] {
                 #expect(TemplateValidator.problems(in: text).isEmpty, "\(stem).\(part)")
+                if part == "html" { #expect(HTMLOverridePolicy.problems(in: text).isEmpty, "\(stem).html: \(HTMLOverridePolicy.problems(in: text))") }
             }
             #expect(source.html != nil, "\(stem) has an HTML part")
         }

@@ -130,16 +130,17 @@ extension AdminController {
         var input = try await JSONInput(request, limit: max(services.configuration.maxBodyBytes, 4 * Self.maxTemplateLength))
         let now = services.clock.now
         var override = TemplateOverride(name: name, updatedAt: now)
-        func checked(_ field: String, required: Bool, partials: Set<String> = []) -> String? {
+        func checked(_ field: String, required: Bool, partials: Set<String> = [], html: Bool = false) -> String? {
             guard let source = input.string(field, required: required, maxLength: Self.maxTemplateLength) else { return nil }
-            for problem in TemplateValidator.problems(in: source, allowedPartials: partials) {
-                input.fail(field, problem.description)
-            }
+            var problems = TemplateValidator.problems(in: source, allowedPartials: partials)
+            // Markup is checked once the Mustache is sound (HTMLOverridePolicy needs its tags).
+            if html, problems.isEmpty { problems = HTMLOverridePolicy.problems(in: source) }
+            for problem in problems { input.fail(field, problem.description) }
             return source
         }
         if name.hasPrefix("page/") {
             input.rejectUnknown(["body"])
-            override.body = checked("body", required: true, partials: services.pages.allowedPartials(for: name))
+            override.body = checked("body", required: true, partials: services.pages.allowedPartials(for: name), html: true)
         } else {
             input.rejectUnknown(["subject", "text", "html"])
             override.subject = checked("subject", required: true)
@@ -148,7 +149,7 @@ extension AdminController {
                 if subject.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("subject", "must not be empty") }
             }
             override.text = checked("text", required: true)
-            override.html = checked("html", required: false)
+            override.html = checked("html", required: false, html: true)
             if override.html?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { override.html = nil }
         }
         try input.check()

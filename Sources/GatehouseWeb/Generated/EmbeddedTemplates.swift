@@ -21,7 +21,7 @@ enum EmbeddedTemplates {
 <meta name="color-scheme" content="light dark">
 <meta name="robots" content="noindex, nofollow">
 <title>{{title}} · {{tenant_name}}</title>
-<link rel="icon" href="data:,">
+<link rel="icon" href="{{static_base}}/favicon.svg">
 <link rel="stylesheet" href="{{static_base}}/gatehouse.css">
 </head>
 <body>
