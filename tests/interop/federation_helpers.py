@@ -85,6 +85,8 @@ class Scenario:
     name: str = "Upstream User"
     subject: str = field(default_factory=lambda: "sub-" + uuid.uuid4().hex[:12])
     amr: list[str] | None = None
+    preferred_username: str | None = None
+    omit_email: bool = False  # no email or email_verified claim at all
     # Spoilers.
     deny: bool = False  # authorize answers error=access_denied
     iss_param: str | None = "right"  # RFC 9207 iss: "right", "wrong", or None (not sent)
@@ -271,6 +273,10 @@ class FakeOIDC(_Server):
             claims["nonce"] = "not-the-nonce" if sc.wrong_nonce else grant["nonce"]
         if sc.amr is not None:
             claims["amr"] = sc.amr
+        if sc.omit_email:
+            del claims["email"], claims["email_verified"]
+        if sc.preferred_username is not None:
+            claims["preferred_username"] = sc.preferred_username
         key, kid = (self.rogue_key, "rogue-key") if sc.unknown_key else (self.key, self.kid)
         id_token = pyjwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
         h.reply(200, {"access_token": "at-" + secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 300,

@@ -378,6 +378,19 @@ def test_unverified_email_matching_existing_user_is_not_linked(fed_server, fake_
     assert d.snapshot() == (1, 0)
 
 
+def test_unverified_preferred_username_never_becomes_an_email(fed_server, fake_oidc):
+    """An upstream that sends no email but a `preferred_username` that looks like one (as Microsoft
+    does) neither links to the account of that address nor creates a user with it."""
+    victim = "victim-" + unique_email("pu")
+    d = Downstream(fed_server, fake_oidc, omit_email=True, preferred_username=victim)
+    d.tenant.create_user(email=victim, email_verified=True)
+    out, *_ = d.sign_in()
+    assert out.kind == "page", out.trace()
+    assert d.snapshot() == (1, 0), "no user was created and no identity linked"
+    users = expect(d.admin.get(f"/tenants/{d.tenant.slug}/users"), 200).json()["users"]
+    assert [u["email"] for u in users] == [victim]
+
+
 def test_account_linking_never_refuses_even_verified_email(fed_server, fake_oidc):
     d = Downstream(fed_server, fake_oidc, email="never@example.test", email_verified=True)
     d.tenant.patch({"settings": {"account_linking": "never"}})
