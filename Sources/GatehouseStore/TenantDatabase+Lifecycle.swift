@@ -13,16 +13,27 @@ extension TenantDatabase {
     /// owner sets a password through "Forgot password".
     /// - Parameters:
     ///   - keepPassword: true when the proof was made in a sign-in whose first factor was this
-    ///     very password (the prover shows they know it).
+    ///     very password, or through a link opened in the browser that chose it (the prover shows
+    ///     they know it, or are the one who set it).
+    ///   - keepingPending: the pending sign-in (by id hash) the proof was made in, which goes on;
+    ///     every other pending sign-in of the user (a half-done sign-in of whoever held the
+    ///     address before) is deleted. Nil with `keepPassword` keeps them all (the prover's own
+    ///     browser may be waiting on one).
     /// - Returns: true when this was the first proof.
     @discardableResult
-    public func proveEmail(_ userID: UserID, keepPassword: Bool, at now: Date) async throws -> Bool {
+    public func proveEmail(_ userID: UserID, keepPassword: Bool, keepingPending: [UInt8]? = nil, at now: Date) async throws -> Bool {
         let revoked = try await pool.write { db -> [String]? in
             try db.execute(cached: "UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ? AND email_verified = 0",
                            arguments: [now, userID.rawValue])
             guard db.changesCount == 1 else { return nil }
             if !keepPassword {
                 try db.execute(cached: "UPDATE users SET password_hash = NULL WHERE id = ?", arguments: [userID.rawValue])
+            }
+            if let keepingPending {
+                try db.execute(cached: "DELETE FROM pending_sign_ins WHERE user_id = ? AND id_hash != ?",
+                               arguments: [userID.rawValue, Data(keepingPending)])
+            } else if !keepPassword {
+                try db.execute(cached: "DELETE FROM pending_sign_ins WHERE user_id = ?", arguments: [userID.rawValue])
             }
             try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                            arguments: [now, userID.rawValue])

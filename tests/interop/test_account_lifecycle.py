@@ -5,6 +5,8 @@ One Gatehouse for the module delivering mail to aiosmtpd, as in test_accounts.py
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from accounts_helpers import (
@@ -18,8 +20,10 @@ from accounts_helpers import (
     heading,
     hpost,
     hsign_in,
+    mail_code,
     mail_link,
     set_settings,
+    tenant_db,
     smtp_server,
     start_accounts_server,
 )
@@ -56,12 +60,42 @@ def assert_squatter_out(gh, acme, client, victim, api, browser, password_dropped
         assert hsign_in(gh, client, victim, SQUATTER_PASSWORD).status_code >= 400
 
 
-def test_verification_link_ends_a_squatters_sessions_and_tokens(gh, inbox, acme, client):
+def test_verification_link_ends_a_squatters_sessions_tokens_and_password(gh, inbox, acme, client):
     victim, api, browser, mail = squat(gh, inbox, acme, client)
+    # The owner opens the link in their own browser, not the one that chose the password.
     proved = Login.begin(acme, client).open_link(mail_link(mail, "/verify-email"), "/verify-email/link")
     assert proved.status_code == 200 and heading(proved) == "Email verified", describe(proved)
-    # The link keeps the password (a sign-up waiting for its link keeps the password it chose).
-    assert_squatter_out(gh, acme, client, victim, api, browser, password_dropped=False)
+    assert_squatter_out(gh, acme, client, victim, api, browser)
+
+
+def test_verification_link_in_the_signup_browser_keeps_the_password(gh, inbox, acme, client):
+    set_settings(acme, self_signup=True)
+    email, password = unique_email("legit"), "my own passphrase 2026"
+    mark = inbox.mark()
+    signup = Login.begin(acme, client).expect("login").open_signup().signup(email, password).expect("done")
+    proved = signup.open_link(mail_link(inbox.wait(email, VERIFY, mark), "/verify-email"), "/verify-email/link")
+    assert proved.status_code == 200 and heading(proved) == "Email verified", describe(proved)
+    assert Login.begin(acme, client).login(email, password).kind == "done", "the password chosen in this browser stays"
+
+
+def test_a_squatters_pending_verification_ends_when_the_owner_proves_the_address(gh, inbox, acme, client):
+    """With require_verified_email, the squatter's sign-up waits at the verification step; the
+    owner's proof (link in another browser) deletes that pending sign-in and the password."""
+    set_settings(acme, self_signup=True, require_verified_email=True)
+    victim = unique_email("pending")
+    mark = inbox.mark()
+    api = hpost(gh, client, "auth/sign-up", {"email": victim, "password": SQUATTER_PASSWORD})
+    assert api.status_code == 200 and api.json()["status"] == "email_verification_required", describe(api)
+    challenge = api.json()["challenge_id"]
+    mail = inbox.wait(victim, VERIFY, mark)
+    proved = Login.begin(acme, client).open_link(mail_link(mail, "/verify-email"), "/verify-email/link")
+    assert proved.status_code == 200, describe(proved)
+    with sqlite3.connect(tenant_db(gh, acme)) as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_sign_ins").fetchone()[0] == 0, "the squatter's pending sign-in is gone"
+    late = hpost(gh, client, "auth/verify-email", {"challenge_id": challenge, "code": mail_code(mail)})
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant", describe(late)
+    assert hsign_in(gh, client, victim, SQUATTER_PASSWORD).status_code >= 400, "the squatter's password was dropped"
+    set_settings(acme, require_verified_email=False)
 
 
 def test_magic_link_ends_a_squatters_sessions_tokens_and_password(gh, inbox, acme, client):

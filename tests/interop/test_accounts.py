@@ -499,13 +499,13 @@ def test_verification_link_single_use_and_expiring(gh, inbox, acme, client):
     login = Login.begin(acme, client).login(user.email, user.password).expect("verify")
     message = inbox.wait(user.email, VERIFY, mark)
     link = mail_link(message, "/verify-email")
-    # The link works from any browser (it proves the address, it signs nobody in).
-    other = Login.begin(acme, client)
-    ok = other.open_link(link, "/verify-email/link")
+    # Opened in the browser that is signing in, the link proves the address (it signs nobody in).
+    same = Login.begin(acme, client, login.browser)
+    ok = same.open_link(link, "/verify-email/link")
     assert ok.status_code == 200 and heading(ok) == "Email verified", describe(ok)
-    again = other.open_link(link, "/verify-email/link")
+    again = same.open_link(link, "/verify-email/link")
     assert again.status_code == 400 and heading(again) == "Link expired", describe(again)
-    assert other.kind == "message"
+    assert same.kind == "message"
     # The waiting sign-in continues once the address is verified.
     login.resp = login.browser.get(
         f"{acme.issuer}/verify-email?interaction={login.resp.url.split('interaction=')[1]}"
@@ -513,6 +513,19 @@ def test_verification_link_single_use_and_expiring(gh, inbox, acme, client):
     login._follow()
     assert login.tokens().id_claims["email_verified"] is True
     assert admin_user(acme, user.id)["email_verified"] is True
+
+    # Opened in another browser, the link still proves the address, but whoever typed the
+    # password may not be the owner: the password and the waiting sign-in end with the proof.
+    elsewhere = new_user(acme, verified=False)
+    mark = inbox.mark()
+    waiting = Login.begin(acme, client).login(elsewhere.email, elsewhere.password).expect("verify")
+    link = mail_link(inbox.wait(elsewhere.email, VERIFY, mark), "/verify-email")
+    ok = Login.begin(acme, client).open_link(link, "/verify-email/link")
+    assert ok.status_code == 200 and heading(ok) == "Email verified", describe(ok)
+    assert admin_user(acme, elsewhere.id)["email_verified"] is True
+    waiting.resp = waiting.browser.get(f"{acme.issuer}/verify-email?interaction={waiting.resp.url.split('interaction=')[1]}")
+    assert waiting.resp.status_code >= 400, describe(waiting.resp)
+    assert Login.begin(acme, client).login(elsewhere.email, elsewhere.password).kind == "login"
 
     # Expiry (24 hours, moved into the past here): neither the link nor the code works.
     late = new_user(acme, verified=False)
@@ -916,8 +929,9 @@ def test_unknown_accounts_answer_like_known_ones(gh, acme, client):
     known, unknown = attempts(user.email), attempts(ghost)
     assert known[0] == unknown[0] == [400] * 10 + [429], (known[0], unknown[0])
     assert known[1] == unknown[1]
-    # An unknown account is hashed against a decoy: it costs about the same.
-    assert statistics.median(unknown[2]) > 0.4 * statistics.median(known[2]), (known[2], unknown[2])
+    # An unknown account is hashed against a decoy: it costs about the same. (Without the decoy
+    # it would cost a tenth or less; 0.25 leaves room for a loaded machine, where 0.4 flaked.)
+    assert statistics.median(unknown[2]) > 0.25 * statistics.median(known[2]), (known[2], unknown[2])
 
     # The login page: the same answer apart from the typed address.
     login = Login.begin(acme, client).expect("login")

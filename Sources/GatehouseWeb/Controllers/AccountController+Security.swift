@@ -95,7 +95,7 @@ extension AccountController {
                                                   now: services.clock.now) {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
-        if !user.emailVerified { try await AccountFlowsController(services: services).sendVerification(to: user, context) }
+        if !user.emailVerified { try await AccountFlowsController(services: services).sendVerification(to: user, request, context) }
         return back("verification-sent", context)
     }
 

@@ -108,25 +108,32 @@ struct AccountFlowsController {
             return fail("An account with this email address already exists. Sign in instead.", .conflict)
         }
         // When the tenant requires a verified address, the first-factor door sends the verification.
-        if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, context) }
+        if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, request, context) }
         return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 
     // MARK: Email verification
 
-    /// Emails a verification link and code (both single use; 24 hours; the code allows 5 attempts).
-    func sendVerification(to user: User, _ context: TenantRequestContext) async throws {
-        try await sendVerification(to: user, database: context.database)
+    /// Emails a verification link and code (both single use; 24 hours; the code allows 5 attempts),
+    /// the link bound to the browser of `request` (see ``browserContext(_:)``).
+    func sendVerification(to user: User, _ request: Request, _ context: TenantRequestContext) async throws {
+        try await sendVerification(to: user, database: context.database, browser: TenantCookie.browser.value(in: request))
     }
 
-    func sendVerification(to user: User, database: TenantDatabase) async throws {
+    /// The `context` a verification link records for the browser whose binding cookie is `binding`:
+    /// opened in that browser, the link keeps the password chosen there; opened anywhere else (by
+    /// the address's owner, when someone else signed up with it), it drops it.
+    static func browserContext(_ binding: String) -> String { "browser:" + Base64URL.encode(SecretHash.of(binding)) }
+
+    /// - Parameter browser: the binding cookie of the browser that asked (nil: an app of the headless API).
+    func sendVerification(to user: User, database: TenantDatabase, browser: String? = nil) async throws {
         let now = services.clock.now
         let id = RandomText.bearerSecret()
         let token = RandomText.bearerSecret()
         let code = services.sixDigitCode()
         try await database.insertOneTimeToken(OneTimeToken(
             id: id, purpose: .verifyEmail, userID: user.id, tokenHash: SecretHash.of(token), codeHash: services.codeHash(code, salt: id),
-            context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.verifyLifetime)))
+            context: browser.map(Self.browserContext), createdAt: now, expiresAt: now.addingTimeInterval(Self.verifyLifetime)))
         try await services.sendAccountEmail(.verify, to: user, values: [
             "link": services.link(database.tenant, "/verify-email", token: token), "code": code,
             "expires_minutes": String(Int(Self.verifyLifetime / 60)),
@@ -180,9 +187,14 @@ struct AccountFlowsController {
               let used = try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .verifyEmail, at: now) else {
             return message("Link expired", "This verification link was already used or has expired.", error: true, status: .badRequest, context)
         }
-        // A first proof ends the sessions, grants and links made before it (pre-account takeover).
-        // The password stays: a sign-up waiting for this link must keep the password it chose.
-        try await context.database.proveEmail(used.userID, keepPassword: true, at: now)
+        // A first proof ends the sessions, grants, links and pending sign-ins made before it
+        // (pre-account takeover). The password stays only when the link is opened in the browser
+        // that chose it; anywhere else the owner proves the address without knowing the password,
+        // which may be a squatter's, so it is dropped (the owner sets one with "Forgot password").
+        let sameBrowser = TenantCookie.browser.value(in: request).map {
+            ConstantTime.equals(Self.browserContext($0), used.context ?? "")
+        } ?? false
+        try await context.database.proveEmail(used.userID, keepPassword: sameBrowser, at: now)
         return message("Email verified", "Your email address is verified. You can close this page and continue where you were.", context)
     }
 
@@ -204,7 +216,7 @@ struct AccountFlowsController {
         }
         // This sign-in's first factor was the password, so its prover knows it: it stays; what
         // was made before the proof (sessions, grants, links) ends.
-        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), at: now)
+        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash, at: now)
         var verified = user
         verified.emailVerified = true
         return try await flow.proceedToSecondFactor(interaction, client: client, user: verified, amr: pending.amr, request, context)
@@ -216,7 +228,7 @@ struct AccountFlowsController {
                                                               request, context)
         let (_, user) = try await pending(interaction, stage: .verifyEmail, context)
         if let limited = rateLimit("email-code", context) { return limited }
-        try await sendVerification(to: user, context)
+        try await sendVerification(to: user, request, context)
         return renderVerify(interaction, user: user, error: nil, notice: "We sent a new code.", status: .ok, context)
     }
 

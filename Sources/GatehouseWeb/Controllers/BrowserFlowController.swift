@@ -322,7 +322,7 @@ struct BrowserFlowController {
         if settings.requireVerifiedEmail, !user.emailVerified {
             try await savePending(interaction, client: client, user: user, amr: amr, stage: .verifyEmail, context)
             // The verification page says a code and a link were sent: send them (as the headless API does).
-            try await AccountFlowsController(services: services).sendVerification(to: user, context)
+            try await AccountFlowsController(services: services).sendVerification(to: user, request, context)
             return redirect(to: "/verify-email", interaction, context, cookies: cookies)
         }
         return try await proceedToSecondFactor(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)

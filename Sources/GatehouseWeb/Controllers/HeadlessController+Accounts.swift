@@ -176,7 +176,8 @@ extension HeadlessController {
         }
         guard used != nil else { throw try await failedAttempt(pending, context) }
         // The password of this sign-in stays (its prover knows it); what came before the proof ends.
-        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), at: services.clock.now)
+        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash,
+                                              at: services.clock.now)
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true
