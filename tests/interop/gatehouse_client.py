@@ -201,6 +201,16 @@ class AdminAPI:
         expect(resp, 201)
         return Tenant(self, resp.json())
 
+    def all_tenants(self) -> list[dict]:
+        """Every tenant, following the list's cursors (`next_cursor`)."""
+        tenants, cursor = [], None
+        while True:
+            body = expect(self.get("/tenants", params={"limit": 1000, **({"after": cursor} if cursor else {})}), 200).json()
+            tenants += body["tenants"]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return tenants
+
     def tenant(self, slug: str) -> Tenant:
         resp = expect(self.get(f"/tenants/{slug}"), 200)
         return Tenant(self, resp.json())

@@ -22,6 +22,7 @@ from accounts_helpers import (
     hsign_in,
     mail_code,
     mail_link,
+    mail_text,
     set_settings,
     tenant_db,
     smtp_server,
@@ -161,3 +162,65 @@ def test_a_console_password_change_spends_reset_and_magic_links(gh, inbox, acme,
     assert late.status_code == 400 and heading(late) == "Link expired", describe(late)
     used = asker.open_link(magic, "/magic")
     assert used.status_code == 400 and heading(used) == "Link expired", describe(used)
+
+
+# --------------------------------------------------------------------------- sign-up enumeration
+
+SIGNUP_ATTEMPT = "tried to create"
+
+
+def test_headless_sign_up_does_not_reveal_accounts(gh, inbox, acme, client):
+    """With require_verified_email, a sign-up with a taken address answers exactly like one with a
+    new address; the owner is told by email; no code completes the decoy."""
+    set_settings(acme, self_signup=True, require_verified_email=True)
+    owner = acme.create_user(email=unique_email("owner"))
+    fresh = unique_email("fresh")
+    mark = inbox.mark()
+    taken = hpost(gh, client, "auth/sign-up", {"email": owner.email, "password": SQUATTER_PASSWORD})
+    new = hpost(gh, client, "auth/sign-up", {"email": fresh, "password": SQUATTER_PASSWORD})
+    assert taken.status_code == new.status_code == 200, (describe(taken), describe(new))
+
+    def shape(resp, email):
+        body = dict(resp.json())
+        assert body.pop("challenge_id") and body.pop("email") == email
+        body.pop("expires_in")
+        return body, sorted(resp.json())
+
+    assert shape(taken, owner.email) == shape(new, fresh)
+    assert "signup_attempt" not in taken.text
+    notice = inbox.wait(owner.email, SIGNUP_ATTEMPT, mark)
+    assert "nothing was created" in mail_text(notice)
+    assert inbox.count(owner.email, VERIFY, mark) == 0, "the owner gets no verification code to hand out"
+    inbox.wait(fresh, VERIFY, mark)
+    # Codes: the decoy answers like a real challenge given a wrong code, attempt after attempt.
+    for _ in range(2):
+        a = hpost(gh, client, "auth/verify-email", {"challenge_id": taken.json()["challenge_id"], "code": "123456"})
+        b = hpost(gh, client, "auth/verify-email", {"challenge_id": new.json()["challenge_id"], "code": "123456"})
+        assert (a.status_code, a.json()) == (b.status_code, b.json()), (describe(a), describe(b))
+    # The owner's account is untouched: their password still works and is not the squatter's.
+    assert hsign_in(gh, client, owner.email, owner.password).status_code == 200
+    assert hsign_in(gh, client, owner.email, SQUATTER_PASSWORD).status_code >= 400
+
+
+def test_browser_sign_up_does_not_reveal_accounts(gh, inbox, acme, client):
+    set_settings(acme, self_signup=True, require_verified_email=True)
+    owner = acme.create_user(email=unique_email("owner"))
+    fresh = unique_email("fresh")
+    mark = inbox.mark()
+    taken = Login.begin(acme, client).expect("login").open_signup().signup(owner.email, SQUATTER_PASSWORD)
+    new = Login.begin(acme, client).expect("login").open_signup().signup(fresh, SQUATTER_PASSWORD)
+    assert taken.kind == new.kind == "verify", (taken.trace(), new.trace())
+    assert taken.resp.status_code == new.resp.status_code
+
+    def page(login, email):
+        text = login.resp.text.replace(email, "ADDRESS")
+        for value in login.hidden.values():
+            text = text.replace(value, "X")
+        return text
+
+    assert page(taken, owner.email) == page(new, fresh)
+    inbox.wait(owner.email, SIGNUP_ATTEMPT, mark)
+    wrong_a, wrong_b = taken.verify("123456"), new.verify("123456")
+    assert wrong_a.resp.status_code == wrong_b.resp.status_code == 400
+    assert page(wrong_a, owner.email) == page(wrong_b, fresh)
+    assert not taken.done

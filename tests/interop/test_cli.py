@@ -261,10 +261,10 @@ def test_tenant_create_list_show_update_delete_and_the_seed_example(cli, admin):
     assert created["issuer"] == f"{cli.url}/t/{slug}", out
     assert created["id"].startswith("ten_"), out
 
-    headers, rows = table(cli.ok("tenant", "list"))
+    headers, rows = table(cli.ok("tenant", "list", "--all"))
     assert headers[:2] == ["SLUG", "NAME"], headers
     assert any(row.split()[0] == slug for row in rows), rows
-    listed = cli.json("tenant", "list")
+    listed = cli.json("tenant", "list", "--all")
     assert slug in [t["slug"] for t in listed["tenants"]], listed
 
     # ARCHITECTURE.md A6, exactly as written (with our slug instead of acme).
@@ -848,7 +848,7 @@ def test_json_output_is_the_servers_answer(cli, tenant, admin: AdminAPI):
         (("keys", "list", "--tenant", tenant.slug), f"{base}/keys"),
     ):
         assert cli.json(*args) == expect(admin.get(path), 200).json(), args
-    assert tenant.slug in [t["slug"] for t in cli.json("tenant", "list")["tenants"]]
+    assert tenant.slug in [t["slug"] for t in cli.json("tenant", "list", "--all")["tenants"]]
 
 
 def test_client_created_in_an_rs256_only_tenant_can_get_tokens(cli, tenant):

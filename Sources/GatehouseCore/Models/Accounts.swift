@@ -122,4 +122,12 @@ public struct PendingSignIn: Codable, Sendable, Equatable {
     /// Emailed codes last 10 minutes and allow 5 attempts per challenge.
     public static let emailCodeLifetime: TimeInterval = 600
     public static let maxAttempts = 5
+
+    /// The `amr` of a decoy verification step: a sign-up with the address of an existing account
+    /// (tenants with `require_verified_email`) answers exactly like a new sign-up, with a pending
+    /// verification that no code can complete, so the answer does not reveal the account.
+    public static let signupAttemptMarker = "signup_attempt"
+
+    /// Whether this is the decoy of a sign-up with an existing address (never completes).
+    public var isSignupAttempt: Bool { amr == [Self.signupAttemptMarker] }
 }

@@ -98,18 +98,38 @@ struct AccountFlowsController {
         let password = form["password"] ?? ""
         if let problem = PasswordPolicy.problem(password, common: services.commonPasswords) { return fail("The password \(problem).") }
         let db = context.database
-        if try await db.user(email: email) != nil {
-            return fail("An account with this email address already exists. Sign in instead.", .conflict)
+        let requireVerified = context.tenant.tenant.settings.requireVerifiedEmail
+        // Hashed whether or not the address is taken, so both answers cost the same.
+        let hash = try await services.passwords.hash(password)
+        if let existing = try await db.user(email: email) {
+            guard requireVerified else { return fail("An account with this email address already exists. Sign in instead.", .conflict) }
+            return try await signupAttempt(existing, interaction, client: client, context)
         }
         let now = services.clock.now
-        let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name, passwordHash: try await services.passwords.hash(password),
+        let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name, passwordHash: hash,
                         createdAt: now, updatedAt: now)
         do { try await db.insertUser(user) } catch StoreError.conflict {
-            return fail("An account with this email address already exists. Sign in instead.", .conflict)
+            guard requireVerified, let existing = try await db.user(email: email) else {
+                return fail("An account with this email address already exists. Sign in instead.", .conflict)
+            }
+            return try await signupAttempt(existing, interaction, client: client, context)
         }
         // When the tenant requires a verified address, the first-factor door sends the verification.
         if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, request, context) }
         return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
+    }
+
+    /// A sign-up with the address of an existing account, when the tenant requires verified
+    /// addresses (issue: sign-up must not reveal accounts): the owner is told by email, and the
+    /// browser sees exactly what a new sign-up sees — the verification step — backed by a decoy
+    /// pending sign-in that no code completes (`PendingSignIn.isSignupAttempt`).
+    func signupAttempt(_ existing: User, _ interaction: Interaction, client: Client, _ context: TenantRequestContext) async throws -> Response {
+        try await services.sendAccountEmail(.signupAttempt, to: existing, values: [
+            "account_url": services.issuer(of: context.tenant) + "/account",
+        ], database: context.database)
+        try await flow.savePending(interaction, client: client, user: existing, amr: [PendingSignIn.signupAttemptMarker], stage: .verifyEmail,
+                                   context)
+        return flow.redirect(to: "/verify-email", interaction, context)
     }
 
     // MARK: Email verification
@@ -173,7 +193,7 @@ struct AccountFlowsController {
         }
         let (interaction, client) = try await flow.loadInteraction(query["interaction"], csrf: nil, requireCSRF: false, request, context)
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
-        if user.emailVerified {
+        if user.emailVerified, !pending.isSignupAttempt {
             // Verified meanwhile through the emailed link.
             return try await flow.proceedToSecondFactor(interaction, client: client, user: user, amr: pending.amr, request, context)
         }
@@ -206,8 +226,9 @@ struct AccountFlowsController {
         let code = (form["code"] ?? "").filter { !$0.isWhitespace }
         let services = self.services
         let now = services.clock.now
-        let used = try await context.database.consumeOneTimeCode(userID: user.id, purpose: .verifyEmail, at: now,
-                                                                 maxAttempts: Self.codeAttempts) { token in
+        // A decoy (sign-up with a taken address) takes no code: it answers like a wrong one.
+        let used = pending.isSignupAttempt ? nil : try await context.database.consumeOneTimeCode(
+            userID: user.id, purpose: .verifyEmail, at: now, maxAttempts: Self.codeAttempts) { token in
             token.codeHash.map { ConstantTime.equals($0, services.codeHash(code, salt: token.id)) } ?? false
         }
         guard used != nil else {
@@ -226,9 +247,9 @@ struct AccountFlowsController {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let (interaction, _) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
                                                               request, context)
-        let (_, user) = try await pending(interaction, stage: .verifyEmail, context)
+        let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
         if let limited = rateLimit("email-code", context) { return limited }
-        try await sendVerification(to: user, request, context)
+        if !pending.isSignupAttempt { try await sendVerification(to: user, request, context) }
         return renderVerify(interaction, user: user, error: nil, notice: "We sent a new code.", status: .ok, context)
     }
 

@@ -84,7 +84,9 @@ extension HeadlessController {
         let body: Challenge
         switch pending.stage {
         case .verifyEmail:
-            try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
+            if !pending.isSignupAttempt {
+                try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
+            }
             body = Challenge(status: "email_verification_required", challengeID: id, expiresIn: expiresIn, factors: nil, totp: nil,
                              email: user.email)
         case .challenge:
@@ -144,19 +146,27 @@ extension HeadlessController {
         }
         let db = context.database
         let now = services.clock.now
+        let requiresVerification = tenant.tenant.settings.requireVerifiedEmail
+        let scope = context.client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
+        // Hashed whether or not the address is taken, so both answers cost the same.
         let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name,
                         passwordHash: try await services.passwords.hash(password!), createdAt: now, updatedAt: now)
         do {
             if try await db.user(email: email) != nil { throw StoreError.conflict("taken") }
             try await db.insertUser(user)
         } catch StoreError.conflict {
-            throw OAuthError.invalidRequest("an account with this email address already exists")
+            guard requiresVerification, let existing = try await db.user(email: email) else {
+                throw OAuthError.invalidRequest("an account with this email address already exists")
+            }
+            // Not revealed (the same answer as a new sign-up, backed by a decoy); the owner is told.
+            try await services.sendAccountEmail(.signupAttempt, to: existing, values: [
+                "account_url": services.issuer(of: tenant) + "/account",
+            ], database: db)
+            return try await challenge(user: existing, amr: [PendingSignIn.signupAttemptMarker], scope: scope, stage: .verifyEmail, context)
         }
-        let requiresVerification = tenant.tenant.settings.requireVerifiedEmail
         if !requiresVerification {
             try await AccountFlowsController(services: services).sendVerification(to: user, database: db)
         }
-        let scope = context.client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
         return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
     }
 
@@ -168,6 +178,8 @@ extension HeadlessController {
         let code = input.string("code", required: true, maxLength: 16)
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
         let (pending, user) = try await pending(id, stages: [.verifyEmail], context)
+        // A decoy (sign-up with a taken address) takes no code: it answers like a wrong one.
+        if pending.isSignupAttempt { throw try await failedAttempt(pending, context) }
         let services = self.services
         let typed = code!.filter { !$0.isWhitespace }
         let used = try await context.database.consumeOneTimeCode(userID: user.id, purpose: .verifyEmail, at: services.clock.now,

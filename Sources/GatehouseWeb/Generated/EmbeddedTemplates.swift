@@ -875,6 +875,50 @@ If you did not ask for this, you can ignore this email: your password stays the 
 {{tenant_name}}
 
 """##,
+        "email/signup_attempt.html.mustache": ##"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>Someone tried to sign up with your address</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f5f7;color:#1f2328;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f5f7;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background-color:#ffffff;border:1px solid #d8dee4;border-radius:8px;">
+<tr><td style="padding:24px 32px 0 32px;font-size:14px;line-height:20px;font-weight:600;color:#57606a;">{{tenant_name}}</td></tr>
+<tr><td style="padding:12px 32px 8px 32px;font-size:15px;line-height:24px;">
+<h1 style="margin:0 0 16px 0;font-size:20px;line-height:28px;font-weight:600;color:#1f2328;">Someone tried to sign up with your address</h1>
+<p style="margin:0 0 16px 0;">{{#user_name}}Hi {{user_name}},{{/user_name}}{{^user_name}}Hello,{{/user_name}}</p>
+<p style="margin:0 0 16px 0;">Someone just tried to create a new account with your address <strong>{{user_email}}</strong>. You already have an account, so nothing was created and nothing changed.</p>
+{{#account_url}}<p style="margin:0 0 16px 0;">If this was you, sign in instead; forgot your password? Reset it from the sign-in page: <a href="{{account_url}}" style="color:#1f6feb;">{{account_url}}</a></p>{{/account_url}}
+</td></tr>
+<tr><td style="padding:16px 32px 24px 32px;border-top:1px solid #d8dee4;font-size:12px;line-height:18px;color:#57606a;">If this was not you, you can ignore this message.</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+
+"""##,
+        "email/signup_attempt.subject.mustache": ##"""
+Someone tried to create a {{tenant_name}} account with your address
+
+"""##,
+        "email/signup_attempt.text.mustache": ##"""
+{{#user_name}}Hi {{user_name}},{{/user_name}}{{^user_name}}Hello,{{/user_name}}
+
+Someone just tried to create a new {{tenant_name}} account with your address {{user_email}}. You already have an account, so nothing was created and nothing changed.
+
+{{#account_url}}If this was you, sign in instead; forgot your password? Reset it from the sign-in page: {{account_url}}
+
+{{/account_url}}If this was not you, you can ignore this message.
+-- 
+{{tenant_name}}
+
+"""##,
         "email/verify.html.mustache": ##"""
 <!doctype html>
 <html lang="en">

@@ -17,6 +17,8 @@ public enum EmailTemplate: String, CaseIterable, Sendable {
     case mfaChange = "email/mfa_change"
     /// Notice that a recovery code was used: `remaining`, optional `account_url`.
     case recoveryCodeUsed = "email/recovery_used"
+    /// Notice that someone tried to sign up with the address of an existing account: optional `account_url`.
+    case signupAttempt = "email/signup_attempt"
 
     /// The file name stem under `templates/email/` (`verify`).
     public var stem: String { String(rawValue.dropFirst("email/".count)) }

@@ -12,6 +12,7 @@ enum AccountEmail: String {
     case code = "email/code"
     case mfaChange = "email/mfa_change"
     case recoveryUsed = "email/recovery_used"
+    case signupAttempt = "email/signup_attempt"
 }
 
 extension Services {
