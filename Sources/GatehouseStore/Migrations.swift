@@ -43,6 +43,23 @@ public enum Migrations {
             try db.alter(table: "tenants") { t in t.add(column: "hostname", .text) }
             try db.create(index: "tenants_hostname", on: "tenants", columns: ["hostname"], unique: true)
         }
+        migrator.registerMigration("2026-12-03-instance-idempotency-v1") { db in
+            // The first answer to an admin POST with an `Idempotency-Key`, replayed to retries for
+            // 24 hours (InstanceStore+Idempotency.swift). `body` is sealed under the master key: a
+            // created client's answer carries its secret key.
+            try db.create(table: "idempotency_keys") { t in
+                t.column("scope", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("tenant_id", .text).references("tenants", onDelete: .cascade)
+                t.column("fingerprint", .blob).notNull()
+                t.column("status", .integer).notNull()
+                t.column("content_type", .text)
+                t.column("location", .text)
+                t.column("body", .blob).notNull()
+                t.column("created_at", .datetime).notNull().indexed()
+                t.primaryKey(["scope", "key"])
+            }
+        }
         return migrator
     }
 

@@ -37,6 +37,32 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def memory_parts_kib(pid: int) -> dict[str, int]:
+    """RssAnon (heap: malloc arenas, Swift objects), RssFile (mapped files: the binary, libraries,
+    SQLite's memory-mapped pages) and RssShmem (SQLite's WAL index, `-shm`), in KiB."""
+    parts = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(":", 1)[0]
+            if key in ("RssAnon", "RssFile", "RssShmem"):
+                parts[key] = int(line.split()[1])
+    return parts
+
+
+def data_mib(directory: str | None) -> float:
+    """Bytes on disk under the data folder (databases, WAL files), in MiB."""
+    if not directory:
+        return float("nan")
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total / 1048576
+
+
 def theil_sen_mib_per_hour(samples: list[tuple[float, int]]) -> float:
     """Median of the pairwise slopes (Theil–Sen), in MiB per hour: robust to the minutes whose
     lowest reading still caught a hash in flight."""
@@ -138,6 +164,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--sample-seconds", type=float, default=60)
     ap.add_argument("--json", help="write samples and the result here")
+    ap.add_argument("--data", help="the server's data folder, for its size on disk")
     args = ap.parse_args()
 
     u = urlsplit(args.url)
@@ -158,7 +185,10 @@ def main() -> int:
     # MiB with the load; the window minimum is the resident memory between hashes, the figure
     # whose slope shows a leak.
     samples: list[tuple[float, int, int]] = []
-    print(f"{'minute':>7} {'RSS MiB':>8} {'max MiB':>8} {'cycles':>8} {'cycles/s':>8} {'failures':>8}", flush=True)
+    # anon/file/shmem are read at the end of each window (not at its minimum): they tell a heap that
+    # grows from mapped database pages and the WAL index.
+    print(f"{'minute':>7} {'RSS MiB':>8} {'max MiB':>8} {'cycles':>8} {'cycles/s':>8} {'failures':>8}"
+          f" {'anon':>7} {'file':>7} {'shmem':>7} {'data MiB':>8}", flush=True)
     last_cycles, last_t = 0, t0
     try:
         while True:
@@ -176,7 +206,10 @@ def main() -> int:
             rate = (cycles - last_cycles) / max(now - last_t, 1e-9)
             last_cycles, last_t = cycles, now
             samples.append((now - t0, low, cycles))
-            print(f"{(now - t0) / 60:7.1f} {low / 1024:8.1f} {high / 1024:8.1f} {cycles:8d} {rate:8.1f} {failures:8d}", flush=True)
+            parts = memory_parts_kib(args.pid)
+            print(f"{(now - t0) / 60:7.1f} {low / 1024:8.1f} {high / 1024:8.1f} {cycles:8d} {rate:8.1f} {failures:8d}"
+                  f" {parts.get('RssAnon', 0) / 1024:7.1f} {parts.get('RssFile', 0) / 1024:7.1f}"
+                  f" {parts.get('RssShmem', 0) / 1024:7.1f} {data_mib(args.data):8.1f}", flush=True)
             if now >= end:
                 break
     finally:

@@ -37,8 +37,9 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 # a template or provider that the fuzzed name does not match (404), and 422 for values that the
 # document describes in prose but JSON Schema cannot tie to the tenant's state: a signing algorithm
 # the tenant has not enabled, a client still signing with an algorithm being removed, endpoint URLs
-# for a provider kind that takes them from discovery (the stored kind decides on PATCH).
-POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "422", "429"]
+# for a provider kind that takes them from discovery (the stored kind decides on PATCH). A generated
+# `If-Match` is well-formed but names no current entity tag (412).
+POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "412", "422", "429"]
 # The headless API answers RFC 6749 §5.2 errors, always 400: a well-formed but wrong password, an
 # unknown refresh token or challenge id, an address already registered are invalid_grant /
 # invalid_request by the protocol, whatever the schema says about their shape.
@@ -46,8 +47,9 @@ HEADLESS_POSITIVE = ["400"]
 # Excluded checks and why:
 # * use_after_free, ensure_resource_availability: need stateful links (the document declares none).
 EXCLUDED_CHECKS = "use_after_free,ensure_resource_availability"
-# schemathesis's own list of rejections, plus 413 for bodies over max_body_bytes.
-NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+# schemathesis's own list of rejections, plus 413 for bodies over max_body_bytes and 412 for an
+# `If-Match` that does not match (preconditions are evaluated before the body, RFC 9110 §13.2.1).
+NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429", "5xx"]
 
 
 class Fixture:

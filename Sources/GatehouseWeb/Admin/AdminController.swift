@@ -13,6 +13,8 @@ struct AdminController {
     let services: Services
     /// Test emails per tenant: a token bucket of 10, refilled by one every 6 seconds.
     let testMailLimiter = ActionRateLimiter(burst: 10, interval: 6)
+    /// `ETag`/`If-Match` and `Idempotency-Key` for every route.
+    let conditions = AdminWriteConditions()
 
     /// Who is calling the admin API.
     enum Principal: Sendable {
@@ -63,6 +65,7 @@ struct AdminController {
     /// route is for the instance admin only.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath, scope: String?,
                _ body: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
+        if method == .get { conditions.registerRepresentation(path: path.description, body) }
         group.on(path, method: method) { request, context in
             await self.handle(context) {
                 switch context.adminPrincipal {
@@ -77,7 +80,8 @@ struct AdminController {
                 case nil:
                     throw ProblemDetails.unauthorized("a valid admin bearer token is required")
                 }
-                return try await body(request, context)
+                return try await conditions.run(method, path: path.description, request: request, context: context,
+                                                store: services.store, maxBodyBytes: services.configuration.maxBodyBytes, body)
             }
         }
     }

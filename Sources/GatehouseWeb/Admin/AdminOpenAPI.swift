@@ -8,7 +8,7 @@ enum AdminOpenAPI {
   "info": {
     "title": "Gatehouse admin and headless auth API",
     "version": "1.0.0",
-    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`), and so is `null` (422, `must not be null`: leave a field out to keep its value); every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
+    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`), and so is `null` (422, `must not be null`: leave a field out to keep its value); every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Every single resource's GET (and PATCH/PUT answer) carries a strong `ETag`; send it back in `If-Match` on PATCH, PUT or DELETE to refuse a lost update with 412. Every POST accepts an `Idempotency-Key`: a retry with the same key and body within 24 hours returns the first answer. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
   },
   "servers": [{"url": "/", "description": "The server's public URL."}],
   "tags": [
@@ -55,6 +55,7 @@ enum AdminOpenAPI {
       },
       "post": {
         "operationId": "createTenant",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Tenants"],
         "summary": "Create a tenant",
         "description": "Creates a tenant with its own database and signing keys. Its issuer is `{public_url}/t/{slug}`.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
@@ -62,12 +63,12 @@ enum AdminOpenAPI {
         "x-instance-only": true,
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantCreate"}}}},
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {"description": "The new tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"},
-          "409": {"$ref": "#/components/responses/Conflict"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"},
@@ -94,6 +95,7 @@ enum AdminOpenAPI {
       },
       "patch": {
         "operationId": "updateTenant",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Tenants"],
         "summary": "Update a tenant's name and settings",
         "description": "Changes the display name and merges `settings` into the current settings (lifetimes in seconds). The slug and environment cannot change.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
@@ -107,6 +109,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The updated tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tenant"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
@@ -122,12 +125,15 @@ enum AdminOpenAPI {
       },
       "delete": {
         "operationId": "deleteTenant",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Tenants"],
         "summary": "Delete a tenant",
         "description": "Deletes the tenant with all its data: clients, users, sessions, grants and keys.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
         "security": [{"instanceAdminToken": []}],
         "x-instance-only": true,
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"},
@@ -161,6 +167,7 @@ enum AdminOpenAPI {
       },
       "post": {
         "operationId": "createClient",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Clients"],
         "summary": "Create a client",
         "description": "Registers an OAuth client. The `client_id` is a publishable key `pk_<environment>_…`; a confidential client also gets its secret key `sk_<environment>_…` in `client_secret`, returned only in this response.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
@@ -168,6 +175,7 @@ enum AdminOpenAPI {
         "x-required-scope": "clients:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientCreate"}}}},
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {
             "description": "The new client (with `client_secret` when confidential).",
@@ -177,7 +185,6 @@ enum AdminOpenAPI {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
-          "409": {"$ref": "#/components/responses/Conflict"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"},
@@ -205,6 +212,7 @@ enum AdminOpenAPI {
       },
       "patch": {
         "operationId": "updateClient",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Clients"],
         "summary": "Update a client",
         "description": "Changes the given fields; lists replace the current ones. The type cannot change.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
@@ -218,6 +226,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The updated client.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
@@ -232,12 +241,15 @@ enum AdminOpenAPI {
       },
       "delete": {
         "operationId": "deleteClient",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Clients"],
         "summary": "Delete a client",
         "description": "Deletes the client and revokes its grants and tokens.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["clients:write"]}],
         "x-required-scope": "clients:write",
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -251,6 +263,7 @@ enum AdminOpenAPI {
       "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/ClientId"}],
       "post": {
         "operationId": "rotateClientSecret",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Clients"],
         "summary": "Rotate a client's secret key",
         "description": "Issues a new secret key for a confidential client, returned once in `client_secret`. The previous key stays valid for `overlap_seconds` (default 0: it stops working at once); `previous_secret_expires_at` tells until when. Public clients have no secret (400).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
@@ -262,6 +275,7 @@ enum AdminOpenAPI {
           "description": "Optional: send no body (and no Content-Type) for the defaults."
         },
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {
             "description": "The client with its new secret key.",
@@ -305,6 +319,7 @@ enum AdminOpenAPI {
       },
       "post": {
         "operationId": "createUser",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Users"],
         "summary": "Create a user",
         "description": "Creates a user; the password, if any, is hashed with Argon2id.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
@@ -312,13 +327,13 @@ enum AdminOpenAPI {
         "x-required-scope": "users:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserCreate"}}}},
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {"description": "The new user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
-          "409": {"$ref": "#/components/responses/Conflict"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
           "500": {"$ref": "#/components/responses/InternalError"},
@@ -346,6 +361,7 @@ enum AdminOpenAPI {
       },
       "patch": {
         "operationId": "updateUser",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Users"],
         "summary": "Update a user",
         "description": "Changes the given fields. Disabling the user or setting a new password ends the user's sessions and revokes their grants.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
@@ -359,6 +375,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The updated user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
@@ -374,12 +391,15 @@ enum AdminOpenAPI {
       },
       "delete": {
         "operationId": "deleteUser",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Users"],
         "summary": "Delete a user",
         "description": "Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
         "x-required-scope": "users:write",
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -424,12 +444,15 @@ enum AdminOpenAPI {
       "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/SessionId"}],
       "delete": {
         "operationId": "revokeSession",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Sessions"],
         "summary": "Revoke a session",
         "description": "Ends the session and revokes the grants made in it (those without `offline_access`).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `sessions:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["sessions:write"]}],
         "x-required-scope": "sessions:write",
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Revoked."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -462,6 +485,7 @@ enum AdminOpenAPI {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
       "post": {
         "operationId": "rotateKeys",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Signing keys"],
         "summary": "Rotate signing keys",
         "description": "Starts a rotation for each algorithm: publishes a new key (status `next`) that starts signing after the pre-publication window, and schedules the current key's retirement. An algorithm whose rotation is already pending returns its pending key. Answers the new (or pending) keys.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `keys:write` scope (otherwise 403).",
@@ -473,6 +497,7 @@ enum AdminOpenAPI {
           "description": "Optional: send no body (and no Content-Type) for the defaults."
         },
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {
             "description": "The keys that will sign next.",
@@ -528,6 +553,7 @@ enum AdminOpenAPI {
       },
       "put": {
         "operationId": "putTemplate",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Templates"],
         "summary": "Override a template",
         "description": "Stores the tenant's override; it applies to the next page or email. Pages: `{\"body\"}` (required). Emails: `{\"subject\", \"text\", \"html\"}` (`subject` and `text` required; without `html` the email is text only). Mustache; output values with `{{name}}` (HTML-escaped in pages and in the email's HTML part). Refused with 422, one `errors` entry per problem, each message starting with `line N:`: a part that does not parse (unclosed or mismatched sections, unclosed tags), unescaped output (`{{{x}}}`, `{{& x}}`), delimiter changes (`{{=…=}}`), pragmas (`{{% …}}`), template inheritance, and partials other than the default page partials (`{{> _head}}`, `{{> _foot}}`; none in partials and emails).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
@@ -535,6 +561,7 @@ enum AdminOpenAPI {
         "x-required-scope": "tenant:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateUpdate"}}}},
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "The stored override.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Template"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
@@ -549,12 +576,15 @@ enum AdminOpenAPI {
       },
       "delete": {
         "operationId": "resetTemplate",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Templates"],
         "summary": "Remove a template override",
         "description": "Deletes the tenant's override, so the default applies again (204 also when there was none).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
         "x-required-scope": "tenant:write",
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "The default applies."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -568,6 +598,7 @@ enum AdminOpenAPI {
       "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/TemplateKind"}, {"$ref": "#/components/parameters/TemplateName"}],
       "post": {
         "operationId": "testTemplate",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Templates"],
         "summary": "Send a test email",
         "description": "Renders the tenant's email template (override or default) with sample values (links and codes that do not work) and queues it to `to`, like any other email: through SMTP, or as a `.eml` file in `<data>/outbox/` without SMTP. Delivery is asynchronous and retried; the answer says the message is queued. Page templates answer 422 Rate limited per tenant to a burst of 10 and one more every 6 seconds (10 a minute): beyond that 429 with `Retry-After`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
@@ -575,6 +606,7 @@ enum AdminOpenAPI {
         "x-required-scope": "tenant:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTest"}}}},
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {"description": "Queued.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateTestResult"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
@@ -643,6 +675,7 @@ enum AdminOpenAPI {
       },
       "post": {
         "operationId": "createProvider",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": [
           "Providers"
         ],
@@ -670,6 +703,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "201": {
             "description": "The new provider.",
@@ -692,9 +726,6 @@ enum AdminOpenAPI {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
-          },
-          "409": {
-            "$ref": "#/components/responses/Conflict"
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
@@ -768,6 +799,7 @@ enum AdminOpenAPI {
       },
       "patch": {
         "operationId": "updateProvider",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": [
           "Providers"
         ],
@@ -795,6 +827,7 @@ enum AdminOpenAPI {
           }
         },
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "200": {
             "description": "The updated provider.",
@@ -837,6 +870,7 @@ enum AdminOpenAPI {
       },
       "delete": {
         "operationId": "deleteProvider",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": [
           "Providers"
         ],
@@ -854,6 +888,8 @@ enum AdminOpenAPI {
         ],
         "x-required-scope": "tenant:write",
         "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {
             "description": "Removed."
           },
@@ -1251,6 +1287,20 @@ enum AdminOpenAPI {
         "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}
       },
       "ProviderKey": {"name": "provider", "in": "path", "required": true, "description": "The provider's id (`idp_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
+      "IfMatch": {
+        "name": "If-Match",
+        "in": "header",
+        "required": false,
+        "description": "Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": "^(\\*|(W/)?\"[!#-~]*\"( *, *(W/)?\"[!#-~]*\")*)$"}
+      },
+      "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+      },
       "SessionId": {
         "name": "session_id",
         "in": "path",
@@ -1275,6 +1325,14 @@ enum AdminOpenAPI {
       },
       "NotFound": {
         "description": "No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "PreconditionFailed": {
+        "description": "`If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "IdempotencyConflict": {
+        "description": "Taken (the slug, email address or key already exists), or a request with this `Idempotency-Key` is still being processed.",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "Conflict": {
@@ -1353,7 +1411,9 @@ enum AdminOpenAPI {
               "urn:gatehouse:problem:unavailable",
               "urn:gatehouse:problem:rate-limited",
               "urn:gatehouse:problem:content-too-large",
-              "urn:gatehouse:problem:request-timeout"
+              "urn:gatehouse:problem:request-timeout",
+              "urn:gatehouse:problem:precondition-failed",
+              "urn:gatehouse:problem:idempotency-key-reused"
             ]
           },
           "title": {"type": "string"},

@@ -41,6 +41,23 @@ struct ProblemDetails: Error, Encodable, Sendable {
         ProblemDetails(type: "urn:gatehouse:problem:conflict", title: "Conflict", status: 409, detail: detail)
     }
 
+    /// 412: an `If-Match` condition failed (RFC 9110 §13.1.1, §15.5.13).
+    static func preconditionFailed(_ detail: String) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:precondition-failed", title: "Precondition failed", status: 412, detail: detail)
+    }
+
+    /// 422: an `Idempotency-Key` sent again with a different body (draft-ietf-httpapi-idempotency-key-header §2.7).
+    static func idempotencyKeyReused() -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:idempotency-key-reused", title: "Idempotency-Key reused", status: 422,
+                       detail: "this Idempotency-Key was used with a different request body")
+    }
+
+    /// 413: the body is larger than `limit` bytes.
+    static func payloadTooLarge(_ limit: Int) -> Self {
+        ProblemDetails(type: "urn:gatehouse:problem:content-too-large", title: "Content too large", status: 413,
+                       detail: "the request body is larger than \(limit) bytes")
+    }
+
     static func unauthorized(_ detail: String) -> Self {
         ProblemDetails(type: "urn:gatehouse:problem:unauthorized", title: "Unauthorized", status: 401, detail: detail)
     }
