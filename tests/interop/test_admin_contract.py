@@ -72,17 +72,39 @@ def test_null_is_refused_where_the_document_does_not_allow_it(admin, tenant):
     client = tenant.create_client("confidential")
     for body, field in [
         ({"password": None}, "password"),
-        ({"name": None}, "name"),
         ({"disabled": None}, "disabled"),
         ({"email": None}, "email"),
     ]:
         resp = admin.patch(f"/tenants/{tenant.slug}/users/{user.id}", json=body)
         assert field in fields(assert_problem(resp, 422)), describe(resp)
-    resp = admin.patch(f"/tenants/{tenant.slug}", json={"settings": {"custom_claims": None}})
-    assert fields(assert_problem(resp, 422)) == ["settings.custom_claims"], describe(resp)
     resp = admin.post(f"/tenants/{tenant.slug}/clients/{client.client_id}/rotate-secret", json={"overlap_seconds": None})
     assert fields(assert_problem(resp, 422)) == ["overlap_seconds"], describe(resp)
+    resp = admin.patch(f"/tenants/{tenant.slug}", json={"name": None})
+    assert fields(assert_problem(resp, 422)) == ["name"], describe(resp)
     assert expect(admin.get(f"/tenants/{tenant.slug}/users/{user.id}"), 200).json()["name"] == user.name
+
+
+def test_null_removes_a_field_as_in_json_merge_patch(admin, tenant):
+    """RFC 7396 §2: where the document allows `null`, it removes the field: a user's name goes, a
+    tenant setting goes back to its default; fields left out keep their values."""
+    user = tenant.create_user()
+    path = f"/tenants/{tenant.slug}/users/{user.id}"
+    assert expect(admin.get(path), 200).json().get("name")
+    patched = expect(admin.patch(path, json={"name": None}, headers={"Content-Type": "application/merge-patch+json"}), 200).json()
+    assert patched.get("name") in (None, ""), patched
+    assert patched["email"] == user.email
+
+    tenant_path = f"/tenants/{tenant.slug}"
+    changed = {"access_token_ttl": 120, "custom_claims": {"plan": "pro"}, "mfa_policy": "optional",
+               "allowed_origins": ["https://app.example.com"]}
+    settings = expect(admin.patch(tenant_path, json={"settings": changed}), 200).json()["settings"]
+    assert settings["access_token_ttl"] == 120 and settings["mfa_policy"] == "optional"
+    reset = expect(admin.patch(tenant_path, json={"settings": {"access_token_ttl": None, "custom_claims": None}}), 200).json()["settings"]
+    assert reset["access_token_ttl"] == 900 and reset["custom_claims"] == {}
+    # Untouched settings keep their values.
+    assert reset["mfa_policy"] == "optional" and reset["allowed_origins"] == ["https://app.example.com"]
+    # Tokens follow the default again.
+    assert expect(admin.get(tenant_path), 200).json()["settings"]["access_token_ttl"] == 900
 
 
 def test_sign_out_counts_the_refresh_token_length_in_code_points(tenant):

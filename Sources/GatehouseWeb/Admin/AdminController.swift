@@ -191,6 +191,36 @@ struct AdminController {
         input.rejectUnknown(["mfa_policy", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl",
                              "authorization_code_ttl", "allowed_origins", "signing_algorithms", "webhooks", "custom_claims",
                              "self_signup", "require_verified_email", "magic_link", "mfa_factors", "account_linking", "hostname"])
+        // JSON merge patch (RFC 7396 §2): `null` removes the field, which for a setting means its
+        // default (for `hostname`: no own host). The typed readers below never see these keys.
+        let defaults = TenantSettings()
+        var remaining = input.object
+        for (key, value) in input.object {
+            guard case .null = value else { continue }
+            remaining[key] = nil
+            switch key {
+            case "mfa_policy": settings.mfaPolicy = defaults.mfaPolicy
+            case "access_token_ttl": settings.accessTokenTTL = defaults.accessTokenTTL
+            case "id_token_ttl": settings.idTokenTTL = defaults.idTokenTTL
+            case "refresh_token_ttl": settings.refreshTokenTTL = defaults.refreshTokenTTL
+            case "session_ttl": settings.sessionTTL = defaults.sessionTTL
+            case "authorization_code_ttl": settings.authorizationCodeTTL = defaults.authorizationCodeTTL
+            case "allowed_origins": settings.allowedOrigins = defaults.allowedOrigins
+            case "signing_algorithms": settings.signingAlgorithms = defaults.signingAlgorithms
+            case "webhooks": settings.webhooks = defaults.webhooks
+            case "custom_claims": settings.customClaims = defaults.customClaims
+            case "self_signup": settings.selfSignup = defaults.selfSignup
+            case "require_verified_email": settings.requireVerifiedEmail = defaults.requireVerifiedEmail
+            case "magic_link": settings.magicLink = defaults.magicLink
+            case "mfa_factors": settings.mfaFactors = defaults.mfaFactors
+            case "account_linking": settings.accountLinking = defaults.accountLinking
+            case "hostname": settings.hostname = defaults.hostname
+            default: remaining[key] = value  // unknown: already reported by rejectUnknown
+            }
+        }
+        let errors = input.errors
+        input = JSONInput(object: remaining)
+        input.errors = errors
         if let raw = input.string("mfa_policy") {
             if let policy = MFAPolicy(rawValue: raw) { settings.mfaPolicy = policy } else { input.fail("mfa_policy", "must be none, optional or required") }
         }
@@ -214,10 +244,7 @@ struct AdminController {
         if let v = input.string("account_linking") { settings.accountLinking = v }
         if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") { settings.webhooks = v }
         if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") { settings.customClaims = v }
-        // `null` is this field's documented way back to `/t/{slug}` (or the base domain).
-        if input.isNull("hostname") {
-            settings.hostname = nil
-        } else if let v = input.string("hostname", maxLength: 253) {
+        if let v = input.string("hostname", maxLength: 253) {
             settings.hostname = v.lowercased()
             if let reason = services.addressing.refusal(ofHostname: v.lowercased()) { input.fail("hostname", "'\(v)' \(reason)") }
         }
@@ -502,7 +529,10 @@ extension AdminController {
         if let raw = input.string("email", maxLength: 254) {
             if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
         }
-        if let name = input.string("name", maxLength: 10_000) {
+        // JSON merge patch (RFC 7396 §2): `null` removes the name.
+        if input.isNull("name") {
+            user.name = nil
+        } else if let name = input.string("name", maxLength: 10_000) {
             if let problem = DisplayName.problem(name) { input.fail("name", problem) } else { user.name = name }
         }
         // A new address has not been verified: unless this request says otherwise, it is not.

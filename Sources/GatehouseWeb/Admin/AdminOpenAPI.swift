@@ -8,7 +8,7 @@ enum AdminOpenAPI {
   "info": {
     "title": "Gatehouse admin and headless auth API",
     "version": "1.0.0",
-    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`), and so is `null` (422, `must not be null`: leave a field out to keep its value); every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Every single resource's GET (and PATCH/PUT answer) carries a strong `ETag`; send it back in `If-Match` on PATCH, PUT or DELETE to refuse a lost update with 412. Every POST accepts an `Idempotency-Key`: a retry with the same key and body within 24 hours returns the first answer. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
+    "description": "The admin API (`/admin/v1/…`) and the headless auth API (`/v1/…`) of Gatehouse, a multi-tenant OAuth 2.0 / OpenID Connect provider.\n\nAdmin API conventions: JSON bodies with `snake_case` keys, sent as `application/json` (415 otherwise; `application/merge-patch+json` is accepted as a synonym); unknown fields are rejected (422, `is not a known field`), and so is `null` (422, `must not be null`: leave a field out to keep its value) except where a schema allows it: there it removes the field or puts it back to its default, as in JSON merge patch (RFC 7396); every invalid field is reported at once in the `errors` member of an RFC 9457 `application/problem+json` answer; creation answers 201, deletion 204. Every single resource's GET (and PATCH/PUT answer) carries a strong `ETag`; send it back in `If-Match` on PATCH, PUT or DELETE to refuse a lost update with 412. Every POST accepts an `Idempotency-Key`: a retry with the same key and body within 24 hours returns the first answer. Lifetimes (`*_ttl`) are in seconds; timestamps are RFC 3339 in UTC. Authenticate with `Authorization: Bearer` and either the instance admin token or a tenant-scoped admin token (see the security schemes; `x-required-scope` names the scope an operation needs, `x-instance-only` marks operations for the instance admin token only).\n\nHeadless auth API: for apps that draw their own sign-in UI; see the `Headless auth` operations."
   },
   "servers": [{"url": "/", "description": "The server's public URL."}],
   "tags": [
@@ -1543,11 +1543,11 @@ enum AdminOpenAPI {
       "TenantSettingsInput": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` is refused (422) except for `hostname`, where it means no own host. `oauth_providers` and `email_templates` cannot be set here.",
+        "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` puts a field back to its default (JSON merge patch, RFC 7396); for `hostname` that means no own host. `oauth_providers` and `email_templates` cannot be set here.",
         "properties": {
-          "mfa_policy": {"type": "string", "enum": ["none", "optional", "required"], "examples": ["required"]},
+          "mfa_policy": {"type": ["string", "null"], "enum": ["none", "optional", "required", null], "examples": ["required"]},
           "access_token_ttl": {
-            "type": "integer",
+            "type": ["integer", "null"],
             "minimum": 1,
             "maximum": 86400,
             "description": "Access token lifetime in seconds. 1–86400; default 900.",
@@ -1555,7 +1555,7 @@ enum AdminOpenAPI {
             "examples": [900]
           },
           "id_token_ttl": {
-            "type": "integer",
+            "type": ["integer", "null"],
             "minimum": 1,
             "maximum": 86400,
             "description": "ID token lifetime in seconds. 1–86400; default 3600.",
@@ -1563,7 +1563,7 @@ enum AdminOpenAPI {
             "examples": [3600]
           },
           "refresh_token_ttl": {
-            "type": "integer",
+            "type": ["integer", "null"],
             "minimum": 60,
             "maximum": 31536000,
             "description": "Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.",
@@ -1571,7 +1571,7 @@ enum AdminOpenAPI {
             "examples": [2592000]
           },
           "session_ttl": {
-            "type": "integer",
+            "type": ["integer", "null"],
             "minimum": 60,
             "maximum": 31536000,
             "description": "Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.",
@@ -1579,7 +1579,7 @@ enum AdminOpenAPI {
             "examples": [1209600]
           },
           "authorization_code_ttl": {
-            "type": "integer",
+            "type": ["integer", "null"],
             "minimum": 10,
             "maximum": 600,
             "description": "Authorization code lifetime in seconds. 10–600; default 60.",
@@ -1587,7 +1587,7 @@ enum AdminOpenAPI {
             "examples": [60]
           },
           "allowed_origins": {
-            "type": "array",
+            "type": ["array", "null"],
             "items": {
               "type": "string",
               "format": "uri",
@@ -1598,7 +1598,7 @@ enum AdminOpenAPI {
             "description": "Replaces the list of CORS origins."
           },
           "signing_algorithms": {
-            "type": "array",
+            "type": ["array", "null"],
             "items": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
             "minItems": 1,
             "maxItems": 100,
@@ -1613,9 +1613,9 @@ enum AdminOpenAPI {
             "examples": ["login.acme.com"],
             "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it."
           },
-          "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "description": "Replaces the list."},
+          "webhooks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "description": "Replaces the list."},
           "custom_claims": {
-            "type": "object",
+            "type": ["object", "null"],
             "additionalProperties": {"type": "string"},
             "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
             "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden. Replaces the map."
@@ -2323,10 +2323,10 @@ enum AdminOpenAPI {
       "UserUpdate": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Fields not given keep their value; `null` is refused (422). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
+        "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
         "properties": {
           "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
-          "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
+          "name": {"type": ["string", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
           "email_verified": {"type": "boolean"},
           "disabled": {"type": "boolean"},
           "password": {"type": "string", "minLength": 8, "maxLength": 256}
