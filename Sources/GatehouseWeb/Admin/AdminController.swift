@@ -185,42 +185,36 @@ struct AdminController {
         Responses.json(TenantView(try tenant(context).tenant, addressing: services.addressing), noStore: true, sorted: true)
     }
 
+    /// The settings an admin may write, each with what `null` does to it (JSON merge patch): the
+    /// setting goes back to its default; for `hostname` that means no own host.
+    static let settingResets: [String: @Sendable (inout TenantSettings) -> Void] = {
+        let defaults = TenantSettings()
+        return [
+            "mfa_policy": { $0.mfaPolicy = defaults.mfaPolicy },
+            "access_token_ttl": { $0.accessTokenTTL = defaults.accessTokenTTL },
+            "id_token_ttl": { $0.idTokenTTL = defaults.idTokenTTL },
+            "refresh_token_ttl": { $0.refreshTokenTTL = defaults.refreshTokenTTL },
+            "session_ttl": { $0.sessionTTL = defaults.sessionTTL },
+            "authorization_code_ttl": { $0.authorizationCodeTTL = defaults.authorizationCodeTTL },
+            "allowed_origins": { $0.allowedOrigins = defaults.allowedOrigins },
+            "signing_algorithms": { $0.signingAlgorithms = defaults.signingAlgorithms },
+            "webhooks": { $0.webhooks = defaults.webhooks },
+            "custom_claims": { $0.customClaims = defaults.customClaims },
+            "self_signup": { $0.selfSignup = defaults.selfSignup },
+            "require_verified_email": { $0.requireVerifiedEmail = defaults.requireVerifiedEmail },
+            "magic_link": { $0.magicLink = defaults.magicLink },
+            "mfa_factors": { $0.mfaFactors = defaults.mfaFactors },
+            "account_linking": { $0.accountLinking = defaults.accountLinking },
+            "hostname": { $0.hostname = defaults.hostname },
+        ]
+    }()
+
     /// Applies settings fields (ARCHITECTURE.md A4 PATCH) and validates the result.
     func applySettings(_ input: inout JSONInput, to current: TenantSettings) -> TenantSettings {
         var settings = current
-        input.rejectUnknown(["mfa_policy", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl",
-                             "authorization_code_ttl", "allowed_origins", "signing_algorithms", "webhooks", "custom_claims",
-                             "self_signup", "require_verified_email", "magic_link", "mfa_factors", "account_linking", "hostname"])
-        // JSON merge patch (RFC 7396 §2): `null` removes the field, which for a setting means its
-        // default (for `hostname`: no own host). The typed readers below never see these keys.
-        let defaults = TenantSettings()
-        var remaining = input.object
-        for (key, value) in input.object {
-            guard case .null = value else { continue }
-            remaining[key] = nil
-            switch key {
-            case "mfa_policy": settings.mfaPolicy = defaults.mfaPolicy
-            case "access_token_ttl": settings.accessTokenTTL = defaults.accessTokenTTL
-            case "id_token_ttl": settings.idTokenTTL = defaults.idTokenTTL
-            case "refresh_token_ttl": settings.refreshTokenTTL = defaults.refreshTokenTTL
-            case "session_ttl": settings.sessionTTL = defaults.sessionTTL
-            case "authorization_code_ttl": settings.authorizationCodeTTL = defaults.authorizationCodeTTL
-            case "allowed_origins": settings.allowedOrigins = defaults.allowedOrigins
-            case "signing_algorithms": settings.signingAlgorithms = defaults.signingAlgorithms
-            case "webhooks": settings.webhooks = defaults.webhooks
-            case "custom_claims": settings.customClaims = defaults.customClaims
-            case "self_signup": settings.selfSignup = defaults.selfSignup
-            case "require_verified_email": settings.requireVerifiedEmail = defaults.requireVerifiedEmail
-            case "magic_link": settings.magicLink = defaults.magicLink
-            case "mfa_factors": settings.mfaFactors = defaults.mfaFactors
-            case "account_linking": settings.accountLinking = defaults.accountLinking
-            case "hostname": settings.hostname = defaults.hostname
-            default: remaining[key] = value  // unknown: already reported by rejectUnknown
-            }
-        }
-        let errors = input.errors
-        input = JSONInput(object: remaining)
-        input.errors = errors
+        input.rejectUnknown(Set(Self.settingResets.keys))
+        // JSON merge patch (RFC 7396 §2): `null` removes the field; the typed readers below never see it.
+        for key in input.removeNulls() { Self.settingResets[key]?(&settings) }
         if let raw = input.string("mfa_policy") {
             if let policy = MFAPolicy(rawValue: raw) { settings.mfaPolicy = policy } else { input.fail("mfa_policy", "must be none, optional or required") }
         }

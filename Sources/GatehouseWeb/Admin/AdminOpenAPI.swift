@@ -133,7 +133,6 @@ enum AdminOpenAPI {
         "x-instance-only": true,
         "responses": {
           "412": {"$ref": "#/components/responses/PreconditionFailed"},
-          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"},
@@ -249,7 +248,6 @@ enum AdminOpenAPI {
         "x-required-scope": "clients:write",
         "responses": {
           "412": {"$ref": "#/components/responses/PreconditionFailed"},
-          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -399,7 +397,6 @@ enum AdminOpenAPI {
         "x-required-scope": "users:write",
         "responses": {
           "412": {"$ref": "#/components/responses/PreconditionFailed"},
-          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -452,7 +449,6 @@ enum AdminOpenAPI {
         "x-required-scope": "sessions:write",
         "responses": {
           "412": {"$ref": "#/components/responses/PreconditionFailed"},
-          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "Revoked."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -584,7 +580,6 @@ enum AdminOpenAPI {
         "x-required-scope": "tenant:write",
         "responses": {
           "412": {"$ref": "#/components/responses/PreconditionFailed"},
-          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {"description": "The default applies."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -889,7 +884,6 @@ enum AdminOpenAPI {
         "x-required-scope": "tenant:write",
         "responses": {
           "412": {"$ref": "#/components/responses/PreconditionFailed"},
-          "400": {"$ref": "#/components/responses/BadRequest"},
           "204": {
             "description": "Removed."
           },

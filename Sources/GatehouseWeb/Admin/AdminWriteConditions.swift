@@ -9,7 +9,7 @@ import Synchronization
 
 /// Conditional and idempotent writes for the admin API (ARCHITECTURE.md A11):
 ///
-/// - Every `GET` of a single resource answers a strong `ETag` (RFC 9110 §8.8.3): base64url of the
+/// - Every `GET` answered 200 (a resource or a list page) carries a strong `ETag` (RFC 9110 §8.8.3): base64url of the
 ///   first 16 bytes of SHA-256 over the JSON body, so it changes whenever the representation does.
 /// - `PATCH`, `PUT` and `DELETE` honour `If-Match` (RFC 9110 §13.1.1): the resource's current
 ///   `ETag` is computed from its `GET` handler and the write is refused with 412 unless one of the

@@ -120,7 +120,7 @@ enum JSONValue: Codable, Sendable {
 
 /// A JSON object body read field by field, collecting every problem before failing.
 struct JSONInput {
-    let object: [String: JSONValue]
+    private(set) var object: [String: JSONValue]
     var errors: [ProblemDetails.FieldError] = []
 
     /// Parses a JSON object body.
@@ -151,6 +151,17 @@ struct JSONInput {
     func isNull(_ key: String) -> Bool {
         if case .null? = object[key] { return true }
         return false
+    }
+
+    /// Removes the keys set to an explicit `null` and returns them, for objects where `null`
+    /// removes a field (JSON merge patch, RFC 7396 §2).
+    mutating func removeNulls() -> [String] {
+        let nulls = object.compactMap { key, value -> String? in
+            if case .null = value { return key }
+            return nil
+        }
+        for key in nulls { object[key] = nil }
+        return nulls
     }
 
     /// Fails for an explicit `null`. - Returns: whether the value is usable.
