@@ -99,6 +99,32 @@ public struct PasswordHasher: Sendable {
         }
     }
 
+    /// Salt length for ``deriveKey(from:salt:byteCount:)``: 16 bytes.
+    public static let saltByteCount = Int(crypto_pwhash_SALTBYTES)
+
+    /// Derives `byteCount` key bytes from a passphrase with raw Argon2id (`crypto_pwhash`,
+    /// RFC 9106) under this hasher's memory cost and iterations, e.g. to encrypt a file under a
+    /// passphrase.
+    ///
+    /// - Parameters:
+    ///   - passphrase: its UTF-8 bytes, no normalisation.
+    ///   - salt: exactly ``saltByteCount`` (16) random bytes, stored beside what the key protects.
+    ///   - byteCount: 16…1024 bytes of output.
+    /// - Throws: ``CryptoError/invalidInput(_:)`` for a wrong salt length or output size;
+    ///   ``CryptoError/operationFailed(_:)`` if libsodium cannot allocate the memory cost.
+    public func deriveKey(from passphrase: String, salt: [UInt8], byteCount: Int) throws -> [UInt8] {
+        guard salt.count == Self.saltByteCount else { throw CryptoError.invalidInput("salt must be \(Self.saltByteCount) bytes") }
+        guard (16...1024).contains(byteCount) else { throw CryptoError.invalidInput("key length must be 16…1024 bytes") }
+        LibSodium.ensureReady()
+        var key = [UInt8](repeating: 0, count: byteCount)
+        let status = passphrase.withCString { pw in
+            crypto_pwhash(&key, UInt64(byteCount), pw, UInt64(passphrase.utf8.count), salt,
+                          UInt64(iterations), memoryKiB * 1024, crypto_pwhash_alg_argon2id13())
+        }
+        guard status == 0 else { throw CryptoError.operationFailed("crypto_pwhash failed (out of memory?)") }
+        return key
+    }
+
     /// Cheap pre-checks before handing a C string to libsodium: the `$argon2id$` prefix, no NUL
     /// bytes, and shorter than `crypto_pwhash_STRBYTES` (libsodium's own output bound).
     private static func isPlausibleEncoding(_ encoded: String) -> Bool {

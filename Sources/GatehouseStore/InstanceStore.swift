@@ -206,6 +206,13 @@ public final class InstanceStore: Sendable {
         return resolved
     }
 
+    /// Adds a tenant whose registry row and database file are already in place (an import or
+    /// clone) to the in-memory registry.
+    func registerCopied(_ tenant: Tenant) -> ResolvedTenant {
+        registry.withLock { $0.insert(tenant) }
+        return ResolvedTenant(tenant)
+    }
+
     /// Updates a tenant's name and settings; effective at once for new requests.
     public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
         var updated = tenant.tenant

@@ -91,8 +91,9 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: services.configuration.trustedProxyNetworks)))
     router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: BaselineHeadersMiddleware())
-    router.add(middleware: RequestBodyLimitMiddleware(maxBodyBytes: services.configuration.maxBodyBytes,
-                                                      timeout: .seconds(services.configuration.requestBodyTimeoutSeconds)))
+    router.add(middleware: RequestBodyLimitMiddleware(defaultMaxBodyBytes: services.configuration.maxBodyBytes,
+                                                      timeout: .seconds(services.configuration.requestBodyTimeoutSeconds),
+                                                      largerLimit: { AdminController.uploadLimit(for: $0, services: services) }))
     router.get("healthz") { _, _ in "ok" }
     router.get("readyz") { _, _ in await readiness(services) }
     router.get("metrics") { _, _ in

@@ -107,21 +107,30 @@ struct AdminClient {
     /// Sends a request; returns the parsed JSON body (nil for 204).
     /// - Throws: `AdminError` with the problem's detail for non-2xx answers.
     func call(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> Any? {
-        var headers: [OutboundHeader] = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
+        var headers: [OutboundHeader] = [("Accept", "application/json")]
         var bytes: [UInt8]?
         if let body {
             headers.append(("Content-Type", "application/json"))
             bytes = Array(try JSONSerialization.data(withJSONObject: body))
         }
+        let response = try await send(method, path, headers: headers, body: bytes)
+        return response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
+    }
+
+    /// Sends a request with any body and returns the whole answer; for files (tenant archives),
+    /// answers of up to `TenantArchive.maximumBytes` are read.
+    /// - Throws: `AdminError` with the problem's detail for non-2xx answers.
+    func send(_ method: String, _ path: String, headers: [OutboundHeader], body: [UInt8]?,
+              http: HTTPClient? = nil) async throws -> OutboundResponse {
         let response: OutboundResponse
         do {
-            response = try await http.send(OutboundRequest(method: method, url: baseURL + path, headers: headers, body: bytes))
+            response = try await (http ?? self.http).send(OutboundRequest(method: method, url: baseURL + path,
+                                                                          headers: [("Authorization", "Bearer \(token)")] + headers, body: body))
         } catch {
             throw AdminError(status: nil, detail: "cannot reach \(baseURL): \(error)", unreachable: true)
         }
-        let parsed = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
         guard response.isSuccess else {
-            let problem = parsed as? [String: Any]
+            let problem = (response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
             var detail = (problem?["detail"] as? String) ?? (problem?["title"] as? String) ?? response.bodyText
             if let errors = problem?["errors"] as? [[String: Any]], !errors.isEmpty {
                 detail = errors.map { "\($0["field"] ?? "?"): \($0["message"] ?? "?")" }.joined(separator: "\n  ")
@@ -131,8 +140,12 @@ struct AdminClient {
             }
             throw AdminError(status: response.status, detail: detail, problem: problem)
         }
-        return parsed
+        return response
     }
+
+    /// A client for file transfers: answers up to 1 GiB, five minutes per transfer.
+    static let fileHTTP = HTTPClient(policy: OutboundPolicy(totalTimeout: 300, maxResponseBytes: 1 << 30, allowPrivateDestinations: true,
+                                                            allowedSchemes: ["http", "https"]))
 }
 
 /// Output: JSON for scripts, aligned tables for people.

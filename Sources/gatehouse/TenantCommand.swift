@@ -27,9 +27,9 @@ func commaSeparated(_ value: String) -> [String] {
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Create, list, show, update and delete tenants.",
+        commandName: "tenant", abstract: "Create, list, show, update, delete, export, import and clone tenants.",
         discussion: "Listing, creating and deleting tenants needs the instance admin token.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
+        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self, Export.self, Import.self, Clone.self])
 
     static let columns = ["slug", "name", "environment", "issuer"]
 

@@ -62,9 +62,10 @@ struct AdminController {
     }
 
     /// Registers a route: `scope` is the admin scope a tenant-scoped caller needs; nil means the
-    /// route is for the instance admin only.
+    /// route is for the instance admin only. `maxBodyBytes` overrides `[server] max_body_bytes`
+    /// for routes that take files.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath, scope: String?,
-               _ body: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
+               maxBodyBytes: Int? = nil, _ body: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
         if method == .get { conditions.registerRepresentation(path: path.description, body) }
         group.on(path, method: method) { request, context in
             await self.handle(context) {
@@ -81,7 +82,7 @@ struct AdminController {
                     throw ProblemDetails.unauthorized("a valid admin bearer token is required")
                 }
                 return try await conditions.run(method, path: path.description, request: request, context: context,
-                                                store: services.store, maxBodyBytes: services.configuration.maxBodyBytes, body)
+                                                store: services.store, maxBodyBytes: maxBodyBytes ?? services.configuration.maxBodyBytes, body)
             }
         }
     }
@@ -115,6 +116,7 @@ struct AdminController {
         route(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
         registerProviderRoutes(admin)
+        registerTenantCopyRoutes(admin)
     }
 
     /// Maps every failure to problem details.
@@ -131,6 +133,8 @@ struct AdminController {
                 context.logger.error("storage unavailable", metadata: ["detail": "\(detail)"])
                 return ProblemDetails.unavailable("storage unavailable").response
             }
+        } catch let failure as TenantArchive.Failure {
+            return ProblemDetails.validation([.init(field: "archive", message: failure.description)]).response
         } catch is WorkerPool.Busy {
             return ProblemDetails.unavailable("the server is busy hashing passwords").response
         } catch where context.parameters.get("slug").map({ services.store.resolve(slug: $0) == nil }) ?? false {

@@ -905,6 +905,272 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/export": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Slug"
+        }
+      ],
+      "post": {
+        "operationId": "exportTenant",
+        "x-instance-only": true,
+        "tags": [
+          "Tenants"
+        ],
+        "summary": "Export a tenant as one file",
+        "description": "Answers the tenant as one archive (`gatehouse-tenant-archive v1`): its settings and database — users with password hashes and second factors, clients, upstream providers, templates, consents and signing keys — encrypted under the passphrase (Argon2id, 64 MiB, 3 iterations; XChaCha20-Poly1305 secretstream). Sessions, codes, refresh tokens and pending sign-ins are left out and every grant is marked revoked, so no token of the source works at an import. Taken online: the tenant keeps serving.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TenantExport"
+              }
+            }
+          }
+        },
+        "responses": {
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/IdempotencyConflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          },
+          "200": {
+            "description": "The archive.",
+            "headers": {
+              "Content-Disposition": {
+                "description": "`attachment; filename=\"{slug}.gatehouse-tenant\"`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/vnd.gatehouse.tenant-archive": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "application/vnd.gatehouse.tenant-archive"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/clone": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Slug"
+        }
+      ],
+      "post": {
+        "operationId": "cloneTenant",
+        "x-instance-only": true,
+        "tags": [
+          "Tenants"
+        ],
+        "summary": "Copy a tenant within this instance",
+        "description": "Creates tenant `to` from this one: settings (without the own `hostname`), templates, upstream providers, users, consents and clients — every client with new keys. The copy signs with new keys of its own and has no sessions or tokens. With `scrub_pii`, every email becomes `{user id}@example.invalid`, every name `User {last 6 characters of the id}`, and passwords, second factors, recovery codes and upstream identities are dropped; the copy's database file is rewritten so that no source value remains in it.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TenantClone"
+              }
+            }
+          }
+        },
+        "responses": {
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          },
+          "201": {
+            "description": "The new tenant, its user count, and the clients given new keys (their secrets are shown only here).",
+            "headers": {
+              "Location": {
+                "description": "The new tenant's admin URL.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TenantCopy"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/admin/v1/tenant-imports": {
+      "post": {
+        "operationId": "importTenant",
+        "x-instance-only": true,
+        "tags": [
+          "Tenants"
+        ],
+        "summary": "Create a tenant from an exported archive",
+        "description": "The body is an archive made by `POST /admin/v1/tenants/{slug}/export` (at most 256 MiB); its passphrase goes in the `Gatehouse-Archive-Passphrase` header, never in the URL. The new tenant takes `slug` (default: the exported tenant's). Users keep their ids, passwords and second factors; signing keys come along; clients keep their keys unless a key already exists in this instance, and then get new ones (reported once). A wrong passphrase and an altered file are refused alike (422, field `archive`); an archive written by a newer version is refused (503).\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "parameters": [
+          {
+            "name": "slug",
+            "in": "query",
+            "required": false,
+            "description": "Slug of the new tenant.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+            }
+          },
+          {
+            "name": "Gatehouse-Archive-Passphrase",
+            "in": "header",
+            "required": true,
+            "description": "The archive's passphrase.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/octet-stream": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            }
+          }
+        },
+        "responses": {
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          },
+          "201": {
+            "description": "The new tenant, its user count, and the clients given new keys (their secrets are shown only here).",
+            "headers": {
+              "Location": {
+                "description": "The new tenant's admin URL.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TenantCopy"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/v1/auth/sign-in": {
       "post": {
         "operationId": "headlessSignIn",
@@ -1385,6 +1651,103 @@ enum AdminOpenAPI {
       }
     },
     "schemas": {
+      "TenantExport": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "passphrase"
+        ],
+        "properties": {
+          "passphrase": {
+            "type": "string",
+            "minLength": 12,
+            "maxLength": 1024,
+            "description": "12–1024 characters; keep it apart from the file.",
+            "examples": ["correct horse battery staple"]
+          }
+        }
+      },
+      "TenantClone": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "to"
+        ],
+        "properties": {
+          "to": {
+            "type": "string",
+            "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+            "description": "Slug of the new tenant.",
+            "examples": ["acme-staging"]
+          },
+          "scrub_pii": {
+            "type": "boolean",
+            "default": false,
+            "description": "Replace emails and names; drop passwords, second factors and upstream identities.",
+            "examples": [true]
+          }
+        }
+      },
+      "ClientKeyChange": {
+        "type": "object",
+        "required": [
+          "name",
+          "previous_client_id",
+          "client_id",
+          "client_secret"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "previous_client_id": {
+            "type": "string",
+            "description": "The publishable key in the source."
+          },
+          "client_id": {
+            "type": "string",
+            "description": "The new publishable key."
+          },
+          "client_secret": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The new secret key of a confidential client (shown once); null for public clients."
+          }
+        }
+      },
+      "TenantCopy": {
+        "type": "object",
+        "required": [
+          "tenant",
+          "users",
+          "client_key_changes",
+          "dropped_hostname"
+        ],
+        "properties": {
+          "tenant": {
+            "$ref": "#/components/schemas/Tenant"
+          },
+          "users": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "client_key_changes": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ClientKeyChange"
+            }
+          },
+          "dropped_hostname": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The source's own host when the copy is not served there (always for a clone; for an import when another tenant has it)."
+          }
+        }
+      },
       "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details.",

@@ -161,7 +161,10 @@ final class AdminWriteConditions: Sendable {
         }
         var response = try await actionLocked(request, context, body)
         let status = response.status.code
-        guard status < 500, status != 409, status != 429, let bytes = await Self.collect(&response) else { return response }
+        // A file (a tenant export) is not kept: repeating that POST changes nothing, and the
+        // instance database is no place for archives.
+        guard status < 500, status != 409, status != 429, response.headers[.contentType]?.contains("json") == true,
+              let bytes = await Self.collect(&response) else { return response }
         let tenant = context.parameters.get("slug").flatMap { store.resolve(slug: $0) }
         try await store.storeIdempotentAnswer(
             .init(fingerprint: fingerprint, status: status, contentType: response.headers[.contentType],

@@ -8,12 +8,17 @@ import NIOCore
 /// reading; a chunked body that grows past it is answered 413 when it does; a body that stops
 /// arriving is answered 408 after `timeout`, well before the idle timeout. Both close the
 /// connection. Handlers then read the buffered body as before.
+///
+/// `largerLimit` may raise the limit for one request (a file upload by an authenticated
+/// operator); it sees only the head, and answers before any body byte is buffered.
 struct RequestBodyLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let maxBodyBytes: Int
+    let defaultMaxBodyBytes: Int
     let timeout: Duration
+    var largerLimit: @Sendable (Request) -> Int? = { _ in nil }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let maxBodyBytes = largerLimit(request) ?? defaultMaxBodyBytes
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
         guard chunked || (declared ?? 0) > 0 else { return try await next(request, context) }
