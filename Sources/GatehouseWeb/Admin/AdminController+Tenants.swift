@@ -1,0 +1,136 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Tenants: list, create, show, update (JSON merge patch of the settings) and delete.
+extension AdminController {
+    // MARK: Tenants
+
+    /// Tenants by slug, a page at a time (`limit`, `after`).
+    func listTenants(_ request: Request) async throws -> Response {
+        let page = try AdminPageRequest(request)
+        let views = services.store.tenants().map { TenantView($0, issuer: services.addressing.issuer(of: $0)) }
+        return Responses.json(page.page("tenants", all: views, cursor: \.slug), noStore: true, sorted: true)
+    }
+
+    func createTenant(_ request: Request) async throws -> Response {
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(["slug", "name", "environment", "settings"])
+        let slug = input.string("slug", required: true, maxLength: 63)
+        if let slug, !Tenant.isValidSlug(slug) { input.fail("slug", "must be 2–63 characters of a-z, 0-9 and '-'") }
+        let name = input.string("name", required: true, maxLength: 200)
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") }
+        let environment = input.string("environment", required: true).flatMap { raw -> TenantEnvironment? in
+            guard let e = TenantEnvironment(rawValue: raw) else { input.fail("environment", "must be live, test or dev"); return nil }
+            return e
+        }
+        var settings = TenantSettings()
+        if var nested = input.objectValue("settings") {
+            settings = applySettings(&nested, to: settings)
+            input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
+        }
+        try input.check()
+        let tenant = try await services.store.createTenant(slug: slug!, name: name!, environment: environment!, settings: settings)
+        return created(TenantView(tenant.tenant, addressing: services.addressing))
+    }
+
+    func showTenant(_ context: AppRequestContext) async throws -> Response {
+        Responses.json(TenantView(try tenant(context).tenant, addressing: services.addressing), noStore: true, sorted: true)
+    }
+
+    /// The settings an admin may write, each with what `null` does to it (JSON merge patch): the
+    /// setting goes back to its default; for `hostname` that means no own host.
+    static let settingResets: [String: @Sendable (inout TenantSettings) -> Void] = {
+        let defaults = TenantSettings()
+        return [
+            "mfa_policy": { $0.mfaPolicy = defaults.mfaPolicy },
+            "access_token_ttl": { $0.accessTokenTTL = defaults.accessTokenTTL },
+            "id_token_ttl": { $0.idTokenTTL = defaults.idTokenTTL },
+            "refresh_token_ttl": { $0.refreshTokenTTL = defaults.refreshTokenTTL },
+            "session_ttl": { $0.sessionTTL = defaults.sessionTTL },
+            "authorization_code_ttl": { $0.authorizationCodeTTL = defaults.authorizationCodeTTL },
+            "allowed_origins": { $0.allowedOrigins = defaults.allowedOrigins },
+            "signing_algorithms": { $0.signingAlgorithms = defaults.signingAlgorithms },
+            "webhooks": { $0.webhooks = defaults.webhooks },
+            "custom_claims": { $0.customClaims = defaults.customClaims },
+            "self_signup": { $0.selfSignup = defaults.selfSignup },
+            "require_verified_email": { $0.requireVerifiedEmail = defaults.requireVerifiedEmail },
+            "magic_link": { $0.magicLink = defaults.magicLink },
+            "mfa_factors": { $0.mfaFactors = defaults.mfaFactors },
+            "account_linking": { $0.accountLinking = defaults.accountLinking },
+            "hostname": { $0.hostname = defaults.hostname },
+        ]
+    }()
+
+    /// Applies settings fields (ARCHITECTURE.md A4 PATCH) and validates the result.
+    func applySettings(_ input: inout JSONInput, to current: TenantSettings) -> TenantSettings {
+        var settings = current
+        input.rejectUnknown(Set(Self.settingResets.keys))
+        // JSON merge patch (RFC 7396 §2): `null` removes the field; the typed readers below never see it.
+        for key in input.removeNulls() { Self.settingResets[key]?(&settings) }
+        if let raw = input.string("mfa_policy") {
+            if let policy = MFAPolicy(rawValue: raw) { settings.mfaPolicy = policy } else { input.fail("mfa_policy", "must be none, optional or required") }
+        }
+        if let v = input.int("access_token_ttl") { settings.accessTokenTTL = v }
+        if let v = input.int("id_token_ttl") { settings.idTokenTTL = v }
+        if let v = input.int("refresh_token_ttl") { settings.refreshTokenTTL = v }
+        if let v = input.int("session_ttl") { settings.sessionTTL = v }
+        if let v = input.int("authorization_code_ttl") { settings.authorizationCodeTTL = v }
+        if let v = input.strings("allowed_origins") { settings.allowedOrigins = v.map(TenantSettings.normalizeOrigin) }
+        if let raw = input.strings("signing_algorithms") {
+            var algorithms: [JWSAlgorithm] = []
+            for value in raw {
+                if let a = JWSAlgorithm(rawValue: value) { algorithms.append(a) } else { input.fail("signing_algorithms", "'\(value)' is not one of EdDSA, ES256, RS256") }
+            }
+            settings.signingAlgorithms = algorithms
+        }
+        if let v = input.bool("self_signup") { settings.selfSignup = v }
+        if let v = input.bool("require_verified_email") { settings.requireVerifiedEmail = v }
+        if let v = input.bool("magic_link") { settings.magicLink = v }
+        if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
+        if let v = input.string("account_linking") { settings.accountLinking = v }
+        if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") { settings.webhooks = v }
+        if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") { settings.customClaims = v }
+        if let v = input.string("hostname", maxLength: 253) {
+            settings.hostname = v.lowercased()
+            if let reason = services.addressing.refusal(ofHostname: v.lowercased()) { input.fail("hostname", "'\(v)' \(reason)") }
+        }
+        for problem in settings.validate() { input.fail(problem.field, problem.message) }
+        return settings
+    }
+
+    func updateTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let tenant = try tenant(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(["name", "settings"])
+        var name = tenant.tenant.name
+        if let v = input.string("name", maxLength: 200) {
+            if v.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { name = v }
+        }
+        var settings = tenant.tenant.settings
+        if var nested = input.objectValue("settings") {
+            settings = applySettings(&nested, to: settings)
+            input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
+        }
+        let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
+        if !removed.isEmpty {
+            let clients = try await services.store.database(for: tenant).listClients()
+            for client in clients where removed.contains(client.idTokenSigningAlgorithm) || removed.contains(client.accessTokenSigningAlgorithm) {
+                input.fail("settings.signing_algorithms", "client \(client.clientID) still signs with an algorithm being removed")
+            }
+        }
+        try input.check()
+        let updated = try await services.store.updateTenant(tenant, name: name, settings: settings)
+        return Responses.json(TenantView(updated.tenant, addressing: services.addressing), noStore: true, sorted: true)
+    }
+
+    func deleteTenant(_ context: AppRequestContext) async throws -> Response {
+        try await services.store.deleteTenant(try tenant(context))
+        return Response(status: .noContent)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Users and sessions of a tenant.
+extension AdminController {
+    // MARK: Users
+
+    /// Users by id (oldest first), a page at a time (`limit`, `after`), optionally filtered by
+    /// `email` (exact, normalized) or `q` (text in the email or name).
+    func listUsers(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try AdminPageRequest(request)
+        let after = try page.cursor(UserID.init(rawValue:))
+        var email: String?
+        if let raw = try AdminListFilter.value(of: "email", in: request) {
+            guard let normalized = EmailAddress.normalize(raw) else { throw ProblemDetails.validation([.init(field: "email", message: "is not an email address")]) }
+            email = normalized
+        }
+        let query = try AdminListFilter.value(of: "q", in: request)
+        if let query, query.unicodeScalars.count > 200 { throw ProblemDetails.validation([.init(field: "q", message: "must be at most 200 characters")]) }
+        let db = try await services.store.database(for: try tenant(context))
+        let users = try await db.listUsers(limit: page.limit + 1, after: after, email: email, query: query)
+        return Responses.json(page.page("users", users.map(UserView.init), cursor: \.id), noStore: true, sorted: true)
+    }
+
+    func createUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let tenant = try tenant(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(["email", "password", "name", "email_verified"])
+        let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
+            guard let normalized = EmailAddress.normalize(raw) else { input.fail("email", "is not an email address"); return nil }
+            return normalized
+        }
+        let password = input.string("password", maxLength: 10_000)
+        if let password {
+            let length = password.unicodeScalars.count
+            // NIST SP 800-63B §5.1.1.2: at least 8 characters, at most a generous maximum, no composition rules.
+            if length < 8 { input.fail("password", "must be at least 8 characters") }
+            if length > 256 { input.fail("password", "must be at most 256 characters") }
+        }
+        let name = input.string("name", maxLength: 10_000)
+        if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
+        let verified = input.bool("email_verified") ?? false
+        try input.check()
+        let db = try await services.store.database(for: tenant)
+        if try await db.user(email: email!) != nil { throw StoreError.conflict("a user with this email already exists") }
+        var hash: String?
+        if let password { hash = try await services.passwords.hash(password) }
+        let now = services.clock.now
+        let user = User(id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
+                        createdAt: now, updatedAt: now)
+        try await db.insertUser(user)
+        return created(UserView(user))
+    }
+
+    func showUser(_ context: AppRequestContext) async throws -> Response {
+        let db = try await services.store.database(for: try tenant(context))
+        guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
+            throw ProblemDetails.notFound("no user with this id in this tenant")
+        }
+        return Responses.json(UserView(user), noStore: true, sorted: true)
+    }
+
+    func findUser(_ context: AppRequestContext) async throws -> (TenantDatabase, User) {
+        let db = try await services.store.database(for: try tenant(context))
+        guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
+            throw ProblemDetails.notFound("no user with this id in this tenant")
+        }
+        return (db, user)
+    }
+
+    /// PATCH a user: `email`, `name`, `email_verified`, `disabled`, `password`. Disabling a user or
+    /// setting a new password ends their sessions and revokes their grants.
+    func updateUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (db, original) = try await findUser(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        input.rejectUnknown(["email", "name", "email_verified", "disabled", "password"])
+        var user = original
+        if let raw = input.string("email", maxLength: 254) {
+            if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
+        }
+        // JSON merge patch (RFC 7396 §2): `null` removes the name.
+        if input.isNull("name") {
+            user.name = nil
+        } else if let name = input.string("name", maxLength: 10_000) {
+            if let problem = DisplayName.problem(name) { input.fail("name", problem) } else { user.name = name }
+        }
+        // A new address has not been verified: unless this request says otherwise, it is not.
+        if user.email != original.email { user.emailVerified = false }
+        if let verified = input.bool("email_verified") { user.emailVerified = verified }
+        if let disabled = input.bool("disabled") { user.disabled = disabled }
+        let password = input.string("password", maxLength: 10_000)
+        if let password, !(8...256).contains(password.unicodeScalars.count) { input.fail("password", "must be 8–256 characters") }
+        try input.check()
+        if user.email != original.email, try await db.user(email: user.email) != nil {
+            throw StoreError.conflict("a user with this email already exists")
+        }
+        if let password { user.passwordHash = try await services.passwords.hash(password) }
+        let now = services.clock.now
+        try await db.updateUser(user, at: now)
+        if password != nil, !user.disabled { try await db.revokeEverything(of: user.id, at: now) }
+        return Responses.json(UserView(user), noStore: true, sorted: true)
+    }
+
+    func deleteUser(_ context: AppRequestContext) async throws -> Response {
+        let (db, user) = try await findUser(context)
+        try await db.deleteUser(user.id, at: services.clock.now)
+        return Response(status: .noContent)
+    }
+
+    struct SessionView: Encodable {
+        let id: String
+        let userID: String
+        let authTime: Date
+        let amr: [String]
+        let createdAt: Date
+        let expiresAt: Date
+        let userAgent: String?
+        let ipAddress: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, amr
+            case userID = "user_id"
+            case authTime = "auth_time"
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+            case userAgent = "user_agent"
+            case ipAddress = "ip_address"
+        }
+
+        init(_ s: Session) {
+            id = s.id.rawValue
+            userID = s.userID.rawValue
+            authTime = s.authTime
+            amr = s.amr
+            createdAt = s.createdAt
+            expiresAt = s.expiresAt
+            userAgent = s.userAgent
+            ipAddress = s.ipAddress
+        }
+    }
+
+    /// Active sessions, newest first, a page at a time (`limit`, `after`), optionally `?user_id=usr_…`.
+    func listSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let db = try await services.store.database(for: try tenant(context))
+        var userID: UserID?
+        if let raw = try AdminListFilter.value(of: "user_id", in: request) {
+            guard let id = UserID(rawValue: raw) else { throw ProblemDetails.validation([.init(field: "user_id", message: "is not a user id (usr_…)")]) }
+            userID = id
+        }
+        let page = try AdminPageRequest(request)
+        let before = try page.cursor(SessionID.init(rawValue:))
+        let sessions = try await db.activeSessions(userID: userID, at: services.clock.now, limit: page.limit + 1, before: before)
+        return Responses.json(page.page("sessions", sessions.map(SessionView.init), cursor: \.id), noStore: true, sorted: true)
+    }
+
+    /// Ends a session and revokes its grants (those without offline_access).
+    func revokeSession(_ context: AppRequestContext) async throws -> Response {
+        let db = try await services.store.database(for: try tenant(context))
+        guard let raw = context.parameters.get("session"), let id = SessionID(rawValue: raw), try await db.session(id: id) != nil else {
+            throw ProblemDetails.notFound("no session with this id in this tenant")
+        }
+        try await db.endSession(id: id, at: services.clock.now)
+        return Response(status: .noContent)
+    }
+
+    struct KeyView: Encodable {
+        let kid: String
+        let algorithm: String
+        let status: String
+        let createdAt: Date
+        let activatesAt: Date
+        let retiresAt: Date?
+        let expiresAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case kid, algorithm, status
+            case createdAt = "created_at"
+            case activatesAt = "activates_at"
+            case retiresAt = "retires_at"
+            case expiresAt = "expires_at"
+        }
+
+        init(_ r: SigningKeyRecord, now: Date) {
+            kid = r.kid
+            algorithm = r.algorithm
+            status = r.status(at: now).rawValue
+            createdAt = r.createdAt
+            activatesAt = r.activatesAt
+            retiresAt = r.retiresAt
+            expiresAt = r.expiresAt
+        }
+    }
+}
