@@ -11,7 +11,7 @@
 //   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
 //   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
 //   GatehouseFederation              upstream OIDC / OAuth 2.0 login providers (via GatehouseOutbound)
-//   GatehouseWeb                     Hummingbird: routes, pages, admin API
+//   GatehouseWeb                     Hummingbird: routes, pages, admin API (imports CMalloc: glibc heap figures and trim)
 //   gatehouse                        executable: `serve` and the admin CLI
 import PackageDescription
 
@@ -46,6 +46,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "CGumbo", pkgConfig: "gumbo", providers: [.apt(["libgumbo-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // MARK: Wrappers over C
         .target(
@@ -106,6 +107,7 @@ let package = Package(
                 "GatehouseOutbound",
                 "GatehouseQRCode",
                 "GatehouseHTML",
+                "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

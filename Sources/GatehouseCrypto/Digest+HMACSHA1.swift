@@ -23,8 +23,9 @@ extension Digest {
         let tag = [UInt8](unsafeUninitializedCapacity: sha1ByteCount) { output, initialized in
             let result = keyBytes.withUnsafeBufferPointer { keyBuffer in
                 messageBytes.withUnsafeBufferPointer { messageBuffer in
-                    HMAC(EVP_sha1(), keyBuffer.baseAddress, Int32(key.count),
-                         messageBuffer.baseAddress, message.count, output.baseAddress, &length)
+                    HMAC(
+                        EVP_sha1(), keyBuffer.baseAddress, Int32(key.count),
+                        messageBuffer.baseAddress, message.count, output.baseAddress, &length)
                 }
             }
             initialized = result == nil ? 0 : Int(length)

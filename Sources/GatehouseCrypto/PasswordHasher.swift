@@ -118,8 +118,9 @@ public struct PasswordHasher: Sendable {
         LibSodium.ensureReady()
         var key = [UInt8](repeating: 0, count: byteCount)
         let status = passphrase.withCString { pw in
-            crypto_pwhash(&key, UInt64(byteCount), pw, UInt64(passphrase.utf8.count), salt,
-                          UInt64(iterations), memoryKiB * 1024, crypto_pwhash_alg_argon2id13())
+            crypto_pwhash(
+                &key, UInt64(byteCount), pw, UInt64(passphrase.utf8.count), salt,
+                UInt64(iterations), memoryKiB * 1024, crypto_pwhash_alg_argon2id13())
         }
         guard status == 0 else { throw CryptoError.operationFailed("crypto_pwhash failed (out of memory?)") }
         return key

@@ -71,9 +71,10 @@ public struct SecretBox: Sendable {
         let plaintext = [UInt8](unsafeUninitializedCapacity: max(plaintextCount, 1)) { output, initialized in
             sealed.withUnsafeBufferPointer { input in
                 let base = input.baseAddress!
-                authentic = crypto_secretbox_open_easy(
-                    output.baseAddress!, base + Self.nonceByteCount,
-                    UInt64(sealed.count - Self.nonceByteCount), base, key) == 0
+                authentic =
+                    crypto_secretbox_open_easy(
+                        output.baseAddress!, base + Self.nonceByteCount,
+                        UInt64(sealed.count - Self.nonceByteCount), base, key) == 0
             }
             initialized = authentic ? plaintextCount : 0
         }

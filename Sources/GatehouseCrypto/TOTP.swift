@@ -49,15 +49,16 @@ public struct TOTP: Sendable {
     public func step(at date: Date) -> Int64 {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         // Dates beyond ±2^63 seconds (about 2.9e11 years) are clamped rather than trapping.
-        let clamped: Int64 = if seconds.isNaN {
-            0
-        } else if seconds >= 9.223_372_036_854_775e18 {
-            .max
-        } else if seconds <= -9.223_372_036_854_775e18 {
-            .min
-        } else {
-            Int64(seconds)
-        }
+        let clamped: Int64 =
+            if seconds.isNaN {
+                0
+            } else if seconds >= 9.223_372_036_854_775e18 {
+                .max
+            } else if seconds <= -9.223_372_036_854_775e18 {
+                .min
+            } else {
+                Int64(seconds)
+            }
         let period = Int64(period)
         let quotient = clamped / period
         return clamped % period < 0 ? quotient - 1 : quotient
@@ -77,7 +78,8 @@ public struct TOTP: Sendable {
         // Dynamic truncation (RFC 4226 §5.3): the low 4 bits of the last byte pick an offset; the
         // 31-bit big-endian integer there, mod 10^digits, is the code.
         let offset = Int(hash[hash.count - 1] & 0x0F)
-        let binary = UInt32(hash[offset] & 0x7F) << 24 | UInt32(hash[offset + 1]) << 16
+        let binary =
+            UInt32(hash[offset] & 0x7F) << 24 | UInt32(hash[offset + 1]) << 16
             | UInt32(hash[offset + 2]) << 8 | UInt32(hash[offset + 3])
         var modulus: UInt32 = 1
         for _ in 0..<digits { modulus *= 10 }
@@ -110,7 +112,7 @@ public struct TOTP: Sendable {
         precondition(window >= 0, "TOTP window must be ≥ 0, got \(window)")
         let submitted = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
         guard submitted.count == digits,
-              submitted.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            submitted.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { return nil }
         let current = step(at: date)
         let window = Int64(window)
@@ -141,7 +143,8 @@ public struct TOTP: Sendable {
     ///
     /// The URI carries the secret: show it only to the enrolling user, over TLS, and never log it.
     public func provisioningURI(issuer: String, account: String) -> String {
-        let label = Self.percentEncoded(issuer, keeping: [UInt8(ascii: "@")]) + ":"
+        let label =
+            Self.percentEncoded(issuer, keeping: [UInt8(ascii: "@")]) + ":"
             + Self.percentEncoded(account, keeping: [UInt8(ascii: "@")])
         return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))"
             + "&issuer=\(Self.percentEncoded(issuer))&algorithm=SHA1&digits=\(digits)&period=\(period)"
@@ -156,8 +159,8 @@ public struct TOTP: Sendable {
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 output.append(byte)
             case _ where keeping.contains(byte):
                 output.append(byte)

@@ -37,8 +37,10 @@ public enum FederatedSignInDecision: Sendable, Equatable {
     ///   - normalizedEmail: the upstream email normalized, or nil when absent or invalid.
     ///   - accountLinking: the tenant's `account_linking`: `verified_email` or `never`.
     ///   - allowSignup: the provider's `allow_signup`.
-    public static func decide(identityUser: User?, emailUser: User?, profile: UpstreamProfile, normalizedEmail: String?,
-                              accountLinking: String, allowSignup: Bool) -> FederatedSignInDecision {
+    public static func decide(
+        identityUser: User?, emailUser: User?, profile: UpstreamProfile, normalizedEmail: String?,
+        accountLinking: String, allowSignup: Bool
+    ) -> FederatedSignInDecision {
         if let user = identityUser { return user.disabled ? .refuse(.userDisabled) : .signIn(user.id) }
         guard normalizedEmail != nil else { return .refuse(.missingEmail) }
         if let user = emailUser {

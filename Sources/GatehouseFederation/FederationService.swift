@@ -54,8 +54,10 @@ public final class FederationService: Sendable {
     /// `client_id`, `redirect_uri`, `scope`, `state`, PKCE S256 (RFC 7636), and for OpenID
     /// Connect `nonce` and `login_hint`.
     /// - Throws: ``FederationError`` when the discovery document cannot be fetched or is invalid.
-    public func authorizationURL(for provider: UpstreamProvider, cacheKey: String, redirectURI: String, state: String,
-                                 nonce: String, codeChallenge: String, loginHint: String?) async throws(FederationError) -> String {
+    public func authorizationURL(
+        for provider: UpstreamProvider, cacheKey: String, redirectURI: String, state: String,
+        nonce: String, codeChallenge: String, loginHint: String?
+    ) async throws(FederationError) -> String {
         var params: [(String, String)] = [
             ("response_type", "code"), ("client_id", provider.clientID), ("redirect_uri", redirectURI),
             ("scope", provider.effectiveScopes.joined(separator: " ")), ("state", state),
@@ -85,8 +87,10 @@ public final class FederationService: Sendable {
     /// (whose `sub` must match). OAuth 2.0: the user-info endpoint through the claim mapping.
     /// GitHub: `/user` and the verified primary address of `/user/emails`.
     /// - Throws: ``FederationError`` for every failure.
-    public func completeSignIn(provider: UpstreamProvider, cacheKey: String, callback: AuthorizationCallback,
-                               nonce: String, codeVerifier: String, redirectURI: String) async throws(FederationError) -> UpstreamProfile {
+    public func completeSignIn(
+        provider: UpstreamProvider, cacheKey: String, callback: AuthorizationCallback,
+        nonce: String, codeVerifier: String, redirectURI: String
+    ) async throws(FederationError) -> UpstreamProfile {
         var metadata: OIDCMetadata?
         if provider.kind.isOpenIDConnect { metadata = try await self.metadata(for: provider, cacheKey: cacheKey) }
         if let iss = callback.iss {
@@ -108,8 +112,9 @@ public final class FederationService: Sendable {
             throw FederationError(.invalidResponse, "\(provider.name)'s authorization response has no code")
         }
         if let metadata {
-            return try await completeOpenIDConnect(provider, metadata: metadata, cacheKey: cacheKey, code: code, nonce: nonce,
-                                                   codeVerifier: codeVerifier, redirectURI: redirectURI)
+            return try await completeOpenIDConnect(
+                provider, metadata: metadata, cacheKey: cacheKey, code: code, nonce: nonce,
+                codeVerifier: codeVerifier, redirectURI: redirectURI)
         }
         return try await completeOAuth2(provider, code: code, codeVerifier: codeVerifier, redirectURI: redirectURI)
     }
@@ -131,11 +136,14 @@ public final class FederationService: Sendable {
         return metadata
     }
 
-    func completeOpenIDConnect(_ provider: UpstreamProvider, metadata: OIDCMetadata, cacheKey: String, code: String, nonce: String,
-                               codeVerifier: String, redirectURI: String) async throws(FederationError) -> UpstreamProfile {
+    func completeOpenIDConnect(
+        _ provider: UpstreamProvider, metadata: OIDCMetadata, cacheKey: String, code: String, nonce: String,
+        codeVerifier: String, redirectURI: String
+    ) async throws(FederationError) -> UpstreamProfile {
         let basic = metadata.tokenEndpointAuthMethodsSupported.map { $0.contains("client_secret_basic") || !$0.contains("client_secret_post") } ?? true
-        let tokens = try await redeem(provider, tokenURL: metadata.tokenEndpoint, code: code, codeVerifier: codeVerifier,
-                                      redirectURI: redirectURI, basicAuthentication: basic)
+        let tokens = try await redeem(
+            provider, tokenURL: metadata.tokenEndpoint, code: code, codeVerifier: codeVerifier,
+            redirectURI: redirectURI, basicAuthentication: basic)
         guard let idToken = tokens["id_token"]?.string else {
             throw FederationError(.invalidResponse, "\(provider.name)'s token response has no id_token")
         }
@@ -149,11 +157,13 @@ public final class FederationService: Sendable {
         }
         guard parsed.verify(with: verifier) else { throw .invalidToken("its signature is invalid") }
         guard let claims = JSONDocument.parse(parsed.payload) else { throw .invalidToken("its payload is not JSON") }
-        let expectations = IDTokenExpectations(issuer: metadata.issuer, clientID: provider.clientID, nonce: nonce,
-                                               now: clock.now.timeIntervalSince1970, leeway: settings.clockSkewSeconds)
+        let expectations = IDTokenExpectations(
+            issuer: metadata.issuer, clientID: provider.clientID, nonce: nonce,
+            now: clock.now.timeIntervalSince1970, leeway: settings.clockSkewSeconds)
         let token = try IDTokenValidation.validate(claims, expectations)
-        var profile = UpstreamProfile(issuer: token.issuer, subject: token.subject, email: token.email, emailVerified: token.emailVerified,
-                                      name: token.name, amr: token.amr)
+        var profile = UpstreamProfile(
+            issuer: token.issuer, subject: token.subject, email: token.email, emailVerified: token.emailVerified,
+            name: token.name, amr: token.amr)
         if profile.email == nil, let userinfo = metadata.userinfoEndpoint, let accessToken = tokens["access_token"]?.string {
             // OIDC Core §5.3.2: the userinfo `sub` must be the ID token's.
             let info = try await getJSON(userinfo, bearer: accessToken, what: "the userinfo endpoint of \(provider.name)")
@@ -173,14 +183,18 @@ public final class FederationService: Sendable {
 
     // MARK: OAuth 2.0 and GitHub
 
-    func completeOAuth2(_ provider: UpstreamProvider, code: String, codeVerifier: String,
-                        redirectURI: String) async throws(FederationError) -> UpstreamProfile {
+    func completeOAuth2(
+        _ provider: UpstreamProvider, code: String, codeVerifier: String,
+        redirectURI: String
+    ) async throws(FederationError) -> UpstreamProfile {
         guard let tokenURL = provider.effectiveTokenURL, let userinfoURL = provider.effectiveUserinfoURL,
-              let issuer = provider.effectiveIssuer else {
+            let issuer = provider.effectiveIssuer
+        else {
             throw FederationError(.misconfigured, "\(provider.name) lacks a token URL, user-info URL or issuer")
         }
-        let tokens = try await redeem(provider, tokenURL: tokenURL, code: code, codeVerifier: codeVerifier, redirectURI: redirectURI,
-                                      basicAuthentication: provider.kind != .github)
+        let tokens = try await redeem(
+            provider, tokenURL: tokenURL, code: code, codeVerifier: codeVerifier, redirectURI: redirectURI,
+            basicAuthentication: provider.kind != .github)
         guard let accessToken = tokens["access_token"]?.string, !accessToken.isEmpty else {
             throw FederationError(.invalidResponse, "\(provider.name)'s token response has no access_token")
         }
@@ -195,15 +209,18 @@ public final class FederationService: Sendable {
         guard let subject = info.value(atPath: mapping.subject)?.text, !subject.isEmpty, subject.utf8.count <= 255 else {
             throw FederationError(.invalidResponse, "\(provider.name)'s user info has no '\(mapping.subject)' (the subject)")
         }
-        return UpstreamProfile(issuer: issuer, subject: subject, email: info.value(atPath: mapping.email)?.string,
-                               emailVerified: info.value(atPath: mapping.emailVerified)?.isTrue ?? false,
-                               name: info.value(atPath: mapping.name)?.string)
+        return UpstreamProfile(
+            issuer: issuer, subject: subject, email: info.value(atPath: mapping.email)?.string,
+            emailVerified: info.value(atPath: mapping.emailVerified)?.isTrue ?? false,
+            name: info.value(atPath: mapping.name)?.string)
     }
 
     /// GitHub: the numeric `id` is the subject; the email is the verified primary one of
     /// `GET {userinfo_url}/emails` (needs the `user:email` scope).
-    func gitHubProfile(_ provider: UpstreamProvider, info: JSONDocument, userURL: String, accessToken: String,
-                       issuer: String) async throws(FederationError) -> UpstreamProfile {
+    func gitHubProfile(
+        _ provider: UpstreamProvider, info: JSONDocument, userURL: String, accessToken: String,
+        issuer: String
+    ) async throws(FederationError) -> UpstreamProfile {
         guard let subject = info["id"]?.text, !subject.isEmpty else {
             throw FederationError(.invalidResponse, "\(provider.name)'s /user answer has no id")
         }
@@ -223,8 +240,10 @@ public final class FederationService: Sendable {
     // MARK: HTTP
 
     /// Redeems an authorization code (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5).
-    func redeem(_ provider: UpstreamProvider, tokenURL: String, code: String, codeVerifier: String, redirectURI: String,
-                basicAuthentication: Bool) async throws(FederationError) -> JSONDocument {
+    func redeem(
+        _ provider: UpstreamProvider, tokenURL: String, code: String, codeVerifier: String, redirectURI: String,
+        basicAuthentication: Bool
+    ) async throws(FederationError) -> JSONDocument {
         var form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI), ("code_verifier", codeVerifier)]
         var headers: [OutboundHeader] = [("Accept", "application/json")]
         if let secret = provider.clientSecret {

@@ -30,9 +30,10 @@ public struct FederationSettings: Sendable {
 
     /// The outbound HTTP policy for provider calls.
     public var outboundPolicy: OutboundPolicy {
-        OutboundPolicy(connectTimeout: connectTimeout, totalTimeout: totalTimeout, maxResponseBytes: maxResponseBytes, maxRedirects: 3,
-                       caBundlePath: caBundlePath, allowPrivateDestinations: allowPrivateDestinations,
-                       allowedSchemes: allowHTTP ? ["http", "https"] : ["https"], allowedPrivateNetworks: allowedPrivateNetworks,
-                       userAgent: "Gatehouse")
+        OutboundPolicy(
+            connectTimeout: connectTimeout, totalTimeout: totalTimeout, maxResponseBytes: maxResponseBytes, maxRedirects: 3,
+            caBundlePath: caBundlePath, allowPrivateDestinations: allowPrivateDestinations,
+            allowedSchemes: allowHTTP ? ["http", "https"] : ["https"], allowedPrivateNetworks: allowedPrivateNetworks,
+            userAgent: "Gatehouse")
     }
 }

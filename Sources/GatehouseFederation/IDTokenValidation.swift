@@ -92,7 +92,8 @@ public enum IDTokenValidation {
     public static func expectedIssuer(_ template: String, claims: JSONDocument) throws(FederationError) -> String {
         guard template.contains(tenantPlaceholder) else { return template }
         guard let tid = claims["tid"]?.string, !tid.isEmpty, tid.utf8.count <= 64,
-              tid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            tid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else {
             throw .invalidToken("its issuer is a multi-tenant template and tid is missing or invalid")
         }
         return template.replacingOccurrences(of: tenantPlaceholder, with: tid)

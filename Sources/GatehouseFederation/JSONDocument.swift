@@ -7,12 +7,19 @@ public enum JSONDocument: Decodable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONDocument].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONDocument].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONDocument].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONDocument].self))
+        }
     }
 
     /// Parses `bytes` as JSON. - Returns: nil when it is not JSON.

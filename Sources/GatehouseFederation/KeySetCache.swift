@@ -43,8 +43,10 @@ final class KeySetCache: Sendable {
     ///   - now: monotonic seconds.
     ///   - fetch: downloads the JWKS.
     /// - Throws: ``FederationError`` `invalidToken` for an unsupported algorithm or an unknown key.
-    func verifier(for header: JWSHeader, key: String, now: Double, maxAge: Double, refetchInterval: Double,
-                  fetch: () async throws(FederationError) -> [UInt8]) async throws(FederationError) -> SignatureVerifier {
+    func verifier(
+        for header: JWSHeader, key: String, now: Double, maxAge: Double, refetchInterval: Double,
+        fetch: () async throws(FederationError) -> [UInt8]
+    ) async throws(FederationError) -> SignatureVerifier {
         guard JWSAlgorithm(rawValue: header.alg) != nil else {
             throw .invalidToken("it is signed with \(header.alg), which is not accepted (EdDSA, ES256, RS256)")
         }

@@ -29,15 +29,19 @@ public struct OIDCMetadata: Decodable, Sendable, Equatable {
     /// (checked per token against `tid` instead), and Microsoft, whose directory names in URLs
     /// (`common`, domains) differ from the issuer's directory id.
     /// - Throws: ``FederationError`` `invalidResponse` for a malformed or inconsistent document.
-    public static func parse(_ body: [UInt8], fetchedFrom url: String, kind: UpstreamProvider.Kind,
-                             allowHTTP: Bool) throws(FederationError) -> OIDCMetadata {
+    public static func parse(
+        _ body: [UInt8], fetchedFrom url: String, kind: UpstreamProvider.Kind,
+        allowHTTP: Bool
+    ) throws(FederationError) -> OIDCMetadata {
         guard let metadata = try? JSONDecoder().decode(OIDCMetadata.self, from: Data(body)) else {
             throw FederationError(.invalidResponse, "the provider's discovery document lacks issuer, authorization_endpoint, token_endpoint or jwks_uri")
         }
         guard !metadata.issuer.isEmpty else { throw FederationError(.invalidResponse, "the discovery document has an empty issuer") }
-        for (value, name) in [(metadata.authorizationEndpoint, "authorization_endpoint"), (metadata.tokenEndpoint, "token_endpoint"),
-                              (metadata.jwksURI, "jwks_uri"), (metadata.userinfoEndpoint ?? metadata.tokenEndpoint, "userinfo_endpoint")]
-            where !UpstreamProvider.isAcceptableURL(value, allowHTTP: allowHTTP) {
+        for (value, name) in [
+            (metadata.authorizationEndpoint, "authorization_endpoint"), (metadata.tokenEndpoint, "token_endpoint"),
+            (metadata.jwksURI, "jwks_uri"), (metadata.userinfoEndpoint ?? metadata.tokenEndpoint, "userinfo_endpoint"),
+        ]
+        where !UpstreamProvider.isAcceptableURL(value, allowHTTP: allowHTTP) {
             throw FederationError(.invalidResponse, "the discovery document's \(name) is not an acceptable URL")
         }
         let templated = metadata.issuer.contains(IDTokenValidation.tenantPlaceholder)

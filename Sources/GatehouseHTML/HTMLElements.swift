@@ -66,8 +66,10 @@ public enum HTMLElements {
         for i in 0..<Int(element.attributes.length) {
             guard let raw = element.attributes.data[i]?.assumingMemoryBound(to: GumboAttribute.self) else { continue }
             let attribute = raw.pointee
-            attributes.append(.init(name: String(cString: attribute.name).lowercased(), value: String(cString: attribute.value),
-                                    line: Int(attribute.name_start.line)))
+            attributes.append(
+                .init(
+                    name: String(cString: attribute.name).lowercased(), value: String(cString: attribute.value),
+                    line: Int(attribute.name_start.line)))
         }
         var text = ""
         var children: [UnsafeMutablePointer<GumboNode>] = []
@@ -78,8 +80,10 @@ public enum HTMLElements {
             }
             children.append(child)
         }
-        elements.append(HTMLElement(name: name, namespace: namespace, line: max(Int(element.start_pos.line), 1), attributes: attributes,
-                                    text: text, written: element.original_tag.length > 0))
+        elements.append(
+            HTMLElement(
+                name: name, namespace: namespace, line: max(Int(element.start_pos.line), 1), attributes: attributes,
+                text: text, written: element.original_tag.length > 0))
         for child in children { walk(child, into: &elements) }
     }
 }

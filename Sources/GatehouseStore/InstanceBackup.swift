@@ -93,8 +93,9 @@ public enum InstanceBackup {
             try queue.close()
         }
         files.insert(try describe(destination, "instance.sqlite", tenant: nil), at: 0)
-        let manifest = Manifest(format: 1, createdAt: ISO8601DateFormatter().string(from: now),
-                                keyCheck: keyCheck, files: files)
+        let manifest = Manifest(
+            format: 1, createdAt: ISO8601DateFormatter().string(from: now),
+            keyCheck: keyCheck, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writePrivate(try encoder.encode(manifest), to: destination.appendingPathComponent(manifestName))

@@ -34,14 +34,17 @@ extension InstanceStore {
     public func idempotentAnswer(scope: String, key: String) async throws -> IdempotentAnswer? {
         let oldest = clock.now.addingTimeInterval(-Self.idempotencyLifetime)
         let row = try await instance.read { db in
-            try Row.fetchOne(db, cached: """
-                SELECT fingerprint, status, content_type, location, body FROM idempotency_keys
-                WHERE scope = ? AND key = ? AND created_at >= ?
-                """, arguments: [scope, key, oldest])
+            try Row.fetchOne(
+                db,
+                cached: """
+                    SELECT fingerprint, status, content_type, location, body FROM idempotency_keys
+                    WHERE scope = ? AND key = ? AND created_at >= ?
+                    """, arguments: [scope, key, oldest])
         }
         guard let row, let body = try? masterKey.open(Array(row["body"] as Data)) else { return nil }
-        return IdempotentAnswer(fingerprint: Array(row["fingerprint"] as Data), status: row["status"],
-                                contentType: row["content_type"], location: row["location"], body: body)
+        return IdempotentAnswer(
+            fingerprint: Array(row["fingerprint"] as Data), status: row["status"],
+            contentType: row["content_type"], location: row["location"], body: body)
     }
 
     /// Stores `answer` under (`scope`, `key`), replacing an expired one, and drops answers older
@@ -50,14 +53,19 @@ extension InstanceStore {
         let now = clock.now
         let sealed = masterKey.seal(answer.body)
         try await instance.write { db in
-            try db.execute(cached: "DELETE FROM idempotency_keys WHERE created_at < ?",
-                           arguments: [now.addingTimeInterval(-Self.idempotencyLifetime)])
-            try db.execute(cached: """
-                INSERT OR REPLACE INTO idempotency_keys
-                    (scope, key, tenant_id, fingerprint, status, content_type, location, body, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [scope, key, tenant?.id.rawValue, Data(answer.fingerprint), answer.status,
-                                 answer.contentType, answer.location, Data(sealed), now])
+            try db.execute(
+                cached: "DELETE FROM idempotency_keys WHERE created_at < ?",
+                arguments: [now.addingTimeInterval(-Self.idempotencyLifetime)])
+            try db.execute(
+                cached: """
+                    INSERT OR REPLACE INTO idempotency_keys
+                        (scope, key, tenant_id, fingerprint, status, content_type, location, body, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    scope, key, tenant?.id.rawValue, Data(answer.fingerprint), answer.status,
+                    answer.contentType, answer.location, Data(sealed), now,
+                ])
         }
     }
 }

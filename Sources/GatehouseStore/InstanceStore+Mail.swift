@@ -31,19 +31,22 @@ extension InstanceStore {
 
     private func markMailPending(_ tenantID: String, dueAt: Date) async throws {
         try await instance.write { db in
-            try db.execute(cached: """
-                INSERT INTO mail_pending (tenant_id, due_at, version) VALUES (?, ?, 1)
-                ON CONFLICT(tenant_id) DO UPDATE SET due_at = MIN(due_at, excluded.due_at), version = version + 1
-                """, arguments: [tenantID, dueAt])
+            try db.execute(
+                cached: """
+                    INSERT INTO mail_pending (tenant_id, due_at, version) VALUES (?, ?, 1)
+                    ON CONFLICT(tenant_id) DO UPDATE SET due_at = MIN(due_at, excluded.due_at), version = version + 1
+                    """, arguments: [tenantID, dueAt])
         }
     }
 
     /// Tenants whose pending mail is due at `now` (all of them when `now` is nil), earliest first.
     public func tenantsWithPendingMail(dueBy now: Date?, limit: Int = 1000) async throws -> [PendingMail] {
         let rows = try await instance.read { db in
-            try Row.fetchAll(db, cached: "SELECT tenant_id, due_at, version FROM mail_pending WHERE due_at <= ? ORDER BY due_at LIMIT ?",
-                             arguments: [now ?? .distantFuture, limit])
-                .map { (id: $0["tenant_id"] as String, due: $0["due_at"] as Date, version: $0["version"] as Int) }
+            try Row.fetchAll(
+                db, cached: "SELECT tenant_id, due_at, version FROM mail_pending WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+                arguments: [now ?? .distantFuture, limit]
+            )
+            .map { (id: $0["tenant_id"] as String, due: $0["due_at"] as Date, version: $0["version"] as Int) }
         }
         var result: [PendingMail] = []
         var orphans: [String] = []
@@ -76,8 +79,9 @@ extension InstanceStore {
         let version = pending.version
         if let nextDue {
             try await instance.write { db in
-                try db.execute(cached: "UPDATE mail_pending SET due_at = ? WHERE tenant_id = ? AND version = ?",
-                               arguments: [nextDue, tenantID, version])
+                try db.execute(
+                    cached: "UPDATE mail_pending SET due_at = ? WHERE tenant_id = ? AND version = ?",
+                    arguments: [nextDue, tenantID, version])
             }
             return
         }

@@ -35,9 +35,10 @@ extension InstanceStore {
         try TenantArchive.compact(queue)
         try queue.close()
         let database = try Array(Data(contentsOf: work))
-        let contents = TenantArchive.Contents(format: 1, createdAt: ISO8601DateFormatter().string(from: now), slug: tenant.slug,
-                                              name: tenant.tenant.name, environment: tenant.tenant.environment,
-                                              settings: tenant.tenant.settings)
+        let contents = TenantArchive.Contents(
+            format: 1, createdAt: ISO8601DateFormatter().string(from: now), slug: tenant.slug,
+            name: tenant.tenant.name, environment: tenant.tenant.environment,
+            settings: tenant.tenant.settings)
         return try TenantArchive.seal(contents: contents, database: database, keys: keys)
     }
 
@@ -65,8 +66,10 @@ extension InstanceStore {
         try Migrations.checkedMigrate(Migrations.tenant, queue, label: "the archive")
         try await queue.read { db in try TenantArchive.checkSchema(db) }
         let taken = try await instance.read { db in
-            (clientIDs: try Set(String.fetchAll(db, sql: "SELECT client_id FROM client_keys")),
-             secretHashes: try Set(Data.fetchAll(db, sql: "SELECT secret_hash FROM secret_keys")))
+            (
+                clientIDs: try Set(String.fetchAll(db, sql: "SELECT client_id FROM client_keys")),
+                secretHashes: try Set(Data.fetchAll(db, sql: "SELECT secret_hash FROM secret_keys"))
+            )
         }
         let now = clock.now
         let changes = try await queue.write { db in
@@ -77,8 +80,9 @@ extension InstanceStore {
             }
         }
         try queue.close()
-        return try await register(copy: work, slug: slug, name: contents.name, environment: contents.environment,
-                                  settings: contents.settings, keepHostname: true, changes: changes, now: now)
+        return try await register(
+            copy: work, slug: slug, name: contents.name, environment: contents.environment,
+            settings: contents.settings, keepHostname: true, changes: changes, now: now)
     }
 
     /// Copies a tenant within this instance under `slug`: settings, templates, upstream
@@ -105,15 +109,18 @@ extension InstanceStore {
         }
         try TenantArchive.compact(queue)
         try queue.close()
-        return try await register(copy: work, slug: slug, name: source.tenant.name, environment: source.tenant.environment,
-                                  settings: source.tenant.settings, keepHostname: false, changes: changes, now: now)
+        return try await register(
+            copy: work, slug: slug, name: source.tenant.name, environment: source.tenant.environment,
+            settings: source.tenant.settings, keepHostname: false, changes: changes, now: now)
     }
 
     /// Puts a prepared copy in place as a new tenant: moves the file under the new tenant id,
     /// then writes the registry row and the copy's keys into the key index in one transaction
     /// (undone, with the file, if that fails), and makes sure the copy has signing keys.
-    private func register(copy work: URL, slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings,
-                          keepHostname: Bool, changes: [TenantArchive.ClientKeyChange], now: Date) async throws -> TenantCopyReport {
+    private func register(
+        copy work: URL, slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings,
+        keepHostname: Bool, changes: [TenantArchive.ClientKeyChange], now: Date
+    ) async throws -> TenantCopyReport {
         var settings = settings
         var dropped: String?
         if let hostname = settings.hostname {
@@ -137,18 +144,24 @@ extension InstanceStore {
                 if let hostname = settingsKept.hostname, try Self.hostnameTaken(hostname, except: nil, db) {
                     throw StoreError.conflict("another tenant is served on '\(hostname)'")
                 }
-                try db.execute(sql: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                               arguments: [tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settingsKept),
-                                           settingsKept.hostname, now, now])
+                try db.execute(
+                    sql: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                    arguments: [
+                        tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settingsKept),
+                        settingsKept.hostname, now, now,
+                    ])
                 for client in clients {
                     try db.execute(sql: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
                     for hash in client.secretHashes {
-                        try db.execute(sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                                       arguments: [hash, client.clientID, tenant.id.rawValue])
+                        try db.execute(
+                            sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                            arguments: [hash, client.clientID, tenant.id.rawValue])
                     }
                 }
             }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
             removeFiles(of: tenant.id)
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists, or a client key is taken")
         } catch {

@@ -28,8 +28,10 @@ public struct StoreConfiguration: Sendable {
     /// Signing key rotation.
     public var keyPolicy: KeyPolicy
 
-    public init(dataDirectory: URL, synchronous: String = "normal", maxOpenTenants: Int = 128, readersPerTenant: Int = 2,
-                keyPolicy: KeyPolicy = KeyPolicy()) {
+    public init(
+        dataDirectory: URL, synchronous: String = "normal", maxOpenTenants: Int = 128, readersPerTenant: Int = 2,
+        keyPolicy: KeyPolicy = KeyPolicy()
+    ) {
         self.dataDirectory = dataDirectory
         self.synchronous = synchronous
         self.maxOpenTenants = maxOpenTenants
@@ -65,8 +67,9 @@ public final class InstanceStore: Sendable {
         self.open = Mutex(LRU(capacity: max(1, configuration.maxOpenTenants)))
         let fm = FileManager.default
         try fm.createDirectory(at: configuration.dataDirectory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
-        instance = try DatabasePool(path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
-                                    configuration: Self.databaseConfiguration(configuration, readers: 2))
+        instance = try DatabasePool(
+            path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
+            configuration: Self.databaseConfiguration(configuration, readers: 2))
         try Migrations.checkedMigrate(Migrations.instance, instance, label: "instance.sqlite")
         let tenants = try instance.read { db in try Row.fetchAll(db, cached: "SELECT * FROM tenants").map(Self.tenant(row:)) }
         registry.withLock { r in for t in tenants { r.insert(t) } }
@@ -88,10 +91,11 @@ public final class InstanceStore: Sendable {
     }
 
     static func tenant(row: Row) -> Tenant {
-        Tenant(id: TenantID(rawValue: row["id"])!, slug: row["slug"], name: row["name"],
-               environment: TenantEnvironment(rawValue: row["environment"]) ?? .dev,
-               settings: JSONColumn.decode(TenantSettings.self, row["settings"]) ?? TenantSettings(),
-               createdAt: row["created_at"])
+        Tenant(
+            id: TenantID(rawValue: row["id"])!, slug: row["slug"], name: row["name"],
+            environment: TenantEnvironment(rawValue: row["environment"]) ?? .dev,
+            settings: JSONColumn.decode(TenantSettings.self, row["settings"]) ?? TenantSettings(),
+            createdAt: row["created_at"])
     }
 
     // MARK: Resolution
@@ -130,11 +134,13 @@ public final class InstanceStore: Sendable {
     public func resolve(secretKey secret: String) async throws -> (ResolvedTenant, clientID: String)? {
         guard secret.utf8.count <= 128 else { return nil }
         let hash = Data(SecretHash.of(secret))
-        guard let found = try await instance.read({ db -> (clientID: String, tenantID: String)? in
-            try Row.fetchOne(db, cached: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
-                .map { ($0["client_id"], $0["tenant_id"]) }
-        }), let id = TenantID(rawValue: found.tenantID),
-              let tenant = registry.withLock({ $0.tenant(id: id) }) else { return nil }
+        guard
+            let found = try await instance.read({ db -> (clientID: String, tenantID: String)? in
+                try Row.fetchOne(db, cached: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
+                    .map { ($0["client_id"], $0["tenant_id"]) }
+            }), let id = TenantID(rawValue: found.tenantID),
+            let tenant = registry.withLock({ $0.tenant(id: id) })
+        else { return nil }
         return (ResolvedTenant(tenant), found.clientID)
     }
 
@@ -158,12 +164,14 @@ public final class InstanceStore: Sendable {
     /// one beyond `maxOpenTenants`) when cold.
     public func database(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
-        let pool = try DatabasePool(path: tenantFile(tenant.id).path,
-                                    configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
+        let pool = try DatabasePool(
+            path: tenantFile(tenant.id).path,
+            configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
         try Migrations.checkedMigrate(Migrations.tenant, pool, label: "the database of tenant '\(tenant.slug)'")
         let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
-        let db = try TenantDatabase(tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
-                                    caches: caches, now: clock.now)
+        let db = try TenantDatabase(
+            tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
+            caches: caches, now: clock.now)
         return open.withLock { lru in
             if let existing = lru.get(tenant.id), existing.tenant == tenant { return existing }
             lru.set(tenant.id, db)
@@ -186,9 +194,12 @@ public final class InstanceStore: Sendable {
                 if let hostname = settings.hostname, try Self.hostnameTaken(hostname, except: nil, db) {
                     throw StoreError.conflict("another tenant is served on '\(hostname)'")
                 }
-                try db.execute(cached: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                               arguments: [tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settings),
-                                           settings.hostname, now, now])
+                try db.execute(
+                    cached: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                    arguments: [
+                        tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settings),
+                        settings.hostname, now, now,
+                    ])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
@@ -224,8 +235,9 @@ public final class InstanceStore: Sendable {
             if let hostname = settings.hostname, try Self.hostnameTaken(hostname, except: id, db) {
                 throw StoreError.conflict("another tenant is served on '\(hostname)'")
             }
-            try db.execute(cached: "UPDATE tenants SET name = ?, settings = ?, hostname = ?, updated_at = ? WHERE id = ?",
-                           arguments: [name, JSONColumn.encode(settings), settings.hostname, now, id])
+            try db.execute(
+                cached: "UPDATE tenants SET name = ?, settings = ?, hostname = ?, updated_at = ? WHERE id = ?",
+                arguments: [name, JSONColumn.encode(settings), settings.hostname, now, id])
         }
         registry.withLock { r in
             r.remove(tenant.tenant)
@@ -276,11 +288,14 @@ public final class InstanceStore: Sendable {
             try await instance.write { db in
                 try db.execute(cached: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
                 if let hash = client.secretHash {
-                    try db.execute(cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                                   arguments: [Data(hash), client.clientID, tenant.id.rawValue])
+                    try db.execute(
+                        cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                        arguments: [Data(hash), client.clientID, tenant.id.rawValue])
                 }
             }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+        {
             throw StoreError.conflict("client key already exists")
         }
         do {
@@ -307,11 +322,13 @@ public final class InstanceStore: Sendable {
         let keep = updated.previousSecretHash.map { Data($0) }
         try await instance.write { db in
             try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [client.clientID, tenant.id.rawValue])
-            try db.execute(cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                           arguments: [newHash, client.clientID, tenant.id.rawValue])
+            try db.execute(
+                cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                arguments: [newHash, client.clientID, tenant.id.rawValue])
             if let keep {
-                try db.execute(cached: "INSERT OR IGNORE INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                               arguments: [keep, client.clientID, tenant.id.rawValue])
+                try db.execute(
+                    cached: "INSERT OR IGNORE INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                    arguments: [keep, client.clientID, tenant.id.rawValue])
             }
         }
         try await database(for: tenant).updateClient(updated)
@@ -334,8 +351,9 @@ public final class InstanceStore: Sendable {
     /// - Throws: `StoreError.unavailable` at the first database written by a newer version.
     public func migrateAllTenants() throws -> [Migrations.Report] {
         try tenants().map { tenant in
-            let queue = try DatabaseQueue(path: tenantFile(tenant.id).path,
-                                          configuration: Self.databaseConfiguration(configuration, readers: 1))
+            let queue = try DatabaseQueue(
+                path: tenantFile(tenant.id).path,
+                configuration: Self.databaseConfiguration(configuration, readers: 1))
             defer { try? queue.close() }
             let applied = try Migrations.checkedMigrate(Migrations.tenant, queue, label: "the database of tenant '\(tenant.slug)'")
             return Migrations.Report(database: tenant.slug, applied: applied)
@@ -364,8 +382,9 @@ public final class InstanceStore: Sendable {
     /// (`InstanceBackup.create`).
     @discardableResult
     public func backup(to destination: URL) throws -> InstanceBackup.Manifest {
-        try InstanceBackup.create(dataDirectory: configuration.dataDirectory, destination: destination,
-                                  keyCheck: backupKeyCheck, now: clock.now)
+        try InstanceBackup.create(
+            dataDirectory: configuration.dataDirectory, destination: destination,
+            keyCheck: backupKeyCheck, now: clock.now)
     }
 
     /// Runs housekeeping on every open tenant database (`TenantDatabase.purgeExpired(now:)`).

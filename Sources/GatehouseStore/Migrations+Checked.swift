@@ -22,7 +22,7 @@ extension Migrations {
                 let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
                 throw StoreError.unavailable(
                     "\(label) was written by a newer version of Gatehouse (unknown migrations: \(unknown.sorted().joined(separator: ", "))); "
-                    + "run that version, or restore a backup made by this one")
+                        + "run that version, or restore a backup made by this one")
             }
             return try migrator.appliedIdentifiers(db)
         }

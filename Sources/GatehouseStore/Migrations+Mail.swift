@@ -22,9 +22,10 @@ extension Migrations {
                 t.column("created_at", .datetime).notNull().indexed()
             }
             // The delivery worker's query: unsent, not given up, by due time.
-            try db.execute(sql: """
-                CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL
-                """)
+            try db.execute(
+                sql: """
+                    CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL
+                    """)
             // A tenant's overrides of the default page and email templates, by name (`page/login`,
             // `email/verify`). Pages use `body`; emails use `subject`, `text_body` and `html_body`.
             try db.create(table: "template_overrides") { t in

@@ -48,10 +48,12 @@ extension Client {
     }
 
     var arguments: StatementArguments {
-        [id.rawValue, clientID, name, type.rawValue, secretHash.map { Data($0) }, JSONColumn.encode(redirectURIs),
-         JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
-         allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
-         previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt]
+        [
+            id.rawValue, clientID, name, type.rawValue, secretHash.map { Data($0) }, JSONColumn.encode(redirectURIs),
+            JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
+            allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
+            previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt,
+        ]
     }
 }
 
@@ -59,9 +61,10 @@ extension User {
     static let columns = "id, email, email_verified, name, password_hash, disabled, created_at, updated_at"
 
     init(row: Row) {
-        self.init(id: UserID(rawValue: row["id"])!, email: row["email"], emailVerified: row["email_verified"],
-                  name: row["name"], passwordHash: row["password_hash"], disabled: row["disabled"],
-                  createdAt: row["created_at"], updatedAt: row["updated_at"])
+        self.init(
+            id: UserID(rawValue: row["id"])!, email: row["email"], emailVerified: row["email_verified"],
+            name: row["name"], passwordHash: row["password_hash"], disabled: row["disabled"],
+            createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 
     var arguments: StatementArguments {
@@ -73,16 +76,19 @@ extension Session {
     static let columns = "id, token_hash, user_id, auth_time, amr, created_at, expires_at, revoked_at, user_agent, ip_address"
 
     init(row: Row) {
-        self.init(id: SessionID(rawValue: row["id"])!, tokenHash: row.bytes("token_hash") ?? [],
-                  userID: UserID(rawValue: row["user_id"])!, authTime: row["auth_time"],
-                  amr: JSONColumn.decode([String].self, row["amr"]) ?? [], createdAt: row["created_at"],
-                  expiresAt: row["expires_at"], revokedAt: row["revoked_at"], userAgent: row["user_agent"],
-                  ipAddress: row["ip_address"])
+        self.init(
+            id: SessionID(rawValue: row["id"])!, tokenHash: row.bytes("token_hash") ?? [],
+            userID: UserID(rawValue: row["user_id"])!, authTime: row["auth_time"],
+            amr: JSONColumn.decode([String].self, row["amr"]) ?? [], createdAt: row["created_at"],
+            expiresAt: row["expires_at"], revokedAt: row["revoked_at"], userAgent: row["user_agent"],
+            ipAddress: row["ip_address"])
     }
 
     var arguments: StatementArguments {
-        [id.rawValue, Data(tokenHash), userID.rawValue, authTime, JSONColumn.encode(amr), createdAt, expiresAt, revokedAt,
-         userAgent, ipAddress]
+        [
+            id.rawValue, Data(tokenHash), userID.rawValue, authTime, JSONColumn.encode(amr), createdAt, expiresAt, revokedAt,
+            userAgent, ipAddress,
+        ]
     }
 }
 
@@ -91,15 +97,18 @@ extension Interaction {
 
     init?(row: Row) {
         guard let request = JSONColumn.decode(AuthorizationRequest.self, row["request"]) else { return nil }
-        self.init(id: row["id"], csrfToken: row["csrf_token"], browserBindingHash: row.bytes("browser_binding_hash") ?? [],
-                  request: request, userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
-                  loginDone: row["login_done"], consentDone: row["consent_done"], createdAt: row["created_at"],
-                  expiresAt: row["expires_at"])
+        self.init(
+            id: row["id"], csrfToken: row["csrf_token"], browserBindingHash: row.bytes("browser_binding_hash") ?? [],
+            request: request, userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
+            loginDone: row["login_done"], consentDone: row["consent_done"], createdAt: row["created_at"],
+            expiresAt: row["expires_at"])
     }
 
     var arguments: StatementArguments {
-        [id, csrfToken, Data(browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone, consentDone,
-         createdAt, expiresAt]
+        [
+            id, csrfToken, Data(browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone, consentDone,
+            createdAt, expiresAt,
+        ]
     }
 }
 
@@ -107,31 +116,36 @@ extension Grant {
     static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at"
 
     init(row: Row) {
-        self.init(id: GrantID(rawValue: row["id"])!, clientID: row["client_id"], userID: UserID(rawValue: row["user_id"])!,
-                  sessionID: (row["session_id"] as String?).flatMap(SessionID.init(rawValue:)),
-                  scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row["auth_time"],
-                  amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
-                  createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        self.init(
+            id: GrantID(rawValue: row["id"])!, clientID: row["client_id"], userID: UserID(rawValue: row["user_id"])!,
+            sessionID: (row["session_id"] as String?).flatMap(SessionID.init(rawValue:)),
+            scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row["auth_time"],
+            amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
+            createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     var arguments: StatementArguments {
-        [id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
-         nonce, createdAt, revokedAt]
+        [
+            id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
+            nonce, createdAt, revokedAt,
+        ]
     }
 }
 
 extension AuthorizationCode {
     init(row: Row) {
-        self.init(codeHash: row.bytes("code_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
-                  clientID: row["client_id"], redirectURI: row["redirect_uri"], redirectURIWasSent: row["redirect_uri_sent"],
-                  codeChallenge: row["code_challenge"], expiresAt: row["expires_at"], consumedAt: row["consumed_at"])
+        self.init(
+            codeHash: row.bytes("code_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
+            clientID: row["client_id"], redirectURI: row["redirect_uri"], redirectURIWasSent: row["redirect_uri_sent"],
+            codeChallenge: row["code_challenge"], expiresAt: row["expires_at"], consumedAt: row["consumed_at"])
     }
 }
 
 extension RefreshToken {
     init(row: Row) {
-        self.init(tokenHash: row.bytes("token_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
-                  issuedAt: row["issued_at"], expiresAt: row["expires_at"], rotatedAt: row["rotated_at"])
+        self.init(
+            tokenHash: row.bytes("token_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
+            issuedAt: row["issued_at"], expiresAt: row["expires_at"], rotatedAt: row["rotated_at"])
     }
 }
 
@@ -139,8 +153,9 @@ extension SigningKeyRecord {
     static let columns = "kid, algorithm, sealed_private_key, created_at, activates_at, retires_at, expires_at"
 
     init(row: Row) {
-        self.init(kid: row["kid"], algorithm: row["algorithm"], sealedPrivateKey: row.bytes("sealed_private_key") ?? [],
-                  createdAt: row["created_at"], activatesAt: row["activates_at"], retiresAt: row["retires_at"],
-                  expiresAt: row["expires_at"])
+        self.init(
+            kid: row["kid"], algorithm: row["algorithm"], sealedPrivateKey: row.bytes("sealed_private_key") ?? [],
+            createdAt: row["created_at"], activatesAt: row["activates_at"], retiresAt: row["retires_at"],
+            expiresAt: row["expires_at"])
     }
 }

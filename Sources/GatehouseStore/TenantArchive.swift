@@ -119,8 +119,11 @@ public enum TenantArchive {
         plaintext += database
         // The additional data is the header without the stream header (which sealing makes):
         // the KDF parameters, re-encoded canonically, so that `open` rebuilds the same bytes.
-        var header = Header(format: 1, kdf: .init(algorithm: "argon2id", memoryKiB: keys.memoryKiB, iterations: keys.iterations,
-                                                  salt: Base64URL.encode(keys.salt)), streamHeader: "")
+        var header = Header(
+            format: 1,
+            kdf: .init(
+                algorithm: "argon2id", memoryKiB: keys.memoryKiB, iterations: keys.iterations,
+                salt: Base64URL.encode(keys.salt)), streamHeader: "")
         let sealed = try SecretStream.seal(plaintext, key: keys.stream, additionalData: try canonical(header))
         header.streamHeader = Base64URL.encode(sealed.header)
         let headerLine = try canonical(header)
@@ -141,12 +144,14 @@ public enum TenantArchive {
         }
         let headerLine = Array(rest[rest.startIndex..<newline])
         guard var header = try? JSONDecoder().decode(Header.self, from: Data(headerLine)), header.format == 1,
-              header.kdf.algorithm == "argon2id", let salt = Base64URL.decode(header.kdf.salt), salt.count == PasswordHasher.saltByteCount,
-              let streamHeader = Base64URL.decode(header.streamHeader) else {
+            header.kdf.algorithm == "argon2id", let salt = Base64URL.decode(header.kdf.salt), salt.count == PasswordHasher.saltByteCount,
+            let streamHeader = Base64URL.decode(header.streamHeader)
+        else {
             throw Failure("the archive header is malformed or of an unsupported format")
         }
         guard (PasswordHasher.minimumMemoryKiB...maximumMemoryKiB).contains(header.kdf.memoryKiB),
-              (1...maximumIterations).contains(header.kdf.iterations) else {
+            (1...maximumIterations).contains(header.kdf.iterations)
+        else {
             throw Failure("the archive's key derivation costs are outside the accepted range")
         }
         let keys = try Keys(passphrase: passphrase, salt: salt, memoryKiB: header.kdf.memoryKiB, iterations: header.kdf.iterations)
@@ -154,15 +159,17 @@ public enum TenantArchive {
         let kdfLine = try canonical(header)
         let plaintext: [UInt8]
         do {
-            plaintext = try SecretStream.open(header: streamHeader, ciphertext: Array(archive[(newline + 1)...]), key: keys.stream,
-                                              additionalData: kdfLine)
+            plaintext = try SecretStream.open(
+                header: streamHeader, ciphertext: Array(archive[(newline + 1)...]), key: keys.stream,
+                additionalData: kdfLine)
         } catch {
             throw Failure("the passphrase is wrong or the archive was altered")
         }
         guard plaintext.count >= 4 else { throw Failure("the archive is empty") }
         let length = Int(plaintext[0]) << 24 | Int(plaintext[1]) << 16 | Int(plaintext[2]) << 8 | Int(plaintext[3])
         guard length <= plaintext.count - 4,
-              let contents = try? JSONDecoder().decode(Contents.self, from: Data(plaintext[4..<(4 + length)])), contents.format == 1 else {
+            let contents = try? JSONDecoder().decode(Contents.self, from: Data(plaintext[4..<(4 + length)])), contents.format == 1
+        else {
             throw Failure("the archive's contents are malformed")
         }
         return (contents, Array(plaintext[(4 + length)...]), keys)
@@ -236,11 +243,12 @@ public enum TenantArchive {
     /// recovery codes and upstream identities are dropped, and so are all grants. Run
     /// `compact` afterwards so that no old value survives in a free page.
     static func scrub(_ db: Database) throws {
-        try db.execute(sql: """
-            UPDATE users SET email = lower(id) || '@example.invalid', email_verified = 1,
-                             name = CASE WHEN name IS NULL THEN NULL ELSE 'User ' || substr(id, -6) END,
-                             password_hash = NULL
-            """)
+        try db.execute(
+            sql: """
+                UPDATE users SET email = lower(id) || '@example.invalid', email_verified = 1,
+                                 name = CASE WHEN name IS NULL THEN NULL ELSE 'User ' || substr(id, -6) END,
+                                 password_hash = NULL
+                """)
         for table in ["mfa_factors", "recovery_codes", "upstream_identities", "grants"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
@@ -281,8 +289,10 @@ public enum TenantArchive {
     /// Gives new keys to every client for which `replace` is true: a new publishable key in the
     /// copy's environment and, for confidential clients, a new secret key (the old one stops
     /// working there). Consents and grants follow the new client id.
-    static func replaceClientKeys(_ db: Database, environment: TenantEnvironment,
-                                  where replace: (ClientKeys) throws -> Bool) throws -> [ClientKeyChange] {
+    static func replaceClientKeys(
+        _ db: Database, environment: TenantEnvironment,
+        where replace: (ClientKeys) throws -> Bool
+    ) throws -> [ClientKeyChange] {
         var changes: [ClientKeyChange] = []
         let rows = try Row.fetchAll(db, sql: "SELECT client_id, name, type, secret_hash, previous_secret_hash FROM clients ORDER BY created_at")
         for row in rows {
@@ -291,10 +301,11 @@ public enum TenantArchive {
             guard try replace(ClientKeys(clientID: clientID, secretHashes: hashes)) else { continue }
             let newID = GatehouseCore.ClientKeys.publishableKey(environment: environment)
             let secret = (row["type"] as String) == "confidential" ? GatehouseCore.ClientKeys.secretKey(environment: environment) : nil
-            try db.execute(sql: """
-                UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL
-                WHERE client_id = ?
-                """, arguments: [newID, secret.map { Data(SecretHash.of($0)) }, clientID])
+            try db.execute(
+                sql: """
+                    UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL
+                    WHERE client_id = ?
+                    """, arguments: [newID, secret.map { Data(SecretHash.of($0)) }, clientID])
             for table in ["consents", "grants"] {
                 try db.execute(sql: "UPDATE \(table) SET client_id = ? WHERE client_id = ?", arguments: [newID, clientID])
             }

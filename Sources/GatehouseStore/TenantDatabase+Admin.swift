@@ -10,9 +10,10 @@ extension TenantDatabase {
     public func updateUser(_ user: User, at now: Date) async throws {
         do {
             try await pool.write { db in
-                try db.execute(cached: """
-                    UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?
-                    """, arguments: [user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, now, user.id.rawValue])
+                try db.execute(
+                    cached: """
+                        UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?
+                        """, arguments: [user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, now, user.id.rawValue])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a user with this email already exists")

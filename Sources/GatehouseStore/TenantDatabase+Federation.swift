@@ -31,10 +31,12 @@ extension TenantDatabase {
     }
 
     func providerArguments(_ p: UpstreamProvider) -> StatementArguments {
-        [p.id.rawValue, p.slug, p.kind.rawValue, p.name, p.enabled, p.clientID,
-         p.clientSecret.map { Data(masterKey.seal(Array($0.utf8))) }, p.discoveryURL, p.issuer, p.authorizationURL, p.tokenURL,
-         p.userinfoURL, JSONColumn.encode(p.scopes), JSONColumn.encode(p.claimMapping), p.microsoftTenant, p.trustUpstreamMFA,
-         p.allowSignup, p.createdAt, p.updatedAt]
+        [
+            p.id.rawValue, p.slug, p.kind.rawValue, p.name, p.enabled, p.clientID,
+            p.clientSecret.map { Data(masterKey.seal(Array($0.utf8))) }, p.discoveryURL, p.issuer, p.authorizationURL, p.tokenURL,
+            p.userinfoURL, JSONColumn.encode(p.scopes), JSONColumn.encode(p.claimMapping), p.microsoftTenant, p.trustUpstreamMFA,
+            p.allowSignup, p.createdAt, p.updatedAt,
+        ]
     }
 
     /// Every upstream provider of the tenant, by slug.
@@ -47,8 +49,10 @@ extension TenantDatabase {
     /// The provider whose id (`idp_…`) or slug is `key`.
     public func upstreamProvider(_ key: String) async throws -> UpstreamProvider? {
         try await pool.read { db in
-            try Row.fetchOne(db, cached: "SELECT \(Self.providerColumns) FROM upstream_providers WHERE id = ? OR slug = ?",
-                             arguments: [key, key]).map(self.provider(row:))
+            try Row.fetchOne(
+                db, cached: "SELECT \(Self.providerColumns) FROM upstream_providers WHERE id = ? OR slug = ?",
+                arguments: [key, key]
+            ).map(self.provider(row:))
         }
     }
 
@@ -58,11 +62,14 @@ extension TenantDatabase {
         let arguments = providerArguments(provider)
         do {
             try await pool.write { db in
-                try db.execute(cached: "INSERT INTO upstream_providers (\(Self.providerColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                               arguments: arguments)
+                try db.execute(
+                    cached: "INSERT INTO upstream_providers (\(Self.providerColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    arguments: arguments)
             }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
             throw StoreError.conflict("a provider with slug '\(provider.slug)' already exists")
         }
     }
@@ -73,14 +80,18 @@ extension TenantDatabase {
         let sealed = p.clientSecret.map { Data(masterKey.seal(Array($0.utf8))) }
         do {
             try await pool.write { db in
-                try db.execute(cached: """
-                    UPDATE upstream_providers SET slug = ?, kind = ?, name = ?, enabled = ?, client_id = ?, sealed_client_secret = ?,
-                    discovery_url = ?, issuer = ?, authorization_url = ?, token_url = ?, userinfo_url = ?, scopes = ?, claim_mapping = ?,
-                    microsoft_tenant = ?, trust_upstream_mfa = ?, allow_signup = ?, updated_at = ? WHERE id = ?
-                    """, arguments: [p.slug, p.kind.rawValue, p.name, p.enabled, p.clientID, sealed, p.discoveryURL, p.issuer,
-                                     p.authorizationURL, p.tokenURL, p.userinfoURL, JSONColumn.encode(p.scopes),
-                                     JSONColumn.encode(p.claimMapping), p.microsoftTenant, p.trustUpstreamMFA, p.allowSignup,
-                                     p.updatedAt, p.id.rawValue])
+                try db.execute(
+                    cached: """
+                        UPDATE upstream_providers SET slug = ?, kind = ?, name = ?, enabled = ?, client_id = ?, sealed_client_secret = ?,
+                        discovery_url = ?, issuer = ?, authorization_url = ?, token_url = ?, userinfo_url = ?, scopes = ?, claim_mapping = ?,
+                        microsoft_tenant = ?, trust_upstream_mfa = ?, allow_signup = ?, updated_at = ? WHERE id = ?
+                        """,
+                    arguments: [
+                        p.slug, p.kind.rawValue, p.name, p.enabled, p.clientID, sealed, p.discoveryURL, p.issuer,
+                        p.authorizationURL, p.tokenURL, p.userinfoURL, JSONColumn.encode(p.scopes),
+                        JSONColumn.encode(p.claimMapping), p.microsoftTenant, p.trustUpstreamMFA, p.allowSignup,
+                        p.updatedAt, p.id.rawValue,
+                    ])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a provider with slug '\(p.slug)' already exists")
@@ -100,11 +111,15 @@ extension TenantDatabase {
     public func insertFederationState(_ s: FederationState, now: Date) async throws {
         try await pool.write { db in
             try db.execute(cached: "DELETE FROM federation_states WHERE expires_at < ?", arguments: [now])
-            try db.execute(cached: """
-                INSERT INTO federation_states (state_hash, provider_id, purpose, interaction_id, user_id, browser_binding_hash, nonce,
-                code_verifier, redirect_uri, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                """, arguments: [Data(s.stateHash), s.providerID.rawValue, s.purpose.rawValue, s.interactionID, s.userID?.rawValue,
-                                 Data(s.browserBindingHash), s.nonce, s.codeVerifier, s.redirectURI, s.createdAt, s.expiresAt])
+            try db.execute(
+                cached: """
+                    INSERT INTO federation_states (state_hash, provider_id, purpose, interaction_id, user_id, browser_binding_hash, nonce,
+                    code_verifier, redirect_uri, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                    """,
+                arguments: [
+                    Data(s.stateHash), s.providerID.rawValue, s.purpose.rawValue, s.interactionID, s.userID?.rawValue,
+                    Data(s.browserBindingHash), s.nonce, s.codeVerifier, s.redirectURI, s.createdAt, s.expiresAt,
+                ])
         }
     }
 
@@ -112,13 +127,18 @@ extension TenantDatabase {
     /// - Returns: the record, even if expired (the caller checks), or nil.
     public func consumeFederationState(hash: [UInt8]) async throws -> FederationState? {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, cached: """
-                SELECT state_hash, provider_id, purpose, interaction_id, user_id, browser_binding_hash, nonce, code_verifier,
-                redirect_uri, created_at, expires_at FROM federation_states WHERE state_hash = ?
-                """, arguments: [Data(hash)]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    cached: """
+                        SELECT state_hash, provider_id, purpose, interaction_id, user_id, browser_binding_hash, nonce, code_verifier,
+                        redirect_uri, created_at, expires_at FROM federation_states WHERE state_hash = ?
+                        """, arguments: [Data(hash)])
+            else { return nil }
             try db.execute(cached: "DELETE FROM federation_states WHERE state_hash = ?", arguments: [Data(hash)])
             guard let providerID = UpstreamProviderID(rawValue: row["provider_id"]),
-                  let purpose = FederationState.Purpose(rawValue: row["purpose"]) else { return nil }
+                let purpose = FederationState.Purpose(rawValue: row["purpose"])
+            else { return nil }
             return FederationState(
                 stateHash: row.bytes("state_hash") ?? [], providerID: providerID, purpose: purpose,
                 interactionID: row["interaction_id"], userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
@@ -132,38 +152,47 @@ extension TenantDatabase {
     static let identityColumns = "id, user_id, provider_id, issuer, subject, email, created_at, last_used_at"
 
     static func identity(row: Row) -> UpstreamIdentity {
-        UpstreamIdentity(id: UpstreamIdentityID(rawValue: row["id"])!, userID: UserID(rawValue: row["user_id"])!,
-                         providerID: UpstreamProviderID(rawValue: row["provider_id"])!, issuer: row["issuer"], subject: row["subject"],
-                         email: row["email"], createdAt: row["created_at"], lastUsedAt: row["last_used_at"])
+        UpstreamIdentity(
+            id: UpstreamIdentityID(rawValue: row["id"])!, userID: UserID(rawValue: row["user_id"])!,
+            providerID: UpstreamProviderID(rawValue: row["provider_id"])!, issuer: row["issuer"], subject: row["subject"],
+            email: row["email"], createdAt: row["created_at"], lastUsedAt: row["last_used_at"])
     }
 
     static func insert(_ i: UpstreamIdentity, db: Database) throws {
-        try db.execute(cached: "INSERT INTO upstream_identities (\(identityColumns)) VALUES (?,?,?,?,?,?,?,?)",
-                       arguments: [i.id.rawValue, i.userID.rawValue, i.providerID.rawValue, i.issuer, i.subject, i.email, i.createdAt,
-                                   i.lastUsedAt])
+        try db.execute(
+            cached: "INSERT INTO upstream_identities (\(identityColumns)) VALUES (?,?,?,?,?,?,?,?)",
+            arguments: [
+                i.id.rawValue, i.userID.rawValue, i.providerID.rawValue, i.issuer, i.subject, i.email, i.createdAt,
+                i.lastUsedAt,
+            ])
     }
 
     /// The identity with this key, if linked.
     public func upstreamIdentity(providerID: UpstreamProviderID, issuer: String, subject: String) async throws -> UpstreamIdentity? {
         try await pool.read { db in
-            try Row.fetchOne(db, cached: "SELECT \(Self.identityColumns) FROM upstream_identities WHERE provider_id = ? AND issuer = ? AND subject = ?",
-                             arguments: [providerID.rawValue, issuer, subject]).map(Self.identity(row:))
+            try Row.fetchOne(
+                db, cached: "SELECT \(Self.identityColumns) FROM upstream_identities WHERE provider_id = ? AND issuer = ? AND subject = ?",
+                arguments: [providerID.rawValue, issuer, subject]
+            ).map(Self.identity(row:))
         }
     }
 
     /// A user's linked identities, oldest first.
     public func upstreamIdentities(userID: UserID) async throws -> [UpstreamIdentity] {
         try await pool.read { db in
-            try Row.fetchAll(db, cached: "SELECT \(Self.identityColumns) FROM upstream_identities WHERE user_id = ? ORDER BY created_at, id",
-                             arguments: [userID.rawValue]).map(Self.identity(row:))
+            try Row.fetchAll(
+                db, cached: "SELECT \(Self.identityColumns) FROM upstream_identities WHERE user_id = ? ORDER BY created_at, id",
+                arguments: [userID.rawValue]
+            ).map(Self.identity(row:))
         }
     }
 
     /// Records a sign-in with an identity: when, and the email the provider reported.
     public func touchUpstreamIdentity(id: UpstreamIdentityID, email: String?, at now: Date) async throws {
         try await pool.write { db in
-            try db.execute(cached: "UPDATE upstream_identities SET last_used_at = ?, email = ? WHERE id = ?",
-                           arguments: [now, email, id.rawValue])
+            try db.execute(
+                cached: "UPDATE upstream_identities SET last_used_at = ?, email = ? WHERE id = ?",
+                arguments: [now, email, id.rawValue])
         }
     }
 
@@ -202,12 +231,19 @@ extension TenantDatabase {
     /// same transaction as the delete).
     public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> IdentityRemoval {
         try await pool.write { db in
-            guard try Bool.fetchOne(db, cached: "SELECT 1 FROM upstream_identities WHERE id = ? AND user_id = ?",
-                                    arguments: [id.rawValue, userID.rawValue]) != nil else { return .notFound }
-            let hasPassword = try Bool.fetchOne(db, cached: "SELECT password_hash IS NOT NULL FROM users WHERE id = ?",
-                                                arguments: [userID.rawValue]) ?? false
-            let count = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM upstream_identities WHERE user_id = ?",
-                                         arguments: [userID.rawValue]) ?? 0
+            guard
+                try Bool.fetchOne(
+                    db, cached: "SELECT 1 FROM upstream_identities WHERE id = ? AND user_id = ?",
+                    arguments: [id.rawValue, userID.rawValue]) != nil
+            else { return .notFound }
+            let hasPassword =
+                try Bool.fetchOne(
+                    db, cached: "SELECT password_hash IS NOT NULL FROM users WHERE id = ?",
+                    arguments: [userID.rawValue]) ?? false
+            let count =
+                try Int.fetchOne(
+                    db, cached: "SELECT COUNT(*) FROM upstream_identities WHERE user_id = ?",
+                    arguments: [userID.rawValue]) ?? 0
             if !hasPassword, count <= 1 { return .lastSignInMethod }
             try db.execute(cached: "DELETE FROM upstream_identities WHERE id = ? AND user_id = ?", arguments: [id.rawValue, userID.rawValue])
             return .removed

@@ -28,12 +28,16 @@ public struct KeyPolicy: Sendable {
 extension TenantDatabase {
     /// Stores a signing key that signs from `activatesAt`, sealing its private key under the master key.
     func insertSigningKey(_ key: SigningKey, createdAt: Date, activatesAt: Date, db: Database) throws -> SigningKeyRecord {
-        let record = SigningKeyRecord(kid: try key.publicJWK.thumbprint(), algorithm: key.algorithm.rawValue,
-                                      sealedPrivateKey: masterKey.seal(key.privateKeyBytes()), createdAt: createdAt,
-                                      activatesAt: activatesAt)
-        try db.execute(cached: "INSERT INTO signing_keys (\(SigningKeyRecord.columns)) VALUES (?,?,?,?,?,?,?)",
-                       arguments: [record.kid, record.algorithm, Data(record.sealedPrivateKey), record.createdAt,
-                                   record.activatesAt, record.retiresAt, record.expiresAt])
+        let record = SigningKeyRecord(
+            kid: try key.publicJWK.thumbprint(), algorithm: key.algorithm.rawValue,
+            sealedPrivateKey: masterKey.seal(key.privateKeyBytes()), createdAt: createdAt,
+            activatesAt: activatesAt)
+        try db.execute(
+            cached: "INSERT INTO signing_keys (\(SigningKeyRecord.columns)) VALUES (?,?,?,?,?,?,?)",
+            arguments: [
+                record.kid, record.algorithm, Data(record.sealedPrivateKey), record.createdAt,
+                record.activatesAt, record.retiresAt, record.expiresAt,
+            ])
         return record
     }
 
@@ -71,8 +75,9 @@ extension TenantDatabase {
                 let activation = now.addingTimeInterval(policy.prePublication)
                 let record = try self.insertSigningKey(fresh[algorithm]!, createdAt: now, activatesAt: activation, db: db)
                 for current in mine where current.status(at: now) == .active && current.retiresAt == nil {
-                    try db.execute(cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
-                                   arguments: [activation, activation.addingTimeInterval(policy.retention), current.kid])
+                    try db.execute(
+                        cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
+                        arguments: [activation, activation.addingTimeInterval(policy.retention), current.kid])
                 }
                 out.append(record)
             }
@@ -98,8 +103,9 @@ extension TenantDatabase {
             if !mine.contains(where: { [.active, .next].contains($0.status(at: now)) }) {
                 missing.append(algorithm)
             } else if let interval = keyPolicy.rotationInterval,
-                      !mine.contains(where: { $0.status(at: now) == .next }),
-                      let newest = mine.map(\.activatesAt).max(), now.timeIntervalSince(newest) >= interval {
+                !mine.contains(where: { $0.status(at: now) == .next }),
+                let newest = mine.map(\.activatesAt).max(), now.timeIntervalSince(newest) >= interval
+            {
                 due.append(algorithm)
             }
         }
@@ -119,8 +125,9 @@ extension TenantDatabase {
                     _ = try self.insertSigningKey(fresh[algorithm]!, createdAt: immediately, activatesAt: immediately, db: db)
                 }
                 for record in disabled {
-                    try db.execute(cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
-                                   arguments: [immediately, now.addingTimeInterval(retention), record.kid])
+                    try db.execute(
+                        cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
+                        arguments: [immediately, now.addingTimeInterval(retention), record.kid])
                 }
             }
         }
@@ -130,9 +137,11 @@ extension TenantDatabase {
     /// Whether any client of the tenant signs ID tokens or access tokens with `algorithm`.
     func clientsUse(_ algorithm: JWSAlgorithm) async throws -> Bool {
         try await pool.read { db in
-            try Bool.fetchOne(db, cached: """
-                SELECT EXISTS(SELECT 1 FROM clients WHERE id_token_signed_response_alg = ? OR access_token_signing_alg = ?)
-                """, arguments: [algorithm.rawValue, algorithm.rawValue]) ?? false
+            try Bool.fetchOne(
+                db,
+                cached: """
+                    SELECT EXISTS(SELECT 1 FROM clients WHERE id_token_signed_response_alg = ? OR access_token_signing_alg = ?)
+                    """, arguments: [algorithm.rawValue, algorithm.rawValue]) ?? false
         }
     }
 
@@ -165,8 +174,10 @@ extension TenantDatabase {
             jwk.kid = record.kid
             jwk.alg = algorithm.rawValue
             jwk.use = "sig"
-            keys.append(KeyRing.Key(kid: record.kid, algorithm: algorithm, signingKey: status == .active ? signing : nil,
-                                    verifier: signing.verifier, jwk: jwk))
+            keys.append(
+                KeyRing.Key(
+                    kid: record.kid, algorithm: algorithm, signingKey: status == .active ? signing : nil,
+                    verifier: signing.verifier, jwk: jwk))
         }
         let ring = KeyRing(keys: keys)
         caches.keyRing.withLock { $0 = (ring, validUntil) }

@@ -23,24 +23,29 @@ extension TenantDatabase {
     @discardableResult
     public func proveEmail(_ userID: UserID, keepPassword: Bool, keepingPending: [UInt8]? = nil, at now: Date) async throws -> Bool {
         let revoked = try await pool.write { db -> [String]? in
-            try db.execute(cached: "UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ? AND email_verified = 0",
-                           arguments: [now, userID.rawValue])
+            try db.execute(
+                cached: "UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ? AND email_verified = 0",
+                arguments: [now, userID.rawValue])
             guard db.changesCount == 1 else { return nil }
             if !keepPassword {
                 try db.execute(cached: "UPDATE users SET password_hash = NULL WHERE id = ?", arguments: [userID.rawValue])
             }
             if let keepingPending {
-                try db.execute(cached: "DELETE FROM pending_sign_ins WHERE user_id = ? AND id_hash != ?",
-                               arguments: [userID.rawValue, Data(keepingPending)])
+                try db.execute(
+                    cached: "DELETE FROM pending_sign_ins WHERE user_id = ? AND id_hash != ?",
+                    arguments: [userID.rawValue, Data(keepingPending)])
             } else if !keepPassword {
                 try db.execute(cached: "DELETE FROM pending_sign_ins WHERE user_id = ?", arguments: [userID.rawValue])
             }
-            try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                           arguments: [now, userID.rawValue])
-            let grants = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL",
-                                             arguments: [userID.rawValue])
-            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                           arguments: [now, userID.rawValue])
+            try db.execute(
+                cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                arguments: [now, userID.rawValue])
+            let grants = try String.fetchAll(
+                db, cached: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL",
+                arguments: [userID.rawValue])
+            try db.execute(
+                cached: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                arguments: [now, userID.rawValue])
             try Self.spendSignInLinks(of: userID, at: now, db: db)
             return grants
         }
@@ -57,8 +62,9 @@ extension TenantDatabase {
     }
 
     static func spendSignInLinks(of userID: UserID, at now: Date, db: Database) throws {
-        try db.execute(cached: """
-            UPDATE one_time_tokens SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL AND purpose IN (?, ?)
-            """, arguments: [now, userID.rawValue, OneTimePurpose.resetPassword.rawValue, OneTimePurpose.magicLink.rawValue])
+        try db.execute(
+            cached: """
+                UPDATE one_time_tokens SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL AND purpose IN (?, ?)
+                """, arguments: [now, userID.rawValue, OneTimePurpose.resetPassword.rawValue, OneTimePurpose.magicLink.rawValue])
     }
 }

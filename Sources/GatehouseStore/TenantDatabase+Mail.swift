@@ -25,9 +25,11 @@ public struct OutboxMessage: Sendable, Equatable {
     public var lastError: String?
     public var createdAt: Date
 
-    public init(id: String, template: String?, recipient: String, envelopeFrom: String, subject: String, message: [UInt8],
-                attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil,
-                createdAt: Date) {
+    public init(
+        id: String, template: String?, recipient: String, envelopeFrom: String, subject: String, message: [UInt8],
+        attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil,
+        createdAt: Date
+    ) {
         self.id = id
         self.template = template
         self.recipient = recipient
@@ -47,10 +49,11 @@ public struct OutboxMessage: Sendable, Equatable {
         """
 
     init(row: Row) {
-        self.init(id: row["id"], template: row["template"], recipient: row["recipient"], envelopeFrom: row["envelope_from"],
-                  subject: row["subject"], message: row.bytes("message") ?? [], attempts: row["attempts"],
-                  nextAttemptAt: row["next_attempt_at"], sentAt: row["sent_at"], failedAt: row["failed_at"],
-                  lastError: row["last_error"], createdAt: row["created_at"])
+        self.init(
+            id: row["id"], template: row["template"], recipient: row["recipient"], envelopeFrom: row["envelope_from"],
+            subject: row["subject"], message: row.bytes("message") ?? [], attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"], sentAt: row["sent_at"], failedAt: row["failed_at"],
+            lastError: row["last_error"], createdAt: row["created_at"])
     }
 }
 
@@ -61,20 +64,25 @@ extension TenantDatabase {
     /// also records the tenant in the instance's pending-mail index.
     func insertOutboxMessage(_ message: OutboxMessage) async throws {
         try await pool.write { db in
-            try db.execute(cached: "INSERT INTO mail_outbox (\(OutboxMessage.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
-                message.id, message.template, message.recipient, message.envelopeFrom, message.subject, Data(message.message),
-                message.attempts, message.nextAttemptAt, message.sentAt, message.failedAt, message.lastError, message.createdAt,
-            ])
+            try db.execute(
+                cached: "INSERT INTO mail_outbox (\(OutboxMessage.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                arguments: [
+                    message.id, message.template, message.recipient, message.envelopeFrom, message.subject, Data(message.message),
+                    message.attempts, message.nextAttemptAt, message.sentAt, message.failedAt, message.lastError, message.createdAt,
+                ])
         }
     }
 
     /// Messages due for delivery at `now` (unsent, not given up), oldest first.
     public func dueMail(at now: Date, limit: Int = 50) async throws -> [OutboxMessage] {
         try await pool.read { db in
-            try Row.fetchAll(db, cached: """
-                SELECT \(OutboxMessage.columns) FROM mail_outbox
-                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [now, limit]).map(OutboxMessage.init(row:))
+            try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT \(OutboxMessage.columns) FROM mail_outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                    """, arguments: [now, limit]
+            ).map(OutboxMessage.init(row:))
         }
     }
 
@@ -98,12 +106,14 @@ extension TenantDatabase {
         let error = String(error.prefix(500))
         try await pool.write { db in
             if let retryAt {
-                try db.execute(cached: "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                               arguments: [retryAt, error, id])
+                try db.execute(
+                    cached: "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                    arguments: [retryAt, error, id])
             } else {
-                try db.execute(cached: """
-                    UPDATE mail_outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?, message = x'' WHERE id = ?
-                    """, arguments: [now, error, id])
+                try db.execute(
+                    cached: """
+                        UPDATE mail_outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?, message = x'' WHERE id = ?
+                        """, arguments: [now, error, id])
             }
         }
     }
@@ -111,18 +121,22 @@ extension TenantDatabase {
     /// The outbox, newest first, with message content left out (for the admin API and tests).
     public func outbox(limit: Int = 100) async throws -> [OutboxMessage] {
         try await pool.read { db in
-            try Row.fetchAll(db, cached: """
-                SELECT id, template, recipient, envelope_from, subject, x'' AS message, attempts, next_attempt_at, sent_at, failed_at,
-                last_error, created_at FROM mail_outbox ORDER BY id DESC LIMIT ?
-                """, arguments: [limit]).map(OutboxMessage.init(row:))
+            try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT id, template, recipient, envelope_from, subject, x'' AS message, attempts, next_attempt_at, sent_at, failed_at,
+                    last_error, created_at FROM mail_outbox ORDER BY id DESC LIMIT ?
+                    """, arguments: [limit]
+            ).map(OutboxMessage.init(row:))
         }
     }
 
     /// Deletes sent and failed messages older than `before`.
     public func purgeMail(before: Date) async throws {
         try await pool.write { db in
-            try db.execute(cached: "DELETE FROM mail_outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?",
-                           arguments: [before])
+            try db.execute(
+                cached: "DELETE FROM mail_outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?",
+                arguments: [before])
         }
     }
 }
@@ -154,11 +168,12 @@ extension TenantDatabase {
     public func saveTemplateOverride(_ override: TemplateOverride) async throws {
         let caches = self.caches
         try await pool.write { db in
-            try db.execute(cached: """
-                INSERT INTO template_overrides (name, body, subject, text_body, html_body, updated_at) VALUES (?,?,?,?,?,?)
-                ON CONFLICT(name) DO UPDATE SET body = excluded.body, subject = excluded.subject, text_body = excluded.text_body,
-                html_body = excluded.html_body, updated_at = excluded.updated_at
-                """, arguments: [override.name, override.body, override.subject, override.text, override.html, override.updatedAt])
+            try db.execute(
+                cached: """
+                    INSERT INTO template_overrides (name, body, subject, text_body, html_body, updated_at) VALUES (?,?,?,?,?,?)
+                    ON CONFLICT(name) DO UPDATE SET body = excluded.body, subject = excluded.subject, text_body = excluded.text_body,
+                    html_body = excluded.html_body, updated_at = excluded.updated_at
+                    """, arguments: [override.name, override.body, override.subject, override.text, override.html, override.updatedAt])
             // Replaced inside the write transaction, so concurrent changes land in commit order.
             let set = TemplateOverrideSet(try Self.fetchTemplateOverrides(db))
             caches.templateOverrides.withLock { $0 = set }
@@ -182,8 +197,9 @@ extension TenantDatabase {
     static func fetchTemplateOverrides(_ db: Database) throws -> [String: TemplateOverride] {
         var result: [String: TemplateOverride] = [:]
         for row in try Row.fetchAll(db, cached: "SELECT name, body, subject, text_body, html_body, updated_at FROM template_overrides") {
-            let o = TemplateOverride(name: row["name"], body: row["body"], subject: row["subject"], text: row["text_body"],
-                                     html: row["html_body"], updatedAt: row["updated_at"])
+            let o = TemplateOverride(
+                name: row["name"], body: row["body"], subject: row["subject"], text: row["text_body"],
+                html: row["html_body"], updatedAt: row["updated_at"])
             result[o.name] = o
         }
         return result

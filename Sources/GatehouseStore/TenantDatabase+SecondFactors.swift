@@ -8,24 +8,33 @@ extension TenantDatabase {
 
     public func saveConsoleEnrolment(_ enrolment: ConsoleEnrolment) async throws {
         try await pool.write { db in
-            try db.execute(cached: """
-                INSERT OR REPLACE INTO console_enrolments (id_hash, user_id, sealed_totp_secret, email_code_hash, email_code_expires_at,
-                attempts, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)
-                """, arguments: [Data(enrolment.idHash), enrolment.userID.rawValue, enrolment.sealedTOTPSecret.map { Data($0) },
-                                 enrolment.emailCodeHash.map { Data($0) }, enrolment.emailCodeExpiresAt, enrolment.attempts,
-                                 enrolment.createdAt, enrolment.expiresAt])
+            try db.execute(
+                cached: """
+                    INSERT OR REPLACE INTO console_enrolments (id_hash, user_id, sealed_totp_secret, email_code_hash, email_code_expires_at,
+                    attempts, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)
+                    """,
+                arguments: [
+                    Data(enrolment.idHash), enrolment.userID.rawValue, enrolment.sealedTOTPSecret.map { Data($0) },
+                    enrolment.emailCodeHash.map { Data($0) }, enrolment.emailCodeExpiresAt, enrolment.attempts,
+                    enrolment.createdAt, enrolment.expiresAt,
+                ])
         }
     }
 
     /// The live console enrolment with this id hash, of this user.
     public func consoleEnrolment(idHash: [UInt8], userID: UserID, at now: Date) async throws -> ConsoleEnrolment? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, cached: """
-                SELECT * FROM console_enrolments WHERE id_hash = ? AND user_id = ? AND expires_at > ?
-                """, arguments: [Data(idHash), userID.rawValue, now]) else { return nil }
-            return ConsoleEnrolment(idHash: idHash, userID: userID, sealedTOTPSecret: row.bytes("sealed_totp_secret"),
-                                    emailCodeHash: row.bytes("email_code_hash"), emailCodeExpiresAt: row["email_code_expires_at"],
-                                    attempts: row["attempts"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    cached: """
+                        SELECT * FROM console_enrolments WHERE id_hash = ? AND user_id = ? AND expires_at > ?
+                        """, arguments: [Data(idHash), userID.rawValue, now])
+            else { return nil }
+            return ConsoleEnrolment(
+                idHash: idHash, userID: userID, sealedTOTPSecret: row.bytes("sealed_totp_secret"),
+                emailCodeHash: row.bytes("email_code_hash"), emailCodeExpiresAt: row["email_code_expires_at"],
+                attempts: row["attempts"], createdAt: row["created_at"], expiresAt: row["expires_at"])
         }
     }
 
@@ -33,8 +42,9 @@ extension TenantDatabase {
     public func recordConsoleEnrolmentAttempt(idHash: [UInt8]) async throws -> Int {
         try await pool.write { db in
             try db.execute(cached: "UPDATE console_enrolments SET attempts = attempts + 1 WHERE id_hash = ?", arguments: [Data(idHash)])
-            return try Int.fetchOne(db, cached: "SELECT attempts FROM console_enrolments WHERE id_hash = ?",
-                                    arguments: [Data(idHash)]) ?? Int.max
+            return try Int.fetchOne(
+                db, cached: "SELECT attempts FROM console_enrolments WHERE id_hash = ?",
+                arguments: [Data(idHash)]) ?? Int.max
         }
     }
 
@@ -60,11 +70,12 @@ extension TenantDatabase {
     public func saveSignInFailures(_ records: [SignInFailureRecord], cleared: [String]) async throws {
         try await pool.write { db in
             for record in records {
-                try db.execute(cached: """
-                    INSERT INTO sign_in_failures (key, failures, last_failure) VALUES (?,?,?)
-                    ON CONFLICT(key) DO UPDATE SET failures = MAX(failures, excluded.failures),
-                    last_failure = MAX(last_failure, excluded.last_failure)
-                    """, arguments: [record.key, record.failures, record.lastFailure])
+                try db.execute(
+                    cached: """
+                        INSERT INTO sign_in_failures (key, failures, last_failure) VALUES (?,?,?)
+                        ON CONFLICT(key) DO UPDATE SET failures = MAX(failures, excluded.failures),
+                        last_failure = MAX(last_failure, excluded.last_failure)
+                        """, arguments: [record.key, record.failures, record.lastFailure])
             }
             for key in cleared {
                 try db.execute(cached: "DELETE FROM sign_in_failures WHERE key = ?", arguments: [key])

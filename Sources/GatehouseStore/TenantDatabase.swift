@@ -29,7 +29,11 @@ public final class TenantDatabase: TenantStore, Sendable {
         // A tenant update makes a new handle, so the horizon follows the access-token lifetime.
         caches.revocations.setHorizon(TimeInterval(tenant.tenant.settings.accessTokenTTL))
         // Shared caches are loaded once, by the first handle.
-        guard caches.loaded.withLock({ loaded in defer { loaded = true }; return !loaded }) else { return }
+        guard
+            caches.loaded.withLock({ loaded in
+                defer { loaded = true }; return !loaded
+            })
+        else { return }
         let since = caches.revocations.loadFrom(now: now)
         let (grants, tokens) = try pool.read { db in
             let g = try Row.fetchAll(db, cached: "SELECT id, revoked_at FROM grants WHERE revoked_at >= ?", arguments: [since])
@@ -56,24 +60,29 @@ public final class TenantDatabase: TenantStore, Sendable {
     /// Stores a new client. The caller has registered its key in the instance index.
     public func insertClient(_ client: Client, builtin: String? = nil) async throws {
         try await pool.write { db in
-            try db.execute(cached: "INSERT INTO clients (\(Client.columns), builtin) VALUES (\(Client.placeholders),?)",
-                           arguments: client.arguments + [builtin])
+            try db.execute(
+                cached: "INSERT INTO clients (\(Client.columns), builtin) VALUES (\(Client.placeholders),?)",
+                arguments: client.arguments + [builtin])
         }
     }
 
     /// Replaces a client's mutable fields.
     public func updateClient(_ client: Client) async throws {
         try await pool.write { db in
-            try db.execute(cached: """
-                UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
-                grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
-                access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ? WHERE id = ?
-                """, arguments: [client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
-                                 JSONColumn.encode(client.postLogoutRedirectURIs),
-                                 JSONColumn.encode(client.grantTypes.map(\.rawValue).sorted()), client.firstParty,
-                                 client.allowedScopes?.description, client.idTokenSigningAlgorithm.rawValue,
-                                 client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
-                                 client.previousSecretExpiresAt, client.id.rawValue])
+            try db.execute(
+                cached: """
+                    UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
+                    grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
+                    access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ? WHERE id = ?
+                    """,
+                arguments: [
+                    client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
+                    JSONColumn.encode(client.postLogoutRedirectURIs),
+                    JSONColumn.encode(client.grantTypes.map(\.rawValue).sorted()), client.firstParty,
+                    client.allowedScopes?.description, client.idTokenSigningAlgorithm.rawValue,
+                    client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
+                    client.previousSecretExpiresAt, client.id.rawValue,
+                ])
         }
         caches.clients.withLock { $0[client.clientID] = nil }
     }
@@ -142,7 +151,9 @@ public final class TenantDatabase: TenantStore, Sendable {
                 arguments += [email]
             }
             if let query {
-                let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                let pattern =
+                    "%"
+                    + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                     .replacingOccurrences(of: "_", with: "\\_") + "%"
                 sql += " AND (email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')"
                 arguments += [pattern, pattern]
@@ -183,8 +194,10 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func sessions(userID: UserID) async throws -> [Session] {
         try await pool.read { db in
-            try Row.fetchAll(db, cached: "SELECT \(Session.columns) FROM sessions WHERE user_id = ? ORDER BY created_at DESC",
-                             arguments: [userID.rawValue]).map(Session.init(row:))
+            try Row.fetchAll(
+                db, cached: "SELECT \(Session.columns) FROM sessions WHERE user_id = ? ORDER BY created_at DESC",
+                arguments: [userID.rawValue]
+            ).map(Session.init(row:))
         }
     }
 
@@ -194,10 +207,12 @@ public final class TenantDatabase: TenantStore, Sendable {
             try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
             // Every grant issued under the session ends with it, `offline_access` ones included:
             // their refresh tokens would otherwise keep minting ID tokens carrying the ended `sid`.
-            let grants = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE session_id = ? AND revoked_at IS NULL",
-                                             arguments: [id.rawValue])
-            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL",
-                           arguments: [now, id.rawValue])
+            let grants = try String.fetchAll(
+                db, cached: "SELECT id FROM grants WHERE session_id = ? AND revoked_at IS NULL",
+                arguments: [id.rawValue])
+            try db.execute(
+                cached: "UPDATE grants SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL",
+                arguments: [now, id.rawValue])
             return grants
         }
         revocations.revokeGrants(revoked, at: now)
@@ -208,8 +223,9 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func insertInteraction(_ interaction: Interaction) async throws {
         try await pool.write { db in
-            try db.execute(cached: "INSERT INTO interactions (\(Interaction.columns)) VALUES (?,?,?,?,?,?,?,?,?)",
-                           arguments: interaction.arguments)
+            try db.execute(
+                cached: "INSERT INTO interactions (\(Interaction.columns)) VALUES (?,?,?,?,?,?,?,?,?)",
+                arguments: interaction.arguments)
         }
     }
 
@@ -222,8 +238,9 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func updateInteraction(_ interaction: Interaction) async throws {
         try await pool.write { db in
-            try db.execute(cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
-                           arguments: [interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.id])
+            try db.execute(
+                cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
+                arguments: [interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.id])
         }
     }
 
@@ -246,20 +263,24 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func consent(userID: UserID, clientID: String) async throws -> Consent? {
         try await pool.read { db in
-            try Row.fetchOne(db, cached: "SELECT scope, granted_at FROM consents WHERE user_id = ? AND client_id = ?",
-                             arguments: [userID.rawValue, clientID]).map {
-                Consent(userID: userID, clientID: clientID, scope: (try? ScopeSet(parsing: $0["scope"])) ?? [],
-                        grantedAt: $0["granted_at"])
+            try Row.fetchOne(
+                db, cached: "SELECT scope, granted_at FROM consents WHERE user_id = ? AND client_id = ?",
+                arguments: [userID.rawValue, clientID]
+            ).map {
+                Consent(
+                    userID: userID, clientID: clientID, scope: (try? ScopeSet(parsing: $0["scope"])) ?? [],
+                    grantedAt: $0["granted_at"])
             }
         }
     }
 
     public func saveConsent(_ consent: Consent) async throws {
         try await pool.write { db in
-            try db.execute(cached: """
-                INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES (?,?,?,?)
-                ON CONFLICT(user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at
-                """, arguments: [consent.userID.rawValue, consent.clientID, consent.scope.description, consent.grantedAt])
+            try db.execute(
+                cached: """
+                    INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES (?,?,?,?)
+                    ON CONFLICT(user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at
+                    """, arguments: [consent.userID.rawValue, consent.clientID, consent.scope.description, consent.grantedAt])
         }
     }
 
@@ -271,11 +292,15 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     static func insertGrant(_ grant: Grant, code: AuthorizationCode, db: Database) throws {
         try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
-        try db.execute(cached: """
-            INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at)
-            VALUES (?,?,?,?,?,?,?)
-            """, arguments: [Data(code.codeHash), code.grantID.rawValue, code.clientID, code.redirectURI,
-                             code.redirectURIWasSent, code.codeChallenge, code.expiresAt])
+        try db.execute(
+            cached: """
+                INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at)
+                VALUES (?,?,?,?,?,?,?)
+                """,
+            arguments: [
+                Data(code.codeHash), code.grantID.rawValue, code.clientID, code.redirectURI,
+                code.redirectURIWasSent, code.codeChallenge, code.expiresAt,
+            ])
     }
 
     public func insertGrant(_ grant: Grant) async throws {
@@ -292,25 +317,33 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func authorizationCode(hash: [UInt8]) async throws -> AuthorizationCode? {
         try await pool.read { db in
-            try Row.fetchOne(db, cached: """
-                SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
-                FROM authorization_codes WHERE code_hash = ?
-                """, arguments: [Data(hash)]).map(AuthorizationCode.init(row:))
+            try Row.fetchOne(
+                db,
+                cached: """
+                    SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
+                    FROM authorization_codes WHERE code_hash = ?
+                    """, arguments: [Data(hash)]
+            ).map(AuthorizationCode.init(row:))
         }
     }
 
     public func consumeAuthorizationCode(hash: [UInt8], at now: Date, storing refreshToken: RefreshToken?) async throws -> CodeConsumption {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, cached: """
-                SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
-                FROM authorization_codes WHERE code_hash = ?
-                """, arguments: [Data(hash)]) else { return .notFound }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    cached: """
+                        SELECT code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at, consumed_at
+                        FROM authorization_codes WHERE code_hash = ?
+                        """, arguments: [Data(hash)])
+            else { return .notFound }
             let code = AuthorizationCode(row: row)
             if code.consumedAt != nil { return .alreadyConsumed(code.grantID) }
             try db.execute(cached: "UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ?", arguments: [now, Data(hash)])
             if let token = refreshToken {
-                try db.execute(cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
-                               arguments: [Data(token.tokenHash), token.grantID.rawValue, token.issuedAt, token.expiresAt])
+                try db.execute(
+                    cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
+                    arguments: [Data(token.tokenHash), token.grantID.rawValue, token.issuedAt, token.expiresAt])
             }
             var consumed = code
             consumed.consumedAt = now
@@ -327,26 +360,37 @@ public final class TenantDatabase: TenantStore, Sendable {
 
     public func insertRefreshToken(_ token: RefreshToken) async throws {
         try await pool.write { db in
-            try db.execute(cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
-                           arguments: [Data(token.tokenHash), token.grantID.rawValue, token.issuedAt, token.expiresAt])
+            try db.execute(
+                cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
+                arguments: [Data(token.tokenHash), token.grantID.rawValue, token.issuedAt, token.expiresAt])
         }
     }
 
     public func refreshToken(hash: [UInt8]) async throws -> RefreshToken? {
         try await pool.read { db in
-            try Row.fetchOne(db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
-                             arguments: [Data(hash)]).map(RefreshToken.init(row:))
+            try Row.fetchOne(
+                db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
+                arguments: [Data(hash)]
+            ).map(RefreshToken.init(row:))
         }
     }
 
-    public func rotateRefreshToken(hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-                                   at now: Date, reuseGrace: TimeInterval) async throws -> RefreshRotation {
+    public func rotateRefreshToken(
+        hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
+        at now: Date, reuseGrace: TimeInterval
+    ) async throws -> RefreshRotation {
         let result = try await pool.write { db -> RefreshRotation in
-            guard let row = try Row.fetchOne(db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
-                                             arguments: [Data(hash)]) else { return .notFound }
+            guard
+                let row = try Row.fetchOne(
+                    db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
+                    arguments: [Data(hash)])
+            else { return .notFound }
             let token = RefreshToken(row: row)
-            guard let grantRow = try Row.fetchOne(db, cached: "SELECT \(Grant.columns) FROM grants WHERE id = ?",
-                                                  arguments: [token.grantID.rawValue]) else { return .notFound }
+            guard
+                let grantRow = try Row.fetchOne(
+                    db, cached: "SELECT \(Grant.columns) FROM grants WHERE id = ?",
+                    arguments: [token.grantID.rawValue])
+            else { return .notFound }
             let grant = Grant(row: grantRow)
             // RFC 6749 §6: the token must have been issued to the authenticated client.
             guard grant.clientID == clientID else { return .notFound }
@@ -359,13 +403,16 @@ public final class TenantDatabase: TenantStore, Sendable {
             }
             guard now < token.expiresAt else { return .expired }
             if !grant.isOffline, let sessionID = grant.sessionID {
-                let active = try Bool.fetchOne(db, cached: "SELECT revoked_at IS NULL AND expires_at > ? FROM sessions WHERE id = ?",
-                                               arguments: [now, sessionID.rawValue]) ?? false
+                let active =
+                    try Bool.fetchOne(
+                        db, cached: "SELECT revoked_at IS NULL AND expires_at > ? FROM sessions WHERE id = ?",
+                        arguments: [now, sessionID.rawValue]) ?? false
                 guard active else { return .grantInactive }
             }
             try db.execute(cached: "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?", arguments: [now, Data(hash)])
-            try db.execute(cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
-                           arguments: [Data(successorHash), grant.id.rawValue, now, successorExpiresAt])
+            try db.execute(
+                cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
+                arguments: [Data(successorHash), grant.id.rawValue, now, successorExpiresAt])
             return .rotated(grant)
         }
         if case .reuseDetected(let id) = result {

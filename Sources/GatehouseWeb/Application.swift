@@ -58,29 +58,33 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
     let store = try InstanceStore(
         configuration: StoreConfiguration(
             dataDirectory: dataDirectory, synchronous: configuration.synchronous, maxOpenTenants: configuration.maxOpenTenants,
-            keyPolicy: KeyPolicy(prePublication: TimeInterval(configuration.keyPrePublication),
-                                 rotationInterval: configuration.keyRotationDays > 0 ? TimeInterval(configuration.keyRotationDays) * 86400 : nil)),
+            keyPolicy: KeyPolicy(
+                prePublication: TimeInterval(configuration.keyPrePublication),
+                rotationInterval: configuration.keyRotationDays > 0 ? TimeInterval(configuration.keyRotationDays) * 86400 : nil)),
         masterKey: masterKey, clock: clock, logger: logger)
     if firstStart, store.tenants().isEmpty {
         _ = try await store.createTenant(slug: "default", name: "Default", environment: .dev, settings: TenantSettings())
         logger.info("created tenant 'default'")
     }
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let pool = WorkerPool(workers: configuration.hashingThreads > 0 ? configuration.hashingThreads : cores,
-                          queueLimit: configuration.hashingQueue)
+    let pool = WorkerPool(
+        workers: configuration.hashingThreads > 0 ? configuration.hashingThreads : cores,
+        queueLimit: configuration.hashingQueue)
     let passwords = try PasswordService(
         hasher: PasswordHasher(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations), pool: pool)
     let templatesDirectory = Secrets.locate(configuration.templatesDirectory, default: "./templates")
     let pages = try await PageRenderer(directory: templatesDirectory + "/pages")
     let publicURL = configuration.effectivePublicURL
-    let mail = try EmailService(settings: try MailSettings(configuration: configuration, dataDirectory: dataDirectory),
-                                directory: templatesDirectory + "/email", store: store, clock: clock, logger: logger,
-                                publicURL: configuration.effectivePublicURL)
-    return Services(configuration: configuration, store: store, pages: pages, mail: mail, passwords: passwords, clock: clock, logger: logger,
-                    publicURL: publicURL,
-                    addressing: TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain),
-                    adminTokenHash: Digest.sha256(adminToken),
-                    csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
+    let mail = try EmailService(
+        settings: try MailSettings(configuration: configuration, dataDirectory: dataDirectory),
+        directory: templatesDirectory + "/email", store: store, clock: clock, logger: logger,
+        publicURL: configuration.effectivePublicURL)
+    return Services(
+        configuration: configuration, store: store, pages: pages, mail: mail, passwords: passwords, clock: clock, logger: logger,
+        publicURL: publicURL,
+        addressing: TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain),
+        adminTokenHash: Digest.sha256(adminToken),
+        csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
 }
 
 /// All routes.
@@ -91,9 +95,11 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: services.configuration.trustedProxyNetworks)))
     router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: BaselineHeadersMiddleware())
-    router.add(middleware: RequestBodyLimitMiddleware(defaultMaxBodyBytes: services.configuration.maxBodyBytes,
-                                                      timeout: .seconds(services.configuration.requestBodyTimeoutSeconds),
-                                                      largerLimit: { AdminController.uploadLimit(for: $0, services: services) }))
+    router.add(
+        middleware: RequestBodyLimitMiddleware(
+            defaultMaxBodyBytes: services.configuration.maxBodyBytes,
+            timeout: .seconds(services.configuration.requestBodyTimeoutSeconds),
+            largerLimit: { AdminController.uploadLimit(for: $0, services: services) }))
     router.get("healthz") { _, _ in "ok" }
     router.get("readyz") { _, _ in await readiness(services) }
     router.get("metrics") { _, _ in
@@ -103,9 +109,11 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     let staticDirectory = Secrets.locate(services.configuration.staticDirectory, default: "./static")
     // Router-level: group middleware would only run for matched routes, and `/static/…` has none.
     router.add(middleware: StaticPathGuard())
-    router.add(middleware: FileMiddleware(staticDirectory, urlBasePath: "/static",
-                                                          cacheControl: .init([(MediaType(type: .any), [.maxAge(3600)])]),
-                                                          logger: services.logger))
+    router.add(
+        middleware: FileMiddleware(
+            staticDirectory, urlBasePath: "/static",
+            cacheControl: .init([(MediaType(type: .any), [.maxAge(3600)])]),
+            logger: services.logger))
 
     AdminController(services: services).register(on: router)
     HeadlessController(services: services).register(on: router)
@@ -141,8 +149,9 @@ func readiness(_ services: Services) async -> Response {
     var problems = await services.store.readinessProblems()
     if services.passwords.pool.isSaturated { problems.append("the password hashing pool is saturated") }
     guard !problems.isEmpty else { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
-    return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "5"],
-                    body: .init(byteBuffer: ByteBuffer(string: "not ready:\n" + problems.map { "- \($0)\n" }.joined())))
+    return Response(
+        status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "5"],
+        body: .init(byteBuffer: ByteBuffer(string: "not ready:\n" + problems.map { "- \($0)\n" }.joined())))
 }
 
 /// Periodic cleanup of expired interactions, codes and revocation entries.
@@ -152,10 +161,14 @@ struct HousekeepingService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var minute = 0
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(600))
+                try? await Task.sleep(for: .seconds(60))
                 if Task.isCancelled { break }
-                await store.purgeExpired()
+                minute += 1
+                // Expired rows every 10 minutes; free heap pages back to the system every minute.
+                if minute.isMultiple(of: 10) { await store.purgeExpired() }
+                HeapMemory.trim()
             }
         }
     }

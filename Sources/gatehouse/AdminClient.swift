@@ -26,7 +26,8 @@ struct AdminOptions: ParsableArguments {
         if let token = environment["GATEHOUSE_ADMIN_TOKEN"], !token.isEmpty { return token }
         let path = (environment["GATEHOUSE_DATA_DIR"] ?? "./data") + "/admin-token"
         if let data = FileManager.default.contents(atPath: path),
-           let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        {
             return token
         }
         throw AdminError(status: nil, detail: "no admin token: pass --token, set GATEHOUSE_ADMIN_TOKEN, or run where \(path) exists")
@@ -75,7 +76,8 @@ enum CLIExit {
     static let configuration: Int32 = 78
 
     /// The table printed by `gatehouse --help`.
-    static let summary = "Exit codes: 0 success, 1 other failure, 3 not found, 4 unauthorized or forbidden, 5 conflict, "
+    static let summary =
+        "Exit codes: 0 success, 1 other failure, 3 not found, 4 unauthorized or forbidden, 5 conflict, "
         + "6 invalid request, 64 usage, 69 server unreachable, 78 bad configuration."
 }
 
@@ -120,12 +122,16 @@ struct AdminClient {
     /// Sends a request with any body and returns the whole answer; for files (tenant archives),
     /// answers of up to `TenantArchive.maximumBytes` are read.
     /// - Throws: `AdminError` with the problem's detail for non-2xx answers.
-    func send(_ method: String, _ path: String, headers: [OutboundHeader], body: [UInt8]?,
-              http: HTTPClient? = nil) async throws -> OutboundResponse {
+    func send(
+        _ method: String, _ path: String, headers: [OutboundHeader], body: [UInt8]?,
+        http: HTTPClient? = nil
+    ) async throws -> OutboundResponse {
         let response: OutboundResponse
         do {
-            response = try await (http ?? self.http).send(OutboundRequest(method: method, url: baseURL + path,
-                                                                          headers: [("Authorization", "Bearer \(token)")] + headers, body: body))
+            response = try await (http ?? self.http).send(
+                OutboundRequest(
+                    method: method, url: baseURL + path,
+                    headers: [("Authorization", "Bearer \(token)")] + headers, body: body))
         } catch {
             throw AdminError(status: nil, detail: "cannot reach \(baseURL): \(error)", unreachable: true)
         }
@@ -144,14 +150,18 @@ struct AdminClient {
     }
 
     /// A client for file transfers: answers up to 1 GiB, five minutes per transfer.
-    static let fileHTTP = HTTPClient(policy: OutboundPolicy(totalTimeout: 300, maxResponseBytes: 1 << 30, allowPrivateDestinations: true,
-                                                            allowedSchemes: ["http", "https"]))
+    static let fileHTTP = HTTPClient(
+        policy: OutboundPolicy(
+            totalTimeout: 300, maxResponseBytes: 1 << 30, allowPrivateDestinations: true,
+            allowedSchemes: ["http", "https"]))
 }
 
 /// Output: JSON for scripts, aligned tables for people.
 enum Output {
     static func json(_ value: Any?) {
-        guard let value, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard let value, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+            return
+        }
         print(String(decoding: data, as: UTF8.self))
     }
 
@@ -203,8 +213,10 @@ func runAdmin(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let error as AdminError {
         if CommandLine.arguments.dropFirst().contains("--json"),
-           let data = try? JSONSerialization.data(withJSONObject: error.problem ?? ["status": error.status ?? 0, "detail": error.detail],
-                                                  options: [.sortedKeys]) {
+            let data = try? JSONSerialization.data(
+                withJSONObject: error.problem ?? ["status": error.status ?? 0, "detail": error.detail],
+                options: [.sortedKeys])
+        {
             FileHandle.standardError.write(data + Data("\n".utf8))
         } else {
             FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -67,8 +67,9 @@ struct BackupCommand: ParsableCommand {
             let config = try local.configuration()
             let data = URL(fileURLWithPath: config.dataDirectory, isDirectory: true)
             let key = try LocalDataOptions.readKey(config.masterKeyFile ?? data.appendingPathComponent("master.key").path)
-            let manifest = try InstanceBackup.create(dataDirectory: data, destination: URL(fileURLWithPath: to, isDirectory: true),
-                                                     keyCheck: InstanceBackup.keyCheck(key), now: Date())
+            let manifest = try InstanceBackup.create(
+                dataDirectory: data, destination: URL(fileURLWithPath: to, isDirectory: true),
+                keyCheck: InstanceBackup.keyCheck(key), now: Date())
             let bytes = manifest.files.reduce(0) { $0 + $1.bytes }
             print("backup of \(manifest.files.count - 1) tenant(s) written to \(to) (\(bytes) bytes); the master key is not in it")
         }

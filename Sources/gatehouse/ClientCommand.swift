@@ -6,9 +6,11 @@ struct ClientCommand: AsyncParsableCommand {
         commandName: "client", abstract: "Create, list, show, update and delete OAuth clients of a tenant; rotate secret keys.",
         subcommands: [Create.self, List.self, Show.self, Update.self, RotateSecret.self, Delete.self])
 
-    static let keys = ["client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
-                       "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes", "token_endpoint_auth_method",
-                       "id_token_signed_response_alg", "access_token_signing_alg", "created_at"]
+    static let keys = [
+        "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
+        "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes", "token_endpoint_auth_method",
+        "id_token_signed_response_alg", "access_token_signing_alg", "created_at",
+    ]
 
     static func print(_ client: Any?, json: Bool) {
         if json { Output.json(client) } else if let client = client as? [String: Any] { Output.record(client, keys: keys) }
@@ -16,7 +18,10 @@ struct ClientCommand: AsyncParsableCommand {
 
     /// Options for the token signing algorithms and scopes of a client (create and update).
     struct TokenOptions: ParsableArguments {
-        @Option(help: "Space-separated scopes the client may request, e.g. \"openid profile email offline_access\" (default: the standard OIDC scopes; admin scopes such as clients:read enable admin API access through client credentials).")
+        @Option(
+            help:
+                "Space-separated scopes the client may request, e.g. \"openid profile email offline_access\" (default: the standard OIDC scopes; admin scopes such as clients:read enable admin API access through client credentials)."
+        )
         var allowedScopes: String?
         @Option(help: "JWS algorithm of ID tokens (id_token_signed_response_alg): one of the tenant's signing algorithms (EdDSA, ES256, RS256).")
         var idTokenAlg: String?
@@ -46,8 +51,10 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var tokens: TokenOptions
 
         func run() async throws {
-            var body: [String: Any] = ["name": name, "type": type, "redirect_uris": redirectUri,
-                                       "post_logout_redirect_uris": postLogoutRedirectUri, "first_party": firstParty]
+            var body: [String: Any] = [
+                "name": name, "type": type, "redirect_uris": redirectUri,
+                "post_logout_redirect_uris": postLogoutRedirectUri, "first_party": firstParty,
+            ]
             if !grantType.isEmpty { body["grant_types"] = grantType }
             tokens.apply(to: &body)
             try await runAdmin {
@@ -122,8 +129,9 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             let body = body
             try await runAdmin {
-                ClientCommand.print(try await admin.client().call("PATCH", adminPath("tenants", tenant, "clients", clientID), body: body),
-                                    json: admin.json)
+                ClientCommand.print(
+                    try await admin.client().call("PATCH", adminPath("tenants", tenant, "clients", clientID), body: body),
+                    json: admin.json)
             }
         }
     }

@@ -15,8 +15,10 @@ struct Gatehouse: AsyncParsableCommand {
             Example: gatehouse tenant update acme --mfa-policy required --session-duration 8h --allowed-origins "https://app.acme.com"
             """,
         version: GatehouseVersion.current,
-        subcommands: [Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
-                      TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, VersionCommand.self])
+        subcommands: [
+            Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
+            TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, VersionCommand.self,
+        ])
 }
 
 /// `gatehouse version`: the same as `gatehouse --version`.

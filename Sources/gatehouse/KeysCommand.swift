@@ -44,8 +44,9 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let body: [String: Any]? = algorithm.isEmpty ? nil : ["algorithms": algorithm.flatMap(commaSeparated)]
             try await runAdmin {
-                KeysCommand.print(try await admin.client().call("POST", adminPath("tenants", tenant, "keys", "rotate"), body: body),
-                                  json: admin.json)
+                KeysCommand.print(
+                    try await admin.client().call("POST", adminPath("tenants", tenant, "keys", "rotate"), body: body),
+                    json: admin.json)
             }
         }
     }

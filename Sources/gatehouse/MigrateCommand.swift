@@ -27,8 +27,9 @@ struct MigrateCommand: ParsableCommand {
             }
             let key = try LocalDataOptions.readKey(config.masterKeyFile ?? data.appendingPathComponent("master.key").path)
             do {
-                let store = try InstanceStore(configuration: StoreConfiguration(dataDirectory: data, synchronous: config.synchronous),
-                                              masterKey: key, clock: SystemClock(), logger: Logger(label: "gatehouse.migrate"))
+                let store = try InstanceStore(
+                    configuration: StoreConfiguration(dataDirectory: data, synchronous: config.synchronous),
+                    masterKey: key, clock: SystemClock(), logger: Logger(label: "gatehouse.migrate"))
                 let reports = try store.migrateAllTenants()
                 for report in reports {
                     print("\(report.database): " + (report.applied.isEmpty ? "up to date" : "applied " + report.applied.joined(separator: ", ")))

@@ -12,7 +12,8 @@ struct Paging: ParsableArguments {
     /// - Returns: the items, and the cursor of the page after them (nil when the list is complete).
     /// - Throws: `AdminError` from the server.
     func fetch(_ client: AdminClient, _ segments: [String], key: String, query: [(String, String)] = []) async throws
-        -> (items: [[String: Any]], next: String?) {
+        -> (items: [[String: Any]], next: String?)
+    {
         var items: [[String: Any]] = []
         var cursor = after
         repeat {

@@ -15,9 +15,11 @@ struct ProviderCommand: AsyncParsableCommand {
             """,
         subcommands: [Add.self, List.self, Show.self, Update.self, Remove.self])
 
-    static let keys = ["id", "slug", "kind", "name", "enabled", "redirect_uri", "client_id", "client_secret_set", "discovery_url",
-                       "microsoft_tenant", "issuer", "authorization_url", "token_url", "userinfo_url", "scopes", "claim_mapping",
-                       "trust_upstream_mfa", "allow_signup", "created_at", "updated_at"]
+    static let keys = [
+        "id", "slug", "kind", "name", "enabled", "redirect_uri", "client_id", "client_secret_set", "discovery_url",
+        "microsoft_tenant", "issuer", "authorization_url", "token_url", "userinfo_url", "scopes", "claim_mapping",
+        "trust_upstream_mfa", "allow_signup", "created_at", "updated_at",
+    ]
 
     static func print(_ provider: Any?, json: Bool) {
         if json { Output.json(provider) } else if let provider = provider as? [String: Any] { Output.record(provider, keys: keys) }
@@ -141,8 +143,9 @@ struct ProviderCommand: AsyncParsableCommand {
             if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
             let request = body
             try await runAdmin {
-                ProviderCommand.print(try await admin.client().call("PATCH", adminPath("tenants", tenant, "providers", provider), body: request),
-                                      json: admin.json)
+                ProviderCommand.print(
+                    try await admin.client().call("PATCH", adminPath("tenants", tenant, "providers", provider), body: request),
+                    json: admin.json)
             }
         }
     }

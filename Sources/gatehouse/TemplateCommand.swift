@@ -43,7 +43,9 @@ struct TemplateCommand: AsyncParsableCommand {
         enum ParseError: Error, CustomStringConvertible {
             case problem(line: Int, String)
             var description: String {
-                switch self { case .problem(let line, let reason): "line \(line): \(reason)" }
+                switch self {
+                case .problem(let line, let reason): "line \(line): \(reason)"
+                }
             }
         }
 
@@ -113,10 +115,14 @@ struct TemplateCommand: AsyncParsableCommand {
                 let result = try await admin.client().call("GET", adminPath("tenants", tenant, "templates"))
                 if admin.json { Output.json(result); return }
                 let templates = (result as? [String: Any])?["templates"] as? [[String: Any]] ?? []
-                Output.table(["name", "source", "updated_at"], templates.map { t in
-                    [Output.describe(t["name"] ?? ""), (t["overridden"] as? Bool) == true ? "override" : "default",
-                     (t["updated_at"] as? String) ?? ""]
-                })
+                Output.table(
+                    ["name", "source", "updated_at"],
+                    templates.map { t in
+                        [
+                            Output.describe(t["name"] ?? ""), (t["overridden"] as? Bool) == true ? "override" : "default",
+                            (t["updated_at"] as? String) ?? "",
+                        ]
+                    })
             }
         }
     }
@@ -137,8 +143,9 @@ struct TemplateCommand: AsyncParsableCommand {
                 if (t["kind"] as? String) == "page" {
                     FileHandle.standardOutput.write(Data(((t["body"] as? String) ?? "").utf8))
                 } else {
-                    let file = EmailFile(subject: (t["subject"] as? String) ?? "", text: (t["text"] as? String) ?? "",
-                                         html: t["html"] as? String)
+                    let file = EmailFile(
+                        subject: (t["subject"] as? String) ?? "", text: (t["text"] as? String) ?? "",
+                        html: t["html"] as? String)
                     FileHandle.standardOutput.write(Data(file.rendered.utf8))
                 }
             }

@@ -52,8 +52,9 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let tenant = try await admin.client().call("POST", adminPath("tenants"),
-                                                           body: ["slug": slug, "name": name ?? slug, "environment": environment])
+                let tenant = try await admin.client().call(
+                    "POST", adminPath("tenants"),
+                    body: ["slug": slug, "name": name ?? slug, "environment": environment])
                 TenantCommand.print(tenant, json: admin.json)
             }
         }

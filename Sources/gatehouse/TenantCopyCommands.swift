@@ -13,7 +13,8 @@ struct PassphraseOptions: ParsableArguments {
     func passphrase(confirm: Bool) throws -> String {
         if let passphraseFile {
             guard let data = FileManager.default.contents(atPath: passphraseFile),
-                  let line = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first else {
+                let line = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first
+            else {
                 throw ValidationError("cannot read \(passphraseFile)")
             }
             return String(line)
@@ -46,10 +47,14 @@ func printCopyReport(_ report: Any?, json: Bool) {
         print("client keys: unchanged")
     } else {
         print("new client keys (the secrets are shown only now):")
-        Output.table(["name", "previous client id", "client id", "client secret"], changes.map { change in
-            [Output.describe(change["name"] ?? ""), Output.describe(change["previous_client_id"] ?? ""),
-             Output.describe(change["client_id"] ?? ""), (change["client_secret"] as? String) ?? "-"]
-        })
+        Output.table(
+            ["name", "previous client id", "client id", "client secret"],
+            changes.map { change in
+                [
+                    Output.describe(change["name"] ?? ""), Output.describe(change["previous_client_id"] ?? ""),
+                    Output.describe(change["client_id"] ?? ""), (change["client_secret"] as? String) ?? "-",
+                ]
+            })
     }
 }
 
@@ -74,9 +79,10 @@ extension TenantCommand {
             guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists; choose a new file") }
             try await runAdmin {
                 let body = Array(try JSONSerialization.data(withJSONObject: ["passphrase": passphrase]))
-                let response = try await admin.client().send("POST", adminPath("tenants", slug, "export"),
-                                                             headers: [("Content-Type", "application/json")], body: body,
-                                                             http: AdminClient.fileHTTP)
+                let response = try await admin.client().send(
+                    "POST", adminPath("tenants", slug, "export"),
+                    headers: [("Content-Type", "application/json")], body: body,
+                    http: AdminClient.fileHTTP)
                 guard FileManager.default.createFile(atPath: out, contents: Data(response.body), attributes: [.posixPermissions: 0o600]) else {
                     throw AdminError(status: nil, detail: "cannot write \(out)")
                 }
@@ -109,8 +115,10 @@ extension TenantCommand {
             try await runAdmin {
                 let response = try await admin.client().send(
                     "POST", adminPath("tenant-imports", query: slug.map { [("slug", $0)] } ?? []),
-                    headers: [("Content-Type", "application/octet-stream"), ("Accept", "application/json"),
-                              ("Gatehouse-Archive-Passphrase", passphrase)],
+                    headers: [
+                        ("Content-Type", "application/octet-stream"), ("Accept", "application/json"),
+                        ("Gatehouse-Archive-Passphrase", passphrase),
+                    ],
                     body: Array(data), http: AdminClient.fileHTTP)
                 printCopyReport(try? JSONSerialization.jsonObject(with: Data(response.body)), json: admin.json)
             }

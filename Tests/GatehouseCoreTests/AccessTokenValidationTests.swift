@@ -6,8 +6,10 @@ import Testing
 /// `token` with its header replaced by `header` (JSON) and its signature replaced by `signature`.
 func reassemble(_ token: String, header: String? = nil, payload: [UInt8]? = nil, signature: String? = nil) -> String {
     let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-    return [header.map { Base64URL.encode($0) } ?? parts[0], payload.map { Base64URL.encode($0) } ?? parts[1],
-            signature ?? parts[2]].joined(separator: ".")
+    return [
+        header.map { Base64URL.encode($0) } ?? parts[0], payload.map { Base64URL.encode($0) } ?? parts[1],
+        signature ?? parts[2],
+    ].joined(separator: ".")
 }
 
 @Suite("Access token validation (RFC 9068 §4, RFC 6750 §3.1)")
@@ -30,28 +32,37 @@ struct AccessTokenValidationTests {
             try await TokenFixture(slug: "globex").signIn().accessToken
         },
         Row(testDescription: "a token signed by a key outside the tenant's key ring is invalid_token") { f in
-            let foreign = TokenService(tenant: f.tenant, issuer: f.issuer, keys: try makeKeyRing([SigningKey.generate(.eddsa)]),
-                                       clock: f.clock)
-            return try foreign.mintAccessToken(client: TestClient.web.client, subject: f.user.id.rawValue, scope: ["openid"],
-                                               grant: nil).token
+            let foreign = TokenService(
+                tenant: f.tenant, issuer: f.issuer, keys: try makeKeyRing([SigningKey.generate(.eddsa)]),
+                clock: f.clock)
+            return try foreign.mintAccessToken(
+                client: TestClient.web.client, subject: f.user.id.rawValue, scope: ["openid"],
+                grant: nil
+            ).token
         },
         Row(testDescription: "a token carrying this tenant's kid but signed by another key is invalid_token") { f in
             let payload = try await Self.accessToken(f).split(separator: ".")[1]
-            return try JWS.sign(payload: Base64URL.decode(String(payload))!,
-                                header: JWSHeader(alg: "EdDSA", kid: Self.kid(f), typ: "at+jwt"),
-                                key: SigningKey.generate(.eddsa))
+            return try JWS.sign(
+                payload: Base64URL.decode(String(payload))!,
+                header: JWSHeader(alg: "EdDSA", kid: Self.kid(f), typ: "at+jwt"),
+                key: SigningKey.generate(.eddsa))
         },
         Row(testDescription: "a token with another issuer, signed by this tenant's key, is invalid_token (RFC 9068 §4 step 3)") { f in
             let other = TokenService(tenant: f.tenant, issuer: "https://id.example.test/t/globex", keys: f.keys, clock: f.clock)
-            return try other.mintAccessToken(client: TestClient.web.client, subject: f.user.id.rawValue, scope: ["openid"],
-                                             grant: nil).token
+            return try other.mintAccessToken(
+                client: TestClient.web.client, subject: f.user.id.rawValue, scope: ["openid"],
+                grant: nil
+            ).token
         },
         Row(testDescription: "a token with another tenant id, signed by this tenant's key, is invalid_token") { f in
-            let otherTenant = Tenant(id: .generate(at: f.clock.now), slug: f.tenant.slug, name: "other", environment: .test,
-                                     settings: TenantSettings(), createdAt: f.clock.now)
+            let otherTenant = Tenant(
+                id: .generate(at: f.clock.now), slug: f.tenant.slug, name: "other", environment: .test,
+                settings: TenantSettings(), createdAt: f.clock.now)
             let other = TokenService(tenant: otherTenant, issuer: f.issuer, keys: f.keys, clock: f.clock)
-            return try other.mintAccessToken(client: TestClient.web.client, subject: f.user.id.rawValue, scope: ["openid"],
-                                             grant: nil).token
+            return try other.mintAccessToken(
+                client: TestClient.web.client, subject: f.user.id.rawValue, scope: ["openid"],
+                grant: nil
+            ).token
         },
         Row(testDescription: "an expired token is invalid_token (RFC 9068 §4 step 7)") { f in
             let token = try await Self.accessToken(f)
@@ -59,8 +70,9 @@ struct AccessTokenValidationTests {
             return token
         },
         Row(testDescription: "an unsigned token (alg none) is invalid_token (RFC 8725 §3.1)") { f in
-            reassemble(try await Self.accessToken(f), header: #"{"alg":"none","kid":"\#(Self.kid(f))","typ":"at+jwt"}"#,
-                       signature: "")
+            reassemble(
+                try await Self.accessToken(f), header: #"{"alg":"none","kid":"\#(Self.kid(f))","typ":"at+jwt"}"#,
+                signature: "")
         },
         Row(testDescription: "a token whose alg is changed to another algorithm is invalid_token (RFC 8725 §2.1)") { f in
             reassemble(try await Self.accessToken(f), header: #"{"alg":"ES256","kid":"\#(Self.kid(f))","typ":"at+jwt"}"#)
@@ -86,8 +98,9 @@ struct AccessTokenValidationTests {
         Row(testDescription: "a JWT of this tenant's key without typ is not an access token (RFC 9068 §2.1)") { f in
             let payload = try await Self.accessToken(f).split(separator: ".")[1]
             let key = try #require(f.keys.signing[.eddsa]?.signingKey)
-            return try JWS.sign(payload: Base64URL.decode(String(payload))!, header: JWSHeader(alg: "EdDSA", kid: Self.kid(f)),
-                                key: key)
+            return try JWS.sign(
+                payload: Base64URL.decode(String(payload))!, header: JWSHeader(alg: "EdDSA", kid: Self.kid(f)),
+                key: key)
         },
         Row(testDescription: "a revoked token is invalid_token (RFC 7009 §2)") { f in
             let token = try await Self.accessToken(f)
@@ -133,8 +146,9 @@ struct AccessTokenValidationTests {
         let old = try #require(f.keys.signing[.eddsa])
         let replacement = try makeKeyRing([SigningKey.generate(.eddsa)]).signing[.eddsa]!
         let retired = KeyRing.Key(kid: old.kid, algorithm: old.algorithm, signingKey: nil, verifier: old.verifier, jwk: old.jwk)
-        let rotated = TokenService(tenant: f.tenant, issuer: f.issuer, keys: KeyRing(keys: [replacement, retired]),
-                                   clock: f.clock)
+        let rotated = TokenService(
+            tenant: f.tenant, issuer: f.issuer, keys: KeyRing(keys: [replacement, retired]),
+            clock: f.clock)
         #expect(try await rotated.validateAccessToken(token, store: f.store).sub == f.user.id.rawValue)
         // New tokens are signed by the replacement.
         let fresh = try rotated.mintAccessToken(client: TestClient.web.client, subject: "s", scope: [], grant: nil).token
@@ -159,10 +173,12 @@ struct IntrospectionTests {
         let response = try await f.signIn()
         let claims = try decodeJWT(response.accessToken, as: AccessTokenClaims.self).claims
         let introspection = try await f.introspect(response.accessToken)
-        #expect(introspection == IntrospectionResponse(
-            active: true, scope: claims.scope, clientID: TestClient.web.clientID, sub: f.user.id.rawValue, exp: claims.exp,
-            iat: claims.iat, iss: f.issuer, aud: TestClient.web.clientID, jti: claims.jti, tokenType: "access_token",
-            sid: f.session.id.rawValue, tid: f.tenant.id.rawValue))
+        #expect(
+            introspection
+                == IntrospectionResponse(
+                    active: true, scope: claims.scope, clientID: TestClient.web.clientID, sub: f.user.id.rawValue, exp: claims.exp,
+                    iat: claims.iat, iss: f.issuer, aud: TestClient.web.clientID, jti: claims.jti, tokenType: "access_token",
+                    sid: f.session.id.rawValue, tid: f.tenant.id.rawValue))
     }
 
     @Test("a client's own refresh token is active (RFC 7662 §2.2)")
@@ -183,36 +199,38 @@ struct IntrospectionTests {
         let token: @Sendable (TokenFixture) async throws -> String
     }
 
-    @Test("anything but a live token of the calling client is {\"active\": false} (RFC 7662 §2.2)", arguments: [
-        Inactive(testDescription: "another client's access token") { f in try await f.signIn(.other).accessToken },
-        Inactive(testDescription: "another client's refresh token") { f in try #require(try await f.signIn(.other).refreshToken) },
-        Inactive(testDescription: "another tenant's access token for a same-named client") { _ in
-            try await TokenFixture(slug: "globex").signIn().accessToken
-        },
-        Inactive(testDescription: "a garbage string") { _ in "garbage" },
-        Inactive(testDescription: "a garbage JWT-shaped string") { _ in "a.b.c" },
-        Inactive(testDescription: "an access token after its revocation (RFC 7009 §2)") { f in
-            let token = try await f.signIn().accessToken
-            try await f.revoke(token)
-            return token
-        },
-        Inactive(testDescription: "an expired access token") { f in
-            let token = try await f.signIn().accessToken
-            f.clock.advance(900)
-            return token
-        },
-        Inactive(testDescription: "a rotated refresh token") { f in
-            let token = try #require(try await f.signIn().refreshToken)
-            _ = try await f.refresh(token)
-            return token
-        },
-        Inactive(testDescription: "a refresh token of an ended session") { f in
-            let token = try #require(try await f.signIn().refreshToken)
-            try await f.store.endSession(id: f.session.id, at: f.clock.now)
-            return token
-        },
-        Inactive(testDescription: "an ID token") { f in try #require(try await f.signIn().idToken) },
-    ])
+    @Test(
+        "anything but a live token of the calling client is {\"active\": false} (RFC 7662 §2.2)",
+        arguments: [
+            Inactive(testDescription: "another client's access token") { f in try await f.signIn(.other).accessToken },
+            Inactive(testDescription: "another client's refresh token") { f in try #require(try await f.signIn(.other).refreshToken) },
+            Inactive(testDescription: "another tenant's access token for a same-named client") { _ in
+                try await TokenFixture(slug: "globex").signIn().accessToken
+            },
+            Inactive(testDescription: "a garbage string") { _ in "garbage" },
+            Inactive(testDescription: "a garbage JWT-shaped string") { _ in "a.b.c" },
+            Inactive(testDescription: "an access token after its revocation (RFC 7009 §2)") { f in
+                let token = try await f.signIn().accessToken
+                try await f.revoke(token)
+                return token
+            },
+            Inactive(testDescription: "an expired access token") { f in
+                let token = try await f.signIn().accessToken
+                f.clock.advance(900)
+                return token
+            },
+            Inactive(testDescription: "a rotated refresh token") { f in
+                let token = try #require(try await f.signIn().refreshToken)
+                _ = try await f.refresh(token)
+                return token
+            },
+            Inactive(testDescription: "a refresh token of an ended session") { f in
+                let token = try #require(try await f.signIn().refreshToken)
+                try await f.store.endSession(id: f.session.id, at: f.clock.now)
+                return token
+            },
+            Inactive(testDescription: "an ID token") { f in try #require(try await f.signIn().idToken) },
+        ])
     func inactive(_ row: Inactive) async throws {
         let f = try TokenFixture()
         let token = try await row.token(f)
@@ -224,16 +242,19 @@ struct IntrospectionTests {
         let f = try TokenFixture()
         let token = try await f.signIn().accessToken
         let code = await oauthErrorCode {
-            _ = try await TokenIntrospection.introspect(parameters: form([("token", token)]),
-                                                        authorization: basicAuthorization(TestClient.web.clientID, "wrong"),
-                                                        context: f.context)
+            _ = try await TokenIntrospection.introspect(
+                parameters: form([("token", token)]),
+                authorization: basicAuthorization(TestClient.web.clientID, "wrong"),
+                context: f.context)
         }
         #expect(code == .invalidClient)
         let missing = await oauthErrorCode {
-            _ = try await TokenIntrospection.introspect(parameters: form([]),
-                                                        authorization: basicAuthorization(TestClient.web.clientID,
-                                                                                          TestClient.web.secret!),
-                                                        context: f.context)
+            _ = try await TokenIntrospection.introspect(
+                parameters: form([]),
+                authorization: basicAuthorization(
+                    TestClient.web.clientID,
+                    TestClient.web.secret!),
+                context: f.context)
         }
         #expect(missing == .invalidRequest)
     }

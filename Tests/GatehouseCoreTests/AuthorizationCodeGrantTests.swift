@@ -143,8 +143,10 @@ struct AuthorizationCodeGrantTests {
         Failure(testDescription: "a missing code is invalid_request (RFC 6749 §4.1.3)", expected: .invalidRequest) { _ in
             ([("grant_type", "authorization_code"), ("redirect_uri", "https://rp.example/cb")], .web)
         },
-        Failure(testDescription: "a code used after its 60 s lifetime is invalid_grant (RFC 6749 §4.1.2)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a code used after its 60 s lifetime is invalid_grant (RFC 6749 §4.1.2)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .web)
             f.clock.advance(61)
             return (f.codeRequest(issued), .web)
@@ -154,38 +156,52 @@ struct AuthorizationCodeGrantTests {
             f.clock.advance(60)
             return (f.codeRequest(issued), .web)
         },
-        Failure(testDescription: "a redirect_uri different from the authorization request's is invalid_grant (RFC 6749 §4.1.3)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a redirect_uri different from the authorization request's is invalid_grant (RFC 6749 §4.1.3)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .web)
             return (f.codeRequest(issued, redirectURI: "https://rp.example/cb/other"), .web)
         },
-        Failure(testDescription: "a missing redirect_uri when the authorization request had one is invalid_grant (RFC 6749 §4.1.3)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a missing redirect_uri when the authorization request had one is invalid_grant (RFC 6749 §4.1.3)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .web)
             return ([("grant_type", "authorization_code"), ("code", issued.code)], .web)
         },
-        Failure(testDescription: "a redirect_uri sent at the token endpoint must match even if the request omitted it",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a redirect_uri sent at the token endpoint must match even if the request omitted it",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .web, scope: ["profile"], redirectURIWasSent: false)
             return (f.codeRequest(issued, redirectURI: "https://evil.example/cb"), .web)
         },
-        Failure(testDescription: "a code_verifier that does not match the challenge is invalid_grant (RFC 7636 §4.6)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a code_verifier that does not match the challenge is invalid_grant (RFC 7636 §4.6)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .native, codeChallenge: challenge)
             return (f.codeRequest(issued, verifier: String(repeating: "x", count: 43)), .native)
         },
-        Failure(testDescription: "a missing code_verifier for a code with a challenge is invalid_grant (RFC 7636 §4.6)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a missing code_verifier for a code with a challenge is invalid_grant (RFC 7636 §4.6)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .native, codeChallenge: challenge)
             return (f.codeRequest(issued), .native)
         },
-        Failure(testDescription: "the challenge itself sent as verifier (plain) is invalid_grant (RFC 7636 §4.6)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "the challenge itself sent as verifier (plain) is invalid_grant (RFC 7636 §4.6)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .web, codeChallenge: challenge)
             return (f.codeRequest(issued, verifier: challenge), .web)
         },
-        Failure(testDescription: "a code_verifier for a code issued without a challenge is invalid_grant (PKCE downgrade, RFC 9700 §2.1.1)",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a code_verifier for a code issued without a challenge is invalid_grant (PKCE downgrade, RFC 9700 §2.1.1)",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .web, codeChallenge: nil)
             return (f.codeRequest(issued, verifier: verifier), .web)
         },
@@ -193,8 +209,10 @@ struct AuthorizationCodeGrantTests {
             let issued = try await f.issueCode(to: .web)
             return (f.codeRequest(issued), .other)
         },
-        Failure(testDescription: "a public client's code redeemed by a confidential client is invalid_grant",
-                expected: .invalidGrant) { f in
+        Failure(
+            testDescription: "a public client's code redeemed by a confidential client is invalid_grant",
+            expected: .invalidGrant
+        ) { f in
             let issued = try await f.issueCode(to: .native, codeChallenge: challenge)
             return (f.codeRequest(issued, redirectURI: "https://rp.example/cb", verifier: verifier), .web)
         },

@@ -49,26 +49,34 @@ struct LogoutTests {
         Row(testDescription: "client_id equal to the hint's aud is accepted", expected: nil) { f in
             [("id_token_hint", try await idToken(f)), ("client_id", TestClient.web.clientID)]
         },
-        Row(testDescription: "client_id different from the hint's aud is invalid_request (RP-Initiated Logout §2)",
-            expected: .invalidRequest) { f in
+        Row(
+            testDescription: "client_id different from the hint's aud is invalid_request (RP-Initiated Logout §2)",
+            expected: .invalidRequest
+        ) { f in
             [("id_token_hint", try await idToken(f)), ("client_id", TestClient.other.clientID)]
         },
         Row(testDescription: "an unknown client_id is invalid_request", expected: .invalidRequest) { _ in
             [("client_id", "pk_test_nobody")]
         },
-        Row(testDescription: "a registered post_logout_redirect_uri with the hint is accepted (RP-Initiated Logout §3)",
-            expected: nil) { f in
+        Row(
+            testDescription: "a registered post_logout_redirect_uri with the hint is accepted (RP-Initiated Logout §3)",
+            expected: nil
+        ) { f in
             [("id_token_hint", try await idToken(f)), ("post_logout_redirect_uri", "https://rp.example/logged-out")]
         },
         Row(testDescription: "a registered post_logout_redirect_uri with client_id is accepted", expected: nil) { _ in
             [("client_id", TestClient.web.clientID), ("post_logout_redirect_uri", "https://rp.example/logged-out")]
         },
-        Row(testDescription: "an unregistered post_logout_redirect_uri is invalid_request (RP-Initiated Logout §3)",
-            expected: .invalidRequest) { f in
+        Row(
+            testDescription: "an unregistered post_logout_redirect_uri is invalid_request (RP-Initiated Logout §3)",
+            expected: .invalidRequest
+        ) { f in
             [("id_token_hint", try await idToken(f)), ("post_logout_redirect_uri", "https://evil.example/")]
         },
-        Row(testDescription: "a near-miss post_logout_redirect_uri is invalid_request (exact match)",
-            expected: .invalidRequest) { f in
+        Row(
+            testDescription: "a near-miss post_logout_redirect_uri is invalid_request (exact match)",
+            expected: .invalidRequest
+        ) { f in
             [("id_token_hint", try await idToken(f)), ("post_logout_redirect_uri", "https://rp.example/logged-out/")]
         },
         Row(testDescription: "another client's post_logout_redirect_uri is invalid_request", expected: .invalidRequest) { f in
@@ -110,14 +118,19 @@ struct LogoutTests {
         let expected: String
     }
 
-    @Test("the redirect target is the validated URI carrying state (RP-Initiated Logout §3)", arguments: [
-        Target(testDescription: "state is appended as a query", uri: "https://rp.example/logged-out", state: "af0ifjsldkj",
-               expected: "https://rp.example/logged-out?state=af0ifjsldkj"),
-        Target(testDescription: "an existing query is kept", uri: "https://rp.example/bye?from=op", state: "a b&c",
-               expected: "https://rp.example/bye?from=op&state=a%20b%26c"),
-        Target(testDescription: "without state the URI is used as registered", uri: "https://rp.example/logged-out", state: nil,
-               expected: "https://rp.example/logged-out"),
-    ])
+    @Test(
+        "the redirect target is the validated URI carrying state (RP-Initiated Logout §3)",
+        arguments: [
+            Target(
+                testDescription: "state is appended as a query", uri: "https://rp.example/logged-out", state: "af0ifjsldkj",
+                expected: "https://rp.example/logged-out?state=af0ifjsldkj"),
+            Target(
+                testDescription: "an existing query is kept", uri: "https://rp.example/bye?from=op", state: "a b&c",
+                expected: "https://rp.example/bye?from=op&state=a%20b%26c"),
+            Target(
+                testDescription: "without state the URI is used as registered", uri: "https://rp.example/logged-out", state: nil,
+                expected: "https://rp.example/logged-out"),
+        ])
     func redirectTarget(_ row: Target) async throws {
         let f = try TokenFixture()
         var params = [("id_token_hint", try await Self.idToken(f)), ("post_logout_redirect_uri", row.uri)]
@@ -130,12 +143,14 @@ struct LogoutTests {
 
 @Suite("UserInfo endpoint (OIDC Core §5.3)")
 struct UserinfoTests {
-    @Test("UserInfo returns sub and the claims the token's scopes release (OIDC Core §5.3.2, §5.4)", arguments: [
-        (ScopeSet(["openid"]), false, false),
-        (ScopeSet(["openid", "email"]), true, false),
-        (ScopeSet(["openid", "profile"]), false, true),
-        (ScopeSet(["openid", "profile", "email"]), true, true),
-    ])
+    @Test(
+        "UserInfo returns sub and the claims the token's scopes release (OIDC Core §5.3.2, §5.4)",
+        arguments: [
+            (ScopeSet(["openid"]), false, false),
+            (ScopeSet(["openid", "email"]), true, false),
+            (ScopeSet(["openid", "profile"]), false, true),
+            (ScopeSet(["openid", "profile", "email"]), true, true),
+        ])
     func claimsByScope(_ scope: ScopeSet, _ email: Bool, _ profile: Bool) async throws {
         let f = try TokenFixture()
         let token = try await f.signIn(scope: scope).accessToken
@@ -152,27 +167,29 @@ struct UserinfoTests {
         let token: @Sendable (TokenFixture) async throws -> String
     }
 
-    @Test("UserInfo refuses tokens that do not identify an active user (RFC 6750 §3.1, OIDC Core §5.3.3)", arguments: [
-        Row(testDescription: "a token without openid is insufficient_scope (OIDC Core §5.3.1)", expected: .insufficientScope) { f in
-            try await f.signIn(scope: ["profile"]).accessToken
-        },
-        Row(testDescription: "a client_credentials token is insufficient_scope", expected: .insufficientScope) { f in
-            try await f.token([("grant_type", "client_credentials")], as: .machine).accessToken
-        },
-        Row(testDescription: "a token of a disabled user is invalid_token", expected: .invalidToken) { f in
-            let token = try await f.signIn().accessToken
-            f.store.disableUser(f.user.id)
-            return token
-        },
-        Row(testDescription: "a revoked token is invalid_token", expected: .invalidToken) { f in
-            let token = try await f.signIn().accessToken
-            try await f.revoke(token)
-            return token
-        },
-        Row(testDescription: "an ID token is invalid_token", expected: .invalidToken) { f in
-            try #require(try await f.signIn().idToken)
-        },
-    ])
+    @Test(
+        "UserInfo refuses tokens that do not identify an active user (RFC 6750 §3.1, OIDC Core §5.3.3)",
+        arguments: [
+            Row(testDescription: "a token without openid is insufficient_scope (OIDC Core §5.3.1)", expected: .insufficientScope) { f in
+                try await f.signIn(scope: ["profile"]).accessToken
+            },
+            Row(testDescription: "a client_credentials token is insufficient_scope", expected: .insufficientScope) { f in
+                try await f.token([("grant_type", "client_credentials")], as: .machine).accessToken
+            },
+            Row(testDescription: "a token of a disabled user is invalid_token", expected: .invalidToken) { f in
+                let token = try await f.signIn().accessToken
+                f.store.disableUser(f.user.id)
+                return token
+            },
+            Row(testDescription: "a revoked token is invalid_token", expected: .invalidToken) { f in
+                let token = try await f.signIn().accessToken
+                try await f.revoke(token)
+                return token
+            },
+            Row(testDescription: "an ID token is invalid_token", expected: .invalidToken) { f in
+                try #require(try await f.signIn().idToken)
+            },
+        ])
     func refused(_ row: Row) async throws {
         let f = try TokenFixture()
         let token = try await row.token(f)
@@ -189,8 +206,10 @@ struct DiscoveryTests {
     func metadata() {
         let metadata = ProviderMetadata(issuer: Self.issuer, signingAlgorithms: ["EdDSA", "ES256"])
         #expect(metadata.issuer == Self.issuer)
-        for endpoint in [metadata.authorizationEndpoint, metadata.tokenEndpoint, metadata.userinfoEndpoint, metadata.jwksURI,
-                         metadata.revocationEndpoint, metadata.introspectionEndpoint, metadata.endSessionEndpoint] {
+        for endpoint in [
+            metadata.authorizationEndpoint, metadata.tokenEndpoint, metadata.userinfoEndpoint, metadata.jwksURI,
+            metadata.revocationEndpoint, metadata.introspectionEndpoint, metadata.endSessionEndpoint,
+        ] {
             #expect(endpoint.hasPrefix(Self.issuer + "/"))
         }
         #expect(metadata.responseTypesSupported == ["code"])
@@ -209,10 +228,12 @@ struct DiscoveryTests {
     func requiredMembers() throws {
         let data = try JSONEncoder().encode(ProviderMetadata(issuer: Self.issuer, signingAlgorithms: ["EdDSA"]))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        for member in ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "response_types_supported",
-                       "subject_types_supported", "id_token_signing_alg_values_supported", "userinfo_endpoint",
-                       "end_session_endpoint", "authorization_response_iss_parameter_supported",
-                       "code_challenge_methods_supported"] {
+        for member in [
+            "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "response_types_supported",
+            "subject_types_supported", "id_token_signing_alg_values_supported", "userinfo_endpoint",
+            "end_session_endpoint", "authorization_response_iss_parameter_supported",
+            "code_challenge_methods_supported",
+        ] {
             #expect(json[member] != nil, "missing \(member)")
         }
     }

@@ -12,41 +12,51 @@ struct EmailAddressTests {
         let normalized: String?
     }
 
-    @Test("addresses are trimmed, NFC-normalized and lowercased; malformed ones are refused", arguments: [
-        Row(testDescription: "a plain address is kept", raw: "alice@example.com", normalized: "alice@example.com"),
-        Row(testDescription: "local part and domain are lowercased", raw: "Alice.Smith@Example.COM",
-            normalized: "alice.smith@example.com"),
-        Row(testDescription: "surrounding whitespace and newlines are trimmed", raw: "  alice@example.com\n",
-            normalized: "alice@example.com"),
-        Row(testDescription: "a decomposed accent is composed (NFC)", raw: "Jose\u{0301}@example.com",
-            normalized: "jos\u{00E9}@example.com"),
-        Row(testDescription: "a precomposed accent is unchanged", raw: "jos\u{00E9}@example.com",
-            normalized: "jos\u{00E9}@example.com"),
-        Row(testDescription: "plus addressing is kept", raw: "alice+tag@example.com", normalized: "alice+tag@example.com"),
-        Row(testDescription: "a dot-free domain is accepted", raw: "root@localhost", normalized: "root@localhost"),
-        Row(testDescription: "the empty string is refused", raw: "", normalized: nil),
-        Row(testDescription: "an address without @ is refused", raw: "alice.example.com", normalized: nil),
-        Row(testDescription: "an empty local part is refused", raw: "@example.com", normalized: nil),
-        Row(testDescription: "an empty domain is refused", raw: "alice@", normalized: nil),
-        Row(testDescription: "a domain starting with a dot is refused", raw: "alice@.example.com", normalized: nil),
-        Row(testDescription: "a domain ending with a dot is refused", raw: "alice@example.com.", normalized: nil),
-        Row(testDescription: "inner whitespace is refused", raw: "al ice@example.com", normalized: nil),
-        Row(testDescription: "a tab inside is refused", raw: "alice@exa\tmple.com", normalized: nil),
-        Row(testDescription: "angle brackets are refused", raw: "<alice@example.com>", normalized: nil),
-        Row(testDescription: "a control character is refused", raw: "ali\u{07}ce@example.com", normalized: nil),
-        Row(testDescription: "a local part of 64 characters is accepted",
-            raw: String(repeating: "a", count: 64) + "@example.com", normalized: String(repeating: "a", count: 64) + "@example.com"),
-        Row(testDescription: "a local part over 64 characters is refused (RFC 5321 §4.5.3.1.1)",
-            raw: String(repeating: "a", count: 65) + "@example.com", normalized: nil),
-        Row(testDescription: "an address over 254 characters is refused",
-            raw: "alice@" + String(repeating: "d", count: 245) + ".com", normalized: nil),
-    ])
+    @Test(
+        "addresses are trimmed, NFC-normalized and lowercased; malformed ones are refused",
+        arguments: [
+            Row(testDescription: "a plain address is kept", raw: "alice@example.com", normalized: "alice@example.com"),
+            Row(
+                testDescription: "local part and domain are lowercased", raw: "Alice.Smith@Example.COM",
+                normalized: "alice.smith@example.com"),
+            Row(
+                testDescription: "surrounding whitespace and newlines are trimmed", raw: "  alice@example.com\n",
+                normalized: "alice@example.com"),
+            Row(
+                testDescription: "a decomposed accent is composed (NFC)", raw: "Jose\u{0301}@example.com",
+                normalized: "jos\u{00E9}@example.com"),
+            Row(
+                testDescription: "a precomposed accent is unchanged", raw: "jos\u{00E9}@example.com",
+                normalized: "jos\u{00E9}@example.com"),
+            Row(testDescription: "plus addressing is kept", raw: "alice+tag@example.com", normalized: "alice+tag@example.com"),
+            Row(testDescription: "a dot-free domain is accepted", raw: "root@localhost", normalized: "root@localhost"),
+            Row(testDescription: "the empty string is refused", raw: "", normalized: nil),
+            Row(testDescription: "an address without @ is refused", raw: "alice.example.com", normalized: nil),
+            Row(testDescription: "an empty local part is refused", raw: "@example.com", normalized: nil),
+            Row(testDescription: "an empty domain is refused", raw: "alice@", normalized: nil),
+            Row(testDescription: "a domain starting with a dot is refused", raw: "alice@.example.com", normalized: nil),
+            Row(testDescription: "a domain ending with a dot is refused", raw: "alice@example.com.", normalized: nil),
+            Row(testDescription: "inner whitespace is refused", raw: "al ice@example.com", normalized: nil),
+            Row(testDescription: "a tab inside is refused", raw: "alice@exa\tmple.com", normalized: nil),
+            Row(testDescription: "angle brackets are refused", raw: "<alice@example.com>", normalized: nil),
+            Row(testDescription: "a control character is refused", raw: "ali\u{07}ce@example.com", normalized: nil),
+            Row(
+                testDescription: "a local part of 64 characters is accepted",
+                raw: String(repeating: "a", count: 64) + "@example.com", normalized: String(repeating: "a", count: 64) + "@example.com"),
+            Row(
+                testDescription: "a local part over 64 characters is refused (RFC 5321 §4.5.3.1.1)",
+                raw: String(repeating: "a", count: 65) + "@example.com", normalized: nil),
+            Row(
+                testDescription: "an address over 254 characters is refused",
+                raw: "alice@" + String(repeating: "d", count: 245) + ".com", normalized: nil),
+        ])
     func normalize(_ row: Row) {
         #expect(EmailAddress.normalize(row.raw) == row.normalized)
     }
 
-    @Test("an address with a second unquoted @ is refused: it is not local@domain (RFC 5322 §3.4.1)",
-          arguments: ["alice@corp.example@evil.example", "a@b@example.com"])
+    @Test(
+        "an address with a second unquoted @ is refused: it is not local@domain (RFC 5322 §3.4.1)",
+        arguments: ["alice@corp.example@evil.example", "a@b@example.com"])
     func twoAtSigns(_ raw: String) {
         #expect(EmailAddress.normalize(raw) == nil)
     }
@@ -54,21 +64,24 @@ struct EmailAddressTests {
 
 @Suite("Tenant slugs and settings")
 struct TenantTests {
-    @Test("a slug is 2–63 characters of a-z, 0-9 and '-', not starting or ending with '-'", arguments: [
-        ("ab", true), ("acme", true), ("acme-corp", true), ("a1", true), ("12", true), ("a--b", true),
-        (String(repeating: "a", count: 63), true),
-        ("a", false), ("", false), (String(repeating: "a", count: 64), false),
-        ("-acme", false), ("acme-", false), ("Acme", false), ("ac_me", false), ("ac.me", false), ("ac me", false),
-        ("acmé", false), ("ａｃｍｅ", false), ("acme/", false),
-    ])
+    @Test(
+        "a slug is 2–63 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+        arguments: [
+            ("ab", true), ("acme", true), ("acme-corp", true), ("a1", true), ("12", true), ("a--b", true),
+            (String(repeating: "a", count: 63), true),
+            ("a", false), ("", false), (String(repeating: "a", count: 64), false),
+            ("-acme", false), ("acme-", false), ("Acme", false), ("ac_me", false), ("ac.me", false), ("ac me", false),
+            ("acmé", false), ("ａｃｍｅ", false), ("acme/", false),
+        ])
     func slug(_ slug: String, _ valid: Bool) {
         #expect(Tenant.isValidSlug(slug) == valid)
     }
 
     @Test("the issuer is {publicURL}/t/{slug} (ARCHITECTURE.md A3)")
     func issuer() {
-        let tenant = Tenant(id: .generate(at: TestClock.start), slug: "acme", name: "Acme", environment: .live,
-                            settings: TenantSettings(), createdAt: TestClock.start)
+        let tenant = Tenant(
+            id: .generate(at: TestClock.start), slug: "acme", name: "Acme", environment: .live,
+            settings: TenantSettings(), createdAt: TestClock.start)
         #expect(tenant.issuer(publicURL: "https://id.example.com") == "https://id.example.com/t/acme")
     }
 
@@ -90,15 +103,18 @@ struct TenantTests {
 
     @Test("validate reports every problem at once, naming each field (STYLE.md §20)")
     func everyProblemAtOnce() throws {
-        var settings = try JSONDecoder().decode(TenantSettings.self, from: Data(#"""
-            {
-              "webhooks": [
-                {"url": "https://hooks.example/ok", "events": ["user.created"], "enabled": true},
-                {"url": "http://hooks.example/plain", "events": [], "enabled": true}
-              ],
-              "custom_claims": {"department": "sales", "sub": "admin", "iss": "https://evil.example"}
-            }
-            """#.utf8))
+        var settings = try JSONDecoder().decode(
+            TenantSettings.self,
+            from: Data(
+                #"""
+                {
+                  "webhooks": [
+                    {"url": "https://hooks.example/ok", "events": ["user.created"], "enabled": true},
+                    {"url": "http://hooks.example/plain", "events": [], "enabled": true}
+                  ],
+                  "custom_claims": {"department": "sales", "sub": "admin", "iss": "https://evil.example"}
+                }
+                """#.utf8))
         settings.accessTokenTTL = 0
         settings.idTokenTTL = 86401
         settings.refreshTokenTTL = 59
@@ -107,16 +123,19 @@ struct TenantTests {
         settings.signingAlgorithms = [.eddsa, .eddsa]
         settings.allowedOrigins = ["https://app.example", "https://app.example/path", "ftp://files.example"]
         let fields = settings.validate().map(\.field)
-        #expect(fields.sorted() == [
-            "access_token_ttl", "allowed_origins[1]", "allowed_origins[2]", "authorization_code_ttl", "custom_claims.iss",
-            "custom_claims.sub", "id_token_ttl", "refresh_token_ttl", "session_ttl", "signing_algorithms", "webhooks[1].url",
-        ])
+        #expect(
+            fields.sorted() == [
+                "access_token_ttl", "allowed_origins[1]", "allowed_origins[2]", "authorization_code_ttl", "custom_claims.iss",
+                "custom_claims.sub", "id_token_ttl", "refresh_token_ttl", "session_ttl", "signing_algorithms", "webhooks[1].url",
+            ])
     }
 
-    @Test("a webhook URL must be https with a host", arguments: [
-        ("https://hooks.example/gatehouse", true), ("https://hooks.example:8443/x?y=1", true),
-        ("http://hooks.example/gatehouse", false), ("hooks.example", false), ("ftp://hooks.example", false), ("", false),
-    ])
+    @Test(
+        "a webhook URL must be https with a host",
+        arguments: [
+            ("https://hooks.example/gatehouse", true), ("https://hooks.example:8443/x?y=1", true),
+            ("http://hooks.example/gatehouse", false), ("hooks.example", false), ("ftp://hooks.example", false), ("", false),
+        ])
     func webhookURL(_ url: String, _ valid: Bool) throws {
         #expect(try Self.webhookProblems(url).isEmpty == valid)
     }
@@ -132,20 +151,24 @@ struct TenantTests {
         return try JSONDecoder().decode(TenantSettings.self, from: Data(json.utf8)).validate().map(\.field)
     }
 
-    @Test("custom claims cannot override a registered claim (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2)", arguments: [
-        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp",
-        "nonce", "at_hash", "c_hash", "org_id", "org_role", "",
-    ])
+    @Test(
+        "custom claims cannot override a registered claim (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2)",
+        arguments: [
+            "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp",
+            "nonce", "at_hash", "c_hash", "org_id", "org_role", "",
+        ])
     func reservedClaim(_ name: String) throws {
         var settings = TenantSettings()
         settings.customClaims = [name: "x", "department": "sales"]
         #expect(settings.validate().map(\.field) == ["custom_claims.\(name)"])
     }
 
-    @Test("TTL bounds are inclusive", arguments: [
-        ("access_token_ttl", 1, 86400), ("id_token_ttl", 1, 86400), ("refresh_token_ttl", 60, 365 * 86400),
-        ("session_ttl", 60, 365 * 86400), ("authorization_code_ttl", 10, 600),
-    ])
+    @Test(
+        "TTL bounds are inclusive",
+        arguments: [
+            ("access_token_ttl", 1, 86400), ("id_token_ttl", 1, 86400), ("refresh_token_ttl", 60, 365 * 86400),
+            ("session_ttl", 60, 365 * 86400), ("authorization_code_ttl", 10, 600),
+        ])
     func ttlBounds(_ field: String, _ low: Int, _ high: Int) {
         func problems(_ value: Int) -> [String] {
             var settings = TenantSettings()
@@ -171,14 +194,16 @@ struct TenantTests {
         #expect(settings.validate().map(\.field) == ["signing_algorithms"])
     }
 
-    @Test("an allowed origin is scheme://host[:port] with http or https and nothing else (RFC 6454 §6.2)", arguments: [
-        ("https://app.example", true), ("http://localhost:3000", true), ("https://app.example:8443", true),
-        ("http://127.0.0.1:8080", true),
-        ("https://app.example/", false), ("https://app.example/path", false), ("https://app.example?x=1", false),
-        ("https://app.example#f", false), ("https://user@app.example", false), ("https://user:pw@app.example", false),
-        ("ftp://app.example", false), ("app.example", false), ("https://", false), ("null", false), ("", false),
-        ("*", false),
-    ])
+    @Test(
+        "an allowed origin is scheme://host[:port] with http or https and nothing else (RFC 6454 §6.2)",
+        arguments: [
+            ("https://app.example", true), ("http://localhost:3000", true), ("https://app.example:8443", true),
+            ("http://127.0.0.1:8080", true),
+            ("https://app.example/", false), ("https://app.example/path", false), ("https://app.example?x=1", false),
+            ("https://app.example#f", false), ("https://user@app.example", false), ("https://user:pw@app.example", false),
+            ("ftp://app.example", false), ("app.example", false), ("https://", false), ("null", false), ("", false),
+            ("*", false),
+        ])
     func origin(_ origin: String, _ valid: Bool) {
         #expect(TenantSettings.isValidOrigin(origin) == valid)
     }
@@ -244,30 +269,34 @@ struct IdentifierTests {
         #expect(Set(ids).count == ids.count)
     }
 
-    @Test("an identifier is its prefix followed by a ULID", arguments: [
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAV", true),
-        ("usr_7ZZZZZZZZZZZZZZZZZZZZZZZZZ", true),
-        ("ses_01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
-        ("usr01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
-        ("USR_01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FA", false),
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAVX", false),
-        ("usr_01arz3ndektsv4rrffq69g5fav", false),
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAI", false),
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAL", false),
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAO", false),
-        ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAU", false),
-        ("usr_", false),
-        ("", false),
-    ])
+    @Test(
+        "an identifier is its prefix followed by a ULID",
+        arguments: [
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAV", true),
+            ("usr_7ZZZZZZZZZZZZZZZZZZZZZZZZZ", true),
+            ("ses_01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
+            ("usr01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
+            ("USR_01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FA", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAVX", false),
+            ("usr_01arz3ndektsv4rrffq69g5fav", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAI", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAL", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAO", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAU", false),
+            ("usr_", false),
+            ("", false),
+        ])
     func format(_ raw: String, _ valid: Bool) {
         #expect((UserID(rawValue: raw) != nil) == valid)
     }
 
     @Test("every kind has its own prefix and rejects the others'")
     func kinds() {
-        let prefixes = [TenantKind.prefix, UserKind.prefix, SessionKind.prefix, GrantKind.prefix, ClientRecordKind.prefix,
-                        OrganizationKind.prefix]
+        let prefixes = [
+            TenantKind.prefix, UserKind.prefix, SessionKind.prefix, GrantKind.prefix, ClientRecordKind.prefix,
+            OrganizationKind.prefix,
+        ]
         #expect(prefixes == ["ten_", "usr_", "ses_", "grt_", "cli_", "org_"])
         let session = SessionID.generate(at: TestClock.start)
         #expect(session.rawValue.hasPrefix("ses_"))
@@ -294,13 +323,16 @@ struct IdentifierTests {
 struct SigningKeyScheduleTests {
     static let t0 = TestClock.start
 
-    static let record = SigningKeyRecord(kid: "k1", algorithm: "EdDSA", sealedPrivateKey: [], createdAt: t0,
-                                         activatesAt: t0 + 100, retiresAt: t0 + 200, expiresAt: t0 + 300)
+    static let record = SigningKeyRecord(
+        kid: "k1", algorithm: "EdDSA", sealedPrivateKey: [], createdAt: t0,
+        activatesAt: t0 + 100, retiresAt: t0 + 200, expiresAt: t0 + 300)
 
-    @Test("a key is next, then active, then retired, then expired, each from its instant on", arguments: [
-        (0.0, SigningKeyRecord.Status.next), (99, .next), (100, .active), (199, .active), (200, .retired), (299, .retired),
-        (300, .expired), (10_000, .expired),
-    ])
+    @Test(
+        "a key is next, then active, then retired, then expired, each from its instant on",
+        arguments: [
+            (0.0, SigningKeyRecord.Status.next), (99, .next), (100, .active), (199, .active), (200, .retired), (299, .retired),
+            (300, .expired), (10_000, .expired),
+        ])
     func status(_ offset: TimeInterval, _ expected: SigningKeyRecord.Status) {
         #expect(Self.record.status(at: Self.t0 + offset) == expected)
     }
@@ -319,11 +351,13 @@ struct SigningKeyScheduleTests {
 
 @Suite("Display names")
 struct DisplayNameTests {
-    @Test("a display name is at most 200 characters without control characters or bidi overrides", arguments: [
-        ("Ada Lovelace", true), ("Zoë Ñandú 李雷", true), ("👩🏽‍💻 dev", true), (String(repeating: "x", count: 200), true),
-        (String(repeating: "x", count: 201), false), ("a\u{0}b", false), ("\u{1B}[2J", false), ("line\r\nbreak", false),
-        ("tab\there", false), ("del\u{7F}", false), ("c1\u{85}", false), ("rtl \u{202E}evil", false), ("iso \u{2066}x", false),
-    ])
+    @Test(
+        "a display name is at most 200 characters without control characters or bidi overrides",
+        arguments: [
+            ("Ada Lovelace", true), ("Zoë Ñandú 李雷", true), ("👩🏽‍💻 dev", true), (String(repeating: "x", count: 200), true),
+            (String(repeating: "x", count: 201), false), ("a\u{0}b", false), ("\u{1B}[2J", false), ("line\r\nbreak", false),
+            ("tab\there", false), ("del\u{7F}", false), ("c1\u{85}", false), ("rtl \u{202E}evil", false), ("iso \u{2066}x", false),
+        ])
     func names(_ row: (String, Bool)) {
         #expect((DisplayName.problem(row.0) == nil) == row.1, "\(row.0.debugDescription)")
     }

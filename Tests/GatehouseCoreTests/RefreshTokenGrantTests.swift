@@ -66,8 +66,9 @@ struct RefreshTokenGrantTests {
         #expect(full.scope == "email openid profile")
     }
 
-    @Test("scope beyond the original grant is invalid_scope (RFC 6749 §6: MUST NOT include any scope not originally granted)",
-          arguments: ["openid offline_access", "openid admin", "openid pro\\file"])
+    @Test(
+        "scope beyond the original grant is invalid_scope (RFC 6749 §6: MUST NOT include any scope not originally granted)",
+        arguments: ["openid offline_access", "openid admin", "openid pro\\file"])
     func widening(_ scope: String) async throws {
         let f = try TokenFixture()
         let first = try await f.signIn(scope: ["openid", "profile"])
@@ -134,8 +135,10 @@ struct RefreshTokenGrantTests {
             try await f.store.revokeGrant(id: try #require(claims.grantID), at: f.clock.now)
             return (response.refreshToken, .web)
         },
-        Failure(testDescription: "a refresh token outlives no logout: an ended session ends its grants (RP-Initiated Logout §2)",
-                expected: .invalidGrant) { f, response in
+        Failure(
+            testDescription: "a refresh token outlives no logout: an ended session ends its grants (RP-Initiated Logout §2)",
+            expected: .invalidGrant
+        ) { f, response in
             try await f.store.endSession(id: f.session.id, at: f.clock.now)
             return (response.refreshToken, .web)
         },

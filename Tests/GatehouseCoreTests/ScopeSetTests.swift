@@ -11,22 +11,25 @@ struct ScopeSetTests {
         let values: Set<String>?
     }
 
-    @Test("scope is space-delimited scope-tokens of %x21 / %x23-5B / %x5D-7E (RFC 6749 §3.3)", arguments: [
-        Parse(testDescription: "space-delimited tokens", raw: "openid profile email", values: ["openid", "profile", "email"]),
-        Parse(testDescription: "repeated spaces are delimiters", raw: "  openid   profile ", values: ["openid", "profile"]),
-        Parse(testDescription: "a repeated token is one value", raw: "openid openid", values: ["openid"]),
-        Parse(testDescription: "the empty string is the empty set", raw: "", values: []),
-        Parse(testDescription: "every allowed punctuation character", raw: "!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
-              values: ["!#$%&'()*+,-./:;<=>?@[]^_`{|}~"]),
-        Parse(testDescription: "URIs are scope tokens", raw: "https://api.example/read", values: ["https://api.example/read"]),
-        Parse(testDescription: "scope values are case-sensitive", raw: "OpenID openid", values: ["OpenID", "openid"]),
-        Parse(testDescription: "a double quote (%x22) is refused", raw: "open\"id", values: nil),
-        Parse(testDescription: "a backslash (%x5C) is refused", raw: "open\\id", values: nil),
-        Parse(testDescription: "a tab is not a delimiter and is refused", raw: "openid\tprofile", values: nil),
-        Parse(testDescription: "a newline is refused", raw: "openid\nprofile", values: nil),
-        Parse(testDescription: "DEL (%x7F) is refused", raw: "openid\u{7F}", values: nil),
-        Parse(testDescription: "non-ASCII is refused", raw: "profilé", values: nil),
-    ])
+    @Test(
+        "scope is space-delimited scope-tokens of %x21 / %x23-5B / %x5D-7E (RFC 6749 §3.3)",
+        arguments: [
+            Parse(testDescription: "space-delimited tokens", raw: "openid profile email", values: ["openid", "profile", "email"]),
+            Parse(testDescription: "repeated spaces are delimiters", raw: "  openid   profile ", values: ["openid", "profile"]),
+            Parse(testDescription: "a repeated token is one value", raw: "openid openid", values: ["openid"]),
+            Parse(testDescription: "the empty string is the empty set", raw: "", values: []),
+            Parse(
+                testDescription: "every allowed punctuation character", raw: "!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
+                values: ["!#$%&'()*+,-./:;<=>?@[]^_`{|}~"]),
+            Parse(testDescription: "URIs are scope tokens", raw: "https://api.example/read", values: ["https://api.example/read"]),
+            Parse(testDescription: "scope values are case-sensitive", raw: "OpenID openid", values: ["OpenID", "openid"]),
+            Parse(testDescription: "a double quote (%x22) is refused", raw: "open\"id", values: nil),
+            Parse(testDescription: "a backslash (%x5C) is refused", raw: "open\\id", values: nil),
+            Parse(testDescription: "a tab is not a delimiter and is refused", raw: "openid\tprofile", values: nil),
+            Parse(testDescription: "a newline is refused", raw: "openid\nprofile", values: nil),
+            Parse(testDescription: "DEL (%x7F) is refused", raw: "openid\u{7F}", values: nil),
+            Parse(testDescription: "non-ASCII is refused", raw: "profilé", values: nil),
+        ])
     func parsing(_ row: Parse) throws {
         if let values = row.values {
             #expect(try ScopeSet(parsing: row.raw).values == values)

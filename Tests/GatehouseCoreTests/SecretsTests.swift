@@ -70,9 +70,11 @@ struct SecretsTests {
         #expect(!client.secretMatches("new", at: now))
     }
 
-    @Test("NumericDate is whole seconds since the epoch, rounded down (RFC 7519 §2)", arguments: [
-        (1_735_689_600.0, Int64(1_735_689_600)), (1_735_689_600.999, 1_735_689_600), (0, 0), (-0.5, -1),
-    ])
+    @Test(
+        "NumericDate is whole seconds since the epoch, rounded down (RFC 7519 §2)",
+        arguments: [
+            (1_735_689_600.0, Int64(1_735_689_600)), (1_735_689_600.999, 1_735_689_600), (0, 0), (-0.5, -1),
+        ])
     func numericDate(_ seconds: TimeInterval, _ expected: Int64) {
         #expect(Date(timeIntervalSince1970: seconds).numericDate == expected)
         #expect(Date(numericDate: expected).numericDate == expected)

@@ -30,8 +30,9 @@ struct ClientCredentialsGrantTests {
         #expect(response.scope == "api.read")
     }
 
-    @Test("user scopes, unknown scopes and malformed scopes are invalid_scope (RFC 6749 §5.2)",
-          arguments: ["openid", "api.read openid", "profile", "offline_access", "api.admin", "api\"read"])
+    @Test(
+        "user scopes, unknown scopes and malformed scopes are invalid_scope (RFC 6749 §5.2)",
+        arguments: ["openid", "api.read openid", "profile", "offline_access", "api.admin", "api\"read"])
     func refusedScope(_ scope: String) async throws {
         let f = try TokenFixture()
         let code = await oauthErrorCode {
@@ -43,8 +44,9 @@ struct ClientCredentialsGrantTests {
     @Test("admin scopes are granted through client credentials to a client allowed them (ARCHITECTURE.md A4)")
     func adminScopes() async throws {
         let f = try TokenFixture()
-        let admin = TestClient("pk_test_admin", type: .confidential, secret: "sk_test_admin-secret", grants: [.clientCredentials],
-                               allowedScopes: [AdminScope.clientsRead, AdminScope.usersRead])
+        let admin = TestClient(
+            "pk_test_admin", type: .confidential, secret: "sk_test_admin-secret", grants: [.clientCredentials],
+            allowedScopes: [AdminScope.clientsRead, AdminScope.usersRead])
         f.store.insertClient(admin.client)
         let all = try await f.token([("grant_type", "client_credentials")], as: admin)
         #expect(all.scope == "clients:read users:read")
@@ -73,34 +75,46 @@ struct TokenEndpointTests {
         let expected: OAuthError.Code
     }
 
-    @Test("every request passes duplicate rejection, client authentication, dispatch and grant registration", arguments: [
-        Row(testDescription: "an unsupported grant_type is unsupported_grant_type (RFC 6749 §5.2)",
-            params: [("grant_type", "password"), ("username", "alice"), ("password", "pw")], client: .web,
-            expected: .unsupportedGrantType),
-        Row(testDescription: "the implicit-era grant name 'token' is unsupported_grant_type",
-            params: [("grant_type", "token")], client: .web, expected: .unsupportedGrantType),
-        Row(testDescription: "the device code grant is unsupported_grant_type",
-            params: [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", "x")], client: .web,
-            expected: .unsupportedGrantType),
-        Row(testDescription: "a missing grant_type is invalid_request (RFC 6749 §4.1.3)", params: [("code", "x")],
-            client: .web, expected: .invalidRequest),
-        Row(testDescription: "a client not registered for authorization_code is unauthorized_client (RFC 6749 §5.2)",
-            params: [("grant_type", "authorization_code"), ("code", "x")], client: .machine, expected: .unauthorizedClient),
-        Row(testDescription: "a client not registered for client_credentials is unauthorized_client (RFC 6749 §5.2)",
-            params: [("grant_type", "client_credentials")], client: .web, expected: .unauthorizedClient),
-        Row(testDescription: "a client not registered for refresh_token is unauthorized_client (RFC 6749 §5.2)",
-            params: [("grant_type", "refresh_token"), ("refresh_token", "x")], client: .codeOnly,
-            expected: .unauthorizedClient),
-        Row(testDescription: "a duplicated parameter is invalid_request (RFC 6749 §3.2)",
-            params: [("grant_type", "authorization_code"), ("code", "a"), ("code", "b")], client: .web,
-            expected: .invalidRequest),
-        Row(testDescription: "a duplicated grant_type is invalid_request even when both agree (RFC 6749 §3.2)",
-            params: [("grant_type", "client_credentials"), ("grant_type", "client_credentials")], client: .machine,
-            expected: .invalidRequest),
-        Row(testDescription: "client authentication comes before dispatch: a wrong secret is invalid_client",
-            params: [("grant_type", "password")], client: TestClient(record: TestClient.web.client, secret: "wrong"),
-            expected: .invalidClient),
-    ])
+    @Test(
+        "every request passes duplicate rejection, client authentication, dispatch and grant registration",
+        arguments: [
+            Row(
+                testDescription: "an unsupported grant_type is unsupported_grant_type (RFC 6749 §5.2)",
+                params: [("grant_type", "password"), ("username", "alice"), ("password", "pw")], client: .web,
+                expected: .unsupportedGrantType),
+            Row(
+                testDescription: "the implicit-era grant name 'token' is unsupported_grant_type",
+                params: [("grant_type", "token")], client: .web, expected: .unsupportedGrantType),
+            Row(
+                testDescription: "the device code grant is unsupported_grant_type",
+                params: [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", "x")], client: .web,
+                expected: .unsupportedGrantType),
+            Row(
+                testDescription: "a missing grant_type is invalid_request (RFC 6749 §4.1.3)", params: [("code", "x")],
+                client: .web, expected: .invalidRequest),
+            Row(
+                testDescription: "a client not registered for authorization_code is unauthorized_client (RFC 6749 §5.2)",
+                params: [("grant_type", "authorization_code"), ("code", "x")], client: .machine, expected: .unauthorizedClient),
+            Row(
+                testDescription: "a client not registered for client_credentials is unauthorized_client (RFC 6749 §5.2)",
+                params: [("grant_type", "client_credentials")], client: .web, expected: .unauthorizedClient),
+            Row(
+                testDescription: "a client not registered for refresh_token is unauthorized_client (RFC 6749 §5.2)",
+                params: [("grant_type", "refresh_token"), ("refresh_token", "x")], client: .codeOnly,
+                expected: .unauthorizedClient),
+            Row(
+                testDescription: "a duplicated parameter is invalid_request (RFC 6749 §3.2)",
+                params: [("grant_type", "authorization_code"), ("code", "a"), ("code", "b")], client: .web,
+                expected: .invalidRequest),
+            Row(
+                testDescription: "a duplicated grant_type is invalid_request even when both agree (RFC 6749 §3.2)",
+                params: [("grant_type", "client_credentials"), ("grant_type", "client_credentials")], client: .machine,
+                expected: .invalidRequest),
+            Row(
+                testDescription: "client authentication comes before dispatch: a wrong secret is invalid_client",
+                params: [("grant_type", "password")], client: TestClient(record: TestClient.web.client, secret: "wrong"),
+                expected: .invalidClient),
+        ])
     func phases(_ row: Row) async throws {
         let f = try TokenFixture()
         let code = await oauthErrorCode { _ = try await f.token(row.params, as: row.client) }

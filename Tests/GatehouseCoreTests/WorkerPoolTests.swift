@@ -13,9 +13,9 @@ private enum Pools {
 /// The calling thread's pthread identity.
 private func currentThreadID() -> UInt {
     #if canImport(Darwin)
-    UInt(bitPattern: pthread_self())
+        UInt(bitPattern: pthread_self())
     #else
-    UInt(pthread_self())
+        UInt(pthread_self())
     #endif
 }
 
@@ -64,7 +64,11 @@ struct WorkerPoolTests {
         let release = DispatchSemaphore(value: 0)
         // One job runs and one waits: the pool is full.
         let held = (0..<2).map { i in
-            Task { try await pool.run { release.wait(); return i } }
+            Task {
+                try await pool.run {
+                    release.wait(); return i
+                }
+            }
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while pool.load < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }

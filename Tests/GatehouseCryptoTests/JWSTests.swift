@@ -33,7 +33,8 @@ struct JWSTests {
         #expect(try headerJSON(JWSHeader(alg: "EdDSA")) == #"{"alg":"EdDSA"}"#)
     }
 
-    @Test("header strings that need JSON escaping survive a round trip", arguments: [#"quo"te"#, #"back\slash"#, "line\nbreak", "tab\tand\u{1}ctl", "ünï/cødé"])
+    @Test(
+        "header strings that need JSON escaping survive a round trip", arguments: [#"quo"te"#, #"back\slash"#, "line\nbreak", "tab\tand\u{1}ctl", "ünï/cødé"])
     func headerEscaping(_ kid: String) throws {
         let key = try TestKeys.a(.eddsa)
         let compact = try JWS.sign(payload: Self.payload, header: JWSHeader(alg: "EdDSA", kid: kid), key: key)
@@ -99,8 +100,12 @@ struct JWSTests {
         MalformedRow(description: "header without alg", compact: "\(Base64URL.encode(#"{"typ":"JWT"}"#)).\(validPayload).\(validSignature)"),
         MalformedRow(description: "alg is not a string", compact: "\(Base64URL.encode(#"{"alg":1}"#)).\(validPayload).\(validSignature)"),
         MalformedRow(description: "kid is not a string", compact: "\(Base64URL.encode(#"{"alg":"EdDSA","kid":7}"#)).\(validPayload).\(validSignature)"),
-        MalformedRow(description: "crit names an extension we do not understand (RFC 7515 §4.1.11)", compact: "\(Base64URL.encode(#"{"alg":"EdDSA","crit":["exp"],"exp":1}"#)).\(validPayload).\(validSignature)"),
-        MalformedRow(description: "b64 false requires crit and is refused (RFC 7797)", compact: "\(Base64URL.encode(#"{"alg":"EdDSA","b64":false,"crit":["b64"]}"#)).\(validPayload).\(validSignature)"),
+        MalformedRow(
+            description: "crit names an extension we do not understand (RFC 7515 §4.1.11)",
+            compact: "\(Base64URL.encode(#"{"alg":"EdDSA","crit":["exp"],"exp":1}"#)).\(validPayload).\(validSignature)"),
+        MalformedRow(
+            description: "b64 false requires crit and is refused (RFC 7797)",
+            compact: "\(Base64URL.encode(#"{"alg":"EdDSA","b64":false,"crit":["b64"]}"#)).\(validPayload).\(validSignature)"),
     ]
 
     @Test("parse rejects malformed compact serializations with invalidInput", arguments: malformed)

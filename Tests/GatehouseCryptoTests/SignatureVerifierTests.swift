@@ -6,7 +6,8 @@ struct SignatureVerifierTests {
     static let ed25519X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
     static let p256X = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"
     static let p256Y = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
-    static let rsaN = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+    static let rsaN =
+        "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
 
     struct Row: Sendable, CustomStringConvertible {
         let description: String
@@ -17,7 +18,10 @@ struct SignatureVerifierTests {
         (Row(description: "OKP Ed25519 → EdDSA", jwk: JWK(kty: "OKP", crv: "Ed25519", x: ed25519X)), .eddsa),
         (Row(description: "EC P-256 → ES256", jwk: JWK(kty: "EC", crv: "P-256", x: p256X, y: p256Y)), .es256),
         (Row(description: "RSA 2048 → RS256", jwk: JWK(kty: "RSA", n: rsaN, e: "AQAB")), .rs256),
-        (Row(description: "matching alg and use sig are accepted", jwk: JWK(kty: "OKP", crv: "Ed25519", x: ed25519X, kid: "k", alg: "EdDSA", use: "sig")), .eddsa),
+        (
+            Row(description: "matching alg and use sig are accepted", jwk: JWK(kty: "OKP", crv: "Ed25519", x: ed25519X, kid: "k", alg: "EdDSA", use: "sig")),
+            .eddsa
+        ),
     ]
 
     @Test("supported public JWKs are accepted and imply their algorithm", arguments: accepted)
@@ -28,7 +32,10 @@ struct SignatureVerifierTests {
     }
 
     /// An x coordinate off by one makes (x, y) a point that is not on P-256.
-    static let offCurveX = Base64URL.encode({ var x = [UInt8](base64url: p256X); x[31] ^= 0x01; return x }())
+    static let offCurveX = Base64URL.encode(
+        {
+            var x = [UInt8](base64url: p256X); x[31] ^= 0x01; return x
+        }())
     /// A 1024-bit odd modulus: too small for RS256 (RFC 7518 §3.3).
     static let rsa1024N = Base64URL.encode([0xC5] + Array(repeating: 0x5A, count: 126) + [0x01])
 
@@ -38,7 +45,9 @@ struct SignatureVerifierTests {
         Row(description: "OKP X25519 is not a signature key", jwk: JWK(kty: "OKP", crv: "X25519", x: ed25519X)),
         Row(description: "OKP without x", jwk: JWK(kty: "OKP", crv: "Ed25519")),
         Row(description: "OKP x of 31 bytes", jwk: JWK(kty: "OKP", crv: "Ed25519", x: Base64URL.encode(Array(repeating: 1, count: 31)))),
-        Row(description: "OKP x of small order (all-zero encoding, order 4)", jwk: JWK(kty: "OKP", crv: "Ed25519", x: Base64URL.encode(Array(repeating: 0, count: 32)))),
+        Row(
+            description: "OKP x of small order (all-zero encoding, order 4)",
+            jwk: JWK(kty: "OKP", crv: "Ed25519", x: Base64URL.encode(Array(repeating: 0, count: 32)))),
         Row(description: "OKP x is the identity point", jwk: JWK(kty: "OKP", crv: "Ed25519", x: Base64URL.encode([1] + Array(repeating: 0, count: 31)))),
         Row(description: "OKP x with base64 padding", jwk: JWK(kty: "OKP", crv: "Ed25519", x: ed25519X + "=")),
         Row(description: "EC P-384 is unsupported", jwk: JWK(kty: "EC", crv: "P-384", x: p256X, y: p256Y)),

@@ -10,10 +10,11 @@ struct SigningKeyTests {
     func signAndVerify(_ algorithm: JWSAlgorithm) throws {
         let key = try TestKeys.a(algorithm)
         let signature = try key.sign(Self.message)
-        let expectedLength = switch algorithm {
-        case .eddsa, .es256: 64
-        case .rs256: 256
-        }
+        let expectedLength =
+            switch algorithm {
+            case .eddsa, .es256: 64
+            case .rs256: 256
+            }
         #expect(signature.count == expectedLength)
         #expect(key.verifier.algorithm == algorithm)
         #expect(key.verifier.verify(signature: signature, message: Self.message))
@@ -57,11 +58,12 @@ struct SigningKeyTests {
     func publicJWKShape(_ algorithm: JWSAlgorithm) throws {
         let jwk = try TestKeys.a(algorithm).publicJWK
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(jwk)) as? [String: String] ?? [:]
-        let expectedMembers: Set<String> = switch algorithm {
-        case .eddsa: ["kty", "crv", "x", "alg"]
-        case .es256: ["kty", "crv", "x", "y", "alg"]
-        case .rs256: ["kty", "n", "e", "alg"]
-        }
+        let expectedMembers: Set<String> =
+            switch algorithm {
+            case .eddsa: ["kty", "crv", "x", "alg"]
+            case .es256: ["kty", "crv", "x", "y", "alg"]
+            case .rs256: ["kty", "n", "e", "alg"]
+            }
         #expect(Set(object.keys) == expectedMembers)
         #expect(jwk.alg == algorithm.rawValue)
         #expect(jwk.kid == nil)

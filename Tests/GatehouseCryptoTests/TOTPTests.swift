@@ -66,7 +66,9 @@ struct TOTPTests {
 
     static let matchRows: [MatchRow] = [
         .init(description: "the current step's code is accepted", codeOffset: 0, window: 1, lastUsedOffset: nil, expectedOffset: 0),
-        .init(description: "the previous step's code is accepted with window 1 (clock drift, RFC 6238 §5.2)", codeOffset: -1, window: 1, lastUsedOffset: nil, expectedOffset: -1),
+        .init(
+            description: "the previous step's code is accepted with window 1 (clock drift, RFC 6238 §5.2)", codeOffset: -1, window: 1, lastUsedOffset: nil,
+            expectedOffset: -1),
         .init(description: "the next step's code is accepted with window 1", codeOffset: 1, window: 1, lastUsedOffset: nil, expectedOffset: 1),
         .init(description: "two steps behind is refused with window 1", codeOffset: -2, window: 1, lastUsedOffset: nil, expectedOffset: nil),
         .init(description: "two steps ahead is refused with window 1", codeOffset: 2, window: 1, lastUsedOffset: nil, expectedOffset: nil),
@@ -120,8 +122,11 @@ struct TOTPTests {
         .init(description: "empty", transform: { _ in "" }, accepted: false),
         .init(description: "with a sign", transform: { "+" + String($0.dropFirst()) }, accepted: false),
         .init(description: "with a dash", transform: { String($0.prefix(3)) + "-" + String($0.suffix(3)) }, accepted: false),
-        .init(description: "in Arabic-Indic digits", transform: { String($0.map { Character(Unicode.Scalar(0x0660 + UInt32($0.wholeNumberValue!))!) }) }, accepted: false),
-        .init(description: "with the last digit changed", transform: { String($0.dropLast()) + String(($0.last!.wholeNumberValue! + 1) % 10) }, accepted: false),
+        .init(
+            description: "in Arabic-Indic digits", transform: { String($0.map { Character(Unicode.Scalar(0x0660 + UInt32($0.wholeNumberValue!))!) }) },
+            accepted: false),
+        .init(
+            description: "with the last digit changed", transform: { String($0.dropLast()) + String(($0.last!.wholeNumberValue! + 1) % 10) }, accepted: false),
     ]
 
     @Test("match accepts only the code's digits, ignoring spaces", arguments: inputRows)
@@ -145,10 +150,13 @@ struct TOTPTests {
     @Test("provisioning URI follows the Key Uri Format")
     func provisioningURI() {
         let totp = TOTP(secret: Self.rfc.secret)
-        #expect(totp.provisioningURI(issuer: "Example Co", account: "alice@example.com")
-            == "otpauth://totp/Example%20Co:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example%20Co&algorithm=SHA1&digits=6&period=30")
-        #expect(TOTP(secret: Self.rfc.secret, digits: 8, period: 60).provisioningURI(issuer: "Acme", account: "bob")
-            == "otpauth://totp/Acme:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme&algorithm=SHA1&digits=8&period=60")
+        #expect(
+            totp.provisioningURI(issuer: "Example Co", account: "alice@example.com")
+                == "otpauth://totp/Example%20Co:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example%20Co&algorithm=SHA1&digits=6&period=30"
+        )
+        #expect(
+            TOTP(secret: Self.rfc.secret, digits: 8, period: 60).provisioningURI(issuer: "Acme", account: "bob")
+                == "otpauth://totp/Acme:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme&algorithm=SHA1&digits=8&period=60")
     }
 
     static let awkwardNames: [(issuer: String, account: String)] = [

@@ -35,9 +35,11 @@ struct IDTokenValidationTests {
         Row(description: "iss with a trailing slash is refused (exact match)", changes: ["iss": .string(issuer + "/")], failure: "issuer"),
         Row(description: "missing iss is refused", changes: ["iss": nil], failure: "iss is missing"),
         Row(description: "aud for another client is refused", changes: ["aud": .string("someone-else")], failure: "another client"),
-        Row(description: "aud array containing us, with azp us, is accepted",
+        Row(
+            description: "aud array containing us, with azp us, is accepted",
             changes: ["aud": .array([.string("our-client"), .string("api")]), "azp": .string("our-client")], failure: nil),
-        Row(description: "aud array containing us without azp is refused",
+        Row(
+            description: "aud array containing us without azp is refused",
             changes: ["aud": .array([.string("our-client"), .string("api")])], failure: "azp"),
         Row(description: "azp naming another party is refused", changes: ["azp": .string("someone-else")], failure: "azp"),
         Row(description: "missing aud is refused", changes: ["aud": nil], failure: "aud is missing"),
@@ -116,8 +118,10 @@ struct TenantTemplateTests {
     @Test("iss naming another directory than tid is refused")
     func otherTenant() {
         #expect(throws: FederationError.self) {
-            try IDTokenValidation.validate(Self.claims(iss: "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0",
-                                                       tid: Self.tid), Self.expected)
+            try IDTokenValidation.validate(
+                Self.claims(
+                    iss: "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0",
+                    tid: Self.tid), Self.expected)
         }
     }
 
@@ -138,8 +142,9 @@ struct TenantTemplateTests {
     @Test("a tid that would change the issuer's shape is refused")
     func maliciousTid() {
         #expect(throws: FederationError.self) {
-            try IDTokenValidation.validate(Self.claims(iss: "https://login.microsoftonline.com/evil.example/x/v2.0", tid: "evil.example/x"),
-                                           Self.expected)
+            try IDTokenValidation.validate(
+                Self.claims(iss: "https://login.microsoftonline.com/evil.example/x/v2.0", tid: "evil.example/x"),
+                Self.expected)
         }
     }
 
@@ -156,8 +161,9 @@ struct TenantTemplateTests {
     @Test("the Microsoft preset's discovery URL uses the configured directory, common by default")
     func presetDiscovery() {
         let now = Date(timeIntervalSince1970: Self.now)
-        var provider = UpstreamProvider(id: .generate(at: now), slug: "ms", kind: .microsoft, name: "Microsoft", clientID: "app-id",
-                                        createdAt: now, updatedAt: now)
+        var provider = UpstreamProvider(
+            id: .generate(at: now), slug: "ms", kind: .microsoft, name: "Microsoft", clientID: "app-id",
+            createdAt: now, updatedAt: now)
         #expect(provider.effectiveDiscoveryURL == "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration")
         provider.microsoftTenant = "organizations"
         #expect(provider.effectiveDiscoveryURL == "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration")

@@ -37,8 +37,9 @@ struct KeySetCacheTests {
 
         // The provider rotates to k2.
         fetches.body.withLock { $0 = Fetches.encode([Self.jwk(second, kid: "k2")]) }
-        let rotated = try await cache.verifier(for: JWSHeader(alg: "EdDSA", kid: "k2"), key: "t/p", now: 120, maxAge: 3600, refetchInterval: 10,
-                                               fetch: fetch)
+        let rotated = try await cache.verifier(
+            for: JWSHeader(alg: "EdDSA", kid: "k2"), key: "t/p", now: 120, maxAge: 3600, refetchInterval: 10,
+            fetch: fetch)
         #expect(rotated.jwk.kid == "k2")
         #expect(fetches.count.withLock { $0 } == 2)
     }
@@ -52,8 +53,9 @@ struct KeySetCacheTests {
         _ = try await cache.verifier(for: JWSHeader(alg: "EdDSA", kid: "k1"), key: "t/p", now: 100, maxAge: 3600, refetchInterval: 10, fetch: fetch)
         for _ in 0..<5 {
             await #expect(throws: FederationError.self) {
-                try await cache.verifier(for: JWSHeader(alg: "EdDSA", kid: "forged"), key: "t/p", now: 105, maxAge: 3600, refetchInterval: 10,
-                                         fetch: fetch)
+                try await cache.verifier(
+                    for: JWSHeader(alg: "EdDSA", kid: "forged"), key: "t/p", now: 105, maxAge: 3600, refetchInterval: 10,
+                    fetch: fetch)
             }
         }
         #expect(fetches.count.withLock { $0 } == 1)

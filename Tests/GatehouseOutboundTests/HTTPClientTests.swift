@@ -48,9 +48,12 @@ struct HTTPClientTests {
 
     @Test("request headers are sent in order, duplicates kept, and an empty value is sent as empty")
     func requestHeadersAreSent() async throws {
-        let (_, echo) = try await echo(OutboundRequest(url: "\(server.base)/echo", headers: [
-            ("Authorization", "Bearer s3cret"), ("X-Multi", "one"), ("X-Multi", "two"), ("X-Empty", ""),
-        ]))
+        let (_, echo) = try await echo(
+            OutboundRequest(
+                url: "\(server.base)/echo",
+                headers: [
+                    ("Authorization", "Bearer s3cret"), ("X-Multi", "one"), ("X-Multi", "two"), ("X-Empty", ""),
+                ]))
         #expect(echo.header("Authorization") == "Bearer s3cret")
         #expect(echo.headers.filter { $0[0] == "X-Multi" }.map { $0[1] } == ["one", "two"])
         #expect(echo.header("X-Empty") == "")
@@ -98,9 +101,11 @@ struct HTTPClientTests {
 
     @Test("postForm encodes pairs as application/x-www-form-urlencoded")
     func postFormEncodes() async throws {
-        let response = try await client.postForm(url: "\(server.base)/echo", form: [
-            ("grant_type", "authorization_code"), ("code", "a b&c=d/é"), ("redirect_uri", "https://rp.example/cb?x=1"),
-        ])
+        let response = try await client.postForm(
+            url: "\(server.base)/echo",
+            form: [
+                ("grant_type", "authorization_code"), ("code", "a b&c=d/é"), ("redirect_uri", "https://rp.example/cb?x=1"),
+            ])
         let echo = try JSONDecoder().decode(Echo.self, from: Data(response.body))
         #expect(echo.header("Content-Type") == "application/x-www-form-urlencoded")
         #expect(echo.body == "grant_type=authorization_code&code=a+b%26c%3Dd%2F%C3%A9&redirect_uri=https%3A%2F%2Frp.example%2Fcb%3Fx%3D1")
@@ -159,7 +164,7 @@ struct HTTPClientTests {
                 return try await group.reduce(into: [ContinuousClock.Instant]()) { $0.append($1) }
             }
         }
-        try await Task.sleep(for: .milliseconds(200)) // all eight are now blocked inside curl
+        try await Task.sleep(for: .milliseconds(200))  // all eight are now blocked inside curl
         let probe = await Task.detached { (0..<1000).reduce(0, +) }.value
         let probeDone = ContinuousClock.now
         #expect(probe == 499_500)

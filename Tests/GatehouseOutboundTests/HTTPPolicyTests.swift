@@ -18,21 +18,28 @@ struct HTTPPolicyTests {
     }
 
     static let rows: [Row] = [
-        Row(rule: "a body over maxResponseBytes announced by Content-Length is refused",
+        Row(
+            rule: "a body over maxResponseBytes announced by Content-Length is refused",
             policy: .loopback, path: "/big", expected: .responseTooLarge),
-        Row(rule: "a chunked body is aborted once it crosses maxResponseBytes",
+        Row(
+            rule: "a chunked body is aborted once it crosses maxResponseBytes",
             policy: .loopback, path: "/big-chunked", expected: .responseTooLarge),
-        Row(rule: "a body within maxResponseBytes is returned",
+        Row(
+            rule: "a body within maxResponseBytes is returned",
             policy: OutboundPolicy(maxResponseBytes: 3 << 20, allowPrivateDestinations: true, allowedSchemes: ["http"]),
             path: "/big", expected: nil),
-        Row(rule: "the total timeout ends a slow response",
+        Row(
+            rule: "the total timeout ends a slow response",
             policy: OutboundPolicy(totalTimeout: 1, allowPrivateDestinations: true, allowedSchemes: ["http"]),
             path: "/slow", expected: .timedOut),
-        Row(rule: "redirects up to maxRedirects are followed",
+        Row(
+            rule: "redirects up to maxRedirects are followed",
             policy: .loopback, path: "/redirect-chain/3", expected: nil),
-        Row(rule: "one redirect more than maxRedirects fails with tooManyRedirects",
+        Row(
+            rule: "one redirect more than maxRedirects fails with tooManyRedirects",
             policy: .loopback, path: "/redirect-chain/4", expected: .tooManyRedirects),
-        Row(rule: "http is refused when only https is allowed",
+        Row(
+            rule: "http is refused when only https is allowed",
             policy: OutboundPolicy(allowPrivateDestinations: true, allowedSchemes: ["https"]),
             path: "/ok", expected: .schemeNotAllowed),
     ]
@@ -84,22 +91,26 @@ struct HTTPPolicyTests {
     ])
     func redirectMethodRules(row: RedirectRow) async throws {
         let target = FormEncoding.component("\(server.base)/echo")
-        let response = try await HTTPClient(policy: .loopback).send(OutboundRequest(
-            method: row.method, url: "\(server.base)/redirect-to?status=\(row.status)&url=\(target)",
-            headers: [("Content-Type", "text/plain")], body: Array("payload".utf8)))
+        let response = try await HTTPClient(policy: .loopback).send(
+            OutboundRequest(
+                method: row.method, url: "\(server.base)/redirect-to?status=\(row.status)&url=\(target)",
+                headers: [("Content-Type", "text/plain")], body: Array("payload".utf8)))
         let echo = try JSONDecoder().decode(HTTPClientTests.Echo.self, from: Data(response.body))
         #expect(echo.method == row.expectedMethod)
         #expect(echo.body == (row.expectsBody ? "payload" : ""))
     }
 
-    @Test("a redirect to another origin drops Authorization and Cookie; a same-origin one keeps them", arguments: [
-        ("127.0.0.1", true), ("localhost", false),
-    ])
+    @Test(
+        "a redirect to another origin drops Authorization and Cookie; a same-origin one keeps them",
+        arguments: [
+            ("127.0.0.1", true), ("localhost", false),
+        ])
     func crossOriginRedirectDropsCredentials(targetHost: String, keeps: Bool) async throws {
         let target = FormEncoding.component("http://\(targetHost):\(server.httpPort)/echo")
-        let response = try await HTTPClient(policy: .loopback).send(OutboundRequest(
-            url: "\(server.base)/redirect-to?url=\(target)",
-            headers: [("Authorization", "Bearer s3cret"), ("Cookie", "sid=1"), ("X-Other", "kept")]))
+        let response = try await HTTPClient(policy: .loopback).send(
+            OutboundRequest(
+                url: "\(server.base)/redirect-to?url=\(target)",
+                headers: [("Authorization", "Bearer s3cret"), ("Cookie", "sid=1"), ("X-Other", "kept")]))
         let echo = try JSONDecoder().decode(HTTPClientTests.Echo.self, from: Data(response.body))
         #expect((echo.header("Authorization") != nil) == keeps)
         #expect((echo.header("Cookie") != nil) == keeps)

@@ -7,19 +7,21 @@ import Testing
 struct MIMEMessageBuilderTests {
     static let epoch = Date(timeIntervalSince1970: 0)
 
-    @Test("quoted-printable encodes by RFC 2045 §6.7", arguments: [
-        ("plain text", "plain text"),
-        ("héllo", "h=C3=A9llo"),
-        ("a=b", "a=3Db"),
-        ("trailing space ", "trailing space=20"),
-        ("trailing tab\t", "trailing tab=09"),
-        ("inner  spaces\tand tabs", "inner  spaces\tand tabs"),
-        ("line1\nline2\r\nline3\rline4", "line1\r\nline2\r\nline3\r\nline4"),
-        (".leading dot", "=2Eleading dot"),
-        ("From the team", "=46rom the team"),
-        ("Fromage", "Fromage"),
-        ("tab\u{7F}del", "tab=7Fdel"),
-    ])
+    @Test(
+        "quoted-printable encodes by RFC 2045 §6.7",
+        arguments: [
+            ("plain text", "plain text"),
+            ("héllo", "h=C3=A9llo"),
+            ("a=b", "a=3Db"),
+            ("trailing space ", "trailing space=20"),
+            ("trailing tab\t", "trailing tab=09"),
+            ("inner  spaces\tand tabs", "inner  spaces\tand tabs"),
+            ("line1\nline2\r\nline3\rline4", "line1\r\nline2\r\nline3\r\nline4"),
+            (".leading dot", "=2Eleading dot"),
+            ("From the team", "=46rom the team"),
+            ("Fromage", "Fromage"),
+            ("tab\u{7F}del", "tab=7Fdel"),
+        ])
     func quotedPrintable(input: String, encoded: String) {
         #expect(MIMEEncoding.quotedPrintable(input) == encoded)
     }
@@ -37,9 +39,11 @@ struct MIMEMessageBuilderTests {
         }
     }
 
-    @Test("encoded-words hold whole characters and stay within 75 characters", arguments: [
-        "Grüße", "🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐", String(repeating: "日本語", count: 30), "e\u{301}" + String(repeating: "x", count: 37) + "e\u{301}",
-    ])
+    @Test(
+        "encoded-words hold whole characters and stay within 75 characters",
+        arguments: [
+            "Grüße", "🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐🔐", String(repeating: "日本語", count: 30), "e\u{301}" + String(repeating: "x", count: 37) + "e\u{301}",
+        ])
     func encodedWordsAreWhole(text: String) throws {
         let words = MIMEEncoding.encodedWords(text)
         var decoded = ""
@@ -53,11 +57,13 @@ struct MIMEMessageBuilderTests {
         #expect(decoded == text)
     }
 
-    @Test("the Date header is RFC 5322 date-time in UTC", arguments: [
-        (0.0, "Thu, 01 Jan 1970 00:00:00 +0000"),
-        (1_795_000_000, "Wed, 18 Nov 2026 11:06:40 +0000"),
-        (951_782_400, "Tue, 29 Feb 2000 00:00:00 +0000"),
-    ])
+    @Test(
+        "the Date header is RFC 5322 date-time in UTC",
+        arguments: [
+            (0.0, "Thu, 01 Jan 1970 00:00:00 +0000"),
+            (1_795_000_000, "Wed, 18 Nov 2026 11:06:40 +0000"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 +0000"),
+        ])
     func dateHeader(seconds: Double, text: String) {
         #expect(MIMEEncoding.rfc5322Date(Date(timeIntervalSince1970: seconds)) == text)
     }
@@ -146,18 +152,24 @@ struct MIMEMessageBuilderTests {
     }
 
     @Test(arguments: [
-        RoundTripRow(rule: "ASCII subject and bodies read back unchanged", subject: "Your sign-in code", displayName: "Gatehouse",
-                     text: "Code: 123456", html: "<b>123456</b>"),
-        RoundTripRow(rule: "a non-ASCII subject and display name read back via RFC 2047", subject: "Grüße – 🔐 Anmeldung",
-                     displayName: "Café Gatehouse", text: "Hallo", html: nil),
-        RoundTripRow(rule: "a long subject is folded and reads back whole", subject: String(repeating: "word ", count: 40) + "end",
-                     displayName: nil, text: "x", html: nil),
-        RoundTripRow(rule: "a subject that looks like an encoded-word is not decoded", subject: "=?UTF-8?B?SGk=?= literally",
-                     displayName: "=?x?", text: "x", html: nil),
-        RoundTripRow(rule: "a display name with quotes and backslashes is escaped", subject: "s",
-                     displayName: #"O'Brien "Q" \ Co"#, text: "x", html: nil),
-        RoundTripRow(rule: "dots, From lines, trailing spaces and long lines survive the body encoding", subject: "s", displayName: nil,
-                     text: ".\nFrom here \n" + String(repeating: "é", count: 300) + "\n\ttab", html: "<p>\n.\n</p>"),
+        RoundTripRow(
+            rule: "ASCII subject and bodies read back unchanged", subject: "Your sign-in code", displayName: "Gatehouse",
+            text: "Code: 123456", html: "<b>123456</b>"),
+        RoundTripRow(
+            rule: "a non-ASCII subject and display name read back via RFC 2047", subject: "Grüße – 🔐 Anmeldung",
+            displayName: "Café Gatehouse", text: "Hallo", html: nil),
+        RoundTripRow(
+            rule: "a long subject is folded and reads back whole", subject: String(repeating: "word ", count: 40) + "end",
+            displayName: nil, text: "x", html: nil),
+        RoundTripRow(
+            rule: "a subject that looks like an encoded-word is not decoded", subject: "=?UTF-8?B?SGk=?= literally",
+            displayName: "=?x?", text: "x", html: nil),
+        RoundTripRow(
+            rule: "a display name with quotes and backslashes is escaped", subject: "s",
+            displayName: #"O'Brien "Q" \ Co"#, text: "x", html: nil),
+        RoundTripRow(
+            rule: "dots, From lines, trailing spaces and long lines survive the body encoding", subject: "s", displayName: nil,
+            text: ".\nFrom here \n" + String(repeating: "é", count: 300) + "\n\ttab", html: "<p>\n.\n</p>"),
     ])
     func pythonReadsItBack(row: RoundTripRow) throws {
         let (message, _) = try build {

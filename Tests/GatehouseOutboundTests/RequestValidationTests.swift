@@ -15,39 +15,56 @@ struct RequestValidationTests {
     }
 
     static let rows: [Row] = [
-        Row(rule: "a CR LF in a header value is rejected (header injection)",
+        Row(
+            rule: "a CR LF in a header value is rejected (header injection)",
             request: OutboundRequest(url: target, headers: [("X-A", "v\r\nX-Injected: 1")]), expected: .invalidRequest),
-        Row(rule: "a bare LF in a header value is rejected",
+        Row(
+            rule: "a bare LF in a header value is rejected",
             request: OutboundRequest(url: target, headers: [("X-A", "v\nX-Injected: 1")]), expected: .invalidRequest),
-        Row(rule: "a bare CR in a header value is rejected",
+        Row(
+            rule: "a bare CR in a header value is rejected",
             request: OutboundRequest(url: target, headers: [("X-A", "v\rX")]), expected: .invalidRequest),
-        Row(rule: "a NUL in a header value is rejected",
+        Row(
+            rule: "a NUL in a header value is rejected",
             request: OutboundRequest(url: target, headers: [("X-A", "v\u{0}x")]), expected: .invalidRequest),
-        Row(rule: "a CR LF in a header name is rejected",
+        Row(
+            rule: "a CR LF in a header name is rejected",
             request: OutboundRequest(url: target, headers: [("X-A\r\nX-B", "v")]), expected: .invalidRequest),
-        Row(rule: "a header name with a colon or space is rejected",
+        Row(
+            rule: "a header name with a colon or space is rejected",
             request: OutboundRequest(url: target, headers: [("X A:", "v")]), expected: .invalidRequest),
-        Row(rule: "an empty header name is rejected",
+        Row(
+            rule: "an empty header name is rejected",
             request: OutboundRequest(url: target, headers: [("", "v")]), expected: .invalidRequest),
-        Row(rule: "a caller-set Content-Length is rejected",
+        Row(
+            rule: "a caller-set Content-Length is rejected",
             request: OutboundRequest(method: "POST", url: target, headers: [("Content-Length", "1")], body: [1, 2]), expected: .invalidRequest),
-        Row(rule: "a caller-set Transfer-Encoding is rejected",
+        Row(
+            rule: "a caller-set Transfer-Encoding is rejected",
             request: OutboundRequest(method: "POST", url: target, headers: [("transfer-encoding", "chunked")]), expected: .invalidRequest),
-        Row(rule: "a method with CR LF is rejected",
+        Row(
+            rule: "a method with CR LF is rejected",
             request: OutboundRequest(method: "GET / HTTP/1.1\r\nX: y", url: target), expected: .invalidRequest),
-        Row(rule: "an empty method is rejected",
+        Row(
+            rule: "an empty method is rejected",
             request: OutboundRequest(method: "", url: target), expected: .invalidRequest),
-        Row(rule: "a URL that does not parse is invalidURL",
+        Row(
+            rule: "a URL that does not parse is invalidURL",
             request: OutboundRequest(url: "not a url"), expected: .invalidURL),
-        Row(rule: "a URL without a host is invalidURL",
+        Row(
+            rule: "a URL without a host is invalidURL",
             request: OutboundRequest(url: "http://"), expected: .invalidURL),
-        Row(rule: "a URL with a space is invalidURL",
+        Row(
+            rule: "a URL with a space is invalidURL",
             request: OutboundRequest(url: "http://127.0.0.1:9/a b"), expected: .invalidURL),
-        Row(rule: "a file: URL is schemeNotAllowed",
+        Row(
+            rule: "a file: URL is schemeNotAllowed",
             request: OutboundRequest(url: "file:///etc/passwd"), expected: .schemeNotAllowed),
-        Row(rule: "an ftp: URL is schemeNotAllowed",
+        Row(
+            rule: "an ftp: URL is schemeNotAllowed",
             request: OutboundRequest(url: "ftp://127.0.0.1:9/x"), expected: .schemeNotAllowed),
-        Row(rule: "an unknown scheme is schemeNotAllowed",
+        Row(
+            rule: "an unknown scheme is schemeNotAllowed",
             request: OutboundRequest(url: "gatehouse://127.0.0.1:9/x"), expected: .schemeNotAllowed),
     ]
 
@@ -78,9 +95,11 @@ struct RequestValidationTests {
         }
     }
 
-    @Test("form encoding follows application/x-www-form-urlencoded", arguments: [
-        ("a b", "a+b"), ("a+b", "a%2Bb"), ("é", "%C3%A9"), ("*-._", "*-._"), ("~", "%7E"), ("a=b&c", "a%3Db%26c"),
-    ])
+    @Test(
+        "form encoding follows application/x-www-form-urlencoded",
+        arguments: [
+            ("a b", "a+b"), ("a+b", "a%2Bb"), ("é", "%C3%A9"), ("*-._", "*-._"), ("~", "%7E"), ("a=b&c", "a%3Db%26c"),
+        ])
     func formComponent(input: String, encoded: String) {
         #expect(FormEncoding.component(input) == encoded)
     }

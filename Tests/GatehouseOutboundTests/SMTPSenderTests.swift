@@ -71,9 +71,10 @@ struct SMTPSenderTests {
     @Test("STARTTLS with the server's CA delivers encrypted and authenticates", .enabled(if: TestProcess.hasOpenSSL, TestProcess.noOpenSSL))
     func startTLSWithAuthentication() async throws {
         let port = try #require(server.startTLSPort)
-        let sender = SMTPSender(configuration: SMTPConfiguration(
-            url: "smtp://127.0.0.1:\(port)", username: "mailer", password: "s3cret", requireTLS: true,
-            caBundlePath: server.certificatePath))
+        let sender = SMTPSender(
+            configuration: SMTPConfiguration(
+                url: "smtp://127.0.0.1:\(port)", username: "mailer", password: "s3cret", requireTLS: true,
+                caBundlePath: server.certificatePath))
         let recipient = "tls.\(UUID().uuidString.prefix(8))@example.test"
         try await sender.send(try message(to: [recipient]))
         let delivery = try #require(await server.delivery(to: recipient))
@@ -84,8 +85,9 @@ struct SMTPSenderTests {
     @Test("opportunistic TLS upgrades when the server offers STARTTLS", .enabled(if: TestProcess.hasOpenSSL, TestProcess.noOpenSSL))
     func opportunisticTLSUpgrades() async throws {
         let port = try #require(server.startTLSPort)
-        let sender = SMTPSender(configuration: SMTPConfiguration(
-            url: "smtp://127.0.0.1:\(port)", requireTLS: false, caBundlePath: server.certificatePath))
+        let sender = SMTPSender(
+            configuration: SMTPConfiguration(
+                url: "smtp://127.0.0.1:\(port)", requireTLS: false, caBundlePath: server.certificatePath))
         let recipient = "upgrade.\(UUID().uuidString.prefix(8))@example.test"
         try await sender.send(try message(to: [recipient]))
         #expect(try #require(await server.delivery(to: recipient)).tls)
@@ -94,8 +96,9 @@ struct SMTPSenderTests {
     @Test("a wrong password is authenticationFailed", .enabled(if: TestProcess.hasOpenSSL, TestProcess.noOpenSSL))
     func wrongPasswordFails() async throws {
         let port = try #require(server.startTLSPort)
-        let sender = SMTPSender(configuration: SMTPConfiguration(
-            url: "smtp://127.0.0.1:\(port)", username: "mailer", password: "wrong", caBundlePath: server.certificatePath))
+        let sender = SMTPSender(
+            configuration: SMTPConfiguration(
+                url: "smtp://127.0.0.1:\(port)", username: "mailer", password: "wrong", caBundlePath: server.certificatePath))
         await #expect(throws: SMTPError.authenticationFailed) {
             try await sender.send(try message(to: ["x@example.test"]))
         }

@@ -1,13 +1,14 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 @testable import GatehouseQRCode
 import Testing
 
 @Suite("QRCode: libqrencode symbols rendered as SVG")
 struct QRCodeTests {
-    static let otpauth = "otpauth://totp/Example%20Co:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example%20Co&algorithm=SHA1&digits=6&period=30"
+    static let otpauth =
+        "otpauth://totp/Example%20Co:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example%20Co&algorithm=SHA1&digits=6&period=30"
 
     /// Texts with the version libqrencode must choose at level M (ISO/IEC 18004 Table 7 capacities).
     static let sized: [(text: String, version: Int)] = [
@@ -130,9 +131,10 @@ struct QRCodeTests {
 
     static let zbarimg = ["/usr/bin/zbarimg", "/usr/local/bin/zbarimg"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    @Test("zbarimg (Debian zbar-tools) decodes a raster rendering of the SVG back to the text",
-          .enabled(if: zbarimg != nil, "zbarimg is not installed (apt-get install zbar-tools)"),
-          arguments: [otpauth, "HELLO WORLD", "https://id.example.com/t/acme/device?user_code=WDJB-MJHT"])
+    @Test(
+        "zbarimg (Debian zbar-tools) decodes a raster rendering of the SVG back to the text",
+        .enabled(if: zbarimg != nil, "zbarimg is not installed (apt-get install zbar-tools)"),
+        arguments: [otpauth, "HELLO WORLD", "https://id.example.com/t/acme/device?user_code=WDJB-MJHT"])
     func zbarDecodes(_ text: String) throws {
         let margin = 4, scale = 4
         let symbol = try QRCode.Symbol(encoding: text)
@@ -201,9 +203,9 @@ struct SVGDocument {
             // "x y" "h" "w" "v1h-" "w" "z"
             let scanner = Scanner(string: String(run))
             guard let x = scanner.scanInt(), let y = scanner.scanInt(), scanner.scanString("h") != nil,
-                  let width = scanner.scanInt(), scanner.scanString("v1h-") != nil,
-                  scanner.scanInt() == width, scanner.scanString("z") != nil, scanner.isAtEnd,
-                  width > 0, x >= 0, y >= 0, x + width <= size, y < size
+                let width = scanner.scanInt(), scanner.scanString("v1h-") != nil,
+                scanner.scanInt() == width, scanner.scanString("z") != nil, scanner.isAtEnd,
+                width > 0, x >= 0, y >= 0, x + width <= size, y < size
             else { throw Malformed(description: "unexpected path segment \"M\(run)\"") }
             for column in x..<x + width {
                 guard !matrix[y * size + column] else { throw Malformed(description: "overlapping runs at (\(column), \(y))") }
@@ -216,8 +218,10 @@ struct SVGDocument {
     private final class Delegate: NSObject, XMLParserDelegate {
         var elements: [(String, [String: String])] = []
 
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName: String?, attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+            qualifiedName: String?, attributes: [String: String] = [:]
+        ) {
             elements.append((elementName, attributes))
         }
     }

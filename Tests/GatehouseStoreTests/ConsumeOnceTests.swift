@@ -9,8 +9,9 @@ import Testing
 struct ConsumeOnceTests {
     static let racers = 20
 
-    @Test("20 concurrent redemptions of one code: exactly one consumed, 19 already consumed",
-          arguments: ConformanceBackend.all)
+    @Test(
+        "20 concurrent redemptions of one code: exactly one consumed, 19 already consumed",
+        arguments: ConformanceBackend.all)
     func codeConsumedOnce(_ backend: ConformanceBackend) async throws {
         try await backend.withPair { pair in
             let now = pair.clock.now
@@ -32,8 +33,9 @@ struct ConsumeOnceTests {
         }
     }
 
-    @Test("20 concurrent rotations of one refresh token: one rotated, the rest refused within the grace, one live successor",
-          arguments: ConformanceBackend.all)
+    @Test(
+        "20 concurrent rotations of one refresh token: one rotated, the rest refused within the grace, one live successor",
+        arguments: ConformanceBackend.all)
     func refreshRotatedOnce(_ backend: ConformanceBackend) async throws {
         try await backend.withPair { pair in
             let now = pair.clock.now
@@ -46,8 +48,9 @@ struct ConsumeOnceTests {
             let results = try await withThrowingTaskGroup(of: RefreshRotation.self) { group in
                 for successor in successors {
                     group.addTask {
-                        try await store.rotateRefreshToken(hash: token.tokenHash, clientID: signed.grant.clientID, successorHash: successor,
-                                                           successorExpiresAt: at.addingTimeInterval(86400), at: at, reuseGrace: 5)
+                        try await store.rotateRefreshToken(
+                            hash: token.tokenHash, clientID: signed.grant.clientID, successorHash: successor,
+                            successorExpiresAt: at.addingTimeInterval(86400), at: at, reuseGrace: 5)
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -67,15 +70,17 @@ struct ConsumeOnceTests {
 
             // After the grace window, presenting the rotated token again is a replay: the grant dies.
             let late = at.addingTimeInterval(6)
-            let replay = try await store.rotateRefreshToken(hash: token.tokenHash, clientID: signed.grant.clientID, successorHash: Seed.hash(),
-                                                            successorExpiresAt: late.addingTimeInterval(86400), at: late, reuseGrace: 5)
+            let replay = try await store.rotateRefreshToken(
+                hash: token.tokenHash, clientID: signed.grant.clientID, successorHash: Seed.hash(),
+                successorExpiresAt: late.addingTimeInterval(86400), at: late, reuseGrace: 5)
             #expect(replay == .reuseDetected(signed.grant.id))
             #expect(try await store.grant(id: signed.grant.id)?.revokedAt == late)
             #expect(try await store.isAccessTokenRevoked(jti: "any-access-token", grantID: signed.grant.id))
             let successor = try #require(live.first)
-            let afterReplay = try await store.rotateRefreshToken(hash: successor.tokenHash, clientID: signed.grant.clientID,
-                                                                 successorHash: Seed.hash(), successorExpiresAt: late.addingTimeInterval(86400),
-                                                                 at: late.addingTimeInterval(1), reuseGrace: 5)
+            let afterReplay = try await store.rotateRefreshToken(
+                hash: successor.tokenHash, clientID: signed.grant.clientID,
+                successorHash: Seed.hash(), successorExpiresAt: late.addingTimeInterval(86400),
+                at: late.addingTimeInterval(1), reuseGrace: 5)
             #expect(afterReplay == .grantInactive, "the live successor dies with its grant (RFC 9700 §4.14.2)")
         }
     }

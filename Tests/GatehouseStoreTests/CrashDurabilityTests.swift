@@ -4,7 +4,7 @@ import GatehouseCrypto
 import GatehouseStore
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Durability across a process crash: a child process (this test binary, re-run with a filter)
@@ -96,8 +96,10 @@ struct CrashDurabilityTests {
         code.codeHash = Rows.codeHash
         try await db.insertGrant(grant, code: code)
         _ = try await db.consumeAuthorizationCode(hash: Rows.codeHash, at: now)
-        try await db.insertRefreshToken(RefreshToken(tokenHash: Rows.refreshHash, grantID: grant.id, issuedAt: now,
-                                                     expiresAt: now.addingTimeInterval(86400)))
+        try await db.insertRefreshToken(
+            RefreshToken(
+                tokenHash: Rows.refreshHash, grantID: grant.id, issuedAt: now,
+                expiresAt: now.addingTimeInterval(86400)))
         try await db.revokeAccessToken(jti: Rows.jti, expiresAt: now.addingTimeInterval(900))
         try Data().write(to: directory.appendingPathComponent(Self.readyMarker))
         // Keep every connection open (no close, no checkpoint) until the parent kills us.

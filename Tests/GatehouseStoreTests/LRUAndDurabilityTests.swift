@@ -37,7 +37,7 @@ struct LRUAndDurabilityTests {
             let hot = try await store.database(for: a)
             _ = try await store.database(for: b)
             _ = try await store.database(for: a)
-            _ = try await store.makeTenant("tenant-c")   // evicts b, the least recently used
+            _ = try await store.makeTenant("tenant-c")  // evicts b, the least recently used
             #expect(try await store.database(for: a) === hot)
         }
     }

@@ -33,8 +33,9 @@ struct MigrationTests {
     }
 
     static func open(_ directory: URL, key: [UInt8]) throws -> InstanceStore {
-        try InstanceStore(configuration: StoreConfiguration(dataDirectory: directory), masterKey: key, clock: TestClock(Date()),
-                          logger: Logger(label: "gatehouse.migration-tests"))
+        try InstanceStore(
+            configuration: StoreConfiguration(dataDirectory: directory), masterKey: key, clock: TestClock(Date()),
+            logger: Logger(label: "gatehouse.migration-tests"))
     }
 
     @Test("a data folder of the 2026-11-29 schema reaches today's schema with its tenants, users, clients, sessions, tokens, keys and templates")

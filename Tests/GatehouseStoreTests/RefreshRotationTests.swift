@@ -38,61 +38,76 @@ struct RefreshRotationTests {
     }
 
     /// Rotates `token` once, successfully, at `grant.createdAt + seconds`.
-    static func rotateOnce(_ tenant: TenantUnderTest, _ signed: TenantUnderTest.SignedIn, _ token: RefreshToken,
-                           after seconds: TimeInterval) async throws {
+    static func rotateOnce(
+        _ tenant: TenantUnderTest, _ signed: TenantUnderTest.SignedIn, _ token: RefreshToken,
+        after seconds: TimeInterval
+    ) async throws {
         let at = signed.grant.createdAt.addingTimeInterval(seconds)
-        let result = try await tenant.store.rotateRefreshToken(hash: token.tokenHash, clientID: signed.grant.clientID,
-                                                               successorHash: Seed.hash(), successorExpiresAt: at.addingTimeInterval(86400),
-                                                               at: at, reuseGrace: grace)
+        let result = try await tenant.store.rotateRefreshToken(
+            hash: token.tokenHash, clientID: signed.grant.clientID,
+            successorHash: Seed.hash(), successorExpiresAt: at.addingTimeInterval(86400),
+            at: at, reuseGrace: grace)
         #expect(result == .rotated(signed.grant))
     }
 
     static let rules: [Rule] = [
-        Rule(rule: "an unexpired, unrotated token of the client rotates",
-             arrange: { _, signed, token in present(token, signed, after: 10) }, expected: .rotated),
-        Rule(rule: "an unknown token is not found",
-             arrange: { _, signed, _ in Presentation(hash: Seed.hash(), clientID: signed.grant.clientID, at: signed.grant.createdAt) },
-             expected: .notFound),
-        Rule(rule: "a token presented by another client is not found (RFC 6749 §6)",
-             arrange: { _, signed, token in Presentation(hash: token.tokenHash, clientID: "pk_dev_someoneelse", at: signed.grant.createdAt) },
-             expected: .notFound),
-        Rule(rule: "an expired token is refused as expired", tokenLifetime: 60,
-             arrange: { _, signed, token in present(token, signed, after: 61) }, expected: .expired),
-        Rule(rule: "a token of a revoked grant is refused as grant inactive",
-             arrange: { tenant, signed, token in
-                 try await tenant.store.revokeGrant(id: signed.grant.id, at: signed.grant.createdAt.addingTimeInterval(1))
-                 return present(token, signed, after: 2)
-             }, expected: .grantInactive, grantRevokedAfter: true),
-        Rule(rule: "a non-offline grant whose session ended (endSession) is inactive",
-             arrange: { tenant, signed, token in
-                 try await tenant.store.endSession(id: signed.session.id, at: signed.grant.createdAt.addingTimeInterval(1))
-                 return present(token, signed, after: 2)
-             }, expected: .grantInactive, grantRevokedAfter: true),
-        Rule(rule: "a non-offline grant whose session expired is inactive", sessionLifetime: 60,
-             arrange: { _, signed, token in present(token, signed, after: 61) }, expected: .grantInactive),
-        Rule(rule: "an offline_access grant ends with its session (issue 18)", scope: ["openid", "offline_access"],
-             arrange: { tenant, signed, token in
-                 let ended = try await tenant.store.endSession(id: signed.session.id, at: signed.grant.createdAt.addingTimeInterval(1))
-                 #expect(ended == [signed.grant.id])
-                 return present(token, signed, after: 2)
-             }, expected: .grantInactive, grantRevokedAfter: true),
-        Rule(rule: "an offline_access grant survives the expiry of its session", scope: ["openid", "offline_access"], sessionLifetime: 60,
-             arrange: { _, signed, token in present(token, signed, after: 3600) }, expected: .rotated),
-        Rule(rule: "a rotated token presented again within the grace is refused and the grant survives",
-             arrange: { tenant, signed, token in
-                 try await rotateOnce(tenant, signed, token, after: 10)
-                 return present(token, signed, after: 10 + grace)
-             }, expected: .reusedWithinGrace),
-        Rule(rule: "a rotated token presented again after the grace revokes the grant (RFC 9700 §4.14.2)",
-             arrange: { tenant, signed, token in
-                 try await rotateOnce(tenant, signed, token, after: 10)
-                 return present(token, signed, after: 10 + grace + 1)
-             }, expected: .reuseDetected, grantRevokedAfter: true),
-        Rule(rule: "a rotated token replayed by another client neither reveals nor revokes the grant",
-             arrange: { tenant, signed, token in
-                 try await rotateOnce(tenant, signed, token, after: 10)
-                 return Presentation(hash: token.tokenHash, clientID: "pk_dev_someoneelse", at: signed.grant.createdAt.addingTimeInterval(3600))
-             }, expected: .notFound),
+        Rule(
+            rule: "an unexpired, unrotated token of the client rotates",
+            arrange: { _, signed, token in present(token, signed, after: 10) }, expected: .rotated),
+        Rule(
+            rule: "an unknown token is not found",
+            arrange: { _, signed, _ in Presentation(hash: Seed.hash(), clientID: signed.grant.clientID, at: signed.grant.createdAt) },
+            expected: .notFound),
+        Rule(
+            rule: "a token presented by another client is not found (RFC 6749 §6)",
+            arrange: { _, signed, token in Presentation(hash: token.tokenHash, clientID: "pk_dev_someoneelse", at: signed.grant.createdAt) },
+            expected: .notFound),
+        Rule(
+            rule: "an expired token is refused as expired", tokenLifetime: 60,
+            arrange: { _, signed, token in present(token, signed, after: 61) }, expected: .expired),
+        Rule(
+            rule: "a token of a revoked grant is refused as grant inactive",
+            arrange: { tenant, signed, token in
+                try await tenant.store.revokeGrant(id: signed.grant.id, at: signed.grant.createdAt.addingTimeInterval(1))
+                return present(token, signed, after: 2)
+            }, expected: .grantInactive, grantRevokedAfter: true),
+        Rule(
+            rule: "a non-offline grant whose session ended (endSession) is inactive",
+            arrange: { tenant, signed, token in
+                try await tenant.store.endSession(id: signed.session.id, at: signed.grant.createdAt.addingTimeInterval(1))
+                return present(token, signed, after: 2)
+            }, expected: .grantInactive, grantRevokedAfter: true),
+        Rule(
+            rule: "a non-offline grant whose session expired is inactive", sessionLifetime: 60,
+            arrange: { _, signed, token in present(token, signed, after: 61) }, expected: .grantInactive),
+        Rule(
+            rule: "an offline_access grant ends with its session (issue 18)", scope: ["openid", "offline_access"],
+            arrange: { tenant, signed, token in
+                let ended = try await tenant.store.endSession(id: signed.session.id, at: signed.grant.createdAt.addingTimeInterval(1))
+                #expect(ended == [signed.grant.id])
+                return present(token, signed, after: 2)
+            }, expected: .grantInactive, grantRevokedAfter: true),
+        Rule(
+            rule: "an offline_access grant survives the expiry of its session", scope: ["openid", "offline_access"], sessionLifetime: 60,
+            arrange: { _, signed, token in present(token, signed, after: 3600) }, expected: .rotated),
+        Rule(
+            rule: "a rotated token presented again within the grace is refused and the grant survives",
+            arrange: { tenant, signed, token in
+                try await rotateOnce(tenant, signed, token, after: 10)
+                return present(token, signed, after: 10 + grace)
+            }, expected: .reusedWithinGrace),
+        Rule(
+            rule: "a rotated token presented again after the grace revokes the grant (RFC 9700 §4.14.2)",
+            arrange: { tenant, signed, token in
+                try await rotateOnce(tenant, signed, token, after: 10)
+                return present(token, signed, after: 10 + grace + 1)
+            }, expected: .reuseDetected, grantRevokedAfter: true),
+        Rule(
+            rule: "a rotated token replayed by another client neither reveals nor revokes the grant",
+            arrange: { tenant, signed, token in
+                try await rotateOnce(tenant, signed, token, after: 10)
+                return Presentation(hash: token.tokenHash, clientID: "pk_dev_someoneelse", at: signed.grant.createdAt.addingTimeInterval(3600))
+            }, expected: .notFound),
     ]
 
     @Test("rotateRefreshToken follows the rotation rules", arguments: ConformanceBackend.all, rules)

@@ -6,15 +6,17 @@ import Testing
 /// Ending sessions and revoking access tokens (RFC 7009, RP-Initiated Logout §2).
 @Suite("Storage conformance: sessions and revocation")
 struct RevocationTests {
-    @Test("endSession revokes every grant of the session, offline_access included, and returns their ids",
-          arguments: ConformanceBackend.all)
+    @Test(
+        "endSession revokes every grant of the session, offline_access included, and returns their ids",
+        arguments: ConformanceBackend.all)
     func endSessionRevokesOnlineGrants(_ backend: ConformanceBackend) async throws {
         try await backend.withPair { pair in
             let now = pair.clock.now
             let store = pair.a.store
             let signed = try await pair.a.signIn(scope: ["openid", "email"], at: now)
-            let offline = Seed.grant(client: signed.grant.clientID, user: signed.user.id, session: signed.session.id,
-                                     scope: ["openid", "offline_access"], at: now)
+            let offline = Seed.grant(
+                client: signed.grant.clientID, user: signed.user.id, session: signed.session.id,
+                scope: ["openid", "offline_access"], at: now)
             try await store.insertGrant(offline)
             let alreadyRevoked = Seed.grant(client: signed.grant.clientID, user: signed.user.id, session: signed.session.id, at: now)
             try await store.insertGrant(alreadyRevoked)
@@ -39,8 +41,9 @@ struct RevocationTests {
             #expect(try await store.isAccessTokenRevoked(jti: "b", grantID: offline.id))
             #expect(try await store.isAccessTokenRevoked(jti: "c", grantID: otherGrant.id) == false)
 
-            #expect(try await store.endSession(id: signed.session.id, at: end.addingTimeInterval(1)).isEmpty,
-                    "ending an ended session revokes nothing more")
+            #expect(
+                try await store.endSession(id: signed.session.id, at: end.addingTimeInterval(1)).isEmpty,
+                "ending an ended session revokes nothing more")
             #expect(try await store.session(id: signed.session.id)?.revokedAt == end)
         }
     }
@@ -118,8 +121,9 @@ struct RevocationIndexEvictionTests {
         var testDescription: String { rawValue }
     }
 
-    @Test("a revocation made through a handle a request still holds is seen through the tenant's current handle",
-          arguments: SecondHandle.allCases)
+    @Test(
+        "a revocation made through a handle a request still holds is seen through the tenant's current handle",
+        arguments: SecondHandle.allCases)
     func revocationThroughStaleHandle(_ trigger: SecondHandle) async throws {
         try await StoreFixture.withStore(maxOpenTenants: 1) { store, fixture in
             let now = fixture.clock.now
@@ -147,8 +151,9 @@ struct RevocationIndexEvictionTests {
             try await inFlight.revokeGrant(id: grant.id, at: now)
             try await inFlight.revokeAccessToken(jti: "revoked-jti", expiresAt: now.addingTimeInterval(900))
             #expect(try await current.grant(id: grant.id)?.revokedAt == now, "the database has the revocation")
-            #expect(try await current.isAccessTokenRevoked(jti: "x", grantID: grant.id),
-                    "userinfo and introspection through the current handle must see it")
+            #expect(
+                try await current.isAccessTokenRevoked(jti: "x", grantID: grant.id),
+                "userinfo and introspection through the current handle must see it")
             #expect(try await current.isAccessTokenRevoked(jti: "revoked-jti", grantID: nil))
         }
     }

@@ -42,8 +42,9 @@ struct TenantArchiveTests {
     @Test("an archive opens with its passphrase only, and any altered byte is refused")
     func archiveRoundTrip() throws {
         let keys = try TenantArchive.derivedKeys(passphrase: "a long enough passphrase", memoryKiB: 8, iterations: 1)
-        let contents = TenantArchive.Contents(format: 1, createdAt: "2026-12-04T00:00:00Z", slug: "acme", name: "Acme",
-                                              environment: .live, settings: TenantSettings())
+        let contents = TenantArchive.Contents(
+            format: 1, createdAt: "2026-12-04T00:00:00Z", slug: "acme", name: "Acme",
+            environment: .live, settings: TenantSettings())
         let database = SecureRandom.bytes(100_000)
         let archive = try TenantArchive.seal(contents: contents, database: database, keys: keys)
         let (opened, bytes, _) = try TenantArchive.open(archive, passphrase: "a long enough passphrase")
@@ -62,7 +63,8 @@ struct TenantArchiveTests {
 
     @Test("a header asking for more than 1 GiB of Argon2 memory is refused before deriving")
     func refusesCostlyHeader() throws {
-        let header = #"{"format":1,"kdf":{"algorithm":"argon2id","iterations":1,"memory_kib":4194304,"salt":"AAAAAAAAAAAAAAAAAAAAAA"},"stream_header":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#
+        let header =
+            #"{"format":1,"kdf":{"algorithm":"argon2id","iterations":1,"memory_kib":4194304,"salt":"AAAAAAAAAAAAAAAAAAAAAA"},"stream_header":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#
         let archive = TenantArchive.magic + Array(header.utf8) + [0x0A] + [UInt8](repeating: 0, count: 64)
         #expect(throws: TenantArchive.Failure("the archive's key derivation costs are outside the accepted range")) {
             try TenantArchive.open(archive, passphrase: "a long enough passphrase")
@@ -80,8 +82,10 @@ private extension Array where Element == UInt8 {
 struct TenantArchiveSchemaTests {
     @Test("a migrated tenant database passes; one with an extra trigger, view or column is refused")
     func schemaCheck() throws {
-        for extra in ["", "CREATE TRIGGER t AFTER UPDATE ON users BEGIN DELETE FROM clients; END",
-                      "CREATE VIEW v AS SELECT 1", "ALTER TABLE users ADD COLUMN x TEXT"] {
+        for extra in [
+            "", "CREATE TRIGGER t AFTER UPDATE ON users BEGIN DELETE FROM clients; END",
+            "CREATE VIEW v AS SELECT 1", "ALTER TABLE users ADD COLUMN x TEXT",
+        ] {
             let queue = try DatabaseQueue()
             try Migrations.tenant.migrate(queue)
             if !extra.isEmpty { try queue.write { try $0.execute(sql: extra) } }

@@ -66,8 +66,10 @@ struct TenantIsolationTests {
             try await pair.a.store.saveConsent(consent)
             #expect(try await pair.b.store.consent(userID: user.id, clientID: consent.clientID) == nil)
             // B has no such user: the write fails or lands in B; either way A is unchanged.
-            _ = try? await pair.b.store.saveConsent(Consent(userID: user.id, clientID: consent.clientID,
-                                                            scope: ["openid", "email", "offline_access"], grantedAt: now))
+            _ = try? await pair.b.store.saveConsent(
+                Consent(
+                    userID: user.id, clientID: consent.clientID,
+                    scope: ["openid", "email", "offline_access"], grantedAt: now))
             #expect(try await pair.a.store.consent(userID: user.id, clientID: consent.clientID) == consent)
         },
         Case(rule: "a grant and its code of tenant A cannot be read, consumed or revoked through tenant B") { pair in
@@ -95,9 +97,10 @@ struct TenantIsolationTests {
             let b = pair.b.store
             #expect(try await b.refreshToken(hash: token.tokenHash) == nil)
             for offset in [0.0, 3600] {
-                let result = try await b.rotateRefreshToken(hash: token.tokenHash, clientID: signed.grant.clientID,
-                                                            successorHash: Seed.hash(), successorExpiresAt: now.addingTimeInterval(86400),
-                                                            at: now.addingTimeInterval(offset), reuseGrace: 5)
+                let result = try await b.rotateRefreshToken(
+                    hash: token.tokenHash, clientID: signed.grant.clientID,
+                    successorHash: Seed.hash(), successorExpiresAt: now.addingTimeInterval(86400),
+                    at: now.addingTimeInterval(offset), reuseGrace: 5)
                 #expect(result == .notFound)
             }
             #expect(try await pair.a.store.refreshToken(hash: token.tokenHash) == token)
@@ -123,8 +126,9 @@ struct TenantIsolationTests {
         },
     ]
 
-    @Test("a row of tenant A is invisible and immutable through tenant B",
-          arguments: ConformanceBackend.all, cases)
+    @Test(
+        "a row of tenant A is invisible and immutable through tenant B",
+        arguments: ConformanceBackend.all, cases)
     func isolation(_ backend: ConformanceBackend, _ row: Case) async throws {
         try await backend.withPair { pair in try await row.run(pair) }
     }

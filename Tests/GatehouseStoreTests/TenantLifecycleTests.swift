@@ -91,8 +91,10 @@ struct TenantLifecycleTests {
             #expect(try await store.resolve(clientID: client.clientID) == nil)
             #expect(try await store.resolve(clientID: keptClient.clientID) == kept)
             let (tenantRows, keyRows) = try RawSQLite.read(fixture.instanceFile) { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tenants WHERE id = ?", arguments: [doomed.id.rawValue]) ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM client_keys WHERE tenant_id = ?", arguments: [doomed.id.rawValue]) ?? -1)
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tenants WHERE id = ?", arguments: [doomed.id.rawValue]) ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM client_keys WHERE tenant_id = ?", arguments: [doomed.id.rawValue]) ?? -1
+                )
             }
             #expect(tenantRows == 0)
             #expect(keyRows == 0)

@@ -8,8 +8,10 @@ import Testing
 struct AdminAPITests {
     /// Checks the RFC 9457 members and returns the body.
     @discardableResult
-    static func expectProblem(_ response: TestResponse, status: HTTPResponse.Status,
-                              sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    static func expectProblem(
+        _ response: TestResponse, status: HTTPResponse.Status,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [String: Any] {
         #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
         #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
         let problem = try response.jsonObject(sourceLocation: sourceLocation)
@@ -24,14 +26,17 @@ struct AdminAPITests {
         Set((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
     }
 
-    @Test("without a token, or with a wrong one, the admin API answers 401 problem+json", arguments: [
-        nil, "wrong-token-wrong-token-wrong-tok", "", "gatehouse-test-admin-token-32ch",
-    ] as [String?])
+    @Test(
+        "without a token, or with a wrong one, the admin API answers 401 problem+json",
+        arguments: [
+            nil, "wrong-token-wrong-token-wrong-tok", "", "gatehouse-test-admin-token-32ch",
+        ] as [String?])
     func unauthorized(_ token: String?) async throws {
         try await WebHarness.run { web in
             for (method, path) in [(HTTPRequest.Method.get, "/tenants"), (.post, "/tenants"), (.delete, "/tenants/default")] {
-                let response = try await web.admin(method, path, json: method == .post ? #"{"slug":"x1","name":"X","environment":"dev"}"# : nil,
-                                                   token: token)
+                let response = try await web.admin(
+                    method, path, json: method == .post ? #"{"slug":"x1","name":"X","environment":"dev"}"# : nil,
+                    token: token)
                 try Self.expectProblem(response, status: .unauthorized)
                 #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             }
@@ -62,21 +67,28 @@ struct AdminAPITests {
     }
 
     static let badBodies: [BadBody] = [
-        BadBody(rule: "every bad tenant field is reported at once", path: "/tenants",
-                body: #"{"slug":"Not A Slug!","name":"  ","environment":"prod","color":"blue"}"#,
-                fields: ["slug", "name", "environment", "color"]),
-        BadBody(rule: "missing required tenant fields are each reported", path: "/tenants", body: "{}",
-                fields: ["slug", "name", "environment"]),
-        BadBody(rule: "wrong JSON types are reported per field", path: "/tenants",
-                body: #"{"slug":42,"name":true,"environment":["dev"]}"#, fields: ["slug", "name", "environment"]),
-        BadBody(rule: "bad nested settings are reported with their path", path: "/tenants",
-                body: #"{"slug":"ok-slug","name":"Ok","environment":"dev","settings":{"access_token_ttl":0,"allowed_origins":["https://a.example/path"],"nope":1}}"#,
-                fields: ["settings.access_token_ttl", "settings.allowed_origins[0]", "settings.nope"]),
-        BadBody(rule: "every bad client field is reported at once", path: "/tenants/default/clients",
-                body: #"{"name":"X","type":"secret","redirect_uris":["https://a.example/cb#frag","not a uri"],"grant_types":["implicit"],"first_party":"yes"}"#,
-                fields: ["type", "redirect_uris[0]", "redirect_uris[1]", "grant_types", "first_party"]),
-        BadBody(rule: "every bad user field is reported at once", path: "/tenants/default/users",
-                body: #"{"email":"not-an-email","password":"short","name":7}"#, fields: ["email", "password", "name"]),
+        BadBody(
+            rule: "every bad tenant field is reported at once", path: "/tenants",
+            body: #"{"slug":"Not A Slug!","name":"  ","environment":"prod","color":"blue"}"#,
+            fields: ["slug", "name", "environment", "color"]),
+        BadBody(
+            rule: "missing required tenant fields are each reported", path: "/tenants", body: "{}",
+            fields: ["slug", "name", "environment"]),
+        BadBody(
+            rule: "wrong JSON types are reported per field", path: "/tenants",
+            body: #"{"slug":42,"name":true,"environment":["dev"]}"#, fields: ["slug", "name", "environment"]),
+        BadBody(
+            rule: "bad nested settings are reported with their path", path: "/tenants",
+            body:
+                #"{"slug":"ok-slug","name":"Ok","environment":"dev","settings":{"access_token_ttl":0,"allowed_origins":["https://a.example/path"],"nope":1}}"#,
+            fields: ["settings.access_token_ttl", "settings.allowed_origins[0]", "settings.nope"]),
+        BadBody(
+            rule: "every bad client field is reported at once", path: "/tenants/default/clients",
+            body: #"{"name":"X","type":"secret","redirect_uris":["https://a.example/cb#frag","not a uri"],"grant_types":["implicit"],"first_party":"yes"}"#,
+            fields: ["type", "redirect_uris[0]", "redirect_uris[1]", "grant_types", "first_party"]),
+        BadBody(
+            rule: "every bad user field is reported at once", path: "/tenants/default/users",
+            body: #"{"email":"not-an-email","password":"short","name":7}"#, fields: ["email", "password", "name"]),
     ]
 
     @Test("invalid bodies are 422 problem details whose errors name every bad field", arguments: badBodies)
@@ -93,9 +105,10 @@ struct AdminAPITests {
         try await WebHarness.run { web in
             try Self.expectProblem(try await web.admin(.post, "/tenants", json: "[1,2"), status: .badRequest)
             try Self.expectProblem(try await web.admin(.post, "/tenants", json: "[1,2]"), status: .badRequest)
-            let form = try await web.send(.post, "/admin/v1/tenants",
-                                          headers: [.authorization: "Bearer \(WebHarness.adminToken)", .contentType: "application/x-www-form-urlencoded"],
-                                          body: "slug=x&name=y&environment=dev")
+            let form = try await web.send(
+                .post, "/admin/v1/tenants",
+                headers: [.authorization: "Bearer \(WebHarness.adminToken)", .contentType: "application/x-www-form-urlencoded"],
+                body: "slug=x&name=y&environment=dev")
             try Self.expectProblem(form, status: .unsupportedMediaType)
         }
     }
@@ -103,8 +116,9 @@ struct AdminAPITests {
     @Test("a duplicate slug is 409")
     func duplicateSlug() async throws {
         try await WebHarness.run { web in
-            try Self.expectProblem(try await web.admin(.post, "/tenants", json: #"{"slug":"default","name":"Again","environment":"dev"}"#),
-                                   status: .conflict)
+            try Self.expectProblem(
+                try await web.admin(.post, "/tenants", json: #"{"slug":"default","name":"Again","environment":"dev"}"#),
+                status: .conflict)
         }
     }
 
@@ -127,8 +141,9 @@ struct AdminAPITests {
             let shown = try await web.admin(.get, "/tenants/default/clients/\(confidential.clientID)")
             #expect(shown.status == .ok)
             #expect(try shown.jsonObject()["client_secret"] == nil, "the secret is never shown again")
-            #expect(try await web.admin(.get, "/tenants/prod/clients/\(confidential.clientID)").status == .notFound,
-                    "a client is found in its own tenant only")
+            #expect(
+                try await web.admin(.get, "/tenants/prod/clients/\(confidential.clientID)").status == .notFound,
+                "a client is found in its own tenant only")
         }
     }
 
@@ -151,7 +166,8 @@ struct AdminAPITests {
     @Test("PATCH changes settings at once and rejects bad values with every field named")
     func patchSettings() async throws {
         try await WebHarness.run { web in
-            let patched = try await web.admin(.patch, "/tenants/default", json: #"{"name":"Renamed","settings":{"access_token_ttl":600,"mfa_policy":"optional"}}"#)
+            let patched = try await web.admin(
+                .patch, "/tenants/default", json: #"{"name":"Renamed","settings":{"access_token_ttl":600,"mfa_policy":"optional"}}"#)
             #expect(patched.status == .ok)
             let settings = try #require(try patched.jsonObject()["settings"] as? [String: Any])
             #expect(settings["access_token_ttl"] as? Int == 600)
@@ -162,10 +178,12 @@ struct AdminAPITests {
 
             let bad = try await web.admin(.patch, "/tenants/default", json: #"{"slug":"x","settings":{"id_token_ttl":-1,"mfa_policy":"always"}}"#)
             let problem = try Self.expectProblem(bad, status: .unprocessableContent)
-            #expect(Self.fieldNames(problem) == ["slug", "settings.mfa_policy", "settings.id_token_ttl"],
-                    "type problems and range problems are reported together")
-            #expect((try await web.admin(.get, "/tenants/default").jsonObject()["settings"] as? [String: Any])?["access_token_ttl"] as? Int == 600,
-                    "a rejected PATCH changes nothing")
+            #expect(
+                Self.fieldNames(problem) == ["slug", "settings.mfa_policy", "settings.id_token_ttl"],
+                "type problems and range problems are reported together")
+            #expect(
+                (try await web.admin(.get, "/tenants/default").jsonObject()["settings"] as? [String: Any])?["access_token_ttl"] as? Int == 600,
+                "a rejected PATCH changes nothing")
         }
     }
 

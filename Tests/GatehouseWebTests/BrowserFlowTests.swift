@@ -12,8 +12,10 @@ struct BrowserFlowTests {
 
     /// Starts an authorization and follows the redirect to the login page.
     /// - Returns: the login page response and its hidden inputs.
-    static func openLogin(_ browser: Browser, _ client: WebHarness.RegisteredClient, pkce: PKCEPair,
-                          sourceLocation: SourceLocation = #_sourceLocation) async throws -> (TestResponse, [String: String]) {
+    static func openLogin(
+        _ browser: Browser, _ client: WebHarness.RegisteredClient, pkce: PKCEPair,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (TestResponse, [String: String]) {
         let authorize = try await browser.get(authorizeURI(client, pkce: pkce))
         #expect(authorize.status == .seeOther, sourceLocation: sourceLocation)
         let location = try #require(authorize.headers[.location], sourceLocation: sourceLocation)
@@ -45,9 +47,11 @@ struct BrowserFlowTests {
             let action = try #require(formAction(login.text))
             #expect(action == "/t/default/login")
 
-            let signedIn = try await browser.postForm(action, [
-                ("interaction_id", interactionID), ("csrf_token", csrf), ("email", "Alice@Example.com"), ("password", Self.password),
-            ])
+            let signedIn = try await browser.postForm(
+                action,
+                [
+                    ("interaction_id", interactionID), ("csrf_token", csrf), ("email", "Alice@Example.com"), ("password", Self.password),
+                ])
             #expect(signedIn.status == .seeOther)
             let session = try #require(signedIn.setCookies["gh_session"])
             #expect(session.attributes.contains("httponly"))
@@ -60,10 +64,12 @@ struct BrowserFlowTests {
             #expect(consentPage.status == .ok)
             #expect(consentPage.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
             let consentInputs = hiddenInputs(consentPage.text)
-            let approved = try await browser.postForm(try #require(formAction(consentPage.text)), [
-                ("interaction_id", try #require(consentInputs["interaction_id"])), ("csrf_token", try #require(consentInputs["csrf_token"])),
-                ("decision", "allow"),
-            ])
+            let approved = try await browser.postForm(
+                try #require(formAction(consentPage.text)),
+                [
+                    ("interaction_id", try #require(consentInputs["interaction_id"])), ("csrf_token", try #require(consentInputs["csrf_token"])),
+                    ("decision", "allow"),
+                ])
             #expect(approved.status == .seeOther)
             let redirect = try #require(approved.headers[.location])
             #expect(redirect.hasPrefix(client.redirectURI + "?"))
@@ -72,9 +78,11 @@ struct BrowserFlowTests {
             #expect(query["iss"] == WebHarness.issuer, "RFC 9207 iss")
             let code = try #require(query["code"])
 
-            let token = try await web.postForm("/t/default/token", [
-                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI), ("code_verifier", pkce.verifier),
-            ], headers: [.authorization: basicAuthorization(client)])
+            let token = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI), ("code_verifier", pkce.verifier),
+                ], headers: [.authorization: basicAuthorization(client)])
             #expect(token.status == .ok, "\(token.text)")
             #expect(token.headers[.cacheControl] == "no-store")
             let tokens = try token.jsonObject()
@@ -101,9 +109,11 @@ struct BrowserFlowTests {
             #expect(info["email"] as? String == Self.email)
 
             // RFC 6749 §4.1.2: a second use of the code fails and revokes what it issued.
-            let replay = try await web.postForm("/t/default/token", [
-                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI), ("code_verifier", pkce.verifier),
-            ], headers: [.authorization: basicAuthorization(client)])
+            let replay = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI), ("code_verifier", pkce.verifier),
+                ], headers: [.authorization: basicAuthorization(client)])
             #expect(replay.status == .badRequest)
             #expect(try replay.jsonObject()["error"] as? String == "invalid_grant")
             let revoked = try await web.get("/t/default/userinfo", headers: [.authorization: "Bearer \(accessToken)"])
@@ -119,16 +129,20 @@ struct BrowserFlowTests {
             try await web.createUser(email: Self.email, password: Self.password)
             let browser = Browser(harness: web)
             let (_, inputs) = try await Self.openLogin(browser, client, pkce: PKCEPair())
-            let signedIn = try await browser.postForm("/t/default/login", [
-                ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
-                ("email", Self.email), ("password", Self.password),
-            ])
+            let signedIn = try await browser.postForm(
+                "/t/default/login",
+                [
+                    ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
+                    ("email", Self.email), ("password", Self.password),
+                ])
             let consentPage = try await browser.get(try #require(signedIn.headers[.location]))
             let consentInputs = hiddenInputs(consentPage.text)
-            let denied = try await browser.postForm("/t/default/consent", [
-                ("interaction_id", consentInputs["interaction_id"] ?? ""), ("csrf_token", consentInputs["csrf_token"] ?? ""),
-                ("decision", "deny"),
-            ])
+            let denied = try await browser.postForm(
+                "/t/default/consent",
+                [
+                    ("interaction_id", consentInputs["interaction_id"] ?? ""), ("csrf_token", consentInputs["csrf_token"] ?? ""),
+                    ("decision", "deny"),
+                ])
             #expect(denied.status == .seeOther)
             #expect(denied.headers[.location]?.hasPrefix(client.redirectURI + "?") == true)
             let query = denied.locationQuery
@@ -147,18 +161,22 @@ struct BrowserFlowTests {
             let browser = Browser(harness: web)
             let pkce = PKCEPair()
             let (_, inputs) = try await Self.openLogin(browser, client, pkce: pkce)
-            let signedIn = try await browser.postForm("/t/default/login", [
-                ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
-                ("email", Self.email), ("password", Self.password),
-            ])
+            let signedIn = try await browser.postForm(
+                "/t/default/login",
+                [
+                    ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
+                    ("email", Self.email), ("password", Self.password),
+                ])
             #expect(signedIn.status == .seeOther)
             #expect(signedIn.headers[.location]?.hasPrefix(client.redirectURI + "?") == true, "no consent page for first-party clients")
             let code = try #require(signedIn.locationQuery["code"])
 
-            let wrongVerifier = try await web.postForm("/t/default/token", [
-                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI),
-                ("code_verifier", PKCEPair().verifier), ("client_id", client.clientID),
-            ])
+            let wrongVerifier = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI),
+                    ("code_verifier", PKCEPair().verifier), ("client_id", client.clientID),
+                ])
             #expect(try wrongVerifier.jsonObject()["error"] as? String == "invalid_grant", "RFC 7636 §4.6")
 
             // The code was consumed by the failed attempt; a new authorization reuses the SSO session.
@@ -166,21 +184,27 @@ struct BrowserFlowTests {
             let silent = try await browser.get(authorizeURI(client, pkce: again))
             #expect(silent.status == .seeOther)
             let code2 = try #require(silent.locationQuery["code"], "the session signs in without a page")
-            let token = try await web.postForm("/t/default/token", [
-                ("grant_type", "authorization_code"), ("code", code2), ("redirect_uri", client.redirectURI),
-                ("code_verifier", again.verifier), ("client_id", client.clientID),
-            ])
+            let token = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "authorization_code"), ("code", code2), ("redirect_uri", client.redirectURI),
+                    ("code_verifier", again.verifier), ("client_id", client.clientID),
+                ])
             #expect(token.status == .ok, "\(token.text)")
             let refresh = try #require(try token.jsonObject()["refresh_token"] as? String)
-            let refreshed = try await web.postForm("/t/default/token", [
-                ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.clientID),
-            ])
+            let refreshed = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.clientID),
+                ])
             #expect(refreshed.status == .ok, "\(refreshed.text)")
             let next = try #require(try refreshed.jsonObject()["refresh_token"] as? String)
             #expect(next != refresh)
-            let reused = try await web.postForm("/t/default/token", [
-                ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.clientID),
-            ])
+            let reused = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.clientID),
+                ])
             #expect(try reused.jsonObject()["error"] as? String == "invalid_grant")
         }
     }
@@ -200,8 +224,10 @@ struct BrowserFlowTests {
             try await web.createUser(email: Self.email, password: Self.password)
             let victim = Browser(harness: web)
             let (_, inputs) = try await Self.openLogin(victim, client, pkce: PKCEPair())
-            var form = [("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
-                        ("email", Self.email), ("password", Self.password)]
+            var form = [
+                ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
+                ("email", Self.email), ("password", Self.password),
+            ]
             let attacker = Browser(harness: web)
             var sender = victim
             switch attack {
@@ -223,9 +249,11 @@ struct BrowserFlowTests {
         }
     }
 
-    @Test("a wrong password is a 401 page with role=alert and no session", arguments: [
-        "wrong password", "", "Correct Horse Battery Staple",
-    ])
+    @Test(
+        "a wrong password is a 401 page with role=alert and no session",
+        arguments: [
+            "wrong password", "", "Correct Horse Battery Staple",
+        ])
     func wrongPassword(_ password: String) async throws {
         try await WebHarness.run { web in
             let client = try await web.createClient()
@@ -233,10 +261,12 @@ struct BrowserFlowTests {
             let browser = Browser(harness: web)
             let (_, inputs) = try await Self.openLogin(browser, client, pkce: PKCEPair())
             for email in [Self.email, "nobody@example.com"] {
-                let response = try await browser.postForm("/t/default/login", [
-                    ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
-                    ("email", email), ("password", password),
-                ])
+                let response = try await browser.postForm(
+                    "/t/default/login",
+                    [
+                        ("interaction_id", inputs["interaction_id"] ?? ""), ("csrf_token", inputs["csrf_token"] ?? ""),
+                        ("email", email), ("password", password),
+                    ])
                 #expect(response.status == .unauthorized)
                 #expect(response.text.contains(#"role="alert""#))
                 #expect(response.text.contains("Incorrect email or password."), "the same answer for unknown accounts")

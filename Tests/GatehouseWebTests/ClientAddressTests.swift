@@ -20,8 +20,10 @@ import Testing
     }
 
     @Test func forwardedHeaderWinsAndParsesRFC7239Forms() {
-        #expect(resolver.clientAddress(peer: "127.0.0.1", forwarded: ["for=192.0.2.60;proto=https, for=\"[2001:db8::1]:4711\""],
-                                       xForwardedFor: ["198.51.100.1"]) == "2001:db8::1")
+        #expect(
+            resolver.clientAddress(
+                peer: "127.0.0.1", forwarded: ["for=192.0.2.60;proto=https, for=\"[2001:db8::1]:4711\""],
+                xForwardedFor: ["198.51.100.1"]) == "2001:db8::1")
         #expect(resolver.clientAddress(peer: "127.0.0.1", forwarded: ["for=\"192.0.2.60:8080\";by=10.0.0.1"], xForwardedFor: []) == "192.0.2.60")
     }
 

@@ -15,8 +15,10 @@ struct ConfigurationTests {
     }
 
     /// The problem keys of a failed load.
-    static func problemKeys(_ toml: String, environment: [String: String] = [:],
-                            sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+    static func problemKeys(
+        _ toml: String, environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> [String] {
         do {
             _ = try load(toml, environment: environment)
             Issue.record("expected the configuration to be rejected", sourceLocation: sourceLocation)
@@ -31,7 +33,8 @@ struct ConfigurationTests {
 
     @Test("a valid file is read key by key")
     func validFile() throws {
-        let config = try Self.load("""
+        let config = try Self.load(
+            """
             [server]
             listen = "127.0.0.1:9000"
             public_url = "https://id.example.com"
@@ -76,7 +79,8 @@ struct ConfigurationTests {
 
     @Test("every problem is reported at once: unknown section and key, wrong types, bad values")
     func everyProblemAtOnce() {
-        let keys = Self.problemKeys("""
+        let keys = Self.problemKeys(
+            """
             [server]
             listen = "no-port-here"
             public_url = "ftp://id.example.com/"
@@ -107,7 +111,8 @@ struct ConfigurationTests {
 
     @Test("a section that is not a table, and an integer given as a string, are reported")
     func shapes() {
-        let keys = Self.problemKeys("""
+        let keys = Self.problemKeys(
+            """
             server = "not a table"
             [storage]
             max_open_tenants = "16"
@@ -124,7 +129,8 @@ struct ConfigurationTests {
 
     @Test("environment variables override the file")
     func environmentOverrides() throws {
-        let config = try Self.load("""
+        let config = try Self.load(
+            """
             [server]
             listen = "127.0.0.1:9000"
             public_url = "https://file.example.com"
@@ -132,7 +138,8 @@ struct ConfigurationTests {
             data_dir = "/from/file"
             [log]
             level = "debug"
-            """, environment: [
+            """,
+            environment: [
                 "GATEHOUSE_LISTEN": "0.0.0.0:7000",
                 "GATEHOUSE_PUBLIC_URL": "https://env.example.com",
                 "GATEHOUSE_DATA_DIR": "/from/env",
@@ -149,7 +156,8 @@ struct ConfigurationTests {
 
     @Test("a bad environment value is reported like a bad file value, together with the file's problems")
     func badEnvironmentValue() {
-        let keys = Self.problemKeys("""
+        let keys = Self.problemKeys(
+            """
             [storage]
             synchronous = "never"
             """, environment: ["GATEHOUSE_LOG_LEVEL": "loud", "GATEHOUSE_LISTEN": "nowhere"])

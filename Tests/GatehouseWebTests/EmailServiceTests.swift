@@ -24,12 +24,14 @@ struct EmailServiceTests {
             configuration.mailRetryBaseSeconds = retryBase
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let store = try InstanceStore(configuration: StoreConfiguration(dataDirectory: directory), masterKey: Array(repeating: 7, count: 32),
-                                          clock: SystemClock(), logger: logger)
+            let store = try InstanceStore(
+                configuration: StoreConfiguration(dataDirectory: directory), masterKey: Array(repeating: 7, count: 32),
+                clock: SystemClock(), logger: logger)
             let tenant = try await store.createTenant(slug: "acme", name: "Acme <Production>", environment: .dev, settings: TenantSettings())
-            let mail = try EmailService(settings: try MailSettings(configuration: configuration, dataDirectory: directory),
-                                        directory: repositoryRoot.appendingPathComponent("templates/email").path, store: store,
-                                        clock: SystemClock(), logger: logger, publicURL: "https://id.example.com")
+            let mail = try EmailService(
+                settings: try MailSettings(configuration: configuration, dataDirectory: directory),
+                directory: repositoryRoot.appendingPathComponent("templates/email").path, store: store,
+                clock: SystemClock(), logger: logger, publicURL: "https://id.example.com")
             return Fixture(directory: directory, store: store, database: try await store.database(for: tenant), mail: mail)
         }
 
@@ -81,10 +83,12 @@ struct EmailServiceTests {
     func mimeMessage() async throws {
         let f = try await Fixture.make()
         defer { f.cleanUp() }
-        let id = try await f.mail.send(.verifyEmail, to: "ada@example.org", values: [
-            "user_email": "ada@example.org", "user_name": "Ada", "link": "https://id.example.com/t/acme/verify-email?token=abc&x=1",
-            "code": "482910", "expires_minutes": "60",
-        ], database: f.database)
+        let id = try await f.mail.send(
+            .verifyEmail, to: "ada@example.org",
+            values: [
+                "user_email": "ada@example.org", "user_name": "Ada", "link": "https://id.example.com/t/acme/verify-email?token=abc&x=1",
+                "code": "482910", "expires_minutes": "60",
+            ], database: f.database)
         #expect(id.hasPrefix("msg_"))
         let due = try await f.database.dueMail(at: Date().addingTimeInterval(1))
         #expect(due.map(\.id) == [id])
@@ -121,8 +125,9 @@ struct EmailServiceTests {
         let f = try await Fixture.make()
         defer { f.cleanUp() }
         let keys = ["user_email", "user_name", "link", "code", "expires_minutes", "change", "remaining", "account_url"]
-        let rendered = try f.mail.render(named: template.rawValue, values: Dictionary(uniqueKeysWithValues: keys.map { ($0, Self.hostile) }),
-                                         database: f.database)
+        let rendered = try f.mail.render(
+            named: template.rawValue, values: Dictionary(uniqueKeysWithValues: keys.map { ($0, Self.hostile) }),
+            database: f.database)
         let html = try #require(rendered.html)
         #expect(!html.contains("<script"), "\(template)")
         #expect(html.contains("&lt;script&gt;"), "\(template) shows some value")
@@ -133,10 +138,13 @@ struct EmailServiceTests {
     func subjectIsOneLine() async throws {
         let f = try await Fixture.make()
         defer { f.cleanUp() }
-        try await f.database.saveTemplateOverride(TemplateOverride(name: "email/code", subject: "Hi {{user_name}}", text: "{{code}}",
-                                                                   updatedAt: Date()))
-        let id = try await f.mail.send(.oneTimeCode, to: "a@example.org", values: ["user_name": "Eve\r\nBcc: victim@example.org", "code": "1"],
-                                       database: f.database)
+        try await f.database.saveTemplateOverride(
+            TemplateOverride(
+                name: "email/code", subject: "Hi {{user_name}}", text: "{{code}}",
+                updatedAt: Date()))
+        let id = try await f.mail.send(
+            .oneTimeCode, to: "a@example.org", values: ["user_name": "Eve\r\nBcc: victim@example.org", "code": "1"],
+            database: f.database)
         let message = try #require(try await f.database.dueMail(at: Date().addingTimeInterval(1)).first { $0.id == id })
         let parsed = Parsed(message.message)
         #expect(parsed.headers["subject"] == "Hi Eve Bcc: victim@example.org")
@@ -151,9 +159,10 @@ struct EmailServiceTests {
         defer { f.cleanUp() }
         let before = try f.mail.render(named: "email/reset", values: ["link": "L"], database: f.database)
         #expect(before.subject == "Reset your Acme <Production> password")
-        try await f.database.saveTemplateOverride(TemplateOverride(
-            name: "email/reset", subject: "{{tenant_name}}: new password", text: "Go to {{link}}", html: "<a href=\"{{link}}\">reset</a>",
-            updatedAt: Date()))
+        try await f.database.saveTemplateOverride(
+            TemplateOverride(
+                name: "email/reset", subject: "{{tenant_name}}: new password", text: "Go to {{link}}", html: "<a href=\"{{link}}\">reset</a>",
+                updatedAt: Date()))
         let after = try f.mail.render(named: "email/reset", values: ["link": "L"], database: f.database)
         #expect(after == RenderedEmail(subject: "Acme <Production>: new password", text: "Go to L", html: "<a href=\"L\">reset</a>"))
         #expect(try await f.database.deleteTemplateOverride(named: "email/reset"))
@@ -165,9 +174,11 @@ struct EmailServiceTests {
         #expect(Parsed(message.message).headers["from"] == "\"Identity Team\" <id@mail.example.com>")
     }
 
-    @Test("recipients that are not plain ASCII addresses are refused before anything is stored", arguments: [
-        "not-an-address", "a@b@c", "ada@exa mple.org", "ünï@example.org", "a@example.org\r\nBcc: x@y.z",
-    ])
+    @Test(
+        "recipients that are not plain ASCII addresses are refused before anything is stored",
+        arguments: [
+            "not-an-address", "a@b@c", "ada@exa mple.org", "ünï@example.org", "a@example.org\r\nBcc: x@y.z",
+        ])
     func badRecipients(_ to: String) async throws {
         let f = try await Fixture.make()
         defer { f.cleanUp() }

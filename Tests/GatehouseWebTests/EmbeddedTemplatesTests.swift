@@ -25,8 +25,9 @@ struct EmbeddedTemplatesTests {
     @Test("without a templates folder every page renders from the built-in templates")
     func pagesWithoutAFolder() async throws {
         let pages = try await PageRenderer(directory: "/nonexistent/templates/pages")
-        let html = pages.render("login", chrome: .init(title: "Sign in", tenantName: "Acme", tenantSlug: "acme"),
-                                values: ["action": "/t/acme/login"])
+        let html = pages.render(
+            "login", chrome: .init(title: "Sign in", tenantName: "Acme", tenantSlug: "acme"),
+            values: ["action": "/t/acme/login"])
         #expect(html.contains("<form") && html.contains("Acme") && !html.contains("is missing"))
         #expect(pages.defaultSource(named: "page/login") == EmbeddedTemplates.files["pages/login.mustache"])
     }

@@ -17,7 +17,8 @@ struct FederationConfigurationTests {
 
     @Test("values are applied, fractional timeouts included")
     func values() throws {
-        let config = try ConfigurationTests.load("""
+        let config = try ConfigurationTests.load(
+            """
             [federation]
             timeout_seconds = 2.5
             connect_timeout_seconds = 1
@@ -34,15 +35,19 @@ struct FederationConfigurationTests {
 
     @Test("every problem at once: unknown key, wrong types, bad CIDR, out of range")
     func problems() {
-        let keys = ConfigurationTests.problemKeys("""
+        let keys = ConfigurationTests.problemKeys(
+            """
             [federation]
             timeout = 3
             allow_http = "yes"
             allowed_private_networks = ["10.0.0.0/33"]
             connect_timeout_seconds = 0
             """)
-        #expect(Set(keys) == ["federation.timeout", "federation.allow_http", "federation.allowed_private_networks",
-                              "federation.connect_timeout_seconds"], "\(keys)")
+        #expect(
+            Set(keys) == [
+                "federation.timeout", "federation.allow_http", "federation.allowed_private_networks",
+                "federation.connect_timeout_seconds",
+            ], "\(keys)")
     }
 
     @Test("the sample config/gatehouse.toml loads")

@@ -53,17 +53,17 @@ struct HTMLOverridePolicyTests {
     @Test("ordinary markup, styles, links and the page's own form pass")
     func allows() {
         let source = """
-        {{> _head}}
-        <main class="card {{#wide}}wide{{/wide}}"><h1 style="color: #333">{{title}}</h1>
-        <a href="{{base_path}}/account">Account</a> <a href="https://example.com/help?x=1">Help</a>
-        <img src="{{static_base}}/logo.svg" alt="">
-        <link rel="stylesheet" href="{{static_base}}/gatehouse.css">
-        <form method="post" action="{{action}}"><input type="hidden" name="csrf" value="{{csrf}}"><button>Go</button></form>
-        <form method="post" action=""></form>
-        <input type="checkbox" required{{^a}} autofocus{{/a}}{{#b}} checked{{/b}}>
-        <style>.card { color: red; background: url(/static/x.png) }</style>
-        </main>{{> _foot}}
-        """
+            {{> _head}}
+            <main class="card {{#wide}}wide{{/wide}}"><h1 style="color: #333">{{title}}</h1>
+            <a href="{{base_path}}/account">Account</a> <a href="https://example.com/help?x=1">Help</a>
+            <img src="{{static_base}}/logo.svg" alt="">
+            <link rel="stylesheet" href="{{static_base}}/gatehouse.css">
+            <form method="post" action="{{action}}"><input type="hidden" name="csrf" value="{{csrf}}"><button>Go</button></form>
+            <form method="post" action=""></form>
+            <input type="checkbox" required{{^a}} autofocus{{/a}}{{#b}} checked{{/b}}>
+            <style>.card { color: red; background: url(/static/x.png) }</style>
+            </main>{{> _foot}}
+            """
         #expect(HTMLOverridePolicy.problems(in: source).isEmpty, "\(HTMLOverridePolicy.problems(in: source))")
     }
 }

@@ -91,17 +91,20 @@ struct OperationalEndpointsTests {
         }
     }
 
-    @Test("an unknown tenant is 404 on discovery, JWKS, authorize, token and the RFC 8414 path (never a scan)", arguments: [
-        "GET /t/nope/.well-known/openid-configuration",
-        "GET /t/nope/jwks.json",
-        "GET /t/nope/authorize?response_type=code&client_id=pk_dev_x",
-        "POST /t/nope/token",
-        "GET /.well-known/oauth-authorization-server/t/nope",
-    ])
+    @Test(
+        "an unknown tenant is 404 on discovery, JWKS, authorize, token and the RFC 8414 path (never a scan)",
+        arguments: [
+            "GET /t/nope/.well-known/openid-configuration",
+            "GET /t/nope/jwks.json",
+            "GET /t/nope/authorize?response_type=code&client_id=pk_dev_x",
+            "POST /t/nope/token",
+            "GET /.well-known/oauth-authorization-server/t/nope",
+        ])
     func unknownTenant(_ request: String) async throws {
         try await WebHarness.run { web in
             let parts = request.split(separator: " ", maxSplits: 1).map(String.init)
-            let response = parts[0] == "POST"
+            let response =
+                parts[0] == "POST"
                 ? try await web.postForm(parts[1], [("grant_type", "client_credentials")])
                 : try await web.get(parts[1])
             #expect(response.status == .notFound)

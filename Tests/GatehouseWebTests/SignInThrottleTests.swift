@@ -11,8 +11,10 @@ struct SignInThrottleTests {
     let account = "ada@example.com"
 
     /// `count` permitted checks from `ip` that fail, all at `now`.
-    func fail(_ throttle: SignInThrottle, _ count: Int, account: String? = nil, ip: String = "192.0.2.1", tenant: TenantID? = nil,
-              now: Date) throws {
+    func fail(
+        _ throttle: SignInThrottle, _ count: Int, account: String? = nil, ip: String = "192.0.2.1", tenant: TenantID? = nil,
+        now: Date
+    ) throws {
         for _ in 0..<count {
             let ticket = try throttle.begin(tenant: tenant ?? self.tenant, account: account ?? self.account, ip: ip, now: now)
             throttle.finish(ticket, success: false, now: now)
@@ -20,8 +22,10 @@ struct SignInThrottleTests {
     }
 
     /// The refusal of `begin`, or nil when it was permitted (the ticket is then finished as `success`).
-    func refusal(_ throttle: SignInThrottle, account: String? = nil, ip: String = "192.0.2.1", tenant: TenantID? = nil, now: Date,
-                 success: Bool = false) -> Int? {
+    func refusal(
+        _ throttle: SignInThrottle, account: String? = nil, ip: String = "192.0.2.1", tenant: TenantID? = nil, now: Date,
+        success: Bool = false
+    ) -> Int? {
         do {
             let ticket = try throttle.begin(tenant: tenant ?? self.tenant, account: account ?? self.account, ip: ip, now: now)
             throttle.finish(ticket, success: success, now: now)
@@ -93,7 +97,8 @@ struct SignInThrottleTests {
         var tickets: [SignInThrottle.Ticket] = []
         var refused: [Int] = []
         for _ in 0..<50 {
-            do { tickets.append(try throttle.begin(tenant: tenant, account: account, ip: "192.0.2.1", now: Self.start)) } catch let r as SignInThrottle.Refused {
+            do { tickets.append(try throttle.begin(tenant: tenant, account: account, ip: "192.0.2.1", now: Self.start)) } catch let r as SignInThrottle.Refused
+            {
                 refused.append(r.retryAfter)
             }
         }

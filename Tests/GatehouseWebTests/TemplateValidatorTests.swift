@@ -13,27 +13,34 @@ struct TemplateValidatorTests {
         let reason: String
     }
 
-    @Test("a refused template names the line and the reason", arguments: [
-        Case(description: "triple mustache outputs without escaping", source: "<p>\n{{title}}\n{{{user_name}}}</p>", line: 3,
-             reason: "{{{user_name}}} outputs 'user_name' without HTML escaping"),
-        Case(description: "ampersand outputs without escaping", source: "a\nb\n\n<b>{{& link }}</b>", line: 4,
-             reason: "{{&link}} outputs 'link' without HTML escaping"),
-        Case(description: "ampersand after spaces", source: "{{ &link}}", line: 1, reason: "without HTML escaping"),
-        Case(description: "delimiter change", source: "x\n{{=<% %>=}}\n<%&link%>", line: 2, reason: "delimiter changes"),
-        Case(description: "pragma", source: "{{% CONTENT_TYPE: TEXT }}{{link}}", line: 1, reason: "pragmas"),
-        Case(description: "unclosed section", source: "line one\n{{#user_name}}Hi {{user_name}}\nbye", line: 2,
-             reason: "section {{#user_name}} opened on line 2 is never closed"),
-        Case(description: "unclosed inverted section", source: "\n\n{{^code}}no code", line: 3, reason: "never closed"),
-        Case(description: "mismatched close", source: "{{#a}}\n{{/b}}", line: 2, reason: "{{/b}} does not match {{#a}} opened on line 1"),
-        Case(description: "close without open", source: "text\n{{/a}}", line: 2, reason: "never opened"),
-        Case(description: "crossed sections", source: "{{#a}}\n{{#b}}\n{{/a}}\n{{/b}}", line: 2, reason: "{{#b}} opened on line 2 is not closed before {{/a}}"),
-        Case(description: "unterminated tag", source: "ok\n\nHello {{user_name", line: 3, reason: "never closed with '}}'"),
-        Case(description: "unknown partial", source: "{{> login}}", line: 1, reason: "partial {{> login}} is not available"),
-        Case(description: "inheritance", source: "\n{{< _head}}{{/_head}}", line: 2, reason: "inheritance"),
-        Case(description: "block", source: "{{$title}}x{{/title}}", line: 1, reason: "inheritance"),
-        Case(description: "lines counted through multi-line comments", source: "{{! a\ncomment\n}}\n{{{x}}}", line: 4, reason: "{{{x}}}"),
-        Case(description: "empty tag", source: "a {{ }} b", line: 1, reason: "empty tag"),
-    ])
+    @Test(
+        "a refused template names the line and the reason",
+        arguments: [
+            Case(
+                description: "triple mustache outputs without escaping", source: "<p>\n{{title}}\n{{{user_name}}}</p>", line: 3,
+                reason: "{{{user_name}}} outputs 'user_name' without HTML escaping"),
+            Case(
+                description: "ampersand outputs without escaping", source: "a\nb\n\n<b>{{& link }}</b>", line: 4,
+                reason: "{{&link}} outputs 'link' without HTML escaping"),
+            Case(description: "ampersand after spaces", source: "{{ &link}}", line: 1, reason: "without HTML escaping"),
+            Case(description: "delimiter change", source: "x\n{{=<% %>=}}\n<%&link%>", line: 2, reason: "delimiter changes"),
+            Case(description: "pragma", source: "{{% CONTENT_TYPE: TEXT }}{{link}}", line: 1, reason: "pragmas"),
+            Case(
+                description: "unclosed section", source: "line one\n{{#user_name}}Hi {{user_name}}\nbye", line: 2,
+                reason: "section {{#user_name}} opened on line 2 is never closed"),
+            Case(description: "unclosed inverted section", source: "\n\n{{^code}}no code", line: 3, reason: "never closed"),
+            Case(description: "mismatched close", source: "{{#a}}\n{{/b}}", line: 2, reason: "{{/b}} does not match {{#a}} opened on line 1"),
+            Case(description: "close without open", source: "text\n{{/a}}", line: 2, reason: "never opened"),
+            Case(
+                description: "crossed sections", source: "{{#a}}\n{{#b}}\n{{/a}}\n{{/b}}", line: 2,
+                reason: "{{#b}} opened on line 2 is not closed before {{/a}}"),
+            Case(description: "unterminated tag", source: "ok\n\nHello {{user_name", line: 3, reason: "never closed with '}}'"),
+            Case(description: "unknown partial", source: "{{> login}}", line: 1, reason: "partial {{> login}} is not available"),
+            Case(description: "inheritance", source: "\n{{< _head}}{{/_head}}", line: 2, reason: "inheritance"),
+            Case(description: "block", source: "{{$title}}x{{/title}}", line: 1, reason: "inheritance"),
+            Case(description: "lines counted through multi-line comments", source: "{{! a\ncomment\n}}\n{{{x}}}", line: 4, reason: "{{{x}}}"),
+            Case(description: "empty tag", source: "a {{ }} b", line: 1, reason: "empty tag"),
+        ])
     func refused(_ c: Case) {
         let problems = TemplateValidator.problems(in: c.source, allowedPartials: ["_head", "_foot"])
         #expect(!problems.isEmpty, "\(c.description) was accepted")
@@ -50,11 +57,13 @@ struct TemplateValidatorTests {
         #expect(problems.map(\.line) == [1, 3, 4], "\(problems)")
     }
 
-    @Test("escaped variables, sections, inverted sections, comments, transforms and allowed partials pass", arguments: [
-        "", "plain text", "{{x}} {{ y }} {{#s}}{{z}}{{/s}}{{^s}}none{{/s}}{{! note }}",
-        "{{#error}}{{^empty(error)}}<p>{{error}}</p>{{/empty(error)}}{{/error}}", "{{> _head}}\n<h1>{{title}}</h1>\n{{> _foot}}",
-        "{{#list}}{{.}}{{/list}}", "a { b } c {x} }}",
-    ])
+    @Test(
+        "escaped variables, sections, inverted sections, comments, transforms and allowed partials pass",
+        arguments: [
+            "", "plain text", "{{x}} {{ y }} {{#s}}{{z}}{{/s}}{{^s}}none{{/s}}{{! note }}",
+            "{{#error}}{{^empty(error)}}<p>{{error}}</p>{{/empty(error)}}{{/error}}", "{{> _head}}\n<h1>{{title}}</h1>\n{{> _foot}}",
+            "{{#list}}{{.}}{{/list}}", "a { b } c {x} }}",
+        ])
     func accepted(_ source: String) {
         #expect(TemplateValidator.problems(in: source, allowedPartials: ["_head", "_foot"]).isEmpty)
     }
@@ -66,7 +75,8 @@ struct TemplateValidatorTests {
         #expect(pages.templateNames.contains("page/login") && pages.templateNames.contains("page/_head"))
         for name in pages.templateNames {
             let source = pages.defaultSource(named: name) ?? ""
-            let problems = TemplateValidator.problems(in: source, allowedPartials: pages.allowedPartials(for: name))
+            let problems =
+                TemplateValidator.problems(in: source, allowedPartials: pages.allowedPartials(for: name))
                 + HTMLOverridePolicy.problems(in: source)
             #expect(problems.isEmpty, "\(name): \(problems)")
         }

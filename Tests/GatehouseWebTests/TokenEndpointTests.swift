@@ -19,24 +19,32 @@ struct TokenEndpointTests {
     static let clientCredentials = [("grant_type", "client_credentials")]
 
     static let rows: [Row] = [
-        Row(rule: "parameters in the query string are refused even with a form body (RFC 6749 §3.2)", status: .badRequest,
-            error: "invalid_request") { web, client in
-            try await web.postForm("/t/default/token?grant_type=client_credentials", clientCredentials,
-                                   headers: [.authorization: basicAuthorization(client)])
+        Row(
+            rule: "parameters in the query string are refused even with a form body (RFC 6749 §3.2)", status: .badRequest,
+            error: "invalid_request"
+        ) { web, client in
+            try await web.postForm(
+                "/t/default/token?grant_type=client_credentials", clientCredentials,
+                headers: [.authorization: basicAuthorization(client)])
         },
-        Row(rule: "a JSON body is refused: the body is application/x-www-form-urlencoded", status: .badRequest,
-            error: "invalid_request") { web, client in
-            try await web.send(.post, "/t/default/token",
-                               headers: [.authorization: basicAuthorization(client), .contentType: "application/json"],
-                               body: #"{"grant_type":"client_credentials"}"#)
+        Row(
+            rule: "a JSON body is refused: the body is application/x-www-form-urlencoded", status: .badRequest,
+            error: "invalid_request"
+        ) { web, client in
+            try await web.send(
+                .post, "/t/default/token",
+                headers: [.authorization: basicAuthorization(client), .contentType: "application/json"],
+                body: #"{"grant_type":"client_credentials"}"#)
         },
         Row(rule: "a body without a content type is refused", status: .badRequest, error: "invalid_request") { web, client in
-            try await web.send(.post, "/t/default/token", headers: [.authorization: basicAuthorization(client)],
-                               body: "grant_type=client_credentials")
+            try await web.send(
+                .post, "/t/default/token", headers: [.authorization: basicAuthorization(client)],
+                body: "grant_type=client_credentials")
         },
         Row(rule: "a parameter included twice is refused (RFC 6749 §3.1)", status: .badRequest, error: "invalid_request") { web, client in
-            try await web.postForm("/t/default/token", [("grant_type", "client_credentials"), ("grant_type", "client_credentials")],
-                                   headers: [.authorization: basicAuthorization(client)])
+            try await web.postForm(
+                "/t/default/token", [("grant_type", "client_credentials"), ("grant_type", "client_credentials")],
+                headers: [.authorization: basicAuthorization(client)])
         },
         Row(rule: "an unknown client is invalid_client (RFC 6749 §5.2)", status: .unauthorized, error: "invalid_client") { web, _ in
             try await web.postForm("/t/default/token", clientCredentials + [("client_id", "pk_dev_unknown"), ("client_secret", "sk_dev_x")])
@@ -49,16 +57,21 @@ struct TokenEndpointTests {
             try await web.postForm("/t/default/token", clientCredentials + [("client_id", client.clientID)])
         },
         Row(rule: "two authentication methods at once are refused (RFC 6749 §2.3)", status: .badRequest, error: "invalid_request") { web, client in
-            try await web.postForm("/t/default/token", clientCredentials + [("client_secret", client.secret ?? "")],
-                                   headers: [.authorization: basicAuthorization(client)])
+            try await web.postForm(
+                "/t/default/token", clientCredentials + [("client_secret", client.secret ?? "")],
+                headers: [.authorization: basicAuthorization(client)])
         },
         Row(rule: "an unknown grant_type is unsupported_grant_type", status: .badRequest, error: "unsupported_grant_type") { web, client in
             try await web.postForm("/t/default/token", [("grant_type", "password")], headers: [.authorization: basicAuthorization(client)])
         },
         Row(rule: "a code that was never issued is invalid_grant", status: .badRequest, error: "invalid_grant") { web, client in
-            try await web.postForm("/t/default/token", [("grant_type", "authorization_code"), ("code", "made-up"),
-                                                        ("redirect_uri", client.redirectURI), ("code_verifier", PKCEPair().verifier)],
-                                   headers: [.authorization: basicAuthorization(client)])
+            try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "authorization_code"), ("code", "made-up"),
+                    ("redirect_uri", client.redirectURI), ("code_verifier", PKCEPair().verifier),
+                ],
+                headers: [.authorization: basicAuthorization(client)])
         },
         Row(rule: "GET is 405 with Allow: POST (RFC 6749 §3.2)", status: .methodNotAllowed, error: "invalid_request") { web, _ in
             let response = try await web.get("/t/default/token?grant_type=client_credentials")
@@ -85,21 +98,29 @@ struct TokenEndpointTests {
     @Test("a successful client_credentials request is 200 with Cache-Control: no-store (RFC 6749 §5.1)")
     func successIsNoStore() async throws {
         try await WebHarness.run { web in
-            let created = try await web.admin(.post, "/tenants/default/clients", json: """
-                {"name":"Backend","type":"confidential","grant_types":["client_credentials"]}
-                """)
+            let created = try await web.admin(
+                .post, "/tenants/default/clients",
+                json: """
+                    {"name":"Backend","type":"confidential","grant_types":["client_credentials"]}
+                    """)
             #expect(created.status == .created, "\(created.text)")
             let object = try created.jsonObject()
-            let client = WebHarness.RegisteredClient(clientID: try #require(object["client_id"] as? String),
-                                                     secret: object["client_secret"] as? String, redirectURI: "")
-            let response = try await web.postForm("/t/default/token", [("grant_type", "client_credentials")],
-                                                  headers: [.authorization: basicAuthorization(client)])
+            let client = WebHarness.RegisteredClient(
+                clientID: try #require(object["client_id"] as? String),
+                secret: object["client_secret"] as? String, redirectURI: "")
+            let response = try await web.postForm(
+                "/t/default/token", [("grant_type", "client_credentials")],
+                headers: [.authorization: basicAuthorization(client)])
             #expect(response.status == .ok, "\(response.text)")
             #expect(response.headers[.cacheControl] == "no-store")
             #expect(try response.jsonObject()["access_token"] is String)
             // client_secret_post works too.
-            let post = try await web.postForm("/t/default/token", [("grant_type", "client_credentials"), ("client_id", client.clientID),
-                                                                   ("client_secret", client.secret ?? "")])
+            let post = try await web.postForm(
+                "/t/default/token",
+                [
+                    ("grant_type", "client_credentials"), ("client_id", client.clientID),
+                    ("client_secret", client.secret ?? ""),
+                ])
             #expect(post.status == .ok, "\(post.text)")
         }
     }
@@ -109,8 +130,9 @@ struct TokenEndpointTests {
         try await WebHarness.run { web in
             _ = try await web.admin(.post, "/tenants", json: #"{"slug":"other","name":"Other","environment":"dev"}"#)
             let foreign = try await web.createClient(tenant: "other", type: "confidential")
-            let response = try await web.postForm("/t/default/token", [("grant_type", "client_credentials")],
-                                                  headers: [.authorization: basicAuthorization(foreign)])
+            let response = try await web.postForm(
+                "/t/default/token", [("grant_type", "client_credentials")],
+                headers: [.authorization: basicAuthorization(foreign)])
             #expect(response.status == .unauthorized)
             #expect(try response.jsonObject()["error"] as? String == "invalid_client")
         }
@@ -133,9 +155,11 @@ struct UserinfoTests {
         }
     }
 
-    @Test("a bad token: 401 with error=\"invalid_token\"", arguments: [
-        "not-a-jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c3JfMSJ9.", "a.b.c",
-    ])
+    @Test(
+        "a bad token: 401 with error=\"invalid_token\"",
+        arguments: [
+            "not-a-jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c3JfMSJ9.", "a.b.c",
+        ])
     func badToken(_ token: String) async throws {
         try await WebHarness.run { web in
             let response = try await web.get("/t/default/userinfo", headers: [.authorization: "Bearer \(token)"])
@@ -151,14 +175,18 @@ struct UserinfoTests {
     func foreignToken() async throws {
         try await WebHarness.run { web in
             _ = try await web.admin(.post, "/tenants", json: #"{"slug":"other","name":"Other","environment":"dev"}"#)
-            let created = try await web.admin(.post, "/tenants/other/clients", json: """
-                {"name":"Backend","type":"confidential","grant_types":["client_credentials"]}
-                """)
+            let created = try await web.admin(
+                .post, "/tenants/other/clients",
+                json: """
+                    {"name":"Backend","type":"confidential","grant_types":["client_credentials"]}
+                    """)
             let object = try created.jsonObject()
-            let client = WebHarness.RegisteredClient(clientID: try #require(object["client_id"] as? String),
-                                                     secret: object["client_secret"] as? String, redirectURI: "")
-            let token = try await web.postForm("/t/other/token", [("grant_type", "client_credentials")],
-                                               headers: [.authorization: basicAuthorization(client)])
+            let client = WebHarness.RegisteredClient(
+                clientID: try #require(object["client_id"] as? String),
+                secret: object["client_secret"] as? String, redirectURI: "")
+            let token = try await web.postForm(
+                "/t/other/token", [("grant_type", "client_credentials")],
+                headers: [.authorization: basicAuthorization(client)])
             let accessToken = try #require(try token.jsonObject()["access_token"] as? String)
             let response = try await web.get("/t/default/userinfo", headers: [.authorization: "Bearer \(accessToken)"])
             #expect(response.status == .unauthorized)

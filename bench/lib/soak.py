@@ -7,10 +7,13 @@ refresh token (which revokes the grant), then introspection of the grant's acces
 must answer `active: false`. Every cycle adds a revoked grant, so memory that grows with
 revocations shows as an RSS slope.
 
-Prints one line per minute (the lowest and highest RSS read that minute, read every second) and,
-at the end, the slope (MiB per hour) of the per-minute lowest RSS after the warm-up: Theil–Sen
-(median of pairwise slopes, robust to a minute whose lowest reading still caught a hash in flight)
-and least squares. Exits 1 if a cycle's checks fail repeatedly.
+Every Argon2id hash in flight maps its memory cost (19 MiB by default) for a few milliseconds, so
+RSS read under load jumps by tens of MiB. At the end of each minute the workers therefore pause
+between cycles, and with no request in flight the sampler reads the quiet RSS (the lowest of a few
+readings) and the server's C heap gauges from /metrics (in use, and held from the system); then the
+workers go on. Prints one line per minute and, at the end, the slope (MiB per hour) of the quiet
+RSS and of the heap after the warm-up: Theil–Sen (median of pairwise slopes) and least squares.
+Exits 1 if a cycle's checks fail repeatedly.
 Environment: GATEHOUSE_ADMIN_TOKEN.
 """
 
@@ -63,6 +66,45 @@ def data_mib(directory: str | None) -> float:
     return total / 1048576
 
 
+def heap_kib(url: str) -> tuple[int, int]:
+    """The server's C heap in KiB from /metrics: (in use, held from the system); (0, 0) if absent."""
+    u = urlsplit(url)
+    conn = ghhttp.Conn(u.hostname, u.port)
+    try:
+        text = conn.get("/metrics").text()
+    finally:
+        conn.close()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(("gatehouse_heap_in_use_bytes ", "gatehouse_heap_reserved_bytes ")):
+            name, value = line.split()
+            values[name] = int(float(value)) // 1024
+    return values.get("gatehouse_heap_in_use_bytes", 0), values.get("gatehouse_heap_reserved_bytes", 0)
+
+
+def quiet_sample(url: str, pid: int, counters: "Counters", workers: int) -> tuple[int, int, int]:
+    """Pauses the workers between cycles, reads RSS (lowest of five readings 0.2 s apart) and the
+    heap gauges with no request in flight, and lets the workers go on. KiB: (RSS, heap in use, heap held)."""
+    counters.pause.set()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with counters.lock:
+                if counters.parked >= workers:
+                    break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        readings = []
+        for _ in range(5):
+            readings.append(rss_kib(pid))
+            time.sleep(0.2)
+        rss = min(readings)
+        in_use, held = heap_kib(url)
+        return rss, in_use, held
+    finally:
+        counters.pause.clear()
+
+
 def theil_sen_mib_per_hour(samples: list[tuple[float, int]]) -> float:
     """Median of the pairwise slopes (Theil–Sen), in MiB per hour: robust to the minutes whose
     lowest reading still caught a hash in flight."""
@@ -94,6 +136,9 @@ class Counters:
         self.cycles = 0
         self.failures = 0
         self.last_error = ""
+        # Quiet samples: while `pause` is set, workers park between cycles and count themselves.
+        self.pause = threading.Event()
+        self.parked = 0
 
     def ok(self):
         with self.lock:
@@ -144,6 +189,14 @@ def worker(url: str, issuer_path: str, fx: dict, stop: threading.Event, counters
     u = urlsplit(url)
     conn = ghhttp.Conn(u.hostname, u.port)
     while not stop.is_set():
+        if counters.pause.is_set():
+            with counters.lock:
+                counters.parked += 1
+            while counters.pause.is_set() and not stop.is_set():
+                time.sleep(0.05)
+            with counters.lock:
+                counters.parked -= 1
+            continue
         try:
             cycle(conn, issuer_path, fx)
             counters.ok()
@@ -180,15 +233,12 @@ def main() -> int:
     t0 = time.monotonic()
     end = t0 + args.minutes * 60
     warm = args.warmup_minutes * 60
-    # RSS is read every second; each window of --sample-seconds reports its minimum. Every
-    # Argon2id hash in flight maps 19 MiB for a few milliseconds, so single readings jump by tens of
-    # MiB with the load; the window minimum is the resident memory between hashes, the figure
-    # whose slope shows a leak.
+    # Each window of --sample-seconds: RSS read every second under load (lowest and highest, for
+    # context), then the quiet sample (see the module docstring), whose slope is the result.
     samples: list[tuple[float, int, int]] = []
-    # anon/file/shmem are read at the end of each window (not at its minimum): they tell a heap that
-    # grows from mapped database pages and the WAL index.
-    print(f"{'minute':>7} {'RSS MiB':>8} {'max MiB':>8} {'cycles':>8} {'cycles/s':>8} {'failures':>8}"
-          f" {'anon':>7} {'file':>7} {'shmem':>7} {'data MiB':>8}", flush=True)
+    heap: list[tuple[float, int, int]] = []
+    print(f"{'minute':>7} {'quiet RSS':>9} {'load min':>8} {'load max':>8} {'heap use':>8} {'heap held':>9} {'cycles':>8}"
+          f" {'cycles/s':>8} {'failures':>8} {'anon':>7} {'file':>7} {'shmem':>7} {'data MiB':>8}", flush=True)
     last_cycles, last_t = 0, t0
     try:
         while True:
@@ -200,14 +250,17 @@ def main() -> int:
                 if time.monotonic() >= window_end:
                     break
                 time.sleep(1)
+            quiet, in_use, held = quiet_sample(args.url, args.pid, counters, args.workers)
+            parts = memory_parts_kib(args.pid)
             now = time.monotonic()
             with counters.lock:
                 cycles, failures = counters.cycles, counters.failures
             rate = (cycles - last_cycles) / max(now - last_t, 1e-9)
             last_cycles, last_t = cycles, now
-            samples.append((now - t0, low, cycles))
-            parts = memory_parts_kib(args.pid)
-            print(f"{(now - t0) / 60:7.1f} {low / 1024:8.1f} {high / 1024:8.1f} {cycles:8d} {rate:8.1f} {failures:8d}"
+            samples.append((now - t0, quiet, cycles))
+            heap.append((now - t0, in_use, held))
+            print(f"{(now - t0) / 60:7.1f} {quiet / 1024:9.1f} {low / 1024:8.1f} {high / 1024:8.1f} {in_use / 1024:8.1f}"
+                  f" {held / 1024:9.1f} {cycles:8d} {rate:8.1f} {failures:8d}"
                   f" {parts.get('RssAnon', 0) / 1024:7.1f} {parts.get('RssFile', 0) / 1024:7.1f}"
                   f" {parts.get('RssShmem', 0) / 1024:7.1f} {data_mib(args.data):8.1f}", flush=True)
             if now >= end:
@@ -222,14 +275,18 @@ def main() -> int:
     total = samples[-1][2]
     print(f"\ncycles: {total} ({total / (samples[-1][0] or 1):.1f}/s), failures: {counters.failures}"
           + (f" (last: {counters.last_error})" if counters.failures else ""))
-    print(f"RSS: start {samples[0][1] / 1024:.1f} MiB, after warm-up {after[0][1] / 1024 if after else float('nan'):.1f} MiB, "
+    print(f"quiet RSS: start {samples[0][1] / 1024:.1f} MiB, after warm-up {after[0][1] / 1024 if after else float('nan'):.1f} MiB, "
           f"end {samples[-1][1] / 1024:.1f} MiB, max {max(r for _, r, _ in samples) / 1024:.1f} MiB")
     robust = theil_sen_mib_per_hour(after)
-    print(f"RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: Theil-Sen {robust:+.2f} MiB/hour, "
+    heap_after = [(t, u) for t, u, _ in heap if t >= warm]
+    held_after = [(t, h) for t, _, h in heap if t >= warm]
+    print(f"heap slope after warm-up: in use {theil_sen_mib_per_hour(heap_after):+.2f} MiB/hour, "
+          f"held {theil_sen_mib_per_hour(held_after):+.2f} MiB/hour (Theil-Sen)")
+    print(f"quiet RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: Theil-Sen {robust:+.2f} MiB/hour, "
           f"least squares {slope:+.2f} MiB/hour ({'levels off' if robust < 1 else 'GROWS'}; goal < 1 MiB/hour)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"samples": samples, "slope_mib_per_hour": slope, "theil_sen_mib_per_hour": robust, "cycles": total, "failures": counters.failures}, f)
+            json.dump({"samples": samples, "heap": heap, "slope_mib_per_hour": slope, "theil_sen_mib_per_hour": robust, "cycles": total, "failures": counters.failures}, f)
     return 1 if counters.failures > max(10, total // 100) else 0
 
 

@@ -57,8 +57,11 @@ public enum AuthorizationEndpoint {
         let redirectURI: String
         let sent: Bool
         if let requested = parameters["redirect_uri"] {
-            guard RedirectURI.matches(requested, registered: client.redirectURIs,
-                                      allowLoopbackPortVariation: client.type == .public) else {
+            guard
+                RedirectURI.matches(
+                    requested, registered: client.redirectURIs,
+                    allowLoopbackPortVariation: client.type == .public)
+            else {
                 return .errorPage(.invalidRequest("redirect_uri is not registered for this client"))
             }
             redirectURI = requested
@@ -77,9 +80,10 @@ public enum AuthorizationEndpoint {
         // Phase 2: the named checks; failures go back to the client.
         var draft = Draft(
             parameters: parameters, client: client, tenant: tenant,
-            request: AuthorizationRequest(clientID: clientID, redirectURI: redirectURI, redirectURIWasSent: sent,
-                                          responseMode: mode, scope: [], state: state, nonce: nil, codeChallenge: nil,
-                                          prompt: [], maxAge: nil, loginHint: nil))
+            request: AuthorizationRequest(
+                clientID: clientID, redirectURI: redirectURI, redirectURIWasSent: sent,
+                responseMode: mode, scope: [], state: state, nonce: nil, codeChallenge: nil,
+                prompt: [], maxAge: nil, loginHint: nil))
         for check in checks {
             do {
                 try check.run(&draft)

@@ -40,9 +40,11 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// to be signed in; nil without a hint.
     public var idTokenHintSubject: String?
 
-    public init(clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,
-                state: String?, nonce: String?, codeChallenge: String?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?,
-                idpHint: String? = nil) {
+    public init(
+        clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,
+        state: String?, nonce: String?, codeChallenge: String?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?,
+        idpHint: String? = nil
+    ) {
         self.clientID = clientID
         self.redirectURI = redirectURI
         self.redirectURIWasSent = redirectURIWasSent

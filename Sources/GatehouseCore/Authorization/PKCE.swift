@@ -5,10 +5,11 @@ public enum PKCE {
     /// RFC 7636 §4.1/§4.2: `code_verifier` and S256 `code_challenge` use the unreserved characters
     /// `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"` with a length of 43 to 128.
     public static func isWellFormed(_ value: String) -> Bool {
-        (43...128).contains(value.utf8.count) && value.utf8.allSatisfy {
-            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39)
-                || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F || $0 == 0x7E
-        }
+        (43...128).contains(value.utf8.count)
+            && value.utf8.allSatisfy {
+                ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39)
+                    || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F || $0 == 0x7E
+            }
     }
 
     /// `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2).

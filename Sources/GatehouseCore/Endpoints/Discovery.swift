@@ -95,8 +95,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         revocationEndpointAuthMethodsSupported = methods
         introspectionEndpointAuthMethodsSupported = methods
         codeChallengeMethodsSupported = ["S256"]
-        claimsSupported = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
-                           "email", "email_verified", "name"]
+        claimsSupported = [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
+            "email", "email_verified", "name",
+        ]
         claimTypesSupported = ["normal"]
         promptValuesSupported = Prompt.allCases.map(\.rawValue)
         authorizationResponseIssParameterSupported = true

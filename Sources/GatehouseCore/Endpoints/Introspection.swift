@@ -23,9 +23,11 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
 
     public static let inactive = IntrospectionResponse(active: false)
 
-    public init(active: Bool, scope: String? = nil, clientID: String? = nil, sub: String? = nil, exp: Int64? = nil,
-                iat: Int64? = nil, iss: String? = nil, aud: String? = nil, jti: String? = nil, tokenType: String? = nil,
-                sid: String? = nil, tid: String? = nil) {
+    public init(
+        active: Bool, scope: String? = nil, clientID: String? = nil, sub: String? = nil, exp: Int64? = nil,
+        iat: Int64? = nil, iss: String? = nil, aud: String? = nil, jti: String? = nil, tokenType: String? = nil,
+        sid: String? = nil, tid: String? = nil
+    ) {
         self.active = active
         self.scope = scope
         self.clientID = clientID
@@ -63,15 +65,17 @@ public enum TokenIntrospection {
         guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
         switch try await find(token, hint: parameters["token_type_hint"], context: context) {
         case .accessToken(let claims) where claims.clientID == caller.client.clientID:
-            return IntrospectionResponse(active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
-                                         exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
-                                         jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid)
+            return IntrospectionResponse(
+                active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
+                exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
+                jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid)
         case .refreshToken(let refresh, let grant) where grant.clientID == caller.client.clientID:
-            return IntrospectionResponse(active: true, scope: grant.scope.description, clientID: grant.clientID,
-                                         sub: grant.userID.rawValue, exp: refresh.expiresAt.numericDate,
-                                         iat: refresh.issuedAt.numericDate, iss: context.tokens.issuer,
-                                         tokenType: "refresh_token", sid: grant.sessionID?.rawValue,
-                                         tid: context.tokens.tenant.id.rawValue)
+            return IntrospectionResponse(
+                active: true, scope: grant.scope.description, clientID: grant.clientID,
+                sub: grant.userID.rawValue, exp: refresh.expiresAt.numericDate,
+                iat: refresh.issuedAt.numericDate, iss: context.tokens.issuer,
+                tokenType: "refresh_token", sid: grant.sessionID?.rawValue,
+                tid: context.tokens.tenant.id.rawValue)
         default:
             return .inactive
         }
@@ -111,7 +115,8 @@ public enum TokenIntrospection {
         }
         let now = context.now
         guard refresh.rotatedAt == nil, now < refresh.expiresAt,
-              let grant = try await context.store.grant(id: refresh.grantID), grant.revokedAt == nil else { return nil }
+            let grant = try await context.store.grant(id: refresh.grantID), grant.revokedAt == nil
+        else { return nil }
         if !grant.isOffline, let sessionID = grant.sessionID {
             guard let session = try await context.store.session(id: sessionID), session.isActive(at: now) else { return nil }
         }

@@ -28,8 +28,10 @@ public enum LogoutEndpoint {
     /// - `post_logout_redirect_uri` requires a known client and must match one of its registered
     ///   `post_logout_redirect_uris` exactly (§3); otherwise nothing is redirected.
     /// - Throws: `invalid_request` (rendered as an error page, never redirected).
-    public static func validate(_ parameters: FormParameters, tokens: TokenService,
-                                findClient: (String) async throws -> Client?) async throws -> LogoutRequest {
+    public static func validate(
+        _ parameters: FormParameters, tokens: TokenService,
+        findClient: (String) async throws -> Client?
+    ) async throws -> LogoutRequest {
         try parameters.rejectDuplicates()
         var request = LogoutRequest(client: nil, hint: nil, postLogoutRedirectURI: nil, state: parameters["state"])
         if let raw = parameters["id_token_hint"] {

@@ -28,7 +28,8 @@ public enum UserinfoEndpoint {
             throw OAuthError.invalidToken("the access token's subject is not a user")
         }
         let released = UserClaims(user: user, scope: scope)
-        return UserinfoResponse(sub: user.id.rawValue, email: released.email, emailVerified: released.emailVerified,
-                                name: released.name)
+        return UserinfoResponse(
+            sub: user.id.rawValue, email: released.email, emailVerified: released.emailVerified,
+            name: released.name)
     }
 }

@@ -90,11 +90,13 @@ public struct UpstreamProvider: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: UpstreamProviderID, slug: String, kind: Kind, name: String, enabled: Bool = true, clientID: String,
-                clientSecret: String? = nil, discoveryURL: String? = nil, issuer: String? = nil, authorizationURL: String? = nil,
-                tokenURL: String? = nil, userinfoURL: String? = nil, scopes: [String] = [], claimMapping: ClaimMapping = ClaimMapping(),
-                microsoftTenant: String? = nil, trustUpstreamMFA: Bool = false, allowSignup: Bool = true,
-                createdAt: Date, updatedAt: Date) {
+    public init(
+        id: UpstreamProviderID, slug: String, kind: Kind, name: String, enabled: Bool = true, clientID: String,
+        clientSecret: String? = nil, discoveryURL: String? = nil, issuer: String? = nil, authorizationURL: String? = nil,
+        tokenURL: String? = nil, userinfoURL: String? = nil, scopes: [String] = [], claimMapping: ClaimMapping = ClaimMapping(),
+        microsoftTenant: String? = nil, trustUpstreamMFA: Bool = false, allowSignup: Bool = true,
+        createdAt: Date, updatedAt: Date
+    ) {
         self.id = id
         self.slug = slug
         self.kind = kind
@@ -196,8 +198,9 @@ public struct UpstreamProvider: Sendable, Equatable {
     /// Whether `url` is an absolute `https` URL (or `http` when `allowHTTP`) with a host and no fragment.
     public static func isAcceptableURL(_ url: String, allowHTTP: Bool) -> Bool {
         guard url.utf8.count <= 2048, let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(),
-              scheme == "https" || (allowHTTP && scheme == "http"),
-              let host = c.host, !host.isEmpty, c.fragment == nil, c.user == nil, c.password == nil else { return false }
+            scheme == "https" || (allowHTTP && scheme == "http"),
+            let host = c.host, !host.isEmpty, c.fragment == nil, c.user == nil, c.password == nil
+        else { return false }
         return true
     }
 
@@ -229,7 +232,7 @@ public struct UpstreamProvider: Sendable, Equatable {
         }
         if kind.isOpenIDConnect {
             for (value, field) in [(authorizationURL, "authorization_url"), (tokenURL, "token_url"), (userinfoURL, "userinfo_url"), (issuer, "issuer")]
-                where value != nil {
+            where value != nil {
                 problems.append((field, "is not used by kind \(kind.rawValue): endpoints come from discovery"))
             }
             if !effectiveScopes.contains("openid") { problems.append(("scopes", "must include openid for kind \(kind.rawValue)")) }
@@ -243,9 +246,11 @@ public struct UpstreamProvider: Sendable, Equatable {
         for scope in scopes where scope.isEmpty || scope.contains(" ") || scope.utf8.count > 200 {
             problems.append(("scopes", "'\(scope)' is not a scope token"))
         }
-        for (value, field) in [(claimMapping.subject, "claim_mapping.subject"), (claimMapping.email, "claim_mapping.email"),
-                               (claimMapping.emailVerified, "claim_mapping.email_verified"), (claimMapping.name, "claim_mapping.name")]
-            where value.isEmpty || value.utf8.count > 200 {
+        for (value, field) in [
+            (claimMapping.subject, "claim_mapping.subject"), (claimMapping.email, "claim_mapping.email"),
+            (claimMapping.emailVerified, "claim_mapping.email_verified"), (claimMapping.name, "claim_mapping.name"),
+        ]
+        where value.isEmpty || value.utf8.count > 200 {
             problems.append((field, "must be 1–200 characters"))
         }
         return problems
@@ -267,8 +272,10 @@ public struct UpstreamIdentity: Sendable, Equatable {
     public var createdAt: Date
     public var lastUsedAt: Date?
 
-    public init(id: UpstreamIdentityID, userID: UserID, providerID: UpstreamProviderID, issuer: String, subject: String,
-                email: String?, createdAt: Date, lastUsedAt: Date? = nil) {
+    public init(
+        id: UpstreamIdentityID, userID: UserID, providerID: UpstreamProviderID, issuer: String, subject: String,
+        email: String?, createdAt: Date, lastUsedAt: Date? = nil
+    ) {
         self.id = id
         self.userID = userID
         self.providerID = providerID
@@ -311,8 +318,10 @@ public struct FederationState: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(stateHash: [UInt8], providerID: UpstreamProviderID, purpose: Purpose, interactionID: String?, userID: UserID?,
-                browserBindingHash: [UInt8], nonce: String, codeVerifier: String, redirectURI: String, createdAt: Date, expiresAt: Date) {
+    public init(
+        stateHash: [UInt8], providerID: UpstreamProviderID, purpose: Purpose, interactionID: String?, userID: UserID?,
+        browserBindingHash: [UInt8], nonce: String, codeVerifier: String, redirectURI: String, createdAt: Date, expiresAt: Date
+    ) {
         self.stateHash = stateHash
         self.providerID = providerID
         self.purpose = purpose

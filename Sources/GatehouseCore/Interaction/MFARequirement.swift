@@ -17,8 +17,10 @@ public enum MFARequirement: Sendable, Equatable {
     /// proved multiple factors (an upstream `mfa` the provider is trusted for) satisfies the policy.
     /// A second factor never repeats the first: after an emailed link, an emailed code is no second
     /// factor.
-    public static func decide(policy: MFAPolicy, enrolled: [MFAFactorKind], allowed: [MFAFactorKind],
-                              firstFactorAMR: [String]) -> MFARequirement {
+    public static func decide(
+        policy: MFAPolicy, enrolled: [MFAFactorKind], allowed: [MFAFactorKind],
+        firstFactorAMR: [String]
+    ) -> MFARequirement {
         if firstFactorAMR.contains("mfa") { return .none }
         let second = secondFactors(allowed: allowed, firstFactorAMR: firstFactorAMR)
         let usable = enrolled.filter { second.contains($0) }

@@ -55,8 +55,10 @@ public struct OneTimeToken: Codable, Sendable, Equatable {
     public var expiresAt: Date
     public var consumedAt: Date?
 
-    public init(id: String, purpose: OneTimePurpose, userID: UserID, tokenHash: [UInt8]?, codeHash: [UInt8]?, attempts: Int = 0,
-                context: String?, createdAt: Date, expiresAt: Date, consumedAt: Date? = nil) {
+    public init(
+        id: String, purpose: OneTimePurpose, userID: UserID, tokenHash: [UInt8]?, codeHash: [UInt8]?, attempts: Int = 0,
+        context: String?, createdAt: Date, expiresAt: Date, consumedAt: Date? = nil
+    ) {
         self.id = id
         self.purpose = purpose
         self.userID = userID
@@ -100,9 +102,11 @@ public struct PendingSignIn: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(idHash: [UInt8], userID: UserID, clientID: String, amr: [String], scope: String? = nil, stage: Stage,
-                sealedEnrolSecret: [UInt8]? = nil,
-                emailCodeHash: [UInt8]? = nil, emailCodeExpiresAt: Date? = nil, attempts: Int = 0, createdAt: Date, expiresAt: Date) {
+    public init(
+        idHash: [UInt8], userID: UserID, clientID: String, amr: [String], scope: String? = nil, stage: Stage,
+        sealedEnrolSecret: [UInt8]? = nil,
+        emailCodeHash: [UInt8]? = nil, emailCodeExpiresAt: Date? = nil, attempts: Int = 0, createdAt: Date, expiresAt: Date
+    ) {
         self.idHash = idHash
         self.userID = userID
         self.clientID = clientID

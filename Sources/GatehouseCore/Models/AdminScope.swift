@@ -13,8 +13,10 @@ public enum AdminScope {
     public static let keysRead = "keys:read"
     public static let keysWrite = "keys:write"
 
-    public static let all: ScopeSet = [tenantRead, tenantWrite, clientsRead, clientsWrite, usersRead, usersWrite,
-                                       sessionsRead, sessionsWrite, keysRead, keysWrite]
+    public static let all: ScopeSet = [
+        tenantRead, tenantWrite, clientsRead, clientsWrite, usersRead, usersWrite,
+        sessionsRead, sessionsWrite, keysRead, keysWrite,
+    ]
 
     public static func isAdmin(_ scope: String) -> Bool { all.contains(scope) }
 }

@@ -50,11 +50,13 @@ public struct Client: Codable, Sendable, Equatable {
     public var accessTokenSigningAlgorithm: JWSAlgorithm
     public var createdAt: Date
 
-    public init(id: ClientRecordID, clientID: String, name: String, type: ClientType, secretHash: [UInt8]?,
-                redirectURIs: [String], postLogoutRedirectURIs: [String], grantTypes: Set<GrantType>,
-                firstParty: Bool, allowedScopes: ScopeSet?, idTokenSigningAlgorithm: JWSAlgorithm = .eddsa,
-                accessTokenSigningAlgorithm: JWSAlgorithm = .eddsa, previousSecretHash: [UInt8]? = nil,
-                previousSecretExpiresAt: Date? = nil, createdAt: Date) {
+    public init(
+        id: ClientRecordID, clientID: String, name: String, type: ClientType, secretHash: [UInt8]?,
+        redirectURIs: [String], postLogoutRedirectURIs: [String], grantTypes: Set<GrantType>,
+        firstParty: Bool, allowedScopes: ScopeSet?, idTokenSigningAlgorithm: JWSAlgorithm = .eddsa,
+        accessTokenSigningAlgorithm: JWSAlgorithm = .eddsa, previousSecretHash: [UInt8]? = nil,
+        previousSecretExpiresAt: Date? = nil, createdAt: Date
+    ) {
         self.id = id
         self.clientID = clientID
         self.name = name

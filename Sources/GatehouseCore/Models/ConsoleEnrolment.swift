@@ -17,8 +17,10 @@ public struct ConsoleEnrolment: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(idHash: [UInt8], userID: UserID, sealedTOTPSecret: [UInt8]? = nil, emailCodeHash: [UInt8]? = nil,
-                emailCodeExpiresAt: Date? = nil, attempts: Int = 0, createdAt: Date, expiresAt: Date) {
+    public init(
+        idHash: [UInt8], userID: UserID, sealedTOTPSecret: [UInt8]? = nil, emailCodeHash: [UInt8]? = nil,
+        emailCodeExpiresAt: Date? = nil, attempts: Int = 0, createdAt: Date, expiresAt: Date
+    ) {
         self.idHash = idHash
         self.userID = userID
         self.sealedTOTPSecret = sealedTOTPSecret

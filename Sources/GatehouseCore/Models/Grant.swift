@@ -16,8 +16,10 @@ public struct Grant: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var revokedAt: Date?
 
-    public init(id: GrantID, clientID: String, userID: UserID, sessionID: SessionID?, scope: ScopeSet, authTime: Date,
-                amr: [String], nonce: String?, createdAt: Date, revokedAt: Date? = nil) {
+    public init(
+        id: GrantID, clientID: String, userID: UserID, sessionID: SessionID?, scope: ScopeSet, authTime: Date,
+        amr: [String], nonce: String?, createdAt: Date, revokedAt: Date? = nil
+    ) {
         self.id = id
         self.clientID = clientID
         self.userID = userID
@@ -49,8 +51,10 @@ public struct AuthorizationCode: Codable, Sendable, Equatable {
     public var expiresAt: Date
     public var consumedAt: Date?
 
-    public init(codeHash: [UInt8], grantID: GrantID, clientID: String, redirectURI: String, redirectURIWasSent: Bool,
-                codeChallenge: String?, expiresAt: Date, consumedAt: Date? = nil) {
+    public init(
+        codeHash: [UInt8], grantID: GrantID, clientID: String, redirectURI: String, redirectURIWasSent: Bool,
+        codeChallenge: String?, expiresAt: Date, consumedAt: Date? = nil
+    ) {
         self.codeHash = codeHash
         self.grantID = grantID
         self.clientID = clientID

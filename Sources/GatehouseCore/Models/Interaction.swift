@@ -18,8 +18,10 @@ public struct Interaction: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(id: String, csrfToken: String, browserBindingHash: [UInt8], request: AuthorizationRequest,
-                userID: UserID? = nil, loginDone: Bool = false, consentDone: Bool = false, createdAt: Date, expiresAt: Date) {
+    public init(
+        id: String, csrfToken: String, browserBindingHash: [UInt8], request: AuthorizationRequest,
+        userID: UserID? = nil, loginDone: Bool = false, consentDone: Bool = false, createdAt: Date, expiresAt: Date
+    ) {
         self.id = id
         self.csrfToken = csrfToken
         self.browserBindingHash = browserBindingHash
@@ -53,8 +55,10 @@ public struct SigningKeyRecord: Codable, Sendable, Equatable {
     public var retiresAt: Date?
     public var expiresAt: Date?
 
-    public init(kid: String, algorithm: String, sealedPrivateKey: [UInt8], createdAt: Date, activatesAt: Date,
-                retiresAt: Date? = nil, expiresAt: Date? = nil) {
+    public init(
+        kid: String, algorithm: String, sealedPrivateKey: [UInt8], createdAt: Date, activatesAt: Date,
+        retiresAt: Date? = nil, expiresAt: Date? = nil
+    ) {
         self.kid = kid
         self.algorithm = algorithm
         self.sealedPrivateKey = sealedPrivateKey

@@ -192,8 +192,10 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     }
 
     /// Claims the provider sets itself (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2).
-    static let reservedClaims: Set<String> = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid",
-                                              "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]
+    static let reservedClaims: Set<String> = [
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid",
+        "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role",
+    ]
 
     /// The serialization of an origin (RFC 6454 §6.2): scheme and host lowercased, as browsers send
     /// them in `Origin`.
@@ -206,8 +208,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// An origin per RFC 6454: `http`/`https`, a host, an optional port, nothing else.
     public static func isValidOrigin(_ s: String) -> Bool {
         guard let c = URLComponents(string: s), let scheme = c.scheme, ["http", "https"].contains(scheme),
-              let host = c.host, !host.isEmpty, c.user == nil, c.password == nil,
-              c.path.isEmpty, c.query == nil, c.fragment == nil else { return false }
+            let host = c.host, !host.isEmpty, c.user == nil, c.password == nil,
+            c.path.isEmpty, c.query == nil, c.fragment == nil
+        else { return false }
         return true
     }
 }

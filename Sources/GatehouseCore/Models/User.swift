@@ -13,8 +13,10 @@ public struct User: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: UserID, email: String, emailVerified: Bool, name: String?, passwordHash: String?,
-                disabled: Bool = false, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: UserID, email: String, emailVerified: Bool, name: String?, passwordHash: String?,
+        disabled: Bool = false, createdAt: Date, updatedAt: Date
+    ) {
         self.id = id
         self.email = email
         self.emailVerified = emailVerified
@@ -37,8 +39,9 @@ public enum EmailAddress {
         let local = s[..<at]
         let domain = s[s.index(after: at)...]
         guard !local.isEmpty, local.count <= 64, !domain.isEmpty, !domain.hasPrefix("."), !domain.hasSuffix("."),
-              !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0.asciiValue.map { $0 < 0x20 } == true }),
-              !domain.contains("@") else { return nil }
+            !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0.asciiValue.map { $0 < 0x20 } == true }),
+            !domain.contains("@")
+        else { return nil }
         return s
     }
 }
@@ -59,8 +62,10 @@ public struct Session: Codable, Sendable, Equatable {
     public var userAgent: String?
     public var ipAddress: String?
 
-    public init(id: SessionID, tokenHash: [UInt8], userID: UserID, authTime: Date, amr: [String], createdAt: Date,
-                expiresAt: Date, revokedAt: Date? = nil, userAgent: String? = nil, ipAddress: String? = nil) {
+    public init(
+        id: SessionID, tokenHash: [UInt8], userID: UserID, authTime: Date, amr: [String], createdAt: Date,
+        expiresAt: Date, revokedAt: Date? = nil, userAgent: String? = nil, ipAddress: String? = nil
+    ) {
         self.id = id
         self.tokenHash = tokenHash
         self.userID = userID

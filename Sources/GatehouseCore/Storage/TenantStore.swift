@@ -79,8 +79,10 @@ public protocol TenantStore: Sendable {
     ///   - successorHash: SHA-256 of the new refresh token, stored for the same grant.
     ///   - successorExpiresAt: the new token's expiry.
     ///   - reuseGrace: seconds after a rotation during which a reuse is refused without revoking.
-    func rotateRefreshToken(hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-                            at: Date, reuseGrace: TimeInterval) async throws -> RefreshRotation
+    func rotateRefreshToken(
+        hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
+        at: Date, reuseGrace: TimeInterval
+    ) async throws -> RefreshRotation
 
     // MARK: Access token revocation (RFC 7009)
     /// Revokes one access token by `jti` until its expiry.

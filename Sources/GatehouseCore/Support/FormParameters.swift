@@ -29,7 +29,8 @@ public struct FormParameters: Sendable, Equatable {
                     var eq = start
                     while eq < end, bytes[eq] != 0x3D { eq += 1 }  // '='
                     guard let name = Self.decode(bytes, start, eq),
-                          let value = Self.decode(bytes, min(eq + 1, end), end) else {
+                        let value = Self.decode(bytes, min(eq + 1, end), end)
+                    else {
                         throw OAuthError.invalidRequest("malformed form encoding")
                     }
                     result.append((name, value))

@@ -77,9 +77,11 @@ public enum ULID {
         let random = SecureRandom.bytes(10)
         for i in 0..<10 { bytes[6 + i] = random[i] }
         // 128 bits → 26 base32 characters (the first carries 3 bits).
-        var value = (UInt64(bytes[0]) << 56) | (UInt64(bytes[1]) << 48) | (UInt64(bytes[2]) << 40) | (UInt64(bytes[3]) << 32)
+        var value =
+            (UInt64(bytes[0]) << 56) | (UInt64(bytes[1]) << 48) | (UInt64(bytes[2]) << 40) | (UInt64(bytes[3]) << 32)
             | (UInt64(bytes[4]) << 24) | (UInt64(bytes[5]) << 16) | (UInt64(bytes[6]) << 8) | UInt64(bytes[7])
-        var low = (UInt64(bytes[8]) << 56) | (UInt64(bytes[9]) << 48) | (UInt64(bytes[10]) << 40) | (UInt64(bytes[11]) << 32)
+        var low =
+            (UInt64(bytes[8]) << 56) | (UInt64(bytes[9]) << 48) | (UInt64(bytes[10]) << 40) | (UInt64(bytes[11]) << 32)
             | (UInt64(bytes[12]) << 24) | (UInt64(bytes[13]) << 16) | (UInt64(bytes[14]) << 8) | UInt64(bytes[15])
         var chars = [Character](repeating: "0", count: 26)
         for i in stride(from: 25, through: 0, by: -1) {

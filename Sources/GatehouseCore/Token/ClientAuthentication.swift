@@ -68,10 +68,11 @@ public enum ClientAuthentication {
             }
             let encoded = String(authorization.dropFirst(6).drop(while: { $0 == " " }))
             guard let data = Data(base64Encoded: encoded), let decoded = String(data: data, encoding: .utf8),
-                  let colon = decoded.firstIndex(of: ":"),
-                  let id = FormParameters.decodeComponent(decoded[..<colon]),
-                  let secret = FormParameters.decodeComponent(decoded[decoded.index(after: colon)...]),
-                  !id.isEmpty else {
+                let colon = decoded.firstIndex(of: ":"),
+                let id = FormParameters.decodeComponent(decoded[..<colon]),
+                let secret = FormParameters.decodeComponent(decoded[decoded.index(after: colon)...]),
+                !id.isEmpty
+            else {
                 throw OAuthError.invalidClient("malformed HTTP Basic credentials")
             }
             if let bodyID = parameters["client_id"], bodyID != id {

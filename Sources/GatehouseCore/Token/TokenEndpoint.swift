@@ -91,29 +91,36 @@ public enum TokenEndpoint {
         if client.grantTypes.contains(.refreshToken) {
             let token = RandomText.bearerSecret()
             let now = context.now
-            try await context.store.insertRefreshToken(RefreshToken(
-                tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
-                expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
+            try await context.store.insertRefreshToken(
+                RefreshToken(
+                    tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
+                    expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
             refreshToken = token
         }
-        return try issueTokens(for: grant, client: client, user: user, scope: grant.scope, includeNonce: true,
-                               refreshToken: refreshToken, context: context)
+        return try issueTokens(
+            for: grant, client: client, user: user, scope: grant.scope, includeNonce: true,
+            refreshToken: refreshToken, context: context)
     }
 
     /// Issues the access, refresh and ID tokens of a user grant.
-    static func issueTokens(for grant: Grant, client: Client, user: User, scope: ScopeSet, includeNonce: Bool,
-                            refreshToken: String?, context: TokenContext) throws(OAuthError) -> TokenResponse {
-        let access = try context.tokens.mintAccessToken(client: client, subject: user.id.rawValue, scope: scope, grant: grant,
-                                                        algorithm: client.accessTokenSigningAlgorithm)
+    static func issueTokens(
+        for grant: Grant, client: Client, user: User, scope: ScopeSet, includeNonce: Bool,
+        refreshToken: String?, context: TokenContext
+    ) throws(OAuthError) -> TokenResponse {
+        let access = try context.tokens.mintAccessToken(
+            client: client, subject: user.id.rawValue, scope: scope, grant: grant,
+            algorithm: client.accessTokenSigningAlgorithm)
         var idToken: String?
         if grant.scope.contains(StandardScope.openid) {
             var idGrant = grant
             if !includeNonce { idGrant.nonce = nil }
-            idToken = try context.tokens.mintIDToken(client: client, user: user, grant: idGrant, accessToken: access.token,
-                                                     algorithm: client.idTokenSigningAlgorithm)
+            idToken = try context.tokens.mintIDToken(
+                client: client, user: user, grant: idGrant, accessToken: access.token,
+                algorithm: client.idTokenSigningAlgorithm)
         }
-        return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken,
-                             idToken: idToken, scope: scope.description)
+        return TokenResponse(
+            accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken,
+            idToken: idToken, scope: scope.description)
     }
 
     /// The user of a grant, who must still exist and be enabled.

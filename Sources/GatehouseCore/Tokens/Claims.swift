@@ -62,8 +62,10 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         case emailVerified = "email_verified"
     }
 
-    public init(iss: String, sub: String, aud: String, exp: Int64, iat: Int64, authTime: Int64?, nonce: String?,
-                atHash: String?, sid: String?, azp: String?, amr: [String]?, email: String?, emailVerified: Bool?, name: String?) {
+    public init(
+        iss: String, sub: String, aud: String, exp: Int64, iat: Int64, authTime: Int64?, nonce: String?,
+        atHash: String?, sid: String?, azp: String?, amr: [String]?, email: String?, emailVerified: Bool?, name: String?
+    ) {
         self.iss = iss
         self.sub = sub
         self.aud = aud

@@ -40,8 +40,10 @@ public struct TokenService: Sendable {
     ///   - grant: the grant it comes from; nil for `client_credentials`.
     ///   - algorithm: the signing algorithm (EdDSA by default).
     /// - Throws: `server_error` when the tenant has no key for `algorithm`.
-    public func mintAccessToken(client: Client, subject: String, scope: ScopeSet, grant: Grant?,
-                                algorithm: JWSAlgorithm = .eddsa) throws(OAuthError) -> MintedAccessToken {
+    public func mintAccessToken(
+        client: Client, subject: String, scope: ScopeSet, grant: Grant?,
+        algorithm: JWSAlgorithm = .eddsa
+    ) throws(OAuthError) -> MintedAccessToken {
         let now = clock.now.numericDate
         let ttl = tenant.settings.accessTokenTTL
         let random = SecureRandom.token(byteCount: 12)
@@ -60,8 +62,10 @@ public struct TokenService: Sendable {
     /// `at_hash` is the base64url of the left half of the hash of the access token's ASCII octets,
     /// where the hash is the one of the JWS algorithm: SHA-256 for ES256/RS256, SHA-512 for EdDSA
     /// with Ed25519.
-    public func mintIDToken(client: Client, user: User, grant: Grant, accessToken: String?,
-                            algorithm: JWSAlgorithm = .eddsa) throws(OAuthError) -> String {
+    public func mintIDToken(
+        client: Client, user: User, grant: Grant, accessToken: String?,
+        algorithm: JWSAlgorithm = .eddsa
+    ) throws(OAuthError) -> String {
         let now = clock.now.numericDate
         let userClaims = UserClaims(user: user, scope: grant.scope)
         let claims = IDTokenClaims(
@@ -84,8 +88,9 @@ public struct TokenService: Sendable {
         let key = try keys.signer(for: algorithm)
         do {
             let payload = try Array(Self.encoder.encode(claims))
-            return try JWS.sign(payload: payload, header: JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type),
-                                key: key.signingKey!)
+            return try JWS.sign(
+                payload: payload, header: JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type),
+                key: key.signingKey!)
         } catch {
             throw .serverError("token signing failed")
         }
@@ -98,7 +103,8 @@ public struct TokenService: Sendable {
     /// - Returns: nil when malformed, signed by an unknown key, or the signature fails.
     public func verifiedPayload<Claims: Decodable>(_ token: String, as type: Claims.Type, expectedType: String?) -> Claims? {
         guard token.utf8.count <= 16384, let parsed = try? JWS.parse(token), let kid = parsed.header.kid,
-              let key = keys.published[kid], parsed.verify(with: key.verifier) else { return nil }
+            let key = keys.published[kid], parsed.verify(with: key.verifier)
+        else { return nil }
         if let expectedType, parsed.header.typ?.lowercased() != expectedType { return nil }
         return try? JSONDecoder().decode(Claims.self, from: Data(parsed.payload))
     }
@@ -113,15 +119,18 @@ public struct TokenService: Sendable {
             claims = cached
         } else {
             guard let verified = verifiedPayload(token, as: AccessTokenClaims.self, expectedType: "at+jwt"),
-                  verified.iss == issuer, verified.tid == tenant.id.rawValue else {
+                verified.iss == issuer, verified.tid == tenant.id.rawValue
+            else {
                 throw OAuthError.invalidToken("the access token is invalid")
             }
             claims = verified
             if claims.exp > now { verifiedTokens?.store(claims, for: token, now: now) }
         }
         guard claims.exp > now else { throw OAuthError.invalidToken("the access token expired") }
-        if try await store.isAccessTokenRevoked(jti: claims.jti, grantID: claims.grantID,
-                                                issuedAt: Date(timeIntervalSince1970: TimeInterval(claims.iat))) {
+        if try await store.isAccessTokenRevoked(
+            jti: claims.jti, grantID: claims.grantID,
+            issuedAt: Date(timeIntervalSince1970: TimeInterval(claims.iat)))
+        {
             throw OAuthError.invalidToken("the access token was revoked")
         }
         return claims

@@ -34,7 +34,7 @@ final class TransferContext {
     fileprivate func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Int {
         if body.count + chunk.count > maxBodyBytes {
             bodyTooLarge = true
-            return 0 // any count other than chunk.count makes curl abort with CURLE_WRITE_ERROR
+            return 0  // any count other than chunk.count makes curl abort with CURLE_WRITE_ERROR
         }
         body.append(contentsOf: chunk)
         return chunk.count
@@ -45,9 +45,9 @@ final class TransferContext {
         var text = String(decoding: line, as: UTF8.self)
         while let last = text.last, last.isNewline { text.removeLast() }
         if text.hasPrefix("HTTP/") {
-            headers.removeAll() // a new response (after a 1xx interim one) starts over
+            headers.removeAll()  // a new response (after a 1xx interim one) starts over
         } else if let first = text.first, first == " " || first == "\t", !headers.isEmpty {
-            headers[headers.count - 1].value += " " + text.trimmingWhitespace() // obsolete line folding
+            headers[headers.count - 1].value += " " + text.trimmingWhitespace()  // obsolete line folding
         } else if let colon = text.firstIndex(of: ":") {
             let name = String(text[..<colon])
             let value = text[text.index(after: colon)...].trimmingWhitespace()
@@ -129,7 +129,7 @@ final class CurlEasy {
     }
 
     func set(_ option: CURLoption, _ value: String) throws(OutboundError) {
-        try check(ccurl_setopt_string(handle, option, value), option) // curl copies strings
+        try check(ccurl_setopt_string(handle, option, value), option)  // curl copies strings
     }
 
     func set(_ option: CURLoption, offset value: Int) throws(OutboundError) {
@@ -144,7 +144,8 @@ final class CurlEasy {
     /// which copies the bytes (NULs included, since the size is known).
     func setRequestBody(_ body: [UInt8]) throws(OutboundError) {
         try set(CURLOPT_POSTFIELDSIZE_LARGE, offset: body.count)
-        let code = body.isEmpty
+        let code =
+            body.isEmpty
             ? ccurl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
             : body.withUnsafeBytes { ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
         try check(code, CURLOPT_COPYPOSTFIELDS)
@@ -169,36 +170,41 @@ final class CurlEasy {
     /// `upload` is true, to the read callback. `context` must outlive ``perform(_:)``.
     func attach(_ context: TransferContext, upload: Bool = false) throws(OutboundError) {
         let pointer = Unmanaged.passUnretained(context).toOpaque()
-        try check(ccurl_setopt_write_function(handle) { data, size, count, user in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-            return context.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
-        }, CURLOPT_WRITEFUNCTION)
+        try check(
+            ccurl_setopt_write_function(handle) { data, size, count, user in
+                let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+                return context.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            }, CURLOPT_WRITEFUNCTION)
         try check(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, pointer), CURLOPT_WRITEDATA)
-        try check(ccurl_setopt_header_function(handle) { data, size, count, user in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-            context.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }, CURLOPT_HEADERFUNCTION)
+        try check(
+            ccurl_setopt_header_function(handle) { data, size, count, user in
+                let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+                context.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            }, CURLOPT_HEADERFUNCTION)
         try check(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, pointer), CURLOPT_HEADERDATA)
         // Progress callback: curl calls it at least once a second, so a cancelled task aborts
         // the transfer within about a second (CURLE_ABORTED_BY_CALLBACK).
-        try check(ccurl_setopt_xferinfo_function(handle) { user, _, _, _, _ in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-            return context.cancellation.isRaised ? 1 : 0
-        }, CURLOPT_XFERINFOFUNCTION)
+        try check(
+            ccurl_setopt_xferinfo_function(handle) { user, _, _, _, _ in
+                let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+                return context.cancellation.isRaised ? 1 : 0
+            }, CURLOPT_XFERINFOFUNCTION)
         try check(ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, pointer), CURLOPT_XFERINFODATA)
         try set(CURLOPT_NOPROGRESS, 0)
         // Every connection curl makes goes through here: the SSRF guard sees the resolved address.
-        try check(ccurl_setopt_opensocket_function(handle) { user, purpose, address in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-            return context.openSocket(address!)
-        }, CURLOPT_OPENSOCKETFUNCTION)
+        try check(
+            ccurl_setopt_opensocket_function(handle) { user, purpose, address in
+                let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+                return context.openSocket(address!)
+            }, CURLOPT_OPENSOCKETFUNCTION)
         try check(ccurl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, pointer), CURLOPT_OPENSOCKETDATA)
         if upload {
-            try check(ccurl_setopt_read_function(handle) { buffer, size, count, user in
-                let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-                return context.readUpload(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
-            }, CURLOPT_READFUNCTION)
+            try check(
+                ccurl_setopt_read_function(handle) { buffer, size, count, user in
+                    let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+                    return context.readUpload(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+                }, CURLOPT_READFUNCTION)
             try check(ccurl_setopt_pointer(handle, CURLOPT_READDATA, pointer), CURLOPT_READDATA)
         }
     }
@@ -245,10 +251,10 @@ struct CurlResult {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_PROXY:
             return OutboundError.connectionFailed(detail)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE,
-             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND,
-             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_SHUTDOWN_FAILED,
-             CURLE_USE_SSL_FAILED, CURLE_SSL_CLIENTCERT:
+            CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE,
+            CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND,
+            CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_SHUTDOWN_FAILED,
+            CURLE_USE_SSL_FAILED, CURLE_SSL_CLIENTCERT:
             return OutboundError.tlsFailure(detail)
         case CURLE_UNSUPPORTED_PROTOCOL:
             return OutboundError.schemeNotAllowed(detail)

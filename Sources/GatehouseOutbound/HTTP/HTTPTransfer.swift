@@ -41,7 +41,7 @@ final class HTTPTransfer: Sendable {
             let hop = try performHop(url: url, method: method, headers: headers, body: body, remaining: remaining)
 
             guard [301, 302, 303, 307, 308].contains(hop.response.status), policy.maxRedirects > 0,
-                  let location = hop.redirectURL
+                let location = hop.redirectURL
             else { return hop.response }
 
             redirects += 1
@@ -111,10 +111,10 @@ final class HTTPTransfer: Sendable {
         if let caBundlePath = policy.caBundlePath { try easy.set(CURLOPT_CAINFO, caBundlePath) }
 
         var lines = headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
-        lines.append("Expect:") // no 100-continue round trip
+        lines.append("Expect:")  // no 100-continue round trip
         let effectiveBody = body ?? (["POST", "PUT", "PATCH"].contains(method) ? [] : nil)
         if effectiveBody != nil, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
-            lines.append("Content-Type:") // not curl's application/x-www-form-urlencoded default
+            lines.append("Content-Type:")  // not curl's application/x-www-form-urlencoded default
         }
         if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) {
             try easy.set(CURLOPT_USERAGENT, policy.userAgent)

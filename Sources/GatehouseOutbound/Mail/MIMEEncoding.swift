@@ -77,7 +77,7 @@ public enum MIMEEncoding {
         var words: [String] = [], chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if !chunk.isEmpty, chunk.count + bytes.count > 39 { // 39 bytes → 52 base64 chars + 12 = 64
+            if !chunk.isEmpty, chunk.count + bytes.count > 39 {  // 39 bytes → 52 base64 chars + 12 = 64
                 words.append(encodedWord(chunk))
                 chunk = []
             }
@@ -96,9 +96,10 @@ public enum MIMEEncoding {
     /// - Parameter nameLength: the length of `"Name: "` before the value on the first line.
     static func unstructuredHeaderValue(_ text: String, nameLength: Int) -> String {
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
-        let foldable = isPlainHeaderText(text) && !text.hasPrefix(" ") && !text.hasSuffix(" ")
+        let foldable =
+            isPlainHeaderText(text) && !text.hasPrefix(" ") && !text.hasSuffix(" ")
             && words.allSatisfy { !$0.isEmpty && $0.count <= 76 - 1 }
-            && !text.contains("=?") // would be mistaken for an encoded-word by decoders
+            && !text.contains("=?")  // would be mistaken for an encoded-word by decoders
         guard foldable else { return encodedWords(text).joined(separator: "\r\n ") }
         var out = "", lineLength = nameLength
         for (index, word) in words.enumerated() {

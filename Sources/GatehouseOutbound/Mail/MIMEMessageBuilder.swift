@@ -66,12 +66,12 @@ public struct MIMEMessageBuilder: Sendable {
         }
         for header in additionalHeaders {
             guard RequestValidation.isToken(header.name), !Self.managedHeaders.contains(header.name.lowercased()),
-                  MIMEEncoding.isPlainHeaderText(header.value)
+                MIMEEncoding.isPlainHeaderText(header.value)
             else { throw .invalidMessage("additional header \(String(reflecting: header.name)) is not allowed") }
         }
         if let messageID {
             guard MIMEEncoding.isPlainHeaderText(messageID), !messageID.contains(" "), !messageID.contains("<"),
-                  !messageID.contains(">"), messageID.contains("@")
+                !messageID.contains(">"), messageID.contains("@")
             else { throw .invalidMessage("Message-ID must look like id@domain") }
         }
 

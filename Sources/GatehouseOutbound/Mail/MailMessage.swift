@@ -75,15 +75,18 @@ public struct MailAddress: Sendable, Hashable {
             throw .invalidAddress("\(shown) is not local@domain")
         }
         let local = address.utf8[..<at], domain = address.utf8[address.utf8.index(after: at)...]
-        let localOK = (1...64).contains(local.count)
+        let localOK =
+            (1...64).contains(local.count)
             && local.first != UInt8(ascii: ".") && local.last != UInt8(ascii: ".")
             && !String(decoding: local, as: UTF8.self).contains("..")
             && local.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || atextSymbols.contains($0) }
         let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        let domainOK = !domain.isEmpty && labels.allSatisfy { label in
-            (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
-                && label.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-        }
+        let domainOK =
+            !domain.isEmpty
+            && labels.allSatisfy { label in
+                (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                    && label.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+            }
         guard localOK, domainOK else { throw .invalidAddress("\(shown) is not a plain local@domain address") }
     }
 

@@ -32,9 +32,10 @@ public final class SMTPSender: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 pool.submit {
-                    continuation.resume(with: Result {
-                        try Self.deliver(message, configuration: configuration, cancellation: cancellation)
-                    })
+                    continuation.resume(
+                        with: Result {
+                            try Self.deliver(message, configuration: configuration, cancellation: cancellation)
+                        })
                 }
             }
         } onCancel: {

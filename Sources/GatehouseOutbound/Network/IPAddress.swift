@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An IPv4 or IPv6 address as 4 or 16 bytes in network order.
@@ -89,11 +89,11 @@ enum SpecialPurposeRanges {
 
     static let table: [Entry] = [
         // IPv4
-        entry("0.0.0.0/8", "this-network"),               // includes 0.0.0.0 (unspecified)
-        entry("10.0.0.0/8", "private-use"),               // RFC 1918
-        entry("100.64.0.0/10", "shared-address-space"),   // RFC 6598 CGNAT
+        entry("0.0.0.0/8", "this-network"),  // includes 0.0.0.0 (unspecified)
+        entry("10.0.0.0/8", "private-use"),  // RFC 1918
+        entry("100.64.0.0/10", "shared-address-space"),  // RFC 6598 CGNAT
         entry("127.0.0.0/8", "loopback"),
-        entry("169.254.0.0/16", "link-local"),            // includes 169.254.169.254 cloud metadata
+        entry("169.254.0.0/16", "link-local"),  // includes 169.254.169.254 cloud metadata
         entry("172.16.0.0/12", "private-use"),
         entry("192.0.0.0/24", "ietf-protocol-assignments"),
         entry("192.0.2.0/24", "documentation"),
@@ -103,12 +103,12 @@ enum SpecialPurposeRanges {
         entry("198.51.100.0/24", "documentation"),
         entry("203.0.113.0/24", "documentation"),
         entry("224.0.0.0/4", "multicast"),
-        entry("240.0.0.0/4", "reserved"),                 // includes 255.255.255.255 broadcast
+        entry("240.0.0.0/4", "reserved"),  // includes 255.255.255.255 broadcast
         // IPv6
         entry("::/128", "unspecified"),
         entry("::1/128", "loopback"),
         entry("::ffff:0:0/96", "IPv4-mapped", embeddedIPv4At: 12),
-        entry("::/96", "IPv4-compatible"),                // deprecated (RFC 4291 §2.5.5.1)
+        entry("::/96", "IPv4-compatible"),  // deprecated (RFC 4291 §2.5.5.1)
         entry("64:ff9b::/96", "NAT64", embeddedIPv4At: 12),
         entry("64:ff9b:1::/48", "local-use-NAT64"),
         entry("100::/64", "discard-only"),

@@ -15,15 +15,18 @@ extension AdminController {
     func listClients(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let page = try AdminPageRequest(request)
         let db = try await services.store.database(for: try tenant(context))
-        return Responses.json(page.page("clients", all: try await db.listClients().map { ClientView($0) }, cursor: \.clientID),
-                              noStore: true, sorted: true)
+        return Responses.json(
+            page.page("clients", all: try await db.listClients().map { ClientView($0) }, cursor: \.clientID),
+            noStore: true, sorted: true)
     }
 
     /// Reads the client fields of a create or update body into `client`, collecting every problem.
     /// - Parameter creating: on create, `name` and `type` are required and `type` may be set.
     func applyClientFields(_ input: inout JSONInput, to client: inout Client, tenant: ResolvedTenant, creating: Bool) {
-        input.rejectUnknown(["name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
-                             "id_token_signed_response_alg", "access_token_signing_alg"])
+        input.rejectUnknown([
+            "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
+            "id_token_signed_response_alg", "access_token_signing_alg",
+        ])
         if let name = input.string("name", required: creating, maxLength: 200) {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { client.name = name }
         }
@@ -54,8 +57,10 @@ extension AdminController {
         for key in ["id_token_signed_response_alg", "access_token_signing_alg"] {
             guard let raw = input.string(key) else { continue }
             // ID tokens may always use RS256 (OIDC Core §15.1); access tokens the tenant's algorithms.
-            let enabled = key == "id_token_signed_response_alg" ? tenant.tenant.settings.idTokenSigningAlgorithms
-                                                                : tenant.tenant.settings.signingAlgorithms
+            let enabled =
+                key == "id_token_signed_response_alg"
+                ? tenant.tenant.settings.idTokenSigningAlgorithms
+                : tenant.tenant.settings.signingAlgorithms
             guard let algorithm = JWSAlgorithm(rawValue: raw), enabled.contains(algorithm) else {
                 input.fail(key, "must be one of \(enabled.map(\.rawValue).joined(separator: ", "))")
                 continue
@@ -89,9 +94,10 @@ extension AdminController {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         let now = services.clock.now
         let environment = tenant.tenant.environment
-        var client = Client(id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: environment), name: "",
-                            type: .confidential, secretHash: nil, redirectURIs: [], postLogoutRedirectURIs: [],
-                            grantTypes: [.authorizationCode, .refreshToken], firstParty: false, allowedScopes: nil, createdAt: now)
+        var client = Client(
+            id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: environment), name: "",
+            type: .confidential, secretHash: nil, redirectURIs: [], postLogoutRedirectURIs: [],
+            grantTypes: [.authorizationCode, .refreshToken], firstParty: false, allowedScopes: nil, createdAt: now)
         // Until the body says otherwise, tokens use the tenant's first enabled algorithm.
         let defaultAlgorithm = tenant.tenant.settings.signingAlgorithms.first ?? .eddsa
         client.idTokenSigningAlgorithm = defaultAlgorithm

@@ -164,8 +164,9 @@ extension AdminController {
         let name = input.string("name", required: true, maxLength: 200)
         let clientID = input.string("client_id", required: true, maxLength: 1000)
         let now = services.clock.now
-        var provider = UpstreamProvider(id: .generate(at: now), slug: "", kind: kind ?? .oidc, name: name ?? "provider",
-                                        clientID: clientID ?? "client", createdAt: now, updatedAt: now)
+        var provider = UpstreamProvider(
+            id: .generate(at: now), slug: "", kind: kind ?? .oidc, name: name ?? "provider",
+            clientID: clientID ?? "client", createdAt: now, updatedAt: now)
         applyProviderFields(&input, to: &provider)
         let db = try await services.store.database(for: tenant)
         let slugGiven = input.has("slug")

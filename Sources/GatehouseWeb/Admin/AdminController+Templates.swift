@@ -64,7 +64,9 @@ extension AdminController {
     func templateName(_ context: AppRequestContext) throws -> String {
         let kind = context.parameters.get("kind") ?? "", name = context.parameters.get("name") ?? ""
         let full = "\(kind)/\(name)"
-        let exists = kind == "page" ? services.pages.defaultSource(named: full) != nil
+        let exists =
+            kind == "page"
+            ? services.pages.defaultSource(named: full) != nil
             : kind == "email" ? services.mail.defaultSource(named: full) != nil : false
         guard exists else { throw ProblemDetails.notFound("no template named '\(full)'; see GET …/templates") }
         return full
@@ -72,8 +74,9 @@ extension AdminController {
 
     func view(_ name: String, database: TenantDatabase) -> TemplateView {
         let override = database.templateOverride(named: name)
-        var view = TemplateView(name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: override != nil,
-                                updatedAt: override?.updatedAt)
+        var view = TemplateView(
+            name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: override != nil,
+            updatedAt: override?.updatedAt)
         if view.kind == "page" {
             view.body = override?.body ?? services.pages.defaultSource(named: name)
         } else if let source = services.mail.effectiveSource(named: name, database: database) {
@@ -107,8 +110,9 @@ extension AdminController {
         let overrides = database.templateOverrides().overrides
         let names = services.mail.templateNames + services.pages.templateNames
         let entries = names.map { name in
-            Entry(name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: overrides[name] != nil,
-                  updatedAt: overrides[name]?.updatedAt)
+            Entry(
+                name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: overrides[name] != nil,
+                updatedAt: overrides[name]?.updatedAt)
         }
         return Responses.json(List(templates: entries), noStore: true, sorted: true)
     }

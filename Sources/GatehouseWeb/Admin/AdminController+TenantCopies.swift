@@ -20,8 +20,9 @@ extension AdminController {
     /// every other request.
     static func uploadLimit(for request: Request, services: Services) -> Int? {
         guard request.method == .post, request.uri.path == "/admin/v1/tenant-imports",
-              let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-              services.isAdminToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else { return nil }
+            let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+            services.isAdminToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        else { return nil }
         return maximumImportBytes
     }
 
@@ -46,11 +47,13 @@ extension AdminController {
         try input.check()
         let archive = try await services.store.exportTenant(tenant, passphrase: passphrase!)
         context.logger.info("tenant exported", metadata: ["tenant": "\(tenant.slug)", "bytes": "\(archive.count)"])
-        return Response(status: .ok, headers: [
-            .contentType: "application/vnd.gatehouse.tenant-archive",
-            .contentDisposition: "attachment; filename=\"\(tenant.slug).gatehouse-tenant\"",
-            .cacheControl: "no-store",
-        ], body: .init(byteBuffer: ByteBuffer(bytes: archive)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/vnd.gatehouse.tenant-archive",
+                .contentDisposition: "attachment; filename=\"\(tenant.slug).gatehouse-tenant\"",
+                .cacheControl: "no-store",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: archive)))
     }
 
     /// `POST /admin/v1/tenants/{slug}/clone` `{"to": "new-slug", "scrub_pii": true}` → 201 with
@@ -91,8 +94,10 @@ extension AdminController {
 
     /// 201 with `{"tenant": …, "users": n, "client_key_changes": […], "dropped_hostname": …}`.
     func copied(_ report: TenantCopyReport) -> Response {
-        var response = created(TenantCopyView(tenant: TenantView(report.tenant.tenant, addressing: services.addressing), users: report.users,
-                                              clientKeyChanges: report.clientKeyChanges, droppedHostname: report.droppedHostname))
+        var response = created(
+            TenantCopyView(
+                tenant: TenantView(report.tenant.tenant, addressing: services.addressing), users: report.users,
+                clientKeyChanges: report.clientKeyChanges, droppedHostname: report.droppedHostname))
         response.headers[.location] = "/admin/v1/tenants/\(report.tenant.slug)"
         return response
     }

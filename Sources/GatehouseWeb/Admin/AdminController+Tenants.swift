@@ -85,7 +85,11 @@ extension AdminController {
         if let raw = input.strings("signing_algorithms") {
             var algorithms: [JWSAlgorithm] = []
             for value in raw {
-                if let a = JWSAlgorithm(rawValue: value) { algorithms.append(a) } else { input.fail("signing_algorithms", "'\(value)' is not one of EdDSA, ES256, RS256") }
+                if let a = JWSAlgorithm(rawValue: value) {
+                    algorithms.append(a)
+                } else {
+                    input.fail("signing_algorithms", "'\(value)' is not one of EdDSA, ES256, RS256")
+                }
             }
             settings.signingAlgorithms = algorithms
         }

@@ -18,7 +18,9 @@ extension AdminController {
         let after = try page.cursor(UserID.init(rawValue:))
         var email: String?
         if let raw = try AdminListFilter.value(of: "email", in: request) {
-            guard let normalized = EmailAddress.normalize(raw) else { throw ProblemDetails.validation([.init(field: "email", message: "is not an email address")]) }
+            guard let normalized = EmailAddress.normalize(raw) else {
+                throw ProblemDetails.validation([.init(field: "email", message: "is not an email address")])
+            }
             email = normalized
         }
         let query = try AdminListFilter.value(of: "q", in: request)
@@ -52,8 +54,9 @@ extension AdminController {
         var hash: String?
         if let password { hash = try await services.passwords.hash(password) }
         let now = services.clock.now
-        let user = User(id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
-                        createdAt: now, updatedAt: now)
+        let user = User(
+            id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
+            createdAt: now, updatedAt: now)
         try await db.insertUser(user)
         return created(UserView(user))
     }

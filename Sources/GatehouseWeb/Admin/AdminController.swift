@@ -51,12 +51,14 @@ struct AdminController {
         /// The tenant is read from the unverified `iss`, then everything is verified against it.
         func tenantPrincipal(_ token: String) async throws -> Principal? {
             guard let parsed = try? JWS.parse(token),
-                  let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload)) else { return nil }
+                let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload))
+            else { return nil }
             guard let tenant = services.addressing.tenant(issuer: claims.iss, store: services.store) else { return nil }
             guard let database = try? await services.store.database(for: tenant),
-                  let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
-                  verified.sub == verified.clientID, verified.sid == nil,
-                  (try? await database.client(clientID: verified.clientID)) != nil else { return nil }
+                let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
+                verified.sub == verified.clientID, verified.sid == nil,
+                (try? await database.client(clientID: verified.clientID)) != nil
+            else { return nil }
             return .tenant(tenant, scopes: verified.scopeSet.intersection(AdminScope.all), clientID: verified.clientID)
         }
     }
@@ -64,8 +66,10 @@ struct AdminController {
     /// Registers a route: `scope` is the admin scope a tenant-scoped caller needs; nil means the
     /// route is for the instance admin only. `maxBodyBytes` overrides `[server] max_body_bytes`
     /// for routes that take files.
-    func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath, scope: String?,
-               maxBodyBytes: Int? = nil, _ body: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
+    func route(
+        _ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath, scope: String?,
+        maxBodyBytes: Int? = nil, _ body: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
+    ) {
         if method == .get { conditions.registerRepresentation(path: path.description, body) }
         group.on(path, method: method) { request, context in
             await self.handle(context) {
@@ -81,8 +85,9 @@ struct AdminController {
                 case nil:
                     throw ProblemDetails.unauthorized("a valid admin bearer token is required")
                 }
-                return try await conditions.run(method, path: path.description, request: request, context: context,
-                                                store: services.store, maxBodyBytes: maxBodyBytes ?? services.configuration.maxBodyBytes, body)
+                return try await conditions.run(
+                    method, path: path.description, request: request, context: context,
+                    store: services.store, maxBodyBytes: maxBodyBytes ?? services.configuration.maxBodyBytes, body)
             }
         }
     }
@@ -100,7 +105,9 @@ struct AdminController {
         route(admin, .get, "tenants/:slug/clients", scope: AdminScope.clientsRead) { request, context in try await self.listClients(request, context) }
         route(admin, .post, "tenants/:slug/clients", scope: AdminScope.clientsWrite) { request, context in try await self.createClient(request, context) }
         route(admin, .get, "tenants/:slug/clients/:client", scope: AdminScope.clientsRead) { _, context in try await self.showClient(context) }
-        route(admin, .patch, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { request, context in try await self.updateClient(request, context) }
+        route(admin, .patch, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { request, context in
+            try await self.updateClient(request, context)
+        }
         route(admin, .delete, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { _, context in try await self.deleteClient(context) }
         route(admin, .post, "tenants/:slug/clients/:client/rotate-secret", scope: AdminScope.clientsWrite) { request, context in
             try await self.rotateClientSecret(request, context)
@@ -137,7 +144,7 @@ struct AdminController {
             return ProblemDetails.validation([.init(field: "archive", message: failure.description)]).response
         } catch is WorkerPool.Busy {
             return ProblemDetails.unavailable("the server is busy hashing passwords").response
-        } catch where context.parameters.get("slug").map({ services.store.resolve(slug: $0) == nil }) ?? false {
+        } catch  where context.parameters.get("slug").map({ services.store.resolve(slug: $0) == nil }) ?? false {
             // The tenant was deleted while this request worked on it.
             return ProblemDetails.notFound("no tenant with this slug").response
         } catch {

@@ -36,8 +36,10 @@ final class AdminWriteConditions: Sendable {
     }
 
     /// Runs `body`, the handler of `method` on route `path`, with the conditions above.
-    func run(_ method: HTTPRequest.Method, path: String, request: Request, context: AppRequestContext, store: InstanceStore,
-             maxBodyBytes: Int, _ body: Handler) async throws -> Response {
+    func run(
+        _ method: HTTPRequest.Method, path: String, request: Request, context: AppRequestContext, store: InstanceStore,
+        maxBodyBytes: Int, _ body: Handler
+    ) async throws -> Response {
         switch method {
         case .get:
             let response = try await body(request, context)
@@ -133,8 +135,10 @@ final class AdminWriteConditions: Sendable {
 
     // MARK: Idempotency-Key
 
-    private func idempotent(key: String, request: Request, context: AppRequestContext, store: InstanceStore,
-                            maxBodyBytes: Int, _ body: Handler) async throws -> Response {
+    private func idempotent(
+        key: String, request: Request, context: AppRequestContext, store: InstanceStore,
+        maxBodyBytes: Int, _ body: Handler
+    ) async throws -> Response {
         guard (1...Self.maxKeyLength).contains(key.count), key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
             throw ProblemDetails.badRequest("Idempotency-Key must be 1 to \(Self.maxKeyLength) visible ASCII characters")
         }
@@ -164,11 +168,13 @@ final class AdminWriteConditions: Sendable {
         // A file (a tenant export) is not kept: repeating that POST changes nothing, and the
         // instance database is no place for archives.
         guard status < 500, status != 409, status != 429, response.headers[.contentType]?.contains("json") == true,
-              let bytes = await Self.collect(&response) else { return response }
+            let bytes = await Self.collect(&response)
+        else { return response }
         let tenant = context.parameters.get("slug").flatMap { store.resolve(slug: $0) }
         try await store.storeIdempotentAnswer(
-            .init(fingerprint: fingerprint, status: status, contentType: response.headers[.contentType],
-                  location: response.headers[.location], body: bytes),
+            .init(
+                fingerprint: fingerprint, status: status, contentType: response.headers[.contentType],
+                location: response.headers[.location], body: bytes),
             scope: scope, key: key, tenant: tenant)
         return response
     }

@@ -25,8 +25,9 @@ struct ProblemDetails: Error, Encodable, Sendable {
     }
 
     static func validation(_ errors: [FieldError]) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:validation", title: "Invalid request", status: 422,
-                       detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
+        ProblemDetails(
+            type: "urn:gatehouse:problem:validation", title: "Invalid request", status: 422,
+            detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
     }
 
     static func badRequest(_ detail: String) -> Self {
@@ -48,14 +49,16 @@ struct ProblemDetails: Error, Encodable, Sendable {
 
     /// 422: an `Idempotency-Key` sent again with a different body (draft-ietf-httpapi-idempotency-key-header §2.7).
     static func idempotencyKeyReused() -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:idempotency-key-reused", title: "Idempotency-Key reused", status: 422,
-                       detail: "this Idempotency-Key was used with a different request body")
+        ProblemDetails(
+            type: "urn:gatehouse:problem:idempotency-key-reused", title: "Idempotency-Key reused", status: 422,
+            detail: "this Idempotency-Key was used with a different request body")
     }
 
     /// 413: the body is larger than `limit` bytes.
     static func payloadTooLarge(_ limit: Int) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:content-too-large", title: "Content too large", status: 413,
-                       detail: "the request body is larger than \(limit) bytes")
+        ProblemDetails(
+            type: "urn:gatehouse:problem:content-too-large", title: "Content too large", status: 413,
+            detail: "the request body is larger than \(limit) bytes")
     }
 
     static func unauthorized(_ detail: String) -> Self {
@@ -72,13 +75,15 @@ struct ProblemDetails: Error, Encodable, Sendable {
 
     /// 429: rate limited (RFC 6585 §4), with `Retry-After: seconds`.
     static func tooManyRequests(_ detail: String, retryAfter: Int) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:rate-limited", title: "Too many requests", status: 429, detail: detail,
-                       retryAfter: retryAfter)
+        ProblemDetails(
+            type: "urn:gatehouse:problem:rate-limited", title: "Too many requests", status: 429, detail: detail,
+            retryAfter: retryAfter)
     }
 
     static func internalError(_ requestID: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:internal", title: "Internal server error", status: 500,
-                       detail: "an internal error occurred (request \(requestID))")
+        ProblemDetails(
+            type: "urn:gatehouse:problem:internal", title: "Internal server error", status: 500,
+            detail: "an internal error occurred (request \(requestID))")
     }
 
     var response: Response {
@@ -97,12 +102,19 @@ enum JSONValue: Codable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -128,8 +140,9 @@ struct JSONInput {
     init(_ request: Request, limit: Int) async throws {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json") else {
-            throw ProblemDetails(type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", status: 415,
-                                 detail: "send application/json")
+            throw ProblemDetails(
+                type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", status: 415,
+                detail: "send application/json")
         }
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: limit) } catch { throw ProblemDetails.badRequest("request body too large") }

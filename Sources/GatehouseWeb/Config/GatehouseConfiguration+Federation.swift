@@ -30,9 +30,11 @@ public struct FederationConfiguration: Sendable {
 
     public init() {}
 
-    static let keys: Set<String> = ["connect_timeout_seconds", "timeout_seconds", "max_response_bytes", "ca_bundle",
-                                    "allow_private_destinations", "allowed_private_networks", "allow_http", "metadata_cache_seconds",
-                                    "jwks_refetch_interval_seconds", "clock_skew_seconds"]
+    static let keys: Set<String> = [
+        "connect_timeout_seconds", "timeout_seconds", "max_response_bytes", "ca_bundle",
+        "allow_private_destinations", "allowed_private_networks", "allow_http", "metadata_cache_seconds",
+        "jwks_refetch_interval_seconds", "clock_skew_seconds",
+    ]
 
     /// The settings the federation service runs with.
     public var settings: FederationSettings {

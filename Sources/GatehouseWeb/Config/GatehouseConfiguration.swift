@@ -137,15 +137,19 @@ public struct GatehouseConfiguration: Sendable {
     }
 
     static let known: [String: Set<String>] = [
-        "server": ["listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir",
-                   "static_dir", "trusted_proxies", "tenant_base_domain"],
+        "server": [
+            "listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir",
+            "static_dir", "trusted_proxies", "tenant_base_domain",
+        ],
         "storage": ["data_dir", "synchronous", "max_open_tenants"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
         "oauth": ["refresh_reuse_grace_seconds", "step_up_max_age_seconds"],
         "keys": ["pre_publication_seconds", "rotation_interval_days"],
-        "mail": ["smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
-                 "retry_max_seconds", "max_attempts"],
+        "mail": [
+            "smtp_url", "from", "require_tls", "username", "password", "ca_bundle", "retry_base_seconds",
+            "retry_max_seconds", "max_attempts",
+        ],
         "log": ["level", "format"],
         "federation": FederationConfiguration.keys,
         "backup": BackupConfiguration.keys,
@@ -174,7 +178,8 @@ public struct GatehouseConfiguration: Sendable {
         // A file holding the admin token (systemd's LoadCredential=, container secrets).
         if config.adminToken == nil, let path = environment["GATEHOUSE_ADMIN_TOKEN_FILE"], !path.isEmpty {
             if let data = FileManager.default.contents(atPath: path),
-               let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+                let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+            {
                 config.adminToken = token
             } else {
                 problems.append(Problem(key: "GATEHOUSE_ADMIN_TOKEN_FILE", message: "\(path) cannot be read or is empty"))
@@ -277,7 +282,8 @@ public struct GatehouseConfiguration: Sendable {
         }
         if let publicURL {
             if let c = URLComponents(string: publicURL), ["http", "https"].contains(c.scheme ?? ""), c.host != nil,
-               c.query == nil, c.fragment == nil, !publicURL.hasSuffix("/") {
+                c.query == nil, c.fragment == nil, !publicURL.hasSuffix("/")
+            {
             } else {
                 problems.append(Problem(key: "server.public_url", message: "'\(publicURL)' must be an http(s) URL without query, fragment or trailing slash"))
             }
@@ -331,7 +337,8 @@ public struct GatehouseConfiguration: Sendable {
     /// `listen` split into host and port.
     public var listenAddress: (host: String, port: Int)? {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (0...65535).contains(port) else { return nil }
+            (0...65535).contains(port)
+        else { return nil }
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { return nil }

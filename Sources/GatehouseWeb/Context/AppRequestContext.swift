@@ -66,7 +66,8 @@ struct TenantResolutionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         guard let slug = context.parameters.get("slug"), let tenant = store.resolve(slug: slug),
-              addressing.hostname(of: tenant.tenant) == nil ? context.hostTenant == nil : context.hostTenant?.id == tenant.id else {
+            addressing.hostname(of: tenant.tenant) == nil ? context.hostTenant == nil : context.hostTenant?.id == tenant.id
+        else {
             throw HTTPError(.notFound, message: "unknown tenant")
         }
         var context = context

@@ -21,10 +21,13 @@ extension AccountController {
     }
 
     func emailMessage(_ text: String, status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
-        Responses.html(services.pages.render("message", chrome: chrome("Email not changed", context), values: [
-            "heading": "Email not changed", "message": text, "error": true, "link_url": consolePath(context),
-            "link_text": "Back to your account",
-        ]), status: status)
+        Responses.html(
+            services.pages.render(
+                "message", chrome: chrome("Email not changed", context),
+                values: [
+                    "heading": "Email not changed", "message": text, "error": true, "link_url": consolePath(context),
+                    "link_text": "Back to your account",
+                ]), status: status)
     }
 
     /// `POST /account/email/change` `new_email`: emails a code to the new address.
@@ -38,20 +41,25 @@ extension AccountController {
         guard try await context.database.user(email: email) == nil else {
             return emailMessage("Another account uses that email address.", status: .conflict, context)
         }
-        if let wait = services.actionLimiter.take(tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
-                                                  now: services.clock.now) {
+        if let wait = services.actionLimiter.take(
+            tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
+            now: services.clock.now)
+        {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
         let now = services.clock.now
         let id = RandomText.bearerSecret()
         let code = services.sixDigitCode()
-        try await context.database.insertOneTimeToken(OneTimeToken(
-            id: id, purpose: .changeEmail, userID: user.id, tokenHash: nil, codeHash: services.codeHash(code, salt: id), context: email,
-            createdAt: now, expiresAt: now.addingTimeInterval(Self.changeEmailLifetime)))
-        try await services.deliverAccountEmail(.code, to: email, values: [
-            "user_email": email, "user_name": user.name ?? "", "code": code,
-            "expires_minutes": String(Int(Self.changeEmailLifetime / 60)),
-        ], database: context.database)
+        try await context.database.insertOneTimeToken(
+            OneTimeToken(
+                id: id, purpose: .changeEmail, userID: user.id, tokenHash: nil, codeHash: services.codeHash(code, salt: id), context: email,
+                createdAt: now, expiresAt: now.addingTimeInterval(Self.changeEmailLifetime)))
+        try await services.deliverAccountEmail(
+            .code, to: email,
+            values: [
+                "user_email": email, "user_name": user.name ?? "", "code": code,
+                "expires_minutes": String(Int(Self.changeEmailLifetime / 60)),
+            ], database: context.database)
         return changeCodePage(email: email, csrf: form["csrf_token"] ?? "", error: nil, context)
     }
 
@@ -61,8 +69,9 @@ extension AccountController {
             "action": "\(consolePath(context))/email/change/confirm", "csrf_token": csrf,
         ]
         if let error { values["error"] = error }
-        return Responses.html(services.pages.render("account_code", chrome: chrome("New email address", context), values: values),
-                              status: error == nil ? .ok : .unauthorized)
+        return Responses.html(
+            services.pages.render("account_code", chrome: chrome("New email address", context), values: values),
+            status: error == nil ? .ok : .unauthorized)
     }
 
     /// `POST /account/email/change/confirm` `code`: the code proves the new address, which then
@@ -72,12 +81,15 @@ extension AccountController {
         if let reauthenticate = try await stepUp(claims, for: .emailChange, context) { return reauthenticate }
         let typed = (form["code"] ?? "").filter { !$0.isWhitespace }
         let services = self.services
-        guard let token = try await context.database.consumeOneTimeCode(
-            userID: user.id, purpose: .changeEmail, at: services.clock.now, maxAttempts: AccountFlowsController.codeAttempts,
-            matches: { token in token.codeHash.map { ConstantTime.equals($0, services.codeHash(typed, salt: token.id)) } ?? false }),
-            let email = token.context else {
-            return changeCodePage(email: "your new address", csrf: form["csrf_token"] ?? "",
-                                  error: "That code is not right, or it expired. After 5 wrong codes, start again.", context)
+        guard
+            let token = try await context.database.consumeOneTimeCode(
+                userID: user.id, purpose: .changeEmail, at: services.clock.now, maxAttempts: AccountFlowsController.codeAttempts,
+                matches: { token in token.codeHash.map { ConstantTime.equals($0, services.codeHash(typed, salt: token.id)) } ?? false }),
+            let email = token.context
+        else {
+            return changeCodePage(
+                email: "your new address", csrf: form["csrf_token"] ?? "",
+                error: "That code is not right, or it expired. After 5 wrong codes, start again.", context)
         }
         user.email = email
         user.emailVerified = true

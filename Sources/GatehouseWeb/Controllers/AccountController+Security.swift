@@ -79,10 +79,13 @@ extension AccountController {
         var (_, form, user) = try await consoleUser(request, context)
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         if let problem = DisplayName.problem(name) {
-            return Responses.html(services.pages.render("message", chrome: chrome("Name not saved", context), values: [
-                "heading": "Name not saved", "message": "The name \(problem).", "error": true,
-                "link_url": consolePath(context), "link_text": "Back to your account",
-            ]), status: .badRequest)
+            return Responses.html(
+                services.pages.render(
+                    "message", chrome: chrome("Name not saved", context),
+                    values: [
+                        "heading": "Name not saved", "message": "The name \(problem).", "error": true,
+                        "link_url": consolePath(context), "link_text": "Back to your account",
+                    ]), status: .badRequest)
         }
         user.name = name.isEmpty ? nil : name
         try await context.database.updateUser(user, at: services.clock.now)
@@ -91,8 +94,10 @@ extension AccountController {
 
     func sendVerification(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (_, _, user) = try await consoleUser(request, context)
-        if let wait = services.actionLimiter.take(tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
-                                                  now: services.clock.now) {
+        if let wait = services.actionLimiter.take(
+            tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
+            now: services.clock.now)
+        {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
         if !user.emailVerified { try await AccountFlowsController(services: services).sendVerification(to: user, request, context) }
@@ -104,14 +109,18 @@ extension AccountController {
     func changePassword(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         var (claims, form, user) = try await consoleUser(request, context)
         let message = { (text: String, status: HTTPResponse.Status) in
-            Responses.html(self.services.pages.render("message", chrome: self.chrome("Password not changed", context), values: [
-                "heading": "Password not changed", "message": text, "error": true, "link_url": self.consolePath(context),
-                "link_text": "Back to your account",
-            ]), status: status)
+            Responses.html(
+                self.services.pages.render(
+                    "message", chrome: self.chrome("Password not changed", context),
+                    values: [
+                        "heading": "Password not changed", "message": text, "error": true, "link_url": self.consolePath(context),
+                        "link_text": "Back to your account",
+                    ]), status: status)
         }
         if user.passwordHash != nil {
-            let ok = try await services.verifyCredentials(email: user.email, password: form["current_password"] ?? "",
-                                                          in: context.database, ip: context.remoteAddress)
+            let ok = try await services.verifyCredentials(
+                email: user.email, password: form["current_password"] ?? "",
+                in: context.database, ip: context.remoteAddress)
             guard ok?.id == user.id else { return message("The current password is not right.", .unauthorized) }
         }
         let new = form["new_password"] ?? ""
@@ -136,8 +145,9 @@ extension AccountController {
             return existing
         }
         guard create else { return nil }
-        let enrolment = ConsoleEnrolment(idHash: enrolmentID(claims), userID: user.id, createdAt: now,
-                                         expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
+        let enrolment = ConsoleEnrolment(
+            idHash: enrolmentID(claims), userID: user.id, createdAt: now,
+            expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
         try await context.database.saveConsoleEnrolment(enrolment)
         return enrolment
     }
@@ -166,8 +176,9 @@ extension AccountController {
             "qr_data_url": view.qrDataURL, "otpauth_uri": view.uri, "secret": view.secret,
         ]
         if let error { values["error"] = error }
-        return Responses.html(services.pages.render("mfa_enrol", chrome: chrome("Set up two-step verification", context), values: values),
-                              status: error == nil ? .ok : .unauthorized)
+        return Responses.html(
+            services.pages.render("mfa_enrol", chrome: chrome("Set up two-step verification", context), values: values),
+            status: error == nil ? .ok : .unauthorized)
     }
 
     func startTOTP(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
@@ -182,21 +193,28 @@ extension AccountController {
         guard let enrolment = try await enrolment(claims, user: user, create: false, context), enrolment.sealedTOTPSecret != nil else {
             throw OAuthError.invalidRequest("The set-up expired. Start again from your account page.")
         }
-        guard let codes = try await services.confirmTOTPEnrolment(sealed: enrolment.sealedTOTPSecret, code: form["code"] ?? "", user: user,
-                                                                   database: context.database, ip: context.remoteAddress) else {
+        guard
+            let codes = try await services.confirmTOTPEnrolment(
+                sealed: enrolment.sealedTOTPSecret, code: form["code"] ?? "", user: user,
+                database: context.database, ip: context.remoteAddress)
+        else {
             try await failedEnrolmentCode(enrolment, context)
-            return try await renderTOTP(enrolment, user: user, csrf: form["csrf_token"] ?? "",
-                                        error: "That code is not right. Check the time on your device and try again.", context)
+            return try await renderTOTP(
+                enrolment, user: user, csrf: form["csrf_token"] ?? "",
+                error: "That code is not right. Check the time on your device and try again.", context)
         }
         try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
         return recoveryPage(codes, csrf: form["csrf_token"] ?? "", context)
     }
 
     func recoveryPage(_ codes: [String], csrf: String, _ context: TenantRequestContext) -> Response {
-        Responses.html(services.pages.render("recovery_codes", chrome: chrome("Save your recovery codes", context), values: [
-            "codes": codes, "action": "\(consolePath(context))/done", "interaction_id": "", "csrf_token": csrf,
-            "continue_label": "Back to your account",
-        ]))
+        Responses.html(
+            services.pages.render(
+                "recovery_codes", chrome: chrome("Save your recovery codes", context),
+                values: [
+                    "codes": codes, "action": "\(consolePath(context))/done", "interaction_id": "", "csrf_token": csrf,
+                    "continue_label": "Back to your account",
+                ]))
     }
 
     /// Removes a factor; refused when the tenant requires MFA and it is the user's last one.
@@ -220,8 +238,10 @@ extension AccountController {
         let (claims, form, user) = try await consoleUser(request, context)
         guard context.tenant.tenant.settings.mfaFactors.contains("email") else { throw OAuthError.invalidRequest("Codes by email are not available.") }
         if let reauthenticate = try await stepUp(claims, for: .emailFactor, context) { return reauthenticate }
-        if let wait = services.actionLimiter.take(tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
-                                                  now: services.clock.now) {
+        if let wait = services.actionLimiter.take(
+            tenant: context.tenant.id, action: "email-code", ip: context.remoteAddress,
+            now: services.clock.now)
+        {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
         var enrolment = try await enrolment(claims, user: user, create: true, context)!
@@ -229,9 +249,11 @@ extension AccountController {
         enrolment.emailCodeHash = services.codeHash(code, salt: Base64URL.encode(enrolment.idHash))
         enrolment.emailCodeExpiresAt = services.clock.now.addingTimeInterval(PendingSignIn.emailCodeLifetime)
         try await context.database.saveConsoleEnrolment(enrolment)
-        try await services.sendAccountEmail(.code, to: user, values: [
-            "code": code, "expires_minutes": String(Int(PendingSignIn.emailCodeLifetime / 60)),
-        ], database: context.database)
+        try await services.sendAccountEmail(
+            .code, to: user,
+            values: [
+                "code": code, "expires_minutes": String(Int(PendingSignIn.emailCodeLifetime / 60)),
+            ], database: context.database)
         return emailCodePage(csrf: form["csrf_token"] ?? "", error: nil, user: user, context)
     }
 
@@ -241,8 +263,9 @@ extension AccountController {
             "action": "\(consolePath(context))/mfa/email/confirm", "csrf_token": csrf,
         ]
         if let error { values["error"] = error }
-        return Responses.html(services.pages.render("account_code", chrome: chrome("Codes by email", context), values: values),
-                              status: error == nil ? .ok : .unauthorized)
+        return Responses.html(
+            services.pages.render("account_code", chrome: chrome("Codes by email", context), values: values),
+            status: error == nil ? .ok : .unauthorized)
     }
 
     func confirmEmailFactor(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
@@ -252,8 +275,10 @@ extension AccountController {
         }
         let typed = (form["code"] ?? "").filter { !$0.isWhitespace }
         let salt = Base64URL.encode(enrolment.idHash)
-        let proven = try await services.throttled(services.secondFactorThrottle, account: user.id.rawValue, ip: context.remoteAddress,
-                                                  database: context.database, initial: .failure) { outcome in
+        let proven = try await services.throttled(
+            services.secondFactorThrottle, account: user.id.rawValue, ip: context.remoteAddress,
+            database: context.database, initial: .failure
+        ) { outcome in
             let ok = services.emailCodeMatches(typed, hash: enrolment.emailCodeHash, expiresAt: enrolment.emailCodeExpiresAt, salt: salt)
             if ok { outcome = .success }
             return ok
@@ -265,13 +290,17 @@ extension AccountController {
         try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
         let now = services.clock.now
         let hadFactor = try await !context.database.mfaFactors(userID: user.id).isEmpty
-        try await context.database.saveMFAFactor(MFAFactor(id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .email,
-                                                           sealedSecret: nil, createdAt: now))
-        try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": "Codes by email were turned on for your account."],
-                                            database: context.database)
+        try await context.database.saveMFAFactor(
+            MFAFactor(
+                id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .email,
+                sealedSecret: nil, createdAt: now))
+        try await services.sendAccountEmail(
+            .mfaChange, to: user, values: ["change": "Codes by email were turned on for your account."],
+            database: context.database)
         if !hadFactor {
-            return recoveryPage(try await services.regenerateRecoveryCodes(for: user, database: context.database),
-                                csrf: form["csrf_token"] ?? "", context)
+            return recoveryPage(
+                try await services.regenerateRecoveryCodes(for: user, database: context.database),
+                csrf: form["csrf_token"] ?? "", context)
         }
         return back("email-factor-on", context)
     }
@@ -282,7 +311,8 @@ extension AccountController {
         guard try await !context.database.mfaFactors(userID: user.id).isEmpty else {
             throw OAuthError.invalidRequest("Set up two-step verification first.")
         }
-        return recoveryPage(try await services.regenerateRecoveryCodes(for: user, database: context.database),
-                            csrf: form["csrf_token"] ?? "", context)
+        return recoveryPage(
+            try await services.regenerateRecoveryCodes(for: user, database: context.database),
+            csrf: form["csrf_token"] ?? "", context)
     }
 }

@@ -36,7 +36,8 @@ extension AccountController {
     func recentlyAuthenticated(_ claims: AccessTokenClaims, _ context: TenantRequestContext) async throws -> Bool {
         let now = services.clock.now
         guard let id = claims.sid.flatMap(SessionID.init(rawValue:)), let session = try await context.database.session(id: id),
-              session.isActive(at: now), session.userID.rawValue == claims.sub else { return false }
+            session.isActive(at: now), session.userID.rawValue == claims.sub
+        else { return false }
         return now.timeIntervalSince(session.authTime) <= TimeInterval(services.configuration.stepUpMaxAge)
     }
 
@@ -61,10 +62,13 @@ extension AccountController {
     /// (a POST with the console's CSRF token, checked as usual).
     func continuePage(_ raw: String, claims: AccessTokenClaims, _ context: TenantRequestContext) -> Response? {
         guard let action = StepUpAction(rawValue: raw), action != .identities, action != .emailChange else { return nil }
-        return Responses.html(services.pages.render("account_continue", chrome: chrome("Finish your change", context), values: [
-            "heading": "Finish your change", "message": "You signed in again. Finish the change you started.",
-            "action": "\(consolePath(context))/\(action.finish.path)", "button": action.finish.label,
-            "csrf_token": services.csrfToken(binding: claims.jti, purpose: "account"), "back_url": consolePath(context),
-        ]))
+        return Responses.html(
+            services.pages.render(
+                "account_continue", chrome: chrome("Finish your change", context),
+                values: [
+                    "heading": "Finish your change", "message": "You signed in again. Finish the change you started.",
+                    "action": "\(consolePath(context))/\(action.finish.path)", "button": action.finish.label,
+                    "csrf_token": services.csrfToken(binding: claims.jti, purpose: "account"), "back_url": consolePath(context),
+                ]))
     }
 }

@@ -50,11 +50,12 @@ struct AccountController {
             }
         } else {
             let now = services.clock.now
-            client = Client(id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: tenant.tenant.environment),
-                            name: "Account console", type: .public, secretHash: nil, redirectURIs: [redirect],
-                            postLogoutRedirectURIs: [services.issuer(of: tenant) + "/account"], grantTypes: [.authorizationCode],
-                            firstParty: true, allowedScopes: [StandardScope.openid, StandardScope.profile, StandardScope.email],
-                            createdAt: now)
+            client = Client(
+                id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: tenant.tenant.environment),
+                name: "Account console", type: .public, secretHash: nil, redirectURIs: [redirect],
+                postLogoutRedirectURIs: [services.issuer(of: tenant) + "/account"], grantTypes: [.authorizationCode],
+                firstParty: true, allowedScopes: [StandardScope.openid, StandardScope.profile, StandardScope.email],
+                createdAt: now)
             try await services.store.registerClient(client, in: tenant, builtin: Self.builtin)
         }
         ensured.clients.withLock { $0[tenant.id] = client }
@@ -66,14 +67,16 @@ struct AccountController {
         guard let token = TenantCookie.console.value(in: request) else { return nil }
         let tokens = try await services.tokenService(for: context.database)
         guard let claims = try? await tokens.validateAccessToken(token, store: context.database),
-              claims.clientID == client.clientID else { return nil }
+            claims.clientID == client.clientID
+        else { return nil }
         return claims
     }
 
     func show(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let client = try await consoleClient(context)
         guard let claims = try await consoleToken(request, context, client: client),
-              let userID = UserID(rawValue: claims.sub), let user = try await context.database.user(id: userID) else {
+            let userID = UserID(rawValue: claims.sub), let user = try await context.database.user(id: userID)
+        else {
             return try await startSignIn(context, client: client)
         }
         if let raw = request.queryParameters["continue"], let page = continuePage(raw, claims: claims, context) { return page }
@@ -98,8 +101,10 @@ struct AccountController {
         ]
         if let notice = request.queryParameters["notice"].flatMap({ Self.notices[$0] }) { values["notice"] = notice }
         try await addSecurityValues(&values, user: user, context)
-        return Responses.html(services.pages.render("account", chrome: BrowserFlowController(services: services).chrome("Your account", context),
-                                                    values: values))
+        return Responses.html(
+            services.pages.render(
+                "account", chrome: BrowserFlowController(services: services).chrome("Your account", context),
+                values: values))
     }
 
     /// Sends the browser to the tenant's authorization endpoint as the console client; for a
@@ -117,8 +122,10 @@ struct AccountController {
         let query = FormParameters.encode(parameters)
         var response = Responses.redirect(to: "\(services.basePath(of: context.tenant))\(ProviderMetadata.Path.authorization)?\(query)")
         let flow = "\(state).\(verifier)" + (stepUp.map { ".\($0.rawValue)" } ?? "")
-        response.setCookie(TenantCookie.consoleFlow.make(flow, tenant: context.tenant, services: services,
-                                                         maxAge: Int(Interaction.lifetime), path: consolePath(context)))
+        response.setCookie(
+            TenantCookie.consoleFlow.make(
+                flow, tenant: context.tenant, services: services,
+                maxAge: Int(Interaction.lifetime), path: consolePath(context)))
         return response
     }
 
@@ -142,11 +149,14 @@ struct AccountController {
             ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURIs[0]),
             ("client_id", client.clientID), ("code_verifier", flow[1]),
         ])
-        let tokens = try await TokenEndpoint.handle(parameters: tokenRequest, authorization: nil,
-                                                    context: try await services.tokenContext(for: context.database))
+        let tokens = try await TokenEndpoint.handle(
+            parameters: tokenRequest, authorization: nil,
+            context: try await services.tokenContext(for: context.database))
         var response = Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
-        response.setCookie(TenantCookie.console.make(tokens.accessToken, tenant: context.tenant, services: services,
-                                                     maxAge: tokens.expiresIn, path: consolePath(context)))
+        response.setCookie(
+            TenantCookie.console.make(
+                tokens.accessToken, tenant: context.tenant, services: services,
+                maxAge: tokens.expiresIn, path: consolePath(context)))
         response.setCookie(TenantCookie.consoleFlow.clear(tenant: context.tenant, services: services, path: consolePath(context)))
         return response
     }
@@ -161,7 +171,8 @@ struct AccountController {
         let client = try await consoleClient(context)
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         guard let claims = try await consoleToken(request, context, client: client),
-              services.checkCSRF(form["csrf_token"], binding: claims.jti, purpose: "account") else {
+            services.checkCSRF(form["csrf_token"], binding: claims.jti, purpose: "account")
+        else {
             throw OAuthError.invalidRequest("The form expired. Reload the account page and try again.")
         }
         return (claims, form)
@@ -170,7 +181,8 @@ struct AccountController {
     func revokeSession(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let claims = try await authorizedForm(request, context)
         guard let raw = context.parameters.get("session"), let id = SessionID(rawValue: raw),
-              let session = try await context.database.session(id: id), session.userID.rawValue == claims.sub else {
+            let session = try await context.database.session(id: id), session.userID.rawValue == claims.sub
+        else {
             throw OAuthError.invalidRequest("unknown session")
         }
         try await context.database.endSession(id: id, at: services.clock.now)

@@ -38,8 +38,10 @@ struct AccountFlowsController {
 
     var path: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
 
-    func message(_ heading: String, _ text: String, error: Bool = false, status: HTTPResponse.Status = .ok,
-                 link: (String, String)? = nil, _ context: TenantRequestContext) -> Response {
+    func message(
+        _ heading: String, _ text: String, error: Bool = false, status: HTTPResponse.Status = .ok,
+        link: (String, String)? = nil, _ context: TenantRequestContext
+    ) -> Response {
         var values: [String: Any] = ["heading": heading, "message": text]
         if error { values["error"] = true }
         if let link {
@@ -51,8 +53,11 @@ struct AccountFlowsController {
 
     /// Refuses with 429 and `Retry-After` when the IP exceeded its budget for `action`.
     func rateLimit(_ action: String, _ context: TenantRequestContext) -> Response? {
-        guard let wait = services.actionLimiter.take(tenant: context.tenant.id, action: action, ip: context.remoteAddress,
-                                                     now: services.clock.now) else { return nil }
+        guard
+            let wait = services.actionLimiter.take(
+                tenant: context.tenant.id, action: action, ip: context.remoteAddress,
+                now: services.clock.now)
+        else { return nil }
         var response = message("Too many requests", "Please wait a moment and try again.", error: true, status: .tooManyRequests, context)
         response.headers[.retryAfter] = String(wait)
         return response
@@ -60,8 +65,10 @@ struct AccountFlowsController {
 
     // MARK: Sign-up
 
-    func renderSignup(_ interaction: Interaction, client: Client, email: String?, name: String?, error: String?,
-                      status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
+    func renderSignup(
+        _ interaction: Interaction, client: Client, email: String?, name: String?, error: String?,
+        status: HTTPResponse.Status, _ context: TenantRequestContext
+    ) -> Response {
         var values: [String: Any] = [
             "action": "\(path(context))/signup", "interaction_id": interaction.id, "csrf_token": interaction.csrfToken,
             "client_name": client.name, "login_url": "\(path(context))/login?interaction=\(interaction.id)",
@@ -69,14 +76,16 @@ struct AccountFlowsController {
         if let email { values["email"] = email }
         if let name { values["name"] = name }
         if let error { values["error"] = error }
-        return Responses.html(services.pages.render("signup", chrome: flow.chrome("Create account", context), values: values),
-                              status: status, formActions: flow.formActions(for: interaction))
+        return Responses.html(
+            services.pages.render("signup", chrome: flow.chrome("Create account", context), values: values),
+            status: status, formActions: flow.formActions(for: interaction))
     }
 
     func showSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
-        let (interaction, client) = try await flow.loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
-                                                                   request, context)
+        let (interaction, client) = try await flow.loadInteraction(
+            request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+            request, context)
         return renderSignup(interaction, client: client, email: nil, name: nil, error: nil, status: .ok, context)
     }
 
@@ -85,8 +94,9 @@ struct AccountFlowsController {
     func submitSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, client) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-                                                                   request, context)
+        let (interaction, client) = try await flow.loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+            request, context)
         let rawEmail = form["email"] ?? ""
         let name = form["name"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         func fail(_ error: String, _ status: HTTPResponse.Status = .badRequest) -> Response {
@@ -106,8 +116,9 @@ struct AccountFlowsController {
             return try await signupAttempt(existing, interaction, client: client, context)
         }
         let now = services.clock.now
-        let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name, passwordHash: hash,
-                        createdAt: now, updatedAt: now)
+        let user = User(
+            id: .generate(at: now), email: email, emailVerified: false, name: name, passwordHash: hash,
+            createdAt: now, updatedAt: now)
         do { try await db.insertUser(user) } catch StoreError.conflict {
             guard requireVerified, let existing = try await db.user(email: email) else {
                 return fail("An account with this email address already exists. Sign in instead.", .conflict)
@@ -124,11 +135,14 @@ struct AccountFlowsController {
     /// browser sees exactly what a new sign-up sees — the verification step — backed by a decoy
     /// pending sign-in that no code completes (`PendingSignIn.isSignupAttempt`).
     func signupAttempt(_ existing: User, _ interaction: Interaction, client: Client, _ context: TenantRequestContext) async throws -> Response {
-        try await services.sendAccountEmail(.signupAttempt, to: existing, values: [
-            "account_url": services.issuer(of: context.tenant) + "/account",
-        ], database: context.database)
-        try await flow.savePending(interaction, client: client, user: existing, amr: [PendingSignIn.signupAttemptMarker], stage: .verifyEmail,
-                                   context)
+        try await services.sendAccountEmail(
+            .signupAttempt, to: existing,
+            values: [
+                "account_url": services.issuer(of: context.tenant) + "/account"
+            ], database: context.database)
+        try await flow.savePending(
+            interaction, client: client, user: existing, amr: [PendingSignIn.signupAttemptMarker], stage: .verifyEmail,
+            context)
         return flow.redirect(to: "/verify-email", interaction, context)
     }
 
@@ -151,34 +165,41 @@ struct AccountFlowsController {
         let id = RandomText.bearerSecret()
         let token = RandomText.bearerSecret()
         let code = services.sixDigitCode()
-        try await database.insertOneTimeToken(OneTimeToken(
-            id: id, purpose: .verifyEmail, userID: user.id, tokenHash: SecretHash.of(token), codeHash: services.codeHash(code, salt: id),
-            context: browser.map(Self.browserContext), createdAt: now, expiresAt: now.addingTimeInterval(Self.verifyLifetime)))
-        try await services.sendAccountEmail(.verify, to: user, values: [
-            "link": services.link(database.tenant, "/verify-email", token: token), "code": code,
-            "expires_minutes": String(Int(Self.verifyLifetime / 60)),
-        ], database: database)
+        try await database.insertOneTimeToken(
+            OneTimeToken(
+                id: id, purpose: .verifyEmail, userID: user.id, tokenHash: SecretHash.of(token), codeHash: services.codeHash(code, salt: id),
+                context: browser.map(Self.browserContext), createdAt: now, expiresAt: now.addingTimeInterval(Self.verifyLifetime)))
+        try await services.sendAccountEmail(
+            .verify, to: user,
+            values: [
+                "link": services.link(database.tenant, "/verify-email", token: token), "code": code,
+                "expires_minutes": String(Int(Self.verifyLifetime / 60)),
+            ], database: database)
     }
 
     /// The pending sign-in of an interaction at `stage`, with its user.
     func pending(_ interaction: Interaction, stage: PendingSignIn.Stage, _ context: TenantRequestContext) async throws -> (PendingSignIn, User) {
         guard let pending = try await context.database.pendingSignIn(idHash: SecretHash.of(interaction.id), at: services.clock.now),
-              pending.stage == stage, let user = try await context.database.user(id: pending.userID), !user.disabled else {
+            pending.stage == stage, let user = try await context.database.user(id: pending.userID), !user.disabled
+        else {
             throw OAuthError.invalidRequest("This sign-in expired. Go back to the application and try again.")
         }
         return (pending, user)
     }
 
-    func renderVerify(_ interaction: Interaction, user: User, error: String?, notice: String?, status: HTTPResponse.Status,
-                      _ context: TenantRequestContext) -> Response {
+    func renderVerify(
+        _ interaction: Interaction, user: User, error: String?, notice: String?, status: HTTPResponse.Status,
+        _ context: TenantRequestContext
+    ) -> Response {
         var values: [String: Any] = [
             "action": "\(path(context))/verify-email", "resend_action": "\(path(context))/verify-email/resend",
             "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "email": user.email,
         ]
         if let error { values["error"] = error }
         if let notice { values["notice"] = notice }
-        return Responses.html(services.pages.render("verify_email", chrome: flow.chrome("Verify your email", context), values: values),
-                              status: status, formActions: flow.formActions(for: interaction))
+        return Responses.html(
+            services.pages.render("verify_email", chrome: flow.chrome("Verify your email", context), values: values),
+            status: status, formActions: flow.formActions(for: interaction))
     }
 
     /// `GET verify-email?interaction=…` (the code form of a sign-in) or `?token=…` (an emailed link:
@@ -186,10 +207,13 @@ struct AccountFlowsController {
     func showVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let query = request.queryParameters
         if let token = query["token"] {
-            return Responses.html(services.pages.render("message_form", chrome: flow.chrome("Verify your email", context), values: [
-                "heading": "Verify your email", "message": "Confirm that this email address is yours.",
-                "action": "\(path(context))/verify-email/link", "token": token, "button": "Verify my email",
-            ]))
+            return Responses.html(
+                services.pages.render(
+                    "message_form", chrome: flow.chrome("Verify your email", context),
+                    values: [
+                        "heading": "Verify your email", "message": "Confirm that this email address is yours.",
+                        "action": "\(path(context))/verify-email/link", "token": token, "button": "Verify my email",
+                    ]))
         }
         let (interaction, client) = try await flow.loadInteraction(query["interaction"], csrf: nil, requireCSRF: false, request, context)
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
@@ -204,36 +228,44 @@ struct AccountFlowsController {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let now = services.clock.now
         guard let token = form["token"], token.utf8.count <= 128,
-              let used = try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .verifyEmail, at: now) else {
+            let used = try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .verifyEmail, at: now)
+        else {
             return message("Link expired", "This verification link was already used or has expired.", error: true, status: .badRequest, context)
         }
         // A first proof ends the sessions, grants, links and pending sign-ins made before it
         // (pre-account takeover). The password stays only when the link is opened in the browser
         // that chose it; anywhere else the owner proves the address without knowing the password,
         // which may be a squatter's, so it is dropped (the owner sets one with "Forgot password").
-        let sameBrowser = TenantCookie.browser.value(in: request).map {
-            ConstantTime.equals(Self.browserContext($0), used.context ?? "")
-        } ?? false
+        let sameBrowser =
+            TenantCookie.browser.value(in: request).map {
+                ConstantTime.equals(Self.browserContext($0), used.context ?? "")
+            } ?? false
         try await context.database.proveEmail(used.userID, keepPassword: sameBrowser, at: now)
         return message("Email verified", "Your email address is verified. You can close this page and continue where you were.", context)
     }
 
     func submitVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, client) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-                                                                   request, context)
+        let (interaction, client) = try await flow.loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+            request, context)
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
         let code = (form["code"] ?? "").filter { !$0.isWhitespace }
         let services = self.services
         let now = services.clock.now
         // A decoy (sign-up with a taken address) takes no code: it answers like a wrong one.
-        let used = pending.isSignupAttempt ? nil : try await context.database.consumeOneTimeCode(
-            userID: user.id, purpose: .verifyEmail, at: now, maxAttempts: Self.codeAttempts) { token in
-            token.codeHash.map { ConstantTime.equals($0, services.codeHash(code, salt: token.id)) } ?? false
-        }
+        let used =
+            pending.isSignupAttempt
+            ? nil
+            : try await context.database.consumeOneTimeCode(
+                userID: user.id, purpose: .verifyEmail, at: now, maxAttempts: Self.codeAttempts
+            ) { token in
+                token.codeHash.map { ConstantTime.equals($0, services.codeHash(code, salt: token.id)) } ?? false
+            }
         guard used != nil else {
-            return renderVerify(interaction, user: user, error: "That code is not right, or it expired. Check the latest email or send a new code.",
-                                notice: nil, status: .badRequest, context)
+            return renderVerify(
+                interaction, user: user, error: "That code is not right, or it expired. Check the latest email or send a new code.",
+                notice: nil, status: .badRequest, context)
         }
         // This sign-in's first factor was the password, so its prover knows it: it stays; what
         // was made before the proof (sessions, grants, links) ends.
@@ -245,8 +277,9 @@ struct AccountFlowsController {
 
     func resendVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, _) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-                                                              request, context)
+        let (interaction, _) = try await flow.loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+            request, context)
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
         if let limited = rateLimit("email-code", context) { return limited }
         if !pending.isSignupAttempt { try await sendVerification(to: user, request, context) }
@@ -258,7 +291,8 @@ struct AccountFlowsController {
     func showForgot(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         var values: [String: Any] = ["action": "\(path(context))/forgot", "csrf_token": "", "interaction_id": ""]
         if let id = request.queryParameters["interaction"],
-           let (interaction, _) = try? await flow.loadInteraction(id, csrf: nil, requireCSRF: false, request, context) {
+            let (interaction, _) = try? await flow.loadInteraction(id, csrf: nil, requireCSRF: false, request, context)
+        {
             values["interaction_id"] = interaction.id
             values["csrf_token"] = interaction.csrfToken
             values["login_url"] = "\(path(context))/login?interaction=\(interaction.id)"
@@ -286,21 +320,26 @@ struct AccountFlowsController {
         let now = services.clock.now
         let token = RandomText.bearerSecret()
         if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
-            try await context.database.insertOneTimeToken(OneTimeToken(
-                id: RandomText.bearerSecret(), purpose: .resetPassword, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.resetLifetime)))
-            try await services.sendAccountEmail(.reset, to: user, values: [
-                "link": services.link(context.tenant, "/reset", token: token), "expires_minutes": String(Int(Self.resetLifetime / 60)),
-            ], database: context.database)
+            try await context.database.insertOneTimeToken(
+                OneTimeToken(
+                    id: RandomText.bearerSecret(), purpose: .resetPassword, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
+                    context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.resetLifetime)))
+            try await services.sendAccountEmail(
+                .reset, to: user,
+                values: [
+                    "link": services.link(context.tenant, "/reset", token: token), "expires_minutes": String(Int(Self.resetLifetime / 60)),
+                ], database: context.database)
         }
         return message("Check your email", "If an account exists for that address, we sent a link to reset its password.", context)
     }
 
     func showReset(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let token = request.queryParameters["token"], token.utf8.count <= 128,
-              try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: services.clock.now) != nil else {
-            return message("Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
-                           status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
+            try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: services.clock.now) != nil
+        else {
+            return message(
+                "Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
+                status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
         }
         return renderReset(token: token, error: nil, status: .ok, context)
     }
@@ -308,8 +347,9 @@ struct AccountFlowsController {
     func renderReset(token: String, error: String?, status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
         var values: [String: Any] = ["action": "\(path(context))/reset", "token": token]
         if let error { values["error"] = error }
-        return Responses.html(services.pages.render("reset", chrome: flow.chrome("Choose a new password", context), values: values),
-                              status: status)
+        return Responses.html(
+            services.pages.render("reset", chrome: flow.chrome("Choose a new password", context), values: values),
+            status: status)
     }
 
     /// Sets the new password; every session and refresh token of the user is revoked.
@@ -323,17 +363,20 @@ struct AccountFlowsController {
         let now = services.clock.now
         let db = context.database
         guard let used = try await db.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: now),
-              var user = try await db.user(id: used.userID) else {
-            return message("Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
-                           status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
+            var user = try await db.user(id: used.userID)
+        else {
+            return message(
+                "Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
+                status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
         }
         user.passwordHash = try await services.passwords.hash(password)
         user.emailVerified = true  // the reset link proved the address
         try await db.updateUser(user, at: now)
         try await db.revokeEverything(of: user.id, at: now)
         try await db.spendSignInLinks(of: user.id, at: now)
-        return message("Password changed", "Your password was changed and you were signed out everywhere. Sign in again with the new password.",
-                       context)
+        return message(
+            "Password changed", "Your password was changed and you were signed out everywhere. Sign in again with the new password.",
+            context)
     }
 
     // MARK: Magic links
@@ -342,28 +385,35 @@ struct AccountFlowsController {
     func requestMagicLink(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard context.tenant.tenant.settings.magicLink else { throw OAuthError.accessDenied("Sign-in links are not available here.") }
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, _) = try await flow.loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-                                                              request, context)
+        let (interaction, _) = try await flow.loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+            request, context)
         if let limited = rateLimit("magic-link", context) { return limited }
         let now = services.clock.now
         let token = RandomText.bearerSecret()
         if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
-            try await context.database.insertOneTimeToken(OneTimeToken(
-                id: RandomText.bearerSecret(), purpose: .magicLink, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                context: interaction.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.magicLifetime)))
-            try await services.sendAccountEmail(.magicLink, to: user, values: [
-                "link": services.link(context.tenant, "/magic", token: token), "expires_minutes": String(Int(Self.magicLifetime / 60)),
-            ], database: context.database)
+            try await context.database.insertOneTimeToken(
+                OneTimeToken(
+                    id: RandomText.bearerSecret(), purpose: .magicLink, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
+                    context: interaction.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.magicLifetime)))
+            try await services.sendAccountEmail(
+                .magicLink, to: user,
+                values: [
+                    "link": services.link(context.tenant, "/magic", token: token), "expires_minutes": String(Int(Self.magicLifetime / 60)),
+                ], database: context.database)
         }
         return message("Check your email", "If an account exists for that address, we sent it a sign-in link. Open it in this browser.", context)
     }
 
     func showMagic(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let token = request.queryParameters["token"] else { throw OAuthError.invalidRequest("The sign-in link is incomplete.") }
-        return Responses.html(services.pages.render("message_form", chrome: flow.chrome("Sign in", context), values: [
-            "heading": "Sign in", "message": "Continue to sign in with the link we emailed you.",
-            "action": "\(path(context))/magic", "token": token, "button": "Continue",
-        ]))
+        return Responses.html(
+            services.pages.render(
+                "message_form", chrome: flow.chrome("Sign in", context),
+                values: [
+                    "heading": "Sign in", "message": "Continue to sign in with the link we emailed you.",
+                    "action": "\(path(context))/magic", "token": token, "button": "Continue",
+                ]))
     }
 
     /// Uses a magic link: it must be opened in the browser that asked for it (the interaction's
@@ -372,17 +422,20 @@ struct AccountFlowsController {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let now = services.clock.now
         guard let token = form["token"], token.utf8.count <= 128,
-              let used = try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now),
-              let interactionID = used.context else {
+            let used = try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now),
+            let interactionID = used.context
+        else {
             return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
         }
         guard let (interaction, client) = try? await flow.loadInteraction(interactionID, csrf: nil, requireCSRF: false, request, context) else {
-            return message("Open the link where you asked for it",
-                           "For your safety this sign-in link only works in the browser where you requested it.", error: true,
-                           status: .badRequest, context)
+            return message(
+                "Open the link where you asked for it",
+                "For your safety this sign-in link only works in the browser where you requested it.", error: true,
+                status: .badRequest, context)
         }
         guard try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now) != nil,
-              let user = try await context.database.user(id: used.userID), !user.disabled else {
+            let user = try await context.database.user(id: used.userID), !user.disabled
+        else {
             return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
         }
         // The link proved the address.

@@ -32,7 +32,8 @@ struct AccountIdentitiesController {
     func signedIn(_ request: Request, _ context: TenantRequestContext) async throws -> (AccessTokenClaims, User)? {
         let client = try await console.consoleClient(context)
         guard let claims = try await console.consoleToken(request, context, client: client),
-              let id = UserID(rawValue: claims.sub), let user = try await context.database.user(id: id), !user.disabled else { return nil }
+            let id = UserID(rawValue: claims.sub), let user = try await context.database.user(id: id), !user.disabled
+        else { return nil }
         return (claims, user)
     }
 
@@ -69,8 +70,10 @@ struct AccountIdentitiesController {
                 return entry
             },
             "providers": providers.filter(\.enabled).map { provider -> [String: Any] in
-                ["name": provider.name, "slug": provider.slug,
-                 "url": "\(path(context))/link/\(provider.slug)?csrf_token=\(linkToken(claims))"]
+                [
+                    "name": provider.name, "slug": provider.slug,
+                    "url": "\(path(context))/link/\(provider.slug)?csrf_token=\(linkToken(claims))",
+                ]
             },
             "has_password": user.passwordHash != nil,
             "account_url": "\(services.basePath(of: context.tenant))/account",
@@ -85,7 +88,8 @@ struct AccountIdentitiesController {
         let claims = try await console.authorizedForm(request, context)
         if let reauthenticate = try await console.stepUp(claims, for: .identities, context) { return reauthenticate }
         guard let userID = UserID(rawValue: claims.sub), let raw = context.parameters.get("identity"),
-              let id = UpstreamIdentityID(rawValue: raw) else { throw OAuthError.invalidRequest("unknown sign-in method") }
+            let id = UpstreamIdentityID(rawValue: raw)
+        else { throw OAuthError.invalidRequest("unknown sign-in method") }
         switch try await context.database.removeUpstreamIdentity(id: id, userID: userID) {
         case .removed: return Responses.redirect(to: "\(path(context))?notice=removed")
         case .lastSignInMethod: return Responses.redirect(to: "\(path(context))?notice=last-method")
@@ -109,8 +113,9 @@ struct AccountIdentitiesController {
         let binding = flow.browserBinding(request, context)
         let url: String
         do {
-            url = try await federation.begin(provider, purpose: .link, interactionID: nil, userID: user.id, binding: binding.value,
-                                             loginHint: nil, notAfter: nil, context)
+            url = try await federation.begin(
+                provider, purpose: .link, interactionID: nil, userID: user.id, binding: binding.value,
+                loginHint: nil, notAfter: nil, context)
         } catch let error as FederationError {
             throw OAuthError.temporarilyUnavailable(FederationController.printable("\(provider.name) is not available right now: \(error.message)."))
         }

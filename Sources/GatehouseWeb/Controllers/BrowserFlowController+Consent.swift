@@ -20,31 +20,38 @@ extension BrowserFlowController {
     }
 
     func showConsent(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let (interaction, client) = try await loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
-                                                               request, context)
+        let (interaction, client) = try await loadInteraction(
+            request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+            request, context)
         let (_, user) = try await consentingSession(interaction, request, context)
-        let body = services.pages.render("consent", chrome: chrome("Allow access", context), values: [
-            "action": "\(issuerPath(context))\(ProviderMetadata.Path.consent)",
-            "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
-            "user_email": user.email,
-            "scopes": interaction.request.scope.values.sorted().map { ["name": $0, "description": StandardScope.describe($0)] },
-        ])
+        let body = services.pages.render(
+            "consent", chrome: chrome("Allow access", context),
+            values: [
+                "action": "\(issuerPath(context))\(ProviderMetadata.Path.consent)",
+                "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
+                "user_email": user.email,
+                "scopes": interaction.request.scope.values.sorted().map { ["name": $0, "description": StandardScope.describe($0)] },
+            ])
         return Responses.html(body, formActions: formActions(for: interaction))
     }
 
     func submitConsent(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        var (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-                                                              request, context)
+        var (interaction, client) = try await loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+            request, context)
         let (session, user) = try await consentingSession(interaction, request, context)
         guard form["decision"] == "allow" else {
-            return try await perform(.fail(.accessDenied("the user denied the request")), authorization: interaction.request,
-                                     client: client, session: session, interaction: interaction, request, context)
+            return try await perform(
+                .fail(.accessDenied("the user denied the request")), authorization: interaction.request,
+                client: client, session: session, interaction: interaction, request, context)
         }
         let existing = try await context.database.consent(userID: user.id, clientID: client.clientID)
-        try await context.database.saveConsent(Consent(userID: user.id, clientID: client.clientID,
-                                                       scope: interaction.request.scope.union(existing?.scope ?? []),
-                                                       grantedAt: services.clock.now))
+        try await context.database.saveConsent(
+            Consent(
+                userID: user.id, clientID: client.clientID,
+                scope: interaction.request.scope.union(existing?.scope ?? []),
+                grantedAt: services.clock.now))
         interaction.consentDone = true
         try await context.database.updateInteraction(interaction)
         return try await continueInteraction(interaction, client: client, session: session, request, context)

@@ -26,35 +26,44 @@ extension BrowserFlowController {
                 throw OAuthError.invalidRequest("The sign-out form expired. Try again.")
             }
             if parameters["decision"] != "logout" {
-                return Responses.html(services.pages.render("logged_out", chrome: chrome("Still signed in", context), values: [
-                    "still_signed_in": true,
-                ]))
+                return Responses.html(
+                    services.pages.render(
+                        "logged_out", chrome: chrome("Still signed in", context),
+                        values: [
+                            "still_signed_in": true
+                        ]))
             }
         }
         // The hint must name this very session (its `sid`): an ID token of an earlier, ended session of
         // the same user does not sign out a newer one without asking.
-        let hintMatches = logout.hint.map { hint in
-            current.map { session, user in hint.sid.map { $0 == session.id.rawValue } ?? (hint.sub == user.id.rawValue) } ?? true
-        } ?? false
+        let hintMatches =
+            logout.hint.map { hint in
+                current.map { session, user in hint.sid.map { $0 == session.id.rawValue } ?? (hint.sub == user.id.rawValue) } ?? true
+            } ?? false
         if current != nil, !confirmed, !hintMatches {
             var values: [String: Any] = [
                 "action": "\(issuerPath(context))\(ProviderMetadata.Path.endSession)",
                 "csrf_token": services.csrfToken(binding: binding.value, purpose: "logout"),
-                "params": [("post_logout_redirect_uri", parameters["post_logout_redirect_uri"]), ("state", parameters["state"]),
-                           ("client_id", logout.client?.clientID)]
-                    .compactMap { name, value in value.map { ["name": name, "value": $0] } },
+                "params": [
+                    ("post_logout_redirect_uri", parameters["post_logout_redirect_uri"]), ("state", parameters["state"]),
+                    ("client_id", logout.client?.clientID),
+                ]
+                .compactMap { name, value in value.map { ["name": name, "value": $0] } },
             ]
             if let client = logout.client { values["client_name"] = client.name }
-            var response = Responses.html(services.pages.render("logout_confirm", chrome: chrome("Sign out", context), values: values),
-                                          formActions: logout.postLogoutRedirectURI.flatMap(Self.sourceExpression(for:)).map { [$0] } ?? [])
+            var response = Responses.html(
+                services.pages.render("logout_confirm", chrome: chrome("Sign out", context), values: values),
+                formActions: logout.postLogoutRedirectURI.flatMap(Self.sourceExpression(for:)).map { [$0] } ?? [])
             if let cookie = binding.cookie { response.setCookie(cookie) }
             return response
         }
         if let (session, _) = current {
             try await context.database.endSession(id: session.id, at: services.clock.now)
         }
-        let clear = [TenantCookie.session.clear(tenant: context.tenant, services: services),
-                     TenantCookie.console.clear(tenant: context.tenant, services: services, path: "\(services.basePath(of: context.tenant))/account")]
+        let clear = [
+            TenantCookie.session.clear(tenant: context.tenant, services: services),
+            TenantCookie.console.clear(tenant: context.tenant, services: services, path: "\(services.basePath(of: context.tenant))/account"),
+        ]
         var response: Response
         if let target = logout.redirectTarget {
             response = Responses.redirect(to: target)

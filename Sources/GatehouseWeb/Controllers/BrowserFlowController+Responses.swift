@@ -20,8 +20,10 @@ extension BrowserFlowController {
     }
 
     /// Sends an authorization response (success or error) to a validated redirect URI.
-    func respond(_ target: AuthorizationResponseTarget, _ params: [(String, String)], _ context: TenantRequestContext,
-                 cookies: [Cookie] = []) -> Response {
+    func respond(
+        _ target: AuthorizationResponseTarget, _ params: [(String, String)], _ context: TenantRequestContext,
+        cookies: [Cookie] = []
+    ) -> Response {
         var response: Response
         switch target.responseMode {
         case .query:
@@ -29,13 +31,16 @@ extension BrowserFlowController {
         case .formPost:
             // OAuth 2.0 Form Post Response Mode §2: an auto-submitting form; a button without JavaScript.
             // The auto-submit script is the server's, inserted after rendering and allowed by hash.
-            let body = services.pages.render("form_post", chrome: chrome("Continue", context), values: [
-                "redirect_uri": target.redirectURI,
-                "params": params.map { ["name": $0.0, "value": $0.1] },
-            ])
-            response = Responses.html(BuiltInScript.autoSubmit.inserted(into: body),
-                                      formActions: Self.sourceExpression(for: target.redirectURI).map { [$0] } ?? [],
-                                      scripts: [.autoSubmit])
+            let body = services.pages.render(
+                "form_post", chrome: chrome("Continue", context),
+                values: [
+                    "redirect_uri": target.redirectURI,
+                    "params": params.map { ["name": $0.0, "value": $0.1] },
+                ])
+            response = Responses.html(
+                BuiltInScript.autoSubmit.inserted(into: body),
+                formActions: Self.sourceExpression(for: target.redirectURI).map { [$0] } ?? [],
+                scripts: [.autoSubmit])
         }
         for cookie in cookies { response.setCookie(cookie) }
         return response
@@ -50,9 +55,10 @@ extension BrowserFlowController {
     /// The browser's active session and its user, if any.
     func currentSession(_ request: Request, _ context: TenantRequestContext) async throws -> (Session, User)? {
         guard let cookie = TenantCookie.session.value(in: request),
-              let session = try await context.database.session(tokenHash: SecretHash.of(cookie)),
-              session.isActive(at: services.clock.now),
-              let user = try await context.database.user(id: session.userID), !user.disabled else { return nil }
+            let session = try await context.database.session(tokenHash: SecretHash.of(cookie)),
+            session.isActive(at: services.clock.now),
+            let user = try await context.database.user(id: session.userID), !user.disabled
+        else { return nil }
         return (session, user)
     }
 

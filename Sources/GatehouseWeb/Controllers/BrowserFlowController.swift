@@ -14,7 +14,9 @@ struct BrowserFlowController {
 
     func register(on group: RouterGroup<TenantRequestContext>) {
         // OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST.
-        group.get("authorize") { request, context in await self.page(context) { try await self.authorize(request, context, parameters: request.queryParameters) } }
+        group.get("authorize") { request, context in
+            await self.page(context) { try await self.authorize(request, context, parameters: request.queryParameters) }
+        }
         group.post("authorize") { request, context in
             await self.page(context) { try await self.authorizeByPost(request, context) }
         }
@@ -22,7 +24,9 @@ struct BrowserFlowController {
         group.post("login") { request, context in await self.page(context) { try await self.submitLogin(request, context) } }
         group.get("consent") { request, context in await self.page(context) { try await self.showConsent(request, context) } }
         group.post("consent") { request, context in await self.page(context) { try await self.submitConsent(request, context) } }
-        group.get("logout") { request, context in await self.page(context) { try await self.logout(request, context, parameters: request.queryParameters, confirmed: false) } }
+        group.get("logout") { request, context in
+            await self.page(context) { try await self.logout(request, context, parameters: request.queryParameters, confirmed: false) }
+        }
         group.post("logout") { request, context in
             await self.page(context) {
                 let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
@@ -34,17 +38,20 @@ struct BrowserFlowController {
     // MARK: Pages and errors
 
     func chrome(_ title: String, _ context: TenantRequestContext) -> PageRenderer.Chrome {
-        var chrome = PageRenderer.Chrome(title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug,
-                                         database: context.database)
+        var chrome = PageRenderer.Chrome(
+            title: title, tenantName: context.tenant.tenant.name, tenantSlug: context.tenant.slug,
+            database: context.database)
         chrome.basePath = services.basePath(of: context.tenant)
         return chrome
     }
 
     /// An error page; used whenever the redirect URI cannot be trusted (never redirects).
     func errorPage(_ error: OAuthError, status: HTTPResponse.Status = .badRequest, _ context: TenantRequestContext) -> Response {
-        let body = services.pages.render("error", chrome: chrome("Something went wrong", context), values: [
-            "error": error.code.rawValue, "error_description": error.description, "request_id": context.id,
-        ])
+        let body = services.pages.render(
+            "error", chrome: chrome("Something went wrong", context),
+            values: [
+                "error": error.code.rawValue, "error_description": error.description, "request_id": context.id,
+            ])
         return Responses.html(body, status: status)
     }
 
@@ -60,8 +67,9 @@ struct BrowserFlowController {
             return response
         } catch let refused as SignInThrottle.Refused {
             // A throttle or per-IP limit (e.g. the account console's emails and password check).
-            var response = errorPage(.temporarilyUnavailable("Too many attempts. Try again in \(refused.retryAfter) seconds."),
-                                     status: .tooManyRequests, context)
+            var response = errorPage(
+                .temporarilyUnavailable("Too many attempts. Try again in \(refused.retryAfter) seconds."),
+                status: .tooManyRequests, context)
             response.headers[.retryAfter] = String(refused.retryAfter)
             return response
         } catch {
@@ -84,8 +92,12 @@ struct BrowserFlowController {
     func authorizeByPost(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let parameters = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let query = FormParameters.encode(parameters.pairs.map { ($0.name, $0.value) })
-        return Response(status: .seeOther, headers: [.location: request.uri.path + (query.isEmpty ? "" : "?" + query),
-                                                     .cacheControl: "no-store"])
+        return Response(
+            status: .seeOther,
+            headers: [
+                .location: request.uri.path + (query.isEmpty ? "" : "?" + query),
+                .cacheControl: "no-store",
+            ])
     }
 
     /// The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
@@ -110,16 +122,20 @@ struct BrowserFlowController {
             let current = try await currentSession(request, context)
             var consent: Consent?
             if let (_, user) = current { consent = try await context.database.consent(userID: user.id, clientID: client.clientID) }
-            let decision = AuthorizationDecision.decide(request: authorization, client: client, session: current?.0,
-                                                        loginSatisfied: false, consent: consent, now: services.clock.now)
-            return try await perform(decision, authorization: authorization, client: client, session: current?.0,
-                                     interaction: nil, request, context)
+            let decision = AuthorizationDecision.decide(
+                request: authorization, client: client, session: current?.0,
+                loginSatisfied: false, consent: consent, now: services.clock.now)
+            return try await perform(
+                decision, authorization: authorization, client: client, session: current?.0,
+                interaction: nil, request, context)
         }
     }
 
     /// Carries out an authorization decision.
-    func perform(_ decision: AuthorizationDecision, authorization: AuthorizationRequest, client: Client, session: Session?,
-                 interaction: Interaction?, _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+    func perform(
+        _ decision: AuthorizationDecision, authorization: AuthorizationRequest, client: Client, session: Session?,
+        interaction: Interaction?, _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []
+    ) async throws -> Response {
         let issuer = services.issuer(of: context.tenant)
         let target = target(of: authorization)
         switch decision {
@@ -168,13 +184,16 @@ struct BrowserFlowController {
     }
 
     /// A new grant and authorization code for a session (not yet stored).
-    func makeCode(_ authorization: AuthorizationRequest, client: Client, session: Session,
-                  _ context: TenantRequestContext) -> (grant: Grant, record: AuthorizationCode, code: String) {
+    func makeCode(
+        _ authorization: AuthorizationRequest, client: Client, session: Session,
+        _ context: TenantRequestContext
+    ) -> (grant: Grant, record: AuthorizationCode, code: String) {
         let now = services.clock.now
         let code = RandomText.bearerSecret()
-        let grant = Grant(id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
-                          scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
-                          createdAt: now)
+        let grant = Grant(
+            id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
+            scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
+            createdAt: now)
         let record = AuthorizationCode(
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
             redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,
@@ -186,13 +205,16 @@ struct BrowserFlowController {
 
     /// Loads an interaction for this browser: it must exist, be unexpired and bound to the
     /// browser cookie; for form posts the CSRF token must match too.
-    func loadInteraction(_ id: String?, csrf: String?, requireCSRF: Bool, _ request: Request,
-                         _ context: TenantRequestContext) async throws -> (Interaction, Client) {
+    func loadInteraction(
+        _ id: String?, csrf: String?, requireCSRF: Bool, _ request: Request,
+        _ context: TenantRequestContext
+    ) async throws -> (Interaction, Client) {
         let expired = OAuthError.invalidRequest("This sign-in link has expired or was opened in another browser. Go back to the application and try again.")
         guard let id, id.utf8.count <= 64, let interaction = try await context.database.interaction(id: id),
-              services.clock.now < interaction.expiresAt,
-              let binding = TenantCookie.browser.value(in: request),
-              ConstantTime.equals(SecretHash.of(binding), interaction.browserBindingHash) else { throw expired }
+            services.clock.now < interaction.expiresAt,
+            let binding = TenantCookie.browser.value(in: request),
+            ConstantTime.equals(SecretHash.of(binding), interaction.browserBindingHash)
+        else { throw expired }
         if requireCSRF {
             guard let csrf, ConstantTime.equals(csrf, interaction.csrfToken) else {
                 throw OAuthError.invalidRequest("The form expired. Go back to the application and try again.")
@@ -207,8 +229,10 @@ struct BrowserFlowController {
         Self.sourceExpression(for: interaction.request.redirectURI).map { [$0] } ?? []
     }
 
-    func renderLogin(_ interaction: Interaction, client: Client, email: String?, error: String?, status: HTTPResponse.Status,
-                     _ context: TenantRequestContext) -> Response {
+    func renderLogin(
+        _ interaction: Interaction, client: Client, email: String?, error: String?, status: HTTPResponse.Status,
+        _ context: TenantRequestContext
+    ) -> Response {
         var values: [String: Any] = [
             "action": "\(issuerPath(context))\(ProviderMetadata.Path.login)",
             "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
@@ -227,8 +251,9 @@ struct BrowserFlowController {
     }
 
     func showLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let (interaction, client) = try await loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
-                                                               request, context)
+        let (interaction, client) = try await loadInteraction(
+            request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+            request, context)
         if let hinted = FederationController.hintedStart(interaction, context, basePath: issuerPath(context)) { return hinted }
         return renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
     }
@@ -237,22 +262,26 @@ struct BrowserFlowController {
     /// for unknown accounts), then signs the browser in and continues the authorization.
     func submitLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, client) = try await loadInteraction(form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-                                                              request, context)
+        let (interaction, client) = try await loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
+            request, context)
         let rawEmail = form["email"] ?? ""
         let user: User?
         do {
-            user = try await services.verifyCredentials(email: rawEmail, password: form["password"] ?? "", in: context.database,
-                                                        ip: context.remoteAddress)
+            user = try await services.verifyCredentials(
+                email: rawEmail, password: form["password"] ?? "", in: context.database,
+                ip: context.remoteAddress)
         } catch let refused as SignInThrottle.Refused {
-            var response = renderLogin(interaction, client: client, email: rawEmail,
-                                       error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests, context)
+            var response = renderLogin(
+                interaction, client: client, email: rawEmail,
+                error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests, context)
             response.headers[.retryAfter] = String(refused.retryAfter)
             return response
         }
         guard let user else {
-            return renderLogin(interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
-                               status: .unauthorized, context)
+            return renderLogin(
+                interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
+                status: .unauthorized, context)
         }
         return try await completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
@@ -262,8 +291,10 @@ struct BrowserFlowController {
     /// MFA policy, then signs the browser in and continues the authorization.
     /// - Parameter amr: the methods used (RFC 8176), e.g. `["pwd"]`, `["fed"]`; never a method that
     ///   was not used.
-    func completeFirstFactor(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-                             _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+    func completeFirstFactor(
+        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
+        _ context: TenantRequestContext, cookies: [Cookie] = []
+    ) async throws -> Response {
         let settings = context.tenant.tenant.settings
         if settings.requireVerifiedEmail, !user.emailVerified {
             try await savePending(interaction, client: client, user: user, amr: amr, stage: .verifyEmail, context)
@@ -276,8 +307,10 @@ struct BrowserFlowController {
 
     /// Applies the tenant's MFA policy after the first factor (and email verification): completes
     /// the sign-in, or sends the browser to the MFA challenge or to enrolment.
-    func proceedToSecondFactor(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-                               _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+    func proceedToSecondFactor(
+        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
+        _ context: TenantRequestContext, cookies: [Cookie] = []
+    ) async throws -> Response {
         let settings = context.tenant.tenant.settings
         let enrolled = try await context.database.mfaFactors(userID: user.id).map(\.kind)
         let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
@@ -296,12 +329,15 @@ struct BrowserFlowController {
     }
 
     /// Records the sign-in waiting for its next step; its id is the interaction's.
-    func savePending(_ interaction: Interaction, client: Client, user: User, amr: [String], stage: PendingSignIn.Stage,
-                     _ context: TenantRequestContext) async throws {
+    func savePending(
+        _ interaction: Interaction, client: Client, user: User, amr: [String], stage: PendingSignIn.Stage,
+        _ context: TenantRequestContext
+    ) async throws {
         let now = services.clock.now
-        try await context.database.savePendingSignIn(PendingSignIn(
-            idHash: SecretHash.of(interaction.id), userID: user.id, clientID: client.clientID, amr: amr, stage: stage,
-            createdAt: now, expiresAt: min(interaction.expiresAt, now.addingTimeInterval(PendingSignIn.lifetime))))
+        try await context.database.savePendingSignIn(
+            PendingSignIn(
+                idHash: SecretHash.of(interaction.id), userID: user.id, clientID: client.clientID, amr: amr, stage: stage,
+                createdAt: now, expiresAt: min(interaction.expiresAt, now.addingTimeInterval(PendingSignIn.lifetime))))
     }
 
     /// A 303 to one of the tenant's interaction pages.
@@ -313,8 +349,10 @@ struct BrowserFlowController {
 
     /// Signs the browser in (a new session, or a re-authentication of the same user's session)
     /// and continues the interaction.
-    func signIn(_ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-                _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+    func signIn(
+        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
+        _ context: TenantRequestContext, cookies: [Cookie] = []
+    ) async throws -> Response {
         var interaction = interaction
         let now = services.clock.now
         let ttl = TimeInterval(context.tenant.tenant.settings.sessionTTL)
@@ -337,8 +375,9 @@ struct BrowserFlowController {
             if let (previous, _) = current {
                 try await context.database.endSession(id: previous.id, at: now)
             }
-            let new = services.newSession(for: user, amr: amr, userAgent: request.headers[.userAgent], ipAddress: context.remoteAddress,
-                                          tenant: context.tenant)
+            let new = services.newSession(
+                for: user, amr: amr, userAgent: request.headers[.userAgent], ipAddress: context.remoteAddress,
+                tenant: context.tenant)
             session = new.session
             change = .start(session)
             cookies.append(TenantCookie.session.make(new.secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
@@ -352,25 +391,30 @@ struct BrowserFlowController {
         // The common case — the authorization completes at once — costs one write transaction.
         var issued: (grant: Grant, record: AuthorizationCode, code: String)?
         if decision == .issueCode { issued = makeCode(interaction.request, client: client, session: session, context) }
-        try await context.database.completeSignIn(pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
-                                                  issuing: issued.map { ($0.grant, $0.record) })
+        try await context.database.completeSignIn(
+            pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
+            issuing: issued.map { ($0.grant, $0.record) })
         if let issued {
             let target = target(of: interaction.request)
             return respond(target, target.success(code: issued.code, issuer: services.issuer(of: context.tenant)), context, cookies: cookies)
         }
-        return try await perform(decision, authorization: interaction.request, client: client, session: session,
-                                 interaction: interaction, request, context, cookies: cookies)
+        return try await perform(
+            decision, authorization: interaction.request, client: client, session: session,
+            interaction: interaction, request, context, cookies: cookies)
     }
 
     /// Decides what an interaction needs after a step and carries it out.
-    func continueInteraction(_ interaction: Interaction, client: Client, session: Session, _ request: Request,
-                             _ context: TenantRequestContext, cookies: [Cookie] = []) async throws -> Response {
+    func continueInteraction(
+        _ interaction: Interaction, client: Client, session: Session, _ request: Request,
+        _ context: TenantRequestContext, cookies: [Cookie] = []
+    ) async throws -> Response {
         let consent = try await context.database.consent(userID: session.userID, clientID: client.clientID)
         let decision = AuthorizationDecision.decide(
             request: interaction.request, client: client, session: session, loginSatisfied: interaction.loginDone,
             consentSatisfied: interaction.consentDone, consent: consent, now: services.clock.now)
-        var response = try await perform(decision, authorization: interaction.request, client: client, session: session,
-                                         interaction: interaction, request, context, cookies: cookies)
+        var response = try await perform(
+            decision, authorization: interaction.request, client: client, session: session,
+            interaction: interaction, request, context, cookies: cookies)
         if response.status == .seeOther, let location = response.headers[.location], !location.hasPrefix("/") {
             // A redirect to the client ends the interaction.
             response.headers[.cacheControl] = "no-store"

@@ -37,8 +37,10 @@ struct FederationController {
     static func loginButtons(_ context: TenantRequestContext, interaction: Interaction, basePath: String) -> [[String: Any]] {
         context.tenant.tenant.settings.oauthProviders.compactMap { reference in
             guard reference.enabled, let slug = reference.slug else { return nil }
-            return ["name": reference.name ?? slug, "slug": slug, "kind": reference.kind,
-                    "url": startPath(slug: slug, basePath: basePath, interaction: interaction)]
+            return [
+                "name": reference.name ?? slug, "slug": slug, "kind": reference.kind,
+                "url": startPath(slug: slug, basePath: basePath, interaction: interaction),
+            ]
         }
     }
 
@@ -49,7 +51,8 @@ struct FederationController {
     /// `idp_hint` naming an enabled provider skips the choice: a redirect to its start endpoint.
     static func hintedStart(_ interaction: Interaction, _ context: TenantRequestContext, basePath: String) -> Response? {
         guard let hint = interaction.request.idpHint,
-              context.tenant.tenant.settings.oauthProviders.contains(where: { $0.enabled && $0.slug == hint }) else { return nil }
+            context.tenant.tenant.settings.oauthProviders.contains(where: { $0.enabled && $0.slug == hint })
+        else { return nil }
         return Responses.redirect(to: startPath(slug: hint, basePath: basePath, interaction: interaction))
     }
 
@@ -57,7 +60,8 @@ struct FederationController {
 
     func enabledProvider(_ context: TenantRequestContext) async throws -> UpstreamProvider {
         guard let slug = context.parameters.get("provider"), UpstreamProvider.isValidSlug(slug),
-              let provider = try await context.database.upstreamProvider(slug), provider.slug == slug, provider.enabled else {
+            let provider = try await context.database.upstreamProvider(slug), provider.slug == slug, provider.enabled
+        else {
             throw OAuthError.invalidRequest("This sign-in option is not available.")
         }
         return provider
@@ -66,28 +70,37 @@ struct FederationController {
     /// `GET …/federation/{provider}/start?interaction=…`: stores the pending sign-in and redirects
     /// (303) to the provider's authorization endpoint.
     func start(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let (interaction, client) = try await flow.loadInteraction(request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
-                                                                   request, context)
+        let (interaction, client) = try await flow.loadInteraction(
+            request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
+            request, context)
         let provider = try await enabledProvider(context)
         guard let binding = TenantCookie.browser.value(in: request) else { throw OAuthError.invalidRequest("The browser cookie is missing.") }
         do {
-            let url = try await begin(provider, purpose: .signIn, interactionID: interaction.id, userID: nil, binding: binding,
-                                      loginHint: interaction.request.loginHint, notAfter: interaction.expiresAt, context)
+            let url = try await begin(
+                provider, purpose: .signIn, interactionID: interaction.id, userID: nil, binding: binding,
+                loginHint: interaction.request.loginHint, notAfter: interaction.expiresAt, context)
             return Responses.redirect(to: url)
         } catch let error as FederationError {
-            context.logger.notice("upstream sign-in could not start", metadata: ["provider": "\(provider.slug)", "reason": "\(error.reason.rawValue)",
-                                                                               "detail": "\(error.message)"])
-            return flow.renderLogin(interaction, client: client, email: nil,
-                                    error: "Signing in with \(provider.name) is not possible right now: \(error.message). Try again later or sign in another way.",
-                                    status: .badGateway, context)
+            context.logger.notice(
+                "upstream sign-in could not start",
+                metadata: [
+                    "provider": "\(provider.slug)", "reason": "\(error.reason.rawValue)",
+                    "detail": "\(error.message)",
+                ])
+            return flow.renderLogin(
+                interaction, client: client, email: nil,
+                error: "Signing in with \(provider.name) is not possible right now: \(error.message). Try again later or sign in another way.",
+                status: .badGateway, context)
         }
     }
 
     /// Builds the authorization request and stores what the callback needs. The pending sign-in is
     /// stored only once the request could be built.
     /// - Returns: the provider's authorization URL.
-    func begin(_ provider: UpstreamProvider, purpose: FederationState.Purpose, interactionID: String?, userID: UserID?, binding: String,
-               loginHint: String?, notAfter: Date?, _ context: TenantRequestContext) async throws -> String {
+    func begin(
+        _ provider: UpstreamProvider, purpose: FederationState.Purpose, interactionID: String?, userID: UserID?, binding: String,
+        loginHint: String?, notAfter: Date?, _ context: TenantRequestContext
+    ) async throws -> String {
         let state = RandomText.bearerSecret()
         let nonce = RandomText.bearerSecret()
         let verifier = RandomText.bearerSecret() + RandomText.bearerSecret()
@@ -99,9 +112,10 @@ struct FederationController {
         var expiry = now.addingTimeInterval(FederationState.lifetime)
         if let notAfter { expiry = min(expiry, notAfter) }
         try await context.database.insertFederationState(
-            FederationState(stateHash: SecretHash.of(state), providerID: provider.id, purpose: purpose, interactionID: interactionID,
-                            userID: userID, browserBindingHash: SecretHash.of(binding), nonce: nonce, codeVerifier: verifier,
-                            redirectURI: redirectURI, createdAt: now, expiresAt: expiry),
+            FederationState(
+                stateHash: SecretHash.of(state), providerID: provider.id, purpose: purpose, interactionID: interactionID,
+                userID: userID, browserBindingHash: SecretHash.of(binding), nonce: nonce, codeVerifier: verifier,
+                redirectURI: redirectURI, createdAt: now, expiresAt: expiry),
             now: now)
         return url
     }
@@ -115,18 +129,21 @@ struct FederationController {
     func callback(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let query = request.queryParameters
         guard query.duplicatedNames.isEmpty, let state = query["state"], state.utf8.count <= 512,
-              let pending = try await context.database.consumeFederationState(hash: SecretHash.of(state)) else {
+            let pending = try await context.database.consumeFederationState(hash: SecretHash.of(state))
+        else {
             throw Self.invalidState
         }
         guard services.clock.now < pending.expiresAt, let binding = TenantCookie.browser.value(in: request),
-              ConstantTime.equals(SecretHash.of(binding), pending.browserBindingHash),
-              let provider = try await context.database.upstreamProvider(pending.providerID.rawValue),
-              provider.slug == context.parameters.get("provider") else {
+            ConstantTime.equals(SecretHash.of(binding), pending.browserBindingHash),
+            let provider = try await context.database.upstreamProvider(pending.providerID.rawValue),
+            provider.slug == context.parameters.get("provider")
+        else {
             throw Self.invalidState
         }
         guard provider.enabled else { throw OAuthError.invalidRequest("This sign-in option is not available.") }
-        let response = AuthorizationCallback(code: query["code"], iss: query["iss"], error: query["error"],
-                                             errorDescription: query["error_description"])
+        let response = AuthorizationCallback(
+            code: query["code"], iss: query["iss"], error: query["error"],
+            errorDescription: query["error_description"])
         switch pending.purpose {
         case .signIn: return try await finishSignIn(pending, provider: provider, response: response, request, context)
         case .link: return try await finishLink(pending, provider: provider, response: response, context)
@@ -134,15 +151,21 @@ struct FederationController {
     }
 
     /// Verifies the upstream sign-in with the provider.
-    func profile(_ pending: FederationState, provider: UpstreamProvider, response: AuthorizationCallback,
-                 _ context: TenantRequestContext) async throws(FederationError) -> UpstreamProfile {
+    func profile(
+        _ pending: FederationState, provider: UpstreamProvider, response: AuthorizationCallback,
+        _ context: TenantRequestContext
+    ) async throws(FederationError) -> UpstreamProfile {
         do {
             return try await services.federation.completeSignIn(
                 provider: provider, cacheKey: services.federationCacheKey(provider, tenant: context.tenant), callback: response,
                 nonce: pending.nonce, codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI)
         } catch {
-            context.logger.notice("upstream sign-in failed", metadata: ["provider": "\(provider.slug)", "reason": "\(error.reason.rawValue)",
-                                                                      "detail": "\(error.message)"])
+            context.logger.notice(
+                "upstream sign-in failed",
+                metadata: [
+                    "provider": "\(provider.slug)", "reason": "\(error.reason.rawValue)",
+                    "detail": "\(error.message)",
+                ])
             throw error
         }
     }
@@ -155,24 +178,31 @@ struct FederationController {
 
     /// `error_description` characters are limited to printable ASCII without `"` and `\` (RFC 6749 §4.1.2.1).
     static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            (0x20...0x7E).contains(scalar.value) && scalar != "\"" && scalar != "\\" ? scalar : "?"
-        }).prefix(500))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    (0x20...0x7E).contains(scalar.value) && scalar != "\"" && scalar != "\\" ? scalar : "?"
+                }
+            ).prefix(500))
     }
 
-    func finishSignIn(_ pending: FederationState, provider: UpstreamProvider, response: AuthorizationCallback, _ request: Request,
-                      _ context: TenantRequestContext) async throws -> Response {
+    func finishSignIn(
+        _ pending: FederationState, provider: UpstreamProvider, response: AuthorizationCallback, _ request: Request,
+        _ context: TenantRequestContext
+    ) async throws -> Response {
         guard let id = pending.interactionID, let interaction = try await context.database.interaction(id: id),
-              services.clock.now < interaction.expiresAt,
-              let client = try await context.database.client(clientID: interaction.request.clientID) else {
+            services.clock.now < interaction.expiresAt,
+            let client = try await context.database.client(clientID: interaction.request.clientID)
+        else {
             throw OAuthError.invalidRequest("This sign-in link has expired. Go back to the application and try again.")
         }
         let profile: UpstreamProfile
         do {
             profile = try await self.profile(pending, provider: provider, response: response, context)
         } catch {
-            return try await flow.perform(.fail(Self.oauthError(error, provider: provider)), authorization: interaction.request,
-                                          client: client, session: nil, interaction: interaction, request, context)
+            return try await flow.perform(
+                .fail(Self.oauthError(error, provider: provider)), authorization: interaction.request,
+                client: client, session: nil, interaction: interaction, request, context)
         }
         switch try await resolveUser(profile, provider: provider, context) {
         case .user(let user):
@@ -190,8 +220,10 @@ struct FederationController {
 
     /// Finds, links or creates the user of a verified upstream identity
     /// (`FederatedSignInDecision`). User and identity are created in one transaction.
-    func resolveUser(_ profile: UpstreamProfile, provider: UpstreamProvider, _ context: TenantRequestContext,
-                     attempt: Int = 0) async throws -> Resolution {
+    func resolveUser(
+        _ profile: UpstreamProfile, provider: UpstreamProvider, _ context: TenantRequestContext,
+        attempt: Int = 0
+    ) async throws -> Resolution {
         let db = context.database
         let now = services.clock.now
         let existing = try await db.upstreamIdentity(providerID: provider.id, issuer: profile.issuer, subject: profile.subject)
@@ -204,8 +236,9 @@ struct FederationController {
             identityUser: identityUser, emailUser: emailUser, profile: profile, normalizedEmail: email,
             accountLinking: context.tenant.tenant.settings.accountLinking, allowSignup: provider.allowSignup)
         func identity(for user: UserID) -> UpstreamIdentity {
-            UpstreamIdentity(id: .generate(at: now), userID: user, providerID: provider.id, issuer: profile.issuer, subject: profile.subject,
-                             email: profile.email, createdAt: now, lastUsedAt: now)
+            UpstreamIdentity(
+                id: .generate(at: now), userID: user, providerID: provider.id, issuer: profile.issuer, subject: profile.subject,
+                email: profile.email, createdAt: now, lastUsedAt: now)
         }
         do {
             switch decision {
@@ -217,8 +250,9 @@ struct FederationController {
                 return .user(emailUser!)
             case .createUser:
                 let name = profile.name.map { String($0.prefix(200)) }
-                let user = User(id: .generate(at: now), email: email!, emailVerified: profile.emailVerified, name: name, passwordHash: nil,
-                                createdAt: now, updatedAt: now)
+                let user = User(
+                    id: .generate(at: now), email: email!, emailVerified: profile.emailVerified, name: name, passwordHash: nil,
+                    createdAt: now, updatedAt: now)
                 try await db.insertUser(user, identity: identity(for: user.id))
                 context.logger.info("user created by upstream sign-in", metadata: ["provider": "\(provider.slug)", "user": "\(user.id)"])
                 return .user(user)
@@ -233,33 +267,41 @@ struct FederationController {
 
     /// The page for a sign-in that is refused by policy. The interaction stays alive, so the
     /// user can go back to the login page and sign in another way.
-    func refusalPage(_ refusal: FederatedSignInDecision.Refusal, provider: UpstreamProvider, profile: UpstreamProfile,
-                     interaction: Interaction, _ context: TenantRequestContext) -> Response {
+    func refusalPage(
+        _ refusal: FederatedSignInDecision.Refusal, provider: UpstreamProvider, profile: UpstreamProfile,
+        interaction: Interaction, _ context: TenantRequestContext
+    ) -> Response {
         let message: String
         var status: HTTPResponse.Status = .forbidden
         switch refusal {
         case .accountExists:
             status = .conflict
-            message = "An account with the email address \(profile.email ?? "") already exists, and it was not linked to \(provider.name) automatically. "
+            message =
+                "An account with the email address \(profile.email ?? "") already exists, and it was not linked to \(provider.name) automatically. "
                 + "Sign in with the method you used before, then link \(provider.name) from your account page (Account → Linked sign-in methods)."
         case .signupClosed:
-            message = "There is no account for this \(provider.name) user, and \(provider.name) cannot be used to create one. Ask your administrator for an account."
+            message =
+                "There is no account for this \(provider.name) user, and \(provider.name) cannot be used to create one. Ask your administrator for an account."
         case .missingEmail:
             message = "\(provider.name) did not share an email address, which is needed to create your account."
         case .userDisabled:
             message = "This account is disabled."
         }
-        let body = services.pages.render("federation_error", chrome: flow.chrome("Can’t sign in with \(provider.name)", context), values: [
-            "message": message, "error": refusal.rawValue, "request_id": context.id, "provider_name": provider.name,
-            "login_url": "\(flow.issuerPath(context))\(ProviderMetadata.Path.login)?interaction=\(interaction.id)",
-        ])
+        let body = services.pages.render(
+            "federation_error", chrome: flow.chrome("Can’t sign in with \(provider.name)", context),
+            values: [
+                "message": message, "error": refusal.rawValue, "request_id": context.id, "provider_name": provider.name,
+                "login_url": "\(flow.issuerPath(context))\(ProviderMetadata.Path.login)?interaction=\(interaction.id)",
+            ])
         return Responses.html(body, status: status)
     }
 
     // MARK: Linking from the account console
 
-    func finishLink(_ pending: FederationState, provider: UpstreamProvider, response: AuthorizationCallback,
-                    _ context: TenantRequestContext) async throws -> Response {
+    func finishLink(
+        _ pending: FederationState, provider: UpstreamProvider, response: AuthorizationCallback,
+        _ context: TenantRequestContext
+    ) async throws -> Response {
         let db = context.database
         guard let userID = pending.userID, let user = try await db.user(id: userID), !user.disabled else { throw Self.invalidState }
         let profile: UpstreamProfile
@@ -277,9 +319,11 @@ struct FederationController {
         }
         let now = services.clock.now
         do {
-            try await db.linkUpstreamIdentity(UpstreamIdentity(id: .generate(at: now), userID: user.id, providerID: provider.id,
-                                                               issuer: profile.issuer, subject: profile.subject, email: profile.email,
-                                                               createdAt: now, lastUsedAt: now))
+            try await db.linkUpstreamIdentity(
+                UpstreamIdentity(
+                    id: .generate(at: now), userID: user.id, providerID: provider.id,
+                    issuer: profile.issuer, subject: profile.subject, email: profile.email,
+                    createdAt: now, lastUsedAt: now))
         } catch StoreError.conflict(_) {
             throw OAuthError.invalidRequest(Self.printable("This \(provider.name) account is already linked to another user."))
         }

@@ -41,8 +41,10 @@ extension HeadlessController {
 
     /// The headless counterpart of the browser's first-factor door: email verification when the
     /// tenant requires it, then the MFA policy, then tokens.
-    func completeFirstFactor(user: User, amr: [String], scope: ScopeSet, _ request: Request,
-                             _ context: HeadlessRequestContext) async throws -> Response {
+    func completeFirstFactor(
+        user: User, amr: [String], scope: ScopeSet, _ request: Request,
+        _ context: HeadlessRequestContext
+    ) async throws -> Response {
         let settings = context.database.tenant.tenant.settings
         if settings.requireVerifiedEmail, !user.emailVerified {
             return try await challenge(user: user, amr: amr, scope: scope, stage: .verifyEmail, context)
@@ -50,8 +52,10 @@ extension HeadlessController {
         return try await proceedToSecondFactor(user: user, amr: amr, scope: scope, request, context)
     }
 
-    func proceedToSecondFactor(user: User, amr: [String], scope: ScopeSet, _ request: Request,
-                               _ context: HeadlessRequestContext) async throws -> Response {
+    func proceedToSecondFactor(
+        user: User, amr: [String], scope: ScopeSet, _ request: Request,
+        _ context: HeadlessRequestContext
+    ) async throws -> Response {
         let settings = context.database.tenant.tenant.settings
         let enrolled = try await context.database.mfaFactors(userID: user.id).map(\.kind)
         let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
@@ -68,13 +72,16 @@ extension HeadlessController {
     }
 
     /// Stores a pending sign-in and answers with its challenge.
-    func challenge(user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage,
-                   _ context: HeadlessRequestContext) async throws -> Response {
+    func challenge(
+        user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage,
+        _ context: HeadlessRequestContext
+    ) async throws -> Response {
         let now = services.clock.now
         let id = RandomText.bearerSecret()
-        let pending = PendingSignIn(idHash: SecretHash.of(id), userID: user.id, clientID: context.client.clientID, amr: amr,
-                                    scope: scope.description, stage: stage, createdAt: now,
-                                    expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
+        let pending = PendingSignIn(
+            idHash: SecretHash.of(id), userID: user.id, clientID: context.client.clientID, amr: amr,
+            scope: scope.description, stage: stage, createdAt: now,
+            expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
         try await context.database.savePendingSignIn(pending)
         return try await answer(pending, id: id, user: user, context)
     }
@@ -87,18 +94,22 @@ extension HeadlessController {
             if !pending.isSignupAttempt {
                 try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
             }
-            body = Challenge(status: "email_verification_required", challengeID: id, expiresIn: expiresIn, factors: nil, totp: nil,
-                             email: user.email)
+            body = Challenge(
+                status: "email_verification_required", challengeID: id, expiresIn: expiresIn, factors: nil, totp: nil,
+                email: user.email)
         case .challenge:
             let usable = services.secondFactors(for: pending, database: context.database)
-            let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind).filter(usable.contains).map(\.rawValue)
+            let factors =
+                try await context.database.mfaFactors(userID: user.id).map(\.kind).filter(usable.contains).map(\.rawValue)
                 + ["recovery_code"]
-            body = Challenge(status: "mfa_required", challengeID: id, expiresIn: expiresIn, factors: factors, totp: nil,
-                             email: services.maskedEmail(user.email))
+            body = Challenge(
+                status: "mfa_required", challengeID: id, expiresIn: expiresIn, factors: factors, totp: nil,
+                email: services.maskedEmail(user.email))
         case .enrol, .enrolled:
             let enrolment = try await services.totpEnrolment(pending, user: user, database: context.database)
-            body = Challenge(status: "mfa_enrollment_required", challengeID: id, expiresIn: expiresIn, factors: ["totp"],
-                             totp: .init(secret: enrolment.secret, otpauthURI: enrolment.uri, qrDataURL: enrolment.qrDataURL), email: nil)
+            body = Challenge(
+                status: "mfa_enrollment_required", challengeID: id, expiresIn: expiresIn, factors: ["totp"],
+                totp: .init(secret: enrolment.secret, otpauthURI: enrolment.uri, qrDataURL: enrolment.qrDataURL), email: nil)
         }
         return Responses.json(body, noStore: true)
     }
@@ -106,9 +117,10 @@ extension HeadlessController {
     /// The pending sign-in of `challenge_id`, which must belong to this client.
     func pending(_ rawID: String?, stages: [PendingSignIn.Stage], _ context: HeadlessRequestContext) async throws -> (PendingSignIn, User) {
         guard let id = rawID, id.utf8.count <= 128,
-              let pending = try await context.database.pendingSignIn(idHash: SecretHash.of(id), at: services.clock.now),
-              pending.clientID == context.client.clientID, stages.contains(pending.stage),
-              let user = try await context.database.user(id: pending.userID), !user.disabled else {
+            let pending = try await context.database.pendingSignIn(idHash: SecretHash.of(id), at: services.clock.now),
+            pending.clientID == context.client.clientID, stages.contains(pending.stage),
+            let user = try await context.database.user(id: pending.userID), !user.disabled
+        else {
             throw OAuthError.invalidGrant("the challenge is unknown or expired")
         }
         return (pending, user)
@@ -149,8 +161,9 @@ extension HeadlessController {
         let requiresVerification = tenant.tenant.settings.requireVerifiedEmail
         let scope = context.client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
         // Hashed whether or not the address is taken, so both answers cost the same.
-        let user = User(id: .generate(at: now), email: email, emailVerified: false, name: name,
-                        passwordHash: try await services.passwords.hash(password!), createdAt: now, updatedAt: now)
+        let user = User(
+            id: .generate(at: now), email: email, emailVerified: false, name: name,
+            passwordHash: try await services.passwords.hash(password!), createdAt: now, updatedAt: now)
         do {
             if try await db.user(email: email) != nil { throw StoreError.conflict("taken") }
             try await db.insertUser(user)
@@ -159,9 +172,11 @@ extension HeadlessController {
                 throw OAuthError.invalidRequest("an account with this email address already exists")
             }
             // Not revealed (the same answer as a new sign-up, backed by a decoy); the owner is told.
-            try await services.sendAccountEmail(.signupAttempt, to: existing, values: [
-                "account_url": services.issuer(of: tenant) + "/account",
-            ], database: db)
+            try await services.sendAccountEmail(
+                .signupAttempt, to: existing,
+                values: [
+                    "account_url": services.issuer(of: tenant) + "/account"
+                ], database: db)
             return try await challenge(user: existing, amr: [PendingSignIn.signupAttemptMarker], scope: scope, stage: .verifyEmail, context)
         }
         if !requiresVerification {
@@ -182,14 +197,17 @@ extension HeadlessController {
         if pending.isSignupAttempt { throw try await failedAttempt(pending, context) }
         let services = self.services
         let typed = code!.filter { !$0.isWhitespace }
-        let used = try await context.database.consumeOneTimeCode(userID: user.id, purpose: .verifyEmail, at: services.clock.now,
-                                                                 maxAttempts: AccountFlowsController.codeAttempts) { token in
+        let used = try await context.database.consumeOneTimeCode(
+            userID: user.id, purpose: .verifyEmail, at: services.clock.now,
+            maxAttempts: AccountFlowsController.codeAttempts
+        ) { token in
             token.codeHash.map { ConstantTime.equals($0, services.codeHash(typed, salt: token.id)) } ?? false
         }
         guard used != nil else { throw try await failedAttempt(pending, context) }
         // The password of this sign-in stays (its prover knows it); what came before the proof ends.
-        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash,
-                                              at: services.clock.now)
+        try await context.database.proveEmail(
+            user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash,
+            at: services.clock.now)
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true
@@ -209,21 +227,28 @@ extension HeadlessController {
         let (pending, user) = try await pending(id, stages: [.challenge, .enrol], context)
         if pending.stage == .enrol {
             guard method == .totp,
-                  let codes = try await services.confirmTOTPEnrolment(sealed: pending.sealedEnrolSecret, code: code!, user: user,
-                                                                      database: context.database, ip: context.remoteAddress) else {
+                let codes = try await services.confirmTOTPEnrolment(
+                    sealed: pending.sealedEnrolSecret, code: code!, user: user,
+                    database: context.database, ip: context.remoteAddress)
+            else {
                 throw try await failedAttempt(pending, context)
             }
             try await context.database.deletePendingSignIn(idHash: pending.idHash)
-            return try await issueSession(user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"), scope: scope(of: pending),
-                                          extra: ["recovery_codes": codes], request, context)
+            return try await issueSession(
+                user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"), scope: scope(of: pending),
+                extra: ["recovery_codes": codes], request, context)
         }
-        guard let proven = try await services.checkSecondFactor(method, code: code!, pending: pending, user: user,
-                                                                database: context.database, ip: context.remoteAddress) else {
+        guard
+            let proven = try await services.checkSecondFactor(
+                method, code: code!, pending: pending, user: user,
+                database: context.database, ip: context.remoteAddress)
+        else {
             throw try await failedAttempt(pending, context)
         }
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
-        return try await issueSession(user: user, amr: MFARequirement.amr(first: pending.amr, second: proven), scope: scope(of: pending),
-                                      request, context)
+        return try await issueSession(
+            user: user, amr: MFARequirement.amr(first: pending.amr, second: proven), scope: scope(of: pending),
+            request, context)
     }
 
     /// `POST /v1/auth/mfa/email` `{"challenge_id"}`: emails a code for an MFA challenge.
@@ -234,11 +259,14 @@ extension HeadlessController {
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
         let (pending, user) = try await pending(id, stages: [.challenge], context)
         guard try await context.database.mfaFactors(userID: user.id).contains(where: { $0.kind == .email }),
-              services.secondFactors(for: pending, database: context.database).contains(.email) else {
+            services.secondFactors(for: pending, database: context.database).contains(.email)
+        else {
             throw OAuthError.invalidRequest("email codes are not available for this sign-in")
         }
-        if let wait = services.actionLimiter.take(tenant: context.database.tenant.id, action: "email-code", ip: context.remoteAddress,
-                                                  now: services.clock.now) {
+        if let wait = services.actionLimiter.take(
+            tenant: context.database.tenant.id, action: "email-code", ip: context.remoteAddress,
+            now: services.clock.now)
+        {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
         try await services.sendChallengeCode(pending, user: user, database: context.database)

@@ -129,8 +129,10 @@ struct HeadlessController {
         group.post("auth/verify-email") { request, context in await self.json(context) { try await self.verifyEmail(request, context) } }
         group.post("auth/mfa/verify") { request, context in await self.json(context) { try await self.verifyMFA(request, context) } }
         group.post("auth/mfa/email") { request, context in await self.json(context) { try await self.sendMFAEmail(request, context) } }
-        for path in ["auth/sign-in", "auth/refresh", "auth/sign-out", "auth/session", "me", "auth/sign-up", "auth/verify-email",
-                     "auth/mfa/verify", "auth/mfa/email"] {
+        for path in [
+            "auth/sign-in", "auth/refresh", "auth/sign-out", "auth/session", "me", "auth/sign-up", "auth/verify-email",
+            "auth/mfa/verify", "auth/mfa/email",
+        ] {
             group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
         }
     }
@@ -168,7 +170,8 @@ struct HeadlessController {
     /// The validated access token of the `Authorization: Bearer` header, issued to this client.
     func bearer(_ request: Request, _ context: HeadlessRequestContext) async throws -> AccessTokenClaims {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-              !header.lowercased().hasPrefix("bearer sk_") else {
+            !header.lowercased().hasPrefix("bearer sk_")
+        else {
             throw OAuthError.invalidToken("an access token is required")
         }
         let tokens = try await services.tokenService(for: context.database)
@@ -241,26 +244,36 @@ struct HeadlessController {
                 throw OAuthError.invalidScope("scope not permitted for this client")
             }
         }
-        guard let user = try await services.verifyCredentials(email: email!, password: password!, in: context.database,
-                                                               ip: context.remoteAddress) else {
+        guard
+            let user = try await services.verifyCredentials(
+                email: email!, password: password!, in: context.database,
+                ip: context.remoteAddress)
+        else {
             throw OAuthError.invalidGrant("incorrect email or password")
         }
         return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
     }
 
     /// Starts a session and a grant for `user` and answers with tokens.
-    func issueSession(user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:], _ request: Request,
-                      _ context: HeadlessRequestContext) async throws -> Response {
+    func issueSession(
+        user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:], _ request: Request,
+        _ context: HeadlessRequestContext
+    ) async throws -> Response {
         let client = context.client
-        let (session, _) = try await services.startSession(for: user, amr: amr, userAgent: request.headers[.userAgent],
-                                                         ipAddress: context.remoteAddress, in: context.database)
-        let grant = Grant(id: .generate(at: services.clock.now), clientID: client.clientID, userID: user.id, sessionID: session.id,
-                          scope: scope, authTime: session.authTime, amr: session.amr, nonce: nil, createdAt: services.clock.now)
+        let (session, _) = try await services.startSession(
+            for: user, amr: amr, userAgent: request.headers[.userAgent],
+            ipAddress: context.remoteAddress, in: context.database)
+        let grant = Grant(
+            id: .generate(at: services.clock.now), clientID: client.clientID, userID: user.id, sessionID: session.id,
+            scope: scope, authTime: session.authTime, amr: session.amr, nonce: nil, createdAt: services.clock.now)
         try await context.database.insertGrant(grant)
-        let tokens = try await TokenEndpoint.issueForNewGrant(grant, client: client, user: user,
-                                                               context: try await services.tokenContext(for: context.database))
-        return Responses.json(SignInResponse(tokens: tokens, session: SessionView(session), user: UserView(user),
-                                             recoveryCodes: extra["recovery_codes"]), noStore: true)
+        let tokens = try await TokenEndpoint.issueForNewGrant(
+            grant, client: client, user: user,
+            context: try await services.tokenContext(for: context.database))
+        return Responses.json(
+            SignInResponse(
+                tokens: tokens, session: SessionView(session), user: UserView(user),
+                recoveryCodes: extra["recovery_codes"]), noStore: true)
     }
 
     /// `POST /v1/auth/refresh` `{"refresh_token","scope"?}`: the refresh token grant with rotation.
@@ -302,11 +315,13 @@ struct HeadlessController {
             input.rejectUnknown(["refresh_token"])
             let token = input.string("refresh_token", required: true, maxLength: 512)
             if !input.errors.isEmpty || token == nil {
-                throw OAuthError.invalidRequest("send a bearer access token or {\"refresh_token\"}: "
-                    + input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+                throw OAuthError.invalidRequest(
+                    "send a bearer access token or {\"refresh_token\"}: "
+                        + input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
             }
             if let refresh = try await context.database.refreshToken(hash: SecretHash.of(token!)),
-               let grant = try await context.database.grant(id: refresh.grantID), grant.clientID == context.client.clientID {
+                let grant = try await context.database.grant(id: refresh.grantID), grant.clientID == context.client.clientID
+            {
                 sessionID = grant.sessionID
                 try await context.database.revokeGrant(id: grant.id, at: services.clock.now)
             }
@@ -319,7 +334,8 @@ struct HeadlessController {
     func session(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
         let claims = try await bearer(request, context)
         guard let id = claims.sid.flatMap(SessionID.init(rawValue:)), let session = try await context.database.session(id: id),
-              session.isActive(at: services.clock.now) else {
+            session.isActive(at: services.clock.now)
+        else {
             throw OAuthError.invalidToken("the access token has no active session")
         }
         return Responses.json(["session": SessionView(session)], noStore: true)

@@ -88,8 +88,9 @@ struct ProtocolController {
     func token(_ request: Request, _ context: TenantRequestContext) async -> Response {
         await oauthJSON(context) {
             let parameters = try await postForm(request)
-            let response = try await TokenEndpoint.handle(parameters: parameters, authorization: request.headers[.authorization],
-                                                          context: try await services.tokenContext(for: context.database))
+            let response = try await TokenEndpoint.handle(
+                parameters: parameters, authorization: request.headers[.authorization],
+                context: try await services.tokenContext(for: context.database))
             GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
             return Responses.json(response, noStore: true)
         }
@@ -100,13 +101,18 @@ struct ProtocolController {
         let issuer = services.issuer(of: context.tenant)
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             // RFC 6750 §3.1: no error code when the request carries no token.
-            return Response(status: .unauthorized, headers: [.wwwAuthenticate: Responses.bearerChallenge(issuer: issuer, error: nil),
-                                                             .cacheControl: "no-store"])
+            return Response(
+                status: .unauthorized,
+                headers: [
+                    .wwwAuthenticate: Responses.bearerChallenge(issuer: issuer, error: nil),
+                    .cacheControl: "no-store",
+                ])
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         return await oauthJSON(context) {
-            let response = try await UserinfoEndpoint.handle(accessToken: token, tokens: try await services.tokenService(for: context.database),
-                                                             store: context.database)
+            let response = try await UserinfoEndpoint.handle(
+                accessToken: token, tokens: try await services.tokenService(for: context.database),
+                store: context.database)
             return Responses.json(response, noStore: true)
         }
     }
@@ -115,8 +121,9 @@ struct ProtocolController {
     func introspect(_ request: Request, _ context: TenantRequestContext) async -> Response {
         await oauthJSON(context) {
             let parameters = try await postForm(request)
-            let response = try await TokenIntrospection.introspect(parameters: parameters, authorization: request.headers[.authorization],
-                                                                   context: try await services.tokenContext(for: context.database))
+            let response = try await TokenIntrospection.introspect(
+                parameters: parameters, authorization: request.headers[.authorization],
+                context: try await services.tokenContext(for: context.database))
             return Responses.json(response, noStore: true)
         }
     }
@@ -125,8 +132,9 @@ struct ProtocolController {
     func revoke(_ request: Request, _ context: TenantRequestContext) async -> Response {
         await oauthJSON(context) {
             let parameters = try await postForm(request)
-            try await TokenIntrospection.revoke(parameters: parameters, authorization: request.headers[.authorization],
-                                                context: try await services.tokenContext(for: context.database))
+            try await TokenIntrospection.revoke(
+                parameters: parameters, authorization: request.headers[.authorization],
+                context: try await services.tokenContext(for: context.database))
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         }
     }

@@ -73,8 +73,10 @@ public final class EmailService: Sendable {
         self.publicURL = publicURL
         let loaded = try Self.loadDefaults(directory: directory)
         for template in EmailTemplate.allCases where loaded[template.stem] == nil {
-            throw GatehouseConfiguration.Invalid(problems: [.init(
-                key: "server.templates_dir", message: "\(directory)/\(template.stem).subject.mustache (and .text, .html) is missing")])
+            throw GatehouseConfiguration.Invalid(problems: [
+                .init(
+                    key: "server.templates_dir", message: "\(directory)/\(template.stem).subject.mustache (and .text, .html) is missing")
+            ])
         }
         defaults = loaded
         var compiled: [String: CompiledEmail] = [:]
@@ -161,9 +163,10 @@ public final class EmailService: Sendable {
             if case .invalidAddress(let detail) = error { throw EmailError.invalidRecipient(detail) }
             throw EmailError.invalidMessage("\(error)")
         }
-        try await store.enqueueMail(OutboxMessage(
-            id: id, template: name, recipient: to, envelopeFrom: message.from, subject: rendered.subject,
-            message: message.rfc822, nextAttemptAt: now, createdAt: now), in: database)
+        try await store.enqueueMail(
+            OutboxMessage(
+                id: id, template: name, recipient: to, envelopeFrom: message.from, subject: rendered.subject,
+                message: message.rfc822, nextAttemptAt: now, createdAt: now), in: database)
         logger.debug("email queued", metadata: ["id": "\(id)", "template": "\(name)", "tenant": "\(tenant.slug)"])
         wake()
         return id
@@ -186,8 +189,9 @@ public final class EmailService: Sendable {
             context["expires_in"] = minutes >= 120 && minutes % 60 == 0 ? "\(minutes / 60) hours" : "\(minutes) minutes"
         }
         let subject = Self.oneLine(compiled.subject.render(context), limit: 200)
-        return RenderedEmail(subject: subject.isEmpty ? database.tenant.tenant.name : subject,
-                             text: compiled.text.render(context), html: compiled.html?.render(context))
+        return RenderedEmail(
+            subject: subject.isEmpty ? database.tenant.tenant.name : subject,
+            text: compiled.text.render(context), html: compiled.html?.render(context))
     }
 
     /// The tenant's email overrides, compiled once per override set.

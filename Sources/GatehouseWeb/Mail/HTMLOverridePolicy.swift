@@ -24,12 +24,16 @@ enum HTMLOverridePolicy {
     static let variableMarker = "ghmv-"
     static let sectionMarker = "ghms"
 
-    static let forbiddenElements: Set<String> = ["script", "base", "iframe", "frame", "frameset", "object", "embed", "applet",
-                                                 "portal", "foreignobject"]
+    static let forbiddenElements: Set<String> = [
+        "script", "base", "iframe", "frame", "frameset", "object", "embed", "applet",
+        "portal", "foreignobject",
+    ]
     /// Attributes whose value is a URL (HTML, SVG and MathML).
-    static let urlAttributes: Set<String> = ["href", "src", "action", "formaction", "poster", "background", "cite", "data",
-                                             "longdesc", "srcset", "imagesrcset", "xlink:href", "ping", "manifest", "codebase",
-                                             "archive", "lowsrc", "dynsrc", "icon", "usemap", "profile", "classid"]
+    static let urlAttributes: Set<String> = [
+        "href", "src", "action", "formaction", "poster", "background", "cite", "data",
+        "longdesc", "srcset", "imagesrcset", "xlink:href", "ping", "manifest", "codebase",
+        "archive", "lowsrc", "dynsrc", "icon", "usemap", "profile", "classid",
+    ]
 
     /// Every problem of the Mustache HTML `source`; empty when it may be stored.
     static func problems(in source: String) -> [TemplateProblem] {
@@ -102,7 +106,9 @@ enum HTMLOverridePolicy {
         }
         for attribute in element.attributes {
             if attribute.name.contains(variableMarker) {
-                refuse(attribute.line, "a Mustache variable inside an attribute name of \(tag) could produce any attribute (an event handler); write the attribute out")
+                refuse(
+                    attribute.line,
+                    "a Mustache variable inside an attribute name of \(tag) could produce any attribute (an event handler); write the attribute out")
                 continue
             }
             // Sections may wrap whole attributes (`{{#x}} checked{{/x}}`): the markers they leave
@@ -110,8 +116,11 @@ enum HTMLOverridePolicy {
             let pieces = attribute.name.components(separatedBy: sectionMarker).filter { !$0.isEmpty }
             let joined = pieces.joined()
             for name in Set(pieces + [joined]) where name.hasPrefix("on") || name == "srcdoc" || name == "formaction" {
-                refuse(attribute.line, name.hasPrefix("on") ? "event-handler attribute '\(name)' on \(tag) is not allowed: tenants' pages run no script"
-                                                            : "attribute '\(name)' on \(tag) is not allowed")
+                refuse(
+                    attribute.line,
+                    name.hasPrefix("on")
+                        ? "event-handler attribute '\(name)' on \(tag) is not allowed: tenants' pages run no script"
+                        : "attribute '\(name)' on \(tag) is not allowed")
             }
             let name = joined
             if name.hasPrefix("on") || name == "srcdoc" || name == "formaction" {
@@ -153,7 +162,8 @@ enum HTMLOverridePolicy {
         for part in value.split(separator: ",", omittingEmptySubsequences: false) {
             let raw = part.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             if let colon = raw.firstIndex(of: ":"), raw[..<colon].contains("ghmv-"),
-               !raw[..<colon].contains(where: { "/?#".contains($0) }) {
+                !raw[..<colon].contains(where: { "/?#".contains($0) })
+            {
                 return "takes its URL scheme from a variable; write the scheme out"
             }
             if let scheme = scheme(of: stripped(String(part))), ["javascript", "vbscript", "data"].contains(scheme) {

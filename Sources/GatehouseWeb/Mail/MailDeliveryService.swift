@@ -24,7 +24,6 @@ struct MailDeliveryService: Service {
     let store: InstanceStore
     let logger: Logger
 
-
     /// Timer period: often enough for the retry schedule, at most every 15 s, at least every 0.25 s.
     var tick: Duration { .milliseconds(Int(min(max(mail.settings.retryBase / 2, 0.25), 15) * 1000)) }
 

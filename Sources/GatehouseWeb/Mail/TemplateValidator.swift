@@ -113,18 +113,22 @@ public enum TemplateValidator {
                 // `{{{x}}}`: the closing third brace follows the `}}` found above.
                 if i < n, bytes[i] == close { i += 1 }
                 let variable = name.hasSuffix("}") ? String(name.dropLast()) : name
-                problems.append(TemplateProblem(
-                    line: tagLine,
-                    reason: "{{{\(variable)}}} outputs '\(variable)' without HTML escaping; use {{\(variable)}}"))
+                problems.append(
+                    TemplateProblem(
+                        line: tagLine,
+                        reason: "{{{\(variable)}}} outputs '\(variable)' without HTML escaping; use {{\(variable)}}"))
             case "&":
-                problems.append(TemplateProblem(
-                    line: tagLine, reason: "{{&\(name)}} outputs '\(name)' without HTML escaping; use {{\(name)}}"))
+                problems.append(
+                    TemplateProblem(
+                        line: tagLine, reason: "{{&\(name)}} outputs '\(name)' without HTML escaping; use {{\(name)}}"))
             case "=":
-                problems.append(TemplateProblem(
-                    line: tagLine, reason: "delimiter changes ({{=…=}}) are not allowed: they could hide unescaped output"))
+                problems.append(
+                    TemplateProblem(
+                        line: tagLine, reason: "delimiter changes ({{=…=}}) are not allowed: they could hide unescaped output"))
             case "%":
-                problems.append(TemplateProblem(
-                    line: tagLine, reason: "pragmas ({{% … }}) are not allowed: CONTENT_TYPE could turn escaping off"))
+                problems.append(
+                    TemplateProblem(
+                        line: tagLine, reason: "pragmas ({{% … }}) are not allowed: CONTENT_TYPE could turn escaping off"))
             case "<", "$":
                 problems.append(TemplateProblem(line: tagLine, reason: "template inheritance ({{<…}}, {{$…}}) is not allowed in overrides"))
             case "!":
@@ -134,8 +138,9 @@ public enum TemplateValidator {
                     problems.append(TemplateProblem(line: tagLine, reason: "a section tag has no name"))
                 } else if sections.count >= maximumSectionDepth {
                     // Stop scanning: the parser must never see this template.
-                    problems.append(TemplateProblem(
-                        line: tagLine, reason: "sections are nested more than \(maximumSectionDepth) levels deep"))
+                    problems.append(
+                        TemplateProblem(
+                            line: tagLine, reason: "sections are nested more than \(maximumSectionDepth) levels deep"))
                     return problems
                 } else {
                     sections.append((name, tagLine))
@@ -147,15 +152,17 @@ public enum TemplateValidator {
                     } else if let index = sections.lastIndex(where: { $0.name == name }) {
                         let inner = sections[(index + 1)...]
                         for open in inner {
-                            problems.append(TemplateProblem(
-                                line: open.line,
-                                reason: "section {{#\(open.name)}} opened on line \(open.line) is not closed before {{/\(name)}} on line \(tagLine)"))
+                            problems.append(
+                                TemplateProblem(
+                                    line: open.line,
+                                    reason: "section {{#\(open.name)}} opened on line \(open.line) is not closed before {{/\(name)}} on line \(tagLine)"))
                         }
                         sections.removeSubrange(index...)
                     } else {
-                        problems.append(TemplateProblem(
-                            line: tagLine,
-                            reason: "{{/\(name)}} does not match {{#\(last.name)}} opened on line \(last.line)"))
+                        problems.append(
+                            TemplateProblem(
+                                line: tagLine,
+                                reason: "{{/\(name)}} does not match {{#\(last.name)}} opened on line \(last.line)"))
                         sections.removeLast()  // reported once, not again as never closed
                     }
                 } else {
@@ -164,9 +171,10 @@ public enum TemplateValidator {
             case ">":
                 if !allowedPartials.contains(name) {
                     let allowed = allowedPartials.sorted().map { "{{> \($0)}}" }.joined(separator: ", ")
-                    problems.append(TemplateProblem(
-                        line: tagLine,
-                        reason: "partial {{> \(name)}} is not available here" + (allowed.isEmpty ? " (no partials are)" : "; use \(allowed)")))
+                    problems.append(
+                        TemplateProblem(
+                            line: tagLine,
+                            reason: "partial {{> \(name)}} is not available here" + (allowed.isEmpty ? " (no partials are)" : "; use \(allowed)")))
                 }
             case nil:
                 problems.append(TemplateProblem(line: tagLine, reason: "empty tag {{}}"))

@@ -14,9 +14,10 @@ struct ClientAddressMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         guard !resolver.trustedProxies.isEmpty else { return try await next(request, context) }
         var context = context
-        context.remoteAddress = resolver.clientAddress(peer: context.remoteAddress,
-                                                       forwarded: request.headers[values: Self.forwarded],
-                                                       xForwardedFor: request.headers[values: Self.xForwardedFor])
+        context.remoteAddress = resolver.clientAddress(
+            peer: context.remoteAddress,
+            forwarded: request.headers[values: Self.forwarded],
+            xForwardedFor: request.headers[values: Self.xForwardedFor])
         return try await next(request, context)
     }
 }

@@ -26,13 +26,15 @@ enum TenantCookie: String {
 
     /// A cookie setting `value` for `maxAge` seconds.
     func make(_ value: String, tenant: ResolvedTenant, services: Services, maxAge: Int?, path: String? = nil) -> Cookie {
-        Cookie(name: rawValue, value: value, maxAge: maxAge, path: path ?? services.addressing.cookiePath(of: tenant.tenant),
-               secure: services.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: rawValue, value: value, maxAge: maxAge, path: path ?? services.addressing.cookiePath(of: tenant.tenant),
+            secure: services.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     /// A cookie that deletes this one.
     func clear(tenant: ResolvedTenant, services: Services, path: String? = nil) -> Cookie {
-        Cookie(name: rawValue, value: "", maxAge: 0, path: path ?? services.addressing.cookiePath(of: tenant.tenant),
-               secure: services.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: rawValue, value: "", maxAge: 0, path: path ?? services.addressing.cookiePath(of: tenant.tenant),
+            secure: services.secureCookies, httpOnly: true, sameSite: .lax)
     }
 }

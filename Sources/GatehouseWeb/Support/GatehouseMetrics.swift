@@ -16,13 +16,17 @@ final class GatehouseMetrics: Sendable {
     static let shared = GatehouseMetrics()
 
     let registry = PrometheusCollectorRegistry()
-    private let durationBuckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                                               .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-                                               .milliseconds(2500), .seconds(5), .seconds(10)]
+    private let durationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
 
     private init() {
-        registry.makeGauge(name: "gatehouse_build_info", labels: [("version", GatehouseVersion.current)],
-                           help: "Always 1; the version label names this build.").set(Double(1))
+        registry.makeGauge(
+            name: "gatehouse_build_info", labels: [("version", GatehouseVersion.current)],
+            help: "Always 1; the version label names this build."
+        ).set(Double(1))
     }
 
     // MARK: HTTP
@@ -30,21 +34,27 @@ final class GatehouseMetrics: Sendable {
     /// One answered request: `route` is the route template (`/t/{slug}/token`), never the path.
     func request(route: String, method: String, status: Int, duration: Duration) {
         let statusClass = "\(status / 100)xx"
-        registry.makeCounter(name: "gatehouse_http_requests_total",
-                             labels: [("route", route), ("method", method), ("status_class", statusClass)],
-                             help: "HTTP requests answered, by route template, method and status class.").increment()
-        registry.makeDurationHistogram(name: "gatehouse_http_request_duration_seconds", labels: [("route", route), ("method", method)],
-                                       buckets: durationBuckets,
-                                       help: "Time from the request head to the response head, by route template and method.")
-            .recordNanoseconds(duration.nanoseconds)
+        registry.makeCounter(
+            name: "gatehouse_http_requests_total",
+            labels: [("route", route), ("method", method), ("status_class", statusClass)],
+            help: "HTTP requests answered, by route template, method and status class."
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "gatehouse_http_request_duration_seconds", labels: [("route", route), ("method", method)],
+            buckets: durationBuckets,
+            help: "Time from the request head to the response head, by route template and method."
+        )
+        .recordNanoseconds(duration.nanoseconds)
     }
 
     // MARK: Protocol and accounts
 
     /// Tokens issued by the token endpoint, by `grant_type` (RFC 6749 §4).
     func tokenIssued(grantType: String) {
-        registry.makeCounter(name: "gatehouse_tokens_issued_total", labels: [("grant_type", Self.bounded(grantType, GrantType.allCases.map(\.rawValue)))],
-                             help: "Successful token endpoint responses, by grant type.").increment()
+        registry.makeCounter(
+            name: "gatehouse_tokens_issued_total", labels: [("grant_type", Self.bounded(grantType, GrantType.allCases.map(\.rawValue)))],
+            help: "Successful token endpoint responses, by grant type."
+        ).increment()
     }
 
     /// Refresh-token reuse detections already reported (the store counts them; see `exposition`).
@@ -53,16 +63,22 @@ final class GatehouseMetrics: Sendable {
     /// A sign-in attempt: `method` `password`, `magic_link`, `federation`, `second_factor`;
     /// `outcome` `success`, `failure`, `throttled`, `busy`.
     func signIn(method: String, outcome: String) {
-        registry.makeCounter(name: "gatehouse_sign_ins_total",
-                             labels: [("method", Self.bounded(method, ["password", "magic_link", "federation", "second_factor"])),
-                                      ("outcome", Self.bounded(outcome, ["success", "failure", "throttled", "busy"]))],
-                             help: "Sign-in steps, by method and outcome.").increment()
+        registry.makeCounter(
+            name: "gatehouse_sign_ins_total",
+            labels: [
+                ("method", Self.bounded(method, ["password", "magic_link", "federation", "second_factor"])),
+                ("outcome", Self.bounded(outcome, ["success", "failure", "throttled", "busy"])),
+            ],
+            help: "Sign-in steps, by method and outcome."
+        ).increment()
     }
 
     /// A request refused by an abuse control (`kind`: the limit's name).
     func throttleRefusal(kind: String) {
-        registry.makeCounter(name: "gatehouse_throttle_refusals_total", labels: [("kind", kind)],
-                             help: "Requests refused by sign-in throttles and per-IP rate limits, by limit.").increment()
+        registry.makeCounter(
+            name: "gatehouse_throttle_refusals_total", labels: [("kind", kind)],
+            help: "Requests refused by sign-in throttles and per-IP rate limits, by limit."
+        ).increment()
     }
 
     // MARK: Mail
@@ -71,8 +87,10 @@ final class GatehouseMetrics: Sendable {
 
     /// A delivery attempt of the mail outbox.
     func mail(_ outcome: MailOutcome) {
-        registry.makeCounter(name: "gatehouse_mail_deliveries_total", labels: [("outcome", outcome.rawValue)],
-                             help: "Mail delivery attempts: delivered, failed_attempt (retried later), given_up.").increment()
+        registry.makeCounter(
+            name: "gatehouse_mail_deliveries_total", labels: [("outcome", outcome.rawValue)],
+            help: "Mail delivery attempts: delivered, failed_attempt (retried later), given_up."
+        ).increment()
     }
 
     // MARK: Scrape-time gauges
@@ -89,12 +107,21 @@ final class GatehouseMetrics: Sendable {
         if let pending = try? await services.store.tenantsWithPendingMail() {
             registry.makeGauge(name: "gatehouse_mail_outbox_tenants", help: "Tenants with mail waiting in their outbox.").set(Double(pending))
         }
+        if let heap = HeapMemory.usage() {
+            registry.makeGauge(name: "gatehouse_heap_in_use_bytes", help: "C heap (malloc) bytes in use.").set(Double(heap.inUse))
+            registry.makeGauge(name: "gatehouse_heap_reserved_bytes", help: "C heap (malloc) bytes held from the system, in use or free.")
+                .set(Double(heap.reserved))
+        }
         // RFC 9700 §4.14.2: a rotated refresh token presented again after the grace window.
         let reuse = StoreEvents.refreshTokenReuse.load(ordering: .relaxed)
-        let delta = reportedReuse.withLock { reported in defer { reported = reuse }; return reuse - reported }
-        registry.makeCounter(name: "gatehouse_refresh_token_reuse_detected_total",
-                             help: "Rotated refresh tokens presented again after the grace window; each revoked its grant.")
-            .increment(by: Int64(max(delta, 0)))
+        let delta = reportedReuse.withLock { reported in
+            defer { reported = reuse }; return reuse - reported
+        }
+        registry.makeCounter(
+            name: "gatehouse_refresh_token_reuse_detected_total",
+            help: "Rotated refresh tokens presented again after the grace window; each revoked its grant."
+        )
+        .increment(by: Int64(max(delta, 0)))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

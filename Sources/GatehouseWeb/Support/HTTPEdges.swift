@@ -60,14 +60,21 @@ struct RequestBodyLimitMiddleware: RouterMiddleware {
     static func refuse(_ status: HTTPResponse.Status, _ request: Request, _ message: String, _ context: AppRequestContext) -> Response {
         context.channel.close(mode: .input, promise: nil)
         let admin = request.uri.path.hasPrefix("/admin/")
-        let object: [String: Any] = admin
-            ? ["type": "urn:gatehouse:problem:" + (status == .requestTimeout ? "request-timeout" : "content-too-large"),
-               "title": status.reasonPhrase, "status": Int(status.code), "detail": message]
+        let object: [String: Any] =
+            admin
+            ? [
+                "type": "urn:gatehouse:problem:" + (status == .requestTimeout ? "request-timeout" : "content-too-large"),
+                "title": status.reasonPhrase, "status": Int(status.code), "detail": message,
+            ]
             : ["error": "invalid_request", "error_description": message]
         let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Response(status: status, headers: [.contentType: admin ? "application/problem+json" : "application/json",
-                                                  .connection: "close", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(
+            status: status,
+            headers: [
+                .contentType: admin ? "application/problem+json" : "application/json",
+                .connection: "close", .cacheControl: "no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
@@ -100,9 +107,10 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     func methodNotAllowed(_ request: Request) -> Response? {
         let allowed = allowed(for: request.uri.path)
         guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { return nil }
-        return Response(status: .methodNotAllowed,
-                        headers: [.allow: allowed.sorted().joined(separator: ", "), .contentType: "text/plain; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: "method not allowed\n")))
+        return Response(
+            status: .methodNotAllowed,
+            headers: [.allow: allowed.sorted().joined(separator: ", "), .contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "method not allowed\n")))
     }
 
     /// The methods of every route template matching `path`.

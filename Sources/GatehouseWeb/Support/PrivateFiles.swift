@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 
@@ -9,7 +9,7 @@ enum PrivateFiles {
     /// `-wal`/`-shm` files, keys, tokens, outbox messages) is private to the service user.
     static func restrictUmask() {
         #if canImport(Glibc)
-        umask(0o077)
+            umask(0o077)
         #endif
     }
 

@@ -25,8 +25,10 @@ enum Responses {
     }()
 
     /// A JSON body.
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
-                     noStore: Bool = false, sorted: Bool = false) -> Response {
+    static func json(
+        _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+        noStore: Bool = false, sorted: Bool = false
+    ) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         if noStore {
@@ -65,8 +67,9 @@ enum Responses {
             headers[.retryAfter] = "1"
         default: status = .badRequest
         }
-        return json(["error": error.code.rawValue, "error_description": error.description], status: status,
-                    headers: headers, noStore: true)
+        return json(
+            ["error": error.code.rawValue, "error_description": error.description], status: status,
+            headers: headers, noStore: true)
     }
 
     /// RFC 6750 §3: `Bearer realm="…", error="…", error_description="…"`; without `error` when the
@@ -92,8 +95,10 @@ enum Responses {
     /// - Parameters:
     ///   - formActions: extra `form-action` sources (e.g. the redirect URI's origin for form_post).
     ///   - scripts: built-in inline scripts the page may run, allowed by their hash.
-    static func html(_ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
-                     formActions: [String] = [], scripts: [BuiltInScript] = []) -> Response {
+    static func html(
+        _ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+        formActions: [String] = [], scripts: [BuiltInScript] = []
+    ) -> Response {
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"

@@ -34,8 +34,10 @@ extension Services {
     /// succeeds.
     /// - Returns: the RFC 8176 method proven (`otp` or `email`), or nil when the code is wrong.
     /// - Throws: `SignInThrottle.Refused` when the account must wait (answer 429 with `Retry-After`).
-    func checkSecondFactor(_ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
-                           database: TenantDatabase, ip: String?) async throws -> String? {
+    func checkSecondFactor(
+        _ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
+        database: TenantDatabase, ip: String?
+    ) async throws -> String? {
         try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database, initial: .failure) { outcome in
             let proven = try await matchSecondFactor(method, code: rawCode, pending: pending, user: user, database: database)
             if proven != nil { outcome = .success }
@@ -43,8 +45,10 @@ extension Services {
         }
     }
 
-    private func matchSecondFactor(_ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
-                                   database: TenantDatabase) async throws -> String? {
+    private func matchSecondFactor(
+        _ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
+        database: TenantDatabase
+    ) async throws -> String? {
         let code = rawCode.filter { !$0.isWhitespace }
         guard !code.isEmpty, code.count <= 64, pending.stage == .challenge else { return nil }
         let now = clock.now
@@ -56,11 +60,13 @@ extension Services {
             guard let factor = factors.first(where: { $0.kind == .totp }), let sealed = factor.sealedSecret else { return nil }
             let totp = TOTP(secret: try database.unseal(sealed))
             guard let step = totp.match(code, at: now, after: factor.lastUsedStep),
-                  try await database.useTOTPStep(factorID: factor.id, step: step) else { return nil }
+                try await database.useTOTPStep(factorID: factor.id, step: step)
+            else { return nil }
             return "otp"
         case .email:
             guard factors.contains(where: { $0.kind == .email }),
-                  emailCodeMatches(code, hash: pending.emailCodeHash, expiresAt: pending.emailCodeExpiresAt, salt: challengeSalt(pending)) else {
+                emailCodeMatches(code, hash: pending.emailCodeHash, expiresAt: pending.emailCodeExpiresAt, salt: challengeSalt(pending))
+            else {
                 return nil
             }
             // Single use: clear the code.
@@ -71,7 +77,8 @@ extension Services {
             return "email"
         case .recovery:
             guard !factors.isEmpty,
-                  try await database.useRecoveryCode(userID: user.id, hash: SecretHash.of(RecoveryCodes.normalize(code)), at: now) else {
+                try await database.useRecoveryCode(userID: user.id, hash: SecretHash.of(RecoveryCodes.normalize(code)), at: now)
+            else {
                 return nil
             }
             let left = try await database.unusedRecoveryCodeCount(userID: user.id)
@@ -88,8 +95,9 @@ extension Services {
 
     /// The second factors a pending sign-in may use: the tenant's allowed ones, minus its first factor.
     func secondFactors(for pending: PendingSignIn, database: TenantDatabase) -> [MFAFactorKind] {
-        MFARequirement.secondFactors(allowed: database.tenant.tenant.settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:)),
-                                     firstFactorAMR: pending.amr)
+        MFARequirement.secondFactors(
+            allowed: database.tenant.tenant.settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:)),
+            firstFactorAMR: pending.amr)
     }
 
     /// Emails a fresh 6-digit code for this challenge (10 minutes).
@@ -99,9 +107,11 @@ extension Services {
         updated.emailCodeHash = codeHash(code, salt: challengeSalt(pending))
         updated.emailCodeExpiresAt = clock.now.addingTimeInterval(PendingSignIn.emailCodeLifetime)
         try await database.savePendingSignIn(updated)
-        try await sendAccountEmail(.code, to: user, values: [
-            "code": code, "expires_minutes": String(Int(PendingSignIn.emailCodeLifetime / 60)),
-        ], database: database)
+        try await sendAccountEmail(
+            .code, to: user,
+            values: [
+                "code": code, "expires_minutes": String(Int(PendingSignIn.emailCodeLifetime / 60)),
+            ], database: database)
     }
 
     /// What a user needs to add a TOTP secret to an authenticator app.
@@ -135,27 +145,33 @@ extension Services {
     func confirmTOTPEnrolment(sealed: [UInt8]?, code: String, user: User, database: TenantDatabase, ip: String?) async throws -> [String]? {
         guard let sealed else { return nil }
         let secret = try database.unseal(sealed)
-        let step: Int64? = try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database,
-                                               initial: .failure) { outcome in
+        let step: Int64? = try await throttled(
+            secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database,
+            initial: .failure
+        ) { outcome in
             let step = TOTP(secret: secret).match(code.filter { !$0.isWhitespace }, at: clock.now, after: nil)
             if step != nil { outcome = .success }
             return step
         }
         guard let step else { return nil }
         let now = clock.now
-        try await database.saveMFAFactor(MFAFactor(id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .totp, sealedSecret: sealed,
-                                                   lastUsedStep: step, createdAt: now))
+        try await database.saveMFAFactor(
+            MFAFactor(
+                id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .totp, sealedSecret: sealed,
+                lastUsedStep: step, createdAt: now))
         let codes = try await regenerateRecoveryCodes(for: user, database: database)
-        try await sendAccountEmail(.mfaChange, to: user, values: ["change": "An authenticator app was added to your account."],
-                                   database: database)
+        try await sendAccountEmail(
+            .mfaChange, to: user, values: ["change": "An authenticator app was added to your account."],
+            database: database)
         return codes
     }
 
     /// Replaces a user's recovery codes; returns the new codes (shown once).
     func regenerateRecoveryCodes(for user: User, database: TenantDatabase) async throws -> [String] {
         let codes = RecoveryCodes.generate()
-        try await database.replaceRecoveryCodes(userID: user.id, hashes: codes.map { SecretHash.of(RecoveryCodes.normalize($0)) },
-                                                at: clock.now)
+        try await database.replaceRecoveryCodes(
+            userID: user.id, hashes: codes.map { SecretHash.of(RecoveryCodes.normalize($0)) },
+            at: clock.now)
         return codes
     }
 

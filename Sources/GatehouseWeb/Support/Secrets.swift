@@ -29,7 +29,8 @@ enum Secrets {
         if let token = configuration.adminToken { return token }
         let path = dataDirectory.appendingPathComponent("admin-token").path
         if let data = FileManager.default.contents(atPath: path),
-           let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), token.count >= 16 {
+            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), token.count >= 16
+        {
             return token
         }
         let token = "gh_admin_" + SecureRandom.token(byteCount: 32)

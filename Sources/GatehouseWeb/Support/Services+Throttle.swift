@@ -13,8 +13,10 @@ extension Services {
     /// after a start and written back after every attempt.
     /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`) before `body` runs, or
     ///   what `body` throws.
-    func throttled<T>(_ throttle: SignInThrottle, account: String, ip: String?, database: TenantDatabase,
-                      initial: SignInThrottle.Outcome, _ body: (inout SignInThrottle.Outcome) async throws -> T) async throws -> T {
+    func throttled<T>(
+        _ throttle: SignInThrottle, account: String, ip: String?, database: TenantDatabase,
+        initial: SignInThrottle.Outcome, _ body: (inout SignInThrottle.Outcome) async throws -> T
+    ) async throws -> T {
         let tenant = database.tenant.id
         let missing = throttle.unloaded(throttle.keys(tenant: tenant, account: account, ip: ip))
         if !missing.isEmpty {
@@ -51,8 +53,10 @@ extension Services {
         }
     }
 
-    private func record(_ ticket: SignInThrottle.Ticket, outcome: SignInThrottle.Outcome, throttle: SignInThrottle,
-                        database: TenantDatabase) async {
+    private func record(
+        _ ticket: SignInThrottle.Ticket, outcome: SignInThrottle.Outcome, throttle: SignInThrottle,
+        database: TenantDatabase
+    ) async {
         let changes = throttle.finish(ticket, outcome: outcome, now: clock.now)
         guard !changes.save.isEmpty || !changes.clear.isEmpty else { return }
         do {

@@ -51,14 +51,16 @@ public struct Services: Sendable {
 
     /// The token machinery of one tenant.
     public func tokenService(for database: TenantDatabase) async throws -> TokenService {
-        TokenService(tenant: database.tenant.tenant, issuer: issuer(of: database.tenant), keys: try await database.keyRing(at: clock.now),
-                     clock: clock, verifiedTokens: database.verifiedTokens)
+        TokenService(
+            tenant: database.tenant.tenant, issuer: issuer(of: database.tenant), keys: try await database.keyRing(at: clock.now),
+            clock: clock, verifiedTokens: database.verifiedTokens)
     }
 
     /// Grant handlers' context for one tenant.
     public func tokenContext(for database: TenantDatabase) async throws -> TokenContext {
-        TokenContext(tokens: try await tokenService(for: database), store: database,
-                     refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace))
+        TokenContext(
+            tokens: try await tokenService(for: database), store: database,
+            refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace))
     }
 
     /// Constant-time check of a presented admin token.

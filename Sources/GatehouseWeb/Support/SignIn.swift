@@ -16,8 +16,10 @@ extension Services {
     ///   hashing queue is full (answer 503).
     func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase, ip: String?) async throws -> User? {
         let email = EmailAddress.normalize(rawEmail)
-        return try await throttled(throttle, account: email ?? rawEmail.lowercased(), ip: ip, database: database,
-                                   initial: .abandoned) { outcome in
+        return try await throttled(
+            throttle, account: email ?? rawEmail.lowercased(), ip: ip, database: database,
+            initial: .abandoned
+        ) { outcome in
             guard !password.isEmpty, password.utf8.count <= 1024 else {
                 _ = try await passwords.verify(password, encoded: nil)
                 outcome = .failure
@@ -39,21 +41,26 @@ extension Services {
 
     /// Starts a session for `user` after authenticating with `amr`.
     /// - Returns: the session and the secret that identifies it (the cookie value for browsers).
-    func startSession(for user: User, amr: [String], userAgent: String?, ipAddress: String?,
-                      in database: TenantDatabase) async throws -> (Session, secret: String) {
+    func startSession(
+        for user: User, amr: [String], userAgent: String?, ipAddress: String?,
+        in database: TenantDatabase
+    ) async throws -> (Session, secret: String) {
         let new = newSession(for: user, amr: amr, userAgent: userAgent, ipAddress: ipAddress, tenant: database.tenant)
         try await database.insertSession(new.session)
         return (new.session, new.secret)
     }
 
     /// A new session of the tenant's lifetime (not yet stored), and the secret that identifies it.
-    func newSession(for user: User, amr: [String], userAgent: String?, ipAddress: String?,
-                    tenant: ResolvedTenant) -> (session: Session, secret: String) {
+    func newSession(
+        for user: User, amr: [String], userAgent: String?, ipAddress: String?,
+        tenant: ResolvedTenant
+    ) -> (session: Session, secret: String) {
         let now = clock.now
         let secret = RandomText.bearerSecret()
-        let session = Session(id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: amr,
-                              createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(tenant.tenant.settings.sessionTTL)),
-                              userAgent: userAgent.map { String($0.prefix(256)) }, ipAddress: ipAddress)
+        let session = Session(
+            id: .generate(at: now), tokenHash: SecretHash.of(secret), userID: user.id, authTime: now, amr: amr,
+            createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(tenant.tenant.settings.sessionTTL)),
+            userAgent: userAgent.map { String($0.prefix(256)) }, ipAddress: ipAddress)
         return (session, secret)
     }
 }

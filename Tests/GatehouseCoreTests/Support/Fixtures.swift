@@ -16,9 +16,11 @@ struct TestClient: Sendable {
         self.secret = secret
     }
 
-    init(_ clientID: String, type: ClientType, secret: String? = nil, redirectURIs: [String] = [],
-         postLogoutRedirectURIs: [String] = [], grants: Set<GrantType>, firstParty: Bool = false,
-         allowedScopes: ScopeSet? = nil, idTokenAlgorithm: JWSAlgorithm = .eddsa) {
+    init(
+        _ clientID: String, type: ClientType, secret: String? = nil, redirectURIs: [String] = [],
+        postLogoutRedirectURIs: [String] = [], grants: Set<GrantType>, firstParty: Bool = false,
+        allowedScopes: ScopeSet? = nil, idTokenAlgorithm: JWSAlgorithm = .eddsa
+    ) {
         self.secret = secret
         self.client = Client(
             id: .generate(at: TestClock.start), clientID: clientID, name: clientID, type: type,
@@ -77,8 +79,10 @@ func form(_ pairs: [(String, String)]) -> FormParameters {
 
 /// Runs `body` and returns the `OAuthError` code it threw, nil when it returned normally.
 /// Any other error is recorded as an issue.
-func oauthErrorCode(sourceLocation: SourceLocation = #_sourceLocation,
-                    _ body: () async throws -> Void) async -> OAuthError.Code? {
+func oauthErrorCode(
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async -> OAuthError.Code? {
     do {
         try await body()
         return nil
@@ -99,20 +103,22 @@ struct DecodedJWT<Claims: Decodable> {
 
 func decodeJWT<Claims: Decodable>(_ token: String, as type: Claims.Type) throws -> DecodedJWT<Claims> {
     let parsed = try JWS.parse(token)
-    return DecodedJWT(header: parsed.header, claims: try JSONDecoder().decode(type, from: Data(parsed.payload)),
-                      parsed: parsed)
+    return DecodedJWT(
+        header: parsed.header, claims: try JSONDecoder().decode(type, from: Data(parsed.payload)),
+        parsed: parsed)
 }
 
 /// A key ring holding `keys` as active signing keys, `kid` set to each key's RFC 7638 thumbprint.
 func makeKeyRing(_ keys: [SigningKey]) throws -> KeyRing {
-    try KeyRing(keys: keys.map { key in
-        var jwk = key.publicJWK
-        let kid = try jwk.thumbprint()
-        jwk.kid = kid
-        jwk.alg = key.algorithm.rawValue
-        jwk.use = "sig"
-        return KeyRing.Key(kid: kid, algorithm: key.algorithm, signingKey: key, verifier: key.verifier, jwk: jwk)
-    })
+    try KeyRing(
+        keys: keys.map { key in
+            var jwk = key.publicJWK
+            let kid = try jwk.thumbprint()
+            jwk.kid = kid
+            jwk.alg = key.algorithm.rawValue
+            jwk.use = "sig"
+            return KeyRing.Key(kid: kid, algorithm: key.algorithm, signingKey: key, verifier: key.verifier, jwk: jwk)
+        })
 }
 
 /// One tenant's token machinery over an in-memory store: a tenant, a key ring of real keys, a
@@ -137,18 +143,21 @@ struct TokenFixture: Sendable {
     ///   - signingKeys: the tenant's keys; a fresh EdDSA key when nil.
     init(slug: String = "acme", reuseGrace: TimeInterval = 10, signingKeys: [SigningKey]? = nil) throws {
         let clock = TestClock()
-        let tenant = Tenant(id: .generate(at: clock.now), slug: slug, name: slug, environment: .test,
-                            settings: TenantSettings(), createdAt: clock.now)
+        let tenant = Tenant(
+            id: .generate(at: clock.now), slug: slug, name: slug, environment: .test,
+            settings: TenantSettings(), createdAt: clock.now)
         let keys = try makeKeyRing(signingKeys ?? [SigningKey.generate(.eddsa)])
         let tokens = TokenService(tenant: tenant, issuer: tenant.issuer(publicURL: Self.publicURL), keys: keys, clock: clock)
-        let user = User(id: .generate(at: clock.now), email: "alice@example.com", emailVerified: true, name: "Alice",
-                        passwordHash: nil, createdAt: clock.now, updatedAt: clock.now)
+        let user = User(
+            id: .generate(at: clock.now), email: "alice@example.com", emailVerified: true, name: "Alice",
+            passwordHash: nil, createdAt: clock.now, updatedAt: clock.now)
         let store = InMemoryTenantStore(clients: TestClient.all.map(\.client), users: [user])
         // Signed in five minutes ago.
-        let session = Session(id: .generate(at: clock.now), tokenHash: SecretHash.of(RandomText.bearerSecret()),
-                              userID: user.id, authTime: clock.now.addingTimeInterval(-300), amr: ["pwd"],
-                              createdAt: clock.now.addingTimeInterval(-300),
-                              expiresAt: clock.now.addingTimeInterval(TimeInterval(tenant.settings.sessionTTL)))
+        let session = Session(
+            id: .generate(at: clock.now), tokenHash: SecretHash.of(RandomText.bearerSecret()),
+            userID: user.id, authTime: clock.now.addingTimeInterval(-300), amr: ["pwd"],
+            createdAt: clock.now.addingTimeInterval(-300),
+            expiresAt: clock.now.addingTimeInterval(TimeInterval(tenant.settings.sessionTTL)))
         store.state.withLock { $0.sessions[session.id] = session }
         self.tenant = tenant
         self.clock = clock
@@ -168,12 +177,15 @@ struct TokenFixture: Sendable {
     }
 
     /// Stores a grant and an authorization code for `client`, as the authorization endpoint does.
-    func issueCode(to client: TestClient, scope: ScopeSet = ["openid", "profile", "email"],
-                   nonce: String? = "n-0S6_WzA2Mj", codeChallenge: String? = nil,
-                   redirectURIWasSent: Bool = true) async throws -> IssuedCode {
+    func issueCode(
+        to client: TestClient, scope: ScopeSet = ["openid", "profile", "email"],
+        nonce: String? = "n-0S6_WzA2Mj", codeChallenge: String? = nil,
+        redirectURIWasSent: Bool = true
+    ) async throws -> IssuedCode {
         let now = clock.now
-        let grant = Grant(id: .generate(at: now), clientID: client.clientID, userID: user.id, sessionID: session.id,
-                          scope: scope, authTime: session.authTime, amr: session.amr, nonce: nonce, createdAt: now)
+        let grant = Grant(
+            id: .generate(at: now), clientID: client.clientID, userID: user.id, sessionID: session.id,
+            scope: scope, authTime: session.authTime, amr: session.amr, nonce: nonce, createdAt: now)
         let code = RandomText.bearerSecret()
         let record = AuthorizationCode(
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID,
@@ -186,8 +198,10 @@ struct TokenFixture: Sendable {
 
     /// The token request parameters that redeem `issued` (RFC 6749 §4.1.3).
     func codeRequest(_ issued: IssuedCode, redirectURI: String? = nil, verifier: String? = nil) -> [(String, String)] {
-        var params = [("grant_type", "authorization_code"), ("code", issued.code),
-                      ("redirect_uri", redirectURI ?? issued.record.redirectURI)]
+        var params = [
+            ("grant_type", "authorization_code"), ("code", issued.code),
+            ("redirect_uri", redirectURI ?? issued.record.redirectURI),
+        ]
         if let verifier { params.append(("code_verifier", verifier)) }
         return params
     }
@@ -196,12 +210,14 @@ struct TokenFixture: Sendable {
     /// body for public ones.
     func token(_ params: [(String, String)], as client: TestClient) async throws -> TokenResponse {
         if let secret = client.secret {
-            return try await TokenEndpoint.handle(parameters: form(params),
-                                                  authorization: basicAuthorization(client.clientID, secret),
-                                                  context: context)
+            return try await TokenEndpoint.handle(
+                parameters: form(params),
+                authorization: basicAuthorization(client.clientID, secret),
+                context: context)
         }
-        return try await TokenEndpoint.handle(parameters: form(params + [("client_id", client.clientID)]),
-                                              authorization: nil, context: context)
+        return try await TokenEndpoint.handle(
+            parameters: form(params + [("client_id", client.clientID)]),
+            authorization: nil, context: context)
     }
 
     /// Redeems a fresh code for `client` and returns the token response.
@@ -224,14 +240,16 @@ struct TokenFixture: Sendable {
 
     /// An introspection or revocation request authenticated as `client` with HTTP Basic.
     func introspect(_ token: String, as client: TestClient = .web) async throws -> IntrospectionResponse {
-        try await TokenIntrospection.introspect(parameters: form([("token", token)]),
-                                                authorization: basicAuthorization(client.clientID, client.secret!),
-                                                context: context)
+        try await TokenIntrospection.introspect(
+            parameters: form([("token", token)]),
+            authorization: basicAuthorization(client.clientID, client.secret!),
+            context: context)
     }
 
     func revoke(_ token: String, as client: TestClient = .web) async throws {
-        try await TokenIntrospection.revoke(parameters: form([("token", token)]),
-                                            authorization: basicAuthorization(client.clientID, client.secret!),
-                                            context: context)
+        try await TokenIntrospection.revoke(
+            parameters: form([("token", token)]),
+            authorization: basicAuthorization(client.clientID, client.secret!),
+            context: context)
     }
 }

@@ -80,7 +80,6 @@ final class InMemoryTenantStore: TenantStore {
         state.withLock { $0.sessions.values.filter { $0.userID == userID }.sorted { $0.createdAt < $1.createdAt } }
     }
 
-
     @discardableResult
     func endSession(id: SessionID, at: Date) async throws -> [GrantID] {
         state.withLock { s in
@@ -171,8 +170,10 @@ final class InMemoryTenantStore: TenantStore {
 
     func refreshToken(hash: [UInt8]) async throws -> RefreshToken? { state.withLock { $0.refreshTokens[hash] } }
 
-    func rotateRefreshToken(hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-                            at now: Date, reuseGrace: TimeInterval) async throws -> RefreshRotation {
+    func rotateRefreshToken(
+        hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
+        at now: Date, reuseGrace: TimeInterval
+    ) async throws -> RefreshRotation {
         state.withLock { s in
             guard let token = s.refreshTokens[hash], let grant = s.grants[token.grantID] else { return .notFound }
             guard grant.clientID == clientID else { return .notFound }
@@ -187,8 +188,9 @@ final class InMemoryTenantStore: TenantStore {
                 guard let session = s.sessions[sessionID], session.isActive(at: now) else { return .grantInactive }
             }
             s.refreshTokens[hash]?.rotatedAt = now
-            s.refreshTokens[successorHash] = RefreshToken(tokenHash: successorHash, grantID: grant.id, issuedAt: now,
-                                                          expiresAt: successorExpiresAt)
+            s.refreshTokens[successorHash] = RefreshToken(
+                tokenHash: successorHash, grantID: grant.id, issuedAt: now,
+                expiresAt: successorExpiresAt)
             return .rotated(grant)
         }
     }

@@ -7,9 +7,10 @@ enum TestKeys {
     private static let keysB: [JWSAlgorithm: Result<SigningKey, any Error>] = generateAll()
 
     private static func generateAll() -> [JWSAlgorithm: Result<SigningKey, any Error>] {
-        Dictionary(uniqueKeysWithValues: JWSAlgorithm.allCases.map { algorithm in
-            (algorithm, Result { try SigningKey.generate(algorithm) })
-        })
+        Dictionary(
+            uniqueKeysWithValues: JWSAlgorithm.allCases.map { algorithm in
+                (algorithm, Result { try SigningKey.generate(algorithm) })
+            })
     }
 
     static func a(_ algorithm: JWSAlgorithm) throws -> SigningKey { try keysA[algorithm]!.get() }

@@ -4,7 +4,7 @@ import GatehouseOutbound
 /// table rows can name the expected outcome.
 enum ErrorKind: String, Sendable, CustomStringConvertible {
     case invalidURL, schemeNotAllowed, destinationNotAllowed, timedOut, connectionFailed, tlsFailure,
-         responseTooLarge, tooManyRedirects, insecureRedirect, invalidRequest, transport, cancelled, other
+        responseTooLarge, tooManyRedirects, insecureRedirect, invalidRequest, transport, cancelled, other
 
     init(_ error: any Error) {
         switch error {

@@ -46,11 +46,12 @@ final class LocalHTTPServer: Sendable {
         var arguments = ["python3", script.path]
         let certificate = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let haveCertificate = (try? TestProcess.run([
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ])) == 0
+        let haveCertificate =
+            (try? TestProcess.run([
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ])) == 0
         if haveCertificate { arguments += [certificate, key] }
 
         let process = Process()
@@ -86,103 +87,103 @@ final class LocalHTTPServer: Sendable {
     }
 
     static let script = #"""
-import json, os, ssl, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse, parse_qs
+        import json, os, ssl, sys, threading, time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlparse, parse_qs
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body=b"", content_type="application/json", extra=()):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra:
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def handle_any(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        url = urlparse(self.path)
-        parts = url.path.strip("/").split("/")
-        if url.path == "/ok":
-            self.reply(200, b'{"ok":true}')
-        elif url.path == "/echo":
-            self.reply(200, json.dumps({
-                "method": self.command,
-                "path": self.path,
-                "headers": [[k, v] for k, v in self.headers.items()],
-                "body": body.decode("utf-8", "replace"),
-            }).encode())
-        elif url.path == "/big":
-            self.reply(200, b"x" * (2 * 1024 * 1024), "application/octet-stream")
-        elif url.path == "/big-chunked":
-            self.send_response(200)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            chunk = b"y" * 65536
-            try:
-                for _ in range(32):
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                self.wfile.write(b"0\r\n\r\n")
-            except (BrokenPipeError, ConnectionResetError):
+            def log_message(self, *args):
                 pass
-        elif url.path == "/slow":
-            time.sleep(6)
-            self.reply(200, b'{"slow":true}')
-        elif parts[0] == "sleep" and len(parts) == 2:
-            time.sleep(int(parts[1]) / 1000)
-            self.reply(200, b'{"slept":%s}' % parts[1].encode())
-        elif parts[0] == "status" and len(parts) == 2:
-            self.reply(int(parts[1]), b'{"status":%s}' % parts[1].encode())
-        elif parts[0] == "redirect-chain" and len(parts) == 2:
-            n = int(parts[1])
-            if n > 0:
-                self.reply(302, extra=[("Location", "/redirect-chain/%d" % (n - 1))])
-            else:
-                self.reply(200, b'{"done":true}')
-        elif url.path == "/redirect-to-private":
-            self.reply(302, extra=[("Location", "http://10.0.0.1/")])
-        elif url.path == "/redirect-to":
-            query = parse_qs(url.query)
-            self.reply(int(query.get("status", ["302"])[0]), extra=[("Location", query["url"][0])])
-        elif url.path == "/headers":
-            self.reply(200, b"{}", extra=[("X-Trace", "abc"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
-        else:
-            self.reply(404, b'{"error":"not found"}')
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
+            def reply(self, status, body=b"", content_type="application/json", extra=()):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in extra:
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default backlog of 5 drops SYNs under parallel tests (1 s retransmit)
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                url = urlparse(self.path)
+                parts = url.path.strip("/").split("/")
+                if url.path == "/ok":
+                    self.reply(200, b'{"ok":true}')
+                elif url.path == "/echo":
+                    self.reply(200, json.dumps({
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": [[k, v] for k, v in self.headers.items()],
+                        "body": body.decode("utf-8", "replace"),
+                    }).encode())
+                elif url.path == "/big":
+                    self.reply(200, b"x" * (2 * 1024 * 1024), "application/octet-stream")
+                elif url.path == "/big-chunked":
+                    self.send_response(200)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    chunk = b"y" * 65536
+                    try:
+                        for _ in range(32):
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                elif url.path == "/slow":
+                    time.sleep(6)
+                    self.reply(200, b'{"slow":true}')
+                elif parts[0] == "sleep" and len(parts) == 2:
+                    time.sleep(int(parts[1]) / 1000)
+                    self.reply(200, b'{"slept":%s}' % parts[1].encode())
+                elif parts[0] == "status" and len(parts) == 2:
+                    self.reply(int(parts[1]), b'{"status":%s}' % parts[1].encode())
+                elif parts[0] == "redirect-chain" and len(parts) == 2:
+                    n = int(parts[1])
+                    if n > 0:
+                        self.reply(302, extra=[("Location", "/redirect-chain/%d" % (n - 1))])
+                    else:
+                        self.reply(200, b'{"done":true}')
+                elif url.path == "/redirect-to-private":
+                    self.reply(302, extra=[("Location", "http://10.0.0.1/")])
+                elif url.path == "/redirect-to":
+                    query = parse_qs(url.query)
+                    self.reply(int(query.get("status", ["302"])[0]), extra=[("Location", query["url"][0])])
+                elif url.path == "/headers":
+                    self.reply(200, b"{}", extra=[("X-Trace", "abc"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+                else:
+                    self.reply(404, b'{"error":"not found"}')
 
-def serve(server):
-    server.serve_forever()
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
 
-def main():
-    http = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=serve, args=(http,), daemon=True).start()
-    ports = {"http": http.server_address[1]}
-    if len(sys.argv) == 3:
-        https = Server(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(sys.argv[1], sys.argv[2])
-        https.socket = context.wrap_socket(https.socket, server_side=True)
-        threading.Thread(target=serve, args=(https,), daemon=True).start()
-        ports["https"] = https.server_address[1]
-    print(json.dumps(ports), flush=True)
-    sys.stdin.read()  # the test process closing stdin (or dying) ends the server
-    os._exit(0)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 128  # the default backlog of 5 drops SYNs under parallel tests (1 s retransmit)
 
-main()
-"""#
+        def serve(server):
+            server.serve_forever()
+
+        def main():
+            http = Server(("127.0.0.1", 0), Handler)
+            threading.Thread(target=serve, args=(http,), daemon=True).start()
+            ports = {"http": http.server_address[1]}
+            if len(sys.argv) == 3:
+                https = Server(("127.0.0.1", 0), Handler)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[1], sys.argv[2])
+                https.socket = context.wrap_socket(https.socket, server_side=True)
+                threading.Thread(target=serve, args=(https,), daemon=True).start()
+                ports["https"] = https.server_address[1]
+            print(json.dumps(ports), flush=True)
+            sys.stdin.read()  # the test process closing stdin (or dying) ends the server
+            os._exit(0)
+
+        main()
+        """#
 }
 
 /// Starts one ``LocalHTTPServer`` around a whole suite and stops it afterwards.

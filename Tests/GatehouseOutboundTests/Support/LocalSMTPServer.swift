@@ -60,11 +60,12 @@ final class LocalSMTPServer: Sendable {
 
         let certificate = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let haveCertificate = (try? TestProcess.run([
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ])) == 0
+        let haveCertificate =
+            (try? TestProcess.run([
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ])) == 0
         var arguments = [python, script.path, directory.appendingPathComponent("deliveries").path]
         if haveCertificate { arguments += [certificate, key] }
 
@@ -86,8 +87,9 @@ final class LocalSMTPServer: Sendable {
             try? FileManager.default.removeItem(at: directory)
             throw error
         }
-        return LocalSMTPServer(process: process, stdinPipe: stdinPipe, directory: directory, ports: ports,
-                               certificatePath: haveCertificate ? certificate : nil)
+        return LocalSMTPServer(
+            process: process, stdinPipe: stdinPipe, directory: directory, ports: ports,
+            certificatePath: haveCertificate ? certificate : nil)
     }
 
     func stop() {
@@ -127,73 +129,73 @@ final class LocalSMTPServer: Sendable {
     }
 
     static let script = #"""
-import asyncio, email, email.policy, json, os, ssl, sys, threading, uuid
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+        import asyncio, email, email.policy, json, os, ssl, sys, threading, uuid
+        from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-folder = sys.argv[1]
+        folder = sys.argv[1]
 
-class Handler:
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.endswith("@rejected.test"):
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address.endswith("@rejected.test"):
+                    return "550 5.1.1 mailbox unavailable"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
-        raw = envelope.original_content or envelope.content
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        def body(kind):
-            part = message.get_body(preferencelist=(kind,))
-            if part is None or part.get_content_type() != "text/" + kind:
-                return None
-            return part.get_content().replace("\r\n", "\n")  # line breaks as \n, however the parser kept them
-        record = {
-            "mailFrom": envelope.mail_from,
-            "rcptTos": envelope.rcpt_tos,
-            "subject": str(message["subject"]),
-            "from": str(message["from"]),
-            "to": str(message["to"]),
-            "contentType": message.get_content_type(),
-            "text": body("plain"),
-            "html": body("html"),
-            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
-            "login": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
-            "raw": raw.decode("utf-8", "replace"),
-            "defects": [type(d).__name__ for part in message.walk() for d in part.defects],
-        }
-        path = os.path.join(folder, uuid.uuid4().hex)
-        with open(path + ".tmp", "w") as f:
-            json.dump(record, f)
-        os.rename(path + ".tmp", path + ".json")
-        return "250 Message accepted"
+            async def handle_DATA(self, server, session, envelope):
+                raw = envelope.original_content or envelope.content
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                def body(kind):
+                    part = message.get_body(preferencelist=(kind,))
+                    if part is None or part.get_content_type() != "text/" + kind:
+                        return None
+                    return part.get_content().replace("\r\n", "\n")  # line breaks as \n, however the parser kept them
+                record = {
+                    "mailFrom": envelope.mail_from,
+                    "rcptTos": envelope.rcpt_tos,
+                    "subject": str(message["subject"]),
+                    "from": str(message["from"]),
+                    "to": str(message["to"]),
+                    "contentType": message.get_content_type(),
+                    "text": body("plain"),
+                    "html": body("html"),
+                    "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+                    "login": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
+                    "raw": raw.decode("utf-8", "replace"),
+                    "defects": [type(d).__name__ for part in message.walk() for d in part.defects],
+                }
+                path = os.path.join(folder, uuid.uuid4().hex)
+                with open(path + ".tmp", "w") as f:
+                    json.dump(record, f)
+                os.rename(path + ".tmp", path + ".json")
+                return "250 Message accepted"
 
-def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"mailer" and auth_data.password == b"s3cret"
-    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"mailer" and auth_data.password == b"s3cret"
+            return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
-async def main():
-    loop = asyncio.get_running_loop()
-    handler = Handler()
-    ports = {}
-    plain = await loop.create_server(lambda: SMTP(handler, hostname="plain.test"), "127.0.0.1", 0)
-    ports["plain"] = plain.sockets[0].getsockname()[1]
-    if len(sys.argv) == 4:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(sys.argv[2], sys.argv[3])
-        starttls = await loop.create_server(
-            lambda: SMTP(handler, hostname="starttls.test", tls_context=context, require_starttls=True,
-                         authenticator=authenticator, auth_require_tls=True),
-            "127.0.0.1", 0)
-        ports["starttls"] = starttls.sockets[0].getsockname()[1]
-        implicit = await loop.create_server(lambda: SMTP(handler, hostname="smtps.test"), "127.0.0.1", 0, ssl=context)
-        ports["smtps"] = implicit.sockets[0].getsockname()[1]
-    print(json.dumps(ports), flush=True)
-    # End when the test process closes stdin (or dies).
-    await loop.run_in_executor(None, sys.stdin.read)
-    os._exit(0)
+        async def main():
+            loop = asyncio.get_running_loop()
+            handler = Handler()
+            ports = {}
+            plain = await loop.create_server(lambda: SMTP(handler, hostname="plain.test"), "127.0.0.1", 0)
+            ports["plain"] = plain.sockets[0].getsockname()[1]
+            if len(sys.argv) == 4:
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[2], sys.argv[3])
+                starttls = await loop.create_server(
+                    lambda: SMTP(handler, hostname="starttls.test", tls_context=context, require_starttls=True,
+                                 authenticator=authenticator, auth_require_tls=True),
+                    "127.0.0.1", 0)
+                ports["starttls"] = starttls.sockets[0].getsockname()[1]
+                implicit = await loop.create_server(lambda: SMTP(handler, hostname="smtps.test"), "127.0.0.1", 0, ssl=context)
+                ports["smtps"] = implicit.sockets[0].getsockname()[1]
+            print(json.dumps(ports), flush=True)
+            # End when the test process closes stdin (or dies).
+            await loop.run_in_executor(None, sys.stdin.read)
+            os._exit(0)
 
-asyncio.run(main())
-"""#
+        asyncio.run(main())
+        """#
 }
 
 /// Starts one ``LocalSMTPServer`` around a whole suite and stops it afterwards.

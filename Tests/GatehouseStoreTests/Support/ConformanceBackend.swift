@@ -36,8 +36,10 @@ struct ConformanceBackend: Sendable, CustomTestStringConvertible {
             let store = try fixture.open()
             let a = try await store.makeTenant("tenant-a")
             let b = try await store.makeTenant("tenant-b")
-            try await body(TenantPair(a: try await sqliteTenant(store, a, fixture), b: try await sqliteTenant(store, b, fixture),
-                                      clock: fixture.clock))
+            try await body(
+                TenantPair(
+                    a: try await sqliteTenant(store, a, fixture), b: try await sqliteTenant(store, b, fixture),
+                    clock: fixture.clock))
         }
     }
 
@@ -65,8 +67,10 @@ extension TenantUnderTest {
     }
 
     /// Seeds a user with an active session and a grant of `scope` for `clientID`.
-    func signIn(clientID: String = "pk_dev_conformance", scope: ScopeSet = ["openid", "email"], at now: Date,
-                sessionLifetime: TimeInterval = 3600) async throws -> SignedIn {
+    func signIn(
+        clientID: String = "pk_dev_conformance", scope: ScopeSet = ["openid", "email"], at now: Date,
+        sessionLifetime: TimeInterval = 3600
+    ) async throws -> SignedIn {
         let user = Seed.user(at: now)
         try await insertUser(user)
         let session = Seed.session(user: user.id, at: now, lifetime: sessionLifetime)

@@ -48,8 +48,9 @@ struct StoreFixture: Sendable {
 
     /// Opens a new `InstanceStore` on this fixture's folder (a fresh process would do the same).
     func open(maxOpenTenants: Int = 128, masterKey other: [UInt8]? = nil) throws -> InstanceStore {
-        try InstanceStore(configuration: StoreConfiguration(dataDirectory: directory, maxOpenTenants: maxOpenTenants),
-                          masterKey: other ?? masterKey, clock: clock, logger: Logger(label: "gatehouse.store-tests"))
+        try InstanceStore(
+            configuration: StoreConfiguration(dataDirectory: directory, maxOpenTenants: maxOpenTenants),
+            masterKey: other ?? masterKey, clock: clock, logger: Logger(label: "gatehouse.store-tests"))
     }
 
     func tenantFile(_ tenant: ResolvedTenant) -> URL {
@@ -66,8 +67,10 @@ struct StoreFixture: Sendable {
     }
 
     /// Runs `body` with an open store on a fresh folder.
-    static func withStore<T>(clock: TestClock = TestClock(), maxOpenTenants: Int = 128,
-                             _ body: (InstanceStore, StoreFixture) async throws -> T) async throws -> T {
+    static func withStore<T>(
+        clock: TestClock = TestClock(), maxOpenTenants: Int = 128,
+        _ body: (InstanceStore, StoreFixture) async throws -> T
+    ) async throws -> T {
         try await with(clock: clock) { fixture in
             try await body(try fixture.open(maxOpenTenants: maxOpenTenants), fixture)
         }
@@ -91,8 +94,10 @@ enum RawSQLite {
 }
 
 /// Expects `StoreError.conflict` from `body`.
-func expectConflict(_ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
-                    _ body: () async throws -> Void) async {
+func expectConflict(
+    _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
     do {
         try await body()
         Issue.record("expected StoreError.conflict, nothing was thrown. \(comment.map { "\($0)" } ?? "")", sourceLocation: sourceLocation)

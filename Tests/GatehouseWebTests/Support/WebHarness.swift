@@ -67,8 +67,10 @@ struct WebHarness: Sendable {
     }
 
     /// An admin API call with the admin bearer token and a JSON body.
-    func admin(_ method: HTTPRequest.Method, _ path: String, json: String? = nil,
-               token: String? = WebHarness.adminToken) async throws -> TestResponse {
+    func admin(
+        _ method: HTTPRequest.Method, _ path: String, json: String? = nil,
+        token: String? = WebHarness.adminToken
+    ) async throws -> TestResponse {
         var headers: HTTPFields = [:]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if json != nil { headers[.contentType] = "application/json" }
@@ -84,22 +86,29 @@ struct WebHarness: Sendable {
     }
 
     /// Registers a client in `tenant` through the admin API.
-    func createClient(tenant: String = "default", type: String = "confidential", firstParty: Bool = false,
-                      redirectURI: String = "https://app.example.com/callback") async throws -> RegisteredClient {
-        let response = try await admin(.post, "/tenants/\(tenant)/clients", json: """
-            {"name":"Test App","type":"\(type)","redirect_uris":["\(redirectURI)"],"first_party":\(firstParty)}
-            """)
+    func createClient(
+        tenant: String = "default", type: String = "confidential", firstParty: Bool = false,
+        redirectURI: String = "https://app.example.com/callback"
+    ) async throws -> RegisteredClient {
+        let response = try await admin(
+            .post, "/tenants/\(tenant)/clients",
+            json: """
+                {"name":"Test App","type":"\(type)","redirect_uris":["\(redirectURI)"],"first_party":\(firstParty)}
+                """)
         try #require(response.status == .created, "client creation: \(response.status) \(response.text)")
         let object = try response.jsonObject()
-        return RegisteredClient(clientID: try #require(object["client_id"] as? String), secret: object["client_secret"] as? String,
-                                redirectURI: redirectURI)
+        return RegisteredClient(
+            clientID: try #require(object["client_id"] as? String), secret: object["client_secret"] as? String,
+            redirectURI: redirectURI)
     }
 
     /// Creates a user with a password through the admin API.
     func createUser(tenant: String = "default", email: String, password: String) async throws {
-        let response = try await admin(.post, "/tenants/\(tenant)/users", json: """
-            {"email":"\(email)","password":"\(password)","name":"Alice Example","email_verified":true}
-            """)
+        let response = try await admin(
+            .post, "/tenants/\(tenant)/users",
+            json: """
+                {"email":"\(email)","password":"\(password)","name":"Alice Example","email_verified":true}
+                """)
         try #require(response.status == .created, "user creation: \(response.status) \(response.text)")
     }
 }
@@ -199,12 +208,15 @@ struct PKCEPair {
 }
 
 /// `/t/default/authorize?…` for `client`.
-func authorizeURI(_ client: WebHarness.RegisteredClient, pkce: PKCEPair, scope: String = "openid email offline_access",
-                  state: String = "state-123", nonce: String = "nonce-456") -> String {
-    "/t/default/authorize?" + FormParameters.encode([
-        ("response_type", "code"), ("client_id", client.clientID), ("redirect_uri", client.redirectURI), ("scope", scope),
-        ("state", state), ("nonce", nonce), ("code_challenge", pkce.challenge), ("code_challenge_method", "S256"),
-    ])
+func authorizeURI(
+    _ client: WebHarness.RegisteredClient, pkce: PKCEPair, scope: String = "openid email offline_access",
+    state: String = "state-123", nonce: String = "nonce-456"
+) -> String {
+    "/t/default/authorize?"
+        + FormParameters.encode([
+            ("response_type", "code"), ("client_id", client.clientID), ("redirect_uri", client.redirectURI), ("scope", scope),
+            ("state", state), ("nonce", nonce), ("code_challenge", pkce.challenge), ("code_challenge_method", "S256"),
+        ])
 }
 
 /// `Authorization: Basic …` for a client (RFC 6749 §2.3.1: form-encode, then Base64).

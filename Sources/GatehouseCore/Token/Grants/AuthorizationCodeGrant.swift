@@ -54,16 +54,18 @@ public enum AuthorizationCodeGrant: GrantHandler {
         if client.client.grantTypes.contains(.refreshToken) {
             let token = RandomText.bearerSecret()
             refreshToken = token
-            refreshRecord = RefreshToken(tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
-                                         expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)))
+            refreshRecord = RefreshToken(
+                tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
+                expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)))
         }
         switch try await context.store.consumeAuthorizationCode(hash: hash, at: now, storing: refreshRecord) {
         case .consumed: break
         case .notFound: throw OAuthError.invalidGrant("the authorization code is invalid")
         case .alreadyConsumed(let grantID): return try await replay(grantID, context: context)
         }
-        return try TokenEndpoint.issueTokens(for: grant, client: client.client, user: user, scope: grant.scope, includeNonce: true,
-                                             refreshToken: refreshToken, context: context)
+        return try TokenEndpoint.issueTokens(
+            for: grant, client: client.client, user: user, scope: grant.scope, includeNonce: true,
+            refreshToken: refreshToken, context: context)
     }
 
     /// A second use of a code: the grant and everything issued from it is revoked (RFC 6749 §4.1.2).

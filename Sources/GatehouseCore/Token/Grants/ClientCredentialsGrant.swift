@@ -20,10 +20,12 @@ public enum ClientCredentialsGrant: GrantHandler {
             do { scope = try ScopeSet(parsing: raw) } catch { throw OAuthError.invalidScope("scope is malformed") }
             guard scope.isSubset(of: allowed) else { throw OAuthError.invalidScope("scope not permitted for this client") }
         }
-        let access = try context.tokens.mintAccessToken(client: client.client, subject: client.client.clientID,
-                                                        scope: scope, grant: nil,
-                                                        algorithm: client.client.accessTokenSigningAlgorithm)
-        return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, refreshToken: nil, idToken: nil,
-                             scope: scope.description)
+        let access = try context.tokens.mintAccessToken(
+            client: client.client, subject: client.client.clientID,
+            scope: scope, grant: nil,
+            algorithm: client.client.accessTokenSigningAlgorithm)
+        return TokenResponse(
+            accessToken: access.token, expiresIn: access.expiresIn, refreshToken: nil, idToken: nil,
+            scope: scope.description)
     }
 }

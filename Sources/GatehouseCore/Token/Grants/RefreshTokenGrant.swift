@@ -24,8 +24,9 @@ public enum RefreshTokenGrant: GrantHandler {
         // A refused request must change nothing (RFC 6749 §5.2), so the scope is checked against the
         // grant before the token rotates. A grant's scope never changes.
         if let requestedScope, let token = try await context.store.refreshToken(hash: hash),
-           let grant = try await context.store.grant(id: token.grantID), grant.clientID == client.client.clientID,
-           !requestedScope.isSubset(of: grant.scope) {
+            let grant = try await context.store.grant(id: token.grantID), grant.clientID == client.client.clientID,
+            !requestedScope.isSubset(of: grant.scope)
+        {
             throw OAuthError.invalidScope("scope exceeds the original grant")
         }
         let successor = RandomText.bearerSecret()
@@ -48,7 +49,8 @@ public enum RefreshTokenGrant: GrantHandler {
             throw OAuthError.invalidScope("scope exceeds the original grant")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
-        return try TokenEndpoint.issueTokens(for: grant, client: client.client, user: user, scope: scope,
-                                             includeNonce: false, refreshToken: successor, context: context)
+        return try TokenEndpoint.issueTokens(
+            for: grant, client: client.client, user: user, scope: scope,
+            includeNonce: false, refreshToken: successor, context: context)
     }
 }
