@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-internal import CMalloc
+    internal import CMalloc
 #endif
 
 /// The C heap of this process (glibc malloc: Swift objects, NIO buffers, SQLite's page caches).
@@ -14,17 +14,17 @@ enum HeapMemory {
     /// glibc's `mallinfo2`; nil where it is unavailable.
     static func usage() -> (inUse: Int, reserved: Int)? {
         #if canImport(Glibc)
-        let info = mallinfo2()
-        return (Int(info.uordblks + info.hblkhd), Int(info.arena + info.hblkhd))
+            let info = mallinfo2()
+            return (Int(info.uordblks + info.hblkhd), Int(info.arena + info.hblkhd))
         #else
-        return nil
+            return nil
         #endif
     }
 
     /// Returns free heap pages to the system (`malloc_trim(0)`).
     static func trim() {
         #if canImport(Glibc)
-        _ = malloc_trim(0)
+            _ = malloc_trim(0)
         #endif
     }
 }
