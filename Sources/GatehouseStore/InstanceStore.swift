@@ -6,7 +6,7 @@ import Logging
 import Synchronization
 
 /// A tenant that was looked up in the instance registry. Only `InstanceStore` makes these, and a
-/// `TenantDatabase` can only be opened from one (ARCHITECTURE.md B2).
+/// `TenantDatabase` can only be opened from one (docs/architecture.md, Tenancy in the types).
 public struct ResolvedTenant: Sendable, Equatable {
     public let tenant: Tenant
     fileprivate init(_ tenant: Tenant) { self.tenant = tenant }
@@ -111,7 +111,7 @@ public final class InstanceStore: Sendable {
     }
 
     /// The tenant with `id`, for instance-level indexes that store tenant ids (the mail index).
-    /// Internal on purpose: no public API takes a bare tenant id (ARCHITECTURE.md B2).
+    /// Internal on purpose: no public API takes a bare tenant id (docs/architecture.md, Tenancy in the types).
     func resolve(id: TenantID) -> ResolvedTenant? {
         registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
     }

@@ -1,8 +1,8 @@
 import GRDB
 
-/// Schema migrations, registered by name and never edited after they ship (STYLE.md §11).
+/// Schema migrations, registered by name and never edited after they ship (docs/architecture.md H11).
 public enum Migrations {
-    /// The instance database: tenant registry and the key → tenant index (ARCHITECTURE.md B2).
+    /// The instance database: tenant registry and the key → tenant index (docs/architecture.md, Tenancy in the types).
     static var instance: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("2026-11-29-instance-v1") { db in

@@ -12,7 +12,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Builds the whole server: storage, services, routes. Called by `gatehouse serve` and by every
-/// test, so there is exactly one wiring path (STYLE.md §3).
+/// test, so there is exactly one wiring path (docs/architecture.md H3).
 ///
 /// - Parameters:
 ///   - configuration: the loaded configuration.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import GatehouseCore
 
-/// `gatehouse`: the server (`serve`) and the admin CLI over the admin API (ARCHITECTURE.md A6).
+/// `gatehouse`: the server (`serve`) and the admin CLI over the admin API (docs/contract.md A6).
 @main
 struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

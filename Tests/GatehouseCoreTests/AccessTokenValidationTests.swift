@@ -139,7 +139,7 @@ struct AccessTokenValidationTests {
         #expect(!(await f.accessTokenIsValid(token)))
     }
 
-    @Test("a key published but not signing (next or retired) still verifies the tokens it signed (ARCHITECTURE.md A7)")
+    @Test("a key published but not signing (next or retired) still verifies the tokens it signed (docs/contract.md A7)")
     func publishedKeyVerifies() async throws {
         let f = try TokenFixture()
         let token = try await Self.accessToken(f)

@@ -207,7 +207,7 @@ struct AuthorizationEndpointTests {
             publicRequest("limited", redirectURI: "https://limited.example/cb", [("scope", "openid email")]),
             .errorRedirect(.invalidScope)),
         Row(
-            "an admin scope is never granted to a user, even when the client is allowed it (ARCHITECTURE.md A4)",
+            "an admin scope is never granted to a user, even when the client is allowed it (docs/contract.md A4)",
             publicRequest("adminish", redirectURI: "https://adminish.example/cb", [("scope", "openid clients:read")]),
             .errorRedirect(.invalidScope)),
         Row(
@@ -327,7 +327,7 @@ struct AuthorizationEndpointTests {
         #expect(target.state == "af0ifjsldkj")
     }
 
-    @Test("every check is named after its rule, once (STYLE.md §5)")
+    @Test("every check is named after its rule, once (docs/architecture.md H5)")
     func checksAreNamed() {
         let names = AuthorizationEndpoint.checks.map(\.name)
         #expect(Set(names).count == names.count)

@@ -77,7 +77,7 @@ struct TenantTests {
         #expect(Tenant.isValidSlug(slug) == valid)
     }
 
-    @Test("the issuer is {publicURL}/t/{slug} (ARCHITECTURE.md A3)")
+    @Test("the issuer is {publicURL}/t/{slug} (docs/contract.md A3)")
     func issuer() {
         let tenant = Tenant(
             id: .generate(at: TestClock.start), slug: "acme", name: "Acme", environment: .live,
@@ -101,7 +101,7 @@ struct TenantTests {
         #expect(partial.idTokenTTL == 3600)
     }
 
-    @Test("validate reports every problem at once, naming each field (STYLE.md §20)")
+    @Test("validate reports every problem at once, naming each field (docs/architecture.md H20)")
     func everyProblemAtOnce() throws {
         var settings = try JSONDecoder().decode(
             TenantSettings.self,
@@ -209,7 +209,7 @@ struct TenantTests {
     }
 }
 
-@Suite("Identifiers and ULIDs (ARCHITECTURE.md A1)")
+@Suite("Identifiers and ULIDs (docs/contract.md A1)")
 struct IdentifierTests {
     static let crockford = Set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
@@ -319,7 +319,7 @@ struct IdentifierTests {
     }
 }
 
-@Suite("Signing key schedule (ARCHITECTURE.md A7)")
+@Suite("Signing key schedule (docs/contract.md A7)")
 struct SigningKeyScheduleTests {
     static let t0 = TestClock.start
 

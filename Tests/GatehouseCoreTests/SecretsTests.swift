@@ -3,7 +3,7 @@ import GatehouseCore
 import GatehouseCrypto
 import Testing
 
-@Suite("Keys, bearer secrets and their hashes (ARCHITECTURE.md A1, STYLE.md §8)")
+@Suite("Keys, bearer secrets and their hashes (docs/contract.md A1, docs/architecture.md H8)")
 struct SecretsTests {
     static let base62 = Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
     static let base64url = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -80,7 +80,7 @@ struct SecretsTests {
         #expect(Date(numericDate: expected).numericDate == expected)
     }
 
-    @Test("OAuth errors are equal by code, whatever their description (STYLE.md §9)")
+    @Test("OAuth errors are equal by code, whatever their description (docs/architecture.md H9)")
     func errorEquality() {
         #expect(OAuthError.invalidGrant("a") == OAuthError.invalidGrant("b"))
         #expect(OAuthError.invalidGrant("a") != OAuthError.invalidRequest("a"))

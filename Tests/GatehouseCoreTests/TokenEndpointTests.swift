@@ -41,7 +41,7 @@ struct ClientCredentialsGrantTests {
         #expect(code == .invalidScope)
     }
 
-    @Test("admin scopes are granted through client credentials to a client allowed them (ARCHITECTURE.md A4)")
+    @Test("admin scopes are granted through client credentials to a client allowed them (docs/contract.md A4)")
     func adminScopes() async throws {
         let f = try TokenFixture()
         let admin = TestClient(
@@ -121,7 +121,7 @@ struct TokenEndpointTests {
         #expect(code == row.expected)
     }
 
-    @Test("the grant table maps each supported grant_type to its handler (STYLE.md §6)")
+    @Test("the grant table maps each supported grant_type to its handler (docs/architecture.md H6)")
     func grantTable() {
         #expect(Set(TokenEndpoint.grants.keys) == Set(GrantType.allCases.map(\.rawValue)))
         for (name, handler) in TokenEndpoint.grants {

@@ -19,7 +19,7 @@ private func currentThreadID() -> UInt {
     #endif
 }
 
-@Suite("Worker pool for CPU-heavy work (ARCHITECTURE.md B4)")
+@Suite("Worker pool for CPU-heavy work (docs/architecture.md, Durability and speed)")
 struct WorkerPoolTests {
     @Test("work runs on the pool's own fixed set of threads and its result comes back")
     func runsOnWorkerThreads() async throws {
@@ -58,7 +58,7 @@ struct WorkerPoolTests {
         #expect(results.sorted() == (0..<8).map { $0 * $0 })
     }
 
-    @Test("work beyond workers + queueLimit is refused at once with Busy (ARCHITECTURE.md B4: answer 503)")
+    @Test("work beyond workers + queueLimit is refused at once with Busy (docs/architecture.md, Durability and speed: answer 503)")
     func busy() async throws {
         let pool = Pools.bounded
         let release = DispatchSemaphore(value: 0)

@@ -3,7 +3,7 @@ import GatehouseCore
 import GatehouseStore
 import Testing
 
-/// Consume-once under concurrency (STYLE.md §7, ARCHITECTURE.md B5.2): many racing requests with
+/// Consume-once under concurrency (docs/architecture.md H7, docs/architecture.md, Testing layers.2): many racing requests with
 /// one code or one refresh token; exactly one wins.
 @Suite("Storage conformance: consume once under concurrency")
 struct ConsumeOnceTests {

@@ -4,7 +4,7 @@ import GatehouseCrypto
 import GatehouseStore
 import Testing
 
-/// A tenant's key ring as the store builds it (ARCHITECTURE.md A7).
+/// A tenant's key ring as the store builds it (docs/contract.md A7).
 @Suite("TenantDatabase: key ring")
 struct KeyRingTests {
     @Test("the JWKS key's kid is its RFC 7638 thumbprint and it carries no private member")

@@ -6,7 +6,7 @@ import GRDB
 import Logging
 import Testing
 
-/// Migrations from a data folder of a shipped schema (STYLE.md §11: migrations are never edited
+/// Migrations from a data folder of a shipped schema (docs/architecture.md H11: migrations are never edited
 /// after they ship, so an old database must reach today's schema with its data intact), and the
 /// refusal of a database written by a newer version.
 @Suite("Migrations from shipped schemas")

@@ -5,7 +5,7 @@ import GatehouseStore
 import GRDB
 import Testing
 
-/// Creating, reopening and deleting tenants (ARCHITECTURE.md B2).
+/// Creating, reopening and deleting tenants (docs/architecture.md, Tenancy in the types).
 @Suite("InstanceStore: tenant lifecycle")
 struct TenantLifecycleTests {
     @Test("a new tenant gets its own SQLite file in WAL mode")

@@ -3,7 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
-/// The admin API (ARCHITECTURE.md A4): bearer token, RFC 9457 problem details, 201 on create.
+/// The admin API (docs/contract.md A4): bearer token, RFC 9457 problem details, 201 on create.
 @Suite("Web: admin API")
 struct AdminAPITests {
     /// Checks the RFC 9457 members and returns the body.

@@ -3,7 +3,7 @@ import GatehouseWeb
 import Testing
 
 /// `GatehouseConfiguration.load`: TOML file, then `GATEHOUSE_*` variables; every problem at once
-/// (STYLE.md §20).
+/// (docs/architecture.md H20).
 @Suite("Web: configuration loading")
 struct ConfigurationTests {
     /// Writes `toml` to a temporary file, loads it with `environment`, removes the file.

@@ -95,16 +95,26 @@ def test_null_removes_a_field_as_in_json_merge_patch(admin, tenant):
     assert patched["email"] == user.email
 
     tenant_path = f"/tenants/{tenant.slug}"
-    changed = {"access_token_ttl": 120, "custom_claims": {"plan": "pro"}, "mfa_policy": "optional",
+    changed = {"access_token_ttl": 120, "session_ttl": 3600, "mfa_policy": "optional",
                "allowed_origins": ["https://app.example.com"]}
     settings = expect(admin.patch(tenant_path, json={"settings": changed}), 200).json()["settings"]
     assert settings["access_token_ttl"] == 120 and settings["mfa_policy"] == "optional"
-    reset = expect(admin.patch(tenant_path, json={"settings": {"access_token_ttl": None, "custom_claims": None}}), 200).json()["settings"]
-    assert reset["access_token_ttl"] == 900 and reset["custom_claims"] == {}
+    reset = expect(admin.patch(tenant_path, json={"settings": {"access_token_ttl": None, "session_ttl": None}}), 200).json()["settings"]
+    assert reset["access_token_ttl"] == 900 and reset["session_ttl"] == 14 * 86400
     # Untouched settings keep their values.
     assert reset["mfa_policy"] == "optional" and reset["allowed_origins"] == ["https://app.example.com"]
     # Tokens follow the default again.
     assert expect(admin.get(tenant_path), 200).json()["settings"]["access_token_ttl"] == 900
+
+
+def test_settings_that_do_nothing_yet_are_refused(admin, tenant):
+    """Webhooks and custom claims are not delivered yet: a value is refused, not stored and ignored."""
+    for field, value in (("webhooks", [{"url": "https://hooks.example.com/x", "events": ["user.created"], "enabled": True}]),
+                         ("custom_claims", {"plan": "pro"})):
+        problem = assert_problem(admin.patch(f"/tenants/{tenant.slug}", json={"settings": {field: value}}), 422)
+        assert [e["field"] for e in problem["errors"]] == [f"settings.{field}"], problem
+    settings = expect(admin.patch(f"/tenants/{tenant.slug}", json={"settings": {"webhooks": [], "custom_claims": {}}}), 200).json()["settings"]
+    assert settings["webhooks"] == [] and settings["custom_claims"] == {}
 
 
 def test_sign_out_counts_the_refresh_token_length_in_code_points(tenant):

@@ -267,7 +267,7 @@ def test_tenant_create_list_show_update_delete_and_the_seed_example(cli, admin):
     listed = cli.json("tenant", "list", "--all")
     assert slug in [t["slug"] for t in listed["tenants"]], listed
 
-    # ARCHITECTURE.md A6, exactly as written (with our slug instead of acme).
+    # docs/contract.md A6, exactly as written (with our slug instead of acme).
     proc = cli.raw(
         "tenant",
         "update",

@@ -1,4 +1,4 @@
-"""The headless auth API (issue 3, ARCHITECTURE.md A3): ``/v1/auth/sign-in|refresh|sign-out|session``
+"""The headless auth API (issue 3, docs/contract.md A3): ``/v1/auth/sign-in|refresh|sign-out|session``
 and ``/v1/me``, tenant chosen by ``X-Client-Id: pk_…`` (first-party public clients) or by
 ``Authorization: Bearer sk_…`` (server calls of confidential first-party clients).
 

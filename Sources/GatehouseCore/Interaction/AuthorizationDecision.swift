@@ -1,7 +1,7 @@
 import Foundation
 
 /// What an accepted authorization request needs next. A pure function of the request, the
-/// browser's session and the user's standing consent (STYLE.md §12); the web layer performs it.
+/// browser's session and the user's standing consent (docs/architecture.md H12); the web layer performs it.
 public enum AuthorizationDecision: Sendable, Equatable {
     /// The user must sign in (again): show the login page.
     case login

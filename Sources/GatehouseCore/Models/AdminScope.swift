@@ -1,4 +1,4 @@
-/// Scopes that grant access to a tenant's part of the admin API (ARCHITECTURE.md A4) to a
+/// Scopes that grant access to a tenant's part of the admin API (docs/contract.md A4) to a
 /// confidential client of that tenant, through the client credentials grant. They are never
 /// granted to end-user flows.
 public enum AdminScope {

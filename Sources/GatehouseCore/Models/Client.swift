@@ -96,7 +96,7 @@ public struct Client: Codable, Sendable, Equatable {
     }
 }
 
-/// Publishable and secret keys (ARCHITECTURE.md A1).
+/// Publishable and secret keys (docs/contract.md A1).
 public enum ClientKeys {
     /// A new publishable key `pk_<environment>_<24 random base62 characters>` (≈143 bits).
     public static func publishableKey(environment: TenantEnvironment) -> String {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What one authorization produced: the code and every access and refresh token issued from it.
-/// Revoking the grant revokes all of them (ARCHITECTURE.md A1).
+/// Revoking the grant revokes all of them (docs/contract.md A1).
 public struct Grant: Codable, Sendable, Equatable {
     public var id: GrantID
     public var clientID: String

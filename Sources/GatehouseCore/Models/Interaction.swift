@@ -40,7 +40,7 @@ public struct Interaction: Codable, Sendable, Equatable {
 /// A tenant signing key as stored, with its schedule. The private key is sealed under the
 /// instance master key.
 ///
-/// The schedule makes rotation safe for relying parties that cache the JWKS (ARCHITECTURE.md A7):
+/// The schedule makes rotation safe for relying parties that cache the JWKS (docs/contract.md A7):
 /// a key is published from `createdAt`, signs from `activatesAt` (later than `createdAt` by the
 /// pre-publication window when it replaces a key), stops signing at `retiresAt`, and leaves the
 /// JWKS at `expiresAt`, once every token it signed has expired.

@@ -6,7 +6,7 @@ public enum TenantEnvironment: String, Codable, Sendable, CaseIterable {
     case live, test, dev
 }
 
-/// A tenant: the top-level isolation unit, a complete issuer of its own (ARCHITECTURE.md A1).
+/// A tenant: the top-level isolation unit, a complete issuer of its own (docs/contract.md A1).
 ///
 /// A `Tenant` value is plain data. Access to a tenant's database is only possible through a
 /// handle made from a resolved tenant (see GatehouseStore's `ResolvedTenant`).
@@ -28,7 +28,7 @@ public struct Tenant: Codable, Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// The path-based issuer identifier `{publicURL}/t/{slug}` (ARCHITECTURE.md A3), used verbatim
+    /// The path-based issuer identifier `{publicURL}/t/{slug}` (docs/contract.md A3), used verbatim
     /// in discovery, every `iss` claim and the RFC 9207 `iss` authorization response parameter —
     /// unless the tenant is served on its own host (see the web target's `TenantAddressing`).
     public func issuer(publicURL: String) -> String { "\(publicURL)/t/\(slug)" }
@@ -47,7 +47,7 @@ public enum MFAPolicy: String, Codable, Sendable, CaseIterable {
 }
 
 /// Per-tenant settings; every field has a documented default and `validate()` reports every
-/// problem at once (STYLE.md §20).
+/// problem at once (docs/architecture.md H20).
 public struct TenantSettings: Codable, Sendable, Equatable {
     /// MFA policy; stored and shown (enforcement arrives with the accounts and MFA issue).
     public var mfaPolicy: MFAPolicy = .none

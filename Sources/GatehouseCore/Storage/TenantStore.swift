@@ -1,6 +1,6 @@
 import Foundation
 
-/// The result of consuming an authorization code (STYLE.md §7, after node-oidc-provider's
+/// The result of consuming an authorization code (docs/architecture.md H7, after node-oidc-provider's
 /// `consumeGrantSource`): consumption is one atomic store operation.
 public enum CodeConsumption: Sendable, Equatable {
     /// First use: the code record, now marked consumed.

@@ -3,7 +3,7 @@ import Foundation
 /// The source of "now" for every protocol decision (expiry, `iat`, `auth_time`).
 ///
 /// Injected so that the core never calls `Date()` directly and tests can move time
-/// (STYLE.md §10, after jwt-kit's `currentDate`).
+/// (docs/architecture.md H10, after jwt-kit's `currentDate`).
 public protocol Clock: Sendable {
     /// The current instant.
     var now: Date { get }

@@ -1,7 +1,7 @@
 import Foundation
 import GatehouseCrypto
 
-/// The prefix of a family of identifiers (ARCHITECTURE.md A1: `ten_`, `usr_`, `ses_`, `grt_`, `cli_`, …).
+/// The prefix of a family of identifiers (docs/contract.md A1: `ten_`, `usr_`, `ses_`, `grt_`, `cli_`, …).
 public protocol IdentifierKind: Sendable {
     /// The prefix including the underscore, e.g. `"usr_"`.
     static var prefix: String { get }

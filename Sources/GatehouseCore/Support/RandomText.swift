@@ -16,7 +16,7 @@ public enum RandomText {
 /// Lookup hashes for bearer secrets: codes, refresh tokens, session cookies, secret keys.
 ///
 /// These secrets carry ≥ 256 bits of entropy, so one SHA-256 is a sufficient one-way function:
-/// a leaked database yields no usable token (STYLE.md §8). Comparisons use `ConstantTime`.
+/// a leaked database yields no usable token (docs/architecture.md H8). Comparisons use `ConstantTime`.
 public enum SecretHash {
     /// SHA-256 of the secret's UTF-8 bytes (32 bytes).
     public static func of(_ secret: String) -> [UInt8] { Digest.sha256(secret) }

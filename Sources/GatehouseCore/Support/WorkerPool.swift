@@ -5,7 +5,7 @@ import Foundation
 /// Password hashing must not run on Swift's cooperative pool (it would starve every request) nor
 /// on an unbounded pool (a login burst would exhaust memory at 19 MiB per hash). Work beyond
 /// `workers + queueLimit` is refused at once with `WorkerPool.Busy`, so the caller can answer
-/// 503 with `Retry-After` (ARCHITECTURE.md B4). When the pool is released its threads finish the
+/// 503 with `Retry-After` (docs/architecture.md, Durability and speed). When the pool is released its threads finish the
 /// queued work and exit.
 public final class WorkerPool: Sendable {
     /// Thrown when the queue is full.

@@ -45,7 +45,7 @@ public struct TokenContext: Sendable {
     public var settings: TenantSettings { tokens.tenant.settings }
 }
 
-/// A grant type's handler (STYLE.md §6): the endpoint owns client authentication, dispatch and
+/// A grant type's handler (docs/architecture.md H6): the endpoint owns client authentication, dispatch and
 /// error writing; each grant supplies its parameters and its rules, so none can skip a phase.
 public protocol GrantHandler: Sendable {
     static var grantType: GrantType { get }

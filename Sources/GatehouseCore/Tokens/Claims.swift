@@ -1,6 +1,6 @@
 import Foundation
 
-/// JWT access token claims (RFC 9068 §2.2, ARCHITECTURE.md A7).
+/// JWT access token claims (RFC 9068 §2.2, docs/contract.md A7).
 public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var iss: String
     /// The user id, or the client id for `client_credentials` (RFC 9068 §2.2).

@@ -1,7 +1,7 @@
 import GatehouseCrypto
 
 /// A tenant's signing keys, decrypted and ready: the keys that sign now, and every published
-/// key by `kid` for verification and the JWKS (ARCHITECTURE.md A7).
+/// key by `kid` for verification and the JWKS (docs/contract.md A7).
 public struct KeyRing: Sendable {
     /// One published key.
     public struct Key: Sendable {

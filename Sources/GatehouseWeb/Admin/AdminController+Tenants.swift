@@ -67,7 +67,7 @@ extension AdminController {
         ]
     }()
 
-    /// Applies settings fields (ARCHITECTURE.md A4 PATCH) and validates the result.
+    /// Applies settings fields (docs/contract.md A4 PATCH) and validates the result.
     func applySettings(_ input: inout JSONInput, to current: TenantSettings) -> TenantSettings {
         var settings = current
         input.rejectUnknown(Set(Self.settingResets.keys))
@@ -98,8 +98,14 @@ extension AdminController {
         if let v = input.bool("magic_link") { settings.magicLink = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
-        if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") { settings.webhooks = v }
-        if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") { settings.customClaims = v }
+        // Nothing delivers webhooks or adds custom claims yet: a non-empty value would be accepted
+        // and ignored, so it is refused until those features work (docs/contract.md A9).
+        if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") {
+            if v.isEmpty { settings.webhooks = v } else { input.fail("webhooks", "webhook delivery is not available yet; only [] is accepted") }
+        }
+        if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") {
+            if v.isEmpty { settings.customClaims = v } else { input.fail("custom_claims", "custom claims are not available yet; only {} is accepted") }
+        }
         if let v = input.string("hostname", maxLength: 253) {
             settings.hostname = v.lowercased()
             if let reason = services.addressing.refusal(ofHostname: v.lowercased()) { input.fail("hostname", "'\(v)' \(reason)") }

@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The admin API under `/admin/v1` (ARCHITECTURE.md A4): RFC 9457 problem details for every
+/// The admin API under `/admin/v1` (docs/contract.md A4): RFC 9457 problem details for every
 /// failure, 201 on create, `snake_case` JSON.
 struct AdminController {
     let services: Services

@@ -3,7 +3,7 @@ import GatehouseCore
 import GatehouseCrypto
 import GatehouseStore
 
-/// JSON shapes of the admin API (ARCHITECTURE.md A4), `snake_case` keys.
+/// JSON shapes of the admin API (docs/contract.md A4), `snake_case` keys.
 struct TenantView: Encodable {
     let id: String
     let slug: String

@@ -7,7 +7,7 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// Conditional and idempotent writes for the admin API (ARCHITECTURE.md A11):
+/// Conditional and idempotent writes for the admin API (docs/contract.md A11):
 ///
 /// - Every `GET` answered 200 (a resource or a list page) carries a strong `ETag` (RFC 9110 §8.8.3): base64url of the
 ///   first 16 bytes of SHA-256 over the JSON body, so it changes whenever the representation does.

@@ -4,10 +4,10 @@ import GatehouseOutbound
 import TOMLKit
 
 /// The instance configuration: `config/gatehouse.toml` (selected with `--config`), then the
-/// `GATEHOUSE_*` environment variables on top (ARCHITECTURE.md A2).
+/// `GATEHOUSE_*` environment variables on top (docs/contract.md A2).
 ///
 /// Every key, its default and its meaning are documented here, where the default is defined, and
-/// in `config/gatehouse.toml`. `load` reports every problem at once (STYLE.md §20).
+/// in `config/gatehouse.toml`. `load` reports every problem at once (docs/architecture.md H20).
 public struct GatehouseConfiguration: Sendable {
     // [server]
     /// `host:port` to bind. Default `127.0.0.1:8080`. Env `GATEHOUSE_LISTEN`.

@@ -37,7 +37,7 @@ public struct AppRequestContext: RequestContext {
 }
 
 /// The context of a tenant route: a resolved tenant and its open database, never optional
-/// (STYLE.md §2: a tenant route cannot exist without a tenant).
+/// (docs/architecture.md H2: a tenant route cannot exist without a tenant).
 public struct TenantRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?

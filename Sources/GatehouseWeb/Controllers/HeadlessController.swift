@@ -25,7 +25,7 @@ public struct HeadlessRequestContext: ChildRequestContext {
     public var maxUploadSize: Int { 65536 }
 }
 
-/// The headless auth API under `/v1/` (ARCHITECTURE.md A3) for apps that draw their own UI.
+/// The headless auth API under `/v1/` (docs/contract.md A3) for apps that draw their own UI.
 ///
 /// The tenant is chosen by the key in the request, never by an id: `X-Client-Id: pk_…` (public
 /// first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of

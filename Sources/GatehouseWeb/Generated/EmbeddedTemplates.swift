@@ -486,7 +486,7 @@ enum EmbeddedTemplates {
 
 """##,
         "pages/mfa.mustache": ##"""
-{{! Second factor: input code (ARCHITECTURE.md A5). Variables: action, email_action, interaction_id, csrf_token, error, notice,
+{{! Second factor: input code (docs/contract.md A5). Variables: action, email_action, interaction_id, csrf_token, error, notice,
     totp (bool), email (bool), method ("totp" | "email" | "recovery"), masked_email. }}
 {{> _head}}
 <section class="card" aria-labelledby="page-title">
@@ -583,7 +583,7 @@ enum EmbeddedTemplates {
 
 """##,
         "pages/signup.mustache": ##"""
-{{! Sign-up page: inputs email, password, name (ARCHITECTURE.md A5). Variables: action, interaction_id, csrf_token, email, name, error, client_name, login_url. }}
+{{! Sign-up page: inputs email, password, name (docs/contract.md A5). Variables: action, interaction_id, csrf_token, email, name, error, client_name, login_url. }}
 {{> _head}}
 <section class="card" aria-labelledby="page-title">
   <h1 id="page-title">Create your account</h1>

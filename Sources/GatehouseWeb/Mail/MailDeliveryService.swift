@@ -7,7 +7,7 @@ import Metrics
 import ServiceLifecycle
 
 /// Delivers the tenants' outboxes: through SMTP (`[mail] smtp_url`), or as `.eml` files in
-/// `<data>/outbox/` when no SMTP server is configured (ARCHITECTURE.md A2).
+/// `<data>/outbox/` when no SMTP server is configured (docs/contract.md A2).
 ///
 /// The worker wakes when a message is queued (``EmailService/wake()``) and on a timer, reads the
 /// instance's index of tenants with due mail (never every tenant), and sends each due message.

@@ -2,7 +2,7 @@ import Foundation
 import GatehouseCrypto
 import Logging
 
-/// The instance's own secrets: the master key and the admin token (ARCHITECTURE.md A2).
+/// The instance's own secrets: the master key and the admin token (docs/contract.md A2).
 enum Secrets {
     /// Reads the 32-byte master key from `master_key_file`, or from `<data>/master.key`, generating
     /// that file (mode 0600) on first start.

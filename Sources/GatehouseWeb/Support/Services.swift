@@ -42,7 +42,7 @@ public struct Services: Sendable {
     /// Whether cookies get the `Secure` attribute.
     public var secureCookies: Bool { publicURL.hasPrefix("https://") }
 
-    /// The issuer of a tenant (ARCHITECTURE.md A3; `TenantAddressing.issuer(of:)`).
+    /// The issuer of a tenant (docs/contract.md A3; `TenantAddressing.issuer(of:)`).
     public func issuer(of tenant: ResolvedTenant) -> String { addressing.issuer(of: tenant.tenant) }
 
     /// The path prefix of a tenant's pages and endpoints in links and redirects: `/t/{slug}`, or
@@ -79,7 +79,7 @@ public struct Services: Sendable {
     }
 }
 
-/// Password hashing and verification on a bounded pool (ARCHITECTURE.md B4).
+/// Password hashing and verification on a bounded pool (docs/architecture.md, Durability and speed).
 public struct PasswordService: Sendable {
     let hasher: PasswordHasher
     let pool: WorkerPool

@@ -2,7 +2,7 @@ import Foundation
 import GatehouseCore
 import Synchronization
 
-/// A clock that tests move by hand (STYLE.md §10: time is injected, never read from `Date()`).
+/// A clock that tests move by hand (docs/architecture.md H10: time is injected, never read from `Date()`).
 final class TestClock: GatehouseCore.Clock {
     /// 2025-01-01T00:00:00Z, a whole second so `NumericDate` conversions are exact.
     static let start = Date(timeIntervalSince1970: 1_735_689_600)

@@ -12,7 +12,7 @@ import Testing
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// One live server built by `buildApplication` (STYLE.md §3) on port 0 with a fresh data folder,
+/// One live server built by `buildApplication` (docs/architecture.md H3) on port 0 with a fresh data folder,
 /// and an HTTP client for it.
 struct WebHarness: Sendable {
     static let adminToken = "gatehouse-test-admin-token-32chr"
