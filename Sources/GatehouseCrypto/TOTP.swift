@@ -144,30 +144,9 @@ public struct TOTP: Sendable {
     /// The URI carries the secret: show it only to the enrolling user, over TLS, and never log it.
     public func provisioningURI(issuer: String, account: String) -> String {
         let label =
-            Self.percentEncoded(issuer, keeping: [UInt8(ascii: "@")]) + ":"
-            + Self.percentEncoded(account, keeping: [UInt8(ascii: "@")])
+            PercentEncoding.encode(issuer, keeping: [UInt8(ascii: "@")]) + ":"
+            + PercentEncoding.encode(account, keeping: [UInt8(ascii: "@")])
         return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))"
-            + "&issuer=\(Self.percentEncoded(issuer))&algorithm=SHA1&digits=\(digits)&period=\(period)"
-    }
-
-    /// Percent-encodes every UTF-8 byte that is not unreserved (RFC 3986 §2.3) or in `keeping`,
-    /// with uppercase hex digits (RFC 3986 §2.1).
-    static func percentEncoded(_ string: String, keeping: Set<UInt8> = []) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var output = [UInt8]()
-        output.reserveCapacity(string.utf8.count)
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                output.append(byte)
-            case _ where keeping.contains(byte):
-                output.append(byte)
-            default:
-                output += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
+            + "&issuer=\(PercentEncoding.encode(issuer))&algorithm=SHA1&digits=\(digits)&period=\(period)"
     }
 }

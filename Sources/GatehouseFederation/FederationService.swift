@@ -156,7 +156,7 @@ public final class FederationService: Sendable {
             try await self.get(metadata.jwksURI, what: "the JWKS of \(provider.name)").body
         }
         guard parsed.verify(with: verifier) else { throw .invalidToken("its signature is invalid") }
-        guard let claims = JSONDocument.parse(parsed.payload) else { throw .invalidToken("its payload is not JSON") }
+        guard let claims = JSONValue.parse(parsed.payload) else { throw .invalidToken("its payload is not JSON") }
         let expectations = IDTokenExpectations(
             issuer: metadata.issuer, clientID: provider.clientID, nonce: nonce,
             now: clock.now.timeIntervalSince1970, leeway: settings.clockSkewSeconds)
@@ -218,7 +218,7 @@ public final class FederationService: Sendable {
     /// GitHub: the numeric `id` is the subject; the email is the verified primary one of
     /// `GET {userinfo_url}/emails` (needs the `user:email` scope).
     func gitHubProfile(
-        _ provider: UpstreamProvider, info: JSONDocument, userURL: String, accessToken: String,
+        _ provider: UpstreamProvider, info: JSONValue, userURL: String, accessToken: String,
         issuer: String
     ) async throws(FederationError) -> UpstreamProfile {
         guard let subject = info["id"]?.text, !subject.isEmpty else {
@@ -243,7 +243,7 @@ public final class FederationService: Sendable {
     func redeem(
         _ provider: UpstreamProvider, tokenURL: String, code: String, codeVerifier: String, redirectURI: String,
         basicAuthentication: Bool
-    ) async throws(FederationError) -> JSONDocument {
+    ) async throws(FederationError) -> JSONValue {
         var form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI), ("code_verifier", codeVerifier)]
         var headers: [OutboundHeader] = [("Accept", "application/json")]
         if let secret = provider.clientSecret {
@@ -262,7 +262,7 @@ public final class FederationService: Sendable {
         do { response = try await http.postForm(url: tokenURL, form: form, headers: headers) } catch {
             throw FederationError.transport(error, talkingTo: what)
         }
-        var body = JSONDocument.parse(response.body)
+        var body = JSONValue.parse(response.body)
         if body == nil, (response.header("content-type") ?? "").lowercased().hasPrefix("application/x-www-form-urlencoded") {
             body = Self.formDocument(response.bodyText)
         }
@@ -276,8 +276,8 @@ public final class FederationService: Sendable {
     }
 
     /// A form-encoded body (GitHub's legacy token answer) as a JSON object of strings.
-    static func formDocument(_ text: String) -> JSONDocument {
-        var members: [String: JSONDocument] = [:]
+    static func formDocument(_ text: String) -> JSONValue {
+        var members: [String: JSONValue] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
@@ -295,9 +295,9 @@ public final class FederationService: Sendable {
         return response
     }
 
-    func getJSON(_ url: String, bearer: String, what: String) async throws(FederationError) -> JSONDocument {
+    func getJSON(_ url: String, bearer: String, what: String) async throws(FederationError) -> JSONValue {
         let response = try await get(url, headers: [("Accept", "application/json"), ("Authorization", "Bearer \(bearer)")], what: what)
-        guard let body = JSONDocument.parse(response.body) else { throw FederationError(.invalidResponse, "\(what) did not answer JSON") }
+        guard let body = JSONValue.parse(response.body) else { throw FederationError(.invalidResponse, "\(what) did not answer JSON") }
         return body
     }
 }

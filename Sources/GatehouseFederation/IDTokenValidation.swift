@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import GatehouseCrypto
 
 /// What an upstream ID token must say (OIDC Core §3.1.3.7).
@@ -43,7 +44,7 @@ public enum IDTokenValidation {
 
     public struct Check: Sendable {
         public let name: String
-        let run: @Sendable (JSONDocument, IDTokenExpectations) throws(FederationError) -> Void
+        let run: @Sendable (JSONValue, IDTokenExpectations) throws(FederationError) -> Void
     }
 
     /// The rules, in order.
@@ -89,7 +90,7 @@ public enum IDTokenValidation {
 
     /// The issuer a token must carry: `template`, with `{tenantid}` replaced by the token's `tid`.
     /// - Throws: when the template needs a `tid` and the token has none (or a malformed one).
-    public static func expectedIssuer(_ template: String, claims: JSONDocument) throws(FederationError) -> String {
+    public static func expectedIssuer(_ template: String, claims: JSONValue) throws(FederationError) -> String {
         guard template.contains(tenantPlaceholder) else { return template }
         guard let tid = claims["tid"]?.string, !tid.isEmpty, tid.utf8.count <= 64,
             tid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
@@ -112,7 +113,7 @@ public enum IDTokenValidation {
     /// Runs every check on verified claims.
     /// - Returns: the identity the token asserts.
     /// - Throws: the first failing check's ``FederationError`` (reason `invalidToken`).
-    public static func validate(_ claims: JSONDocument, _ expected: IDTokenExpectations) throws(FederationError) -> ValidatedIDToken {
+    public static func validate(_ claims: JSONValue, _ expected: IDTokenExpectations) throws(FederationError) -> ValidatedIDToken {
         guard case .object = claims else { throw .invalidToken("its payload is not a JSON object") }
         for check in checks { try check.run(claims, expected) }
         return ValidatedIDToken(

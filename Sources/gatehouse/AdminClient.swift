@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GatehouseCore
+import GatehouseCrypto
 import GatehouseOutbound
 
 /// Options shared by every admin command.
@@ -89,14 +91,8 @@ func adminPath(_ segments: String..., query: [(String, String)] = []) -> String 
 
 /// `/admin/v1/` plus the percent-encoded `segments` and `query`.
 func adminPath(segments: [String], query: [(String, String)] = []) -> String {
-    var allowed = CharacterSet.urlPathAllowed
-    allowed.remove(charactersIn: "/?#;")
-    var path = "/admin/v1/" + segments.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: "/")
-    if !query.isEmpty {
-        var components = URLComponents()
-        components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
-        path += "?" + (components.percentEncodedQuery ?? "")
-    }
+    var path = "/admin/v1/" + segments.map { PercentEncoding.encode($0) }.joined(separator: "/")
+    if !query.isEmpty { path += "?" + FormParameters.encode(query) }
     return path
 }
 

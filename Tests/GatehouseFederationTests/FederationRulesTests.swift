@@ -163,7 +163,7 @@ struct FederationRulesTests {
 
     @Test("claim mapping follows dotted paths and reads numeric ids as text")
     func claimPaths() throws {
-        let document = try #require(JSONDocument.parse(Array(#"{"data":{"id":12345,"mail":"a@b.c","ok":"true"},"a.b":"flat"}"#.utf8)))
+        let document = try #require(JSONValue.parse(Array(#"{"data":{"id":12345,"mail":"a@b.c","ok":"true"},"a.b":"flat"}"#.utf8)))
         #expect(document.value(atPath: "data.id")?.text == "12345")
         #expect(document.value(atPath: "data.ok")?.isTrue == true)
         #expect(document.value(atPath: "a.b")?.string == "flat")

@@ -9,8 +9,8 @@ struct IDTokenValidationTests {
     static let now: Double = 1_800_000_000
     static let issuer = "https://idp.example/t/acme"
 
-    static func claims(_ changes: [String: JSONDocument?] = [:]) -> JSONDocument {
-        var members: [String: JSONDocument] = [
+    static func claims(_ changes: [String: JSONValue?] = [:]) -> JSONValue {
+        var members: [String: JSONValue] = [
             "iss": .string(issuer), "sub": .string("248289761001"), "aud": .string("our-client"),
             "exp": .number(now + 300), "iat": .number(now - 5), "nonce": .string("n-0S6_WzA2Mj"),
             "email": .string("Ada@Example.com"), "email_verified": .bool(true), "name": .string("Ada"), "amr": .array([.string("pwd")]),
@@ -23,7 +23,7 @@ struct IDTokenValidationTests {
 
     struct Row: Sendable, CustomTestStringConvertible {
         let description: String
-        let changes: [String: JSONDocument?]
+        let changes: [String: JSONValue?]
         /// A substring of the error message, or nil when the token must be accepted.
         let failure: String?
         var testDescription: String { description }
@@ -98,8 +98,8 @@ struct TenantTemplateTests {
     static let tid = "9188040d-6c67-4c5b-b112-36a304b66dad"
     static let now: Double = 1_800_000_000
 
-    static func claims(iss: String, tid: String?) -> JSONDocument {
-        var members: [String: JSONDocument] = [
+    static func claims(iss: String, tid: String?) -> JSONValue {
+        var members: [String: JSONValue] = [
             "iss": .string(iss), "sub": .string("AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"), "aud": .string("app-id"),
             "exp": .number(now + 300), "iat": .number(now), "nonce": .string("n"),
         ]

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// Parameters of an `application/x-www-form-urlencoded` body or a URL query, decoded once.
 ///
@@ -113,14 +114,6 @@ public struct FormParameters: Sendable, Equatable {
         pairs.map { "\(formEscape($0.0))=\(formEscape($0.1))" }.joined(separator: "&")
     }
 
-    static let unreserved: CharacterSet = {
-        var set = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
-        set.insert(charactersIn: "-._~")
-        return set
-    }()
-
-    /// Percent-encodes everything except RFC 3986 unreserved characters.
-    public static func formEscape(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
-    }
+    /// Percent-encodes everything except RFC 3986 unreserved characters (`PercentEncoding`).
+    public static func formEscape(_ s: String) -> String { PercentEncoding.encode(s) }
 }

@@ -116,38 +116,6 @@ extension AdminController {
         return Response(status: .noContent)
     }
 
-    struct SessionView: Encodable {
-        let id: String
-        let userID: String
-        let authTime: Date
-        let amr: [String]
-        let createdAt: Date
-        let expiresAt: Date
-        let userAgent: String?
-        let ipAddress: String?
-
-        enum CodingKeys: String, CodingKey {
-            case id, amr
-            case userID = "user_id"
-            case authTime = "auth_time"
-            case createdAt = "created_at"
-            case expiresAt = "expires_at"
-            case userAgent = "user_agent"
-            case ipAddress = "ip_address"
-        }
-
-        init(_ s: Session) {
-            id = s.id.rawValue
-            userID = s.userID.rawValue
-            authTime = s.authTime
-            amr = s.amr
-            createdAt = s.createdAt
-            expiresAt = s.expiresAt
-            userAgent = s.userAgent
-            ipAddress = s.ipAddress
-        }
-    }
-
     /// Active sessions, newest first, a page at a time (`limit`, `after`), optionally `?user_id=usr_…`.
     func listSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let db = try await services.store.database(for: try tenant(context))
@@ -159,7 +127,7 @@ extension AdminController {
         let page = try AdminPageRequest(request)
         let before = try page.cursor(SessionID.init(rawValue:))
         let sessions = try await db.activeSessions(userID: userID, at: services.clock.now, limit: page.limit + 1, before: before)
-        return Responses.json(page.page("sessions", sessions.map(SessionView.init), cursor: \.id), noStore: true, sorted: true)
+        return Responses.json(page.page("sessions", sessions.map { SessionView($0, device: true) }, cursor: \.id), noStore: true, sorted: true)
     }
 
     /// Ends a session and revokes its grants (those without offline_access).

@@ -107,3 +107,53 @@ struct UserView: Encodable {
         createdAt = user.createdAt
     }
 }
+
+/// A session as the admin API (with the device: user agent and address) and the headless API
+/// (without them, `device: false`) show it.
+struct SessionView: Encodable {
+    let id: String
+    let userID: String
+    let authTime: Date
+    let amr: [String]
+    let createdAt: Date
+    let expiresAt: Date
+    let userAgent: String?
+    let ipAddress: String?
+    let device: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, amr
+        case userID = "user_id"
+        case authTime = "auth_time"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case userAgent = "user_agent"
+        case ipAddress = "ip_address"
+    }
+
+    init(_ s: Session, device: Bool) {
+        id = s.id.rawValue
+        userID = s.userID.rawValue
+        authTime = s.authTime
+        amr = s.amr
+        createdAt = s.createdAt
+        expiresAt = s.expiresAt
+        userAgent = s.userAgent
+        ipAddress = s.ipAddress
+        self.device = device
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(userID, forKey: .userID)
+        try c.encode(authTime, forKey: .authTime)
+        try c.encode(amr, forKey: .amr)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        if device {
+            try c.encodeIfPresent(userAgent, forKey: .userAgent)
+            try c.encodeIfPresent(ipAddress, forKey: .ipAddress)
+        }
+    }
+}

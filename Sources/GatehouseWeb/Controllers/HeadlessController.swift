@@ -180,32 +180,6 @@ struct HeadlessController {
         return claims
     }
 
-    struct SessionView: Encodable {
-        let id: String
-        let userID: String
-        let authTime: Date
-        let amr: [String]
-        let createdAt: Date
-        let expiresAt: Date
-
-        enum CodingKeys: String, CodingKey {
-            case id, amr
-            case userID = "user_id"
-            case authTime = "auth_time"
-            case createdAt = "created_at"
-            case expiresAt = "expires_at"
-        }
-
-        init(_ s: Session) {
-            id = s.id.rawValue
-            userID = s.userID.rawValue
-            authTime = s.authTime
-            amr = s.amr
-            createdAt = s.createdAt
-            expiresAt = s.expiresAt
-        }
-    }
-
     /// The sign-in answer: the token response plus the session and the user.
     struct SignInResponse: Encodable {
         let tokens: TokenResponse
@@ -272,7 +246,7 @@ struct HeadlessController {
             context: try await services.tokenContext(for: context.database))
         return Responses.json(
             SignInResponse(
-                tokens: tokens, session: SessionView(session), user: UserView(user),
+                tokens: tokens, session: SessionView(session, device: false), user: UserView(user),
                 recoveryCodes: extra["recovery_codes"]), noStore: true)
     }
 
@@ -338,7 +312,7 @@ struct HeadlessController {
         else {
             throw OAuthError.invalidToken("the access token has no active session")
         }
-        return Responses.json(["session": SessionView(session)], noStore: true)
+        return Responses.json(["session": SessionView(session, device: false)], noStore: true)
     }
 
     /// `GET /v1/me`: the signed-in user.

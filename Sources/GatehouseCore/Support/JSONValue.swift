@@ -1,9 +1,10 @@
 import Foundation
 
-/// A JSON value from a provider, decoded without losing the difference between booleans, numbers
-/// and strings, with dotted-path lookup for claim mappings.
-public enum JSONDocument: Decodable, Sendable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONDocument]), object([String: JSONDocument])
+/// A JSON value, decoded without losing the difference between booleans, numbers and strings:
+/// admin API bodies (read field by field), upstream providers' documents and claims (with
+/// dotted-path lookup for claim mappings).
+public enum JSONValue: Codable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -15,28 +16,40 @@ public enum JSONDocument: Decodable, Sendable, Equatable {
             self = .number(n)
         } else if let s = try? c.decode(String.self) {
             self = .string(s)
-        } else if let a = try? c.decode([JSONDocument].self) {
+        } else if let a = try? c.decode([JSONValue].self) {
             self = .array(a)
         } else {
-            self = .object(try c.decode([String: JSONDocument].self))
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
         }
     }
 
     /// Parses `bytes` as JSON. - Returns: nil when it is not JSON.
-    public static func parse(_ bytes: [UInt8]) -> JSONDocument? {
-        try? JSONDecoder().decode(JSONDocument.self, from: Data(bytes))
+    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
-    public subscript(_ key: String) -> JSONDocument? {
+    public subscript(_ key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
     /// The value at a member name or a dotted path (`data.user.id`); a member whose name itself
     /// contains dots is found first.
-    public func value(atPath path: String) -> JSONDocument? {
+    public func value(atPath path: String) -> JSONValue? {
         if let direct = self[path] { return direct }
-        var current: JSONDocument? = self
+        var current: JSONValue? = self
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
             current = current?[String(part)]
             if current == nil { return nil }
@@ -67,7 +80,7 @@ public enum JSONDocument: Decodable, Sendable, Equatable {
 
     public var number: Double? { if case .number(let n) = self { return n } else { return nil } }
 
-    public var array: [JSONDocument]? { if case .array(let a) = self { return a } else { return nil } }
+    public var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
 
     /// A string, or an array of strings.
     public var strings: [String]? {
