@@ -4,6 +4,7 @@
 // Targets are layered (docs/architecture.md); dependencies point downward only:
 //
 //   CSodium, COpenSSLCrypto, CCurl   system-library shims (module.modulemap + shim.h)
+//   GatehouseThreads                 ThreadPool: dedicated threads for blocking work (hashing, curl)
 //   GatehouseCrypto                  the only importer of CSodium/COpenSSLCrypto
 //   GatehouseOutbound                the only importer of CCurl: async HTTP client + SMTP sender
 //   GatehouseQRCode                  the only importer of CQRencode: QR codes as SVG
@@ -48,6 +49,12 @@ let package = Package(
         .systemLibrary(name: "CGumbo", pkgConfig: "gumbo", providers: [.apt(["libgumbo-dev"])]),
         .systemLibrary(name: "CMalloc"),
 
+        // MARK: Threads for blocking work
+        .target(
+            name: "GatehouseThreads",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Wrappers over C
         .target(
             name: "GatehouseCrypto",
@@ -56,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "GatehouseOutbound",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "GatehouseThreads"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -107,6 +114,7 @@ let package = Package(
                 "GatehouseOutbound",
                 "GatehouseQRCode",
                 "GatehouseHTML",
+                "GatehouseThreads",
                 "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -151,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore", "GatehouseCrypto"],
+            dependencies: ["GatehouseCore", "GatehouseCrypto", "GatehouseThreads"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

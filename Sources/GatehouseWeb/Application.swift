@@ -10,6 +10,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+import GatehouseThreads
 
 /// Builds the whole server: storage, services, routes. Called by `gatehouse serve` and by every
 /// test, so there is exactly one wiring path (docs/architecture.md H3).
@@ -67,7 +68,7 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         logger.info("created tenant 'default'")
     }
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let pool = WorkerPool(
+    let pool = ThreadPool(
         workers: configuration.hashingThreads > 0 ? configuration.hashingThreads : cores,
         queueLimit: configuration.hashingQueue)
     let passwords = try PasswordService(

@@ -1,4 +1,5 @@
 public import Foundation
+import GatehouseThreads
 
 /// An async HTTP/1.1 and HTTP/2 client over libcurl for the admin CLI, federation fetches and webhooks.
 ///
@@ -8,8 +9,8 @@ public import Foundation
 /// the address of every connection curl opens (so a host name that resolves, or re-resolves,
 /// to a private address is refused too).
 ///
-/// Transfers run on a private pool of at most `maxConcurrentTransfers` threads (see
-/// ``TransferPool`` for why), never on the Swift cooperative pool; further requests queue.
+/// Transfers run on a private `ThreadPool` of at most `maxConcurrentTransfers` threads, never on
+/// the Swift cooperative pool (a transfer blocks its thread); further requests queue.
 /// Cancelling the calling task aborts its transfer within about a second and throws
 /// `CancellationError`.
 ///
@@ -17,7 +18,7 @@ public import Foundation
 public final class HTTPClient: Sendable {
     /// The policy applied to every request.
     public let policy: OutboundPolicy
-    private let pool: TransferPool
+    private let pool: ThreadPool
 
     /// Creates a client.
     /// - Parameters:
@@ -25,10 +26,8 @@ public final class HTTPClient: Sendable {
     ///   - maxConcurrentTransfers: most transfers in flight at once (threads); default 8.
     public init(policy: OutboundPolicy = .default, maxConcurrentTransfers: Int = 8) {
         self.policy = policy
-        self.pool = TransferPool(maxThreads: maxConcurrentTransfers, name: "gatehouse-http")
+        self.pool = ThreadPool(workers: maxConcurrentTransfers, name: "gatehouse-http")
     }
-
-    deinit { pool.shutdown() }
 
     /// Sends `request` and returns the final response (after redirects).
     ///
@@ -40,11 +39,7 @@ public final class HTTPClient: Sendable {
         try Task.checkCancellation()
         let transfer = HTTPTransfer(request: request, policy: policy)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<OutboundResponse, any Error>) in
-                pool.submit {
-                    continuation.resume(with: Result { try transfer.run() })
-                }
-            }
+            try await pool.run { try transfer.run() }
         } onCancel: {
             transfer.cancellation.raise()
         }

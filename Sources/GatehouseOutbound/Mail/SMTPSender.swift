@@ -1,4 +1,5 @@
 internal import CCurl
+import GatehouseThreads
 
 /// Delivers ``MailMessage``s to one SMTP server with libcurl (RFC 5321; STARTTLS RFC 3207).
 ///
@@ -11,13 +12,11 @@ internal import CCurl
 public final class SMTPSender: Sendable {
     /// Where and how to deliver.
     public let configuration: SMTPConfiguration
-    private let pool = TransferPool(maxThreads: 2, name: "gatehouse-smtp")
+    private let pool = ThreadPool(workers: 2, name: "gatehouse-smtp")
 
     public init(configuration: SMTPConfiguration) {
         self.configuration = configuration
     }
-
-    deinit { pool.shutdown() }
 
     /// Delivers `message` to every recipient in its envelope, or to none.
     /// - Throws: ``SMTPError`` for configuration, address, message, authentication and SMTP
@@ -30,14 +29,7 @@ public final class SMTPSender: Sendable {
         let cancellation = CancellationFlag()
         let configuration = self.configuration
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                pool.submit {
-                    continuation.resume(
-                        with: Result {
-                            try Self.deliver(message, configuration: configuration, cancellation: cancellation)
-                        })
-                }
-            }
+            try await pool.run { try Self.deliver(message, configuration: configuration, cancellation: cancellation) }
         } onCancel: {
             cancellation.raise()
         }

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import GatehouseThreads
 
 /// The admin API under `/admin/v1` (docs/contract.md A4): RFC 9457 problem details for every
 /// failure, 201 on create, `snake_case` JSON.
@@ -142,7 +143,7 @@ struct AdminController {
             }
         } catch let failure as TenantArchive.Failure {
             return ProblemDetails.validation([.init(field: "archive", message: failure.description)]).response
-        } catch is WorkerPool.Busy {
+        } catch is ThreadPool.Busy {
             return ProblemDetails.unavailable("the server is busy hashing passwords").response
         } catch  where context.parameters.get("slug").map({ services.store.resolve(slug: $0) == nil }) ?? false {
             // The tenant was deleted while this request worked on it.

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import GatehouseThreads
 
 /// The browser-facing flow of a tenant: the authorization endpoint, the login and consent pages
 /// and RP-initiated logout.
@@ -61,7 +62,7 @@ struct BrowserFlowController {
             return try await body()
         } catch let error as OAuthError {
             return errorPage(error, context)
-        } catch is WorkerPool.Busy {
+        } catch is ThreadPool.Busy {
             var response = errorPage(.temporarilyUnavailable("Too many sign-ins at once. Try again in a moment."), status: .serviceUnavailable, context)
             response.headers[.retryAfter] = "1"
             return response

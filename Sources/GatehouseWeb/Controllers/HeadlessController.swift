@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import GatehouseThreads
 
 /// The context of headless API routes: the tenant and client resolved from the request's key.
 public struct HeadlessRequestContext: ChildRequestContext {
@@ -145,7 +146,7 @@ struct HeadlessController {
             return try await body()
         } catch let error as OAuthError {
             return Responses.oauthError(error, issuer: issuer(context))
-        } catch is WorkerPool.Busy {
+        } catch is ThreadPool.Busy {
             return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer(context))
         } catch let refused as SignInThrottle.Refused {
             var response = Responses.oauthError(.temporarilyUnavailable("too many attempts; retry later"), issuer: issuer(context))

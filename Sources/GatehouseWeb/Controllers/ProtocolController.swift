@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import GatehouseThreads
 
 /// The machine-facing OIDC endpoints of a tenant: discovery, JWKS, token, userinfo,
 /// introspection and revocation.
@@ -70,7 +71,7 @@ struct ProtocolController {
             return try await body()
         } catch let error as OAuthError {
             return Responses.oauthError(error, issuer: issuer)
-        } catch is WorkerPool.Busy {
+        } catch is ThreadPool.Busy {
             return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])

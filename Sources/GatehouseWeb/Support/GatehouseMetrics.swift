@@ -3,6 +3,7 @@ import GatehouseCore
 import GatehouseStore
 import Prometheus
 import Synchronization
+import GatehouseThreads
 
 /// The instance's Prometheus metrics, exposed at `/metrics` in the text format.
 ///

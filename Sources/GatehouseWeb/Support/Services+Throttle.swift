@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import GatehouseStore
 import Logging
+import GatehouseThreads
 
 /// Throttled attempts whose counters live in memory and in the tenant's `sign_in_failures` table.
 extension Services {
@@ -40,7 +41,7 @@ extension Services {
             return result
         } catch {
             await record(ticket, outcome: outcome, throttle: throttle, database: database)
-            GatehouseMetrics.shared.signIn(method: method, outcome: error is WorkerPool.Busy ? "busy" : Self.metricOutcome(outcome))
+            GatehouseMetrics.shared.signIn(method: method, outcome: error is ThreadPool.Busy ? "busy" : Self.metricOutcome(outcome))
             throw error
         }
     }

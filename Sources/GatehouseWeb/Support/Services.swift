@@ -3,6 +3,7 @@ import GatehouseCore
 import GatehouseCrypto
 import GatehouseStore
 import Logging
+import GatehouseThreads
 
 /// Everything the routes share, built once by `buildApplication`.
 public struct Services: Sendable {
@@ -82,19 +83,19 @@ public struct Services: Sendable {
 /// Password hashing and verification on a bounded pool (docs/architecture.md, Durability and speed).
 public struct PasswordService: Sendable {
     let hasher: PasswordHasher
-    let pool: WorkerPool
+    let pool: ThreadPool
     /// A hash of a random password, verified against when the account does not exist so that
     /// unknown accounts cost the same time as known ones.
     let decoy: String
 
-    init(hasher: PasswordHasher, pool: WorkerPool) throws {
+    init(hasher: PasswordHasher, pool: ThreadPool) throws {
         self.hasher = hasher
         self.pool = pool
         self.decoy = try hasher.hash(SecureRandom.token())
     }
 
     /// Argon2id hash of `password`.
-    /// - Throws: `WorkerPool.Busy` when the hashing queue is full.
+    /// - Throws: `ThreadPool.Busy` when the hashing queue is full.
     public func hash(_ password: String) async throws -> String {
         let hasher = self.hasher
         return try await pool.run { try hasher.hash(password) }
@@ -102,7 +103,7 @@ public struct PasswordService: Sendable {
 
     /// Verifies `password` against `encoded`, or against a decoy when `encoded` is nil.
     /// - Returns: whether it matched, and whether the stored hash should be upgraded.
-    /// - Throws: `WorkerPool.Busy` when the hashing queue is full.
+    /// - Throws: `ThreadPool.Busy` when the hashing queue is full.
     public func verify(_ password: String, encoded: String?) async throws -> (valid: Bool, needsRehash: Bool) {
         let hasher = self.hasher
         let target = encoded ?? decoy

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseStore
+import GatehouseThreads
 
 /// First-factor sign-in shared by the login page and the headless API.
 extension Services {
@@ -12,7 +13,7 @@ extension Services {
     /// Every check passes the throttle first (per tenant, account and IP, persisted in the tenant's
     /// database); a refused attempt costs no hashing.
     /// - Returns: the user, or nil for any mismatch (unknown, wrong password, disabled, no password).
-    /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`), `WorkerPool.Busy` when the
+    /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`), `ThreadPool.Busy` when the
     ///   hashing queue is full (answer 503).
     func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase, ip: String?) async throws -> User? {
         let email = EmailAddress.normalize(rawEmail)

@@ -2,12 +2,13 @@ import Dispatch
 import Foundation
 import GatehouseCore
 import Testing
+import GatehouseThreads
 
 /// Worker pools live for the whole test run: the pool has no shutdown, and its threads hold it.
 private enum Pools {
-    static let general = WorkerPool(workers: 2, queueLimit: 64)
-    static let bounded = WorkerPool(workers: 1, queueLimit: 1)
-    static let pair = WorkerPool(workers: 2, queueLimit: 64)
+    static let general = ThreadPool(workers: 2, queueLimit: 64)
+    static let bounded = ThreadPool(workers: 1, queueLimit: 1)
+    static let pair = ThreadPool(workers: 2, queueLimit: 64)
 }
 
 /// The calling thread's pthread identity.
@@ -19,8 +20,8 @@ private func currentThreadID() -> UInt {
     #endif
 }
 
-@Suite("Worker pool for CPU-heavy work (docs/architecture.md, Durability and speed)")
-struct WorkerPoolTests {
+@Suite("Thread pool for blocking work (docs/architecture.md, Durability and speed)")
+struct ThreadPoolTests {
     @Test("work runs on the pool's own fixed set of threads and its result comes back")
     func runsOnWorkerThreads() async throws {
         let results = try await withThrowingTaskGroup(of: (UInt, Int).self) { group in
@@ -74,7 +75,7 @@ struct WorkerPoolTests {
         while pool.load < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(pool.load == 2)
 
-        await #expect(throws: WorkerPool.Busy.self) { try await pool.run { 42 } }
+        await #expect(throws: ThreadPool.Busy.self) { try await pool.run { 42 } }
 
         release.signal()
         release.signal()
@@ -90,7 +91,7 @@ struct WorkerPoolTests {
     @Test("a pool released right after creation does not crash: its threads must not outlive it unsafely")
     func releasedPool() async {
         await #expect(processExitsWith: .success) {
-            for _ in 0..<200 { _ = WorkerPool(workers: 4, queueLimit: 0) }
+            for _ in 0..<200 { _ = ThreadPool(workers: 4, queueLimit: 0) }
             try? await Task.sleep(for: .milliseconds(500))
         }
     }
