@@ -71,7 +71,7 @@ def heap_kib(url: str) -> tuple[int, int]:
     u = urlsplit(url)
     conn = ghhttp.Conn(u.hostname, u.port)
     try:
-        text = conn.get("/metrics").text()
+        text = conn.request("GET", "/metrics").text()
     finally:
         conn.close()
     values = {}

@@ -12,9 +12,9 @@ extension AdminController {
     // MARK: Clients
 
     /// Clients by client_id, a page at a time (`limit`, `after`).
-    func listClients(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func listClients(_ request: Request, _ context: TenantContext) async throws -> Response {
         let page = try AdminPageRequest(request)
-        let db = try await services.store.database(for: try tenant(context))
+        let db = context.database
         return Responses.json(
             page.page("clients", all: try await db.listClients().map { ClientView($0) }, cursor: \.clientID),
             noStore: true, sorted: true)
@@ -80,7 +80,7 @@ extension AdminController {
     /// subset of the caller's. The instance admin token holds every scope. Without this a
     /// `clients:write` token could rotate the secret of a client with more admin scopes and act as it.
     /// - Throws: `ProblemDetails` 403 naming the scopes the caller lacks.
-    func authorizeCredential(of client: Client, _ context: AppRequestContext) throws {
+    func authorizeCredential(of client: Client, _ context: TenantContext) throws {
         guard case .tenant(_, let held, _)? = context.adminPrincipal else { return }
         let carried = (client.allowedScopes ?? []).intersection(AdminScope.all)
         let beyond = carried.values.subtracting(held.values)
@@ -89,8 +89,8 @@ extension AdminController {
         }
     }
 
-    func createClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
+    func createClient(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         let now = services.clock.now
         let environment = tenant.tenant.environment
@@ -115,14 +115,14 @@ extension AdminController {
         return created(ClientView(client, secret: secret))
     }
 
-    func updateClient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func updateClient(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (tenant, original) = try await findClient(context, modifying: true)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         var client = original
         applyClientFields(&input, to: &client, tenant: tenant, creating: false)
         try input.check()
         try authorizeCredential(of: client, context)
-        try await services.store.database(for: tenant).updateClient(client)
+        try await context.database.updateClient(client)
         try await ensureKeys(for: client, in: tenant)
         return Responses.json(ClientView(client), noStore: true, sorted: true)
     }
@@ -136,7 +136,7 @@ extension AdminController {
     }
 
     /// Issues a new secret key; the old one stays valid for `overlap_seconds` (default 0, at most 30 days).
-    func rotateClientSecret(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func rotateClientSecret(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (tenant, client) = try await findClient(context, modifying: true)
         guard client.type == .confidential else { throw ProblemDetails.badRequest("public clients have no secret key") }
         var overlap = 0
@@ -158,9 +158,9 @@ extension AdminController {
     ///   scopes must be within the caller's (``authorizeCredential(of:_:)``), and built-in clients
     ///   (the account console's) are refused with 409 because the server depends on them.
     /// - Throws: `ProblemDetails` 404, 403 or 409.
-    func findClient(_ context: AppRequestContext, modifying: Bool = false) async throws -> (ResolvedTenant, Client) {
-        let tenant = try tenant(context)
-        let database = try await services.store.database(for: tenant)
+    func findClient(_ context: TenantContext, modifying: Bool = false) async throws -> (ResolvedTenant, Client) {
+        let tenant = context.tenant
+        let database = context.database
         guard let clientID = context.parameters.get("client"), let client = try await database.client(clientID: clientID) else {
             throw ProblemDetails.notFound("no client with this client_id in this tenant")
         }
@@ -173,11 +173,11 @@ extension AdminController {
         return (tenant, client)
     }
 
-    func showClient(_ context: AppRequestContext) async throws -> Response {
+    func showClient(_ context: TenantContext) async throws -> Response {
         Responses.json(ClientView(try await findClient(context).1), noStore: true, sorted: true)
     }
 
-    func deleteClient(_ context: AppRequestContext) async throws -> Response {
+    func deleteClient(_ context: TenantContext) async throws -> Response {
         let (tenant, client) = try await findClient(context, modifying: true)
         try await services.store.deleteClient(clientID: client.clientID, in: tenant)
         return Response(status: .noContent)

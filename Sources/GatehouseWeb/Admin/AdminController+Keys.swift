@@ -10,8 +10,8 @@ import NIOCore
 /// A tenant's signing keys: list and rotate.
 extension AdminController {
     /// Signing keys with their schedule (never private material).
-    func listKeys(_ context: AppRequestContext) async throws -> Response {
-        let db = try await services.store.database(for: try tenant(context))
+    func listKeys(_ context: TenantContext) async throws -> Response {
+        let db = context.database
         let now = services.clock.now
         _ = try await db.keyRing(at: now)
         struct List: Encodable { let keys: [KeyView] }
@@ -20,8 +20,8 @@ extension AdminController {
     }
 
     /// Starts a rotation: `{"algorithms": [...]}` (default: every enabled algorithm).
-    func rotateKeys(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
+    func rotateKeys(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let tenant = context.tenant
         var algorithms = tenant.tenant.settings.signingAlgorithms
         if request.headers[.contentType] != nil {
             var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
@@ -41,7 +41,7 @@ extension AdminController {
             try input.check()
         }
         let now = services.clock.now
-        let db = try await services.store.database(for: tenant)
+        let db = context.database
         let rotated = try await db.rotateSigningKeys(algorithms: algorithms, at: now)
         struct Rotation: Encodable { let keys: [KeyView] }
         return Responses.json(Rotation(keys: rotated.map { KeyView($0, now: now) }), noStore: true, sorted: true)

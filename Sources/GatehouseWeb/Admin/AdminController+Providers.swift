@@ -14,17 +14,17 @@ extension AdminController {
     /// enabled, slug, name) rewritten after every change, so that the login page renders its
     /// buttons without a database read.
     func registerProviderRoutes(_ admin: RouterGroup<AppRequestContext>) {
-        route(admin, .get, "tenants/:slug/providers", scope: AdminScope.tenantRead) { _, context in try await self.listProviders(context) }
-        route(admin, .post, "tenants/:slug/providers", scope: AdminScope.tenantWrite) { request, context in
+        tenantRoute(admin, .get, "tenants/:slug/providers", scope: AdminScope.tenantRead) { _, context in try await self.listProviders(context) }
+        tenantRoute(admin, .post, "tenants/:slug/providers", scope: AdminScope.tenantWrite) { request, context in
             try await self.createProvider(request, context)
         }
-        route(admin, .get, "tenants/:slug/providers/:provider", scope: AdminScope.tenantRead) { _, context in
+        tenantRoute(admin, .get, "tenants/:slug/providers/:provider", scope: AdminScope.tenantRead) { _, context in
             try await self.showProvider(context)
         }
-        route(admin, .patch, "tenants/:slug/providers/:provider", scope: AdminScope.tenantWrite) { request, context in
+        tenantRoute(admin, .patch, "tenants/:slug/providers/:provider", scope: AdminScope.tenantWrite) { request, context in
             try await self.updateProvider(request, context)
         }
-        route(admin, .delete, "tenants/:slug/providers/:provider", scope: AdminScope.tenantWrite) { _, context in
+        tenantRoute(admin, .delete, "tenants/:slug/providers/:provider", scope: AdminScope.tenantWrite) { _, context in
             try await self.deleteProvider(context)
         }
     }
@@ -85,23 +85,23 @@ extension AdminController {
         ProviderView(p, redirectURI: services.federationRedirectURI(p, tenant: tenant))
     }
 
-    func findProvider(_ context: AppRequestContext) async throws -> (ResolvedTenant, TenantDatabase, UpstreamProvider) {
-        let tenant = try tenant(context)
-        let db = try await services.store.database(for: tenant)
+    func findProvider(_ context: TenantContext) async throws -> (ResolvedTenant, TenantDatabase, UpstreamProvider) {
+        let tenant = context.tenant
+        let db = context.database
         guard let key = context.parameters.get("provider"), key.utf8.count <= 64, let provider = try await db.upstreamProvider(key) else {
             throw ProblemDetails.notFound("no provider with this id or slug in this tenant")
         }
         return (tenant, db, provider)
     }
 
-    func listProviders(_ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
-        let providers = try await services.store.database(for: tenant).upstreamProviders()
+    func listProviders(_ context: TenantContext) async throws -> Response {
+        let tenant = context.tenant
+        let providers = try await context.database.upstreamProviders()
         struct List: Encodable { let providers: [ProviderView] }
         return Responses.json(List(providers: providers.map { providerView($0, tenant) }), noStore: true, sorted: true)
     }
 
-    func showProvider(_ context: AppRequestContext) async throws -> Response {
+    func showProvider(_ context: TenantContext) async throws -> Response {
         let (tenant, _, provider) = try await findProvider(context)
         return Responses.json(providerView(provider, tenant), noStore: true, sorted: true)
     }
@@ -150,8 +150,8 @@ extension AdminController {
         }
     }
 
-    func createProvider(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
+    func createProvider(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(Self.providerFields)
         let kind = input.string("kind", required: true).flatMap { raw -> UpstreamProvider.Kind? in
@@ -168,7 +168,7 @@ extension AdminController {
             id: .generate(at: now), slug: "", kind: kind ?? .oidc, name: name ?? "provider",
             clientID: clientID ?? "client", createdAt: now, updatedAt: now)
         applyProviderFields(&input, to: &provider)
-        let db = try await services.store.database(for: tenant)
+        let db = context.database
         let slugGiven = input.has("slug")
         if !slugGiven {
             // A slug from the name, unique in the tenant.
@@ -187,7 +187,7 @@ extension AdminController {
         return created(providerView(provider, tenant))
     }
 
-    func updateProvider(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func updateProvider(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (tenant, db, original) = try await findProvider(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(Self.providerFields.subtracting(["kind"]))
@@ -203,7 +203,7 @@ extension AdminController {
         return Responses.json(providerView(provider, tenant), noStore: true, sorted: true)
     }
 
-    func deleteProvider(_ context: AppRequestContext) async throws -> Response {
+    func deleteProvider(_ context: TenantContext) async throws -> Response {
         let (tenant, db, provider) = try await findProvider(context)
         try await db.deleteUpstreamProvider(id: provider.id)
         services.federation.forget(prefix: "\(tenant.id.rawValue)/\(provider.id.rawValue)@")

@@ -13,17 +13,17 @@ extension AdminController {
     /// `templates/email/<name>.subject.mustache`) exists. A body that does not parse or that could
     /// output unescaped values is refused with 422, each problem naming its part, line and reason.
     func registerTemplateRoutes(_ admin: RouterGroup<AppRequestContext>) {
-        route(admin, .get, "tenants/:slug/templates", scope: AdminScope.tenantRead) { _, context in try await self.listTemplates(context) }
-        route(admin, .get, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantRead) { _, context in
+        tenantRoute(admin, .get, "tenants/:slug/templates", scope: AdminScope.tenantRead) { _, context in try await self.listTemplates(context) }
+        tenantRoute(admin, .get, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantRead) { _, context in
             try await self.showTemplate(context)
         }
-        route(admin, .put, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantWrite) { request, context in
+        tenantRoute(admin, .put, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantWrite) { request, context in
             try await self.saveTemplate(request, context)
         }
-        route(admin, .delete, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantWrite) { _, context in
+        tenantRoute(admin, .delete, "tenants/:slug/templates/:kind/:name", scope: AdminScope.tenantWrite) { _, context in
             try await self.resetTemplate(context)
         }
-        route(admin, .post, "tenants/:slug/templates/:kind/:name/test", scope: AdminScope.tenantWrite) { request, context in
+        tenantRoute(admin, .post, "tenants/:slug/templates/:kind/:name/test", scope: AdminScope.tenantWrite) { request, context in
             try await self.testTemplate(request, context)
         }
     }
@@ -61,7 +61,7 @@ extension AdminController {
     }
 
     /// The template named by the path, which must have a default.
-    func templateName(_ context: AppRequestContext) throws -> String {
+    func templateName(_ context: TenantContext) throws -> String {
         let kind = context.parameters.get("kind") ?? "", name = context.parameters.get("name") ?? ""
         let full = "\(kind)/\(name)"
         let exists =
@@ -87,8 +87,8 @@ extension AdminController {
         return view
     }
 
-    func listTemplates(_ context: AppRequestContext) async throws -> Response {
-        let database = try await services.store.database(for: try tenant(context))
+    func listTemplates(_ context: TenantContext) async throws -> Response {
+        let database = context.database
         struct Entry: Encodable {
             let name: String
             let kind: String
@@ -117,9 +117,9 @@ extension AdminController {
         return Responses.json(List(templates: entries), noStore: true, sorted: true)
     }
 
-    func showTemplate(_ context: AppRequestContext) async throws -> Response {
+    func showTemplate(_ context: TenantContext) async throws -> Response {
         let name = try templateName(context)
-        let database = try await services.store.database(for: try tenant(context))
+        let database = context.database
         return Responses.json(view(name, database: database), noStore: true, sorted: true)
     }
 
@@ -128,9 +128,9 @@ extension AdminController {
 
     /// `PUT`: `{"body"}` for a page; `{"subject", "text", "html"}` for an email (`html` optional:
     /// without it the email is text only). Each part is validated by ``TemplateValidator``.
-    func saveTemplate(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func saveTemplate(_ request: Request, _ context: TenantContext) async throws -> Response {
         let name = try templateName(context)
-        let tenant = try tenant(context)
+        let tenant = context.tenant
         var input = try await JSONInput(request, limit: max(services.configuration.maxBodyBytes, 4 * Self.maxTemplateLength))
         let now = services.clock.now
         var override = TemplateOverride(name: name, updatedAt: now)
@@ -157,24 +157,23 @@ extension AdminController {
             if override.html?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { override.html = nil }
         }
         try input.check()
-        let database = try await services.store.database(for: tenant)
+        let database = context.database
         try await database.saveTemplateOverride(override)
         context.logger.info("template override saved", metadata: ["tenant": "\(tenant.slug)", "template": "\(name)"])
         return Responses.json(view(name, database: database), noStore: true, sorted: true)
     }
 
     /// `DELETE`: back to the default (204 also when there was no override).
-    func resetTemplate(_ context: AppRequestContext) async throws -> Response {
+    func resetTemplate(_ context: TenantContext) async throws -> Response {
         let name = try templateName(context)
-        let tenant = try tenant(context)
-        try await services.store.database(for: tenant).deleteTemplateOverride(named: name)
+        try await context.database.deleteTemplateOverride(named: name)
         return Response(status: .noContent)
     }
 
     /// `POST …/test {"to"}`: queues the email with sample values (`link`, `code`, … that do not work).
-    func testTemplate(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func testTemplate(_ request: Request, _ context: TenantContext) async throws -> Response {
         let name = try templateName(context)
-        let tenant = try tenant(context)
+        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["to"])
         let to = input.string("to", required: true, maxLength: 254)
@@ -185,7 +184,7 @@ extension AdminController {
         if let wait = testMailLimiter.take(tenant: tenant.id, action: "test-email", ip: nil, now: services.clock.now) {
             throw ProblemDetails.tooManyRequests("at most 10 test emails a minute per tenant; retry later", retryAfter: wait)
         }
-        let database = try await services.store.database(for: tenant)
+        let database = context.database
         var values = EmailTemplate.sampleValues(stem: String(name.dropFirst("email/".count)), issuer: services.issuer(of: tenant))
         values["user_email"] = to!
         let id: String

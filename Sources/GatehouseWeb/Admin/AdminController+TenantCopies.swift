@@ -27,8 +27,8 @@ extension AdminController {
     }
 
     func registerTenantCopyRoutes(_ admin: RouterGroup<AppRequestContext>) {
-        route(admin, .post, "tenants/:slug/export", scope: nil) { request, context in try await self.exportTenant(request, context) }
-        route(admin, .post, "tenants/:slug/clone", scope: nil) { request, context in try await self.cloneTenant(request, context) }
+        tenantRoute(admin, .post, "tenants/:slug/export", scope: nil) { request, context in try await self.exportTenant(request, context) }
+        tenantRoute(admin, .post, "tenants/:slug/clone", scope: nil) { request, context in try await self.cloneTenant(request, context) }
         route(admin, .post, "tenant-imports", scope: nil, maxBodyBytes: Self.maximumImportBytes) { request, _ in
             try await self.importTenant(request)
         }
@@ -36,8 +36,8 @@ extension AdminController {
 
     /// `POST /admin/v1/tenants/{slug}/export` `{"passphrase": "…"}` → 200 with the archive
     /// (`application/vnd.gatehouse.tenant-archive`).
-    func exportTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
+    func exportTenant(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["passphrase"])
         let passphrase = input.string("passphrase", required: true, maxLength: TenantArchive.passphraseLengths.upperBound)
@@ -58,8 +58,8 @@ extension AdminController {
 
     /// `POST /admin/v1/tenants/{slug}/clone` `{"to": "new-slug", "scrub_pii": true}` → 201 with
     /// the copy report.
-    func cloneTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let source = try tenant(context)
+    func cloneTenant(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let source = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["to", "scrub_pii"])
         let slug = input.string("to", required: true, maxLength: 63)

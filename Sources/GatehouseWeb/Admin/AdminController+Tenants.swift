@@ -39,8 +39,8 @@ extension AdminController {
         return created(TenantView(tenant.tenant, addressing: services.addressing))
     }
 
-    func showTenant(_ context: AppRequestContext) async throws -> Response {
-        Responses.json(TenantView(try tenant(context).tenant, addressing: services.addressing), noStore: true, sorted: true)
+    func showTenant(_ context: TenantContext) async throws -> Response {
+        Responses.json(TenantView(context.tenant.tenant, addressing: services.addressing), noStore: true, sorted: true)
     }
 
     /// The settings an admin may write, each with what `null` does to it (JSON merge patch): the
@@ -114,8 +114,8 @@ extension AdminController {
         return settings
     }
 
-    func updateTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
+    func updateTenant(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["name", "settings"])
         var name = tenant.tenant.name
@@ -129,7 +129,7 @@ extension AdminController {
         }
         let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
         if !removed.isEmpty {
-            let clients = try await services.store.database(for: tenant).listClients()
+            let clients = try await context.database.listClients()
             for client in clients where removed.contains(client.idTokenSigningAlgorithm) || removed.contains(client.accessTokenSigningAlgorithm) {
                 input.fail("settings.signing_algorithms", "client \(client.clientID) still signs with an algorithm being removed")
             }
@@ -139,8 +139,8 @@ extension AdminController {
         return Responses.json(TenantView(updated.tenant, addressing: services.addressing), noStore: true, sorted: true)
     }
 
-    func deleteTenant(_ context: AppRequestContext) async throws -> Response {
-        try await services.store.deleteTenant(try tenant(context))
+    func deleteTenant(_ context: TenantContext) async throws -> Response {
+        try await services.store.deleteTenant(context.tenant)
         return Response(status: .noContent)
     }
 }

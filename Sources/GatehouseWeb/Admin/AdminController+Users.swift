@@ -13,7 +13,7 @@ extension AdminController {
 
     /// Users by id (oldest first), a page at a time (`limit`, `after`), optionally filtered by
     /// `email` (exact, normalized) or `q` (text in the email or name).
-    func listUsers(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func listUsers(_ request: Request, _ context: TenantContext) async throws -> Response {
         let page = try AdminPageRequest(request)
         let after = try page.cursor(UserID.init(rawValue:))
         var email: String?
@@ -25,13 +25,12 @@ extension AdminController {
         }
         let query = try AdminListFilter.value(of: "q", in: request)
         if let query, query.unicodeScalars.count > 200 { throw ProblemDetails.validation([.init(field: "q", message: "must be at most 200 characters")]) }
-        let db = try await services.store.database(for: try tenant(context))
+        let db = context.database
         let users = try await db.listUsers(limit: page.limit + 1, after: after, email: email, query: query)
         return Responses.json(page.page("users", users.map(UserView.init), cursor: \.id), noStore: true, sorted: true)
     }
 
-    func createUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let tenant = try tenant(context)
+    func createUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["email", "password", "name", "email_verified"])
         let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
@@ -49,7 +48,7 @@ extension AdminController {
         if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
         let verified = input.bool("email_verified") ?? false
         try input.check()
-        let db = try await services.store.database(for: tenant)
+        let db = context.database
         if try await db.user(email: email!) != nil { throw StoreError.conflict("a user with this email already exists") }
         var hash: String?
         if let password { hash = try await services.passwords.hash(password) }
@@ -61,16 +60,16 @@ extension AdminController {
         return created(UserView(user))
     }
 
-    func showUser(_ context: AppRequestContext) async throws -> Response {
-        let db = try await services.store.database(for: try tenant(context))
+    func showUser(_ context: TenantContext) async throws -> Response {
+        let db = context.database
         guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
             throw ProblemDetails.notFound("no user with this id in this tenant")
         }
         return Responses.json(UserView(user), noStore: true, sorted: true)
     }
 
-    func findUser(_ context: AppRequestContext) async throws -> (TenantDatabase, User) {
-        let db = try await services.store.database(for: try tenant(context))
+    func findUser(_ context: TenantContext) async throws -> (TenantDatabase, User) {
+        let db = context.database
         guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
             throw ProblemDetails.notFound("no user with this id in this tenant")
         }
@@ -79,7 +78,7 @@ extension AdminController {
 
     /// PATCH a user: `email`, `name`, `email_verified`, `disabled`, `password`. Disabling a user or
     /// setting a new password ends their sessions and revokes their grants.
-    func updateUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func updateUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (db, original) = try await findUser(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["email", "name", "email_verified", "disabled", "password"])
@@ -110,15 +109,15 @@ extension AdminController {
         return Responses.json(UserView(user), noStore: true, sorted: true)
     }
 
-    func deleteUser(_ context: AppRequestContext) async throws -> Response {
+    func deleteUser(_ context: TenantContext) async throws -> Response {
         let (db, user) = try await findUser(context)
         try await db.deleteUser(user.id, at: services.clock.now)
         return Response(status: .noContent)
     }
 
     /// Active sessions, newest first, a page at a time (`limit`, `after`), optionally `?user_id=usr_…`.
-    func listSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let db = try await services.store.database(for: try tenant(context))
+    func listSessions(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let db = context.database
         var userID: UserID?
         if let raw = try AdminListFilter.value(of: "user_id", in: request) {
             guard let id = UserID(rawValue: raw) else { throw ProblemDetails.validation([.init(field: "user_id", message: "is not a user id (usr_…)")]) }
@@ -131,8 +130,8 @@ extension AdminController {
     }
 
     /// Ends a session and revokes its grants (those without offline_access).
-    func revokeSession(_ context: AppRequestContext) async throws -> Response {
-        let db = try await services.store.database(for: try tenant(context))
+    func revokeSession(_ context: TenantContext) async throws -> Response {
+        let db = context.database
         guard let raw = context.parameters.get("session"), let id = SessionID(rawValue: raw), try await db.session(id: id) != nil else {
             throw ProblemDetails.notFound("no session with this id in this tenant")
         }

@@ -93,6 +93,31 @@ struct AdminController {
         }
     }
 
+    /// An admin request on one tenant (docs/architecture.md H2), made once the caller is
+    /// authenticated and the route's scope checked: the resolved tenant and its open database, so
+    /// no handler looks them up itself.
+    struct TenantContext {
+        let base: AppRequestContext
+        let tenant: ResolvedTenant
+        let database: TenantDatabase
+        var parameters: Parameters { base.parameters }
+        var logger: Logger { base.logger }
+        var adminPrincipal: Principal? { base.adminPrincipal }
+    }
+
+    /// Registers a route under `tenants/:slug`: `route(…)` checks the caller and scope, then the
+    /// tenant is resolved (404 when unknown) and its database opened for the handler.
+    func tenantRoute(
+        _ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath, scope: String?,
+        _ body: @escaping @Sendable (Request, TenantContext) async throws -> Response
+    ) {
+        route(group, method, path, scope: scope) { request, context in
+            let tenant = try self.tenant(context)
+            let database = try await self.services.store.database(for: tenant)
+            return try await body(request, TenantContext(base: context, tenant: tenant, database: database))
+        }
+    }
+
     func register(on router: Router<AppRequestContext>) {
         router.get("admin/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: AdminOpenAPI.document)))
@@ -100,28 +125,29 @@ struct AdminController {
         let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(services: services))
         route(admin, .get, "tenants", scope: nil) { request, _ in try await self.listTenants(request) }
         route(admin, .post, "tenants", scope: nil) { request, _ in try await self.createTenant(request) }
-        route(admin, .get, "tenants/:slug", scope: AdminScope.tenantRead) { _, context in try await self.showTenant(context) }
-        route(admin, .patch, "tenants/:slug", scope: AdminScope.tenantWrite) { request, context in try await self.updateTenant(request, context) }
-        route(admin, .delete, "tenants/:slug", scope: nil) { _, context in try await self.deleteTenant(context) }
-        route(admin, .get, "tenants/:slug/clients", scope: AdminScope.clientsRead) { request, context in try await self.listClients(request, context) }
-        route(admin, .post, "tenants/:slug/clients", scope: AdminScope.clientsWrite) { request, context in try await self.createClient(request, context) }
-        route(admin, .get, "tenants/:slug/clients/:client", scope: AdminScope.clientsRead) { _, context in try await self.showClient(context) }
-        route(admin, .patch, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { request, context in
+        tenantRoute(admin, .get, "tenants/:slug", scope: AdminScope.tenantRead) { _, context in try await self.showTenant(context) }
+        tenantRoute(admin, .patch, "tenants/:slug", scope: AdminScope.tenantWrite) { request, context in try await self.updateTenant(request, context) }
+        tenantRoute(admin, .delete, "tenants/:slug", scope: nil) { _, context in try await self.deleteTenant(context) }
+        tenantRoute(admin, .get, "tenants/:slug/clients", scope: AdminScope.clientsRead) { request, context in try await self.listClients(request, context) }
+        tenantRoute(admin, .post, "tenants/:slug/clients", scope: AdminScope.clientsWrite) { request, context in try await self.createClient(request, context) }
+        tenantRoute(admin, .get, "tenants/:slug/clients/:client", scope: AdminScope.clientsRead) { _, context in try await self.showClient(context) }
+        tenantRoute(admin, .patch, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { request, context in
             try await self.updateClient(request, context)
         }
-        route(admin, .delete, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { _, context in try await self.deleteClient(context) }
-        route(admin, .post, "tenants/:slug/clients/:client/rotate-secret", scope: AdminScope.clientsWrite) { request, context in
+        tenantRoute(admin, .delete, "tenants/:slug/clients/:client", scope: AdminScope.clientsWrite) { _, context in try await self.deleteClient(context) }
+        tenantRoute(admin, .post, "tenants/:slug/clients/:client/rotate-secret", scope: AdminScope.clientsWrite) { request, context in
             try await self.rotateClientSecret(request, context)
         }
-        route(admin, .get, "tenants/:slug/users", scope: AdminScope.usersRead) { request, context in try await self.listUsers(request, context) }
-        route(admin, .post, "tenants/:slug/users", scope: AdminScope.usersWrite) { request, context in try await self.createUser(request, context) }
-        route(admin, .get, "tenants/:slug/users/:user", scope: AdminScope.usersRead) { _, context in try await self.showUser(context) }
-        route(admin, .patch, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { request, context in try await self.updateUser(request, context) }
-        route(admin, .delete, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { _, context in try await self.deleteUser(context) }
-        route(admin, .get, "tenants/:slug/sessions", scope: AdminScope.sessionsRead) { request, context in try await self.listSessions(request, context) }
-        route(admin, .delete, "tenants/:slug/sessions/:session", scope: AdminScope.sessionsWrite) { _, context in try await self.revokeSession(context) }
-        route(admin, .get, "tenants/:slug/keys", scope: AdminScope.keysRead) { _, context in try await self.listKeys(context) }
-        route(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
+        tenantRoute(admin, .get, "tenants/:slug/users", scope: AdminScope.usersRead) { request, context in try await self.listUsers(request, context) }
+        tenantRoute(admin, .post, "tenants/:slug/users", scope: AdminScope.usersWrite) { request, context in try await self.createUser(request, context) }
+        tenantRoute(admin, .get, "tenants/:slug/users/:user", scope: AdminScope.usersRead) { _, context in try await self.showUser(context) }
+        tenantRoute(admin, .patch, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { request, context in try await self.updateUser(request, context)
+        }
+        tenantRoute(admin, .delete, "tenants/:slug/users/:user", scope: AdminScope.usersWrite) { _, context in try await self.deleteUser(context) }
+        tenantRoute(admin, .get, "tenants/:slug/sessions", scope: AdminScope.sessionsRead) { request, context in try await self.listSessions(request, context) }
+        tenantRoute(admin, .delete, "tenants/:slug/sessions/:session", scope: AdminScope.sessionsWrite) { _, context in try await self.revokeSession(context) }
+        tenantRoute(admin, .get, "tenants/:slug/keys", scope: AdminScope.keysRead) { _, context in try await self.listKeys(context) }
+        tenantRoute(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
         registerProviderRoutes(admin)
         registerTenantCopyRoutes(admin)
