@@ -20,6 +20,7 @@ import GatehouseThreads
 ///   - clock: time source (tests may move it).
 /// - Throws: when the data folder, master key or templates cannot be used.
 public func buildApplication(configuration: GatehouseConfiguration, clock: any Clock = SystemClock()) async throws -> some ApplicationProtocol {
+    HeapMemory.limitArenas(to: 2)
     var logger = Logger(label: "gatehouse")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
     let services = try await makeServices(configuration: configuration, clock: clock, logger: logger)
