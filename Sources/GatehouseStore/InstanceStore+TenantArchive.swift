@@ -141,15 +141,7 @@ extension InstanceStore {
         try FileManager.default.moveItem(at: work, to: final)
         do {
             try await instance.write { db in
-                if let hostname = settingsKept.hostname, try Self.hostnameTaken(hostname, except: nil, db) {
-                    throw StoreError.conflict("another tenant is served on '\(hostname)'")
-                }
-                try db.execute(
-                    sql: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                    arguments: [
-                        tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settingsKept),
-                        settingsKept.hostname, now, now,
-                    ])
+                try Self.insertTenantRow(tenant, db)
                 for client in clients {
                     try db.execute(sql: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
                     for hash in client.secretHashes {

@@ -191,15 +191,7 @@ public final class InstanceStore: Sendable {
         let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
         do {
             try await instance.write { db in
-                if let hostname = settings.hostname, try Self.hostnameTaken(hostname, except: nil, db) {
-                    throw StoreError.conflict("another tenant is served on '\(hostname)'")
-                }
-                try db.execute(
-                    cached: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                    arguments: [
-                        tenant.id.rawValue, slug, name, environment.rawValue, JSONColumn.encode(settings),
-                        settings.hostname, now, now,
-                    ])
+                try Self.insertTenantRow(tenant, db)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
@@ -248,6 +240,23 @@ public final class InstanceStore: Sendable {
         _ = open.withLock { $0.remove(updated.id) }
         liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
         return ResolvedTenant(updated)
+    }
+
+    /// Writes a new tenant's registry row (created and updated at `tenant.createdAt`) in the
+    /// caller's transaction.
+    /// - Throws: `StoreError.conflict` when another tenant is served on its hostname; the
+    ///   database's unique-constraint error when the slug is taken.
+    static func insertTenantRow(_ tenant: Tenant, _ db: Database) throws {
+        let settings = tenant.settings
+        if let hostname = settings.hostname, try hostnameTaken(hostname, except: nil, db) {
+            throw StoreError.conflict("another tenant is served on '\(hostname)'")
+        }
+        try db.execute(
+            cached: "INSERT INTO tenants (id, slug, name, environment, settings, hostname, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+            arguments: [
+                tenant.id.rawValue, tenant.slug, tenant.name, tenant.environment.rawValue, JSONColumn.encode(settings),
+                settings.hostname, tenant.createdAt, tenant.createdAt,
+            ])
     }
 
     /// Whether a tenant other than `except` is served on `hostname` (checked in the writing
