@@ -281,7 +281,7 @@ public enum TenantArchive {
     }
 
     /// A client as the key index sees it: its publishable key and secret hashes.
-    struct ClientKeys {
+    struct StoredClientKeys {
         let clientID: String
         let secretHashes: [Data]
     }
@@ -291,16 +291,16 @@ public enum TenantArchive {
     /// working there). Consents and grants follow the new client id.
     static func replaceClientKeys(
         _ db: Database, environment: TenantEnvironment,
-        where replace: (ClientKeys) throws -> Bool
+        where replace: (StoredClientKeys) throws -> Bool
     ) throws -> [ClientKeyChange] {
         var changes: [ClientKeyChange] = []
         let rows = try Row.fetchAll(db, sql: "SELECT client_id, name, type, secret_hash, previous_secret_hash FROM clients ORDER BY created_at")
         for row in rows {
             let clientID: String = row["client_id"]
             let hashes = [row["secret_hash"] as Data?, row["previous_secret_hash"] as Data?].compactMap { $0 }
-            guard try replace(ClientKeys(clientID: clientID, secretHashes: hashes)) else { continue }
-            let newID = GatehouseCore.ClientKeys.publishableKey(environment: environment)
-            let secret = (row["type"] as String) == "confidential" ? GatehouseCore.ClientKeys.secretKey(environment: environment) : nil
+            guard try replace(StoredClientKeys(clientID: clientID, secretHashes: hashes)) else { continue }
+            let newID = ClientKeys.publishableKey(environment: environment)
+            let secret = (row["type"] as String) == "confidential" ? ClientKeys.secretKey(environment: environment) : nil
             try db.execute(
                 sql: """
                     UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL
@@ -315,9 +315,9 @@ public enum TenantArchive {
     }
 
     /// The client keys of a copy, for the instance key index.
-    static func clientKeys(_ db: Database) throws -> [ClientKeys] {
+    static func clientKeys(_ db: Database) throws -> [StoredClientKeys] {
         try Row.fetchAll(db, sql: "SELECT client_id, secret_hash, previous_secret_hash FROM clients").map { row in
-            ClientKeys(clientID: row["client_id"], secretHashes: [row["secret_hash"] as Data?, row["previous_secret_hash"] as Data?].compactMap { $0 })
+            StoredClientKeys(clientID: row["client_id"], secretHashes: [row["secret_hash"] as Data?, row["previous_secret_hash"] as Data?].compactMap { $0 })
         }
     }
 

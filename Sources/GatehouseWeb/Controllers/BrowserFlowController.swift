@@ -123,65 +123,10 @@ struct BrowserFlowController {
             let current = try await currentSession(request, context)
             var consent: Consent?
             if let (_, user) = current { consent = try await context.database.consent(userID: user.id, clientID: client.clientID) }
-            let decision = AuthorizationDecision.decide(
-                request: authorization, client: client, session: current?.0,
-                loginSatisfied: false, consent: consent, now: services.clock.now)
-            return try await perform(
-                decision, authorization: authorization, client: client, session: current?.0,
-                interaction: nil, request, context)
+            return try await advance(
+                .requestValidated(session: current?.0, consent: consent), interaction: nil, authorization: authorization,
+                client: client, session: current?.0, request, context)
         }
-    }
-
-    /// Carries out an authorization decision.
-    func perform(
-        _ decision: AuthorizationDecision, authorization: AuthorizationRequest, client: Client, session: Session?,
-        interaction: Interaction?, _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []
-    ) async throws -> Response {
-        let issuer = services.issuer(of: context.tenant)
-        let target = target(of: authorization)
-        switch decision {
-        case .fail(let error):
-            if let interaction { try await context.database.deleteInteraction(id: interaction.id) }
-            return respond(target, target.failure(error, issuer: issuer), context, cookies: cookies)
-        case .issueCode:
-            guard let session else { throw OAuthError.serverError("no session to issue a code for") }
-            guard let interaction else {
-                let code = try await issueCode(authorization, client: client, session: session, context)
-                return respond(target, target.success(code: code, issuer: issuer), context, cookies: cookies)
-            }
-            // Consume-once: a second concurrent submission of the same step gets no second code.
-            let issued = makeCode(authorization, client: client, session: session, context)
-            guard try await context.database.consumeInteraction(id: interaction.id, issuing: issued.grant, code: issued.record) else {
-                throw OAuthError.invalidRequest("This sign-in request was already completed. Go back to the application and try again.")
-            }
-            return respond(target, target.success(code: issued.code, issuer: issuer), context, cookies: cookies)
-        case .login, .consent:
-            var current = interaction
-            var cookies = cookies
-            if current == nil {
-                let binding = browserBinding(request, context)
-                if let cookie = binding.cookie { cookies.append(cookie) }
-                let now = services.clock.now
-                let created = Interaction(
-                    id: RandomText.bearerSecret(), csrfToken: RandomText.bearerSecret(),
-                    browserBindingHash: SecretHash.of(binding.value), request: authorization,
-                    userID: decision == .consent ? session?.userID : nil, loginDone: false, consentDone: false,
-                    createdAt: now, expiresAt: now.addingTimeInterval(Interaction.lifetime))
-                try await context.database.insertInteraction(created)
-                current = created
-            }
-            let page = decision == .login ? ProviderMetadata.Path.login : ProviderMetadata.Path.consent
-            var response = Responses.redirect(to: "\(issuerPath(context))\(page)?interaction=\(current!.id)")
-            for cookie in cookies { response.setCookie(cookie) }
-            return response
-        }
-    }
-
-    /// Stores a grant and its authorization code; returns the code (256 bits, base64url).
-    func issueCode(_ authorization: AuthorizationRequest, client: Client, session: Session, _ context: TenantRequestContext) async throws -> String {
-        let issued = makeCode(authorization, client: client, session: session, context)
-        try await context.database.insertGrant(issued.grant, code: issued.record)
-        return issued.code
     }
 
     /// A new grant and authorization code for a session (not yet stored).
@@ -287,48 +232,6 @@ struct BrowserFlowController {
         return try await completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 
-    /// A user proved a first factor within an interaction: a password, a magic link, or an upstream
-    /// provider. This is the one door every sign-in method goes through: it applies the tenant's
-    /// MFA policy, then signs the browser in and continues the authorization.
-    /// - Parameter amr: the methods used (RFC 8176), e.g. `["pwd"]`, `["fed"]`; never a method that
-    ///   was not used.
-    func completeFirstFactor(
-        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-        _ context: TenantRequestContext, cookies: [Cookie] = []
-    ) async throws -> Response {
-        let settings = context.tenant.tenant.settings
-        if settings.requireVerifiedEmail, !user.emailVerified {
-            try await savePending(interaction, client: client, user: user, amr: amr, stage: .verifyEmail, context)
-            // The verification page says a code and a link were sent: send them (as the headless API does).
-            try await AccountFlowsController(services: services).sendVerification(to: user, request, context)
-            return redirect(to: "/verify-email", interaction, context, cookies: cookies)
-        }
-        return try await proceedToSecondFactor(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
-    }
-
-    /// Applies the tenant's MFA policy after the first factor (and email verification): completes
-    /// the sign-in, or sends the browser to the MFA challenge or to enrolment.
-    func proceedToSecondFactor(
-        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-        _ context: TenantRequestContext, cookies: [Cookie] = []
-    ) async throws -> Response {
-        let settings = context.tenant.tenant.settings
-        let enrolled = try await context.database.mfaFactors(userID: user.id).map(\.kind)
-        let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
-        switch MFARequirement.decide(policy: settings.mfaPolicy, enrolled: enrolled, allowed: allowed, firstFactorAMR: amr) {
-        case .none:
-            return try await signIn(interaction, client: client, user: user, amr: amr, request, context, cookies: cookies)
-        case .challenge:
-            try await savePending(interaction, client: client, user: user, amr: amr, stage: .challenge, context)
-            return redirect(to: "/mfa", interaction, context, cookies: cookies)
-        case .enrol:
-            try await savePending(interaction, client: client, user: user, amr: amr, stage: .enrol, context)
-            return redirect(to: "/mfa/enrol", interaction, context, cookies: cookies)
-        case .unavailable:
-            throw OAuthError.accessDenied("This sign-in method cannot complete two-step verification here. Sign in with your password instead.")
-        }
-    }
-
     /// Records the sign-in waiting for its next step; its id is the interaction's.
     func savePending(
         _ interaction: Interaction, client: Client, user: User, amr: [String], stage: PendingSignIn.Stage,
@@ -345,81 +248,6 @@ struct BrowserFlowController {
     func redirect(to page: String, _ interaction: Interaction, _ context: TenantRequestContext, cookies: [Cookie] = []) -> Response {
         var response = Responses.redirect(to: "\(issuerPath(context))\(page)?interaction=\(interaction.id)")
         for cookie in cookies { response.setCookie(cookie) }
-        return response
-    }
-
-    /// Signs the browser in (a new session, or a re-authentication of the same user's session)
-    /// and continues the interaction.
-    func signIn(
-        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-        _ context: TenantRequestContext, cookies: [Cookie] = []
-    ) async throws -> Response {
-        var interaction = interaction
-        let now = services.clock.now
-        let ttl = TimeInterval(context.tenant.tenant.settings.sessionTTL)
-        var cookies = cookies
-        let session: Session
-        let change: SessionChange
-        let current = try await currentSession(request, context)
-        if let (existing, existingUser) = current, existingUser.id == user.id {
-            var updated = existing
-            updated.authTime = now
-            updated.amr = amr
-            updated.expiresAt = now.addingTimeInterval(ttl)
-            session = updated
-            // A new cookie value on every authentication: the old one no longer identifies the session.
-            let secret = RandomText.bearerSecret()
-            updated.tokenHash = SecretHash.of(secret)
-            change = .reauthenticate(id: existing.id, tokenHash: updated.tokenHash, authTime: now, amr: amr, expiresAt: updated.expiresAt)
-            cookies.append(TenantCookie.session.make(secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
-        } else {
-            if let (previous, _) = current {
-                try await context.database.endSession(id: previous.id, at: now)
-            }
-            let new = services.newSession(
-                for: user, amr: amr, userAgent: request.headers[.userAgent], ipAddress: context.remoteAddress,
-                tenant: context.tenant)
-            session = new.session
-            change = .start(session)
-            cookies.append(TenantCookie.session.make(new.secret, tenant: context.tenant, services: services, maxAge: Int(ttl)))
-        }
-        interaction.userID = user.id
-        interaction.loginDone = true
-        let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
-        let decision = AuthorizationDecision.decide(
-            request: interaction.request, client: client, session: session, loginSatisfied: true,
-            consentSatisfied: interaction.consentDone, consent: consent, now: now)
-        // The common case — the authorization completes at once — costs one write transaction.
-        var issued: (grant: Grant, record: AuthorizationCode, code: String)?
-        if decision == .issueCode { issued = makeCode(interaction.request, client: client, session: session, context) }
-        try await context.database.completeSignIn(
-            pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
-            issuing: issued.map { ($0.grant, $0.record) })
-        if let issued {
-            let target = target(of: interaction.request)
-            return respond(target, target.success(code: issued.code, issuer: services.issuer(of: context.tenant)), context, cookies: cookies)
-        }
-        return try await perform(
-            decision, authorization: interaction.request, client: client, session: session,
-            interaction: interaction, request, context, cookies: cookies)
-    }
-
-    /// Decides what an interaction needs after a step and carries it out.
-    func continueInteraction(
-        _ interaction: Interaction, client: Client, session: Session, _ request: Request,
-        _ context: TenantRequestContext, cookies: [Cookie] = []
-    ) async throws -> Response {
-        let consent = try await context.database.consent(userID: session.userID, clientID: client.clientID)
-        let decision = AuthorizationDecision.decide(
-            request: interaction.request, client: client, session: session, loginSatisfied: interaction.loginDone,
-            consentSatisfied: interaction.consentDone, consent: consent, now: services.clock.now)
-        var response = try await perform(
-            decision, authorization: interaction.request, client: client, session: session,
-            interaction: interaction, request, context, cookies: cookies)
-        if response.status == .seeOther, let location = response.headers[.location], !location.hasPrefix("/") {
-            // A redirect to the client ends the interaction.
-            response.headers[.cacheControl] = "no-store"
-        }
         return response
     }
 }

@@ -80,9 +80,8 @@ struct MFAController {
             method, code: form["code"] ?? "", pending: pending, user: user,
             database: context.database, ip: context.remoteAddress)
         {
-            return try await flow.signIn(
-                interaction, client: client, user: user,
-                amr: MFARequirement.amr(first: pending.amr, second: proven), request, context)
+            return try await flow.secondFactorPassed(
+                interaction, client: client, user: user, firstAMR: pending.amr, method: proven, request, context)
         }
         let attempts = try await context.database.recordPendingAttempt(idHash: pending.idHash)
         if attempts >= PendingSignIn.maxAttempts {
@@ -186,8 +185,7 @@ struct MFAController {
         let (interaction, client, pending, user) = try await load(
             form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
             stages: [.enrolled], request, context)
-        return try await flow.signIn(
-            interaction, client: client, user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"),
-            request, context)
+        return try await flow.secondFactorPassed(
+            interaction, client: client, user: user, firstAMR: pending.amr, method: "otp", request, context)
     }
 }
