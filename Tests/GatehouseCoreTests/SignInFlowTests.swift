@@ -294,3 +294,17 @@ struct SignInFlowTests {
         #expect(transition == SignInFlow.Transition(.failed, [.signIn(Self.user, amr: ["pwd"]), .redirectWithError(.loginRequired(""))]))
     }
 }
+
+@Suite("Sign-in flow: proofs name their events")
+struct SignInFlowProofTests {
+    @Test("each proof is the event of that step")
+    func proofs() {
+        let subject = SignInFlow.Subject(userID: SignInFlowTests.user, emailVerified: true, enrolledFactors: [], amr: ["pwd"])
+        #expect(SignInFlow.proved(.firstFactor, by: subject, consent: nil) == .firstFactorPassed(subject, consent: nil))
+        #expect(SignInFlow.proved(.upstream, by: subject, consent: nil) == .upstreamReturned(subject, consent: nil))
+        #expect(SignInFlow.proved(.emailAddress, by: subject, consent: nil) == .emailVerified(subject, consent: nil))
+        #expect(
+            SignInFlow.proved(.secondFactor(method: "otp"), by: subject, consent: nil)
+                == .secondFactorPassed(subject, method: "otp", consent: nil))
+    }
+}

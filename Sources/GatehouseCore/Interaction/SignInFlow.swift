@@ -93,6 +93,28 @@ public enum SignInFlow {
         case consentDenied
     }
 
+    /// What a user proved, for ``Event/proved(_:by:consent:)``.
+    public enum Proof: Sendable, Equatable {
+        /// A password (`pwd`), a magic link or emailed code (`email`).
+        case firstFactor
+        /// An upstream provider's sign-in (`fed`, and `mfa` when the provider is trusted for it).
+        case upstream
+        /// The email address of a sign-in that waited for it.
+        case emailAddress
+        /// A second factor; `method` is the RFC 8176 value (`otp`, `email`).
+        case secondFactor(method: String)
+    }
+
+    /// The event of a proof by `subject` (whose `amr` is what was proven before this proof).
+    public static func proved(_ proof: Proof, by subject: Subject, consent: Consent?) -> Event {
+        switch proof {
+        case .firstFactor: .firstFactorPassed(subject, consent: consent)
+        case .upstream: .upstreamReturned(subject, consent: consent)
+        case .emailAddress: .emailVerified(subject, consent: consent)
+        case .secondFactor(let method): .secondFactorPassed(subject, method: method, consent: consent)
+        }
+    }
+
     /// The pages of the flow.
     public enum Page: String, Sendable, Equatable {
         case login, consent, verifyEmail, secondFactor, enrolment

@@ -127,7 +127,7 @@ struct AccountFlowsController {
         }
         // When the tenant requires a verified address, the first-factor door sends the verification.
         if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, request, context) }
-        return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
+        return try await flow.proved(.firstFactor, interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 
     /// A sign-up with the address of an existing account, when the tenant requires verified
@@ -219,7 +219,7 @@ struct AccountFlowsController {
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
         if user.emailVerified, !pending.isSignupAttempt {
             // Verified meanwhile through the emailed link.
-            return try await flow.proceedToSecondFactor(interaction, client: client, user: user, amr: pending.amr, request, context)
+            return try await flow.proved(.emailAddress, interaction, client: client, user: user, amr: pending.amr, request, context)
         }
         return renderVerify(interaction, user: user, error: nil, notice: nil, status: .ok, context)
     }
@@ -272,7 +272,7 @@ struct AccountFlowsController {
         try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash, at: now)
         var verified = user
         verified.emailVerified = true
-        return try await flow.proceedToSecondFactor(interaction, client: client, user: verified, amr: pending.amr, request, context)
+        return try await flow.proved(.emailAddress, interaction, client: client, user: verified, amr: pending.amr, request, context)
     }
 
     func resendVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
@@ -443,6 +443,6 @@ struct AccountFlowsController {
         if !user.emailVerified { try await context.database.proveEmail(user.id, keepPassword: false, at: now) }
         var verified = user
         verified.emailVerified = true
-        return try await flow.completeFirstFactor(interaction, client: client, user: verified, amr: ["email"], request, context)
+        return try await flow.proved(.firstFactor, interaction, client: client, user: verified, amr: ["email"], request, context)
     }
 }

@@ -7,50 +7,20 @@ import Hummingbird
 /// turn what happened into an event; this file asks the machine and carries out its actions. No
 /// rule about the order of the steps lives here.
 extension BrowserFlowController {
-    /// A user proved a first factor within an interaction: a password or a magic link (`amr`
-    /// `pwd`, `email`). This is the one door every sign-in method goes through.
-    func completeFirstFactor(
-        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-        _ context: TenantRequestContext, cookies: [Cookie] = []
+    /// A user proved something within an interaction: a first factor (a password or a magic link,
+    /// `amr` `pwd` or `email`), an upstream provider's sign-in (`fed`, …), the email address of a
+    /// sign-in that waited for it, or a second factor. Every sign-in method goes through this door.
+    /// - Parameter amr: what was proven before (for a first factor: the factor itself); never a
+    ///   method that was not used (RFC 8176).
+    func proved(
+        _ proof: SignInFlow.Proof, _ interaction: Interaction, client: Client, user: User, amr: [String],
+        _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []
     ) async throws -> Response {
-        let event = SignInFlow.Event.firstFactorPassed(
-            try await services.signInSubject(user, amr: amr, in: context.database), consent: try await consent(of: user, to: client, context))
-        return try await advance(event, interaction: interaction, client: client, user: user, request, context, cookies: cookies)
-    }
-
-    /// An upstream provider returned `user`; `amr` is `fed` and what the provider is trusted for.
-    func upstreamReturned(
-        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-        _ context: TenantRequestContext
-    ) async throws -> Response {
-        let event = SignInFlow.Event.upstreamReturned(
-            try await services.signInSubject(user, amr: amr, in: context.database), consent: try await consent(of: user, to: client, context))
-        return try await advance(event, interaction: interaction, client: client, user: user, request, context)
-    }
-
-    /// The user proved the email address of a sign-in that waited for it; `amr` is its first factor.
-    func proceedToSecondFactor(
-        _ interaction: Interaction, client: Client, user: User, amr: [String], _ request: Request,
-        _ context: TenantRequestContext
-    ) async throws -> Response {
-        let event = SignInFlow.Event.emailVerified(
-            try await services.signInSubject(user, amr: amr, in: context.database), consent: try await consent(of: user, to: client, context))
-        return try await advance(event, interaction: interaction, client: client, user: user, request, context)
-    }
-
-    /// The user proved a second factor (`method`: RFC 8176 `otp` or `email`) after `firstAMR`.
-    func secondFactorPassed(
-        _ interaction: Interaction, client: Client, user: User, firstAMR: [String], method: String, _ request: Request,
-        _ context: TenantRequestContext
-    ) async throws -> Response {
-        let event = SignInFlow.Event.secondFactorPassed(
-            try await services.signInSubject(user, amr: firstAMR, in: context.database), method: method,
-            consent: try await consent(of: user, to: client, context))
-        return try await advance(event, interaction: interaction, client: client, user: user, request, context)
-    }
-
-    func consent(of user: User, to client: Client, _ context: TenantRequestContext) async throws -> Consent? {
-        try await context.database.consent(userID: user.id, clientID: client.clientID)
+        let subject = try await services.signInSubject(user, amr: amr, in: context.database)
+        let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
+        return try await advance(
+            SignInFlow.proved(proof, by: subject, consent: consent), interaction: interaction, client: client, user: user,
+            request, context, cookies: cookies)
     }
 
     /// Asks the state machine what `event` leads to and carries out its actions.

@@ -229,7 +229,7 @@ struct BrowserFlowController {
                 interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
                 status: .unauthorized, context)
         }
-        return try await completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
+        return try await proved(.firstFactor, interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 
     /// Records the sign-in waiting for its next step; its id is the interaction's.

@@ -207,7 +207,7 @@ struct FederationController {
         switch try await resolveUser(profile, provider: provider, context) {
         case .user(let user):
             let amr = FederatedAMR.amr(upstream: profile.amr, trustUpstreamMFA: provider.trustUpstreamMFA)
-            return try await flow.upstreamReturned(interaction, client: client, user: user, amr: amr, request, context)
+            return try await flow.proved(.upstream, interaction, client: client, user: user, amr: amr, request, context)
         case .refused(let refusal):
             return refusalPage(refusal, provider: provider, profile: profile, interaction: interaction, context)
         }

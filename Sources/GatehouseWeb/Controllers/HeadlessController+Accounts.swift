@@ -39,24 +39,17 @@ extension HeadlessController {
         }
     }
 
-    /// The headless counterpart of the browser's first-factor door (`SignInFlow`): email
-    /// verification when the tenant requires it, then the MFA policy, then tokens.
-    func completeFirstFactor(
-        user: User, amr: [String], scope: ScopeSet, _ request: Request,
-        _ context: HeadlessRequestContext
+    /// The headless counterpart of the browser's door (`BrowserFlowController.proved`): a user
+    /// proved a first factor, an email address or a second factor; the answer is a challenge
+    /// (`challenge_id`) or tokens.
+    /// - Parameter extra: extra fields of a token answer (the recovery codes of an enrolment).
+    func proved(
+        _ proof: SignInFlow.Proof, user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:],
+        _ request: Request, _ context: HeadlessRequestContext
     ) async throws -> Response {
-        try await advance(
-            .firstFactorPassed(try await services.signInSubject(user, amr: amr, in: context.database), consent: nil), user: user, scope: scope, request, context
-        )
-    }
-
-    /// The user proved the email address of a sign-in that waited for it.
-    func proceedToSecondFactor(
-        user: User, amr: [String], scope: ScopeSet, _ request: Request,
-        _ context: HeadlessRequestContext
-    ) async throws -> Response {
-        try await advance(
-            .emailVerified(try await services.signInSubject(user, amr: amr, in: context.database), consent: nil), user: user, scope: scope, request, context)
+        let subject = try await services.signInSubject(user, amr: amr, in: context.database)
+        return try await advance(
+            SignInFlow.proved(proof, by: subject, consent: nil), user: user, scope: scope, extra: extra, request, context)
     }
 
     /// Asks the sign-in state machine what `event` leads to and carries out its actions: a
@@ -199,7 +192,7 @@ extension HeadlessController {
         if !requiresVerification {
             try await AccountFlowsController(services: services).sendVerification(to: user, database: db)
         }
-        return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
+        return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, request, context)
     }
 
     /// `POST /v1/auth/verify-email` `{"challenge_id","code"}`: completes an email verification step.
@@ -228,7 +221,7 @@ extension HeadlessController {
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true
-        return try await proceedToSecondFactor(user: verified, amr: pending.amr, scope: scope(of: pending), request, context)
+        return try await proved(.emailAddress, user: verified, amr: pending.amr, scope: scope(of: pending), request, context)
     }
 
     /// `POST /v1/auth/mfa/verify` `{"challenge_id","factor":"totp|email|recovery_code","code"}`.
@@ -251,9 +244,8 @@ extension HeadlessController {
                 throw try await failedAttempt(pending, context)
             }
             try await context.database.deletePendingSignIn(idHash: pending.idHash)
-            return try await advance(
-                .secondFactorPassed(try await services.signInSubject(user, amr: pending.amr, in: context.database), method: "otp", consent: nil), user: user,
-                scope: scope(of: pending), extra: ["recovery_codes": codes], request, context)
+            return try await proved(
+                .secondFactor(method: "otp"), user: user, amr: pending.amr, scope: scope(of: pending), extra: ["recovery_codes": codes], request, context)
         }
         guard
             let proven = try await services.checkSecondFactor(
@@ -263,9 +255,8 @@ extension HeadlessController {
             throw try await failedAttempt(pending, context)
         }
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
-        return try await advance(
-            .secondFactorPassed(try await services.signInSubject(user, amr: pending.amr, in: context.database), method: proven, consent: nil), user: user,
-            scope: scope(of: pending), request, context)
+        return try await proved(
+            .secondFactor(method: proven), user: user, amr: pending.amr, scope: scope(of: pending), request, context)
     }
 
     /// `POST /v1/auth/mfa/email` `{"challenge_id"}`: emails a code for an MFA challenge.

@@ -226,7 +226,7 @@ struct HeadlessController {
         else {
             throw OAuthError.invalidGrant("incorrect email or password")
         }
-        return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
+        return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, request, context)
     }
 
     /// Starts a session and a grant for `user` and answers with tokens.

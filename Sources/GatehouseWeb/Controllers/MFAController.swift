@@ -80,8 +80,7 @@ struct MFAController {
             method, code: form["code"] ?? "", pending: pending, user: user,
             database: context.database, ip: context.remoteAddress)
         {
-            return try await flow.secondFactorPassed(
-                interaction, client: client, user: user, firstAMR: pending.amr, method: proven, request, context)
+            return try await flow.proved(.secondFactor(method: proven), interaction, client: client, user: user, amr: pending.amr, request, context)
         }
         let attempts = try await context.database.recordPendingAttempt(idHash: pending.idHash)
         if attempts >= PendingSignIn.maxAttempts {
@@ -185,7 +184,6 @@ struct MFAController {
         let (interaction, client, pending, user) = try await load(
             form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
             stages: [.enrolled], request, context)
-        return try await flow.secondFactorPassed(
-            interaction, client: client, user: user, firstAMR: pending.amr, method: "otp", request, context)
+        return try await flow.proved(.secondFactor(method: "otp"), interaction, client: client, user: user, amr: pending.amr, request, context)
     }
 }
