@@ -260,8 +260,8 @@ public enum TenantArchive {
         /// The publishable key in the source.
         public let previousClientID: String
         public let clientID: String
-        /// The new secret key of a confidential client, shown once.
-        public let clientSecret: String?
+        /// The new secret key of a confidential client, shown once; `null` for public clients, never absent.
+        @NullWhenAbsent public var clientSecret: String?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -270,14 +270,6 @@ public enum TenantArchive {
             case clientSecret = "client_secret"
         }
 
-        /// `client_secret` is `null` for public clients, never absent.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(previousClientID, forKey: .previousClientID)
-            try c.encode(clientID, forKey: .clientID)
-            try c.encode(clientSecret, forKey: .clientSecret)
-        }
     }
 
     /// A client as the key index sees it: its publishable key and secret hashes.
