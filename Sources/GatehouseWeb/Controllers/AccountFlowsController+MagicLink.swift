@@ -13,37 +13,19 @@ extension AccountFlowsController {
 
     /// Emails a sign-in link that continues this interaction in this browser (tenant switch `magic_link`).
     func requestMagicLink(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard context.tenant.tenant.settings.magicLink else { throw OAuthError.accessDenied("Sign-in links are not available here.") }
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, _) = try await flow.loadInteraction(
-            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-            request, context)
+        let (form, interaction, _) = try await postedForm(
+            request, context, enabled: context.tenant.tenant.settings.magicLink, unavailable: "Sign-in links are not available here.")
         if let limited = rateLimit("magic-link", context) { return limited }
-        let now = services.clock.now
-        let token = RandomText.bearerSecret()
-        if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
-            try await context.database.insertOneTimeToken(
-                OneTimeToken(
-                    id: RandomText.bearerSecret(), purpose: .magicLink, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                    context: interaction.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.magicLifetime)))
-            try await services.sendAccountEmail(
-                .magicLink, to: user,
-                values: [
-                    "link": services.link(context.tenant, "/magic", token: token), "expires_minutes": String(Int(Self.magicLifetime / 60)),
-                ], database: context.database)
-        }
+        try await emailLink(
+            .magicLink, purpose: .magicLink, to: form["email"] ?? "", path: "/magic", lifetime: Self.magicLifetime,
+            interactionID: interaction.id, context)
         return message("Check your email", "If an account exists for that address, we sent it a sign-in link. Open it in this browser.", context)
     }
 
     func showMagic(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let token = request.queryParameters["token"] else { throw OAuthError.invalidRequest("The sign-in link is incomplete.") }
-        return Responses.html(
-            services.pages.render(
-                "message_form", chrome: flow.chrome("Sign in", context),
-                values: [
-                    "heading": "Sign in", "message": "Continue to sign in with the link we emailed you.",
-                    "action": "\(path(context))/magic", "token": token, "button": "Continue",
-                ]))
+        return confirmationForm(
+            "Sign in", "Continue to sign in with the link we emailed you.", action: "/magic", token: token, button: "Continue", context)
     }
 
     /// Uses a magic link: it must be opened in the browser that asked for it (the interaction's

@@ -40,19 +40,9 @@ extension AccountFlowsController {
             }
         }
         if let limited = rateLimit("reset", context) { return limited }
-        let now = services.clock.now
-        let token = RandomText.bearerSecret()
-        if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
-            try await context.database.insertOneTimeToken(
-                OneTimeToken(
-                    id: RandomText.bearerSecret(), purpose: .resetPassword, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                    context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.resetLifetime)))
-            try await services.sendAccountEmail(
-                .reset, to: user,
-                values: [
-                    "link": services.link(context.tenant, "/reset", token: token), "expires_minutes": String(Int(Self.resetLifetime / 60)),
-                ], database: context.database)
-        }
+        try await emailLink(
+            .reset, purpose: .resetPassword, to: form["email"] ?? "", path: "/reset", lifetime: Self.resetLifetime,
+            interactionID: nil, context)
         return message("Check your email", "If an account exists for that address, we sent a link to reset its password.", context)
     }
 

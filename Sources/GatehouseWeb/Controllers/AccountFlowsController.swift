@@ -62,6 +62,54 @@ struct AccountFlowsController {
         return response
     }
 
+    /// A page with one button that posts an emailed link's `token` to `action` (a path under the
+    /// tenant), so that link scanners that open the link do not use it up.
+    func confirmationForm(
+        _ heading: String, _ message: String, action: String, token: String, button: String, _ context: TenantRequestContext
+    ) -> Response {
+        Responses.html(
+            services.pages.render(
+                "message_form", chrome: flow.chrome(heading, context),
+                values: [
+                    "heading": heading, "message": message, "action": "\(path(context))\(action)", "token": token, "button": button,
+                ]))
+    }
+
+    /// The form of a page that continues an interaction, its CSRF token checked.
+    /// - Throws: `OAuthError.accessDenied(unavailable)` when the tenant has the page switched off
+    ///   (`enabled` false); the errors of `BrowserFlowController.loadInteraction`.
+    func postedForm(
+        _ request: Request, _ context: TenantRequestContext, enabled: Bool, unavailable: String
+    ) async throws -> (FormParameters, Interaction, Client) {
+        guard enabled else { throw OAuthError.accessDenied(unavailable) }
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let (interaction, client) = try await flow.loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true, request, context)
+        return (form, interaction, client)
+    }
+
+    /// Emails a one-time link (`{path}?token=…`, valid `lifetime` seconds) to the active account
+    /// of `rawEmail`; nothing when there is none, so the answer never reveals whether it exists.
+    /// - Parameter interactionID: the interaction the link continues, if any.
+    func emailLink(
+        _ kind: AccountEmail, purpose: OneTimePurpose, to rawEmail: String, path: String, lifetime: TimeInterval,
+        interactionID: String?, _ context: TenantRequestContext
+    ) async throws {
+        guard let email = EmailAddress.normalize(rawEmail), let user = try await context.database.user(email: email), !user.disabled else {
+            return
+        }
+        let now = services.clock.now
+        let token = RandomText.bearerSecret()
+        try await context.database.insertOneTimeToken(
+            OneTimeToken(
+                id: RandomText.bearerSecret(), purpose: purpose, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
+                context: interactionID, createdAt: now, expiresAt: now.addingTimeInterval(lifetime)))
+        try await services.sendAccountEmail(
+            kind, to: user,
+            values: ["link": services.link(context.tenant, path, token: token), "expires_minutes": String(Int(lifetime / 60))],
+            database: context.database)
+    }
+
     // MARK: Sign-up
 
     func renderSignup(
@@ -91,11 +139,8 @@ struct AccountFlowsController {
     /// Creates an account (email, password, name), sends the verification email and signs in
     /// through the first-factor door (which asks for verification when the tenant requires it).
     func submitSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, client) = try await flow.loadInteraction(
-            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-            request, context)
+        let (form, interaction, client) = try await postedForm(
+            request, context, enabled: context.tenant.tenant.settings.selfSignup, unavailable: "Sign-up is not available here.")
         let rawEmail = form["email"] ?? ""
         let name = form["name"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         func fail(_ error: String, _ status: HTTPResponse.Status = .badRequest) -> Response {
@@ -206,13 +251,9 @@ struct AccountFlowsController {
     func showVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let query = request.queryParameters
         if let token = query["token"] {
-            return Responses.html(
-                services.pages.render(
-                    "message_form", chrome: flow.chrome("Verify your email", context),
-                    values: [
-                        "heading": "Verify your email", "message": "Confirm that this email address is yours.",
-                        "action": "\(path(context))/verify-email/link", "token": token, "button": "Verify my email",
-                    ]))
+            return confirmationForm(
+                "Verify your email", "Confirm that this email address is yours.", action: "/verify-email/link", token: token,
+                button: "Verify my email", context)
         }
         let (interaction, client) = try await flow.loadInteraction(query["interaction"], csrf: nil, requireCSRF: false, request, context)
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
