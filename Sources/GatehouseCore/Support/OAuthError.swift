@@ -3,7 +3,9 @@
 ///
 /// `code` is an open set of wire codes; `description` is the human-readable
 /// `error_description` (never contains secrets). Two errors are equal when their codes are equal.
-/// The HTTP status is derived in the web layer, in one place.
+/// The HTTP status is derived in the web layer, in one place, where the error renders itself as
+/// RFC 6749 §5.2 JSON (docs/architecture.md "Errors"); `debugReason` and the throw site
+/// (`fileID`, `line`) only reach the log.
 public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The `error` parameter value.
     public struct Code: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral {
