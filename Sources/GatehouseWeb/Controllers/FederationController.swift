@@ -24,9 +24,9 @@ struct FederationController {
     var flow: BrowserFlowController { BrowserFlowController(services: services) }
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        group.get("federation/:provider/start") { request, context in await flow.page(context) { try await self.start(request, context) } }
+        group.get("federation/:provider/start") { request, context in try await self.start(request, context) }
         group.get("federation/:provider/callback") { request, context in
-            await flow.page(context) { try await self.callback(request, context) }
+            try await self.callback(request, context)
         }
     }
 

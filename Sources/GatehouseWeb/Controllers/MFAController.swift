@@ -13,13 +13,12 @@ struct MFAController {
     var flow: BrowserFlowController { BrowserFlowController(services: services) }
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        let flow = self.flow
-        group.get("mfa") { request, context in await flow.page(context) { try await self.showChallenge(request, context) } }
-        group.post("mfa") { request, context in await flow.page(context) { try await self.submitChallenge(request, context) } }
-        group.post("mfa/email") { request, context in await flow.page(context) { try await self.sendEmailCode(request, context) } }
-        group.get("mfa/enrol") { request, context in await flow.page(context) { try await self.showEnrol(request, context) } }
-        group.post("mfa/enrol") { request, context in await flow.page(context) { try await self.submitEnrol(request, context) } }
-        group.post("mfa/enrol/done") { request, context in await flow.page(context) { try await self.finishEnrol(request, context) } }
+        group.get("mfa") { request, context in try await self.showChallenge(request, context) }
+        group.post("mfa") { request, context in try await self.submitChallenge(request, context) }
+        group.post("mfa/email") { request, context in try await self.sendEmailCode(request, context) }
+        group.get("mfa/enrol") { request, context in try await self.showEnrol(request, context) }
+        group.post("mfa/enrol") { request, context in try await self.submitEnrol(request, context) }
+        group.post("mfa/enrol/done") { request, context in try await self.finishEnrol(request, context) }
     }
 
     var path: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
