@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 /// `gatehouse provider add|list|show|update|remove`: upstream login providers of a tenant.
 struct ProviderCommand: AsyncParsableCommand {
@@ -107,7 +108,7 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             let columns = ["slug", "kind", "name", "enabled", "client_id", "id"]
             try await runAdmin {
-                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "providers"))
+                let result = try await admin.api().answer { try await $0.listProviders(path: .init(slug: tenant)).ok.body.json }
                 if admin.json { Output.json(result); return }
                 let providers = (result as? [String: Any])?["providers"] as? [[String: Any]] ?? []
                 Output.table(columns, providers.map { p in columns.map { Output.describe(p[$0] ?? "") } })
@@ -123,7 +124,8 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                ProviderCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "providers", provider)), json: admin.json)
+                let shown = try await admin.api().answer { try await $0.getProvider(path: .init(slug: tenant, provider: provider)).ok.body.json }
+                ProviderCommand.print(shown, json: admin.json)
             }
         }
     }
@@ -161,7 +163,7 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("provider '\(provider)' of tenant '\(tenant)' with its linked identities", typing: provider)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "providers", provider))
+                _ = try await admin.api().answer { try await $0.deleteProvider(path: .init(slug: tenant, provider: provider)).noContent }
                 if !admin.json { Swift.print("removed provider \(provider)") }
             }
         }
