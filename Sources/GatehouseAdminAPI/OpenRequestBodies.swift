@@ -85,3 +85,37 @@ package struct OpenKeyRotation: Codable, Hashable, Sendable {
 
     package init(algorithms: [String]) { self.algorithms = algorithms }
 }
+
+/// `ProviderCreate` and `ProviderUpdate` (`POST`/`PATCH /admin/v1/tenants/{slug}/providers…`);
+/// nil fields are left out, an empty string removes an optional string (update).
+package struct OpenProviderFields: Codable, Hashable, Sendable {
+    /// `oidc`, `oauth2`, `github`, `google` or `microsoft` (create only).
+    package var kind: String?
+    package var name: String?
+    package var slug: String?
+    package var enabled: Bool?
+    package var clientId: String?
+    package var clientSecret: String?
+    package var discoveryUrl: String?
+    package var microsoftTenant: String?
+    package var issuer: String?
+    package var authorizationUrl: String?
+    package var tokenUrl: String?
+    package var userinfoUrl: String?
+    package var scopes: [String]?
+    package var claimMapping: Components.Schemas.ClaimMapping?
+    package var trustUpstreamMfa: Bool?
+    package var allowSignup: Bool?
+
+    package init() {}
+
+    /// True when no field is set.
+    package var isEmpty: Bool { self == OpenProviderFields() }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, name, slug, enabled, clientId = "client_id", clientSecret = "client_secret"
+        case discoveryUrl = "discovery_url", microsoftTenant = "microsoft_tenant", issuer
+        case authorizationUrl = "authorization_url", tokenUrl = "token_url", userinfoUrl = "userinfo_url", scopes
+        case claimMapping = "claim_mapping", trustUpstreamMfa = "trust_upstream_mfa", allowSignup = "allow_signup"
+    }
+}

@@ -121,7 +121,9 @@ func adminPath(segments: [String], query: [(String, String)] = []) -> String {
     return path
 }
 
-/// The admin API over HTTP (libcurl through GatehouseOutbound).
+/// The admin API over HTTP (libcurl through GatehouseOutbound) without the generated client: for the
+/// tenant archives (export, import), whose bodies are files, not JSON. Every other call goes through
+/// `AdminAPI`.
 struct AdminClient {
     let baseURL: String
     let token: String
@@ -129,19 +131,6 @@ struct AdminClient {
 
     /// Any http(s) server, loopback and private addresses included, with the default timeouts.
     static let policy = OutboundPolicy(allowPrivateDestinations: true, allowedSchemes: ["http", "https"])
-
-    /// Sends a request; returns the parsed JSON body (nil for 204).
-    /// - Throws: `AdminError` with the problem's detail for non-2xx answers.
-    func call(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> Any? {
-        var headers: [OutboundHeader] = [("Accept", "application/json")]
-        var bytes: [UInt8]?
-        if let body {
-            headers.append(("Content-Type", "application/json"))
-            bytes = Array(try JSONSerialization.data(withJSONObject: body))
-        }
-        let response = try await send(method, path, headers: headers, body: bytes)
-        return response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
-    }
 
     /// Sends a request with any body and returns the whole answer; for files (tenant archives),
     /// answers of up to `TenantArchive.maximumBytes` are read.

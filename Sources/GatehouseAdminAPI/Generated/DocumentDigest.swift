@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "0845a76be189b273b698ebf659c0bc64c65a06189ae2277015adc72dbe0dd865"
+    package static let sha256 = "f63e7fa00e442658c3519c2c6bf17dcb2f43b53cc340b95f4e1a6371134ab2f2"
 }
