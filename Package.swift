@@ -13,6 +13,8 @@
 //   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
 //   GatehouseFederation              upstream OIDC / OAuth 2.0 login providers (via GatehouseOutbound)
 //   GatehouseWeb                     Hummingbird: routes, pages, admin API (imports CMalloc: glibc heap figures and trim)
+//   GatehouseAdminAPI                admin API client generated from docs/openapi.json (committed; see
+//                                    scripts/generate-openapi-client) over GatehouseOutbound's libcurl
 //   gatehouse                        executable: `serve` and the admin CLI
 import PackageDescription
 
@@ -39,6 +41,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        // The generated admin API client's runtime. The generator itself
+        // (https://github.com/apple/swift-openapi-generator, exact 1.14.3) is not a dependency: it runs
+        // from scripts/openapi-generator/Package.swift and its output is committed (docs/architecture.md).
+        .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
     ],
     targets: [
         // MARK: C shims
@@ -129,13 +135,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Admin API client
+        .target(
+            name: "GatehouseAdminAPI",
+            dependencies: [
+                "GatehouseOutbound",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executable
         .executableTarget(
             name: "gatehouse",
             dependencies: [
                 "GatehouseWeb",
                 "GatehouseOutbound",
+                "GatehouseAdminAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -150,6 +170,11 @@ let package = Package(
         .testTarget(
             name: "GatehouseOutboundTests",
             dependencies: ["GatehouseOutbound"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseAdminAPITests",
+            dependencies: ["GatehouseAdminAPI", "GatehouseCrypto"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,6 +36,10 @@ struct AdminOptions: ParsableArguments {
     }
 
     func client() throws -> AdminClient { AdminClient(baseURL: baseURL, token: try adminToken()) }
+
+    /// The generated admin API client for this server and token.
+    /// - Throws: `AdminError` without a token, or for a `--url` that is not a URL.
+    func api() throws -> AdminAPI { try AdminAPI(baseURL: baseURL, token: try adminToken(), http: HTTPClient(policy: AdminClient.policy)) }
 }
 
 /// A failed admin API call, printed from its RFC 9457 problem details.
@@ -48,6 +52,27 @@ struct AdminError: Error, CustomStringConvertible {
     /// True when the server could not be reached at all.
     var unreachable = false
     var description: String { status.map { "error (\($0)): \(detail)" } ?? "error: \(detail)" }
+
+    init(status: Int?, detail: String, problem: [String: Any]? = nil, unreachable: Bool = false) {
+        self.status = status
+        self.detail = detail
+        self.problem = problem
+        self.unreachable = unreachable
+    }
+
+    /// The failure of a non-2xx answer with `body`: its problem details' `errors` (every invalid field,
+    /// one per line), else their `detail` or `title`, else the body's text.
+    init(status: Int, body: [UInt8]) {
+        let problem = (body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        var detail = (problem?["detail"] as? String) ?? (problem?["title"] as? String) ?? String(decoding: body, as: UTF8.self)
+        if let errors = problem?["errors"] as? [[String: Any]], !errors.isEmpty {
+            detail = errors.map { "\($0["field"] ?? "?"): \($0["message"] ?? "?")" }.joined(separator: "\n  ")
+        }
+        if detail.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            detail = status == 404 ? "not found (is --url a Gatehouse server of this version?)" : "HTTP \(status) without details"
+        }
+        self.init(status: status, detail: detail, problem: problem)
+    }
 
     /// The process exit code for this failure (listed in `gatehouse --help`).
     var exitCode: Int32 {
@@ -96,24 +121,16 @@ func adminPath(segments: [String], query: [(String, String)] = []) -> String {
     return path
 }
 
-/// The admin API over HTTP (libcurl through GatehouseOutbound).
+/// The admin API over HTTP (libcurl through GatehouseOutbound) without the generated client: for the
+/// tenant archives (export, import), whose bodies are files, not JSON. Every other call goes through
+/// `AdminAPI`.
 struct AdminClient {
     let baseURL: String
     let token: String
-    let http = HTTPClient(policy: OutboundPolicy(allowPrivateDestinations: true, allowedSchemes: ["http", "https"]))
+    let http = HTTPClient(policy: AdminClient.policy)
 
-    /// Sends a request; returns the parsed JSON body (nil for 204).
-    /// - Throws: `AdminError` with the problem's detail for non-2xx answers.
-    func call(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> Any? {
-        var headers: [OutboundHeader] = [("Accept", "application/json")]
-        var bytes: [UInt8]?
-        if let body {
-            headers.append(("Content-Type", "application/json"))
-            bytes = Array(try JSONSerialization.data(withJSONObject: body))
-        }
-        let response = try await send(method, path, headers: headers, body: bytes)
-        return response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
-    }
+    /// Any http(s) server, loopback and private addresses included, with the default timeouts.
+    static let policy = OutboundPolicy(allowPrivateDestinations: true, allowedSchemes: ["http", "https"])
 
     /// Sends a request with any body and returns the whole answer; for files (tenant archives),
     /// answers of up to `TenantArchive.maximumBytes` are read.
@@ -131,17 +148,7 @@ struct AdminClient {
         } catch {
             throw AdminError(status: nil, detail: "cannot reach \(baseURL): \(error)", unreachable: true)
         }
-        guard response.isSuccess else {
-            let problem = (response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-            var detail = (problem?["detail"] as? String) ?? (problem?["title"] as? String) ?? response.bodyText
-            if let errors = problem?["errors"] as? [[String: Any]], !errors.isEmpty {
-                detail = errors.map { "\($0["field"] ?? "?"): \($0["message"] ?? "?")" }.joined(separator: "\n  ")
-            }
-            if detail.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                detail = response.status == 404 ? "not found (is --url a Gatehouse server of this version?)" : "HTTP \(response.status) without details"
-            }
-            throw AdminError(status: response.status, detail: detail, problem: problem)
-        }
+        guard response.isSuccess else { throw AdminError(status: response.status, body: response.body) }
         return response
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,10 +29,10 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "JWS algorithm of access tokens (access_token_signing_alg): one of the tenant's signing algorithms (EdDSA, ES256, RS256).")
         var accessTokenAlg: String?
 
-        func apply(to body: inout [String: Any]) {
-            if let allowedScopes { body["allowed_scopes"] = allowedScopes }
-            if let idTokenAlg { body["id_token_signed_response_alg"] = idTokenAlg }
-            if let accessTokenAlg { body["access_token_signing_alg"] = accessTokenAlg }
+        func apply(to body: inout OpenClientFields) {
+            body.allowedScopes = allowedScopes ?? body.allowedScopes
+            body.idTokenSignedResponseAlg = idTokenAlg ?? body.idTokenSignedResponseAlg
+            body.accessTokenSigningAlg = accessTokenAlg ?? body.accessTokenSigningAlg
         }
     }
 
@@ -51,14 +52,19 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var tokens: TokenOptions
 
         func run() async throws {
-            var body: [String: Any] = [
-                "name": name, "type": type, "redirect_uris": redirectUri,
-                "post_logout_redirect_uris": postLogoutRedirectUri, "first_party": firstParty,
-            ]
-            if !grantType.isEmpty { body["grant_types"] = grantType }
+            var body = OpenClientFields()
+            body.name = name
+            body.type = type
+            body.redirectUris = redirectUri
+            body.postLogoutRedirectUris = postLogoutRedirectUri
+            body.firstParty = firstParty
+            body.grantTypes = grantType.isEmpty ? nil : grantType
             tokens.apply(to: &body)
             try await runAdmin {
-                ClientCommand.print(try await admin.client().call("POST", adminPath("tenants", tenant, "clients"), body: body), json: admin.json)
+                let client = try await admin.api().answer { [body] in
+                    try await $0.createClient(path: .init(slug: tenant), body: .json(body)).created.body.json
+                }
+                ClientCommand.print(client, json: admin.json)
             }
         }
     }
@@ -72,7 +78,9 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             let columns = ["client_id", "name", "type", "grant_types", "first_party"]
             try await runAdmin {
-                let list = try await paging.fetch(try admin.client(), ["tenants", tenant, "clients"], key: "clients")
+                let list = try await paging.fetch(try admin.api(), key: "clients") { client, limit, after in
+                    try await client.listClients(path: .init(slug: tenant), query: .init(limit: limit, after: after)).ok.body.json
+                }
                 Paging.print(list, key: "clients", columns: columns, json: admin.json)
             }
         }
@@ -86,7 +94,10 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                ClientCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "clients", clientID)), json: admin.json)
+                let client = try await admin.api().answer {
+                    try await $0.getClient(path: .init(slug: tenant, clientId: clientID)).ok.body.json
+                }
+                ClientCommand.print(client, json: admin.json)
             }
         }
     }
@@ -111,13 +122,14 @@ struct ClientCommand: AsyncParsableCommand {
         var firstParty: Bool?
         @OptionGroup var tokens: TokenOptions
 
-        var body: [String: Any] {
-            var body: [String: Any] = [:]
-            if let name { body["name"] = name }
-            if !redirectUri.isEmpty { body["redirect_uris"] = redirectUri }
-            if !postLogoutRedirectUri.isEmpty { body["post_logout_redirect_uris"] = postLogoutRedirectUri }
-            if !grantType.isEmpty { body["grant_types"] = grantType }
-            if let firstParty { body["first_party"] = firstParty }
+        /// The JSON merge patch of the options given (RFC 7396).
+        var body: OpenClientFields {
+            var body = OpenClientFields()
+            body.name = name
+            body.redirectUris = redirectUri.isEmpty ? nil : redirectUri
+            body.postLogoutRedirectUris = postLogoutRedirectUri.isEmpty ? nil : postLogoutRedirectUri
+            body.grantTypes = grantType.isEmpty ? nil : grantType
+            body.firstParty = firstParty
             tokens.apply(to: &body)
             return body
         }
@@ -129,9 +141,10 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             let body = body
             try await runAdmin {
-                ClientCommand.print(
-                    try await admin.client().call("PATCH", adminPath("tenants", tenant, "clients", clientID), body: body),
-                    json: admin.json)
+                let client = try await admin.api().answer {
+                    try await $0.updateClient(path: .init(slug: tenant, clientId: clientID), body: .json(body)).ok.body.json
+                }
+                ClientCommand.print(client, json: admin.json)
             }
         }
     }
@@ -152,9 +165,11 @@ struct ClientCommand: AsyncParsableCommand {
         var overlap: Duration?
 
         func run() async throws {
-            let body: [String: Any]? = overlap.map { ["overlap_seconds": $0.seconds] }
+            let body = overlap.map { Operations.RotateClientSecret.Input.Body.json(.init(overlapSeconds: $0.seconds)) }
             try await runAdmin {
-                let client = try await admin.client().call("POST", adminPath("tenants", tenant, "clients", clientID, "rotate-secret"), body: body)
+                let client = try await admin.api().answer {
+                    try await $0.rotateClientSecret(path: .init(slug: tenant, clientId: clientID), body: body).ok.body.json
+                }
                 ClientCommand.print(client, json: admin.json)
                 if !admin.json { FileHandle.standardError.write(Data("Store the new client_secret now: it is not shown again.\n".utf8)) }
             }
@@ -171,7 +186,7 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("client \(clientID) of tenant '\(tenant)' and revokes its grants", typing: clientID)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "clients", clientID))
+                _ = try await admin.api().answer { try await $0.deleteClient(path: .init(slug: tenant, clientId: clientID)).noContent }
                 if !admin.json { Swift.print("deleted client \(clientID)") }
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,9 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Tenant slug.") var tenant: String = "default"
 
         func run() async throws {
-            try await runAdmin { KeysCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "keys")), json: admin.json) }
+            try await runAdmin {
+                KeysCommand.print(try await admin.api().answer { try await $0.listKeys(path: .init(slug: tenant)).ok.body.json }, json: admin.json)
+            }
         }
     }
 
@@ -42,11 +45,10 @@ struct KeysCommand: AsyncParsableCommand {
         var algorithm: [String] = []
 
         func run() async throws {
-            let body: [String: Any]? = algorithm.isEmpty ? nil : ["algorithms": algorithm.flatMap(commaSeparated)]
+            let body = algorithm.isEmpty ? nil : Operations.RotateKeys.Input.Body.json(.init(algorithms: algorithm.flatMap(commaSeparated)))
             try await runAdmin {
-                KeysCommand.print(
-                    try await admin.client().call("POST", adminPath("tenants", tenant, "keys", "rotate"), body: body),
-                    json: admin.json)
+                let keys = try await admin.api().answer { try await $0.rotateKeys(path: .init(slug: tenant), body: body).ok.body.json }
+                KeysCommand.print(keys, json: admin.json)
             }
         }
     }

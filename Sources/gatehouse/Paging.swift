@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 /// `--limit`, `--after` and `--all` of the list commands, over the admin API's cursor pagination
 /// (`limit`, `after`, `next_cursor`).
@@ -8,21 +9,20 @@ struct Paging: ParsableArguments {
     @Option(help: "Start after this cursor: the next_cursor of the previous page.") var after: String?
     @Flag(help: "Fetch every page.") var all = false
 
-    /// One page or, with `--all`, every page of the list at `segments` under `key` (`users`).
+    /// One page or, with `--all`, every page of a list, each fetched by `page` with the generated
+    /// client, `limit` and the cursor to start after; the items are the server's answers under `key`
+    /// (`users`).
     /// - Returns: the items, and the cursor of the page after them (nil when the list is complete).
     /// - Throws: `AdminError` from the server.
-    func fetch(_ client: AdminClient, _ segments: [String], key: String, query: [(String, String)] = []) async throws
-        -> (items: [[String: Any]], next: String?)
-    {
+    func fetch<Page: AdminPage>(
+        _ api: AdminAPI, key: String, page: (Client, _ limit: Int?, _ after: String?) async throws -> Page
+    ) async throws -> (items: [[String: Any]], next: String?) {
         var items: [[String: Any]] = []
         var cursor = after
         repeat {
-            var q = query
-            if let limit { q.append(("limit", String(limit))) }
-            if let cursor { q.append(("after", cursor)) }
-            let page = try await client.call("GET", adminPath(segments: segments, query: q)) as? [String: Any] ?? [:]
-            items += page[key] as? [[String: Any]] ?? []
-            cursor = page["next_cursor"] as? String
+            let (typed, answer) = try await api.call { [cursor] in try await page($0, limit, cursor) }
+            items += (answer as? [String: Any])?[key] as? [[String: Any]] ?? []
+            cursor = typed.nextCursor
         } while all && cursor != nil
         return (items, cursor)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 /// `gatehouse provider add|list|show|update|remove`: upstream login providers of a tenant.
 struct ProviderCommand: AsyncParsableCommand {
@@ -49,22 +50,18 @@ struct ProviderCommand: AsyncParsableCommand {
         var trustUpstreamMfa: Bool?
         @Option(help: ArgumentHelp("Whether a first sign-in may create a user.", valueName: "true|false")) var allowSignup: Bool?
 
-        func apply(to body: inout [String: Any]) {
-            let strings: [(String, String?)] = [
-                ("name", name), ("slug", slug), ("client_id", clientId), ("client_secret", clientSecret), ("discovery_url", discoveryUrl),
-                ("microsoft_tenant", microsoftTenant), ("authorization_url", authorizationUrl), ("token_url", tokenUrl),
-                ("userinfo_url", userinfoUrl), ("issuer", issuer),
-            ]
-            for (key, value) in strings { if let value { body[key] = value } }
-            if !scope.isEmpty { body["scopes"] = scope }
-            var mapping: [String: Any] = [:]
-            for (key, value) in [("subject", subjectClaim), ("email", emailClaim), ("email_verified", emailVerifiedClaim), ("name", nameClaim)] {
-                if let value { mapping[key] = value }
-            }
-            if !mapping.isEmpty { body["claim_mapping"] = mapping }
-            if let enabled { body["enabled"] = enabled }
-            if let trustUpstreamMfa { body["trust_upstream_mfa"] = trustUpstreamMfa }
-            if let allowSignup { body["allow_signup"] = allowSignup }
+        /// The request body of the options given (`kind` is set by `add`).
+        var body: OpenProviderFields {
+            var body = OpenProviderFields()
+            (body.name, body.slug, body.clientId, body.clientSecret) = (name, slug, clientId, clientSecret)
+            (body.discoveryUrl, body.microsoftTenant, body.issuer) = (discoveryUrl, microsoftTenant, issuer)
+            (body.authorizationUrl, body.tokenUrl, body.userinfoUrl) = (authorizationUrl, tokenUrl, userinfoUrl)
+            body.scopes = scope.isEmpty ? nil : scope
+            let mapping = Components.Schemas.ClaimMapping(
+                subject: subjectClaim, email: emailClaim, emailVerified: emailVerifiedClaim, name: nameClaim)
+            body.claimMapping = mapping == Components.Schemas.ClaimMapping() ? nil : mapping
+            (body.enabled, body.trustUpstreamMfa, body.allowSignup) = (enabled, trustUpstreamMfa, allowSignup)
+            return body
         }
     }
 
@@ -87,10 +84,12 @@ struct ProviderCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var body: [String: Any] = ["kind": kind]
-            fields.apply(to: &body)
+            var body = fields.body
+            body.kind = kind
             try await runAdmin {
-                let provider = try await admin.client().call("POST", adminPath("tenants", tenant, "providers"), body: body)
+                let provider = try await admin.api().answer { [body] in
+                    try await $0.createProvider(path: .init(slug: tenant), body: .json(body)).created.body.json
+                }
                 ProviderCommand.print(provider, json: admin.json)
                 if !admin.json, let uri = (provider as? [String: Any])?["redirect_uri"] as? String {
                     FileHandle.standardError.write(Data("Register this redirect URI at the provider: \(uri)\n".utf8))
@@ -107,7 +106,7 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             let columns = ["slug", "kind", "name", "enabled", "client_id", "id"]
             try await runAdmin {
-                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "providers"))
+                let result = try await admin.api().answer { try await $0.listProviders(path: .init(slug: tenant)).ok.body.json }
                 if admin.json { Output.json(result); return }
                 let providers = (result as? [String: Any])?["providers"] as? [[String: Any]] ?? []
                 Output.table(columns, providers.map { p in columns.map { Output.describe(p[$0] ?? "") } })
@@ -123,7 +122,8 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                ProviderCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "providers", provider)), json: admin.json)
+                let shown = try await admin.api().answer { try await $0.getProvider(path: .init(slug: tenant, provider: provider)).ok.body.json }
+                ProviderCommand.print(shown, json: admin.json)
             }
         }
     }
@@ -138,14 +138,13 @@ struct ProviderCommand: AsyncParsableCommand {
         @OptionGroup var fields: Fields
 
         func run() async throws {
-            var body: [String: Any] = [:]
-            fields.apply(to: &body)
+            let body = fields.body
             if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
-            let request = body
             try await runAdmin {
-                ProviderCommand.print(
-                    try await admin.client().call("PATCH", adminPath("tenants", tenant, "providers", provider), body: request),
-                    json: admin.json)
+                let updated = try await admin.api().answer {
+                    try await $0.updateProvider(path: .init(slug: tenant, provider: provider), body: .json(body)).ok.body.json
+                }
+                ProviderCommand.print(updated, json: admin.json)
             }
         }
     }
@@ -161,7 +160,7 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("provider '\(provider)' of tenant '\(tenant)' with its linked identities", typing: provider)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "providers", provider))
+                _ = try await admin.api().answer { try await $0.deleteProvider(path: .init(slug: tenant, provider: provider)).noContent }
                 if !admin.json { Swift.print("removed provider \(provider)") }
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 struct SessionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +19,10 @@ struct SessionCommand: AsyncParsableCommand {
         func run() async throws {
             let columns = ["id", "user_id", "amr", "auth_time", "expires_at", "ip_address", "user_agent"]
             try await runAdmin {
-                let query = user.map { [("user_id", $0)] } ?? []
-                let list = try await paging.fetch(try admin.client(), ["tenants", tenant, "sessions"], key: "sessions", query: query)
+                let list = try await paging.fetch(try admin.api(), key: "sessions") { client, limit, after in
+                    try await client.listSessions(path: .init(slug: tenant), query: .init(limit: limit, after: after, userId: user))
+                        .ok.body.json
+                }
                 Paging.print(list, key: "sessions", columns: columns, json: admin.json)
             }
         }
@@ -36,7 +39,7 @@ struct SessionCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("session \(sessionID) of tenant '\(tenant)' and revokes every grant made in it", typing: sessionID)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "sessions", sessionID))
+                _ = try await admin.api().answer { try await $0.revokeSession(path: .init(slug: tenant, sessionId: sessionID)).noContent }
                 if !admin.json { Swift.print("revoked session \(sessionID)") }
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 struct TemplateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,13 +26,12 @@ struct TemplateCommand: AsyncParsableCommand {
         subcommands: [List.self, Get.self, SetTemplate.self, Reset.self, Test.self])
 
     /// `email/verify` → the admin API path of the template.
-    static func path(tenant: String, name: String, suffix: String? = nil) throws -> String {
+    static func parse(_ name: String) throws -> (kind: Components.Parameters.TemplateKind, name: String) {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, ["page", "email"].contains(parts[0]), !parts[1].isEmpty else {
+        guard parts.count == 2, let kind = Components.Parameters.TemplateKind(rawValue: parts[0]), !parts[1].isEmpty else {
             throw ValidationError("template names look like email/verify or page/login")
         }
-        if let suffix { return adminPath("tenants", tenant, "templates", parts[0], parts[1], suffix) }
-        return adminPath("tenants", tenant, "templates", parts[0], parts[1])
+        return (kind, parts[1])
     }
 
     /// An email template file: `Subject: …`, `--- text`, text, optional `--- html`, html.
@@ -112,7 +112,7 @@ struct TemplateCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let result = try await admin.client().call("GET", adminPath("tenants", tenant, "templates"))
+                let result = try await admin.api().answer { try await $0.listTemplates(path: .init(slug: tenant)).ok.body.json }
                 if admin.json { Output.json(result); return }
                 let templates = (result as? [String: Any])?["templates"] as? [[String: Any]] ?? []
                 Output.table(
@@ -137,7 +137,10 @@ struct TemplateCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let result = try await admin.client().call("GET", try TemplateCommand.path(tenant: tenant, name: name))
+                let template = try TemplateCommand.parse(name)
+                let result = try await admin.api().answer {
+                    try await $0.getTemplate(path: .init(slug: tenant, kind: template.kind, name: template.name)).ok.body.json
+                }
                 if admin.json { Output.json(result); return }
                 let t = result as? [String: Any] ?? [:]
                 if (t["kind"] as? String) == "page" {
@@ -172,18 +175,19 @@ struct TemplateCommand: AsyncParsableCommand {
             guard let data, let content = String(data: data, encoding: .utf8) else {
                 throw ValidationError("cannot read \(file) as UTF-8 text")
             }
-            var body: [String: Any]
+            let body: Components.Schemas.TemplateUpdate
             if name.hasPrefix("email/") {
                 let parsed: EmailFile
                 do { parsed = try EmailFile(parsing: content) } catch { throw ValidationError("\(file): \(error)") }
-                body = ["subject": parsed.subject, "text": parsed.text]
-                if let html = parsed.html { body["html"] = html }
+                body = .init(subject: parsed.subject, text: parsed.text, html: parsed.html)
             } else {
-                body = ["body": content]
+                body = .init(body: content)
             }
-            let path = try TemplateCommand.path(tenant: tenant, name: name)
+            let template = try TemplateCommand.parse(name)
             try await runAdmin {
-                let result = try await admin.client().call("PUT", path, body: body)
+                let result = try await admin.api().answer {
+                    try await $0.putTemplate(path: .init(slug: tenant, kind: template.kind, name: template.name), body: .json(body)).ok.body.json
+                }
                 if admin.json { Output.json(result) } else { print("\(name): override saved for tenant \(tenant)") }
             }
         }
@@ -197,10 +201,12 @@ struct TemplateCommand: AsyncParsableCommand {
         @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
-            let path = try TemplateCommand.path(tenant: tenant, name: name)
+            let template = try TemplateCommand.parse(name)
             try confirmation.require("the override of \(name) of tenant '\(tenant)'", typing: name)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", path)
+                _ = try await admin.api().answer {
+                    try await $0.resetTemplate(path: .init(slug: tenant, kind: template.kind, name: template.name)).noContent
+                }
                 if !admin.json { print("\(name): tenant \(tenant) uses the default") }
             }
         }
@@ -216,9 +222,12 @@ struct TemplateCommand: AsyncParsableCommand {
         @Option(help: "Recipient address.") var to: String
 
         func run() async throws {
-            let path = try TemplateCommand.path(tenant: tenant, name: name, suffix: "test")
+            let template = try TemplateCommand.parse(name)
             try await runAdmin {
-                let result = try await admin.client().call("POST", path, body: ["to": to])
+                let result = try await admin.api().answer {
+                    try await $0.testTemplate(path: .init(slug: tenant, kind: template.kind, name: template.name), body: .json(.init(to: to)))
+                        .ok.body.json
+                }
                 if admin.json { Output.json(result); return }
                 let id = ((result as? [String: Any])?["id"] as? String) ?? "?"
                 print("queued \(id) to \(to)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 /// Durations: `90s`, `15m`, `8h`, `30d`, or plain seconds.
 struct Duration: ExpressibleByArgument {
@@ -52,9 +53,8 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let tenant = try await admin.client().call(
-                    "POST", adminPath("tenants"),
-                    body: ["slug": slug, "name": name ?? slug, "environment": environment])
+                let body = OpenTenantCreate(slug: slug, name: name ?? slug, environment: environment)
+                let tenant = try await admin.api().answer { try await $0.createTenant(body: .json(body)).created.body.json }
                 TenantCommand.print(tenant, json: admin.json)
             }
         }
@@ -67,7 +67,9 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let list = try await paging.fetch(try admin.client(), ["tenants"], key: "tenants")
+                let list = try await paging.fetch(try admin.api(), key: "tenants") { client, limit, after in
+                    try await client.listTenants(query: .init(limit: limit, after: after)).ok.body.json
+                }
                 Paging.print(list, key: "tenants", columns: TenantCommand.columns, json: admin.json)
             }
         }
@@ -79,7 +81,9 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "Tenant slug.") var slug: String
 
         func run() async throws {
-            try await runAdmin { TenantCommand.print(try await admin.client().call("GET", adminPath("tenants", slug)), json: admin.json) }
+            try await runAdmin {
+                TenantCommand.print(try await admin.api().answer { try await $0.getTenant(path: .init(slug: slug)).ok.body.json }, json: admin.json)
+            }
         }
     }
 
@@ -113,33 +117,30 @@ struct TenantCommand: AsyncParsableCommand {
             if let signingAlgorithms, commaSeparated(signingAlgorithms).isEmpty {
                 throw ValidationError("--signing-algorithms needs at least one of EdDSA, ES256, RS256")
             }
-            if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
+            if body.name == nil && body.settings == nil {
+                throw ValidationError("nothing to update: pass at least one option (see --help)")
+            }
         }
 
-        var body: [String: Any] {
-            var settings: [String: Any] = [:]
-            if let mfaPolicy { settings["mfa_policy"] = mfaPolicy }
-            if let sessionDuration {
-                settings["session_ttl"] = sessionDuration.seconds
-                settings["refresh_token_ttl"] = sessionDuration.seconds
-            }
-            if let sessionTtl { settings["session_ttl"] = sessionTtl.seconds }
-            if let accessTokenTtl { settings["access_token_ttl"] = accessTokenTtl.seconds }
-            if let idTokenTtl { settings["id_token_ttl"] = idTokenTtl.seconds }
-            if let refreshTokenTtl { settings["refresh_token_ttl"] = refreshTokenTtl.seconds }
-            if let authorizationCodeTtl { settings["authorization_code_ttl"] = authorizationCodeTtl.seconds }
-            if let allowedOrigins { settings["allowed_origins"] = commaSeparated(allowedOrigins) }
-            if let signingAlgorithms { settings["signing_algorithms"] = commaSeparated(signingAlgorithms) }
-            var body: [String: Any] = [:]
-            if let name { body["name"] = name }
-            if !settings.isEmpty { body["settings"] = settings }
-            return body
+        /// The JSON merge patch of the options given (RFC 7396); durations in seconds.
+        var body: Components.Schemas.TenantUpdate {
+            var settings = OpenTenantSettingsInput()
+            settings.mfaPolicy = mfaPolicy
+            settings.sessionTtl = (sessionTtl ?? sessionDuration)?.seconds
+            settings.refreshTokenTtl = (refreshTokenTtl ?? sessionDuration)?.seconds
+            settings.accessTokenTtl = accessTokenTtl?.seconds
+            settings.idTokenTtl = idTokenTtl?.seconds
+            settings.authorizationCodeTtl = authorizationCodeTtl?.seconds
+            settings.allowedOrigins = allowedOrigins.map(commaSeparated)
+            settings.signingAlgorithms = signingAlgorithms.map(commaSeparated)
+            return .init(name: name, settings: settings.isEmpty ? nil : settings)
         }
 
         func run() async throws {
             let body = body
             try await runAdmin {
-                TenantCommand.print(try await admin.client().call("PATCH", adminPath("tenants", slug), body: body), json: admin.json)
+                let tenant = try await admin.api().answer { try await $0.updateTenant(path: .init(slug: slug), body: .json(body)).ok.body.json }
+                TenantCommand.print(tenant, json: admin.json)
             }
         }
     }
@@ -153,7 +154,7 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("tenant '\(slug)' with all its data", typing: slug)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", adminPath("tenants", slug))
+                _ = try await admin.api().answer { try await $0.deleteTenant(path: .init(slug: slug)).noContent }
                 if !admin.json { Swift.print("deleted tenant \(slug)") }
             }
         }

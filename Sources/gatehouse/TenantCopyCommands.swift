@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 import GatehouseOutbound
 import GatehouseStore
 
@@ -142,7 +143,9 @@ extension TenantCommand {
 
         func run() async throws {
             try await runAdmin {
-                let report = try await admin.client().call("POST", adminPath("tenants", slug, "clone"), body: ["to": to, "scrub_pii": scrubPii])
+                let report = try await admin.api().answer {
+                    try await $0.cloneTenant(path: .init(slug: slug), body: .json(.init(to: to, scrubPii: scrubPii))).created.body.json
+                }
                 printCopyReport(report, json: admin.json)
             }
         }

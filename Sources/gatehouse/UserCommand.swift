@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseAdminAPI
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,11 +25,10 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Mark the email address as verified.") var emailVerified = false
 
         func run() async throws {
-            var body: [String: Any] = ["email": email, "email_verified": emailVerified]
-            if let password { body["password"] = password }
-            if let name { body["name"] = name }
+            let body = Components.Schemas.UserCreate(email: email, password: password, name: name, emailVerified: emailVerified)
             try await runAdmin {
-                UserCommand.print(try await admin.client().call("POST", adminPath("tenants", tenant, "users"), body: body), json: admin.json)
+                let user = try await admin.api().answer { try await $0.createUser(path: .init(slug: tenant), body: .json(body)).created.body.json }
+                UserCommand.print(user, json: admin.json)
             }
         }
     }
@@ -43,8 +43,10 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let query = (email.map { [("email", $0)] } ?? []) + (search.map { [("q", $0)] } ?? [])
-                let list = try await paging.fetch(try admin.client(), ["tenants", tenant, "users"], key: "users", query: query)
+                let list = try await paging.fetch(try admin.api(), key: "users") { client, limit, after in
+                    try await client.listUsers(path: .init(slug: tenant), query: .init(limit: limit, after: after, email: email, q: search))
+                        .ok.body.json
+                }
                 Paging.print(list, key: "users", columns: UserCommand.keys, json: admin.json)
             }
         }
@@ -58,7 +60,8 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                UserCommand.print(try await admin.client().call("GET", adminPath("tenants", tenant, "users", id)), json: admin.json)
+                let user = try await admin.api().answer { try await $0.getUser(path: .init(slug: tenant, userId: id)).ok.body.json }
+                UserCommand.print(user, json: admin.json)
             }
         }
     }
@@ -81,24 +84,24 @@ struct UserCommand: AsyncParsableCommand {
         var disabled: Bool?
         @Option(help: "New password (8–256 characters).") var password: String?
 
-        var body: [String: Any] {
-            var body: [String: Any] = [:]
-            if let email { body["email"] = email }
-            if let name { body["name"] = name }
-            if let emailVerified { body["email_verified"] = emailVerified }
-            if let disabled { body["disabled"] = disabled }
-            if let password { body["password"] = password }
-            return body
+        /// The JSON merge patch of the options given (RFC 7396).
+        var body: Components.Schemas.UserUpdate {
+            .init(email: email, name: name, emailVerified: emailVerified, disabled: disabled, password: password)
         }
 
         func validate() throws {
-            if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
+            if body == Components.Schemas.UserUpdate() {
+                throw ValidationError("nothing to update: pass at least one option (see --help)")
+            }
         }
 
         func run() async throws {
             let body = body
             try await runAdmin {
-                UserCommand.print(try await admin.client().call("PATCH", adminPath("tenants", tenant, "users", id), body: body), json: admin.json)
+                let user = try await admin.api().answer {
+                    try await $0.updateUser(path: .init(slug: tenant, userId: id), body: .json(body)).ok.body.json
+                }
+                UserCommand.print(user, json: admin.json)
             }
         }
     }
@@ -113,7 +116,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("user \(id) of tenant '\(tenant)'", typing: id)
             try await runAdmin {
-                _ = try await admin.client().call("DELETE", adminPath("tenants", tenant, "users", id))
+                _ = try await admin.api().answer { try await $0.deleteUser(path: .init(slug: tenant, userId: id)).noContent }
                 if !admin.json { Swift.print("deleted user \(id)") }
             }
         }
