@@ -22,8 +22,9 @@ extension InstanceStore {
     }
 
     /// Stores `message` in the tenant's outbox and records the tenant in the pending-mail index.
-    public func enqueueMail(_ message: OutboxMessage, in database: TenantDatabase) async throws {
-        let tenantID = database.tenant.id.rawValue
+    public func enqueueMail(_ message: OutboxMessage, in tenant: ResolvedTenant) async throws {
+        let database = try await database(for: tenant)
+        let tenantID = tenant.id.rawValue
         try await markMailPending(tenantID, dueAt: message.nextAttemptAt)
         try await database.insertOutboxMessage(message)
         try await markMailPending(tenantID, dueAt: message.nextAttemptAt)

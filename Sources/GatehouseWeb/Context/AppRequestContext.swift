@@ -13,9 +13,9 @@ public struct AppRequestContext: RequestContext {
     /// trusted proxy names (`ClientAddressMiddleware`).
     public internal(set) var remoteAddress: String?
     /// Set by `TenantResolutionMiddleware` on tenant routes.
-    var resolvedTenant: TenantDatabase?
+    var resolvedTenant: (any TenantHandle)?
     /// Set by the headless API's resolution middleware.
-    var headlessClient: (database: TenantDatabase, client: Client)?
+    var headlessClient: (database: any TenantHandle, client: Client)?
     /// Set by the admin API's authentication middleware.
     var adminPrincipal: AdminController.Principal?
     /// The tenant whose own host the request came to (`TenantHostResponder`); nil on the public host.
@@ -42,7 +42,7 @@ public struct TenantRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?
     /// The tenant's database; its `tenant` is the resolved tenant.
-    public let database: TenantDatabase
+    public let database: any TenantHandle
 
     public init(context: AppRequestContext) throws {
         guard let database = context.resolvedTenant else {
@@ -72,7 +72,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         }
         var context = context
         do {
-            context.resolvedTenant = try await store.database(for: tenant)
+            context.resolvedTenant = try await store.storage(for: tenant)
             let response = try await next(request, context)
             if response.status == .internalServerError, store.resolve(slug: slug) == nil {
                 throw HTTPError(.notFound, message: "unknown tenant")
