@@ -260,8 +260,8 @@ public enum TenantArchive {
         /// The publishable key in the source.
         public let previousClientID: String
         public let clientID: String
-        /// The new secret key of a confidential client, shown once.
-        public let clientSecret: String?
+        /// The new secret key of a confidential client, shown once; `null` for public clients, never absent.
+        @NullWhenAbsent public var clientSecret: String?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -270,18 +270,10 @@ public enum TenantArchive {
             case clientSecret = "client_secret"
         }
 
-        /// `client_secret` is `null` for public clients, never absent.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(previousClientID, forKey: .previousClientID)
-            try c.encode(clientID, forKey: .clientID)
-            try c.encode(clientSecret, forKey: .clientSecret)
-        }
     }
 
     /// A client as the key index sees it: its publishable key and secret hashes.
-    struct ClientKeys {
+    struct StoredClientKeys {
         let clientID: String
         let secretHashes: [Data]
     }
@@ -291,16 +283,16 @@ public enum TenantArchive {
     /// working there). Consents and grants follow the new client id.
     static func replaceClientKeys(
         _ db: Database, environment: TenantEnvironment,
-        where replace: (ClientKeys) throws -> Bool
+        where replace: (StoredClientKeys) throws -> Bool
     ) throws -> [ClientKeyChange] {
         var changes: [ClientKeyChange] = []
         let rows = try Row.fetchAll(db, sql: "SELECT client_id, name, type, secret_hash, previous_secret_hash FROM clients ORDER BY created_at")
         for row in rows {
             let clientID: String = row["client_id"]
             let hashes = [row["secret_hash"] as Data?, row["previous_secret_hash"] as Data?].compactMap { $0 }
-            guard try replace(ClientKeys(clientID: clientID, secretHashes: hashes)) else { continue }
-            let newID = GatehouseCore.ClientKeys.publishableKey(environment: environment)
-            let secret = (row["type"] as String) == "confidential" ? GatehouseCore.ClientKeys.secretKey(environment: environment) : nil
+            guard try replace(StoredClientKeys(clientID: clientID, secretHashes: hashes)) else { continue }
+            let newID = ClientKeys.publishableKey(environment: environment)
+            let secret = (row["type"] as String) == "confidential" ? ClientKeys.secretKey(environment: environment) : nil
             try db.execute(
                 sql: """
                     UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL
@@ -315,9 +307,9 @@ public enum TenantArchive {
     }
 
     /// The client keys of a copy, for the instance key index.
-    static func clientKeys(_ db: Database) throws -> [ClientKeys] {
+    static func clientKeys(_ db: Database) throws -> [StoredClientKeys] {
         try Row.fetchAll(db, sql: "SELECT client_id, secret_hash, previous_secret_hash FROM clients").map { row in
-            ClientKeys(clientID: row["client_id"], secretHashes: [row["secret_hash"] as Data?, row["previous_secret_hash"] as Data?].compactMap { $0 })
+            StoredClientKeys(clientID: row["client_id"], secretHashes: [row["secret_hash"] as Data?, row["previous_secret_hash"] as Data?].compactMap { $0 })
         }
     }
 

@@ -125,6 +125,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
         .add(middleware: TenantResolutionMiddleware(store: services.store, addressing: services.addressing))
         .group(context: TenantRequestContext.self)
         .add(middleware: TenantCORSMiddleware())
+        .add(middleware: ErrorMiddleware(family: OAuthJSONErrors(services: services)))
     let protocolController = ProtocolController(services: services)
     wellKnown.get { _, context in try await protocolController.discovery(context) }
     wellKnown.on("", method: .options) { _, _ in Response(status: .noContent) }
@@ -132,13 +133,15 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     let tenant = router.group("t/:slug")
         .add(middleware: TenantResolutionMiddleware(store: services.store, addressing: services.addressing))
         .group(context: TenantRequestContext.self)
+    // Each route family maps its errors once (docs/architecture.md "Errors").
     protocolController.register(on: tenant)
-    BrowserFlowController(services: services).register(on: tenant)
-    AccountController(services: services).register(on: tenant)
-    FederationController(services: services).register(on: tenant)
-    AccountIdentitiesController(services: services).register(on: tenant)
-    AccountFlowsController(services: services).register(on: tenant)
-    MFAController(services: services).register(on: tenant)
+    let pages = tenant.group().add(middleware: ErrorMiddleware(family: PageErrors(services: services)))
+    BrowserFlowController(services: services).register(on: pages)
+    AccountController(services: services).register(on: pages)
+    FederationController(services: services).register(on: pages)
+    AccountIdentitiesController(services: services).register(on: pages)
+    AccountFlowsController(services: services).register(on: pages)
+    MFAController(services: services).register(on: pages)
     // Last, so that it knows every route: 405 with Allow for a known path's missing method.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method.rawValue) }))
     return router

@@ -46,13 +46,13 @@ public enum AuthorizationEndpoint {
     ) async throws -> AuthorizationValidation {
         // Phase 1: client and redirect URI. Nothing is redirected until both are known.
         for name in targetParameters where parameters.duplicatedNames.contains(name) {
-            return .errorPage(.invalidRequest("parameter '\(name)' is included more than once"))
+            return .errorPage(.invalidRequest("parameter '\(name)' is included more than once").notRedirectable)
         }
         guard let clientID = parameters["client_id"] else {
-            return .errorPage(.invalidRequest("client_id is missing"))
+            return .errorPage(.invalidRequest("client_id is missing").notRedirectable)
         }
         guard clientID.count <= 128, let client = try await findClient(clientID) else {
-            return .errorPage(.invalidClient("unknown client_id"))
+            return .errorPage(.invalidClient("unknown client_id").notRedirectable)
         }
         let redirectURI: String
         let sent: Bool
@@ -62,7 +62,7 @@ public enum AuthorizationEndpoint {
                     requested, registered: client.redirectURIs,
                     allowLoopbackPortVariation: client.type == .public)
             else {
-                return .errorPage(.invalidRequest("redirect_uri is not registered for this client"))
+                return .errorPage(.invalidRequest("redirect_uri is not registered for this client").notRedirectable)
             }
             redirectURI = requested
             sent = true
@@ -71,7 +71,7 @@ public enum AuthorizationEndpoint {
             redirectURI = client.redirectURIs[0]
             sent = false
         } else {
-            return .errorPage(.invalidRequest("redirect_uri is missing"))
+            return .errorPage(.invalidRequest("redirect_uri is missing").notRedirectable)
         }
         let mode = parameters["response_mode"].flatMap(ResponseMode.init(rawValue:)) ?? .query
         let state = parameters["state"]

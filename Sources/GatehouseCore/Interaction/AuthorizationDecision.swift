@@ -55,10 +55,34 @@ public enum AuthorizationDecision: Sendable, Equatable {
         if needsLogin {
             return isNone ? .fail(.loginRequired("the user is not signed in")) : .login
         }
+        return afterLogin(request: request, client: client, consentSatisfied: consentSatisfied, consent: consent)
+    }
+
+    /// Decides the step after the user signed in during this interaction (the session is fresh, so
+    /// `prompt=login` and `max_age` are met): another user than the `id_token_hint`'s gets
+    /// `login_required` (OIDC Core §3.1.2.1), otherwise consent or a code.
+    public static func afterSignIn(
+        request: AuthorizationRequest, client: Client, userID: UserID, consentSatisfied: Bool, consent: Consent?
+    ) -> AuthorizationDecision {
+        if let hinted = request.idTokenHintSubject, userID.rawValue != hinted {
+            return .fail(.loginRequired("the signed-in user is not the user of the id_token_hint"))
+        }
+        return afterLogin(request: request, client: client, consentSatisfied: consentSatisfied, consent: consent)
+    }
+
+    /// Decides the step after a login that satisfied the request (the user signed in during this
+    /// interaction, or an active session met `prompt` and `max_age`): consent or a code.
+    ///
+    /// OIDC Core §3.1.2.4: consent is asked unless the user already approved these scopes for this
+    /// client (or the client is first-party); `prompt=consent` always asks; `prompt=none` answers
+    /// `consent_required` instead of showing the page.
+    public static func afterLogin(
+        request: AuthorizationRequest, client: Client, consentSatisfied: Bool, consent: Consent?
+    ) -> AuthorizationDecision {
         let consented = consent.map { request.scope.isSubset(of: $0.scope) } ?? false
         let needsConsent = !consentSatisfied && (request.prompt.contains(.consent) || (!client.firstParty && !consented))
         if needsConsent {
-            return isNone ? .fail(.consentRequired("the user has not approved this client")) : .consent
+            return request.prompt.contains(.none) ? .fail(.consentRequired("the user has not approved this client")) : .consent
         }
         return .issueCode
     }

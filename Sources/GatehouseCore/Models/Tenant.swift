@@ -49,7 +49,7 @@ public enum MFAPolicy: String, Codable, Sendable, CaseIterable {
 /// Per-tenant settings; every field has a documented default and `validate()` reports every
 /// problem at once (docs/architecture.md H20).
 public struct TenantSettings: Codable, Sendable, Equatable {
-    /// MFA policy; stored and shown (enforcement arrives with the accounts and MFA issue).
+    /// MFA policy, applied after the first factor of every sign-in (`SignInFlow`, `MFARequirement`).
     public var mfaPolicy: MFAPolicy = .none
     /// Access token lifetime in seconds. Default 900 (15 minutes).
     public var accessTokenTTL: Int = 900

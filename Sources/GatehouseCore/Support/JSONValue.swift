@@ -91,3 +91,19 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 }
+
+/// An optional field that JSON shows as `null` when absent, where synthesized `Encodable` would
+/// leave the key out: for answers whose documented shape has the key always present.
+@propertyWrapper
+public struct NullWhenAbsent<Value: Encodable & Sendable>: Encodable, Sendable {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+extension NullWhenAbsent: Equatable where Value: Equatable {}

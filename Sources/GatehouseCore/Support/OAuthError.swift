@@ -3,7 +3,9 @@
 ///
 /// `code` is an open set of wire codes; `description` is the human-readable
 /// `error_description` (never contains secrets). Two errors are equal when their codes are equal.
-/// The HTTP status is derived in the web layer, in one place.
+/// The HTTP status is derived in the web layer, in one place, where the error renders itself as
+/// RFC 6749 §5.2 JSON (docs/architecture.md "Errors"); `debugReason` and the throw site
+/// (`fileID`, `line`) only reach the log.
 public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The `error` parameter value.
     public struct Code: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral {
@@ -41,28 +43,90 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
     public let code: Code
     /// `error_description`: printable ASCII for the client developer (RFC 6749 §5.2).
     public let description: String
+    /// Whether the error may be sent to the client's redirect URI (RFC 6749 §4.1.2.1). Errors about
+    /// the `client_id` or `redirect_uri` themselves are not: the user sees an error page instead.
+    public let redirectable: Bool
+    /// What the server knows beyond `description` (e.g. the underlying failure): logged, never sent.
+    public let debugReason: String?
+    /// The throw site (`#fileID`), for the log line.
+    public let fileID: String
+    /// The throw site's line (`#line`), for the log line.
+    public let line: Int
 
-    public init(_ code: Code, _ description: String) {
+    /// - Parameters:
+    ///   - code: the `error` wire code.
+    ///   - description: the `error_description` sent to the client.
+    ///   - redirectable: false for errors about the client or its redirect URI (RFC 6749 §4.1.2.1).
+    ///   - debug: a reason for the log only.
+    ///   - fileID, line: the throw site; leave the defaults.
+    public init(
+        _ code: Code, _ description: String, redirectable: Bool = true, debug: String? = nil,
+        fileID: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.description = description
+        self.redirectable = redirectable
+        self.debugReason = debug
+        self.fileID = fileID
+        self.line = line
+    }
+
+    /// The same error, marked as not redirectable (RFC 6749 §4.1.2.1).
+    public var notRedirectable: Self {
+        Self(code, description, redirectable: false, debug: debugReason, fileID: fileID, line: line)
+    }
+
+    /// The throw site and debug reason as log metadata values (never sent to the client).
+    public var logDetail: String {
+        "\(code.rawValue) at \(fileID):\(line)" + (debugReason.map { ": \($0)" } ?? "")
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
-    public static func invalidRequest(_ d: String) -> Self { .init(.invalidRequest, d) }
-    public static func invalidClient(_ d: String) -> Self { .init(.invalidClient, d) }
-    public static func invalidGrant(_ d: String) -> Self { .init(.invalidGrant, d) }
-    public static func unauthorizedClient(_ d: String) -> Self { .init(.unauthorizedClient, d) }
-    public static func unsupportedGrantType(_ d: String) -> Self { .init(.unsupportedGrantType, d) }
-    public static func invalidScope(_ d: String) -> Self { .init(.invalidScope, d) }
-    public static func accessDenied(_ d: String) -> Self { .init(.accessDenied, d) }
-    public static func unsupportedResponseType(_ d: String) -> Self { .init(.unsupportedResponseType, d) }
-    public static func serverError(_ d: String) -> Self { .init(.serverError, d) }
-    public static func temporarilyUnavailable(_ d: String) -> Self { .init(.temporarilyUnavailable, d) }
-    public static func invalidToken(_ d: String) -> Self { .init(.invalidToken, d) }
-    public static func loginRequired(_ d: String) -> Self { .init(.loginRequired, d) }
-    public static func consentRequired(_ d: String) -> Self { .init(.consentRequired, d) }
-    public static func interactionRequired(_ d: String) -> Self { .init(.interactionRequired, d) }
-    public static func unsupportedTokenType(_ d: String) -> Self { .init(.unsupportedTokenType, d) }
+    public static func invalidRequest(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.invalidRequest, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func invalidClient(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.invalidClient, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func invalidGrant(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.invalidGrant, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func unauthorizedClient(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.unauthorizedClient, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func unsupportedGrantType(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.unsupportedGrantType, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func invalidScope(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.invalidScope, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func accessDenied(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.accessDenied, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func unsupportedResponseType(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.unsupportedResponseType, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func serverError(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.serverError, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func temporarilyUnavailable(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.temporarilyUnavailable, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func invalidToken(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.invalidToken, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func loginRequired(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.loginRequired, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func consentRequired(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.consentRequired, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func interactionRequired(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.interactionRequired, d, debug: debug, fileID: fileID, line: line)
+    }
+    public static func unsupportedTokenType(_ d: String, debug: String? = nil, fileID: String = #fileID, line: Int = #line) -> Self {
+        .init(.unsupportedTokenType, d, debug: debug, fileID: fileID, line: line)
+    }
 }

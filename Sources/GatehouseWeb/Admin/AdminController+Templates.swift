@@ -93,17 +93,10 @@ extension AdminController {
             let name: String
             let kind: String
             let overridden: Bool
-            let updatedAt: Date?
+            @NullWhenAbsent var updatedAt: Date?
             enum CodingKeys: String, CodingKey {
                 case name, kind, overridden
                 case updatedAt = "updated_at"
-            }
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(name, forKey: .name)
-                try c.encode(kind, forKey: .kind)
-                try c.encode(overridden, forKey: .overridden)
-                try c.encode(updatedAt, forKey: .updatedAt)
             }
         }
         struct List: Encodable { let templates: [Entry] }

@@ -109,19 +109,11 @@ struct TenantCopyView: Encodable {
     let users: Int
     /// Clients given new keys; the secrets are shown only here.
     let clientKeyChanges: [TenantArchive.ClientKeyChange]
-    let droppedHostname: String?
+    @NullWhenAbsent var droppedHostname: String?
 
     enum CodingKeys: String, CodingKey {
         case tenant, users
         case clientKeyChanges = "client_key_changes"
         case droppedHostname = "dropped_hostname"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(tenant, forKey: .tenant)
-        try c.encode(users, forKey: .users)
-        try c.encode(clientKeyChanges, forKey: .clientKeyChanges)
-        try c.encode(droppedHostname, forKey: .droppedHostname)
     }
 }

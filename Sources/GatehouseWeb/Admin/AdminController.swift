@@ -6,7 +6,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import GatehouseThreads
 
 /// The admin API under `/admin/v1` (docs/contract.md A4): RFC 9457 problem details for every
 /// failure, 201 on create, `snake_case` JSON.
@@ -73,23 +72,21 @@ struct AdminController {
     ) {
         if method == .get { conditions.registerRepresentation(path: path.description, body) }
         group.on(path, method: method) { request, context in
-            await self.handle(context) {
-                switch context.adminPrincipal {
-                case .instance?:
-                    break
-                case .tenant(let tenant, let scopes, _)?:
-                    // Another tenant's resources do not exist for this caller.
-                    guard let scope, context.parameters.get("slug") == tenant.slug else {
-                        throw ProblemDetails.notFound("no tenant with this slug")
-                    }
-                    guard scopes.contains(scope) else { throw ProblemDetails.forbidden("this token lacks the '\(scope)' scope") }
-                case nil:
-                    throw ProblemDetails.unauthorized("a valid admin bearer token is required")
+            switch context.adminPrincipal {
+            case .instance?:
+                break
+            case .tenant(let tenant, let scopes, _)?:
+                // Another tenant's resources do not exist for this caller.
+                guard let scope, context.parameters.get("slug") == tenant.slug else {
+                    throw ProblemDetails.notFound("no tenant with this slug")
                 }
-                return try await conditions.run(
-                    method, path: path.description, request: request, context: context,
-                    store: services.store, maxBodyBytes: maxBodyBytes ?? services.configuration.maxBodyBytes, body)
+                guard scopes.contains(scope) else { throw ProblemDetails.forbidden("this token lacks the '\(scope)' scope") }
+            case nil:
+                throw ProblemDetails.unauthorized("a valid admin bearer token is required")
             }
+            return try await conditions.run(
+                method, path: path.description, request: request, context: context,
+                store: services.store, maxBodyBytes: maxBodyBytes ?? services.configuration.maxBodyBytes, body)
         }
     }
 
@@ -122,7 +119,9 @@ struct AdminController {
         router.get("admin/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: AdminOpenAPI.document)))
         }
-        let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(services: services))
+        // Problem details for every failure, the authentication's included.
+        let admin = router.group("admin/v1").add(middleware: ErrorMiddleware(family: AdminProblemErrors(services: services)))
+            .add(middleware: AdminAuthMiddleware(services: services))
         route(admin, .get, "tenants", scope: nil) { request, _ in try await self.listTenants(request) }
         route(admin, .post, "tenants", scope: nil) { request, _ in try await self.createTenant(request) }
         tenantRoute(admin, .get, "tenants/:slug", scope: AdminScope.tenantRead) { _, context in try await self.showTenant(context) }
@@ -151,33 +150,6 @@ struct AdminController {
         registerTemplateRoutes(admin)
         registerProviderRoutes(admin)
         registerTenantCopyRoutes(admin)
-    }
-
-    /// Maps every failure to problem details.
-    func handle(_ context: AppRequestContext, _ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let problem as ProblemDetails {
-            return problem.response
-        } catch let error as StoreError {
-            switch error {
-            case .conflict(let detail): return ProblemDetails.conflict(detail).response
-            case .notFound(let detail): return ProblemDetails.notFound(detail).response
-            case .unavailable(let detail):
-                context.logger.error("storage unavailable", metadata: ["detail": "\(detail)"])
-                return ProblemDetails.unavailable("storage unavailable").response
-            }
-        } catch let failure as TenantArchive.Failure {
-            return ProblemDetails.validation([.init(field: "archive", message: failure.description)]).response
-        } catch is ThreadPool.Busy {
-            return ProblemDetails.unavailable("the server is busy hashing passwords").response
-        } catch  where context.parameters.get("slug").map({ services.store.resolve(slug: $0) == nil }) ?? false {
-            // The tenant was deleted while this request worked on it.
-            return ProblemDetails.notFound("no tenant with this slug").response
-        } catch {
-            context.logger.error("admin request failed", metadata: ["error": "\(error)"])
-            return ProblemDetails.internalError(context.id).response
-        }
     }
 
     func created(_ value: some Encodable) -> Response { Responses.json(value, status: .created, noStore: true, sorted: true) }

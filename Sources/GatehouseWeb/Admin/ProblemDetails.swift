@@ -6,19 +6,24 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// An RFC 9457 problem details object (`application/problem+json`).
-struct ProblemDetails: Error, Encodable, Sendable {
+/// An RFC 9457 problem details object (`application/problem+json`); thrown, it renders itself
+/// (`HTTPResponseError`).
+struct ProblemDetails: HTTPResponseError, Encodable, Sendable {
     /// A URN naming the problem type (RFC 9457 §3.1.1: need not resolve).
     var type: String
     var title: String
-    var status: Int
+    /// The HTTP status code, also the `status` member (RFC 9457 §3.1.2).
+    var statusCode: Int
     var detail: String
     /// Extension member: every invalid field at once (RFC 9457 §3.2).
     var errors: [FieldError]?
     /// Seconds for the `Retry-After` header of a 429 (RFC 6585 §4); not a member of the body.
     var retryAfter: Int?
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, errors }
+    enum CodingKeys: String, CodingKey {
+        case type, title, detail, errors
+        case statusCode = "status"
+    }
 
     struct FieldError: Encodable, Sendable {
         var field: String
@@ -27,73 +32,79 @@ struct ProblemDetails: Error, Encodable, Sendable {
 
     static func validation(_ errors: [FieldError]) -> Self {
         ProblemDetails(
-            type: "urn:gatehouse:problem:validation", title: "Invalid request", status: 422,
+            type: "urn:gatehouse:problem:validation", title: "Invalid request", statusCode: 422,
             detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
     }
 
     static func badRequest(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:bad-request", title: "Bad request", status: 400, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:bad-request", title: "Bad request", statusCode: 400, detail: detail)
     }
 
     static func notFound(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:not-found", title: "Not found", status: 404, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:not-found", title: "Not found", statusCode: 404, detail: detail)
     }
 
     static func conflict(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:conflict", title: "Conflict", status: 409, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:conflict", title: "Conflict", statusCode: 409, detail: detail)
     }
 
     /// 412: an `If-Match` condition failed (RFC 9110 §13.1.1, §15.5.13).
     static func preconditionFailed(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:precondition-failed", title: "Precondition failed", status: 412, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:precondition-failed", title: "Precondition failed", statusCode: 412, detail: detail)
     }
 
     /// 422: an `Idempotency-Key` sent again with a different body (draft-ietf-httpapi-idempotency-key-header §2.7).
     static func idempotencyKeyReused() -> Self {
         ProblemDetails(
-            type: "urn:gatehouse:problem:idempotency-key-reused", title: "Idempotency-Key reused", status: 422,
+            type: "urn:gatehouse:problem:idempotency-key-reused", title: "Idempotency-Key reused", statusCode: 422,
             detail: "this Idempotency-Key was used with a different request body")
     }
 
     /// 413: the body is larger than `limit` bytes.
     static func payloadTooLarge(_ limit: Int) -> Self {
         ProblemDetails(
-            type: "urn:gatehouse:problem:content-too-large", title: "Content too large", status: 413,
+            type: "urn:gatehouse:problem:content-too-large", title: "Content too large", statusCode: 413,
             detail: "the request body is larger than \(limit) bytes")
     }
 
     static func unauthorized(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:unauthorized", title: "Unauthorized", status: 401, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:unauthorized", title: "Unauthorized", statusCode: 401, detail: detail)
     }
 
     static func forbidden(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:forbidden", title: "Forbidden", status: 403, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:forbidden", title: "Forbidden", statusCode: 403, detail: detail)
     }
 
     static func unavailable(_ detail: String) -> Self {
-        ProblemDetails(type: "urn:gatehouse:problem:unavailable", title: "Service unavailable", status: 503, detail: detail)
+        ProblemDetails(type: "urn:gatehouse:problem:unavailable", title: "Service unavailable", statusCode: 503, detail: detail)
     }
 
     /// 429: rate limited (RFC 6585 §4), with `Retry-After: seconds`.
     static func tooManyRequests(_ detail: String, retryAfter: Int) -> Self {
         ProblemDetails(
-            type: "urn:gatehouse:problem:rate-limited", title: "Too many requests", status: 429, detail: detail,
+            type: "urn:gatehouse:problem:rate-limited", title: "Too many requests", statusCode: 429, detail: detail,
             retryAfter: retryAfter)
     }
 
     static func internalError(_ requestID: String) -> Self {
         ProblemDetails(
-            type: "urn:gatehouse:problem:internal", title: "Internal server error", status: 500,
+            type: "urn:gatehouse:problem:internal", title: "Internal server error", statusCode: 500,
             detail: "an internal error occurred (request \(requestID))")
     }
 
+    var status: HTTPResponse.Status { .init(code: statusCode) }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { response }
+
+    /// `application/problem+json`, `Cache-Control: no-store`; `WWW-Authenticate` on a 401,
+    /// `Retry-After` on a 503 (1 second) and a 429 (`retryAfter`).
     var response: Response {
         var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
-        if status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse-admin\"" }
-        if status == 503 { headers[.retryAfter] = "1" }
+        if statusCode == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse-admin\"" }
+        if statusCode == 503 { headers[.retryAfter] = "1" }
         if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
         let data = (try? Responses.jsonEncoder.encode(self)) ?? Data()
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .init(code: statusCode), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -108,7 +119,7 @@ struct JSONInput {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json") else {
             throw ProblemDetails(
-                type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", status: 415,
+                type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", statusCode: 415,
                 detail: "send application/json")
         }
         let buffer: ByteBuffer

@@ -16,6 +16,8 @@ public struct AppRequestContext: RequestContext {
     var resolvedTenant: (any TenantHandle)?
     /// Set by the headless API's resolution middleware.
     var headlessClient: (database: any TenantHandle, client: Client)?
+    /// The issuer of the resolved tenant (tenant routes, the headless API): the realm of OAuth errors.
+    var issuer: String?
     /// Set by the admin API's authentication middleware.
     var adminPrincipal: AdminController.Principal?
     /// The tenant whose own host the request came to (`TenantHostResponder`); nil on the public host.
@@ -29,6 +31,7 @@ public struct AppRequestContext: RequestContext {
         remoteAddress = source.channel.remoteAddress?.ipAddress
         resolvedTenant = nil
         headlessClient = nil
+        issuer = nil
         adminPrincipal = nil
         hostTenant = nil
     }
@@ -38,19 +41,22 @@ public struct AppRequestContext: RequestContext {
 
 /// The context of a tenant route: a resolved tenant and its open database, never optional
 /// (docs/architecture.md H2: a tenant route cannot exist without a tenant).
-public struct TenantRequestContext: ChildRequestContext {
+public struct TenantRequestContext: ChildRequestContext, OAuthIssuerContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?
     /// The tenant's database; its `tenant` is the resolved tenant.
     public let database: any TenantHandle
+    /// The tenant's issuer (`Services.issuer(of:)`).
+    let oauthIssuer: String
 
     public init(context: AppRequestContext) throws {
-        guard let database = context.resolvedTenant else {
+        guard let database = context.resolvedTenant, let issuer = context.issuer else {
             throw HTTPError(.notFound, message: "unknown tenant")
         }
         coreContext = context.coreContext
         remoteAddress = context.remoteAddress
         self.database = database
+        oauthIssuer = issuer
     }
 
     public var maxUploadSize: Int { 65536 }
@@ -73,14 +79,11 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         var context = context
         do {
             context.resolvedTenant = try await store.storage(for: tenant)
-            let response = try await next(request, context)
-            if response.status == .internalServerError, store.resolve(slug: slug) == nil {
-                throw HTTPError(.notFound, message: "unknown tenant")
-            }
-            return response
-        } catch let error where store.resolve(slug: slug) == nil && !(error is any HTTPResponseError) {
-            // The tenant was deleted while this request used it.
+        } catch  where store.resolve(slug: slug) == nil {
+            // The tenant was deleted after it was resolved.
             throw HTTPError(.notFound, message: "unknown tenant")
         }
+        context.issuer = addressing.issuer(of: tenant.tenant)
+        return try await next(request, context)
     }
 }

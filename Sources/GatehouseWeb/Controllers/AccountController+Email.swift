@@ -13,10 +13,9 @@ extension AccountController {
     static let changeEmailLifetime: TimeInterval = 1800
 
     func registerEmailRoutes(_ group: RouterGroup<TenantRequestContext>) {
-        let flow = BrowserFlowController(services: services)
-        group.post("account/email/change") { request, context in await flow.page(context) { try await self.startEmailChange(request, context) } }
+        group.post("account/email/change") { request, context in try await self.startEmailChange(request, context) }
         group.post("account/email/change/confirm") { request, context in
-            await flow.page(context) { try await self.confirmEmailChange(request, context) }
+            try await self.confirmEmailChange(request, context)
         }
     }
 

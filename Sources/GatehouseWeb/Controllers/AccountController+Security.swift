@@ -23,17 +23,16 @@ extension AccountController {
     ]
 
     func registerSecurityRoutes(_ group: RouterGroup<TenantRequestContext>) {
-        let flow = BrowserFlowController(services: services)
-        group.post("account/profile") { request, context in await flow.page(context) { try await self.saveProfile(request, context) } }
-        group.post("account/email/verify") { request, context in await flow.page(context) { try await self.sendVerification(request, context) } }
-        group.post("account/password") { request, context in await flow.page(context) { try await self.changePassword(request, context) } }
-        group.post("account/mfa/totp") { request, context in await flow.page(context) { try await self.startTOTP(request, context) } }
-        group.post("account/mfa/totp/confirm") { request, context in await flow.page(context) { try await self.confirmTOTP(request, context) } }
-        group.post("account/mfa/totp/remove") { request, context in await flow.page(context) { try await self.removeFactor(.totp, request, context) } }
-        group.post("account/mfa/email") { request, context in await flow.page(context) { try await self.startEmailFactor(request, context) } }
-        group.post("account/mfa/email/confirm") { request, context in await flow.page(context) { try await self.confirmEmailFactor(request, context) } }
-        group.post("account/mfa/email/remove") { request, context in await flow.page(context) { try await self.removeFactor(.email, request, context) } }
-        group.post("account/recovery-codes") { request, context in await flow.page(context) { try await self.newRecoveryCodes(request, context) } }
+        group.post("account/profile") { request, context in try await self.saveProfile(request, context) }
+        group.post("account/email/verify") { request, context in try await self.sendVerification(request, context) }
+        group.post("account/password") { request, context in try await self.changePassword(request, context) }
+        group.post("account/mfa/totp") { request, context in try await self.startTOTP(request, context) }
+        group.post("account/mfa/totp/confirm") { request, context in try await self.confirmTOTP(request, context) }
+        group.post("account/mfa/totp/remove") { request, context in try await self.removeFactor(.totp, request, context) }
+        group.post("account/mfa/email") { request, context in try await self.startEmailFactor(request, context) }
+        group.post("account/mfa/email/confirm") { request, context in try await self.confirmEmailFactor(request, context) }
+        group.post("account/mfa/email/remove") { request, context in try await self.removeFactor(.email, request, context) }
+        group.post("account/recovery-codes") { request, context in try await self.newRecoveryCodes(request, context) }
         group.post("account/done") { _, context in self.back("", context) }
         registerEmailRoutes(group)
     }

@@ -23,13 +23,12 @@ struct AccountController {
     }
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        let flow = BrowserFlowController(services: services)
-        group.get("account") { request, context in await flow.page(context) { try await self.show(request, context) } }
-        group.get("account/callback") { request, context in await flow.page(context) { try await self.callback(request, context) } }
+        group.get("account") { request, context in try await self.show(request, context) }
+        group.get("account/callback") { request, context in try await self.callback(request, context) }
         group.post("account/sessions/:session/revoke") { request, context in
-            await flow.page(context) { try await self.revokeSession(request, context) }
+            try await self.revokeSession(request, context)
         }
-        group.post("account/logout") { request, context in await flow.page(context) { try await self.signOut(request, context) } }
+        group.post("account/logout") { request, context in try await self.signOut(request, context) }
         registerSecurityRoutes(group)
     }
 

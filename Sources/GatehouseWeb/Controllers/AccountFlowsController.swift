@@ -20,20 +20,19 @@ struct AccountFlowsController {
     static let codeAttempts = 5
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        let flow = self.flow
-        group.get("signup") { request, context in await flow.page(context) { try await self.showSignup(request, context) } }
-        group.post("signup") { request, context in await flow.page(context) { try await self.submitSignup(request, context) } }
-        group.get("verify-email") { request, context in await flow.page(context) { try await self.showVerify(request, context) } }
-        group.post("verify-email") { request, context in await flow.page(context) { try await self.submitVerify(request, context) } }
-        group.post("verify-email/resend") { request, context in await flow.page(context) { try await self.resendVerify(request, context) } }
-        group.post("verify-email/link") { request, context in await flow.page(context) { try await self.confirmVerifyLink(request, context) } }
-        group.get("forgot") { request, context in await flow.page(context) { try await self.showForgot(request, context) } }
-        group.post("forgot") { request, context in await flow.page(context) { try await self.submitForgot(request, context) } }
-        group.get("reset") { request, context in await flow.page(context) { try await self.showReset(request, context) } }
-        group.post("reset") { request, context in await flow.page(context) { try await self.submitReset(request, context) } }
-        group.post("magic-link") { request, context in await flow.page(context) { try await self.requestMagicLink(request, context) } }
-        group.get("magic") { request, context in await flow.page(context) { try await self.showMagic(request, context) } }
-        group.post("magic") { request, context in await flow.page(context) { try await self.confirmMagic(request, context) } }
+        group.get("signup") { request, context in try await self.showSignup(request, context) }
+        group.post("signup") { request, context in try await self.submitSignup(request, context) }
+        group.get("verify-email") { request, context in try await self.showVerify(request, context) }
+        group.post("verify-email") { request, context in try await self.submitVerify(request, context) }
+        group.post("verify-email/resend") { request, context in try await self.resendVerify(request, context) }
+        group.post("verify-email/link") { request, context in try await self.confirmVerifyLink(request, context) }
+        group.get("forgot") { request, context in try await self.showForgot(request, context) }
+        group.post("forgot") { request, context in try await self.submitForgot(request, context) }
+        group.get("reset") { request, context in try await self.showReset(request, context) }
+        group.post("reset") { request, context in try await self.submitReset(request, context) }
+        group.post("magic-link") { request, context in try await self.requestMagicLink(request, context) }
+        group.get("magic") { request, context in try await self.showMagic(request, context) }
+        group.post("magic") { request, context in try await self.confirmMagic(request, context) }
     }
 
     var path: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
@@ -61,6 +60,54 @@ struct AccountFlowsController {
         var response = message("Too many requests", "Please wait a moment and try again.", error: true, status: .tooManyRequests, context)
         response.headers[.retryAfter] = String(wait)
         return response
+    }
+
+    /// A page with one button that posts an emailed link's `token` to `action` (a path under the
+    /// tenant), so that link scanners that open the link do not use it up.
+    func confirmationForm(
+        _ heading: String, _ message: String, action: String, token: String, button: String, _ context: TenantRequestContext
+    ) -> Response {
+        Responses.html(
+            services.pages.render(
+                "message_form", chrome: flow.chrome(heading, context),
+                values: [
+                    "heading": heading, "message": message, "action": "\(path(context))\(action)", "token": token, "button": button,
+                ]))
+    }
+
+    /// The form of a page that continues an interaction, its CSRF token checked.
+    /// - Throws: `OAuthError.accessDenied(unavailable)` when the tenant has the page switched off
+    ///   (`enabled` false); the errors of `BrowserFlowController.loadInteraction`.
+    func postedForm(
+        _ request: Request, _ context: TenantRequestContext, enabled: Bool, unavailable: String
+    ) async throws -> (FormParameters, Interaction, Client) {
+        guard enabled else { throw OAuthError.accessDenied(unavailable) }
+        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+        let (interaction, client) = try await flow.loadInteraction(
+            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true, request, context)
+        return (form, interaction, client)
+    }
+
+    /// Emails a one-time link (`{path}?token=…`, valid `lifetime` seconds) to the active account
+    /// of `rawEmail`; nothing when there is none, so the answer never reveals whether it exists.
+    /// - Parameter interactionID: the interaction the link continues, if any.
+    func emailLink(
+        _ kind: AccountEmail, purpose: OneTimePurpose, to rawEmail: String, path: String, lifetime: TimeInterval,
+        interactionID: String?, _ context: TenantRequestContext
+    ) async throws {
+        guard let email = EmailAddress.normalize(rawEmail), let user = try await context.database.user(email: email), !user.disabled else {
+            return
+        }
+        let now = services.clock.now
+        let token = RandomText.bearerSecret()
+        try await context.database.insertOneTimeToken(
+            OneTimeToken(
+                id: RandomText.bearerSecret(), purpose: purpose, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
+                context: interactionID, createdAt: now, expiresAt: now.addingTimeInterval(lifetime)))
+        try await services.sendAccountEmail(
+            kind, to: user,
+            values: ["link": services.link(context.tenant, path, token: token), "expires_minutes": String(Int(lifetime / 60))],
+            database: context.database)
     }
 
     // MARK: Sign-up
@@ -92,11 +139,8 @@ struct AccountFlowsController {
     /// Creates an account (email, password, name), sends the verification email and signs in
     /// through the first-factor door (which asks for verification when the tenant requires it).
     func submitSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, client) = try await flow.loadInteraction(
-            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-            request, context)
+        let (form, interaction, client) = try await postedForm(
+            request, context, enabled: context.tenant.tenant.settings.selfSignup, unavailable: "Sign-up is not available here.")
         let rawEmail = form["email"] ?? ""
         let name = form["name"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         func fail(_ error: String, _ status: HTTPResponse.Status = .badRequest) -> Response {
@@ -127,7 +171,7 @@ struct AccountFlowsController {
         }
         // When the tenant requires a verified address, the first-factor door sends the verification.
         if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, request, context) }
-        return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: ["pwd"], request, context)
+        return try await flow.proved(.firstFactor, interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 
     /// A sign-up with the address of an existing account, when the tenant requires verified
@@ -207,19 +251,15 @@ struct AccountFlowsController {
     func showVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let query = request.queryParameters
         if let token = query["token"] {
-            return Responses.html(
-                services.pages.render(
-                    "message_form", chrome: flow.chrome("Verify your email", context),
-                    values: [
-                        "heading": "Verify your email", "message": "Confirm that this email address is yours.",
-                        "action": "\(path(context))/verify-email/link", "token": token, "button": "Verify my email",
-                    ]))
+            return confirmationForm(
+                "Verify your email", "Confirm that this email address is yours.", action: "/verify-email/link", token: token,
+                button: "Verify my email", context)
         }
         let (interaction, client) = try await flow.loadInteraction(query["interaction"], csrf: nil, requireCSRF: false, request, context)
         let (pending, user) = try await pending(interaction, stage: .verifyEmail, context)
         if user.emailVerified, !pending.isSignupAttempt {
             // Verified meanwhile through the emailed link.
-            return try await flow.proceedToSecondFactor(interaction, client: client, user: user, amr: pending.amr, request, context)
+            return try await flow.proved(.emailAddress, interaction, client: client, user: user, amr: pending.amr, request, context)
         }
         return renderVerify(interaction, user: user, error: nil, notice: nil, status: .ok, context)
     }
@@ -272,7 +312,7 @@ struct AccountFlowsController {
         try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash, at: now)
         var verified = user
         verified.emailVerified = true
-        return try await flow.proceedToSecondFactor(interaction, client: client, user: verified, amr: pending.amr, request, context)
+        return try await flow.proved(.emailAddress, interaction, client: client, user: verified, amr: pending.amr, request, context)
     }
 
     func resendVerify(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
@@ -284,165 +324,5 @@ struct AccountFlowsController {
         if let limited = rateLimit("email-code", context) { return limited }
         if !pending.isSignupAttempt { try await sendVerification(to: user, request, context) }
         return renderVerify(interaction, user: user, error: nil, notice: "We sent a new code.", status: .ok, context)
-    }
-
-    // MARK: Password reset
-
-    func showForgot(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        var values: [String: Any] = ["action": "\(path(context))/forgot", "csrf_token": "", "interaction_id": ""]
-        if let id = request.queryParameters["interaction"],
-            let (interaction, _) = try? await flow.loadInteraction(id, csrf: nil, requireCSRF: false, request, context)
-        {
-            values["interaction_id"] = interaction.id
-            values["csrf_token"] = interaction.csrfToken
-            values["login_url"] = "\(path(context))/login?interaction=\(interaction.id)"
-        } else {
-            let binding = flow.browserBinding(request, context)
-            values["csrf_token"] = services.csrfToken(binding: binding.value, purpose: "forgot")
-            var response = Responses.html(services.pages.render("forgot", chrome: flow.chrome("Reset your password", context), values: values))
-            if let cookie = binding.cookie { response.setCookie(cookie) }
-            return response
-        }
-        return Responses.html(services.pages.render("forgot", chrome: flow.chrome("Reset your password", context), values: values))
-    }
-
-    /// Sends a reset link when the account exists; the answer is the same either way.
-    func submitForgot(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        if let id = form["interaction_id"], !id.isEmpty {
-            _ = try await flow.loadInteraction(id, csrf: form["csrf_token"], requireCSRF: true, request, context)
-        } else {
-            guard services.checkCSRF(form["csrf_token"], binding: TenantCookie.browser.value(in: request), purpose: "forgot") else {
-                throw OAuthError.invalidRequest("The form expired. Reload the page and try again.")
-            }
-        }
-        if let limited = rateLimit("reset", context) { return limited }
-        let now = services.clock.now
-        let token = RandomText.bearerSecret()
-        if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
-            try await context.database.insertOneTimeToken(
-                OneTimeToken(
-                    id: RandomText.bearerSecret(), purpose: .resetPassword, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                    context: nil, createdAt: now, expiresAt: now.addingTimeInterval(Self.resetLifetime)))
-            try await services.sendAccountEmail(
-                .reset, to: user,
-                values: [
-                    "link": services.link(context.tenant, "/reset", token: token), "expires_minutes": String(Int(Self.resetLifetime / 60)),
-                ], database: context.database)
-        }
-        return message("Check your email", "If an account exists for that address, we sent a link to reset its password.", context)
-    }
-
-    func showReset(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard let token = request.queryParameters["token"], token.utf8.count <= 128,
-            try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: services.clock.now) != nil
-        else {
-            return message(
-                "Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
-                status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
-        }
-        return renderReset(token: token, error: nil, status: .ok, context)
-    }
-
-    func renderReset(token: String, error: String?, status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
-        var values: [String: Any] = ["action": "\(path(context))/reset", "token": token]
-        if let error { values["error"] = error }
-        return Responses.html(
-            services.pages.render("reset", chrome: flow.chrome("Choose a new password", context), values: values),
-            status: status)
-    }
-
-    /// Sets the new password; every session and refresh token of the user is revoked.
-    func submitReset(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        guard let token = form["token"], token.utf8.count <= 128 else { throw OAuthError.invalidRequest("The reset link is incomplete.") }
-        let password = form["password"] ?? ""
-        if let problem = PasswordPolicy.problem(password, common: services.commonPasswords) {
-            return renderReset(token: token, error: "The password \(problem).", status: .badRequest, context)
-        }
-        let now = services.clock.now
-        let db = context.database
-        guard let used = try await db.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .resetPassword, at: now),
-            var user = try await db.user(id: used.userID)
-        else {
-            return message(
-                "Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
-                status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
-        }
-        user.passwordHash = try await services.passwords.hash(password)
-        user.emailVerified = true  // the reset link proved the address
-        try await db.updateUser(user, at: now)
-        try await db.revokeEverything(of: user.id, at: now)
-        try await db.spendSignInLinks(of: user.id, at: now)
-        return message(
-            "Password changed", "Your password was changed and you were signed out everywhere. Sign in again with the new password.",
-            context)
-    }
-
-    // MARK: Magic links
-
-    /// Emails a sign-in link that continues this interaction in this browser (tenant switch `magic_link`).
-    func requestMagicLink(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard context.tenant.tenant.settings.magicLink else { throw OAuthError.accessDenied("Sign-in links are not available here.") }
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let (interaction, _) = try await flow.loadInteraction(
-            form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
-            request, context)
-        if let limited = rateLimit("magic-link", context) { return limited }
-        let now = services.clock.now
-        let token = RandomText.bearerSecret()
-        if let email = EmailAddress.normalize(form["email"] ?? ""), let user = try await context.database.user(email: email), !user.disabled {
-            try await context.database.insertOneTimeToken(
-                OneTimeToken(
-                    id: RandomText.bearerSecret(), purpose: .magicLink, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                    context: interaction.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.magicLifetime)))
-            try await services.sendAccountEmail(
-                .magicLink, to: user,
-                values: [
-                    "link": services.link(context.tenant, "/magic", token: token), "expires_minutes": String(Int(Self.magicLifetime / 60)),
-                ], database: context.database)
-        }
-        return message("Check your email", "If an account exists for that address, we sent it a sign-in link. Open it in this browser.", context)
-    }
-
-    func showMagic(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard let token = request.queryParameters["token"] else { throw OAuthError.invalidRequest("The sign-in link is incomplete.") }
-        return Responses.html(
-            services.pages.render(
-                "message_form", chrome: flow.chrome("Sign in", context),
-                values: [
-                    "heading": "Sign in", "message": "Continue to sign in with the link we emailed you.",
-                    "action": "\(path(context))/magic", "token": token, "button": "Continue",
-                ]))
-    }
-
-    /// Uses a magic link: it must be opened in the browser that asked for it (the interaction's
-    /// browser binding), so that a forwarded or intercepted link cannot sign anyone else in.
-    func confirmMagic(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
-        let now = services.clock.now
-        guard let token = form["token"], token.utf8.count <= 128,
-            let used = try await context.database.peekOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now),
-            let interactionID = used.context
-        else {
-            return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
-        }
-        guard let (interaction, client) = try? await flow.loadInteraction(interactionID, csrf: nil, requireCSRF: false, request, context) else {
-            return message(
-                "Open the link where you asked for it",
-                "For your safety this sign-in link only works in the browser where you requested it.", error: true,
-                status: .badRequest, context)
-        }
-        guard try await context.database.consumeOneTimeLink(hash: SecretHash.of(token), purpose: .magicLink, at: now) != nil,
-            let user = try await context.database.user(id: used.userID), !user.disabled
-        else {
-            return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
-        }
-        // The link proved the address.
-        // A first proof ends what was made before it, password included (pre-account takeover).
-        if !user.emailVerified { try await context.database.proveEmail(user.id, keepPassword: false, at: now) }
-        var verified = user
-        verified.emailVerified = true
-        return try await flow.completeFirstFactor(interaction, client: client, user: verified, amr: ["email"], request, context)
     }
 }

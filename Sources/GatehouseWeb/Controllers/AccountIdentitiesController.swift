@@ -19,11 +19,11 @@ struct AccountIdentitiesController {
     var flow: BrowserFlowController { BrowserFlowController(services: services) }
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        group.get("account/identities") { request, context in await flow.page(context) { try await self.show(request, context) } }
+        group.get("account/identities") { request, context in try await self.show(request, context) }
         group.post("account/identities/:identity/remove") { request, context in
-            await flow.page(context) { try await self.remove(request, context) }
+            try await self.remove(request, context)
         }
-        group.get("account/identities/link/:provider") { request, context in await flow.page(context) { try await self.link(request, context) } }
+        group.get("account/identities/link/:provider") { request, context in try await self.link(request, context) }
     }
 
     func path(_ context: TenantRequestContext) -> String { "\(services.basePath(of: context.tenant))/account/identities" }

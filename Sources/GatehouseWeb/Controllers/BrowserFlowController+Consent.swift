@@ -42,18 +42,17 @@ extension BrowserFlowController {
             request, context)
         let (session, user) = try await consentingSession(interaction, request, context)
         guard form["decision"] == "allow" else {
-            return try await perform(
-                .fail(.accessDenied("the user denied the request")), authorization: interaction.request,
-                client: client, session: session, interaction: interaction, request, context)
+            return try await advance(.consentDenied, interaction: interaction, client: client, session: session, request, context)
         }
         let existing = try await context.database.consent(userID: user.id, clientID: client.clientID)
-        try await context.database.saveConsent(
-            Consent(
-                userID: user.id, clientID: client.clientID,
-                scope: interaction.request.scope.union(existing?.scope ?? []),
-                grantedAt: services.clock.now))
+        let consent = Consent(
+            userID: user.id, clientID: client.clientID, scope: interaction.request.scope.union(existing?.scope ?? []),
+            grantedAt: services.clock.now)
+        try await context.database.saveConsent(consent)
         interaction.consentDone = true
         try await context.database.updateInteraction(interaction)
-        return try await continueInteraction(interaction, client: client, session: session, request, context)
+        return try await advance(
+            .consentGiven(session: session, consent: consent), interaction: interaction, client: client, session: session,
+            request, context)
     }
 }

@@ -9,7 +9,7 @@ import Logging
 
 /// Sign-in with upstream providers (issue 5): `/t/{slug}/federation/{provider}/start` sends the
 /// browser to the provider, `/callback` finishes the sign-in through the one first-factor door
-/// (`BrowserFlowController.completeFirstFactor`) with `amr: ["fed", …]`.
+/// (`BrowserFlowController.upstreamReturned`) with `amr: ["fed", …]`.
 ///
 /// A pending sign-in is stored server-side under the SHA-256 of its `state`, bound to the browser
 /// cookie and to the login interaction (or, for linking, to the console user), used once and
@@ -24,9 +24,9 @@ struct FederationController {
     var flow: BrowserFlowController { BrowserFlowController(services: services) }
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        group.get("federation/:provider/start") { request, context in await flow.page(context) { try await self.start(request, context) } }
+        group.get("federation/:provider/start") { request, context in try await self.start(request, context) }
         group.get("federation/:provider/callback") { request, context in
-            await flow.page(context) { try await self.callback(request, context) }
+            try await self.callback(request, context)
         }
     }
 
@@ -200,14 +200,14 @@ struct FederationController {
         do {
             profile = try await self.profile(pending, provider: provider, response: response, context)
         } catch {
-            return try await flow.perform(
-                .fail(Self.oauthError(error, provider: provider)), authorization: interaction.request,
-                client: client, session: nil, interaction: interaction, request, context)
+            return try await flow.advance(
+                .upstreamFailed(Self.oauthError(error, provider: provider)), interaction: interaction, client: client,
+                request, context)
         }
         switch try await resolveUser(profile, provider: provider, context) {
         case .user(let user):
             let amr = FederatedAMR.amr(upstream: profile.amr, trustUpstreamMFA: provider.trustUpstreamMFA)
-            return try await flow.completeFirstFactor(interaction, client: client, user: user, amr: amr, request, context)
+            return try await flow.proved(.upstream, interaction, client: client, user: user, amr: amr, request, context)
         case .refused(let refusal):
             return refusalPage(refusal, provider: provider, profile: profile, interaction: interaction, context)
         }

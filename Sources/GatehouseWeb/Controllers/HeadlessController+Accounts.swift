@@ -39,43 +39,54 @@ extension HeadlessController {
         }
     }
 
-    /// The headless counterpart of the browser's first-factor door: email verification when the
-    /// tenant requires it, then the MFA policy, then tokens.
-    func completeFirstFactor(
-        user: User, amr: [String], scope: ScopeSet, _ request: Request,
-        _ context: HeadlessRequestContext
+    /// The headless counterpart of the browser's door (`BrowserFlowController.proved`): a user
+    /// proved a first factor, an email address or a second factor; the answer is a challenge
+    /// (`challenge_id`) or tokens.
+    /// - Parameter extra: extra fields of a token answer (the recovery codes of an enrolment).
+    func proved(
+        _ proof: SignInFlow.Proof, user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:],
+        _ request: Request, _ context: HeadlessRequestContext
     ) async throws -> Response {
-        let settings = context.database.tenant.tenant.settings
-        if settings.requireVerifiedEmail, !user.emailVerified {
-            return try await challenge(user: user, amr: amr, scope: scope, stage: .verifyEmail, context)
-        }
-        return try await proceedToSecondFactor(user: user, amr: amr, scope: scope, request, context)
+        let subject = try await services.signInSubject(user, amr: amr, in: context.database)
+        return try await advance(
+            SignInFlow.proved(proof, by: subject, consent: nil), user: user, scope: scope, extra: extra, request, context)
     }
 
-    func proceedToSecondFactor(
-        user: User, amr: [String], scope: ScopeSet, _ request: Request,
+    /// Asks the sign-in state machine what `event` leads to and carries out its actions: a
+    /// challenge answer (`challenge_id`) or tokens.
+    /// - Parameter extra: extra fields of a token answer (the recovery codes of an enrolment).
+    func advance(
+        _ event: SignInFlow.Event, user: User, scope: ScopeSet, extra: [String: [String]] = [:], _ request: Request,
         _ context: HeadlessRequestContext
     ) async throws -> Response {
-        let settings = context.database.tenant.tenant.settings
-        let enrolled = try await context.database.mfaFactors(userID: user.id).map(\.kind)
-        let allowed = settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))
-        switch MFARequirement.decide(policy: settings.mfaPolicy, enrolled: enrolled, allowed: allowed, firstFactorAMR: amr) {
-        case .none:
-            return try await issueSession(user: user, amr: amr, scope: scope, request, context)
-        case .challenge:
-            return try await challenge(user: user, amr: amr, scope: scope, stage: .challenge, context)
-        case .enrol:
-            return try await challenge(user: user, amr: amr, scope: scope, stage: .enrol, context)
-        case .unavailable:
-            throw OAuthError.accessDenied("two-step verification cannot be completed with this sign-in method")
+        let transition = SignInFlow.next(
+            event, authorization: nil, policy: SignInFlow.Policy(settings: context.database.tenant.tenant.settings),
+            now: services.clock.now)
+        var waiting: (pending: PendingSignIn, id: String)?
+        for action in transition.actions {
+            switch action {
+            case .awaitStep(let stage, let subject):
+                waiting = try await savePending(user: user, amr: subject.amr, scope: scope, stage: stage, context)
+            case .sendMail(.emailVerification, _):
+                try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
+            case .showPage:
+                guard let waiting else { break }
+                return try await answer(waiting.pending, id: waiting.id, user: user, context)
+            case .signIn(_, let amr):
+                return try await issueSession(user: user, amr: amr, scope: scope, extra: extra, request, context)
+            case .refuse(.secondFactorUnavailable):
+                throw OAuthError.accessDenied("two-step verification cannot be completed with this sign-in method")
+            case .issueCode, .redirectWithError:
+                break
+            }
         }
+        throw OAuthError.serverError("the sign-in flow ended without an answer")
     }
 
-    /// Stores a pending sign-in and answers with its challenge.
-    func challenge(
-        user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage,
-        _ context: HeadlessRequestContext
-    ) async throws -> Response {
+    /// Stores a pending sign-in; returns it and its id (the `challenge_id`, 256 bits, base64url).
+    func savePending(
+        user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage, _ context: HeadlessRequestContext
+    ) async throws -> (pending: PendingSignIn, id: String) {
         let now = services.clock.now
         let id = RandomText.bearerSecret()
         let pending = PendingSignIn(
@@ -83,7 +94,7 @@ extension HeadlessController {
             scope: scope.description, stage: stage, createdAt: now,
             expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
         try await context.database.savePendingSignIn(pending)
-        return try await answer(pending, id: id, user: user, context)
+        return (pending, id)
     }
 
     func answer(_ pending: PendingSignIn, id: String, user: User, _ context: HeadlessRequestContext) async throws -> Response {
@@ -91,9 +102,6 @@ extension HeadlessController {
         let body: Challenge
         switch pending.stage {
         case .verifyEmail:
-            if !pending.isSignupAttempt {
-                try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
-            }
             body = Challenge(
                 status: "email_verification_required", challengeID: id, expiresIn: expiresIn, factors: nil, totp: nil,
                 email: user.email)
@@ -177,12 +185,14 @@ extension HeadlessController {
                 values: [
                     "account_url": services.issuer(of: tenant) + "/account"
                 ], database: db)
-            return try await challenge(user: existing, amr: [PendingSignIn.signupAttemptMarker], scope: scope, stage: .verifyEmail, context)
+            let decoy = try await savePending(
+                user: existing, amr: [PendingSignIn.signupAttemptMarker], scope: scope, stage: .verifyEmail, context)
+            return try await answer(decoy.pending, id: decoy.id, user: existing, context)
         }
         if !requiresVerification {
             try await AccountFlowsController(services: services).sendVerification(to: user, database: db)
         }
-        return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
+        return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, request, context)
     }
 
     /// `POST /v1/auth/verify-email` `{"challenge_id","code"}`: completes an email verification step.
@@ -211,7 +221,7 @@ extension HeadlessController {
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true
-        return try await proceedToSecondFactor(user: verified, amr: pending.amr, scope: scope(of: pending), request, context)
+        return try await proved(.emailAddress, user: verified, amr: pending.amr, scope: scope(of: pending), request, context)
     }
 
     /// `POST /v1/auth/mfa/verify` `{"challenge_id","factor":"totp|email|recovery_code","code"}`.
@@ -234,9 +244,8 @@ extension HeadlessController {
                 throw try await failedAttempt(pending, context)
             }
             try await context.database.deletePendingSignIn(idHash: pending.idHash)
-            return try await issueSession(
-                user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"), scope: scope(of: pending),
-                extra: ["recovery_codes": codes], request, context)
+            return try await proved(
+                .secondFactor(method: "otp"), user: user, amr: pending.amr, scope: scope(of: pending), extra: ["recovery_codes": codes], request, context)
         }
         guard
             let proven = try await services.checkSecondFactor(
@@ -246,9 +255,8 @@ extension HeadlessController {
             throw try await failedAttempt(pending, context)
         }
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
-        return try await issueSession(
-            user: user, amr: MFARequirement.amr(first: pending.amr, second: proven), scope: scope(of: pending),
-            request, context)
+        return try await proved(
+            .secondFactor(method: proven), user: user, amr: pending.amr, scope: scope(of: pending), request, context)
     }
 
     /// `POST /v1/auth/mfa/email` `{"challenge_id"}`: emails a code for an MFA challenge.

@@ -6,21 +6,23 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import GatehouseThreads
 
 /// The context of headless API routes: the tenant and client resolved from the request's key.
-public struct HeadlessRequestContext: ChildRequestContext {
+public struct HeadlessRequestContext: ChildRequestContext, OAuthIssuerContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?
     public let database: any TenantHandle
     public let client: Client
+    /// The issuer of the client's tenant.
+    let oauthIssuer: String
 
     public init(context: AppRequestContext) throws {
-        guard let resolved = context.headlessClient else { throw HTTPError(.unauthorized) }
+        guard let resolved = context.headlessClient, let issuer = context.issuer else { throw HTTPError(.unauthorized) }
         coreContext = context.coreContext
         remoteAddress = context.remoteAddress
         database = resolved.database
         client = resolved.client
+        oauthIssuer = issuer
     }
 
     public var maxUploadSize: Int { 65536 }
@@ -56,13 +58,11 @@ struct HeadlessController {
                 let client = try await resolveClient(request, in: database)
                 var context = context
                 context.headlessClient = (database, client)
-                do {
-                    response = try await next(request, context)
-                } catch {
-                    response = CORS.response(for: error, request: request, context: context)
-                }
+                context.issuer = services.issuer(of: database.tenant)
+                // `HeadlessJSONErrors` answers every error of the routes.
+                response = try await next(request, context)
             } catch let error as OAuthError {
-                response = Responses.oauthError(error, issuer: services.publicURL)
+                response = error.response(issuer: services.publicURL)
             }
             CORS.decorate(&response, origin: origin, allowed: allowed)
             return response
@@ -120,44 +120,22 @@ struct HeadlessController {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let group = router.group("v1").add(middleware: ResolutionMiddleware(services: services)).group(context: HeadlessRequestContext.self)
-        group.post("auth/sign-in") { request, context in await self.json(context) { try await self.signIn(request, context) } }
-        group.post("auth/refresh") { request, context in await self.json(context) { try await self.refresh(request, context) } }
-        group.post("auth/sign-out") { request, context in await self.json(context) { try await self.signOut(request, context) } }
-        group.get("auth/session") { request, context in await self.json(context) { try await self.session(request, context) } }
-        group.get("me") { request, context in await self.json(context) { try await self.me(request, context) } }
-        group.post("auth/sign-up") { request, context in await self.json(context) { try await self.signUp(request, context) } }
-        group.post("auth/verify-email") { request, context in await self.json(context) { try await self.verifyEmail(request, context) } }
-        group.post("auth/mfa/verify") { request, context in await self.json(context) { try await self.verifyMFA(request, context) } }
-        group.post("auth/mfa/email") { request, context in await self.json(context) { try await self.sendMFAEmail(request, context) } }
+        let group = router.group("v1").add(middleware: ResolutionMiddleware(services: services))
+            .group(context: HeadlessRequestContext.self).add(middleware: ErrorMiddleware(family: HeadlessJSONErrors()))
+        group.post("auth/sign-in") { request, context in try await self.signIn(request, context) }
+        group.post("auth/refresh") { request, context in try await self.refresh(request, context) }
+        group.post("auth/sign-out") { request, context in try await self.signOut(request, context) }
+        group.get("auth/session") { request, context in try await self.session(request, context) }
+        group.get("me") { request, context in try await self.me(request, context) }
+        group.post("auth/sign-up") { request, context in try await self.signUp(request, context) }
+        group.post("auth/verify-email") { request, context in try await self.verifyEmail(request, context) }
+        group.post("auth/mfa/verify") { request, context in try await self.verifyMFA(request, context) }
+        group.post("auth/mfa/email") { request, context in try await self.sendMFAEmail(request, context) }
         for path in [
             "auth/sign-in", "auth/refresh", "auth/sign-out", "auth/session", "me", "auth/sign-up", "auth/verify-email",
             "auth/mfa/verify", "auth/mfa/email",
         ] {
             group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
-        }
-    }
-
-    func issuer(_ context: HeadlessRequestContext) -> String { services.issuer(of: context.database.tenant) }
-
-    /// Maps failures to RFC 6749 §5.2 JSON errors.
-    func json(_ context: HeadlessRequestContext, _ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let error as OAuthError {
-            return Responses.oauthError(error, issuer: issuer(context))
-        } catch is ThreadPool.Busy {
-            return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer(context))
-        } catch let refused as SignInThrottle.Refused {
-            var response = Responses.oauthError(.temporarilyUnavailable("too many attempts; retry later"), issuer: issuer(context))
-            response.status = .tooManyRequests
-            response.headers[.retryAfter] = String(refused.retryAfter)
-            return response
-        } catch let problem as ProblemDetails {
-            return Responses.oauthError(.invalidRequest(problem.detail), issuer: issuer(context))
-        } catch {
-            context.logger.error("headless request failed", metadata: ["error": "\(error)"])
-            return Responses.oauthError(.serverError("internal error"), issuer: issuer(context))
         }
     }
 
@@ -226,7 +204,7 @@ struct HeadlessController {
         else {
             throw OAuthError.invalidGrant("incorrect email or password")
         }
-        return try await completeFirstFactor(user: user, amr: ["pwd"], scope: scope, request, context)
+        return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, request, context)
     }
 
     /// Starts a session and a grant for `user` and answers with tokens.

@@ -13,13 +13,12 @@ struct MFAController {
     var flow: BrowserFlowController { BrowserFlowController(services: services) }
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        let flow = self.flow
-        group.get("mfa") { request, context in await flow.page(context) { try await self.showChallenge(request, context) } }
-        group.post("mfa") { request, context in await flow.page(context) { try await self.submitChallenge(request, context) } }
-        group.post("mfa/email") { request, context in await flow.page(context) { try await self.sendEmailCode(request, context) } }
-        group.get("mfa/enrol") { request, context in await flow.page(context) { try await self.showEnrol(request, context) } }
-        group.post("mfa/enrol") { request, context in await flow.page(context) { try await self.submitEnrol(request, context) } }
-        group.post("mfa/enrol/done") { request, context in await flow.page(context) { try await self.finishEnrol(request, context) } }
+        group.get("mfa") { request, context in try await self.showChallenge(request, context) }
+        group.post("mfa") { request, context in try await self.submitChallenge(request, context) }
+        group.post("mfa/email") { request, context in try await self.sendEmailCode(request, context) }
+        group.get("mfa/enrol") { request, context in try await self.showEnrol(request, context) }
+        group.post("mfa/enrol") { request, context in try await self.submitEnrol(request, context) }
+        group.post("mfa/enrol/done") { request, context in try await self.finishEnrol(request, context) }
     }
 
     var path: (TenantRequestContext) -> String { { [services] in services.basePath(of: $0.tenant) } }
@@ -80,9 +79,7 @@ struct MFAController {
             method, code: form["code"] ?? "", pending: pending, user: user,
             database: context.database, ip: context.remoteAddress)
         {
-            return try await flow.signIn(
-                interaction, client: client, user: user,
-                amr: MFARequirement.amr(first: pending.amr, second: proven), request, context)
+            return try await flow.proved(.secondFactor(method: proven), interaction, client: client, user: user, amr: pending.amr, request, context)
         }
         let attempts = try await context.database.recordPendingAttempt(idHash: pending.idHash)
         if attempts >= PendingSignIn.maxAttempts {
@@ -186,8 +183,6 @@ struct MFAController {
         let (interaction, client, pending, user) = try await load(
             form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
             stages: [.enrolled], request, context)
-        return try await flow.signIn(
-            interaction, client: client, user: user, amr: MFARequirement.amr(first: pending.amr, second: "otp"),
-            request, context)
+        return try await flow.proved(.secondFactor(method: "otp"), interaction, client: client, user: user, amr: pending.amr, request, context)
     }
 }

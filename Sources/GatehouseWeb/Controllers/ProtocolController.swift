@@ -6,7 +6,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import GatehouseThreads
 
 /// The machine-facing OIDC endpoints of a tenant: discovery, JWKS, token, userinfo,
 /// introspection and revocation.
@@ -17,14 +16,15 @@ struct ProtocolController {
     static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke"]
 
     func register(on group: RouterGroup<TenantRequestContext>) {
-        let cors = group.group().add(middleware: TenantCORSMiddleware())
+        // CORS outside, so that it decorates error responses too.
+        let cors = group.group().add(middleware: TenantCORSMiddleware()).add(middleware: ErrorMiddleware(family: OAuthJSONErrors(services: services)))
         cors.get(".well-known/openid-configuration") { _, context in try await self.discovery(context) }
         cors.get("jwks.json") { _, context in try await self.jwks(context) }
-        cors.post("token") { request, context in await self.token(request, context) }
-        cors.get("userinfo") { request, context in await self.userinfo(request, context) }
-        cors.post("userinfo") { request, context in await self.userinfo(request, context) }
-        cors.post("introspect") { request, context in await self.introspect(request, context) }
-        cors.post("revoke") { request, context in await self.revoke(request, context) }
+        cors.post("token") { request, context in try await self.token(request, context) }
+        cors.get("userinfo") { request, context in try await self.userinfo(request, context) }
+        cors.post("userinfo") { request, context in try await self.userinfo(request, context) }
+        cors.post("introspect") { request, context in try await self.introspect(request, context) }
+        cors.post("revoke") { request, context in try await self.revoke(request, context) }
         // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
         for path in ["token", "introspect", "revoke"] {
             cors.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
@@ -36,7 +36,7 @@ struct ProtocolController {
     }
 
     func methodNotAllowed(_ context: TenantRequestContext) -> Response {
-        var response = Responses.oauthError(.invalidRequest("use POST"), issuer: services.issuer(of: context.tenant))
+        var response = OAuthError.invalidRequest("use POST").response(issuer: context.oauthIssuer)
         response.status = .methodNotAllowed
         response.headers[.allow] = "POST"
         return response
@@ -64,21 +64,6 @@ struct ProtocolController {
         return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
     }
 
-    /// Runs `body` and maps OAuth errors to RFC 6749 §5.2 JSON; anything else is a logged server error.
-    func oauthJSON(_ context: TenantRequestContext, _ body: () async throws -> Response) async -> Response {
-        let issuer = services.issuer(of: context.tenant)
-        do {
-            return try await body()
-        } catch let error as OAuthError {
-            return Responses.oauthError(error, issuer: issuer)
-        } catch is ThreadPool.Busy {
-            return Responses.oauthError(.temporarilyUnavailable("the server is busy"), issuer: issuer)
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return Responses.oauthError(.serverError("internal error"), issuer: issuer)
-        }
-    }
-
     /// A POST form body with nothing in the query string (RFC 6749 §3.2: parameters in the body).
     func postForm(_ request: Request) async throws -> FormParameters {
         if request.hasQueryParameters { throw OAuthError.invalidRequest("parameters must be sent in the request body") }
@@ -86,57 +71,48 @@ struct ProtocolController {
     }
 
     /// The token endpoint (RFC 6749 §3.2). Every response is `Cache-Control: no-store` (§5.1).
-    func token(_ request: Request, _ context: TenantRequestContext) async -> Response {
-        await oauthJSON(context) {
-            let parameters = try await postForm(request)
-            let response = try await TokenEndpoint.handle(
-                parameters: parameters, authorization: request.headers[.authorization],
-                context: try await services.tokenContext(for: context.database))
-            GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
-            return Responses.json(response, noStore: true)
-        }
+    func token(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let parameters = try await postForm(request)
+        let response = try await TokenEndpoint.handle(
+            parameters: parameters, authorization: request.headers[.authorization],
+            context: try await services.tokenContext(for: context.database))
+        GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
+        return Responses.json(response, noStore: true)
     }
 
     /// UserInfo (OIDC Core §5.3): GET or POST with the access token in the Authorization header.
-    func userinfo(_ request: Request, _ context: TenantRequestContext) async -> Response {
-        let issuer = services.issuer(of: context.tenant)
+    func userinfo(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             // RFC 6750 §3.1: no error code when the request carries no token.
             return Response(
                 status: .unauthorized,
                 headers: [
-                    .wwwAuthenticate: Responses.bearerChallenge(issuer: issuer, error: nil),
+                    .wwwAuthenticate: Responses.bearerChallenge(issuer: context.oauthIssuer, error: nil),
                     .cacheControl: "no-store",
                 ])
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return await oauthJSON(context) {
-            let response = try await UserinfoEndpoint.handle(
-                accessToken: token, tokens: try await services.tokenService(for: context.database),
-                store: context.database)
-            return Responses.json(response, noStore: true)
-        }
+        let response = try await UserinfoEndpoint.handle(
+            accessToken: token, tokens: try await services.tokenService(for: context.database),
+            store: context.database)
+        return Responses.json(response, noStore: true)
     }
 
     /// Token introspection (RFC 7662).
-    func introspect(_ request: Request, _ context: TenantRequestContext) async -> Response {
-        await oauthJSON(context) {
-            let parameters = try await postForm(request)
-            let response = try await TokenIntrospection.introspect(
-                parameters: parameters, authorization: request.headers[.authorization],
-                context: try await services.tokenContext(for: context.database))
-            return Responses.json(response, noStore: true)
-        }
+    func introspect(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let parameters = try await postForm(request)
+        let response = try await TokenIntrospection.introspect(
+            parameters: parameters, authorization: request.headers[.authorization],
+            context: try await services.tokenContext(for: context.database))
+        return Responses.json(response, noStore: true)
     }
 
     /// Token revocation (RFC 7009 §2.2: 200 for valid and unknown tokens alike).
-    func revoke(_ request: Request, _ context: TenantRequestContext) async -> Response {
-        await oauthJSON(context) {
-            let parameters = try await postForm(request)
-            try await TokenIntrospection.revoke(
-                parameters: parameters, authorization: request.headers[.authorization],
-                context: try await services.tokenContext(for: context.database))
-            return Response(status: .ok, headers: [.cacheControl: "no-store"])
-        }
+    func revoke(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let parameters = try await postForm(request)
+        try await TokenIntrospection.revoke(
+            parameters: parameters, authorization: request.headers[.authorization],
+            context: try await services.tokenContext(for: context.database))
+        return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 }

@@ -16,7 +16,7 @@ struct BaselineHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = CORS.response(for: error, request: request, context: context)
+            response = UnmappedError.response(for: error, request: request, context: context)
         }
         if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = Self.policy }
         if response.headers[.xContentTypeOptions] == nil { response.headers[.xContentTypeOptions] = "nosniff" }
@@ -44,7 +44,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = CORS.response(for: error, request: request, context: context)
+            response = UnmappedError.response(for: error, request: request, context: context)
         }
         response.headers[.xRequestID] = requestID
         let duration = ContinuousClock.now - started

@@ -34,15 +34,6 @@ enum CORS {
         response.headers[.accessControlMaxAge] = "600"
         return response
     }
-
-    /// Turns a thrown error into the response Hummingbird would send, so CORS headers can be added.
-    static func response(for error: any Error, request: Request, context: some RequestContext) -> Response {
-        if let error = error as? any HTTPResponseError {
-            return (try? error.response(from: request, context: context)) ?? Response(status: error.status)
-        }
-        context.logger.error("request failed", metadata: ["error": "\(error)"])
-        return Response(status: .internalServerError)
-    }
 }
 
 /// CORS for a tenant's machine-facing routes: the tenant's own `allowed_origins`.
@@ -55,12 +46,8 @@ struct TenantCORSMiddleware: RouterMiddleware {
         if request.method == .options {
             return CORS.preflight(origin: origin, allowed: allowed)
         }
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            response = CORS.response(for: error, request: request, context: context)
-        }
+        // Errors are already responses: `ErrorMiddleware` sits inside this middleware.
+        var response = try await next(request, context)
         CORS.decorate(&response, origin: origin, allowed: allowed)
         return response
     }

@@ -46,32 +46,6 @@ enum Responses {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// An OAuth error in JSON (RFC 6749 §5.2), with the status and challenge derived from its code
-    /// (the one place where OAuth error codes become HTTP statuses).
-    static func oauthError(_ error: OAuthError, issuer: String) -> Response {
-        var headers: HTTPFields = [:]
-        let status: HTTPResponse.Status
-        switch error.code {
-        case .invalidClient:
-            status = .unauthorized
-            headers[.wwwAuthenticate] = "Basic realm=\"\(issuer)\", charset=\"UTF-8\""
-        case .invalidToken:
-            status = .unauthorized
-            headers[.wwwAuthenticate] = bearerChallenge(issuer: issuer, error: error)
-        case .insufficientScope:
-            status = .forbidden
-            headers[.wwwAuthenticate] = bearerChallenge(issuer: issuer, error: error)
-        case .serverError: status = .internalServerError
-        case .temporarilyUnavailable:
-            status = .serviceUnavailable
-            headers[.retryAfter] = "1"
-        default: status = .badRequest
-        }
-        return json(
-            ["error": error.code.rawValue, "error_description": error.description], status: status,
-            headers: headers, noStore: true)
-    }
-
     /// RFC 6750 §3: `Bearer realm="…", error="…", error_description="…"`; without `error` when the
     /// request carried no token (§3.1).
     static func bearerChallenge(issuer: String, error: OAuthError?) -> String {

@@ -40,6 +40,13 @@ extension Services {
         }
     }
 
+    /// What the sign-in state machine (`SignInFlow`) needs to know about `user` after proving `amr`.
+    func signInSubject(_ user: User, amr: [String], in database: any TenantHandle) async throws -> SignInFlow.Subject {
+        SignInFlow.Subject(
+            userID: user.id, emailVerified: user.emailVerified,
+            enrolledFactors: try await database.mfaFactors(userID: user.id).map(\.kind), amr: amr)
+    }
+
     /// Starts a session for `user` after authenticating with `amr`.
     /// - Returns: the session and the secret that identifies it (the cookie value for browsers).
     func startSession(
