@@ -85,13 +85,9 @@ struct ConsumeOnceTests {
         }
     }
 
-    @Test(
-        "20 concurrent completions of one interaction: exactly one stores its grant and code",
-        arguments: ConformanceBackend.all)
+    @Test("20 concurrent completions of one interaction: exactly one stores its grant and code", arguments: ConformanceBackend.all)
     func interactionConsumedOnce(_ backend: ConformanceBackend) async throws {
-        try await backend.withPair { pair in
-            let now = pair.clock.now
-            let signed = try await pair.a.signIn(at: now)
+        try await backend.withSignedIn { pair, signed, now in
             let interaction = Seed.interaction(client: signed.grant.clientID, at: now)
             try await pair.a.store.insertInteraction(interaction)
             let store = pair.a.store

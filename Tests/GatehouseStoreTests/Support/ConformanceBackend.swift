@@ -100,3 +100,14 @@ extension TenantUnderTest {
         return SignedIn(user: user, session: session, grant: grant)
     }
 }
+
+extension ConformanceBackend {
+    /// Runs `body` with a fresh pair, a user of tenant A signed in (`TenantUnderTest.signIn`) and
+    /// the clock's time.
+    func withSignedIn(_ body: @Sendable @escaping (TenantPair, TenantUnderTest.SignedIn, Date) async throws -> Void) async throws {
+        try await withPair { pair in
+            let now = pair.clock.now
+            try await body(pair, try await pair.a.signIn(at: now), now)
+        }
+    }
+}
