@@ -166,7 +166,7 @@ public final class EmailService: Sendable {
         try await store.enqueueMail(
             OutboxMessage(
                 id: id, template: name, recipient: to, envelopeFrom: message.from, subject: rendered.subject,
-                message: message.rfc822, nextAttemptAt: now, createdAt: now), in: database.tenant)
+                message: message.rfc822, nextAttemptAt: now, createdAt: now), in: database)
         logger.debug("email queued", metadata: ["id": "\(id)", "template": "\(name)", "tenant": "\(tenant.slug)"])
         wake()
         return id
