@@ -11,6 +11,7 @@
 //   GatehouseHTML                    the only importer of CGumbo: HTML5 parsing for template checks
 //   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
 //   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
+//   GatehouseStoreTesting            in-memory TenantStore for tests (test targets only)
 //   GatehouseFederation              upstream OIDC / OAuth 2.0 login providers (via GatehouseOutbound)
 //   GatehouseWeb                     Hummingbird: routes, pages, admin API (imports CMalloc: glibc heap figures and trim)
 //   GatehouseAdminAPI                admin API client generated from docs/openapi.json (committed; see
@@ -102,6 +103,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Storage for tests (linked by test targets only, never by the executable)
+        .target(
+            name: "GatehouseStoreTesting",
+            dependencies: ["GatehouseCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Upstream login providers
         .target(
             name: "GatehouseFederation",
@@ -184,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore", "GatehouseCrypto", "GatehouseThreads"],
+            dependencies: ["GatehouseCore", "GatehouseCrypto", "GatehouseThreads", "GatehouseStoreTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -194,7 +202,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseStoreTests",
-            dependencies: ["GatehouseStore"],
+            dependencies: ["GatehouseStore", "GatehouseStoreTesting"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

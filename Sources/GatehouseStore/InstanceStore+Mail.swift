@@ -22,7 +22,11 @@ extension InstanceStore {
     }
 
     /// Stores `message` in the tenant's outbox and records the tenant in the pending-mail index.
-    public func enqueueMail(_ message: OutboxMessage, in database: TenantDatabase) async throws {
+    /// - Parameter handle: the tenant's open storage (a `TenantDatabase` is written directly; another
+    ///   handle's tenant is opened here).
+    public func enqueueMail(_ message: OutboxMessage, in handle: any TenantHandle) async throws {
+        let database: TenantDatabase
+        if let open = handle as? TenantDatabase { database = open } else { database = try await self.database(for: handle.tenant) }
         let tenantID = database.tenant.id.rawValue
         try await markMailPending(tenantID, dueAt: message.nextAttemptAt)
         try await database.insertOutboxMessage(message)

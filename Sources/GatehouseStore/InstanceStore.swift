@@ -52,8 +52,8 @@ public final class InstanceStore: Sendable {
     /// Every tenant, in memory: the registry is small enough (10,000 tenants ≈ a few MB).
     private let registry = Mutex(Registry())
     /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
-    private let clientTenants = Mutex<[String: TenantID]>([:])
-    private let open: Mutex<LRU<TenantID, TenantDatabase>>
+    let clientTenants = Mutex<[String: TenantID]>([:])
+    let open: Mutex<LRU<TenantID, TenantDatabase>>
     private let liveCaches = Mutex(LiveTenantCaches())
 
     /// Opens (creating if needed) the instance database under `configuration.dataDirectory`.
@@ -163,6 +163,17 @@ public final class InstanceStore: Sendable {
     /// The open database of a resolved tenant, opening it (and evicting the least recently used
     /// one beyond `maxOpenTenants`) when cold.
     public func database(for tenant: ResolvedTenant) async throws -> TenantDatabase {
+        try await openDatabase(for: tenant)
+    }
+
+    /// The tenant's storage as the web layer uses it: the per-consumer protocols of GatehouseCore
+    /// (`TenantStorage`) and the tenant it belongs to (docs/architecture.md, Storage).
+    /// - Throws: as `database(for:)`.
+    public func storage(for tenant: ResolvedTenant) async throws -> any TenantHandle {
+        try await openDatabase(for: tenant)
+    }
+
+    private func openDatabase(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
         let pool = try DatabasePool(
             path: tenantFile(tenant.id).path,
@@ -285,120 +296,5 @@ public final class InstanceStore: Sendable {
     func removeFiles(of id: TenantID) {
         let base = tenantFile(id).path
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: base + suffix) }
-    }
-
-    // MARK: Client keys
-
-    /// Registers a client in its tenant and the instance key index (its publishable key, and the
-    /// hash of its secret key when it has one).
-    /// - Throws: `StoreError.conflict` when the key exists anywhere in the instance.
-    public func registerClient(_ client: Client, in tenant: ResolvedTenant, builtin: String? = nil) async throws {
-        do {
-            try await instance.write { db in
-                try db.execute(cached: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
-                if let hash = client.secretHash {
-                    try db.execute(
-                        cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                        arguments: [Data(hash), client.clientID, tenant.id.rawValue])
-                }
-            }
-        } catch let error as DatabaseError
-            where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-        {
-            throw StoreError.conflict("client key already exists")
-        }
-        do {
-            try await database(for: tenant).insertClient(client, builtin: builtin)
-        } catch {
-            try? await instance.write { db in
-                try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ?", arguments: [client.clientID])
-                try db.execute(cached: "DELETE FROM client_keys WHERE client_id = ?", arguments: [client.clientID])
-            }
-            throw error
-        }
-    }
-
-    /// Replaces a confidential client's secret key. The previous secret stays valid for `overlap`
-    /// seconds (0: revoked at once). Both secrets stay in the secret-key index until the overlap ends.
-    /// - Returns: the updated client.
-    public func rotateClientSecret(_ client: Client, newSecret: String, overlap: TimeInterval, in tenant: ResolvedTenant) async throws -> Client {
-        let now = clock.now
-        var updated = client
-        updated.secretHash = SecretHash.of(newSecret)
-        updated.previousSecretHash = overlap > 0 ? client.secretHash : nil
-        updated.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(overlap) : nil
-        let newHash = Data(updated.secretHash!)
-        let keep = updated.previousSecretHash.map { Data($0) }
-        try await instance.write { db in
-            try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [client.clientID, tenant.id.rawValue])
-            try db.execute(
-                cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                arguments: [newHash, client.clientID, tenant.id.rawValue])
-            if let keep {
-                try db.execute(
-                    cached: "INSERT OR IGNORE INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
-                    arguments: [keep, client.clientID, tenant.id.rawValue])
-            }
-        }
-        try await database(for: tenant).updateClient(updated)
-        return updated
-    }
-
-    /// Deletes a client from its tenant and the key index, revoking its grants.
-    public func deleteClient(clientID: String, in tenant: ResolvedTenant) async throws {
-        try await database(for: tenant).deleteClient(clientID: clientID, at: clock.now)
-        try await instance.write { db in
-            try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
-            try db.execute(cached: "DELETE FROM client_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
-        }
-        clientTenants.withLock { $0[clientID] = nil }
-    }
-
-    /// Migrates every tenant database now (tenants otherwise migrate on first open), one at a time
-    /// and without keeping them open. `gatehouse migrate` prints the report.
-    /// - Returns: one report per tenant, by slug; the instance database was migrated when this store opened.
-    /// - Throws: `StoreError.unavailable` at the first database written by a newer version.
-    public func migrateAllTenants() throws -> [Migrations.Report] {
-        try tenants().map { tenant in
-            let queue = try DatabaseQueue(
-                path: tenantFile(tenant.id).path,
-                configuration: Self.databaseConfiguration(configuration, readers: 1))
-            defer { try? queue.close() }
-            let applied = try Migrations.checkedMigrate(Migrations.tenant, queue, label: "the database of tenant '\(tenant.slug)'")
-            return Migrations.Report(database: tenant.slug, applied: applied)
-        }
-    }
-
-    /// Readiness: the instance database answers a query and the data folder accepts a new file.
-    /// - Returns: the reasons this instance is not ready; empty when it is.
-    public func readinessProblems() async -> [String] {
-        var problems: [String] = []
-        do {
-            _ = try await instance.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
-        } catch {
-            problems.append("the instance database does not answer")
-        }
-        let probe = configuration.dataDirectory.appendingPathComponent(".readyz-probe").path
-        if FileManager.default.createFile(atPath: probe, contents: Data(), attributes: [.posixPermissions: 0o600]) {
-            try? FileManager.default.removeItem(atPath: probe)
-        } else {
-            problems.append("the data folder is not writable")
-        }
-        return problems
-    }
-
-    /// Takes an online backup of the data folder into the new or empty folder `destination`
-    /// (`InstanceBackup.create`).
-    @discardableResult
-    public func backup(to destination: URL) throws -> InstanceBackup.Manifest {
-        try InstanceBackup.create(
-            dataDirectory: configuration.dataDirectory, destination: destination,
-            keyCheck: backupKeyCheck, now: clock.now)
-    }
-
-    /// Runs housekeeping on every open tenant database (`TenantDatabase.purgeExpired(now:)`).
-    public func purgeExpired() async {
-        let dbs = open.withLock { $0.values }
-        for db in dbs { try? await db.purgeExpired(now: clock.now) }
     }
 }

@@ -255,16 +255,6 @@ extension TenantDatabase {
     }
 }
 
-/// How a sign-in changes the browser's session.
-public enum SessionChange: Sendable {
-    /// A new session.
-    case start(Session)
-    /// The same user signed in again (`prompt=login`, `max_age`): the session continues.
-    /// The same session, authenticated again under a new secret (`tokenHash`): the old cookie value
-    /// no longer identifies it (session fixation, OWASP Session Management Cheat Sheet).
-    case reauthenticate(id: SessionID, tokenHash: [UInt8], authTime: Date, amr: [String], expiresAt: Date)
-}
-
 extension TenantDatabase {
     /// Completes a browser sign-in in one transaction: removes the interaction's pending sign-in,
     /// starts or re-authenticates the session, and then either stores the interaction's new state

@@ -40,7 +40,7 @@ extension TenantDatabase {
 
     /// Active sessions of the tenant, newest first (by id, which orders by creation), optionally of
     /// one user, before the session `before` (keyset pagination).
-    public func activeSessions(userID: UserID? = nil, at now: Date, limit: Int = 1000, before: SessionID? = nil) async throws -> [Session] {
+    public func activeSessions(userID: UserID?, at now: Date, limit: Int, before: SessionID?) async throws -> [Session] {
         try await pool.read { db in
             var sql = "SELECT \(Session.columns) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?"
             var arguments: StatementArguments = [now]

@@ -219,13 +219,8 @@ extension TenantDatabase {
         }
     }
 
-    /// The result of removing a linked identity.
-    public enum IdentityRemoval: Sendable, Equatable {
-        case removed
-        case notFound
-        /// The user has no password and no other identity: it is their last way to sign in.
-        case lastSignInMethod
-    }
+    /// The result of removing a linked identity (`UpstreamIdentityRemoval`).
+    public typealias IdentityRemoval = UpstreamIdentityRemoval
 
     /// Removes one of a user's identities unless it is their last sign-in method (checked in the
     /// same transaction as the delete).

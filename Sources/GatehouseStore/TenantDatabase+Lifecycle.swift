@@ -21,7 +21,7 @@ extension TenantDatabase {
     ///     browser may be waiting on one).
     /// - Returns: true when this was the first proof.
     @discardableResult
-    public func proveEmail(_ userID: UserID, keepPassword: Bool, keepingPending: [UInt8]? = nil, at now: Date) async throws -> Bool {
+    public func proveEmail(_ userID: UserID, keepPassword: Bool, keepingPending: [UInt8]?, at now: Date) async throws -> Bool {
         let revoked = try await pool.write { db -> [String]? in
             try db.execute(
                 cached: "UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ? AND email_verified = 0",
@@ -40,12 +40,7 @@ extension TenantDatabase {
             try db.execute(
                 cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                 arguments: [now, userID.rawValue])
-            let grants = try String.fetchAll(
-                db, cached: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL",
-                arguments: [userID.rawValue])
-            try db.execute(
-                cached: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                arguments: [now, userID.rawValue])
+            let grants = try Self.revokeLiveGrants(.userID, userID.rawValue, at: now, db: db)
             try Self.spendSignInLinks(of: userID, at: now, db: db)
             return grants
         }

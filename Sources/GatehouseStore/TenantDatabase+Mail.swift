@@ -3,47 +3,7 @@ import GatehouseCore
 import GRDB
 import Synchronization
 
-/// A message waiting in a tenant's outbox (`mail_outbox`).
-public struct OutboxMessage: Sendable, Equatable {
-    /// `msg_<ULID>`; also the local part of its `Message-ID`.
-    public var id: String
-    /// The template it was rendered from (`email/verify`), or nil.
-    public var template: String?
-    /// The envelope recipient (`RCPT TO`).
-    public var recipient: String
-    /// The envelope sender (`MAIL FROM`).
-    public var envelopeFrom: String
-    public var subject: String
-    /// The complete RFC 5322 message (CRLF line endings); empty once sent or failed.
-    public var message: [UInt8]
-    /// Failed delivery attempts so far.
-    public var attempts: Int
-    public var nextAttemptAt: Date
-    public var sentAt: Date?
-    public var failedAt: Date?
-    /// The last delivery error (never message content).
-    public var lastError: String?
-    public var createdAt: Date
-
-    public init(
-        id: String, template: String?, recipient: String, envelopeFrom: String, subject: String, message: [UInt8],
-        attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil,
-        createdAt: Date
-    ) {
-        self.id = id
-        self.template = template
-        self.recipient = recipient
-        self.envelopeFrom = envelopeFrom
-        self.subject = subject
-        self.message = message
-        self.attempts = attempts
-        self.nextAttemptAt = nextAttemptAt
-        self.sentAt = sentAt
-        self.failedAt = failedAt
-        self.lastError = lastError
-        self.createdAt = createdAt
-    }
-
+extension OutboxMessage {
     static let columns = """
         id, template, recipient, envelope_from, subject, message, attempts, next_attempt_at, sent_at, failed_at, last_error, created_at
         """
@@ -74,7 +34,7 @@ extension TenantDatabase {
     }
 
     /// Messages due for delivery at `now` (unsent, not given up), oldest first.
-    public func dueMail(at now: Date, limit: Int = 50) async throws -> [OutboxMessage] {
+    public func dueMail(at now: Date, limit: Int) async throws -> [OutboxMessage] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
@@ -119,7 +79,7 @@ extension TenantDatabase {
     }
 
     /// The outbox, newest first, with message content left out (for the admin API and tests).
-    public func outbox(limit: Int = 100) async throws -> [OutboxMessage] {
+    public func outbox(limit: Int) async throws -> [OutboxMessage] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
@@ -157,11 +117,6 @@ extension TenantDatabase {
             current = set
             return set
         }
-    }
-
-    /// The override named `name`, if any.
-    public func templateOverride(named name: String) -> TemplateOverride? {
-        templateOverrides().overrides[name]
     }
 
     /// Creates or replaces an override; effective for the next render.

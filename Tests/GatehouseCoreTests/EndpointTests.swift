@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseStoreTesting
 import GatehouseCrypto
 import Testing
 

@@ -84,4 +84,33 @@ struct ConsumeOnceTests {
             #expect(afterReplay == .grantInactive, "the live successor dies with its grant (RFC 9700 §4.14.2)")
         }
     }
+
+    @Test("20 concurrent completions of one interaction: exactly one stores its grant and code", arguments: ConformanceBackend.all)
+    func interactionConsumedOnce(_ backend: ConformanceBackend) async throws {
+        try await backend.withSignedIn { pair, signed, now in
+            let interaction = Seed.interaction(client: signed.grant.clientID, at: now)
+            try await pair.a.store.insertInteraction(interaction)
+            let store = pair.a.store
+            let issued = (0..<Self.racers).map { _ in
+                let grant = Seed.grant(client: signed.grant.clientID, user: signed.user.id, session: signed.session.id, at: now)
+                return (grant: grant, code: Seed.code(for: grant, at: now))
+            }
+            let results = try await Race.run(Self.racers) { index in
+                try await store.consumeInteraction(id: interaction.id, issuing: issued[index].grant, code: issued[index].code)
+            }
+            #expect(results.filter { $0 }.count == 1)
+            #expect(try await store.interaction(id: interaction.id) == nil)
+            var stored = 0
+            for (grant, code) in issued {
+                let hasGrant = try await store.grant(id: grant.id) != nil
+                let hasCode = try await store.authorizationCode(hash: code.codeHash) != nil
+                #expect(hasGrant == hasCode, "a grant is stored with its code or not at all")
+                if hasGrant { stored += 1 }
+            }
+            #expect(stored == 1)
+            // Through tenant B the interaction of A is unknown: nothing is stored there.
+            let late = issued[0]
+            #expect(try await pair.b.store.consumeInteraction(id: interaction.id, issuing: late.grant, code: late.code) == false)
+        }
+    }
 }

@@ -44,6 +44,16 @@ struct TenantIsolationTests {
             #expect(try await pair.a.store.session(tokenHash: signed.session.tokenHash) == signed.session)
             #expect(try await pair.a.store.grant(id: signed.grant.id)?.revokedAt == nil)
         },
+        Case(rule: "sessions of tenant A are not listed or revoked through tenant B") { pair in
+            let now = pair.clock.now
+            let signed = try await pair.a.signIn(at: now)
+            let b = pair.b.store
+            #expect(try await b.activeSessions(at: now).isEmpty)
+            #expect(try await b.activeSessions(userID: signed.user.id, at: now).isEmpty)
+            try await b.revokeOthers(of: signed.user.id, keep: nil, at: now.addingTimeInterval(1))
+            #expect(try await pair.a.store.activeSessions(userID: signed.user.id, at: now) == [signed.session])
+            #expect(try await pair.a.store.grant(id: signed.grant.id)?.revokedAt == nil)
+        },
         Case(rule: "an interaction of tenant A cannot be read, updated or deleted through tenant B") { pair in
             let now = pair.clock.now
             let interaction = Seed.interaction(client: "pk_dev_conformance", at: now)

@@ -18,7 +18,7 @@ public enum UserinfoEndpoint {
     /// Answers for a Bearer access token (RFC 6750 §2.1).
     /// - Throws: `invalid_token` for an invalid, expired, revoked or foreign token or a user that no
     ///   longer exists; `insufficient_scope` when the token lacks `openid` (OIDC Core §5.3.1).
-    public static func handle(accessToken: String, tokens: TokenService, store: some TenantStore) async throws -> UserinfoResponse {
+    public static func handle(accessToken: String, tokens: TokenService, store: some UserStore & GrantStore) async throws -> UserinfoResponse {
         let claims = try await tokens.validateAccessToken(accessToken, store: store)
         let scope = claims.scopeSet
         guard scope.contains(StandardScope.openid) else {

@@ -112,7 +112,7 @@ public struct TokenService: Sendable {
     /// Validates an access token presented to this tenant (RFC 9068 §4): signature by one of this
     /// tenant's keys, `typ` `at+jwt`, `iss` and `tid` of this tenant, unexpired, not revoked.
     /// - Throws: `invalid_token` for every failure (RFC 6750 §3.1).
-    public func validateAccessToken(_ token: String, store: some TenantStore) async throws -> AccessTokenClaims {
+    public func validateAccessToken(_ token: String, store: some GrantStore) async throws -> AccessTokenClaims {
         let now = clock.now.numericDate
         let claims: AccessTokenClaims
         if let cached = verifiedTokens?.claims(for: token) {

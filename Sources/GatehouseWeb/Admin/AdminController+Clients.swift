@@ -132,7 +132,7 @@ extension AdminController {
     func ensureKeys(for client: Client, in tenant: ResolvedTenant) async throws {
         let enabled = tenant.tenant.settings.signingAlgorithms
         guard !enabled.contains(client.idTokenSigningAlgorithm) || !enabled.contains(client.accessTokenSigningAlgorithm) else { return }
-        try await services.store.database(for: tenant).ensureSigningKeys(at: services.clock.now)
+        try await services.store.storage(for: tenant).ensureSigningKeys(at: services.clock.now)
     }
 
     /// Issues a new secret key; the old one stays valid for `overlap_seconds` (default 0, at most 30 days).

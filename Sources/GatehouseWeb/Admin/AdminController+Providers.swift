@@ -85,7 +85,7 @@ extension AdminController {
         ProviderView(p, redirectURI: services.federationRedirectURI(p, tenant: tenant))
     }
 
-    func findProvider(_ context: TenantContext) async throws -> (ResolvedTenant, TenantDatabase, UpstreamProvider) {
+    func findProvider(_ context: TenantContext) async throws -> (ResolvedTenant, any TenantHandle, UpstreamProvider) {
         let tenant = context.tenant
         let db = context.database
         guard let key = context.parameters.get("provider"), key.utf8.count <= 64, let provider = try await db.upstreamProvider(key) else {
@@ -213,7 +213,7 @@ extension AdminController {
 
     /// Rewrites the tenant's `settings.oauth_providers` summary from the tenant database.
     func syncProviderReferences(_ tenant: ResolvedTenant) async throws {
-        let providers = try await services.store.database(for: tenant).upstreamProviders()
+        let providers = try await services.store.storage(for: tenant).upstreamProviders()
         let references = providers.map {
             UpstreamProviderReference(id: $0.id.rawValue, kind: $0.kind.rawValue, enabled: $0.enabled, slug: $0.slug, name: $0.name)
         }

@@ -72,7 +72,7 @@ extension AdminController {
         return full
     }
 
-    func view(_ name: String, database: TenantDatabase) -> TemplateView {
+    func view(_ name: String, database: any TenantHandle) -> TemplateView {
         let override = database.templateOverride(named: name)
         var view = TemplateView(
             name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: override != nil,

@@ -68,7 +68,7 @@ extension AdminController {
         return Responses.json(UserView(user), noStore: true, sorted: true)
     }
 
-    func findUser(_ context: TenantContext) async throws -> (TenantDatabase, User) {
+    func findUser(_ context: TenantContext) async throws -> (any TenantHandle, User) {
         let db = context.database
         guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
             throw ProblemDetails.notFound("no user with this id in this tenant")

@@ -54,7 +54,7 @@ struct AdminController {
                 let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload))
             else { return nil }
             guard let tenant = services.addressing.tenant(issuer: claims.iss, store: services.store) else { return nil }
-            guard let database = try? await services.store.database(for: tenant),
+            guard let database = try? await services.store.storage(for: tenant),
                 let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
                 verified.sub == verified.clientID, verified.sid == nil,
                 (try? await database.client(clientID: verified.clientID)) != nil
@@ -96,7 +96,7 @@ struct AdminController {
     struct TenantContext {
         let base: AppRequestContext
         let tenant: ResolvedTenant
-        let database: TenantDatabase
+        let database: any TenantHandle
         var parameters: Parameters { base.parameters }
         var logger: Logger { base.logger }
         var adminPrincipal: Principal? { base.adminPrincipal }
@@ -110,7 +110,7 @@ struct AdminController {
     ) {
         route(group, method, path, scope: scope) { request, context in
             let tenant = try self.tenant(context)
-            let database = try await self.services.store.database(for: tenant)
+            let database = try await self.services.store.storage(for: tenant)
             return try await body(request, TenantContext(base: context, tenant: tenant, database: database))
         }
     }

@@ -13,9 +13,9 @@ public struct AppRequestContext: RequestContext {
     /// trusted proxy names (`ClientAddressMiddleware`).
     public internal(set) var remoteAddress: String?
     /// Set by `TenantResolutionMiddleware` on tenant routes.
-    var resolvedTenant: TenantDatabase?
+    var resolvedTenant: (any TenantHandle)?
     /// Set by the headless API's resolution middleware.
-    var headlessClient: (database: TenantDatabase, client: Client)?
+    var headlessClient: (database: any TenantHandle, client: Client)?
     /// The issuer of the resolved tenant (tenant routes, the headless API): the realm of OAuth errors.
     var issuer: String?
     /// Set by the admin API's authentication middleware.
@@ -45,7 +45,7 @@ public struct TenantRequestContext: ChildRequestContext, OAuthIssuerContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?
     /// The tenant's database; its `tenant` is the resolved tenant.
-    public let database: TenantDatabase
+    public let database: any TenantHandle
     /// The tenant's issuer (`Services.issuer(of:)`).
     let oauthIssuer: String
 
@@ -78,7 +78,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         }
         var context = context
         do {
-            context.resolvedTenant = try await store.database(for: tenant)
+            context.resolvedTenant = try await store.storage(for: tenant)
         } catch  where store.resolve(slug: slug) == nil {
             // The tenant was deleted after it was resolved.
             throw HTTPError(.notFound, message: "unknown tenant")

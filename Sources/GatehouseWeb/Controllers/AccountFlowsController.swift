@@ -204,7 +204,7 @@ struct AccountFlowsController {
     static func browserContext(_ binding: String) -> String { "browser:" + Base64URL.encode(SecretHash.of(binding)) }
 
     /// - Parameter browser: the binding cookie of the browser that asked (nil: an app of the headless API).
-    func sendVerification(to user: User, database: TenantDatabase, browser: String? = nil) async throws {
+    func sendVerification(to user: User, database: any TenantHandle, browser: String? = nil) async throws {
         let now = services.clock.now
         let id = RandomText.bearerSecret()
         let token = RandomText.bearerSecret()

@@ -11,7 +11,7 @@ import NIOCore
 public struct HeadlessRequestContext: ChildRequestContext, OAuthIssuerContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?
-    public let database: TenantDatabase
+    public let database: any TenantHandle
     public let client: Client
     /// The issuer of the client's tenant.
     let oauthIssuer: String
@@ -78,7 +78,7 @@ struct HeadlessController {
 
         /// The tenant owning the request's key: the secret key's, or the publishable key's.
         /// The tenant of the presented key; on a tenant's own host, only that tenant's keys are known.
-        func resolveTenant(_ request: Request, hostTenant: ResolvedTenant?) async throws -> TenantDatabase {
+        func resolveTenant(_ request: Request, hostTenant: ResolvedTenant?) async throws -> any TenantHandle {
             let unknown = OAuthError.invalidClient("unknown client")
             let tenant: ResolvedTenant
             if let secret = secretKey(request) {
@@ -91,12 +91,12 @@ struct HeadlessController {
                 throw OAuthError.invalidClient("send X-Client-Id: pk_… (or Authorization: Bearer sk_… from a server)")
             }
             if let hostTenant, hostTenant.id != tenant.id { throw unknown }
-            return try await services.store.database(for: tenant)
+            return try await services.store.storage(for: tenant)
         }
 
         /// The client of the request within its tenant, checked: confidential clients must present
         /// their secret key, and only first-party clients may collect passwords.
-        func resolveClient(_ request: Request, in database: TenantDatabase) async throws -> Client {
+        func resolveClient(_ request: Request, in database: any TenantHandle) async throws -> Client {
             let unknown = OAuthError.invalidClient("unknown client")
             let clientID = request.headers[Self.clientIDHeader]
             let secret = secretKey(request)

@@ -118,7 +118,7 @@ public final class EmailService: Sendable {
     }
 
     /// The sources a tenant sends for `name`: its override, or the default.
-    public func effectiveSource(named name: String, database: TenantDatabase) -> EmailTemplateSource? {
+    public func effectiveSource(named name: String, database: any TenantHandle) -> EmailTemplateSource? {
         if let o = database.templateOverride(named: name), let subject = o.subject, let text = o.text {
             return EmailTemplateSource(subject: subject, text: text, html: o.html)
         }
@@ -139,13 +139,13 @@ public final class EmailService: Sendable {
     /// - Returns: the message id (`msg_…`, also in its `Message-ID`).
     /// - Throws: ``EmailError`` for a bad recipient or message; storage errors.
     @discardableResult
-    public func send(_ template: EmailTemplate, to: String, values: [String: String], database: TenantDatabase) async throws -> String {
+    public func send(_ template: EmailTemplate, to: String, values: [String: String], database: any TenantHandle) async throws -> String {
         try await send(named: template.rawValue, to: to, values: values, database: database)
     }
 
     /// ``send(_:to:values:database:)`` by template name (`email/verify`).
     @discardableResult
-    public func send(named name: String, to: String, values: [String: String], database: TenantDatabase) async throws -> String {
+    public func send(named name: String, to: String, values: [String: String], database: any TenantHandle) async throws -> String {
         guard (try? MailAddress.validate(to)) != nil else { throw EmailError.invalidRecipient("not a plain ASCII local@domain address") }
         let rendered = try render(named: name, values: values, database: database)
         let now = clock.now
@@ -174,7 +174,7 @@ public final class EmailService: Sendable {
 
     /// Renders `name` (`email/verify`) with the tenant's templates, without queueing anything.
     /// - Throws: ``EmailError/unknownTemplate(_:)``.
-    public func render(named name: String, values: [String: String], database: TenantDatabase) throws -> RenderedEmail {
+    public func render(named name: String, values: [String: String], database: any TenantHandle) throws -> RenderedEmail {
         guard name.hasPrefix("email/"), let fallback = compiledDefaults[String(name.dropFirst(6))] else {
             throw EmailError.unknownTemplate(name)
         }

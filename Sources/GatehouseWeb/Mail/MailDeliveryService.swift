@@ -61,7 +61,7 @@ struct MailDeliveryService: Service {
         for entry in pending {
             if Task.isCancelled { return }
             do {
-                let database = try await store.database(for: entry.tenant)
+                let database = try await store.storage(for: entry.tenant)
                 var batch = try await database.dueMail(at: now, limit: 50)
                 while !batch.isEmpty {
                     for message in batch {
@@ -80,7 +80,7 @@ struct MailDeliveryService: Service {
     }
 
     /// Sends one message and records the outcome.
-    func deliver(_ message: OutboxMessage, database: TenantDatabase) async {
+    func deliver(_ message: OutboxMessage, database: any TenantHandle) async {
         let metadata: Logger.Metadata = ["id": "\(message.id)", "tenant": "\(database.tenant.slug)", "attempt": "\(message.attempts + 1)"]
         do {
             if let sender = mail.sender {

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import GatehouseStore
 import Mustache
 
@@ -49,7 +50,7 @@ public struct PageRenderer: Sendable {
 
     /// The library a tenant renders with: the defaults plus its page overrides (compiled once
     /// per change of its overrides).
-    func library(for database: TenantDatabase) -> MustacheLibrary {
+    func library(for database: any TemplateStore) -> MustacheLibrary {
         let set = database.templateOverrides()
         guard set.overrides.keys.contains(where: { $0.hasPrefix("page/") }) else { return library }
         let defaults = library
@@ -73,9 +74,9 @@ public struct PageRenderer: Sendable {
         public var basePath: String
         public var lang: String = "en"
         /// The tenant whose template overrides apply; nil renders the defaults.
-        public var database: TenantDatabase?
+        public var database: (any TemplateStore)?
 
-        public init(title: String, tenantName: String, tenantSlug: String, database: TenantDatabase? = nil) {
+        public init(title: String, tenantName: String, tenantSlug: String, database: (any TemplateStore)? = nil) {
             self.title = title
             self.tenantName = tenantName
             self.tenantSlug = tenantSlug
@@ -87,7 +88,7 @@ public struct PageRenderer: Sendable {
     /// Renders `template` with `chrome` and `values` (values win on a name clash).
     /// Absent optional values must be left out of `values`, not stored as nil.
     /// - Parameter database: the tenant whose overrides apply (default: `chrome.database`); nil renders the defaults.
-    public func render(_ template: String, chrome: Chrome, values: [String: Any], database: TenantDatabase? = nil) -> String {
+    public func render(_ template: String, chrome: Chrome, values: [String: Any], database: (any TemplateStore)? = nil) -> String {
         let library = (database ?? chrome.database).map { self.library(for: $0) } ?? self.library
         // `base_path` is empty on a tenant's own host; set here, it is kept even when empty.
         var context: [String: Any] = [

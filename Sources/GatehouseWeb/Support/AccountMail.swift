@@ -17,7 +17,7 @@ enum AccountEmail: String {
 
 extension Services {
     /// Queues an account email for `user`. Values always carry the tenant and user names.
-    func sendAccountEmail(_ kind: AccountEmail, to user: User, values: [String: String], database: TenantDatabase) async throws {
+    func sendAccountEmail(_ kind: AccountEmail, to user: User, values: [String: String], database: any TenantHandle) async throws {
         var all = values
         all["user_email"] = user.email
         all["user_name"] = user.name ?? ""

@@ -36,7 +36,7 @@ extension Services {
     /// - Throws: `SignInThrottle.Refused` when the account must wait (answer 429 with `Retry-After`).
     func checkSecondFactor(
         _ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
-        database: TenantDatabase, ip: String?
+        database: any TenantHandle, ip: String?
     ) async throws -> String? {
         try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database, initial: .failure) { outcome in
             let proven = try await matchSecondFactor(method, code: rawCode, pending: pending, user: user, database: database)
@@ -47,7 +47,7 @@ extension Services {
 
     private func matchSecondFactor(
         _ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
-        database: TenantDatabase
+        database: any TenantHandle
     ) async throws -> String? {
         let code = rawCode.filter { !$0.isWhitespace }
         guard !code.isEmpty, code.count <= 64, pending.stage == .challenge else { return nil }
@@ -94,14 +94,14 @@ extension Services {
     }
 
     /// The second factors a pending sign-in may use: the tenant's allowed ones, minus its first factor.
-    func secondFactors(for pending: PendingSignIn, database: TenantDatabase) -> [MFAFactorKind] {
+    func secondFactors(for pending: PendingSignIn, database: any TenantHandle) -> [MFAFactorKind] {
         MFARequirement.secondFactors(
             allowed: database.tenant.tenant.settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:)),
             firstFactorAMR: pending.amr)
     }
 
     /// Emails a fresh 6-digit code for this challenge (10 minutes).
-    func sendChallengeCode(_ pending: PendingSignIn, user: User, database: TenantDatabase) async throws {
+    func sendChallengeCode(_ pending: PendingSignIn, user: User, database: any TenantHandle) async throws {
         let code = sixDigitCode()
         var updated = pending
         updated.emailCodeHash = codeHash(code, salt: challengeSalt(pending))
@@ -122,7 +122,7 @@ extension Services {
     }
 
     /// The enrolment view of a pending sign-in's TOTP secret, made and sealed in it on first use.
-    func totpEnrolment(_ pending: PendingSignIn, user: User, database: TenantDatabase) async throws -> TOTPEnrolment {
+    func totpEnrolment(_ pending: PendingSignIn, user: User, database: any TenantHandle) async throws -> TOTPEnrolment {
         if let sealed = pending.sealedEnrolSecret { return try totpEnrolment(secret: database.unseal(sealed), user: user, database: database) }
         let secret = TOTP.generateSecret()
         var updated = pending
@@ -132,7 +132,7 @@ extension Services {
     }
 
     /// The otpauth URI, QR code and Base32 text of a TOTP secret.
-    func totpEnrolment(secret: [UInt8], user: User, database: TenantDatabase) throws -> TOTPEnrolment {
+    func totpEnrolment(secret: [UInt8], user: User, database: any TenantHandle) throws -> TOTPEnrolment {
         let uri = TOTP(secret: secret).provisioningURI(issuer: database.tenant.tenant.name, account: user.email)
         return TOTPEnrolment(secret: Base32.encode(secret), uri: uri, qrDataURL: try QRCode.dataURL(for: uri))
     }
@@ -142,7 +142,7 @@ extension Services {
     /// - Parameter sealed: the TOTP secret being enrolled, sealed with the master key.
     /// - Returns: the recovery codes to show once, or nil when the code is wrong (or no secret).
     /// - Throws: `SignInThrottle.Refused` when the account must wait.
-    func confirmTOTPEnrolment(sealed: [UInt8]?, code: String, user: User, database: TenantDatabase, ip: String?) async throws -> [String]? {
+    func confirmTOTPEnrolment(sealed: [UInt8]?, code: String, user: User, database: any TenantHandle, ip: String?) async throws -> [String]? {
         guard let sealed else { return nil }
         let secret = try database.unseal(sealed)
         let step: Int64? = try await throttled(
@@ -167,7 +167,7 @@ extension Services {
     }
 
     /// Replaces a user's recovery codes; returns the new codes (shown once).
-    func regenerateRecoveryCodes(for user: User, database: TenantDatabase) async throws -> [String] {
+    func regenerateRecoveryCodes(for user: User, database: any TenantHandle) async throws -> [String] {
         let codes = RecoveryCodes.generate()
         try await database.replaceRecoveryCodes(
             userID: user.id, hashes: codes.map { SecretHash.of(RecoveryCodes.normalize($0)) },

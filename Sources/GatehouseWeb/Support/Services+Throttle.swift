@@ -15,7 +15,7 @@ extension Services {
     /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`) before `body` runs, or
     ///   what `body` throws.
     func throttled<T>(
-        _ throttle: SignInThrottle, account: String, ip: String?, database: TenantDatabase,
+        _ throttle: SignInThrottle, account: String, ip: String?, database: any TenantHandle,
         initial: SignInThrottle.Outcome, _ body: (inout SignInThrottle.Outcome) async throws -> T
     ) async throws -> T {
         let tenant = database.tenant.id
@@ -56,7 +56,7 @@ extension Services {
 
     private func record(
         _ ticket: SignInThrottle.Ticket, outcome: SignInThrottle.Outcome, throttle: SignInThrottle,
-        database: TenantDatabase
+        database: any TenantHandle
     ) async {
         let changes = throttle.finish(ticket, outcome: outcome, now: clock.now)
         guard !changes.save.isEmpty || !changes.clear.isEmpty else { return }

@@ -51,14 +51,14 @@ public struct Services: Sendable {
     public func basePath(of tenant: ResolvedTenant) -> String { addressing.basePath(of: tenant.tenant) }
 
     /// The token machinery of one tenant.
-    public func tokenService(for database: TenantDatabase) async throws -> TokenService {
+    public func tokenService(for database: any TenantHandle) async throws -> TokenService {
         TokenService(
             tenant: database.tenant.tenant, issuer: issuer(of: database.tenant), keys: try await database.keyRing(at: clock.now),
             clock: clock, verifiedTokens: database.verifiedTokens)
     }
 
     /// Grant handlers' context for one tenant.
-    public func tokenContext(for database: TenantDatabase) async throws -> TokenContext {
+    public func tokenContext(for database: any TenantHandle) async throws -> TokenContext {
         TokenContext(
             tokens: try await tokenService(for: database), store: database,
             refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace))

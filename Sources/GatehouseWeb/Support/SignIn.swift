@@ -15,7 +15,7 @@ extension Services {
     /// - Returns: the user, or nil for any mismatch (unknown, wrong password, disabled, no password).
     /// - Throws: `SignInThrottle.Refused` (answer 429 with `Retry-After`), `ThreadPool.Busy` when the
     ///   hashing queue is full (answer 503).
-    func verifyCredentials(email rawEmail: String, password: String, in database: TenantDatabase, ip: String?) async throws -> User? {
+    func verifyCredentials(email rawEmail: String, password: String, in database: any TenantHandle, ip: String?) async throws -> User? {
         let email = EmailAddress.normalize(rawEmail)
         return try await throttled(
             throttle, account: email ?? rawEmail.lowercased(), ip: ip, database: database,
@@ -41,7 +41,7 @@ extension Services {
     }
 
     /// What the sign-in state machine (`SignInFlow`) needs to know about `user` after proving `amr`.
-    func signInSubject(_ user: User, amr: [String], in database: TenantDatabase) async throws -> SignInFlow.Subject {
+    func signInSubject(_ user: User, amr: [String], in database: any TenantHandle) async throws -> SignInFlow.Subject {
         SignInFlow.Subject(
             userID: user.id, emailVerified: user.emailVerified,
             enrolledFactors: try await database.mfaFactors(userID: user.id).map(\.kind), amr: amr)
@@ -51,7 +51,7 @@ extension Services {
     /// - Returns: the session and the secret that identifies it (the cookie value for browsers).
     func startSession(
         for user: User, amr: [String], userAgent: String?, ipAddress: String?,
-        in database: TenantDatabase
+        in database: any TenantHandle
     ) async throws -> (Session, secret: String) {
         let new = newSession(for: user, amr: amr, userAgent: userAgent, ipAddress: ipAddress, tenant: database.tenant)
         try await database.insertSession(new.session)

@@ -1,10 +1,12 @@
 import Foundation
 import GatehouseCore
 import GatehouseStore
+import GatehouseStoreTesting
 import Testing
 
-/// One tenant of a backend under the conformance suite: its `TenantStore`, plus the admin
-/// operations the protocol leaves out (creating users and clients), needed to seed rows.
+/// One tenant of a backend under the conformance suite: its `TenantStore` (the protocols the core
+/// uses: clients, users, sessions, interactions, grants and tokens), plus the admin operations
+/// those leave out (creating users and clients), needed to seed rows.
 struct TenantUnderTest: Sendable {
     let store: any TenantStore
     let insertUser: @Sendable (User) async throws -> Void
@@ -22,13 +24,31 @@ struct TenantPair: Sendable {
 
 /// A storage backend under the conformance suite (dex's `storage/conformance`): a few lines per
 /// backend that make a fresh pair of tenants and clean up afterwards.
+///
+/// `all` holds every backend of the core's `TenantStore`; cases of protocols only SQLite
+/// implements today take a `StorageBackend` (`StorageBackend.all`), so a further backend
+/// (PostgreSQL) joins both lists (docs/architecture.md, Storage).
 struct ConformanceBackend: Sendable, CustomTestStringConvertible {
     let name: String
     let withPair: @Sendable (_ body: @Sendable (TenantPair) async throws -> Void) async throws -> Void
 
     var testDescription: String { name }
 
-    static let all: [ConformanceBackend] = [sqlite]
+    static let all: [ConformanceBackend] = [sqlite, inMemory]
+
+    /// GatehouseStoreTesting's `InMemoryTenantStore`: one instance per tenant. A "restart" keeps the
+    /// instance (it is the storage) and drops nothing else, as the store holds no cache.
+    static let inMemory = ConformanceBackend(name: "in-memory (GatehouseStoreTesting)") { body in
+        try await body(TenantPair(a: memoryTenant(InMemoryTenantStore()), b: memoryTenant(InMemoryTenantStore()), clock: TestClock()))
+    }
+
+    static func memoryTenant(_ store: InMemoryTenantStore) -> TenantUnderTest {
+        TenantUnderTest(
+            store: store,
+            insertUser: { store.insertUser($0) },
+            insertClient: { store.insertClient($0) },
+            reopen: { memoryTenant(store) })
+    }
 
     /// GatehouseStore: one SQLite file per tenant under a temporary data folder.
     static let sqlite = ConformanceBackend(name: "SQLite (GatehouseStore)") { body in
@@ -78,5 +98,16 @@ extension TenantUnderTest {
         let grant = Seed.grant(client: clientID, user: user.id, session: session.id, scope: scope, at: now)
         try await store.insertGrant(grant)
         return SignedIn(user: user, session: session, grant: grant)
+    }
+}
+
+extension ConformanceBackend {
+    /// Runs `body` with a fresh pair, a user of tenant A signed in (`TenantUnderTest.signIn`) and
+    /// the clock's time.
+    func withSignedIn(_ body: @Sendable @escaping (TenantPair, TenantUnderTest.SignedIn, Date) async throws -> Void) async throws {
+        try await withPair { pair in
+            let now = pair.clock.now
+            try await body(pair, try await pair.a.signIn(at: now), now)
+        }
     }
 }

@@ -1,0 +1,110 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+@testable import GatehouseStore
+import GRDB
+import Logging
+import Testing
+
+/// A data folder of today's schema (every migration up to 2026-12-03: tenant hostnames, console
+/// enrolments) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
+/// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
+/// this one as a shipped schema (docs/architecture.md, Storage).
+@Suite("Migrations from today's schema", .serialized)
+struct CurrentSchemaFixtureTests {
+    static let name = "schema-2026-12-03"
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
+
+    struct Facts: Codable {
+        var tenant: String, hostname: String, client_id: String, client_secret: String, email: String, password: String
+        var session_id: String, refresh_token: String, enrolment_id: String, totp_secret: String, written_at: Double
+    }
+
+    @Test("writes the fixture folder", .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_WRITE_SCHEMA_FIXTURE"] != nil))
+    func write() async throws {
+        let fm = FileManager.default
+        try? fm.removeItem(at: Self.fixture)
+        try fm.createDirectory(at: Self.fixture, withIntermediateDirectories: true)
+        let key = SecretBox.generateKey()
+        try Data(key).write(to: Self.fixture.appendingPathComponent("master.key"))
+        let clock = TestClock()
+        let now = clock.now
+        var facts = Facts(
+            tenant: "acme", hostname: "login.acme.example", client_id: "", client_secret: ClientKeys.secretKey(environment: .live),
+            email: "ada@example.com", password: "correct horse battery staple", session_id: "", refresh_token: RandomText.bearerSecret(),
+            enrolment_id: RandomText.bearerSecret(), totp_secret: Base64URL.encode(SecureRandom.bytes(20)),
+            written_at: now.timeIntervalSince1970)
+        do {
+            let store = try InstanceStore(
+                configuration: StoreConfiguration(dataDirectory: Self.fixture), masterKey: key, clock: clock,
+                logger: Logger(label: "gatehouse.fixture"))
+            var settings = TenantSettings()
+            settings.hostname = facts.hostname
+            let tenant = try await store.createTenant(slug: facts.tenant, name: "Acme", environment: .live, settings: settings)
+            var client = Seed.client(at: now)
+            client.secretHash = SecretHash.of(facts.client_secret)
+            facts.client_id = client.clientID
+            try await store.registerClient(client, in: tenant)
+            let db = try await store.database(for: tenant)
+            var user = Seed.user(email: facts.email, at: now)
+            user.passwordHash = try PasswordHasher().hash(facts.password)
+            try await db.insertUser(user)
+            let session = Seed.session(user: user.id, at: now, lifetime: 86400 * 365)
+            facts.session_id = session.id.rawValue
+            try await db.insertSession(session)
+            let grant = Seed.grant(client: client.clientID, user: user.id, session: session.id, at: now)
+            try await db.insertGrant(grant)
+            try await db.insertRefreshToken(
+                RefreshToken(
+                    tokenHash: SecretHash.of(facts.refresh_token), grantID: grant.id, issuedAt: now,
+                    expiresAt: now.addingTimeInterval(86400 * 365)))
+            try await db.saveTemplateOverride(TemplateOverride(name: "email/code", subject: "Code", text: "{{code}}", updatedAt: now))
+            try await db.saveConsoleEnrolment(
+                ConsoleEnrolment(
+                    idHash: SecretHash.of(facts.enrolment_id), userID: user.id,
+                    sealedTOTPSecret: db.seal(try #require(Base64URL.decode(facts.totp_secret))), createdAt: now,
+                    expiresAt: now.addingTimeInterval(86400 * 365)))
+            try await db.ensureSigningKeys(at: now)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(facts).write(to: Self.fixture.appendingPathComponent("fixture.json"))
+        // The store is gone and its pools closed: fold any write-ahead log into the files.
+        let files = ["instance.sqlite"] + (try fm.contentsOfDirectory(atPath: Self.fixture.appendingPathComponent("tenants").path)).map { "tenants/\($0)" }
+        for file in files where file.hasSuffix(".sqlite") {
+            let queue = try DatabaseQueue(path: Self.fixture.appendingPathComponent(file).path)
+            try await queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try queue.close()
+        }
+    }
+
+    @Test("a data folder of today's schema opens, is fully migrated, and its rows read back")
+    func readsBack() async throws {
+        try await TemporaryDirectory.with("current-schema") { directory in
+            let data = directory.appendingPathComponent("data")
+            try FileManager.default.copyItem(at: Self.fixture, to: data)
+            let key = Array(try Data(contentsOf: data.appendingPathComponent("master.key")))
+            let facts = try JSONDecoder().decode(Facts.self, from: Data(contentsOf: data.appendingPathComponent("fixture.json")))
+            let now = Date(timeIntervalSince1970: facts.written_at)
+            let store = try InstanceStore(
+                configuration: StoreConfiguration(dataDirectory: data), masterKey: key, clock: TestClock(now),
+                logger: Logger(label: "gatehouse.migration-tests"))
+            #expect(try store.migrateAllTenants().allSatisfy { $0.applied.isEmpty }, "today's schema needs no migration")
+            let tenant = try #require(store.resolve(slug: facts.tenant))
+            #expect(store.resolve(hostname: facts.hostname) == tenant)
+            #expect(try await store.resolve(clientID: facts.client_id) == tenant)
+            let db = try await store.storage(for: tenant)
+            let user = try #require(try await db.user(email: facts.email))
+            #expect(try user.passwordHash.map { try PasswordHasher().verify(facts.password, encoded: $0) } == true)
+            let client = try #require(try await db.client(clientID: facts.client_id))
+            #expect(client.secretHash.map { SecretHash.matches(facts.client_secret, $0) } == true)
+            #expect(try await db.session(id: #require(SessionID(rawValue: facts.session_id)))?.userID == user.id)
+            #expect(try await db.refreshToken(hash: SecretHash.of(facts.refresh_token)) != nil)
+            let enrolment = try #require(try await db.consoleEnrolment(idHash: SecretHash.of(facts.enrolment_id), userID: user.id, at: now))
+            #expect(try enrolment.sealedTOTPSecret.map(db.unseal) == Base64URL.decode(facts.totp_secret))
+            #expect(try await db.keyRing(at: now).signing.isEmpty == false, "signing keys still open with the master key")
+            #expect(db.templateOverride(named: "email/code")?.text == "{{code}}")
+        }
+    }
+}
