@@ -278,7 +278,8 @@ extension AccountController {
             services.secondFactorThrottle, account: user.id.rawValue, ip: context.remoteAddress,
             database: context.database, initial: .failure
         ) { outcome in
-            let ok = services.emailCodeMatches(typed, hash: enrolment.emailCodeHash, expiresAt: enrolment.emailCodeExpiresAt, salt: salt)
+            let ok = SecondFactorCheck.emailCodeMatches(
+                typed, hash: enrolment.emailCodeHash, expiresAt: enrolment.emailCodeExpiresAt, salt: salt, now: services.clock.now)
             if ok { outcome = .success }
             return ok
         }

@@ -33,9 +33,7 @@ extension Services {
     }
 
     /// The hash under which an emailed code is kept: bound to its token or challenge.
-    func codeHash(_ code: String, salt: String) -> [UInt8] {
-        SecretHash.of(salt + ":" + code.filter { !$0.isWhitespace })
-    }
+    func codeHash(_ code: String, salt: String) -> [UInt8] { SecondFactorCheck.codeHash(code, salt: salt) }
 
     /// An absolute link into a tenant.
     func link(_ tenant: ResolvedTenant, _ path: String, token: String) -> String {

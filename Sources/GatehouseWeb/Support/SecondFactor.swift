@@ -4,107 +4,42 @@ import GatehouseCrypto
 import GatehouseQRCode
 import GatehouseStore
 
-/// How a user proves the second factor.
-enum SecondFactorMethod: String, Sendable {
-    case totp
-    case email
-    case recovery = "recovery_code"
-
-    init?(form value: String?) {
-        switch value {
-        case "totp"?: self = .totp
-        case "email"?: self = .email
-        case "recovery"?, "recovery_code"?: self = .recovery
-        default: return nil
-        }
-    }
-}
-
 /// The second-factor logic shared by the login pages, the headless API and the account console.
 extension Services {
-    /// The salt binding an emailed code to its challenge.
-    func challengeSalt(_ pending: PendingSignIn) -> String { Base64URL.encode(pending.idHash) }
-
-    /// Checks a second-factor code for a pending sign-in.
-    ///
-    /// TOTP: RFC 6238 with ±1 step; a step is recorded atomically so no code is accepted twice.
-    /// Email: the code of this challenge, within 10 minutes. Recovery code: single use, and its use
-    /// is announced by email. Every check passes the second-factor throttle first (per account and
-    /// per account + IP, across challenges and restarts); the check counts as a failure until it
-    /// succeeds.
+    /// Checks a second-factor code for a pending sign-in (the rules: `SecondFactorCheck` in
+    /// GatehouseCore). Every check passes the second-factor throttle first (per account and per
+    /// account + IP, across challenges and restarts); the check counts as a failure until it
+    /// succeeds. A used recovery code is announced by email.
     /// - Returns: the RFC 8176 method proven (`otp` or `email`), or nil when the code is wrong.
     /// - Throws: `SignInThrottle.Refused` when the account must wait (answer 429 with `Retry-After`).
     func checkSecondFactor(
-        _ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
+        _ method: SecondFactorMethod, code: String, pending: PendingSignIn, user: User,
         database: any TenantHandle, ip: String?
     ) async throws -> String? {
-        try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database, initial: .failure) { outcome in
-            let proven = try await matchSecondFactor(method, code: rawCode, pending: pending, user: user, database: database)
-            if proven != nil { outcome = .success }
-            return proven
+        let proof = try await throttled(secondFactorThrottle, account: user.id.rawValue, ip: ip, database: database, initial: .failure) {
+            outcome in
+            let proof = try await SecondFactorCheck.check(
+                method, code: code, pending: pending, userID: user.id, settings: database.tenant.tenant.settings,
+                store: database, now: clock.now)
+            if proof != nil { outcome = .success }
+            return proof
         }
-    }
-
-    private func matchSecondFactor(
-        _ method: SecondFactorMethod, code rawCode: String, pending: PendingSignIn, user: User,
-        database: any TenantHandle
-    ) async throws -> String? {
-        let code = rawCode.filter { !$0.isWhitespace }
-        guard !code.isEmpty, code.count <= 64, pending.stage == .challenge else { return nil }
-        let now = clock.now
-        // Only factors the tenant allows, and never the first factor again.
-        let usable = secondFactors(for: pending, database: database)
-        let factors = try await database.mfaFactors(userID: user.id).filter { usable.contains($0.kind) }
-        switch method {
-        case .totp:
-            guard let factor = factors.first(where: { $0.kind == .totp }), let sealed = factor.sealedSecret else { return nil }
-            let totp = TOTP(secret: try database.unseal(sealed))
-            guard let step = totp.match(code, at: now, after: factor.lastUsedStep),
-                try await database.useTOTPStep(factorID: factor.id, step: step)
-            else { return nil }
-            return "otp"
-        case .email:
-            guard factors.contains(where: { $0.kind == .email }),
-                emailCodeMatches(code, hash: pending.emailCodeHash, expiresAt: pending.emailCodeExpiresAt, salt: challengeSalt(pending))
-            else {
-                return nil
-            }
-            // Single use: clear the code.
-            var used = pending
-            used.emailCodeHash = nil
-            used.emailCodeExpiresAt = nil
-            try await database.savePendingSignIn(used)
-            return "email"
-        case .recovery:
-            guard !factors.isEmpty,
-                try await database.useRecoveryCode(userID: user.id, hash: SecretHash.of(RecoveryCodes.normalize(code)), at: now)
-            else {
-                return nil
-            }
-            let left = try await database.unusedRecoveryCodeCount(userID: user.id)
+        if let left = proof?.recoveryCodesLeft {
             try await sendAccountEmail(.recoveryUsed, to: user, values: ["remaining": String(left)], database: database)
-            return "otp"
         }
-    }
-
-    /// Whether `code` is the live emailed code stored as `hash` (constant-time comparison).
-    func emailCodeMatches(_ code: String, hash: [UInt8]?, expiresAt: Date?, salt: String) -> Bool {
-        guard let hash, let expiresAt, clock.now < expiresAt else { return false }
-        return ConstantTime.equals(codeHash(code, salt: salt), hash)
+        return proof?.method
     }
 
     /// The second factors a pending sign-in may use: the tenant's allowed ones, minus its first factor.
     func secondFactors(for pending: PendingSignIn, database: any TenantHandle) -> [MFAFactorKind] {
-        MFARequirement.secondFactors(
-            allowed: database.tenant.tenant.settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:)),
-            firstFactorAMR: pending.amr)
+        SecondFactorCheck.usableFactors(for: pending, settings: database.tenant.tenant.settings)
     }
 
     /// Emails a fresh 6-digit code for this challenge (10 minutes).
     func sendChallengeCode(_ pending: PendingSignIn, user: User, database: any TenantHandle) async throws {
         let code = sixDigitCode()
         var updated = pending
-        updated.emailCodeHash = codeHash(code, salt: challengeSalt(pending))
+        updated.emailCodeHash = SecondFactorCheck.codeHash(code, salt: SecondFactorCheck.challengeSalt(pending))
         updated.emailCodeExpiresAt = clock.now.addingTimeInterval(PendingSignIn.emailCodeLifetime)
         try await database.savePendingSignIn(updated)
         try await sendAccountEmail(
