@@ -59,24 +59,20 @@ public enum TokenIntrospection {
     /// may introspect only the tokens issued to it; tokens of other clients or tenants are inactive.
     /// - Throws: `invalid_client` when client authentication fails; `invalid_request` without `token`.
     public static func introspect(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> IntrospectionResponse {
-        try parameters.rejectDuplicates()
-        let caller = try await ClientAuthentication.authenticate(
-            authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
-        guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
-        switch try await find(token, hint: parameters["token_type_hint"], context: context) {
-        case .accessToken(let claims) where claims.clientID == caller.client.clientID:
+        switch try await callersToken(parameters: parameters, authorization: authorization, context: context) {
+        case .accessToken(let claims):
             return IntrospectionResponse(
                 active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
                 exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
                 jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid)
-        case .refreshToken(let refresh, let grant) where grant.clientID == caller.client.clientID:
+        case .refreshToken(let refresh, let grant):
             return IntrospectionResponse(
                 active: true, scope: grant.scope.description, clientID: grant.clientID,
                 sub: grant.userID.rawValue, exp: refresh.expiresAt.numericDate,
                 iat: refresh.issuedAt.numericDate, iss: context.tokens.issuer,
                 tokenType: "refresh_token", sid: grant.sessionID?.rawValue,
                 tid: context.tokens.tenant.id.rawValue)
-        default:
+        case nil:
             return .inactive
         }
     }
@@ -90,17 +86,30 @@ public enum TokenIntrospection {
     /// tokens of other clients are answered like success (§2.2) and left untouched.
     /// - Throws: `invalid_client`, `invalid_request`.
     public static func revoke(parameters: FormParameters, authorization: String?, context: TokenContext) async throws {
+        switch try await callersToken(parameters: parameters, authorization: authorization, context: context) {
+        case .accessToken(let claims):
+            try await context.store.revokeAccessToken(jti: claims.jti, expiresAt: Date(numericDate: claims.exp))
+        case .refreshToken(_, let grant):
+            try await context.store.revokeGrant(id: grant.id, at: context.now)
+        case nil:
+            return
+        }
+    }
+
+    /// The first steps introspection and revocation share: client authentication (RFC 7662 §2.1,
+    /// RFC 7009 §2.1), the `token` parameter, and the token when it is active and was issued to the
+    /// caller. Another client's or tenant's token is nil, like an unknown one.
+    /// - Throws: `invalid_client`; `invalid_request` for a repeated parameter or without `token`.
+    static func callersToken(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> Found? {
         try parameters.rejectDuplicates()
         let caller = try await ClientAuthentication.authenticate(
             authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
         guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
-        switch try await find(token, hint: parameters["token_type_hint"], context: context) {
-        case .accessToken(let claims) where claims.clientID == caller.client.clientID:
-            try await context.store.revokeAccessToken(jti: claims.jti, expiresAt: Date(numericDate: claims.exp))
-        case .refreshToken(_, let grant) where grant.clientID == caller.client.clientID:
-            try await context.store.revokeGrant(id: grant.id, at: context.now)
-        default:
-            return
+        let found = try await find(token, hint: parameters["token_type_hint"], context: context)
+        switch found {
+        case .accessToken(let claims) where claims.clientID == caller.client.clientID: return found
+        case .refreshToken(_, let grant) where grant.clientID == caller.client.clientID: return found
+        default: return nil
         }
     }
 

@@ -101,18 +101,25 @@ public enum MIMEEncoding {
             && words.allSatisfy { !$0.isEmpty && $0.count <= 76 - 1 }
             && !text.contains("=?")  // would be mistaken for an encoded-word by decoders
         guard foldable else { return encodedWords(text).joined(separator: "\r\n ") }
-        var out = "", lineLength = nameLength
-        for (index, word) in words.enumerated() {
+        return fold(words.map(String.init), startingAt: nameLength)
+    }
+
+    /// `pieces` joined by spaces, with a line break (CRLF before the space, RFC 5322 §2.2.3 folding)
+    /// wherever a line would pass 78 characters.
+    /// - Parameter startingAt: the characters already on the first line (e.g. `"Name: "`).
+    static func fold(_ pieces: [String], startingAt: Int) -> String {
+        var out = "", lineLength = startingAt
+        for (index, piece) in pieces.enumerated() {
             if index > 0 {
-                if lineLength + 1 + word.count > 78 {
+                if lineLength + 1 + piece.count > 78 {
                     out += "\r\n"
                     lineLength = 0
                 }
                 out += " "
                 lineLength += 1
             }
-            out += word
-            lineLength += word.count
+            out += piece
+            lineLength += piece.count
         }
         return out
     }

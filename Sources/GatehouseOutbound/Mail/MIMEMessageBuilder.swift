@@ -121,21 +121,8 @@ public struct MIMEMessageBuilder: Sendable {
 
     /// `Name: a, b, c` folded after commas to keep lines within 78 characters.
     private static func addressList(name: String, _ items: [String]) -> String {
-        var out = "\(name): ", lineLength = out.count
-        for (index, item) in items.enumerated() {
-            let piece = item + (index < items.count - 1 ? "," : "")
-            if index > 0 {
-                if lineLength + 1 + piece.count > 78 {
-                    out += "\r\n"
-                    lineLength = 0
-                }
-                out += " "
-                lineLength += 1
-            }
-            out += piece
-            lineLength += piece.count
-        }
-        return out
+        let pieces = items.enumerated().map { index, item in item + (index < items.count - 1 ? "," : "") }
+        return "\(name): " + MIMEEncoding.fold(pieces, startingAt: name.count + 2)
     }
 
     private static func randomMessageID(for address: String) -> String {

@@ -63,13 +63,24 @@ extension AccountController {
     }
 
     func changeCodePage(email: String, csrf: String, error: String?, _ context: TenantRequestContext) -> Response {
+        codePage(
+            title: "New email address", heading: "Confirm your new email address", sentTo: email,
+            action: "/email/change/confirm", csrf: csrf, error: error, context)
+    }
+
+    /// The console page that asks for a 6-digit code sent to `sentTo`; 401 after a wrong code.
+    /// - Parameter action: the form's path under the account console.
+    func codePage(
+        title: String, heading: String, sentTo: String, action: String, csrf: String, error: String?,
+        _ context: TenantRequestContext
+    ) -> Response {
         var values: [String: Any] = [
-            "heading": "Confirm your new email address", "message": "Enter the 6-digit code we sent to \(email).",
-            "action": "\(consolePath(context))/email/change/confirm", "csrf_token": csrf,
+            "heading": heading, "message": "Enter the 6-digit code we sent to \(sentTo).",
+            "action": "\(consolePath(context))\(action)", "csrf_token": csrf,
         ]
         if let error { values["error"] = error }
         return Responses.html(
-            services.pages.render("account_code", chrome: chrome("New email address", context), values: values),
+            services.pages.render("account_code", chrome: chrome(title, context), values: values),
             status: error == nil ? .ok : .unauthorized)
     }
 

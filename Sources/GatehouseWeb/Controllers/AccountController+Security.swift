@@ -257,14 +257,9 @@ extension AccountController {
     }
 
     func emailCodePage(csrf: String, error: String?, user: User, _ context: TenantRequestContext) -> Response {
-        var values: [String: Any] = [
-            "heading": "Turn on codes by email", "message": "Enter the 6-digit code we sent to \(user.email).",
-            "action": "\(consolePath(context))/mfa/email/confirm", "csrf_token": csrf,
-        ]
-        if let error { values["error"] = error }
-        return Responses.html(
-            services.pages.render("account_code", chrome: chrome("Codes by email", context), values: values),
-            status: error == nil ? .ok : .unauthorized)
+        codePage(
+            title: "Codes by email", heading: "Turn on codes by email", sentTo: user.email, action: "/mfa/email/confirm",
+            csrf: csrf, error: error, context)
     }
 
     func confirmEmailFactor(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
