@@ -1,6 +1,6 @@
 import GatehouseCore
 
-/// What a verified upstream sign-in does to the tenant's users (issue 5, "Identities and linking").
+/// What a verified upstream sign-in does to the tenant's users.
 public enum FederatedSignInDecision: Sendable, Equatable {
     /// The identity is linked to this user: sign them in.
     case signIn(UserID)

@@ -37,7 +37,7 @@ public struct ValidatedIDToken: Sendable, Equatable {
 }
 
 /// The claim rules of an upstream ID token, each its own named check (OIDC Core §3.1.3.7).
-/// The signature is checked before these run (``KeySetCache``).
+/// The signature is checked before these run (by `FederationService`, with a key from ``KeySetCache``).
 public enum IDTokenValidation {
     /// The placeholder of multi-tenant issuer templates.
     public static let tenantPlaceholder = "{tenantid}"

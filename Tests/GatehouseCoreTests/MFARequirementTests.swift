@@ -1,7 +1,7 @@
 import GatehouseCore
 import Testing
 
-/// The tenant's MFA policy after the first factor, and the `amr` of the finished sign-in (issue 4:
+/// The tenant's MFA policy after the first factor, and the `amr` of the finished sign-in (the rules:
 /// "`none` (MFA never asked), `optional` (asked when the user enrolled), `required` (a user without
 /// a factor must enrol before the sign-in completes)"; "never claim a factor that was not used").
 @Suite("MFA requirement and amr (RFC 8176)")

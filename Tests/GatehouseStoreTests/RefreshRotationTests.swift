@@ -81,7 +81,7 @@ struct RefreshRotationTests {
             rule: "a non-offline grant whose session expired is inactive", sessionLifetime: 60,
             arrange: { _, signed, token in present(token, signed, after: 61) }, expected: .grantInactive),
         Rule(
-            rule: "an offline_access grant ends with its session (issue 18)", scope: ["openid", "offline_access"],
+            rule: "an offline_access grant ends with its session", scope: ["openid", "offline_access"],
             arrange: { tenant, signed, token in
                 let ended = try await tenant.store.endSession(id: signed.session.id, at: signed.grant.createdAt.addingTimeInterval(1))
                 #expect(ended == [signed.grant.id])

@@ -3,7 +3,7 @@ import GatehouseCore
 import GatehouseWeb
 import Testing
 
-/// Sign-in throttling and per-IP action limits with a hand-moved clock (issue 4, "Abuse controls").
+/// Sign-in throttling and per-IP action limits with a hand-moved clock.
 @Suite("Web: sign-in throttle")
 struct SignInThrottleTests {
     static let start = Date(timeIntervalSince1970: 1_735_689_600)

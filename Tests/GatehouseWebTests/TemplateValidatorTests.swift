@@ -2,7 +2,7 @@ import Foundation
 @testable import GatehouseWeb
 import Testing
 
-/// Template overrides are refused with the line and the reason (issue 4: "a template that does
+/// Template overrides are refused with the line and the reason (the rule: "a template that does
 /// not parse, or that outputs unescaped variables, is refused with the line and reason").
 @Suite("Web: template validation")
 struct TemplateValidatorTests {

@@ -224,3 +224,15 @@ def test_same_email_may_exist_in_two_tenants(tenant, other_tenant):
 def test_invalid_user_body_is_a_problem(tenant, body):
     resp = tenant.admin.post(f"/tenants/{tenant.slug}/users", json=body)
     assert_problem(resp, 400, 422)
+
+
+def test_settings_list_the_overridden_email_templates(admin):
+    """`settings.email_templates` (read-only) names the email templates the tenant overrides."""
+    tenant = admin.create_tenant()
+    path = f"/tenants/{tenant.slug}/templates/email/verify"
+    assert expect(admin.get(f"/tenants/{tenant.slug}"), 200).json()["settings"]["email_templates"] == []
+    body = {"subject": "Verify {{tenant_name}}", "text": "Code {{code}}: {{link}}"}
+    expect(admin.request("PUT", path, json=body), 200)
+    assert expect(admin.get(f"/tenants/{tenant.slug}"), 200).json()["settings"]["email_templates"] == ["email/verify"]
+    expect(admin.request("DELETE", path), 204)
+    assert expect(admin.get(f"/tenants/{tenant.slug}"), 200).json()["settings"]["email_templates"] == []

@@ -316,7 +316,7 @@ def test_amr_records_upstream_mfa_only_when_trusted(fed_server, fake_oidc, trust
     (True, ["pwd", "otp"], None),  # trusted and the upstream did MFA: the policy is satisfied
 ])
 def test_tenant_mfa_policy_applies_after_upstream_sign_in(fed_server, fake_oidc, trust, upstream_amr, stops_at):
-    """Issue 5: "the tenant's MFA policy is enforced after an upstream sign-in" (completeFirstFactor)."""
+    """Issue 5: "the tenant's MFA policy is enforced after an upstream sign-in" (BrowserFlowController.proved)."""
     d = Downstream(fed_server, fake_oidc, provider={"trust_upstream_mfa": trust}, amr=upstream_amr)
     d.tenant.patch({"settings": {"mfa_policy": "required"}})
     out, rp, state, nonce, verifier = d.sign_in()

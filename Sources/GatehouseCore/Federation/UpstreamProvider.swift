@@ -9,7 +9,7 @@ public typealias UpstreamProviderID = Identifier<UpstreamProviderIDKind>
 public typealias UpstreamIdentityID = Identifier<UpstreamIdentityIDKind>
 
 /// An upstream login provider of a tenant: another OpenID Connect or OAuth 2.0 server whose
-/// users may sign in to the tenant (issue 5).
+/// users may sign in to the tenant.
 ///
 /// The client secret is plain here; the store seals it with the instance master key and the
 /// admin API never shows it.

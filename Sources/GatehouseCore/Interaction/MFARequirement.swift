@@ -1,4 +1,4 @@
-/// What the tenant's MFA policy asks of a sign-in after its first factor (issue 4).
+/// What the tenant's MFA policy asks of a sign-in after its first factor.
 public enum MFARequirement: Sendable, Equatable {
     /// No second factor: the sign-in completes with the first factor's methods.
     case none

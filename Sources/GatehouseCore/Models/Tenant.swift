@@ -82,13 +82,15 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// How an upstream identity may attach to an existing user with the same email:
     /// `verified_email` (only when the upstream says the email is verified) or `never`. Default `verified_email`.
     public var accountLinking: String = "verified_email"
-    /// Upstream login providers (configured with the federation issue; listed here).
+    /// Upstream login providers, a read-only summary (the providers are managed under
+    /// `/admin/v1/tenants/{slug}/providers`).
     public var oauthProviders: [UpstreamProviderReference] = []
-    /// Names of email templates the tenant overrides (templates arrive with the accounts issue).
+    /// Names of the email templates the tenant overrides, a read-only summary (the overrides are
+    /// managed under `/admin/v1/tenants/{slug}/templates`).
     public var emailTemplates: [String] = []
-    /// Webhook endpoints (delivery arrives with the webhooks issue).
+    /// Webhook endpoints: refused when non-empty until delivery works.
     public var webhooks: [WebhookEndpoint] = []
-    /// Extra claims added to tokens, by claim name (applied with the custom-claims issue).
+    /// Extra claims by claim name: refused when non-empty until tokens carry them.
     public var customClaims: [String: String] = [:]
     /// The host name the tenant is served on (a custom domain, lowercase, no port), which makes its
     /// issuer `{scheme}://{hostname}[:{port}]` and its pages, cookies and links that origin's alone.

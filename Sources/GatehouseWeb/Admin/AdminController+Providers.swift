@@ -5,7 +5,7 @@ import GatehouseStore
 import Hummingbird
 
 extension AdminController {
-    /// Upstream login providers of a tenant (federation, issue 5):
+    /// Upstream login providers of a tenant (federation):
     /// `GET|POST /tenants/{slug}/providers`, `GET|PATCH|DELETE /tenants/{slug}/providers/{provider}`
     /// (`{provider}` is the id `idp_…` or the slug). Reads need `tenant:read`, changes `tenant:write`.
     ///
@@ -217,9 +217,16 @@ extension AdminController {
         let references = providers.map {
             UpstreamProviderReference(id: $0.id.rawValue, kind: $0.kind.rawValue, enabled: $0.enabled, slug: $0.slug, name: $0.name)
         }
-        guard let current = services.store.resolve(slug: tenant.slug), current.tenant.settings.oauthProviders != references else { return }
+        try await updateSettingsSummary(tenant) { $0.oauthProviders = references }
+    }
+
+    /// Rewrites a read-only summary kept in the tenant's settings (`oauth_providers`,
+    /// `email_templates`) when it changed.
+    func updateSettingsSummary(_ tenant: ResolvedTenant, _ update: (inout TenantSettings) -> Void) async throws {
+        guard let current = services.store.resolve(slug: tenant.slug) else { return }
         var settings = current.tenant.settings
-        settings.oauthProviders = references
+        update(&settings)
+        guard settings != current.tenant.settings else { return }
         _ = try await services.store.updateTenant(current, name: current.tenant.name, settings: settings)
     }
 }

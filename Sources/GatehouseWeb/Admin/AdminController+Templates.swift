@@ -6,7 +6,7 @@ import Hummingbird
 import Logging
 
 extension AdminController {
-    /// Page and email template overrides of a tenant (issue 4).
+    /// Page and email template overrides of a tenant.
     ///
     /// A template is named `<kind>/<name>`, which is also its path: `…/templates/page/login`,
     /// `…/templates/email/verify`. Every name with a default file (`templates/pages/<name>.mustache`,
@@ -152,6 +152,7 @@ extension AdminController {
         try input.check()
         let database = context.database
         try await database.saveTemplateOverride(override)
+        try await syncEmailTemplateNames(context)
         context.logger.info("template override saved", metadata: ["tenant": "\(tenant.slug)", "template": "\(name)"])
         return Responses.json(view(name, database: database), noStore: true, sorted: true)
     }
@@ -160,7 +161,14 @@ extension AdminController {
     func resetTemplate(_ context: TenantContext) async throws -> Response {
         let name = try templateName(context)
         try await context.database.deleteTemplateOverride(named: name)
+        try await syncEmailTemplateNames(context)
         return Response(status: .noContent)
+    }
+
+    /// Rewrites the tenant's `settings.email_templates`: the names of the email templates it overrides.
+    func syncEmailTemplateNames(_ context: TenantContext) async throws {
+        let names = context.database.templateOverrides().overrides.keys.filter { !$0.hasPrefix("page/") }.sorted()
+        try await updateSettingsSummary(context.tenant) { $0.emailTemplates = names }
     }
 
     /// `POST …/test {"to"}`: queues the email with sample values (`link`, `code`, … that do not work).

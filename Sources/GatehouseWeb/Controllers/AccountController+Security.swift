@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The account console's security pages (issue 4): profile, email verification, password change,
+/// The account console's security pages: profile, email verification, password change,
 /// MFA enrolment and removal, recovery codes. Every action is a CSRF-protected POST.
 extension AccountController {
     static let notices: [String: String] = [

@@ -8,8 +8,8 @@ import Logging
 import NIOCore
 
 /// Self-service account pages of a tenant: sign-up, email verification, password reset and
-/// magic-link sign-in (issue 4). Every sign-in they complete goes through
-/// `BrowserFlowController.completeFirstFactor`, so the tenant's MFA policy applies to each.
+/// magic-link sign-in. Every sign-in they complete goes through
+/// `BrowserFlowController.proved`, so the tenant's MFA policy applies to each.
 struct AccountFlowsController {
     let services: Services
     var flow: BrowserFlowController { BrowserFlowController(services: services) }

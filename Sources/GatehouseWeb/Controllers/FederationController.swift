@@ -7,7 +7,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Sign-in with upstream providers (issue 5): `/t/{slug}/federation/{provider}/start` sends the
+/// Sign-in with upstream providers: `/t/{slug}/federation/{provider}/start` sends the
 /// browser to the provider, `/callback` finishes the sign-in through the one first-factor door
 /// (`BrowserFlowController.upstreamReturned`) with `amr: ["fed", …]`.
 ///

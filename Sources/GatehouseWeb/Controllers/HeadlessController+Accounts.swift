@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Headless sign-up, email verification and MFA (issue 4). A sign-in whose first factor passed
+/// Headless sign-up, email verification and MFA. A sign-in whose first factor passed
 /// answers either tokens (`"status": "signed_in"`) or the next step with a short-lived
 /// `challenge_id`: `email_verification_required`, `mfa_required` (with the allowed factors) or
 /// `mfa_enrollment_required` (with a TOTP secret to enrol).

@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The second step of a browser sign-in: the MFA challenge and enrolment pages (issue 4).
+/// The second step of a browser sign-in: the MFA challenge and enrolment pages.
 struct MFAController {
     let services: Services
     var flow: BrowserFlowController { BrowserFlowController(services: services) }

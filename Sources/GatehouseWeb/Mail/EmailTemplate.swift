@@ -1,4 +1,4 @@
-/// The emails Gatehouse sends (issue 4). The raw value is the admin API name of the template
+/// The emails Gatehouse sends. The raw value is the admin API name of the template
 /// (`GET /admin/v1/tenants/{slug}/templates/email/verify`); the default lives in
 /// `templates/email/<stem>.{subject,text,html}.mustache`.
 ///

@@ -16,7 +16,7 @@ public struct TemplateProblem: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { "line \(line): \(reason)" }
 }
 
-/// Checks a tenant's template override before it is stored (issue 4, docs/contract.md A5).
+/// Checks a tenant's template override before it is stored (docs/contract.md A5).
 ///
 /// Refused, each with the line of the tag and the reason:
 /// - output without HTML escaping: `{{{x}}}` and `{{& x}}`;

@@ -4,7 +4,7 @@ import GatehouseCrypto
 import GatehouseStore
 import Logging
 
-/// The account emails (issue 4), sent through the tenant's templates and durable outbox.
+/// The account emails, sent through the tenant's templates and durable outbox.
 enum AccountEmail: String {
     case verify = "email/verify"
     case reset = "email/reset"

@@ -6,7 +6,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The cookies of a tenant's pages, all scoped to the tenant's path `/t/{slug}`, `HttpOnly`,
+/// The cookies of a tenant's pages, all scoped to the tenant's base path (`/t/{slug}`, or `/` on a
+/// tenant host), `HttpOnly`,
 /// `SameSite=Lax` and `Secure` when the public URL is https.
 enum TenantCookie: String {
     /// Binds login interactions and page forms to one browser (login CSRF defence).
