@@ -60,6 +60,7 @@ extension TenantDatabase {
             try Row.fetchOne(db, cached: "SELECT \(Interaction.columns) FROM interactions WHERE id = ?", arguments: [id])
                 .flatMap(Interaction.init(row:))
         }
+        .flatMap { $0.id == id ? $0 : nil }  // exact matches only (text is bound up to a NUL byte)
     }
 
     public func updateInteraction(_ interaction: Interaction) async throws {

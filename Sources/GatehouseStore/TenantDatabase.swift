@@ -53,7 +53,10 @@ public final class TenantDatabase: TenantHandle, Sendable {
             try Row.fetchOne(db, cached: "SELECT \(Client.columns) FROM clients WHERE client_id = ?", arguments: [clientID])
                 .map(Client.init(row:))
         }
-        if let found { caches.clients.withLock { $0[clientID] = found } }
+        // Exact matches only: SQLite binds text up to a NUL byte, so `id\0…` would find `id` and be
+        // cached under a key that no later update or deletion of the client clears.
+        guard let found, found.clientID == clientID else { return nil }
+        caches.clients.withLock { $0[clientID] = found }
         return found
     }
 

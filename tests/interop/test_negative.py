@@ -3,6 +3,7 @@ credentials, replayed codes, cross-tenant and cross-client token use, malformed
 token requests, forged bearer tokens, bad logins, missing security headers."""
 
 import base64
+import copy
 import json
 import time
 import uuid
@@ -280,6 +281,23 @@ def test_client_credentials_of_tenant_a_are_invalid_at_tenant_b(tenant, other_te
     resp = other_tenant.token_request({"grant_type": "client_credentials"}, client_a)
     assert_oauth_error(resp, "invalid_client", 401)
     assert resp.headers.get("WWW-Authenticate"), describe(resp)
+
+
+def test_a_client_id_with_a_nul_byte_is_no_alias_of_the_client(admin, tenant):
+    """`client_id` is VSCHAR (RFC 6749 Appendix A.1): `id%00…` is an unknown client, before and
+    after the real client's secret is rotated or the client deleted (SQLite compares text only up
+    to a NUL byte; such an id must never reach a client, nor keep a stale copy alive)."""
+    client = tenant.create_client("confidential")
+    alias = copy.copy(client)
+    alias.client_id = client.client_id + "\x00x"
+    assert_oauth_error(tenant.token_request({"grant_type": "client_credentials"}, alias, auth="post"), "invalid_client", 401)
+    expect(tenant.token_request({"grant_type": "client_credentials"}, client, auth="post"), 200)
+    old_secret = client.client_secret
+    expect(admin.post(f"/tenants/{tenant.slug}/clients/{client.client_id}/rotate-secret", json={}), 200)
+    alias.client_secret = old_secret
+    assert_oauth_error(tenant.token_request({"grant_type": "client_credentials"}, alias, auth="post"), "invalid_client", 401)
+    expect(admin.delete(f"/tenants/{tenant.slug}/clients/{client.client_id}"), 204)
+    assert_oauth_error(tenant.token_request({"grant_type": "client_credentials"}, alias, auth="post"), "invalid_client", 401)
 
 
 # --------------------------------------------------------------------------- tenant isolation
