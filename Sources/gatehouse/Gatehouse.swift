@@ -1,5 +1,6 @@
 import ArgumentParser
 import GatehouseCore
+import GatehouseCrypto
 
 /// `gatehouse`: the server (`serve`) and the admin CLI over the admin API (docs/contract.md A6).
 @main
@@ -19,6 +20,22 @@ struct Gatehouse: AsyncParsableCommand {
             Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
             TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, VersionCommand.self,
         ])
+
+    /// Parses and runs the command, as `AsyncParsableCommand.main` does, after telling OpenSSL not
+    /// to free its state at exit (`OpenSSLRuntime.skipCleanupAtExit`).
+    static func main() async {
+        OpenSSLRuntime.skipCleanupAtExit()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `gatehouse version`: the same as `gatehouse --version`.
