@@ -145,6 +145,16 @@ def test_unknown_client_id_is_an_error_page_without_redirect(tenant):
     assert_error_page_without_redirect(get_authorize(tenant, params))
 
 
+def test_the_error_page_shows_the_x_request_id_of_its_response(tenant):
+    """The "Request ID" on an error page is the response's `X-Request-Id` (the id in the log line),
+    not a counter that would reveal how many requests the server handled."""
+    client = tenant.create_client("confidential")
+    resp = get_authorize(tenant, authorize_params(client, client_id="pk_test_doesnotexist0000000000"))
+    assert_error_page_without_redirect(resp)
+    request_id = resp.headers["X-Request-Id"]
+    assert request_id and f"<code>{request_id}</code>" in resp.text, describe(resp)
+
+
 def test_client_of_another_tenant_is_unknown_at_this_authorize_endpoint(tenant, other_tenant):
     foreign = other_tenant.create_client("confidential")
     resp = get_authorize(tenant, authorize_params(foreign))

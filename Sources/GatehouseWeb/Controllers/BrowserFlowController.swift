@@ -48,7 +48,7 @@ struct BrowserFlowController {
         let body = services.pages.render(
             "error", chrome: chrome("Something went wrong", context),
             values: [
-                "error": error.code.rawValue, "error_description": error.description, "request_id": context.id,
+                "error": error.code.rawValue, "error_description": error.description, "request_id": context.requestID,
             ])
         return Responses.html(body, status: status)
     }

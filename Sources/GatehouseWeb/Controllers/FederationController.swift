@@ -290,7 +290,7 @@ struct FederationController {
         let body = services.pages.render(
             "federation_error", chrome: flow.chrome("Can’t sign in with \(provider.name)", context),
             values: [
-                "message": message, "error": refusal.rawValue, "request_id": context.id, "provider_name": provider.name,
+                "message": message, "error": refusal.rawValue, "request_id": context.requestID, "provider_name": provider.name,
                 "login_url": "\(flow.issuerPath(context))\(ProviderMetadata.Path.login)?interaction=\(interaction.id)",
             ])
         return Responses.html(body, status: status)

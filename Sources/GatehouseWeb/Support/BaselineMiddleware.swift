@@ -90,3 +90,13 @@ struct StaticPathGuard<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+extension RequestContext {
+    /// The request id `AccessLogMiddleware` returns as `X-Request-Id` and logs as `request_id`
+    /// (random, 96 bits); shown on error pages and problem details so that a user's report finds the
+    /// log line. Hummingbird's own `id` counts requests and is never shown.
+    var requestID: String {
+        if case .string(let id)? = logger[metadataKey: "request_id"] { return id }
+        return "-"
+    }
+}

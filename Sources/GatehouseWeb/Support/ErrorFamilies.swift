@@ -123,7 +123,7 @@ struct AdminProblemErrors: ErrorFamily {
             return ProblemDetails.validation([.init(field: "archive", message: failure.description)]).response
         case let error as OAuthError:
             // Core checks the admin API reuses: a client's mistake is a 400, never a 500.
-            return (error.code == .serverError ? ProblemDetails.internalError(context.id) : .badRequest(error.description)).response
+            return (error.code == .serverError ? ProblemDetails.internalError(context.requestID) : .badRequest(error.description)).response
         default: return nil
         }
     }
@@ -142,6 +142,6 @@ struct AdminProblemErrors: ErrorFamily {
     }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
-        ProblemDetails.internalError(context.id).response
+        ProblemDetails.internalError(context.requestID).response
     }
 }
