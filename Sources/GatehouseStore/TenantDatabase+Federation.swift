@@ -219,9 +219,12 @@ extension TenantDatabase {
         }
     }
 
+    /// The result of removing a linked identity (`UpstreamIdentityRemoval`).
+    public typealias IdentityRemoval = UpstreamIdentityRemoval
+
     /// Removes one of a user's identities unless it is their last sign-in method (checked in the
     /// same transaction as the delete).
-    public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> UpstreamIdentityRemoval {
+    public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> IdentityRemoval {
         try await pool.write { db in
             guard
                 try Bool.fetchOne(
