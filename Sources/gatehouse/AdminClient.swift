@@ -9,7 +9,7 @@ struct AdminOptions: ParsableArguments {
     @Option(name: .long, help: "Base URL of the server (env GATEHOUSE_URL; default http://127.0.0.1:8080).")
     var url: String?
 
-    @Option(name: .long, help: "Admin bearer token (env GATEHOUSE_ADMIN_TOKEN; default: the file <data dir>/admin-token).")
+    @Option(name: .long, parsing: .unconditional, help: "Admin bearer token (env GATEHOUSE_ADMIN_TOKEN; default: the file <data dir>/admin-token).")
     var token: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")

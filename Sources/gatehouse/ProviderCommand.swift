@@ -31,7 +31,7 @@ struct ProviderCommand: AsyncParsableCommand {
         @Option(help: "Display name, shown on the login button (\"Continue with <name>\").") var name: String?
         @Option(help: "Name in URLs and idp_hint: a-z, 0-9 and '-' (default: from the name).") var slug: String?
         @Option(help: "Our client id at the provider.") var clientId: String?
-        @Option(help: "Our client secret at the provider (\"\" removes it).") var clientSecret: String?
+        @Option(parsing: .unconditional, help: "Our client secret at the provider (\"\" removes it).") var clientSecret: String?
         @Option(help: "OIDC discovery URL (kind oidc; optional override for google and microsoft).") var discoveryUrl: String?
         @Option(help: "Microsoft directory: common (default), organizations, consumers, a tenant id or a domain.") var microsoftTenant: String?
         @Option(help: "Authorization endpoint (kind oauth2; optional override for github).") var authorizationUrl: String?

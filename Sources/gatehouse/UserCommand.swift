@@ -20,7 +20,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "Tenant slug.") var tenant: String = "default"
         @Option(help: "Email address (unique in the tenant).") var email: String
-        @Option(help: "Password (8–256 characters); without one the user cannot sign in with a password.") var password: String?
+        @Option(parsing: .unconditional, help: "Password (8–256 characters); without one the user cannot sign in with a password.") var password: String?
         @Option(help: "Display name.") var name: String?
         @Flag(help: "Mark the email address as verified.") var emailVerified = false
 
@@ -82,7 +82,7 @@ struct UserCommand: AsyncParsableCommand {
         var emailVerified: Bool?
         @Option(help: ArgumentHelp("Whether the user is disabled (true or false); a disabled user cannot sign in.", valueName: "true|false"))
         var disabled: Bool?
-        @Option(help: "New password (8–256 characters).") var password: String?
+        @Option(parsing: .unconditional, help: "New password (8–256 characters).") var password: String?
 
         /// The JSON merge patch of the options given (RFC 7396).
         var body: Components.Schemas.UserUpdate {

@@ -589,7 +589,7 @@ def test_user_create_update_delete(cli, tenant, public_url):
     assert updated["email_verified"] is False and updated["disabled"] is True, updated
     assert sign_in(public_url, app.client_id, new_email, DEFAULT_PASSWORD).status_code == 400  # disabled
 
-    new_password = "a brand new passphrase 7"
+    new_password = "-a brand new passphrase 7"  # a leading "-" is still the option's value
     updated = cli.json(
         "user", "update", user_id, "--tenant", tenant.slug, "--disabled", "false", "--password", new_password
     )
@@ -743,6 +743,10 @@ def test_errors_exit_with_distinct_codes_and_the_problem_detail(cli, tenant, tmp
 
     proc = cli.raw("tenant", "list", "--url", cli.url, "--token", "wrong-token-000000000000")
     assert proc.returncode == EXIT_CODES[401] and "error (401)" in proc.stderr and "admin bearer token" in proc.stderr, proc
+
+    # A token may begin with "-" (base64url): it is the option's value, not another option.
+    proc = cli.raw("tenant", "list", "--url", cli.url, "--token", "-wrong-token-00000000000")
+    assert proc.returncode == EXIT_CODES[401] and "error (401)" in proc.stderr, proc
 
     proc = cli.raw("tenant", "list", "--url", "http://127.0.0.1:9", "--token", cli.token)
     assert proc.returncode == EXIT_UNREACHABLE and "cannot reach http://127.0.0.1:9" in proc.stderr, proc
