@@ -219,12 +219,9 @@ extension TenantDatabase {
         }
     }
 
-    /// The result of removing a linked identity (`UpstreamIdentityRemoval`).
-    public typealias IdentityRemoval = UpstreamIdentityRemoval
-
     /// Removes one of a user's identities unless it is their last sign-in method (checked in the
     /// same transaction as the delete).
-    public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> IdentityRemoval {
+    public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> UpstreamIdentityRemoval {
         try await pool.write { db in
             guard
                 try Bool.fetchOne(

@@ -93,7 +93,7 @@ public enum SignInFlow {
         case consentDenied
     }
 
-    /// What a user proved, for ``Event/proved(_:by:consent:)``.
+    /// What a user proved, for ``proved(_:by:consent:)``.
     public enum Proof: Sendable, Equatable {
         /// A password (`pwd`), a magic link or emailed code (`email`).
         case firstFactor
@@ -103,6 +103,16 @@ public enum SignInFlow {
         case emailAddress
         /// A second factor; `method` is the RFC 8176 value (`otp`, `email`).
         case secondFactor(method: String)
+    }
+
+    /// The browser's existing session an event concerns (a code issued without a new sign-in is
+    /// issued for it); nil for the events that sign in or end the flow.
+    public static func session(of event: Event) -> Session? {
+        switch event {
+        case .requestValidated(let session, _): session
+        case .consentGiven(let session, _): session
+        default: nil
+        }
     }
 
     /// The event of a proof by `subject` (whose `amr` is what was proven before this proof).

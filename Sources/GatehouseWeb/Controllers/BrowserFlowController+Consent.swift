@@ -42,7 +42,7 @@ extension BrowserFlowController {
             request, context)
         let (session, user) = try await consentingSession(interaction, request, context)
         guard form["decision"] == "allow" else {
-            return try await advance(.consentDenied, interaction: interaction, client: client, session: session, request, context)
+            return try await advance(.consentDenied, interaction: interaction, client: client, request, context)
         }
         let existing = try await context.database.consent(userID: user.id, clientID: client.clientID)
         let consent = Consent(
@@ -52,7 +52,7 @@ extension BrowserFlowController {
         interaction.consentDone = true
         try await context.database.updateInteraction(interaction)
         return try await advance(
-            .consentGiven(session: session, consent: consent), interaction: interaction, client: client, session: session,
+            .consentGiven(session: session, consent: consent), interaction: interaction, client: client,
             request, context)
     }
 }

@@ -27,10 +27,9 @@ extension BrowserFlowController {
     /// - Parameters:
     ///   - interaction: the stored interaction; nil for an authorization request just validated.
     ///   - authorization: the request when there is no interaction yet.
-    ///   - session: the browser's session the event concerns (a code is issued for it).
     func advance(
         _ event: SignInFlow.Event, interaction: Interaction?, authorization request: AuthorizationRequest? = nil,
-        client: Client, user: User? = nil, session: Session? = nil, _ httpRequest: Request,
+        client: Client, user: User? = nil, _ httpRequest: Request,
         _ context: TenantRequestContext, cookies: [Cookie] = []
     ) async throws -> Response {
         guard let authorizationRequest = interaction?.request ?? request else {
@@ -42,7 +41,7 @@ extension BrowserFlowController {
         let transition = SignInFlow.next(
             event, authorization: authorization, policy: SignInFlow.Policy(settings: context.tenant.tenant.settings),
             now: services.clock.now)
-        var step = Step(interaction: interaction, session: session, cookies: cookies)
+        var step = Step(interaction: interaction, session: SignInFlow.session(of: event), cookies: cookies)
         for action in transition.actions {
             if let response = try await carryOut(action, &step, authorization: authorization, user: user, httpRequest, context) {
                 return response

@@ -99,7 +99,7 @@ struct BrowserFlowController {
             if let (_, user) = current { consent = try await context.database.consent(userID: user.id, clientID: client.clientID) }
             return try await advance(
                 .requestValidated(session: current?.0, consent: consent), interaction: nil, authorization: authorization,
-                client: client, session: current?.0, request, context)
+                client: client, request, context)
         }
     }
 
