@@ -10,7 +10,8 @@
 //   GatehouseQRCode                  the only importer of CQRencode: QR codes as SVG
 //   GatehouseHTML                    the only importer of CGumbo: HTML5 parsing for template checks
 //   GatehouseCore                    protocol logic; no Hummingbird, GRDB or C imports
-//   GatehouseStore                   GRDB: instance database + one SQLite file per tenant
+//   GatehouseStore                   GRDB: instance database + one SQLite file per tenant; or
+//                                    PostgresNIO: one PostgreSQL schema per tenant
 //   GatehouseStoreTesting            in-memory TenantStore for tests (test targets only)
 //   GatehouseFederation              upstream OIDC / OAuth 2.0 login providers (via GatehouseOutbound)
 //   GatehouseWeb                     Hummingbird: routes, pages, admin API (imports CMalloc: glibc heap figures and trim)
@@ -46,6 +47,8 @@ let package = Package(
         // (https://github.com/apple/swift-openapi-generator, exact 1.14.3) is not a dependency: it runs
         // from scripts/openapi-generator/Package.swift and its output is committed (docs/architecture.md).
         .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
+        // The PostgreSQL backend (`[storage] backend = "postgres"`): a schema per tenant.
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         // MARK: C shims
@@ -98,6 +101,7 @@ let package = Package(
                 "GatehouseCore",
                 "GatehouseCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

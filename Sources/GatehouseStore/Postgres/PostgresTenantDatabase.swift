@@ -1,0 +1,75 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import Logging
+import PostgresNIO
+
+/// One tenant's storage in PostgreSQL: the tables of its own schema (`PostgresSchemas`), reached
+/// through the instance's bounded connection pool, and the caches that belong to the tenant.
+///
+/// As with `TenantDatabase` (SQLite), the only way to obtain one is from the instance store with a
+/// `ResolvedTenant`; every statement names this tenant's schema (`schema`), which is derived from
+/// the tenant id and never from request input, so no call can reach another tenant's rows.
+public final class PostgresTenantDatabase: Sendable {
+    public let tenant: ResolvedTenant
+    let client: PostgresClient
+    /// The tenant's schema as a quoted SQL identifier (`"gatehouse_t_ten_…"`), ready to be
+    /// interpolated with `\(unescaped:)`. Made by `PostgresSchemas.tenant(_:)` only.
+    let schema: String
+    let caches: TenantCaches
+    var revocations: RevocationIndex { caches.revocations }
+    /// Access tokens of this tenant already verified (shared by the tenant's live handles).
+    public var verifiedTokens: VerifiedTokenCache { caches.verifiedTokens }
+    /// Entries held by the in-memory revocation index (revoked grants, revoked `jti`s).
+    public var revocationCounts: (grants: Int, accessTokens: Int) { revocations.counts }
+    let keyPolicy: KeyPolicy
+    let masterKey: SecretBox
+    let logger: Logger
+
+    init(
+        tenant: ResolvedTenant, client: PostgresClient, schema: String, masterKey: SecretBox, keyPolicy: KeyPolicy,
+        caches: TenantCaches, logger: Logger
+    ) {
+        self.tenant = tenant
+        self.client = client
+        self.schema = schema
+        self.masterKey = masterKey
+        self.keyPolicy = keyPolicy
+        self.caches = caches
+        self.logger = logger
+        caches.revocations.setHorizon(TimeInterval(tenant.tenant.settings.accessTokenTTL))
+    }
+
+    // MARK: Running statements
+
+    /// Runs one statement outside an explicit transaction (autocommit).
+    /// - Returns: every row of its result.
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await Self.collect(client.query(query, logger: logger))
+    }
+
+    /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when `body` throws), on
+    /// one pooled connection. Statements inside use `PostgresTenantDatabase.run(_:on:)`.
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    }
+
+    /// Runs one statement on `connection` (inside `transaction`).
+    /// - Returns: every row of its result.
+    @discardableResult
+    func run(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRow] {
+        try await Self.collect(connection.query(query, logger: logger))
+    }
+
+    static func collect(_ rows: PostgresRowSequence) async throws -> [PostgresRow] {
+        var all: [PostgresRow] = []
+        for try await row in rows { all.append(row) }
+        return all
+    }
+
+    /// Whether `error` is PostgreSQL's unique-violation (SQLSTATE 23505).
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}
