@@ -3,6 +3,7 @@ import GatehouseCore
 import GatehouseCrypto
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// One tenant's storage in PostgreSQL: the tables of its own schema (`PostgresSchemas`), reached
 /// through the instance's bounded connection pool, and the caches that belong to the tenant.
@@ -40,6 +41,25 @@ public final class PostgresTenantDatabase: Sendable {
         caches.revocations.setHorizon(TimeInterval(tenant.tenant.settings.accessTokenTTL))
     }
 
+    /// Loads what the synchronous requirements and the revocation checks read from memory: the
+    /// revocation index and the template overrides. The first handle of a tenant loads them;
+    /// later handles share the loaded caches. The instance store calls this before handing the
+    /// handle out.
+    func prepare(now: Date) async throws {
+        guard
+            caches.loaded.withLock({ loaded in
+                defer { loaded = true }; return !loaded
+            })
+        else { return }
+        do {
+            try await loadRevocations(now: now)
+            try await loadTemplateOverrides()
+        } catch {
+            caches.loaded.withLock { $0 = false }
+            throw error
+        }
+    }
+
     // MARK: Running statements
 
     /// Runs one statement outside an explicit transaction (autocommit).
@@ -72,4 +92,9 @@ public final class PostgresTenantDatabase: Sendable {
     static func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
+}
+
+extension PostgresTenantDatabase: TenantHandle {
+    /// Placeholder error of a requirement not yet built on PostgreSQL.
+    static func notBuilt(_ function: String) -> StoreError { .unavailable("not built on PostgreSQL yet: \(function)") }
 }
