@@ -42,8 +42,8 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
         logger: logger)
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
-    if configuration.backup.directory != nil {
-        app.addServices(BackupService(store: services.store, configuration: configuration.backup, logger: logger))
+    if configuration.backup.directory != nil, let store = services.store as? InstanceStore {
+        app.addServices(BackupService(store: store, configuration: configuration.backup, logger: logger))
     }
     return app
 }
@@ -161,7 +161,7 @@ func readiness(_ services: Services) async -> Response {
 
 /// Periodic cleanup of expired interactions, codes and revocation entries.
 struct HousekeepingService: Service {
-    let store: InstanceStore
+    let store: any InstanceStorage
     let logger: Logger
 
     func run() async throws {

@@ -56,34 +56,43 @@ public struct PostgresSchemas: Sendable {
         _ schema: String, _ migrations: [Migration], label: String, client: PostgresClient, logger: Logger
     ) async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: logger)
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
-            try await connection.query(
-                "CREATE TABLE IF NOT EXISTS \(unescaped: schema).schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-                logger: logger)
-            var applied = Set<String>()
-            for try await name in try await connection.query("SELECT name FROM \(unescaped: schema).schema_migrations", logger: logger)
-                .decode(String.self)
-            {
-                applied.insert(name)
-            }
-            let unknown = applied.subtracting(migrations.map(\.name))
-            guard unknown.isEmpty else {
-                throw StoreError.unavailable(
-                    "\(label) was written by a newer version of Gatehouse (unknown migrations: \(unknown.sorted().joined(separator: ", "))); "
-                        + "run that version")
-            }
-            var now: [String] = []
-            for migration in migrations where !applied.contains(migration.name) {
-                for statement in migration.statements {
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: statement.replacingOccurrences(of: "{schema}", with: schema)), logger: logger)
-                }
-                try await connection.query(
-                    "INSERT INTO \(unescaped: schema).schema_migrations (name) VALUES (\(migration.name))", logger: logger)
-                now.append(migration.name)
-            }
-            return now
+            try await migrate(schema, migrations, label: label, on: connection, logger: logger)
         }
+    }
+
+    /// `migrate(_:_:label:client:logger:)` inside the caller's transaction on `connection` (a new
+    /// tenant's registry row and schema commit together).
+    @discardableResult
+    public static func migrate(
+        _ schema: String, _ migrations: [Migration], label: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [String] {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: logger)
+        try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+        try await connection.query(
+            "CREATE TABLE IF NOT EXISTS \(unescaped: schema).schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+            logger: logger)
+        var applied = Set<String>()
+        for try await name in try await connection.query("SELECT name FROM \(unescaped: schema).schema_migrations", logger: logger)
+            .decode(String.self)
+        {
+            applied.insert(name)
+        }
+        let unknown = applied.subtracting(migrations.map(\.name))
+        guard unknown.isEmpty else {
+            throw StoreError.unavailable(
+                "\(label) was written by a newer version of Gatehouse (unknown migrations: \(unknown.sorted().joined(separator: ", "))); "
+                    + "run that version")
+        }
+        var now: [String] = []
+        for migration in migrations where !applied.contains(migration.name) {
+            for statement in migration.statements {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: statement.replacingOccurrences(of: "{schema}", with: schema)), logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO \(unescaped: schema).schema_migrations (name) VALUES (\(migration.name))", logger: logger)
+            now.append(migration.name)
+        }
+        return now
     }
 }
