@@ -229,6 +229,9 @@ extension PostgresInstanceStore {
     /// purges its own, and a purge twice over deletes nothing twice.
     public func purgeExpired() async {
         for db in openHandles() { try? await db.purgeExpired(now: clock.now) }
+        // The change feed is read within a second; an hour of it is plenty for a slow node.
+        _ = try? await client.query(
+            "DELETE FROM \(unescaped: instance).changes WHERE recorded_at < clock_timestamp() - interval '1 hour'", logger: logger)
     }
 
     /// Migrates every tenant schema now (tenants otherwise migrate on first use on each node).
@@ -239,7 +242,7 @@ extension PostgresInstanceStore {
         for tenant in tenants() {
             let applied = try await PostgresSchemas.migrate(
                 schemas.tenant(tenant.id), PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'",
-                client: client, logger: logger)
+                instance: instance, client: client, logger: logger)
             reports.append(Migrations.Report(database: tenant.slug, applied: applied))
         }
         return reports

@@ -22,6 +22,8 @@ public final class PostgresInstanceStore: InstanceStorage {
     let clock: any Clock
     let logger: Logger
     private let running: Task<Void, Never>
+    let feed = PostgresChangeFeed()
+    private let polling = Mutex<Task<Void, Never>?>(nil)
     private let registry = Mutex(Registry())
     /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
     let clientTenants = Mutex<[String: TenantID]>([:])
@@ -75,7 +77,7 @@ public final class PostgresInstanceStore: InstanceStorage {
 
     private func start(keyCheck: String) async throws {
         try await PostgresSchemas.migrate(
-            instance, PostgresSchemas.instanceMigrations, label: "the instance schema \(instance)", client: client, logger: logger)
+            instance, PostgresSchemas.instanceMigrations, label: "the instance schema \(instance)", instance: instance, client: client, logger: logger)
         let stored = try await client.withTransaction(logger: logger) { connection -> String in
             try await connection.query(
                 """
@@ -92,6 +94,9 @@ public final class PostgresInstanceStore: InstanceStorage {
             throw StoreError.unavailable(
                 "this database was set up with another master key: every node must use the same one (GATEHOUSE_MASTER_KEY_FILE)")
         }
+        // The feed's position first: a change made while the registry loads is applied after.
+        let task = try await startChangeFeed()
+        polling.withLock { $0 = task }
         let tenants = try await loadTenants()
         registry.withLock { r in for t in tenants { r.insert(t) } }
     }
@@ -100,19 +105,65 @@ public final class PostgresInstanceStore: InstanceStorage {
         var tenants: [Tenant] = []
         let rows = try await client.query(
             "SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants", logger: logger)
-        for try await (id, slug, name, environment, settings, createdAt) in rows.decode((String, String, String, String, String, Date).self) {
-            guard let id = TenantID(rawValue: id) else { continue }
-            tenants.append(
-                Tenant(
-                    id: id, slug: slug, name: name, environment: TenantEnvironment(rawValue: environment) ?? .dev,
-                    settings: JSONColumn.decode(TenantSettings.self, settings) ?? TenantSettings(), createdAt: createdAt))
+        for try await row in rows.decode((String, String, String, String, String, Date).self) {
+            if let tenant = Self.tenant(row) { tenants.append(tenant) }
         }
         return tenants
     }
 
+    /// A registry row (id, slug, name, environment, settings, created_at) as a tenant.
+    static func tenant(_ row: (String, String, String, String, String, Date)) -> Tenant? {
+        let (id, slug, name, environment, settings, createdAt) = row
+        guard let id = TenantID(rawValue: id) else { return nil }
+        return Tenant(
+            id: id, slug: slug, name: name, environment: TenantEnvironment(rawValue: environment) ?? .dev,
+            settings: JSONColumn.decode(TenantSettings.self, settings) ?? TenantSettings(), createdAt: createdAt)
+    }
+
     /// Closes the connection pool. Handles in use fail from then on.
     public func shutdown() {
+        polling.withLock { $0?.cancel() }
         running.cancel()
+    }
+
+    /// The live caches of tenant `id`, if a handle of it is alive on this node.
+    func liveCaches(of id: TenantID) -> TenantCaches? {
+        liveCaches.withLock { $0.existing(id) }
+    }
+
+    /// Re-reads tenant `id`'s registry row after another node changed it: the registry takes the
+    /// new value (or drops a deleted tenant), and open handles and the key ring are dropped.
+    func reloadTenant(_ id: TenantID) async {
+        do {
+            let rows = try await client.query(
+                "SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants WHERE id = \(id.rawValue)",
+                logger: logger)
+            var found: Tenant?
+            for try await row in rows.decode((String, String, String, String, String, Date).self) { found = Self.tenant(row) }
+            let old = registry.withLock { $0.tenant(id: id) }
+            if let found {
+                if found == old { return }
+                registry.withLock { r in
+                    if let old { r.remove(old) }
+                    r.insert(found)
+                }
+                _ = open.withLock { $0.remove(id) }
+                liveCaches(of: id)?.keyRing.withLock { $0 = nil }
+            } else if let old {
+                forget(old)
+            }
+        } catch {
+            logger.warning("change feed: tenant \(id.rawValue): \(String(reflecting: error))")
+        }
+    }
+
+    /// Drops a deleted tenant from this node's registry and caches.
+    func forget(_ tenant: Tenant) {
+        registry.withLock { $0.remove(tenant) }
+        liveCaches.withLock { $0.remove(tenant.id) }
+        clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
+        _ = open.withLock { $0.remove(tenant.id) }
+        migrated.withLock { _ = $0.remove(tenant.id) }
     }
 
     // MARK: Resolution
@@ -172,7 +223,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         let schema = schemas.tenant(tenant.id)
         if !migrated.withLock({ $0.contains(tenant.id) }) {
             try await PostgresSchemas.migrate(
-                schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'", client: client, logger: logger)
+                schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'", instance: instance, client: client, logger: logger)
             migrated.withLock { _ = $0.insert(tenant.id) }
         }
         let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
@@ -208,7 +259,8 @@ public final class PostgresInstanceStore: InstanceStorage {
             try await client.withTransaction(logger: logger) { connection in
                 try await self.insertTenantRow(tenant, on: connection)
                 try await PostgresSchemas.migrate(
-                    schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(slug)'", on: connection, logger: self.logger)
+                    schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(slug)'", instance: self.instance, on: connection,
+                    logger: self.logger)
             }
         } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
@@ -283,11 +335,7 @@ public final class PostgresInstanceStore: InstanceStorage {
 
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
         try await dropTenant(tenant.id)
-        registry.withLock { $0.remove(tenant.tenant) }
-        liveCaches.withLock { $0.remove(tenant.id) }
-        clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
-        _ = open.withLock { $0.remove(tenant.id) }
-        migrated.withLock { _ = $0.remove(tenant.id) }
+        forget(tenant.tenant)
     }
 
     /// Deletes a tenant's registry row (its keys and index entries cascade) and drops its schema,

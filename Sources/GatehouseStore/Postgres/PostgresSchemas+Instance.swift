@@ -56,5 +56,32 @@ extension PostgresSchemas {
         """,
         "CREATE INDEX idempotency_keys_created ON {schema}.idempotency_keys (created_at)",
         "CREATE TABLE {schema}.instance_meta (name text PRIMARY KEY, value text NOT NULL)",
+        // The change feed (PostgresChangeFeed): what another node must drop from its caches.
+        // Written by triggers only, so no write path can forget it.
+        """
+        CREATE TABLE {schema}.changes (
+            id bigserial PRIMARY KEY,
+            schema_name text NOT NULL,
+            kind text NOT NULL,
+            key text NOT NULL DEFAULT '',
+            at timestamptz,
+            recorded_at timestamptz NOT NULL DEFAULT clock_timestamp())
+        """,
+        "CREATE INDEX changes_recorded ON {schema}.changes (recorded_at)",
+        """
+        CREATE FUNCTION {schema}.record_tenant_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                INSERT INTO {schema}.changes (schema_name, kind, key) VALUES (TG_TABLE_SCHEMA, 'tenant', OLD.id);
+            ELSE
+                INSERT INTO {schema}.changes (schema_name, kind, key) VALUES (TG_TABLE_SCHEMA, 'tenant', NEW.id);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        """
+        CREATE TRIGGER tenants_changed AFTER INSERT OR UPDATE OR DELETE ON {schema}.tenants
+        FOR EACH ROW EXECUTE FUNCTION {schema}.record_tenant_change()
+        """,
     ]
 }

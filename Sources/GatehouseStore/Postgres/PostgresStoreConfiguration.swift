@@ -16,6 +16,9 @@ public struct PostgresStoreConfiguration: Sendable {
     public var maxOpenTenants: Int
     /// Signing key rotation.
     public var keyPolicy: KeyPolicy
+    /// Seconds between two reads of the change feed (`PostgresChangeFeed`): how long another
+    /// node's write may take to reach this node's caches, plus one query.
+    public var changePollInterval: TimeInterval = 0.25
 
     public init(
         url: String, schemaPrefix: String = "gatehouse", maxConnections: Int = 20, maxOpenTenants: Int = 1024,
@@ -26,6 +29,13 @@ public struct PostgresStoreConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.maxOpenTenants = maxOpenTenants
         self.keyPolicy = keyPolicy
+    }
+
+    /// Checks `url` and the schema prefix without connecting.
+    /// - Throws: `StoreError.unavailable` naming the problem (never the URL's password).
+    public func validate() throws {
+        _ = try clientConfiguration()
+        _ = try PostgresSchemas(prefix: schemaPrefix)
     }
 
     /// The pool's connection settings parsed from `url`.
