@@ -24,7 +24,7 @@ public final class PostgresInstanceStore: InstanceStorage {
     private let running: Task<Void, Never>
     let feed = PostgresChangeFeed()
     private let polling = Mutex<Task<Void, Never>?>(nil)
-    private let registry = Mutex(Registry())
+    let registry = Mutex(Registry())
     /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
     let clientTenants = Mutex<[String: TenantID]>([:])
     private let open: Mutex<LRU<TenantID, PostgresTenantDatabase>>
