@@ -57,6 +57,9 @@ extension PostgresInstanceStore {
                 do {
                     try await self.pollChanges()
                 } catch {
+                    if Task.isCancelled { return }
+                    // The instance schema is gone (its database was emptied): nothing left to follow.
+                    if (error as? PSQLError)?.serverInfo?[.sqlState] == "42P01" { return }
                     self.logger.warning("change feed: \(String(reflecting: error))")
                 }
             }

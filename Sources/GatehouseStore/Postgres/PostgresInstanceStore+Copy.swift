@@ -43,7 +43,7 @@ extension PostgresInstanceStore {
             let queue = try DatabaseQueue(path: file.path, configuration: configuration)
             defer { try? queue.close() }
             let schema = schemas.tenant(tenant.id)
-            let rows = try await client.withTransaction(logger: logger) { connection -> Int in
+            let rows = try await client.transaction(logger: logger) { connection -> Int in
                 try await self.insertTenantRow(tenant, on: connection)
                 try await PostgresSchemas.migrate(
                     schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'", instance: self.instance,

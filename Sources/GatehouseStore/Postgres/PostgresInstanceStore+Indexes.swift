@@ -14,7 +14,7 @@ extension PostgresInstanceStore {
     public func registerClient(_ client: Client, in tenant: ResolvedTenant, builtin: String?) async throws {
         let tenantID = tenant.id.rawValue
         do {
-            try await self.client.withTransaction(logger: logger) { connection in
+            try await self.client.transaction(logger: logger) { connection in
                 try await connection.query(
                     "INSERT INTO \(unescaped: self.instance).client_keys (client_id, tenant_id) VALUES (\(client.clientID), \(tenantID))",
                     logger: self.logger)
@@ -38,7 +38,7 @@ extension PostgresInstanceStore {
     }
 
     private func removeClientKeys(_ clientID: String, tenantID: String) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query(
                 "DELETE FROM \(unescaped: self.instance).secret_keys WHERE client_id = \(clientID) AND tenant_id = \(tenantID)",
                 logger: self.logger)
@@ -59,7 +59,7 @@ extension PostgresInstanceStore {
         let newHash = Data(updated.secretHash!)
         let keep = updated.previousSecretHash.map { Data($0) }
         let tenantID = tenant.id.rawValue
-        try await self.client.withTransaction(logger: logger) { connection in
+        try await self.client.transaction(logger: logger) { connection in
             try await connection.query(
                 "DELETE FROM \(unescaped: self.instance).secret_keys WHERE client_id = \(client.clientID) AND tenant_id = \(tenantID)",
                 logger: self.logger)
@@ -102,7 +102,7 @@ extension PostgresInstanceStore {
     public func storeIdempotentAnswer(_ answer: IdempotentAnswer, scope: String, key: String, tenant: ResolvedTenant?) async throws {
         let now = clock.now
         let sealed = Data(masterKey.seal(answer.body))
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query(
                 """
                 DELETE FROM \(unescaped: self.instance).idempotency_keys
@@ -127,7 +127,7 @@ extension PostgresInstanceStore {
     public func enqueueMail(_ message: OutboxMessage, in handle: any TenantHandle) async throws {
         let tenantID = handle.tenant.id.rawValue
         let schema = schemas.tenant(handle.tenant.id)
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query(
                 """
                 INSERT INTO \(unescaped: schema).mail_outbox (id, template, recipient, envelope_from, subject, message, attempts,
@@ -182,7 +182,7 @@ extension PostgresInstanceStore {
         }
         // One transaction: the entry goes only if the outbox holds nothing undelivered.
         let schema = schemas.tenant(pending.tenant.id)
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             let deleted = try await connection.query(
                 """
                 DELETE FROM \(unescaped: self.instance).mail_pending WHERE tenant_id = \(tenantID) AND version = \(version)

@@ -78,7 +78,7 @@ public final class PostgresInstanceStore: InstanceStorage {
     private func start(keyCheck: String) async throws {
         try await PostgresSchemas.migrate(
             instance, PostgresSchemas.instanceMigrations, label: "the instance schema \(instance)", instance: instance, client: client, logger: logger)
-        let stored = try await client.withTransaction(logger: logger) { connection -> String in
+        let stored = try await client.transaction(logger: logger) { connection -> String in
             try await connection.query(
                 """
                 INSERT INTO \(unescaped: instance).instance_meta (name, value) VALUES ('master_key_check', \(keyCheck))
@@ -153,7 +153,7 @@ public final class PostgresInstanceStore: InstanceStorage {
                 forget(old)
             }
         } catch {
-            logger.warning("change feed: tenant \(id.rawValue): \(String(reflecting: error))")
+            if !Task.isCancelled { logger.warning("change feed: tenant \(id.rawValue): \(String(reflecting: error))") }
         }
     }
 
@@ -256,7 +256,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
         let schema = schemas.tenant(tenant.id)
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await self.insertTenantRow(tenant, on: connection)
                 try await PostgresSchemas.migrate(
                     schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(slug)'", instance: self.instance, on: connection,
@@ -310,7 +310,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         let now = clock.now
         let id = updated.id.rawValue
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 if let hostname = settings.hostname, try await self.hostnameTaken(hostname, except: id, on: connection) {
                     throw StoreError.conflict("another tenant is served on '\(hostname)'")
                 }
@@ -342,7 +342,7 @@ public final class PostgresInstanceStore: InstanceStorage {
     /// in one transaction.
     private func dropTenant(_ id: TenantID) async throws {
         let schema = schemas.tenant(id)
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("DELETE FROM \(unescaped: self.instance).tenants WHERE id = \(id.rawValue)", logger: self.logger)
             try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: self.logger)
         }

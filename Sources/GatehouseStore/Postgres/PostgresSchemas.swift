@@ -56,7 +56,7 @@ public struct PostgresSchemas: Sendable {
     public static func migrate(
         _ schema: String, _ migrations: [Migration], label: String, instance: String, client: PostgresClient, logger: Logger
     ) async throws -> [String] {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await migrate(schema, migrations, label: label, instance: instance, on: connection, logger: logger)
         }
     }

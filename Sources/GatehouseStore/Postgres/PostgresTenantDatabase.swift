@@ -72,7 +72,7 @@ public final class PostgresTenantDatabase: Sendable {
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when `body` throws), on
     /// one pooled connection. Statements inside use `PostgresTenantDatabase.run(_:on:)`.
     func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        try await client.transaction(logger: logger) { connection in try await body(connection) }
     }
 
     /// Runs one statement on `connection` (inside `transaction`).
@@ -88,9 +88,31 @@ public final class PostgresTenantDatabase: Sendable {
         return all
     }
 
-    /// Whether `error` is PostgreSQL's unique-violation (SQLSTATE 23505).
+    /// Whether `error` is PostgreSQL's unique-violation (SQLSTATE 23505), also inside a failed
+    /// transaction.
     static func isUniqueViolation(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+        (PostgresClient.unwrap(error) as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}
+
+extension PostgresClient {
+    /// `withTransaction`, throwing the error that made the transaction fail itself (a
+    /// `StoreError` thrown by `body` stays a `StoreError`) instead of postgres-nio's wrapper.
+    func transaction<T>(
+        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
+        do {
+            return try await withTransaction(logger: logger, isolation: isolation, body)
+        } catch {
+            throw Self.unwrap(error)
+        }
+    }
+
+    /// The error inside a `PostgresTransactionError` (the body's, else BEGIN's, COMMIT's or
+    /// ROLLBACK's); any other error as it is.
+    static func unwrap(_ error: any Error) -> any Error {
+        guard let failed = error as? PostgresTransactionError else { return error }
+        return failed.closureError ?? failed.beginError ?? failed.commitError ?? failed.rollbackError ?? error
     }
 }
 

@@ -2,26 +2,39 @@ import Foundation
 import GatehouseCore
 import GatehouseCrypto
 import GatehouseStore
+import Synchronization
 import Logging
 import Testing
 
 /// An instance on the PostgreSQL test cluster (`GATEHOUSE_TEST_DATABASE_URL`, started by
 /// `scripts/test` with `scripts/postgres-cluster`), under a schema prefix of its own so that
 /// fixtures running in parallel never see each other; its schemas are dropped afterwards.
-struct PostgresFixture: Sendable {
+final class PostgresFixture: Sendable {
     /// The test cluster's URL, or nil when the PostgreSQL backend is not under test here.
     static let url: String? = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     let url: String
     let prefix: String
+
+    init(url: String, prefix: String, masterKey: [UInt8], clock: TestClock) {
+        self.url = url
+        self.prefix = prefix
+        self.masterKey = masterKey
+        self.clock = clock
+    }
+
     let masterKey: [UInt8]
     let clock: TestClock
+    /// Every store opened here, shut down when the fixture ends.
+    let opened = Mutex<[PostgresInstanceStore]>([])
 
     /// Opens a new instance store on this fixture's schemas (as another node or a restart would).
     func open(maxOpenTenants: Int = 1024, masterKey other: [UInt8]? = nil) async throws -> PostgresInstanceStore {
-        try await PostgresInstanceStore.open(
+        let store = try await PostgresInstanceStore.open(
             configuration: PostgresStoreConfiguration(url: url, schemaPrefix: prefix, maxConnections: 8, maxOpenTenants: maxOpenTenants),
             masterKey: other ?? masterKey, clock: clock, logger: Logger(label: "gatehouse.store-tests"))
+        opened.withLock { $0.append(store) }
+        return store
     }
 
     /// Runs `body` with a fixture under a fresh prefix and drops every schema of that prefix
@@ -32,10 +45,10 @@ struct PostgresFixture: Sendable {
         let fixture = PostgresFixture(url: url, prefix: prefix, masterKey: SecretBox.generateKey(), clock: clock)
         do {
             let result = try await body(fixture)
-            try await fixture.dropSchemas()
+            try await fixture.end()
             return result
         } catch {
-            try? await fixture.dropSchemas()
+            try? await fixture.end()
             throw error
         }
     }
@@ -51,8 +64,9 @@ struct PostgresFixture: Sendable {
         }
     }
 
-    /// Drops every schema whose name starts with this fixture's prefix.
-    func dropSchemas() async throws {
+    /// Shuts every store of the fixture down and drops every schema of its prefix.
+    func end() async throws {
+        for store in opened.withLock({ $0 }) { store.shutdown() }
         let store = try await open()
         defer { store.shutdown() }
         try await store.dropSchemas(startingWith: prefix + "_")
