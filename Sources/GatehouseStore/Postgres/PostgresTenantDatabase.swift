@@ -71,8 +71,15 @@ public final class PostgresTenantDatabase: Sendable {
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when `body` throws), on
     /// one pooled connection. Statements inside use `PostgresTenantDatabase.run(_:on:)`.
+    /// - Throws: what `body` threw (a `StoreError` stays one), or what `BEGIN` or `COMMIT` met,
+    ///   as SQLite's write transactions do; PostgresNIO's `PostgresTransactionError` only when the
+    ///   rollback failed as well.
     func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let failed as PostgresTransactionError where failed.rollbackError == nil {
+            throw failed.closureError ?? failed.commitError ?? failed.beginError ?? failed
+        }
     }
 
     /// Runs one statement on `connection` (inside `transaction`).
