@@ -22,6 +22,13 @@ struct PostgresCoreStoreTests {
         }
     }
 
+    /// A grant (`offline_access`, no session) of a new user of `node`'s tenant, not stored yet.
+    static func offlineGrant(on node: PostgresTenantDatabase, at now: Date) async throws -> Grant {
+        let user = Seed.user(at: now)
+        try await node.insertUser(user)
+        return Seed.grant(client: "pk_dev_conformance", user: user.id, session: nil, scope: ["openid", "offline_access"], at: now)
+    }
+
     @Test("two nodes making a tenant's first key ring at once make one key; two rotating at once make one pending key")
     func keysAcrossNodes() async throws {
         try await withTwoNodes { one, two, clock in
@@ -47,9 +54,7 @@ struct PostgresCoreStoreTests {
     func codeAcrossNodes() async throws {
         try await withTwoNodes { one, two, clock in
             let now = clock.now
-            let user = Seed.user(at: now)
-            try await one.insertUser(user)
-            let grant = Seed.grant(client: "pk_dev_conformance", user: user.id, session: nil, at: now)
+            let grant = try await Self.offlineGrant(on: one, at: now)
             let code = Seed.code(for: grant, at: now)
             try await one.insertGrant(grant, code: code)
             let results = try await withThrowingTaskGroup(of: (CodeConsumption, RefreshToken).self) { group in
@@ -74,9 +79,7 @@ struct PostgresCoreStoreTests {
     func rotationConflict() async throws {
         try await withTwoNodes { one, _, clock in
             let now = clock.now
-            let user = Seed.user(at: now)
-            try await one.insertUser(user)
-            let grant = Seed.grant(client: "pk_dev_conformance", user: user.id, session: nil, scope: ["openid", "offline_access"], at: now)
+            let grant = try await Self.offlineGrant(on: one, at: now)
             try await one.insertGrant(grant)
             let token = Seed.refreshToken(for: grant.id, at: now)
             let taken = Seed.refreshToken(for: grant.id, at: now)
