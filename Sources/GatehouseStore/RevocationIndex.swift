@@ -94,6 +94,22 @@ final class RevocationIndex: Sendable {
         }
     }
 
+    /// Whether the token `jti` of grant `grantID`, issued at `issuedAt` (nil: unknown), is revoked:
+    /// the index's answer, or, for a token older than the index remembers, `grantRevoked`'s reading
+    /// of the database (nil: the grant no longer exists, as when its user was deleted, and nothing
+    /// it issued may still be used).
+    func isRevoked(
+        jti: String, grantID: GrantID?, issuedAt: Date?, grantRevoked: (GrantID) async throws -> Bool?
+    ) async throws -> Bool {
+        switch answer(jti: jti, grantID: grantID?.rawValue, issuedAt: issuedAt) {
+        case .revoked: return true
+        case .live: return false
+        case .unknown:
+            guard let grantID else { return false }
+            return try await grantRevoked(grantID) ?? true
+        }
+    }
+
     /// Forgets entries that can no longer matter at `now`.
     func prune(now: Date) {
         state.withLock { Self.prune(&$0, now: now) }

@@ -16,17 +16,11 @@ extension TenantDatabase {
     }
 
     public func isAccessTokenRevoked(jti: String, grantID: GrantID?, issuedAt: Date?) async throws -> Bool {
-        switch revocations.answer(jti: jti, grantID: grantID?.rawValue, issuedAt: issuedAt) {
-        case .revoked: return true
-        case .live: return false
-        case .unknown:
-            // Older than the index remembers: the database decides. A grant that no longer exists
-            // (its user was deleted) issued nothing that may still be used.
-            guard let grantID else { return false }
-            let revoked = try await pool.read { db in
+        // Older than the index remembers: the database decides.
+        try await revocations.isRevoked(jti: jti, grantID: grantID, issuedAt: issuedAt) { grantID in
+            try await pool.read { db in
                 try Bool.fetchOne(db, cached: "SELECT revoked_at IS NOT NULL FROM grants WHERE id = ?", arguments: [grantID.rawValue])
             }
-            return revoked ?? true
         }
     }
 

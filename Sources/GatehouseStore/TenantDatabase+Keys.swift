@@ -26,19 +26,20 @@ public struct KeyPolicy: Sendable {
 }
 
 extension TenantDatabase {
-    /// Stores a signing key that signs from `activatesAt`, sealing its private key under the master key.
-    func insertSigningKey(_ key: SigningKey, createdAt: Date, activatesAt: Date, db: Database) throws -> SigningKeyRecord {
-        let record = SigningKeyRecord(
-            kid: try key.publicJWK.thumbprint(), algorithm: key.algorithm.rawValue,
-            sealedPrivateKey: masterKey.seal(key.privateKeyBytes()), createdAt: createdAt,
-            activatesAt: activatesAt)
-        try db.execute(
-            cached: "INSERT INTO signing_keys (\(SigningKeyRecord.columns)) VALUES (?,?,?,?,?,?,?)",
-            arguments: [
-                record.kid, record.algorithm, Data(record.sealedPrivateKey), record.createdAt,
-                record.activatesAt, record.retiresAt, record.expiresAt,
-            ])
-        return record
+    /// Writes `changes` in the caller's transaction.
+    func apply(_ changes: SigningKeySchedule.Changes, db: Database) throws {
+        for record in changes.inserted {
+            try db.execute(
+                cached: "INSERT INTO signing_keys (\(SigningKeyRecord.columns)) VALUES (?,?,?,?,?,?,?)",
+                arguments: [
+                    record.kid, record.algorithm, Data(record.sealedPrivateKey), record.createdAt,
+                    record.activatesAt, record.retiresAt, record.expiresAt,
+                ])
+        }
+        for (record, retiresAt, expiresAt) in changes.retired {
+            try db.execute(
+                cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?", arguments: [retiresAt, expiresAt, record.kid])
+        }
     }
 
     /// Every key record, oldest first (expired ones included until they are purged).
@@ -55,33 +56,16 @@ extension TenantDatabase {
     /// - Returns: the new (or already pending) keys, one per distinct algorithm.
     @discardableResult
     public func rotateSigningKeys(algorithms requested: [JWSAlgorithm], at now: Date) async throws -> [SigningKeyRecord] {
-        var distinct: [JWSAlgorithm] = []
-        for algorithm in requested where !distinct.contains(algorithm) { distinct.append(algorithm) }
-        let algorithms = distinct
+        let algorithms = SigningKeySchedule.distinct(requested)
         let policy = keyPolicy
         // Key generation (RSA takes tens of milliseconds) happens outside the write transaction.
-        var generated: [JWSAlgorithm: SigningKey] = [:]
-        for algorithm in algorithms { generated[algorithm] = try SigningKey.generate(algorithm) }
-        let fresh = generated
+        let fresh = try SigningKeySchedule.generate(algorithms)
         let result = try await pool.write { db -> [SigningKeyRecord] in
             let records = try Row.fetchAll(db, cached: "SELECT \(SigningKeyRecord.columns) FROM signing_keys").map(SigningKeyRecord.init(row:))
-            var out: [SigningKeyRecord] = []
-            for algorithm in algorithms {
-                let mine = records.filter { $0.algorithm == algorithm.rawValue }
-                if let pending = mine.first(where: { $0.status(at: now) == .next }) {
-                    out.append(pending)
-                    continue
-                }
-                let activation = now.addingTimeInterval(policy.prePublication)
-                let record = try self.insertSigningKey(fresh[algorithm]!, createdAt: now, activatesAt: activation, db: db)
-                for current in mine where current.status(at: now) == .active && current.retiresAt == nil {
-                    try db.execute(
-                        cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
-                        arguments: [activation, activation.addingTimeInterval(policy.retention), current.kid])
-                }
-                out.append(record)
-            }
-            return out
+            let (changes, keys) = try SigningKeySchedule.rotation(
+                algorithms, fresh: fresh, records: records, at: now, policy: policy, masterKey: self.masterKey)
+            try self.apply(changes, db: db)
+            return keys
         }
         caches.keyRing.withLock { $0 = nil }
         return result
@@ -91,45 +75,17 @@ extension TenantDatabase {
     /// gets one that signs at once: no token of that algorithm exists yet), retires keys of
     /// algorithms no longer enabled, and starts scheduled rotations that are due.
     func maintainSigningKeys(at now: Date) async throws {
-        var enabled = tenant.tenant.settings.signingAlgorithms
-        // OIDC Core §15.1: RS256 ID tokens are available to every client; the tenant has an RS256
-        // key from the moment a client asks for one, even when its settings do not enable RS256.
-        if !enabled.contains(.rs256), try await clientsUse(.rs256) { enabled.append(.rs256) }
-        let records = try await signingKeyRecords()
-        var due: [JWSAlgorithm] = []
-        var missing: [JWSAlgorithm] = []
-        for algorithm in enabled {
-            let mine = records.filter { $0.algorithm == algorithm.rawValue && $0.status(at: now) != .expired }
-            if !mine.contains(where: { [.active, .next].contains($0.status(at: now)) }) {
-                missing.append(algorithm)
-            } else if let interval = keyPolicy.rotationInterval,
-                !mine.contains(where: { $0.status(at: now) == .next }),
-                let newest = mine.map(\.activatesAt).max(), now.timeIntervalSince(newest) >= interval
-            {
-                due.append(algorithm)
-            }
-        }
-        let disabled = records.filter { record in
-            !enabled.contains { $0.rawValue == record.algorithm } && record.retiresAt == nil
-        }
+        let enabled = try await SigningKeySchedule.enabled(tenant.tenant.settings, clientsUse: clientsUse)
+        let plan = SigningKeySchedule.maintenance(enabled: enabled, records: try await signingKeyRecords(), at: now, policy: keyPolicy)
+        let (due, missing, disabled) = (plan.due, plan.missing, plan.disabled)
         if !missing.isEmpty || !disabled.isEmpty {
             // Stored dates have millisecond precision: "now" is backdated by a second so that a key
             // that must act at once reads back as already active (or already retired).
             let immediately = now.addingTimeInterval(-1)
-            var generated: [JWSAlgorithm: SigningKey] = [:]
-            for algorithm in missing { generated[algorithm] = try SigningKey.generate(algorithm) }
-            let fresh = generated
-            let retention = keyPolicy.retention
-            try await pool.write { db in
-                for algorithm in fresh.keys {
-                    _ = try self.insertSigningKey(fresh[algorithm]!, createdAt: immediately, activatesAt: immediately, db: db)
-                }
-                for record in disabled {
-                    try db.execute(
-                        cached: "UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?",
-                        arguments: [immediately, now.addingTimeInterval(retention), record.kid])
-                }
-            }
+            let changes = try SigningKeySchedule.immediate(
+                fresh: Array(try SigningKeySchedule.generate(missing).values), disabled: disabled, immediately: immediately, at: now,
+                policy: keyPolicy, masterKey: masterKey)
+            try await pool.write { db in try self.apply(changes, db: db) }
         }
         if !due.isEmpty { try await rotateSigningKeys(algorithms: due, at: now) }
     }
@@ -155,32 +111,7 @@ extension TenantDatabase {
     /// The tenant's published keys at `now`, unsealed; cached until the next scheduled change.
     /// - Throws: `StoreError.unavailable` when a private key cannot be unsealed (wrong master key).
     public func keyRing(at now: Date) async throws -> KeyRing {
-        if let cached = caches.keyRing.withLock({ $0 }), now < cached.validUntil { return cached.ring }
-        try await maintainSigningKeys(at: now)
-        let records = try await signingKeyRecords()
-        var keys: [KeyRing.Key] = []
-        var validUntil = now.addingTimeInterval(3600)
-        // Newest first, so that the most recently activated key signs.
-        for record in records.sorted(by: { $0.activatesAt > $1.activatesAt }) {
-            let status = record.status(at: now)
-            if let transition = record.nextTransition(after: now) { validUntil = min(validUntil, transition) }
-            guard status != .expired, let algorithm = JWSAlgorithm(rawValue: record.algorithm) else { continue }
-            let plain: [UInt8]
-            do { plain = try masterKey.open(record.sealedPrivateKey) } catch {
-                throw StoreError.unavailable("cannot unseal signing key \(record.kid): wrong master key?")
-            }
-            let signing = try SigningKey(algorithm: algorithm, privateKeyBytes: plain)
-            var jwk = signing.publicJWK
-            jwk.kid = record.kid
-            jwk.alg = algorithm.rawValue
-            jwk.use = "sig"
-            keys.append(
-                KeyRing.Key(
-                    kid: record.kid, algorithm: algorithm, signingKey: status == .active ? signing : nil,
-                    verifier: signing.verifier, jwk: jwk))
-        }
-        let ring = KeyRing(keys: keys)
-        caches.keyRing.withLock { $0 = (ring, validUntil) }
-        return ring
+        try await SigningKeySchedule.cachedRing(
+            caches, at: now, masterKey: masterKey, maintain: { try await maintainSigningKeys(at: now) }, records: signingKeyRecords)
     }
 }

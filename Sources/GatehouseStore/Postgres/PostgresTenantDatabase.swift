@@ -71,6 +71,8 @@ public final class PostgresTenantDatabase: Sendable {
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when `body` throws), on
     /// one pooled connection. Statements inside use `PostgresTenantDatabase.run(_:on:)`.
+    /// - Throws: what `body` threw (a `StoreError` stays one), or what `BEGIN` or `COMMIT` met,
+    ///   as SQLite's write transactions do (`PostgresClient.transaction`).
     func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await client.transaction(logger: logger) { connection in try await body(connection) }
     }
