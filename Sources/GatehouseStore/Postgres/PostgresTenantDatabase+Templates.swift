@@ -1,0 +1,79 @@
+import Foundation
+import GatehouseCore
+import PostgresNIO
+import Synchronization
+
+/// Template overrides of one tenant on PostgreSQL (`TemplateStore`), as `TenantDatabase+Mail.swift`
+/// does on SQLite: rendering reads `caches.templateOverrides` synchronously; `prepare(now:)`
+/// loads it, and every save or delete replaces it with the table as that change committed it.
+extension PostgresTenantDatabase {
+    /// Every template override of the tenant, from the tenant's cache (loaded by `prepare(now:)`
+    /// before the handle is handed out). Not loaded (a failed load) yields no overrides: the
+    /// defaults render.
+    public func templateOverrides() -> TemplateOverrideSet {
+        caches.templateOverrides.withLock { $0 } ?? TemplateOverrideSet([:])
+    }
+
+    /// Loads the template overrides into `caches.templateOverrides`, unless a change already
+    /// stored a newer set there.
+    func loadTemplateOverrides() async throws {
+        let set = TemplateOverrideSet(try Self.templateOverrides(try await query(Self.selectingOverrides(schema))))
+        caches.templateOverrides.withLock { current in
+            if current == nil { current = set }
+        }
+    }
+
+    /// Creates or replaces an override; effective for the next render.
+    public func saveTemplateOverride(_ o: TemplateOverride) async throws {
+        try await changingOverrides { connection in
+            try await self.run(
+                """
+                INSERT INTO \(unescaped: self.schema).template_overrides (name, body, subject, text_body, html_body, updated_at)
+                VALUES (\(o.name), \(o.body), \(o.subject), \(o.text), \(o.html), \(o.updatedAt))
+                ON CONFLICT (name) DO UPDATE SET body = excluded.body, subject = excluded.subject, text_body = excluded.text_body,
+                html_body = excluded.html_body, updated_at = excluded.updated_at
+                """, on: connection)
+        }
+    }
+
+    /// Deletes an override (the default applies again).
+    /// - Returns: whether there was one (false for a name holding U+0000: none is stored).
+    @discardableResult
+    public func deleteTemplateOverride(named name: String) async throws -> Bool {
+        guard !Self.holdsNUL(name) else { return false }
+        return try await changingOverrides { connection in
+            !(try await self.run(
+                "DELETE FROM \(unescaped: self.schema).template_overrides WHERE name = \(name) RETURNING name", on: connection)).isEmpty
+        }
+    }
+
+    /// Runs `change` in a transaction that first locks the table against other changes (so
+    /// changes commit one after another), then replaces the cache with the table as it stands
+    /// before the commit: concurrent changes land in the cache in commit order.
+    private func changingOverrides<T: Sendable>(_ change: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        let caches = self.caches
+        return try await transaction { connection in
+            try await self.run("LOCK TABLE \(unescaped: self.schema).template_overrides IN SHARE ROW EXCLUSIVE MODE", on: connection)
+            let result = try await change(connection)
+            let set = TemplateOverrideSet(try Self.templateOverrides(try await self.run(Self.selectingOverrides(self.schema), on: connection)))
+            caches.templateOverrides.withLock { $0 = set }
+            return result
+        }
+    }
+
+    static func selectingOverrides(_ schema: String) -> PostgresQuery {
+        "SELECT name, body, subject, text_body, html_body, updated_at FROM \(unescaped: schema).template_overrides"
+    }
+
+    static func templateOverrides(_ rows: [PostgresRow]) throws -> [String: TemplateOverride] {
+        var result: [String: TemplateOverride] = [:]
+        for row in rows {
+            let r = row.makeRandomAccess()
+            let o = TemplateOverride(
+                name: try r.value("name"), body: try r.value("body"), subject: try r.value("subject"), text: try r.value("text_body"),
+                html: try r.value("html_body"), updatedAt: try r.value("updated_at"))
+            result[o.name] = o
+        }
+        return result
+    }
+}
