@@ -14,13 +14,13 @@ extension PostgresTenantDatabase {
         caches.templateOverrides.withLock { $0 } ?? TemplateOverrideSet([:])
     }
 
-    /// Loads the template overrides into `caches.templateOverrides`, unless a change already
-    /// stored a newer set there.
+    /// Loads the template overrides into `caches.templateOverrides`, replacing what is there: on
+    /// a handle's first use, and whenever the change feed reports a change made by any node. A
+    /// reload that read before a local change committed is followed by that change's own feed
+    /// entry, so the cache converges on the committed table.
     func loadTemplateOverrides() async throws {
         let set = TemplateOverrideSet(try Self.templateOverrides(try await query(Self.selectingOverrides(schema))))
-        caches.templateOverrides.withLock { current in
-            if current == nil { current = set }
-        }
+        caches.templateOverrides.withLock { $0 = set }
     }
 
     /// Creates or replaces an override; effective for the next render.
