@@ -9,7 +9,7 @@ extension InstanceStore {
     /// Registers a client in its tenant and the instance key index (its publishable key, and the
     /// hash of its secret key when it has one).
     /// - Throws: `StoreError.conflict` when the key exists anywhere in the instance.
-    public func registerClient(_ client: Client, in tenant: ResolvedTenant, builtin: String? = nil) async throws {
+    public func registerClient(_ client: Client, in tenant: ResolvedTenant, builtin: String?) async throws {
         do {
             try await instance.write { db in
                 try db.execute(cached: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])

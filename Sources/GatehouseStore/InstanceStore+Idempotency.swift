@@ -11,24 +11,6 @@ extension InstanceStore {
     /// How long a stored answer is replayed: 24 hours, in seconds.
     public static let idempotencyLifetime: TimeInterval = 24 * 3600
 
-    /// A stored answer.
-    public struct IdempotentAnswer: Sendable {
-        /// SHA-256 of the first request's body; a retry whose body differs is refused.
-        public let fingerprint: [UInt8]
-        public let status: Int
-        public let contentType: String?
-        public let location: String?
-        public let body: [UInt8]
-
-        public init(fingerprint: [UInt8], status: Int, contentType: String?, location: String?, body: [UInt8]) {
-            self.fingerprint = fingerprint
-            self.status = status
-            self.contentType = contentType
-            self.location = location
-            self.body = body
-        }
-    }
-
     /// The answer stored under (`scope`, `key`) within the last 24 hours, or nil.
     /// - Throws: `StoreError.unavailable` when the instance database fails.
     public func idempotentAnswer(scope: String, key: String) async throws -> IdempotentAnswer? {

@@ -13,14 +13,6 @@ import GRDB
 ///   more and restore the entry if a message arrived meanwhile.
 /// A crash between the insert and the second upsert is covered by the first one.
 extension InstanceStore {
-    /// A tenant with pending mail, as read by the delivery worker.
-    public struct PendingMail: Sendable {
-        public let tenant: ResolvedTenant
-        public let dueAt: Date
-        /// The entry's version when read; see ``finishMailPass(_:nextDue:)``.
-        public let version: Int
-    }
-
     /// Stores `message` in the tenant's outbox and records the tenant in the pending-mail index.
     /// - Parameter handle: the tenant's open storage (a `TenantDatabase` is written directly; another
     ///   handle's tenant is opened here).
@@ -44,7 +36,7 @@ extension InstanceStore {
     }
 
     /// Tenants whose pending mail is due at `now` (all of them when `now` is nil), earliest first.
-    public func tenantsWithPendingMail(dueBy now: Date?, limit: Int = 1000) async throws -> [PendingMail] {
+    public func tenantsWithPendingMail(dueBy now: Date?, limit: Int) async throws -> [PendingMail] {
         let rows = try await instance.read { db in
             try Row.fetchAll(
                 db, cached: "SELECT tenant_id, due_at, version FROM mail_pending WHERE due_at <= ? ORDER BY due_at LIMIT ?",

@@ -5,11 +5,11 @@ import GRDB
 import Logging
 import Synchronization
 
-/// A tenant that was looked up in the instance registry. Only `InstanceStore` makes these, and a
+/// A tenant that was looked up in the instance registry. Only the instance stores make these, and a
 /// `TenantDatabase` can only be opened from one (docs/architecture.md, Tenancy in the types).
 public struct ResolvedTenant: Sendable, Equatable {
     public let tenant: Tenant
-    fileprivate init(_ tenant: Tenant) { self.tenant = tenant }
+    init(_ tenant: Tenant) { self.tenant = tenant }
     public var id: TenantID { tenant.id }
     public var slug: String { tenant.slug }
 }
@@ -41,8 +41,9 @@ public struct StoreConfiguration: Sendable {
 }
 
 /// The instance: the tenant registry, the key → tenant index and the LRU of open tenant databases.
-public final class InstanceStore: Sendable {
+public final class InstanceStore: InstanceStorage {
     public let configuration: StoreConfiguration
+    public var keyPolicy: KeyPolicy { configuration.keyPolicy }
     let instance: DatabasePool
     let masterKey: SecretBox
     /// The master key's check value, written into backup manifests.

@@ -7,3 +7,12 @@ public enum StoreError: Error, Equatable, Sendable {
     /// The data folder or a database file cannot be used.
     case unavailable(String)
 }
+
+extension StoreError {
+    /// The sentence the error carries.
+    public var message: String {
+        switch self {
+        case .conflict(let message), .notFound(let message), .unavailable(let message): message
+        }
+    }
+}

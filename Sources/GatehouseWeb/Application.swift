@@ -42,8 +42,8 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
         logger: logger)
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
-    if configuration.backup.directory != nil {
-        app.addServices(BackupService(store: services.store, configuration: configuration.backup, logger: logger))
+    if configuration.backup.directory != nil, let store = services.store as? InstanceStore {
+        app.addServices(BackupService(store: store, configuration: configuration.backup, logger: logger))
     }
     return app
 }
@@ -54,20 +54,9 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
     PrivateFiles.restrictUmask()
     try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     PrivateFiles.tighten(dataDirectory)
-    let firstStart = !FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("instance.sqlite").path)
     let masterKey = try Secrets.masterKey(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
     let adminToken = try Secrets.adminToken(configuration: configuration, dataDirectory: dataDirectory, logger: logger)
-    let store = try InstanceStore(
-        configuration: StoreConfiguration(
-            dataDirectory: dataDirectory, synchronous: configuration.synchronous, maxOpenTenants: configuration.maxOpenTenants,
-            keyPolicy: KeyPolicy(
-                prePublication: TimeInterval(configuration.keyPrePublication),
-                rotationInterval: configuration.keyRotationDays > 0 ? TimeInterval(configuration.keyRotationDays) * 86400 : nil)),
-        masterKey: masterKey, clock: clock, logger: logger)
-    if firstStart, store.tenants().isEmpty {
-        _ = try await store.createTenant(slug: "default", name: "Default", environment: .dev, settings: TenantSettings())
-        logger.info("created tenant 'default'")
-    }
+    let store = try await openInstance(configuration: configuration, dataDirectory: dataDirectory, masterKey: masterKey, clock: clock, logger: logger)
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let pool = ThreadPool(
         workers: configuration.hashingThreads > 0 ? configuration.hashingThreads : cores,
@@ -87,6 +76,40 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         addressing: TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain),
         adminTokenHash: Digest.sha256(adminToken),
         csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
+}
+
+/// The instance on the configured backend; creates the `default` tenant on a first start (a new
+/// data folder, or an empty PostgreSQL registry — nodes starting together create it once).
+func openInstance(
+    configuration: GatehouseConfiguration, dataDirectory: URL, masterKey: [UInt8], clock: any Clock, logger: Logger
+) async throws -> any InstanceStorage {
+    let keyPolicy = KeyPolicy(
+        prePublication: TimeInterval(configuration.keyPrePublication),
+        rotationInterval: configuration.keyRotationDays > 0 ? TimeInterval(configuration.keyRotationDays) * 86400 : nil)
+    let store: any InstanceStorage
+    let firstStart: Bool
+    if configuration.usesPostgres, let url = configuration.databaseURL {
+        store = try await PostgresInstanceStore.open(
+            configuration: configuration.postgresConfiguration(url: url, keyPolicy: keyPolicy), masterKey: masterKey, clock: clock,
+            logger: logger)
+        firstStart = true
+    } else {
+        firstStart = !FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("instance.sqlite").path)
+        store = try InstanceStore(
+            configuration: StoreConfiguration(
+                dataDirectory: dataDirectory, synchronous: configuration.synchronous, maxOpenTenants: configuration.maxOpenTenants,
+                keyPolicy: keyPolicy),
+            masterKey: masterKey, clock: clock, logger: logger)
+    }
+    if firstStart, store.tenants().isEmpty {
+        do {
+            _ = try await store.createTenant(slug: "default", name: "Default", environment: .dev, settings: TenantSettings())
+            logger.info("created tenant 'default'")
+        } catch StoreError.conflict {
+            // Another node created it first.
+        }
+    }
+    return store
 }
 
 /// All routes.
@@ -161,7 +184,7 @@ func readiness(_ services: Services) async -> Response {
 
 /// Periodic cleanup of expired interactions, codes and revocation entries.
 struct HousekeepingService: Service {
-    let store: InstanceStore
+    let store: any InstanceStorage
     let logger: Logger
 
     func run() async throws {

@@ -33,15 +33,22 @@ struct LocalFailure: Error, CustomStringConvertible {
 
 /// Runs a local command, printing failures readably with exit code 1.
 func runLocal(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let failure as LocalFailure {
-        FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
-        throw ExitCode.failure
-    } catch let failure as InstanceBackup.Failure {
-        FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
-        throw ExitCode.failure
+    do { try body() } catch { throw localExit(error) }
+}
+
+/// `runLocal` for commands that wait on the network (PostgreSQL).
+func runLocal(_ body: () async throws -> Void) async throws {
+    do { try await body() } catch { throw localExit(error) }
+}
+
+/// A local command's failure printed readably as exit code 1; other errors unchanged.
+private func localExit(_ error: any Error) -> any Error {
+    switch error {
+    case let failure as LocalFailure: FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+    case let failure as InstanceBackup.Failure: FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+    default: return error
     }
+    return ExitCode.failure
 }
 
 /// `gatehouse backup --to DIR`.

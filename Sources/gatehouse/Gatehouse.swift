@@ -18,7 +18,8 @@ struct Gatehouse: AsyncParsableCommand {
         version: GatehouseVersion.current,
         subcommands: [
             Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
-            TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, VersionCommand.self,
+            TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, StorageCommand.self,
+            VersionCommand.self,
         ])
 
     /// Parses and runs the command, as `AsyncParsableCommand.main` does, after telling OpenSSL not

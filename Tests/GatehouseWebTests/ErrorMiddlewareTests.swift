@@ -41,7 +41,7 @@ struct ErrorMiddlewareTests {
     /// resolution middlewares do.
     struct Resolve: RouterMiddleware {
         typealias Context = AppRequestContext
-        let database: TenantDatabase
+        let database: any TenantHandle
 
         func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
             var context = context
@@ -61,7 +61,7 @@ struct ErrorMiddlewareTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let services = try await makeServices(
             configuration: WebHarness.configuration(dataDirectory: directory), clock: SystemClock(), logger: Logger(label: "test"))
-        let database = try await services.store.database(for: #require(services.store.resolve(slug: "default")))
+        let database = try await services.store.storage(for: #require(services.store.resolve(slug: "default")))
         let router = Router(context: AppRequestContext.self)
         let resolved = router.group().add(middleware: Resolve(database: database))
         let oauth = resolved.group("oauth").group(context: TenantRequestContext.self)

@@ -3,6 +3,8 @@
 Environment:
   GATEHOUSE_BIN   server binary (default <repo>/.build/debug/gatehouse)
   ARTIFACTS_DIR   screenshots and the server log (default <repo>/artifacts)
+  GATEHOUSE_INTEROP_BACKEND   "sqlite" (default) or "postgres": the session server's storage; with
+                  "postgres" it runs on a fresh database of GATEHOUSE_TEST_DATABASE_URL's cluster
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def server(tmp_path_factory, artifacts_dir):
         )
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("gatehouse-data")
-    token = secrets.token_urlsafe(32)
+    token = "gh_admin_" + secrets.token_urlsafe(32)
     env = dict(os.environ)
     env.pop("GATEHOUSE_PUBLIC_URL", None)
     env.update(
@@ -76,6 +78,10 @@ def server(tmp_path_factory, artifacts_dir):
         GATEHOUSE_ADMIN_TOKEN=token,
         GATEHOUSE_LOG_LEVEL="warning",
     )
+    if os.environ.get("GATEHOUSE_INTEROP_BACKEND") == "postgres":
+        from postgres_helpers import fresh_database, postgres_env
+
+        env.update(postgres_env(data_dir, fresh_database("interop")))
     log_path = artifacts_dir / "gatehouse-server.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(

@@ -132,7 +132,7 @@ def start_server(
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = workdir / "data"
     port = _free_port()
-    token = secrets.token_urlsafe(32)
+    token = "gh_admin_" + secrets.token_urlsafe(32)
     extra_env = env
     env = dict(os.environ)
     env.pop("GATEHOUSE_PUBLIC_URL", None)

@@ -35,7 +35,7 @@ public struct PostgresSchemas: Sendable {
     public func tenant(_ id: TenantID) -> String { "\"\(prefix)_t_\(id.rawValue.lowercased())\"" }
 
     /// A migration: its name and the statements it runs, in order, with `{schema}` standing for
-    /// the quoted schema name.
+    /// the quoted schema name and `{instance}` for the instance schema's.
     public struct Migration: Sendable {
         public let name: String
         public let statements: [String]
@@ -45,6 +45,7 @@ public struct PostgresSchemas: Sendable {
     public static let tenantMigrations: [Migration] = [
         Migration(name: "2026-12-04-tenant-core-v1", statements: tenantCoreV1),
         Migration(name: "2026-12-04-tenant-web-v1", statements: tenantWebV1),
+        Migration(name: "2026-12-04-tenant-changes-v1", statements: tenantChangesV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.
@@ -53,37 +54,49 @@ public struct PostgresSchemas: Sendable {
     /// - Throws: `StoreError.unavailable` when the schema was written by a newer version.
     @discardableResult
     public static func migrate(
-        _ schema: String, _ migrations: [Migration], label: String, client: PostgresClient, logger: Logger
+        _ schema: String, _ migrations: [Migration], label: String, instance: String, client: PostgresClient, logger: Logger
     ) async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: logger)
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
-            try await connection.query(
-                "CREATE TABLE IF NOT EXISTS \(unescaped: schema).schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-                logger: logger)
-            var applied = Set<String>()
-            for try await name in try await connection.query("SELECT name FROM \(unescaped: schema).schema_migrations", logger: logger)
-                .decode(String.self)
-            {
-                applied.insert(name)
-            }
-            let unknown = applied.subtracting(migrations.map(\.name))
-            guard unknown.isEmpty else {
-                throw StoreError.unavailable(
-                    "\(label) was written by a newer version of Gatehouse (unknown migrations: \(unknown.sorted().joined(separator: ", "))); "
-                        + "run that version")
-            }
-            var now: [String] = []
-            for migration in migrations where !applied.contains(migration.name) {
-                for statement in migration.statements {
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: statement.replacingOccurrences(of: "{schema}", with: schema)), logger: logger)
-                }
-                try await connection.query(
-                    "INSERT INTO \(unescaped: schema).schema_migrations (name) VALUES (\(migration.name))", logger: logger)
-                now.append(migration.name)
-            }
-            return now
+            try await migrate(schema, migrations, label: label, instance: instance, on: connection, logger: logger)
         }
+    }
+
+    /// `migrate(_:_:label:instance:client:logger:)` inside the caller's transaction on `connection` (a new
+    /// tenant's registry row and schema commit together).
+    @discardableResult
+    public static func migrate(
+        _ schema: String, _ migrations: [Migration], label: String, instance: String, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [String] {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: logger)
+        try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+        try await connection.query(
+            "CREATE TABLE IF NOT EXISTS \(unescaped: schema).schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+            logger: logger)
+        var applied = Set<String>()
+        for try await name in try await connection.query("SELECT name FROM \(unescaped: schema).schema_migrations", logger: logger)
+            .decode(String.self)
+        {
+            applied.insert(name)
+        }
+        let unknown = applied.subtracting(migrations.map(\.name))
+        guard unknown.isEmpty else {
+            throw StoreError.unavailable(
+                "\(label) was written by a newer version of Gatehouse (unknown migrations: \(unknown.sorted().joined(separator: ", "))); "
+                    + "run that version")
+        }
+        var now: [String] = []
+        for migration in migrations where !applied.contains(migration.name) {
+            for statement in migration.statements {
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: statement.replacingOccurrences(of: "{schema}", with: schema)
+                            .replacingOccurrences(of: "{instance}", with: instance)), logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO \(unescaped: schema).schema_migrations (name) VALUES (\(migration.name))", logger: logger)
+            now.append(migration.name)
+        }
+        return now
     }
 }

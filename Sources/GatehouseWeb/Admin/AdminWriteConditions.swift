@@ -37,7 +37,7 @@ final class AdminWriteConditions: Sendable {
 
     /// Runs `body`, the handler of `method` on route `path`, with the conditions above.
     func run(
-        _ method: HTTPRequest.Method, path: String, request: Request, context: AppRequestContext, store: InstanceStore,
+        _ method: HTTPRequest.Method, path: String, request: Request, context: AppRequestContext, store: any InstanceStorage,
         maxBodyBytes: Int, _ body: Handler
     ) async throws -> Response {
         switch method {
@@ -136,7 +136,7 @@ final class AdminWriteConditions: Sendable {
     // MARK: Idempotency-Key
 
     private func idempotent(
-        key: String, request: Request, context: AppRequestContext, store: InstanceStore,
+        key: String, request: Request, context: AppRequestContext, store: any InstanceStorage,
         maxBodyBytes: Int, _ body: Handler
     ) async throws -> Response {
         guard (1...Self.maxKeyLength).contains(key.count), key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {

@@ -45,6 +45,16 @@ public struct GatehouseConfiguration: Sendable {
     public var synchronous = "normal"
     /// Tenant databases kept open at once. Default 128.
     public var maxOpenTenants = 128
+    /// `sqlite` (default: a file per tenant in the data folder) or `postgres` (a schema per tenant
+    /// in the database of `databaseURL`; several nodes may share it). Env `GATEHOUSE_STORAGE_BACKEND`.
+    public var storageBackend = "sqlite"
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]` for the postgres backend.
+    /// Env `GATEHOUSE_DATABASE_URL` only (it may carry a password; never in the file).
+    public var databaseURL: String?
+    /// Connections of this node's PostgreSQL pool, at most. Default 20.
+    public var databaseMaxConnections = 20
+    /// Prefix of the instance's PostgreSQL schemas. Default `gatehouse`.
+    public var databaseSchemaPrefix = "gatehouse"
 
     // [security]
     /// Instance admin bearer token. Default: generated into `<data>/admin-token`. Env
@@ -141,7 +151,7 @@ public struct GatehouseConfiguration: Sendable {
             "listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir",
             "static_dir", "trusted_proxies", "tenant_base_domain",
         ],
-        "storage": ["data_dir", "synchronous", "max_open_tenants"],
+        "storage": ["data_dir", "synchronous", "max_open_tenants", "backend", "max_connections", "schema_prefix"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
         "oauth": ["refresh_reuse_grace_seconds", "step_up_max_age_seconds"],
@@ -174,6 +184,8 @@ public struct GatehouseConfiguration: Sendable {
         if let v = environment["GATEHOUSE_LISTEN"] { config.listen = v }
         if let v = environment["GATEHOUSE_PUBLIC_URL"] { config.publicURL = v }
         if let v = environment["GATEHOUSE_DATA_DIR"] { config.dataDirectory = v }
+        if let v = environment["GATEHOUSE_STORAGE_BACKEND"], !v.isEmpty { config.storageBackend = v }
+        if let v = environment["GATEHOUSE_DATABASE_URL"], !v.isEmpty { config.databaseURL = v }
         if let v = environment["GATEHOUSE_ADMIN_TOKEN"], !v.isEmpty { config.adminToken = v }
         // A file holding the admin token (systemd's LoadCredential=, container secrets).
         if config.adminToken == nil, let path = environment["GATEHOUSE_ADMIN_TOKEN_FILE"], !path.isEmpty {
@@ -242,6 +254,9 @@ public struct GatehouseConfiguration: Sendable {
         if let v = string("storage", "data_dir") { dataDirectory = v }
         if let v = string("storage", "synchronous") { synchronous = v }
         if let v = int("storage", "max_open_tenants") { maxOpenTenants = v }
+        if let v = string("storage", "backend") { storageBackend = v }
+        if let v = int("storage", "max_connections") { databaseMaxConnections = v }
+        if let v = string("storage", "schema_prefix") { databaseSchemaPrefix = v }
         if let v = string("security", "admin_token"), !v.isEmpty { adminToken = v }
         if let v = string("security", "master_key_file"), !v.isEmpty { masterKeyFile = v }
         if let v = int("passwords", "argon2_memory_kib") { argon2MemoryKiB = v }
@@ -297,6 +312,7 @@ public struct GatehouseConfiguration: Sendable {
             problems.append(Problem(key: "storage.synchronous", message: "must be 'normal' or 'full'"))
         }
         if !(1...100_000).contains(maxOpenTenants) { problems.append(Problem(key: "storage.max_open_tenants", message: "must be 1…100000")) }
+        problems += validateStorageBackend()
         if let adminToken, adminToken.count < 16 {
             problems.append(Problem(key: "security.admin_token", message: "must be at least 16 characters"))
         }

@@ -67,7 +67,7 @@ public struct TenantRequestContext: ChildRequestContext, OAuthIssuerContext {
 /// the slug of a tenant served on its own host when the request did not come to that host.
 struct TenantResolutionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let store: InstanceStore
+    let store: any InstanceStorage
     let addressing: TenantAddressing
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {

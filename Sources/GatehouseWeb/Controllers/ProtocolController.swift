@@ -49,7 +49,7 @@ struct ProtocolController {
         let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: issuer + algorithms.joined()) {
             try Responses.sortedEncoder.encode(ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms))
         }
-        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
+        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.keyPolicy.jwksMaxAge)"])
     }
 
     /// The JWKS (RFC 7517 §5): every key that may verify a live token.
@@ -61,7 +61,7 @@ struct ProtocolController {
             try Responses.sortedEncoder.encode(JWKS(keys: keys.jwks))
         }
         // The max-age stays below the pre-publication window of new keys.
-        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.configuration.keyPolicy.jwksMaxAge)"])
+        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.keyPolicy.jwksMaxAge)"])
     }
 
     /// A POST form body with nothing in the query string (RFC 6749 §3.2: parameters in the body).

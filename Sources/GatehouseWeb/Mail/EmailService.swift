@@ -50,7 +50,7 @@ public enum EmailError: Error, Equatable, Sendable {
 /// content, links or codes.
 public final class EmailService: Sendable {
     public let settings: MailSettings
-    let store: InstanceStore
+    let store: any InstanceStorage
     let clock: any Clock
     let logger: Logger
     let publicURL: String
@@ -65,7 +65,7 @@ public final class EmailService: Sendable {
 
     /// Loads the default templates from `directory` (`templates/email`).
     /// - Throws: when a default template of ``EmailTemplate`` is missing or does not parse.
-    public init(settings: MailSettings, directory: String, store: InstanceStore, clock: any Clock, logger: Logger, publicURL: String) throws {
+    public init(settings: MailSettings, directory: String, store: any InstanceStorage, clock: any Clock, logger: Logger, publicURL: String) throws {
         self.settings = settings
         self.store = store
         self.clock = clock

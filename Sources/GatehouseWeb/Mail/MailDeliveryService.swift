@@ -21,7 +21,7 @@ import ServiceLifecycle
 /// duplicate). Logs carry message ids, tenants and errors, never content, links or codes.
 struct MailDeliveryService: Service {
     let mail: EmailService
-    let store: InstanceStore
+    let store: any InstanceStorage
     let logger: Logger
 
     /// Timer period: often enough for the retry schedule, at most every 15 s, at least every 0.25 s.
@@ -51,7 +51,7 @@ struct MailDeliveryService: Service {
     /// One pass: every due message of every tenant in the pending-mail index.
     func deliverDue() async {
         let now = mail.clock.now
-        let pending: [InstanceStore.PendingMail]
+        let pending: [PendingMail]
         do {
             pending = try await store.tenantsWithPendingMail(dueBy: now)
         } catch {

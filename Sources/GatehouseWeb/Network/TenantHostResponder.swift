@@ -16,7 +16,7 @@ import Hummingbird
 struct TenantHostResponder<Next: HTTPResponder>: HTTPResponder where Next.Context == AppRequestContext {
     let next: Next
     let addressing: TenantAddressing
-    let store: InstanceStore
+    let store: any InstanceStorage
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
         guard let authority = request.head.authority, let host = Self.host(ofAuthority: authority),

@@ -8,7 +8,7 @@ import GatehouseThreads
 /// Everything the routes share, built once by `buildApplication`.
 public struct Services: Sendable {
     public let configuration: GatehouseConfiguration
-    public let store: InstanceStore
+    public let store: any InstanceStorage
     public let pages: PageRenderer
     /// Renders the tenants' emails and queues them in their outboxes (delivered by `MailDeliveryService`).
     public let mail: EmailService

@@ -63,7 +63,7 @@ public struct TenantAddressing: Sendable {
 
     /// The tenant served on `host` (the request's `Host`, any port removed, lowercase), or nil when
     /// `host` is the public host or names no tenant.
-    public func tenant(onHost host: String, store: InstanceStore) -> ResolvedTenant? {
+    public func tenant(onHost host: String, store: any InstanceStorage) -> ResolvedTenant? {
         guard host != publicHost else { return nil }
         if let tenant = store.resolve(hostname: host) { return tenant }
         if let baseDomain, host.hasSuffix("." + baseDomain) {
@@ -74,7 +74,7 @@ public struct TenantAddressing: Sendable {
     }
 
     /// The tenant whose issuer is exactly `issuer`, for tokens that name it in `iss`.
-    public func tenant(issuer: String, store: InstanceStore) -> ResolvedTenant? {
+    public func tenant(issuer: String, store: any InstanceStorage) -> ResolvedTenant? {
         let prefix = publicURL + "/t/"
         let candidate: ResolvedTenant?
         if issuer.hasPrefix(prefix) {

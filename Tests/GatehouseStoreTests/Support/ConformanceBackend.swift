@@ -25,16 +25,16 @@ struct TenantPair: Sendable {
 /// A storage backend under the conformance suite (dex's `storage/conformance`): a few lines per
 /// backend that make a fresh pair of tenants and clean up afterwards.
 ///
-/// `all` holds every backend of the core's `TenantStore`; cases of protocols only SQLite
-/// implements today take a `StorageBackend` (`StorageBackend.all`), so a further backend
-/// (PostgreSQL) joins both lists (docs/architecture.md, Storage).
+/// `all` holds every backend of the core's `TenantStore`; cases of the web layer's protocols take
+/// a `StorageBackend` (`StorageBackend.all`). PostgreSQL joins both lists when the test cluster's
+/// URL is set (`PostgresFixture.url`; `scripts/test` always sets it) (docs/architecture.md, Storage).
 struct ConformanceBackend: Sendable, CustomTestStringConvertible {
     let name: String
     let withPair: @Sendable (_ body: @Sendable (TenantPair) async throws -> Void) async throws -> Void
 
     var testDescription: String { name }
 
-    static let all: [ConformanceBackend] = [sqlite, inMemory]
+    static let all: [ConformanceBackend] = [sqlite, inMemory] + (PostgresFixture.url == nil ? [] : [postgres])
 
     /// GatehouseStoreTesting's `InMemoryTenantStore`: one instance per tenant. A "restart" keeps the
     /// instance (it is the storage) and drops nothing else, as the store holds no cache.
@@ -61,6 +61,36 @@ struct ConformanceBackend: Sendable, CustomTestStringConvertible {
                     a: try await sqliteTenant(store, a, fixture), b: try await sqliteTenant(store, b, fixture),
                     clock: fixture.clock))
         }
+    }
+
+    /// GatehouseStore's PostgreSQL backend: one schema per tenant, under a prefix of the case's own.
+    static let postgres = ConformanceBackend(name: "PostgreSQL (GatehouseStore)") { body in
+        try await PostgresFixture.with { fixture in
+            let store = try await fixture.open()
+            defer { store.shutdown() }
+            let a = try await store.makeTenant("tenant-a")
+            let b = try await store.makeTenant("tenant-b")
+            try await body(
+                TenantPair(
+                    a: try await postgresTenant(store, a, fixture), b: try await postgresTenant(store, b, fixture),
+                    clock: fixture.clock))
+        }
+    }
+
+    static func postgresTenant(_ store: PostgresInstanceStore, _ tenant: ResolvedTenant, _ fixture: PostgresFixture) async throws
+        -> TenantUnderTest
+    {
+        let db = try await store.database(for: tenant)
+        return TenantUnderTest(
+            store: db,
+            insertUser: { try await db.insertUser($0) },
+            insertClient: { try await store.registerClient($0, in: tenant) },
+            reopen: {
+                // Another node on the same database: nothing survives but the rows.
+                let fresh = try await fixture.open()
+                guard let resolved = fresh.resolve(slug: tenant.slug) else { throw StoreError.notFound(tenant.slug) }
+                return try await postgresTenant(fresh, resolved, fixture)
+            })
     }
 
     static func sqliteTenant(_ store: InstanceStore, _ tenant: ResolvedTenant, _ fixture: StoreFixture) async throws -> TenantUnderTest {

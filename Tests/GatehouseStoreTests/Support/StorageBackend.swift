@@ -4,9 +4,8 @@ import GatehouseStore
 import Testing
 
 /// A backend of the whole `TenantStorage` (the web layer's protocols: accounts, second factors,
-/// federation, mail, templates, keys), for conformance cases of the protocols only SQLite
-/// implements today. A further backend (PostgreSQL) adds one entry to `all`
-/// (docs/architecture.md, Storage).
+/// federation, mail, templates, keys). PostgreSQL is in `all` when the test cluster's URL is set
+/// (`PostgresFixture.url`) (docs/architecture.md, Storage).
 struct StorageBackend: Sendable, CustomTestStringConvertible {
     let name: String
     /// Runs `body` with two fresh tenants (A, B) of one instance and the instance clock.
@@ -14,11 +13,20 @@ struct StorageBackend: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [StorageBackend] = [sqlite]
+    static let all: [StorageBackend] = [sqlite] + (PostgresFixture.url == nil ? [] : [postgres])
 
     /// GatehouseStore: one SQLite file per tenant under a temporary data folder.
     static let sqlite = StorageBackend(name: "SQLite (GatehouseStore)") { body in
         try await StoreFixture.withStore { store, fixture in
+            let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
+            let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
+            try await body(a, b, fixture.clock)
+        }
+    }
+
+    /// GatehouseStore's PostgreSQL backend: one schema per tenant under a prefix of the case's own.
+    static let postgres = StorageBackend(name: "PostgreSQL (GatehouseStore)") { body in
+        try await PostgresFixture.withStore { store, fixture in
             let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
             let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
             try await body(a, b, fixture.clock)

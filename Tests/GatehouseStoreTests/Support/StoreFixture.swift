@@ -77,7 +77,7 @@ struct StoreFixture: Sendable {
     }
 }
 
-extension InstanceStore {
+extension InstanceStorage {
     /// A dev tenant with default settings.
     func makeTenant(_ slug: String) async throws -> ResolvedTenant {
         try await createTenant(slug: slug, name: slug.capitalized, environment: .dev, settings: TenantSettings())

@@ -1,0 +1,366 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The instance in one PostgreSQL database: the registry and indexes in the instance schema, a
+/// schema per tenant (`PostgresSchemas`), one bounded connection pool per node. Several nodes may
+/// share the database (docs/architecture.md, Storage).
+///
+/// Open one with `PostgresInstanceStore.open(configuration:masterKey:clock:logger:)` and end it
+/// with `shutdown()`.
+public final class PostgresInstanceStore: InstanceStorage {
+    public let configuration: PostgresStoreConfiguration
+    public var keyPolicy: KeyPolicy { configuration.keyPolicy }
+    let client: PostgresClient
+    let schemas: PostgresSchemas
+    /// The instance schema, quoted.
+    var instance: String { schemas.instance }
+    let masterKey: SecretBox
+    let clock: any Clock
+    let logger: Logger
+    private let running: Task<Void, Never>
+    let feed = PostgresChangeFeed()
+    private let polling = Mutex<Task<Void, Never>?>(nil)
+    let registry = Mutex(Registry())
+    /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
+    let clientTenants = Mutex<[String: TenantID]>([:])
+    private let open: Mutex<LRU<TenantID, PostgresTenantDatabase>>
+    private let liveCaches = Mutex(LiveTenantCaches())
+    /// Tenant schemas this node has checked and migrated.
+    private let migrated = Mutex(Set<TenantID>())
+
+    private init(
+        configuration: PostgresStoreConfiguration, client: PostgresClient, schemas: PostgresSchemas, masterKey: SecretBox,
+        clock: any Clock, logger: Logger, running: Task<Void, Never>
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.schemas = schemas
+        self.masterKey = masterKey
+        self.clock = clock
+        self.logger = logger
+        self.running = running
+        self.open = Mutex(LRU(capacity: max(1, configuration.maxOpenTenants)))
+    }
+
+    /// Connects, migrates the instance schema and loads the registry.
+    /// - Parameter masterKey: the 32-byte key that seals private keys and secrets at rest; every
+    ///   node of one database must use the same (checked against the value the first node stored).
+    /// - Throws: `StoreError.unavailable` for a bad URL, an unreachable server, a schema written
+    ///   by a newer version, or another master key.
+    public static func open(
+        configuration: PostgresStoreConfiguration, masterKey: [UInt8], clock: any Clock, logger: Logger
+    ) async throws -> PostgresInstanceStore {
+        let schemas = try PostgresSchemas(prefix: configuration.schemaPrefix)
+        let sealing = try SecretBox(key: masterKey)
+        // The pool's own log is kept to errors: it warns about every lease made before its run
+        // loop has started, which the first queries here always are. Failures reach the callers.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: try configuration.clientConfiguration(), backgroundLogger: poolLogger)
+        let running = Task { await client.run() }
+        let store = PostgresInstanceStore(
+            configuration: configuration, client: client, schemas: schemas, masterKey: sealing, clock: clock, logger: logger,
+            running: running)
+        do {
+            try await store.start(keyCheck: InstanceBackup.keyCheck(masterKey))
+        } catch {
+            running.cancel()
+            if let error = error as? StoreError { throw error }
+            throw StoreError.unavailable("cannot use the PostgreSQL database: \(String(reflecting: error))")
+        }
+        return store
+    }
+
+    private func start(keyCheck: String) async throws {
+        try await PostgresSchemas.migrate(
+            instance, PostgresSchemas.instanceMigrations, label: "the instance schema \(instance)", instance: instance, client: client, logger: logger)
+        let stored = try await client.withTransaction(logger: logger) { connection -> String in
+            try await connection.query(
+                """
+                INSERT INTO \(unescaped: instance).instance_meta (name, value) VALUES ('master_key_check', \(keyCheck))
+                ON CONFLICT (name) DO NOTHING
+                """, logger: logger)
+            let rows = try await connection.query(
+                "SELECT value FROM \(unescaped: instance).instance_meta WHERE name = 'master_key_check'", logger: logger)
+            var value = ""
+            for try await v in rows.decode(String.self) { value = v }
+            return value
+        }
+        guard ConstantTime.equals(stored, keyCheck) else {
+            throw StoreError.unavailable(
+                "this database was set up with another master key: every node must use the same one (GATEHOUSE_MASTER_KEY_FILE)")
+        }
+        // The feed's position first: a change made while the registry loads is applied after.
+        let task = try await startChangeFeed()
+        polling.withLock { $0 = task }
+        let tenants = try await loadTenants()
+        registry.withLock { r in for t in tenants { r.insert(t) } }
+    }
+
+    func loadTenants() async throws -> [Tenant] {
+        var tenants: [Tenant] = []
+        let rows = try await client.query(
+            "SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants", logger: logger)
+        for try await row in rows.decode((String, String, String, String, String, Date).self) {
+            if let tenant = Self.tenant(row) { tenants.append(tenant) }
+        }
+        return tenants
+    }
+
+    /// A registry row (id, slug, name, environment, settings, created_at) as a tenant.
+    static func tenant(_ row: (String, String, String, String, String, Date)) -> Tenant? {
+        let (id, slug, name, environment, settings, createdAt) = row
+        guard let id = TenantID(rawValue: id) else { return nil }
+        return Tenant(
+            id: id, slug: slug, name: name, environment: TenantEnvironment(rawValue: environment) ?? .dev,
+            settings: JSONColumn.decode(TenantSettings.self, settings) ?? TenantSettings(), createdAt: createdAt)
+    }
+
+    /// Closes the connection pool. Handles in use fail from then on.
+    public func shutdown() {
+        polling.withLock { $0?.cancel() }
+        running.cancel()
+    }
+
+    /// The live caches of tenant `id`, if a handle of it is alive on this node.
+    func liveCaches(of id: TenantID) -> TenantCaches? {
+        liveCaches.withLock { $0.existing(id) }
+    }
+
+    /// Re-reads tenant `id`'s registry row after another node changed it: the registry takes the
+    /// new value (or drops a deleted tenant), and open handles and the key ring are dropped.
+    func reloadTenant(_ id: TenantID) async {
+        do {
+            let rows = try await client.query(
+                "SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants WHERE id = \(id.rawValue)",
+                logger: logger)
+            var found: Tenant?
+            for try await row in rows.decode((String, String, String, String, String, Date).self) { found = Self.tenant(row) }
+            let old = registry.withLock { $0.tenant(id: id) }
+            if let found {
+                if found == old { return }
+                registry.withLock { r in
+                    if let old { r.remove(old) }
+                    r.insert(found)
+                }
+                _ = open.withLock { $0.remove(id) }
+                liveCaches(of: id)?.keyRing.withLock { $0 = nil }
+            } else if let old {
+                forget(old)
+            }
+        } catch {
+            logger.warning("change feed: tenant \(id.rawValue): \(String(reflecting: error))")
+        }
+    }
+
+    /// Drops a deleted tenant from this node's registry and caches.
+    func forget(_ tenant: Tenant) {
+        registry.withLock { $0.remove(tenant) }
+        liveCaches.withLock { $0.remove(tenant.id) }
+        clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
+        _ = open.withLock { $0.remove(tenant.id) }
+        migrated.withLock { _ = $0.remove(tenant.id) }
+    }
+
+    // MARK: Resolution
+
+    public func resolve(slug: String) -> ResolvedTenant? {
+        registry.withLock { $0.bySlug[slug] }.map(ResolvedTenant.init)
+    }
+
+    public func resolve(hostname: String) -> ResolvedTenant? {
+        registry.withLock { $0.byHostname[hostname] }.map(ResolvedTenant.init)
+    }
+
+    /// The tenant with `id`, for the instance's own indexes (the mail index).
+    func resolve(id: TenantID) -> ResolvedTenant? {
+        registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
+    }
+
+    public func resolve(clientID: String) async throws -> ResolvedTenant? {
+        guard clientID.utf8.count <= 128, !clientID.utf8.contains(0) else { return nil }
+        var id = clientTenants.withLock { $0[clientID] }
+        if id == nil {
+            let rows = try await client.query(
+                "SELECT tenant_id FROM \(unescaped: instance).client_keys WHERE client_id = \(clientID)", logger: logger)
+            for try await tenantID in rows.decode(String.self) { id = TenantID(rawValue: tenantID) }
+            if let id { clientTenants.withLock { $0[clientID] = id } }
+        }
+        guard let id else { return nil }
+        return resolve(id: id)
+    }
+
+    public func resolve(secretKey secret: String) async throws -> (ResolvedTenant, clientID: String)? {
+        guard secret.utf8.count <= 128 else { return nil }
+        let hash = Data(SecretHash.of(secret))
+        let rows = try await client.query(
+            "SELECT client_id, tenant_id FROM \(unescaped: instance).secret_keys WHERE secret_hash = \(hash)", logger: logger)
+        for try await (clientID, tenantID) in rows.decode((String, String).self) {
+            guard let id = TenantID(rawValue: tenantID), let tenant = resolve(id: id) else { return nil }
+            return (tenant, clientID)
+        }
+        return nil
+    }
+
+    public func tenants() -> [Tenant] {
+        registry.withLock { Array($0.bySlug.values) }.sorted { $0.slug < $1.slug }
+    }
+
+    public func isOriginAllowedByAnyTenant(_ origin: String) -> Bool {
+        registry.withLock { ($0.originCounts[origin] ?? 0) > 0 }
+    }
+
+    // MARK: Tenant storage
+
+    /// The storage of a resolved tenant: its schema checked (and migrated) once per node, its
+    /// caches loaded once per live set of handles.
+    public func database(for tenant: ResolvedTenant) async throws -> PostgresTenantDatabase {
+        if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
+        let schema = schemas.tenant(tenant.id)
+        if !migrated.withLock({ $0.contains(tenant.id) }) {
+            try await PostgresSchemas.migrate(
+                schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'", instance: instance, client: client, logger: logger)
+            migrated.withLock { _ = $0.insert(tenant.id) }
+        }
+        let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
+        let db = PostgresTenantDatabase(
+            tenant: tenant, client: client, schema: schema, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
+            caches: caches, logger: logger)
+        try await db.prepare(now: clock.now)
+        return open.withLock { lru in
+            if let existing = lru.get(tenant.id), existing.tenant == tenant { return existing }
+            lru.set(tenant.id, db)
+            return db
+        }
+    }
+
+    public func storage(for tenant: ResolvedTenant) async throws -> any TenantHandle {
+        try await database(for: tenant)
+    }
+
+    public var openDatabaseCount: Int { open.withLock { $0.count } }
+
+    /// The tenant handles this node holds open.
+    func openHandles() -> [PostgresTenantDatabase] { open.withLock { $0.values } }
+
+    // MARK: Tenant lifecycle
+
+    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws
+        -> ResolvedTenant
+    {
+        let now = clock.now
+        let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
+        let schema = schemas.tenant(tenant.id)
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                try await self.insertTenantRow(tenant, on: connection)
+                try await PostgresSchemas.migrate(
+                    schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(slug)'", instance: self.instance, on: connection,
+                    logger: self.logger)
+            }
+        } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
+            throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
+        }
+        migrated.withLock { _ = $0.insert(tenant.id) }
+        let resolved = ResolvedTenant(tenant)
+        do {
+            // The first keys of a new tenant sign at once: nobody can have cached its JWKS yet.
+            _ = try await database(for: resolved).keyRing(at: now)
+        } catch {
+            try? await dropTenant(tenant.id)
+            throw error
+        }
+        registry.withLock { $0.insert(tenant) }
+        return resolved
+    }
+
+    /// Inserts a tenant's registry row in the caller's transaction.
+    /// - Throws: `StoreError.conflict` when another tenant is served on its hostname; the unique
+    ///   violation when the slug is taken.
+    func insertTenantRow(_ tenant: Tenant, on connection: PostgresConnection) async throws {
+        let settings = tenant.settings
+        if let hostname = settings.hostname, try await hostnameTaken(hostname, except: nil, on: connection) {
+            throw StoreError.conflict("another tenant is served on '\(hostname)'")
+        }
+        try await connection.query(
+            """
+            INSERT INTO \(unescaped: instance).tenants (id, slug, name, environment, settings, hostname, created_at, updated_at)
+            VALUES (\(tenant.id.rawValue), \(tenant.slug), \(tenant.name), \(tenant.environment.rawValue),
+                    \(JSONColumn.encode(settings)), \(settings.hostname), \(tenant.createdAt), \(tenant.createdAt))
+            """, logger: logger)
+    }
+
+    private func hostnameTaken(_ hostname: String, except id: String?, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            SELECT 1 FROM \(unescaped: instance).tenants WHERE hostname = \(hostname) AND id IS DISTINCT FROM \(id)
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
+        var updated = tenant.tenant
+        updated.name = name
+        updated.settings = settings
+        let now = clock.now
+        let id = updated.id.rawValue
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                if let hostname = settings.hostname, try await self.hostnameTaken(hostname, except: id, on: connection) {
+                    throw StoreError.conflict("another tenant is served on '\(hostname)'")
+                }
+                try await connection.query(
+                    """
+                    UPDATE \(unescaped: self.instance).tenants SET name = \(name), settings = \(JSONColumn.encode(settings)),
+                        hostname = \(settings.hostname), updated_at = \(now) WHERE id = \(id)
+                    """, logger: self.logger)
+            }
+        } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
+            throw StoreError.conflict("another tenant is served on '\(settings.hostname ?? "")'")
+        }
+        registry.withLock { r in
+            r.remove(tenant.tenant)
+            r.insert(updated)
+        }
+        // The open handle carries the old tenant value; its key ring may depend on the settings.
+        _ = open.withLock { $0.remove(updated.id) }
+        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
+        return ResolvedTenant(updated)
+    }
+
+    public func deleteTenant(_ tenant: ResolvedTenant) async throws {
+        try await dropTenant(tenant.id)
+        forget(tenant.tenant)
+    }
+
+    /// Deletes a tenant's registry row (its keys and index entries cascade) and drops its schema,
+    /// in one transaction.
+    private func dropTenant(_ id: TenantID) async throws {
+        let schema = schemas.tenant(id)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("DELETE FROM \(unescaped: self.instance).tenants WHERE id = \(id.rawValue)", logger: self.logger)
+            try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: self.logger)
+        }
+    }
+
+    public func exportTenant(_ tenant: ResolvedTenant, passphrase: String) async throws -> [UInt8] {
+        throw Self.notOnPostgres("tenant export")
+    }
+
+    public func importTenant(_ archive: [UInt8], passphrase: String, slug: String?) async throws -> TenantCopyReport {
+        throw Self.notOnPostgres("tenant import")
+    }
+
+    public func cloneTenant(_ source: ResolvedTenant, slug: String, scrubPII: Bool) async throws -> TenantCopyReport {
+        throw Self.notOnPostgres("tenant clone")
+    }
+
+    static func notOnPostgres(_ operation: String) -> StoreError {
+        .unavailable("\(operation) is not available with the PostgreSQL backend yet")
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GatehouseStore
+
+extension GatehouseConfiguration {
+    /// Whether the instance lives in PostgreSQL (`[storage] backend = "postgres"`).
+    public var usesPostgres: Bool { storageBackend == "postgres" }
+
+    /// The problems of the `[storage]` backend settings. With PostgreSQL every node must share the
+    /// master key and the admin token, so neither may be generated into one node's data folder,
+    /// and backups are PostgreSQL's own (pg_dump, base backups), not `[backup]`'s file copies.
+    func validateStorageBackend() -> [Problem] {
+        var problems: [Problem] = []
+        switch storageBackend {
+        case "sqlite":
+            if databaseURL != nil {
+                problems.append(Problem(key: "GATEHOUSE_DATABASE_URL", message: "is set but [storage] backend is 'sqlite'; set backend = \"postgres\""))
+            }
+        case "postgres":
+            if let databaseURL {
+                do {
+                    _ = try postgresConfiguration(url: databaseURL, keyPolicy: KeyPolicy())
+                } catch let error as StoreError {
+                    problems.append(Problem(key: "GATEHOUSE_DATABASE_URL", message: "\(error.message)"))
+                } catch {}
+            } else {
+                problems.append(Problem(key: "GATEHOUSE_DATABASE_URL", message: "is required with [storage] backend = \"postgres\""))
+            }
+            if masterKeyFile == nil {
+                problems.append(
+                    Problem(key: "security.master_key_file", message: "is required with PostgreSQL: every node must use the same master key"))
+            }
+            if adminToken == nil {
+                problems.append(
+                    Problem(key: "GATEHOUSE_ADMIN_TOKEN", message: "is required with PostgreSQL: every node must accept the same admin token"))
+            }
+            if backup.directory != nil {
+                problems.append(
+                    Problem(key: "backup.dir", message: "backs up SQLite files; with PostgreSQL use pg_dump or base backups"))
+            }
+        default:
+            problems.append(Problem(key: "storage.backend", message: "must be 'sqlite' or 'postgres'"))
+        }
+        if !(1...1000).contains(databaseMaxConnections) {
+            problems.append(Problem(key: "storage.max_connections", message: "must be 1…1000"))
+        }
+        if (try? PostgresSchemas(prefix: databaseSchemaPrefix)) == nil {
+            problems.append(Problem(key: "storage.schema_prefix", message: "must match [a-z][a-z0-9_]{0,19}"))
+        }
+        return problems
+    }
+
+    /// The PostgreSQL backend's settings.
+    /// - Throws: `StoreError.unavailable` naming what is wrong with `url`.
+    public func postgresConfiguration(url: String, keyPolicy: KeyPolicy) throws -> PostgresStoreConfiguration {
+        let configuration = PostgresStoreConfiguration(
+            url: url, schemaPrefix: databaseSchemaPrefix, maxConnections: databaseMaxConnections, keyPolicy: keyPolicy)
+        try configuration.validate()
+        return configuration
+    }
+}

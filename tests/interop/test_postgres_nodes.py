@@ -1,0 +1,359 @@
+"""Three Gatehouse nodes on one PostgreSQL database behave as one Gatehouse.
+
+The nodes share the database (a fresh one on the test cluster of ``scripts/test``), the master key
+and the admin token, and sit behind Debian's nginx (round robin, no sticky sessions); the tests
+also address single nodes to show where each step ran. Coherence bound: 1 s
+(docs/operations.md, Several nodes on PostgreSQL)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from gatehouse_client import HTTP_TIMEOUT, Browser, authorization_request, expect, unique_slug
+from postgres_helpers import DATABASE_URL, NGINX, Nodes, start_nodes
+
+pytestmark = [
+    pytest.mark.skipif(DATABASE_URL is None, reason="GATEHOUSE_TEST_DATABASE_URL is not set (scripts/test sets it)"),
+    pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/ensure-deps installs it)"),
+]
+
+BOUND = 1.0  # seconds
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory, artifacts_dir):
+    cluster = start_nodes(tmp_path_factory.mktemp("nodes"), artifacts_dir, count=3)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture()
+def tenant(nodes: Nodes):
+    return nodes.admin.create_tenant(unique_slug("nodes"))
+
+
+def on(nodes: Nodes, index: int, url: str, method: str = "GET", **kwargs) -> requests.Response:
+    """``url`` (under the public URL) sent straight to node ``index``."""
+    assert url.startswith(nodes.public_url), url
+    headers = {"Host": nodes.public_url.split("://", 1)[1], **kwargs.pop("headers", {})}
+    kwargs.setdefault("timeout", HTTP_TIMEOUT)
+    kwargs.setdefault("allow_redirects", False)
+    return requests.request(method, nodes.node_url(index) + url[len(nodes.public_url) :], headers=headers, **kwargs)
+
+
+def within_bound(check) -> float:
+    """Seconds until ``check()`` holds; fails beyond the bound."""
+    start = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - start
+        if time.monotonic() - start > BOUND:
+            raise AssertionError(f"not within {BOUND}s")
+        time.sleep(0.02)
+
+
+def code_on(nodes: Nodes, tenant, client, user, steps: list[int]) -> tuple[str, object, str | None, str]:
+    """An authorization code from a browser whose requests go to ``steps[i]`` in turn (the last
+    node repeats). Returns (code, rp, verifier, state)."""
+    rp, url, state, _nonce, verifier = authorization_request(tenant, client)
+    browser = Browser()
+    turn = iter(steps)
+    last = [steps[0]]
+
+    def choose() -> int:
+        last[0] = next(turn, last[0])
+        return last[0]
+
+    router = nodes.pinned(browser.http, choose)
+    auth = browser.authorize(url, client.redirect_uri, user=user)
+    assert auth.code, auth.trace()
+    assert auth.params.get("iss") == tenant.issuer
+    return auth.code, rp, verifier, router.served
+
+
+def test_a_login_started_on_node_1_continues_on_node_2_and_its_code_is_redeemed_on_node_3(nodes, tenant):
+    client = tenant.create_client("confidential")
+    user = tenant.create_user()
+    code, _rp, verifier, served = code_on(nodes, tenant, client, user, steps=[0, 1, 1, 1, 1, 1])
+    assert served[0] == 0 and set(served[1:]) == {1}, served
+    token = on(
+        nodes, 2, tenant.endpoint("token_endpoint"), "POST",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
+        headers=client.basic_auth(),
+    )
+    assert token.status_code == 200, token.text
+    body = token.json()
+    # Every node serves the same tenant: node 1 answers userinfo for node 3's token.
+    info = on(nodes, 0, tenant.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert info.status_code == 200 and info.json()["sub"] == user.id, info.text
+
+
+def test_a_login_through_the_round_robin_proxy_crosses_every_node(nodes, tenant):
+    client = tenant.create_client("confidential")
+    user = tenant.create_user()
+    rp, url, state, _nonce, verifier = authorization_request(tenant, client)
+    browser = Browser()
+    upstreams: list[str] = []
+    browser.http.hooks["response"].append(lambda r, *a, **k: upstreams.append(r.headers.get("X-Upstream", "")))
+    auth = browser.authorize(url, client.redirect_uri, user=user)
+    assert auth.code, auth.trace()
+    assert len(set(upstreams)) == 3, upstreams  # nginx spread the steps over all three nodes
+    token = rp.fetch_token(authorization_response=auth.location, state=state, redirect_uri=client.redirect_uri, code_verifier=verifier)
+    assert token["access_token"]
+
+
+def test_twenty_concurrent_redemptions_of_one_code_over_three_nodes_give_one_token(nodes, tenant):
+    client = tenant.create_client("confidential")
+    user = tenant.create_user()
+    code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[0])
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier}
+    barrier = threading.Barrier(20)
+
+    def redeem(i: int) -> int:
+        barrier.wait()
+        return on(nodes, i % 3, tenant.endpoint("token_endpoint"), "POST", data=data, headers=client.basic_auth()).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(redeem, range(20)))
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) == {200, 400}, statuses
+
+
+def test_a_refresh_race_across_nodes_has_at_most_one_successor(nodes, tenant):
+    client = tenant.create_client("confidential")
+    user = tenant.create_user()
+    code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[1])
+    first = expect(
+        on(
+            nodes, 1, tenant.endpoint("token_endpoint"), "POST",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
+            headers=client.basic_auth(),
+        ),
+        200,
+    ).json()
+    barrier = threading.Barrier(9)
+
+    def refresh(i: int) -> requests.Response:
+        barrier.wait()
+        return on(
+            nodes, i % 3, tenant.endpoint("token_endpoint"), "POST",
+            data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, headers=client.basic_auth(),
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(9) as pool:
+        answers = list(pool.map(refresh, range(9)))
+    winners = [a for a in answers if a.status_code == 200]
+    assert len(winners) <= 1, [a.status_code for a in answers]
+    assert all(a.status_code in (200, 400) for a in answers), [a.text for a in answers]
+    if winners:  # the successor works on any node
+        successor = winners[0].json()["refresh_token"]
+        again = on(
+            nodes, 2, tenant.endpoint("token_endpoint"), "POST",
+            data={"grant_type": "refresh_token", "refresh_token": successor}, headers=client.basic_auth(),
+        )
+        assert again.status_code == 200, again.text
+
+
+def test_a_revocation_on_node_1_is_refused_on_nodes_2_and_3_within_the_bound(nodes, tenant):
+    client = tenant.create_client("confidential")
+    token = expect(
+        on(nodes, 0, tenant.endpoint("token_endpoint"), "POST", data={"grant_type": "client_credentials"}, headers=client.basic_auth()),
+        200,
+    ).json()["access_token"]
+
+    def active(index: int) -> bool:
+        resp = on(nodes, index, tenant.endpoint("introspection_endpoint"), "POST", data={"token": token}, headers=client.basic_auth())
+        return expect(resp, 200).json()["active"]
+
+    assert active(1) and active(2)  # verified (and cached) on both
+    expect(on(nodes, 0, tenant.endpoint("revocation_endpoint"), "POST", data={"token": token}, headers=client.basic_auth()), 200)
+    elapsed = within_bound(lambda: not active(1) and not active(2))
+    print(f"revocation reached nodes 2 and 3 in {elapsed * 1000:.0f} ms")
+
+
+def test_disabled_users_deleted_clients_rotated_keys_and_changed_settings_reach_every_node(nodes, tenant):
+    client = tenant.create_client("confidential")
+    user = tenant.create_user()
+    code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[0])
+    tokens = expect(
+        on(
+            nodes, 0, tenant.endpoint("token_endpoint"), "POST",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
+            headers=client.basic_auth(),
+        ),
+        200,
+    ).json()
+
+    # A changed setting (CORS origins) and template, seen by nodes 2 and 3.
+    origin = "https://app.nodes.example"
+    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}", "PATCH", json={"allowed_origins": [origin]},
+              headers={"Authorization": f"Bearer {nodes.admin_token}"}), 200)
+    within_bound(lambda: all(
+        on(nodes, i, tenant.endpoint("token_endpoint"), "OPTIONS", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+        .headers.get("Access-Control-Allow-Origin") == origin for i in (1, 2)))
+
+    # A rotated key: node 0 rotates, the JWKS of nodes 2 and 3 publish the new key.
+    before = {k["kid"] for k in expect(on(nodes, 1, tenant.endpoint("jwks_uri")), 200).json()["keys"]}
+    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/keys/rotate", "POST", json={},
+              headers={"Authorization": f"Bearer {nodes.admin_token}"}), 200, 201)
+    within_bound(lambda: all(
+        {k["kid"] for k in on(nodes, i, tenant.endpoint("jwks_uri")).json()["keys"]} - before for i in (1, 2)))
+
+    # A disabled user: the refresh token is refused on the other nodes at once (no cache).
+    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/users/{user.id}", "PATCH", json={"disabled": True},
+              headers={"Authorization": f"Bearer {nodes.admin_token}"}), 200)
+    refused = on(nodes, 2, tenant.endpoint("token_endpoint"), "POST",
+                 data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, headers=client.basic_auth())
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", refused.text
+
+    # A deleted client: its secret stops working on nodes 2 and 3.
+    def works(index: int) -> bool:
+        return on(nodes, index, tenant.endpoint("token_endpoint"), "POST", data={"grant_type": "client_credentials"},
+                  headers=client.basic_auth()).status_code == 200
+
+    assert works(1) and works(2)
+    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/clients/{client.client_id}", "DELETE",
+              headers={"Authorization": f"Bearer {nodes.admin_token}"}), 204)
+    within_bound(lambda: not works(1) and not works(2))
+
+
+def test_a_deleted_tenant_is_gone_from_every_node_within_the_bound(nodes):
+    tenant = nodes.admin.create_tenant(unique_slug("gone"))
+    discovery = f"{tenant.issuer}/.well-known/openid-configuration"
+    within_bound(lambda: all(on(nodes, i, discovery).status_code == 200 for i in (1, 2)))
+    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}", "DELETE",
+              headers={"Authorization": f"Bearer {nodes.admin_token}"}), 204)
+    within_bound(lambda: all(on(nodes, i, discovery).status_code == 404 for i in (1, 2)))
+
+
+def test_kill_9_of_one_node_under_writes_loses_no_acknowledged_write(tmp_path_factory, artifacts_dir):
+    cluster = start_nodes(tmp_path_factory.mktemp("kill"), artifacts_dir, count=3, name="kill")
+    try:
+        tenant = cluster.admin.create_tenant(unique_slug("kill"))
+        acknowledged: list[str] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+        errors_after_kill: list[int] = []
+        killed = threading.Event()
+
+        def writer(worker: int) -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                email = f"w{worker}-{n}@kill.example"
+                index = (worker + n) % 3
+                try:
+                    resp = on(cluster, index, f"{cluster.public_url}/admin/v1/tenants/{tenant.slug}/users", "POST",
+                              json={"email": email, "password": "correct horse battery staple"},
+                              headers={"Authorization": f"Bearer {cluster.admin_token}"}, timeout=5)
+                except requests.RequestException:
+                    continue  # the killed node: not acknowledged
+                if resp.status_code == 201:
+                    with lock:
+                        acknowledged.append(email)
+                elif killed.is_set() and index != 1:
+                    errors_after_kill.append(resp.status_code)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        cluster.servers[1].process.send_signal(signal.SIGKILL)
+        killed.set()
+        time.sleep(1.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert len(acknowledged) > 20, len(acknowledged)
+        assert errors_after_kill == [], errors_after_kill  # the other nodes kept serving
+        stored: set[str] = set()
+        cursor = None
+        while True:
+            params = {"limit": 500, **({"after": cursor} if cursor else {})}
+            page = expect(on(cluster, 0, f"{cluster.public_url}/admin/v1/tenants/{tenant.slug}/users", params=params,
+                             headers={"Authorization": f"Bearer {cluster.admin_token}"}), 200).json()
+            stored |= {u["email"] for u in page["users"]}
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        missing = set(acknowledged) - stored
+        assert not missing, f"{len(missing)} acknowledged writes lost: {sorted(missing)[:5]}"
+        # nginx routes around the dead node.
+        assert all(requests.get(f"{cluster.public_url}/readyz", timeout=5).status_code == 200 for _ in range(6))
+    finally:
+        cluster.stop()
+
+
+def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_working(tmp_path_factory, artifacts_dir):
+    """`gatehouse storage copy`: users stay signed in (refresh tokens), passwords and client
+    secrets keep working, and tokens signed before the move verify with the new JWKS."""
+    from tenancy_helpers import gatehouse_binary, start_server
+
+    from postgres_helpers import fresh_database, postgres_env, psql
+
+    workdir = tmp_path_factory.mktemp("copy")
+    public = "http://gatehouse.copy.test"
+    sqlite_node = start_server(workdir / "sqlite", artifacts_dir / "gatehouse-copy-sqlite.log", env={"GATEHOUSE_PUBLIC_URL": public})
+    token = sqlite_node.admin_token
+
+    def call(server, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        kwargs.setdefault("allow_redirects", False)
+        return requests.request(method, server.public_url + path, **kwargs)
+
+    admin = {"Authorization": f"Bearer {token}"}
+    try:
+        slug = unique_slug("copy")
+        expect(call(sqlite_node, "POST", "/admin/v1/tenants", json={"slug": slug, "name": "Copy", "environment": "test"}, headers=admin), 201)
+        client = expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/clients", headers=admin, json={
+            "name": "backend", "type": "confidential", "redirect_uris": ["https://rp.example/cb"],
+            "grant_types": ["client_credentials"],
+        }), 201).json()
+        basic = requests.auth.HTTPBasicAuth(client["client_id"], client["client_secret"])
+        for n in range(25):
+            expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/users", headers=admin,
+                        json={"email": f"u{n}@copy.example", "password": "correct horse battery staple"}), 201)
+        before = expect(call(sqlite_node, "POST", f"/t/{slug}/token", data={"grant_type": "client_credentials"}, auth=basic), 200).json()
+        jwks_before = expect(call(sqlite_node, "GET", f"/t/{slug}/jwks.json"), 200).json()
+    finally:
+        sqlite_node.stop()
+
+    database = fresh_database("copy")
+    copy = subprocess.run(
+        [str(gatehouse_binary()), "storage", "copy", "--from", f"sqlite:{sqlite_node.data_dir}", "--to", database],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert copy.returncode == 0, copy.stderr
+    assert f"{slug}: " in copy.stdout and "tenant(s) copied" in copy.stdout, copy.stdout
+    assert int(psql(database, f"SELECT count(*) FROM gatehouse_instance.tenants WHERE slug = '{slug}'")) == 1
+    # A second copy into the same database is refused: it is no longer empty.
+    again = subprocess.run(
+        [str(gatehouse_binary()), "storage", "copy", "--from", f"sqlite:{sqlite_node.data_dir}", "--to", database],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert again.returncode == 1 and "empty" in again.stderr, again
+
+    env = postgres_env(workdir / "pg", database) | {
+        "GATEHOUSE_MASTER_KEY_FILE": str(sqlite_node.data_dir / "master.key"),
+        "GATEHOUSE_ADMIN_TOKEN": token,
+        "GATEHOUSE_PUBLIC_URL": public,
+    }
+    node = start_server(workdir / "pg", artifacts_dir / "gatehouse-copy-pg.log", env=env)
+    try:
+        jwks_after = expect(call(node, "GET", f"/t/{slug}/jwks.json"), 200).json()
+        assert {k["kid"] for k in jwks_before["keys"]} <= {k["kid"] for k in jwks_after["keys"]}
+        # The token issued before the move is still active (same keys, same grant store).
+        info = expect(call(node, "POST", f"/t/{slug}/introspect", data={"token": before["access_token"]}, auth=basic), 200).json()
+        assert info["active"] is True, info
+        assert call(node, "POST", f"/t/{slug}/token", data={"grant_type": "client_credentials"}, auth=basic).status_code == 200
+        users = expect(call(node, "GET", f"/admin/v1/tenants/{slug}/users", params={"limit": 100}, headers=admin), 200).json()["users"]
+        assert len(users) == 25
+    finally:
+        node.stop()
