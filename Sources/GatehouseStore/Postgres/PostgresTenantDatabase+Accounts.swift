@@ -47,13 +47,16 @@ extension PostgresTenantDatabase {
     }
 
     /// Checks a code against the user's newest live token for `purpose`: a match consumes it; a
-    /// miss counts an attempt, and after `maxAttempts` the token is spent. The token's row is
-    /// locked (`FOR UPDATE`) from the read to the write, so concurrent checks take turns.
+    /// miss counts an attempt, and after `maxAttempts` the token is spent. Checks of one user's
+    /// codes take turns on the user's row lock (so each sees the previous one's outcome and, as
+    /// on SQLite, the newest token still live), and the token's row stays locked (`FOR UPDATE`)
+    /// from the read to the write against any other writer.
     public func consumeOneTimeCode(
         userID: UserID, purpose: OneTimePurpose, at now: Date, maxAttempts: Int,
         matches: @Sendable (OneTimeToken) -> Bool
     ) async throws -> OneTimeToken? {
         try await transaction { connection in
+            try await self.lockUser(userID, on: connection)
             let rows = try await self.run(
                 """
                 SELECT \(unescaped: OneTimeToken.columns) FROM \(unescaped: self.schema).one_time_tokens
