@@ -15,12 +15,15 @@ extension PostgresTenantDatabase {
     }
 
     /// Loads the template overrides into `caches.templateOverrides`, replacing what is there: on
-    /// a handle's first use, and whenever the change feed reports a change made by any node. A
-    /// reload that read before a local change committed is followed by that change's own feed
-    /// entry, so the cache converges on the committed table.
+    /// a handle's first use, and whenever the change feed reports a change made by any node. The
+    /// table is read and the cache replaced under a `SHARE` lock, which waits for changes in
+    /// flight and keeps new ones out until the cache holds what was read: a reload never puts an
+    /// older set over a newer one a change of this node stored.
     func loadTemplateOverrides() async throws {
-        let set = TemplateOverrideSet(try Self.templateOverrides(try await query(Self.selectingOverrides(schema))))
-        caches.templateOverrides.withLock { $0 = set }
+        try await transaction { connection in
+            try await self.run("LOCK TABLE \(unescaped: self.schema).template_overrides IN SHARE MODE", on: connection)
+            try await self.replaceCachedOverrides(on: connection)
+        }
     }
 
     /// Creates or replaces an override; effective for the next render.
@@ -51,18 +54,21 @@ extension PostgresTenantDatabase {
     /// changes commit one after another), then replaces the cache with the table as it stands
     /// before the commit: concurrent changes land in the cache in commit order.
     private func changingOverrides<T: Sendable>(_ change: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
-        let caches = self.caches
-        return try await transaction { connection in
+        try await transaction { connection in
             try await self.run("LOCK TABLE \(unescaped: self.schema).template_overrides IN SHARE ROW EXCLUSIVE MODE", on: connection)
             let result = try await change(connection)
-            let set = TemplateOverrideSet(try Self.templateOverrides(try await self.run(Self.selectingOverrides(self.schema), on: connection)))
-            caches.templateOverrides.withLock { $0 = set }
+            try await self.replaceCachedOverrides(on: connection)
             return result
         }
     }
 
-    static func selectingOverrides(_ schema: String) -> PostgresQuery {
-        "SELECT name, body, subject, text_body, html_body, updated_at FROM \(unescaped: schema).template_overrides"
+    /// Reads every override on `connection` (whose transaction holds a lock on the table) and
+    /// replaces the cache with them.
+    private func replaceCachedOverrides(on connection: PostgresConnection) async throws {
+        let rows = try await run(
+            "SELECT name, body, subject, text_body, html_body, updated_at FROM \(unescaped: schema).template_overrides", on: connection)
+        let set = TemplateOverrideSet(try Self.templateOverrides(rows))
+        caches.templateOverrides.withLock { $0 = set }
     }
 
     static func templateOverrides(_ rows: [PostgresRow]) throws -> [String: TemplateOverride] {
