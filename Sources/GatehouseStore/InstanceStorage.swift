@@ -18,6 +18,12 @@ public protocol InstanceStorage: AnyObject, Sendable {
     func resolve(slug: String) -> ResolvedTenant?
     /// The tenant whose `settings.hostname` is `hostname` (lowercase, no port).
     func resolve(hostname: String) -> ResolvedTenant?
+    /// The tenant with `slug` for a request: the registry, or — on PostgreSQL, when another node
+    /// created it a moment ago and this node's change feed has not caught up — the database, so a
+    /// tenant is usable through any node as soon as its creation was answered.
+    func find(slug: String) async throws -> ResolvedTenant?
+    /// `resolve(hostname:)` with the same fallback as `find(slug:)`.
+    func find(hostname: String) async throws -> ResolvedTenant?
     /// The tenant that owns the publishable key `clientID`.
     func resolve(clientID: String) async throws -> ResolvedTenant?
     /// The tenant and client that own the secret key `secret` (looked up by its SHA-256).
@@ -88,6 +94,12 @@ public protocol InstanceStorage: AnyObject, Sendable {
     func readinessProblems() async -> [String]
     /// Deletes expired rows of the tenants in use.
     func purgeExpired() async
+}
+
+extension InstanceStore {
+    /// The registry: in one process it is never behind.
+    public func find(slug: String) async throws -> ResolvedTenant? { resolve(slug: slug) }
+    public func find(hostname: String) async throws -> ResolvedTenant? { resolve(hostname: hostname) }
 }
 
 extension InstanceStorage {

@@ -36,6 +36,8 @@ class Server:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen
+    # The database of a server on PostgreSQL (GATEHOUSE_INTEROP_BACKEND=postgres), else None.
+    database_url: str | None = None
 
     def log_tail(self, lines: int = 80) -> str:
         try:
@@ -78,10 +80,12 @@ def server(tmp_path_factory, artifacts_dir):
         GATEHOUSE_ADMIN_TOKEN=token,
         GATEHOUSE_LOG_LEVEL="warning",
     )
+    database_url = None
     if os.environ.get("GATEHOUSE_INTEROP_BACKEND") == "postgres":
         from postgres_helpers import fresh_database, postgres_env
 
-        env.update(postgres_env(data_dir, fresh_database("interop")))
+        database_url = fresh_database("interop")
+        env.update(postgres_env(data_dir, database_url))
     log_path = artifacts_dir / "gatehouse-server.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
@@ -93,7 +97,7 @@ def server(tmp_path_factory, artifacts_dir):
         cwd=str(REPO),  # templates/ and static/ resolve relative to the repository
         start_new_session=True,
     )
-    srv = Server(f"http://127.0.0.1:{port}", token, data_dir, log_path, proc)
+    srv = Server(f"http://127.0.0.1:{port}", token, data_dir, log_path, proc, database_url)
 
     deadline = time.monotonic() + READY_TIMEOUT
     ready = False

@@ -142,6 +142,10 @@ def start_server(
         GATEHOUSE_ADMIN_TOKEN=token,
         GATEHOUSE_LOG_LEVEL="warning",
     )
+    if os.environ.get("GATEHOUSE_INTEROP_BACKEND") == "postgres" and not (extra_env or {}).get("GATEHOUSE_STORAGE_BACKEND"):
+        from postgres_helpers import fresh_database, postgres_env
+
+        env.update(postgres_env(workdir, fresh_database("extra")))
     env.update(extra_env or {})
     args = [str(binary), "serve"]
     if config is not None:

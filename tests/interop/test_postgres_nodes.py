@@ -191,9 +191,9 @@ def test_disabled_users_deleted_clients_rotated_keys_and_changed_settings_reach_
         200,
     ).json()
 
-    # A changed setting (CORS origins) and template, seen by nodes 2 and 3.
+    # A changed setting (CORS origins), seen by nodes 2 and 3 (templates: PostgresCoherenceTests).
     origin = "https://app.nodes.example"
-    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}", "PATCH", json={"allowed_origins": [origin]},
+    expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}", "PATCH", json={"settings": {"allowed_origins": [origin]}},
               headers={"Authorization": f"Bearer {nodes.admin_token}"}), 200)
     within_bound(lambda: all(
         on(nodes, i, tenant.endpoint("token_endpoint"), "OPTIONS", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})

@@ -714,8 +714,14 @@ def test_admin_token_stops_working_when_its_client_is_deleted(tenant, admin):
 # --------------------------------------------------------------------------- deleting a tenant
 
 
-def tenant_files(data_dir, tenant_id):
-    return sorted(p.name for p in (data_dir / "tenants").glob(f"{tenant_id}*"))
+def tenant_files(server, tenant_id):
+    """The tenant's database files (SQLite), or its schema (PostgreSQL)."""
+    if server.database_url:
+        from postgres_helpers import psql
+
+        schema = f"gatehouse_t_{tenant_id.lower()}"
+        return psql(server.database_url, f"SELECT nspname FROM pg_namespace WHERE nspname = '{schema}'").split()
+    return sorted(p.name for p in (server.data_dir / "tenants").glob(f"{tenant_id}*"))
 
 
 def test_deleting_a_tenant_removes_its_data_and_stops_its_tokens(admin, server, other_tenant):
@@ -730,14 +736,14 @@ def test_deleting_a_tenant_removes_its_data_and_stops_its_tokens(admin, server, 
     hl = signed_in(tenant.public_url, app, user)
     admin_tok = admin_token(tenant, backend)
     expect(tenant.userinfo(flow.access_token), 200)
-    assert tenant_files(server.data_dir, tenant.id), list((server.data_dir / "tenants").iterdir())
+    assert tenant_files(server, tenant.id)
     other_client = other_tenant.create_client("confidential")
     discovery = tenant.discovery  # cached before deletion
 
     resp = admin.delete(f"/tenants/{tenant.slug}")
     assert resp.status_code == 204, describe(resp)
 
-    assert tenant_files(server.data_dir, tenant.id) == [], "the tenant's database files are still there"
+    assert tenant_files(server, tenant.id) == [], "the tenant's database files are still there"
     for url in (
         f"{tenant.issuer}/.well-known/openid-configuration",
         f"{tenant.public_url}/.well-known/oauth-authorization-server/t/{tenant.slug}",

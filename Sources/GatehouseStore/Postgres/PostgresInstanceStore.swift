@@ -181,6 +181,45 @@ public final class PostgresInstanceStore: InstanceStorage {
         registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
     }
 
+    public func find(slug: String) async throws -> ResolvedTenant? {
+        if let tenant = resolve(slug: slug) { return tenant }
+        guard Tenant.isValidSlug(slug) else { return nil }
+        return try await fetchTenant(.slug, slug)
+    }
+
+    public func find(hostname: String) async throws -> ResolvedTenant? {
+        if let tenant = resolve(hostname: hostname) { return tenant }
+        guard TenantSettings.isValidHostname(hostname) else { return nil }
+        return try await fetchTenant(.hostname, hostname)
+    }
+
+    /// `resolve(id:)` with the database behind it (a tenant created on another node a moment ago).
+    func find(id: TenantID) async throws -> ResolvedTenant? {
+        if let tenant = resolve(id: id) { return tenant }
+        return try await fetchTenant(.id, id.rawValue)
+    }
+
+    /// A unique column of the registry.
+    enum TenantKey: String { case id, slug, hostname }
+
+    /// The tenant whose `key` is `value` in the database, added to this node's registry (the
+    /// change feed would bring it a moment later).
+    private func fetchTenant(_ key: TenantKey, _ value: String) async throws -> ResolvedTenant? {
+        let query: PostgresQuery = """
+            SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants
+            WHERE \(unescaped: key.rawValue) = \(value)
+            """
+        let rows = try await client.query(query, logger: logger)
+        for try await row in rows.decode((String, String, String, String, String, Date).self) {
+            guard let tenant = Self.tenant(row) else { return nil }
+            registry.withLock { r in
+                if r.tenant(id: tenant.id) == nil { r.insert(tenant) }
+            }
+            return ResolvedTenant(tenant)
+        }
+        return nil
+    }
+
     public func resolve(clientID: String) async throws -> ResolvedTenant? {
         guard clientID.utf8.count <= 128, !clientID.utf8.contains(0) else { return nil }
         var id = clientTenants.withLock { $0[clientID] }
@@ -191,7 +230,7 @@ public final class PostgresInstanceStore: InstanceStorage {
             if let id { clientTenants.withLock { $0[clientID] = id } }
         }
         guard let id else { return nil }
-        return resolve(id: id)
+        return try await find(id: id)
     }
 
     public func resolve(secretKey secret: String) async throws -> (ResolvedTenant, clientID: String)? {
@@ -200,7 +239,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         let rows = try await client.query(
             "SELECT client_id, tenant_id FROM \(unescaped: instance).secret_keys WHERE secret_hash = \(hash)", logger: logger)
         for try await (clientID, tenantID) in rows.decode((String, String).self) {
-            guard let id = TenantID(rawValue: tenantID), let tenant = resolve(id: id) else { return nil }
+            guard let id = TenantID(rawValue: tenantID), let tenant = try await find(id: id) else { return nil }
             return (tenant, clientID)
         }
         return nil

@@ -53,7 +53,7 @@ struct AdminController {
             guard let parsed = try? JWS.parse(token),
                 let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload))
             else { return nil }
-            guard let tenant = services.addressing.tenant(issuer: claims.iss, store: services.store) else { return nil }
+            guard let tenant = try? await services.addressing.tenant(issuer: claims.iss, store: services.store) else { return nil }
             guard let database = try? await services.store.storage(for: tenant),
                 let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
                 verified.sub == verified.clientID, verified.sid == nil,
@@ -109,7 +109,7 @@ struct AdminController {
         _ body: @escaping @Sendable (Request, TenantContext) async throws -> Response
     ) {
         route(group, method, path, scope: scope) { request, context in
-            let tenant = try self.tenant(context)
+            let tenant = try await self.tenant(context)
             let database = try await self.services.store.storage(for: tenant)
             return try await body(request, TenantContext(base: context, tenant: tenant, database: database))
         }
@@ -154,8 +154,8 @@ struct AdminController {
 
     func created(_ value: some Encodable) -> Response { Responses.json(value, status: .created, noStore: true, sorted: true) }
 
-    func tenant(_ context: AppRequestContext) throws -> ResolvedTenant {
-        guard let slug = context.parameters.get("slug"), let tenant = services.store.resolve(slug: slug) else {
+    func tenant(_ context: AppRequestContext) async throws -> ResolvedTenant {
+        guard let slug = context.parameters.get("slug"), let tenant = try await services.store.find(slug: slug) else {
             throw ProblemDetails.notFound("no tenant with this slug")
         }
         return tenant

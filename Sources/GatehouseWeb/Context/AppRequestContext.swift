@@ -71,7 +71,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
     let addressing: TenantAddressing
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
-        guard let slug = context.parameters.get("slug"), let tenant = store.resolve(slug: slug),
+        guard let slug = context.parameters.get("slug"), let tenant = try await store.find(slug: slug),
             addressing.hostname(of: tenant.tenant) == nil ? context.hostTenant == nil : context.hostTenant?.id == tenant.id
         else {
             throw HTTPError(.notFound, message: "unknown tenant")

@@ -20,7 +20,7 @@ struct TenantHostResponder<Next: HTTPResponder>: HTTPResponder where Next.Contex
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
         guard let authority = request.head.authority, let host = Self.host(ofAuthority: authority),
-            let tenant = addressing.tenant(onHost: host, store: store)
+            let tenant = try await addressing.tenant(onHost: host, store: store)
         else {
             return try await next.respond(to: request, context: context)
         }

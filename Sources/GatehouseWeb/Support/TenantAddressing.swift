@@ -63,24 +63,24 @@ public struct TenantAddressing: Sendable {
 
     /// The tenant served on `host` (the request's `Host`, any port removed, lowercase), or nil when
     /// `host` is the public host or names no tenant.
-    public func tenant(onHost host: String, store: any InstanceStorage) -> ResolvedTenant? {
+    public func tenant(onHost host: String, store: any InstanceStorage) async throws -> ResolvedTenant? {
         guard host != publicHost else { return nil }
-        if let tenant = store.resolve(hostname: host) { return tenant }
+        if let tenant = try await store.find(hostname: host) { return tenant }
         if let baseDomain, host.hasSuffix("." + baseDomain) {
             let slug = String(host.dropLast(baseDomain.count + 1))
-            if let tenant = store.resolve(slug: slug), tenant.tenant.settings.hostname == nil { return tenant }
+            if let tenant = try await store.find(slug: slug), tenant.tenant.settings.hostname == nil { return tenant }
         }
         return nil
     }
 
     /// The tenant whose issuer is exactly `issuer`, for tokens that name it in `iss`.
-    public func tenant(issuer: String, store: any InstanceStorage) -> ResolvedTenant? {
+    public func tenant(issuer: String, store: any InstanceStorage) async throws -> ResolvedTenant? {
         let prefix = publicURL + "/t/"
         let candidate: ResolvedTenant?
         if issuer.hasPrefix(prefix) {
-            candidate = store.resolve(slug: String(issuer.dropFirst(prefix.count)))
+            candidate = try await store.find(slug: String(issuer.dropFirst(prefix.count)))
         } else if let host = URLComponents(string: issuer)?.host?.lowercased() {
-            candidate = tenant(onHost: host, store: store)
+            candidate = try await tenant(onHost: host, store: store)
         } else {
             candidate = nil
         }
