@@ -39,12 +39,8 @@ extension InstanceStore {
     /// seconds (0: revoked at once). Both secrets stay in the secret-key index until the overlap ends.
     /// - Returns: the updated client.
     public func rotateClientSecret(_ client: Client, newSecret: String, overlap: TimeInterval, in tenant: ResolvedTenant) async throws -> Client {
-        let now = clock.now
-        var updated = client
-        updated.secretHash = SecretHash.of(newSecret)
-        updated.previousSecretHash = overlap > 0 ? client.secretHash : nil
-        updated.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(overlap) : nil
-        let newHash = Data(updated.secretHash!)
+        let updated = client.rotatingSecret(to: newSecret, overlap: overlap, at: clock.now)
+        let newHash = Data(updated.secretHash ?? [])
         let keep = updated.previousSecretHash.map { Data($0) }
         try await instance.write { db in
             try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [client.clientID, tenant.id.rawValue])

@@ -90,4 +90,28 @@ struct PostgresCoherenceTests {
             #expect(try await two.resolve(clientID: client.clientID) == nil)
         }
     }
+
+    @Test func twoNodesReadingDueMailAtOnceClaimDisjointMessagesUntilTheLeaseEnds() async throws {
+        try await Self.withNodes { one, two, fixture in
+            let tenant = try await one.makeTenant("acme")
+            let now = fixture.clock.now
+            let a = try await one.database(for: tenant)
+            for n in 0..<40 {
+                let message = OutboxMessage(
+                    id: "msg_\(ULID.make(at: now.addingTimeInterval(Double(n) / 1000)))", template: "verify",
+                    recipient: "u\(n)@example.com", envelopeFrom: "id@example.com", subject: "Hi", message: Array("m\(n)".utf8),
+                    nextAttemptAt: now, createdAt: now)
+                try await one.enqueueMail(message, in: a)
+            }
+            let b = try await two.database(for: try #require(try await two.find(slug: "acme")))
+            async let first = a.dueMail(at: now, limit: 30)
+            async let second = b.dueMail(at: now, limit: 30)
+            let (x, y) = try await (first, second)
+            #expect(Set(x.map(\.id)).isDisjoint(with: y.map(\.id)))
+            #expect(x.count + y.count == 40)
+            #expect(try await a.dueMail(at: now, limit: 50).isEmpty)  // all claimed
+            let later = try await b.dueMail(at: now.addingTimeInterval(PostgresTenantDatabase.mailClaimLease + 1), limit: 50)
+            #expect(later.count == 40)  // nobody marked them: due again after the lease
+        }
+    }
 }

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from gatehouse_client import AdminAPI
+from nginx_helpers import NGINX, nginx_conf
 from tenancy_helpers import ExtraServer, _free_port, start_server
 
 DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL") or None
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
 def fresh_database(prefix: str = "gh") -> str:
@@ -66,18 +65,7 @@ def postgres_env(workdir: Path, database_url: str) -> dict[str, str]:
     }
 
 
-NGINX_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
+NGINX_BALANCER = """
     upstream gatehouse {{
 {servers}
     }}
@@ -92,7 +80,6 @@ http {{
             add_header X-Upstream $upstream_addr always;
         }}
     }}
-}}
 """
 
 
@@ -183,7 +170,7 @@ def start_nodes(workdir: Path, artifacts: Path, count: int = 3, name: str = "nod
         ndir.mkdir(exist_ok=True)
         upstreams = "\n".join(f"        server {urlsplit(s.public_url).netloc};" for s in servers)
         conf = ndir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=ndir, port=port, servers=upstreams))
+        conf.write_text(nginx_conf(ndir, NGINX_BALANCER.format(port=port, servers=upstreams), connections=256))
         nginx = subprocess.Popen(
             [NGINX, "-c", str(conf), "-p", str(ndir), "-g", "daemon off;"],
             stdin=subprocess.DEVNULL,

@@ -577,3 +577,18 @@ def test_unregistered_post_logout_redirect_uri_is_not_followed(tenant):
     assert resp.status_code == 400, describe(resp)
     assert not resp.headers.get("Location", "").startswith("https://evil.com"), describe(resp)
     assert_html_security_headers(resp)
+
+
+def test_a_nul_character_in_admin_text_is_a_field_error_on_every_backend(admin, tenant):
+    """U+0000 means nothing in any field, and PostgreSQL's text cannot hold it: the admin API
+    answers 422 naming the field (never a 500), whatever the storage backend."""
+    cases = [
+        ("PATCH", f"/tenants/{tenant.slug}", {"name": "a\x00b"}, "name"),
+        ("POST", f"/tenants/{tenant.slug}/clients", {"name": "a\x00b", "type": "public", "redirect_uris": ["https://x.example/cb"]}, "name"),
+        ("POST", f"/tenants/{tenant.slug}/clients", {"name": "ok", "type": "public", "redirect_uris": ["https://x.example/cb\x00"]}, "redirect_uris"),
+        ("PATCH", f"/tenants/{tenant.slug}", {"settings": {"allowed_origins": ["https://a.example\x00"]}}, "settings"),
+    ]
+    for method, path, body, field in cases:
+        resp = admin.request(method, path, json=body)
+        assert resp.status_code == 422, (path, body, resp.status_code, resp.text)
+        assert any(e["field"].startswith(field) for e in resp.json()["errors"]), resp.json()

@@ -78,16 +78,21 @@ def code_on(nodes: Nodes, tenant, client, user, steps: list[int]) -> tuple[str, 
     return auth.code, rp, verifier, router.served
 
 
+def redeem(nodes: Nodes, index: int, tenant, client, code: str, verifier: str | None) -> requests.Response:
+    """The token request for ``code``, sent to node ``index``."""
+    return on(
+        nodes, index, tenant.endpoint("token_endpoint"), "POST",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
+        headers=client.basic_auth(),
+    )
+
+
 def test_a_login_started_on_node_1_continues_on_node_2_and_its_code_is_redeemed_on_node_3(nodes, tenant):
     client = tenant.create_client("confidential")
     user = tenant.create_user()
     code, _rp, verifier, served = code_on(nodes, tenant, client, user, steps=[0, 1, 1, 1, 1, 1])
     assert served[0] == 0 and set(served[1:]) == {1}, served
-    token = on(
-        nodes, 2, tenant.endpoint("token_endpoint"), "POST",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
-        headers=client.basic_auth(),
-    )
+    token = redeem(nodes, 2, tenant, client, code, verifier)
     assert token.status_code == 200, token.text
     body = token.json()
     # Every node serves the same tenant: node 1 answers userinfo for node 3's token.
@@ -113,15 +118,14 @@ def test_twenty_concurrent_redemptions_of_one_code_over_three_nodes_give_one_tok
     client = tenant.create_client("confidential")
     user = tenant.create_user()
     code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[0])
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier}
     barrier = threading.Barrier(20)
 
-    def redeem(i: int) -> int:
+    def attempt(i: int) -> int:
         barrier.wait()
-        return on(nodes, i % 3, tenant.endpoint("token_endpoint"), "POST", data=data, headers=client.basic_auth()).status_code
+        return redeem(nodes, i % 3, tenant, client, code, verifier).status_code
 
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
-        statuses = list(pool.map(redeem, range(20)))
+        statuses = list(pool.map(attempt, range(20)))
     assert statuses.count(200) == 1, statuses
     assert set(statuses) == {200, 400}, statuses
 
@@ -131,11 +135,7 @@ def test_a_refresh_race_across_nodes_has_at_most_one_successor(nodes, tenant):
     user = tenant.create_user()
     code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[1])
     first = expect(
-        on(
-            nodes, 1, tenant.endpoint("token_endpoint"), "POST",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
-            headers=client.basic_auth(),
-        ),
+        redeem(nodes, 1, tenant, client, code, verifier),
         200,
     ).json()
     barrier = threading.Barrier(9)
@@ -183,11 +183,7 @@ def test_disabled_users_deleted_clients_rotated_keys_and_changed_settings_reach_
     user = tenant.create_user()
     code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[0])
     tokens = expect(
-        on(
-            nodes, 0, tenant.endpoint("token_endpoint"), "POST",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, "code_verifier": verifier},
-            headers=client.basic_auth(),
-        ),
+        redeem(nodes, 0, tenant, client, code, verifier),
         200,
     ).json()
 

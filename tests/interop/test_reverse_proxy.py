@@ -5,7 +5,6 @@ Gatehouse trusts 127.0.0.1/32 (nginx's address towards it); clients connect to n
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -24,22 +23,11 @@ from accounts_helpers import (
     tenant_db,
 )
 from gatehouse_client import DEFAULT_PASSWORD, Browser, unique_email
+from nginx_helpers import NGINX, nginx_conf
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/ensure-deps installs it)")
 
-NGINX_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
+NGINX_SERVER = """
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -49,7 +37,6 @@ http {{
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
     }}
-}}
 """
 
 
@@ -67,7 +54,7 @@ def proxied(tmp_path_factory, artifacts_dir, smtp_port):
     ndir = workdir / "nginx"
     ndir.mkdir()
     conf = ndir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=ndir, port=nginx_port, upstream=upstream))
+    conf.write_text(nginx_conf(ndir, NGINX_SERVER.format(port=nginx_port, upstream=upstream)))
     proc = subprocess.Popen(
         [NGINX, "-c", str(conf), "-p", str(ndir), "-g", "daemon off;"],
         stdin=subprocess.DEVNULL,

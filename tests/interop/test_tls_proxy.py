@@ -5,7 +5,6 @@ session records the client's address from `X-Forwarded-For`. Skips only when ngi
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -16,23 +15,12 @@ import requests
 
 from accounts_helpers import SourceAddressAdapter, accounts_config, free_port, start_accounts_server, tenant_db
 from gatehouse_client import Browser, code_flow, expect
+from nginx_helpers import NGINX, nginx_conf
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/ensure-deps installs it)")
 
 # The server block of docs/operations.md, with test paths and ports.
-NGINX_TLS_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
+NGINX_TLS_SERVER = """
     server {{
         listen 127.0.0.1:{port} ssl;
         server_name 127.0.0.1;
@@ -46,7 +34,6 @@ http {{
         }}
         location = /metrics {{ deny all; }}
     }}
-}}
 """
 
 
@@ -76,7 +63,7 @@ def tls(tmp_path_factory, artifacts_dir, smtp_port):
     config = f'[server]\npublic_url = "{base}"\ntrusted_proxies = ["127.0.0.1/32"]\n\n' + accounts_config()
     gh = start_accounts_server(workdir / "gh", artifacts_dir / "gatehouse-tls.log", smtp_port, config=config)
     upstream = gh.public_url.rsplit(":", 1)[1]
-    (ndir / "nginx.conf").write_text(NGINX_TLS_CONF.format(dir=ndir, port=port, upstream=upstream))
+    (ndir / "nginx.conf").write_text(nginx_conf(ndir, NGINX_TLS_SERVER.format(dir=ndir, port=port, upstream=upstream)))
     proc = subprocess.Popen(
         [NGINX, "-c", str(ndir / "nginx.conf"), "-p", str(ndir), "-g", "daemon off;"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(ndir / "stderr.log", "wb"),

@@ -108,3 +108,15 @@ public enum ClientKeys {
         "sk_\(environment.rawValue)_" + RandomText.base62(count: 43)
     }
 }
+
+extension Client {
+    /// This client with the secret key `newSecret` (stored as its SHA-256); the current secret
+    /// stays valid for `overlap` seconds after `now` (0: it stops at once).
+    public func rotatingSecret(to newSecret: String, overlap: TimeInterval, at now: Date) -> Client {
+        var updated = self
+        updated.secretHash = SecretHash.of(newSecret)
+        updated.previousSecretHash = overlap > 0 ? secretHash : nil
+        updated.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(overlap) : nil
+        return updated
+    }
+}

@@ -5,6 +5,9 @@ import Foundation
 /// delivered by the mail delivery service through this protocol.
 public protocol MailOutboxStore: Sendable {
     /// Messages due for delivery at `now` (unsent, not given up), oldest first, at most `limit`.
+    /// A backend that several nodes share claims them for the caller (PostgreSQL: for two minutes,
+    /// or until marked sent or failed), so that a message is sent once; the single-process SQLite
+    /// backend returns them until they are marked.
     func dueMail(at now: Date, limit: Int) async throws -> [OutboxMessage]
     /// The earliest next attempt among undelivered messages, or nil when there are none.
     func nextMailDue() async throws -> Date?

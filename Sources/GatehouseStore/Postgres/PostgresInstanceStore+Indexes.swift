@@ -51,12 +51,8 @@ extension PostgresInstanceStore {
     public func rotateClientSecret(_ client: Client, newSecret: String, overlap: TimeInterval, in tenant: ResolvedTenant) async throws
         -> Client
     {
-        let now = clock.now
-        var updated = client
-        updated.secretHash = SecretHash.of(newSecret)
-        updated.previousSecretHash = overlap > 0 ? client.secretHash : nil
-        updated.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(overlap) : nil
-        let newHash = Data(updated.secretHash!)
+        let updated = client.rotatingSecret(to: newSecret, overlap: overlap, at: clock.now)
+        let newHash = Data(updated.secretHash ?? [])
         let keep = updated.previousSecretHash.map { Data($0) }
         let tenantID = tenant.id.rawValue
         try await self.client.transaction(logger: logger) { connection in

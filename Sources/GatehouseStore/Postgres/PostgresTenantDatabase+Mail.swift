@@ -27,12 +27,29 @@ extension PostgresTenantDatabase {
             """)
     }
 
-    /// Messages due for delivery at `now` (unsent, not given up), oldest first.
+    /// How long a message returned by `dueMail` stays claimed by the node that read it, in
+    /// seconds: long enough to send it, short enough that a node that died while sending leaves it
+    /// to another soon.
+    public static let mailClaimLease: TimeInterval = 120
+
+    /// Messages due for delivery at `now` (unsent, not given up), oldest first, each claimed by
+    /// this call: its next attempt moves `mailClaimLease` seconds ahead in the same statement, and
+    /// rows another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`), so two nodes never
+    /// send one message. Marking it sent or failed ends the claim; a node that dies leaves it due
+    /// again when the lease ends. The messages carry their due time from before the claim.
     public func dueMail(at now: Date, limit: Int) async throws -> [OutboxMessage] {
-        try await query(
+        let lease = now.addingTimeInterval(Self.mailClaimLease)
+        let columns = OutboxMessage.columns.replacingOccurrences(of: "next_attempt_at", with: "was AS next_attempt_at")
+        return try await query(
             """
-            SELECT \(unescaped: OutboxMessage.columns) FROM \(unescaped: schema).mail_outbox
-            WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now) ORDER BY next_attempt_at, id COLLATE "C" LIMIT \(limit)
+            WITH due AS (
+                SELECT id, next_attempt_at AS was FROM \(unescaped: schema).mail_outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
+                ORDER BY next_attempt_at, id COLLATE "C" LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+            claimed AS (
+                UPDATE \(unescaped: schema).mail_outbox AS m SET next_attempt_at = \(lease) FROM due WHERE m.id = due.id
+                RETURNING m.*, due.was)
+            SELECT \(unescaped: columns) FROM claimed ORDER BY was, id COLLATE "C"
             """
         ).map(OutboxMessage.init(postgres:))
     }

@@ -164,6 +164,9 @@ struct JSONInput {
 
     mutating func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
 
+    /// No field means U+0000 (the storage backends could not all keep it: PostgreSQL's text cannot).
+    static let nulMessage = "must not contain the character U+0000"
+
     mutating func string(_ key: String, required: Bool = false, maxLength: Int = 1000) -> String? {
         guard has(key) else {
             if required { fail(key, "is required") }
@@ -174,6 +177,7 @@ struct JSONInput {
         // Lengths count Unicode code points, as JSON Schema's maxLength does (RFC 8259 §7 characters);
         // grapheme clusters would let a string of combining marks through far beyond the limit.
         if value.unicodeScalars.count > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
+        if value.utf8.contains(0) { fail(key, Self.nulMessage); return nil }
         return value
     }
 
@@ -198,6 +202,7 @@ struct JSONInput {
         var values: [String] = []
         for item in array {
             guard case .string(let s) = item else { fail(key, "must be an array of strings"); return nil }
+            if s.utf8.contains(0) { fail(key, Self.nulMessage); return nil }
             values.append(s)
         }
         if values.count > maxCount { fail(key, "must have at most \(maxCount) entries"); return nil }
@@ -215,6 +220,7 @@ struct JSONInput {
     mutating func decode<T: Decodable>(_ type: T.Type, _ key: String, expected: String) -> T? {
         guard has(key), let value = object[key] else { return nil }
         guard notNull(key) else { return nil }
+        if value.containsNUL { fail(key, Self.nulMessage); return nil }
         guard let data = try? JSONEncoder().encode(value), let decoded = try? JSONDecoder().decode(T.self, from: data) else {
             fail(key, "must be \(expected)")
             return nil
