@@ -144,7 +144,7 @@ extension PostgresTenantDatabase {
     /// has none either, see `saveSignInFailures`).
     public func signInFailures(keys: [String]) async throws -> [SignInFailureRecord] {
         var records: [SignInFailureRecord] = []
-        for key in keys where !Self.holdsNUL(key) {
+        for key in keys where !Self.hasNUL(key) {
             let rows = try await query("SELECT failures, last_failure FROM \(unescaped: schema).sign_in_failures WHERE key = \(key)")
             if let row = rows.first {
                 let (failures, last) = try row.decode((Int, Date).self)
@@ -159,8 +159,8 @@ extension PostgresTenantDatabase {
     /// transactions never wait on each other's rows in opposite orders. A key holding U+0000
     /// (which `text` cannot hold) is not persisted: its counter lives in memory only.
     public func saveSignInFailures(_ records: [SignInFailureRecord], cleared: [String]) async throws {
-        let records = records.filter { !Self.holdsNUL($0.key) }.sorted { $0.key < $1.key }
-        let cleared = cleared.filter { !Self.holdsNUL($0) }.sorted()
+        let records = records.filter { !Self.hasNUL($0.key) }.sorted { $0.key < $1.key }
+        let cleared = cleared.filter { !Self.hasNUL($0) }.sorted()
         guard !records.isEmpty || !cleared.isEmpty else { return }
         try await transaction { connection in
             for record in records {

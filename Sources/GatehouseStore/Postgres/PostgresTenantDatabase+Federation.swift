@@ -41,7 +41,7 @@ extension PostgresTenantDatabase {
 
     /// The provider whose id (`idp_…`) or slug is `key`; nil for a key holding U+0000.
     public func upstreamProvider(_ key: String) async throws -> UpstreamProvider? {
-        guard !Self.holdsNUL(key) else { return nil }
+        guard !Self.hasNUL(key) else { return nil }
         return try await query(
             """
             SELECT \(unescaped: TenantDatabase.providerColumns) FROM \(unescaped: schema).upstream_providers
@@ -63,7 +63,7 @@ extension PostgresTenantDatabase {
                 \(JSONColumn.encode(p.claimMapping)), \(p.microsoftTenant), \(p.trustUpstreamMFA), \(p.allowSignup), \(p.createdAt), \
                 \(p.updatedAt))
                 """)
-        } catch  where Self.isUniqueViolationInside(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a provider with slug '\(p.slug)' already exists")
         }
     }
@@ -82,7 +82,7 @@ extension PostgresTenantDatabase {
                 microsoft_tenant = \(p.microsoftTenant), trust_upstream_mfa = \(p.trustUpstreamMFA), allow_signup = \(p.allowSignup), \
                 updated_at = \(p.updatedAt) WHERE id = \(p.id.rawValue)
                 """)
-        } catch  where Self.isUniqueViolationInside(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a provider with slug '\(p.slug)' already exists")
         }
     }
@@ -150,7 +150,7 @@ extension PostgresTenantDatabase {
 
     /// The identity with this key, if linked; nil for an issuer or subject holding U+0000.
     public func upstreamIdentity(providerID: UpstreamProviderID, issuer: String, subject: String) async throws -> UpstreamIdentity? {
-        guard !Self.holdsNUL(issuer, subject) else { return nil }
+        guard !Self.hasNUL(issuer, subject) else { return nil }
         return try await query(
             """
             SELECT \(unescaped: TenantDatabase.identityColumns) FROM \(unescaped: schema).upstream_identities
@@ -180,7 +180,7 @@ extension PostgresTenantDatabase {
     public func linkUpstreamIdentity(_ identity: UpstreamIdentity) async throws {
         do {
             try await query(insertion(of: identity))
-        } catch  where Self.isUniqueViolationInside(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("this upstream account is already linked")
         }
     }
@@ -193,7 +193,7 @@ extension PostgresTenantDatabase {
                 try await self.run(Self.insertion(of: user, schema: self.schema), on: connection)
                 try await self.run(self.insertion(of: identity), on: connection)
             }
-        } catch  where Self.isUniqueViolationInside(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a user with this email, or this upstream identity, already exists")
         }
     }

@@ -53,9 +53,9 @@ struct PostgresRowReader {
 }
 
 extension PostgresTenantDatabase {
-    /// Whether `key` holds a NUL byte, which no PostgreSQL text value can: a lookup by such a key
-    /// finds nothing (as on SQLite, where keys match exactly), without asking the server.
-    static func hasNUL(_ key: String) -> Bool { key.utf8.contains(0) }
+    /// Whether one of `keys` holds a NUL byte, which no PostgreSQL text value can: a lookup by
+    /// such a key finds nothing (as on SQLite, where keys match exactly), without asking the server.
+    static func hasNUL(_ keys: String?...) -> Bool { keys.contains { $0?.utf8.contains(0) ?? false } }
 
     /// `INSERT INTO {schema}.table (columns) VALUES ($1, …)` with `values`, in the order of `columns`.
     func insert(into table: String, columns: String, values: PostgresBindings) -> PostgresQuery {

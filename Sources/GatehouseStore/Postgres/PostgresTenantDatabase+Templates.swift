@@ -43,7 +43,7 @@ extension PostgresTenantDatabase {
     /// - Returns: whether there was one (false for a name holding U+0000: none is stored).
     @discardableResult
     public func deleteTemplateOverride(named name: String) async throws -> Bool {
-        guard !Self.holdsNUL(name) else { return false }
+        guard !Self.hasNUL(name) else { return false }
         return try await changingOverrides { connection in
             !(try await self.run(
                 "DELETE FROM \(unescaped: self.schema).template_overrides WHERE name = \(name) RETURNING name", on: connection)).isEmpty

@@ -12,7 +12,7 @@ extension PostgresTenantDatabase {
 
     /// - Returns: nil for an email holding U+0000 (no stored email has one).
     public func user(email: String) async throws -> User? {
-        guard !Self.holdsNUL(email) else { return nil }
+        guard !Self.hasNUL(email) else { return nil }
         return try await query("SELECT \(unescaped: User.columns) FROM \(unescaped: schema).users WHERE email = \(email)")
             .first.map(User.init(postgres:))
     }
@@ -22,7 +22,7 @@ extension PostgresTenantDatabase {
     public func insertUser(_ user: User) async throws {
         do {
             try await query(Self.insertion(of: user, schema: schema))
-        } catch  where Self.isUniqueViolationInside(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a user with this email already exists")
         }
     }
@@ -41,7 +41,7 @@ extension PostgresTenantDatabase {
     ///     only, as SQLite's LIKE: `ILIKE` under the "C" collation folds ASCII letters only).
     /// Ids compare and sort bytewise (collation "C"), as SQLite's text does.
     public func listUsers(limit: Int, after: UserID?, email: String?, query: String?) async throws -> [User] {
-        guard !Self.holdsNUL(email, query) else { return [] }
+        guard !Self.hasNUL(email, query) else { return [] }
         let pattern = query.map {
             "%"
                 + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
@@ -71,7 +71,7 @@ extension PostgresTenantDatabase {
                 UPDATE \(unescaped: schema).users SET email = \(user.email), email_verified = \(user.emailVerified), name = \(user.name), \
                 password_hash = \(user.passwordHash), disabled = \(user.disabled), updated_at = \(now) WHERE id = \(user.id.rawValue)
                 """)
-        } catch  where Self.isUniqueViolationInside(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a user with this email already exists")
         }
         if user.disabled { try await revokeEverything(of: user.id, at: now) }

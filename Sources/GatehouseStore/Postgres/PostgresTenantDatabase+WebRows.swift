@@ -18,22 +18,6 @@ extension PostgresRandomAccessRow {
 }
 
 extension PostgresTenantDatabase {
-    /// Whether one of `texts` holds U+0000, which a PostgreSQL `text` value cannot: no stored key
-    /// has one, so a lookup by such a key finds nothing (SQLite compares the whole value and
-    /// finds nothing either).
-    static func holdsNUL(_ texts: String?...) -> Bool {
-        texts.contains { $0?.utf8.contains(0) ?? false }
-    }
-
-    /// Whether `error`, or the error a transaction's body threw or its commit met, is
-    /// PostgreSQL's unique violation (SQLSTATE 23505).
-    static func isUniqueViolationInside(_ error: any Error) -> Bool {
-        if let failed = error as? PostgresTransactionError, let inner = failed.closureError ?? failed.commitError {
-            return isUniqueViolation(inner)
-        }
-        return isUniqueViolation(error)
-    }
-
     /// The first row's first column as `T`, nil when there is no row.
     static func scalar<T: PostgresDecodable>(_ rows: [PostgresRow], as type: T.Type = T.self) throws -> T? {
         try rows.first.map { try $0.decode(T.self) }
