@@ -215,6 +215,12 @@ def test_disabled_users_deleted_clients_rotated_keys_and_changed_settings_reach_
                   headers=client.basic_auth()).status_code == 200
 
     assert works(1) and works(2)
+    # A rotated secret (no overlap): the old one stops on nodes 2 and 3, the new one works there.
+    rotated = expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/clients/{client.client_id}/rotate-secret",
+                        "POST", json={}, headers={"Authorization": f"Bearer {nodes.admin_token}"}), 200).json()
+    within_bound(lambda: not works(1) and not works(2))
+    client.client_secret = rotated["client_secret"]
+    assert works(1) and works(2)
     expect(on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/clients/{client.client_id}", "DELETE",
               headers={"Authorization": f"Bearer {nodes.admin_token}"}), 204)
     within_bound(lambda: not works(1) and not works(2))
