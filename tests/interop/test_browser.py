@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -103,6 +103,21 @@ def callback():
 
 def wait(drv, timeout: float = WAIT) -> WebDriverWait:
     return WebDriverWait(drv, timeout)
+
+
+def left_the_page(element):
+    """A wait condition: ``element``'s page is gone. Selenium's ``staleness_of`` expects a
+    StaleElementReferenceException; during a navigation chromedriver sometimes answers "Node with
+    given id does not belong to the document" instead, which means the same."""
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException included
+            return True
+        return False
+
+    return check
 
 
 def screenshot(drv, artifacts_dir: Path, name: str) -> None:

@@ -235,7 +235,7 @@ def test_provider_button_appears_on_its_tenant_only(fed_server, fake_oidc):
 
 @pytest.mark.browser
 def test_gatehouse_upstream_round_trip_in_chromium(fed_server, artifacts_dir):
-    from test_browser import CallbackServer
+    from test_browser import CallbackServer, left_the_page
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -258,20 +258,20 @@ def test_gatehouse_upstream_round_trip_in_chromium(fed_server, artifacts_dir):
         assert "Continue with Upstream SSO" in button.text
         drv.save_screenshot(str(artifacts_dir / "federation-login-page.png"))
         button.click()
-        wait.until(EC.staleness_of(button))
+        wait.until(left_the_page(button))
         # The upstream tenant's login page.
         wait.until(lambda d: f"/t/{upstream.slug}/login" in d.current_url)
         drv.find_element(By.NAME, "email").send_keys(up_user.email)
         drv.find_element(By.NAME, "password").send_keys(up_user.password)
         submit = drv.find_element(By.CSS_SELECTOR, "form button[type=submit]")
         submit.click()
-        wait.until(EC.staleness_of(submit))
+        wait.until(left_the_page(submit))
         # Upstream consent, then downstream consent.
         for tenant in (upstream, downstream):
             wait.until(lambda d, slug=tenant.slug: f"/t/{slug}/consent" in d.current_url)
             allow = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[name=decision][value=allow]")))
             allow.click()
-            wait.until(EC.staleness_of(allow))
+            wait.until(left_the_page(allow))
         hit = callback.wait_for_hit()
     finally:
         drv.quit()
