@@ -27,10 +27,10 @@ public final class PostgresInstanceStore: InstanceStorage {
     let registry = Mutex(Registry())
     /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
     let clientTenants = Mutex<[String: TenantID]>([:])
-    private let open: Mutex<LRU<TenantID, PostgresTenantDatabase>>
-    private let liveCaches = Mutex(LiveTenantCaches())
+    let open: Mutex<LRU<TenantID, PostgresTenantDatabase>>
+    let liveCaches = Mutex(LiveTenantCaches())
     /// Tenant schemas this node has checked and migrated.
-    private let migrated = Mutex(Set<TenantID>())
+    let migrated = Mutex(Set<TenantID>())
 
     private init(
         configuration: PostgresStoreConfiguration, client: PostgresClient, schemas: PostgresSchemas, masterKey: SecretBox,
@@ -285,121 +285,4 @@ public final class PostgresInstanceStore: InstanceStorage {
 
     /// The tenant handles this node holds open.
     func openHandles() -> [PostgresTenantDatabase] { open.withLock { $0.values } }
-
-    // MARK: Tenant lifecycle
-
-    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws
-        -> ResolvedTenant
-    {
-        let now = clock.now
-        let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
-        let schema = schemas.tenant(tenant.id)
-        do {
-            try await client.transaction(logger: logger) { connection in
-                try await self.insertTenantRow(tenant, on: connection)
-                try await PostgresSchemas.migrate(
-                    schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(slug)'", instance: self.instance, on: connection,
-                    logger: self.logger)
-            }
-        } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
-            throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
-        }
-        migrated.withLock { _ = $0.insert(tenant.id) }
-        let resolved = ResolvedTenant(tenant)
-        do {
-            // The first keys of a new tenant sign at once: nobody can have cached its JWKS yet.
-            _ = try await database(for: resolved).keyRing(at: now)
-        } catch {
-            try? await dropTenant(tenant.id)
-            throw error
-        }
-        registry.withLock { $0.insert(tenant) }
-        return resolved
-    }
-
-    /// Inserts a tenant's registry row in the caller's transaction.
-    /// - Throws: `StoreError.conflict` when another tenant is served on its hostname; the unique
-    ///   violation when the slug is taken.
-    func insertTenantRow(_ tenant: Tenant, on connection: PostgresConnection) async throws {
-        let settings = tenant.settings
-        if let hostname = settings.hostname, try await hostnameTaken(hostname, except: nil, on: connection) {
-            throw StoreError.conflict("another tenant is served on '\(hostname)'")
-        }
-        try await connection.query(
-            """
-            INSERT INTO \(unescaped: instance).tenants (id, slug, name, environment, settings, hostname, created_at, updated_at)
-            VALUES (\(tenant.id.rawValue), \(tenant.slug), \(tenant.name), \(tenant.environment.rawValue),
-                    \(JSONColumn.encode(settings)), \(settings.hostname), \(tenant.createdAt), \(tenant.createdAt))
-            """, logger: logger)
-    }
-
-    private func hostnameTaken(_ hostname: String, except id: String?, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
-            """
-            SELECT 1 FROM \(unescaped: instance).tenants WHERE hostname = \(hostname) AND id IS DISTINCT FROM \(id)
-            """, logger: logger)
-        for try await _ in rows { return true }
-        return false
-    }
-
-    public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
-        var updated = tenant.tenant
-        updated.name = name
-        updated.settings = settings
-        let now = clock.now
-        let id = updated.id.rawValue
-        do {
-            try await client.transaction(logger: logger) { connection in
-                if let hostname = settings.hostname, try await self.hostnameTaken(hostname, except: id, on: connection) {
-                    throw StoreError.conflict("another tenant is served on '\(hostname)'")
-                }
-                try await connection.query(
-                    """
-                    UPDATE \(unescaped: self.instance).tenants SET name = \(name), settings = \(JSONColumn.encode(settings)),
-                        hostname = \(settings.hostname), updated_at = \(now) WHERE id = \(id)
-                    """, logger: self.logger)
-            }
-        } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
-            throw StoreError.conflict("another tenant is served on '\(settings.hostname ?? "")'")
-        }
-        registry.withLock { r in
-            r.remove(tenant.tenant)
-            r.insert(updated)
-        }
-        // The open handle carries the old tenant value; its key ring may depend on the settings.
-        _ = open.withLock { $0.remove(updated.id) }
-        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
-        return ResolvedTenant(updated)
-    }
-
-    public func deleteTenant(_ tenant: ResolvedTenant) async throws {
-        try await dropTenant(tenant.id)
-        forget(tenant.tenant)
-    }
-
-    /// Deletes a tenant's registry row (its keys and index entries cascade) and drops its schema,
-    /// in one transaction.
-    private func dropTenant(_ id: TenantID) async throws {
-        let schema = schemas.tenant(id)
-        try await client.transaction(logger: logger) { connection in
-            try await connection.query("DELETE FROM \(unescaped: self.instance).tenants WHERE id = \(id.rawValue)", logger: self.logger)
-            try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: self.logger)
-        }
-    }
-
-    public func exportTenant(_ tenant: ResolvedTenant, passphrase: String) async throws -> [UInt8] {
-        throw Self.notOnPostgres("tenant export")
-    }
-
-    public func importTenant(_ archive: [UInt8], passphrase: String, slug: String?) async throws -> TenantCopyReport {
-        throw Self.notOnPostgres("tenant import")
-    }
-
-    public func cloneTenant(_ source: ResolvedTenant, slug: String, scrubPII: Bool) async throws -> TenantCopyReport {
-        throw Self.notOnPostgres("tenant clone")
-    }
-
-    static func notOnPostgres(_ operation: String) -> StoreError {
-        .unavailable("\(operation) is not available with the PostgreSQL backend yet")
-    }
 }
