@@ -6,13 +6,15 @@ public enum StoreError: Error, Equatable, Sendable {
     case notFound(String)
     /// The data folder or a database file cannot be used.
     case unavailable(String)
+    /// The operation does not exist on this storage backend (yet): the caller is told so.
+    case unsupported(String)
 }
 
 extension StoreError {
     /// The sentence the error carries.
     public var message: String {
         switch self {
-        case .conflict(let message), .notFound(let message), .unavailable(let message): message
+        case .conflict(let message), .notFound(let message), .unavailable(let message), .unsupported(let message): message
         }
     }
 }

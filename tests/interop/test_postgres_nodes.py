@@ -359,3 +359,12 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
         assert len(users) == 25
     finally:
         node.stop()
+
+
+def test_tenant_export_is_refused_on_postgresql_with_501(nodes, tenant):
+    """Not built on PostgreSQL yet: refused as such (501 with a reason), never a 5xx that looks
+    like an outage."""
+    resp = on(nodes, 0, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/export", "POST",
+              json={"passphrase": "a long enough passphrase"}, headers={"Authorization": f"Bearer {nodes.admin_token}"})
+    assert resp.status_code == 501, resp.text
+    assert "PostgreSQL" in resp.json()["detail"], resp.text

@@ -119,6 +119,6 @@ extension PostgresInstanceStore {
     }
 
     static func notOnPostgres(_ operation: String) -> StoreError {
-        .unavailable("\(operation) is not available with the PostgreSQL backend yet")
+        .unsupported("\(operation) is not available with the PostgreSQL backend yet")
     }
 }

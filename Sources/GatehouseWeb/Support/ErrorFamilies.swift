@@ -119,6 +119,9 @@ struct AdminProblemErrors: ErrorFamily {
         case StoreError.unavailable(let detail):
             context.logger.error("storage unavailable", metadata: ["detail": "\(detail)"])
             return ProblemDetails.unavailable("storage unavailable").response
+        case StoreError.unsupported(let detail):
+            return ProblemDetails(type: "urn:gatehouse:problem:unsupported", title: "Not implemented", statusCode: 501, detail: detail)
+                .response
         case let failure as TenantArchive.Failure:
             return ProblemDetails.validation([.init(field: "archive", message: failure.description)]).response
         case let error as OAuthError:
