@@ -11,8 +11,12 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             With no configuration it listens on 127.0.0.1:8080, keeps its data under ./data and creates the \
             tenant `default` on first start. Environment variables override the file: GATEHOUSE_LISTEN, \
-            GATEHOUSE_PUBLIC_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_MASTER_KEY_FILE, \
-            GATEHOUSE_SMTP_URL, GATEHOUSE_LOG_LEVEL, GATEHOUSE_LOG_FORMAT, GATEHOUSE_TEMPLATES_DIR, GATEHOUSE_STATIC_DIR.
+            GATEHOUSE_PUBLIC_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN (or GATEHOUSE_ADMIN_TOKEN_FILE), \
+            GATEHOUSE_MASTER_KEY_FILE, GATEHOUSE_SMTP_URL, GATEHOUSE_LOG_LEVEL, GATEHOUSE_LOG_FORMAT, \
+            GATEHOUSE_TEMPLATES_DIR, GATEHOUSE_STATIC_DIR, GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_TENANT_BASE_DOMAIN. \
+            Several nodes on one PostgreSQL database: GATEHOUSE_STORAGE_BACKEND=postgres and \
+            GATEHOUSE_DATABASE_URL=postgres://…, with the same master key file and admin token on every node \
+            (docs/operations.md).
             """)
 
     @Option(name: .long, help: "TOML configuration file (see config/gatehouse.toml).")
