@@ -368,3 +368,34 @@ def test_tenant_export_is_refused_on_postgresql_with_501(nodes, tenant):
               json={"passphrase": "a long enough passphrase"}, headers={"Authorization": f"Bearer {nodes.admin_token}"})
     assert resp.status_code == 501, resp.text
     assert "PostgreSQL" in resp.json()["detail"], resp.text
+
+
+def test_requests_during_a_tenant_deletion_on_any_node_get_404_never_500(nodes):
+    tenant = nodes.admin.create_tenant(unique_slug("del"))
+    client = tenant.create_client("confidential")
+    authorize = f"{tenant.issuer}/authorize?response_type=code&client_id={client.client_id}&redirect_uri={client.redirect_uri}"
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def hammer(index: int) -> None:
+        while not stop.is_set():
+            statuses.append(on(nodes, index % 3, authorize).status_code)
+            statuses.append(on(nodes, index % 3, f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}/users",
+                               headers={"Authorization": f"Bearer {nodes.admin_token}"}).status_code)
+
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    delete = f"{nodes.public_url}/admin/v1/tenants/{tenant.slug}"
+    admin = {"Authorization": f"Bearer {nodes.admin_token}"}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:  # the same DELETE on two nodes at once
+        answers = list(pool.map(lambda i: on(nodes, i, delete, "DELETE", headers=admin).status_code, (0, 1)))
+    time.sleep(BOUND)
+    stop.set()
+    for t in threads:
+        t.join()
+    # DELETE is idempotent (RFC 9110 §9.2.2): the second is a 204 or, if it saw the first, a 404.
+    assert 204 in answers and set(answers) <= {204, 404}, answers
+    assert 500 not in statuses and 503 not in statuses, sorted(set(statuses))
+    assert statuses[-20:].count(404) == 20, statuses[-20:]

@@ -238,7 +238,7 @@ extension PostgresInstanceStore {
         for tenant in tenants() {
             let applied = try await PostgresSchemas.migrate(
                 schemas.tenant(tenant.id), PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'",
-                instance: instance, client: client, logger: logger)
+                instance: instance, existing: true, client: client, logger: logger)
             reports.append(Migrations.Report(database: tenant.slug, applied: applied))
         }
         return reports

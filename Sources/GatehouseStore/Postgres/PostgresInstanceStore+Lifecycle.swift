@@ -92,8 +92,14 @@ extension PostgresInstanceStore {
     }
 
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
-        try await dropTenant(tenant.id)
+        // Forgotten first: requests on this node answer "unknown tenant" while the schema goes.
         forget(tenant.tenant)
+        do {
+            try await dropTenant(tenant.id)
+        } catch {
+            registry.withLock { $0.insert(tenant.tenant) }
+            throw error
+        }
     }
 
     /// Deletes a tenant's registry row (its keys and index entries cascade) and drops its schema,
@@ -101,6 +107,8 @@ extension PostgresInstanceStore {
     func dropTenant(_ id: TenantID) async throws {
         let schema = schemas.tenant(id)
         try await client.transaction(logger: logger) { connection in
+            // The lock migrations take: a node migrating the schema finishes first, or finds it gone.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: self.logger)
             try await connection.query("DELETE FROM \(unescaped: self.instance).tenants WHERE id = \(id.rawValue)", logger: self.logger)
             try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: self.logger)
         }

@@ -262,7 +262,8 @@ public final class PostgresInstanceStore: InstanceStorage {
         let schema = schemas.tenant(tenant.id)
         if !migrated.withLock({ $0.contains(tenant.id) }) {
             try await PostgresSchemas.migrate(
-                schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'", instance: instance, client: client, logger: logger)
+                schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(tenant.slug)'", instance: instance, existing: true,
+                client: client, logger: logger)
             migrated.withLock { _ = $0.insert(tenant.id) }
         }
         let caches = liveCaches.withLock { $0.caches(for: tenant.id) }

@@ -49,15 +49,19 @@ public struct PostgresSchemas: Sendable {
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.
-    /// - Parameter label: names the schema in errors ("the schema of tenant 'acme'").
+    /// - Parameters:
+    ///   - label: names the schema in errors ("the schema of tenant 'acme'").
+    ///   - existing: the schema must exist already (a tenant's, after its creation).
     /// - Returns: the names of the migrations applied now.
-    /// - Throws: `StoreError.unavailable` when the schema was written by a newer version.
+    /// - Throws: `StoreError.unavailable` when the schema was written by a newer version;
+    ///   `StoreError.tenantGone` when an `existing` schema is not there.
     @discardableResult
     public static func migrate(
-        _ schema: String, _ migrations: [Migration], label: String, instance: String, client: PostgresClient, logger: Logger
+        _ schema: String, _ migrations: [Migration], label: String, instance: String, existing: Bool = false,
+        client: PostgresClient, logger: Logger
     ) async throws -> [String] {
         try await client.transaction(logger: logger) { connection in
-            try await migrate(schema, migrations, label: label, instance: instance, on: connection, logger: logger)
+            try await migrate(schema, migrations, label: label, instance: instance, existing: existing, on: connection, logger: logger)
         }
     }
 
@@ -65,10 +69,20 @@ public struct PostgresSchemas: Sendable {
     /// tenant's registry row and schema commit together).
     @discardableResult
     public static func migrate(
-        _ schema: String, _ migrations: [Migration], label: String, instance: String, on connection: PostgresConnection,
-        logger: Logger
+        _ schema: String, _ migrations: [Migration], label: String, instance: String, existing: Bool = false,
+        on connection: PostgresConnection, logger: Logger
     ) async throws -> [String] {
         try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: logger)
+        if existing {
+            // A tenant's schema is created with the tenant only: one gone means the tenant was
+            // deleted (the registry of this node had not heard yet), and must not come back.
+            let name = String(schema.dropFirst().dropLast())
+            var found = false
+            for try await _ in try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(name)", logger: logger) {
+                found = true
+            }
+            guard found else { throw StoreError.tenantGone("\(label) no longer exists") }
+        }
         try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
         try await connection.query(
             "CREATE TABLE IF NOT EXISTS \(unescaped: schema).schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",

@@ -66,7 +66,11 @@ public final class PostgresTenantDatabase: Sendable {
     /// - Returns: every row of its result.
     @discardableResult
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await Self.collect(client.query(query, logger: logger))
+        do {
+            return try await Self.collect(client.query(query, logger: logger))
+        } catch {
+            throw Self.tenantGone(error) ?? error
+        }
     }
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when `body` throws), on
@@ -74,7 +78,20 @@ public final class PostgresTenantDatabase: Sendable {
     /// - Throws: what `body` threw (a `StoreError` stays one), or what `BEGIN` or `COMMIT` met,
     ///   as SQLite's write transactions do (`PostgresClient.transaction`).
     func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.transaction(logger: logger) { connection in try await body(connection) }
+        do {
+            return try await client.transaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            throw Self.tenantGone(error) ?? error
+        }
+    }
+
+    /// `StoreError.tenantGone` when `error` says the tenant's schema or tables are gone (SQLSTATE
+    /// 3F000 invalid_schema_name, 42P01 undefined_table): the tenant was deleted, maybe by another
+    /// node, while this handle was in use.
+    static func tenantGone(_ error: any Error) -> StoreError? {
+        guard let state = (PostgresClient.unwrap(error) as? PSQLError)?.serverInfo?[.sqlState], ["3F000", "42P01"].contains(state)
+        else { return nil }
+        return .tenantGone("the tenant was deleted")
     }
 
     /// Runs one statement on `connection` (inside `transaction`).

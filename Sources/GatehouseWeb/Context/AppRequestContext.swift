@@ -79,7 +79,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         var context = context
         do {
             context.resolvedTenant = try await store.storage(for: tenant)
-        } catch  where store.resolve(slug: slug) == nil {
+        } catch  where store.resolve(slug: slug) == nil || StoreError.isTenantGone(error) {
             // The tenant was deleted after it was resolved.
             throw HTTPError(.notFound, message: "unknown tenant")
         }

@@ -7,8 +7,9 @@ import Logging
 import NIOCore
 
 /// The answer for a tenant route whose tenant was deleted while the request used it.
-func deletedTenant(_ tenant: ResolvedTenant, _ services: Services) -> (any HTTPResponseError)? {
-    services.store.resolve(slug: tenant.slug) == nil ? HTTPError(.notFound, message: "unknown tenant") : nil
+func deletedTenant(_ tenant: ResolvedTenant, _ services: Services, error: any Error) -> (any HTTPResponseError)? {
+    if case StoreError.tenantGone = error { return HTTPError(.notFound, message: "unknown tenant") }
+    return services.store.resolve(slug: tenant.slug) == nil ? HTTPError(.notFound, message: "unknown tenant") : nil
 }
 
 /// The machine-facing OAuth endpoints of a tenant (discovery, JWKS, token, userinfo,
@@ -28,7 +29,9 @@ struct OAuthJSONErrors: ErrorFamily {
         OAuthJSONErrors.tooManyAttempts(refused, issuer: context.oauthIssuer)
     }
 
-    func tenantGone(_ context: Context) -> (any HTTPResponseError)? { deletedTenant(context.tenant, services) }
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
+        deletedTenant(context.tenant, services, error: error)
+    }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         OAuthError.serverError("internal error").response(issuer: context.oauthIssuer)
@@ -62,7 +65,7 @@ struct HeadlessJSONErrors: ErrorFamily {
         OAuthJSONErrors.tooManyAttempts(refused, issuer: context.oauthIssuer)
     }
 
-    func tenantGone(_ context: Context) -> (any HTTPResponseError)? { nil }
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? { nil }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         OAuthError.serverError("internal error").response(issuer: context.oauthIssuer)
@@ -93,7 +96,9 @@ struct PageErrors: ErrorFamily {
             retryAfter: refused.retryAfter, context)
     }
 
-    func tenantGone(_ context: Context) -> (any HTTPResponseError)? { deletedTenant(context.tenant, services) }
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
+        deletedTenant(context.tenant, services, error: error)
+    }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         BrowserFlowController(services: services).errorPage(.serverError("An internal error occurred."), status: .internalServerError, context)
@@ -139,7 +144,8 @@ struct AdminProblemErrors: ErrorFamily {
         ProblemDetails.tooManyRequests("too many attempts; retry later", retryAfter: refused.retryAfter).response
     }
 
-    func tenantGone(_ context: Context) -> (any HTTPResponseError)? {
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
+        if case StoreError.tenantGone = error { return ProblemDetails.notFound("no tenant with this slug") }
         guard let slug = context.parameters.get("slug"), services.store.resolve(slug: slug) == nil else { return nil }
         return ProblemDetails.notFound("no tenant with this slug")
     }

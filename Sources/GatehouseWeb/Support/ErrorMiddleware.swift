@@ -27,7 +27,7 @@ protocol ErrorFamily: Sendable {
 
     /// The answer when the request's tenant was deleted while it ran; nil when it was not (or the
     /// family has no tenant).
-    func tenantGone(_ context: Context) -> (any HTTPResponseError)?
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)?
 
     /// An unexpected failure (already logged): 500 without internal detail.
     func unexpected(_ request: Request, _ context: Context) throws -> Response
@@ -67,8 +67,9 @@ struct ErrorMiddleware<Family: ErrorFamily>: RouterMiddleware {
         case let rendering as any HTTPResponseError:
             return try rendering.response(from: request, context: context)
         default:
-            if let gone = family.tenantGone(context) { return try gone.response(from: request, context: context) }
-            context.logger.error("\(family.name) request failed", metadata: ["error": "\(error)"])
+            if let gone = family.tenantGone(context, error: error) { return try gone.response(from: request, context: context) }
+            // PostgresNIO hides the cause from `description`; its reflection masks bound values.
+            context.logger.error("\(family.name) request failed", metadata: ["error": "\(String(reflecting: error))"])
             return try family.unexpected(request, context)
         }
     }
