@@ -75,7 +75,32 @@ public final class PostgresInstanceStore: InstanceStorage {
         return store
     }
 
+    /// Waits at most `seconds` for the database to answer, so that a wrong host, port, database or
+    /// `sslmode` is reported at once instead of after the pool's minute of retries.
+    private func reachable(within seconds: Int) async throws {
+        let client = self.client
+        let logger = self.logger
+        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await client.query("SELECT 1", logger: logger)
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard answered else {
+            throw StoreError.unavailable(
+                "PostgreSQL at \(configuration.address) did not answer within \(seconds) s: check the host, port, database, "
+                    + "user and sslmode of GATEHOUSE_DATABASE_URL, and that the server accepts this node")
+        }
+    }
+
     private func start(keyCheck: String) async throws {
+        try await reachable(within: 15)
         try await PostgresSchemas.migrate(
             instance, PostgresSchemas.instanceMigrations, label: "the instance schema \(instance)", instance: instance, client: client, logger: logger)
         let stored = try await client.transaction(logger: logger) { connection -> String in

@@ -31,6 +31,12 @@ public struct PostgresStoreConfiguration: Sendable {
         self.keyPolicy = keyPolicy
     }
 
+    /// `host:port/database` of `url`, without user or password, for messages.
+    public var address: String {
+        guard let c = URLComponents(string: url) else { return "(unparsable URL)" }
+        return "\(c.host ?? "?"):\(c.port ?? 5432)/\(String(c.path.drop { $0 == "/" }))"
+    }
+
     /// Checks `url` and the schema prefix without connecting.
     /// - Throws: `StoreError.unavailable` naming the problem (never the URL's password).
     public func validate() throws {
@@ -41,9 +47,14 @@ public struct PostgresStoreConfiguration: Sendable {
     /// The pool's connection settings parsed from `url`.
     /// - Throws: `StoreError.unavailable` naming what is wrong with the URL (never its password).
     func clientConfiguration() throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), let scheme = components.scheme,
-            ["postgres", "postgresql"].contains(scheme.lowercased())
-        else { throw StoreError.unavailable("the database URL must start with postgres:// (GATEHOUSE_DATABASE_URL)") }
+        guard let components = URLComponents(string: url) else {
+            throw StoreError.unavailable(
+                "the database URL is not a valid URL (GATEHOUSE_DATABASE_URL; a port must be a number, special characters in "
+                    + "the password percent-encoded)")
+        }
+        guard let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme.lowercased()) else {
+            throw StoreError.unavailable("the database URL must start with postgres:// (GATEHOUSE_DATABASE_URL)")
+        }
         guard let user = components.user, !user.isEmpty else {
             throw StoreError.unavailable("the database URL names no user (postgres://USER@HOST/DATABASE)")
         }
