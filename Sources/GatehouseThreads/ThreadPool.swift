@@ -85,9 +85,6 @@ public final class ThreadPool: Sendable {
         return queue.inFlight
     }
 
-    /// Whether new work would be refused with `Busy` now.
-    public var isSaturated: Bool { load >= capacity }
-
     /// Runs `body` on one of the pool's threads and returns its result.
     /// - Throws: `Busy` when `workers + queueLimit` jobs are already queued or running; otherwise
     ///   whatever `body` throws.

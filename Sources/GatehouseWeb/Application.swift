@@ -171,11 +171,13 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
 }
 
 /// `/readyz`: 200 `ok` when this node should receive traffic; otherwise 503 with one reason per
-/// line — the instance database does not answer, the data folder is not writable, or the
-/// password hashing pool is saturated. `/healthz` stays trivial (the process is alive).
+/// line — the instance database does not answer, or the data folder is not writable.
+/// `/healthz` stays trivial (the process is alive). A saturated password hashing pool is not a
+/// reason: anyone can fill it with wrong passwords, and pulling every node out of the load
+/// balancer for that would stop tokens and keys too (the pool refuses its overflow with 503 on
+/// the sign-in endpoints themselves; `gatehouse_hashing_pool_jobs` shows it).
 func readiness(_ services: Services) async -> Response {
-    var problems = await services.store.readinessProblems()
-    if services.passwords.pool.isSaturated { problems.append("the password hashing pool is saturated") }
+    let problems = await services.store.readinessProblems()
     guard !problems.isEmpty else { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
     return Response(
         status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "5"],

@@ -1066,7 +1066,15 @@ def test_argon2_pool_full_answers_503_quickly(tmp_path, smtp_port, inbox):
     try:
         tenant = server.admin.create_tenant()
         client = tenant.create_client("public", first_party=True)
+        # While the pool is full, the node stays ready: a flood of wrong passwords must not pull it
+        # (and every other node) out of the load balancer while tokens and keys are still served.
+        ready: list[int] = []
+        probe = threading.Thread(target=lambda: ready.extend(
+            requests.get(f"{server.public_url}/readyz", timeout=5).status_code for _ in range(10)))
+        probe.start()
         results = at_once(24, lambda i: hsign_in(server, client, unique_email(f"pool{i}"), "wrong password"))
+        probe.join()
+        assert set(ready) == {200}, ready
         busy = [(r, t) for r, t in results if r.status_code == 503]
         done = [(r, t) for r, t in results if r.status_code == 400]
         assert busy and done and len(busy) + len(done) == 24, Counter(r.status_code for r, _ in results)
