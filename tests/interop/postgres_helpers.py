@@ -24,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from gatehouse_client import AdminAPI
-from nginx_helpers import NGINX, nginx_conf
+from nginx_helpers import NGINX, nginx_conf, start_nginx
 from tenancy_helpers import ExtraServer, _free_port, start_server
 
 DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL") or None
@@ -169,25 +169,12 @@ def start_nodes(workdir: Path, artifacts: Path, count: int = 3, name: str = "nod
         ndir = workdir / "nginx"
         ndir.mkdir(exist_ok=True)
         upstreams = "\n".join(f"        server {urlsplit(s.public_url).netloc};" for s in servers)
-        conf = ndir / "nginx.conf"
-        conf.write_text(nginx_conf(ndir, NGINX_BALANCER.format(port=port, servers=upstreams), connections=256))
-        nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-p", str(ndir), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(ndir / "stderr.log", "wb"),
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if requests.get(f"{public_url}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if nginx.poll() is not None or time.monotonic() > deadline:
-                for server in servers:
-                    server.stop()
-                raise RuntimeError(f"nginx did not start: {(ndir / 'stderr.log').read_text()}")
-            time.sleep(0.2)
+        try:
+            nginx = start_nginx(
+                ndir, nginx_conf(ndir, NGINX_BALANCER.format(port=port, servers=upstreams), connections=256), f"{public_url}/readyz"
+            )
+        except RuntimeError:
+            for server in servers:
+                server.stop()
+            raise
     return Nodes(public_url, token, database_url, servers, nginx)

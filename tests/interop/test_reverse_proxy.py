@@ -23,7 +23,7 @@ from accounts_helpers import (
     tenant_db,
 )
 from gatehouse_client import DEFAULT_PASSWORD, Browser, unique_email
-from nginx_helpers import NGINX, nginx_conf
+from nginx_helpers import NGINX, nginx_conf, start_nginx
 
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/ensure-deps installs it)")
 
@@ -53,27 +53,12 @@ def proxied(tmp_path_factory, artifacts_dir, smtp_port):
     upstream = gh.public_url.rsplit(":", 1)[1]
     ndir = workdir / "nginx"
     ndir.mkdir()
-    conf = ndir / "nginx.conf"
-    conf.write_text(nginx_conf(ndir, NGINX_SERVER.format(port=nginx_port, upstream=upstream)))
-    proc = subprocess.Popen(
-        [NGINX, "-c", str(conf), "-p", str(ndir), "-g", "daemon off;"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=open(ndir / "stderr.log", "wb"),
-        start_new_session=True,
-    )
     base = f"http://127.0.0.1:{nginx_port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            gh.stop()
-            pytest.fail(f"nginx did not start: {(ndir / 'stderr.log').read_text()} {(ndir / 'error.log').read_text() if (ndir / 'error.log').exists() else ''}")
-        time.sleep(0.2)
+    try:
+        proc = start_nginx(ndir, nginx_conf(ndir, NGINX_SERVER.format(port=nginx_port, upstream=upstream)), f"{base}/readyz")
+    except RuntimeError as failure:
+        gh.stop()
+        pytest.fail(str(failure))
     yield gh, base
     proc.terminate()
     proc.wait(timeout=10)
