@@ -8,6 +8,9 @@ with the public client:
   POST /login                -> 303 redirect_uri?code=…    (Argon2id verify; sets gh_session)
   POST /token                -> 200 (authorization_code + code_verifier, public client)
 
+With --node URL given several times (several nodes on one database), worker i talks to node
+i mod N for its whole run (one keep-alive connection each), so the flows are spread evenly.
+
 Prints one line `BENCHJSON {...}` with flows, flows/s, failures by kind and flow latency p50/p99.
 """
 
@@ -25,8 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ghhttp  # noqa: E402
 
 
-def worker(state: dict, start_at: float, duration: float, out: mp.Queue) -> None:
-    u = urlsplit(state["url"])
+def worker(state: dict, url: str, start_at: float, duration: float, out: mp.Queue) -> None:
+    u = urlsplit(url)
     conn = ghhttp.Conn(u.hostname, u.port)
     issuer_path = state["issuer_path"]
     ok, latencies, errors = 0, [], {}
@@ -67,13 +70,16 @@ def main() -> int:
     ap.add_argument("--state", required=True)
     ap.add_argument("--workers", type=int, default=6)
     ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--node", action="append", default=[], help="node base URL (repeat); default: the state's url")
     args = ap.parse_args()
     with open(args.state) as f:
         state = json.load(f)
 
     q: mp.Queue = mp.Queue()
     start_at = time.time() + 1.0
-    procs = [mp.Process(target=worker, args=(state, start_at, args.duration, q)) for _ in range(args.workers)]
+    nodes = args.node or [state["url"]]
+    procs = [mp.Process(target=worker, args=(state, nodes[i % len(nodes)], start_at, args.duration, q))
+             for i in range(args.workers)]
     for p in procs:
         p.start()
     results = [q.get() for _ in procs]

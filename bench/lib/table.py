@@ -33,13 +33,27 @@ def fmt_ms(us: float | None) -> str:
     return "-" if us is None else f"{us / 1000:.2f}"
 
 
+def case_summary(label: str, rate: float, r: dict, done: int) -> dict:
+    """One row for --summary: rate and CPU per request (server, and database when measured)."""
+    wall = r.get("wall_s") or 0
+    db = r.get("db_cpu_s")
+    return {"label": label, "rate": rate,
+            "srv_us_per_req": r["server_cpu_s"] / done * 1e6 if done else None,
+            "db_us_per_req": db / done * 1e6 if done and db is not None else None,
+            "db_cores": db / wall if wall and db is not None else None,
+            "srv_cores": r["server_cpu_s"] / wall if wall else None,
+            "other_cores": r["foreign_cpu_s"] / wall if wall else None}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--fact", action="append", default=[])
+    ap.add_argument("--summary", help="also write {case: {rate, srv_us_per_req, db_us_per_req, ...}} as JSON here")
     args = ap.parse_args()
 
     rows = []
+    summary: dict[str, dict] = {}
     notes = []
     busy: list[str] = []
     base = load(args.work, "healthz")
@@ -64,6 +78,7 @@ def main() -> int:
             busy.append(f"{name} ({other:.2f} cores)")
         cpu_per_req = r["server_cpu_s"] / r["ok"] * 1e6 if r["ok"] else None
         sys_pct = r["server_sys_s"] / r["server_cpu_s"] * 100 if r.get("server_cpu_s") else None
+        summary[name] = case_summary(label, rate, r, r["ok"])
         verdict = ""
         if target:
             kind, value, text = target
@@ -96,6 +111,7 @@ def main() -> int:
             verdict += f"; failed flows {login['failed']}"
             notes.append(f"password_login failures: {login['errors']}")
         wall = login["wall_s"]
+        summary["password_login"] = case_summary("password login flow (4 requests)", rate, login, login["flows"])
         other = login["foreign_cpu_s"] / wall
         if other > 0.25:
             busy.append(f"password_login ({other:.2f} cores)")
@@ -129,10 +145,21 @@ def main() -> int:
         notes.append("MACHINE BUSY during " + ", ".join(busy) + ": another process used CPU, so those figures are "
                      "pessimistic; rerun on a quiet machine before comparing")
 
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(summary, f, indent=1)
+    # PostgreSQL: the database's CPU (postmaster + backends) is the server's too; shown beside it.
+    db_rows = {row_label: s for s in summary.values() for row_label in [s["label"]] if s.get("db_cores") is not None}
+    if db_rows:
+        for row in rows:
+            s = db_rows.get(row[0])
+            row[8:8] = [f"{s['db_cores']:.2f}", f"{s['db_us_per_req']:,.0f}"] if s else ["", ""]
     header = ["endpoint", "ok req/s", "vs baseline", "p50 ms", "p99 ms", "srv cores", "srv CPU us/req",
               "srv sys", "gen cores", "other cores", "target", "status"]
+    if db_rows:
+        header[8:8] = ["db cores", "db CPU us/req"]
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    right = {1, 2, 3, 4, 5, 6, 7, 8, 9}
+    right = set(range(1, len(header) - 2))
 
     def line(row):
         return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
@@ -146,6 +173,8 @@ def main() -> int:
     print("srv cores = server CPU time / wall time; gen cores = the load generator's (wrk or the Python driver);")
     print("other cores = CPU used by anything else meanwhile (should be ~0); all share the same 2 cores.")
     print("srv CPU us/req = server CPU microseconds per successful request (or flow); srv sys = its kernel share.")
+    if db_rows:
+        print("db cores / db CPU us/req = PostgreSQL's CPU (postmaster and its backends), likewise; not in srv.")
     print("Targets are goals from the issue, not assertions; this run exits 0 either way.")
     if notes:
         print()

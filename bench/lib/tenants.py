@@ -1,10 +1,18 @@
-"""Many-tenants benchmark driver (see bench/tenants). Standard library only."""
+"""Many-tenants benchmark driver (see bench/tenants). Standard library only.
+
+--phase all (default): create --count tenants, then first requests to cold tenants (outside the
+LRU of open tenant stores), RSS and file descriptors. With --database-url (PostgreSQL) it also
+reports the catalog: pg_database_size, tenant schemas, relations in pg_class.
+--phase cold: no creation; the node at --url has never served any of the --count tenants (a node
+started after they were created), so every sampled tenant is cold for it.
+"""
 import argparse
 import http.client
 import json
 import os
 import random
 import statistics
+import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +48,48 @@ class Conn:
         return r.status
 
 
+def psql(url, sql):
+    """One value from PostgreSQL through the psql client (the newest installed)."""
+    binary = shutil.which("psql") or sorted(
+        (f"/usr/lib/postgresql/{v}/bin/psql" for v in os.listdir("/usr/lib/postgresql")),
+        key=lambda x: int(x.split("/")[4]))[-1]
+    return subprocess.run([binary, url, "-qAt", "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def db_size(url):
+    return int(psql(url, "SELECT pg_database_size(current_database())"))
+
+
+def catalog(url, size0):
+    """Prints the catalog after creation; size0 = pg_database_size before it."""
+    size = db_size(url)
+    schemas = int(psql(url, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'gatehouse_t_%'"))
+    rels = int(psql(url, "SELECT count(*) FROM pg_class"))
+    tenant_rels = int(psql(url, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                "WHERE n.nspname LIKE 'gatehouse_t_%'"))
+    attrs = int(psql(url, "SELECT count(*) FROM pg_attribute"))
+    print(f"catalog: database {size / 2**20:,.1f} MiB (was {size0 / 2**20:,.1f} MiB before creation: "
+          f"{(size - size0) / max(1, schemas) / 1024:,.1f} KiB per tenant schema); "
+          f"{schemas} tenant schemas; pg_class {rels:,} relations ({tenant_rels:,} in tenant schemas = "
+          f"{tenant_rels / max(1, schemas):.1f} per tenant: tables, indexes, sequences, TOAST); "
+          f"pg_attribute {attrs:,} rows")
+
+
+def cold_requests(c, cold):
+    cold_lat = []
+    for slug in cold:
+        t = time.perf_counter()
+        status = c.get(f"/t/{slug}/jwks.json")
+        cold_lat.append(time.perf_counter() - t)
+        assert status == 200, (slug, status)
+    warm_lat = []
+    for slug in cold[:100]:
+        t = time.perf_counter()
+        c.get(f"/t/{slug}/jwks.json")
+        warm_lat.append(time.perf_counter() - t)
+    return sorted(cold_lat), sorted(warm_lat)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -49,14 +99,28 @@ def main():
     ap.add_argument("--lru", type=int, default=128)
     ap.add_argument("--data", required=True)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--phase", choices=["all", "cold"], default="all")
+    ap.add_argument("--database-url", help="PostgreSQL backend: report the catalog")
     a = ap.parse_args()
     host, port = a.url.split("//")[1].split(":")
     port = int(port)
     print(f"machine: nproc={os.cpu_count()} date={time.strftime('%Y-%m-%d %H:%M:%S')} "
           f"rev={subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}")
+    slugs = [f"bench-{i:05d}" for i in range(a.count)]
+    if a.phase == "cold":
+        c = Conn(host, port, a.token)
+        rss0 = rss_kib(a.pid)
+        cl, wl = cold_requests(c, random.sample(slugs, min(500, a.count)))
+        print(f"fresh node, cold first request (GET jwks.json of a tenant this node never served, {len(cl)} samples): "
+              f"p50 {statistics.median(cl) * 1000:.2f} ms, p99 {cl[int(len(cl) * 0.99)] * 1000:.2f} ms; "
+              f"warm p50 {statistics.median(wl) * 1000:.2f} ms")
+        time.sleep(1)
+        print(f"fresh node: RSS {rss_kib(a.pid) / 1024:.1f} MiB (at start {rss0 / 1024:.1f} MiB), "
+              f"open file descriptors {fd_count(a.pid)}")
+        return
     print(f"creating {a.count} tenants with {a.workers} concurrent admin connections; LRU of open tenant databases = {a.lru}")
     rss0 = rss_kib(a.pid)
-    slugs = [f"bench-{i:05d}" for i in range(a.count)]
+    size0 = db_size(a.database_url) if a.database_url else 0
     chunks = [slugs[i::a.workers] for i in range(a.workers)]
 
     def create(chunk):
@@ -81,27 +145,19 @@ def main():
     # Cold first requests: tenants created early have been evicted from the LRU.
     c = Conn(host, port, a.token)
     cold = random.sample(slugs[: max(1, a.count - a.lru * 2)], min(500, max(1, a.count - a.lru * 2)))
-    cold_lat = []
-    for slug in cold:
-        t = time.perf_counter()
-        status = c.get(f"/t/{slug}/jwks.json")
-        cold_lat.append(time.perf_counter() - t)
-        assert status == 200, (slug, status)
-    warm_lat = []
-    for slug in cold[:100]:
-        t = time.perf_counter()
-        c.get(f"/t/{slug}/jwks.json")
-        warm_lat.append(time.perf_counter() - t)
-    cl = sorted(cold_lat)
+    cl, warm_lat = cold_requests(c, cold)
     print(f"cold first request (GET jwks.json of a tenant outside the LRU, {len(cold)} samples): "
           f"p50 {statistics.median(cl) * 1000:.2f} ms, p99 {cl[int(len(cl) * 0.99)] * 1000:.2f} ms; "
           f"warm p50 {statistics.median(sorted(warm_lat)) * 1000:.2f} ms")
     time.sleep(1)
     rss = rss_kib(a.pid)
     fds = fd_count(a.pid)
-    files = len(os.listdir(os.path.join(a.data, "tenants")))
+    tenants_dir = os.path.join(a.data, "tenants")
+    files = len(os.listdir(tenants_dir)) if os.path.isdir(tenants_dir) else 0
     print(f"steady state: RSS {rss / 1024:.1f} MiB (at start {rss0 / 1024:.1f} MiB), open file descriptors {fds} "
           f"(LRU {a.lru}), tenant database files {files}")
+    if a.database_url:
+        catalog(a.database_url, size0)
     print("targets: creation < 50 ms per tenant, cold first request < 20 ms, RSS < 150 MB, fds bounded by the LRU size")
 
 
