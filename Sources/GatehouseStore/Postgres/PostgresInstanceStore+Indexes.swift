@@ -124,14 +124,7 @@ extension PostgresInstanceStore {
         let tenantID = handle.tenant.id.rawValue
         let schema = schemas.tenant(handle.tenant.id)
         try await client.transaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO \(unescaped: schema).mail_outbox (id, template, recipient, envelope_from, subject, message, attempts,
-                    next_attempt_at, sent_at, failed_at, last_error, created_at)
-                VALUES (\(message.id), \(message.template), \(message.recipient), \(message.envelopeFrom), \(message.subject),
-                    \(Data(message.message)), \(message.attempts), \(message.nextAttemptAt), \(message.sentAt), \(message.failedAt),
-                    \(message.lastError), \(message.createdAt))
-                """, logger: self.logger)
+            try await connection.query(try PostgresTenantDatabase.outboxInsert(message, schema: schema), logger: self.logger)
             try await self.markMailPending(tenantID, dueAt: message.nextAttemptAt, on: connection)
         }
     }

@@ -16,15 +16,19 @@ extension OutboxMessage {
 /// The mail outbox of one tenant on PostgreSQL (`MailOutboxStore`), as `TenantDatabase+Mail.swift`
 /// does on SQLite. Ids (`msg_<ULID>`) sort bytewise (collation "C"), as SQLite orders text.
 extension PostgresTenantDatabase {
-    /// Stores a message in the outbox, due at once. The instance store calls this when it
-    /// enqueues mail (and records the tenant in its pending-mail index).
+    /// Stores a message in the outbox (tests; the instance store runs `outboxInsert` in the
+    /// transaction that also records the tenant in its pending-mail index).
     func insertOutboxMessage(_ m: OutboxMessage) async throws {
-        try await query(
-            """
-            INSERT INTO \(unescaped: schema).mail_outbox (\(unescaped: OutboxMessage.columns)) VALUES (\(m.id), \(m.template), \
-            \(m.recipient), \(m.envelopeFrom), \(m.subject), \(Data(m.message)), \(m.attempts), \(m.nextAttemptAt), \(m.sentAt), \
-            \(m.failedAt), \(m.lastError), \(m.createdAt))
-            """)
+        try await query(try Self.outboxInsert(m, schema: schema))
+    }
+
+    /// The statement that stores `m` in the outbox of `schema` (a quoted tenant schema).
+    static func outboxInsert(_ m: OutboxMessage, schema: String) throws -> PostgresQuery {
+        try """
+        INSERT INTO \(unescaped: schema).mail_outbox (\(unescaped: OutboxMessage.columns)) VALUES (\(m.id), \(m.template), \
+        \(m.recipient), \(m.envelopeFrom), \(m.subject), \(Data(m.message)), \(m.attempts), \(m.nextAttemptAt), \(m.sentAt), \
+        \(m.failedAt), \(m.lastError), \(m.createdAt))
+        """
     }
 
     /// How long a message returned by `dueMail` stays claimed by the node that read it, in
