@@ -30,6 +30,9 @@ public final class InMemoryTenantStore: TenantStore {
         public var refreshTokens: [[UInt8]: RefreshToken] = [:]
         /// Revoked access tokens by `jti`, with their expiry.
         public var revokedAccessTokens: [String: Date] = [:]
+        public var organizations: [OrganizationID: Organization] = [:]
+        public var roles: [String: OrganizationRole] = InMemoryTenantStore.builtInRoles()
+        public var memberships: [OrganizationID: [UserID: Membership]] = [:]
 
         public init() {}
     }

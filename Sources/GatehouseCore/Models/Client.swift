@@ -48,6 +48,9 @@ public struct Client: Codable, Sendable, Equatable {
     public var idTokenSigningAlgorithm: JWSAlgorithm
     /// The algorithm of the client's access tokens, one of the tenant's algorithms.
     public var accessTokenSigningAlgorithm: JWSAlgorithm
+    /// Every authorization of this client acts within an organization (docs/contract.md A8): a
+    /// user without one ends in `access_denied`, and the picker offers no personal context.
+    public var organizationRequired: Bool
     public var createdAt: Date
 
     public init(
@@ -55,7 +58,7 @@ public struct Client: Codable, Sendable, Equatable {
         redirectURIs: [String], postLogoutRedirectURIs: [String], grantTypes: Set<GrantType>,
         firstParty: Bool, allowedScopes: ScopeSet?, idTokenSigningAlgorithm: JWSAlgorithm = .eddsa,
         accessTokenSigningAlgorithm: JWSAlgorithm = .eddsa, previousSecretHash: [UInt8]? = nil,
-        previousSecretExpiresAt: Date? = nil, createdAt: Date
+        previousSecretExpiresAt: Date? = nil, organizationRequired: Bool = false, createdAt: Date
     ) {
         self.id = id
         self.clientID = clientID
@@ -71,6 +74,7 @@ public struct Client: Codable, Sendable, Equatable {
         self.accessTokenSigningAlgorithm = accessTokenSigningAlgorithm
         self.previousSecretHash = previousSecretHash
         self.previousSecretExpiresAt = previousSecretExpiresAt
+        self.organizationRequired = organizationRequired
         self.createdAt = createdAt
     }
 

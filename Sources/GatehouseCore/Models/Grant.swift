@@ -13,12 +13,15 @@ public struct Grant: Codable, Sendable, Equatable {
     public var amr: [String]
     /// The `nonce` of the authorization request, repeated in ID tokens issued from the code.
     public var nonce: String?
+    /// The organization the user acts within (docs/contract.md A8); nil for a personal context.
+    /// Tokens issued from the grant carry `org_id`, `org_role` and `org_permissions`, read afresh.
+    public var organizationID: OrganizationID?
     public var createdAt: Date
     public var revokedAt: Date?
 
     public init(
         id: GrantID, clientID: String, userID: UserID, sessionID: SessionID?, scope: ScopeSet, authTime: Date,
-        amr: [String], nonce: String?, createdAt: Date, revokedAt: Date? = nil
+        amr: [String], nonce: String?, organizationID: OrganizationID? = nil, createdAt: Date, revokedAt: Date? = nil
     ) {
         self.id = id
         self.clientID = clientID
@@ -28,6 +31,7 @@ public struct Grant: Codable, Sendable, Equatable {
         self.authTime = authTime
         self.amr = amr
         self.nonce = nonce
+        self.organizationID = organizationID
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }

@@ -1,0 +1,191 @@
+import Foundation
+import GatehouseCore
+import Synchronization
+
+extension InMemoryTenantStore: OrganizationStore {
+    /// A unique constraint would be violated, or a referenced row is missing (the SQLite and
+    /// PostgreSQL stores throw `StoreError.conflict` / `.notFound` for the same cases).
+    public struct ConstraintViolation: Error, Equatable {
+        public var message: String
+    }
+
+    static func builtInRoles() -> [String: OrganizationRole] {
+        let epoch = Date(timeIntervalSince1970: 0)
+        var roles: [String: OrganizationRole] = [:]
+        for name in OrganizationRole.builtIn {
+            roles[name] = OrganizationRole(name: name, permissions: [], createdAt: epoch, updatedAt: epoch)
+        }
+        return roles
+    }
+
+    // MARK: Organizations
+
+    public func insertOrganization(_ organization: Organization, firstMember: Membership?) async throws {
+        try state.withLock { s in
+            guard !s.organizations.values.contains(where: { $0.slug == organization.slug }),
+                s.organizations[organization.id] == nil
+            else { throw ConstraintViolation(message: "slug taken") }
+            if let member = firstMember {
+                guard s.users[member.userID] != nil, s.roles[member.role] != nil else {
+                    throw ConstraintViolation(message: "unknown user or role")
+                }
+            }
+            s.organizations[organization.id] = organization
+            s.memberships[organization.id] = firstMember.map { [$0.userID: $0] } ?? [:]
+        }
+    }
+
+    public func organization(id: OrganizationID) async throws -> Organization? {
+        state.withLock { $0.organizations[id] }
+    }
+
+    public func organization(slug: String) async throws -> Organization? {
+        state.withLock { $0.organizations.values.first { $0.slug == slug } }
+    }
+
+    public func listOrganizations(limit: Int, after: OrganizationID?, query: String?) async throws -> [Organization] {
+        let needle = query?.lowercased()
+        return state.withLock { s in
+            s.organizations.values
+                .filter { org in after.map { org.id > $0 } ?? true }
+                .filter { org in
+                    needle.map { org.name.lowercased().contains($0) || org.slug.contains($0) } ?? true
+                }
+                .sorted { $0.id < $1.id }
+                .prefix(limit)
+                .map { $0 }
+        }
+    }
+
+    public func updateOrganization(_ organization: Organization) async throws {
+        try state.withLock { s in
+            guard s.organizations[organization.id] != nil else { throw ConstraintViolation(message: "not found") }
+            guard !s.organizations.values.contains(where: { $0.slug == organization.slug && $0.id != organization.id })
+            else { throw ConstraintViolation(message: "slug taken") }
+            s.organizations[organization.id] = organization
+        }
+    }
+
+    public func deleteOrganization(_ id: OrganizationID, at now: Date) async throws -> Bool {
+        state.withLock { s in
+            guard s.organizations.removeValue(forKey: id) != nil else { return false }
+            s.memberships[id] = nil
+            for (grantID, grant) in s.grants where grant.organizationID == id && grant.revokedAt == nil {
+                s.grants[grantID]?.revokedAt = now
+            }
+            return true
+        }
+    }
+
+    // MARK: Roles
+
+    public func roles() async throws -> [OrganizationRole] {
+        state.withLock { s in
+            OrganizationRole.builtIn.compactMap { s.roles[$0] }
+                + s.roles.values.filter { !$0.isBuiltIn }.sorted { $0.name < $1.name }
+        }
+    }
+
+    public func role(named name: String) async throws -> OrganizationRole? { state.withLock { $0.roles[name] } }
+
+    public func insertRole(_ role: OrganizationRole) async throws {
+        try state.withLock { s in
+            guard s.roles[role.name] == nil else { throw ConstraintViolation(message: "role exists") }
+            s.roles[role.name] = role
+        }
+    }
+
+    public func updateRole(_ role: OrganizationRole) async throws {
+        try state.withLock { s in
+            guard let existing = s.roles[role.name] else { throw ConstraintViolation(message: "not found") }
+            var updated = role
+            updated.createdAt = existing.createdAt
+            s.roles[role.name] = updated
+        }
+    }
+
+    public func deleteRole(named name: String) async throws -> RoleDeletion {
+        state.withLock { s in
+            guard s.roles[name] != nil else { return .notFound }
+            if OrganizationRole.builtIn.contains(name) { return .builtIn }
+            let holders = s.memberships.values.reduce(0) { $0 + $1.values.filter { $0.role == name }.count }
+            if holders > 0 { return .inUse(holders) }
+            s.roles[name] = nil
+            return .deleted
+        }
+    }
+
+    // MARK: Memberships
+
+    public func insertMembership(_ membership: Membership) async throws {
+        try state.withLock { s in
+            guard s.organizations[membership.organizationID] != nil, s.users[membership.userID] != nil,
+                s.roles[membership.role] != nil
+            else { throw ConstraintViolation(message: "unknown organization, user or role") }
+            guard s.memberships[membership.organizationID]?[membership.userID] == nil else {
+                throw ConstraintViolation(message: "already a member")
+            }
+            s.memberships[membership.organizationID, default: [:]][membership.userID] = membership
+        }
+    }
+
+    public func membership(organization: OrganizationID, user: UserID) async throws -> Membership? {
+        state.withLock { $0.memberships[organization]?[user] }
+    }
+
+    public func members(of organization: OrganizationID, limit: Int, after: UserID?) async throws -> [Membership] {
+        state.withLock { s in
+            (s.memberships[organization] ?? [:]).values
+                .filter { member in after.map { member.userID > $0 } ?? true }
+                .sorted { $0.userID < $1.userID }
+                .prefix(limit)
+                .map { $0 }
+        }
+    }
+
+    public func memberships(of user: UserID) async throws -> [Membership] {
+        state.withLock { s in
+            s.memberships.values.compactMap { $0[user] }.sorted { $0.organizationID < $1.organizationID }
+        }
+    }
+
+    public func changeRole(organization: OrganizationID, user: UserID, to role: String, at now: Date) async throws
+        -> MembershipChange
+    {
+        state.withLock { s in
+            guard var member = s.memberships[organization]?[user] else { return .notFound }
+            guard s.roles[role] != nil else { return .unknownRole }
+            if member.role == OrganizationRole.owner, role != OrganizationRole.owner,
+                Self.ownerCount(s, organization) == 1
+            {
+                return .lastOwner
+            }
+            member.role = role
+            member.updatedAt = now
+            s.memberships[organization]?[user] = member
+            return .done(member)
+        }
+    }
+
+    public func removeMembership(organization: OrganizationID, user: UserID, at now: Date) async throws
+        -> MembershipChange
+    {
+        state.withLock { s in
+            guard let member = s.memberships[organization]?[user] else { return .notFound }
+            if member.role == OrganizationRole.owner, Self.ownerCount(s, organization) == 1 { return .lastOwner }
+            s.memberships[organization]?[user] = nil
+            return .done(member)
+        }
+    }
+
+    public func setOrganization(of grant: GrantID, to organization: OrganizationID?) async throws {
+        try state.withLock { s in
+            guard s.grants[grant] != nil else { throw ConstraintViolation(message: "not found") }
+            s.grants[grant]?.organizationID = organization
+        }
+    }
+
+    private static func ownerCount(_ s: State, _ organization: OrganizationID) -> Int {
+        (s.memberships[organization] ?? [:]).values.filter { $0.role == OrganizationRole.owner }.count
+    }
+}
