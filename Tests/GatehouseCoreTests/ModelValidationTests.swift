@@ -40,6 +40,12 @@ struct EmailAddressTests {
             Row(testDescription: "a tab inside is refused", raw: "alice@exa\tmple.com", normalized: nil),
             Row(testDescription: "angle brackets are refused", raw: "<alice@example.com>", normalized: nil),
             Row(testDescription: "a control character is refused", raw: "ali\u{07}ce@example.com", normalized: nil),
+            Row(testDescription: "a zero-width space is refused", raw: "ali\u{200B}ce@example.com", normalized: nil),
+            Row(testDescription: "a zero-width joiner is refused", raw: "alice@exam\u{200D}ple.com", normalized: nil),
+            Row(testDescription: "a soft hyphen is refused", raw: "ali\u{00AD}ce@example.com", normalized: nil),
+            Row(testDescription: "a right-to-left override is refused", raw: "alice\u{202E}@example.com", normalized: nil),
+            Row(testDescription: "a byte order mark is refused", raw: "\u{FEFF}alice@example.com", normalized: nil),
+            Row(testDescription: "a private-use character is refused", raw: "alice\u{E000}@example.com", normalized: nil),
             Row(
                 testDescription: "a local part of 64 characters is accepted",
                 raw: String(repeating: "a", count: 64) + "@example.com", normalized: String(repeating: "a", count: 64) + "@example.com"),

@@ -40,9 +40,22 @@ public enum EmailAddress {
         let domain = s[s.index(after: at)...]
         guard !local.isEmpty, local.count <= 64, !domain.isEmpty, !domain.hasPrefix("."), !domain.hasSuffix("."),
             !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0.asciiValue.map { $0 < 0x20 } == true }),
-            !domain.contains("@")
+            !domain.contains("@"), !s.unicodeScalars.contains(where: isInvisible)
         else { return nil }
         return s
+    }
+
+    /// Code points that display as nothing or as something else: controls, format characters
+    /// (zero-width space and joiners, soft hyphen, bidirectional marks and overrides, BOM),
+    /// separators, private-use, surrogate and unassigned code points. An address holding one
+    /// looks identical to another account's address (a look-alike) while being a different key.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .surrogate,
+            .unassigned:
+            true
+        default: false
+        }
     }
 }
 
