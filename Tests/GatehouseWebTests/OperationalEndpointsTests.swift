@@ -108,6 +108,21 @@ struct OperationalEndpointsTests {
                 ? try await web.postForm(parts[1], [("grant_type", "client_credentials")])
                 : try await web.get(parts[1])
             #expect(response.status == .notFound)
+            if !parts[1].hasPrefix("/.well-known") {
+                #expect(response.text.contains("\"error\":\"invalid_request\""))
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+        }
+    }
+
+    @Test("a browser asking an unknown tenant for a page gets a readable HTML page under the baseline CSP")
+    func unknownTenantPage() async throws {
+        try await WebHarness.run { web in
+            let response = try await web.get("/t/nope/authorize?client_id=pk_dev_x", headers: [.accept: "text/html,*/*;q=0.8"])
+            #expect(response.status == .notFound)
+            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(response.text.contains("<h1>Not found</h1>"))
+            #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
         }
     }
 }

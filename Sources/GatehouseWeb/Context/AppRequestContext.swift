@@ -51,7 +51,7 @@ public struct TenantRequestContext: ChildRequestContext, OAuthIssuerContext {
 
     public init(context: AppRequestContext) throws {
         guard let database = context.resolvedTenant, let issuer = context.issuer else {
-            throw HTTPError(.notFound, message: "unknown tenant")
+            throw UnknownTenant()
         }
         coreContext = context.coreContext
         remoteAddress = context.remoteAddress
@@ -74,14 +74,14 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         guard let slug = context.parameters.get("slug"), let tenant = try await store.find(slug: slug),
             addressing.hostname(of: tenant.tenant) == nil ? context.hostTenant == nil : context.hostTenant?.id == tenant.id
         else {
-            throw HTTPError(.notFound, message: "unknown tenant")
+            throw UnknownTenant()
         }
         var context = context
         do {
             context.resolvedTenant = try await store.storage(for: tenant)
         } catch  where store.resolve(slug: slug) == nil || StoreError.isTenantGone(error) {
             // The tenant was deleted after it was resolved.
-            throw HTTPError(.notFound, message: "unknown tenant")
+            throw UnknownTenant()
         }
         context.issuer = addressing.issuer(of: tenant.tenant)
         return try await next(request, context)

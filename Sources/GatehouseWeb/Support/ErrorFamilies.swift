@@ -8,8 +8,8 @@ import NIOCore
 
 /// The answer for a tenant route whose tenant was deleted while the request used it.
 func deletedTenant(_ tenant: ResolvedTenant, _ services: Services, error: any Error) -> (any HTTPResponseError)? {
-    if case StoreError.tenantGone = error { return HTTPError(.notFound, message: "unknown tenant") }
-    return services.store.resolve(slug: tenant.slug) == nil ? HTTPError(.notFound, message: "unknown tenant") : nil
+    if case StoreError.tenantGone = error { return UnknownTenant() }
+    return services.store.resolve(slug: tenant.slug) == nil ? UnknownTenant() : nil
 }
 
 /// The machine-facing OAuth endpoints of a tenant (discovery, JWKS, token, userinfo,

@@ -127,3 +127,26 @@ enum UnmappedError {
         return Response(status: .internalServerError)
     }
 }
+
+/// A `/t/{slug}` request for a tenant that does not exist (or was deleted, or is served on its own
+/// host and was asked for on another): 404, never a scan of the tenants. Relying parties get the
+/// RFC 6749 §5.2 JSON shape they parse everywhere else (`invalid_request`); a browser asking for
+/// HTML gets a short page (the baseline CSP forbids everything active on it).
+struct UnknownTenant: HTTPResponseError {
+    var status: HTTPResponse.Status { .notFound }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        if request.headers[.accept]?.contains("text/html") == true {
+            let page = """
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>\
+                <body><h1>Not found</h1><p>There is no sign-in service at this address. Check the link you followed.</p></body></html>
+                """
+            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
+            headers[.contentLength] = String(page.utf8.count)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        var response = OAuthError.invalidRequest("unknown tenant").response(issuer: "")
+        response.status = status
+        return response
+    }
+}
