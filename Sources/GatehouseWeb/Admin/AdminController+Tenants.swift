@@ -132,7 +132,8 @@ extension AdminController {
             // tenant-scoped admin token making this request included, and needs DNS and a
             // certificate only the operator can provide.
             throw ProblemDetails.forbidden(
-                "settings.hostname is set by the instance administrator: the tenant's issuer changes with it, which ends every token issued so far, this admin token included")
+                "settings.hostname is set by the instance administrator: the tenant's issuer changes with it, which ends every token issued so far, this admin token included"
+            )
         }
         let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
         if !removed.isEmpty {
