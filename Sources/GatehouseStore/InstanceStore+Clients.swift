@@ -64,7 +64,7 @@ extension InstanceStore {
             try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
             try db.execute(cached: "DELETE FROM client_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
         }
-        clientTenants.withLock { $0[clientID] = nil }
+        directory.forgetClient(clientID)
     }
 
     /// Migrates every tenant database now (tenants otherwise migrate on first open), one at a time
@@ -111,7 +111,7 @@ extension InstanceStore {
 
     /// Runs housekeeping on every open tenant database (`TenantDatabase.purgeExpired(now:)`).
     public func purgeExpired() async {
-        let dbs = open.withLock { $0.values }
+        let dbs = directory.handles
         for db in dbs { try? await db.purgeExpired(now: clock.now) }
     }
 }

@@ -46,6 +46,22 @@ struct PostgresInstanceTests {
         }
     }
 
+    @Test func aClosedStoreFailsAtOnceWithUnavailable() async throws {
+        try await PostgresFixture.with { fixture in
+            let store = try await fixture.open()
+            _ = try await store.makeTenant("acme")
+            await store.close()
+            let started = Date()
+            do {
+                _ = try await store.resolve(clientID: "pk_test_unknown")
+                Issue.record("expected a failure")
+            } catch {
+                #expect(StoreError.unavailable(from: error) != nil, "\(String(reflecting: error))")
+            }
+            #expect(Date().timeIntervalSince(started) < 1)
+        }
+    }
+
     @Test(arguments: [
         "mysql://u@h/d", "postgres://h/d", "postgres://u@h", "postgres://u@h/d?sslmode=sometimes",
     ])

@@ -87,6 +87,14 @@ def redeem(nodes: Nodes, index: int, tenant, client, code: str, verifier: str | 
     )
 
 
+def tokens_on(nodes: Nodes, tenant, index: int) -> tuple[object, object, dict]:
+    """A confidential client, a user, and the tokens of a sign-in made and redeemed on node ``index``."""
+    client = tenant.create_client("confidential")
+    user = tenant.create_user()
+    code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[index])
+    return client, user, expect(redeem(nodes, index, tenant, client, code, verifier), 200).json()
+
+
 def test_a_login_started_on_node_1_continues_on_node_2_and_its_code_is_redeemed_on_node_3(nodes, tenant):
     client = tenant.create_client("confidential")
     user = tenant.create_user()
@@ -131,13 +139,7 @@ def test_twenty_concurrent_redemptions_of_one_code_over_three_nodes_give_one_tok
 
 
 def test_a_refresh_race_across_nodes_has_at_most_one_successor(nodes, tenant):
-    client = tenant.create_client("confidential")
-    user = tenant.create_user()
-    code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[1])
-    first = expect(
-        redeem(nodes, 1, tenant, client, code, verifier),
-        200,
-    ).json()
+    client, _user, first = tokens_on(nodes, tenant, 1)
     barrier = threading.Barrier(9)
 
     def refresh(i: int) -> requests.Response:
@@ -179,13 +181,7 @@ def test_a_revocation_on_node_1_is_refused_on_nodes_2_and_3_within_the_bound(nod
 
 
 def test_disabled_users_deleted_clients_rotated_keys_and_changed_settings_reach_every_node(nodes, tenant):
-    client = tenant.create_client("confidential")
-    user = tenant.create_user()
-    code, _rp, verifier, _ = code_on(nodes, tenant, client, user, steps=[0])
-    tokens = expect(
-        redeem(nodes, 0, tenant, client, code, verifier),
-        200,
-    ).json()
+    client, user, tokens = tokens_on(nodes, tenant, 0)
 
     # A changed setting (CORS origins), seen by nodes 2 and 3 (templates: PostgresCoherenceTests).
     origin = "https://app.nodes.example"

@@ -148,6 +148,6 @@ extension PostgresInstanceStore {
 
     /// Adds a copied tenant to this node's registry (other nodes learn it from the change feed).
     func registerCopied(_ tenant: Tenant) {
-        registry.withLock { $0.insert(tenant) }
+        directory.insert(tenant)
     }
 }
