@@ -46,6 +46,18 @@ struct PostgresInstanceTests {
         }
     }
 
+    @Test func maxOpenTenantsBoundsTheHandlesANodeKeeps() async throws {
+        try await PostgresFixture.with { fixture in
+            let store = try await fixture.open(maxOpenTenants: 2)
+            for index in 0..<5 {
+                let tenant = try await store.makeTenant("lru-\(index)")
+                _ = try await store.storage(for: tenant)
+                #expect(store.openDatabaseCount <= 2)
+            }
+            #expect(store.openDatabaseCount == 2)
+        }
+    }
+
     @Test func aClosedStoreFailsAtOnceWithUnavailable() async throws {
         try await PostgresFixture.with { fixture in
             let store = try await fixture.open()
