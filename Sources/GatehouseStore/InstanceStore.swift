@@ -221,9 +221,7 @@ public final class InstanceStore: InstanceStorage {
 
     /// Updates a tenant's name and settings; effective at once for new requests.
     public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
-        var updated = tenant.tenant
-        updated.name = name
-        updated.settings = settings
+        let updated = tenant.tenant.with(name: name, settings: settings)
         let now = clock.now
         let id = updated.id.rawValue
         try await instance.write { db in

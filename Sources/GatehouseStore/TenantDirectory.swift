@@ -140,3 +140,13 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
         liveCaches.withLock { $0.existing(id) }
     }
 }
+
+extension Tenant {
+    /// This tenant with another name and settings (an update).
+    func with(name: String, settings: TenantSettings) -> Tenant {
+        var updated = self
+        updated.name = name
+        updated.settings = settings
+        return updated
+    }
+}

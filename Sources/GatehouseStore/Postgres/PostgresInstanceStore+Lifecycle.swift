@@ -85,9 +85,7 @@ extension PostgresInstanceStore {
     }
 
     public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
-        var updated = tenant.tenant
-        updated.name = name
-        updated.settings = settings
+        let updated = tenant.tenant.with(name: name, settings: settings)
         let now = clock.now
         let id = updated.id.rawValue
         do {
