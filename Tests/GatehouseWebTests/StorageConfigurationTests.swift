@@ -23,6 +23,16 @@ struct StorageConfigurationTests {
         #expect(try GatehouseConfiguration.load(path: nil, environment: [:]).maxOpenTenants == 128)
     }
 
+    @Test("serving on PostgreSQL needs the shared admin token; loading the configuration for maintenance does not")
+    func adminTokenOnlyForNodes() throws {
+        var environment = Self.postgres
+        environment["GATEHOUSE_ADMIN_TOKEN"] = nil
+        let maintenance = try GatehouseConfiguration.load(path: nil, environment: environment)
+        #expect(maintenance.nodeProblems.map(\.key) == ["GATEHOUSE_ADMIN_TOKEN"])
+        #expect(try GatehouseConfiguration.load(path: nil, environment: Self.postgres).nodeProblems.isEmpty)
+        #expect(try GatehouseConfiguration.load(path: nil, environment: [:]).nodeProblems.isEmpty)
+    }
+
     @Test("SQLite-only keys are refused with PostgreSQL, each named")
     func sqliteKeysOnPostgres() {
         let keys = ConfigurationTests.problemKeys(

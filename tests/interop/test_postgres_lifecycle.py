@@ -7,6 +7,7 @@ stops while the node runs; it needs PostgreSQL installed, not the shared test cl
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ import requests
 
 from gatehouse_client import expect
 from postgres_helpers import postgres_env, psql
-from tenancy_helpers import REPO, start_server
+from tenancy_helpers import REPO, gatehouse_binary, start_server
 
 pytestmark = pytest.mark.skipif(
     not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")), reason="PostgreSQL is not installed (scripts/ensure-deps installs it)"
@@ -100,3 +101,13 @@ def test_a_restart_after_every_tenant_was_deleted_does_not_bring_default_back(tm
         finally:
             again.stop()
         assert psql(url, "SELECT COUNT(*) FROM gatehouse_instance.tenants") == "0"
+
+
+def test_migrate_on_postgresql_needs_no_admin_token_but_serve_does(tmp_path, artifacts_dir):
+    with own_cluster() as (url, _stop):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")} | postgres_env(tmp_path, url)
+        binary = str(gatehouse_binary())
+        done = subprocess.run([binary, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "tenant schema(s)" in done.stdout, (done.stdout, done.stderr)
+        served = subprocess.run([binary, "serve"], env=env, capture_output=True, text=True, timeout=60)
+        assert served.returncode == 78 and "GATEHOUSE_ADMIN_TOKEN" in served.stderr, (served.returncode, served.stderr)

@@ -44,10 +44,6 @@ extension GatehouseConfiguration {
                 problems.append(
                     Problem(key: "security.master_key_file", message: "is required with PostgreSQL: every node must use the same master key"))
             }
-            if adminToken == nil {
-                problems.append(
-                    Problem(key: "GATEHOUSE_ADMIN_TOKEN", message: "is required with PostgreSQL: every node must accept the same admin token"))
-            }
             if backup.directory != nil {
                 problems.append(
                     Problem(key: "backup.dir", message: "backs up SQLite files; with PostgreSQL use pg_dump or base backups"))
@@ -62,6 +58,15 @@ extension GatehouseConfiguration {
             problems.append(Problem(key: "storage.schema_prefix", message: "must match [a-z][a-z0-9_]{0,19}"))
         }
         return problems
+    }
+
+    /// What serving as a node needs beyond a valid configuration: with PostgreSQL every node
+    /// must accept the same admin token, so none may be generated into one node's data folder.
+    /// Maintenance commands (`gatehouse migrate`, `storage copy`) do not serve and do not need it.
+    public var nodeProblems: [Problem] {
+        usesPostgres && adminToken == nil
+            ? [Problem(key: "GATEHOUSE_ADMIN_TOKEN", message: "is required with PostgreSQL: every node must accept the same admin token")]
+            : []
     }
 
     /// The PostgreSQL backend's settings.

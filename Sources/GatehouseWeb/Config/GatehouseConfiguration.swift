@@ -154,6 +154,7 @@ public struct GatehouseConfiguration: Sendable {
     /// All problems found while loading.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let problems: [Problem]
+        public init(problems: [Problem]) { self.problems = problems }
         public var description: String {
             "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
         }
