@@ -186,6 +186,7 @@ public enum Migrations {
         registerMailMigrations(&migrator)
         registerFederationMigrations(&migrator)
         registerSecondFactorMigrations(&migrator)
+        registerOrganizationMigrations(&migrator)
         return migrator
     }
 }

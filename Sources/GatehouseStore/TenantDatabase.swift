@@ -76,7 +76,8 @@ public final class TenantDatabase: TenantHandle, Sendable {
                 cached: """
                     UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
                     grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
-                    access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ? WHERE id = ?
+                    access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ?,
+                    organization_required = ? WHERE id = ?
                     """,
                 arguments: [
                     client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
@@ -84,7 +85,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                     JSONColumn.encode(client.grantTypes.map(\.rawValue).sorted()), client.firstParty,
                     client.allowedScopes?.description, client.idTokenSigningAlgorithm.rawValue,
                     client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
-                    client.previousSecretExpiresAt, client.id.rawValue,
+                    client.previousSecretExpiresAt, client.organizationRequired, client.id.rawValue,
                 ])
         }
         caches.clients.withLock { $0[client.clientID] = nil }

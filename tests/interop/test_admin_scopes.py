@@ -23,7 +23,10 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 # Validation fails on this field after authorization, so the sweep never changes anything.
 UNKNOWN = {"x_not_a_field": 1}
 # DELETE has no body to fail: it is aimed at objects that do not exist (404 after authorization).
-MISSING = {"client_id": "pk_test_missing", "user_id": "usr_00000000000000000000000000", "provider": "idp-missing"}
+MISSING = {
+    "client_id": "pk_test_missing", "user_id": "usr_00000000000000000000000000", "provider": "idp-missing",
+    "org": "org_00000000000000000000000000", "role": "no-such-role",
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,12 @@ class Setting:
             json={"kind": "oidc", "name": "Scopes SSO", "client_id": "scopes",
                   "discovery_url": "https://sso.scopes.example/.well-known/openid-configuration"},
         )
+        organization = {"name": "Scopes", "slug": "scopes", "owner_user_id": self.user.id}
+        self.organization = expect(admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization), 201).json()
         self.values = {
             "slug": self.tenant.slug,
+            "org": self.organization["id"],
+            "role": "member",
             "client_id": self.plain.client_id,
             "user_id": self.user.id,
             "session_id": "ses_00000000000000000000000000",

@@ -48,6 +48,8 @@ ADMIN_SCOPES = [
     "sessions:write",
     "keys:read",
     "keys:write",
+    "orgs:read",
+    "orgs:write",
 ]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
@@ -58,6 +60,8 @@ FAKE_IDS = {
     "user_id": "usr_00000000000000000000000000",
     "session_id": "ses_00000000000000000000000000",
     "provider": "idp_00000000000000000000000000",
+    "org": "org_00000000000000000000000000",
+    "role": "no-such-role",
 }
 UNKNOWN_FIELD = "x_not_a_field"
 
@@ -209,6 +213,9 @@ class World:
             },
         )
         self.provider = expect(provider, 201).json()
+        organization = {"name": "World", "slug": "world", "owner_user_id": self.user.id}
+        self.org = expect(admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization), 201).json()
+        self.newcomer = self.tenant.create_user()  # a user of the tenant in no organization
         self.values = {
             "slug": self.tenant.slug,
             "kind": "email",
@@ -217,6 +224,8 @@ class World:
             "user_id": self.user.id,
             "session_id": self.tokens["session"]["id"],
             "provider": self.provider["id"],
+            "org": self.org["id"],
+            "role": "member",
         }
 
     def headers(self, op: dict, *, admin_token: str | None = None) -> dict[str, str]:
@@ -347,6 +356,8 @@ def ordered(spec: dict) -> list[tuple[str, str, dict]]:
             r = 9
         if op["operationId"] == "revokeSession":
             r = 2.5
+        if op["operationId"] == "deleteOrganization":
+            r = 3.5  # after its members
         return (r, path)
 
     return sorted(operations(spec), key=key)
@@ -450,6 +461,18 @@ def test_successful_answers_match_the_documented_schemas(spec, world):
         ("POST", f"{T}/providers", {"kind": "microsoft", "name": "Work account", "client_id": "ms"}, 201),
         ("GET", f"{T}/providers", None, 200),
         ("GET", f"{T}/providers/{{provider}}", None, 200),
+        ("POST", f"{T}/organizations", {"name": "Docs", "slug": "docs", "public_metadata": {"plan": "pro"}}, 201),
+        ("GET", f"{T}/organizations", None, 200),
+        ("GET", f"{T}/organizations/{{org}}", None, 200),
+        ("PATCH", f"{T}/organizations/{{org}}", {"mfa_required": True, "private_metadata": {"crm": 7}}, 200),
+        ("POST", f"{T}/roles", {"name": "auditor", "permissions": ["reports:read"], "description": "Reads"}, 201),
+        ("GET", f"{T}/roles", None, 200),
+        ("GET", f"{T}/roles/{{role}}", None, 200),
+        ("PATCH", f"{T}/roles/{{role}}", {"permissions": ["org:read"]}, 200),
+        ("POST", f"{T}/organizations/{{org}}/members", {"user_id": w.newcomer.id, "role": "auditor"}, 201),
+        ("GET", f"{T}/organizations/{{org}}/members", None, 200),
+        ("GET", f"{T}/organizations/{{org}}/members/{{user_id}}", None, 200),
+        ("PATCH", f"{T}/organizations/{{org}}/members/{{user_id}}", {"role": "owner"}, 200),
         ("PATCH", f"{T}/providers/{{provider}}", {"enabled": False, "scopes": ["openid", "email"]}, 200),
         ("DELETE", f"{T}/providers/{{provider}}", None, 204),
         ("DELETE", f"{T}/sessions/{{session_id}}", None, 204),
@@ -503,6 +526,8 @@ def test_documented_examples_make_a_valid_body(spec, world):
         body = example_body(schema)
         if op["operationId"] == "createTenant":
             body["slug"] = f"x-{world.tenant.slug}"
+        if op["operationId"] == "addOrganizationMember":
+            body["user_id"] = world.newcomer.id  # the example names no user of this tenant
         headers = world.headers(op)
         if "userAccessToken" in str(op["security"]):
             headers.pop("Authorization", None)

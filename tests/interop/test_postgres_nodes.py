@@ -315,9 +315,18 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
             "grant_types": ["client_credentials"],
         }), 201).json()
         basic = requests.auth.HTTPBasicAuth(client["client_id"], client["client_secret"])
-        for n in range(25):
+        user_ids = [
             expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/users", headers=admin,
-                        json={"email": f"u{n}@copy.example", "password": "correct horse battery staple"}), 201)
+                        json={"email": f"u{n}@copy.example", "password": "correct horse battery staple"}), 201).json()["id"]
+            for n in range(25)
+        ]
+        # Organizations, a custom role and memberships travel too (the built-in roles once).
+        expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/roles", headers=admin,
+                    json={"name": "billing", "permissions": ["invoices:read"]}), 201)
+        expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/organizations", headers=admin,
+                    json={"name": "Acme", "slug": "acme", "owner_user_id": user_ids[0]}), 201)
+        expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/organizations/acme/members", headers=admin,
+                    json={"user_id": user_ids[1], "role": "billing"}), 201)
         before = expect(call(sqlite_node, "POST", f"/t/{slug}/token", data={"grant_type": "client_credentials"}, auth=basic), 200).json()
         jwks_before = expect(call(sqlite_node, "GET", f"/t/{slug}/jwks.json"), 200).json()
     finally:
@@ -353,6 +362,10 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
         assert call(node, "POST", f"/t/{slug}/token", data={"grant_type": "client_credentials"}, auth=basic).status_code == 200
         users = expect(call(node, "GET", f"/admin/v1/tenants/{slug}/users", params={"limit": 100}, headers=admin), 200).json()["users"]
         assert len(users) == 25
+        members = expect(call(node, "GET", f"/admin/v1/tenants/{slug}/organizations/acme/members", headers=admin), 200).json()
+        assert {m["user_id"]: m["role"] for m in members["members"]} == {user_ids[0]: "owner", user_ids[1]: "billing"}
+        roles = expect(call(node, "GET", f"/admin/v1/tenants/{slug}/roles", headers=admin), 200).json()["roles"]
+        assert sorted(r["name"] for r in roles) == ["admin", "billing", "member", "owner"]
     finally:
         node.stop()
 

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d3e4b37a5e810d1f6e06aa900008e4a900ba3ea0ed430d667a704c6fc164c649"
+    package static let sha256 = "44e945617f7459586bd3f3c3e56a26cbbbdda427866ea1c5aeaf83a6de4ebd72"
 }

@@ -106,6 +106,8 @@ extension PostgresInstanceStore {
         } catch {
             throw StoreError.unavailable("the SQLite database has no table \(table) with columns \(names.joined(separator: ", ")): \(error)")
         }
+        // The source's rows replace what the migrations seeded (the built-in organization roles).
+        try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).\"\(table)\""), logger: logger)
         let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
         let sql = "INSERT INTO \(schema).\"\(table)\" (\(names.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (\(placeholders))"
         for row in sourceRows {

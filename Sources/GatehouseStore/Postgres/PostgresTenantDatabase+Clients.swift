@@ -38,7 +38,8 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             allowed_scopes = \(client.allowedScopes?.description), id_token_signed_response_alg = \(client.idTokenSigningAlgorithm.rawValue),
             access_token_signing_alg = \(client.accessTokenSigningAlgorithm.rawValue),
             previous_secret_hash = \(client.previousSecretHash.map { ByteBuffer(bytes: $0) }),
-            previous_secret_expires_at = \(client.previousSecretExpiresAt.map(PostgresTimestamp.init)) WHERE id = \(client.id.rawValue)
+            previous_secret_expires_at = \(client.previousSecretExpiresAt.map(PostgresTimestamp.init)),
+            organization_required = \(client.organizationRequired) WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }
     }
