@@ -173,6 +173,7 @@ public enum Migrations {
         registerMailMigrations(&migrator)
         registerFederationMigrations(&migrator)
         registerSecondFactorMigrations(&migrator)
+        registerOrganizationChoiceMigrations(&migrator)
         return migrator
     }
 }

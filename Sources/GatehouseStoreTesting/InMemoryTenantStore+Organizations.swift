@@ -2,7 +2,7 @@ import Foundation
 import GatehouseCore
 import Synchronization
 
-extension InMemoryTenantStore: OrganizationStore {
+extension InMemoryTenantStore {
     /// A unique constraint would be violated, or a referenced row is missing (the SQLite and
     /// PostgreSQL stores throw `StoreError.conflict` / `.notFound` for the same cases).
     public struct ConstraintViolation: Error, Equatable {
