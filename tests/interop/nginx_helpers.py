@@ -20,6 +20,9 @@ events {{ worker_connections {connections}; }}
 http {{
     access_log {dir}/access.log;
     client_body_temp_path {dir}/client_body;
+    # Bodies up to nginx's own limit stay in memory: as root, the worker runs as nobody and cannot
+    # write to the test's private folder.
+    client_body_buffer_size 1m;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;

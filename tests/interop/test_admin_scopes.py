@@ -177,3 +177,15 @@ def test_the_instance_admin_token_may_handle_every_credential(admin, setting):
     base = f"/tenants/{setting.tenant.slug}/clients/{setting.holders['users:write'].client_id}"
     rotated = expect(admin.post(f"{base}/rotate-secret"), 200).json()
     assert admin_scopes_of(rotated) == {"users:write"} and rotated["client_secret"]
+
+
+def test_only_the_instance_admin_moves_a_tenant_to_its_own_host(setting):
+    """The issuer follows the host: a tenant admin who set `hostname` would end every token of the
+    tenant, its own admin token included, with only the instance admin able to undo it."""
+    token = setting.token("tenant:write")
+    api = scoped_admin(setting.tenant, token)
+    path = f"/tenants/{setting.tenant.slug}"
+    problem = assert_problem(api.patch(path, json={"settings": {"hostname": "login.example.com"}}), 403)
+    assert "instance administrator" in problem["detail"], problem
+    # Other settings stay the tenant admin's, and the token keeps working.
+    assert expect(api.patch(path, json={"settings": {"session_ttl": 7200}}), 200).json()["settings"].get("hostname") is None

@@ -128,3 +128,17 @@ def test_session_records_the_real_client(proxied):
     with sqlite3.connect(tenant_db(gh, tenant)) as db:
         ips = [row[0] for row in db.execute("SELECT ip_address FROM sessions")]
     assert ips == ["127.0.0.3"], ips
+
+
+def test_oversized_body_through_nginx_is_413_not_502(proxied):
+    """A body over Gatehouse's limit but under nginx's (1 MiB by default) reaches Gatehouse, whose
+    413 nginx passes on (not a 502, nor nginx's 500 when it cannot write its body buffer file)."""
+    _, base = proxied
+    body = b"grant_type=client_credentials&x=" + b"a" * 200_000
+    with requests.Session() as session:
+        for _ in range(2):
+            resp = session.post(f"{base}/t/default/token", data=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+            assert resp.status_code == 413, resp.text[:300]
+            assert resp.json()["error"] == "invalid_request", resp.text[:300]
+        assert session.get(f"{base}/readyz", timeout=5).status_code == 200

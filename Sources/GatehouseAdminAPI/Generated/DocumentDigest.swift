@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "f63e7fa00e442658c3519c2c6bf17dcb2f43b53cc340b95f4e1a6371134ab2f2"
+    package static let sha256 = "d3e4b37a5e810d1f6e06aa900008e4a900ba3ea0ed430d667a704c6fc164c649"
 }

@@ -127,6 +127,14 @@ extension AdminController {
             settings = applySettings(&nested, to: settings)
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
         }
+        if case .tenant? = context.adminPrincipal, settings.hostname != tenant.tenant.settings.hostname {
+            // The issuer follows the host: a new host would end every token of the tenant, the
+            // tenant-scoped admin token making this request included, and needs DNS and a
+            // certificate only the operator can provide.
+            throw ProblemDetails.forbidden(
+                "settings.hostname is set by the instance administrator: the tenant's issuer changes with it, which ends every token issued so far, this admin token included"
+            )
+        }
         let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
         if !removed.isEmpty {
             let clients = try await context.database.listClients()
