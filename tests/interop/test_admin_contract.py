@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from accounts_helpers import Console
+from accounts_pages import Console
 from gatehouse_client import HTTP_TIMEOUT, Browser, assert_problem, describe, expect, query_params
 from test_cli import CLI
 
