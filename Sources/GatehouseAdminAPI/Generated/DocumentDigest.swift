@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d3e4b37a5e810d1f6e06aa900008e4a900ba3ea0ed430d667a704c6fc164c649"
+    package static let sha256 = "397663173c0e7cd2622ff9605cf14c957becdd81c50ac8034abb1a188078a099"
 }
