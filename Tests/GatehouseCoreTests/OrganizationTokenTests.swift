@@ -169,6 +169,18 @@ struct OrganizationTokenTests {
         #expect(try await o.claims(entered).0.orgID == o.acme.id.rawValue)
     }
 
+    @Test("a rotated refresh token presented with organization= is still detected as reused (RFC 9700 §4.14.2)")
+    func reuseWithOrganization() async throws {
+        let o = try await Orgs()
+        let first = try await o.signIn(within: o.acme.id)
+        let second = try await o.f.refresh(first.refreshToken)
+        o.f.clock.advance(11)
+        let reuse = await oauthErrorCode { _ = try await o.refresh(first.refreshToken, organization: "other") }
+        #expect(reuse == .invalidGrant)
+        let successor = await oauthErrorCode { _ = try await o.f.refresh(second.refreshToken) }
+        #expect(successor == .invalidGrant, "the reuse revoked the grant")
+    }
+
     struct Refusal: Sendable, CustomTestStringConvertible {
         let testDescription: String
         let organization: String

@@ -38,10 +38,13 @@ public enum RefreshTokenGrant: GrantHandler {
             if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
                 throw OAuthError.invalidScope("scope exceeds the original grant")
             }
-            if let named {
-                target = try await switchTarget(named, grant: grant, client: client.client, context: context)
-            } else if grant.revokedAt == nil {
-                _ = try await TokenEndpoint.organizationClaims(of: grant, context: context)
+            // Only for a live token: a rotated one goes on to the rotation, which detects its reuse.
+            if token.rotatedAt == nil, grant.revokedAt == nil {
+                if let named {
+                    target = try await switchTarget(named, grant: grant, client: client.client, context: context)
+                } else {
+                    _ = try await TokenEndpoint.organizationClaims(of: grant, context: context)
+                }
             }
         }
         let successor = RandomText.bearerSecret()
