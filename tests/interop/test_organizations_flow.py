@@ -8,6 +8,7 @@ Screenshot: $ARTIFACTS_DIR/organization-picker.png (Chromium)."""
 from __future__ import annotations
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
@@ -48,13 +49,12 @@ class Orgs:
         return expect(self.admin.post(f"{self.base}/organizations", json=body), 201).json()
 
     def add(self, org: dict, user, role: str = "member") -> None:
-        expect(
-            self.admin.post(f"{self.base}/organizations/{org['id']}/members", json={"user_id": user.id, "role": role}),
-            201,
-        )
+        body = {"user_id": user.id, "role": role}
+        expect(self.admin.post(f"{self.base}/organizations/{org['id']}/members", json=body), 201)
 
     def set_role(self, org: dict, user, role: str) -> None:
-        expect(self.admin.patch(f"{self.base}/organizations/{org['id']}/members/{user.id}", json={"role": role}), 200)
+        path = f"{self.base}/organizations/{org['id']}/members/{user.id}"
+        expect(self.admin.patch(path, json={"role": role}), 200)
 
     def remove(self, org: dict, user) -> None:
         expect(self.admin.delete(f"{self.base}/organizations/{org['id']}/members/{user.id}"), 204)
@@ -95,13 +95,14 @@ def test_authlib_verifies_org_claims_before_and_after_refresh_and_a_role_change(
     assert org_claims(id_claims) == org_claims(at_claims) == expected, (id_claims, at_claims)
 
     # A refresh through Authlib keeps the organization.
-    refreshed = dict(flow.rp.refresh_token(tenant.endpoint("token_endpoint"), refresh_token=flow.token["refresh_token"]))
+    token_endpoint = tenant.endpoint("token_endpoint")
+    refreshed = dict(flow.rp.refresh_token(token_endpoint, refresh_token=flow.token["refresh_token"]))
     id_claims, at_claims = verified(tenant, client, refreshed, member)
     assert org_claims(id_claims) == org_claims(at_claims) == expected
 
     # A role change (admin API) shows in the next tokens, userinfo and introspection.
     orgs.set_role(acme, member, "admin")
-    changed = dict(flow.rp.refresh_token(tenant.endpoint("token_endpoint"), refresh_token=refreshed["refresh_token"]))
+    changed = dict(flow.rp.refresh_token(token_endpoint, refresh_token=refreshed["refresh_token"]))
     id_claims, at_claims = verified(tenant, client, changed, member)
     assert org_claims(id_claims) == org_claims(at_claims) == (acme["id"], "admin", [])
     info = expect(tenant.userinfo(changed["access_token"]), 200).json()
@@ -121,7 +122,8 @@ def test_removed_membership_makes_the_refresh_fail_with_invalid_grant(tenant, se
 def test_without_the_organization_scope_tokens_carry_no_org_claims(tenant, setup):
     _, _, member, _, client = setup
     flow = code_flow(tenant, client, member, scope="openid profile email")
-    id_claims = check_id_token(tenant, client, flow.token["id_token"], user=member, scope="openid profile email")
+    scope = "openid profile email"
+    id_claims = check_id_token(tenant, client, flow.token["id_token"], user=member, scope=scope)
     at_claims = check_access_token(tenant, client, flow.token["access_token"], user=member)
     assert not [k for k in {**id_claims, **at_claims} if k.startswith("org_")], (id_claims, at_claims)
 
@@ -136,19 +138,18 @@ def test_named_organization_and_switching_by_refresh(tenant, setup):
     _, at_claims = verified(tenant, client, flow.token, member)
     assert org_claims(at_claims) == (bank["id"], "admin", [])
 
-    switched = tenant.token_request(
-        {"grant_type": "refresh_token", "refresh_token": flow.token["refresh_token"], "organization": acme["id"]},
-        client,
-    )
+    def switch(refresh_token: str, organization: str):
+        params = {"grant_type": "refresh_token", "refresh_token": refresh_token, "organization": organization}
+        return tenant.token_request(params, client)
+
+    switched = switch(flow.token["refresh_token"], acme["id"])
     token = expect(switched, 200).json()
     _, at_claims = verified(tenant, client, token, member)
     assert org_claims(at_claims) == (acme["id"], "billing", PERMISSIONS)
 
     # Another organization of the tenant that the user is not a member of: refused, nothing changes.
     for name in (other["slug"], other["id"], "no-such-org"):
-        refused = tenant.token_request(
-            {"grant_type": "refresh_token", "refresh_token": token["refresh_token"], "organization": name}, client
-        )
+        refused = switch(token["refresh_token"], name)
         body = assert_oauth_error(refused, "invalid_grant")
         assert body["error_description"] == "the user is not a member of the requested organization", body
     again = expect(tenant.refresh(client, token["refresh_token"]), 200).json()
@@ -206,7 +207,6 @@ def test_headless_sign_in_names_the_organization(tenant, setup, public_url):
     orgs, owner, member, acme, client = setup
     bank = orgs.create("Bank", owner)
     orgs.add(bank, member)
-    import requests
 
     def sign_in(**extra):
         body = {"email": member.email, "password": member.password, "scope": SCOPE, **extra}
@@ -224,7 +224,9 @@ def test_headless_sign_in_names_the_organization(tenant, setup, public_url):
 
 
 @pytest.mark.browser
-def test_chromium_picks_an_organization_on_the_picker(driver, tenant, setup, callback, artifacts_dir):  # noqa: F811
+def test_chromium_picks_an_organization_on_the_picker(
+    driver, tenant, setup, callback, artifacts_dir  # noqa: F811
+):
     orgs, owner, member, acme, _ = setup
     bank = orgs.create("Bank", owner)
     orgs.add(bank, member, "admin")
@@ -244,7 +246,9 @@ def test_chromium_picks_an_organization_on_the_picker(driver, tenant, setup, cal
     params = query_params(callback.wait_for_hit())
     assert params.get("state") == state and params.get("code"), params
     token = rp.fetch_token(code=params["code"], code_verifier=verifier, redirect_uri=callback.url)
-    id_claims = check_id_token(tenant, client, token["id_token"], access_token=token["access_token"], nonce=nonce)
+    id_claims = check_id_token(
+        tenant, client, token["id_token"], access_token=token["access_token"], nonce=nonce
+    )
     at_claims = check_access_token(tenant, client, token["access_token"])
     assert org_claims(id_claims) == org_claims(at_claims) == (bank["id"], "admin", [])
 
