@@ -187,6 +187,7 @@ public enum Migrations {
         registerFederationMigrations(&migrator)
         registerSecondFactorMigrations(&migrator)
         registerOrganizationMigrations(&migrator)
+        registerOrganizationChoiceMigrations(&migrator)
         return migrator
     }
 }

@@ -94,21 +94,23 @@ extension Session {
 }
 
 extension Interaction {
-    static let columns = "id, csrf_token, browser_binding_hash, request, user_id, login_done, consent_done, created_at, expires_at"
+    static let columns =
+        "id, csrf_token, browser_binding_hash, request, user_id, login_done, consent_done, created_at, expires_at, organization"
 
     init?(row: Row) {
         guard let request = JSONColumn.decode(AuthorizationRequest.self, row["request"]) else { return nil }
         self.init(
             id: row["id"], csrfToken: row["csrf_token"], browserBindingHash: row.bytes("browser_binding_hash") ?? [],
             request: request, userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
-            loginDone: row["login_done"], consentDone: row["consent_done"], createdAt: row["created_at"],
-            expiresAt: row["expires_at"])
+            loginDone: row["login_done"], consentDone: row["consent_done"],
+            organization: (row["organization"] as String?).flatMap(OrganizationChoice.init(stored:)),
+            createdAt: row["created_at"], expiresAt: row["expires_at"])
     }
 
     var arguments: StatementArguments {
         [
             id, csrfToken, Data(browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone, consentDone,
-            createdAt, expiresAt,
+            createdAt, expiresAt, organization?.stored,
         ]
     }
 }

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "44e945617f7459586bd3f3c3e56a26cbbbdda427866ea1c5aeaf83a6de4ebd72"
+    package static let sha256 = "d2a9617343c774731780e64023c7b8c229f7c31ef7eeef836a50bc3043d83bca"
 }

@@ -27,7 +27,7 @@ public enum RefreshRotation: Sendable, Equatable {
 
 /// What the protocol core (endpoints, grant handlers, interaction logic) needs of one tenant's
 /// storage: client and user lookup, sessions, interactions and consent, grants and tokens, and
-/// organizations with their roles and memberships.
+/// organizations with their roles and memberships (the organization context of tokens).
 ///
 /// Every implementation exists only for one resolved tenant (GatehouseStore's `TenantDatabase`,
 /// GatehouseStoreTesting's `InMemoryTenantStore`); nothing here takes a tenant id, so no call can

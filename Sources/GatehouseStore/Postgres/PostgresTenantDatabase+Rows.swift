@@ -138,14 +138,15 @@ extension Interaction {
         self.init(
             id: try r("id"), csrfToken: try r("csrf_token"), browserBindingHash: try r.bytes("browser_binding_hash") ?? [],
             request: request, userID: try r("user_id", as: String?.self).flatMap(UserID.init(rawValue:)),
-            loginDone: try r("login_done"), consentDone: try r("consent_done"), createdAt: try r.date("created_at"),
-            expiresAt: try r.date("expires_at"))
+            loginDone: try r("login_done"), consentDone: try r("consent_done"),
+            organization: try r("organization", as: String?.self).flatMap(OrganizationChoice.init(stored:)),
+            createdAt: try r.date("created_at"), expiresAt: try r.date("expires_at"))
     }
 
     var postgresValues: PostgresBindings {
         PostgresBindings([
             id, csrfToken, ByteBuffer(bytes: browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone,
-            consentDone, PostgresTimestamp(createdAt), PostgresTimestamp(expiresAt),
+            consentDone, PostgresTimestamp(createdAt), PostgresTimestamp(expiresAt), organization?.stored,
         ])
     }
 }

@@ -112,7 +112,7 @@ extension PostgresTenantDatabase {
         try await query(
             """
             UPDATE \(unescaped: schema).interactions SET user_id = \(interaction.userID?.rawValue), login_done = \(interaction.loginDone),
-            consent_done = \(interaction.consentDone) WHERE id = \(interaction.id)
+            consent_done = \(interaction.consentDone), organization = \(interaction.organization?.stored) WHERE id = \(interaction.id)
             """)
     }
 

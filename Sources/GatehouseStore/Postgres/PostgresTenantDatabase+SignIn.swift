@@ -46,7 +46,8 @@ extension PostgresTenantDatabase {
                 try await self.run(
                     """
                     UPDATE \(unescaped: schema).interactions SET user_id = \(interaction.userID?.rawValue), \
-                    login_done = \(interaction.loginDone), consent_done = \(interaction.consentDone) WHERE id = \(interaction.id)
+                    login_done = \(interaction.loginDone), consent_done = \(interaction.consentDone), \
+                    organization = \(interaction.organization?.stored) WHERE id = \(interaction.id)
                     """, on: connection)
             }
         }

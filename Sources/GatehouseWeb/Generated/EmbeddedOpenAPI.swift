@@ -3197,6 +3197,11 @@ enum AdminOpenAPI {
             "maxLength": 1000,
             "description": "Space-separated scopes; a subset of the client's scopes, never admin scopes. Default: the client's permitted scopes among `openid profile email`.",
             "examples": ["openid profile email offline_access"]
+          },
+          "organization": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "With the scope `organization` (or a client with `organization_required`): the id (`org_…`) or slug of the organization to act within (docs/contract.md A8). Required when the user is a member of several organizations (400 `invalid_request` otherwise); one the user is not a member of is 400 `access_denied`, whether or not it exists. Tokens then carry `org_id`, `org_role` and `org_permissions`."
           }
         }
       },
@@ -3261,7 +3266,12 @@ enum AdminOpenAPI {
         "required": ["refresh_token"],
         "properties": {
           "refresh_token": {"type": "string", "maxLength": 512, "examples": ["x7Ttq…"]},
-          "scope": {"type": "string", "maxLength": 1000, "description": "Optional narrower scope (RFC 6749 §6)."}
+          "scope": {"type": "string", "maxLength": 1000, "description": "Optional narrower scope (RFC 6749 §6)."},
+          "organization": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "Switches the grant to another organization of the user (id `org_…` or slug), without a new sign-in (docs/contract.md A8): only for a grant with the scope `organization` (400 `invalid_scope` otherwise); 400 `invalid_grant` when the user is not a member of it, whether or not it exists, or when it requires a second factor the sign-in did not prove."
+          }
         }
       },
       "SignOutRequest": {
