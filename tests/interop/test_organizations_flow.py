@@ -211,7 +211,8 @@ def test_headless_sign_in_names_the_organization(tenant, setup, public_url):
     def sign_in(**extra):
         body = {"email": member.email, "password": member.password, "scope": SCOPE, **extra}
         return requests.post(
-            f"{public_url}/v1/auth/sign-in", json=body, headers={"X-Client-Id": client.client_id}, timeout=10
+            f"{public_url}/v1/auth/sign-in", json=body, timeout=10,
+            headers={"X-Client-Id": client.client_id, "Authorization": f"Bearer {client.client_secret}"},
         )
 
     unnamed = sign_in()
