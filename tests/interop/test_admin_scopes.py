@@ -68,7 +68,8 @@ class Setting:
                   "discovery_url": "https://sso.scopes.example/.well-known/openid-configuration"},
         )
         organization = {"name": "Scopes", "slug": "scopes", "owner_user_id": self.user.id}
-        self.organization = expect(admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization), 201).json()
+        created = admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization)
+        self.organization = expect(created, 201).json()
         self.values = {
             "slug": self.tenant.slug,
             "org": self.organization["id"],

@@ -57,7 +57,8 @@ def test_organization_crud(admin, tenant):
     ]
     updated = expect(
         admin.patch(
-            f"{orgs(tenant)}/{org['id']}", json={"name": "Customer A", "slug": "cust-a", "mfa_required": False}
+            f"{orgs(tenant)}/{org['id']}",
+            json={"name": "Customer A", "slug": "cust-a", "mfa_required": False},
         ),
         200,
     ).json()
@@ -195,7 +196,8 @@ def test_roles(admin, tenant):
     assert listed["next_cursor"] is None
     billing = expect(
         admin.post(
-            roles, json={"name": "billing", "permissions": ["invoices:write", "invoices:read"], "description": "Bills"}
+            roles,
+            json={"name": "billing", "permissions": ["invoices:write", "invoices:read"], "description": "Bills"},
         ),
         201,
     ).json()
@@ -290,7 +292,9 @@ def test_client_organization_required(admin, tenant):
 def test_cli_builds_the_readme_example(cli: CLI, admin, tenant):
     t = ("--tenant", tenant.slug)
     ids = {}
-    people = {"alice": "customera", "bob": "customera", "charlie": "customera", "david": "customerb", "eve": "customerb"}
+    people = {
+        "alice": "customera", "bob": "customera", "charlie": "customera", "david": "customerb", "eve": "customerb"
+    }
     for name, domain in people.items():
         user = cli.json("user", "create", *t, "--email", f"{name}@{domain}.com", "--name", name.title())
         ids[name] = user["id"]
@@ -321,7 +325,8 @@ def test_cli_builds_the_readme_example(cli: CLI, admin, tenant):
     cli.ok("org", "member", "remove", "customer-a", ids["charlie"], *t)
 
     # Roles.
-    role = cli.json("role", "create", "billing", "--permission", "invoices:read", "--permission", "invoices:write", *t)
+    permissions = ("--permission", "invoices:read", "--permission", "invoices:write")
+    role = cli.json("role", "create", "billing", *permissions, *t)
     assert role["permissions"] == ["invoices:read", "invoices:write"]
     updated_role = cli.json("role", "update", "billing", "--permission", "invoices:read", *t)
     assert updated_role["permissions"] == ["invoices:read"]
@@ -334,7 +339,8 @@ def test_cli_builds_the_readme_example(cli: CLI, admin, tenant):
 
     # Clients.
     created = cli.json(
-        "client", "create", *t, "--name", "B2B app", "--type", "public", "--redirect-uri", "https://rp.example/cb",
+        "client", "create", *t, "--name", "B2B app", "--type", "public",
+        "--redirect-uri", "https://rp.example/cb",
         "--organization-required",
     )
     assert created["organization_required"] is True
