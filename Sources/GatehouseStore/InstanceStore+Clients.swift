@@ -19,9 +19,7 @@ extension InstanceStore {
                         arguments: [Data(hash), client.clientID, tenant.id.rawValue])
                 }
             }
-        } catch let error as DatabaseError
-            where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-        {
+        } catch let error as DatabaseError where TenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("client key already exists")
         }
         do {

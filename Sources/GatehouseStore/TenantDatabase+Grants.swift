@@ -143,6 +143,7 @@ extension TenantDatabase {
 
     /// The column that selects the grants `revokeLiveGrants` revokes.
     enum GrantOwner: String {
+        case clientID = "client_id"
         case sessionID = "session_id"
         case userID = "user_id"
         case organizationID = "organization_id"

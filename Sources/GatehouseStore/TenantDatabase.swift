@@ -94,8 +94,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
     /// Deletes a client and revokes its grants.
     public func deleteClient(clientID: String, at now: Date) async throws {
         let revoked = try await pool.write { db in
-            let ids = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE client_id = ? AND revoked_at IS NULL", arguments: [clientID])
-            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL", arguments: [now, clientID])
+            let ids = try Self.revokeLiveGrants(.clientID, clientID, at: now, db: db)
             try db.execute(cached: "DELETE FROM clients WHERE client_id = ?", arguments: [clientID])
             return ids
         }
@@ -155,10 +154,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                 arguments += [email]
             }
             if let query {
-                let pattern =
-                    "%"
-                    + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                let pattern = Self.likePattern(query)
                 sql += " AND (email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')"
                 arguments += [pattern, pattern]
             }

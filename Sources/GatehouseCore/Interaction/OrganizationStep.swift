@@ -75,6 +75,14 @@ public struct OrganizationOption: Sendable, Equatable {
     }
 }
 
+extension [OrganizationOption] {
+    /// The membership that `name` (an organization id or slug, as the `organization` parameter
+    /// gives it) refers to; nil when the user is not a member of such an organization.
+    public func named(_ name: String) -> OrganizationOption? {
+        first { $0.id.rawValue == name || $0.slug == name }
+    }
+}
+
 /// What a sign-in asks about organizations (docs/contract.md A8).
 ///
 /// An organization context is requested by the scope `organization`, or always for a client with
@@ -152,7 +160,7 @@ public enum OrganizationStep: Sendable, Equatable {
             }
         }
         if let named = request.named {
-            guard let option = memberships.first(where: { $0.id.rawValue == named || $0.slug == named }) else {
+            guard let option = memberships.named(named) else {
                 return .refused(notMember)
             }
             return .chosen(.organization(option.id), mfaRequired: option.mfaRequired)

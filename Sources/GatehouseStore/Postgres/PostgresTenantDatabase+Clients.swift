@@ -48,12 +48,7 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
     public func deleteClient(clientID: String, at now: Date) async throws {
         guard !Self.hasNUL(clientID) else { return }
         let revoked = try await transaction { connection in
-            let ids = try await self.run(
-                """
-                UPDATE \(unescaped: self.schema).grants SET revoked_at = \(PostgresTimestamp(now))
-                WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id
-                """, on: connection
-            ).map { try $0.decode(String.self) }
+            let ids = try await self.revokeLiveGrants(.clientID, clientID, at: now, on: connection)
             try await self.run("DELETE FROM \(unescaped: self.schema).clients WHERE client_id = \(clientID)", on: connection)
             return ids
         }

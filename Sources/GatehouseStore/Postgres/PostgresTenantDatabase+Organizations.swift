@@ -72,13 +72,8 @@ extension PostgresTenantDatabase {
             let deleted = try await self.run(
                 "DELETE FROM \(unescaped: self.schema).organizations WHERE id = \(id.rawValue) RETURNING id", on: connection)
             guard !deleted.isEmpty else { return nil }
-            // Memberships follow by ON DELETE CASCADE; the `grants_revoked` trigger feeds the change feed.
-            return try await self.run(
-                """
-                UPDATE \(unescaped: self.schema).grants SET revoked_at = \(PostgresTimestamp(now))
-                WHERE organization_id = \(id.rawValue) AND revoked_at IS NULL RETURNING id
-                """, on: connection
-            ).map { try $0.decode(String.self) }
+            // Memberships follow by ON DELETE CASCADE.
+            return try await self.revokeLiveGrants(.organizationID, id.rawValue, at: now, on: connection)
         }
         guard let revoked else { return false }
         revocations.revokeGrants(revoked, at: now)

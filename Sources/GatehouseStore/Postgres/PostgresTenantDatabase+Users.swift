@@ -42,11 +42,7 @@ extension PostgresTenantDatabase {
     /// Ids compare and sort bytewise (collation "C"), as SQLite's text does.
     public func listUsers(limit: Int, after: UserID?, email: String?, query: String?) async throws -> [User] {
         guard !Self.hasNUL(email, query) else { return [] }
-        let pattern = query.map {
-            "%"
-                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
-        }
+        let pattern = query.map(TenantDatabase.likePattern)
         return try await self.query(
             """
             SELECT \(unescaped: User.columns) FROM \(unescaped: schema).users
@@ -89,17 +85,23 @@ extension PostgresTenantDatabase {
             try await self.run(
                 "UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(now) WHERE user_id = \(id.rawValue) AND revoked_at IS NULL",
                 on: connection)
-            return try await self.revokeLiveGrants(ofUser: id, at: now, on: connection)
+            return try await self.revokeLiveGrants(.userID, id.rawValue, at: now, on: connection)
         }
         revocations.revokeGrants(grants, at: now)
     }
 
-    /// Revokes, in the caller's transaction, every unrevoked grant of the user.
+    /// Revokes, in the caller's transaction, every unrevoked grant whose `owner` column is `value`
+    /// (as `TenantDatabase.revokeLiveGrants` on SQLite); the `grants_revoked` trigger feeds the
+    /// change feed.
     /// - Returns: the ids of the grants revoked (for the revocation index, updated by the caller).
-    func revokeLiveGrants(ofUser id: UserID, at now: Date, on connection: PostgresConnection) async throws -> [String] {
+    func revokeLiveGrants(
+        _ owner: TenantDatabase.GrantOwner, _ value: String, at now: Date, on connection: PostgresConnection
+    ) async throws -> [String] {
         try await run(
-            "UPDATE \(unescaped: schema).grants SET revoked_at = \(now) WHERE user_id = \(id.rawValue) AND revoked_at IS NULL RETURNING id",
-            on: connection
+            """
+            UPDATE \(unescaped: schema).grants SET revoked_at = \(PostgresTimestamp(now))
+            WHERE \(unescaped: owner.rawValue) = \(value) AND revoked_at IS NULL RETURNING id
+            """, on: connection
         ).map { try $0.decode(String.self) }
     }
 
@@ -135,7 +137,7 @@ extension PostgresTenantDatabase {
             try await self.run(
                 "UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(now) WHERE user_id = \(userID.rawValue) AND revoked_at IS NULL",
                 on: connection)
-            let grants = try await self.revokeLiveGrants(ofUser: userID, at: now, on: connection)
+            let grants = try await self.revokeLiveGrants(.userID, userID.rawValue, at: now, on: connection)
             try await self.run(self.spendingSignInLinks(of: userID, at: now), on: connection)
             return grants
         }

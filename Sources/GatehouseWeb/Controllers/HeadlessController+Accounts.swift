@@ -55,7 +55,7 @@ extension HeadlessController {
         var subject = try await services.signInSubject(user, amr: amr, in: context.database, organizations: ask, chosen: chosen)
         if let named {
             // Resolved now, so that a step before the organization's (email verification) keeps it.
-            guard let option = subject.organizations.first(where: { $0.id.rawValue == named || $0.slug == named }) else {
+            guard let option = subject.organizations.named(named) else {
                 throw OAuthError.accessDenied("the user is not a member of the requested organization")
             }
             subject.organization = .organization(option.id)
