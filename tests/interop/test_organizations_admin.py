@@ -5,9 +5,10 @@ nothing, the last-owner rule, pagination, the orgs:read / orgs:write scopes, and
 from __future__ import annotations
 
 import pytest
+
+from cli_helpers import CLI
 from gatehouse_client import assert_problem, expect, unique_slug
 from tenancy_helpers import admin_token, create_admin_client, scoped_admin
-from test_cli import CLI
 
 
 @pytest.fixture
