@@ -296,6 +296,26 @@ struct OrganizationAccountConformanceTests {
 
         }
     }
+
+    @Test("the last owner of an organization cannot be deleted; one of two owners can", arguments: StorageBackend.all)
+    func lastOwnerDeletion(_ backend: StorageBackend) async throws {
+        try await backend.withUser { a, _, alice, now in
+            let bob = Seed.user(at: now)
+            try await a.insertUser(bob)
+            let acme = Seed.organization("acme", at: now)
+            try await a.insertOrganization(acme, firstMember: Seed.membership(acme.id, alice.id, "owner", at: now))
+            try await a.insertMembership(Seed.membership(acme.id, bob.id, "member", at: now))
+            await #expect(throws: StoreError.self) { try await a.deleteUser(alice.id, at: now) }
+            #expect(try await a.user(id: alice.id) != nil)
+            #expect(try await a.membership(organization: acme.id, user: alice.id)?.role == "owner")
+            // A second owner: either may now go, and the other stays owner.
+            _ = try await a.changeRole(organization: acme.id, user: bob.id, to: "owner", at: now)
+            try await a.deleteUser(alice.id, at: now)
+            #expect(try await a.user(id: alice.id) == nil)
+            #expect(try await a.members(of: acme.id, limit: 10, after: nil).map(\.role) == ["owner"])
+            await #expect(throws: StoreError.self) { try await a.deleteUser(bob.id, at: now) }
+        }
+    }
 }
 
 /// The store's refusal, whichever backend made it: `StoreError` (SQLite, PostgreSQL) or the

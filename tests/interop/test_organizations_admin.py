@@ -141,6 +141,8 @@ BAD_ORGS = [
     ({"name": "X", "slug": "org_01HZZZZZZZZZZZZZZZZZZZZZZZ"}, {"slug"}),
     ({"name": "X", "slug": "a" * 65}, {"slug"}),
     ({"name": "", "slug": "empty-name"}, {"name"}),
+    ({"name": "Acme \u202eevil", "slug": "bidi-name"}, {"name"}),
+    ({"name": "Acme\u0007", "slug": "control-name"}, {"name"}),
     ({"name": "X", "slug": "meta", "public_metadata": [1, 2]}, {"public_metadata"}),
     ({"name": "X", "slug": "meta", "private_metadata": "text"}, {"private_metadata"}),
     ({"name": "X", "slug": "meta", "public_metadata": {"blob": "x" * 9000}}, {"public_metadata"}),

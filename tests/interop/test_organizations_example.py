@@ -77,3 +77,21 @@ def test_an_organization_that_requires_mfa_asks_members_for_a_second_factor(tena
     # …while the same user within the other organization signs in with the password alone.
     plain = expect(sign_in("shop"), 200).json()
     assert "access_token" in plain, plain
+
+
+def test_the_last_owner_of_an_organization_cannot_be_deleted(tenant):
+    alice, bob = tenant.create_user(), tenant.create_user()
+    base = f"/tenants/{tenant.slug}"
+    body = {"name": "Customer A", "slug": "customer-a", "owner_user_id": alice.id}
+    org = expect(tenant.admin.post(f"{base}/organizations", json=body), 201).json()
+    expect(tenant.admin.post(f"{base}/organizations/customer-a/members", json={"user_id": bob.id, "role": "member"}), 201)
+    refused = tenant.admin.delete(f"{base}/users/{alice.id}")
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert "last owner" in refused.json()["detail"] and "customer-a" in refused.json()["detail"]
+    expect(tenant.admin.get(f"{base}/users/{alice.id}"), 200)
+    # Ownership handed over first, the deletion goes through and Bob stays the owner.
+    expect(tenant.admin.patch(f"{base}/organizations/{org['id']}/members/{bob.id}", json={"role": "owner"}), 200)
+    expect(tenant.admin.delete(f"{base}/users/{alice.id}"), 204)
+    members = expect(tenant.admin.get(f"{base}/organizations/customer-a/members"), 200).json()["members"]
+    assert [(m["user_id"], m["role"]) for m in members] == [(bob.id, "owner")]

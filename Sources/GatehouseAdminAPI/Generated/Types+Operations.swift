@@ -4914,7 +4914,7 @@ package enum Operations {
     }
     /// Delete a user
     ///
-    /// Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.
+    /// Deletes the user with their memberships, ends their sessions and revokes their grants; their tokens stop working at once. Refused with 409 while the user is the last owner of an organization (an organization always keeps one owner): make another member owner, or delete the organization, first.
     ///
     /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).
     ///
@@ -5104,6 +5104,29 @@ package enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/delete(deleteUser)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }

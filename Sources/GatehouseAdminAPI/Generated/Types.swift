@@ -154,7 +154,7 @@ package protocol APIProtocol: Sendable {
     func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output
     /// Delete a user
     ///
-    /// Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.
+    /// Deletes the user with their memberships, ends their sessions and revokes their grants; their tokens stop working at once. Refused with 409 while the user is the last owner of an organization (an organization always keeps one owner): make another member owner, or delete the organization, first.
     ///
     /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).
     ///
@@ -726,7 +726,7 @@ extension APIProtocol {
     }
     /// Delete a user
     ///
-    /// Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.
+    /// Deletes the user with their memberships, ends their sessions and revokes their grants; their tokens stop working at once. Refused with 409 while the user is the last owner of an organization (an organization always keeps one owner): make another member owner, or delete the organization, first.
     ///
     /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).
     ///

@@ -73,10 +73,39 @@ extension PostgresTenantDatabase {
         if user.disabled { try await revokeEverything(of: user.id, at: now) }
     }
 
-    /// Deletes a user with their sessions, grants and consents; their tokens stop working at once.
+    /// Deletes a user with their sessions, grants, consents and memberships; their tokens stop
+    /// working at once. - Throws: `StoreError.conflict` when the user is the last owner of an
+    /// organization, decided under the owner row locks that membership changes take, so that a
+    /// concurrent removal of the other owner cannot leave an organization without one.
     public func deleteUser(_ id: UserID, at now: Date) async throws {
+        try await transaction { connection in try await self.refuseLastOwner(id, on: connection) }
         try await revokeEverything(of: id, at: now)
-        try await query("DELETE FROM \(unescaped: schema).users WHERE id = \(id.rawValue)")
+        try await transaction { connection in
+            try await self.refuseLastOwner(id, on: connection)
+            try await self.run("DELETE FROM \(unescaped: self.schema).users WHERE id = \(id.rawValue)", on: connection)
+        }
+    }
+
+    /// Locks the owner rows of every organization `user` owns (organization, then user id
+    /// order), then throws `StoreError.conflict` when the user is the only owner of one.
+    private func refuseLastOwner(_ user: UserID, on connection: PostgresConnection) async throws {
+        let owner = OrganizationRole.owner
+        _ = try await run(
+            """
+            SELECT user_id FROM \(unescaped: schema).memberships WHERE role = \(owner) AND organization_id IN (
+                SELECT organization_id FROM \(unescaped: schema).memberships WHERE user_id = \(user.rawValue) AND role = \(owner))
+            ORDER BY organization_id, user_id FOR UPDATE
+            """, on: connection)
+        let slugs = try await run(
+            """
+            SELECT o.slug FROM \(unescaped: schema).memberships m JOIN \(unescaped: schema).organizations o ON o.id = m.organization_id
+            WHERE m.user_id = \(user.rawValue) AND m.role = \(owner) AND NOT EXISTS (
+                SELECT 1 FROM \(unescaped: schema).memberships other WHERE other.organization_id = m.organization_id
+                AND other.role = m.role AND other.user_id <> m.user_id)
+            ORDER BY o.slug
+            """, on: connection
+        ).map { try $0.decode(String.self) }
+        if !slugs.isEmpty { throw StoreError.conflict(TenantDatabase.lastOwnerRefusal(slugs)) }
     }
 
     /// Ends every session of a user and revokes every grant, offline ones included.

@@ -127,9 +127,7 @@ extension AdminController {
 
     /// Reads the organization fields of a create or update body into `organization`.
     func applyOrganizationFields(_ input: inout JSONInput, to organization: inout Organization, creating: Bool) {
-        if let name = input.string("name", required: creating, maxLength: 200) {
-            if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { organization.name = name }
-        }
+        if let name = input.displayName("name", required: creating) { organization.name = name }
         if let slug = input.string("slug", required: creating, maxLength: 64) {
             if OrganizationSlug.isValid(slug) {
                 organization.slug = slug

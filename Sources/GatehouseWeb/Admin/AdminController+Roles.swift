@@ -74,7 +74,11 @@ extension AdminController {
         if input.isNull("description") {
             role.description = nil
         } else if let description = input.string("description", maxLength: 500) {
-            role.description = description.isEmpty ? nil : description
+            if let problem = DisplayName.problem(description, limit: 500) {
+                input.fail("description", problem)
+            } else {
+                role.description = description.isEmpty ? nil : description
+            }
         }
     }
 

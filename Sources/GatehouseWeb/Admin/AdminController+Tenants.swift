@@ -23,8 +23,7 @@ extension AdminController {
         input.rejectUnknown(["slug", "name", "environment", "settings"])
         let slug = input.string("slug", required: true, maxLength: 63)
         if let slug, !Tenant.isValidSlug(slug) { input.fail("slug", "must be 2–63 characters of a-z, 0-9 and '-'") }
-        let name = input.string("name", required: true, maxLength: 200)
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") }
+        let name = input.displayName("name", required: true)
         let environment = input.string("environment", required: true).flatMap { raw -> TenantEnvironment? in
             guard let e = TenantEnvironment(rawValue: raw) else { input.fail("environment", "must be live, test or dev"); return nil }
             return e
@@ -119,9 +118,7 @@ extension AdminController {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["name", "settings"])
         var name = tenant.tenant.name
-        if let v = input.string("name", maxLength: 200) {
-            if v.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { name = v }
-        }
+        if let v = input.displayName("name") { name = v }
         var settings = tenant.tenant.settings
         if var nested = input.objectValue("settings") {
             settings = applySettings(&nested, to: settings)

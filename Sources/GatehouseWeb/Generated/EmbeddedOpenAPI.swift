@@ -396,7 +396,7 @@ enum AdminOpenAPI {
         "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Users"],
         "summary": "Delete a user",
-        "description": "Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
+        "description": "Deletes the user with their memberships, ends their sessions and revokes their grants; their tokens stop working at once. Refused with 409 while the user is the last owner of an organization (an organization always keeps one owner): make another member owner, or delete the organization, first.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
         "x-required-scope": "users:write",
         "responses": {
@@ -405,6 +405,7 @@ enum AdminOpenAPI {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
