@@ -99,7 +99,7 @@ extension PostgresInstanceStore {
     private func apply(_ change: PostgresChangeFeed.Change) async {
         if change.kind == "tenant" {
             // A tenant created or updated may have taken a hostname this node found missing.
-            hostnameMisses.clear()
+            lookupMisses.clear()
             if let id = TenantID(rawValue: change.key) { await reloadTenant(id) }
             return
         }

@@ -29,7 +29,7 @@ extension PostgresInstanceStore {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
         }
         migrated.withLock { _ = $0.insert(tenant.id) }
-        hostnameMisses.clear()
+        lookupMisses.clear()
         let resolved = ResolvedTenant(tenant)
         do {
             // The first keys of a new tenant sign at once: nobody can have cached its JWKS yet.
@@ -102,7 +102,7 @@ extension PostgresInstanceStore {
         } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("another tenant is served on '\(settings.hostname ?? "")'")
         }
-        hostnameMisses.clear()
+        lookupMisses.clear()
         return directory.replace(with: updated)
     }
 

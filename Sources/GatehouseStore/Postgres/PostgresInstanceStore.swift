@@ -27,7 +27,7 @@ public final class PostgresInstanceStore: InstanceStorage {
     /// The registry, client-key cache and open handles of this node.
     let directory: TenantDirectory<PostgresTenantDatabase>
     /// Hostnames recently found without a tenant in the database.
-    let hostnameMisses = HostnameMisses()
+    let lookupMisses = TenantLookupMisses()
     /// Registry reads that went to the database (`find` on a registry miss), for tests.
     let tenantLookups = Atomic<Int>(0)
     /// Tenant schemas this node has checked and migrated.
@@ -214,22 +214,31 @@ public final class PostgresInstanceStore: InstanceStorage {
     /// The tenant with `id`, for the instance's own indexes (the mail index).
     func resolve(id: TenantID) -> ResolvedTenant? { directory.resolve(id: id) }
 
+    /// `resolve(slug:)`, then the database unless the slug was found missing a moment ago
+    /// (`lookupMisses`).
     public func find(slug: String) async throws -> ResolvedTenant? {
         if let tenant = resolve(slug: slug) { return tenant }
         guard Tenant.isValidSlug(slug) else { return nil }
-        return try await fetchTenant(.slug, slug)
+        return try await fetchUnlessMissing(.slug, slug, miss: .slug(slug))
     }
 
     /// `resolve(hostname:)`, then the database unless the hostname was found missing a moment ago
-    /// (`hostnameMisses`).
+    /// (`lookupMisses`).
     public func find(hostname: String) async throws -> ResolvedTenant? {
         if let tenant = resolve(hostname: hostname) { return tenant }
         guard TenantSettings.isValidHostname(hostname) else { return nil }
+        return try await fetchUnlessMissing(.hostname, hostname, miss: .hostname(hostname))
+    }
+
+    /// `fetchTenant`, skipped while `miss` is remembered, and remembered when nothing is found.
+    private func fetchUnlessMissing(_ key: TenantKey, _ value: String, miss: TenantLookupMisses.Key) async throws
+        -> ResolvedTenant?
+    {
         let now = clock.now
-        if hostnameMisses.contains(hostname, at: now) { return nil }
-        let generation = hostnameMisses.generation
-        if let tenant = try await fetchTenant(.hostname, hostname) { return tenant }
-        hostnameMisses.record(hostname, at: now, generation: generation)
+        if lookupMisses.contains(miss, at: now) { return nil }
+        let generation = lookupMisses.generation
+        if let tenant = try await fetchTenant(key, value) { return tenant }
+        lookupMisses.record(miss, at: now, generation: generation)
         return nil
     }
 
