@@ -62,7 +62,7 @@ struct OrgCommand: AsyncParsableCommand {
         func run() async throws {
             try await runAdmin {
                 let list = try await paging.fetch(try admin.api(), key: "organizations") { client, limit, after in
-                    try await client.listOrganizations(path: .init(slug: tenant), query: .init(limit: limit, after: after, query: search))
+                    try await client.listOrganizations(path: .init(slug: tenant), query: .init(limit: limit, after: after, q: search))
                         .ok.body.json
                 }
                 Paging.print(list, key: "organizations", columns: ["id", "slug", "name", "mfa_required"], json: admin.json)

@@ -66,7 +66,7 @@ def test_users_filters(admin, crowded):
 @pytest.mark.parametrize(
     "query",
     [{"limit": "0"}, {"limit": "1001"}, {"limit": "ten"}, {"limit": ""}, {"after": ""}, {"after": "not-a-user-id"},
-     {"email": "nope"}, {"q": ""}],
+     {"email": "nope"}, {"q": ""}, {"q": "a\x00b"}, {"q": "x" * 201}],
 )
 def test_bad_paging_parameters_are_422(admin, crowded, query):
     tenant, _ = crowded

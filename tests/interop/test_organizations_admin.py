@@ -66,7 +66,7 @@ def test_organization_crud(admin, tenant):
     assert (updated["name"], updated["slug"], updated["mfa_required"]) == ("Customer A", "cust-a", False)
     assert updated["public_metadata"] == {"plan": "pro"}, "fields not given are kept"
     assert_problem(admin.get(f"{orgs(tenant)}/customer-a"), 404)
-    listed = expect(admin.get(orgs(tenant), params={"query": "CUST"}), 200).json()
+    listed = expect(admin.get(orgs(tenant), params={"q": "CUST"}), 200).json()
     assert [o["id"] for o in listed["organizations"]] == [org["id"]]
     expect(admin.delete(f"{orgs(tenant)}/cust-a"), 204)
     assert_problem(admin.get(f"{orgs(tenant)}/{org['id']}"), 404)

@@ -7574,8 +7574,8 @@ package struct Client: APIProtocol {
                     in: &request,
                     style: .form,
                     explode: true,
-                    name: "query",
-                    value: input.query.query
+                    name: "q",
+                    value: input.query.q
                 )
                 converter.setAcceptHeader(
                     in: &request.headerFields,

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "2d3c1e8414de8fcbf6bcd1942ad43e6a418fda203095ef08e1347028cea0d8d0"
+    package static let sha256 = "a22266de222461789cd46f9df7a46b40522737b10dc7a29e31f3264f55438ee2"
 }

@@ -9735,22 +9735,22 @@ package enum Operations {
                 package var after: Components.Parameters.After?
                 /// Only organizations whose name or slug contains this text (ASCII case-insensitive).
                 ///
-                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/GET/query/query`.
-                package var query: Swift.String?
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/GET/query/q`.
+                package var q: Swift.String?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - limit: Items per page, 1–1000; default 100.
                 ///   - after: The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
-                ///   - query: Only organizations whose name or slug contains this text (ASCII case-insensitive).
+                ///   - q: Only organizations whose name or slug contains this text (ASCII case-insensitive).
                 package init(
                     limit: Components.Parameters.Limit? = nil,
                     after: Components.Parameters.After? = nil,
-                    query: Swift.String? = nil
+                    q: Swift.String? = nil
                 ) {
                     self.limit = limit
                     self.after = after
-                    self.query = query
+                    self.q = q
                 }
             }
             package var query: Operations.ListOrganizations.Input.Query

@@ -117,9 +117,9 @@ extension AdminController {
     func listOrganizations(_ request: Request, _ context: TenantContext) async throws -> Response {
         let page = try AdminPageRequest(request)
         let after = try page.cursor(OrganizationID.init(rawValue:))
-        let query = try AdminListFilter.value(of: "query", in: request)
+        let query = try AdminListFilter.value(of: "q", in: request)
         if let query, query.unicodeScalars.count > 200 || query.utf8.contains(0) {
-            throw ProblemDetails.validation([.init(field: "query", message: "must be at most 200 characters, without U+0000")])
+            throw ProblemDetails.validation([.init(field: "q", message: "must be at most 200 characters, without U+0000")])
         }
         let organizations = try await context.database.listOrganizations(limit: page.limit + 1, after: after, query: query)
         return Responses.json(page.page("organizations", organizations.map(OrganizationView.init), cursor: \.id), noStore: true, sorted: true)

@@ -24,7 +24,9 @@ extension AdminController {
             email = normalized
         }
         let query = try AdminListFilter.value(of: "q", in: request)
-        if let query, query.unicodeScalars.count > 200 { throw ProblemDetails.validation([.init(field: "q", message: "must be at most 200 characters")]) }
+        if let query, query.unicodeScalars.count > 200 || query.utf8.contains(0) {
+            throw ProblemDetails.validation([.init(field: "q", message: "must be at most 200 characters, without U+0000")])
+        }
         let db = context.database
         let users = try await db.listUsers(limit: page.limit + 1, after: after, email: email, query: query)
         return Responses.json(page.page("users", users.map(UserView.init), cursor: \.id), noStore: true, sorted: true)

@@ -914,7 +914,7 @@ enum AdminOpenAPI {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
       "get": {
         "operationId": "listOrganizations",
-        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}, {"name": "query", "in": "query", "required": false, "description": "Only organizations whose name or slug contains this text (ASCII case-insensitive).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}, {"name": "q", "in": "query", "required": false, "description": "Only organizations whose name or slug contains this text (ASCII case-insensitive).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
         "tags": ["Organizations"],
         "summary": "List organizations",
         "description": "The tenant's organizations by id (oldest first), a page at a time (`limit`, `after`; `next_cursor` is null on the last page), optionally filtered by `query`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
