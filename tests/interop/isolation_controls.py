@@ -11,7 +11,7 @@ from gatehouse_client import (
     Browser,
     query_params,
 )
-from isolation_kit import Kit
+from isolation_kit import ORG_SCOPE, Kit
 from isolation_matrix import (
     Matrix,
     authorize,
@@ -30,6 +30,7 @@ from tenancy_helpers import (
     json_or_none,
     scoped_admin,
     session_ids,
+    unverified,
 )
 
 
@@ -145,6 +146,7 @@ def controls_before(m: Matrix, K: Kit, others: dict, admin: AdminAPI) -> None:  
             else short(r)
         ),
     )
+    organization_controls_before(m, K, others)
 
 
 def controls_after(m: Matrix, K: Kit, others: dict, admin: AdminAPI) -> None:  # noqa: N803
@@ -247,4 +249,90 @@ def controls_after(m: Matrix, K: Kit, others: dict, admin: AdminAPI) -> None:  #
             else short(r)
         ),
         after=lambda: None if K.browser_sid not in session_ids(admin, K.slug) else "session still active",
+    )
+    organization_controls_after(m, K, others)
+
+
+def organization_controls_before(m: Matrix, K: Kit, others: dict) -> None:  # noqa: N803
+    """K's organization, member, role and organization tokens work at K."""
+    t = K.tenant
+    control = partial(m.control, K, others)
+    api = scoped_admin(t, K.admin_token)
+    base = f"/tenants/{K.slug}"
+    for label, path, check in (
+        ("{own org}", f"organizations/{K.org['id']}", lambda b: b.get("id") == K.org["id"]),
+        ("{own org slug}", f"organizations/{K.org['slug']}", lambda b: b.get("id") == K.org["id"]),
+        (
+            "{own org}/members/{member}",
+            f"organizations/{K.org['id']}/members/{K.headless_user.id}",
+            lambda b: b.get("role") == K.role,
+        ),
+        ("roles/{own role}", f"roles/{K.role}", lambda b: b.get("permissions") == ["audit:read"]),
+    ):
+        control(
+            "admin API organizations",
+            f"own admin token: GET /tenants/{{own}}/{label}",
+            "200",
+            lambda p=path: api.get(f"{base}/{p}"),
+            lambda r, c=check: None if r.status_code == 200 and c(json_or_none(r) or {}) else short(r),
+        )
+    control(
+        "authorize organization",
+        "own session, headless client, organization=own id",
+        "redirect with a code",
+        lambda: authorize(
+            K,
+            K.headless.client_id,
+            K.headless.redirect_uri,
+            headers=K.cookie_header(),
+            scope=ORG_SCOPE,
+            organization=K.org["id"],
+        ),
+        lambda r: None if query_params(r.headers.get("Location", "")).get("code") else f"no code: {short(r)}",
+    )
+    control(
+        "introspection",
+        "own organization access token",
+        "active:true with org_id and org_role",
+        lambda: introspect_as(t, K.headless, K.org_hl["access_token"]),
+        lambda r: (
+            None
+            if r.status_code == 200
+            and (r.json().get("active"), r.json().get("org_id"), r.json().get("org_role"))
+            == (True, K.org["id"], K.role)
+            else short(r)
+        ),
+    )
+
+
+def org_claims(token: str) -> tuple:
+    """``org_id`` and ``org_role`` of a JWT (unverified: the control compares, it does not trust)."""
+    claims = unverified(token)[1]
+    return claims.get("org_id"), claims.get("org_role")
+
+
+def organization_controls_after(m: Matrix, K: Kit, others: dict) -> None:  # noqa: N803
+    """Refresh switching at home, after the matrix: the refused switches consumed nothing."""
+    control = partial(m.control, K, others)
+    control(
+        "token refresh_token organization",
+        "own organization refresh token, organization=own id",
+        "200, org_id and org_role of the own organization",
+        lambda: K.tenant.token_request(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": K.org_hl["refresh_token"],
+                "organization": K.org["id"],
+            },
+            K.headless,
+            auth="none",
+        ),
+        lambda r: (
+            None
+            if r.status_code == 200
+            and org_claims(r.json()["access_token"])
+            == org_claims(r.json()["id_token"])
+            == (K.org["id"], K.role)
+            else short(r)
+        ),
     )

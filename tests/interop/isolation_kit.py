@@ -14,6 +14,7 @@ from gatehouse_client import (
     User,
     authorization_request,
     code_flow,
+    expect,
 )
 from tenancy_helpers import (
     BROWSER_COOKIE,
@@ -23,6 +24,7 @@ from tenancy_helpers import (
     cookie_value,
     create_admin_client,
     jwks_kids,
+    scoped_admin,
     session_ids,
     signed_in,
     unverified,
@@ -56,6 +58,11 @@ class Kit:
     browser_sid: str
     kids: set[str]
     needles: dict[str, str] = field(default_factory=dict)
+    # The organization (issue 10): ``user`` owns it, ``headless_user`` holds the custom ``role``;
+    # ``org_hl`` is the member's headless sign-in acting within it (scope ``organization``).
+    org: dict = field(default_factory=dict)
+    role: str = ""
+    org_hl: dict = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -193,4 +200,40 @@ def build_kit(admin: AdminAPI, name: str, environment: str) -> Kit:
         if grant.startswith("grt_"):
             needles[f"{label} grant id"] = grant
     kit.needles = {f"{name}.{label}": value for label, value in needles.items() if value}
+    add_organization(kit)
     return kit
+
+
+ORG_SCOPE = "openid organization"
+
+
+def add_organization(kit: Kit) -> None:
+    """Give ``kit`` an organization owned by its user, a custom role held by its headless user,
+    and that member's headless sign-in within the organization; their identifiers and tokens
+    become needles."""
+    api = scoped_admin(kit.tenant, kit.admin_token)
+    base = f"/tenants/{kit.slug}"
+    kit.role = f"auditor-{kit.name.lower()}-{uuid.uuid4().hex[:8]}"
+    role = {"name": kit.role, "permissions": ["audit:read"]}
+    expect(api.post(f"{base}/roles", json=role), 201)
+    slug = f"org-{kit.name.lower()}-{uuid.uuid4().hex[:8]}"
+    body = {"name": f"Organization {kit.name}", "slug": slug, "owner_user_id": kit.user.id}
+    kit.org = expect(api.post(f"{base}/organizations", json=body), 201).json()
+    member = {"user_id": kit.headless_user.id, "role": kit.role}
+    expect(api.post(f"{base}/organizations/{kit.org['id']}/members", json=member), 201)
+    kit.org_hl = signed_in(
+        kit.url, kit.headless, kit.headless_user, scope=ORG_SCOPE, organization=kit.org["id"]
+    )
+    claims = unverified(kit.org_hl["access_token"])[1]
+    assert (claims.get("org_id"), claims.get("org_role")) == (kit.org["id"], kit.role), claims
+    needles = {
+        "organization id": kit.org["id"],
+        "organization slug": slug,
+        "custom role": kit.role,
+        "organization access token": kit.org_hl["access_token"],
+        "organization refresh token": kit.org_hl["refresh_token"],
+        "organization ID token": kit.org_hl["id_token"],
+        "organization session id": kit.org_hl["session"]["id"],
+        "organization grant id": claims.get("jti", "").split(".")[0],
+    }
+    kit.needles.update({f"{kit.name}.{label}": value for label, value in needles.items() if value})

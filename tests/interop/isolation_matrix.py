@@ -138,6 +138,18 @@ def oauth_error(status: int, *codes: str) -> Verdict:
     return verdict
 
 
+def described(verdict: Verdict, description: str) -> Verdict:
+    """``verdict``, and then the JSON body's ``error_description`` must be ``description``."""
+
+    def check(resp):
+        reason = verdict(resp)
+        if reason is None and (json_or_none(resp) or {}).get("error_description") != description:
+            return f"expected error_description={description!r}, got {short(resp)}"
+        return reason
+
+    return check
+
+
 def bearer_invalid_token(resp):
     if resp.status_code != 401:
         return f"expected 401 invalid_token, got {short(resp)}"
@@ -167,7 +179,7 @@ def error_page(resp):
     return None
 
 
-def redirect_error(redirect_uri: str, error: str, issuer: str) -> Verdict:
+def redirect_error(redirect_uri: str, error: str, issuer: str, description: str | None = None) -> Verdict:
     def verdict(resp):
         loc = resp.headers.get("Location", "")
         if resp.status_code not in REDIRECT_STATUSES or url_base(loc) != redirect_uri:
@@ -175,6 +187,8 @@ def redirect_error(redirect_uri: str, error: str, issuer: str) -> Verdict:
         params = query_params(loc)
         if params.get("error") != error or "code" in params or params.get("iss") != issuer:
             return f"expected error={error} iss={issuer} and no code, got {loc}"
+        if description is not None and params.get("error_description") != description:
+            return f"expected error_description={description!r}, got {loc}"
         return None
 
     return verdict

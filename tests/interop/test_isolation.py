@@ -5,11 +5,14 @@ client (authorization_code, refresh_token, client_credentials), a first-party pu
 for the headless API, an admin-scoped confidential client, two users, a browser session
 (logged in through the real login page), an unused authorization code, access, refresh and ID
 tokens from the code flow, the headless sign-in and client_credentials, and a tenant-scoped
-admin access token.
+admin access token; and an organization (owned by the first user) with a custom role held
+by the second user, whose headless sign-in acts within it (issue 10).
 
 Then every artefact of each tenant is presented to every endpoint of each other tenant
 (discovery and JWKS aside): authorize, token (every grant), userinfo, introspection,
-revocation, logout, account console, headless API and admin API. Every cell must be denied
+revocation, logout, account console, headless API and admin API; the foreign organization's
+id, slug, members and role go to the local admin API organization and role routes, to the local
+authorization endpoint (``organization=``) and to refresh switching. Every cell must be denied
 with the right answer, and no response (body or any header, Location included) may contain an
 identifier or token of the other tenant. Revocation and sign-out cells also prove afterwards
 that the foreign token or session is still alive in its own tenant.
@@ -29,6 +32,7 @@ import pytest
 
 from gatehouse_client import AdminAPI
 from isolation_cells_admin import admin_cells
+from isolation_cells_orgs import organization_cells
 from isolation_cells_sessions import account_cells, authorize_cells, headless_cells, logout_cells
 from isolation_cells_tokens import (
     forgery_cells,
@@ -52,6 +56,7 @@ CROSS_FAMILIES = (
     logout_cells,
     headless_cells,
     admin_cells,
+    organization_cells,
 )
 
 
