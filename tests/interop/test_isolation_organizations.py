@@ -267,6 +267,7 @@ def test_a_member_of_one_organization_cannot_act_within_another(world: World, ar
     report += [c.line().replace("| denied", "| ok").replace("NOT DENIED", "FAILED") for c in m.controls]
     (artifacts_dir / "isolation-organizations.txt").write_text("\n".join(report) + "\n")
     print(report[0])
+    assert (len(m.cells), len(m.controls)) == (15, 5), report[0]
     failed = [c.line() for c in m.controls if not c.passed]
     assert not failed, "controls failed:\n" + "\n".join(failed)
     not_denied = [c.line() for c in m.cells if not c.passed]
