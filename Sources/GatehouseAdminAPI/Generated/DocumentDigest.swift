@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d2a9617343c774731780e64023c7b8c229f7c31ef7eeef836a50bc3043d83bca"
+    package static let sha256 = "874345effff3da0768fd9db830a45d66abb1a4b12cd6d44aa48a3f794d7d7f90"
 }
