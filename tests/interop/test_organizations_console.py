@@ -9,6 +9,7 @@ Screenshots: $ARTIFACTS_DIR/console-organizations.png, console-organization-memb
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urljoin
 
 import pytest
@@ -18,9 +19,12 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
 from accounts_pages import Console, alert, follow_on, form_by_action, page_text, soup
-from gatehouse_client import Browser, assert_oauth_error, describe, expect
+from gatehouse_client import Browser, assert_oauth_error, describe, expect, query_params
+from tenancy_helpers import start_server
 from test_browser import driver, fill_login, screenshot, wait  # noqa: F401 (fixtures)
 from test_organizations_flow import Orgs
+
+STEP_UP_CONFIG = "[oauth]\nstep_up_max_age_seconds = 2\n"
 
 
 @pytest.fixture
@@ -210,6 +214,40 @@ def test_another_organization_is_404_everywhere(tenant, acme):
     assert resp.status_code == 404, describe(resp)
     assert expect(membership(orgs, other, people["outsider"]), 200).json()["role"] == "owner"
     assert page(console_for(tenant, people["member"]), f"/{org['id']}").status_code == 403
+
+
+def test_member_changes_need_a_recent_sign_in_and_leaving_does_not(tmp_path):
+    server = start_server(tmp_path / "stepup", tmp_path / "stepup.log", config=STEP_UP_CONFIG)
+    try:
+        tenant = server.admin.create_tenant()
+        orgs = Orgs(tenant)
+        owner, member = tenant.create_user(), tenant.create_user()
+        org = orgs.create("Acme", owner)
+        orgs.add(org, member)
+        console = console_for(tenant, owner)
+        members = page(console, f"/{org['id']}")
+        leaver = console_for(tenant, member)
+        listing = page(leaver)
+        time.sleep(2.5)
+        form = form_by_action(members, f"/members/{member.id}/role")
+        resp = console.browser.submit(members, form, {"role": "admin"})
+        assert resp.status_code in (302, 303), describe(resp)
+        params = query_params(urljoin(resp.url, resp.headers["Location"]))
+        assert params.get("prompt") == "login" and params.get("max_age") == "2", params
+        assert expect(membership(orgs, org, member), 200).json()["role"] == "member"
+        resp = follow_on(console.browser, resp)
+        form = form_by_action(resp, "/login")
+        resp = console.browser.submit(resp, form, {"email": owner.email, "password": owner.password})
+        resp = follow_on(console.browser, resp)
+        assert "signed in again" in alert(resp) and "Acme" in page_text(resp), describe(resp)
+        members = page(console, f"/{org['id']}")
+        done = post(console, members, f"/members/{member.id}/role", {"role": "admin"})
+        assert members_on(done)[member.id] == "admin", describe(done)
+        # Leaving one's own membership is not a change to others: no step-up.
+        left = post(leaver, listing, f"/organizations/{org['id']}/leave")
+        assert "You left" in alert(left), describe(left)
+    finally:
+        server.stop()
 
 
 # --------------------------------------------------------------------------- headless

@@ -55,7 +55,7 @@ struct AccountOrganizationsController {
         return (claims, user)
     }
 
-    func service(_ user: UserID, _ context: TenantRequestContext) -> OrganizationSelfService {
+    func selfService(_ user: UserID, _ context: TenantRequestContext) -> OrganizationSelfService {
         OrganizationSelfService(database: context.database, user: user, now: services.clock.now)
     }
 
@@ -75,8 +75,9 @@ struct AccountOrganizationsController {
         let csrf = services.csrfToken(binding: claims.jti, purpose: "account")
         let base = path(context)
         let invitations = try await pendingInvitations(for: user, context)
+        let entries = try await selfService(user.id, context).organizations()
         var values: [String: Any] = [
-            "organizations": try await service(user.id, context).organizations().map { entry -> [String: Any] in
+            "organizations": entries.map { entry -> [String: Any] in
                 let id = entry.organization.id.rawValue
                 var row: [String: Any] = [
                     "id": id, "name": entry.organization.name, "slug": entry.organization.slug, "role": entry.membership.role,
@@ -94,7 +95,7 @@ struct AccountOrganizationsController {
 
     func members(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         guard let (claims, user) = try await signedIn(request, context) else { return Responses.redirect(to: console.consolePath(context)) }
-        let service = service(user.id, context)
+        let service = selfService(user.id, context)
         let query = request.queryParameters
         var limit = 25
         if let raw = query["limit"] {
@@ -129,7 +130,7 @@ struct AccountOrganizationsController {
                     "can_change": changeable, "role_action": "\(base)/members/\(userID)/role",
                     "can_remove": MembershipManagement.refusalToRemove(actor: actor, target: target) == nil,
                     "remove_action": "\(base)/members/\(userID)/remove",
-                    "roles": roles.map { ["name": $0, "selected": $0 == target] },
+                    "roles": roles.map { ["name": $0, "selected": $0 == target] as [String: Any] },
                 ]
                 if row.user == nil { member["email"] = "(deleted user)" }
                 return member
@@ -152,7 +153,7 @@ struct AccountOrganizationsController {
         let claims = try await console.authorizedForm(request, context)
         guard let user = UserID(rawValue: claims.sub) else { throw OAuthError.invalidRequest("You are no longer signed in.") }
         do {
-            _ = try await service(user, context).leave(context.parameters.get("org"))
+            _ = try await selfService(user, context).leave(context.parameters.get("org"))
             return Responses.redirect(to: "\(path(context))?notice=left")
         } catch let failure as OrganizationSelfService.Failure {
             if failure == .lastOwner { return Responses.redirect(to: "\(path(context))?notice=last-owner") }
@@ -183,7 +184,7 @@ struct AccountOrganizationsController {
         _ change: (OrganizationSelfService, String?) async throws -> String
     ) async throws -> Response {
         guard let user = UserID(rawValue: claims.sub) else { throw OAuthError.invalidRequest("You are no longer signed in.") }
-        let service = service(user, context)
+        let service = selfService(user, context)
         let org = context.parameters.get("org")
         let entry: OrganizationSelfService.Entry
         do { entry = try await service.managed(org) } catch let failure as OrganizationSelfService.Failure {

@@ -73,7 +73,8 @@ struct OrganizationSelfService {
     func members(of entry: Entry, limit: Int, after: UserID?) async throws -> [(membership: Membership, user: User?)] {
         var rows: [(membership: Membership, user: User?)] = []
         for membership in try await database.members(of: entry.organization.id, limit: limit, after: after) {
-            rows.append((membership, try await database.user(id: membership.userID)))
+            let user = try await database.user(id: membership.userID)
+            rows.append((membership, user))
         }
         return rows
     }
