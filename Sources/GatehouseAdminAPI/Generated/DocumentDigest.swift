@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "874345effff3da0768fd9db830a45d66abb1a4b12cd6d44aa48a3f794d7d7f90"
+    package static let sha256 = "7af33a6b3fe5dc855f8768c7b435b8dd3429065647909a37ba7aa84855a53033"
 }

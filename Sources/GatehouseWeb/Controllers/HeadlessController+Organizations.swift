@@ -123,12 +123,13 @@ extension HeadlessController {
         return Responses.json(page.page("members", views, cursor: \.userID), noStore: true, sorted: true)
     }
 
+    /// The body is checked before the token, like the other headless routes with a body.
     func changeMemberRole(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
-        let organizations = try await userOrganizations(request, context)
         var input = try await body(request)
         input.rejectUnknown(["role"])
         let role = input.string("role", required: true, maxLength: 64)
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
+        let organizations = try await userOrganizations(request, context)
         let membership = try await organizations.changeRole(context.parameters.get("org"), member: context.parameters.get("user"), to: role!)
         let user = try await context.database.user(id: membership.userID)
         return Responses.json(AdminController.MemberView(membership, user: user), noStore: true, sorted: true)

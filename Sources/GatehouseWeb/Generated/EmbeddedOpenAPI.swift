@@ -1851,14 +1851,14 @@ enum AdminOpenAPI {
         }
       }
     },
-    "/v1/organizations/{org}/members/{user}": {
+    "/v1/organizations/{org}/members/{user_id}": {
       "patch": {
         "operationId": "headlessChangeOrganizationMemberRole",
         "tags": ["Headless organizations"],
         "summary": "Change a member's role",
         "description": "Owners and admins; an admin only between roles other than `owner`, only an owner grants or takes away `owner`; demoting the last owner is refused (409).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
         "security": [{"publishableKey": [], "userAccessToken": []}],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberRoleChange"}}}},
         "responses": {
           "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
@@ -1877,7 +1877,7 @@ enum AdminOpenAPI {
         "summary": "Remove a member",
         "description": "Owners and admins; only an owner removes an owner; the last owner is never removed (409). Refreshes of the removed member's grants for the organization then fail with `invalid_grant`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
         "security": [{"publishableKey": [], "userAccessToken": []}],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
         "responses": {
           "204": {"description": "Removed."},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
@@ -1891,10 +1891,10 @@ enum AdminOpenAPI {
       "options": {
         "operationId": "preflightHeadlessOrganizationMember",
         "tags": ["Headless organizations"],
-        "summary": "CORS preflight for /v1/organizations/{org}/members/{user}",
+        "summary": "CORS preflight for /v1/organizations/{org}/members/{user_id}",
         "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
         "security": [],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
           "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
