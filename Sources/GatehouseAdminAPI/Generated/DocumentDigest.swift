@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "a22266de222461789cd46f9df7a46b40522737b10dc7a29e31f3264f55438ee2"
+    package static let sha256 = "5b2d482802ad906e691dfeb80f0127469fe57177551afdbc86608ee06baacddb"
 }

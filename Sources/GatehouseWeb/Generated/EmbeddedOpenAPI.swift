@@ -24,6 +24,7 @@ enum AdminOpenAPI {
     {"name": "Organizations", "description": "Organizations of a tenant (B2B customers) and their members."},
     {"name": "Roles", "description": "A tenant's organization roles: built-in owner, admin and member, and custom roles with permissions."},
     {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
+    {"name": "Headless organizations", "description": "The signed-in user's organizations and, for owners and admins, their members (the user's access token)."},
     {"name": "Meta", "description": "This document."}
   ],
   "paths": {
@@ -1532,7 +1533,7 @@ enum AdminOpenAPI {
         "operationId": "preflightSignIn",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/sign-in",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1568,7 +1569,7 @@ enum AdminOpenAPI {
         "operationId": "preflightRefresh",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/refresh",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1604,7 +1605,7 @@ enum AdminOpenAPI {
         "operationId": "preflightSignOut",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/sign-out",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1638,7 +1639,7 @@ enum AdminOpenAPI {
         "operationId": "preflightSession",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/session",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1780,7 +1781,7 @@ enum AdminOpenAPI {
         "operationId": "preflightMe",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/me",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1793,6 +1794,139 @@ enum AdminOpenAPI {
               "Access-Control-Max-Age": {"schema": {"type": "integer"}}
             }
           }
+        }
+      }
+    },
+    "/v1/organizations": {
+      "get": {
+        "operationId": "headlessListMyOrganizations",
+        "tags": ["Headless organizations"],
+        "summary": "The user's organizations",
+        "description": "Every organization the user of the access token belongs to, with their role, ordered by organization id.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "responses": {
+          "200": {"description": "The memberships.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserMembershipList"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizations",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/members": {
+      "get": {
+        "operationId": "headlessListOrganizationMembers",
+        "tags": ["Headless organizations"],
+        "summary": "Members of one of the user's organizations",
+        "description": "Owners and admins only; ordered by user id, cursor pagination (`limit` 1–1000, default 100; `after` is the previous page's `next_cursor`).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "responses": {
+          "200": {"description": "One page of members.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberList"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin granting, changing or removing `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizationMembers",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/members",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/members/{user_id}": {
+      "patch": {
+        "operationId": "headlessChangeOrganizationMemberRole",
+        "tags": ["Headless organizations"],
+        "summary": "Change a member's role",
+        "description": "Owners and admins; an admin only between roles other than `owner`, only an owner grants or takes away `owner`; demoting the last owner is refused (409).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberRoleChange"}}}},
+        "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
+          "200": {"description": "The membership after the change.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin granting, changing or removing `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the organization would lose its last owner.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "delete": {
+        "operationId": "headlessRemoveOrganizationMember",
+        "tags": ["Headless organizations"],
+        "summary": "Remove a member",
+        "description": "Owners and admins; only an owner removes an owner; the last owner is never removed (409). Refreshes of the removed member's grants for the organization then fail with `invalid_grant`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Removed."},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin granting, changing or removing `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the organization would lose its last owner.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizationMember",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/members/{user_id}",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/membership": {
+      "delete": {
+        "operationId": "headlessLeaveOrganization",
+        "tags": ["Headless organizations"],
+        "summary": "Leave an organization",
+        "description": "Ends the user's own membership; the last owner cannot leave (409).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}],
+        "responses": {
+          "204": {"description": "Left."},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the organization would lose its last owner.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessLeaveOrganization",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/membership",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
       }
     }
@@ -3007,6 +3141,9 @@ enum AdminOpenAPI {
       "MemberList": {"type": "object", "required": ["members", "next_cursor"], "properties": {"members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "MemberCreate": {"type": "object", "additionalProperties": false, "required": ["user_id", "role"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant (422 otherwise).", "examples": ["usr_01JDQ7ZK3YH9W5M2C8E4T6R0BA"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["admin"], "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role."}}},
       "MemberUpdate": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "description": "A role of the tenant (422 otherwise). Demoting the last owner is 409.", "examples": ["owner"]}}},
+      "UserMembership": {"type": "object", "required": ["id", "name", "slug", "role", "public_metadata", "joined_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string"}, "slug": {"type": "string"}, "role": {"type": "string", "examples": ["owner"]}, "public_metadata": {"type": "object", "additionalProperties": true}, "joined_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "UserMembershipList": {"type": "object", "required": ["organizations"], "properties": {"organizations": {"type": "array", "items": {"$ref": "#/components/schemas/UserMembership"}}}},
+      "MemberRoleChange": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role (400 otherwise).", "examples": ["admin"]}}},
       "Role": {"type": "object", "required": ["name", "permissions", "built_in", "created_at", "updated_at"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"]}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "description": "Absent when the role has none."}, "built_in": {"type": "boolean", "description": "`owner`, `admin` and `member`: never deleted."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
       "RoleList": {"type": "object", "required": ["roles", "next_cursor"], "properties": {"roles": {"type": "array", "items": {"$ref": "#/components/schemas/Role"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "RoleCreate": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"], "description": "Unique in the tenant; the built-in names are taken (409)."}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "maxLength": 500}}},
