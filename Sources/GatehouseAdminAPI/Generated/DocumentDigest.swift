@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d2a9617343c774731780e64023c7b8c229f7c31ef7eeef836a50bc3043d83bca"
+    package static let sha256 = "993b8dc280509d6b39d0514800f631552069113e87aea6c2c1239358c2c0e2a8"
 }
