@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli_helpers import CLI
+from cli_helpers import CLI, parse_time
 from gatehouse_client import assert_problem, expect, unique_slug
 from tenancy_helpers import admin_token, create_admin_client, scoped_admin
 
@@ -23,7 +23,8 @@ def org_path(tenant, org: dict) -> str:
 
 def create_org(admin, tenant, slug: str | None = None) -> dict:
     slug = slug or unique_slug("org")
-    return expect(admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": slug.title(), "slug": slug}), 201).json()
+    return expect(admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": slug.title(),
+        "slug": slug}), 201).json()
 
 
 def add_provider(admin, tenant, name: str = "Okta") -> dict:
@@ -43,22 +44,24 @@ def invitations(admin, path: str, **params) -> dict:
 def test_invitation_lifecycle(admin, tenant):
     org = create_org(admin, tenant)
     path = org_path(tenant, org)
-    created = expect(admin.post(f"{path}/invitations", json={"email": " Bob@CustomerA.com ", "role": "admin"}), 201).json()
+    created = expect(admin.post(f"{path}/invitations", json={"email": " Bob@CustomerA.com ",
+        "role": "admin"}), 201).json()
     assert created["id"].startswith("inv_") and created["organization_id"] == org["id"]
     assert (created["email"], created["role"], created["status"]) == ("bob@customera.com", "admin", "pending")
     assert created["invited_by"] is None and created["accepted_at"] is None and created["revoked_at"] is None
     assert not any("token" in key or "url" in key for key in created), "the link token is never answered"
     assert expect(admin.get(f"{path}/invitations/{created['id']}"), 200).json() == created
     # Default lifetime 7 days; expires_in chooses another, up to 30 days.
-    from cli_helpers import parse_time
     lifetime = parse_time(created["expires_at"]) - parse_time(created["created_at"])
     assert lifetime.total_seconds() == 7 * 86400
-    short = expect(admin.post(f"{path}/invitations", json={"email": "c@customera.com", "expires_in": 3600}), 201).json()
+    short = expect(admin.post(f"{path}/invitations", json={"email": "c@customera.com",
+        "expires_in": 3600}), 201).json()
     assert short["role"] == "member"
     assert (parse_time(short["expires_at"]) - parse_time(short["created_at"])).total_seconds() == 3600
 
     # Resend: pending stays pending with a new expiry; revoke once; a revoked one cannot be resent.
-    resent = expect(admin.post(f"{path}/invitations/{created['id']}/resend", json={"expires_in": 86400}), 200).json()
+    resent = expect(admin.post(f"{path}/invitations/{created['id']}/resend",
+        json={"expires_in": 86400}), 200).json()
     assert resent["status"] == "pending" and resent["id"] == created["id"]
     assert (parse_time(resent["expires_at"]) - parse_time(created["created_at"])).total_seconds() <= 86400 + 5
     expect(admin.post(f"{path}/invitations/{created['id']}/resend"), 200)
@@ -94,10 +97,11 @@ def test_invitation_refusals_create_nothing(admin, tenant):
         assert named <= fields(problem), (body, problem)
     assert [i["email"] for i in invitations(admin, path)["invitations"]] == ["taken@customera.com"]
     invitation = invitations(admin, path)["invitations"][0]
-    problem = assert_problem(admin.post(f"{path}/invitations/{invitation['id']}/resend", json={"expires_in": 1}), 422)
+    problem = assert_problem(admin.post(f"{path}/invitations/{invitation['id']}/resend",
+        json={"expires_in": 1}), 422)
     assert fields(problem) == {"expires_in"}
-    assert_problem(admin.post(f"/tenants/{tenant.slug}/organizations/org_00000000000000000000000000/invitations",
-                              json={"email": "x@customera.com"}), 404)
+    unknown = f"/tenants/{tenant.slug}/organizations/org_00000000000000000000000000"
+    assert_problem(admin.post(f"{unknown}/invitations", json={"email": "x@customera.com"}), 404)
 
 
 def test_invitations_pagination_newest_first(admin, tenant):
@@ -121,7 +125,8 @@ def test_invitations_pagination_newest_first(admin, tenant):
 def test_domains(admin, tenant):
     acme, globex = create_org(admin, tenant), create_org(admin, tenant)
     a, g = org_path(tenant, acme), org_path(tenant, globex)
-    added = expect(admin.post(f"{a}/domains", json={"domain": "CustomerA.com", "auto_join": True}), 201).json()
+    added = expect(admin.post(f"{a}/domains", json={"domain": "CustomerA.com", "auto_join": True}),
+        201).json()
     assert added == {**added, "domain": "customera.com", "organization_id": acme["id"], "verified": False,
                      "verified_at": None, "auto_join": True, "default_role": "member"}
     for body, status, named in [
@@ -139,10 +144,12 @@ def test_domains(admin, tenant):
     problem = assert_problem(admin.post(f"{g}/domains", json={"domain": "customera.com"}), 409)
     assert fields(problem) == {"domain"}
     assert expect(admin.get(f"{g}/domains"), 200).json() == {"domains": [], "next_cursor": None}
-    assert [d["domain"] for d in expect(admin.get(f"{a}/domains"), 200).json()["domains"]] == ["customera.com"]
+    assert [d["domain"] for d in expect(admin.get(f"{a}/domains"),
+        200).json()["domains"]] == ["customera.com"]
 
     assert expect(admin.get(f"{a}/domains/CUSTOMERA.com"), 200).json() == added
-    patched = expect(admin.patch(f"{a}/domains/customera.com", json={"auto_join": False, "default_role": "admin"}), 200).json()
+    patched = expect(admin.patch(f"{a}/domains/customera.com", json={"auto_join": False,
+        "default_role": "admin"}), 200).json()
     assert (patched["auto_join"], patched["default_role"]) == (False, "admin")
     problem = assert_problem(admin.patch(f"{a}/domains/customera.com", json={"default_role": "emperor"}), 422)
     assert fields(problem) == {"default_role"}
@@ -154,7 +161,8 @@ def test_domains(admin, tenant):
     assert_problem(admin.delete(f"{g}/domains/customera.com"), 404)
     # If-Match on a domain: a stale tag is 412.
     tag = admin.get(f"{a}/domains/customera.com").headers["ETag"]
-    expect(admin.patch(f"{a}/domains/customera.com", json={"auto_join": True}, headers={"If-Match": tag}), 200)
+    expect(admin.patch(f"{a}/domains/customera.com", json={"auto_join": True},
+        headers={"If-Match": tag}), 200)
     assert_problem(admin.delete(f"{a}/domains/customera.com", headers={"If-Match": tag}), 412)
     expect(admin.delete(f"{a}/domains/customera.com"), 204)
     assert_problem(admin.get(f"{a}/domains/customera.com"), 404)
@@ -179,10 +187,12 @@ def test_sso(admin, tenant):
         assert named <= fields(problem), (body, problem)
     assert_problem(admin.get(f"{path}/sso"), 404)
     first = expect(admin.request("PUT", f"{path}/sso", json={"provider_id": okta["id"]}), 200).json()
-    assert first == {"organization_id": org["id"], "provider_id": okta["id"], "enforced": False, "default_role": "member"}
+    assert first == {"organization_id": org["id"], "provider_id": okta["id"], "enforced": False,
+        "default_role": "member"}
     body = {"provider_id": azure["slug"], "enforced": True, "default_role": "admin"}
     replaced = expect(admin.request("PUT", f"{path}/sso", json=body), 200).json()
-    assert (replaced["provider_id"], replaced["enforced"], replaced["default_role"]) == (azure["id"], True, "admin")
+    assert (replaced["provider_id"], replaced["enforced"],
+        replaced["default_role"]) == (azure["id"], True, "admin")
     assert expect(admin.get(f"{path}/sso"), 200).json() == replaced
     expect(admin.delete(f"{path}/sso"), 204)
     assert_problem(admin.get(f"{path}/sso"), 404)
@@ -195,8 +205,10 @@ def test_sso(admin, tenant):
 def test_idempotency_key_replays_an_invitation(admin, tenant):
     path = org_path(tenant, create_org(admin, tenant))
     headers = {"Idempotency-Key": "invite-once"}
-    first = expect(admin.post(f"{path}/invitations", json={"email": "once@customera.com"}, headers=headers), 201)
-    again = expect(admin.post(f"{path}/invitations", json={"email": "once@customera.com"}, headers=headers), 201)
+    first = expect(admin.post(f"{path}/invitations", json={"email": "once@customera.com"},
+        headers=headers), 201)
+    again = expect(admin.post(f"{path}/invitations", json={"email": "once@customera.com"},
+        headers=headers), 201)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
     assert len(invitations(admin, path)["invitations"]) == 1
 
@@ -219,7 +231,8 @@ def test_scopes(admin, tenant):
     path = org_path(tenant, org)
     provider = add_provider(admin, tenant)
     reader = scoped_admin(tenant, admin_token(tenant, create_admin_client(tenant, scopes="orgs:read")))
-    writer = scoped_admin(tenant, admin_token(tenant, create_admin_client(tenant, scopes="orgs:read orgs:write")))
+    writer = scoped_admin(tenant, admin_token(tenant, create_admin_client(tenant,
+        scopes="orgs:read orgs:write")))
     invitation = expect(writer.post(f"{path}/invitations", json={"email": "w@customera.com"}), 201).json()
     expect(writer.post(f"{path}/domains", json={"domain": "scoped.example"}), 201)
     expect(writer.request("PUT", f"{path}/sso", json={"provider_id": provider["id"]}), 200)
@@ -271,22 +284,26 @@ def test_cli(cli: CLI, admin, tenant):
     assert (invited["email"], invited["role"], invited["status"]) == ("bob@customera.com", "admin", "pending")
     table = cli.ok("org", "invitations", "customer-a", *t)
     assert "bob@customera.com" in table and "pending" in table
-    assert [i["id"] for i in cli.json("org", "invitations", "customer-a", *t)["invitations"]] == [invited["id"]]
+    assert [i["id"] for i in cli.json("org", "invitations", "customer-a",
+        *t)["invitations"]] == [invited["id"]]
     cli.fails("org", "invite", "customer-a", "--email", "bob@customera.com", *t, status=409)
     cli.fails("org", "invite", "customer-a", "--email", "nope", *t, status=422)
-    cli.fails("org", "invite", "customer-a", "--email", "x@customera.com", "--role", "emperor", *t, status=422)
+    cli.fails("org", "invite", "customer-a", "--email", "x@customera.com", "--role", "emperor", *t,
+        status=422)
     resent = cli.json("org", "resend", "customer-a", invited["id"], "--expires-in", "3600", *t)
     assert resent["status"] == "pending"
     assert cli.json("org", "revoke", "customer-a", invited["id"], *t)["status"] == "revoked"
     cli.fails("org", "revoke", "customer-a", invited["id"], *t, status=409)
 
-    added = cli.json("org", "domain", "add", "customer-a", "customera.com", "--auto-join", "--default-role", "member", *t)
+    added = cli.json("org", "domain", "add", "customer-a", "customera.com", "--auto-join",
+        "--default-role", "member", *t)
     assert (added["domain"], added["auto_join"], added["verified"]) == ("customera.com", True, False)
     cli.fails("org", "domain", "add", "customer-a", "customera.com", *t, status=409)
     cli.fails("org", "domain", "add", "customer-a", "not_a_domain", *t, status=422)
     assert cli.json("org", "domain", "verify", "customer-a", "customera.com", *t)["verified"] is True
     assert "customera.com" in cli.ok("org", "domain", "list", "customer-a", *t)
-    assert [d["domain"] for d in cli.json("org", "domain", "list", "customer-a", *t)["domains"]] == ["customera.com"]
+    assert [d["domain"] for d in cli.json("org", "domain", "list", "customer-a",
+        *t)["domains"]] == ["customera.com"]
     cli.ok("org", "domain", "remove", "customer-a", "customera.com", *t)
     assert cli.json("org", "domain", "list", "customer-a", *t)["domains"] == []
 
@@ -294,6 +311,7 @@ def test_cli(cli: CLI, admin, tenant):
     sso = cli.json("org", "sso", "set", "customer-a", "--provider", provider["slug"], "--enforced", *t)
     assert (sso["provider_id"], sso["enforced"], sso["default_role"]) == (provider["id"], True, "member")
     assert cli.json("org", "sso", "show", "customer-a", *t) == sso
-    cli.fails("org", "sso", "set", "customer-a", "--provider", "idp_00000000000000000000000000", *t, status=422)
+    cli.fails("org", "sso", "set", "customer-a", "--provider", "idp_00000000000000000000000000", *t,
+        status=422)
     cli.ok("org", "sso", "remove", "customer-a", *t)
     cli.fails("org", "sso", "remove", "customer-a", *t, status=404)
