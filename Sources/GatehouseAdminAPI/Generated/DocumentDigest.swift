@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d2a9617343c774731780e64023c7b8c229f7c31ef7eeef836a50bc3043d83bca"
+    package static let sha256 = "b98ee981f2394b82f9b1f58d483565ce2d99e5f01f2817e1651896787874b4d6"
 }
