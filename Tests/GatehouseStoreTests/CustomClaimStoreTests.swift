@@ -53,4 +53,25 @@ struct CustomClaimStoreTests {
             #expect(try await db.listClients().first { $0.clientID == client.clientID }?.customClaims == ["tier": "gold"])
         }
     }
+
+    @Test("`gatehouse storage copy` (SQLite → PostgreSQL) keeps users' metadata and clients' custom claims", .enabled(if: PostgresFixture.url != nil))
+    func storageCopy() async throws {
+        try await StoreFixture.withStore { sqlite, _ in
+            let tenant = try await sqlite.makeTenant("copied")
+            var user = Seed.user(email: "copied@example.com", at: Date(timeIntervalSince1970: 1_800_000_000))
+            user.publicMetadata = Self.publicMetadata
+            user.privateMetadata = ["crm_id": .string("C-3")]
+            try await sqlite.storage(for: tenant).insertUser(user)
+            var client = Seed.client(at: user.createdAt)
+            client.customClaims = Self.claims
+            try await sqlite.registerClient(client, in: tenant, builtin: nil)
+            try await PostgresFixture.withStore { postgres, _ in
+                _ = try await postgres.copy(from: sqlite)
+                let copied = try await postgres.storage(for: try #require(postgres.resolve(slug: "copied")))
+                let read = try #require(try await copied.user(id: user.id))
+                #expect(read.publicMetadata == Self.publicMetadata && read.privateMetadata == ["crm_id": .string("C-3")])
+                #expect(try await copied.client(clientID: client.clientID)?.customClaims == Self.claims)
+            }
+        }
+    }
 }
