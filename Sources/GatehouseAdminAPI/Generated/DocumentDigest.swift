@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d8438293eb00a2dae98e8d12552005b0d3e2f2a2d0c008e58c3235c6766e7b8f"
+    package static let sha256 = "af8e30361d58a7a300443201dd75493f91a5352dc85f64f356e8bcdc4db250c1"
 }

@@ -354,7 +354,7 @@ enum AdminOpenAPI {
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:read"]}],
         "x-required-scope": "users:read",
         "responses": {
-          "200": {"description": "The user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "200": {"description": "The user, with `public_metadata` (never `private_metadata`, which only admins read).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
@@ -2065,7 +2065,7 @@ enum AdminOpenAPI {
         "description": "The user the bearer access token (issued to this client) was issued for. A disabled or deleted user: `invalid_token`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
         "security": [{"publishableKey": [], "userAccessToken": []}],
         "responses": {
-          "200": {"description": "The user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "200": {"description": "The user, with `public_metadata` (never `private_metadata`, which only admins read).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
           "500": {"$ref": "#/components/responses/OAuthServerError"}
@@ -2660,12 +2660,7 @@ enum AdminOpenAPI {
           "email_templates": {"type": "array", "items": {"type": "string"}, "description": "Names of email templates the tenant overrides (read-only here)."},
           "hostname": {"type": ["string", "null"], "description": "The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`."},
           "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}},
-          "custom_claims": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
-            "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden."
-          }
+          "custom_claims": {"$ref": "#/components/schemas/CustomClaims"}
         }
       },
       "TenantSettingsInput": {
@@ -2742,15 +2737,11 @@ enum AdminOpenAPI {
             "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it. Only the instance admin token may change it (403 for a tenant-scoped token: the new issuer would end every token of the tenant, that one included)."
           },
           "webhooks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 0, "description": "Webhook delivery is not available yet: only `[]` (or `null`) is accepted, anything else is refused (422) rather than stored and ignored."},
-          "custom_claims": {
-            "type": ["object", "null"],
-            "additionalProperties": {"type": "string"},
-            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
-            "maxProperties": 0,
-            "description": "Custom claims are not available yet: only `{}` (or `null`) is accepted, anything else is refused (422) rather than stored and ignored."
-          }
+          "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the tenant's custom claims whole; `null` or `{}` removes them. A client's own `custom_claims` replace members of the same name."}
         }
       },
+      "CustomClaim": {"type": "object", "additionalProperties": false, "required": ["value"], "description": "One custom claim (docs/contract.md A9). A string `value` is a template: it may be, or contain, the placeholders `{{user.email}}`, `{{user.public_metadata.KEY}}`, `{{user.private_metadata.KEY}}` and `{{org.public_metadata.KEY}}` (the last only when the token acts within an organization); `KEY` is a member name or a dotted path of segments of `A-Z a-z 0-9 _ -`, and `{{` always opens a placeholder. A value that is exactly one placeholder takes the JSON value it refers to (a number stays a number, an object an object); otherwise each placeholder is replaced by its text (strings as they are, other values as compact JSON). When a placeholder refers to nothing (no such key, `null`, no user as in `client_credentials`, no organization) the claim is left out. Strings inside arrays and objects are literal. A template that does not parse (`{{` without `}}`, an unknown root or field, a missing key) is refused (422 naming `custom_claims.<name>.value`).", "properties": {"value": {"not": {"type": "null"}, "description": "Any JSON value but `null`; a string is a template.", "examples": ["{{user.public_metadata.plan}}", {"tier": "gold"}]}, "in": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access_token", "id_token", "userinfo"]}, "default": ["access_token", "id_token", "userinfo"], "description": "Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three."}}},
+      "CustomClaims": {"type": "object", "description": "Custom claims by claim name (docs/contract.md A9): each member a `CustomClaim`, or a string as shorthand for `{\"value\": <string>}` (answers always show the full form). Names are 1–256 bytes of printable ASCII without spaces, quotes or backslashes (`https://example.com/roles` is fine); registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`, `org_permissions`, `email`, `email_verified`, `name`, `typ`, `cnf`) and every `org_…` claim (docs/contract.md A8) cannot be set (422 naming the claim). Size rule, which keeps every token within 8 KiB: per target, the claims without placeholders may take at most 4096 bytes of JSON members (`\"name\":value,`), counted in name order, else 422 naming the claim that crosses the budget (for a client, its claims merged with the tenant's; for the tenant, merged with each client's). At issuance the claims without placeholders come first, then the templated ones in name order; a templated claim that would take the custom claims past 4096 bytes, or the signed token past 8192 bytes, is left out and logged by name (never its value). Metadata is read afresh at every issuance (a refresh picks up changes) and at every userinfo request.", "additionalProperties": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/CustomClaim"}]}, "propertyNames": {"minLength": 1, "maxLength": 256, "pattern": "^(?!org_)[!#-\\[\\]-~]+$", "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role", "org_permissions", "email", "email_verified", "name", "typ", "cnf"]}}, "examples": [{"plan": {"value": "{{user.public_metadata.plan}}", "in": ["access_token", "id_token"]}, "https://example.com/tier": "gold"}]},
       "WebhookEndpoint": {
         "type": "object",
         "description": "A webhook endpoint (stored; delivery arrives with the webhooks feature).",
@@ -3237,6 +3228,7 @@ enum AdminOpenAPI {
           "grant_types",
           "first_party",
           "organization_required",
+          "custom_claims",
           "token_endpoint_auth_method",
           "id_token_signed_response_alg",
           "access_token_signing_alg",
@@ -3265,6 +3257,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization of the client acts within an organization: a user without one is refused (`access_denied`)."},
+          "custom_claims": {"allOf": [{"$ref": "#/components/schemas/CustomClaims"}], "description": "The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none."},
           "allowed_scopes": {
             "type": "string",
             "description": "Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`."
@@ -3325,6 +3318,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
+          "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": "string",
             "maxLength": 2000,
@@ -3385,6 +3379,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
+          "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": "string",
             "maxLength": 2000,
@@ -3419,14 +3414,16 @@ enum AdminOpenAPI {
       },
       "User": {
         "type": "object",
-        "required": ["id", "email", "email_verified", "disabled", "created_at"],
+        "required": ["id", "email", "email_verified", "disabled", "created_at", "public_metadata"],
         "properties": {
           "id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"},
           "email": {"type": "string", "format": "email", "description": "Normalized (lower-cased) address, unique in the tenant."},
           "email_verified": {"type": "boolean"},
           "name": {"type": "string", "description": "Absent when the user has no name."},
           "disabled": {"type": "boolean", "description": "Disabled users cannot sign in."},
-          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
+          "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).", "examples": [{"plan": "pro"}]},
+          "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).", "examples": [{"crm_id": "C-1042"}]}
         }
       },
       "Organization": {"type": "object", "required": ["id", "name", "slug", "public_metadata", "private_metadata", "mfa_required", "created_at", "updated_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Members pass a second factor when acting within the organization, whatever the tenant's MFA policy."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
@@ -3475,19 +3472,23 @@ enum AdminOpenAPI {
             "examples": ["correct horse battery staple"]
           },
           "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]},
-          "email_verified": {"type": "boolean", "default": false, "examples": [true]}
+          "email_verified": {"type": "boolean", "default": false, "examples": [true]},
+          "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"plan": "pro"}]},
+          "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"crm_id": "C-1042"}]}
         }
       },
       "UserUpdate": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
+        "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, and the metadata objects, which it empties (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
         "properties": {
           "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
           "name": {"type": ["string", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
           "email_verified": {"type": "boolean"},
           "disabled": {"type": "boolean"},
-          "password": {"type": "string", "minLength": 8, "maxLength": 256}
+          "password": {"type": "string", "minLength": 8, "maxLength": 256},
+          "public_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"plan": "pro"}]},
+          "private_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"crm_id": "C-1042"}]}
         }
       },
       "Session": {

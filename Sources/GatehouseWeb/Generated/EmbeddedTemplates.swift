@@ -65,6 +65,12 @@ enum EmbeddedTemplates {
         <dt>User ID</dt>
         <dd><code class="mono">{{id}}</code></dd>
       </div>
+      {{#public_metadata}}
+      <div>
+        <dt>{{key}}</dt>
+        <dd class="metadata">{{value}}</dd>
+      </div>
+      {{/public_metadata}}
     </dl>
     {{/user}}
     <form method="post" action="{{profile_action}}" class="alt">
