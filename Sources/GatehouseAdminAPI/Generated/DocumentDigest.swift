@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "af8e30361d58a7a300443201dd75493f91a5352dc85f64f356e8bcdc4db250c1"
+    package static let sha256 = "a1d2b3b5f74257570e1e107e25d4f7be5fac6c8c0331eff5e48bde327e1be53f"
 }

@@ -1209,6 +1209,7 @@ enum AdminOpenAPI {
         "x-required-scope": "orgs:write",
         "responses": {
           "200": {"description": "The revoked invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
@@ -1360,6 +1361,7 @@ enum AdminOpenAPI {
         "x-required-scope": "orgs:write",
         "responses": {
           "200": {"description": "The verified domain.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Domain"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
@@ -2124,7 +2126,7 @@ enum AdminOpenAPI {
         "summary": "Members of one of the user's organizations",
         "description": "Owners and admins only; ordered by user id, cursor pagination (`limit` 1–1000, default 100; `after` is the previous page's `next_cursor`).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
         "security": [{"publishableKey": [], "userAccessToken": []}],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
         "responses": {
           "200": {"description": "One page of members.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberList"}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
@@ -2140,7 +2142,7 @@ enum AdminOpenAPI {
         "summary": "CORS preflight for /v1/organizations/{org}/members",
         "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
         "security": [],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
           "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
@@ -2189,7 +2191,7 @@ enum AdminOpenAPI {
         "summary": "CORS preflight for /v1/organizations/{org}/members/{user_id}",
         "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
         "security": [],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
           "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
@@ -2218,7 +2220,7 @@ enum AdminOpenAPI {
         "summary": "CORS preflight for /v1/organizations/{org}/membership",
         "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
         "security": [],
-        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
           "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
