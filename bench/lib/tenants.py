@@ -30,9 +30,32 @@ def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def pg_backends_anon_kib(data_dir):
+    """Private memory (RssAnon) of the PostgreSQL server processes of the cluster in data_dir:
+    (sum, largest), KiB. Shared buffers are not private, so they are not counted."""
+    try:
+        with open(os.path.join(data_dir, "postmaster.pid")) as f:
+            pm = int(f.readline())
+        children = subprocess.run(["pgrep", "-P", str(pm)], capture_output=True, text=True).stdout.split()
+    except (OSError, ValueError):
+        return 0, 0
+    sizes = []
+    for c in children:
+        try:
+            with open(f"/proc/{c}/status") as f:
+                sizes += [int(line.split()[1]) for line in f if line.startswith("RssAnon:")]
+        except OSError:
+            pass
+    return sum(sizes), max(sizes, default=0)
+
+
+def pct(sorted_values, q):
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
 class Conn:
     def __init__(self, host, port, token):
-        self.c = http.client.HTTPConnection(host, port, timeout=30)
+        self.c = http.client.HTTPConnection(host, port, timeout=float(os.environ.get("BENCH_HTTP_TIMEOUT", "120")))
         self.h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def post(self, path, body):
@@ -101,6 +124,8 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--phase", choices=["all", "cold"], default="all")
     ap.add_argument("--database-url", help="PostgreSQL backend: report the catalog")
+    ap.add_argument("--pg-data", help="PostgreSQL backend: the cluster's data folder (backend memory)")
+    ap.add_argument("--bucket", type=int, default=1000, help="tenants per line of the creation table")
     a = ap.parse_args()
     host, port = a.url.split("//")[1].split(":")
     port = int(port)
@@ -112,43 +137,68 @@ def main():
         rss0 = rss_kib(a.pid)
         cl, wl = cold_requests(c, random.sample(slugs, min(500, a.count)))
         print(f"fresh node, cold first request (GET jwks.json of a tenant this node never served, {len(cl)} samples): "
-              f"p50 {statistics.median(cl) * 1000:.2f} ms, p99 {cl[int(len(cl) * 0.99)] * 1000:.2f} ms; "
-              f"warm p50 {statistics.median(wl) * 1000:.2f} ms")
+              f"p50 {statistics.median(cl) * 1000:.2f} ms, p99 {pct(cl, 0.99) * 1000:.2f} ms; "
+              f"warm p50 {statistics.median(wl) * 1000:.2f} ms, p99 {pct(wl, 0.99) * 1000:.2f} ms")
         time.sleep(1)
         print(f"fresh node: RSS {rss_kib(a.pid) / 1024:.1f} MiB (at start {rss0 / 1024:.1f} MiB), "
               f"open file descriptors {fd_count(a.pid)}")
+        if a.pg_data:
+            anon, largest = pg_backends_anon_kib(a.pg_data)
+            print(f"PostgreSQL private memory (RssAnon of the server processes, both nodes' pools): {anon / 1024:,.0f} MiB, "
+                  f"largest process {largest / 1024:,.0f} MiB")
         return
     print(f"creating {a.count} tenants with {a.workers} concurrent admin connections; LRU of open tenant databases = {a.lru}")
     rss0 = rss_kib(a.pid)
     size0 = db_size(a.database_url) if a.database_url else 0
     chunks = [slugs[i::a.workers] for i in range(a.workers)]
 
+    done = []  # (finished at, seconds), in completion order (list.append is atomic)
+    progress = open(os.path.join(a.data, "creation-progress.log"), "a", buffering=1)
+
     def create(chunk):
         c = Conn(host, port, a.token)
-        times = []
         for slug in chunk:
             t = time.perf_counter()
-            status, body = c.post("/admin/v1/tenants", {"slug": slug, "name": slug, "environment": "test"})
-            times.append(time.perf_counter() - t)
+            try:
+                status, body = c.post("/admin/v1/tenants", {"slug": slug, "name": slug, "environment": "test"})
+            except Exception as e:  # a timeout: say where, and stop
+                raise SystemExit(f"create {slug} after {len(done)} tenants: {e!r} ({time.perf_counter() - t:.1f} s)")
+            end = time.perf_counter()
+            done.append((end, end - t))
             if status != 201:
                 raise SystemExit(f"create {slug}: {status} {body[:200]!r}")
-        return times
+            n = len(done)
+            if n % 100 == 0:
+                window = sorted(x for _, x in done[-100:])
+                anon, largest = pg_backends_anon_kib(a.pg_data) if a.pg_data else (0, 0)
+                progress.write(f"{time.strftime('%H:%M:%S')} {n} tenants {end - t0:.1f} s; last 100: p50 "
+                               f"{statistics.median(window) * 1000:.0f} ms p99 {pct(window, 0.99) * 1000:.0f} ms; node RSS "
+                               f"{rss_kib(a.pid) / 1024:.0f} MiB; db private {anon / 1024:.0f} MiB (largest {largest / 1024:.0f})\n")
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(a.workers) as ex:
-        latencies = [x for part in ex.map(create, chunks) for x in part]
+        list(ex.map(create, chunks))
     wall = time.perf_counter() - t0
-    lat = sorted(latencies)
+    lat = sorted(x for _, x in done)
     print(f"creation: {a.count} tenants in {wall:.1f} s = {wall / a.count * 1000:.2f} ms per tenant (wall, {a.workers} clients); "
-          f"per request p50 {statistics.median(lat) * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms")
+          f"per request p50 {statistics.median(lat) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
+    print(f"  {'tenants':>13}  {'wall s':>7}  {'per s':>6}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}")
+    prev = t0
+    for i in range(0, len(done), a.bucket):
+        part = done[i:i + a.bucket]
+        w = sorted(x for _, x in part)
+        span = part[-1][0] - prev
+        prev = part[-1][0]
+        print(f"  {i + 1:>6}-{i + len(part):<6}  {span:>7.1f}  {len(part) / span:>6.1f}  {statistics.median(w) * 1000:>7.1f}  "
+              f"{pct(w, 0.99) * 1000:>7.1f}  {w[-1] * 1000:>7.1f}")
 
     # Cold first requests: tenants created early have been evicted from the LRU.
     c = Conn(host, port, a.token)
     cold = random.sample(slugs[: max(1, a.count - a.lru * 2)], min(500, max(1, a.count - a.lru * 2)))
     cl, warm_lat = cold_requests(c, cold)
     print(f"cold first request (GET jwks.json of a tenant outside the LRU, {len(cold)} samples): "
-          f"p50 {statistics.median(cl) * 1000:.2f} ms, p99 {cl[int(len(cl) * 0.99)] * 1000:.2f} ms; "
-          f"warm p50 {statistics.median(sorted(warm_lat)) * 1000:.2f} ms")
+          f"p50 {statistics.median(cl) * 1000:.2f} ms, p99 {pct(cl, 0.99) * 1000:.2f} ms; "
+          f"warm p50 {statistics.median(warm_lat) * 1000:.2f} ms, p99 {pct(warm_lat, 0.99) * 1000:.2f} ms")
     time.sleep(1)
     rss = rss_kib(a.pid)
     fds = fd_count(a.pid)
@@ -158,6 +208,10 @@ def main():
           f"(LRU {a.lru}), tenant database files {files}")
     if a.database_url:
         catalog(a.database_url, size0)
+    if a.pg_data:
+        anon, largest = pg_backends_anon_kib(a.pg_data)
+        print(f"PostgreSQL private memory (RssAnon of the server processes): {anon / 1024:,.0f} MiB, largest process "
+              f"{largest / 1024:,.0f} MiB")
     print("targets: creation < 50 ms per tenant, cold first request < 20 ms, RSS < 150 MB, fds bounded by the LRU size")
 
 
