@@ -60,6 +60,8 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     /// `authorization_code`, `refresh_token`, `client_credentials`.
     package var grantTypes: [String]?
     package var firstParty: Bool?
+    /// Every authorization acts within an organization.
+    package var organizationRequired: Bool?
     /// Space-separated scopes.
     package var allowedScopes: String?
     /// JWS algorithms: `EdDSA`, `ES256`, `RS256`.
@@ -74,6 +76,7 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, type, redirectUris = "redirect_uris", postLogoutRedirectUris = "post_logout_redirect_uris"
         case grantTypes = "grant_types", firstParty = "first_party", allowedScopes = "allowed_scopes"
+        case organizationRequired = "organization_required"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg", accessTokenSigningAlg = "access_token_signing_alg"
     }
 }

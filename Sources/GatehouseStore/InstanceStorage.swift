@@ -39,10 +39,12 @@ public protocol InstanceStorage: AnyObject, Sendable {
 
     // MARK: Tenant lifecycle
 
-    /// Creates a tenant with its storage and its first signing keys.
+    /// Creates a tenant with its storage and its first signing keys. With `first`, only when the
+    /// instance never had a tenant (`createFirstTenant`).
+    /// - Returns: the tenant; nil only with `first`, when the instance was initialised before.
     /// - Throws: `StoreError.conflict` when the slug or the hostname is taken.
-    func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws
-        -> ResolvedTenant
+    func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings, first: Bool) async throws
+        -> ResolvedTenant?
     /// Updates a tenant's name and settings.
     /// - Throws: `StoreError.conflict` when another tenant is served on the new hostname.
     func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant
@@ -94,15 +96,45 @@ public protocol InstanceStorage: AnyObject, Sendable {
     func readinessProblems() async -> [String]
     /// Deletes expired rows of the tenants in use.
     func purgeExpired() async
+    /// Ends the store's background work and connections when the node stops (PostgreSQL: the
+    /// change feed and the connection pool; requests still waiting for a connection fail with
+    /// `StoreError.unavailable`). The store is not used afterwards.
+    func close() async
 }
 
 extension InstanceStore {
+    /// Nothing to end: SQLite files close with the process, and a write in flight commits or not.
+    public func close() async {}
+
     /// The registry: in one process it is never behind.
     public func find(slug: String) async throws -> ResolvedTenant? { resolve(slug: slug) }
     public func find(hostname: String) async throws -> ResolvedTenant? { resolve(hostname: hostname) }
 }
 
 extension InstanceStorage {
+    /// Creates a tenant with its storage and its first signing keys.
+    /// - Throws: `StoreError.conflict` when the slug or the hostname is taken.
+    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws
+        -> ResolvedTenant
+    {
+        guard let tenant = try await createTenant(slug: slug, name: name, environment: environment, settings: settings, first: false) else {
+            throw StoreError.unavailable("the tenant '\(slug)' was not created")
+        }
+        return tenant
+    }
+
+    /// Creates the tenant `slug` (default settings) when the instance never had a tenant: the first
+    /// start of a new data folder or database. The instance records being initialised (in
+    /// `instance_meta`) in the transaction that writes its first tenant, so once every tenant was
+    /// deleted no start re-creates one, and of several nodes starting together one creates it.
+    /// A registry that holds tenants, or (SQLite) a data folder made before this record existed,
+    /// counts as initialised.
+    /// - Returns: the tenant, or nil when the instance was initialised before.
+    /// - Throws: `StoreError.conflict` when the slug is taken.
+    public func createFirstTenant(slug: String, name: String, environment: TenantEnvironment) async throws -> ResolvedTenant? {
+        try await createTenant(slug: slug, name: name, environment: environment, settings: TenantSettings(), first: true)
+    }
+
     /// Registers a client that is not built-in.
     public func registerClient(_ client: Client, in tenant: ResolvedTenant) async throws {
         try await registerClient(client, in: tenant, builtin: nil)

@@ -19,9 +19,7 @@ extension InstanceStore {
                         arguments: [Data(hash), client.clientID, tenant.id.rawValue])
                 }
             }
-        } catch let error as DatabaseError
-            where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-        {
+        } catch let error as DatabaseError where TenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("client key already exists")
         }
         do {
@@ -64,7 +62,7 @@ extension InstanceStore {
             try db.execute(cached: "DELETE FROM secret_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
             try db.execute(cached: "DELETE FROM client_keys WHERE client_id = ? AND tenant_id = ?", arguments: [clientID, tenant.id.rawValue])
         }
-        clientTenants.withLock { $0[clientID] = nil }
+        directory.forgetClient(clientID)
     }
 
     /// Migrates every tenant database now (tenants otherwise migrate on first open), one at a time
@@ -111,7 +109,7 @@ extension InstanceStore {
 
     /// Runs housekeeping on every open tenant database (`TenantDatabase.purgeExpired(now:)`).
     public func purgeExpired() async {
-        let dbs = open.withLock { $0.values }
+        let dbs = directory.handles
         for db in dbs { try? await db.purgeExpired(now: clock.now) }
     }
 }

@@ -151,9 +151,7 @@ extension InstanceStore {
                     }
                 }
             }
-        } catch let error as DatabaseError
-            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
-        {
+        } catch let error as DatabaseError where TenantDatabase.isUniqueViolation(error) {
             removeFiles(of: tenant.id)
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists, or a client key is taken")
         } catch {

@@ -3,7 +3,6 @@ import GatehouseCore
 import GatehouseCrypto
 import GRDB
 import Logging
-import Synchronization
 
 /// A tenant that was looked up in the instance registry. Only the instance stores make these, and a
 /// `TenantDatabase` can only be opened from one (docs/architecture.md, Tenancy in the types).
@@ -50,12 +49,8 @@ public final class InstanceStore: InstanceStorage {
     let backupKeyCheck: String
     let clock: any Clock
     let logger: Logger
-    /// Every tenant, in memory: the registry is small enough (10,000 tenants ≈ a few MB).
-    private let registry = Mutex(Registry())
-    /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
-    let clientTenants = Mutex<[String: TenantID]>([:])
-    let open: Mutex<LRU<TenantID, TenantDatabase>>
-    private let liveCaches = Mutex(LiveTenantCaches())
+    /// Every tenant in memory (10,000 tenants ≈ a few MB) and the LRU of open tenant databases.
+    let directory: TenantDirectory<TenantDatabase>
 
     /// Opens (creating if needed) the instance database under `configuration.dataDirectory`.
     /// - Parameter masterKey: the 32-byte key that seals private keys and secrets at rest.
@@ -65,15 +60,24 @@ public final class InstanceStore: InstanceStorage {
         self.backupKeyCheck = InstanceBackup.keyCheck(masterKey)
         self.clock = clock
         self.logger = logger
-        self.open = Mutex(LRU(capacity: max(1, configuration.maxOpenTenants)))
+        self.directory = TenantDirectory(maxOpen: configuration.maxOpenTenants)
         let fm = FileManager.default
         try fm.createDirectory(at: configuration.dataDirectory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
         instance = try DatabasePool(
             path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
             configuration: Self.databaseConfiguration(configuration, readers: 2))
-        try Migrations.checkedMigrate(Migrations.instance, instance, label: "instance.sqlite")
+        let applied = try Migrations.checkedMigrate(Migrations.instance, instance, label: "instance.sqlite")
+        let upgraded = applied.contains(Migrations.instanceMetaMigration) && !applied.contains("2026-11-29-instance-v1")
+        try instance.write { db in
+            // A registry holding tenants, or a data folder made before the instance recorded it, was initialised.
+            try db.execute(
+                cached: """
+                    INSERT OR IGNORE INTO instance_meta (name, value)
+                    SELECT 'initialised', COALESCE((SELECT MIN(id) FROM tenants), '') WHERE ? OR EXISTS (SELECT 1 FROM tenants)
+                    """, arguments: [upgraded])
+        }
         let tenants = try instance.read { db in try Row.fetchAll(db, cached: "SELECT * FROM tenants").map(Self.tenant(row:)) }
-        registry.withLock { r in for t in tenants { r.insert(t) } }
+        directory.load(tenants)
     }
 
     /// Connection settings. Tenant databases get a small page cache (`cacheKiB`) so that the LRU's
@@ -102,33 +106,24 @@ public final class InstanceStore: InstanceStorage {
     // MARK: Resolution
 
     /// The tenant with `slug`, from the in-memory registry.
-    public func resolve(slug: String) -> ResolvedTenant? {
-        registry.withLock { $0.bySlug[slug] }.map(ResolvedTenant.init)
-    }
+    public func resolve(slug: String) -> ResolvedTenant? { directory.resolve(slug: slug) }
 
     /// The tenant whose `settings.hostname` is `hostname` (lowercase, no port).
-    public func resolve(hostname: String) -> ResolvedTenant? {
-        registry.withLock { $0.byHostname[hostname] }.map(ResolvedTenant.init)
-    }
+    public func resolve(hostname: String) -> ResolvedTenant? { directory.resolve(hostname: hostname) }
 
     /// The tenant with `id`, for instance-level indexes that store tenant ids (the mail index).
     /// Internal on purpose: no public API takes a bare tenant id (docs/architecture.md, Tenancy in the types).
-    func resolve(id: TenantID) -> ResolvedTenant? {
-        registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
-    }
+    func resolve(id: TenantID) -> ResolvedTenant? { directory.resolve(id: id) }
 
     /// The tenant that owns the publishable key `clientID` (one indexed lookup, then cached).
     public func resolve(clientID: String) async throws -> ResolvedTenant? {
         guard clientID.utf8.count <= 128 else { return nil }
-        var id = clientTenants.withLock { $0[clientID] }
-        if id == nil {
-            id = try await instance.read({ db in
+        let id = try await directory.tenantID(ofClient: clientID) {
+            try await instance.read({ db in
                 try String.fetchOne(db, cached: "SELECT tenant_id FROM client_keys WHERE client_id = ?", arguments: [clientID])
             }).flatMap(TenantID.init(rawValue:))
-            if let id { clientTenants.withLock { $0[clientID] = id } }
         }
-        guard let id else { return nil }
-        return registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
+        return id.flatMap(resolve(id:))
     }
 
     /// The tenant and client that own the secret key `secret` (looked up by its SHA-256).
@@ -139,21 +134,16 @@ public final class InstanceStore: InstanceStorage {
             let found = try await instance.read({ db -> (clientID: String, tenantID: String)? in
                 try Row.fetchOne(db, cached: "SELECT client_id, tenant_id FROM secret_keys WHERE secret_hash = ?", arguments: [hash])
                     .map { ($0["client_id"], $0["tenant_id"]) }
-            }), let id = TenantID(rawValue: found.tenantID),
-            let tenant = registry.withLock({ $0.tenant(id: id) })
+            }), let id = TenantID(rawValue: found.tenantID), let tenant = resolve(id: id)
         else { return nil }
-        return (ResolvedTenant(tenant), found.clientID)
+        return (tenant, found.clientID)
     }
 
     /// Every tenant, ordered by slug.
-    public func tenants() -> [Tenant] {
-        registry.withLock { Array($0.bySlug.values) }.sorted { $0.slug < $1.slug }
-    }
+    public func tenants() -> [Tenant] { directory.tenants() }
 
     /// Whether any tenant allows `origin` (CORS preflights of the headless API, which carry no client id).
-    public func isOriginAllowedByAnyTenant(_ origin: String) -> Bool {
-        registry.withLock { ($0.originCounts[origin] ?? 0) > 0 }
-    }
+    public func isOriginAllowedByAnyTenant(_ origin: String) -> Bool { directory.isOriginAllowedByAnyTenant(origin) }
 
     // MARK: Tenant databases
 
@@ -175,36 +165,39 @@ public final class InstanceStore: InstanceStorage {
     }
 
     private func openDatabase(for tenant: ResolvedTenant) async throws -> TenantDatabase {
-        if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
+        if let db = directory.handle(for: tenant) { return db }
         let pool = try DatabasePool(
             path: tenantFile(tenant.id).path,
             configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
         try Migrations.checkedMigrate(Migrations.tenant, pool, label: "the database of tenant '\(tenant.slug)'")
-        let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
         let db = try TenantDatabase(
             tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
-            caches: caches, now: clock.now)
-        return open.withLock { lru in
-            if let existing = lru.get(tenant.id), existing.tenant == tenant { return existing }
-            lru.set(tenant.id, db)
-            return db
-        }
+            caches: directory.caches(for: tenant.id), now: clock.now)
+        return directory.keep(db)
     }
 
     /// Number of tenant databases currently open.
-    public var openDatabaseCount: Int { open.withLock { $0.count } }
+    public var openDatabaseCount: Int { directory.openCount }
 
     // MARK: Tenant lifecycle
 
-    /// Creates a tenant: its registry row, its database file and its first Ed25519 signing key.
+    /// Creates a tenant: its registry row, its database file and its first Ed25519 signing key;
+    /// with `first`, only when the instance was never initialised (nil otherwise).
     /// - Throws: `StoreError.conflict` when the slug is taken.
-    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws -> ResolvedTenant {
+    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings, first: Bool)
+        async throws -> ResolvedTenant?
+    {
         let now = clock.now
         let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
         do {
-            try await instance.write { db in
+            let created = try await instance.write { db -> Bool in
+                if first, try Bool.fetchOne(db, cached: "SELECT EXISTS(SELECT 1 FROM instance_meta WHERE name = 'initialised')") == true {
+                    return false
+                }
                 try Self.insertTenantRow(tenant, db)
+                return true
             }
+            guard created else { return nil }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
         }
@@ -217,22 +210,18 @@ public final class InstanceStore: InstanceStorage {
             removeFiles(of: tenant.id)
             throw error
         }
-        registry.withLock { $0.insert(tenant) }
-        return resolved
+        return directory.insert(tenant)
     }
 
     /// Adds a tenant whose registry row and database file are already in place (an import or
     /// clone) to the in-memory registry.
     func registerCopied(_ tenant: Tenant) -> ResolvedTenant {
-        registry.withLock { $0.insert(tenant) }
-        return ResolvedTenant(tenant)
+        directory.insert(tenant)
     }
 
     /// Updates a tenant's name and settings; effective at once for new requests.
     public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
-        var updated = tenant.tenant
-        updated.name = name
-        updated.settings = settings
+        let updated = tenant.tenant.with(name: name, settings: settings)
         let now = clock.now
         let id = updated.id.rawValue
         try await instance.write { db in
@@ -243,19 +232,11 @@ public final class InstanceStore: InstanceStorage {
                 cached: "UPDATE tenants SET name = ?, settings = ?, hostname = ?, updated_at = ? WHERE id = ?",
                 arguments: [name, JSONColumn.encode(settings), settings.hostname, now, id])
         }
-        registry.withLock { r in
-            r.remove(tenant.tenant)
-            r.insert(updated)
-        }
-        // The open database carries the old tenant value; drop it so the next request reopens. Its
-        // key ring may depend on the settings (signing algorithms).
-        _ = open.withLock { $0.remove(updated.id) }
-        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
-        return ResolvedTenant(updated)
+        return directory.replace(with: updated)
     }
 
     /// Writes a new tenant's registry row (created and updated at `tenant.createdAt`) in the
-    /// caller's transaction.
+    /// caller's transaction, and records the instance as initialised if it was not.
     /// - Throws: `StoreError.conflict` when another tenant is served on its hostname; the
     ///   database's unique-constraint error when the slug is taken.
     static func insertTenantRow(_ tenant: Tenant, _ db: Database) throws {
@@ -269,6 +250,8 @@ public final class InstanceStore: InstanceStorage {
                 tenant.id.rawValue, tenant.slug, tenant.name, tenant.environment.rawValue, JSONColumn.encode(settings),
                 settings.hostname, tenant.createdAt, tenant.createdAt,
             ])
+        try db.execute(
+            cached: "INSERT OR IGNORE INTO instance_meta (name, value) VALUES ('initialised', ?)", arguments: [tenant.id.rawValue])
     }
 
     /// Whether a tenant other than `except` is served on `hostname` (checked in the writing
@@ -285,12 +268,9 @@ public final class InstanceStore: InstanceStorage {
             try db.execute(cached: "DELETE FROM client_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
             try db.execute(cached: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
         }
-        registry.withLock { $0.remove(tenant.tenant) }
-        liveCaches.withLock { $0.remove(tenant.id) }
-        clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
         // The pool is not closed here: requests still holding it finish against the unlinked files,
         // and it closes when the last one lets go.
-        _ = open.withLock { $0.remove(tenant.id) }
+        directory.forget(tenant.tenant)
         removeFiles(of: tenant.id)
     }
 

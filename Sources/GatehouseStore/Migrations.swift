@@ -60,8 +60,21 @@ public enum Migrations {
                 t.primaryKey(["scope", "key"])
             }
         }
+        migrator.registerMigration(instanceMetaMigration) { db in
+            // Facts about the instance itself; `initialised`: the id of its first tenant, written in
+            // that tenant's transaction (InstanceStore.createFirstTenant).
+            try db.create(table: "instance_meta") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .text).notNull()
+            }
+        }
         return migrator
     }
+
+    /// The migration that added `instance_meta`: a data folder it is applied to later than the
+    /// first migration was set up before the instance recorded being initialised, and counts as
+    /// initialised (it had its first start).
+    static let instanceMetaMigration = "2026-12-04-instance-meta-v1"
 
     /// One tenant's database.
     static var tenant: DatabaseMigrator {
@@ -173,6 +186,8 @@ public enum Migrations {
         registerMailMigrations(&migrator)
         registerFederationMigrations(&migrator)
         registerSecondFactorMigrations(&migrator)
+        registerOrganizationMigrations(&migrator)
+        registerOrganizationChoiceMigrations(&migrator)
         return migrator
     }
 }

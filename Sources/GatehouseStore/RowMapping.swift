@@ -24,9 +24,10 @@ extension Row {
 extension Client {
     static let columns = """
         id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, \
-        id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at
+        id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at, \
+        organization_required
         """
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -44,7 +45,7 @@ extension Client {
             accessTokenSigningAlgorithm: JWSAlgorithm(rawValue: row["access_token_signing_alg"]) ?? .eddsa,
             previousSecretHash: row.bytes("previous_secret_hash"),
             previousSecretExpiresAt: row["previous_secret_expires_at"],
-            createdAt: row["created_at"])
+            organizationRequired: row["organization_required"], createdAt: row["created_at"])
     }
 
     var arguments: StatementArguments {
@@ -52,7 +53,7 @@ extension Client {
             id.rawValue, clientID, name, type.rawValue, secretHash.map { Data($0) }, JSONColumn.encode(redirectURIs),
             JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
             allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
-            previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt,
+            previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt, organizationRequired,
         ]
     }
 }
@@ -93,27 +94,30 @@ extension Session {
 }
 
 extension Interaction {
-    static let columns = "id, csrf_token, browser_binding_hash, request, user_id, login_done, consent_done, created_at, expires_at"
+    static let columns =
+        "id, csrf_token, browser_binding_hash, request, user_id, login_done, consent_done, created_at, expires_at, organization"
 
     init?(row: Row) {
         guard let request = JSONColumn.decode(AuthorizationRequest.self, row["request"]) else { return nil }
         self.init(
             id: row["id"], csrfToken: row["csrf_token"], browserBindingHash: row.bytes("browser_binding_hash") ?? [],
             request: request, userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
-            loginDone: row["login_done"], consentDone: row["consent_done"], createdAt: row["created_at"],
-            expiresAt: row["expires_at"])
+            loginDone: row["login_done"], consentDone: row["consent_done"],
+            organization: (row["organization"] as String?).flatMap(OrganizationChoice.init(stored:)),
+            createdAt: row["created_at"], expiresAt: row["expires_at"])
     }
 
     var arguments: StatementArguments {
         [
             id, csrfToken, Data(browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone, consentDone,
-            createdAt, expiresAt,
+            createdAt, expiresAt, organization?.stored,
         ]
     }
 }
 
 extension Grant {
-    static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at"
+    static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at, organization_id"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -121,13 +125,14 @@ extension Grant {
             sessionID: (row["session_id"] as String?).flatMap(SessionID.init(rawValue:)),
             scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row["auth_time"],
             amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
+            organizationID: (row["organization_id"] as String?).flatMap(OrganizationID.init(rawValue:)),
             createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     var arguments: StatementArguments {
         [
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
-            nonce, createdAt, revokedAt,
+            nonce, createdAt, revokedAt, organizationID?.rawValue,
         ]
     }
 }

@@ -211,7 +211,8 @@ public enum TenantArchive {
     /// Tables a copy keeps (clone with scrubbing empties some of them; see `scrub`).
     static let keptTables = [
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
-        "upstream_providers", "upstream_identities", "template_overrides", "grdb_migrations",
+        "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
+        "memberships", "grdb_migrations",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a
@@ -240,7 +241,8 @@ public enum TenantArchive {
 
     /// Replaces personal data for a staging copy: every email becomes `<user id>@example.invalid`
     /// (RFC 2606), every name `User <last 6 characters of the id>`; passwords, second factors,
-    /// recovery codes and upstream identities are dropped, and so are all grants. Run
+    /// recovery codes and upstream identities are dropped, and so are all grants (organizations,
+    /// roles and memberships stay). Run
     /// `compact` afterwards so that no old value survives in a free page.
     static func scrub(_ db: Database) throws {
         try db.execute(

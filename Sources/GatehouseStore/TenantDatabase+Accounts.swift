@@ -169,13 +169,13 @@ extension TenantDatabase {
             try db.execute(
                 cached: """
                     INSERT OR REPLACE INTO pending_sign_ins (id_hash, user_id, client_id, amr, scope, stage, sealed_enrol_secret, email_code_hash,
-                    email_code_expires_at, attempts, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                    email_code_expires_at, attempts, created_at, expires_at, organization) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
                     """,
                 arguments: [
                     Data(pending.idHash), pending.userID.rawValue, pending.clientID, JSONColumn.encode(pending.amr),
                     pending.scope, pending.stage.rawValue, pending.sealedEnrolSecret.map { Data($0) },
                     pending.emailCodeHash.map { Data($0) }, pending.emailCodeExpiresAt, pending.attempts,
-                    pending.createdAt, pending.expiresAt,
+                    pending.createdAt, pending.expiresAt, pending.organization?.stored,
                 ])
         }
     }
@@ -194,6 +194,7 @@ extension TenantDatabase {
                 amr: JSONColumn.decode([String].self, row["amr"]) ?? [], scope: row["scope"], stage: stage,
                 sealedEnrolSecret: row.bytes("sealed_enrol_secret"), emailCodeHash: row.bytes("email_code_hash"),
                 emailCodeExpiresAt: row["email_code_expires_at"], attempts: row["attempts"],
+                organization: (row["organization"] as String?).flatMap(OrganizationChoice.init(stored:)),
                 createdAt: row["created_at"], expiresAt: row["expires_at"])
         }
     }
@@ -279,8 +280,11 @@ extension TenantDatabase {
                 try Self.insertGrant(issuing.grant, code: issuing.code, db: db)
             } else {
                 try db.execute(
-                    cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
-                    arguments: [interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.id])
+                    cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ?, organization = ? WHERE id = ?",
+                    arguments: [
+                        interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone,
+                        interaction.organization?.stored, interaction.id,
+                    ])
             }
         }
     }

@@ -21,10 +21,37 @@ extension TenantDatabase {
         if user.disabled { try await revokeEverything(of: user.id, at: now) }
     }
 
-    /// Deletes a user with their sessions, grants and consents; their tokens stop working at once.
+    /// Deletes a user with their sessions, grants, consents and memberships; their tokens stop
+    /// working at once. - Throws: `StoreError.conflict` naming the organizations when the user is
+    /// the last owner of one (an organization always keeps one owner), decided in the deleting
+    /// transaction; nothing is revoked then.
     public func deleteUser(_ id: UserID, at now: Date) async throws {
+        try await pool.read { db in try Self.refuseLastOwner(id, db: db) }
         try await revokeEverything(of: id, at: now)
-        try await pool.write { db in try db.execute(cached: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue]) }
+        try await pool.write { db in
+            try Self.refuseLastOwner(id, db: db)
+            try db.execute(cached: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue])
+        }
+    }
+
+    /// Throws `StoreError.conflict` when `user` is the only owner of an organization.
+    static func refuseLastOwner(_ user: UserID, db: Database) throws {
+        let slugs = try String.fetchAll(
+            db,
+            cached: """
+                SELECT o.slug FROM memberships m JOIN organizations o ON o.id = m.organization_id
+                WHERE m.user_id = ? AND m.role = ? AND NOT EXISTS (
+                    SELECT 1 FROM memberships other WHERE other.organization_id = m.organization_id
+                    AND other.role = m.role AND other.user_id <> m.user_id)
+                ORDER BY o.slug
+                """, arguments: [user.rawValue, OrganizationRole.owner])
+        if !slugs.isEmpty { throw StoreError.conflict(Self.lastOwnerRefusal(slugs)) }
+    }
+
+    /// The refusal to delete the last owner of the organizations `slugs`.
+    public static func lastOwnerRefusal(_ slugs: [String]) -> String {
+        "the user is the last owner of the organization\(slugs.count == 1 ? "" : "s") \(slugs.joined(separator: ", ")): "
+            + "make another member owner or delete the organization first"
     }
 
     /// Ends every session of a user and revokes every grant, offline ones included.

@@ -10,7 +10,7 @@ extension TenantDatabase {
     }
 
     static func insertGrant(_ grant: Grant, code: AuthorizationCode, db: Database) throws {
-        try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
+        try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (\(Grant.placeholders))", arguments: grant.arguments)
         try db.execute(
             cached: """
                 INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent, code_challenge, expires_at)
@@ -24,7 +24,7 @@ extension TenantDatabase {
 
     public func insertGrant(_ grant: Grant) async throws {
         try await pool.write { db in
-            try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: grant.arguments)
+            try db.execute(cached: "INSERT INTO grants (\(Grant.columns)) VALUES (\(Grant.placeholders))", arguments: grant.arguments)
         }
     }
 
@@ -143,8 +143,10 @@ extension TenantDatabase {
 
     /// The column that selects the grants `revokeLiveGrants` revokes.
     enum GrantOwner: String {
+        case clientID = "client_id"
         case sessionID = "session_id"
         case userID = "user_id"
+        case organizationID = "organization_id"
     }
 
     /// Revokes, in the caller's transaction, every unrevoked grant whose `owner` column is `value`.

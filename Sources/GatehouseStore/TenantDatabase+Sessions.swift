@@ -50,7 +50,7 @@ extension TenantDatabase {
     public func insertInteraction(_ interaction: Interaction) async throws {
         try await pool.write { db in
             try db.execute(
-                cached: "INSERT INTO interactions (\(Interaction.columns)) VALUES (?,?,?,?,?,?,?,?,?)",
+                cached: "INSERT INTO interactions (\(Interaction.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 arguments: interaction.arguments)
         }
     }
@@ -66,8 +66,11 @@ extension TenantDatabase {
     public func updateInteraction(_ interaction: Interaction) async throws {
         try await pool.write { db in
             try db.execute(
-                cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ? WHERE id = ?",
-                arguments: [interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.id])
+                cached: "UPDATE interactions SET user_id = ?, login_done = ?, consent_done = ?, organization = ? WHERE id = ?",
+                arguments: [
+                    interaction.userID?.rawValue, interaction.loginDone, interaction.consentDone, interaction.organization?.stored,
+                    interaction.id,
+                ])
         }
     }
 

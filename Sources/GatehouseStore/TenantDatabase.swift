@@ -76,7 +76,8 @@ public final class TenantDatabase: TenantHandle, Sendable {
                 cached: """
                     UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
                     grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
-                    access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ? WHERE id = ?
+                    access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ?,
+                    organization_required = ? WHERE id = ?
                     """,
                 arguments: [
                     client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
@@ -84,7 +85,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                     JSONColumn.encode(client.grantTypes.map(\.rawValue).sorted()), client.firstParty,
                     client.allowedScopes?.description, client.idTokenSigningAlgorithm.rawValue,
                     client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
-                    client.previousSecretExpiresAt, client.id.rawValue,
+                    client.previousSecretExpiresAt, client.organizationRequired, client.id.rawValue,
                 ])
         }
         caches.clients.withLock { $0[client.clientID] = nil }
@@ -93,8 +94,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
     /// Deletes a client and revokes its grants.
     public func deleteClient(clientID: String, at now: Date) async throws {
         let revoked = try await pool.write { db in
-            let ids = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE client_id = ? AND revoked_at IS NULL", arguments: [clientID])
-            try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL", arguments: [now, clientID])
+            let ids = try Self.revokeLiveGrants(.clientID, clientID, at: now, db: db)
             try db.execute(cached: "DELETE FROM clients WHERE client_id = ?", arguments: [clientID])
             return ids
         }
@@ -154,10 +154,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                 arguments += [email]
             }
             if let query {
-                let pattern =
-                    "%"
-                    + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                let pattern = Self.likePattern(query)
                 sql += " AND (email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')"
                 arguments += [pattern, pattern]
             }

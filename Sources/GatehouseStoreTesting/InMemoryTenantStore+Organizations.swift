@@ -2,11 +2,25 @@ import Foundation
 import GatehouseCore
 import Synchronization
 
-extension InMemoryTenantStore: OrganizationStore {
+extension InMemoryTenantStore {
     /// A unique constraint would be violated, or a referenced row is missing (the SQLite and
     /// PostgreSQL stores throw `StoreError.conflict` / `.notFound` for the same cases).
     public struct ConstraintViolation: Error, Equatable {
+        /// What `StoreError` case the SQLite and PostgreSQL stores throw for the same case.
+        public enum Kind: Sendable, Equatable {
+            /// `StoreError.conflict`: a unique constraint would be violated.
+            case conflict
+            /// `StoreError.notFound`: a referenced row is missing.
+            case notFound
+        }
+
+        public var kind: Kind
         public var message: String
+
+        public init(_ kind: Kind, _ message: String) {
+            self.kind = kind
+            self.message = message
+        }
     }
 
     static func builtInRoles() -> [String: OrganizationRole] {
@@ -24,10 +38,11 @@ extension InMemoryTenantStore: OrganizationStore {
         try state.withLock { s in
             guard !s.organizations.values.contains(where: { $0.slug == organization.slug }),
                 s.organizations[organization.id] == nil
-            else { throw ConstraintViolation(message: "slug taken") }
+            else { throw ConstraintViolation(.conflict, "an organization with slug '\(organization.slug)' already exists") }
             if let member = firstMember {
-                guard s.users[member.userID] != nil, s.roles[member.role] != nil else {
-                    throw ConstraintViolation(message: "unknown user or role")
+                guard s.users[member.userID] != nil else { throw ConstraintViolation(.notFound, "the user does not exist") }
+                guard s.roles[member.role] != nil else {
+                    throw ConstraintViolation(.notFound, "the role '\(member.role)' does not exist")
                 }
             }
             s.organizations[organization.id] = organization
@@ -44,12 +59,12 @@ extension InMemoryTenantStore: OrganizationStore {
     }
 
     public func listOrganizations(limit: Int, after: OrganizationID?, query: String?) async throws -> [Organization] {
-        let needle = query?.lowercased()
+        let needle = query.map(Self.asciiLowercased)
         return state.withLock { s in
             s.organizations.values
                 .filter { org in after.map { org.id > $0 } ?? true }
                 .filter { org in
-                    needle.map { org.name.lowercased().contains($0) || org.slug.contains($0) } ?? true
+                    needle.map { Self.asciiLowercased(org.name).contains($0) || org.slug.contains($0) } ?? true
                 }
                 .sorted { $0.id < $1.id }
                 .prefix(limit)
@@ -59,9 +74,11 @@ extension InMemoryTenantStore: OrganizationStore {
 
     public func updateOrganization(_ organization: Organization) async throws {
         try state.withLock { s in
-            guard s.organizations[organization.id] != nil else { throw ConstraintViolation(message: "not found") }
+            guard s.organizations[organization.id] != nil else {
+                throw ConstraintViolation(.notFound, "the organization does not exist")
+            }
             guard !s.organizations.values.contains(where: { $0.slug == organization.slug && $0.id != organization.id })
-            else { throw ConstraintViolation(message: "slug taken") }
+            else { throw ConstraintViolation(.conflict, "an organization with slug '\(organization.slug)' already exists") }
             s.organizations[organization.id] = organization
         }
     }
@@ -90,14 +107,14 @@ extension InMemoryTenantStore: OrganizationStore {
 
     public func insertRole(_ role: OrganizationRole) async throws {
         try state.withLock { s in
-            guard s.roles[role.name] == nil else { throw ConstraintViolation(message: "role exists") }
+            guard s.roles[role.name] == nil else { throw ConstraintViolation(.conflict, "a role named '\(role.name)' already exists") }
             s.roles[role.name] = role
         }
     }
 
     public func updateRole(_ role: OrganizationRole) async throws {
         try state.withLock { s in
-            guard let existing = s.roles[role.name] else { throw ConstraintViolation(message: "not found") }
+            guard let existing = s.roles[role.name] else { throw ConstraintViolation(.notFound, "the role does not exist") }
             var updated = role
             updated.createdAt = existing.createdAt
             s.roles[role.name] = updated
@@ -119,11 +136,15 @@ extension InMemoryTenantStore: OrganizationStore {
 
     public func insertMembership(_ membership: Membership) async throws {
         try state.withLock { s in
-            guard s.organizations[membership.organizationID] != nil, s.users[membership.userID] != nil,
-                s.roles[membership.role] != nil
-            else { throw ConstraintViolation(message: "unknown organization, user or role") }
+            guard s.organizations[membership.organizationID] != nil else {
+                throw ConstraintViolation(.notFound, "the organization does not exist")
+            }
+            guard s.users[membership.userID] != nil else { throw ConstraintViolation(.notFound, "the user does not exist") }
+            guard s.roles[membership.role] != nil else {
+                throw ConstraintViolation(.notFound, "the role '\(membership.role)' does not exist")
+            }
             guard s.memberships[membership.organizationID]?[membership.userID] == nil else {
-                throw ConstraintViolation(message: "already a member")
+                throw ConstraintViolation(.conflict, "the user is already a member of the organization")
             }
             s.memberships[membership.organizationID, default: [:]][membership.userID] = membership
         }
@@ -180,9 +201,14 @@ extension InMemoryTenantStore: OrganizationStore {
 
     public func setOrganization(of grant: GrantID, to organization: OrganizationID?) async throws {
         try state.withLock { s in
-            guard s.grants[grant] != nil else { throw ConstraintViolation(message: "not found") }
+            guard s.grants[grant] != nil else { throw ConstraintViolation(.notFound, "the grant does not exist") }
             s.grants[grant]?.organizationID = organization
         }
+    }
+
+    /// Lowercases ASCII letters only, as SQLite's `LIKE` and PostgreSQL's `ILIKE` under "C" fold.
+    static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     private static func ownerCount(_ s: State, _ organization: OrganizationID) -> Int {

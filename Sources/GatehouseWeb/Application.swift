@@ -40,12 +40,14 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
             SystemdNotify.send("READY=1")
         },
         logger: logger)
+    // First, so that it stops last (StorageLifecycle.swift).
+    app.addServices(StorageService(store: services.store))
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
     if configuration.backup.directory != nil, let store = services.store as? InstanceStore {
         app.addServices(BackupService(store: store, configuration: configuration.backup, logger: logger))
     }
-    return app
+    return GatehouseApplication(base: app, store: services.store, drain: .seconds(3))
 }
 
 /// Opens the data folder and makes the shared services; creates the `default` tenant on first start.
@@ -78,8 +80,9 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
 }
 
-/// The instance on the configured backend; creates the `default` tenant on a first start (a new
-/// data folder, or an empty PostgreSQL registry — nodes starting together create it once).
+/// The instance on the configured backend; creates the `default` tenant on the instance's first
+/// start (`InstanceStorage.createFirstTenant`: never again once it had a tenant, and once when
+/// nodes start together).
 func openInstance(
     configuration: GatehouseConfiguration, dataDirectory: URL, masterKey: [UInt8], clock: any Clock, logger: Logger
 ) async throws -> any InstanceStorage {
@@ -87,27 +90,23 @@ func openInstance(
         prePublication: TimeInterval(configuration.keyPrePublication),
         rotationInterval: configuration.keyRotationDays > 0 ? TimeInterval(configuration.keyRotationDays) * 86400 : nil)
     let store: any InstanceStorage
-    let firstStart: Bool
     if configuration.usesPostgres, let url = configuration.databaseURL {
         store = try await PostgresInstanceStore.open(
             configuration: configuration.postgresConfiguration(url: url, keyPolicy: keyPolicy), masterKey: masterKey, clock: clock,
             logger: logger)
-        firstStart = true
     } else {
-        firstStart = !FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("instance.sqlite").path)
         store = try InstanceStore(
             configuration: StoreConfiguration(
                 dataDirectory: dataDirectory, synchronous: configuration.synchronous, maxOpenTenants: configuration.maxOpenTenants,
                 keyPolicy: keyPolicy),
             masterKey: masterKey, clock: clock, logger: logger)
     }
-    if firstStart, store.tenants().isEmpty {
-        do {
-            _ = try await store.createTenant(slug: "default", name: "Default", environment: .dev, settings: TenantSettings())
+    do {
+        if try await store.createFirstTenant(slug: "default", name: "Default", environment: .dev) != nil {
             logger.info("created tenant 'default'")
-        } catch StoreError.conflict {
-            // Another node created it first.
         }
+    } catch StoreError.conflict {
+        // Another node created it first.
     }
     return store
 }

@@ -101,3 +101,6 @@ extension Components.Schemas.TenantList: AdminPage {}
 extension Components.Schemas.ClientList: AdminPage {}
 extension Components.Schemas.UserList: AdminPage {}
 extension Components.Schemas.SessionList: AdminPage {}
+extension Components.Schemas.OrganizationList: AdminPage {}
+extension Components.Schemas.MemberList: AdminPage {}
+extension Components.Schemas.RoleList: AdminPage {}

@@ -9,7 +9,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     static let keys = [
         "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
-        "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes", "token_endpoint_auth_method",
+        "post_logout_redirect_uris", "grant_types", "first_party", "organization_required", "allowed_scopes", "token_endpoint_auth_method",
         "id_token_signed_response_alg", "access_token_signing_alg", "created_at",
     ]
 
@@ -49,6 +49,7 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Grant type (repeatable): authorization_code, refresh_token, client_credentials (default: authorization_code and refresh_token).")
         var grantType: [String] = []
         @Flag(help: "First-party client: no consent page; may use the headless auth API.") var firstParty = false
+        @Flag(help: "Every authorization acts within an organization: a user without one is refused.") var organizationRequired = false
         @OptionGroup var tokens: TokenOptions
 
         func run() async throws {
@@ -58,6 +59,7 @@ struct ClientCommand: AsyncParsableCommand {
             body.redirectUris = redirectUri
             body.postLogoutRedirectUris = postLogoutRedirectUri
             body.firstParty = firstParty
+            body.organizationRequired = organizationRequired ? true : nil
             body.grantTypes = grantType.isEmpty ? nil : grantType
             tokens.apply(to: &body)
             try await runAdmin {
@@ -120,6 +122,8 @@ struct ClientCommand: AsyncParsableCommand {
         var grantType: [String] = []
         @Option(help: ArgumentHelp("First-party client (true or false): no consent page; may use the headless auth API.", valueName: "true|false"))
         var firstParty: Bool?
+        @Option(help: ArgumentHelp("Whether every authorization acts within an organization (true or false).", valueName: "true|false"))
+        var organizationRequired: Bool?
         @OptionGroup var tokens: TokenOptions
 
         /// The JSON merge patch of the options given (RFC 7396).
@@ -130,6 +134,7 @@ struct ClientCommand: AsyncParsableCommand {
             body.postLogoutRedirectUris = postLogoutRedirectUri.isEmpty ? nil : postLogoutRedirectUri
             body.grantTypes = grantType.isEmpty ? nil : grantType
             body.firstParty = firstParty
+            body.organizationRequired = organizationRequired
             tokens.apply(to: &body)
             return body
         }

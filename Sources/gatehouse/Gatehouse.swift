@@ -17,7 +17,8 @@ struct Gatehouse: AsyncParsableCommand {
             """,
         version: GatehouseVersion.current,
         subcommands: [
-            Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, SessionCommand.self, KeysCommand.self, ProviderCommand.self,
+            Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, OrgCommand.self, RoleCommand.self, SessionCommand.self,
+            KeysCommand.self, ProviderCommand.self,
             TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, StorageCommand.self,
             VersionCommand.self,
         ])

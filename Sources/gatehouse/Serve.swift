@@ -26,6 +26,7 @@ struct Serve: AsyncParsableCommand {
         let configuration: GatehouseConfiguration
         do {
             configuration = try GatehouseConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
+            if !configuration.nodeProblems.isEmpty { throw GatehouseConfiguration.Invalid(problems: configuration.nodeProblems) }
         } catch let invalid as GatehouseConfiguration.Invalid {
             FileHandle.standardError.write(Data((invalid.description + "\n").utf8))
             throw ExitCode(78)  // EX_CONFIG

@@ -6,19 +6,21 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-03: tenant hostnames, console
-/// enrolments) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// A data folder of today's schema (every migration up to 2026-12-04: tenant hostnames, console
+/// enrolments, organizations) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
 @Suite("Migrations from today's schema", .serialized)
 struct CurrentSchemaFixtureTests {
-    static let name = "schema-2026-12-03"
+    static let name = "schema-2026-12-04"
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
 
     struct Facts: Codable {
         var tenant: String, hostname: String, client_id: String, client_secret: String, email: String, password: String
         var session_id: String, refresh_token: String, enrolment_id: String, totp_secret: String, written_at: Double
+        /// An organization whose owner is the user (written since 2026-12-04).
+        var organization_id: String?
     }
 
     @Test("writes the fixture folder", .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_WRITE_SCHEMA_FIXTURE"] != nil))
@@ -53,7 +55,15 @@ struct CurrentSchemaFixtureTests {
             let session = Seed.session(user: user.id, at: now, lifetime: 86400 * 365)
             facts.session_id = session.id.rawValue
             try await db.insertSession(session)
-            let grant = Seed.grant(client: client.clientID, user: user.id, session: session.id, at: now)
+            let organization = Organization(
+                id: .generate(at: now), name: "Acme Corp", slug: "acme-corp", publicMetadata: ["plan": .string("pro")],
+                createdAt: now, updatedAt: now)
+            try await db.insertOrganization(
+                organization,
+                firstMember: Membership(organizationID: organization.id, userID: user.id, role: OrganizationRole.owner, createdAt: now, updatedAt: now))
+            facts.organization_id = organization.id.rawValue
+            var grant = Seed.grant(client: client.clientID, user: user.id, session: session.id, at: now)
+            grant.organizationID = organization.id
             try await db.insertGrant(grant)
             try await db.insertRefreshToken(
                 RefreshToken(
@@ -105,6 +115,13 @@ struct CurrentSchemaFixtureTests {
             #expect(try enrolment.sealedTOTPSecret.map(db.unseal) == Base64URL.decode(facts.totp_secret))
             #expect(try await db.keyRing(at: now).signing.isEmpty == false, "signing keys still open with the master key")
             #expect(db.templateOverride(named: "email/code")?.text == "{{code}}")
+            if let raw = facts.organization_id {
+                let id = try #require(OrganizationID(rawValue: raw))
+                #expect(try await db.organization(id: id)?.publicMetadata == ["plan": .string("pro")])
+                #expect(try await db.membership(organization: id, user: user.id)?.role == OrganizationRole.owner)
+                let token = try #require(try await db.refreshToken(hash: SecretHash.of(facts.refresh_token)))
+                #expect(try await db.grant(id: token.grantID)?.organizationID == id)
+            }
         }
     }
 }

@@ -64,6 +64,29 @@ struct PostgresCoherenceTests {
         }
     }
 
+    @Test func deletingAnOrganizationOnOneNodeRevokesItsGrantsOnTheOther() async throws {
+        try await Self.withNodes { one, two, fixture in
+            let tenant = try await one.makeTenant("acme")
+            let a = try await one.database(for: tenant)
+            let now = fixture.clock.now
+            let user = Seed.user(at: now)
+            try await a.insertUser(user)
+            let org = Seed.organization("customer-a", at: now)
+            try await a.insertOrganization(org, firstMember: Seed.membership(org.id, user.id, "owner", at: now))
+            var grant = Seed.grant(client: "pk_dev_x", user: user.id, session: nil, at: now)
+            grant.organizationID = org.id
+            try await a.insertGrant(grant)
+            let personal = Seed.grant(client: "pk_dev_x", user: user.id, session: nil, at: now)
+            try await a.insertGrant(personal)
+            let b = try await two.database(for: try #require(try await Self.eventually { two.resolve(slug: "acme") != nil } ? two.resolve(slug: "acme") : nil))
+            #expect(try await b.isAccessTokenRevoked(jti: "jti-1", grantID: grant.id, issuedAt: now) == false)
+            #expect(try await a.deleteOrganization(org.id, at: now))
+            #expect(try await Self.eventually { try await b.isAccessTokenRevoked(jti: "jti-1", grantID: grant.id, issuedAt: now) })
+            #expect(try await b.isAccessTokenRevoked(jti: "jti-2", grantID: personal.id, issuedAt: now) == false)
+            #expect(try await b.organization(id: org.id) == nil)
+        }
+    }
+
     @Test func clientKeysAndTemplatesChangedOnOneNodeAreUsedOnTheOther() async throws {
         try await Self.withNodes { one, two, fixture in
             let tenant = try await one.makeTenant("acme")

@@ -46,6 +46,34 @@ struct PostgresInstanceTests {
         }
     }
 
+    @Test func maxOpenTenantsBoundsTheHandlesANodeKeeps() async throws {
+        try await PostgresFixture.with { fixture in
+            let store = try await fixture.open(maxOpenTenants: 2)
+            for index in 0..<5 {
+                let tenant = try await store.makeTenant("lru-\(index)")
+                _ = try await store.storage(for: tenant)
+                #expect(store.openDatabaseCount <= 2)
+            }
+            #expect(store.openDatabaseCount == 2)
+        }
+    }
+
+    @Test func aClosedStoreFailsAtOnceWithUnavailable() async throws {
+        try await PostgresFixture.with { fixture in
+            let store = try await fixture.open()
+            _ = try await store.makeTenant("acme")
+            await store.close()
+            let started = Date()
+            do {
+                _ = try await store.resolve(clientID: "pk_test_unknown")
+                Issue.record("expected a failure")
+            } catch {
+                #expect(StoreError.unavailable(from: error) != nil, "\(String(reflecting: error))")
+            }
+            #expect(Date().timeIntervalSince(started) < 1)
+        }
+    }
+
     @Test(arguments: [
         "mysql://u@h/d", "postgres://h/d", "postgres://u@h", "postgres://u@h/d?sslmode=sometimes",
     ])

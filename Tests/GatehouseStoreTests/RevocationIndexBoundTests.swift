@@ -13,7 +13,7 @@ struct RevocationIndexBoundTests {
             var settings = TenantSettings()
             settings.accessTokenTTL = 300
             let tenant = try await store.createTenant(slug: "bounded", name: "Bounded", environment: .dev, settings: settings)
-            let tenantUnderTest = try await ConformanceBackend.sqliteTenant(store, tenant, fixture)
+            let tenantUnderTest = try await ConformanceBackend.instanceTenant(store, tenant) { try fixture.open() }
             let db = try await store.database(for: tenant)
             let start = fixture.clock.now
             let signed = try await tenantUnderTest.signIn(at: start)
@@ -55,7 +55,7 @@ struct RevocationIndexBoundTests {
             var settings = TenantSettings()
             settings.accessTokenTTL = 60
             let tenant = try await store.createTenant(slug: "reload", name: "Reload", environment: .dev, settings: settings)
-            let under = try await ConformanceBackend.sqliteTenant(store, tenant, fixture)
+            let under = try await ConformanceBackend.instanceTenant(store, tenant) { try fixture.open() }
             let start = fixture.clock.now
             let signed = try await under.signIn(at: start)
             let db = try await store.database(for: tenant)

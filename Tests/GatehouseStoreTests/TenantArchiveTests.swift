@@ -114,3 +114,39 @@ extension TenantArchiveSchemaTests {
         }
     }
 }
+
+extension TenantArchiveTests {
+    @Test("a scrubbed copy keeps organizations, roles and memberships; the grants go")
+    func scrubKeepsMemberships() throws {
+        let queue = try DatabaseQueue()
+        try Migrations.tenant.migrate(queue)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO users (id, email, email_verified, created_at, updated_at) VALUES ('usr_1', 'a@example.com', 1, ?, ?)",
+                arguments: [now, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO organizations (id, name, slug, public_metadata, private_metadata, created_at, updated_at)
+                    VALUES ('org_1', 'Acme', 'acme', '{}', '{}', ?, ?)
+                    """, arguments: [now, now])
+            try db.execute(
+                sql: "INSERT INTO organization_roles (name, permissions, created_at, updated_at) VALUES ('billing', '[]', ?, ?)", arguments: [now, now])
+            try db.execute(
+                sql: "INSERT INTO memberships (organization_id, user_id, role, created_at, updated_at) VALUES ('org_1', 'usr_1', 'billing', ?, ?)",
+                arguments: [now, now])
+            try TenantArchive.detachLiveCredentials(db, now: now)
+            try TenantArchive.scrub(db)
+        }
+        let (roles, names, slugs) = try queue.read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT role FROM memberships"),
+                try String.fetchAll(db, sql: "SELECT name FROM organization_roles ORDER BY name"),
+                try String.fetchAll(db, sql: "SELECT slug FROM organizations")
+            )
+        }
+        #expect(roles == ["billing"])
+        #expect(names == ["admin", "billing", "member", "owner"])
+        #expect(slugs == ["acme"])
+    }
+}

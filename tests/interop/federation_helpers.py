@@ -1,44 +1,34 @@
-"""Helpers for the federation interop tests (test_federation.py).
+"""Helpers for the federation interop tests (test_federation_*.py).
 
-* ``FakeOIDC``: an OpenID provider written for the tests, on loopback, whose answers each test
-  can spoil through a per-client ``Scenario`` (unknown signing key, wrong ``iss``/``aud``/``nonce``,
-  expired token, denied consent, slow token endpoint, redirect to a private address, …). It checks
-  what a real provider checks: registered redirect URI, PKCE S256, client authentication.
-* ``FakeGitHub``: a small OAuth 2.0 server in GitHub's shape (non-OIDC): ``/login/oauth/authorize``,
-  ``/login/oauth/access_token``, ``/user``, ``/user/emails``, plus ``/oauth2/me`` with other field
-  names for the generic OAuth 2.0 claim mapping.
-* ``Flow``: drives a browser (``gatehouse_client.Browser``) through an authorization request that
-  goes upstream and back, without following the final redirect to the relying party.
-* ``federation_config``: the ``[federation]`` table the test servers run with.
-* ``identities`` / ``user_count``: what the tenant database holds (read from its SQLite file).
+* ``federation_config``: the ``[federation]`` table the test servers run with;
+* the shared module fixtures: ``fed_server`` (loopback providers allowed over http),
+  ``guarded_server`` (an SSRF guard that allows nothing private), ``fake_oidc``, ``fake_oidc_v6``,
+  ``fake_github`` (``federation_fakes``);
+* ``Downstream`` (a tenant with a relying party and one provider on ``FakeOIDC``), ``upstream_setup``
+  (a second tenant as upstream provider), ``redeem`` and ``check_downstream_tokens``;
+* ``drive``: drives a browser (``gatehouse_client.Browser``) through an authorization request that
+  goes upstream and back, without following the final redirect to the relying party;
+* ``identities`` / ``users`` / ``snapshot``: what the tenant holds (read from its SQLite file).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import secrets
-import socket
 import sqlite3
-import threading
-import time
-import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import urljoin
 
-import jwt as pyjwt
+import pytest
 from bs4 import BeautifulSoup
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from federation_fakes import FakeGitHub, FakeOIDC
 from gatehouse_client import (
     REDIRECT_STATUSES,
     AdminAPI,
     Browser,
     Tenant,
+    authorization_request,
     describe,
     expect,
     find_form,
@@ -46,8 +36,12 @@ from gatehouse_client import (
     has_decision,
     is_login_form,
     query_params,
+    unique_email,
     url_base,
+    verify_joserfc,
+    verify_pyjwt,
 )
+from tenancy_helpers import start_server
 
 
 def federation_config(allow_loopback: bool = True, timeout: float = 2.0) -> str:
@@ -64,318 +58,121 @@ def federation_config(allow_loopback: bool = True, timeout: float = 2.0) -> str:
     )
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+RP_REDIRECT = "https://rp.example/cb"
 
 
-def s256(verifier: str) -> str:
-    return b64url(hashlib.sha256(verifier.encode()).digest())
+# --------------------------------------------------------------------------- fixtures
 
 
-# --------------------------------------------------------------------------- fake OIDC provider
+@pytest.fixture(scope="module")
+def fed_server(request, tmp_path_factory, artifacts_dir):
+    """Per test module: its log is ``gatehouse-federation-<part>.log`` (``test_federation_<part>``)."""
+    name = request.module.__name__.removeprefix("test_").replace("_", "-")
+    server = start_server(tmp_path_factory.mktemp(name), artifacts_dir / f"gatehouse-{name}.log",
+                          config=federation_config(allow_loopback=True))
+    yield server
+    server.stop()
 
 
-@dataclass
-class Scenario:
-    """How the fake provider answers one client (keyed by client_id)."""
-
-    secret: str = "fake-secret"
-    email: str | None = None
-    email_verified: bool = True
-    name: str = "Upstream User"
-    subject: str = field(default_factory=lambda: "sub-" + uuid.uuid4().hex[:12])
-    amr: list[str] | None = None
-    preferred_username: str | None = None
-    omit_email: bool = False  # no email or email_verified claim at all
-    # Spoilers.
-    deny: bool = False  # authorize answers error=access_denied
-    iss_param: str | None = "right"  # RFC 9207 iss: "right", "wrong", or None (not sent)
-    unknown_key: bool = False
-    wrong_iss: bool = False
-    wrong_aud: bool = False
-    wrong_nonce: bool = False
-    missing_nonce: bool = False
-    expired: bool = False
-    token_delay: float = 0.0
-    token_redirect: str | None = None  # 307 from the token endpoint to this URL
-    # What the provider saw.
-    token_requests: list[dict] = field(default_factory=list)
+@pytest.fixture(scope="module")
+def guarded_server(tmp_path_factory, artifacts_dir):
+    server = start_server(tmp_path_factory.mktemp("federation-guarded"), artifacts_dir / "gatehouse-federation-guarded.log",
+                          config=federation_config(allow_loopback=False))
+    yield server
+    server.stop()
 
 
-class _IPv6Server(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
+@pytest.fixture(scope="module")
+def fake_oidc():
+    fake = FakeOIDC()
+    yield fake
+    fake.close()
 
 
-class _Server:
-    def __init__(self, handler_factory, host: str = "127.0.0.1"):
-        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
-        self.httpd = server_class((host, 0), handler_factory(self))
-        self.httpd.daemon_threads = True
-        self.base = f"http://{f'[{host}]' if ':' in host else host}:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+@pytest.fixture(scope="module")
+def fake_oidc_v6():
+    """The same fake provider on the IPv6 loopback address [::1]."""
+    fake = FakeOIDC(host="::1")
+    yield fake
+    fake.close()
 
 
-def _handler(owner, routes):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _dispatch(self, method: str):
-            parts = urlsplit(self.path)
-            query = dict(parse_qsl(parts.query, keep_blank_values=True))
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            fn = routes.get((method, parts.path))
-            if fn is None:
-                return self.reply(404, {"error": "not_found"})
-            return fn(owner, self, query, body)
-
-        def do_GET(self):  # noqa: N802
-            self._dispatch("GET")
-
-        def do_POST(self):  # noqa: N802
-            self._dispatch("POST")
-
-        def reply(self, status: int, body: Any = None, headers: dict | None = None, raw: bytes | None = None):
-            data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-            self.send_response(status)
-            if raw is None and body is not None:
-                self.send_header("Content-Type", "application/json")
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def redirect(self, location: str, status: int = 302):
-            self.reply(status, headers={"Location": location})
-
-        def log_message(self, *args):
-            pass
-
-    return Handler
+@pytest.fixture(scope="module")
+def fake_github():
+    fake = FakeGitHub()
+    yield fake
+    fake.close()
 
 
-def _basic_credentials(handler) -> tuple[str, str] | None:
-    auth = handler.headers.get("Authorization", "")
-    if not auth.startswith("Basic "):
-        return None
-    from urllib.parse import unquote_plus
+class Downstream:
+    """A tenant of ``server`` with a public relying party and one provider on ``FakeOIDC``."""
 
-    user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
-    return unquote_plus(user), unquote_plus(password)
+    def __init__(self, server, fake: FakeOIDC, slug: str = "acme-sso", provider: dict | None = None, **scenario):
+        self.server = server
+        self.admin = server.admin
+        self.tenant = server.admin.create_tenant()
+        self.rp = self.tenant.create_client("public", redirect_uris=[RP_REDIRECT])
+        self.redirect_uri = f"{self.tenant.issuer}/federation/{slug}/callback"
+        self.client_id, self.scenario = fake.register(self.redirect_uri, email=scenario.pop("email", None) or unique_email("fed"),
+                                                      **scenario)
+        body = {"kind": "oidc", "name": "Acme SSO", "slug": slug, "discovery_url": fake.discovery_url,
+                "client_id": self.client_id, "client_secret": self.scenario.secret, **(provider or {})}
+        self.provider = add_provider(self.admin, self.tenant, **body)
+        assert self.provider["redirect_uri"] == self.redirect_uri, self.provider
 
+    def authorize(self, **extra):
+        """(rp, url, state, nonce, verifier) of an authorization request by the relying party."""
+        return authorization_request(self.tenant, self.rp, **extra)
 
-class FakeOIDC(_Server):
-    """An OpenID provider for tests. ``issuer`` is its base URL."""
+    def snapshot(self) -> tuple[int, int]:
+        return snapshot(self.admin, self.server.data_dir, self.tenant)
 
-    def __init__(self, host: str = "127.0.0.1"):
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = "fake-" + uuid.uuid4().hex[:8]
-        self.rogue_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.clients: dict[str, Scenario] = {}
-        self.codes: dict[str, dict] = {}
-        self.discovery_hits = 0
-        self.jwks_hits = 0
-        super().__init__(lambda owner: _handler(owner, self.ROUTES), host=host)
-        self.issuer = self.base
-
-    def register(self, redirect_uri: str, **scenario: Any) -> tuple[str, Scenario]:
-        client_id = "client-" + uuid.uuid4().hex[:10]
-        sc = Scenario(**scenario)
-        sc.redirect_uri = redirect_uri  # type: ignore[attr-defined]
-        self.clients[client_id] = sc
-        return client_id, sc
-
-    @property
-    def discovery_url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
-
-    def jwk(self) -> dict:
-        data = json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        data.update(kid=self.kid, alg="RS256", use="sig")
-        return data
-
-    # ---- endpoints
-
-    def _discovery(self, h, q, body):
-        self.discovery_hits += 1
-        h.reply(200, {
-            "issuer": self.issuer,
-            "authorization_endpoint": f"{self.base}/authorize",
-            "token_endpoint": f"{self.base}/token",
-            "userinfo_endpoint": f"{self.base}/userinfo",
-            "jwks_uri": f"{self.base}/jwks",
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-            "code_challenge_methods_supported": ["S256"],
-            "authorization_response_iss_parameter_supported": True,
-        })
-
-    def _jwks(self, h, q, body):
-        self.jwks_hits += 1
-        h.reply(200, {"keys": [self.jwk()]})
-
-    def _authorize(self, h, q, body):
-        sc = self.clients.get(q.get("client_id", ""))
-        if sc is None or q.get("redirect_uri") != sc.redirect_uri:
-            return h.reply(400, raw=b"unknown client or redirect_uri", headers={"Content-Type": "text/plain"})
-        assert q.get("response_type") == "code" and q.get("code_challenge_method") == "S256", q
-        params = {"state": q["state"]}
-        if sc.deny:
-            params.update(error="access_denied", error_description="The user said no")
-        else:
-            code = secrets.token_urlsafe(24)
-            self.codes[code] = {"client_id": q["client_id"], "nonce": q.get("nonce"), "challenge": q.get("code_challenge"),
-                                "redirect_uri": q["redirect_uri"]}
-            params["code"] = code
-        if sc.iss_param == "right":
-            params["iss"] = self.issuer
-        elif sc.iss_param == "wrong":
-            params["iss"] = "https://attacker.example"
-        h.redirect(f"{sc.redirect_uri}?{urlencode(params)}")
-
-    def _token(self, h, q, body):
-        form = dict(parse_qsl(body.decode()))
-        creds = _basic_credentials(h)
-        client_id = creds[0] if creds else form.get("client_id", "")
-        sc = self.clients.get(client_id)
-        if sc is None or creds is None or creds[1] != sc.secret:
-            return h.reply(401, {"error": "invalid_client"})
-        sc.token_requests.append(form)
-        if sc.token_delay:
-            time.sleep(sc.token_delay)
-        if sc.token_redirect:
-            return h.redirect(sc.token_redirect, status=307)
-        grant = self.codes.pop(form.get("code", ""), None)
-        if grant is None or grant["client_id"] != client_id or grant["redirect_uri"] != form.get("redirect_uri"):
-            return h.reply(400, {"error": "invalid_grant"})
-        if s256(form.get("code_verifier", "")) != grant["challenge"]:
-            return h.reply(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
-        now = int(time.time())
-        claims = {
-            "iss": "https://evil.example" if sc.wrong_iss else self.issuer,
-            "sub": sc.subject,
-            "aud": "someone-else" if sc.wrong_aud else client_id,
-            "iat": now - 3600 if sc.expired else now,
-            "exp": now - 600 if sc.expired else now + 300,
-            "email": sc.email,
-            "email_verified": sc.email_verified,
-            "name": sc.name,
-        }
-        if not sc.missing_nonce:
-            claims["nonce"] = "not-the-nonce" if sc.wrong_nonce else grant["nonce"]
-        if sc.amr is not None:
-            claims["amr"] = sc.amr
-        if sc.omit_email:
-            del claims["email"], claims["email_verified"]
-        if sc.preferred_username is not None:
-            claims["preferred_username"] = sc.preferred_username
-        key, kid = (self.rogue_key, "rogue-key") if sc.unknown_key else (self.key, self.kid)
-        id_token = pyjwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
-        h.reply(200, {"access_token": "at-" + secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 300,
-                      "id_token": id_token})
-
-    def _userinfo(self, h, q, body):
-        h.reply(200, {"sub": "unknown"})
-
-    ROUTES = {
-        ("GET", "/.well-known/openid-configuration"): _discovery,
-        ("GET", "/jwks"): _jwks,
-        ("GET", "/authorize"): _authorize,
-        ("POST", "/token"): _token,
-        ("GET", "/userinfo"): _userinfo,
-    }
+    def sign_in(self, browser: Browser | None = None, **extra):
+        rp, url, state, nonce, verifier = self.authorize(idp_hint=self.provider["slug"], **extra)
+        out = drive(browser or Browser(), url, RP_REDIRECT)
+        return out, rp, state, nonce, verifier
 
 
-# --------------------------------------------------------------------------- fake GitHub
+def redeem(rp, out, verifier: str) -> dict:
+    assert out.kind == "redirect" and out.params.get("code"), out.trace()
+    return dict(rp.fetch_token(code=out.params["code"], code_verifier=verifier, redirect_uri=RP_REDIRECT))
 
 
-@dataclass
-class GitHubUser:
-    id: int
-    login: str
-    name: str
-    emails: list[dict]
-    secret: str = "gh-secret"
+def follow_until(browser: Browser, resp, stop_base: str, max_steps: int = 10):
+    """Follow redirects until one points at ``stop_base`` (returned, not followed)."""
+    for _ in range(max_steps):
+        assert resp.status_code in (301, 302, 303, 307, 308), describe(resp)
+        loc = urljoin(resp.url, resp.headers["Location"])
+        if url_base(loc) == stop_base:
+            return loc
+        resp = browser.get(loc)
+    raise AssertionError("never redirected to " + stop_base)
 
 
-class FakeGitHub(_Server):
-    """GitHub's OAuth shape: no OIDC, no ID token; the verified primary email is in /user/emails."""
+def upstream_setup(server, slug: str = "upstream-sso"):
+    """A second tenant of ``server`` as the upstream OIDC provider of a downstream tenant."""
+    admin = server.admin
+    upstream = admin.create_tenant()
+    downstream = admin.create_tenant()
+    redirect_uri = f"{downstream.issuer}/federation/{slug}/callback"
+    up_client = upstream.create_client("confidential", redirect_uris=[redirect_uri], name="Downstream tenant")
+    up_user = upstream.create_user(name="Upstream Ada")
+    provider = add_provider(admin, downstream, kind="oidc", name="Upstream SSO", slug=slug,
+                            discovery_url=f"{upstream.issuer}/.well-known/openid-configuration",
+                            client_id=up_client.client_id, client_secret=up_client.client_secret)
+    rp = downstream.create_client("confidential", redirect_uris=[RP_REDIRECT], name="Downstream app")
+    return upstream, downstream, up_user, provider, rp
 
-    def __init__(self):
-        self.clients: dict[str, GitHubUser] = {}
-        self.codes: dict[str, dict] = {}
-        self.tokens: dict[str, GitHubUser] = {}
-        super().__init__(lambda owner: _handler(owner, self.ROUTES))
 
-    def register(self, redirect_uri: str, user: GitHubUser) -> str:
-        client_id = "Iv1." + uuid.uuid4().hex[:16]
-        user.redirect_uri = redirect_uri  # type: ignore[attr-defined]
-        self.clients[client_id] = user
-        return client_id
-
-    def _authorize(self, h, q, body):
-        user = self.clients.get(q.get("client_id", ""))
-        if user is None or q.get("redirect_uri") != user.redirect_uri:
-            return h.reply(400, raw=b"bad client", headers={"Content-Type": "text/plain"})
-        code = secrets.token_hex(10)
-        self.codes[code] = {"client_id": q["client_id"], "challenge": q.get("code_challenge")}
-        h.redirect(f"{user.redirect_uri}?{urlencode({'code': code, 'state': q['state']})}")  # GitHub sends no iss
-
-    def _access_token(self, h, q, body):
-        form = dict(parse_qsl(body.decode()))
-        creds = _basic_credentials(h) or (form.get("client_id", ""), form.get("client_secret", ""))
-        user = self.clients.get(creds[0])
-        grant = self.codes.pop(form.get("code", ""), None)
-        if user is None or creds[1] != user.secret:
-            return h.reply(200, {"error": "incorrect_client_credentials"})  # GitHub answers errors with 200
-        if grant is None or grant["client_id"] != creds[0] or (grant["challenge"] and s256(form.get("code_verifier", "")) != grant["challenge"]):
-            return h.reply(200, {"error": "bad_verification_code"})
-        token = "gho_" + secrets.token_hex(16)
-        self.tokens[token] = user
-        if "application/json" in h.headers.get("Accept", ""):
-            return h.reply(200, {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"})
-        h.reply(200, raw=urlencode({"access_token": token, "token_type": "bearer"}).encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"})
-
-    def _user_of(self, h) -> GitHubUser | None:
-        auth = h.headers.get("Authorization", "")
-        return self.tokens.get(auth.removeprefix("Bearer ").removeprefix("token "))
-
-    def _user(self, h, q, body):
-        user = self._user_of(h)
-        if user is None:
-            return h.reply(401, {"message": "Bad credentials"})
-        h.reply(200, {"login": user.login, "id": user.id, "name": user.name, "email": None})
-
-    def _emails(self, h, q, body):
-        user = self._user_of(h)
-        if user is None:
-            return h.reply(401, {"message": "Bad credentials"})
-        h.reply(200, user.emails)
-
-    def _generic_me(self, h, q, body):
-        user = self._user_of(h)
-        if user is None:
-            return h.reply(401, {"error": "invalid_token"})
-        primary = next((e for e in user.emails if e.get("primary")), {})
-        h.reply(200, {"data": {"uid": user.id, "mail": primary.get("email"), "mail_ok": primary.get("verified", False),
-                               "display": user.name}})
-
-    ROUTES = {
-        ("GET", "/login/oauth/authorize"): _authorize,
-        ("POST", "/login/oauth/access_token"): _access_token,
-        ("GET", "/user"): _user,
-        ("GET", "/user/emails"): _emails,
-        ("GET", "/oauth2/me"): _generic_me,
-    }
+def check_downstream_tokens(tenant, client, token: dict, nonce: str) -> dict:
+    """The downstream relying party verifies its tokens with PyJWT and joserfc against the tenant's JWKS."""
+    claims = verify_pyjwt(tenant, token["id_token"], client.client_id)
+    _, jclaims = verify_joserfc(tenant, token["id_token"], client.client_id)
+    assert claims == jclaims
+    assert claims["iss"] == tenant.issuer and claims.get("nonce") == nonce, claims
+    access = verify_pyjwt(tenant, token["access_token"], client.client_id)
+    assert access["sub"] == claims["sub"] and access.get("amr") == claims.get("amr"), (access, claims)
+    return claims
 
 
 # --------------------------------------------------------------------------- driving a browser

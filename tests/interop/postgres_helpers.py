@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from gatehouse_client import AdminAPI
+from gatehouse_client import HTTP_TIMEOUT, AdminAPI
 from nginx_helpers import NGINX, nginx_conf, start_nginx
 from tenancy_helpers import ExtraServer, _free_port, start_server
 
@@ -178,3 +177,12 @@ def start_nodes(workdir: Path, artifacts: Path, count: int = 3, name: str = "nod
                 server.stop()
             raise
     return Nodes(public_url, token, database_url, servers, nginx)
+
+
+def on(nodes: Nodes, index: int, url: str, method: str = "GET", **kwargs) -> requests.Response:
+    """``url`` (under the public URL) sent straight to node ``index``."""
+    assert url.startswith(nodes.public_url), url
+    headers = {"Host": nodes.public_url.split("://", 1)[1], **kwargs.pop("headers", {})}
+    kwargs.setdefault("timeout", HTTP_TIMEOUT)
+    kwargs.setdefault("allow_redirects", False)
+    return requests.request(method, nodes.node_url(index) + url[len(nodes.public_url) :], headers=headers, **kwargs)

@@ -1,6 +1,6 @@
 """Account lifecycle (issue 8 items 5 and 6): a first proof of the address ends everything a
 pre-registered squatter made, and a password change spends every other reset and magic link.
-One Gatehouse for the module delivering mail to aiosmtpd, as in test_accounts.py.
+One Gatehouse for the module delivering mail to aiosmtpd, as in test_accounts_*.py.
 """
 
 from __future__ import annotations
@@ -9,25 +9,10 @@ import sqlite3
 
 import pytest
 
-from accounts_helpers import (
-    MAGIC,
-    Console,
-    RESET,
-    VERIFY,
-    Login,
-    form_by_action,
-    free_port,
-    heading,
-    hpost,
-    hsign_in,
-    mail_code,
-    mail_link,
-    mail_text,
-    set_settings,
-    tenant_db,
-    smtp_server,
-    start_accounts_server,
-)
+from accounts_headless import hpost, hsign_in
+from accounts_helpers import free_port, set_settings, tenant_db, start_accounts_server
+from accounts_mail import MAGIC, RESET, VERIFY, mail_code, mail_link, mail_text, smtp_server
+from accounts_pages import Console, Login, form_by_action, heading
 from gatehouse_client import Browser, Client, Tenant, describe, unique_email
 from tenancy_helpers import ExtraServer, headless
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from accounts_helpers import Console
+from accounts_pages import Console
+from cli_helpers import CLI
 from gatehouse_client import HTTP_TIMEOUT, Browser, assert_problem, describe, expect, query_params
-from test_cli import CLI
 
 A = "/admin/v1"
 

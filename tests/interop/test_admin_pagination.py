@@ -88,7 +88,7 @@ def test_sessions_clients_and_tenants_page_too(admin, tenant):
 
 
 def test_cli_all_and_limit(server, crowded):
-    from test_cli import BIN
+    from cli_helpers import BIN
 
     tenant, ids = crowded
     base = ["--url", server.public_url, "--token", server.admin_token]

@@ -23,7 +23,10 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 # Validation fails on this field after authorization, so the sweep never changes anything.
 UNKNOWN = {"x_not_a_field": 1}
 # DELETE has no body to fail: it is aimed at objects that do not exist (404 after authorization).
-MISSING = {"client_id": "pk_test_missing", "user_id": "usr_00000000000000000000000000", "provider": "idp-missing"}
+MISSING = {
+    "client_id": "pk_test_missing", "user_id": "usr_00000000000000000000000000", "provider": "idp-missing",
+    "org": "org_00000000000000000000000000", "role": "no-such-role",
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,13 @@ class Setting:
             json={"kind": "oidc", "name": "Scopes SSO", "client_id": "scopes",
                   "discovery_url": "https://sso.scopes.example/.well-known/openid-configuration"},
         )
+        organization = {"name": "Scopes", "slug": "scopes", "owner_user_id": self.user.id}
+        created = admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization)
+        self.organization = expect(created, 201).json()
         self.values = {
             "slug": self.tenant.slug,
+            "org": self.organization["id"],
+            "role": "member",
             "client_id": self.plain.client_id,
             "user_id": self.user.id,
             "session_id": "ses_00000000000000000000000000",
@@ -177,3 +185,15 @@ def test_the_instance_admin_token_may_handle_every_credential(admin, setting):
     base = f"/tenants/{setting.tenant.slug}/clients/{setting.holders['users:write'].client_id}"
     rotated = expect(admin.post(f"{base}/rotate-secret"), 200).json()
     assert admin_scopes_of(rotated) == {"users:write"} and rotated["client_secret"]
+
+
+def test_only_the_instance_admin_moves_a_tenant_to_its_own_host(setting):
+    """The issuer follows the host: a tenant admin who set `hostname` would end every token of the
+    tenant, its own admin token included, with only the instance admin able to undo it."""
+    token = setting.token("tenant:write")
+    api = scoped_admin(setting.tenant, token)
+    path = f"/tenants/{setting.tenant.slug}"
+    problem = assert_problem(api.patch(path, json={"settings": {"hostname": "login.example.com"}}), 403)
+    assert "instance administrator" in problem["detail"], problem
+    # Other settings stay the tenant admin's, and the token keeps working.
+    assert expect(api.patch(path, json={"settings": {"session_ttl": 7200}}), 200).json()["settings"].get("hostname") is None

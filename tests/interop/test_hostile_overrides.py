@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts_helpers import chromium_driver
+from accounts_chromium import chromium_driver
 from gatehouse_client import assert_problem, expect
 from test_mail import login_page
 from gatehouse_client import Browser

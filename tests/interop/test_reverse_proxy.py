@@ -14,14 +14,13 @@ import pytest
 import requests
 
 from accounts_helpers import (
-    Login,
     SourceAddressAdapter,
     accounts_config,
-    form_by_action,
     free_port,
     start_accounts_server,
     tenant_db,
 )
+from accounts_pages import Login, form_by_action
 from gatehouse_client import DEFAULT_PASSWORD, Browser, unique_email
 from nginx_helpers import NGINX, nginx_conf, start_nginx
 
@@ -67,7 +66,7 @@ def proxied(tmp_path_factory, artifacts_dir, smtp_port):
 
 @pytest.fixture(scope="module")
 def smtp_port():
-    from accounts_helpers import Inbox, smtp_server
+    from accounts_mail import Inbox, smtp_server
 
     port = free_port()
     with smtp_server(port, Inbox()):

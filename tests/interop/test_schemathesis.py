@@ -11,7 +11,7 @@ every check the version offers, a fixed seed and a bounded number of examples pe
 Excluded, with reasons:
 * `deleteTenant`: with `slug` pinned it would delete the fixture tenant every other operation
   needs (and the instance's `default` tenant is never a target). Tenant deletion is covered by
-  test_tenancy.py.
+  test_tenancy_admin.py.
 * checks `use_after_free` and `ensure_resource_availability` (see EXCLUDED_CHECKS for the reason).
 The whole file takes about three minutes (`MAX_EXAMPLES`, `MAX_TIME`).
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from accounts_helpers import Console
+from accounts_pages import Console
 from gatehouse_client import HTTP_TIMEOUT, Browser, expect
 
 SEED = 20261203

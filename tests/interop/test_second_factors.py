@@ -1,7 +1,7 @@
 """Second factors limited per account, console enrolment apart from sign-in challenges, step-up
 and session fixation, lockouts that survive a restart (issue 8 items 3, 4, 13; issue 18 item 7).
 
-One private Gatehouse for the module (like test_accounts.py); the step-up and restart tests start
+One private Gatehouse for the module (like test_accounts_*.py); the step-up and restart tests start
 their own on a temp data folder (a 3-second step-up window; a restart of the same folder).
 """
 
@@ -17,29 +17,17 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from accounts_headless import assert_no_tokens, assert_throttled_json, hpost, hsign_in, json_status
 from accounts_helpers import (
-    CODE,
-    Console,
-    Login,
     accounts_config,
-    alert,
-    assert_no_tokens,
-    assert_throttled_json,
-    follow_on,
-    form_by_action,
     free_port,
-    heading,
-    hpost,
-    hsign_in,
-    json_status,
-    mail_code,
     session_from,
     set_settings,
-    smtp_server,
-    soup,
     start_accounts_server,
     totp_at,
 )
+from accounts_mail import CODE, mail_code, smtp_server
+from accounts_pages import Console, Login, alert, follow_on, form_by_action, heading, soup
 from gatehouse_client import Browser, Client, Tenant, describe, query_params, unique_email
 from tenancy_helpers import ExtraServer
 

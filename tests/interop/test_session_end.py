@@ -9,7 +9,7 @@ introspection, and no new ID token carries the ended session's ``sid``.
 from __future__ import annotations
 
 import jwt as pyjwt
-from accounts_helpers import Console
+from accounts_pages import Console
 from gatehouse_client import Browser, assert_oauth_error, code_flow, describe, expect
 from tenancy_helpers import headless, is_active, signed_in
 

@@ -46,7 +46,8 @@ def other(tmp_path_factory, artifacts_dir):
 
 class Fixtures:
     """A tenant with a confidential first-party client, a public client, three users (one with
-    a name) and a live session with refresh token per user."""
+    a name), a live session with refresh token per user, and an organization (the first user its
+    owner, the second holding a custom role)."""
 
     def __init__(self, server: ExtraServer):
         self.tenant = server.admin.create_tenant()
@@ -55,6 +56,26 @@ class Fixtures:
         self.users: list[User] = [self.tenant.create_user(name=f"Person Number{i}") for i in range(3)]
         self.tokens = [signed_in(server.public_url, self.client, u, use_secret=True) for u in self.users]
         self.client_token = self.tenant.token_request({"grant_type": "client_credentials"}, self.client).json()
+        admin, base = server.admin, f"/tenants/{self.tenant.slug}"
+        role = {"name": "billing", "permissions": ["invoices:read"]}
+        assert admin.post(f"{base}/roles", json=role).status_code == 201
+        org = {"name": "Customer A", "slug": "customer-a", "owner_user_id": self.users[0].id}
+        assert admin.post(f"{base}/organizations", json=org).status_code == 201
+        member = {"user_id": self.users[1].id, "role": "billing"}
+        assert admin.post(f"{base}/organizations/customer-a/members", json=member).status_code == 201
+        self.organizations = organizations(admin, self.tenant.slug)
+
+
+def organizations(admin, slug: str) -> tuple:
+    """What a copy of the tenant must keep: organizations, each one's members and roles, the roles."""
+    base = f"/tenants/{slug}"
+    orgs = admin.get(f"{base}/organizations").json()["organizations"]
+    members = {}
+    for o in orgs:
+        listed = admin.get(f"{base}/organizations/{o['id']}/members").json()["members"]
+        members[o["slug"]] = {m["user_id"]: m["role"] for m in listed}
+    roles = {r["name"]: r["permissions"] for r in admin.get(f"{base}/roles").json()["roles"]}
+    return [(o["id"], o["name"], o["slug"]) for o in orgs], members, roles
 
 
 def export(server: ExtraServer, slug: str, path: Path) -> None:
@@ -80,6 +101,7 @@ def test_export_import_into_another_instance_keeps_users_keys_and_clients(source
     assert report["client_key_changes"] == [], "keys free in this instance are kept"
     copy = other.admin.tenant(fx.tenant.slug)
     assert copy.issuer != fx.tenant.issuer
+    assert organizations(other.admin, fx.tenant.slug) == fx.organizations
 
     # Users sign in with their passwords; the client keeps its keys; the signing keys came along.
     for user in fx.users:
@@ -189,6 +211,7 @@ def test_clone_with_scrub_leaves_no_personal_data_in_the_copy(source):
     users = source.admin.get(f"/tenants/{copy_slug}/users").json()["users"]
     assert sorted(u["id"] for u in users) == sorted(u.id for u in fx.users)
     assert all(u["email"].endswith("@example.invalid") for u in users)
+    assert organizations(source.admin, copy_slug) == fx.organizations, "memberships and roles are kept"
     # Passwords are gone; the copy signs with keys of its own.
     clients = source.admin.get(f"/tenants/{copy_slug}/clients").json()["clients"]
     assert {c["client_id"] for c in clients}.isdisjoint({fx.client.client_id, fx.spa.client_id})
@@ -207,6 +230,7 @@ def test_clone_without_scrub_keeps_users_and_gives_clients_new_keys(source):
     assert resp.status_code == 201, describe(resp)
     report = resp.json()
     assert report["users"] == 3 and len(report["client_key_changes"]) == 2
+    assert organizations(source.admin, copy_slug) == fx.organizations
     new = next(c for c in report["client_key_changes"] if c["previous_client_id"] == fx.client.client_id)
     moved = Client(client_id=new["client_id"], client_secret=new["client_secret"], type="confidential",
                    redirect_uris=fx.client.redirect_uris, post_logout_redirect_uris=fx.client.post_logout_redirect_uris,

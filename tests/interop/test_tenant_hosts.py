@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from accounts_helpers import Inbox, accounts_config, chromium_driver, free_port, mail_link, smtp_server, start_accounts_server
+from accounts_chromium import chromium_driver
+from accounts_helpers import accounts_config, free_port, start_accounts_server
+from accounts_mail import Inbox, mail_link, smtp_server
 from gatehouse_client import Browser, code_flow, expect, unique_slug
 
 _real_getaddrinfo = socket.getaddrinfo
@@ -225,7 +227,7 @@ def test_email_links_point_at_the_tenant_host(hosted, inbox):
     browser = Browser()
     page = browser.get(f"{tenant.issuer}/forgot")
     assert page.status_code == 200, page.text[:300]
-    from accounts_helpers import form_by_action
+    from accounts_pages import form_by_action
 
     since = inbox.mark()
     sent = browser.submit(page, form_by_action(page, "/forgot"), {"email": user.email})

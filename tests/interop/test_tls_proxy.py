@@ -39,7 +39,7 @@ NGINX_TLS_SERVER = """
 
 @pytest.fixture(scope="module")
 def smtp_port():
-    from accounts_helpers import Inbox, smtp_server
+    from accounts_mail import Inbox, smtp_server
 
     port = free_port()
     with smtp_server(port, Inbox()):

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "f63e7fa00e442658c3519c2c6bf17dcb2f43b53cc340b95f4e1a6371134ab2f2"
+    package static let sha256 = "2d3c1e8414de8fcbf6bcd1942ad43e6a418fda203095ef08e1347028cea0d8d0"
 }

@@ -53,6 +53,14 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/ProviderKey`.
         package typealias ProviderKey = Swift.String
+        /// The organization's id (`org_…`) or slug.
+        ///
+        /// - Remark: Generated from `#/components/parameters/OrganizationKey`.
+        package typealias OrganizationKey = Swift.String
+        /// The role's name.
+        ///
+        /// - Remark: Generated from `#/components/parameters/RoleName`.
+        package typealias RoleName = Swift.String
         /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
         ///
         /// - Remark: Generated from `#/components/parameters/IfMatch`.

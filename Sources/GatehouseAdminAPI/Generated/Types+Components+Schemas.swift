@@ -918,6 +918,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/first_party`.
             package var firstParty: Swift.Bool
+            /// Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/organization_required`.
+            package var organizationRequired: Swift.Bool
             /// Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/allowed_scopes`.
@@ -965,6 +969,7 @@ extension Components {
             ///   - postLogoutRedirectUris:
             ///   - grantTypes: Sorted.
             ///   - firstParty: First-party clients skip the consent page and may use the headless auth API.
+            ///   - organizationRequired: Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
             ///   - allowedScopes: Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
             ///   - tokenEndpointAuthMethod: `none` for public clients; confidential clients may also use `client_secret_post`.
             ///   - idTokenSignedResponseAlg:
@@ -980,6 +985,7 @@ extension Components {
                 postLogoutRedirectUris: [Swift.String],
                 grantTypes: Components.Schemas.Client.GrantTypesPayload,
                 firstParty: Swift.Bool,
+                organizationRequired: Swift.Bool,
                 allowedScopes: Swift.String? = nil,
                 tokenEndpointAuthMethod: Components.Schemas.Client.TokenEndpointAuthMethodPayload,
                 idTokenSignedResponseAlg: Components.Schemas.Client.IdTokenSignedResponseAlgPayload,
@@ -995,6 +1001,7 @@ extension Components {
                 self.postLogoutRedirectUris = postLogoutRedirectUris
                 self.grantTypes = grantTypes
                 self.firstParty = firstParty
+                self.organizationRequired = organizationRequired
                 self.allowedScopes = allowedScopes
                 self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
                 self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
@@ -1011,6 +1018,7 @@ extension Components {
                 case postLogoutRedirectUris = "post_logout_redirect_uris"
                 case grantTypes = "grant_types"
                 case firstParty = "first_party"
+                case organizationRequired = "organization_required"
                 case allowedScopes = "allowed_scopes"
                 case tokenEndpointAuthMethod = "token_endpoint_auth_method"
                 case idTokenSignedResponseAlg = "id_token_signed_response_alg"
@@ -1163,6 +1171,603 @@ extension Components {
                 case name
                 case disabled
                 case createdAt = "created_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Organization`.
+        package struct Organization: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Organization/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Organization/name`.
+            package var name: Swift.String
+            /// Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Organization/slug`.
+            package var slug: Swift.String
+            /// A JSON object of at most 8 KiB, readable by members.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Organization/public_metadata`.
+            package var publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer
+            /// A JSON object of at most 8 KiB, readable by admins only.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Organization/private_metadata`.
+            package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Members pass a second factor when acting within the organization, whatever the tenant's MFA policy.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Organization/mfa_required`.
+            package var mfaRequired: Swift.Bool
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Organization/created_at`.
+            package var createdAt: Foundation.Date
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Organization/updated_at`.
+            package var updatedAt: Foundation.Date
+            /// Creates a new `Organization`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            ///   - slug: Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.
+            ///   - publicMetadata: A JSON object of at most 8 KiB, readable by members.
+            ///   - privateMetadata: A JSON object of at most 8 KiB, readable by admins only.
+            ///   - mfaRequired: Members pass a second factor when acting within the organization, whatever the tenant's MFA policy.
+            ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
+            ///   - updatedAt: RFC 3339 timestamp, UTC, whole seconds.
+            package init(
+                id: Swift.String,
+                name: Swift.String,
+                slug: Swift.String,
+                publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer,
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer,
+                mfaRequired: Swift.Bool,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.name = name
+                self.slug = slug
+                self.publicMetadata = publicMetadata
+                self.privateMetadata = privateMetadata
+                self.mfaRequired = mfaRequired
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case slug
+                case publicMetadata = "public_metadata"
+                case privateMetadata = "private_metadata"
+                case mfaRequired = "mfa_required"
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OrganizationList`.
+        package struct OrganizationList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OrganizationList/organizations`.
+            package var organizations: [Components.Schemas.Organization]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `OrganizationList`.
+            ///
+            /// - Parameters:
+            ///   - organizations:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                organizations: [Components.Schemas.Organization],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.organizations = organizations
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case organizations
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OrganizationCreate`.
+        package struct OrganizationCreate: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OrganizationCreate/name`.
+            package var name: Swift.String
+            /// Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationCreate/slug`.
+            package var slug: Swift.String
+            /// A user of the tenant who becomes the first member, with the role `owner`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationCreate/owner_user_id`.
+            package var ownerUserId: Swift.String?
+            /// A JSON object of at most 8 KiB, readable by members.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationCreate/public_metadata`.
+            package var publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// A JSON object of at most 8 KiB, readable by admins only.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationCreate/private_metadata`.
+            package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// Default false.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationCreate/mfa_required`.
+            package var mfaRequired: Swift.Bool?
+            /// Creates a new `OrganizationCreate`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - slug: Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.
+            ///   - ownerUserId: A user of the tenant who becomes the first member, with the role `owner`.
+            ///   - publicMetadata: A JSON object of at most 8 KiB, readable by members.
+            ///   - privateMetadata: A JSON object of at most 8 KiB, readable by admins only.
+            ///   - mfaRequired: Default false.
+            package init(
+                name: Swift.String,
+                slug: Swift.String,
+                ownerUserId: Swift.String? = nil,
+                publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                mfaRequired: Swift.Bool? = nil
+            ) {
+                self.name = name
+                self.slug = slug
+                self.ownerUserId = ownerUserId
+                self.publicMetadata = publicMetadata
+                self.privateMetadata = privateMetadata
+                self.mfaRequired = mfaRequired
+            }
+            package enum CodingKeys: String, CodingKey {
+                case name
+                case slug
+                case ownerUserId = "owner_user_id"
+                case publicMetadata = "public_metadata"
+                case privateMetadata = "private_metadata"
+                case mfaRequired = "mfa_required"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.slug = try container.decode(
+                    Swift.String.self,
+                    forKey: .slug
+                )
+                self.ownerUserId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .ownerUserId
+                )
+                self.publicMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .publicMetadata
+                )
+                self.privateMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .privateMetadata
+                )
+                self.mfaRequired = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .mfaRequired
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "slug",
+                    "owner_user_id",
+                    "public_metadata",
+                    "private_metadata",
+                    "mfa_required"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OrganizationUpdate`.
+        package struct OrganizationUpdate: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OrganizationUpdate/name`.
+            package var name: Swift.String?
+            /// Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationUpdate/slug`.
+            package var slug: Swift.String?
+            /// A JSON object of at most 8 KiB, replacing the stored one.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationUpdate/public_metadata`.
+            package var publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// A JSON object of at most 8 KiB, replacing the stored one.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationUpdate/private_metadata`.
+            package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// - Remark: Generated from `#/components/schemas/OrganizationUpdate/mfa_required`.
+            package var mfaRequired: Swift.Bool?
+            /// Creates a new `OrganizationUpdate`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - slug: Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.
+            ///   - publicMetadata: A JSON object of at most 8 KiB, replacing the stored one.
+            ///   - privateMetadata: A JSON object of at most 8 KiB, replacing the stored one.
+            ///   - mfaRequired:
+            package init(
+                name: Swift.String? = nil,
+                slug: Swift.String? = nil,
+                publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                mfaRequired: Swift.Bool? = nil
+            ) {
+                self.name = name
+                self.slug = slug
+                self.publicMetadata = publicMetadata
+                self.privateMetadata = privateMetadata
+                self.mfaRequired = mfaRequired
+            }
+            package enum CodingKeys: String, CodingKey {
+                case name
+                case slug
+                case publicMetadata = "public_metadata"
+                case privateMetadata = "private_metadata"
+                case mfaRequired = "mfa_required"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.slug = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .slug
+                )
+                self.publicMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .publicMetadata
+                )
+                self.privateMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .privateMetadata
+                )
+                self.mfaRequired = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .mfaRequired
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "slug",
+                    "public_metadata",
+                    "private_metadata",
+                    "mfa_required"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Member`.
+        package struct Member: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Member/user_id`.
+            package var userId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Member/organization_id`.
+            package var organizationId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Member/role`.
+            package var role: Swift.String
+            /// The user's email.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Member/email`.
+            package var email: Swift.String?
+            /// The user's name; absent when the user has none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Member/name`.
+            package var name: Swift.String?
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Member/created_at`.
+            package var createdAt: Foundation.Date
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Member/updated_at`.
+            package var updatedAt: Foundation.Date
+            /// Creates a new `Member`.
+            ///
+            /// - Parameters:
+            ///   - userId:
+            ///   - organizationId:
+            ///   - role:
+            ///   - email: The user's email.
+            ///   - name: The user's name; absent when the user has none.
+            ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
+            ///   - updatedAt: RFC 3339 timestamp, UTC, whole seconds.
+            package init(
+                userId: Swift.String,
+                organizationId: Swift.String,
+                role: Swift.String,
+                email: Swift.String? = nil,
+                name: Swift.String? = nil,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.userId = userId
+                self.organizationId = organizationId
+                self.role = role
+                self.email = email
+                self.name = name
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case userId = "user_id"
+                case organizationId = "organization_id"
+                case role
+                case email
+                case name
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MemberList`.
+        package struct MemberList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MemberList/members`.
+            package var members: [Components.Schemas.Member]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MemberList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `MemberList`.
+            ///
+            /// - Parameters:
+            ///   - members:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                members: [Components.Schemas.Member],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.members = members
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case members
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MemberCreate`.
+        package struct MemberCreate: Codable, Hashable, Sendable {
+            /// A user of the tenant (422 otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MemberCreate/user_id`.
+            package var userId: Swift.String
+            /// A role of the tenant: `owner`, `admin`, `member` or a custom role.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MemberCreate/role`.
+            package var role: Swift.String
+            /// Creates a new `MemberCreate`.
+            ///
+            /// - Parameters:
+            ///   - userId: A user of the tenant (422 otherwise).
+            ///   - role: A role of the tenant: `owner`, `admin`, `member` or a custom role.
+            package init(
+                userId: Swift.String,
+                role: Swift.String
+            ) {
+                self.userId = userId
+                self.role = role
+            }
+            package enum CodingKeys: String, CodingKey {
+                case userId = "user_id"
+                case role
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.userId = try container.decode(
+                    Swift.String.self,
+                    forKey: .userId
+                )
+                self.role = try container.decode(
+                    Swift.String.self,
+                    forKey: .role
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "user_id",
+                    "role"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MemberUpdate`.
+        package struct MemberUpdate: Codable, Hashable, Sendable {
+            /// A role of the tenant (422 otherwise). Demoting the last owner is 409.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MemberUpdate/role`.
+            package var role: Swift.String
+            /// Creates a new `MemberUpdate`.
+            ///
+            /// - Parameters:
+            ///   - role: A role of the tenant (422 otherwise). Demoting the last owner is 409.
+            package init(role: Swift.String) {
+                self.role = role
+            }
+            package enum CodingKeys: String, CodingKey {
+                case role
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.role = try container.decode(
+                    Swift.String.self,
+                    forKey: .role
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "role"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Role`.
+        package struct Role: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Role/name`.
+            package var name: Swift.String
+            /// Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Role/permissions`.
+            package var permissions: [Swift.String]
+            /// Absent when the role has none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Role/description`.
+            package var description: Swift.String?
+            /// `owner`, `admin` and `member`: never deleted.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Role/built_in`.
+            package var builtIn: Swift.Bool
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Role/created_at`.
+            package var createdAt: Foundation.Date
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Role/updated_at`.
+            package var updatedAt: Foundation.Date
+            /// Creates a new `Role`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - permissions: Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.
+            ///   - description: Absent when the role has none.
+            ///   - builtIn: `owner`, `admin` and `member`: never deleted.
+            ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
+            ///   - updatedAt: RFC 3339 timestamp, UTC, whole seconds.
+            package init(
+                name: Swift.String,
+                permissions: [Swift.String],
+                description: Swift.String? = nil,
+                builtIn: Swift.Bool,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.name = name
+                self.permissions = permissions
+                self.description = description
+                self.builtIn = builtIn
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case name
+                case permissions
+                case description
+                case builtIn = "built_in"
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RoleList`.
+        package struct RoleList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RoleList/roles`.
+            package var roles: [Components.Schemas.Role]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RoleList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `RoleList`.
+            ///
+            /// - Parameters:
+            ///   - roles:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                roles: [Components.Schemas.Role],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.roles = roles
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case roles
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RoleCreate`.
+        package struct RoleCreate: Codable, Hashable, Sendable {
+            /// Unique in the tenant; the built-in names are taken (409).
+            ///
+            /// - Remark: Generated from `#/components/schemas/RoleCreate/name`.
+            package var name: Swift.String
+            /// Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RoleCreate/permissions`.
+            package var permissions: [Swift.String]?
+            /// - Remark: Generated from `#/components/schemas/RoleCreate/description`.
+            package var description: Swift.String?
+            /// Creates a new `RoleCreate`.
+            ///
+            /// - Parameters:
+            ///   - name: Unique in the tenant; the built-in names are taken (409).
+            ///   - permissions: Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.
+            ///   - description:
+            package init(
+                name: Swift.String,
+                permissions: [Swift.String]? = nil,
+                description: Swift.String? = nil
+            ) {
+                self.name = name
+                self.permissions = permissions
+                self.description = description
+            }
+            package enum CodingKeys: String, CodingKey {
+                case name
+                case permissions
+                case description
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.permissions = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .permissions
+                )
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "permissions",
+                    "description"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RoleUpdate`.
+        package struct RoleUpdate: Codable, Hashable, Sendable {
+            /// Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RoleUpdate/permissions`.
+            package var permissions: [Swift.String]?
+            /// null or "" removes it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RoleUpdate/description`.
+            package var description: Swift.String?
+            /// Creates a new `RoleUpdate`.
+            ///
+            /// - Parameters:
+            ///   - permissions: Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.
+            ///   - description: null or "" removes it.
+            package init(
+                permissions: [Swift.String]? = nil,
+                description: Swift.String? = nil
+            ) {
+                self.permissions = permissions
+                self.description = description
+            }
+            package enum CodingKeys: String, CodingKey {
+                case permissions
+                case description
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.permissions = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .permissions
+                )
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "permissions",
+                    "description"
+                ])
             }
         }
         /// - Remark: Generated from `#/components/schemas/UserList`.

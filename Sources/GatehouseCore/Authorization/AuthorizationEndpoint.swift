@@ -124,7 +124,7 @@ public enum AuthorizationEndpoint {
             do { scope = try ScopeSet(parsing: draft.parameters["scope"] ?? "") } catch {
                 throw .invalidScope("scope is malformed")
             }
-            let unknown = scope.values.subtracting(draft.client.permittedScopes.values)
+            let unknown = scope.values.subtracting(draft.client.requestableScopes.values)
             if !unknown.isEmpty { throw .invalidScope("scope not permitted: \(unknown.sorted().joined(separator: " "))") }
             // Admin scopes belong to the client credentials grant only, never to a user's authorization.
             if scope.values.contains(where: AdminScope.isAdmin) { throw .invalidScope("admin scopes cannot be requested by users") }
@@ -177,6 +177,18 @@ public enum AuthorizationEndpoint {
             guard let hint = draft.parameters["idp_hint"] else { return }
             guard UpstreamProvider.isValidSlug(hint) else { throw .invalidRequest("idp_hint must be a provider slug (a-z, 0-9, '-')") }
             draft.request.idpHint = hint
+        },
+        Check(name: "organization names an organization within an organization request (docs/contract.md A8)") {
+            draft throws(OAuthError) in
+            guard let named = draft.parameters["organization"] else { return }
+            guard OrganizationRequest.isWellFormedName(named) else {
+                throw .invalidRequest("organization must be an organization id (org_…) or slug")
+            }
+            // The parameter names the organization of an organization request; it does not make one.
+            guard draft.request.scope.contains(StandardScope.organization) || draft.client.organizationRequired else {
+                throw .invalidRequest("organization is only accepted with the organization scope")
+            }
+            draft.request.organization = named
         },
     ]
 }

@@ -39,6 +39,9 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// The `sub` of a verified `id_token_hint` (OIDC Core §3.1.2.1): the user the client expects
     /// to be signed in; nil without a hint.
     public var idTokenHintSubject: String?
+    /// The `organization` parameter (docs/contract.md A8): the id (`org_…`) or slug of the
+    /// organization to act within, in a request for an organization context.
+    public var organization: String?
 
     public init(
         clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,
@@ -61,6 +64,11 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
 
     /// `prompt=login`, or `max_age=0` (which behaves like `prompt=login`, OIDC Core §3.1.2.1).
     public var demandsFreshLogin: Bool { prompt.contains(.login) || maxAge == 0 }
+
+    /// What this request asks about organizations, for `client` (docs/contract.md A8).
+    public func organizationRequest(client: Client) -> OrganizationRequest {
+        OrganizationRequest(scope: scope, client: client, named: organization)
+    }
 }
 
 /// Where to send the authorization response: the validated redirect URI plus the mode and `state`.

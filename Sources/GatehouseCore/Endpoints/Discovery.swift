@@ -71,6 +71,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         public static let endSession = "/logout"
         public static let login = "/login"
         public static let consent = "/consent"
+        /// The organization picker (docs/contract.md A8).
+        public static let organization = "/organization"
         public static let account = "/account"
     }
 
@@ -84,7 +86,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         revocationEndpoint = issuer + Path.revocation
         introspectionEndpoint = issuer + Path.introspection
         endSessionEndpoint = issuer + Path.endSession
-        scopesSupported = StandardScope.all.values.sorted()
+        scopesSupported = StandardScope.supported.values.sorted()
         responseTypesSupported = ["code"]
         responseModesSupported = ResponseMode.allCases.map(\.rawValue)
         grantTypesSupported = GrantType.allCases.map(\.rawValue)
@@ -97,7 +99,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         codeChallengeMethodsSupported = ["S256"]
         claimsSupported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
-            "email", "email_verified", "name",
+            "email", "email_verified", "name", "org_id", "org_role", "org_permissions",
         ]
         claimTypesSupported = ["normal"]
         promptValuesSupported = Prompt.allCases.map(\.rawValue)

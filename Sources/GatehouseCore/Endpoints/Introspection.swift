@@ -14,11 +14,19 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public var tokenType: String?
     public var sid: String?
     public var tid: String?
+    /// The organization context (docs/contract.md A8): an access token's claims as issued; for a
+    /// refresh token, its grant's organization only.
+    public var orgID: String?
+    public var orgRole: String?
+    public var orgPermissions: [String]?
 
     enum CodingKeys: String, CodingKey {
         case active, scope, sub, exp, iat, iss, aud, jti, sid, tid
         case clientID = "client_id"
         case tokenType = "token_type"
+        case orgID = "org_id"
+        case orgRole = "org_role"
+        case orgPermissions = "org_permissions"
     }
 
     public static let inactive = IntrospectionResponse(active: false)
@@ -26,7 +34,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public init(
         active: Bool, scope: String? = nil, clientID: String? = nil, sub: String? = nil, exp: Int64? = nil,
         iat: Int64? = nil, iss: String? = nil, aud: String? = nil, jti: String? = nil, tokenType: String? = nil,
-        sid: String? = nil, tid: String? = nil
+        sid: String? = nil, tid: String? = nil, orgID: String? = nil, orgRole: String? = nil, orgPermissions: [String]? = nil
     ) {
         self.active = active
         self.scope = scope
@@ -40,6 +48,9 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
         self.tokenType = tokenType
         self.sid = sid
         self.tid = tid
+        self.orgID = orgID
+        self.orgRole = orgRole
+        self.orgPermissions = orgPermissions
     }
 }
 
@@ -64,14 +75,15 @@ public enum TokenIntrospection {
             return IntrospectionResponse(
                 active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
                 exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
-                jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid)
+                jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid, orgID: claims.orgID,
+                orgRole: claims.orgRole, orgPermissions: claims.orgPermissions)
         case .refreshToken(let refresh, let grant):
             return IntrospectionResponse(
                 active: true, scope: grant.scope.description, clientID: grant.clientID,
                 sub: grant.userID.rawValue, exp: refresh.expiresAt.numericDate,
                 iat: refresh.issuedAt.numericDate, iss: context.tokens.issuer,
                 tokenType: "refresh_token", sid: grant.sessionID?.rawValue,
-                tid: context.tokens.tenant.id.rawValue)
+                tid: context.tokens.tenant.id.rawValue, orgID: grant.organizationID?.rawValue)
         case nil:
             return .inactive
         }

@@ -17,14 +17,18 @@ public enum MFARequirement: Sendable, Equatable {
     /// proved multiple factors (an upstream `mfa` the provider is trusted for) satisfies the policy.
     /// A second factor never repeats the first: after an emailed link, an emailed code is no second
     /// factor.
+    ///
+    /// `organizationRequiresMFA`: the sign-in acts within an organization that requires a second
+    /// factor of its members (`Organization.mfaRequired`, docs/contract.md A8); it is decided as
+    /// under the policy `required`, whatever the tenant's policy.
     public static func decide(
         policy: MFAPolicy, enrolled: [MFAFactorKind], allowed: [MFAFactorKind],
-        firstFactorAMR: [String]
+        firstFactorAMR: [String], organizationRequiresMFA: Bool = false
     ) -> MFARequirement {
         if firstFactorAMR.contains("mfa") { return .none }
         let second = secondFactors(allowed: allowed, firstFactorAMR: firstFactorAMR)
         let usable = enrolled.filter { second.contains($0) }
-        switch policy {
+        switch organizationRequiresMFA ? .required : policy {
         case .none:
             return .none
         case .optional:

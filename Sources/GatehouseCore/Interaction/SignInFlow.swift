@@ -13,6 +13,12 @@ import Foundation
 ///
 /// Browser sign-ins carry an ``Authorization`` (the authorization request of the interaction); a
 /// headless sign-in carries none and ends in ``Action/signIn(_:amr:)`` (the app gets tokens).
+///
+/// A sign-in that asks for an organization context (docs/contract.md A8: the scope `organization`,
+/// or a client with `organizationRequired`) chooses one after the first factor and email
+/// verification, before the second factor, since the organization may require one
+/// (``OrganizationStep``); an active session chooses before consent. The events carry the user's
+/// memberships (``OrganizationOption``), loaded by the controller when the sign-in asks for one.
 public enum SignInFlow {
     /// The tenant's rules that shape a sign-in.
     public struct Policy: Sendable, Equatable {
@@ -44,12 +50,22 @@ public enum SignInFlow {
         public var enrolledFactors: [MFAFactorKind]
         /// The methods proven so far (RFC 8176), e.g. `["pwd"]`, `["email"]`, `["fed", "mfa"]`.
         public var amr: [String]
+        /// The user's organizations; loaded only when the sign-in asks for an organization context.
+        public var organizations: [OrganizationOption]
+        /// The organization context chosen so far in this sign-in (the picker's answer, or what a
+        /// pending sign-in recorded).
+        public var organization: OrganizationChoice?
 
-        public init(userID: UserID, emailVerified: Bool, enrolledFactors: [MFAFactorKind], amr: [String]) {
+        public init(
+            userID: UserID, emailVerified: Bool, enrolledFactors: [MFAFactorKind], amr: [String],
+            organizations: [OrganizationOption] = [], organization: OrganizationChoice? = nil
+        ) {
             self.userID = userID
             self.emailVerified = emailVerified
             self.enrolledFactors = enrolledFactors
             self.amr = amr
+            self.organizations = organizations
+            self.organization = organization
         }
     }
 
@@ -61,20 +77,30 @@ public enum SignInFlow {
         public var loginDone: Bool
         /// The user approved the scopes during this interaction.
         public var consentDone: Bool
+        /// The organization context chosen during this interaction.
+        public var organization: OrganizationChoice?
 
-        public init(request: AuthorizationRequest, client: Client, loginDone: Bool = false, consentDone: Bool = false) {
+        public init(
+            request: AuthorizationRequest, client: Client, loginDone: Bool = false, consentDone: Bool = false,
+            organization: OrganizationChoice? = nil
+        ) {
             self.request = request
             self.client = client
             self.loginDone = loginDone
             self.consentDone = consentDone
+            self.organization = organization
         }
+
+        /// What the request asks about organizations.
+        public var organizationRequest: OrganizationRequest { request.organizationRequest(client: client) }
     }
 
     /// What happened.
     public enum Event: Sendable, Equatable {
         /// An authorization request passed validation (RFC 6749 §4.1.1). `session` is the browser's
-        /// current session, `consent` its user's standing consent to the client.
-        case requestValidated(session: Session?, consent: Consent?)
+        /// current session, `consent` its user's standing consent to the client, `organizations`
+        /// the session user's memberships (when the request asks for an organization context).
+        case requestValidated(session: Session?, consent: Consent?, organizations: [OrganizationOption] = [])
         /// A first factor passed: a password (`pwd`), a magic link or emailed code (`email`).
         /// `consent` is the subject's standing consent to the client (browser sign-ins).
         case firstFactorPassed(Subject, consent: Consent?)
@@ -86,9 +112,12 @@ public enum SignInFlow {
         case emailVerified(Subject, consent: Consent?)
         /// The subject proved a second factor; `method` is the RFC 8176 value (`otp`, `email`).
         case secondFactorPassed(Subject, method: String, consent: Consent?)
+        /// The subject picked an organization context on the picker page (`Subject.organization`),
+        /// before the sign-in completed.
+        case organizationChosen(Subject, consent: Consent?)
         /// The user approved the scopes; `session` is the browser's session, `consent` the consent
-        /// as now stored.
-        case consentGiven(session: Session, consent: Consent?)
+        /// as now stored, `organizations` the user's memberships (organization requests).
+        case consentGiven(session: Session, consent: Consent?, organizations: [OrganizationOption] = [])
         /// The user declined the scopes.
         case consentDenied
     }
@@ -109,8 +138,18 @@ public enum SignInFlow {
     /// issued for it); nil for the events that sign in or end the flow.
     public static func session(of event: Event) -> Session? {
         switch event {
-        case .requestValidated(let session, _): session
-        case .consentGiven(let session, _): session
+        case .requestValidated(let session, _, _): session
+        case .consentGiven(let session, _, _): session
+        default: nil
+        }
+    }
+
+    /// The subject an event carries; nil for the events about the request, consent or an upstream error.
+    public static func subject(of event: Event) -> Subject? {
+        switch event {
+        case .firstFactorPassed(let subject, _), .upstreamReturned(let subject, _), .emailVerified(let subject, _),
+            .secondFactorPassed(let subject, _, _), .organizationChosen(let subject, _):
+            subject
         default: nil
         }
     }
@@ -128,6 +167,8 @@ public enum SignInFlow {
     /// The pages of the flow.
     public enum Page: String, Sendable, Equatable {
         case login, consent, verifyEmail, secondFactor, enrolment
+        /// The organization picker (docs/contract.md A8).
+        case organization
     }
 
     /// The mail a step sends.
@@ -141,6 +182,9 @@ public enum SignInFlow {
         /// The MFA policy requires a second factor that this first factor cannot be followed by
         /// (e.g. an emailed link where email is the only second factor allowed).
         case secondFactorUnavailable
+        /// A headless sign-in for a user with several organizations named none: the app must send
+        /// `organization` (no picker without a browser).
+        case organizationNotNamed
     }
 
     /// What the controller carries out, in order.
@@ -153,6 +197,9 @@ public enum SignInFlow {
         /// Sign the browser in as the user with these methods (a new session, or a re-authentication
         /// of the same user's session); a headless sign-in issues its tokens.
         case signIn(UserID, amr: [String])
+        /// Record the organization context the sign-in acts within (the interaction, or a headless
+        /// sign-in's pending step); the code's grant carries it (`Grant.organizationID`).
+        case chooseOrganization(OrganizationChoice)
         /// Issue an authorization code to the client's redirect URI (RFC 6749 §4.1.2).
         case issueCode
         /// Send the error to the client's redirect URI (RFC 6749 §4.1.2.1), ending the interaction.
@@ -165,6 +212,8 @@ public enum SignInFlow {
     public enum State: Sendable, Equatable {
         case awaitingLogin
         case awaitingEmailVerification
+        /// The organization picker.
+        case awaitingOrganization
         /// An MFA challenge with these factors (recovery codes always work besides).
         case awaitingSecondFactor([MFAFactorKind])
         /// TOTP enrolment required by the policy.
@@ -192,15 +241,23 @@ public enum SignInFlow {
     ///   - authorization: the browser interaction's authorization request; nil for a headless sign-in.
     ///   - policy: the tenant's sign-in rules.
     ///   - now: the current time (for `max_age` and session activity).
-    public static func next(_ event: Event, authorization: Authorization?, policy: Policy, now: Date) -> Transition {
+    ///   - headlessOrganization: what a headless sign-in asks about organizations (a browser
+    ///     sign-in's comes from its authorization request).
+    public static func next(
+        _ event: Event, authorization: Authorization?, policy: Policy, now: Date,
+        headlessOrganization: OrganizationRequest = .none
+    ) -> Transition {
+        let ask = authorization?.organizationRequest ?? headlessOrganization
         switch event {
-        case .requestValidated(let session, let consent):
+        case .requestValidated(let session, let consent, let organizations):
             guard let authorization else { return Transition(.awaitingLogin, [.showPage(.login)]) }
             let decision = AuthorizationDecision.decide(
                 request: authorization.request, client: authorization.client, session: session,
                 loginSatisfied: authorization.loginDone, consentSatisfied: authorization.consentDone, consent: consent,
                 now: now)
-            return perform(decision, prefix: [])
+            guard let session, decision == .consent || decision == .issueCode else { return perform(decision, prefix: []) }
+            return sessionOrganizationStep(
+                decision, session: session, organizations: organizations, authorization: authorization, ask: ask)
         case .firstFactorPassed(let subject, let consent), .upstreamReturned(let subject, let consent):
             if policy.requireVerifiedEmail, !subject.emailVerified {
                 return Transition(
@@ -210,31 +267,90 @@ public enum SignInFlow {
                         .showPage(.verifyEmail),
                     ])
             }
-            return secondFactorStep(subject, authorization: authorization, policy: policy, consent: consent)
-        case .emailVerified(let subject, let consent):
-            return secondFactorStep(subject, authorization: authorization, policy: policy, consent: consent)
+            return organizationStep(subject, authorization: authorization, ask: ask, policy: policy, consent: consent)
+        case .emailVerified(let subject, let consent), .organizationChosen(let subject, let consent):
+            return organizationStep(subject, authorization: authorization, ask: ask, policy: policy, consent: consent)
         case .secondFactorPassed(let subject, let method, let consent):
             return signIn(
                 subject.userID, amr: MFARequirement.amr(first: subject.amr, second: method),
                 authorization: authorization, consent: consent)
         case .upstreamFailed(let error):
             return Transition(.failed, [.redirectWithError(error)])
-        case .consentGiven(let session, let consent):
+        case .consentGiven(let session, let consent, let organizations):
             guard var authorization else { return Transition(.failed, [.redirectWithError(.accessDenied("no authorization request"))]) }
             authorization.consentDone = true
-            return next(.requestValidated(session: session, consent: consent), authorization: authorization, policy: policy, now: now)
+            return next(
+                .requestValidated(session: session, consent: consent, organizations: organizations),
+                authorization: authorization, policy: policy, now: now)
         case .consentDenied:
             return Transition(.failed, [.redirectWithError(.accessDenied("the user denied the request"))])
         }
     }
 
-    /// After the first factor (and email verification): the tenant's MFA policy.
+    /// After the first factor (and email verification): the organization context, when the
+    /// sign-in asks for one (``OrganizationStep``), then the second factor.
+    static func organizationStep(
+        _ subject: Subject, authorization: Authorization?, ask: OrganizationRequest, policy: Policy, consent: Consent?
+    ) -> Transition {
+        let step = OrganizationStep.decide(
+            ask, memberships: subject.organizations, chosen: subject.organization ?? authorization?.organization,
+            canAsk: authorization != nil)
+        switch step {
+        case .notRequested:
+            return secondFactorStep(subject, authorization: authorization, policy: policy, consent: consent)
+        case .chosen(let choice, let mfaRequired):
+            var chosen = subject
+            chosen.organization = choice
+            let rest = secondFactorStep(
+                chosen, authorization: authorization, policy: policy, consent: consent, organizationRequiresMFA: mfaRequired)
+            let record: [Action] = authorization?.organization == choice ? [] : [.chooseOrganization(choice)]
+            return Transition(rest.state, record + rest.actions)
+        case .ask:
+            return Transition(.awaitingOrganization, [.awaitStep(.organization, subject), .showPage(.organization)])
+        case .unnamed:
+            return Transition(.failed, [.refuse(.organizationNotNamed)])
+        case .refused(let error):
+            return Transition(.failed, [.redirectWithError(error)])
+        }
+    }
+
+    /// An active session that needs no new sign-in, for a request that asks for an organization
+    /// context: choose it before consent or the code. An organization that requires a second
+    /// factor, for a session that proved none, signs the user in again (its second factor is then
+    /// required); `prompt=none` cannot show the picker or the login page (OIDC Core §3.1.2.6
+    /// `interaction_required`, `login_required`).
+    static func sessionOrganizationStep(
+        _ decision: AuthorizationDecision, session: Session, organizations: [OrganizationOption],
+        authorization: Authorization, ask: OrganizationRequest
+    ) -> Transition {
+        let isNone = authorization.request.prompt.contains(.none)
+        switch OrganizationStep.decide(ask, memberships: organizations, chosen: authorization.organization, canAsk: true) {
+        case .notRequested:
+            return perform(decision, prefix: [])
+        case .chosen(let choice, let mfaRequired):
+            let record: [Action] = authorization.organization == choice ? [] : [.chooseOrganization(choice)]
+            if mfaRequired, !session.amr.contains("mfa") {
+                if isNone { return Transition(.failed, [.redirectWithError(.loginRequired("the organization requires two-step verification"))]) }
+                return Transition(.awaitingLogin, record + [.showPage(.login)])
+            }
+            return perform(decision, prefix: record)
+        case .ask, .unnamed:
+            if isNone { return Transition(.failed, [.redirectWithError(OAuthError(.interactionRequired, "the user must choose an organization"))]) }
+            return Transition(.awaitingOrganization, [.showPage(.organization)])
+        case .refused(let error):
+            return Transition(.failed, [.redirectWithError(error)])
+        }
+    }
+
+    /// After the first factor (and email verification, and the organization step): the tenant's
+    /// MFA policy, or `required` for an organization that requires a second factor.
     static func secondFactorStep(
-        _ subject: Subject, authorization: Authorization?, policy: Policy, consent: Consent?
+        _ subject: Subject, authorization: Authorization?, policy: Policy, consent: Consent?,
+        organizationRequiresMFA: Bool = false
     ) -> Transition {
         switch MFARequirement.decide(
             policy: policy.mfaPolicy, enrolled: subject.enrolledFactors, allowed: policy.allowedFactors,
-            firstFactorAMR: subject.amr)
+            firstFactorAMR: subject.amr, organizationRequiresMFA: organizationRequiresMFA)
         {
         case .none:
             return signIn(subject.userID, amr: subject.amr, authorization: authorization, consent: consent)

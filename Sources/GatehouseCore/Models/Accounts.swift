@@ -81,6 +81,8 @@ public struct PendingSignIn: Codable, Sendable, Equatable {
         case enrol
         /// Enrolled during this sign-in; the recovery codes were shown and the sign-in may complete.
         case enrolled
+        /// The user picks the organization to act within (docs/contract.md A8; browser sign-ins).
+        case organization
     }
 
     /// SHA-256 of the challenge id given to the browser or app.
@@ -99,13 +101,17 @@ public struct PendingSignIn: Codable, Sendable, Equatable {
     public var emailCodeExpiresAt: Date?
     /// Failed code attempts on this challenge.
     public var attempts: Int
+    /// The organization context a headless sign-in chose (docs/contract.md A8); browser sign-ins
+    /// keep theirs in the interaction.
+    public var organization: OrganizationChoice?
     public var createdAt: Date
     public var expiresAt: Date
 
     public init(
         idHash: [UInt8], userID: UserID, clientID: String, amr: [String], scope: String? = nil, stage: Stage,
         sealedEnrolSecret: [UInt8]? = nil,
-        emailCodeHash: [UInt8]? = nil, emailCodeExpiresAt: Date? = nil, attempts: Int = 0, createdAt: Date, expiresAt: Date
+        emailCodeHash: [UInt8]? = nil, emailCodeExpiresAt: Date? = nil, attempts: Int = 0,
+        organization: OrganizationChoice? = nil, createdAt: Date, expiresAt: Date
     ) {
         self.idHash = idHash
         self.userID = userID
@@ -117,6 +123,7 @@ public struct PendingSignIn: Codable, Sendable, Equatable {
         self.emailCodeHash = emailCodeHash
         self.emailCodeExpiresAt = emailCodeExpiresAt
         self.attempts = attempts
+        self.organization = organization
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }

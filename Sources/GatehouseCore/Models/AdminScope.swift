@@ -12,10 +12,13 @@ public enum AdminScope {
     public static let sessionsWrite = "sessions:write"
     public static let keysRead = "keys:read"
     public static let keysWrite = "keys:write"
+    /// Organizations, their members and the tenant's organization roles (docs/contract.md A8).
+    public static let orgsRead = "orgs:read"
+    public static let orgsWrite = "orgs:write"
 
     public static let all: ScopeSet = [
         tenantRead, tenantWrite, clientsRead, clientsWrite, usersRead, usersWrite,
-        sessionsRead, sessionsWrite, keysRead, keysWrite,
+        sessionsRead, sessionsWrite, keysRead, keysWrite, orgsRead, orgsWrite,
     ]
 
     public static func isAdmin(_ scope: String) -> Bool { all.contains(scope) }

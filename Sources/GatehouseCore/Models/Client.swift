@@ -81,6 +81,12 @@ public struct Client: Codable, Sendable, Equatable {
     /// The scopes this client may be granted.
     public var permittedScopes: ScopeSet { allowedScopes ?? StandardScope.all }
 
+    /// The scopes a user's authorization of this client may ask for: ``permittedScopes``, plus
+    /// `organization` (docs/contract.md A8) for a client without an allow-list.
+    public var requestableScopes: ScopeSet {
+        allowedScopes ?? StandardScope.all.union([StandardScope.organization])
+    }
+
     /// Whether `secret` is the client's secret key, or its previous one within the rotation overlap.
     /// Both comparisons run, in constant time, whatever the outcome of the first.
     public func secretMatches(_ secret: String, at now: Date) -> Bool {

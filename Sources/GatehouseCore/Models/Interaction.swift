@@ -15,12 +15,16 @@ public struct Interaction: Codable, Sendable, Equatable {
     public var userID: UserID?
     public var loginDone: Bool
     public var consentDone: Bool
+    /// The organization context chosen during this interaction (docs/contract.md A8); nil until
+    /// chosen, and for requests that ask for none.
+    public var organization: OrganizationChoice?
     public var createdAt: Date
     public var expiresAt: Date
 
     public init(
         id: String, csrfToken: String, browserBindingHash: [UInt8], request: AuthorizationRequest,
-        userID: UserID? = nil, loginDone: Bool = false, consentDone: Bool = false, createdAt: Date, expiresAt: Date
+        userID: UserID? = nil, loginDone: Bool = false, consentDone: Bool = false,
+        organization: OrganizationChoice? = nil, createdAt: Date, expiresAt: Date
     ) {
         self.id = id
         self.csrfToken = csrfToken
@@ -29,6 +33,7 @@ public struct Interaction: Codable, Sendable, Equatable {
         self.userID = userID
         self.loginDone = loginDone
         self.consentDone = consentDone
+        self.organization = organization
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }

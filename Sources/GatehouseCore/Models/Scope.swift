@@ -47,6 +47,13 @@ public enum StandardScope {
     public static let offlineAccess = "offline_access"
     /// Every scope a user-facing client may request.
     public static let all: ScopeSet = [openid, profile, email, offlineAccess]
+    /// Asks for an organization context (docs/contract.md A8): the user acts within one of their
+    /// organizations, and tokens carry `org_id`, `org_role` and `org_permissions`. Not in ``all``:
+    /// a client without an allow-list may request it (`Client.requestableScopes`); a client with
+    /// one must list it.
+    public static let organization = "organization"
+    /// What discovery lists as `scopes_supported`.
+    public static var supported: ScopeSet { all.union([organization]) }
 
     /// A one-line human description for the consent page.
     public static func describe(_ scope: String) -> String {
@@ -55,6 +62,7 @@ public enum StandardScope {
         case profile: return "See your name"
         case email: return "See your email address"
         case offlineAccess: return "Stay signed in when you are away"
+        case organization: return "Act within one of your organizations"
         default: return scope
         }
     }

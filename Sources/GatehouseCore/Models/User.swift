@@ -99,12 +99,13 @@ public struct Session: Codable, Sendable, Equatable {
 public enum DisplayName {
     public static let maximumLength = 200
 
-    /// The problem with `name`, or nil when acceptable: at most 200 characters, and no control
-    /// characters (C0, DEL, C1: they rewrite terminals and cut strings short) or bidirectional
-    /// overrides (they disguise what is displayed around them).
-    public static func problem(_ name: String) -> String? {
+    /// The problem with `name`, or nil when acceptable: at most `limit` characters (200 by
+    /// default), and no control characters (C0, DEL, C1: they rewrite terminals and cut strings
+    /// short) or bidirectional overrides (they disguise what is displayed around them). Used for
+    /// every name or description shown to people: users, tenants, organizations, roles.
+    public static func problem(_ name: String, limit: Int = maximumLength) -> String? {
         // Code points, as JSON Schema maxLength counts them (the admin API document states 200).
-        if name.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) characters" }
+        if name.unicodeScalars.count > limit { return "must be at most \(limit) characters" }
         let forbidden = name.unicodeScalars.contains { scalar in
             scalar.properties.generalCategory == .control
                 || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)

@@ -25,7 +25,9 @@ public protocol AccountStore: UserStore {
     /// Disabling a user ends their sessions and revokes their grants.
     /// - Throws: a conflict (`StoreError.conflict`) when the new email is taken.
     func updateUser(_ user: User, at now: Date) async throws
-    /// Deletes a user with their sessions, grants and consents; their tokens stop working at once.
+    /// Deletes a user with their sessions, grants, consents and memberships; their tokens stop
+    /// working at once. - Throws: `StoreError.conflict` when the user is the last owner of an
+    /// organization (docs/contract.md A8: an organization always keeps one owner).
     func deleteUser(_ id: UserID, at now: Date) async throws
     /// Ends every session of a user and revokes every grant, offline ones included.
     func revokeEverything(of id: UserID, at now: Date) async throws

@@ -18,8 +18,11 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var tid: String
     public var authTime: Int64?
     public var amr: [String]?
+    /// The organization the token acts within (docs/contract.md A8), with the member's role and
+    /// that role's permissions; absent outside an organization context.
     public var orgID: String?
     public var orgRole: String?
+    public var orgPermissions: [String]?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr
@@ -27,6 +30,7 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         case authTime = "auth_time"
         case orgID = "org_id"
         case orgRole = "org_role"
+        case orgPermissions = "org_permissions"
     }
 
     /// The grant this token was issued from, read from `jti`.
@@ -54,17 +58,25 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public var email: String?
     public var emailVerified: Bool?
     public var name: String?
+    /// The organization context (docs/contract.md A8), as in the access token.
+    public var orgID: String?
+    public var orgRole: String?
+    public var orgPermissions: [String]?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, nonce, sid, azp, amr, email, name
         case authTime = "auth_time"
         case atHash = "at_hash"
         case emailVerified = "email_verified"
+        case orgID = "org_id"
+        case orgRole = "org_role"
+        case orgPermissions = "org_permissions"
     }
 
     public init(
         iss: String, sub: String, aud: String, exp: Int64, iat: Int64, authTime: Int64?, nonce: String?,
-        atHash: String?, sid: String?, azp: String?, amr: [String]?, email: String?, emailVerified: Bool?, name: String?
+        atHash: String?, sid: String?, azp: String?, amr: [String]?, email: String?, emailVerified: Bool?, name: String?,
+        organization: OrganizationClaims? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -80,6 +92,9 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         self.email = email
         self.emailVerified = emailVerified
         self.name = name
+        self.orgID = organization?.orgID
+        self.orgRole = organization?.orgRole
+        self.orgPermissions = organization?.orgPermissions
     }
 
     /// `aud` may be a string or an array (OIDC Core §2); this server issues a string and accepts both.
@@ -103,6 +118,29 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         email = try c.decodeIfPresent(String.self, forKey: .email)
         emailVerified = try c.decodeIfPresent(Bool.self, forKey: .emailVerified)
         name = try c.decodeIfPresent(String.self, forKey: .name)
+        orgID = try c.decodeIfPresent(String.self, forKey: .orgID)
+        orgRole = try c.decodeIfPresent(String.self, forKey: .orgRole)
+        orgPermissions = try c.decodeIfPresent([String].self, forKey: .orgPermissions)
+    }
+}
+
+/// `org_id`, `org_role` and `org_permissions` (docs/contract.md A8) of an organization context,
+/// as access tokens, ID tokens, userinfo and introspection carry them.
+public struct OrganizationClaims: Sendable, Equatable {
+    public var orgID: String
+    public var orgRole: String
+    /// The role's permission strings, sorted; an empty array when the role has none.
+    public var orgPermissions: [String]
+
+    public init(orgID: String, orgRole: String, orgPermissions: [String]) {
+        self.orgID = orgID
+        self.orgRole = orgRole
+        self.orgPermissions = orgPermissions
+    }
+
+    public init(_ context: OrganizationContext) {
+        self.init(
+            orgID: context.organization.id.rawValue, orgRole: context.membership.role, orgPermissions: context.permissions)
     }
 }
 

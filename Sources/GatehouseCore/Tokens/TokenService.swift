@@ -39,10 +39,12 @@ public struct TokenService: Sendable {
     ///   - subject: the user id, or the client id for `client_credentials`.
     ///   - grant: the grant it comes from; nil for `client_credentials`.
     ///   - algorithm: the signing algorithm (EdDSA by default).
+    ///   - organization: the organization context the grant acts within, read afresh by the caller
+    ///     (`org_id`, `org_role`, `org_permissions`, docs/contract.md A8); nil leaves them out.
     /// - Throws: `server_error` when the tenant has no key for `algorithm`.
     public func mintAccessToken(
         client: Client, subject: String, scope: ScopeSet, grant: Grant?,
-        algorithm: JWSAlgorithm = .eddsa
+        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil
     ) throws(OAuthError) -> MintedAccessToken {
         let now = clock.now.numericDate
         let ttl = tenant.settings.accessTokenTTL
@@ -52,7 +54,8 @@ public struct TokenService: Sendable {
             exp: now + Int64(ttl), iat: now,
             jti: grant.map { "\($0.id.rawValue).\(random)" } ?? random,
             scope: scope.description, sid: grant?.sessionID?.rawValue, tid: tenant.id.rawValue,
-            authTime: grant.map { $0.authTime.numericDate }, amr: grant?.amr, orgID: nil, orgRole: nil)
+            authTime: grant.map { $0.authTime.numericDate }, amr: grant?.amr, orgID: organization?.orgID,
+            orgRole: organization?.orgRole, orgPermissions: organization?.orgPermissions)
         let token = try sign(claims, type: "at+jwt", algorithm: algorithm)
         return MintedAccessToken(token: token, claims: claims, expiresIn: ttl)
     }
@@ -62,9 +65,10 @@ public struct TokenService: Sendable {
     /// `at_hash` is the base64url of the left half of the hash of the access token's ASCII octets,
     /// where the hash is the one of the JWS algorithm: SHA-256 for ES256/RS256, SHA-512 for EdDSA
     /// with Ed25519.
+    /// `organization`: the grant's organization context, as for the access token.
     public func mintIDToken(
         client: Client, user: User, grant: Grant, accessToken: String?,
-        algorithm: JWSAlgorithm = .eddsa
+        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil
     ) throws(OAuthError) -> String {
         let now = clock.now.numericDate
         let userClaims = UserClaims(user: user, scope: grant.scope)
@@ -74,7 +78,8 @@ public struct TokenService: Sendable {
             authTime: grant.authTime.numericDate, nonce: grant.nonce,
             atHash: accessToken.map { Self.leftHalfHash($0, algorithm: algorithm) },
             sid: grant.sessionID?.rawValue, azp: client.clientID, amr: grant.amr,
-            email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name)
+            email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name,
+            organization: organization)
         return try sign(claims, type: "JWT", algorithm: algorithm)
     }
 

@@ -98,19 +98,21 @@ extension PostgresInstanceStore {
 
     private func apply(_ change: PostgresChangeFeed.Change) async {
         if change.kind == "tenant" {
+            // A tenant created or updated may have taken a hostname this node found missing.
+            lookupMisses.clear()
             if let id = TenantID(rawValue: change.key) { await reloadTenant(id) }
             return
         }
-        guard let id = schemas.tenantID(schemaName: change.schemaName), let caches = liveCaches(of: id) else { return }
+        guard let id = schemas.tenantID(schemaName: change.schemaName), let caches = directory.existingCaches(of: id) else { return }
         switch change.kind {
         case "grant": caches.revocations.revokeGrants([change.key], at: change.at ?? clock.now)
         case "token": caches.revocations.revokeAccessToken(change.key, expiresAt: change.at ?? clock.now)
         case "client":
             caches.clients.withLock { $0[change.key] = nil }
-            clientTenants.withLock { $0[change.key] = nil }
+            directory.forgetClient(change.key)
         case "keys": caches.keyRing.withLock { $0 = nil }
         case "templates":
-            for handle in openHandles() where handle.tenant.id == id {
+            for handle in directory.handles where handle.tenant.id == id {
                 do { try await handle.loadTemplateOverrides() } catch { logger.warning("change feed: templates of \(id.rawValue): \(error)") }
             }
         default: logger.warning("change feed: unknown kind '\(change.kind)'")

@@ -106,6 +106,8 @@ extension PostgresInstanceStore {
         } catch {
             throw StoreError.unavailable("the SQLite database has no table \(table) with columns \(names.joined(separator: ", ")): \(error)")
         }
+        // The source's rows replace what the migrations seeded (the built-in organization roles).
+        try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).\"\(table)\""), logger: logger)
         let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
         let sql = "INSERT INTO \(schema).\"\(table)\" (\(names.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (\(placeholders))"
         for row in sourceRows {
@@ -148,6 +150,6 @@ extension PostgresInstanceStore {
 
     /// Adds a copied tenant to this node's registry (other nodes learn it from the change feed).
     func registerCopied(_ tenant: Tenant) {
-        registry.withLock { $0.insert(tenant) }
+        directory.insert(tenant)
     }
 }

@@ -74,7 +74,7 @@ extension PostgresInstanceStore {
     public func deleteClient(clientID: String, in tenant: ResolvedTenant) async throws {
         try await database(for: tenant).deleteClient(clientID: clientID, at: clock.now)
         try await removeClientKeys(clientID, tenantID: tenant.id.rawValue)
-        clientTenants.withLock { $0[clientID] = nil }
+        directory.forgetClient(clientID)
     }
 
     // MARK: Idempotency
@@ -217,7 +217,7 @@ extension PostgresInstanceStore {
     /// Purges the tenants this node holds open (as `InstanceStore.purgeExpired()`); every node
     /// purges its own, and a purge twice over deletes nothing twice.
     public func purgeExpired() async {
-        for db in openHandles() { try? await db.purgeExpired(now: clock.now) }
+        for db in directory.handles { try? await db.purgeExpired(now: clock.now) }
         // The change feed is read within a second; an hour of it is plenty for a slow node.
         _ = try? await client.query(
             "DELETE FROM \(unescaped: instance).changes WHERE recorded_at < clock_timestamp() - interval '1 hour'", logger: logger)

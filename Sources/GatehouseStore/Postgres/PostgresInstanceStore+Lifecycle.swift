@@ -7,23 +7,29 @@ import Synchronization
 /// dropped, in one transaction; other nodes learn of it from the change feed (or, for a creation,
 /// from `find(slug:)` at once).
 extension PostgresInstanceStore {
-    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws
-        -> ResolvedTenant
+    /// `first`: only when the instance was never initialised (nil otherwise). The `initialised`
+    /// row is inserted in the tenant's transaction: a node starting at the same time waits on it,
+    /// then finds it.
+    public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings, first: Bool)
+        async throws -> ResolvedTenant?
     {
         let now = clock.now
         let tenant = Tenant(id: .generate(at: now), slug: slug, name: name, environment: environment, settings: settings, createdAt: now)
         let schema = schemas.tenant(tenant.id)
         do {
             try await client.transaction(logger: logger) { connection in
-                try await self.insertTenantRow(tenant, on: connection)
+                try await self.insertTenantRow(tenant, onlyFirst: first, on: connection)
                 try await PostgresSchemas.migrate(
                     schema, PostgresSchemas.tenantMigrations, label: "the schema of tenant '\(slug)'", instance: self.instance, on: connection,
                     logger: self.logger)
             }
+        } catch is AlreadyInitialised {
+            return nil
         } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("a tenant with slug '\(slug)' already exists")
         }
         migrated.withLock { _ = $0.insert(tenant.id) }
+        lookupMisses.clear()
         let resolved = ResolvedTenant(tenant)
         do {
             // The first keys of a new tenant sign at once: nobody can have cached its JWKS yet.
@@ -32,14 +38,31 @@ extension PostgresInstanceStore {
             try? await dropTenant(tenant.id)
             throw error
         }
-        registry.withLock { $0.insert(tenant) }
-        return resolved
+        return directory.insert(tenant)
     }
 
-    /// Inserts a tenant's registry row in the caller's transaction.
+    /// Thrown to roll back a first tenant's transaction when the instance was initialised before.
+    struct AlreadyInitialised: Error {}
+
+    /// Records the instance as initialised by tenant `id` in the caller's transaction.
+    private func markInitialised(by id: TenantID, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            INSERT INTO \(unescaped: instance).instance_meta (name, value) VALUES ('initialised', \(id.rawValue))
+            ON CONFLICT (name) DO NOTHING RETURNING name
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Inserts a tenant's registry row in the caller's transaction, and records the instance as
+    /// initialised if it was not (first, so that a node starting at the same time waits on it).
+    /// - Parameter onlyFirst: throw `AlreadyInitialised` (before the row) when the instance was
+    ///   initialised before.
     /// - Throws: `StoreError.conflict` when another tenant is served on its hostname; the unique
     ///   violation when the slug is taken.
-    func insertTenantRow(_ tenant: Tenant, on connection: PostgresConnection) async throws {
+    func insertTenantRow(_ tenant: Tenant, onlyFirst: Bool = false, on connection: PostgresConnection) async throws {
+        if try await !markInitialised(by: tenant.id, on: connection), onlyFirst { throw AlreadyInitialised() }
         let settings = tenant.settings
         if let hostname = settings.hostname, try await hostnameTaken(hostname, except: nil, on: connection) {
             throw StoreError.conflict("another tenant is served on '\(hostname)'")
@@ -62,9 +85,7 @@ extension PostgresInstanceStore {
     }
 
     public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
-        var updated = tenant.tenant
-        updated.name = name
-        updated.settings = settings
+        let updated = tenant.tenant.with(name: name, settings: settings)
         let now = clock.now
         let id = updated.id.rawValue
         do {
@@ -81,14 +102,8 @@ extension PostgresInstanceStore {
         } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("another tenant is served on '\(settings.hostname ?? "")'")
         }
-        registry.withLock { r in
-            r.remove(tenant.tenant)
-            r.insert(updated)
-        }
-        // The open handle carries the old tenant value; its key ring may depend on the settings.
-        _ = open.withLock { $0.remove(updated.id) }
-        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
-        return ResolvedTenant(updated)
+        lookupMisses.clear()
+        return directory.replace(with: updated)
     }
 
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
@@ -97,7 +112,7 @@ extension PostgresInstanceStore {
         do {
             try await dropTenant(tenant.id)
         } catch {
-            registry.withLock { $0.insert(tenant.tenant) }
+            directory.insert(tenant.tenant)
             throw error
         }
     }

@@ -24,11 +24,12 @@ public final class PostgresInstanceStore: InstanceStorage {
     private let running: Task<Void, Never>
     let feed = PostgresChangeFeed()
     private let polling = Mutex<Task<Void, Never>?>(nil)
-    let registry = Mutex(Registry())
-    /// client_id → tenant id, filled on first lookup (client ids never move between tenants).
-    let clientTenants = Mutex<[String: TenantID]>([:])
-    let open: Mutex<LRU<TenantID, PostgresTenantDatabase>>
-    let liveCaches = Mutex(LiveTenantCaches())
+    /// The registry, client-key cache and open handles of this node.
+    let directory: TenantDirectory<PostgresTenantDatabase>
+    /// Hostnames recently found without a tenant in the database.
+    let lookupMisses = TenantLookupMisses()
+    /// Registry reads that went to the database (`find` on a registry miss), for tests.
+    let tenantLookups = Atomic<Int>(0)
     /// Tenant schemas this node has checked and migrated.
     let migrated = Mutex(Set<TenantID>())
 
@@ -43,7 +44,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         self.clock = clock
         self.logger = logger
         self.running = running
-        self.open = Mutex(LRU(capacity: max(1, configuration.maxOpenTenants)))
+        self.directory = TenantDirectory(maxOpen: configuration.maxOpenTenants)
     }
 
     /// Connects, migrates the instance schema and loads the registry.
@@ -109,6 +110,13 @@ public final class PostgresInstanceStore: InstanceStorage {
                 INSERT INTO \(unescaped: instance).instance_meta (name, value) VALUES ('master_key_check', \(keyCheck))
                 ON CONFLICT (name) DO NOTHING
                 """, logger: logger)
+            // A registry holding tenants (made before the instance recorded it, or by `storage copy`) was initialised.
+            try await connection.query(
+                """
+                INSERT INTO \(unescaped: instance).instance_meta (name, value)
+                SELECT 'initialised', MIN(id) FROM \(unescaped: instance).tenants HAVING COUNT(*) > 0
+                ON CONFLICT (name) DO NOTHING
+                """, logger: logger)
             let rows = try await connection.query(
                 "SELECT value FROM \(unescaped: instance).instance_meta WHERE name = 'master_key_check'", logger: logger)
             var value = ""
@@ -122,8 +130,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         // The feed's position first: a change made while the registry loads is applied after.
         let task = try await startChangeFeed()
         polling.withLock { $0 = task }
-        let tenants = try await loadTenants()
-        registry.withLock { r in for t in tenants { r.insert(t) } }
+        directory.load(try await loadTenants())
     }
 
     func loadTenants() async throws -> [Tenant] {
@@ -145,15 +152,31 @@ public final class PostgresInstanceStore: InstanceStorage {
             settings: JSONColumn.decode(TenantSettings.self, settings) ?? TenantSettings(), createdAt: createdAt)
     }
 
-    /// Closes the connection pool. Handles in use fail from then on.
+    /// Closes the connection pool and stops the change feed, without waiting. Handles in use fail
+    /// from then on.
     public func shutdown() {
         polling.withLock { $0?.cancel() }
         running.cancel()
     }
 
-    /// The live caches of tenant `id`, if a handle of it is alive on this node.
-    func liveCaches(of id: TenantID) -> TenantCaches? {
-        liveCaches.withLock { $0.existing(id) }
+    /// `shutdown()`, then waits for the change feed's poller and (at most `seconds`, as a
+    /// connection attempt to a database that is gone may take longer) for the pool's run loop to
+    /// end. Requests waiting for a connection fail at once with `PSQLError.poolClosed`
+    /// (`StoreError.unavailable(from:)`).
+    public func close() async {
+        await close(waitingAtMost: 3)
+    }
+
+    func close(waitingAtMost seconds: Int) async {
+        shutdown()
+        if let poller = polling.withLock({ $0 }) { await poller.value }
+        let running = self.running
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await running.value }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Re-reads tenant `id`'s registry row after another node changed it: the registry takes the
@@ -165,15 +188,9 @@ public final class PostgresInstanceStore: InstanceStorage {
                 logger: logger)
             var found: Tenant?
             for try await row in rows.decode((String, String, String, String, String, Date).self) { found = Self.tenant(row) }
-            let old = registry.withLock { $0.tenant(id: id) }
+            let old = directory.resolve(id: id)?.tenant
             if let found {
-                if found == old { return }
-                registry.withLock { r in
-                    if let old { r.remove(old) }
-                    r.insert(found)
-                }
-                _ = open.withLock { $0.remove(id) }
-                liveCaches(of: id)?.keyRing.withLock { $0 = nil }
+                if found != old { directory.replace(with: found) }
             } else if let old {
                 forget(old)
             }
@@ -184,38 +201,45 @@ public final class PostgresInstanceStore: InstanceStorage {
 
     /// Drops a deleted tenant from this node's registry and caches.
     func forget(_ tenant: Tenant) {
-        registry.withLock { $0.remove(tenant) }
-        liveCaches.withLock { $0.remove(tenant.id) }
-        clientTenants.withLock { $0 = $0.filter { $0.value != tenant.id } }
-        _ = open.withLock { $0.remove(tenant.id) }
+        directory.forget(tenant)
         migrated.withLock { _ = $0.remove(tenant.id) }
     }
 
     // MARK: Resolution
 
-    public func resolve(slug: String) -> ResolvedTenant? {
-        registry.withLock { $0.bySlug[slug] }.map(ResolvedTenant.init)
-    }
+    public func resolve(slug: String) -> ResolvedTenant? { directory.resolve(slug: slug) }
 
-    public func resolve(hostname: String) -> ResolvedTenant? {
-        registry.withLock { $0.byHostname[hostname] }.map(ResolvedTenant.init)
-    }
+    public func resolve(hostname: String) -> ResolvedTenant? { directory.resolve(hostname: hostname) }
 
     /// The tenant with `id`, for the instance's own indexes (the mail index).
-    func resolve(id: TenantID) -> ResolvedTenant? {
-        registry.withLock { $0.tenant(id: id) }.map(ResolvedTenant.init)
-    }
+    func resolve(id: TenantID) -> ResolvedTenant? { directory.resolve(id: id) }
 
+    /// `resolve(slug:)`, then the database unless the slug was found missing a moment ago
+    /// (`lookupMisses`).
     public func find(slug: String) async throws -> ResolvedTenant? {
         if let tenant = resolve(slug: slug) { return tenant }
         guard Tenant.isValidSlug(slug) else { return nil }
-        return try await fetchTenant(.slug, slug)
+        return try await fetchUnlessMissing(.slug, slug, miss: .slug(slug))
     }
 
+    /// `resolve(hostname:)`, then the database unless the hostname was found missing a moment ago
+    /// (`lookupMisses`).
     public func find(hostname: String) async throws -> ResolvedTenant? {
         if let tenant = resolve(hostname: hostname) { return tenant }
         guard TenantSettings.isValidHostname(hostname) else { return nil }
-        return try await fetchTenant(.hostname, hostname)
+        return try await fetchUnlessMissing(.hostname, hostname, miss: .hostname(hostname))
+    }
+
+    /// `fetchTenant`, skipped while `miss` is remembered, and remembered when nothing is found.
+    private func fetchUnlessMissing(_ key: TenantKey, _ value: String, miss: TenantLookupMisses.Key) async throws
+        -> ResolvedTenant?
+    {
+        let now = clock.now
+        if lookupMisses.contains(miss, at: now) { return nil }
+        let generation = lookupMisses.generation
+        if let tenant = try await fetchTenant(key, value) { return tenant }
+        lookupMisses.record(miss, at: now, generation: generation)
+        return nil
     }
 
     /// `resolve(id:)` with the database behind it (a tenant created on another node a moment ago).
@@ -234,25 +258,22 @@ public final class PostgresInstanceStore: InstanceStorage {
             SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants
             WHERE \(unescaped: key.rawValue) = \(value)
             """
+        tenantLookups.add(1, ordering: .relaxed)
         let rows = try await client.query(query, logger: logger)
         for try await row in rows.decode((String, String, String, String, String, Date).self) {
-            guard let tenant = Self.tenant(row) else { return nil }
-            registry.withLock { r in
-                if r.tenant(id: tenant.id) == nil { r.insert(tenant) }
-            }
-            return ResolvedTenant(tenant)
+            return Self.tenant(row).map(directory.insertIfAbsent)
         }
         return nil
     }
 
     public func resolve(clientID: String) async throws -> ResolvedTenant? {
         guard clientID.utf8.count <= 128, !clientID.utf8.contains(0) else { return nil }
-        var id = clientTenants.withLock { $0[clientID] }
-        if id == nil {
+        let id = try await directory.tenantID(ofClient: clientID) {
             let rows = try await client.query(
                 "SELECT tenant_id FROM \(unescaped: instance).client_keys WHERE client_id = \(clientID)", logger: logger)
+            var id: TenantID?
             for try await tenantID in rows.decode(String.self) { id = TenantID(rawValue: tenantID) }
-            if let id { clientTenants.withLock { $0[clientID] = id } }
+            return id
         }
         guard let id else { return nil }
         return try await find(id: id)
@@ -270,20 +291,16 @@ public final class PostgresInstanceStore: InstanceStorage {
         return nil
     }
 
-    public func tenants() -> [Tenant] {
-        registry.withLock { Array($0.bySlug.values) }.sorted { $0.slug < $1.slug }
-    }
+    public func tenants() -> [Tenant] { directory.tenants() }
 
-    public func isOriginAllowedByAnyTenant(_ origin: String) -> Bool {
-        registry.withLock { ($0.originCounts[origin] ?? 0) > 0 }
-    }
+    public func isOriginAllowedByAnyTenant(_ origin: String) -> Bool { directory.isOriginAllowedByAnyTenant(origin) }
 
     // MARK: Tenant storage
 
     /// The storage of a resolved tenant: its schema checked (and migrated) once per node, its
     /// caches loaded once per live set of handles.
     public func database(for tenant: ResolvedTenant) async throws -> PostgresTenantDatabase {
-        if let db = open.withLock({ $0.get(tenant.id) }), db.tenant == tenant { return db }
+        if let db = directory.handle(for: tenant) { return db }
         let schema = schemas.tenant(tenant.id)
         if !migrated.withLock({ $0.contains(tenant.id) }) {
             try await PostgresSchemas.migrate(
@@ -291,24 +308,16 @@ public final class PostgresInstanceStore: InstanceStorage {
                 client: client, logger: logger)
             migrated.withLock { _ = $0.insert(tenant.id) }
         }
-        let caches = liveCaches.withLock { $0.caches(for: tenant.id) }
         let db = PostgresTenantDatabase(
             tenant: tenant, client: client, schema: schema, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
-            caches: caches, logger: logger)
+            caches: directory.caches(for: tenant.id), logger: logger)
         try await db.prepare(now: clock.now)
-        return open.withLock { lru in
-            if let existing = lru.get(tenant.id), existing.tenant == tenant { return existing }
-            lru.set(tenant.id, db)
-            return db
-        }
+        return directory.keep(db)
     }
 
     public func storage(for tenant: ResolvedTenant) async throws -> any TenantHandle {
         try await database(for: tenant)
     }
 
-    public var openDatabaseCount: Int { open.withLock { $0.count } }
-
-    /// The tenant handles this node holds open.
-    func openHandles() -> [PostgresTenantDatabase] { open.withLock { $0.values } }
+    public var openDatabaseCount: Int { directory.openCount }
 }

@@ -46,6 +46,8 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-04-tenant-core-v1", statements: tenantCoreV1),
         Migration(name: "2026-12-04-tenant-web-v1", statements: tenantWebV1),
         Migration(name: "2026-12-04-tenant-changes-v1", statements: tenantChangesV1),
+        Migration(name: "2026-12-04-tenant-organizations-v1", statements: tenantOrganizationsV1),
+        Migration(name: "2026-12-04-tenant-organization-choice-v1", statements: tenantOrganizationChoiceV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

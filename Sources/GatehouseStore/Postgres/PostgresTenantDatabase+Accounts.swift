@@ -81,15 +81,16 @@ extension PostgresTenantDatabase {
         try await query(
             """
             INSERT INTO \(unescaped: schema).pending_sign_ins (id_hash, user_id, client_id, amr, scope, stage, sealed_enrol_secret,
-            email_code_hash, email_code_expires_at, attempts, created_at, expires_at)
+            email_code_hash, email_code_expires_at, attempts, created_at, expires_at, organization)
             VALUES (\(Data(pending.idHash)), \(pending.userID.rawValue), \(pending.clientID), \(JSONColumn.encode(pending.amr)), \
             \(pending.scope), \(pending.stage.rawValue), \(pending.sealedEnrolSecret.map { Data($0) }), \
             \(pending.emailCodeHash.map { Data($0) }), \(pending.emailCodeExpiresAt), \(pending.attempts), \(pending.createdAt), \
-            \(pending.expiresAt))
+            \(pending.expiresAt), \(pending.organization?.stored))
             ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, client_id = excluded.client_id, amr = excluded.amr,
             scope = excluded.scope, stage = excluded.stage, sealed_enrol_secret = excluded.sealed_enrol_secret,
             email_code_hash = excluded.email_code_hash, email_code_expires_at = excluded.email_code_expires_at,
-            attempts = excluded.attempts, created_at = excluded.created_at, expires_at = excluded.expires_at
+            attempts = excluded.attempts, created_at = excluded.created_at, expires_at = excluded.expires_at,
+            organization = excluded.organization
             """)
     }
 
@@ -98,7 +99,7 @@ extension PostgresTenantDatabase {
         let rows = try await query(
             """
             SELECT user_id, client_id, amr, scope, stage, sealed_enrol_secret, email_code_hash, email_code_expires_at, attempts,
-            created_at, expires_at FROM \(unescaped: schema).pending_sign_ins WHERE id_hash = \(Data(idHash)) AND expires_at > \(now)
+            created_at, expires_at, organization FROM \(unescaped: schema).pending_sign_ins WHERE id_hash = \(Data(idHash)) AND expires_at > \(now)
             """)
         guard let row = rows.first?.makeRandomAccess(), let user = UserID(rawValue: try row.value("user_id")),
             let stage = PendingSignIn.Stage(rawValue: try row.value("stage"))
@@ -108,6 +109,7 @@ extension PostgresTenantDatabase {
             amr: JSONColumn.decode([String].self, try row.value("amr")) ?? [], scope: try row.value("scope"), stage: stage,
             sealedEnrolSecret: try row.bytes("sealed_enrol_secret"), emailCodeHash: try row.bytes("email_code_hash"),
             emailCodeExpiresAt: try row.value("email_code_expires_at"), attempts: try row.value("attempts"),
+            organization: try row.value("organization", as: String?.self).flatMap(OrganizationChoice.init(stored:)),
             createdAt: try row.value("created_at"), expiresAt: try row.value("expires_at"))
     }
 

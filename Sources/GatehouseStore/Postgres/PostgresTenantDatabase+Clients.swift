@@ -38,7 +38,8 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             allowed_scopes = \(client.allowedScopes?.description), id_token_signed_response_alg = \(client.idTokenSigningAlgorithm.rawValue),
             access_token_signing_alg = \(client.accessTokenSigningAlgorithm.rawValue),
             previous_secret_hash = \(client.previousSecretHash.map { ByteBuffer(bytes: $0) }),
-            previous_secret_expires_at = \(client.previousSecretExpiresAt.map(PostgresTimestamp.init)) WHERE id = \(client.id.rawValue)
+            previous_secret_expires_at = \(client.previousSecretExpiresAt.map(PostgresTimestamp.init)),
+            organization_required = \(client.organizationRequired) WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }
     }
@@ -47,12 +48,7 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
     public func deleteClient(clientID: String, at now: Date) async throws {
         guard !Self.hasNUL(clientID) else { return }
         let revoked = try await transaction { connection in
-            let ids = try await self.run(
-                """
-                UPDATE \(unescaped: self.schema).grants SET revoked_at = \(PostgresTimestamp(now))
-                WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id
-                """, on: connection
-            ).map { try $0.decode(String.self) }
+            let ids = try await self.revokeLiveGrants(.clientID, clientID, at: now, on: connection)
             try await self.run("DELETE FROM \(unescaped: self.schema).clients WHERE client_id = \(clientID)", on: connection)
             return ids
         }

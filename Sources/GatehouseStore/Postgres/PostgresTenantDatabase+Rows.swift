@@ -94,7 +94,8 @@ extension Client {
             idTokenSigningAlgorithm: JWSAlgorithm(rawValue: try r("id_token_signed_response_alg")) ?? .eddsa,
             accessTokenSigningAlgorithm: JWSAlgorithm(rawValue: try r("access_token_signing_alg")) ?? .eddsa,
             previousSecretHash: try r.bytes("previous_secret_hash"),
-            previousSecretExpiresAt: try r.optionalDate("previous_secret_expires_at"), createdAt: try r.date("created_at"))
+            previousSecretExpiresAt: try r.optionalDate("previous_secret_expires_at"),
+            organizationRequired: try r("organization_required"), createdAt: try r.date("created_at"))
     }
 
     /// The values of `columns`, in order.
@@ -105,7 +106,7 @@ extension Client {
             JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty, allowedScopes?.description,
             idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
             previousSecretHash.map { ByteBuffer(bytes: $0) }, previousSecretExpiresAt.map(PostgresTimestamp.init),
-            PostgresTimestamp(createdAt),
+            PostgresTimestamp(createdAt), organizationRequired,
         ])
     }
 }
@@ -137,14 +138,15 @@ extension Interaction {
         self.init(
             id: try r("id"), csrfToken: try r("csrf_token"), browserBindingHash: try r.bytes("browser_binding_hash") ?? [],
             request: request, userID: try r("user_id", as: String?.self).flatMap(UserID.init(rawValue:)),
-            loginDone: try r("login_done"), consentDone: try r("consent_done"), createdAt: try r.date("created_at"),
-            expiresAt: try r.date("expires_at"))
+            loginDone: try r("login_done"), consentDone: try r("consent_done"),
+            organization: try r("organization", as: String?.self).flatMap(OrganizationChoice.init(stored:)),
+            createdAt: try r.date("created_at"), expiresAt: try r.date("expires_at"))
     }
 
     var postgresValues: PostgresBindings {
         PostgresBindings([
             id, csrfToken, ByteBuffer(bytes: browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone,
-            consentDone, PostgresTimestamp(createdAt), PostgresTimestamp(expiresAt),
+            consentDone, PostgresTimestamp(createdAt), PostgresTimestamp(expiresAt), organization?.stored,
         ])
     }
 }
@@ -157,6 +159,7 @@ extension Grant {
             sessionID: try r("session_id", as: String?.self).flatMap(SessionID.init(rawValue:)),
             scope: (try? ScopeSet(parsing: try r("scope"))) ?? [], authTime: try r.date("auth_time"),
             amr: JSONColumn.decode([String].self, try r("amr")) ?? [], nonce: try r("nonce"),
+            organizationID: try r("organization_id", as: String?.self).flatMap(OrganizationID.init(rawValue:)),
             createdAt: try r.date("created_at"), revokedAt: try r.optionalDate("revoked_at"))
     }
 
@@ -164,6 +167,7 @@ extension Grant {
         PostgresBindings([
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, PostgresTimestamp(authTime),
             JSONColumn.encode(amr), nonce, PostgresTimestamp(createdAt), revokedAt.map(PostgresTimestamp.init),
+            organizationID?.rawValue,
         ])
     }
 }

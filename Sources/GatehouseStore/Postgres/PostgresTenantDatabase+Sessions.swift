@@ -44,12 +44,7 @@ extension PostgresTenantDatabase {
                 """, on: connection)
             // Every grant issued under the session ends with it, `offline_access` ones included:
             // their refresh tokens would otherwise keep minting ID tokens carrying the ended `sid`.
-            return try await self.run(
-                """
-                UPDATE \(unescaped: self.schema).grants SET revoked_at = \(PostgresTimestamp(now))
-                WHERE session_id = \(id.rawValue) AND revoked_at IS NULL RETURNING id
-                """, on: connection
-            ).map { try $0.decode(String.self) }
+            return try await self.revokeLiveGrants(.sessionID, id.rawValue, at: now, on: connection)
         }
         revocations.revokeGrants(revoked, at: now)
         return revoked.compactMap(GrantID.init(rawValue:))
@@ -112,7 +107,7 @@ extension PostgresTenantDatabase {
         try await query(
             """
             UPDATE \(unescaped: schema).interactions SET user_id = \(interaction.userID?.rawValue), login_done = \(interaction.loginDone),
-            consent_done = \(interaction.consentDone) WHERE id = \(interaction.id)
+            consent_done = \(interaction.consentDone), organization = \(interaction.organization?.stored) WHERE id = \(interaction.id)
             """)
     }
 

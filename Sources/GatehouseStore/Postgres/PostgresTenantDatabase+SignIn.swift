@@ -35,12 +35,7 @@ extension PostgresTenantDatabase {
             if let issuing {
                 let (grant, code) = issuing
                 try await self.run("DELETE FROM \(unescaped: schema).interactions WHERE id = \(interaction.id)", on: connection)
-                try await self.run(
-                    """
-                    INSERT INTO \(unescaped: schema).grants (\(unescaped: Grant.columns)) VALUES (\(grant.id.rawValue), \(grant.clientID), \
-                    \(grant.userID.rawValue), \(grant.sessionID?.rawValue), \(grant.scope.description), \(grant.authTime), \
-                    \(JSONColumn.encode(grant.amr)), \(grant.nonce), \(grant.createdAt), \(grant.revokedAt))
-                    """, on: connection)
+                try await self.run(self.insert(into: "grants", columns: Grant.columns, values: grant.postgresValues), on: connection)
                 try await self.run(
                     """
                     INSERT INTO \(unescaped: schema).authorization_codes (code_hash, grant_id, client_id, redirect_uri, redirect_uri_sent,
@@ -51,7 +46,8 @@ extension PostgresTenantDatabase {
                 try await self.run(
                     """
                     UPDATE \(unescaped: schema).interactions SET user_id = \(interaction.userID?.rawValue), \
-                    login_done = \(interaction.loginDone), consent_done = \(interaction.consentDone) WHERE id = \(interaction.id)
+                    login_done = \(interaction.loginDone), consent_done = \(interaction.consentDone), \
+                    organization = \(interaction.organization?.stored) WHERE id = \(interaction.id)
                     """, on: connection)
             }
         }

@@ -42,11 +42,7 @@ extension PostgresTenantDatabase {
     /// Ids compare and sort bytewise (collation "C"), as SQLite's text does.
     public func listUsers(limit: Int, after: UserID?, email: String?, query: String?) async throws -> [User] {
         guard !Self.hasNUL(email, query) else { return [] }
-        let pattern = query.map {
-            "%"
-                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
-        }
+        let pattern = query.map(TenantDatabase.likePattern)
         return try await self.query(
             """
             SELECT \(unescaped: User.columns) FROM \(unescaped: schema).users
@@ -77,10 +73,39 @@ extension PostgresTenantDatabase {
         if user.disabled { try await revokeEverything(of: user.id, at: now) }
     }
 
-    /// Deletes a user with their sessions, grants and consents; their tokens stop working at once.
+    /// Deletes a user with their sessions, grants, consents and memberships; their tokens stop
+    /// working at once. - Throws: `StoreError.conflict` when the user is the last owner of an
+    /// organization, decided under the owner row locks that membership changes take, so that a
+    /// concurrent removal of the other owner cannot leave an organization without one.
     public func deleteUser(_ id: UserID, at now: Date) async throws {
+        try await transaction { connection in try await self.refuseLastOwner(id, on: connection) }
         try await revokeEverything(of: id, at: now)
-        try await query("DELETE FROM \(unescaped: schema).users WHERE id = \(id.rawValue)")
+        try await transaction { connection in
+            try await self.refuseLastOwner(id, on: connection)
+            try await self.run("DELETE FROM \(unescaped: self.schema).users WHERE id = \(id.rawValue)", on: connection)
+        }
+    }
+
+    /// Locks the owner rows of every organization `user` owns (organization, then user id
+    /// order), then throws `StoreError.conflict` when the user is the only owner of one.
+    private func refuseLastOwner(_ user: UserID, on connection: PostgresConnection) async throws {
+        let owner = OrganizationRole.owner
+        _ = try await run(
+            """
+            SELECT user_id FROM \(unescaped: schema).memberships WHERE role = \(owner) AND organization_id IN (
+                SELECT organization_id FROM \(unescaped: schema).memberships WHERE user_id = \(user.rawValue) AND role = \(owner))
+            ORDER BY organization_id, user_id FOR UPDATE
+            """, on: connection)
+        let slugs = try await run(
+            """
+            SELECT o.slug FROM \(unescaped: schema).memberships m JOIN \(unescaped: schema).organizations o ON o.id = m.organization_id
+            WHERE m.user_id = \(user.rawValue) AND m.role = \(owner) AND NOT EXISTS (
+                SELECT 1 FROM \(unescaped: schema).memberships other WHERE other.organization_id = m.organization_id
+                AND other.role = m.role AND other.user_id <> m.user_id)
+            ORDER BY o.slug
+            """, on: connection
+        ).map { try $0.decode(String.self) }
+        if !slugs.isEmpty { throw StoreError.conflict(TenantDatabase.lastOwnerRefusal(slugs)) }
     }
 
     /// Ends every session of a user and revokes every grant, offline ones included.
@@ -89,17 +114,23 @@ extension PostgresTenantDatabase {
             try await self.run(
                 "UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(now) WHERE user_id = \(id.rawValue) AND revoked_at IS NULL",
                 on: connection)
-            return try await self.revokeLiveGrants(ofUser: id, at: now, on: connection)
+            return try await self.revokeLiveGrants(.userID, id.rawValue, at: now, on: connection)
         }
         revocations.revokeGrants(grants, at: now)
     }
 
-    /// Revokes, in the caller's transaction, every unrevoked grant of the user.
+    /// Revokes, in the caller's transaction, every unrevoked grant whose `owner` column is `value`
+    /// (as `TenantDatabase.revokeLiveGrants` on SQLite); the `grants_revoked` trigger feeds the
+    /// change feed.
     /// - Returns: the ids of the grants revoked (for the revocation index, updated by the caller).
-    func revokeLiveGrants(ofUser id: UserID, at now: Date, on connection: PostgresConnection) async throws -> [String] {
+    func revokeLiveGrants(
+        _ owner: TenantDatabase.GrantOwner, _ value: String, at now: Date, on connection: PostgresConnection
+    ) async throws -> [String] {
         try await run(
-            "UPDATE \(unescaped: schema).grants SET revoked_at = \(now) WHERE user_id = \(id.rawValue) AND revoked_at IS NULL RETURNING id",
-            on: connection
+            """
+            UPDATE \(unescaped: schema).grants SET revoked_at = \(PostgresTimestamp(now))
+            WHERE \(unescaped: owner.rawValue) = \(value) AND revoked_at IS NULL RETURNING id
+            """, on: connection
         ).map { try $0.decode(String.self) }
     }
 
@@ -135,7 +166,7 @@ extension PostgresTenantDatabase {
             try await self.run(
                 "UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(now) WHERE user_id = \(userID.rawValue) AND revoked_at IS NULL",
                 on: connection)
-            let grants = try await self.revokeLiveGrants(ofUser: userID, at: now, on: connection)
+            let grants = try await self.revokeLiveGrants(.userID, userID.rawValue, at: now, on: connection)
             try await self.run(self.spendingSignInLinks(of: userID, at: now), on: connection)
             return grants
         }

@@ -25,7 +25,7 @@ extension AdminController {
     func applyClientFields(_ input: inout JSONInput, to client: inout Client, tenant: ResolvedTenant, creating: Bool) {
         input.rejectUnknown([
             "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
-            "id_token_signed_response_alg", "access_token_signing_alg",
+            "id_token_signed_response_alg", "access_token_signing_alg", "organization_required",
         ])
         if let name = input.string("name", required: creating, maxLength: 200) {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { client.name = name }
@@ -54,6 +54,7 @@ extension AdminController {
             do { client.allowedScopes = try ScopeSet(parsing: raw) } catch { input.fail("allowed_scopes", "is not a valid scope string") }
         }
         if let firstParty = input.bool("first_party") { client.firstParty = firstParty }
+        if let required = input.bool("organization_required") { client.organizationRequired = required }
         for key in ["id_token_signed_response_alg", "access_token_signing_alg"] {
             guard let raw = input.string(key) else { continue }
             // ID tokens may always use RS256 (OIDC Core §15.1); access tokens the tenant's algorithms.

@@ -23,8 +23,7 @@ extension AdminController {
         input.rejectUnknown(["slug", "name", "environment", "settings"])
         let slug = input.string("slug", required: true, maxLength: 63)
         if let slug, !Tenant.isValidSlug(slug) { input.fail("slug", "must be 2–63 characters of a-z, 0-9 and '-'") }
-        let name = input.string("name", required: true, maxLength: 200)
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") }
+        let name = input.displayName("name", required: true)
         let environment = input.string("environment", required: true).flatMap { raw -> TenantEnvironment? in
             guard let e = TenantEnvironment(rawValue: raw) else { input.fail("environment", "must be live, test or dev"); return nil }
             return e
@@ -119,13 +118,19 @@ extension AdminController {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["name", "settings"])
         var name = tenant.tenant.name
-        if let v = input.string("name", maxLength: 200) {
-            if v.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { name = v }
-        }
+        if let v = input.displayName("name") { name = v }
         var settings = tenant.tenant.settings
         if var nested = input.objectValue("settings") {
             settings = applySettings(&nested, to: settings)
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
+        }
+        if case .tenant? = context.adminPrincipal, settings.hostname != tenant.tenant.settings.hostname {
+            // The issuer follows the host: a new host would end every token of the tenant, the
+            // tenant-scoped admin token making this request included, and needs DNS and a
+            // certificate only the operator can provide.
+            throw ProblemDetails.forbidden(
+                "settings.hostname is set by the instance administrator: the tenant's issuer changes with it, which ends every token issued so far, this admin token included"
+            )
         }
         let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
         if !removed.isEmpty {

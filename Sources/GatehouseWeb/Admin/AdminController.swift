@@ -149,6 +149,7 @@ struct AdminController {
         tenantRoute(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
         registerProviderRoutes(admin)
+        registerOrganizationRoutes(admin)
         registerTenantCopyRoutes(admin)
     }
 

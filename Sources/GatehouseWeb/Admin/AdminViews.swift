@@ -47,10 +47,13 @@ struct ClientView: Encodable {
     let idTokenSignedResponseAlg: String
     let accessTokenSigningAlg: String
     let previousSecretExpiresAt: Date?
+    /// Every authorization acts within an organization (docs/contract.md A8).
+    let organizationRequired: Bool
     let createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case name, type
+        case organizationRequired = "organization_required"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg"
         case accessTokenSigningAlg = "access_token_signing_alg"
         case previousSecretExpiresAt = "previous_secret_expires_at"
@@ -80,6 +83,7 @@ struct ClientView: Encodable {
         idTokenSignedResponseAlg = client.idTokenSigningAlgorithm.rawValue
         accessTokenSigningAlg = client.accessTokenSigningAlgorithm.rawValue
         previousSecretExpiresAt = client.previousSecretExpiresAt
+        organizationRequired = client.organizationRequired
         createdAt = client.createdAt
     }
 }

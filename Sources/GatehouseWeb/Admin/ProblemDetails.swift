@@ -181,6 +181,16 @@ struct JSONInput {
         return value
     }
 
+    /// A name shown to people (tenant, organization): not blank, at most 200 characters, no
+    /// control characters or bidirectional overrides (`DisplayName.problem`). Nil when absent or
+    /// refused (the refusal is recorded against `key`).
+    mutating func displayName(_ key: String, required: Bool = false) -> String? {
+        guard let name = string(key, required: required, maxLength: DisplayName.maximumLength) else { return nil }
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { fail(key, "must not be empty"); return nil }
+        if let problem = DisplayName.problem(name) { fail(key, problem); return nil }
+        return name
+    }
+
     mutating func bool(_ key: String) -> Bool? {
         guard has(key) else { return nil }
         guard notNull(key) else { return nil }

@@ -5,15 +5,30 @@ extension GatehouseConfiguration {
     /// Whether the instance lives in PostgreSQL (`[storage] backend = "postgres"`).
     public var usesPostgres: Bool { storageBackend == "postgres" }
 
+    /// Keys of the file that only the SQLite backend uses (`[backup]` copies SQLite files; `dir`
+    /// has a problem of its own).
+    static let sqliteOnlyKeys = ["storage.synchronous", "backup.interval_seconds", "backup.keep"]
+    /// Keys of the file that only the PostgreSQL backend uses.
+    static let postgresOnlyKeys = ["storage.max_connections", "storage.schema_prefix"]
+
     /// The problems of the `[storage]` backend settings. With PostgreSQL every node must share the
     /// master key and the admin token, so neither may be generated into one node's data folder,
-    /// and backups are PostgreSQL's own (pg_dump, base backups), not `[backup]`'s file copies.
+    /// and backups are PostgreSQL's own (pg_dump, base backups), not `[backup]`'s file copies. A
+    /// key the chosen backend would ignore is refused rather than accepted and ignored; so are
+    /// `[backup]` settings without `backup.dir`.
     func validateStorageBackend() -> [Problem] {
         var problems: [Problem] = []
+        let ignored = storageBackend == "postgres" ? Self.sqliteOnlyKeys : storageBackend == "sqlite" ? Self.postgresOnlyKeys : []
+        for key in ignored where fileKeys.contains(key) {
+            problems.append(Problem(key: key, message: "has no effect with [storage] backend = \"\(storageBackend)\"; remove it"))
+        }
         switch storageBackend {
         case "sqlite":
             if databaseURL != nil {
                 problems.append(Problem(key: "GATEHOUSE_DATABASE_URL", message: "is set but [storage] backend is 'sqlite'; set backend = \"postgres\""))
+            }
+            for key in ["backup.interval_seconds", "backup.keep"] where fileKeys.contains(key) && backup.directory == nil {
+                problems.append(Problem(key: key, message: "has no effect without backup.dir; set dir or remove it"))
             }
         case "postgres":
             if let databaseURL {
@@ -28,10 +43,6 @@ extension GatehouseConfiguration {
             if masterKeyFile == nil {
                 problems.append(
                     Problem(key: "security.master_key_file", message: "is required with PostgreSQL: every node must use the same master key"))
-            }
-            if adminToken == nil {
-                problems.append(
-                    Problem(key: "GATEHOUSE_ADMIN_TOKEN", message: "is required with PostgreSQL: every node must accept the same admin token"))
             }
             if backup.directory != nil {
                 problems.append(
@@ -49,11 +60,21 @@ extension GatehouseConfiguration {
         return problems
     }
 
+    /// What serving as a node needs beyond a valid configuration: with PostgreSQL every node
+    /// must accept the same admin token, so none may be generated into one node's data folder.
+    /// Maintenance commands (`gatehouse migrate`, `storage copy`) do not serve and do not need it.
+    public var nodeProblems: [Problem] {
+        usesPostgres && adminToken == nil
+            ? [Problem(key: "GATEHOUSE_ADMIN_TOKEN", message: "is required with PostgreSQL: every node must accept the same admin token")]
+            : []
+    }
+
     /// The PostgreSQL backend's settings.
     /// - Throws: `StoreError.unavailable` naming what is wrong with `url`.
     public func postgresConfiguration(url: String, keyPolicy: KeyPolicy) throws -> PostgresStoreConfiguration {
         let configuration = PostgresStoreConfiguration(
-            url: url, schemaPrefix: databaseSchemaPrefix, maxConnections: databaseMaxConnections, keyPolicy: keyPolicy)
+            url: url, schemaPrefix: databaseSchemaPrefix, maxConnections: databaseMaxConnections, maxOpenTenants: maxOpenTenants,
+            keyPolicy: keyPolicy)
         try configuration.validate()
         return configuration
     }

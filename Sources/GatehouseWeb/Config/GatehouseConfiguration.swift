@@ -41,20 +41,33 @@ public struct GatehouseConfiguration: Sendable {
     // [storage]
     /// The data folder. Default `./data`. Env `GATEHOUSE_DATA_DIR`.
     public var dataDirectory = "./data"
-    /// SQLite `synchronous` in WAL mode: `normal` (survives `kill -9`) or `full` (also power loss). Default `normal`.
+    /// SQLite `synchronous` in WAL mode: `normal` (survives `kill -9`) or `full` (also power loss).
+    /// Default `normal`. SQLite only: refused in the file with `backend = "postgres"`.
     public var synchronous = "normal"
-    /// Tenant databases kept open at once. Default 128.
-    public var maxOpenTenants = 128
+    /// Tenants kept open at once, least recently used dropped beyond it: SQLite tenant databases
+    /// (open files and page caches; default 128) or PostgreSQL tenant handles (prepared, with their
+    /// caches; default 1024).
+    public var maxOpenTenants: Int {
+        get { maxOpenTenantsSetting ?? (usesPostgres ? 1024 : 128) }
+        set { maxOpenTenantsSetting = newValue }
+    }
+    /// `max_open_tenants` as set; nil: the backend's default.
+    var maxOpenTenantsSetting: Int?
     /// `sqlite` (default: a file per tenant in the data folder) or `postgres` (a schema per tenant
     /// in the database of `databaseURL`; several nodes may share it). Env `GATEHOUSE_STORAGE_BACKEND`.
     public var storageBackend = "sqlite"
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]` for the postgres backend.
     /// Env `GATEHOUSE_DATABASE_URL` only (it may carry a password; never in the file).
     public var databaseURL: String?
-    /// Connections of this node's PostgreSQL pool, at most. Default 20.
+    /// Connections of this node's PostgreSQL pool, at most. Default 20. PostgreSQL only: refused
+    /// in the file with `backend = "sqlite"`.
     public var databaseMaxConnections = 20
-    /// Prefix of the instance's PostgreSQL schemas. Default `gatehouse`.
+    /// Prefix of the instance's PostgreSQL schemas. Default `gatehouse`. PostgreSQL only, as
+    /// `max_connections`.
     public var databaseSchemaPrefix = "gatehouse"
+    /// The `section.key`s the configuration file sets, so that a key the backend would ignore is
+    /// refused (`validateStorageBackend`).
+    var fileKeys: Set<String> = []
 
     // [security]
     /// Instance admin bearer token. Default: generated into `<data>/admin-token`. Env
@@ -141,6 +154,7 @@ public struct GatehouseConfiguration: Sendable {
     /// All problems found while loading.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let problems: [Problem]
+        public init(problems: [Problem]) { self.problems = problems }
         public var description: String {
             "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
         }
@@ -225,6 +239,7 @@ public struct GatehouseConfiguration: Sendable {
             for key in table.keys where !keys.contains(key) {
                 problems.append(Problem(key: "\(section).\(key)", message: "unknown key"))
             }
+            fileKeys.formUnion(table.keys.map { "\(section).\($0)" })
         }
         func string(_ s: String, _ k: String) -> String? {
             guard let v = root[s]?.table?[k] else { return nil }

@@ -24,14 +24,17 @@ extension BrowserFlowController {
             request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
             request, context)
         let (_, user) = try await consentingSession(interaction, request, context)
-        let body = services.pages.render(
-            "consent", chrome: chrome("Allow access", context),
-            values: [
-                "action": "\(issuerPath(context))\(ProviderMetadata.Path.consent)",
-                "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
-                "user_email": user.email,
-                "scopes": interaction.request.scope.values.sorted().map { ["name": $0, "description": StandardScope.describe($0)] },
-            ])
+        var values: [String: Any] = [
+            "action": "\(issuerPath(context))\(ProviderMetadata.Path.consent)",
+            "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
+            "user_email": user.email,
+            "scopes": interaction.request.scope.values.sorted().map { ["name": $0, "description": StandardScope.describe($0)] },
+        ]
+        // The organization the user is about to act within (docs/contract.md A8).
+        if let id = interaction.organization?.organizationID, let organization = try await context.database.organization(id: id) {
+            values["organization_name"] = organization.name
+        }
+        let body = services.pages.render("consent", chrome: chrome("Allow access", context), values: values)
         return Responses.html(body, formActions: formActions(for: interaction))
     }
 
@@ -51,8 +54,10 @@ extension BrowserFlowController {
         try await context.database.saveConsent(consent)
         interaction.consentDone = true
         try await context.database.updateInteraction(interaction)
+        let organizations = try await services.organizationOptions(
+            of: user.id, for: interaction.request.organizationRequest(client: client), in: context.database)
         return try await advance(
-            .consentGiven(session: session, consent: consent), interaction: interaction, client: client,
-            request, context)
+            .consentGiven(session: session, consent: consent, organizations: organizations), interaction: interaction,
+            client: client, request, context)
     }
 }

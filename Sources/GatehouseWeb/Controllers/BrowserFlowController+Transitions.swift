@@ -16,7 +16,8 @@ extension BrowserFlowController {
         _ proof: SignInFlow.Proof, _ interaction: Interaction, client: Client, user: User, amr: [String],
         _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []
     ) async throws -> Response {
-        let subject = try await services.signInSubject(user, amr: amr, in: context.database)
+        let subject = try await services.signInSubject(
+            user, amr: amr, in: context.database, organizations: interaction.request.organizationRequest(client: client))
         let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
         return try await advance(
             SignInFlow.proved(proof, by: subject, consent: consent), interaction: interaction, client: client, user: user,
@@ -37,11 +38,13 @@ extension BrowserFlowController {
         }
         let authorization = SignInFlow.Authorization(
             request: authorizationRequest, client: client, loginDone: interaction?.loginDone ?? false,
-            consentDone: interaction?.consentDone ?? false)
+            consentDone: interaction?.consentDone ?? false, organization: interaction?.organization)
         let transition = SignInFlow.next(
             event, authorization: authorization, policy: SignInFlow.Policy(settings: context.tenant.tenant.settings),
             now: services.clock.now)
-        var step = Step(interaction: interaction, session: SignInFlow.session(of: event), cookies: cookies)
+        var step = Step(
+            interaction: interaction, session: SignInFlow.session(of: event), cookies: cookies,
+            organization: interaction?.organization)
         for action in transition.actions {
             if let response = try await carryOut(action, &step, authorization: authorization, user: user, httpRequest, context) {
                 return response
@@ -57,7 +60,9 @@ extension BrowserFlowController {
         var cookies: [Cookie]
         /// A sign-in not yet written: it is written with the next action, in one transaction when
         /// that action issues the code.
-        var signedIn: SessionChange?
+        var signedIn: SessionChange? = nil
+        /// The organization context chosen (docs/contract.md A8); the code's grant carries it.
+        var organization: OrganizationChoice?
     }
 
     /// Carries out one action; returns the answer when the action is the last one.
@@ -80,9 +85,19 @@ extension BrowserFlowController {
         case .signIn(let userID, let amr):
             try await startSession(userID, amr: amr, &step, request, context)
             return nil
+        case .chooseOrganization(let choice):
+            step.organization = choice
+            if var interaction = step.interaction {
+                interaction.organization = choice
+                step.interaction = interaction
+                try await context.database.updateInteraction(interaction)
+            }
+            return nil
         case .issueCode:
             guard let session = step.session else { throw OAuthError.serverError("no session to issue a code for") }
-            let issued = makeCode(authorization.request, client: client, session: session, context)
+            let issued = makeCode(
+                authorization.request, client: client, session: session, organization: step.organization?.organizationID,
+                context)
             if let change = step.signedIn, let interaction = step.interaction {
                 // The common case — the authorization completes at once — costs one write transaction.
                 try await context.database.completeSignIn(
@@ -106,6 +121,8 @@ extension BrowserFlowController {
             return try await show(page, &step, authorization: authorization, request, context)
         case .refuse(.secondFactorUnavailable):
             throw OAuthError.accessDenied("This sign-in method cannot complete two-step verification here. Sign in with your password instead.")
+        case .refuse(.organizationNotNamed):
+            throw OAuthError.invalidRequest("Choose an organization to continue.")
         }
     }
 
@@ -168,8 +185,9 @@ extension BrowserFlowController {
             let created = Interaction(
                 id: RandomText.bearerSecret(), csrfToken: RandomText.bearerSecret(),
                 browserBindingHash: SecretHash.of(binding.value), request: authorization.request,
-                userID: page == .consent ? step.session?.userID : nil, loginDone: false, consentDone: false,
-                createdAt: now, expiresAt: now.addingTimeInterval(Interaction.lifetime))
+                userID: page == .consent || page == .organization ? step.session?.userID : nil, loginDone: false,
+                consentDone: false, organization: step.organization, createdAt: now,
+                expiresAt: now.addingTimeInterval(Interaction.lifetime))
             try await context.database.insertInteraction(created)
             step.interaction = created
         }
@@ -180,6 +198,7 @@ extension BrowserFlowController {
             case .verifyEmail: "/verify-email"
             case .secondFactor: "/mfa"
             case .enrolment: "/mfa/enrol"
+            case .organization: ProviderMetadata.Path.organization
             }
         return redirect(to: path, try interaction(step), context, cookies: step.cookies)
     }

@@ -24,6 +24,8 @@ struct BrowserFlowController {
         group.post("login") { request, context in try await self.submitLogin(request, context) }
         group.get("consent") { request, context in try await self.showConsent(request, context) }
         group.post("consent") { request, context in try await self.submitConsent(request, context) }
+        group.get("organization") { request, context in try await self.showOrganizationPicker(request, context) }
+        group.post("organization") { request, context in try await self.submitOrganization(request, context) }
         group.get("logout") { request, context in
             try await self.logout(request, context, parameters: request.queryParameters, confirmed: false)
         }
@@ -96,16 +98,22 @@ struct BrowserFlowController {
             }
             let current = try await currentSession(request, context)
             var consent: Consent?
-            if let (_, user) = current { consent = try await context.database.consent(userID: user.id, clientID: client.clientID) }
+            var organizations: [OrganizationOption] = []
+            if let (_, user) = current {
+                consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
+                organizations = try await services.organizationOptions(
+                    of: user.id, for: authorization.organizationRequest(client: client), in: context.database)
+            }
             return try await advance(
-                .requestValidated(session: current?.0, consent: consent), interaction: nil, authorization: authorization,
-                client: client, request, context)
+                .requestValidated(session: current?.0, consent: consent, organizations: organizations), interaction: nil,
+                authorization: authorization, client: client, request, context)
         }
     }
 
     /// A new grant and authorization code for a session (not yet stored).
+    /// - Parameter organization: the organization the grant acts within (docs/contract.md A8).
     func makeCode(
-        _ authorization: AuthorizationRequest, client: Client, session: Session,
+        _ authorization: AuthorizationRequest, client: Client, session: Session, organization: OrganizationID?,
         _ context: TenantRequestContext
     ) -> (grant: Grant, record: AuthorizationCode, code: String) {
         let now = services.clock.now
@@ -113,7 +121,7 @@ struct BrowserFlowController {
         let grant = Grant(
             id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
             scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
-            createdAt: now)
+            organizationID: organization, createdAt: now)
         let record = AuthorizationCode(
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
             redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,

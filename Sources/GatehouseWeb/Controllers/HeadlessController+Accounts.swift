@@ -42,12 +42,24 @@ extension HeadlessController {
     /// The headless counterpart of the browser's door (`BrowserFlowController.proved`): a user
     /// proved a first factor, an email address or a second factor; the answer is a challenge
     /// (`challenge_id`) or tokens.
-    /// - Parameter extra: extra fields of a token answer (the recovery codes of an enrolment).
+    /// - Parameters:
+    ///   - extra: extra fields of a token answer (the recovery codes of an enrolment).
+    ///   - chosen: the organization context a pending step recorded.
+    ///   - named: the `organization` of a sign-in (an id or slug); one the user is not a member
+    ///     of is refused with `access_denied` once the first factor passed, whether or not it exists.
     func proved(
-        _ proof: SignInFlow.Proof, user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:],
-        _ request: Request, _ context: HeadlessRequestContext
+        _ proof: SignInFlow.Proof, user: User, amr: [String], scope: ScopeSet, chosen: OrganizationChoice? = nil,
+        named: String? = nil, extra: [String: [String]] = [:], _ request: Request, _ context: HeadlessRequestContext
     ) async throws -> Response {
-        let subject = try await services.signInSubject(user, amr: amr, in: context.database)
+        let ask = OrganizationRequest(scope: scope, client: context.client, named: named)
+        var subject = try await services.signInSubject(user, amr: amr, in: context.database, organizations: ask, chosen: chosen)
+        if let named {
+            // Resolved now, so that a step before the organization's (email verification) keeps it.
+            guard let option = subject.organizations.named(named) else {
+                throw OAuthError.accessDenied("the user is not a member of the requested organization")
+            }
+            subject.organization = .organization(option.id)
+        }
         return try await advance(
             SignInFlow.proved(proof, by: subject, consent: nil), user: user, scope: scope, extra: extra, request, context)
     }
@@ -61,22 +73,33 @@ extension HeadlessController {
     ) async throws -> Response {
         let transition = SignInFlow.next(
             event, authorization: nil, policy: SignInFlow.Policy(settings: context.database.tenant.tenant.settings),
-            now: services.clock.now)
+            now: services.clock.now, headlessOrganization: OrganizationRequest(scope: scope, client: context.client, named: nil))
         var waiting: (pending: PendingSignIn, id: String)?
+        var organization = SignInFlow.subject(of: event)?.organization
         for action in transition.actions {
             switch action {
             case .awaitStep(let stage, let subject):
-                waiting = try await savePending(user: user, amr: subject.amr, scope: scope, stage: stage, context)
+                waiting = try await savePending(
+                    user: user, amr: subject.amr, scope: scope, stage: stage, organization: subject.organization, context)
             case .sendMail(.emailVerification, _):
                 try await AccountFlowsController(services: services).sendVerification(to: user, database: context.database)
             case .showPage:
                 guard let waiting else { break }
                 return try await answer(waiting.pending, id: waiting.id, user: user, context)
+            case .chooseOrganization(let choice):
+                organization = choice
             case .signIn(_, let amr):
-                return try await issueSession(user: user, amr: amr, scope: scope, extra: extra, request, context)
+                return try await issueSession(
+                    user: user, amr: amr, scope: scope, organization: organization?.organizationID, extra: extra, request,
+                    context)
             case .refuse(.secondFactorUnavailable):
                 throw OAuthError.accessDenied("two-step verification cannot be completed with this sign-in method")
-            case .issueCode, .redirectWithError:
+            case .refuse(.organizationNotNamed):
+                throw OAuthError.invalidRequest(
+                    "the user is a member of several organizations: send organization (an organization id or slug)")
+            case .redirectWithError(let error):
+                throw error
+            case .issueCode:
                 break
             }
         }
@@ -85,13 +108,14 @@ extension HeadlessController {
 
     /// Stores a pending sign-in; returns it and its id (the `challenge_id`, 256 bits, base64url).
     func savePending(
-        user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage, _ context: HeadlessRequestContext
+        user: User, amr: [String], scope: ScopeSet, stage: PendingSignIn.Stage, organization: OrganizationChoice? = nil,
+        _ context: HeadlessRequestContext
     ) async throws -> (pending: PendingSignIn, id: String) {
         let now = services.clock.now
         let id = RandomText.bearerSecret()
         let pending = PendingSignIn(
             idHash: SecretHash.of(id), userID: user.id, clientID: context.client.clientID, amr: amr,
-            scope: scope.description, stage: stage, createdAt: now,
+            scope: scope.description, stage: stage, organization: organization, createdAt: now,
             expiresAt: now.addingTimeInterval(PendingSignIn.lifetime))
         try await context.database.savePendingSignIn(pending)
         return (pending, id)
@@ -113,6 +137,8 @@ extension HeadlessController {
             body = Challenge(
                 status: "mfa_required", challengeID: id, expiresIn: expiresIn, factors: factors, totp: nil,
                 email: services.maskedEmail(user.email))
+        case .organization:
+            throw OAuthError.serverError("a headless sign-in never waits for the organization picker")
         case .enrol, .enrolled:
             let enrolment = try await services.totpEnrolment(pending, user: user, database: context.database)
             body = Challenge(
@@ -221,7 +247,9 @@ extension HeadlessController {
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true
-        return try await proved(.emailAddress, user: verified, amr: pending.amr, scope: scope(of: pending), request, context)
+        return try await proved(
+            .emailAddress, user: verified, amr: pending.amr, scope: scope(of: pending), chosen: pending.organization, request,
+            context)
     }
 
     /// `POST /v1/auth/mfa/verify` `{"challenge_id","factor":"totp|email|recovery_code","code"}`.
@@ -245,7 +273,8 @@ extension HeadlessController {
             }
             try await context.database.deletePendingSignIn(idHash: pending.idHash)
             return try await proved(
-                .secondFactor(method: "otp"), user: user, amr: pending.amr, scope: scope(of: pending), extra: ["recovery_codes": codes], request, context)
+                .secondFactor(method: "otp"), user: user, amr: pending.amr, scope: scope(of: pending),
+                chosen: pending.organization, extra: ["recovery_codes": codes], request, context)
         }
         guard
             let proven = try await services.checkSecondFactor(
@@ -256,7 +285,8 @@ extension HeadlessController {
         }
         try await context.database.deletePendingSignIn(idHash: pending.idHash)
         return try await proved(
-            .secondFactor(method: proven), user: user, amr: pending.amr, scope: scope(of: pending), request, context)
+            .secondFactor(method: proven), user: user, amr: pending.amr, scope: scope(of: pending),
+            chosen: pending.organization, request, context)
     }
 
     /// `POST /v1/auth/mfa/email` `{"challenge_id"}`: emails a code for an MFA challenge.

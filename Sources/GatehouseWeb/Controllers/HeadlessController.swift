@@ -181,21 +181,30 @@ struct HeadlessController {
         }
     }
 
-    /// `POST /v1/auth/sign-in` `{"email","password","scope"?}`.
+    /// `POST /v1/auth/sign-in` `{"email","password","scope"?,"organization"?}`. With the scope
+    /// `organization` (or a client that requires one), `organization` names the organization to act
+    /// within by id or slug; a user with several organizations must name one (docs/contract.md A8).
     func signIn(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
         var input = try await body(request)
-        input.rejectUnknown(["email", "password", "scope"])
+        input.rejectUnknown(["email", "password", "scope", "organization"])
         let email = input.string("email", required: true, maxLength: 320)
         let password = input.string("password", required: true, maxLength: 1024)
         let rawScope = input.string("scope", maxLength: 1000)
+        let organization = input.string("organization", maxLength: 128)
+        if let organization, !OrganizationRequest.isWellFormedName(organization) {
+            input.fail("organization", "must be an organization id (org_…) or slug")
+        }
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
         let client = context.client
         var scope = client.permittedScopes.intersection([StandardScope.openid, StandardScope.profile, StandardScope.email])
         if let rawScope {
             do { scope = try ScopeSet(parsing: rawScope) } catch { throw OAuthError.invalidScope("scope is malformed") }
-            guard scope.isSubset(of: client.permittedScopes), !scope.values.contains(where: AdminScope.isAdmin) else {
+            guard scope.isSubset(of: client.requestableScopes), !scope.values.contains(where: AdminScope.isAdmin) else {
                 throw OAuthError.invalidScope("scope not permitted for this client")
             }
+        }
+        if organization != nil, !scope.contains(StandardScope.organization), !client.organizationRequired {
+            throw OAuthError.invalidRequest("organization is only accepted with the organization scope")
         }
         guard
             let user = try await services.verifyCredentials(
@@ -204,13 +213,14 @@ struct HeadlessController {
         else {
             throw OAuthError.invalidGrant("incorrect email or password")
         }
-        return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, request, context)
+        return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, named: organization, request, context)
     }
 
     /// Starts a session and a grant for `user` and answers with tokens.
+    /// - Parameter organization: the organization the grant acts within (docs/contract.md A8).
     func issueSession(
-        user: User, amr: [String], scope: ScopeSet, extra: [String: [String]] = [:], _ request: Request,
-        _ context: HeadlessRequestContext
+        user: User, amr: [String], scope: ScopeSet, organization: OrganizationID? = nil, extra: [String: [String]] = [:],
+        _ request: Request, _ context: HeadlessRequestContext
     ) async throws -> Response {
         let client = context.client
         let (session, _) = try await services.startSession(
@@ -218,7 +228,8 @@ struct HeadlessController {
             ipAddress: context.remoteAddress, in: context.database)
         let grant = Grant(
             id: .generate(at: services.clock.now), clientID: client.clientID, userID: user.id, sessionID: session.id,
-            scope: scope, authTime: session.authTime, amr: session.amr, nonce: nil, createdAt: services.clock.now)
+            scope: scope, authTime: session.authTime, amr: session.amr, nonce: nil, organizationID: organization,
+            createdAt: services.clock.now)
         try await context.database.insertGrant(grant)
         let tokens = try await TokenEndpoint.issueForNewGrant(
             grant, client: client, user: user,
@@ -229,18 +240,22 @@ struct HeadlessController {
                 recoveryCodes: extra["recovery_codes"]), noStore: true)
     }
 
-    /// `POST /v1/auth/refresh` `{"refresh_token","scope"?}`: the refresh token grant with rotation.
+    /// `POST /v1/auth/refresh` `{"refresh_token","scope"?,"organization"?}`: the refresh token
+    /// grant with rotation; `organization` switches the grant to another of the user's
+    /// organizations (`RefreshTokenGrant`).
     func refresh(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {
         var input = try await body(request)
-        input.rejectUnknown(["refresh_token", "scope"])
+        input.rejectUnknown(["refresh_token", "scope", "organization"])
         let token = input.string("refresh_token", required: true, maxLength: 512)
         let scope = input.string("scope", maxLength: 1000)
+        let organization = input.string("organization", maxLength: 128)
         if !input.errors.isEmpty { throw OAuthError.invalidRequest(input.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")) }
         guard context.client.grantTypes.contains(.refreshToken) else {
             throw OAuthError.unauthorizedClient("client is not allowed to use refresh tokens")
         }
         var pairs = [("refresh_token", token!)]
         if let scope { pairs.append(("scope", scope)) }
+        if let organization { pairs.append(("organization", organization)) }
         let response = try await RefreshTokenGrant.handle(
             FormParameters(pairs: pairs.map { (name: $0.0, value: $0.1) }),
             client: AuthenticatedClient(client: context.client, method: context.client.type == .public ? .none : .clientSecretBasic),

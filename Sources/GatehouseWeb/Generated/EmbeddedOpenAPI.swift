@@ -21,6 +21,8 @@ enum AdminOpenAPI {
     {"name": "Signing keys", "description": "A tenant's token signing keys and their rotation."},
     {"name": "Templates", "description": "A tenant's page and email templates: overrides of the defaults, and test emails."},
     {"name": "Providers", "description": "Upstream login providers of a tenant (OpenID Connect, OAuth 2.0, GitHub, Google, Microsoft)."},
+    {"name": "Organizations", "description": "Organizations of a tenant (B2B customers) and their members."},
+    {"name": "Roles", "description": "A tenant's organization roles: built-in owner, admin and member, and custom roles with permissions."},
     {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
     {"name": "Meta", "description": "This document."}
   ],
@@ -394,7 +396,7 @@ enum AdminOpenAPI {
         "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Users"],
         "summary": "Delete a user",
-        "description": "Deletes the user, ends their sessions and revokes their grants; their tokens stop working at once.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
+        "description": "Deletes the user with their memberships, ends their sessions and revokes their grants; their tokens stop working at once. Refused with 409 while the user is the last owner of an organization (an organization always keeps one owner): make another member owner, or delete the organization, first.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
         "x-required-scope": "users:write",
         "responses": {
@@ -403,6 +405,7 @@ enum AdminOpenAPI {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -904,6 +907,340 @@ enum AdminOpenAPI {
           "503": {
             "$ref": "#/components/responses/Unavailable"
           }
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listOrganizations",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}, {"name": "query", "in": "query", "required": false, "description": "Only organizations whose name or slug contains this text (ASCII case-insensitive).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+        "tags": ["Organizations"],
+        "summary": "List organizations",
+        "description": "The tenant's organizations by id (oldest first), a page at a time (`limit`, `after`; `next_cursor` is null on the last page), optionally filtered by `query`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The organizations.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrganizationList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "createOrganization",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Create an organization",
+        "description": "Creates an organization; with `owner_user_id`, that user becomes its first member with the role `owner`, in the same transaction. A taken slug is 409; an unknown user is 422. Nothing is created when anything is refused.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrganizationCreate"}}}},
+        "responses": {
+          "409": {"description": "Taken (the field is named in `errors`), or an `Idempotency-Key` reused while its first request is running.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "201": {"description": "The new organization.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Organization"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}],
+      "get": {
+        "operationId": "getOrganization",
+        "tags": ["Organizations"],
+        "summary": "Show an organization",
+        "description": "The organization.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The organization.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Organization"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateOrganization",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Update an organization",
+        "description": "Changes the given fields; metadata objects are replaced whole.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/OrganizationUpdate"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/OrganizationUpdate"}}
+          }
+        },
+        "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "200": {"description": "The updated organization.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Organization"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteOrganization",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Delete an organization",
+        "description": "Deletes the organization with its memberships and revokes every grant issued for it: tokens acting within it stop working at once.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/members": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}],
+      "get": {
+        "operationId": "listOrganizationMembers",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "tags": ["Organizations"],
+        "summary": "List an organization's members",
+        "description": "Members by user id, a page at a time (`limit`, `after`; `next_cursor` is null on the last page), each with the user's email and name.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The members.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "addOrganizationMember",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Add a member",
+        "description": "Makes a user of the tenant a member with a role. An unknown user or role is 422; a user who is already a member is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberCreate"}}}},
+        "responses": {
+          "409": {"description": "Taken (the field is named in `errors`), or an `Idempotency-Key` reused while its first request is running.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "201": {"description": "The new membership.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/members/{user_id}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}, {"$ref": "#/components/parameters/UserId"}],
+      "get": {
+        "operationId": "getOrganizationMember",
+        "tags": ["Organizations"],
+        "summary": "Show a member",
+        "description": "The membership, with the user's email and name.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The membership.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateOrganizationMember",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Change a member's role",
+        "description": "Gives the member another role. Demoting the organization's last owner is 409: an organization always keeps one owner.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/MemberUpdate"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/MemberUpdate"}}
+          }
+        },
+        "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "200": {"description": "The updated membership.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "removeOrganizationMember",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Remove a member",
+        "description": "Ends the membership; refreshes of the user's grants issued for the organization then fail. Removing the last owner is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"description": "The member is the organization's last owner.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/roles": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listRoles",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "tags": ["Roles"],
+        "summary": "List organization roles",
+        "description": "The tenant's roles by name, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): the built-in `owner`, `admin` and `member`, and custom roles.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The roles.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RoleList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "createRole",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Roles"],
+        "summary": "Create a role",
+        "description": "Creates a custom role with permission strings (`invoices:read`). A name taken, built-in names included, is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RoleCreate"}}}},
+        "responses": {
+          "409": {"description": "Taken (the field is named in `errors`), or an `Idempotency-Key` reused while its first request is running.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "201": {"description": "The new role.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Role"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/roles/{role}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/RoleName"}],
+      "get": {
+        "operationId": "getRole",
+        "tags": ["Roles"],
+        "summary": "Show a role",
+        "description": "The role.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The role.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Role"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateRole",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Roles"],
+        "summary": "Update a role",
+        "description": "Changes the permissions (the list is replaced) or the description; built-in roles' permissions may be edited too. Tokens issued afterwards carry the new `org_permissions`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/RoleUpdate"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/RoleUpdate"}}
+          }
+        },
+        "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "200": {"description": "The updated role.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Role"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteRole",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Roles"],
+        "summary": "Delete a role",
+        "description": "Deletes a custom role. Built-in roles cannot be deleted, nor a role that members hold (409 telling how many).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"description": "A built-in role, or a role members hold.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
         }
       }
     },
@@ -1471,7 +1808,7 @@ enum AdminOpenAPI {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "A tenant-scoped admin token: an RFC 9068 access token that a confidential client of the tenant obtains with the client credentials grant at the tenant's token endpoint (`{issuer}/token`), asking for admin scopes the client's `allowed_scopes` include: `tenant:read`, `tenant:write`, `clients:read`, `clients:write`, `users:read`, `users:write`, `sessions:read`, `sessions:write`, `keys:read`, `keys:write`. It works only on its own tenant's paths (others are 404) and only for operations whose `x-required-scope` it holds (otherwise 403); instance-only operations (`x-instance-only`) answer 404. The scopes listed in each operation's security requirement are the ones needed."
+        "description": "A tenant-scoped admin token: an RFC 9068 access token that a confidential client of the tenant obtains with the client credentials grant at the tenant's token endpoint (`{issuer}/token`), asking for admin scopes the client's `allowed_scopes` include: `tenant:read`, `tenant:write`, `clients:read`, `clients:write`, `users:read`, `users:write`, `sessions:read`, `sessions:write`, `keys:read`, `keys:write`, `orgs:read`, `orgs:write`. It works only on its own tenant's paths (others are 404) and only for operations whose `x-required-scope` it holds (otherwise 403); instance-only operations (`x-instance-only`) answer 404. The scopes listed in each operation's security requirement are the ones needed."
       },
       "publishableKey": {
         "type": "apiKey",
@@ -1549,6 +1886,8 @@ enum AdminOpenAPI {
         "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}
       },
       "ProviderKey": {"name": "provider", "in": "path", "required": true, "description": "The provider's id (`idp_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
+      "OrganizationKey": {"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
+      "RoleName": {"name": "role", "in": "path", "required": true, "description": "The role's name.", "schema": {"type": "string", "maxLength": 64}},
       "IfMatch": {
         "name": "If-Match",
         "in": "header",
@@ -1970,7 +2309,7 @@ enum AdminOpenAPI {
             "maxLength": 253,
             "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$",
             "examples": ["login.acme.com"],
-            "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it."
+            "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it. Only the instance admin token may change it (403 for a tenant-scoped token: the new issuer would end every token of the tenant, that one included)."
           },
           "webhooks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 0, "description": "Webhook delivery is not available yet: only `[]` (or `null`) is accepted, anything else is refused (422) rather than stored and ignored."},
           "custom_claims": {
@@ -2467,6 +2806,7 @@ enum AdminOpenAPI {
           "post_logout_redirect_uris",
           "grant_types",
           "first_party",
+          "organization_required",
           "token_endpoint_auth_method",
           "id_token_signed_response_alg",
           "access_token_signing_alg",
@@ -2494,6 +2834,7 @@ enum AdminOpenAPI {
             "description": "Sorted."
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
+          "organization_required": {"type": "boolean", "description": "Every authorization of the client acts within an organization: a user without one is refused (`access_denied`)."},
           "allowed_scopes": {
             "type": "string",
             "description": "Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`."
@@ -2553,10 +2894,11 @@ enum AdminOpenAPI {
             "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials`."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
+          "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
           "allowed_scopes": {
             "type": "string",
             "maxLength": 2000,
-            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `keys:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
+            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `orgs:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
           },
           "id_token_signed_response_alg": {
             "type": "string",
@@ -2612,10 +2954,11 @@ enum AdminOpenAPI {
             "description": "Replaces the list. Public clients cannot use `client_credentials`."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
+          "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
           "allowed_scopes": {
             "type": "string",
             "maxLength": 2000,
-            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `keys:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
+            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `orgs:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
           },
           "id_token_signed_response_alg": {
             "type": "string",
@@ -2656,6 +2999,18 @@ enum AdminOpenAPI {
           "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
         }
       },
+      "Organization": {"type": "object", "required": ["id", "name", "slug", "public_metadata", "private_metadata", "mfa_required", "created_at", "updated_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Members pass a second factor when acting within the organization, whatever the tenant's MFA policy."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "OrganizationList": {"type": "object", "required": ["organizations", "next_cursor"], "properties": {"organizations": {"type": "array", "items": {"$ref": "#/components/schemas/Organization"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
+      "OrganizationCreate": {"type": "object", "additionalProperties": false, "required": ["name", "slug"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "owner_user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant who becomes the first member, with the role `owner`."}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Default false."}}},
+      "OrganizationUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, replacing the stored one.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, replacing the stored one.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean"}}},
+      "Member": {"type": "object", "required": ["user_id", "organization_id", "role", "created_at", "updated_at"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}, "organization_id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "role": {"type": "string", "examples": ["admin"]}, "email": {"type": "string", "format": "email", "description": "The user's email."}, "name": {"type": "string", "description": "The user's name; absent when the user has none."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "MemberList": {"type": "object", "required": ["members", "next_cursor"], "properties": {"members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
+      "MemberCreate": {"type": "object", "additionalProperties": false, "required": ["user_id", "role"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant (422 otherwise).", "examples": ["usr_01JDQ7ZK3YH9W5M2C8E4T6R0BA"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["admin"], "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role."}}},
+      "MemberUpdate": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "description": "A role of the tenant (422 otherwise). Demoting the last owner is 409.", "examples": ["owner"]}}},
+      "Role": {"type": "object", "required": ["name", "permissions", "built_in", "created_at", "updated_at"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"]}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "description": "Absent when the role has none."}, "built_in": {"type": "boolean", "description": "`owner`, `admin` and `member`: never deleted."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "RoleList": {"type": "object", "required": ["roles", "next_cursor"], "properties": {"roles": {"type": "array", "items": {"$ref": "#/components/schemas/Role"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
+      "RoleCreate": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"], "description": "Unique in the tenant; the built-in names are taken (409)."}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "maxLength": 500}}},
+      "RoleUpdate": {"type": "object", "additionalProperties": false, "properties": {"permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": ["string", "null"], "maxLength": 500, "description": "null or \"\" removes it."}}},
       "UserList": {"type": "object", "required": ["users", "next_cursor"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "UserCreate": {
         "type": "object",
@@ -2843,6 +3198,11 @@ enum AdminOpenAPI {
             "maxLength": 1000,
             "description": "Space-separated scopes; a subset of the client's scopes, never admin scopes. Default: the client's permitted scopes among `openid profile email`.",
             "examples": ["openid profile email offline_access"]
+          },
+          "organization": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "With the scope `organization` (or a client with `organization_required`): the id (`org_…`) or slug of the organization to act within (docs/contract.md A8). Required when the user is a member of several organizations (400 `invalid_request` otherwise); one the user is not a member of is 400 `access_denied`, whether or not it exists. Tokens then carry `org_id`, `org_role` and `org_permissions`."
           }
         }
       },
@@ -2907,7 +3267,12 @@ enum AdminOpenAPI {
         "required": ["refresh_token"],
         "properties": {
           "refresh_token": {"type": "string", "maxLength": 512, "examples": ["x7Ttq…"]},
-          "scope": {"type": "string", "maxLength": 1000, "description": "Optional narrower scope (RFC 6749 §6)."}
+          "scope": {"type": "string", "maxLength": 1000, "description": "Optional narrower scope (RFC 6749 §6)."},
+          "organization": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "Switches the grant to another organization of the user (id `org_…` or slug), without a new sign-in (docs/contract.md A8): only for a grant with the scope `organization` (400 `invalid_scope` otherwise); 400 `invalid_grant` when the user is not a member of it, whether or not it exists, or when it requires a second factor the sign-in did not prove."
+          }
         }
       },
       "SignOutRequest": {

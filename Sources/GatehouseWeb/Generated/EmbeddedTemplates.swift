@@ -281,6 +281,7 @@ enum EmbeddedTemplates {
 <section class="card" aria-labelledby="page-title">
   <h1 id="page-title">{{client_name}} wants to access your {{tenant_name}} account</h1>
   <p class="lead">Signed in as <strong>{{user_email}}</strong></p>
+  {{#organization_name}}<p class="lead">Acting within <strong>{{organization_name}}</strong></p>{{/organization_name}}
   <p class="label" id="scopes-label">This will allow {{client_name}} to:</p>
   <ul class="scopes" aria-labelledby="scopes-label">
     {{#scopes}}
@@ -540,6 +541,30 @@ enum EmbeddedTemplates {
       <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required autofocus>
     </div>
     <button type="submit" class="btn btn-primary">Turn on</button>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/organization.mustache": ##"""
+{{! Organization picker (docs/contract.md A8). Variables: see README.md. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">Choose an organization</h1>
+  <p class="lead">Signed in as <strong>{{user_email}}</strong>{{#client_name}}. Choose where to continue to {{client_name}}.{{/client_name}}</p>
+  <form method="post" action="{{action}}">
+    <input type="hidden" name="interaction_id" value="{{interaction_id}}">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <ul class="organizations" aria-label="Your organizations">
+      {{#organizations}}
+      <li><button type="submit" name="organization" value="{{id}}" class="btn btn-secondary" data-organization="{{slug}}">{{name}}</button></li>
+      {{/organizations}}
+    </ul>
+    {{#personal}}
+    <div class="actions">
+      <button type="submit" name="organization" value="personal" class="btn btn-secondary" data-organization="personal">Personal account</button>
+    </div>
+    {{/personal}}
   </form>
 </section>
 {{> _foot}}

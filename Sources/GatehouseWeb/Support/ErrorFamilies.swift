@@ -89,6 +89,10 @@ struct PageErrors: ErrorFamily {
         page(.temporarilyUnavailable("Too many sign-ins at once. Try again in a moment."), .serviceUnavailable, retryAfter: 1, context)
     }
 
+    func unavailable(_ request: Request, _ context: Context) throws -> Response {
+        page(.temporarilyUnavailable("The service is unavailable for a moment. Try again shortly."), .serviceUnavailable, retryAfter: 5, context)
+    }
+
     /// A throttle or per-IP limit (e.g. the account console's emails and password check).
     func refused(_ refused: SignInThrottle.Refused, _ request: Request, _ context: Context) throws -> Response {
         page(

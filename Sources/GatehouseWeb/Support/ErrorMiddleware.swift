@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseStore
 import GatehouseThreads
 import HTTPTypes
 import Hummingbird
@@ -22,6 +23,10 @@ protocol ErrorFamily: Sendable {
     /// The password hashing queue is full (`ThreadPool.Busy`): 503 with `Retry-After`.
     func busy(_ request: Request, _ context: Context) throws -> Response
 
+    /// The storage cannot be reached (`StoreError.unavailable`, e.g. PostgreSQL gone or this node
+    /// stopping): 503 with `Retry-After`. Default: as `busy`.
+    func unavailable(_ request: Request, _ context: Context) throws -> Response
+
     /// A sign-in throttle or rate limit refused the attempt: 429 with `Retry-After`.
     func refused(_ refused: SignInThrottle.Refused, _ request: Request, _ context: Context) throws -> Response
 
@@ -31,6 +36,10 @@ protocol ErrorFamily: Sendable {
 
     /// An unexpected failure (already logged): 500 without internal detail.
     func unexpected(_ request: Request, _ context: Context) throws -> Response
+}
+
+extension ErrorFamily {
+    func unavailable(_ request: Request, _ context: Context) throws -> Response { try busy(request, context) }
 }
 
 /// The one place where a route family's thrown errors become responses. Install it as the
@@ -52,6 +61,8 @@ struct ErrorMiddleware<Family: ErrorFamily>: RouterMiddleware {
 
     /// The family's response for `error`.
     func map(_ error: any Error, _ request: Request, _ context: Context) throws -> Response {
+        // A database that cannot be reached is the server's temporary state, not a fault: 503.
+        let error = StoreError.unavailable(from: error) ?? error
         if let oauth = error as? OAuthError {
             // The throw site and debug reason go to the log only.
             context.logger.log(
@@ -64,6 +75,9 @@ struct ErrorMiddleware<Family: ErrorFamily>: RouterMiddleware {
             return try family.busy(request, context)
         case let refused as SignInThrottle.Refused:
             return try family.refused(refused, request, context)
+        case StoreError.unavailable(let detail):
+            context.logger.error("\(family.name) request failed: storage unavailable", metadata: ["detail": "\(detail)"])
+            return try family.unavailable(request, context)
         case let rendering as any HTTPResponseError:
             return try rendering.response(from: request, context: context)
         default:
@@ -117,11 +131,16 @@ extension OAuthError: HTTPResponseError {
 }
 
 /// Errors thrown past every route family (an unknown path, an unknown tenant): the response
-/// Hummingbird would send, made here so that outer middleware can still add its headers.
+/// Hummingbird would send, made here so that outer middleware can still add its headers; storage
+/// that cannot be reached (resolving the tenant) is a 503.
 enum UnmappedError {
     static func response(for error: any Error, request: Request, context: some RequestContext) -> Response {
         if let error = error as? any HTTPResponseError {
             return (try? error.response(from: request, context: context)) ?? Response(status: error.status)
+        }
+        if StoreError.unavailable(from: error) != nil {
+            context.logger.error("request failed: storage unavailable", metadata: ["error": "\(error)"])
+            return Response(status: .serviceUnavailable, headers: [.retryAfter: "5"])
         }
         context.logger.error("request failed", metadata: ["error": "\(error)"])
         return Response(status: .internalServerError)

@@ -40,11 +40,17 @@ extension Services {
         }
     }
 
-    /// What the sign-in state machine (`SignInFlow`) needs to know about `user` after proving `amr`.
-    func signInSubject(_ user: User, amr: [String], in database: any TenantHandle) async throws -> SignInFlow.Subject {
+    /// What the sign-in state machine (`SignInFlow`) needs to know about `user` after proving `amr`:
+    /// with the user's organizations when the sign-in asks for an organization context (`ask`),
+    /// and what it chose so far (`chosen`).
+    func signInSubject(
+        _ user: User, amr: [String], in database: any TenantHandle, organizations ask: OrganizationRequest = .none,
+        chosen: OrganizationChoice? = nil
+    ) async throws -> SignInFlow.Subject {
         SignInFlow.Subject(
             userID: user.id, emailVerified: user.emailVerified,
-            enrolledFactors: try await database.mfaFactors(userID: user.id).map(\.kind), amr: amr)
+            enrolledFactors: try await database.mfaFactors(userID: user.id).map(\.kind), amr: amr,
+            organizations: try await organizationOptions(of: user.id, for: ask, in: database), organization: chosen)
     }
 
     /// Starts a session for `user` after authenticating with `amr`.

@@ -50,60 +50,46 @@ struct ConformanceBackend: Sendable, CustomTestStringConvertible {
             reopen: { memoryTenant(store) })
     }
 
-    /// GatehouseStore: one SQLite file per tenant under a temporary data folder.
+    /// GatehouseStore: one SQLite file per tenant under a temporary data folder; a restart is a
+    /// new instance on the same folder.
     static let sqlite = ConformanceBackend(name: "SQLite (GatehouseStore)") { body in
         try await StoreFixture.with { fixture in
-            let store = try fixture.open()
-            let a = try await store.makeTenant("tenant-a")
-            let b = try await store.makeTenant("tenant-b")
-            try await body(
-                TenantPair(
-                    a: try await sqliteTenant(store, a, fixture), b: try await sqliteTenant(store, b, fixture),
-                    clock: fixture.clock))
+            try await body(try await instancePair(try fixture.open(), clock: fixture.clock) { try fixture.open() })
         }
     }
 
-    /// GatehouseStore's PostgreSQL backend: one schema per tenant, under a prefix of the case's own.
+    /// GatehouseStore's PostgreSQL backend: one schema per tenant, under a prefix of the case's
+    /// own; a restart is another node on the same database.
     static let postgres = ConformanceBackend(name: "PostgreSQL (GatehouseStore)") { body in
-        try await PostgresFixture.with { fixture in
-            let store = try await fixture.open()
-            defer { store.shutdown() }
-            let a = try await store.makeTenant("tenant-a")
-            let b = try await store.makeTenant("tenant-b")
-            try await body(
-                TenantPair(
-                    a: try await postgresTenant(store, a, fixture), b: try await postgresTenant(store, b, fixture),
-                    clock: fixture.clock))
+        try await PostgresFixture.withStore { store, fixture in
+            try await body(try await instancePair(store, clock: fixture.clock) { try await fixture.open() })
         }
     }
 
-    static func postgresTenant(_ store: PostgresInstanceStore, _ tenant: ResolvedTenant, _ fixture: PostgresFixture) async throws
-        -> TenantUnderTest
-    {
-        let db = try await store.database(for: tenant)
-        return TenantUnderTest(
-            store: db,
-            insertUser: { try await db.insertUser($0) },
-            insertClient: { try await store.registerClient($0, in: tenant) },
-            reopen: {
-                // Another node on the same database: nothing survives but the rows.
-                let fresh = try await fixture.open()
-                guard let resolved = fresh.resolve(slug: tenant.slug) else { throw StoreError.notFound(tenant.slug) }
-                return try await postgresTenant(fresh, resolved, fixture)
-            })
+    /// Tenants A and B of an instance store of any backend; `openNode` opens another store on the
+    /// same storage.
+    static func instancePair(
+        _ store: any InstanceStorage, clock: TestClock, openNode: @escaping @Sendable () async throws -> any InstanceStorage
+    ) async throws -> TenantPair {
+        let a = try await instanceTenant(store, try await store.makeTenant("tenant-a"), openNode: openNode)
+        let b = try await instanceTenant(store, try await store.makeTenant("tenant-b"), openNode: openNode)
+        return TenantPair(a: a, b: b, clock: clock)
     }
 
-    static func sqliteTenant(_ store: InstanceStore, _ tenant: ResolvedTenant, _ fixture: StoreFixture) async throws -> TenantUnderTest {
-        let db = try await store.database(for: tenant)
+    /// One tenant of `store`; its restart opens a store with `openNode`, in which nothing survives but
+    /// the stored rows.
+    static func instanceTenant(
+        _ store: any InstanceStorage, _ tenant: ResolvedTenant, openNode: @escaping @Sendable () async throws -> any InstanceStorage
+    ) async throws -> TenantUnderTest {
+        let db = try await store.storage(for: tenant)
         return TenantUnderTest(
             store: db,
             insertUser: { try await db.insertUser($0) },
             insertClient: { try await store.registerClient($0, in: tenant) },
             reopen: {
-                // A new instance on the same folder: nothing survives but the files.
-                let fresh = try fixture.open()
+                let fresh = try await openNode()
                 guard let resolved = fresh.resolve(slug: tenant.slug) else { throw StoreError.notFound(tenant.slug) }
-                return try await sqliteTenant(fresh, resolved, fixture)
+                return try await instanceTenant(fresh, resolved, openNode: openNode)
             })
     }
 }

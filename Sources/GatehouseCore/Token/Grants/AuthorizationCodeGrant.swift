@@ -48,6 +48,9 @@ public enum AuthorizationCodeGrant: GrantHandler {
             throw OAuthError.invalidGrant("the grant was revoked")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
+        // Read before the code is consumed: a membership removed since the authorization refuses
+        // the exchange without burning the code.
+        let organization = try await TokenEndpoint.organizationClaims(of: grant, context: context)
         // Consuming the code and storing the first refresh token is one transaction.
         var refreshToken: String?
         var refreshRecord: RefreshToken?
@@ -65,7 +68,7 @@ public enum AuthorizationCodeGrant: GrantHandler {
         }
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: grant.scope, includeNonce: true,
-            refreshToken: refreshToken, context: context)
+            refreshToken: refreshToken, organization: organization, context: context)
     }
 
     /// A second use of a code: the grant and everything issued from it is revoked (RFC 6749 §4.1.2).

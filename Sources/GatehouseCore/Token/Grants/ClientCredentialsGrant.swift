@@ -6,7 +6,7 @@ public enum ClientCredentialsGrant: GrantHandler {
     public static let parameters: Set<String> = ["scope"]
 
     /// Scopes that describe end users and make no sense without one.
-    static let userScopes: ScopeSet = StandardScope.all
+    static let userScopes: ScopeSet = StandardScope.supported
 
     /// Issues an access token whose `sub` is the client id. No refresh token (§4.4.3: "A refresh
     /// token SHOULD NOT be included") and no ID token.

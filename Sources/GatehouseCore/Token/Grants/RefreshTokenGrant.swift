@@ -3,7 +3,7 @@ import Foundation
 /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14.2).
 public enum RefreshTokenGrant: GrantHandler {
     public static let grantType = GrantType.refreshToken
-    public static let parameters: Set<String> = ["refresh_token", "scope"]
+    public static let parameters: Set<String> = ["refresh_token", "scope", "organization"]
 
     /// Exchanges a refresh token for new tokens and a successor refresh token.
     ///
@@ -13,21 +13,39 @@ public enum RefreshTokenGrant: GrantHandler {
     ///   originally granted").
     /// - Rotation is atomic; reuse of a rotated token after the grace window revokes the grant.
     /// - A new ID token keeps `sub`, `aud` and the original `auth_time` (OIDC Core §12.2) and omits `nonce`.
+    /// - A grant acting within an organization keeps it; the tokens carry the member's current role
+    ///   and permissions, and a removed membership or deleted organization is `invalid_grant`.
+    /// - `organization` (an id or slug, docs/contract.md A8) switches the grant to another
+    ///   organization of the user, without a new sign-in; see ``switchTarget(_:grant:client:context:)``.
     public static func handle(_ parameters: FormParameters, client: AuthenticatedClient, context: TokenContext) async throws -> TokenResponse {
         guard let presented = parameters["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is missing") }
         var requestedScope: ScopeSet?
         if let raw = parameters["scope"] {
             do { requestedScope = try ScopeSet(parsing: raw) } catch { throw OAuthError.invalidScope("scope is malformed") }
         }
+        let named = parameters["organization"]
+        if let named, !OrganizationRequest.isWellFormedName(named) {
+            throw OAuthError.invalidRequest("organization must be an organization id (org_…) or slug")
+        }
         let now = context.now
         let hash = SecretHash.of(presented)
-        // A refused request must change nothing (RFC 6749 §5.2), so the scope is checked against the
-        // grant before the token rotates. A grant's scope never changes.
-        if let requestedScope, let token = try await context.store.refreshToken(hash: hash),
-            let grant = try await context.store.grant(id: token.grantID), grant.clientID == client.client.clientID,
-            !requestedScope.isSubset(of: grant.scope)
+        // A refused request must change nothing (RFC 6749 §5.2), so the scope and the organization
+        // are checked against the grant before the token rotates. A grant's scope never changes.
+        var target: Organization?
+        if let token = try await context.store.refreshToken(hash: hash),
+            let grant = try await context.store.grant(id: token.grantID), grant.clientID == client.client.clientID
         {
-            throw OAuthError.invalidScope("scope exceeds the original grant")
+            if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
+                throw OAuthError.invalidScope("scope exceeds the original grant")
+            }
+            // Only for a live token: a rotated one goes on to the rotation, which detects its reuse.
+            if token.rotatedAt == nil, grant.revokedAt == nil {
+                if let named {
+                    target = try await switchTarget(named, grant: grant, client: client.client, context: context)
+                } else {
+                    _ = try await TokenEndpoint.organizationClaims(of: grant, context: context)
+                }
+            }
         }
         let successor = RandomText.bearerSecret()
         let rotation = try await context.store.rotateRefreshToken(
@@ -35,7 +53,7 @@ public enum RefreshTokenGrant: GrantHandler {
             successorHash: SecretHash.of(successor),
             successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
             at: now, reuseGrace: context.refreshReuseGrace)
-        let grant: Grant
+        var grant: Grant
         switch rotation {
         case .rotated(let g): grant = g
         case .notFound: throw OAuthError.invalidGrant("the refresh token is invalid")
@@ -49,8 +67,48 @@ public enum RefreshTokenGrant: GrantHandler {
             throw OAuthError.invalidScope("scope exceeds the original grant")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
+        if named != nil {
+            // The token rotated, so it was this client's live token: the checks above ran on it.
+            guard let target else { throw OAuthError.invalidGrant("the refresh token is invalid") }
+            try await context.store.setOrganization(of: grant.id, to: target.id)
+            grant.organizationID = target.id
+        }
+        let organization = try await TokenEndpoint.organizationClaims(of: grant, context: context)
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: scope,
-            includeNonce: false, refreshToken: successor, context: context)
+            includeNonce: false, refreshToken: successor, organization: organization, context: context)
+    }
+
+    /// The organization a refresh with `organization=<id or slug>` switches the grant to.
+    ///
+    /// RFC 6749 §6 lets a refresh issue tokens "with identical scope" or narrower, never "any scope
+    /// not originally granted". Switching stays within that: only a grant that was given the
+    /// `organization` scope (or whose client requires an organization) may switch, and only to an
+    /// organization the user is a member of now, so the user's own membership authorizes the new
+    /// context as their choice on the picker would; a grant without it is `invalid_scope`.
+    /// Anything else is `invalid_grant` (RFC 6749 §5.2: the refresh token is not valid for that
+    /// organization), worded alike for an unknown organization and one the user is not a member of,
+    /// so the answer does not reveal which organizations exist. An organization that requires a
+    /// second factor is refused to a grant whose sign-in proved none (`amr` without `mfa`): the
+    /// user signs in again.
+    static func switchTarget(_ named: String, grant: Grant, client: Client, context: TokenContext) async throws -> Organization {
+        guard grant.scope.contains(StandardScope.organization) || client.organizationRequired else {
+            throw OAuthError.invalidScope("organization needs a grant with the organization scope")
+        }
+        let found =
+            if let id = OrganizationID(rawValue: named) {
+                try await context.store.organization(id: id)
+            } else {
+                try await context.store.organization(slug: named)
+            }
+        guard let organization = found,
+            try await context.store.membership(organization: organization.id, user: grant.userID) != nil
+        else {
+            throw OAuthError.invalidGrant("the user is not a member of the requested organization")
+        }
+        if organization.mfaRequired, !grant.amr.contains("mfa") {
+            throw OAuthError.invalidGrant("the organization requires two-step verification; sign in again")
+        }
+        return organization
     }
 }

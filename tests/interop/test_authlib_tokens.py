@@ -1,233 +1,28 @@
-"""Authorization code flow with Authlib as the relying party, tokens checked with
-PyJWT and joserfc, and the token lifecycle endpoints (userinfo, refresh,
-introspection, revocation, logout)."""
+"""The token lifecycle with Authlib as the relying party: refresh rotation and reuse, client
+credentials, introspection, revocation and RP-initiated logout.
+"""
+
+from __future__ import annotations
 
 import time
 
 import pytest
 
+from authlib_helpers import SCOPE, assert_bearer_token_response, assert_token_endpoint_response, prompt_none
 from gatehouse_client import (
     RP,
-    Browser,
     assert_html_security_headers,
     assert_invalid_token,
     assert_oauth_error,
-    authorization_request,
     check_access_token,
     check_id_token,
     code_flow,
     expect,
     find_form,
-    form_action,
-    form_fields,
     has_decision,
     query_params,
     url_base,
 )
-
-SCOPE = "openid profile email"
-
-
-def assert_token_endpoint_response(rp: RP) -> None:
-    resp = rp.raw_responses[-1]
-    assert resp.status_code == 200, resp.text
-    assert resp.headers.get("Content-Type", "").startswith("application/json"), resp.headers
-    assert "no-store" in resp.headers.get("Cache-Control", ""), resp.headers
-
-
-def assert_bearer_token_response(token: dict) -> None:
-    assert token["token_type"].lower() == "bearer", token
-    assert int(token["expires_in"]) > 0, token
-    assert token.get("access_token"), token
-
-
-def prompt_none(tenant, client, browser):
-    """Authorization request with prompt=none; returns (AuthResult, state)."""
-    _, url, state, _, _ = authorization_request(tenant, client, prompt="none")
-    return browser.authorize(url, client.redirect_uri, user=None, consent=None), state
-
-
-# --------------------------------------------------------------------------- code flow
-
-
-def test_public_client_code_flow_with_pkce_through_login_and_consent(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("public")
-    flow = code_flow(tenant, client, user, scope=SCOPE)
-
-    assert flow.auth.kind == "redirect"
-    assert flow.auth.login_pages == 1, flow.auth.trace()
-    assert flow.auth.consent_pages == 1, "first_party=false must show the consent page"
-    assert_token_endpoint_response(flow.rp)
-    assert_bearer_token_response(flow.token)
-    assert flow.token.get("refresh_token"), "client has the refresh_token grant type"
-
-    id_claims = check_id_token(
-        tenant,
-        client,
-        flow.id_token,
-        access_token=flow.access_token,
-        nonce=flow.nonce,
-        user=user,
-        scope=SCOPE,
-    )
-    at_claims = check_access_token(tenant, client, flow.access_token, user=user, scope=SCOPE)
-    assert at_claims["sid"] == id_claims["sid"]
-    assert at_claims["auth_time"] == id_claims["auth_time"]
-    assert at_claims["amr"] == id_claims["amr"] == ["pwd"]
-
-
-@pytest.mark.parametrize(
-    "auth_method,pkce",
-    [
-        ("client_secret_basic", True),
-        ("client_secret_post", True),
-        ("client_secret_basic", False),  # PKCE is optional for confidential clients
-    ],
-)
-def test_confidential_client_code_flow(tenant, auth_method, pkce):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential")
-    flow = code_flow(tenant, client, user, scope=SCOPE, auth_method=auth_method, pkce=pkce)
-
-    assert flow.auth.consent_pages == 1
-    assert_token_endpoint_response(flow.rp)
-    assert_bearer_token_response(flow.token)
-    check_id_token(
-        tenant,
-        client,
-        flow.id_token,
-        access_token=flow.access_token,
-        nonce=flow.nonce,
-        user=user,
-        scope=SCOPE,
-    )
-    check_access_token(tenant, client, flow.access_token, user=user, scope=SCOPE)
-
-
-def test_first_party_client_skips_consent(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential", first_party=True)
-    flow = code_flow(tenant, client, user)
-    assert flow.auth.login_pages == 1
-    assert flow.auth.consent_pages == 0, flow.auth.trace()
-
-
-def test_consent_denied_returns_access_denied(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential")
-    _, url, state, _, _ = authorization_request(tenant, client)
-    result = Browser().authorize(url, client.redirect_uri, user=user, consent="deny")
-    assert result.kind == "redirect", result.trace()
-    assert result.params.get("error") == "access_denied", result.params
-    assert result.params.get("state") == state
-    assert result.params.get("iss") == tenant.issuer
-    assert "code" not in result.params
-
-
-def test_form_post_response_mode(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential")
-    flow = code_flow(tenant, client, user, response_mode="form_post")
-
-    assert flow.auth.kind == "form_post", flow.auth.trace()
-    page = flow.auth.response
-    assert page.status_code == 200
-    assert_html_security_headers(page)
-    form = find_form(page.text, lambda f: form_action(page, f) == client.redirect_uri)
-    assert form is not None and (form.get("method") or "").lower() == "post", page.text
-    fields = dict(form_fields(form))
-    assert {"code", "state", "iss"} <= set(fields), fields
-    assert fields["iss"] == tenant.issuer
-    check_id_token(
-        tenant,
-        client,
-        flow.id_token,
-        access_token=flow.access_token,
-        nonce=flow.nonce,
-        user=user,
-        scope=SCOPE,
-    )
-
-
-def test_public_client_loopback_redirect_may_use_any_port(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("public", redirect_uris=["http://127.0.0.1/cb"])
-    for port in (53123, 61001):
-        flow = code_flow(tenant, client, user, redirect_uri=f"http://127.0.0.1:{port}/cb")
-        assert flow.auth.location.startswith(f"http://127.0.0.1:{port}/cb?")
-        check_access_token(tenant, client, flow.access_token, user=user)
-
-
-# --------------------------------------------------------------------------- prompt / max_age
-
-
-def test_prompt_none_with_session_returns_code_without_pages(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential", first_party=True)
-    first = code_flow(tenant, client, user)
-    second = code_flow(tenant, client, None, browser=first.browser, prompt="none")
-    assert second.auth.login_pages == 0 and second.auth.consent_pages == 0
-    assert second.auth.kind == "redirect"
-    a = check_id_token(tenant, client, first.id_token, nonce=first.nonce, user=user)
-    b = check_id_token(tenant, client, second.id_token, nonce=second.nonce, user=user)
-    assert a["sid"] == b["sid"]
-    assert a["auth_time"] == b["auth_time"]
-
-
-def test_prompt_none_without_session_is_login_required(tenant):
-    client = tenant.create_client("confidential", first_party=True)
-    result, state = prompt_none(tenant, client, Browser())
-    assert result.kind == "redirect", result.trace()
-    assert result.params.get("error") == "login_required", result.params
-    assert result.params.get("state") == state
-    assert result.params.get("iss") == tenant.issuer
-
-
-@pytest.mark.parametrize("reauth", [{"prompt": "login"}, {"max_age": "0"}], ids=["prompt_login", "max_age_0"])
-def test_reauthentication_forces_exactly_one_login(tenant, reauth):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential", first_party=True)
-    first = code_flow(tenant, client, user)
-    before = check_id_token(tenant, client, first.id_token, user=user)["auth_time"]
-    time.sleep(1.2)  # auth_time has one-second resolution
-    second = code_flow(tenant, client, user, browser=first.browser, max_logins=1, **reauth)
-    assert second.auth.login_pages == 1, second.auth.trace()
-    after = check_id_token(tenant, client, second.id_token, nonce=second.nonce, user=user)
-    assert after["auth_time"] > before, (before, after["auth_time"])
-
-
-# --------------------------------------------------------------------------- userinfo
-
-
-def test_userinfo_get_and_post_return_scoped_claims(tenant):
-    user = tenant.create_user(name="Grace Hopper")
-    client = tenant.create_client("confidential")
-    flow = code_flow(tenant, client, user, scope=SCOPE)
-    url = tenant.endpoint("userinfo_endpoint")
-
-    got = expect(flow.rp.get(url), 200)
-    assert got.headers.get("Content-Type", "").startswith("application/json")
-    claims = got.json()
-    assert claims["sub"] == user.id
-    assert claims["email"] == user.email
-    assert claims["email_verified"] is True
-    assert claims["name"] == "Grace Hopper"
-
-    posted = expect(flow.rp.post(url), 200)
-    assert posted.json() == claims
-
-
-def test_userinfo_claims_follow_the_granted_scope(tenant):
-    user = tenant.create_user()
-    client = tenant.create_client("confidential")
-    flow = code_flow(tenant, client, user, scope="openid")
-    claims = expect(tenant.userinfo(flow.access_token), 200).json()
-    assert claims["sub"] == user.id
-    assert "email" not in claims and "name" not in claims, claims
-    id_claims = check_id_token(tenant, client, flow.id_token, user=user, scope="openid")
-    assert "email" not in id_claims and "name" not in id_claims, id_claims
-
 
 # --------------------------------------------------------------------------- refresh
 
