@@ -49,6 +49,12 @@ def pg_backends_anon_kib(data_dir):
     return sum(sizes), max(sizes, default=0)
 
 
+def load():
+    """The machine's load average over 1, 5 and 15 minutes (other processes' share of the CPUs)."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def pct(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
@@ -91,11 +97,17 @@ def catalog(url, size0):
     tenant_rels = int(psql(url, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                 "WHERE n.nspname LIKE 'gatehouse_t_%'"))
     attrs = int(psql(url, "SELECT count(*) FROM pg_attribute"))
+    kinds = psql(url, "SELECT string_agg(k || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT CASE c.relkind WHEN 'r' THEN "
+                      "'tables' WHEN 'i' THEN 'indexes' WHEN 'S' THEN 'sequences' ELSE c.relkind::text END AS k, count(*) AS n "
+                      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 'gatehouse_t_%' "
+                      "GROUP BY 1) x")
+    toast = int(psql(url, "SELECT count(*) FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid JOIN pg_namespace n "
+                          "ON n.oid = c.relnamespace WHERE n.nspname LIKE 'gatehouse_t_%'"))
     print(f"catalog: database {size / 2**20:,.1f} MiB (was {size0 / 2**20:,.1f} MiB before creation: "
           f"{(size - size0) / max(1, schemas) / 1024:,.1f} KiB per tenant schema); "
           f"{schemas} tenant schemas; pg_class {rels:,} relations ({tenant_rels:,} in tenant schemas = "
           f"{tenant_rels / max(1, schemas):.1f} per tenant: tables, indexes, sequences, TOAST); "
-          f"pg_attribute {attrs:,} rows")
+          f"pg_attribute {attrs:,} rows\n  tenant schemas hold {kinds}; plus {toast:,} TOAST tables (each with its index) in pg_toast")
 
 
 def cold_requests(c, cold):
@@ -130,7 +142,8 @@ def main():
     host, port = a.url.split("//")[1].split(":")
     port = int(port)
     print(f"machine: nproc={os.cpu_count()} date={time.strftime('%Y-%m-%d %H:%M:%S')} "
-          f"rev={subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}")
+          f"rev={subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()} "
+          f"load={load()}")
     slugs = [f"bench-{i:05d}" for i in range(a.count)]
     if a.phase == "cold":
         c = Conn(host, port, a.token)
@@ -173,7 +186,8 @@ def main():
                 anon, largest = pg_backends_anon_kib(a.pg_data) if a.pg_data else (0, 0)
                 progress.write(f"{time.strftime('%H:%M:%S')} {n} tenants {end - t0:.1f} s; last 100: p50 "
                                f"{statistics.median(window) * 1000:.0f} ms p99 {pct(window, 0.99) * 1000:.0f} ms; node RSS "
-                               f"{rss_kib(a.pid) / 1024:.0f} MiB; db private {anon / 1024:.0f} MiB (largest {largest / 1024:.0f})\n")
+                               f"{rss_kib(a.pid) / 1024:.0f} MiB; db private {anon / 1024:.0f} MiB (largest {largest / 1024:.0f}); "
+                               f"load {load()}\n")
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(a.workers) as ex:
@@ -181,7 +195,7 @@ def main():
     wall = time.perf_counter() - t0
     lat = sorted(x for _, x in done)
     print(f"creation: {a.count} tenants in {wall:.1f} s = {wall / a.count * 1000:.2f} ms per tenant (wall, {a.workers} clients); "
-          f"per request p50 {statistics.median(lat) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
+          f"per request p50 {statistics.median(lat) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms; load now {load()}")
     print(f"  {'tenants':>13}  {'wall s':>7}  {'per s':>6}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}")
     prev = t0
     for i in range(0, len(done), a.bucket):
