@@ -145,7 +145,13 @@ def main():
           f"rev={subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()} "
           f"load={load()}")
     slugs = [f"bench-{i:05d}" for i in range(a.count)]
+    # BENCH_DEADLINE (Unix time): creation stops there and the rest is measured on the tenants made.
+    deadline = float(os.environ.get("BENCH_DEADLINE") or "inf")
+    created_file = os.path.join(os.path.dirname(os.path.abspath(a.data)), "created-slugs.txt")
     if a.phase == "cold":
+        if os.path.exists(created_file):
+            with open(created_file) as f:
+                slugs = f.read().split()
         c = Conn(host, port, a.token)
         rss0 = rss_kib(a.pid)
         cl, wl = cold_requests(c, random.sample(slugs, min(500, a.count)))
@@ -171,6 +177,8 @@ def main():
     def create(chunk):
         c = Conn(host, port, a.token)
         for slug in chunk:
+            if time.time() > deadline:
+                return
             t = time.perf_counter()
             try:
                 status, body = c.post("/admin/v1/tenants", {"slug": slug, "name": slug, "environment": "test"})
@@ -178,6 +186,7 @@ def main():
                 raise SystemExit(f"create {slug} after {len(done)} tenants: {e!r} ({time.perf_counter() - t:.1f} s)")
             end = time.perf_counter()
             done.append((end, end - t))
+            created.append(slug)
             if status != 201:
                 raise SystemExit(f"create {slug}: {status} {body[:200]!r}")
             n = len(done)
@@ -189,10 +198,17 @@ def main():
                                f"{rss_kib(a.pid) / 1024:.0f} MiB; db private {anon / 1024:.0f} MiB (largest {largest / 1024:.0f}); "
                                f"load {load()}\n")
 
+    created = []
     t0 = time.perf_counter()
     with ThreadPoolExecutor(a.workers) as ex:
         list(ex.map(create, chunks))
     wall = time.perf_counter() - t0
+    with open(created_file, "w") as f:
+        f.write("\n".join(created))
+    if len(created) < a.count:
+        print(f"creation stopped at BENCH_DEADLINE after {len(created)} of {a.count} tenants")
+        a.count = len(created)
+        slugs = created
     lat = sorted(x for _, x in done)
     print(f"creation: {a.count} tenants in {wall:.1f} s = {wall / a.count * 1000:.2f} ms per tenant (wall, {a.workers} clients); "
           f"per request p50 {statistics.median(lat) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms; load now {load()}")
