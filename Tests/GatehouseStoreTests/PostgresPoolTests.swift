@@ -35,7 +35,7 @@ struct PostgresPoolTests {
         "after its lifetime the pool is a new client on new backends; the old backends are closed after the drain",
         .enabled(if: PostgresFixture.url != nil, "GATEHOUSE_TEST_DATABASE_URL is not set"))
     func renewal() async throws {
-        let pool = try Self.pool(lifetime: .milliseconds(300), drain: .milliseconds(300))
+        let pool = try Self.pool(lifetime: .milliseconds(300), drain: .seconds(2))
         defer { pool.shutdown() }
         let first = try await Self.backend(pool)
         #expect(try await Self.backend(pool) == first)
@@ -46,7 +46,7 @@ struct PostgresPoolTests {
         #expect(second != first)
         #expect(try await Self.alive(first, on: pool), "the old client is still draining")
         var closed = false
-        for _ in 0..<50 where !closed {
+        for _ in 0..<100 where !closed {
             try await Task.sleep(for: .milliseconds(100))
             closed = try await !Self.alive(first, on: pool)
         }
