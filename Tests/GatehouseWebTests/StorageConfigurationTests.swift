@@ -73,3 +73,23 @@ struct StorageConfigurationTests {
         }
     }
 }
+
+/// `[storage] connection_lifetime_seconds`: how long one PostgreSQL pool serves before it is renewed.
+@Suite("Web: PostgreSQL pool lifetime")
+struct PoolLifetimeConfigurationTests {
+    @Test("connection_lifetime_seconds reaches the store (0: never renewed); default 60; out of range or on SQLite refused")
+    func lifetime() throws {
+        let postgres = StorageConfigurationTests.postgres
+        let url = try #require(postgres["GATEHOUSE_DATABASE_URL"])
+        let set = try ConfigurationTests.load("[storage]\nconnection_lifetime_seconds = 5\n", environment: postgres)
+        #expect(try set.postgresConfiguration(url: url, keyPolicy: KeyPolicy()).connectionLifetime == 5)
+        let never = try ConfigurationTests.load("[storage]\nconnection_lifetime_seconds = 0\n", environment: postgres)
+        #expect(try never.postgresConfiguration(url: url, keyPolicy: KeyPolicy()).connectionLifetime == nil)
+        let unset = try GatehouseConfiguration.load(path: nil, environment: postgres)
+        #expect(try unset.postgresConfiguration(url: url, keyPolicy: KeyPolicy()).connectionLifetime == 60)
+        #expect(
+            ConfigurationTests.problemKeys("[storage]\nconnection_lifetime_seconds = -1\n", environment: postgres)
+                == ["storage.connection_lifetime_seconds"])
+        #expect(ConfigurationTests.problemKeys("[storage]\nconnection_lifetime_seconds = 30\n") == ["storage.connection_lifetime_seconds"])
+    }
+}

@@ -14,14 +14,14 @@ import Synchronization
 public final class PostgresInstanceStore: InstanceStorage {
     public let configuration: PostgresStoreConfiguration
     public var keyPolicy: KeyPolicy { configuration.keyPolicy }
-    let client: PostgresClient
+    /// The node's pool, renewed after `configuration.connectionLifetime` (`PostgresPool`).
+    let client: PostgresPool
     let schemas: PostgresSchemas
     /// The instance schema, quoted.
     var instance: String { schemas.instance }
     let masterKey: SecretBox
     let clock: any Clock
     let logger: Logger
-    private let running: Task<Void, Never>
     let feed = PostgresChangeFeed()
     private let polling = Mutex<Task<Void, Never>?>(nil)
     /// The registry, client-key cache and open handles of this node.
@@ -34,8 +34,8 @@ public final class PostgresInstanceStore: InstanceStorage {
     let migrated = Mutex(Set<TenantID>())
 
     private init(
-        configuration: PostgresStoreConfiguration, client: PostgresClient, schemas: PostgresSchemas, masterKey: SecretBox,
-        clock: any Clock, logger: Logger, running: Task<Void, Never>
+        configuration: PostgresStoreConfiguration, client: PostgresPool, schemas: PostgresSchemas, masterKey: SecretBox,
+        clock: any Clock, logger: Logger
     ) {
         self.configuration = configuration
         self.client = client
@@ -43,7 +43,6 @@ public final class PostgresInstanceStore: InstanceStorage {
         self.masterKey = masterKey
         self.clock = clock
         self.logger = logger
-        self.running = running
         self.directory = TenantDirectory(maxOpen: configuration.maxOpenTenants)
     }
 
@@ -59,17 +58,19 @@ public final class PostgresInstanceStore: InstanceStorage {
         let sealing = try SecretBox(key: masterKey)
         // The pool's own log is kept to errors: it warns about every lease made before its run
         // loop has started, which the first queries here always are. Failures reach the callers.
-        var poolLogger = logger
-        poolLogger.logLevel = max(logger.logLevel, .error)
-        let client = PostgresClient(configuration: try configuration.clientConfiguration(), backgroundLogger: poolLogger)
-        let running = Task { await client.run() }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        let poolLogger = quiet
+        let clientConfiguration = try configuration.clientConfiguration()
+        let client = PostgresPool(lifetime: configuration.connectionLifetime.map { .milliseconds(Int64($0 * 1000)) }) {
+            PostgresClient(configuration: clientConfiguration, backgroundLogger: poolLogger)
+        }
         let store = PostgresInstanceStore(
-            configuration: configuration, client: client, schemas: schemas, masterKey: sealing, clock: clock, logger: logger,
-            running: running)
+            configuration: configuration, client: client, schemas: schemas, masterKey: sealing, clock: clock, logger: logger)
         do {
             try await store.start(keyCheck: InstanceBackup.keyCheck(masterKey))
         } catch {
-            running.cancel()
+            client.shutdown()
             if let error = error as? StoreError { throw error }
             throw StoreError.unavailable("cannot use the PostgreSQL database: \(String(reflecting: error))")
         }
@@ -156,7 +157,7 @@ public final class PostgresInstanceStore: InstanceStorage {
     /// from then on.
     public func shutdown() {
         polling.withLock { $0?.cancel() }
-        running.cancel()
+        client.shutdown()
     }
 
     /// `shutdown()`, then waits for the change feed's poller and (at most `seconds`, as a
@@ -170,9 +171,9 @@ public final class PostgresInstanceStore: InstanceStorage {
     func close(waitingAtMost seconds: Int) async {
         shutdown()
         if let poller = polling.withLock({ $0 }) { await poller.value }
-        let running = self.running
+        let client = self.client
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await running.value }
+            group.addTask { await client.waitUntilStopped() }
             group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
             await group.next()
             group.cancelAll()

@@ -60,9 +60,9 @@ public struct PostgresSchemas: Sendable {
     /// - Throws: `StoreError.unavailable` when the schema was written by a newer version;
     ///   `StoreError.tenantGone` when an `existing` schema is not there.
     @discardableResult
-    public static func migrate(
+    static func migrate(
         _ schema: String, _ migrations: [Migration], label: String, instance: String, existing: Bool = false,
-        client: PostgresClient, logger: Logger
+        client: PostgresPool, logger: Logger
     ) async throws -> [String] {
         try await client.transaction(logger: logger) { connection in
             try await migrate(schema, migrations, label: label, instance: instance, existing: existing, on: connection, logger: logger)

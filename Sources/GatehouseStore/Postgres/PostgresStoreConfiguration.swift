@@ -19,11 +19,16 @@ public struct PostgresStoreConfiguration: Sendable {
     /// Seconds between two reads of the change feed (`PostgresChangeFeed`): how long another
     /// node's write may take to reach this node's caches, plus one query.
     public var changePollInterval: TimeInterval = 0.25
+    /// Seconds one pool (`PostgresPool`) takes new work before the node replaces it with a fresh
+    /// one and drains it; `nil`: never. A PostgreSQL backend keeps the catalog of every tenant
+    /// schema it touched (≈ 40 KiB each) and pays for each catalog change in proportion to them.
+    public var connectionLifetime: TimeInterval?
 
     public init(
         url: String, schemaPrefix: String = "gatehouse", maxConnections: Int = 20, maxOpenTenants: Int = 1024,
-        keyPolicy: KeyPolicy = KeyPolicy()
+        keyPolicy: KeyPolicy = KeyPolicy(), connectionLifetime: TimeInterval? = 60
     ) {
+        self.connectionLifetime = connectionLifetime
         self.url = url
         self.schemaPrefix = schemaPrefix
         self.maxConnections = maxConnections

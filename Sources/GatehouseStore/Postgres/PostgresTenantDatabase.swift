@@ -13,7 +13,7 @@ import Synchronization
 /// the tenant id and never from request input, so no call can reach another tenant's rows.
 public final class PostgresTenantDatabase: Sendable {
     public let tenant: ResolvedTenant
-    let client: PostgresClient
+    let client: PostgresPool
     /// The tenant's schema as a quoted SQL identifier (`"gatehouse_t_ten_…"`), ready to be
     /// interpolated with `\(unescaped:)`. Made by `PostgresSchemas.tenant(_:)` only.
     let schema: String
@@ -28,7 +28,7 @@ public final class PostgresTenantDatabase: Sendable {
     let logger: Logger
 
     init(
-        tenant: ResolvedTenant, client: PostgresClient, schema: String, masterKey: SecretBox, keyPolicy: KeyPolicy,
+        tenant: ResolvedTenant, client: PostgresPool, schema: String, masterKey: SecretBox, keyPolicy: KeyPolicy,
         caches: TenantCaches, logger: Logger
     ) {
         self.tenant = tenant

@@ -9,7 +9,7 @@ extension GatehouseConfiguration {
     /// has a problem of its own).
     static let sqliteOnlyKeys = ["storage.synchronous", "backup.interval_seconds", "backup.keep"]
     /// Keys of the file that only the PostgreSQL backend uses.
-    static let postgresOnlyKeys = ["storage.max_connections", "storage.schema_prefix"]
+    static let postgresOnlyKeys = ["storage.max_connections", "storage.schema_prefix", "storage.connection_lifetime_seconds"]
 
     /// The problems of the `[storage]` backend settings. With PostgreSQL every node must share the
     /// master key and the admin token, so neither may be generated into one node's data folder,
@@ -54,6 +54,9 @@ extension GatehouseConfiguration {
         if !(1...1000).contains(databaseMaxConnections) {
             problems.append(Problem(key: "storage.max_connections", message: "must be 1…1000"))
         }
+        if !(0...86_400).contains(databaseConnectionLifetime) {
+            problems.append(Problem(key: "storage.connection_lifetime_seconds", message: "must be 0 (never renewed) … 86400"))
+        }
         if (try? PostgresSchemas(prefix: databaseSchemaPrefix)) == nil {
             problems.append(Problem(key: "storage.schema_prefix", message: "must match [a-z][a-z0-9_]{0,19}"))
         }
@@ -74,7 +77,7 @@ extension GatehouseConfiguration {
     public func postgresConfiguration(url: String, keyPolicy: KeyPolicy) throws -> PostgresStoreConfiguration {
         let configuration = PostgresStoreConfiguration(
             url: url, schemaPrefix: databaseSchemaPrefix, maxConnections: databaseMaxConnections, maxOpenTenants: maxOpenTenants,
-            keyPolicy: keyPolicy)
+            keyPolicy: keyPolicy, connectionLifetime: databaseConnectionLifetime > 0 ? TimeInterval(databaseConnectionLifetime) : nil)
         try configuration.validate()
         return configuration
     }

@@ -62,6 +62,10 @@ public struct GatehouseConfiguration: Sendable {
     /// Connections of this node's PostgreSQL pool, at most. Default 20. PostgreSQL only: refused
     /// in the file with `backend = "sqlite"`.
     public var databaseMaxConnections = 20
+    /// Seconds one PostgreSQL pool serves before the node replaces it with a fresh one (backends
+    /// that have touched many tenant schemas get slow and large); 0: never. Default 60.
+    /// PostgreSQL only, as `max_connections`.
+    public var databaseConnectionLifetime = 60
     /// Prefix of the instance's PostgreSQL schemas. Default `gatehouse`. PostgreSQL only, as
     /// `max_connections`.
     public var databaseSchemaPrefix = "gatehouse"
@@ -165,7 +169,7 @@ public struct GatehouseConfiguration: Sendable {
             "listen", "public_url", "max_body_bytes", "idle_timeout_seconds", "request_body_timeout_seconds", "templates_dir",
             "static_dir", "trusted_proxies", "tenant_base_domain",
         ],
-        "storage": ["data_dir", "synchronous", "max_open_tenants", "backend", "max_connections", "schema_prefix"],
+        "storage": ["data_dir", "synchronous", "max_open_tenants", "backend", "max_connections", "schema_prefix", "connection_lifetime_seconds"],
         "security": ["admin_token", "master_key_file"],
         "passwords": ["argon2_memory_kib", "argon2_iterations", "hashing_threads", "hashing_queue", "common_passwords_file"],
         "oauth": ["refresh_reuse_grace_seconds", "step_up_max_age_seconds"],
@@ -271,6 +275,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = int("storage", "max_open_tenants") { maxOpenTenants = v }
         if let v = string("storage", "backend") { storageBackend = v }
         if let v = int("storage", "max_connections") { databaseMaxConnections = v }
+        if let v = int("storage", "connection_lifetime_seconds") { databaseConnectionLifetime = v }
         if let v = string("storage", "schema_prefix") { databaseSchemaPrefix = v }
         if let v = string("security", "admin_token"), !v.isEmpty { adminToken = v }
         if let v = string("security", "master_key_file"), !v.isEmpty { masterKeyFile = v }

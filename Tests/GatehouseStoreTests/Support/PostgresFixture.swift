@@ -29,9 +29,12 @@ final class PostgresFixture: Sendable {
     let opened = Mutex<[PostgresInstanceStore]>([])
 
     /// Opens a new instance store on this fixture's schemas (as another node or a restart would).
-    func open(maxOpenTenants: Int = 1024, masterKey other: [UInt8]? = nil) async throws -> PostgresInstanceStore {
+    func open(maxOpenTenants: Int = 1024, masterKey other: [UInt8]? = nil, connectionLifetime: TimeInterval? = 60) async throws
+        -> PostgresInstanceStore
+    {
         let store = try await PostgresInstanceStore.open(
-            configuration: PostgresStoreConfiguration(url: url, schemaPrefix: prefix, maxConnections: 8, maxOpenTenants: maxOpenTenants),
+            configuration: PostgresStoreConfiguration(
+                url: url, schemaPrefix: prefix, maxConnections: 8, maxOpenTenants: maxOpenTenants, connectionLifetime: connectionLifetime),
             masterKey: other ?? masterKey, clock: clock, logger: Logger(label: "gatehouse.store-tests"))
         opened.withLock { $0.append(store) }
         return store
