@@ -146,6 +146,20 @@ struct OrganizationDomainRulesTests {
         }
     }
 
+    @Test("arriving through an organization's SSO provider joins it with the SSO's role; other providers join nothing")
+    func ssoArrival() async throws {
+        let t = try await Fixture()
+        t.store.insertUpstreamProvider(id: "idp_customera")
+        t.store.insertUpstreamProvider(id: "idp_other")
+        try await t.store.setSSO(
+            OrganizationSSO(organizationID: Self.bank, providerID: "idp_customera", enforced: true, defaultRole: OrganizationRole.admin))
+        let user = t.user("x@somewhere.example", verified: false)
+        #expect(try await OrganizationAutoJoin.apply(to: user, arrivedThrough: "idp_other", store: t.store, now: t.now).isEmpty)
+        let joined = try await OrganizationAutoJoin.apply(to: user, arrivedThrough: "idp_customera", store: t.store, now: t.now)
+        #expect(joined.map(\.organizationID) == [Self.bank] && joined.map(\.role) == [OrganizationRole.admin])
+        #expect(try await t.store.memberships(of: user.id).map(\.organizationID) == [Self.bank])
+    }
+
     @Test("home-realm discovery reads the verified domain and its organization's SSO")
     func discovery() async throws {
         let t = try await Fixture()
@@ -154,5 +168,13 @@ struct OrganizationDomainRulesTests {
         #expect(try await HomeRealm.discover(email: "x@customera.com", in: t.store) == .local, "no SSO set")
         #expect(try await HomeRealm.discover(email: "not an address", in: t.store) == .local)
         #expect(try await HomeRealm.discover(email: "x@pending.example", in: t.store) == .local)
+        t.store.insertUpstreamProvider(id: "idp_a")
+        let sso = OrganizationSSO(organizationID: Self.acme, providerID: "idp_a", enforced: true)
+        try await t.store.setSSO(sso)
+        try await t.store.setSSO(OrganizationSSO(organizationID: Self.bank, providerID: "idp_a", enforced: true))
+        let routed = try await HomeRealm.discover(email: " X@CustomerA.com ", in: t.store)
+        #expect(routed == .organization(sso, domain: "customera.com") && routed.refusesLocalSignIn)
+        #expect(try await HomeRealm.discover(email: "x@pending.example", in: t.store) == .local, "an unverified domain is not routed")
+        #expect(try await HomeRealm.discover(email: "x@sub.customera.com", in: t.store) == .local, "domains match exactly")
     }
 }

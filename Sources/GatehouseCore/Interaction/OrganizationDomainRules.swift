@@ -111,7 +111,8 @@ public enum OrganizationAutoJoin {
         to user: User, arrivedThrough provider: String?, store: some OrganizationStore & OrganizationInvitationStore,
         now: Date
     ) async throws -> [Membership] {
-        let sso = try await provider.map { try await store.ssoOrganizations(provider: $0) } ?? []
+        var sso: [OrganizationSSO] = []
+        if let provider { sso = try await store.ssoOrganizations(provider: provider) }
         var domain: OrganizationDomain?
         if user.emailVerified, let name = EmailAddress.domain(of: user.email), OrganizationDomain.isValidName(name) {
             domain = try await store.verifiedDomain(name)
