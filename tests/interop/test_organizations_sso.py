@@ -41,6 +41,7 @@ from federation_helpers import fed_server  # noqa: F401
 SCOPE = "openid profile email organization"
 DOMAIN = "customera.com"
 SSO_BUTTON = ("sso", "1")
+PASSPHRASE = "a long enough passphrase 42"
 
 
 class CustomerA:
@@ -49,7 +50,8 @@ class CustomerA:
 
     def __init__(self, server, *, enforced: bool = False, sso_role: str = "admin", verify: bool = True):
         self.server = server
-        self.upstream, self.tenant, self.up_user, self.provider, self.rp = upstream_setup(server, slug="customer-a-idp")
+        self.upstream, self.tenant, self.up_user, self.provider, self.rp = upstream_setup(
+            server, slug="customer-a-idp")
         self.admin = server.admin
         self.base = f"/tenants/{self.tenant.slug}"
         self.org = self.create_org("Customer A")
@@ -87,6 +89,17 @@ class CustomerA:
         return (rp, state, nonce, verifier), page
 
 
+def login(browser: Browser, page, email: str, password: str):
+    """Submits the login page's form with its "Sign in" button."""
+    return browser.submit(page, find_form(page.text, is_login_form), {"email": email, "password": password})
+
+
+def signed_in(server, customer: CustomerA, user) -> bool:
+    """A headless password sign-in of ``user`` answers tokens."""
+    resp = hsign_in(server, customer.app, user.email, user.password)
+    return expect(resp, 200).json()["status"] == "signed_in"
+
+
 def upstream_authorize(resp, customer: CustomerA) -> dict[str, str]:
     """The redirect of ``resp`` goes to the upstream tenant's authorization endpoint: its query."""
     assert resp.status_code in (302, 303), describe(resp)
@@ -112,7 +125,8 @@ def test_sso_address_goes_upstream_and_joins(fed_server):
 
     # Completing upstream signs the user in, a member of Customer A with the SSO's role.
     out = drive(browser, urljoin(resp.url, resp.headers["Location"]), RP_REDIRECT,
-                upstream_login=(c.employee.email, c.employee.password), upstream_login_path=f"/t/{c.upstream.slug}/")
+                upstream_login=(c.employee.email, c.employee.password),
+                upstream_login_path=f"/t/{c.upstream.slug}/")
     assert out.kind == "redirect" and out.params.get("state") == state, out.trace()
     token = redeem(rp, out, verifier)
     claims = check_downstream_tokens(c.tenant, c.rp, token, nonce)
@@ -125,7 +139,7 @@ def test_sso_address_goes_upstream_and_joins(fed_server):
     # The "Sign in" button with a password routes the same way: the password is never checked.
     browser2 = Browser()
     _, page2 = c.login_page(browser2)
-    resp2 = browser2.submit(page2, find_form(page2.text, is_login_form), {"email": c.employee.email.upper(), "password": "x"})
+    resp2 = login(browser2, page2, c.employee.email.upper(), "x")
     assert upstream_authorize(resp2, c)["login_hint"] == c.employee.email
 
 
@@ -153,16 +167,17 @@ def test_other_addresses_are_not_routed(fed_server):
     # The password signs the unrouted address in as before.
     browser = Browser()
     (rp, state, nonce, verifier), page = c.login_page(browser)
-    resp = browser.submit(page, find_form(page.text, is_login_form), {"email": local.email, "password": local.password})
-    assert resp.status_code in (302, 303) and url_base(resp.headers["Location"]) != f"{c.upstream.issuer}/authorize"
-    assert expect(hsign_in(fed_server, c.app, local.email, local.password), 200).json()["status"] == "signed_in"
+    resp = login(browser, page, local.email, local.password)
+    assert resp.status_code in (302, 303), describe(resp)
+    assert url_base(resp.headers["Location"]) != f"{c.upstream.issuer}/authorize"
+    assert signed_in(fed_server, c, local)
 
 
 def test_not_enforced_keeps_password_sign_in_elsewhere(fed_server):
     c = CustomerA(fed_server)
     local = c.tenant.create_user(email=f"pw-{unique_slug('u')}@{DOMAIN}")
     # Headless password sign-in still works: SSO is offered, not enforced.
-    assert expect(hsign_in(fed_server, c.app, local.email, local.password), 200).json()["status"] == "signed_in"
+    assert signed_in(fed_server, c, local)
 
 
 def test_enforced_sso_refuses_password_sign_in(fed_server):
@@ -175,14 +190,14 @@ def test_enforced_sso_refuses_password_sign_in(fed_server):
         body = assert_oauth_error(hsign_in(fed_server, c.app, local.email, password), "access_denied", 400)
         assert "single sign-on" in body["error_description"], body
     body = assert_oauth_error(
-        hpost(fed_server, c.app, "auth/sign-up", {"email": f"new@{DOMAIN}", "password": "a long enough passphrase 42"}),
+        hpost(fed_server, c.app, "auth/sign-up", {"email": f"new@{DOMAIN}", "password": PASSPHRASE}),
         "access_denied", 400)
     assert "single sign-on" in body["error_description"], body
 
     # The page: the right password does not sign in; the browser goes to Customer A's provider.
     browser = Browser()
     _, page = c.login_page(browser)
-    resp = browser.submit(page, find_form(page.text, is_login_form), {"email": local.email, "password": local.password})
+    resp = login(browser, page, local.email, local.password)
     upstream_authorize(resp, c)
     assert not any(cookie.name == "gh_session" for cookie in browser.http.cookies), browser.http.cookies
 
@@ -194,18 +209,18 @@ def test_enforced_sso_refuses_password_sign_in(fed_server):
     signup_url = f"{c.tenant.issuer}/signup?interaction={query_params(page.url)['interaction']}"
     signup = browser.get(signup_url)
     form = find_form(signup.text, lambda f: f.get("action", "").endswith("/signup"))
-    resp = browser.submit(signup, form, {"email": f"new@{DOMAIN}", "password": "a long enough passphrase 42", "name": "N"})
+    resp = browser.submit(signup, form, {"email": f"new@{DOMAIN}", "password": PASSPHRASE, "name": "N"})
     assert resp.status_code == 403 and "single sign-on" in resp.text, describe(resp)
 
     # Another domain still signs in with its password.
     other = c.tenant.create_user()
-    assert expect(hsign_in(fed_server, c.app, other.email, other.password), 200).json()["status"] == "signed_in"
+    assert signed_in(fed_server, c, other)
 
     # Enforced SSO whose provider is disabled: the page says it is unavailable, no password check.
     expect(c.admin.patch(f"{c.base}/providers/{c.provider['id']}", json={"enabled": False}), 200)
     browser = Browser()
     _, page = c.login_page(browser)
-    resp = browser.submit(page, find_form(page.text, is_login_form), {"email": local.email, "password": local.password})
+    resp = login(browser, page, local.email, local.password)
     assert resp.status_code == 503 and "not available" in resp.text, describe(resp)
 
 
@@ -230,8 +245,10 @@ def test_auto_join_verified_addresses_only(fed_server):
     assert c.members(org_b) == {verified.id: "admin"}
 
     # A changed role is kept at the next sign-in (the browser this time, through the login page).
-    expect(c.admin.patch(f"{c.base}/organizations/{org_b['id']}/members/{verified.id}", json={"role": "member"}), 200)
-    result = Browser().authorize(authorization_request(c.tenant, c.rp, scope=SCOPE)[1], RP_REDIRECT, user=verified)
+    member = f"{c.base}/organizations/{org_b['id']}/members/{verified.id}"
+    expect(c.admin.patch(member, json={"role": "member"}), 200)
+    url = authorization_request(c.tenant, c.rp, scope=SCOPE)[1]
+    result = Browser().authorize(url, RP_REDIRECT, user=verified)
     assert result.kind == "redirect" and result.code, result.trace()
     assert c.members(org_b) == {verified.id: "member"}
 
