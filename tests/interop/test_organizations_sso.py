@@ -196,12 +196,19 @@ def test_enforced_sso_refuses_password_sign_in(fed_server):
 
     # The page: the right password does not sign in; the browser goes to Customer A's provider.
     browser = Browser()
-    _, page = c.login_page(browser)
+    (rp, state, nonce, verifier), page = c.login_page(browser)
     resp = login(browser, page, local.email, local.password)
     upstream_authorize(resp, c)
     assert not any(cookie.name == "gh_session" for cookie in browser.http.cookies), browser.http.cookies
+    # The existing account signs in there (linked by its verified email) and joins Customer A.
+    at_idp = c.upstream.create_user(email=local.email)
+    out = drive(browser, urljoin(resp.url, resp.headers["Location"]), RP_REDIRECT,
+                upstream_login=(at_idp.email, at_idp.password), upstream_login_path=f"/t/{c.upstream.slug}/")
+    claims = check_downstream_tokens(c.tenant, c.rp, redeem(rp, out, verifier), nonce)
+    assert claims["sub"] == local.id and claims["org_id"] == c.org["id"] and claims["org_role"] == "admin", claims
 
     # The page's magic link and sign-up are refused with a message pointing to SSO.
+    browser = Browser()
     _, page = c.login_page(browser)
     magic = find_form(page.text, lambda f: f.get("action", "").endswith("/magic-link"))
     resp = browser.submit(page, magic, {"email": local.email})
