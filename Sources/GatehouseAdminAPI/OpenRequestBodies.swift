@@ -1,3 +1,5 @@
+import OpenAPIRuntime
+
 /// Request bodies that the generated client sends in place of the generated ones (the
 /// `typeOverrides` of scripts/openapi-generator/openapi-generator-config.yaml).
 ///
@@ -36,6 +38,8 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var allowedOrigins: [String]?
     /// JWS algorithms: `EdDSA`, `ES256`, `RS256`.
     package var signingAlgorithms: [String]?
+    /// Custom claims by name (docs/contract.md A9), replacing the tenant's whole.
+    package var customClaims: OpenAPIObjectContainer?
 
     package init() {}
 
@@ -46,7 +50,7 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
         case mfaPolicy = "mfa_policy", accessTokenTtl = "access_token_ttl", idTokenTtl = "id_token_ttl"
         case refreshTokenTtl = "refresh_token_ttl", sessionTtl = "session_ttl"
         case authorizationCodeTtl = "authorization_code_ttl", allowedOrigins = "allowed_origins"
-        case signingAlgorithms = "signing_algorithms"
+        case signingAlgorithms = "signing_algorithms", customClaims = "custom_claims"
     }
 }
 
@@ -67,6 +71,8 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     /// JWS algorithms: `EdDSA`, `ES256`, `RS256`.
     package var idTokenSignedResponseAlg: String?
     package var accessTokenSigningAlg: String?
+    /// The client's custom claims (docs/contract.md A9), replacing its previous ones whole.
+    package var customClaims: OpenAPIObjectContainer?
 
     package init() {}
 
@@ -76,7 +82,7 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, type, redirectUris = "redirect_uris", postLogoutRedirectUris = "post_logout_redirect_uris"
         case grantTypes = "grant_types", firstParty = "first_party", allowedScopes = "allowed_scopes"
-        case organizationRequired = "organization_required"
+        case organizationRequired = "organization_required", customClaims = "custom_claims"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg", accessTokenSigningAlg = "access_token_signing_alg"
     }
 }

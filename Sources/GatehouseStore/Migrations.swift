@@ -189,6 +189,7 @@ public enum Migrations {
         registerOrganizationMigrations(&migrator)
         registerOrganizationChoiceMigrations(&migrator)
         registerOrganizationInvitationMigrations(&migrator)
+        registerCustomClaimMigrations(&migrator)
         return migrator
     }
 }

@@ -25,9 +25,9 @@ extension Client {
     static let columns = """
         id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, \
         id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at, \
-        organization_required
+        organization_required, custom_claims
         """
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -45,7 +45,8 @@ extension Client {
             accessTokenSigningAlgorithm: JWSAlgorithm(rawValue: row["access_token_signing_alg"]) ?? .eddsa,
             previousSecretHash: row.bytes("previous_secret_hash"),
             previousSecretExpiresAt: row["previous_secret_expires_at"],
-            organizationRequired: row["organization_required"], createdAt: row["created_at"])
+            organizationRequired: row["organization_required"],
+            customClaims: JSONColumn.decode([String: CustomClaim].self, row["custom_claims"]) ?? [:], createdAt: row["created_at"])
     }
 
     var arguments: StatementArguments {
@@ -54,22 +55,29 @@ extension Client {
             JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
             allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
             previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt, organizationRequired,
+            JSONColumn.encode(customClaims),
         ]
     }
 }
 
 extension User {
-    static let columns = "id, email, email_verified, name, password_hash, disabled, created_at, updated_at"
+    static let columns = "id, email, email_verified, name, password_hash, disabled, created_at, updated_at, public_metadata, private_metadata"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
             id: UserID(rawValue: row["id"])!, email: row["email"], emailVerified: row["email_verified"],
             name: row["name"], passwordHash: row["password_hash"], disabled: row["disabled"],
+            publicMetadata: JSONColumn.decode([String: JSONValue].self, row["public_metadata"]) ?? [:],
+            privateMetadata: JSONColumn.decode([String: JSONValue].self, row["private_metadata"]) ?? [:],
             createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 
     var arguments: StatementArguments {
-        [id.rawValue, email, emailVerified, name, passwordHash, disabled, createdAt, updatedAt]
+        [
+            id.rawValue, email, emailVerified, name, passwordHash, disabled, createdAt, updatedAt, JSONColumn.encode(publicMetadata),
+            JSONColumn.encode(privateMetadata),
+        ]
     }
 }
 

@@ -244,7 +244,7 @@ public enum TenantArchive {
     }
 
     /// Replaces personal data for a staging copy: every email becomes `<user id>@example.invalid`
-    /// (RFC 2606), every name `User <last 6 characters of the id>`; passwords, second factors,
+    /// (RFC 2606), every name `User <last 6 characters of the id>`, metadata `{}`; passwords, second factors,
     /// recovery codes and upstream identities are dropped, and so are all grants (organizations,
     /// roles, memberships, domains and SSO stay; an invitation's address becomes
     /// `<invitation id>@example.invalid`). Run
@@ -254,7 +254,7 @@ public enum TenantArchive {
             sql: """
                 UPDATE users SET email = lower(id) || '@example.invalid', email_verified = 1,
                                  name = CASE WHEN name IS NULL THEN NULL ELSE 'User ' || substr(id, -6) END,
-                                 password_hash = NULL
+                                 password_hash = NULL, public_metadata = '{}', private_metadata = '{}'
                 """)
         try db.execute(sql: "UPDATE organization_invitations SET email = lower(id) || '@example.invalid'")
         for table in ["mfa_factors", "recovery_codes", "upstream_identities", "grants"] {

@@ -4,7 +4,7 @@ import GRDB
 
 /// Administrative operations on one tenant's users and sessions.
 extension TenantDatabase {
-    /// Replaces a user's profile fields (email, name, verification, disabled, password hash).
+    /// Replaces a user's profile fields (email, name, verification, disabled, password hash, metadata).
     /// Disabling a user ends their sessions and revokes their grants.
     /// - Throws: `StoreError.conflict` when the new email is taken.
     public func updateUser(_ user: User, at now: Date) async throws {
@@ -12,8 +12,13 @@ extension TenantDatabase {
             try await pool.write { db in
                 try db.execute(
                     cached: """
-                        UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?
-                        """, arguments: [user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, now, user.id.rawValue])
+                        UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, public_metadata = ?,
+                        private_metadata = ?, updated_at = ? WHERE id = ?
+                        """,
+                    arguments: [
+                        user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, JSONColumn.encode(user.publicMetadata),
+                        JSONColumn.encode(user.privateMetadata), now, user.id.rawValue,
+                    ])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a user with this email already exists")

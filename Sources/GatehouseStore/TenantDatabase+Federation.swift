@@ -211,7 +211,7 @@ extension TenantDatabase {
     public func insertUser(_ user: User, identity: UpstreamIdentity) async throws {
         do {
             try await pool.write { db in
-                try db.execute(cached: "INSERT INTO users (\(User.columns)) VALUES (?,?,?,?,?,?,?,?)", arguments: user.arguments)
+                try db.execute(cached: "INSERT INTO users (\(User.columns)) VALUES (\(User.placeholders))", arguments: user.arguments)
                 try Self.insert(identity, db: db)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {

@@ -77,7 +77,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                     UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
                     grant_types = ?, first_party = ?, allowed_scopes = ?, id_token_signed_response_alg = ?,
                     access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ?,
-                    organization_required = ? WHERE id = ?
+                    organization_required = ?, custom_claims = ? WHERE id = ?
                     """,
                 arguments: [
                     client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
@@ -85,7 +85,8 @@ public final class TenantDatabase: TenantHandle, Sendable {
                     JSONColumn.encode(client.grantTypes.map(\.rawValue).sorted()), client.firstParty,
                     client.allowedScopes?.description, client.idTokenSigningAlgorithm.rawValue,
                     client.accessTokenSigningAlgorithm.rawValue, client.previousSecretHash.map { Data($0) },
-                    client.previousSecretExpiresAt, client.organizationRequired, client.id.rawValue,
+                    client.previousSecretExpiresAt, client.organizationRequired, JSONColumn.encode(client.customClaims),
+                    client.id.rawValue,
                 ])
         }
         caches.clients.withLock { $0[client.clientID] = nil }
@@ -134,7 +135,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
     public func insertUser(_ user: User) async throws {
         do {
             try await pool.write { db in
-                try db.execute(cached: "INSERT INTO users (\(User.columns)) VALUES (?,?,?,?,?,?,?,?)", arguments: user.arguments)
+                try db.execute(cached: "INSERT INTO users (\(User.columns)) VALUES (\(User.placeholders))", arguments: user.arguments)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.conflict("a user with this email already exists")

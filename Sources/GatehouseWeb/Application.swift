@@ -162,6 +162,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     AccountController(services: services).register(on: pages)
     FederationController(services: services).register(on: pages)
     AccountIdentitiesController(services: services).register(on: pages)
+    AccountOrganizationsController(services: services).register(on: pages)
     AccountFlowsController(services: services).register(on: pages)
     MFAController(services: services).register(on: pages)
     // Last, so that it knows every route: 405 with Allow for a known path's missing method.

@@ -10,7 +10,7 @@ struct ClientCommand: AsyncParsableCommand {
     static let keys = [
         "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
         "post_logout_redirect_uris", "grant_types", "first_party", "organization_required", "allowed_scopes", "token_endpoint_auth_method",
-        "id_token_signed_response_alg", "access_token_signing_alg", "created_at",
+        "id_token_signed_response_alg", "access_token_signing_alg", "custom_claims", "created_at",
     ]
 
     static func print(_ client: Any?, json: Bool) {
@@ -50,10 +50,17 @@ struct ClientCommand: AsyncParsableCommand {
         var grantType: [String] = []
         @Flag(help: "First-party client: no consent page; may use the headless auth API.") var firstParty = false
         @Flag(help: "Every authorization acts within an organization: a user without one is refused.") var organizationRequired = false
+        @Option(
+            help: ArgumentHelp(
+                "Custom claims of this client's tokens, replacing the tenant's of the same name: a JSON object (docs/contract.md A9).", valueName: "json"))
+        var customClaims: String?
         @OptionGroup var tokens: TokenOptions
+
+        func validate() throws { _ = try OrgCommand.metadata(customClaims, option: "custom-claims") }
 
         func run() async throws {
             var body = OpenClientFields()
+            body.customClaims = try OrgCommand.metadata(customClaims, option: "custom-claims")
             body.name = name
             body.type = type
             body.redirectUris = redirectUri
@@ -124,11 +131,14 @@ struct ClientCommand: AsyncParsableCommand {
         var firstParty: Bool?
         @Option(help: ArgumentHelp("Whether every authorization acts within an organization (true or false).", valueName: "true|false"))
         var organizationRequired: Bool?
+        @Option(help: ArgumentHelp("Custom claims of this client's tokens (a JSON object replacing the client's; {} removes them).", valueName: "json"))
+        var customClaims: String?
         @OptionGroup var tokens: TokenOptions
 
         /// The JSON merge patch of the options given (RFC 7396).
         var body: OpenClientFields {
             var body = OpenClientFields()
+            body.customClaims = try? OrgCommand.metadata(customClaims, option: "custom-claims")
             body.name = name
             body.redirectUris = redirectUri.isEmpty ? nil : redirectUri
             body.postLogoutRedirectUris = postLogoutRedirectUri.isEmpty ? nil : postLogoutRedirectUri
@@ -140,6 +150,7 @@ struct ClientCommand: AsyncParsableCommand {
         }
 
         func validate() throws {
+            _ = try OrgCommand.metadata(customClaims, option: "custom-claims")
             if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
         }
 

@@ -112,8 +112,14 @@ struct TenantCommand: AsyncParsableCommand {
         var allowedOrigins: String?
         @Option(help: "Comma-separated JWS algorithms the tenant keeps keys for: EdDSA, ES256, RS256 (e.g. EdDSA,ES256,RS256).")
         var signingAlgorithms: String?
+        @Option(
+            help: ArgumentHelp(
+                "Custom claims of the tenant's tokens: a JSON object replacing them whole (docs/contract.md A9), e.g. '{\"plan\": \"{{user.public_metadata.plan}}\"}'.",
+                valueName: "json"))
+        var customClaims: String?
 
         func validate() throws {
+            _ = try OrgCommand.metadata(customClaims, option: "custom-claims")
             if let signingAlgorithms, commaSeparated(signingAlgorithms).isEmpty {
                 throw ValidationError("--signing-algorithms needs at least one of EdDSA, ES256, RS256")
             }
@@ -133,6 +139,7 @@ struct TenantCommand: AsyncParsableCommand {
             settings.authorizationCodeTtl = authorizationCodeTtl?.seconds
             settings.allowedOrigins = allowedOrigins.map(commaSeparated)
             settings.signingAlgorithms = signingAlgorithms.map(commaSeparated)
+            settings.customClaims = try? OrgCommand.metadata(customClaims, option: "custom-claims")
             return .init(name: name, settings: settings.isEmpty ? nil : settings)
         }
 

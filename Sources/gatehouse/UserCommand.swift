@@ -7,7 +7,9 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user", abstract: "Create, list, show, update and delete users of a tenant.",
         subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
 
-    static let keys = ["id", "email", "name", "email_verified", "disabled", "created_at"]
+    /// The fields `user show`, `create` and `update` print; `user list` prints `columns`.
+    static let keys = ["id", "email", "name", "email_verified", "disabled", "public_metadata", "private_metadata", "created_at"]
+    static let columns = ["id", "email", "name", "email_verified", "disabled", "created_at"]
 
     static func print(_ user: Any?, json: Bool) {
         if json { Output.json(user) } else if let user = user as? [String: Any] { Output.record(user, keys: keys) }
@@ -23,9 +25,19 @@ struct UserCommand: AsyncParsableCommand {
         @Option(parsing: .unconditional, help: "Password (8–256 characters); without one the user cannot sign in with a password.") var password: String?
         @Option(help: "Display name.") var name: String?
         @Flag(help: "Mark the email address as verified.") var emailVerified = false
+        @Option(help: "Public metadata, readable by the user: a JSON object (at most 8 KiB).") var publicMetadata: String?
+        @Option(help: "Private metadata, readable by admins only: a JSON object (at most 8 KiB).") var privateMetadata: String?
+
+        func validate() throws {
+            _ = try OrgCommand.metadata(publicMetadata, option: "public-metadata")
+            _ = try OrgCommand.metadata(privateMetadata, option: "private-metadata")
+        }
 
         func run() async throws {
-            let body = Components.Schemas.UserCreate(email: email, password: password, name: name, emailVerified: emailVerified)
+            let body = Components.Schemas.UserCreate(
+                email: email, password: password, name: name, emailVerified: emailVerified,
+                publicMetadata: try OrgCommand.metadata(publicMetadata, option: "public-metadata"),
+                privateMetadata: try OrgCommand.metadata(privateMetadata, option: "private-metadata"))
             try await runAdmin {
                 let user = try await admin.api().answer { try await $0.createUser(path: .init(slug: tenant), body: .json(body)).created.body.json }
                 UserCommand.print(user, json: admin.json)
@@ -47,7 +59,7 @@ struct UserCommand: AsyncParsableCommand {
                     try await client.listUsers(path: .init(slug: tenant), query: .init(limit: limit, after: after, email: email, q: search))
                         .ok.body.json
                 }
-                Paging.print(list, key: "users", columns: UserCommand.keys, json: admin.json)
+                Paging.print(list, key: "users", columns: UserCommand.columns, json: admin.json)
             }
         }
     }
@@ -83,13 +95,22 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Whether the user is disabled (true or false); a disabled user cannot sign in.", valueName: "true|false"))
         var disabled: Bool?
         @Option(parsing: .unconditional, help: "New password (8–256 characters).") var password: String?
+        @Option(help: "Public metadata, readable by the user: a JSON object (at most 8 KiB) replacing the stored one.")
+        var publicMetadata: String?
+        @Option(help: "Private metadata, readable by admins only: a JSON object (at most 8 KiB) replacing the stored one.")
+        var privateMetadata: String?
 
         /// The JSON merge patch of the options given (RFC 7396).
         var body: Components.Schemas.UserUpdate {
-            .init(email: email, name: name, emailVerified: emailVerified, disabled: disabled, password: password)
+            .init(
+                email: email, name: name, emailVerified: emailVerified, disabled: disabled, password: password,
+                publicMetadata: try? OrgCommand.metadata(publicMetadata, option: "public-metadata"),
+                privateMetadata: try? OrgCommand.metadata(privateMetadata, option: "private-metadata"))
         }
 
         func validate() throws {
+            _ = try OrgCommand.metadata(publicMetadata, option: "public-metadata")
+            _ = try OrgCommand.metadata(privateMetadata, option: "private-metadata")
             if body == Components.Schemas.UserUpdate() {
                 throw ValidationError("nothing to update: pass at least one option (see --help)")
             }

@@ -7,7 +7,8 @@ import Logging
 import Testing
 
 /// A data folder of today's schema (every migration up to 2026-12-05: tenant hostnames, console
-/// enrolments, organizations, their invitations, domains and SSO) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
+/// claims) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
@@ -25,6 +26,13 @@ struct CurrentSchemaFixtureTests {
         var invitation_id: String?
         var invitation_token: String?
     }
+
+    /// Users' metadata and clients' custom claims (docs/contract.md A9).
+    static let publicMetadata: [String: JSONValue] = ["plan": .string("pro"), "seats": .number(5)]
+    static let privateMetadata: [String: JSONValue] = ["crm_id": .string("C-1")]
+    static let customClaims: [String: CustomClaim] = [
+        "plan": "{{user.public_metadata.plan}}", "region": CustomClaim(value: .object(["name": .string("eu")]), in: [.idToken]),
+    ]
 
     @Test("writes the fixture folder", .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_WRITE_SCHEMA_FIXTURE"] != nil))
     func write() async throws {
@@ -49,11 +57,14 @@ struct CurrentSchemaFixtureTests {
             let tenant = try await store.createTenant(slug: facts.tenant, name: "Acme", environment: .live, settings: settings)
             var client = Seed.client(at: now)
             client.secretHash = SecretHash.of(facts.client_secret)
+            client.customClaims = Self.customClaims
             facts.client_id = client.clientID
             try await store.registerClient(client, in: tenant)
             let db = try await store.database(for: tenant)
             var user = Seed.user(email: facts.email, at: now)
             user.passwordHash = try PasswordHasher().hash(facts.password)
+            user.publicMetadata = Self.publicMetadata
+            user.privateMetadata = Self.privateMetadata
             try await db.insertUser(user)
             let session = Seed.session(user: user.id, at: now, lifetime: 86400 * 365)
             facts.session_id = session.id.rawValue
@@ -123,6 +134,8 @@ struct CurrentSchemaFixtureTests {
             #expect(try user.passwordHash.map { try PasswordHasher().verify(facts.password, encoded: $0) } == true)
             let client = try #require(try await db.client(clientID: facts.client_id))
             #expect(client.secretHash.map { SecretHash.matches(facts.client_secret, $0) } == true)
+            #expect(user.publicMetadata == Self.publicMetadata && user.privateMetadata == Self.privateMetadata)
+            #expect(client.customClaims == Self.customClaims)
             #expect(try await db.session(id: #require(SessionID(rawValue: facts.session_id)))?.userID == user.id)
             #expect(try await db.refreshToken(hash: SecretHash.of(facts.refresh_token)) != nil)
             let enrolment = try #require(try await db.consoleEnrolment(idHash: SecretHash.of(facts.enrolment_id), userID: user.id, at: now))

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "97cae1a3e2bc5747ed118b8e07682dbb7b5bf741151b0c0f681994a83c750132"
+    package static let sha256 = "af8e30361d58a7a300443201dd75493f91a5352dc85f64f356e8bcdc4db250c1"
 }

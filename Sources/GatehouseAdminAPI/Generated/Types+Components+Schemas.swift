@@ -326,30 +326,8 @@ extension Components {
             package var hostname: Swift.String?
             /// - Remark: Generated from `#/components/schemas/TenantSettings/webhooks`.
             package var webhooks: [Components.Schemas.WebhookEndpoint]
-            /// Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden.
-            ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/custom_claims`.
-            package struct CustomClaimsPayload: Codable, Hashable, Sendable {
-                /// A container of undocumented properties.
-                package var additionalProperties: [String: Swift.String]
-                /// Creates a new `CustomClaimsPayload`.
-                ///
-                /// - Parameters:
-                ///   - additionalProperties: A container of undocumented properties.
-                package init(additionalProperties: [String: Swift.String] = .init()) {
-                    self.additionalProperties = additionalProperties
-                }
-                package init(from decoder: any Swift.Decoder) throws {
-                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
-                }
-                package func encode(to encoder: any Swift.Encoder) throws {
-                    try encoder.encodeAdditionalProperties(additionalProperties)
-                }
-            }
-            /// Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden.
-            ///
-            /// - Remark: Generated from `#/components/schemas/TenantSettings/custom_claims`.
-            package var customClaims: Components.Schemas.TenantSettings.CustomClaimsPayload
+            package var customClaims: Components.Schemas.CustomClaims
             /// Creates a new `TenantSettings`.
             ///
             /// - Parameters:
@@ -365,7 +343,7 @@ extension Components {
             ///   - emailTemplates: Names of email templates the tenant overrides (read-only here).
             ///   - hostname: The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`.
             ///   - webhooks:
-            ///   - customClaims: Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden.
+            ///   - customClaims:
             package init(
                 mfaPolicy: Components.Schemas.TenantSettings.MfaPolicyPayload,
                 accessTokenTtl: Swift.Int,
@@ -379,7 +357,7 @@ extension Components {
                 emailTemplates: [Swift.String],
                 hostname: Swift.String? = nil,
                 webhooks: [Components.Schemas.WebhookEndpoint],
-                customClaims: Components.Schemas.TenantSettings.CustomClaimsPayload
+                customClaims: Components.Schemas.CustomClaims
             ) {
                 self.mfaPolicy = mfaPolicy
                 self.accessTokenTtl = accessTokenTtl
@@ -415,6 +393,100 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/TenantSettingsInput`.
         package typealias TenantSettingsInput = OpenTenantSettingsInput
+        /// One custom claim (docs/contract.md A9). A string `value` is a template: it may be, or contain, the placeholders `{{user.email}}`, `{{user.public_metadata.KEY}}`, `{{user.private_metadata.KEY}}` and `{{org.public_metadata.KEY}}` (the last only when the token acts within an organization); `KEY` is a member name or a dotted path of segments of `A-Z a-z 0-9 _ -`, and `{{` always opens a placeholder. A value that is exactly one placeholder takes the JSON value it refers to (a number stays a number, an object an object); otherwise each placeholder is replaced by its text (strings as they are, other values as compact JSON). When a placeholder refers to nothing (no such key, `null`, no user as in `client_credentials`, no organization) the claim is left out. Strings inside arrays and objects are literal. A template that does not parse (`{{` without `}}`, an unknown root or field, a missing key) is refused (422 naming `custom_claims.<name>.value`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CustomClaim`.
+        package struct CustomClaim: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CustomClaim/InPayload`.
+            @frozen package enum InPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case accessToken = "access_token"
+                case idToken = "id_token"
+                case userinfo = "userinfo"
+            }
+            /// Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CustomClaim/in`.
+            package typealias InPayload = [Components.Schemas.CustomClaim.InPayloadPayload]
+            /// Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CustomClaim/in`.
+            package var _in: Components.Schemas.CustomClaim.InPayload?
+            /// Creates a new `CustomClaim`.
+            ///
+            /// - Parameters:
+            ///   - _in: Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three.
+            package init(_in: Components.Schemas.CustomClaim.InPayload? = nil) {
+                self._in = _in
+            }
+            package enum CodingKeys: String, CodingKey {
+                case _in = "in"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self._in = try container.decodeIfPresent(
+                    Components.Schemas.CustomClaim.InPayload.self,
+                    forKey: ._in
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "in"
+                ])
+            }
+        }
+        /// Custom claims by claim name (docs/contract.md A9): each member a `CustomClaim`, or a string as shorthand for `{"value": <string>}` (answers always show the full form). Names are 1–256 bytes of printable ASCII without spaces, quotes or backslashes (`https://example.com/roles` is fine); registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`, `org_permissions`, `email`, `email_verified`, `name`, `typ`, `cnf`) and every `org_…` claim (docs/contract.md A8) cannot be set (422 naming the claim). Size rule, which keeps every token within 8 KiB: per target, the claims without placeholders may take at most 4096 bytes of JSON members (`"name":value,`), counted in name order, else 422 naming the claim that crosses the budget (for a client, its claims merged with the tenant's; for the tenant, merged with each client's). At issuance the claims without placeholders come first, then the templated ones in name order; a templated claim that would take the custom claims past 4096 bytes, or the signed token past 8192 bytes, is left out and logged by name (never its value). Metadata is read afresh at every issuance (a refresh picks up changes) and at every userinfo request.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CustomClaims`.
+        package struct CustomClaims: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CustomClaims/additionalProperties`.
+            @frozen package enum AdditionalPropertiesPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CustomClaims/additionalProperties/case1`.
+                case case1(Swift.String)
+                /// - Remark: Generated from `#/components/schemas/CustomClaims/additionalProperties/case2`.
+                case CustomClaim(Components.Schemas.CustomClaim)
+                package init(from decoder: any Swift.Decoder) throws {
+                    var errors: [any Swift.Error] = []
+                    do {
+                        self = .case1(try decoder.decodeFromSingleValueContainer())
+                        return
+                    } catch {
+                        errors.append(error)
+                    }
+                    do {
+                        self = .CustomClaim(try .init(from: decoder))
+                        return
+                    } catch {
+                        errors.append(error)
+                    }
+                    throw Swift.DecodingError.failedToDecodeOneOfSchema(
+                        type: Self.self,
+                        codingPath: decoder.codingPath,
+                        errors: errors
+                    )
+                }
+                package func encode(to encoder: any Swift.Encoder) throws {
+                    switch self {
+                    case let .case1(value):
+                        try encoder.encodeToSingleValueContainer(value)
+                    case let .CustomClaim(value):
+                        try value.encode(to: encoder)
+                    }
+                }
+            }
+            /// A container of undocumented properties.
+            package var additionalProperties: [String: Components.Schemas.CustomClaims.AdditionalPropertiesPayload]
+            /// Creates a new `CustomClaims`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            package init(additionalProperties: [String: Components.Schemas.CustomClaims.AdditionalPropertiesPayload] = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            package func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
         /// A webhook endpoint (stored; delivery arrives with the webhooks feature).
         ///
         /// - Remark: Generated from `#/components/schemas/WebhookEndpoint`.
@@ -922,6 +994,30 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/organization_required`.
             package var organizationRequired: Swift.Bool
+            /// The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/custom_claims`.
+            package struct CustomClaimsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Client/custom_claims/value1`.
+                package var value1: Components.Schemas.CustomClaims
+                /// Creates a new `CustomClaimsPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                package init(value1: Components.Schemas.CustomClaims) {
+                    self.value1 = value1
+                }
+                package init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                package func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/custom_claims`.
+            package var customClaims: Components.Schemas.Client.CustomClaimsPayload
             /// Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/allowed_scopes`.
@@ -970,6 +1066,7 @@ extension Components {
             ///   - grantTypes: Sorted.
             ///   - firstParty: First-party clients skip the consent page and may use the headless auth API.
             ///   - organizationRequired: Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
+            ///   - customClaims: The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
             ///   - allowedScopes: Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
             ///   - tokenEndpointAuthMethod: `none` for public clients; confidential clients may also use `client_secret_post`.
             ///   - idTokenSignedResponseAlg:
@@ -986,6 +1083,7 @@ extension Components {
                 grantTypes: Components.Schemas.Client.GrantTypesPayload,
                 firstParty: Swift.Bool,
                 organizationRequired: Swift.Bool,
+                customClaims: Components.Schemas.Client.CustomClaimsPayload,
                 allowedScopes: Swift.String? = nil,
                 tokenEndpointAuthMethod: Components.Schemas.Client.TokenEndpointAuthMethodPayload,
                 idTokenSignedResponseAlg: Components.Schemas.Client.IdTokenSignedResponseAlgPayload,
@@ -1002,6 +1100,7 @@ extension Components {
                 self.grantTypes = grantTypes
                 self.firstParty = firstParty
                 self.organizationRequired = organizationRequired
+                self.customClaims = customClaims
                 self.allowedScopes = allowedScopes
                 self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
                 self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
@@ -1019,6 +1118,7 @@ extension Components {
                 case grantTypes = "grant_types"
                 case firstParty = "first_party"
                 case organizationRequired = "organization_required"
+                case customClaims = "custom_claims"
                 case allowedScopes = "allowed_scopes"
                 case tokenEndpointAuthMethod = "token_endpoint_auth_method"
                 case idTokenSignedResponseAlg = "id_token_signed_response_alg"
@@ -1140,6 +1240,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/User/created_at`.
             package var createdAt: Foundation.Date
+            /// A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/public_metadata`.
+            package var publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer
+            /// A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/private_metadata`.
+            package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
             /// Creates a new `User`.
             ///
             /// - Parameters:
@@ -1149,13 +1257,17 @@ extension Components {
             ///   - name: Absent when the user has no name.
             ///   - disabled: Disabled users cannot sign in.
             ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
+            ///   - publicMetadata: A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).
+            ///   - privateMetadata: A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).
             package init(
                 id: Swift.String,
                 email: Swift.String,
                 emailVerified: Swift.Bool,
                 name: Swift.String? = nil,
                 disabled: Swift.Bool,
-                createdAt: Foundation.Date
+                createdAt: Foundation.Date,
+                publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer,
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil
             ) {
                 self.id = id
                 self.email = email
@@ -1163,6 +1275,8 @@ extension Components {
                 self.name = name
                 self.disabled = disabled
                 self.createdAt = createdAt
+                self.publicMetadata = publicMetadata
+                self.privateMetadata = privateMetadata
             }
             package enum CodingKeys: String, CodingKey {
                 case id
@@ -1171,6 +1285,8 @@ extension Components {
                 case name
                 case disabled
                 case createdAt = "created_at"
+                case publicMetadata = "public_metadata"
+                case privateMetadata = "private_metadata"
             }
         }
         /// - Remark: Generated from `#/components/schemas/Organization`.
@@ -2291,6 +2407,14 @@ extension Components {
             package var name: Swift.String?
             /// - Remark: Generated from `#/components/schemas/UserCreate/email_verified`.
             package var emailVerified: Swift.Bool?
+            /// A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/public_metadata`.
+            package var publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/private_metadata`.
+            package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
             /// Creates a new `UserCreate`.
             ///
             /// - Parameters:
@@ -2298,22 +2422,30 @@ extension Components {
             ///   - password: Without a password the user cannot sign in with one. Hashed with Argon2id.
             ///   - name: No control characters or bidirectional overrides.
             ///   - emailVerified:
+            ///   - publicMetadata: A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.
+            ///   - privateMetadata: A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.
             package init(
                 email: Swift.String,
                 password: Swift.String? = nil,
                 name: Swift.String? = nil,
-                emailVerified: Swift.Bool? = nil
+                emailVerified: Swift.Bool? = nil,
+                publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil
             ) {
                 self.email = email
                 self.password = password
                 self.name = name
                 self.emailVerified = emailVerified
+                self.publicMetadata = publicMetadata
+                self.privateMetadata = privateMetadata
             }
             package enum CodingKeys: String, CodingKey {
                 case email
                 case password
                 case name
                 case emailVerified = "email_verified"
+                case publicMetadata = "public_metadata"
+                case privateMetadata = "private_metadata"
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2333,15 +2465,25 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .emailVerified
                 )
+                self.publicMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .publicMetadata
+                )
+                self.privateMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .privateMetadata
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "email",
                     "password",
                     "name",
-                    "email_verified"
+                    "email_verified",
+                    "public_metadata",
+                    "private_metadata"
                 ])
             }
         }
-        /// Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.
+        /// Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, and the metadata objects, which it empties (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.
         ///
         /// - Remark: Generated from `#/components/schemas/UserUpdate`.
         package struct UserUpdate: Codable, Hashable, Sendable {
@@ -2359,6 +2501,14 @@ extension Components {
             package var disabled: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/UserUpdate/password`.
             package var password: Swift.String?
+            /// Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/public_metadata`.
+            package var publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/private_metadata`.
+            package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
             /// Creates a new `UserUpdate`.
             ///
             /// - Parameters:
@@ -2367,18 +2517,24 @@ extension Components {
             ///   - emailVerified:
             ///   - disabled:
             ///   - password:
+            ///   - publicMetadata: Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).
+            ///   - privateMetadata: Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).
             package init(
                 email: Swift.String? = nil,
                 name: Swift.String? = nil,
                 emailVerified: Swift.Bool? = nil,
                 disabled: Swift.Bool? = nil,
-                password: Swift.String? = nil
+                password: Swift.String? = nil,
+                publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil
             ) {
                 self.email = email
                 self.name = name
                 self.emailVerified = emailVerified
                 self.disabled = disabled
                 self.password = password
+                self.publicMetadata = publicMetadata
+                self.privateMetadata = privateMetadata
             }
             package enum CodingKeys: String, CodingKey {
                 case email
@@ -2386,6 +2542,8 @@ extension Components {
                 case emailVerified = "email_verified"
                 case disabled
                 case password
+                case publicMetadata = "public_metadata"
+                case privateMetadata = "private_metadata"
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2409,12 +2567,22 @@ extension Components {
                     Swift.String.self,
                     forKey: .password
                 )
+                self.publicMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .publicMetadata
+                )
+                self.privateMetadata = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .privateMetadata
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "email",
                     "name",
                     "email_verified",
                     "disabled",
-                    "password"
+                    "password",
+                    "public_metadata",
+                    "private_metadata"
                 ])
             }
         }

@@ -4315,7 +4315,7 @@ package enum Operations {
                     self.body = body
                 }
             }
-            /// The user.
+            /// The user, with `public_metadata` (never `private_metadata`, which only admins read).
             ///
             /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/get(getUser)/responses/200`.
             ///

@@ -10,6 +10,8 @@ public struct UserinfoResponse: Codable, Sendable, Equatable {
     public var orgID: String?
     public var orgRole: String?
     public var orgPermissions: [String]?
+    /// Custom claims released to userinfo (docs/contract.md A9), in order; never a name above.
+    public var custom: [CustomClaimMember] = []
 
     enum CodingKeys: String, CodingKey {
         case sub, email, name
@@ -18,6 +20,52 @@ public struct UserinfoResponse: Codable, Sendable, Equatable {
         case orgRole = "org_role"
         case orgPermissions = "org_permissions"
     }
+
+    public init(
+        sub: String, email: String? = nil, emailVerified: Bool? = nil, name: String? = nil, orgID: String? = nil,
+        orgRole: String? = nil, orgPermissions: [String]? = nil, custom: [CustomClaimMember] = []
+    ) {
+        self.sub = sub
+        self.email = email
+        self.emailVerified = emailVerified
+        self.name = name
+        self.orgID = orgID
+        self.orgRole = orgRole
+        self.orgPermissions = orgPermissions
+        self.custom = custom
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: ClaimName.self)
+        try c.encode(sub, forKey: ClaimName("sub"))
+        try c.encodeIfPresent(email, forKey: ClaimName("email"))
+        try c.encodeIfPresent(emailVerified, forKey: ClaimName("email_verified"))
+        try c.encodeIfPresent(name, forKey: ClaimName("name"))
+        try c.encodeIfPresent(orgID, forKey: ClaimName("org_id"))
+        try c.encodeIfPresent(orgRole, forKey: ClaimName("org_role"))
+        try c.encodeIfPresent(orgPermissions, forKey: ClaimName("org_permissions"))
+        for member in custom { try c.encode(member.value, forKey: ClaimName(member.name)) }
+    }
+}
+
+/// One custom claim as released: its name and value.
+public struct CustomClaimMember: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: JSONValue
+
+    public init(name: String, value: JSONValue) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Any claim name as a coding key.
+struct ClaimName: CodingKey {
+    let stringValue: String
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
 }
 
 /// The UserInfo endpoint (OIDC Core §5.3).
@@ -28,8 +76,10 @@ public enum UserinfoEndpoint {
     ///
     /// A token issued within an organization (`org_id`) answers `org_id`, `org_role` and
     /// `org_permissions` as they are now; they are left out once the membership has ended.
+    /// Custom claims released to `userinfo` (docs/contract.md A9) are computed from the user, the
+    /// organization and the token's client as they are now, within ``CustomClaims/budget``.
     public static func handle(
-        accessToken: String, tokens: TokenService, store: some UserStore & GrantStore & OrganizationStore
+        accessToken: String, tokens: TokenService, store: some UserStore & GrantStore & OrganizationStore & ClientStore
     ) async throws -> UserinfoResponse {
         let claims = try await tokens.validateAccessToken(accessToken, store: store)
         let scope = claims.scopeSet
@@ -41,14 +91,21 @@ public enum UserinfoEndpoint {
         }
         let released = UserClaims(user: user, scope: scope)
         var organization: OrganizationClaims?
+        var within: Organization?
         if let orgID = claims.orgID.flatMap(OrganizationID.init(rawValue:)),
             let context = try await store.organizationContext(organization: orgID, user: user.id)
         {
             organization = OrganizationClaims(context)
+            within = context.organization
+        }
+        var custom: [CustomClaimMember] = []
+        if let client = try await store.client(clientID: claims.clientID) {
+            let candidates = tokens.customClaims(client: client, target: .userinfo, subject: ClaimSubject(user: user, organization: within))
+            custom = tokens.fitting(candidates, room: CustomClaims.budget, target: .userinfo).map { CustomClaimMember(name: $0.name, value: $0.value) }
         }
         return UserinfoResponse(
             sub: user.id.rawValue, email: released.email, emailVerified: released.emailVerified,
             name: released.name, orgID: organization?.orgID, orgRole: organization?.orgRole,
-            orgPermissions: organization?.orgPermissions)
+            orgPermissions: organization?.orgPermissions, custom: custom)
     }
 }

@@ -51,6 +51,9 @@ public struct Client: Codable, Sendable, Equatable {
     /// Every authorization of this client acts within an organization (docs/contract.md A8): a
     /// user without one ends in `access_denied`, and the picker offers no personal context.
     public var organizationRequired: Bool
+    /// Custom claims of this client's tokens (docs/contract.md A9): each replaces the tenant's
+    /// `settings.custom_claims` member of the same name (``CustomClaims/effective(tenant:client:)``).
+    public var customClaims: [String: CustomClaim]
     public var createdAt: Date
 
     public init(
@@ -58,7 +61,8 @@ public struct Client: Codable, Sendable, Equatable {
         redirectURIs: [String], postLogoutRedirectURIs: [String], grantTypes: Set<GrantType>,
         firstParty: Bool, allowedScopes: ScopeSet?, idTokenSigningAlgorithm: JWSAlgorithm = .eddsa,
         accessTokenSigningAlgorithm: JWSAlgorithm = .eddsa, previousSecretHash: [UInt8]? = nil,
-        previousSecretExpiresAt: Date? = nil, organizationRequired: Bool = false, createdAt: Date
+        previousSecretExpiresAt: Date? = nil, organizationRequired: Bool = false,
+        customClaims: [String: CustomClaim] = [:], createdAt: Date
     ) {
         self.id = id
         self.clientID = clientID
@@ -75,6 +79,7 @@ public struct Client: Codable, Sendable, Equatable {
         self.previousSecretHash = previousSecretHash
         self.previousSecretExpiresAt = previousSecretExpiresAt
         self.organizationRequired = organizationRequired
+        self.customClaims = customClaims
         self.createdAt = createdAt
     }
 

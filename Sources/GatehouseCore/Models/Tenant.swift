@@ -90,8 +90,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var emailTemplates: [String] = []
     /// Webhook endpoints: refused when non-empty until delivery works.
     public var webhooks: [WebhookEndpoint] = []
-    /// Extra claims by claim name: refused when non-empty until tokens carry them.
-    public var customClaims: [String: String] = [:]
+    /// Custom claims of every token of the tenant, by claim name (docs/contract.md A9); a client's
+    /// own `custom_claims` replace members of the same name.
+    public var customClaims: [String: CustomClaim] = [:]
     /// The host name the tenant is served on (a custom domain, lowercase, no port), which makes its
     /// issuer `{scheme}://{hostname}[:{port}]` and its pages, cookies and links that origin's alone.
     /// Nil (default): the tenant is served under `/t/{slug}` of the public URL, or on
@@ -140,7 +141,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
         emailTemplates = try c.decodeIfPresent([String].self, forKey: .emailTemplates) ?? d.emailTemplates
         webhooks = try c.decodeIfPresent([WebhookEndpoint].self, forKey: .webhooks) ?? d.webhooks
-        customClaims = try c.decodeIfPresent([String: String].self, forKey: .customClaims) ?? d.customClaims
+        customClaims = try c.decodeIfPresent([String: CustomClaim].self, forKey: .customClaims) ?? d.customClaims
         hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
     }
 
@@ -169,9 +170,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
                 problems.append(("webhooks[\(i)].url", "must be an https URL"))
             }
         }
-        for name in customClaims.keys.sorted() where Self.reservedClaims.contains(name) || name.isEmpty {
-            problems.append(("custom_claims.\(name)", "is a registered claim and cannot be overridden"))
-        }
+        for problem in CustomClaims.validate(customClaims, field: "custom_claims") { problems.append((problem.field, problem.message)) }
         for (i, origin) in allowedOrigins.enumerated() where !Self.isValidOrigin(origin) {
             problems.append(("allowed_origins[\(i)]", "'\(origin)' is not an origin (scheme://host[:port], no path)"))
         }
@@ -192,12 +191,6 @@ public struct TenantSettings: Codable, Sendable, Equatable {
                 && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
         }
     }
-
-    /// Claims the provider sets itself (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2).
-    static let reservedClaims: Set<String> = [
-        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid",
-        "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role",
-    ]
 
     /// The serialization of an origin (RFC 6454 §6.2): scheme and host lowercased, as browsers send
     /// them in `Origin`.

@@ -10,12 +10,21 @@ public struct User: Codable, Sendable, Equatable {
     /// Argon2id PHC string; nil for users without a password.
     public var passwordHash: String?
     public var disabled: Bool
+    /// JSON object the user may read (`/v1/me`, the account console) and custom claims may
+    /// release (docs/contract.md A9); at most ``User/metadataLimit`` bytes encoded.
+    public var publicMetadata: [String: JSONValue]
+    /// JSON object only admins read; custom claims may release it (docs/contract.md A9).
+    public var privateMetadata: [String: JSONValue]
     public var createdAt: Date
     public var updatedAt: Date
 
+    /// Largest encoded size of each metadata object, in bytes (8 KiB).
+    public static let metadataLimit = 8192
+
     public init(
         id: UserID, email: String, emailVerified: Bool, name: String?, passwordHash: String?,
-        disabled: Bool = false, createdAt: Date, updatedAt: Date
+        disabled: Bool = false, publicMetadata: [String: JSONValue] = [:], privateMetadata: [String: JSONValue] = [:],
+        createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.email = email
@@ -23,6 +32,8 @@ public struct User: Codable, Sendable, Equatable {
         self.name = name
         self.passwordHash = passwordHash
         self.disabled = disabled
+        self.publicMetadata = publicMetadata
+        self.privateMetadata = privateMetadata
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

@@ -97,29 +97,33 @@ public enum TokenEndpoint {
                     expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
             refreshToken = token
         }
-        let organization = try await organizationClaims(of: grant, context: context)
+        let organization = try await organizationContext(of: grant, context: context)
         return try issueTokens(
             for: grant, client: client, user: user, scope: grant.scope, includeNonce: true,
             refreshToken: refreshToken, organization: organization, context: context)
     }
 
     /// Issues the access, refresh and ID tokens of a user grant.
+    /// Custom claims (docs/contract.md A9) are computed here from `user` and the organization as
+    /// they are now, so a refresh carries changed metadata.
     /// - Parameter organization: the grant's organization context, read afresh
-    ///   (``organizationClaims(of:context:)``); nil for a personal grant.
+    ///   (``organizationContext(of:context:)``); nil for a personal grant.
     static func issueTokens(
         for grant: Grant, client: Client, user: User, scope: ScopeSet, includeNonce: Bool,
-        refreshToken: String?, organization: OrganizationClaims?, context: TokenContext
+        refreshToken: String?, organization within: OrganizationContext?, context: TokenContext
     ) throws(OAuthError) -> TokenResponse {
+        let organization = within.map(OrganizationClaims.init)
+        let subject = ClaimSubject(user: user, organization: within?.organization)
         let access = try context.tokens.mintAccessToken(
             client: client, subject: user.id.rawValue, scope: scope, grant: grant,
-            algorithm: client.accessTokenSigningAlgorithm, organization: organization)
+            algorithm: client.accessTokenSigningAlgorithm, organization: organization, claimSubject: subject)
         var idToken: String?
         if grant.scope.contains(StandardScope.openid) {
             var idGrant = grant
             if !includeNonce { idGrant.nonce = nil }
             idToken = try context.tokens.mintIDToken(
                 client: client, user: user, grant: idGrant, accessToken: access.token,
-                algorithm: client.idTokenSigningAlgorithm, organization: organization)
+                algorithm: client.idTokenSigningAlgorithm, organization: organization, claimSubject: subject)
         }
         return TokenResponse(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken,
@@ -130,12 +134,12 @@ public enum TokenEndpoint {
     /// that tokens reflect role and permission changes: nil for a personal grant.
     /// - Throws: `invalid_grant` (RFC 6749 §5.2: the grant is no longer valid) when the
     ///   organization was deleted or the user is no longer a member of it.
-    static func organizationClaims(of grant: Grant, context: TokenContext) async throws -> OrganizationClaims? {
+    static func organizationContext(of grant: Grant, context: TokenContext) async throws -> OrganizationContext? {
         guard let id = grant.organizationID else { return nil }
         guard let organization = try await context.store.organizationContext(organization: id, user: grant.userID) else {
             throw OAuthError.invalidGrant("the user is no longer a member of the organization of this grant")
         }
-        return OrganizationClaims(organization)
+        return organization
     }
 
     /// The user of a grant, who must still exist and be enabled.

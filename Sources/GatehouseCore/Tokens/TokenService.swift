@@ -9,6 +9,12 @@ public struct TokenService: Sendable {
     public let clock: any Clock
     /// Already verified access tokens of this tenant; nil disables caching.
     public let verifiedTokens: VerifiedTokenCache?
+    /// Told the name (never the value) of each custom claim left out of a token or userinfo answer
+    /// to keep it within ``CustomClaims/budget`` and ``maximumTokenSize`` (docs/contract.md A9).
+    public var onOmittedClaim: (@Sendable (_ claim: String, _ target: CustomClaimTarget) -> Void)?
+
+    /// The largest compact JWS this service issues once custom claims are added, in bytes (8 KiB).
+    public static let maximumTokenSize = 8192
 
     public init(tenant: Tenant, issuer: String, keys: KeyRing, clock: any Clock, verifiedTokens: VerifiedTokenCache? = nil) {
         self.tenant = tenant
@@ -41,10 +47,12 @@ public struct TokenService: Sendable {
     ///   - algorithm: the signing algorithm (EdDSA by default).
     ///   - organization: the organization context the grant acts within, read afresh by the caller
     ///     (`org_id`, `org_role`, `org_permissions`, docs/contract.md A8); nil leaves them out.
+    ///   - claimSubject: the user and organization custom claims are computed for (A9); the default
+    ///     (neither) yields only the claims without placeholders.
     /// - Throws: `server_error` when the tenant has no key for `algorithm`.
     public func mintAccessToken(
         client: Client, subject: String, scope: ScopeSet, grant: Grant?,
-        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil
+        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil, claimSubject: ClaimSubject = ClaimSubject()
     ) throws(OAuthError) -> MintedAccessToken {
         let now = clock.now.numericDate
         let ttl = tenant.settings.accessTokenTTL
@@ -56,7 +64,8 @@ public struct TokenService: Sendable {
             scope: scope.description, sid: grant?.sessionID?.rawValue, tid: tenant.id.rawValue,
             authTime: grant.map { $0.authTime.numericDate }, amr: grant?.amr, orgID: organization?.orgID,
             orgRole: organization?.orgRole, orgPermissions: organization?.orgPermissions)
-        let token = try sign(claims, type: "at+jwt", algorithm: algorithm)
+        let custom = customClaims(client: client, target: .accessToken, subject: claimSubject)
+        let token = try sign(claims, type: "at+jwt", algorithm: algorithm, custom: custom, target: .accessToken)
         return MintedAccessToken(token: token, claims: claims, expiresIn: ttl)
     }
 
@@ -65,10 +74,11 @@ public struct TokenService: Sendable {
     /// `at_hash` is the base64url of the left half of the hash of the access token's ASCII octets,
     /// where the hash is the one of the JWS algorithm: SHA-256 for ES256/RS256, SHA-512 for EdDSA
     /// with Ed25519.
-    /// `organization`: the grant's organization context, as for the access token.
+    /// `organization`: the grant's organization context, as for the access token; `claimSubject`:
+    /// whom custom claims are computed for (nil: `user` alone).
     public func mintIDToken(
         client: Client, user: User, grant: Grant, accessToken: String?,
-        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil
+        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil, claimSubject: ClaimSubject? = nil
     ) throws(OAuthError) -> String {
         let now = clock.now.numericDate
         let userClaims = UserClaims(user: user, scope: grant.scope)
@@ -80,7 +90,22 @@ public struct TokenService: Sendable {
             sid: grant.sessionID?.rawValue, azp: client.clientID, amr: grant.amr,
             email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name,
             organization: organization)
-        return try sign(claims, type: "JWT", algorithm: algorithm)
+        let custom = customClaims(client: client, target: .idToken, subject: claimSubject ?? ClaimSubject(user: user))
+        return try sign(claims, type: "JWT", algorithm: algorithm, custom: custom, target: .idToken)
+    }
+
+    /// The custom claims (docs/contract.md A9) of `client`'s `target`, before the size check.
+    public func customClaims(client: Client, target: CustomClaimTarget, subject: ClaimSubject) -> [(name: String, value: JSONValue)] {
+        let claims = CustomClaims.effective(tenant: tenant.settings.customClaims, client: client.customClaims)
+        return claims.isEmpty ? [] : CustomClaims.candidates(claims, for: target, subject: subject)
+    }
+
+    /// Keeps the custom claims that fit in `room` bytes (and ``CustomClaims/budget``), telling
+    /// ``onOmittedClaim`` about the others.
+    func fitting(_ custom: [(name: String, value: JSONValue)], room: Int, target: CustomClaimTarget) -> [(name: String, value: JSONValue)] {
+        let (kept, omitted) = CustomClaims.fit(custom, room: room)
+        for name in omitted { onOmittedClaim?(name, target) }
+        return kept
     }
 
     /// OIDC Core §3.1.3.6 `at_hash` (and §3.3.2.11 `c_hash`).
@@ -89,13 +114,34 @@ public struct TokenService: Sendable {
         return Base64URL.encode(Array(digest.prefix(digest.count / 2)))
     }
 
-    func sign(_ claims: some Encodable, type: String, algorithm: JWSAlgorithm) throws(OAuthError) -> String {
+    /// Signs `claims` with the members `custom` appended to the payload object, as many of them
+    /// (in order) as keep the compact JWS within ``maximumTokenSize``: the room is computed from the
+    /// header, the largest signature of `algorithm` (512 bytes for RS256) and base64url's 4/3.
+    func sign(
+        _ claims: some Encodable, type: String, algorithm: JWSAlgorithm,
+        custom: [(name: String, value: JSONValue)] = [], target: CustomClaimTarget = .accessToken
+    ) throws(OAuthError) -> String {
         let key = try keys.signer(for: algorithm)
         do {
-            let payload = try Array(Self.encoder.encode(claims))
-            return try JWS.sign(
-                payload: payload, header: JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type),
-                key: key.signingKey!)
+            let header = JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type)
+            var payload = try Array(Self.encoder.encode(claims))
+            if !custom.isEmpty, payload.last == UInt8(ascii: "}") {
+                func encoded(_ count: Int) -> Int { (count * 4 + 2) / 3 }
+                let fixed = encoded(try Self.encoder.encode(header).count + 16) + 2 + encoded(algorithm == .rs256 ? 512 : 64)
+                let room = (Self.maximumTokenSize - fixed) * 3 / 4 - payload.count
+                let kept = fitting(custom, room: room, target: target)
+                if !kept.isEmpty {
+                    payload.removeLast()
+                    for (name, value) in kept {
+                        payload.append(UInt8(ascii: ","))
+                        payload += CustomClaims.encode(.string(name))
+                        payload.append(UInt8(ascii: ":"))
+                        payload += CustomClaims.encode(value)
+                    }
+                    payload.append(UInt8(ascii: "}"))
+                }
+            }
+            return try JWS.sign(payload: payload, header: header, key: key.signingKey!)
         } catch {
             throw .serverError("token signing failed")
         }

@@ -39,7 +39,8 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             access_token_signing_alg = \(client.accessTokenSigningAlgorithm.rawValue),
             previous_secret_hash = \(client.previousSecretHash.map { ByteBuffer(bytes: $0) }),
             previous_secret_expires_at = \(client.previousSecretExpiresAt.map(PostgresTimestamp.init)),
-            organization_required = \(client.organizationRequired) WHERE id = \(client.id.rawValue)
+            organization_required = \(client.organizationRequired), custom_claims = \(JSONColumn.encode(client.customClaims))
+            WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }
     }

@@ -95,7 +95,8 @@ extension Client {
             accessTokenSigningAlgorithm: JWSAlgorithm(rawValue: try r("access_token_signing_alg")) ?? .eddsa,
             previousSecretHash: try r.bytes("previous_secret_hash"),
             previousSecretExpiresAt: try r.optionalDate("previous_secret_expires_at"),
-            organizationRequired: try r("organization_required"), createdAt: try r.date("created_at"))
+            organizationRequired: try r("organization_required"),
+            customClaims: JSONColumn.decode([String: CustomClaim].self, try r("custom_claims")) ?? [:], createdAt: try r.date("created_at"))
     }
 
     /// The values of `columns`, in order.
@@ -106,7 +107,7 @@ extension Client {
             JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty, allowedScopes?.description,
             idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
             previousSecretHash.map { ByteBuffer(bytes: $0) }, previousSecretExpiresAt.map(PostgresTimestamp.init),
-            PostgresTimestamp(createdAt), organizationRequired,
+            PostgresTimestamp(createdAt), organizationRequired, JSONColumn.encode(customClaims),
         ])
     }
 }

@@ -30,7 +30,8 @@ extension PostgresTenantDatabase {
     static func insertion(of user: User, schema: String) -> PostgresQuery {
         """
         INSERT INTO \(unescaped: schema).users (\(unescaped: User.columns)) VALUES (\(user.id.rawValue), \(user.email), \
-        \(user.emailVerified), \(user.name), \(user.passwordHash), \(user.disabled), \(user.createdAt), \(user.updatedAt))
+        \(user.emailVerified), \(user.name), \(user.passwordHash), \(user.disabled), \(user.createdAt), \(user.updatedAt), \
+        \(JSONColumn.encode(user.publicMetadata)), \(JSONColumn.encode(user.privateMetadata)))
         """
     }
 
@@ -57,7 +58,7 @@ extension PostgresTenantDatabase {
         try await query("UPDATE \(unescaped: schema).users SET password_hash = \(hash), updated_at = \(at) WHERE id = \(userID.rawValue)")
     }
 
-    /// Replaces a user's profile fields (email, name, verification, disabled, password hash).
+    /// Replaces a user's profile fields (email, name, verification, disabled, password hash, metadata).
     /// Disabling a user ends their sessions and revokes their grants.
     /// - Throws: `StoreError.conflict` when the new email is taken.
     public func updateUser(_ user: User, at now: Date) async throws {
@@ -65,7 +66,8 @@ extension PostgresTenantDatabase {
             try await query(
                 """
                 UPDATE \(unescaped: schema).users SET email = \(user.email), email_verified = \(user.emailVerified), name = \(user.name), \
-                password_hash = \(user.passwordHash), disabled = \(user.disabled), updated_at = \(now) WHERE id = \(user.id.rawValue)
+                password_hash = \(user.passwordHash), disabled = \(user.disabled), public_metadata = \(JSONColumn.encode(user.publicMetadata)), \
+                private_metadata = \(JSONColumn.encode(user.privateMetadata)), updated_at = \(now) WHERE id = \(user.id.rawValue)
                 """)
         } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a user with this email already exists")

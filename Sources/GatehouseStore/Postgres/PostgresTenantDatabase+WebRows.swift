@@ -39,8 +39,10 @@ extension User {
         guard let id = UserID(rawValue: try r.value("id")) else { throw StoreError.unavailable("a user row has a malformed id") }
         self.init(
             id: id, email: try r.value("email"), emailVerified: try r.value("email_verified"), name: try r.value("name"),
-            passwordHash: try r.value("password_hash"), disabled: try r.value("disabled"), createdAt: try r.value("created_at"),
-            updatedAt: try r.value("updated_at"))
+            passwordHash: try r.value("password_hash"), disabled: try r.value("disabled"),
+            publicMetadata: JSONColumn.decode([String: JSONValue].self, try r.value("public_metadata")) ?? [:],
+            privateMetadata: JSONColumn.decode([String: JSONValue].self, try r.value("private_metadata")) ?? [:],
+            createdAt: try r.value("created_at"), updatedAt: try r.value("updated_at"))
     }
 }
 

@@ -25,7 +25,7 @@ extension AdminController {
     func applyClientFields(_ input: inout JSONInput, to client: inout Client, tenant: ResolvedTenant, creating: Bool) {
         input.rejectUnknown([
             "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
-            "id_token_signed_response_alg", "access_token_signing_alg", "organization_required",
+            "id_token_signed_response_alg", "access_token_signing_alg", "organization_required", "custom_claims",
         ])
         if let name = input.string("name", required: creating, maxLength: 200) {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { client.name = name }
@@ -55,6 +55,18 @@ extension AdminController {
         }
         if let firstParty = input.bool("first_party") { client.firstParty = firstParty }
         if let required = input.bool("organization_required") { client.organizationRequired = required }
+        if input.isNull("custom_claims") {
+            client.customClaims = [:]
+        } else if input.has("custom_claims"), let raw = input.object["custom_claims"] {
+            // docs/contract.md A9: each member replaces the tenant's claim of the same name.
+            let (claims, problems) = CustomClaims.parse(raw, field: "custom_claims")
+            for problem in problems + CustomClaims.validate(claims, field: "custom_claims") { input.fail(problem.field, problem.message) }
+            if problems.isEmpty {
+                client.customClaims = claims
+                let effective = CustomClaims.effective(tenant: tenant.tenant.settings.customClaims, client: claims)
+                if let problem = CustomClaims.budgetProblem(effective, field: "custom_claims") { input.fail(problem.field, problem.message) }
+            }
+        }
         for key in ["id_token_signed_response_alg", "access_token_signing_alg"] {
             guard let raw = input.string(key) else { continue }
             // ID tokens may always use RS256 (OIDC Core §15.1); access tokens the tenant's algorithms.

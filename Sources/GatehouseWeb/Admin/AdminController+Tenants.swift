@@ -97,13 +97,16 @@ extension AdminController {
         if let v = input.bool("magic_link") { settings.magicLink = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
-        // Nothing delivers webhooks or adds custom claims yet: a non-empty value would be accepted
-        // and ignored, so it is refused until those features work (docs/contract.md A9).
+        // Nothing delivers webhooks yet: a non-empty value would be accepted and ignored, so it is
+        // refused until delivery works (docs/contract.md A9).
         if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") {
             if v.isEmpty { settings.webhooks = v } else { input.fail("webhooks", "webhook delivery is not available yet; only [] is accepted") }
         }
-        if let v = input.decode([String: String].self, "custom_claims", expected: "an object of string values") {
-            if v.isEmpty { settings.customClaims = v } else { input.fail("custom_claims", "custom claims are not available yet; only {} is accepted") }
+        if let raw = input.object["custom_claims"] {
+            // Names, templates and the size budget are checked by `settings.validate()` below.
+            let (claims, problems) = CustomClaims.parse(raw, field: "custom_claims")
+            for problem in problems { input.fail(problem.field, problem.message) }
+            if problems.isEmpty { settings.customClaims = claims }
         }
         if let v = input.string("hostname", maxLength: 253) {
             settings.hostname = v.lowercased()
@@ -133,10 +136,18 @@ extension AdminController {
             )
         }
         let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
-        if !removed.isEmpty {
+        let claimsChanged = settings.customClaims != tenant.tenant.settings.customClaims
+        if !removed.isEmpty || claimsChanged {
             let clients = try await context.database.listClients()
             for client in clients where removed.contains(client.idTokenSigningAlgorithm) || removed.contains(client.accessTokenSigningAlgorithm) {
                 input.fail("settings.signing_algorithms", "client \(client.clientID) still signs with an algorithm being removed")
+            }
+            // docs/contract.md A9: every client's effective claims must stay within the budget.
+            for client in clients where claimsChanged && !client.customClaims.isEmpty {
+                let effective = CustomClaims.effective(tenant: settings.customClaims, client: client.customClaims)
+                if let problem = CustomClaims.budgetProblem(effective, field: "settings.custom_claims") {
+                    input.fail(problem.field, "with the custom claims of client \(client.clientID): \(problem.message)")
+                }
             }
         }
         try input.check()

@@ -29,12 +29,12 @@ extension AdminController {
         }
         let db = context.database
         let users = try await db.listUsers(limit: page.limit + 1, after: after, email: email, query: query)
-        return Responses.json(page.page("users", users.map(UserView.init), cursor: \.id), noStore: true, sorted: true)
+        return Responses.json(page.page("users", users.map { UserView($0, admin: true) }, cursor: \.id), noStore: true, sorted: true)
     }
 
     func createUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-        input.rejectUnknown(["email", "password", "name", "email_verified"])
+        input.rejectUnknown(["email", "password", "name", "email_verified", "public_metadata", "private_metadata"])
         let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
             guard let normalized = EmailAddress.normalize(raw) else { input.fail("email", "is not an email address"); return nil }
             return normalized
@@ -49,6 +49,8 @@ extension AdminController {
         let name = input.string("name", maxLength: 10_000)
         if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
         let verified = input.bool("email_verified") ?? false
+        let publicMetadata = Self.metadata(&input, "public_metadata") ?? [:]
+        let privateMetadata = Self.metadata(&input, "private_metadata") ?? [:]
         try input.check()
         let db = context.database
         if try await db.user(email: email!) != nil { throw StoreError.conflict("a user with this email already exists") }
@@ -57,9 +59,9 @@ extension AdminController {
         let now = services.clock.now
         let user = User(
             id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
-            createdAt: now, updatedAt: now)
+            publicMetadata: publicMetadata, privateMetadata: privateMetadata, createdAt: now, updatedAt: now)
         try await db.insertUser(user)
-        return created(UserView(user))
+        return created(UserView(user, admin: true))
     }
 
     func showUser(_ context: TenantContext) async throws -> Response {
@@ -67,7 +69,7 @@ extension AdminController {
         guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await db.user(id: id) else {
             throw ProblemDetails.notFound("no user with this id in this tenant")
         }
-        return Responses.json(UserView(user), noStore: true, sorted: true)
+        return Responses.json(UserView(user, admin: true), noStore: true, sorted: true)
     }
 
     func findUser(_ context: TenantContext) async throws -> (any TenantHandle, User) {
@@ -78,12 +80,13 @@ extension AdminController {
         return (db, user)
     }
 
-    /// PATCH a user: `email`, `name`, `email_verified`, `disabled`, `password`. Disabling a user or
+    /// PATCH a user: `email`, `name`, `email_verified`, `disabled`, `password`, `public_metadata`,
+    /// `private_metadata` (each replaced whole; `null` makes it `{}`). Disabling a user or
     /// setting a new password ends their sessions and revokes their grants.
     func updateUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (db, original) = try await findUser(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-        input.rejectUnknown(["email", "name", "email_verified", "disabled", "password"])
+        input.rejectUnknown(["email", "name", "email_verified", "disabled", "password", "public_metadata", "private_metadata"])
         var user = original
         if let raw = input.string("email", maxLength: 254) {
             if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
@@ -98,6 +101,11 @@ extension AdminController {
         if user.email != original.email { user.emailVerified = false }
         if let verified = input.bool("email_verified") { user.emailVerified = verified }
         if let disabled = input.bool("disabled") { user.disabled = disabled }
+        for key in ["public_metadata", "private_metadata"] where input.isNull(key) {
+            if key == "public_metadata" { user.publicMetadata = [:] } else { user.privateMetadata = [:] }
+        }
+        if !input.isNull("public_metadata"), let metadata = Self.metadata(&input, "public_metadata") { user.publicMetadata = metadata }
+        if !input.isNull("private_metadata"), let metadata = Self.metadata(&input, "private_metadata") { user.privateMetadata = metadata }
         let password = input.string("password", maxLength: 10_000)
         if let password, !(8...256).contains(password.unicodeScalars.count) { input.fail("password", "must be 8–256 characters") }
         try input.check()
@@ -108,7 +116,7 @@ extension AdminController {
         let now = services.clock.now
         try await db.updateUser(user, at: now)
         if password != nil, !user.disabled { try await db.revokeEverything(of: user.id, at: now) }
-        return Responses.json(UserView(user), noStore: true, sorted: true)
+        return Responses.json(UserView(user, admin: true), noStore: true, sorted: true)
     }
 
     func deleteUser(_ context: TenantContext) async throws -> Response {

@@ -49,11 +49,14 @@ struct ClientView: Encodable {
     let previousSecretExpiresAt: Date?
     /// Every authorization acts within an organization (docs/contract.md A8).
     let organizationRequired: Bool
+    /// The client's own custom claims (docs/contract.md A9), replacing the tenant's of the same name.
+    let customClaims: [String: CustomClaim]
     let createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case name, type
         case organizationRequired = "organization_required"
+        case customClaims = "custom_claims"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg"
         case accessTokenSigningAlg = "access_token_signing_alg"
         case previousSecretExpiresAt = "previous_secret_expires_at"
@@ -84,6 +87,7 @@ struct ClientView: Encodable {
         accessTokenSigningAlg = client.accessTokenSigningAlgorithm.rawValue
         previousSecretExpiresAt = client.previousSecretExpiresAt
         organizationRequired = client.organizationRequired
+        customClaims = client.customClaims
         createdAt = client.createdAt
     }
 }
@@ -95,20 +99,29 @@ struct UserView: Encodable {
     let name: String?
     let disabled: Bool
     let createdAt: Date
+    let publicMetadata: [String: JSONValue]
+    /// Admins only (docs/contract.md A9): nil, and left out, in what the user reads.
+    let privateMetadata: [String: JSONValue]?
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, disabled
         case emailVerified = "email_verified"
         case createdAt = "created_at"
+        case publicMetadata = "public_metadata"
+        case privateMetadata = "private_metadata"
     }
 
-    init(_ user: User) {
+    /// - Parameter admin: whether the reader is an admin (the admin API), who also sees
+    ///   `private_metadata`; the headless API shows users their own record without it.
+    init(_ user: User, admin: Bool = false) {
         id = user.id.rawValue
         email = user.email
         emailVerified = user.emailVerified
         name = user.name
         disabled = user.disabled
         createdAt = user.createdAt
+        publicMetadata = user.publicMetadata
+        privateMetadata = admin ? user.privateMetadata : nil
     }
 }
 

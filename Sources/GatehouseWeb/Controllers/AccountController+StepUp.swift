@@ -4,7 +4,8 @@ import GatehouseStore
 import Hummingbird
 
 /// Step-up for the console's sensitive changes: adding, replacing or removing a second factor,
-/// new recovery codes, linking or unlinking an upstream provider.
+/// new recovery codes, linking or unlinking an upstream provider, changing or removing another
+/// member of an organization.
 extension AccountController {
     /// A console change that needs a recent sign-in; its raw value travels in the console's flow
     /// cookie through the re-authentication.
@@ -16,6 +17,7 @@ extension AccountController {
         case recoveryCodes = "recovery-codes"
         case identities
         case emailChange = "email-change"
+        case organizations
 
         /// The console path (after `/account/`) that finishes the change, and its button label.
         var finish: (path: String, label: String) {
@@ -27,6 +29,7 @@ extension AccountController {
             case .recoveryCodes: ("recovery-codes", "Make new recovery codes")
             case .identities: ("identities", "Linked sign-in methods")
             case .emailChange: ("email/change", "Change your email address")
+            case .organizations: ("organizations", "Your organizations")
             }
         }
     }
@@ -53,6 +56,8 @@ extension AccountController {
     func afterStepUp(_ raw: String?, _ context: TenantRequestContext) -> String {
         guard let action = raw.flatMap(StepUpAction.init(rawValue:)) else { return consolePath(context) }
         if action == .identities { return consolePath(context) + "/identities" }
+        // The member change is not kept through the sign-in: the user makes it again.
+        if action == .organizations { return consolePath(context) + "/organizations?notice=reauthenticated" }
         // The new address was not kept through the sign-in: the user enters it again.
         if action == .emailChange { return consolePath(context) + "?notice=reauthenticated" }
         return consolePath(context) + "?continue=\(action.rawValue)"
@@ -61,7 +66,7 @@ extension AccountController {
     /// `GET /account?continue=…`: a button that finishes the change the user signed in again for
     /// (a POST with the console's CSRF token, checked as usual).
     func continuePage(_ raw: String, claims: AccessTokenClaims, _ context: TenantRequestContext) -> Response? {
-        guard let action = StepUpAction(rawValue: raw), action != .identities, action != .emailChange else { return nil }
+        guard let action = StepUpAction(rawValue: raw), ![.identities, .emailChange, .organizations].contains(action) else { return nil }
         return Responses.html(
             services.pages.render(
                 "account_continue", chrome: chrome("Finish your change", context),

@@ -84,7 +84,14 @@ struct AccountController {
         let csrf = services.csrfToken(binding: claims.jti, purpose: "account")
         let formatter = ISO8601DateFormatter()
         var values: [String: Any] = [
-            "user": ["id": user.id.rawValue, "email": user.email, "name": user.name ?? "", "email_verified": user.emailVerified],
+            "user": [
+                "id": user.id.rawValue, "email": user.email, "name": user.name ?? "", "email_verified": user.emailVerified,
+                // docs/contract.md A9: the user reads their public metadata, never the private one.
+                "public_metadata": user.publicMetadata.keys.sorted().map { key -> [String: Any] in
+                    let value = user.publicMetadata[key]!
+                    return ["key": key, "value": value.string ?? String(decoding: CustomClaims.encode(value), as: UTF8.self)]
+                },
+            ] as [String: Any],
             "sessions": sessions.map { session -> [String: Any] in
                 var entry: [String: Any] = [
                     "id": session.id.rawValue, "created_at": formatter.string(from: session.createdAt),

@@ -47,7 +47,8 @@ struct HeadlessController {
             if request.method == .options {
                 // A preflight carries no client id; allow origins that some tenant allows. The actual
                 // request is then checked against its own tenant's origins.
-                return CORS.preflight(origin: origin, allowed: origin.map(services.store.isOriginAllowedByAnyTenant) ?? false)
+                return CORS.preflight(
+                    origin: origin, allowed: origin.map(services.store.isOriginAllowedByAnyTenant) ?? false, methods: CORS.headlessMethods)
             }
             var response: Response
             var allowed = false
@@ -137,6 +138,7 @@ struct HeadlessController {
         ] {
             group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
         }
+        registerOrganizationRoutes(group)
     }
 
     /// A JSON object body; malformed input is `invalid_request`.

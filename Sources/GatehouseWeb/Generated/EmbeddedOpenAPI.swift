@@ -24,6 +24,7 @@ enum AdminOpenAPI {
     {"name": "Organizations", "description": "Organizations of a tenant (B2B customers) and their members."},
     {"name": "Roles", "description": "A tenant's organization roles: built-in owner, admin and member, and custom roles with permissions."},
     {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
+    {"name": "Headless organizations", "description": "The signed-in user's organizations and, for owners and admins, their members (the user's access token)."},
     {"name": "Meta", "description": "This document."}
   ],
   "paths": {
@@ -353,7 +354,7 @@ enum AdminOpenAPI {
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:read"]}],
         "x-required-scope": "users:read",
         "responses": {
-          "200": {"description": "The user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "200": {"description": "The user, with `public_metadata` (never `private_metadata`, which only admins read).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
@@ -1826,7 +1827,7 @@ enum AdminOpenAPI {
         "operationId": "preflightSignIn",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/sign-in",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1862,7 +1863,7 @@ enum AdminOpenAPI {
         "operationId": "preflightRefresh",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/refresh",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1898,7 +1899,7 @@ enum AdminOpenAPI {
         "operationId": "preflightSignOut",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/sign-out",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -1932,7 +1933,7 @@ enum AdminOpenAPI {
         "operationId": "preflightSession",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/auth/session",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -2064,7 +2065,7 @@ enum AdminOpenAPI {
         "description": "The user the bearer access token (issued to this client) was issued for. A disabled or deleted user: `invalid_token`.\n\nHeadless auth API: the tenant and client are chosen by the key in the request — `X-Client-Id: pk_…` (public first-party clients, from browsers and apps) or `Authorization: Bearer sk_…` (server calls of confidential first-party clients). Only first-party clients may use it. Browser calls get CORS headers when their Origin is in the tenant's `allowed_origins`. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
         "security": [{"publishableKey": [], "userAccessToken": []}],
         "responses": {
-          "200": {"description": "The user.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+          "200": {"description": "The user, with `public_metadata` (never `private_metadata`, which only admins read).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
           "400": {"$ref": "#/components/responses/OAuthBadRequest"},
           "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
           "500": {"$ref": "#/components/responses/OAuthServerError"}
@@ -2074,7 +2075,7 @@ enum AdminOpenAPI {
         "operationId": "preflightMe",
         "tags": ["Headless auth"],
         "summary": "CORS preflight for /v1/me",
-        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
+        "description": "Answers a CORS preflight without a client key. When the `Origin` is in some tenant's `allowed_origins` the answer allows it (methods `GET, POST, PATCH, DELETE, OPTIONS`; headers `Authorization, Content-Type, X-Client-Id, Accept`; max age 600); the actual request is then checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
@@ -2087,6 +2088,139 @@ enum AdminOpenAPI {
               "Access-Control-Max-Age": {"schema": {"type": "integer"}}
             }
           }
+        }
+      }
+    },
+    "/v1/organizations": {
+      "get": {
+        "operationId": "headlessListMyOrganizations",
+        "tags": ["Headless organizations"],
+        "summary": "The user's organizations",
+        "description": "Every organization the user of the access token belongs to, with their role, ordered by organization id.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "responses": {
+          "200": {"description": "The memberships.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserMembershipList"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizations",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/members": {
+      "get": {
+        "operationId": "headlessListOrganizationMembers",
+        "tags": ["Headless organizations"],
+        "summary": "Members of one of the user's organizations",
+        "description": "Owners and admins only; ordered by user id, cursor pagination (`limit` 1–1000, default 100; `after` is the previous page's `next_cursor`).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "responses": {
+          "200": {"description": "One page of members.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberList"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin granting, changing or removing `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizationMembers",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/members",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/members/{user_id}": {
+      "patch": {
+        "operationId": "headlessChangeOrganizationMemberRole",
+        "tags": ["Headless organizations"],
+        "summary": "Change a member's role",
+        "description": "Owners and admins; an admin only between roles other than `owner`, only an owner grants or takes away `owner`; demoting the last owner is refused (409).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemberRoleChange"}}}},
+        "responses": {
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
+          "200": {"description": "The membership after the change.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Member"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin granting, changing or removing `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the organization would lose its last owner.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "delete": {
+        "operationId": "headlessRemoveOrganizationMember",
+        "tags": ["Headless organizations"],
+        "summary": "Remove a member",
+        "description": "Owners and admins; only an owner removes an owner; the last owner is never removed (409). Refreshes of the removed member's grants for the organization then fail with `invalid_grant`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Removed."},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin granting, changing or removing `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the organization would lose its last owner.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizationMember",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/members/{user_id}",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "user_id", "in": "path", "required": true, "description": "The member's user id (`usr_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/membership": {
+      "delete": {
+        "operationId": "headlessLeaveOrganization",
+        "tags": ["Headless organizations"],
+        "summary": "Leave an organization",
+        "description": "Ends the user's own membership; the last owner cannot leave (409).\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. Who may change whom: an `owner` or `admin` lists, removes and changes members; an `admin` only between roles other than `owner`; only an `owner` grants, changes or removes `owner`; an organization always keeps one owner. An organization the user is not a member of answers 404 `not_found`, as an unknown one does. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}],
+        "responses": {
+          "204": {"description": "Left."},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"},
+          "404": {"description": "`not_found`: no such organization among the user's organizations (it does not exist, or the user is not a member), or no such member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the organization would lose its last owner.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessLeaveOrganization",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/membership",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
       }
     }
@@ -2526,12 +2660,7 @@ enum AdminOpenAPI {
           "email_templates": {"type": "array", "items": {"type": "string"}, "description": "Names of email templates the tenant overrides (read-only here)."},
           "hostname": {"type": ["string", "null"], "description": "The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`."},
           "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}},
-          "custom_claims": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
-            "description": "Extra claims added to tokens, by claim name, as strings. Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`) cannot be overridden."
-          }
+          "custom_claims": {"$ref": "#/components/schemas/CustomClaims"}
         }
       },
       "TenantSettingsInput": {
@@ -2608,15 +2737,11 @@ enum AdminOpenAPI {
             "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it. Only the instance admin token may change it (403 for a tenant-scoped token: the new issuer would end every token of the tenant, that one included)."
           },
           "webhooks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 0, "description": "Webhook delivery is not available yet: only `[]` (or `null`) is accepted, anything else is refused (422) rather than stored and ignored."},
-          "custom_claims": {
-            "type": ["object", "null"],
-            "additionalProperties": {"type": "string"},
-            "propertyNames": {"minLength": 1, "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role"]}},
-            "maxProperties": 0,
-            "description": "Custom claims are not available yet: only `{}` (or `null`) is accepted, anything else is refused (422) rather than stored and ignored."
-          }
+          "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the tenant's custom claims whole; `null` or `{}` removes them. A client's own `custom_claims` replace members of the same name."}
         }
       },
+      "CustomClaim": {"type": "object", "additionalProperties": false, "required": ["value"], "description": "One custom claim (docs/contract.md A9). A string `value` is a template: it may be, or contain, the placeholders `{{user.email}}`, `{{user.public_metadata.KEY}}`, `{{user.private_metadata.KEY}}` and `{{org.public_metadata.KEY}}` (the last only when the token acts within an organization); `KEY` is a member name or a dotted path of segments of `A-Z a-z 0-9 _ -`, and `{{` always opens a placeholder. A value that is exactly one placeholder takes the JSON value it refers to (a number stays a number, an object an object); otherwise each placeholder is replaced by its text (strings as they are, other values as compact JSON). When a placeholder refers to nothing (no such key, `null`, no user as in `client_credentials`, no organization) the claim is left out. Strings inside arrays and objects are literal. A template that does not parse (`{{` without `}}`, an unknown root or field, a missing key) is refused (422 naming `custom_claims.<name>.value`).", "properties": {"value": {"not": {"type": "null"}, "description": "Any JSON value but `null`; a string is a template.", "examples": ["{{user.public_metadata.plan}}", {"tier": "gold"}]}, "in": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access_token", "id_token", "userinfo"]}, "default": ["access_token", "id_token", "userinfo"], "description": "Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three."}}},
+      "CustomClaims": {"type": "object", "description": "Custom claims by claim name (docs/contract.md A9): each member a `CustomClaim`, or a string as shorthand for `{\"value\": <string>}` (answers always show the full form). Names are 1–256 bytes of printable ASCII without spaces, quotes or backslashes (`https://example.com/roles` is fine); registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`, `org_permissions`, `email`, `email_verified`, `name`, `typ`, `cnf`) and every `org_…` claim (docs/contract.md A8) cannot be set (422 naming the claim). Size rule, which keeps every token within 8 KiB: per target, the claims without placeholders may take at most 4096 bytes of JSON members (`\"name\":value,`), counted in name order, else 422 naming the claim that crosses the budget (for a client, its claims merged with the tenant's; for the tenant, merged with each client's). At issuance the claims without placeholders come first, then the templated ones in name order; a templated claim that would take the custom claims past 4096 bytes, or the signed token past 8192 bytes, is left out and logged by name (never its value). Metadata is read afresh at every issuance (a refresh picks up changes) and at every userinfo request.", "additionalProperties": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/CustomClaim"}]}, "propertyNames": {"minLength": 1, "maxLength": 256, "pattern": "^(?!org_)[!#-\\[\\]-~]+$", "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role", "org_permissions", "email", "email_verified", "name", "typ", "cnf"]}}, "examples": [{"plan": {"value": "{{user.public_metadata.plan}}", "in": ["access_token", "id_token"]}, "https://example.com/tier": "gold"}]},
       "WebhookEndpoint": {
         "type": "object",
         "description": "A webhook endpoint (stored; delivery arrives with the webhooks feature).",
@@ -3103,6 +3228,7 @@ enum AdminOpenAPI {
           "grant_types",
           "first_party",
           "organization_required",
+          "custom_claims",
           "token_endpoint_auth_method",
           "id_token_signed_response_alg",
           "access_token_signing_alg",
@@ -3131,6 +3257,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization of the client acts within an organization: a user without one is refused (`access_denied`)."},
+          "custom_claims": {"allOf": [{"$ref": "#/components/schemas/CustomClaims"}], "description": "The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none."},
           "allowed_scopes": {
             "type": "string",
             "description": "Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`."
@@ -3191,6 +3318,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
+          "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": "string",
             "maxLength": 2000,
@@ -3251,6 +3379,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
+          "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": "string",
             "maxLength": 2000,
@@ -3285,14 +3414,16 @@ enum AdminOpenAPI {
       },
       "User": {
         "type": "object",
-        "required": ["id", "email", "email_verified", "disabled", "created_at"],
+        "required": ["id", "email", "email_verified", "disabled", "created_at", "public_metadata"],
         "properties": {
           "id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"},
           "email": {"type": "string", "format": "email", "description": "Normalized (lower-cased) address, unique in the tenant."},
           "email_verified": {"type": "boolean"},
           "name": {"type": "string", "description": "Absent when the user has no name."},
           "disabled": {"type": "boolean", "description": "Disabled users cannot sign in."},
-          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
+          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
+          "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).", "examples": [{"plan": "pro"}]},
+          "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).", "examples": [{"crm_id": "C-1042"}]}
         }
       },
       "Organization": {"type": "object", "required": ["id", "name", "slug", "public_metadata", "private_metadata", "mfa_required", "created_at", "updated_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Members pass a second factor when acting within the organization, whatever the tenant's MFA policy."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
@@ -3313,6 +3444,9 @@ enum AdminOpenAPI {
       "MemberList": {"type": "object", "required": ["members", "next_cursor"], "properties": {"members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "MemberCreate": {"type": "object", "additionalProperties": false, "required": ["user_id", "role"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant (422 otherwise).", "examples": ["usr_01JDQ7ZK3YH9W5M2C8E4T6R0BA"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["admin"], "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role."}}},
       "MemberUpdate": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "description": "A role of the tenant (422 otherwise). Demoting the last owner is 409.", "examples": ["owner"]}}},
+      "UserMembership": {"type": "object", "required": ["id", "name", "slug", "role", "public_metadata", "joined_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string"}, "slug": {"type": "string"}, "role": {"type": "string", "examples": ["owner"]}, "public_metadata": {"type": "object", "additionalProperties": true}, "joined_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "UserMembershipList": {"type": "object", "required": ["organizations"], "properties": {"organizations": {"type": "array", "items": {"$ref": "#/components/schemas/UserMembership"}}}},
+      "MemberRoleChange": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role (400 otherwise).", "examples": ["admin"]}}},
       "Role": {"type": "object", "required": ["name", "permissions", "built_in", "created_at", "updated_at"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"]}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "description": "Absent when the role has none."}, "built_in": {"type": "boolean", "description": "`owner`, `admin` and `member`: never deleted."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
       "RoleList": {"type": "object", "required": ["roles", "next_cursor"], "properties": {"roles": {"type": "array", "items": {"$ref": "#/components/schemas/Role"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "RoleCreate": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"], "description": "Unique in the tenant; the built-in names are taken (409)."}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "maxLength": 500}}},
@@ -3338,19 +3472,23 @@ enum AdminOpenAPI {
             "examples": ["correct horse battery staple"]
           },
           "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]},
-          "email_verified": {"type": "boolean", "default": false, "examples": [true]}
+          "email_verified": {"type": "boolean", "default": false, "examples": [true]},
+          "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"plan": "pro"}]},
+          "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"crm_id": "C-1042"}]}
         }
       },
       "UserUpdate": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
+        "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, and the metadata objects, which it empties (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
         "properties": {
           "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
           "name": {"type": ["string", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
           "email_verified": {"type": "boolean"},
           "disabled": {"type": "boolean"},
-          "password": {"type": "string", "minLength": 8, "maxLength": 256}
+          "password": {"type": "string", "minLength": 8, "maxLength": 256},
+          "public_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"plan": "pro"}]},
+          "private_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"crm_id": "C-1042"}]}
         }
       },
       "Session": {

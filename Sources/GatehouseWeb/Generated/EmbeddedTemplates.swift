@@ -65,6 +65,12 @@ enum EmbeddedTemplates {
         <dt>User ID</dt>
         <dd><code class="mono">{{id}}</code></dd>
       </div>
+      {{#public_metadata}}
+      <div>
+        <dt>{{key}}</dt>
+        <dd class="metadata">{{value}}</dd>
+      </div>
+      {{/public_metadata}}
     </dl>
     {{/user}}
     <form method="post" action="{{profile_action}}" class="alt">
@@ -153,6 +159,11 @@ enum EmbeddedTemplates {
   <section class="section" aria-labelledby="identities-link-title">
     <h2 id="identities-link-title">Linked sign-in methods</h2>
     <p><a href="{{base_path}}/account/identities">Manage the providers you sign in with</a></p>
+  </section>
+
+  <section class="section" aria-labelledby="organizations-link-title">
+    <h2 id="organizations-link-title">Organizations</h2>
+    <p><a href="{{base_path}}/account/organizations">See your organizations and their members</a></p>
   </section>
 
   <section class="section" aria-labelledby="sessions-title">
@@ -270,6 +281,145 @@ enum EmbeddedTemplates {
       {{/providers}}
       {{^providers}}<p class="session-meta">No providers are available.</p>{{/providers}}
     </div>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/account_organization_members.mustache": ##"""
+{{! Account console: the members of an organization the user owns or administers
+    (docs/contract.md A8). Every change is a POST form with the console's csrf_token.
+    Variables: organization (id, name, slug), your_role, members[] (user_id, email, name, role,
+    is_you, can_change, role_action, roles[] (name, selected), can_remove, remove_action,
+    csrf_token), next_url, first_url, has_invitations, invitations[] (email, role, expires_at),
+    back_url, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+{{#error}}<div class="alert alert-error notice" role="alert">{{error}}</div>{{/error}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      {{#organization}}
+      <h1 id="page-title">{{name}}</h1>
+      <p class="lead"><span class="mono">{{slug}}</span> · you are {{your_role}}</p>
+      {{/organization}}
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{back_url}}">Back to your organizations</a>
+  </div>
+
+  <section class="section" aria-labelledby="members-title">
+    <h2 id="members-title">Members</h2>
+    <ul class="sessions members">
+      {{#members}}
+      <li class="session member" data-user="{{user_id}}">
+        <div class="session-info" id="member-{{user_id}}">
+          <p class="session-device">{{email}}{{#is_you}} <span class="badge badge-ok">You</span>{{/is_you}}</p>
+          <p class="session-meta">{{#name}}{{^empty(name)}}<span>{{name}}</span> · {{/empty(name)}}{{/name}}<span class="badge badge-accent role">{{role}}</span></p>
+        </div>
+        <div class="session-action">
+          {{#can_change}}
+          <form method="post" action="{{role_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <select id="role-{{user_id}}" name="role" aria-label="Role of {{email}}">
+              {{#roles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/roles}}
+            </select>
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="member-{{user_id}}">Change role</button>
+          </form>
+          {{/can_change}}
+          {{#can_remove}}
+          <form method="post" action="{{remove_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="member-{{user_id}}">Remove</button>
+          </form>
+          {{/can_remove}}
+        </div>
+      </li>
+      {{/members}}
+      {{^members}}
+      <li class="session"><p class="session-meta">No more members.</p></li>
+      {{/members}}
+    </ul>
+    <div class="actions">
+      {{#first_url}}<a class="btn btn-secondary btn-small" href="{{first_url}}">First page</a>{{/first_url}}
+      {{#next_url}}<a class="btn btn-secondary btn-small" href="{{next_url}}" rel="next">Next page</a>{{/next_url}}
+    </div>
+  </section>
+
+  {{#has_invitations}}
+  <section class="section" aria-labelledby="invitations-title">
+    <h2 id="invitations-title">Pending invitations</h2>
+    <ul class="sessions invitations">
+      {{#invitations}}
+      <li class="session invitation"><p class="session-device">{{email}}</p><p class="session-meta"><span>Role: {{role}}</span> · <span>Expires {{expires_at}}</span></p></li>
+      {{/invitations}}
+    </ul>
+  </section>
+  {{/has_invitations}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/account_organizations.mustache": ##"""
+{{! Account console: the user's organizations (docs/contract.md A8). Leaving is a POST form with
+    the console's csrf_token. Variables: organizations[] (id, name, slug, role, manage_url,
+    leave_action, csrf_token), has_invitations, invitations[] (organization_name, role,
+    accept_action, csrf_token), account_url, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+{{#error}}<div class="alert alert-error notice" role="alert">{{error}}</div>{{/error}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Your organizations</h1>
+      <p class="lead">The organizations you belong to and your role in each.</p>
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{account_url}}">Back to your account</a>
+  </div>
+
+  {{#has_invitations}}
+  <section class="section" aria-labelledby="invitations-title">
+    <h2 id="invitations-title">Invitations</h2>
+    <ul class="sessions invitations">
+      {{#invitations}}
+      <li class="session invitation">
+        <div class="session-info">
+          <p class="session-device">{{organization_name}}</p>
+          <p class="session-meta"><span>Role: {{role}}</span></p>
+        </div>
+        <div class="session-action">
+          <form method="post" action="{{accept_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-primary btn-small">Accept</button>
+          </form>
+        </div>
+      </li>
+      {{/invitations}}
+    </ul>
+  </section>
+  {{/has_invitations}}
+
+  <section class="section" aria-labelledby="organizations-title">
+    <h2 id="organizations-title">Memberships</h2>
+    <ul class="sessions memberships">
+      {{#organizations}}
+      <li class="session membership" data-organization="{{slug}}">
+        <div class="session-info" id="organization-{{id}}">
+          <p class="session-device">{{name}}</p>
+          <p class="session-meta"><span class="mono">{{slug}}</span> · <span class="badge badge-accent role">{{role}}</span></p>
+        </div>
+        <div class="session-action">
+          {{#manage_url}}<a class="btn btn-secondary btn-small" href="{{manage_url}}" aria-describedby="organization-{{id}}">Members</a>{{/manage_url}}
+          <form method="post" action="{{leave_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="organization-{{id}}">Leave</button>
+          </form>
+        </div>
+      </li>
+      {{/organizations}}
+      {{^organizations}}
+      <li class="session"><p class="session-meta">You do not belong to any organization.</p></li>
+      {{/organizations}}
+    </ul>
   </section>
 </section>
 {{> _foot}}

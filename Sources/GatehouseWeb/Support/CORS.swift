@@ -12,6 +12,8 @@ import NIOCore
 /// authenticate with headers, never cookies.
 enum CORS {
     static let allowedMethods = "GET, POST, OPTIONS"
+    /// The headless API's methods: its organization routes also change (`PATCH`) and delete.
+    static let headlessMethods = "GET, POST, PATCH, DELETE, OPTIONS"
     static let allowedHeaders = "Authorization, Content-Type, X-Client-Id, Accept"
     static let exposedHeaders = "WWW-Authenticate, Retry-After"
 
@@ -24,12 +26,12 @@ enum CORS {
     }
 
     /// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`).
-    static func preflight(origin: String?, allowed: Bool) -> Response {
+    static func preflight(origin: String?, allowed: Bool, methods: String = allowedMethods) -> Response {
         var response = Response(status: .noContent)
         response.headers.append(HTTPField(name: .vary, value: "Origin"))
         guard let origin, allowed else { return response }
         response.headers[.accessControlAllowOrigin] = origin
-        response.headers[.accessControlAllowMethods] = allowedMethods
+        response.headers[.accessControlAllowMethods] = methods
         response.headers[.accessControlAllowHeaders] = allowedHeaders
         response.headers[.accessControlMaxAge] = "600"
         return response

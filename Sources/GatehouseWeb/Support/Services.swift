@@ -52,9 +52,16 @@ public struct Services: Sendable {
 
     /// The token machinery of one tenant.
     public func tokenService(for database: any TenantHandle) async throws -> TokenService {
-        TokenService(
+        var service = TokenService(
             tenant: database.tenant.tenant, issuer: issuer(of: database.tenant), keys: try await database.keyRing(at: clock.now),
             clock: clock, verifiedTokens: database.verifiedTokens)
+        let (logger, slug) = (logger, database.tenant.tenant.slug)
+        // The claim's name only: its value may be personal data (docs/architecture.md, no secrets in logs).
+        service.onOmittedClaim = { claim, target in
+            logger.warning(
+                "custom claim omitted: it would exceed the size budget", metadata: ["tenant": "\(slug)", "claim": "\(claim)", "in": "\(target.rawValue)"])
+        }
+        return service
     }
 
     /// Grant handlers' context for one tenant.

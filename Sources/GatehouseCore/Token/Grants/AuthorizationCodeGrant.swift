@@ -50,7 +50,7 @@ public enum AuthorizationCodeGrant: GrantHandler {
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
         // Read before the code is consumed: a membership removed since the authorization refuses
         // the exchange without burning the code.
-        let organization = try await TokenEndpoint.organizationClaims(of: grant, context: context)
+        let organization = try await TokenEndpoint.organizationContext(of: grant, context: context)
         // Consuming the code and storing the first refresh token is one transaction.
         var refreshToken: String?
         var refreshRecord: RefreshToken?

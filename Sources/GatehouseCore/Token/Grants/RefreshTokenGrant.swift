@@ -43,7 +43,7 @@ public enum RefreshTokenGrant: GrantHandler {
                 if let named {
                     target = try await switchTarget(named, grant: grant, client: client.client, context: context)
                 } else {
-                    _ = try await TokenEndpoint.organizationClaims(of: grant, context: context)
+                    _ = try await TokenEndpoint.organizationContext(of: grant, context: context)
                 }
             }
         }
@@ -73,7 +73,7 @@ public enum RefreshTokenGrant: GrantHandler {
             try await context.store.setOrganization(of: grant.id, to: target.id)
             grant.organizationID = target.id
         }
-        let organization = try await TokenEndpoint.organizationClaims(of: grant, context: context)
+        let organization = try await TokenEndpoint.organizationContext(of: grant, context: context)
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: scope,
             includeNonce: false, refreshToken: successor, organization: organization, context: context)

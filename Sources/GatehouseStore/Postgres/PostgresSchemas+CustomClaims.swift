@@ -1,0 +1,10 @@
+extension PostgresSchemas {
+    /// Users' metadata and clients' custom claims (docs/contract.md A9), as SQLite's
+    /// `2026-12-05-tenant-custom-claims-v1` (`Migrations+CustomClaims.swift`). A client change
+    /// reaches the other nodes through the existing client triggers.
+    static let tenantCustomClaimsV1: [String] = [
+        "ALTER TABLE {schema}.users ADD COLUMN public_metadata text NOT NULL DEFAULT '{}'",
+        "ALTER TABLE {schema}.users ADD COLUMN private_metadata text NOT NULL DEFAULT '{}'",
+        "ALTER TABLE {schema}.clients ADD COLUMN custom_claims text NOT NULL DEFAULT '{}'",
+    ]
+}
