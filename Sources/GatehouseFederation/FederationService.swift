@@ -121,7 +121,8 @@ public final class FederationService: Sendable {
 
     // MARK: OpenID Connect
 
-    func metadata(for provider: UpstreamProvider, cacheKey: String) async throws(FederationError) -> OIDCMetadata {
+    /// The provider's discovery document (OpenID Connect Discovery 1.0 §4), cached per `cacheKey`.
+    public func metadata(for provider: UpstreamProvider, cacheKey: String) async throws(FederationError) -> OIDCMetadata {
         let now = monotonicNow
         if let cached = metadataCache.withLock({ $0[cacheKey] }), now - cached.fetchedAt < settings.metadataCacheSeconds {
             return cached.metadata

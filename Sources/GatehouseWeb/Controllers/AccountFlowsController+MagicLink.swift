@@ -16,6 +16,8 @@ extension AccountFlowsController {
         let (form, interaction, _) = try await postedForm(
             request, context, enabled: context.tenant.tenant.settings.magicLink, unavailable: "Sign-in links are not available here.")
         if let limited = rateLimit("magic-link", context) { return limited }
+        // An address whose organization enforces its SSO gets no link (docs/contract.md A8).
+        if let refused = try await flow.enforcedSSORefusal(form["email"] ?? "", interaction: interaction, context) { return refused }
         try await emailLink(
             .magicLink, purpose: .magicLink, to: form["email"] ?? "", path: "/magic", lifetime: Self.magicLifetime,
             interactionID: interaction.id, context)
@@ -50,6 +52,8 @@ extension AccountFlowsController {
         else {
             return message("Link expired", "This sign-in link was already used or has expired.", error: true, status: .badRequest, context)
         }
+        // SSO enforced since the link was sent: refused like a new request.
+        if let refused = try await flow.enforcedSSORefusal(user.email, interaction: interaction, context) { return refused }
         // The link proved the address.
         // A first proof ends what was made before it, password included (pre-account takeover).
         if !user.emailVerified { try await context.database.proveEmail(user.id, keepPassword: false, at: now) }

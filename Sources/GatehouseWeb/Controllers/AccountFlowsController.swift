@@ -148,6 +148,8 @@ struct AccountFlowsController {
         }
         if let limited = rateLimit("signup", context) { return limited }
         guard let email = EmailAddress.normalize(rawEmail) else { return fail("Enter a valid email address.") }
+        // A password account for an address whose organization enforces its SSO could never sign in.
+        if let refused = try await flow.enforcedSSORefusal(email, interaction: interaction, context) { return refused }
         if let name, let problem = DisplayName.problem(name) { return fail("The name \(problem).") }
         let password = form["password"] ?? ""
         if let problem = PasswordPolicy.problem(password, common: services.commonPasswords) { return fail("The password \(problem).") }

@@ -41,7 +41,7 @@ extension BrowserFlowController {
     func renderLogin(
         _ interaction: Interaction, client: Client, email: String?, error: String?, status: HTTPResponse.Status,
         _ context: TenantRequestContext
-    ) -> Response {
+    ) async throws -> Response {
         var values: [String: Any] = [
             "action": "\(issuerPath(context))\(ProviderMetadata.Path.login)",
             "interaction_id": interaction.id, "csrf_token": interaction.csrfToken, "client_name": client.name,
@@ -55,40 +55,61 @@ extension BrowserFlowController {
         values["forgot_url"] = "\(base)/forgot?interaction=\(interaction.id)"
         if settings.selfSignup { values["signup_url"] = "\(base)/signup?interaction=\(interaction.id)" }
         if settings.magicLink { values["magic_link_action"] = "\(base)/magic-link" }
+        let homeRealm = try await homeRealmSources(context)
+        if homeRealm.any { values["sso_button"] = true }
         let body = services.pages.render("login", chrome: chrome("Sign in", context), values: values)
-        return Responses.html(body, status: status, formActions: formActions(for: interaction))
+        return Responses.html(body, status: status, formActions: formActions(for: interaction) + homeRealm.origins)
     }
 
+    /// `GET login`: an `idp_hint` naming a provider, or a `login_hint` whose address signs in with
+    /// its organization's SSO (home-realm discovery), goes straight upstream; otherwise the page.
     func showLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (interaction, client) = try await loadInteraction(
             request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
             request, context)
         if let hinted = FederationController.hintedStart(interaction, context, basePath: issuerPath(context)) { return hinted }
-        return renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
+        if let hint = interaction.request.loginHint, case .upstream(let provider) = try await loginRoute(hint, context) {
+            return try await FederationController(services: services).redirectUpstream(
+                provider, interaction: interaction, client: client, loginHint: hint, request, context)
+        }
+        return try await renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
     }
 
-    /// The login form post: checks the credentials (Argon2id on the bounded pool, a decoy hash
-    /// for unknown accounts), then signs the browser in and continues the authorization.
+    /// The login form post. The address decides first (home-realm discovery,
+    /// `BrowserFlowController+HomeRealm.swift`): an address whose organization has its own provider
+    /// goes there (303) without its password being checked; the "Continue with single sign-on"
+    /// button (`sso`) with another address gets the page again asking for the password. Then the credentials are checked (Argon2id on the
+    /// bounded pool, a decoy hash for unknown accounts), and the browser is signed in and the
+    /// authorization continues.
     func submitLogin(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
         let (interaction, client) = try await loadInteraction(
             form["interaction_id"], csrf: form["csrf_token"], requireCSRF: true,
             request, context)
         let rawEmail = form["email"] ?? ""
+        if let routed = try await homeRealmAnswer(rawEmail, interaction: interaction, client: client, request, context) {
+            return routed
+        }
+        if form["sso"] != nil {
+            return try await renderLogin(
+                interaction, client: client, email: rawEmail,
+                error: "Single sign-on is not set up for this address. Enter your password to sign in.", status: .badRequest,
+                context)
+        }
         let user: User?
         do {
             user = try await services.verifyCredentials(
                 email: rawEmail, password: form["password"] ?? "", in: context.database,
                 ip: context.remoteAddress)
         } catch let refused as SignInThrottle.Refused {
-            var response = renderLogin(
+            var response = try await renderLogin(
                 interaction, client: client, email: rawEmail,
                 error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests, context)
             response.headers[.retryAfter] = String(refused.retryAfter)
             return response
         }
         guard let user else {
-            return renderLogin(
+            return try await renderLogin(
                 interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
                 status: .unauthorized, context)
         }

@@ -12,12 +12,15 @@ extension BrowserFlowController {
     /// sign-in that waited for it, or a second factor. Every sign-in method goes through this door.
     /// - Parameter amr: what was proven before (for a first factor: the factor itself); never a
     ///   method that was not used (RFC 8176).
+    /// - Parameter provider: the upstream provider (`idp_…`) of an upstream sign-in (its
+    ///   organizations' SSO makes the user a member, `OrganizationAutoJoin`).
     func proved(
         _ proof: SignInFlow.Proof, _ interaction: Interaction, client: Client, user: User, amr: [String],
-        _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = []
+        _ request: Request, _ context: TenantRequestContext, cookies: [Cookie] = [], provider: String? = nil
     ) async throws -> Response {
         let subject = try await services.signInSubject(
-            user, amr: amr, in: context.database, organizations: interaction.request.organizationRequest(client: client))
+            user, amr: amr, in: context.database, organizations: interaction.request.organizationRequest(client: client),
+            joining: proof.joinsOrganizations, arrivedThrough: provider)
         let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
         return try await advance(
             SignInFlow.proved(proof, by: subject, consent: consent), interaction: interaction, client: client, user: user,

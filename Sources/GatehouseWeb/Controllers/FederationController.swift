@@ -74,11 +74,23 @@ struct FederationController {
             request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
             request, context)
         let provider = try await enabledProvider(context)
+        return try await redirectUpstream(
+            provider, interaction: interaction, client: client, loginHint: interaction.request.loginHint, request, context)
+    }
+
+    /// Sends the browser (303) to `provider`'s authorization endpoint for the interaction's
+    /// sign-in, with `login_hint` when the provider kind takes one (OpenID Connect kinds): the
+    /// start endpoint, and home-realm discovery on the login page (docs/contract.md A8). A provider
+    /// that cannot be reached re-renders the login page (502).
+    func redirectUpstream(
+        _ provider: UpstreamProvider, interaction: Interaction, client: Client, loginHint: String?, _ request: Request,
+        _ context: TenantRequestContext
+    ) async throws -> Response {
         guard let binding = TenantCookie.browser.value(in: request) else { throw OAuthError.invalidRequest("The browser cookie is missing.") }
         do {
             let url = try await begin(
                 provider, purpose: .signIn, interactionID: interaction.id, userID: nil, binding: binding,
-                loginHint: interaction.request.loginHint, notAfter: interaction.expiresAt, context)
+                loginHint: loginHint, notAfter: interaction.expiresAt, context)
             return Responses.redirect(to: url)
         } catch let error as FederationError {
             context.logger.notice(
@@ -87,7 +99,7 @@ struct FederationController {
                     "provider": "\(provider.slug)", "reason": "\(error.reason.rawValue)",
                     "detail": "\(error.message)",
                 ])
-            return flow.renderLogin(
+            return try await flow.renderLogin(
                 interaction, client: client, email: nil,
                 error: "Signing in with \(provider.name) is not possible right now: \(error.message). Try again later or sign in another way.",
                 status: .badGateway, context)
@@ -207,7 +219,8 @@ struct FederationController {
         switch try await resolveUser(profile, provider: provider, context) {
         case .user(let user):
             let amr = FederatedAMR.amr(upstream: profile.amr, trustUpstreamMFA: provider.trustUpstreamMFA)
-            return try await flow.proved(.upstream, interaction, client: client, user: user, amr: amr, request, context)
+            return try await flow.proved(
+                .upstream, interaction, client: client, user: user, amr: amr, request, context, provider: provider.id.rawValue)
         case .refused(let refusal):
             return refusalPage(refusal, provider: provider, profile: profile, interaction: interaction, context)
         }

@@ -52,7 +52,8 @@ extension HeadlessController {
         named: String? = nil, extra: [String: [String]] = [:], _ request: Request, _ context: HeadlessRequestContext
     ) async throws -> Response {
         let ask = OrganizationRequest(scope: scope, client: context.client, named: named)
-        var subject = try await services.signInSubject(user, amr: amr, in: context.database, organizations: ask, chosen: chosen)
+        var subject = try await services.signInSubject(
+            user, amr: amr, in: context.database, organizations: ask, chosen: chosen, joining: proof.joinsOrganizations)
         if let named {
             // Resolved now, so that a step before the organization's (email verification) keeps it.
             guard let option = subject.organizations.named(named) else {
@@ -187,6 +188,7 @@ extension HeadlessController {
             throw SignInThrottle.Refused(retryAfter: wait)
         }
         guard let email = EmailAddress.normalize(rawEmail!) else { throw OAuthError.invalidRequest("email is not an email address") }
+        try await refuseEnforcedSSO(email, context)
         if let problem = PasswordPolicy.problem(password!, common: services.commonPasswords) {
             throw OAuthError.invalidRequest("password \(problem)")
         }

@@ -208,6 +208,7 @@ struct HeadlessController {
         if organization != nil, !scope.contains(StandardScope.organization), !client.organizationRequired {
             throw OAuthError.invalidRequest("organization is only accepted with the organization scope")
         }
+        try await refuseEnforcedSSO(email!, context)
         guard
             let user = try await services.verifyCredentials(
                 email: email!, password: password!, in: context.database,
@@ -216,6 +217,18 @@ struct HeadlessController {
             throw OAuthError.invalidGrant("incorrect email or password")
         }
         return try await proved(.firstFactor, user: user, amr: ["pwd"], scope: scope, named: organization, request, context)
+    }
+
+    /// Refuses a password sign-in or sign-up for an address whose organization enforces its SSO
+    /// (docs/contract.md A8: `access_denied`; the user signs in through the browser, where the
+    /// login page sends the address to the organization's provider). Decided by the domain alone,
+    /// so the answer reveals no account; it costs no password hashing.
+    func refuseEnforcedSSO(_ email: String, _ context: HeadlessRequestContext) async throws {
+        let realm = try await HomeRealm.discover(email: email, in: context.database)
+        if realm.refusesLocalSignIn, case .organization(_, let domain) = realm {
+            throw OAuthError.accessDenied(
+                "addresses at \(domain) sign in with their organization's single sign-on: use the browser sign-in (authorization endpoint)")
+        }
     }
 
     /// Starts a session and a grant for `user` and answers with tokens.

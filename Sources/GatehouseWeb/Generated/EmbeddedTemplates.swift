@@ -564,6 +564,7 @@ enum EmbeddedTemplates {
       {{#forgot_url}}{{^empty(forgot_url)}}<p class="field-hint"><a href="{{forgot_url}}">Forgot password?</a></p>{{/empty(forgot_url)}}{{/forgot_url}}
     </div>
     <button type="submit" class="btn btn-primary">Sign in</button>
+    {{#sso_button}}<button type="submit" name="sso" value="1" class="btn btn-secondary" formnovalidate>Continue with single sign-on</button>{{/sso_button}}
   </form>
   {{#magic_link_action}}
   <form method="post" action="{{magic_link_action}}" class="alt">

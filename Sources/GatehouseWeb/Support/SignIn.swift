@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import GatehouseStore
 import GatehouseThreads
+import Logging
 
 /// First-factor sign-in shared by the login page and the headless API.
 extension Services {
@@ -43,11 +44,28 @@ extension Services {
     /// What the sign-in state machine (`SignInFlow`) needs to know about `user` after proving `amr`:
     /// with the user's organizations when the sign-in asks for an organization context (`ask`),
     /// and what it chose so far (`chosen`).
+    ///
+    /// With `joining` (a first factor, an upstream sign-in or an email address proven:
+    /// `SignInFlow.Proof.joinsOrganizations`), the organizations the user joins by verified domain
+    /// or by the SSO provider they arrived through (`OrganizationAutoJoin`) are joined first, so
+    /// that the organization step can choose them.
+    /// - Parameter provider: the upstream provider (`idp_…`) of an upstream sign-in.
     func signInSubject(
         _ user: User, amr: [String], in database: any TenantHandle, organizations ask: OrganizationRequest = .none,
-        chosen: OrganizationChoice? = nil
+        chosen: OrganizationChoice? = nil, joining: Bool = false, arrivedThrough provider: String? = nil
     ) async throws -> SignInFlow.Subject {
-        SignInFlow.Subject(
+        if joining {
+            let joined = try await OrganizationAutoJoin.apply(to: user, arrivedThrough: provider, store: database, now: clock.now)
+            for membership in joined {
+                logger.info(
+                    "user joined an organization at sign-in",
+                    metadata: [
+                        "tenant": "\(database.tenant.id)", "organization": "\(membership.organizationID)",
+                        "user": "\(user.id)", "role": "\(membership.role)", "by": "\(provider == nil ? "domain" : "sso")",
+                    ])
+            }
+        }
+        return SignInFlow.Subject(
             userID: user.id, emailVerified: user.emailVerified,
             enrolledFactors: try await database.mfaFactors(userID: user.id).map(\.kind), amr: amr,
             organizations: try await organizationOptions(of: user.id, for: ask, in: database), organization: chosen)
