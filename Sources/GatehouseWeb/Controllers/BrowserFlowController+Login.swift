@@ -38,9 +38,11 @@ extension BrowserFlowController {
         Self.sourceExpression(for: interaction.request.redirectURI).map { [$0] } ?? []
     }
 
+    /// - Parameter invited: the browser carries an organization invitation (its cookie): the
+    ///   "Create account" link shows even when the tenant's `self_signup` is off.
     func renderLogin(
         _ interaction: Interaction, client: Client, email: String?, error: String?, status: HTTPResponse.Status,
-        _ context: TenantRequestContext
+        invited: Bool = false, _ context: TenantRequestContext
     ) -> Response {
         var values: [String: Any] = [
             "action": "\(issuerPath(context))\(ProviderMetadata.Path.login)",
@@ -53,7 +55,7 @@ extension BrowserFlowController {
         let settings = context.tenant.tenant.settings
         let base = issuerPath(context)
         values["forgot_url"] = "\(base)/forgot?interaction=\(interaction.id)"
-        if settings.selfSignup { values["signup_url"] = "\(base)/signup?interaction=\(interaction.id)" }
+        if settings.selfSignup || invited { values["signup_url"] = "\(base)/signup?interaction=\(interaction.id)" }
         if settings.magicLink { values["magic_link_action"] = "\(base)/magic-link" }
         let body = services.pages.render("login", chrome: chrome("Sign in", context), values: values)
         return Responses.html(body, status: status, formActions: formActions(for: interaction))
@@ -64,7 +66,9 @@ extension BrowserFlowController {
             request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
             request, context)
         if let hinted = FederationController.hintedStart(interaction, context, basePath: issuerPath(context)) { return hinted }
-        return renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
+        return renderLogin(
+            interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok,
+            invited: TenantCookie.invitation.value(in: request) != nil, context)
     }
 
     /// The login form post: checks the credentials (Argon2id on the bounded pool, a decoy hash
@@ -83,14 +87,15 @@ extension BrowserFlowController {
         } catch let refused as SignInThrottle.Refused {
             var response = renderLogin(
                 interaction, client: client, email: rawEmail,
-                error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests, context)
+                error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests,
+                invited: TenantCookie.invitation.value(in: request) != nil, context)
             response.headers[.retryAfter] = String(refused.retryAfter)
             return response
         }
         guard let user else {
             return renderLogin(
                 interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
-                status: .unauthorized, context)
+                status: .unauthorized, invited: TenantCookie.invitation.value(in: request) != nil, context)
         }
         return try await proved(.firstFactor, interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
