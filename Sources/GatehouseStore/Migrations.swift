@@ -188,6 +188,7 @@ public enum Migrations {
         registerSecondFactorMigrations(&migrator)
         registerOrganizationMigrations(&migrator)
         registerOrganizationChoiceMigrations(&migrator)
+        registerOrganizationInvitationMigrations(&migrator)
         return migrator
     }
 }

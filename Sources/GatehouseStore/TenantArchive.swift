@@ -20,7 +20,8 @@ import GRDB
 /// side ever holds a private key or secret in the clear.
 ///
 /// An archive carries users (with password hashes and second factors), clients, upstream
-/// providers, templates, consents and the signing keys; not sessions, codes, refresh tokens,
+/// providers, templates, consents, organizations (members, invitations with their links replaced,
+/// domains, SSO) and the signing keys; not sessions, codes, refresh tokens,
 /// pending sign-ins or mail: every grant is marked revoked at export, so no token of the source
 /// works at the copy.
 public enum TenantArchive {
@@ -212,14 +213,17 @@ public enum TenantArchive {
     static let keptTables = [
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
         "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
-        "memberships", "grdb_migrations",
+        "memberships", "organization_invitations", "organization_domains", "organization_sso", "grdb_migrations",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a
     /// copy's revocation index knows them: a source token presented at a copy with the same issuer
     /// is refused). The account console's built-in client is removed; the copy makes its own.
+    /// Organization invitations stay with their state, but their links are replaced by random
+    /// values: no invitation link of the source works at the copy (resend one to get a new link).
     static func detachLiveCredentials(_ db: Database, now: Date) throws {
         for table in clearedTables { try db.execute(sql: "DELETE FROM \(table)") }
+        try db.execute(sql: "UPDATE organization_invitations SET token_hash = randomblob(32)")
         try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE revoked_at IS NULL", arguments: [now])
         try db.execute(sql: "DELETE FROM consents WHERE client_id IN (SELECT client_id FROM clients WHERE builtin IS NOT NULL)")
         try db.execute(sql: "DELETE FROM clients WHERE builtin IS NOT NULL")
@@ -242,7 +246,8 @@ public enum TenantArchive {
     /// Replaces personal data for a staging copy: every email becomes `<user id>@example.invalid`
     /// (RFC 2606), every name `User <last 6 characters of the id>`; passwords, second factors,
     /// recovery codes and upstream identities are dropped, and so are all grants (organizations,
-    /// roles and memberships stay). Run
+    /// roles, memberships, domains and SSO stay; an invitation's address becomes
+    /// `<invitation id>@example.invalid`). Run
     /// `compact` afterwards so that no old value survives in a free page.
     static func scrub(_ db: Database) throws {
         try db.execute(
@@ -251,6 +256,7 @@ public enum TenantArchive {
                                  name = CASE WHEN name IS NULL THEN NULL ELSE 'User ' || substr(id, -6) END,
                                  password_hash = NULL
                 """)
+        try db.execute(sql: "UPDATE organization_invitations SET email = lower(id) || '@example.invalid'")
         for table in ["mfa_factors", "recovery_codes", "upstream_identities", "grants"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }

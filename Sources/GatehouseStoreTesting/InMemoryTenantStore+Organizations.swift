@@ -87,6 +87,9 @@ extension InMemoryTenantStore {
         state.withLock { s in
             guard s.organizations.removeValue(forKey: id) != nil else { return false }
             s.memberships[id] = nil
+            s.invitations = s.invitations.filter { $0.value.organizationID != id }
+            s.domains = s.domains.filter { $0.value.organizationID != id }
+            s.organizationSSO[id] = nil
             for (grantID, grant) in s.grants where grant.organizationID == id && grant.revokedAt == nil {
                 s.grants[grantID]?.revokedAt = now
             }

@@ -33,6 +33,12 @@ public final class InMemoryTenantStore: TenantStore {
         public var organizations: [OrganizationID: Organization] = [:]
         public var roles: [String: OrganizationRole] = InMemoryTenantStore.builtInRoles()
         public var memberships: [OrganizationID: [UserID: Membership]] = [:]
+        public var invitations: [InvitationID: OrganizationInvitation] = [:]
+        /// Organization domains by (lowercased) name.
+        public var domains: [String: OrganizationDomain] = [:]
+        public var organizationSSO: [OrganizationID: OrganizationSSO] = [:]
+        /// Ids of the tenant's upstream providers (`insertUpstreamProvider(id:)`): what SSO may name.
+        public var upstreamProviderIDs: Set<String> = []
 
         public init() {}
     }

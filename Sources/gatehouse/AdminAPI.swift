@@ -104,3 +104,5 @@ extension Components.Schemas.SessionList: AdminPage {}
 extension Components.Schemas.OrganizationList: AdminPage {}
 extension Components.Schemas.MemberList: AdminPage {}
 extension Components.Schemas.RoleList: AdminPage {}
+extension Components.Schemas.InvitationList: AdminPage {}
+extension Components.Schemas.DomainList: AdminPage {}

@@ -6,8 +6,11 @@ import OpenAPIRuntime
 /// `gatehouse org …`: organizations of a tenant and their members (docs/contract.md A8).
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "org", abstract: "Create, list, show, update and delete organizations of a tenant; manage their members.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self, Member.self])
+        commandName: "org", abstract: "Create, list, show, update and delete organizations of a tenant; manage their members, invitations, domains and SSO.",
+        subcommands: [
+            Create.self, List.self, Show.self, Update.self, Delete.self, Member.self, Invite.self, Invitations.self, Revoke.self, Resend.self,
+            Domain.self, SSO.self,
+        ])
 
     static let keys = ["id", "name", "slug", "mfa_required", "public_metadata", "private_metadata", "created_at", "updated_at"]
 

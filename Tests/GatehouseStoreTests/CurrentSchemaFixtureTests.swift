@@ -6,14 +6,14 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-04: tenant hostnames, console
-/// enrolments, organizations) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// A data folder of today's schema (every migration up to 2026-12-05: tenant hostnames, console
+/// enrolments, organizations, their invitations, domains and SSO) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
 @Suite("Migrations from today's schema", .serialized)
 struct CurrentSchemaFixtureTests {
-    static let name = "schema-2026-12-04"
+    static let name = "schema-2026-12-05"
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
 
     struct Facts: Codable {
@@ -21,6 +21,9 @@ struct CurrentSchemaFixtureTests {
         var session_id: String, refresh_token: String, enrolment_id: String, totp_secret: String, written_at: Double
         /// An organization whose owner is the user (written since 2026-12-04).
         var organization_id: String?
+        /// A pending invitation of that organization and its link token (written since 2026-12-05).
+        var invitation_id: String?
+        var invitation_token: String?
     }
 
     @Test("writes the fixture folder", .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_WRITE_SCHEMA_FIXTURE"] != nil))
@@ -62,6 +65,17 @@ struct CurrentSchemaFixtureTests {
                 organization,
                 firstMember: Membership(organizationID: organization.id, userID: user.id, role: OrganizationRole.owner, createdAt: now, updatedAt: now))
             facts.organization_id = organization.id.rawValue
+            let token = RandomText.bearerSecret()
+            let invitation = OrganizationInvitation(
+                id: .generate(at: now), organizationID: organization.id, email: "bob@acme.example", role: OrganizationRole.admin,
+                tokenHash: SecretHash.of(token), invitedBy: user.id, createdAt: now, expiresAt: now.addingTimeInterval(86400 * 365))
+            try await db.insertInvitation(invitation)
+            (facts.invitation_id, facts.invitation_token) = (invitation.id.rawValue, token)
+            try await db.insertDomain(
+                OrganizationDomain(organizationID: organization.id, domain: "acme.example", verifiedAt: now, autoJoin: true, createdAt: now))
+            let provider = FederationMailConformanceTests.provider("okta", at: now)
+            try await db.insertUpstreamProvider(provider)
+            try await db.setSSO(OrganizationSSO(organizationID: organization.id, providerID: provider.id.rawValue, enforced: true))
             var grant = Seed.grant(client: client.clientID, user: user.id, session: session.id, at: now)
             grant.organizationID = organization.id
             try await db.insertGrant(grant)
@@ -121,6 +135,12 @@ struct CurrentSchemaFixtureTests {
                 #expect(try await db.membership(organization: id, user: user.id)?.role == OrganizationRole.owner)
                 let token = try #require(try await db.refreshToken(hash: SecretHash.of(facts.refresh_token)))
                 #expect(try await db.grant(id: token.grantID)?.organizationID == id)
+            }
+            if let raw = facts.invitation_id, let token = facts.invitation_token {
+                let invitation = try #require(try await db.pendingInvitation(tokenHash: SecretHash.of(token), at: now))
+                #expect(invitation.id.rawValue == raw && invitation.role == OrganizationRole.admin)
+                #expect(try await db.verifiedDomain("acme.example")?.organizationID == invitation.organizationID)
+                #expect(try await db.sso(of: invitation.organizationID)?.enforced == true)
             }
         }
     }

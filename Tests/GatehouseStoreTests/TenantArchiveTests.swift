@@ -150,3 +150,51 @@ extension TenantArchiveTests {
         #expect(slugs == ["acme"])
     }
 }
+
+extension TenantArchiveTests {
+    @Test("a copy keeps invitations with dead links, domains and SSO; scrubbing replaces invited addresses")
+    func copyKeepsInvitations() throws {
+        let queue = try DatabaseQueue()
+        try Migrations.tenant.migrate(queue)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let hash = Data(repeating: 7, count: 32)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO organizations (id, name, slug, public_metadata, private_metadata, created_at, updated_at)
+                    VALUES ('org_1', 'Acme', 'acme', '{}', '{}', ?, ?)
+                    """, arguments: [now, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO upstream_providers (id, slug, kind, name, enabled, client_id, scopes, claim_mapping,
+                    trust_upstream_mfa, allow_signup, created_at, updated_at)
+                    VALUES ('idp_1', 'okta', 'oidc', 'Okta', 1, 'c', '[]', '{}', 0, 1, ?, ?)
+                    """, arguments: [now, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO organization_invitations (id, organization_id, email, role, token_hash, created_at, expires_at)
+                    VALUES ('inv_1', 'org_1', 'bob@customera.com', 'admin', ?, ?, ?)
+                    """, arguments: [hash, now, now.addingTimeInterval(3600)])
+            try db.execute(
+                sql: """
+                    INSERT INTO organization_domains (domain, organization_id, verified_at, auto_join, default_role, created_at)
+                    VALUES ('customera.com', 'org_1', ?, 1, 'member', ?)
+                    """, arguments: [now, now])
+            try db.execute(
+                sql: "INSERT INTO organization_sso (organization_id, provider_id, enforced, default_role) VALUES ('org_1', 'idp_1', 1, 'member')")
+            try TenantArchive.detachLiveCredentials(db, now: now)
+        }
+        let (hashes, domains, sso) = try queue.read { db in
+            (
+                try Data.fetchAll(db, sql: "SELECT token_hash FROM organization_invitations"),
+                try String.fetchAll(db, sql: "SELECT domain FROM organization_domains"),
+                try String.fetchAll(db, sql: "SELECT provider_id FROM organization_sso")
+            )
+        }
+        #expect(hashes.count == 1 && hashes[0] != hash && hashes[0].count == 32, "the invitation stays, its link does not")
+        #expect(domains == ["customera.com"])
+        #expect(sso == ["idp_1"])
+        try queue.write { db in try TenantArchive.scrub(db) }
+        #expect(try queue.read { db in try String.fetchAll(db, sql: "SELECT email FROM organization_invitations") } == ["inv_1@example.invalid"])
+    }
+}

@@ -43,7 +43,7 @@ struct InvitationMailTests {
         arguments: [
             (7 * 86400.0, "7 days"), (86400, "1 day"), (7200, "2 hours"), (3600, "1 hour"), (5400, "90 minutes"),
             (60, "1 minute"), (10, "1 minute"), (7 * 86400 - 0.2, "7 days"),
-        ])
+        ] as [(TimeInterval, String)])
     func duration(_ seconds: TimeInterval, _ words: String) {
         #expect(Services.duration(seconds) == words)
     }

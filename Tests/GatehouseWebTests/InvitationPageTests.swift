@@ -12,7 +12,8 @@ struct InvitationPageTests {
     /// and the link path of the delivered mail (`/t/default/invitations/<token>`).
     static func invite(_ web: WebHarness, _ address: String) async throws -> (organization: String, invitation: String, link: String) {
         let owner = try await web.admin(
-            .post, "/tenants/default/users", json: #"{"email":"owner@example.com","password":"correct horse battery staple","name":"Owner","email_verified":true}"#)
+            .post, "/tenants/default/users",
+            json: #"{"email":"owner@example.com","password":"correct horse battery staple","name":"Owner","email_verified":true}"#)
         let ownerID = try #require(try owner.jsonObject()["id"] as? String)
         let org = try await web.admin(
             .post, "/tenants/default/organizations", json: #"{"name":"Customer <A>","slug":"customer-a","owner_user_id":"\#(ownerID)"}"#)
@@ -88,9 +89,10 @@ struct InvitationPageTests {
     func unusableLinks() async throws {
         try await WebHarness.run { web in
             let (org, invitation, link) = try await Self.invite(web, "later@example.com")
-            for path in ["/t/default/invitations/x", "/t/default/invitations/" + String(repeating: "A", count: 43),
-                "/t/default/invitations/" + String(repeating: "A", count: 600)]
-            {
+            for path in [
+                "/t/default/invitations/x", "/t/default/invitations/" + String(repeating: "A", count: 43),
+                "/t/default/invitations/" + String(repeating: "A", count: 600),
+            ] {
                 let page = try await web.get(path)
                 #expect(page.status == .notFound && page.text.contains("Invitation not valid"), "\(path)")
             }

@@ -51,6 +51,8 @@ FAKE_IDS = {
     "provider": "idp_00000000000000000000000000",
     "org": "org_00000000000000000000000000",
     "role": "no-such-role",
+    "invitation_id": "inv_00000000000000000000000000",
+    "domain": "no-such-domain.example",
 }
 UNKNOWN_FIELD = "x_not_a_field"
 
@@ -206,6 +208,11 @@ class World:
         created = admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization)
         self.org = expect(created, 201).json()
         self.newcomer = self.tenant.create_user()  # a user of the tenant in no organization
+        org_path = f"/tenants/{self.tenant.slug}/organizations/{self.org['id']}"
+        invited = admin.post(f"{org_path}/invitations", json={"email": "world-invitee@world.example", "role": "member"})
+        self.invitation = expect(invited, 201).json()
+        expect(admin.post(f"{org_path}/domains", json={"domain": "world.example"}), 201)
+        expect(admin.request("PUT", f"{org_path}/sso", json={"provider_id": self.provider["id"]}), 200)
         self.values = {
             "slug": self.tenant.slug,
             "kind": "email",
@@ -216,6 +223,8 @@ class World:
             "provider": self.provider["id"],
             "org": self.org["id"],
             "role": "member",
+            "invitation_id": self.invitation["id"],
+            "domain": "world.example",
         }
 
     def headers(self, op: dict, *, admin_token: str | None = None) -> dict[str, str]:

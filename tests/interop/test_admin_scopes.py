@@ -80,6 +80,8 @@ class Setting:
             "provider": expect(provider, 201).json()["id"],
             "kind": "email",
             "name": "verify",
+            "invitation_id": "inv_00000000000000000000000000",
+            "domain": "no-such-domain.example",
         }
 
     def token(self, scope: str) -> str:

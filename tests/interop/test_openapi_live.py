@@ -226,6 +226,8 @@ def test_documented_examples_make_a_valid_body(spec, world):
             body["slug"] = f"x-{world.tenant.slug}"
         if op["operationId"] == "addOrganizationMember":
             body["user_id"] = world.newcomer.id  # the example names no user of this tenant
+        if op["operationId"] == "setOrganizationSSO":
+            body["provider_id"] = world.provider["id"]  # the example names no provider of this tenant
         headers = world.headers(op)
         if "userAccessToken" in str(op["security"]):
             headers.pop("Authorization", None)

@@ -117,6 +117,17 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
                     json={"name": "Acme", "slug": "acme", "owner_user_id": user_ids[0]}), 201)
         expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/organizations/acme/members", headers=admin,
                     json={"user_id": user_ids[1], "role": "billing"}), 201)
+        # Invitations, domains and per-organization SSO travel too.
+        acme = f"/admin/v1/tenants/{slug}/organizations/acme"
+        invitation = expect(call(sqlite_node, "POST", f"{acme}/invitations", headers=admin,
+                                 json={"email": "invitee@copy.example", "role": "billing"}), 201).json()
+        expect(call(sqlite_node, "POST", f"{acme}/domains", headers=admin, json={"domain": "copy.example", "auto_join": True}), 201)
+        expect(call(sqlite_node, "POST", f"{acme}/domains/copy.example/verify", headers=admin), 200)
+        provider = expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/providers", headers=admin, json={
+            "kind": "oidc", "name": "Okta", "client_id": "okta",
+            "discovery_url": "https://sso.copy.example/.well-known/openid-configuration"}), 201).json()
+        sso = expect(call(sqlite_node, "PUT", f"{acme}/sso", headers=admin,
+                          json={"provider_id": provider["id"], "enforced": True}), 200).json()
         before = expect(call(sqlite_node, "POST", f"/t/{slug}/token", data={"grant_type": "client_credentials"}, auth=basic), 200).json()
         jwks_before = expect(call(sqlite_node, "GET", f"/t/{slug}/jwks.json"), 200).json()
     finally:
@@ -156,5 +167,10 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
         assert {m["user_id"]: m["role"] for m in members["members"]} == {user_ids[0]: "owner", user_ids[1]: "billing"}
         roles = expect(call(node, "GET", f"/admin/v1/tenants/{slug}/roles", headers=admin), 200).json()["roles"]
         assert sorted(r["name"] for r in roles) == ["admin", "billing", "member", "owner"]
+        copied = expect(call(node, "GET", f"{acme}/invitations/{invitation['id']}", headers=admin), 200).json()
+        assert copied == invitation
+        domains = expect(call(node, "GET", f"{acme}/domains", headers=admin), 200).json()["domains"]
+        assert [(d["domain"], d["verified"], d["auto_join"]) for d in domains] == [("copy.example", True, True)]
+        assert expect(call(node, "GET", f"{acme}/sso", headers=admin), 200).json() == sso
     finally:
         node.stop()

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "a22266de222461789cd46f9df7a46b40522737b10dc7a29e31f3264f55438ee2"
+    package static let sha256 = "97cae1a3e2bc5747ed118b8e07682dbb7b5bf741151b0c0f681994a83c750132"
 }

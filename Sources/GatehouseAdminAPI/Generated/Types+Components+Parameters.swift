@@ -49,6 +49,14 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/UserId`.
         package typealias UserId = Swift.String
+        /// Invitation id (`inv_…`) of this organization; anything else is 404.
+        ///
+        /// - Remark: Generated from `#/components/parameters/InvitationId`.
+        package typealias InvitationId = Swift.String
+        /// A domain the organization holds (any case); anything else is 404.
+        ///
+        /// - Remark: Generated from `#/components/parameters/DomainName`.
+        package typealias DomainName = Swift.String
         /// The provider's id (`idp_…`) or slug.
         ///
         /// - Remark: Generated from `#/components/parameters/ProviderKey`.

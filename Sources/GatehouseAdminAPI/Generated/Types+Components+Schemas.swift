@@ -1499,6 +1499,486 @@ extension Components {
                 case updatedAt = "updated_at"
             }
         }
+        /// An invitation into an organization. Its link token is never answered: the invitation mail carries it.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Invitation`.
+        package struct Invitation: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Invitation/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Invitation/organization_id`.
+            package var organizationId: Swift.String
+            /// The invited address, normalized; only an account whose verified email is this address accepts.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/email`.
+            package var email: Swift.String
+            /// The role the invitee gets (`member` when that role was deleted since).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/role`.
+            package var role: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Invitation/status`.
+            @frozen package enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case pending = "pending"
+                case accepted = "accepted"
+                case revoked = "revoked"
+                case expired = "expired"
+            }
+            /// - Remark: Generated from `#/components/schemas/Invitation/status`.
+            package var status: Components.Schemas.Invitation.StatusPayload
+            /// The member who invited; null when an admin API caller did.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/invited_by`.
+            package var invitedBy: Swift.String?
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/created_at`.
+            package var createdAt: Foundation.Date
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/expires_at`.
+            package var expiresAt: Foundation.Date
+            /// When it was accepted; null until then.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/accepted_at`.
+            package var acceptedAt: Foundation.Date?
+            /// The user who accepted it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/accepted_by`.
+            package var acceptedBy: Swift.String?
+            /// When it was revoked; null unless revoked.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Invitation/revoked_at`.
+            package var revokedAt: Foundation.Date?
+            /// Creates a new `Invitation`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - organizationId:
+            ///   - email: The invited address, normalized; only an account whose verified email is this address accepts.
+            ///   - role: The role the invitee gets (`member` when that role was deleted since).
+            ///   - status:
+            ///   - invitedBy: The member who invited; null when an admin API caller did.
+            ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
+            ///   - expiresAt: RFC 3339 timestamp, UTC, whole seconds.
+            ///   - acceptedAt: When it was accepted; null until then.
+            ///   - acceptedBy: The user who accepted it.
+            ///   - revokedAt: When it was revoked; null unless revoked.
+            package init(
+                id: Swift.String,
+                organizationId: Swift.String,
+                email: Swift.String,
+                role: Swift.String,
+                status: Components.Schemas.Invitation.StatusPayload,
+                invitedBy: Swift.String? = nil,
+                createdAt: Foundation.Date,
+                expiresAt: Foundation.Date,
+                acceptedAt: Foundation.Date? = nil,
+                acceptedBy: Swift.String? = nil,
+                revokedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.organizationId = organizationId
+                self.email = email
+                self.role = role
+                self.status = status
+                self.invitedBy = invitedBy
+                self.createdAt = createdAt
+                self.expiresAt = expiresAt
+                self.acceptedAt = acceptedAt
+                self.acceptedBy = acceptedBy
+                self.revokedAt = revokedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case organizationId = "organization_id"
+                case email
+                case role
+                case status
+                case invitedBy = "invited_by"
+                case createdAt = "created_at"
+                case expiresAt = "expires_at"
+                case acceptedAt = "accepted_at"
+                case acceptedBy = "accepted_by"
+                case revokedAt = "revoked_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InvitationList`.
+        package struct InvitationList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InvitationList/invitations`.
+            package var invitations: [Components.Schemas.Invitation]
+            /// `after` for the next (older) page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InvitationList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `InvitationList`.
+            ///
+            /// - Parameters:
+            ///   - invitations:
+            ///   - nextCursor: `after` for the next (older) page; null on the last page.
+            package init(
+                invitations: [Components.Schemas.Invitation],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.invitations = invitations
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case invitations
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InvitationCreate`.
+        package struct InvitationCreate: Codable, Hashable, Sendable {
+            /// The address to invite (422 when it is not an address).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InvitationCreate/email`.
+            package var email: Swift.String
+            /// A role of the tenant (422 otherwise); default `member`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InvitationCreate/role`.
+            package var role: Swift.String?
+            /// Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InvitationCreate/expires_in`.
+            package var expiresIn: Swift.Int?
+            /// Creates a new `InvitationCreate`.
+            ///
+            /// - Parameters:
+            ///   - email: The address to invite (422 when it is not an address).
+            ///   - role: A role of the tenant (422 otherwise); default `member`.
+            ///   - expiresIn: Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days).
+            package init(
+                email: Swift.String,
+                role: Swift.String? = nil,
+                expiresIn: Swift.Int? = nil
+            ) {
+                self.email = email
+                self.role = role
+                self.expiresIn = expiresIn
+            }
+            package enum CodingKeys: String, CodingKey {
+                case email
+                case role
+                case expiresIn = "expires_in"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.email = try container.decode(
+                    Swift.String.self,
+                    forKey: .email
+                )
+                self.role = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .role
+                )
+                self.expiresIn = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .expiresIn
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "email",
+                    "role",
+                    "expires_in"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InvitationResend`.
+        package struct InvitationResend: Codable, Hashable, Sendable {
+            /// Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InvitationResend/expires_in`.
+            package var expiresIn: Swift.Int?
+            /// Creates a new `InvitationResend`.
+            ///
+            /// - Parameters:
+            ///   - expiresIn: Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days).
+            package init(expiresIn: Swift.Int? = nil) {
+                self.expiresIn = expiresIn
+            }
+            package enum CodingKeys: String, CodingKey {
+                case expiresIn = "expires_in"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.expiresIn = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .expiresIn
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "expires_in"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Domain`.
+        package struct Domain: Codable, Hashable, Sendable {
+            /// Lowercase DNS name, unique in the tenant.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Domain/domain`.
+            package var domain: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Domain/organization_id`.
+            package var organizationId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Domain/verified`.
+            package var verified: Swift.Bool
+            /// When an admin verified it (`…/verify`); null until then.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Domain/verified_at`.
+            package var verifiedAt: Foundation.Date?
+            /// Users whose verified email is in the domain join with `default_role` (once verified).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Domain/auto_join`.
+            package var autoJoin: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Domain/default_role`.
+            package var defaultRole: Swift.String
+            /// RFC 3339 timestamp, UTC, whole seconds.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Domain/created_at`.
+            package var createdAt: Foundation.Date
+            /// Creates a new `Domain`.
+            ///
+            /// - Parameters:
+            ///   - domain: Lowercase DNS name, unique in the tenant.
+            ///   - organizationId:
+            ///   - verified:
+            ///   - verifiedAt: When an admin verified it (`…/verify`); null until then.
+            ///   - autoJoin: Users whose verified email is in the domain join with `default_role` (once verified).
+            ///   - defaultRole:
+            ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
+            package init(
+                domain: Swift.String,
+                organizationId: Swift.String,
+                verified: Swift.Bool,
+                verifiedAt: Foundation.Date? = nil,
+                autoJoin: Swift.Bool,
+                defaultRole: Swift.String,
+                createdAt: Foundation.Date
+            ) {
+                self.domain = domain
+                self.organizationId = organizationId
+                self.verified = verified
+                self.verifiedAt = verifiedAt
+                self.autoJoin = autoJoin
+                self.defaultRole = defaultRole
+                self.createdAt = createdAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case domain
+                case organizationId = "organization_id"
+                case verified
+                case verifiedAt = "verified_at"
+                case autoJoin = "auto_join"
+                case defaultRole = "default_role"
+                case createdAt = "created_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DomainList`.
+        package struct DomainList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DomainList/domains`.
+            package var domains: [Components.Schemas.Domain]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DomainList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `DomainList`.
+            ///
+            /// - Parameters:
+            ///   - domains:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                domains: [Components.Schemas.Domain],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.domains = domains
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case domains
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DomainCreate`.
+        package struct DomainCreate: Codable, Hashable, Sendable {
+            /// A DNS name of at least two labels of a-z, 0-9 and - (lowercased first; 422 otherwise). Held by another organization of the tenant: 409.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DomainCreate/domain`.
+            package var domain: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DomainCreate/auto_join`.
+            package var autoJoin: Swift.Bool?
+            /// A role of the tenant (422 otherwise); default `member`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DomainCreate/default_role`.
+            package var defaultRole: Swift.String?
+            /// Creates a new `DomainCreate`.
+            ///
+            /// - Parameters:
+            ///   - domain: A DNS name of at least two labels of a-z, 0-9 and - (lowercased first; 422 otherwise). Held by another organization of the tenant: 409.
+            ///   - autoJoin:
+            ///   - defaultRole: A role of the tenant (422 otherwise); default `member`.
+            package init(
+                domain: Swift.String,
+                autoJoin: Swift.Bool? = nil,
+                defaultRole: Swift.String? = nil
+            ) {
+                self.domain = domain
+                self.autoJoin = autoJoin
+                self.defaultRole = defaultRole
+            }
+            package enum CodingKeys: String, CodingKey {
+                case domain
+                case autoJoin = "auto_join"
+                case defaultRole = "default_role"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.domain = try container.decode(
+                    Swift.String.self,
+                    forKey: .domain
+                )
+                self.autoJoin = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .autoJoin
+                )
+                self.defaultRole = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .defaultRole
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "domain",
+                    "auto_join",
+                    "default_role"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DomainUpdate`.
+        package struct DomainUpdate: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DomainUpdate/auto_join`.
+            package var autoJoin: Swift.Bool?
+            /// A role of the tenant (422 otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/DomainUpdate/default_role`.
+            package var defaultRole: Swift.String?
+            /// Creates a new `DomainUpdate`.
+            ///
+            /// - Parameters:
+            ///   - autoJoin:
+            ///   - defaultRole: A role of the tenant (422 otherwise).
+            package init(
+                autoJoin: Swift.Bool? = nil,
+                defaultRole: Swift.String? = nil
+            ) {
+                self.autoJoin = autoJoin
+                self.defaultRole = defaultRole
+            }
+            package enum CodingKeys: String, CodingKey {
+                case autoJoin = "auto_join"
+                case defaultRole = "default_role"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.autoJoin = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .autoJoin
+                )
+                self.defaultRole = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .defaultRole
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "auto_join",
+                    "default_role"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OrganizationSSO`.
+        package struct OrganizationSSO: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSO/organization_id`.
+            package var organizationId: Swift.String
+            /// The upstream provider's id (`idp_…`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSO/provider_id`.
+            package var providerId: Swift.String
+            /// Password sign-in is refused for addresses in the organization's verified domains.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSO/enforced`.
+            package var enforced: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSO/default_role`.
+            package var defaultRole: Swift.String
+            /// Creates a new `OrganizationSSO`.
+            ///
+            /// - Parameters:
+            ///   - organizationId:
+            ///   - providerId: The upstream provider's id (`idp_…`).
+            ///   - enforced: Password sign-in is refused for addresses in the organization's verified domains.
+            ///   - defaultRole:
+            package init(
+                organizationId: Swift.String,
+                providerId: Swift.String,
+                enforced: Swift.Bool,
+                defaultRole: Swift.String
+            ) {
+                self.organizationId = organizationId
+                self.providerId = providerId
+                self.enforced = enforced
+                self.defaultRole = defaultRole
+            }
+            package enum CodingKeys: String, CodingKey {
+                case organizationId = "organization_id"
+                case providerId = "provider_id"
+                case enforced
+                case defaultRole = "default_role"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OrganizationSSOSet`.
+        package struct OrganizationSSOSet: Codable, Hashable, Sendable {
+            /// An upstream provider of the tenant, by id (`idp_…`) or slug (422 otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSOSet/provider_id`.
+            package var providerId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSOSet/enforced`.
+            package var enforced: Swift.Bool?
+            /// A role of the tenant (422 otherwise); default `member`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrganizationSSOSet/default_role`.
+            package var defaultRole: Swift.String?
+            /// Creates a new `OrganizationSSOSet`.
+            ///
+            /// - Parameters:
+            ///   - providerId: An upstream provider of the tenant, by id (`idp_…`) or slug (422 otherwise).
+            ///   - enforced:
+            ///   - defaultRole: A role of the tenant (422 otherwise); default `member`.
+            package init(
+                providerId: Swift.String,
+                enforced: Swift.Bool? = nil,
+                defaultRole: Swift.String? = nil
+            ) {
+                self.providerId = providerId
+                self.enforced = enforced
+                self.defaultRole = defaultRole
+            }
+            package enum CodingKeys: String, CodingKey {
+                case providerId = "provider_id"
+                case enforced
+                case defaultRole = "default_role"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.providerId = try container.decode(
+                    Swift.String.self,
+                    forKey: .providerId
+                )
+                self.enforced = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .enforced
+                )
+                self.defaultRole = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .defaultRole
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "provider_id",
+                    "enforced",
+                    "default_role"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/MemberList`.
         package struct MemberList: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/MemberList/members`.

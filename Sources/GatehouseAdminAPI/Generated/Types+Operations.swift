@@ -13156,6 +13156,4579 @@ package enum Operations {
             }
         }
     }
+    /// List an organization's invitations
+    ///
+    /// Invitations newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page), in every status.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/organizations/{org}/invitations`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)`.
+    package enum ListOrganizationInvitations {
+        package static let id: Swift.String = "listOrganizationInvitations"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.ListOrganizationInvitations.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// Items per page, 1–1000; default 100.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/query/after`.
+                package var after: Components.Parameters.After?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1–1000; default 100.
+                ///   - after: The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    after: Components.Parameters.After? = nil
+                ) {
+                    self.limit = limit
+                    self.after = after
+                }
+            }
+            package var query: Operations.ListOrganizationInvitations.Input.Query
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListOrganizationInvitations.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListOrganizationInvitations.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListOrganizationInvitations.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            package init(
+                path: Operations.ListOrganizationInvitations.Input.Path,
+                query: Operations.ListOrganizationInvitations.Input.Query = .init(),
+                headers: Operations.ListOrganizationInvitations.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.InvitationList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.InvitationList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListOrganizationInvitations.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListOrganizationInvitations.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The invitations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListOrganizationInvitations.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListOrganizationInvitations.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/get(listOrganizationInvitations)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Invite an address
+    ///
+    /// Creates a pending invitation of an address with a role, with a new random 256-bit link token stored as its SHA-256 only; the token is not answered (the invitation mail carries it). A malformed address, an unknown role or an `expires_in` out of range is 422; a pending invitation of the organization to the same address is 409 (resend or revoke it).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/organizations/{org}/invitations`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)`.
+    package enum CreateOrganizationInvitation {
+        package static let id: Swift.String = "createOrganizationInvitation"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.CreateOrganizationInvitation.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CreateOrganizationInvitation.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CreateOrganizationInvitation.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.CreateOrganizationInvitation.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.InvitationCreate)
+            }
+            package var body: Operations.CreateOrganizationInvitation.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.CreateOrganizationInvitation.Input.Path,
+                headers: Operations.CreateOrganizationInvitation.Input.Headers = .init(),
+                body: Operations.CreateOrganizationInvitation.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/responses/201/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.Invitation)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Invitation {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.CreateOrganizationInvitation.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.CreateOrganizationInvitation.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// The new invitation.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.CreateOrganizationInvitation.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            package var created: Operations.CreateOrganizationInvitation.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/post(createOrganizationInvitation)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Show an invitation
+    ///
+    /// The invitation and its status.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)`.
+    package enum GetOrganizationInvitation {
+        package static let id: Swift.String = "getOrganizationInvitation"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Invitation id (`inv_…`) of this organization; anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/path/invitation_id`.
+                package var invitationId: Components.Parameters.InvitationId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - invitationId: Invitation id (`inv_…`) of this organization; anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    invitationId: Components.Parameters.InvitationId
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.invitationId = invitationId
+                }
+            }
+            package var path: Operations.GetOrganizationInvitation.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOrganizationInvitation.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOrganizationInvitation.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetOrganizationInvitation.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.GetOrganizationInvitation.Input.Path,
+                headers: Operations.GetOrganizationInvitation.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Invitation)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Invitation {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetOrganizationInvitation.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetOrganizationInvitation.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The invitation.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetOrganizationInvitation.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetOrganizationInvitation.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/get(getOrganizationInvitation)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Revoke an invitation
+    ///
+    /// Its link stops working at once. An invitation that is not pending (accepted, revoked or expired) is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)`.
+    package enum RevokeOrganizationInvitation {
+        package static let id: Swift.String = "revokeOrganizationInvitation"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Invitation id (`inv_…`) of this organization; anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/path/invitation_id`.
+                package var invitationId: Components.Parameters.InvitationId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - invitationId: Invitation id (`inv_…`) of this organization; anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    invitationId: Components.Parameters.InvitationId
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.invitationId = invitationId
+                }
+            }
+            package var path: Operations.RevokeOrganizationInvitation.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RevokeOrganizationInvitation.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RevokeOrganizationInvitation.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RevokeOrganizationInvitation.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.RevokeOrganizationInvitation.Input.Path,
+                headers: Operations.RevokeOrganizationInvitation.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Invitation)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Invitation {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.RevokeOrganizationInvitation.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.RevokeOrganizationInvitation.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The revoked invitation.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RevokeOrganizationInvitation.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.RevokeOrganizationInvitation.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke/post(revokeOrganizationInvitation)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Resend an invitation
+    ///
+    /// Gives a pending or expired invitation a new link token (the old link stops working) and a new expiry (`expires_in`, default 7 days). An accepted or revoked invitation, or an expired one while another is pending to its address, is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)`.
+    package enum ResendOrganizationInvitation {
+        package static let id: Swift.String = "resendOrganizationInvitation"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Invitation id (`inv_…`) of this organization; anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/path/invitation_id`.
+                package var invitationId: Components.Parameters.InvitationId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - invitationId: Invitation id (`inv_…`) of this organization; anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    invitationId: Components.Parameters.InvitationId
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.invitationId = invitationId
+                }
+            }
+            package var path: Operations.ResendOrganizationInvitation.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResendOrganizationInvitation.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResendOrganizationInvitation.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ResendOrganizationInvitation.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.InvitationResend)
+            }
+            package var body: Operations.ResendOrganizationInvitation.Input.Body?
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.ResendOrganizationInvitation.Input.Path,
+                headers: Operations.ResendOrganizationInvitation.Input.Headers = .init(),
+                body: Operations.ResendOrganizationInvitation.Input.Body? = nil
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Invitation)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Invitation {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ResendOrganizationInvitation.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ResendOrganizationInvitation.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The renewed invitation.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ResendOrganizationInvitation.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ResendOrganizationInvitation.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend/post(resendOrganizationInvitation)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// List an organization's domains
+    ///
+    /// Domains by name, a page at a time (`limit`, `after`).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/organizations/{org}/domains`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)`.
+    package enum ListOrganizationDomains {
+        package static let id: Swift.String = "listOrganizationDomains"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.ListOrganizationDomains.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// Items per page, 1–1000; default 100.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/query/after`.
+                package var after: Components.Parameters.After?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1–1000; default 100.
+                ///   - after: The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    after: Components.Parameters.After? = nil
+                ) {
+                    self.limit = limit
+                    self.after = after
+                }
+            }
+            package var query: Operations.ListOrganizationDomains.Input.Query
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListOrganizationDomains.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListOrganizationDomains.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListOrganizationDomains.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            package init(
+                path: Operations.ListOrganizationDomains.Input.Path,
+                query: Operations.ListOrganizationDomains.Input.Query = .init(),
+                headers: Operations.ListOrganizationDomains.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.DomainList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.DomainList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListOrganizationDomains.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListOrganizationDomains.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The domains.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListOrganizationDomains.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListOrganizationDomains.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/get(listOrganizationDomains)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Add a domain
+    ///
+    /// Adds an unverified domain. A malformed name or unknown role is 422; a domain held by any organization of the tenant is 409. In this version a domain is verified by the admin's `verify` action, not by DNS.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/organizations/{org}/domains`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)`.
+    package enum AddOrganizationDomain {
+        package static let id: Swift.String = "addOrganizationDomain"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.AddOrganizationDomain.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.AddOrganizationDomain.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.AddOrganizationDomain.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.AddOrganizationDomain.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.DomainCreate)
+            }
+            package var body: Operations.AddOrganizationDomain.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.AddOrganizationDomain.Input.Path,
+                headers: Operations.AddOrganizationDomain.Input.Headers = .init(),
+                body: Operations.AddOrganizationDomain.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/responses/201/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.Domain)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Domain {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.AddOrganizationDomain.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.AddOrganizationDomain.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// The new domain.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.AddOrganizationDomain.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            package var created: Operations.AddOrganizationDomain.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/post(addOrganizationDomain)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Show a domain
+    ///
+    /// The domain.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)`.
+    package enum GetOrganizationDomain {
+        package static let id: Swift.String = "getOrganizationDomain"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// A domain the organization holds (any case); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/path/domain`.
+                package var domain: Components.Parameters.DomainName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - domain: A domain the organization holds (any case); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    domain: Components.Parameters.DomainName
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.domain = domain
+                }
+            }
+            package var path: Operations.GetOrganizationDomain.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOrganizationDomain.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOrganizationDomain.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetOrganizationDomain.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.GetOrganizationDomain.Input.Path,
+                headers: Operations.GetOrganizationDomain.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Domain)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Domain {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetOrganizationDomain.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetOrganizationDomain.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The domain.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetOrganizationDomain.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetOrganizationDomain.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/get(getOrganizationDomain)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Change a domain's auto-join and default role
+    ///
+    /// Changes `auto_join` and `default_role`; an unknown role is 422.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)`.
+    package enum UpdateOrganizationDomain {
+        package static let id: Swift.String = "updateOrganizationDomain"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// A domain the organization holds (any case); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/path/domain`.
+                package var domain: Components.Parameters.DomainName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - domain: A domain the organization holds (any case); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    domain: Components.Parameters.DomainName
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.domain = domain
+                }
+            }
+            package var path: Operations.UpdateOrganizationDomain.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/header`.
+            package struct Headers: Sendable, Hashable {
+                /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/header/If-Match`.
+                package var ifMatch: Components.Parameters.IfMatch?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UpdateOrganizationDomain.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///   - accept:
+                package init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UpdateOrganizationDomain.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.UpdateOrganizationDomain.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/requestBody/content/application\/json`.
+                case json(Components.Schemas.DomainUpdate)
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/requestBody/content/application\/merge-patch+json`.
+                case applicationMergePatchJson(Components.Schemas.DomainUpdate)
+            }
+            package var body: Operations.UpdateOrganizationDomain.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.UpdateOrganizationDomain.Input.Path,
+                headers: Operations.UpdateOrganizationDomain.Input.Headers = .init(),
+                body: Operations.UpdateOrganizationDomain.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/PATCH/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Domain)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Domain {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.UpdateOrganizationDomain.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.UpdateOrganizationDomain.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The domain.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.UpdateOrganizationDomain.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.UpdateOrganizationDomain.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            package var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/patch(updateOrganizationDomain)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Remove a domain
+    ///
+    /// The organization no longer holds the domain; another may add it.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)`.
+    package enum RemoveOrganizationDomain {
+        package static let id: Swift.String = "removeOrganizationDomain"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/DELETE/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/DELETE/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/DELETE/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// A domain the organization holds (any case); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/DELETE/path/domain`.
+                package var domain: Components.Parameters.DomainName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - domain: A domain the organization holds (any case); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    domain: Components.Parameters.DomainName
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.domain = domain
+                }
+            }
+            package var path: Operations.RemoveOrganizationDomain.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/DELETE/header`.
+            package struct Headers: Sendable, Hashable {
+                /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/DELETE/header/If-Match`.
+                package var ifMatch: Components.Parameters.IfMatch?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveOrganizationDomain.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///   - accept:
+                package init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveOrganizationDomain.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RemoveOrganizationDomain.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.RemoveOrganizationDomain.Input.Path,
+                headers: Operations.RemoveOrganizationDomain.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                package init() {}
+            }
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.RemoveOrganizationDomain.Output.NoContent)
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            package static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            package var noContent: Operations.RemoveOrganizationDomain.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            package var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/delete(removeOrganizationDomain)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Verify a domain
+    ///
+    /// Marks the domain verified (the admin vouches that the organization controls it; this version makes no DNS check). Verified domains route sign-ins to the organization's SSO and, with `auto_join`, make users members. Verifying again keeps the first time.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)`.
+    package enum VerifyOrganizationDomain {
+        package static let id: Swift.String = "verifyOrganizationDomain"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// A domain the organization holds (any case); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/path/domain`.
+                package var domain: Components.Parameters.DomainName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                ///   - domain: A domain the organization holds (any case); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey,
+                    domain: Components.Parameters.DomainName
+                ) {
+                    self.slug = slug
+                    self.org = org
+                    self.domain = domain
+                }
+            }
+            package var path: Operations.VerifyOrganizationDomain.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.VerifyOrganizationDomain.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.VerifyOrganizationDomain.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.VerifyOrganizationDomain.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.VerifyOrganizationDomain.Input.Path,
+                headers: Operations.VerifyOrganizationDomain.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Domain)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Domain {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.VerifyOrganizationDomain.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.VerifyOrganizationDomain.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The verified domain.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.VerifyOrganizationDomain.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.VerifyOrganizationDomain.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify/post(verifyOrganizationDomain)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Show an organization's SSO
+    ///
+    /// The organization's own upstream provider; 404 when it has none.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/organizations/{org}/sso`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)`.
+    package enum GetOrganizationSSO {
+        package static let id: Swift.String = "getOrganizationSSO"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/GET/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.GetOrganizationSSO.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOrganizationSSO.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOrganizationSSO.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetOrganizationSSO.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.GetOrganizationSSO.Input.Path,
+                headers: Operations.GetOrganizationSSO.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.OrganizationSSO)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.OrganizationSSO {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetOrganizationSSO.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetOrganizationSSO.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The SSO configuration.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetOrganizationSSO.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetOrganizationSSO.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/get(getOrganizationSSO)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Set an organization's SSO
+    ///
+    /// Creates or replaces the organization's upstream provider (any kind the federation feature supports). An unknown provider or role is 422. Deleting the provider removes the configuration.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `PUT /admin/v1/tenants/{slug}/organizations/{org}/sso`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)`.
+    package enum SetOrganizationSSO {
+        package static let id: Swift.String = "setOrganizationSSO"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.SetOrganizationSSO.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/header`.
+            package struct Headers: Sendable, Hashable {
+                /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/header/If-Match`.
+                package var ifMatch: Components.Parameters.IfMatch?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SetOrganizationSSO.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///   - accept:
+                package init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SetOrganizationSSO.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.SetOrganizationSSO.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/requestBody/content/application\/json`.
+                case json(Components.Schemas.OrganizationSSOSet)
+            }
+            package var body: Operations.SetOrganizationSSO.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.SetOrganizationSSO.Input.Path,
+                headers: Operations.SetOrganizationSSO.Input.Headers = .init(),
+                body: Operations.SetOrganizationSSO.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/PUT/responses/200/content/application\/json`.
+                    case json(Components.Schemas.OrganizationSSO)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.OrganizationSSO {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.SetOrganizationSSO.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.SetOrganizationSSO.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The SSO configuration.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.SetOrganizationSSO.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.SetOrganizationSSO.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            package var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/put(setOrganizationSSO)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Remove an organization's SSO
+    ///
+    /// 404 when it has none.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/organizations/{org}/sso`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)`.
+    package enum RemoveOrganizationSSO {
+        package static let id: Swift.String = "removeOrganizationSSO"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/DELETE/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/DELETE/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The organization's id (`org_…`) or slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/DELETE/path/org`.
+                package var org: Components.Parameters.OrganizationKey
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - org: The organization's id (`org_…`) or slug.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    org: Components.Parameters.OrganizationKey
+                ) {
+                    self.slug = slug
+                    self.org = org
+                }
+            }
+            package var path: Operations.RemoveOrganizationSSO.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/DELETE/header`.
+            package struct Headers: Sendable, Hashable {
+                /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/organizations/{org}/sso/DELETE/header/If-Match`.
+                package var ifMatch: Components.Parameters.IfMatch?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveOrganizationSSO.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///   - accept:
+                package init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveOrganizationSSO.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RemoveOrganizationSSO.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.RemoveOrganizationSSO.Input.Path,
+                headers: Operations.RemoveOrganizationSSO.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                package init() {}
+            }
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.RemoveOrganizationSSO.Output.NoContent)
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            package static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            package var noContent: Operations.RemoveOrganizationSSO.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            package var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/organizations/{org}/sso/delete(removeOrganizationSSO)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// List organization roles
     ///
     /// The tenant's roles by name, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): the built-in `owner`, `admin` and `member`, and custom roles.

@@ -51,6 +51,18 @@ public struct OrganizationInvitation: Codable, Sendable, Equatable {
         if revokedAt != nil { return "revoked" }
         return expiresAt <= now ? "expired" : "pending"
     }
+
+    /// Neither accepted nor revoked, and not expired at `now`.
+    public func isPending(at now: Date) -> Bool { status(at: now) == "pending" }
+
+    /// Whether `user` may accept it: the account's email is verified and is the invited address.
+    public func isAddressed(to user: User) -> Bool {
+        user.emailVerified && EmailAddress.normalize(user.email) == email
+    }
+
+    /// The role the invitee gets: the invitation's, or `member` when that role no longer exists
+    /// in the tenant (it was deleted after the invitation was sent).
+    public func joiningRole(roleExists: Bool) -> String { roleExists ? role : OrganizationRole.member }
 }
 
 /// The outcome of accepting an invitation, decided atomically (a link works once).

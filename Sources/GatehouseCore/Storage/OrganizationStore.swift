@@ -43,7 +43,7 @@ public protocol OrganizationStore: Sendable {
     /// - Throws: `StoreError.conflict` when the new slug is taken, `StoreError.notFound` when the
     ///   organization does not exist.
     func updateOrganization(_ organization: Organization) async throws
-    /// Deletes an organization with its memberships (and, as they come, invitations and domains)
+    /// Deletes an organization with its memberships, invitations, domains and SSO configuration
     /// and revokes every grant issued for it (`Grant.organizationID`), in one transaction.
     /// - Returns: false when it did not exist.
     func deleteOrganization(_ id: OrganizationID, at now: Date) async throws -> Bool

@@ -27,14 +27,16 @@ public enum RefreshRotation: Sendable, Equatable {
 
 /// What the protocol core (endpoints, grant handlers, interaction logic) needs of one tenant's
 /// storage: client and user lookup, sessions, interactions and consent, grants and tokens, and
-/// organizations with their roles and memberships (the organization context of tokens).
+/// organizations with their roles, memberships, invitations, domains and SSO (the organization
+/// context of tokens).
 ///
 /// Every implementation exists only for one resolved tenant (GatehouseStore's `TenantDatabase`,
 /// GatehouseStoreTesting's `InMemoryTenantStore`); nothing here takes a tenant id, so no call can
 /// reach another tenant's rows. Every `Date` is stored with millisecond precision or better.
 /// The conformance suite (`Tests/GatehouseStoreTests`, `ConformanceBackend`) proves the guarantees
 /// documented on each requirement against every backend (docs/architecture.md, Storage).
-public typealias TenantStore = ClientStore & UserStore & SessionStore & InteractionStore & GrantStore & OrganizationStore
+public typealias TenantStore =
+    ClientStore & UserStore & SessionStore & InteractionStore & GrantStore & OrganizationStore & OrganizationInvitationStore
 
 /// Everything the web layer needs of one tenant's storage: the core's `TenantStore` and the
 /// account, second-factor, federation, mail, template, key and client-administration stores.

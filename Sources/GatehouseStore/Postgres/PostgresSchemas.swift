@@ -48,6 +48,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-04-tenant-changes-v1", statements: tenantChangesV1),
         Migration(name: "2026-12-04-tenant-organizations-v1", statements: tenantOrganizationsV1),
         Migration(name: "2026-12-04-tenant-organization-choice-v1", statements: tenantOrganizationChoiceV1),
+        Migration(name: "2026-12-05-organization-invitations-v1", statements: tenantOrganizationInvitationsV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

@@ -248,7 +248,7 @@ extension PostgresTenantDatabase {
     }
 
     /// Whether the role exists; holds its row against deletion until the transaction ends.
-    private func holdRole(_ name: String, on connection: PostgresConnection) async throws -> Bool {
+    func holdRole(_ name: String, on connection: PostgresConnection) async throws -> Bool {
         guard !Self.hasNUL(name) else { return false }
         let rows = try await run(
             "SELECT 1 FROM \(unescaped: schema).organization_roles WHERE name = \(name) FOR KEY SHARE", on: connection)

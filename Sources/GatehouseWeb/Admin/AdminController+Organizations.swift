@@ -43,6 +43,8 @@ extension AdminController {
             try await self.removeMember(context)
         }
         registerRoleRoutes(admin)
+        registerInvitationRoutes(admin)
+        registerDomainRoutes(admin)
     }
 
     /// The JSON shape of an organization.

@@ -1133,6 +1133,300 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/organizations/{org}/invitations": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}],
+      "get": {
+        "operationId": "listOrganizationInvitations",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "tags": ["Organizations"],
+        "summary": "List an organization's invitations",
+        "description": "Invitations newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page), in every status.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The invitations.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "createOrganizationInvitation",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Invite an address",
+        "description": "Creates a pending invitation of an address with a role, with a new random 256-bit link token stored as its SHA-256 only; the token is not answered (the invitation mail carries it). A malformed address, an unknown role or an `expires_in` out of range is 422; a pending invitation of the organization to the same address is 409 (resend or revoke it).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationCreate"}}}},
+        "responses": {
+          "201": {"description": "The new invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}, {"$ref": "#/components/parameters/InvitationId"}],
+      "get": {
+        "operationId": "getOrganizationInvitation",
+        "tags": ["Organizations"],
+        "summary": "Show an invitation",
+        "description": "The invitation and its status.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/revoke": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}, {"$ref": "#/components/parameters/InvitationId"}],
+      "post": {
+        "operationId": "revokeOrganizationInvitation",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Revoke an invitation",
+        "description": "Its link stops working at once. An invitation that is not pending (accepted, revoked or expired) is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "200": {"description": "The revoked invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/invitations/{invitation_id}/resend": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}, {"$ref": "#/components/parameters/InvitationId"}],
+      "post": {
+        "operationId": "resendOrganizationInvitation",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Resend an invitation",
+        "description": "Gives a pending or expired invitation a new link token (the old link stops working) and a new expiry (`expires_in`, default 7 days). An accepted or revoked invitation, or an expired one while another is pending to its address, is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationResend"}}}},
+        "responses": {
+          "200": {"description": "The renewed invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/domains": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}],
+      "get": {
+        "operationId": "listOrganizationDomains",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "tags": ["Organizations"],
+        "summary": "List an organization's domains",
+        "description": "Domains by name, a page at a time (`limit`, `after`).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The domains.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DomainList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "addOrganizationDomain",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Add a domain",
+        "description": "Adds an unverified domain. A malformed name or unknown role is 422; a domain held by any organization of the tenant is 409. In this version a domain is verified by the admin's `verify` action, not by DNS.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DomainCreate"}}}},
+        "responses": {
+          "201": {"description": "The new domain.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Domain"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}, {"$ref": "#/components/parameters/DomainName"}],
+      "get": {
+        "operationId": "getOrganizationDomain",
+        "tags": ["Organizations"],
+        "summary": "Show a domain",
+        "description": "The domain.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The domain.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Domain"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateOrganizationDomain",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Change a domain's auto-join and default role",
+        "description": "Changes `auto_join` and `default_role`; an unknown role is 422.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DomainUpdate"}}, "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/DomainUpdate"}}}},
+        "responses": {
+          "200": {"description": "The domain.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Domain"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "removeOrganizationDomain",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Remove a domain",
+        "description": "The organization no longer holds the domain; another may add it.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "204": {"description": "Removed."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/domains/{domain}/verify": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}, {"$ref": "#/components/parameters/DomainName"}],
+      "post": {
+        "operationId": "verifyOrganizationDomain",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Organizations"],
+        "summary": "Verify a domain",
+        "description": "Marks the domain verified (the admin vouches that the organization controls it; this version makes no DNS check). Verified domains route sign-ins to the organization's SSO and, with `auto_join`, make users members. Verifying again keeps the first time.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "200": {"description": "The verified domain.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Domain"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/organizations/{org}/sso": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/OrganizationKey"}],
+      "get": {
+        "operationId": "getOrganizationSSO",
+        "tags": ["Organizations"],
+        "summary": "Show an organization's SSO",
+        "description": "The organization's own upstream provider; 404 when it has none.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:read"]}],
+        "x-required-scope": "orgs:read",
+        "responses": {
+          "200": {"description": "The SSO configuration.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrganizationSSO"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "put": {
+        "operationId": "setOrganizationSSO",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Set an organization's SSO",
+        "description": "Creates or replaces the organization's upstream provider (any kind the federation feature supports). An unknown provider or role is 422. Deleting the provider removes the configuration.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrganizationSSOSet"}}}},
+        "responses": {
+          "200": {"description": "The SSO configuration.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrganizationSSO"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "removeOrganizationSSO",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Organizations"],
+        "summary": "Remove an organization's SSO",
+        "description": "404 when it has none.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
+        "x-required-scope": "orgs:write",
+        "responses": {
+          "204": {"description": "Removed."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/admin/v1/tenants/{slug}/roles": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
       "get": {
@@ -1885,6 +2179,8 @@ enum AdminOpenAPI {
         "description": "User id (`usr_…`); anything else is 404.",
         "schema": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}
       },
+      "InvitationId": {"name": "invitation_id", "in": "path", "required": true, "description": "Invitation id (`inv_…`) of this organization; anything else is 404.", "schema": {"type": "string", "pattern": "^inv_[0-9A-HJKMNP-TV-Z]{26}$"}},
+      "DomainName": {"name": "domain", "in": "path", "required": true, "description": "A domain the organization holds (any case); anything else is 404.", "schema": {"type": "string", "maxLength": 253}},
       "ProviderKey": {"name": "provider", "in": "path", "required": true, "description": "The provider's id (`idp_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
       "OrganizationKey": {"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
       "RoleName": {"name": "role", "in": "path", "required": true, "description": "The role's name.", "schema": {"type": "string", "maxLength": 64}},
@@ -3004,6 +3300,16 @@ enum AdminOpenAPI {
       "OrganizationCreate": {"type": "object", "additionalProperties": false, "required": ["name", "slug"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "owner_user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant who becomes the first member, with the role `owner`."}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Default false."}}},
       "OrganizationUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, replacing the stored one.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, replacing the stored one.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean"}}},
       "Member": {"type": "object", "required": ["user_id", "organization_id", "role", "created_at", "updated_at"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}, "organization_id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "role": {"type": "string", "examples": ["admin"]}, "email": {"type": "string", "format": "email", "description": "The user's email."}, "name": {"type": "string", "description": "The user's name; absent when the user has none."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "Invitation": {"type": "object", "required": ["id", "organization_id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at", "accepted_by", "revoked_at"], "description": "An invitation into an organization. Its link token is never answered: the invitation mail carries it.", "properties": {"id": {"type": "string", "pattern": "^inv_[0-9A-HJKMNP-TV-Z]{26}$"}, "organization_id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "email": {"type": "string", "format": "email", "description": "The invited address, normalized; only an account whose verified email is this address accepts."}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"], "description": "The role the invitee gets (`member` when that role was deleted since)."}, "status": {"type": "string", "enum": ["pending", "accepted", "revoked", "expired"]}, "invited_by": {"type": ["string", "null"], "description": "The member who invited; null when an admin API caller did."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "expires_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "accepted_at": {"type": ["string", "null"], "format": "date-time", "description": "When it was accepted; null until then."}, "accepted_by": {"type": ["string", "null"], "description": "The user who accepted it."}, "revoked_at": {"type": ["string", "null"], "format": "date-time", "description": "When it was revoked; null unless revoked."}}},
+      "InvitationList": {"type": "object", "required": ["invitations", "next_cursor"], "properties": {"invitations": {"type": "array", "items": {"$ref": "#/components/schemas/Invitation"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next (older) page; null on the last page."}}},
+      "InvitationCreate": {"type": "object", "additionalProperties": false, "required": ["email"], "properties": {"email": {"type": "string", "maxLength": 254, "description": "The address to invite (422 when it is not an address).", "examples": ["bob@customera.com"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"], "description": "A role of the tenant (422 otherwise); default `member`."}, "expires_in": {"type": "integer", "minimum": 60, "maximum": 2592000, "default": 604800, "description": "Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days)."}}},
+      "InvitationResend": {"type": "object", "additionalProperties": false, "properties": {"expires_in": {"type": "integer", "minimum": 60, "maximum": 2592000, "default": 604800, "description": "Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days)."}}},
+      "Domain": {"type": "object", "required": ["domain", "organization_id", "verified", "verified_at", "auto_join", "default_role", "created_at"], "properties": {"domain": {"type": "string", "examples": ["customera.com"], "description": "Lowercase DNS name, unique in the tenant."}, "organization_id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "verified": {"type": "boolean"}, "verified_at": {"type": ["string", "null"], "format": "date-time", "description": "When an admin verified it (`…/verify`); null until then."}, "auto_join": {"type": "boolean", "description": "Users whose verified email is in the domain join with `default_role` (once verified)."}, "default_role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"]}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "DomainList": {"type": "object", "required": ["domains", "next_cursor"], "properties": {"domains": {"type": "array", "items": {"$ref": "#/components/schemas/Domain"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
+      "DomainCreate": {"type": "object", "additionalProperties": false, "required": ["domain"], "properties": {"domain": {"type": "string", "maxLength": 253, "examples": ["customera.com"], "description": "A DNS name of at least two labels of a-z, 0-9 and - (lowercased first; 422 otherwise). Held by another organization of the tenant: 409."}, "auto_join": {"type": "boolean", "default": false}, "default_role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"], "description": "A role of the tenant (422 otherwise); default `member`."}}},
+      "DomainUpdate": {"type": "object", "additionalProperties": false, "properties": {"auto_join": {"type": "boolean"}, "default_role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"], "description": "A role of the tenant (422 otherwise)."}}},
+      "OrganizationSSO": {"type": "object", "required": ["organization_id", "provider_id", "enforced", "default_role"], "properties": {"organization_id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "provider_id": {"type": "string", "description": "The upstream provider's id (`idp_…`)."}, "enforced": {"type": "boolean", "description": "Password sign-in is refused for addresses in the organization's verified domains."}, "default_role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"]}}},
+      "OrganizationSSOSet": {"type": "object", "additionalProperties": false, "required": ["provider_id"], "properties": {"provider_id": {"type": "string", "maxLength": 64, "description": "An upstream provider of the tenant, by id (`idp_…`) or slug (422 otherwise).", "examples": ["idp_01JDQ7ZK3YH9W5M2C8E4T6R0BA"]}, "enforced": {"type": "boolean", "default": false}, "default_role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"], "description": "A role of the tenant (422 otherwise); default `member`."}}},
       "MemberList": {"type": "object", "required": ["members", "next_cursor"], "properties": {"members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "MemberCreate": {"type": "object", "additionalProperties": false, "required": ["user_id", "role"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant (422 otherwise).", "examples": ["usr_01JDQ7ZK3YH9W5M2C8E4T6R0BA"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["admin"], "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role."}}},
       "MemberUpdate": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "description": "A role of the tenant (422 otherwise). Demoting the last owner is 409.", "examples": ["owner"]}}},

@@ -11,6 +11,8 @@ struct TenantUnderTest: Sendable {
     let store: any TenantStore
     let insertUser: @Sendable (User) async throws -> Void
     let insertClient: @Sendable (Client) async throws -> Void
+    /// Creates an upstream provider with this slug and answers its id (what SSO names).
+    let insertProvider: @Sendable (String, Date) async throws -> String
     /// Drops cached state and reopens the tenant from its durable storage (a restart).
     let reopen: @Sendable () async throws -> TenantUnderTest
 }
@@ -47,6 +49,11 @@ struct ConformanceBackend: Sendable, CustomTestStringConvertible {
             store: store,
             insertUser: { store.insertUser($0) },
             insertClient: { store.insertClient($0) },
+            insertProvider: { _, now in
+                let id = UpstreamProviderID.generate(at: now).rawValue
+                store.insertUpstreamProvider(id: id)
+                return id
+            },
             reopen: { memoryTenant(store) })
     }
 
@@ -86,6 +93,11 @@ struct ConformanceBackend: Sendable, CustomTestStringConvertible {
             store: db,
             insertUser: { try await db.insertUser($0) },
             insertClient: { try await store.registerClient($0, in: tenant) },
+            insertProvider: { slug, now in
+                let provider = FederationMailConformanceTests.provider(slug, at: now)
+                try await db.insertUpstreamProvider(provider)
+                return provider.id.rawValue
+            },
             reopen: {
                 let fresh = try await openNode()
                 guard let resolved = fresh.resolve(slug: tenant.slug) else { throw StoreError.notFound(tenant.slug) }
