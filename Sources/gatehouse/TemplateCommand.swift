@@ -7,7 +7,7 @@ struct TemplateCommand: AsyncParsableCommand {
         commandName: "template", abstract: "Show, override, reset and test a tenant's page and email templates.",
         discussion: """
             Templates are named page/<name> (page/login, page/_head, …) or email/<name> (email/verify, email/reset, \
-            email/magic_link, email/code, email/mfa_change, email/recovery_used); `template list` shows them all. \
+            email/magic_link, email/code, email/mfa_change, email/recovery_used, email/signup_attempt, email/invitation); `template list` shows them all. \
             They are Mustache; output every value with {{name}} (HTML-escaped): {{{name}}}, {{& name}}, delimiter \
             changes and pragmas are refused, with the line and the reason. Variables: templates/pages/README.md and \
             templates/email/README.md.

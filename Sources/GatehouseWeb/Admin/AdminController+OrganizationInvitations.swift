@@ -104,6 +104,10 @@ extension AdminController {
         input.rejectUnknown(["email", "role", "expires_in"])
         let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
             guard let normalized = EmailAddress.normalize(raw) else { input.fail("email", "is not an email address"); return nil }
+            guard Services.canMail(normalized) else {
+                input.fail("email", "cannot be mailed: the invitation email needs a plain ASCII local@domain address")
+                return nil
+            }
             return normalized
         }
         let role = input.string("role", maxLength: 64) ?? OrganizationRole.member
@@ -113,9 +117,10 @@ extension AdminController {
         if try await db.role(named: role) == nil { input.fail("role", "is not a role of this tenant") }
         try input.check()
         let now = services.clock.now
+        let link = Services.invitationToken()
         let invitation = OrganizationInvitation(
             id: .generate(at: now), organizationID: organization.id, email: email!, role: role,
-            tokenHash: SecretHash.of(RandomText.bearerSecret()), invitedBy: nil, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
+            tokenHash: link.hash, invitedBy: nil, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
         do {
             try await db.insertInvitation(invitation)
         } catch StoreError.conflict {
@@ -123,6 +128,7 @@ extension AdminController {
         } catch StoreError.notFound(let message) {
             throw ProblemDetails.validation([.init(field: "role", message: message)])
         }
+        try await services.sendInvitationEmail(invitation, organization: organization, token: link.token, database: db)
         return created(InvitationView(invitation, at: now))
     }
 
@@ -138,7 +144,7 @@ extension AdminController {
 
     /// A new link token and expiry (`expires_in` in an optional body) for a pending or expired invitation.
     func resendInvitation(_ request: Request, _ context: TenantContext) async throws -> Response {
-        let (_, invitation) = try await findInvitation(context)
+        let (organization, invitation) = try await findInvitation(context)
         var lifetime = OrganizationInvitation.defaultLifetime
         if request.headers[.contentType] != nil {
             var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
@@ -147,13 +153,15 @@ extension AdminController {
             try input.check()
         }
         let now = services.clock.now
+        let link = Services.invitationToken()
         guard
             let renewed = try await context.database.renewInvitation(
-                invitation.id, tokenHash: SecretHash.of(RandomText.bearerSecret()), expiresAt: now.addingTimeInterval(lifetime), at: now)
+                invitation.id, tokenHash: link.hash, expiresAt: now.addingTimeInterval(lifetime), at: now)
         else {
             throw ProblemDetails.conflict(
                 field: "status", "the invitation is \(invitation.status(at: now)) (or another is pending to its address): it cannot be resent")
         }
+        try await services.sendInvitationEmail(renewed, organization: organization, token: link.token, database: context.database)
         return Responses.json(InvitationView(renewed, at: now), noStore: true, sorted: true)
     }
 }

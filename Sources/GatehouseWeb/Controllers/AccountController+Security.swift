@@ -12,6 +12,7 @@ import NIOCore
 extension AccountController {
     static let notices: [String: String] = [
         "session-revoked": "The session was signed out.",
+        "invitation-accepted": "You accepted the invitation and joined the organization.",
         "profile-saved": "Your name was saved.",
         "verification-sent": "We sent you a verification email.",
         "password-changed": "Your password was changed. Your other devices were signed out.",

@@ -30,6 +30,7 @@ struct AccountController {
         }
         group.post("account/logout") { request, context in try await self.signOut(request, context) }
         registerSecurityRoutes(group)
+        registerInvitationRoutes(group)
     }
 
     var consolePath: (TenantRequestContext) -> String { { [services] in "\(services.basePath(of: $0.tenant))/account" } }
@@ -116,7 +117,12 @@ struct AccountController {
     /// Sends the browser to the tenant's authorization endpoint as the console client; for a
     /// step-up with `prompt=login` and `max_age` (OIDC Core §3.1.2.1), so that the user
     /// authenticates again even with a live session.
-    func startSignIn(_ context: TenantRequestContext, client: Client, stepUp: StepUpAction? = nil) async throws -> Response {
+    /// An invitation's sign-in (`AccountController+Invitations`) passes the invited address as
+    /// `login_hint` and asks for `prompt=login` when another account is signed in.
+    func startSignIn(
+        _ context: TenantRequestContext, client: Client, stepUp: StepUpAction? = nil,
+        invitation: (loginHint: String, prompt: Bool)? = nil
+    ) async throws -> Response {
         let state = RandomText.bearerSecret()
         let verifier = RandomText.bearerSecret() + RandomText.bearerSecret()
         var parameters = [
@@ -125,9 +131,14 @@ struct AccountController {
             ("code_challenge", PKCE.s256Challenge(for: verifier)), ("code_challenge_method", "S256"),
         ]
         if stepUp != nil { parameters += [("prompt", "login"), ("max_age", String(services.configuration.stepUpMaxAge))] }
+        if let invitation {
+            parameters.append(("login_hint", invitation.loginHint))
+            if invitation.prompt { parameters.append(("prompt", "login")) }
+        }
         let query = FormParameters.encode(parameters)
         var response = Responses.redirect(to: "\(services.basePath(of: context.tenant))\(ProviderMetadata.Path.authorization)?\(query)")
-        let flow = "\(state).\(verifier)" + (stepUp.map { ".\($0.rawValue)" } ?? "")
+        let marker = stepUp?.rawValue ?? (invitation != nil ? Self.invitationMarker : nil)
+        let flow = "\(state).\(verifier)" + (marker.map { ".\($0)" } ?? "")
         response.setCookie(
             TenantCookie.consoleFlow.make(
                 flow, tenant: context.tenant, services: services,
@@ -158,7 +169,10 @@ struct AccountController {
         let tokens = try await TokenEndpoint.handle(
             parameters: tokenRequest, authorization: nil,
             context: try await services.tokenContext(for: context.database))
-        var response = Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
+        var response =
+            flow.count > 2 && flow[2] == Self.invitationMarker
+            ? try await finishInvitation(accessToken: tokens.accessToken, request, context)
+            : Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
         response.setCookie(
             TenantCookie.console.make(
                 tokens.accessToken, tenant: context.tenant, services: services,

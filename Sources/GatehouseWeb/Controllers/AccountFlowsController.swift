@@ -129,18 +129,25 @@ struct AccountFlowsController {
     }
 
     func showSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard context.tenant.tenant.settings.selfSignup else { throw OAuthError.accessDenied("Sign-up is not available here.") }
+        let invitation = try await invitationForSignup(request, context)
+        guard context.tenant.tenant.settings.selfSignup || invitation != nil else {
+            throw OAuthError.accessDenied("Sign-up is not available here.")
+        }
         let (interaction, client) = try await flow.loadInteraction(
             request.queryParameters["interaction"], csrf: nil, requireCSRF: false,
             request, context)
-        return renderSignup(interaction, client: client, email: nil, name: nil, error: nil, status: .ok, context)
+        return renderSignup(interaction, client: client, email: invitation?.email, name: nil, error: nil, status: .ok, context)
     }
 
     /// Creates an account (email, password, name), sends the verification email and signs in
     /// through the first-factor door (which asks for verification when the tenant requires it).
+    /// With an organization invitation in the browser (``invitationForSignup(_:_:)``) the invited
+    /// address may sign up even when `self_signup` is off, and counts as verified.
     func submitSignup(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let invitation = try await invitationForSignup(request, context)
+        let selfSignup = context.tenant.tenant.settings.selfSignup
         let (form, interaction, client) = try await postedForm(
-            request, context, enabled: context.tenant.tenant.settings.selfSignup, unavailable: "Sign-up is not available here.")
+            request, context, enabled: selfSignup || invitation != nil, unavailable: "Sign-up is not available here.")
         let rawEmail = form["email"] ?? ""
         let name = form["name"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         func fail(_ error: String, _ status: HTTPResponse.Status = .badRequest) -> Response {
@@ -148,6 +155,8 @@ struct AccountFlowsController {
         }
         if let limited = rateLimit("signup", context) { return limited }
         guard let email = EmailAddress.normalize(rawEmail) else { return fail("Enter a valid email address.") }
+        let invited = invitation?.email == email
+        if let invitation, !invited, !selfSignup { return fail("This invitation is for \(invitation.email). Create the account with that address.") }
         // A password account for an address whose organization enforces its SSO could never sign in.
         if let refused = try await flow.enforcedSSORefusal(email, interaction: interaction, context) { return refused }
         if let name, let problem = DisplayName.problem(name) { return fail("The name \(problem).") }
@@ -158,21 +167,22 @@ struct AccountFlowsController {
         // Hashed whether or not the address is taken, so both answers cost the same.
         let hash = try await services.passwords.hash(password)
         if let existing = try await db.user(email: email) {
-            guard requireVerified else { return fail("An account with this email address already exists. Sign in instead.", .conflict) }
+            guard requireVerified, !invited else { return fail("An account with this email address already exists. Sign in instead.", .conflict) }
             return try await signupAttempt(existing, interaction, client: client, context)
         }
         let now = services.clock.now
         let user = User(
-            id: .generate(at: now), email: email, emailVerified: false, name: name, passwordHash: hash,
+            id: .generate(at: now), email: email, emailVerified: invited, name: name, passwordHash: hash,
             createdAt: now, updatedAt: now)
         do { try await db.insertUser(user) } catch StoreError.conflict {
-            guard requireVerified, let existing = try await db.user(email: email) else {
+            guard requireVerified, !invited, let existing = try await db.user(email: email) else {
                 return fail("An account with this email address already exists. Sign in instead.", .conflict)
             }
             return try await signupAttempt(existing, interaction, client: client, context)
         }
         // When the tenant requires a verified address, the first-factor door sends the verification.
-        if !context.tenant.tenant.settings.requireVerifiedEmail { try await sendVerification(to: user, request, context) }
+        // An invited address is proved by the invitation's link, which was mailed to it.
+        if !requireVerified, !invited { try await sendVerification(to: user, request, context) }
         return try await flow.proved(.firstFactor, interaction, client: client, user: user, amr: ["pwd"], request, context)
     }
 

@@ -38,9 +38,11 @@ extension BrowserFlowController {
         Self.sourceExpression(for: interaction.request.redirectURI).map { [$0] } ?? []
     }
 
+    /// - Parameter invited: the browser carries an organization invitation (its cookie): the
+    ///   "Create account" link shows even when the tenant's `self_signup` is off.
     func renderLogin(
         _ interaction: Interaction, client: Client, email: String?, error: String?, status: HTTPResponse.Status,
-        _ context: TenantRequestContext
+        invited: Bool = false, _ context: TenantRequestContext
     ) async throws -> Response {
         var values: [String: Any] = [
             "action": "\(issuerPath(context))\(ProviderMetadata.Path.login)",
@@ -53,7 +55,7 @@ extension BrowserFlowController {
         let settings = context.tenant.tenant.settings
         let base = issuerPath(context)
         values["forgot_url"] = "\(base)/forgot?interaction=\(interaction.id)"
-        if settings.selfSignup { values["signup_url"] = "\(base)/signup?interaction=\(interaction.id)" }
+        if settings.selfSignup || invited { values["signup_url"] = "\(base)/signup?interaction=\(interaction.id)" }
         if settings.magicLink { values["magic_link_action"] = "\(base)/magic-link" }
         let homeRealm = try await homeRealmSources(context)
         if homeRealm.any { values["sso_button"] = true }
@@ -72,7 +74,9 @@ extension BrowserFlowController {
             return try await FederationController(services: services).redirectUpstream(
                 provider, interaction: interaction, client: client, loginHint: hint, request, context)
         }
-        return try await renderLogin(interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok, context)
+        return try await renderLogin(
+            interaction, client: client, email: interaction.request.loginHint, error: nil, status: .ok,
+            invited: TenantCookie.invitation.value(in: request) != nil, context)
     }
 
     /// The login form post. The address decides first (home-realm discovery,
@@ -104,14 +108,15 @@ extension BrowserFlowController {
         } catch let refused as SignInThrottle.Refused {
             var response = try await renderLogin(
                 interaction, client: client, email: rawEmail,
-                error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests, context)
+                error: "Too many attempts. Try again in \(refused.retryAfter) seconds.", status: .tooManyRequests,
+                invited: TenantCookie.invitation.value(in: request) != nil, context)
             response.headers[.retryAfter] = String(refused.retryAfter)
             return response
         }
         guard let user else {
             return try await renderLogin(
                 interaction, client: client, email: rawEmail, error: "Incorrect email or password.",
-                status: .unauthorized, context)
+                status: .unauthorized, invited: TenantCookie.invitation.value(in: request) != nil, context)
         }
         return try await proved(.firstFactor, interaction, client: client, user: user, amr: ["pwd"], request, context)
     }

@@ -531,6 +531,21 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/invitation.mustache": ##"""
+{{! Organization invitation (docs/contract.md A8): the page of an invitation link. Variables: see README.md. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">Join {{organization_name}}</h1>
+  <p class="lead">{{#inviter_name}}<strong>{{inviter_name}}</strong> invited{{/inviter_name}}{{^inviter_name}}This invitation asks{{/inviter_name}} <strong>{{email}}</strong> to join <strong>{{organization_name}}</strong> as <strong data-role="{{role}}">{{role}}</strong>.</p>
+  <p>Accept to sign in with this address, or to create your account if you have none. The invitation expires {{expires_at}}.</p>
+  <form method="post" action="{{action}}">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button type="submit" class="btn btn-primary">Accept the invitation</button>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
         "pages/logged_out.mustache": ##"""
 {{! Shown after sign-out. Variables: see README.md. }}
 {{> _head}}
@@ -857,6 +872,57 @@ Your {{tenant_name}} verification code is:
 It expires in {{expires_in}}. Enter it on the page that asked for it.
 
 If you did not try to sign in, someone may know your password: change it. Never share this code.
+-- 
+{{tenant_name}}
+
+"""##,
+        "email/invitation.html.mustache": ##"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>Join {{organization_name}} on {{tenant_name}}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f5f7;color:#1f2328;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f5f7;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background-color:#ffffff;border:1px solid #d8dee4;border-radius:8px;">
+<tr><td style="padding:24px 32px 0 32px;font-size:14px;line-height:20px;font-weight:600;color:#57606a;">{{tenant_name}}</td></tr>
+<tr><td style="padding:12px 32px 8px 32px;font-size:15px;line-height:24px;">
+<h1 style="margin:0 0 16px 0;font-size:20px;line-height:28px;font-weight:600;color:#1f2328;">Join {{organization_name}}</h1>
+<p style="margin:0 0 16px 0;">Hello,</p>
+<p style="margin:0 0 16px 0;">{{#inviter_name}}<strong>{{inviter_name}}</strong> invited you{{/inviter_name}}{{^inviter_name}}You have been invited{{/inviter_name}} to join the organization <strong>{{organization_name}}</strong> on {{tenant_name}} as <strong>{{role}}</strong>.</p>
+<p style="margin:0 0 16px 0;">Accept it, then sign in or create your account with this address (<strong>{{user_email}}</strong>).</p>
+<p style="margin:24px 0;"><a href="{{link}}" style="display:inline-block;background-color:#1f6feb;color:#ffffff;text-decoration:none;font-weight:600;padding:12px 20px;border-radius:6px;">Accept the invitation</a></p>
+<p style="margin:0 0 16px 0;font-size:13px;line-height:20px;color:#57606a;">If the button does not work, copy this link into your browser:<br><a href="{{link}}" style="color:#1f6feb;word-break:break-all;">{{link}}</a></p>
+<p style="margin:0 0 16px 0;">The invitation expires in {{expires_in}} ({{expires_at}}) and works once.</p>
+</td></tr>
+<tr><td style="padding:16px 32px 24px 32px;border-top:1px solid #d8dee4;font-size:12px;line-height:18px;color:#57606a;">If you did not expect this invitation, you can ignore this email. Never forward it: anyone with the link can create an account with your address and join.</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+
+"""##,
+        "email/invitation.subject.mustache": ##"""
+{{#inviter_name}}{{inviter_name}} invited you{{/inviter_name}}{{^inviter_name}}You are invited{{/inviter_name}} to join {{organization_name}} on {{tenant_name}}
+
+"""##,
+        "email/invitation.text.mustache": ##"""
+Hello,
+
+{{#inviter_name}}{{inviter_name}} invited you{{/inviter_name}}{{^inviter_name}}You have been invited{{/inviter_name}} to join the organization {{organization_name}} on {{tenant_name}} as {{role}}.
+
+To accept, open this link and sign in or create your account with this address ({{user_email}}):
+
+{{link}}
+
+The invitation expires in {{expires_in}} ({{expires_at}}) and works once.
+
+If you did not expect this invitation, you can ignore this email. Never forward it: anyone with the link can create an account with your address and join.
 -- 
 {{tenant_name}}
 

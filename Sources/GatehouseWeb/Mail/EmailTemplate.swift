@@ -19,6 +19,9 @@ public enum EmailTemplate: String, CaseIterable, Sendable {
     case recoveryCodeUsed = "email/recovery_used"
     /// Notice that someone tried to sign up with the address of an existing account: optional `account_url`.
     case signupAttempt = "email/signup_attempt"
+    /// An invitation into an organization (docs/contract.md A8): `organization_name`, `role`,
+    /// `link`, `expires_in`, `expires_at`, optional `inviter_name`.
+    case invitation = "email/invitation"
 
     /// The file name stem under `templates/email/` (`verify`).
     public var stem: String { String(rawValue.dropFirst("email/".count)) }
@@ -38,6 +41,13 @@ public enum EmailTemplate: String, CaseIterable, Sendable {
             values["expires_minutes"] = "10"
         case "mfa_change": values["change"] = "An authenticator app was added to your account."
         case "recovery_used": values["remaining"] = "9"
+        case "invitation":
+            values["link"] = issuer + "/invitations/test-token-not-valid"
+            values["organization_name"] = "Customer A"
+            values["inviter_name"] = "Grace Hopper"
+            values["role"] = "member"
+            values["expires_in"] = "7 days"
+            values["expires_at"] = "2030-01-08 09:00 UTC"
         default:
             values["link"] = issuer + "/example?token=test-token-not-valid"
             values["code"] = "123456"

@@ -18,6 +18,9 @@ enum TenantCookie: String {
     case console = "gh_console"
     /// The account console's pending authorization request (`state` and PKCE verifier).
     case consoleFlow = "gh_console_flow"
+    /// The link token of the organization invitation this browser is accepting (for the sign-up
+    /// page and the console's callback; cleared once the callback used it).
+    case invitation = "gh_invitation"
 
     /// Reads this cookie from a request.
     func value(in request: Request) -> String? {
