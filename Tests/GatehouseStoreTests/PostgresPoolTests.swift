@@ -35,18 +35,20 @@ struct PostgresPoolTests {
         "after its lifetime the pool is a new client on new backends; the old backends are closed after the drain",
         .enabled(if: PostgresFixture.url != nil, "GATEHOUSE_TEST_DATABASE_URL is not set"))
     func renewal() async throws {
-        let pool = try Self.pool(lifetime: .milliseconds(300), drain: .seconds(2))
+        // Ages are set with expireCurrent(), not slept through: a loaded machine makes any
+        // wall-clock lifetime short enough for a test race the queries that must precede it.
+        let pool = try Self.pool(lifetime: .seconds(3600), drain: .seconds(5))
         defer { pool.shutdown() }
         let first = try await Self.backend(pool)
         #expect(try await Self.backend(pool) == first)
         #expect(pool.generations == 1)
-        try await Task.sleep(for: .milliseconds(400))
+        pool.expireCurrent()
         let second = try await Self.backend(pool)
         #expect(pool.generations == 2)
         #expect(second != first)
         #expect(try await Self.alive(first, on: pool), "the old client is still draining")
         var closed = false
-        for _ in 0..<100 where !closed {
+        for _ in 0..<300 where !closed {
             try await Task.sleep(for: .milliseconds(100))
             closed = try await !Self.alive(first, on: pool)
         }
@@ -57,13 +59,13 @@ struct PostgresPoolTests {
         "a transaction running when the pool is renewed commits on its old connection",
         .enabled(if: PostgresFixture.url != nil, "GATEHOUSE_TEST_DATABASE_URL is not set"))
     func transactionAcrossRenewal() async throws {
-        let pool = try Self.pool(lifetime: .milliseconds(200), drain: .seconds(5))
+        let pool = try Self.pool(lifetime: .seconds(3600), drain: .seconds(30))
         defer { pool.shutdown() }
         let table = "pool_test_\(UInt32.random(in: 0...UInt32.max))"
         try await pool.query("CREATE TABLE \(unescaped: table) (n int)", logger: Self.logger)
         let old = try await pool.transaction(logger: Self.logger) { connection -> Int32 in
             try await connection.query("INSERT INTO \(unescaped: table) VALUES (1)", logger: Self.logger)
-            try await Task.sleep(for: .milliseconds(300))
+            pool.expireCurrent()
             #expect(try await Self.backend(pool) != 0)  // this use renews the pool
             try await connection.query("INSERT INTO \(unescaped: table) VALUES (2)", logger: Self.logger)
             var pid: Int32 = 0
@@ -99,11 +101,11 @@ struct PostgresPoolTests {
         .enabled(if: PostgresFixture.url != nil, "GATEHOUSE_TEST_DATABASE_URL is not set"))
     func storeAcrossRenewals() async throws {
         try await PostgresFixture.with { fixture in
-            let store = try await fixture.open(connectionLifetime: 0.2)
+            let store = try await fixture.open(connectionLifetime: 3600)
             defer { store.shutdown() }
             let created = try await store.createTenant(slug: "renewed", name: "Renewed", environment: .dev, settings: TenantSettings())
             let before = try await Self.backend(store.client)
-            try await Task.sleep(for: .milliseconds(300))
+            store.client.expireCurrent()
             let tenant = try #require(try await store.find(slug: "renewed"))
             #expect(tenant.id == created.id)
             #expect(try await !store.database(for: tenant).signingKeyRecords().isEmpty)

@@ -73,6 +73,15 @@ final class PostgresPool: Sendable {
         return client
     }
 
+    /// Makes the current client count as having served its lifetime, so that the next use renews
+    /// the pool (tests: renewal without waiting on the wall clock). No effect without a lifetime.
+    func expireCurrent() {
+        state.withLock { s in
+            guard let lifetime else { return }
+            s.current = Generation(client: s.current.client, running: s.current.running, born: .now - lifetime)
+        }
+    }
+
     private func retire(_ serial: Int) {
         state.withLock { $0.retired.removeValue(forKey: serial) }?.running.cancel()
     }
