@@ -78,6 +78,10 @@ def test_claims_in_tokens_and_userinfo_follow_a_metadata_change_at_refresh(tenan
     info = expect(tenant.userinfo(flow.token["access_token"]), 200).json()
     assert (info["plan"], info["crm"], info["mail"]) == ("pro", "crm:C-7", user.email), info
     assert "seats" not in info, info
+    # Introspection (RFC 7662 §2.2) answers the access token's custom claims as further members.
+    seen = expect(tenant.introspect(client, flow.token["access_token"]), 200).json()
+    assert (seen["active"], seen["plan"], seen["seats"]) == (True, "pro", 5), seen
+    assert seen["https://example.com/env"] == "staging" and "crm" not in seen, seen
 
     # The admin changes the metadata: the next refresh (through Authlib) carries the new values.
     body = {"public_metadata": {"plan": "enterprise", "seats": {"max": 50}}}
@@ -149,6 +153,19 @@ def test_the_organization_placeholder_and_client_credentials(tenant, public_url)
     machine = expect(client_credentials(tenant, client), 200).json()
     at = check_access_token(tenant, client, machine["access_token"])
     assert at["env"] == "prod" and "plan" not in at and "tier" not in at, at
+
+
+def test_introspection_keeps_its_own_members(tenant):
+    # A custom claim named like an introspection member is in the token but never replaces
+    # the member in the introspection answer (RFC 7662 §2.2).
+    set_claims(tenant, {"active": {"value": False}, "token_type": "x", "username": "u", "plan": "basic"})
+    client = tenant.create_client("confidential", first_party=True)
+    machine = expect(client_credentials(tenant, client), 200).json()
+    at = check_access_token(tenant, client, machine["access_token"])
+    assert (at["active"], at["token_type"], at["username"]) == (False, "x", "u"), at
+    seen = expect(tenant.introspect(client, machine["access_token"]), 200).json()
+    assert seen["active"] is True and seen["token_type"] == "access_token", seen
+    assert "username" not in seen and seen["plan"] == "basic", seen
 
 
 def test_refusals_name_the_claim_or_field(tenant):

@@ -19,8 +19,11 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public var orgID: String?
     public var orgRole: String?
     public var orgPermissions: [String]?
+    /// An access token's custom claims (docs/contract.md A9), as further top-level members
+    /// (RFC 7662 §2.2 allows other claims); a name that one of the members above uses is left out.
+    public var custom: [String: JSONValue] = [:]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case active, scope, sub, exp, iat, iss, aud, jti, sid, tid
         case clientID = "client_id"
         case tokenType = "token_type"
@@ -34,8 +37,10 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public init(
         active: Bool, scope: String? = nil, clientID: String? = nil, sub: String? = nil, exp: Int64? = nil,
         iat: Int64? = nil, iss: String? = nil, aud: String? = nil, jti: String? = nil, tokenType: String? = nil,
-        sid: String? = nil, tid: String? = nil, orgID: String? = nil, orgRole: String? = nil, orgPermissions: [String]? = nil
+        sid: String? = nil, tid: String? = nil, orgID: String? = nil, orgRole: String? = nil, orgPermissions: [String]? = nil,
+        custom: [String: JSONValue] = [:]
     ) {
+        self.custom = custom
         self.active = active
         self.scope = scope
         self.clientID = clientID
@@ -51,6 +56,42 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
         self.orgID = orgID
         self.orgRole = orgRole
         self.orgPermissions = orgPermissions
+    }
+
+    /// The members above, then ``custom`` members whose names none of them takes.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(active, forKey: .active)
+        try c.encodeIfPresent(scope, forKey: .scope)
+        try c.encodeIfPresent(clientID, forKey: .clientID)
+        try c.encodeIfPresent(sub, forKey: .sub)
+        try c.encodeIfPresent(exp, forKey: .exp)
+        try c.encodeIfPresent(iat, forKey: .iat)
+        try c.encodeIfPresent(iss, forKey: .iss)
+        try c.encodeIfPresent(aud, forKey: .aud)
+        try c.encodeIfPresent(jti, forKey: .jti)
+        try c.encodeIfPresent(tokenType, forKey: .tokenType)
+        try c.encodeIfPresent(sid, forKey: .sid)
+        try c.encodeIfPresent(tid, forKey: .tid)
+        try c.encodeIfPresent(orgID, forKey: .orgID)
+        try c.encodeIfPresent(orgRole, forKey: .orgRole)
+        try c.encodeIfPresent(orgPermissions, forKey: .orgPermissions)
+        // RFC 7662 §2.2 names too, `username` and `nbf`: this server does not send them, but a
+        // resource server reads them with their registered meaning.
+        let taken = Set(CodingKeys.allCases.map(\.stringValue) + ["username", "nbf"])
+        var extra = encoder.container(keyedBy: ClaimName.self)
+        for (name, value) in custom where !taken.contains(name) {
+            try extra.encode(value, forKey: ClaimName(name))
+        }
+    }
+
+    /// A member name chosen at run time.
+    struct ClaimName: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }
 
@@ -76,7 +117,7 @@ public enum TokenIntrospection {
                 active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
                 exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
                 jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid, orgID: claims.orgID,
-                orgRole: claims.orgRole, orgPermissions: claims.orgPermissions)
+                orgRole: claims.orgRole, orgPermissions: claims.orgPermissions, custom: claims.custom ?? [:])
         case .refreshToken(let refresh, let grant):
             return IntrospectionResponse(
                 active: true, scope: grant.scope.description, clientID: grant.clientID,

@@ -23,8 +23,11 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var orgID: String?
     public var orgRole: String?
     public var orgPermissions: [String]?
+    /// The custom claims (docs/contract.md A9) a verified token carried, by name; nil when it
+    /// carried none. Minting leaves this nil: the token service appends custom claims itself.
+    public var custom: [String: JSONValue]? = nil
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr
         case clientID = "client_id"
         case authTime = "auth_time"
@@ -40,6 +43,28 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     }
 
     public var scopeSet: ScopeSet { (try? ScopeSet(parsing: scope)) ?? [] }
+}
+
+extension AccessTokenClaims {
+    /// Decodes the claims above and keeps every other member of the payload in ``custom``.
+    /// - Throws: `DecodingError` when a claim above is missing or of the wrong type.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            iss: try c.decode(String.self, forKey: .iss), sub: try c.decode(String.self, forKey: .sub),
+            aud: try c.decode(String.self, forKey: .aud), clientID: try c.decode(String.self, forKey: .clientID),
+            exp: try c.decode(Int64.self, forKey: .exp), iat: try c.decode(Int64.self, forKey: .iat),
+            jti: try c.decode(String.self, forKey: .jti), scope: try c.decode(String.self, forKey: .scope),
+            sid: try c.decodeIfPresent(String.self, forKey: .sid), tid: try c.decode(String.self, forKey: .tid),
+            authTime: try c.decodeIfPresent(Int64.self, forKey: .authTime), amr: try c.decodeIfPresent([String].self, forKey: .amr),
+            orgID: try c.decodeIfPresent(String.self, forKey: .orgID), orgRole: try c.decodeIfPresent(String.self, forKey: .orgRole),
+            orgPermissions: try c.decodeIfPresent([String].self, forKey: .orgPermissions))
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        if case .object(let members) = try decoder.singleValueContainer().decode(JSONValue.self) {
+            let others = members.filter { !known.contains($0.key) }
+            custom = others.isEmpty ? nil : others
+        }
+    }
 }
 
 /// ID token claims (OIDC Core §2, §3.1.3.6, §5.1).
