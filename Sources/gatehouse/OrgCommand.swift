@@ -76,12 +76,11 @@ struct OrgCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an organization.")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
 
         func run() async throws {
             try await runAdmin {
-                let organization = try await admin.api().answer { try await $0.getOrganization(path: .init(slug: tenant, org: org)).ok.body.json }
+                let organization = try await admin.api().answer { try await $0.getOrganization(path: .init(slug: target.tenant, org: target.org)).ok.body.json }
                 OrgCommand.print(organization, json: admin.json)
             }
         }
@@ -92,8 +91,7 @@ struct OrgCommand: AsyncParsableCommand {
             abstract: "Update an organization. Only the options given change; metadata objects are replaced whole.",
             discussion: "Example: gatehouse org update customer-a --tenant saas --mfa-required true")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
         @Option(help: "Display name.") var name: String?
         @Option(help: "New slug.") var slug: String?
         @Option(help: "Public metadata: a JSON object (at most 8 KiB).") var publicMetadata: String?
@@ -117,7 +115,7 @@ struct OrgCommand: AsyncParsableCommand {
             let body = try body()
             try await runAdmin {
                 let organization = try await admin.api().answer {
-                    try await $0.updateOrganization(path: .init(slug: tenant, org: org), body: .json(body)).ok.body.json
+                    try await $0.updateOrganization(path: .init(slug: target.tenant, org: target.org), body: .json(body)).ok.body.json
                 }
                 OrgCommand.print(organization, json: admin.json)
             }
@@ -128,16 +126,22 @@ struct OrgCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete an organization with its memberships, revoking every grant issued for it.")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
         @OptionGroup var confirmation: Confirmation
 
         func run() async throws {
-            try confirmation.require("organization \(org) of tenant '\(tenant)'", typing: org)
+            try confirmation.require("organization \(target.org) of tenant '\(target.tenant)'", typing: target.org)
             try await runAdmin {
-                _ = try await admin.api().answer { try await $0.deleteOrganization(path: .init(slug: tenant, org: org)).noContent }
-                if !admin.json { Swift.print("deleted organization \(org)") }
+                _ = try await admin.api().answer { try await $0.deleteOrganization(path: .init(slug: target.tenant, org: target.org)).noContent }
+                if !admin.json { Swift.print("deleted organization \(target.org)") }
             }
         }
     }
+}
+
+/// The tenant and organization every `gatehouse org …` command on one organization names:
+/// `--tenant SLUG` (default `default`) and the organization's id (`org_…`) or slug.
+struct OrganizationTarget: ParsableArguments {
+    @Option(help: "Tenant slug.") var tenant: String = "default"
+    @Argument(help: "Organization id (org_…) or slug.") var org: String
 }

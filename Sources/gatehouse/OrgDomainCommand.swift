@@ -21,8 +21,7 @@ extension OrgCommand {
                 abstract: "Add an (unverified) domain to an organization.",
                 discussion: "Example: gatehouse org domain add customer-a customera.com --auto-join --default-role member --tenant saas")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
             @Argument(help: "Domain name, e.g. customera.com.") var domain: String
             @Flag(help: "Users whose verified email is in the domain join the organization (once the domain is verified).") var autoJoin = false
             @Option(help: "The role auto-joined users get.") var defaultRole: String?
@@ -31,7 +30,7 @@ extension OrgCommand {
                 let body = Components.Schemas.DomainCreate(domain: domain, autoJoin: autoJoin ? true : nil, defaultRole: defaultRole)
                 try await runAdmin {
                     let added = try await admin.api().answer {
-                        try await $0.addOrganizationDomain(path: .init(slug: tenant, org: org), body: .json(body)).created.body.json
+                        try await $0.addOrganizationDomain(path: .init(slug: target.tenant, org: target.org), body: .json(body)).created.body.json
                     }
                     Domain.print(added, json: admin.json)
                 }
@@ -41,14 +40,13 @@ extension OrgCommand {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List an organization's domains by name.")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
             @OptionGroup var paging: Paging
 
             func run() async throws {
                 try await runAdmin {
                     let list = try await paging.fetch(try admin.api(), key: "domains") { client, limit, after in
-                        try await client.listOrganizationDomains(path: .init(slug: tenant, org: org), query: .init(limit: limit, after: after))
+                        try await client.listOrganizationDomains(path: .init(slug: target.tenant, org: target.org), query: .init(limit: limit, after: after))
                             .ok.body.json
                     }
                     Paging.print(list, key: "domains", columns: ["domain", "verified", "auto_join", "default_role"], json: admin.json)
@@ -60,14 +58,13 @@ extension OrgCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Mark a domain verified: you vouch that the organization controls it (no DNS check in this version).")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
             @Argument(help: "Domain name.") var domain: String
 
             func run() async throws {
                 try await runAdmin {
                     let verified = try await admin.api().answer {
-                        try await $0.verifyOrganizationDomain(path: .init(slug: tenant, org: org, domain: domain)).ok.body.json
+                        try await $0.verifyOrganizationDomain(path: .init(slug: target.tenant, org: target.org, domain: domain)).ok.body.json
                     }
                     Domain.print(verified, json: admin.json)
                 }
@@ -77,16 +74,15 @@ extension OrgCommand {
         struct Remove: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Remove a domain from an organization.")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
             @Argument(help: "Domain name.") var domain: String
 
             func run() async throws {
                 try await runAdmin {
                     _ = try await admin.api().answer {
-                        try await $0.removeOrganizationDomain(path: .init(slug: tenant, org: org, domain: domain)).noContent
+                        try await $0.removeOrganizationDomain(path: .init(slug: target.tenant, org: target.org, domain: domain)).noContent
                     }
-                    if !admin.json { Swift.print("removed domain \(domain) from organization \(org)") }
+                    if !admin.json { Swift.print("removed domain \(domain) from organization \(target.org)") }
                 }
             }
         }
@@ -109,8 +105,7 @@ extension OrgCommand {
                 abstract: "Create or replace an organization's SSO.",
                 discussion: "Example: gatehouse org sso set customer-a --provider okta --enforced --tenant saas")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
             @Option(help: "An upstream provider of the tenant: its id (idp_…) or slug.") var provider: String
             @Flag(help: "Refuse password sign-in for addresses in the organization's verified domains.") var enforced = false
             @Option(help: "The role users arriving through the provider get.") var defaultRole: String?
@@ -119,7 +114,7 @@ extension OrgCommand {
                 let body = Components.Schemas.OrganizationSSOSet(providerId: provider, enforced: enforced, defaultRole: defaultRole)
                 try await runAdmin {
                     let sso = try await admin.api().answer {
-                        try await $0.setOrganizationSSO(path: .init(slug: tenant, org: org), body: .json(body)).ok.body.json
+                        try await $0.setOrganizationSSO(path: .init(slug: target.tenant, org: target.org), body: .json(body)).ok.body.json
                     }
                     SSO.print(sso, json: admin.json)
                 }
@@ -129,12 +124,11 @@ extension OrgCommand {
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Show an organization's SSO.")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
 
             func run() async throws {
                 try await runAdmin {
-                    let sso = try await admin.api().answer { try await $0.getOrganizationSSO(path: .init(slug: tenant, org: org)).ok.body.json }
+                    let sso = try await admin.api().answer { try await $0.getOrganizationSSO(path: .init(slug: target.tenant, org: target.org)).ok.body.json }
                     SSO.print(sso, json: admin.json)
                 }
             }
@@ -143,13 +137,12 @@ extension OrgCommand {
         struct Remove: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Remove an organization's SSO.")
             @OptionGroup var admin: AdminOptions
-            @Option(help: "Tenant slug.") var tenant: String = "default"
-            @Argument(help: "Organization id (org_…) or slug.") var org: String
+            @OptionGroup var target: OrganizationTarget
 
             func run() async throws {
                 try await runAdmin {
-                    _ = try await admin.api().answer { try await $0.removeOrganizationSSO(path: .init(slug: tenant, org: org)).noContent }
-                    if !admin.json { Swift.print("removed the SSO of organization \(org)") }
+                    _ = try await admin.api().answer { try await $0.removeOrganizationSSO(path: .init(slug: target.tenant, org: target.org)).noContent }
+                    if !admin.json { Swift.print("removed the SSO of organization \(target.org)") }
                 }
             }
         }

@@ -18,8 +18,7 @@ extension OrgCommand {
             abstract: "Invite an address into an organization with a role (single use, expiring; only that verified address accepts).",
             discussion: "Example: gatehouse org invite customer-a --email bob@customera.com --role admin --tenant saas")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
         @Option(help: "The address to invite.") var email: String
         @Option(help: "Role name.") var role: String = "member"
         @Option(help: "Lifetime in seconds (60 to 2592000; default 7 days).") var expiresIn: Int?
@@ -28,7 +27,7 @@ extension OrgCommand {
             let body = Components.Schemas.InvitationCreate(email: email, role: role, expiresIn: expiresIn)
             try await runAdmin {
                 let invitation = try await admin.api().answer {
-                    try await $0.createOrganizationInvitation(path: .init(slug: tenant, org: org), body: .json(body)).created.body.json
+                    try await $0.createOrganizationInvitation(path: .init(slug: target.tenant, org: target.org), body: .json(body)).created.body.json
                 }
                 OrgCommand.printInvitation(invitation, json: admin.json)
             }
@@ -40,14 +39,13 @@ extension OrgCommand {
         static let configuration = CommandConfiguration(
             abstract: "List an organization's invitations, newest first, a page at a time (--limit, --after, --all).")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
         @OptionGroup var paging: Paging
 
         func run() async throws {
             try await runAdmin {
                 let list = try await paging.fetch(try admin.api(), key: "invitations") { client, limit, after in
-                    try await client.listOrganizationInvitations(path: .init(slug: tenant, org: org), query: .init(limit: limit, after: after))
+                    try await client.listOrganizationInvitations(path: .init(slug: target.tenant, org: target.org), query: .init(limit: limit, after: after))
                         .ok.body.json
                 }
                 Paging.print(list, key: "invitations", columns: ["id", "email", "role", "status", "expires_at"], json: admin.json)
@@ -59,14 +57,13 @@ extension OrgCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a pending invitation: its link stops working at once.")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
         @Argument(help: "Invitation id (inv_…).") var invitation: String
 
         func run() async throws {
             try await runAdmin {
                 let revoked = try await admin.api().answer {
-                    try await $0.revokeOrganizationInvitation(path: .init(slug: tenant, org: org, invitationId: invitation)).ok.body.json
+                    try await $0.revokeOrganizationInvitation(path: .init(slug: target.tenant, org: target.org, invitationId: invitation)).ok.body.json
                 }
                 OrgCommand.printInvitation(revoked, json: admin.json)
             }
@@ -78,8 +75,7 @@ extension OrgCommand {
         static let configuration = CommandConfiguration(
             abstract: "Give a pending or expired invitation a new link and expiry (the old link stops working).")
         @OptionGroup var admin: AdminOptions
-        @Option(help: "Tenant slug.") var tenant: String = "default"
-        @Argument(help: "Organization id (org_…) or slug.") var org: String
+        @OptionGroup var target: OrganizationTarget
         @Argument(help: "Invitation id (inv_…).") var invitation: String
         @Option(help: "Lifetime in seconds (60 to 2592000; default 7 days).") var expiresIn: Int?
 
@@ -87,7 +83,7 @@ extension OrgCommand {
             let body = Components.Schemas.InvitationResend(expiresIn: expiresIn)
             try await runAdmin {
                 let renewed = try await admin.api().answer {
-                    try await $0.resendOrganizationInvitation(path: .init(slug: tenant, org: org, invitationId: invitation), body: .json(body))
+                    try await $0.resendOrganizationInvitation(path: .init(slug: target.tenant, org: target.org, invitationId: invitation), body: .json(body))
                         .ok.body.json
                 }
                 OrgCommand.printInvitation(renewed, json: admin.json)
