@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 
 from authlib_helpers import SCOPE, assert_bearer_token_response, assert_token_endpoint_response, prompt_none
 from gatehouse_client import (
@@ -192,6 +193,22 @@ def test_userinfo_get_and_post_return_scoped_claims(tenant):
 
     posted = expect(flow.rp.post(url), 200)
     assert posted.json() == claims
+
+    # RFC 6750 §2.2: the token as the form-encoded body parameter `access_token`.
+    token = flow.token["access_token"]
+    form = expect(requests.post(url, data={"access_token": token}, timeout=10), 200)
+    assert form.json() == claims and "no-store" in form.headers.get("Cache-Control", "")
+    # §2: one method per request; the header and the body together, or the parameter twice, are
+    # invalid_request (400 with the Bearer challenge, §3.1). A query parameter (§2.3) is not read.
+    both = requests.post(url, data={"access_token": token}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    twice = requests.post(url, data=[("access_token", token), ("access_token", token)], timeout=10)
+    for resp in (both, twice):
+        assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", resp.text
+        assert 'error="invalid_request"' in resp.headers.get("WWW-Authenticate", ""), resp.headers
+    query = requests.get(url, params={"access_token": token}, timeout=10)
+    assert query.status_code == 401 and "error=" not in query.headers["WWW-Authenticate"], query.text
+    forged = requests.post(url, data={"access_token": token[:-4] + "AAAA"}, timeout=10)
+    assert forged.status_code == 401 and 'error="invalid_token"' in forged.headers["WWW-Authenticate"]
 
 
 def test_userinfo_claims_follow_the_granted_scope(tenant):

@@ -84,15 +84,6 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
             try extra.encode(value, forKey: ClaimName(name))
         }
     }
-
-    /// A member name chosen at run time.
-    struct ClaimName: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
 }
 
 /// Token introspection (RFC 7662) and revocation (RFC 7009), both client-authenticated.

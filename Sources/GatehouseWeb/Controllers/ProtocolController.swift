@@ -80,22 +80,45 @@ struct ProtocolController {
         return Responses.json(response, noStore: true)
     }
 
-    /// UserInfo (OIDC Core §5.3): GET or POST with the access token in the Authorization header.
+    /// UserInfo (OIDC Core §5.3): GET or POST with the access token in the Authorization header
+    /// (RFC 6750 §2.1), or POST with it as the form-encoded body parameter `access_token` (§2.2).
+    /// A token sent both ways is `invalid_request` (§2: "Clients MUST NOT use more than one method
+    /// to transmit the token in each request"); the query parameter of §2.3 is not accepted.
     func userinfo(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            // RFC 6750 §3.1: no error code when the request carries no token.
-            return Response(
-                status: .unauthorized,
-                headers: [
-                    .wwwAuthenticate: Responses.bearerChallenge(issuer: context.oauthIssuer, error: nil),
-                    .cacheControl: "no-store",
-                ])
+        var token: String?
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+            token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        if request.method == .post, type.hasPrefix("application/x-www-form-urlencoded") {
+            let form = try await request.formParameters(limit: services.configuration.maxBodyBytes)
+            if let sent = form["access_token"] {
+                guard token == nil, !form.duplicatedNames.contains("access_token") else {
+                    return bearerRefusal(
+                        .invalidRequest("the access token must be sent once, in one way (RFC 6750 §2)"), status: .badRequest, context)
+                }
+                token = sent
+            }
+        }
+        guard let token else {
+            // RFC 6750 §3.1: no error code when the request carries no token.
+            return bearerRefusal(nil, status: .unauthorized, context)
+        }
         let response = try await UserinfoEndpoint.handle(
             accessToken: token, tokens: try await services.tokenService(for: context.database),
             store: context.database)
         return Responses.json(response, noStore: true)
+    }
+
+    /// A resource request refused with the Bearer challenge (RFC 6750 §3): `error` is nil when
+    /// the request carried no token (§3.1), else its code goes into the challenge and the body.
+    func bearerRefusal(_ error: OAuthError?, status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
+        let challenge: HTTPFields = [.wwwAuthenticate: Responses.bearerChallenge(issuer: context.oauthIssuer, error: error)]
+        guard let error else {
+            return Response(status: status, headers: challenge + [.cacheControl: "no-store"])
+        }
+        return Responses.json(
+            ["error": error.code.rawValue, "error_description": error.description], status: status, headers: challenge, noStore: true)
     }
 
     /// Token introspection (RFC 7662).
