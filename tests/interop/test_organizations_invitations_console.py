@@ -6,7 +6,7 @@ once) or declines. The same through ``/v1/organizations/{org}/invitations…`` a
 with the user's access token. The rules are the admin API's: one pending invitation per address,
 a role of the tenant, no invitation to a member's address, only an owner invites an owner.
 Refusals: a plain member (403), another organization or another address (404), an unverified
-address (403), expired and revoked invitations (404).
+address (403), one's own expired, revoked or used invitation (409).
 
 Runs on this module's private Gatehouse whose mail goes to aiosmtpd, on SQLite or PostgreSQL
 (``GATEHOUSE_INTEROP_BACKEND``). Screenshot (Chromium): $ARTIFACTS_DIR/console-organization-invitations.png."""
@@ -229,9 +229,9 @@ def test_console_invitee_accepts_and_declines(gh, tenant, acme):
     assert invitation_status(tenant, other, declining) == "revoked"
     assert invitee.id not in members(tenant, other)
     csrf = soup(declined).select_one("input[name=csrf_token]")["value"]
-    for used in (joining, declining):
+    for used in (joining, declining):  # one's own used invitation: 409, no longer pending
         resp = forge(console, f"{tenant.issuer}/account/invitations/{used['id']}/accept", {"csrf_token": csrf})
-        assert resp.status_code == 404, describe(resp)
+        assert resp.status_code == 409 and "no longer pending" in page_text(resp), describe(resp)
 
 
 def test_console_refuses_other_addresses_unverified_expired_and_revoked(gh, tenant, acme):
@@ -265,9 +265,9 @@ def test_console_refuses_other_addresses_unverified_expired_and_revoked(gh, tena
     expect(tenant.admin.post(f"/tenants/{tenant.slug}/organizations/{revoked['organization_id']}/invitations/{revoked['id']}/revoke"), 200)
     assert not soup(page(console)).select("li.invitation")
     csrf = soup(listing).select_one("input[name=csrf_token]")["value"]
-    for gone in (meant, revoked):
+    for gone, status in ((meant, "expired"), (revoked, "revoked")):
         resp = forge(console, f"{tenant.issuer}/account/invitations/{gone['id']}/accept", {"csrf_token": csrf})
-        assert resp.status_code == 404, describe(resp)
+        assert resp.status_code == 409 and f"is {status}" in page_text(resp), describe(resp)
     assert invitee.id not in members(tenant, org)
 
 
@@ -339,7 +339,7 @@ def test_headless_invitations(gh, tenant, acme, inbox):
     joined = expect(me.mine("POST", f"/{invitation['id']}/accept"), 200).json()["organization"]
     assert (joined["id"], joined["role"]) == (org["id"], "admin"), joined
     assert members(tenant, org)[invitee.id] == "admin"
-    assert_oauth_error(me.mine("POST", f"/{invitation['id']}/accept"), "not_found", 404)
+    assert_oauth_error(me.mine("POST", f"/{invitation['id']}/accept"), "conflict", 409)
     assert expect(me.mine("GET"), 200).json()["invitations"] == []
 
     # Decline, expired and revoked.
@@ -349,8 +349,9 @@ def test_headless_invitations(gh, tenant, acme, inbox):
     third = orgs.create("Third", people["owner"])
     expired = invite(tenant, third, invitee.email)
     expire(gh, tenant, expired)
-    assert_oauth_error(me.mine("POST", f"/{expired['id']}/accept"), "not_found", 404)
-    assert_oauth_error(me.mine("POST", f"/{declining['id']}/accept"), "not_found", 404)
+    assert_oauth_error(me.mine("POST", f"/{expired['id']}/accept"), "conflict", 409)
+    assert_oauth_error(me.mine("POST", f"/{declining['id']}/accept"), "conflict", 409)
+    assert_oauth_error(me.mine("POST", f"/{declining['id']}/decline"), "conflict", 409)
     assert invitee.id not in members(tenant, other) and invitee.id not in members(tenant, third)
 
     unverified = tenant.create_user(email_verified=False)

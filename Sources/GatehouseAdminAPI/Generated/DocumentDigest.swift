@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "a1d2b3b5f74257570e1e107e25d4f7be5fac6c8c0331eff5e48bde327e1be53f"
+    package static let sha256 = "f823bc20314ba69be0c9422f019cef9cd1418330a90c0705ae3623ee62e52f8b"
 }

@@ -17,7 +17,8 @@ import Hummingbird
 ///   the user signed in); `…/{id}/decline`: revokes it.
 ///
 /// Every form carries the console's CSRF token. A refusal lands back on the page with a notice;
-/// an invitation of another organization, or to another address, is a 404 page.
+/// an invitation of another organization, or to another address, is a 404 page; one to the
+/// user's address that is no longer pending a 409 page.
 extension AccountOrganizationsController {
     func registerInvitationRoutes(on group: RouterGroup<TenantRequestContext>) {
         group.post("account/organizations/:org/invitations") { request, context in try await self.invite(request, context) }

@@ -25,7 +25,7 @@ import Hummingbird
 /// Errors are RFC 6749 §5.2 JSON: 404 `not_found` (an organization the user is not a member of, an
 /// invitation of another organization or to another address), 403 `access_denied` (the role does not
 /// allow it; the invited address is not verified yet), 409 `conflict` (a pending invitation to the
-/// address exists, the address is a member's, the invitation is no longer pending), 400
+/// address exists, the address is a member's, the invitation, also one to the user, is no longer pending), 400
 /// `invalid_request` (unknown role, unmailable address, malformed body), 401 `invalid_token`.
 extension HeadlessController {
     func registerInvitationRoutes(_ group: RouterGroup<HeadlessRequestContext>) {
@@ -50,9 +50,10 @@ extension HeadlessController {
             try await Self.invitationRun { try await invitations.decline(context.parameters.get("invitation"), by: user) }
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
-        for path in [base, base + "/:invitation", base + "/:invitation/resend", "invitations", "invitations/:invitation/accept",
-            "invitations/:invitation/decline"]
-        {
+        for path in [
+            base, base + "/:invitation", base + "/:invitation/resend", "invitations", "invitations/:invitation/accept",
+            "invitations/:invitation/decline",
+        ] {
             group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
         }
     }

@@ -15,7 +15,8 @@ import GatehouseStore
 /// - a new or resent invitation gets a fresh 256-bit link token and mails it
 ///   (`Services.sendInvitationEmail`);
 /// - the invitee accepts or declines by id only an invitation to their own verified address
-///   (anyone else's is `Failure.notFound`, as an unknown one).
+///   (anyone else's is `Failure.notFound`, as an unknown one; their own that is no longer
+///   pending is `Failure.notPending`).
 struct OrganizationInvitations {
     let services: Services
     let database: any TenantHandle
@@ -44,7 +45,7 @@ struct OrganizationInvitations {
             case .unknownRole: "There is no such role in this organization."
             case .pendingExists: "An invitation to this address is already pending: resend or revoke it."
             case .alreadyMember: "This address belongs to a member of the organization already."
-            case .notPending(let status): "The invitation is \(status), not pending."
+            case .notPending(let status): "The invitation is \(status): it is no longer pending."
             case .notFound: "There is no such invitation."
             case .unverifiedAddress: "Verify your email address first, then accept the invitation."
             }
@@ -141,13 +142,14 @@ struct OrganizationInvitations {
     }
 
     /// The pending invitation `raw` to `user`'s address.
-    /// - Throws: `Failure.notFound` (unknown, not pending, or to another address),
-    ///   `Failure.unverifiedAddress`.
+    /// - Throws: `Failure.notFound` (unknown, or to another address), `Failure.unverifiedAddress`,
+    ///   `Failure.notPending` (the user's own invitation, accepted, revoked or expired).
     func invitation(_ raw: String?, to user: User) async throws -> OrganizationInvitation {
         guard let raw, let id = InvitationID(rawValue: raw), let invitation = try await database.invitation(id: id),
-            invitation.isPending(at: now), EmailAddress.normalize(user.email) == invitation.email
+            EmailAddress.normalize(user.email) == invitation.email
         else { throw Failure.notFound }
         guard invitation.isAddressed(to: user) else { throw Failure.unverifiedAddress }
+        guard invitation.isPending(at: now) else { throw Failure.notPending(invitation.status(at: now)) }
         return invitation
     }
 
@@ -159,7 +161,7 @@ struct OrganizationInvitations {
         case .accepted(_, let membership):
             guard let organization = try await database.organization(id: membership.organizationID) else { throw Failure.notFound }
             return (membership, organization)
-        case .unusable: throw Failure.notFound
+        case .unusable: throw Failure.notPending("accepted or revoked")
         case .wrongAccount: throw Failure.unverifiedAddress
         }
     }
@@ -168,7 +170,7 @@ struct OrganizationInvitations {
     /// - Throws: as `invitation(_:to:)`.
     func decline(_ raw: String?, by user: User) async throws {
         let invitation = try await invitation(raw, to: user)
-        guard try await database.revokeInvitation(invitation.id, at: now) else { throw Failure.notFound }
+        guard try await database.revokeInvitation(invitation.id, at: now) else { throw Failure.notPending("accepted or revoked") }
     }
 
     /// Whether a member holding `actor` may invite with (or resend an invitation of) `role`:
