@@ -274,4 +274,3 @@ def test_a_member_of_one_organization_cannot_act_within_another(world: World, ar
     assert not failed, "controls failed:\n" + "\n".join(failed)
     not_denied = [c.line() for c in m.cells if not c.passed]
     assert not not_denied, "cells not denied:\n" + "\n".join(not_denied)
-

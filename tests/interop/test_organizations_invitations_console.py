@@ -368,6 +368,32 @@ def test_headless_invitations(gh, tenant, acme, inbox):
     assert preflight.status_code == 204, describe(preflight)
 
 
+def test_invitation_mail_from_console_and_headless_is_limited_per_address(tenant, acme):
+    """20 invitation mails at once per client address (creating and resending, console and headless
+    together), then 429 with Retry-After; refusals cost nothing; the admin API is not limited."""
+    orgs, org, _, people = acme
+    app = tenant.create_client("public", first_party=True)
+    owner = Me(tenant, app, people["owner"])
+    for _ in range(3):  # refused before any mail: not counted
+        assert_oauth_error(owner.call("POST", f"/{org['id']}/invitations", json={"email": people["admin"].email}), "conflict", 409)
+    first = expect(owner.call("POST", f"/{org['id']}/invitations", json={"email": unique_email()}), 201).json()
+    for _ in range(9):
+        expect(owner.call("POST", f"/{org['id']}/invitations/{first['id']}/resend"), 200)
+    console = console_for(tenant, people["owner"])
+    members_page = page(console, f"/{org['id']}")
+    for _ in range(10):
+        members_page = invite_on(console, members_page, unique_email())
+        assert "invitation was sent" in alert(members_page), describe(members_page)
+    limited = owner.call("POST", f"/{org['id']}/invitations", json={"email": unique_email()})
+    assert limited.status_code == 429 and int(limited.headers.get("Retry-After", "0")) >= 1, describe(limited)
+    form = form_by_action(members_page, "/invitations")
+    limited = console.browser.submit(members_page, form, {"email": unique_email(), "role": "member"})
+    assert limited.status_code == 429, describe(limited)
+    assert owner.call("POST", f"/{org['id']}/invitations/{first['id']}/resend").status_code == 429
+    assert len(expect(tenant.admin.get(invitations_path(tenant, org), params={"limit": 100}), 200).json()["invitations"]) == 11
+    invite(tenant, org, unique_email())  # the admin API: not limited
+
+
 # --------------------------------------------------------------------------- Chromium
 
 

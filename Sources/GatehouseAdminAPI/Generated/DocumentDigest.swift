@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "f823bc20314ba69be0c9422f019cef9cd1418330a90c0705ae3623ee62e52f8b"
+    package static let sha256 = "d6baf092158faef92b0d435e84fcc2a17efe58093fe7557699d531dcae72bd88"
 }

@@ -16,6 +16,7 @@ import Hummingbird
 /// - `POST {issuer}/account/invitations/{id}/accept`: joins at once (the address is verified and
 ///   the user signed in); `…/{id}/decline`: revokes it.
 ///
+/// Invitation mail is limited per client address (`Services.invitationLimiter`, 429 beyond it).
 /// Every form carries the console's CSRF token. A refusal lands back on the page with a notice;
 /// an invitation of another organization, or to another address, is a 404 page; one to the
 /// user's address that is no longer pending a 409 page.
@@ -61,7 +62,7 @@ extension AccountOrganizationsController {
     }
 
     func invitations(_ context: TenantRequestContext) -> OrganizationInvitations {
-        OrganizationInvitations(services: services, database: context.database)
+        OrganizationInvitations(services: services, database: context.database, limitedAddress: .some(context.remoteAddress))
     }
 
     /// The pending invitations to the user's verified address (`invitations[]`: `id`,

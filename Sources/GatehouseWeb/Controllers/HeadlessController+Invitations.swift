@@ -26,7 +26,8 @@ import Hummingbird
 /// invitation of another organization or to another address), 403 `access_denied` (the role does not
 /// allow it; the invited address is not verified yet), 409 `conflict` (a pending invitation to the
 /// address exists, the address is a member's, the invitation, also one to the user, is no longer pending), 400
-/// `invalid_request` (unknown role, unmailable address, malformed body), 401 `invalid_token`.
+/// `invalid_request` (unknown role, unmailable address, malformed body), 401 `invalid_token`, 429
+/// (with `Retry-After`) beyond the per-address invitation mail limit (`Services.invitationLimiter`).
 extension HeadlessController {
     func registerInvitationRoutes(_ group: RouterGroup<HeadlessRequestContext>) {
         let base = "organizations/:org/invitations"
@@ -92,7 +93,9 @@ extension HeadlessController {
         -> (OrganizationInvitations, Organization, Membership)
     {
         let entry = try await userOrganizations(request, context).managed(context.parameters.get("org"))
-        return (OrganizationInvitations(services: services, database: context.database), entry.organization, entry.membership)
+        let invitations = OrganizationInvitations(
+            services: services, database: context.database, limitedAddress: .some(context.remoteAddress))
+        return (invitations, entry.organization, entry.membership)
     }
 
     /// The invitation rules and the signed-in user, for the invitee's routes.

@@ -20,6 +20,10 @@ import GatehouseStore
 struct OrganizationInvitations {
     let services: Services
     let database: any TenantHandle
+    /// Whether the mail a create or resend sends is limited per caller address
+    /// (`Services.invitationLimiter`): the console and the headless API give the client's
+    /// address; the admin API (nil) is not limited.
+    var limitedAddress: String?? = nil
 
     /// Why an invitation was not created, changed, accepted or declined.
     enum Failure: Error, Equatable {
@@ -66,7 +70,7 @@ struct OrganizationInvitations {
     /// Invites `email` (raw, normalized here) into `organization` with `role` for `lifetime`
     /// seconds, and mails the link. `invitedBy` is the inviting member (nil for the admin API).
     /// - Returns: the new invitation. - Throws: `Failure` (`invalidEmail`, `unknownRole`,
-    ///   `alreadyMember`, `pendingExists`), storage errors.
+    ///   `alreadyMember`, `pendingExists`), `SignInThrottle.Refused`, storage errors.
     func create(
         in organization: Organization, email raw: String, role: String, lifetime: TimeInterval, invitedBy: UserID?
     ) async throws -> OrganizationInvitation {
@@ -77,6 +81,7 @@ struct OrganizationInvitations {
         {
             throw Failure.alreadyMember
         }
+        try takeMailToken()
         let link = Services.invitationToken()
         let invitation = OrganizationInvitation(
             id: .generate(at: now), organizationID: organization.id, email: email, role: role,
@@ -118,6 +123,8 @@ struct OrganizationInvitations {
     func resend(_ invitation: OrganizationInvitation, of organization: Organization, lifetime: TimeInterval) async throws
         -> OrganizationInvitation
     {
+        guard invitation.acceptedAt == nil, invitation.revokedAt == nil else { throw Failure.notPending(invitation.status(at: now)) }
+        try takeMailToken()
         let link = Services.invitationToken()
         guard
             let renewed = try await database.renewInvitation(
@@ -125,6 +132,15 @@ struct OrganizationInvitations {
         else { throw Failure.notPending(invitation.status(at: now)) }
         try await services.sendInvitationEmail(renewed, organization: organization, token: link.token, database: database)
         return renewed
+    }
+
+    /// Takes one invitation mail from the caller address's budget.
+    /// - Throws: `SignInThrottle.Refused` (429 with `Retry-After`) when it is spent.
+    func takeMailToken() throws {
+        guard let address = limitedAddress else { return }
+        if let wait = services.invitationLimiter.take(tenant: database.tenant.id, action: "invitation", ip: address, now: now) {
+            throw SignInThrottle.Refused(retryAfter: wait)
+        }
     }
 
     // MARK: The invitee's side
