@@ -105,7 +105,7 @@ struct OrganizationInvitations {
         return invitation
     }
 
-    /// The organization's pending invitations, newest first (at most `limit`).
+    /// The organization's pending invitations among its newest `limit` invitations, newest first.
     func pending(of organization: Organization, limit: Int = 100) async throws -> [OrganizationInvitation] {
         try await database.invitations(of: organization.id, limit: limit, before: nil).filter { $0.isPending(at: now) }
     }
