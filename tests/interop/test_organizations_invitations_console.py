@@ -411,6 +411,8 @@ def test_chromium_members_page_invites_without_javascript(driver, tenant, acme, 
     field.find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button").click()
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
     assert address in driver.page_source
+    driver.get(driver.current_url.split("#")[0] + "#invite-title")  # the form and the pending invitations in view
+    wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "li.invitation")))
     screenshot(driver, artifacts_dir, "console-organization-invitations.png")
     pending = expect(tenant.admin.get(invitations_path(tenant, org)), 200).json()["invitations"]
     assert address in [i["email"] for i in pending]

@@ -350,12 +350,16 @@ enum EmbeddedTemplates {
     <h2 id="invite-title">Invite someone</h2>
     <form method="post" action="{{invite_action}}" class="invite">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-      <label for="invite-email">Email address</label>
-      <input id="invite-email" name="email" type="email" required autocomplete="off" maxlength="254">
-      <label for="invite-role">Role</label>
-      <select id="invite-role" name="role">
-        {{#invite_roles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/invite_roles}}
-      </select>
+      <div class="field">
+        <label for="invite-email">Email address</label>
+        <input id="invite-email" name="email" type="email" required autocomplete="off" maxlength="254">
+      </div>
+      <div class="field">
+        <label for="invite-role">Role</label>
+        <select id="invite-role" name="role">
+          {{#invite_roles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/invite_roles}}
+        </select>
+      </div>
       <button type="submit" class="btn btn-primary btn-small">Send invitation</button>
     </form>
   </section>
