@@ -3,18 +3,21 @@ domains (issue 10): the foreign tenant's invitation id and verified domain prese
 tenant's admin API (local tenant-scoped admin token under the local organization, and under the
 foreign organization id; the foreign admin token at the local invitation and domain routes) and
 to the local headless API (the local member's access token: the foreign organization's invitations,
-accepting and declining the foreign invitation by id). Every cell is checked afterwards to have
+accepting and declining the foreign invitation by id); the foreign access token as the local
+account console's cookie at the console's invitation forms. Every cell is checked afterwards to have
 changed nothing in either tenant (invitations still pending, domains still verified)."""
 
 from __future__ import annotations
 
 from functools import partial
 
+import requests
+
 from gatehouse_client import AdminAPI
 from isolation_cells_orgs import unchanged
 from isolation_kit import Kit
-from isolation_matrix import Matrix, oauth_error, problem
-from tenancy_helpers import headless, scoped_admin
+from isolation_matrix import Matrix, oauth_error, problem, status_is
+from tenancy_helpers import CONSOLE_COOKIE, headless, scoped_admin
 
 
 def invitation_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N803 - F(oreign), L(ocal)
@@ -98,5 +101,27 @@ def invitation_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noq
                 L.url, mt, p, client_id=L.headless.client_id, bearer=token, body=b
             ),
             oauth_error(404, "not_found"),
+            after=after,
+        )
+
+    # ---- the local account console's invitation forms with the foreign access token as its cookie
+    console = f"{L.tenant.issuer}/account"
+    for path, data in (
+        (f"/organizations/{lorg}/invitations", {"email": "x@isolation.example", "role": "member"}),
+        (f"/organizations/{lorg}/invitations/{linv}/revoke", {}),
+        (f"/organizations/{lorg}/invitations/{linv}/resend", {}),
+        (f"/invitations/{linv}/accept", {}),
+        (f"/invitations/{linv}/decline", {}),
+    ):
+        shown = path.replace(lorg, "{org}").replace(linv, "{inv}")
+        cell(
+            "account invitations",
+            f"foreign access token as console cookie: POST /account{shown}",
+            "400 (not signed in to this console), nothing changed",
+            lambda p=path, d=data: requests.post(
+                console + p, data={**d, "csrf_token": "x"}, cookies={CONSOLE_COOKIE: F.flow.access_token},
+                allow_redirects=False, timeout=10,
+            ),
+            status_is(400),
             after=after,
         )
