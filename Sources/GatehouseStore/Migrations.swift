@@ -190,6 +190,7 @@ public enum Migrations {
         registerOrganizationChoiceMigrations(&migrator)
         registerOrganizationInvitationMigrations(&migrator)
         registerCustomClaimMigrations(&migrator)
+        registerAuditMigrations(&migrator)
         return migrator
     }
 }

@@ -214,6 +214,7 @@ public enum TenantArchive {
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
         "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
         "memberships", "organization_invitations", "organization_domains", "organization_sso", "grdb_migrations",
+        "audit_events", "audit_chain",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a
@@ -247,7 +248,7 @@ public enum TenantArchive {
     /// (RFC 2606), every name `User <last 6 characters of the id>`, metadata `{}`; passwords, second factors,
     /// recovery codes and upstream identities are dropped, and so are all grants (organizations,
     /// roles, memberships, domains and SSO stay; an invitation's address becomes
-    /// `<invitation id>@example.invalid`). Run
+    /// `<invitation id>@example.invalid`); the audit log is emptied and its chain restarts. Run
     /// `compact` afterwards so that no old value survives in a free page.
     static func scrub(_ db: Database) throws {
         try db.execute(
@@ -257,9 +258,13 @@ public enum TenantArchive {
                                  password_hash = NULL, public_metadata = '{}', private_metadata = '{}'
                 """)
         try db.execute(sql: "UPDATE organization_invitations SET email = lower(id) || '@example.invalid'")
-        for table in ["mfa_factors", "recovery_codes", "upstream_identities", "grants"] {
+        for table in ["mfa_factors", "recovery_codes", "upstream_identities", "grants", "audit_events"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
+        // The audit log names people and addresses: a scrubbed copy starts a chain of its own.
+        try db.execute(
+            sql: "UPDATE audit_chain SET head_seq = 0, head_hash = ?, anchor_seq = 0, anchor_hash = ?",
+            arguments: [AuditChain.genesis, AuditChain.genesis])
     }
 
     /// A client whose keys a copy replaced.

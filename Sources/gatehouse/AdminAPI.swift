@@ -106,3 +106,4 @@ extension Components.Schemas.MemberList: AdminPage {}
 extension Components.Schemas.RoleList: AdminPage {}
 extension Components.Schemas.InvitationList: AdminPage {}
 extension Components.Schemas.DomainList: AdminPage {}
+extension Components.Schemas.AuditEventList: AdminPage {}

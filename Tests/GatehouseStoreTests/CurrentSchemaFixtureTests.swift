@@ -14,7 +14,7 @@ import Testing
 /// this one as a shipped schema (docs/architecture.md, Storage).
 @Suite("Migrations from today's schema", .serialized)
 struct CurrentSchemaFixtureTests {
-    static let name = "schema-2026-12-05"
+    static let name = "schema-2026-12-06"
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
 
     struct Facts: Codable {

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d6baf092158faef92b0d435e84fcc2a17efe58093fe7557699d531dcae72bd88"
+    package static let sha256 = "053f7160dc5f3b1d217fb2af07a2537f71c6f78fca9937caff7ccc4b22d4b6fc"
 }

@@ -294,6 +294,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/authorization_code_ttl`.
             package var authorizationCodeTtl: Swift.Int
+            /// Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/audit_retention_days`.
+            package var auditRetentionDays: Swift.Int
             /// Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API).
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/allowed_origins`.
@@ -337,6 +341,7 @@ extension Components {
             ///   - refreshTokenTtl: Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.
             ///   - sessionTtl: Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.
             ///   - authorizationCodeTtl: Authorization code lifetime in seconds. 10–600; default 60.
+            ///   - auditRetentionDays: Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///   - allowedOrigins: Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API).
             ///   - signingAlgorithms: JWS algorithms the tenant keeps signing keys for; clients choose among them.
             ///   - oauthProviders: Upstream login providers (read-only here).
@@ -351,6 +356,7 @@ extension Components {
                 refreshTokenTtl: Swift.Int,
                 sessionTtl: Swift.Int,
                 authorizationCodeTtl: Swift.Int,
+                auditRetentionDays: Swift.Int,
                 allowedOrigins: [Swift.String],
                 signingAlgorithms: Components.Schemas.TenantSettings.SigningAlgorithmsPayload,
                 oauthProviders: [Components.Schemas.UpstreamProvider],
@@ -365,6 +371,7 @@ extension Components {
                 self.refreshTokenTtl = refreshTokenTtl
                 self.sessionTtl = sessionTtl
                 self.authorizationCodeTtl = authorizationCodeTtl
+                self.auditRetentionDays = auditRetentionDays
                 self.allowedOrigins = allowedOrigins
                 self.signingAlgorithms = signingAlgorithms
                 self.oauthProviders = oauthProviders
@@ -380,6 +387,7 @@ extension Components {
                 case refreshTokenTtl = "refresh_token_ttl"
                 case sessionTtl = "session_ttl"
                 case authorizationCodeTtl = "authorization_code_ttl"
+                case auditRetentionDays = "audit_retention_days"
                 case allowedOrigins = "allowed_origins"
                 case signingAlgorithms = "signing_algorithms"
                 case oauthProviders = "oauth_providers"
@@ -2655,6 +2663,254 @@ extension Components {
                 case expiresAt = "expires_at"
                 case userAgent = "user_agent"
                 case ipAddress = "ip_address"
+            }
+        }
+        /// One audit entry. `hash` is the lowercase hex SHA-256 of the entry's canonical form (docs/architecture.md, Audit log), which includes `previous_hash`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/AuditEvent`.
+        package struct AuditEvent: Codable, Hashable, Sendable {
+            /// Place in the chain: 1, 2, 3…
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/sequence`.
+            package var sequence: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/occurred_at`.
+            package var occurredAt: Foundation.Date
+            /// A dotted noun: `user.created`, `client.secret_rotated`, `user.signed_in`, `user.sign_in_failed`, `session.revoked`, `audit.checkpoint`…
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/type`.
+            package var _type: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/actor`.
+            package struct ActorPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/AuditEvent/actor/type`.
+                @frozen package enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case adminToken = "admin_token"
+                    case client = "client"
+                    case user = "user"
+                    case _operator = "operator"
+                    case system = "system"
+                    case anonymous = "anonymous"
+                }
+                /// - Remark: Generated from `#/components/schemas/AuditEvent/actor/type`.
+                package var _type: Components.Schemas.AuditEvent.ActorPayload._TypePayload
+                /// The client id or user id; absent for the instance admin token and the system.
+                ///
+                /// - Remark: Generated from `#/components/schemas/AuditEvent/actor/id`.
+                package var id: Swift.String?
+                /// Creates a new `ActorPayload`.
+                ///
+                /// - Parameters:
+                ///   - _type:
+                ///   - id: The client id or user id; absent for the instance admin token and the system.
+                package init(
+                    _type: Components.Schemas.AuditEvent.ActorPayload._TypePayload,
+                    id: Swift.String? = nil
+                ) {
+                    self._type = _type
+                    self.id = id
+                }
+                package enum CodingKeys: String, CodingKey {
+                    case _type = "type"
+                    case id
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/actor`.
+            package var actor: Components.Schemas.AuditEvent.ActorPayload
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/target_type`.
+            package var targetType: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/target_id`.
+            package var targetId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/user_id`.
+            package var userId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/organization_id`.
+            package var organizationId: Swift.String?
+            /// The client's address, as resolved through trusted proxies.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/ip`.
+            package var ip: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/user_agent`.
+            package var userAgent: Swift.String?
+            /// The resource as the admin API answered it, with secrets replaced by "[redacted]"; details of sign-ins.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/data`.
+            package var data: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Names of the fields the change sent (never their values).
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/changes`.
+            package var changes: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/previous_hash`.
+            package var previousHash: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AuditEvent/hash`.
+            package var hash: Swift.String
+            /// Creates a new `AuditEvent`.
+            ///
+            /// - Parameters:
+            ///   - sequence: Place in the chain: 1, 2, 3…
+            ///   - id:
+            ///   - occurredAt:
+            ///   - _type: A dotted noun: `user.created`, `client.secret_rotated`, `user.signed_in`, `user.sign_in_failed`, `session.revoked`, `audit.checkpoint`…
+            ///   - actor:
+            ///   - targetType:
+            ///   - targetId:
+            ///   - userId:
+            ///   - organizationId:
+            ///   - ip: The client's address, as resolved through trusted proxies.
+            ///   - userAgent:
+            ///   - data: The resource as the admin API answered it, with secrets replaced by "[redacted]"; details of sign-ins.
+            ///   - changes: Names of the fields the change sent (never their values).
+            ///   - previousHash:
+            ///   - hash:
+            package init(
+                sequence: Swift.Int,
+                id: Swift.String,
+                occurredAt: Foundation.Date,
+                _type: Swift.String,
+                actor: Components.Schemas.AuditEvent.ActorPayload,
+                targetType: Swift.String? = nil,
+                targetId: Swift.String? = nil,
+                userId: Swift.String? = nil,
+                organizationId: Swift.String? = nil,
+                ip: Swift.String? = nil,
+                userAgent: Swift.String? = nil,
+                data: OpenAPIRuntime.OpenAPIObjectContainer,
+                changes: [Swift.String],
+                previousHash: Swift.String,
+                hash: Swift.String
+            ) {
+                self.sequence = sequence
+                self.id = id
+                self.occurredAt = occurredAt
+                self._type = _type
+                self.actor = actor
+                self.targetType = targetType
+                self.targetId = targetId
+                self.userId = userId
+                self.organizationId = organizationId
+                self.ip = ip
+                self.userAgent = userAgent
+                self.data = data
+                self.changes = changes
+                self.previousHash = previousHash
+                self.hash = hash
+            }
+            package enum CodingKeys: String, CodingKey {
+                case sequence
+                case id
+                case occurredAt = "occurred_at"
+                case _type = "type"
+                case actor
+                case targetType = "target_type"
+                case targetId = "target_id"
+                case userId = "user_id"
+                case organizationId = "organization_id"
+                case ip
+                case userAgent = "user_agent"
+                case data
+                case changes
+                case previousHash = "previous_hash"
+                case hash
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AuditEventList`.
+        package struct AuditEventList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AuditEventList/events`.
+            package var events: [Components.Schemas.AuditEvent]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditEventList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `AuditEventList`.
+            ///
+            /// - Parameters:
+            ///   - events:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                events: [Components.Schemas.AuditEvent],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.events = events
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case events
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AuditVerification`.
+        package struct AuditVerification: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AuditVerification/ok`.
+            package var ok: Swift.Bool
+            /// Entries that verified.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditVerification/checked`.
+            package var checked: Swift.Int
+            /// The first break in the chain; null when `ok`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditVerification/problem`.
+            package struct ProblemPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/AuditVerification/problem/sequence`.
+                package var sequence: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/AuditVerification/problem/id`.
+                package var id: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/AuditVerification/problem/kind`.
+                @frozen package enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case modified = "modified"
+                    case inserted = "inserted"
+                    case deleted = "deleted"
+                }
+                /// - Remark: Generated from `#/components/schemas/AuditVerification/problem/kind`.
+                package var kind: Components.Schemas.AuditVerification.ProblemPayload.KindPayload
+                /// - Remark: Generated from `#/components/schemas/AuditVerification/problem/detail`.
+                package var detail: Swift.String
+                /// Creates a new `ProblemPayload`.
+                ///
+                /// - Parameters:
+                ///   - sequence:
+                ///   - id:
+                ///   - kind:
+                ///   - detail:
+                package init(
+                    sequence: Swift.Int,
+                    id: Swift.String? = nil,
+                    kind: Components.Schemas.AuditVerification.ProblemPayload.KindPayload,
+                    detail: Swift.String
+                ) {
+                    self.sequence = sequence
+                    self.id = id
+                    self.kind = kind
+                    self.detail = detail
+                }
+                package enum CodingKeys: String, CodingKey {
+                    case sequence
+                    case id
+                    case kind
+                    case detail
+                }
+            }
+            /// The first break in the chain; null when `ok`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AuditVerification/problem`.
+            package var problem: Components.Schemas.AuditVerification.ProblemPayload?
+            /// Creates a new `AuditVerification`.
+            ///
+            /// - Parameters:
+            ///   - ok:
+            ///   - checked: Entries that verified.
+            ///   - problem: The first break in the chain; null when `ok`.
+            package init(
+                ok: Swift.Bool,
+                checked: Swift.Int,
+                problem: Components.Schemas.AuditVerification.ProblemPayload? = nil
+            ) {
+                self.ok = ok
+                self.checked = checked
+                self.problem = problem
+            }
+            package enum CodingKeys: String, CodingKey {
+                case ok
+                case checked
+                case problem
             }
         }
         /// - Remark: Generated from `#/components/schemas/SessionList`.

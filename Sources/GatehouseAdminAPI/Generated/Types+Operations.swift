@@ -5209,6 +5209,608 @@ package enum Operations {
             }
         }
     }
+    /// List audit entries
+    ///
+    /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)`.
+    package enum ListAuditEvents {
+        package static let id: Swift.String = "listAuditEvents"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                package init(slug: Components.Parameters.Slug) {
+                    self.slug = slug
+                }
+            }
+            package var path: Operations.ListAuditEvents.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// Items per page, 1–1000; default 100.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/after`.
+                package var after: Components.Parameters.After?
+                /// Entries at or after this RFC 3339 time.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/since`.
+                package var since: Foundation.Date?
+                /// Entries before this RFC 3339 time.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/until`.
+                package var until: Foundation.Date?
+                /// Entries of this actor id (`usr_…`, a `client_id`).
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/actor`.
+                package var actor: Swift.String?
+                /// Entries of this type, e.g. `user.created`.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/type`.
+                package var _type: Swift.String?
+                /// Entries concerning this user.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/user_id`.
+                package var userId: Swift.String?
+                /// Entries concerning this organization.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/organization_id`.
+                package var organizationId: Swift.String?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1–1000; default 100.
+                ///   - after: The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                ///   - since: Entries at or after this RFC 3339 time.
+                ///   - until: Entries before this RFC 3339 time.
+                ///   - actor: Entries of this actor id (`usr_…`, a `client_id`).
+                ///   - _type: Entries of this type, e.g. `user.created`.
+                ///   - userId: Entries concerning this user.
+                ///   - organizationId: Entries concerning this organization.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    after: Components.Parameters.After? = nil,
+                    since: Foundation.Date? = nil,
+                    until: Foundation.Date? = nil,
+                    actor: Swift.String? = nil,
+                    _type: Swift.String? = nil,
+                    userId: Swift.String? = nil,
+                    organizationId: Swift.String? = nil
+                ) {
+                    self.limit = limit
+                    self.after = after
+                    self.since = since
+                    self.until = until
+                    self.actor = actor
+                    self._type = _type
+                    self.userId = userId
+                    self.organizationId = organizationId
+                }
+            }
+            package var query: Operations.ListAuditEvents.Input.Query
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAuditEvents.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAuditEvents.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListAuditEvents.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            package init(
+                path: Operations.ListAuditEvents.Input.Path,
+                query: Operations.ListAuditEvents.Input.Query = .init(),
+                headers: Operations.ListAuditEvents.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AuditEventList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.AuditEventList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListAuditEvents.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListAuditEvents.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The entries.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListAuditEvents.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListAuditEvents.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Verify the audit chain
+    ///
+    /// Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit/verify`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)`.
+    package enum VerifyAuditLog {
+        package static let id: Swift.String = "verifyAuditLog"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/verify/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/verify/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                package init(slug: Components.Parameters.Slug) {
+                    self.slug = slug
+                }
+            }
+            package var path: Operations.VerifyAuditLog.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/verify/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.VerifyAuditLog.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.VerifyAuditLog.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.VerifyAuditLog.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.VerifyAuditLog.Input.Path,
+                headers: Operations.VerifyAuditLog.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/verify/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/verify/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AuditVerification)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.AuditVerification {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.VerifyAuditLog.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.VerifyAuditLog.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The verification.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.VerifyAuditLog.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.VerifyAuditLog.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// List active sessions
     ///
     /// Active (neither ended nor expired) sign-in sessions, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page); optionally of one user.

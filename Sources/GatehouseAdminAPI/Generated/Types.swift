@@ -161,6 +161,24 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/delete(deleteUser)`.
     func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output
+    /// List audit entries
+    ///
+    /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)`.
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output
+    /// Verify the audit chain
+    ///
+    /// Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit/verify`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)`.
+    func verifyAuditLog(_ input: Operations.VerifyAuditLog.Input) async throws -> Operations.VerifyAuditLog.Output
     /// List active sessions
     ///
     /// Active (neither ended nor expired) sign-in sessions, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page); optionally of one user.
@@ -863,6 +881,42 @@ extension APIProtocol {
         headers: Operations.DeleteUser.Input.Headers = .init()
     ) async throws -> Operations.DeleteUser.Output {
         try await deleteUser(Operations.DeleteUser.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List audit entries
+    ///
+    /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)`.
+    package func listAuditEvents(
+        path: Operations.ListAuditEvents.Input.Path,
+        query: Operations.ListAuditEvents.Input.Query = .init(),
+        headers: Operations.ListAuditEvents.Input.Headers = .init()
+    ) async throws -> Operations.ListAuditEvents.Output {
+        try await listAuditEvents(Operations.ListAuditEvents.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Verify the audit chain
+    ///
+    /// Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit/verify`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)`.
+    package func verifyAuditLog(
+        path: Operations.VerifyAuditLog.Input.Path,
+        headers: Operations.VerifyAuditLog.Input.Headers = .init()
+    ) async throws -> Operations.VerifyAuditLog.Output {
+        try await verifyAuditLog(Operations.VerifyAuditLog.Input(
             path: path,
             headers: headers
         ))

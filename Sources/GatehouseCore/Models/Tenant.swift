@@ -61,6 +61,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var sessionTTL: Int = 14 * 86400
     /// Authorization code lifetime in seconds. Default 60.
     public var authorizationCodeTTL: Int = 60
+    /// Days the audit log keeps an entry (docs/contract.md A9): 1…3650, default 90.
+    public var auditRetentionDays: Int = 90
     /// Origins (`scheme://host[:port]`) allowed to call the tenant's CORS-enabled endpoints.
     public var allowedOrigins: [String] = []
     /// JWS algorithms the tenant keeps keys for; clients choose among them. Default `[EdDSA]`.
@@ -108,6 +110,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case refreshTokenTTL = "refresh_token_ttl"
         case sessionTTL = "session_ttl"
         case authorizationCodeTTL = "authorization_code_ttl"
+        case auditRetentionDays = "audit_retention_days"
         case allowedOrigins = "allowed_origins"
         case signingAlgorithms = "signing_algorithms"
         case selfSignup = "self_signup"
@@ -131,6 +134,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         refreshTokenTTL = try c.decodeIfPresent(Int.self, forKey: .refreshTokenTTL) ?? d.refreshTokenTTL
         sessionTTL = try c.decodeIfPresent(Int.self, forKey: .sessionTTL) ?? d.sessionTTL
         authorizationCodeTTL = try c.decodeIfPresent(Int.self, forKey: .authorizationCodeTTL) ?? d.authorizationCodeTTL
+        auditRetentionDays = try c.decodeIfPresent(Int.self, forKey: .auditRetentionDays) ?? d.auditRetentionDays
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? d.allowedOrigins
         signingAlgorithms = try c.decodeIfPresent([JWSAlgorithm].self, forKey: .signingAlgorithms) ?? d.signingAlgorithms
         selfSignup = try c.decodeIfPresent(Bool.self, forKey: .selfSignup) ?? d.selfSignup
@@ -156,6 +160,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         ttl(refreshTokenTTL, "refresh_token_ttl", 60...(365 * 86400))
         ttl(sessionTTL, "session_ttl", 60...(365 * 86400))
         ttl(authorizationCodeTTL, "authorization_code_ttl", 10...600)
+        if !(1...3650).contains(auditRetentionDays) { problems.append(("audit_retention_days", "must be between 1 and 3650 days")) }
         if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
         if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }
         for factor in mfaFactors where !["totp", "email"].contains(factor) {

@@ -76,6 +76,13 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
+    /// The value as JSON text with sorted object keys and no spaces (what the audit log stores).
+    public var sortedText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+    }
+
     /// A string only.
     public var string: String? { if case .string(let s) = self { return s } else { return nil } }
 

@@ -50,6 +50,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-04-tenant-organization-choice-v1", statements: tenantOrganizationChoiceV1),
         Migration(name: "2026-12-05-organization-invitations-v1", statements: tenantOrganizationInvitationsV1),
         Migration(name: "2026-12-05-tenant-custom-claims-v1", statements: tenantCustomClaimsV1),
+        Migration(name: "2026-12-06-audit-v1", statements: tenantAuditV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

@@ -53,6 +53,7 @@ extension AdminController {
             "refresh_token_ttl": { $0.refreshTokenTTL = defaults.refreshTokenTTL },
             "session_ttl": { $0.sessionTTL = defaults.sessionTTL },
             "authorization_code_ttl": { $0.authorizationCodeTTL = defaults.authorizationCodeTTL },
+            "audit_retention_days": { $0.auditRetentionDays = defaults.auditRetentionDays },
             "allowed_origins": { $0.allowedOrigins = defaults.allowedOrigins },
             "signing_algorithms": { $0.signingAlgorithms = defaults.signingAlgorithms },
             "webhooks": { $0.webhooks = defaults.webhooks },
@@ -80,6 +81,7 @@ extension AdminController {
         if let v = input.int("refresh_token_ttl") { settings.refreshTokenTTL = v }
         if let v = input.int("session_ttl") { settings.sessionTTL = v }
         if let v = input.int("authorization_code_ttl") { settings.authorizationCodeTTL = v }
+        if let v = input.int("audit_retention_days") { settings.auditRetentionDays = v }
         if let v = input.strings("allowed_origins") { settings.allowedOrigins = v.map(TenantSettings.normalizeOrigin) }
         if let raw = input.strings("signing_algorithms") {
             var algorithms: [JWSAlgorithm] = []

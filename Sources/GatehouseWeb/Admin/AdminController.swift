@@ -111,7 +111,10 @@ struct AdminController {
         route(group, method, path, scope: scope) { request, context in
             let tenant = try await self.tenant(context)
             let database = try await self.services.store.storage(for: tenant)
-            return try await body(request, TenantContext(base: context, tenant: tenant, database: database))
+            let tenantContext = TenantContext(base: context, tenant: tenant, database: database)
+            return try await AdminAuditRecording.recording(
+                request, method: method, path: path.description, context: tenantContext, services: self.services
+            ) { request in try await body(request, tenantContext) }
         }
     }
 
@@ -151,6 +154,7 @@ struct AdminController {
         registerProviderRoutes(admin)
         registerOrganizationRoutes(admin)
         registerTenantCopyRoutes(admin)
+        registerAudit(on: admin)
     }
 
     func created(_ value: some Encodable) -> Response { Responses.json(value, status: .created, noStore: true, sorted: true) }

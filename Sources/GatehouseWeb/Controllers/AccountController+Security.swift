@@ -132,6 +132,7 @@ extension AccountController {
         try await context.database.updateUser(user, at: now)
         try await context.database.revokeOthers(of: user.id, keep: claims.sid.flatMap(SessionID.init(rawValue:)), at: now)
         try await context.database.spendSignInLinks(of: user.id, at: now)
+        await services.auditAccount("user.password_changed", user: user.id, request, context)
         return back("password-changed", context)
     }
 
@@ -204,6 +205,7 @@ extension AccountController {
                 error: "That code is not right. Check the time on your device and try again.", context)
         }
         try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
+        await services.auditAccount("user.mfa_enabled", user: user.id, data: .object(["factor": .string("totp")]), request, context)
         return recoveryPage(codes, csrf: form["csrf_token"] ?? "", context)
     }
 
@@ -228,6 +230,7 @@ extension AccountController {
             throw OAuthError.invalidRequest("Your organization requires two-step verification: set up another method before removing this one.")
         }
         try await context.database.removeMFAFactor(userID: user.id, kind: kind)
+        await services.auditAccount("user.mfa_disabled", user: user.id, data: .object(["factor": .string(kind.rawValue)]), request, context)
         let what = kind == .totp ? "An authenticator app was removed from your account." : "Codes by email were turned off for your account."
         try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": what], database: context.database)
         return back(kind == .totp ? "totp-removed" : "email-factor-removed", context)
@@ -290,6 +293,7 @@ extension AccountController {
             MFAFactor(
                 id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .email,
                 sealedSecret: nil, createdAt: now))
+        await services.auditAccount("user.mfa_enabled", user: user.id, data: .object(["factor": .string("email")]), request, context)
         try await services.sendAccountEmail(
             .mfaChange, to: user, values: ["change": "Codes by email were turned on for your account."],
             database: context.database)

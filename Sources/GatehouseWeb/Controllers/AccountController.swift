@@ -206,6 +206,7 @@ struct AccountController {
             throw OAuthError.invalidRequest("unknown session")
         }
         try await context.database.endSession(id: id, at: services.clock.now)
+        await services.auditAccount("session.revoked", user: session.userID, target: ("session", id.rawValue), request, context)
         return Responses.redirect(to: "\(consolePath(context))?notice=session-revoked")
     }
 

@@ -106,6 +106,7 @@ extension BrowserFlowController {
                 try await context.database.completeSignIn(
                     pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
                     issuing: (issued.grant, issued.record))
+                await auditSignIn(change, step, request, context)
             } else if let interaction = step.interaction {
                 // Consume-once: a second concurrent submission of the same step gets no second code.
                 guard try await context.database.consumeInteraction(id: interaction.id, issuing: issued.grant, code: issued.record) else {
@@ -116,11 +117,11 @@ extension BrowserFlowController {
             }
             return respond(target, target.success(code: issued.code, issuer: issuer), context, cookies: step.cookies)
         case .redirectWithError(let error):
-            try await writeSignIn(&step, context)
+            try await writeSignIn(&step, request, context)
             if let interaction = step.interaction { try await context.database.deleteInteraction(id: interaction.id) }
             return respond(target, target.failure(error, issuer: issuer), context, cookies: step.cookies)
         case .showPage(let page):
-            try await writeSignIn(&step, context)
+            try await writeSignIn(&step, request, context)
             return try await show(page, &step, authorization: authorization, request, context)
         case .refuse(.secondFactorUnavailable):
             throw OAuthError.accessDenied("This sign-in method cannot complete two-step verification here. Sign in with your password instead.")
@@ -168,11 +169,19 @@ extension BrowserFlowController {
     }
 
     /// Writes a sign-in that no code issuance carried.
-    func writeSignIn(_ step: inout Step, _ context: TenantRequestContext) async throws {
+    func writeSignIn(_ step: inout Step, _ request: Request, _ context: TenantRequestContext) async throws {
         guard let change = step.signedIn, let interaction = step.interaction else { return }
         try await context.database.completeSignIn(
             pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction, issuing: nil)
         step.signedIn = nil
+        await auditSignIn(change, step, request, context)
+    }
+
+    /// The audit entry of a committed browser sign-in (docs/contract.md A9).
+    func auditSignIn(_ change: SessionChange, _ step: Step, _ request: Request, _ context: TenantRequestContext) async {
+        guard let userID = step.session?.userID else { return }
+        await services.auditSignIn(
+            change, userID: userID, ip: context.remoteAddress, userAgent: request.headers[.userAgent], in: context.database)
     }
 
     /// A 303 to one of the flow's pages; an authorization request without an interaction starts one

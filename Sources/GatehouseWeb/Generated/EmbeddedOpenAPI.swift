@@ -18,6 +18,7 @@ enum AdminOpenAPI {
     {"name": "Clients", "description": "OAuth 2.0 clients of a tenant."},
     {"name": "Users", "description": "End users of a tenant."},
     {"name": "Sessions", "description": "Sign-in sessions of a tenant's users."},
+    {"name": "Audit", "description": "A tenant's append-only audit log in a SHA-256 hash chain (docs/contract.md A9)."},
     {"name": "Signing keys", "description": "A tenant's token signing keys and their rotation."},
     {"name": "Templates", "description": "A tenant's page and email templates: overrides of the defaults, and test emails."},
     {"name": "Providers", "description": "Upstream login providers of a tenant (OpenID Connect, OAuth 2.0, GitHub, Google, Microsoft)."},
@@ -407,6 +408,55 @@ enum AdminOpenAPI {
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
           "409": {"$ref": "#/components/responses/Conflict"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/audit": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listAuditEvents",
+        "tags": ["Audit"],
+        "summary": "List audit entries",
+        "description": "The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "parameters": [
+          {"$ref": "#/components/parameters/Limit"},
+          {"$ref": "#/components/parameters/After"},
+          {"name": "since", "in": "query", "required": false, "description": "Entries at or after this RFC 3339 time.", "schema": {"type": "string", "format": "date-time"}},
+          {"name": "until", "in": "query", "required": false, "description": "Entries before this RFC 3339 time.", "schema": {"type": "string", "format": "date-time"}},
+          {"name": "actor", "in": "query", "required": false, "description": "Entries of this actor id (`usr_…`, a `client_id`).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+          {"name": "type", "in": "query", "required": false, "description": "Entries of this type, e.g. `user.created`.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+          {"name": "user_id", "in": "query", "required": false, "description": "Entries concerning this user.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+          {"name": "organization_id", "in": "query", "required": false, "description": "Entries concerning this organization.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+        ],
+        "responses": {
+          "200": {"description": "The entries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuditEventList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/audit/verify": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "verifyAuditLog",
+        "tags": ["Audit"],
+        "summary": "Verify the audit chain",
+        "description": "Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The verification.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuditVerification"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -2785,6 +2835,7 @@ enum AdminOpenAPI {
           "refresh_token_ttl",
           "session_ttl",
           "authorization_code_ttl",
+          "audit_retention_days",
           "allowed_origins",
           "signing_algorithms",
           "oauth_providers",
@@ -2833,6 +2884,13 @@ enum AdminOpenAPI {
             "maximum": 600,
             "description": "Authorization code lifetime in seconds. 10–600; default 60.",
             "default": 60
+          },
+          "audit_retention_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 3650,
+            "description": "Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.",
+            "default": 90
           },
           "allowed_origins": {
             "type": "array",
@@ -2908,6 +2966,14 @@ enum AdminOpenAPI {
             "description": "Authorization code lifetime in seconds. 10–600; default 60.",
             "default": 60,
             "examples": [60]
+          },
+          "audit_retention_days": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 3650,
+            "description": "Days the audit log keeps an entry. 1–3650; default 90.",
+            "default": 90,
+            "examples": [90]
           },
           "allowed_origins": {
             "type": ["array", "null"],
@@ -3707,6 +3773,59 @@ enum AdminOpenAPI {
           "expires_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
           "user_agent": {"type": "string", "description": "First 256 characters of the User-Agent at sign-in; absent when unknown."},
           "ip_address": {"type": "string", "description": "Client address at sign-in; absent when unknown."}
+        }
+      },
+      "AuditEvent": {
+        "type": "object",
+        "description": "One audit entry. `hash` is the lowercase hex SHA-256 of the entry's canonical form (docs/architecture.md, Audit log), which includes `previous_hash`.",
+        "required": ["sequence", "id", "occurred_at", "type", "actor", "target_type", "target_id", "user_id", "organization_id", "ip", "user_agent", "data", "changes", "previous_hash", "hash"],
+        "properties": {
+          "sequence": {"type": "integer", "minimum": 1, "description": "Place in the chain: 1, 2, 3…"},
+          "id": {"type": "string", "pattern": "^evt_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "occurred_at": {"type": "string", "format": "date-time"},
+          "type": {"type": "string", "description": "A dotted noun: `user.created`, `client.secret_rotated`, `user.signed_in`, `user.sign_in_failed`, `session.revoked`, `audit.checkpoint`…", "examples": ["user.created"]},
+          "actor": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+              "type": {"type": "string", "enum": ["admin_token", "client", "user", "operator", "system", "anonymous"]},
+              "id": {"type": "string", "description": "The client id or user id; absent for the instance admin token and the system."}
+            }
+          },
+          "target_type": {"type": ["string", "null"]},
+          "target_id": {"type": ["string", "null"]},
+          "user_id": {"type": ["string", "null"]},
+          "organization_id": {"type": ["string", "null"]},
+          "ip": {"type": ["string", "null"], "description": "The client's address, as resolved through trusted proxies."},
+          "user_agent": {"type": ["string", "null"]},
+          "data": {"type": "object", "description": "The resource as the admin API answered it, with secrets replaced by \"[redacted]\"; details of sign-ins."},
+          "changes": {"type": "array", "items": {"type": "string"}, "description": "Names of the fields the change sent (never their values)."},
+          "previous_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+          "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+        }
+      },
+      "AuditEventList": {
+        "type": "object",
+        "required": ["events", "next_cursor"],
+        "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}
+      },
+      "AuditVerification": {
+        "type": "object",
+        "required": ["ok", "checked", "problem"],
+        "properties": {
+          "ok": {"type": "boolean"},
+          "checked": {"type": "integer", "minimum": 0, "description": "Entries that verified."},
+          "problem": {
+            "type": ["object", "null"],
+            "description": "The first break in the chain; null when `ok`.",
+            "required": ["sequence", "id", "kind", "detail"],
+            "properties": {
+              "sequence": {"type": "integer"},
+              "id": {"type": ["string", "null"]},
+              "kind": {"type": "string", "enum": ["modified", "inserted", "deleted"]},
+              "detail": {"type": "string"}
+            }
+          }
         }
       },
       "SessionList": {

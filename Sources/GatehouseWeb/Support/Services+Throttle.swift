@@ -29,6 +29,7 @@ extension Services {
         do {
             ticket = try throttle.begin(tenant: tenant, account: account, ip: ip, now: clock.now)
         } catch {
+            await auditFailure(method: method, account: account, ip: ip, reason: "throttled", database: database)
             GatehouseMetrics.shared.signIn(method: method, outcome: "throttled")
             GatehouseMetrics.shared.throttleRefusal(kind: throttle.kind == "pwd" ? "sign_in" : "second_factor")
             throw error
@@ -37,13 +38,27 @@ extension Services {
         do {
             let result = try await body(&outcome)
             await record(ticket, outcome: outcome, throttle: throttle, database: database)
+            if outcome == .failure { await auditFailure(method: method, account: account, ip: ip, reason: "invalid", database: database) }
             GatehouseMetrics.shared.signIn(method: method, outcome: Self.metricOutcome(outcome))
             return result
         } catch {
             await record(ticket, outcome: outcome, throttle: throttle, database: database)
+            if outcome == .failure { await auditFailure(method: method, account: account, ip: ip, reason: "invalid", database: database) }
             GatehouseMetrics.shared.signIn(method: method, outcome: error is ThreadPool.Busy ? "busy" : Self.metricOutcome(outcome))
             throw error
         }
+    }
+
+    /// `user.sign_in_failed` (docs/contract.md A9): the method, the account as typed (an email
+    /// address, or the user id for a second factor), the reason (`invalid`, `throttled`).
+    private func auditFailure(method: String, account: String, ip: String?, reason: String, database: any TenantHandle) async {
+        let userID = UserID(rawValue: account)
+        await audit(
+            AuditDraft(
+                type: "user.sign_in_failed", actor: userID.map(AuditActor.user) ?? AuditActor(type: "anonymous"),
+                targetType: "user", targetID: userID?.rawValue, userID: userID?.rawValue, ip: ip,
+                data: .object(["method": .string(method), "account": .string(String(account.prefix(254))), "reason": .string(reason)])),
+            in: database)
     }
 
     private static func metricOutcome(_ outcome: SignInThrottle.Outcome) -> String {

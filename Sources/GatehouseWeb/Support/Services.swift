@@ -35,6 +35,8 @@ public struct Services: Sendable {
     /// Per-IP limit on invitation mail sent from the account console and the headless API
     /// (`OrganizationInvitations`): 20 at once, then one every 6 seconds.
     let invitationLimiter = ActionRateLimiter(burst: 20, interval: 6)
+    /// When this node last pruned each tenant's audit log (`Services.audit`).
+    let auditPruning = AuditPruningSchedule()
     /// Encoded discovery and JWKS documents per tenant.
     let documents = DocumentCache()
     /// Upstream login providers, made on first use (Services+Federation.swift).

@@ -79,6 +79,7 @@ extension Services {
     ) async throws -> (Session, secret: String) {
         let new = newSession(for: user, amr: amr, userAgent: userAgent, ipAddress: ipAddress, tenant: database.tenant)
         try await database.insertSession(new.session)
+        await auditSignIn(.start(new.session), userID: user.id, ip: ipAddress, userAgent: userAgent, in: database)
         return (new.session, new.secret)
     }
 
