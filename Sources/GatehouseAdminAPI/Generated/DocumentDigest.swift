@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "a1d2b3b5f74257570e1e107e25d4f7be5fac6c8c0331eff5e48bde327e1be53f"
+    package static let sha256 = "65692c886bd156da92a2c1b51e2acf027c4018241d5d867d451fee92b1f1e83f"
 }
