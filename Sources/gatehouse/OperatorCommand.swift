@@ -63,7 +63,7 @@ struct OperatorCommand: AsyncParsableCommand {
         func run() async throws {
             try confirmation.require("operator \(id) and ends their console sessions", typing: id)
             try await runAdmin {
-                _ = try await admin.api().answer { try await $0.removeOperator(path: .init(userId: id)).noContent }
+                _ = try await admin.api().answer { try await $0.removeOperator(path: .init(operatorId: id)).noContent }
                 if !admin.json { Swift.print("removed operator \(id)") }
             }
         }
@@ -78,7 +78,7 @@ struct OperatorCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                _ = try await admin.api().answer { try await $0.resetOperatorMFA(path: .init(userId: id)).noContent }
+                _ = try await admin.api().answer { try await $0.resetOperatorMFA(path: .init(operatorId: id)).noContent }
                 if !admin.json { Swift.print("reset the second factor of operator \(id)") }
             }
         }

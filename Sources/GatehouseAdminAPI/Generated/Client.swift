@@ -550,8 +550,8 @@ package struct Client: APIProtocol {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `DELETE /admin/v1/operators/{user_id}`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)`.
+    /// - Remark: HTTP `DELETE /admin/v1/operators/{operator_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)`.
     package func removeOperator(_ input: Operations.RemoveOperator.Input) async throws -> Operations.RemoveOperator.Output {
         try await client.send(
             input: input,
@@ -560,7 +560,7 @@ package struct Client: APIProtocol {
                 let path = try converter.renderedPath(
                     template: "/admin/v1/operators/{}",
                     parameters: [
-                        input.path.userId
+                        input.path.operatorId
                     ]
                 )
                 var request: HTTPTypes.HTTPRequest = .init(
@@ -727,8 +727,8 @@ package struct Client: APIProtocol {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `POST /admin/v1/operators/{user_id}/reset-mfa`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)`.
+    /// - Remark: HTTP `POST /admin/v1/operators/{operator_id}/reset-mfa`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)`.
     package func resetOperatorMFA(_ input: Operations.ResetOperatorMFA.Input) async throws -> Operations.ResetOperatorMFA.Output {
         try await client.send(
             input: input,
@@ -737,7 +737,7 @@ package struct Client: APIProtocol {
                 let path = try converter.renderedPath(
                     template: "/admin/v1/operators/{}/reset-mfa",
                     parameters: [
-                        input.path.userId
+                        input.path.operatorId
                     ]
                 )
                 var request: HTTPTypes.HTTPRequest = .init(

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "65692c886bd156da92a2c1b51e2acf027c4018241d5d867d451fee92b1f1e83f"
+    package static let sha256 = "fa2f02d895362cd9671c5367cd9d382f791a62de1fe107242379d3f11e2eb6f5"
 }

@@ -634,31 +634,31 @@ package enum Operations {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `DELETE /admin/v1/operators/{user_id}`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)`.
+    /// - Remark: HTTP `DELETE /admin/v1/operators/{operator_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)`.
     package enum RemoveOperator {
         package static let id: Swift.String = "removeOperator"
         package struct Input: Sendable, Hashable {
-            /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/DELETE/path`.
+            /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/DELETE/path`.
             package struct Path: Sendable, Hashable {
-                /// User id (`usr_…`); anything else is 404.
+                /// Operator id (`usr_…`, a user of the operators' directory); anything else is 404.
                 ///
-                /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/DELETE/path/user_id`.
-                package var userId: Components.Parameters.UserId
+                /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/DELETE/path/operator_id`.
+                package var operatorId: Components.Parameters.OperatorId
                 /// Creates a new `Path`.
                 ///
                 /// - Parameters:
-                ///   - userId: User id (`usr_…`); anything else is 404.
-                package init(userId: Components.Parameters.UserId) {
-                    self.userId = userId
+                ///   - operatorId: Operator id (`usr_…`, a user of the operators' directory); anything else is 404.
+                package init(operatorId: Components.Parameters.OperatorId) {
+                    self.operatorId = operatorId
                 }
             }
             package var path: Operations.RemoveOperator.Input.Path
-            /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/DELETE/header`.
+            /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/DELETE/header`.
             package struct Headers: Sendable, Hashable {
                 /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
                 ///
-                /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/DELETE/header/If-Match`.
+                /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/DELETE/header/If-Match`.
                 package var ifMatch: Components.Parameters.IfMatch?
                 package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveOperator.AcceptableContentType>]
                 /// Creates a new `Headers`.
@@ -695,13 +695,13 @@ package enum Operations {
             }
             /// Removed.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/204`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/204`.
             ///
             /// HTTP response code: `204 noContent`.
             case noContent(Operations.RemoveOperator.Output.NoContent)
             /// Removed.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/204`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/204`.
             ///
             /// HTTP response code: `204 noContent`.
             package static var noContent: Self {
@@ -726,7 +726,7 @@ package enum Operations {
             }
             /// No valid admin bearer token.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/401`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/401`.
             ///
             /// HTTP response code: `401 unauthorized`.
             case unauthorized(Components.Responses.Unauthorized)
@@ -749,7 +749,7 @@ package enum Operations {
             }
             /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/404`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/404`.
             ///
             /// HTTP response code: `404 notFound`.
             case notFound(Components.Responses.NotFound)
@@ -772,7 +772,7 @@ package enum Operations {
             }
             /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/412`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/412`.
             ///
             /// HTTP response code: `412 preconditionFailed`.
             case preconditionFailed(Components.Responses.PreconditionFailed)
@@ -795,7 +795,7 @@ package enum Operations {
             }
             /// Unexpected failure; `detail` carries the request id.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/500`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/500`.
             ///
             /// HTTP response code: `500 internalServerError`.
             case internalServerError(Components.Responses.InternalError)
@@ -818,7 +818,7 @@ package enum Operations {
             }
             /// Storage unavailable, or the server is busy hashing passwords.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)/responses/503`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)/responses/503`.
             ///
             /// HTTP response code: `503 serviceUnavailable`.
             case serviceUnavailable(Components.Responses.Unavailable)
@@ -876,31 +876,31 @@ package enum Operations {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `POST /admin/v1/operators/{user_id}/reset-mfa`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)`.
+    /// - Remark: HTTP `POST /admin/v1/operators/{operator_id}/reset-mfa`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)`.
     package enum ResetOperatorMFA {
         package static let id: Swift.String = "resetOperatorMFA"
         package struct Input: Sendable, Hashable {
-            /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/reset-mfa/POST/path`.
+            /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/reset-mfa/POST/path`.
             package struct Path: Sendable, Hashable {
-                /// User id (`usr_…`); anything else is 404.
+                /// Operator id (`usr_…`, a user of the operators' directory); anything else is 404.
                 ///
-                /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/reset-mfa/POST/path/user_id`.
-                package var userId: Components.Parameters.UserId
+                /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/reset-mfa/POST/path/operator_id`.
+                package var operatorId: Components.Parameters.OperatorId
                 /// Creates a new `Path`.
                 ///
                 /// - Parameters:
-                ///   - userId: User id (`usr_…`); anything else is 404.
-                package init(userId: Components.Parameters.UserId) {
-                    self.userId = userId
+                ///   - operatorId: Operator id (`usr_…`, a user of the operators' directory); anything else is 404.
+                package init(operatorId: Components.Parameters.OperatorId) {
+                    self.operatorId = operatorId
                 }
             }
             package var path: Operations.ResetOperatorMFA.Input.Path
-            /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/reset-mfa/POST/header`.
+            /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/reset-mfa/POST/header`.
             package struct Headers: Sendable, Hashable {
                 /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
                 ///
-                /// - Remark: Generated from `#/paths/admin/v1/operators/{user_id}/reset-mfa/POST/header/Idempotency-Key`.
+                /// - Remark: Generated from `#/paths/admin/v1/operators/{operator_id}/reset-mfa/POST/header/Idempotency-Key`.
                 package var idempotencyKey: Components.Parameters.IdempotencyKey?
                 package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResetOperatorMFA.AcceptableContentType>]
                 /// Creates a new `Headers`.
@@ -937,13 +937,13 @@ package enum Operations {
             }
             /// Reset.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/204`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/204`.
             ///
             /// HTTP response code: `204 noContent`.
             case noContent(Operations.ResetOperatorMFA.Output.NoContent)
             /// Reset.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/204`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/204`.
             ///
             /// HTTP response code: `204 noContent`.
             package static var noContent: Self {
@@ -968,7 +968,7 @@ package enum Operations {
             }
             /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/400`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/400`.
             ///
             /// HTTP response code: `400 badRequest`.
             case badRequest(Components.Responses.BadRequest)
@@ -991,7 +991,7 @@ package enum Operations {
             }
             /// No valid admin bearer token.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/401`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/401`.
             ///
             /// HTTP response code: `401 unauthorized`.
             case unauthorized(Components.Responses.Unauthorized)
@@ -1014,7 +1014,7 @@ package enum Operations {
             }
             /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/404`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/404`.
             ///
             /// HTTP response code: `404 notFound`.
             case notFound(Components.Responses.NotFound)
@@ -1037,7 +1037,7 @@ package enum Operations {
             }
             /// Taken (the slug, email address or key already exists), or a request with this `Idempotency-Key` is still being processed.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/409`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/409`.
             ///
             /// HTTP response code: `409 conflict`.
             case conflict(Components.Responses.IdempotencyConflict)
@@ -1060,7 +1060,7 @@ package enum Operations {
             }
             /// Unexpected failure; `detail` carries the request id.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/500`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/500`.
             ///
             /// HTTP response code: `500 internalServerError`.
             case internalServerError(Components.Responses.InternalError)
@@ -1083,7 +1083,7 @@ package enum Operations {
             }
             /// Storage unavailable, or the server is busy hashing passwords.
             ///
-            /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)/responses/503`.
+            /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)/responses/503`.
             ///
             /// HTTP response code: `503 serviceUnavailable`.
             case serviceUnavailable(Components.Responses.Unavailable)

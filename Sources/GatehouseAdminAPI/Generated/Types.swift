@@ -41,8 +41,8 @@ package protocol APIProtocol: Sendable {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `DELETE /admin/v1/operators/{user_id}`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)`.
+    /// - Remark: HTTP `DELETE /admin/v1/operators/{operator_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)`.
     func removeOperator(_ input: Operations.RemoveOperator.Input) async throws -> Operations.RemoveOperator.Output
     /// Reset an operator's second factor
     ///
@@ -50,8 +50,8 @@ package protocol APIProtocol: Sendable {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `POST /admin/v1/operators/{user_id}/reset-mfa`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)`.
+    /// - Remark: HTTP `POST /admin/v1/operators/{operator_id}/reset-mfa`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)`.
     func resetOperatorMFA(_ input: Operations.ResetOperatorMFA.Input) async throws -> Operations.ResetOperatorMFA.Output
     /// List tenants
     ///
@@ -655,8 +655,8 @@ extension APIProtocol {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `DELETE /admin/v1/operators/{user_id}`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/delete(removeOperator)`.
+    /// - Remark: HTTP `DELETE /admin/v1/operators/{operator_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)`.
     package func removeOperator(
         path: Operations.RemoveOperator.Input.Path,
         headers: Operations.RemoveOperator.Input.Headers = .init()
@@ -672,8 +672,8 @@ extension APIProtocol {
     ///
     /// Instance admin token only: tenant-scoped admin tokens get 404.
     ///
-    /// - Remark: HTTP `POST /admin/v1/operators/{user_id}/reset-mfa`.
-    /// - Remark: Generated from `#/paths//admin/v1/operators/{user_id}/reset-mfa/post(resetOperatorMFA)`.
+    /// - Remark: HTTP `POST /admin/v1/operators/{operator_id}/reset-mfa`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)`.
     package func resetOperatorMFA(
         path: Operations.ResetOperatorMFA.Input.Path,
         headers: Operations.ResetOperatorMFA.Input.Headers = .init()

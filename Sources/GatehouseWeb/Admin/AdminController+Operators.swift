@@ -11,8 +11,8 @@ extension AdminController {
     func registerOperatorRoutes(_ admin: RouterGroup<AppRequestContext>) {
         route(admin, .get, "operators", scope: nil) { request, context in try await self.listOperators(request, context) }
         route(admin, .post, "operators", scope: nil) { request, context in try await self.createOperator(request, context) }
-        route(admin, .delete, "operators/:user", scope: nil) { _, context in try await self.removeOperator(context) }
-        route(admin, .post, "operators/:user/reset-mfa", scope: nil) { _, context in try await self.resetOperatorMFA(context) }
+        route(admin, .delete, "operators/:operator", scope: nil) { _, context in try await self.removeOperator(context) }
+        route(admin, .post, "operators/:operator/reset-mfa", scope: nil) { _, context in try await self.resetOperatorMFA(context) }
     }
 
     /// The directory's database for an operators route; nil (an empty list, 404) before the first operator.
@@ -58,7 +58,7 @@ extension AdminController {
     /// The operator named by `:user`, or 404.
     func findOperator(_ context: AppRequestContext) async throws -> (any TenantHandle, User) {
         guard let directory = try await operatorsContext(context) else { throw ProblemDetails.notFound("no operator with this id") }
-        guard let raw = context.parameters.get("user"), let id = UserID(rawValue: raw), let user = try await directory.database.user(id: id)
+        guard let raw = context.parameters.get("operator"), let id = UserID(rawValue: raw), let user = try await directory.database.user(id: id)
         else { throw ProblemDetails.notFound("no operator with this id") }
         return (directory.database, user)
     }

@@ -158,10 +158,10 @@ enum AdminOpenAPI {
         }
       }
     },
-    "/admin/v1/operators/{user_id}": {
+    "/admin/v1/operators/{operator_id}": {
       "parameters": [
         {
-          "$ref": "#/components/parameters/UserId"
+          "$ref": "#/components/parameters/OperatorId"
         }
       ],
       "delete": {
@@ -204,10 +204,10 @@ enum AdminOpenAPI {
         }
       }
     },
-    "/admin/v1/operators/{user_id}/reset-mfa": {
+    "/admin/v1/operators/{operator_id}/reset-mfa": {
       "parameters": [
         {
-          "$ref": "#/components/parameters/UserId"
+          "$ref": "#/components/parameters/OperatorId"
         }
       ],
       "post": {
@@ -2522,6 +2522,16 @@ enum AdminOpenAPI {
         "required": true,
         "description": "The client's publishable key (`pk_…`).",
         "schema": {"type": "string"}
+      },
+      "OperatorId": {
+        "name": "operator_id",
+        "in": "path",
+        "required": true,
+        "description": "Operator id (`usr_…`, a user of the operators' directory); anything else is 404.",
+        "schema": {
+          "type": "string",
+          "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"
+        }
       },
       "UserId": {
         "name": "user_id",
