@@ -234,6 +234,14 @@ def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, arti
         assert "default-src 'none'" in listing.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in listing.headers["Content-Security-Policy"]
         csrf = soup(listing).select_one("input[name=csrf_token]")["value"]
+        # Pages by slug: limit=1 shows one tenant and a link to the next.
+        first = http.get(public_url + "/admin/tenants?limit=1", allow_redirects=False)
+        link = soup(first).select_one("#next-page")
+        assert len(soup(first).select("#tenants tr[data-slug]")) == 1 and link is not None, describe(first)
+        second = http.get(public_url + link["href"], allow_redirects=False)
+        rows = soup(first).select("#tenants tr[data-slug]") + soup(second).select("#tenants tr[data-slug]")
+        shown = [r["data-slug"] for r in rows]
+        assert len(shown) == 2 and shown[0] < shown[1], shown
 
         target = admin.create_tenant()
         for token in (None, "wrong", csrf[:-2] + "xx"):
