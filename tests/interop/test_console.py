@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import Select
 from accounts_chromium import chromium_driver, click_css, fill, fill_login, save, wait_heading
 from accounts_helpers import steady_totp_window, totp_at
 from accounts_pages import Console
-from gatehouse_browser import find_form, is_login_form
+from gatehouse_browser import find_form, form_fields, is_login_form
 from cli_helpers import cli, record  # noqa: F401 (fixture)
 from gatehouse_client import Browser, describe
 
@@ -263,6 +263,26 @@ def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, arti
         assert "none, optional or required" in soup(resp).select_one("#mfa_policy-error").get_text()
         shown = admin.get(f"/tenants/{target.slug}").json()
         assert shown["name"] != "Renamed" and shown["settings"]["mfa_policy"] == "none", shown
+        # Lifetimes and origins: refused input next to its fields, then saved.
+        page = http.get(f"{public_url}/admin/tenants/{target.slug}", allow_redirects=False)
+        form = dict(form_fields(soup(page).select_one("form#settings")))
+        origins = "https://ok.example\nnot an origin"
+        bad = {**form, "session_ttl": "a day", "access_token_ttl": "0", "allowed_origins": origins}
+        resp = http.post(f"{public_url}/admin/tenants/{target.slug}", data=bad, allow_redirects=False)
+        assert resp.status_code == 422, describe(resp)
+        assert "integer" in soup(resp).select_one("#session_ttl-error").get_text()
+        assert soup(resp).select_one("#access_token_ttl-error"), describe(resp)
+        assert soup(resp).select_one("#allowed_origins-error"), describe(resp)
+        assert soup(resp).select_one("#session_ttl")["value"] == "a day", "shown as submitted"
+        assert admin.get(f"/tenants/{target.slug}").json()["settings"]["allowed_origins"] == []
+        origins = "https://app.example.com\n"
+        good = {**form, "session_ttl": "3600", "allowed_origins": origins, "magic_link": "on"}
+        resp = http.post(f"{public_url}/admin/tenants/{target.slug}", data=good, allow_redirects=False)
+        assert resp.status_code == 303, describe(resp)
+        saved = admin.get(f"/tenants/{target.slug}").json()["settings"]
+        assert saved["session_ttl"] == 3600 and saved["allowed_origins"] == ["https://app.example.com"], saved
+        assert saved["magic_link"] is True and saved["self_signup"] is False, saved
+
         resp = http.post(
             f"{public_url}/admin/tenants",
             data={"csrf_token": csrf, "slug": "default", "name": "Dup", "environment": "dev"},

@@ -119,27 +119,48 @@ extension ConsoleController {
         return page("admin_tenant", title: tenant.tenant.name, values: values, signedIn: signedIn)
     }
 
+    /// The settings form's checkboxes (absent is false) and its fields of whole seconds.
+    static let flagFields = ["self_signup", "require_verified_email", "magic_link"]
+    static let secondsFields = ["access_token_ttl", "refresh_token_ttl", "session_ttl"]
+
     /// The detail page's values for `tenant` showing `name` and `settings` (stored or as submitted).
     func tenantValues(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> [String: Any] {
         let counts = try await services.store.storage(for: tenant).counts()
         return [
             "slug": tenant.slug, "issuer": services.issuer(of: tenant), "environment": tenant.tenant.environment.rawValue,
             "users": counts.users, "clients": counts.clients, "organizations": counts.organizations,
-            "name": name, "self_signup": settings.selfSignup, "mfa_\(settings.mfaPolicy.rawValue)": true,
+            "name": name, "self_signup": settings.selfSignup, "require_verified_email": settings.requireVerifiedEmail,
+            "magic_link": settings.magicLink, "mfa_\(settings.mfaPolicy.rawValue)": true,
+            "access_token_ttl": String(settings.accessTokenTTL), "refresh_token_ttl": String(settings.refreshTokenTTL),
+            "session_ttl": String(settings.sessionTTL), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
         ]
     }
 
-    /// Saves the settings form: `name`, `mfa_policy` and `self_signup` (a checkbox: absent is
-    /// false), as the admin API's `PATCH /admin/v1/tenants/{slug}` with the instance's rights.
+    /// The settings form as the admin API's `PATCH` body: checkboxes as booleans, seconds as
+    /// numbers when they are integers (otherwise as the text, which the API's check refuses),
+    /// allowed origins one per line; a text field left out of the form is left out of the patch.
+    static func settingsPatch(_ form: FormParameters) -> [String: JSONValue] {
+        var settings: [String: JSONValue] = ["mfa_policy": .string(form["mfa_policy"] ?? "")]
+        for key in flagFields { settings[key] = .bool(form[key] != nil) }
+        // A text field the form did not send keeps its value (a checkbox cannot say so).
+        for key in secondsFields {
+            guard let raw = form[key]?.trimmingCharacters(in: .whitespaces) else { continue }
+            settings[key] = Int(raw).map { .number(Double($0)) } ?? .string(raw)
+        }
+        if let text = form["allowed_origins"] {
+            let origins = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings["allowed_origins"] = .array(origins.map { .string($0) })
+        }
+        return settings
+    }
+
+    /// Saves the settings form (`name`, `mfa_policy`, the `flagFields`, the `secondsFields` and
+    /// `allowed_origins`) as the admin API's `PATCH /admin/v1/tenants/{slug}` with the instance's rights.
     func updateTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (signedIn, form) = try await authorizedForm(request)
         guard let tenant = try await consoleTenant(context) else { return notFound(signedIn) }
-        let selfSignup = form["self_signup"] != nil
-        var input = JSONInput(object: [
-            "name": .string(form["name"] ?? ""),
-            "settings": .object(["mfa_policy": .string(form["mfa_policy"] ?? ""), "self_signup": .bool(selfSignup)]),
-        ])
+        var input = JSONInput(object: ["name": .string(form["name"] ?? ""), "settings": .object(Self.settingsPatch(form))])
         let database = try await services.store.storage(for: tenant)
         let (name, settings) = try await AdminController(services: services).validatedTenantUpdate(
             &input, tenant: tenant, database: database, principal: .instance)
@@ -149,12 +170,15 @@ extension ConsoleController {
             return redirect("\(Self.path)/tenants/\(tenant.slug)?notice=saved", signedIn: signedIn)
         }
         // Shown as submitted, with each problem next to its field.
-        var shown = settings
-        shown.selfSignup = selfSignup
-        var values = try await tenantValues(tenant, name: form["name"] ?? "", settings: shown)
+        var values = try await tenantValues(tenant, name: form["name"] ?? "", settings: tenant.tenant.settings)
         for key in ["mfa_none", "mfa_optional", "mfa_required"] { values[key] = nil }
         if let policy = form["mfa_policy"], MFAPolicy(rawValue: policy) != nil { values["mfa_\(policy)"] = true }
-        for error in input.errors { values[Self.formField(error.field) + "_error"] = error.message }
+        for key in Self.flagFields { values[key] = form[key] != nil }
+        for key in Self.secondsFields + ["allowed_origins"] { values[key] = form[key] ?? "" }
+        for error in input.errors {
+            let field = Self.formField(error.field)
+            values[field + "_error"] = ((values[field + "_error"] as? String).map { $0 + " " } ?? "") + error.message
+        }
         values["error"] = "Nothing was saved: correct the fields below."
         return page("admin_tenant", title: tenant.tenant.name, values: values, signedIn: signedIn, status: .unprocessableContent)
     }
@@ -173,8 +197,10 @@ extension ConsoleController {
         return redirect("\(Self.path)/tenants?notice=deleted", signedIn: signedIn)
     }
 
-    /// The form field of an admin API problem's field: `settings.mfa_policy` → `mfa_policy`.
+    /// The form field of an admin API problem's field: `settings.mfa_policy` → `mfa_policy`,
+    /// `settings.allowed_origins[1]` → `allowed_origins`.
     static func formField(_ field: String) -> String {
-        field.hasPrefix("settings.") ? String(field.dropFirst("settings.".count)) : field
+        let name = field.hasPrefix("settings.") ? String(field.dropFirst("settings.".count)) : field
+        return String(name.prefix { $0 != "[" && $0 != "." })
     }
 }

@@ -441,7 +441,8 @@ enum EmbeddedTemplates {
 {{! Admin console: one tenant, its settings in one form (problems next to their fields) and
     deletion with the slug typed as confirmation. Variables: operator_email, csrf_token,
     console_path, slug, issuer, environment, users, clients, organizations, name, self_signup,
-    mfa_none, mfa_optional, mfa_required, name_error, self_signup_error, mfa_policy_error,
+    require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
+    allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
     error, delete_error, notice, action, delete_action. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -476,6 +477,34 @@ enum EmbeddedTemplates {
       <div class="field">
         <label><input id="self_signup" name="self_signup" type="checkbox" value="on"{{#self_signup}} checked{{/self_signup}}> People may create their own accounts (sign-up)</label>
         {{#self_signup_error}}<p class="field-error" id="self_signup-error" role="alert">{{self_signup_error}}</p>{{/self_signup_error}}
+      </div>
+      <div class="field">
+        <label><input id="require_verified_email" name="require_verified_email" type="checkbox" value="on"{{#require_verified_email}} checked{{/require_verified_email}}> Sign-in needs a verified email address</label>
+        {{#require_verified_email_error}}<p class="field-error" id="require_verified_email-error" role="alert">{{require_verified_email_error}}</p>{{/require_verified_email_error}}
+      </div>
+      <div class="field">
+        <label><input id="magic_link" name="magic_link" type="checkbox" value="on"{{#magic_link}} checked{{/magic_link}}> Offer sign-in by emailed link</label>
+        {{#magic_link_error}}<p class="field-error" id="magic_link-error" role="alert">{{magic_link_error}}</p>{{/magic_link_error}}
+      </div>
+      <div class="field">
+        <label for="access_token_ttl">Access token lifetime (seconds)</label>
+        <input id="access_token_ttl" name="access_token_ttl" type="text" inputmode="numeric" value="{{access_token_ttl}}"{{#access_token_ttl_error}} aria-describedby="access_token_ttl-error"{{/access_token_ttl_error}}>
+        {{#access_token_ttl_error}}<p class="field-error" id="access_token_ttl-error" role="alert">{{access_token_ttl_error}}</p>{{/access_token_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="refresh_token_ttl">Refresh token lifetime (seconds)</label>
+        <input id="refresh_token_ttl" name="refresh_token_ttl" type="text" inputmode="numeric" value="{{refresh_token_ttl}}"{{#refresh_token_ttl_error}} aria-describedby="refresh_token_ttl-error"{{/refresh_token_ttl_error}}>
+        {{#refresh_token_ttl_error}}<p class="field-error" id="refresh_token_ttl-error" role="alert">{{refresh_token_ttl_error}}</p>{{/refresh_token_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="session_ttl">Browser session lifetime (seconds)</label>
+        <input id="session_ttl" name="session_ttl" type="text" inputmode="numeric" value="{{session_ttl}}"{{#session_ttl_error}} aria-describedby="session_ttl-error"{{/session_ttl_error}}>
+        {{#session_ttl_error}}<p class="field-error" id="session_ttl-error" role="alert">{{session_ttl_error}}</p>{{/session_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="allowed_origins">Allowed origins (CORS), one per line</label>
+        <textarea id="allowed_origins" name="allowed_origins" rows="3"{{#allowed_origins_error}} aria-describedby="allowed_origins-error"{{/allowed_origins_error}}>{{allowed_origins}}</textarea>
+        {{#allowed_origins_error}}<p class="field-error" id="allowed_origins-error" role="alert">{{allowed_origins_error}}</p>{{/allowed_origins_error}}
       </div>
       <button type="submit" class="btn btn-primary" id="save">Save settings</button>
     </form>
