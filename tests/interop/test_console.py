@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import Select
 from accounts_chromium import chromium_driver, click_css, fill, fill_login, save, wait_heading
 from accounts_helpers import steady_totp_window, totp_at
 from accounts_pages import Console
-from gatehouse_browser import find_form, form_fields, is_login_form
+from gatehouse_browser import field_names, find_form, form_fields, is_login_form, is_post
 from cli_helpers import cli, record  # noqa: F401 (fixture)
 from gatehouse_client import Browser, describe
 
@@ -301,3 +301,44 @@ def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, arti
         assert resp.status_code == 200 and "Max-Age=0" in resp.headers["Set-Cookie"], describe(resp)
         again = session_with(public_url, value).get(public_url + "/admin/tenants", allow_redirects=False)
         sends_to_sign_in(public_url, again)
+
+
+# --------------------------------------------------------------------------- operator lifecycle
+
+
+def sign_in_http(public_url: str, email: str) -> tuple[Browser, requests.Response]:
+    """Signs in over plain HTTP (no Sec-Fetch-Site), enrolling TOTP when asked; returns the browser
+    and the page after the callback."""
+    browser = Browser()
+    page = browser.follow(browser.get(public_url + "/admin"))
+    login = find_form(page.text, is_login_form)
+    page = browser.follow(browser.submit(page, login, {"email": email, "password": PASSWORD}))
+    assert "Set up two-step verification" in page.text, describe(page)
+    secret = soup(page).find(id="totp-secret").get_text(strip=True)
+    form = find_form(page.text, lambda f: is_post(f) and "code" in field_names(f))
+    page = browser.follow(browser.submit(page, form, {"code": totp_at(secret, 0, steady_totp_window())}))
+    assert "Save your recovery codes" in page.text, describe(page)
+    page = browser.follow(browser.submit(page, find_form(page.text, is_post), {}))
+    return browser, page
+
+
+def console_status(browser: Browser, public_url: str) -> int:
+    return browser.http.get(public_url + "/admin/tenants", allow_redirects=False, timeout=10).status_code
+
+
+def test_removal_and_mfa_reset_end_the_console_session(public_url, cli):  # noqa: F811
+    email = f"life-{secrets.token_hex(3)}@example.com"
+    made = cli.json("operator", "create", "--email", email, "--password", PASSWORD)
+    browser, page = sign_in_http(public_url, email)
+    # Arrived without Fetch Metadata: a page whose link starts a navigation here (SameSite=Strict).
+    assert page.status_code == 200, describe(page)
+    assert soup(page).select_one("a#continue")["href"] == "/admin/tenants", describe(page)
+    assert console_status(browser, public_url) == 200
+
+    cli.ok("operator", "reset-mfa", made["id"])
+    assert console_status(browser, public_url) == 303, "reset-mfa ends the console session"
+    browser, _ = sign_in_http(public_url, email)  # asks for a new authenticator app
+    assert console_status(browser, public_url) == 200
+
+    cli.ok("operator", "remove", made["id"], "--yes")
+    assert console_status(browser, public_url) == 303, "a removed operator's session ends"
