@@ -58,3 +58,21 @@ struct ConsoleSessionTests {
         }
     }
 }
+
+/// The operators' directory is served under `/t/gatehouse-operators` of the public URL, never on a tenant host.
+struct OperatorDirectoryAddressingTests {
+    @Test("with tenant_base_domain, tenants move to their hosts and the operators' directory stays on the public URL")
+    func directoryStaysOnThePublicURL() {
+        let addressing = TenantAddressing(publicURL: "https://id.example.com", tenantBaseDomain: "tenants.example.com")
+        let now = Date()
+        func tenant(_ slug: String) -> Tenant {
+            Tenant(id: .generate(at: now), slug: slug, name: slug, environment: .live, settings: TenantSettings(), createdAt: now)
+        }
+        #expect(addressing.issuer(of: tenant("acme")) == "https://acme.tenants.example.com")
+        let directory = tenant(Tenant.operatorsSlug)
+        #expect(addressing.hostname(of: directory) == nil)
+        #expect(addressing.issuer(of: directory) == "https://id.example.com/t/gatehouse-operators")
+        #expect(Tenant.isReservedSlug("gatehouse-operators") && Tenant.isValidSlug(Tenant.operatorsSlug))
+        #expect(!Tenant.isReservedSlug("acme"))
+    }
+}

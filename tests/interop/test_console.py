@@ -81,6 +81,11 @@ def test_operator_cli_and_the_directory_stays_hidden(cli, admin, operator):  # n
     assert resp.status_code == 404, describe(resp)
     resp = admin.post("/tenants", json={"slug": DIRECTORY, "name": "Mine", "environment": "live"})
     assert resp.status_code == 422 and "reserved" in resp.text, describe(resp)
+    resp = admin.post("/tenants/default/clone", json={"to": DIRECTORY})
+    assert resp.status_code == 422 and "reserved" in resp.text, describe(resp)
+    passphrase = {"Gatehouse-Archive-Passphrase": "p"}
+    resp = admin.post(f"/tenant-imports?slug={DIRECTORY}", data=b"x", headers=passphrase)
+    assert resp.status_code == 422 and "reserved" in resp.text, describe(resp)
     # The template API neither lists nor takes the console's pages.
     names = [t["name"] for t in admin.get("/tenants/default/templates").json()["templates"]]
     assert not [n for n in names if n.startswith("page/admin_")], names
