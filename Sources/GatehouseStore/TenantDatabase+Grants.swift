@@ -96,7 +96,7 @@ extension TenantDatabase {
 
     public func rotateRefreshToken(
         hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-        at now: Date, reuseGrace: TimeInterval
+        at now: Date, reuseGrace: TimeInterval, admit: @escaping @Sendable (Grant) -> Bool
     ) async throws -> RefreshRotation {
         let result = try await pool.write { db -> RefreshRotation in
             guard
@@ -128,6 +128,7 @@ extension TenantDatabase {
                         arguments: [now, sessionID.rawValue]) ?? false
                 guard active else { return .grantInactive }
             }
+            guard admit(grant) else { return .notAdmitted(grant) }
             try db.execute(cached: "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?", arguments: [now, Data(hash)])
             try db.execute(
                 cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",

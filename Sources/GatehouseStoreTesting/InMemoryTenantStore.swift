@@ -218,7 +218,7 @@ public final class InMemoryTenantStore: TenantStore {
 
     public func rotateRefreshToken(
         hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-        at now: Date, reuseGrace: TimeInterval
+        at now: Date, reuseGrace: TimeInterval, admit: @escaping @Sendable (Grant) -> Bool
     ) async throws -> RefreshRotation {
         state.withLock { s in
             guard let token = s.refreshTokens[hash], let grant = s.grants[token.grantID] else { return .notFound }
@@ -233,6 +233,7 @@ public final class InMemoryTenantStore: TenantStore {
             if !grant.isOffline, let sessionID = grant.sessionID {
                 guard let session = s.sessions[sessionID], session.isActive(at: now) else { return .grantInactive }
             }
+            guard admit(grant) else { return .notAdmitted(grant) }
             s.refreshTokens[hash]?.rotatedAt = now
             s.refreshTokens[successorHash] = RefreshToken(
                 tokenHash: successorHash, grantID: grant.id, issuedAt: now,

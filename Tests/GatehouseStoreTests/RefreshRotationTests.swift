@@ -146,4 +146,28 @@ struct RefreshRotationTests {
             #expect(try await pair.a.store.isAccessTokenRevoked(jti: "unrelated", grantID: signed.grant.id) == rule.grantRevokedAfter)
         }
     }
+
+    @Test("a grant the caller does not admit is answered unchanged; admitted, it rotates", arguments: ConformanceBackend.all)
+    func admission(_ backend: ConformanceBackend) async throws {
+        try await backend.withPair { pair in
+            let now = pair.clock.now
+            let signed = try await pair.a.signIn(scope: ["openid"], at: now, sessionLifetime: 3600)
+            let token = Seed.refreshToken(for: signed.grant.id, at: now, lifetime: 86400)
+            try await pair.a.store.insertRefreshToken(token)
+            let successor = Seed.hash()
+            let at = now.addingTimeInterval(10)
+            func rotate(admit: @escaping @Sendable (Grant) -> Bool) async throws -> RefreshRotation {
+                try await pair.a.store.rotateRefreshToken(
+                    hash: token.tokenHash, clientID: signed.grant.clientID, successorHash: successor,
+                    successorExpiresAt: at.addingTimeInterval(86400), at: at, reuseGrace: Self.grace, admit: admit)
+            }
+            #expect(try await rotate { $0.id != signed.grant.id } == .notAdmitted(signed.grant))
+            #expect(try await pair.a.store.refreshToken(hash: token.tokenHash)?.rotatedAt == nil)
+            #expect(try await pair.a.store.refreshToken(hash: successor) == nil)
+            #expect(try await rotate { $0.id == signed.grant.id } == .rotated(signed.grant))
+            #expect(try await pair.a.store.refreshToken(hash: successor)?.grantID == signed.grant.id)
+            // A rotated token is never asked about: its reuse is detected as before.
+            #expect(try await rotate { _ in false } == .reusedWithinGrace)
+        }
+    }
 }

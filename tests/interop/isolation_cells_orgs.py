@@ -27,7 +27,8 @@ NOT_A_MEMBER = "the user is not a member of the requested organization"
 
 
 def org_state(kit: Kit) -> Callable[[], tuple]:
-    """A snapshot of ``kit``'s organization, its members and its custom role, read at home."""
+    """A snapshot of ``kit``'s organization, its members, its custom role, its invitations and its
+    domains, read at home."""
     api = scoped_admin(kit.tenant, kit.admin_token)
     base = f"/tenants/{kit.slug}"
 
@@ -35,12 +36,16 @@ def org_state(kit: Kit) -> Callable[[], tuple]:
         org = api.get(f"{base}/organizations/{kit.org['id']}")
         members = api.get(f"{base}/organizations/{kit.org['id']}/members")
         role = api.get(f"{base}/roles/{kit.role}")
+        invitations = api.get(f"{base}/organizations/{kit.org['id']}/invitations")
+        domains = api.get(f"{base}/organizations/{kit.org['id']}/domains")
         return (
             org.status_code,
             (json_or_none(org) or {}).get("name"),
             sorted((m["user_id"], m["role"]) for m in (json_or_none(members) or {}).get("members", [])),
             role.status_code,
             (json_or_none(role) or {}).get("permissions"),
+            sorted((i["id"], i["status"]) for i in (json_or_none(invitations) or {}).get("invitations", [])),
+            sorted((d["domain"], d["verified_at"] is not None) for d in (json_or_none(domains) or {}).get("domains", [])),
         )
 
     return read
@@ -51,7 +56,7 @@ def unchanged(*kits: Kit) -> Callable[[], str | None]:
     reads = [org_state(kit) for kit in kits]
     expected = [
         (200, f"Organization {kit.name}", sorted([(kit.user.id, "owner"), (kit.headless_user.id, kit.role)]))
-        + (200, ["audit:read"])
+        + (200, ["audit:read"], [(kit.invitation["id"], "pending")], [(kit.domain, True)])
         for kit in kits
     ]
 

@@ -268,6 +268,16 @@ def organization_controls_before(m: Matrix, K: Kit, others: dict) -> None:  # no
             lambda b: b.get("role") == K.role,
         ),
         ("roles/{own role}", f"roles/{K.role}", lambda b: b.get("permissions") == ["audit:read"]),
+        (
+            "{own org}/invitations/{own invitation}",
+            f"organizations/{K.org['id']}/invitations/{K.invitation['id']}",
+            lambda b: b.get("status") == "pending",
+        ),
+        (
+            "{own org}/domains/{own domain}",
+            f"organizations/{K.org['id']}/domains/{K.domain}",
+            lambda b: b.get("verified_at") is not None,
+        ),
     ):
         control(
             "admin API organizations",

@@ -63,6 +63,9 @@ class Kit:
     org: dict = field(default_factory=dict)
     role: str = ""
     org_hl: dict = field(default_factory=dict)
+    # A pending invitation of the organization and a verified domain it holds.
+    invitation: dict = field(default_factory=dict)
+    domain: str = ""
 
     @property
     def slug(self) -> str:
@@ -226,6 +229,12 @@ def add_organization(kit: Kit) -> None:
     )
     claims = unverified(kit.org_hl["access_token"])[1]
     assert (claims.get("org_id"), claims.get("org_role")) == (kit.org["id"], kit.role), claims
+    org_path = f"{base}/organizations/{kit.org['id']}"
+    invitee = {"email": f"invitee-{kit.name.lower()}-{uuid.uuid4().hex[:8]}@isolation.example", "role": kit.role}
+    kit.invitation = expect(api.post(f"{org_path}/invitations", json=invitee), 201).json()
+    kit.domain = f"{kit.name.lower()}-{uuid.uuid4().hex[:8]}.isolation.example"
+    expect(api.post(f"{org_path}/domains", json={"domain": kit.domain}), 201)
+    expect(api.post(f"{org_path}/domains/{kit.domain}/verify"), 200)
     needles = {
         "organization id": kit.org["id"],
         "organization slug": slug,
@@ -235,5 +244,8 @@ def add_organization(kit: Kit) -> None:
         "organization ID token": kit.org_hl["id_token"],
         "organization session id": kit.org_hl["session"]["id"],
         "organization grant id": claims.get("jti", "").split(".")[0],
+        "invitation id": kit.invitation["id"],
+        "invited address": kit.invitation["email"],
+        "organization domain": kit.domain,
     }
     kit.needles.update({f"{kit.name}.{label}": value for label, value in needles.items() if value})

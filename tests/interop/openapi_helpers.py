@@ -56,6 +56,7 @@ FAKE_IDS = {
     "org": "org_00000000000000000000000000",
     "role": "no-such-role",
     "invitation_id": "inv_00000000000000000000000000",
+    "id": "inv_00000000000000000000000000",  # /v1/invitations/{id}/…
     "domain": "no-such-domain.example",
 }
 UNKNOWN_FIELD = "x_not_a_field"
@@ -215,6 +216,12 @@ class World:
         org_path = f"/tenants/{self.tenant.slug}/organizations/{self.org['id']}"
         invited = admin.post(f"{org_path}/invitations", json={"email": "world-invitee@world.example", "role": "member"})
         self.invitation = expect(invited, 201).json()
+        # An invitation to the user's own address, for the headless /v1/invitations/{id}/… routes.
+        elsewhere = {"name": "Elsewhere", "slug": "elsewhere", "owner_user_id": self.newcomer.id}
+        other = expect(admin.post(f"/tenants/{self.tenant.slug}/organizations", json=elsewhere), 201).json()
+        mine = {"email": self.user.email, "role": "member"}
+        other_path = f"/tenants/{self.tenant.slug}/organizations/{other['id']}/invitations"
+        self.my_invitation = expect(admin.post(other_path, json=mine), 201).json()
         expect(admin.post(f"{org_path}/domains", json={"domain": "world.example"}), 201)
         expect(admin.request("PUT", f"{org_path}/sso", json={"provider_id": self.provider["id"]}), 200)
         operator = {"email": f"operator-{self.tenant.slug}@world.example", "password": "correct horse battery"}
@@ -231,6 +238,7 @@ class World:
             "org": self.org["id"],
             "role": "member",
             "invitation_id": self.invitation["id"],
+            "id": self.my_invitation["id"],
             "domain": "world.example",
         }
 

@@ -12,7 +12,8 @@ Then every artefact of each tenant is presented to every endpoint of each other 
 (discovery and JWKS aside): authorize, token (every grant), userinfo, introspection,
 revocation, logout, account console, headless API and admin API; the foreign organization's
 id, slug, members and role go to the local admin API organization and role routes, to the local
-authorization endpoint (``organization=``) and to refresh switching. Every cell must be denied
+authorization endpoint (``organization=``) and to refresh switching; its invitation and verified
+domain to the local admin API and headless invitation routes. Every cell must be denied
 with the right answer, and no response (body or any header, Location included) may contain an
 identifier or token of the other tenant. Revocation and sign-out cells also prove afterwards
 that the foreign token or session is still alive in its own tenant.
@@ -32,6 +33,7 @@ import pytest
 
 from gatehouse_client import AdminAPI
 from isolation_cells_admin import admin_cells
+from isolation_cells_invitations import invitation_cells
 from isolation_cells_orgs import organization_cells
 from isolation_cells_sessions import account_cells, authorize_cells, headless_cells, logout_cells
 from isolation_cells_tokens import (
@@ -57,6 +59,7 @@ CROSS_FAMILIES = (
     headless_cells,
     admin_cells,
     organization_cells,
+    invitation_cells,
 )
 
 

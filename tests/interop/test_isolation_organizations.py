@@ -14,6 +14,8 @@ Controls: M's own organization works everywhere; the tenant-scoped admin token o
 manages both organizations; once the admin adds M to Y, the same switch succeeds (so the
 refusals were about membership, not about the request).
 
+Invitations across organizations: test_isolation_organization_invitations.py.
+
 The cells are written to ``$ARTIFACTS_DIR/isolation-organizations.txt``."""
 
 from __future__ import annotations

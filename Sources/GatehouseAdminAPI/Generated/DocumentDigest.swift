@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "fa2f02d895362cd9671c5367cd9d382f791a62de1fe107242379d3f11e2eb6f5"
+    package static let sha256 = "75168f3e50259e59fd9abcc59aece8205d80f61ce1ecbed4bf276abd056c5c9d"
 }

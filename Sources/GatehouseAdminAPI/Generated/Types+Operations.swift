@@ -14590,7 +14590,7 @@ package enum Operations {
     }
     /// Invite an address
     ///
-    /// Creates a pending invitation of an address with a role, with a new random 256-bit link token stored as its SHA-256 only; the token is not answered (the invitation mail carries it). A malformed address, an unknown role or an `expires_in` out of range is 422; a pending invitation of the organization to the same address is 409 (resend or revoke it).
+    /// Creates a pending invitation of an address with a role, with a new random 256-bit link token stored as its SHA-256 only; the token is not answered (the invitation mail carries it). A malformed address, an unknown role or an `expires_in` out of range is 422; a pending invitation of the organization to the same address is 409 (resend or revoke it), and so is an address that belongs to a member of the organization.
     ///
     /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).
     ///

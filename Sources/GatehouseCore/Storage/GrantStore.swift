@@ -29,9 +29,12 @@ public protocol GrantStore: Sendable {
     ///   - successorHash: SHA-256 of the new refresh token, stored for the same grant.
     ///   - successorExpiresAt: the new token's expiry.
     ///   - reuseGrace: seconds after a rotation during which a reuse is refused without revoking.
+    ///   - admit: asked, inside the rotating transaction, about the grant of a token that would
+    ///     rotate; `false` leaves everything unchanged and answers `.notAdmitted(grant)`. It lets the
+    ///     caller check the grant without reading it first (one transaction per refresh).
     func rotateRefreshToken(
         hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-        at: Date, reuseGrace: TimeInterval
+        at: Date, reuseGrace: TimeInterval, admit: @escaping @Sendable (Grant) -> Bool
     ) async throws -> RefreshRotation
     /// Revokes one access token by `jti` until its expiry (RFC 7009 §2.1).
     func revokeAccessToken(jti: String, expiresAt: Date) async throws
@@ -41,6 +44,16 @@ public protocol GrantStore: Sendable {
 }
 
 extension GrantStore {
+    /// Rotates a refresh token, admitting every grant.
+    public func rotateRefreshToken(
+        hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
+        at now: Date, reuseGrace: TimeInterval
+    ) async throws -> RefreshRotation {
+        try await rotateRefreshToken(
+            hash: hash, clientID: clientID, successorHash: successorHash, successorExpiresAt: successorExpiresAt,
+            at: now, reuseGrace: reuseGrace, admit: { _ in true })
+    }
+
     /// Whether an access token of unknown issue time is revoked.
     public func isAccessTokenRevoked(jti: String, grantID: GrantID?) async throws -> Bool {
         try await isAccessTokenRevoked(jti: jti, grantID: grantID, issuedAt: nil)

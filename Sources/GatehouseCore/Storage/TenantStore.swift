@@ -23,6 +23,8 @@ public enum RefreshRotation: Sendable, Equatable {
     case reusedWithinGrace
     /// The token was rotated longer ago than the grace window: the grant is now revoked.
     case reuseDetected(GrantID)
+    /// The token is live, but its grant did not pass the caller's `admit` check: nothing changed.
+    case notAdmitted(Grant)
 }
 
 /// What the protocol core (endpoints, grant handlers, interaction logic) needs of one tenant's

@@ -98,7 +98,7 @@ extension PostgresTenantDatabase {
 
     public func rotateRefreshToken(
         hash: [UInt8], clientID: String, successorHash: [UInt8], successorExpiresAt: Date,
-        at now: Date, reuseGrace: TimeInterval
+        at now: Date, reuseGrace: TimeInterval, admit: @escaping @Sendable (Grant) -> Bool
     ) async throws -> RefreshRotation {
         let result = try await transaction { connection -> RefreshRotation in
             // The token's row lock orders concurrent rotations: the second reads it rotated.
@@ -140,6 +140,7 @@ extension PostgresTenantDatabase {
                 ).first?.decode(Bool.self)
                 guard active == true else { return .grantInactive }
             }
+            guard admit(grant) else { return .notAdmitted(grant) }
             try await self.run(
                 """
                 UPDATE \(unescaped: self.schema).refresh_tokens SET rotated_at = \(PostgresTimestamp(now))

@@ -89,7 +89,7 @@ extension AdminController {
     }
 
     /// Reads the optional `expires_in` (seconds, 60…2592000, default 7 days) into `lifetime`.
-    func invitationLifetime(_ input: inout JSONInput) -> TimeInterval {
+    static func invitationLifetime(_ input: inout JSONInput) -> TimeInterval {
         guard let seconds = input.int("expires_in") else { return OrganizationInvitation.defaultLifetime }
         guard (Self.minimumInvitationLifetime...Self.maximumInvitationLifetime).contains(seconds) else {
             input.fail("expires_in", "must be from \(Self.minimumInvitationLifetime) to \(Self.maximumInvitationLifetime) seconds (30 days)")
@@ -98,48 +98,49 @@ extension AdminController {
         return TimeInterval(seconds)
     }
 
+    /// The admin API's problem for a refused invitation change.
+    static func problem(_ failure: OrganizationInvitations.Failure) -> ProblemDetails {
+        switch failure {
+        case .invalidEmail(let why): ProblemDetails.validation([.init(field: "email", message: why)])
+        case .unknownRole: ProblemDetails.validation([.init(field: "role", message: "is not a role of this tenant")])
+        case .pendingExists: ProblemDetails.conflict(field: "email", "a pending invitation to this address exists; resend or revoke it")
+        case .alreadyMember: ProblemDetails.conflict(field: "email", "this address belongs to a member of the organization already")
+        case .notPending(let status):
+            ProblemDetails.conflict(field: "status", "the invitation is \(status) (or another is pending to its address), not pending")
+        case .notFound, .unverifiedAddress: ProblemDetails.notFound("no invitation with this id in this organization")
+        }
+    }
+
+    /// Runs an invitation change, its refusals as problems.
+    func invitationChange<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let failure as OrganizationInvitations.Failure { throw Self.problem(failure) }
+    }
+
     func createInvitation(_ request: Request, _ context: TenantContext) async throws -> Response {
         let organization = try await findOrganization(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["email", "role", "expires_in"])
         let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
-            guard let normalized = EmailAddress.normalize(raw) else { input.fail("email", "is not an email address"); return nil }
-            guard Services.canMail(normalized) else {
-                input.fail("email", "cannot be mailed: the invitation email needs a plain ASCII local@domain address")
+            do { return try OrganizationInvitations.address(raw) } catch let failure as OrganizationInvitations.Failure {
+                if case .invalidEmail(let why) = failure { input.fail("email", why) }
                 return nil
-            }
-            return normalized
+            } catch { return nil }
         }
         let role = input.string("role", maxLength: 64) ?? OrganizationRole.member
-        let lifetime = invitationLifetime(&input)
+        let lifetime = Self.invitationLifetime(&input)
         try input.check()
-        let db = context.database
-        if try await db.role(named: role) == nil { input.fail("role", "is not a role of this tenant") }
-        try input.check()
-        let now = services.clock.now
-        let link = Services.invitationToken()
-        let invitation = OrganizationInvitation(
-            id: .generate(at: now), organizationID: organization.id, email: email!, role: role,
-            tokenHash: link.hash, invitedBy: nil, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
-        do {
-            try await db.insertInvitation(invitation)
-        } catch StoreError.conflict {
-            throw ProblemDetails.conflict(field: "email", "a pending invitation to this address exists; resend or revoke it")
-        } catch StoreError.notFound(let message) {
-            throw ProblemDetails.validation([.init(field: "role", message: message)])
+        let invitations = OrganizationInvitations(services: services, database: context.database)
+        let invitation = try await invitationChange {
+            try await invitations.create(in: organization, email: email!, role: role, lifetime: lifetime, invitedBy: nil)
         }
-        try await services.sendInvitationEmail(invitation, organization: organization, token: link.token, database: db)
-        return created(InvitationView(invitation, at: now))
+        return created(InvitationView(invitation, at: services.clock.now))
     }
 
     func revokeInvitation(_ context: TenantContext) async throws -> Response {
         let (_, invitation) = try await findInvitation(context)
-        let now = services.clock.now
-        guard try await context.database.revokeInvitation(invitation.id, at: now) else {
-            throw ProblemDetails.conflict(field: "status", "the invitation is \(invitation.status(at: now)), not pending")
-        }
-        let revoked = try await context.database.invitation(id: invitation.id) ?? invitation
-        return Responses.json(InvitationView(revoked, at: now), noStore: true, sorted: true)
+        let invitations = OrganizationInvitations(services: services, database: context.database)
+        let revoked = try await invitationChange { try await invitations.revoke(invitation) }
+        return Responses.json(InvitationView(revoked, at: services.clock.now), noStore: true, sorted: true)
     }
 
     /// A new link token and expiry (`expires_in` in an optional body) for a pending or expired invitation.
@@ -149,19 +150,11 @@ extension AdminController {
         if request.headers[.contentType] != nil {
             var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
             input.rejectUnknown(["expires_in"])
-            lifetime = invitationLifetime(&input)
+            lifetime = Self.invitationLifetime(&input)
             try input.check()
         }
-        let now = services.clock.now
-        let link = Services.invitationToken()
-        guard
-            let renewed = try await context.database.renewInvitation(
-                invitation.id, tokenHash: link.hash, expiresAt: now.addingTimeInterval(lifetime), at: now)
-        else {
-            throw ProblemDetails.conflict(
-                field: "status", "the invitation is \(invitation.status(at: now)) (or another is pending to its address): it cannot be resent")
-        }
-        try await services.sendInvitationEmail(renewed, organization: organization, token: link.token, database: context.database)
-        return Responses.json(InvitationView(renewed, at: now), noStore: true, sorted: true)
+        let invitations = OrganizationInvitations(services: services, database: context.database)
+        let renewed = try await invitationChange { try await invitations.resend(invitation, of: organization, lifetime: lifetime) }
+        return Responses.json(InvitationView(renewed, at: services.clock.now), noStore: true, sorted: true)
     }
 }

@@ -11,7 +11,8 @@ import Hummingbird
 /// - `POST …/organizations/{org}/leave`: ends the user's membership (refused for the last owner);
 /// - `GET …/organizations/{org}?after=&limit=`: the members (email, name, role), 25 a page by
 ///   default (`limit` 1–100), keyset-paginated by user id, for owners and admins;
-/// - `POST …/organizations/{org}/members/{user}/role` (`role`) and `…/members/{user}/remove`.
+/// - `POST …/organizations/{org}/members/{user}/role` (`role`) and `…/members/{user}/remove`;
+/// - invitations: `AccountOrganizationsController+Invitations`.
 ///
 /// `{org}` is the organization's id or slug. Who may change whom is `MembershipManagement`'s;
 /// an organization the user is not a member of answers 404, as an unknown one does. Every form
@@ -32,6 +33,7 @@ struct AccountOrganizationsController {
         group.post("account/organizations/:org/members/:user/remove") { request, context in
             try await self.remove(request, context)
         }
+        registerInvitationRoutes(on: group)
     }
 
     func path(_ context: TenantRequestContext) -> String { "\(console.consolePath(context))/organizations" }
@@ -59,13 +61,8 @@ struct AccountOrganizationsController {
         OrganizationSelfService(database: context.database, user: user, now: services.clock.now)
     }
 
-    /// Pending invitations to the user's verified address, for the "Invitations" block of the
-    /// organizations page (`invitations[]`: `organization_name`, `role`, `accept_action`).
-    /// Extension point: empty until the console accepts invitations (docs/contract.md A8).
-    func pendingInvitations(for user: User, _ context: TenantRequestContext) async throws -> [[String: Any]] { [] }
-
     func notice(_ request: Request, into values: inout [String: Any]) {
-        if let key = request.queryParameters["notice"], let notice = Self.notices[key] {
+        if let key = request.queryParameters["notice"], let notice = Self.notices[key] ?? Self.invitationNotices[key] {
             values[notice.error ? "error" : "notice"] = notice.text
         }
     }
@@ -74,7 +71,7 @@ struct AccountOrganizationsController {
         guard let (claims, user) = try await signedIn(request, context) else { return Responses.redirect(to: console.consolePath(context)) }
         let csrf = services.csrfToken(binding: claims.jti, purpose: "account")
         let base = path(context)
-        let invitations = try await pendingInvitations(for: user, context)
+        let invitations = try await pendingInvitations(for: user, csrf: csrf, context)
         let entries = try await selfService(user.id, context).organizations()
         var values: [String: Any] = [
             "organizations": entries.map { entry -> [String: Any] in
@@ -135,10 +132,9 @@ struct AccountOrganizationsController {
                 if row.user == nil { member["email"] = "(deleted user)" }
                 return member
             },
-            // Extension point: the organization's pending invitations (`invitations[]`).
-            "invitations": [[String: Any]](), "has_invitations": false,
             "back_url": path(context),
         ]
+        values.merge(try await invitationValues(entry, roles: roles, csrf: csrf, context)) { _, new in new }
         if fetched.count > limit, let last = rows.last {
             values["next_url"] = "\(base)?after=\(last.membership.userID.rawValue)&limit=\(limit)"
         }
@@ -196,6 +192,9 @@ struct AccountOrganizationsController {
             let notice = try await change(service, entry.organization.id.rawValue)
             let stillManages = (try? await service.managed(entry.organization.id.rawValue)) != nil
             return Responses.redirect(to: "\(stillManages ? back : path(context))?notice=\(notice)")
+        } catch let failure as OrganizationInvitations.Failure {
+            guard let key = Self.noticeKey(failure) else { return invitationRefusal(failure, context) }
+            return Responses.redirect(to: "\(back)?notice=\(key)")
         } catch let failure as OrganizationSelfService.Failure {
             switch failure {
             case .lastOwner: return Responses.redirect(to: "\(back)?notice=last-owner")

@@ -139,6 +139,7 @@ struct HeadlessController {
             group.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
         }
         registerOrganizationRoutes(group)
+        registerInvitationRoutes(group)
     }
 
     /// A JSON object body; malformed input is `invalid_request`.

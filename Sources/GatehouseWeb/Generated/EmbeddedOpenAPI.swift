@@ -1374,7 +1374,7 @@ enum AdminOpenAPI {
         "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "tags": ["Organizations"],
         "summary": "Invite an address",
-        "description": "Creates a pending invitation of an address with a role, with a new random 256-bit link token stored as its SHA-256 only; the token is not answered (the invitation mail carries it). A malformed address, an unknown role or an `expires_in` out of range is 422; a pending invitation of the organization to the same address is 409 (resend or revoke it).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
+        "description": "Creates a pending invitation of an address with a role, with a new random 256-bit link token stored as its SHA-256 only; the token is not answered (the invitation mail carries it). A malformed address, an unknown role or an `expires_in` out of range is 422; a pending invitation of the organization to the same address is 409 (resend or revoke it), and so is an address that belongs to a member of the organization.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `orgs:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["orgs:write"]}],
         "x-required-scope": "orgs:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationCreate"}}}},
@@ -2436,6 +2436,204 @@ enum AdminOpenAPI {
         "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
         "security": [],
         "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/invitations": {
+      "get": {
+        "operationId": "headlessListOrganizationInvitations",
+        "tags": ["Headless organizations"],
+        "summary": "Invitations of one of the user's organizations",
+        "description": "Owners and admins; every status, newest first, cursor pagination (`limit` 1–1000, default 100; `after` is the previous page's `next_cursor`). The link token is never answered.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "responses": {
+          "200": {"description": "One page of invitations.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationList"}}}},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin inviting with `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations, or no such invitation in it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "post": {
+        "operationId": "headlessCreateOrganizationInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "Invite an address",
+        "description": "Owners and admins; mails the tenant's `email/invitation` template with the link `{issuer}/invitations/{token}`. Invitation mail (creating and resending) is limited per client IP address: 20 at once, then one every 6 seconds (429 with `Retry-After` beyond). An address that is not a plain ASCII `local@domain`, or an unknown role, is 400 `invalid_request`; a pending invitation to the address, or an address of a member, is 409 `conflict`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HeadlessInvitationCreate"}}}},
+        "responses": {
+          "201": {"description": "The new invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin inviting with `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations, or no such invitation in it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: a pending invitation to this address exists, or the address belongs to a member.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizationInvitations",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/invitations",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/invitations/{invitation_id}": {
+      "delete": {
+        "operationId": "headlessRevokeOrganizationInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "Revoke an invitation",
+        "description": "Owners and admins; its link stops working. One that is not pending is 409 `conflict`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "invitation_id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Revoked."},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin inviting with `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations, or no such invitation in it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the invitation is not pending.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessOrganizationInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/invitations/{invitation_id}",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "invitation_id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/organizations/{org}/invitations/{invitation_id}/resend": {
+      "post": {
+        "operationId": "headlessResendOrganizationInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "Resend an invitation",
+        "description": "Owners and admins; a pending or expired invitation gets a new link (the old one stops working) and a new expiry (`expires_in`, default 7 days), mailed again. An accepted or revoked one, or an expired one while another is pending to its address, is 409 `conflict`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}}, {"name": "invitation_id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}],
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationResend"}}}},
+        "responses": {
+          "200": {"description": "The renewed invitation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}},
+          "403": {"description": "`access_denied`: the user's role does not allow this (not an owner or admin; an admin inviting with `owner`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no such organization among the user's organizations, or no such invitation in it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the invitation cannot be resent in its status.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "429": {"$ref": "#/components/responses/OAuthTooManyRequests"},
+          "413": {"$ref": "#/components/responses/OAuthContentTooLarge"},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessResendOrganizationInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/organizations/{org}/invitations/{invitation_id}/resend",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string"}}, {"name": "invitation_id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/invitations": {
+      "get": {
+        "operationId": "headlessListMyInvitations",
+        "tags": ["Headless organizations"],
+        "summary": "The user's pending invitations",
+        "description": "The pending invitations to the user's address, across the tenant's organizations; none while the address is not verified.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "responses": {
+          "200": {"description": "The pending invitations.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserInvitationList"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessMyInvitations",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/invitations",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/invitations/{id}/accept": {
+      "post": {
+        "operationId": "headlessAcceptInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "Accept an invitation",
+        "description": "Joins the organization at once with the invitation's role (an existing membership is kept as it is); the invitation is used up. The user's verified email must be the invited address: an unverified one is 403 `access_denied`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The membership.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvitationAccepted"}}}},
+          "403": {"description": "`access_denied`: the invited address is the user's but is not verified yet.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no invitation with this id to the user's address (unknown, or to another address).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the invitation to the user's address is no longer pending (accepted, declined, revoked or expired).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessAcceptInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/invitations/{id}/accept",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
+        }
+      }
+    },
+    "/v1/invitations/{id}/decline": {
+      "post": {
+        "operationId": "headlessDeclineInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "Decline an invitation",
+        "description": "The invitation is revoked; the organization sees it as `revoked`.\n\nHeadless API with the user's access token: the client is named by `X-Client-Id: pk_…` (a first-party client) and the user's access token, issued to that client, travels in `Authorization: Bearer`. The rules are the admin API's: one pending invitation per organization and address, a role of the tenant, no invitation to an address of a member; an `owner` or `admin` invites, lists, resends and revokes; only an `owner` invites (or resends an invitation) with `owner`. An organization the user is not a member of, and an invitation of another organization or to another address, answer 404 `not_found`, as unknown ones do. Errors are RFC 6749 JSON `{\"error\", \"error_description\"}`.",
+        "security": [{"publishableKey": [], "userAccessToken": []}],
+        "parameters": [{"name": "id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Declined."},
+          "403": {"description": "`access_denied`: the invited address is the user's but is not verified yet.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "404": {"description": "`not_found`: no invitation with this id to the user's address (unknown, or to another address).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "409": {"description": "`conflict`: the invitation to the user's address is no longer pending (accepted, declined, revoked or expired).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+          "400": {"$ref": "#/components/responses/OAuthBadRequest"},
+          "401": {"$ref": "#/components/responses/OAuthUnauthorized"},
+          "500": {"$ref": "#/components/responses/OAuthServerError"}
+        }
+      },
+      "options": {
+        "operationId": "preflightHeadlessDeclineInvitation",
+        "tags": ["Headless organizations"],
+        "summary": "CORS preflight for /v1/invitations/{id}/decline",
+        "description": "Answers a CORS preflight without a client key, allowing origins that some tenant allows (methods `GET, POST, PATCH, DELETE, OPTIONS`); the actual request is checked against its own tenant's origins.",
+        "security": [],
+        "parameters": [{"name": "id", "in": "path", "required": true, "description": "The invitation's id (`inv_…`).", "schema": {"type": "string"}}, {"name": "Origin", "in": "header", "required": false, "schema": {"type": "string"}}],
         "responses": {
           "204": {"description": "Preflight answer; CORS headers only when the origin is allowed."}
         }
@@ -3671,6 +3869,10 @@ enum AdminOpenAPI {
       "MemberList": {"type": "object", "required": ["members", "next_cursor"], "properties": {"members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "MemberCreate": {"type": "object", "additionalProperties": false, "required": ["user_id", "role"], "properties": {"user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant (422 otherwise).", "examples": ["usr_01JDQ7ZK3YH9W5M2C8E4T6R0BA"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["admin"], "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role."}}},
       "MemberUpdate": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "description": "A role of the tenant (422 otherwise). Demoting the last owner is 409.", "examples": ["owner"]}}},
+      "HeadlessInvitationCreate": {"type": "object", "additionalProperties": false, "required": ["email"], "properties": {"email": {"type": "string", "maxLength": 254, "description": "The address to invite (400 `invalid_request` when it is not a plain ASCII `local@domain`).", "examples": ["bob@customera.com"]}, "role": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["admin"], "description": "A role of the tenant (400 otherwise); default `member`; `owner` only by an owner."}, "expires_in": {"type": "integer", "minimum": 60, "maximum": 2592000, "default": 604800, "description": "Lifetime in seconds: 60 to 2592000 (30 days); default 604800 (7 days)."}}},
+      "UserInvitation": {"type": "object", "required": ["id", "organization_id", "organization_name", "role", "email", "expires_at"], "description": "A pending invitation to the user's address.", "properties": {"id": {"type": "string", "pattern": "^inv_[0-9A-HJKMNP-TV-Z]{26}$"}, "organization_id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "organization_name": {"type": "string"}, "role": {"type": "string", "examples": ["admin"]}, "email": {"type": "string", "format": "email"}, "expires_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
+      "UserInvitationList": {"type": "object", "required": ["invitations"], "properties": {"invitations": {"type": "array", "items": {"$ref": "#/components/schemas/UserInvitation"}}}},
+      "InvitationAccepted": {"type": "object", "required": ["organization"], "properties": {"organization": {"$ref": "#/components/schemas/UserMembership"}}},
       "UserMembership": {"type": "object", "required": ["id", "name", "slug", "role", "public_metadata", "joined_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string"}, "slug": {"type": "string"}, "role": {"type": "string", "examples": ["owner"]}, "public_metadata": {"type": "object", "additionalProperties": true}, "joined_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
       "UserMembershipList": {"type": "object", "required": ["organizations"], "properties": {"organizations": {"type": "array", "items": {"$ref": "#/components/schemas/UserMembership"}}}},
       "MemberRoleChange": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "minLength": 1, "maxLength": 64, "description": "A role of the tenant: `owner`, `admin`, `member` or a custom role (400 otherwise).", "examples": ["admin"]}}},

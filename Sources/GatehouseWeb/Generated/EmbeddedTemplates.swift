@@ -291,8 +291,9 @@ enum EmbeddedTemplates {
     (docs/contract.md A8). Every change is a POST form with the console's csrf_token.
     Variables: organization (id, name, slug), your_role, members[] (user_id, email, name, role,
     is_you, can_change, role_action, roles[] (name, selected), can_remove, remove_action,
-    csrf_token), next_url, first_url, has_invitations, invitations[] (email, role, expires_at),
-    back_url, notice, error. }}
+    csrf_token), next_url, first_url, csrf_token, invite_action, invite_roles[] (name, selected),
+    has_invitations, invitations[] (id, email, role, expires_at, revoke_action, resend_action,
+    csrf_token), back_url, notice, error. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 {{#error}}<div class="alert alert-error notice" role="alert">{{error}}</div>{{/error}}
@@ -345,16 +346,50 @@ enum EmbeddedTemplates {
     </div>
   </section>
 
-  {{#has_invitations}}
+  <section class="section" aria-labelledby="invite-title">
+    <h2 id="invite-title">Invite someone</h2>
+    <form method="post" action="{{invite_action}}" class="invite">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="invite-email">Email address</label>
+        <input id="invite-email" name="email" type="email" required autocomplete="off" maxlength="254">
+      </div>
+      <div class="field">
+        <label for="invite-role">Role</label>
+        <select id="invite-role" name="role">
+          {{#invite_roles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/invite_roles}}
+        </select>
+      </div>
+      <button type="submit" class="btn btn-primary btn-small">Send invitation</button>
+    </form>
+  </section>
+
   <section class="section" aria-labelledby="invitations-title">
     <h2 id="invitations-title">Pending invitations</h2>
     <ul class="sessions invitations">
       {{#invitations}}
-      <li class="session invitation"><p class="session-device">{{email}}</p><p class="session-meta"><span>Role: {{role}}</span> · <span>Expires {{expires_at}}</span></p></li>
+      <li class="session invitation" data-invitation="{{id}}">
+        <div class="session-info" id="invitation-{{id}}">
+          <p class="session-device">{{email}}</p>
+          <p class="session-meta"><span class="badge badge-accent role">{{role}}</span> · <span>Expires {{expires_at}}</span></p>
+        </div>
+        <div class="session-action">
+          <form method="post" action="{{resend_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="invitation-{{id}}">Resend</button>
+          </form>
+          <form method="post" action="{{revoke_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="invitation-{{id}}">Revoke</button>
+          </form>
+        </div>
+      </li>
       {{/invitations}}
+      {{^has_invitations}}
+      <li class="session"><p class="session-meta">No pending invitations.</p></li>
+      {{/has_invitations}}
     </ul>
   </section>
-  {{/has_invitations}}
 </section>
 {{> _foot}}
 
@@ -362,8 +397,8 @@ enum EmbeddedTemplates {
         "pages/account_organizations.mustache": ##"""
 {{! Account console: the user's organizations (docs/contract.md A8). Leaving is a POST form with
     the console's csrf_token. Variables: organizations[] (id, name, slug, role, manage_url,
-    leave_action, csrf_token), has_invitations, invitations[] (organization_name, role,
-    accept_action, csrf_token), account_url, notice, error. }}
+    leave_action, csrf_token), has_invitations, invitations[] (id, organization_name,
+    role, expires_at, accept_action, decline_action, csrf_token), account_url, notice, error. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 {{#error}}<div class="alert alert-error notice" role="alert">{{error}}</div>{{/error}}
@@ -381,15 +416,19 @@ enum EmbeddedTemplates {
     <h2 id="invitations-title">Invitations</h2>
     <ul class="sessions invitations">
       {{#invitations}}
-      <li class="session invitation">
-        <div class="session-info">
+      <li class="session invitation" data-invitation="{{id}}">
+        <div class="session-info" id="invitation-{{id}}">
           <p class="session-device">{{organization_name}}</p>
-          <p class="session-meta"><span>Role: {{role}}</span></p>
+          <p class="session-meta"><span>Role: {{role}}</span> · <span>Expires {{expires_at}}</span></p>
         </div>
         <div class="session-action">
           <form method="post" action="{{accept_action}}">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-            <button type="submit" class="btn btn-primary btn-small">Accept</button>
+            <button type="submit" class="btn btn-primary btn-small" aria-describedby="invitation-{{id}}">Accept</button>
+          </form>
+          <form method="post" action="{{decline_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="invitation-{{id}}">Decline</button>
           </form>
         </div>
       </li>

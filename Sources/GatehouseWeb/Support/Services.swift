@@ -32,6 +32,9 @@ public struct Services: Sendable {
     let secondFactorThrottle = SignInThrottle(kind: "mfa", perIPThreshold: 10, perAccountThreshold: 20)
     /// Per-IP limits on sign-up, reset, magic-link and email-code requests.
     let actionLimiter = ActionRateLimiter()
+    /// Per-IP limit on invitation mail sent from the account console and the headless API
+    /// (`OrganizationInvitations`): 20 at once, then one every 6 seconds.
+    let invitationLimiter = ActionRateLimiter(burst: 20, interval: 6)
     /// Encoded discovery and JWKS documents per tenant.
     let documents = DocumentCache()
     /// Upstream login providers, made on first use (Services+Federation.swift).

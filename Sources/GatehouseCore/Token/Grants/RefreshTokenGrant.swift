@@ -29,47 +29,55 @@ public enum RefreshTokenGrant: GrantHandler {
         }
         let now = context.now
         let hash = SecretHash.of(presented)
-        // A refused request must change nothing (RFC 6749 §5.2), so the scope and the organization
-        // are checked against the grant before the token rotates. A grant's scope never changes.
+        let successor = RandomText.bearerSecret()
+        // A refused request must change nothing (RFC 6749 §5.2), so a requested scope and the
+        // organization are checked against the grant before the token rotates. A plain refresh of
+        // a grant without an organization needs no such check: one transaction reads and rotates
+        // (`admit`). Any other grant is answered `.notAdmitted` unchanged and checked first.
+        @Sendable func rotate(admit: @escaping @Sendable (Grant) -> Bool) async throws -> RefreshRotation {
+            try await context.store.rotateRefreshToken(
+                hash: hash, clientID: client.client.clientID, successorHash: SecretHash.of(successor),
+                successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
+                at: now, reuseGrace: context.refreshReuseGrace, admit: admit)
+        }
+        let plain = requestedScope == nil && named == nil
+        var rotation = try await rotate { grant in plain && grant.organizationID == nil }
         var target: Organization?
-        if let token = try await context.store.refreshToken(hash: hash),
-            let grant = try await context.store.grant(id: token.grantID), grant.clientID == client.client.clientID
-        {
+        if case .notAdmitted(let grant) = rotation {
             if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
                 throw OAuthError.invalidScope("scope exceeds the original grant")
             }
-            // Only for a live token: a rotated one goes on to the rotation, which detects its reuse.
-            if token.rotatedAt == nil, grant.revokedAt == nil {
-                if let named {
-                    target = try await switchTarget(named, grant: grant, client: client.client, context: context)
-                } else {
-                    _ = try await TokenEndpoint.organizationContext(of: grant, context: context)
-                }
+            if let named {
+                target = try await switchTarget(named, grant: grant, client: client.client, context: context)
+            } else {
+                _ = try await TokenEndpoint.organizationContext(of: grant, context: context)
             }
+            rotation = try await rotate { _ in true }
         }
-        let successor = RandomText.bearerSecret()
-        let rotation = try await context.store.rotateRefreshToken(
-            hash: hash, clientID: client.client.clientID,
-            successorHash: SecretHash.of(successor),
-            successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
-            at: now, reuseGrace: context.refreshReuseGrace)
-        var grant: Grant
         switch rotation {
-        case .rotated(let g): grant = g
-        case .notFound: throw OAuthError.invalidGrant("the refresh token is invalid")
+        case .rotated(let grant):
+            return try await issue(grant: grant, requestedScope: requestedScope, target: target, successor: successor, client: client, context: context)
+        case .notFound, .notAdmitted: throw OAuthError.invalidGrant("the refresh token is invalid")
         case .expired: throw OAuthError.invalidGrant("the refresh token expired")
         case .grantInactive: throw OAuthError.invalidGrant("the refresh token was revoked")
         case .reusedWithinGrace: throw OAuthError.invalidGrant("the refresh token was already used")
         case .reuseDetected: throw OAuthError.invalidGrant("the refresh token was reused; the grant is revoked")
         }
+    }
+
+    /// Issues the tokens of a rotated grant: the user must still be active; `target` (checked
+    /// before the rotation) becomes the grant's organization.
+    static func issue(
+        grant rotated: Grant, requestedScope: ScopeSet?, target: Organization?, successor: String, client: AuthenticatedClient,
+        context: TokenContext
+    ) async throws -> TokenResponse {
+        var grant = rotated
         let scope = requestedScope ?? grant.scope
         guard scope.isSubset(of: grant.scope) else {
             throw OAuthError.invalidScope("scope exceeds the original grant")
         }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
-        if named != nil {
-            // The token rotated, so it was this client's live token: the checks above ran on it.
-            guard let target else { throw OAuthError.invalidGrant("the refresh token is invalid") }
+        if let target {
             try await context.store.setOrganization(of: grant.id, to: target.id)
             grant.organizationID = target.id
         }
