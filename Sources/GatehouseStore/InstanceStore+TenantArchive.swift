@@ -171,6 +171,7 @@ extension InstanceStore {
     /// A slug a new tenant may take.
     private func checkNewSlug(_ slug: String) throws {
         guard Tenant.isValidSlug(slug) else { throw TenantArchive.Failure("slug must be 2–63 characters of a-z, 0-9 and '-'") }
+        guard !Tenant.isReservedSlug(slug) else { throw TenantArchive.Failure("slug '\(slug)' is reserved for the instance") }
         guard resolve(slug: slug) == nil else { throw StoreError.conflict("a tenant with slug '\(slug)' already exists") }
     }
 

@@ -5,7 +5,7 @@ import GatehouseCore
 /// made by `InstanceStore`, so a handle cannot be built for a tenant that was not resolved
 /// (docs/architecture.md, Tenancy in the types). `TenantDatabase` (SQLite) is one; a further
 /// backend conforms and passes the conformance suite (docs/architecture.md, Storage).
-public protocol TenantHandle: TenantStorage {
+public protocol TenantHandle: TenantStorage, TenantCounting {
     /// The tenant whose rows this handle reads and writes.
     var tenant: ResolvedTenant { get }
 }

@@ -141,6 +141,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
 
     AdminController(services: services).register(on: router)
     HeadlessController(services: services).register(on: router)
+    ConsoleController(services: services).register(on: router)
 
     // RFC 8414 §3: the metadata of issuer `{public}/t/{slug}` lives at `/.well-known/oauth-authorization-server/t/{slug}`.
     let wellKnown = router.group(".well-known/oauth-authorization-server/t/:slug")

@@ -100,6 +100,7 @@ protocol AdminPage {
 extension Components.Schemas.TenantList: AdminPage {}
 extension Components.Schemas.ClientList: AdminPage {}
 extension Components.Schemas.UserList: AdminPage {}
+extension Components.Schemas.OperatorList: AdminPage {}
 extension Components.Schemas.SessionList: AdminPage {}
 extension Components.Schemas.OrganizationList: AdminPage {}
 extension Components.Schemas.MemberList: AdminPage {}

@@ -25,7 +25,10 @@ from gatehouse_client import (
 A = "/admin/v1"
 T = f"{A}/tenants/{{slug}}"
 
-INSTANCE_ONLY = {"listTenants", "createTenant", "deleteTenant", "exportTenant", "cloneTenant", "importTenant"}
+INSTANCE_ONLY = {
+    "listTenants", "createTenant", "deleteTenant", "exportTenant", "cloneTenant", "importTenant",
+    "listOperators", "createOperator", "removeOperator", "resetOperatorMFA",
+}
 ADMIN_SCOPES = [
     "tenant:read",
     "tenant:write",
@@ -47,6 +50,7 @@ FAKE_IDS = {
     "name": "verify",
     "client_id": "pk_test_000000000000000000000000",
     "user_id": "usr_00000000000000000000000000",
+    "operator_id": "usr_00000000000000000000000000",
     "session_id": "ses_00000000000000000000000000",
     "provider": "idp_00000000000000000000000000",
     "org": "org_00000000000000000000000000",
@@ -220,7 +224,10 @@ class World:
         self.my_invitation = expect(admin.post(other_path, json=mine), 201).json()
         expect(admin.post(f"{org_path}/domains", json={"domain": "world.example"}), 201)
         expect(admin.request("PUT", f"{org_path}/sso", json={"provider_id": self.provider["id"]}), 200)
+        operator = {"email": f"operator-{self.tenant.slug}@world.example", "password": "correct horse battery"}
+        self.operator = expect(admin.post("/operators", json=operator), 201).json()
         self.values = {
+            "operator_id": self.operator["id"],
             "slug": self.tenant.slug,
             "kind": "email",
             "name": "verify",

@@ -76,6 +76,7 @@ class Setting:
             "role": "member",
             "client_id": self.plain.client_id,
             "user_id": self.user.id,
+            "operator_id": "usr_00000000000000000000000000",
             "session_id": "ses_00000000000000000000000000",
             "provider": expect(provider, 201).json()["id"],
             "kind": "email",

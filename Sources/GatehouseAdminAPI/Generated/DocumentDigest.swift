@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "053f7160dc5f3b1d217fb2af07a2537f71c6f78fca9937caff7ccc4b22d4b6fc"
+    package static let sha256 = "18a5e241a4eb7f7b09bbfe0002713ee901a4b99b6c4b26263505c6a9463a14a2"
 }

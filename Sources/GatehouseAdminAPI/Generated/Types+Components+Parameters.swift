@@ -45,6 +45,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/ClientId`.
         package typealias ClientId = Swift.String
+        /// Operator id (`usr_…`, a user of the operators' directory); anything else is 404.
+        ///
+        /// - Remark: Generated from `#/components/parameters/OperatorId`.
+        package typealias OperatorId = Swift.String
         /// User id (`usr_…`); anything else is 404.
         ///
         /// - Remark: Generated from `#/components/parameters/UserId`.

@@ -2374,6 +2374,86 @@ extension Components {
                 ])
             }
         }
+        /// - Remark: Generated from `#/components/schemas/OperatorCreate`.
+        package struct OperatorCreate: Codable, Hashable, Sendable {
+            /// Unique among operators (409 otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/OperatorCreate/email`.
+            package var email: Swift.String
+            /// Hashed with Argon2id; 8 to 256 characters.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OperatorCreate/password`.
+            package var password: Swift.String
+            /// No control characters or bidirectional overrides.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OperatorCreate/name`.
+            package var name: Swift.String?
+            /// Creates a new `OperatorCreate`.
+            ///
+            /// - Parameters:
+            ///   - email: Unique among operators (409 otherwise).
+            ///   - password: Hashed with Argon2id; 8 to 256 characters.
+            ///   - name: No control characters or bidirectional overrides.
+            package init(
+                email: Swift.String,
+                password: Swift.String,
+                name: Swift.String? = nil
+            ) {
+                self.email = email
+                self.password = password
+                self.name = name
+            }
+            package enum CodingKeys: String, CodingKey {
+                case email
+                case password
+                case name
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.email = try container.decode(
+                    Swift.String.self,
+                    forKey: .email
+                )
+                self.password = try container.decode(
+                    Swift.String.self,
+                    forKey: .password
+                )
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "email",
+                    "password",
+                    "name"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OperatorList`.
+        package struct OperatorList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OperatorList/operators`.
+            package var operators: [Components.Schemas.User]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OperatorList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `OperatorList`.
+            ///
+            /// - Parameters:
+            ///   - operators:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                operators: [Components.Schemas.User],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.operators = operators
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case operators
+                case nextCursor = "next_cursor"
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/UserList`.
         package struct UserList: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/UserList/users`.

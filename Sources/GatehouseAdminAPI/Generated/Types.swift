@@ -17,6 +17,42 @@ package import struct Foundation.Data
 package import struct Foundation.Date
 /// A type that performs HTTP operations defined by the OpenAPI document.
 package protocol APIProtocol: Sendable {
+    /// List operators
+    ///
+    /// The operators, oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `GET /admin/v1/operators`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/get(listOperators)`.
+    func listOperators(_ input: Operations.ListOperators.Input) async throws -> Operations.ListOperators.Output
+    /// Create an operator
+    ///
+    /// Creates an operator of the admin console (the operators' directory is made with the first one). The password policy of users applies; the operator signs in at `{public_url}/admin` and enrols an authenticator app at the first sign-in (MFA is required).
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `POST /admin/v1/operators`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/post(createOperator)`.
+    func createOperator(_ input: Operations.CreateOperator.Input) async throws -> Operations.CreateOperator.Output
+    /// Remove an operator
+    ///
+    /// Deletes the operator and ends their sessions; their console session stops working at once.
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/operators/{operator_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)`.
+    func removeOperator(_ input: Operations.RemoveOperator.Input) async throws -> Operations.RemoveOperator.Output
+    /// Reset an operator's second factor
+    ///
+    /// Removes the operator's authenticator app and recovery codes and ends their sessions: the next sign-in enrols an authenticator app again.
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `POST /admin/v1/operators/{operator_id}/reset-mfa`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)`.
+    func resetOperatorMFA(_ input: Operations.ResetOperatorMFA.Input) async throws -> Operations.ResetOperatorMFA.Output
     /// List tenants
     ///
     /// The tenants of the instance by slug, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
@@ -597,6 +633,74 @@ package protocol APIProtocol: Sendable {
 
 /// Convenience overloads for operation inputs.
 extension APIProtocol {
+    /// List operators
+    ///
+    /// The operators, oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `GET /admin/v1/operators`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/get(listOperators)`.
+    package func listOperators(
+        query: Operations.ListOperators.Input.Query = .init(),
+        headers: Operations.ListOperators.Input.Headers = .init()
+    ) async throws -> Operations.ListOperators.Output {
+        try await listOperators(Operations.ListOperators.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Create an operator
+    ///
+    /// Creates an operator of the admin console (the operators' directory is made with the first one). The password policy of users applies; the operator signs in at `{public_url}/admin` and enrols an authenticator app at the first sign-in (MFA is required).
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `POST /admin/v1/operators`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/post(createOperator)`.
+    package func createOperator(
+        headers: Operations.CreateOperator.Input.Headers = .init(),
+        body: Operations.CreateOperator.Input.Body
+    ) async throws -> Operations.CreateOperator.Output {
+        try await createOperator(Operations.CreateOperator.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove an operator
+    ///
+    /// Deletes the operator and ends their sessions; their console session stops working at once.
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/operators/{operator_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/delete(removeOperator)`.
+    package func removeOperator(
+        path: Operations.RemoveOperator.Input.Path,
+        headers: Operations.RemoveOperator.Input.Headers = .init()
+    ) async throws -> Operations.RemoveOperator.Output {
+        try await removeOperator(Operations.RemoveOperator.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Reset an operator's second factor
+    ///
+    /// Removes the operator's authenticator app and recovery codes and ends their sessions: the next sign-in enrols an authenticator app again.
+    ///
+    /// Instance admin token only: tenant-scoped admin tokens get 404.
+    ///
+    /// - Remark: HTTP `POST /admin/v1/operators/{operator_id}/reset-mfa`.
+    /// - Remark: Generated from `#/paths//admin/v1/operators/{operator_id}/reset-mfa/post(resetOperatorMFA)`.
+    package func resetOperatorMFA(
+        path: Operations.ResetOperatorMFA.Input.Path,
+        headers: Operations.ResetOperatorMFA.Input.Headers = .init()
+    ) async throws -> Operations.ResetOperatorMFA.Output {
+        try await resetOperatorMFA(Operations.ResetOperatorMFA.Input(
+            path: path,
+            headers: headers
+        ))
+    }
     /// List tenants
     ///
     /// The tenants of the instance by slug, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).

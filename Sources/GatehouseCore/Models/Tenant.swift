@@ -33,6 +33,18 @@ public struct Tenant: Codable, Sendable, Equatable {
     /// unless the tenant is served on its own host (see the web target's `TenantAddressing`).
     public func issuer(publicURL: String) -> String { "\(publicURL)/t/\(slug)" }
 
+    /// The slug of the operators' directory: the hidden system tenant whose users are the
+    /// instance's operators (the admin console at `{public_url}/admin`, docs/contract.md A10). A
+    /// valid slug, so that every storage backend keeps it like any tenant, but reserved: the
+    /// admin API neither creates, lists, shows, changes nor deletes a tenant of this slug.
+    public static let operatorsSlug = "gatehouse-operators"
+
+    /// Whether `slug` is reserved for the instance (``operatorsSlug``): no tenant may take it.
+    public static func isReservedSlug(_ slug: String) -> Bool { slug == operatorsSlug }
+
+    /// Whether this tenant is the operators' directory.
+    public var isOperatorsDirectory: Bool { slug == Self.operatorsSlug }
+
     /// Whether `slug` is a valid tenant slug: 2–63 characters of `a-z`, `0-9` and `-`,
     /// not starting or ending with `-`.
     public static func isValidSlug(_ slug: String) -> Bool {

@@ -66,7 +66,7 @@ extension AdminController {
         let full = "\(kind)/\(name)"
         let exists =
             kind == "page"
-            ? services.pages.defaultSource(named: full) != nil
+            ? services.pages.defaultSource(named: full) != nil && !PageRenderer.isConsolePage(full)
             : kind == "email" ? services.mail.defaultSource(named: full) != nil : false
         guard exists else { throw ProblemDetails.notFound("no template named '\(full)'; see GET …/templates") }
         return full
@@ -101,7 +101,7 @@ extension AdminController {
         }
         struct List: Encodable { let templates: [Entry] }
         let overrides = database.templateOverrides().overrides
-        let names = services.mail.templateNames + services.pages.templateNames
+        let names = services.mail.templateNames + services.pages.templateNames.filter { !PageRenderer.isConsolePage($0) }
         let entries = names.map { name in
             Entry(
                 name: name, kind: name.hasPrefix("page/") ? "page" : "email", overridden: overrides[name] != nil,

@@ -63,7 +63,7 @@ extension AdminController {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["to", "scrub_pii"])
         let slug = input.string("to", required: true, maxLength: 63)
-        if let slug, !Tenant.isValidSlug(slug) { input.fail("to", "must be 2–63 characters of a-z, 0-9 and '-'") }
+        if let slug, let problem = Self.slugProblem(slug) { input.fail("to", problem) }
         let scrub = input.bool("scrub_pii") ?? false
         try input.check()
         let report = try await services.store.cloneTenant(source, slug: slug!, scrubPII: scrub)
@@ -75,8 +75,8 @@ extension AdminController {
     /// `Gatehouse-Archive-Passphrase` header → 201 with the copy report.
     func importTenant(_ request: Request) async throws -> Response {
         let slug = request.uri.queryParameters.get("slug")
-        if let slug, !Tenant.isValidSlug(slug) {
-            throw ProblemDetails.validation([.init(field: "slug", message: "must be 2–63 characters of a-z, 0-9 and '-'")])
+        if let slug, let problem = Self.slugProblem(slug) {
+            throw ProblemDetails.validation([.init(field: "slug", message: problem)])
         }
         guard let passphrase = request.headers[Self.passphraseHeader], !passphrase.isEmpty else {
             throw ProblemDetails.validation([.init(field: "passphrase", message: "send the archive's passphrase in the Gatehouse-Archive-Passphrase header")])

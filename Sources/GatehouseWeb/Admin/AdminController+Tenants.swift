@@ -14,15 +14,26 @@ extension AdminController {
     /// Tenants by slug, a page at a time (`limit`, `after`).
     func listTenants(_ request: Request) async throws -> Response {
         let page = try AdminPageRequest(request)
-        let views = services.store.tenants().map { TenantView($0, issuer: services.addressing.issuer(of: $0)) }
+        let views = services.store.tenants().filter { !$0.isOperatorsDirectory }.map { TenantView($0, issuer: services.addressing.issuer(of: $0)) }
         return Responses.json(page.page("tenants", all: views, cursor: \.slug), noStore: true, sorted: true)
     }
 
     func createTenant(_ request: Request) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        let creation = validatedTenantCreation(&input)
+        try input.check()
+        let tenant = try await services.store.createTenant(
+            slug: creation!.slug, name: creation!.name, environment: creation!.environment, settings: creation!.settings)
+        return created(TenantView(tenant.tenant, addressing: services.addressing))
+    }
+
+    /// A new tenant's `slug`, `name`, `environment` and `settings` from a create request
+    /// (docs/contract.md A4); nil with every problem collected in `input`. Shared by the admin
+    /// API and the admin console's form.
+    func validatedTenantCreation(_ input: inout JSONInput) -> (slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings)? {
         input.rejectUnknown(["slug", "name", "environment", "settings"])
         let slug = input.string("slug", required: true, maxLength: 63)
-        if let slug, !Tenant.isValidSlug(slug) { input.fail("slug", "must be 2–63 characters of a-z, 0-9 and '-'") }
+        if let slug, let problem = Self.slugProblem(slug) { input.fail("slug", problem) }
         let name = input.displayName("name", required: true)
         let environment = input.string("environment", required: true).flatMap { raw -> TenantEnvironment? in
             guard let e = TenantEnvironment(rawValue: raw) else { input.fail("environment", "must be live, test or dev"); return nil }
@@ -33,9 +44,15 @@ extension AdminController {
             settings = applySettings(&nested, to: settings)
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
         }
-        try input.check()
-        let tenant = try await services.store.createTenant(slug: slug!, name: name!, environment: environment!, settings: settings)
-        return created(TenantView(tenant.tenant, addressing: services.addressing))
+        guard input.errors.isEmpty, let slug, let name, let environment else { return nil }
+        return (slug, name, environment, settings)
+    }
+
+    /// Why `slug` cannot name a new tenant (not a valid slug, or reserved for the instance), or nil.
+    static func slugProblem(_ slug: String) -> String? {
+        if !Tenant.isValidSlug(slug) { return "must be 2–63 characters of a-z, 0-9 and '-'" }
+        if Tenant.isReservedSlug(slug) { return "'\(slug)' is reserved for the instance" }
+        return nil
     }
 
     func showTenant(_ context: TenantContext) async throws -> Response {
@@ -119,8 +136,22 @@ extension AdminController {
     }
 
     func updateTenant(_ request: Request, _ context: TenantContext) async throws -> Response {
-        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        let (name, settings) = try await validatedTenantUpdate(
+            &input, tenant: context.tenant, database: context.database, principal: context.adminPrincipal)
+        try input.check()
+        let updated = try await services.store.updateTenant(context.tenant, name: name, settings: settings)
+        return Responses.json(TenantView(updated.tenant, addressing: services.addressing), noStore: true, sorted: true)
+    }
+
+    /// A tenant's new `name` and `settings` from an update request (a JSON merge patch of the
+    /// settings), with every problem collected in `input`; the tenant's clients are checked
+    /// against removed signing algorithms and the custom claims budget. Shared by the admin API
+    /// and the admin console's settings form.
+    /// - Throws: `ProblemDetails` 403 when a tenant-scoped caller changes `settings.hostname`.
+    func validatedTenantUpdate(
+        _ input: inout JSONInput, tenant: ResolvedTenant, database: any TenantHandle, principal: Principal?
+    ) async throws -> (name: String, settings: TenantSettings) {
         input.rejectUnknown(["name", "settings"])
         var name = tenant.tenant.name
         if let v = input.displayName("name") { name = v }
@@ -129,7 +160,7 @@ extension AdminController {
             settings = applySettings(&nested, to: settings)
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
         }
-        if case .tenant? = context.adminPrincipal, settings.hostname != tenant.tenant.settings.hostname {
+        if case .tenant? = principal, settings.hostname != tenant.tenant.settings.hostname {
             // The issuer follows the host: a new host would end every token of the tenant, the
             // tenant-scoped admin token making this request included, and needs DNS and a
             // certificate only the operator can provide.
@@ -140,7 +171,7 @@ extension AdminController {
         let removed = Set(tenant.tenant.settings.signingAlgorithms).subtracting(settings.signingAlgorithms)
         let claimsChanged = settings.customClaims != tenant.tenant.settings.customClaims
         if !removed.isEmpty || claimsChanged {
-            let clients = try await context.database.listClients()
+            let clients = try await database.listClients()
             for client in clients where removed.contains(client.idTokenSigningAlgorithm) || removed.contains(client.accessTokenSigningAlgorithm) {
                 input.fail("settings.signing_algorithms", "client \(client.clientID) still signs with an algorithm being removed")
             }
@@ -152,9 +183,7 @@ extension AdminController {
                 }
             }
         }
-        try input.check()
-        let updated = try await services.store.updateTenant(tenant, name: name, settings: settings)
-        return Responses.json(TenantView(updated.tenant, addressing: services.addressing), noStore: true, sorted: true)
+        return (name, settings)
     }
 
     func deleteTenant(_ context: TenantContext) async throws -> Response {

@@ -35,19 +35,7 @@ extension AdminController {
     func createUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         input.rejectUnknown(["email", "password", "name", "email_verified", "public_metadata", "private_metadata"])
-        let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
-            guard let normalized = EmailAddress.normalize(raw) else { input.fail("email", "is not an email address"); return nil }
-            return normalized
-        }
-        let password = input.string("password", maxLength: 10_000)
-        if let password {
-            let length = password.unicodeScalars.count
-            // NIST SP 800-63B §5.1.1.2: at least 8 characters, at most a generous maximum, no composition rules.
-            if length < 8 { input.fail("password", "must be at least 8 characters") }
-            if length > 256 { input.fail("password", "must be at most 256 characters") }
-        }
-        let name = input.string("name", maxLength: 10_000)
-        if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
+        let (email, password, name) = Self.newUserFields(&input, passwordRequired: false)
         let verified = input.bool("email_verified") ?? false
         let publicMetadata = Self.metadata(&input, "public_metadata") ?? [:]
         let privateMetadata = Self.metadata(&input, "private_metadata") ?? [:]
@@ -62,6 +50,25 @@ extension AdminController {
             publicMetadata: publicMetadata, privateMetadata: privateMetadata, createdAt: now, updatedAt: now)
         try await db.insertUser(user)
         return created(UserView(user, admin: true))
+    }
+
+    /// The `email` (normalized), `password` and `name` of a new user, checked by the password
+    /// policy (NIST SP 800-63B §5.1.1.2: 8 to 256 characters, no composition rules); problems are
+    /// collected in `input`. Shared by users and operators (`AdminController+Operators`).
+    static func newUserFields(_ input: inout JSONInput, passwordRequired: Bool) -> (email: String?, password: String?, name: String?) {
+        let email = input.string("email", required: true, maxLength: 254).flatMap { raw -> String? in
+            guard let normalized = EmailAddress.normalize(raw) else { input.fail("email", "is not an email address"); return nil }
+            return normalized
+        }
+        let password = input.string("password", required: passwordRequired, maxLength: 10_000)
+        if let password {
+            let length = password.unicodeScalars.count
+            if length < 8 { input.fail("password", "must be at least 8 characters") }
+            if length > 256 { input.fail("password", "must be at most 256 characters") }
+        }
+        let name = input.string("name", maxLength: 10_000)
+        if let name, let problem = DisplayName.problem(name) { input.fail("name", problem) }
+        return (email, password, name)
     }
 
     func showUser(_ context: TenantContext) async throws -> Response {

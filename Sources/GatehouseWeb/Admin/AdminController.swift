@@ -53,7 +53,9 @@ struct AdminController {
             guard let parsed = try? JWS.parse(token),
                 let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload))
             else { return nil }
-            guard let tenant = try? await services.addressing.tenant(issuer: claims.iss, store: services.store) else { return nil }
+            guard let tenant = try? await services.addressing.tenant(issuer: claims.iss, store: services.store),
+                !tenant.tenant.isOperatorsDirectory
+            else { return nil }
             guard let database = try? await services.store.storage(for: tenant),
                 let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
                 verified.sub == verified.clientID, verified.sid == nil,
@@ -155,12 +157,15 @@ struct AdminController {
         registerOrganizationRoutes(admin)
         registerTenantCopyRoutes(admin)
         registerAudit(on: admin)
+        registerOperatorRoutes(admin)
     }
 
     func created(_ value: some Encodable) -> Response { Responses.json(value, status: .created, noStore: true, sorted: true) }
 
     func tenant(_ context: AppRequestContext) async throws -> ResolvedTenant {
-        guard let slug = context.parameters.get("slug"), let tenant = try await services.store.find(slug: slug) else {
+        // The operators' directory is no tenant of the admin API: its users are managed by `operators` routes.
+        guard let slug = context.parameters.get("slug"), !Tenant.isReservedSlug(slug), let tenant = try await services.store.find(slug: slug)
+        else {
             throw ProblemDetails.notFound("no tenant with this slug")
         }
         return tenant

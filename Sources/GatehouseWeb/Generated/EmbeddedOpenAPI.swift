@@ -24,6 +24,7 @@ enum AdminOpenAPI {
     {"name": "Providers", "description": "Upstream login providers of a tenant (OpenID Connect, OAuth 2.0, GitHub, Google, Microsoft)."},
     {"name": "Organizations", "description": "Organizations of a tenant (B2B customers) and their members."},
     {"name": "Roles", "description": "A tenant's organization roles: built-in owner, admin and member, and custom roles with permissions."},
+    {"name": "Operators", "description": "Operators of the admin console at `{public_url}/admin`: the users of the instance's hidden operators' directory."},
     {"name": "Headless auth", "description": "Sign-in API for first-party apps with their own UI."},
     {"name": "Headless organizations", "description": "The signed-in user's organizations and, for owners and admins, their members (the user's access token)."},
     {"name": "Meta", "description": "This document."}
@@ -37,6 +38,220 @@ enum AdminOpenAPI {
         "description": "The OpenAPI 3.1 description of the admin API and the headless auth API. No authentication.",
         "security": [],
         "responses": {"200": {"description": "The document.", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    },
+    "/admin/v1/operators": {
+      "get": {
+        "operationId": "listOperators",
+        "tags": [
+          "Operators"
+        ],
+        "summary": "List operators",
+        "description": "The operators, oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "x-instance-only": true,
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Limit"
+          },
+          {
+            "$ref": "#/components/parameters/After"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The operators.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OperatorList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createOperator",
+        "tags": [
+          "Operators"
+        ],
+        "summary": "Create an operator",
+        "description": "Creates an operator of the admin console (the operators' directory is made with the first one). The password policy of users applies; the operator signs in at `{public_url}/admin` and enrols an authenticator app at the first sign-in (MFA is required).\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "x-instance-only": true,
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/OperatorCreate"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new operator.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/User"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/admin/v1/operators/{operator_id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/OperatorId"
+        }
+      ],
+      "delete": {
+        "operationId": "removeOperator",
+        "tags": [
+          "Operators"
+        ],
+        "summary": "Remove an operator",
+        "description": "Deletes the operator and ends their sessions; their console session stops working at once.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "x-instance-only": true,
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IfMatch"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "Removed."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "412": {
+            "$ref": "#/components/responses/PreconditionFailed"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/admin/v1/operators/{operator_id}/reset-mfa": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/OperatorId"
+        }
+      ],
+      "post": {
+        "operationId": "resetOperatorMFA",
+        "tags": [
+          "Operators"
+        ],
+        "summary": "Reset an operator's second factor",
+        "description": "Removes the operator's authenticator app and recovery codes and ends their sessions: the next sign-in enrols an authenticator app again.\n\nInstance admin token only: tenant-scoped admin tokens get 404.",
+        "security": [
+          {
+            "instanceAdminToken": []
+          }
+        ],
+        "x-instance-only": true,
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "Reset."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/IdempotencyConflict"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
       }
     },
     "/admin/v1/tenants": {
@@ -2556,6 +2771,16 @@ enum AdminOpenAPI {
         "description": "The client's publishable key (`pk_…`).",
         "schema": {"type": "string"}
       },
+      "OperatorId": {
+        "name": "operator_id",
+        "in": "path",
+        "required": true,
+        "description": "Operator id (`usr_…`, a user of the operators' directory); anything else is 404.",
+        "schema": {
+          "type": "string",
+          "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"
+        }
+      },
       "UserId": {
         "name": "user_id",
         "in": "path",
@@ -3721,6 +3946,65 @@ enum AdminOpenAPI {
       "RoleList": {"type": "object", "required": ["roles", "next_cursor"], "properties": {"roles": {"type": "array", "items": {"$ref": "#/components/schemas/Role"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "RoleCreate": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_-]*$", "examples": ["billing"], "description": "Unique in the tenant; the built-in names are taken (409)."}, "permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": "string", "maxLength": 500}}},
       "RoleUpdate": {"type": "object", "additionalProperties": false, "properties": {"permissions": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!#-&(-\\[\\]-~]+$"}, "description": "Permission strings, e.g. `invoices:read`: printable ASCII without spaces, quotes or backslashes. Stored sorted, without duplicates.", "examples": [["invoices:read", "invoices:write"]]}, "description": {"type": ["string", "null"], "maxLength": 500, "description": "null or \"\" removes it."}}},
+      "OperatorCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "email",
+          "password"
+        ],
+        "properties": {
+          "email": {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Unique among operators (409 otherwise).",
+            "examples": [
+              "ada@example.com"
+            ]
+          },
+          "password": {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": 256,
+            "description": "Hashed with Argon2id; 8 to 256 characters.",
+            "examples": [
+              "correct horse battery staple"
+            ]
+          },
+          "name": {
+            "type": "string",
+            "maxLength": 200,
+            "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$",
+            "description": "No control characters or bidirectional overrides.",
+            "examples": [
+              "Ada Lovelace"
+            ]
+          }
+        }
+      },
+      "OperatorList": {
+        "type": "object",
+        "required": [
+          "operators",
+          "next_cursor"
+        ],
+        "properties": {
+          "operators": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/User"
+            }
+          },
+          "next_cursor": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "`after` for the next page; null on the last page."
+          }
+        }
+      },
       "UserList": {"type": "object", "required": ["users", "next_cursor"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "UserCreate": {
         "type": "object",

@@ -464,6 +464,192 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_continue.mustache": ##"""
+{{! Admin console: shown after the operator's sign-in when the browser arrived from another site
+    (its SameSite=Strict cookie is only sent by a navigation started here). Variables: continue_url. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">Signed in</h1>
+  <p class="lead" role="status">You are signed in to the admin console.</p>
+  <p><a class="btn btn-primary" id="continue" href="{{continue_url}}">Continue to the console</a></p>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_tenant.mustache": ##"""
+{{! Admin console: one tenant, its settings in one form (problems next to their fields) and
+    deletion with the slug typed as confirmation. Variables: operator_email, csrf_token,
+    console_path, slug, issuer, environment, users, clients, organizations, name, self_signup,
+    require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
+    allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
+    error, delete_error, notice, action, delete_action. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Tenant <span class="mono">{{slug}}</span></h1>
+      <p class="lead">Issuer <span class="mono" id="issuer">{{issuer}}</span> · <span class="badge">{{environment}}</span></p>
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{console_path}}/tenants">All tenants</a>
+  </div>
+  <p class="session-meta">{{users}} users · {{clients}} clients · {{organizations}} organizations</p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <section class="section" aria-labelledby="settings-title">
+    <h2 id="settings-title">Settings</h2>
+    <form method="post" action="{{action}}" novalidate id="settings">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="name">Display name</label>
+        <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+        {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+      </div>
+      <div class="field">
+        <label for="mfa_policy">Two-step verification</label>
+        <select id="mfa_policy" name="mfa_policy"{{#mfa_policy_error}} aria-describedby="mfa_policy-error"{{/mfa_policy_error}}>
+          <option value="none"{{#mfa_none}} selected{{/mfa_none}}>none</option>
+          <option value="optional"{{#mfa_optional}} selected{{/mfa_optional}}>optional: asked when the user enrolled</option>
+          <option value="required"{{#mfa_required}} selected{{/mfa_required}}>required: every user enrols</option>
+        </select>
+        {{#mfa_policy_error}}<p class="field-error" id="mfa_policy-error" role="alert">{{mfa_policy_error}}</p>{{/mfa_policy_error}}
+      </div>
+      <div class="field">
+        <label><input id="self_signup" name="self_signup" type="checkbox" value="on"{{#self_signup}} checked{{/self_signup}}> People may create their own accounts (sign-up)</label>
+        {{#self_signup_error}}<p class="field-error" id="self_signup-error" role="alert">{{self_signup_error}}</p>{{/self_signup_error}}
+      </div>
+      <div class="field">
+        <label><input id="require_verified_email" name="require_verified_email" type="checkbox" value="on"{{#require_verified_email}} checked{{/require_verified_email}}> Sign-in needs a verified email address</label>
+        {{#require_verified_email_error}}<p class="field-error" id="require_verified_email-error" role="alert">{{require_verified_email_error}}</p>{{/require_verified_email_error}}
+      </div>
+      <div class="field">
+        <label><input id="magic_link" name="magic_link" type="checkbox" value="on"{{#magic_link}} checked{{/magic_link}}> Offer sign-in by emailed link</label>
+        {{#magic_link_error}}<p class="field-error" id="magic_link-error" role="alert">{{magic_link_error}}</p>{{/magic_link_error}}
+      </div>
+      <div class="field">
+        <label for="access_token_ttl">Access token lifetime (seconds)</label>
+        <input id="access_token_ttl" name="access_token_ttl" type="text" inputmode="numeric" value="{{access_token_ttl}}"{{#access_token_ttl_error}} aria-describedby="access_token_ttl-error"{{/access_token_ttl_error}}>
+        {{#access_token_ttl_error}}<p class="field-error" id="access_token_ttl-error" role="alert">{{access_token_ttl_error}}</p>{{/access_token_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="refresh_token_ttl">Refresh token lifetime (seconds)</label>
+        <input id="refresh_token_ttl" name="refresh_token_ttl" type="text" inputmode="numeric" value="{{refresh_token_ttl}}"{{#refresh_token_ttl_error}} aria-describedby="refresh_token_ttl-error"{{/refresh_token_ttl_error}}>
+        {{#refresh_token_ttl_error}}<p class="field-error" id="refresh_token_ttl-error" role="alert">{{refresh_token_ttl_error}}</p>{{/refresh_token_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="session_ttl">Browser session lifetime (seconds)</label>
+        <input id="session_ttl" name="session_ttl" type="text" inputmode="numeric" value="{{session_ttl}}"{{#session_ttl_error}} aria-describedby="session_ttl-error"{{/session_ttl_error}}>
+        {{#session_ttl_error}}<p class="field-error" id="session_ttl-error" role="alert">{{session_ttl_error}}</p>{{/session_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="allowed_origins">Allowed origins (CORS), one per line</label>
+        <textarea id="allowed_origins" name="allowed_origins" rows="3"{{#allowed_origins_error}} aria-describedby="allowed_origins-error"{{/allowed_origins_error}}>{{allowed_origins}}</textarea>
+        {{#allowed_origins_error}}<p class="field-error" id="allowed_origins-error" role="alert">{{allowed_origins_error}}</p>{{/allowed_origins_error}}
+      </div>
+      <button type="submit" class="btn btn-primary" id="save">Save settings</button>
+    </form>
+  </section>
+  <section class="section" aria-labelledby="delete-title">
+    <h2 id="delete-title">Delete this tenant</h2>
+    <p>Deleting removes its users, clients, keys and every token it issued. Type <strong class="mono">{{slug}}</strong> to confirm.</p>
+    <form method="post" action="{{delete_action}}" novalidate id="delete">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="confirm">Slug of the tenant</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" autocapitalize="none" spellcheck="false"{{#delete_error}} aria-describedby="confirm-error"{{/delete_error}}>
+        {{#delete_error}}<p class="field-error" id="confirm-error" role="alert">{{delete_error}}</p>{{/delete_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="delete-tenant">Delete tenant</button>
+    </form>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_tenant_new.mustache": ##"""
+{{! Admin console: create a tenant. Each field's problem is shown next to it. Variables:
+    operator_email, csrf_token, console_path, slug, name, env_live, env_test, env_dev,
+    slug_error, name_error, environment_error, error. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">New tenant</h1>
+  <p class="lead"><a href="{{console_path}}/tenants">Back to the tenants</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <form method="post" action="{{console_path}}/tenants" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <div class="field">
+      <label for="slug">Slug</label>
+      <input id="slug" name="slug" type="text" value="{{slug}}" autocapitalize="none" spellcheck="false" aria-describedby="slug-hint{{#slug_error}} slug-error{{/slug_error}}">
+      <p class="field-hint" id="slug-hint">2–63 characters of a-z, 0-9 and '-'; the issuer ends with it.</p>
+      {{#slug_error}}<p class="field-error" id="slug-error" role="alert">{{slug_error}}</p>{{/slug_error}}
+    </div>
+    <div class="field">
+      <label for="name">Display name</label>
+      <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+      {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+    </div>
+    <div class="field">
+      <label for="environment">Environment</label>
+      <select id="environment" name="environment"{{#environment_error}} aria-describedby="environment-error"{{/environment_error}}>
+        <option value="live"{{#env_live}} selected{{/env_live}}>live</option>
+        <option value="test"{{#env_test}} selected{{/env_test}}>test</option>
+        <option value="dev"{{#env_dev}} selected{{/env_dev}}>dev</option>
+      </select>
+      {{#environment_error}}<p class="field-error" id="environment-error" role="alert">{{environment_error}}</p>{{/environment_error}}
+    </div>
+    <button type="submit" class="btn btn-primary" id="create">Create tenant</button>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_tenants.mustache": ##"""
+{{! Admin console: tenants with search (q) and counts, a page at a time. Variables: operator_email,
+    csrf_token, logout_action, console_path, q, tenants[] (slug, name, environment, issuer, users,
+    clients, organizations, url), next_url, notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Tenants</h1>
+      <p class="lead">Signed in as <strong id="operator">{{operator_email}}</strong></p>
+    </div>
+    <form method="post" action="{{logout_action}}">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <button type="submit" class="btn btn-secondary btn-small" id="sign-out">Sign out</button>
+    </form>
+  </div>
+  <form method="get" action="{{console_path}}/tenants" class="admin-search" role="search">
+    <div class="field">
+      <label for="q">Search by slug or name</label>
+      <input id="q" name="q" type="search" value="{{q}}" maxlength="200">
+    </div>
+    <button type="submit" class="btn btn-secondary btn-small">Search</button>
+    <a class="btn btn-primary btn-small" id="new-tenant" href="{{console_path}}/tenants/new">New tenant</a>
+  </form>
+  <table class="admin-table" id="tenants">
+    <thead><tr><th scope="col">Slug</th><th scope="col">Name</th><th scope="col">Environment</th><th scope="col">Users</th><th scope="col">Clients</th><th scope="col">Organizations</th></tr></thead>
+    <tbody>
+      {{#tenants}}
+      <tr data-slug="{{slug}}">
+        <td><a class="mono" href="{{url}}">{{slug}}</a></td>
+        <td>{{name}}</td>
+        <td><span class="badge">{{environment}}</span></td>
+        <td class="count count-users">{{users}}</td>
+        <td class="count count-clients">{{clients}}</td>
+        <td class="count count-organizations">{{organizations}}</td>
+      </tr>
+      {{/tenants}}
+      {{^tenants}}
+      <tr><td colspan="6">No tenant matches.</td></tr>
+      {{/tenants}}
+    </tbody>
+  </table>
+  {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Next page</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
         "pages/consent.mustache": ##"""
 {{! Consent page. Variables: see README.md. }}
 {{> _head}}

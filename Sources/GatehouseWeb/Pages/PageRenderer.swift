@@ -35,6 +35,10 @@ public struct PageRenderer: Sendable {
     /// Every page template name (`page/login`, `page/_head`, …), sorted.
     public var templateNames: [String] { sources.keys.sorted().map { "page/" + $0 } }
 
+    /// Whether `name` (`page/admin_tenants`) is a page of the admin console: never a tenant's to
+    /// override (the console renders the built-in templates only).
+    public static func isConsolePage(_ name: String) -> Bool { name.hasPrefix("page/admin_") }
+
     /// The default source of `name` (`page/login`), or nil.
     public func defaultSource(named name: String) -> String? {
         guard name.hasPrefix("page/") else { return nil }

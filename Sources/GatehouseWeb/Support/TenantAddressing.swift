@@ -30,8 +30,11 @@ public struct TenantAddressing: Sendable {
     }
 
     /// The host `tenant` is served on, or nil when it is served under `/t/{slug}`.
+    /// The operators' directory is always served under `/t/{slug}` of the public URL, next to
+    /// the console at `{public_url}/admin`.
     public func hostname(of tenant: Tenant) -> String? {
-        tenant.settings.hostname ?? baseDomain.map { "\(tenant.slug).\($0)" }
+        if tenant.isOperatorsDirectory { return nil }
+        return tenant.settings.hostname ?? baseDomain.map { "\(tenant.slug).\($0)" }
     }
 
     /// The issuer identifier (OIDC Discovery 1.0 §3, RFC 8414 §2): `{public_url}/t/{slug}`, or
@@ -68,7 +71,9 @@ public struct TenantAddressing: Sendable {
         if let tenant = try await store.find(hostname: host) { return tenant }
         if let baseDomain, host.hasSuffix("." + baseDomain) {
             let slug = String(host.dropLast(baseDomain.count + 1))
-            if let tenant = try await store.find(slug: slug), tenant.tenant.settings.hostname == nil { return tenant }
+            if let tenant = try await store.find(slug: slug), tenant.tenant.settings.hostname == nil, !tenant.tenant.isOperatorsDirectory {
+                return tenant
+            }
         }
         return nil
     }
