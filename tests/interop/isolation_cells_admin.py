@@ -52,6 +52,9 @@ def admin_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
         ("DELETE", f"/tenants/{s}/sessions/{L.browser_sid}", None),
         ("GET", f"/tenants/{s}/keys", None),
         ("POST", f"/tenants/{s}/keys/rotate", None),
+        ("GET", f"/tenants/{s}/audit", None),
+        ("GET", f"/tenants/{s}/audit?user_id={uid}", None),
+        ("GET", f"/tenants/{s}/audit/verify", None),
         ("GET", "/tenants", None),
         (
             "POST",
