@@ -287,6 +287,10 @@ def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, arti
         saved = admin.get(f"/tenants/{target.slug}").json()["settings"]
         assert saved["session_ttl"] == 3600 and saved["allowed_origins"] == ["https://app.example.com"], saved
         assert saved["magic_link"] is True and saved["self_signup"] is False, saved
+        # The operator's change is an audit entry of the tenant (docs/contract.md A9).
+        updates = admin.get(f"/tenants/{target.slug}/audit", params={"type": "tenant.updated"}).json()["events"]
+        assert updates and updates[0]["actor"] == {"type": "operator", "id": operator["id"]}, updates
+        assert "settings.session_ttl" in updates[0]["changes"] and updates[0]["data"]["slug"] == target.slug, updates
 
         resp = http.post(
             f"{public_url}/admin/tenants",

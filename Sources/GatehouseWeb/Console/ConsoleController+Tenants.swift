@@ -83,6 +83,9 @@ extension ConsoleController {
                     slug: creation.slug, name: creation.name, environment: creation.environment, settings: creation.settings)
                 context.logger.info(
                     "console: tenant created", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
+                await services.auditOperator(
+                    "tenant.created", tenant: tenant, operator: signedIn.user, directory: signedIn.directory, changes: fields,
+                    tenantDatabase: try? await services.store.storage(for: tenant), request, context)
                 return redirect("\(Self.path)/tenants/\(tenant.slug)?notice=created", signedIn: signedIn)
             } catch StoreError.conflict(let detail) {
                 input.fail("slug", detail)
@@ -167,6 +170,9 @@ extension ConsoleController {
         if input.errors.isEmpty {
             _ = try await services.store.updateTenant(tenant, name: name, settings: settings)
             context.logger.info("console: tenant updated", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
+            await services.auditOperator(
+                "tenant.updated", tenant: tenant, operator: signedIn.user, directory: signedIn.directory,
+                changes: ["name"] + Self.settingsPatch(form).keys.sorted().map { "settings.\($0)" }, tenantDatabase: database, request, context)
             return redirect("\(Self.path)/tenants/\(tenant.slug)?notice=saved", signedIn: signedIn)
         }
         // Shown as submitted, with each problem next to its field.
@@ -194,6 +200,8 @@ extension ConsoleController {
         }
         try await services.store.deleteTenant(tenant)
         context.logger.info("console: tenant deleted", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
+        await services.auditOperator(
+            "tenant.deleted", tenant: tenant, operator: signedIn.user, directory: signedIn.directory, tenantDatabase: nil, request, context)
         return redirect("\(Self.path)/tenants?notice=deleted", signedIn: signedIn)
     }
 

@@ -70,6 +70,24 @@ extension Services {
     }
 }
 
+extension Services {
+    /// An operator's change to a tenant from the admin console (`tenant.created`,
+    /// `tenant.updated`, `tenant.deleted`): recorded in the operators' directory's own audit log,
+    /// the instance-level record of operator actions, and (while the tenant exists) in the
+    /// tenant's log too. `changes` names the settings sent, never their values.
+    func auditOperator(
+        _ type: String, tenant: ResolvedTenant, operator user: User, directory: any TenantHandle, changes: [String] = [],
+        tenantDatabase: (any TenantHandle)?, _ request: Request, _ context: AppRequestContext
+    ) async {
+        let draft = AuditDraft(
+            type: type, actor: AuditActor(type: "operator", id: user.id.rawValue), targetType: "tenant", targetID: tenant.id.rawValue,
+            ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) },
+            data: .object(["slug": .string(tenant.slug), "operator_email": .string(user.email)]), changes: changes)
+        await audit(draft, in: directory)
+        if let tenantDatabase { await audit(draft, in: tenantDatabase) }
+    }
+}
+
 /// When this node last pruned each tenant's audit log.
 final class AuditPruningSchedule: Sendable {
     let last = Mutex<[TenantID: Date]>([:])
