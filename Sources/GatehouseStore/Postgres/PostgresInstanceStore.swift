@@ -182,14 +182,24 @@ public final class PostgresInstanceStore: InstanceStorage {
 
     /// Re-reads tenant `id`'s registry row after another node changed it: the registry takes the
     /// new value (or drops a deleted tenant), and open handles and the key ring are dropped.
+    ///
+    /// A change this node makes while the row is being read (`updateTenant` replaces the registry
+    /// entry at once) may be newer than what the read returned: the read is then repeated, so a
+    /// stale row never replaces a fresher local update.
     func reloadTenant(_ id: TenantID) async {
         do {
-            let rows = try await client.query(
-                "SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants WHERE id = \(id.rawValue)",
-                logger: logger)
             var found: Tenant?
-            for try await row in rows.decode((String, String, String, String, String, Date).self) { found = Self.tenant(row) }
-            let old = directory.resolve(id: id)?.tenant
+            var old: Tenant?
+            for _ in 0..<5 {
+                let before = directory.resolve(id: id)?.tenant
+                let rows = try await client.query(
+                    "SELECT id, slug, name, environment, settings, created_at FROM \(unescaped: instance).tenants WHERE id = \(id.rawValue)",
+                    logger: logger)
+                found = nil
+                for try await row in rows.decode((String, String, String, String, String, Date).self) { found = Self.tenant(row) }
+                old = directory.resolve(id: id)?.tenant
+                if old == before { break }
+            }
             if let found {
                 if found != old { directory.replace(with: found) }
             } else if let old {
