@@ -227,7 +227,7 @@ def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, arti
 
         # The same session over HTTP: the renewed cookie's attributes, CSRF, bad input, search.
         http = session_with(public_url, value)
-        listing = http.get(public_url + "/admin/tenants?q=defa", allow_redirects=False)
+        listing = http.get(public_url + "/admin/tenants?q=default", allow_redirects=False)
         assert listing.status_code == 200, describe(listing)
         set_cookie = listing.headers["Set-Cookie"]
         for part in ("gh_admin=", "Path=/admin", "HttpOnly", "SameSite=Strict", "Max-Age=1800"):
