@@ -35,7 +35,7 @@ public final class WebhookService: Sendable {
     /// Deliveries claimed by one pass over a tenant, and sent at once.
     static let batch = 8
     /// How long a claimed delivery stays claimed by this node, in seconds.
-    var lease: TimeInterval { TimeInterval(settings.timeoutSeconds) + 50 }
+    var lease: TimeInterval { TimeInterval(settings.timeoutSeconds) + 5 }
 
     init(
         store: any InstanceStorage, configuration: GatehouseConfiguration, clock: any Clock, logger: Logger,
