@@ -272,3 +272,34 @@ def test_kill_9_with_a_pending_delivery_delivers_it_after_the_restart(tmp_path):
     finally:
         receiver.stop()
         server.stop()
+
+
+def test_cli_manages_endpoints_and_deliveries(server, receiver, tmp_path):
+    from cli_helpers import CLI, record
+
+    cli = CLI(server.public_url, server.admin_token, tmp_path)
+    tenant = server.admin.create_tenant()
+    t = ("--tenant", tenant.slug)
+    added = cli.json("webhook", "add", *t, "--endpoint-url", receiver.url, "--event", "user.created", "--description", "cli")
+    assert added["secret"].startswith("whsec_") and added["events"] == ["user.created"]
+    shown = record(cli.ok("webhook", "show", added["id"], *t))
+    assert shown["url"] == receiver.url and "secret" not in shown
+    assert [w["id"] for w in cli.json("webhook", "list", *t)["webhooks"]] == [added["id"]]
+    cli.fails("webhook", "add", *t, "--endpoint-url", receiver.url, "--event", "user.exploded", status=422)
+
+    updated = cli.json("webhook", "update", added["id"], *t, "--all-events", "--enabled", "true")
+    assert updated["events"] == []
+    queued = cli.json("webhook", "test", added["id"], *t)
+    receipt = receiver.wait_for(lambda rs: any(r.webhook_id == queued["event_id"] for r in rs))[-1]
+    receipt.verify(added["secret"])
+    wait_delivery(server.admin, tenant.slug, added["id"], queued["id"], lambda d: d["status"] == "delivered")
+    listed = cli.json("webhook", "deliveries", added["id"], *t)["deliveries"]
+    assert [d["id"] for d in listed] == [queued["id"]] and listed[0]["status"] == "delivered"
+    again = cli.json("webhook", "redeliver", added["id"], queued["id"], *t)
+    assert again["event_id"] == queued["event_id"]
+    receiver.wait_for(lambda rs: sum(r.webhook_id == queued["event_id"] for r in rs) >= 2)
+
+    rotated = cli.json("webhook", "rotate-secret", added["id"], *t, "--overlap", "1h")
+    assert rotated["secret"] != added["secret"] and "previous_secret_expires_at" in rotated
+    cli.ok("webhook", "remove", added["id"], *t, "--yes")
+    cli.fails("webhook", "show", added["id"], *t, status=404)

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "838c71e58964c87f4abe76ed36782fb88eb70a0e95b69773165e7e3a66ea517e"
+    package static let sha256 = "4d269c4af62ab32c080c11f7ec6a0da24f72d27d30632b017f5d9143802a2bab"
 }
