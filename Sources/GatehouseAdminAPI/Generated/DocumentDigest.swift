@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "4d269c4af62ab32c080c11f7ec6a0da24f72d27d30632b017f5d9143802a2bab"
+    package static let sha256 = "f4ed6d1a69cf10d1cb5598463dc313c690a35b5ad525c1d35b8fa1fe9a5cf467"
 }

@@ -4368,23 +4368,23 @@ enum AdminOpenAPI {
         "additionalProperties": false,
         "required": ["url"],
         "properties": {
-          "url": {"type": "string", "minLength": 1, "maxLength": 2048, "description": "https://, or http:// only to an address of `[federation] allowed_private_networks`."},
-          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "maxItems": 25, "description": "The types to send; empty or absent: every type. An unknown type is 422."},
+          "url": {"type": "string", "minLength": 1, "maxLength": 2048, "description": "https://, or http:// only to an address of `[federation] allowed_private_networks`.", "examples": ["https://crm.example.com/hooks/gatehouse"]},
+          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "maxItems": 25, "description": "The types to send; empty or absent: every type. An unknown type is 422.", "examples": [["user.created", "user.deleted"]]},
           "enabled": {"type": "boolean", "default": true},
-          "description": {"type": "string", "maxLength": 500, "default": ""}
+          "description": {"type": "string", "maxLength": 500, "default": "", "examples": ["CRM sync"]}
         }
       },
       "WebhookUpdate": {
         "type": "object",
         "additionalProperties": false,
         "properties": {
-          "url": {"type": "string", "minLength": 1, "maxLength": 2048},
-          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "maxItems": 25},
-          "enabled": {"type": "boolean"},
-          "description": {"type": "string", "maxLength": 500}
+          "url": {"type": "string", "minLength": 1, "maxLength": 2048, "examples": ["https://crm.example.com/hooks/gatehouse-v2"]},
+          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "maxItems": 25, "examples": [["user.created"]]},
+          "enabled": {"type": "boolean", "examples": [true]},
+          "description": {"type": "string", "maxLength": 500, "examples": ["CRM sync"]}
         }
       },
-      "WebhookSecretRotation": {"type": "object", "additionalProperties": false, "properties": {"overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400, "description": "Seconds the old secret keeps signing beside the new one (0–2592000, i.e. up to 30 days)."}}},
+      "WebhookSecretRotation": {"type": "object", "additionalProperties": false, "properties": {"overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400, "description": "Seconds the old secret keeps signing beside the new one (0–2592000, i.e. up to 30 days).", "examples": [3600]}}},
       "WebhookList": {"type": "object", "required": ["webhooks", "next_cursor"], "properties": {"webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "WebhookDelivery": {
         "type": "object",
