@@ -109,6 +109,12 @@ def test_a_test_ping_is_delivered_signed_and_listed(admin, receiver):
     done = wait_delivery(admin, tenant.slug, endpoint["id"], queued["id"], lambda d: d["status"] == "delivered")
     assert done["attempts"] == 1 and done["last_response_status"] == 204 and "delivered_at" in done
 
+    # The audit log records the change without the secret.
+    audit = expect(admin.get(f"/tenants/{tenant.slug}/audit", params={"type": "webhook_endpoint.created"}), 200).json()
+    [entry] = audit["events"]
+    assert entry["target_id"] == endpoint["id"] and entry["data"]["secret"] == "[redacted]"
+    assert secret not in str(audit)
+
 
 def test_endpoints_are_validated(admin):
     tenant = admin.create_tenant()

@@ -120,6 +120,8 @@ public final class WebhookService: Sendable {
 
     /// Sends the tenant's due deliveries, a batch at a time, until none is due.
     func deliverDue(_ database: any TenantHandle) async throws {
+        // A read first, so that an idle tenant costs no write transaction.
+        guard let due = try await database.nextWebhookDeliveryDue(), due <= clock.now else { return }
         while !Task.isCancelled {
             let due = try await database.claimDueWebhookDeliveries(at: clock.now, limit: Self.batch, lease: lease)
             if due.isEmpty { return }
