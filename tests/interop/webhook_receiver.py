@@ -85,7 +85,7 @@ class Receiver:
             if predicate(receipts):
                 return receipts
             time.sleep(0.1)
-        raise AssertionError(f"receiver: condition not met within {timeout}s; got {len(self.receipts)} receipts")
+        raise AssertionError(f"receiver: condition not met within {timeout}s; {len(self.receipts)} receipts")
 
     def with_id(self, webhook_id: str) -> list[Receipt]:
         with self._lock:
