@@ -128,3 +128,17 @@ package struct OpenProviderFields: Codable, Hashable, Sendable {
         case claimMapping = "claim_mapping", trustUpstreamMfa = "trust_upstream_mfa", allowSignup = "allow_signup"
     }
 }
+
+/// `WebhookCreate` and `WebhookUpdate` (`POST`/`PATCH /admin/v1/tenants/{slug}/webhooks…`): event
+/// types as open strings, so that the server names an unknown one; nil fields are left out.
+package struct OpenWebhookFields: Codable, Hashable, Sendable {
+    package var url: String?
+    package var events: [String]?
+    package var enabled: Bool?
+    package var description: String?
+
+    package init() {}
+
+    /// True when no field is set.
+    package var isEmpty: Bool { self == OpenWebhookFields() }
+}

@@ -90,6 +90,15 @@ public protocol InstanceStorage: AnyObject, Sendable {
     /// Tenants with undelivered mail, for `/metrics`.
     func tenantsWithPendingMail() async throws -> Int
 
+    // MARK: Webhooks
+
+    /// Records that `tenant` has webhook endpoints, so that the delivery worker visits it.
+    func markWebhookTenant(_ tenant: ResolvedTenant) async throws
+    /// Forgets that `tenant` has webhook endpoints (after its last one was deleted).
+    func unmarkWebhookTenant(_ tenant: ResolvedTenant) async throws
+    /// Tenants with webhook endpoints, at most `limit`.
+    func webhookTenants(limit: Int) async throws -> [ResolvedTenant]
+
     // MARK: Operations
 
     /// Readiness: the reasons this instance cannot serve; empty when it can.

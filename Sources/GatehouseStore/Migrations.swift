@@ -68,6 +68,14 @@ public enum Migrations {
                 t.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("2026-12-06-instance-webhooks-v1") { db in
+            // Tenants with webhook endpoints, so that the delivery worker never scans every tenant
+            // (InstanceStore+Webhooks.swift).
+            try db.create(table: "webhook_tenants") { t in
+                t.primaryKey("tenant_id", .text).references("tenants", onDelete: .cascade)
+                t.column("version", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 
@@ -191,6 +199,7 @@ public enum Migrations {
         registerOrganizationInvitationMigrations(&migrator)
         registerCustomClaimMigrations(&migrator)
         registerAuditMigrations(&migrator)
+        registerWebhookMigrations(&migrator)
         return migrator
     }
 }

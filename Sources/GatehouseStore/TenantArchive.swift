@@ -202,11 +202,12 @@ public enum TenantArchive {
     ]
 
     /// Tables of live credentials and passing state, emptied in every copy: no session, code,
-    /// refresh token, sign-in in progress, link or queued mail of the source works at the copy.
+    /// refresh token, sign-in in progress, link, queued mail or webhook endpoint of the source works
+    /// at the copy (a staging copy must not send events to the source's receivers).
     static let clearedTables = [
         "sessions", "interactions", "authorization_codes", "refresh_tokens", "revoked_access_tokens",
         "one_time_tokens", "pending_sign_ins", "federation_states", "mail_outbox", "console_enrolments",
-        "sign_in_failures",
+        "sign_in_failures", "webhook_endpoints", "webhook_deliveries",
     ]
 
     /// Tables a copy keeps (clone with scrubbing empties some of them; see `scrub`).
@@ -214,7 +215,7 @@ public enum TenantArchive {
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
         "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
         "memberships", "organization_invitations", "organization_domains", "organization_sso", "grdb_migrations",
-        "audit_events", "audit_chain",
+        "audit_events", "audit_chain", "webhook_cursor",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a
@@ -226,6 +227,7 @@ public enum TenantArchive {
         for table in clearedTables { try db.execute(sql: "DELETE FROM \(table)") }
         try db.execute(sql: "UPDATE organization_invitations SET token_hash = randomblob(32)")
         try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE revoked_at IS NULL", arguments: [now])
+        try db.execute(sql: "UPDATE webhook_cursor SET after_seq = (SELECT head_seq FROM audit_chain WHERE id = 1)")
         try db.execute(sql: "DELETE FROM consents WHERE client_id IN (SELECT client_id FROM clients WHERE builtin IS NOT NULL)")
         try db.execute(sql: "DELETE FROM clients WHERE builtin IS NOT NULL")
     }
@@ -265,6 +267,7 @@ public enum TenantArchive {
         try db.execute(
             sql: "UPDATE audit_chain SET head_seq = 0, head_hash = ?, anchor_seq = 0, anchor_hash = ?",
             arguments: [AuditChain.genesis, AuditChain.genesis])
+        try db.execute(sql: "UPDATE webhook_cursor SET after_seq = 0")
     }
 
     /// A client whose keys a copy replaced.

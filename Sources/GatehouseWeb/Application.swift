@@ -44,6 +44,7 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
     app.addServices(StorageService(store: services.store))
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
+    app.addServices(WebhookDeliveryService(webhooks: services.webhooks, logger: logger))
     if configuration.backup.directory != nil, let store = services.store as? InstanceStore {
         app.addServices(BackupService(store: store, configuration: configuration.backup, logger: logger))
     }
@@ -72,8 +73,10 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         settings: try MailSettings(configuration: configuration, dataDirectory: dataDirectory),
         directory: templatesDirectory + "/email", store: store, clock: clock, logger: logger,
         publicURL: configuration.effectivePublicURL)
+    let webhooks = WebhookService(store: store, configuration: configuration, clock: clock, logger: logger)
     return Services(
-        configuration: configuration, store: store, pages: pages, mail: mail, passwords: passwords, clock: clock, logger: logger,
+        configuration: configuration, store: store, pages: pages, mail: mail, webhooks: webhooks, passwords: passwords, clock: clock,
+        logger: logger,
         publicURL: publicURL,
         addressing: TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain),
         adminTokenHash: Digest.sha256(adminToken),

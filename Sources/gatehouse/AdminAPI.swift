@@ -108,3 +108,5 @@ extension Components.Schemas.RoleList: AdminPage {}
 extension Components.Schemas.InvitationList: AdminPage {}
 extension Components.Schemas.DomainList: AdminPage {}
 extension Components.Schemas.AuditEventList: AdminPage {}
+extension Components.Schemas.WebhookList: AdminPage {}
+extension Components.Schemas.WebhookDeliveryList: AdminPage {}

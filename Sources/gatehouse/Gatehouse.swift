@@ -18,7 +18,7 @@ struct Gatehouse: AsyncParsableCommand {
         version: GatehouseVersion.current,
         subcommands: [
             Serve.self, TenantCommand.self, ClientCommand.self, UserCommand.self, OrgCommand.self, RoleCommand.self, SessionCommand.self,
-            KeysCommand.self, ProviderCommand.self, AuditCommand.self, OperatorCommand.self,
+            KeysCommand.self, ProviderCommand.self, WebhookCommand.self, AuditCommand.self, OperatorCommand.self,
             TemplateCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, StorageCommand.self,
             VersionCommand.self,
         ])

@@ -6,9 +6,9 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-05: tenant hostnames, console
+/// A data folder of today's schema (every migration up to 2026-12-06: tenant hostnames, console
 /// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
-/// claims) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// claims, the audit log, webhook endpoints) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
@@ -25,6 +25,9 @@ struct CurrentSchemaFixtureTests {
         /// A pending invitation of that organization and its link token (written since 2026-12-05).
         var invitation_id: String?
         var invitation_token: String?
+        /// A webhook endpoint and its secret (written since 2026-12-06).
+        var webhook_id: String?
+        var webhook_secret: String?
     }
 
     /// Users' metadata and clients' custom claims (docs/contract.md A9).
@@ -101,6 +104,12 @@ struct CurrentSchemaFixtureTests {
                     sealedTOTPSecret: db.seal(try #require(Base64URL.decode(facts.totp_secret))), createdAt: now,
                     expiresAt: now.addingTimeInterval(86400 * 365)))
             try await db.ensureSigningKeys(at: now)
+            let endpoint = WebhookEndpoint(
+                id: .generate(at: now), url: "https://hooks.acme.example/gatehouse", events: ["user.created"],
+                secret: WebhookEndpoint.generateSecret(), createdAt: now, updatedAt: now)
+            try await store.markWebhookTenant(tenant)
+            try await db.insertWebhookEndpoint(endpoint)
+            (facts.webhook_id, facts.webhook_secret) = (endpoint.id.rawValue, endpoint.secret)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -154,6 +163,12 @@ struct CurrentSchemaFixtureTests {
                 #expect(invitation.id.rawValue == raw && invitation.role == OrganizationRole.admin)
                 #expect(try await db.verifiedDomain("acme.example")?.organizationID == invitation.organizationID)
                 #expect(try await db.sso(of: invitation.organizationID)?.enforced == true)
+            }
+            if let raw = facts.webhook_id {
+                let id = try #require(WebhookEndpointID(rawValue: raw))
+                let endpoint = try #require(try await db.webhookEndpoint(id: id))
+                #expect(endpoint.secret == facts.webhook_secret && endpoint.events == ["user.created"])
+                #expect(try await store.webhookTenants(limit: 10) == [tenant])
             }
         }
     }

@@ -25,6 +25,7 @@ def admin_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
     both = {**F.needles, **L.needles}
     s = L.slug
     cid, pid, uid, hid = L.confidential.client_id, L.public.client_id, L.user.id, L.headless_user.id
+    wid, did = L.webhook["id"], L.webhook_delivery["id"]
     routes = [
         ("GET", f"/tenants/{s}", None),
         ("PATCH", f"/tenants/{s}", {"name": "taken over"}),
@@ -55,6 +56,15 @@ def admin_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
         ("GET", f"/tenants/{s}/audit", None),
         ("GET", f"/tenants/{s}/audit?user_id={uid}", None),
         ("GET", f"/tenants/{s}/audit/verify", None),
+        ("GET", f"/tenants/{s}/webhooks", None),
+        ("POST", f"/tenants/{s}/webhooks", {"url": "https://evil.example/hook"}),
+        ("GET", f"/tenants/{s}/webhooks/{wid}", None),
+        ("PATCH", f"/tenants/{s}/webhooks/{wid}", {"url": "https://evil.example/hook"}),
+        ("POST", f"/tenants/{s}/webhooks/{wid}/rotate-secret", None),
+        ("POST", f"/tenants/{s}/webhooks/{wid}/test", None),
+        ("GET", f"/tenants/{s}/webhooks/{wid}/deliveries", None),
+        ("POST", f"/tenants/{s}/webhooks/{wid}/deliveries/{did}/redeliver", None),
+        ("DELETE", f"/tenants/{s}/webhooks/{wid}", None),
         ("GET", "/tenants", None),
         (
             "POST",
@@ -69,6 +79,8 @@ def admin_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
         uid: "{user}",
         hid: "{user}",
         L.browser_sid: "{session}",
+        wid: "{webhook}",
+        did: "{delivery}",
     }
 
     def label(path: str) -> str:
@@ -95,11 +107,15 @@ def admin_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
         ("GET", f"/tenants/{F.slug}/users/{L.user.id}"),
         ("DELETE", f"/tenants/{F.slug}/users/{L.user.id}"),
         ("DELETE", f"/tenants/{F.slug}/sessions/{L.browser_sid}"),
+        ("GET", f"/tenants/{F.slug}/webhooks/{L.webhook['id']}"),
+        ("POST", f"/tenants/{F.slug}/webhooks/{L.webhook['id']}/test"),
+        ("GET", f"/tenants/{F.slug}/webhooks/{L.webhook['id']}/deliveries"),
+        ("POST", f"/tenants/{F.slug}/webhooks/{F.webhook['id']}/deliveries/{L.webhook_delivery['id']}/redeliver"),
     ):
         cell(
             "admin API",
             f"local id at the foreign tenant's own route: {method} "
-            f"{label(path).replace(F.slug, '{foreign}')}",
+            f"{label(path).replace(F.slug, '{foreign}').replace(F.webhook['id'], '{foreign webhook}')}",
             "404 problem",
             lambda mt=method, p=path: own.request(mt, p),
             problem(404),

@@ -121,10 +121,10 @@ def controls_before(m: Matrix, K: Kit, others: dict, admin: AdminAPI) -> None:  
             lambda r: None if r.status_code == 200 else short(r),
         )
     api = scoped_admin(t, K.admin_token)
-    for path in ("", "/clients", "/users", "/sessions", "/keys"):
+    for path in ("", "/clients", "/users", "/sessions", "/keys", f"/webhooks/{K.webhook['id']}/deliveries"):
         control(
             "admin API",
-            f"own admin token: GET /tenants/{{own}}{path}",
+            f"own admin token: GET /tenants/{{own}}{path.replace(K.webhook['id'], '{webhook}')}",
             "200",
             lambda p=path: api.get(f"/tenants/{K.slug}{p}"),
             lambda r: None if r.status_code == 200 else short(r),

@@ -66,6 +66,9 @@ class Kit:
     # A pending invitation of the organization and a verified domain it holds.
     invitation: dict = field(default_factory=dict)
     domain: str = ""
+    # A webhook endpoint (with its secret, answered once) and a queued test delivery of it.
+    webhook: dict = field(default_factory=dict)
+    webhook_delivery: dict = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -204,7 +207,25 @@ def build_kit(admin: AdminAPI, name: str, environment: str) -> Kit:
             needles[f"{label} grant id"] = grant
     kit.needles = {f"{name}.{label}": value for label, value in needles.items() if value}
     add_organization(kit)
+    add_webhook(kit)
     return kit
+
+
+def add_webhook(kit: Kit) -> None:
+    """Give ``kit`` a webhook endpoint and a test delivery; their ids, URL and secret become needles."""
+    api = scoped_admin(kit.tenant, kit.admin_token)
+    base = f"/tenants/{kit.slug}/webhooks"
+    url = f"https://hooks-{kit.name.lower()}.isolation.example/{uuid.uuid4().hex[:8]}"
+    kit.webhook = expect(api.post(base, json={"url": url, "events": ["user.created"]}), 201).json()
+    kit.webhook_delivery = expect(api.post(f"{base}/{kit.webhook['id']}/test"), 202).json()
+    needles = {
+        "webhook id": kit.webhook["id"],
+        "webhook url": url,
+        "webhook secret": kit.webhook["secret"],
+        "webhook delivery id": kit.webhook_delivery["id"],
+        "webhook event id": kit.webhook_delivery["event_id"],
+    }
+    kit.needles.update({f"{kit.name}.{label}": value for label, value in needles.items() if value})
 
 
 ORG_SCOPE = "openid organization"

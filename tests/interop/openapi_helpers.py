@@ -56,6 +56,8 @@ FAKE_IDS = {
     "org": "org_00000000000000000000000000",
     "role": "no-such-role",
     "invitation_id": "inv_00000000000000000000000000",
+    "webhook_id": "whk_00000000000000000000000000",
+    "delivery_id": "whd_00000000000000000000000000",
     "id": "inv_00000000000000000000000000",  # /v1/invitations/{id}/…
     "domain": "no-such-domain.example",
 }
@@ -226,6 +228,9 @@ class World:
         expect(admin.request("PUT", f"{org_path}/sso", json={"provider_id": self.provider["id"]}), 200)
         operator = {"email": f"operator-{self.tenant.slug}@world.example", "password": "correct horse battery"}
         self.operator = expect(admin.post("/operators", json=operator), 201).json()
+        hook = {"url": "https://hooks.world.example/gatehouse"}
+        self.webhook = expect(admin.post(f"/tenants/{self.tenant.slug}/webhooks", json=hook), 201).json()
+        self.delivery = expect(admin.post(f"/tenants/{self.tenant.slug}/webhooks/{self.webhook['id']}/test"), 202).json()
         self.values = {
             "operator_id": self.operator["id"],
             "slug": self.tenant.slug,
@@ -240,6 +245,8 @@ class World:
             "invitation_id": self.invitation["id"],
             "id": self.my_invitation["id"],
             "domain": "world.example",
+            "webhook_id": self.webhook["id"],
+            "delivery_id": self.delivery["id"],
         }
 
     def headers(self, op: dict, *, admin_token: str | None = None) -> dict[str, str]:

@@ -70,6 +70,8 @@ class Setting:
         organization = {"name": "Scopes", "slug": "scopes", "owner_user_id": self.user.id}
         created = admin.post(f"/tenants/{self.tenant.slug}/organizations", json=organization)
         self.organization = expect(created, 201).json()
+        hook = admin.post(f"/tenants/{self.tenant.slug}/webhooks", json={"url": "https://hooks.scopes.example/x"})
+        self.webhook = expect(hook, 201).json()
         self.values = {
             "slug": self.tenant.slug,
             "org": self.organization["id"],
@@ -83,6 +85,8 @@ class Setting:
             "name": "verify",
             "invitation_id": "inv_00000000000000000000000000",
             "domain": "no-such-domain.example",
+            "webhook_id": self.webhook["id"],
+            "delivery_id": "whd_00000000000000000000000000",
         }
 
     def token(self, scope: str) -> str:

@@ -128,6 +128,9 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
             "discovery_url": "https://sso.copy.example/.well-known/openid-configuration"}), 201).json()
         sso = expect(call(sqlite_node, "PUT", f"{acme}/sso", headers=admin,
                           json={"provider_id": provider["id"], "enforced": True}), 200).json()
+        # A webhook endpoint travels with its sealed secret, and the worker's index knows its tenant.
+        hook = expect(call(sqlite_node, "POST", f"/admin/v1/tenants/{slug}/webhooks", headers=admin,
+                           json={"url": "https://hooks.copy.example/x"}), 201).json()
         before = expect(call(sqlite_node, "POST", f"/t/{slug}/token", data={"grant_type": "client_credentials"}, auth=basic), 200).json()
         jwks_before = expect(call(sqlite_node, "GET", f"/t/{slug}/jwks.json"), 200).json()
     finally:
@@ -172,5 +175,11 @@ def test_storage_copy_moves_a_populated_sqlite_folder_and_everything_keeps_worki
         domains = expect(call(node, "GET", f"{acme}/domains", headers=admin), 200).json()["domains"]
         assert [(d["domain"], d["verified"], d["auto_join"]) for d in domains] == [("copy.example", True, True)]
         assert expect(call(node, "GET", f"{acme}/sso", headers=admin), 200).json() == sso
+        hooks = expect(call(node, "GET", f"/admin/v1/tenants/{slug}/webhooks", headers=admin), 200).json()["webhooks"]
+        assert [h["id"] for h in hooks] == [hook["id"]]
+        rotated = expect(call(node, "POST", f"/admin/v1/tenants/{slug}/webhooks/{hook['id']}/rotate-secret", headers=admin), 200)
+        assert rotated.json()["secret"] != hook["secret"], "the sealed secret opened after the copy"
+        indexed = psql(database, "SELECT count(*) FROM gatehouse_instance.webhook_tenants")
+        assert int(indexed) == 1
     finally:
         node.stop()

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "18a5e241a4eb7f7b09bbfe0002713ee901a4b99b6c4b26263505c6a9463a14a2"
+    package static let sha256 = "f4ed6d1a69cf10d1cb5598463dc313c690a35b5ad525c1d35b8fa1fe9a5cf467"
 }

@@ -61,6 +61,14 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/DomainName`.
         package typealias DomainName = Swift.String
+        /// The endpoint's id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/WebhookId`.
+        package typealias WebhookId = Swift.String
+        /// The delivery's id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/WebhookDeliveryId`.
+        package typealias WebhookDeliveryId = Swift.String
         /// The provider's id (`idp_…`) or slug.
         ///
         /// - Remark: Generated from `#/components/parameters/ProviderKey`.

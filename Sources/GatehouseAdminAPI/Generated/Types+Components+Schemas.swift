@@ -2917,6 +2917,354 @@ extension Components {
                 case nextCursor = "next_cursor"
             }
         }
+        /// The event types an endpoint can subscribe to; each has a body schema `WebhookEvent<Type>` (`user.created` → `WebhookEventUserCreated`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/WebhookEventType`.
+        @frozen package enum WebhookEventType: String, Codable, Hashable, Sendable, CaseIterable {
+            case user_created = "user.created"
+            case user_updated = "user.updated"
+            case user_deleted = "user.deleted"
+            case user_signedIn = "user.signed_in"
+            case user_signInFailed = "user.sign_in_failed"
+            case user_passwordChanged = "user.password_changed"
+            case user_mfaEnabled = "user.mfa_enabled"
+            case user_mfaDisabled = "user.mfa_disabled"
+            case user_emailVerified = "user.email_verified"
+            case session_created = "session.created"
+            case session_revoked = "session.revoked"
+            case organization_created = "organization.created"
+            case organization_updated = "organization.updated"
+            case organization_deleted = "organization.deleted"
+            case membership_created = "membership.created"
+            case membership_updated = "membership.updated"
+            case membership_deleted = "membership.deleted"
+            case invitation_created = "invitation.created"
+            case invitation_accepted = "invitation.accepted"
+            case invitation_revoked = "invitation.revoked"
+            case client_created = "client.created"
+            case client_updated = "client.updated"
+            case client_deleted = "client.deleted"
+            case tenant_updated = "tenant.updated"
+            case signingKey_rotated = "signing_key.rotated"
+        }
+        /// A webhook endpoint of a tenant. Its secret is shown only by create and rotate-secret.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Webhook`.
+        package struct Webhook: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Webhook/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Webhook/url`.
+            package var url: Swift.String
+            /// The types sent, sorted; empty: every type.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/events`.
+            package var events: [Components.Schemas.WebhookEventType]
+            /// - Remark: Generated from `#/components/schemas/Webhook/enabled`.
+            package var enabled: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Webhook/description`.
+            package var description: Swift.String
+            /// Until when the secret replaced by the last rotation still signs; absent when there is none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/previous_secret_expires_at`.
+            package var previousSecretExpiresAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Webhook/created_at`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Webhook/updated_at`.
+            package var updatedAt: Foundation.Date
+            /// Creates a new `Webhook`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - url:
+            ///   - events: The types sent, sorted; empty: every type.
+            ///   - enabled:
+            ///   - description:
+            ///   - previousSecretExpiresAt: Until when the secret replaced by the last rotation still signs; absent when there is none.
+            ///   - createdAt:
+            ///   - updatedAt:
+            package init(
+                id: Swift.String,
+                url: Swift.String,
+                events: [Components.Schemas.WebhookEventType],
+                enabled: Swift.Bool,
+                description: Swift.String,
+                previousSecretExpiresAt: Foundation.Date? = nil,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.url = url
+                self.events = events
+                self.enabled = enabled
+                self.description = description
+                self.previousSecretExpiresAt = previousSecretExpiresAt
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case url
+                case events
+                case enabled
+                case description
+                case previousSecretExpiresAt = "previous_secret_expires_at"
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+            }
+        }
+        /// A webhook endpoint with its secret, answered once by create and rotate-secret.
+        ///
+        /// - Remark: Generated from `#/components/schemas/WebhookWithSecret`.
+        package struct WebhookWithSecret: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/url`.
+            package var url: Swift.String
+            /// The types sent, sorted; empty: every type.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/events`.
+            package var events: [Components.Schemas.WebhookEventType]
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/enabled`.
+            package var enabled: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/description`.
+            package var description: Swift.String
+            /// Until when the secret replaced by the last rotation still signs; absent when there is none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/previous_secret_expires_at`.
+            package var previousSecretExpiresAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/created_at`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/updated_at`.
+            package var updatedAt: Foundation.Date
+            /// `whsec_` and the base64 of 32 random bytes; the HMAC key is the base64-decoded part after `whsec_`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/secret`.
+            package var secret: Swift.String
+            /// Creates a new `WebhookWithSecret`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - url:
+            ///   - events: The types sent, sorted; empty: every type.
+            ///   - enabled:
+            ///   - description:
+            ///   - previousSecretExpiresAt: Until when the secret replaced by the last rotation still signs; absent when there is none.
+            ///   - createdAt:
+            ///   - updatedAt:
+            ///   - secret: `whsec_` and the base64 of 32 random bytes; the HMAC key is the base64-decoded part after `whsec_`.
+            package init(
+                id: Swift.String,
+                url: Swift.String,
+                events: [Components.Schemas.WebhookEventType],
+                enabled: Swift.Bool,
+                description: Swift.String,
+                previousSecretExpiresAt: Foundation.Date? = nil,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date,
+                secret: Swift.String
+            ) {
+                self.id = id
+                self.url = url
+                self.events = events
+                self.enabled = enabled
+                self.description = description
+                self.previousSecretExpiresAt = previousSecretExpiresAt
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+                self.secret = secret
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case url
+                case events
+                case enabled
+                case description
+                case previousSecretExpiresAt = "previous_secret_expires_at"
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+                case secret
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WebhookCreate`.
+        package typealias WebhookCreate = OpenWebhookFields
+        /// - Remark: Generated from `#/components/schemas/WebhookUpdate`.
+        package typealias WebhookUpdate = OpenWebhookFields
+        /// - Remark: Generated from `#/components/schemas/WebhookSecretRotation`.
+        package struct WebhookSecretRotation: Codable, Hashable, Sendable {
+            /// Seconds the old secret keeps signing beside the new one (0–2592000, i.e. up to 30 days).
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookSecretRotation/overlap_seconds`.
+            package var overlapSeconds: Swift.Int?
+            /// Creates a new `WebhookSecretRotation`.
+            ///
+            /// - Parameters:
+            ///   - overlapSeconds: Seconds the old secret keeps signing beside the new one (0–2592000, i.e. up to 30 days).
+            package init(overlapSeconds: Swift.Int? = nil) {
+                self.overlapSeconds = overlapSeconds
+            }
+            package enum CodingKeys: String, CodingKey {
+                case overlapSeconds = "overlap_seconds"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.overlapSeconds = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .overlapSeconds
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "overlap_seconds"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WebhookList`.
+        package struct WebhookList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WebhookList/webhooks`.
+            package var webhooks: [Components.Schemas.Webhook]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `WebhookList`.
+            ///
+            /// - Parameters:
+            ///   - webhooks:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                webhooks: [Components.Schemas.Webhook],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.webhooks = webhooks
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case webhooks
+                case nextCursor = "next_cursor"
+            }
+        }
+        /// One delivery of one event to one endpoint.
+        ///
+        /// - Remark: Generated from `#/components/schemas/WebhookDelivery`.
+        package struct WebhookDelivery: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/webhook_id`.
+            package var webhookId: Swift.String
+            /// The event id, sent as `webhook-id`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/event_id`.
+            package var eventId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/event_type`.
+            package var eventType: Swift.String
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/status`.
+            @frozen package enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case pending = "pending"
+                case delivered = "delivered"
+                case failed = "failed"
+            }
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/status`.
+            package var status: Components.Schemas.WebhookDelivery.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/attempts`.
+            package var attempts: Swift.Int
+            /// When the next attempt is due (pending only).
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/next_attempt_at`.
+            package var nextAttemptAt: Foundation.Date?
+            /// The HTTP status of the last answer, if one came.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/last_response_status`.
+            package var lastResponseStatus: Swift.Int?
+            /// Why the last attempt failed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/last_error`.
+            package var lastError: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/delivered_at`.
+            package var deliveredAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/created_at`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/updated_at`.
+            package var updatedAt: Foundation.Date
+            /// Creates a new `WebhookDelivery`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - webhookId:
+            ///   - eventId: The event id, sent as `webhook-id`.
+            ///   - eventType:
+            ///   - status:
+            ///   - attempts:
+            ///   - nextAttemptAt: When the next attempt is due (pending only).
+            ///   - lastResponseStatus: The HTTP status of the last answer, if one came.
+            ///   - lastError: Why the last attempt failed.
+            ///   - deliveredAt:
+            ///   - createdAt:
+            ///   - updatedAt:
+            package init(
+                id: Swift.String,
+                webhookId: Swift.String,
+                eventId: Swift.String,
+                eventType: Swift.String,
+                status: Components.Schemas.WebhookDelivery.StatusPayload,
+                attempts: Swift.Int,
+                nextAttemptAt: Foundation.Date? = nil,
+                lastResponseStatus: Swift.Int? = nil,
+                lastError: Swift.String? = nil,
+                deliveredAt: Foundation.Date? = nil,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.webhookId = webhookId
+                self.eventId = eventId
+                self.eventType = eventType
+                self.status = status
+                self.attempts = attempts
+                self.nextAttemptAt = nextAttemptAt
+                self.lastResponseStatus = lastResponseStatus
+                self.lastError = lastError
+                self.deliveredAt = deliveredAt
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case webhookId = "webhook_id"
+                case eventId = "event_id"
+                case eventType = "event_type"
+                case status
+                case attempts
+                case nextAttemptAt = "next_attempt_at"
+                case lastResponseStatus = "last_response_status"
+                case lastError = "last_error"
+                case deliveredAt = "delivered_at"
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WebhookDeliveryList`.
+        package struct WebhookDeliveryList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WebhookDeliveryList/deliveries`.
+            package var deliveries: [Components.Schemas.WebhookDelivery]
+            /// `after` for the next page; null on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookDeliveryList/next_cursor`.
+            package var nextCursor: Swift.String?
+            /// Creates a new `WebhookDeliveryList`.
+            ///
+            /// - Parameters:
+            ///   - deliveries:
+            ///   - nextCursor: `after` for the next page; null on the last page.
+            package init(
+                deliveries: [Components.Schemas.WebhookDelivery],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.deliveries = deliveries
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case deliveries
+                case nextCursor = "next_cursor"
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/AuditVerification`.
         package struct AuditVerification: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/AuditVerification/ok`.

@@ -6929,6 +6929,2990 @@ package enum Operations {
             }
         }
     }
+    /// List webhook endpoints
+    ///
+    /// The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)`.
+    package enum ListWebhooks {
+        package static let id: Swift.String = "listWebhooks"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                package init(slug: Components.Parameters.Slug) {
+                    self.slug = slug
+                }
+            }
+            package var path: Operations.ListWebhooks.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// Items per page, 1–1000; default 100.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/query/after`.
+                package var after: Components.Parameters.After?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1–1000; default 100.
+                ///   - after: The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    after: Components.Parameters.After? = nil
+                ) {
+                    self.limit = limit
+                    self.after = after
+                }
+            }
+            package var query: Operations.ListWebhooks.Input.Query
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListWebhooks.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListWebhooks.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListWebhooks.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            package init(
+                path: Operations.ListWebhooks.Input.Path,
+                query: Operations.ListWebhooks.Input.Query = .init(),
+                headers: Operations.ListWebhooks.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.WebhookList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.WebhookList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListWebhooks.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListWebhooks.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The endpoints.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListWebhooks.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListWebhooks.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Add a webhook endpoint
+    ///
+    /// Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{"type", "timestamp", "data"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)`.
+    package enum CreateWebhook {
+        package static let id: Swift.String = "createWebhook"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                package init(slug: Components.Parameters.Slug) {
+                    self.slug = slug
+                }
+            }
+            package var path: Operations.CreateWebhook.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CreateWebhook.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CreateWebhook.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.CreateWebhook.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.WebhookCreate)
+            }
+            package var body: Operations.CreateWebhook.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.CreateWebhook.Input.Path,
+                headers: Operations.CreateWebhook.Input.Headers = .init(),
+                body: Operations.CreateWebhook.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/responses/201/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.WebhookWithSecret)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.WebhookWithSecret {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.CreateWebhook.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.CreateWebhook.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// The new endpoint with its secret.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.CreateWebhook.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            package var created: Operations.CreateWebhook.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken (the slug, email address or key already exists), or a request with this `Idempotency-Key` is still being processed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.IdempotencyConflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.IdempotencyConflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Show a webhook endpoint
+    ///
+    /// One endpoint (never its secret).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)`.
+    package enum GetWebhook {
+        package static let id: Swift.String = "getWebhook"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/GET/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                }
+            }
+            package var path: Operations.GetWebhook.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetWebhook.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetWebhook.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetWebhook.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.GetWebhook.Input.Path,
+                headers: Operations.GetWebhook.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Webhook)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Webhook {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetWebhook.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetWebhook.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The endpoint.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetWebhook.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetWebhook.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Change a webhook endpoint
+    ///
+    /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)`.
+    package enum UpdateWebhook {
+        package static let id: Swift.String = "updateWebhook"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                }
+            }
+            package var path: Operations.UpdateWebhook.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/header`.
+            package struct Headers: Sendable, Hashable {
+                /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/header/If-Match`.
+                package var ifMatch: Components.Parameters.IfMatch?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UpdateWebhook.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///   - accept:
+                package init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UpdateWebhook.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.UpdateWebhook.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/requestBody/content/application\/json`.
+                case json(Components.Schemas.WebhookUpdate)
+            }
+            package var body: Operations.UpdateWebhook.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.UpdateWebhook.Input.Path,
+                headers: Operations.UpdateWebhook.Input.Headers = .init(),
+                body: Operations.UpdateWebhook.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/PATCH/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Webhook)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Webhook {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.UpdateWebhook.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.UpdateWebhook.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The updated endpoint.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.UpdateWebhook.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.UpdateWebhook.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            package var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Remove a webhook endpoint
+    ///
+    /// Removes the endpoint with its deliveries, pending ones included.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)`.
+    package enum DeleteWebhook {
+        package static let id: Swift.String = "deleteWebhook"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/DELETE/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/DELETE/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/DELETE/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                }
+            }
+            package var path: Operations.DeleteWebhook.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/DELETE/header`.
+            package struct Headers: Sendable, Hashable {
+                /// Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/DELETE/header/If-Match`.
+                package var ifMatch: Components.Parameters.IfMatch?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteWebhook.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Entity tags (RFC 9110 §13.1.1): the write happens only if one of them is the resource's current `ETag` (as answered by its GET), or `*` for any existing resource; otherwise 412 and nothing changes.
+                ///   - accept:
+                package init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteWebhook.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.DeleteWebhook.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.DeleteWebhook.Input.Path,
+                headers: Operations.DeleteWebhook.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                package init() {}
+            }
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.DeleteWebhook.Output.NoContent)
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            package static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            package var noContent: Operations.DeleteWebhook.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` names no current entity tag of the resource (RFC 9110 §13.1.1); nothing changed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            package var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Rotate a webhook endpoint's secret
+    ///
+    /// Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)`.
+    package enum RotateWebhookSecret {
+        package static let id: Swift.String = "rotateWebhookSecret"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                }
+            }
+            package var path: Operations.RotateWebhookSecret.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RotateWebhookSecret.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RotateWebhookSecret.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RotateWebhookSecret.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.WebhookSecretRotation)
+            }
+            package var body: Operations.RotateWebhookSecret.Input.Body?
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.RotateWebhookSecret.Input.Path,
+                headers: Operations.RotateWebhookSecret.Input.Headers = .init(),
+                body: Operations.RotateWebhookSecret.Input.Body? = nil
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.WebhookWithSecret)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.WebhookWithSecret {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.RotateWebhookSecret.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.RotateWebhookSecret.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The endpoint with its new secret.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RotateWebhookSecret.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.RotateWebhookSecret.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken (the slug, email address or key already exists), or a request with this `Idempotency-Key` is still being processed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.IdempotencyConflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.IdempotencyConflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Send a test event
+    ///
+    /// Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/test`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)`.
+    package enum TestWebhook {
+        package static let id: Swift.String = "testWebhook"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                }
+            }
+            package var path: Operations.TestWebhook.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.TestWebhook.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.TestWebhook.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.TestWebhook.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.TestWebhook.Input.Path,
+                headers: Operations.TestWebhook.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Accepted: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/responses/202/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/POST/responses/202/content/application\/json`.
+                    case json(Components.Schemas.WebhookDelivery)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.WebhookDelivery {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.TestWebhook.Output.Accepted.Body
+                /// Creates a new `Accepted`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.TestWebhook.Output.Accepted.Body) {
+                    self.body = body
+                }
+            }
+            /// The queued delivery.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/202`.
+            ///
+            /// HTTP response code: `202 accepted`.
+            case accepted(Operations.TestWebhook.Output.Accepted)
+            /// The associated value of the enum case if `self` is `.accepted`.
+            ///
+            /// - Throws: An error if `self` is not `.accepted`.
+            /// - SeeAlso: `.accepted`.
+            package var accepted: Operations.TestWebhook.Output.Accepted {
+                get throws {
+                    switch self {
+                    case let .accepted(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "accepted",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// List an endpoint's deliveries
+    ///
+    /// The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)`.
+    package enum ListWebhookDeliveries {
+        package static let id: Swift.String = "listWebhookDeliveries"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                }
+            }
+            package var path: Operations.ListWebhookDeliveries.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// Items per page, 1–1000; default 100.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/query/after`.
+                package var after: Components.Parameters.After?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1–1000; default 100.
+                ///   - after: The `next_cursor` of the previous page (opaque); leave out for the first page. A value that is not a cursor of this list is 422.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    after: Components.Parameters.After? = nil
+                ) {
+                    self.limit = limit
+                    self.after = after
+                }
+            }
+            package var query: Operations.ListWebhookDeliveries.Input.Query
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListWebhookDeliveries.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListWebhookDeliveries.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListWebhookDeliveries.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            package init(
+                path: Operations.ListWebhookDeliveries.Input.Path,
+                query: Operations.ListWebhookDeliveries.Input.Query = .init(),
+                headers: Operations.ListWebhookDeliveries.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.WebhookDeliveryList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.WebhookDeliveryList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListWebhookDeliveries.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListWebhookDeliveries.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The deliveries.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListWebhookDeliveries.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListWebhookDeliveries.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Deliver an event again
+    ///
+    /// Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)`.
+    package enum RedeliverWebhook {
+        package static let id: Swift.String = "redeliverWebhook"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// The endpoint's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/path/webhook_id`.
+                package var webhookId: Components.Parameters.WebhookId
+                /// The delivery's id.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/path/delivery_id`.
+                package var deliveryId: Components.Parameters.WebhookDeliveryId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - webhookId: The endpoint's id.
+                ///   - deliveryId: The delivery's id.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    webhookId: Components.Parameters.WebhookId,
+                    deliveryId: Components.Parameters.WebhookDeliveryId
+                ) {
+                    self.slug = slug
+                    self.webhookId = webhookId
+                    self.deliveryId = deliveryId
+                }
+            }
+            package var path: Operations.RedeliverWebhook.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                /// A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/header/Idempotency-Key`.
+                package var idempotencyKey: Components.Parameters.IdempotencyKey?
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RedeliverWebhook.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: A unique key per intended request (draft-ietf-httpapi-idempotency-key-header). A retry with the same key and body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first request runs is 409.
+                ///   - accept:
+                package init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RedeliverWebhook.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RedeliverWebhook.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.RedeliverWebhook.Input.Path,
+                headers: Operations.RedeliverWebhook.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Accepted: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/responses/202/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/POST/responses/202/content/application\/json`.
+                    case json(Components.Schemas.WebhookDelivery)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.WebhookDelivery {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.RedeliverWebhook.Output.Accepted.Body
+                /// Creates a new `Accepted`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.RedeliverWebhook.Output.Accepted.Body) {
+                    self.body = body
+                }
+            }
+            /// The new delivery.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/202`.
+            ///
+            /// HTTP response code: `202 accepted`.
+            case accepted(Operations.RedeliverWebhook.Output.Accepted)
+            /// The associated value of the enum case if `self` is `.accepted`.
+            ///
+            /// - Throws: An error if `self` is not `.accepted`.
+            /// - SeeAlso: `.accepted`.
+            package var accepted: Operations.RedeliverWebhook.Output.Accepted {
+                get throws {
+                    switch self {
+                    case let .accepted(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "accepted",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// List active sessions
     ///
     /// Active (neither ended nor expired) sign-in sessions, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page); optionally of one user.

@@ -215,6 +215,87 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit/verify`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)`.
     func verifyAuditLog(_ input: Operations.VerifyAuditLog.Input) async throws -> Operations.VerifyAuditLog.Output
+    /// List webhook endpoints
+    ///
+    /// The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)`.
+    func listWebhooks(_ input: Operations.ListWebhooks.Input) async throws -> Operations.ListWebhooks.Output
+    /// Add a webhook endpoint
+    ///
+    /// Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{"type", "timestamp", "data"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)`.
+    func createWebhook(_ input: Operations.CreateWebhook.Input) async throws -> Operations.CreateWebhook.Output
+    /// Show a webhook endpoint
+    ///
+    /// One endpoint (never its secret).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)`.
+    func getWebhook(_ input: Operations.GetWebhook.Input) async throws -> Operations.GetWebhook.Output
+    /// Change a webhook endpoint
+    ///
+    /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)`.
+    func updateWebhook(_ input: Operations.UpdateWebhook.Input) async throws -> Operations.UpdateWebhook.Output
+    /// Remove a webhook endpoint
+    ///
+    /// Removes the endpoint with its deliveries, pending ones included.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)`.
+    func deleteWebhook(_ input: Operations.DeleteWebhook.Input) async throws -> Operations.DeleteWebhook.Output
+    /// Rotate a webhook endpoint's secret
+    ///
+    /// Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)`.
+    func rotateWebhookSecret(_ input: Operations.RotateWebhookSecret.Input) async throws -> Operations.RotateWebhookSecret.Output
+    /// Send a test event
+    ///
+    /// Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/test`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)`.
+    func testWebhook(_ input: Operations.TestWebhook.Input) async throws -> Operations.TestWebhook.Output
+    /// List an endpoint's deliveries
+    ///
+    /// The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)`.
+    func listWebhookDeliveries(_ input: Operations.ListWebhookDeliveries.Input) async throws -> Operations.ListWebhookDeliveries.Output
+    /// Deliver an event again
+    ///
+    /// Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)`.
+    func redeliverWebhook(_ input: Operations.RedeliverWebhook.Input) async throws -> Operations.RedeliverWebhook.Output
     /// List active sessions
     ///
     /// Active (neither ended nor expired) sign-in sessions, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page); optionally of one user.
@@ -1021,6 +1102,169 @@ extension APIProtocol {
         headers: Operations.VerifyAuditLog.Input.Headers = .init()
     ) async throws -> Operations.VerifyAuditLog.Output {
         try await verifyAuditLog(Operations.VerifyAuditLog.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List webhook endpoints
+    ///
+    /// The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)`.
+    package func listWebhooks(
+        path: Operations.ListWebhooks.Input.Path,
+        query: Operations.ListWebhooks.Input.Query = .init(),
+        headers: Operations.ListWebhooks.Input.Headers = .init()
+    ) async throws -> Operations.ListWebhooks.Output {
+        try await listWebhooks(Operations.ListWebhooks.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Add a webhook endpoint
+    ///
+    /// Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{"type", "timestamp", "data"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)`.
+    package func createWebhook(
+        path: Operations.CreateWebhook.Input.Path,
+        headers: Operations.CreateWebhook.Input.Headers = .init(),
+        body: Operations.CreateWebhook.Input.Body
+    ) async throws -> Operations.CreateWebhook.Output {
+        try await createWebhook(Operations.CreateWebhook.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Show a webhook endpoint
+    ///
+    /// One endpoint (never its secret).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)`.
+    package func getWebhook(
+        path: Operations.GetWebhook.Input.Path,
+        headers: Operations.GetWebhook.Input.Headers = .init()
+    ) async throws -> Operations.GetWebhook.Output {
+        try await getWebhook(Operations.GetWebhook.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Change a webhook endpoint
+    ///
+    /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)`.
+    package func updateWebhook(
+        path: Operations.UpdateWebhook.Input.Path,
+        headers: Operations.UpdateWebhook.Input.Headers = .init(),
+        body: Operations.UpdateWebhook.Input.Body
+    ) async throws -> Operations.UpdateWebhook.Output {
+        try await updateWebhook(Operations.UpdateWebhook.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove a webhook endpoint
+    ///
+    /// Removes the endpoint with its deliveries, pending ones included.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)`.
+    package func deleteWebhook(
+        path: Operations.DeleteWebhook.Input.Path,
+        headers: Operations.DeleteWebhook.Input.Headers = .init()
+    ) async throws -> Operations.DeleteWebhook.Output {
+        try await deleteWebhook(Operations.DeleteWebhook.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Rotate a webhook endpoint's secret
+    ///
+    /// Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)`.
+    package func rotateWebhookSecret(
+        path: Operations.RotateWebhookSecret.Input.Path,
+        headers: Operations.RotateWebhookSecret.Input.Headers = .init(),
+        body: Operations.RotateWebhookSecret.Input.Body? = nil
+    ) async throws -> Operations.RotateWebhookSecret.Output {
+        try await rotateWebhookSecret(Operations.RotateWebhookSecret.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Send a test event
+    ///
+    /// Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/test`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)`.
+    package func testWebhook(
+        path: Operations.TestWebhook.Input.Path,
+        headers: Operations.TestWebhook.Input.Headers = .init()
+    ) async throws -> Operations.TestWebhook.Output {
+        try await testWebhook(Operations.TestWebhook.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List an endpoint's deliveries
+    ///
+    /// The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)`.
+    package func listWebhookDeliveries(
+        path: Operations.ListWebhookDeliveries.Input.Path,
+        query: Operations.ListWebhookDeliveries.Input.Query = .init(),
+        headers: Operations.ListWebhookDeliveries.Input.Headers = .init()
+    ) async throws -> Operations.ListWebhookDeliveries.Output {
+        try await listWebhookDeliveries(Operations.ListWebhookDeliveries.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Deliver an event again
+    ///
+    /// Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)`.
+    package func redeliverWebhook(
+        path: Operations.RedeliverWebhook.Input.Path,
+        headers: Operations.RedeliverWebhook.Input.Headers = .init()
+    ) async throws -> Operations.RedeliverWebhook.Output {
+        try await redeliverWebhook(Operations.RedeliverWebhook.Input(
             path: path,
             headers: headers
         ))

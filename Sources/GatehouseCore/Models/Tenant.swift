@@ -103,7 +103,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// managed under `/admin/v1/tenants/{slug}/templates`).
     public var emailTemplates: [String] = []
     /// Webhook endpoints: refused when non-empty until delivery works.
-    public var webhooks: [WebhookEndpoint] = []
+    public var webhooks: [TenantWebhookSetting] = []
     /// Custom claims of every token of the tenant, by claim name (docs/contract.md A9); a client's
     /// own `custom_claims` replace members of the same name.
     public var customClaims: [String: CustomClaim] = [:]
@@ -156,7 +156,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
         emailTemplates = try c.decodeIfPresent([String].self, forKey: .emailTemplates) ?? d.emailTemplates
-        webhooks = try c.decodeIfPresent([WebhookEndpoint].self, forKey: .webhooks) ?? d.webhooks
+        webhooks = try c.decodeIfPresent([TenantWebhookSetting].self, forKey: .webhooks) ?? d.webhooks
         customClaims = try c.decodeIfPresent([String: CustomClaim].self, forKey: .customClaims) ?? d.customClaims
         hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
     }
@@ -248,8 +248,9 @@ public struct UpstreamProviderReference: Codable, Sendable, Equatable {
     }
 }
 
-/// A webhook endpoint of a tenant.
-public struct WebhookEndpoint: Codable, Sendable, Equatable {
+/// An entry of the legacy tenant setting `webhooks`, refused unless empty: endpoints are managed
+/// under `/admin/v1/tenants/{slug}/webhooks` (`WebhookEndpoint`).
+public struct TenantWebhookSetting: Codable, Sendable, Equatable {
     public var url: String
     /// Event names, e.g. `user.created`.
     public var events: [String]

@@ -62,7 +62,7 @@ public struct OutboundPolicy: Sendable {
 
     /// Whether the SSRF guard lets the client connect to `address`.
     /// - Returns: `nil` when allowed, else a reason such as `"10.0.0.1 (private-use)"`.
-    func refusal(for address: IPAddress) -> String? {
+    public func refusal(for address: IPAddress) -> String? {
         if allowPrivateDestinations { return nil }
         guard let range = address.specialPurposeRange else { return nil }
         let plain = address.unmappedIPv4 ?? address

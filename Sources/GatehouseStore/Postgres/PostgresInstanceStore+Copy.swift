@@ -67,6 +67,12 @@ extension PostgresInstanceStore {
                         VALUES (\(hash), \(clientID), \(tenant.id.rawValue))
                         """, logger: self.logger)
                 }
+                // A tenant with webhook endpoints joins the worker's index.
+                try await connection.query(
+                    """
+                    INSERT INTO \(unescaped: self.instance).webhook_tenants (tenant_id, version)
+                    SELECT \(tenant.id.rawValue), 1 WHERE EXISTS (SELECT 1 FROM \(unescaped: schema).webhook_endpoints)
+                    """, logger: self.logger)
                 return copied
             }
             registerCopied(tenant)

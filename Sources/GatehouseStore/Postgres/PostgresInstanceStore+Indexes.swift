@@ -268,3 +268,31 @@ extension PostgresInstanceStore {
             "INSERT INTO \(unescaped: schemas.tenant(tenant.id)).schema_migrations (name) VALUES (\(name))", logger: logger)
     }
 }
+
+// MARK: Webhooks
+
+/// The index of tenants with webhook endpoints (`webhook_tenants`), as `InstanceStore+Webhooks.swift`.
+extension PostgresInstanceStore {
+    public func markWebhookTenant(_ tenant: ResolvedTenant) async throws {
+        try await client.query(
+            """
+            INSERT INTO \(unescaped: instance).webhook_tenants (tenant_id, version) VALUES (\(tenant.id.rawValue), 1)
+            ON CONFLICT (tenant_id) DO UPDATE SET version = webhook_tenants.version + 1
+            """, logger: logger)
+    }
+
+    public func unmarkWebhookTenant(_ tenant: ResolvedTenant) async throws {
+        try await client.query(
+            "DELETE FROM \(unescaped: instance).webhook_tenants WHERE tenant_id = \(tenant.id.rawValue)", logger: logger)
+    }
+
+    public func webhookTenants(limit: Int) async throws -> [ResolvedTenant] {
+        let rows = try await client.query(
+            "SELECT tenant_id FROM \(unescaped: instance).webhook_tenants ORDER BY tenant_id LIMIT \(limit)", logger: logger)
+        var result: [ResolvedTenant] = []
+        for try await id in rows.decode(String.self) {
+            if let id = TenantID(rawValue: id), let tenant = resolve(id: id) { result.append(tenant) }
+        }
+        return result
+    }
+}

@@ -1,7 +1,18 @@
 extension PostgresSchemas {
     /// The migrations of the instance schema, oldest first.
     public static let instanceMigrations: [Migration] = [
-        Migration(name: "2026-12-04-instance-v1", statements: instanceV1)
+        Migration(name: "2026-12-04-instance-v1", statements: instanceV1),
+        Migration(name: "2026-12-06-instance-webhooks-v1", statements: instanceWebhooksV1),
+    ]
+
+    /// Tenants with webhook endpoints (as SQLite's `2026-12-06-instance-webhooks-v1`), so that the
+    /// delivery worker never scans every tenant.
+    static let instanceWebhooksV1: [String] = [
+        """
+        CREATE TABLE {schema}.webhook_tenants (
+            tenant_id text PRIMARY KEY REFERENCES {schema}.tenants (id) ON DELETE CASCADE,
+            version bigint NOT NULL DEFAULT 0)
+        """
     ]
 
     /// The tenant registry and the instance-wide indexes, as in the SQLite backend's

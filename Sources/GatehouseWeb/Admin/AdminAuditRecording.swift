@@ -48,13 +48,13 @@ enum AdminAuditRecording {
 
     static let nouns: [String: String] = [
         "members": "membership", "keys": "signing_key", "domains": "organization_domain", "sso": "organization_sso",
-        "webhooks": "webhook_endpoint", "audit": "audit",
+        "webhooks": "webhook_endpoint", "deliveries": "webhook_delivery", "audit": "audit",
     ]
 
     /// Trailing actions and the past tense the entry type uses.
     static let actions: [String: String] = [
         "rotate-secret": "secret_rotated", "rotate": "rotated", "verify": "verified", "revoke": "revoked", "resend": "resent",
-        "test": "test_sent", "clone": "cloned", "export": "exported", "import": "imported",
+        "test": "test_sent", "redeliver": "redelivered", "clone": "cloned", "export": "exported", "import": "imported",
     ]
 
     static func singular(_ noun: String) -> String {

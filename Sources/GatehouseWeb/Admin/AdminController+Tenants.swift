@@ -116,10 +116,14 @@ extension AdminController {
         if let v = input.bool("magic_link") { settings.magicLink = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
-        // Nothing delivers webhooks yet: a non-empty value would be accepted and ignored, so it is
-        // refused until delivery works (docs/contract.md A9).
-        if let v = input.decode([WebhookEndpoint].self, "webhooks", expected: "an array of {url, events, enabled}") {
-            if v.isEmpty { settings.webhooks = v } else { input.fail("webhooks", "webhook delivery is not available yet; only [] is accepted") }
+        // Webhook endpoints are resources of their own (docs/contract.md A9); a non-empty value here
+        // would be accepted and ignored, so it is refused with a pointer to them.
+        if let v = input.decode([TenantWebhookSetting].self, "webhooks", expected: "an array of {url, events, enabled}") {
+            if v.isEmpty {
+                settings.webhooks = v
+            } else {
+                input.fail("webhooks", "webhook endpoints are managed under /admin/v1/tenants/{slug}/webhooks; only [] is accepted here")
+            }
         }
         if let raw = input.object["custom_claims"] {
             // Names, templates and the size budget are checked by `settings.validate()` below.

@@ -138,6 +138,8 @@ public struct GatehouseConfiguration: Sendable {
     // [backup]
     /// Scheduled online backups (GatehouseConfiguration+Backup.swift).
     public var backup = BackupConfiguration()
+    /// Webhook delivery: retries and timeout (GatehouseConfiguration+Webhooks.swift).
+    public var webhooks = WebhookConfiguration()
 
     // [log]
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default `info`. Env `GATEHOUSE_LOG_LEVEL`.
@@ -181,6 +183,7 @@ public struct GatehouseConfiguration: Sendable {
         "log": ["level", "format"],
         "federation": FederationConfiguration.keys,
         "backup": BackupConfiguration.keys,
+        "webhooks": WebhookConfiguration.keys,
     ]
 
     /// Loads the file at `path` (if any), then applies `environment`.
@@ -303,6 +306,7 @@ public struct GatehouseConfiguration: Sendable {
         if let v = string("log", "format") { logFormat = v }
         applyFederation(root, problems: &problems)
         if let table = root["backup"]?.table { backup.apply(table, problems: &problems) }
+        if let table = root["webhooks"]?.table { webhooks.apply(table, problems: &problems) }
     }
 
     /// Every problem with the values, as `(key, message)`.
@@ -361,6 +365,7 @@ public struct GatehouseConfiguration: Sendable {
         if !(1...100).contains(mailMaxAttempts) { problems.append(Problem(key: "mail.max_attempts", message: "must be 1…100")) }
         problems += federation.validate()
         problems += backup.validate()
+        problems += webhooks.validate()
         if !["text", "json"].contains(logFormat) {
             problems.append(Problem(key: "log.format", message: "'\(logFormat)' is not 'text' or 'json'"))
         }

@@ -19,6 +19,7 @@ enum AdminOpenAPI {
     {"name": "Users", "description": "End users of a tenant."},
     {"name": "Sessions", "description": "Sign-in sessions of a tenant's users."},
     {"name": "Audit", "description": "A tenant's append-only audit log in a SHA-256 hash chain (docs/contract.md A9)."},
+    {"name": "Webhooks", "description": "A tenant's webhook endpoints and their deliveries, signed per Standard Webhooks (docs/contract.md A9)."},
     {"name": "Signing keys", "description": "A tenant's token signing keys and their rotation."},
     {"name": "Templates", "description": "A tenant's page and email templates: overrides of the defaults, and test emails."},
     {"name": "Providers", "description": "Upstream login providers of a tenant (OpenID Connect, OAuth 2.0, GitHub, Google, Microsoft)."},
@@ -672,6 +673,201 @@ enum AdminOpenAPI {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/webhooks": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}],
+      "get": {
+        "operationId": "listWebhooks",
+        "tags": ["Webhooks"],
+        "summary": "List webhook endpoints",
+        "description": "The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "responses": {
+          "200": {"description": "The endpoints.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "post": {
+        "operationId": "createWebhook",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Webhooks"],
+        "summary": "Add a webhook endpoint",
+        "description": "Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{\"type\", \"timestamp\", \"data\"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookCreate"}}}},
+        "responses": {
+          "201": {"description": "The new endpoint with its secret.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookWithSecret"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/webhooks/{webhook_id}": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/WebhookId"}],
+      "get": {
+        "operationId": "getWebhook",
+        "tags": ["Webhooks"],
+        "summary": "Show a webhook endpoint",
+        "description": "One endpoint (never its secret).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The endpoint.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Webhook"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "updateWebhook",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Webhooks"],
+        "summary": "Change a webhook endpoint",
+        "description": "Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookUpdate"}}}},
+        "responses": {
+          "200": {"description": "The updated endpoint.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Webhook"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteWebhook",
+        "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "tags": ["Webhooks"],
+        "summary": "Remove a webhook endpoint",
+        "description": "Removes the endpoint with its deliveries, pending ones included.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "204": {"description": "Removed."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/PreconditionFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/WebhookId"}],
+      "post": {
+        "operationId": "rotateWebhookSecret",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Webhooks"],
+        "summary": "Rotate a webhook endpoint's secret",
+        "description": "Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookSecretRotation"}}}, "description": "Optional: send no body (and no Content-Type) for the default overlap."},
+        "responses": {
+          "200": {"description": "The endpoint with its new secret.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookWithSecret"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/IdempotencyConflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/webhooks/{webhook_id}/test": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/WebhookId"}],
+      "post": {
+        "operationId": "testWebhook",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Webhooks"],
+        "summary": "Send a test event",
+        "description": "Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "202": {"description": "The queued delivery.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookDelivery"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/WebhookId"}],
+      "get": {
+        "operationId": "listWebhookDeliveries",
+        "tags": ["Webhooks"],
+        "summary": "List an endpoint's deliveries",
+        "description": "The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/After"}],
+        "responses": {
+          "200": {"description": "The deliveries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookDeliveryList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/WebhookId"}, {"$ref": "#/components/parameters/WebhookDeliveryId"}],
+      "post": {
+        "operationId": "redeliverWebhook",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "tags": ["Webhooks"],
+        "summary": "Deliver an event again",
+        "description": "Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "202": {"description": "The new delivery.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookDelivery"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
           "500": {"$ref": "#/components/responses/InternalError"},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -2790,6 +2986,8 @@ enum AdminOpenAPI {
       },
       "InvitationId": {"name": "invitation_id", "in": "path", "required": true, "description": "Invitation id (`inv_…`) of this organization; anything else is 404.", "schema": {"type": "string", "pattern": "^inv_[0-9A-HJKMNP-TV-Z]{26}$"}},
       "DomainName": {"name": "domain", "in": "path", "required": true, "description": "A domain the organization holds (any case); anything else is 404.", "schema": {"type": "string", "maxLength": 253}},
+      "WebhookId": {"name": "webhook_id", "in": "path", "required": true, "description": "The endpoint's id.", "schema": {"type": "string", "pattern": "^whk_[0-9A-HJKMNP-TV-Z]{26}$"}},
+      "WebhookDeliveryId": {"name": "delivery_id", "in": "path", "required": true, "description": "The delivery's id.", "schema": {"type": "string", "pattern": "^whd_[0-9A-HJKMNP-TV-Z]{26}$"}},
       "ProviderKey": {"name": "provider", "in": "path", "required": true, "description": "The provider's id (`idp_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
       "OrganizationKey": {"name": "org", "in": "path", "required": true, "description": "The organization's id (`org_…`) or slug.", "schema": {"type": "string", "maxLength": 64}},
       "RoleName": {"name": "role", "in": "path", "required": true, "description": "The role's name.", "schema": {"type": "string", "maxLength": 64}},
@@ -3227,7 +3425,7 @@ enum AdminOpenAPI {
             "examples": ["login.acme.com"],
             "description": "The host the tenant is served on (a custom domain; lowercase, no port). Its issuer becomes `{scheme}://{hostname}[:{port}]` (scheme and port of the public URL), its pages, cookies, discovery and email links move to that origin, and `/t/{slug}` stops answering. `null` returns it to `/t/{slug}` (or to `{slug}.{tenant_base_domain}` when the instance sets a base domain). Refused (422): the instance's own host or a name under `tenant_base_domain`; 409 when another tenant uses it. Only the instance admin token may change it (403 for a tenant-scoped token: the new issuer would end every token of the tenant, that one included)."
           },
-          "webhooks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 0, "description": "Webhook delivery is not available yet: only `[]` (or `null`) is accepted, anything else is refused (422) rather than stored and ignored."},
+          "webhooks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/WebhookEndpoint"}, "maxItems": 0, "description": "Not used: webhook endpoints are managed under `/admin/v1/tenants/{slug}/webhooks`. Only `[]` (or `null`) is accepted; anything else is refused (422) with a pointer there."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the tenant's custom claims whole; `null` or `{}` removes them. A client's own `custom_claims` replace members of the same name."}
         }
       },
@@ -4093,6 +4291,121 @@ enum AdminOpenAPI {
         "required": ["events", "next_cursor"],
         "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}
       },
+      "WebhookEventType": {"type": "string", "description": "The event types an endpoint can subscribe to; each has a body schema `WebhookEvent<Type>` (`user.created` → `WebhookEventUserCreated`).", "enum": ["user.created", "user.updated", "user.deleted", "user.signed_in", "user.sign_in_failed", "user.password_changed", "user.mfa_enabled", "user.mfa_disabled", "user.email_verified", "session.created", "session.revoked", "organization.created", "organization.updated", "organization.deleted", "membership.created", "membership.updated", "membership.deleted", "invitation.created", "invitation.accepted", "invitation.revoked", "client.created", "client.updated", "client.deleted", "tenant.updated", "signing_key.rotated"]},
+      "WebhookEventData": {
+        "type": "object",
+        "description": "The `data` of every event: who did what to what (as in the audit log, A9), and the resource concerned with secrets redacted.",
+        "required": ["actor"],
+        "properties": {
+          "actor": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["admin_token", "client", "user", "operator", "system", "anonymous"]}, "id": {"type": "string"}}},
+          "target_type": {"type": ["string", "null"]},
+          "target_id": {"type": ["string", "null"]},
+          "user_id": {"type": ["string", "null"]},
+          "organization_id": {"type": ["string", "null"]},
+          "changes": {"type": "array", "items": {"type": "string"}, "description": "The names of the fields an admin change sent (never their values)."},
+          "object": {"type": "object", "description": "The resource concerned, as the admin API answers it, secrets replaced by `[redacted]`; `{}` when it was deleted."}
+        }
+      },
+      "WebhookEventUserCreated": {"type": "object", "description": "The body of a `user.created` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.created"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/User"}}}]}}},
+      "WebhookEventUserUpdated": {"type": "object", "description": "The body of a `user.updated` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.updated"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/User"}}}]}}},
+      "WebhookEventUserDeleted": {"type": "object", "description": "The body of a `user.deleted` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.deleted"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventUserSignedIn": {"type": "object", "description": "The body of a `user.signed_in` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.signed_in"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object", "description": "The sign-in: its session, method and `amr`.", "properties": {"session_id": {"type": "string"}, "method": {"type": "string"}, "amr": {"type": "array", "items": {"type": "string"}}}}}}]}}},
+      "WebhookEventUserSignInFailed": {"type": "object", "description": "The body of a `user.sign_in_failed` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.sign_in_failed"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object", "description": "The failed step and why: `reason` is `invalid` or `throttled`.", "properties": {"method": {"type": "string"}, "reason": {"type": "string", "enum": ["invalid", "throttled"]}}}}}]}}},
+      "WebhookEventUserPasswordChanged": {"type": "object", "description": "The body of a `user.password_changed` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.password_changed"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventUserMfaEnabled": {"type": "object", "description": "The body of a `user.mfa_enabled` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.mfa_enabled"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventUserMfaDisabled": {"type": "object", "description": "The body of a `user.mfa_disabled` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.mfa_disabled"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventUserEmailVerified": {"type": "object", "description": "The body of a `user.email_verified` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "user.email_verified"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventSessionCreated": {"type": "object", "description": "The body of a `session.created` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "session.created"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object", "properties": {"session_id": {"type": "string"}, "amr": {"type": "array", "items": {"type": "string"}}}}}}]}}},
+      "WebhookEventSessionRevoked": {"type": "object", "description": "The body of a `session.revoked` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "session.revoked"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object", "properties": {"session_id": {"type": "string"}}}}}]}}},
+      "WebhookEventOrganizationCreated": {"type": "object", "description": "The body of a `organization.created` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "organization.created"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Organization"}}}]}}},
+      "WebhookEventOrganizationUpdated": {"type": "object", "description": "The body of a `organization.updated` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "organization.updated"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Organization"}}}]}}},
+      "WebhookEventOrganizationDeleted": {"type": "object", "description": "The body of a `organization.deleted` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "organization.deleted"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventMembershipCreated": {"type": "object", "description": "The body of a `membership.created` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "membership.created"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Member"}}}]}}},
+      "WebhookEventMembershipUpdated": {"type": "object", "description": "The body of a `membership.updated` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "membership.updated"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Member"}}}]}}},
+      "WebhookEventMembershipDeleted": {"type": "object", "description": "The body of a `membership.deleted` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "membership.deleted"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventInvitationCreated": {"type": "object", "description": "The body of a `invitation.created` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "invitation.created"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Invitation"}}}]}}},
+      "WebhookEventInvitationAccepted": {"type": "object", "description": "The body of a `invitation.accepted` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "invitation.accepted"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Invitation"}}}]}}},
+      "WebhookEventInvitationRevoked": {"type": "object", "description": "The body of a `invitation.revoked` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "invitation.revoked"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Invitation"}}}]}}},
+      "WebhookEventClientCreated": {"type": "object", "description": "The body of a `client.created` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "client.created"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Client"}}}]}}},
+      "WebhookEventClientUpdated": {"type": "object", "description": "The body of a `client.updated` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "client.updated"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Client"}}}]}}},
+      "WebhookEventClientDeleted": {"type": "object", "description": "The body of a `client.deleted` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "client.deleted"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"type": "object"}}}]}}},
+      "WebhookEventTenantUpdated": {"type": "object", "description": "The body of a `tenant.updated` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "tenant.updated"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/Tenant"}}}]}}},
+      "WebhookEventSigningKeyRotated": {"type": "object", "description": "The body of a `signing_key.rotated` delivery.", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "signing_key.rotated"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"allOf": [{"$ref": "#/components/schemas/WebhookEventData"}, {"type": "object", "properties": {"object": {"$ref": "#/components/schemas/SigningKeyList"}}}]}}},
+      "WebhookEventWebhookTest": {"type": "object", "description": "The body of a `webhook.test` delivery (`POST …/webhooks/{webhook_id}/test`).", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "webhook.test"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"type": "object", "required": ["endpoint_id", "tenant"], "properties": {"endpoint_id": {"type": "string"}, "tenant": {"type": "string", "description": "The tenant's slug."}}}}},
+      "Webhook": {
+        "type": "object",
+        "description": "A webhook endpoint of a tenant. Its secret is shown only by create and rotate-secret.",
+        "required": ["id", "url", "events", "enabled", "description", "created_at", "updated_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^whk_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "url": {"type": "string", "format": "uri"},
+          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "description": "The types sent, sorted; empty: every type."},
+          "enabled": {"type": "boolean"},
+          "description": {"type": "string"},
+          "previous_secret_expires_at": {"type": "string", "format": "date-time", "description": "Until when the secret replaced by the last rotation still signs; absent when there is none."},
+          "created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"}
+        }
+      },
+      "WebhookWithSecret": {
+        "type": "object",
+        "description": "A webhook endpoint with its secret, answered once by create and rotate-secret.",
+        "required": ["id", "url", "events", "enabled", "description", "secret", "created_at", "updated_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^whk_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "url": {"type": "string", "format": "uri"},
+          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "description": "The types sent, sorted; empty: every type."},
+          "enabled": {"type": "boolean"},
+          "description": {"type": "string"},
+          "previous_secret_expires_at": {"type": "string", "format": "date-time", "description": "Until when the secret replaced by the last rotation still signs; absent when there is none."},
+          "created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"},
+          "secret": {"type": "string", "pattern": "^whsec_[A-Za-z0-9+/=]+$", "description": "`whsec_` and the base64 of 32 random bytes; the HMAC key is the base64-decoded part after `whsec_`."}
+        }
+      },
+      "WebhookCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["url"],
+        "properties": {
+          "url": {"type": "string", "minLength": 1, "maxLength": 2048, "description": "https://, or http:// only to an address of `[federation] allowed_private_networks`.", "examples": ["https://crm.example.com/hooks/gatehouse"]},
+          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "maxItems": 25, "description": "The types to send; empty or absent: every type. An unknown type is 422.", "examples": [["user.created", "user.deleted"]]},
+          "enabled": {"type": "boolean", "default": true},
+          "description": {"type": "string", "maxLength": 500, "default": "", "examples": ["CRM sync"]}
+        }
+      },
+      "WebhookUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "url": {"type": "string", "minLength": 1, "maxLength": 2048, "examples": ["https://crm.example.com/hooks/gatehouse-v2"]},
+          "events": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEventType"}, "maxItems": 25, "examples": [["user.created"]]},
+          "enabled": {"type": "boolean", "examples": [true]},
+          "description": {"type": "string", "maxLength": 500, "examples": ["CRM sync"]}
+        }
+      },
+      "WebhookSecretRotation": {"type": "object", "additionalProperties": false, "properties": {"overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400, "description": "Seconds the old secret keeps signing beside the new one (0–2592000, i.e. up to 30 days).", "examples": [3600]}}},
+      "WebhookList": {"type": "object", "required": ["webhooks", "next_cursor"], "properties": {"webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
+      "WebhookDelivery": {
+        "type": "object",
+        "description": "One delivery of one event to one endpoint.",
+        "required": ["id", "webhook_id", "event_id", "event_type", "status", "attempts", "created_at", "updated_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^whd_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "webhook_id": {"type": "string"},
+          "event_id": {"type": "string", "description": "The event id, sent as `webhook-id`."},
+          "event_type": {"type": "string"},
+          "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+          "attempts": {"type": "integer", "minimum": 0},
+          "next_attempt_at": {"type": "string", "format": "date-time", "description": "When the next attempt is due (pending only)."},
+          "last_response_status": {"type": "integer", "description": "The HTTP status of the last answer, if one came."},
+          "last_error": {"type": "string", "description": "Why the last attempt failed."},
+          "delivered_at": {"type": "string", "format": "date-time"},
+          "created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"}
+        }
+      },
+      "WebhookDeliveryList": {"type": "object", "required": ["deliveries", "next_cursor"], "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "AuditVerification": {
         "type": "object",
         "required": ["ok", "checked", "problem"],

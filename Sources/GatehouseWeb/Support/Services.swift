@@ -12,6 +12,8 @@ public struct Services: Sendable {
     public let pages: PageRenderer
     /// Renders the tenants' emails and queues them in their outboxes (delivered by `MailDeliveryService`).
     public let mail: EmailService
+    /// Webhook dispatch and delivery (delivered by `WebhookDeliveryService`).
+    public let webhooks: WebhookService
     public let passwords: PasswordService
     public let clock: any Clock
     public let logger: Logger

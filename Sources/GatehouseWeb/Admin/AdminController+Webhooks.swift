@@ -1,0 +1,219 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Hummingbird
+
+extension AdminController {
+    /// Webhook endpoints of a tenant (docs/contract.md A9): `GET|POST /tenants/{slug}/webhooks`,
+    /// `GET|PATCH|DELETE …/webhooks/{webhook}`, `POST …/{webhook}/rotate-secret`, `POST …/{webhook}/test`,
+    /// `GET …/{webhook}/deliveries`, `POST …/{webhook}/deliveries/{delivery}/redeliver`. Reads need
+    /// `tenant:read`, changes `tenant:write`. The secret (`whsec_…`) is answered only by create and
+    /// rotate-secret.
+    func registerWebhookRoutes(_ admin: RouterGroup<AppRequestContext>) {
+        let read = AdminScope.tenantRead, write = AdminScope.tenantWrite
+        tenantRoute(admin, .get, "tenants/:slug/webhooks", scope: read) { request, context in try await self.listWebhooks(request, context) }
+        tenantRoute(admin, .post, "tenants/:slug/webhooks", scope: write) { request, context in try await self.createWebhook(request, context) }
+        tenantRoute(admin, .get, "tenants/:slug/webhooks/:webhook", scope: read) { _, context in
+            Responses.json(WebhookView(try await self.findWebhook(context)), noStore: true, sorted: true)
+        }
+        tenantRoute(admin, .patch, "tenants/:slug/webhooks/:webhook", scope: write) { request, context in
+            try await self.updateWebhook(request, context)
+        }
+        tenantRoute(admin, .delete, "tenants/:slug/webhooks/:webhook", scope: write) { _, context in try await self.deleteWebhook(context) }
+        tenantRoute(admin, .post, "tenants/:slug/webhooks/:webhook/rotate-secret", scope: write) { request, context in
+            try await self.rotateWebhookSecret(request, context)
+        }
+        tenantRoute(admin, .post, "tenants/:slug/webhooks/:webhook/test", scope: write) { _, context in
+            let endpoint = try await self.findWebhook(context)
+            guard endpoint.enabled else { throw ProblemDetails.conflict("the endpoint is disabled; enable it first") }
+            let delivery = try await self.services.webhooks.queueTest(endpoint, in: context.database)
+            return Responses.json(WebhookDeliveryView(delivery), status: .accepted, noStore: true, sorted: true)
+        }
+        tenantRoute(admin, .get, "tenants/:slug/webhooks/:webhook/deliveries", scope: read) { request, context in
+            try await self.listWebhookDeliveries(request, context)
+        }
+        tenantRoute(admin, .post, "tenants/:slug/webhooks/:webhook/deliveries/:delivery/redeliver", scope: write) { _, context in
+            let endpoint = try await self.findWebhook(context)
+            guard let raw = context.parameters.get("delivery"), let id = WebhookDeliveryID(rawValue: raw),
+                let delivery = try await context.database.webhookDelivery(id: id), delivery.endpointID == endpoint.id
+            else { throw ProblemDetails.notFound("no delivery with this id for this webhook endpoint") }
+            guard endpoint.enabled else { throw ProblemDetails.conflict("the endpoint is disabled; enable it first") }
+            let again = try await self.services.webhooks.queueRedelivery(of: delivery, in: context.database)
+            return Responses.json(WebhookDeliveryView(again), status: .accepted, noStore: true, sorted: true)
+        }
+    }
+
+    static let webhookFields: Set<String> = ["url", "events", "enabled", "description"]
+
+    /// The endpoint named by the path (`whk_…`).
+    /// - Throws: `ProblemDetails` 404.
+    func findWebhook(_ context: TenantContext) async throws -> WebhookEndpoint {
+        guard let raw = context.parameters.get("webhook"), let id = WebhookEndpointID(rawValue: raw),
+            let endpoint = try await context.database.webhookEndpoint(id: id)
+        else { throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant") }
+        return endpoint
+    }
+
+    /// Reads `url`, `events`, `enabled` and `description` into `endpoint`, collecting every problem.
+    func applyWebhookFields(_ input: inout JSONInput, to endpoint: inout WebhookEndpoint, creating: Bool) {
+        input.rejectUnknown(Self.webhookFields)
+        if let url = input.string("url", required: creating, maxLength: WebhookDestinations.maxURLBytes) {
+            if let problem = services.webhooks.problem(with: url) { input.fail("url", problem) } else { endpoint.url = url }
+        }
+        if let events = input.strings("events", maxCount: WebhookEventType.all.count) {
+            let unknown = events.filter { !WebhookEventType.isKnown($0) }
+            if unknown.isEmpty {
+                endpoint.events = Array(Set(events)).sorted()
+            } else {
+                input.fail("events", "unknown event type \(unknown.map { "'\($0)'" }.joined(separator: ", ")); see WebhookEventType in the OpenAPI document")
+            }
+        }
+        if let enabled = input.bool("enabled") { endpoint.enabled = enabled }
+        if let description = input.string("description", maxLength: 500) { endpoint.description = description }
+    }
+
+    func listWebhooks(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let page = try AdminPageRequest(request)
+        let after = try page.cursor { WebhookEndpointID(rawValue: $0) }
+        let fetched = try await context.database.webhookEndpoints(after: after, limit: page.limit + 1)
+        return Responses.json(page.page("webhooks", fetched.map { WebhookView($0) }, cursor: \.id), noStore: true, sorted: true)
+    }
+
+    func createWebhook(_ request: Request, _ context: TenantContext) async throws -> Response {
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        let now = services.clock.now
+        var endpoint = WebhookEndpoint(id: .generate(at: now), url: "", secret: WebhookEndpoint.generateSecret(), createdAt: now, updatedAt: now)
+        applyWebhookFields(&input, to: &endpoint, creating: true)
+        try input.check()
+        // Indexed before and after the insert, so that the worker never misses the tenant.
+        try await services.store.markWebhookTenant(context.tenant)
+        try await context.database.insertWebhookEndpoint(endpoint)
+        try await services.store.markWebhookTenant(context.tenant)
+        return created(WebhookView(endpoint, secret: endpoint.secret))
+    }
+
+    func updateWebhook(_ request: Request, _ context: TenantContext) async throws -> Response {
+        var endpoint = try await findWebhook(context)
+        var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        applyWebhookFields(&input, to: &endpoint, creating: false)
+        try input.check()
+        endpoint.updatedAt = max(services.clock.now, endpoint.updatedAt.addingTimeInterval(0.001))
+        guard try await context.database.updateWebhookEndpoint(endpoint) else {
+            throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
+        }
+        return Responses.json(WebhookView(endpoint), noStore: true, sorted: true)
+    }
+
+    func deleteWebhook(_ context: TenantContext) async throws -> Response {
+        let endpoint = try await findWebhook(context)
+        guard try await context.database.deleteWebhookEndpoint(id: endpoint.id) else {
+            throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
+        }
+        if try await context.database.webhookEndpointCount() == 0 {
+            try await services.store.unmarkWebhookTenant(context.tenant)
+            // An endpoint created meanwhile keeps the tenant in the index.
+            if try await context.database.webhookEndpointCount() > 0 { try await services.store.markWebhookTenant(context.tenant) }
+        }
+        return Response(status: .noContent)
+    }
+
+    /// A new secret, answered once; the previous one keeps signing for `overlap_seconds`
+    /// (0…2592000, default 86400) beside it.
+    func rotateWebhookSecret(_ request: Request, _ context: TenantContext) async throws -> Response {
+        var endpoint = try await findWebhook(context)
+        var overlap = 86400
+        if request.headers[.contentType] != nil {
+            var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+            input.rejectUnknown(["overlap_seconds"])
+            if let value = input.int("overlap_seconds") {
+                if (0...(30 * 86400)).contains(value) { overlap = value } else { input.fail("overlap_seconds", "must be 0…2592000") }
+            }
+            try input.check()
+        }
+        let now = services.clock.now
+        endpoint.previousSecret = overlap > 0 ? endpoint.secret : nil
+        endpoint.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(TimeInterval(overlap)) : nil
+        endpoint.secret = WebhookEndpoint.generateSecret()
+        endpoint.updatedAt = max(now, endpoint.updatedAt.addingTimeInterval(0.001))
+        guard try await context.database.updateWebhookEndpoint(endpoint) else {
+            throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
+        }
+        return Responses.json(WebhookView(endpoint, secret: endpoint.secret), noStore: true, sorted: true)
+    }
+
+    /// An endpoint's deliveries, newest first (`limit`, `after` = the `next_cursor` of the previous page).
+    func listWebhookDeliveries(_ request: Request, _ context: TenantContext) async throws -> Response {
+        let endpoint = try await findWebhook(context)
+        let page = try AdminPageRequest(request)
+        let before = try page.cursor { WebhookDeliveryID(rawValue: $0) }
+        let fetched = try await context.database.webhookDeliveries(endpoint: endpoint.id, before: before, limit: page.limit + 1)
+        return Responses.json(page.page("deliveries", fetched.map(WebhookDeliveryView.init), cursor: \.id), noStore: true, sorted: true)
+    }
+}
+
+/// The JSON shape of a webhook endpoint. `secret` only in the answers of create and rotate-secret.
+struct WebhookView: Encodable {
+    let id, url, description: String
+    let events: [String]
+    let enabled: Bool
+    let secret: String?
+    let previousSecretExpiresAt: Date?
+    let createdAt, updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, url, description, events, enabled, secret
+        case previousSecretExpiresAt = "previous_secret_expires_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    init(_ e: WebhookEndpoint, secret: String? = nil) {
+        id = e.id.rawValue
+        url = e.url
+        description = e.description
+        events = e.events
+        enabled = e.enabled
+        self.secret = secret
+        previousSecretExpiresAt = e.previousSecret == nil ? nil : e.previousSecretExpiresAt
+        createdAt = e.createdAt
+        updatedAt = e.updatedAt
+    }
+}
+
+/// The JSON shape of a delivery (its body is not shown).
+struct WebhookDeliveryView: Encodable {
+    let id, webhookID, eventID, eventType, status: String
+    let attempts: Int
+    let nextAttemptAt, deliveredAt: Date?
+    let lastResponseStatus: Int?
+    let lastError: String?
+    let createdAt, updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, attempts
+        case webhookID = "webhook_id"
+        case eventID = "event_id"
+        case eventType = "event_type"
+        case nextAttemptAt = "next_attempt_at"
+        case deliveredAt = "delivered_at"
+        case lastResponseStatus = "last_response_status"
+        case lastError = "last_error"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    init(_ d: WebhookDelivery) {
+        id = d.id.rawValue
+        webhookID = d.endpointID.rawValue
+        eventID = d.eventID
+        eventType = d.eventType
+        status = d.status.rawValue
+        attempts = d.attempts
+        nextAttemptAt = d.nextAttemptAt
+        deliveredAt = d.deliveredAt
+        lastResponseStatus = d.lastResponseStatus
+        lastError = d.lastError
+        createdAt = d.createdAt
+        updatedAt = d.updatedAt
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GatehouseCore
+import TOMLKit
+
+/// The `[webhooks]` table: how the server delivers the tenants' webhook events (docs/contract.md
+/// A9). Destinations follow `[federation] allowed_private_networks` (and
+/// `allow_private_destinations`): an `http://` URL or a special-purpose address is accepted only
+/// inside those networks. Every key is documented here, where its default is defined, and in
+/// `config/gatehouse.toml`.
+public struct WebhookConfiguration: Sendable {
+    /// `retry_base_seconds`: the wait after a first failed attempt; later waits are 6, 24, 120,
+    /// 720, 2160 and 4320 times it, each up to 20 % shorter at random (`WebhookRetrySchedule`).
+    /// A number, 0.1…3600. Default 5.
+    public var retryBaseSeconds: Double = 5
+    /// `max_attempts`: attempts of one delivery before it is marked failed, 1…20. Default 8
+    /// (about 10 hours with the default base).
+    public var maxAttempts = 8
+    /// `timeout_seconds`: seconds one delivery attempt may take (connection included), 1…60. Default 10.
+    public var timeoutSeconds = 10
+
+    public init() {}
+
+    static let keys: Set<String> = ["retry_base_seconds", "max_attempts", "timeout_seconds"]
+
+    /// The retry schedule these settings make.
+    public var retrySchedule: WebhookRetrySchedule { WebhookRetrySchedule(base: retryBaseSeconds, maxAttempts: maxAttempts) }
+
+    mutating func apply(_ table: TOMLTable, problems: inout [GatehouseConfiguration.Problem]) {
+        if let v = table["retry_base_seconds"] {
+            if let i = v.int {
+                retryBaseSeconds = Double(i)
+            } else if let d = v.double {
+                retryBaseSeconds = d
+            } else {
+                problems.append(.init(key: "webhooks.retry_base_seconds", message: "must be a number"))
+            }
+        }
+        for (name, target) in [("max_attempts", \WebhookConfiguration.maxAttempts), ("timeout_seconds", \.timeoutSeconds)] {
+            guard let v = table[name] else { continue }
+            if let i = v.int { self[keyPath: target] = i } else { problems.append(.init(key: "webhooks.\(name)", message: "must be an integer")) }
+        }
+    }
+
+    func validate() -> [GatehouseConfiguration.Problem] {
+        var problems: [GatehouseConfiguration.Problem] = []
+        if !(0.1...3600).contains(retryBaseSeconds) { problems.append(.init(key: "webhooks.retry_base_seconds", message: "must be 0.1…3600")) }
+        if !(1...20).contains(maxAttempts) { problems.append(.init(key: "webhooks.max_attempts", message: "must be 1…20")) }
+        if !(1...60).contains(timeoutSeconds) { problems.append(.init(key: "webhooks.timeout_seconds", message: "must be 1…60")) }
+        return problems
+    }
+}

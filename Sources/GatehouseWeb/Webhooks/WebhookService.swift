@@ -1,0 +1,194 @@
+import Foundation
+import GatehouseCore
+import GatehouseCrypto
+import GatehouseOutbound
+import GatehouseStore
+import Logging
+
+/// Webhook dispatch and delivery for every tenant (docs/contract.md A9), run by
+/// `WebhookDeliveryService` and used by the admin API (test events, redeliveries).
+///
+/// **Dispatch** reads a tenant's events from its ``WebhookEventSource`` (made by `eventSource`;
+/// none yet: the audit log will feed it) after the cursor kept in the tenant database, records one
+/// delivery per enabled endpoint whose filter takes the event and that existed when it occurred,
+/// and moves the cursor in the same transaction (`WebhookStore.commitWebhookDispatch`).
+///
+/// **Delivery** claims due deliveries and POSTs each through GatehouseOutbound (SSRF guard, no
+/// redirect, `[webhooks] timeout_seconds`, answers capped at 64 KiB) with the Standard Webhooks
+/// headers signed by every secret valid at that moment. A 2xx answer delivers it; anything else is
+/// retried on `WebhookRetrySchedule` until `max_attempts`, then failed. A destination the rules
+/// refuse, or a disabled or deleted endpoint, fails it at once. At least once: an attempt that
+/// reached the receiver just before a crash is made again after the restart, with the same
+/// `webhook-id`.
+public final class WebhookService: Sendable {
+    let store: any InstanceStorage
+    let settings: WebhookConfiguration
+    let destinations: WebhookDestinations
+    let http: HTTPClient
+    let clock: any Clock
+    let logger: Logger
+    /// The event source of a tenant, or nil (no events; only test events and redeliveries).
+    let eventSource: @Sendable (any TenantHandle) -> (any WebhookEventSource)?
+    let wakeups: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+
+    /// Deliveries claimed by one pass over a tenant, and sent at once.
+    static let batch = 8
+    /// How long a claimed delivery stays claimed by this node, in seconds.
+    var lease: TimeInterval { TimeInterval(settings.timeoutSeconds) + 5 }
+
+    init(
+        store: any InstanceStorage, configuration: GatehouseConfiguration, clock: any Clock, logger: Logger,
+        eventSource: @escaping @Sendable (any TenantHandle) -> (any WebhookEventSource)? = { _ in nil }
+    ) {
+        self.store = store
+        self.settings = configuration.webhooks
+        self.destinations = WebhookDestinations(federation: configuration.federation, timeoutSeconds: configuration.webhooks.timeoutSeconds)
+        self.http = HTTPClient(policy: destinations.policy, maxConcurrentTransfers: Self.batch)
+        self.clock = clock
+        self.logger = logger
+        self.eventSource = eventSource
+        (wakeups, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks the worker for a pass now (a delivery was queued).
+    public func wake() { wakeContinuation.yield() }
+
+    /// Why `url` cannot be a webhook destination, or nil.
+    func problem(with url: String) -> String? { destinations.problem(with: url) }
+
+    // MARK: Queueing
+
+    /// Queues a `webhook.test` event for `endpoint` alone (any filter) and wakes the worker.
+    func queueTest(_ endpoint: WebhookEndpoint, in database: any TenantHandle) async throws -> WebhookDelivery {
+        let now = clock.now
+        let event = WebhookEvent(
+            id: Identifier<WebhookEventKind>.generate(at: now).rawValue, type: WebhookEventType.test, occurredAt: now,
+            data: .object(["endpoint_id": .string(endpoint.id.rawValue), "tenant": .string(database.tenant.slug)]))
+        let delivery = WebhookDelivery.of(event, to: endpoint.id, at: now)
+        try await database.insertWebhookDelivery(delivery)
+        wake()
+        return delivery
+    }
+
+    /// Queues `delivery`'s event again for its endpoint (same body and `webhook-id`) as a new delivery.
+    func queueRedelivery(of delivery: WebhookDelivery, in database: any TenantHandle) async throws -> WebhookDelivery {
+        let now = clock.now
+        let again = WebhookDelivery(
+            id: .generate(at: now), endpointID: delivery.endpointID, eventID: delivery.eventID, eventType: delivery.eventType,
+            payload: delivery.payload, nextAttemptAt: now, createdAt: now, updatedAt: now)
+        try await database.insertWebhookDelivery(again)
+        wake()
+        return again
+    }
+
+    // MARK: Dispatch
+
+    /// Queues the tenant's new events for its endpoints, page by page, until the source has no
+    /// more (or another node moved the cursor).
+    /// - Returns: the deliveries queued.
+    @discardableResult
+    func dispatch(_ database: any TenantHandle, pageSize: Int = 200) async throws -> Int {
+        guard let source = eventSource(database) else { return 0 }
+        var queued = 0
+        while true {
+            let cursor = try await database.webhookCursor()
+            let page = try await source.webhookEvents(afterSequence: cursor, limit: pageSize)
+            guard let last = page.last?.sequence, last > cursor else { return queued }
+            let endpoints = try await allEndpoints(database).filter(\.enabled)
+            let now = clock.now
+            let deliveries = page.flatMap { entry in
+                endpoints.filter { $0.accepts(entry.event.type) && $0.createdAt <= entry.event.occurredAt && entry.event.type != WebhookEventType.test }
+                    .map { WebhookDelivery.of(entry.event, to: $0.id, at: now) }
+            }
+            guard try await database.commitWebhookDispatch(from: cursor, to: last, deliveries: deliveries) else { return queued }
+            queued += deliveries.count
+            if page.count < pageSize { return queued }
+        }
+    }
+
+    func allEndpoints(_ database: any TenantHandle) async throws -> [WebhookEndpoint] {
+        var all: [WebhookEndpoint] = []
+        while true {
+            let page = try await database.webhookEndpoints(after: all.last?.id, limit: 500)
+            all += page
+            if page.count < 500 { return all }
+        }
+    }
+
+    // MARK: Delivery
+
+    /// Sends the tenant's due deliveries, a batch at a time, until none is due.
+    func deliverDue(_ database: any TenantHandle) async throws {
+        // A read first, so that an idle tenant costs no write transaction.
+        guard let due = try await database.nextWebhookDeliveryDue(), due <= clock.now else { return }
+        while !Task.isCancelled {
+            let due = try await database.claimDueWebhookDeliveries(at: clock.now, limit: Self.batch, lease: lease)
+            if due.isEmpty { return }
+            await withTaskGroup(of: Void.self) { group in
+                for delivery in due { group.addTask { await self.attempt(delivery, database: database) } }
+            }
+            if due.count < Self.batch { return }
+        }
+    }
+
+    /// One attempt of one delivery, and its record.
+    func attempt(_ delivery: WebhookDelivery, database: any TenantHandle) async {
+        let slug = database.tenant.slug
+        var metadata: Logger.Metadata = [
+            "tenant": "\(slug)", "delivery": "\(delivery.id)", "endpoint": "\(delivery.endpointID)", "attempt": "\(delivery.attempts + 1)",
+        ]
+        let outcome: WebhookAttempt
+        do {
+            outcome = try await send(delivery, database: database)
+        } catch is CancellationError {
+            return  // shutting down: not an attempt; the claim ends with its lease
+        } catch {
+            logger.error("cannot attempt a webhook delivery", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return
+        }
+        do {
+            try await database.recordWebhookAttempt(id: delivery.id, outcome, at: clock.now)
+        } catch {
+            logger.error("cannot record a webhook attempt", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+        metadata["status"] = "\(outcome.responseStatus.map(String.init) ?? "none")"
+        if outcome.delivered {
+            logger.info("webhook delivered", metadata: metadata)
+        } else if outcome.retryAt == nil {
+            logger.warning("webhook delivery failed; giving up", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
+        } else {
+            logger.notice("webhook delivery failed; will retry", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
+        }
+    }
+
+    /// POSTs one delivery and says what happened. Throws only when the endpoint cannot be read.
+    func send(_ delivery: WebhookDelivery, database: any TenantHandle) async throws -> WebhookAttempt {
+        let failures = delivery.attempts + 1
+        func failed(_ status: Int?, _ error: String, retry: Bool = true) -> WebhookAttempt {
+            WebhookAttempt(
+                responseStatus: status, error: error, delivered: false,
+                retryAt: retry ? settings.retrySchedule.retryAt(afterFailures: failures, now: clock.now) : nil)
+        }
+        guard let endpoint = try await database.webhookEndpoint(id: delivery.endpointID) else {
+            return failed(nil, "the endpoint was deleted", retry: false)
+        }
+        guard endpoint.enabled else { return failed(nil, "the endpoint is disabled", retry: false) }
+        if let problem = destinations.problem(with: endpoint.url) { return failed(nil, "destination refused: the URL \(problem)", retry: false) }
+        let now = clock.now
+        var headers: [OutboundHeader] = WebhookSignature.headers(
+            id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.payload, secrets: endpoint.signingSecrets(at: now))
+        headers.append((name: "Content-Type", value: "application/json"))
+        do {
+            let response = try await http.send(OutboundRequest(method: "POST", url: endpoint.url, headers: headers, body: delivery.payload))
+            if response.isSuccess { return WebhookAttempt(responseStatus: response.status, error: nil, delivered: true, retryAt: nil) }
+            return failed(response.status, "the endpoint answered \(response.status)")
+        } catch let error as OutboundError {
+            switch error {
+            case .destinationNotAllowed(let address): return failed(nil, "destination refused: \(address)", retry: false)
+            case .schemeNotAllowed, .invalidURL: return failed(nil, "destination refused: \(error)", retry: false)
+            default: return failed(nil, "\(error)")
+            }
+        }
+    }
+}
