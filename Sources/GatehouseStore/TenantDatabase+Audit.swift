@@ -43,7 +43,7 @@ extension AuditEvent {
 extension TenantDatabase {
     @discardableResult
     public func appendAudit(_ draft: AuditDraft, at now: Date) async throws -> AuditEvent {
-        try await pool.write { db in try Self.appendAudit(draft, at: now, db: db) }
+        try await pool.base.write { db in try Self.appendAudit(draft, at: now, db: db) }
     }
 
     /// Appends `draft` in the caller's write transaction.
@@ -105,7 +105,7 @@ extension TenantDatabase {
     @discardableResult
     public func pruneAudit(before cutoff: Date, at now: Date) async throws -> Int {
         let millis = Int64((cutoff.timeIntervalSince1970 * 1000).rounded())
-        return try await pool.write { db in
+        return try await pool.base.write { db in
             // The last entry before the cutoff (never the head: the chain keeps at least one entry).
             guard
                 let last = try Row.fetchOne(

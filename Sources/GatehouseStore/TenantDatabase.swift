@@ -10,7 +10,8 @@ import Synchronization
 /// query here is scoped to that tenant by construction: there is no tenant id parameter to get wrong.
 public final class TenantDatabase: TenantHandle, Sendable {
     public let tenant: ResolvedTenant
-    let pool: DatabasePool
+    /// The file's pool; its writes carry the current task's pending audit entries (`AuditedPool`).
+    let pool: AuditedPool
     let caches: TenantCaches
     var revocations: RevocationIndex { caches.revocations }
     /// Access tokens of this tenant already verified (shared by the tenant's live handles).
@@ -23,7 +24,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
     init(tenant: ResolvedTenant, pool: DatabasePool, masterKey: SecretBox, keyPolicy: KeyPolicy, caches: TenantCaches, now: Date) throws {
         self.tenant = tenant
         self.keyPolicy = keyPolicy
-        self.pool = pool
+        self.pool = AuditedPool(base: pool)
         self.masterKey = masterKey
         self.caches = caches
         // A tenant update makes a new handle, so the horizon follows the access-token lifetime.

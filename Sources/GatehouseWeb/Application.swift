@@ -73,7 +73,8 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         settings: try MailSettings(configuration: configuration, dataDirectory: dataDirectory),
         directory: templatesDirectory + "/email", store: store, clock: clock, logger: logger,
         publicURL: configuration.effectivePublicURL)
-    let webhooks = WebhookService(store: store, configuration: configuration, clock: clock, logger: logger)
+    let webhooks = WebhookService(
+        store: store, configuration: configuration, clock: clock, logger: logger, eventSource: { AuditWebhookSource(log: $0) })
     return Services(
         configuration: configuration, store: store, pages: pages, mail: mail, webhooks: webhooks, passwords: passwords, clock: clock,
         logger: logger,

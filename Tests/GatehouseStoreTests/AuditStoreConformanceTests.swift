@@ -39,6 +39,41 @@ struct AuditStoreConformanceTests {
         }
     }
 
+    @Test("an entry commits with its change and rolls back with it (AuditRecorder)", arguments: StorageBackend.all)
+    func atomicWithTheChange(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, b, clock in
+            let alice = Seed.user(at: clock.now)
+            let (_, recorded) = try await AuditRecorder.recording([Self.draft("user.created", user: alice.id.rawValue)], in: a, at: clock.now) {
+                try await a.insertUser(alice)
+            }
+            #expect(recorded)
+            // The same address again: the store refuses and rolls back; no entry either.
+            let twin = Seed.user(email: alice.email, at: clock.now)
+            await #expect(throws: StoreError.self) {
+                _ = try await AuditRecorder.recording([Self.draft("user.created", user: twin.id.rawValue)], in: a, at: clock.now) {
+                    try await a.insertUser(twin)
+                }
+            }
+            // Several writes in one change: the entry rides on the first that changed a row, once.
+            let bob = Seed.user(at: clock.now), carol = Seed.user(at: clock.now)
+            _ = try await AuditRecorder.recording([Self.draft("user.created", user: bob.id.rawValue)], in: a, at: clock.now) {
+                try await a.insertUser(bob)
+                try await a.insertUser(carol)
+            }
+            // A change that wrote nothing: appended on its own, unless `keepIf` refuses.
+            let (_, alone) = try await AuditRecorder.recording([Self.draft("user.sign_in_failed")], in: a, at: clock.now) { 0 }
+            let (_, refused) = try await AuditRecorder.recording([Self.draft("user.sign_in_failed")], in: a, at: clock.now, keepIf: { $0 > 0 }) {
+                0
+            }
+            #expect(alone && !refused)
+            let types = try await a.auditEvents(AuditQuery(limit: 10)).map(\.draft.type)
+            #expect(types == ["user.sign_in_failed", "user.created", "user.created"])
+            #expect(try await a.auditEvents(AuditQuery(limit: 10)).map(\.draft.userID) == [nil, bob.id.rawValue, alice.id.rawValue])
+            #expect(try await a.verifyAudit().ok)
+            #expect(try await b.auditEvents(AuditQuery(limit: 10)).isEmpty)
+        }
+    }
+
     @Test("pruning keeps the chain verifiable through its anchor and a checkpoint entry", arguments: StorageBackend.all)
     func retention(_ backend: StorageBackend) async throws {
         try await backend.withPair { a, _, clock in

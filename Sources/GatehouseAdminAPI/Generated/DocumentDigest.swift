@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "f4ed6d1a69cf10d1cb5598463dc313c690a35b5ad525c1d35b8fa1fe9a5cf467"
+    package static let sha256 = "087ed0c53cf4c5b58782f6c8f3a0b3075c7476b01a9633da13a7ba5d703e0f3b"
 }

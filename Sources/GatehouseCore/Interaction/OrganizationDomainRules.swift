@@ -105,11 +105,12 @@ public enum OrganizationAutoJoin {
     /// joins). A membership created concurrently counts as joined; a default role or an
     /// organization deleted meanwhile skips that organization (the sign-in goes on).
     /// - Parameter provider: the upstream provider (`idp_…`) the user arrived through, if any.
+    /// `recording` runs each insert (the web layer records `membership.created` with it).
     /// - Returns: the memberships created.
     /// - Throws: storage errors other than the ones above.
     public static func apply(
         to user: User, arrivedThrough provider: String?, store: some OrganizationStore & OrganizationInvitationStore,
-        now: Date
+        now: Date, recording: (Membership, () async throws -> Void) async throws -> Void = { _, insert in try await insert() }
     ) async throws -> [Membership] {
         var sso: [OrganizationSSO] = []
         if let provider { sso = try await store.ssoOrganizations(provider: provider) }
@@ -124,7 +125,7 @@ public enum OrganizationAutoJoin {
             let membership = Membership(
                 organizationID: join.organizationID, userID: user.id, role: join.role, createdAt: now, updatedAt: now)
             do {
-                try await store.insertMembership(membership)
+                try await recording(membership) { try await store.insertMembership(membership) }
                 created.append(membership)
             } catch {
                 if try await store.membership(organization: join.organizationID, user: user.id) != nil { continue }

@@ -279,3 +279,16 @@ public enum AuditRedaction {
         }
     }
 }
+
+extension AuditDraft {
+    /// A `membership.*` entry: the user's membership of the organization with its role.
+    public static func membership(
+        _ type: String, organization: OrganizationID, user: UserID, role: String?, actor: AuditActor, ip: String?
+    ) -> AuditDraft {
+        var data: [String: JSONValue] = ["organization_id": .string(organization.rawValue), "user_id": .string(user.rawValue)]
+        if let role { data["role"] = .string(role) }
+        return AuditDraft(
+            type: type, actor: actor, targetType: "membership", targetID: user.rawValue, userID: user.rawValue,
+            organizationID: organization.rawValue, ip: ip, data: .object(data))
+    }
+}

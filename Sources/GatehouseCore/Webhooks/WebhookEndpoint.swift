@@ -45,7 +45,9 @@ public struct WebhookEndpoint: Sendable, Equatable {
     }
 
     /// Whether the endpoint takes events of `type` (its filter; `webhook.test` is never filtered).
-    public func accepts(_ type: String) -> Bool { events.isEmpty || events.contains(type) || type == WebhookEventType.test }
+    public func accepts(_ type: String) -> Bool {
+        type == WebhookEventType.test || (WebhookEventType.isKnown(type) && (events.isEmpty || events.contains(type)))
+    }
 
     /// The secrets that sign at `now`: the current one, and the previous one during its overlap.
     public func signingSecrets(at now: Date) -> [String] {

@@ -5,7 +5,7 @@ import Foundation
 /// `id` (`evt_…`) is sent as the Standard Webhooks `webhook-id` header: the same for every
 /// endpoint, attempt and redelivery of the event, so a receiver can drop duplicates.
 public struct WebhookEvent: Sendable, Equatable {
-    /// The event id, `evt_…` (the audit entry's id once the audit log feeds webhooks).
+    /// The event id: the audit entry's id (`AuditWebhookSource`), or `evt_…` for a test event.
     public var id: String
     /// One of ``WebhookEventType/all`` (or `webhook.test`), e.g. `user.created`.
     public var type: String
@@ -33,9 +33,8 @@ public struct WebhookEvent: Sendable, Equatable {
 }
 
 /// Where a tenant's webhook events come from: the seam between the tenant's event log and webhook
-/// delivery. The audit log implements it (each audit entry whose type is in
-/// ``WebhookEventType/all`` becomes an event); until then no events are produced and only
-/// `webhook.test` deliveries exist.
+/// delivery. The audit log implements it (`AuditWebhookSource`: each audit entry whose type is in
+/// ``WebhookEventType/all`` becomes an event).
 ///
 /// The dispatcher (GatehouseWeb's `WebhookDeliveryService`) reads events after a cursor kept in the
 /// tenant database and records one delivery per matching endpoint, moving the cursor in the same

@@ -8,7 +8,7 @@ import PostgresNIO
 extension PostgresTenantDatabase: AuditStore {
     @discardableResult
     public func appendAudit(_ draft: AuditDraft, at now: Date) async throws -> AuditEvent {
-        try await transaction { connection in try await self.appendAudit(draft, at: now, on: connection) }
+        try await transaction(audited: false) { connection in try await self.appendAudit(draft, at: now, on: connection) }
     }
 
     /// Appends `draft` in the caller's transaction.
@@ -56,6 +56,7 @@ extension PostgresTenantDatabase: AuditStore {
         func millis(_ date: Date?) -> Int64? { date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } }
         if Self.hasNUL(q.actorID, q.type, q.userID, q.organizationID) { return [] }
         return try await query(
+            audited: false,
             """
             SELECT \(unescaped: AuditEvent.columns) FROM \(unescaped: schema).audit_events
             WHERE (\(q.before)::bigint IS NULL OR seq < \(q.before)) AND (\(millis(q.since))::bigint IS NULL OR occurred_at_ms >= \(millis(q.since)))
@@ -70,6 +71,7 @@ extension PostgresTenantDatabase: AuditStore {
 
     public func auditEvents(afterSequence sequence: Int64, limit: Int) async throws -> [AuditEvent] {
         try await query(
+            audited: false,
             """
             SELECT \(unescaped: AuditEvent.columns) FROM \(unescaped: schema).audit_events WHERE seq > \(sequence) ORDER BY seq LIMIT \(limit)
             """
@@ -77,13 +79,13 @@ extension PostgresTenantDatabase: AuditStore {
     }
 
     public func auditChainState() async throws -> AuditChainState {
-        try await transaction { connection in try await self.chainState(on: connection, lock: false) }
+        try await transaction(audited: false) { connection in try await self.chainState(on: connection, lock: false) }
     }
 
     @discardableResult
     public func pruneAudit(before cutoff: Date, at now: Date) async throws -> Int {
         let millis = Int64((cutoff.timeIntervalSince1970 * 1000).rounded())
-        return try await transaction { connection in
+        return try await transaction(audited: false) { connection in
             let state = try await self.chainState(on: connection, lock: true)
             guard
                 let row = try await self.run(

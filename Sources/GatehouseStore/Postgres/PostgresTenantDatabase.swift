@@ -64,8 +64,14 @@ public final class PostgresTenantDatabase: Sendable {
 
     /// Runs one statement outside an explicit transaction (autocommit).
     /// - Returns: every row of its result.
+    ///
+    /// While the task records a change whose audit entries wait (`AuditRecorder.pending`), the
+    /// statement runs in a ``transaction(audited:_:)`` instead, so that a write carries them.
     @discardableResult
-    func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+    func query(audited: Bool = true, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        if audited, AuditRecorder.pending?.isWaiting == true {
+            return try await transaction { connection in try await self.run(query, on: connection) }
+        }
         do {
             return try await Self.collect(client.query(query, logger: logger))
         } catch {
@@ -77,12 +83,43 @@ public final class PostgresTenantDatabase: Sendable {
     /// one pooled connection. Statements inside use `PostgresTenantDatabase.run(_:on:)`.
     /// - Throws: what `body` threw (a `StoreError` stays one), or what `BEGIN` or `COMMIT` met,
     ///   as SQLite's write transactions do (`PostgresClient.transaction`).
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    ///
+    /// While the task records a change (`AuditRecorder.pending`), the first transaction that
+    /// writes (`txid_current_if_assigned()` is set) appends the waiting audit entries before it
+    /// commits; `audited: false` (the audit log's own transactions) never does.
+    func transaction<T: Sendable>(audited: Bool = true, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        guard audited, let pending = AuditRecorder.pending, pending.isWaiting else {
+            do {
+                return try await client.transaction(logger: logger) { connection in try await body(connection) }
+            } catch {
+                throw Self.tenantGone(error) ?? error
+            }
+        }
         do {
-            return try await client.transaction(logger: logger) { connection in try await body(connection) }
+            let (result, claimed) = try await client.transaction(logger: logger) { connection in
+                let result = try await body(connection)
+                guard try await self.wrote(on: connection), let drafts = pending.claim() else { return (result, false) }
+                do {
+                    for draft in drafts { _ = try await self.appendAudit(draft, at: pending.now, on: connection) }
+                } catch {
+                    pending.release()
+                    throw error
+                }
+                return (result, true)
+            }
+            if claimed { pending.commit() }
+            return result
         } catch {
+            // A failed COMMIT rolled the entries back with the change: they wait again.
+            if !pending.isCommitted { pending.release() }
             throw Self.tenantGone(error) ?? error
         }
+    }
+
+    /// Whether the transaction on `connection` has written anything (it holds a transaction id).
+    func wrote(on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await run("SELECT txid_current_if_assigned() IS NOT NULL AS wrote", on: connection)
+        return try rows.first.map { try PostgresRowReader($0)("wrote") } ?? false
     }
 
     /// `StoreError.tenantGone` when `error` says the tenant's schema or tables are gone (SQLSTATE

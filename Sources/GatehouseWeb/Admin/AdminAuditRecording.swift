@@ -61,7 +61,12 @@ enum AdminAuditRecording {
         (noun.hasSuffix("s") ? String(noun.dropLast()) : noun).replacingOccurrences(of: "-", with: "_")
     }
 
-    /// Runs `handler` and records the change it made, if any.
+    /// Runs `handler` so that the change it makes is recorded in the same write transaction
+    /// (`AuditRecorder`): the entry is built before the change from the route, the path
+    /// parameters and the fields sent (secrets redacted, `AuditRedaction`); a create names its new
+    /// id with `AuditRecorder.identify(target:)`. A refused or failed request records nothing.
+    /// Tenant settings live in the instance database, so `tenant.updated` is appended just after
+    /// that change commits.
     static func recording(
         _ request: Request, method: HTTPRequest.Method, path: String, context: AdminController.TenantContext, services: Services,
         _ handler: (Request) async throws -> Response
@@ -70,38 +75,35 @@ enum AdminAuditRecording {
             return try await handler(request)
         }
         var request = request
-        var changes: [String] = []
+        var sent = JSONValue.object([:])
         let type = request.headers[.contentType]?.lowercased() ?? ""
         if type.hasPrefix("application/json"), let length = request.headers[.contentLength].flatMap(Int.init),
             length <= services.configuration.maxBodyBytes
         {
-            let sent = try await request.collectBody(upTo: services.configuration.maxBodyBytes)
-            if case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(sent.readableBytesView)) {
-                changes = members.keys.sorted()
+            let body = try await request.collectBody(upTo: services.configuration.maxBodyBytes)
+            if let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)), case .object = decoded {
+                sent = AuditRedaction.redact(decoded)
             }
         }
-        var response = try await handler(request)
-        guard (200..<300).contains(Int(response.status.code)) else { return response }
-        var data = JSONValue.object([:])
-        if response.headers[.contentType]?.hasPrefix("application/json") == true {
-            let collector = BodyCollector()
-            try await response.body.write(collector)
-            response.body = .init(byteBuffer: collector.buffer)
-            if let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(collector.buffer.readableBytesView)),
-                case .object = decoded
-            {
-                data = AuditRedaction.redact(decoded)
-            }
+        var changes: [String] = []
+        if case .object(let members) = sent { changes = members.keys.sorted() }
+        let targetID =
+            kind.parameter.flatMap { context.parameters.get($0) } ?? (kind.target == "membership" ? sent["user_id"]?.string : nil)
+        var data = sent
+        if let targetID, case .object(var members) = data, members["id"] == nil {
+            members["id"] = .string(targetID)
+            data = .object(members)
         }
-        let targetID = kind.parameter.flatMap { context.parameters.get($0) } ?? data["id"]?.string ?? data["client_id"]?.string
         let draft = AuditDraft(
             type: kind.type, actor: actor(context.adminPrincipal), targetType: kind.target, targetID: targetID,
-            userID: kind.target == "user" ? targetID : (context.parameters.get("user") ?? data["user_id"]?.string),
-            organizationID: kind.target == "organization" ? data["id"]?.string : data["organization_id"]?.string,
+            userID: kind.target == "user" ? targetID : (context.parameters.get("user") ?? sent["user_id"]?.string),
+            organizationID: kind.target == "organization" ? targetID : (context.parameters.get("org") ?? sent["organization_id"]?.string),
             ip: context.base.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, data: data,
             changes: changes)
-        await services.audit(draft, in: context.database)
-        return response
+        let current = request
+        return try await services.audited([draft], in: context.database, keepIf: { (200..<300).contains(Int($0.status.code)) }) {
+            try await handler(current)
+        }
     }
 
     static func actor(_ principal: AdminController.Principal?) -> AuditActor {
@@ -109,15 +111,5 @@ enum AdminAuditRecording {
         case .tenant(_, _, let clientID)?: return .client(clientID)
         default: return .adminToken
         }
-    }
-
-    /// Collects a response body to read it (admin answers are small JSON documents).
-    final class BodyCollector: ResponseBodyWriter {
-        var buffer = ByteBuffer()
-        func write(_ buffer: ByteBuffer) async throws {
-            var copy = buffer
-            self.buffer.writeBuffer(&copy)
-        }
-        func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }

@@ -123,6 +123,7 @@ extension AdminController {
             secret = ClientKeys.secretKey(environment: environment)
             client.secretHash = SecretHash.of(secret!)
         }
+        AuditRecorder.identify(target: client.clientID)
         try await services.store.registerClient(client, in: tenant)
         try await ensureKeys(for: client, in: tenant)
         return created(ClientView(client, secret: secret))

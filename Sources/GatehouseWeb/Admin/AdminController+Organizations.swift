@@ -113,6 +113,7 @@ extension AdminController {
             }
         }
         guard let found else { throw ProblemDetails.notFound("no organization with this id or slug in this tenant") }
+        AuditRecorder.resolve(organization: found.id.rawValue)
         return found
     }
 
@@ -171,6 +172,7 @@ extension AdminController {
         let first = owner.map {
             Membership(organizationID: organization.id, userID: $0, role: OrganizationRole.owner, createdAt: now, updatedAt: now)
         }
+        AuditRecorder.identify(target: organization.id.rawValue)
         do {
             try await db.insertOrganization(organization, firstMember: first)
         } catch StoreError.conflict(let message) {

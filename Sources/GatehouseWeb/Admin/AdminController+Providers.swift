@@ -182,6 +182,7 @@ extension AdminController {
         // Kind-specific rules need the kind; without it only the missing fields are reported.
         if kind != nil { checkProvider(provider, &input) }
         try input.check()
+        AuditRecorder.identify(target: provider.id.rawValue)
         try await db.insertUpstreamProvider(provider)
         try await syncProviderReferences(tenant)
         return created(providerView(provider, tenant))

@@ -48,6 +48,7 @@ extension AdminController {
         let user = User(
             id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
             publicMetadata: publicMetadata, privateMetadata: privateMetadata, createdAt: now, updatedAt: now)
+        AuditRecorder.identify(target: user.id.rawValue)
         try await db.insertUser(user)
         return created(UserView(user, admin: true))
     }

@@ -87,6 +87,7 @@ extension AdminController {
         try input.check()
         // Indexed before and after the insert, so that the worker never misses the tenant.
         try await services.store.markWebhookTenant(context.tenant)
+        AuditRecorder.identify(target: endpoint.id.rawValue)
         try await context.database.insertWebhookEndpoint(endpoint)
         try await services.store.markWebhookTenant(context.tenant)
         return created(WebhookView(endpoint, secret: endpoint.secret))

@@ -101,10 +101,14 @@ extension AccountController {
                 email: "your new address", csrf: form["csrf_token"] ?? "",
                 error: "That code is not right, or it expired. After 5 wrong codes, start again.", context)
         }
+        let previous = user.email
         user.email = email
         user.emailVerified = true
+        let entry = services.userDraft(
+            "user.updated", user, ip: context.remoteAddress, userAgent: request.headers[.userAgent],
+            extra: ["previous_email": .string(previous)])
         do {
-            try await context.database.updateUser(user, at: services.clock.now)
+            try await services.audited([entry], in: context.database) { try await context.database.updateUser(user, at: services.clock.now) }
         } catch StoreError.conflict {
             return emailMessage("Another account uses that email address.", status: .conflict, context)
         }

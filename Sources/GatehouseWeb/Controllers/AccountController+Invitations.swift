@@ -105,7 +105,17 @@ extension AccountController {
         if let (invitation, organization) = try await pendingInvitation(token: token, context), let token,
             let userID = UserID(rawValue: claims.sub), let user = try await db.user(id: userID)
         {
-            switch try await db.acceptInvitation(tokenHash: SecretHash.of(token), user: user, at: services.clock.now) {
+            let rules = OrganizationInvitations(services: services, database: db, actor: .user(user.id), ip: context.remoteAddress)
+            let entries = [
+                rules.entry("invitation.accepted", invitation),
+                AuditDraft.membership(
+                    "membership.created", organization: invitation.organizationID, user: user.id, role: invitation.role, actor: .user(user.id),
+                    ip: context.remoteAddress),
+            ]
+            let acceptance = try await services.audited(entries, in: db, keepIf: { if case .accepted = $0 { true } else { false } }) {
+                try await db.acceptInvitation(tokenHash: SecretHash.of(token), user: user, at: services.clock.now)
+            }
+            switch acceptance {
             case .accepted:
                 response = Responses.redirect(to: "\(consolePath(context))?notice=invitation-accepted")
             case .unusable:

@@ -129,10 +129,11 @@ extension AccountController {
         }
         user.passwordHash = try await services.passwords.hash(new)
         let now = services.clock.now
-        try await context.database.updateUser(user, at: now)
+        try await services.auditedAccount("user.password_changed", user: user.id, request, context) {
+            try await context.database.updateUser(user, at: now)
+        }
         try await context.database.revokeOthers(of: user.id, keep: claims.sid.flatMap(SessionID.init(rawValue:)), at: now)
         try await context.database.spendSignInLinks(of: user.id, at: now)
-        await services.auditAccount("user.password_changed", user: user.id, request, context)
         return back("password-changed", context)
     }
 
@@ -205,7 +206,6 @@ extension AccountController {
                 error: "That code is not right. Check the time on your device and try again.", context)
         }
         try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
-        await services.auditAccount("user.mfa_enabled", user: user.id, data: .object(["factor": .string("totp")]), request, context)
         return recoveryPage(codes, csrf: form["csrf_token"] ?? "", context)
     }
 
@@ -229,8 +229,9 @@ extension AccountController {
         if context.tenant.tenant.settings.mfaPolicy == .required, factors == [kind] {
             throw OAuthError.invalidRequest("Your organization requires two-step verification: set up another method before removing this one.")
         }
-        try await context.database.removeMFAFactor(userID: user.id, kind: kind)
-        await services.auditAccount("user.mfa_disabled", user: user.id, data: .object(["factor": .string(kind.rawValue)]), request, context)
+        try await services.auditedAccount(
+            "user.mfa_disabled", user: user.id, data: .object(["factor": .string(kind.rawValue)]), request, context
+        ) { try await context.database.removeMFAFactor(userID: user.id, kind: kind) }
         let what = kind == .totp ? "An authenticator app was removed from your account." : "Codes by email were turned off for your account."
         try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": what], database: context.database)
         return back(kind == .totp ? "totp-removed" : "email-factor-removed", context)
@@ -289,11 +290,12 @@ extension AccountController {
         try await context.database.deleteConsoleEnrolment(idHash: enrolment.idHash)
         let now = services.clock.now
         let hadFactor = try await !context.database.mfaFactors(userID: user.id).isEmpty
-        try await context.database.saveMFAFactor(
-            MFAFactor(
-                id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .email,
-                sealedSecret: nil, createdAt: now))
-        await services.auditAccount("user.mfa_enabled", user: user.id, data: .object(["factor": .string("email")]), request, context)
+        try await services.auditedAccount("user.mfa_enabled", user: user.id, data: .object(["factor": .string("email")]), request, context) {
+            try await context.database.saveMFAFactor(
+                MFAFactor(
+                    id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .email,
+                    sealedSecret: nil, createdAt: now))
+        }
         try await services.sendAccountEmail(
             .mfaChange, to: user, values: ["change": "Codes by email were turned on for your account."],
             database: context.database)

@@ -205,16 +205,20 @@ struct AccountController {
         else {
             throw OAuthError.invalidRequest("unknown session")
         }
-        try await context.database.endSession(id: id, at: services.clock.now)
-        await services.auditAccount("session.revoked", user: session.userID, target: ("session", id.rawValue), request, context)
+        try await services.auditedAccount("session.revoked", user: session.userID, target: ("session", id.rawValue), request, context) {
+            try await context.database.endSession(id: id, at: services.clock.now)
+        }
         return Responses.redirect(to: "\(consolePath(context))?notice=session-revoked")
     }
 
     /// Signs out of the console and ends the SSO session it runs in.
     func signOut(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let claims = try await authorizedForm(request, context)
-        if let sid = claims.sid.flatMap(SessionID.init(rawValue:)) {
-            try await context.database.endSession(id: sid, at: services.clock.now)
+        if let sid = claims.sid.flatMap(SessionID.init(rawValue:)), let user = UserID(rawValue: claims.sub) {
+            try await services.auditedAccount(
+                "session.revoked", user: user, target: ("session", sid.rawValue), data: .object(["reason": .string("sign_out")]), request,
+                context
+            ) { try await context.database.endSession(id: sid, at: services.clock.now) }
         }
         let flow = BrowserFlowController(services: services)
         var response = Responses.html(services.pages.render("logged_out", chrome: flow.chrome("Signed out", context), values: [:]))

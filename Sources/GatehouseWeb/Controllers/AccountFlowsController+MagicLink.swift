@@ -56,9 +56,16 @@ extension AccountFlowsController {
         if let refused = try await flow.enforcedSSORefusal(user.email, interaction: interaction, context) { return refused }
         // The link proved the address.
         // A first proof ends what was made before it, password included (pre-account takeover).
-        if !user.emailVerified { try await context.database.proveEmail(user.id, keepPassword: false, at: now) }
         var verified = user
         verified.emailVerified = true
+        if !user.emailVerified {
+            let entry = services.userDraft(
+                "user.email_verified", verified, ip: context.remoteAddress, userAgent: request.headers[.userAgent],
+                extra: ["method": .string("magic_link")])
+            try await services.audited([entry], in: context.database) {
+                try await context.database.proveEmail(user.id, keepPassword: false, at: now)
+            }
+        }
         return try await flow.proved(.firstFactor, interaction, client: client, user: verified, amr: ["email"], request, context)
     }
 }

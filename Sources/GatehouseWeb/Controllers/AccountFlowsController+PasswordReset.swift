@@ -82,9 +82,21 @@ extension AccountFlowsController {
                 "Link expired", "This reset link was already used or has expired. Ask for a new one.", error: true,
                 status: .badRequest, link: ("\(path(context))/forgot", "Ask for a new link"), context)
         }
+        let wasVerified = user.emailVerified
         user.passwordHash = try await services.passwords.hash(password)
         user.emailVerified = true  // the reset link proved the address
-        try await db.updateUser(user, at: now)
+        var entries = [
+            services.userDraft(
+                "user.password_changed", user, ip: context.remoteAddress, userAgent: request.headers[.userAgent],
+                extra: ["method": .string("reset")])
+        ]
+        if !wasVerified {
+            entries.append(
+                services.userDraft(
+                    "user.email_verified", user, ip: context.remoteAddress, userAgent: request.headers[.userAgent],
+                    extra: ["method": .string("reset_link")]))
+        }
+        try await services.audited(entries, in: db) { try await db.updateUser(user, at: now) }
         try await db.revokeEverything(of: user.id, at: now)
         try await db.spendSignInLinks(of: user.id, at: now)
         return message(

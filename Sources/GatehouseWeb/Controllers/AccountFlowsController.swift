@@ -174,7 +174,10 @@ struct AccountFlowsController {
         let user = User(
             id: .generate(at: now), email: email, emailVerified: invited, name: name, passwordHash: hash,
             createdAt: now, updatedAt: now)
-        do { try await db.insertUser(user) } catch StoreError.conflict {
+        let entry = services.userDraft(
+            "user.created", user, ip: context.remoteAddress, userAgent: request.headers[.userAgent],
+            extra: ["method": .string(invited ? "invitation" : "password")])
+        do { try await services.audited([entry], in: db) { try await db.insertUser(user) } } catch StoreError.conflict {
             guard requireVerified, !invited, let existing = try await db.user(email: email) else {
                 return fail("An account with this email address already exists. Sign in instead.", .conflict)
             }
@@ -321,9 +324,13 @@ struct AccountFlowsController {
         }
         // This sign-in's first factor was the password, so its prover knows it: it stays; what
         // was made before the proof (sessions, grants, links) ends.
-        try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash, at: now)
         var verified = user
         verified.emailVerified = true
+        let entry = services.userDraft(
+            "user.email_verified", verified, ip: context.remoteAddress, userAgent: request.headers[.userAgent], extra: ["method": .string("code")])
+        try await services.audited([entry], in: context.database) {
+            try await context.database.proveEmail(user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash, at: now)
+        }
         return try await flow.proved(.emailAddress, interaction, client: client, user: verified, amr: pending.amr, request, context)
     }
 

@@ -61,8 +61,11 @@ extension AccountOrganizationsController {
         }
     }
 
-    func invitations(_ context: TenantRequestContext) -> OrganizationInvitations {
-        OrganizationInvitations(services: services, database: context.database, limitedAddress: .some(context.remoteAddress))
+    /// The invitation rules, acting as `user` (for the audit log).
+    func invitations(_ context: TenantRequestContext, by user: UserID? = nil) -> OrganizationInvitations {
+        OrganizationInvitations(
+            services: services, database: context.database, limitedAddress: .some(context.remoteAddress),
+            actor: user.map(AuditActor.user) ?? .adminToken, ip: context.remoteAddress)
     }
 
     /// The pending invitations to the user's verified address (`invitations[]`: `id`,
@@ -105,7 +108,7 @@ extension AccountOrganizationsController {
             if let refusal = OrganizationInvitations.refusal(actor: entry.membership.role, role: role) {
                 throw OrganizationSelfService.Failure.refused(refusal)
             }
-            _ = try await invitations(context).create(
+            _ = try await invitations(context, by: entry.membership.userID).create(
                 in: entry.organization, email: form["email"] ?? "", role: role, lifetime: OrganizationInvitation.defaultLifetime,
                 invitedBy: entry.membership.userID)
             return "invited"
@@ -116,7 +119,7 @@ extension AccountOrganizationsController {
         let claims = try await console.authorizedForm(request, context)
         return try await manage(claims, context) { service, org in
             let entry = try await service.managed(org)
-            let rules = invitations(context)
+            let rules = invitations(context, by: entry.membership.userID)
             let invitation = try await rules.invitation(context.parameters.get("invitation"), of: entry.organization)
             guard resend else {
                 _ = try await rules.revoke(invitation)
@@ -139,9 +142,9 @@ extension AccountOrganizationsController {
         let raw = context.parameters.get("invitation")
         do {
             if accept {
-                _ = try await invitations(context).accept(raw, by: user)
+                _ = try await invitations(context, by: user.id).accept(raw, by: user)
             } else {
-                try await invitations(context).decline(raw, by: user)
+                try await invitations(context, by: user.id).decline(raw, by: user)
             }
             return Responses.redirect(to: "\(path(context))?notice=invitation-\(accept ? "accepted" : "declined")")
         } catch let failure as OrganizationInvitations.Failure {

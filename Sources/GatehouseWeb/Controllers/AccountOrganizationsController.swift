@@ -58,7 +58,7 @@ struct AccountOrganizationsController {
     }
 
     func selfService(_ user: UserID, _ context: TenantRequestContext) -> OrganizationSelfService {
-        OrganizationSelfService(database: context.database, user: user, now: services.clock.now)
+        OrganizationSelfService(database: context.database, user: user, now: services.clock.now, services: services, ip: context.remoteAddress)
     }
 
     func notice(_ request: Request, into values: inout [String: Any]) {

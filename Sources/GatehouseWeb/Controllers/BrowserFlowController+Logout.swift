@@ -58,7 +58,10 @@ extension BrowserFlowController {
             return response
         }
         if let (session, _) = current {
-            try await context.database.endSession(id: session.id, at: services.clock.now)
+            try await services.auditedAccount(
+                "session.revoked", user: session.userID, target: ("session", session.id.rawValue), data: .object(["reason": .string("logout")]),
+                request, context
+            ) { try await context.database.endSession(id: session.id, at: services.clock.now) }
         }
         let clear = [
             TenantCookie.session.clear(tenant: context.tenant, services: services),

@@ -103,10 +103,11 @@ extension BrowserFlowController {
                 context)
             if let change = step.signedIn, let interaction = step.interaction {
                 // The common case — the authorization completes at once — costs one write transaction.
-                try await context.database.completeSignIn(
-                    pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
-                    issuing: (issued.grant, issued.record))
-                await auditSignIn(change, step, request, context)
+                try await services.audited(signInDrafts(change, step, request, context), in: context.database) {
+                    try await context.database.completeSignIn(
+                        pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction,
+                        issuing: (issued.grant, issued.record))
+                }
             } else if let interaction = step.interaction {
                 // Consume-once: a second concurrent submission of the same step gets no second code.
                 guard try await context.database.consumeInteraction(id: interaction.id, issuing: issued.grant, code: issued.record) else {
@@ -171,17 +172,17 @@ extension BrowserFlowController {
     /// Writes a sign-in that no code issuance carried.
     func writeSignIn(_ step: inout Step, _ request: Request, _ context: TenantRequestContext) async throws {
         guard let change = step.signedIn, let interaction = step.interaction else { return }
-        try await context.database.completeSignIn(
-            pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction, issuing: nil)
+        try await services.audited(signInDrafts(change, step, request, context), in: context.database) {
+            try await context.database.completeSignIn(
+                pendingIDHash: SecretHash.of(interaction.id), session: change, interaction: interaction, issuing: nil)
+        }
         step.signedIn = nil
-        await auditSignIn(change, step, request, context)
     }
 
-    /// The audit entry of a committed browser sign-in (docs/contract.md A9).
-    func auditSignIn(_ change: SessionChange, _ step: Step, _ request: Request, _ context: TenantRequestContext) async {
-        guard let userID = step.session?.userID else { return }
-        await services.auditSignIn(
-            change, userID: userID, ip: context.remoteAddress, userAgent: request.headers[.userAgent], in: context.database)
+    /// The audit entries of a browser sign-in, committed with it (docs/contract.md A9).
+    func signInDrafts(_ change: SessionChange, _ step: Step, _ request: Request, _ context: TenantRequestContext) -> [AuditDraft] {
+        guard let userID = step.session?.userID else { return [] }
+        return services.signInDrafts(change, userID: userID, ip: context.remoteAddress, userAgent: request.headers[.userAgent])
     }
 
     /// A 303 to one of the flow's pages; an authorization request without an interaction starts one

@@ -266,7 +266,9 @@ struct FederationController {
                 let user = User(
                     id: .generate(at: now), email: email!, emailVerified: profile.emailVerified, name: name, passwordHash: nil,
                     createdAt: now, updatedAt: now)
-                try await db.insertUser(user, identity: identity(for: user.id))
+                let entry = services.userDraft(
+                    "user.created", user, ip: context.remoteAddress, userAgent: nil, extra: ["method": .string("upstream:\(provider.slug)")])
+                try await services.audited([entry], in: db) { try await db.insertUser(user, identity: identity(for: user.id)) }
                 context.logger.info("user created by upstream sign-in", metadata: ["provider": "\(provider.slug)", "user": "\(user.id)"])
                 return .user(user)
             case .refuse(let refusal):

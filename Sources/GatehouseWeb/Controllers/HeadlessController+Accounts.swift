@@ -202,7 +202,9 @@ extension HeadlessController {
             passwordHash: try await services.passwords.hash(password!), createdAt: now, updatedAt: now)
         do {
             if try await db.user(email: email) != nil { throw StoreError.conflict("taken") }
-            try await db.insertUser(user)
+            let entry = services.userDraft(
+                "user.created", user, ip: context.remoteAddress, userAgent: request.headers[.userAgent], extra: ["method": .string("headless")])
+            try await services.audited([entry], in: db) { try await db.insertUser(user) }
         } catch StoreError.conflict {
             guard requiresVerification, let existing = try await db.user(email: email) else {
                 throw OAuthError.invalidRequest("an account with this email address already exists")
@@ -243,12 +245,16 @@ extension HeadlessController {
         }
         guard used != nil else { throw try await failedAttempt(pending, context) }
         // The password of this sign-in stays (its prover knows it); what came before the proof ends.
-        try await context.database.proveEmail(
-            user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash,
-            at: services.clock.now)
-        try await context.database.deletePendingSignIn(idHash: pending.idHash)
         var verified = user
         verified.emailVerified = true
+        let entry = services.userDraft(
+            "user.email_verified", verified, ip: context.remoteAddress, userAgent: request.headers[.userAgent], extra: ["method": .string("code")])
+        try await services.audited([entry], in: context.database) {
+            try await context.database.proveEmail(
+                user.id, keepPassword: pending.amr.contains("pwd"), keepingPending: pending.idHash,
+                at: services.clock.now)
+        }
+        try await context.database.deletePendingSignIn(idHash: pending.idHash)
         return try await proved(
             .emailAddress, user: verified, amr: pending.amr, scope: scope(of: pending), chosen: pending.organization, request,
             context)

@@ -94,7 +94,8 @@ extension HeadlessController {
     {
         let entry = try await userOrganizations(request, context).managed(context.parameters.get("org"))
         let invitations = OrganizationInvitations(
-            services: services, database: context.database, limitedAddress: .some(context.remoteAddress))
+            services: services, database: context.database, limitedAddress: .some(context.remoteAddress),
+            actor: .user(entry.membership.userID), ip: context.remoteAddress)
         return (invitations, entry.organization, entry.membership)
     }
 
@@ -104,7 +105,7 @@ extension HeadlessController {
         guard let id = UserID(rawValue: claims.sub), let user = try await context.database.user(id: id), !user.disabled else {
             throw OAuthError.invalidToken("the access token's subject is not an active user")
         }
-        return (OrganizationInvitations(services: services, database: context.database), user)
+        return (OrganizationInvitations(services: services, database: context.database, actor: .user(user.id), ip: context.remoteAddress), user)
     }
 
     func listOrganizationInvitations(_ request: Request, _ context: HeadlessRequestContext) async throws -> Response {

@@ -69,7 +69,8 @@ extension HeadlessController {
             throw OAuthError.invalidToken("the access token's subject is not an active user")
         }
         return HeadlessOrganizations(
-            service: OrganizationSelfService(database: context.database, user: id, now: services.clock.now))
+            service: OrganizationSelfService(
+                database: context.database, user: id, now: services.clock.now, services: services, ip: context.remoteAddress))
     }
 
     /// `OrganizationSelfService` whose failures are `OrganizationRefusal`s.

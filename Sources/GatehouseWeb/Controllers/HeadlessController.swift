@@ -310,7 +310,16 @@ struct HeadlessController {
                 try await context.database.revokeGrant(id: grant.id, at: services.clock.now)
             }
         }
-        if let sessionID { try await context.database.endSession(id: sessionID, at: services.clock.now) }
+        if let sessionID {
+            let owner = try await context.database.session(id: sessionID)?.userID
+            let entry = AuditDraft(
+                type: "session.revoked", actor: owner.map(AuditActor.user) ?? .client(context.client.clientID), targetType: "session",
+                targetID: sessionID.rawValue, userID: owner?.rawValue, ip: context.remoteAddress,
+                userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, data: .object(["reason": .string("logout")]))
+            try await services.audited([entry], in: context.database) {
+                try await context.database.endSession(id: sessionID, at: services.clock.now)
+            }
+        }
         return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }
 

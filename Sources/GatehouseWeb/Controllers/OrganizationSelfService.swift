@@ -15,6 +15,14 @@ struct OrganizationSelfService {
     /// The signed-in user.
     let user: UserID
     let now: Date
+    /// Records each change in the tenant's audit log with the change (`membership.updated`,
+    /// `membership.deleted`), as made by the user from `ip`.
+    let services: Services
+    var ip: String? = nil
+
+    func membershipEntry(_ type: String, _ membership: Membership, role: String?) -> AuditDraft {
+        .membership(type, organization: membership.organizationID, user: membership.userID, role: role, actor: .user(user), ip: ip)
+    }
 
     /// Why a self-service change or read did not happen.
     enum Failure: Error, Equatable {
@@ -105,8 +113,9 @@ struct OrganizationSelfService {
         if let refusal = MembershipManagement.refusalToChangeRole(actor: entry.membership.role, from: membership.role, to: role) {
             throw Failure.refused(refusal)
         }
-        return try Self.outcome(
-            try await database.changeRole(organization: entry.organization.id, user: membership.userID, to: role, at: now))
+        return try await services.audited([membershipEntry("membership.updated", membership, role: role)], in: database) {
+            try Self.outcome(try await database.changeRole(organization: entry.organization.id, user: membership.userID, to: role, at: now))
+        }
     }
 
     /// Ends `target`'s membership in the organization named by `key`.
@@ -117,14 +126,18 @@ struct OrganizationSelfService {
         if let refusal = MembershipManagement.refusalToRemove(actor: entry.membership.role, target: membership.role) {
             throw Failure.refused(refusal)
         }
-        _ = try Self.outcome(try await database.removeMembership(organization: entry.organization.id, user: membership.userID, at: now))
+        _ = try await services.audited([membershipEntry("membership.deleted", membership, role: nil)], in: database) {
+            try Self.outcome(try await database.removeMembership(organization: entry.organization.id, user: membership.userID, at: now))
+        }
     }
 
     /// Ends the user's own membership in the organization named by `key`.
     /// - Returns: the organization left. - Throws: `Failure.notFound`, `Failure.lastOwner`.
     func leave(_ key: String?) async throws -> Organization {
         let entry = try await entry(key)
-        _ = try Self.outcome(try await database.removeMembership(organization: entry.organization.id, user: user, at: now))
+        _ = try await services.audited([membershipEntry("membership.deleted", entry.membership, role: nil)], in: database) {
+            try Self.outcome(try await database.removeMembership(organization: entry.organization.id, user: user, at: now))
+        }
         return entry.organization
     }
 

@@ -24,6 +24,21 @@ struct OrganizationInvitations {
     /// (`Services.invitationLimiter`): the console and the headless API give the client's
     /// address; the admin API (nil) is not limited.
     var limitedAddress: String?? = nil
+    /// Who acts, for the audit log (`invitation.created`, `invitation.accepted`…), and from where;
+    /// the admin API records its own requests (`AdminAuditRecording`).
+    var actor: AuditActor = .adminToken
+    var ip: String? = nil
+
+    /// The audit entry of `type` about `invitation`.
+    func entry(_ type: String, _ invitation: OrganizationInvitation, actor: AuditActor? = nil) -> AuditDraft {
+        AuditDraft(
+            type: type, actor: actor ?? self.actor, targetType: "invitation", targetID: invitation.id.rawValue,
+            organizationID: invitation.organizationID.rawValue, ip: ip,
+            data: .object([
+                "id": .string(invitation.id.rawValue), "organization_id": .string(invitation.organizationID.rawValue),
+                "email": .string(invitation.email), "role": .string(invitation.role),
+            ]))
+    }
 
     /// Why an invitation was not created, changed, accepted or declined.
     enum Failure: Error, Equatable {
@@ -86,8 +101,11 @@ struct OrganizationInvitations {
         let invitation = OrganizationInvitation(
             id: .generate(at: now), organizationID: organization.id, email: email, role: role,
             tokenHash: link.hash, invitedBy: invitedBy, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
+        AuditRecorder.identify(target: invitation.id.rawValue)
         do {
-            try await database.insertInvitation(invitation)
+            try await services.audited([entry("invitation.created", invitation)], in: database) {
+                try await database.insertInvitation(invitation)
+            }
         } catch StoreError.conflict {
             throw Failure.pendingExists
         } catch StoreError.notFound {
@@ -112,7 +130,11 @@ struct OrganizationInvitations {
 
     /// Revokes a pending invitation. - Returns: it after the change. - Throws: `Failure.notPending`.
     func revoke(_ invitation: OrganizationInvitation) async throws -> OrganizationInvitation {
-        guard try await database.revokeInvitation(invitation.id, at: now) else {
+        guard
+            try await services.audited(
+                [entry("invitation.revoked", invitation)], in: database, keepIf: { $0 },
+                { try await database.revokeInvitation(invitation.id, at: now) })
+        else {
             throw Failure.notPending(invitation.status(at: now))
         }
         return try await database.invitation(id: invitation.id) ?? invitation
@@ -173,7 +195,15 @@ struct OrganizationInvitations {
     /// once, atomically). - Returns: the membership and its organization. - Throws: as `invitation(_:to:)`.
     func accept(_ raw: String?, by user: User) async throws -> (Membership, Organization) {
         let invitation = try await invitation(raw, to: user)
-        switch try await database.acceptInvitation(tokenHash: invitation.tokenHash, user: user, at: now) {
+        let entries = [
+            entry("invitation.accepted", invitation, actor: .user(user.id)),
+            AuditDraft.membership(
+                "membership.created", organization: invitation.organizationID, user: user.id, role: invitation.role, actor: .user(user.id), ip: ip),
+        ]
+        let acceptance = try await services.audited(entries, in: database, keepIf: { if case .accepted = $0 { true } else { false } }) {
+            try await database.acceptInvitation(tokenHash: invitation.tokenHash, user: user, at: now)
+        }
+        switch acceptance {
         case .accepted(_, let membership):
             guard let organization = try await database.organization(id: membership.organizationID) else { throw Failure.notFound }
             return (membership, organization)
@@ -186,7 +216,15 @@ struct OrganizationInvitations {
     /// - Throws: as `invitation(_:to:)`.
     func decline(_ raw: String?, by user: User) async throws {
         let invitation = try await invitation(raw, to: user)
-        guard try await database.revokeInvitation(invitation.id, at: now) else { throw Failure.notPending("accepted or revoked") }
+        var declined = entry("invitation.revoked", invitation, actor: .user(user.id))
+        if case .object(var members) = declined.data {
+            members["reason"] = .string("declined")
+            declined.data = .object(members)
+        }
+        guard
+            try await services.audited(
+                [declined], in: database, keepIf: { $0 }, { try await database.revokeInvitation(invitation.id, at: now) })
+        else { throw Failure.notPending("accepted or revoked") }
     }
 
     /// Whether a member holding `actor` may invite with (or resend an invitation of) `role`:

@@ -90,10 +90,15 @@ extension Services {
         }
         guard let step else { return nil }
         let now = clock.now
-        try await database.saveMFAFactor(
-            MFAFactor(
-                id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .totp, sealedSecret: sealed,
-                lastUsedStep: step, createdAt: now))
+        let entry = AuditDraft(
+            type: "user.mfa_enabled", actor: .user(user.id), targetType: "user", targetID: user.id.rawValue, userID: user.id.rawValue, ip: ip,
+            data: .object(["factor": .string("totp")]))
+        try await audited([entry], in: database) {
+            try await database.saveMFAFactor(
+                MFAFactor(
+                    id: "mfa_" + ULID.make(at: now), userID: user.id, kind: .totp, sealedSecret: sealed,
+                    lastUsedStep: step, createdAt: now))
+        }
         let codes = try await regenerateRecoveryCodes(for: user, database: database)
         try await sendAccountEmail(
             .mfaChange, to: user, values: ["change": "An authenticator app was added to your account."],

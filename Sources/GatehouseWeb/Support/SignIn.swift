@@ -55,7 +55,13 @@ extension Services {
         chosen: OrganizationChoice? = nil, joining: Bool = false, arrivedThrough provider: String? = nil
     ) async throws -> SignInFlow.Subject {
         if joining {
-            let joined = try await OrganizationAutoJoin.apply(to: user, arrivedThrough: provider, store: database, now: clock.now)
+            let joined = try await OrganizationAutoJoin.apply(to: user, arrivedThrough: provider, store: database, now: clock.now) {
+                membership, insert in
+                let entry = AuditDraft.membership(
+                    "membership.created", organization: membership.organizationID, user: user.id, role: membership.role, actor: .system,
+                    ip: nil)
+                try await audited([entry], in: database) { try await insert() }
+            }
             for membership in joined {
                 logger.info(
                     "user joined an organization at sign-in",
@@ -78,8 +84,9 @@ extension Services {
         in database: any TenantHandle
     ) async throws -> (Session, secret: String) {
         let new = newSession(for: user, amr: amr, userAgent: userAgent, ipAddress: ipAddress, tenant: database.tenant)
-        try await database.insertSession(new.session)
-        await auditSignIn(.start(new.session), userID: user.id, ip: ipAddress, userAgent: userAgent, in: database)
+        try await audited(signInDrafts(.start(new.session), userID: user.id, ip: ipAddress, userAgent: userAgent), in: database) {
+            try await database.insertSession(new.session)
+        }
         return (new.session, new.secret)
     }
 

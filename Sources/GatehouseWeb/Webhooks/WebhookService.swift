@@ -8,8 +8,8 @@ import Logging
 /// Webhook dispatch and delivery for every tenant (docs/contract.md A9), run by
 /// `WebhookDeliveryService` and used by the admin API (test events, redeliveries).
 ///
-/// **Dispatch** reads a tenant's events from its ``WebhookEventSource`` (made by `eventSource`;
-/// none yet: the audit log will feed it) after the cursor kept in the tenant database, records one
+/// **Dispatch** reads a tenant's events from its ``WebhookEventSource`` (made by `eventSource`:
+/// the tenant's audit log, `AuditWebhookSource`) after the cursor kept in the tenant database, records one
 /// delivery per enabled endpoint whose filter takes the event and that existed when it occurred,
 /// and moves the cursor in the same transaction (`WebhookStore.commitWebhookDispatch`).
 ///
