@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "f4ed6d1a69cf10d1cb5598463dc313c690a35b5ad525c1d35b8fa1fe9a5cf467"
+    package static let sha256 = "80e5a70101470a5cc977757066e2d24b3ed7a4a9b0e18e8e9c54a065d92a4808"
 }
