@@ -16,6 +16,7 @@ extension Migrations {
                 t.column("sealed_secret", .blob).notNull()
                 t.column("sealed_previous_secret", .blob)
                 t.column("previous_secret_expires_at", .datetime)
+                t.column("failing_since", .datetime)
                 t.column("created_at", .datetime).notNull()
                 t.column("updated_at", .datetime).notNull()
             }

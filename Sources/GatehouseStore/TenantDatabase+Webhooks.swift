@@ -5,7 +5,8 @@ import GRDB
 
 extension WebhookEndpoint {
     static let columns = """
-        id, url, events, enabled, description, sealed_secret, sealed_previous_secret, previous_secret_expires_at, created_at, updated_at
+        id, url, events, enabled, description, sealed_secret, sealed_previous_secret, previous_secret_expires_at, failing_since, \
+        created_at, updated_at
         """
 }
 
@@ -31,13 +32,14 @@ extension TenantDatabase: WebhookStore {
             id: WebhookEndpointID(rawValue: row["id"])!, url: row["url"], events: JSONColumn.decode([String].self, row["events"]) ?? [],
             enabled: row["enabled"], description: row["description"], secret: try unseal("sealed_secret") ?? "",
             previousSecret: try unseal("sealed_previous_secret"), previousSecretExpiresAt: row["previous_secret_expires_at"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            failingSince: row["failing_since"], createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 
     func webhookEndpointArguments(_ e: WebhookEndpoint) -> StatementArguments {
         [
             e.id.rawValue, e.url, JSONColumn.encode(e.events), e.enabled, e.description, Data(masterKey.seal(Array(e.secret.utf8))),
-            e.previousSecret.map { Data(masterKey.seal(Array($0.utf8))) }, e.previousSecretExpiresAt, e.createdAt, e.updatedAt,
+            e.previousSecret.map { Data(masterKey.seal(Array($0.utf8))) }, e.previousSecretExpiresAt, e.failingSince, e.createdAt,
+            e.updatedAt,
         ]
     }
 
@@ -64,7 +66,7 @@ extension TenantDatabase: WebhookStore {
     public func insertWebhookEndpoint(_ endpoint: WebhookEndpoint) async throws {
         let arguments = webhookEndpointArguments(endpoint)
         try await pool.write { db in
-            try db.execute(cached: "INSERT INTO webhook_endpoints (\(WebhookEndpoint.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: arguments)
+            try db.execute(cached: "INSERT INTO webhook_endpoints (\(WebhookEndpoint.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?)", arguments: arguments)
         }
     }
 
@@ -87,14 +89,16 @@ extension TenantDatabase: WebhookStore {
     @discardableResult
     public func updateWebhookEndpoint(_ e: WebhookEndpoint) async throws -> Bool {
         let arguments: StatementArguments = [
-            e.url, JSONColumn.encode(e.events), e.enabled, e.description, Data(masterKey.seal(Array(e.secret.utf8))),
+            e.enabled, e.url, JSONColumn.encode(e.events), e.enabled, e.description, Data(masterKey.seal(Array(e.secret.utf8))),
             e.previousSecret.map { Data(masterKey.seal(Array($0.utf8))) }, e.previousSecretExpiresAt, e.updatedAt, e.id.rawValue,
         ]
         return try await pool.write { db in
             try db.execute(
                 cached: """
-                    UPDATE webhook_endpoints SET url = ?, events = ?, enabled = ?, description = ?, sealed_secret = ?,
-                    sealed_previous_secret = ?, previous_secret_expires_at = ?, updated_at = ? WHERE id = ?
+                    UPDATE webhook_endpoints
+                    SET failing_since = CASE WHEN enabled THEN failing_since WHEN ? THEN NULL ELSE failing_since END,
+                    url = ?, events = ?, enabled = ?, description = ?, sealed_secret = ?, sealed_previous_secret = ?,
+                    previous_secret_expires_at = ?, updated_at = ? WHERE id = ?
                     """, arguments: arguments)
             return db.changesCount > 0
         }
@@ -168,6 +172,33 @@ extension TenantDatabase: WebhookStore {
                     status.rawValue, status == .pending ? attempt.retryAt : nil, attempt.responseStatus, error, now,
                     attempt.delivered ? now : nil, id.rawValue,
                 ])
+        }
+    }
+
+    public func recordWebhookEndpointOutcome(id: WebhookEndpointID, delivered: Bool, at now: Date) async throws -> Date? {
+        try await pool.write { db in
+            try db.execute(
+                cached: """
+                    UPDATE webhook_endpoints SET failing_since = CASE WHEN ? THEN NULL ELSE COALESCE(failing_since, ?) END WHERE id = ?
+                    """, arguments: [delivered, now, id.rawValue])
+            return try Date.fetchOne(db, cached: "SELECT failing_since FROM webhook_endpoints WHERE id = ?", arguments: [id.rawValue])
+        }
+    }
+
+    public func disableWebhookEndpoint(id: WebhookEndpointID, failingSinceAtOrBefore cutoff: Date, at now: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                cached: """
+                    UPDATE webhook_endpoints SET enabled = 0, updated_at = ?
+                    WHERE id = ? AND enabled AND failing_since IS NOT NULL AND failing_since <= ?
+                    """, arguments: [now, id.rawValue, cutoff])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(
+                cached: """
+                    UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = ?, updated_at = ?
+                    WHERE endpoint_id = ? AND status = 'pending'
+                    """, arguments: [WebhookDelivery.disabledError, now, id.rawValue])
+            return true
         }
     }
 

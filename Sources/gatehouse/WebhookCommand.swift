@@ -15,7 +15,9 @@ struct WebhookCommand: AsyncParsableCommand {
             """,
         subcommands: [Add.self, List.self, Show.self, Update.self, Remove.self, RotateSecret.self, Test.self, Deliveries.self, Redeliver.self])
 
-    static let keys = ["id", "url", "events", "enabled", "description", "secret", "previous_secret_expires_at", "created_at", "updated_at"]
+    static let keys = [
+        "id", "url", "events", "enabled", "description", "secret", "previous_secret_expires_at", "failing_since", "created_at", "updated_at",
+    ]
     static let deliveryColumns = ["id", "event_type", "status", "attempts", "last_response_status", "last_error", "created_at"]
 
     static func print(_ value: Any?, json: Bool, keys: [String] = keys) {

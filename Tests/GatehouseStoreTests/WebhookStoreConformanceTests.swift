@@ -114,4 +114,72 @@ struct WebhookStoreConformanceTests {
             #expect(try await a.webhookDeliveries(endpoint: endpoint.id, before: nil, limit: 5).isEmpty)
         }
     }
+
+    @Test(
+        "endpoint health: failing_since set by the first failure, cleared by a success and by enabling again; disable past the cutoff fails pending deliveries",
+        arguments: StorageBackend.all)
+    func health(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, b, clock in
+            var endpoint = Self.endpoint(at: clock.now)
+            let other = Self.endpoint(at: clock.now, url: "https://example.org/other")
+            try await a.insertWebhookEndpoint(endpoint)
+            try await a.insertWebhookEndpoint(other)
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.failingSince == nil)
+
+            // The first failure sets it; later failures keep it; a success clears it.
+            let first = clock.now
+            #expect(try await a.recordWebhookEndpointOutcome(id: endpoint.id, delivered: false, at: first) == first)
+            clock.advance(10)
+            #expect(try await a.recordWebhookEndpointOutcome(id: endpoint.id, delivered: false, at: clock.now) == first)
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.failingSince == first)
+            #expect(try await a.recordWebhookEndpointOutcome(id: endpoint.id, delivered: true, at: clock.now) == nil)
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.failingSince == nil)
+            let since = clock.now
+            #expect(try await a.recordWebhookEndpointOutcome(id: endpoint.id, delivered: false, at: since) == since)
+            // Another tenant neither sees nor changes it.
+            #expect(try await b.recordWebhookEndpointOutcome(id: endpoint.id, delivered: true, at: clock.now) == nil)
+            #expect(try await b.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: clock.now, at: clock.now) == false)
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.failingSince == since)
+            // An update keeps it while the endpoint stays enabled.
+            endpoint = try #require(try await a.webhookEndpoint(id: endpoint.id))
+            endpoint.description = "kept"
+            endpoint.failingSince = nil
+            #expect(try await a.updateWebhookEndpoint(endpoint))
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.failingSince == since)
+
+            let pending = WebhookDelivery.of(Self.event(1, at: clock.now), to: endpoint.id, at: clock.now)
+            let done = WebhookDelivery.of(Self.event(2, at: clock.now), to: endpoint.id, at: clock.now)
+            let elsewhere = WebhookDelivery.of(Self.event(3, at: clock.now), to: other.id, at: clock.now)
+            for d in [pending, done, elsewhere] { try await a.insertWebhookDelivery(d) }
+            try await a.recordWebhookAttempt(id: done.id, WebhookAttempt(responseStatus: 200, error: nil, delivered: true, retryAt: nil), at: clock.now)
+
+            // Not failing for long enough: nothing happens.
+            clock.advance(100)
+            #expect(try await a.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: since.addingTimeInterval(-1), at: clock.now) == false)
+            #expect(try await a.disableWebhookEndpoint(id: other.id, failingSinceAtOrBefore: clock.now, at: clock.now) == false, "not failing")
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.enabled == true)
+            // Past the cutoff: disabled once, its pending deliveries failed, the others untouched.
+            #expect(try await a.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: since, at: clock.now))
+            #expect(try await a.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: clock.now, at: clock.now) == false)
+            let disabled = try #require(try await a.webhookEndpoint(id: endpoint.id))
+            #expect(!disabled.enabled && disabled.failingSince == since && disabled.updatedAt == clock.now && disabled.description == "kept")
+            let failed = try #require(try await a.webhookDelivery(id: pending.id))
+            #expect(failed.status == .failed && failed.nextAttemptAt == nil && failed.attempts == 0)
+            #expect(failed.lastError == WebhookDelivery.disabledError && failed.updatedAt == clock.now)
+            #expect(try await a.webhookDelivery(id: done.id)?.status == .delivered)
+            #expect(try await a.webhookDelivery(id: elsewhere.id)?.status == .pending)
+            #expect(try await a.nextWebhookDeliveryDue() == elsewhere.nextAttemptAt)
+
+            // An update that keeps it disabled keeps failing_since; enabling it again clears it.
+            var changed = disabled
+            changed.description = "still off"
+            #expect(try await a.updateWebhookEndpoint(changed))
+            #expect(try await a.webhookEndpoint(id: endpoint.id)?.failingSince == since)
+            changed.enabled = true
+            #expect(try await a.updateWebhookEndpoint(changed))
+            let enabled = try #require(try await a.webhookEndpoint(id: endpoint.id))
+            #expect(enabled.enabled && enabled.failingSince == nil)
+            #expect(try await a.recordWebhookEndpointOutcome(id: WebhookEndpointID.generate(at: clock.now), delivered: false, at: clock.now) == nil)
+        }
+    }
 }

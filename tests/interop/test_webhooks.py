@@ -8,7 +8,8 @@ delivery is verified with the ``standardwebhooks`` package (PyPI), which nobody 
 * ``kill -9`` with a pending delivery: delivered after the restart;
 * secret rotation: both secrets sign during the overlap; without overlap only the new one;
 * deliveries list (newest first, paged) and redelivery with the same ``webhook-id``;
-* disable, update, delete, Idempotency-Key, and another tenant's endpoints are not found.
+* disable, update, delete, Idempotency-Key, and another tenant's endpoints are not found;
+* ``disable_after_seconds``: a failing endpoint is disabled and audited; enabling it starts afresh.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from datetime import datetime
 
 import pytest
 import standardwebhooks
@@ -327,3 +329,72 @@ def test_cli_manages_endpoints_and_deliveries(server, receiver, tmp_path):
     assert rotated["secret"] != added["secret"] and "previous_secret_expires_at" in rotated
     cli.ok("webhook", "remove", added["id"], *t, "--yes")
     cli.fails("webhook", "show", added["id"], *t, status=404)
+
+
+def wait_endpoint(admin, slug: str, webhook: str, predicate, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while not predicate(last := expect(admin.get(f"/tenants/{slug}/webhooks/{webhook}"), 200).json()):
+        assert time.monotonic() < deadline, f"endpoint {webhook} never matched; last seen: {last}"
+        time.sleep(0.1)
+    return last
+
+
+def test_an_endpoint_failing_for_disable_after_seconds_is_disabled_and_audited(tmp_path):
+    from cli_helpers import CLI, record
+
+    # Attempts about 0, 0.2 and 1.4 s after the first (20 % jitter): the third or fourth is past 1 s.
+    config = CONFIG.replace("retry_base_seconds = 0.3", "retry_base_seconds = 0.2")
+    config += "disable_after_seconds = 1\n"
+    workdir = tmp_path / "gh"
+    server = start_server(workdir, tmp_path / "gh.log", config=config, env=backend_env(workdir))
+    receiver = Receiver()
+    receiver.status = 500
+    receiver.start()
+    try:
+        admin = server.admin
+        tenant = admin.create_tenant()
+        endpoint = create(admin, tenant.slug, receiver.url)
+        assert endpoint["failing_since"] is None
+        base, t = f"/tenants/{tenant.slug}/webhooks/{endpoint['id']}", ("--tenant", tenant.slug)
+        first = expect(admin.post(f"{base}/test"), 202).json()
+        failing = wait_endpoint(admin, tenant.slug, endpoint["id"], lambda e: e["failing_since"] is not None)
+        since = datetime.fromisoformat(failing["failing_since"])
+        second = expect(admin.post(f"{base}/test"), 202).json()
+
+        disabled = wait_endpoint(admin, tenant.slug, endpoint["id"], lambda e: not e["enabled"])
+        assert disabled["failing_since"] == failing["failing_since"]
+        for queued in (first, second):
+            done = wait_delivery(
+                admin, tenant.slug, endpoint["id"], queued["id"], lambda d: d["status"] == "failed")
+            assert "next_attempt_at" not in done
+        assert len(receiver.with_id(first["event_id"])) >= 3
+        sent = len(receiver.receipts)
+        time.sleep(1.5)
+        assert len(receiver.receipts) == sent, "a disabled endpoint gets no more attempts"
+
+        disabled_type = {"type": "webhook.endpoint_disabled"}
+        audit = expect(admin.get(f"/tenants/{tenant.slug}/audit", params=disabled_type), 200).json()
+        [entry] = audit["events"]
+        assert entry["actor"]["type"] == "system"
+        assert entry["target_type"] == "webhook_endpoint" and entry["target_id"] == endpoint["id"]
+        assert entry["data"]["url"] == receiver.url
+        assert abs((datetime.fromisoformat(entry["data"]["failing_since"]) - since).total_seconds()) < 1
+        assert datetime.fromisoformat(entry["occurred_at"]) >= since
+        assert expect(admin.get(f"/tenants/{tenant.slug}/audit/verify"), 200).json()["ok"] is True
+
+        cli = CLI(server.public_url, server.admin_token, tmp_path)
+        shown = record(cli.ok("webhook", "show", endpoint["id"], *t))
+        assert shown["enabled"] == "false" and shown["failing_since"] == disabled["failing_since"]
+
+        # Enabled again: it starts afresh, and delivers once the receiver answers.
+        enabled = expect(admin.patch(base, json={"enabled": True}), 200).json()
+        assert enabled["enabled"] is True and enabled["failing_since"] is None
+        receiver.status = 204
+        again = expect(admin.post(f"{base}/test"), 202).json()
+        wait_delivery(admin, tenant.slug, endpoint["id"], again["id"], delivered)
+        after = expect(admin.get(base), 200).json()
+        assert after["enabled"] is True and after["failing_since"] is None
+        assert "failing_since" not in record(cli.ok("webhook", "show", endpoint["id"], *t))
+    finally:
+        receiver.stop()
+        server.stop()

@@ -6167,7 +6167,7 @@ package struct Client: APIProtocol {
     }
     /// Change a webhook endpoint
     ///
-    /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
+    /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt; enabling it again clears `failing_since`. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
     /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
     ///

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "087ed0c53cf4c5b58782f6c8f3a0b3075c7476b01a9633da13a7ba5d703e0f3b"
+    package static let sha256 = "305ad9fa45826404a13d64fabe12114ccea975df71ccf1c8ad044b65e1da2ce1"
 }

@@ -2967,6 +2967,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Webhook/previous_secret_expires_at`.
             package var previousSecretExpiresAt: Foundation.Date?
+            /// Since when every attempt has failed (the first failed attempt after the last delivered one); null while the endpoint delivers, and cleared when it is enabled again. An endpoint failing for `[webhooks] disable_after_seconds` (default 3 days) is disabled at its next failed attempt: its pending deliveries fail and the tenant's audit log gets a `webhook.endpoint_disabled` entry (actor `system`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/failing_since`.
+            package var failingSince: Foundation.Date?
             /// - Remark: Generated from `#/components/schemas/Webhook/created_at`.
             package var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Webhook/updated_at`.
@@ -2980,6 +2984,7 @@ extension Components {
             ///   - enabled:
             ///   - description:
             ///   - previousSecretExpiresAt: Until when the secret replaced by the last rotation still signs; absent when there is none.
+            ///   - failingSince: Since when every attempt has failed (the first failed attempt after the last delivered one); null while the endpoint delivers, and cleared when it is enabled again. An endpoint failing for `[webhooks] disable_after_seconds` (default 3 days) is disabled at its next failed attempt: its pending deliveries fail and the tenant's audit log gets a `webhook.endpoint_disabled` entry (actor `system`).
             ///   - createdAt:
             ///   - updatedAt:
             package init(
@@ -2989,6 +2994,7 @@ extension Components {
                 enabled: Swift.Bool,
                 description: Swift.String,
                 previousSecretExpiresAt: Foundation.Date? = nil,
+                failingSince: Foundation.Date? = nil,
                 createdAt: Foundation.Date,
                 updatedAt: Foundation.Date
             ) {
@@ -2998,6 +3004,7 @@ extension Components {
                 self.enabled = enabled
                 self.description = description
                 self.previousSecretExpiresAt = previousSecretExpiresAt
+                self.failingSince = failingSince
                 self.createdAt = createdAt
                 self.updatedAt = updatedAt
             }
@@ -3008,6 +3015,7 @@ extension Components {
                 case enabled
                 case description
                 case previousSecretExpiresAt = "previous_secret_expires_at"
+                case failingSince = "failing_since"
                 case createdAt = "created_at"
                 case updatedAt = "updated_at"
             }
@@ -3032,6 +3040,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/previous_secret_expires_at`.
             package var previousSecretExpiresAt: Foundation.Date?
+            /// Since when every attempt has failed (the first failed attempt after the last delivered one); null while the endpoint delivers, and cleared when it is enabled again. An endpoint failing for `[webhooks] disable_after_seconds` (default 3 days) is disabled at its next failed attempt: its pending deliveries fail and the tenant's audit log gets a `webhook.endpoint_disabled` entry (actor `system`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/failing_since`.
+            package var failingSince: Foundation.Date?
             /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/created_at`.
             package var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/WebhookWithSecret/updated_at`.
@@ -3049,6 +3061,7 @@ extension Components {
             ///   - enabled:
             ///   - description:
             ///   - previousSecretExpiresAt: Until when the secret replaced by the last rotation still signs; absent when there is none.
+            ///   - failingSince: Since when every attempt has failed (the first failed attempt after the last delivered one); null while the endpoint delivers, and cleared when it is enabled again. An endpoint failing for `[webhooks] disable_after_seconds` (default 3 days) is disabled at its next failed attempt: its pending deliveries fail and the tenant's audit log gets a `webhook.endpoint_disabled` entry (actor `system`).
             ///   - createdAt:
             ///   - updatedAt:
             ///   - secret: `whsec_` and the base64 of 32 random bytes; the HMAC key is the base64-decoded part after `whsec_`.
@@ -3059,6 +3072,7 @@ extension Components {
                 enabled: Swift.Bool,
                 description: Swift.String,
                 previousSecretExpiresAt: Foundation.Date? = nil,
+                failingSince: Foundation.Date? = nil,
                 createdAt: Foundation.Date,
                 updatedAt: Foundation.Date,
                 secret: Swift.String
@@ -3069,6 +3083,7 @@ extension Components {
                 self.enabled = enabled
                 self.description = description
                 self.previousSecretExpiresAt = previousSecretExpiresAt
+                self.failingSince = failingSince
                 self.createdAt = createdAt
                 self.updatedAt = updatedAt
                 self.secret = secret
@@ -3080,6 +3095,7 @@ extension Components {
                 case enabled
                 case description
                 case previousSecretExpiresAt = "previous_secret_expires_at"
+                case failingSince = "failing_since"
                 case createdAt = "created_at"
                 case updatedAt = "updated_at"
                 case secret

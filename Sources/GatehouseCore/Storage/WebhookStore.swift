@@ -10,7 +10,8 @@ public protocol WebhookStore: Sendable {
     func webhookEndpoint(id: WebhookEndpointID) async throws -> WebhookEndpoint?
     /// Endpoints with an id above `after`, by id, at most `limit`.
     func webhookEndpoints(after: WebhookEndpointID?, limit: Int) async throws -> [WebhookEndpoint]
-    /// Replaces an endpoint's url, events, enabled, description, secrets and `updatedAt`.
+    /// Replaces an endpoint's url, events, enabled, description, secrets and `updatedAt`
+    /// (`failingSince` is kept, and cleared when the endpoint is enabled again).
     /// - Returns: false when no such endpoint exists.
     @discardableResult
     func updateWebhookEndpoint(_ endpoint: WebhookEndpoint) async throws -> Bool
@@ -41,6 +42,18 @@ public protocol WebhookStore: Sendable {
     func claimDueWebhookDeliveries(at now: Date, limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery]
     /// Records one attempt: delivered, retried at `attempt.retryAt`, or failed.
     func recordWebhookAttempt(id: WebhookDeliveryID, _ attempt: WebhookAttempt, at now: Date) async throws
+    /// Records whether an attempt to the endpoint succeeded: a delivered attempt clears
+    /// `failingSince`, a failed one sets it to `now` unless it is already set (the first failure
+    /// after a success).
+    /// - Returns: the endpoint's `failingSince` afterwards (nil after a success, or when no such
+    ///   endpoint exists).
+    func recordWebhookEndpointOutcome(id: WebhookEndpointID, delivered: Bool, at now: Date) async throws -> Date?
+    /// Disables the endpoint if it is enabled and has been failing since `cutoff` or earlier, and
+    /// fails its pending deliveries (`lastError` "the endpoint was disabled"), in one transaction
+    /// (the `[webhooks] disable_after_seconds` rule). `failingSince` is kept.
+    /// - Returns: whether it disabled it (false when it was already disabled, delivered or was
+    ///   enabled again meanwhile, or does not exist).
+    func disableWebhookEndpoint(id: WebhookEndpointID, failingSinceAtOrBefore cutoff: Date, at now: Date) async throws -> Bool
     /// The earliest next attempt among pending deliveries, or nil.
     func nextWebhookDeliveryDue() async throws -> Date?
 

@@ -25,12 +25,17 @@ public struct WebhookEndpoint: Sendable, Equatable {
     /// The secret replaced by the last rotation, still signing until `previousSecretExpiresAt`.
     public var previousSecret: String?
     public var previousSecretExpiresAt: Date?
+    /// Since when every attempt has failed (the first failure after the last success); nil while
+    /// it delivers, and cleared when the endpoint is enabled again. An endpoint failing for
+    /// `[webhooks] disable_after_seconds` is disabled at its next failed attempt.
+    public var failingSince: Date?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: WebhookEndpointID, url: String, events: [String] = [], enabled: Bool = true, description: String = "",
-        secret: String, previousSecret: String? = nil, previousSecretExpiresAt: Date? = nil, createdAt: Date, updatedAt: Date
+        secret: String, previousSecret: String? = nil, previousSecretExpiresAt: Date? = nil, failingSince: Date? = nil, createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.url = url
@@ -40,6 +45,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
         self.secret = secret
         self.previousSecret = previousSecret
         self.previousSecretExpiresAt = previousSecretExpiresAt
+        self.failingSince = failingSince
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -109,6 +115,10 @@ public struct WebhookDelivery: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.deliveredAt = deliveredAt
     }
+
+    /// The `lastError` of the pending deliveries failed when their endpoint was disabled for
+    /// failing too long (`WebhookStore.disableWebhookEndpoint`).
+    public static let disabledError = "the endpoint was disabled"
 
     /// A new pending delivery of `event` to `endpoint`, due at `now`.
     public static func of(_ event: WebhookEvent, to endpoint: WebhookEndpointID, at now: Date) -> WebhookDelivery {

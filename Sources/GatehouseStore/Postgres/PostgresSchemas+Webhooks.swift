@@ -6,7 +6,7 @@ extension PostgresSchemas {
         """
         CREATE TABLE {schema}.webhook_endpoints (
             id text PRIMARY KEY, url text NOT NULL, events text NOT NULL, enabled boolean NOT NULL, description text NOT NULL DEFAULT '',
-            sealed_secret bytea NOT NULL, sealed_previous_secret bytea, previous_secret_expires_at timestamptz,
+            sealed_secret bytea NOT NULL, sealed_previous_secret bytea, previous_secret_expires_at timestamptz, failing_since timestamptz,
             created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)
         """,
         """

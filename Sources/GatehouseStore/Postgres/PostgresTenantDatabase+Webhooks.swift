@@ -22,15 +22,15 @@ extension PostgresTenantDatabase: WebhookStore {
         return WebhookEndpoint(
             id: endpointID, url: try r("url"), events: JSONColumn.decode([String].self, try r("events")) ?? [], enabled: try r("enabled"),
             description: try r("description"), secret: try unseal("sealed_secret") ?? "", previousSecret: try unseal("sealed_previous_secret"),
-            previousSecretExpiresAt: try r.optionalDate("previous_secret_expires_at"), createdAt: try r.date("created_at"),
-            updatedAt: try r.date("updated_at"))
+            previousSecretExpiresAt: try r.optionalDate("previous_secret_expires_at"), failingSince: try r.optionalDate("failing_since"),
+            createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"))
     }
 
     func webhookEndpointValues(_ e: WebhookEndpoint) -> PostgresBindings {
         PostgresBindings([
             e.id.rawValue, e.url, JSONColumn.encode(e.events), e.enabled, e.description, ByteBuffer(bytes: masterKey.seal(Array(e.secret.utf8))),
             e.previousSecret.map { ByteBuffer(bytes: masterKey.seal(Array($0.utf8))) }, e.previousSecretExpiresAt.map(PostgresTimestamp.init),
-            PostgresTimestamp(e.createdAt), PostgresTimestamp(e.updatedAt),
+            e.failingSince.map(PostgresTimestamp.init), PostgresTimestamp(e.createdAt), PostgresTimestamp(e.updatedAt),
         ])
     }
 
@@ -87,8 +87,10 @@ extension PostgresTenantDatabase: WebhookStore {
         return
             !(try await query(
                 """
-                UPDATE \(unescaped: schema).webhook_endpoints SET url = \(e.url), events = \(JSONColumn.encode(e.events)), enabled = \(e.enabled),
-                description = \(e.description), sealed_secret = \(secret), sealed_previous_secret = \(previous),
+                UPDATE \(unescaped: schema).webhook_endpoints
+                SET failing_since = CASE WHEN enabled THEN failing_since WHEN \(e.enabled) THEN NULL ELSE failing_since END,
+                url = \(e.url), events = \(JSONColumn.encode(e.events)), enabled = \(e.enabled), description = \(e.description),
+                sealed_secret = \(secret), sealed_previous_secret = \(previous),
                 previous_secret_expires_at = \(expires), updated_at = \(PostgresTimestamp(e.updatedAt)) WHERE id = \(e.id.rawValue) RETURNING id
                 """
             ).isEmpty)
@@ -159,6 +161,34 @@ extension PostgresTenantDatabase: WebhookStore {
             last_response_status = \(attempt.responseStatus.map { Int64($0) }), last_error = \(error), updated_at = \(PostgresTimestamp(now)),
             delivered_at = \(delivered) WHERE id = \(id.rawValue)
             """)
+    }
+
+    public func recordWebhookEndpointOutcome(id: WebhookEndpointID, delivered: Bool, at now: Date) async throws -> Date? {
+        let rows = try await query(
+            """
+            UPDATE \(unescaped: schema).webhook_endpoints
+            SET failing_since = CASE WHEN \(delivered) THEN NULL ELSE COALESCE(failing_since, \(PostgresTimestamp(now))) END
+            WHERE id = \(id.rawValue) RETURNING failing_since
+            """)
+        return try rows.first.flatMap { try PostgresRowReader($0).optionalDate("failing_since") }
+    }
+
+    public func disableWebhookEndpoint(id: WebhookEndpointID, failingSinceAtOrBefore cutoff: Date, at now: Date) async throws -> Bool {
+        try await transaction { connection in
+            let disabled = try await self.run(
+                """
+                UPDATE \(unescaped: self.schema).webhook_endpoints SET enabled = false, updated_at = \(PostgresTimestamp(now))
+                WHERE id = \(id.rawValue) AND enabled AND failing_since <= \(PostgresTimestamp(cutoff)) RETURNING id
+                """, on: connection)
+            guard !disabled.isEmpty else { return false }
+            try await self.run(
+                """
+                UPDATE \(unescaped: self.schema).webhook_deliveries SET status = 'failed', next_attempt_at = NULL,
+                last_error = \(WebhookDelivery.disabledError), updated_at = \(PostgresTimestamp(now))
+                WHERE endpoint_id = \(id.rawValue) AND status = 'pending'
+                """, on: connection)
+            return true
+        }
     }
 
     public func nextWebhookDeliveryDue() async throws -> Date? {

@@ -95,9 +95,12 @@ extension AdminController {
 
     func updateWebhook(_ request: Request, _ context: TenantContext) async throws -> Response {
         var endpoint = try await findWebhook(context)
+        let wasEnabled = endpoint.enabled
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         applyWebhookFields(&input, to: &endpoint, creating: false)
         try input.check()
+        // Enabled again: it starts afresh (the store clears `failing_since` too).
+        if !wasEnabled, endpoint.enabled { endpoint.failingSince = nil }
         endpoint.updatedAt = max(services.clock.now, endpoint.updatedAt.addingTimeInterval(0.001))
         guard try await context.database.updateWebhookEndpoint(endpoint) else {
             throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
@@ -152,18 +155,21 @@ extension AdminController {
     }
 }
 
-/// The JSON shape of a webhook endpoint. `secret` only in the answers of create and rotate-secret.
+/// The JSON shape of a webhook endpoint. `secret` only in the answers of create and rotate-secret;
+/// `failing_since` always, null while the endpoint delivers.
 struct WebhookView: Encodable {
     let id, url, description: String
     let events: [String]
     let enabled: Bool
     let secret: String?
     let previousSecretExpiresAt: Date?
+    let failingSince: Date?
     let createdAt, updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id, url, description, events, enabled, secret
         case previousSecretExpiresAt = "previous_secret_expires_at"
+        case failingSince = "failing_since"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -176,8 +182,23 @@ struct WebhookView: Encodable {
         enabled = e.enabled
         self.secret = secret
         previousSecretExpiresAt = e.previousSecret == nil ? nil : e.previousSecretExpiresAt
+        failingSince = e.failingSince
         createdAt = e.createdAt
         updatedAt = e.updatedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(url, forKey: .url)
+        try c.encode(description, forKey: .description)
+        try c.encode(events, forKey: .events)
+        try c.encode(enabled, forKey: .enabled)
+        try c.encodeIfPresent(secret, forKey: .secret)
+        try c.encodeIfPresent(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
+        try c.encode(failingSince, forKey: .failingSince)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
     }
 }
 

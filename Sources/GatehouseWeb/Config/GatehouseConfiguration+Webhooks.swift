@@ -17,10 +17,15 @@ public struct WebhookConfiguration: Sendable {
     public var maxAttempts = 8
     /// `timeout_seconds`: seconds one delivery attempt may take (connection included), 1…60. Default 10.
     public var timeoutSeconds = 10
+    /// `disable_after_seconds`: an endpoint whose attempts have all failed for this long (since
+    /// the first failure after its last success) is disabled at its next failed attempt, its
+    /// pending deliveries fail and the tenant's audit log gets `webhook.endpoint_disabled`.
+    /// Seconds, an integer, 1…31536000. Default 259200 (3 days).
+    public var disableAfterSeconds = 259_200
 
     public init() {}
 
-    static let keys: Set<String> = ["retry_base_seconds", "max_attempts", "timeout_seconds"]
+    static let keys: Set<String> = ["retry_base_seconds", "max_attempts", "timeout_seconds", "disable_after_seconds"]
 
     /// The retry schedule these settings make.
     public var retrySchedule: WebhookRetrySchedule { WebhookRetrySchedule(base: retryBaseSeconds, maxAttempts: maxAttempts) }
@@ -35,7 +40,10 @@ public struct WebhookConfiguration: Sendable {
                 problems.append(.init(key: "webhooks.retry_base_seconds", message: "must be a number"))
             }
         }
-        for (name, target) in [("max_attempts", \WebhookConfiguration.maxAttempts), ("timeout_seconds", \.timeoutSeconds)] {
+        for (name, target) in [
+            ("max_attempts", \WebhookConfiguration.maxAttempts), ("timeout_seconds", \.timeoutSeconds),
+            ("disable_after_seconds", \.disableAfterSeconds),
+        ] {
             guard let v = table[name] else { continue }
             if let i = v.int { self[keyPath: target] = i } else { problems.append(.init(key: "webhooks.\(name)", message: "must be an integer")) }
         }
@@ -46,6 +54,9 @@ public struct WebhookConfiguration: Sendable {
         if !(0.1...3600).contains(retryBaseSeconds) { problems.append(.init(key: "webhooks.retry_base_seconds", message: "must be 0.1…3600")) }
         if !(1...20).contains(maxAttempts) { problems.append(.init(key: "webhooks.max_attempts", message: "must be 1…20")) }
         if !(1...60).contains(timeoutSeconds) { problems.append(.init(key: "webhooks.timeout_seconds", message: "must be 1…60")) }
+        if !(1...31_536_000).contains(disableAfterSeconds) {
+            problems.append(.init(key: "webhooks.disable_after_seconds", message: "must be 1…31536000"))
+        }
         return problems
     }
 }

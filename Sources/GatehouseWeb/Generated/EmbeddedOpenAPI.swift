@@ -745,7 +745,7 @@ enum AdminOpenAPI {
         "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "tags": ["Webhooks"],
         "summary": "Change a webhook endpoint",
-        "description": "Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "description": "Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt; enabling it again clears `failing_since`. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
         "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
         "x-required-scope": "tenant:write",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookUpdate"}}}},
@@ -4322,7 +4322,7 @@ enum AdminOpenAPI {
       "Webhook": {
         "type": "object",
         "description": "A webhook endpoint of a tenant. Its secret is shown only by create and rotate-secret.",
-        "required": ["id", "url", "events", "enabled", "description", "created_at", "updated_at"],
+        "required": ["id", "url", "events", "enabled", "description", "failing_since", "created_at", "updated_at"],
         "properties": {
           "id": {"type": "string", "pattern": "^whk_[0-9A-HJKMNP-TV-Z]{26}$"},
           "url": {"type": "string", "format": "uri"},
@@ -4330,6 +4330,7 @@ enum AdminOpenAPI {
           "enabled": {"type": "boolean"},
           "description": {"type": "string"},
           "previous_secret_expires_at": {"type": "string", "format": "date-time", "description": "Until when the secret replaced by the last rotation still signs; absent when there is none."},
+          "failing_since": {"type": ["string", "null"], "format": "date-time", "description": "Since when every attempt has failed (the first failed attempt after the last delivered one); null while the endpoint delivers, and cleared when it is enabled again. An endpoint failing for `[webhooks] disable_after_seconds` (default 3 days) is disabled at its next failed attempt: its pending deliveries fail and the tenant's audit log gets a `webhook.endpoint_disabled` entry (actor `system`)."},
           "created_at": {"type": "string", "format": "date-time"},
           "updated_at": {"type": "string", "format": "date-time"}
         }
@@ -4337,7 +4338,7 @@ enum AdminOpenAPI {
       "WebhookWithSecret": {
         "type": "object",
         "description": "A webhook endpoint with its secret, answered once by create and rotate-secret.",
-        "required": ["id", "url", "events", "enabled", "description", "secret", "created_at", "updated_at"],
+        "required": ["id", "url", "events", "enabled", "description", "secret", "failing_since", "created_at", "updated_at"],
         "properties": {
           "id": {"type": "string", "pattern": "^whk_[0-9A-HJKMNP-TV-Z]{26}$"},
           "url": {"type": "string", "format": "uri"},
@@ -4345,6 +4346,7 @@ enum AdminOpenAPI {
           "enabled": {"type": "boolean"},
           "description": {"type": "string"},
           "previous_secret_expires_at": {"type": "string", "format": "date-time", "description": "Until when the secret replaced by the last rotation still signs; absent when there is none."},
+          "failing_since": {"type": ["string", "null"], "format": "date-time", "description": "Since when every attempt has failed (the first failed attempt after the last delivered one); null while the endpoint delivers, and cleared when it is enabled again. An endpoint failing for `[webhooks] disable_after_seconds` (default 3 days) is disabled at its next failed attempt: its pending deliveries fail and the tenant's audit log gets a `webhook.endpoint_disabled` entry (actor `system`)."},
           "created_at": {"type": "string", "format": "date-time"},
           "updated_at": {"type": "string", "format": "date-time"},
           "secret": {"type": "string", "pattern": "^whsec_[A-Za-z0-9+/=]+$", "description": "`whsec_` and the base64 of 32 random bytes; the HMAC key is the base64-decoded part after `whsec_`."}

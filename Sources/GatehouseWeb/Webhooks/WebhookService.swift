@@ -17,7 +17,8 @@ import Logging
 /// redirect, `[webhooks] timeout_seconds`, answers capped at 64 KiB) with the Standard Webhooks
 /// headers signed by every secret valid at that moment. A 2xx answer delivers it; anything else is
 /// retried on `WebhookRetrySchedule` until `max_attempts`, then failed. A destination the rules
-/// refuse, or a disabled or deleted endpoint, fails it at once. At least once: an attempt that
+/// refuse, or a disabled or deleted endpoint, fails it at once. An endpoint whose attempts have
+/// all failed for `[webhooks] disable_after_seconds` is disabled (`recordHealth`). At least once: an attempt that
 /// reached the receiver just before a crash is made again after the restart, with the same
 /// `webhook-id`.
 public final class WebhookService: Sendable {
@@ -132,15 +133,16 @@ public final class WebhookService: Sendable {
         }
     }
 
-    /// One attempt of one delivery, and its record.
+    /// One attempt of one delivery, its record, and the endpoint's health.
     func attempt(_ delivery: WebhookDelivery, database: any TenantHandle) async {
         let slug = database.tenant.slug
         var metadata: Logger.Metadata = [
             "tenant": "\(slug)", "delivery": "\(delivery.id)", "endpoint": "\(delivery.endpointID)", "attempt": "\(delivery.attempts + 1)",
         ]
         let outcome: WebhookAttempt
+        let endpoint: WebhookEndpoint?
         do {
-            outcome = try await send(delivery, database: database)
+            (outcome, endpoint) = try await send(delivery, database: database)
         } catch is CancellationError {
             return  // shutting down: not an attempt; the claim ends with its lease
         } catch {
@@ -160,10 +162,51 @@ public final class WebhookService: Sendable {
         } else {
             logger.notice("webhook delivery failed; will retry", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
         }
+        guard let endpoint else { return }
+        do {
+            try await recordHealth(of: endpoint, delivered: outcome.delivered, database: database)
+        } catch {
+            logger.error("cannot record a webhook endpoint's health", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
     }
 
-    /// POSTs one delivery and says what happened. Throws only when the endpoint cannot be read.
-    func send(_ delivery: WebhookDelivery, database: any TenantHandle) async throws -> WebhookAttempt {
+    /// The `[webhooks] disable_after_seconds` rule after an attempt to `endpoint` (as read before
+    /// the attempt): a success clears its `failingSince` (no write when it was not failing), a
+    /// failure sets it if unset; an endpoint failing since at least that long ago is disabled, its
+    /// pending deliveries fail, and the tenant's audit log gets `webhook.endpoint_disabled` (actor
+    /// `system`, target the endpoint, data its `url` and `failing_since`), appended after the
+    /// change committed. Several nodes may race here; only the one whose disable took effect
+    /// appends the entry.
+    func recordHealth(of endpoint: WebhookEndpoint, delivered: Bool, database: any TenantHandle) async throws {
+        if delivered, endpoint.failingSince == nil { return }
+        let now = clock.now
+        guard let since = try await database.recordWebhookEndpointOutcome(id: endpoint.id, delivered: delivered, at: now) else { return }
+        let cutoff = now.addingTimeInterval(-TimeInterval(settings.disableAfterSeconds))
+        guard since <= cutoff, try await database.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: cutoff, at: now) else {
+            return
+        }
+        let failingSince = since.formatted(.iso8601)
+        logger.warning(
+            "webhook endpoint disabled: every attempt failed for [webhooks] disable_after_seconds",
+            metadata: ["tenant": "\(database.tenant.slug)", "endpoint": "\(endpoint.id)", "failing_since": "\(failingSince)"])
+        let draft = AuditDraft(
+            type: Self.endpointDisabledType, actor: .system, targetType: "webhook_endpoint", targetID: endpoint.id.rawValue,
+            data: .object(["url": .string(endpoint.url), "failing_since": .string(failingSince)]))
+        do {
+            _ = try await database.appendAudit(draft, at: now)
+        } catch {
+            logger.error(
+                "audit entry not recorded", metadata: ["type": "\(draft.type)", "tenant": "\(database.tenant.slug)", "error": "\(error)"])
+        }
+    }
+
+    /// The audit entry type of an endpoint disabled for failing too long.
+    static let endpointDisabledType = "webhook.endpoint_disabled"
+
+    /// POSTs one delivery and says what happened, with the endpoint it was made to (nil when
+    /// the endpoint was deleted or disabled: no attempt was made to it). Throws only when the
+    /// endpoint cannot be read.
+    func send(_ delivery: WebhookDelivery, database: any TenantHandle) async throws -> (WebhookAttempt, WebhookEndpoint?) {
         let failures = delivery.attempts + 1
         func failed(_ status: Int?, _ error: String, retry: Bool = true) -> WebhookAttempt {
             WebhookAttempt(
@@ -171,23 +214,25 @@ public final class WebhookService: Sendable {
                 retryAt: retry ? settings.retrySchedule.retryAt(afterFailures: failures, now: clock.now) : nil)
         }
         guard let endpoint = try await database.webhookEndpoint(id: delivery.endpointID) else {
-            return failed(nil, "the endpoint was deleted", retry: false)
+            return (failed(nil, "the endpoint was deleted", retry: false), nil)
         }
-        guard endpoint.enabled else { return failed(nil, "the endpoint is disabled", retry: false) }
-        if let problem = destinations.problem(with: endpoint.url) { return failed(nil, "destination refused: the URL \(problem)", retry: false) }
+        guard endpoint.enabled else { return (failed(nil, "the endpoint is disabled", retry: false), nil) }
+        if let problem = destinations.problem(with: endpoint.url) {
+            return (failed(nil, "destination refused: the URL \(problem)", retry: false), endpoint)
+        }
         let now = clock.now
         var headers: [OutboundHeader] = WebhookSignature.headers(
             id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.payload, secrets: endpoint.signingSecrets(at: now))
         headers.append((name: "Content-Type", value: "application/json"))
         do {
             let response = try await http.send(OutboundRequest(method: "POST", url: endpoint.url, headers: headers, body: delivery.payload))
-            if response.isSuccess { return WebhookAttempt(responseStatus: response.status, error: nil, delivered: true, retryAt: nil) }
-            return failed(response.status, "the endpoint answered \(response.status)")
+            if response.isSuccess { return (WebhookAttempt(responseStatus: response.status, error: nil, delivered: true, retryAt: nil), endpoint) }
+            return (failed(response.status, "the endpoint answered \(response.status)"), endpoint)
         } catch let error as OutboundError {
             switch error {
-            case .destinationNotAllowed(let address): return failed(nil, "destination refused: \(address)", retry: false)
-            case .schemeNotAllowed, .invalidURL: return failed(nil, "destination refused: \(error)", retry: false)
-            default: return failed(nil, "\(error)")
+            case .destinationNotAllowed(let address): return (failed(nil, "destination refused: \(address)", retry: false), endpoint)
+            case .schemeNotAllowed, .invalidURL: return (failed(nil, "destination refused: \(error)", retry: false), endpoint)
+            default: return (failed(nil, "\(error)"), endpoint)
             }
         }
     }
