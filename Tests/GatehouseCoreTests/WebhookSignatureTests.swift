@@ -57,15 +57,17 @@ struct WebhookSignatureTests {
             parsed == .object(["type": .string("user.created"), "timestamp": .string("2023-11-14T22:13:20.250Z"), "data": .object(["id": .string("usr_1")])]))
     }
 
-    @Test("retries back off 5 s, 30 s, 2 min, 10 min, 1 h… with at most 20 % jitter, then give up")
+    @Test("retries back off 5 s, 30 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (over 24 hours even with 20 % jitter), then give up")
     func retries() throws {
         let schedule = WebhookRetrySchedule()
-        #expect((1...8).map { schedule.delay(afterFailures: $0) } == [5, 30, 120, 600, 3600, 10800, 21600, 21600])
+        let delays = (1...8).map { schedule.delay(afterFailures: $0) }
+        #expect(delays == [5, 30, 300, 1800, 7200, 18000, 36000, 36000])
+        #expect(delays.reduce(0, +) * 0.8 >= 22 * 3600 && delays.reduce(0, +) >= 24 * 3600)
         let now = Date(timeIntervalSince1970: 0)
         #expect(schedule.retryAt(afterFailures: 2, now: now, jitter: 0) == now.addingTimeInterval(30))
         #expect(schedule.retryAt(afterFailures: 2, now: now, jitter: 1) == now.addingTimeInterval(24))
-        #expect(schedule.retryAt(afterFailures: 7, now: now, jitter: 0) != nil)
-        #expect(schedule.retryAt(afterFailures: 8, now: now) == nil)
+        #expect(schedule.retryAt(afterFailures: 8, now: now, jitter: 0) != nil)
+        #expect(schedule.retryAt(afterFailures: 9, now: now) == nil)
         #expect(WebhookRetrySchedule(base: 0.5, maxAttempts: 3).delay(afterFailures: 2) == 3)
     }
 

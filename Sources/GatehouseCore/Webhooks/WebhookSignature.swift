@@ -41,9 +41,9 @@ public struct WebhookRetrySchedule: Sendable, Equatable {
     /// Attempts in all, the first included (`[webhooks] max_attempts`).
     public var maxAttempts: Int
 
-    static let multipliers: [Double] = [1, 6, 24, 120, 720, 2160, 4320]
+    static let multipliers: [Double] = [1, 6, 60, 360, 1440, 3600, 7200, 7200]
 
-    public init(base: TimeInterval = 5, maxAttempts: Int = 8) {
+    public init(base: TimeInterval = 5, maxAttempts: Int = 9) {
         self.base = base
         self.maxAttempts = maxAttempts
     }

@@ -8,13 +8,14 @@ import TOMLKit
 /// inside those networks. Every key is documented here, where its default is defined, and in
 /// `config/gatehouse.toml`.
 public struct WebhookConfiguration: Sendable {
-    /// `retry_base_seconds`: the wait after a first failed attempt; later waits are 6, 24, 120,
-    /// 720, 2160 and 4320 times it, each up to 20 % shorter at random (`WebhookRetrySchedule`).
+    /// `retry_base_seconds`: the wait after a first failed attempt; later waits are 6, 60, 360,
+    /// 1440, 3600, 7200 and 7200 times it, each up to 20 % shorter at random (`WebhookRetrySchedule`).
     /// A number, 0.1…3600. Default 5.
     public var retryBaseSeconds: Double = 5
-    /// `max_attempts`: attempts of one delivery before it is marked failed, 1…20. Default 8
-    /// (about 10 hours with the default base).
-    public var maxAttempts = 8
+    /// `max_attempts`: attempts of one delivery before it is marked failed, 1…20. Default 9: with
+    /// the default base, retries after 5 s, 30 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, so a
+    /// delivery is retried for about 27 hours (at least 22 with the jitter) before it fails.
+    public var maxAttempts = 9
     /// `timeout_seconds`: seconds one delivery attempt may take (connection included), 1…60. Default 10.
     public var timeoutSeconds = 10
     /// `disable_after_seconds`: an endpoint whose attempts have all failed for this long (since

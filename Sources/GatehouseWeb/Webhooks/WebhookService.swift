@@ -174,30 +174,26 @@ public final class WebhookService: Sendable {
     /// the attempt): a success clears its `failingSince` (no write when it was not failing), a
     /// failure sets it if unset; an endpoint failing since at least that long ago is disabled, its
     /// pending deliveries fail, and the tenant's audit log gets `webhook.endpoint_disabled` (actor
-    /// `system`, target the endpoint, data its `url` and `failing_since`), appended after the
-    /// change committed. Several nodes may race here; only the one whose disable took effect
-    /// appends the entry.
+    /// `system`, target the endpoint, data its `url` and `failing_since`) in the same transaction.
+    /// Several nodes may race here; only the one whose disable took effect records the entry.
     func recordHealth(of endpoint: WebhookEndpoint, delivered: Bool, database: any TenantHandle) async throws {
         if delivered, endpoint.failingSince == nil { return }
         let now = clock.now
         guard let since = try await database.recordWebhookEndpointOutcome(id: endpoint.id, delivered: delivered, at: now) else { return }
         let cutoff = now.addingTimeInterval(-TimeInterval(settings.disableAfterSeconds))
-        guard since <= cutoff, try await database.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: cutoff, at: now) else {
-            return
-        }
+        guard since <= cutoff else { return }
         let failingSince = since.formatted(.iso8601)
-        logger.warning(
-            "webhook endpoint disabled: every attempt failed for [webhooks] disable_after_seconds",
-            metadata: ["tenant": "\(database.tenant.slug)", "endpoint": "\(endpoint.id)", "failing_since": "\(failingSince)"])
         let draft = AuditDraft(
             type: Self.endpointDisabledType, actor: .system, targetType: "webhook_endpoint", targetID: endpoint.id.rawValue,
             data: .object(["url": .string(endpoint.url), "failing_since": .string(failingSince)]))
-        do {
-            _ = try await database.appendAudit(draft, at: now)
-        } catch {
-            logger.error(
-                "audit entry not recorded", metadata: ["type": "\(draft.type)", "tenant": "\(database.tenant.slug)", "error": "\(error)"])
+        // The entry commits with the disable (`AuditRecorder`), and only when it took effect.
+        let (disabled, _) = try await AuditRecorder.recording([draft], in: database, at: now, keepIf: { $0 }) {
+            try await database.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: cutoff, at: now)
         }
+        guard disabled else { return }
+        logger.warning(
+            "webhook endpoint disabled: every attempt failed for [webhooks] disable_after_seconds",
+            metadata: ["tenant": "\(database.tenant.slug)", "endpoint": "\(endpoint.id)", "failing_since": "\(failingSince)"])
     }
 
     /// The audit entry type of an endpoint disabled for failing too long.
