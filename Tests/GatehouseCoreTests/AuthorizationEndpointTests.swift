@@ -197,7 +197,10 @@ struct AuthorizationEndpointTests {
         Row("a non-numeric max_age is invalid_request", request([("max_age", "ten")]), .errorRedirect(.invalidRequest)),
         Row("max_age=0 is accepted", request([("max_age", "0")]), .accepted),
         Row(
-            "an unknown scope is invalid_scope (RFC 6749 §3.3)", request([("scope", "openid admin")]),
+            "an unknown scope of an OpenID request is ignored (OIDC Core §3.1.2.1)",
+            request([("scope", "openid admin urn:example:thing")]), .accepted),
+        Row(
+            "an unknown scope of a plain OAuth request is invalid_scope (RFC 6749 §3.3)", request([("scope", "admin")]),
             .errorRedirect(.invalidScope)),
         Row(
             "a scope outside the scope-token charset is invalid_scope (RFC 6749 §3.3)",
@@ -307,6 +310,16 @@ struct AuthorizationEndpointTests {
                     state: "st@te 1"))
     }
 
+    @Test("an OpenID request keeps the scopes the client may ask for and drops those nobody defines (OIDC Core §3.1.2.1)")
+    func unknownScopesDropped() async throws {
+        let validation = try await AuthorizationClients.validate(request([("scope", "openid profile x-unknown urn:example:thing")]))
+        guard case .accepted(let accepted, _) = validation else {
+            Issue.record("not accepted: \(validation)")
+            return
+        }
+        #expect(accepted.scope == ["openid", "profile"])
+    }
+
     @Test("response_mode=form_post is honoured in the accepted request and in the error target")
     func formPost() async throws {
         let accepted = try await AuthorizationClients.validate(request([("response_mode", "form_post")]))
@@ -317,7 +330,7 @@ struct AuthorizationEndpointTests {
         #expect(acceptedRequest.responseMode == .formPost)
 
         let failed = try await AuthorizationClients.validate(
-            request([("response_mode", "form_post"), ("scope", "openid admin")]))
+            request([("response_mode", "form_post"), ("scope", "openid pro\"file")]))
         guard case .errorRedirect(let error, let target) = failed else {
             Issue.record("not redirected: \(failed)")
             return

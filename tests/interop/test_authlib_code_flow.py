@@ -220,3 +220,15 @@ def test_userinfo_claims_follow_the_granted_scope(tenant):
     assert "email" not in claims and "name" not in claims, claims
     id_claims = check_id_token(tenant, client, flow.id_token, user=user, scope="openid")
     assert "email" not in id_claims and "name" not in id_claims, id_claims
+
+
+def test_scopes_the_server_does_not_define_are_ignored_in_an_openid_request(tenant):
+    """OIDC Core §3.1.2.1: a relying party asking for every scope it knows still gets a login; the
+    token response names the scope granted (RFC 6749 §5.1)."""
+    user = tenant.create_user()
+    client = tenant.create_client("confidential", first_party=True)
+    flow = code_flow(tenant, client, user, scope="openid profile email urn:example:unknown x-custom")
+    assert flow.auth.kind == "redirect" and flow.access_token, flow.auth.trace()
+    assert set(flow.token["scope"].split()) == {"openid", "profile", "email"}, flow.token
+    claims = check_access_token(tenant, client, flow.access_token, user=user, scope="openid profile email")
+    assert "x-custom" not in claims["scope"]

@@ -119,10 +119,17 @@ public enum AuthorizationEndpoint {
                 throw .unauthorizedClient("client is not allowed to use the authorization code grant")
             }
         },
-        Check(name: "scope is known and permitted (RFC 6749 §3.3)") { draft throws(OAuthError) in
-            let scope: ScopeSet
+        Check(name: "scope is known and permitted (RFC 6749 §3.3; OIDC Core §3.1.2.1)") { draft throws(OAuthError) in
+            var scope: ScopeSet
             do { scope = try ScopeSet(parsing: draft.parameters["scope"] ?? "") } catch {
                 throw .invalidScope("scope is malformed")
+            }
+            // OIDC Core §3.1.2.1: scope values an OpenID request uses that the server does not
+            // understand SHOULD be ignored. A value the server defines (a standard or admin scope)
+            // that the client may not ask for is still refused.
+            if scope.contains(StandardScope.openid) {
+                let understood = draft.client.requestableScopes.values.union(StandardScope.supported.values)
+                scope = ScopeSet(scope.values.filter { understood.contains($0) || AdminScope.isAdmin($0) })
             }
             let unknown = scope.values.subtracting(draft.client.requestableScopes.values)
             if !unknown.isEmpty { throw .invalidScope("scope not permitted: \(unknown.sorted().joined(separator: " "))") }
