@@ -200,6 +200,7 @@ public enum Migrations {
         registerCustomClaimMigrations(&migrator)
         registerAuditMigrations(&migrator)
         registerWebhookMigrations(&migrator)
+        registerUserProfileMigrations(&migrator)
         return migrator
     }
 }

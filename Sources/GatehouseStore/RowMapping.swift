@@ -61,8 +61,9 @@ extension Client {
 }
 
 extension User {
-    static let columns = "id, email, email_verified, name, password_hash, disabled, created_at, updated_at, public_metadata, private_metadata"
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?"
+    static let columns =
+        "id, email, email_verified, name, password_hash, disabled, created_at, updated_at, public_metadata, private_metadata, profile"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -71,12 +72,13 @@ extension User {
             publicMetadata: JSONColumn.decode([String: JSONValue].self, row["public_metadata"]) ?? [:],
             privateMetadata: JSONColumn.decode([String: JSONValue].self, row["private_metadata"]) ?? [:],
             createdAt: row["created_at"], updatedAt: row["updated_at"])
+        UserProfileColumn.apply(row["profile"], to: &self)
     }
 
     var arguments: StatementArguments {
         [
             id.rawValue, email, emailVerified, name, passwordHash, disabled, createdAt, updatedAt, JSONColumn.encode(publicMetadata),
-            JSONColumn.encode(privateMetadata),
+            JSONColumn.encode(privateMetadata), UserProfileColumn.encode(self),
         ]
     }
 }

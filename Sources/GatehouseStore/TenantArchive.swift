@@ -257,7 +257,7 @@ public enum TenantArchive {
             sql: """
                 UPDATE users SET email = lower(id) || '@example.invalid', email_verified = 1,
                                  name = CASE WHEN name IS NULL THEN NULL ELSE 'User ' || substr(id, -6) END,
-                                 password_hash = NULL, public_metadata = '{}', private_metadata = '{}'
+                                 password_hash = NULL, public_metadata = '{}', private_metadata = '{}', profile = '{}'
                 """)
         try db.execute(sql: "UPDATE organization_invitations SET email = lower(id) || '@example.invalid'")
         for table in ["mfa_factors", "recovery_codes", "upstream_identities", "grants", "audit_events"] {

@@ -4,7 +4,8 @@ import GRDB
 
 /// Administrative operations on one tenant's users and sessions.
 extension TenantDatabase {
-    /// Replaces a user's profile fields (email, name, verification, disabled, password hash, metadata).
+    /// Replaces a user's profile fields (email, name, verification, disabled, password hash,
+    /// metadata, phone number and address).
     /// Disabling a user ends their sessions and revokes their grants.
     /// - Throws: `StoreError.conflict` when the new email is taken.
     public func updateUser(_ user: User, at now: Date) async throws {
@@ -13,11 +14,11 @@ extension TenantDatabase {
                 try db.execute(
                     cached: """
                         UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?, disabled = ?, public_metadata = ?,
-                        private_metadata = ?, updated_at = ? WHERE id = ?
+                        private_metadata = ?, profile = ?, updated_at = ? WHERE id = ?
                         """,
                     arguments: [
                         user.email, user.emailVerified, user.name, user.passwordHash, user.disabled, JSONColumn.encode(user.publicMetadata),
-                        JSONColumn.encode(user.privateMetadata), now, user.id.rawValue,
+                        JSONColumn.encode(user.privateMetadata), UserProfileColumn.encode(user), now, user.id.rawValue,
                     ])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {

@@ -69,7 +69,7 @@ struct ScopeSetTests {
     @Test("a client without an allow-list may request every standard scope (OIDC Core §5.4)")
     func permittedScopes() {
         #expect(TestClient.web.client.permittedScopes == StandardScope.all)
-        #expect(StandardScope.all == ["openid", "profile", "email", "offline_access"])
+        #expect(StandardScope.all == ["openid", "profile", "email", "address", "phone", "offline_access"])
         #expect(TestClient.machine.client.permittedScopes == ["api.read", "api.write", "openid"])
     }
 }

@@ -12,6 +12,7 @@ import requests
 
 from authlib_helpers import SCOPE, assert_bearer_token_response, assert_token_endpoint_response, prompt_none
 from gatehouse_client import (
+    assert_problem,
     Browser,
     assert_html_security_headers,
     authorization_request,
@@ -232,3 +233,42 @@ def test_scopes_the_server_does_not_define_are_ignored_in_an_openid_request(tena
     assert set(flow.token["scope"].split()) == {"openid", "profile", "email"}, flow.token
     claims = check_access_token(tenant, client, flow.access_token, user=user, scope="openid profile email")
     assert "x-custom" not in claims["scope"]
+
+
+def test_phone_and_address_scopes_release_the_profile_fields(tenant):
+    """OIDC Core §5.4: `phone` → `phone_number`, `phone_number_verified`; `address` → `address`
+    (§5.1.1), in the ID token and userinfo, set through the admin API."""
+    user = tenant.create_user()
+    path = f"/tenants/{tenant.slug}/users/{user.id}"
+    address = {"street_address": "1 Main Street", "locality": "Springfield", "postal_code": "12345", "country": "US"}
+    updated = expect(
+        tenant.admin.patch(path, json={"phone_number": "+14155550123", "phone_number_verified": True, "address": address}), 200
+    ).json()
+    assert updated["phone_number"] == "+14155550123" and updated["phone_number_verified"] is True
+    assert updated["address"] == address
+    for bad, field in [
+        ({"phone_number": "555-0123"}, "phone_number"),
+        ({"address": {"city": "x"}}, "address.city"),
+        ({"address": {"locality": 5}}, "address.locality"),
+        ({"address": "Springfield"}, "address"),
+    ]:
+        problem = assert_problem(tenant.admin.patch(path, json=bad), 422)
+        assert field in [e["field"] for e in problem["errors"]], problem
+    discovery = tenant.discovery
+    assert {"address", "phone"} <= set(discovery["scopes_supported"])
+    assert {"phone_number", "phone_number_verified", "address"} <= set(discovery["claims_supported"])
+
+    client = tenant.create_client("confidential", first_party=True)
+    flow = code_flow(tenant, client, user, scope="openid phone address")
+    claims = expect(tenant.userinfo(flow.access_token), 200).json()
+    assert claims["phone_number"] == "+14155550123" and claims["phone_number_verified"] is True
+    assert claims["address"] == address and "email" not in claims
+    id_claims = check_id_token(tenant, client, flow.id_token, user=user, scope="openid phone address")
+    assert id_claims["phone_number"] == "+14155550123" and id_claims["address"] == address
+    # Without the scopes, nothing; a removed number is gone.
+    plain = code_flow(tenant, client, user, scope="openid email")
+    assert "phone_number" not in expect(tenant.userinfo(plain.access_token), 200).json()
+    cleared = expect(tenant.admin.patch(path, json={"phone_number": None, "address": None}), 200).json()
+    assert "phone_number" not in cleared and cleared["phone_number_verified"] is False and "address" not in cleared
+    again = expect(tenant.userinfo(flow.access_token), 200).json()
+    assert "phone_number" not in again and "address" not in again

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "305ad9fa45826404a13d64fabe12114ccea975df71ccf1c8ad044b65e1da2ce1"
+    package static let sha256 = "ddbb2ef1372d80aa34476354a910d929a7ea49551a138299593171e7437a160d"
 }

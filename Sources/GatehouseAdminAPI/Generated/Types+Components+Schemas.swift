@@ -1256,6 +1256,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/User/private_metadata`.
             package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// E.164; absent when the user has none. Released as `phone_number` with the `phone` scope.
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/phone_number`.
+            package var phoneNumber: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/User/phone_number_verified`.
+            package var phoneNumberVerified: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/User/address`.
+            package var address: Components.Schemas.PostalAddress?
             /// Creates a new `User`.
             ///
             /// - Parameters:
@@ -1267,6 +1275,9 @@ extension Components {
             ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
             ///   - publicMetadata: A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).
             ///   - privateMetadata: A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).
+            ///   - phoneNumber: E.164; absent when the user has none. Released as `phone_number` with the `phone` scope.
+            ///   - phoneNumberVerified:
+            ///   - address:
             package init(
                 id: Swift.String,
                 email: Swift.String,
@@ -1275,7 +1286,10 @@ extension Components {
                 disabled: Swift.Bool,
                 createdAt: Foundation.Date,
                 publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer,
-                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                phoneNumber: Swift.String? = nil,
+                phoneNumberVerified: Swift.Bool,
+                address: Components.Schemas.PostalAddress? = nil
             ) {
                 self.id = id
                 self.email = email
@@ -1285,6 +1299,9 @@ extension Components {
                 self.createdAt = createdAt
                 self.publicMetadata = publicMetadata
                 self.privateMetadata = privateMetadata
+                self.phoneNumber = phoneNumber
+                self.phoneNumberVerified = phoneNumberVerified
+                self.address = address
             }
             package enum CodingKeys: String, CodingKey {
                 case id
@@ -1295,6 +1312,95 @@ extension Components {
                 case createdAt = "created_at"
                 case publicMetadata = "public_metadata"
                 case privateMetadata = "private_metadata"
+                case phoneNumber = "phone_number"
+                case phoneNumberVerified = "phone_number_verified"
+                case address
+            }
+        }
+        /// A postal address (OIDC Core §5.1.1), released as the `address` claim with the `address` scope.
+        ///
+        /// - Remark: Generated from `#/components/schemas/PostalAddress`.
+        package struct PostalAddress: Codable, Hashable, Sendable {
+            /// The full address for display; lines separated by a newline.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PostalAddress/formatted`.
+            package var formatted: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PostalAddress/street_address`.
+            package var streetAddress: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PostalAddress/locality`.
+            package var locality: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PostalAddress/region`.
+            package var region: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PostalAddress/postal_code`.
+            package var postalCode: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PostalAddress/country`.
+            package var country: Swift.String?
+            /// Creates a new `PostalAddress`.
+            ///
+            /// - Parameters:
+            ///   - formatted: The full address for display; lines separated by a newline.
+            ///   - streetAddress:
+            ///   - locality:
+            ///   - region:
+            ///   - postalCode:
+            ///   - country:
+            package init(
+                formatted: Swift.String? = nil,
+                streetAddress: Swift.String? = nil,
+                locality: Swift.String? = nil,
+                region: Swift.String? = nil,
+                postalCode: Swift.String? = nil,
+                country: Swift.String? = nil
+            ) {
+                self.formatted = formatted
+                self.streetAddress = streetAddress
+                self.locality = locality
+                self.region = region
+                self.postalCode = postalCode
+                self.country = country
+            }
+            package enum CodingKeys: String, CodingKey {
+                case formatted
+                case streetAddress = "street_address"
+                case locality
+                case region
+                case postalCode = "postal_code"
+                case country
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.formatted = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .formatted
+                )
+                self.streetAddress = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .streetAddress
+                )
+                self.locality = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .locality
+                )
+                self.region = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .region
+                )
+                self.postalCode = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .postalCode
+                )
+                self.country = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .country
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "formatted",
+                    "street_address",
+                    "locality",
+                    "region",
+                    "postal_code",
+                    "country"
+                ])
             }
         }
         /// - Remark: Generated from `#/components/schemas/Organization`.
@@ -2503,6 +2609,16 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/UserCreate/private_metadata`.
             package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// E.164: + and 7 to 15 digits.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/phone_number`.
+            package var phoneNumber: Swift.String?
+            /// Needs a `phone_number`. Default false.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/phone_number_verified`.
+            package var phoneNumberVerified: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/UserCreate/address`.
+            package var address: Components.Schemas.PostalAddress?
             /// Creates a new `UserCreate`.
             ///
             /// - Parameters:
@@ -2512,13 +2628,19 @@ extension Components {
             ///   - emailVerified:
             ///   - publicMetadata: A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.
             ///   - privateMetadata: A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.
+            ///   - phoneNumber: E.164: + and 7 to 15 digits.
+            ///   - phoneNumberVerified: Needs a `phone_number`. Default false.
+            ///   - address:
             package init(
                 email: Swift.String,
                 password: Swift.String? = nil,
                 name: Swift.String? = nil,
                 emailVerified: Swift.Bool? = nil,
                 publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
-                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                phoneNumber: Swift.String? = nil,
+                phoneNumberVerified: Swift.Bool? = nil,
+                address: Components.Schemas.PostalAddress? = nil
             ) {
                 self.email = email
                 self.password = password
@@ -2526,6 +2648,9 @@ extension Components {
                 self.emailVerified = emailVerified
                 self.publicMetadata = publicMetadata
                 self.privateMetadata = privateMetadata
+                self.phoneNumber = phoneNumber
+                self.phoneNumberVerified = phoneNumberVerified
+                self.address = address
             }
             package enum CodingKeys: String, CodingKey {
                 case email
@@ -2534,6 +2659,9 @@ extension Components {
                 case emailVerified = "email_verified"
                 case publicMetadata = "public_metadata"
                 case privateMetadata = "private_metadata"
+                case phoneNumber = "phone_number"
+                case phoneNumberVerified = "phone_number_verified"
+                case address
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2561,17 +2689,32 @@ extension Components {
                     OpenAPIRuntime.OpenAPIObjectContainer.self,
                     forKey: .privateMetadata
                 )
+                self.phoneNumber = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phoneNumber
+                )
+                self.phoneNumberVerified = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .phoneNumberVerified
+                )
+                self.address = try container.decodeIfPresent(
+                    Components.Schemas.PostalAddress.self,
+                    forKey: .address
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "email",
                     "password",
                     "name",
                     "email_verified",
                     "public_metadata",
-                    "private_metadata"
+                    "private_metadata",
+                    "phone_number",
+                    "phone_number_verified",
+                    "address"
                 ])
             }
         }
-        /// Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, and the metadata objects, which it empties (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.
+        /// Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, the metadata objects, which it empties, and `phone_number` and `address`, which it removes (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.
         ///
         /// - Remark: Generated from `#/components/schemas/UserUpdate`.
         package struct UserUpdate: Codable, Hashable, Sendable {
@@ -2597,6 +2740,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/UserUpdate/private_metadata`.
             package var privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// E.164; `null` removes it. A new number is unverified unless the same request sets `phone_number_verified`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/phone_number`.
+            package var phoneNumber: Swift.String?
+            /// Needs a `phone_number`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/phone_number_verified`.
+            package var phoneNumberVerified: Swift.Bool?
             /// Creates a new `UserUpdate`.
             ///
             /// - Parameters:
@@ -2607,6 +2758,8 @@ extension Components {
             ///   - password:
             ///   - publicMetadata: Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).
             ///   - privateMetadata: Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).
+            ///   - phoneNumber: E.164; `null` removes it. A new number is unverified unless the same request sets `phone_number_verified`.
+            ///   - phoneNumberVerified: Needs a `phone_number`.
             package init(
                 email: Swift.String? = nil,
                 name: Swift.String? = nil,
@@ -2614,7 +2767,9 @@ extension Components {
                 disabled: Swift.Bool? = nil,
                 password: Swift.String? = nil,
                 publicMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
-                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil
+                privateMetadata: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                phoneNumber: Swift.String? = nil,
+                phoneNumberVerified: Swift.Bool? = nil
             ) {
                 self.email = email
                 self.name = name
@@ -2623,6 +2778,8 @@ extension Components {
                 self.password = password
                 self.publicMetadata = publicMetadata
                 self.privateMetadata = privateMetadata
+                self.phoneNumber = phoneNumber
+                self.phoneNumberVerified = phoneNumberVerified
             }
             package enum CodingKeys: String, CodingKey {
                 case email
@@ -2632,6 +2789,8 @@ extension Components {
                 case password
                 case publicMetadata = "public_metadata"
                 case privateMetadata = "private_metadata"
+                case phoneNumber = "phone_number"
+                case phoneNumberVerified = "phone_number_verified"
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2663,6 +2822,14 @@ extension Components {
                     OpenAPIRuntime.OpenAPIObjectContainer.self,
                     forKey: .privateMetadata
                 )
+                self.phoneNumber = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phoneNumber
+                )
+                self.phoneNumberVerified = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .phoneNumberVerified
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "email",
                     "name",
@@ -2670,7 +2837,9 @@ extension Components {
                     "disabled",
                     "password",
                     "public_metadata",
-                    "private_metadata"
+                    "private_metadata",
+                    "phone_number",
+                    "phone_number_verified"
                 ])
             }
         }

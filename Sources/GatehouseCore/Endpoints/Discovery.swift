@@ -99,7 +99,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         codeChallengeMethodsSupported = ["S256"]
         claimsSupported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
-            "email", "email_verified", "name", "org_id", "org_role", "org_permissions",
+            "email", "email_verified", "name", "phone_number", "phone_number_verified", "address", "org_id", "org_role", "org_permissions",
         ]
         claimTypesSupported = ["normal"]
         promptValuesSupported = Prompt.allCases.map(\.rawValue)

@@ -6,6 +6,10 @@ public struct UserinfoResponse: Codable, Sendable, Equatable {
     public var email: String?
     public var emailVerified: Bool?
     public var name: String?
+    /// `phone` and `address` scopes (OIDC Core §5.4).
+    public var phoneNumber: String?
+    public var phoneNumberVerified: Bool?
+    public var address: PostalAddress?
     /// The access token's organization context (docs/contract.md A8), read afresh.
     public var orgID: String?
     public var orgRole: String?
@@ -14,8 +18,10 @@ public struct UserinfoResponse: Codable, Sendable, Equatable {
     public var custom: [CustomClaimMember] = []
 
     enum CodingKeys: String, CodingKey {
-        case sub, email, name
+        case sub, email, name, address
         case emailVerified = "email_verified"
+        case phoneNumber = "phone_number"
+        case phoneNumberVerified = "phone_number_verified"
         case orgID = "org_id"
         case orgRole = "org_role"
         case orgPermissions = "org_permissions"
@@ -41,6 +47,9 @@ public struct UserinfoResponse: Codable, Sendable, Equatable {
         try c.encodeIfPresent(email, forKey: ClaimName("email"))
         try c.encodeIfPresent(emailVerified, forKey: ClaimName("email_verified"))
         try c.encodeIfPresent(name, forKey: ClaimName("name"))
+        try c.encodeIfPresent(phoneNumber, forKey: ClaimName("phone_number"))
+        try c.encodeIfPresent(phoneNumberVerified, forKey: ClaimName("phone_number_verified"))
+        try c.encodeIfPresent(address, forKey: ClaimName("address"))
         try c.encodeIfPresent(orgID, forKey: ClaimName("org_id"))
         try c.encodeIfPresent(orgRole, forKey: ClaimName("org_role"))
         try c.encodeIfPresent(orgPermissions, forKey: ClaimName("org_permissions"))
@@ -103,9 +112,13 @@ public enum UserinfoEndpoint {
             let candidates = tokens.customClaims(client: client, target: .userinfo, subject: ClaimSubject(user: user, organization: within))
             custom = tokens.fitting(candidates, room: CustomClaims.budget, target: .userinfo).map { CustomClaimMember(name: $0.name, value: $0.value) }
         }
-        return UserinfoResponse(
+        var response = UserinfoResponse(
             sub: user.id.rawValue, email: released.email, emailVerified: released.emailVerified,
             name: released.name, orgID: organization?.orgID, orgRole: organization?.orgRole,
             orgPermissions: organization?.orgPermissions, custom: custom)
+        response.phoneNumber = released.phoneNumber
+        response.phoneNumberVerified = released.phoneNumberVerified
+        response.address = released.address
+        return response
     }
 }

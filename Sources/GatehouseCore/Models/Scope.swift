@@ -45,8 +45,11 @@ public enum StandardScope {
     public static let profile = "profile"
     public static let email = "email"
     public static let offlineAccess = "offline_access"
+    /// `address` and `phone` (OIDC Core §5.4): the user's postal address, and phone number.
+    public static let address = "address"
+    public static let phone = "phone"
     /// Every scope a user-facing client may request.
-    public static let all: ScopeSet = [openid, profile, email, offlineAccess]
+    public static let all: ScopeSet = [openid, profile, email, address, phone, offlineAccess]
     /// Asks for an organization context (docs/contract.md A8): the user acts within one of their
     /// organizations, and tokens carry `org_id`, `org_role` and `org_permissions`. Not in ``all``:
     /// a client without an allow-list may request it (`Client.requestableScopes`); a client with
@@ -62,6 +65,8 @@ public enum StandardScope {
         case profile: return "See your name"
         case email: return "See your email address"
         case offlineAccess: return "Stay signed in when you are away"
+        case address: return "See your postal address"
+        case phone: return "See your phone number"
         case organization: return "Act within one of your organizations"
         default: return scope
         }

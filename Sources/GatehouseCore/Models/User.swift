@@ -15,6 +15,12 @@ public struct User: Codable, Sendable, Equatable {
     public var publicMetadata: [String: JSONValue]
     /// JSON object only admins read; custom claims may release it (docs/contract.md A9).
     public var privateMetadata: [String: JSONValue]
+    /// E.164 (`+` and 7 to 15 digits, ``PhoneNumber/isValid(_:)``), released as `phone_number`
+    /// with the `phone` scope (OIDC Core §5.1, §5.4).
+    public var phoneNumber: String?
+    public var phoneNumberVerified: Bool
+    /// Released as `address` with the `address` scope (OIDC Core §5.1.1).
+    public var address: PostalAddress?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -24,7 +30,7 @@ public struct User: Codable, Sendable, Equatable {
     public init(
         id: UserID, email: String, emailVerified: Bool, name: String?, passwordHash: String?,
         disabled: Bool = false, publicMetadata: [String: JSONValue] = [:], privateMetadata: [String: JSONValue] = [:],
-        createdAt: Date, updatedAt: Date
+        phoneNumber: String? = nil, phoneNumberVerified: Bool = false, address: PostalAddress? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.email = email
@@ -34,8 +40,59 @@ public struct User: Codable, Sendable, Equatable {
         self.disabled = disabled
         self.publicMetadata = publicMetadata
         self.privateMetadata = privateMetadata
+        self.phoneNumber = phoneNumber
+        self.phoneNumberVerified = phoneNumberVerified
+        self.address = address
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+}
+
+/// A postal address (OIDC Core §5.1.1): every member optional, at least one present.
+public struct PostalAddress: Codable, Sendable, Equatable {
+    /// The full address for display; lines separated by "\n".
+    public var formatted: String?
+    public var streetAddress: String?
+    public var locality: String?
+    public var region: String?
+    public var postalCode: String?
+    public var country: String?
+
+    enum CodingKeys: String, CodingKey {
+        case formatted, locality, region, country
+        case streetAddress = "street_address"
+        case postalCode = "postal_code"
+    }
+
+    public init(
+        formatted: String? = nil, streetAddress: String? = nil, locality: String? = nil, region: String? = nil, postalCode: String? = nil,
+        country: String? = nil
+    ) {
+        self.formatted = formatted
+        self.streetAddress = streetAddress
+        self.locality = locality
+        self.region = region
+        self.postalCode = postalCode
+        self.country = country
+    }
+
+    /// The member names, as the JSON object and the admin API spell them.
+    public static let memberNames = ["formatted", "street_address", "locality", "region", "postal_code", "country"]
+    /// Longest member, in characters.
+    public static let maximumLength = 500
+
+    /// Whether no member is set.
+    public var isEmpty: Bool { [formatted, streetAddress, locality, region, postalCode, country].allSatisfy { $0 == nil } }
+}
+
+/// Phone numbers as users' profiles hold them.
+public enum PhoneNumber {
+    /// Whether `raw` is an E.164 number (ITU-T E.164, as OIDC Core §5.1 recommends): `+`, a
+    /// non-zero digit, then 6 to 14 more digits.
+    public static func isValid(_ raw: String) -> Bool {
+        let digits = raw.utf8.dropFirst()
+        return raw.utf8.first == UInt8(ascii: "+") && (7...15).contains(digits.count) && digits.first != UInt8(ascii: "0")
+            && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 }
 

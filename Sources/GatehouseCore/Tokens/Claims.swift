@@ -83,16 +83,22 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public var email: String?
     public var emailVerified: Bool?
     public var name: String?
+    /// `phone` and `address` scopes (OIDC Core §5.4).
+    public var phoneNumber: String?
+    public var phoneNumberVerified: Bool?
+    public var address: PostalAddress?
     /// The organization context (docs/contract.md A8), as in the access token.
     public var orgID: String?
     public var orgRole: String?
     public var orgPermissions: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nonce, sid, azp, amr, email, name
+        case iss, sub, aud, exp, iat, nonce, sid, azp, amr, email, name, address
         case authTime = "auth_time"
         case atHash = "at_hash"
         case emailVerified = "email_verified"
+        case phoneNumber = "phone_number"
+        case phoneNumberVerified = "phone_number_verified"
         case orgID = "org_id"
         case orgRole = "org_role"
         case orgPermissions = "org_permissions"
@@ -101,7 +107,7 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public init(
         iss: String, sub: String, aud: String, exp: Int64, iat: Int64, authTime: Int64?, nonce: String?,
         atHash: String?, sid: String?, azp: String?, amr: [String]?, email: String?, emailVerified: Bool?, name: String?,
-        organization: OrganizationClaims? = nil
+        user: UserClaims? = nil, organization: OrganizationClaims? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -117,6 +123,9 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         self.email = email
         self.emailVerified = emailVerified
         self.name = name
+        self.phoneNumber = user?.phoneNumber
+        self.phoneNumberVerified = user?.phoneNumberVerified
+        self.address = user?.address
         self.orgID = organization?.orgID
         self.orgRole = organization?.orgRole
         self.orgPermissions = organization?.orgPermissions
@@ -143,6 +152,9 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         email = try c.decodeIfPresent(String.self, forKey: .email)
         emailVerified = try c.decodeIfPresent(Bool.self, forKey: .emailVerified)
         name = try c.decodeIfPresent(String.self, forKey: .name)
+        phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+        phoneNumberVerified = try c.decodeIfPresent(Bool.self, forKey: .phoneNumberVerified)
+        address = try c.decodeIfPresent(PostalAddress.self, forKey: .address)
         orgID = try c.decodeIfPresent(String.self, forKey: .orgID)
         orgRole = try c.decodeIfPresent(String.self, forKey: .orgRole)
         orgPermissions = try c.decodeIfPresent([String].self, forKey: .orgPermissions)
@@ -169,11 +181,16 @@ public struct OrganizationClaims: Sendable, Equatable {
     }
 }
 
-/// User claims released by scope (OIDC Core §5.4): `profile` → `name`; `email` → `email`, `email_verified`.
+/// User claims released by scope (OIDC Core §5.4): `profile` → `name`; `email` → `email`,
+/// `email_verified`; `phone` → `phone_number`, `phone_number_verified`; `address` → `address`.
+/// A claim the user has no value for is left out (§5.3.2).
 public struct UserClaims: Sendable, Equatable {
     public var email: String?
     public var emailVerified: Bool?
     public var name: String?
+    public var phoneNumber: String?
+    public var phoneNumberVerified: Bool?
+    public var address: PostalAddress?
 
     public init(user: User, scope: ScopeSet) {
         if scope.contains(StandardScope.email) {
@@ -181,5 +198,10 @@ public struct UserClaims: Sendable, Equatable {
             emailVerified = user.emailVerified
         }
         if scope.contains(StandardScope.profile) { name = user.name }
+        if scope.contains(StandardScope.phone), let number = user.phoneNumber {
+            phoneNumber = number
+            phoneNumberVerified = user.phoneNumberVerified
+        }
+        if scope.contains(StandardScope.address), let address = user.address, !address.isEmpty { self.address = address }
     }
 }

@@ -88,7 +88,7 @@ public struct TokenService: Sendable {
             authTime: grant.authTime.numericDate, nonce: grant.nonce,
             atHash: accessToken.map { Self.leftHalfHash($0, algorithm: algorithm) },
             sid: grant.sessionID?.rawValue, azp: client.clientID, amr: grant.amr,
-            email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name,
+            email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name, user: userClaims,
             organization: organization)
         let custom = customClaims(client: client, target: .idToken, subject: claimSubject ?? ClaimSubject(user: user))
         return try sign(claims, type: "JWT", algorithm: algorithm, custom: custom, target: .idToken)

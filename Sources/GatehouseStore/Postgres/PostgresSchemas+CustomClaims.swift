@@ -8,3 +8,11 @@ extension PostgresSchemas {
         "ALTER TABLE {schema}.clients ADD COLUMN custom_claims text NOT NULL DEFAULT '{}'",
     ]
 }
+
+extension PostgresSchemas {
+    /// Users' phone number and address (OIDC Core §5.1), as SQLite's `2026-12-06-users-profile-v1`
+    /// (`Migrations+UserProfile.swift`).
+    static let tenantUsersProfileV1: [String] = [
+        "ALTER TABLE {schema}.users ADD COLUMN profile text NOT NULL DEFAULT '{}'"
+    ]
+}

@@ -31,7 +31,7 @@ extension PostgresTenantDatabase {
         """
         INSERT INTO \(unescaped: schema).users (\(unescaped: User.columns)) VALUES (\(user.id.rawValue), \(user.email), \
         \(user.emailVerified), \(user.name), \(user.passwordHash), \(user.disabled), \(user.createdAt), \(user.updatedAt), \
-        \(JSONColumn.encode(user.publicMetadata)), \(JSONColumn.encode(user.privateMetadata)))
+        \(JSONColumn.encode(user.publicMetadata)), \(JSONColumn.encode(user.privateMetadata)), \(UserProfileColumn.encode(user)))
         """
     }
 
@@ -67,7 +67,8 @@ extension PostgresTenantDatabase {
                 """
                 UPDATE \(unescaped: schema).users SET email = \(user.email), email_verified = \(user.emailVerified), name = \(user.name), \
                 password_hash = \(user.passwordHash), disabled = \(user.disabled), public_metadata = \(JSONColumn.encode(user.publicMetadata)), \
-                private_metadata = \(JSONColumn.encode(user.privateMetadata)), updated_at = \(now) WHERE id = \(user.id.rawValue)
+                private_metadata = \(JSONColumn.encode(user.privateMetadata)), profile = \(UserProfileColumn.encode(user)), updated_at = \(now) \
+                WHERE id = \(user.id.rawValue)
                 """)
         } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict("a user with this email already exists")

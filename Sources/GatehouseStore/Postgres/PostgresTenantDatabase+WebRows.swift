@@ -43,6 +43,7 @@ extension User {
             publicMetadata: JSONColumn.decode([String: JSONValue].self, try r.value("public_metadata")) ?? [:],
             privateMetadata: JSONColumn.decode([String: JSONValue].self, try r.value("private_metadata")) ?? [:],
             createdAt: try r.value("created_at"), updatedAt: try r.value("updated_at"))
+        UserProfileColumn.apply(try r.value("profile"), to: &self)
     }
 }
 

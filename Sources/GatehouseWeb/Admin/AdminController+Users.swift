@@ -34,11 +34,17 @@ extension AdminController {
 
     func createUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-        input.rejectUnknown(["email", "password", "name", "email_verified", "public_metadata", "private_metadata"])
+        input.rejectUnknown([
+            "email", "password", "name", "email_verified", "public_metadata", "private_metadata", "phone_number", "phone_number_verified",
+            "address",
+        ])
         let (email, password, name) = Self.newUserFields(&input, passwordRequired: false)
         let verified = input.bool("email_verified") ?? false
         let publicMetadata = Self.metadata(&input, "public_metadata") ?? [:]
         let privateMetadata = Self.metadata(&input, "private_metadata") ?? [:]
+        var profile = User(
+            id: .generate(at: services.clock.now), email: "", emailVerified: false, name: nil, passwordHash: nil, createdAt: .now, updatedAt: .now)
+        Self.applyProfileFields(&input, to: &profile)
         try input.check()
         let db = context.database
         if try await db.user(email: email!) != nil { throw StoreError.conflict("a user with this email already exists") }
@@ -47,7 +53,8 @@ extension AdminController {
         let now = services.clock.now
         let user = User(
             id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
-            publicMetadata: publicMetadata, privateMetadata: privateMetadata, createdAt: now, updatedAt: now)
+            publicMetadata: publicMetadata, privateMetadata: privateMetadata, phoneNumber: profile.phoneNumber,
+            phoneNumberVerified: profile.phoneNumberVerified, address: profile.address, createdAt: now, updatedAt: now)
         AuditRecorder.identify(target: user.id.rawValue)
         try await db.insertUser(user)
         return created(UserView(user, admin: true))
@@ -89,13 +96,18 @@ extension AdminController {
     }
 
     /// PATCH a user: `email`, `name`, `email_verified`, `disabled`, `password`, `public_metadata`,
-    /// `private_metadata` (each replaced whole; `null` makes it `{}`). Disabling a user or
+    /// `private_metadata` (each replaced whole; `null` makes it `{}`), `phone_number`,
+    /// `phone_number_verified`, `address` (``applyProfileFields(_:to:)``). Disabling a user or
     /// setting a new password ends their sessions and revokes their grants.
     func updateUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (db, original) = try await findUser(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-        input.rejectUnknown(["email", "name", "email_verified", "disabled", "password", "public_metadata", "private_metadata"])
+        input.rejectUnknown([
+            "email", "name", "email_verified", "disabled", "password", "public_metadata", "private_metadata", "phone_number",
+            "phone_number_verified", "address",
+        ])
         var user = original
+        Self.applyProfileFields(&input, to: &user)
         if let raw = input.string("email", maxLength: 254) {
             if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
         }

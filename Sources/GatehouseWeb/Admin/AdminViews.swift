@@ -102,9 +102,14 @@ struct UserView: Encodable {
     let publicMetadata: [String: JSONValue]
     /// Admins only (docs/contract.md A9): nil, and left out, in what the user reads.
     let privateMetadata: [String: JSONValue]?
+    let phoneNumber: String?
+    let phoneNumberVerified: Bool
+    let address: PostalAddress?
 
     enum CodingKeys: String, CodingKey {
-        case id, email, name, disabled
+        case id, email, name, disabled, address
+        case phoneNumber = "phone_number"
+        case phoneNumberVerified = "phone_number_verified"
         case emailVerified = "email_verified"
         case createdAt = "created_at"
         case publicMetadata = "public_metadata"
@@ -122,6 +127,9 @@ struct UserView: Encodable {
         createdAt = user.createdAt
         publicMetadata = user.publicMetadata
         privateMetadata = admin ? user.privateMetadata : nil
+        phoneNumber = user.phoneNumber
+        phoneNumberVerified = user.phoneNumberVerified
+        address = user.address
     }
 }
 

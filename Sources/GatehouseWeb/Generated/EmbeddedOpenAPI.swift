@@ -4101,20 +4101,8 @@ enum AdminOpenAPI {
           }
         }
       },
-      "User": {
-        "type": "object",
-        "required": ["id", "email", "email_verified", "disabled", "created_at", "public_metadata"],
-        "properties": {
-          "id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"},
-          "email": {"type": "string", "format": "email", "description": "Normalized (lower-cased) address, unique in the tenant."},
-          "email_verified": {"type": "boolean"},
-          "name": {"type": "string", "description": "Absent when the user has no name."},
-          "disabled": {"type": "boolean", "description": "Disabled users cannot sign in."},
-          "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."},
-          "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).", "examples": [{"plan": "pro"}]},
-          "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).", "examples": [{"crm_id": "C-1042"}]}
-        }
-      },
+      "User": {"type": "object", "required": ["id", "email", "email_verified", "disabled", "created_at", "public_metadata", "phone_number_verified"], "properties": {"id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}, "email": {"type": "string", "format": "email", "description": "Normalized (lower-cased) address, unique in the tenant."}, "email_verified": {"type": "boolean"}, "name": {"type": "string", "description": "Absent when the user has no name."}, "disabled": {"type": "boolean", "description": "Disabled users cannot sign in."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).", "examples": [{"plan": "pro"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).", "examples": [{"crm_id": "C-1042"}]}, "phone_number": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$", "description": "E.164; absent when the user has none. Released as `phone_number` with the `phone` scope."}, "phone_number_verified": {"type": "boolean"}, "address": {"$ref": "#/components/schemas/PostalAddress"}}},
+      "PostalAddress": {"type": "object", "additionalProperties": false, "minProperties": 1, "description": "A postal address (OIDC Core §5.1.1), released as the `address` claim with the `address` scope.", "properties": {"formatted": {"type": "string", "minLength": 1, "maxLength": 500, "description": "The full address for display; lines separated by a newline."}, "street_address": {"type": "string", "minLength": 1, "maxLength": 500}, "locality": {"type": "string", "minLength": 1, "maxLength": 500}, "region": {"type": "string", "minLength": 1, "maxLength": 500}, "postal_code": {"type": "string", "minLength": 1, "maxLength": 500}, "country": {"type": "string", "minLength": 1, "maxLength": 500}}, "examples": [{"street_address": "1 Main Street", "locality": "Springfield", "postal_code": "12345", "country": "US"}]},
       "Organization": {"type": "object", "required": ["id", "name", "slug", "public_metadata", "private_metadata", "mfa_required", "created_at", "updated_at"], "properties": {"id": {"type": "string", "pattern": "^org_[0-9A-HJKMNP-TV-Z]{26}$"}, "name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Members pass a second factor when acting within the organization, whatever the tenant's MFA policy."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "updated_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}}},
       "OrganizationList": {"type": "object", "required": ["organizations", "next_cursor"], "properties": {"organizations": {"type": "array", "items": {"$ref": "#/components/schemas/Organization"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
       "OrganizationCreate": {"type": "object", "additionalProperties": false, "required": ["name", "slug"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Customer A"]}, "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^(?!org_)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", "description": "Unique in the tenant: `a-z`, `0-9` and `-`, neither starting nor ending with `-`, not starting with `org_`.", "examples": ["customer-a"]}, "owner_user_id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$", "description": "A user of the tenant who becomes the first member, with the role `owner`."}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by members.", "examples": [{"plan": "enterprise"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB, readable by admins only.", "examples": [{"plan": "enterprise"}]}, "mfa_required": {"type": "boolean", "description": "Default false."}}},
@@ -4204,45 +4192,8 @@ enum AdminOpenAPI {
         }
       },
       "UserList": {"type": "object", "required": ["users", "next_cursor"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "next_cursor": {"type": ["string", "null"], "description": "`after` for the next page; null on the last page."}}},
-      "UserCreate": {
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["email"],
-        "properties": {
-          "email": {
-            "type": "string",
-            "format": "email",
-            "maxLength": 254,
-            "description": "Unique in the tenant (409 otherwise).",
-            "examples": ["ada@example.com"]
-          },
-          "password": {
-            "type": "string",
-            "minLength": 8,
-            "maxLength": 256,
-            "description": "Without a password the user cannot sign in with one. Hashed with Argon2id.",
-            "examples": ["correct horse battery staple"]
-          },
-          "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]},
-          "email_verified": {"type": "boolean", "default": false, "examples": [true]},
-          "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"plan": "pro"}]},
-          "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"crm_id": "C-1042"}]}
-        }
-      },
-      "UserUpdate": {
-        "type": "object",
-        "additionalProperties": false,
-        "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, and the metadata objects, which it empties (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.",
-        "properties": {
-          "email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."},
-          "name": {"type": ["string", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."},
-          "email_verified": {"type": "boolean"},
-          "disabled": {"type": "boolean"},
-          "password": {"type": "string", "minLength": 8, "maxLength": 256},
-          "public_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"plan": "pro"}]},
-          "private_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"crm_id": "C-1042"}]}
-        }
-      },
+      "UserCreate": {"type": "object", "additionalProperties": false, "required": ["email"], "properties": {"email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise).", "examples": ["ada@example.com"]}, "password": {"type": "string", "minLength": 8, "maxLength": 256, "description": "Without a password the user cannot sign in with one. Hashed with Argon2id.", "examples": ["correct horse battery staple"]}, "name": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides.", "examples": ["Ada Lovelace"]}, "email_verified": {"type": "boolean", "default": false, "examples": [true]}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"plan": "pro"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only; default `{}`. Not an object, or larger: 422 naming the field.", "examples": [{"crm_id": "C-1042"}]}, "phone_number": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$", "description": "E.164: + and 7 to 15 digits.", "examples": ["+14155550123"]}, "phone_number_verified": {"type": "boolean", "description": "Needs a `phone_number`. Default false."}, "address": {"$ref": "#/components/schemas/PostalAddress"}}},
+      "UserUpdate": {"type": "object", "additionalProperties": false, "description": "Fields not given keep their value; `null` is refused (422), except for `name`, where it removes the name, the metadata objects, which it empties, and `phone_number` and `address`, which it removes (JSON merge patch, RFC 7396). Changing `email` sets `email_verified` to false unless the same request sets it. Disabling a user or setting a password ends the user's sessions and revokes their grants.", "properties": {"email": {"type": "string", "format": "email", "maxLength": 254, "description": "Unique in the tenant (409 otherwise)."}, "name": {"type": ["string", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$", "description": "No control characters or bidirectional overrides."}, "email_verified": {"type": "boolean"}, "disabled": {"type": "boolean"}, "password": {"type": "string", "minLength": 8, "maxLength": 256}, "public_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole; `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"plan": "pro"}]}, "private_metadata": {"type": ["object", "null"], "description": "Replaces the stored object whole (admins only); `null` empties it. At most 8 KiB encoded (422 otherwise).", "examples": [{"crm_id": "C-1042"}]}, "phone_number": {"type": ["string", "null"], "pattern": "^\\+[1-9][0-9]{6,14}$", "description": "E.164; `null` removes it. A new number is unverified unless the same request sets `phone_number_verified`."}, "phone_number_verified": {"type": "boolean", "description": "Needs a `phone_number`."}, "address": {"oneOf": [{"$ref": "#/components/schemas/PostalAddress"}, {"type": "null"}], "description": "Replaced whole; `null` removes it."}}},
       "Session": {
         "type": "object",
         "required": ["id", "user_id", "auth_time", "amr", "created_at", "expires_at"],

@@ -1,0 +1,11 @@
+import GRDB
+
+extension Migrations {
+    /// Users' OIDC profile fields beyond name and email (`phone` and `address` scopes, OIDC Core
+    /// §5.1): `users.profile`, a JSON object (`UserProfileColumn`), `{}` for existing users.
+    static func registerUserProfileMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("2026-12-06-users-profile-v1") { db in
+            try db.alter(table: "users") { t in t.add(column: "profile", .jsonText).notNull().defaults(to: "{}") }
+        }
+    }
+}
