@@ -199,6 +199,8 @@ struct AuthorizationEndpointTests {
         Row(
             "an unknown scope of an OpenID request is ignored (OIDC Core §3.1.2.1)",
             request([("scope", "openid admin urn:example:thing")]), .accepted),
+        Row("acr_values with values is accepted (OIDC Core §3.1.2.1)", request([("acr_values", "urn:gatehouse:acr:mfa x")]), .accepted),
+        Row("an empty acr_values is invalid_request", request([("acr_values", " ")]), .errorRedirect(.invalidRequest)),
         Row(
             "an unknown scope of a plain OAuth request is invalid_scope (RFC 6749 §3.3)", request([("scope", "admin")]),
             .errorRedirect(.invalidScope)),

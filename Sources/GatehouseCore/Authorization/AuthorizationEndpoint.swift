@@ -180,6 +180,13 @@ public enum AuthorizationEndpoint {
             draft.request.nonce = draft.parameters["nonce"]
             draft.request.loginHint = draft.parameters["login_hint"]
         },
+        Check(name: "acr_values is a list of space-separated values (OIDC Core §3.1.2.1)") { draft throws(OAuthError) in
+            guard let raw = draft.parameters["acr_values"] else { return }
+            guard raw.utf8.count <= 1024 else { throw .invalidRequest("acr_values is too long") }
+            let values = raw.split(separator: " ").map(String.init)
+            guard !values.isEmpty else { throw .invalidRequest("acr_values is empty") }
+            draft.request.acrValues = values
+        },
         Check(name: "idp_hint names a provider slug (federation)") { draft throws(OAuthError) in
             guard let hint = draft.parameters["idp_hint"] else { return }
             guard UpstreamProvider.isValidSlug(hint) else { throw .invalidRequest("idp_hint must be a provider slug (a-z, 0-9, '-')") }

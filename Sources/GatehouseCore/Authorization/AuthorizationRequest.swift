@@ -42,6 +42,12 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// The `organization` parameter (docs/contract.md A8): the id (`org_…`) or slug of the
     /// organization to act within, in a request for an organization context.
     public var organization: String?
+    /// `acr_values` (OIDC Core §3.1.2.1), in order of preference; nil when absent
+    /// (``AuthenticationContext``).
+    public var acrValues: [String]?
+
+    /// Whether the request asks for a second factor (``AuthenticationContext/demandsSecondFactor(_:)``).
+    public var demandsSecondFactor: Bool { AuthenticationContext.demandsSecondFactor(acrValues ?? []) }
 
     public init(
         clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,

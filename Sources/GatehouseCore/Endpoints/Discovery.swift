@@ -21,6 +21,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var introspectionEndpointAuthMethodsSupported: [String]
     public var codeChallengeMethodsSupported: [String]
     public var claimsSupported: [String]
+    /// OIDC Discovery §3 `acr_values_supported` (``AuthenticationContext``).
+    public var acrValuesSupported: [String]
     public var claimTypesSupported: [String]
     public var promptValuesSupported: [String]
     public var authorizationResponseIssParameterSupported: Bool
@@ -50,6 +52,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
         case codeChallengeMethodsSupported = "code_challenge_methods_supported"
         case claimsSupported = "claims_supported"
+        case acrValuesSupported = "acr_values_supported"
         case claimTypesSupported = "claim_types_supported"
         case promptValuesSupported = "prompt_values_supported"
         case authorizationResponseIssParameterSupported = "authorization_response_iss_parameter_supported"
@@ -98,9 +101,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         introspectionEndpointAuthMethodsSupported = methods
         codeChallengeMethodsSupported = ["S256"]
         claimsSupported = [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr", "acr",
             "email", "email_verified", "name", "phone_number", "phone_number_verified", "address", "org_id", "org_role", "org_permissions",
         ]
+        acrValuesSupported = AuthenticationContext.supported
         claimTypesSupported = ["normal"]
         promptValuesSupported = Prompt.allCases.map(\.rawValue)
         authorizationResponseIssParameterSupported = true

@@ -297,12 +297,15 @@ public enum SignInFlow {
             canAsk: authorization != nil)
         switch step {
         case .notRequested:
-            return secondFactorStep(subject, authorization: authorization, policy: policy, consent: consent)
+            return secondFactorStep(
+                subject, authorization: authorization, policy: policy, consent: consent,
+                organizationRequiresMFA: authorization?.request.demandsSecondFactor == true)
         case .chosen(let choice, let mfaRequired):
             var chosen = subject
             chosen.organization = choice
             let rest = secondFactorStep(
-                chosen, authorization: authorization, policy: policy, consent: consent, organizationRequiresMFA: mfaRequired)
+                chosen, authorization: authorization, policy: policy, consent: consent,
+                organizationRequiresMFA: mfaRequired || authorization?.request.demandsSecondFactor == true)
             let record: [Action] = authorization?.organization == choice ? [] : [.chooseOrganization(choice)]
             return Transition(rest.state, record + rest.actions)
         case .ask:
@@ -324,6 +327,11 @@ public enum SignInFlow {
         authorization: Authorization, ask: OrganizationRequest
     ) -> Transition {
         let isNone = authorization.request.prompt.contains(.none)
+        // `acr_values` asking for a second factor, for a session that proved none: sign in again.
+        if authorization.request.demandsSecondFactor, !session.amr.contains("mfa") {
+            if isNone { return Transition(.failed, [.redirectWithError(.loginRequired("the request asks for two-step verification"))]) }
+            return Transition(.awaitingLogin, [.showPage(.login)])
+        }
         switch OrganizationStep.decide(ask, memberships: organizations, chosen: authorization.organization, canAsk: true) {
         case .notRequested:
             return perform(decision, prefix: [])

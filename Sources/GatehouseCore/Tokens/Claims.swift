@@ -80,6 +80,8 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public var sid: String?
     public var azp: String?
     public var amr: [String]?
+    /// The authentication context class achieved (``AuthenticationContext``), from `amr`.
+    public var acr: String?
     public var email: String?
     public var emailVerified: Bool?
     public var name: String?
@@ -93,7 +95,7 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public var orgPermissions: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nonce, sid, azp, amr, email, name, address
+        case iss, sub, aud, exp, iat, nonce, sid, azp, amr, acr, email, name, address
         case authTime = "auth_time"
         case atHash = "at_hash"
         case emailVerified = "email_verified"
@@ -120,6 +122,7 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         self.sid = sid
         self.azp = azp
         self.amr = amr
+        self.acr = amr.map { AuthenticationContext.achieved(amr: $0) }
         self.email = email
         self.emailVerified = emailVerified
         self.name = name
@@ -149,6 +152,7 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         sid = try c.decodeIfPresent(String.self, forKey: .sid)
         azp = try c.decodeIfPresent(String.self, forKey: .azp)
         amr = try c.decodeIfPresent([String].self, forKey: .amr)
+        acr = try c.decodeIfPresent(String.self, forKey: .acr)
         email = try c.decodeIfPresent(String.self, forKey: .email)
         emailVerified = try c.decodeIfPresent(Bool.self, forKey: .emailVerified)
         name = try c.decodeIfPresent(String.self, forKey: .name)
