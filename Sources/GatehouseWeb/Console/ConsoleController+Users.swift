@@ -42,9 +42,10 @@ extension ConsoleController {
         var users: [User]
         if let id = UserID(rawValue: q) {
             users = try await page.database.user(id: id).map { [$0] } ?? []
+        } else if q.utf8.contains(0) {
+            users = []  // no email or name holds U+0000
         } else {
-            let query = q.isEmpty || q.utf8.contains(0) ? nil : q
-            users = try await page.database.listUsers(limit: limit + 1, after: UserID(rawValue: after), email: nil, query: query)
+            users = try await page.database.listUsers(limit: limit + 1, after: UserID(rawValue: after), email: nil, query: q.isEmpty ? nil : q)
         }
         var values = tenantHeader(page)
         values["q"] = q
