@@ -15,19 +15,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from bs4 import BeautifulSoup
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from accounts_chromium import chromium_driver, click_css, fill, fill_login, save, wait_heading
-from accounts_helpers import steady_totp_window, totp_at
+from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
 from accounts_pages import Console
-from gatehouse_browser import field_names, find_form, form_fields, is_login_form, is_post
 from cli_helpers import cli, record  # noqa: F401 (fixture)
+from console_helpers import DIRECTORY, PASSWORD, session_with, sign_in_http, sign_in_with_enrolment, soup
+from gatehouse_browser import find_form, form_fields, is_login_form
 from gatehouse_client import Browser, describe
-
-PASSWORD = "correct horse battery staple"
-DIRECTORY = "gatehouse-operators"
 
 
 @pytest.fixture
@@ -38,13 +34,6 @@ def operator(cli):  # noqa: F811
     return created
 
 
-def session_with(public_url: str, value: str) -> requests.Session:
-    """A requests session holding the console cookie ``value``."""
-    http = requests.Session()
-    http.cookies.set("gh_admin", value, domain=urlsplit(public_url).hostname, path="/admin")
-    return http
-
-
 def sends_to_sign_in(public_url: str, resp: requests.Response) -> None:
     assert resp.status_code == 303, describe(resp)
     location = resp.headers["Location"]
@@ -52,10 +41,6 @@ def sends_to_sign_in(public_url: str, resp: requests.Response) -> None:
     query = parse_qs(urlsplit(location).query)
     assert query["redirect_uri"] == [f"{public_url}/admin/callback"], query
     assert query["code_challenge_method"] == ["S256"] and query["response_type"] == ["code"], query
-
-
-def soup(resp: requests.Response) -> BeautifulSoup:
-    return BeautifulSoup(resp.text, "html.parser")
 
 
 # --------------------------------------------------------------------------- CLI and directory
@@ -148,23 +133,6 @@ def test_a_tenant_users_session_does_not_open_the_console(public_url, tenant, op
 
 
 # --------------------------------------------------------------------------- the journey
-
-
-def sign_in_with_enrolment(drv, public_url: str, operator: dict, artifacts_dir) -> str:
-    drv.get(public_url + "/admin")
-    assert f"/t/{DIRECTORY}/" in drv.current_url, drv.current_url
-    save(drv, artifacts_dir, "console-sign-in.png")
-    fill_login(drv, operator["email"], PASSWORD)
-    wait_heading(drv, "Set up two-step verification")
-    save(drv, artifacts_dir, "console-totp-enrolment.png")
-    secret = drv.find_element(By.ID, "totp-secret").get_attribute("textContent").strip()
-    reference = steady_totp_window()
-    fill(drv, code=totp_at(secret, 0, reference))
-    click_css(drv, "form button[type=submit]")
-    wait_heading(drv, "Save your recovery codes")
-    click_css(drv, "form button[type=submit]")
-    wait_heading(drv, "Tenants")
-    return secret
 
 
 def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, artifacts_dir):
@@ -313,22 +281,6 @@ def test_operator_manages_a_tenant_in_chromium(public_url, admin, operator, arti
 
 
 # --------------------------------------------------------------------------- operator lifecycle
-
-
-def sign_in_http(public_url: str, email: str) -> tuple[Browser, requests.Response]:
-    """Signs in over plain HTTP (no Sec-Fetch-Site), enrolling TOTP when asked; returns the browser
-    and the page after the callback."""
-    browser = Browser()
-    page = browser.follow(browser.get(public_url + "/admin"))
-    login = find_form(page.text, is_login_form)
-    page = browser.follow(browser.submit(page, login, {"email": email, "password": PASSWORD}))
-    assert "Set up two-step verification" in page.text, describe(page)
-    secret = soup(page).find(id="totp-secret").get_text(strip=True)
-    form = find_form(page.text, lambda f: is_post(f) and "code" in field_names(f))
-    page = browser.follow(browser.submit(page, form, {"code": totp_at(secret, 0, steady_totp_window())}))
-    assert "Save your recovery codes" in page.text, describe(page)
-    page = browser.follow(browser.submit(page, find_form(page.text, is_post), {}))
-    return browser, page
 
 
 def console_status(browser: Browser, public_url: str) -> int:

@@ -105,28 +105,44 @@ extension AdminController {
     func createClient(_ request: Request, _ context: TenantContext) async throws -> Response {
         let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        var client = newClient(in: tenant)
+        applyClientFields(&input, to: &client, tenant: tenant, creating: true)
+        try input.check()
+        try authorizeCredential(of: client, context)
+        let secret = try await registerNewClient(&client, in: tenant)
+        return created(ClientView(client, secret: secret))
+    }
+
+    /// A client of `tenant` before a create body is applied (``applyClientFields(_:to:tenant:creating:)``):
+    /// a new publishable key, confidential, authorization code and refresh token grants, tokens
+    /// signed with the tenant's first enabled algorithm.
+    func newClient(in tenant: ResolvedTenant) -> Client {
         let now = services.clock.now
-        let environment = tenant.tenant.environment
         var client = Client(
-            id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: environment), name: "",
+            id: .generate(at: now), clientID: ClientKeys.publishableKey(environment: tenant.tenant.environment), name: "",
             type: .confidential, secretHash: nil, redirectURIs: [], postLogoutRedirectURIs: [],
             grantTypes: [.authorizationCode, .refreshToken], firstParty: false, allowedScopes: nil, createdAt: now)
         // Until the body says otherwise, tokens use the tenant's first enabled algorithm.
         let defaultAlgorithm = tenant.tenant.settings.signingAlgorithms.first ?? .eddsa
         client.idTokenSigningAlgorithm = defaultAlgorithm
         client.accessTokenSigningAlgorithm = defaultAlgorithm
-        applyClientFields(&input, to: &client, tenant: tenant, creating: true)
-        try input.check()
-        try authorizeCredential(of: client, context)
+        return client
+    }
+
+    /// Registers a new, validated client (a confidential one gets its secret key, of which only
+    /// the hash is kept, docs/architecture.md H8) and makes sure its signing keys exist; the
+    /// change being audited names the client as its target. Shared by the admin API and console.
+    /// - Returns: the secret key (`sk_…`) of a confidential client, to be shown once; nil for a public one.
+    func registerNewClient(_ client: inout Client, in tenant: ResolvedTenant) async throws -> String? {
         var secret: String?
         if client.type == .confidential {
-            secret = ClientKeys.secretKey(environment: environment)
+            secret = ClientKeys.secretKey(environment: tenant.tenant.environment)
             client.secretHash = SecretHash.of(secret!)
         }
         AuditRecorder.identify(target: client.clientID)
         try await services.store.registerClient(client, in: tenant)
         try await ensureKeys(for: client, in: tenant)
-        return created(ClientView(client, secret: secret))
+        return secret
     }
 
     func updateClient(_ request: Request, _ context: TenantContext) async throws -> Response {
@@ -156,15 +172,30 @@ extension AdminController {
         var overlap = 0
         if request.headers[.contentType] != nil {
             var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-            input.rejectUnknown(["overlap_seconds"])
-            if let value = input.int("overlap_seconds") {
-                if (0...(30 * 86400)).contains(value) { overlap = value } else { input.fail("overlap_seconds", "must be 0…2592000") }
-            }
+            overlap = Self.rotationOverlap(&input)
             try input.check()
         }
+        let (updated, secret) = try await rotateSecret(of: client, overlap: overlap, in: tenant)
+        return Responses.json(ClientView(updated, secret: secret), noStore: true, sorted: true)
+    }
+
+    /// The `overlap_seconds` of a rotation body (0 when absent, at most 30 days); a problem is collected in `input`.
+    static func rotationOverlap(_ input: inout JSONInput) -> Int {
+        input.rejectUnknown(["overlap_seconds"])
+        guard let value = input.int("overlap_seconds") else { return 0 }
+        guard (0...(30 * 86400)).contains(value) else {
+            input.fail("overlap_seconds", "must be 0…2592000")
+            return 0
+        }
+        return value
+    }
+
+    /// Issues a new secret key for a confidential client; the old one stays valid for `overlap` seconds.
+    /// - Returns: the client as stored and its new secret key, to be shown once.
+    func rotateSecret(of client: Client, overlap: Int, in tenant: ResolvedTenant) async throws -> (Client, String) {
         let secret = ClientKeys.secretKey(environment: tenant.tenant.environment)
         let updated = try await services.store.rotateClientSecret(client, newSecret: secret, overlap: TimeInterval(overlap), in: tenant)
-        return Responses.json(ClientView(updated, secret: secret), noStore: true, sorted: true)
+        return (updated, secret)
     }
 
     /// The client named by the path.
@@ -180,11 +211,17 @@ extension AdminController {
         }
         if modifying {
             try authorizeCredential(of: client, context)
-            if try await database.builtinClient(AccountController.builtin)?.clientID == client.clientID {
+            if try await Self.isBuiltin(client, in: database) {
                 throw ProblemDetails.conflict("this is the account console's built-in client; the server manages it and it cannot be changed or deleted")
             }
         }
         return (tenant, client)
+    }
+
+    /// Whether `client` is the tenant's built-in account console client, which the server manages
+    /// and no admin may change, re-key or delete.
+    static func isBuiltin(_ client: Client, in database: any TenantHandle) async throws -> Bool {
+        try await database.builtinClient(AccountController.builtin)?.clientID == client.clientID
     }
 
     func showClient(_ context: TenantContext) async throws -> Response {

@@ -75,10 +75,7 @@ extension AdminController {
     /// sign-in enrols an authenticator app again (for an operator who lost theirs).
     func resetOperatorMFA(_ context: AppRequestContext) async throws -> Response {
         let (db, user) = try await findOperator(context)
-        let now = services.clock.now
-        for factor in try await db.mfaFactors(userID: user.id) { try await db.removeMFAFactor(userID: user.id, kind: factor.kind) }
-        try await db.replaceRecoveryCodes(userID: user.id, hashes: [], at: now)
-        try await db.revokeEverything(of: user.id, at: now)
+        try await services.resetSecondFactors(of: user.id, in: db)
         context.logger.info("operator MFA reset", metadata: ["operator": "\(user.id.rawValue)"])
         return Response(status: .noContent)
     }

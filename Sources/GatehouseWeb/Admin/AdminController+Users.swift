@@ -34,6 +34,22 @@ extension AdminController {
 
     func createUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        let user = try await newUser(&input, in: context.database)
+        try input.check()
+        guard let user else { throw ProblemDetails.validation(input.errors) }
+        AuditRecorder.identify(target: user.id.rawValue)
+        try await context.database.insertUser(user)
+        return created(UserView(user, admin: true))
+    }
+
+    /// The user a create body describes (`email`, `password`, `name`, `email_verified`,
+    /// `public_metadata`, `private_metadata`, `phone_number`, `phone_number_verified`, `address`),
+    /// its password hashed; nil when `input` collected a
+    /// problem (every problem at once, docs/architecture.md H20). Shared by the admin API and the
+    /// admin console's user form.
+    /// - Throws: `StoreError.conflict` when a user of the tenant has this email; `ThreadPool.Busy`
+    ///   when no thread is free to hash the password.
+    func newUser(_ input: inout JSONInput, in db: any TenantHandle) async throws -> User? {
         input.rejectUnknown([
             "email", "password", "name", "email_verified", "public_metadata", "private_metadata", "phone_number", "phone_number_verified",
             "address",
@@ -45,19 +61,15 @@ extension AdminController {
         var profile = User(
             id: .generate(at: services.clock.now), email: "", emailVerified: false, name: nil, passwordHash: nil, createdAt: .now, updatedAt: .now)
         Self.applyProfileFields(&input, to: &profile)
-        try input.check()
-        let db = context.database
-        if try await db.user(email: email!) != nil { throw StoreError.conflict("a user with this email already exists") }
+        guard input.errors.isEmpty, let email else { return nil }
+        if try await db.user(email: email) != nil { throw StoreError.conflict("a user with this email already exists") }
         var hash: String?
         if let password { hash = try await services.passwords.hash(password) }
         let now = services.clock.now
-        let user = User(
-            id: .generate(at: now), email: email!, emailVerified: verified, name: name, passwordHash: hash,
+        return User(
+            id: .generate(at: now), email: email, emailVerified: verified, name: name, passwordHash: hash,
             publicMetadata: publicMetadata, privateMetadata: privateMetadata, phoneNumber: profile.phoneNumber,
             phoneNumberVerified: profile.phoneNumberVerified, address: profile.address, createdAt: now, updatedAt: now)
-        AuditRecorder.identify(target: user.id.rawValue)
-        try await db.insertUser(user)
-        return created(UserView(user, admin: true))
     }
 
     /// The `email` (normalized), `password` and `name` of a new user, checked by the password
@@ -102,11 +114,24 @@ extension AdminController {
     func updateUser(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (db, original) = try await findUser(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        var user = original
+        let password = applyUserPatch(&input, to: &user)
+        try input.check()
+        let saved = try await saveUser(user, original: original, password: password, in: db)
+        return Responses.json(UserView(saved, admin: true), noStore: true, sorted: true)
+    }
+
+    /// Reads a PATCH body's fields into `user` (`email`, `name`, `email_verified`, `disabled`,
+    /// `public_metadata`, `private_metadata`; `null` removes the name and empties metadata;
+    /// `phone_number`, `phone_number_verified`, `address`, ``applyProfileFields(_:to:)``),
+    /// collecting every problem in `input`. Shared by the admin API and the admin console.
+    /// - Returns: the new password (8–256 characters) when the body sets one.
+    func applyUserPatch(_ input: inout JSONInput, to user: inout User) -> String? {
+        let original = user
         input.rejectUnknown([
             "email", "name", "email_verified", "disabled", "password", "public_metadata", "private_metadata", "phone_number",
             "phone_number_verified", "address",
         ])
-        var user = original
         Self.applyProfileFields(&input, to: &user)
         if let raw = input.string("email", maxLength: 254) {
             if let email = EmailAddress.normalize(raw) { user.email = email } else { input.fail("email", "is not an email address") }
@@ -128,7 +153,16 @@ extension AdminController {
         if !input.isNull("private_metadata"), let metadata = Self.metadata(&input, "private_metadata") { user.privateMetadata = metadata }
         let password = input.string("password", maxLength: 10_000)
         if let password, !(8...256).contains(password.unicodeScalars.count) { input.fail("password", "must be 8–256 characters") }
-        try input.check()
+        return password
+    }
+
+    /// Stores `user` as changed by ``applyUserPatch(_:to:)``: a new password is hashed and ends
+    /// the user's sessions and grants; disabling does the same (`AccountStore.updateUser`).
+    /// - Returns: the user as stored.
+    /// - Throws: `StoreError.conflict` when the new email is another user's.
+    @discardableResult
+    func saveUser(_ user: User, original: User, password: String?, in db: any TenantHandle) async throws -> User {
+        var user = user
         if user.email != original.email, try await db.user(email: user.email) != nil {
             throw StoreError.conflict("a user with this email already exists")
         }
@@ -136,7 +170,7 @@ extension AdminController {
         let now = services.clock.now
         try await db.updateUser(user, at: now)
         if password != nil, !user.disabled { try await db.revokeEverything(of: user.id, at: now) }
-        return Responses.json(UserView(user, admin: true), noStore: true, sorted: true)
+        return user
     }
 
     func deleteUser(_ context: TenantContext) async throws -> Response {

@@ -137,6 +137,7 @@ extension ConsoleController {
             "access_token_ttl": String(settings.accessTokenTTL), "refresh_token_ttl": String(settings.refreshTokenTTL),
             "session_ttl": String(settings.sessionTTL), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
+            "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
         ]
     }
 

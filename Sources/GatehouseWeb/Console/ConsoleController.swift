@@ -40,6 +40,8 @@ struct ConsoleController {
         console.get("callback") { request, context in try await self.callback(request, context) }
         console.post("logout") { request, context in try await self.signOut(request, context) }
         registerTenantRoutes(console)
+        registerUserRoutes(console)
+        registerClientRoutes(console)
     }
 
     /// The page chrome of every console page: the built-in templates, no tenant's overrides.

@@ -98,16 +98,8 @@ struct AccountFlowsController {
         guard let email = EmailAddress.normalize(rawEmail), let user = try await context.database.user(email: email), !user.disabled else {
             return
         }
-        let now = services.clock.now
-        let token = RandomText.bearerSecret()
-        try await context.database.insertOneTimeToken(
-            OneTimeToken(
-                id: RandomText.bearerSecret(), purpose: purpose, userID: user.id, tokenHash: SecretHash.of(token), codeHash: nil,
-                context: interactionID, createdAt: now, expiresAt: now.addingTimeInterval(lifetime)))
-        try await services.sendAccountEmail(
-            kind, to: user,
-            values: ["link": services.link(context.tenant, path, token: token), "expires_minutes": String(Int(lifetime / 60))],
-            database: context.database)
+        try await services.emailOneTimeLink(
+            kind, purpose: purpose, to: user, path: path, lifetime: lifetime, interactionID: interactionID, database: context.database)
     }
 
     // MARK: Sign-up

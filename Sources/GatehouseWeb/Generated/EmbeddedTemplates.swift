@@ -464,6 +464,217 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_client.mustache": ##"""
+{{! Admin console: one client of a tenant: its settings form, secret rotation and deletion typing
+    the client_id. A new secret key is shown once (secret). The account console's built-in client
+    (builtin) is shown without forms. Variables: operator_email, csrf_token, console_path, slug,
+    tenant_url, clients_url, client_id, type, confidential, builtin, created_at,
+    previous_secret_expires_at, secret, name, redirect_uris, post_logout_redirect_uris,
+    grant_types[] (value, checked), first_party, id_token_algorithms[] and
+    access_token_algorithms[] (value, selected), overlap_seconds, <field>_error for each field,
+    notice, error, delete_error, action, rotate_action, delete_action. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Client {{name}}</h1>
+      <p class="lead">In <a class="mono" href="{{tenant_url}}">{{slug}}</a> · <span class="mono" id="client-id">{{client_id}}</span> · <span class="badge">{{type}}</span>{{#builtin}} <span class="badge">built-in</span>{{/builtin}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{clients_url}}">All clients</a>
+  </div>
+  {{#secret}}
+  <div class="alert alert-success" role="status">
+    <p>The secret key of this client, shown only now: copy it to the app's configuration.</p>
+    <p><code class="mono" id="client-secret">{{secret}}</code></p>
+  </div>
+  {{/secret}}
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <p class="session-meta">Created {{created_at}}{{#previous_secret_expires_at}} · the previous secret key works until {{previous_secret_expires_at}}{{/previous_secret_expires_at}}</p>
+  {{#builtin}}
+  <p>The server manages this client (the tenant's account console): it cannot be changed, re-keyed or deleted.</p>
+  {{/builtin}}
+  {{^builtin}}
+  <section class="section" aria-labelledby="settings-title">
+    <h2 id="settings-title">Settings</h2>
+    <form method="post" action="{{action}}" novalidate id="settings">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="name">Name</label>
+        <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+        {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+      </div>
+      <div class="field">
+        <label for="redirect_uris">Redirect URIs, one per line</label>
+        <textarea id="redirect_uris" name="redirect_uris" rows="3" class="mono" spellcheck="false"{{#redirect_uris_error}} aria-describedby="redirect_uris-error"{{/redirect_uris_error}}>{{redirect_uris}}</textarea>
+        {{#redirect_uris_error}}<p class="field-error" id="redirect_uris-error" role="alert">{{redirect_uris_error}}</p>{{/redirect_uris_error}}
+      </div>
+      <div class="field">
+        <label for="post_logout_redirect_uris">Post-logout redirect URIs, one per line</label>
+        <textarea id="post_logout_redirect_uris" name="post_logout_redirect_uris" rows="2" class="mono" spellcheck="false"{{#post_logout_redirect_uris_error}} aria-describedby="post_logout_redirect_uris-error"{{/post_logout_redirect_uris_error}}>{{post_logout_redirect_uris}}</textarea>
+        {{#post_logout_redirect_uris_error}}<p class="field-error" id="post_logout_redirect_uris-error" role="alert">{{post_logout_redirect_uris_error}}</p>{{/post_logout_redirect_uris_error}}
+      </div>
+      <fieldset class="field">
+        <legend>Grant types</legend>
+        {{#grant_types}}<label><input type="checkbox" name="grant_types" value="{{value}}" id="grant-{{value}}"{{#checked}} checked{{/checked}}> {{value}}</label> {{/grant_types}}
+        {{#grant_types_error}}<p class="field-error" id="grant_types-error" role="alert">{{grant_types_error}}</p>{{/grant_types_error}}
+      </fieldset>
+      <div class="field">
+        <label><input id="first_party" name="first_party" type="checkbox" value="on"{{#first_party}} checked{{/first_party}}> First-party: the tenant's own app, no consent page</label>
+        {{#first_party_error}}<p class="field-error" id="first_party-error" role="alert">{{first_party_error}}</p>{{/first_party_error}}
+      </div>
+      <div class="field">
+        <label for="id_token_signed_response_alg">ID token signing algorithm</label>
+        <select id="id_token_signed_response_alg" name="id_token_signed_response_alg"{{#id_token_signed_response_alg_error}} aria-describedby="id_token_signed_response_alg-error"{{/id_token_signed_response_alg_error}}>
+          {{#id_token_algorithms}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/id_token_algorithms}}
+        </select>
+        {{#id_token_signed_response_alg_error}}<p class="field-error" id="id_token_signed_response_alg-error" role="alert">{{id_token_signed_response_alg_error}}</p>{{/id_token_signed_response_alg_error}}
+      </div>
+      <div class="field">
+        <label for="access_token_signing_alg">Access token signing algorithm</label>
+        <select id="access_token_signing_alg" name="access_token_signing_alg"{{#access_token_signing_alg_error}} aria-describedby="access_token_signing_alg-error"{{/access_token_signing_alg_error}}>
+          {{#access_token_algorithms}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/access_token_algorithms}}
+        </select>
+        {{#access_token_signing_alg_error}}<p class="field-error" id="access_token_signing_alg-error" role="alert">{{access_token_signing_alg_error}}</p>{{/access_token_signing_alg_error}}
+      </div>
+      <button type="submit" class="btn btn-primary" id="save">Save client</button>
+    </form>
+  </section>
+  {{#confidential}}
+  <section class="section" aria-labelledby="rotate-title">
+    <h2 id="rotate-title">Secret key</h2>
+    <p>A new secret key is shown once. The current one stops working at once, or after the overlap you give.</p>
+    <form method="post" action="{{rotate_action}}" novalidate id="rotate">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="overlap_seconds">Keep the current key valid for (seconds, optional)</label>
+        <input id="overlap_seconds" name="overlap_seconds" type="text" inputmode="numeric" value="{{overlap_seconds}}"{{#overlap_seconds_error}} aria-describedby="overlap_seconds-error"{{/overlap_seconds_error}}>
+        {{#overlap_seconds_error}}<p class="field-error" id="overlap_seconds-error" role="alert">{{overlap_seconds_error}}</p>{{/overlap_seconds_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary" id="rotate-secret">Issue a new secret key</button>
+    </form>
+  </section>
+  {{/confidential}}
+  <section class="section" aria-labelledby="delete-title">
+    <h2 id="delete-title">Delete this client</h2>
+    <p>Deleting revokes every token issued to it. Type <strong class="mono">{{client_id}}</strong> to confirm.</p>
+    <form method="post" action="{{delete_action}}" novalidate id="delete">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="confirm">client_id of the client</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" autocapitalize="none" spellcheck="false"{{#delete_error}} aria-describedby="confirm-error"{{/delete_error}}>
+        {{#delete_error}}<p class="field-error" id="confirm-error" role="alert">{{delete_error}}</p>{{/delete_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="delete-client">Delete client</button>
+    </form>
+  </section>
+  {{/builtin}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_client_new.mustache": ##"""
+{{! Admin console: create a client of one tenant. Each field's problem is shown next to it.
+    Variables: operator_email, csrf_token, console_path, slug, clients_url, action, name,
+    type_public, type_confidential, redirect_uris, post_logout_redirect_uris, grant_types[]
+    (value, checked), first_party, id_token_algorithms[] and access_token_algorithms[] (value,
+    selected), <field>_error for each field, error. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">New client</h1>
+  <p class="lead">In <span class="mono">{{slug}}</span> · <a href="{{clients_url}}">Back to the clients</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <form method="post" action="{{action}}" novalidate id="client">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <div class="field">
+      <label for="name">Name</label>
+      <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+      {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+    </div>
+    <div class="field">
+      <label for="type">Type</label>
+      <select id="type" name="type" aria-describedby="type-hint{{#type_error}} type-error{{/type_error}}">
+        <option value="confidential"{{#type_confidential}} selected{{/type_confidential}}>confidential: a server that keeps a secret key</option>
+        <option value="public"{{#type_public}} selected{{/type_public}}>public: a browser or mobile app (PKCE, no secret)</option>
+      </select>
+      <p class="field-hint" id="type-hint">The type cannot be changed later.</p>
+      {{#type_error}}<p class="field-error" id="type-error" role="alert">{{type_error}}</p>{{/type_error}}
+    </div>
+    <div class="field">
+      <label for="redirect_uris">Redirect URIs, one per line</label>
+      <textarea id="redirect_uris" name="redirect_uris" rows="3" class="mono" spellcheck="false"{{#redirect_uris_error}} aria-describedby="redirect_uris-error"{{/redirect_uris_error}}>{{redirect_uris}}</textarea>
+      {{#redirect_uris_error}}<p class="field-error" id="redirect_uris-error" role="alert">{{redirect_uris_error}}</p>{{/redirect_uris_error}}
+    </div>
+    <div class="field">
+      <label for="post_logout_redirect_uris">Post-logout redirect URIs, one per line</label>
+      <textarea id="post_logout_redirect_uris" name="post_logout_redirect_uris" rows="2" class="mono" spellcheck="false"{{#post_logout_redirect_uris_error}} aria-describedby="post_logout_redirect_uris-error"{{/post_logout_redirect_uris_error}}>{{post_logout_redirect_uris}}</textarea>
+      {{#post_logout_redirect_uris_error}}<p class="field-error" id="post_logout_redirect_uris-error" role="alert">{{post_logout_redirect_uris_error}}</p>{{/post_logout_redirect_uris_error}}
+    </div>
+    <fieldset class="field">
+      <legend>Grant types</legend>
+      {{#grant_types}}<label><input type="checkbox" name="grant_types" value="{{value}}" id="grant-{{value}}"{{#checked}} checked{{/checked}}> {{value}}</label> {{/grant_types}}
+      {{#grant_types_error}}<p class="field-error" id="grant_types-error" role="alert">{{grant_types_error}}</p>{{/grant_types_error}}
+    </fieldset>
+    <div class="field">
+      <label><input id="first_party" name="first_party" type="checkbox" value="on"{{#first_party}} checked{{/first_party}}> First-party: the tenant's own app, no consent page</label>
+      {{#first_party_error}}<p class="field-error" id="first_party-error" role="alert">{{first_party_error}}</p>{{/first_party_error}}
+    </div>
+    <div class="field">
+      <label for="id_token_signed_response_alg">ID token signing algorithm</label>
+      <select id="id_token_signed_response_alg" name="id_token_signed_response_alg"{{#id_token_signed_response_alg_error}} aria-describedby="id_token_signed_response_alg-error"{{/id_token_signed_response_alg_error}}>
+        {{#id_token_algorithms}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/id_token_algorithms}}
+      </select>
+      {{#id_token_signed_response_alg_error}}<p class="field-error" id="id_token_signed_response_alg-error" role="alert">{{id_token_signed_response_alg_error}}</p>{{/id_token_signed_response_alg_error}}
+    </div>
+    <div class="field">
+      <label for="access_token_signing_alg">Access token signing algorithm</label>
+      <select id="access_token_signing_alg" name="access_token_signing_alg"{{#access_token_signing_alg_error}} aria-describedby="access_token_signing_alg-error"{{/access_token_signing_alg_error}}>
+        {{#access_token_algorithms}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/access_token_algorithms}}
+      </select>
+      {{#access_token_signing_alg_error}}<p class="field-error" id="access_token_signing_alg-error" role="alert">{{access_token_signing_alg_error}}</p>{{/access_token_signing_alg_error}}
+    </div>
+    <button type="submit" class="btn btn-primary" id="create">Create client</button>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_clients.mustache": ##"""
+{{! Admin console: one tenant's clients by client_id, a page at a time. Variables: operator_email,
+    csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
+    new_url, clients[] (client_id, name, type, first_party, url), next_url, notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Clients of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="alt"><a class="btn btn-primary btn-small" id="new-client" href="{{new_url}}">New client</a></p>
+  <table class="admin-table" id="clients">
+    <thead><tr><th scope="col">Name</th><th scope="col">client_id</th><th scope="col">Type</th><th scope="col"></th></tr></thead>
+    <tbody>
+      {{#clients}}
+      <tr data-client-id="{{client_id}}">
+        <td><a href="{{url}}">{{name}}</a></td>
+        <td class="mono">{{client_id}}</td>
+        <td><span class="badge">{{type}}</span></td>
+        <td>{{#first_party}}<span class="badge badge-accent">first-party</span>{{/first_party}}</td>
+      </tr>
+      {{/clients}}
+      {{^clients}}
+      <tr><td colspan="4">No client yet.</td></tr>
+      {{/clients}}
+    </tbody>
+  </table>
+  {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Next page</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
         "pages/admin_continue.mustache": ##"""
 {{! Admin console: shown after the operator's sign-in when the browser arrived from another site
     (its SameSite=Strict cookie is only sent by a navigation started here). Variables: continue_url. }}
@@ -482,7 +693,8 @@ enum EmbeddedTemplates {
     console_path, slug, issuer, environment, users, clients, organizations, name, self_signup,
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
-    error, delete_error, notice, action, delete_action. }}
+    error, delete_error, notice, action, delete_action, users_url (the users page), clients_url
+    (the clients page). }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -493,7 +705,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{console_path}}/tenants">All tenants</a>
   </div>
-  <p class="session-meta">{{users}} users · {{clients}} clients · {{organizations}} organizations</p>
+  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · {{organizations}} organizations</p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -643,6 +855,191 @@ enum EmbeddedTemplates {
       {{^tenants}}
       <tr><td colspan="6">No tenant matches.</td></tr>
       {{/tenants}}
+    </tbody>
+  </table>
+  {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Next page</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_user.mustache": ##"""
+{{! Admin console: one user of a tenant. Variables: operator_email, csrf_token, console_path,
+    slug, tenant_display_name, tenant_url, users_url, user_id, email, name, email_verified,
+    disabled, has_password, created_at, factors[] (kind), has_factors, sessions[] (id,
+    user_agent, ip, amr, created_at, expires_at, revoke_action), public_metadata,
+    private_metadata, public_metadata_error, private_metadata_error, notice, error, delete_error,
+    and the forms' actions disable_action, enable_action, verify_action, reset_password_action,
+    reset_mfa_action, metadata_action, delete_action. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">User {{email}}</h1>
+      <p class="lead">In <a class="mono" href="{{tenant_url}}">{{slug}}</a> · <span class="mono" id="user-id">{{user_id}}</span></p>
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{users_url}}">All users</a>
+  </div>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <p class="session-meta" id="user-status">{{#name}}{{name}} · {{/name}}{{#disabled}}<span class="badge badge-warn">disabled</span>{{/disabled}}{{^disabled}}<span class="badge badge-ok">active</span>{{/disabled}} · {{#email_verified}}email verified{{/email_verified}}{{^email_verified}}email not verified{{/email_verified}} · {{#has_password}}has a password{{/has_password}}{{^has_password}}no password{{/has_password}} · created {{created_at}}</p>
+
+  <section class="section" aria-labelledby="account-title">
+    <h2 id="account-title">Account</h2>
+    <div class="admin-actions">
+      {{#disabled}}
+      <form method="post" action="{{enable_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" id="enable">Enable</button></form>
+      {{/disabled}}
+      {{^disabled}}
+      <form method="post" action="{{disable_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" id="disable">Disable and sign out everywhere</button></form>
+      <form method="post" action="{{reset_password_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" id="send-reset">Send a password reset link</button></form>
+      {{/disabled}}
+      {{^email_verified}}
+      <form method="post" action="{{verify_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" id="mark-verified">Mark email verified</button></form>
+      {{/email_verified}}
+    </div>
+  </section>
+
+  <section class="section" aria-labelledby="mfa-title">
+    <h2 id="mfa-title">Two-step verification</h2>
+    <p id="factors">{{#factors}}<span class="badge">{{kind}}</span> {{/factors}}{{^factors}}No second factor.{{/factors}}</p>
+    {{#has_factors}}
+    <form method="post" action="{{reset_mfa_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-danger btn-small" id="reset-mfa">Remove second factors and recovery codes</button></form>
+    {{/has_factors}}
+  </section>
+
+  <section class="section" aria-labelledby="sessions-title">
+    <h2 id="sessions-title">Sessions</h2>
+    <ul class="sessions" id="sessions">
+      {{#sessions}}
+      <li class="session" data-session-id="{{id}}">
+        <div class="session-info" id="session-{{id}}">
+          <p class="session-device">{{#user_agent}}{{user_agent}}{{/user_agent}}{{^user_agent}}Unknown device{{/user_agent}}</p>
+          <p class="session-meta">{{#ip}}<span>IP {{ip}}</span> · {{/ip}}<span>{{amr}}</span> · <span>Signed in {{created_at}}</span> · <span>Expires {{expires_at}}</span></p>
+        </div>
+        <div class="session-action">
+          <form method="post" action="{{revoke_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="session-{{id}}">End this session</button>
+          </form>
+        </div>
+      </li>
+      {{/sessions}}
+      {{^sessions}}
+      <li class="session"><p class="session-meta">No active sessions.</p></li>
+      {{/sessions}}
+    </ul>
+  </section>
+
+  <section class="section" aria-labelledby="metadata-title">
+    <h2 id="metadata-title">Metadata</h2>
+    <form method="post" action="{{metadata_action}}" novalidate id="metadata">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="public_metadata">Public metadata (JSON object, at most 8 KiB; the user can read it)</label>
+        <textarea id="public_metadata" name="public_metadata" rows="5" class="mono" spellcheck="false"{{#public_metadata_error}} aria-describedby="public_metadata-error"{{/public_metadata_error}}>{{public_metadata}}</textarea>
+        {{#public_metadata_error}}<p class="field-error" id="public_metadata-error" role="alert">{{public_metadata_error}}</p>{{/public_metadata_error}}
+      </div>
+      <div class="field">
+        <label for="private_metadata">Private metadata (JSON object, at most 8 KiB; administrators only)</label>
+        <textarea id="private_metadata" name="private_metadata" rows="5" class="mono" spellcheck="false"{{#private_metadata_error}} aria-describedby="private_metadata-error"{{/private_metadata_error}}>{{private_metadata}}</textarea>
+        {{#private_metadata_error}}<p class="field-error" id="private_metadata-error" role="alert">{{private_metadata_error}}</p>{{/private_metadata_error}}
+      </div>
+      <button type="submit" class="btn btn-primary" id="save-metadata">Save metadata</button>
+    </form>
+  </section>
+
+  <section class="section" aria-labelledby="delete-title">
+    <h2 id="delete-title">Delete this user</h2>
+    <p>Deleting removes the account with its sessions, grants, consents and memberships. Type <strong class="mono">{{email}}</strong> to confirm.</p>
+    <form method="post" action="{{delete_action}}" novalidate id="delete">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="confirm">Email address of the user</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" autocapitalize="none" spellcheck="false"{{#delete_error}} aria-describedby="confirm-error"{{/delete_error}}>
+        {{#delete_error}}<p class="field-error" id="confirm-error" role="alert">{{delete_error}}</p>{{/delete_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="delete-user">Delete user</button>
+    </form>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_user_new.mustache": ##"""
+{{! Admin console: create a user of one tenant. Each field's problem is shown next to it.
+    Variables: operator_email, csrf_token, console_path, slug, tenant_display_name, users_url,
+    action, email, name, email_verified, email_error, name_error, password_error,
+    email_verified_error, error. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">New user</h1>
+  <p class="lead">In <span class="mono">{{slug}}</span> · <a href="{{users_url}}">Back to the users</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <form method="post" action="{{action}}" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <div class="field">
+      <label for="email">Email address</label>
+      <input id="email" name="email" type="email" value="{{email}}" autocapitalize="none" spellcheck="false"{{#email_error}} aria-describedby="email-error"{{/email_error}}>
+      {{#email_error}}<p class="field-error" id="email-error" role="alert">{{email_error}}</p>{{/email_error}}
+    </div>
+    <div class="field">
+      <label for="name">Name (optional)</label>
+      <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+      {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+    </div>
+    <div class="field">
+      <label for="password">Password (optional)</label>
+      <input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint{{#password_error}} password-error{{/password_error}}">
+      <p class="field-hint" id="password-hint">8–256 characters. Without one, the user signs in another way or sets one with "Forgot password".</p>
+      {{#password_error}}<p class="field-error" id="password-error" role="alert">{{password_error}}</p>{{/password_error}}
+    </div>
+    <div class="field">
+      <label><input id="email_verified" name="email_verified" type="checkbox" value="on"{{#email_verified}} checked{{/email_verified}}> The email address is verified</label>
+      {{#email_verified_error}}<p class="field-error" id="email_verified-error" role="alert">{{email_verified_error}}</p>{{/email_verified_error}}
+    </div>
+    <button type="submit" class="btn btn-primary" id="create">Create user</button>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_users.mustache": ##"""
+{{! Admin console: one tenant's users with search (q: an id, or text in the email or name), a page
+    at a time. Variables: operator_email, csrf_token, console_path, slug, tenant_display_name,
+    tenant_url, users_url, clients_url, new_url, q, users[] (id, email, name, email_verified,
+    disabled, created_at, url), next_url, notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Users of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <form method="get" action="{{users_url}}" class="admin-search" role="search">
+    <div class="field">
+      <label for="q">Search by email, name or id</label>
+      <input id="q" name="q" type="search" value="{{q}}" maxlength="200">
+    </div>
+    <button type="submit" class="btn btn-secondary btn-small">Search</button>
+    <a class="btn btn-primary btn-small" id="new-user" href="{{new_url}}">New user</a>
+  </form>
+  <table class="admin-table" id="users">
+    <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Created</th></tr></thead>
+    <tbody>
+      {{#users}}
+      <tr data-user-id="{{id}}">
+        <td><a href="{{url}}">{{email}}</a></td>
+        <td>{{name}}</td>
+        <td>{{#disabled}}<span class="badge badge-warn">disabled</span>{{/disabled}}{{^disabled}}{{#email_verified}}<span class="badge badge-ok">verified</span>{{/email_verified}}{{^email_verified}}<span class="badge">unverified</span>{{/email_verified}}{{/disabled}}</td>
+        <td class="mono">{{created_at}}</td>
+      </tr>
+      {{/users}}
+      {{^users}}
+      <tr><td colspan="4">No user matches.</td></tr>
+      {{/users}}
     </tbody>
   </table>
   {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Next page</a></p>{{/next_url}}

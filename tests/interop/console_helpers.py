@@ -1,0 +1,63 @@
+"""The admin console's sign-in for the interop tests (docs/contract.md A10): an operator of the
+operators' directory signs in at ``{public_url}/admin`` and enrols an authenticator app, in
+Chromium or over plain HTTP with the suite's ``Browser``; and readers of console pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import requests
+from bs4 import BeautifulSoup
+from selenium.webdriver.common.by import By
+
+from accounts_chromium import click_css, fill, fill_login, save, wait_heading
+from accounts_helpers import steady_totp_window, totp_at
+from gatehouse_client import Browser, describe, field_names, find_form, is_login_form, is_post
+
+PASSWORD = "correct horse battery staple"
+DIRECTORY = "gatehouse-operators"
+
+
+def soup(resp: requests.Response) -> BeautifulSoup:
+    return BeautifulSoup(resp.text, "html.parser")
+
+
+def session_with(public_url: str, value: str) -> requests.Session:
+    """A requests session holding the console cookie ``value``."""
+    http = requests.Session()
+    http.cookies.set("gh_admin", value, domain=urlsplit(public_url).hostname, path="/admin")
+    return http
+
+
+def sign_in_with_enrolment(drv, public_url: str, operator: dict, artifacts_dir) -> str:
+    """Signs ``operator`` in to the console in Chromium, enrolling TOTP; returns its secret."""
+    drv.get(public_url + "/admin")
+    assert f"/t/{DIRECTORY}/" in drv.current_url, drv.current_url
+    save(drv, artifacts_dir, "console-sign-in.png")
+    fill_login(drv, operator["email"], PASSWORD)
+    wait_heading(drv, "Set up two-step verification")
+    save(drv, artifacts_dir, "console-totp-enrolment.png")
+    secret = drv.find_element(By.ID, "totp-secret").get_attribute("textContent").strip()
+    reference = steady_totp_window()
+    fill(drv, code=totp_at(secret, 0, reference))
+    click_css(drv, "form button[type=submit]")
+    wait_heading(drv, "Save your recovery codes")
+    click_css(drv, "form button[type=submit]")
+    wait_heading(drv, "Tenants")
+    return secret
+
+
+def sign_in_http(public_url: str, email: str) -> tuple[Browser, requests.Response]:
+    """Signs in over plain HTTP (no Sec-Fetch-Site), enrolling TOTP when asked; returns the browser
+    and the page after the callback."""
+    browser = Browser()
+    page = browser.follow(browser.get(public_url + "/admin"))
+    login = find_form(page.text, is_login_form)
+    page = browser.follow(browser.submit(page, login, {"email": email, "password": PASSWORD}))
+    assert "Set up two-step verification" in page.text, describe(page)
+    secret = soup(page).find(id="totp-secret").get_text(strip=True)
+    form = find_form(page.text, lambda f: is_post(f) and "code" in field_names(f))
+    page = browser.follow(browser.submit(page, form, {"code": totp_at(secret, 0, steady_totp_window())}))
+    assert "Save your recovery codes" in page.text, describe(page)
+    page = browser.follow(browser.submit(page, find_form(page.text, is_post), {}))
+    return browser, page
