@@ -19,6 +19,7 @@ extension ConsoleController {
         userForm(console, "reset-password") { try await self.sendPasswordReset($0, $1, $2, $3, $4) }
         userForm(console, "reset-mfa") { try await self.resetMFA($0, $1, $2, $3, $4) }
         userForm(console, "metadata") { try await self.saveMetadata($0, $1, $2, $3, $4) }
+        userForm(console, "profile") { try await self.saveProfile($0, $1, $2, $3, $4) }
         userForm(console, "delete") { try await self.deleteUser($0, $1, $2, $3, $4) }
         userForm(console, "sessions/:session/revoke") { try await self.revokeSession($0, $1, $2, $3, $4) }
     }

@@ -17,6 +17,7 @@ extension ConsoleController {
         "reset-sent": "A password reset link was sent to the user's email address.",
         "mfa-reset": "Two-step verification was reset: the second factors and recovery codes were removed and every session ended.",
         "mfa-none": "The user has no second factor; nothing was changed.", "metadata": "The metadata was saved.",
+        "profile": "The phone number and address were saved.",
         "session-revoked": "The session was ended.", "deleted": "The user was deleted.",
     ]
 
@@ -158,9 +159,9 @@ extension ConsoleController {
             "public_metadata": Self.jsonText(user.publicMetadata), "private_metadata": Self.jsonText(user.privateMetadata),
             "disable_action": "\(url)/disable", "enable_action": "\(url)/enable", "verify_action": "\(url)/verify-email",
             "reset_password_action": "\(url)/reset-password", "reset_mfa_action": "\(url)/reset-mfa", "metadata_action": "\(url)/metadata",
-            "delete_action": "\(url)/delete",
+            "delete_action": "\(url)/delete", "profile_action": "\(url)/profile",
         ]
-        return tenantHeader(page).merging(fields) { _, new in new }
+        return tenantHeader(page).merging(fields) { _, new in new }.merging(Self.profileValues(user)) { _, new in new }
     }
 
     /// A metadata object as indented JSON text with sorted keys, for its textarea.

@@ -869,7 +869,9 @@ enum EmbeddedTemplates {
     user_agent, ip, amr, created_at, expires_at, revoke_action), public_metadata,
     private_metadata, public_metadata_error, private_metadata_error, notice, error, delete_error,
     and the forms' actions disable_action, enable_action, verify_action, reset_password_action,
-    reset_mfa_action, metadata_action, delete_action. }}
+    reset_mfa_action, metadata_action, delete_action; the profile form's profile_action,
+    phone_number, phone_number_verified, street_address, locality, region, postal_code, country,
+    phone_number_error, address_error. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -928,6 +930,29 @@ enum EmbeddedTemplates {
       <li class="session"><p class="session-meta">No active sessions.</p></li>
       {{/sessions}}
     </ul>
+  </section>
+
+  <section class="section" aria-labelledby="profile-title">
+    <h2 id="profile-title">Phone and address</h2>
+    <p class="session-meta">Released to applications that ask for the <span class="mono">phone</span> and <span class="mono">address</span> scopes.</p>
+    <form method="post" action="{{profile_action}}" novalidate id="profile">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="phone_number">Phone number (E.164, e.g. +14155550123; empty: none)</label>
+        <input id="phone_number" name="phone_number" type="tel" value="{{phone_number}}" autocomplete="off"{{#phone_number_error}} aria-describedby="phone_number-error"{{/phone_number_error}}>
+        {{#phone_number_error}}<p class="field-error" id="phone_number-error" role="alert">{{phone_number_error}}</p>{{/phone_number_error}}
+      </div>
+      <div class="field">
+        <label><input id="phone_number_verified" name="phone_number_verified" type="checkbox" value="on"{{#phone_number_verified}} checked{{/phone_number_verified}}> The phone number is verified</label>
+      </div>
+      <div class="field"><label for="street_address">Street address</label><input id="street_address" name="street_address" value="{{street_address}}" autocomplete="off"></div>
+      <div class="field"><label for="locality">City</label><input id="locality" name="locality" value="{{locality}}" autocomplete="off"></div>
+      <div class="field"><label for="region">Region</label><input id="region" name="region" value="{{region}}" autocomplete="off"></div>
+      <div class="field"><label for="postal_code">Postal code</label><input id="postal_code" name="postal_code" value="{{postal_code}}" autocomplete="off"></div>
+      <div class="field"><label for="country">Country</label><input id="country" name="country" value="{{country}}" autocomplete="off"{{#address_error}} aria-describedby="address-error"{{/address_error}}></div>
+      {{#address_error}}<p class="field-error" id="address-error" role="alert">{{address_error}}</p>{{/address_error}}
+      <button type="submit" class="btn btn-primary" id="save-profile">Save phone and address</button>
+    </form>
   </section>
 
   <section class="section" aria-labelledby="metadata-title">
