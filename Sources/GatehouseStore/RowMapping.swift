@@ -126,8 +126,8 @@ extension Interaction {
 }
 
 extension Grant {
-    static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at, organization_id"
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?"
+    static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at, organization_id, claims"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -136,13 +136,13 @@ extension Grant {
             scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row["auth_time"],
             amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
             organizationID: (row["organization_id"] as String?).flatMap(OrganizationID.init(rawValue:)),
-            createdAt: row["created_at"], revokedAt: row["revoked_at"])
+            claimsRequest: JSONColumn.decode(ClaimsRequest.self, row["claims"]), createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     var arguments: StatementArguments {
         [
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
-            nonce, createdAt, revokedAt, organizationID?.rawValue,
+            nonce, createdAt, revokedAt, organizationID?.rawValue, claimsRequest.map(JSONColumn.encode),
         ]
     }
 }

@@ -187,6 +187,12 @@ public enum AuthorizationEndpoint {
             guard !values.isEmpty else { throw .invalidRequest("acr_values is empty") }
             draft.request.acrValues = values
         },
+        Check(name: "claims is a claims request object (OIDC Core §5.5)") { draft throws(OAuthError) in
+            guard let raw = draft.parameters["claims"] else { return }
+            do { draft.request.claims = try ClaimsRequest(parsing: raw) } catch let error as ClaimsRequest.Malformed {
+                throw .invalidRequest(error.reason)
+            } catch { throw .invalidRequest("claims is malformed") }
+        },
         Check(name: "idp_hint names a provider slug (federation)") { draft throws(OAuthError) in
             guard let hint = draft.parameters["idp_hint"] else { return }
             guard UpstreamProvider.isValidSlug(hint) else { throw .invalidRequest("idp_hint must be a provider slug (a-z, 0-9, '-')") }

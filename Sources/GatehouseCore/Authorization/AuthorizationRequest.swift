@@ -45,9 +45,15 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// `acr_values` (OIDC Core §3.1.2.1), in order of preference; nil when absent
     /// (``AuthenticationContext``).
     public var acrValues: [String]?
+    /// The `claims` parameter (OIDC Core §5.5), nil when absent.
+    public var claims: ClaimsRequest?
 
-    /// Whether the request asks for a second factor (``AuthenticationContext/demandsSecondFactor(_:)``).
-    public var demandsSecondFactor: Bool { AuthenticationContext.demandsSecondFactor(acrValues ?? []) }
+    /// Whether the request asks for a second factor: `acr_values`
+    /// (``AuthenticationContext/demandsSecondFactor(_:)``) or an essential `acr` claim
+    /// (``ClaimsRequest/demandsSecondFactor``).
+    public var demandsSecondFactor: Bool {
+        AuthenticationContext.demandsSecondFactor(acrValues ?? []) || claims?.demandsSecondFactor == true
+    }
 
     public init(
         clientID: String, redirectURI: String, redirectURIWasSent: Bool, responseMode: ResponseMode, scope: ScopeSet,

@@ -108,7 +108,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         claimTypesSupported = ["normal"]
         promptValuesSupported = Prompt.allCases.map(\.rawValue)
         authorizationResponseIssParameterSupported = true
-        claimsParameterSupported = false
+        claimsParameterSupported = true
         requestParameterSupported = false
         requestURIParameterSupported = false
         frontchannelLogoutSupported = false

@@ -98,7 +98,13 @@ public enum UserinfoEndpoint {
         guard let userID = UserID(rawValue: claims.sub), let user = try await store.user(id: userID), !user.disabled else {
             throw OAuthError.invalidToken("the access token's subject is not a user")
         }
-        let released = UserClaims(user: user, scope: scope)
+        // Individual claims of the grant's `claims` parameter (OIDC Core §5.5) for userinfo.
+        let client = try await store.client(clientID: claims.clientID)
+        var requested: Set<String> = []
+        if let grantID = claims.grantID, let grant = try await store.grant(id: grantID), let asked = grant.claimsRequest {
+            requested = Set(asked.userinfo.keys)
+        }
+        let released = UserClaims(user: user, scope: scope, requested: requested, permitted: client?.permittedScopes ?? [])
         var organization: OrganizationClaims?
         var within: Organization?
         if let orgID = claims.orgID.flatMap(OrganizationID.init(rawValue:)),
@@ -108,7 +114,7 @@ public enum UserinfoEndpoint {
             within = context.organization
         }
         var custom: [CustomClaimMember] = []
-        if let client = try await store.client(clientID: claims.clientID) {
+        if let client {
             let candidates = tokens.customClaims(client: client, target: .userinfo, subject: ClaimSubject(user: user, organization: within))
             custom = tokens.fitting(candidates, room: CustomClaims.budget, target: .userinfo).map { CustomClaimMember(name: $0.name, value: $0.value) }
         }

@@ -16,12 +16,16 @@ public struct Grant: Codable, Sendable, Equatable {
     /// The organization the user acts within (docs/contract.md A8); nil for a personal context.
     /// Tokens issued from the grant carry `org_id`, `org_role` and `org_permissions`, read afresh.
     public var organizationID: OrganizationID?
+    /// The authorization request's `claims` parameter (OIDC Core §5.5): individual claims for
+    /// ID tokens and userinfo issued from this grant.
+    public var claimsRequest: ClaimsRequest?
     public var createdAt: Date
     public var revokedAt: Date?
 
     public init(
         id: GrantID, clientID: String, userID: UserID, sessionID: SessionID?, scope: ScopeSet, authTime: Date,
-        amr: [String], nonce: String?, organizationID: OrganizationID? = nil, createdAt: Date, revokedAt: Date? = nil
+        amr: [String], nonce: String?, organizationID: OrganizationID? = nil, claimsRequest: ClaimsRequest? = nil, createdAt: Date,
+        revokedAt: Date? = nil
     ) {
         self.id = id
         self.clientID = clientID
@@ -32,6 +36,7 @@ public struct Grant: Codable, Sendable, Equatable {
         self.amr = amr
         self.nonce = nonce
         self.organizationID = organizationID
+        self.claimsRequest = claimsRequest
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }

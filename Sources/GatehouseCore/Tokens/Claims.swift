@@ -196,16 +196,20 @@ public struct UserClaims: Sendable, Equatable {
     public var phoneNumberVerified: Bool?
     public var address: PostalAddress?
 
-    public init(user: User, scope: ScopeSet) {
-        if scope.contains(StandardScope.email) {
-            email = user.email
-            emailVerified = user.emailVerified
+    /// - Parameters:
+    ///   - requested: claims named by the `claims` parameter for this target (OIDC Core §5.5),
+    ///     released when `permitted` (the client's permitted scopes) has their scope.
+    public init(user: User, scope: ScopeSet, requested: Set<String> = [], permitted: ScopeSet = []) {
+        func wants(_ claim: String, _ scopeName: String) -> Bool {
+            scope.contains(scopeName) || (requested.contains(claim) && permitted.contains(scopeName))
         }
-        if scope.contains(StandardScope.profile) { name = user.name }
-        if scope.contains(StandardScope.phone), let number = user.phoneNumber {
-            phoneNumber = number
-            phoneNumberVerified = user.phoneNumberVerified
+        if wants("email", StandardScope.email) { email = user.email }
+        if wants("email_verified", StandardScope.email) { emailVerified = user.emailVerified }
+        if wants("name", StandardScope.profile) { name = user.name }
+        if let number = user.phoneNumber {
+            if wants("phone_number", StandardScope.phone) { phoneNumber = number }
+            if wants("phone_number_verified", StandardScope.phone) { phoneNumberVerified = user.phoneNumberVerified }
         }
-        if scope.contains(StandardScope.address), let address = user.address, !address.isEmpty { self.address = address }
+        if wants("address", StandardScope.address), let address = user.address, !address.isEmpty { self.address = address }
     }
 }

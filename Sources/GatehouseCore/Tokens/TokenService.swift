@@ -81,7 +81,8 @@ public struct TokenService: Sendable {
         algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil, claimSubject: ClaimSubject? = nil
     ) throws(OAuthError) -> String {
         let now = clock.now.numericDate
-        let userClaims = UserClaims(user: user, scope: grant.scope)
+        let userClaims = UserClaims(
+            user: user, scope: grant.scope, requested: Set(grant.claimsRequest?.idToken.keys ?? [:].keys), permitted: client.permittedScopes)
         let claims = IDTokenClaims(
             iss: issuer, sub: user.id.rawValue, aud: client.clientID,
             exp: now + Int64(tenant.settings.idTokenTTL), iat: now,

@@ -15,4 +15,6 @@ extension PostgresSchemas {
     static let tenantUsersProfileV1: [String] = [
         "ALTER TABLE {schema}.users ADD COLUMN profile text NOT NULL DEFAULT '{}'"
     ]
+    /// Grants' `claims` request (OIDC Core §5.5), as SQLite's `2026-12-06-grants-claims-v1`.
+    static let tenantGrantsClaimsV1: [String] = ["ALTER TABLE {schema}.grants ADD COLUMN claims text"]
 }

@@ -53,6 +53,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-06-audit-v1", statements: tenantAuditV1),
         Migration(name: "2026-12-06-webhooks-v1", statements: tenantWebhooksV1),
         Migration(name: "2026-12-06-users-profile-v1", statements: tenantUsersProfileV1),
+        Migration(name: "2026-12-06-grants-claims-v1", statements: tenantGrantsClaimsV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

@@ -161,14 +161,15 @@ extension Grant {
             scope: (try? ScopeSet(parsing: try r("scope"))) ?? [], authTime: try r.date("auth_time"),
             amr: JSONColumn.decode([String].self, try r("amr")) ?? [], nonce: try r("nonce"),
             organizationID: try r("organization_id", as: String?.self).flatMap(OrganizationID.init(rawValue:)),
-            createdAt: try r.date("created_at"), revokedAt: try r.optionalDate("revoked_at"))
+            claimsRequest: JSONColumn.decode(ClaimsRequest.self, try r("claims", as: String?.self)), createdAt: try r.date("created_at"),
+            revokedAt: try r.optionalDate("revoked_at"))
     }
 
     var postgresValues: PostgresBindings {
         PostgresBindings([
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, PostgresTimestamp(authTime),
             JSONColumn.encode(amr), nonce, PostgresTimestamp(createdAt), revokedAt.map(PostgresTimestamp.init),
-            organizationID?.rawValue,
+            organizationID?.rawValue, claimsRequest.map(JSONColumn.encode),
         ])
     }
 }

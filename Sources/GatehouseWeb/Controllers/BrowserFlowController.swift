@@ -121,7 +121,7 @@ struct BrowserFlowController {
         let grant = Grant(
             id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
             scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
-            organizationID: organization, createdAt: now)
+            organizationID: organization, claimsRequest: authorization.claims, createdAt: now)
         let record = AuthorizationCode(
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
             redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,
