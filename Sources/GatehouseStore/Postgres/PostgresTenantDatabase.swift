@@ -84,9 +84,11 @@ public final class PostgresTenantDatabase: Sendable {
     /// - Throws: what `body` threw (a `StoreError` stays one), or what `BEGIN` or `COMMIT` met,
     ///   as SQLite's write transactions do (`PostgresClient.transaction`).
     ///
-    /// While the task records a change (`AuditRecorder.pending`), the first transaction that
-    /// writes (`txid_current_if_assigned()` is set) appends the waiting audit entries before it
-    /// commits; `audited: false` (the audit log's own transactions) never does.
+    /// While the task records a change (`AuditRecorder.pending`), the first transaction whose
+    /// statements changed a row (their command tags count rows, `RowChanges`; a transaction id alone
+    /// is no proof: an UPDATE that waited on a concurrent one and then matched nothing has one)
+    /// appends the waiting audit entries before it commits; `audited: false` (the audit log's own
+    /// transactions) never does.
     func transaction<T: Sendable>(audited: Bool = true, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         guard audited, let pending = AuditRecorder.pending, pending.isWaiting else {
             do {
@@ -97,8 +99,9 @@ public final class PostgresTenantDatabase: Sendable {
         }
         do {
             let (result, claimed) = try await client.transaction(logger: logger) { connection in
-                let result = try await body(connection)
-                guard try await self.wrote(on: connection), let drafts = pending.claim() else { return (result, false) }
+                let changes = RowChanges()
+                let result = try await RowChanges.$current.withValue(changes) { try await body(connection) }
+                guard changes.count > 0, let drafts = pending.claim() else { return (result, false) }
                 do {
                     for draft in drafts { _ = try await self.appendAudit(draft, at: pending.now, on: connection) }
                 } catch {
@@ -116,10 +119,13 @@ public final class PostgresTenantDatabase: Sendable {
         }
     }
 
-    /// Whether the transaction on `connection` has written anything (it holds a transaction id).
-    func wrote(on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await run("SELECT txid_current_if_assigned() IS NOT NULL AS wrote", on: connection)
-        return try rows.first.map { try PostgresRowReader($0)("wrote") } ?? false
+    /// The rows the statements of an audited transaction inserted, updated or deleted, from their
+    /// command tags (`run(_:on:)` counts them while one is the task's ``current``).
+    final class RowChanges: Sendable {
+        @TaskLocal static var current: RowChanges?
+        private let total = Mutex(0)
+        var count: Int { total.withLock { $0 } }
+        func add(_ rows: Int) { total.withLock { $0 += rows } }
     }
 
     /// `StoreError.tenantGone` when `error` says the tenant's schema or tables are gone (SQLSTATE
@@ -135,7 +141,12 @@ public final class PostgresTenantDatabase: Sendable {
     /// - Returns: every row of its result.
     @discardableResult
     func run(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRow] {
-        try await Self.collect(connection.query(query, logger: logger))
+        guard let changes = RowChanges.current else { return try await Self.collect(connection.query(query, logger: logger)) }
+        // In an audited transaction: read the command tag too (`UPDATE 0` changed nothing).
+        let rows = Mutex<[PostgresRow]>([])
+        let metadata = try await connection.query(query, logger: logger) { row in rows.withLock { $0.append(row) } }.get()
+        if ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(metadata.command) { changes.add(metadata.rows ?? 0) }
+        return rows.withLock { $0 }
     }
 
     static func collect(_ rows: PostgresRowSequence) async throws -> [PostgresRow] {
