@@ -8,7 +8,10 @@ struct UserCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
 
     /// The fields `user show`, `create` and `update` print; `user list` prints `columns`.
-    static let keys = ["id", "email", "name", "email_verified", "disabled", "public_metadata", "private_metadata", "created_at"]
+    static let keys = [
+        "id", "email", "name", "email_verified", "disabled", "public_metadata", "private_metadata", "phone_number", "phone_number_verified", "address",
+        "created_at",
+    ]
     static let columns = ["id", "email", "name", "email_verified", "disabled", "created_at"]
 
     static func print(_ user: Any?, json: Bool) {
@@ -27,6 +30,8 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Mark the email address as verified.") var emailVerified = false
         @Option(help: "Public metadata, readable by the user: a JSON object (at most 8 KiB).") var publicMetadata: String?
         @Option(help: "Private metadata, readable by admins only: a JSON object (at most 8 KiB).") var privateMetadata: String?
+        @Option(help: "Phone number, E.164 (e.g. +14155550123), released with the phone scope.") var phoneNumber: String?
+        @Flag(help: "Mark the phone number as verified.") var phoneNumberVerified = false
 
         func validate() throws {
             _ = try OrgCommand.metadata(publicMetadata, option: "public-metadata")
@@ -37,7 +42,8 @@ struct UserCommand: AsyncParsableCommand {
             let body = Components.Schemas.UserCreate(
                 email: email, password: password, name: name, emailVerified: emailVerified,
                 publicMetadata: try OrgCommand.metadata(publicMetadata, option: "public-metadata"),
-                privateMetadata: try OrgCommand.metadata(privateMetadata, option: "private-metadata"))
+                privateMetadata: try OrgCommand.metadata(privateMetadata, option: "private-metadata"), phoneNumber: phoneNumber,
+                phoneNumberVerified: phoneNumberVerified ? true : nil)
             try await runAdmin {
                 let user = try await admin.api().answer { try await $0.createUser(path: .init(slug: tenant), body: .json(body)).created.body.json }
                 UserCommand.print(user, json: admin.json)
@@ -99,13 +105,18 @@ struct UserCommand: AsyncParsableCommand {
         var publicMetadata: String?
         @Option(help: "Private metadata, readable by admins only: a JSON object (at most 8 KiB) replacing the stored one.")
         var privateMetadata: String?
+        @Option(help: "Phone number, E.164 (e.g. +14155550123); a new number is unverified unless --phone-number-verified says so.")
+        var phoneNumber: String?
+        @Option(help: ArgumentHelp("Whether the phone number is verified (true or false).", valueName: "true|false"))
+        var phoneNumberVerified: Bool?
 
         /// The JSON merge patch of the options given (RFC 7396).
         var body: Components.Schemas.UserUpdate {
             .init(
                 email: email, name: name, emailVerified: emailVerified, disabled: disabled, password: password,
                 publicMetadata: try? OrgCommand.metadata(publicMetadata, option: "public-metadata"),
-                privateMetadata: try? OrgCommand.metadata(privateMetadata, option: "private-metadata"))
+                privateMetadata: try? OrgCommand.metadata(privateMetadata, option: "private-metadata"), phoneNumber: phoneNumber,
+                phoneNumberVerified: phoneNumberVerified)
         }
 
         func validate() throws {

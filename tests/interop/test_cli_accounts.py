@@ -383,3 +383,12 @@ def test_a_newly_enabled_algorithm_signs_the_first_token(cli, admin):
         if resp.status_code != 200:
             failures.append(resp.text)
     assert not failures, failures
+
+
+def test_user_phone_number_from_the_cli(cli, tenant):  # noqa: F811 - fixture
+    made = cli.json("user", "create", "--tenant", tenant.slug, "--email", unique_email("phone"), "--phone-number", "+14155550123")
+    assert made["phone_number"] == "+14155550123" and made["phone_number_verified"] is False, made
+    updated = cli.json("user", "update", made["id"], "--tenant", tenant.slug, "--phone-number-verified", "true")
+    assert updated["phone_number_verified"] is True, updated
+    shown = cli.ok("user", "show", made["id"], "--tenant", tenant.slug)
+    assert "+14155550123" in shown and "phone_number_verified" in shown
