@@ -265,6 +265,8 @@ public enum AuditRedaction {
     public static let secretNames: Set<String> = [
         "password", "client_secret", "secret", "token", "access_token", "refresh_token", "id_token", "private_key",
         "password_hash", "totp_secret", "recovery_codes", "code", "new_password", "current_password",
+        // Admins only (docs/contract.md A9): never copied into the log, nor into webhook payloads.
+        "private_metadata",
     ]
 
     /// `value` with every secret member replaced by `"[redacted]"`.
