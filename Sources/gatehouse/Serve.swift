@@ -31,8 +31,12 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data((invalid.description + "\n").utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
+        // Request ids reach log lines through the metadata provider (`RequestIDs`).
         if configuration.logFormat == "json" {
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+            LoggingSystem.bootstrap({ JSONLogHandler(label: $0, metadataProvider: $1) }, metadataProvider: RequestIDs.metadataProvider)
+        } else {
+            LoggingSystem.bootstrap(
+                { StreamLogHandler.standardError(label: $0, metadataProvider: $1) }, metadataProvider: RequestIDs.metadataProvider)
         }
         let app = try await buildApplication(configuration: configuration)
         // The server announces itself once it is really listening (see buildApplication).

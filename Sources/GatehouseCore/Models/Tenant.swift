@@ -192,7 +192,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
             problems.append(("allowed_origins[\(i)]", "'\(origin)' is not an origin (scheme://host[:port], no path)"))
         }
         if let hostname, !Self.isValidHostname(hostname) {
-            problems.append(("hostname", "'\(hostname)' is not a lowercase DNS name of at least two labels (letters, digits, '-'), without port"))
+            problems.append(
+                ("hostname", "'\(hostname)' is not a lowercase DNS name of at least two labels (letters, digits, '-'; the last not all digits), without port"))
         }
         return problems
     }
@@ -203,6 +204,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         guard (3...253).contains(s.utf8.count) else { return false }
         let labels = s.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.count <= 127 else { return false }
+        // A last label of digits would make an IPv4 address (WHATWG URL "ends in a number"), never a name.
+        if labels.last?.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) == true { return false }
         return labels.allSatisfy { label in
             (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
                 && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }

@@ -10,8 +10,14 @@ import NIOCore
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client address, for session records, throttles and logs: the TCP peer, or the client a
-    /// trusted proxy names (`ClientAddressMiddleware`).
-    public internal(set) var remoteAddress: String?
+    /// trusted proxy names (`ClientAddressMiddleware`). The peer's text form is made only when
+    /// asked for (most requests never need it).
+    public internal(set) var remoteAddress: String? {
+        get { forwardedClient ?? channel.remoteAddress?.ipAddress }
+        set { forwardedClient = .some(newValue) }
+    }
+    /// What `ClientAddressMiddleware` found (nil: not set, the peer stands).
+    private var forwardedClient: String??
     /// Set by `TenantResolutionMiddleware` on tenant routes.
     var resolvedTenant: (any TenantHandle)?
     /// Set by the headless API's resolution middleware.
@@ -28,7 +34,7 @@ public struct AppRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
-        remoteAddress = source.channel.remoteAddress?.ipAddress
+        forwardedClient = nil
         resolvedTenant = nil
         headlessClient = nil
         issuer = nil

@@ -43,6 +43,8 @@ struct TenantHostResponder<Next: HTTPResponder>: HTTPResponder where Next.Contex
         guard !authority.hasPrefix("[") else { return nil }
         var host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
         if host.hasSuffix(".") { host.removeLast() }
+        // An IPv4 literal (digits and dots only): no tenant's host name is all digits.
+        if host.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) { return nil }
         host = host.lowercased()
         return host.isEmpty ? nil : host
     }

@@ -25,8 +25,8 @@ struct BaselineHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Per request: a request id (`X-Request-Id`, generated; returned on the response and attached to
-/// every log line of the request), one access log line at `info` and the HTTP metrics.
+/// Per request: a request id (`X-Request-Id`, ``RequestIDs``; returned on the response and
+/// attached to every log line of the request), one access log line at `info` and the HTTP metrics.
 ///
 /// The access line names the method, the route template (`/t/{slug}/token`, never the path, so no
 /// query string, code, token or link secret can reach the log), the status, the duration, the
@@ -37,24 +37,26 @@ struct AccessLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let requestID = SecureRandom.token(byteCount: 12)
-        var context = context
-        context.logger[metadataKey: "request_id"] = .string(requestID)
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            response = UnmappedError.response(for: error, request: request, context: context)
+        let requestID = RequestIDs.next()
+        // The id reaches log lines through the logging system's metadata provider, read only
+        // when a line is written: setting logger metadata here would re-render the handler's
+        // metadata on every request.
+        var response: Response = try await RequestIDs.$current.withValue(requestID) {
+            do {
+                return try await next(request, context)
+            } catch {
+                return UnmappedError.response(for: error, request: request, context: context)
+            }
         }
         response.headers[.xRequestID] = requestID
         let duration = ContinuousClock.now - started
         let route = Self.route(context.endpointPath, status: response.status)
-        metrics.request(route: route, method: request.method.rawValue, status: Int(response.status.code), duration: duration)
+        metrics.request(route: route, method: request.method, status: Int(response.status.code), duration: duration)
         if context.logger.logLevel <= .info {
             var metadata: Logger.Metadata = [
                 "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
                 "duration_ms": "\(String(format: "%.2f", Double(duration.nanoseconds) / 1e6))",
-                "client": "\(context.remoteAddress ?? "-")",
+                "client": "\(context.remoteAddress ?? "-")", "request_id": "\(requestID)",
             ]
             if route.hasPrefix("/t/{slug}"), let slug = request.uri.path.split(separator: "/").dropFirst().first { metadata["tenant"] = "\(slug)" }
             context.logger.info("request", metadata: metadata)
@@ -93,10 +95,7 @@ struct StaticPathGuard<Context: RequestContext>: RouterMiddleware {
 
 extension RequestContext {
     /// The request id `AccessLogMiddleware` returns as `X-Request-Id` and logs as `request_id`
-    /// (random, 96 bits); shown on error pages and problem details so that a user's report finds the
+    /// (``RequestIDs``); shown on error pages and problem details so that a user's report finds the
     /// log line. Hummingbird's own `id` counts requests and is never shown.
-    var requestID: String {
-        if case .string(let id)? = logger[metadataKey: "request_id"] { return id }
-        return "-"
-    }
+    var requestID: String { RequestIDs.current ?? "-" }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseStore
+import HTTPTypes
 import Prometheus
 import Synchronization
 import GatehouseThreads
@@ -33,19 +34,36 @@ final class GatehouseMetrics: Sendable {
     // MARK: HTTP
 
     /// One answered request: `route` is the route template (`/t/{slug}/token`), never the path.
-    func request(route: String, method: String, status: Int, duration: Duration) {
-        let statusClass = "\(status / 100)xx"
-        registry.makeCounter(
-            name: "gatehouse_http_requests_total",
-            labels: [("route", route), ("method", method), ("status_class", statusClass)],
-            help: "HTTP requests answered, by route template, method and status class."
-        ).increment()
-        registry.makeDurationHistogram(
-            name: "gatehouse_http_request_duration_seconds", labels: [("route", route), ("method", method)],
-            buckets: durationBuckets,
-            help: "Time from the request head to the response head, by route template and method."
-        )
-        .recordNanoseconds(duration.nanoseconds)
+    func request(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
+        let key = HTTPSeriesKey(route: route, method: method.rawValue, statusClass: status / 100)
+        let series =
+            httpSeries.withLock { $0[key] }
+            ?? {
+                let made = (
+                    requests: registry.makeCounter(
+                        name: "gatehouse_http_requests_total",
+                        labels: [("route", route), ("method", key.method), ("status_class", "\(key.statusClass)xx")],
+                        help: "HTTP requests answered, by route template, method and status class."),
+                    duration: registry.makeDurationHistogram(
+                        name: "gatehouse_http_request_duration_seconds", labels: [("route", route), ("method", key.method)],
+                        buckets: durationBuckets, help: "Time from the request head to the response head, by route template and method.")
+                )
+                httpSeries.withLock { $0[key] = made }
+                return made
+            }()
+        series.requests.increment()
+        series.duration.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// The HTTP series already made, so that a request costs one dictionary lookup rather than
+    /// two registry lookups (each re-checking the help text). Bounded: route templates, methods
+    /// and status classes are small fixed sets (unmatched paths share one route value).
+    private let httpSeries = Mutex<[HTTPSeriesKey: (requests: Counter, duration: DurationHistogram)]>([:])
+
+    private struct HTTPSeriesKey: Hashable {
+        let route: String
+        let method: String
+        let statusClass: Int
     }
 
     // MARK: Protocol and accounts

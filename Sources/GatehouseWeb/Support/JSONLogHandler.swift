@@ -7,10 +7,15 @@ import Synchronization
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
+    /// Metadata added to every line when it is written (the request id).
+    public var metadataProvider: Logger.MetadataProvider?
     let label: String
     private static let output = Mutex(FileHandle.standardError)
 
-    public init(label: String) { self.label = label }
+    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.metadataProvider = metadataProvider
+    }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -20,6 +25,7 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var object: [String: String] = [:]
         for (key, value) in metadata { object[key] = "\(value)" }
+        for (key, value) in metadataProvider?.get() ?? [:] { object[key] = "\(value)" }
         for (key, value) in event.metadata ?? [:] { object[key] = "\(value)" }
         object["time"] = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
         object["level"] = event.level.rawValue
