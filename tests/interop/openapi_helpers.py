@@ -43,6 +43,8 @@ ADMIN_SCOPES = [
     "orgs:read",
     "orgs:write",
     "audit:read",
+    "webhooks:read",
+    "webhooks:write",
 ]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")

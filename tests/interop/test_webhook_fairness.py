@@ -6,7 +6,9 @@
 * a URL is refused at save when its host writes an IPv4 address in any form but the dotted quad
   (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``), has a port outside 1-65535, or is
   not made of DNS labels, even where loopback is allowed;
-* the audit log keeps a webhook URL's query names but not their values (a receiver's token).
+* the audit log keeps a webhook URL's query names but not their values (a receiver's token);
+* a tenant has at most ``max_endpoints_per_tenant`` endpoints, and managing them takes the
+  ``webhooks:write`` admin scope (an endpoint receives events that name users), not ``tenant:write``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import socket
 import time
 
 import pytest
+import requests
 
 from gatehouse_http import assert_problem, expect
-from tenancy_helpers import start_server
+from tenancy_helpers import client_credentials, start_server
 from webhook_receiver import Receiver
 
 HANG_SECONDS = 5
@@ -30,6 +33,7 @@ CONFIG = (
     f"timeout_seconds = {HANG_SECONDS}\n"
     "max_concurrent_deliveries = 6\n"
     "max_concurrent_deliveries_per_tenant = 2\n"
+    "max_endpoints_per_tenant = 3\n"
 )
 
 
@@ -118,6 +122,10 @@ def test_a_tenant_with_hanging_endpoints_does_not_hold_up_another_tenants_delive
         "https://-hooks.example.com/x",
         "https://hooks..example.com/x",
         "https://hooks.example.123/x",
+        "https://localhost:99999999999999999999/x",
+        "https://[v1.x]/x",
+        "https://\uff4c\uff4fcalhost/x",
+        "https://hooks.example.com/x y",
     ],
 )
 def test_destinations_written_to_slip_past_the_rules_are_refused_at_save(admin, url):
@@ -136,3 +144,25 @@ def test_the_audit_log_keeps_a_webhook_urls_query_names_but_not_their_values(adm
     [entry] = audit["events"]
     assert entry["data"]["url"] == "https://hooks.example.com/in?token=%5Bredacted%5D&team=%5Bredacted%5D"
     assert "tok_s3cret_value" not in str(audit)
+
+
+def test_endpoints_are_limited_per_tenant_and_need_the_webhooks_write_scope(admin):
+    tenant = admin.create_tenant()
+    for n in range(3):
+        create(admin, tenant.slug, f"https://hooks{n}.example.com/in")
+    problem = assert_problem(admin.post(f"/tenants/{tenant.slug}/webhooks", json={"url": "https://more.example.com/in"}), 409)
+    assert "max_endpoints_per_tenant" in problem["detail"]
+
+    other = admin.create_tenant()
+    robot = other.create_client(
+        "confidential", grant_types=["client_credentials"], allowed_scopes="tenant:write webhooks:write", name="robot"
+    )
+    base = admin.url(f"/tenants/{other.slug}/webhooks")
+
+    def post_with(scope: str):
+        token = expect(client_credentials(other, robot, scope=scope), 200).json()["access_token"]
+        return requests.post(base, json={"url": "https://crm.example.com/in"}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    refused = assert_problem(post_with("tenant:write"), 403)
+    assert "webhooks:write" in refused["detail"]
+    assert expect(post_with("webhooks:write"), 201).json()["url"] == "https://crm.example.com/in"

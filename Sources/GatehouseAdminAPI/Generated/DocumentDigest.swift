@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "dfb97c850cfeec0fd2110f1eb9827cea4a93590978be91a5abe2ccb345d6492d"
+    package static let sha256 = "c446e2ff20e8bb776726998fab528eee987ec23af2440b7f0f1f28e516de26b0"
 }

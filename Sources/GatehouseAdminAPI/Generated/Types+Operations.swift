@@ -6933,7 +6933,7 @@ package enum Operations {
     ///
     /// The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)`.
@@ -7238,7 +7238,7 @@ package enum Operations {
     ///
     /// Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{"type", "timestamp", "data"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)`.
@@ -7626,7 +7626,7 @@ package enum Operations {
     ///
     /// One endpoint (never its secret).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)`.
@@ -7890,7 +7890,7 @@ package enum Operations {
     ///
     /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt; enabling it again clears `failing_since`. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)`.
@@ -8287,7 +8287,7 @@ package enum Operations {
     ///
     /// Removes the endpoint with its deliveries, pending ones included.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)`.
@@ -8561,7 +8561,7 @@ package enum Operations {
     ///
     /// Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)`.
@@ -8958,7 +8958,7 @@ package enum Operations {
     ///
     /// Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/test`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)`.
@@ -9277,7 +9277,7 @@ package enum Operations {
     ///
     /// The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)`.
@@ -9591,7 +9591,7 @@ package enum Operations {
     ///
     /// Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)`.

@@ -219,7 +219,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)`.
@@ -228,7 +228,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{"type", "timestamp", "data"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)`.
@@ -237,7 +237,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// One endpoint (never its secret).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)`.
@@ -246,7 +246,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt; enabling it again clears `failing_since`. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)`.
@@ -255,7 +255,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// Removes the endpoint with its deliveries, pending ones included.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)`.
@@ -264,7 +264,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)`.
@@ -273,7 +273,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/test`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)`.
@@ -282,7 +282,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)`.
@@ -291,7 +291,7 @@ package protocol APIProtocol: Sendable {
     ///
     /// Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)`.
@@ -1110,7 +1110,7 @@ extension APIProtocol {
     ///
     /// The tenant's webhook endpoints (never their secrets), oldest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/get(listWebhooks)`.
@@ -1129,7 +1129,7 @@ extension APIProtocol {
     ///
     /// Adds an endpoint that receives the tenant's events (those of `events`, or all when empty) as signed POSTs per the Standard Webhooks specification: headers `webhook-id` (the event id), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64-decoded part of the secret after `whsec_`); body `{"type", "timestamp", "data"}` (`WebhookEventType`, one schema per type). The answer carries the secret `whsec_…` once; it is encrypted at rest and never shown again. An endpoint receives the events that occur after its creation. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/post(createWebhook)`.
@@ -1148,7 +1148,7 @@ extension APIProtocol {
     ///
     /// One endpoint (never its secret).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/get(getWebhook)`.
@@ -1165,7 +1165,7 @@ extension APIProtocol {
     ///
     /// Changes the fields sent. A disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt; enabling it again clears `failing_since`. `url` is https://, or http:// only to an address that `[federation] allowed_private_networks` allows; a loopback, private or link-local address only inside those networks (422 otherwise; checked again before every delivery).
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `PATCH /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/patch(updateWebhook)`.
@@ -1184,7 +1184,7 @@ extension APIProtocol {
     ///
     /// Removes the endpoint with its deliveries, pending ones included.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/webhooks/{webhook_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/delete(deleteWebhook)`.
@@ -1201,7 +1201,7 @@ extension APIProtocol {
     ///
     /// Issues a new secret, returned once in `secret`. During `overlap_seconds` (default 86400) deliveries carry two signatures, one per secret, separated by a space, so that the receiver can switch secrets without losing a delivery; `previous_secret_expires_at` tells until when.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)`.
@@ -1220,7 +1220,7 @@ extension APIProtocol {
     ///
     /// Queues a `webhook.test` event (`WebhookEventWebhookTest`) for this endpoint alone, whatever its filter, and answers at once with the delivery; follow it in the endpoint's deliveries. A disabled endpoint is 409.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/test`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/test/post(testWebhook)`.
@@ -1237,7 +1237,7 @@ extension APIProtocol {
     ///
     /// The endpoint's deliveries, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): status (`pending`, `delivered`, `failed`), attempts, the last answer's status and the last error. Delivered and failed deliveries are kept 30 days.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:read` scope (otherwise 403).
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/get(listWebhookDeliveries)`.
@@ -1256,7 +1256,7 @@ extension APIProtocol {
     ///
     /// Queues the delivery's event again for this endpoint as a new delivery, with the same body and `webhook-id` (receivers may drop duplicates by it), signed with the secrets of the moment. A disabled endpoint is 409.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `webhooks:write` scope (otherwise 403).
     ///
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/post(redeliverWebhook)`.

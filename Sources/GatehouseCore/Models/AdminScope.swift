@@ -18,10 +18,15 @@ public enum AdminScope {
     /// The audit log (docs/contract.md A9): its entries name users (email, address, user agent),
     /// which `tenant:read` alone does not reveal.
     public static let auditRead = "audit:read"
+    /// Webhook endpoints and their deliveries (docs/contract.md A9). An endpoint receives the
+    /// tenant's events, which name users like audit entries do: `webhooks:write` is granted as
+    /// knowingly as `audit:read`.
+    public static let webhooksRead = "webhooks:read"
+    public static let webhooksWrite = "webhooks:write"
 
     public static let all: ScopeSet = [
         tenantRead, tenantWrite, clientsRead, clientsWrite, usersRead, usersWrite,
-        sessionsRead, sessionsWrite, keysRead, keysWrite, orgsRead, orgsWrite, auditRead,
+        sessionsRead, sessionsWrite, keysRead, keysWrite, orgsRead, orgsWrite, auditRead, webhooksRead, webhooksWrite,
     ]
 
     public static func isAdmin(_ scope: String) -> Bool { all.contains(scope) }

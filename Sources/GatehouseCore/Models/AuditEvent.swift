@@ -268,7 +268,7 @@ public enum AuditRedaction {
     /// Member names whose values are never kept.
     public static let secretNames: Set<String> = [
         "password", "client_secret", "secret", "token", "access_token", "refresh_token", "id_token", "private_key",
-        "password_hash", "totp_secret", "recovery_codes", "code", "new_password", "current_password",
+        "password_hash", "totp_secret", "recovery_codes", "code", "new_password", "current_password", "passphrase",
         // Admins only (docs/contract.md A9): never copied into the log, nor into webhook payloads.
         "private_metadata",
     ]
@@ -294,13 +294,15 @@ public enum AuditRedaction {
     }
 
     /// `url` with the value of every query parameter replaced by `[redacted]` (names kept, so the
-    /// entry still says which were sent), and any user name or password removed; a string that is
-    /// not a URL with a query comes back unchanged.
+    /// entry still says which were sent; a parameter without a value is replaced whole), and any
+    /// user name or password removed; a string that is not a URL with a query comes back
+    /// unchanged. A secret in the path (`/services/T0/B0/…`) cannot be told from a path and stays.
     public static func redactingQuery(of url: String) -> String {
         guard var parts = URLComponents(string: url), parts.query != nil || parts.user != nil || parts.password != nil else { return url }
         parts.user = nil
         parts.password = nil
-        parts.queryItems = parts.queryItems?.map { URLQueryItem(name: $0.name, value: $0.value == nil ? nil : "[redacted]") }
+        // A parameter without a value may be the secret itself (`?tok_…`): its name goes too.
+        parts.queryItems = parts.queryItems?.map { URLQueryItem(name: $0.value == nil ? "[redacted]" : $0.name, value: $0.value == nil ? nil : "[redacted]") }
         return parts.string ?? url
     }
 }

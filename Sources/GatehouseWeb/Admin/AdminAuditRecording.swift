@@ -77,11 +77,14 @@ enum AdminAuditRecording {
         var request = request
         var sent = JSONValue.object([:])
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        if type.hasPrefix("application/json"), let length = request.headers[.contentLength].flatMap(Int.init),
-            length <= services.configuration.maxBodyBytes
-        {
-            let body = try await request.collectBody(upTo: services.configuration.maxBodyBytes)
-            if let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)), case .object = decoded {
+        // The JSON types `JSONInput` accepts, with or without a declared length (a chunked body was
+        // already read within its limit by `RequestBodyLimitMiddleware`): whatever the handler
+        // reads, the entry names.
+        let declared = request.headers[.contentLength].flatMap(Int.init) ?? 0
+        if type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json"), declared <= services.configuration.maxBodyBytes {
+            if let body = try? await request.collectBody(upTo: services.configuration.maxBodyBytes),
+                let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)), case .object = decoded
+            {
                 sent = AuditRedaction.redact(decoded)
             }
         }

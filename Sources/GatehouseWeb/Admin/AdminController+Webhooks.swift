@@ -7,10 +7,10 @@ extension AdminController {
     /// Webhook endpoints of a tenant (docs/contract.md A9): `GET|POST /tenants/{slug}/webhooks`,
     /// `GET|PATCH|DELETE …/webhooks/{webhook}`, `POST …/{webhook}/rotate-secret`, `POST …/{webhook}/test`,
     /// `GET …/{webhook}/deliveries`, `POST …/{webhook}/deliveries/{delivery}/redeliver`. Reads need
-    /// `tenant:read`, changes `tenant:write`. The secret (`whsec_…`) is answered only by create and
+    /// `webhooks:read`, changes `webhooks:write` (an endpoint receives events that name users). The secret (`whsec_…`) is answered only by create and
     /// rotate-secret.
     func registerWebhookRoutes(_ admin: RouterGroup<AppRequestContext>) {
-        let read = AdminScope.tenantRead, write = AdminScope.tenantWrite
+        let read = AdminScope.webhooksRead, write = AdminScope.webhooksWrite
         tenantRoute(admin, .get, "tenants/:slug/webhooks", scope: read) { request, context in try await self.listWebhooks(request, context) }
         tenantRoute(admin, .post, "tenants/:slug/webhooks", scope: write) { request, context in try await self.createWebhook(request, context) }
         tenantRoute(admin, .get, "tenants/:slug/webhooks/:webhook", scope: read) { _, context in
@@ -85,6 +85,12 @@ extension AdminController {
         var endpoint = WebhookEndpoint(id: .generate(at: now), url: "", secret: WebhookEndpoint.generateSecret(), createdAt: now, updatedAt: now)
         applyWebhookFields(&input, to: &endpoint, creating: true)
         try input.check()
+        // Each event becomes one delivery per endpoint: the limit bounds what one tenant's events
+        // cost the worker, the disk and the other tenants.
+        let limit = services.configuration.webhooks.maxEndpointsPerTenant
+        if try await services.webhooks.allEndpoints(context.database).count >= limit {
+            throw ProblemDetails.conflict("the tenant has \(limit) webhook endpoints, the most [webhooks] max_endpoints_per_tenant allows; remove one first")
+        }
         // Indexed before and after the insert, so that the worker never misses the tenant.
         try await services.store.markWebhookTenant(context.tenant)
         AuditRecorder.identify(target: endpoint.id.rawValue)

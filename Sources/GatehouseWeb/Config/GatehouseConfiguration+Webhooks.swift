@@ -30,12 +30,15 @@ public struct WebhookConfiguration: Sendable {
     /// node, 1…`max_concurrent_deliveries`. Default 4: a tenant whose endpoints hang holds at most
     /// this many of the node's slots, and every other tenant's deliveries go on meanwhile.
     public var maxConcurrentDeliveriesPerTenant = 4
+    /// `max_endpoints_per_tenant`: webhook endpoints one tenant may have, 1…1000. Default 20.
+    /// Every event becomes one delivery per endpoint, so this bounds one tenant's fan-out.
+    public var maxEndpointsPerTenant = 20
 
     public init() {}
 
     static let keys: Set<String> = [
         "retry_base_seconds", "max_attempts", "timeout_seconds", "disable_after_seconds", "max_concurrent_deliveries",
-        "max_concurrent_deliveries_per_tenant",
+        "max_concurrent_deliveries_per_tenant", "max_endpoints_per_tenant",
     ]
 
     /// The retry schedule these settings make.
@@ -54,7 +57,7 @@ public struct WebhookConfiguration: Sendable {
         for (name, target) in [
             ("max_attempts", \WebhookConfiguration.maxAttempts), ("timeout_seconds", \.timeoutSeconds),
             ("disable_after_seconds", \.disableAfterSeconds), ("max_concurrent_deliveries", \.maxConcurrentDeliveries),
-            ("max_concurrent_deliveries_per_tenant", \.maxConcurrentDeliveriesPerTenant),
+            ("max_concurrent_deliveries_per_tenant", \.maxConcurrentDeliveriesPerTenant), ("max_endpoints_per_tenant", \.maxEndpointsPerTenant),
         ] {
             guard let v = table[name] else { continue }
             if let i = v.int { self[keyPath: target] = i } else { problems.append(.init(key: "webhooks.\(name)", message: "must be an integer")) }
@@ -74,6 +77,9 @@ public struct WebhookConfiguration: Sendable {
         }
         if !(1...max(1, maxConcurrentDeliveries)).contains(maxConcurrentDeliveriesPerTenant) {
             problems.append(.init(key: "webhooks.max_concurrent_deliveries_per_tenant", message: "must be 1…max_concurrent_deliveries"))
+        }
+        if !(1...1000).contains(maxEndpointsPerTenant) {
+            problems.append(.init(key: "webhooks.max_endpoints_per_tenant", message: "must be 1…1000"))
         }
         return problems
     }

@@ -58,7 +58,7 @@ struct WebhookDeliveryService: Service {
             if Task.isCancelled { return }
             do {
                 let database = try await webhooks.store.storage(for: tenant)
-                try await webhooks.dispatch(database)
+                try await webhooks.dispatch(database, maxPages: 1)
                 try await webhooks.startDue(database, start: start)
                 if Int.random(in: 0..<1000) == 0 {
                     try await database.purgeWebhookDeliveries(before: webhooks.clock.now.addingTimeInterval(-30 * 86400))

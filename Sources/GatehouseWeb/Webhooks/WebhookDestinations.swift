@@ -24,15 +24,26 @@ struct WebhookDestinations: Sendable {
     /// Why `url` cannot be a webhook destination, or nil when it can.
     func problem(with url: String) -> String? {
         guard url.utf8.count <= Self.maxURLBytes else { return "must be at most \(Self.maxURLBytes) bytes" }
-        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.encodedHost, !host.isEmpty else {
+        // Printable ASCII only: an international name in its xn-- form, other characters
+        // percent-encoded. What the URL parser would map (full-width letters, spaces) is refused
+        // rather than read one way here and another by the HTTP library.
+        guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return "must be printable ASCII (an international host name in its xn-- form, other characters percent-encoded)"
+        }
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.encodedHost, !host.isEmpty
+        else {
             return "must be an absolute https:// URL"
         }
         guard scheme == "https" || scheme == "http" else { return "must be an https:// URL" }
         guard parts.user == nil, parts.password == nil else { return "must not carry a user name or password" }
         guard parts.fragment == nil else { return "must not have a fragment" }
-        if let port = parts.port, !(1...65535).contains(port) { return "must have a port between 1 and 65535" }
-        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        let address = IPAddress(literal)
+        if let problem = Self.problem(withPortOf: url) { return problem }
+        // The parser decodes percent-escapes in the host; the HTTP library may not: neither is used.
+        if Self.authority(of: url).contains("%") { return "must not percent-encode its host (nor give an IPv6 zone)" }
+        let bracketed = host.hasPrefix("[") && host.hasSuffix("]")
+        let literal = bracketed ? String(host.dropFirst().dropLast()) : host
+        let address = literal.contains("%") ? nil : IPAddress(literal)
+        if bracketed, address == nil { return "must have an IPv6 address without zone between its brackets" }
         if address == nil, let problem = Self.problem(withHostName: literal) { return problem }
         if let address {
             if let refusal = policy.refusal(for: address) {
@@ -44,6 +55,35 @@ struct WebhookDestinations: Sendable {
             return nil
         }
         if scheme == "http" { return "must be https:// (http:// only to an address of [federation] allowed_private_networks)" }
+        return nil
+    }
+
+    /// The authority of `url` as written (host and port, without any user information).
+    static func authority(of url: String) -> Substring {
+        guard let start = url.range(of: "://")?.upperBound else { return "" }
+        let authority = url[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+    }
+
+    /// Why the port of `url` cannot be a destination's, or nil: absent, or 1…65535 written in at
+    /// most five digits. Read from the text itself, since the URL parser drops a port it cannot
+    /// represent.
+    static func problem(withPortOf url: String) -> String? {
+        let authority = authority(of: url)
+        let rest: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            rest = authority[authority.index(after: close)...]
+        } else {
+            rest = authority.firstIndex(of: ":").map { authority[$0...] } ?? ""
+        }
+        guard !rest.isEmpty else { return nil }
+        let digits = rest.dropFirst()
+        guard rest.first == ":", (1...5).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(digits),
+            (1...65535).contains(port)
+        else {
+            return "must have a port between 1 and 65535"
+        }
         return nil
     }
 

@@ -87,13 +87,21 @@ public final class WebhookService: Sendable {
     // MARK: Dispatch
 
     /// Queues the tenant's new events for its endpoints, page by page, until the source has no
-    /// more (or another node moved the cursor).
+    /// more (or another node moved the cursor) or `maxPages` pages were queued; then, when events
+    /// may be left, wakes the worker so that its next pass goes on (after every other tenant's
+    /// turn: the worker passes `maxPages: 1`).
     /// - Returns: the deliveries queued.
     @discardableResult
-    func dispatch(_ database: any TenantHandle, pageSize: Int = 200) async throws -> Int {
+    func dispatch(_ database: any TenantHandle, pageSize: Int = 200, maxPages: Int = .max) async throws -> Int {
         guard let source = eventSource(database) else { return 0 }
         var queued = 0
+        var pages = 0
         while true {
+            if pages == maxPages {
+                wake()
+                return queued
+            }
+            pages += 1
             let cursor = try await database.webhookCursor()
             let page = try await source.webhookEvents(afterSequence: cursor, limit: pageSize)
             guard let last = page.last?.sequence, last > cursor else { return queued }
@@ -243,14 +251,17 @@ public final class WebhookService: Sendable {
 
     /// What a failed transfer's `last_error` says, and whether it is retried. A fixed sentence
     /// per kind of failure: never the library's text nor a resolved address, which would tell a
-    /// tenant admin about the server's network (what a host name resolves to, which ports answer).
+    /// tenant admin about the server's network. A host name that resolves to a refused address
+    /// reads (and is retried) exactly like one that does not resolve, so that webhooks cannot
+    /// probe which internal names exist.
     static func reason(_ error: OutboundError, timeoutSeconds: Int) -> (String, retry: Bool) {
         switch error {
-        case .destinationNotAllowed:
-            ("destination refused: the host's address is in a range [federation] allowed_private_networks does not allow", false)
-        case .schemeNotAllowed, .invalidURL, .invalidRequest: ("destination refused: the URL is not allowed", false)
+        case .destinationNotAllowed, .connectionFailed:
+            ("could not connect (the name did not resolve, the connection failed, or the address is not allowed)", true)
+        case .invalidURL, .invalidRequest: ("destination refused: the URL is not allowed", false)
+        // The scheme was checked before the attempt: here the library could not read the answer.
+        case .schemeNotAllowed: ("the answer was not HTTP", true)
         case .timedOut: ("no answer within \(timeoutSeconds) s", true)
-        case .connectionFailed: ("could not connect (name resolution or TCP connection failed)", true)
         case .tlsFailure: ("TLS handshake or certificate verification failed", true)
         case .responseTooLarge: ("the answer exceeded 64 KiB", true)
         case .tooManyRedirects, .insecureRedirect: ("the endpoint answered with a redirect, which is not followed", true)
