@@ -8,88 +8,30 @@ keyed with a private_key_jwt client's public key, a ``jwks_uri`` on a private ad
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from authlib.oauth2.rfc7523 import ClientSecretJWT, PrivateKeyJWT
-from joserfc import jwt as jose_jwt
-from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from cli_helpers import cli  # noqa: F401 - fixtures
+from client_jwt_helpers import (
+    ALGORITHMS,
+    JWKSServer,
+    assert_invalid_client,
+    assertion,
+    key_client,
+    key_session,
+    public_jwks,
+    token_with,
+    unsigned,
+)
 from federation_helpers import federation_config
 from gatehouse_client import RP, Browser, authorization_request, check_access_token, expect
 from gatehouse_http import HTTP_TIMEOUT
 from tenancy_helpers import start_server
-
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ALGORITHMS = {
-    "RS256": lambda kid: RSAKey.generate_key(2048, parameters={"kid": kid}),
-    "ES256": lambda kid: ECKey.generate_key("P-256", parameters={"kid": kid}),
-    "EdDSA": lambda kid: OKPKey.generate_key("Ed25519", parameters={"kid": kid}),
-}
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def public_jwks(*keys) -> dict:
-    return {"keys": [key.as_dict(private=False) for key in keys]}
-
-
-def key_client(tenant, keys=None, *, jwks_uri: str | None = None, **extra):
-    """A confidential client registered for private_key_jwt with ``keys`` inline or ``jwks_uri``."""
-    fields = {"jwks_uri": jwks_uri} if jwks_uri else {"jwks": public_jwks(*keys)}
-    client = tenant.create_client(
-        "confidential", grant_types=["client_credentials", "authorization_code"], token_endpoint_auth_method="private_key_jwt",
-        **fields, **extra,
-    )
-    assert client.raw["token_endpoint_auth_method"] == "private_key_jwt", client.raw
-    return client
-
-
-def key_session(tenant, client, key, alg: str, audience: str | None = None) -> RP:
-    """Authlib's session authenticating with ``PrivateKeyJWT``: the assertion's aud is the URL the
-    request goes to unless ``audience`` is given."""
-    rp = RP(
-        client_id=client.client_id, client_secret=key, token_endpoint_auth_method="private_key_jwt",
-        revocation_endpoint_auth_method="private_key_jwt", token_endpoint=tenant.endpoint("token_endpoint"),
-    )
-    rp.register_client_auth_method(PrivateKeyJWT(audience, alg=alg))
-    return rp
-
-
-def assertion(client_id: str, key, alg: str, aud: str, **changes) -> str:
-    now = int(time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": aud, "iat": now, "exp": now + 120, "jti": secrets.token_urlsafe(16)}
-    claims.update(changes)
-    claims = {k: v for k, v in claims.items() if v is not None}
-    return jose_jwt.encode({"alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
-
-
-def unsigned(header: dict, claims: dict, hmac_key: bytes | None) -> str:
-    signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
-    if hmac_key is None:
-        return signing_input + "."
-    return signing_input + "." + b64(hmac.new(hmac_key, signing_input.encode(), hashlib.sha256).digest())
-
-
-def token_with(tenant, client_assertion: str, **extra) -> requests.Response:
-    data = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE, "client_assertion": client_assertion, **extra}
-    return requests.post(tenant.endpoint("token_endpoint"), data=data, timeout=HTTP_TIMEOUT)
-
-
-def assert_invalid_client(resp: requests.Response) -> None:
-    assert resp.status_code == 401, (resp.status_code, resp.text)
-    assert resp.json()["error"] == "invalid_client", resp.text
-
 
 # --------------------------------------------------------------------------- discovery
 
@@ -98,7 +40,12 @@ def test_discovery_lists_the_jwt_methods_and_their_algorithms(tenant):
     doc = tenant.discovery
     for prefix in ("token_endpoint", "introspection_endpoint", "revocation_endpoint"):
         assert {"client_secret_jwt", "private_key_jwt"} <= set(doc[f"{prefix}_auth_methods_supported"]), doc
-        assert set(doc[f"{prefix}_auth_signing_alg_values_supported"]) == {"RS256", "ES256", "EdDSA", "HS256"}, doc
+        assert set(doc[f"{prefix}_auth_signing_alg_values_supported"]) == {
+            "RS256",
+            "ES256",
+            "EdDSA",
+            "HS256",
+        }, doc
 
 
 # --------------------------------------------------------------------------- private_key_jwt
@@ -113,10 +60,14 @@ def test_private_key_jwt_client_credentials_introspection_and_revocation(tenant,
     claims = check_access_token(tenant, client, token["access_token"])
     assert claims["sub"] == client.client_id
     # The assertion's aud is the introspection endpoint's URL here (the URL Authlib posts to).
-    info = expect(rp.introspect_token(tenant.endpoint("introspection_endpoint"), token=token["access_token"]), 200).json()
+    info = expect(
+        rp.introspect_token(tenant.endpoint("introspection_endpoint"), token=token["access_token"]), 200
+    ).json()
     assert info["active"] is True and info["client_id"] == client.client_id, info
     expect(rp.revoke_token(tenant.endpoint("revocation_endpoint"), token=token["access_token"]), 200)
-    info = expect(rp.introspect_token(tenant.endpoint("introspection_endpoint"), token=token["access_token"]), 200).json()
+    info = expect(
+        rp.introspect_token(tenant.endpoint("introspection_endpoint"), token=token["access_token"]), 200
+    ).json()
     assert info == {"active": False}, info
 
 
@@ -129,7 +80,12 @@ def test_private_key_jwt_authorization_code_exchange(tenant):
     rp.register_client_auth_method(PrivateKeyJWT(tenant.issuer, alg="ES256"))  # aud: the issuer identifier
     auth = Browser().authorize(url, client.redirect_uri, user=user, consent="allow")
     assert auth.code, auth.trace()
-    token = rp.fetch_token(authorization_response=auth.location, state=state, code_verifier=verifier, redirect_uri=client.redirect_uri)
+    token = rp.fetch_token(
+        authorization_response=auth.location,
+        state=state,
+        code_verifier=verifier,
+        redirect_uri=client.redirect_uri,
+    )
     assert token.get("id_token") and token.get("access_token"), token
     assert check_access_token(tenant, client, token["access_token"], user=user)["sub"] == user.id
 
@@ -138,17 +94,27 @@ def test_private_key_jwt_authorization_code_exchange(tenant):
 
 
 def test_client_secret_jwt_and_secret_rotation(tenant):
-    client = tenant.create_client("confidential", grant_types=["client_credentials"], token_endpoint_auth_method="client_secret_jwt")
+    client = tenant.create_client(
+        "confidential", grant_types=["client_credentials"], token_endpoint_auth_method="client_secret_jwt"
+    )
     assert client.raw["token_endpoint_auth_method"] == "client_secret_jwt"
-    rp = RP(client_id=client.client_id, client_secret=client.client_secret, token_endpoint_auth_method="client_secret_jwt")
+    rp = RP(
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        token_endpoint_auth_method="client_secret_jwt",
+    )
     rp.register_client_auth_method(ClientSecretJWT())
     token = rp.fetch_token(tenant.endpoint("token_endpoint"), grant_type="client_credentials")
-    info = expect(rp.introspect_token(tenant.endpoint("introspection_endpoint"), token=token["access_token"]), 200).json()
+    info = expect(
+        rp.introspect_token(tenant.endpoint("introspection_endpoint"), token=token["access_token"]), 200
+    ).json()
     assert info["active"] is True, info
     # The registered method is the only one: the same secret with client_secret_basic is refused.
     assert_invalid_client(tenant.token_request({"grant_type": "client_credentials"}, client, auth="basic"))
     # A rotation seals the new secret; without overlap the old one stops signing at once.
-    rotated = expect(tenant.admin.post(f"/tenants/{tenant.slug}/clients/{client.client_id}/rotate-secret"), 200).json()
+    rotated = expect(
+        tenant.admin.post(f"/tenants/{tenant.slug}/clients/{client.client_id}/rotate-secret"), 200
+    ).json()
     with pytest.raises(Exception, match="invalid_client"):
         rp.fetch_token(tenant.endpoint("token_endpoint"), grant_type="client_credentials")
     rp.client_secret = rotated["client_secret"]
@@ -165,27 +131,46 @@ def test_refusals_are_invalid_client(tenant):
     once = assertion(client.client_id, key, "RS256", token_url)
     expect(token_with(tenant, once), 200)
     assert_invalid_client(token_with(tenant, once))  # the same jti again
-    assert_invalid_client(token_with(tenant, assertion(client.client_id, key, "RS256", "https://other.example/token")))
+    assert_invalid_client(
+        token_with(tenant, assertion(client.client_id, key, "RS256", "https://other.example/token"))
+    )
     past = int(time.time()) - 600
-    assert_invalid_client(token_with(tenant, assertion(client.client_id, key, "RS256", token_url, iat=past - 60, exp=past)))
-    assert_invalid_client(token_with(tenant, assertion(client.client_id, key, "RS256", token_url, exp=int(time.time()) + 7200)))
+    assert_invalid_client(
+        token_with(tenant, assertion(client.client_id, key, "RS256", token_url, iat=past - 60, exp=past))
+    )
+    assert_invalid_client(
+        token_with(tenant, assertion(client.client_id, key, "RS256", token_url, exp=int(time.time()) + 7200))
+    )
     assert_invalid_client(token_with(tenant, assertion(client.client_id, key, "RS256", token_url, jti=None)))
-    assert_invalid_client(token_with(tenant, assertion(client.client_id, key, "RS256", token_url, iss="someone-else")))
-    claims = {"iss": client.client_id, "sub": client.client_id, "aud": token_url, "exp": int(time.time()) + 60, "jti": secrets.token_hex(8)}
+    assert_invalid_client(
+        token_with(tenant, assertion(client.client_id, key, "RS256", token_url, iss="someone-else"))
+    )
+    claims = {
+        "iss": client.client_id,
+        "sub": client.client_id,
+        "aud": token_url,
+        "exp": int(time.time()) + 60,
+        "jti": secrets.token_hex(8),
+    }
     assert_invalid_client(token_with(tenant, unsigned({"alg": "none"}, claims, None)))
     # Alg confusion: HS256 keyed with the client's public key (as a PEM and as its JWK text).
     public_pem = key.as_pem(private=False)
     for public_bytes in (public_pem, json.dumps(key.as_dict(private=False)).encode()):
         claims["jti"] = secrets.token_hex(8)
-        assert_invalid_client(token_with(tenant, unsigned({"alg": "HS256", "kid": key.kid}, claims, public_bytes)))
+        assert_invalid_client(
+            token_with(tenant, unsigned({"alg": "HS256", "kid": key.kid}, claims, public_bytes))
+        )
     # A key the client did not register, garbage, an oversized assertion, another assertion type.
     stranger = ALGORITHMS["RS256"]("rs-neg")
     assert_invalid_client(token_with(tenant, assertion(client.client_id, stranger, "RS256", token_url)))
     for garbage in ("", "not-a-jwt", "a.b.c", "e30.e30.", "A" * 20000):
         resp = token_with(tenant, garbage)
         assert_invalid_client(resp)
-    resp = requests.post(token_url, data={"grant_type": "client_credentials", "client_assertion_type": "urn:x", "client_assertion": once},
-                         timeout=HTTP_TIMEOUT)
+    resp = requests.post(
+        token_url,
+        data={"grant_type": "client_credentials", "client_assertion_type": "urn:x", "client_assertion": once},
+        timeout=HTTP_TIMEOUT,
+    )
     assert_invalid_client(resp)
 
 
@@ -199,13 +184,23 @@ def test_wrong_method_for_the_client_is_refused(tenant):
     assert_invalid_client(tenant.introspect(client, "x"))
     # A client registered before (client_secret_basic by default) may not send an assertion…
     legacy = tenant.create_client("confidential", grant_types=["client_credentials"])
-    claims = {"iss": legacy.client_id, "sub": legacy.client_id, "aud": token_url, "exp": int(time.time()) + 60, "jti": "j1"}
-    assert_invalid_client(token_with(tenant, unsigned({"alg": "HS256"}, claims, legacy.client_secret.encode())))
+    claims = {
+        "iss": legacy.client_id,
+        "sub": legacy.client_id,
+        "aud": token_url,
+        "exp": int(time.time()) + 60,
+        "jti": "j1",
+    }
+    assert_invalid_client(
+        token_with(tenant, unsigned({"alg": "HS256"}, claims, legacy.client_secret.encode()))
+    )
     # …and keeps working exactly as before, with either secret method.
     expect(tenant.token_request({"grant_type": "client_credentials"}, legacy, auth="basic"), 200)
     expect(tenant.token_request({"grant_type": "client_credentials"}, legacy, auth="post"), 200)
     # A client_secret_post client may not use client_secret_basic.
-    post_only = tenant.create_client("confidential", grant_types=["client_credentials"], token_endpoint_auth_method="client_secret_post")
+    post_only = tenant.create_client(
+        "confidential", grant_types=["client_credentials"], token_endpoint_auth_method="client_secret_post"
+    )
     assert_invalid_client(tenant.token_request({"grant_type": "client_credentials"}, post_only, auth="basic"))
     expect(tenant.token_request({"grant_type": "client_credentials"}, post_only, auth="post"), 200)
 
@@ -216,7 +211,9 @@ def test_jwks_uri_on_a_private_address_is_refused(tenant):
     key = ALGORITHMS["ES256"]("es-ssrf")
     with JWKSServer(public_jwks(key)) as jwks:
         client = key_client(tenant, jwks_uri=jwks.url.replace("http://", "https://"))
-        resp = token_with(tenant, assertion(client.client_id, key, "ES256", tenant.endpoint("token_endpoint")))
+        resp = token_with(
+            tenant, assertion(client.client_id, key, "ES256", tenant.endpoint("token_endpoint"))
+        )
         assert_invalid_client(resp)
         assert jwks.hits == 0
 
@@ -228,11 +225,22 @@ def test_registration_is_validated(tenant):
     cases = [
         ({**base, "token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method"),
         ({**base, "token_endpoint_auth_method": "private_key_jwt", "jwks": private}, "jwks.keys[0]"),
-        ({**base, "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://keys.example/jwks"}, "jwks_uri"),
+        (
+            {**base, "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://keys.example/jwks"},
+            "jwks_uri",
+        ),
         ({**base, "token_endpoint_auth_method": "none"}, "token_endpoint_auth_method"),
         ({**base, "jwks": public_jwks(key)}, "jwks"),
-        ({**base, "type": "public", "grant_types": ["authorization_code"], "redirect_uris": ["https://a.example/cb"],
-          "token_endpoint_auth_method": "client_secret_basic"}, "token_endpoint_auth_method"),
+        (
+            {
+                **base,
+                "type": "public",
+                "grant_types": ["authorization_code"],
+                "redirect_uris": ["https://a.example/cb"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            },
+            "token_endpoint_auth_method",
+        ),
     ]
     for body, field in cases:
         resp = tenant.admin.post(f"/tenants/{tenant.slug}/clients", json=body)
@@ -240,48 +248,75 @@ def test_registration_is_validated(tenant):
         assert field in {e["field"] for e in resp.json()["errors"]}, resp.text
 
 
+def test_cli_registers_and_changes_the_method(tenant, cli, tmp_path):  # noqa: F811 - fixture
+    key = ALGORITHMS["EdDSA"]("ed-cli")
+    keys_file = tmp_path / "jwks.json"
+    keys_file.write_text(json.dumps(public_jwks(key)))
+    created = cli.json(
+        "client",
+        "create",
+        "--tenant",
+        tenant.slug,
+        "--name",
+        "CLI backend",
+        "--grant-type",
+        "client_credentials",
+        "--token-endpoint-auth-method",
+        "private_key_jwt",
+        "--jwks",
+        f"@{keys_file}",
+    )
+    assert (
+        created["token_endpoint_auth_method"] == "private_key_jwt"
+        and created["jwks"]["keys"][0]["kid"] == "ed-cli"
+    ), created
+    token_url = tenant.endpoint("token_endpoint")
+    expect(token_with(tenant, assertion(created["client_id"], key, "EdDSA", token_url)), 200)
+    # Back to a secret method: the keys are dropped, and assertions stop working.
+    changed = cli.json(
+        "client",
+        "update",
+        created["client_id"],
+        "--tenant",
+        tenant.slug,
+        "--token-endpoint-auth-method",
+        "client_secret_post",
+    )
+    assert changed["token_endpoint_auth_method"] == "client_secret_post" and "jwks" not in changed, changed
+    assert_invalid_client(token_with(tenant, assertion(created["client_id"], key, "EdDSA", token_url)))
+    resp = requests.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+        },
+        timeout=HTTP_TIMEOUT,
+    )
+    expect(resp, 200)
+    cli.fails(
+        "client",
+        "update",
+        created["client_id"],
+        "--tenant",
+        tenant.slug,
+        "--token-endpoint-auth-method",
+        "private_key_jwt",
+        status=422,
+    )
+
+
 # --------------------------------------------------------------------------- jwks_uri
-
-
-class JWKSServer:
-    """A plain-http JWKS document on 127.0.0.1, counting its fetches."""
-
-    def __init__(self, document: dict):
-        self.document = document
-        self.hits = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                outer.hits += 1
-                body = json.dumps(outer.document).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
 def keys_server(tmp_path_factory, artifacts_dir):
     """A server whose ``[federation]`` rules allow http and loopback (where the JWKS server listens)."""
-    server = start_server(tmp_path_factory.mktemp("client-jwt"), artifacts_dir / "gatehouse-client-jwt.log",
-                          config=federation_config(allow_loopback=True))
+    server = start_server(
+        tmp_path_factory.mktemp("client-jwt"),
+        artifacts_dir / "gatehouse-client-jwt.log",
+        config=federation_config(allow_loopback=True),
+    )
     yield server
     server.stop()
 
@@ -293,14 +328,22 @@ def test_jwks_uri_is_fetched_cached_and_refetched_for_an_unknown_kid(keys_server
         client = key_client(tenant, jwks_uri=jwks.url)
         rp = key_session(tenant, client, first, "RS256")
         for _ in range(2):
-            assert rp.fetch_token(tenant.endpoint("token_endpoint"), grant_type="client_credentials")["access_token"]
+            assert rp.fetch_token(tenant.endpoint("token_endpoint"), grant_type="client_credentials")[
+                "access_token"
+            ]
         assert jwks.hits == 1  # cached per tenant and client
         # The client rotates to a new key: an assertion naming its kid makes the server fetch again.
         jwks.document = public_jwks(first, second)
         rp = key_session(tenant, client, second, "EdDSA")
-        assert rp.fetch_token(tenant.endpoint("token_endpoint"), grant_type="client_credentials")["access_token"]
+        assert rp.fetch_token(tenant.endpoint("token_endpoint"), grant_type="client_credentials")[
+            "access_token"
+        ]
         assert jwks.hits == 2
         # A kid nobody publishes: one more fetch at most, then invalid_client.
         unknown = ALGORITHMS["EdDSA"]("ed-unknown")
-        assert_invalid_client(token_with(tenant, assertion(client.client_id, unknown, "EdDSA", tenant.endpoint("token_endpoint"))))
+        assert_invalid_client(
+            token_with(
+                tenant, assertion(client.client_id, unknown, "EdDSA", tenant.endpoint("token_endpoint"))
+            )
+        )
         assert jwks.hits <= 3
