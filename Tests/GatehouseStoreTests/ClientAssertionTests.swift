@@ -18,6 +18,8 @@ struct ClientAssertionTests {
     /// `client_secret_jwt` client, and a client registered before the field existed.
     struct World: Sendable {
         let store: any InstanceStorage
+        /// Opens another store on the same storage: a restart (SQLite), another node (PostgreSQL).
+        let openNode: @Sendable () async throws -> any InstanceStorage
         let db: any TenantHandle
         let clock: TestClock
         let keys: [JWSAlgorithm: SigningKey]
@@ -76,7 +78,8 @@ struct ClientAssertionTests {
 
     /// Runs `body` with a fresh `World` on each backend.
     static func eachBackend(_ body: @escaping @Sendable (World) async throws -> Void) async throws {
-        let make: @Sendable (any InstanceStorage, TestClock) async throws -> Void = { store, clock in
+        let make: @Sendable (any InstanceStorage, TestClock, @escaping @Sendable () async throws -> any InstanceStorage) async throws -> Void = {
+            store, clock, openNode in
             let tenant = try await store.makeTenant("jwt-auth")
             let db = try await store.storage(for: tenant)
             var keys: [JWSAlgorithm: SigningKey] = [:]
@@ -95,11 +98,14 @@ struct ClientAssertionTests {
             for client in [keyClient, secretClient, legacy] { try await store.registerClient(client, in: tenant, builtin: nil) }
             try await body(
                 World(
-                    store: store, db: db, clock: clock, keys: keys, keyClient: keyClient, secretClient: secretClient, secret: secret, legacy: legacy,
+                    store: store, openNode: openNode, db: db, clock: clock, keys: keys, keyClient: keyClient, secretClient: secretClient, secret: secret,
+                    legacy: legacy,
                     legacySecret: legacySecret))
         }
-        try await StoreFixture.withStore { store, fixture in try await make(store, fixture.clock) }
-        if PostgresFixture.url != nil { try await PostgresFixture.withStore { store, fixture in try await make(store, fixture.clock) } }
+        try await StoreFixture.withStore { store, fixture in try await make(store, fixture.clock) { try fixture.open() } }
+        if PostgresFixture.url != nil {
+            try await PostgresFixture.withStore { store, fixture in try await make(store, fixture.clock) { try await fixture.open() } }
+        }
     }
 
     /// Expects `invalid_client` (or `code`) from `attempt`.
@@ -194,6 +200,24 @@ struct ClientAssertionTests {
             w.clock.advance(61)
             await w.store.purgeExpired()
             #expect(try await w.db.recordClientAssertion(clientID: "pk_a", jti: "j1", expiresAt: until.addingTimeInterval(120)))
+        }
+    }
+
+    @Test("a used jti stays used after a restart (SQLite) and on another node of the database (PostgreSQL)")
+    func replayAcrossNodes() async throws {
+        try await Self.eachBackend { w in
+            let assertion = try Self.signed(w.claims(w.keyClient), key: w.keys[.eddsa]!)
+            _ = try await w.authenticate(Self.form(assertion))
+            let node = try await w.openNode()
+            defer { (node as? PostgresInstanceStore)?.shutdown() }
+            let other = try await node.storage(for: try #require(node.resolve(slug: "jwt-auth")))
+            let there = World(
+                store: node, openNode: w.openNode, db: other, clock: w.clock, keys: w.keys, keyClient: w.keyClient,
+                secretClient: w.secretClient, secret: w.secret, legacy: w.legacy, legacySecret: w.legacySecret)
+            await Self.refused("the assertion used on the first node") { try await there.authenticate(Self.form(assertion)) }
+            _ = try await there.authenticate(Self.form(try Self.signed(w.claims(w.keyClient), key: w.keys[.eddsa]!)))
+            // The sealed secret opens on the other node too (same master key).
+            _ = try await there.authenticate(Self.form(Self.hmac(w.claims(w.secretClient), key: Array(w.secret.utf8))))
         }
     }
 
