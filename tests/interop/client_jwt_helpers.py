@@ -102,6 +102,8 @@ def token_with(tenant, client_assertion: str, **extra) -> requests.Response:
 def assert_invalid_client(resp: requests.Response) -> None:
     assert resp.status_code == 401, (resp.status_code, resp.text)
     assert resp.json()["error"] == "invalid_client", resp.text
+    assert resp.headers.get("WWW-Authenticate", "").startswith("Basic "), resp.headers  # RFC 6749 §5.2
+    assert "no-store" in resp.headers.get("Cache-Control", ""), resp.headers
 
 
 class JWKSServer:
