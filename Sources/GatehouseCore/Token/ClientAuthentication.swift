@@ -55,7 +55,7 @@ public enum ClientAuthentication {
         assertions: ClientAssertionContext? = nil,
         findClient: (String) async throws -> Client?
     ) async throws -> AuthenticatedClient {
-        var credentials = try extract(authorization: authorization, parameters: parameters)
+        let credentials = try extract(authorization: authorization, parameters: parameters)
         guard credentials.clientID.utf8.count <= 128, let client = try await findClient(credentials.clientID) else {
             throw OAuthError.invalidClient("client authentication failed")
         }
@@ -64,7 +64,6 @@ public enum ClientAuthentication {
                 throw OAuthError.invalidClient("this client is not registered for JWT client authentication")
             }
             try await ClientAssertion.authenticate(assertion, client: client, context: assertions, now: now)
-            credentials.method = method
             return AuthenticatedClient(client: client, method: method)
         }
         guard client.acceptedAuthenticationMethods.contains(credentials.method) else {
