@@ -40,6 +40,12 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var signingAlgorithms: [String]?
     /// Custom claims by name (docs/contract.md A9), replacing the tenant's whole.
     package var customClaims: OpenAPIObjectContainer?
+    /// `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt` or `none`.
+    package var tokenEndpointAuthMethod: String?
+    /// The public keys of a `private_key_jwt` client: a JWK Set `{"keys": [...]}`.
+    package var jwks: OpenAPIObjectContainer?
+    /// Where a `private_key_jwt` client publishes its public keys (https).
+    package var jwksUri: String?
 
     package init() {}
 
@@ -73,6 +79,12 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     package var accessTokenSigningAlg: String?
     /// The client's custom claims (docs/contract.md A9), replacing its previous ones whole.
     package var customClaims: OpenAPIObjectContainer?
+    /// `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt` or `none`.
+    package var tokenEndpointAuthMethod: String?
+    /// The public keys of a `private_key_jwt` client: a JWK Set `{"keys": [...]}`.
+    package var jwks: OpenAPIObjectContainer?
+    /// Where a `private_key_jwt` client publishes its public keys (https).
+    package var jwksUri: String?
 
     package init() {}
 
@@ -84,6 +96,7 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
         case grantTypes = "grant_types", firstParty = "first_party", allowedScopes = "allowed_scopes"
         case organizationRequired = "organization_required", customClaims = "custom_claims"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg", accessTokenSigningAlg = "access_token_signing_alg"
+        case tokenEndpointAuthMethod = "token_endpoint_auth_method", jwks, jwksUri = "jwks_uri"
     }
 }
 

@@ -32,6 +32,8 @@ public final class FederationService: Sendable {
     let clock: any GatehouseCore.Clock
     private let metadataCache = Mutex<[String: (metadata: OIDCMetadata, fetchedAt: Double)]>([:])
     let keySets = KeySetCache()
+    /// The key sets of clients' `jwks_uri` (``clientKey(for:jwksURI:cacheKey:)``).
+    let clientKeySets = KeySetCache()
 
     public init(settings: FederationSettings, clock: any GatehouseCore.Clock) {
         self.settings = settings

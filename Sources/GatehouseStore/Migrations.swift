@@ -201,6 +201,7 @@ public enum Migrations {
         registerAuditMigrations(&migrator)
         registerWebhookMigrations(&migrator)
         registerUserProfileMigrations(&migrator)
+        registerClientAuthenticationMigrations(&migrator)
         return migrator
     }
 }

@@ -25,9 +25,9 @@ extension Client {
     static let columns = """
         id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, \
         id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at, \
-        organization_required, custom_claims
+        organization_required, custom_claims, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, sealed_previous_secret
         """
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -47,6 +47,11 @@ extension Client {
             previousSecretExpiresAt: row["previous_secret_expires_at"],
             organizationRequired: row["organization_required"],
             customClaims: JSONColumn.decode([String: CustomClaim].self, row["custom_claims"]) ?? [:], createdAt: row["created_at"])
+        tokenEndpointAuthMethod = (row["token_endpoint_auth_method"] as String?).flatMap(ClientAuthenticationMethod.init(rawValue:))
+        jwks = JSONColumn.decode([JWK].self, row["jwks"])
+        jwksURI = row["jwks_uri"]
+        sealedSecret = row.bytes("sealed_secret")
+        sealedPreviousSecret = row.bytes("sealed_previous_secret")
     }
 
     var arguments: StatementArguments {
@@ -55,7 +60,8 @@ extension Client {
             JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
             allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
             previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt, organizationRequired,
-            JSONColumn.encode(customClaims),
+            JSONColumn.encode(customClaims), tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI,
+            sealedSecret.map { Data($0) }, sealedPreviousSecret.map { Data($0) },
         ]
     }
 }

@@ -199,6 +199,8 @@ public enum TenantArchive {
         ("signing_keys", "sealed_private_key"),
         ("upstream_providers", "sealed_client_secret"),
         ("mfa_factors", "sealed_secret"),
+        ("clients", "sealed_secret"),
+        ("clients", "sealed_previous_secret"),
     ]
 
     /// Tables of live credentials and passing state, emptied in every copy: no session, code,
@@ -207,7 +209,7 @@ public enum TenantArchive {
     static let clearedTables = [
         "sessions", "interactions", "authorization_codes", "refresh_tokens", "revoked_access_tokens",
         "one_time_tokens", "pending_sign_ins", "federation_states", "mail_outbox", "console_enrolments",
-        "sign_in_failures", "webhook_endpoints", "webhook_deliveries",
+        "sign_in_failures", "webhook_endpoints", "webhook_deliveries", "client_assertions",
     ]
 
     /// Tables a copy keeps (clone with scrubbing empties some of them; see `scrub`).
@@ -311,8 +313,8 @@ public enum TenantArchive {
             let secret = (row["type"] as String) == "confidential" ? ClientKeys.secretKey(environment: environment) : nil
             try db.execute(
                 sql: """
-                    UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL
-                    WHERE client_id = ?
+                    UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL,
+                    sealed_secret = NULL, sealed_previous_secret = NULL WHERE client_id = ?
                     """, arguments: [newID, secret.map { Data(SecretHash.of($0)) }, clientID])
             for table in ["consents", "grants"] {
                 try db.execute(sql: "UPDATE \(table) SET client_id = ? WHERE client_id = ?", arguments: [newID, clientID])

@@ -26,7 +26,7 @@ extension TenantDatabase {
 
     // MARK: Housekeeping
 
-    /// Deletes expired interactions, codes, enrolments, revoked-token entries and day-old failure counters;
+    /// Deletes expired interactions, codes, enrolments, revoked-token entries, client assertion `jti`s and day-old failure counters;
     /// prunes the revocation index.
     public func purgeExpired(now: Date) async throws {
         try await pool.write { db in
@@ -37,6 +37,7 @@ extension TenantDatabase {
             try db.execute(cached: "DELETE FROM one_time_tokens WHERE expires_at < ?", arguments: [now.addingTimeInterval(-86400)])
             try db.execute(cached: "DELETE FROM pending_sign_ins WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM console_enrolments WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM client_assertions WHERE expires_at < ?", arguments: [now])
             // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
             try db.execute(cached: "DELETE FROM sign_in_failures WHERE last_failure < ?", arguments: [now.addingTimeInterval(-86400)])
         }

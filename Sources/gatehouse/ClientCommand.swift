@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseAdminAPI
+import OpenAPIRuntime
 
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +11,7 @@ struct ClientCommand: AsyncParsableCommand {
     static let keys = [
         "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
         "post_logout_redirect_uris", "grant_types", "first_party", "organization_required", "allowed_scopes", "token_endpoint_auth_method",
-        "id_token_signed_response_alg", "access_token_signing_alg", "custom_claims", "created_at",
+        "jwks_uri", "jwks", "id_token_signed_response_alg", "access_token_signing_alg", "custom_claims", "created_at",
     ]
 
     static func print(_ client: Any?, json: Bool) {
@@ -36,6 +37,36 @@ struct ClientCommand: AsyncParsableCommand {
         }
     }
 
+    /// Options for how a client authenticates at the token, introspection and revocation endpoints (create and update).
+    struct AuthenticationOptions: ParsableArguments {
+        @Option(
+            help:
+                "token_endpoint_auth_method: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt (confidential clients) or none (public clients); the client may then authenticate with that method only."
+        )
+        var tokenEndpointAuthMethod: String?
+        @Option(help: ArgumentHelp("Public keys of a private_key_jwt client: a JWK Set as JSON, or @FILE to read it from a file.", valueName: "json|@file"))
+        var jwks: String?
+        @Option(help: "URL (https) where a private_key_jwt client publishes its JWK Set.") var jwksUri: String?
+
+        /// The `--jwks` JWK Set. - Throws: `ValidationError` when it is not a JSON object or the file cannot be read.
+        func keySet() throws -> OpenAPIObjectContainer? {
+            guard var text = jwks else { return nil }
+            if text.hasPrefix("@") {
+                guard let data = FileManager.default.contents(atPath: String(text.dropFirst())) else {
+                    throw ValidationError("--jwks: cannot read \(text.dropFirst())")
+                }
+                text = String(decoding: data, as: UTF8.self)
+            }
+            return try OrgCommand.metadata(text, option: "jwks")
+        }
+
+        func apply(to body: inout OpenClientFields) throws {
+            body.tokenEndpointAuthMethod = tokenEndpointAuthMethod ?? body.tokenEndpointAuthMethod
+            body.jwks = try keySet() ?? body.jwks
+            body.jwksUri = jwksUri ?? body.jwksUri
+        }
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a client. The secret key of a confidential client is shown once.",
@@ -55,8 +86,12 @@ struct ClientCommand: AsyncParsableCommand {
                 "Custom claims of this client's tokens, replacing the tenant's of the same name: a JSON object (docs/contract.md A9).", valueName: "json"))
         var customClaims: String?
         @OptionGroup var tokens: TokenOptions
+        @OptionGroup var authentication: AuthenticationOptions
 
-        func validate() throws { _ = try OrgCommand.metadata(customClaims, option: "custom-claims") }
+        func validate() throws {
+            _ = try OrgCommand.metadata(customClaims, option: "custom-claims")
+            _ = try authentication.keySet()
+        }
 
         func run() async throws {
             var body = OpenClientFields()
@@ -69,6 +104,7 @@ struct ClientCommand: AsyncParsableCommand {
             body.organizationRequired = organizationRequired ? true : nil
             body.grantTypes = grantType.isEmpty ? nil : grantType
             tokens.apply(to: &body)
+            try authentication.apply(to: &body)
             try await runAdmin {
                 let client = try await admin.api().answer { [body] in
                     try await $0.createClient(path: .init(slug: tenant), body: .json(body)).created.body.json
@@ -134,6 +170,7 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Custom claims of this client's tokens (a JSON object replacing the client's; {} removes them).", valueName: "json"))
         var customClaims: String?
         @OptionGroup var tokens: TokenOptions
+        @OptionGroup var authentication: AuthenticationOptions
 
         /// The JSON merge patch of the options given (RFC 7396).
         var body: OpenClientFields {
@@ -146,11 +183,13 @@ struct ClientCommand: AsyncParsableCommand {
             body.firstParty = firstParty
             body.organizationRequired = organizationRequired
             tokens.apply(to: &body)
+            try? authentication.apply(to: &body)
             return body
         }
 
         func validate() throws {
             _ = try OrgCommand.metadata(customClaims, option: "custom-claims")
+            _ = try authentication.keySet()
             if body.isEmpty { throw ValidationError("nothing to update: pass at least one option (see --help)") }
         }
 

@@ -221,7 +221,16 @@ struct DiscoveryTests {
         #expect(!metadata.requestParameterSupported)
         #expect(!metadata.requestURIParameterSupported)
         #expect(metadata.scopesSupported.contains("openid"))
-        #expect(Set(metadata.tokenEndpointAuthMethodsSupported) == ["client_secret_basic", "client_secret_post", "none"])
+        #expect(
+            Set(metadata.tokenEndpointAuthMethodsSupported) == [
+                "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+            ])
+        for algorithms in [
+            metadata.tokenEndpointAuthSigningAlgValuesSupported, metadata.introspectionEndpointAuthSigningAlgValuesSupported,
+            metadata.revocationEndpointAuthSigningAlgValuesSupported,
+        ] {
+            #expect(Set(algorithms) == ["RS256", "ES256", "EdDSA", "HS256"])
+        }
         #expect(metadata.subjectTypesSupported == ["public"])
     }
 

@@ -6,15 +6,15 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-06: tenant hostnames, console
+/// A data folder of today's schema (every migration up to 2026-12-07: tenant hostnames, console
 /// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
-/// claims, the audit log, webhook endpoints) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
 @Suite("Migrations from today's schema", .serialized)
 struct CurrentSchemaFixtureTests {
-    static let name = "schema-2026-12-06"
+    static let name = "schema-2026-12-07"
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
 
     struct Facts: Codable {
@@ -28,7 +28,16 @@ struct CurrentSchemaFixtureTests {
         /// A webhook endpoint and its secret (written since 2026-12-06).
         var webhook_id: String?
         var webhook_secret: String?
+        /// A client_secret_jwt client and its (sealed) secret, a private_key_jwt client with an
+        /// inline key, and a jti the latter used (written since 2026-12-07).
+        var secret_jwt_client_id: String?
+        var secret_jwt_client_secret: String?
+        var key_jwt_client_id: String?
+        var key_jwt_used_jti: String?
     }
+
+    /// The inline key of the fixture's private_key_jwt client.
+    static let clientKey = JWK(kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid: "fixture")
 
     /// Users' metadata and clients' custom claims (docs/contract.md A9).
     static let publicMetadata: [String: JSONValue] = ["plan": .string("pro"), "seats": .number(5)]
@@ -110,6 +119,20 @@ struct CurrentSchemaFixtureTests {
             try await store.markWebhookTenant(tenant)
             try await db.insertWebhookEndpoint(endpoint)
             (facts.webhook_id, facts.webhook_secret) = (endpoint.id.rawValue, endpoint.secret)
+            var secretJWT = Seed.client(at: now)
+            let jwtSecret = ClientKeys.secretKey(environment: .live)
+            secretJWT.secretHash = SecretHash.of(jwtSecret)
+            secretJWT.tokenEndpointAuthMethod = .clientSecretJWT
+            secretJWT.sealedSecret = db.seal(Array(jwtSecret.utf8))
+            try await store.registerClient(secretJWT, in: tenant)
+            var keyJWT = Seed.client(at: now)
+            keyJWT.tokenEndpointAuthMethod = .privateKeyJWT
+            keyJWT.jwks = [Self.clientKey]
+            try await store.registerClient(keyJWT, in: tenant)
+            let jti = RandomText.base62(count: 22)
+            _ = try await db.recordClientAssertion(clientID: keyJWT.clientID, jti: jti, expiresAt: now.addingTimeInterval(86400 * 365))
+            (facts.secret_jwt_client_id, facts.secret_jwt_client_secret) = (secretJWT.clientID, jwtSecret)
+            (facts.key_jwt_client_id, facts.key_jwt_used_jti) = (keyJWT.clientID, jti)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -169,6 +192,17 @@ struct CurrentSchemaFixtureTests {
                 let endpoint = try #require(try await db.webhookEndpoint(id: id))
                 #expect(endpoint.secret == facts.webhook_secret && endpoint.events == ["user.created"])
                 #expect(try await store.webhookTenants(limit: 10) == [tenant])
+            }
+            if let secretID = facts.secret_jwt_client_id, let secret = facts.secret_jwt_client_secret, let keyID = facts.key_jwt_client_id,
+                let jti = facts.key_jwt_used_jti
+            {
+                let secretJWT = try #require(try await db.client(clientID: secretID))
+                #expect(secretJWT.tokenEndpointAuthMethod == .clientSecretJWT)
+                #expect(try secretJWT.sealedSecret.map(db.unseal) == Array(secret.utf8))
+                let keyJWT = try #require(try await db.client(clientID: keyID))
+                #expect(keyJWT.tokenEndpointAuthMethod == .privateKeyJWT && keyJWT.jwks == [Self.clientKey] && keyJWT.sealedSecret == nil)
+                #expect(try await db.recordClientAssertion(clientID: keyID, jti: jti, expiresAt: now.addingTimeInterval(60)) == false)
+                #expect(client.tokenEndpointAuthMethod == nil, "a client of before keeps authenticating as before")
             }
         }
     }

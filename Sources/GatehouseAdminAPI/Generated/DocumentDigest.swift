@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "c446e2ff20e8bb776726998fab528eee987ec23af2440b7f0f1f28e516de26b0"
+    package static let sha256 = "409e31d04d7ea7707e0396121f464ae748b1180cf20cd7e40bd8a8126cf31a09"
 }

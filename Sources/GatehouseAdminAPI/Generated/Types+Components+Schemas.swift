@@ -1030,17 +1030,48 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/allowed_scopes`.
             package var allowedScopes: Swift.String?
-            /// `none` for public clients; confidential clients may also use `client_secret_post`.
+            /// How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2), and the only method accepted from it. A client created without one shows `none` (public) or `client_secret_basic` (confidential) and, as before the field existed, a confidential one may also use `client_secret_post`.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/token_endpoint_auth_method`.
             @frozen package enum TokenEndpointAuthMethodPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case none = "none"
                 case clientSecretBasic = "client_secret_basic"
+                case clientSecretPost = "client_secret_post"
+                case clientSecretJwt = "client_secret_jwt"
+                case privateKeyJwt = "private_key_jwt"
             }
-            /// `none` for public clients; confidential clients may also use `client_secret_post`.
+            /// How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2), and the only method accepted from it. A client created without one shows `none` (public) or `client_secret_basic` (confidential) and, as before the field existed, a confidential one may also use `client_secret_post`.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/token_endpoint_auth_method`.
             package var tokenEndpointAuthMethod: Components.Schemas.Client.TokenEndpointAuthMethodPayload
+            /// The public keys of a `private_key_jwt` client, when given inline.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/jwks`.
+            package struct JwksPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Client/jwks/value1`.
+                package var value1: Components.Schemas.ClientJWKS
+                /// Creates a new `JwksPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                package init(value1: Components.Schemas.ClientJWKS) {
+                    self.value1 = value1
+                }
+                package init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                package func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// The public keys of a `private_key_jwt` client, when given inline.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/jwks`.
+            package var jwks: Components.Schemas.Client.JwksPayload?
+            /// Where a `private_key_jwt` client publishes its public keys.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/jwks_uri`.
+            package var jwksUri: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Client/id_token_signed_response_alg`.
             @frozen package enum IdTokenSignedResponseAlgPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case edDSA = "EdDSA"
@@ -1076,7 +1107,9 @@ extension Components {
             ///   - organizationRequired: Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
             ///   - customClaims: The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
             ///   - allowedScopes: Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
-            ///   - tokenEndpointAuthMethod: `none` for public clients; confidential clients may also use `client_secret_post`.
+            ///   - tokenEndpointAuthMethod: How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2), and the only method accepted from it. A client created without one shows `none` (public) or `client_secret_basic` (confidential) and, as before the field existed, a confidential one may also use `client_secret_post`.
+            ///   - jwks: The public keys of a `private_key_jwt` client, when given inline.
+            ///   - jwksUri: Where a `private_key_jwt` client publishes its public keys.
             ///   - idTokenSignedResponseAlg:
             ///   - accessTokenSigningAlg:
             ///   - createdAt: RFC 3339 timestamp, UTC, whole seconds.
@@ -1094,6 +1127,8 @@ extension Components {
                 customClaims: Components.Schemas.Client.CustomClaimsPayload,
                 allowedScopes: Swift.String? = nil,
                 tokenEndpointAuthMethod: Components.Schemas.Client.TokenEndpointAuthMethodPayload,
+                jwks: Components.Schemas.Client.JwksPayload? = nil,
+                jwksUri: Swift.String? = nil,
                 idTokenSignedResponseAlg: Components.Schemas.Client.IdTokenSignedResponseAlgPayload,
                 accessTokenSigningAlg: Components.Schemas.Client.AccessTokenSigningAlgPayload,
                 createdAt: Foundation.Date
@@ -1111,6 +1146,8 @@ extension Components {
                 self.customClaims = customClaims
                 self.allowedScopes = allowedScopes
                 self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+                self.jwks = jwks
+                self.jwksUri = jwksUri
                 self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
                 self.accessTokenSigningAlg = accessTokenSigningAlg
                 self.createdAt = createdAt
@@ -1129,6 +1166,8 @@ extension Components {
                 case customClaims = "custom_claims"
                 case allowedScopes = "allowed_scopes"
                 case tokenEndpointAuthMethod = "token_endpoint_auth_method"
+                case jwks
+                case jwksUri = "jwks_uri"
                 case idTokenSignedResponseAlg = "id_token_signed_response_alg"
                 case accessTokenSigningAlg = "access_token_signing_alg"
                 case createdAt = "created_at"
@@ -1166,6 +1205,116 @@ extension Components {
                 try self.value2.encode(to: encoder)
             }
         }
+        /// A JWK Set (RFC 7517 §5) of public signing keys: OKP Ed25519 (EdDSA), EC P-256 (ES256) or RSA of 2048–16384 bits (RS256); private members are refused.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ClientJWKS`.
+        package struct ClientJWKS: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload`.
+            package struct KeysPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/kty`.
+                @frozen package enum KtyPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case okp = "OKP"
+                    case ec = "EC"
+                    case rsa = "RSA"
+                }
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/kty`.
+                package var kty: Components.Schemas.ClientJWKS.KeysPayloadPayload.KtyPayload
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/crv`.
+                package var crv: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/x`.
+                package var x: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/y`.
+                package var y: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/n`.
+                package var n: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/e`.
+                package var e: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/kid`.
+                package var kid: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/alg`.
+                @frozen package enum AlgPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case edDSA = "EdDSA"
+                    case es256 = "ES256"
+                    case rs256 = "RS256"
+                }
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/alg`.
+                package var alg: Components.Schemas.ClientJWKS.KeysPayloadPayload.AlgPayload?
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/use`.
+                @frozen package enum UsePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case sig = "sig"
+                }
+                /// - Remark: Generated from `#/components/schemas/ClientJWKS/KeysPayload/use`.
+                package var use: Components.Schemas.ClientJWKS.KeysPayloadPayload.UsePayload?
+                /// Creates a new `KeysPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - kty:
+                ///   - crv:
+                ///   - x:
+                ///   - y:
+                ///   - n:
+                ///   - e:
+                ///   - kid:
+                ///   - alg:
+                ///   - use:
+                package init(
+                    kty: Components.Schemas.ClientJWKS.KeysPayloadPayload.KtyPayload,
+                    crv: Swift.String? = nil,
+                    x: Swift.String? = nil,
+                    y: Swift.String? = nil,
+                    n: Swift.String? = nil,
+                    e: Swift.String? = nil,
+                    kid: Swift.String? = nil,
+                    alg: Components.Schemas.ClientJWKS.KeysPayloadPayload.AlgPayload? = nil,
+                    use: Components.Schemas.ClientJWKS.KeysPayloadPayload.UsePayload? = nil
+                ) {
+                    self.kty = kty
+                    self.crv = crv
+                    self.x = x
+                    self.y = y
+                    self.n = n
+                    self.e = e
+                    self.kid = kid
+                    self.alg = alg
+                    self.use = use
+                }
+                package enum CodingKeys: String, CodingKey {
+                    case kty
+                    case crv
+                    case x
+                    case y
+                    case n
+                    case e
+                    case kid
+                    case alg
+                    case use
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ClientJWKS/keys`.
+            package typealias KeysPayload = [Components.Schemas.ClientJWKS.KeysPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/ClientJWKS/keys`.
+            package var keys: Components.Schemas.ClientJWKS.KeysPayload
+            /// Creates a new `ClientJWKS`.
+            ///
+            /// - Parameters:
+            ///   - keys:
+            package init(keys: Components.Schemas.ClientJWKS.KeysPayload) {
+                self.keys = keys
+            }
+            package enum CodingKeys: String, CodingKey {
+                case keys
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.keys = try container.decode(
+                    Components.Schemas.ClientJWKS.KeysPayload.self,
+                    forKey: .keys
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "keys"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ClientList`.
         package struct ClientList: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/ClientList/clients`.
@@ -1195,7 +1344,7 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/ClientCreate`.
         package typealias ClientCreate = OpenClientFields
-        /// Fields not given keep their value; `null` is refused (422). The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI.
+        /// Fields not given keep their value; `null` is refused (422) except for `jwks` and `jwks_uri`. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI.
         ///
         /// - Remark: Generated from `#/components/schemas/ClientUpdate`.
         package typealias ClientUpdate = OpenClientFields

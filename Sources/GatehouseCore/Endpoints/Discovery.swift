@@ -17,6 +17,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var subjectTypesSupported: [String]
     public var idTokenSigningAlgValuesSupported: [String]
     public var tokenEndpointAuthMethodsSupported: [String]
+    /// RFC 8414 §2: the JWS algorithms of `private_key_jwt` and `client_secret_jwt` assertions.
+    public var tokenEndpointAuthSigningAlgValuesSupported: [String]
+    public var revocationEndpointAuthSigningAlgValuesSupported: [String]
+    public var introspectionEndpointAuthSigningAlgValuesSupported: [String]
     public var revocationEndpointAuthMethodsSupported: [String]
     public var introspectionEndpointAuthMethodsSupported: [String]
     public var codeChallengeMethodsSupported: [String]
@@ -48,6 +52,9 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case subjectTypesSupported = "subject_types_supported"
         case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
         case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+        case tokenEndpointAuthSigningAlgValuesSupported = "token_endpoint_auth_signing_alg_values_supported"
+        case revocationEndpointAuthSigningAlgValuesSupported = "revocation_endpoint_auth_signing_alg_values_supported"
+        case introspectionEndpointAuthSigningAlgValuesSupported = "introspection_endpoint_auth_signing_alg_values_supported"
         case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
         case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
         case codeChallengeMethodsSupported = "code_challenge_methods_supported"
@@ -99,6 +106,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         tokenEndpointAuthMethodsSupported = methods
         revocationEndpointAuthMethodsSupported = methods
         introspectionEndpointAuthMethodsSupported = methods
+        let assertionAlgorithms = ClientAssertion.publicKeyAlgorithms + [ClientAssertion.secretAlgorithm]
+        tokenEndpointAuthSigningAlgValuesSupported = assertionAlgorithms
+        revocationEndpointAuthSigningAlgValuesSupported = assertionAlgorithms
+        introspectionEndpointAuthSigningAlgValuesSupported = assertionAlgorithms
         codeChallengeMethodsSupported = ["S256"]
         claimsSupported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr", "acr",

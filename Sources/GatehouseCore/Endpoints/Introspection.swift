@@ -147,7 +147,8 @@ public enum TokenIntrospection {
     static func callersToken(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> Found? {
         try parameters.rejectDuplicates()
         let caller = try await ClientAuthentication.authenticate(
-            authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
+            authorization: authorization, parameters: parameters, now: context.now, assertions: context.clientAssertions,
+            findClient: context.store.client(clientID:))
         guard let token = parameters["token"] else { throw OAuthError.invalidRequest("token is missing") }
         let found = try await find(token, hint: parameters["token_type_hint"], context: context)
         switch found {

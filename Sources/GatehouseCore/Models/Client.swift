@@ -16,11 +16,18 @@ public enum GrantType: String, Codable, Sendable, CaseIterable {
     case clientCredentials = "client_credentials"
 }
 
-/// Client authentication methods (RFC 6749 §2.3.1; OIDC Core §9; RFC 8414 names).
+/// Client authentication methods (RFC 6749 §2.3.1; OIDC Core §9; RFC 7523 §2.2; RFC 8414 names).
 public enum ClientAuthenticationMethod: String, Codable, Sendable, CaseIterable {
     case clientSecretBasic = "client_secret_basic"
     case clientSecretPost = "client_secret_post"
+    /// A JWT signed with HS256 keyed with the client's secret key (OIDC Core §9).
+    case clientSecretJWT = "client_secret_jwt"
+    /// A JWT signed with a private key whose public key the client registered (OIDC Core §9).
+    case privateKeyJWT = "private_key_jwt"
     case none
+
+    /// Whether the method is a client assertion (RFC 7523 §2.2).
+    public var isAssertion: Bool { self == .clientSecretJWT || self == .privateKeyJWT }
 }
 
 /// An OAuth 2.0 client registered in a tenant.
@@ -54,6 +61,19 @@ public struct Client: Codable, Sendable, Equatable {
     /// Custom claims of this client's tokens (docs/contract.md A9): each replaces the tenant's
     /// `settings.custom_claims` member of the same name (``CustomClaims/effective(tenant:client:)``).
     public var customClaims: [String: CustomClaim]
+    /// `token_endpoint_auth_method` (RFC 7591 §2): the one method this client authenticates with
+    /// at the token, introspection and revocation endpoints; nil for a client registered before
+    /// the field existed, which authenticates as it always did (``acceptedAuthenticationMethods``).
+    public var tokenEndpointAuthMethod: ClientAuthenticationMethod?
+    /// `jwks` (RFC 7591 §2): the public keys of a `private_key_jwt` client, given inline.
+    public var jwks: [JWK]?
+    /// `jwks_uri` (RFC 7591 §2): where the public keys of a `private_key_jwt` client are published (https).
+    public var jwksURI: String?
+    /// The secret key of a `client_secret_jwt` client sealed with the instance master key
+    /// (``SecretBox``; it is the HS256 key, so a hash cannot serve). nil for every other client.
+    public var sealedSecret: [UInt8]?
+    /// The sealed secret key replaced by the last rotation, valid until `previousSecretExpiresAt`.
+    public var sealedPreviousSecret: [UInt8]?
     public var createdAt: Date
 
     public init(
@@ -105,9 +125,18 @@ public struct Client: Codable, Sendable, Equatable {
     }
 
     /// The client authentication methods accepted for this client at the token, revocation and
-    /// introspection endpoints.
+    /// introspection endpoints: the registered `token_endpoint_auth_method` only (RFC 7591 §2);
+    /// without one, `none` for a public client and `client_secret_basic` or `client_secret_post`
+    /// for a confidential one.
     public var acceptedAuthenticationMethods: Set<ClientAuthenticationMethod> {
-        type == .public ? [.none] : [.clientSecretBasic, .clientSecretPost]
+        if let tokenEndpointAuthMethod { return [tokenEndpointAuthMethod] }
+        return type == .public ? [.none] : [.clientSecretBasic, .clientSecretPost]
+    }
+
+    /// The methods a client of `type` may register (RFC 7591 §2): `none` for a public client,
+    /// every other method for a confidential one.
+    public static func registrableMethods(for type: ClientType) -> [ClientAuthenticationMethod] {
+        type == .public ? [.none] : ClientAuthenticationMethod.allCases.filter { $0 != .none }
     }
 }
 
@@ -132,6 +161,9 @@ extension Client {
         updated.secretHash = SecretHash.of(newSecret)
         updated.previousSecretHash = overlap > 0 ? secretHash : nil
         updated.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(overlap) : nil
+        // The caller seals the new secret of a `client_secret_jwt` client (``sealedSecret``).
+        updated.sealedPreviousSecret = overlap > 0 ? sealedSecret : nil
+        updated.sealedSecret = nil
         return updated
     }
 }

@@ -34,11 +34,16 @@ public struct TokenContext: Sendable {
     public let store: any TenantStore
     /// Seconds after a refresh token rotation during which reuse is refused without revoking the grant.
     public let refreshReuseGrace: TimeInterval
+    /// What JWT client authentication needs (RFC 7523); nil refuses client assertions.
+    public let clientAssertions: ClientAssertionContext?
 
-    public init(tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval) {
+    public init(
+        tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval, clientAssertions: ClientAssertionContext? = nil
+    ) {
         self.tokens = tokens
         self.store = store
         self.refreshReuseGrace = refreshReuseGrace
+        self.clientAssertions = clientAssertions
     }
 
     public var now: Date { tokens.clock.now }
@@ -73,7 +78,8 @@ public enum TokenEndpoint {
     public static func handle(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> TokenResponse {
         try parameters.rejectDuplicates()
         let client = try await ClientAuthentication.authenticate(
-            authorization: authorization, parameters: parameters, now: context.now, findClient: context.store.client(clientID:))
+            authorization: authorization, parameters: parameters, now: context.now, assertions: context.clientAssertions,
+            findClient: context.store.client(clientID:))
         guard let grantType = parameters["grant_type"] else { throw OAuthError.invalidRequest("grant_type is missing") }
         guard let handler = grants[grantType] else {
             throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")

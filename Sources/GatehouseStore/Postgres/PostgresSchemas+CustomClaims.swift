@@ -18,3 +18,21 @@ extension PostgresSchemas {
     /// Grants' `claims` request (OIDC Core §5.5), as SQLite's `2026-12-06-grants-claims-v1`.
     static let tenantGrantsClaimsV1: [String] = ["ALTER TABLE {schema}.grants ADD COLUMN claims text"]
 }
+
+extension PostgresSchemas {
+    /// JWT client authentication (RFC 7523), as SQLite's `2026-12-07-client-jwt-auth-v1`
+    /// (`Migrations+ClientAuthentication.swift`). A client change reaches the other nodes through
+    /// the existing client triggers; `client_assertions` is read only inside statements.
+    static let tenantClientJWTAuthV1: [String] = [
+        "ALTER TABLE {schema}.clients ADD COLUMN token_endpoint_auth_method text",
+        "ALTER TABLE {schema}.clients ADD COLUMN jwks text",
+        "ALTER TABLE {schema}.clients ADD COLUMN jwks_uri text",
+        "ALTER TABLE {schema}.clients ADD COLUMN sealed_secret bytea",
+        "ALTER TABLE {schema}.clients ADD COLUMN sealed_previous_secret bytea",
+        """
+        CREATE TABLE {schema}.client_assertions (client_id text NOT NULL, jti_hash bytea NOT NULL,
+        expires_at timestamptz NOT NULL, PRIMARY KEY (client_id, jti_hash))
+        """,
+        "CREATE INDEX client_assertions_on_expires_at ON {schema}.client_assertions(expires_at)",
+    ]
+}

@@ -39,7 +39,10 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             access_token_signing_alg = \(client.accessTokenSigningAlgorithm.rawValue),
             previous_secret_hash = \(client.previousSecretHash.map { ByteBuffer(bytes: $0) }),
             previous_secret_expires_at = \(client.previousSecretExpiresAt.map(PostgresTimestamp.init)),
-            organization_required = \(client.organizationRequired), custom_claims = \(JSONColumn.encode(client.customClaims))
+            organization_required = \(client.organizationRequired), custom_claims = \(JSONColumn.encode(client.customClaims)),
+            token_endpoint_auth_method = \(client.tokenEndpointAuthMethod?.rawValue), jwks = \(client.jwks.map { JSONColumn.encode($0) }),
+            jwks_uri = \(client.jwksURI), sealed_secret = \(client.sealedSecret.map { ByteBuffer(bytes: $0) }),
+            sealed_previous_secret = \(client.sealedPreviousSecret.map { ByteBuffer(bytes: $0) })
             WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }

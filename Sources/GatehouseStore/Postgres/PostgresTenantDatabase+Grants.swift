@@ -198,7 +198,7 @@ extension PostgresTenantDatabase {
         revocations.load(grants: grants, accessTokens: tokens, since: since)
     }
 
-    /// Deletes expired interactions, codes, enrolments, revoked-token entries and day-old failure
+    /// Deletes expired interactions, codes, enrolments, revoked-token entries, client assertion `jti`s and day-old failure
     /// counters, in one transaction; prunes the revocation index.
     public func purgeExpired(now: Date) async throws {
         let dayAgo = PostgresTimestamp(now.addingTimeInterval(-86400))
@@ -210,6 +210,7 @@ extension PostgresTenantDatabase {
             "DELETE FROM \(unescaped: schema).one_time_tokens WHERE expires_at < \(dayAgo)",
             "DELETE FROM \(unescaped: schema).pending_sign_ins WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).console_enrolments WHERE expires_at < \(PostgresTimestamp(now))",
+            "DELETE FROM \(unescaped: schema).client_assertions WHERE expires_at < \(PostgresTimestamp(now))",
             // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
             "DELETE FROM \(unescaped: schema).sign_in_failures WHERE last_failure < \(dayAgo)",
         ]

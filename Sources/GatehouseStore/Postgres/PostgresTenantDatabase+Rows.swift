@@ -97,6 +97,11 @@ extension Client {
             previousSecretExpiresAt: try r.optionalDate("previous_secret_expires_at"),
             organizationRequired: try r("organization_required"),
             customClaims: JSONColumn.decode([String: CustomClaim].self, try r("custom_claims")) ?? [:], createdAt: try r.date("created_at"))
+        tokenEndpointAuthMethod = try r("token_endpoint_auth_method", as: String?.self).flatMap(ClientAuthenticationMethod.init(rawValue:))
+        jwks = JSONColumn.decode([JWK].self, try r("jwks", as: String?.self))
+        jwksURI = try r("jwks_uri", as: String?.self)
+        sealedSecret = try r.bytes("sealed_secret")
+        sealedPreviousSecret = try r.bytes("sealed_previous_secret")
     }
 
     /// The values of `columns`, in order.
@@ -108,6 +113,8 @@ extension Client {
             idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
             previousSecretHash.map { ByteBuffer(bytes: $0) }, previousSecretExpiresAt.map(PostgresTimestamp.init),
             PostgresTimestamp(createdAt), organizationRequired, JSONColumn.encode(customClaims),
+            tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI, sealedSecret.map { ByteBuffer(bytes: $0) },
+            sealedPreviousSecret.map { ByteBuffer(bytes: $0) },
         ])
     }
 }

@@ -23,10 +23,11 @@ extension AdminController {
     /// Reads the client fields of a create or update body into `client`, collecting every problem.
     /// - Parameter creating: on create, `name` and `type` are required and `type` may be set.
     func applyClientFields(_ input: inout JSONInput, to client: inout Client, tenant: ResolvedTenant, creating: Bool) {
-        input.rejectUnknown([
-            "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
-            "id_token_signed_response_alg", "access_token_signing_alg", "organization_required", "custom_claims",
-        ])
+        input.rejectUnknown(
+            Self.clientAuthenticationFields.union([
+                "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
+                "id_token_signed_response_alg", "access_token_signing_alg", "organization_required", "custom_claims",
+            ]))
         if let name = input.string("name", required: creating, maxLength: 200) {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { client.name = name }
         }
@@ -80,6 +81,7 @@ extension AdminController {
             }
             if key == "id_token_signed_response_alg" { client.idTokenSigningAlgorithm = algorithm } else { client.accessTokenSigningAlgorithm = algorithm }
         }
+        applyClientAuthenticationFields(&input, to: &client)
         if client.type == .public, client.grantTypes.contains(.clientCredentials) {
             input.fail("grant_types", "public clients cannot use client_credentials")
         }
@@ -138,6 +140,7 @@ extension AdminController {
         if client.type == .confidential {
             secret = ClientKeys.secretKey(environment: tenant.tenant.environment)
             client.secretHash = SecretHash.of(secret!)
+            try await sealSecretIfNeeded(secret!, of: &client, in: tenant)
         }
         AuditRecorder.identify(target: client.clientID)
         try await services.store.registerClient(client, in: tenant)
@@ -194,7 +197,12 @@ extension AdminController {
     /// - Returns: the client as stored and its new secret key, to be shown once.
     func rotateSecret(of client: Client, overlap: Int, in tenant: ResolvedTenant) async throws -> (Client, String) {
         let secret = ClientKeys.secretKey(environment: tenant.tenant.environment)
-        let updated = try await services.store.rotateClientSecret(client, newSecret: secret, overlap: TimeInterval(overlap), in: tenant)
+        var updated = try await services.store.rotateClientSecret(client, newSecret: secret, overlap: TimeInterval(overlap), in: tenant)
+        if updated.tokenEndpointAuthMethod == .clientSecretJWT {
+            // The rotation kept the old sealed secret for the overlap; the new one is its HS256 key.
+            try await sealSecretIfNeeded(secret, of: &updated, in: tenant)
+            try await services.store.storage(for: tenant).updateClient(updated)
+        }
         return (updated, secret)
     }
 

@@ -44,6 +44,9 @@ struct ClientView: Encodable {
     let firstParty: Bool
     let allowedScopes: String?
     let tokenEndpointAuthMethod: String
+    /// The public keys of a `private_key_jwt` client, inline (a JWK Set).
+    let jwks: KeySet?
+    let jwksURI: String?
     let idTokenSignedResponseAlg: String
     let accessTokenSigningAlg: String
     let previousSecretExpiresAt: Date?
@@ -68,8 +71,12 @@ struct ClientView: Encodable {
         case firstParty = "first_party"
         case allowedScopes = "allowed_scopes"
         case tokenEndpointAuthMethod = "token_endpoint_auth_method"
+        case jwks
+        case jwksURI = "jwks_uri"
         case createdAt = "created_at"
     }
+
+    struct KeySet: Encodable { let keys: [JWK] }
 
     /// - Parameter secret: the secret key, included only in the response that created it.
     init(_ client: Client, secret: String? = nil) {
@@ -82,7 +89,9 @@ struct ClientView: Encodable {
         grantTypes = client.grantTypes.map(\.rawValue).sorted()
         firstParty = client.firstParty
         allowedScopes = client.allowedScopes?.description
-        tokenEndpointAuthMethod = client.type == .public ? "none" : "client_secret_basic"
+        tokenEndpointAuthMethod = client.tokenEndpointAuthMethod?.rawValue ?? (client.type == .public ? "none" : "client_secret_basic")
+        jwks = client.jwks.map(KeySet.init(keys:))
+        jwksURI = client.jwksURI
         idTokenSignedResponseAlg = client.idTokenSigningAlgorithm.rawValue
         accessTokenSigningAlg = client.accessTokenSigningAlgorithm.rawValue
         previousSecretExpiresAt = client.previousSecretExpiresAt

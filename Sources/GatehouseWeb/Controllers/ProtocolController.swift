@@ -126,7 +126,7 @@ struct ProtocolController {
         let parameters = try await postForm(request)
         let response = try await TokenIntrospection.introspect(
             parameters: parameters, authorization: request.headers[.authorization],
-            context: try await services.tokenContext(for: context.database))
+            context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.introspection))
         return Responses.json(response, noStore: true)
     }
 
@@ -135,7 +135,7 @@ struct ProtocolController {
         let parameters = try await postForm(request)
         try await TokenIntrospection.revoke(
             parameters: parameters, authorization: request.headers[.authorization],
-            context: try await services.tokenContext(for: context.database))
+            context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.revocation))
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 }

@@ -3953,15 +3953,45 @@ enum AdminOpenAPI {
           },
           "token_endpoint_auth_method": {
             "type": "string",
-            "enum": ["none", "client_secret_basic"],
-            "description": "`none` for public clients; confidential clients may also use `client_secret_post`."
+            "enum": ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+            "description": "How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2), and the only method accepted from it. A client created without one shows `none` (public) or `client_secret_basic` (confidential) and, as before the field existed, a confidential one may also use `client_secret_post`."
           },
+          "jwks": {"allOf": [{"$ref": "#/components/schemas/ClientJWKS"}], "description": "The public keys of a `private_key_jwt` client, when given inline."},
+          "jwks_uri": {"type": "string", "description": "Where a `private_key_jwt` client publishes its public keys."},
           "id_token_signed_response_alg": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
           "access_token_signing_alg": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
           "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}
         }
       },
       "ClientWithSecret": {"allOf": [{"$ref": "#/components/schemas/Client"}, {"type": "object", "required": ["client_secret"]}]},
+      "ClientJWKS": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["keys"],
+        "description": "A JWK Set (RFC 7517 §5) of public signing keys: OKP Ed25519 (EdDSA), EC P-256 (ES256) or RSA of 2048–16384 bits (RS256); private members are refused.",
+        "properties": {
+          "keys": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 20,
+            "items": {
+              "type": "object",
+              "required": ["kty"],
+              "properties": {
+                "kty": {"type": "string", "enum": ["OKP", "EC", "RSA"]},
+                "crv": {"type": "string"},
+                "x": {"type": "string"},
+                "y": {"type": "string"},
+                "n": {"type": "string"},
+                "e": {"type": "string"},
+                "kid": {"type": "string"},
+                "alg": {"type": "string", "enum": ["EdDSA", "ES256", "RS256"]},
+                "use": {"type": "string", "enum": ["sig"]}
+              }
+            }
+          }
+        }
+      },
       "ClientList": {
         "type": "object",
         "required": ["clients", "next_cursor"],
@@ -4022,6 +4052,17 @@ enum AdminOpenAPI {
             "type": "string",
             "enum": ["EdDSA", "ES256", "RS256"],
             "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
+          },
+          "token_endpoint_auth_method": {
+            "type": "string",
+            "enum": ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+            "description": "How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2); it may then use no other method. `none` only for public clients, the others only for confidential ones. `client_secret_jwt` (HS256 JWT keyed with the secret key, OIDC Core §9) keeps the secret key sealed with the instance master key, since a hash cannot verify an HMAC; a client switched to it by an update needs a secret rotation before it can authenticate. `private_key_jwt` (RS256, ES256 or EdDSA JWT, RFC 7523) needs exactly one of `jwks` and `jwks_uri`. Default: as before the field existed (`none` for public clients, `client_secret_basic` or `client_secret_post` for confidential ones)."
+          },
+          "jwks": {"oneOf": [{"$ref": "#/components/schemas/ClientJWKS"}, {"type": "null"}], "description": "The public keys of a `private_key_jwt` client, inline (`null` removes them). Only for `private_key_jwt`; changing the method drops them."},
+          "jwks_uri": {
+            "type": ["string", "null"],
+            "maxLength": 2000,
+            "description": "Where a `private_key_jwt` client publishes its public keys: `https` (`http` only with `[federation] allow_http`), fetched through the server's SSRF guard (loopback, private and link-local addresses only inside `[federation] allowed_private_networks`), cached 5 minutes and fetched again once for an unknown `kid`. `null` removes it."
           }
         },
         "required": ["name", "type"],
@@ -4083,9 +4124,20 @@ enum AdminOpenAPI {
             "type": "string",
             "enum": ["EdDSA", "ES256", "RS256"],
             "description": "One of the tenant's `signing_algorithms`; default `EdDSA`."
+          },
+          "token_endpoint_auth_method": {
+            "type": "string",
+            "enum": ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+            "description": "How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2); it may then use no other method. `none` only for public clients, the others only for confidential ones. `client_secret_jwt` (HS256 JWT keyed with the secret key, OIDC Core §9) keeps the secret key sealed with the instance master key, since a hash cannot verify an HMAC; a client switched to it by an update needs a secret rotation before it can authenticate. `private_key_jwt` (RS256, ES256 or EdDSA JWT, RFC 7523) needs exactly one of `jwks` and `jwks_uri`. Default: as before the field existed (`none` for public clients, `client_secret_basic` or `client_secret_post` for confidential ones)."
+          },
+          "jwks": {"oneOf": [{"$ref": "#/components/schemas/ClientJWKS"}, {"type": "null"}], "description": "The public keys of a `private_key_jwt` client, inline (`null` removes them). Only for `private_key_jwt`; changing the method drops them."},
+          "jwks_uri": {
+            "type": ["string", "null"],
+            "maxLength": 2000,
+            "description": "Where a `private_key_jwt` client publishes its public keys: `https` (`http` only with `[federation] allow_http`), fetched through the server's SSRF guard (loopback, private and link-local addresses only inside `[federation] allowed_private_networks`), cached 5 minutes and fetched again once for an unknown `kid`. `null` removes it."
           }
         },
-        "description": "Fields not given keep their value; `null` is refused (422). The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
+        "description": "Fields not given keep their value; `null` is refused (422) except for `jwks` and `jwks_uri`. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
       },
       "SecretRotation": {
         "type": "object",

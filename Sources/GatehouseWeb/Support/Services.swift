@@ -71,11 +71,13 @@ public struct Services: Sendable {
         return service
     }
 
-    /// Grant handlers' context for one tenant.
-    public func tokenContext(for database: any TenantHandle) async throws -> TokenContext {
+    /// Grant handlers' context for one tenant; `endpoint` (a ``ProviderMetadata/Path``) is the
+    /// client-authenticating endpoint of the request, whose URL a client assertion may name as its audience.
+    public func tokenContext(for database: any TenantHandle, endpoint: String = ProviderMetadata.Path.token) async throws -> TokenContext {
         TokenContext(
             tokens: try await tokenService(for: database), store: database,
-            refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace))
+            refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace),
+            clientAssertions: clientAssertions(for: database, endpoint: endpoint))
     }
 
     /// Constant-time check of a presented admin token.
