@@ -19,7 +19,9 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
-from console_helpers import PASSWORD, Ops, by_operator, error, operator_made, sign_in_http, sign_in_with_enrolment, soup
+from console_helpers import (
+    PASSWORD, Ops, by_operator, click_to_page, error, operator_made, sign_in_http, sign_in_with_enrolment, soup,
+)
 from gatehouse_client import describe, unique_email
 
 
@@ -161,8 +163,7 @@ def test_operator_reads_the_audit_log_and_rotates_keys_in_chromium(public_url, a
         wait_heading(drv, f"Signing keys of {tenant.slug}")
         save(drv, artifacts_dir, "console-keys.png")
         fill(drv, confirm=tenant.slug)
-        click_css(drv, "#rotate-keys")
-        wait_heading(drv, f"Signing keys of {tenant.slug}")
+        click_to_page(drv, "#rotate-keys", f"Signing keys of {tenant.slug}")
         new = drv.find_element(By.CSS_SELECTOR, "tr[data-status=next]").get_attribute("data-kid")
         assert new in {k["kid"] for k in tenant.jwks["keys"]}
         save(drv, artifacts_dir, "console-keys-rotated.png")
@@ -172,8 +173,7 @@ def test_operator_reads_the_audit_log_and_rotates_keys_in_chromium(public_url, a
         click_css(drv, "#audit-link")
         wait_heading(drv, f"Audit log of {tenant.slug}")
         fill(drv, type="signing_key.rotated")
-        click_css(drv, "#filter")
-        wait_heading(drv, f"Audit log of {tenant.slug}")
+        click_to_page(drv, "#filter", f"Audit log of {tenant.slug}")
         rows = drv.find_elements(By.CSS_SELECTOR, "tr[data-entry-id]")
         assert [r.get_attribute("data-type") for r in rows] == ["signing_key.rotated"], drv.page_source
         save(drv, artifacts_dir, "console-audit.png")

@@ -20,7 +20,9 @@ import standardwebhooks
 from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
-from console_helpers import Ops, by_operator, error, operator_made, sign_in_http, sign_in_with_enrolment, soup
+from console_helpers import (
+    Ops, by_operator, click_to_page, error, operator_made, sign_in_http, sign_in_with_enrolment, soup,
+)
 from gatehouse_client import describe
 from tenancy_helpers import start_server
 from webhook_receiver import Receiver
@@ -253,8 +255,7 @@ def test_operator_creates_and_tests_an_endpoint_in_chromium(hooks_server, admin,
         click_css(drv, "#new-webhook")
         wait_heading(drv, "New webhook endpoint")
         fill(drv, url="https://10.9.8.7/hook", description="Chromium")
-        click_css(drv, "#create")
-        wait_heading(drv, "New webhook endpoint")
+        click_to_page(drv, "#create", "New webhook endpoint")
         assert "allowed_private_networks" in drv.find_element(By.ID, "url-error").text
         save(drv, artifacts_dir, "console-webhook-new-errors.png")
         fill(drv, url=receiver.url)

@@ -1298,10 +1298,10 @@ enum EmbeddedTemplates {
       <input type="hidden" name="csrf_token" value="{{csrf_token}}">
       <div class="field">
         <label for="url">URL (https; http only to an allowed private network)</label>
-        <input id="url" name="url" type="url" value="{{url}}" maxlength="2048" spellcheck="false" autocapitalize="none"{{#url_error}} aria-describedby="url-error"{{/url_error}}>
+        <input id="url" name="url" type="text" inputmode="url" value="{{url}}" maxlength="2048" spellcheck="false" autocapitalize="none"{{#url_error}} aria-describedby="url-error"{{/url_error}}>
         {{#url_error}}<p class="field-error" id="url-error" role="alert">{{url_error}}</p>{{/url_error}}
       </div>
-      <fieldset class="field" id="events-field">
+      <fieldset class="field admin-events" id="events-field">
         <legend>Events (none checked: every event)</legend>
         {{#events}}<label><input type="checkbox" name="events" value="{{value}}" id="event-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/events}}
         {{#events_error}}<p class="field-error" id="events-error" role="alert">{{events_error}}</p>{{/events_error}}
@@ -1405,10 +1405,10 @@ enum EmbeddedTemplates {
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
       <div class="field">
         <label for="url">URL (https; http only to an allowed private network)</label>
-        <input id="url" name="url" type="url" value="{{url}}" maxlength="2048" spellcheck="false" autocapitalize="none"{{#url_error}} aria-describedby="url-error"{{/url_error}}>
+        <input id="url" name="url" type="text" inputmode="url" value="{{url}}" maxlength="2048" spellcheck="false" autocapitalize="none"{{#url_error}} aria-describedby="url-error"{{/url_error}}>
         {{#url_error}}<p class="field-error" id="url-error" role="alert">{{url_error}}</p>{{/url_error}}
       </div>
-      <fieldset class="field" id="events-field">
+      <fieldset class="field admin-events" id="events-field">
         <legend>Events (none checked: every event)</legend>
         {{#events}}<label><input type="checkbox" name="events" value="{{value}}" id="event-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/events}}
         {{#events_error}}<p class="field-error" id="events-error" role="alert">{{events_error}}</p>{{/events_error}}
