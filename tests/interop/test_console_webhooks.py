@@ -153,6 +153,11 @@ def test_create_test_and_filtered_events_reach_the_receiver(ops, admin, tenant, 
     again = [r for r in deliveries(ops, f"{base}/{webhook}") if r["event_id"] == row["event_id"]]
     assert len(again) == 2, again
     assert by_operator(admin, tenant.slug, "webhook_delivery.redelivered", operator)["target_id"] == row["id"]
+    # A disabled endpoint offers no redelivery and refuses one.
+    assert ops.post(f"{base}/{webhook}/disable").status_code == 303
+    assert not soup(ops.get(f"{base}/{webhook}/deliveries")).select(".redeliver")
+    resp = ops.post(f"{base}/{webhook}/deliveries/{row['id']}/redeliver")
+    assert resp.status_code == 409 and "enable it first" in resp.text, describe(resp)
 
 
 def test_edit_disable_rotate_and_delete(ops, admin, tenant, operator, receiver):
