@@ -42,6 +42,7 @@ ADMIN_SCOPES = [
     "keys:write",
     "orgs:read",
     "orgs:write",
+    "audit:read",
 ]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")

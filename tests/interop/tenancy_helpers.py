@@ -56,7 +56,7 @@ REPO = Path(__file__).resolve().parents[2]
 # client_credentials and then call the admin API for its own tenant only.
 ADMIN_SCOPES = (
     "tenant:read tenant:write clients:read clients:write users:read users:write "
-    "sessions:read sessions:write keys:read keys:write orgs:read orgs:write"
+    "sessions:read sessions:write keys:read keys:write orgs:read orgs:write audit:read"
 )
 
 # RFC 6749 §5.2 token endpoint errors, §4.1.2.1 authorization errors and RFC 6750 §3.1.

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "ddbb2ef1372d80aa34476354a910d929a7ea49551a138299593171e7437a160d"
+    package static let sha256 = "dfb97c850cfeec0fd2110f1eb9827cea4a93590978be91a5abe2ccb345d6492d"
 }

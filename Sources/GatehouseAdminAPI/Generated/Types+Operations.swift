@@ -6331,7 +6331,7 @@ package enum Operations {
     ///
     /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `audit:read` scope (otherwise 403): entries name users (email, address, user agent), which `tenant:read` alone does not reveal.
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/get(listAuditEvents)`.
@@ -6678,7 +6678,7 @@ package enum Operations {
     ///
     /// Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.
     ///
-    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `audit:read` scope (otherwise 403): entries name users (email, address, user agent), which `tenant:read` alone does not reveal.
     ///
     /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/audit/verify`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/audit/verify/get(verifyAuditLog)`.

@@ -15,10 +15,13 @@ public enum AdminScope {
     /// Organizations, their members and the tenant's organization roles (docs/contract.md A8).
     public static let orgsRead = "orgs:read"
     public static let orgsWrite = "orgs:write"
+    /// The audit log (docs/contract.md A9): its entries name users (email, address, user agent),
+    /// which `tenant:read` alone does not reveal.
+    public static let auditRead = "audit:read"
 
     public static let all: ScopeSet = [
         tenantRead, tenantWrite, clientsRead, clientsWrite, usersRead, usersWrite,
-        sessionsRead, sessionsWrite, keysRead, keysWrite, orgsRead, orgsWrite,
+        sessionsRead, sessionsWrite, keysRead, keysWrite, orgsRead, orgsWrite, auditRead,
     ]
 
     public static func isAdmin(_ scope: String) -> Bool { all.contains(scope) }

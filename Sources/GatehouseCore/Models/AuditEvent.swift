@@ -29,9 +29,12 @@ public struct AuditDraft: Sendable, Equatable {
     /// The user and organization the entry concerns, for filtering.
     public var userID: String?
     public var organizationID: String?
-    /// The client's address as resolved through trusted proxies, and its `User-Agent`.
+    /// The client's address as resolved through trusted proxies, and its `User-Agent` (at most
+    /// ``maxUserAgentLength`` characters; a longer one is cut at initialisation).
     public var ip: String?
     public var userAgent: String?
+    /// Characters of a `User-Agent` kept in an entry.
+    public static let maxUserAgentLength = 256
     /// The affected resource as the admin API shows it, secrets removed (``AuditRedaction``); `{}` when none.
     public var data: JSONValue
     /// The names of the fields a change sent (never their values).
@@ -49,7 +52,7 @@ public struct AuditDraft: Sendable, Equatable {
         self.userID = userID
         self.organizationID = organizationID
         self.ip = ip
-        self.userAgent = userAgent
+        self.userAgent = userAgent.map { String($0.prefix(Self.maxUserAgentLength)) }
         self.data = data
         self.changes = changes
     }
@@ -259,7 +262,8 @@ public enum AuditChain {
     }
 }
 
-/// Removes secrets from what the audit log keeps: members named like a secret, at any depth.
+/// Removes secrets from what the audit log keeps: members named like a secret, at any depth, and
+/// the query values of members named `url` (a receiver's token in a webhook URL, say).
 public enum AuditRedaction {
     /// Member names whose values are never kept.
     public static let secretNames: Set<String> = [
@@ -274,11 +278,30 @@ public enum AuditRedaction {
         switch value {
         case .object(let members):
             var out: [String: JSONValue] = [:]
-            for (name, member) in members { out[name] = secretNames.contains(name) ? .string("[redacted]") : redact(member) }
+            for (name, member) in members {
+                if secretNames.contains(name) {
+                    out[name] = .string("[redacted]")
+                } else if name == "url", case .string(let url) = member {
+                    out[name] = .string(redactingQuery(of: url))
+                } else {
+                    out[name] = redact(member)
+                }
+            }
             return .object(out)
         case .array(let items): return .array(items.map(redact))
         default: return value
         }
+    }
+
+    /// `url` with the value of every query parameter replaced by `[redacted]` (names kept, so the
+    /// entry still says which were sent), and any user name or password removed; a string that is
+    /// not a URL with a query comes back unchanged.
+    public static func redactingQuery(of url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.query != nil || parts.user != nil || parts.password != nil else { return url }
+        parts.user = nil
+        parts.password = nil
+        parts.queryItems = parts.queryItems?.map { URLQueryItem(name: $0.name, value: $0.value == nil ? nil : "[redacted]") }
+        return parts.string ?? url
     }
 }
 

@@ -84,16 +84,6 @@ public final class AuditPending: Sendable {
             }
         }
     }
-
-    /// Adds a draft to the waiting ones, unless they are already held or recorded; then it is
-    /// returned false, to be appended on its own.
-    func add(_ draft: AuditDraft) -> Bool {
-        state.withLock { s in
-            guard !s.claimed, !s.committed else { return false }
-            s.drafts.append(draft)
-            return true
-        }
-    }
 }
 
 /// Records audit entries atomically with the change they describe (docs/contract.md A9): the
@@ -129,11 +119,4 @@ public enum AuditRecorder {
     /// Names the organization of the current task's waiting drafts by its id
     /// (``AuditPending/resolve(organization:)``).
     public static func resolve(organization id: String) { pending?.resolve(organization: id) }
-
-    /// Records `draft`: with the current task's waiting change when there is one, else at once
-    /// in its own transaction.
-    public static func record(_ draft: AuditDraft, in store: any AuditStore, at now: Date) async throws {
-        if let box = pending, box.add(draft) { return }
-        try await store.appendAudit(draft, at: now)
-    }
 }

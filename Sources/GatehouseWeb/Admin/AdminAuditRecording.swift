@@ -98,7 +98,7 @@ enum AdminAuditRecording {
             type: kind.type, actor: actor(context.adminPrincipal), targetType: kind.target, targetID: targetID,
             userID: kind.target == "user" ? targetID : (context.parameters.get("user") ?? sent["user_id"]?.string),
             organizationID: kind.target == "organization" ? targetID : (context.parameters.get("org") ?? sent["organization_id"]?.string),
-            ip: context.base.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, data: data,
+            ip: context.base.remoteAddress, userAgent: request.headers[.userAgent], data: data,
             changes: changes)
         let current = request
         return try await services.audited([draft], in: context.database, keepIf: { (200..<300).contains(Int($0.status.code)) }) {

@@ -9,10 +9,10 @@ import NIOCore
 /// first with filters, `GET …/audit/verify` checks the hash chain.
 extension AdminController {
     func registerAudit(on admin: RouterGroup<AppRequestContext>) {
-        tenantRoute(admin, .get, "tenants/:slug/audit", scope: AdminScope.tenantRead) { request, context in
+        tenantRoute(admin, .get, "tenants/:slug/audit", scope: AdminScope.auditRead) { request, context in
             try await self.listAudit(request, context)
         }
-        tenantRoute(admin, .get, "tenants/:slug/audit/verify", scope: AdminScope.tenantRead) { _, context in
+        tenantRoute(admin, .get, "tenants/:slug/audit/verify", scope: AdminScope.auditRead) { _, context in
             let verification = try await context.database.verifyAudit()
             return Responses.json(AuditVerificationView(verification), noStore: true, sorted: true)
         }

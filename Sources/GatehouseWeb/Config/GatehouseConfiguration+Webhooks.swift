@@ -23,10 +23,20 @@ public struct WebhookConfiguration: Sendable {
     /// pending deliveries fail and the tenant's audit log gets `webhook.endpoint_disabled`.
     /// Seconds, an integer, 1…31536000. Default 259200 (3 days).
     public var disableAfterSeconds = 259_200
+    /// `max_concurrent_deliveries`: attempts in flight at once on this node, all tenants together
+    /// (one outbound transfer thread each), 1…256. Default 16.
+    public var maxConcurrentDeliveries = 16
+    /// `max_concurrent_deliveries_per_tenant`: attempts of one tenant in flight at once on this
+    /// node, 1…`max_concurrent_deliveries`. Default 4: a tenant whose endpoints hang holds at most
+    /// this many of the node's slots, and every other tenant's deliveries go on meanwhile.
+    public var maxConcurrentDeliveriesPerTenant = 4
 
     public init() {}
 
-    static let keys: Set<String> = ["retry_base_seconds", "max_attempts", "timeout_seconds", "disable_after_seconds"]
+    static let keys: Set<String> = [
+        "retry_base_seconds", "max_attempts", "timeout_seconds", "disable_after_seconds", "max_concurrent_deliveries",
+        "max_concurrent_deliveries_per_tenant",
+    ]
 
     /// The retry schedule these settings make.
     public var retrySchedule: WebhookRetrySchedule { WebhookRetrySchedule(base: retryBaseSeconds, maxAttempts: maxAttempts) }
@@ -43,7 +53,8 @@ public struct WebhookConfiguration: Sendable {
         }
         for (name, target) in [
             ("max_attempts", \WebhookConfiguration.maxAttempts), ("timeout_seconds", \.timeoutSeconds),
-            ("disable_after_seconds", \.disableAfterSeconds),
+            ("disable_after_seconds", \.disableAfterSeconds), ("max_concurrent_deliveries", \.maxConcurrentDeliveries),
+            ("max_concurrent_deliveries_per_tenant", \.maxConcurrentDeliveriesPerTenant),
         ] {
             guard let v = table[name] else { continue }
             if let i = v.int { self[keyPath: target] = i } else { problems.append(.init(key: "webhooks.\(name)", message: "must be an integer")) }
@@ -57,6 +68,12 @@ public struct WebhookConfiguration: Sendable {
         if !(1...60).contains(timeoutSeconds) { problems.append(.init(key: "webhooks.timeout_seconds", message: "must be 1…60")) }
         if !(1...31_536_000).contains(disableAfterSeconds) {
             problems.append(.init(key: "webhooks.disable_after_seconds", message: "must be 1…31536000"))
+        }
+        if !(1...256).contains(maxConcurrentDeliveries) {
+            problems.append(.init(key: "webhooks.max_concurrent_deliveries", message: "must be 1…256"))
+        }
+        if !(1...max(1, maxConcurrentDeliveries)).contains(maxConcurrentDeliveriesPerTenant) {
+            problems.append(.init(key: "webhooks.max_concurrent_deliveries_per_tenant", message: "must be 1…max_concurrent_deliveries"))
         }
         return problems
     }

@@ -96,7 +96,7 @@ extension ConsoleController {
         return AuditDraft(
             type: type, actor: AuditActor(type: "operator", id: page.signedIn.user.id.rawValue), targetType: target.type, targetID: target.id,
             userID: userID ?? (target.type == "user" ? target.id : nil), ip: context.remoteAddress,
-            userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, data: AuditRedaction.redact(.object(data)),
+            userAgent: request.headers[.userAgent], data: AuditRedaction.redact(.object(data)),
             changes: sent.keys.sorted())
     }
 

@@ -315,7 +315,7 @@ struct HeadlessController {
             let entry = AuditDraft(
                 type: "session.revoked", actor: owner.map(AuditActor.user) ?? .client(context.client.clientID), targetType: "session",
                 targetID: sessionID.rawValue, userID: owner?.rawValue, ip: context.remoteAddress,
-                userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, data: .object(["reason": .string("logout")]))
+                userAgent: request.headers[.userAgent], data: .object(["reason": .string("logout")]))
             try await services.audited([entry], in: context.database) {
                 try await context.database.endSession(id: sessionID, at: services.clock.now)
             }

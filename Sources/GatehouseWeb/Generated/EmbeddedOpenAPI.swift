@@ -635,9 +635,9 @@ enum AdminOpenAPI {
         "operationId": "listAuditEvents",
         "tags": ["Audit"],
         "summary": "List audit entries",
-        "description": "The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
-        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
-        "x-required-scope": "tenant:read",
+        "description": "The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `audit:read` scope (otherwise 403): entries name users (email, address, user agent), which `tenant:read` alone does not reveal.",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["audit:read"]}],
+        "x-required-scope": "audit:read",
         "parameters": [
           {"$ref": "#/components/parameters/Limit"},
           {"$ref": "#/components/parameters/After"},
@@ -665,9 +665,9 @@ enum AdminOpenAPI {
         "operationId": "verifyAuditLog",
         "tags": ["Audit"],
         "summary": "Verify the audit chain",
-        "description": "Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
-        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
-        "x-required-scope": "tenant:read",
+        "description": "Checks every entry from the pruning anchor to the head: each must match its hash and carry the previous entry's. Answers `ok` with the number of entries checked, or the first entry that was modified, inserted or deleted. Changes nothing.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `audit:read` scope (otherwise 403): entries name users (email, address, user agent), which `tenant:read` alone does not reveal.",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["audit:read"]}],
+        "x-required-scope": "audit:read",
         "responses": {
           "200": {"description": "The verification.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuditVerification"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -2897,7 +2897,7 @@ enum AdminOpenAPI {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "A tenant-scoped admin token: an RFC 9068 access token that a confidential client of the tenant obtains with the client credentials grant at the tenant's token endpoint (`{issuer}/token`), asking for admin scopes the client's `allowed_scopes` include: `tenant:read`, `tenant:write`, `clients:read`, `clients:write`, `users:read`, `users:write`, `sessions:read`, `sessions:write`, `keys:read`, `keys:write`, `orgs:read`, `orgs:write`. It works only on its own tenant's paths (others are 404) and only for operations whose `x-required-scope` it holds (otherwise 403); instance-only operations (`x-instance-only`) answer 404. The scopes listed in each operation's security requirement are the ones needed."
+        "description": "A tenant-scoped admin token: an RFC 9068 access token that a confidential client of the tenant obtains with the client credentials grant at the tenant's token endpoint (`{issuer}/token`), asking for admin scopes the client's `allowed_scopes` include: `tenant:read`, `tenant:write`, `clients:read`, `clients:write`, `users:read`, `users:write`, `sessions:read`, `sessions:write`, `keys:read`, `keys:write`, `orgs:read`, `orgs:write`, `audit:read`. It works only on its own tenant's paths (others are 404) and only for operations whose `x-required-scope` it holds (otherwise 403); instance-only operations (`x-instance-only`) answer 404. The scopes listed in each operation's security requirement are the ones needed."
       },
       "publishableKey": {
         "type": "apiKey",

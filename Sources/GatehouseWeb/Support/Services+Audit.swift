@@ -16,6 +16,7 @@ extension Services {
     /// drafts are appended on their own. Inside a change already being recorded (an admin API
     /// request, `AdminAuditRecording`), that change's entry describes it and `drafts` are dropped.
     /// - Returns: what `change` returned.
+    @discardableResult
     func audited<T: Sendable>(
         _ drafts: [AuditDraft], in database: any TenantHandle, keepIf: (T) -> Bool = { _ in true },
         _ change: () async throws -> T
@@ -73,7 +74,7 @@ extension Services {
         let data: JSONValue = .object([
             "session_id": .string(sessionID.rawValue), "amr": .array(amr.map(JSONValue.string)), "reauthentication": .bool(reauthentication),
         ])
-        let agent = userAgent.map { String($0.prefix(256)) }
+        let agent = userAgent
         var drafts = [
             AuditDraft(
                 type: "user.signed_in", actor: .user(userID), targetType: "session", targetID: sessionID.rawValue, userID: userID.rawValue,
@@ -86,7 +87,7 @@ extension Services {
                     userID: userID.rawValue, ip: ip, userAgent: agent,
                     data: .object([
                         "id": .string(session.id.rawValue), "user_id": .string(userID.rawValue), "amr": .array(amr.map(JSONValue.string)),
-                        "expires_at": .string(ISO8601DateFormatter().string(from: session.expiresAt)),
+                        "expires_at": .string(session.expiresAt.formatted(.iso8601)),
                     ])))
         }
         return drafts
@@ -95,13 +96,14 @@ extension Services {
     /// Runs `change`, an account change a signed-in user makes themselves (`user.password_changed`,
     /// `user.mfa_enabled`, `session.revoked`…), recording it from the request's address and user
     /// agent in the same transaction (``audited(_:in:keepIf:_:)``).
+    @discardableResult
     func auditedAccount<T: Sendable>(
         _ type: String, user: UserID, target: (type: String, id: String)? = nil, data: JSONValue = .object([:]), _ request: Request,
         _ context: TenantRequestContext, keepIf: (T) -> Bool = { _ in true }, _ change: () async throws -> T
     ) async throws -> T {
         let draft = AuditDraft(
             type: type, actor: .user(user), targetType: target?.type ?? "user", targetID: target?.id ?? user.rawValue,
-            userID: user.rawValue, ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) },
+            userID: user.rawValue, ip: context.remoteAddress, userAgent: request.headers[.userAgent],
             data: data)
         return try await audited([draft], in: context.database, keepIf: keepIf, change)
     }
@@ -118,7 +120,7 @@ extension Services {
     ) async {
         let draft = AuditDraft(
             type: type, actor: AuditActor(type: "operator", id: user.id.rawValue), targetType: "tenant", targetID: tenant.id.rawValue,
-            ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) },
+            ip: context.remoteAddress, userAgent: request.headers[.userAgent],
             data: .object(["slug": .string(tenant.slug), "operator_email": .string(user.email)]), changes: changes)
         await audit(draft, in: directory)
         if let tenantDatabase { await audit(draft, in: tenantDatabase) }
@@ -144,6 +146,6 @@ extension Services {
         data.merge(extra) { _, new in new }
         return AuditDraft(
             type: type, actor: actor ?? .user(user.id), targetType: "user", targetID: user.id.rawValue, userID: user.id.rawValue, ip: ip,
-            userAgent: userAgent.map { String($0.prefix(256)) }, data: .object(data))
+            userAgent: userAgent, data: .object(data))
     }
 }

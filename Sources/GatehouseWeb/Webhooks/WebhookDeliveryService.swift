@@ -4,9 +4,11 @@ import GatehouseStore
 import Logging
 import ServiceLifecycle
 
-/// The webhook worker (docs/contract.md A9): on a timer and whenever a delivery is queued, visits
-/// the tenants of the instance's webhook index (never every tenant), dispatches their new events
-/// and sends their due deliveries (`WebhookService`). Delivered and failed deliveries are kept
+/// The webhook worker (docs/contract.md A9): on a timer, whenever a delivery is queued and
+/// whenever an attempt ends, visits the tenants of the instance's webhook index (never every
+/// tenant), dispatches their new events and starts their due deliveries (`WebhookService`); the
+/// attempts run concurrently within the node's and each tenant's slots, and each pass begins one
+/// tenant further down the index, so that no tenant is always served first. Delivered and failed deliveries are kept
 /// 30 days. The state lives in the tenant databases, so a restart loses nothing: what was pending
 /// is sent by the first pass after it.
 struct WebhookDeliveryService: Service {
@@ -27,18 +29,23 @@ struct WebhookDeliveryService: Service {
                     }
                 }
                 group.addTask {
-                    await self.pass()
-                    for await _ in webhooks.wakeups {
-                        if Task.isCancelled { break }
-                        await self.pass()
+                    await withDiscardingTaskGroup { attempts in
+                        var passes = 0
+                        await self.pass(startingAt: passes) { attempts.addTask(operation: $0) }
+                        for await _ in webhooks.wakeups {
+                            if Task.isCancelled { break }
+                            passes &+= 1
+                            await self.pass(startingAt: passes) { attempts.addTask(operation: $0) }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// One pass over every tenant with webhook endpoints.
-    func pass() async {
+    /// One pass over every tenant with webhook endpoints, beginning with the one at `offset`
+    /// (modulo their number); `start` runs an attempt concurrently.
+    func pass(startingAt offset: Int = 0, start: (@escaping @Sendable () async -> Void) -> Void) async {
         let tenants: [ResolvedTenant]
         do {
             tenants = try await webhooks.store.webhookTenants(limit: 100_000)
@@ -46,12 +53,13 @@ struct WebhookDeliveryService: Service {
             logger.error("cannot read the webhook index", metadata: ["error": "\(error)"])
             return
         }
-        for tenant in tenants {
+        let first = tenants.isEmpty ? 0 : offset % tenants.count
+        for tenant in tenants[first...] + tenants[..<first] {
             if Task.isCancelled { return }
             do {
                 let database = try await webhooks.store.storage(for: tenant)
                 try await webhooks.dispatch(database)
-                try await webhooks.deliverDue(database)
+                try await webhooks.startDue(database, start: start)
                 if Int.random(in: 0..<1000) == 0 {
                     try await database.purgeWebhookDeliveries(before: webhooks.clock.now.addingTimeInterval(-30 * 86400))
                 }

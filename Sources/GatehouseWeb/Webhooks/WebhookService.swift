@@ -33,8 +33,8 @@ public final class WebhookService: Sendable {
     let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
-    /// Deliveries claimed by one pass over a tenant, and sent at once.
-    static let batch = 8
+    /// Attempts in flight on this node, in all and per tenant.
+    let slots: WebhookDeliverySlots
     /// How long a claimed delivery stays claimed by this node, in seconds.
     var lease: TimeInterval { TimeInterval(settings.timeoutSeconds) + 5 }
 
@@ -45,7 +45,8 @@ public final class WebhookService: Sendable {
         self.store = store
         self.settings = configuration.webhooks
         self.destinations = WebhookDestinations(federation: configuration.federation, timeoutSeconds: configuration.webhooks.timeoutSeconds)
-        self.http = HTTPClient(policy: destinations.policy, maxConcurrentTransfers: Self.batch)
+        self.slots = WebhookDeliverySlots(total: settings.maxConcurrentDeliveries, perTenant: settings.maxConcurrentDeliveriesPerTenant)
+        self.http = HTTPClient(policy: destinations.policy, maxConcurrentTransfers: slots.total)
         self.clock = clock
         self.logger = logger
         self.eventSource = eventSource
@@ -119,17 +120,26 @@ public final class WebhookService: Sendable {
 
     // MARK: Delivery
 
-    /// Sends the tenant's due deliveries, a batch at a time, until none is due.
-    func deliverDue(_ database: any TenantHandle) async throws {
+    /// Claims as many of the tenant's due deliveries as ``slots`` grants it (so that at most
+    /// `[webhooks] max_concurrent_deliveries_per_tenant` of its attempts are in flight on this node)
+    /// and hands one attempt per claimed delivery to `start`, which runs it concurrently; when an
+    /// attempt ends its slot is released and the worker woken. Returns without waiting for them:
+    /// a tenant whose endpoints hang never holds up another tenant's deliveries.
+    func startDue(_ database: any TenantHandle, start: (@escaping @Sendable () async -> Void) -> Void) async throws {
+        let tenant = database.tenant.id
+        let granted = slots.reserve(for: tenant, upTo: slots.perTenant)
+        guard granted > 0 else { return }
+        var claimed: [WebhookDelivery] = []
+        defer { slots.release(for: tenant, count: granted - claimed.count) }
         // A read first, so that an idle tenant costs no write transaction.
         guard let due = try await database.nextWebhookDeliveryDue(), due <= clock.now else { return }
-        while !Task.isCancelled {
-            let due = try await database.claimDueWebhookDeliveries(at: clock.now, limit: Self.batch, lease: lease)
-            if due.isEmpty { return }
-            await withTaskGroup(of: Void.self) { group in
-                for delivery in due { group.addTask { await self.attempt(delivery, database: database) } }
+        claimed = try await database.claimDueWebhookDeliveries(at: clock.now, limit: granted, lease: lease)
+        for delivery in claimed {
+            start {
+                await self.attempt(delivery, database: database)
+                self.slots.release(for: tenant)
+                self.wake()
             }
-            if due.count < Self.batch { return }
         }
     }
 
@@ -185,7 +195,7 @@ public final class WebhookService: Sendable {
         let failingSince = since.formatted(.iso8601)
         let draft = AuditDraft(
             type: Self.endpointDisabledType, actor: .system, targetType: "webhook_endpoint", targetID: endpoint.id.rawValue,
-            data: .object(["url": .string(endpoint.url), "failing_since": .string(failingSince)]))
+            data: .object(["url": .string(AuditRedaction.redactingQuery(of: endpoint.url)), "failing_since": .string(failingSince)]))
         // The entry commits with the disable (`AuditRecorder`), and only when it took effect.
         let (disabled, _) = try await AuditRecorder.recording([draft], in: database, at: now, keepIf: { $0 }) {
             try await database.disableWebhookEndpoint(id: endpoint.id, failingSinceAtOrBefore: cutoff, at: now)
@@ -225,11 +235,26 @@ public final class WebhookService: Sendable {
             if response.isSuccess { return (WebhookAttempt(responseStatus: response.status, error: nil, delivered: true, retryAt: nil), endpoint) }
             return (failed(response.status, "the endpoint answered \(response.status)"), endpoint)
         } catch let error as OutboundError {
-            switch error {
-            case .destinationNotAllowed(let address): return (failed(nil, "destination refused: \(address)", retry: false), endpoint)
-            case .schemeNotAllowed, .invalidURL: return (failed(nil, "destination refused: \(error)", retry: false), endpoint)
-            default: return (failed(nil, "\(error)"), endpoint)
-            }
+            logger.debug("webhook transfer failed", metadata: ["tenant": "\(database.tenant.slug)", "delivery": "\(delivery.id)", "error": "\(error)"])
+            let (reason, retry) = Self.reason(error, timeoutSeconds: settings.timeoutSeconds)
+            return (failed(nil, reason, retry: retry), endpoint)
+        }
+    }
+
+    /// What a failed transfer's `last_error` says, and whether it is retried. A fixed sentence
+    /// per kind of failure: never the library's text nor a resolved address, which would tell a
+    /// tenant admin about the server's network (what a host name resolves to, which ports answer).
+    static func reason(_ error: OutboundError, timeoutSeconds: Int) -> (String, retry: Bool) {
+        switch error {
+        case .destinationNotAllowed:
+            ("destination refused: the host's address is in a range [federation] allowed_private_networks does not allow", false)
+        case .schemeNotAllowed, .invalidURL, .invalidRequest: ("destination refused: the URL is not allowed", false)
+        case .timedOut: ("no answer within \(timeoutSeconds) s", true)
+        case .connectionFailed: ("could not connect (name resolution or TCP connection failed)", true)
+        case .tlsFailure: ("TLS handshake or certificate verification failed", true)
+        case .responseTooLarge: ("the answer exceeded 64 KiB", true)
+        case .tooManyRedirects, .insecureRedirect: ("the endpoint answered with a redirect, which is not followed", true)
+        case .transport: ("the connection failed during the exchange", true)
         }
     }
 }
