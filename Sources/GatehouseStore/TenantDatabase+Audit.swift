@@ -90,6 +90,12 @@ extension TenantDatabase {
         }
     }
 
+    public func auditEvent(id: String) async throws -> AuditEvent? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(AuditEvent.columns) FROM audit_events WHERE id = ?", arguments: [id]).map(AuditEvent.init(row:))
+        }
+    }
+
     public func auditEvents(afterSequence sequence: Int64, limit: Int) async throws -> [AuditEvent] {
         try await pool.read { db in
             try Row.fetchAll(

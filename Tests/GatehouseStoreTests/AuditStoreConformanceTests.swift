@@ -36,6 +36,12 @@ struct AuditStoreConformanceTests {
             let stored = try #require(all.first)
             #expect(stored.draft.data == .object(["n": .string("user.created")]))
             #expect(AuditChain.hash(of: stored) == stored.hash)
+            // By id: this tenant's entry; another tenant's, or none, is nil.
+            #expect(try await a.auditEvent(id: all[2].id) == all[2])
+            let theirs = try #require(try await b.auditEvents(AuditQuery(limit: 1)).first)
+            #expect(try await a.auditEvent(id: theirs.id) == nil)
+            #expect(try await b.auditEvent(id: theirs.id)?.sequence == 1)
+            #expect(try await a.auditEvent(id: "evt_none\u{0}") == nil)
         }
     }
 

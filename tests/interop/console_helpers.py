@@ -8,11 +8,13 @@ from urllib.parse import urlsplit
 
 import requests
 from bs4 import BeautifulSoup
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts_chromium import click_css, fill, fill_login, save, wait_heading
 from accounts_helpers import steady_totp_window, totp_at
-from gatehouse_client import Browser, describe, field_names, find_form, is_login_form, is_post
+from gatehouse_client import Browser, describe, field_names, find_form, is_login_form, is_post, unique_email
 
 PASSWORD = "correct horse battery staple"
 DIRECTORY = "gatehouse-operators"
@@ -20,6 +22,47 @@ DIRECTORY = "gatehouse-operators"
 
 def soup(resp: requests.Response) -> BeautifulSoup:
     return BeautifulSoup(resp.text, "html.parser")
+
+
+class Ops:
+    """An operator's console session over HTTP: pages under ``/admin`` and forms with its CSRF token."""
+
+    def __init__(self, public_url: str, http: requests.Session):
+        self.base = public_url + "/admin"
+        self.http = http
+        page = self.get("/tenants")
+        assert page.status_code == 200, describe(page)
+        self.csrf = soup(page).select_one("input[name=csrf_token]")["value"]
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.http.get(self.base + path, params=params, allow_redirects=False, timeout=15)
+
+    def post(self, path: str, data: dict | list | None = None, csrf: str | None = "ok") -> requests.Response:
+        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
+        if csrf is not None:
+            pairs.append(("csrf_token", self.csrf if csrf == "ok" else csrf))
+        return self.http.post(self.base + path, data=pairs, allow_redirects=False, timeout=15)
+
+
+def operator_made(admin) -> dict:
+    """A new operator, made with the instance admin token."""
+    made = admin.post("/operators", json={"email": unique_email("ops"), "password": PASSWORD, "name": "Ops"})
+    assert made.status_code == 201, describe(made)
+    return made.json()
+
+
+def error(resp: requests.Response, field: str) -> str:
+    """The problem shown next to ``field`` (``#<field>-error``)."""
+    found = soup(resp).select_one(f"#{field}-error")
+    assert found is not None, f"no error next to {field}: {describe(resp)}"
+    return found.get_text(" ", strip=True)
+
+
+def by_operator(admin, slug: str, kind: str, operator: dict) -> dict:
+    """The tenant's newest audit entry of type ``kind``, checked to be ``operator``'s."""
+    events = admin.get(f"/tenants/{slug}/audit", params={"type": kind}).json()["events"]
+    assert events and events[0]["actor"] == {"type": "operator", "id": operator["id"]}, events
+    return events[0]
 
 
 def session_with(public_url: str, value: str) -> requests.Session:
@@ -45,6 +88,23 @@ def sign_in_with_enrolment(drv, public_url: str, operator: dict, artifacts_dir) 
     click_css(drv, "form button[type=submit]")
     wait_heading(drv, "Tenants")
     return secret
+
+
+def click_to_page(drv, selector: str, heading: str, timeout: float = 15.0) -> None:
+    """Clicks ``selector`` and waits until the page it loads, titled ``heading``, replaced the
+    current one (a form answering with a page of the same title would otherwise race)."""
+    old = drv.find_element(By.TAG_NAME, "html")
+    click_css(drv, selector)
+
+    def left(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except WebDriverException:  # stale, or "does not belong to the document" mid-navigation
+            return True
+        return False
+
+    WebDriverWait(drv, timeout).until(left)
+    wait_heading(drv, heading)
 
 
 def sign_in_http(public_url: str, email: str) -> tuple[Browser, requests.Response]:

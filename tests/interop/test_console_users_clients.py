@@ -25,34 +25,8 @@ from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
 from accounts_pages import Console, follow_on, heading
-from console_helpers import PASSWORD, sign_in_http, sign_in_with_enrolment, soup
+from console_helpers import PASSWORD, Ops, by_operator, error, operator_made, sign_in_http, sign_in_with_enrolment, soup
 from gatehouse_client import Browser, describe, find_form, is_login_form, unique_email
-
-
-class Ops:
-    """An operator's console session over HTTP: pages under ``/admin`` and forms with its CSRF token."""
-
-    def __init__(self, public_url: str, http: requests.Session):
-        self.base = public_url + "/admin"
-        self.http = http
-        page = self.get("/tenants")
-        assert page.status_code == 200, describe(page)
-        self.csrf = soup(page).select_one("input[name=csrf_token]")["value"]
-
-    def get(self, path: str, **params) -> requests.Response:
-        return self.http.get(self.base + path, params=params, allow_redirects=False, timeout=15)
-
-    def post(self, path: str, data: dict | list | None = None, csrf: str | None = "ok") -> requests.Response:
-        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
-        if csrf is not None:
-            pairs.append(("csrf_token", self.csrf if csrf == "ok" else csrf))
-        return self.http.post(self.base + path, data=pairs, allow_redirects=False, timeout=15)
-
-
-def operator_made(admin) -> dict:
-    made = admin.post("/operators", json={"email": unique_email("ops"), "password": PASSWORD, "name": "Ops"})
-    assert made.status_code == 201, describe(made)
-    return made.json()
 
 
 @pytest.fixture(scope="module")
@@ -68,22 +42,6 @@ def ops(public_url, operator) -> Ops:
 
 def rows(resp: requests.Response, attribute: str) -> list[str]:
     return [row[attribute] for row in soup(resp).select(f"tr[{attribute}]")]
-
-
-def error(resp: requests.Response, field: str) -> str:
-    found = soup(resp).select_one(f"#{field}-error")
-    assert found is not None, f"no error next to {field}: {describe(resp)}"
-    return found.get_text(" ", strip=True)
-
-
-def audit(admin, slug: str, kind: str) -> list[dict]:
-    return admin.get(f"/tenants/{slug}/audit", params={"type": kind}).json()["events"]
-
-
-def by_operator(admin, slug: str, kind: str, operator: dict) -> dict:
-    events = audit(admin, slug, kind)
-    assert events and events[0]["actor"] == {"type": "operator", "id": operator["id"]}, events
-    return events[0]
 
 
 def account_sign_in(tenant, address: str, password: str) -> requests.Response:

@@ -10,6 +10,9 @@ public protocol AuditStore: Sendable {
     func appendAudit(_ draft: AuditDraft, at now: Date) async throws -> AuditEvent
     /// Entries matching `query`, newest first, at most `query.limit`.
     func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent]
+    /// The entry whose id is `id` (`evt_…`), or nil when this tenant's log has none (another
+    /// tenant's entry, a pruned one, or no such id).
+    func auditEvent(id: String) async throws -> AuditEvent?
     /// Entries with a sequence above `sequence`, oldest first, at most `limit` (verification and
     /// consumers that follow the log, such as webhook dispatch).
     func auditEvents(afterSequence sequence: Int64, limit: Int) async throws -> [AuditEvent]

@@ -69,6 +69,13 @@ extension PostgresTenantDatabase: AuditStore {
         ).map(Self.auditEvent)
     }
 
+    public func auditEvent(id: String) async throws -> AuditEvent? {
+        if Self.hasNUL(id) { return nil }
+        return try await query(
+            audited: false, "SELECT \(unescaped: AuditEvent.columns) FROM \(unescaped: schema).audit_events WHERE id = \(id)"
+        ).first.map(Self.auditEvent)
+    }
+
     public func auditEvents(afterSequence sequence: Int64, limit: Int) async throws -> [AuditEvent] {
         try await query(
             audited: false,

@@ -22,11 +22,29 @@ extension AdminController {
     /// RFC 3339 times; `after` is the `next_cursor` of the previous page.
     func listAudit(_ request: Request, _ context: TenantContext) async throws -> Response {
         let page = try AdminPageRequest(request)
-        var query = AuditQuery(limit: page.limit + 1)
-        query.before = try page.cursor { Int64($0).flatMap { $0 > 0 ? $0 : nil } }
+        let before = try page.cursor { Int64($0).flatMap { $0 > 0 ? $0 : nil } }
+        let (filtered, errors) = try Self.auditQuery(limit: page.limit + 1) { try AdminListFilter.value(of: $0, in: request) }
+        var query = filtered
+        query.before = before
+        if !errors.isEmpty { throw ProblemDetails.validation(errors) }
+        let events = try await context.database.auditEvents(query)
+        let shown = events.prefix(page.limit).map(AuditEventView.init)
+        let next = events.count > page.limit ? shown.last.map { String($0.sequence) } : nil
+        return Responses.json(AuditPageView(events: Array(shown), nextCursor: next), noStore: true, sorted: true)
+    }
+
+    /// The audit list's filters, shared by the admin API and the console: `since` and `until`
+    /// (RFC 3339 times; `until` excluded), `actor` (the actor's id), `type`, `user_id` and
+    /// `organization_id` (each at most 200 bytes, without U+0000). `value` answers a filter's
+    /// text, or nil when it is not given.
+    /// - Returns: the query (no cursor) and every problem found, by filter name.
+    static func auditQuery(
+        limit: Int, _ value: (String) throws -> String?
+    ) rethrows -> (AuditQuery, [ProblemDetails.FieldError]) {
+        var query = AuditQuery(limit: limit)
         var errors: [ProblemDetails.FieldError] = []
         func time(_ name: String) throws -> Date? {
-            guard let raw = try AdminListFilter.value(of: name, in: request) else { return nil }
+            guard let raw = try value(name) else { return nil }
             guard let date = try? Date(raw, strategy: .iso8601) else {
                 errors.append(.init(field: name, message: "must be an RFC 3339 time such as 2026-12-06T10:00:00Z"))
                 return nil
@@ -35,20 +53,16 @@ extension AdminController {
         }
         query.since = try time("since")
         query.until = try time("until")
-        query.actorID = try AdminListFilter.value(of: "actor", in: request)
-        query.type = try AdminListFilter.value(of: "type", in: request)
-        query.userID = try AdminListFilter.value(of: "user_id", in: request)
-        query.organizationID = try AdminListFilter.value(of: "organization_id", in: request)
+        query.actorID = try value("actor")
+        query.type = try value("type")
+        query.userID = try value("user_id")
+        query.organizationID = try value("organization_id")
         for (name, value) in [("actor", query.actorID), ("type", query.type), ("user_id", query.userID), ("organization_id", query.organizationID)] {
             if let value, value.utf8.count > 200 || value.utf8.contains(0) {
                 errors.append(.init(field: name, message: "must be at most 200 bytes, without U+0000"))
             }
         }
-        if !errors.isEmpty { throw ProblemDetails.validation(errors) }
-        let events = try await context.database.auditEvents(query)
-        let shown = events.prefix(page.limit).map(AuditEventView.init)
-        let next = events.count > page.limit ? shown.last.map { String($0.sequence) } : nil
-        return Responses.json(AuditPageView(events: Array(shown), nextCursor: next), noStore: true, sorted: true)
+        return (query, errors)
     }
 }
 

@@ -25,7 +25,7 @@ extension AdminController {
         }
         tenantRoute(admin, .post, "tenants/:slug/webhooks/:webhook/test", scope: write) { _, context in
             let endpoint = try await self.findWebhook(context)
-            guard endpoint.enabled else { throw ProblemDetails.conflict("the endpoint is disabled; enable it first") }
+            guard endpoint.enabled else { throw ProblemDetails.conflict(Self.webhookDisabled) }
             let delivery = try await self.services.webhooks.queueTest(endpoint, in: context.database)
             return Responses.json(WebhookDeliveryView(delivery), status: .accepted, noStore: true, sorted: true)
         }
@@ -37,13 +37,15 @@ extension AdminController {
             guard let raw = context.parameters.get("delivery"), let id = WebhookDeliveryID(rawValue: raw),
                 let delivery = try await context.database.webhookDelivery(id: id), delivery.endpointID == endpoint.id
             else { throw ProblemDetails.notFound("no delivery with this id for this webhook endpoint") }
-            guard endpoint.enabled else { throw ProblemDetails.conflict("the endpoint is disabled; enable it first") }
+            guard endpoint.enabled else { throw ProblemDetails.conflict(Self.webhookDisabled) }
             let again = try await self.services.webhooks.queueRedelivery(of: delivery, in: context.database)
             return Responses.json(WebhookDeliveryView(again), status: .accepted, noStore: true, sorted: true)
         }
     }
 
     static let webhookFields: Set<String> = ["url", "events", "enabled", "description"]
+    /// Why a test event or a redelivery is refused (409) for a disabled endpoint.
+    static let webhookDisabled = "the endpoint is disabled; enable it first"
 
     /// The endpoint named by the path (`whk_…`).
     /// - Throws: `ProblemDetails` 404.
@@ -81,22 +83,33 @@ extension AdminController {
 
     func createWebhook(_ request: Request, _ context: TenantContext) async throws -> Response {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-        let now = services.clock.now
-        var endpoint = WebhookEndpoint(id: .generate(at: now), url: "", secret: WebhookEndpoint.generateSecret(), createdAt: now, updatedAt: now)
+        var endpoint = newWebhook()
         applyWebhookFields(&input, to: &endpoint, creating: true)
         try input.check()
-        // Each event becomes one delivery per endpoint: the limit bounds what one tenant's events
-        // cost the worker, the disk and the other tenants.
+        try await registerWebhook(endpoint, in: context.database)
+        return created(WebhookView(endpoint, secret: endpoint.secret))
+    }
+
+    /// A new endpoint with a fresh secret (`whsec_…`), before its fields are applied.
+    func newWebhook() -> WebhookEndpoint {
+        let now = services.clock.now
+        return WebhookEndpoint(id: .generate(at: now), url: "", secret: WebhookEndpoint.generateSecret(), createdAt: now, updatedAt: now)
+    }
+
+    /// Stores a new endpoint (named to a waiting audit entry), the tenant indexed for the worker
+    /// before and after the insert, so that the worker never misses it.
+    /// - Throws: `ProblemDetails` 409 when the tenant already has `[webhooks]
+    ///   max_endpoints_per_tenant` endpoints: each event becomes one delivery per endpoint, so the
+    ///   limit bounds what one tenant's events cost the worker, the disk and the other tenants.
+    func registerWebhook(_ endpoint: WebhookEndpoint, in database: any TenantHandle) async throws {
         let limit = services.configuration.webhooks.maxEndpointsPerTenant
-        if try await services.webhooks.allEndpoints(context.database).count >= limit {
+        if try await services.webhooks.allEndpoints(database).count >= limit {
             throw ProblemDetails.conflict("the tenant has \(limit) webhook endpoints, the most [webhooks] max_endpoints_per_tenant allows; remove one first")
         }
-        // Indexed before and after the insert, so that the worker never misses the tenant.
-        try await services.store.markWebhookTenant(context.tenant)
+        try await services.store.markWebhookTenant(database.tenant)
         AuditRecorder.identify(target: endpoint.id.rawValue)
-        try await context.database.insertWebhookEndpoint(endpoint)
-        try await services.store.markWebhookTenant(context.tenant)
-        return created(WebhookView(endpoint, secret: endpoint.secret))
+        try await database.insertWebhookEndpoint(endpoint)
+        try await services.store.markWebhookTenant(database.tenant)
     }
 
     func updateWebhook(_ request: Request, _ context: TenantContext) async throws -> Response {
@@ -105,26 +118,39 @@ extension AdminController {
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
         applyWebhookFields(&input, to: &endpoint, creating: false)
         try input.check()
-        // Enabled again: it starts afresh (the store clears `failing_since` too).
-        if !wasEnabled, endpoint.enabled { endpoint.failingSince = nil }
-        endpoint.updatedAt = max(services.clock.now, endpoint.updatedAt.addingTimeInterval(0.001))
-        guard try await context.database.updateWebhookEndpoint(endpoint) else {
+        guard try await saveWebhook(&endpoint, wasEnabled: wasEnabled, in: context.database) else {
             throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
         }
         return Responses.json(WebhookView(endpoint), noStore: true, sorted: true)
     }
 
+    /// Saves a changed endpoint: one enabled again starts afresh (the store clears
+    /// `failing_since` too), and `updated_at` moves forward.
+    /// - Returns: false when the endpoint no longer exists.
+    func saveWebhook(_ endpoint: inout WebhookEndpoint, wasEnabled: Bool, in database: any TenantHandle) async throws -> Bool {
+        if !wasEnabled, endpoint.enabled { endpoint.failingSince = nil }
+        endpoint.updatedAt = max(services.clock.now, endpoint.updatedAt.addingTimeInterval(0.001))
+        return try await database.updateWebhookEndpoint(endpoint)
+    }
+
     func deleteWebhook(_ context: TenantContext) async throws -> Response {
         let endpoint = try await findWebhook(context)
-        guard try await context.database.deleteWebhookEndpoint(id: endpoint.id) else {
+        guard try await removeWebhook(endpoint, in: context.database) else {
             throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
         }
-        if try await context.database.webhookEndpointCount() == 0 {
-            try await services.store.unmarkWebhookTenant(context.tenant)
-            // An endpoint created meanwhile keeps the tenant in the index.
-            if try await context.database.webhookEndpointCount() > 0 { try await services.store.markWebhookTenant(context.tenant) }
-        }
         return Response(status: .noContent)
+    }
+
+    /// Deletes an endpoint (its deliveries with it); the tenant leaves the worker's index with its
+    /// last endpoint. - Returns: false when the endpoint no longer exists.
+    func removeWebhook(_ endpoint: WebhookEndpoint, in database: any TenantHandle) async throws -> Bool {
+        guard try await database.deleteWebhookEndpoint(id: endpoint.id) else { return false }
+        if try await database.webhookEndpointCount() == 0 {
+            try await services.store.unmarkWebhookTenant(database.tenant)
+            // An endpoint created meanwhile keeps the tenant in the index.
+            if try await database.webhookEndpointCount() > 0 { try await services.store.markWebhookTenant(database.tenant) }
+        }
+        return true
     }
 
     /// A new secret, answered once; the previous one keeps signing for `overlap_seconds`
@@ -134,21 +160,34 @@ extension AdminController {
         var overlap = 86400
         if request.headers[.contentType] != nil {
             var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
-            input.rejectUnknown(["overlap_seconds"])
-            if let value = input.int("overlap_seconds") {
-                if (0...(30 * 86400)).contains(value) { overlap = value } else { input.fail("overlap_seconds", "must be 0…2592000") }
-            }
+            overlap = Self.webhookOverlap(&input)
             try input.check()
         }
+        guard try await issueWebhookSecret(for: &endpoint, overlap: overlap, in: context.database) else {
+            throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
+        }
+        return Responses.json(WebhookView(endpoint, secret: endpoint.secret), noStore: true, sorted: true)
+    }
+
+    /// The rotation body's `overlap_seconds` (0…2592000, default 86400), its problems in `input`.
+    static func webhookOverlap(_ input: inout JSONInput) -> Int {
+        input.rejectUnknown(["overlap_seconds"])
+        guard let value = input.int("overlap_seconds") else { return 86400 }
+        if (0...(30 * 86400)).contains(value) { return value }
+        input.fail("overlap_seconds", "must be 0…2592000")
+        return 86400
+    }
+
+    /// Gives `endpoint` a new secret (`endpoint.secret`, to be shown once); the previous one keeps
+    /// signing beside it for `overlap` seconds (none when 0).
+    /// - Returns: false when the endpoint no longer exists.
+    func issueWebhookSecret(for endpoint: inout WebhookEndpoint, overlap: Int, in database: any TenantHandle) async throws -> Bool {
         let now = services.clock.now
         endpoint.previousSecret = overlap > 0 ? endpoint.secret : nil
         endpoint.previousSecretExpiresAt = overlap > 0 ? now.addingTimeInterval(TimeInterval(overlap)) : nil
         endpoint.secret = WebhookEndpoint.generateSecret()
         endpoint.updatedAt = max(now, endpoint.updatedAt.addingTimeInterval(0.001))
-        guard try await context.database.updateWebhookEndpoint(endpoint) else {
-            throw ProblemDetails.notFound("no webhook endpoint with this id in this tenant")
-        }
-        return Responses.json(WebhookView(endpoint, secret: endpoint.secret), noStore: true, sorted: true)
+        return try await database.updateWebhookEndpoint(endpoint)
     }
 
     /// An endpoint's deliveries, newest first (`limit`, `after` = the `next_cursor` of the previous page).

@@ -54,11 +54,13 @@ extension ConsoleController {
     }
 
     /// The values every page inside a tenant shows: its `slug`, `tenant_display_name` (not
-    /// `tenant_name`, the page chrome's) and the links to its pages.
+    /// `tenant_name`, the page chrome's) and the links to its pages (users, clients, audit log,
+    /// webhooks, signing keys).
     func tenantHeader(_ page: TenantPage) -> [String: Any] {
         [
             "slug": page.tenant.slug, "tenant_display_name": page.tenant.tenant.name, "tenant_url": page.path,
-            "users_url": "\(page.path)/users", "clients_url": "\(page.path)/clients",
+            "users_url": "\(page.path)/users", "clients_url": "\(page.path)/clients", "audit_url": "\(page.path)/audit",
+            "webhooks_url": "\(page.path)/webhooks", "keys_url": "\(page.path)/keys",
         ]
     }
 

@@ -138,6 +138,8 @@ extension ConsoleController {
             "session_ttl": String(settings.sessionTTL), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
+            "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
+            "keys_url": "\(Self.path)/tenants/\(tenant.slug)/keys",
         ]
     }
 

@@ -42,6 +42,9 @@ struct ConsoleController {
         registerTenantRoutes(console)
         registerUserRoutes(console)
         registerClientRoutes(console)
+        registerAuditRoutes(console)
+        registerWebhookRoutes(console)
+        registerKeyRoutes(console)
     }
 
     /// The page chrome of every console page: the built-in templates, no tenant's overrides.

@@ -464,6 +464,125 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_audit.mustache": ##"""
+{{! Admin console: one tenant's audit log, newest first, with the admin API's filters (type,
+    actor, user_id, organization_id, since and until as RFC 3339 times) and a page at a time.
+    Variables: operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url,
+    users_url, clients_url, audit_url, webhooks_url, keys_url, type, actor, user_id,
+    organization_id, since, until, <filter>_error for each filter, error, event_types[] (value),
+    entries[] (sequence, id, type, occurred_at, actor, target, url), next_url. }}
+{{> _head}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Audit log of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <form method="get" action="{{audit_url}}" class="admin-search" role="search" id="filters">
+    <div class="field">
+      <label for="type">Type</label>
+      <input id="type" name="type" type="text" value="{{type}}" maxlength="200" list="event-types" spellcheck="false"{{#type_error}} aria-describedby="type-error"{{/type_error}}>
+      <datalist id="event-types">{{#event_types}}<option value="{{value}}">{{/event_types}}</datalist>
+      {{#type_error}}<p class="field-error" id="type-error" role="alert">{{type_error}}</p>{{/type_error}}
+    </div>
+    <div class="field">
+      <label for="actor">Actor id</label>
+      <input id="actor" name="actor" type="text" value="{{actor}}" maxlength="200" spellcheck="false"{{#actor_error}} aria-describedby="actor-error"{{/actor_error}}>
+      {{#actor_error}}<p class="field-error" id="actor-error" role="alert">{{actor_error}}</p>{{/actor_error}}
+    </div>
+    <div class="field">
+      <label for="user_id">User id</label>
+      <input id="user_id" name="user_id" type="text" value="{{user_id}}" maxlength="200" spellcheck="false"{{#user_id_error}} aria-describedby="user_id-error"{{/user_id_error}}>
+      {{#user_id_error}}<p class="field-error" id="user_id-error" role="alert">{{user_id_error}}</p>{{/user_id_error}}
+    </div>
+    <div class="field">
+      <label for="organization_id">Organization id</label>
+      <input id="organization_id" name="organization_id" type="text" value="{{organization_id}}" maxlength="200" spellcheck="false"{{#organization_id_error}} aria-describedby="organization_id-error"{{/organization_id_error}}>
+      {{#organization_id_error}}<p class="field-error" id="organization_id-error" role="alert">{{organization_id_error}}</p>{{/organization_id_error}}
+    </div>
+    <div class="field">
+      <label for="since">From (RFC 3339, included)</label>
+      <input id="since" name="since" type="text" value="{{since}}" placeholder="2026-12-06T10:00:00Z" spellcheck="false"{{#since_error}} aria-describedby="since-error"{{/since_error}}>
+      {{#since_error}}<p class="field-error" id="since-error" role="alert">{{since_error}}</p>{{/since_error}}
+    </div>
+    <div class="field">
+      <label for="until">Until (RFC 3339, excluded)</label>
+      <input id="until" name="until" type="text" value="{{until}}" placeholder="2026-12-07T10:00:00Z" spellcheck="false"{{#until_error}} aria-describedby="until-error"{{/until_error}}>
+      {{#until_error}}<p class="field-error" id="until-error" role="alert">{{until_error}}</p>{{/until_error}}
+    </div>
+    <button type="submit" class="btn btn-secondary btn-small" id="filter">Filter</button>
+    <a class="btn btn-secondary btn-small" id="clear-filters" href="{{audit_url}}">Clear</a>
+  </form>
+  <div class="admin-scroll">
+  <table class="admin-table" id="entries">
+    <thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Type</th><th scope="col">Actor</th><th scope="col">Target</th></tr></thead>
+    <tbody>
+      {{#entries}}
+      <tr data-entry-id="{{id}}" data-type="{{type}}">
+        <td class="count"><a href="{{url}}">{{sequence}}</a></td>
+        <td class="mono">{{occurred_at}}</td>
+        <td><a href="{{url}}">{{type}}</a></td>
+        <td class="mono">{{actor}}</td>
+        <td class="mono">{{target}}</td>
+      </tr>
+      {{/entries}}
+      {{^entries}}
+      <tr><td colspan="5">No entry matches.</td></tr>
+      {{/entries}}
+    </tbody>
+  </table>
+  </div>
+  {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Older entries</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_audit_entry.mustache": ##"""
+{{! Admin console: one entry of a tenant's audit log, as stored (its data was redacted when it
+    was written). Variables: operator_email, csrf_token, console_path, slug, tenant_url,
+    users_url, clients_url, audit_url, webhooks_url, keys_url, sequence, id, type, occurred_at,
+    actor, target_type, target_id, target_url, user_id, user_url, organization_id, ip,
+    user_agent, changes, data (indented JSON), previous_hash, hash. }}
+{{> _head}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Audit entry {{sequence}}</h1>
+      <p class="lead">In <a class="mono" href="{{tenant_url}}">{{slug}}</a> · <span class="mono" id="entry-id">{{id}}</span></p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="audit-link" href="{{audit_url}}">Audit log</a>
+  </div>
+  <table class="admin-table" id="entry">
+    <tbody>
+      <tr><th scope="row">Type</th><td class="mono" id="entry-type">{{type}}</td></tr>
+      <tr><th scope="row">Time (UTC)</th><td class="mono">{{occurred_at}}</td></tr>
+      <tr><th scope="row">Actor</th><td class="mono" id="entry-actor">{{actor}}</td></tr>
+      <tr><th scope="row">Target</th><td class="mono" id="entry-target">{{target_type}} {{#target_url}}<a href="{{target_url}}">{{target_id}}</a>{{/target_url}}{{^target_url}}{{target_id}}{{/target_url}}</td></tr>
+      <tr><th scope="row">User</th><td class="mono">{{#user_url}}<a href="{{user_url}}">{{user_id}}</a>{{/user_url}}{{^user_url}}{{user_id}}{{/user_url}}</td></tr>
+      <tr><th scope="row">Organization</th><td class="mono">{{organization_id}}</td></tr>
+      <tr><th scope="row">Address</th><td class="mono">{{ip}}</td></tr>
+      <tr><th scope="row">User agent</th><td>{{user_agent}}</td></tr>
+      <tr><th scope="row">Fields changed</th><td class="mono" id="entry-changes">{{changes}}</td></tr>
+    </tbody>
+  </table>
+  <section class="section" aria-labelledby="data-title">
+    <h2 id="data-title">Data</h2>
+    <p class="session-meta">As recorded: secrets and private metadata were replaced by "[redacted]" when the entry was written.</p>
+    <pre class="mono admin-json" id="entry-data">{{data}}</pre>
+  </section>
+  <section class="section" aria-labelledby="chain-title">
+    <h2 id="chain-title">Hash chain</h2>
+    <p class="session-meta">Previous <span class="mono" id="entry-previous-hash">{{previous_hash}}</span></p>
+    <p class="session-meta">This entry <span class="mono" id="entry-hash">{{hash}}</span></p>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
         "pages/admin_client.mustache": ##"""
 {{! Admin console: one client of a tenant: its settings form, secret rotation and deletion typing
     the client_id. A new secret key is shown once (secret). The account console's built-in client
@@ -687,6 +806,68 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_keys.mustache": ##"""
+{{! Admin console: one tenant's signing keys that are not expired, with their schedule (never
+    private material), and a rotation confirmed by typing the slug. Variables: operator_email,
+    csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
+    audit_url, webhooks_url, keys_url, jwks_url, keys[] (kid, algorithm, status, status_next,
+    status_active, status_retired, created_at, activates_at, retires_at, expires_at, new),
+    algorithms[] (value, checked), rotate_action, algorithms_error, confirm_error, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Signing keys of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}} · published at <a class="mono" id="jwks-link" href="{{jwks_url}}">{{jwks_url}}</a></p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <div class="admin-scroll">
+  <table class="admin-table" id="keys">
+    <thead><tr><th scope="col">kid</th><th scope="col">Algorithm</th><th scope="col">Status</th><th scope="col">Published (UTC)</th><th scope="col">Signs from</th><th scope="col">Retired</th><th scope="col">Leaves the JWKS</th></tr></thead>
+    <tbody>
+      {{#keys}}
+      <tr data-kid="{{kid}}" data-status="{{status}}">
+        <td class="mono">{{kid}}{{#new}} <span class="badge badge-accent key-new">new</span>{{/new}}</td>
+        <td class="mono">{{algorithm}}</td>
+        <td>{{#status_active}}<span class="badge badge-ok">active</span>{{/status_active}}{{#status_next}}<span class="badge badge-accent">next</span>{{/status_next}}{{#status_retired}}<span class="badge">retired</span>{{/status_retired}}</td>
+        <td class="mono">{{created_at}}</td>
+        <td class="mono">{{activates_at}}</td>
+        <td class="mono">{{retires_at}}</td>
+        <td class="mono">{{expires_at}}</td>
+      </tr>
+      {{/keys}}
+      {{^keys}}
+      <tr><td colspan="7">No key yet: the first token request creates them.</td></tr>
+      {{/keys}}
+    </tbody>
+  </table>
+  </div>
+  <section class="section" aria-labelledby="rotate-title">
+    <h2 id="rotate-title">Rotate</h2>
+    <p>A new key per algorithm is published in the JWKS at once and starts signing after the pre-publication window; the current key then retires and stays published until every token it signed has expired. Type <strong class="mono">{{slug}}</strong> to confirm.</p>
+    <form method="post" action="{{rotate_action}}" novalidate id="rotate">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <fieldset class="field">
+        <legend>Algorithms</legend>
+        {{#algorithms}}<label><input type="checkbox" name="algorithms" value="{{value}}" id="alg-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/algorithms}}
+        {{#algorithms_error}}<p class="field-error" id="algorithms-error" role="alert">{{algorithms_error}}</p>{{/algorithms_error}}
+      </fieldset>
+      <div class="field">
+        <label for="confirm">Slug of the tenant</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" autocapitalize="none" spellcheck="false"{{#confirm_error}} aria-describedby="confirm-error"{{/confirm_error}}>
+        {{#confirm_error}}<p class="field-error" id="confirm-error" role="alert">{{confirm_error}}</p>{{/confirm_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="rotate-keys">Rotate signing keys</button>
+    </form>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
         "pages/admin_tenant.mustache": ##"""
 {{! Admin console: one tenant, its settings in one form (problems next to their fields) and
     deletion with the slug typed as confirmation. Variables: operator_email, csrf_token,
@@ -694,7 +875,8 @@ enum EmbeddedTemplates {
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
     error, delete_error, notice, action, delete_action, users_url (the users page), clients_url
-    (the clients page). }}
+    (the clients page), audit_url, webhooks_url and keys_url (the audit log, webhooks and signing
+    keys pages). }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -705,7 +887,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{console_path}}/tenants">All tenants</a>
   </div>
-  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · {{organizations}} organizations</p>
+  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · {{organizations}} organizations · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -1065,6 +1247,214 @@ enum EmbeddedTemplates {
       {{^users}}
       <tr><td colspan="4">No user matches.</td></tr>
       {{/users}}
+    </tbody>
+  </table>
+  {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Next page</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_webhook.mustache": ##"""
+{{! Admin console: one webhook endpoint of a tenant: a new signing secret shown once (secret),
+    the settings form, enable or disable, secret rotation (overlap_seconds), a test event, the
+    link to its deliveries and deletion typing the id (confirm). Variables: operator_email,
+    csrf_token, console_path, slug, tenant_url, users_url, clients_url, audit_url, webhooks_url,
+    keys_url, id, url, description, events[] (value, checked), events_summary, enabled,
+    failing_since, previous_secret_expires_at, created_at, updated_at, secret, overlap_seconds,
+    <field>_error for each field, notice, error, delete_error, action, enable_action,
+    disable_action, rotate_action, test_action, delete_action, deliveries_url. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Webhook endpoint</h1>
+      <p class="lead">In <a class="mono" href="{{tenant_url}}">{{slug}}</a> · <span class="mono" id="webhook-id">{{id}}</span> · {{#enabled}}<span class="badge badge-ok" id="webhook-status">enabled</span>{{/enabled}}{{^enabled}}<span class="badge" id="webhook-status">disabled</span>{{/enabled}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{webhooks_url}}">All webhooks</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  {{#secret}}
+  <div class="alert alert-success" role="status">
+    <p>The signing secret of this endpoint, shown only now: copy it to the receiver's configuration.</p>
+    <p><code class="mono" id="webhook-secret">{{secret}}</code></p>
+  </div>
+  {{/secret}}
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <p class="session-meta"><span class="mono" id="webhook-url">{{url}}</span> · {{events_summary}} · created {{created_at}} · updated {{updated_at}}{{#failing_since}} · <span class="badge badge-warn">failing since {{failing_since}}</span>{{/failing_since}}{{#previous_secret_expires_at}} · the previous secret signs until {{previous_secret_expires_at}}{{/previous_secret_expires_at}}</p>
+  <div class="admin-actions">
+    <a class="btn btn-secondary btn-small" id="deliveries-link" href="{{deliveries_url}}">Deliveries</a>
+    {{#enabled}}
+    <form method="post" action="{{test_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" id="send-test">Send a test event</button></form>
+    <form method="post" action="{{disable_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" id="disable">Disable</button></form>
+    {{/enabled}}
+    {{^enabled}}
+    <form method="post" action="{{enable_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-primary btn-small" id="enable">Enable</button></form>
+    {{/enabled}}
+  </div>
+  <section class="section" aria-labelledby="settings-title">
+    <h2 id="settings-title">Settings</h2>
+    <form method="post" action="{{action}}" novalidate id="settings">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="url">URL (https; http only to an allowed private network)</label>
+        <input id="url" name="url" type="text" inputmode="url" value="{{url}}" maxlength="2048" spellcheck="false" autocapitalize="none"{{#url_error}} aria-describedby="url-error"{{/url_error}}>
+        {{#url_error}}<p class="field-error" id="url-error" role="alert">{{url_error}}</p>{{/url_error}}
+      </div>
+      <fieldset class="field admin-events" id="events-field">
+        <legend>Events (none checked: every event)</legend>
+        {{#events}}<label><input type="checkbox" name="events" value="{{value}}" id="event-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/events}}
+        {{#events_error}}<p class="field-error" id="events-error" role="alert">{{events_error}}</p>{{/events_error}}
+      </fieldset>
+      <div class="field">
+        <label for="description">Description</label>
+        <input id="description" name="description" type="text" value="{{description}}" maxlength="500"{{#description_error}} aria-describedby="description-error"{{/description_error}}>
+        {{#description_error}}<p class="field-error" id="description-error" role="alert">{{description_error}}</p>{{/description_error}}
+      </div>
+      <button type="submit" class="btn btn-primary" id="save">Save endpoint</button>
+    </form>
+  </section>
+  <section class="section" aria-labelledby="rotate-title">
+    <h2 id="rotate-title">Signing secret</h2>
+    <p>A new secret is shown once. The current one keeps signing beside it for the overlap (86400 seconds when empty; 0 stops it at once).</p>
+    <form method="post" action="{{rotate_action}}" novalidate id="rotate">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="overlap_seconds">Keep the current secret signing for (seconds, optional)</label>
+        <input id="overlap_seconds" name="overlap_seconds" type="text" inputmode="numeric" value="{{overlap_seconds}}"{{#overlap_seconds_error}} aria-describedby="overlap_seconds-error"{{/overlap_seconds_error}}>
+        {{#overlap_seconds_error}}<p class="field-error" id="overlap_seconds-error" role="alert">{{overlap_seconds_error}}</p>{{/overlap_seconds_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary" id="rotate-secret">Issue a new signing secret</button>
+    </form>
+  </section>
+  <section class="section" aria-labelledby="delete-title">
+    <h2 id="delete-title">Delete this endpoint</h2>
+    <p>Deleting removes its deliveries too. Type <strong class="mono">{{id}}</strong> to confirm.</p>
+    <form method="post" action="{{delete_action}}" novalidate id="delete">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="confirm">Id of the endpoint</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" autocapitalize="none" spellcheck="false"{{#delete_error}} aria-describedby="confirm-error"{{/delete_error}}>
+        {{#delete_error}}<p class="field-error" id="confirm-error" role="alert">{{delete_error}}</p>{{/delete_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="delete-webhook">Delete endpoint</button>
+    </form>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_webhook_deliveries.mustache": ##"""
+{{! Admin console: one webhook endpoint's deliveries, newest first, a page at a time, each with
+    a redelivery form (same body and webhook-id). Variables: operator_email, csrf_token,
+    console_path, slug, tenant_url, webhooks_url, id, url, enabled, action (the endpoint's page),
+    deliveries[] (id, event_id, event_type, status, status_pending, status_delivered,
+    status_failed, attempts, last_response_status, last_error, next_attempt_at, delivered_at,
+    created_at, updated_at, redeliver_action), next_url, notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Deliveries</h1>
+      <p class="lead">To <span class="mono">{{url}}</span> · <a class="mono" href="{{action}}">{{id}}</a> in <a class="mono" href="{{tenant_url}}">{{slug}}</a></p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="webhook-link" href="{{action}}">Endpoint</a>
+  </div>
+  <div class="admin-scroll">
+  <table class="admin-table" id="deliveries">
+    <thead><tr><th scope="col">Created (UTC)</th><th scope="col">Event</th><th scope="col">Status</th><th scope="col" class="count">Attempts</th><th scope="col">Last answer</th><th scope="col"></th></tr></thead>
+    <tbody>
+      {{#deliveries}}
+      <tr data-delivery-id="{{id}}" data-event-id="{{event_id}}" data-status="{{status}}">
+        <td class="mono">{{created_at}}</td>
+        <td><span class="mono">{{event_type}}</span><br><span class="mono session-meta">{{event_id}}</span></td>
+        <td>{{#status_delivered}}<span class="badge badge-ok">delivered</span><br><span class="session-meta">{{delivered_at}}</span>{{/status_delivered}}{{#status_pending}}<span class="badge">pending</span>{{#next_attempt_at}}<br><span class="session-meta">next {{next_attempt_at}}</span>{{/next_attempt_at}}{{/status_pending}}{{#status_failed}}<span class="badge badge-warn">failed</span>{{/status_failed}}</td>
+        <td class="count">{{attempts}}</td>
+        <td><span class="mono last-status">{{last_response_status}}</span>{{#last_error}} <span class="session-meta last-error">{{last_error}}</span>{{/last_error}}</td>
+        <td>{{#enabled}}<form method="post" action="{{redeliver_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small redeliver">Redeliver</button></form>{{/enabled}}</td>
+      </tr>
+      {{/deliveries}}
+      {{^deliveries}}
+      <tr><td colspan="6">No delivery yet.</td></tr>
+      {{/deliveries}}
+    </tbody>
+  </table>
+  </div>
+  {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Older deliveries</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_webhook_new.mustache": ##"""
+{{! Admin console: the form creating a webhook endpoint of a tenant (url, events checked, none
+    meaning every event, description), each problem next to its field. Variables: operator_email,
+    csrf_token, console_path, slug, tenant_url, webhooks_url, action, url, description, events[]
+    (value, checked), url_error, events_error, description_error, error. }}
+{{> _head}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">New webhook endpoint</h1>
+      <p class="lead">In <a class="mono" href="{{tenant_url}}">{{slug}}</a>. The signing secret is shown once, on the next page.</p>
+    </div>
+    <a class="btn btn-secondary btn-small" href="{{webhooks_url}}">All webhooks</a>
+  </div>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <form method="post" action="{{action}}" novalidate id="create-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="url">URL (https; http only to an allowed private network)</label>
+        <input id="url" name="url" type="text" inputmode="url" value="{{url}}" maxlength="2048" spellcheck="false" autocapitalize="none"{{#url_error}} aria-describedby="url-error"{{/url_error}}>
+        {{#url_error}}<p class="field-error" id="url-error" role="alert">{{url_error}}</p>{{/url_error}}
+      </div>
+      <fieldset class="field admin-events" id="events-field">
+        <legend>Events (none checked: every event)</legend>
+        {{#events}}<label><input type="checkbox" name="events" value="{{value}}" id="event-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/events}}
+        {{#events_error}}<p class="field-error" id="events-error" role="alert">{{events_error}}</p>{{/events_error}}
+      </fieldset>
+      <div class="field">
+        <label for="description">Description</label>
+        <input id="description" name="description" type="text" value="{{description}}" maxlength="500"{{#description_error}} aria-describedby="description-error"{{/description_error}}>
+        {{#description_error}}<p class="field-error" id="description-error" role="alert">{{description_error}}</p>{{/description_error}}
+      </div>
+    <button type="submit" class="btn btn-primary" id="create">Create endpoint</button>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_webhooks.mustache": ##"""
+{{! Admin console: one tenant's webhook endpoints, a page at a time. Variables: operator_email,
+    csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
+    audit_url, webhooks_url, keys_url, new_url, webhooks[] (id, url, description, enabled,
+    failing, events, page_url), next_url, notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Webhooks of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  <p class="alt"><a class="btn btn-primary btn-small" id="new-webhook" href="{{new_url}}">New endpoint</a></p>
+  <table class="admin-table" id="webhooks">
+    <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Status</th><th scope="col">Description</th></tr></thead>
+    <tbody>
+      {{#webhooks}}
+      <tr data-webhook-id="{{id}}">
+        <td class="mono"><a href="{{page_url}}">{{url}}</a></td>
+        <td>{{events}}</td>
+        <td>{{#enabled}}{{#failing}}<span class="badge badge-warn">failing</span>{{/failing}}{{^failing}}<span class="badge badge-ok">enabled</span>{{/failing}}{{/enabled}}{{^enabled}}<span class="badge">disabled</span>{{/enabled}}</td>
+        <td>{{description}}</td>
+      </tr>
+      {{/webhooks}}
+      {{^webhooks}}
+      <tr><td colspan="4">No endpoint yet.</td></tr>
+      {{/webhooks}}
     </tbody>
   </table>
   {{#next_url}}<p class="alt"><a id="next-page" href="{{next_url}}">Next page</a></p>{{/next_url}}
