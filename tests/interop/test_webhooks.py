@@ -364,10 +364,10 @@ def test_an_endpoint_failing_for_disable_after_seconds_is_disabled_and_audited(t
         disabled = wait_endpoint(admin, tenant.slug, endpoint["id"], lambda e: not e["enabled"])
         assert disabled["failing_since"] == failing["failing_since"]
         for queued in (first, second):
-            done = wait_delivery(
-                admin, tenant.slug, endpoint["id"], queued["id"], lambda d: d["status"] == "failed")
+            done = wait_delivery(admin, tenant.slug, endpoint["id"], queued["id"], lambda d: d["status"] == "failed")
             assert "next_attempt_at" not in done
-        assert len(receiver.with_id(first["event_id"])) >= 3
+        # Retried before the disable (the second delivery's attempts run alongside and may disable it first).
+        assert len(receiver.with_id(first["event_id"])) >= 2
         sent = len(receiver.receipts)
         time.sleep(1.5)
         assert len(receiver.receipts) == sent, "a disabled endpoint gets no more attempts"
