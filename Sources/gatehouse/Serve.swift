@@ -35,8 +35,7 @@ struct Serve: AsyncParsableCommand {
         if configuration.logFormat == "json" {
             LoggingSystem.bootstrap({ JSONLogHandler(label: $0, metadataProvider: $1) }, metadataProvider: RequestIDs.metadataProvider)
         } else {
-            LoggingSystem.bootstrap(
-                { StreamLogHandler.standardError(label: $0, metadataProvider: $1) }, metadataProvider: RequestIDs.metadataProvider)
+            LoggingSystem.bootstrap({ TextLogHandler(label: $0, metadataProvider: $1) }, metadataProvider: RequestIDs.metadataProvider)
         }
         let app = try await buildApplication(configuration: configuration)
         // The server announces itself once it is really listening (see buildApplication).

@@ -11,6 +11,14 @@ import NIOCore
 /// introspection and revocation.
 struct ProtocolController {
     let services: Services
+    /// The headers of the discovery document and the JWKS: JSON, cacheable for less than the
+    /// pre-publication window of new keys. Built once.
+    let publicDocumentHeaders: HTTPFields
+
+    init(services: Services) {
+        self.services = services
+        publicDocumentHeaders = [.contentType: "application/json", .cacheControl: "public, max-age=\(services.store.keyPolicy.jwksMaxAge)"]
+    }
 
     /// Paths under the issuer that answer cross-origin requests from the tenant's allowed origins.
     static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke"]
@@ -49,7 +57,7 @@ struct ProtocolController {
         let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: issuer + algorithms.joined()) {
             try Responses.sortedEncoder.encode(ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms))
         }
-        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.keyPolicy.jwksMaxAge)"])
+        return Response(status: .ok, headers: publicDocumentHeaders, body: .init(byteBuffer: bytes))
     }
 
     /// The JWKS (RFC 7517 §5): every key that may verify a live token.
@@ -60,8 +68,7 @@ struct ProtocolController {
         let bytes = try services.documents.document("jwks", tenant: context.tenant.id, version: version) {
             try Responses.sortedEncoder.encode(JWKS(keys: keys.jwks))
         }
-        // The max-age stays below the pre-publication window of new keys.
-        return Responses.jsonBytes(bytes, headers: [.cacheControl: "public, max-age=\(services.store.keyPolicy.jwksMaxAge)"])
+        return Response(status: .ok, headers: publicDocumentHeaders, body: .init(byteBuffer: bytes))
     }
 
     /// A POST form body with nothing in the query string (RFC 6749 §3.2: parameters in the body).

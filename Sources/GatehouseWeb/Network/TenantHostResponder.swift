@@ -41,11 +41,13 @@ struct TenantHostResponder<Next: HTTPResponder>: HTTPResponder where Next.Contex
     /// nil for IP literals, which never name a tenant.
     static func host(ofAuthority authority: String) -> String? {
         guard !authority.hasPrefix("[") else { return nil }
-        var host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        if host.hasSuffix(".") { host.removeLast() }
+        var host = Substring(authority)
+        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
+        if host.hasSuffix(".") { host = host.dropLast() }
         // An IPv4 literal (digits and dots only): no tenant's host name is all digits.
-        if host.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) { return nil }
-        host = host.lowercased()
-        return host.isEmpty ? nil : host
+        guard !host.isEmpty, !host.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return nil
+        }
+        return host.lowercased()
     }
 }

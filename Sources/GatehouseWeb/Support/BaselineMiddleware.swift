@@ -9,8 +9,6 @@ import NIOCore
 /// files get `nosniff`, `no-referrer` and a CSP that forbids framing and active content. HTML pages
 /// set their own, stricter CSP first, which is kept.
 struct BaselineHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var policy: String { "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'" }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
@@ -18,11 +16,22 @@ struct BaselineHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             response = UnmappedError.response(for: error, request: request, context: context)
         }
-        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = Self.policy }
-        if response.headers[.xContentTypeOptions] == nil { response.headers[.xContentTypeOptions] = "nosniff" }
-        if response.headers[.referrerPolicy] == nil { response.headers[.referrerPolicy] = "no-referrer" }
+        // Appended (the name is absent), from fields made once: no per-request validation or removal.
+        if response.headers[.contentSecurityPolicy] == nil { response.headers.append(BaselineHeaderFields.shared.policy) }
+        if response.headers[.xContentTypeOptions] == nil { response.headers.append(BaselineHeaderFields.shared.noSniff) }
+        if response.headers[.referrerPolicy] == nil { response.headers.append(BaselineHeaderFields.shared.noReferrer) }
         return response
     }
+
+}
+
+/// The baseline headers as fields, validated once.
+enum BaselineHeaderFields {
+    static let policy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    static let shared = (
+        policy: HTTPField(name: .contentSecurityPolicy, value: policy),
+        noSniff: HTTPField(name: .xContentTypeOptions, value: "nosniff"), noReferrer: HTTPField(name: .referrerPolicy, value: "no-referrer")
+    )
 }
 
 /// Per request: a request id (`X-Request-Id`, ``RequestIDs``; returned on the response and
@@ -48,7 +57,7 @@ struct AccessLogMiddleware: RouterMiddleware {
                 return UnmappedError.response(for: error, request: request, context: context)
             }
         }
-        response.headers[.xRequestID] = requestID
+        response.headers.append(HTTPField(name: .xRequestID, value: requestID))
         let duration = ContinuousClock.now - started
         let route = Self.route(context.endpointPath, status: response.status)
         metrics.request(route: route, method: request.method, status: Int(response.status.code), duration: duration)

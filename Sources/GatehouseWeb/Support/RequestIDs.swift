@@ -2,23 +2,26 @@ import GatehouseCrypto
 import Logging
 import Synchronization
 
-/// Request ids (`X-Request-Id`, the `request_id` of log lines): 16 base64url characters, 6 random
-/// bytes drawn once per process followed by a 6-byte counter, so unique within a process and,
-/// with overwhelming likelihood, across the nodes of an instance. They correlate a user's report
-/// with the log; they are not secrets and guard nothing, so no random draw (a system call) is
-/// spent per request.
+/// Request ids (`X-Request-Id`, the `request_id` of log lines): 16 base64url characters, 4 random
+/// bytes drawn once per process followed by a 64-bit keyed hash (Swift's `Hasher`, SipHash with a
+/// per-process random seed) of a request counter. Unique within a process and, with overwhelming
+/// likelihood, across the nodes of an instance; not sequential, so they do not tell a client how
+/// many requests the server answers. They correlate a user's report with the log; they are not
+/// secrets and guard nothing, so no random draw (a system call) is spent per request.
 public enum RequestIDs {
     /// The id of the request the current task serves (set by `AccessLogMiddleware`).
     @TaskLocal public static var current: String?
 
-    private static let prefix: [UInt8] = SecureRandom.bytes(6)
+    private static let prefix: [UInt8] = SecureRandom.bytes(4)
     private static let counter = Atomic<UInt64>(0)
 
     /// A new id.
     static func next() -> String {
-        let n = counter.add(1, ordering: .relaxed).newValue
+        var hasher = Hasher()
+        hasher.combine(counter.add(1, ordering: .relaxed).newValue)
+        let mixed = UInt64(bitPattern: Int64(hasher.finalize()))
         var bytes = prefix
-        for shift in stride(from: 40, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: n >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: mixed >> UInt64(shift))) }
         return Base64URL.encode(bytes)
     }
 

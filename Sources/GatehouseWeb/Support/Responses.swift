@@ -39,13 +39,6 @@ enum Responses {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Already encoded JSON.
-    static func jsonBytes(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
     /// RFC 6750 §3: `Bearer realm="…", error="…", error_description="…"`; without `error` when the
     /// request carried no token (§3.1).
     static func bearerChallenge(issuer: String, error: OAuthError?) -> String {
