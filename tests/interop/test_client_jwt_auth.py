@@ -347,3 +347,19 @@ def test_jwks_uri_is_fetched_cached_and_refetched_for_an_unknown_kid(keys_server
             )
         )
         assert jwks.hits <= 3
+
+
+def test_a_client_change_drops_its_cached_jwks_uri_document(keys_server):
+    """The client replaces its key under the same kid: the cached document still names the old
+    key until an admin saves the client, which makes the server fetch its ``jwks_uri`` afresh."""
+    tenant = keys_server.admin.create_tenant()
+    old, new = ALGORITHMS["EdDSA"]("same-kid"), ALGORITHMS["EdDSA"]("same-kid")
+    with JWKSServer(public_jwks(old)) as jwks:
+        client = key_client(tenant, jwks_uri=jwks.url)
+        token = tenant.endpoint("token_endpoint")
+        expect(token_with(tenant, assertion(client.client_id, old, "EdDSA", token)), 200)
+        jwks.document = public_jwks(new)
+        assert_invalid_client(token_with(tenant, assertion(client.client_id, new, "EdDSA", token)))
+        expect(keys_server.admin.patch(f"/tenants/{tenant.slug}/clients/{client.client_id}", json={"name": "Renamed"}), 200)
+        expect(token_with(tenant, assertion(client.client_id, new, "EdDSA", token)), 200)
+        assert jwks.hits == 2

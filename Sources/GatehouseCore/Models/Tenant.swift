@@ -193,19 +193,19 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         }
         if let hostname, !Self.isValidHostname(hostname) {
             problems.append(
-                ("hostname", "'\(hostname)' is not a lowercase DNS name of at least two labels (letters, digits, '-'; the last not all digits), without port"))
+                ("hostname", "'\(hostname)' is not a lowercase DNS name of at least two labels (letters, digits, '-'; the last not a number), without port"))
         }
         return problems
     }
 
     /// A DNS host name (RFC 1123 §2.1) in lowercase: 2–127 dot-separated labels of 1–63 characters
-    /// of `a-z`, `0-9` and `-`, not starting or ending with `-`, 253 characters at most.
+    /// of `a-z`, `0-9` and `-`, not starting or ending with `-`, 253 characters at most, and not
+    /// ending in a number (``HostName/endsInANumber(_:)``: it would be read as an IPv4 address).
     public static func isValidHostname(_ s: String) -> Bool {
         guard (3...253).contains(s.utf8.count) else { return false }
         let labels = s.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.count <= 127 else { return false }
-        // A last label of digits would make an IPv4 address (WHATWG URL "ends in a number"), never a name.
-        if labels.last?.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) == true { return false }
+        if HostName.endsInANumber(s) { return false }
         return labels.allSatisfy { label in
             (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
                 && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }

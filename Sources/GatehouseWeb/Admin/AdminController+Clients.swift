@@ -156,6 +156,7 @@ extension AdminController {
         try input.check()
         try authorizeCredential(of: client, context)
         try await context.database.updateClient(client)
+        services.forgetClientKeys(of: client.clientID, in: tenant)
         try await ensureKeys(for: client, in: tenant)
         return Responses.json(ClientView(client), noStore: true, sorted: true)
     }
@@ -239,6 +240,7 @@ extension AdminController {
     func deleteClient(_ context: TenantContext) async throws -> Response {
         let (tenant, client) = try await findClient(context, modifying: true)
         try await services.store.deleteClient(clientID: client.clientID, in: tenant)
+        services.forgetClientKeys(of: client.clientID, in: tenant)
         return Response(status: .noContent)
     }
 }

@@ -183,6 +183,7 @@ extension ConsoleController {
             try await page.database.updateClient(client)
             try await admin.ensureKeys(for: client, in: page.tenant)
         }
+        services.forgetClientKeys(of: client.clientID, in: page.tenant)
         logChange("client updated", page, client.clientID, context)
         return redirect("\(page.path)/clients/\(client.clientID)?notice=saved", signedIn: page.signedIn)
     }
@@ -236,6 +237,7 @@ extension ConsoleController {
         try await services.audited([draft], in: page.database) {
             try await services.store.deleteClient(clientID: client.clientID, in: page.tenant)
         }
+        services.forgetClientKeys(of: client.clientID, in: page.tenant)
         logChange("client deleted", page, client.clientID, context)
         return redirect("\(page.path)/clients?notice=deleted", signedIn: page.signedIn)
     }

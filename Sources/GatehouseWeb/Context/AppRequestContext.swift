@@ -13,11 +13,11 @@ public struct AppRequestContext: RequestContext {
     /// trusted proxy names (`ClientAddressMiddleware`). The peer's text form is made only when
     /// asked for (most requests never need it).
     public internal(set) var remoteAddress: String? {
-        get { forwardedClient ?? channel.remoteAddress?.ipAddress }
-        set { forwardedClient = .some(newValue) }
+        get { clientAddress.text }
+        set { clientAddress.forwarded = .some(newValue) }
     }
-    /// What `ClientAddressMiddleware` found (nil: not set, the peer stands).
-    private var forwardedClient: String??
+    /// The peer and what `ClientAddressMiddleware` found; tenant and headless contexts carry it on.
+    private(set) var clientAddress: ClientAddress
     /// Set by `TenantResolutionMiddleware` on tenant routes.
     var resolvedTenant: (any TenantHandle)?
     /// Set by the headless API's resolution middleware.
@@ -34,7 +34,7 @@ public struct AppRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
-        forwardedClient = nil
+        clientAddress = ClientAddress(forwarded: nil, channel: source.channel)
         resolvedTenant = nil
         headlessClient = nil
         issuer = nil
@@ -45,11 +45,23 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int { 65536 }
 }
 
+/// The client address of a request: the TCP peer, or the client a trusted proxy names. Its text
+/// is made only when read (most requests never need it).
+struct ClientAddress: Sendable {
+    /// What `ClientAddressMiddleware` found (nil: not set, the peer stands).
+    var forwarded: String??
+    let channel: any Channel
+
+    var text: String? { forwarded ?? channel.remoteAddress?.ipAddress }
+}
+
 /// The context of a tenant route: a resolved tenant and its open database, never optional
 /// (docs/architecture.md H2: a tenant route cannot exist without a tenant).
 public struct TenantRequestContext: ChildRequestContext, OAuthIssuerContext {
     public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: String?
+    let clientAddress: ClientAddress
+    /// The client address (``AppRequestContext/remoteAddress``), made when first asked for.
+    public var remoteAddress: String? { clientAddress.text }
     /// The tenant's database; its `tenant` is the resolved tenant.
     public let database: any TenantHandle
     /// The tenant's issuer (`Services.issuer(of:)`).
@@ -60,7 +72,7 @@ public struct TenantRequestContext: ChildRequestContext, OAuthIssuerContext {
             throw UnknownTenant()
         }
         coreContext = context.coreContext
-        remoteAddress = context.remoteAddress
+        clientAddress = context.clientAddress
         self.database = database
         oauthIssuer = issuer
     }

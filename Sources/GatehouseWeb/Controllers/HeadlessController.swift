@@ -10,7 +10,9 @@ import NIOCore
 /// The context of headless API routes: the tenant and client resolved from the request's key.
 public struct HeadlessRequestContext: ChildRequestContext, OAuthIssuerContext {
     public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: String?
+    let clientAddress: ClientAddress
+    /// The client address (``AppRequestContext/remoteAddress``), made when first asked for.
+    public var remoteAddress: String? { clientAddress.text }
     public let database: any TenantHandle
     public let client: Client
     /// The issuer of the client's tenant.
@@ -19,7 +21,7 @@ public struct HeadlessRequestContext: ChildRequestContext, OAuthIssuerContext {
     public init(context: AppRequestContext) throws {
         guard let resolved = context.headlessClient, let issuer = context.issuer else { throw HTTPError(.unauthorized) }
         coreContext = context.coreContext
-        remoteAddress = context.remoteAddress
+        clientAddress = context.clientAddress
         database = resolved.database
         client = resolved.client
         oauthIssuer = issuer

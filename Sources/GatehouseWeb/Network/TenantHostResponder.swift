@@ -1,3 +1,4 @@
+import GatehouseCore
 import GatehouseStore
 import HTTPTypes
 import Hummingbird
@@ -44,10 +45,8 @@ struct TenantHostResponder<Next: HTTPResponder>: HTTPResponder where Next.Contex
         var host = Substring(authority)
         if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
         if host.hasSuffix(".") { host = host.dropLast() }
-        // An IPv4 literal (digits and dots only): no tenant's host name is all digits.
-        guard !host.isEmpty, !host.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
-            return nil
-        }
+        // An IPv4 address in any of its forms: no tenant's host name ends in a number.
+        guard !host.isEmpty, !HostName.endsInANumber(host) else { return nil }
         return host.lowercased()
     }
 }

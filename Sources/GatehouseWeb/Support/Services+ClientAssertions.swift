@@ -30,7 +30,7 @@ extension Services {
                     throw OAuthError.invalidClient("client authentication failed", debug: "private_key_jwt client without jwks or jwks_uri")
                 }
                 do {
-                    return try await federation.clientKey(for: header, jwksURI: uri, cacheKey: "\(tenantID)/\(client.clientID)@\(uri)")
+                    return try await federation.clientKey(for: header, jwksURI: uri, cacheKey: Self.clientKeysCacheKey(tenantID, client.clientID) + uri)
                 } catch {
                     // The reason (refused destination, unreachable, no such key) is logged, not sent.
                     logger.notice(
@@ -40,5 +40,14 @@ extension Services {
             },
             unseal: { sealed in try database.unseal(sealed) },
             replay: database)
+    }
+
+    /// The start of the cache key of a client's `jwks_uri` document; the URI follows it.
+    static func clientKeysCacheKey(_ tenantID: String, _ clientID: String) -> String { "\(tenantID)/\(clientID)@" }
+
+    /// Drops the cached `jwks_uri` document of a client that was changed or deleted, so that its
+    /// next assertion is checked against the keys its (new) `jwks_uri` publishes now.
+    func forgetClientKeys(of clientID: String, in tenant: ResolvedTenant) {
+        federation.forgetClientKeys(prefix: Self.clientKeysCacheKey(tenant.id.rawValue, clientID))
     }
 }

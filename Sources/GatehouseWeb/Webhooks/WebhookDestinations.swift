@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import GatehouseOutbound
 
 /// Which webhook URLs a tenant may register and the server will call (docs/contract.md A9): an
@@ -37,9 +38,10 @@ struct WebhookDestinations: Sendable {
         guard scheme == "https" || scheme == "http" else { return "must be an https:// URL" }
         guard parts.user == nil, parts.password == nil else { return "must not carry a user name or password" }
         guard parts.fragment == nil else { return "must not have a fragment" }
-        if let problem = Self.problem(withPortOf: url) { return problem }
+        let authority = Self.authority(of: url)
+        if let problem = Self.problem(withPortOf: authority) { return problem }
         // The parser decodes percent-escapes in the host; the HTTP library may not: neither is used.
-        if Self.authority(of: url).contains("%") { return "must not percent-encode its host (nor give an IPv6 zone)" }
+        if authority.contains("%") { return "must not percent-encode its host (nor give an IPv6 zone)" }
         let bracketed = host.hasPrefix("[") && host.hasSuffix("]")
         let literal = bracketed ? String(host.dropFirst().dropLast()) : host
         let address = literal.contains("%") ? nil : IPAddress(literal)
@@ -65,11 +67,10 @@ struct WebhookDestinations: Sendable {
         return authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
     }
 
-    /// Why the port of `url` cannot be a destination's, or nil: absent, or 1…65535 written in at
-    /// most five digits. Read from the text itself, since the URL parser drops a port it cannot
-    /// represent.
-    static func problem(withPortOf url: String) -> String? {
-        let authority = authority(of: url)
+    /// Why the port of an `authority` (``authority(of:)``) cannot be a destination's, or nil:
+    /// absent, or 1…65535 written in at most five digits. Read from the text itself, since the URL
+    /// parser drops a port it cannot represent.
+    static func problem(withPortOf authority: Substring) -> String? {
         let rest: Substring
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return nil }
@@ -100,11 +101,7 @@ struct WebhookDestinations: Sendable {
         guard !name.isEmpty, name.utf8.count <= 253,
             labels.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 63 && $0.utf8.allSatisfy(allowed.contains) && !$0.hasPrefix("-") && !$0.hasSuffix("-") })
         else { return "must have a host name of DNS labels (letters, digits, '-'; an international name in its xn-- form) or an IP address" }
-        let last = labels.last.map { $0.lowercased() } ?? ""
-        let isNumber =
-            last.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            || (last.hasPrefix("0x") && last.dropFirst(2).allSatisfy(\.isHexDigit))
-        if isNumber { return "must write an IPv4 address as four decimal numbers (a.b.c.d), not as \(host)" }
+        if HostName.endsInANumber(name) { return "must write an IPv4 address as four decimal numbers (a.b.c.d), not as \(host)" }
         return nil
     }
 }
