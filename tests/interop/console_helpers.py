@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 from bs4 import BeautifulSoup
 from selenium.common.exceptions import WebDriverException
@@ -49,6 +50,19 @@ def operator_made(admin) -> dict:
     made = admin.post("/operators", json={"email": unique_email("ops"), "password": PASSWORD, "name": "Ops"})
     assert made.status_code == 201, describe(made)
     return made.json()
+
+
+@pytest.fixture(scope="module")
+def operator(admin) -> dict:
+    """An operator of the module's server (the ``admin`` fixture's), made once per module."""
+    return operator_made(admin)
+
+
+@pytest.fixture(scope="module")
+def ops(admin, operator) -> Ops:
+    """That operator's console session over HTTP, with TOTP enrolled."""
+    browser, _ = sign_in_http(admin.public_url, operator["email"])
+    return Ops(admin.public_url, browser.http)
 
 
 def error(resp: requests.Response, field: str) -> str:

@@ -20,20 +20,9 @@ from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
 from console_helpers import (
-    PASSWORD, Ops, by_operator, click_to_page, error, operator_made, sign_in_http, sign_in_with_enrolment, soup,
-)
+    PASSWORD, by_operator, click_to_page, error, operator, operator_made, ops, sign_in_with_enrolment, soup,
+)  # noqa: F401 - operator and ops are fixtures
 from gatehouse_client import describe, unique_email
-
-
-@pytest.fixture(scope="module")
-def operator(admin) -> dict:
-    return operator_made(admin)
-
-
-@pytest.fixture(scope="module")
-def ops(public_url, operator) -> Ops:
-    browser, _ = sign_in_http(public_url, operator["email"])
-    return Ops(public_url, browser.http)
 
 
 def entries(resp) -> list[tuple[str, str]]:

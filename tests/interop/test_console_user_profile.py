@@ -5,7 +5,7 @@ to its field with nothing saved, and recorded as `user.updated` by the operator.
 from __future__ import annotations
 
 from gatehouse_client import describe
-from test_console_users_clients import by_operator, error, operator, ops  # noqa: F401 - fixtures
+from console_helpers import by_operator, error, operator, ops  # noqa: F401 - fixtures
 
 
 def test_the_phone_and_address_form(ops, admin, tenant, operator):  # noqa: F811 - fixtures

@@ -25,19 +25,10 @@ from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
 from accounts_pages import Console, follow_on, heading
-from console_helpers import PASSWORD, Ops, by_operator, error, operator_made, sign_in_http, sign_in_with_enrolment, soup
+from console_helpers import (  # noqa: F401 - operator and ops are fixtures
+    PASSWORD, by_operator, error, operator, operator_made, ops, sign_in_with_enrolment, soup,
+)
 from gatehouse_client import Browser, describe, find_form, is_login_form, unique_email
-
-
-@pytest.fixture(scope="module")
-def operator(admin) -> dict:
-    return operator_made(admin)
-
-
-@pytest.fixture(scope="module")
-def ops(public_url, operator) -> Ops:
-    browser, _ = sign_in_http(public_url, operator["email"])
-    return Ops(public_url, browser.http)
 
 
 def rows(resp: requests.Response, attribute: str) -> list[str]:

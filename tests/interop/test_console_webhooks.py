@@ -21,8 +21,8 @@ from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_css, fill, save, wait_heading
 from console_helpers import (
-    Ops, by_operator, click_to_page, error, operator_made, sign_in_http, sign_in_with_enrolment, soup,
-)
+    Ops, by_operator, click_to_page, error, operator, operator_made, ops, sign_in_with_enrolment, soup,
+)  # noqa: F401 - operator and ops are fixtures
 from gatehouse_client import describe
 from tenancy_helpers import start_server
 from webhook_receiver import Receiver
@@ -49,17 +49,6 @@ def hooks_server(tmp_path_factory, artifacts_dir):
 def admin(hooks_server):
     """The admin API of this module's server (the ``tenant`` fixtures create their tenants there)."""
     return hooks_server.admin
-
-
-@pytest.fixture(scope="module")
-def operator(admin) -> dict:
-    return operator_made(admin)
-
-
-@pytest.fixture(scope="module")
-def ops(hooks_server, operator) -> Ops:
-    browser, _ = sign_in_http(hooks_server.public_url, operator["email"])
-    return Ops(hooks_server.public_url, browser.http)
 
 
 @pytest.fixture
