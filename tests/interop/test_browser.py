@@ -14,14 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from accounts_chromium import CallbackServer, chromium_driver
 from gatehouse_client import Browser, authorization_request, check_id_token, query_params, url_base
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
@@ -34,64 +33,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def driver():
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).exists():
-            pytest.fail(f"{path} is missing: run scripts/ensure-deps (chromium, chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        "--no-first-run",
-        "--disable-extensions",
-    ):
-        options.add_argument(arg)
-    # Explicit driver path: Selenium Manager must not go online.
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.set_page_load_timeout(30)
-    yield drv
-    drv.quit()
-
-
-class CallbackServer:
-    """A relying party's redirect URI on loopback that records what arrives."""
-
-    def __init__(self):
-        hits: list[str] = []
-        self.hits = hits
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                hits.append(self.path)
-                body = b"<!doctype html><title>RP callback</title><p>callback received</p>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/cb"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait_for_hit(self, timeout: float = WAIT) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.hits:
-                return self.hits[0]
-            time.sleep(0.1)
-        raise AssertionError("the browser never reached the redirect URI")
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    with chromium_driver() as drv:
+        yield drv
 
 
 @pytest.fixture
@@ -221,7 +164,7 @@ def test_relying_party_flow_with_consent(driver, tenant, callback, artifacts_dir
     screenshot(driver, artifacts_dir, "consent-page.png")
     allow.click()
 
-    hit = callback.wait_for_hit()
+    hit = callback.next_hit()
     params = query_params(hit)
     assert params.get("state") == state, params
     assert params.get("iss") == tenant.issuer, params
@@ -247,7 +190,7 @@ def test_authorization_request_posted_from_another_site_sees_the_session(driver,
     rp, url, state, nonce, verifier = authorization_request(tenant, client)
     driver.get(url)
     fill_login(driver, user.email, user.password)
-    assert query_params(callback.wait_for_hit()).get("code")
+    assert query_params(callback.next_hit()).get("code")
     time.sleep(0.5)  # the callback page's favicon request
     callback.hits.clear()
 

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 from selenium.webdriver.common.by import By
 

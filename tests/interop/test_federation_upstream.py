@@ -7,7 +7,6 @@ Servers and upstream providers: the module fixtures of ``federation_helpers``.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urljoin
 
 import pytest
@@ -106,23 +105,17 @@ def test_provider_button_appears_on_its_tenant_only(fed_server, fake_oidc):
 
 @pytest.mark.browser
 def test_gatehouse_upstream_round_trip_in_chromium(fed_server, artifacts_dir):
-    from test_browser import CallbackServer, left_the_page
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from accounts_chromium import CallbackServer, chromium_driver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
+    from test_browser import left_the_page
 
     upstream, downstream, up_user, provider, _ = upstream_setup(fed_server, slug="corp")
     callback = CallbackServer()
     rp_client = downstream.create_client("confidential", redirect_uris=[callback.url], name="Chromium app")
     rp, url, state, nonce, verifier = authorization_request(downstream, rp_client)
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")), options=options)
-    try:
+    with chromium_driver() as drv:
         wait = WebDriverWait(drv, 20)
         drv.get(url)
         button = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "a[data-provider=corp]")))
@@ -143,10 +136,8 @@ def test_gatehouse_upstream_round_trip_in_chromium(fed_server, artifacts_dir):
             allow = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[name=decision][value=allow]")))
             allow.click()
             wait.until(left_the_page(allow))
-        hit = callback.wait_for_hit()
-    finally:
-        drv.quit()
-        callback.close()
+        hit = callback.next_hit()
+    callback.close()
     params = query_params(hit)
     assert params.get("state") == state and params.get("iss") == downstream.issuer, params
     token = dict(rp.fetch_token(code=params["code"], code_verifier=verifier, redirect_uri=callback.url))
