@@ -29,9 +29,9 @@ from client_jwt_helpers import (
     unsigned,
 )
 from federation_helpers import federation_config
-from gatehouse_client import RP, Browser, authorization_request, check_access_token, expect
+from gatehouse_client import RP, Browser, authorization_request, check_access_token, describe, expect
 from gatehouse_http import HTTP_TIMEOUT
-from tenancy_helpers import start_server
+from tenancy_helpers import sign_in, start_server
 
 # --------------------------------------------------------------------------- discovery
 
@@ -178,7 +178,7 @@ def test_wrong_method_for_the_client_is_refused(tenant):
     key = ALGORITHMS["EdDSA"]("ed-neg")
     client = key_client(tenant, [key])
     token_url = tenant.endpoint("token_endpoint")
-    # A private_key_jwt client has a secret key (for the headless API) but may not use it here.
+    # A private_key_jwt client has a secret key but may not use it here (nor at the headless API).
     assert_invalid_client(tenant.token_request({"grant_type": "client_credentials"}, client, auth="basic"))
     assert_invalid_client(tenant.token_request({"grant_type": "client_credentials"}, client, auth="post"))
     assert_invalid_client(tenant.introspect(client, "x"))
@@ -203,6 +203,24 @@ def test_wrong_method_for_the_client_is_refused(tenant):
     )
     assert_invalid_client(tenant.token_request({"grant_type": "client_credentials"}, post_only, auth="basic"))
     expect(tenant.token_request({"grant_type": "client_credentials"}, post_only, auth="post"), 200)
+
+
+def test_the_headless_api_refuses_the_secret_key_of_a_jwt_client(tenant, public_url):
+    """A JWT method exists so that no secret travels: ``Bearer sk_…`` is refused for such clients."""
+    user = tenant.create_user()
+    for method, fields in (
+        ("private_key_jwt", {"jwks": public_jwks(ALGORITHMS["EdDSA"]("ed-headless"))}),
+        ("client_secret_jwt", {}),
+    ):
+        client = tenant.create_client(
+            "confidential", first_party=True, grant_types=["authorization_code", "refresh_token"],
+            token_endpoint_auth_method=method, **fields,
+        )
+        resp = sign_in(public_url, client, user, use_secret=True)
+        assert resp.status_code == 401 and resp.json()["error"] == "invalid_client", describe(resp)
+        assert method in resp.json()["error_description"]
+    plain = tenant.create_client("confidential", first_party=True, grant_types=["authorization_code", "refresh_token"])
+    expect(sign_in(public_url, plain, user, use_secret=True), 200)
 
 
 def test_jwks_uri_on_a_private_address_is_refused(tenant):

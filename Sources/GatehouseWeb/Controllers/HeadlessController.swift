@@ -114,6 +114,12 @@ struct HeadlessController {
                 guard let secret, client.secretMatches(secret, at: services.clock.now) else {
                     throw OAuthError.invalidClient("confidential clients authenticate with their secret key")
                 }
+                // A client registered for a JWT method (RFC 7523) never sends its secret: refusing
+                // the bearer key keeps the method the only way in, here as at the token endpoint.
+                if client.tokenEndpointAuthMethod?.isAssertion == true {
+                    throw OAuthError.invalidClient(
+                        "this client authenticates with \(client.tokenEndpointAuthMethod!.rawValue); the headless API takes secret keys only")
+                }
             }
             guard client.firstParty else {
                 throw OAuthError.unauthorizedClient("only first-party clients may use the headless API")
