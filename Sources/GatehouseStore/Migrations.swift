@@ -202,6 +202,7 @@ public enum Migrations {
         registerWebhookMigrations(&migrator)
         registerUserProfileMigrations(&migrator)
         registerClientAuthenticationMigrations(&migrator)
+        registerTemplateVersionMigrations(&migrator)
         return migrator
     }
 }

@@ -119,10 +119,11 @@ extension TenantDatabase {
         }
     }
 
-    /// Creates or replaces an override; effective for the next render.
-    public func saveTemplateOverride(_ override: TemplateOverride) async throws {
+    /// Creates or replaces an override, effective for the next render, recorded as a version by `author`.
+    public func saveTemplateOverride(_ override: TemplateOverride, author: String) async throws {
         let caches = self.caches
         try await pool.write { db in
+            try Self.recordTemplateVersion(db, name: override.name, parts: override, author: author, at: override.updatedAt)
             try db.execute(
                 cached: """
                     INSERT INTO template_overrides (name, body, subject, text_body, html_body, updated_at) VALUES (?,?,?,?,?,?)
@@ -135,18 +136,54 @@ extension TenantDatabase {
         }
     }
 
-    /// Deletes an override (the default applies again).
+    /// Deletes an override (the default applies again), recorded as a version by `author` when there was one.
     /// - Returns: whether there was one.
     @discardableResult
-    public func deleteTemplateOverride(named name: String) async throws -> Bool {
+    public func deleteTemplateOverride(named name: String, author: String, at now: Date) async throws -> Bool {
         let caches = self.caches
         return try await pool.write { db in
             try db.execute(cached: "DELETE FROM template_overrides WHERE name = ?", arguments: [name])
             let deleted = db.changesCount > 0
+            if deleted { try Self.recordTemplateVersion(db, name: name, parts: nil, author: author, at: now) }
             let set = TemplateOverrideSet(try Self.fetchTemplateOverrides(db))
             caches.templateOverrides.withLock { $0 = set }
             return deleted
         }
+    }
+
+    /// The versions of `name`, newest first, at most `limit`.
+    public func templateVersions(named name: String, limit: Int) async throws -> [TemplateVersion] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, cached: "SELECT * FROM template_versions WHERE name = ? ORDER BY id DESC LIMIT ?", arguments: [name, max(0, limit)]
+            ).map(Self.templateVersion)
+        }
+    }
+
+    public func templateVersion(id: Int64) async throws -> TemplateVersion? {
+        try await pool.read { db in
+            try Row.fetchOne(db, cached: "SELECT * FROM template_versions WHERE id = ?", arguments: [id]).map(Self.templateVersion)
+        }
+    }
+
+    /// Appends a version of `name` (`parts` nil: back to the default) and drops the ones beyond
+    /// `TemplateVersion.keptPerTemplate`.
+    static func recordTemplateVersion(_ db: Database, name: String, parts: TemplateOverride?, author: String, at now: Date) throws {
+        try db.execute(
+            cached: """
+                INSERT INTO template_versions (name, body, subject, text_body, html_body, author, created_at) VALUES (?,?,?,?,?,?,?)
+                """, arguments: [name, parts?.body, parts?.subject, parts?.text, parts?.html, author, now])
+        try db.execute(
+            cached: """
+                DELETE FROM template_versions WHERE name = ? AND id <= (SELECT id FROM template_versions WHERE name = ?
+                ORDER BY id DESC LIMIT 1 OFFSET ?)
+                """, arguments: [name, name, TemplateVersion.keptPerTemplate])
+    }
+
+    static func templateVersion(_ row: Row) -> TemplateVersion {
+        TemplateVersion(
+            id: row["id"], name: row["name"], body: row["body"], subject: row["subject"], text: row["text_body"], html: row["html_body"],
+            author: row["author"], createdAt: row["created_at"])
     }
 
     static func fetchTemplateOverrides(_ db: Database) throws -> [String: TemplateOverride] {

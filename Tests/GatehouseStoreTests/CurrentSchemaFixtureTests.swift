@@ -106,7 +106,7 @@ struct CurrentSchemaFixtureTests {
                 RefreshToken(
                     tokenHash: SecretHash.of(facts.refresh_token), grantID: grant.id, issuedAt: now,
                     expiresAt: now.addingTimeInterval(86400 * 365)))
-            try await db.saveTemplateOverride(TemplateOverride(name: "email/code", subject: "Code", text: "{{code}}", updatedAt: now))
+            try await db.saveTemplateOverride(TemplateOverride(name: "email/code", subject: "Code", text: "{{code}}", updatedAt: now), author: "test")
             try await db.saveConsoleEnrolment(
                 ConsoleEnrolment(
                     idHash: SecretHash.of(facts.enrolment_id), userID: user.id,

@@ -138,16 +138,47 @@ struct FederationMailConformanceTests {
             let now = clock.now
             _ = a.templateOverrides()
             _ = try await Race.run(20) { index in
-                try await a.saveTemplateOverride(TemplateOverride(name: "page/p\(index)", body: "<p>\(index)</p>", updatedAt: now))
+                try await a.saveTemplateOverride(TemplateOverride(name: "page/p\(index)", body: "<p>\(index)</p>", updatedAt: now), author: "test")
             }
             #expect(a.templateOverrides().overrides.count == 20)
             let email = TemplateOverride(name: "email/verify", subject: "S", text: "T", html: nil, updatedAt: now)
-            try await a.saveTemplateOverride(email)
+            try await a.saveTemplateOverride(email, author: "test")
             #expect(a.templateOverride(named: "email/verify") == email)
             #expect(b.templateOverrides().overrides.isEmpty)
-            #expect(try await a.deleteTemplateOverride(named: "email/verify"))
-            #expect(try await a.deleteTemplateOverride(named: "email/verify") == false)
+            #expect(try await a.deleteTemplateOverride(named: "email/verify", author: "test", at: Date()))
+            #expect(try await a.deleteTemplateOverride(named: "email/verify", author: "test", at: Date()) == false)
             #expect(a.templateOverride(named: "email/verify") == nil)
+        }
+    }
+
+    @Test("template versions: every save and reset is a version, newest first, per tenant, at most keptPerTemplate", arguments: StorageBackend.all)
+    func templateVersions(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, b, clock in
+            let now = clock.now
+            try await a.saveTemplateOverride(TemplateOverride(name: "page/login", body: "<p>one</p>", updatedAt: now), author: "operator:a@x.test")
+            try await a.saveTemplateOverride(
+                TemplateOverride(name: "page/login", body: "<p>two</p>", updatedAt: now.addingTimeInterval(1)), author: "admin_token")
+            #expect(try await a.deleteTemplateOverride(named: "page/login", author: "client:pk_1", at: now.addingTimeInterval(2)))
+            #expect(try await a.deleteTemplateOverride(named: "page/login", author: "client:pk_1", at: now.addingTimeInterval(3)) == false)
+            let email = TemplateOverride(name: "email/verify", subject: "S", text: "T", html: "<p>H</p>", updatedAt: now)
+            try await a.saveTemplateOverride(email, author: "admin_token")
+            let versions = try await a.templateVersions(named: "page/login", limit: 10)
+            #expect(versions.map(\.author) == ["client:pk_1", "admin_token", "operator:a@x.test"])
+            #expect(versions.map(\.body) == [nil, "<p>two</p>", "<p>one</p>"] && versions[0].isDefault)
+            #expect(versions.map(\.createdAt) == [now.addingTimeInterval(2), now.addingTimeInterval(1), now])
+            #expect(versions[0].id > versions[1].id && versions[1].id > versions[2].id)
+            #expect(try await a.templateVersion(id: versions[1].id) == versions[1])
+            #expect(versions[1].override(at: now)?.body == "<p>two</p>" && versions[0].override(at: now) == nil)
+            let mail = try await a.templateVersions(named: "email/verify", limit: 10)
+            #expect(mail.count == 1 && mail[0].subject == "S" && mail[0].text == "T" && mail[0].html == "<p>H</p>" && mail[0].body == nil)
+            #expect(try await b.templateVersions(named: "page/login", limit: 10).isEmpty)
+            #expect(try await b.templateVersion(id: versions[1].id) == nil)
+            for index in 0..<(TemplateVersion.keptPerTemplate + 5) {
+                try await a.saveTemplateOverride(TemplateOverride(name: "page/consent", body: "<p>\(index)</p>", updatedAt: now), author: "t")
+            }
+            let kept = try await a.templateVersions(named: "page/consent", limit: 1000)
+            #expect(kept.count == TemplateVersion.keptPerTemplate && kept.first?.body == "<p>\(TemplateVersion.keptPerTemplate + 4)</p>")
+            #expect(try await a.templateVersions(named: "page/login", limit: 10).count == 3)
         }
     }
 }

@@ -105,7 +105,7 @@ struct PostgresCoherenceTests {
             #expect(try await Self.eventually { Set(try await b.keyRing(at: now).published.keys) != before })
 
             #expect(b.templateOverride(named: "page/login") == nil)
-            try await one.database(for: tenant).saveTemplateOverride(TemplateOverride(name: "page/login", body: "<p>hi</p>", updatedAt: now))
+            try await one.database(for: tenant).saveTemplateOverride(TemplateOverride(name: "page/login", body: "<p>hi</p>", updatedAt: now), author: "test")
             #expect(try await Self.eventually { b.templateOverride(named: "page/login")?.body == "<p>hi</p>" })
 
             try await one.deleteClient(clientID: client.clientID, in: tenant)

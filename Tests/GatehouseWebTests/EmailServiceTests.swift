@@ -141,7 +141,7 @@ struct EmailServiceTests {
         try await f.database.saveTemplateOverride(
             TemplateOverride(
                 name: "email/code", subject: "Hi {{user_name}}", text: "{{code}}",
-                updatedAt: Date()))
+                updatedAt: Date()), author: "test")
         let id = try await f.mail.send(
             .oneTimeCode, to: "a@example.org", values: ["user_name": "Eve\r\nBcc: victim@example.org", "code": "1"],
             database: f.database)
@@ -162,10 +162,10 @@ struct EmailServiceTests {
         try await f.database.saveTemplateOverride(
             TemplateOverride(
                 name: "email/reset", subject: "{{tenant_name}}: new password", text: "Go to {{link}}", html: "<a href=\"{{link}}\">reset</a>",
-                updatedAt: Date()))
+                updatedAt: Date()), author: "test")
         let after = try f.mail.render(named: "email/reset", values: ["link": "L"], database: f.database)
         #expect(after == RenderedEmail(subject: "Acme <Production>: new password", text: "Go to L", html: "<a href=\"L\">reset</a>"))
-        #expect(try await f.database.deleteTemplateOverride(named: "email/reset"))
+        #expect(try await f.database.deleteTemplateOverride(named: "email/reset", author: "test", at: Date()))
         #expect(try f.mail.render(named: "email/reset", values: ["link": "L"], database: f.database) == before)
         #expect(throws: EmailError.unknownTemplate("email/nope")) { try f.mail.render(named: "email/nope", values: [:], database: f.database) }
         // The configured From display name wins over the tenant name.

@@ -36,3 +36,15 @@ extension PostgresSchemas {
         "CREATE INDEX client_assertions_on_expires_at ON {schema}.client_assertions(expires_at)",
     ]
 }
+
+extension PostgresSchemas {
+    /// Template versions, as SQLite's `2026-12-12-template-versions-v1`
+    /// (`Migrations+TemplateVersions.swift`); read only inside statements.
+    static let tenantTemplateVersionsV1: [String] = [
+        """
+        CREATE TABLE {schema}.template_versions (id bigserial PRIMARY KEY, name text NOT NULL, body text, subject text,
+        text_body text, html_body text, author text NOT NULL, created_at timestamptz NOT NULL)
+        """,
+        "CREATE INDEX template_versions_on_name ON {schema}.template_versions(name, id)",
+    ]
+}

@@ -55,6 +55,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-06-users-profile-v1", statements: tenantUsersProfileV1),
         Migration(name: "2026-12-06-grants-claims-v1", statements: tenantGrantsClaimsV1),
         Migration(name: "2026-12-07-client-jwt-auth-v1", statements: tenantClientJWTAuthV1),
+        Migration(name: "2026-12-12-template-versions-v1", statements: tenantTemplateVersionsV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

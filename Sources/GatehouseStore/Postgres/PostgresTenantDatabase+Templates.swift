@@ -26,9 +26,10 @@ extension PostgresTenantDatabase {
         }
     }
 
-    /// Creates or replaces an override; effective for the next render.
-    public func saveTemplateOverride(_ o: TemplateOverride) async throws {
+    /// Creates or replaces an override, effective for the next render, recorded as a version by `author`.
+    public func saveTemplateOverride(_ o: TemplateOverride, author: String) async throws {
         try await changingOverrides { connection in
+            try await self.recordTemplateVersion(name: o.name, parts: o, author: author, at: o.updatedAt, on: connection)
             try await self.run(
                 """
                 INSERT INTO \(unescaped: self.schema).template_overrides (name, body, subject, text_body, html_body, updated_at)
@@ -39,15 +40,62 @@ extension PostgresTenantDatabase {
         }
     }
 
-    /// Deletes an override (the default applies again).
+    /// Deletes an override (the default applies again), recorded as a version by `author` when there was one.
     /// - Returns: whether there was one (false for a name holding U+0000: none is stored).
     @discardableResult
-    public func deleteTemplateOverride(named name: String) async throws -> Bool {
+    public func deleteTemplateOverride(named name: String, author: String, at now: Date) async throws -> Bool {
         guard !Self.hasNUL(name) else { return false }
         return try await changingOverrides { connection in
-            !(try await self.run(
-                "DELETE FROM \(unescaped: self.schema).template_overrides WHERE name = \(name) RETURNING name", on: connection)).isEmpty
+            let deleted =
+                !(try await self.run(
+                    "DELETE FROM \(unescaped: self.schema).template_overrides WHERE name = \(name) RETURNING name", on: connection)).isEmpty
+            if deleted { try await self.recordTemplateVersion(name: name, parts: nil, author: author, at: now, on: connection) }
+            return deleted
         }
+    }
+
+    /// The versions of `name`, newest first, at most `limit`.
+    public func templateVersions(named name: String, limit: Int) async throws -> [TemplateVersion] {
+        guard !Self.hasNUL(name) else { return [] }
+        return try await query(
+            """
+            SELECT id, name, body, subject, text_body, html_body, author, created_at FROM \(unescaped: schema).template_versions
+            WHERE name = \(name) ORDER BY id DESC LIMIT \(max(0, limit))
+            """
+        ).map(Self.templateVersion)
+    }
+
+    public func templateVersion(id: Int64) async throws -> TemplateVersion? {
+        try await query(
+            """
+            SELECT id, name, body, subject, text_body, html_body, author, created_at FROM \(unescaped: schema).template_versions
+            WHERE id = \(id)
+            """
+        ).first.map(Self.templateVersion)
+    }
+
+    /// Appends a version of `name` (`parts` nil: back to the default) on `connection` and drops
+    /// the ones beyond `TemplateVersion.keptPerTemplate`.
+    private func recordTemplateVersion(name: String, parts: TemplateOverride?, author: String, at now: Date, on connection: PostgresConnection)
+        async throws
+    {
+        try await run(
+            """
+            INSERT INTO \(unescaped: schema).template_versions (name, body, subject, text_body, html_body, author, created_at)
+            VALUES (\(name), \(parts?.body), \(parts?.subject), \(parts?.text), \(parts?.html), \(author), \(now))
+            """, on: connection)
+        try await run(
+            """
+            DELETE FROM \(unescaped: schema).template_versions WHERE name = \(name) AND id <= (SELECT id FROM
+            \(unescaped: schema).template_versions WHERE name = \(name) ORDER BY id DESC LIMIT 1 OFFSET \(TemplateVersion.keptPerTemplate))
+            """, on: connection)
+    }
+
+    static func templateVersion(_ row: PostgresRow) throws -> TemplateVersion {
+        let r = row.makeRandomAccess()
+        return TemplateVersion(
+            id: try r.value("id"), name: try r.value("name"), body: try r.value("body"), subject: try r.value("subject"),
+            text: try r.value("text_body"), html: try r.value("html_body"), author: try r.value("author"), createdAt: try r.value("created_at"))
     }
 
     /// Runs `change` in a transaction that first locks the table against other changes (so

@@ -125,8 +125,20 @@ extension AdminController {
         let name = try templateName(context)
         let tenant = context.tenant
         var input = try await JSONInput(request, limit: max(services.configuration.maxBodyBytes, 4 * Self.maxTemplateLength))
-        let now = services.clock.now
-        var override = TemplateOverride(name: name, updatedAt: now)
+        let override = validatedOverride(named: name, &input)
+        try input.check()
+        let database = context.database
+        try await store(override, named: name, author: Self.author(context.adminPrincipal), in: database)
+        context.logger.info("template override saved", metadata: ["tenant": "\(tenant.slug)", "template": "\(name)"])
+        return Responses.json(view(name, database: database), noStore: true, sorted: true)
+    }
+
+    /// The override of `name` that `input` describes (`body`; or `subject`, `text`, `html`),
+    /// every part checked by ``TemplateValidator`` (and HTML by ``HTMLOverridePolicy``); each
+    /// problem is recorded in `input` with its part, line and column. Shared by the admin API and
+    /// the console's template editor.
+    func validatedOverride(named name: String, _ input: inout JSONInput) -> TemplateOverride {
+        var override = TemplateOverride(name: name, updatedAt: services.clock.now)
         func checked(_ field: String, required: Bool, partials: Set<String> = [], html: Bool = false) -> String? {
             guard let source = input.string(field, required: required, maxLength: Self.maxTemplateLength) else { return nil }
             var problems = TemplateValidator.problems(in: source, allowedPartials: partials)
@@ -149,26 +161,32 @@ extension AdminController {
             override.html = checked("html", required: false, html: true)
             if override.html?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { override.html = nil }
         }
-        try input.check()
-        let database = context.database
-        try await database.saveTemplateOverride(override)
-        try await syncEmailTemplateNames(context)
-        context.logger.info("template override saved", metadata: ["tenant": "\(tenant.slug)", "template": "\(name)"])
-        return Responses.json(view(name, database: database), noStore: true, sorted: true)
+        return override
+    }
+
+    /// Saves `override` as the template `name` (nil: back to the default), recorded as a version
+    /// by `author`, and keeps the tenant's `settings.email_templates` in step.
+    func store(_ override: TemplateOverride?, named name: String, author: String, in database: any TenantHandle) async throws {
+        if let override {
+            try await database.saveTemplateOverride(override, author: author)
+        } else {
+            try await database.deleteTemplateOverride(named: name, author: author, at: services.clock.now)
+        }
+        let names = database.templateOverrides().overrides.keys.filter { !$0.hasPrefix("page/") }.sorted()
+        try await updateSettingsSummary(database.tenant) { $0.emailTemplates = names }
+    }
+
+    /// Who a template version names for an admin API caller: `admin_token`, or `client:<client_id>`.
+    static func author(_ principal: Principal?) -> String {
+        let actor = AdminAuditRecording.actor(principal)
+        return actor.id.map { "\(actor.type):\($0)" } ?? actor.type
     }
 
     /// `DELETE`: back to the default (204 also when there was no override).
     func resetTemplate(_ context: TenantContext) async throws -> Response {
         let name = try templateName(context)
-        try await context.database.deleteTemplateOverride(named: name)
-        try await syncEmailTemplateNames(context)
+        try await store(nil, named: name, author: Self.author(context.adminPrincipal), in: context.database)
         return Response(status: .noContent)
-    }
-
-    /// Rewrites the tenant's `settings.email_templates`: the names of the email templates it overrides.
-    func syncEmailTemplateNames(_ context: TenantContext) async throws {
-        let names = context.database.templateOverrides().overrides.keys.filter { !$0.hasPrefix("page/") }.sorted()
-        try await updateSettingsSummary(context.tenant) { $0.emailTemplates = names }
     }
 
     /// `POST …/test {"to"}`: queues the email with sample values (`link`, `code`, … that do not work).
