@@ -6,15 +6,15 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-07: tenant hostnames, console
+/// A data folder of today's schema (every migration up to 2026-12-12-template-versions-v1: tenant hostnames, console
 /// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
-/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication, template versions) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
 @Suite("Migrations from today's schema", .serialized)
 struct CurrentSchemaFixtureTests {
-    static let name = "schema-2026-12-07"
+    static let name = "schema-2026-12-08"
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
 
     struct Facts: Codable {
@@ -106,7 +106,8 @@ struct CurrentSchemaFixtureTests {
                 RefreshToken(
                     tokenHash: SecretHash.of(facts.refresh_token), grantID: grant.id, issuedAt: now,
                     expiresAt: now.addingTimeInterval(86400 * 365)))
-            try await db.saveTemplateOverride(TemplateOverride(name: "email/code", subject: "Code", text: "{{code}}", updatedAt: now), author: "test")
+            try await db.saveTemplateOverride(
+                TemplateOverride(name: "email/code", subject: "Code", text: "{{code}}", updatedAt: now), author: "operator:ops@example.com")
             try await db.saveConsoleEnrolment(
                 ConsoleEnrolment(
                     idHash: SecretHash.of(facts.enrolment_id), userID: user.id,
@@ -174,6 +175,8 @@ struct CurrentSchemaFixtureTests {
             #expect(try enrolment.sealedTOTPSecret.map(db.unseal) == Base64URL.decode(facts.totp_secret))
             #expect(try await db.keyRing(at: now).signing.isEmpty == false, "signing keys still open with the master key")
             #expect(db.templateOverride(named: "email/code")?.text == "{{code}}")
+            // Its save is the template's one version (written since 2026-12-08).
+            #expect(try await db.templateVersions(named: "email/code", limit: 5).map(\.author) == ["operator:ops@example.com"])
             if let raw = facts.organization_id {
                 let id = try #require(OrganizationID(rawValue: raw))
                 #expect(try await db.organization(id: id)?.publicMetadata == ["plan": .string("pro")])

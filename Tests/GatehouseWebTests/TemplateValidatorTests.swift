@@ -75,9 +75,11 @@ struct TemplateValidatorTests {
         #expect(pages.templateNames.contains("page/login") && pages.templateNames.contains("page/_head"))
         for name in pages.templateNames {
             let source = pages.defaultSource(named: name) ?? ""
+            // The console's own pages (never a tenant's to override) may frame the template
+            // preview and post to it (`<iframe sandbox>`, `formaction`), which overrides may not.
             let problems =
                 TemplateValidator.problems(in: source, allowedPartials: pages.allowedPartials(for: name))
-                + HTMLOverridePolicy.problems(in: source)
+                + (PageRenderer.isConsolePage(name) && name.hasPrefix("page/admin_template") ? [] : HTMLOverridePolicy.problems(in: source))
             #expect(problems.isEmpty, "\(name): \(problems)")
         }
         let emails = try EmailService.loadDefaults(directory: templates.appendingPathComponent("email").path)

@@ -55,12 +55,12 @@ extension ConsoleController {
 
     /// The values every page inside a tenant shows: its `slug`, `tenant_display_name` (not
     /// `tenant_name`, the page chrome's) and the links to its pages (users, clients, audit log,
-    /// webhooks, signing keys).
+    /// webhooks, signing keys, templates).
     func tenantHeader(_ page: TenantPage) -> [String: Any] {
         [
             "slug": page.tenant.slug, "tenant_display_name": page.tenant.tenant.name, "tenant_url": page.path,
             "users_url": "\(page.path)/users", "clients_url": "\(page.path)/clients", "audit_url": "\(page.path)/audit",
-            "webhooks_url": "\(page.path)/webhooks", "keys_url": "\(page.path)/keys",
+            "webhooks_url": "\(page.path)/webhooks", "keys_url": "\(page.path)/keys", "templates_url": "\(page.path)/templates",
         ]
     }
 

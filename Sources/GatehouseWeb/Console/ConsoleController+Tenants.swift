@@ -139,7 +139,7 @@ extension ConsoleController {
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
             "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
-            "keys_url": "\(Self.path)/tenants/\(tenant.slug)/keys",
+            "keys_url": "\(Self.path)/tenants/\(tenant.slug)/keys", "templates_url": "\(Self.path)/tenants/\(tenant.slug)/templates",
         ]
     }
 

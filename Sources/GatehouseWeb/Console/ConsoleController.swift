@@ -45,6 +45,7 @@ struct ConsoleController {
         registerAuditRoutes(console)
         registerWebhookRoutes(console)
         registerKeyRoutes(console)
+        registerTemplateRoutes(console)
     }
 
     /// The page chrome of every console page: the built-in templates, no tenant's overrides.
@@ -55,13 +56,17 @@ struct ConsoleController {
     }
 
     /// A console page (`admin_*` template) with the signed-in operator's values, its session cookie renewed.
-    func page(_ template: String, title: String, values: [String: Any], signedIn: SignedInOperator, status: HTTPResponse.Status = .ok) -> Response {
+    func page(
+        _ template: String, title: String, values: [String: Any], signedIn: SignedInOperator, status: HTTPResponse.Status = .ok,
+        framesSelf: Bool = false
+    ) -> Response {
         var values = values
         values["operator_email"] = signedIn.user.email
         values["csrf_token"] = signedIn.csrf
         values["logout_action"] = "\(Self.path)/logout"
         values["console_path"] = Self.path
-        var response = Responses.html(services.pages.render(template, chrome: chrome(title), values: values), status: status)
+        var response = Responses.html(
+            services.pages.render(template, chrome: chrome(title), values: values), status: status, framesSelf: framesSelf)
         response.setCookie(signedIn.session.renewed(at: services.clock.now).cookie(services))
         return response
     }

@@ -468,7 +468,7 @@ enum EmbeddedTemplates {
 {{! Admin console: one tenant's audit log, newest first, with the admin API's filters (type,
     actor, user_id, organization_id, since and until as RFC 3339 times) and a page at a time.
     Variables: operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url,
-    users_url, clients_url, audit_url, webhooks_url, keys_url, type, actor, user_id,
+    users_url, clients_url, audit_url, webhooks_url, keys_url, templates_url, type, actor, user_id,
     organization_id, since, until, <filter>_error for each filter, error, event_types[] (value),
     entries[] (sequence, id, type, occurred_at, actor, target, url), next_url. }}
 {{> _head}}
@@ -480,7 +480,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <form method="get" action="{{audit_url}}" class="admin-search" role="search" id="filters">
     <div class="field">
@@ -760,7 +760,7 @@ enum EmbeddedTemplates {
 """##,
         "pages/admin_clients.mustache": ##"""
 {{! Admin console: one tenant's clients by client_id, a page at a time. Variables: operator_email,
-    csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
+    csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url, audit_url, webhooks_url, keys_url, templates_url,
     new_url, clients[] (client_id, name, type, first_party, url), next_url, notice. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -772,6 +772,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
   <p class="alt"><a class="btn btn-primary btn-small" id="new-client" href="{{new_url}}">New client</a></p>
   <table class="admin-table" id="clients">
     <thead><tr><th scope="col">Name</th><th scope="col">client_id</th><th scope="col">Type</th><th scope="col"></th></tr></thead>
@@ -810,7 +811,7 @@ enum EmbeddedTemplates {
 {{! Admin console: one tenant's signing keys that are not expired, with their schedule (never
     private material), and a rotation confirmed by typing the slug. Variables: operator_email,
     csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
-    audit_url, webhooks_url, keys_url, jwks_url, keys[] (kid, algorithm, status, status_next,
+    audit_url, webhooks_url, keys_url, templates_url, jwks_url, keys[] (kid, algorithm, status, status_next,
     status_active, status_retired, created_at, activates_at, retires_at, expires_at, new),
     algorithms[] (value, checked), rotate_action, algorithms_error, confirm_error, notice, error. }}
 {{> _head}}
@@ -823,7 +824,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <div class="admin-scroll">
   <table class="admin-table" id="keys">
@@ -868,6 +869,184 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_template.mustache": ##"""
+{{! Admin console: the editor of one tenant template. The preview frame is sandboxed and shows
+    what the server renders with sample values; "Preview" posts the textarea into it, "Save"
+    stores a new version after the lint. Variables: operator_email, csrf_token, console_path, slug,
+    tenant_display_name, tenant_url, users_url, clients_url, audit_url, webhooks_url, keys_url,
+    templates_url, name, is_page, overridden, body, subject, text, html, body_error,
+    subject_error, text_error, html_error, action, preview_action, preview_url, reset_action,
+    test_action, operator_address, versions[] (id, author, created_at, is_default,
+    restore_action, preview_url), compare_default, to_default, diff[] (text, added, removed,
+    same), diff_title, diff_error, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Template <span class="mono" id="template-name">{{name}}</span></h1>
+      <p class="lead">{{tenant_display_name}} · {{#overridden}}<span class="badge badge-accent" id="template-status">customized</span>{{/overridden}}{{^overridden}}<span class="badge" id="template-status">default</span>{{/overridden}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="templates-link" href="{{templates_url}}">Templates</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <div class="template-editor">
+    <form method="post" action="{{action}}" novalidate id="template-form">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      {{#is_page}}
+      <div class="field">
+        <label for="body">Page (Mustache)</label>
+        <textarea id="body" name="body" rows="28" class="mono" wrap="off" spellcheck="false"{{#body_error}} aria-describedby="body-error"{{/body_error}}>{{body}}</textarea>
+        {{#body_error}}<p class="field-error" id="body-error" role="alert">{{body_error}}</p>{{/body_error}}
+      </div>
+      {{/is_page}}
+      {{^is_page}}
+      <div class="field">
+        <label for="subject">Subject</label>
+        <input id="subject" name="subject" type="text" class="mono" value="{{subject}}" spellcheck="false"{{#subject_error}} aria-describedby="subject-error"{{/subject_error}}>
+        {{#subject_error}}<p class="field-error" id="subject-error" role="alert">{{subject_error}}</p>{{/subject_error}}
+      </div>
+      <div class="field">
+        <label for="text">Text part</label>
+        <textarea id="text" name="text" rows="10" class="mono" spellcheck="false"{{#text_error}} aria-describedby="text-error"{{/text_error}}>{{text}}</textarea>
+        {{#text_error}}<p class="field-error" id="text-error" role="alert">{{text_error}}</p>{{/text_error}}
+      </div>
+      <div class="field">
+        <label for="html">HTML part (empty: text only)</label>
+        <textarea id="html" name="html" rows="14" class="mono" wrap="off" spellcheck="false"{{#html_error}} aria-describedby="html-error"{{/html_error}}>{{html}}</textarea>
+        {{#html_error}}<p class="field-error" id="html-error" role="alert">{{html_error}}</p>{{/html_error}}
+      </div>
+      {{/is_page}}
+      <button type="submit" class="btn btn-primary" id="save-template">Save as a new version</button>
+      <button type="submit" class="btn btn-secondary" id="preview-template" formaction="{{preview_action}}" formtarget="preview">Preview</button>
+      {{^is_page}}<button type="submit" class="btn btn-secondary" id="preview-text" formaction="{{preview_action}}" formtarget="preview" name="part" value="text">Preview text part</button>{{/is_page}}
+    </form>
+    <iframe name="preview" id="preview" title="Preview of {{name}}" src="{{preview_url}}" sandbox="" class="template-preview"></iframe>
+  </div>
+  {{^is_page}}
+  <form method="post" action="{{test_action}}" class="alt" id="test-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button type="submit" class="btn btn-secondary btn-small" id="send-test">Send the saved template to {{operator_address}}</button>
+  </form>
+  {{/is_page}}
+  {{#overridden}}
+  <form method="post" action="{{reset_action}}" class="alt" id="reset-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button type="submit" class="btn btn-danger btn-small" id="reset-template">Go back to the default</button>
+  </form>
+  {{/overridden}}
+  <section class="section" aria-labelledby="versions-title">
+    <h2 id="versions-title">Versions</h2>
+    {{#compare_default}}
+    <form method="get" action="{{action}}" class="admin-search" id="compare-form">
+      <label for="compare">Compare version</label> <input id="compare" name="compare" type="text" inputmode="numeric" value="{{compare_default}}" size="6">
+      <label for="to">with</label> <input id="to" name="to" type="text" inputmode="numeric" value="{{to_default}}" size="6">
+      <button type="submit" class="btn btn-secondary btn-small" id="compare-versions">Show the differences</button>
+    </form>
+    {{/compare_default}}
+    {{#diff_error}}<p class="field-error" id="diff-error" role="alert">{{diff_error}}</p>{{/diff_error}}
+    {{#diff_title}}
+    <h3 id="diff-title">{{diff_title}}</h3>
+    <pre class="template-diff" id="diff">{{#diff}}{{#added}}<ins>+ {{text}}</ins>
+{{/added}}{{#removed}}<del>- {{text}}</del>
+{{/removed}}{{#same}}  {{text}}
+{{/same}}{{/diff}}</pre>
+    {{/diff_title}}
+    <div class="admin-scroll">
+    <table class="admin-table" id="versions">
+      <thead><tr><th scope="col">Version</th><th scope="col">Saved (UTC)</th><th scope="col">By</th><th scope="col"></th></tr></thead>
+      <tbody>
+        {{#versions}}
+        <tr data-version="{{id}}">
+          <td class="mono">{{id}}{{#is_default}} <span class="badge">default</span>{{/is_default}}</td>
+          <td class="mono">{{created_at}}</td>
+          <td class="mono">{{author}}</td>
+          <td>
+            <a href="{{preview_url}}" target="preview">Preview</a>
+            <form method="post" action="{{restore_action}}" class="inline-form">
+              <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+              <button type="submit" class="btn btn-secondary btn-small" data-restore="{{id}}">Roll back to this version</button>
+            </form>
+          </td>
+        </tr>
+        {{/versions}}
+        {{^versions}}
+        <tr><td colspan="4">No saved version yet: the default applies.</td></tr>
+        {{/versions}}
+      </tbody>
+    </table>
+    </div>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_template_preview.mustache": ##"""
+{{! Admin console: what the template preview frame shows when it is not the template itself:
+    the problems that keep it from rendering, or an email's subject and text part. Variables:
+    has_problems, problems[] (text), subject, text. }}
+<!doctype html>
+<html lang="{{lang}}">
+<head>
+<meta charset="utf-8">
+<title>Preview</title>
+<link rel="stylesheet" href="{{static_base}}/gatehouse.css">
+</head>
+<body>
+<main class="shell">
+{{#has_problems}}
+<section class="card">
+  <h1>The preview cannot be shown</h1>
+  <ul id="preview-problems">{{#problems}}<li>{{.}}</li>{{/problems}}</ul>
+</section>
+{{/has_problems}}
+{{#subject}}
+<section class="card">
+  <p><strong>Subject:</strong> <span id="preview-subject">{{subject}}</span></p>
+  <pre id="preview-text">{{text}}</pre>
+</section>
+{{/subject}}
+</main>
+</body>
+</html>
+
+"""##,
+        "pages/admin_templates.mustache": ##"""
+{{! Admin console: one tenant's page and email templates, overridden or default. Variables:
+    operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url,
+    clients_url, audit_url, webhooks_url, keys_url, templates_url, templates[] (name, kind, url,
+    overridden, updated_at), notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Templates of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}} · the pages and emails its users see</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <div class="admin-scroll">
+  <table class="admin-table" id="templates">
+    <thead><tr><th scope="col">Template</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Changed (UTC)</th></tr></thead>
+    <tbody>
+      {{#templates}}
+      <tr data-template="{{name}}">
+        <td class="mono"><a href="{{url}}">{{name}}</a></td>
+        <td>{{kind}}</td>
+        <td>{{#overridden}}<span class="badge badge-accent">customized</span>{{/overridden}}{{^overridden}}<span class="badge">default</span>{{/overridden}}</td>
+        <td class="mono">{{updated_at}}</td>
+      </tr>
+      {{/templates}}
+    </tbody>
+  </table>
+  </div>
+</section>
+{{> _foot}}
+
+"""##,
         "pages/admin_tenant.mustache": ##"""
 {{! Admin console: one tenant, its settings in one form (problems next to their fields) and
     deletion with the slug typed as confirmation. Variables: operator_email, csrf_token,
@@ -875,7 +1054,7 @@ enum EmbeddedTemplates {
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
     error, delete_error, notice, action, delete_action, users_url (the users page), clients_url
-    (the clients page), audit_url, webhooks_url and keys_url (the audit log, webhooks and signing
+    (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -887,7 +1066,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{console_path}}/tenants">All tenants</a>
   </div>
-  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · {{organizations}} organizations · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a></p>
+  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · {{organizations}} organizations · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a> · <a id="templates-link" href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -1213,7 +1392,7 @@ enum EmbeddedTemplates {
         "pages/admin_users.mustache": ##"""
 {{! Admin console: one tenant's users with search (q: an id, or text in the email or name), a page
     at a time. Variables: operator_email, csrf_token, console_path, slug, tenant_display_name,
-    tenant_url, users_url, clients_url, new_url, q, users[] (id, email, name, email_verified,
+    tenant_url, users_url, clients_url, audit_url, webhooks_url, keys_url, templates_url, new_url, q, users[] (id, email, name, email_verified,
     disabled, created_at, url), next_url, notice. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -1225,6 +1404,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
   <form method="get" action="{{users_url}}" class="admin-search" role="search">
     <div class="field">
       <label for="q">Search by email, name or id</label>
@@ -1273,7 +1453,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{webhooks_url}}">All webhooks</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#secret}}
   <div class="alert alert-success" role="status">
     <p>The signing secret of this endpoint, shown only now: copy it to the receiver's configuration.</p>
@@ -1427,7 +1607,7 @@ enum EmbeddedTemplates {
         "pages/admin_webhooks.mustache": ##"""
 {{! Admin console: one tenant's webhook endpoints, a page at a time. Variables: operator_email,
     csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
-    audit_url, webhooks_url, keys_url, new_url, webhooks[] (id, url, description, enabled,
+    audit_url, webhooks_url, keys_url, templates_url, new_url, webhooks[] (id, url, description, enabled,
     failing, events, page_url), next_url, notice. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -1439,7 +1619,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
   <p class="alt"><a class="btn btn-primary btn-small" id="new-webhook" href="{{new_url}}">New endpoint</a></p>
   <table class="admin-table" id="webhooks">
     <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Status</th><th scope="col">Description</th></tr></thead>

@@ -180,6 +180,18 @@ public final class EmailService: Sendable {
         }
         let set = database.templateOverrides()
         let compiled = set.overrides[name] == nil ? fallback : (compiledOverrides(set)[name] ?? fallback)
+        return render(compiled, values: values, database: database)
+    }
+
+    /// Renders `draft` (an unsaved edit of the tenant's email) as ``render(named:values:database:)``
+    /// renders a saved one.
+    /// - Throws: `MustacheError` when a part does not parse.
+    public func render(draft: EmailTemplateSource, values: [String: String], database: any TenantHandle) throws -> RenderedEmail {
+        render(try CompiledEmail(draft), values: values, database: database)
+    }
+
+    /// `compiled` rendered with `values`, `tenant_name`, `tenant_slug` and `expires_in`.
+    private func render(_ compiled: CompiledEmail, values: [String: String], database: any TenantHandle) -> RenderedEmail {
         var context: [String: Any] = [:]
         for (key, value) in values where !value.isEmpty { context[key] = value }
         context["tenant_name"] = database.tenant.tenant.name

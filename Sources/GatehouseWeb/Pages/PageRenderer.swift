@@ -68,6 +68,17 @@ public struct PageRenderer: Sendable {
         }
     }
 
+    /// Renders the page `name` (`page/login`) from `source` in place of its template, with the
+    /// tenant's other overrides (a preview of an unsaved edit). A partial (`page/_head`) is shown
+    /// inside the login page.
+    /// - Throws: `MustacheError` when `source` does not parse.
+    public func render(draft source: String, as name: String, chrome: Chrome, values: [String: Any], database: any TemplateStore) throws -> String {
+        var library = self.library(for: database)
+        let short = String(name.dropFirst("page/".count))
+        library.register(try MustacheTemplate(string: source), named: short)
+        return library.render(Self.context(chrome, values), withTemplate: short.hasPrefix("_") ? "login" : short) ?? ""
+    }
+
     /// Common values of every page.
     public struct Chrome: Sendable {
         public var title: String
@@ -94,6 +105,12 @@ public struct PageRenderer: Sendable {
     /// - Parameter database: the tenant whose overrides apply (default: `chrome.database`); nil renders the defaults.
     public func render(_ template: String, chrome: Chrome, values: [String: Any], database: (any TemplateStore)? = nil) -> String {
         let library = (database ?? chrome.database).map { self.library(for: $0) } ?? self.library
+        return library.render(Self.context(chrome, values), withTemplate: template)
+            ?? "<!doctype html><title>Error</title><p>Template \(template) is missing.</p>"
+    }
+
+    /// The common values of `chrome` merged with `values`.
+    static func context(_ chrome: Chrome, _ values: [String: Any]) -> [String: Any] {
         // `base_path` is empty on a tenant's own host; set here, it is kept even when empty.
         var context: [String: Any] = [
             "title": chrome.title, "tenant_name": chrome.tenantName, "tenant_slug": chrome.tenantSlug,
@@ -104,6 +121,6 @@ public struct PageRenderer: Sendable {
             if let s = v as? String, s.isEmpty { continue }
             context[k] = v
         }
-        return library.render(context, withTemplate: template) ?? "<!doctype html><title>Error</title><p>Template \(template) is missing.</p>"
+        return context
     }
 }

@@ -62,14 +62,16 @@ enum Responses {
     /// - Parameters:
     ///   - formActions: extra `form-action` sources (e.g. the redirect URI's origin for form_post).
     ///   - scripts: built-in inline scripts the page may run, allowed by their hash.
+    ///   - framesSelf: the page may show frames of its own origin (`frame-src 'self'`: the
+    ///     console's template preview).
     static func html(
         _ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
-        formActions: [String] = [], scripts: [BuiltInScript] = []
+        formActions: [String] = [], scripts: [BuiltInScript] = [], framesSelf: Bool = false
     ) -> Response {
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        SecurityHeaders.apply(to: &fields, formActions: formActions, scripts: scripts)
+        SecurityHeaders.apply(to: &fields, formActions: formActions, scripts: scripts, framesSelf: framesSelf)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
@@ -102,15 +104,21 @@ struct BuiltInScript: Sendable {
 
 /// Security headers of HTML responses.
 enum SecurityHeaders {
-    static func contentSecurityPolicy(formActions: [String], scripts: [BuiltInScript]) -> String {
+    static func contentSecurityPolicy(formActions: [String], scripts: [BuiltInScript], framesSelf: Bool = false) -> String {
         let scripts = scripts.isEmpty ? "'none'" : scripts.map(\.hashSource).joined(separator: " ")
         let actions = (["'self'"] + formActions).joined(separator: " ")
         return "default-src 'none'; script-src \(scripts); style-src 'self'; img-src 'self' data:; "
-            + "form-action \(actions); frame-ancestors 'none'; base-uri 'none'"
+            + (framesSelf ? "frame-src 'self'; " : "") + "form-action \(actions); frame-ancestors 'none'; base-uri 'none'"
     }
 
-    static func apply(to fields: inout HTTPFields, formActions: [String] = [], scripts: [BuiltInScript] = []) {
-        fields[.contentSecurityPolicy] = contentSecurityPolicy(formActions: formActions, scripts: scripts)
+    /// The policy of a document shown only inside a frame of the console (a template preview):
+    /// framed by its own origin only, sandboxed (no script, no form, no plugin, an opaque origin:
+    /// CSP Level 3 §6.3.2), its styles and images from the server.
+    static let framedPreviewPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox"
+
+    static func apply(to fields: inout HTTPFields, formActions: [String] = [], scripts: [BuiltInScript] = [], framesSelf: Bool = false) {
+        fields[.contentSecurityPolicy] = contentSecurityPolicy(formActions: formActions, scripts: scripts, framesSelf: framesSelf)
         fields[.xContentTypeOptions] = "nosniff"
         fields[.referrerPolicy] = "no-referrer"
         fields[.xFrameOptions] = "DENY"
