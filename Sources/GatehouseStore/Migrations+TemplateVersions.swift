@@ -19,4 +19,16 @@ extension Migrations {
             try db.create(index: "template_versions_on_name", on: "template_versions", columns: ["name", "id"])
         }
     }
+
+    /// Console roles (docs/contract.md A10): `console_roles`, the role a tenant grants one of its
+    /// users in the admin console (`tenant_admin`, `tenant_viewer`), gone with the user.
+    static func registerConsoleRoleMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("2026-12-13-console-roles-v1") { db in
+            try db.create(table: "console_roles") { t in
+                t.primaryKey("user_id", .text).references("users", onDelete: .cascade)
+                t.column("role", .text).notNull()
+                t.column("granted_at", .datetime).notNull()
+            }
+        }
+    }
 }

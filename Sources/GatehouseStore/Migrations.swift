@@ -203,6 +203,7 @@ public enum Migrations {
         registerUserProfileMigrations(&migrator)
         registerClientAuthenticationMigrations(&migrator)
         registerTemplateVersionMigrations(&migrator)
+        registerConsoleRoleMigrations(&migrator)
         return migrator
     }
 }

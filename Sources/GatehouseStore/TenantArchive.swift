@@ -217,7 +217,7 @@ public enum TenantArchive {
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
         "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
         "memberships", "organization_invitations", "organization_domains", "organization_sso", "grdb_migrations",
-        "audit_events", "audit_chain", "webhook_cursor", "template_versions",
+        "audit_events", "audit_chain", "webhook_cursor", "template_versions", "console_roles",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a

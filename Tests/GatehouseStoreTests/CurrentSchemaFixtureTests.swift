@@ -6,9 +6,9 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-12-template-versions-v1: tenant hostnames, console
+/// A data folder of today's schema (every migration up to 2026-12-13-console-roles-v1: tenant hostnames, console
 /// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
-/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication, template versions) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication, template versions, console roles) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).
@@ -78,6 +78,7 @@ struct CurrentSchemaFixtureTests {
             user.publicMetadata = Self.publicMetadata
             user.privateMetadata = Self.privateMetadata
             try await db.insertUser(user)
+            try await db.setConsoleRole(.tenantViewer, of: user.id, at: now)
             let session = Seed.session(user: user.id, at: now, lifetime: 86400 * 365)
             facts.session_id = session.id.rawValue
             try await db.insertSession(session)
@@ -177,6 +178,8 @@ struct CurrentSchemaFixtureTests {
             #expect(db.templateOverride(named: "email/code")?.text == "{{code}}")
             // Its save is the template's one version (written since 2026-12-08).
             #expect(try await db.templateVersions(named: "email/code", limit: 5).map(\.author) == ["operator:ops@example.com"])
+            // The user holds a console role (written since 2026-12-08).
+            #expect(try await db.consoleRole(of: user.id) == .tenantViewer)
             if let raw = facts.organization_id {
                 let id = try #require(OrganizationID(rawValue: raw))
                 #expect(try await db.organization(id: id)?.publicMetadata == ["plan": .string("pro")])

@@ -24,7 +24,7 @@ struct ConsoleSessionTests {
     func idleTimeoutAndIntegrity() async throws {
         try await Self.withServices { services in
             let now = Date(timeIntervalSince1970: 1_800_000_000)
-            let session = ConsoleSession(sessionID: .generate(at: now), userID: .generate(at: now), lastSeen: now)
+            let session = ConsoleSession(slug: "gatehouse-operators", sessionID: .generate(at: now), userID: .generate(at: now), lastSeen: now)
             let value = session.value(services)
             #expect(ConsoleSession(cookie: value, services: services, now: now) == session)
             #expect(ConsoleSession(cookie: value, services: services, now: now.addingTimeInterval(1800)) == session)
@@ -34,12 +34,15 @@ struct ConsoleSessionTests {
             #expect(ConsoleSession(cookie: renewed, services: services, now: now.addingTimeInterval(3000)) != nil, "a request renews it")
 
             var parts = value.split(separator: ".").map(String.init)
-            parts[2] = String(Int(parts[2])! + 1000)
+            parts[3] = String(Int(parts[3])! + 1000)
             #expect(ConsoleSession(cookie: parts.joined(separator: "."), services: services, now: now) == nil, "a later time without the key")
             parts = value.split(separator: ".").map(String.init)
-            parts[1] = UserID.generate(at: now).rawValue
+            parts[2] = UserID.generate(at: now).rawValue
             #expect(ConsoleSession(cookie: parts.joined(separator: "."), services: services, now: now) == nil, "another operator")
-            for junk in ["", "a.b.c.d", value + ".x", String(value.dropLast())] {
+            parts = value.split(separator: ".").map(String.init)
+            parts[0] = "acme"
+            #expect(ConsoleSession(cookie: parts.joined(separator: "."), services: services, now: now) == nil, "another tenant")
+            for junk in ["", "a.b.c.d", "a.b.c.d.e", value + ".x", String(value.dropLast())] {
                 #expect(ConsoleSession(cookie: junk, services: services, now: now) == nil, "\(junk)")
             }
         }
@@ -49,7 +52,7 @@ struct ConsoleSessionTests {
     func attributes() async throws {
         try await Self.withServices { services in
             let now = Date()
-            let cookie = ConsoleSession(sessionID: .generate(at: now), userID: .generate(at: now), lastSeen: now).cookie(services)
+            let cookie = ConsoleSession(slug: "gatehouse-operators", sessionID: .generate(at: now), userID: .generate(at: now), lastSeen: now).cookie(services)
             #expect(cookie.name == "gh_admin" && cookie.path == "/admin" && cookie.httpOnly && cookie.sameSite == .strict)
             #expect(cookie.maxAge == 1800)
             #expect(cookie.secure == services.secureCookies)

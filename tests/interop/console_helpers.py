@@ -28,12 +28,15 @@ def soup(resp: requests.Response) -> BeautifulSoup:
 class Ops:
     """An operator's console session over HTTP: pages under ``/admin`` and forms with its CSRF token."""
 
-    def __init__(self, public_url: str, http: requests.Session):
+    def __init__(self, public_url: str, http: requests.Session, start: str | None = "/tenants"):
+        """``start``: a console page whose forms give the CSRF token (None: a browser without a session)."""
         self.base = public_url + "/admin"
         self.http = http
-        page = self.get("/tenants")
-        assert page.status_code == 200, describe(page)
-        self.csrf = soup(page).select_one("input[name=csrf_token]")["value"]
+        self.csrf = ""
+        if start is not None:
+            page = self.get(start)
+            assert page.status_code == 200, describe(page)
+            self.csrf = soup(page).select_one("input[name=csrf_token]")["value"]
 
     def get(self, path: str, **params) -> requests.Response:
         return self.http.get(self.base + path, params=params, allow_redirects=False, timeout=15)

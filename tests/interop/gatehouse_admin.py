@@ -82,6 +82,9 @@ class AdminAPI:
     def patch(self, path: str, **kw) -> requests.Response:
         return self.request("PATCH", path, **kw)
 
+    def put(self, path: str, **kw) -> requests.Response:
+        return self.request("PUT", path, **kw)
+
     def delete(self, path: str, **kw) -> requests.Response:
         return self.request("DELETE", path, **kw)
 

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "409e31d04d7ea7707e0396121f464ae748b1180cf20cd7e40bd8a8126cf31a09"
+    package static let sha256 = "d85f31eece33e3ff6b75ea92910a0021beaf01599fad9c9f58a19daa5edfe666"
 }

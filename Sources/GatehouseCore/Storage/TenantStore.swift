@@ -45,4 +45,4 @@ public typealias TenantStore =
 /// `TenantDatabase` (SQLite) implements all of it.
 public typealias TenantStorage =
     TenantStore & AccountStore & SecondFactorStore & FederationStore & MailOutboxStore & TemplateStore & KeyStore
-    & ClientAdminStore & AuditStore & WebhookStore & ClientAssertionReplayStore
+    & ClientAdminStore & AuditStore & WebhookStore & ClientAssertionReplayStore & ConsoleRoleStore

@@ -48,3 +48,13 @@ extension PostgresSchemas {
         "CREATE INDEX template_versions_on_name ON {schema}.template_versions(name, id)",
     ]
 }
+
+extension PostgresSchemas {
+    /// Console roles, as SQLite's `2026-12-13-console-roles-v1`; read only inside statements.
+    static let tenantConsoleRolesV1: [String] = [
+        """
+        CREATE TABLE {schema}.console_roles (user_id text COLLATE "C" PRIMARY KEY REFERENCES {schema}.users(id) ON DELETE CASCADE,
+        role text NOT NULL, granted_at timestamptz NOT NULL)
+        """
+    ]
+}

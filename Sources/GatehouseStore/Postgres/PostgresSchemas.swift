@@ -56,6 +56,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-06-grants-claims-v1", statements: tenantGrantsClaimsV1),
         Migration(name: "2026-12-07-client-jwt-auth-v1", statements: tenantClientJWTAuthV1),
         Migration(name: "2026-12-12-template-versions-v1", statements: tenantTemplateVersionsV1),
+        Migration(name: "2026-12-13-console-roles-v1", statements: tenantConsoleRolesV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

@@ -55,6 +55,7 @@ enum AdminAuditRecording {
     static let actions: [String: String] = [
         "rotate-secret": "secret_rotated", "rotate": "rotated", "verify": "verified", "revoke": "revoked", "resend": "resent",
         "test": "test_sent", "redeliver": "redelivered", "clone": "cloned", "export": "exported", "import": "imported",
+        "console-role": "console_role_changed",
     ]
 
     static func singular(_ noun: String) -> String {

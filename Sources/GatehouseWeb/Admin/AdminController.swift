@@ -153,6 +153,7 @@ struct AdminController {
         tenantRoute(admin, .get, "tenants/:slug/keys", scope: AdminScope.keysRead) { _, context in try await self.listKeys(context) }
         tenantRoute(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
+        registerConsoleRoleRoutes(admin)
         registerProviderRoutes(admin)
         registerWebhookRoutes(admin)
         registerOrganizationRoutes(admin)

@@ -57,9 +57,6 @@ extension ConsoleController {
             : name.hasPrefix("email/") && services.mail.defaultSource(named: name) != nil
     }
 
-    /// Who a version names for an operator: `operator:<email>`.
-    static func author(_ page: TenantPage) -> String { "operator:\(page.signedIn.user.email)" }
-
     // MARK: Pages
 
     func templatesPage(_ page: TenantPage, _ request: Request) -> Response {
@@ -191,7 +188,7 @@ extension ConsoleController {
         let draft = operatorDraft(override == nil ? "template.reset" : "template.updated", page, target: ("template", name), sent: sent, request, context)
         let admin = AdminController(services: services)
         try await services.audited([draft], in: page.database) {
-            try await admin.store(override, named: name, author: Self.author(page), in: page.database)
+            try await admin.store(override, named: name, author: page.signedIn.author, in: page.database)
         }
         logChange(override == nil ? "template reset" : "template saved", page, name, context)
         return redirect("\(page.path)/templates/\(name)?\(FormParameters.encode([("notice", notice)]))", signedIn: page.signedIn)

@@ -41,7 +41,8 @@ extension ConsoleController {
             case .signIn(let response): return .answer(response)
             }
         }
-        guard let tenant = try await consoleTenant(context) else { return .answer(notFound(signedIn)) }
+        guard let tenant = try await consoleTenant(context, for: signedIn) else { return .answer(notFound(signedIn)) }
+        if form, !signedIn.mayChange(tenant) { return .answer(readOnly(signedIn)) }
         let database = try await services.store.storage(for: tenant)
         return .ready(TenantPage(signedIn: signedIn, tenant: tenant, database: database), parameters)
     }
@@ -94,7 +95,7 @@ extension ConsoleController {
         var data = sent
         if let id = target.id { data["id"] = .string(id) }
         return AuditDraft(
-            type: type, actor: AuditActor(type: "operator", id: page.signedIn.user.id.rawValue), targetType: target.type, targetID: target.id,
+            type: type, actor: page.signedIn.actor, targetType: target.type, targetID: target.id,
             userID: userID ?? (target.type == "user" ? target.id : nil), ip: context.remoteAddress,
             userAgent: request.headers[.userAgent], data: AuditRedaction.redact(.object(data)),
             changes: sent.keys.sorted())

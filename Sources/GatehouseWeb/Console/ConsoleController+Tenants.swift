@@ -32,6 +32,8 @@ extension ConsoleController {
         case .signedIn(let found): signedIn = found
         case .signIn(let response): return response
         }
+        // A tenant's user sees its tenant only.
+        guard signedIn.isOperator else { return redirect(signedIn.homePath, signedIn: signedIn) }
         let query = request.queryParameters
         let q = String((query["q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
         let limit = query["limit"].flatMap(Int.init).map { min(max($0, 1), 200) } ?? 50
@@ -63,13 +65,16 @@ extension ConsoleController {
 
     func newTenant(_ request: Request) async throws -> Response {
         switch try await requireOperator(request) {
-        case .signedIn(let signedIn): return page("admin_tenant_new", title: "New tenant", values: ["env_live": true], signedIn: signedIn)
+        case .signedIn(let signedIn):
+            guard signedIn.isOperator else { return operatorsOnly(signedIn) }
+            return page("admin_tenant_new", title: "New tenant", values: ["env_live": true], signedIn: signedIn)
         case .signIn(let response): return response
         }
     }
 
     func createTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (signedIn, form) = try await authorizedForm(request)
+        guard signedIn.isOperator else { return operatorsOnly(signedIn) }
         let fields = ["slug", "name", "environment"]
         var object: [String: JSONValue] = [:]
         for field in fields { object[field] = .string(form[field] ?? "") }
@@ -84,7 +89,7 @@ extension ConsoleController {
                 context.logger.info(
                     "console: tenant created", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
                 await services.auditOperator(
-                    "tenant.created", tenant: tenant, operator: signedIn.user, directory: signedIn.directory, changes: fields,
+                    "tenant.created", tenant: tenant, operator: signedIn.user, actor: signedIn.actor, directory: signedIn.directory, changes: fields,
                     tenantDatabase: try? await services.store.storage(for: tenant), request, context)
                 return redirect("\(Self.path)/tenants/\(tenant.slug)?notice=created", signedIn: signedIn)
             } catch StoreError.conflict(let detail) {
@@ -95,10 +100,27 @@ extension ConsoleController {
         return page("admin_tenant_new", title: "New tenant", values: values, signedIn: signedIn, status: .unprocessableContent)
     }
 
-    /// The tenant of `:slug` for the console, or nil (a 404 page): unknown, or the operators' directory.
-    func consoleTenant(_ context: AppRequestContext) async throws -> ResolvedTenant? {
-        guard let slug = context.parameters.get("slug"), !Tenant.isReservedSlug(slug) else { return nil }
-        return try await services.store.find(slug: slug)
+    /// The tenant of `:slug` for `signedIn`, or nil (a 404 page): unknown, the operators'
+    /// directory, or another tenant than a tenant's user's own.
+    func consoleTenant(_ context: AppRequestContext, for signedIn: SignedInOperator) async throws -> ResolvedTenant? {
+        guard let slug = context.parameters.get("slug"), !Tenant.isReservedSlug(slug), let tenant = try await services.store.find(slug: slug),
+            signedIn.mayRead(tenant)
+        else { return nil }
+        return tenant
+    }
+
+    /// The 403 page of what only operators do (create or delete tenants), or of a change a
+    /// `tenant_viewer` tried.
+    func operatorsOnly(_ signedIn: SignedInOperator, _ message: String = "Only the instance's operators create and delete tenants.") -> Response {
+        page(
+            "message", title: "Not allowed",
+            values: ["heading": "Not allowed", "message": message, "link_url": signedIn.homePath, "link_text": "Back"],
+            signedIn: signedIn, status: .forbidden)
+    }
+
+    /// The 403 page of a change by a `tenant_viewer`.
+    func readOnly(_ signedIn: SignedInOperator) -> Response {
+        operatorsOnly(signedIn, "Your console role (tenant_viewer) reads this tenant and changes nothing.")
     }
 
     func notFound(_ signedIn: SignedInOperator) -> Response {
@@ -116,8 +138,8 @@ extension ConsoleController {
         case .signedIn(let found): signedIn = found
         case .signIn(let response): return response
         }
-        guard let tenant = try await consoleTenant(context) else { return notFound(signedIn) }
-        var values = try await tenantValues(tenant, name: tenant.tenant.name, settings: tenant.tenant.settings)
+        guard let tenant = try await consoleTenant(context, for: signedIn) else { return notFound(signedIn) }
+        var values = try await tenantValues(tenant, name: tenant.tenant.name, settings: tenant.tenant.settings, for: signedIn)
         if let notice = request.queryParameters["notice"].flatMap({ Self.notices[$0] }) { values["notice"] = notice }
         return page("admin_tenant", title: tenant.tenant.name, values: values, signedIn: signedIn)
     }
@@ -126,10 +148,14 @@ extension ConsoleController {
     static let flagFields = ["self_signup", "require_verified_email", "magic_link"]
     static let secondsFields = ["access_token_ttl", "refresh_token_ttl", "session_ttl"]
 
-    /// The detail page's values for `tenant` showing `name` and `settings` (stored or as submitted).
-    func tenantValues(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> [String: Any] {
+    /// The detail page's values for `tenant` showing `name` and `settings` (stored or as submitted)
+    /// and the forms `signedIn` may use.
+    func tenantValues(_ tenant: ResolvedTenant, name: String, settings: TenantSettings, for signedIn: SignedInOperator) async throws
+        -> [String: Any]
+    {
         let counts = try await services.store.storage(for: tenant).counts()
         return [
+            "may_change": signedIn.mayChange(tenant), "may_delete": signedIn.isOperator,
             "slug": tenant.slug, "issuer": services.issuer(of: tenant), "environment": tenant.tenant.environment.rawValue,
             "users": counts.users, "clients": counts.clients, "organizations": counts.organizations,
             "name": name, "self_signup": settings.selfSignup, "require_verified_email": settings.requireVerifiedEmail,
@@ -165,7 +191,8 @@ extension ConsoleController {
     /// `allowed_origins`) as the admin API's `PATCH /admin/v1/tenants/{slug}` with the instance's rights.
     func updateTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (signedIn, form) = try await authorizedForm(request)
-        guard let tenant = try await consoleTenant(context) else { return notFound(signedIn) }
+        guard let tenant = try await consoleTenant(context, for: signedIn) else { return notFound(signedIn) }
+        guard signedIn.mayChange(tenant) else { return readOnly(signedIn) }
         var input = JSONInput(object: ["name": .string(form["name"] ?? ""), "settings": .object(Self.settingsPatch(form))])
         let database = try await services.store.storage(for: tenant)
         let (name, settings) = try await AdminController(services: services).validatedTenantUpdate(
@@ -174,12 +201,13 @@ extension ConsoleController {
             _ = try await services.store.updateTenant(tenant, name: name, settings: settings)
             context.logger.info("console: tenant updated", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
             await services.auditOperator(
-                "tenant.updated", tenant: tenant, operator: signedIn.user, directory: signedIn.directory,
-                changes: ["name"] + Self.settingsPatch(form).keys.sorted().map { "settings.\($0)" }, tenantDatabase: database, request, context)
+                "tenant.updated", tenant: tenant, operator: signedIn.user, actor: signedIn.actor,
+                directory: signedIn.isOperator ? signedIn.directory : nil, changes: ["name"] + Self.settingsPatch(form).keys.sorted().map { "settings.\($0)" },
+                tenantDatabase: database, request, context)
             return redirect("\(Self.path)/tenants/\(tenant.slug)?notice=saved", signedIn: signedIn)
         }
         // Shown as submitted, with each problem next to its field.
-        var values = try await tenantValues(tenant, name: form["name"] ?? "", settings: tenant.tenant.settings)
+        var values = try await tenantValues(tenant, name: form["name"] ?? "", settings: tenant.tenant.settings, for: signedIn)
         for key in ["mfa_none", "mfa_optional", "mfa_required"] { values[key] = nil }
         if let policy = form["mfa_policy"], MFAPolicy(rawValue: policy) != nil { values["mfa_\(policy)"] = true }
         for key in Self.flagFields { values[key] = form[key] != nil }
@@ -195,16 +223,18 @@ extension ConsoleController {
     /// Deletes the tenant when `confirm` is exactly its slug.
     func deleteTenant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (signedIn, form) = try await authorizedForm(request)
-        guard let tenant = try await consoleTenant(context) else { return notFound(signedIn) }
+        guard let tenant = try await consoleTenant(context, for: signedIn) else { return notFound(signedIn) }
+        guard signedIn.isOperator else { return operatorsOnly(signedIn) }
         guard form["confirm"] == tenant.slug else {
-            var values = try await tenantValues(tenant, name: tenant.tenant.name, settings: tenant.tenant.settings)
+            var values = try await tenantValues(tenant, name: tenant.tenant.name, settings: tenant.tenant.settings, for: signedIn)
             values["delete_error"] = "Type the slug '\(tenant.slug)' exactly to delete this tenant."
             return page("admin_tenant", title: tenant.tenant.name, values: values, signedIn: signedIn, status: .unprocessableContent)
         }
         try await services.store.deleteTenant(tenant)
         context.logger.info("console: tenant deleted", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
         await services.auditOperator(
-            "tenant.deleted", tenant: tenant, operator: signedIn.user, directory: signedIn.directory, tenantDatabase: nil, request, context)
+            "tenant.deleted", tenant: tenant, operator: signedIn.user, actor: signedIn.actor, directory: signedIn.directory, tenantDatabase: nil,
+            request, context)
         return redirect("\(Self.path)/tenants?notice=deleted", signedIn: signedIn)
     }
 

@@ -21,6 +21,7 @@ extension ConsoleController {
         userForm(console, "metadata") { try await self.saveMetadata($0, $1, $2, $3, $4) }
         userForm(console, "profile") { try await self.saveProfile($0, $1, $2, $3, $4) }
         userForm(console, "delete") { try await self.deleteUser($0, $1, $2, $3, $4) }
+        userForm(console, "console-role") { try await self.setConsoleRole($0, $1, $2, $3, $4) }
         userForm(console, "sessions/:session/revoke") { try await self.revokeSession($0, $1, $2, $3, $4) }
     }
 
@@ -182,5 +183,33 @@ extension ConsoleController {
         _ = try await services.audited([draft], in: page.database) { try await page.database.endSession(id: id, at: now) }
         logChange("session revoked", page, user.id.rawValue, context)
         return redirect("\(page.path)/users/\(user.id.rawValue)?notice=session-revoked", signedIn: page.signedIn)
+    }
+
+    /// Grants `role` (`tenant_admin`, `tenant_viewer`; empty: none) as the admin API's
+    /// `PUT …/users/{id}/console-role` does, recorded as `user.console_role_changed`. Nobody takes
+    /// their own role away here (they would lock themselves out mid-form).
+    func setConsoleRole(
+        _ page: TenantPage, _ form: FormParameters, _ user: User, _ request: Request, _ context: AppRequestContext
+    ) async throws -> Response {
+        let raw = form["role"] ?? ""
+        let role = ConsoleRole(rawValue: raw)
+        guard raw.isEmpty || role != nil else {
+            var values = try await userValues(page, user)
+            values["console_role_error"] = "Choose no role, tenant_viewer or tenant_admin."
+            return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .unprocessableContent)
+        }
+        if !page.signedIn.isOperator, page.signedIn.user.id == user.id {
+            var values = try await userValues(page, user)
+            values["console_role_error"] = "You cannot change your own console role."
+            return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .conflict)
+        }
+        let sent: [String: JSONValue] = ["role": role.map { .string($0.rawValue) } ?? .null]
+        let draft = operatorDraft("user.console_role_changed", page, target: ("user", user.id.rawValue), sent: sent, request, context)
+        let now = services.clock.now
+        try await services.audited([draft], in: page.database) {
+            try await page.database.setConsoleRole(role, of: user.id, at: now)
+        }
+        logChange("console role changed", page, user.id.rawValue, context)
+        return redirect("\(page.path)/users/\(user.id.rawValue)?notice=role", signedIn: page.signedIn)
     }
 }

@@ -13,6 +13,7 @@ import Logging
 extension ConsoleController {
     static let userNotices = [
         "created": "The user was created.", "disabled": "The user was disabled and signed out everywhere.",
+        "role": "The console role was saved.",
         "enabled": "The user was enabled.", "verified": "The email address is marked verified.",
         "reset-sent": "A password reset link was sent to the user's email address.",
         "mfa-reset": "Two-step verification was reset: the second factors and recovery codes were removed and every session ended.",
@@ -143,7 +144,11 @@ extension ConsoleController {
         let now = services.clock.now
         let sessions = try await page.database.activeSessions(userID: user.id, at: now, limit: 100, before: nil)
         let factors = try await page.database.mfaFactors(userID: user.id)
+        let role = try await page.database.consoleRole(of: user.id)
         let fields: [String: Any] = [
+            "console_role": role?.rawValue ?? "", "role_none": role == nil, "role_tenant_viewer": role == .tenantViewer,
+            "role_tenant_admin": role == .tenantAdmin, "console_role_action": "\(url)/console-role",
+            "console_sign_in_url": "\(services.publicURL)\(Self.path)/t/\(page.tenant.slug)",
             "user_id": user.id.rawValue, "email": user.email, "name": user.name ?? "", "email_verified": user.emailVerified,
             "disabled": user.disabled, "has_password": user.passwordHash != nil, "created_at": Self.date(user.createdAt),
             "factors": factors.map { ["kind": $0.kind.rawValue] }, "has_factors": !factors.isEmpty,

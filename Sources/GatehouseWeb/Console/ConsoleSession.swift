@@ -5,7 +5,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// The admin console's session cookie `gh_admin`: the directory's SSO session id, the operator's
+/// The admin console's session cookie `gh_admin`: the slug of the tenant signed in to (the
+/// operators' directory, or a tenant whose user holds a console role), its SSO session id, the
 /// user id and the time of the last request, with an HMAC-SHA256 under the instance's CSRF key
 /// (derived from the master key, so every node checks it). Nothing is stored for it: the SSO
 /// session it names must still be active (sign-out, operator removal and `reset-mfa` end it),
@@ -19,11 +20,13 @@ struct ConsoleSession: Equatable {
     /// Seconds without a console request after which the session is over.
     static let idleTimeout = 30 * 60
 
+    let slug: String
     let sessionID: SessionID
     let userID: UserID
     let lastSeen: Date
 
-    init(sessionID: SessionID, userID: UserID, lastSeen: Date) {
+    init(slug: String, sessionID: SessionID, userID: UserID, lastSeen: Date) {
+        self.slug = slug
         self.sessionID = sessionID
         self.userID = userID
         self.lastSeen = lastSeen
@@ -32,24 +35,26 @@ struct ConsoleSession: Equatable {
     /// Parses and checks a cookie value; nil when malformed, forged, idle too long or from the future.
     init?(cookie value: String, services: Services, now: Date) {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, let sid = SessionID(rawValue: parts[0]), let uid = UserID(rawValue: parts[1]),
-            let seconds = Int64(parts[2]),
-            services.checkCSRF(parts[3], binding: Self.payload(sid, uid, seconds), purpose: "admin-session")
+        guard parts.count == 5, let sid = SessionID(rawValue: parts[1]), let uid = UserID(rawValue: parts[2]),
+            let seconds = Int64(parts[3]),
+            services.checkCSRF(parts[4], binding: Self.payload(parts[0], sid, uid, seconds), purpose: "admin-session")
         else { return nil }
         let seen = Date(timeIntervalSince1970: TimeInterval(seconds))
         let idle = now.timeIntervalSince(seen)
         guard idle <= TimeInterval(Self.idleTimeout), idle >= -60 else { return nil }
-        self.init(sessionID: sid, userID: uid, lastSeen: seen)
+        self.init(slug: parts[0], sessionID: sid, userID: uid, lastSeen: seen)
     }
 
-    static func payload(_ sid: SessionID, _ uid: UserID, _ seconds: Int64) -> String { "\(sid.rawValue).\(uid.rawValue).\(seconds)" }
+    static func payload(_ slug: String, _ sid: SessionID, _ uid: UserID, _ seconds: Int64) -> String {
+        "\(slug).\(sid.rawValue).\(uid.rawValue).\(seconds)"
+    }
 
     /// The same session seen at `now`.
-    func renewed(at now: Date) -> ConsoleSession { ConsoleSession(sessionID: sessionID, userID: userID, lastSeen: now) }
+    func renewed(at now: Date) -> ConsoleSession { ConsoleSession(slug: slug, sessionID: sessionID, userID: userID, lastSeen: now) }
 
-    /// The cookie value: `sid.uid.seconds.mac`.
+    /// The cookie value: `slug.sid.uid.seconds.mac` (slugs have no dots).
     func value(_ services: Services) -> String {
-        let payload = Self.payload(sessionID, userID, Int64(lastSeen.timeIntervalSince1970))
+        let payload = Self.payload(slug, sessionID, userID, Int64(lastSeen.timeIntervalSince1970))
         return payload + "." + services.csrfToken(binding: payload, purpose: "admin-session")
     }
 

@@ -629,6 +629,67 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/users/{user_id}/console-role": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/UserId"}],
+      "get": {
+        "operationId": "getConsoleRole",
+        "tags": ["Users"],
+        "summary": "Show a user's console role",
+        "description": "The user's role in the admin console: `tenant_admin` (reads and changes everything of this tenant, cannot delete it), `tenant_viewer` (reads, changes nothing), or null. A user with a role signs in at `{public_url}/admin/t/{slug}` through the tenant's own login and sees this tenant only.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The role.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ConsoleRole"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "put": {
+        "operationId": "setConsoleRole",
+        "tags": ["Users"],
+        "summary": "Grant a console role",
+        "description": "Grants the user a console role, replacing any other; audited as `user.console_role_changed`. The next console request of a user whose role was changed or taken away is judged by the new one.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403): a role opens this tenant's console, which is more than `users:write` gives.",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "enum": ["tenant_admin", "tenant_viewer"]}}}}
+          }
+        },
+        "responses": {
+          "200": {"description": "The role granted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ConsoleRole"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "removeConsoleRole",
+        "tags": ["Users"],
+        "summary": "Take a console role away",
+        "description": "Takes the user's console role away (204 also when there was none); their console session ends at its next request.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "204": {"description": "No role any more."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/admin/v1/tenants/{slug}/audit": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
       "get": {
@@ -4152,6 +4213,12 @@ enum AdminOpenAPI {
             "examples": [3600]
           }
         }
+      },
+      "ConsoleRole": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["role"],
+        "properties": {"role": {"type": ["string", "null"], "enum": ["tenant_admin", "tenant_viewer", null], "description": "The console role, or null."}}
       },
       "User": {"type": "object", "required": ["id", "email", "email_verified", "disabled", "created_at", "public_metadata", "phone_number_verified"], "properties": {"id": {"type": "string", "pattern": "^usr_[0-9A-HJKMNP-TV-Z]{26}$"}, "email": {"type": "string", "format": "email", "description": "Normalized (lower-cased) address, unique in the tenant."}, "email_verified": {"type": "boolean"}, "name": {"type": "string", "description": "Absent when the user has no name."}, "disabled": {"type": "boolean", "description": "Disabled users cannot sign in."}, "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339 timestamp, UTC, whole seconds."}, "public_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by the user (`GET /v1/me`, the account console); custom claims may release members of it (`{{user.public_metadata.KEY}}`).", "examples": [{"plan": "pro"}]}, "private_metadata": {"type": "object", "description": "A JSON object of at most 8 KiB (encoded), readable by admins only: absent from what the headless API shows the user; custom claims may release members of it (`{{user.private_metadata.KEY}}`).", "examples": [{"crm_id": "C-1042"}]}, "phone_number": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$", "description": "E.164; absent when the user has none. Released as `phone_number` with the `phone` scope."}, "phone_number_verified": {"type": "boolean"}, "address": {"$ref": "#/components/schemas/PostalAddress"}}},
       "PostalAddress": {"type": "object", "additionalProperties": false, "minProperties": 1, "description": "A postal address (OIDC Core §5.1.1), released as the `address` claim with the `address` scope.", "properties": {"formatted": {"type": "string", "minLength": 1, "maxLength": 500, "description": "The full address for display; lines separated by a newline."}, "street_address": {"type": "string", "minLength": 1, "maxLength": 500}, "locality": {"type": "string", "minLength": 1, "maxLength": 500}, "region": {"type": "string", "minLength": 1, "maxLength": 500}, "postal_code": {"type": "string", "minLength": 1, "maxLength": 500}, "country": {"type": "string", "minLength": 1, "maxLength": 500}}, "examples": [{"street_address": "1 Main Street", "locality": "Springfield", "postal_code": "12345", "country": "US"}]},

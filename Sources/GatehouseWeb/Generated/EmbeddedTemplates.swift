@@ -1053,7 +1053,7 @@ enum EmbeddedTemplates {
     console_path, slug, issuer, environment, users, clients, organizations, name, self_signup,
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
-    error, delete_error, notice, action, delete_action, users_url (the users page), clients_url
+    error, delete_error, may_change, may_delete, notice, action, delete_action, users_url (the users page), clients_url
     (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
 {{> _head}}
@@ -1118,9 +1118,10 @@ enum EmbeddedTemplates {
         <textarea id="allowed_origins" name="allowed_origins" rows="3"{{#allowed_origins_error}} aria-describedby="allowed_origins-error"{{/allowed_origins_error}}>{{allowed_origins}}</textarea>
         {{#allowed_origins_error}}<p class="field-error" id="allowed_origins-error" role="alert">{{allowed_origins_error}}</p>{{/allowed_origins_error}}
       </div>
-      <button type="submit" class="btn btn-primary" id="save">Save settings</button>
+      {{#may_change}}<button type="submit" class="btn btn-primary" id="save">Save settings</button>{{/may_change}}
     </form>
   </section>
+  {{#may_delete}}
   <section class="section" aria-labelledby="delete-title">
     <h2 id="delete-title">Delete this tenant</h2>
     <p>Deleting removes its users, clients, keys and every token it issued. Type <strong class="mono">{{slug}}</strong> to confirm.</p>
@@ -1134,6 +1135,7 @@ enum EmbeddedTemplates {
       <button type="submit" class="btn btn-danger" id="delete-tenant">Delete tenant</button>
     </form>
   </section>
+  {{/may_delete}}
 </section>
 {{> _foot}}
 
@@ -1232,7 +1234,8 @@ enum EmbeddedTemplates {
     and the forms' actions disable_action, enable_action, verify_action, reset_password_action,
     reset_mfa_action, metadata_action, delete_action; the profile form's profile_action,
     phone_number, phone_number_verified, street_address, locality, region, postal_code, country,
-    phone_number_error, address_error. }}
+    phone_number_error, address_error; the console role form's console_role_action, role_none,
+    role_tenant_viewer, role_tenant_admin, console_role_error, console_sign_in_url. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -1268,6 +1271,22 @@ enum EmbeddedTemplates {
     {{#has_factors}}
     <form method="post" action="{{reset_mfa_action}}"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-danger btn-small" id="reset-mfa">Remove second factors and recovery codes</button></form>
     {{/has_factors}}
+  </section>
+
+  <section class="section" aria-labelledby="role-title">
+    <h2 id="role-title">Admin console</h2>
+    <p>A role lets this user sign in to the admin console at <a class="mono" href="{{console_sign_in_url}}">{{console_sign_in_url}}</a> and see this tenant only.</p>
+    <form method="post" action="{{console_role_action}}" id="console-role-form">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <fieldset class="field">
+        <legend>Console role</legend>
+        <label><input type="radio" name="role" value="" id="role-none"{{#role_none}} checked{{/role_none}}> None</label>
+        <label><input type="radio" name="role" value="tenant_viewer" id="role-tenant_viewer"{{#role_tenant_viewer}} checked{{/role_tenant_viewer}}> <span class="mono">tenant_viewer</span> (reads everything, changes nothing)</label>
+        <label><input type="radio" name="role" value="tenant_admin" id="role-tenant_admin"{{#role_tenant_admin}} checked{{/role_tenant_admin}}> <span class="mono">tenant_admin</span> (changes everything but cannot delete the tenant)</label>
+        {{#console_role_error}}<p class="field-error" id="console_role-error" role="alert">{{console_role_error}}</p>{{/console_role_error}}
+      </fieldset>
+      <button type="submit" class="btn btn-secondary btn-small" id="save-console-role">Save the console role</button>
+    </form>
   </section>
 
   <section class="section" aria-labelledby="sessions-title">

@@ -115,14 +115,15 @@ extension Services {
     /// the instance-level record of operator actions, and (while the tenant exists) in the
     /// tenant's log too. `changes` names the settings sent, never their values.
     func auditOperator(
-        _ type: String, tenant: ResolvedTenant, operator user: User, directory: any TenantHandle, changes: [String] = [],
+        _ type: String, tenant: ResolvedTenant, operator user: User, actor: AuditActor, directory: (any TenantHandle)?, changes: [String] = [],
         tenantDatabase: (any TenantHandle)?, _ request: Request, _ context: AppRequestContext
     ) async {
         let draft = AuditDraft(
-            type: type, actor: AuditActor(type: "operator", id: user.id.rawValue), targetType: "tenant", targetID: tenant.id.rawValue,
+            type: type, actor: actor, targetType: "tenant", targetID: tenant.id.rawValue,
             ip: context.remoteAddress, userAgent: request.headers[.userAgent],
-            data: .object(["slug": .string(tenant.slug), "operator_email": .string(user.email)]), changes: changes)
-        await audit(draft, in: directory)
+            data: .object(["slug": .string(tenant.slug), "\(actor.type == "operator" ? "operator" : "user")_email": .string(user.email)]),
+            changes: changes)
+        if let directory { await audit(draft, in: directory) }
         if let tenantDatabase { await audit(draft, in: tenantDatabase) }
     }
 }
