@@ -79,6 +79,8 @@ extension TenantDatabase {
         add("type = ?", query.type)
         add("user_id = ?", query.userID)
         add("organization_id = ?", query.organizationID)
+        add("target_type = ?", query.targetType)
+        add("target_id = ?", query.targetID)
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(query.limit)
         let bound = StatementArguments(arguments)

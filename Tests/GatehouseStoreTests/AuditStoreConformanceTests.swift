@@ -29,6 +29,9 @@ struct AuditStoreConformanceTests {
 
             #expect(try await a.auditEvents(AuditQuery(type: "user.created", limit: 10)).map(\.sequence) == [5, 3, 1])
             #expect(try await a.auditEvents(AuditQuery(userID: "usr_1", limit: 10)).map(\.sequence) == [4, 2])
+            #expect(try await a.auditEvents(AuditQuery(targetType: "user", targetID: "usr_0", limit: 10)).map(\.sequence) == [5, 3, 1])
+            #expect(try await a.auditEvents(AuditQuery(targetType: "client", limit: 10)).isEmpty)
+            #expect(try await b.auditEvents(AuditQuery(targetType: "user", targetID: "usr_0", limit: 10)).isEmpty)
             #expect(try await a.auditEvents(AuditQuery(before: 3, limit: 10)).map(\.sequence) == [2, 1])
             let second = all[3].occurredAt
             #expect(try await a.auditEvents(AuditQuery(since: second, until: all[1].occurredAt, limit: 10)).map(\.sequence) == [3, 2])

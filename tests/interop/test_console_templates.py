@@ -107,6 +107,11 @@ def test_lint_save_versions_diff_rollback_and_reset(ops, admin, tenant, operator
     assert reset.status_code == 303, describe(reset)
     assert MARK_ONE not in login_page(tenant) and admin.get(f"{base}/page/login").json()["overridden"] is False
     assert by_operator(admin, tenant.slug, "template.reset", operator)["target_id"] == "page/login"
+    # The audit log filtered by target: the template's four changes, in the API and the console.
+    about = admin.get(f"/tenants/{tenant.slug}/audit", params={"target_type": "template", "target_id": "page/login"}).json()["events"]
+    assert [e["type"] for e in about] == ["template.reset"] + ["template.updated"] * 3, about
+    listed = ops.get(f"/tenants/{tenant.slug}/audit", target_type="template", target_id="page/login")
+    assert len(soup(listed).select("tr[data-entry-id]")) == 4, describe(listed)
     page = ops.get(f"{base}/page/login")
     assert len(versions(page)) == 4 and soup(page).select_one("tr[data-version] .badge").get_text() == "default"
 

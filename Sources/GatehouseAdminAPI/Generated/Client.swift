@@ -5036,6 +5036,20 @@ package struct Client: APIProtocol {
                     in: &request,
                     style: .form,
                     explode: true,
+                    name: "target_type",
+                    value: input.query.targetType
+                )
+                try converter.setQueryItemAsURI(
+                    in: &request,
+                    style: .form,
+                    explode: true,
+                    name: "target_id",
+                    value: input.query.targetId
+                )
+                try converter.setQueryItemAsURI(
+                    in: &request,
+                    style: .form,
+                    explode: true,
                     name: "user_id",
                     value: input.query.userId
                 )

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "d85f31eece33e3ff6b75ea92910a0021beaf01599fad9c9f58a19daa5edfe666"
+    package static let sha256 = "ba9f42dcb126ad8be143b8cddd1f0d9e589516c10cee8635ef6fb2677784f81f"
 }

@@ -6379,6 +6379,14 @@ package enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/type`.
                 package var _type: Swift.String?
+                /// Entries about a target of this kind, e.g. `client`, `template`, `webhook_endpoint`.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/target_type`.
+                package var targetType: Swift.String?
+                /// Entries about the target with this id (a `client_id`, `page/login`, `usr_…`).
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/target_id`.
+                package var targetId: Swift.String?
                 /// Entries concerning this user.
                 ///
                 /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/audit/GET/query/user_id`.
@@ -6396,6 +6404,8 @@ package enum Operations {
                 ///   - until: Entries before this RFC 3339 time.
                 ///   - actor: Entries of this actor id (`usr_…`, a `client_id`).
                 ///   - _type: Entries of this type, e.g. `user.created`.
+                ///   - targetType: Entries about a target of this kind, e.g. `client`, `template`, `webhook_endpoint`.
+                ///   - targetId: Entries about the target with this id (a `client_id`, `page/login`, `usr_…`).
                 ///   - userId: Entries concerning this user.
                 ///   - organizationId: Entries concerning this organization.
                 package init(
@@ -6405,6 +6415,8 @@ package enum Operations {
                     until: Foundation.Date? = nil,
                     actor: Swift.String? = nil,
                     _type: Swift.String? = nil,
+                    targetType: Swift.String? = nil,
+                    targetId: Swift.String? = nil,
                     userId: Swift.String? = nil,
                     organizationId: Swift.String? = nil
                 ) {
@@ -6414,6 +6426,8 @@ package enum Operations {
                     self.until = until
                     self.actor = actor
                     self._type = _type
+                    self.targetType = targetType
+                    self.targetId = targetId
                     self.userId = userId
                     self.organizationId = organizationId
                 }

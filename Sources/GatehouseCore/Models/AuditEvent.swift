@@ -118,14 +118,19 @@ public struct AuditQuery: Sendable, Equatable {
     public var type: String?
     public var userID: String?
     public var organizationID: String?
+    /// Entries about this target: its kind (`user`, `client`, `template`…) and id.
+    public var targetType: String?
+    public var targetID: String?
     /// Newest first: entries with a sequence below `before` (the cursor).
     public var before: Int64?
     public var limit: Int
 
     public init(
         since: Date? = nil, until: Date? = nil, actorID: String? = nil, type: String? = nil, userID: String? = nil,
-        organizationID: String? = nil, before: Int64? = nil, limit: Int = 50
+        organizationID: String? = nil, targetType: String? = nil, targetID: String? = nil, before: Int64? = nil, limit: Int = 50
     ) {
+        self.targetType = targetType
+        self.targetID = targetID
         self.since = since
         self.until = until
         self.actorID = actorID

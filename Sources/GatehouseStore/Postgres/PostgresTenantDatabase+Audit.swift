@@ -54,7 +54,7 @@ extension PostgresTenantDatabase: AuditStore {
 
     public func auditEvents(_ q: AuditQuery) async throws -> [AuditEvent] {
         func millis(_ date: Date?) -> Int64? { date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } }
-        if Self.hasNUL(q.actorID, q.type, q.userID, q.organizationID) { return [] }
+        if Self.hasNUL(q.actorID, q.type, q.userID, q.organizationID, q.targetType, q.targetID) { return [] }
         return try await query(
             audited: false,
             """
@@ -64,6 +64,7 @@ extension PostgresTenantDatabase: AuditStore {
             AND (\(q.actorID)::text IS NULL OR actor_id = \(q.actorID)) AND (\(q.type)::text IS NULL OR type = \(q.type))
             AND (\(q.userID)::text IS NULL OR user_id = \(q.userID))
             AND (\(q.organizationID)::text IS NULL OR organization_id = \(q.organizationID))
+            AND (\(q.targetType)::text IS NULL OR target_type = \(q.targetType)) AND (\(q.targetID)::text IS NULL OR target_id = \(q.targetID))
             ORDER BY seq DESC LIMIT \(q.limit)
             """
         ).map(Self.auditEvent)

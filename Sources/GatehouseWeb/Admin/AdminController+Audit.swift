@@ -18,7 +18,7 @@ extension AdminController {
         }
     }
 
-    /// `?limit=&after=&since=&until=&actor=&type=&user_id=&organization_id=`; `since`/`until` are
+    /// `?limit=&after=&since=&until=&actor=&type=&user_id=&organization_id=&target_type=&target_id=`; `since`/`until` are
     /// RFC 3339 times; `after` is the `next_cursor` of the previous page.
     func listAudit(_ request: Request, _ context: TenantContext) async throws -> Response {
         let page = try AdminPageRequest(request)
@@ -35,7 +35,7 @@ extension AdminController {
 
     /// The audit list's filters, shared by the admin API and the console: `since` and `until`
     /// (RFC 3339 times; `until` excluded), `actor` (the actor's id), `type`, `user_id` and
-    /// `organization_id` (each at most 200 bytes, without U+0000). `value` answers a filter's
+    /// `organization_id`, `target_type` and `target_id` (each at most 200 bytes, without U+0000). `value` answers a filter's
     /// text, or nil when it is not given.
     /// - Returns: the query (no cursor) and every problem found, by filter name.
     static func auditQuery(
@@ -57,7 +57,13 @@ extension AdminController {
         query.type = try value("type")
         query.userID = try value("user_id")
         query.organizationID = try value("organization_id")
-        for (name, value) in [("actor", query.actorID), ("type", query.type), ("user_id", query.userID), ("organization_id", query.organizationID)] {
+        query.targetType = try value("target_type")
+        query.targetID = try value("target_id")
+        let filters = [
+            ("actor", query.actorID), ("type", query.type), ("user_id", query.userID), ("organization_id", query.organizationID),
+            ("target_type", query.targetType), ("target_id", query.targetID),
+        ]
+        for (name, value) in filters {
             if let value, value.utf8.count > 200 || value.utf8.contains(0) {
                 errors.append(.init(field: name, message: "must be at most 200 bytes, without U+0000"))
             }

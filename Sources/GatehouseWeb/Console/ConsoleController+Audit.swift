@@ -11,7 +11,7 @@ import Hummingbird
 /// its data was redacted when it was written and is never shown otherwise.
 extension ConsoleController {
     /// The filters of the audit page, in the form's order (the admin API's query parameters).
-    static let auditFilters = ["type", "actor", "user_id", "organization_id", "since", "until"]
+    static let auditFilters = ["type", "actor", "user_id", "organization_id", "target_type", "target_id", "since", "until"]
 
     func registerAuditRoutes(_ console: RouterGroup<AppRequestContext>) {
         console.get("tenants/:slug/audit") { request, context in try await self.listAudit(request, context) }

@@ -706,6 +706,8 @@ enum AdminOpenAPI {
           {"name": "until", "in": "query", "required": false, "description": "Entries before this RFC 3339 time.", "schema": {"type": "string", "format": "date-time"}},
           {"name": "actor", "in": "query", "required": false, "description": "Entries of this actor id (`usr_…`, a `client_id`).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
           {"name": "type", "in": "query", "required": false, "description": "Entries of this type, e.g. `user.created`.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+          {"name": "target_type", "in": "query", "required": false, "description": "Entries about a target of this kind, e.g. `client`, `template`, `webhook_endpoint`.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+          {"name": "target_id", "in": "query", "required": false, "description": "Entries about the target with this id (a `client_id`, `page/login`, `usr_…`).", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
           {"name": "user_id", "in": "query", "required": false, "description": "Entries concerning this user.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
           {"name": "organization_id", "in": "query", "required": false, "description": "Entries concerning this organization.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
         ],

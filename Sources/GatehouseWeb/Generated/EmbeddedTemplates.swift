@@ -466,10 +466,10 @@ enum EmbeddedTemplates {
 """##,
         "pages/admin_audit.mustache": ##"""
 {{! Admin console: one tenant's audit log, newest first, with the admin API's filters (type,
-    actor, user_id, organization_id, since and until as RFC 3339 times) and a page at a time.
+    actor, user_id, organization_id, target_type, target_id, since and until as RFC 3339 times) and a page at a time.
     Variables: operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url,
     users_url, clients_url, audit_url, webhooks_url, keys_url, templates_url, type, actor, user_id,
-    organization_id, since, until, <filter>_error for each filter, error, event_types[] (value),
+    organization_id, target_type, target_id, since, until, <filter>_error for each filter, error, event_types[] (value),
     entries[] (sequence, id, type, occurred_at, actor, target, url), next_url. }}
 {{> _head}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -503,6 +503,16 @@ enum EmbeddedTemplates {
       <label for="organization_id">Organization id</label>
       <input id="organization_id" name="organization_id" type="text" value="{{organization_id}}" maxlength="200" spellcheck="false"{{#organization_id_error}} aria-describedby="organization_id-error"{{/organization_id_error}}>
       {{#organization_id_error}}<p class="field-error" id="organization_id-error" role="alert">{{organization_id_error}}</p>{{/organization_id_error}}
+    </div>
+    <div class="field">
+      <label for="target_type">Target kind</label>
+      <input id="target_type" name="target_type" type="text" value="{{target_type}}" maxlength="200" placeholder="client, template, user" spellcheck="false"{{#target_type_error}} aria-describedby="target_type-error"{{/target_type_error}}>
+      {{#target_type_error}}<p class="field-error" id="target_type-error" role="alert">{{target_type_error}}</p>{{/target_type_error}}
+    </div>
+    <div class="field">
+      <label for="target_id">Target id</label>
+      <input id="target_id" name="target_id" type="text" value="{{target_id}}" maxlength="200" spellcheck="false"{{#target_id_error}} aria-describedby="target_id-error"{{/target_id_error}}>
+      {{#target_id_error}}<p class="field-error" id="target_id-error" role="alert">{{target_id_error}}</p>{{/target_id_error}}
     </div>
     <div class="field">
       <label for="since">From (RFC 3339, included)</label>
