@@ -106,10 +106,10 @@ def test_lint_save_versions_diff_rollback_and_reset(ops, admin, tenant, operator
     reset = ops.post(f"{base}/page/login/reset")
     assert reset.status_code == 303, describe(reset)
     assert MARK_ONE not in login_page(tenant) and admin.get(f"{base}/page/login").json()["overridden"] is False
-    assert by_operator(admin, tenant.slug, "template.reset", operator)["target_id"] == "page/login"
+    assert by_operator(admin, tenant.slug, "template.deleted", operator)["target_id"] == "page/login"
     # The audit log filtered by target: the template's four changes, in the API and the console.
     about = admin.get(f"/tenants/{tenant.slug}/audit", params={"target_type": "template", "target_id": "page/login"}).json()["events"]
-    assert [e["type"] for e in about] == ["template.reset"] + ["template.updated"] * 3, about
+    assert [e["type"] for e in about] == ["template.deleted"] + ["template.updated"] * 3, about
     listed = ops.get(f"/tenants/{tenant.slug}/audit", target_type="template", target_id="page/login")
     assert len(soup(listed).select("tr[data-entry-id]")) == 4, describe(listed)
     page = ops.get(f"{base}/page/login")
@@ -175,3 +175,19 @@ def test_operator_edits_the_login_page_with_preview_and_rolls_back_in_chromium(p
         drv.get(f"{tenant.issuer}/account")
         assert not drv.find_elements(By.ID, "custom-note")
         save(drv, artifacts_dir, "console-template-login-restored.png")
+
+
+def test_versions_and_rollback_through_the_admin_api(admin, tenant):
+    base = f"/tenants/{tenant.slug}/templates/page/consent"
+    for text in ("one", "two"):
+        saved = admin.put(base, json={"body": f"{{{{> _head}}}}<p>{text}</p>{{{{> _foot}}}}"})
+        assert saved.status_code == 200, describe(saved)
+    listed = admin.get(f"{base}/versions").json()["versions"]
+    assert [v["author"] for v in listed] == ["admin_token", "admin_token"] and "two" in listed[0]["body"], listed
+    assert listed[0]["subject"] is None and listed[0]["created_at"]
+    restored = admin.post(f"{base}/versions/{listed[1]['id']}/restore")
+    assert restored.status_code == 200 and "<p>one</p>" in restored.json()["body"], describe(restored)
+    assert admin.post(f"/tenants/{tenant.slug}/templates/page/login/versions/{listed[1]['id']}/restore").status_code == 404
+    assert admin.get(f"/tenants/{tenant.slug}/templates/page/nope/versions").status_code == 404
+    events = admin.get(f"/tenants/{tenant.slug}/audit", params={"target_type": "template", "target_id": "page/consent"}).json()["events"]
+    assert [e["type"] for e in events] == ["template.restored", "template.updated", "template.updated"], events

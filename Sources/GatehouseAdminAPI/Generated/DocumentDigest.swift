@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "ba9f42dcb126ad8be143b8cddd1f0d9e589516c10cee8635ef6fb2677784f81f"
+    package static let sha256 = "c33831d9653f7bc5d825fd06452ab4669e5874b6e756eb42f682d61a71c2c594"
 }

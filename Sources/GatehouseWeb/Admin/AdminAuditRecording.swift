@@ -48,14 +48,14 @@ enum AdminAuditRecording {
 
     static let nouns: [String: String] = [
         "members": "membership", "keys": "signing_key", "domains": "organization_domain", "sso": "organization_sso",
-        "webhooks": "webhook_endpoint", "deliveries": "webhook_delivery", "audit": "audit",
+        "webhooks": "webhook_endpoint", "deliveries": "webhook_delivery", "audit": "audit", "versions": "template",
     ]
 
     /// Trailing actions and the past tense the entry type uses.
     static let actions: [String: String] = [
         "rotate-secret": "secret_rotated", "rotate": "rotated", "verify": "verified", "revoke": "revoked", "resend": "resent",
         "test": "test_sent", "redeliver": "redelivered", "clone": "cloned", "export": "exported", "import": "imported",
-        "console-role": "console_role_changed",
+        "console-role": "console_role_changed", "restore": "restored",
     ]
 
     static func singular(_ noun: String) -> String {
@@ -91,8 +91,12 @@ enum AdminAuditRecording {
         }
         var changes: [String] = []
         if case .object(let members) = sent { changes = members.keys.sorted() }
+        // A template is named by its kind and name (`page/login`), as the API and console show it.
+        let template = context.parameters.get("kind").flatMap { kind in context.parameters.get("name").map { "\(kind)/\($0)" } }
         let targetID =
-            kind.parameter.flatMap { context.parameters.get($0) } ?? (kind.target == "membership" ? sent["user_id"]?.string : nil)
+            kind.target == "template"
+            ? template
+            : kind.parameter.flatMap { context.parameters.get($0) } ?? (kind.target == "membership" ? sent["user_id"]?.string : nil)
         var data = sent
         if let targetID, case .object(var members) = data, members["id"] == nil {
             members["id"] = .string(targetID)

@@ -26,6 +26,20 @@ extension AdminController {
         tenantRoute(admin, .post, "tenants/:slug/templates/:kind/:name/test", scope: AdminScope.tenantWrite) { request, context in
             try await self.testTemplate(request, context)
         }
+        tenantRoute(admin, .get, "tenants/:slug/templates/:kind/:name/versions", scope: AdminScope.tenantRead) { _, context in
+            let name = try self.templateName(context)
+            let versions = try await context.database.templateVersions(named: name, limit: TemplateVersion.keptPerTemplate)
+            return Responses.json(["versions": versions.map(TemplateVersionView.init)], noStore: true, sorted: true)
+        }
+        tenantRoute(admin, .post, "tenants/:slug/templates/:kind/:name/versions/:version/restore", scope: AdminScope.tenantWrite) { _, context in
+            let name = try self.templateName(context)
+            guard let id = context.parameters.get("version").flatMap(Int64.init), let version = try await context.database.templateVersion(id: id),
+                version.name == name
+            else { throw ProblemDetails.notFound("this template has no such version") }
+            try await self.store(
+                version.override(at: self.services.clock.now), named: name, author: Self.author(context.adminPrincipal), in: context.database)
+            return Responses.json(self.view(name, database: context.database), noStore: true, sorted: true)
+        }
     }
 
     /// One template as the API shows it: a page's `body`, or an email's `subject`, `text`, `html`.
@@ -219,5 +233,27 @@ extension AdminController {
             let status: String
         }
         return Responses.json(Queued(id: id, to: to!, template: name, status: "queued"), noStore: true, sorted: true)
+    }
+}
+
+/// One template version as the admin API shows it.
+struct TemplateVersionView: Encodable {
+    let id: Int64
+    let name: String
+    let author: String
+    let createdAt: Date
+    @NullWhenAbsent var body: String?
+    @NullWhenAbsent var subject: String?
+    @NullWhenAbsent var text: String?
+    @NullWhenAbsent var html: String?
+
+    init(_ v: TemplateVersion) {
+        (id, name, author, createdAt) = (v.id, v.name, v.author, v.createdAt)
+        (body, subject, text, html) = (v.body, v.subject, v.text, v.html)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, author, body, subject, text, html
+        case createdAt = "created_at"
     }
 }

@@ -11,7 +11,7 @@ import Hummingbird
 /// sandboxed frame (``preview(_:_:_:_:)``), the template's versions with author and time
 /// (`TemplateStore.templateVersions`), a line diff between two versions, a rollback to any version
 /// (a new version with that content), a reset to the default, and a test email to the signed-in
-/// operator (5 a minute per tenant). Every change is recorded as `template.updated` / `template.reset`, actor `operator`.
+/// operator (5 a minute per tenant). Every change is recorded as `template.updated` (a save or rollback) and `template.deleted` (back to the default), as the admin API records them.
 extension ConsoleController {
     func registerTemplateRoutes(_ console: RouterGroup<AppRequestContext>) {
         console.get("tenants/:slug/templates") { request, context in
@@ -185,7 +185,7 @@ extension ConsoleController {
             override.map { o in
                 ["body": o.body, "subject": o.subject, "text": o.text, "html": o.html].compactMapValues { $0.map { _ in JSONValue.bool(true) } }
             } ?? [:]
-        let draft = operatorDraft(override == nil ? "template.reset" : "template.updated", page, target: ("template", name), sent: sent, request, context)
+        let draft = operatorDraft(override == nil ? "template.deleted" : "template.updated", page, target: ("template", name), sent: sent, request, context)
         let admin = AdminController(services: services)
         try await services.audited([draft], in: page.database) {
             try await admin.store(override, named: name, author: page.signedIn.author, in: page.database)

@@ -1146,6 +1146,44 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/TemplateKind"}, {"$ref": "#/components/parameters/TemplateName"}],
+      "get": {
+        "operationId": "listTemplateVersions",
+        "tags": ["Templates"],
+        "summary": "List a template's versions",
+        "description": "Every save and reset of the template (through this API or the console), newest first, the last 50 kept: the parts as saved (all null for a return to the default), who saved it (`admin_token`, `client:<client_id>`, `operator:<email>`, `tenant_admin:<email>`) and when.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:read"]}],
+        "x-required-scope": "tenant:read",
+        "responses": {
+          "200": {"description": "The versions.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TemplateVersionList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/TemplateKind"}, {"$ref": "#/components/parameters/TemplateName"}, {"name": "version", "in": "path", "required": true, "description": "A version's `id`.", "schema": {"type": "integer", "format": "int64", "minimum": 1}}],
+      "post": {
+        "operationId": "restoreTemplateVersion",
+        "tags": ["Templates"],
+        "summary": "Roll back to a version",
+        "description": "Saves the version's parts as the template (a new version); a version that returned to the default resets the template.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["tenant:write"]}],
+        "x-required-scope": "tenant:write",
+        "responses": {
+          "200": {"description": "The template as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Template"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/admin/v1/tenants/{slug}/providers": {
       "parameters": [
         {
@@ -4215,6 +4253,27 @@ enum AdminOpenAPI {
             "examples": [3600]
           }
         }
+      },
+      "TemplateVersion": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "name", "author", "created_at", "body", "subject", "text", "html"],
+        "properties": {
+          "id": {"type": "integer", "format": "int64"},
+          "name": {"type": "string", "description": "`page/<name>` or `email/<name>`."},
+          "author": {"type": "string"},
+          "created_at": {"type": "string", "format": "date-time"},
+          "body": {"type": ["string", "null"]},
+          "subject": {"type": ["string", "null"]},
+          "text": {"type": ["string", "null"]},
+          "html": {"type": ["string", "null"]}
+        }
+      },
+      "TemplateVersionList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["versions"],
+        "properties": {"versions": {"type": "array", "items": {"$ref": "#/components/schemas/TemplateVersion"}}}
       },
       "ConsoleRole": {
         "type": "object",
