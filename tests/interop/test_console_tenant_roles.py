@@ -129,6 +129,11 @@ ROUTES = [
     ("POST", "/tenants/{a}/templates/page/consent", "tenant"), ("POST", "/tenants/{a}/templates/page/consent/preview", "tenant"),
     ("GET", "/tenants/{a}/templates/page/consent/preview", "tenant"), ("POST", "/tenants/{a}/templates/page/consent/reset", "tenant"),
     ("POST", "/tenants/{a}/templates/page/consent/versions/1/restore", "tenant"), ("POST", "/tenants/{a}/templates/email/code/test", "tenant"),
+    ("GET", "/tenants/{a}/organizations", "tenant"), ("GET", "/tenants/{a}/organizations/new", "tenant"),
+    ("POST", "/tenants/{a}/organizations", "tenant"), ("GET", "/tenants/{a}/organizations/{org}", "tenant"),
+    ("POST", "/tenants/{a}/organizations/{org}", "tenant"), ("POST", "/tenants/{a}/organizations/{org}/delete", "tenant"),
+    ("POST", "/tenants/{a}/organizations/{org}/members", "tenant"), ("POST", "/tenants/{a}/organizations/{org}/members/{user}", "tenant"),
+    ("POST", "/tenants/{a}/organizations/{org}/members/{user}/remove", "tenant"),
     ("GET", "/tenants/new", "instance"), ("POST", "/tenants", "instance"), ("POST", "/tenants/{a}/delete", "instance"),
 ]
 
@@ -150,7 +155,8 @@ def world(admin, tenant):
     user = tenant.create_user()
     client = tenant.create_client("confidential")
     hook = admin.post(f"/tenants/{tenant.slug}/webhooks", json={"url": "https://hooks.example.com/in"}).json()
-    return {"a": tenant.slug, "user": user.id, "client": client.client_id, "hook": hook["id"]}
+    org = admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": "Matrix", "slug": "matrix"}).json()
+    return {"a": tenant.slug, "user": user.id, "client": client.client_id, "hook": hook["id"], "org": org["id"]}
 
 
 def run(console: Ops, world: dict, slug: str | None = None) -> dict[tuple[str, str], str]:

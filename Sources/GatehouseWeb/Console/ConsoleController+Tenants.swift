@@ -166,6 +166,7 @@ extension ConsoleController {
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
             "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
             "keys_url": "\(Self.path)/tenants/\(tenant.slug)/keys", "templates_url": "\(Self.path)/tenants/\(tenant.slug)/templates",
+            "organizations_url": "\(Self.path)/tenants/\(tenant.slug)/organizations",
         ]
     }
 

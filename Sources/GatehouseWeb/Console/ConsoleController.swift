@@ -63,6 +63,7 @@ struct ConsoleController {
         registerWebhookRoutes(console)
         registerKeyRoutes(console)
         registerTemplateRoutes(console)
+        registerOrganizationRoutes(console)
     }
 
     /// The page chrome of every console page: the built-in templates, no tenant's overrides.

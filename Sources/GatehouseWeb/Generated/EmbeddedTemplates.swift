@@ -480,7 +480,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <form method="get" action="{{audit_url}}" class="admin-search" role="search" id="filters">
     <div class="field">
@@ -782,7 +782,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   <p class="alt"><a class="btn btn-primary btn-small" id="new-client" href="{{new_url}}">New client</a></p>
   <table class="admin-table" id="clients">
     <thead><tr><th scope="col">Name</th><th scope="col">client_id</th><th scope="col">Type</th><th scope="col"></th></tr></thead>
@@ -834,7 +834,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <div class="admin-scroll">
   <table class="admin-table" id="keys">
@@ -879,6 +879,197 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_organization.mustache": ##"""
+{{! Admin console: one organization of a tenant: settings, members, pending invitations,
+    deletion. Variables: operator_email, csrf_token, console_path, slug, tenant_display_name,
+    tenant_url, users_url, clients_url, audit_url, webhooks_url, keys_url, organizations_url,
+    templates_url, org_id, name, org_slug, mfa_required, public_metadata, private_metadata,
+    members[] (user_id, email, role, user_url, role_action, remove_action, roles[] (name,
+    selected)), roles[] (name, default), invitations[] (email, role, expires_at), action, delete_action,
+    member_action, member_email, name_error, org_slug_error, public_metadata_error,
+    private_metadata_error, member_email_error, member_role_error, delete_error, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Organization {{name}}</h1>
+      <p class="lead"><span class="mono">{{org_slug}}</span> · <span class="mono">{{org_id}}</span> · {{tenant_display_name}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="organizations-link" href="{{organizations_url}}">Organizations</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <section class="section" aria-labelledby="members-title">
+    <h2 id="members-title">Members</h2>
+    <table class="admin-table" id="members">
+      <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col"></th></tr></thead>
+      <tbody>
+        {{#members}}
+        <tr data-member="{{user_id}}">
+          <td><a href="{{user_url}}">{{email}}</a></td>
+          <td>
+            <form method="post" action="{{role_action}}" class="inline-form">
+              <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+              <label class="visually-hidden" for="role-{{user_id}}">Role of {{email}}</label>
+              <select id="role-{{user_id}}" name="role">{{#roles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/roles}}</select>
+              <button type="submit" class="btn btn-secondary btn-small" data-change-role="{{user_id}}">Change</button>
+            </form>
+          </td>
+          <td>
+            <form method="post" action="{{remove_action}}" class="inline-form">
+              <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+              <button type="submit" class="btn btn-danger btn-small" data-remove="{{user_id}}">Remove</button>
+            </form>
+          </td>
+        </tr>
+        {{/members}}
+        {{^members}}
+        <tr><td colspan="3">No member.</td></tr>
+        {{/members}}
+      </tbody>
+    </table>
+    <form method="post" action="{{member_action}}" novalidate id="add-member">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="email">Add a user by email</label>
+        <input id="email" name="email" type="email" value="{{member_email}}" maxlength="254"{{#member_email_error}} aria-describedby="email-error"{{/member_email_error}}>
+        {{#member_email_error}}<p class="field-error" id="email-error" role="alert">{{member_email_error}}</p>{{/member_email_error}}
+      </div>
+      <div class="field">
+        <label for="member-role">Role</label>
+        <select id="member-role" name="role">{{#roles}}<option value="{{name}}"{{#default}} selected{{/default}}>{{name}}</option>{{/roles}}</select>
+        {{#member_role_error}}<p class="field-error" id="role-error" role="alert">{{member_role_error}}</p>{{/member_role_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary btn-small" id="add-member-button">Add member</button>
+    </form>
+  </section>
+  <section class="section" aria-labelledby="invitations-title">
+    <h2 id="invitations-title">Pending invitations</h2>
+    <ul id="invitations">{{#invitations}}<li><span class="mono">{{email}}</span> as {{role}}, until {{expires_at}}</li>{{/invitations}}{{^invitations}}<li>None.</li>{{/invitations}}</ul>
+  </section>
+  <section class="section" aria-labelledby="settings-title">
+    <h2 id="settings-title">Settings</h2>
+    <form method="post" action="{{action}}" novalidate id="organization-settings">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="name">Name</label>
+        <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+        {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+      </div>
+      <div class="field">
+        <label for="org_slug">Slug</label>
+        <input id="org_slug" name="org_slug" type="text" value="{{org_slug}}" maxlength="64" spellcheck="false"{{#org_slug_error}} aria-describedby="org_slug-error"{{/org_slug_error}}>
+        {{#org_slug_error}}<p class="field-error" id="org_slug-error" role="alert">{{org_slug_error}}</p>{{/org_slug_error}}
+      </div>
+      <div class="field"><label><input type="checkbox" name="mfa_required" id="mfa_required"{{#mfa_required}} checked{{/mfa_required}}> Members need a second factor</label></div>
+      <div class="field">
+        <label for="public_metadata">Public metadata (JSON object)</label>
+        <textarea id="public_metadata" name="public_metadata" rows="4" class="mono" spellcheck="false"{{#public_metadata_error}} aria-describedby="public_metadata-error"{{/public_metadata_error}}>{{public_metadata}}</textarea>
+        {{#public_metadata_error}}<p class="field-error" id="public_metadata-error" role="alert">{{public_metadata_error}}</p>{{/public_metadata_error}}
+      </div>
+      <div class="field">
+        <label for="private_metadata">Private metadata (JSON object)</label>
+        <textarea id="private_metadata" name="private_metadata" rows="4" class="mono" spellcheck="false"{{#private_metadata_error}} aria-describedby="private_metadata-error"{{/private_metadata_error}}>{{private_metadata}}</textarea>
+        {{#private_metadata_error}}<p class="field-error" id="private_metadata-error" role="alert">{{private_metadata_error}}</p>{{/private_metadata_error}}
+      </div>
+      <button type="submit" class="btn btn-primary" id="save-organization">Save</button>
+    </form>
+  </section>
+  <section class="section" aria-labelledby="delete-title">
+    <h2 id="delete-title">Delete this organization</h2>
+    <p>Its members keep their accounts; tokens issued for the organization stop refreshing. Type <strong class="mono">{{org_slug}}</strong> to confirm.</p>
+    <form method="post" action="{{delete_action}}" novalidate id="delete">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="confirm">Slug of the organization</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"{{#delete_error}} aria-describedby="confirm-error"{{/delete_error}}>
+        {{#delete_error}}<p class="field-error" id="confirm-error" role="alert">{{delete_error}}</p>{{/delete_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="delete-organization">Delete organization</button>
+    </form>
+  </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_organization_new.mustache": ##"""
+{{! Admin console: a new organization of a tenant. Variables: operator_email, csrf_token,
+    console_path, slug, tenant_display_name, tenant_url, organizations_url, name, org_slug,
+    owner_email, name_error, org_slug_error, owner_email_error, error. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">New organization in <span class="mono">{{slug}}</span></h1>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <form method="post" action="{{organizations_url}}" novalidate id="organization-new">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <div class="field">
+      <label for="name">Name</label>
+      <input id="name" name="name" type="text" value="{{name}}" maxlength="200"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+      {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+    </div>
+    <div class="field">
+      <label for="org_slug">Slug (a-z, 0-9 and -)</label>
+      <input id="org_slug" name="org_slug" type="text" value="{{org_slug}}" maxlength="64" spellcheck="false"{{#org_slug_error}} aria-describedby="org_slug-error"{{/org_slug_error}}>
+      {{#org_slug_error}}<p class="field-error" id="org_slug-error" role="alert">{{org_slug_error}}</p>{{/org_slug_error}}
+    </div>
+    <div class="field">
+      <label for="owner_email">Owner's email (optional, a user of this tenant)</label>
+      <input id="owner_email" name="owner_email" type="email" value="{{owner_email}}" maxlength="254"{{#owner_email_error}} aria-describedby="owner_email-error"{{/owner_email_error}}>
+      {{#owner_email_error}}<p class="field-error" id="owner_email-error" role="alert">{{owner_email_error}}</p>{{/owner_email_error}}
+    </div>
+    <button type="submit" class="btn btn-primary" id="create-organization">Create organization</button>
+  </form>
+  <p class="alt"><a href="{{organizations_url}}">Back to the organizations</a></p>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_organizations.mustache": ##"""
+{{! Admin console: one tenant's organizations with search (q: name or slug), a page at a time.
+    Variables: operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url,
+    users_url, clients_url, audit_url, webhooks_url, keys_url, organizations_url, templates_url,
+    new_url, q, organizations[] (id, name, org_slug, url, mfa_required), next_url, notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Organizations of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <form method="get" action="{{organizations_url}}" class="admin-search" role="search">
+    <div class="field">
+      <label for="q">Search by name or slug</label>
+      <input id="q" name="q" type="search" value="{{q}}" maxlength="200">
+    </div>
+    <button type="submit" class="btn btn-secondary btn-small" id="search">Search</button>
+  </form>
+  <p class="alt"><a class="btn btn-primary btn-small" id="new-organization" href="{{new_url}}">New organization</a></p>
+  <table class="admin-table" id="organizations">
+    <thead><tr><th scope="col">Name</th><th scope="col">Slug</th><th scope="col">Id</th><th scope="col">MFA</th></tr></thead>
+    <tbody>
+      {{#organizations}}
+      <tr data-organization-id="{{id}}">
+        <td><a href="{{url}}">{{name}}</a></td>
+        <td class="mono">{{org_slug}}</td>
+        <td class="mono">{{id}}</td>
+        <td>{{#mfa_required}}<span class="badge badge-accent">required</span>{{/mfa_required}}</td>
+      </tr>
+      {{/organizations}}
+      {{^organizations}}
+      <tr><td colspan="4">No organization.</td></tr>
+      {{/organizations}}
+    </tbody>
+  </table>
+  {{#next_url}}<p class="alt"><a href="{{next_url}}" id="next-page">Next page</a></p>{{/next_url}}
+</section>
+{{> _foot}}
+
+"""##,
         "pages/admin_template.mustache": ##"""
 {{! Admin console: the editor of one tenant template. The preview frame is sandboxed and shows
     what the server renders with sample values; "Preview" posts the textarea into it, "Save"
@@ -899,7 +1090,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="templates-link" href="{{templates_url}}">Templates</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <div class="template-editor">
     <form method="post" action="{{action}}" novalidate id="template-form">
@@ -1037,7 +1228,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   <div class="admin-scroll">
   <table class="admin-table" id="templates">
     <thead><tr><th scope="col">Template</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Changed (UTC)</th></tr></thead>
@@ -1076,7 +1267,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{console_path}}/tenants">All tenants</a>
   </div>
-  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · {{organizations}} organizations · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a> · <a id="templates-link" href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · <a id="organizations-link" href="{{organizations_url}}">{{organizations}} organizations</a> · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a> · <a id="templates-link" href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -1433,7 +1624,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   <form method="get" action="{{users_url}}" class="admin-search" role="search">
     <div class="field">
       <label for="q">Search by email, name or id</label>
@@ -1482,7 +1673,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{webhooks_url}}">All webhooks</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#secret}}
   <div class="alert alert-success" role="status">
     <p>The signing secret of this endpoint, shown only now: copy it to the receiver's configuration.</p>
@@ -1648,7 +1839,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
   <p class="alt"><a class="btn btn-primary btn-small" id="new-webhook" href="{{new_url}}">New endpoint</a></p>
   <table class="admin-table" id="webhooks">
     <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Status</th><th scope="col">Description</th></tr></thead>
