@@ -134,6 +134,9 @@ ROUTES = [
     ("POST", "/tenants/{a}/organizations/{org}", "tenant"), ("POST", "/tenants/{a}/organizations/{org}/delete", "tenant"),
     ("POST", "/tenants/{a}/organizations/{org}/members", "tenant"), ("POST", "/tenants/{a}/organizations/{org}/members/{user}", "tenant"),
     ("POST", "/tenants/{a}/organizations/{org}/members/{user}/remove", "tenant"),
+    ("GET", "/tenants/{a}/providers", "tenant"), ("GET", "/tenants/{a}/providers/new", "tenant"), ("POST", "/tenants/{a}/providers", "tenant"),
+    ("GET", "/tenants/{a}/providers/{provider}", "tenant"), ("POST", "/tenants/{a}/providers/{provider}", "tenant"),
+    ("POST", "/tenants/{a}/providers/{provider}/delete", "tenant"),
     ("GET", "/tenants/new", "instance"), ("POST", "/tenants", "instance"), ("POST", "/tenants/{a}/delete", "instance"),
 ]
 
@@ -156,7 +159,8 @@ def world(admin, tenant):
     client = tenant.create_client("confidential")
     hook = admin.post(f"/tenants/{tenant.slug}/webhooks", json={"url": "https://hooks.example.com/in"}).json()
     org = admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": "Matrix", "slug": "matrix"}).json()
-    return {"a": tenant.slug, "user": user.id, "client": client.client_id, "hook": hook["id"], "org": org["id"]}
+    provider = admin.post(f"/tenants/{tenant.slug}/providers", json={"kind": "github", "name": "GH", "client_id": "c", "client_secret": "s"}).json()
+    return {"a": tenant.slug, "user": user.id, "client": client.client_id, "hook": hook["id"], "org": org["id"], "provider": provider["id"]}
 
 
 def run(console: Ops, world: dict, slug: str | None = None) -> dict[tuple[str, str], str]:

@@ -151,8 +151,18 @@ extension AdminController {
     }
 
     func createProvider(_ request: Request, _ context: TenantContext) async throws -> Response {
-        let tenant = context.tenant
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        let provider = try await validatedNewProvider(&input, in: context.database)
+        try input.check()
+        AuditRecorder.identify(target: provider.id.rawValue)
+        try await saveProvider(provider, creating: true, in: context.database)
+        return created(providerView(provider, context.tenant))
+    }
+
+    /// A new provider from a create body (`kind`, `name`, `client_id` required; a slug made from
+    /// the name when none is given, unique in the tenant), its problems recorded in `input`.
+    /// Shared by the admin API and the console.
+    func validatedNewProvider(_ input: inout JSONInput, in db: any TenantHandle) async throws -> UpstreamProvider {
         input.rejectUnknown(Self.providerFields)
         let kind = input.string("kind", required: true).flatMap { raw -> UpstreamProvider.Kind? in
             guard let kind = UpstreamProvider.Kind(rawValue: raw) else {
@@ -168,9 +178,7 @@ extension AdminController {
             id: .generate(at: now), slug: "", kind: kind ?? .oidc, name: name ?? "provider",
             clientID: clientID ?? "client", createdAt: now, updatedAt: now)
         applyProviderFields(&input, to: &provider)
-        let db = context.database
-        let slugGiven = input.has("slug")
-        if !slugGiven {
+        if !input.has("slug") {
             // A slug from the name, unique in the tenant.
             let taken = Set(try await db.upstreamProviders().map(\.slug))
             let base = UpstreamProvider.slug(fromName: provider.name)
@@ -181,35 +189,48 @@ extension AdminController {
         }
         // Kind-specific rules need the kind; without it only the missing fields are reported.
         if kind != nil { checkProvider(provider, &input) }
-        try input.check()
-        AuditRecorder.identify(target: provider.id.rawValue)
-        try await db.insertUpstreamProvider(provider)
-        try await syncProviderReferences(tenant)
-        return created(providerView(provider, tenant))
+        return provider
     }
 
     func updateProvider(_ request: Request, _ context: TenantContext) async throws -> Response {
         let (tenant, db, original) = try await findProvider(context)
         var input = try await JSONInput(request, limit: services.configuration.maxBodyBytes)
+        let provider = validatedProviderUpdate(&input, of: original)
+        try input.check()
+        try await saveProvider(provider, creating: false, in: db)
+        return Responses.json(providerView(provider, tenant), noStore: true, sorted: true)
+    }
+
+    /// `original` changed by an update body (`kind` cannot change), its problems recorded in `input`.
+    func validatedProviderUpdate(_ input: inout JSONInput, of original: UpstreamProvider) -> UpstreamProvider {
         input.rejectUnknown(Self.providerFields.subtracting(["kind"]))
         if input.has("kind") { input.errors.removeAll { $0.field == "kind" }; input.fail("kind", "cannot be changed; create another provider") }
         var provider = original
         applyProviderFields(&input, to: &provider)
         checkProvider(provider, &input)
-        try input.check()
         provider.updatedAt = max(services.clock.now, original.updatedAt.addingTimeInterval(0.001))
-        try await db.updateUpstreamProvider(provider)
-        services.federation.forget(prefix: "\(tenant.id.rawValue)/\(provider.id.rawValue)@")
-        try await syncProviderReferences(tenant)
-        return Responses.json(providerView(provider, tenant), noStore: true, sorted: true)
+        return provider
+    }
+
+    /// Stores a new or changed provider, drops what was cached of it and rewrites the summary.
+    /// - Throws: `StoreError.conflict` for a slug another provider of the tenant has.
+    func saveProvider(_ provider: UpstreamProvider, creating: Bool, in db: any TenantHandle) async throws {
+        if creating { try await db.insertUpstreamProvider(provider) } else { try await db.updateUpstreamProvider(provider) }
+        services.federation.forget(prefix: "\(db.tenant.id.rawValue)/\(provider.id.rawValue)@")
+        try await syncProviderReferences(db.tenant)
     }
 
     func deleteProvider(_ context: TenantContext) async throws -> Response {
-        let (tenant, db, provider) = try await findProvider(context)
-        try await db.deleteUpstreamProvider(id: provider.id)
-        services.federation.forget(prefix: "\(tenant.id.rawValue)/\(provider.id.rawValue)@")
-        try await syncProviderReferences(tenant)
+        let (_, db, provider) = try await findProvider(context)
+        try await removeProvider(provider, in: db)
         return Response(status: .noContent)
+    }
+
+    /// Deletes a provider (its users' links with it), drops what was cached and rewrites the summary.
+    func removeProvider(_ provider: UpstreamProvider, in db: any TenantHandle) async throws {
+        try await db.deleteUpstreamProvider(id: provider.id)
+        services.federation.forget(prefix: "\(db.tenant.id.rawValue)/\(provider.id.rawValue)@")
+        try await syncProviderReferences(db.tenant)
     }
 
     /// Rewrites the tenant's `settings.oauth_providers` summary from the tenant database.

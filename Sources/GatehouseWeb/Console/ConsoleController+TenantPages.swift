@@ -62,7 +62,7 @@ extension ConsoleController {
             "slug": page.tenant.slug, "tenant_display_name": page.tenant.tenant.name, "tenant_url": page.path,
             "users_url": "\(page.path)/users", "clients_url": "\(page.path)/clients", "audit_url": "\(page.path)/audit",
             "webhooks_url": "\(page.path)/webhooks", "keys_url": "\(page.path)/keys", "templates_url": "\(page.path)/templates",
-            "organizations_url": "\(page.path)/organizations",
+            "organizations_url": "\(page.path)/organizations", "providers_url": "\(page.path)/providers",
         ]
     }
 

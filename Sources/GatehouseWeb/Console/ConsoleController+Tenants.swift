@@ -167,6 +167,7 @@ extension ConsoleController {
             "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
             "keys_url": "\(Self.path)/tenants/\(tenant.slug)/keys", "templates_url": "\(Self.path)/tenants/\(tenant.slug)/templates",
             "organizations_url": "\(Self.path)/tenants/\(tenant.slug)/organizations",
+            "providers_url": "\(Self.path)/tenants/\(tenant.slug)/providers",
         ]
     }
 

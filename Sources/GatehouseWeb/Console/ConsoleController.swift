@@ -64,6 +64,7 @@ struct ConsoleController {
         registerKeyRoutes(console)
         registerTemplateRoutes(console)
         registerOrganizationRoutes(console)
+        registerProviderRoutes(console)
     }
 
     /// The page chrome of every console page: the built-in templates, no tenant's overrides.

@@ -480,7 +480,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}" aria-current="page">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <form method="get" action="{{audit_url}}" class="admin-search" role="search" id="filters">
     <div class="field">
@@ -782,7 +782,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   <p class="alt"><a class="btn btn-primary btn-small" id="new-client" href="{{new_url}}">New client</a></p>
   <table class="admin-table" id="clients">
     <thead><tr><th scope="col">Name</th><th scope="col">client_id</th><th scope="col">Type</th><th scope="col"></th></tr></thead>
@@ -834,7 +834,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <div class="admin-scroll">
   <table class="admin-table" id="keys">
@@ -898,7 +898,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="organizations-link" href="{{organizations_url}}">Organizations</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <section class="section" aria-labelledby="members-title">
     <h2 id="members-title">Members</h2>
@@ -1040,7 +1040,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   <form method="get" action="{{organizations_url}}" class="admin-search" role="search">
     <div class="field">
       <label for="q">Search by name or slug</label>
@@ -1070,6 +1070,155 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/admin_provider.mustache": ##"""
+{{! Admin console: a new upstream provider (creating) or one provider's settings, redirect URI
+    and deletion. The client secret is never shown: empty keeps it. Variables: operator_email,
+    csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url, clients_url,
+    audit_url, webhooks_url, keys_url, organizations_url, providers_url, templates_url, creating,
+    provider_id, name, provider_slug, kind, kinds[] (value, selected), kind_<kind>, client_id,
+    client_secret_set, discovery_url, issuer, authorization_url, token_url, userinfo_url,
+    microsoft_tenant, scopes, enabled, trust_upstream_mfa, allow_signup, redirect_uri, action,
+    delete_action, <field>_error, delete_error, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">{{#creating}}New provider in <span class="mono">{{slug}}</span>{{/creating}}{{^creating}}Provider {{name}}{{/creating}}</h1>
+      <p class="lead">{{tenant_display_name}}{{^creating}} · <span class="mono">{{kind}}</span> · <span class="mono">{{provider_id}}</span>{{/creating}}</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="providers-link" href="{{providers_url}}">Providers</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  {{#redirect_uri}}<p>Register this redirect URI at the provider: <span class="mono" id="redirect-uri">{{redirect_uri}}</span></p>{{/redirect_uri}}
+  <form method="post" action="{{action}}" novalidate id="provider-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    {{#creating}}
+    <div class="field">
+      <label for="kind">Kind</label>
+      <select id="kind" name="kind">{{#kinds}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/kinds}}</select>
+      {{#kind_error}}<p class="field-error" id="kind-error" role="alert">{{kind_error}}</p>{{/kind_error}}
+    </div>
+    {{/creating}}
+      <div class="field">
+        <label for="name">Name (on the login button)</label>
+        <input id="name" name="name" type="text" value="{{name}}" spellcheck="false"{{#name_error}} aria-describedby="name-error"{{/name_error}}>
+        {{#name_error}}<p class="field-error" id="name-error" role="alert">{{name_error}}</p>{{/name_error}}
+      </div>
+      <div class="field">
+        <label for="provider_slug">Slug (empty: made from the name)</label>
+        <input id="provider_slug" name="provider_slug" type="text" value="{{provider_slug}}" spellcheck="false"{{#provider_slug_error}} aria-describedby="provider_slug-error"{{/provider_slug_error}}>
+        {{#provider_slug_error}}<p class="field-error" id="provider_slug-error" role="alert">{{provider_slug_error}}</p>{{/provider_slug_error}}
+      </div>
+      <div class="field">
+        <label for="client_id">Client id at the provider</label>
+        <input id="client_id" name="client_id" type="text" value="{{client_id}}" spellcheck="false"{{#client_id_error}} aria-describedby="client_id-error"{{/client_id_error}}>
+        {{#client_id_error}}<p class="field-error" id="client_id-error" role="alert">{{client_id_error}}</p>{{/client_id_error}}
+      </div>
+      <div class="field">
+        <label for="client_secret">Client secret{{#client_secret_set}} (set; empty keeps it){{/client_secret_set}}</label>
+        <input id="client_secret" name="client_secret" type="password" value="" autocomplete="new-password"{{#client_secret_error}} aria-describedby="client_secret-error"{{/client_secret_error}}>
+        {{#client_secret_error}}<p class="field-error" id="client_secret-error" role="alert">{{client_secret_error}}</p>{{/client_secret_error}}
+      </div>
+      <div class="field">
+        <label for="discovery_url">Discovery URL (OpenID Connect)</label>
+        <input id="discovery_url" name="discovery_url" type="url" value="{{discovery_url}}" spellcheck="false"{{#discovery_url_error}} aria-describedby="discovery_url-error"{{/discovery_url_error}}>
+        {{#discovery_url_error}}<p class="field-error" id="discovery_url-error" role="alert">{{discovery_url_error}}</p>{{/discovery_url_error}}
+      </div>
+      <div class="field">
+        <label for="issuer">Issuer (OAuth 2.0)</label>
+        <input id="issuer" name="issuer" type="url" value="{{issuer}}" spellcheck="false"{{#issuer_error}} aria-describedby="issuer-error"{{/issuer_error}}>
+        {{#issuer_error}}<p class="field-error" id="issuer-error" role="alert">{{issuer_error}}</p>{{/issuer_error}}
+      </div>
+      <div class="field">
+        <label for="authorization_url">Authorization URL (OAuth 2.0)</label>
+        <input id="authorization_url" name="authorization_url" type="url" value="{{authorization_url}}" spellcheck="false"{{#authorization_url_error}} aria-describedby="authorization_url-error"{{/authorization_url_error}}>
+        {{#authorization_url_error}}<p class="field-error" id="authorization_url-error" role="alert">{{authorization_url_error}}</p>{{/authorization_url_error}}
+      </div>
+      <div class="field">
+        <label for="token_url">Token URL (OAuth 2.0)</label>
+        <input id="token_url" name="token_url" type="url" value="{{token_url}}" spellcheck="false"{{#token_url_error}} aria-describedby="token_url-error"{{/token_url_error}}>
+        {{#token_url_error}}<p class="field-error" id="token_url-error" role="alert">{{token_url_error}}</p>{{/token_url_error}}
+      </div>
+      <div class="field">
+        <label for="userinfo_url">User info URL (OAuth 2.0)</label>
+        <input id="userinfo_url" name="userinfo_url" type="url" value="{{userinfo_url}}" spellcheck="false"{{#userinfo_url_error}} aria-describedby="userinfo_url-error"{{/userinfo_url_error}}>
+        {{#userinfo_url_error}}<p class="field-error" id="userinfo_url-error" role="alert">{{userinfo_url_error}}</p>{{/userinfo_url_error}}
+      </div>
+      <div class="field">
+        <label for="microsoft_tenant">Microsoft tenant (microsoft)</label>
+        <input id="microsoft_tenant" name="microsoft_tenant" type="text" value="{{microsoft_tenant}}" spellcheck="false"{{#microsoft_tenant_error}} aria-describedby="microsoft_tenant-error"{{/microsoft_tenant_error}}>
+        {{#microsoft_tenant_error}}<p class="field-error" id="microsoft_tenant-error" role="alert">{{microsoft_tenant_error}}</p>{{/microsoft_tenant_error}}
+      </div>
+      <div class="field">
+        <label for="scopes">Scopes, separated by spaces (empty: the preset's)</label>
+        <input id="scopes" name="scopes" type="text" value="{{scopes}}" spellcheck="false"{{#scopes_error}} aria-describedby="scopes-error"{{/scopes_error}}>
+        {{#scopes_error}}<p class="field-error" id="scopes-error" role="alert">{{scopes_error}}</p>{{/scopes_error}}
+      </div>
+    <div class="field"><label><input type="checkbox" name="enabled" id="enabled"{{#enabled}} checked{{/enabled}}> Enabled (shown on the login page)</label></div>
+    <div class="field"><label><input type="checkbox" name="trust_upstream_mfa" id="trust_upstream_mfa"{{#trust_upstream_mfa}} checked{{/trust_upstream_mfa}}> Trust the provider's second factor</label></div>
+    <div class="field"><label><input type="checkbox" name="allow_signup" id="allow_signup"{{#allow_signup}} checked{{/allow_signup}}> New users may sign up through it</label></div>
+    <button type="submit" class="btn btn-primary" id="save-provider">{{#creating}}Create provider{{/creating}}{{^creating}}Save{{/creating}}</button>
+  </form>
+  {{^creating}}
+  <section class="section" aria-labelledby="delete-title">
+    <h2 id="delete-title">Delete this provider</h2>
+    <p>Users linked only to it can no longer sign in with it. Type <strong class="mono">{{provider_slug}}</strong> to confirm.</p>
+    <form method="post" action="{{delete_action}}" novalidate id="delete">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="confirm">Slug of the provider</label>
+        <input id="confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"{{#delete_error}} aria-describedby="confirm-error"{{/delete_error}}>
+        {{#delete_error}}<p class="field-error" id="confirm-error" role="alert">{{delete_error}}</p>{{/delete_error}}
+      </div>
+      <button type="submit" class="btn btn-danger" id="delete-provider">Delete provider</button>
+    </form>
+  </section>
+  {{/creating}}
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_providers.mustache": ##"""
+{{! Admin console: one tenant's upstream login providers. Variables: operator_email, csrf_token,
+    console_path, slug, tenant_display_name, tenant_url, users_url, clients_url, audit_url,
+    webhooks_url, keys_url, organizations_url, providers_url, templates_url, new_url,
+    providers[] (id, name, provider_slug, kind, enabled, url, redirect_uri), notice. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Providers of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}} · other identity providers its users sign in with</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="alt"><a class="btn btn-primary btn-small" id="new-provider" href="{{new_url}}">New provider</a></p>
+  <div class="admin-scroll">
+  <table class="admin-table" id="providers">
+    <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Redirect URI to register there</th></tr></thead>
+    <tbody>
+      {{#providers}}
+      <tr data-provider-id="{{id}}">
+        <td><a href="{{url}}">{{name}}</a> <span class="mono">{{provider_slug}}</span></td>
+        <td class="mono">{{kind}}</td>
+        <td>{{#enabled}}<span class="badge badge-ok">enabled</span>{{/enabled}}{{^enabled}}<span class="badge">disabled</span>{{/enabled}}</td>
+        <td class="mono">{{redirect_uri}}</td>
+      </tr>
+      {{/providers}}
+      {{^providers}}
+      <tr><td colspan="4">No provider: users sign in with the tenant's own methods only.</td></tr>
+      {{/providers}}
+    </tbody>
+  </table>
+  </div>
+</section>
+{{> _foot}}
+
+"""##,
         "pages/admin_template.mustache": ##"""
 {{! Admin console: the editor of one tenant template. The preview frame is sandboxed and shows
     what the server renders with sample values; "Preview" posts the textarea into it, "Save"
@@ -1090,7 +1239,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="templates-link" href="{{templates_url}}">Templates</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <div class="template-editor">
     <form method="post" action="{{action}}" novalidate id="template-form">
@@ -1228,7 +1377,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   <div class="admin-scroll">
   <table class="admin-table" id="templates">
     <thead><tr><th scope="col">Template</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Changed (UTC)</th></tr></thead>
@@ -1267,7 +1416,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{console_path}}/tenants">All tenants</a>
   </div>
-  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · <a id="organizations-link" href="{{organizations_url}}">{{organizations}} organizations</a> · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a> · <a id="templates-link" href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta"><a id="users-link" href="{{users_url}}">{{users}} users</a> · <a id="clients-link" href="{{clients_url}}">{{clients}} clients</a> · <a id="organizations-link" href="{{organizations_url}}">{{organizations}} organizations</a> · <a id="audit-link" href="{{audit_url}}">Audit log</a> · <a id="webhooks-link" href="{{webhooks_url}}">Webhooks</a> · <a id="keys-link" href="{{keys_url}}">Signing keys</a> · <a id="providers-link" href="{{providers_url}}">Providers</a> · <a id="templates-link" href="{{templates_url}}">Templates</a></p>
   {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -1624,7 +1773,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   <form method="get" action="{{users_url}}" class="admin-search" role="search">
     <div class="field">
       <label for="q">Search by email, name or id</label>
@@ -1673,7 +1822,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" href="{{webhooks_url}}">All webhooks</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   {{#secret}}
   <div class="alert alert-success" role="status">
     <p>The signing secret of this endpoint, shown only now: copy it to the receiver's configuration.</p>
@@ -1839,7 +1988,7 @@ enum EmbeddedTemplates {
     </div>
     <a class="btn btn-secondary btn-small" id="tenant-link" href="{{tenant_url}}">Tenant</a>
   </div>
-  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{templates_url}}">Templates</a></p>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
   <p class="alt"><a class="btn btn-primary btn-small" id="new-webhook" href="{{new_url}}">New endpoint</a></p>
   <table class="admin-table" id="webhooks">
     <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Status</th><th scope="col">Description</th></tr></thead>
