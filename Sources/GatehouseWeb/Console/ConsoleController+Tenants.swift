@@ -146,7 +146,9 @@ extension ConsoleController {
 
     /// The settings form's checkboxes (absent is false) and its fields of whole seconds.
     static let flagFields = ["self_signup", "require_verified_email", "magic_link"]
-    static let secondsFields = ["access_token_ttl", "refresh_token_ttl", "session_ttl"]
+    static let secondsFields = ["access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "audit_retention_days"]
+    /// The settings shown as checkbox groups: their values, in the form's order.
+    static let choiceFields = ["signing_algorithms": ["EdDSA", "ES256", "RS256"], "mfa_factors": ["totp", "email"]]
 
     /// The detail page's values for `tenant` showing `name` and `settings` (stored or as submitted)
     /// and the forms `signedIn` may use.
@@ -161,7 +163,12 @@ extension ConsoleController {
             "name": name, "self_signup": settings.selfSignup, "require_verified_email": settings.requireVerifiedEmail,
             "magic_link": settings.magicLink, "mfa_\(settings.mfaPolicy.rawValue)": true,
             "access_token_ttl": String(settings.accessTokenTTL), "refresh_token_ttl": String(settings.refreshTokenTTL),
-            "session_ttl": String(settings.sessionTTL), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
+            "session_ttl": String(settings.sessionTTL), "id_token_ttl": String(settings.idTokenTTL),
+            "authorization_code_ttl": String(settings.authorizationCodeTTL), "audit_retention_days": String(settings.auditRetentionDays),
+            "signing_algorithms": Self.choices("signing_algorithms", checked: settings.signingAlgorithms.map(\.rawValue)),
+            "mfa_factors": Self.choices("mfa_factors", checked: settings.mfaFactors),
+            "linking_\(settings.accountLinking)": true, "hostname": settings.hostname ?? "", "hostname_editable": signedIn.isOperator,
+            "custom_claims": Self.jsonText(settings.customClaims), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
             "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
@@ -174,8 +181,18 @@ extension ConsoleController {
     /// The settings form as the admin API's `PATCH` body: checkboxes as booleans, seconds as
     /// numbers when they are integers (otherwise as the text, which the API's check refuses),
     /// allowed origins one per line; a text field left out of the form is left out of the patch.
-    static func settingsPatch(_ form: FormParameters) -> [String: JSONValue] {
+    static func settingsPatch(_ form: FormParameters, hostname: Bool = false) -> [String: JSONValue] {
         var settings: [String: JSONValue] = ["mfa_policy": .string(form["mfa_policy"] ?? "")]
+        // Checkbox groups: what is checked (a group the form did not show is left out).
+        for (key, _) in choiceFields where sent(form, "\(key)_shown") {
+            settings[key] = .array(form.pairs.filter { $0.name == key }.map { .string($0.value) })
+        }
+        if let linking = form["account_linking"] { settings["account_linking"] = .string(linking) }
+        // The host name moves the tenant's issuer: operators only (`hostname`); empty removes it.
+        if hostname, let host = form["hostname"]?.trimmingCharacters(in: .whitespaces) { settings["hostname"] = host.isEmpty ? .null : .string(host) }
+        if let text = form["custom_claims"]?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            settings["custom_claims"] = text.isEmpty ? .object([:]) : ((try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text))
+        }
         for key in flagFields { settings[key] = .bool(form[key] != nil) }
         // A text field the form did not send keeps its value (a checkbox cannot say so).
         for key in secondsFields {
@@ -195,7 +212,8 @@ extension ConsoleController {
         let (signedIn, form) = try await authorizedForm(request)
         guard let tenant = try await consoleTenant(context, for: signedIn) else { return notFound(signedIn) }
         guard signedIn.mayChange(tenant) else { return readOnly(signedIn) }
-        var input = JSONInput(object: ["name": .string(form["name"] ?? ""), "settings": .object(Self.settingsPatch(form))])
+        let patch = Self.settingsPatch(form, hostname: signedIn.isOperator)
+        var input = JSONInput(object: ["name": .string(form["name"] ?? ""), "settings": .object(patch)])
         let database = try await services.store.storage(for: tenant)
         let (name, settings) = try await AdminController(services: services).validatedTenantUpdate(
             &input, tenant: tenant, database: database, principal: .instance)
@@ -204,7 +222,7 @@ extension ConsoleController {
             context.logger.info("console: tenant updated", metadata: ["tenant": "\(tenant.slug)", "operator": "\(signedIn.user.id.rawValue)"])
             await services.auditOperator(
                 "tenant.updated", tenant: tenant, operator: signedIn.user, actor: signedIn.actor,
-                directory: signedIn.isOperator ? signedIn.directory : nil, changes: ["name"] + Self.settingsPatch(form).keys.sorted().map { "settings.\($0)" },
+                directory: signedIn.isOperator ? signedIn.directory : nil, changes: ["name"] + patch.keys.sorted().map { "settings.\($0)" },
                 tenantDatabase: database, request, context)
             return redirect("\(Self.path)/tenants/\(tenant.slug)?notice=saved", signedIn: signedIn)
         }
@@ -213,7 +231,13 @@ extension ConsoleController {
         for key in ["mfa_none", "mfa_optional", "mfa_required"] { values[key] = nil }
         if let policy = form["mfa_policy"], MFAPolicy(rawValue: policy) != nil { values["mfa_\(policy)"] = true }
         for key in Self.flagFields { values[key] = form[key] != nil }
-        for key in Self.secondsFields + ["allowed_origins"] { values[key] = form[key] ?? "" }
+        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname"] { values[key] = form[key] ?? "" }
+        for (key, _) in Self.choiceFields { values[key] = Self.choices(key, checked: form.pairs.filter { $0.name == key }.map(\.value)) }
+        if let linking = form["account_linking"] {
+            values["linking_verified_email"] = nil
+            values["linking_never"] = nil
+            values["linking_\(linking)"] = true
+        }
         for error in input.errors {
             let field = Self.formField(error.field)
             values[field + "_error"] = ((values[field + "_error"] as? String).map { $0 + " " } ?? "") + error.message
@@ -245,5 +269,10 @@ extension ConsoleController {
     static func formField(_ field: String) -> String {
         let name = field.hasPrefix("settings.") ? String(field.dropFirst("settings.".count)) : field
         return String(name.prefix { $0 != "[" && $0 != "." })
+    }
+
+    /// A checkbox group's options (`value`, `checked`) for the setting `key`.
+    static func choices(_ key: String, checked: [String]) -> [[String: Any]] {
+        (choiceFields[key] ?? []).map { ["value": $0, "checked": checked.contains($0)] }
     }
 }

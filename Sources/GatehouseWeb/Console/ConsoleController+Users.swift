@@ -169,8 +169,8 @@ extension ConsoleController {
         return tenantHeader(page).merging(fields) { _, new in new }.merging(Self.profileValues(user)) { _, new in new }
     }
 
-    /// A metadata object as indented JSON text with sorted keys, for its textarea.
-    static func jsonText(_ object: [String: JSONValue]) -> String {
+    /// A JSON object (metadata, custom claims) as indented text with sorted keys, for its textarea.
+    static func jsonText<T: Encodable>(_ object: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(object)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

@@ -1403,7 +1403,9 @@ enum EmbeddedTemplates {
     console_path, slug, issuer, environment, users, clients, organizations, name, self_signup,
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
-    error, delete_error, may_change, may_delete, notice, action, delete_action, users_url (the users page), clients_url
+    error, delete_error, may_change, may_delete, id_token_ttl, authorization_code_ttl,
+    audit_retention_days, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
+    hostname, hostname_editable, custom_claims, notice, action, delete_action, users_url (the users page), clients_url
     (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
 {{> _head}}
@@ -1454,6 +1456,11 @@ enum EmbeddedTemplates {
         {{#access_token_ttl_error}}<p class="field-error" id="access_token_ttl-error" role="alert">{{access_token_ttl_error}}</p>{{/access_token_ttl_error}}
       </div>
       <div class="field">
+        <label for="id_token_ttl">ID token lifetime (seconds)</label>
+        <input id="id_token_ttl" name="id_token_ttl" type="text" inputmode="numeric" value="{{id_token_ttl}}"{{#id_token_ttl_error}} aria-describedby="id_token_ttl-error"{{/id_token_ttl_error}}>
+        {{#id_token_ttl_error}}<p class="field-error" id="id_token_ttl-error" role="alert">{{id_token_ttl_error}}</p>{{/id_token_ttl_error}}
+      </div>
+      <div class="field">
         <label for="refresh_token_ttl">Refresh token lifetime (seconds)</label>
         <input id="refresh_token_ttl" name="refresh_token_ttl" type="text" inputmode="numeric" value="{{refresh_token_ttl}}"{{#refresh_token_ttl_error}} aria-describedby="refresh_token_ttl-error"{{/refresh_token_ttl_error}}>
         {{#refresh_token_ttl_error}}<p class="field-error" id="refresh_token_ttl-error" role="alert">{{refresh_token_ttl_error}}</p>{{/refresh_token_ttl_error}}
@@ -1462,6 +1469,49 @@ enum EmbeddedTemplates {
         <label for="session_ttl">Browser session lifetime (seconds)</label>
         <input id="session_ttl" name="session_ttl" type="text" inputmode="numeric" value="{{session_ttl}}"{{#session_ttl_error}} aria-describedby="session_ttl-error"{{/session_ttl_error}}>
         {{#session_ttl_error}}<p class="field-error" id="session_ttl-error" role="alert">{{session_ttl_error}}</p>{{/session_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="authorization_code_ttl">Authorization code lifetime (seconds)</label>
+        <input id="authorization_code_ttl" name="authorization_code_ttl" type="text" inputmode="numeric" value="{{authorization_code_ttl}}"{{#authorization_code_ttl_error}} aria-describedby="authorization_code_ttl-error"{{/authorization_code_ttl_error}}>
+        {{#authorization_code_ttl_error}}<p class="field-error" id="authorization_code_ttl-error" role="alert">{{authorization_code_ttl_error}}</p>{{/authorization_code_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="audit_retention_days">Audit log kept (days)</label>
+        <input id="audit_retention_days" name="audit_retention_days" type="text" inputmode="numeric" value="{{audit_retention_days}}"{{#audit_retention_days_error}} aria-describedby="audit_retention_days-error"{{/audit_retention_days_error}}>
+        {{#audit_retention_days_error}}<p class="field-error" id="audit_retention_days-error" role="alert">{{audit_retention_days_error}}</p>{{/audit_retention_days_error}}
+      </div>
+      <fieldset class="field">
+        <legend>Token signing algorithms (the first signs by default)</legend>
+        <input type="hidden" name="signing_algorithms_shown" value="1">
+        {{#signing_algorithms}}<label><input type="checkbox" name="signing_algorithms" value="{{value}}" id="alg-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/signing_algorithms}}
+        {{#signing_algorithms_error}}<p class="field-error" id="signing_algorithms-error" role="alert">{{signing_algorithms_error}}</p>{{/signing_algorithms_error}}
+      </fieldset>
+      <fieldset class="field">
+        <legend>Second factors offered</legend>
+        <input type="hidden" name="mfa_factors_shown" value="1">
+        {{#mfa_factors}}<label><input type="checkbox" name="mfa_factors" value="{{value}}" id="factor-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/mfa_factors}}
+        {{#mfa_factors_error}}<p class="field-error" id="mfa_factors-error" role="alert">{{mfa_factors_error}}</p>{{/mfa_factors_error}}
+      </fieldset>
+      <div class="field">
+        <label for="account_linking">Upstream sign-ins link to an existing account</label>
+        <select id="account_linking" name="account_linking"{{#account_linking_error}} aria-describedby="account_linking-error"{{/account_linking_error}}>
+          <option value="verified_email"{{#linking_verified_email}} selected{{/linking_verified_email}}>verified_email: when both sides verified the email</option>
+          <option value="never"{{#linking_never}} selected{{/linking_never}}>never</option>
+        </select>
+        {{#account_linking_error}}<p class="field-error" id="account_linking-error" role="alert">{{account_linking_error}}</p>{{/account_linking_error}}
+      </div>
+      {{#hostname_editable}}
+      <div class="field">
+        <label for="hostname">Own host name (empty: served under the public URL)</label>
+        <input id="hostname" name="hostname" type="text" value="{{hostname}}" maxlength="253" spellcheck="false"{{#hostname_error}} aria-describedby="hostname-error"{{/hostname_error}}>
+        {{#hostname_error}}<p class="field-error" id="hostname-error" role="alert">{{hostname_error}}</p>{{/hostname_error}}
+      </div>
+      {{/hostname_editable}}
+      {{^hostname_editable}}{{#hostname}}<p>Own host name: <span class="mono" id="hostname">{{hostname}}</span> (operators change it)</p>{{/hostname}}{{/hostname_editable}}
+      <div class="field">
+        <label for="custom_claims">Custom claims (JSON object; see the admin API)</label>
+        <textarea id="custom_claims" name="custom_claims" rows="4" class="mono" spellcheck="false"{{#custom_claims_error}} aria-describedby="custom_claims-error"{{/custom_claims_error}}>{{custom_claims}}</textarea>
+        {{#custom_claims_error}}<p class="field-error" id="custom_claims-error" role="alert">{{custom_claims_error}}</p>{{/custom_claims_error}}
       </div>
       <div class="field">
         <label for="allowed_origins">Allowed origins (CORS), one per line</label>
