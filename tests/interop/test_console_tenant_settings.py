@@ -10,10 +10,10 @@ from gatehouse_client import describe
 from test_console_tenant_roles import console_of, grant
 
 
-def form_of(page) -> list[tuple[str, str]]:
-    """The settings form's fields as a browser would send them (checked boxes only)."""
+def form_of(page, form: str = "settings") -> list[tuple[str, str]]:
+    """The fields of the form ``#<form>`` as a browser would send them (checked boxes only)."""
     fields = []
-    for element in soup(page).select("#settings input, #settings select, #settings textarea"):
+    for element in soup(page).select(f"#{form} input, #{form} select, #{form} textarea"):
         name = element.get("name")
         if not name or name == "csrf_token":
             continue
@@ -71,3 +71,13 @@ def test_a_tenant_admin_cannot_move_the_tenant(public_url, admin, tenant):
     sent = console.post(f"/tenants/{tenant.slug}", replaced(form_of(page), hostname="login.evil.example"))
     assert sent.status_code == 303, describe(sent)
     assert admin.get(f"/tenants/{tenant.slug}").json()["settings"].get("hostname") is None
+
+
+def test_emptied_fields_remove_their_values(ops, admin, tenant):
+    path = f"/tenants/{tenant.slug}"
+    assert admin.patch(path, json={"settings": {"custom_claims": {"plan": "pro"}}}).status_code == 200
+    sent = ops.post(path, replaced(form_of(ops.get(path)), custom_claims="", hostname=""))
+    assert sent.status_code == 303, describe(sent)
+    settings = admin.get(path).json()["settings"]
+    assert settings["custom_claims"] == {} and settings.get("hostname") is None
+

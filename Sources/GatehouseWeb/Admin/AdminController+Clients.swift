@@ -51,7 +51,10 @@ extension AdminController {
             }
             client.grantTypes = grantTypes
         }
-        if let raw = input.string("allowed_scopes", maxLength: 2000) {
+        if input.isNull("allowed_scopes") {
+            // JSON merge patch (RFC 7396): no restriction any more.
+            client.allowedScopes = nil
+        } else if let raw = input.string("allowed_scopes", maxLength: 2000) {
             do { client.allowedScopes = try ScopeSet(parsing: raw) } catch { input.fail("allowed_scopes", "is not a valid scope string") }
         }
         if let firstParty = input.bool("first_party") { client.firstParty = firstParty }

@@ -89,6 +89,16 @@ extension ConsoleController {
         if creating { body["type"] = .string(form["type"] ?? "") }
         for key in ["redirect_uris", "post_logout_redirect_uris"] where sent(form, key) { body[key] = .array(lines(form[key])) }
         for key in ["id_token_signed_response_alg", "access_token_signing_alg"] { if let value = form[key] { body[key] = .string(value) } }
+        // The edit page's further fields; an emptied one removes the value (JSON merge patch null).
+        func text(_ key: String) -> String? { sent(form, key) ? (form[key] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : nil }
+        if sent(form, "organization_required_shown") { body["organization_required"] = .bool(form["organization_required"] != nil) }
+        if let scopes = text("allowed_scopes") { body["allowed_scopes"] = scopes.isEmpty ? .null : .string(scopes) }
+        if let method = text("token_endpoint_auth_method"), !method.isEmpty { body["token_endpoint_auth_method"] = .string(method) }
+        if let uri = text("jwks_uri") { body["jwks_uri"] = uri.isEmpty ? .null : .string(uri) }
+        for key in ["jwks", "custom_claims"] {
+            guard let raw = text(key) else { continue }
+            body[key] = raw.isEmpty ? .null : ((try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8))) ?? .string(raw))
+        }
         return body
     }
 
@@ -108,6 +118,14 @@ extension ConsoleController {
             "grant_types": GrantType.allCases.map { ["value": $0.rawValue, "checked": client.grantTypes.contains($0)] },
             "id_token_algorithms": options(Array(settings.idTokenSigningAlgorithms), client.idTokenSigningAlgorithm),
             "access_token_algorithms": options(Array(settings.signingAlgorithms), client.accessTokenSigningAlgorithm),
+            "allowed_scopes": form.map { $0["allowed_scopes"] ?? "" } ?? client.allowedScopes.map { $0.description } ?? "",
+            "organization_required": client.organizationRequired,
+            "auth_methods": Client.registrableMethods(for: client.type).map {
+                ["value": $0.rawValue, "selected": (form?["token_endpoint_auth_method"] ?? client.tokenEndpointAuthMethod?.rawValue) == $0.rawValue]
+            },
+            "jwks_uri": form.map { $0["jwks_uri"] ?? "" } ?? client.jwksURI ?? "",
+            "jwks": form.map { $0["jwks"] ?? "" } ?? client.jwks.map { Self.jsonText(["keys": $0]) } ?? "",
+            "custom_claims": form.map { $0["custom_claims"] ?? "" } ?? (client.customClaims.isEmpty ? "" : Self.jsonText(client.customClaims)),
             "created_at": Self.date(client.createdAt), "action": "\(page.path)/clients/\(client.clientID)",
             "rotate_action": "\(page.path)/clients/\(client.clientID)/rotate-secret", "delete_action": "\(page.path)/clients/\(client.clientID)/delete",
         ]

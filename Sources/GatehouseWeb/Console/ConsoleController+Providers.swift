@@ -105,7 +105,9 @@ extension ConsoleController {
         for key in providerFlags { body[key] = .bool(form[key] != nil) }
         if let slug = form["provider_slug"]?.trimmingCharacters(in: .whitespaces), !slug.isEmpty { body["slug"] = .string(slug) }
         if let secret = form["client_secret"], !secret.isEmpty { body["client_secret"] = .string(secret) }
-        if let scopes = form["scopes"] { body["scopes"] = .array(scopes.split(whereSeparator: \.isWhitespace).map { .string(String($0)) }) }
+        if sent(form, "scopes") {
+            body["scopes"] = .array((form["scopes"] ?? "").split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
+        }
         if creating { body["kind"] = .string(form["kind"] ?? "") }
         return body
     }

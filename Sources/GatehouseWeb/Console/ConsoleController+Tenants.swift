@@ -189,8 +189,13 @@ extension ConsoleController {
         }
         if let linking = form["account_linking"] { settings["account_linking"] = .string(linking) }
         // The host name moves the tenant's issuer: operators only (`hostname`); empty removes it.
-        if hostname, let host = form["hostname"]?.trimmingCharacters(in: .whitespaces) { settings["hostname"] = host.isEmpty ? .null : .string(host) }
-        if let text = form["custom_claims"]?.trimmingCharacters(in: .whitespacesAndNewlines) {
+        // (`form[key]` is nil for an emptied field: `sent` tells it from a field the form lacks.)
+        if hostname, sent(form, "hostname") {
+            let host = (form["hostname"] ?? "").trimmingCharacters(in: .whitespaces)
+            settings["hostname"] = host.isEmpty ? .null : .string(host)
+        }
+        if sent(form, "custom_claims") {
+            let text = (form["custom_claims"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             settings["custom_claims"] = text.isEmpty ? .object([:]) : ((try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text))
         }
         for key in flagFields { settings[key] = .bool(form[key] != nil) }

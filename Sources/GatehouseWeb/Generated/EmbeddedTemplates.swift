@@ -600,7 +600,8 @@ enum EmbeddedTemplates {
     tenant_url, clients_url, client_id, type, confidential, builtin, created_at,
     previous_secret_expires_at, secret, name, redirect_uris, post_logout_redirect_uris,
     grant_types[] (value, checked), first_party, id_token_algorithms[] and
-    access_token_algorithms[] (value, selected), overlap_seconds, <field>_error for each field,
+    access_token_algorithms[] (value, selected), allowed_scopes, organization_required,
+    auth_methods[] (value, selected), jwks_uri, jwks, custom_claims, overlap_seconds, <field>_error for each field,
     notice, error, delete_error, action, rotate_action, delete_action. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -665,6 +666,39 @@ enum EmbeddedTemplates {
           {{#access_token_algorithms}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/access_token_algorithms}}
         </select>
         {{#access_token_signing_alg_error}}<p class="field-error" id="access_token_signing_alg-error" role="alert">{{access_token_signing_alg_error}}</p>{{/access_token_signing_alg_error}}
+      </div>
+      <div class="field">
+        <label for="allowed_scopes">Allowed scopes, separated by spaces (empty: any scope of the tenant)</label>
+        <input id="allowed_scopes" name="allowed_scopes" type="text" value="{{allowed_scopes}}" spellcheck="false"{{#allowed_scopes_error}} aria-describedby="allowed_scopes-error"{{/allowed_scopes_error}}>
+        {{#allowed_scopes_error}}<p class="field-error" id="allowed_scopes-error" role="alert">{{allowed_scopes_error}}</p>{{/allowed_scopes_error}}
+      </div>
+      <div class="field">
+        <input type="hidden" name="organization_required_shown" value="1">
+        <label><input id="organization_required" name="organization_required" type="checkbox" value="on"{{#organization_required}} checked{{/organization_required}}> Users sign in for one of their organizations</label>
+        {{#organization_required_error}}<p class="field-error" id="organization_required-error" role="alert">{{organization_required_error}}</p>{{/organization_required_error}}
+      </div>
+      <div class="field">
+        <label for="token_endpoint_auth_method">Client authentication (token_endpoint_auth_method)</label>
+        <select id="token_endpoint_auth_method" name="token_endpoint_auth_method"{{#token_endpoint_auth_method_error}} aria-describedby="token_endpoint_auth_method-error"{{/token_endpoint_auth_method_error}}>
+          <option value="">as registered (default)</option>
+          {{#auth_methods}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/auth_methods}}
+        </select>
+        {{#token_endpoint_auth_method_error}}<p class="field-error" id="token_endpoint_auth_method-error" role="alert">{{token_endpoint_auth_method_error}}</p>{{/token_endpoint_auth_method_error}}
+      </div>
+      <div class="field">
+        <label for="jwks_uri">Key set URL (jwks_uri, private_key_jwt)</label>
+        <input id="jwks_uri" name="jwks_uri" type="text" value="{{jwks_uri}}" spellcheck="false"{{#jwks_uri_error}} aria-describedby="jwks_uri-error"{{/jwks_uri_error}}>
+        {{#jwks_uri_error}}<p class="field-error" id="jwks_uri-error" role="alert">{{jwks_uri_error}}</p>{{/jwks_uri_error}}
+      </div>
+      <div class="field">
+        <label for="jwks">Key set (jwks, private_key_jwt): {"keys": [...]}</label>
+        <textarea id="jwks" name="jwks" rows="4" class="mono" spellcheck="false"{{#jwks_error}} aria-describedby="jwks-error"{{/jwks_error}}>{{jwks}}</textarea>
+        {{#jwks_error}}<p class="field-error" id="jwks-error" role="alert">{{jwks_error}}</p>{{/jwks_error}}
+      </div>
+      <div class="field">
+        <label for="custom_claims">Custom claims (JSON object; each replaces the tenant's claim of its name)</label>
+        <textarea id="custom_claims" name="custom_claims" rows="4" class="mono" spellcheck="false"{{#custom_claims_error}} aria-describedby="custom_claims-error"{{/custom_claims_error}}>{{custom_claims}}</textarea>
+        {{#custom_claims_error}}<p class="field-error" id="custom_claims-error" role="alert">{{custom_claims_error}}</p>{{/custom_claims_error}}
       </div>
       <button type="submit" class="btn btn-primary" id="save">Save client</button>
     </form>
