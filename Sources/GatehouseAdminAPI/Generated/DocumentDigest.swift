@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "c33831d9653f7bc5d825fd06452ab4669e5874b6e756eb42f682d61a71c2c594"
+    package static let sha256 = "35109adc075248383b86d5a963f6bb8c695fdc10393a556cc1598f16b1936e2f"
 }

@@ -4212,9 +4212,9 @@ enum AdminOpenAPI {
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
-            "type": "string",
+            "type": ["string", "null"],
             "maxLength": 2000,
-            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `orgs:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant."
+            "description": "Space-separated scopes the client may request (default: `openid profile email offline_access`). Admin scopes (`tenant:read` … `orgs:write`) let a confidential client obtain tenant-scoped admin tokens with the client credentials grant. `null` returns to the default."
           },
           "id_token_signed_response_alg": {
             "type": "string",

@@ -668,7 +668,7 @@ enum EmbeddedTemplates {
         {{#access_token_signing_alg_error}}<p class="field-error" id="access_token_signing_alg-error" role="alert">{{access_token_signing_alg_error}}</p>{{/access_token_signing_alg_error}}
       </div>
       <div class="field">
-        <label for="allowed_scopes">Allowed scopes, separated by spaces (empty: any scope of the tenant)</label>
+        <label for="allowed_scopes">Allowed scopes, separated by spaces (empty: the default openid profile email offline_access)</label>
         <input id="allowed_scopes" name="allowed_scopes" type="text" value="{{allowed_scopes}}" spellcheck="false"{{#allowed_scopes_error}} aria-describedby="allowed_scopes-error"{{/allowed_scopes_error}}>
         {{#allowed_scopes_error}}<p class="field-error" id="allowed_scopes-error" role="alert">{{allowed_scopes_error}}</p>{{/allowed_scopes_error}}
       </div>
