@@ -37,3 +37,21 @@ def test_the_phone_and_address_form(ops, admin, tenant, operator):  # noqa: F811
     assert cleared.status_code == 303, describe(cleared)
     stored = admin.get(f"/tenants/{tenant.slug}/users/{user.id}").json()
     assert "phone_number" not in stored and "address" not in stored and stored["phone_number_verified"] is False, stored
+
+
+def test_the_email_and_password_form(ops, admin, tenant, operator):  # noqa: F811 - fixtures
+    user, other = tenant.create_user(), tenant.create_user()
+    path = f"/tenants/{tenant.slug}/users/{user.id}/credentials"
+    taken = ops.post(path, {"email": other.email, "new_password": ""})
+    assert taken.status_code in (409, 422) and error(taken, "new_email"), describe(taken)
+    weak = ops.post(path, {"email": user.email, "new_password": "short"})
+    assert weak.status_code == 422 and error(weak, "new_password"), describe(weak)
+    assert admin.get(f"/tenants/{tenant.slug}/users/{user.id}").json()["email"] == user.email
+
+    new_email = "renamed-" + user.email
+    saved = ops.post(path, {"email": new_email, "new_password": "another long passphrase 42"})
+    assert saved.status_code == 303, describe(saved)
+    shown = admin.get(f"/tenants/{tenant.slug}/users/{user.id}").json()
+    assert shown["email"] == new_email and shown["email_verified"] is False
+    entry = by_operator(admin, tenant.slug, "user.updated", operator)
+    assert {"email", "password"} <= set(entry["changes"]) and entry["data"]["password"] == "[redacted]", entry

@@ -20,6 +20,7 @@ extension ConsoleController {
         userForm(console, "reset-mfa") { try await self.resetMFA($0, $1, $2, $3, $4) }
         userForm(console, "metadata") { try await self.saveMetadata($0, $1, $2, $3, $4) }
         userForm(console, "profile") { try await self.saveProfile($0, $1, $2, $3, $4) }
+        userForm(console, "credentials") { try await self.saveCredentials($0, $1, $2, $3, $4) }
         userForm(console, "delete") { try await self.deleteUser($0, $1, $2, $3, $4) }
         userForm(console, "console-role") { try await self.setConsoleRole($0, $1, $2, $3, $4) }
         userForm(console, "sessions/:session/revoke") { try await self.revokeSession($0, $1, $2, $3, $4) }
@@ -58,8 +59,12 @@ extension ConsoleController {
         let password = admin.applyUserPatch(&input, to: &changed)
         guard input.errors.isEmpty else { return input.errors }
         let draft = operatorDraft("user.updated", page, target: ("user", user.id.rawValue), sent: sent, request, context)
-        _ = try await services.audited([draft], in: page.database) {
-            try await admin.saveUser(changed, original: user, password: password, in: page.database)
+        do {
+            _ = try await services.audited([draft], in: page.database) {
+                try await admin.saveUser(changed, original: user, password: password, in: page.database)
+            }
+        } catch StoreError.conflict(let message) {
+            return [.init(field: "email", message: message)]
         }
         logChange("user updated (\(sent.keys.sorted().joined(separator: ", ")))", page, user.id.rawValue, context)
         return []

@@ -45,4 +45,30 @@ extension ConsoleController {
             "postal_code": address?.postalCode ?? "", "country": address?.country ?? "",
         ]
     }
+
+    /// Saves a new `email` (kept when unchanged; a new one is unverified unless `email_verified`
+    /// is checked) and a new `password` (empty: unchanged), through the admin API's rules: a new
+    /// password ends the user's sessions and revokes their grants. Recorded as `user.updated`
+    /// (the password never in the entry).
+    func saveCredentials(
+        _ page: TenantPage, _ form: FormParameters, _ user: User, _ request: Request, _ context: AppRequestContext
+    ) async throws -> Response {
+        var sent: [String: JSONValue] = [:]
+        let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        if email.lowercased() != user.email {
+            sent["email"] = .string(email)
+            sent["email_verified"] = .bool(form["email_verified"] == "on")
+        }
+        if let password = form["new_password"], !password.isEmpty { sent["password"] = .string(password) }
+        guard !sent.isEmpty else { return redirect("\(page.path)/users/\(user.id.rawValue)", signedIn: page.signedIn) }
+        let problems = try await patchUser(sent, page, user, request, context)
+        if problems.isEmpty { return redirect("\(page.path)/users/\(user.id.rawValue)?notice=credentials", signedIn: page.signedIn) }
+        var values = try await userValues(page, user)
+        values["new_email"] = email
+        Self.place(
+            problems.map { .init(field: $0.field == "password" ? "new_password" : $0.field == "email" ? "new_email" : $0.field, message: $0.message) },
+            in: &values)
+        values["error"] = "Nothing was saved: correct the fields below."
+        return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .unprocessableContent)
+    }
 }

@@ -13,7 +13,7 @@ import Logging
 extension ConsoleController {
     static let userNotices = [
         "created": "The user was created.", "disabled": "The user was disabled and signed out everywhere.",
-        "role": "The console role was saved.",
+        "role": "The console role was saved.", "credentials": "Saved. A new password ended the user's sessions.",
         "enabled": "The user was enabled.", "verified": "The email address is marked verified.",
         "reset-sent": "A password reset link was sent to the user's email address.",
         "mfa-reset": "Two-step verification was reset: the second factors and recovery codes were removed and every session ended.",
@@ -164,7 +164,8 @@ extension ConsoleController {
             "public_metadata": Self.jsonText(user.publicMetadata), "private_metadata": Self.jsonText(user.privateMetadata),
             "disable_action": "\(url)/disable", "enable_action": "\(url)/enable", "verify_action": "\(url)/verify-email",
             "reset_password_action": "\(url)/reset-password", "reset_mfa_action": "\(url)/reset-mfa", "metadata_action": "\(url)/metadata",
-            "delete_action": "\(url)/delete", "profile_action": "\(url)/profile",
+            "delete_action": "\(url)/delete", "profile_action": "\(url)/profile", "credentials_action": "\(url)/credentials",
+            "new_email": user.email,
         ]
         return tenantHeader(page).merging(fields) { _, new in new }.merging(Self.profileValues(user)) { _, new in new }
     }

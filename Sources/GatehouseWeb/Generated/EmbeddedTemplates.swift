@@ -1669,7 +1669,8 @@ enum EmbeddedTemplates {
     reset_mfa_action, metadata_action, delete_action; the profile form's profile_action,
     phone_number, phone_number_verified, street_address, locality, region, postal_code, country,
     phone_number_error, address_error; the console role form's console_role_action, role_none,
-    role_tenant_viewer, role_tenant_admin, console_role_error, console_sign_in_url. }}
+    role_tenant_viewer, role_tenant_admin, console_role_error, console_sign_in_url; the email and
+    password form's credentials_action, new_email, new_email_error, new_password_error. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -1744,6 +1745,25 @@ enum EmbeddedTemplates {
       <li class="session"><p class="session-meta">No active sessions.</p></li>
       {{/sessions}}
     </ul>
+  </section>
+
+  <section class="section" aria-labelledby="credentials-title">
+    <h2 id="credentials-title">Email and password</h2>
+    <form method="post" action="{{credentials_action}}" novalidate id="credentials">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="new_email">Email address</label>
+        <input id="new_email" name="email" type="email" value="{{new_email}}" autocomplete="off"{{#new_email_error}} aria-describedby="new_email-error"{{/new_email_error}}>
+        {{#new_email_error}}<p class="field-error" id="new_email-error" role="alert">{{new_email_error}}</p>{{/new_email_error}}
+      </div>
+      <div class="field"><label><input type="checkbox" name="email_verified" id="new_email_verified"> A new address is already verified</label></div>
+      <div class="field">
+        <label for="new_password">New password (empty: unchanged; a new one ends every session)</label>
+        <input id="new_password" name="new_password" type="password" value="" autocomplete="new-password"{{#new_password_error}} aria-describedby="new_password-error"{{/new_password_error}}>
+        {{#new_password_error}}<p class="field-error" id="new_password-error" role="alert">{{new_password_error}}</p>{{/new_password_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary btn-small" id="save-credentials">Save email and password</button>
+    </form>
   </section>
 
   <section class="section" aria-labelledby="profile-title">
