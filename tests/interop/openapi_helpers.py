@@ -63,6 +63,7 @@ FAKE_IDS = {
     "delivery_id": "whd_00000000000000000000000000",
     "id": "inv_00000000000000000000000000",  # /v1/invitations/{id}/…
     "domain": "no-such-domain.example",
+    "version": "999999999",
 }
 UNKNOWN_FIELD = "x_not_a_field"
 
@@ -234,6 +235,9 @@ class World:
         hook = {"url": "https://hooks.world.example/gatehouse"}
         self.webhook = expect(admin.post(f"/tenants/{self.tenant.slug}/webhooks", json=hook), 201).json()
         self.delivery = expect(admin.post(f"/tenants/{self.tenant.slug}/webhooks/{self.webhook['id']}/test"), 202).json()
+        template = f"/tenants/{self.tenant.slug}/templates/email/verify"
+        expect(admin.request("PUT", template, json={"subject": "World", "text": "{{link}}"}), 200)
+        self.template_version = expect(admin.get(f"{template}/versions"), 200).json()["versions"][0]
         self.values = {
             "operator_id": self.operator["id"],
             "slug": self.tenant.slug,
@@ -250,6 +254,7 @@ class World:
             "domain": "world.example",
             "webhook_id": self.webhook["id"],
             "delivery_id": self.delivery["id"],
+            "version": str(self.template_version["id"]),
         }
 
     def headers(self, op: dict, *, admin_token: str | None = None) -> dict[str, str]:

@@ -87,6 +87,7 @@ class Setting:
             "domain": "no-such-domain.example",
             "webhook_id": self.webhook["id"],
             "delivery_id": "whd_00000000000000000000000000",
+            "version": "999999999",
         }
 
     def token(self, scope: str) -> str:

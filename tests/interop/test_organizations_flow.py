@@ -244,7 +244,7 @@ def test_chromium_picks_an_organization_on_the_picker(
     screenshot(driver, artifacts_dir, "organization-picker.png")
     choice.click()
 
-    params = query_params(callback.wait_for_hit())
+    params = query_params(callback.next_hit())
     assert params.get("state") == state and params.get("code"), params
     token = rp.fetch_token(code=params["code"], code_verifier=verifier, redirect_uri=callback.url)
     id_claims = check_id_token(

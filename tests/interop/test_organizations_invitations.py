@@ -346,7 +346,7 @@ def test_chromium_mail_accept_sign_up_picker_and_org_id(  # noqa: F811
     assert driver.find_elements(By.CSS_SELECTOR, f"[name=organization][value='{bank['id']}']")
     screenshot(driver, artifacts_dir, "organization-picker-after-invitation.png")
     choice.click()
-    params = query_params(callback.wait_for_hit())
+    params = query_params(callback.next_hit())
     assert params.get("state") == state and params.get("code"), params
     token = rp.fetch_token(code=params["code"], code_verifier=verifier, redirect_uri=callback.url)
     id_claims = check_id_token(

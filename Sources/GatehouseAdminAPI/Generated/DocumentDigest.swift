@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "35109adc075248383b86d5a963f6bb8c695fdc10393a556cc1598f16b1936e2f"
+    package static let sha256 = "1816956c669e19abbbc24afb47ae5f0520fff303d0bf8f9ad69c69bf82aa62aa"
 }

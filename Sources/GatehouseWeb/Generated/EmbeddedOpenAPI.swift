@@ -657,7 +657,7 @@ enum AdminOpenAPI {
         "requestBody": {
           "required": true,
           "content": {
-            "application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "enum": ["tenant_admin", "tenant_viewer"]}}}}
+            "application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {"role": {"type": "string", "enum": ["tenant_admin", "tenant_viewer"], "examples": ["tenant_viewer"]}}}}
           }
         },
         "responses": {
