@@ -13,6 +13,7 @@ from console_helpers import (  # noqa: F401 - operator and ops are fixtures
     by_operator, click_to_page, error, operator, operator_made, ops, sign_in_with_enrolment, soup,
 )
 from gatehouse_client import describe
+from test_console_users_clients import outbox_text
 
 
 def members(resp) -> dict[str, str]:
@@ -85,3 +86,22 @@ def test_organization_pages_in_chromium(public_url, admin, tenant, artifacts_dir
         drv.get(f"{public_url}/admin/tenants/{tenant.slug}/organizations/new")
         wait_heading(drv, f"New organization in {tenant.slug}")
         save(drv, artifacts_dir, "console-organization-new.png")
+
+
+def test_invitations_from_the_console(ops, admin, tenant, server, operator):
+    owner = tenant.create_user()
+    org = admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": "Inv", "slug": "inv", "owner_user_id": owner.id}).json()
+    page_url = f"/tenants/{tenant.slug}/organizations/{org['id']}"
+    bad = ops.post(f"{page_url}/invitations", {"email": "not an address", "role": "member"})
+    assert bad.status_code == 422 and soup(bad).select_one("#invite-email-error"), describe(bad)
+    assert ops.post(f"{page_url}/invitations", {"email": "guest@example.test", "role": "member"}).status_code == 303
+    again = ops.post(f"{page_url}/invitations", {"email": "guest@example.test", "role": "member"})
+    assert again.status_code == 409 and soup(again).select_one("#invite-email-error"), describe(again)
+    assert outbox_text(server, "guest@example.test", "Inv")
+    listed = admin.get(f"{page_url}/invitations").json()["invitations"]
+    assert [i["email"] for i in listed] == ["guest@example.test"] and listed[0]["status"] == "pending"
+    entry = by_operator(admin, tenant.slug, "invitation.created", operator)
+    assert entry["organization_id"] == org["id"], entry
+    assert ops.post(f"{page_url}/invitations/{listed[0]['id']}/revoke").status_code == 303
+    assert admin.get(f"{page_url}/invitations").json()["invitations"][0]["status"] == "revoked"
+    assert ops.post(f"{page_url}/invitations/inv_00000000000000000000000000/revoke").status_code == 404

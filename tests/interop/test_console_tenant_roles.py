@@ -134,6 +134,8 @@ ROUTES = [
     ("POST", "/tenants/{a}/organizations/{org}", "tenant"), ("POST", "/tenants/{a}/organizations/{org}/delete", "tenant"),
     ("POST", "/tenants/{a}/organizations/{org}/members", "tenant"), ("POST", "/tenants/{a}/organizations/{org}/members/{user}", "tenant"),
     ("POST", "/tenants/{a}/organizations/{org}/members/{user}/remove", "tenant"),
+    ("POST", "/tenants/{a}/organizations/{org}/invitations", "tenant"),
+    ("POST", "/tenants/{a}/organizations/{org}/invitations/inv_01ARZ3NDEKTSV4RRFFQ69G5FAV/revoke", "tenant"),
     ("GET", "/tenants/{a}/providers", "tenant"), ("GET", "/tenants/{a}/providers/new", "tenant"), ("POST", "/tenants/{a}/providers", "tenant"),
     ("GET", "/tenants/{a}/providers/{provider}", "tenant"), ("POST", "/tenants/{a}/providers/{provider}", "tenant"),
     ("POST", "/tenants/{a}/providers/{provider}/delete", "tenant"),

@@ -88,3 +88,50 @@ extension ConsoleController {
             back: ("\(page.path)/organizations/\(organization.id.rawValue)", organization.name))
     }
 }
+
+/// The invitations form of a console organization page: invite an address with a role (the
+/// tenant's `email/invitation` mail with its link, as the admin API sends it) and revoke a pending
+/// invitation; audited as `invitation.created|revoked` by the signed-in operator or tenant admin.
+extension ConsoleController {
+    func invitationService(_ page: TenantPage, _ context: AppRequestContext) -> OrganizationInvitations {
+        var invitations = OrganizationInvitations(services: services, database: page.database)
+        invitations.actor = page.signedIn.actor
+        invitations.ip = context.remoteAddress
+        return invitations
+    }
+
+    func invite(_ page: TenantPage, _ form: FormParameters, _ organization: Organization, _ request: Request, _ context: AppRequestContext)
+        async throws -> Response
+    {
+        let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        let role = form["role"] ?? OrganizationRole.member
+        do {
+            _ = try await invitationService(page, context).create(
+                in: organization, email: email, role: role, lifetime: OrganizationInvitation.defaultLifetime, invitedBy: nil)
+            return redirect("\(page.path)/organizations/\(organization.id.rawValue)?notice=invited", signedIn: page.signedIn)
+        } catch let failure as OrganizationInvitations.Failure {
+            let problem = AdminController.problem(failure)
+            var values: [String: Any] = ["invite_email": email, "error": "No invitation was sent: correct the fields below."]
+            for error in problem.errors ?? [] { values["invite_\(error.field)_error"] = error.message }
+            return try await organizationPage(page, organization, extra: values, status: HTTPResponse.Status(code: problem.statusCode))
+        }
+    }
+
+    func revokeInvitation(
+        _ page: TenantPage, _ form: FormParameters, _ organization: Organization, _ request: Request, _ context: AppRequestContext
+    ) async throws -> Response {
+        guard let id = context.parameters.get("invitation").flatMap(InvitationID.init(rawValue:)),
+            let invitation = try await page.database.invitation(id: id), invitation.organizationID == organization.id
+        else {
+            return missing(
+                page, "No such invitation", "This organization has no invitation with this id.",
+                back: ("\(page.path)/organizations/\(organization.id.rawValue)", organization.name))
+        }
+        do {
+            _ = try await invitationService(page, context).revoke(invitation)
+        } catch is OrganizationInvitations.Failure {
+            return try await organizationPage(page, organization, extra: ["error": "That invitation is no longer pending."], status: .conflict)
+        }
+        return redirect("\(page.path)/organizations/\(organization.id.rawValue)?notice=member", signedIn: page.signedIn)
+    }
+}

@@ -40,10 +40,13 @@ extension ConsoleController {
         organizationRoute(console, "/members", form: true) { try await self.addMember($0, $1, $2, $3, $4) }
         organizationRoute(console, "/members/:user", form: true) { try await self.changeMember($0, $1, $2, $3, $4) }
         organizationRoute(console, "/members/:user/remove", form: true) { try await self.removeMember($0, $1, $2, $3, $4) }
+        organizationRoute(console, "/invitations", form: true) { try await self.invite($0, $1, $2, $3, $4) }
+        organizationRoute(console, "/invitations/:invitation/revoke", form: true) { try await self.revokeInvitation($0, $1, $2, $3, $4) }
     }
 
     static let organizationNotices = [
         "created": "The organization was created.", "saved": "The organization was saved.", "member": "The members were changed.",
+        "invited": "The invitation was mailed.",
     ]
 
     typealias OrganizationHandler = @Sendable (TenantPage, FormParameters, Organization, Request, AppRequestContext) async throws -> Response
@@ -113,7 +116,13 @@ extension ConsoleController {
             "org_id": organization.id.rawValue, "name": organization.name, "org_slug": organization.slug, "mfa_required": organization.mfaRequired,
             "public_metadata": Self.jsonText(organization.publicMetadata), "private_metadata": Self.jsonText(organization.privateMetadata),
             "members": members, "roles": roles.map { ["name": $0, "default": $0 == OrganizationRole.member] },
-            "invitations": invitations.map { ["email": $0.email, "role": $0.role, "expires_at": Self.date($0.expiresAt)] },
+            "invitations": invitations.map {
+                [
+                    "id": $0.id.rawValue, "email": $0.email, "role": $0.role, "expires_at": Self.date($0.expiresAt),
+                    "revoke_action": "\(base)/invitations/\($0.id.rawValue)/revoke",
+                ]
+            },
+            "invite_action": "\(base)/invitations",
             "action": base, "delete_action": "\(base)/delete", "member_action": "\(base)/members", "organizations_url": "\(page.path)/organizations",
         ]) { _, new in new }
         if let notice { values["notice"] = notice }

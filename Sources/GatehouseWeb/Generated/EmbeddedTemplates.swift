@@ -919,7 +919,8 @@ enum EmbeddedTemplates {
     tenant_url, users_url, clients_url, audit_url, webhooks_url, keys_url, organizations_url,
     templates_url, org_id, name, org_slug, mfa_required, public_metadata, private_metadata,
     members[] (user_id, email, role, user_url, role_action, remove_action, roles[] (name,
-    selected)), roles[] (name, default), invitations[] (email, role, expires_at), action, delete_action,
+    selected)), roles[] (name, default), invitations[] (id, email, role, expires_at, revoke_action), invite_action,
+    invite_email, invite_email_error, invite_role_error, action, delete_action,
     member_action, member_email, name_error, org_slug_error, public_metadata_error,
     private_metadata_error, member_email_error, member_role_error, delete_error, notice, error. }}
 {{> _head}}
@@ -980,7 +981,22 @@ enum EmbeddedTemplates {
   </section>
   <section class="section" aria-labelledby="invitations-title">
     <h2 id="invitations-title">Pending invitations</h2>
-    <ul id="invitations">{{#invitations}}<li><span class="mono">{{email}}</span> as {{role}}, until {{expires_at}}</li>{{/invitations}}{{^invitations}}<li>None.</li>{{/invitations}}</ul>
+    <ul id="invitations">{{#invitations}}<li data-invitation="{{id}}"><span class="mono">{{email}}</span> as {{role}}, until {{expires_at}}
+      <form method="post" action="{{revoke_action}}" class="inline-form"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" data-revoke="{{id}}">Revoke</button></form></li>{{/invitations}}{{^invitations}}<li>None.</li>{{/invitations}}</ul>
+    <form method="post" action="{{invite_action}}" novalidate id="invite">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="invite-email">Invite an email address</label>
+        <input id="invite-email" name="email" type="email" value="{{invite_email}}" maxlength="254"{{#invite_email_error}} aria-describedby="invite-email-error"{{/invite_email_error}}>
+        {{#invite_email_error}}<p class="field-error" id="invite-email-error" role="alert">{{invite_email_error}}</p>{{/invite_email_error}}
+      </div>
+      <div class="field">
+        <label for="invite-role">Role</label>
+        <select id="invite-role" name="role">{{#roles}}<option value="{{name}}"{{#default}} selected{{/default}}>{{name}}</option>{{/roles}}</select>
+        {{#invite_role_error}}<p class="field-error" id="invite-role-error" role="alert">{{invite_role_error}}</p>{{/invite_role_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary btn-small" id="send-invitation">Send invitation</button>
+    </form>
   </section>
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
