@@ -105,3 +105,60 @@ def test_invitations_from_the_console(ops, admin, tenant, server, operator):
     assert ops.post(f"{page_url}/invitations/{listed[0]['id']}/revoke").status_code == 303
     assert admin.get(f"{page_url}/invitations").json()["invitations"][0]["status"] == "revoked"
     assert ops.post(f"{page_url}/invitations/inv_00000000000000000000000000/revoke").status_code == 404
+
+
+def test_domains_and_sso_from_the_console(ops, admin, tenant, operator):
+    owner = tenant.create_user()
+    org = admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": "Dom", "slug": "dom", "owner_user_id": owner.id}).json()
+    provider = admin.post(f"/tenants/{tenant.slug}/providers", json={"kind": "github", "name": "GH", "client_id": "c", "client_secret": "s"}).json()
+    base = f"/tenants/{tenant.slug}/organizations/{org['id']}"
+    api = f"/tenants/{tenant.slug}/organizations/{org['id']}"
+    bad = ops.post(f"{base}/domains", {"domain": "not a domain", "default_role": "member"})
+    assert bad.status_code == 422 and error(bad, "domain"), describe(bad)
+    assert ops.post(f"{base}/domains", {"domain": "Dom.Example", "auto_join": "on", "default_role": "member"}).status_code == 303
+    domains = admin.get(f"{api}/domains").json()["domains"]
+    assert [(d["domain"], d["auto_join"], d["verified"]) for d in domains] == [("dom.example", True, False)], domains
+    assert ops.post(f"{base}/domains/dom.example/verify").status_code == 303
+    assert admin.get(f"{api}/domains").json()["domains"][0]["verified"] is True
+    assert by_operator(admin, tenant.slug, "organization_domain.verified", operator)["organization_id"] == org["id"]
+
+    refused = ops.post(f"{base}/sso", {"provider_id": "idp_00000000000000000000000000", "sso_role": "member"})
+    assert refused.status_code == 422 and error(refused, "provider_id"), describe(refused)
+    assert ops.post(f"{base}/sso", {"provider_id": provider["id"], "enforced": "on", "sso_role": "member"}).status_code == 303
+    sso = admin.get(f"{api}/sso").json()
+    assert sso["provider_id"] == provider["id"] and sso["enforced"] is True, sso
+    page = ops.get(base)
+    assert "GH" in soup(page).select_one("#sso-status").get_text()
+    assert ops.post(f"{base}/sso/remove").status_code == 303
+    assert admin.get(f"{api}/sso").status_code == 404
+    assert ops.post(f"{base}/domains/dom.example/remove").status_code == 303
+    assert admin.get(f"{api}/domains").json()["domains"] == []
+    assert ops.post(f"{base}/domains/dom.example/verify").status_code == 404
+
+
+def test_roles_from_the_console(ops, admin, tenant, operator):
+    base = f"/tenants/{tenant.slug}/roles"
+    page = ops.get(base)
+    assert {r["data-role"] for r in soup(page).select("tr[data-role]")} >= {"owner", "member"}, describe(page)
+    bad = ops.post(base, {"name": "Bad Name", "permissions": "ok:read", "description": ""})
+    assert bad.status_code == 422 and soup(bad).select_one("#name-error"), describe(bad)
+    builtin = ops.post(base, {"name": "owner", "permissions": "x:y", "description": ""})
+    assert builtin.status_code == 422, describe(builtin)
+    assert ops.post(base, {"name": "billing", "permissions": "invoices:read invoices:write", "description": "Pays"}).status_code == 303
+    assert by_operator(admin, tenant.slug, "role.created", operator)["target_id"] == "billing"
+    shown = admin.get(f"/tenants/{tenant.slug}/roles/billing").json()
+    assert shown["permissions"] == ["invoices:read", "invoices:write"] and shown["description"] == "Pays"
+    assert ops.post(f"{base}/billing", {"permissions": "invoices:read", "description": ""}).status_code == 303
+    assert admin.get(f"/tenants/{tenant.slug}/roles/billing").json()["permissions"] == ["invoices:read"]
+    # A held role stays; a built-in one too.
+    owner = tenant.create_user()
+    org = admin.post(f"/tenants/{tenant.slug}/organizations", json={"name": "R", "slug": "r", "owner_user_id": owner.id}).json()
+    member = tenant.create_user()
+    admin.post(f"/tenants/{tenant.slug}/organizations/{org['id']}/members", json={"user_id": member.id, "role": "billing"})
+    held = ops.post(f"{base}/billing/delete")
+    assert held.status_code == 409 and "hold" in held.text, describe(held)
+    assert ops.post(f"{base}/owner/delete").status_code == 409
+    admin.delete(f"/tenants/{tenant.slug}/organizations/{org['id']}/members/{member.id}")
+    assert ops.post(f"{base}/billing/delete").status_code == 303
+    assert admin.get(f"/tenants/{tenant.slug}/roles/billing").status_code == 404
+    assert ops.post(f"{base}/nope/delete").status_code == 404

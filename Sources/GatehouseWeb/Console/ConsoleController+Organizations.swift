@@ -41,6 +41,7 @@ extension ConsoleController {
         organizationRoute(console, "/members/:user", form: true) { try await self.changeMember($0, $1, $2, $3, $4) }
         organizationRoute(console, "/members/:user/remove", form: true) { try await self.removeMember($0, $1, $2, $3, $4) }
         organizationRoute(console, "/invitations", form: true) { try await self.invite($0, $1, $2, $3, $4) }
+        registerOrganizationDomainRoutes(console)
         organizationRoute(console, "/invitations/:invitation/revoke", form: true) { try await self.revokeInvitation($0, $1, $2, $3, $4) }
     }
 
@@ -82,6 +83,7 @@ extension ConsoleController {
         var values = tenantHeader(page)
         values["q"] = q
         values["new_url"] = "\(page.path)/organizations/new"
+        values["roles_url"] = "\(page.path)/roles"
         values["organizations"] = shown.map { o -> [String: Any] in
             ["id": o.id.rawValue, "name": o.name, "org_slug": o.slug, "url": "\(page.path)/organizations/\(o.id.rawValue)", "mfa_required": o.mfaRequired]
         }
@@ -125,6 +127,7 @@ extension ConsoleController {
             "invite_action": "\(base)/invitations",
             "action": base, "delete_action": "\(base)/delete", "member_action": "\(base)/members", "organizations_url": "\(page.path)/organizations",
         ]) { _, new in new }
+        values.merge(try await domainValues(page, organization, base: base)) { _, new in new }
         if let notice { values["notice"] = notice }
         values.merge(extra) { _, new in new }
         return self.page("admin_organization", title: organization.name, values: values, signedIn: page.signedIn, status: status)

@@ -65,6 +65,7 @@ struct ConsoleController {
         registerTemplateRoutes(console)
         registerOrganizationRoutes(console)
         registerProviderRoutes(console)
+        registerRoleRoutes(console)
     }
 
     /// The page chrome of every console page: the built-in templates, no tenant's overrides.

@@ -920,7 +920,10 @@ enum EmbeddedTemplates {
     templates_url, org_id, name, org_slug, mfa_required, public_metadata, private_metadata,
     members[] (user_id, email, role, user_url, role_action, remove_action, roles[] (name,
     selected)), roles[] (name, default), invitations[] (id, email, role, expires_at, revoke_action), invite_action,
-    invite_email, invite_email_error, invite_role_error, action, delete_action,
+    invite_email, invite_email_error, invite_role_error, domains[] (domain, auto_join, default_role,
+    verified, verify_action, remove_action), domain_action, new_domain, domain_error,
+    domain_role_error, providers[] (id, name, selected), sso, sso_enforced, sso_provider,
+    sso_action, sso_remove_action, provider_id_error, sso_role_error, action, delete_action,
     member_action, member_email, name_error, org_slug_error, public_metadata_error,
     private_metadata_error, member_email_error, member_role_error, delete_error, notice, error. }}
 {{> _head}}
@@ -997,6 +1000,60 @@ enum EmbeddedTemplates {
       </div>
       <button type="submit" class="btn btn-secondary btn-small" id="send-invitation">Send invitation</button>
     </form>
+  </section>
+  <section class="section" aria-labelledby="domains-title">
+    <h2 id="domains-title">Domains</h2>
+    <table class="admin-table" id="domains">
+      <thead><tr><th scope="col">Domain</th><th scope="col">Joins</th><th scope="col"></th></tr></thead>
+      <tbody>
+        {{#domains}}
+        <tr data-domain="{{domain}}">
+          <td class="mono">{{domain}} {{#verified}}<span class="badge badge-ok">verified</span>{{/verified}}{{^verified}}<span class="badge">unverified</span>{{/verified}}</td>
+          <td>{{#auto_join}}automatically as {{default_role}}{{/auto_join}}{{^auto_join}}by invitation{{/auto_join}}</td>
+          <td>
+            {{^verified}}<form method="post" action="{{verify_action}}" class="inline-form"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-secondary btn-small" data-verify="{{domain}}">Mark verified</button></form>{{/verified}}
+            <form method="post" action="{{remove_action}}" class="inline-form"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-danger btn-small" data-remove-domain="{{domain}}">Remove</button></form>
+          </td>
+        </tr>
+        {{/domains}}
+        {{^domains}}<tr><td colspan="3">No domain.</td></tr>{{/domains}}
+      </tbody>
+    </table>
+    <form method="post" action="{{domain_action}}" novalidate id="add-domain">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="domain">Add a domain</label>
+        <input id="domain" name="domain" type="text" value="{{new_domain}}" maxlength="253" spellcheck="false"{{#domain_error}} aria-describedby="domain-error"{{/domain_error}}>
+        {{#domain_error}}<p class="field-error" id="domain-error" role="alert">{{domain_error}}</p>{{/domain_error}}
+      </div>
+      <div class="field"><label><input type="checkbox" name="auto_join" id="auto_join"> Verified users of this domain join automatically</label></div>
+      <div class="field">
+        <label for="domain-role">Their role</label>
+        <select id="domain-role" name="default_role">{{#roles}}<option value="{{name}}"{{#default}} selected{{/default}}>{{name}}</option>{{/roles}}</select>
+        {{#domain_role_error}}<p class="field-error" id="domain_role-error" role="alert">{{domain_role_error}}</p>{{/domain_role_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary btn-small" id="add-domain-button">Add domain</button>
+    </form>
+  </section>
+  <section class="section" aria-labelledby="sso-title">
+    <h2 id="sso-title">Single sign-on</h2>
+    <p id="sso-status">{{#sso}}Members sign in with <strong>{{sso_provider}}</strong>{{#sso_enforced}} (enforced: no other method){{/sso_enforced}}.{{/sso}}{{^sso}}No SSO: members use the tenant's methods.{{/sso}}</p>
+    <form method="post" action="{{sso_action}}" novalidate id="sso">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="provider_id">Upstream provider</label>
+        <select id="provider_id" name="provider_id">{{#providers}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/providers}}</select>
+        {{#provider_id_error}}<p class="field-error" id="provider_id-error" role="alert">{{provider_id_error}}</p>{{/provider_id_error}}
+      </div>
+      <div class="field"><label><input type="checkbox" name="enforced" id="enforced"{{#sso_enforced}} checked{{/sso_enforced}}> Enforced: members sign in only through it</label></div>
+      <div class="field">
+        <label for="sso-role">Role of members it adds</label>
+        <select id="sso-role" name="sso_role">{{#roles}}<option value="{{name}}"{{#default}} selected{{/default}}>{{name}}</option>{{/roles}}</select>
+        {{#sso_role_error}}<p class="field-error" id="sso_role-error" role="alert">{{sso_role_error}}</p>{{/sso_role_error}}
+      </div>
+      <button type="submit" class="btn btn-secondary btn-small" id="save-sso">Save SSO</button>
+    </form>
+    {{#sso}}<form method="post" action="{{sso_remove_action}}" class="alt"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-danger btn-small" id="remove-sso">Remove SSO</button></form>{{/sso}}
   </section>
   <section class="section" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -1079,7 +1136,7 @@ enum EmbeddedTemplates {
 {{! Admin console: one tenant's organizations with search (q: name or slug), a page at a time.
     Variables: operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url,
     users_url, clients_url, audit_url, webhooks_url, keys_url, organizations_url, templates_url,
-    new_url, q, organizations[] (id, name, org_slug, url, mfa_required), next_url, notice. }}
+    new_url, roles_url, q, organizations[] (id, name, org_slug, url, mfa_required), next_url, notice. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
 <section class="card card-wide" aria-labelledby="page-title">
@@ -1098,7 +1155,7 @@ enum EmbeddedTemplates {
     </div>
     <button type="submit" class="btn btn-secondary btn-small" id="search">Search</button>
   </form>
-  <p class="alt"><a class="btn btn-primary btn-small" id="new-organization" href="{{new_url}}">New organization</a></p>
+  <p class="alt"><a class="btn btn-primary btn-small" id="new-organization" href="{{new_url}}">New organization</a> <a class="btn btn-secondary btn-small" id="roles-link" href="{{roles_url}}">Roles</a></p>
   <table class="admin-table" id="organizations">
     <thead><tr><th scope="col">Name</th><th scope="col">Slug</th><th scope="col">Id</th><th scope="col">MFA</th></tr></thead>
     <tbody>
@@ -1265,6 +1322,72 @@ enum EmbeddedTemplates {
     </tbody>
   </table>
   </div>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/admin_roles.mustache": ##"""
+{{! Admin console: one tenant's organization roles and their permissions. Variables:
+    operator_email, csrf_token, console_path, slug, tenant_display_name, tenant_url, users_url,
+    clients_url, audit_url, webhooks_url, keys_url, organizations_url, providers_url,
+    templates_url, roles[] (name, permissions, description, built_in, action, delete_action),
+    action, new_name, new_permissions, role_name_error, role_permissions_error,
+    role_description_error, notice, error. }}
+{{> _head}}
+{{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
+<section class="card card-wide" aria-labelledby="page-title">
+  <div class="card-head">
+    <div>
+      <h1 id="page-title">Organization roles of <span class="mono">{{slug}}</span></h1>
+      <p class="lead">{{tenant_display_name}} · the roles members hold in organizations, and what they may do</p>
+    </div>
+    <a class="btn btn-secondary btn-small" id="organizations-link" href="{{organizations_url}}">Organizations</a>
+  </div>
+  <p class="session-meta" id="tenant-nav"><a href="{{users_url}}">Users</a> · <a href="{{clients_url}}">Clients</a> · <a href="{{audit_url}}">Audit log</a> · <a href="{{webhooks_url}}">Webhooks</a> · <a href="{{keys_url}}">Signing keys</a> · <a href="{{organizations_url}}">Organizations</a> · <a href="{{providers_url}}">Providers</a> · <a href="{{templates_url}}">Templates</a></p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <table class="admin-table" id="roles">
+    <thead><tr><th scope="col">Role</th><th scope="col">Permissions and description</th><th scope="col"></th></tr></thead>
+    <tbody>
+      {{#roles}}
+      <tr data-role="{{name}}">
+        <td class="mono">{{name}}{{#built_in}} <span class="badge">built-in</span>{{/built_in}}</td>
+        <td>
+          <form method="post" action="{{action}}" class="inline-form">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <label class="visually-hidden" for="permissions-{{name}}">Permissions of {{name}}</label>
+            <input id="permissions-{{name}}" name="permissions" type="text" class="mono" value="{{permissions}}" spellcheck="false">
+            <label class="visually-hidden" for="description-{{name}}">Description of {{name}}</label>
+            <input id="description-{{name}}" name="description" type="text" value="{{description}}" maxlength="500">
+            <button type="submit" class="btn btn-secondary btn-small" data-save-role="{{name}}">Save</button>
+          </form>
+        </td>
+        <td>{{^built_in}}<form method="post" action="{{delete_action}}" class="inline-form"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="btn btn-danger btn-small" data-delete-role="{{name}}">Delete</button></form>{{/built_in}}</td>
+      </tr>
+      {{/roles}}
+    </tbody>
+  </table>
+  <section class="section" aria-labelledby="new-role-title">
+    <h2 id="new-role-title">New role</h2>
+    <form method="post" action="{{action}}" novalidate id="new-role">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <div class="field">
+        <label for="name">Name</label>
+        <input id="name" name="name" type="text" value="{{new_name}}" maxlength="64" spellcheck="false"{{#role_name_error}} aria-describedby="name-error"{{/role_name_error}}>
+        {{#role_name_error}}<p class="field-error" id="name-error" role="alert">{{role_name_error}}</p>{{/role_name_error}}
+      </div>
+      <div class="field">
+        <label for="permissions">Permissions, separated by spaces (e.g. invoices:read)</label>
+        <input id="permissions" name="permissions" type="text" class="mono" value="{{new_permissions}}" spellcheck="false"{{#role_permissions_error}} aria-describedby="permissions-error"{{/role_permissions_error}}>
+        {{#role_permissions_error}}<p class="field-error" id="permissions-error" role="alert">{{role_permissions_error}}</p>{{/role_permissions_error}}
+      </div>
+      <div class="field">
+        <label for="description">Description</label>
+        <input id="description" name="description" type="text" maxlength="500"{{#role_description_error}} aria-describedby="description-error"{{/role_description_error}}>
+        {{#role_description_error}}<p class="field-error" id="description-error" role="alert">{{role_description_error}}</p>{{/role_description_error}}
+      </div>
+      <button type="submit" class="btn btn-primary btn-small" id="create-role">Create role</button>
+    </form>
+  </section>
 </section>
 {{> _foot}}
 
