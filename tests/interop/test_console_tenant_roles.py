@@ -6,6 +6,8 @@ anonymous browser against every console route and method, exactly the allowed on
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import requests
 
@@ -209,3 +211,17 @@ def test_authorization_matrix(public_url, admin, tenant, other_tenant, ops, worl
             if results[who][(method, path)] != want:
                 wrong.append(f"{who}: {method} {path} -> {results[who][(method, path)]}, expected {want}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_tenants_admin_console_client_is_the_servers(public_url, admin, tenant):
+    """The built-in client tenant users sign in to the console with is neither listed nor changed."""
+    alice = tenant.create_user()
+    grant(admin, tenant, alice, "tenant_admin")
+    console_of(public_url, tenant, alice)
+    start = requests.get(f"{public_url}/admin/t/{tenant.slug}", allow_redirects=False, timeout=15)
+    client_id = parse_qs(urlsplit(start.headers["Location"]).query)["client_id"][0]
+    listed = [c["client_id"] for c in admin.get(f"/tenants/{tenant.slug}/clients").json()["clients"]]
+    assert client_id not in listed
+    changed = admin.patch(f"/tenants/{tenant.slug}/clients/{client_id}", json={"redirect_uris": ["https://evil.example/cb"]})
+    assert changed.status_code == 409, describe(changed)
+    assert admin.delete(f"/tenants/{tenant.slug}/clients/{client_id}").status_code == 409

@@ -224,16 +224,20 @@ extension AdminController {
         if modifying {
             try authorizeCredential(of: client, context)
             if try await Self.isBuiltin(client, in: database) {
-                throw ProblemDetails.conflict("this is the account console's built-in client; the server manages it and it cannot be changed or deleted")
+                throw ProblemDetails.conflict("this is a built-in client (account or admin console); the server manages it and it cannot be changed or deleted")
             }
         }
         return (tenant, client)
     }
 
-    /// Whether `client` is the tenant's built-in account console client, which the server manages
+    /// Whether `client` is one of the tenant's built-in clients (the account console's, and the
+    /// admin console's that its users with a console role sign in with), which the server manages
     /// and no admin may change, re-key or delete.
     static func isBuiltin(_ client: Client, in database: any TenantHandle) async throws -> Bool {
-        try await database.builtinClient(AccountController.builtin)?.clientID == client.clientID
+        for name in [AccountController.builtin, ConsoleController.builtin] where try await database.builtinClient(name)?.clientID == client.clientID {
+            return true
+        }
+        return false
     }
 
     func showClient(_ context: TenantContext) async throws -> Response {
