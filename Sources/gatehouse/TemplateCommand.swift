@@ -23,7 +23,7 @@ struct TemplateCommand: AsyncParsableCommand {
             The `--- html` section is optional (without it the email is text only). `get` prints exactly this \
             format, so `gatehouse template get … > f`, edit, `gatehouse template set … --file f` round-trips.
             """,
-        subcommands: [List.self, Get.self, SetTemplate.self, Reset.self, Test.self])
+        subcommands: [List.self, Get.self, SetTemplate.self, Reset.self, Test.self, Versions.self, Restore.self])
 
     /// `email/verify` → the admin API path of the template.
     static func parse(_ name: String) throws -> (kind: Components.Parameters.TemplateKind, name: String) {

@@ -16,6 +16,7 @@ from console_helpers import (  # noqa: F401 - operator and ops are fixtures
     by_operator, click_to_page, error, operator, operator_made, ops, sign_in_with_enrolment, soup,
 )
 from gatehouse_client import Browser, describe, find_form, is_login_form
+from cli_helpers import cli, table  # noqa: F401 - cli is a fixture
 from test_console_users_clients import outbox_text
 
 MARK_ONE = "Welcome to the first version"
@@ -191,3 +192,14 @@ def test_versions_and_rollback_through_the_admin_api(admin, tenant):
     assert admin.get(f"/tenants/{tenant.slug}/templates/page/nope/versions").status_code == 404
     events = admin.get(f"/tenants/{tenant.slug}/audit", params={"target_type": "template", "target_id": "page/consent"}).json()["events"]
     assert [e["type"] for e in events] == ["template.restored", "template.updated", "template.updated"], events
+
+
+def test_versions_and_rollback_through_the_cli(cli, admin, tenant):  # noqa: F811 - fixture
+    base = f"/tenants/{tenant.slug}/templates/email/code"
+    for subject in ("First", "Second"):
+        assert admin.put(base, json={"subject": subject, "text": "{{code}}"}).status_code == 200
+    headers, rows = table(cli.ok("template", "versions", "email/code", "--tenant", tenant.slug))
+    assert headers[:3] == ["ID", "CREATED_AT", "AUTHOR"] and len(rows) == 2, rows
+    oldest = rows[-1].split()[0]
+    assert "restored" in cli.ok("template", "restore", "email/code", oldest, "--tenant", tenant.slug)
+    assert admin.get(base).json()["subject"] == "First"

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from cli_helpers import cli  # noqa: F401 - fixture
 from console_helpers import Ops, by_operator, operator, ops, soup  # noqa: F401 - operator and ops are fixtures
 from gatehouse_client import Browser, describe, find_form, is_login_form
 
@@ -225,3 +226,12 @@ def test_the_tenants_admin_console_client_is_the_servers(public_url, admin, tena
     changed = admin.patch(f"/tenants/{tenant.slug}/clients/{client_id}", json={"redirect_uris": ["https://evil.example/cb"]})
     assert changed.status_code == 409, describe(changed)
     assert admin.delete(f"/tenants/{tenant.slug}/clients/{client_id}").status_code == 409
+
+
+def test_the_cli_grants_shows_and_removes_a_role(cli, tenant):  # noqa: F811 - fixture
+    user = tenant.create_user()
+    assert "console role none" in cli.ok("user", "console-role", user.id, "--tenant", tenant.slug)
+    assert cli.json("user", "console-role", user.id, "--tenant", tenant.slug, "--role", "tenant_viewer") == {"role": "tenant_viewer"}
+    assert "console role tenant_viewer" in cli.ok("user", "console-role", user.id, "--tenant", tenant.slug)
+    assert "console role none" in cli.ok("user", "console-role", user.id, "--tenant", tenant.slug, "--role", "none")
+    assert "--role" in cli.fails("user", "console-role", user.id, "--tenant", tenant.slug, "--role", "root")

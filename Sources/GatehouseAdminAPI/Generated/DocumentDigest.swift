@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "1816956c669e19abbbc24afb47ae5f0520fff303d0bf8f9ad69c69bf82aa62aa"
+    package static let sha256 = "769c04b9fe36d1bef98f7f6e65623830193d7ab46cbe82bd52b227fb23328da6"
 }

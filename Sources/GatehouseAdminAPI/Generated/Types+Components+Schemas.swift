@@ -1375,6 +1375,172 @@ extension Components {
                 ])
             }
         }
+        /// - Remark: Generated from `#/components/schemas/TemplateVersion`.
+        package struct TemplateVersion: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/id`.
+            package var id: Swift.Int64
+            /// `page/<name>` or `email/<name>`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/author`.
+            package var author: Swift.String
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/created_at`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/body`.
+            package var body: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/subject`.
+            package var subject: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/text`.
+            package var text: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/TemplateVersion/html`.
+            package var html: Swift.String?
+            /// Creates a new `TemplateVersion`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name: `page/<name>` or `email/<name>`.
+            ///   - author:
+            ///   - createdAt:
+            ///   - body:
+            ///   - subject:
+            ///   - text:
+            ///   - html:
+            package init(
+                id: Swift.Int64,
+                name: Swift.String,
+                author: Swift.String,
+                createdAt: Foundation.Date,
+                body: Swift.String? = nil,
+                subject: Swift.String? = nil,
+                text: Swift.String? = nil,
+                html: Swift.String? = nil
+            ) {
+                self.id = id
+                self.name = name
+                self.author = author
+                self.createdAt = createdAt
+                self.body = body
+                self.subject = subject
+                self.text = text
+                self.html = html
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case author
+                case createdAt = "created_at"
+                case body
+                case subject
+                case text
+                case html
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.id = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .id
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.author = try container.decode(
+                    Swift.String.self,
+                    forKey: .author
+                )
+                self.createdAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .createdAt
+                )
+                self.body = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .body
+                )
+                self.subject = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .subject
+                )
+                self.text = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .text
+                )
+                self.html = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .html
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "id",
+                    "name",
+                    "author",
+                    "created_at",
+                    "body",
+                    "subject",
+                    "text",
+                    "html"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/TemplateVersionList`.
+        package struct TemplateVersionList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TemplateVersionList/versions`.
+            package var versions: [Components.Schemas.TemplateVersion]
+            /// Creates a new `TemplateVersionList`.
+            ///
+            /// - Parameters:
+            ///   - versions:
+            package init(versions: [Components.Schemas.TemplateVersion]) {
+                self.versions = versions
+            }
+            package enum CodingKeys: String, CodingKey {
+                case versions
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.versions = try container.decode(
+                    [Components.Schemas.TemplateVersion].self,
+                    forKey: .versions
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "versions"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ConsoleRole`.
+        package struct ConsoleRole: Codable, Hashable, Sendable {
+            /// The console role, or null.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ConsoleRole/role`.
+            @frozen package enum RolePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case tenantAdmin = "tenant_admin"
+                case tenantViewer = "tenant_viewer"
+                case _empty_ = ""
+            }
+            /// The console role, or null.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ConsoleRole/role`.
+            package var role: Components.Schemas.ConsoleRole.RolePayload?
+            /// Creates a new `ConsoleRole`.
+            ///
+            /// - Parameters:
+            ///   - role: The console role, or null.
+            package init(role: Components.Schemas.ConsoleRole.RolePayload? = nil) {
+                self.role = role
+            }
+            package enum CodingKeys: String, CodingKey {
+                case role
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.role = try container.decodeIfPresent(
+                    Components.Schemas.ConsoleRole.RolePayload.self,
+                    forKey: .role
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "role"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/User`.
         package struct User: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/User/id`.

@@ -6327,6 +6327,907 @@ package enum Operations {
             }
         }
     }
+    /// Show a user's console role
+    ///
+    /// The user's role in the admin console: `tenant_admin` (reads and changes everything of this tenant, cannot delete it), `tenant_viewer` (reads, changes nothing), or null. A user with a role signs in at `{public_url}/admin/t/{slug}` through the tenant's own login and sees this tenant only.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)`.
+    package enum GetConsoleRole {
+        package static let id: Swift.String = "getConsoleRole"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// User id (`usr_…`); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/GET/path/user_id`.
+                package var userId: Components.Parameters.UserId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - userId: User id (`usr_…`); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    userId: Components.Parameters.UserId
+                ) {
+                    self.slug = slug
+                    self.userId = userId
+                }
+            }
+            package var path: Operations.GetConsoleRole.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetConsoleRole.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetConsoleRole.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetConsoleRole.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.GetConsoleRole.Input.Path,
+                headers: Operations.GetConsoleRole.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.ConsoleRole)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.ConsoleRole {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetConsoleRole.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetConsoleRole.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The role.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetConsoleRole.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetConsoleRole.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Grant a console role
+    ///
+    /// Grants the user a console role, replacing any other; audited as `user.console_role_changed`. The next console request of a user whose role was changed or taken away is judged by the new one.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403): a role opens this tenant's console, which is more than `users:write` gives.
+    ///
+    /// - Remark: HTTP `PUT /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)`.
+    package enum SetConsoleRole {
+        package static let id: Swift.String = "setConsoleRole"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// User id (`usr_…`); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/path/user_id`.
+                package var userId: Components.Parameters.UserId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - userId: User id (`usr_…`); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    userId: Components.Parameters.UserId
+                ) {
+                    self.slug = slug
+                    self.userId = userId
+                }
+            }
+            package var path: Operations.SetConsoleRole.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SetConsoleRole.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SetConsoleRole.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.SetConsoleRole.Input.Headers
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/requestBody`.
+            @frozen package enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/requestBody/json`.
+                package struct JsonPayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/requestBody/json/role`.
+                    @frozen package enum RolePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                        case tenantAdmin = "tenant_admin"
+                        case tenantViewer = "tenant_viewer"
+                    }
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/requestBody/json/role`.
+                    package var role: Operations.SetConsoleRole.Input.Body.JsonPayload.RolePayload
+                    /// Creates a new `JsonPayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - role:
+                    package init(role: Operations.SetConsoleRole.Input.Body.JsonPayload.RolePayload) {
+                        self.role = role
+                    }
+                    package enum CodingKeys: String, CodingKey {
+                        case role
+                    }
+                    package init(from decoder: any Swift.Decoder) throws {
+                        let container = try decoder.container(keyedBy: CodingKeys.self)
+                        self.role = try container.decode(
+                            Operations.SetConsoleRole.Input.Body.JsonPayload.RolePayload.self,
+                            forKey: .role
+                        )
+                        try decoder.ensureNoAdditionalProperties(knownKeys: [
+                            "role"
+                        ])
+                    }
+                }
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/requestBody/content/application\/json`.
+                case json(Operations.SetConsoleRole.Input.Body.JsonPayload)
+            }
+            package var body: Operations.SetConsoleRole.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            package init(
+                path: Operations.SetConsoleRole.Input.Path,
+                headers: Operations.SetConsoleRole.Input.Headers = .init(),
+                body: Operations.SetConsoleRole.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/PUT/responses/200/content/application\/json`.
+                    case json(Components.Schemas.ConsoleRole)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.ConsoleRole {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.SetConsoleRole.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.SetConsoleRole.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The role granted.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.SetConsoleRole.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.SetConsoleRole.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not a JSON object or is too large, or the request is not possible (e.g. rotating the secret of a public client).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            package var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is larger than `[server] max_body_bytes` (answered at once when `Content-Length` says so); the connection is closed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.ContentTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            package var contentTooLarge: Components.Responses.ContentTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is not `application/json` (or `application/merge-patch+json`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedMediaType)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            package var unsupportedMediaType: Components.Responses.UnsupportedMediaType {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Invalid fields, listed in `errors` (required, unknown, wrong type or invalid value).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.ValidationFailed)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.ValidationFailed {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Take a console role away
+    ///
+    /// Takes the user's console role away (204 also when there was none); their console session ends at its next request.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)`.
+    package enum RemoveConsoleRole {
+        package static let id: Swift.String = "removeConsoleRole"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/DELETE/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/DELETE/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// User id (`usr_…`); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/DELETE/path/user_id`.
+                package var userId: Components.Parameters.UserId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - userId: User id (`usr_…`); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    userId: Components.Parameters.UserId
+                ) {
+                    self.slug = slug
+                    self.userId = userId
+                }
+            }
+            package var path: Operations.RemoveConsoleRole.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/console-role/DELETE/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveConsoleRole.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveConsoleRole.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RemoveConsoleRole.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.RemoveConsoleRole.Input.Path,
+                headers: Operations.RemoveConsoleRole.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                package init() {}
+            }
+            /// No role any more.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.RemoveConsoleRole.Output.NoContent)
+            /// No role any more.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            package static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            package var noContent: Operations.RemoveConsoleRole.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// List audit entries
     ///
     /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
@@ -12810,6 +13711,565 @@ package enum Operations {
                 [
                     .applicationProblemJson,
                     .json
+                ]
+            }
+        }
+    }
+    /// List a template's versions
+    ///
+    /// Every save and reset of the template (through this API or the console), newest first, the last 50 kept: the parts as saved (all null for a return to the default), who saved it (`admin_token`, `client:<client_id>`, `operator:<email>`, `tenant_admin:<email>`) and when.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/templates/{kind}/{name}/versions`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)`.
+    package enum ListTemplateVersions {
+        package static let id: Swift.String = "listTemplateVersions"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// - Remark: Generated from `#/components/parameters/TemplateKind`.
+                @frozen package enum TemplateKind: String, Codable, Hashable, Sendable, CaseIterable {
+                    case page = "page"
+                    case email = "email"
+                }
+                /// `page` or `email`: the first half of the template name.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/path/kind`.
+                package var kind: Components.Parameters.TemplateKind
+                /// The second half of the template name (`login`, `_head`, `verify`, …); names without a default template are 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/path/name`.
+                package var name: Components.Parameters.TemplateName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - kind: `page` or `email`: the first half of the template name.
+                ///   - name: The second half of the template name (`login`, `_head`, `verify`, …); names without a default template are 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    kind: Components.Parameters.TemplateKind,
+                    name: Components.Parameters.TemplateName
+                ) {
+                    self.slug = slug
+                    self.kind = kind
+                    self.name = name
+                }
+            }
+            package var path: Operations.ListTemplateVersions.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListTemplateVersions.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListTemplateVersions.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListTemplateVersions.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.ListTemplateVersions.Input.Path,
+                headers: Operations.ListTemplateVersions.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.TemplateVersionList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.TemplateVersionList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListTemplateVersions.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListTemplateVersions.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The versions.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListTemplateVersions.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListTemplateVersions.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Roll back to a version
+    ///
+    /// Saves the version's parts as the template (a new version); a version that returned to the default resets the template.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)`.
+    package enum RestoreTemplateVersion {
+        package static let id: Swift.String = "restoreTemplateVersion"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// - Remark: Generated from `#/components/parameters/TemplateKind`.
+                @frozen package enum TemplateKind: String, Codable, Hashable, Sendable, CaseIterable {
+                    case page = "page"
+                    case email = "email"
+                }
+                /// `page` or `email`: the first half of the template name.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/path/kind`.
+                package var kind: Components.Parameters.TemplateKind
+                /// The second half of the template name (`login`, `_head`, `verify`, …); names without a default template are 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/path/name`.
+                package var name: Components.Parameters.TemplateName
+                /// A version's `id`.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/path/version`.
+                package var version: Swift.Int64
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - kind: `page` or `email`: the first half of the template name.
+                ///   - name: The second half of the template name (`login`, `_head`, `verify`, …); names without a default template are 404.
+                ///   - version: A version's `id`.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    kind: Components.Parameters.TemplateKind,
+                    name: Components.Parameters.TemplateName,
+                    version: Swift.Int64
+                ) {
+                    self.slug = slug
+                    self.kind = kind
+                    self.name = name
+                    self.version = version
+                }
+            }
+            package var path: Operations.RestoreTemplateVersion.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RestoreTemplateVersion.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RestoreTemplateVersion.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.RestoreTemplateVersion.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.RestoreTemplateVersion.Input.Path,
+                headers: Operations.RestoreTemplateVersion.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Template)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.Template {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.RestoreTemplateVersion.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.RestoreTemplateVersion.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The template as it is now.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RestoreTemplateVersion.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.RestoreTemplateVersion.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
                 ]
             }
         }

@@ -197,6 +197,33 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/delete(deleteUser)`.
     func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output
+    /// Show a user's console role
+    ///
+    /// The user's role in the admin console: `tenant_admin` (reads and changes everything of this tenant, cannot delete it), `tenant_viewer` (reads, changes nothing), or null. A user with a role signs in at `{public_url}/admin/t/{slug}` through the tenant's own login and sees this tenant only.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)`.
+    func getConsoleRole(_ input: Operations.GetConsoleRole.Input) async throws -> Operations.GetConsoleRole.Output
+    /// Grant a console role
+    ///
+    /// Grants the user a console role, replacing any other; audited as `user.console_role_changed`. The next console request of a user whose role was changed or taken away is judged by the new one.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403): a role opens this tenant's console, which is more than `users:write` gives.
+    ///
+    /// - Remark: HTTP `PUT /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)`.
+    func setConsoleRole(_ input: Operations.SetConsoleRole.Input) async throws -> Operations.SetConsoleRole.Output
+    /// Take a console role away
+    ///
+    /// Takes the user's console role away (204 also when there was none); their console session ends at its next request.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)`.
+    func removeConsoleRole(_ input: Operations.RemoveConsoleRole.Input) async throws -> Operations.RemoveConsoleRole.Output
     /// List audit entries
     ///
     /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
@@ -377,6 +404,24 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/templates/{kind}/{name}/test`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/test/post(testTemplate)`.
     func testTemplate(_ input: Operations.TestTemplate.Input) async throws -> Operations.TestTemplate.Output
+    /// List a template's versions
+    ///
+    /// Every save and reset of the template (through this API or the console), newest first, the last 50 kept: the parts as saved (all null for a return to the default), who saved it (`admin_token`, `client:<client_id>`, `operator:<email>`, `tenant_admin:<email>`) and when.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/templates/{kind}/{name}/versions`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)`.
+    func listTemplateVersions(_ input: Operations.ListTemplateVersions.Input) async throws -> Operations.ListTemplateVersions.Output
+    /// Roll back to a version
+    ///
+    /// Saves the version's parts as the template (a new version); a version that returned to the default resets the template.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)`.
+    func restoreTemplateVersion(_ input: Operations.RestoreTemplateVersion.Input) async throws -> Operations.RestoreTemplateVersion.Output
     /// List upstream login providers
     ///
     /// The tenant's upstream login providers (never their client secrets), ordered by slug.
@@ -1070,6 +1115,59 @@ extension APIProtocol {
             headers: headers
         ))
     }
+    /// Show a user's console role
+    ///
+    /// The user's role in the admin console: `tenant_admin` (reads and changes everything of this tenant, cannot delete it), `tenant_viewer` (reads, changes nothing), or null. A user with a role signs in at `{public_url}/admin/t/{slug}` through the tenant's own login and sees this tenant only.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/get(getConsoleRole)`.
+    package func getConsoleRole(
+        path: Operations.GetConsoleRole.Input.Path,
+        headers: Operations.GetConsoleRole.Input.Headers = .init()
+    ) async throws -> Operations.GetConsoleRole.Output {
+        try await getConsoleRole(Operations.GetConsoleRole.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Grant a console role
+    ///
+    /// Grants the user a console role, replacing any other; audited as `user.console_role_changed`. The next console request of a user whose role was changed or taken away is judged by the new one.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403): a role opens this tenant's console, which is more than `users:write` gives.
+    ///
+    /// - Remark: HTTP `PUT /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/put(setConsoleRole)`.
+    package func setConsoleRole(
+        path: Operations.SetConsoleRole.Input.Path,
+        headers: Operations.SetConsoleRole.Input.Headers = .init(),
+        body: Operations.SetConsoleRole.Input.Body
+    ) async throws -> Operations.SetConsoleRole.Output {
+        try await setConsoleRole(Operations.SetConsoleRole.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Take a console role away
+    ///
+    /// Takes the user's console role away (204 also when there was none); their console session ends at its next request.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)`.
+    package func removeConsoleRole(
+        path: Operations.RemoveConsoleRole.Input.Path,
+        headers: Operations.RemoveConsoleRole.Input.Headers = .init()
+    ) async throws -> Operations.RemoveConsoleRole.Output {
+        try await removeConsoleRole(Operations.RemoveConsoleRole.Input(
+            path: path,
+            headers: headers
+        ))
+    }
     /// List audit entries
     ///
     /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
@@ -1428,6 +1526,40 @@ extension APIProtocol {
             path: path,
             headers: headers,
             body: body
+        ))
+    }
+    /// List a template's versions
+    ///
+    /// Every save and reset of the template (through this API or the console), newest first, the last 50 kept: the parts as saved (all null for a return to the default), who saved it (`admin_token`, `client:<client_id>`, `operator:<email>`, `tenant_admin:<email>`) and when.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/templates/{kind}/{name}/versions`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/get(listTemplateVersions)`.
+    package func listTemplateVersions(
+        path: Operations.ListTemplateVersions.Input.Path,
+        headers: Operations.ListTemplateVersions.Input.Headers = .init()
+    ) async throws -> Operations.ListTemplateVersions.Output {
+        try await listTemplateVersions(Operations.ListTemplateVersions.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Roll back to a version
+    ///
+    /// Saves the version's parts as the template (a new version); a version that returned to the default resets the template.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `tenant:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/templates/{kind}/{name}/versions/{version}/restore/post(restoreTemplateVersion)`.
+    package func restoreTemplateVersion(
+        path: Operations.RestoreTemplateVersion.Input.Path,
+        headers: Operations.RestoreTemplateVersion.Input.Headers = .init()
+    ) async throws -> Operations.RestoreTemplateVersion.Output {
+        try await restoreTemplateVersion(Operations.RestoreTemplateVersion.Input(
+            path: path,
+            headers: headers
         ))
     }
     /// List upstream login providers
