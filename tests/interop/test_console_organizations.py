@@ -86,6 +86,9 @@ def test_organization_pages_in_chromium(public_url, admin, tenant, artifacts_dir
         drv.get(f"{public_url}/admin/tenants/{tenant.slug}/organizations/new")
         wait_heading(drv, f"New organization in {tenant.slug}")
         save(drv, artifacts_dir, "console-organization-new.png")
+        drv.get(f"{public_url}/admin/tenants/{tenant.slug}/roles")
+        wait_heading(drv, f"Organization roles of {tenant.slug}")
+        save(drv, artifacts_dir, "console-roles.png")
 
 
 def test_invitations_from_the_console(ops, admin, tenant, server, operator):

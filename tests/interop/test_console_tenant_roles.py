@@ -173,12 +173,12 @@ def world(admin, tenant):
     return {"a": tenant.slug, "user": user.id, "client": client.client_id, "hook": hook["id"], "org": org["id"], "provider": provider["id"]}
 
 
-def run(console: Ops, world: dict, slug: str | None = None) -> dict[tuple[str, str], str]:
+def run(console: Ops, world: dict, slug: str | None = None, csrf: str | None = "ok") -> dict[tuple[str, str], str]:
     values = {**world, "a": slug or world["a"]}
     seen = {}
     for method, path, _ in ROUTES:
         url = path.format(**values)
-        resp = console.get(url) if method == "GET" else console.post(url, {})
+        resp = console.get(url) if method == "GET" else console.post(url, {}, csrf=csrf)
         seen[(method, path)] = outcome(resp)
     return seen
 
@@ -196,6 +196,8 @@ def test_authorization_matrix(public_url, admin, tenant, other_tenant, ops, worl
         "viewer of A at B": run(console_of(public_url, tenant, viewer), world, other_tenant.slug),
         "admin of A at B": run(console_of(public_url, tenant, tenant_admin), world, other_tenant.slug),
         "admin of A": run(console_of(public_url, tenant, tenant_admin), world),
+        "operator, no CSRF token": run(ops, world, csrf=None),
+        "operator, forged CSRF token": run(ops, world, csrf="forged"),
         "operator": run(ops, world),
     }
     wrong = []
@@ -206,6 +208,8 @@ def test_authorization_matrix(public_url, admin, tenant, other_tenant, ops, worl
             "viewer of A at B": "refused",
             "admin of A at B": "refused",
             "admin of A": "allowed" if scope == "tenant" else "refused",
+            "operator, no CSRF token": "allowed" if method == "GET" else "refused",
+            "operator, forged CSRF token": "allowed" if method == "GET" else "refused",
             "operator": "allowed",
         }
         for who, want in expected.items():
