@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "1816956c669e19abbbc24afb47ae5f0520fff303d0bf8f9ad69c69bf82aa62aa"
+    package static let sha256 = "942e412e137f24507796794655664543a94034c7a9e28b8d66c33329fc1eec5c"
 }
