@@ -204,6 +204,7 @@ public enum Migrations {
         registerClientAuthenticationMigrations(&migrator)
         registerTemplateVersionMigrations(&migrator)
         registerConsoleRoleMigrations(&migrator)
+        registerPushedAuthorizationMigrations(&migrator)
         return migrator
     }
 }

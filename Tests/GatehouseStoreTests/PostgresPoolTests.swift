@@ -37,7 +37,8 @@ struct PostgresPoolTests {
     func renewal() async throws {
         // Ages are set with expireCurrent(), not slept through: a loaded machine makes any
         // wall-clock lifetime short enough for a test race the queries that must precede it.
-        let pool = try Self.pool(lifetime: .seconds(3600), drain: .seconds(5))
+        // A drain long enough that the checks before it end first on a loaded machine.
+        let pool = try Self.pool(lifetime: .seconds(3600), drain: .seconds(12))
         defer { pool.shutdown() }
         let first = try await Self.backend(pool)
         #expect(try await Self.backend(pool) == first)
@@ -48,7 +49,7 @@ struct PostgresPoolTests {
         #expect(second != first)
         #expect(try await Self.alive(first, on: pool), "the old client is still draining")
         var closed = false
-        for _ in 0..<300 where !closed {
+        for _ in 0..<400 where !closed {
             try await Task.sleep(for: .milliseconds(100))
             closed = try await !Self.alive(first, on: pool)
         }

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from functools import partial
 
+import requests
+
 from gatehouse_client import AdminAPI
+from gatehouse_http import HTTP_TIMEOUT
 from isolation_kit import Kit
 from isolation_matrix import (
     Matrix,
     bearer_invalid_token,
     code_request,
+    error_page,
     inactive,
     oauth_error,
     problem,
@@ -94,6 +98,53 @@ def token_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
         lambda: client_credentials(lt, F.admin_client, scope="users:read"),
         oauth_error(401, "invalid_client"),
     )
+    pushed_cells(m, F, L)
+
+
+def pushed_cells(m: Matrix, F: Kit, L: Kit) -> None:  # noqa: N803 - F(oreign), L(ocal)
+    """Pushed authorization requests (RFC 9126): a foreign client cannot push, and a request_uri
+    pushed at the foreign tenant is unknown here, with either client_id."""
+    lt = L.tenant
+    cell = partial(m.cell, F, L)
+
+    def push_body(client) -> dict:
+        return {"response_type": "code", "redirect_uri": client.redirect_uri, "scope": "openid"}
+
+    def foreign_request_uri() -> str:
+        resp = requests.post(
+            F.tenant.endpoint("pushed_authorization_request_endpoint"),
+            data=push_body(F.confidential),
+            auth=(F.confidential.client_id, F.confidential.client_secret),
+            timeout=HTTP_TIMEOUT,
+        )
+        assert resp.status_code == 201, resp.text
+        return resp.json()["request_uri"]
+
+    cell(
+        "par",
+        "foreign client credentials",
+        "401 invalid_client",
+        lambda: requests.post(
+            lt.endpoint("pushed_authorization_request_endpoint"),
+            data=push_body(F.confidential),
+            auth=(F.confidential.client_id, F.confidential.client_secret),
+            timeout=HTTP_TIMEOUT,
+        ),
+        oauth_error(401, "invalid_client"),
+    )
+    for who, client in (("foreign", F.confidential), ("local", L.confidential)):
+        cell(
+            "authorize request_uri",
+            f"request_uri pushed at the foreign tenant, {who} client_id",
+            "400 error page",
+            lambda c=client: requests.get(
+                lt.endpoint("authorization_endpoint"),
+                params={"client_id": c.client_id, "request_uri": foreign_request_uri()},
+                allow_redirects=False,
+                timeout=HTTP_TIMEOUT,
+            ),
+            error_page,
+        )
 
 
 def userinfo_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N803 - F(oreign), L(ocal)

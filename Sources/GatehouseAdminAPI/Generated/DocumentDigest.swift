@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "769c04b9fe36d1bef98f7f6e65623830193d7ab46cbe82bd52b227fb23328da6"
+    package static let sha256 = "b553a7c01fe2f4ad2719b9af25e57eb67969fd14d4e88f779a9459213fc3a3e4"
 }

@@ -332,6 +332,10 @@ extension Components {
             package var webhooks: [Components.Schemas.WebhookEndpoint]
             /// - Remark: Generated from `#/components/schemas/TenantSettings/custom_claims`.
             package var customClaims: Components.Schemas.CustomClaims
+            /// Whether every authorization request must first be pushed to `{issuer}/par` (RFC 9126 §5); discovery's `require_pushed_authorization_requests`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/require_pushed_authorization_requests`.
+            package var requirePushedAuthorizationRequests: Swift.Bool?
             /// Creates a new `TenantSettings`.
             ///
             /// - Parameters:
@@ -349,6 +353,7 @@ extension Components {
             ///   - hostname: The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`.
             ///   - webhooks:
             ///   - customClaims:
+            ///   - requirePushedAuthorizationRequests: Whether every authorization request must first be pushed to `{issuer}/par` (RFC 9126 §5); discovery's `require_pushed_authorization_requests`.
             package init(
                 mfaPolicy: Components.Schemas.TenantSettings.MfaPolicyPayload,
                 accessTokenTtl: Swift.Int,
@@ -363,7 +368,8 @@ extension Components {
                 emailTemplates: [Swift.String],
                 hostname: Swift.String? = nil,
                 webhooks: [Components.Schemas.WebhookEndpoint],
-                customClaims: Components.Schemas.CustomClaims
+                customClaims: Components.Schemas.CustomClaims,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil
             ) {
                 self.mfaPolicy = mfaPolicy
                 self.accessTokenTtl = accessTokenTtl
@@ -379,6 +385,7 @@ extension Components {
                 self.hostname = hostname
                 self.webhooks = webhooks
                 self.customClaims = customClaims
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
             }
             package enum CodingKeys: String, CodingKey {
                 case mfaPolicy = "mfa_policy"
@@ -395,6 +402,7 @@ extension Components {
                 case hostname
                 case webhooks
                 case customClaims = "custom_claims"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
             }
         }
         /// Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` puts a field back to its default (JSON merge patch, RFC 7396); for `hostname` that means no own host. `oauth_providers` and `email_templates` cannot be set here.

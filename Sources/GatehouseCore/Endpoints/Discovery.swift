@@ -10,6 +10,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var revocationEndpoint: String
     public var introspectionEndpoint: String
     public var endSessionEndpoint: String
+    /// RFC 9126 §5.
+    public var pushedAuthorizationRequestEndpoint: String
+    /// RFC 9126 §5: whether every authorization request must be pushed.
+    public var requirePushedAuthorizationRequests: Bool
     public var scopesSupported: [String]
     public var responseTypesSupported: [String]
     public var responseModesSupported: [String]
@@ -45,6 +49,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case revocationEndpoint = "revocation_endpoint"
         case introspectionEndpoint = "introspection_endpoint"
         case endSessionEndpoint = "end_session_endpoint"
+        case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
+        case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
         case scopesSupported = "scopes_supported"
         case responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
@@ -79,6 +85,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         public static let revocation = "/revoke"
         public static let introspection = "/introspect"
         public static let endSession = "/logout"
+        /// The pushed authorization request endpoint (RFC 9126 §2).
+        public static let pushedAuthorization = "/par"
         public static let login = "/login"
         public static let consent = "/consent"
         /// The organization picker (docs/contract.md A8).
@@ -96,6 +104,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         revocationEndpoint = issuer + Path.revocation
         introspectionEndpoint = issuer + Path.introspection
         endSessionEndpoint = issuer + Path.endSession
+        pushedAuthorizationRequestEndpoint = issuer + Path.pushedAuthorization
+        requirePushedAuthorizationRequests = false
         scopesSupported = StandardScope.supported.values.sorted()
         responseTypesSupported = ["code"]
         responseModesSupported = ResponseMode.allCases.map(\.rawValue)

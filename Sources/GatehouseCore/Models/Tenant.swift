@@ -91,6 +91,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var requireVerifiedEmail: Bool = false
     /// Whether sign-in by emailed link is offered. Default false.
     public var magicLink: Bool = false
+    /// Whether every authorization request must be pushed first (RFC 9126 §5,
+    /// `require_pushed_authorization_requests`); discovery says so. Default false.
+    public var requirePushedAuthorizationRequests: Bool = false
     /// Second factors users may enrol: `totp`, `email`. Default both.
     public var mfaFactors: [String] = ["totp", "email"]
     /// How an upstream identity may attach to an existing user with the same email:
@@ -128,6 +131,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case selfSignup = "self_signup"
         case requireVerifiedEmail = "require_verified_email"
         case magicLink = "magic_link"
+        case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
         case mfaFactors = "mfa_factors"
         case accountLinking = "account_linking"
         case oauthProviders = "oauth_providers"
@@ -152,6 +156,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         selfSignup = try c.decodeIfPresent(Bool.self, forKey: .selfSignup) ?? d.selfSignup
         requireVerifiedEmail = try c.decodeIfPresent(Bool.self, forKey: .requireVerifiedEmail) ?? d.requireVerifiedEmail
         magicLink = try c.decodeIfPresent(Bool.self, forKey: .magicLink) ?? d.magicLink
+        requirePushedAuthorizationRequests =
+            try c.decodeIfPresent(Bool.self, forKey: .requirePushedAuthorizationRequests) ?? d.requirePushedAuthorizationRequests
         mfaFactors = try c.decodeIfPresent([String].self, forKey: .mfaFactors) ?? d.mfaFactors
         accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders

@@ -58,3 +58,15 @@ extension PostgresSchemas {
         """
     ]
 }
+
+extension PostgresSchemas {
+    /// Pushed authorization requests (RFC 9126 §2), as SQLite's `2026-12-08-pushed-authorization-v1`
+    /// (`Migrations+PushedAuthorization.swift`); read only inside statements.
+    static let tenantPushedAuthorizationV1: [String] = [
+        """
+        CREATE TABLE {schema}.pushed_authorizations (request_uri_hash bytea PRIMARY KEY, client_id text NOT NULL,
+        parameters text NOT NULL, expires_at timestamptz NOT NULL)
+        """,
+        "CREATE INDEX pushed_authorizations_on_expires_at ON {schema}.pushed_authorizations(expires_at)",
+    ]
+}

@@ -78,6 +78,7 @@ extension AdminController {
             "self_signup": { $0.selfSignup = defaults.selfSignup },
             "require_verified_email": { $0.requireVerifiedEmail = defaults.requireVerifiedEmail },
             "magic_link": { $0.magicLink = defaults.magicLink },
+            "require_pushed_authorization_requests": { $0.requirePushedAuthorizationRequests = defaults.requirePushedAuthorizationRequests },
             "mfa_factors": { $0.mfaFactors = defaults.mfaFactors },
             "account_linking": { $0.accountLinking = defaults.accountLinking },
             "hostname": { $0.hostname = defaults.hostname },
@@ -114,6 +115,7 @@ extension AdminController {
         if let v = input.bool("self_signup") { settings.selfSignup = v }
         if let v = input.bool("require_verified_email") { settings.requireVerifiedEmail = v }
         if let v = input.bool("magic_link") { settings.magicLink = v }
+        if let v = input.bool("require_pushed_authorization_requests") { settings.requirePushedAuthorizationRequests = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
         // Webhook endpoints are resources of their own (docs/contract.md A9); a non-empty value here

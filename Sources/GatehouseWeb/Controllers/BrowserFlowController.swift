@@ -77,8 +77,17 @@ struct BrowserFlowController {
             ])
     }
 
-    /// The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
-    func authorize(_ request: Request, _ context: TenantRequestContext, parameters: FormParameters) async throws -> Response {
+    /// The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2); a `request_uri` of a
+    /// pushed request stands for the parameters pushed (RFC 9126 §4).
+    func authorize(_ request: Request, _ context: TenantRequestContext, parameters query: FormParameters) async throws -> Response {
+        let parameters: FormParameters
+        do {
+            parameters = try await PushedAuthorization.resolve(
+                query, store: context.database, now: services.clock.now,
+                required: context.tenant.tenant.settings.requirePushedAuthorizationRequests)
+        } catch let error as OAuthError {
+            return errorPage(error, context)
+        }
         let tenant = context.tenant
         let issuer = services.issuer(of: tenant)
         switch try await AuthorizationEndpoint.validate(parameters, tenant: tenant.tenant, findClient: context.database.client(clientID:)) {

@@ -21,7 +21,7 @@ struct ProtocolController {
     }
 
     /// Paths under the issuer that answer cross-origin requests from the tenant's allowed origins.
-    static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke"]
+    static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke", "par"]
 
     func register(on group: RouterGroup<TenantRequestContext>) {
         // CORS outside, so that it decorates error responses too.
@@ -33,8 +33,9 @@ struct ProtocolController {
         cors.post("userinfo") { request, context in try await self.userinfo(request, context) }
         cors.post("introspect") { request, context in try await self.introspect(request, context) }
         cors.post("revoke") { request, context in try await self.revoke(request, context) }
+        cors.post("par") { request, context in try await self.pushAuthorization(request, context) }
         // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
-        for path in ["token", "introspect", "revoke"] {
+        for path in ["token", "introspect", "revoke", "par"] {
             cors.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
         }
         // Preflights are answered by the middleware.
@@ -54,8 +55,12 @@ struct ProtocolController {
     func discovery(_ context: TenantRequestContext) async throws -> Response {
         let algorithms = context.tenant.tenant.settings.idTokenSigningAlgorithms.map(\.rawValue)
         let issuer = services.issuer(of: context.tenant)
-        let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: issuer + algorithms.joined()) {
-            try Responses.sortedEncoder.encode(ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms))
+        let requirePAR = context.tenant.tenant.settings.requirePushedAuthorizationRequests
+        let version = issuer + algorithms.joined() + (requirePAR ? " par" : "")
+        let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: version) {
+            var metadata = ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms)
+            metadata.requirePushedAuthorizationRequests = requirePAR
+            return try Responses.sortedEncoder.encode(metadata)
         }
         return Response(status: .ok, headers: publicDocumentHeaders, body: .init(byteBuffer: bytes))
     }
@@ -144,5 +149,16 @@ struct ProtocolController {
             parameters: parameters, authorization: request.headers[.authorization],
             context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.revocation))
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
+    }
+
+    /// The pushed authorization request endpoint (RFC 9126 §2): 201 with `request_uri` and
+    /// `expires_in` (§2.2); errors as at the token endpoint (§2.3).
+    func pushAuthorization(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let parameters = try await postForm(request)
+        let response = try await PushedAuthorization.push(
+            parameters: parameters, authorization: request.headers[.authorization], tenant: context.tenant.tenant,
+            context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.pushedAuthorization),
+            store: context.database)
+        return Responses.json(response, status: .created, noStore: true)
     }
 }

@@ -3442,7 +3442,8 @@ enum AdminOpenAPI {
           "email_templates": {"type": "array", "items": {"type": "string"}, "description": "Names of email templates the tenant overrides (read-only here)."},
           "hostname": {"type": ["string", "null"], "description": "The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`."},
           "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}},
-          "custom_claims": {"$ref": "#/components/schemas/CustomClaims"}
+          "custom_claims": {"$ref": "#/components/schemas/CustomClaims"},
+          "require_pushed_authorization_requests": {"type": "boolean", "default": false, "description": "Whether every authorization request must first be pushed to `{issuer}/par` (RFC 9126 §5); discovery's `require_pushed_authorization_requests`."}
         }
       },
       "TenantSettingsInput": {
@@ -3451,6 +3452,7 @@ enum AdminOpenAPI {
         "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` puts a field back to its default (JSON merge patch, RFC 7396); for `hostname` that means no own host. `oauth_providers` and `email_templates` cannot be set here.",
         "properties": {
           "mfa_policy": {"type": ["string", "null"], "enum": ["none", "optional", "required", null], "examples": ["required"]},
+          "require_pushed_authorization_requests": {"type": ["boolean", "null"], "description": "Whether every authorization request must first be pushed (RFC 9126 §5)."},
           "access_token_ttl": {
             "type": ["integer", "null"],
             "minimum": 1,
