@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "942e412e137f24507796794655664543a94034c7a9e28b8d66c33329fc1eec5c"
+    package static let sha256 = "777bdc18353ff295158f5c9e0ba8e7f38cbf8e8a8caeed98af7a8abbcd488c7b"
 }
