@@ -25,9 +25,10 @@ extension Client {
     static let columns = """
         id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, \
         id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at, \
-        organization_required, custom_claims, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, sealed_previous_secret
+        organization_required, custom_claims, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, sealed_previous_secret, \
+        require_pushed_authorization_requests
         """
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -52,6 +53,7 @@ extension Client {
         jwksURI = row["jwks_uri"]
         sealedSecret = row.bytes("sealed_secret")
         sealedPreviousSecret = row.bytes("sealed_previous_secret")
+        requirePushedAuthorizationRequests = row["require_pushed_authorization_requests"]
     }
 
     var arguments: StatementArguments {
@@ -61,7 +63,7 @@ extension Client {
             allowedScopes?.description, idTokenSigningAlgorithm.rawValue, accessTokenSigningAlgorithm.rawValue,
             previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt, organizationRequired,
             JSONColumn.encode(customClaims), tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI,
-            sealedSecret.map { Data($0) }, sealedPreviousSecret.map { Data($0) },
+            sealedSecret.map { Data($0) }, sealedPreviousSecret.map { Data($0) }, requirePushedAuthorizationRequests,
         ]
     }
 }

@@ -200,3 +200,18 @@ def test_tenant_requiring_pushed_requests(tenant):
     )
     refused_page(tenant, plain)
     pushed_flow(tenant, client, rp_for(tenant, client))
+
+
+def test_client_requiring_pushed_requests(tenant):
+    client = tenant.create_client("confidential", require_pushed_authorization_requests=True)
+    assert client.raw.get("require_pushed_authorization_requests") is True, client.raw
+    shown = expect(tenant.admin.get(f"/tenants/{tenant.slug}/clients/{client.client_id}"), 200).json()
+    assert shown["require_pushed_authorization_requests"] is True, shown
+    plain = tenant.endpoint("authorization_endpoint") + "?" + urlencode(
+        {"client_id": client.client_id, "response_type": "code", "redirect_uri": client.redirect_uri, "scope": "openid"}
+    )
+    refused_page(tenant, plain)
+    pushed_flow(tenant, client, rp_for(tenant, client))
+    # Another client of the same tenant is not bound by it.
+    other = tenant.create_client("confidential")
+    assert other.raw.get("require_pushed_authorization_requests") is False, other.raw

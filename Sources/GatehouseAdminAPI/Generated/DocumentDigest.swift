@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "b553a7c01fe2f4ad2719b9af25e57eb67969fd14d4e88f779a9459213fc3a3e4"
+    package static let sha256 = "c79680b1558942551a58bd4291e0f12752de6b8000f0f02d50201b97ec9dbced"
 }

@@ -1010,6 +1010,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/organization_required`.
             package var organizationRequired: Swift.Bool
+            /// RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/require_pushed_authorization_requests`.
+            package var requirePushedAuthorizationRequests: Swift.Bool?
             /// The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/custom_claims`.
@@ -1113,6 +1117,7 @@ extension Components {
             ///   - grantTypes: Sorted.
             ///   - firstParty: First-party clients skip the consent page and may use the headless auth API.
             ///   - organizationRequired: Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
+            ///   - requirePushedAuthorizationRequests: RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false.
             ///   - customClaims: The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
             ///   - allowedScopes: Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
             ///   - tokenEndpointAuthMethod: How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2), and the only method accepted from it. A client created without one shows `none` (public) or `client_secret_basic` (confidential) and, as before the field existed, a confidential one may also use `client_secret_post`.
@@ -1132,6 +1137,7 @@ extension Components {
                 grantTypes: Components.Schemas.Client.GrantTypesPayload,
                 firstParty: Swift.Bool,
                 organizationRequired: Swift.Bool,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
                 customClaims: Components.Schemas.Client.CustomClaimsPayload,
                 allowedScopes: Swift.String? = nil,
                 tokenEndpointAuthMethod: Components.Schemas.Client.TokenEndpointAuthMethodPayload,
@@ -1151,6 +1157,7 @@ extension Components {
                 self.grantTypes = grantTypes
                 self.firstParty = firstParty
                 self.organizationRequired = organizationRequired
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
                 self.customClaims = customClaims
                 self.allowedScopes = allowedScopes
                 self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
@@ -1171,6 +1178,7 @@ extension Components {
                 case grantTypes = "grant_types"
                 case firstParty = "first_party"
                 case organizationRequired = "organization_required"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
                 case customClaims = "custom_claims"
                 case allowedScopes = "allowed_scopes"
                 case tokenEndpointAuthMethod = "token_endpoint_auth_method"

@@ -69,6 +69,9 @@ public struct Client: Codable, Sendable, Equatable {
     public var jwks: [JWK]?
     /// `jwks_uri` (RFC 7591 §2): where the public keys of a `private_key_jwt` client are published (https).
     public var jwksURI: String?
+    /// `require_pushed_authorization_requests` (RFC 9126 §6): this client's authorization
+    /// requests are refused unless pushed first. Default false.
+    public var requirePushedAuthorizationRequests = false
     /// The secret key of a `client_secret_jwt` client sealed with the instance master key
     /// (``SecretBox``; it is the HS256 key, so a hash cannot serve). nil for every other client.
     public var sealedSecret: [UInt8]?

@@ -63,6 +63,7 @@ extension PostgresSchemas {
     /// Pushed authorization requests (RFC 9126 §2), as SQLite's `2026-12-08-pushed-authorization-v1`
     /// (`Migrations+PushedAuthorization.swift`); read only inside statements.
     static let tenantPushedAuthorizationV1: [String] = [
+        "ALTER TABLE {schema}.clients ADD COLUMN require_pushed_authorization_requests boolean NOT NULL DEFAULT false",
         """
         CREATE TABLE {schema}.pushed_authorizations (request_uri_hash bytea PRIMARY KEY, client_id text NOT NULL,
         parameters text NOT NULL, expires_at timestamptz NOT NULL)

@@ -42,7 +42,8 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             organization_required = \(client.organizationRequired), custom_claims = \(JSONColumn.encode(client.customClaims)),
             token_endpoint_auth_method = \(client.tokenEndpointAuthMethod?.rawValue), jwks = \(client.jwks.map { JSONColumn.encode($0) }),
             jwks_uri = \(client.jwksURI), sealed_secret = \(client.sealedSecret.map { ByteBuffer(bytes: $0) }),
-            sealed_previous_secret = \(client.sealedPreviousSecret.map { ByteBuffer(bytes: $0) })
+            sealed_previous_secret = \(client.sealedPreviousSecret.map { ByteBuffer(bytes: $0) }),
+            require_pushed_authorization_requests = \(client.requirePushedAuthorizationRequests)
             WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }

@@ -102,6 +102,7 @@ extension Client {
         jwksURI = try r("jwks_uri", as: String?.self)
         sealedSecret = try r.bytes("sealed_secret")
         sealedPreviousSecret = try r.bytes("sealed_previous_secret")
+        requirePushedAuthorizationRequests = try r("require_pushed_authorization_requests")
     }
 
     /// The values of `columns`, in order.
@@ -114,7 +115,7 @@ extension Client {
             previousSecretHash.map { ByteBuffer(bytes: $0) }, previousSecretExpiresAt.map(PostgresTimestamp.init),
             PostgresTimestamp(createdAt), organizationRequired, JSONColumn.encode(customClaims),
             tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI, sealedSecret.map { ByteBuffer(bytes: $0) },
-            sealedPreviousSecret.map { ByteBuffer(bytes: $0) },
+            sealedPreviousSecret.map { ByteBuffer(bytes: $0) }, requirePushedAuthorizationRequests,
         ])
     }
 }

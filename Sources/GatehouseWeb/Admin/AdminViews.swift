@@ -52,6 +52,7 @@ struct ClientView: Encodable {
     let previousSecretExpiresAt: Date?
     /// Every authorization acts within an organization (docs/contract.md A8).
     let organizationRequired: Bool
+    let requirePushedAuthorizationRequests: Bool
     /// The client's own custom claims (docs/contract.md A9), replacing the tenant's of the same name.
     let customClaims: [String: CustomClaim]
     let createdAt: Date
@@ -59,6 +60,7 @@ struct ClientView: Encodable {
     enum CodingKeys: String, CodingKey {
         case name, type
         case organizationRequired = "organization_required"
+        case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
         case customClaims = "custom_claims"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg"
         case accessTokenSigningAlg = "access_token_signing_alg"
@@ -96,6 +98,7 @@ struct ClientView: Encodable {
         accessTokenSigningAlg = client.accessTokenSigningAlgorithm.rawValue
         previousSecretExpiresAt = client.previousSecretExpiresAt
         organizationRequired = client.organizationRequired
+        requirePushedAuthorizationRequests = client.requirePushedAuthorizationRequests
         customClaims = client.customClaims
         createdAt = client.createdAt
     }

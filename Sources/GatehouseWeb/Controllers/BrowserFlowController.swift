@@ -96,6 +96,10 @@ struct BrowserFlowController {
         case .errorRedirect(let error, let target):
             return respond(target, target.failure(error, issuer: issuer), context)
         case .accepted(var authorization, let client):
+            // RFC 9126 §6: a client registered with require_pushed_authorization_requests.
+            if client.requirePushedAuthorizationRequests, query["request_uri"] == nil {
+                return errorPage(.invalidRequest("this client's authorization requests must be pushed first (RFC 9126 §6)").notRedirectable, context)
+            }
             if let hint = parameters["id_token_hint"] {
                 // OIDC Core §3.1.2.1: an ID token this issuer signed (an expired one is accepted).
                 let tokens = try await services.tokenService(for: context.database)

@@ -4049,6 +4049,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization of the client acts within an organization: a user without one is refused (`access_denied`)."},
+          "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
           "custom_claims": {"allOf": [{"$ref": "#/components/schemas/CustomClaims"}], "description": "The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none."},
           "allowed_scopes": {
             "type": "string",
@@ -4140,6 +4141,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
+          "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": "string",
@@ -4212,6 +4214,7 @@ enum AdminOpenAPI {
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
+          "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": ["string", "null"],
