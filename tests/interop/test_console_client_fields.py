@@ -33,12 +33,13 @@ def test_client_fields(ops, admin, tenant):
 
     saved = ops.post(path, replaced(
         fields, token_endpoint_auth_method="private_key_jwt", jwks=json.dumps(key), allowed_scopes="openid email",
-        organization_required="on", custom_claims='{"tier": "gold"}',
+        organization_required="on", custom_claims='{"tier": "gold"}', require_pushed_authorization_requests="on",
     ))
     assert saved.status_code == 303, describe(saved)
     shown = admin.get(f"/tenants/{tenant.slug}/clients/{client.client_id}").json()
     assert shown["token_endpoint_auth_method"] == "private_key_jwt" and shown["jwks"]["keys"][0]["kid"] == "console-key", shown
     assert shown["allowed_scopes"] == "email openid" and shown["organization_required"] is True
+    assert shown["require_pushed_authorization_requests"] is True
     assert "gold" in str(shown["custom_claims"]["tier"])
     page = ops.get(path)
     assert soup(page).select_one("#token_endpoint_auth_method option[selected]")["value"] == "private_key_jwt"

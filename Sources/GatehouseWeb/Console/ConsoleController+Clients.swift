@@ -91,7 +91,10 @@ extension ConsoleController {
         for key in ["id_token_signed_response_alg", "access_token_signing_alg"] { if let value = form[key] { body[key] = .string(value) } }
         // The edit page's further fields; an emptied one removes the value (JSON merge patch null).
         func text(_ key: String) -> String? { sent(form, key) ? (form[key] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : nil }
-        if sent(form, "organization_required_shown") { body["organization_required"] = .bool(form["organization_required"] != nil) }
+        if sent(form, "organization_required_shown") {
+            body["organization_required"] = .bool(form["organization_required"] != nil)
+            body["require_pushed_authorization_requests"] = .bool(form["require_pushed_authorization_requests"] != nil)
+        }
         if let scopes = text("allowed_scopes") { body["allowed_scopes"] = scopes.isEmpty ? .null : .string(scopes) }
         if let method = text("token_endpoint_auth_method"), !method.isEmpty { body["token_endpoint_auth_method"] = .string(method) }
         if let uri = text("jwks_uri") { body["jwks_uri"] = uri.isEmpty ? .null : .string(uri) }
@@ -120,6 +123,7 @@ extension ConsoleController {
             "access_token_algorithms": options(Array(settings.signingAlgorithms), client.accessTokenSigningAlgorithm),
             "allowed_scopes": form.map { $0["allowed_scopes"] ?? "" } ?? client.allowedScopes.map { $0.description } ?? "",
             "organization_required": client.organizationRequired,
+            "require_pushed_authorization_requests": client.requirePushedAuthorizationRequests,
             "auth_methods": Client.registrableMethods(for: client.type).map {
                 ["value": $0.rawValue, "selected": (form?["token_endpoint_auth_method"] ?? client.tokenEndpointAuthMethod?.rawValue) == $0.rawValue]
             },

@@ -145,7 +145,7 @@ extension ConsoleController {
     }
 
     /// The settings form's checkboxes (absent is false) and its fields of whole seconds.
-    static let flagFields = ["self_signup", "require_verified_email", "magic_link"]
+    static let flagFields = ["self_signup", "require_verified_email", "magic_link", "require_pushed_authorization_requests"]
     static let secondsFields = ["access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "audit_retention_days"]
     /// The settings shown as checkbox groups: their values, in the form's order.
     static let choiceFields = ["signing_algorithms": ["EdDSA", "ES256", "RS256"], "mfa_factors": ["totp", "email"]]
@@ -161,7 +161,8 @@ extension ConsoleController {
             "slug": tenant.slug, "issuer": services.issuer(of: tenant), "environment": tenant.tenant.environment.rawValue,
             "users": counts.users, "clients": counts.clients, "organizations": counts.organizations,
             "name": name, "self_signup": settings.selfSignup, "require_verified_email": settings.requireVerifiedEmail,
-            "magic_link": settings.magicLink, "mfa_\(settings.mfaPolicy.rawValue)": true,
+            "magic_link": settings.magicLink, "require_pushed_authorization_requests": settings.requirePushedAuthorizationRequests,
+            "mfa_\(settings.mfaPolicy.rawValue)": true,
             "access_token_ttl": String(settings.accessTokenTTL), "refresh_token_ttl": String(settings.refreshTokenTTL),
             "session_ttl": String(settings.sessionTTL), "id_token_ttl": String(settings.idTokenTTL),
             "authorization_code_ttl": String(settings.authorizationCodeTTL), "audit_retention_days": String(settings.auditRetentionDays),

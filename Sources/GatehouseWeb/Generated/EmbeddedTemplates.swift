@@ -601,7 +601,7 @@ enum EmbeddedTemplates {
     previous_secret_expires_at, secret, name, redirect_uris, post_logout_redirect_uris,
     grant_types[] (value, checked), first_party, id_token_algorithms[] and
     access_token_algorithms[] (value, selected), allowed_scopes, organization_required,
-    auth_methods[] (value, selected), jwks_uri, jwks, custom_claims, overlap_seconds, <field>_error for each field,
+    require_pushed_authorization_requests, auth_methods[] (value, selected), jwks_uri, jwks, custom_claims, overlap_seconds, <field>_error for each field,
     notice, error, delete_error, action, rotate_action, delete_action. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -676,6 +676,9 @@ enum EmbeddedTemplates {
         <input type="hidden" name="organization_required_shown" value="1">
         <label><input id="organization_required" name="organization_required" type="checkbox" value="on"{{#organization_required}} checked{{/organization_required}}> Users sign in for one of their organizations</label>
         {{#organization_required_error}}<p class="field-error" id="organization_required-error" role="alert">{{organization_required_error}}</p>{{/organization_required_error}}
+      </div>
+      <div class="field">
+        <label><input id="require_pushed_authorization_requests" name="require_pushed_authorization_requests" type="checkbox" value="on"{{#require_pushed_authorization_requests}} checked{{/require_pushed_authorization_requests}}> Authorization requests must be pushed first (PAR, RFC 9126)</label>
       </div>
       <div class="field">
         <label for="token_endpoint_auth_method">Client authentication (token_endpoint_auth_method)</label>
@@ -1622,6 +1625,10 @@ enum EmbeddedTemplates {
       <div class="field">
         <label><input id="magic_link" name="magic_link" type="checkbox" value="on"{{#magic_link}} checked{{/magic_link}}> Offer sign-in by emailed link</label>
         {{#magic_link_error}}<p class="field-error" id="magic_link-error" role="alert">{{magic_link_error}}</p>{{/magic_link_error}}
+      </div>
+      <div class="field">
+        <label><input id="require_pushed_authorization_requests" name="require_pushed_authorization_requests" type="checkbox" value="on"{{#require_pushed_authorization_requests}} checked{{/require_pushed_authorization_requests}}> Every authorization request is pushed first (PAR, RFC 9126)</label>
+        {{#require_pushed_authorization_requests_error}}<p class="field-error" id="require_pushed_authorization_requests-error" role="alert">{{require_pushed_authorization_requests_error}}</p>{{/require_pushed_authorization_requests_error}}
       </div>
       <div class="field">
         <label for="access_token_ttl">Access token lifetime (seconds)</label>
