@@ -23,7 +23,9 @@ def device_client(kit: Kit):
 
 def device_authorization(tenant, client_id: str, auth=None) -> requests.Response:
     data = {"scope": "openid"} if auth else {"scope": "openid", "client_id": client_id}
-    return requests.post(tenant.endpoint("device_authorization_endpoint"), data=data, auth=auth, timeout=HTTP_TIMEOUT)
+    return requests.post(
+        tenant.endpoint("device_authorization_endpoint"), data=data, auth=auth, timeout=HTTP_TIMEOUT
+    )
 
 
 def foreign_codes(F: Kit) -> tuple[str, str]:  # noqa: N803 - F(oreign)
@@ -76,7 +78,8 @@ def device_cells(m: Matrix, F: Kit, L: Kit) -> None:  # noqa: N803 - F(oreign), 
 
     def foreign_device_code_here():
         local = device_client(L)
-        return lt.token_request({"grant_type": DEVICE, "device_code": foreign_codes(F)[0]}, local, auth="none")
+        device_code = foreign_codes(F)[0]
+        return lt.token_request({"grant_type": DEVICE, "device_code": device_code}, local, auth="none")
 
     cell(
         "token device_code",

@@ -42,14 +42,17 @@ def device_client(tenant, **kw):
 
 
 def start(tenant, client, scope: str = "openid email") -> requests.Response:
-    """POST to the device authorization endpoint: a public client by client_id, a confidential one with Basic."""
+    """POST to the device authorization endpoint: a public client by client_id, a confidential
+    one with Basic."""
     data = {"scope": scope}
     auth = None
     if client.client_secret:
         auth = (client.client_id, client.client_secret)
     else:
         data["client_id"] = client.client_id
-    return requests.post(tenant.endpoint("device_authorization_endpoint"), data=data, auth=auth, timeout=HTTP_TIMEOUT)
+    return requests.post(
+        tenant.endpoint("device_authorization_endpoint"), data=data, auth=auth, timeout=HTTP_TIMEOUT
+    )
 
 
 def started(tenant, client, **kw) -> dict:
@@ -58,7 +61,8 @@ def started(tenant, client, **kw) -> dict:
     answer = resp.json()
     assert len(answer["device_code"]) >= 43 and USER_CODE.match(answer["user_code"]), answer
     assert answer["verification_uri"] == tenant.issuer + "/device", answer
-    assert answer["verification_uri_complete"] == tenant.issuer + "/device?user_code=" + answer["user_code"], answer
+    complete = tenant.issuer + "/device?user_code=" + answer["user_code"]
+    assert answer["verification_uri_complete"] == complete, answer
     assert answer["interval"] == 5, answer
     return answer
 
@@ -74,8 +78,8 @@ def error_of(resp: requests.Response) -> str:
 
 
 class Poller(threading.Thread):
-    """Polls the token endpoint at once and then every `interval` seconds, as a device does, until it gets an answer
-    other than authorization_pending (or 120 s pass)."""
+    """Polls the token endpoint at once and then every `interval` seconds, as a device does,
+    until it gets an answer other than authorization_pending (or 120 s pass)."""
 
     def __init__(self, tenant, client, answer: dict):
         super().__init__(daemon=True)
@@ -95,8 +99,11 @@ class Poller(threading.Thread):
             return
 
 
-def sign_in_and_decide(drv, artifacts_dir, tenant, url: str, user, decision: str, typed: str | None = None) -> None:
-    """The user's side: the code page (typing `typed` when given), the tenant's login, the confirmation, the decision."""
+def sign_in_and_decide(
+    drv, artifacts_dir, tenant, url: str, user, decision: str, typed: str | None = None
+) -> None:
+    """The user's side: the code page (typing `typed` when given), the tenant's login, the
+    confirmation, the decision."""
     drv.get(url)
     wait_heading(drv, "Connect a device")
     if typed is not None:
@@ -136,7 +143,9 @@ def test_device_flow_in_chromium_while_polling(tenant, driver, artifacts_dir):
     assert token["token_type"] == "Bearer" and token.get("refresh_token"), token
     assert set(token["scope"].split()) == {"openid", "email"}, token
     assert check_access_token(tenant, client, token["access_token"], user=user)["sub"] == user.id
-    check_id_token(tenant, client, token["id_token"], access_token=token["access_token"], user=user, scope="openid email")
+    check_id_token(
+        tenant, client, token["id_token"], access_token=token["access_token"], user=user, scope="openid email"
+    )
     # The refresh token works as in the code flow.
     refreshed = tenant.token_request(
         {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}, client, auth="none"
@@ -229,7 +238,9 @@ def test_wrong_user_codes_are_limited_and_csrf_is_checked(tenant):
     right = post_code(tenant, answer["user_code"], session)
     assert right.status_code == 303 and "/authorize?" in right.headers["Location"], right.headers
     # No CSRF token: refused, nothing looked up.
-    bare = session.post(tenant.issuer + "/device", data={"user_code": answer["user_code"]}, timeout=HTTP_TIMEOUT)
+    bare = session.post(
+        tenant.issuer + "/device", data={"user_code": answer["user_code"]}, timeout=HTTP_TIMEOUT
+    )
     assert bare.status_code == 400 and "expired" in bare.text
     for _ in range(10):
         wrong = post_code(tenant, "BBBB-BBBB", session)
