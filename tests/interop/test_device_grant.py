@@ -207,6 +207,10 @@ def test_client_without_the_grant_type(tenant):
     )
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     assert error_of(start(tenant, device_client(tenant), scope="email bogus")) == "invalid_scope"
+    # The grant is personal: no organization step on the verification page.
+    assert error_of(start(tenant, device_client(tenant), scope="openid organization")) == "invalid_scope"
+    org_client = device_client(tenant, organization_required=True)
+    assert error_of(start(tenant, org_client)) == "unauthorized_client"
 
 
 def test_unknown_device_code_and_another_clients(tenant):

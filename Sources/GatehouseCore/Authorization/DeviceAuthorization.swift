@@ -146,8 +146,9 @@ public enum DeviceFlow {
     /// checked as at the authorization endpoint (``AuthorizationEndpoint/permittedScope(_:client:)``).
     /// - Parameter verificationURI: `{issuer}/device`.
     /// - Throws: `invalid_request` for a duplicated parameter; `invalid_client` (401) for failed
-    ///   authentication; `unauthorized_client` for a client without the grant type;
-    ///   `invalid_scope` (RFC 8628 §3.2 uses RFC 6749 §5.2's codes).
+    ///   authentication; `unauthorized_client` for a client without the grant type or one whose
+    ///   authorizations require an organization; `invalid_scope`, also for `organization` (the
+    ///   grant is personal) (RFC 8628 §3.2 uses RFC 6749 §5.2's codes).
     public static func authorize(
         parameters: FormParameters, authorization: String?, context: TokenContext, store: any DeviceAuthorizationStore,
         verificationURI: String
@@ -161,7 +162,14 @@ public enum DeviceFlow {
         guard client.grantTypes.contains(.deviceCode) else {
             throw OAuthError.unauthorizedClient("client is not allowed to use the device authorization grant")
         }
+        // The verification page has no organization step (docs/contract.md A8): the grant is personal.
+        guard !client.organizationRequired else {
+            throw OAuthError.unauthorizedClient("a client whose authorizations require an organization cannot use the device grant")
+        }
         let scope = try AuthorizationEndpoint.permittedScope(parameters["scope"], client: client)
+        if scope.contains(StandardScope.organization) {
+            throw OAuthError.invalidScope("the organization scope is not available with the device grant")
+        }
         let deviceCode = RandomText.bearerSecret()
         let lifetime = context.settings.deviceCodeTTL
         for _ in 0..<4 {
