@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 from selenium.webdriver.common.by import By
 
 from accounts_chromium import chromium_driver, click_button, fill, fill_login, save, wait_heading
+from cli_helpers import CLI
 from gatehouse_client import check_access_token, check_id_token, expect
 from gatehouse_http import HTTP_TIMEOUT
 
@@ -181,8 +182,11 @@ def test_pending_then_slow_down(tenant):
     assert error_of(poll(tenant, client, answer["device_code"])) == "slow_down"
 
 
-def test_expired_device_code(tenant):
-    tenant.patch({"settings": {"device_code_ttl": 5}})
+def test_expired_device_code(tenant, server, tmp_path):
+    # The tenant setting device_code_ttl, set with the CLI (gatehouse tenant update --device-code-ttl).
+    cli = CLI(server.public_url, server.admin_token, tmp_path)
+    shown = cli.json("tenant", "update", tenant.slug, "--device-code-ttl", "5s")
+    assert shown["settings"]["device_code_ttl"] == 5, shown
     client = device_client(tenant)
     answer = started(tenant, client)
     assert answer["expires_in"] == 5, answer
