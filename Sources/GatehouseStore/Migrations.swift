@@ -205,6 +205,7 @@ public enum Migrations {
         registerTemplateVersionMigrations(&migrator)
         registerConsoleRoleMigrations(&migrator)
         registerPushedAuthorizationMigrations(&migrator)
+        registerDeviceAuthorizationMigrations(&migrator)
         return migrator
     }
 }

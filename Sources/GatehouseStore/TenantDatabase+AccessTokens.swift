@@ -39,6 +39,7 @@ extension TenantDatabase {
             try db.execute(cached: "DELETE FROM console_enrolments WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM client_assertions WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM pushed_authorizations WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM device_authorizations WHERE expires_at < ?", arguments: [now])
             // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
             try db.execute(cached: "DELETE FROM sign_in_failures WHERE last_failure < ?", arguments: [now.addingTimeInterval(-86400)])
         }

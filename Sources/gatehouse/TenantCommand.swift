@@ -108,6 +108,8 @@ struct TenantCommand: AsyncParsableCommand {
         var refreshTokenTtl: Duration?
         @Option(help: ArgumentHelp("Authorization code lifetime (authorization_code_ttl), e.g. 60s.", valueName: "duration"))
         var authorizationCodeTtl: Duration?
+        @Option(help: ArgumentHelp("Device code lifetime (device_code_ttl, RFC 8628), e.g. 10m.", valueName: "duration"))
+        var deviceCodeTtl: Duration?
         @Option(help: "Comma-separated CORS origins, e.g. \"https://app.acme.com,https://admin.acme.com\" (an empty string clears).")
         var allowedOrigins: String?
         @Option(help: "Comma-separated JWS algorithms the tenant keeps keys for: EdDSA, ES256, RS256 (e.g. EdDSA,ES256,RS256).")
@@ -137,6 +139,7 @@ struct TenantCommand: AsyncParsableCommand {
             settings.accessTokenTtl = accessTokenTtl?.seconds
             settings.idTokenTtl = idTokenTtl?.seconds
             settings.authorizationCodeTtl = authorizationCodeTtl?.seconds
+            settings.deviceCodeTtl = deviceCodeTtl?.seconds
             settings.allowedOrigins = allowedOrigins.map(commaSeparated)
             settings.signingAlgorithms = signingAlgorithms.map(commaSeparated)
             settings.customClaims = try? OrgCommand.metadata(customClaims, option: "custom-claims")

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "c79680b1558942551a58bd4291e0f12752de6b8000f0f02d50201b97ec9dbced"
+    package static let sha256 = "b66b0a89e508780c671fdc61f8a072e578a78cd9c8b686545c68118f1f1f93c0"
 }

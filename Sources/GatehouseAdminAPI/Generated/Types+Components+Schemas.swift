@@ -294,6 +294,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/authorization_code_ttl`.
             package var authorizationCodeTtl: Swift.Int
+            /// Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/device_code_ttl`.
+            package var deviceCodeTtl: Swift.Int?
             /// Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/audit_retention_days`.
@@ -345,6 +349,7 @@ extension Components {
             ///   - refreshTokenTtl: Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.
             ///   - sessionTtl: Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.
             ///   - authorizationCodeTtl: Authorization code lifetime in seconds. 10–600; default 60.
+            ///   - deviceCodeTtl: Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.
             ///   - auditRetentionDays: Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///   - allowedOrigins: Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API).
             ///   - signingAlgorithms: JWS algorithms the tenant keeps signing keys for; clients choose among them.
@@ -361,6 +366,7 @@ extension Components {
                 refreshTokenTtl: Swift.Int,
                 sessionTtl: Swift.Int,
                 authorizationCodeTtl: Swift.Int,
+                deviceCodeTtl: Swift.Int? = nil,
                 auditRetentionDays: Swift.Int,
                 allowedOrigins: [Swift.String],
                 signingAlgorithms: Components.Schemas.TenantSettings.SigningAlgorithmsPayload,
@@ -377,6 +383,7 @@ extension Components {
                 self.refreshTokenTtl = refreshTokenTtl
                 self.sessionTtl = sessionTtl
                 self.authorizationCodeTtl = authorizationCodeTtl
+                self.deviceCodeTtl = deviceCodeTtl
                 self.auditRetentionDays = auditRetentionDays
                 self.allowedOrigins = allowedOrigins
                 self.signingAlgorithms = signingAlgorithms
@@ -394,6 +401,7 @@ extension Components {
                 case refreshTokenTtl = "refresh_token_ttl"
                 case sessionTtl = "session_ttl"
                 case authorizationCodeTtl = "authorization_code_ttl"
+                case deviceCodeTtl = "device_code_ttl"
                 case auditRetentionDays = "audit_retention_days"
                 case allowedOrigins = "allowed_origins"
                 case signingAlgorithms = "signing_algorithms"
@@ -993,6 +1001,7 @@ extension Components {
                 case authorizationCode = "authorization_code"
                 case refreshToken = "refresh_token"
                 case clientCredentials = "client_credentials"
+                case urn_colon_ietf_colon_params_colon_oauth_colon_grantType_colon_deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
             }
             /// Sorted.
             ///

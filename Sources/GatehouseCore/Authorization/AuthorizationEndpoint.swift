@@ -120,22 +120,7 @@ public enum AuthorizationEndpoint {
             }
         },
         Check(name: "scope is known and permitted (RFC 6749 §3.3; OIDC Core §3.1.2.1)") { draft throws(OAuthError) in
-            var scope: ScopeSet
-            do { scope = try ScopeSet(parsing: draft.parameters["scope"] ?? "") } catch {
-                throw .invalidScope("scope is malformed")
-            }
-            // OIDC Core §3.1.2.1: scope values an OpenID request uses that the server does not
-            // understand SHOULD be ignored. A value the server defines (a standard or admin scope)
-            // that the client may not ask for is still refused.
-            if scope.contains(StandardScope.openid) {
-                let understood = draft.client.requestableScopes.values.union(StandardScope.supported.values)
-                scope = ScopeSet(scope.values.filter { understood.contains($0) || AdminScope.isAdmin($0) })
-            }
-            let unknown = scope.values.subtracting(draft.client.requestableScopes.values)
-            if !unknown.isEmpty { throw .invalidScope("scope not permitted: \(unknown.sorted().joined(separator: " "))") }
-            // Admin scopes belong to the client credentials grant only, never to a user's authorization.
-            if scope.values.contains(where: AdminScope.isAdmin) { throw .invalidScope("admin scopes cannot be requested by users") }
-            draft.request.scope = scope
+            draft.request.scope = try AuthorizationEndpoint.permittedScope(draft.parameters["scope"], client: draft.client)
         },
         Check(name: "OpenID requests send redirect_uri (OIDC Core §3.1.2.1)") { draft throws(OAuthError) in
             if draft.request.scope.contains(StandardScope.openid), !draft.request.redirectURIWasSent {
@@ -211,4 +196,28 @@ public enum AuthorizationEndpoint {
             draft.request.organization = named
         },
     ]
+
+    /// The scope a user's authorization of `client` asks for (RFC 6749 §3.3; OIDC Core §3.1.2.1),
+    /// checked as at the authorization endpoint; the device authorization endpoint (RFC 8628 §3.1)
+    /// shares it.
+    /// - Parameter raw: the `scope` parameter; nil is the empty scope.
+    /// - Throws: `invalid_scope` for a malformed value, a value the client may not ask for, or an admin scope.
+    public static func permittedScope(_ raw: String?, client: Client) throws(OAuthError) -> ScopeSet {
+        var scope: ScopeSet
+        do { scope = try ScopeSet(parsing: raw ?? "") } catch {
+            throw .invalidScope("scope is malformed")
+        }
+        // OIDC Core §3.1.2.1: scope values an OpenID request uses that the server does not
+        // understand SHOULD be ignored. A value the server defines (a standard or admin scope)
+        // that the client may not ask for is still refused.
+        if scope.contains(StandardScope.openid) {
+            let understood = client.requestableScopes.values.union(StandardScope.supported.values)
+            scope = ScopeSet(scope.values.filter { understood.contains($0) || AdminScope.isAdmin($0) })
+        }
+        let unknown = scope.values.subtracting(client.requestableScopes.values)
+        if !unknown.isEmpty { throw .invalidScope("scope not permitted: \(unknown.sorted().joined(separator: " "))") }
+        // Admin scopes belong to the client credentials grant only, never to a user's authorization.
+        if scope.values.contains(where: AdminScope.isAdmin) { throw .invalidScope("admin scopes cannot be requested by users") }
+        return scope
+    }
 }

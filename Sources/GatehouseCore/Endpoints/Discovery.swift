@@ -14,6 +14,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var pushedAuthorizationRequestEndpoint: String
     /// RFC 9126 §5: whether every authorization request must be pushed.
     public var requirePushedAuthorizationRequests: Bool
+    /// RFC 8628 §4; nil (left out) where the device grant is not offered.
+    public var deviceAuthorizationEndpoint: String?
     public var scopesSupported: [String]
     public var responseTypesSupported: [String]
     public var responseModesSupported: [String]
@@ -51,6 +53,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case endSessionEndpoint = "end_session_endpoint"
         case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+        case deviceAuthorizationEndpoint = "device_authorization_endpoint"
         case scopesSupported = "scopes_supported"
         case responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
@@ -87,6 +90,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         public static let endSession = "/logout"
         /// The pushed authorization request endpoint (RFC 9126 §2).
         public static let pushedAuthorization = "/par"
+        /// The device authorization endpoint (RFC 8628 §3.1).
+        public static let deviceAuthorization = "/device_authorization"
+        /// The device verification page (RFC 8628 §3.3): `verification_uri`.
+        public static let deviceVerification = "/device"
         public static let login = "/login"
         public static let consent = "/consent"
         /// The organization picker (docs/contract.md A8).
@@ -95,7 +102,9 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     }
 
     /// The metadata of the issuer `issuer` signing ID tokens with `signingAlgorithms`.
-    public init(issuer: String, signingAlgorithms: [String]) {
+    /// - Parameter deviceAuthorization: whether the device authorization grant (RFC 8628) is
+    ///   offered (a server with device storage): `device_authorization_endpoint` and its grant type.
+    public init(issuer: String, signingAlgorithms: [String], deviceAuthorization: Bool = false) {
         self.issuer = issuer
         authorizationEndpoint = issuer + Path.authorization
         tokenEndpoint = issuer + Path.token
@@ -106,10 +115,11 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         endSessionEndpoint = issuer + Path.endSession
         pushedAuthorizationRequestEndpoint = issuer + Path.pushedAuthorization
         requirePushedAuthorizationRequests = false
+        deviceAuthorizationEndpoint = deviceAuthorization ? issuer + Path.deviceAuthorization : nil
         scopesSupported = StandardScope.supported.values.sorted()
         responseTypesSupported = ["code"]
         responseModesSupported = ResponseMode.allCases.map(\.rawValue)
-        grantTypesSupported = GrantType.allCases.map(\.rawValue)
+        grantTypesSupported = GrantType.allCases.filter { deviceAuthorization || $0 != .deviceCode }.map(\.rawValue)
         subjectTypesSupported = ["public"]
         idTokenSigningAlgValuesSupported = signingAlgorithms
         let methods = ClientAuthenticationMethod.allCases.map(\.rawValue)

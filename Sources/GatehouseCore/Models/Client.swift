@@ -14,6 +14,8 @@ public enum GrantType: String, Codable, Sendable, CaseIterable {
     case authorizationCode = "authorization_code"
     case refreshToken = "refresh_token"
     case clientCredentials = "client_credentials"
+    /// The device authorization grant (RFC 8628 §3.4).
+    case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 }
 
 /// Client authentication methods (RFC 6749 §2.3.1; OIDC Core §9; RFC 7523 §2.2; RFC 8414 names).

@@ -73,6 +73,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var sessionTTL: Int = 14 * 86400
     /// Authorization code lifetime in seconds. Default 60.
     public var authorizationCodeTTL: Int = 60
+    /// Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`): 5…1800, default 600.
+    public var deviceCodeTTL: Int = DeviceFlow.lifetime
     /// Days the audit log keeps an entry (docs/contract.md A9): 1…3650, default 90.
     public var auditRetentionDays: Int = 90
     /// Origins (`scheme://host[:port]`) allowed to call the tenant's CORS-enabled endpoints.
@@ -125,6 +127,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case refreshTokenTTL = "refresh_token_ttl"
         case sessionTTL = "session_ttl"
         case authorizationCodeTTL = "authorization_code_ttl"
+        case deviceCodeTTL = "device_code_ttl"
         case auditRetentionDays = "audit_retention_days"
         case allowedOrigins = "allowed_origins"
         case signingAlgorithms = "signing_algorithms"
@@ -150,6 +153,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         refreshTokenTTL = try c.decodeIfPresent(Int.self, forKey: .refreshTokenTTL) ?? d.refreshTokenTTL
         sessionTTL = try c.decodeIfPresent(Int.self, forKey: .sessionTTL) ?? d.sessionTTL
         authorizationCodeTTL = try c.decodeIfPresent(Int.self, forKey: .authorizationCodeTTL) ?? d.authorizationCodeTTL
+        deviceCodeTTL = try c.decodeIfPresent(Int.self, forKey: .deviceCodeTTL) ?? d.deviceCodeTTL
         auditRetentionDays = try c.decodeIfPresent(Int.self, forKey: .auditRetentionDays) ?? d.auditRetentionDays
         allowedOrigins = try c.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? d.allowedOrigins
         signingAlgorithms = try c.decodeIfPresent([JWSAlgorithm].self, forKey: .signingAlgorithms) ?? d.signingAlgorithms
@@ -178,6 +182,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         ttl(refreshTokenTTL, "refresh_token_ttl", 60...(365 * 86400))
         ttl(sessionTTL, "session_ttl", 60...(365 * 86400))
         ttl(authorizationCodeTTL, "authorization_code_ttl", 10...600)
+        ttl(deviceCodeTTL, "device_code_ttl", 5...1800)
         if !(1...3650).contains(auditRetentionDays) { problems.append(("audit_retention_days", "must be between 1 and 3650 days")) }
         if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
         if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }

@@ -40,6 +40,10 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let registrationNotSupported: Code = "registration_not_supported"
         // Gatehouse: the client or resource is not found (admin/headless planes)
         public static let slowDown: Code = "slow_down"
+        /// RFC 8628 §3.5: the user has not yet decided on the device authorization.
+        public static let authorizationPending: Code = "authorization_pending"
+        /// RFC 8628 §3.5: the device code passed its `expires_in`.
+        public static let expiredToken: Code = "expired_token"
     }
 
     public let code: Code

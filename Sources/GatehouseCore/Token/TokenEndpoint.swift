@@ -36,14 +36,18 @@ public struct TokenContext: Sendable {
     public let refreshReuseGrace: TimeInterval
     /// What JWT client authentication needs (RFC 7523); nil refuses client assertions.
     public let clientAssertions: ClientAssertionContext?
+    /// Device authorizations (RFC 8628); nil refuses the device code grant (`unsupported_grant_type`).
+    public let deviceAuthorizations: (any DeviceAuthorizationStore)?
 
     public init(
-        tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval, clientAssertions: ClientAssertionContext? = nil
+        tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval, clientAssertions: ClientAssertionContext? = nil,
+        deviceAuthorizations: (any DeviceAuthorizationStore)? = nil
     ) {
         self.tokens = tokens
         self.store = store
         self.refreshReuseGrace = refreshReuseGrace
         self.clientAssertions = clientAssertions
+        self.deviceAuthorizations = deviceAuthorizations
     }
 
     public var now: Date { tokens.clock.now }
@@ -66,13 +70,14 @@ public enum TokenEndpoint {
         GrantType.authorizationCode.rawValue: AuthorizationCodeGrant.self,
         GrantType.refreshToken.rawValue: RefreshTokenGrant.self,
         GrantType.clientCredentials.rawValue: ClientCredentialsGrant.self,
+        GrantType.deviceCode.rawValue: DeviceCodeGrant.self,
     ]
 
     /// Handles a token request whose form body is `parameters`.
     ///
     /// Phases: duplicate parameters are rejected (RFC 6749 §3.2: "Request and response parameters
     /// MUST NOT be included more than once"), the client authenticates (§3.2.1), the grant type is
-    /// dispatched (§4.1.3, §6, §4.4), and the client must be registered for it (§5.2
+    /// dispatched (§4.1.3, §6, §4.4; RFC 8628 §3.4), and the client must be registered for it (§5.2
     /// `unauthorized_client`).
     /// - Throws: `OAuthError` for every protocol failure; other errors are server errors.
     public static func handle(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> TokenResponse {
@@ -81,7 +86,8 @@ public enum TokenEndpoint {
             authorization: authorization, parameters: parameters, now: context.now, assertions: context.clientAssertions,
             findClient: context.store.client(clientID:))
         guard let grantType = parameters["grant_type"] else { throw OAuthError.invalidRequest("grant_type is missing") }
-        guard let handler = grants[grantType] else {
+        // The device code grant needs device storage (RFC 8628); a context without it does not offer it.
+        guard let handler = grants[grantType], handler.grantType != .deviceCode || context.deviceAuthorizations != nil else {
             throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")
         }
         guard client.client.grantTypes.contains(handler.grantType) else {

@@ -212,6 +212,7 @@ extension PostgresTenantDatabase {
             "DELETE FROM \(unescaped: schema).console_enrolments WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).client_assertions WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).pushed_authorizations WHERE expires_at < \(PostgresTimestamp(now))",
+            "DELETE FROM \(unescaped: schema).device_authorizations WHERE expires_at < \(PostgresTimestamp(now))",
             // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
             "DELETE FROM \(unescaped: schema).sign_in_failures WHERE last_failure < \(dayAgo)",
         ]

@@ -70,6 +70,7 @@ extension AdminController {
             "refresh_token_ttl": { $0.refreshTokenTTL = defaults.refreshTokenTTL },
             "session_ttl": { $0.sessionTTL = defaults.sessionTTL },
             "authorization_code_ttl": { $0.authorizationCodeTTL = defaults.authorizationCodeTTL },
+            "device_code_ttl": { $0.deviceCodeTTL = defaults.deviceCodeTTL },
             "audit_retention_days": { $0.auditRetentionDays = defaults.auditRetentionDays },
             "allowed_origins": { $0.allowedOrigins = defaults.allowedOrigins },
             "signing_algorithms": { $0.signingAlgorithms = defaults.signingAlgorithms },
@@ -99,6 +100,7 @@ extension AdminController {
         if let v = input.int("refresh_token_ttl") { settings.refreshTokenTTL = v }
         if let v = input.int("session_ttl") { settings.sessionTTL = v }
         if let v = input.int("authorization_code_ttl") { settings.authorizationCodeTTL = v }
+        if let v = input.int("device_code_ttl") { settings.deviceCodeTTL = v }
         if let v = input.int("audit_retention_days") { settings.auditRetentionDays = v }
         if let v = input.strings("allowed_origins") { settings.allowedOrigins = v.map(TenantSettings.normalizeOrigin) }
         if let raw = input.strings("signing_algorithms") {

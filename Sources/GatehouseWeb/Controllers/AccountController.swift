@@ -119,9 +119,10 @@ struct AccountController {
     /// authenticates again even with a live session.
     /// An invitation's sign-in (`AccountController+Invitations`) passes the invited address as
     /// `login_hint` and asks for `prompt=login` when another account is signed in.
+    /// The device verification page (`DeviceController`) passes its own `marker`.
     func startSignIn(
         _ context: TenantRequestContext, client: Client, stepUp: StepUpAction? = nil,
-        invitation: (loginHint: String, prompt: Bool)? = nil
+        invitation: (loginHint: String, prompt: Bool)? = nil, marker custom: String? = nil
     ) async throws -> Response {
         let state = RandomText.bearerSecret()
         let verifier = RandomText.bearerSecret() + RandomText.bearerSecret()
@@ -137,7 +138,7 @@ struct AccountController {
         }
         let query = FormParameters.encode(parameters)
         var response = Responses.redirect(to: "\(services.basePath(of: context.tenant))\(ProviderMetadata.Path.authorization)?\(query)")
-        let marker = stepUp?.rawValue ?? (invitation != nil ? Self.invitationMarker : nil)
+        let marker = custom ?? stepUp?.rawValue ?? (invitation != nil ? Self.invitationMarker : nil)
         let flow = "\(state).\(verifier)" + (marker.map { ".\($0)" } ?? "")
         response.setCookie(
             TenantCookie.consoleFlow.make(
@@ -169,10 +170,14 @@ struct AccountController {
         let tokens = try await TokenEndpoint.handle(
             parameters: tokenRequest, authorization: nil,
             context: try await services.tokenContext(for: context.database))
-        var response =
-            flow.count > 2 && flow[2] == Self.invitationMarker
-            ? try await finishInvitation(accessToken: tokens.accessToken, request, context)
-            : Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
+        var response: Response
+        if flow.count > 2, flow[2] == Self.invitationMarker {
+            response = try await finishInvitation(accessToken: tokens.accessToken, request, context)
+        } else if flow.count > 2, let page = DeviceController.returnPath(marker: flow[2], services.basePath(of: context.tenant)) {
+            response = Responses.redirect(to: page)
+        } else {
+            response = Responses.redirect(to: flow.count > 2 ? afterStepUp(flow[2], context) : consolePath(context))
+        }
         response.setCookie(
             TenantCookie.console.make(
                 tokens.accessToken, tenant: context.tenant, services: services,

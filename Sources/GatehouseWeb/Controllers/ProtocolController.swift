@@ -21,7 +21,7 @@ struct ProtocolController {
     }
 
     /// Paths under the issuer that answer cross-origin requests from the tenant's allowed origins.
-    static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke", "par"]
+    static let corsPaths = [".well-known/openid-configuration", "jwks.json", "token", "userinfo", "introspect", "revoke", "par", "device_authorization"]
 
     func register(on group: RouterGroup<TenantRequestContext>) {
         // CORS outside, so that it decorates error responses too.
@@ -34,8 +34,9 @@ struct ProtocolController {
         cors.post("introspect") { request, context in try await self.introspect(request, context) }
         cors.post("revoke") { request, context in try await self.revoke(request, context) }
         cors.post("par") { request, context in try await self.pushAuthorization(request, context) }
+        cors.post("device_authorization") { request, context in try await self.deviceAuthorization(request, context) }
         // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
-        for path in ["token", "introspect", "revoke", "par"] {
+        for path in ["token", "introspect", "revoke", "par", "device_authorization"] {
             cors.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
         }
         // Preflights are answered by the middleware.
@@ -58,7 +59,7 @@ struct ProtocolController {
         let requirePAR = context.tenant.tenant.settings.requirePushedAuthorizationRequests
         let version = issuer + algorithms.joined() + (requirePAR ? " par" : "")
         let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: version) {
-            var metadata = ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms)
+            var metadata = ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms, deviceAuthorization: true)
             metadata.requirePushedAuthorizationRequests = requirePAR
             return try Responses.sortedEncoder.encode(metadata)
         }
@@ -160,5 +161,17 @@ struct ProtocolController {
             context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.pushedAuthorization),
             store: context.database)
         return Responses.json(response, status: .created, noStore: true)
+    }
+
+    /// The device authorization endpoint (RFC 8628 §3.1): 200 with the §3.2 response, errors as at
+    /// the token endpoint (§3.2: RFC 6749 §5.2).
+    func deviceAuthorization(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let parameters = try await postForm(request)
+        let issuer = services.issuer(of: context.tenant)
+        let response = try await DeviceFlow.authorize(
+            parameters: parameters, authorization: request.headers[.authorization],
+            context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.deviceAuthorization),
+            store: context.database, verificationURI: issuer + ProviderMetadata.Path.deviceVerification)
+        return Responses.json(response, status: .ok, noStore: true)
     }
 }

@@ -3409,6 +3409,13 @@ enum AdminOpenAPI {
             "description": "Authorization code lifetime in seconds. 10–600; default 60.",
             "default": 60
           },
+          "device_code_ttl": {
+            "type": "integer",
+            "minimum": 5,
+            "maximum": 1800,
+            "description": "Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.",
+            "default": 600
+          },
           "audit_retention_days": {
             "type": "integer",
             "minimum": 1,
@@ -3492,6 +3499,14 @@ enum AdminOpenAPI {
             "description": "Authorization code lifetime in seconds. 10–600; default 60.",
             "default": 60,
             "examples": [60]
+          },
+          "device_code_ttl": {
+            "type": ["integer", "null"],
+            "minimum": 5,
+            "maximum": 1800,
+            "description": "Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.",
+            "default": 600,
+            "examples": [600]
           },
           "audit_retention_days": {
             "type": ["integer", "null"],
@@ -4044,7 +4059,7 @@ enum AdminOpenAPI {
           "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
             "description": "Sorted."
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
@@ -4135,9 +4150,9 @@ enum AdminOpenAPI {
           },
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
             "maxItems": 100,
-            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials`."
+            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials`. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628)."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
@@ -4208,9 +4223,9 @@ enum AdminOpenAPI {
           },
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
             "maxItems": 100,
-            "description": "Replaces the list. Public clients cannot use `client_credentials`."
+            "description": "Replaces the list. Public clients cannot use `client_credentials`. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628)."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},

@@ -2290,6 +2290,70 @@ enum EmbeddedTemplates {
 {{> _foot}}
 
 """##,
+        "pages/device.mustache": ##"""
+{{! Device verification page (RFC 8628 §3.3): the user enters the code shown on the device. Variables: see README.md. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">Connect a device</h1>
+  <p class="lead">Enter the code shown on your device to connect it to your {{tenant_name}} account.</p>
+  {{#error}}<div class="alert alert-error" role="alert" id="device-error">{{error}}</div>{{/error}}
+  <form method="post" action="{{action}}">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="user_code">Code</label>
+    <input type="text" id="user_code" name="user_code" value="{{user_code}}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="12" placeholder="XXXX-XXXX" required autofocus>
+    <div class="actions">
+      <button type="submit" class="btn btn-primary">Continue</button>
+    </div>
+  </form>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/device_confirm.mustache": ##"""
+{{! Device confirmation (RFC 8628 §3.3): approve or deny the device's request. Variables: see README.md. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">{{client_name}} on a device wants to access your {{tenant_name}} account</h1>
+  <p class="lead">Signed in as <strong>{{user_email}}</strong></p>
+  <p>Check that your device shows the code <strong class="user-code">{{user_code}}</strong>. If you did not start this on a device of your own, deny.</p>
+  <p class="label" id="scopes-label">This will allow {{client_name}} to:</p>
+  <ul class="scopes" aria-labelledby="scopes-label">
+    {{#scopes}}
+    <li><span><span class="scope-desc">{{description}}</span><code class="scope-name">{{name}}</code></span></li>
+    {{/scopes}}
+    {{^scopes}}
+    <li><span class="scope-desc">Confirm who you are</span></li>
+    {{/scopes}}
+  </ul>
+  <form method="post" action="{{action}}">
+    <input type="hidden" name="user_code" value="{{user_code}}">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <div class="actions">
+      <button type="submit" name="decision" value="approve" class="btn btn-primary">Approve</button>
+      <button type="submit" name="decision" value="deny" class="btn btn-secondary">Deny</button>
+    </div>
+  </form>
+  <p class="fine">Only approve devices you trust. Approving shares the information above with {{client_name}}.</p>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/device_done.mustache": ##"""
+{{! Device flow result (RFC 8628 §3.3): the user's decision is recorded. Variables: see README.md. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  {{#approved}}
+  <h1 id="page-title">Device connected</h1>
+  <p class="lead" role="status">{{client_name}} may now access your account. You may return to your device.</p>
+  {{/approved}}
+  {{^approved}}
+  <h1 id="page-title">Access denied</h1>
+  <p class="lead" role="status">{{client_name}} was not given access. You may return to your device.</p>
+  {{/approved}}
+</section>
+{{> _foot}}
+
+"""##,
         "pages/error.mustache": ##"""
 {{! Error page: shown when a request cannot continue and must NOT be redirected back to the client.
     Deliberately contains no links (the redirect target is untrusted here). Variables: see README.md. }}

@@ -37,6 +37,9 @@ public struct Services: Sendable {
     /// Per-IP limit on invitation mail sent from the account console and the headless API
     /// (`OrganizationInvitations`): 20 at once, then one every 6 seconds.
     let invitationLimiter = ActionRateLimiter(burst: 20, interval: 6)
+    /// Wrong user codes at the device verification page (RFC 8628 §5.1), per tenant and IP:
+    /// 10, then one more every 30 s.
+    let deviceCodeLimiter = ActionRateLimiter(burst: 10, interval: 30)
     /// When this node last pruned each tenant's audit log (`Services.audit`).
     let auditPruning = AuditPruningSchedule()
     /// Encoded discovery and JWKS documents per tenant.
@@ -77,7 +80,7 @@ public struct Services: Sendable {
         TokenContext(
             tokens: try await tokenService(for: database), store: database,
             refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace),
-            clientAssertions: clientAssertions(for: database, endpoint: endpoint))
+            clientAssertions: clientAssertions(for: database, endpoint: endpoint), deviceAuthorizations: database)
     }
 
     /// Constant-time check of a presented admin token.

@@ -202,4 +202,18 @@ public final class ActionRateLimiter: Sendable {
         if wait != nil { GatehouseMetrics.shared.throttleRefusal(kind: action) }
         return wait
     }
+
+    /// Whether a token is left, without taking it: for limits counted on failures only, checked
+    /// first and taken (``take(tenant:action:ip:now:)``) when the attempt failed.
+    /// - Returns: nil when a token is left, else the seconds to wait.
+    public func wait(tenant: TenantID, action: String, ip: String?, now: Date) -> Int? {
+        let key = Key(tenant: tenant, action: action, ip: ClientAddressResolver.limitKey(ip))
+        let wait: Int? = buckets.withLock { buckets in
+            guard let bucket = buckets[key] else { return nil }
+            let tokens = min(burst, bucket.tokens + now.timeIntervalSince(bucket.at) / interval)
+            return tokens >= 1 ? nil : Int(((1 - tokens) * interval).rounded(.up))
+        }
+        if wait != nil { GatehouseMetrics.shared.throttleRefusal(kind: action) }
+        return wait
+    }
 }
