@@ -76,6 +76,7 @@ public enum Migrations {
                 t.column("version", .integer).notNull().defaults(to: 0)
             }
         }
+        registerInstanceBackchannelLogoutMigrations(&migrator)
         return migrator
     }
 
@@ -205,6 +206,7 @@ public enum Migrations {
         registerTemplateVersionMigrations(&migrator)
         registerConsoleRoleMigrations(&migrator)
         registerPushedAuthorizationMigrations(&migrator)
+        registerBackchannelLogoutMigrations(&migrator)
         return migrator
     }
 }

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "c79680b1558942551a58bd4291e0f12752de6b8000f0f02d50201b97ec9dbced"
+    package static let sha256 = "0e6a04c592febfe52a60b34a11bbfeff534a5fb8bcaf3cba8f4aa73caab99e33"
 }
