@@ -8,7 +8,8 @@ either).
   ``nonce``, at most 120 s) POSTed as a form (§2.5); a client of the same session without one gets nothing;
 * admin session revocation with a receiver answering 500 first: retried, same ``jti``, signed afresh;
 * a disabled user's sessions end with a logout token too;
-* metadata validation (fragment, not a URL, private address, non-boolean) as RFC 9457 problems.
+* metadata validation (fragment, not a URL, private address, non-boolean) as RFC 9457 problems;
+* the CLI sets both fields (`--backchannel-logout-uri`, `--backchannel-logout-session-required`).
 """
 
 from __future__ import annotations
@@ -193,3 +194,24 @@ def test_metadata_update_and_removal(server):
     assert expect(tenant.admin.get(path), 200).json()["backchannel_logout_uri"] == uri
     removed = expect(tenant.admin.patch(path, json={"backchannel_logout_uri": None}), 200).json()
     assert "backchannel_logout_uri" not in removed and removed["backchannel_logout_session_required"] is True
+
+
+def test_cli_sets_the_metadata(server, tmp_path):
+    from cli_helpers import CLI
+
+    cli = CLI(server.public_url, server.admin_token, tmp_path)
+    tenant = server.admin.create_tenant()
+    uri = "https://rp.example.com/backchannel"
+    created = cli.json(
+        "client", "create", "--tenant", tenant.slug, "--name", "RP",
+        "--redirect-uri", "https://rp.example.com/cb", "--backchannel-logout-uri", uri,
+    )
+    assert created["backchannel_logout_uri"] == uri
+    assert created["backchannel_logout_session_required"] is False
+    client_id = created["client_id"]
+    update = ("client", "update", client_id, "--tenant", tenant.slug)
+    updated = cli.json(*update, "--backchannel-logout-session-required", "true")
+    assert updated["backchannel_logout_uri"] == uri
+    assert updated["backchannel_logout_session_required"] is True
+    refused = cli.fails(*update, "--backchannel-logout-uri", "https://rp.example.com/#x")
+    assert "backchannel_logout_uri" in refused
