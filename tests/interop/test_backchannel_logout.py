@@ -7,7 +7,7 @@ either).
   ``typ`` ``logout+jwt``, ``iss``, ``aud``, ``events``, ``sub``, ``sid`` = the ID token's, no
   ``nonce``, at most 120 s) POSTed as a form (§2.5); a client of the same session without one gets nothing;
 * admin session revocation with a receiver answering 500 first: retried, same ``jti``, signed afresh;
-* a disabled user's sessions end with a logout token too;
+* a disabled user's sessions, and a device signed out in the account console, end with one too;
 * metadata validation (fragment, not a URL, private address, non-boolean) as RFC 9457 problems;
 * the CLI sets both fields (`--backchannel-logout-uri`, `--backchannel-logout-session-required`).
 """
@@ -151,6 +151,21 @@ def test_disabling_a_user_ends_the_session_with_a_logout_token(server, receiver)
     user = tenant.create_user()
     sid = id_token_claims(code_flow(tenant, client, user))["sid"]
     expect(tenant.admin.patch(f"/tenants/{tenant.slug}/users/{user.id}", json={"disabled": True}), 200)
+    claims = verify(tenant, client, logout_token(receiver.wait_for(lambda r: len(r) >= 1)[0]))
+    assert claims["sid"] == sid and claims["sub"] == user.id
+
+
+def test_account_console_sign_out_of_a_device_sends_a_logout_token(server, receiver):
+    from accounts_pages import Console
+    from gatehouse_client import Browser
+
+    tenant = server.admin.create_tenant()
+    client = tenant.create_client(first_party=True, backchannel_logout_uri=receiver.url)
+    user = tenant.create_user()
+    sid = id_token_claims(code_flow(tenant, client, user))["sid"]
+    console = Console(tenant, Browser())
+    console.sign_in(user.email, user.password)
+    assert console.act(f"/account/sessions/{sid}/revoke").status_code == 200
     claims = verify(tenant, client, logout_token(receiver.wait_for(lambda r: len(r) >= 1)[0]))
     assert claims["sid"] == sid and claims["sub"] == user.id
 
