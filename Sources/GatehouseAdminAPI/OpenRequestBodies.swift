@@ -88,6 +88,10 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     package var jwks: OpenAPIObjectContainer?
     /// Where a `private_key_jwt` client publishes its public keys (https).
     package var jwksUri: String?
+    /// Where logout tokens are POSTed (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    package var backchannelLogoutUri: String?
+    /// Whether the client needs `sid` in logout tokens (§2.2).
+    package var backchannelLogoutSessionRequired: Bool?
 
     package init() {}
 
@@ -100,6 +104,7 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
         case organizationRequired = "organization_required", customClaims = "custom_claims"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg", accessTokenSigningAlg = "access_token_signing_alg"
         case tokenEndpointAuthMethod = "token_endpoint_auth_method", jwks, jwksUri = "jwks_uri"
+        case backchannelLogoutUri = "backchannel_logout_uri", backchannelLogoutSessionRequired = "backchannel_logout_session_required"
     }
 }
 

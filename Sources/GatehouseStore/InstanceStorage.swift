@@ -99,6 +99,14 @@ public protocol InstanceStorage: AnyObject, Sendable {
     /// Tenants with webhook endpoints, at most `limit`.
     func webhookTenants(limit: Int) async throws -> [ResolvedTenant]
 
+    // MARK: Back-channel logout
+
+    /// Records that `tenant` has a client with a `backchannel_logout_uri`, so that the logout
+    /// worker visits it (OpenID Connect Back-Channel Logout 1.0; `logout_tenants`).
+    func markLogoutTenant(_ tenant: ResolvedTenant) async throws
+    /// Tenants with back-channel logout clients, at most `limit`.
+    func logoutTenants(limit: Int) async throws -> [ResolvedTenant]
+
     // MARK: Operations
 
     /// Readiness: the reasons this instance cannot serve; empty when it can.

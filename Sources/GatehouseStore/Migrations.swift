@@ -76,6 +76,7 @@ public enum Migrations {
                 t.column("version", .integer).notNull().defaults(to: 0)
             }
         }
+        registerInstanceBackchannelLogoutMigrations(&migrator)
         return migrator
     }
 
@@ -206,6 +207,7 @@ public enum Migrations {
         registerConsoleRoleMigrations(&migrator)
         registerPushedAuthorizationMigrations(&migrator)
         registerDeviceAuthorizationMigrations(&migrator)
+        registerBackchannelLogoutMigrations(&migrator)
         return migrator
     }
 }

@@ -226,6 +226,7 @@ extension TenantDatabase {
     public func revokeOthers(of id: UserID, keep: SessionID?, at now: Date) async throws {
         let keepID = keep?.rawValue ?? ""
         let grants = try await pool.write { db -> [String] in
+            try Self.queueBackchannelLogouts(.user(id, keep: keep), at: now, db: db)
             try db.execute(
                 cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id != ?",
                 arguments: [now, id.rawValue, keepID])

@@ -63,6 +63,7 @@ extension TenantDatabase {
     /// Ends every session of a user and revokes every grant, offline ones included.
     public func revokeEverything(of id: UserID, at now: Date) async throws {
         let grants = try await pool.write { db -> [String] in
+            try Self.queueBackchannelLogouts(.user(id, keep: nil), at: now, db: db)
             try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
             let ids = try String.fetchAll(db, cached: "SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL", arguments: [id.rawValue])
             try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])

@@ -37,6 +37,7 @@ extension TenantDatabase {
             } else if !keepPassword {
                 try db.execute(cached: "DELETE FROM pending_sign_ins WHERE user_id = ?", arguments: [userID.rawValue])
             }
+            try Self.queueBackchannelLogouts(.user(userID, keep: nil), at: now, db: db)
             try db.execute(
                 cached: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                 arguments: [now, userID.rawValue])

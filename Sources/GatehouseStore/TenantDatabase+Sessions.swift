@@ -36,6 +36,8 @@ extension TenantDatabase {
     @discardableResult
     public func endSession(id: SessionID, at now: Date) async throws -> [GrantID] {
         let revoked = try await pool.write { db -> [String] in
+            // Back-Channel Logout §2.5: the logout tokens owed commit with the session's end.
+            try Self.queueBackchannelLogouts(.session(id), at: now, db: db)
             try db.execute(cached: "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id.rawValue])
             // Every grant issued under the session ends with it, `offline_access` ones included:
             // their refresh tokens would otherwise keep minting ID tokens carrying the ended `sid`.

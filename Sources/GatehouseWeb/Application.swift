@@ -45,6 +45,8 @@ public func buildApplication(configuration: GatehouseConfiguration, clock: any C
     app.addServices(HousekeepingService(store: services.store, logger: logger))
     app.addServices(MailDeliveryService(mail: services.mail, store: services.store, logger: logger))
     app.addServices(WebhookDeliveryService(webhooks: services.webhooks, logger: logger))
+    app.addServices(
+        BackchannelLogoutWorker(logouts: services.logouts, tickSeconds: configuration.webhooks.retryBaseSeconds / 2, logger: logger))
     if configuration.backup.directory != nil, let store = services.store as? InstanceStore {
         app.addServices(BackupService(store: store, configuration: configuration.backup, logger: logger))
     }
@@ -75,11 +77,18 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         publicURL: configuration.effectivePublicURL)
     let webhooks = WebhookService(
         store: store, configuration: configuration, clock: clock, logger: logger, eventSource: { AuditWebhookSource(log: $0) })
+    let addressing = TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain)
+    let logouts = BackchannelLogoutService(store: store, configuration: configuration, clock: clock, logger: logger) { database in
+        TokenService(
+            tenant: database.tenant.tenant, issuer: addressing.issuer(of: database.tenant.tenant),
+            keys: try await database.keyRing(at: clock.now), clock: clock)
+    }
     return Services(
-        configuration: configuration, store: store, pages: pages, mail: mail, webhooks: webhooks, passwords: passwords, clock: clock,
+        configuration: configuration, store: store, pages: pages, mail: mail, webhooks: webhooks, logouts: logouts, passwords: passwords,
+        clock: clock,
         logger: logger,
         publicURL: publicURL,
-        addressing: TenantAddressing(publicURL: publicURL, tenantBaseDomain: configuration.tenantBaseDomain),
+        addressing: addressing,
         adminTokenHash: Digest.sha256(adminToken),
         csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
 }

@@ -11,7 +11,8 @@ struct ClientCommand: AsyncParsableCommand {
     static let keys = [
         "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
         "post_logout_redirect_uris", "grant_types", "first_party", "organization_required", "allowed_scopes", "token_endpoint_auth_method",
-        "jwks_uri", "jwks", "id_token_signed_response_alg", "access_token_signing_alg", "custom_claims", "created_at",
+        "jwks_uri", "jwks", "id_token_signed_response_alg", "access_token_signing_alg", "custom_claims", "backchannel_logout_uri",
+        "backchannel_logout_session_required", "created_at",
     ]
 
     static func print(_ client: Any?, json: Bool) {
@@ -67,6 +68,19 @@ struct ClientCommand: AsyncParsableCommand {
         }
     }
 
+    /// Options for OpenID Connect Back-Channel Logout 1.0 §2.2 (create and update).
+    struct LogoutOptions: ParsableArguments {
+        @Option(help: "URL (https) where logout tokens are POSTed when a session the client obtained tokens through ends (backchannel_logout_uri).")
+        var backchannelLogoutUri: String?
+        @Option(help: ArgumentHelp("Whether the client needs sid in logout tokens (true or false; sid is always sent).", valueName: "true|false"))
+        var backchannelLogoutSessionRequired: Bool?
+
+        func apply(to body: inout OpenClientFields) {
+            body.backchannelLogoutUri = backchannelLogoutUri ?? body.backchannelLogoutUri
+            body.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired ?? body.backchannelLogoutSessionRequired
+        }
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a client. The secret key of a confidential client is shown once.",
@@ -87,6 +101,7 @@ struct ClientCommand: AsyncParsableCommand {
         var customClaims: String?
         @OptionGroup var tokens: TokenOptions
         @OptionGroup var authentication: AuthenticationOptions
+        @OptionGroup var logout: LogoutOptions
 
         func validate() throws {
             _ = try OrgCommand.metadata(customClaims, option: "custom-claims")
@@ -105,6 +120,7 @@ struct ClientCommand: AsyncParsableCommand {
             body.grantTypes = grantType.isEmpty ? nil : grantType
             tokens.apply(to: &body)
             try authentication.apply(to: &body)
+            logout.apply(to: &body)
             try await runAdmin {
                 let client = try await admin.api().answer { [body] in
                     try await $0.createClient(path: .init(slug: tenant), body: .json(body)).created.body.json
@@ -171,6 +187,7 @@ struct ClientCommand: AsyncParsableCommand {
         var customClaims: String?
         @OptionGroup var tokens: TokenOptions
         @OptionGroup var authentication: AuthenticationOptions
+        @OptionGroup var logout: LogoutOptions
 
         /// The JSON merge patch of the options given (RFC 7396).
         var body: OpenClientFields {
@@ -184,6 +201,7 @@ struct ClientCommand: AsyncParsableCommand {
             body.organizationRequired = organizationRequired
             tokens.apply(to: &body)
             try? authentication.apply(to: &body)
+            logout.apply(to: &body)
             return body
         }
 

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "b66b0a89e508780c671fdc61f8a072e578a78cd9c8b686545c68118f1f1f93c0"
+    package static let sha256 = "80638d17a95448cb6b78d241ba8d8af188ddc5c2dfca161c88655ed1d9a726b3"
 }

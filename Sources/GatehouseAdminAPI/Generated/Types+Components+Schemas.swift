@@ -1023,6 +1023,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/require_pushed_authorization_requests`.
             package var requirePushedAuthorizationRequests: Swift.Bool?
+            /// OpenID Connect Back-Channel Logout 1.0 §2.2: where the server POSTs a logout token (`logout_token`, §2.4–2.5) when a session through which the client obtained tokens ends (RP-initiated logout, account console sign-out, session revocation, a user disabled or deleted, a password change or reset ending the other sessions). Absent when none.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/backchannel_logout_uri`.
+            package var backchannelLogoutUri: Swift.String?
+            /// Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/backchannel_logout_session_required`.
+            package var backchannelLogoutSessionRequired: Swift.Bool?
             /// The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/custom_claims`.
@@ -1127,6 +1135,8 @@ extension Components {
             ///   - firstParty: First-party clients skip the consent page and may use the headless auth API.
             ///   - organizationRequired: Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
             ///   - requirePushedAuthorizationRequests: RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false.
+            ///   - backchannelLogoutUri: OpenID Connect Back-Channel Logout 1.0 §2.2: where the server POSTs a logout token (`logout_token`, §2.4–2.5) when a session through which the client obtained tokens ends (RP-initiated logout, account console sign-out, session revocation, a user disabled or deleted, a password change or reset ending the other sessions). Absent when none.
+            ///   - backchannelLogoutSessionRequired: Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false.
             ///   - customClaims: The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
             ///   - allowedScopes: Space-separated scopes the client may request; absent means the standard scopes `openid profile email offline_access`.
             ///   - tokenEndpointAuthMethod: How the client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2), and the only method accepted from it. A client created without one shows `none` (public) or `client_secret_basic` (confidential) and, as before the field existed, a confidential one may also use `client_secret_post`.
@@ -1147,6 +1157,8 @@ extension Components {
                 firstParty: Swift.Bool,
                 organizationRequired: Swift.Bool,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                backchannelLogoutUri: Swift.String? = nil,
+                backchannelLogoutSessionRequired: Swift.Bool? = nil,
                 customClaims: Components.Schemas.Client.CustomClaimsPayload,
                 allowedScopes: Swift.String? = nil,
                 tokenEndpointAuthMethod: Components.Schemas.Client.TokenEndpointAuthMethodPayload,
@@ -1167,6 +1179,8 @@ extension Components {
                 self.firstParty = firstParty
                 self.organizationRequired = organizationRequired
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.backchannelLogoutUri = backchannelLogoutUri
+                self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
                 self.customClaims = customClaims
                 self.allowedScopes = allowedScopes
                 self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
@@ -1188,6 +1202,8 @@ extension Components {
                 case firstParty = "first_party"
                 case organizationRequired = "organization_required"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case backchannelLogoutUri = "backchannel_logout_uri"
+                case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
                 case customClaims = "custom_claims"
                 case allowedScopes = "allowed_scopes"
                 case tokenEndpointAuthMethod = "token_endpoint_auth_method"
@@ -1369,7 +1385,7 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/ClientCreate`.
         package typealias ClientCreate = OpenClientFields
-        /// Fields not given keep their value; `null` is refused (422) except for `jwks` and `jwks_uri`. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI.
+        /// Fields not given keep their value; `null` is refused (422) except for `jwks`, `jwks_uri` and `backchannel_logout_uri`. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI.
         ///
         /// - Remark: Generated from `#/components/schemas/ClientUpdate`.
         package typealias ClientUpdate = OpenClientFields

@@ -40,7 +40,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var requestParameterSupported: Bool
     public var requestURIParameterSupported: Bool
     public var frontchannelLogoutSupported: Bool
+    /// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are POSTed to clients'
+    /// `backchannel_logout_uri`, always with `sid`.
     public var backchannelLogoutSupported: Bool
+    public var backchannelLogoutSessionSupported: Bool
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -77,6 +80,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case requestURIParameterSupported = "request_uri_parameter_supported"
         case frontchannelLogoutSupported = "frontchannel_logout_supported"
         case backchannelLogoutSupported = "backchannel_logout_supported"
+        case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
     }
 
     /// The endpoint paths under the issuer.
@@ -143,6 +147,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         requestParameterSupported = false
         requestURIParameterSupported = false
         frontchannelLogoutSupported = false
-        backchannelLogoutSupported = false
+        backchannelLogoutSupported = true
+        backchannelLogoutSessionSupported = true
     }
 }

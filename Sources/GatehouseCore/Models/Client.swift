@@ -74,6 +74,12 @@ public struct Client: Codable, Sendable, Equatable {
     /// `require_pushed_authorization_requests` (RFC 9126 §6): this client's authorization
     /// requests are refused unless pushed first. Default false.
     public var requirePushedAuthorizationRequests = false
+    /// `backchannel_logout_uri` (OpenID Connect Back-Channel Logout 1.0 §2.2): where logout tokens
+    /// are POSTed when a session through which this client obtained tokens ends; nil for none.
+    public var backchannelLogoutURI: String?
+    /// `backchannel_logout_session_required` (Back-Channel Logout §2.2): the client needs `sid` in
+    /// logout tokens. Gatehouse always sends `sid` when the session is known. Default false.
+    public var backchannelLogoutSessionRequired = false
     /// The secret key of a `client_secret_jwt` client sealed with the instance master key
     /// (``SecretBox``; it is the HS256 key, so a hash cannot serve). nil for every other client.
     public var sealedSecret: [UInt8]?

@@ -73,6 +73,13 @@ extension PostgresInstanceStore {
                     INSERT INTO \(unescaped: self.instance).webhook_tenants (tenant_id, version)
                     SELECT \(tenant.id.rawValue), 1 WHERE EXISTS (SELECT 1 FROM \(unescaped: schema).webhook_endpoints)
                     """, logger: self.logger)
+                // So does one with back-channel logout clients (the logout worker's index).
+                try await connection.query(
+                    """
+                    INSERT INTO \(unescaped: self.instance).logout_tenants (tenant_id, version)
+                    SELECT \(tenant.id.rawValue), 1 WHERE EXISTS (
+                        SELECT 1 FROM \(unescaped: schema).clients WHERE backchannel_logout_uri IS NOT NULL)
+                    """, logger: self.logger)
                 return copied
             }
             registerCopied(tenant)

@@ -296,3 +296,27 @@ extension PostgresInstanceStore {
         return result
     }
 }
+
+// MARK: Back-channel logout
+
+/// The index of tenants with back-channel logout clients (`logout_tenants`), as
+/// `InstanceStore+BackchannelLogout.swift`.
+extension PostgresInstanceStore {
+    public func markLogoutTenant(_ tenant: ResolvedTenant) async throws {
+        try await client.query(
+            """
+            INSERT INTO \(unescaped: instance).logout_tenants (tenant_id, version) VALUES (\(tenant.id.rawValue), 1)
+            ON CONFLICT (tenant_id) DO UPDATE SET version = logout_tenants.version + 1
+            """, logger: logger)
+    }
+
+    public func logoutTenants(limit: Int) async throws -> [ResolvedTenant] {
+        let rows = try await client.query(
+            "SELECT tenant_id FROM \(unescaped: instance).logout_tenants ORDER BY tenant_id LIMIT \(limit)", logger: logger)
+        var result: [ResolvedTenant] = []
+        for try await id in rows.decode(String.self) {
+            if let id = TenantID(rawValue: id), let tenant = resolve(id: id) { result.append(tenant) }
+        }
+        return result
+    }
+}

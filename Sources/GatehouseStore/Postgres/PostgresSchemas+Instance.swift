@@ -3,6 +3,7 @@ extension PostgresSchemas {
     public static let instanceMigrations: [Migration] = [
         Migration(name: "2026-12-04-instance-v1", statements: instanceV1),
         Migration(name: "2026-12-06-instance-webhooks-v1", statements: instanceWebhooksV1),
+        Migration(name: "2026-12-11-instance-backchannel-logout-v1", statements: instanceBackchannelLogoutV1),
     ]
 
     /// Tenants with webhook endpoints (as SQLite's `2026-12-06-instance-webhooks-v1`), so that the

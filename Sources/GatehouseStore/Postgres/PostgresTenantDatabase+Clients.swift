@@ -43,7 +43,9 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             token_endpoint_auth_method = \(client.tokenEndpointAuthMethod?.rawValue), jwks = \(client.jwks.map { JSONColumn.encode($0) }),
             jwks_uri = \(client.jwksURI), sealed_secret = \(client.sealedSecret.map { ByteBuffer(bytes: $0) }),
             sealed_previous_secret = \(client.sealedPreviousSecret.map { ByteBuffer(bytes: $0) }),
-            require_pushed_authorization_requests = \(client.requirePushedAuthorizationRequests)
+            require_pushed_authorization_requests = \(client.requirePushedAuthorizationRequests),
+            backchannel_logout_uri = \(client.backchannelLogoutURI),
+            backchannel_logout_session_required = \(client.backchannelLogoutSessionRequired)
             WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }

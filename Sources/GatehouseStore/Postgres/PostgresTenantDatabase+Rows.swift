@@ -103,6 +103,8 @@ extension Client {
         sealedSecret = try r.bytes("sealed_secret")
         sealedPreviousSecret = try r.bytes("sealed_previous_secret")
         requirePushedAuthorizationRequests = try r("require_pushed_authorization_requests")
+        backchannelLogoutURI = try r("backchannel_logout_uri", as: String?.self)
+        backchannelLogoutSessionRequired = try r("backchannel_logout_session_required")
     }
 
     /// The values of `columns`, in order.
@@ -115,7 +117,8 @@ extension Client {
             previousSecretHash.map { ByteBuffer(bytes: $0) }, previousSecretExpiresAt.map(PostgresTimestamp.init),
             PostgresTimestamp(createdAt), organizationRequired, JSONColumn.encode(customClaims),
             tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI, sealedSecret.map { ByteBuffer(bytes: $0) },
-            sealedPreviousSecret.map { ByteBuffer(bytes: $0) }, requirePushedAuthorizationRequests,
+            sealedPreviousSecret.map { ByteBuffer(bytes: $0) }, requirePushedAuthorizationRequests, backchannelLogoutURI,
+            backchannelLogoutSessionRequired,
         ])
     }
 }

@@ -37,6 +37,8 @@ extension PostgresTenantDatabase {
     public func endSession(id: SessionID, at now: Date) async throws -> [GrantID] {
         guard !Self.hasNUL(id.rawValue) else { return [] }
         let revoked = try await transaction { connection in
+            // Back-Channel Logout §2.5: the logout tokens owed commit with the session's end.
+            try await self.queueBackchannelLogouts(.session(id), at: now, on: connection)
             try await self.run(
                 """
                 UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(PostgresTimestamp(now))
@@ -53,6 +55,7 @@ extension PostgresTenantDatabase {
     public func revokeOthers(of id: UserID, keep: SessionID?, at now: Date) async throws {
         let keepID = keep?.rawValue ?? ""
         let revoked = try await transaction { connection in
+            try await self.queueBackchannelLogouts(.user(id, keep: keep), at: now, on: connection)
             try await self.run(
                 """
                 UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(PostgresTimestamp(now))

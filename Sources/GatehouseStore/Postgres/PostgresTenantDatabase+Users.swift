@@ -114,6 +114,7 @@ extension PostgresTenantDatabase {
     /// Ends every session of a user and revokes every grant, offline ones included.
     public func revokeEverything(of id: UserID, at now: Date) async throws {
         let grants = try await transaction { connection in
+            try await self.queueBackchannelLogouts(.user(id, keep: nil), at: now, on: connection)
             try await self.run(
                 "UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(now) WHERE user_id = \(id.rawValue) AND revoked_at IS NULL",
                 on: connection)
@@ -166,6 +167,7 @@ extension PostgresTenantDatabase {
             } else if !keepPassword {
                 try await self.run("DELETE FROM \(unescaped: self.schema).pending_sign_ins WHERE user_id = \(userID.rawValue)", on: connection)
             }
+            try await self.queueBackchannelLogouts(.user(userID, keep: nil), at: now, on: connection)
             try await self.run(
                 "UPDATE \(unescaped: self.schema).sessions SET revoked_at = \(now) WHERE user_id = \(userID.rawValue) AND revoked_at IS NULL",
                 on: connection)

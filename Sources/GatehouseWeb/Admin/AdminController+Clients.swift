@@ -24,7 +24,7 @@ extension AdminController {
     /// - Parameter creating: on create, `name` and `type` are required and `type` may be set.
     func applyClientFields(_ input: inout JSONInput, to client: inout Client, tenant: ResolvedTenant, creating: Bool) {
         input.rejectUnknown(
-            Self.clientAuthenticationFields.union([
+            Self.clientAuthenticationFields.union(Self.backchannelLogoutFields).union([
                 "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
                 "id_token_signed_response_alg", "access_token_signing_alg", "organization_required", "custom_claims",
                 "require_pushed_authorization_requests",
@@ -87,6 +87,7 @@ extension AdminController {
             if key == "id_token_signed_response_alg" { client.idTokenSigningAlgorithm = algorithm } else { client.accessTokenSigningAlgorithm = algorithm }
         }
         applyClientAuthenticationFields(&input, to: &client)
+        applyBackchannelLogoutFields(&input, to: &client)
         if client.type == .public, client.grantTypes.contains(.clientCredentials) {
             input.fail("grant_types", "public clients cannot use client_credentials")
         }
@@ -148,6 +149,7 @@ extension AdminController {
             try await sealSecretIfNeeded(secret!, of: &client, in: tenant)
         }
         AuditRecorder.identify(target: client.clientID)
+        try await markLogoutTenant(for: client, in: tenant)
         try await services.store.registerClient(client, in: tenant)
         try await ensureKeys(for: client, in: tenant)
         return secret
@@ -160,6 +162,7 @@ extension AdminController {
         applyClientFields(&input, to: &client, tenant: tenant, creating: false)
         try input.check()
         try authorizeCredential(of: client, context)
+        try await markLogoutTenant(for: client, in: tenant)
         try await context.database.updateClient(client)
         services.forgetClientKeys(of: client.clientID, in: tenant)
         try await ensureKeys(for: client, in: tenant)

@@ -176,6 +176,7 @@ extension AdminController {
     func deleteUser(_ context: TenantContext) async throws -> Response {
         let (db, user) = try await findUser(context)
         try await db.deleteUser(user.id, at: services.clock.now)
+        services.logouts.wake()
         return Response(status: .noContent)
     }
 
@@ -200,6 +201,7 @@ extension AdminController {
             throw ProblemDetails.notFound("no session with this id in this tenant")
         }
         try await db.endSession(id: id, at: services.clock.now)
+        services.logouts.wake()
         return Response(status: .noContent)
     }
 

@@ -53,6 +53,9 @@ struct ClientView: Encodable {
     /// Every authorization acts within an organization (docs/contract.md A8).
     let organizationRequired: Bool
     let requirePushedAuthorizationRequests: Bool
+    /// Back-Channel Logout 1.0 §2.2.
+    let backchannelLogoutURI: String?
+    let backchannelLogoutSessionRequired: Bool
     /// The client's own custom claims (docs/contract.md A9), replacing the tenant's of the same name.
     let customClaims: [String: CustomClaim]
     let createdAt: Date
@@ -61,6 +64,8 @@ struct ClientView: Encodable {
         case name, type
         case organizationRequired = "organization_required"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+        case backchannelLogoutURI = "backchannel_logout_uri"
+        case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
         case customClaims = "custom_claims"
         case idTokenSignedResponseAlg = "id_token_signed_response_alg"
         case accessTokenSigningAlg = "access_token_signing_alg"
@@ -99,6 +104,8 @@ struct ClientView: Encodable {
         previousSecretExpiresAt = client.previousSecretExpiresAt
         organizationRequired = client.organizationRequired
         requirePushedAuthorizationRequests = client.requirePushedAuthorizationRequests
+        backchannelLogoutURI = client.backchannelLogoutURI
+        backchannelLogoutSessionRequired = client.backchannelLogoutSessionRequired
         customClaims = client.customClaims
         createdAt = client.createdAt
     }

@@ -202,6 +202,7 @@ extension ConsoleController {
         }
         let draft = operatorDraft("client.updated", page, target: ("client", client.clientID), sent: body, request, context)
         try await services.audited([draft], in: page.database) {
+            try await admin.markLogoutTenant(for: client, in: page.tenant)
             try await page.database.updateClient(client)
             try await admin.ensureKeys(for: client, in: page.tenant)
         }

@@ -62,6 +62,7 @@ extension BrowserFlowController {
                 "session.revoked", user: session.userID, target: ("session", session.id.rawValue), data: .object(["reason": .string("logout")]),
                 request, context
             ) { try await context.database.endSession(id: session.id, at: services.clock.now) }
+            services.logouts.wake()  // Back-Channel Logout §2.5: the logout tokens go out now
         }
         let clear = [
             TenantCookie.session.clear(tenant: context.tenant, services: services),

@@ -4065,6 +4065,8 @@ enum AdminOpenAPI {
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization of the client acts within an organization: a user without one is refused (`access_denied`)."},
           "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
+          "backchannel_logout_uri": {"type": "string", "description": "OpenID Connect Back-Channel Logout 1.0 §2.2: where the server POSTs a logout token (`logout_token`, §2.4–2.5) when a session through which the client obtained tokens ends (RP-initiated logout, account console sign-out, session revocation, a user disabled or deleted, a password change or reset ending the other sessions). Absent when none."},
+          "backchannel_logout_session_required": {"type": "boolean", "description": "Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false."},
           "custom_claims": {"allOf": [{"$ref": "#/components/schemas/CustomClaims"}], "description": "The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none."},
           "allowed_scopes": {
             "type": "string",
@@ -4157,6 +4159,8 @@ enum AdminOpenAPI {
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
           "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
+          "backchannel_logout_uri": {"type": ["string", "null"], "maxLength": 2048, "description": "OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed when a session through which the client obtained tokens ends: an absolute `https` URL, or `http` only to an address of `[federation] allowed_private_networks` (loopback, private and link-local addresses only inside those networks; the webhook destination rules); it may have a query, no fragment, no user information; at most 2048 bytes. `null` removes it."},
+          "backchannel_logout_session_required": {"type": "boolean", "description": "Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": "string",
@@ -4230,6 +4234,8 @@ enum AdminOpenAPI {
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
           "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
+          "backchannel_logout_uri": {"type": ["string", "null"], "maxLength": 2048, "description": "OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed when a session through which the client obtained tokens ends: an absolute `https` URL, or `http` only to an address of `[federation] allowed_private_networks` (loopback, private and link-local addresses only inside those networks; the webhook destination rules); it may have a query, no fragment, no user information; at most 2048 bytes. `null` removes it."},
+          "backchannel_logout_session_required": {"type": "boolean", "description": "Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
           "allowed_scopes": {
             "type": ["string", "null"],
@@ -4258,7 +4264,7 @@ enum AdminOpenAPI {
             "description": "Where a `private_key_jwt` client publishes its public keys: `https` (`http` only with `[federation] allow_http`), fetched through the server's SSRF guard (loopback, private and link-local addresses only inside `[federation] allowed_private_networks`), cached 5 minutes and fetched again once for an unknown `kid`. `null` removes it."
           }
         },
-        "description": "Fields not given keep their value; `null` is refused (422) except for `jwks` and `jwks_uri`. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
+        "description": "Fields not given keep their value; `null` is refused (422) except for `jwks`, `jwks_uri` and `backchannel_logout_uri`. The `type` cannot change (422). The result must still be valid: a client using `authorization_code` needs a redirect URI."
       },
       "SecretRotation": {
         "type": "object",

@@ -14,6 +14,8 @@ public struct Services: Sendable {
     public let mail: EmailService
     /// Webhook dispatch and delivery (delivered by `WebhookDeliveryService`).
     public let webhooks: WebhookService
+    /// Back-channel logout tokens of ended sessions (sent by `BackchannelLogoutWorker`).
+    public let logouts: BackchannelLogoutService
     public let passwords: PasswordService
     public let clock: any Clock
     public let logger: Logger
