@@ -37,6 +37,8 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var authorizationCodeTtl: Int?
     /// Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`).
     package var deviceCodeTtl: Int?
+    /// Whether DPoP proofs must carry the server's nonce (RFC 9449 §8).
+    package var dpopNonceRequired: Bool?
     package var allowedOrigins: [String]?
     /// JWS algorithms: `EdDSA`, `ES256`, `RS256`.
     package var signingAlgorithms: [String]?
@@ -58,7 +60,7 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
         case mfaPolicy = "mfa_policy", accessTokenTtl = "access_token_ttl", idTokenTtl = "id_token_ttl"
         case refreshTokenTtl = "refresh_token_ttl", sessionTtl = "session_ttl"
         case authorizationCodeTtl = "authorization_code_ttl", allowedOrigins = "allowed_origins"
-        case deviceCodeTtl = "device_code_ttl"
+        case deviceCodeTtl = "device_code_ttl", dpopNonceRequired = "dpop_nonce_required"
         case signingAlgorithms = "signing_algorithms", customClaims = "custom_claims"
     }
 }
@@ -92,6 +94,8 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
     package var backchannelLogoutUri: String?
     /// Whether the client needs `sid` in logout tokens (§2.2).
     package var backchannelLogoutSessionRequired: Bool?
+    /// Whether the client must send a DPoP proof with every token request (RFC 9449 §5.2).
+    package var dpopBoundAccessTokens: Bool?
 
     package init() {}
 
@@ -105,6 +109,7 @@ package struct OpenClientFields: Codable, Hashable, Sendable {
         case idTokenSignedResponseAlg = "id_token_signed_response_alg", accessTokenSigningAlg = "access_token_signing_alg"
         case tokenEndpointAuthMethod = "token_endpoint_auth_method", jwks, jwksUri = "jwks_uri"
         case backchannelLogoutUri = "backchannel_logout_uri", backchannelLogoutSessionRequired = "backchannel_logout_session_required"
+        case dpopBoundAccessTokens = "dpop_bound_access_tokens"
     }
 }
 

@@ -208,6 +208,7 @@ public enum Migrations {
         registerPushedAuthorizationMigrations(&migrator)
         registerDeviceAuthorizationMigrations(&migrator)
         registerBackchannelLogoutMigrations(&migrator)
+        registerDPoPMigrations(&migrator)
         return migrator
     }
 }

@@ -26,9 +26,9 @@ extension Client {
         id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, first_party, allowed_scopes, \
         id_token_signed_response_alg, access_token_signing_alg, previous_secret_hash, previous_secret_expires_at, created_at, \
         organization_required, custom_claims, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, sealed_previous_secret, \
-        require_pushed_authorization_requests, backchannel_logout_uri, backchannel_logout_session_required
+        require_pushed_authorization_requests, backchannel_logout_uri, backchannel_logout_session_required, dpop_bound_access_tokens
         """
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -56,6 +56,7 @@ extension Client {
         requirePushedAuthorizationRequests = row["require_pushed_authorization_requests"]
         backchannelLogoutURI = row["backchannel_logout_uri"]
         backchannelLogoutSessionRequired = row["backchannel_logout_session_required"]
+        dpopBoundAccessTokens = row["dpop_bound_access_tokens"]
     }
 
     var arguments: StatementArguments {
@@ -66,7 +67,7 @@ extension Client {
             previousSecretHash.map { Data($0) }, previousSecretExpiresAt, createdAt, organizationRequired,
             JSONColumn.encode(customClaims), tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI,
             sealedSecret.map { Data($0) }, sealedPreviousSecret.map { Data($0) }, requirePushedAuthorizationRequests,
-            backchannelLogoutURI, backchannelLogoutSessionRequired,
+            backchannelLogoutURI, backchannelLogoutSessionRequired, dpopBoundAccessTokens,
         ]
     }
 }

@@ -210,7 +210,7 @@ public enum TenantArchive {
         "sessions", "interactions", "authorization_codes", "refresh_tokens", "revoked_access_tokens",
         "one_time_tokens", "pending_sign_ins", "federation_states", "mail_outbox", "console_enrolments",
         "sign_in_failures", "webhook_endpoints", "webhook_deliveries", "client_assertions",
-        "pushed_authorizations", "device_authorizations", "logout_deliveries",
+        "pushed_authorizations", "device_authorizations", "logout_deliveries", "dpop_proofs",
     ]
 
     /// Tables a copy keeps (clone with scrubbing empties some of them; see `scrub`).
@@ -218,7 +218,7 @@ public enum TenantArchive {
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
         "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
         "memberships", "organization_invitations", "organization_domains", "organization_sso", "grdb_migrations",
-        "audit_events", "audit_chain", "webhook_cursor", "template_versions", "console_roles",
+        "audit_events", "audit_chain", "webhook_cursor", "template_versions", "console_roles", "dpop_grant_keys",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a

@@ -40,6 +40,11 @@ extension TenantDatabase {
             try db.execute(cached: "DELETE FROM client_assertions WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM pushed_authorizations WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM device_authorizations WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM dpop_proofs WHERE expires_at < ?", arguments: [now])
+            // Bindings of grants deleted since (an hour's margin for a code being issued).
+            try db.execute(
+                cached: "DELETE FROM dpop_grant_keys WHERE created_at < ? AND grant_id NOT IN (SELECT id FROM grants)",
+                arguments: [now.addingTimeInterval(-3600)])
             // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
             try db.execute(cached: "DELETE FROM sign_in_failures WHERE last_failure < ?", arguments: [now.addingTimeInterval(-86400)])
         }

@@ -80,7 +80,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                     access_token_signing_alg = ?, previous_secret_hash = ?, previous_secret_expires_at = ?,
                     organization_required = ?, custom_claims = ?, token_endpoint_auth_method = ?, jwks = ?, jwks_uri = ?,
                     sealed_secret = ?, sealed_previous_secret = ?, require_pushed_authorization_requests = ?,
-                    backchannel_logout_uri = ?, backchannel_logout_session_required = ? WHERE id = ?
+                    backchannel_logout_uri = ?, backchannel_logout_session_required = ?, dpop_bound_access_tokens = ? WHERE id = ?
                     """,
                 arguments: [
                     client.name, client.secretHash.map { Data($0) }, JSONColumn.encode(client.redirectURIs),
@@ -92,7 +92,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
                     client.tokenEndpointAuthMethod?.rawValue, client.jwks.map { JSONColumn.encode($0) }, client.jwksURI,
                     client.sealedSecret.map { Data($0) }, client.sealedPreviousSecret.map { Data($0) },
                     client.requirePushedAuthorizationRequests, client.backchannelLogoutURI, client.backchannelLogoutSessionRequired,
-                    client.id.rawValue,
+                    client.dpopBoundAccessTokens, client.id.rawValue,
                 ])
         }
         caches.clients.withLock { $0[client.clientID] = nil }

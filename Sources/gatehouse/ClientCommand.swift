@@ -12,7 +12,7 @@ struct ClientCommand: AsyncParsableCommand {
         "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",
         "post_logout_redirect_uris", "grant_types", "first_party", "organization_required", "allowed_scopes", "token_endpoint_auth_method",
         "jwks_uri", "jwks", "id_token_signed_response_alg", "access_token_signing_alg", "custom_claims", "backchannel_logout_uri",
-        "backchannel_logout_session_required", "created_at",
+        "backchannel_logout_session_required", "dpop_bound_access_tokens", "created_at",
     ]
 
     static func print(_ client: Any?, json: Bool) {
@@ -30,8 +30,14 @@ struct ClientCommand: AsyncParsableCommand {
         var idTokenAlg: String?
         @Option(help: "JWS algorithm of access tokens (access_token_signing_alg): one of the tenant's signing algorithms (EdDSA, ES256, RS256).")
         var accessTokenAlg: String?
+        @Option(
+            help: ArgumentHelp(
+                "Whether every token request of the client must carry a DPoP proof (dpop_bound_access_tokens, RFC 9449 §5.2).",
+                valueName: "true|false"))
+        var dpopBoundAccessTokens: Bool?
 
         func apply(to body: inout OpenClientFields) {
+            body.dpopBoundAccessTokens = dpopBoundAccessTokens ?? body.dpopBoundAccessTokens
             body.allowedScopes = allowedScopes ?? body.allowedScopes
             body.idTokenSignedResponseAlg = idTokenAlg ?? body.idTokenSignedResponseAlg
             body.accessTokenSigningAlg = accessTokenAlg ?? body.accessTokenSigningAlg

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// The outcome of validating an authorization request.
 public enum AuthorizationValidation: Sendable {
@@ -177,6 +178,13 @@ public enum AuthorizationEndpoint {
             do { draft.request.claims = try ClaimsRequest(parsing: raw) } catch let error as ClaimsRequest.Malformed {
                 throw .invalidRequest(error.reason)
             } catch { throw .invalidRequest("claims is malformed") }
+        },
+        Check(name: "dpop_jkt is a SHA-256 JWK thumbprint (RFC 9449 §10)") { draft throws(OAuthError) in
+            guard let jkt = draft.parameters["dpop_jkt"] else { return }
+            guard jkt.utf8.count == 43, Base64URL.decode(jkt)?.count == 32 else {
+                throw .invalidRequest("dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key")
+            }
+            draft.request.dpopJKT = jkt
         },
         Check(name: "idp_hint names a provider slug (federation)") { draft throws(OAuthError) in
             guard let hint = draft.parameters["idp_hint"] else { return }

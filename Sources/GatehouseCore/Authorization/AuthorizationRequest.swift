@@ -47,6 +47,9 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     public var acrValues: [String]?
     /// The `claims` parameter (OIDC Core §5.5), nil when absent.
     public var claims: ClaimsRequest?
+    /// `dpop_jkt` (RFC 9449 §10): the JWK thumbprint of the DPoP key the code is bound to; the
+    /// code is redeemed only with a proof of that key. Nil when absent.
+    public var dpopJKT: String?
 
     /// Whether the request asks for a second factor: `acr_values`
     /// (``AuthenticationContext/demandsSecondFactor(_:)``) or an essential `acr` claim

@@ -44,6 +44,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     /// `backchannel_logout_uri`, always with `sid`.
     public var backchannelLogoutSupported: Bool
     public var backchannelLogoutSessionSupported: Bool
+    /// RFC 9449 §5.1: the JWS algorithms of DPoP proofs accepted (``DPoP/algorithms``).
+    public var dpopSigningAlgValuesSupported: [String]
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -81,6 +83,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case frontchannelLogoutSupported = "frontchannel_logout_supported"
         case backchannelLogoutSupported = "backchannel_logout_supported"
         case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
+        case dpopSigningAlgValuesSupported = "dpop_signing_alg_values_supported"
     }
 
     /// The endpoint paths under the issuer.
@@ -149,5 +152,6 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         frontchannelLogoutSupported = false
         backchannelLogoutSupported = true
         backchannelLogoutSessionSupported = true
+        dpopSigningAlgValuesSupported = DPoP.algorithms
     }
 }

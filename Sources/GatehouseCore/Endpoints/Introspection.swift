@@ -22,9 +22,11 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     /// An access token's custom claims (docs/contract.md A9), as further top-level members
     /// (RFC 7662 §2.2 allows other claims); a name that one of the members above uses is left out.
     public var custom: [String: JSONValue] = [:]
+    /// RFC 9449 §6.2: the key a DPoP-bound access token is bound to (`{"jkt": …}`).
+    public var cnf: AccessTokenClaims.Confirmation?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case active, scope, sub, exp, iat, iss, aud, jti, sid, tid
+        case active, scope, sub, exp, iat, iss, aud, jti, sid, tid, cnf
         case clientID = "client_id"
         case tokenType = "token_type"
         case orgID = "org_id"
@@ -76,6 +78,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
         try c.encodeIfPresent(orgID, forKey: .orgID)
         try c.encodeIfPresent(orgRole, forKey: .orgRole)
         try c.encodeIfPresent(orgPermissions, forKey: .orgPermissions)
+        try c.encodeIfPresent(cnf, forKey: .cnf)
         // RFC 7662 §2.2 names too, `username` and `nbf`: this server does not send them, but a
         // resource server reads them with their registered meaning.
         let taken = Set(CodingKeys.allCases.map(\.stringValue) + ["username", "nbf"])
@@ -104,11 +107,14 @@ public enum TokenIntrospection {
     public static func introspect(parameters: FormParameters, authorization: String?, context: TokenContext) async throws -> IntrospectionResponse {
         switch try await callersToken(parameters: parameters, authorization: authorization, context: context) {
         case .accessToken(let claims):
-            return IntrospectionResponse(
+            // RFC 9449 §6.2: a DPoP-bound token is introspected with its `cnf` and `token_type` DPoP.
+            var response = IntrospectionResponse(
                 active: true, scope: claims.scope, clientID: claims.clientID, sub: claims.sub,
                 exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud,
-                jti: claims.jti, tokenType: "access_token", sid: claims.sid, tid: claims.tid, orgID: claims.orgID,
-                orgRole: claims.orgRole, orgPermissions: claims.orgPermissions, custom: claims.custom ?? [:])
+                jti: claims.jti, tokenType: claims.cnf == nil ? "access_token" : "DPoP", sid: claims.sid, tid: claims.tid,
+                orgID: claims.orgID, orgRole: claims.orgRole, orgPermissions: claims.orgPermissions, custom: claims.custom ?? [:])
+            response.cnf = claims.cnf
+            return response
         case .refreshToken(let refresh, let grant):
             return IntrospectionResponse(
                 active: true, scope: grant.scope.description, clientID: grant.clientID,

@@ -87,10 +87,23 @@ public enum UserinfoEndpoint {
     /// `org_permissions` as they are now; they are left out once the membership has ended.
     /// Custom claims released to `userinfo` (docs/contract.md A9) are computed from the user, the
     /// organization and the token's client as they are now, within ``CustomClaims/budget``.
+    ///
+    /// `dpopJKT` is the thumbprint of the key of the request's verified DPoP proof when the token
+    /// came with the `DPoP` scheme (RFC 9449 §7.1), nil for `Bearer`: a DPoP-bound token (`cnf`)
+    /// must come with a proof of its key, and an unbound token must not come with the DPoP scheme;
+    /// either mismatch is `invalid_token`.
     public static func handle(
-        accessToken: String, tokens: TokenService, store: some UserStore & GrantStore & OrganizationStore & ClientStore
+        accessToken: String, tokens: TokenService, store: some UserStore & GrantStore & OrganizationStore & ClientStore,
+        dpopJKT: String? = nil
     ) async throws -> UserinfoResponse {
         let claims = try await tokens.validateAccessToken(accessToken, store: store)
+        switch (claims.cnf?.jkt, dpopJKT) {
+        case (nil, nil): break
+        case (let bound?, let presented?) where bound == presented: break
+        case (_?, nil): throw OAuthError.invalidToken("the access token is DPoP-bound; present it with the DPoP scheme and a proof")
+        case (nil, _?): throw OAuthError.invalidToken("the access token is a Bearer token, not DPoP-bound")
+        case (_?, _?): throw OAuthError.invalidToken("the access token is bound to another DPoP key")
+        }
         let scope = claims.scopeSet
         guard scope.contains(StandardScope.openid) else {
             throw OAuthError(.insufficientScope, "the access token lacks the openid scope")

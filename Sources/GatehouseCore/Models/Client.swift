@@ -80,6 +80,9 @@ public struct Client: Codable, Sendable, Equatable {
     /// `backchannel_logout_session_required` (Back-Channel Logout §2.2): the client needs `sid` in
     /// logout tokens. Gatehouse always sends `sid` when the session is known. Default false.
     public var backchannelLogoutSessionRequired = false
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2): the client always uses DPoP; a token request
+    /// without a proof is refused (`invalid_dpop_proof`). Default false.
+    public var dpopBoundAccessTokens = false
     /// The secret key of a `client_secret_jwt` client sealed with the instance master key
     /// (``SecretBox``; it is the HS256 key, so a hash cannot serve). nil for every other client.
     public var sealedSecret: [UInt8]?

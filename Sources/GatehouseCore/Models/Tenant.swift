@@ -96,6 +96,11 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// Whether every authorization request must be pushed first (RFC 9126 §5,
     /// `require_pushed_authorization_requests`); discovery says so. Default false.
     public var requirePushedAuthorizationRequests: Bool = false
+    /// Whether every DPoP proof (RFC 9449 §8, §9) must carry the server's current nonce: proofs
+    /// without it are answered `use_dpop_nonce` with a `DPoP-Nonce` header, once. Default false:
+    /// a client that follows the nonce dance pays a round trip for every token request that
+    /// starts one, and the `iat` window with `jti` replay detection already bounds a proof's use.
+    public var dpopNonceRequired: Bool = false
     /// Second factors users may enrol: `totp`, `email`. Default both.
     public var mfaFactors: [String] = ["totp", "email"]
     /// How an upstream identity may attach to an existing user with the same email:
@@ -135,6 +140,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case requireVerifiedEmail = "require_verified_email"
         case magicLink = "magic_link"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+        case dpopNonceRequired = "dpop_nonce_required"
         case mfaFactors = "mfa_factors"
         case accountLinking = "account_linking"
         case oauthProviders = "oauth_providers"
@@ -162,6 +168,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         magicLink = try c.decodeIfPresent(Bool.self, forKey: .magicLink) ?? d.magicLink
         requirePushedAuthorizationRequests =
             try c.decodeIfPresent(Bool.self, forKey: .requirePushedAuthorizationRequests) ?? d.requirePushedAuthorizationRequests
+        dpopNonceRequired = try c.decodeIfPresent(Bool.self, forKey: .dpopNonceRequired) ?? d.dpopNonceRequired
         mfaFactors = try c.decodeIfPresent([String].self, forKey: .mfaFactors) ?? d.mfaFactors
         accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders

@@ -44,6 +44,10 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let authorizationPending: Code = "authorization_pending"
         /// RFC 8628 §3.5: the device code passed its `expires_in`.
         public static let expiredToken: Code = "expired_token"
+        /// RFC 9449 §5, §7.1: the DPoP proof is missing, invalid or unacceptable.
+        public static let invalidDPoPProof: Code = "invalid_dpop_proof"
+        /// RFC 9449 §8, §9: the DPoP proof must carry the server's current nonce (`DPoP-Nonce`).
+        public static let useDPoPNonce: Code = "use_dpop_nonce"
     }
 
     public let code: Code

@@ -38,11 +38,17 @@ public struct TokenContext: Sendable {
     public let clientAssertions: ClientAssertionContext?
     /// Device authorizations (RFC 8628); nil refuses the device code grant (`unsupported_grant_type`).
     public let deviceAuthorizations: (any DeviceAuthorizationStore)?
+    /// The request's DPoP side (RFC 9449); nil where DPoP is not offered (a `DPoP` header is then ignored).
+    public var dpop: DPoPRequest?
+    /// The thumbprint of the accepted DPoP proof's key, set by the token endpoint once the proof
+    /// passed (RFC 9449 §5): access tokens are bound to it (`cnf.jkt`, `token_type: DPoP`).
+    public internal(set) var dpopJKT: String?
 
     public init(
         tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval, clientAssertions: ClientAssertionContext? = nil,
-        deviceAuthorizations: (any DeviceAuthorizationStore)? = nil
+        deviceAuthorizations: (any DeviceAuthorizationStore)? = nil, dpop: DPoPRequest? = nil
     ) {
+        self.dpop = dpop
         self.tokens = tokens
         self.store = store
         self.refreshReuseGrace = refreshReuseGrace
@@ -93,7 +99,26 @@ public enum TokenEndpoint {
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw OAuthError.unauthorizedClient("client is not allowed to use the \(grantType) grant")
         }
-        return try await handler.handle(parameters, client: client, context: context)
+        var context = context
+        if let proof = try await context.dpop?.accept(now: context.now) {
+            context.dpopJKT = proof.jkt
+        } else if client.client.dpopBoundAccessTokens {
+            // RFC 9449 §5.2: "the authorization server MUST reject token requests from this client
+            // that do not contain the DPoP header".
+            throw OAuthError(.invalidDPoPProof, "this client must send a DPoP proof (dpop_bound_access_tokens)")
+        }
+        var response = try await handler.handle(parameters, client: client, context: context)
+        // RFC 9449 §5: "token_type": "DPoP" for a DPoP-bound access token.
+        if context.dpopJKT != nil { response.tokenType = "DPoP" }
+        return response
+    }
+
+    /// Binds the refresh tokens of `grant` to the DPoP key of the request (RFC 9449 §5: "refresh
+    /// tokens issued to public clients MUST be bound to the DPoP key"); a confidential client's are
+    /// not bound (it authenticates at every refresh), nor is anything without a proof.
+    static func bindRefreshTokens(of grant: GrantID, client: Client, context: TokenContext) async throws {
+        guard client.type == .public, let jkt = context.dpopJKT, let store = context.dpop?.store else { return }
+        try await store.bindDPoPKey(grantID: grant, kind: .refresh, jkt: jkt, at: context.now)
     }
 
     /// Issues the first tokens of a new user grant: a refresh token (stored by hash) when the client
@@ -108,6 +133,7 @@ public enum TokenEndpoint {
                     tokenHash: SecretHash.of(token), grantID: grant.id, issuedAt: now,
                     expiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL))))
             refreshToken = token
+            try await bindRefreshTokens(of: grant.id, client: client, context: context)
         }
         let organization = try await organizationContext(of: grant, context: context)
         return try issueTokens(
@@ -128,7 +154,8 @@ public enum TokenEndpoint {
         let subject = ClaimSubject(user: user, organization: within?.organization)
         let access = try context.tokens.mintAccessToken(
             client: client, subject: user.id.rawValue, scope: scope, grant: grant,
-            algorithm: client.accessTokenSigningAlgorithm, organization: organization, claimSubject: subject)
+            algorithm: client.accessTokenSigningAlgorithm, organization: organization, claimSubject: subject,
+            dpopJKT: context.dpopJKT)
         var idToken: String?
         if grant.scope.contains(StandardScope.openid) {
             var idGrant = grant

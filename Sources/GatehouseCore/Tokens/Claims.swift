@@ -26,9 +26,19 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     /// The custom claims (docs/contract.md A9) a verified token carried, by name; nil when it
     /// carried none. Minting leaves this nil: the token service appends custom claims itself.
     public var custom: [String: JSONValue]? = nil
+    /// RFC 9449 §6.1 / RFC 7800 §3.1: the key a DPoP-bound token is bound to (`{"jkt": …}`);
+    /// nil for a Bearer token.
+    public var cnf: Confirmation? = nil
+
+    /// The `cnf` claim of a DPoP-bound token (RFC 9449 §6.1).
+    public struct Confirmation: Codable, Sendable, Equatable {
+        /// The RFC 7638 SHA-256 thumbprint of the DPoP key.
+        public var jkt: String
+        public init(jkt: String) { self.jkt = jkt }
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr
+        case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr, cnf
         case clientID = "client_id"
         case authTime = "auth_time"
         case orgID = "org_id"
@@ -59,6 +69,7 @@ extension AccessTokenClaims {
             authTime: try c.decodeIfPresent(Int64.self, forKey: .authTime), amr: try c.decodeIfPresent([String].self, forKey: .amr),
             orgID: try c.decodeIfPresent(String.self, forKey: .orgID), orgRole: try c.decodeIfPresent(String.self, forKey: .orgRole),
             orgPermissions: try c.decodeIfPresent([String].self, forKey: .orgPermissions))
+        cnf = try c.decodeIfPresent(Confirmation.self, forKey: .cnf)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         if case .object(let members) = try decoder.singleValueContainer().decode(JSONValue.self) {
             let others = members.filter { !known.contains($0.key) }

@@ -49,21 +49,25 @@ public struct TokenService: Sendable {
     ///     (`org_id`, `org_role`, `org_permissions`, docs/contract.md A8); nil leaves them out.
     ///   - claimSubject: the user and organization custom claims are computed for (A9); the default
     ///     (neither) yields only the claims without placeholders.
+    ///   - dpopJKT: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1: `cnf.jkt`);
+    ///     nil for a Bearer token.
     /// - Throws: `server_error` when the tenant has no key for `algorithm`.
     public func mintAccessToken(
         client: Client, subject: String, scope: ScopeSet, grant: Grant?,
-        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil, claimSubject: ClaimSubject = ClaimSubject()
+        algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil, claimSubject: ClaimSubject = ClaimSubject(),
+        dpopJKT: String? = nil
     ) throws(OAuthError) -> MintedAccessToken {
         let now = clock.now.numericDate
         let ttl = tenant.settings.accessTokenTTL
         let random = SecureRandom.token(byteCount: 12)
-        let claims = AccessTokenClaims(
+        var claims = AccessTokenClaims(
             iss: issuer, sub: subject, aud: client.clientID, clientID: client.clientID,
             exp: now + Int64(ttl), iat: now,
             jti: grant.map { "\($0.id.rawValue).\(random)" } ?? random,
             scope: scope.description, sid: grant?.sessionID?.rawValue, tid: tenant.id.rawValue,
             authTime: grant.map { $0.authTime.numericDate }, amr: grant?.amr, orgID: organization?.orgID,
             orgRole: organization?.orgRole, orgPermissions: organization?.orgPermissions)
+        claims.cnf = dpopJKT.map(AccessTokenClaims.Confirmation.init(jkt:))
         let custom = customClaims(client: client, target: .accessToken, subject: claimSubject)
         let token = try sign(claims, type: "at+jwt", algorithm: algorithm, custom: custom, target: .accessToken)
         return MintedAccessToken(token: token, claims: claims, expiresIn: ttl)

@@ -45,7 +45,8 @@ extension PostgresTenantDatabase: ClientAdminStore, SessionStore, InteractionSto
             sealed_previous_secret = \(client.sealedPreviousSecret.map { ByteBuffer(bytes: $0) }),
             require_pushed_authorization_requests = \(client.requirePushedAuthorizationRequests),
             backchannel_logout_uri = \(client.backchannelLogoutURI),
-            backchannel_logout_session_required = \(client.backchannelLogoutSessionRequired)
+            backchannel_logout_session_required = \(client.backchannelLogoutSessionRequired),
+            dpop_bound_access_tokens = \(client.dpopBoundAccessTokens)
             WHERE id = \(client.id.rawValue)
             """)
         caches.clients.withLock { $0[client.clientID] = nil }

@@ -213,6 +213,12 @@ extension PostgresTenantDatabase {
             "DELETE FROM \(unescaped: schema).client_assertions WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).pushed_authorizations WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).device_authorizations WHERE expires_at < \(PostgresTimestamp(now))",
+            "DELETE FROM \(unescaped: schema).dpop_proofs WHERE expires_at < \(PostgresTimestamp(now))",
+            // Bindings of grants deleted since (an hour's margin for a code being issued).
+            """
+            DELETE FROM \(unescaped: schema).dpop_grant_keys WHERE created_at < \(PostgresTimestamp(now.addingTimeInterval(-3600)))
+            AND grant_id NOT IN (SELECT id FROM \(unescaped: schema).grants)
+            """,
             // Failure counters idle for a day are forgotten (SignInThrottle.persistedFor).
             "DELETE FROM \(unescaped: schema).sign_in_failures WHERE last_failure < \(dayAgo)",
         ]

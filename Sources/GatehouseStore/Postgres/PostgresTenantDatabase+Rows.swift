@@ -105,6 +105,7 @@ extension Client {
         requirePushedAuthorizationRequests = try r("require_pushed_authorization_requests")
         backchannelLogoutURI = try r("backchannel_logout_uri", as: String?.self)
         backchannelLogoutSessionRequired = try r("backchannel_logout_session_required")
+        dpopBoundAccessTokens = try r("dpop_bound_access_tokens")
     }
 
     /// The values of `columns`, in order.
@@ -118,7 +119,7 @@ extension Client {
             PostgresTimestamp(createdAt), organizationRequired, JSONColumn.encode(customClaims),
             tokenEndpointAuthMethod?.rawValue, jwks.map { JSONColumn.encode($0) }, jwksURI, sealedSecret.map { ByteBuffer(bytes: $0) },
             sealedPreviousSecret.map { ByteBuffer(bytes: $0) }, requirePushedAuthorizationRequests, backchannelLogoutURI,
-            backchannelLogoutSessionRequired,
+            backchannelLogoutSessionRequired, dpopBoundAccessTokens,
         ])
     }
 }

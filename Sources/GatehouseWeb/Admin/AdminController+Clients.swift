@@ -27,7 +27,7 @@ extension AdminController {
             Self.clientAuthenticationFields.union(Self.backchannelLogoutFields).union([
                 "name", "type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "first_party", "allowed_scopes",
                 "id_token_signed_response_alg", "access_token_signing_alg", "organization_required", "custom_claims",
-                "require_pushed_authorization_requests",
+                "require_pushed_authorization_requests", "dpop_bound_access_tokens",
             ]))
         if let name = input.string("name", required: creating, maxLength: 200) {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { input.fail("name", "must not be empty") } else { client.name = name }
@@ -61,6 +61,7 @@ extension AdminController {
         if let firstParty = input.bool("first_party") { client.firstParty = firstParty }
         if let required = input.bool("organization_required") { client.organizationRequired = required }
         if let required = input.bool("require_pushed_authorization_requests") { client.requirePushedAuthorizationRequests = required }
+        if let required = input.bool("dpop_bound_access_tokens") { client.dpopBoundAccessTokens = required }
         if input.isNull("custom_claims") {
             client.customClaims = [:]
         } else if input.has("custom_claims"), let raw = input.object["custom_claims"] {

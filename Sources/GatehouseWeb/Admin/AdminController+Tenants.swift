@@ -80,6 +80,7 @@ extension AdminController {
             "require_verified_email": { $0.requireVerifiedEmail = defaults.requireVerifiedEmail },
             "magic_link": { $0.magicLink = defaults.magicLink },
             "require_pushed_authorization_requests": { $0.requirePushedAuthorizationRequests = defaults.requirePushedAuthorizationRequests },
+            "dpop_nonce_required": { $0.dpopNonceRequired = defaults.dpopNonceRequired },
             "mfa_factors": { $0.mfaFactors = defaults.mfaFactors },
             "account_linking": { $0.accountLinking = defaults.accountLinking },
             "hostname": { $0.hostname = defaults.hostname },
@@ -118,6 +119,7 @@ extension AdminController {
         if let v = input.bool("require_verified_email") { settings.requireVerifiedEmail = v }
         if let v = input.bool("magic_link") { settings.magicLink = v }
         if let v = input.bool("require_pushed_authorization_requests") { settings.requirePushedAuthorizationRequests = v }
+        if let v = input.bool("dpop_nonce_required") { settings.dpopNonceRequired = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
         // Webhook endpoints are resources of their own (docs/contract.md A9); a non-empty value here

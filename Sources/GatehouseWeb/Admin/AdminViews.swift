@@ -53,6 +53,8 @@ struct ClientView: Encodable {
     /// Every authorization acts within an organization (docs/contract.md A8).
     let organizationRequired: Bool
     let requirePushedAuthorizationRequests: Bool
+    /// RFC 9449 §5.2.
+    let dpopBoundAccessTokens: Bool
     /// Back-Channel Logout 1.0 §2.2.
     let backchannelLogoutURI: String?
     let backchannelLogoutSessionRequired: Bool
@@ -64,6 +66,7 @@ struct ClientView: Encodable {
         case name, type
         case organizationRequired = "organization_required"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+        case dpopBoundAccessTokens = "dpop_bound_access_tokens"
         case backchannelLogoutURI = "backchannel_logout_uri"
         case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
         case customClaims = "custom_claims"
@@ -104,6 +107,7 @@ struct ClientView: Encodable {
         previousSecretExpiresAt = client.previousSecretExpiresAt
         organizationRequired = client.organizationRequired
         requirePushedAuthorizationRequests = client.requirePushedAuthorizationRequests
+        dpopBoundAccessTokens = client.dpopBoundAccessTokens
         backchannelLogoutURI = client.backchannelLogoutURI
         backchannelLogoutSessionRequired = client.backchannelLogoutSessionRequired
         customClaims = client.customClaims

@@ -116,6 +116,10 @@ extension BrowserFlowController {
             } else {
                 try await context.database.insertGrant(issued.grant, code: issued.record)
             }
+            // RFC 9449 §10: bound before the code leaves the server.
+            if let jkt = authorization.request.dpopJKT {
+                try await context.database.bindDPoPKey(grantID: issued.grant.id, kind: .code, jkt: jkt, at: services.clock.now)
+            }
             return respond(target, target.success(code: issued.code, issuer: issuer), context, cookies: step.cookies)
         case .redirectWithError(let error):
             try await writeSignIn(&step, request, context)

@@ -84,23 +84,42 @@ struct ProtocolController {
     }
 
     /// The token endpoint (RFC 6749 §3.2). Every response is `Cache-Control: no-store` (§5.1).
+    /// A `DPoP` proof binds the access token (RFC 9449 §5); where the tenant requires nonces, every
+    /// answer carries `DPoP-Nonce` (§8.1), the `use_dpop_nonce` error included.
     func token(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let parameters = try await postForm(request)
-        let response = try await TokenEndpoint.handle(
-            parameters: parameters, authorization: request.headers[.authorization],
-            context: try await services.tokenContext(for: context.database))
+        var tokenContext = try await services.tokenContext(for: context.database)
+        let dpop = services.dpopRequest(request, database: context.database, path: ProviderMetadata.Path.token)
+        tokenContext.dpop = dpop
+        let nonce: HTTPFields = dpop.nonceRequired ? [.dpopNonce: dpop.nonces.current(at: services.clock.now)] : [:]
+        let response: TokenResponse
+        do {
+            response = try await TokenEndpoint.handle(
+                parameters: parameters, authorization: request.headers[.authorization], context: tokenContext)
+        } catch let error as OAuthError where !nonce.isEmpty {
+            var refusal = error.response(issuer: context.oauthIssuer)
+            refusal.headers.append(contentsOf: nonce)
+            return refusal
+        }
         GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
-        return Responses.json(response, noStore: true)
+        return Responses.json(response, headers: nonce, noStore: true)
     }
 
     /// UserInfo (OIDC Core §5.3): GET or POST with the access token in the Authorization header
     /// (RFC 6750 §2.1), or POST with it as the form-encoded body parameter `access_token` (§2.2).
     /// A token sent both ways is `invalid_request` (§2: "Clients MUST NOT use more than one method
     /// to transmit the token in each request"); the query parameter of §2.3 is not accepted.
+    ///
+    /// RFC 9449 §7: `Authorization: DPoP <token>` with a `DPoP` proof of the token's key (`htm`,
+    /// `htu` of this endpoint, `ath` of the token); its refusals carry the `DPoP` challenge
+    /// (§7.1), with `DPoP-Nonce` where the tenant requires nonces (§9).
     func userinfo(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         var token: String?
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        }
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("dpop ") {
+            return try await dpopUserinfo(request, token: header.dropFirst(5).trimmingCharacters(in: .whitespaces), context)
         }
         let type = request.headers[.contentType]?.lowercased() ?? ""
         if request.method == .post, type.hasPrefix("application/x-www-form-urlencoded") {
@@ -123,11 +142,46 @@ struct ProtocolController {
         return Responses.json(response, noStore: true)
     }
 
+    /// UserInfo with `Authorization: DPoP <token>` (RFC 9449 §7.1): the proof first (its
+    /// refusals are `invalid_dpop_proof` or `use_dpop_nonce`), then the token, which must be bound
+    /// to the proof's key (``UserinfoEndpoint/handle(accessToken:tokens:store:dpopJKT:)``).
+    func dpopUserinfo(_ request: Request, token: String, _ context: TenantRequestContext) async throws -> Response {
+        let dpop = services.dpopRequest(request, database: context.database, path: ProviderMetadata.Path.userinfo)
+        let nonce: HTTPFields = dpop.nonceRequired ? [.dpopNonce: dpop.nonces.current(at: services.clock.now)] : [:]
+        do {
+            guard !token.isEmpty else { throw OAuthError.invalidToken("the DPoP authorization carries no access token") }
+            guard let proof = try await dpop.accept(accessToken: token, now: services.clock.now) else {
+                throw OAuthError(.invalidDPoPProof, "a DPoP proof is required with the DPoP scheme")
+            }
+            let response = try await UserinfoEndpoint.handle(
+                accessToken: token, tokens: try await services.tokenService(for: context.database), store: context.database,
+                dpopJKT: proof.jkt)
+            return Responses.json(response, headers: nonce, noStore: true)
+        } catch let error as OAuthError where [.invalidToken, .invalidDPoPProof, .useDPoPNonce, .invalidRequest].contains(error.code) {
+            let challenge = Self.dpopChallenge(error: error)
+            let status: HTTPResponse.Status = error.code == .invalidRequest ? .badRequest : .unauthorized
+            return Responses.json(
+                ["error": error.code.rawValue, "error_description": error.description], status: status,
+                headers: [.wwwAuthenticate: challenge] + nonce, noStore: true)
+        }
+    }
+
+    /// The DPoP challenge (RFC 9449 §7.1): `algs` lists the accepted proof algorithms.
+    static func dpopChallenge(error: OAuthError?) -> String {
+        var value = "DPoP algs=\"\(DPoP.algorithms.joined(separator: " "))\""
+        if let error {
+            value += ", error=\"\(error.code.rawValue)\", error_description=\"\(error.description.replacingOccurrences(of: "\"", with: "'"))\""
+        }
+        return value
+    }
+
     /// A resource request refused with the Bearer challenge (RFC 6750 §3): `error` is nil when
     /// the request carried no token (§3.1), else its code goes into the challenge and the body.
+    /// Without a token the `DPoP` challenge follows (RFC 9449 §7.1: both schemes are accepted).
     func bearerRefusal(_ error: OAuthError?, status: HTTPResponse.Status, _ context: TenantRequestContext) -> Response {
-        let challenge: HTTPFields = [.wwwAuthenticate: Responses.bearerChallenge(issuer: context.oauthIssuer, error: error)]
+        var challenge: HTTPFields = [.wwwAuthenticate: Responses.bearerChallenge(issuer: context.oauthIssuer, error: error)]
         guard let error else {
+            challenge.append(HTTPField(name: .wwwAuthenticate, value: Self.dpopChallenge(error: nil)))
             return Response(status: status, headers: challenge + [.cacheControl: "no-store"])
         }
         return Responses.json(

@@ -14,8 +14,10 @@ enum CORS {
     static let allowedMethods = "GET, POST, OPTIONS"
     /// The headless API's methods: its organization routes also change (`PATCH`) and delete.
     static let headlessMethods = "GET, POST, PATCH, DELETE, OPTIONS"
-    static let allowedHeaders = "Authorization, Content-Type, X-Client-Id, Accept"
-    static let exposedHeaders = "WWW-Authenticate, Retry-After"
+    /// `DPoP` (RFC 9449 §4.1) so that browser clients can send proofs.
+    static let allowedHeaders = "Authorization, Content-Type, X-Client-Id, Accept, DPoP"
+    /// `DPoP-Nonce` (RFC 9449 §8.1) so that browser clients can read the server's nonce.
+    static let exposedHeaders = "WWW-Authenticate, Retry-After, DPoP-Nonce"
 
     /// Adds the CORS response headers when the request's `Origin` is allowed (also on errors).
     static func decorate(_ response: inout Response, origin: String?, allowed: Bool) {

@@ -47,6 +47,12 @@ public enum AuthorizationCodeGrant: GrantHandler {
         guard let grant = try await context.store.grant(id: record.grantID), grant.revokedAt == nil else {
             throw OAuthError.invalidGrant("the grant was revoked")
         }
+        // RFC 9449 §10: a code requested with `dpop_jkt` is redeemed only with a proof of that key.
+        if let store = context.dpop?.store, let bound = try await store.dpopKeys(grantID: grant.id).codeJKT {
+            guard let jkt = context.dpopJKT, jkt == bound else {
+                throw OAuthError.invalidGrant("the authorization code is bound to another DPoP key (dpop_jkt)")
+            }
+        }
         let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
         // Read before the code is consumed: a membership removed since the authorization refuses
         // the exchange without burning the code.
@@ -66,6 +72,7 @@ public enum AuthorizationCodeGrant: GrantHandler {
         case .notFound: throw OAuthError.invalidGrant("the authorization code is invalid")
         case .alreadyConsumed(let grantID): return try await replay(grantID, context: context)
         }
+        if refreshToken != nil { try await TokenEndpoint.bindRefreshTokens(of: grant.id, client: client.client, context: context) }
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: grant.scope, includeNonce: true,
             refreshToken: refreshToken, organization: organization, context: context)

@@ -23,7 +23,7 @@ public enum ClientCredentialsGrant: GrantHandler {
         let access = try context.tokens.mintAccessToken(
             client: client.client, subject: client.client.clientID,
             scope: scope, grant: nil,
-            algorithm: client.client.accessTokenSigningAlgorithm, claimSubject: ClaimSubject())
+            algorithm: client.client.accessTokenSigningAlgorithm, claimSubject: ClaimSubject(), dpopJKT: context.dpopJKT)
         return TokenResponse(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: nil, idToken: nil,
             scope: scope.description)

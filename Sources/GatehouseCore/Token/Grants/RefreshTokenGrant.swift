@@ -40,6 +40,15 @@ public enum RefreshTokenGrant: GrantHandler {
                 successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
                 at: now, reuseGrace: context.refreshReuseGrace, admit: admit)
         }
+        // RFC 9449 §5: a refresh token bound to a DPoP key (a public client's) is refreshed only
+        // with a proof of that key; checked before the rotation, so that a refusal changes nothing.
+        var boundJKT: String?
+        if let store = context.dpop?.store, let record = try await context.store.refreshToken(hash: hash) {
+            boundJKT = try await store.dpopKeys(grantID: record.grantID).refreshJKT
+            if let boundJKT, context.dpopJKT != boundJKT {
+                throw OAuthError.invalidGrant("the refresh token is bound to a DPoP key; send a proof of that key")
+            }
+        }
         let plain = requestedScope == nil && named == nil
         var rotation = try await rotate { grant in plain && grant.organizationID == nil }
         var target: Organization?
@@ -56,6 +65,7 @@ public enum RefreshTokenGrant: GrantHandler {
         }
         switch rotation {
         case .rotated(let grant):
+            if boundJKT == nil { try await TokenEndpoint.bindRefreshTokens(of: grant.id, client: client.client, context: context) }
             return try await issue(grant: grant, requestedScope: requestedScope, target: target, successor: successor, client: client, context: context)
         case .notFound, .notAdmitted: throw OAuthError.invalidGrant("the refresh token is invalid")
         case .expired: throw OAuthError.invalidGrant("the refresh token expired")
