@@ -146,7 +146,9 @@ extension ConsoleController {
 
     /// The settings form's checkboxes (absent is false) and its fields of whole seconds.
     static let flagFields = ["self_signup", "require_verified_email", "magic_link", "require_pushed_authorization_requests"]
-    static let secondsFields = ["access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "audit_retention_days"]
+    static let secondsFields = [
+        "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "device_code_ttl", "audit_retention_days",
+    ]
     /// The settings shown as checkbox groups: their values, in the form's order.
     static let choiceFields = ["signing_algorithms": ["EdDSA", "ES256", "RS256"], "mfa_factors": ["totp", "email"]]
 
@@ -165,7 +167,8 @@ extension ConsoleController {
             "mfa_\(settings.mfaPolicy.rawValue)": true,
             "access_token_ttl": String(settings.accessTokenTTL), "refresh_token_ttl": String(settings.refreshTokenTTL),
             "session_ttl": String(settings.sessionTTL), "id_token_ttl": String(settings.idTokenTTL),
-            "authorization_code_ttl": String(settings.authorizationCodeTTL), "audit_retention_days": String(settings.auditRetentionDays),
+            "authorization_code_ttl": String(settings.authorizationCodeTTL), "device_code_ttl": String(settings.deviceCodeTTL),
+            "audit_retention_days": String(settings.auditRetentionDays),
             "signing_algorithms": Self.choices("signing_algorithms", checked: settings.signingAlgorithms.map(\.rawValue)),
             "mfa_factors": Self.choices("mfa_factors", checked: settings.mfaFactors),
             "linking_\(settings.accountLinking)": true, "hostname": settings.hostname ?? "", "hostname_editable": signedIn.isOperator,
