@@ -218,8 +218,10 @@ struct DiscoveryTests {
         #expect(Set(metadata.grantTypesSupported) == ["authorization_code", "refresh_token", "client_credentials"])
         #expect(metadata.idTokenSigningAlgValuesSupported == ["EdDSA", "ES256"])
         #expect(metadata.authorizationResponseIssParameterSupported)
-        #expect(!metadata.requestParameterSupported)
+        // RFC 9101: request objects by value, never fetched by reference.
+        #expect(metadata.requestParameterSupported)
         #expect(!metadata.requestURIParameterSupported)
+        #expect(metadata.requestObjectSigningAlgValuesSupported == ["EdDSA", "ES256", "RS256", "HS256"])
         #expect(metadata.scopesSupported.contains("openid"))
         #expect(
             Set(metadata.tokenEndpointAuthMethodsSupported) == [

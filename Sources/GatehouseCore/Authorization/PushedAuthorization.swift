@@ -58,7 +58,19 @@ public enum PushedAuthorization {
         }
         var pairs = parameters.pairs.filter { !authenticationParameters.contains($0.name) && $0.name != "client_id" }
         pairs.insert((name: "client_id", value: client.clientID), at: 0)
-        let request = FormParameters(pairs: pairs)
+        // RFC 9126 §3: a pushed request object is verified now (RFC 9101 §6.3) and its parameters stored.
+        var request = FormParameters(pairs: pairs)
+        if let keys = context.clientAssertions {
+            do {
+                request = try await RequestObject.resolve(
+                    request, issuer: context.tokens.issuer, keys: keys, now: now, findClient: { id in id == client.clientID ? client : nil })
+            } catch let error as OAuthError {
+                throw OAuthError(error.code, error.description, debug: error.debugReason)
+            }
+        } else if request["request"] != nil {
+            throw OAuthError(.requestNotSupported, "request objects are not supported here")
+        }
+        pairs = request.pairs
         switch try await AuthorizationEndpoint.validate(request, tenant: tenant, findClient: { id in id == client.clientID ? client : nil }) {
         case .errorPage(let error), .errorRedirect(let error, _):
             throw OAuthError(error.code, error.description)

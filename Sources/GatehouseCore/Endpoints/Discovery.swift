@@ -39,6 +39,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var claimsParameterSupported: Bool
     public var requestParameterSupported: Bool
     public var requestURIParameterSupported: Bool
+    /// OIDC Discovery §3: the algorithms of request objects (RFC 9101; ``RequestObject``).
+    public var requestObjectSigningAlgValuesSupported: [String]
     public var frontchannelLogoutSupported: Bool
     /// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are POSTed to clients'
     /// `backchannel_logout_uri`, always with `sid`.
@@ -78,6 +80,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case claimsParameterSupported = "claims_parameter_supported"
         case requestParameterSupported = "request_parameter_supported"
         case requestURIParameterSupported = "request_uri_parameter_supported"
+        case requestObjectSigningAlgValuesSupported = "request_object_signing_alg_values_supported"
         case frontchannelLogoutSupported = "frontchannel_logout_supported"
         case backchannelLogoutSupported = "backchannel_logout_supported"
         case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
@@ -144,8 +147,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         promptValuesSupported = Prompt.allCases.map(\.rawValue)
         authorizationResponseIssParameterSupported = true
         claimsParameterSupported = true
-        requestParameterSupported = false
+        // RFC 9101 §5.1: request objects by value; by reference (§5.2) only as RFC 9126's pushed requests.
+        requestParameterSupported = true
         requestURIParameterSupported = false
+        requestObjectSigningAlgValuesSupported = RequestObject.algorithms
         frontchannelLogoutSupported = false
         backchannelLogoutSupported = true
         backchannelLogoutSessionSupported = true

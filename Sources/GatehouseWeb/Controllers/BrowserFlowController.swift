@@ -82,9 +82,14 @@ struct BrowserFlowController {
     func authorize(_ request: Request, _ context: TenantRequestContext, parameters query: FormParameters) async throws -> Response {
         let parameters: FormParameters
         do {
-            parameters = try await PushedAuthorization.resolve(
+            let pushed = try await PushedAuthorization.resolve(
                 query, store: context.database, now: services.clock.now,
                 required: context.tenant.tenant.settings.requirePushedAuthorizationRequests)
+            // RFC 9101 §6.3: a request object stands for the whole request.
+            parameters = try await RequestObject.resolve(
+                pushed, issuer: services.issuer(of: context.tenant),
+                keys: services.clientAssertions(for: context.database, endpoint: ProviderMetadata.Path.authorization), now: services.clock.now,
+                findClient: context.database.client(clientID:))
         } catch let error as OAuthError {
             return errorPage(error, context)
         }
