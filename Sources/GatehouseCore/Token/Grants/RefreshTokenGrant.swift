@@ -55,8 +55,10 @@ public enum RefreshTokenGrant: GrantHandler {
             rotation = try await rotate { _ in true }
         }
         switch rotation {
-        case .rotated(let grant):
-            return try await issue(grant: grant, requestedScope: requestedScope, target: target, successor: successor, client: client, context: context)
+        case .rotated(let grant, let user):
+            return try await issue(
+                grant: grant, user: user, requestedScope: requestedScope, target: target, successor: successor, client: client,
+                context: context)
         case .notFound, .notAdmitted: throw OAuthError.invalidGrant("the refresh token is invalid")
         case .expired: throw OAuthError.invalidGrant("the refresh token expired")
         case .grantInactive: throw OAuthError.invalidGrant("the refresh token was revoked")
@@ -65,18 +67,18 @@ public enum RefreshTokenGrant: GrantHandler {
         }
     }
 
-    /// Issues the tokens of a rotated grant: the user must still be active; `target` (checked
-    /// before the rotation) becomes the grant's organization.
+    /// Issues the tokens of a rotated grant: `user`, read in the rotating transaction, must still
+    /// be active; `target` (checked before the rotation) becomes the grant's organization.
     static func issue(
-        grant rotated: Grant, requestedScope: ScopeSet?, target: Organization?, successor: String, client: AuthenticatedClient,
-        context: TokenContext
+        grant rotated: Grant, user: User?, requestedScope: ScopeSet?, target: Organization?, successor: String,
+        client: AuthenticatedClient, context: TokenContext
     ) async throws -> TokenResponse {
         var grant = rotated
         let scope = requestedScope ?? grant.scope
         guard scope.isSubset(of: grant.scope) else {
             throw OAuthError.invalidScope("scope exceeds the original grant")
         }
-        let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
+        guard let user, !user.disabled else { throw OAuthError.invalidGrant("the user of this grant is no longer active") }
         if let target {
             try await context.store.setOrganization(of: grant.id, to: target.id)
             grant.organizationID = target.id
