@@ -83,8 +83,7 @@ struct BrowserFlowController {
         let parameters: FormParameters
         do {
             let pushed = try await PushedAuthorization.resolve(
-                query, store: context.database, now: services.clock.now,
-                required: context.tenant.tenant.settings.requirePushedAuthorizationRequests)
+                query, store: context.database, now: services.clock.now, required: try await pushRequired(query, context))
             // RFC 9101 §6.3: a request object stands for the whole request.
             parameters = try await RequestObject.resolve(
                 pushed, issuer: services.issuer(of: context.tenant),
@@ -126,6 +125,16 @@ struct BrowserFlowController {
                 .requestValidated(session: current?.0, consent: consent, organizations: organizations), interaction: nil,
                 authorization: authorization, client: client, request, context)
         }
+    }
+
+    /// Whether the tenant's `require_pushed_authorization_requests` applies to this request: not to
+    /// the tenant's built-in clients (the account console's and the admin console's), which the
+    /// server itself sends here; requiring a push of them would lock every user out of both
+    /// consoles, including the administrators who could turn the setting off.
+    func pushRequired(_ query: FormParameters, _ context: TenantRequestContext) async throws -> Bool {
+        guard context.tenant.tenant.settings.requirePushedAuthorizationRequests else { return false }
+        guard let clientID = query["client_id"], let client = try await context.database.client(clientID: clientID) else { return true }
+        return try await !AdminController.isBuiltin(client, in: context.database)
     }
 
     /// A new grant and authorization code for a session (not yet stored).
