@@ -208,6 +208,7 @@ public enum Migrations {
         registerPushedAuthorizationMigrations(&migrator)
         registerDeviceAuthorizationMigrations(&migrator)
         registerBackchannelLogoutMigrations(&migrator)
+        registerClientRegistrationMigrations(&migrator)
         return migrator
     }
 }

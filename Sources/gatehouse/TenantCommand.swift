@@ -110,6 +110,8 @@ struct TenantCommand: AsyncParsableCommand {
         var authorizationCodeTtl: Duration?
         @Option(help: ArgumentHelp("Device code lifetime (device_code_ttl, RFC 8628), e.g. 10m.", valueName: "duration"))
         var deviceCodeTtl: Duration?
+        @Option(help: "Dynamic client registration (RFC 7591) at {issuer}/register: off, token (an initial access token is required) or open.")
+        var dynamicClientRegistration: String?
         @Option(help: "Comma-separated CORS origins, e.g. \"https://app.acme.com,https://admin.acme.com\" (an empty string clears).")
         var allowedOrigins: String?
         @Option(help: "Comma-separated JWS algorithms the tenant keeps keys for: EdDSA, ES256, RS256 (e.g. EdDSA,ES256,RS256).")
@@ -140,6 +142,7 @@ struct TenantCommand: AsyncParsableCommand {
             settings.idTokenTtl = idTokenTtl?.seconds
             settings.authorizationCodeTtl = authorizationCodeTtl?.seconds
             settings.deviceCodeTtl = deviceCodeTtl?.seconds
+            settings.dynamicClientRegistration = dynamicClientRegistration
             settings.allowedOrigins = allowedOrigins.map(commaSeparated)
             settings.signingAlgorithms = signingAlgorithms.map(commaSeparated)
             settings.customClaims = try? OrgCommand.metadata(customClaims, option: "custom-claims")

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "80638d17a95448cb6b78d241ba8d8af188ddc5c2dfca161c88655ed1d9a726b3"
+    package static let sha256 = "4be917eb0465cd44688f27ac640d0328cca1cc98da865434cf762298191bccd3"
 }

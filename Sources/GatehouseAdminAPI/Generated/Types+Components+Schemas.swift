@@ -258,6 +258,137 @@ extension Components {
                 case message
             }
         }
+        /// - Remark: Generated from `#/components/schemas/RegistrationToken`.
+        package struct RegistrationToken: Codable, Hashable, Sendable {
+            /// `rat_…`, the token's name for listing and revoking.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/description`.
+            package var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/created_at`.
+            package var createdAt: Foundation.Date
+            /// Null: no expiry.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/expires_at`.
+            package var expiresAt: Foundation.Date?
+            /// Registrations it allows; null: any number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/max_uses`.
+            package var maxUses: Swift.Int?
+            /// Registrations made with it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/uses`.
+            package var uses: Swift.Int
+            /// The initial access token (RFC 7591 §3), only in the answer that made it; only its SHA-256 is kept.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/token`.
+            package var token: Swift.String?
+            /// Creates a new `RegistrationToken`.
+            ///
+            /// - Parameters:
+            ///   - id: `rat_…`, the token's name for listing and revoking.
+            ///   - description:
+            ///   - createdAt:
+            ///   - expiresAt: Null: no expiry.
+            ///   - maxUses: Registrations it allows; null: any number.
+            ///   - uses: Registrations made with it.
+            ///   - token: The initial access token (RFC 7591 §3), only in the answer that made it; only its SHA-256 is kept.
+            package init(
+                id: Swift.String,
+                description: Swift.String? = nil,
+                createdAt: Foundation.Date,
+                expiresAt: Foundation.Date? = nil,
+                maxUses: Swift.Int? = nil,
+                uses: Swift.Int,
+                token: Swift.String? = nil
+            ) {
+                self.id = id
+                self.description = description
+                self.createdAt = createdAt
+                self.expiresAt = expiresAt
+                self.maxUses = maxUses
+                self.uses = uses
+                self.token = token
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case description
+                case createdAt = "created_at"
+                case expiresAt = "expires_at"
+                case maxUses = "max_uses"
+                case uses
+                case token
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RegistrationTokenList`.
+        package struct RegistrationTokenList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenList/registration_tokens`.
+            package var registrationTokens: [Components.Schemas.RegistrationToken]
+            /// Creates a new `RegistrationTokenList`.
+            ///
+            /// - Parameters:
+            ///   - registrationTokens:
+            package init(registrationTokens: [Components.Schemas.RegistrationToken]) {
+                self.registrationTokens = registrationTokens
+            }
+            package enum CodingKeys: String, CodingKey {
+                case registrationTokens = "registration_tokens"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate`.
+        package struct RegistrationTokenCreate: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate/description`.
+            package var description: Swift.String?
+            /// Seconds until it expires; absent: never.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate/expires_in`.
+            package var expiresIn: Swift.Int?
+            /// Registrations it allows; absent: any number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate/max_uses`.
+            package var maxUses: Swift.Int?
+            /// Creates a new `RegistrationTokenCreate`.
+            ///
+            /// - Parameters:
+            ///   - description:
+            ///   - expiresIn: Seconds until it expires; absent: never.
+            ///   - maxUses: Registrations it allows; absent: any number.
+            package init(
+                description: Swift.String? = nil,
+                expiresIn: Swift.Int? = nil,
+                maxUses: Swift.Int? = nil
+            ) {
+                self.description = description
+                self.expiresIn = expiresIn
+                self.maxUses = maxUses
+            }
+            package enum CodingKeys: String, CodingKey {
+                case description
+                case expiresIn = "expires_in"
+                case maxUses = "max_uses"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self.expiresIn = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .expiresIn
+                )
+                self.maxUses = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .maxUses
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "description",
+                    "expires_in",
+                    "max_uses"
+                ])
+            }
+        }
         /// Per-tenant settings. Every lifetime is in seconds.
         ///
         /// - Remark: Generated from `#/components/schemas/TenantSettings`.
@@ -298,6 +429,18 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/device_code_ttl`.
             package var deviceCodeTtl: Swift.Int?
+            /// Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/dynamic_client_registration`.
+            @frozen package enum DynamicClientRegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case off = "off"
+                case token = "token"
+                case open = "open"
+            }
+            /// Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/dynamic_client_registration`.
+            package var dynamicClientRegistration: Components.Schemas.TenantSettings.DynamicClientRegistrationPayload?
             /// Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/audit_retention_days`.
@@ -350,6 +493,7 @@ extension Components {
             ///   - sessionTtl: Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.
             ///   - authorizationCodeTtl: Authorization code lifetime in seconds. 10–600; default 60.
             ///   - deviceCodeTtl: Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.
+            ///   - dynamicClientRegistration: Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
             ///   - auditRetentionDays: Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///   - allowedOrigins: Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API).
             ///   - signingAlgorithms: JWS algorithms the tenant keeps signing keys for; clients choose among them.
@@ -367,6 +511,7 @@ extension Components {
                 sessionTtl: Swift.Int,
                 authorizationCodeTtl: Swift.Int,
                 deviceCodeTtl: Swift.Int? = nil,
+                dynamicClientRegistration: Components.Schemas.TenantSettings.DynamicClientRegistrationPayload? = nil,
                 auditRetentionDays: Swift.Int,
                 allowedOrigins: [Swift.String],
                 signingAlgorithms: Components.Schemas.TenantSettings.SigningAlgorithmsPayload,
@@ -384,6 +529,7 @@ extension Components {
                 self.sessionTtl = sessionTtl
                 self.authorizationCodeTtl = authorizationCodeTtl
                 self.deviceCodeTtl = deviceCodeTtl
+                self.dynamicClientRegistration = dynamicClientRegistration
                 self.auditRetentionDays = auditRetentionDays
                 self.allowedOrigins = allowedOrigins
                 self.signingAlgorithms = signingAlgorithms
@@ -402,6 +548,7 @@ extension Components {
                 case sessionTtl = "session_ttl"
                 case authorizationCodeTtl = "authorization_code_ttl"
                 case deviceCodeTtl = "device_code_ttl"
+                case dynamicClientRegistration = "dynamic_client_registration"
                 case auditRetentionDays = "audit_retention_days"
                 case allowedOrigins = "allowed_origins"
                 case signingAlgorithms = "signing_algorithms"
@@ -421,6 +568,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/CustomClaim`.
         package struct CustomClaim: Codable, Hashable, Sendable {
+            /// Any JSON value but `null` (refused with 422); a string is a template.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CustomClaim/value`.
+            package var value: OpenAPIRuntime.OpenAPIValueContainer
             /// - Remark: Generated from `#/components/schemas/CustomClaim/InPayload`.
             @frozen package enum InPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case accessToken = "access_token"
@@ -438,20 +589,31 @@ extension Components {
             /// Creates a new `CustomClaim`.
             ///
             /// - Parameters:
+            ///   - value: Any JSON value but `null` (refused with 422); a string is a template.
             ///   - _in: Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three.
-            package init(_in: Components.Schemas.CustomClaim.InPayload? = nil) {
+            package init(
+                value: OpenAPIRuntime.OpenAPIValueContainer,
+                _in: Components.Schemas.CustomClaim.InPayload? = nil
+            ) {
+                self.value = value
                 self._in = _in
             }
             package enum CodingKeys: String, CodingKey {
+                case value
                 case _in = "in"
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.value = try container.decode(
+                    OpenAPIRuntime.OpenAPIValueContainer.self,
+                    forKey: .value
+                )
                 self._in = try container.decodeIfPresent(
                     Components.Schemas.CustomClaim.InPayload.self,
                     forKey: ._in
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "value",
                     "in"
                 ])
             }

@@ -16,6 +16,9 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var requirePushedAuthorizationRequests: Bool
     /// RFC 8628 §4; nil (left out) where the device grant is not offered.
     public var deviceAuthorizationEndpoint: String?
+    /// RFC 8414 §2 / OIDC Discovery §3: nil (left out) where the tenant's dynamic client
+    /// registration is `off`.
+    public var registrationEndpoint: String?
     public var scopesSupported: [String]
     public var responseTypesSupported: [String]
     public var responseModesSupported: [String]
@@ -59,6 +62,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
         case deviceAuthorizationEndpoint = "device_authorization_endpoint"
+        case registrationEndpoint = "registration_endpoint"
         case scopesSupported = "scopes_supported"
         case responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
@@ -99,6 +103,9 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         public static let pushedAuthorization = "/par"
         /// The device authorization endpoint (RFC 8628 §3.1).
         public static let deviceAuthorization = "/device_authorization"
+        /// The client registration endpoint (RFC 7591 §3); a client's configuration endpoint
+        /// (RFC 7592 §2) is this path followed by `/{client_id}`.
+        public static let registration = "/register"
         /// The device verification page (RFC 8628 §3.3): `verification_uri`.
         public static let deviceVerification = "/device"
         public static let login = "/login"

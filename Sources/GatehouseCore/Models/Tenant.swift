@@ -96,6 +96,10 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// Whether every authorization request must be pushed first (RFC 9126 §5,
     /// `require_pushed_authorization_requests`); discovery says so. Default false.
     public var requirePushedAuthorizationRequests: Bool = false
+    /// Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default: the endpoint
+    /// does not exist and discovery does not name it), `token` (an initial access token, §3, made
+    /// by an administrator, is required) or `open` (anyone may register, limited per address).
+    public var dynamicClientRegistration: String = "off"
     /// Second factors users may enrol: `totp`, `email`. Default both.
     public var mfaFactors: [String] = ["totp", "email"]
     /// How an upstream identity may attach to an existing user with the same email:
@@ -135,6 +139,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case requireVerifiedEmail = "require_verified_email"
         case magicLink = "magic_link"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+        case dynamicClientRegistration = "dynamic_client_registration"
         case mfaFactors = "mfa_factors"
         case accountLinking = "account_linking"
         case oauthProviders = "oauth_providers"
@@ -162,6 +167,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         magicLink = try c.decodeIfPresent(Bool.self, forKey: .magicLink) ?? d.magicLink
         requirePushedAuthorizationRequests =
             try c.decodeIfPresent(Bool.self, forKey: .requirePushedAuthorizationRequests) ?? d.requirePushedAuthorizationRequests
+        dynamicClientRegistration = try c.decodeIfPresent(String.self, forKey: .dynamicClientRegistration) ?? d.dynamicClientRegistration
         mfaFactors = try c.decodeIfPresent([String].self, forKey: .mfaFactors) ?? d.mfaFactors
         accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
@@ -190,6 +196,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
             problems.append(("mfa_factors", "'\(factor)' is not one of totp, email"))
         }
         if mfaPolicy == .required, mfaFactors.isEmpty { problems.append(("mfa_factors", "must allow a factor when mfa_policy is required")) }
+        if !["off", "token", "open"].contains(dynamicClientRegistration) {
+            problems.append(("dynamic_client_registration", "must be off, token or open"))
+        }
         if !["verified_email", "never"].contains(accountLinking) {
             problems.append(("account_linking", "must be verified_email or never"))
         }

@@ -60,6 +60,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-08-pushed-authorization-v1", statements: tenantPushedAuthorizationV1),
         Migration(name: "2026-12-10-device-authorization-v1", statements: tenantDeviceAuthorizationV1),
         Migration(name: "2026-12-11-backchannel-logout-v1", statements: tenantBackchannelLogoutV1),
+        Migration(name: "2026-12-14-client-registration-v1", statements: tenantClientRegistrationV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

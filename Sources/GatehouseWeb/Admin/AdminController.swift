@@ -154,6 +154,7 @@ struct AdminController {
         tenantRoute(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
         registerConsoleRoleRoutes(admin)
+        registerRegistrationTokenRoutes(admin)
         registerProviderRoutes(admin)
         registerWebhookRoutes(admin)
         registerOrganizationRoutes(admin)

@@ -171,7 +171,8 @@ extension ConsoleController {
             "audit_retention_days": String(settings.auditRetentionDays),
             "signing_algorithms": Self.choices("signing_algorithms", checked: settings.signingAlgorithms.map(\.rawValue)),
             "mfa_factors": Self.choices("mfa_factors", checked: settings.mfaFactors),
-            "linking_\(settings.accountLinking)": true, "hostname": settings.hostname ?? "", "hostname_editable": signedIn.isOperator,
+            "linking_\(settings.accountLinking)": true, "registration_\(settings.dynamicClientRegistration)": true, "hostname": settings.hostname ?? "",
+            "hostname_editable": signedIn.isOperator,
             "custom_claims": Self.jsonText(settings.customClaims), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
@@ -192,6 +193,7 @@ extension ConsoleController {
             settings[key] = .array(form.pairs.filter { $0.name == key }.map { .string($0.value) })
         }
         if let linking = form["account_linking"] { settings["account_linking"] = .string(linking) }
+        if let registration = form["dynamic_client_registration"] { settings["dynamic_client_registration"] = .string(registration) }
         // The host name moves the tenant's issuer: operators only (`hostname`); empty removes it.
         // (`form[key]` is nil for an emptied field: `sent` tells it from a field the form lacks.)
         if hostname, sent(form, "hostname") {
@@ -246,6 +248,10 @@ extension ConsoleController {
             values["linking_verified_email"] = nil
             values["linking_never"] = nil
             values["linking_\(linking)"] = true
+        }
+        if let registration = form["dynamic_client_registration"] {
+            for mode in ["off", "token", "open"] { values["registration_\(mode)"] = nil }
+            values["registration_\(registration)"] = true
         }
         for error in input.errors {
             let field = Self.formField(error.field)

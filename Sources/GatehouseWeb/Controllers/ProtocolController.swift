@@ -35,6 +35,12 @@ struct ProtocolController {
         cors.post("revoke") { request, context in try await self.revoke(request, context) }
         cors.post("par") { request, context in try await self.pushAuthorization(request, context) }
         cors.post("device_authorization") { request, context in try await self.deviceAuthorization(request, context) }
+        // Dynamic client registration (RFC 7591 §3) and client configuration (RFC 7592 §2).
+        let registration = ClientRegistrationController(services: services)
+        cors.post("register") { request, context in try await registration.register(request, context) }
+        cors.get("register/:client") { request, context in try await registration.read(request, context) }
+        cors.put("register/:client") { request, context in try await registration.update(request, context) }
+        cors.delete("register/:client") { request, context in try await registration.delete(request, context) }
         // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
         for path in ["token", "introspect", "revoke", "par", "device_authorization"] {
             cors.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
@@ -57,10 +63,12 @@ struct ProtocolController {
         let algorithms = context.tenant.tenant.settings.idTokenSigningAlgorithms.map(\.rawValue)
         let issuer = services.issuer(of: context.tenant)
         let requirePAR = context.tenant.tenant.settings.requirePushedAuthorizationRequests
-        let version = issuer + algorithms.joined() + (requirePAR ? " par" : "")
+        let registration = context.tenant.tenant.settings.dynamicClientRegistration != "off"
+        let version = issuer + algorithms.joined() + (requirePAR ? " par" : "") + (registration ? " dcr" : "")
         let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: version) {
             var metadata = ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms, deviceAuthorization: true)
             metadata.requirePushedAuthorizationRequests = requirePAR
+            if registration { metadata.registrationEndpoint = issuer + ProviderMetadata.Path.registration }
             return try Responses.sortedEncoder.encode(metadata)
         }
         return Response(status: .ok, headers: publicDocumentHeaders, body: .init(byteBuffer: bytes))

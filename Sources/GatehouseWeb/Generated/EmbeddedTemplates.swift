@@ -1588,7 +1588,7 @@ enum EmbeddedTemplates {
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
     error, delete_error, may_change, may_delete, id_token_ttl, authorization_code_ttl, device_code_ttl,
-    audit_retention_days, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
+    audit_retention_days, registration_<mode>, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
     hostname, hostname_editable, custom_claims, notice, action, delete_action, users_url (the users page), clients_url
     (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
@@ -1637,6 +1637,15 @@ enum EmbeddedTemplates {
       <div class="field">
         <label><input id="require_pushed_authorization_requests" name="require_pushed_authorization_requests" type="checkbox" value="on"{{#require_pushed_authorization_requests}} checked{{/require_pushed_authorization_requests}}> Every authorization request is pushed first (PAR, RFC 9126)</label>
         {{#require_pushed_authorization_requests_error}}<p class="field-error" id="require_pushed_authorization_requests-error" role="alert">{{require_pushed_authorization_requests_error}}</p>{{/require_pushed_authorization_requests_error}}
+      </div>
+      <div class="field">
+        <label for="dynamic_client_registration">Dynamic client registration (RFC 7591, at {{issuer}}/register)</label>
+        <select id="dynamic_client_registration" name="dynamic_client_registration"{{#dynamic_client_registration_error}} aria-describedby="dynamic_client_registration-error"{{/dynamic_client_registration_error}}>
+          <option value="off"{{#registration_off}} selected{{/registration_off}}>off</option>
+          <option value="token"{{#registration_token}} selected{{/registration_token}}>with an initial access token</option>
+          <option value="open"{{#registration_open}} selected{{/registration_open}}>open to anyone</option>
+        </select>
+        {{#dynamic_client_registration_error}}<p class="field-error" id="dynamic_client_registration-error" role="alert">{{dynamic_client_registration_error}}</p>{{/dynamic_client_registration_error}}
       </div>
       <div class="field">
         <label for="access_token_ttl">Access token lifetime (seconds)</label>
