@@ -215,7 +215,10 @@ struct DiscoveryTests {
         }
         #expect(metadata.responseTypesSupported == ["code"])
         #expect(metadata.codeChallengeMethodsSupported == ["S256"])
-        #expect(Set(metadata.grantTypesSupported) == ["authorization_code", "refresh_token", "client_credentials"])
+        #expect(
+            Set(metadata.grantTypesSupported) == [
+                "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange",
+            ])
         #expect(metadata.idTokenSigningAlgValuesSupported == ["EdDSA", "ES256"])
         #expect(metadata.authorizationResponseIssParameterSupported)
         // RFC 9101: request objects by value, never fetched by reference.

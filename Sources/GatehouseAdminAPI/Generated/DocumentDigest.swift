@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "4be917eb0465cd44688f27ac640d0328cca1cc98da865434cf762298191bccd3"
+    package static let sha256 = "b7101accfca7baa13d67ef39b2753c4721f2df87c087aa6ff443b567ddeb3219"
 }

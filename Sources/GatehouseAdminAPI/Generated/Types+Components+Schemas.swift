@@ -1164,6 +1164,7 @@ extension Components {
                 case refreshToken = "refresh_token"
                 case clientCredentials = "client_credentials"
                 case urn_colon_ietf_colon_params_colon_oauth_colon_grantType_colon_deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+                case urn_colon_ietf_colon_params_colon_oauth_colon_grantType_colon_tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
             }
             /// Sorted.
             ///

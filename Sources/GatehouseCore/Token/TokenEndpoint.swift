@@ -9,8 +9,11 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var refreshToken: String?
     public var idToken: String?
     public var scope: String
+    /// RFC 8693 §2.2.1: the type of the issued token, in token exchange answers only.
+    public var issuedTokenType: String?
 
     enum CodingKeys: String, CodingKey {
+        case issuedTokenType = "issued_token_type"
         case accessToken = "access_token"
         case tokenType = "token_type"
         case expiresIn = "expires_in"
@@ -71,6 +74,7 @@ public enum TokenEndpoint {
         GrantType.refreshToken.rawValue: RefreshTokenGrant.self,
         GrantType.clientCredentials.rawValue: ClientCredentialsGrant.self,
         GrantType.deviceCode.rawValue: DeviceCodeGrant.self,
+        GrantType.tokenExchange.rawValue: TokenExchangeGrant.self,
     ]
 
     /// Handles a token request whose form body is `parameters`.

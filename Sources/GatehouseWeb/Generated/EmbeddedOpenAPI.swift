@@ -4340,7 +4340,7 @@ enum AdminOpenAPI {
           "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"]},
             "description": "Sorted."
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
@@ -4433,9 +4433,9 @@ enum AdminOpenAPI {
           },
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"]},
             "maxItems": 100,
-            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials`. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628)."
+            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials` or token exchange. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628); `urn:ietf:params:oauth:grant-type:token-exchange` token exchange (RFC 8693) at the token endpoint."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
@@ -4508,9 +4508,9 @@ enum AdminOpenAPI {
           },
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"]},
             "maxItems": 100,
-            "description": "Replaces the list. Public clients cannot use `client_credentials`. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628)."
+            "description": "Replaces the list. Public clients cannot use `client_credentials` or token exchange. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628); `urn:ietf:params:oauth:grant-type:token-exchange` token exchange (RFC 8693) at the token endpoint."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
