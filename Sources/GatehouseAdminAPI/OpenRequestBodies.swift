@@ -39,6 +39,8 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var deviceCodeTtl: Int?
     /// Dynamic client registration (RFC 7591): `off`, `token` or `open`.
     package var dynamicClientRegistration: String?
+    /// Resource indicators (RFC 8707): absolute URIs of the tenant's APIs.
+    package var resources: [String]?
     package var allowedOrigins: [String]?
     /// JWS algorithms: `EdDSA`, `ES256`, `RS256`.
     package var signingAlgorithms: [String]?
@@ -60,7 +62,7 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
         case mfaPolicy = "mfa_policy", accessTokenTtl = "access_token_ttl", idTokenTtl = "id_token_ttl"
         case refreshTokenTtl = "refresh_token_ttl", sessionTtl = "session_ttl"
         case authorizationCodeTtl = "authorization_code_ttl", allowedOrigins = "allowed_origins"
-        case deviceCodeTtl = "device_code_ttl", dynamicClientRegistration = "dynamic_client_registration"
+        case deviceCodeTtl = "device_code_ttl", dynamicClientRegistration = "dynamic_client_registration", resources
         case signingAlgorithms = "signing_algorithms", customClaims = "custom_claims"
     }
 }

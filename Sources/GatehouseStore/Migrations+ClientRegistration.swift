@@ -23,5 +23,9 @@ extension Migrations {
                 t.column("uses", .integer).notNull().defaults(to: 0)
             }
         }
+        // Resource indicators (RFC 8707 §2) an authorization request named, kept with its grant.
+        migrator.registerMigration("2026-12-15-grant-resources-v1") { db in
+            try db.alter(table: "grants") { t in t.add(column: "resources", .text) }
+        }
     }
 }

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "b7101accfca7baa13d67ef39b2753c4721f2df87c087aa6ff443b567ddeb3219"
+    package static let sha256 = "32b6627344e60d12d6d66ccb8473cecf81bfd7286bc99869485a484b4e6fea1f"
 }

@@ -441,6 +441,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/dynamic_client_registration`.
             package var dynamicClientRegistration: Components.Schemas.TenantSettings.DynamicClientRegistrationPayload?
+            /// Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/resources`.
+            package var resources: [Swift.String]?
             /// Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/audit_retention_days`.
@@ -494,6 +498,7 @@ extension Components {
             ///   - authorizationCodeTtl: Authorization code lifetime in seconds. 10–600; default 60.
             ///   - deviceCodeTtl: Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.
             ///   - dynamicClientRegistration: Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
+            ///   - resources: Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`.
             ///   - auditRetentionDays: Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///   - allowedOrigins: Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API).
             ///   - signingAlgorithms: JWS algorithms the tenant keeps signing keys for; clients choose among them.
@@ -512,6 +517,7 @@ extension Components {
                 authorizationCodeTtl: Swift.Int,
                 deviceCodeTtl: Swift.Int? = nil,
                 dynamicClientRegistration: Components.Schemas.TenantSettings.DynamicClientRegistrationPayload? = nil,
+                resources: [Swift.String]? = nil,
                 auditRetentionDays: Swift.Int,
                 allowedOrigins: [Swift.String],
                 signingAlgorithms: Components.Schemas.TenantSettings.SigningAlgorithmsPayload,
@@ -530,6 +536,7 @@ extension Components {
                 self.authorizationCodeTtl = authorizationCodeTtl
                 self.deviceCodeTtl = deviceCodeTtl
                 self.dynamicClientRegistration = dynamicClientRegistration
+                self.resources = resources
                 self.auditRetentionDays = auditRetentionDays
                 self.allowedOrigins = allowedOrigins
                 self.signingAlgorithms = signingAlgorithms
@@ -549,6 +556,7 @@ extension Components {
                 case authorizationCodeTtl = "authorization_code_ttl"
                 case deviceCodeTtl = "device_code_ttl"
                 case dynamicClientRegistration = "dynamic_client_registration"
+                case resources
                 case auditRetentionDays = "audit_retention_days"
                 case allowedOrigins = "allowed_origins"
                 case signingAlgorithms = "signing_algorithms"

@@ -182,6 +182,11 @@ public enum AuthorizationEndpoint {
                 throw .invalidRequest(error.reason)
             } catch { throw .invalidRequest("claims is malformed") }
         },
+        Check(name: "resource values are the tenant's resource indicators (RFC 8707 §2)") { draft throws(OAuthError) in
+            let named = draft.parameters.values("resource")
+            guard !named.isEmpty else { return }
+            draft.request.resources = try ResourceIndicator.known(named, tenant: draft.tenant)
+        },
         Check(name: "idp_hint names a provider slug (federation)") { draft throws(OAuthError) in
             guard let hint = draft.parameters["idp_hint"] else { return }
             guard UpstreamProvider.isValidSlug(hint) else { throw .invalidRequest("idp_hint must be a provider slug (a-z, 0-9, '-')") }

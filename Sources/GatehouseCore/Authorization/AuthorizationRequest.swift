@@ -47,6 +47,8 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     public var acrValues: [String]?
     /// The `claims` parameter (OIDC Core §5.5), nil when absent.
     public var claims: ClaimsRequest?
+    /// RFC 8707 §2: the resource indicators the request named (nil: none), recorded with the grant.
+    public var resources: [String]?
 
     /// Whether the request asks for a second factor: `acr_values`
     /// (``AuthenticationContext/demandsSecondFactor(_:)``) or an essential `acr` claim

@@ -12,4 +12,7 @@ extension PostgresSchemas {
             description text, created_at timestamptz NOT NULL, expires_at timestamptz, max_uses bigint, uses bigint NOT NULL DEFAULT 0)
         """,
     ]
+
+    /// Resource indicators of a grant (RFC 8707), as SQLite's `2026-12-15-grant-resources-v1`.
+    static let tenantGrantResourcesV1: [String] = ["ALTER TABLE {schema}.grants ADD COLUMN resources text"]
 }

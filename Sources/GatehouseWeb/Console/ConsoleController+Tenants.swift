@@ -174,6 +174,7 @@ extension ConsoleController {
             "linking_\(settings.accountLinking)": true, "registration_\(settings.dynamicClientRegistration)": true, "hostname": settings.hostname ?? "",
             "hostname_editable": signedIn.isOperator,
             "custom_claims": Self.jsonText(settings.customClaims), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
+            "resources": settings.resources.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
             "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
@@ -210,6 +211,10 @@ extension ConsoleController {
             guard let raw = form[key]?.trimmingCharacters(in: .whitespaces) else { continue }
             settings[key] = Int(raw).map { .number(Double($0)) } ?? .string(raw)
         }
+        if sent(form, "resources") {
+            let lines = (form["resources"] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings["resources"] = .array(lines.map { .string($0) })
+        }
         if let text = form["allowed_origins"] {
             let origins = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             settings["allowed_origins"] = .array(origins.map { .string($0) })
@@ -242,7 +247,7 @@ extension ConsoleController {
         for key in ["mfa_none", "mfa_optional", "mfa_required"] { values[key] = nil }
         if let policy = form["mfa_policy"], MFAPolicy(rawValue: policy) != nil { values["mfa_\(policy)"] = true }
         for key in Self.flagFields { values[key] = form[key] != nil }
-        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname"] { values[key] = form[key] ?? "" }
+        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname", "resources"] { values[key] = form[key] ?? "" }
         for (key, _) in Self.choiceFields { values[key] = Self.choices(key, checked: form.pairs.filter { $0.name == key }.map(\.value)) }
         if let linking = form["account_linking"] {
             values["linking_verified_email"] = nil

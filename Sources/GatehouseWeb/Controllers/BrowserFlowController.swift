@@ -145,10 +145,11 @@ struct BrowserFlowController {
     ) -> (grant: Grant, record: AuthorizationCode, code: String) {
         let now = services.clock.now
         let code = RandomText.bearerSecret()
-        let grant = Grant(
+        var grant = Grant(
             id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
             scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
             organizationID: organization, claimsRequest: authorization.claims, createdAt: now)
+        grant.resources = authorization.resources
         let record = AuthorizationCode(
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
             redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,

@@ -3680,6 +3680,17 @@ enum AdminOpenAPI {
             "description": "Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.",
             "default": "off"
           },
+          "resources": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uri",
+              "maxLength": 2048
+            },
+            "maxItems": 100,
+            "description": "Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`.",
+            "default": []
+          },
           "audit_retention_days": {
             "type": "integer",
             "minimum": 1,
@@ -3787,6 +3798,25 @@ enum AdminOpenAPI {
             "default": "off",
             "examples": [
               "token"
+            ]
+          },
+          "resources": {
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "type": "string",
+              "format": "uri",
+              "maxLength": 2048
+            },
+            "maxItems": 100,
+            "description": "Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`. `null` empties it.",
+            "default": [],
+            "examples": [
+              [
+                "https://api.example.com/"
+              ]
             ]
           },
           "audit_retention_days": {

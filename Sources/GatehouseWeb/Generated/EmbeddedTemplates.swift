@@ -1588,7 +1588,7 @@ enum EmbeddedTemplates {
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
     error, delete_error, may_change, may_delete, id_token_ttl, authorization_code_ttl, device_code_ttl,
-    audit_retention_days, registration_<mode>, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
+    audit_retention_days, registration_<mode>, resources, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
     hostname, hostname_editable, custom_claims, notice, action, delete_action, users_url (the users page), clients_url
     (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
@@ -1637,6 +1637,11 @@ enum EmbeddedTemplates {
       <div class="field">
         <label><input id="require_pushed_authorization_requests" name="require_pushed_authorization_requests" type="checkbox" value="on"{{#require_pushed_authorization_requests}} checked{{/require_pushed_authorization_requests}}> Every authorization request is pushed first (PAR, RFC 9126)</label>
         {{#require_pushed_authorization_requests_error}}<p class="field-error" id="require_pushed_authorization_requests-error" role="alert">{{require_pushed_authorization_requests_error}}</p>{{/require_pushed_authorization_requests_error}}
+      </div>
+      <div class="field">
+        <label for="resources">Resource indicators (RFC 8707): the tenant's APIs, one absolute URI per line</label>
+        <textarea id="resources" name="resources" rows="3" spellcheck="false"{{#resources_error}} aria-describedby="resources-error"{{/resources_error}}>{{resources}}</textarea>
+        {{#resources_error}}<p class="field-error" id="resources-error" role="alert">{{resources_error}}</p>{{/resources_error}}
       </div>
       <div class="field">
         <label for="dynamic_client_registration">Dynamic client registration (RFC 7591, at {{issuer}}/register)</label>

@@ -3,7 +3,7 @@ import Foundation
 /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14.2).
 public enum RefreshTokenGrant: GrantHandler {
     public static let grantType = GrantType.refreshToken
-    public static let parameters: Set<String> = ["refresh_token", "scope", "organization"]
+    public static let parameters: Set<String> = ["refresh_token", "scope", "organization", "resource"]
 
     /// Exchanges a refresh token for new tokens and a successor refresh token.
     ///
@@ -40,13 +40,16 @@ public enum RefreshTokenGrant: GrantHandler {
                 successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
                 at: now, reuseGrace: context.refreshReuseGrace, admit: admit)
         }
-        let plain = requestedScope == nil && named == nil
+        let tenant = context.tokens.tenant
+        let plain = requestedScope == nil && named == nil && parameters.values("resource").isEmpty
         var rotation = try await rotate { grant in plain && grant.organizationID == nil }
         var target: Organization?
         if case .notAdmitted(let grant) = rotation {
             if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
                 throw OAuthError.invalidScope("scope exceeds the original grant")
             }
+            // RFC 8707 §2.2: a resource of the grant, checked before the token rotates.
+            _ = try ResourceIndicator.audience(parameters, grant: grant, tenant: tenant)
             if let named {
                 target = try await switchTarget(named, grant: grant, client: client.client, context: context)
             } else {
@@ -58,7 +61,7 @@ public enum RefreshTokenGrant: GrantHandler {
         case .rotated(let grant, let user):
             return try await issue(
                 grant: grant, user: user, requestedScope: requestedScope, target: target, successor: successor, client: client,
-                context: context)
+                audience: try ResourceIndicator.audience(parameters, grant: grant, tenant: tenant), context: context)
         case .notFound, .notAdmitted: throw OAuthError.invalidGrant("the refresh token is invalid")
         case .expired: throw OAuthError.invalidGrant("the refresh token expired")
         case .grantInactive: throw OAuthError.invalidGrant("the refresh token was revoked")
@@ -71,7 +74,7 @@ public enum RefreshTokenGrant: GrantHandler {
     /// be active; `target` (checked before the rotation) becomes the grant's organization.
     static func issue(
         grant rotated: Grant, user: User?, requestedScope: ScopeSet?, target: Organization?, successor: String,
-        client: AuthenticatedClient, context: TokenContext
+        client: AuthenticatedClient, audience: String? = nil, context: TokenContext
     ) async throws -> TokenResponse {
         var grant = rotated
         let scope = requestedScope ?? grant.scope
@@ -86,7 +89,7 @@ public enum RefreshTokenGrant: GrantHandler {
         let organization = try await TokenEndpoint.organizationContext(of: grant, context: context)
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: scope,
-            includeNonce: false, refreshToken: successor, organization: organization, context: context)
+            includeNonce: false, refreshToken: successor, organization: organization, audience: audience, context: context)
     }
 
     /// The organization a refresh with `organization=<id or slug>` switches the grant to.

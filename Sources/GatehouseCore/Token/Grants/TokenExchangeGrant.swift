@@ -13,7 +13,8 @@ import Foundation
 ///   client (typically its `client_credentials` token): the client proves it is the actor;
 /// - `scope` may only narrow the subject token's scope;
 /// - `audience` may name this client or another client of the tenant (the new token's `aud`);
-///   `resource` (RFC 8707) is not offered here and is `invalid_target`.
+///   `resource` (RFC 8707) may name one of the tenant's resource indicators (and of the subject
+///   grant's, when it recorded some) instead.
 ///
 /// The new access token keeps the subject's `sub`, grant (its `jti` ties it to the grant, so that
 /// revoking the grant revokes it), session, `auth_time`, `amr` and organization; it carries
@@ -40,8 +41,9 @@ public enum TokenExchangeGrant: GrantHandler {
         if let requested = parameters["requested_token_type"], requested != accessTokenType {
             throw OAuthError.invalidRequest("requested_token_type must be \(accessTokenType)")
         }
-        if parameters["resource"] != nil {
-            throw OAuthError(.invalidTarget, "resource indicators are not offered; name a client of this tenant in audience")
+        if parameters.values("audience").count > 1 { throw OAuthError(.invalidTarget, "one audience per exchange") }
+        if parameters["audience"] != nil, parameters["resource"] != nil {
+            throw OAuthError(.invalidTarget, "name the target with audience or resource, not both")
         }
         let actorToken = parameters["actor_token"]
         switch (actorToken, parameters["actor_token_type"]) {
@@ -70,7 +72,8 @@ public enum TokenExchangeGrant: GrantHandler {
             guard requested.isSubset(of: scope) else { throw OAuthError.invalidScope("scope exceeds the subject token's") }
             scope = requested
         }
-        var audience: String?
+        // RFC 8707: a resource of the tenant (the subject's grant may narrow them further below).
+        var audience = try ResourceIndicator.audience(parameters, grant: nil, tenant: context.tokens.tenant)
         if let named = parameters["audience"], named != client.clientID {
             guard named.utf8.count <= 128, try await context.store.client(clientID: named) != nil else {
                 throw OAuthError(.invalidTarget, "audience must be a client of this tenant")
@@ -85,6 +88,9 @@ public enum TokenExchangeGrant: GrantHandler {
                 throw OAuthError.invalidGrant("the subject token's grant is no longer active")
             }
             grant = found
+            if let resource = audience, let granted = found.resources, !granted.contains(resource) {
+                throw OAuthError(.invalidTarget, "resource was not part of the subject token's authorization")
+            }
             user = try await TokenEndpoint.activeUser(found.userID, context: context)
             organization = try await TokenEndpoint.organizationContext(of: found, context: context)
         }
