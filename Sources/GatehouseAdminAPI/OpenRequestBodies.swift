@@ -39,6 +39,10 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var deviceCodeTtl: Int?
     /// Whether DPoP proofs must carry the server's nonce (RFC 9449 §8).
     package var dpopNonceRequired: Bool?
+    /// Dynamic client registration (RFC 7591): `off`, `token` or `open`.
+    package var dynamicClientRegistration: String?
+    /// Resource indicators (RFC 8707): absolute URIs of the tenant's APIs.
+    package var resources: [String]?
     package var allowedOrigins: [String]?
     /// JWS algorithms: `EdDSA`, `ES256`, `RS256`.
     package var signingAlgorithms: [String]?
@@ -61,6 +65,7 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
         case refreshTokenTtl = "refresh_token_ttl", sessionTtl = "session_ttl"
         case authorizationCodeTtl = "authorization_code_ttl", allowedOrigins = "allowed_origins"
         case deviceCodeTtl = "device_code_ttl", dpopNonceRequired = "dpop_nonce_required"
+        case dynamicClientRegistration = "dynamic_client_registration", resources
         case signingAlgorithms = "signing_algorithms", customClaims = "custom_claims"
     }
 }

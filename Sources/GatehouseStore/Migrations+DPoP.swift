@@ -6,7 +6,7 @@ extension Migrations {
     /// authorization code (`code_jkt`, §10 `dpop_jkt`) and refresh tokens (`refresh_jkt`, §5) are
     /// bound to; and `clients.dpop_bound_access_tokens` (§5.2).
     static func registerDPoPMigrations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("2026-12-14-dpop-v1") { db in
+        migrator.registerMigration("2026-12-16-dpop-v1") { db in
             try db.alter(table: "clients") { t in
                 t.add(column: "dpop_bound_access_tokens", .boolean).notNull().defaults(to: false)
             }

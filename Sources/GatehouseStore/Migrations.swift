@@ -209,6 +209,7 @@ public enum Migrations {
         registerDeviceAuthorizationMigrations(&migrator)
         registerBackchannelLogoutMigrations(&migrator)
         registerDPoPMigrations(&migrator)
+        registerClientRegistrationMigrations(&migrator)
         return migrator
     }
 }

@@ -138,8 +138,9 @@ extension Interaction {
 }
 
 extension Grant {
-    static let columns = "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at, organization_id, claims"
-    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?"
+    static let columns =
+        "id, client_id, user_id, session_id, scope, auth_time, amr, nonce, created_at, revoked_at, organization_id, claims, resources"
+    static let placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?"
 
     init(row: Row) {
         self.init(
@@ -149,12 +150,13 @@ extension Grant {
             amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
             organizationID: (row["organization_id"] as String?).flatMap(OrganizationID.init(rawValue:)),
             claimsRequest: JSONColumn.decode(ClaimsRequest.self, row["claims"]), createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        resources = JSONColumn.decode([String].self, row["resources"])
     }
 
     var arguments: StatementArguments {
         [
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
-            nonce, createdAt, revokedAt, organizationID?.rawValue, claimsRequest.map(JSONColumn.encode),
+            nonce, createdAt, revokedAt, organizationID?.rawValue, claimsRequest.map(JSONColumn.encode), resources.map(JSONColumn.encode),
         ]
     }
 }

@@ -210,7 +210,8 @@ public enum TenantArchive {
         "sessions", "interactions", "authorization_codes", "refresh_tokens", "revoked_access_tokens",
         "one_time_tokens", "pending_sign_ins", "federation_states", "mail_outbox", "console_enrolments",
         "sign_in_failures", "webhook_endpoints", "webhook_deliveries", "client_assertions",
-        "pushed_authorizations", "device_authorizations", "logout_deliveries", "dpop_proofs",
+        "pushed_authorizations", "device_authorizations", "logout_deliveries", "client_registrations", "registration_tokens",
+        "dpop_proofs",
     ]
 
     /// Tables a copy keeps (clone with scrubbing empties some of them; see `scrub`).

@@ -133,7 +133,8 @@ extension TenantDatabase {
             try db.execute(
                 cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
                 arguments: [Data(successorHash), grant.id.rawValue, now, successorExpiresAt])
-            return .rotated(grant)
+            let user = try Row.fetchOne(db, cached: "SELECT \(User.columns) FROM users WHERE id = ?", arguments: [grant.userID.rawValue])
+            return .rotated(grant, user.map(User.init(row:)))
         }
         if case .reuseDetected(let id) = result {
             revocations.revokeGrants([id.rawValue], at: now)

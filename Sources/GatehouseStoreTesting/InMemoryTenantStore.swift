@@ -238,7 +238,7 @@ public final class InMemoryTenantStore: TenantStore {
             s.refreshTokens[successorHash] = RefreshToken(
                 tokenHash: successorHash, grantID: grant.id, issuedAt: now,
                 expiresAt: successorExpiresAt)
-            return .rotated(grant)
+            return .rotated(grant, s.users[grant.userID])
         }
     }
 

@@ -6,7 +6,7 @@ import OpenAPIRuntime
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client", abstract: "Create, list, show, update and delete OAuth clients of a tenant; rotate secret keys.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, RotateSecret.self, Delete.self])
+        subcommands: [Create.self, List.self, Show.self, Update.self, RotateSecret.self, Delete.self, RegistrationTokenCommand.self])
 
     static let keys = [
         "client_id", "client_secret", "previous_secret_expires_at", "name", "type", "redirect_uris",

@@ -114,6 +114,10 @@ struct TenantCommand: AsyncParsableCommand {
             help: ArgumentHelp(
                 "Whether DPoP proofs must carry the server's nonce (dpop_nonce_required, RFC 9449 §8).", valueName: "true|false"))
         var dpopNonceRequired: Bool?
+        @Option(help: "Dynamic client registration (RFC 7591) at {issuer}/register: off, token (an initial access token is required) or open.")
+        var dynamicClientRegistration: String?
+        @Option(help: "Comma-separated resource indicators (RFC 8707): absolute URIs of the tenant's APIs (an empty string clears).")
+        var resources: String?
         @Option(help: "Comma-separated CORS origins, e.g. \"https://app.acme.com,https://admin.acme.com\" (an empty string clears).")
         var allowedOrigins: String?
         @Option(help: "Comma-separated JWS algorithms the tenant keeps keys for: EdDSA, ES256, RS256 (e.g. EdDSA,ES256,RS256).")
@@ -145,6 +149,8 @@ struct TenantCommand: AsyncParsableCommand {
             settings.authorizationCodeTtl = authorizationCodeTtl?.seconds
             settings.deviceCodeTtl = deviceCodeTtl?.seconds
             settings.dpopNonceRequired = dpopNonceRequired
+            settings.dynamicClientRegistration = dynamicClientRegistration
+            settings.resources = resources.map(commaSeparated)
             settings.allowedOrigins = allowedOrigins.map(commaSeparated)
             settings.signingAlgorithms = signingAlgorithms.map(commaSeparated)
             settings.customClaims = try? OrgCommand.metadata(customClaims, option: "custom-claims")

@@ -219,8 +219,8 @@ struct AuthorizationEndpointTests {
             "a client without the authorization_code grant is unauthorized_client (RFC 6749 §4.1.2.1)",
             publicRequest("machine", redirectURI: "https://machine.example/cb"), .errorRedirect(.unauthorizedClient)),
         Row(
-            "a request object is request_not_supported (OIDC Core §3.1.2.6)", request([("request", "eyJhbGciOiJub25lIn0.e30.")]),
-            .errorRedirect(.requestNotSupported)),
+            "a request object not resolved first (RequestObject, RFC 9101) is invalid_request",
+            request([("request", "eyJhbGciOiJub25lIn0.e30.")]), .errorRedirect(.invalidRequest)),
         Row(
             "request_uri is request_uri_not_supported (OIDC Core §3.1.2.6)",
             request([("request_uri", "https://rp.example/req.jwt")]), .errorRedirect(.requestURINotSupported)),

@@ -215,11 +215,16 @@ struct DiscoveryTests {
         }
         #expect(metadata.responseTypesSupported == ["code"])
         #expect(metadata.codeChallengeMethodsSupported == ["S256"])
-        #expect(Set(metadata.grantTypesSupported) == ["authorization_code", "refresh_token", "client_credentials"])
+        #expect(
+            Set(metadata.grantTypesSupported) == [
+                "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange",
+            ])
         #expect(metadata.idTokenSigningAlgValuesSupported == ["EdDSA", "ES256"])
         #expect(metadata.authorizationResponseIssParameterSupported)
-        #expect(!metadata.requestParameterSupported)
+        // RFC 9101: request objects by value, never fetched by reference.
+        #expect(metadata.requestParameterSupported)
         #expect(!metadata.requestURIParameterSupported)
+        #expect(metadata.requestObjectSigningAlgValuesSupported == ["EdDSA", "ES256", "RS256", "HS256"])
         #expect(metadata.scopesSupported.contains("openid"))
         #expect(
             Set(metadata.tokenEndpointAuthMethodsSupported) == [

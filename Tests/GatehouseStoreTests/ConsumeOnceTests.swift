@@ -55,7 +55,7 @@ struct ConsumeOnceTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(results.filter { $0 == .rotated(signed.grant) }.count == 1)
+            #expect(results.filter { $0.rotatedGrant == signed.grant }.count == 1)
             #expect(results.filter { $0 == .reusedWithinGrace }.count == Self.racers - 1)
 
             var live: [RefreshToken] = []

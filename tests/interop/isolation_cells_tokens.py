@@ -11,6 +11,8 @@ import requests
 from gatehouse_client import AdminAPI
 from gatehouse_http import HTTP_TIMEOUT
 from isolation_cells_device import device_cells
+from isolation_cells_exchange import exchange_cells
+from isolation_cells_registration import registration_cells
 from isolation_kit import Kit
 from isolation_matrix import (
     Matrix,
@@ -101,6 +103,8 @@ def token_cells(m: Matrix, F: Kit, L: Kit, admin: AdminAPI) -> None:  # noqa: N8
     )
     pushed_cells(m, F, L)
     device_cells(m, F, L)
+    registration_cells(m, F, L)
+    exchange_cells(m, F, L)
 
 
 def pushed_cells(m: Matrix, F: Kit, L: Kit) -> None:  # noqa: N803 - F(oreign), L(ocal)

@@ -1,6 +1,6 @@
 """The console's client page beyond the basics: allowed scopes, organization required, client
 authentication (`token_endpoint_auth_method` with `jwks` or `jwks_uri` for private_key_jwt) and
-custom claims, each validated as the admin API validates it, problems next to their fields,
+custom claims and back-channel logout, each validated as the admin API validates it, problems next to their fields,
 nothing saved on a refusal; an emptied field removes the value."""
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ def test_client_fields(ops, admin, tenant):
 
     bad = ops.post(path, replaced(
         fields, token_endpoint_auth_method="private_key_jwt", jwks="", custom_claims='{"sub": "x"}', allowed_scopes="openid \u0000",
+        backchannel_logout_uri="https://rp.example/logout#fragment",
     ))
     assert bad.status_code == 422, describe(bad)
-    for field in ("token_endpoint_auth_method", "custom_claims", "allowed_scopes"):
+    for field in ("token_endpoint_auth_method", "custom_claims", "allowed_scopes", "backchannel_logout_uri"):
         assert error(bad, field), field
     bad = ops.post(path, replaced(fields, token_endpoint_auth_method="private_key_jwt", jwks=json.dumps(private)))
     assert bad.status_code == 422 and "public key" in error(bad, "jwks"), describe(bad)
@@ -34,12 +35,14 @@ def test_client_fields(ops, admin, tenant):
     saved = ops.post(path, replaced(
         fields, token_endpoint_auth_method="private_key_jwt", jwks=json.dumps(key), allowed_scopes="openid email",
         organization_required="on", custom_claims='{"tier": "gold"}', require_pushed_authorization_requests="on",
+        backchannel_logout_uri="https://rp.example/logout", backchannel_logout_session_required="on",
     ))
     assert saved.status_code == 303, describe(saved)
     shown = admin.get(f"/tenants/{tenant.slug}/clients/{client.client_id}").json()
     assert shown["token_endpoint_auth_method"] == "private_key_jwt" and shown["jwks"]["keys"][0]["kid"] == "console-key", shown
     assert shown["allowed_scopes"] == "email openid" and shown["organization_required"] is True
     assert shown["require_pushed_authorization_requests"] is True
+    assert shown["backchannel_logout_uri"] == "https://rp.example/logout" and shown["backchannel_logout_session_required"] is True
     assert "gold" in str(shown["custom_claims"]["tier"])
     page = ops.get(path)
     assert soup(page).select_one("#token_endpoint_auth_method option[selected]")["value"] == "private_key_jwt"
@@ -47,9 +50,10 @@ def test_client_fields(ops, admin, tenant):
     # Emptied fields remove their values; back to a secret method drops the keys.
     cleared = ops.post(path, replaced(
         form_of(page), token_endpoint_auth_method="client_secret_basic", jwks="", allowed_scopes="", custom_claims="",
-        organization_required=[],
+        organization_required=[], backchannel_logout_uri="", backchannel_logout_session_required=[],
     ))
     assert cleared.status_code == 303, describe(cleared)
     shown = admin.get(f"/tenants/{tenant.slug}/clients/{client.client_id}").json()
     assert shown["token_endpoint_auth_method"] == "client_secret_basic" and shown.get("jwks") is None
     assert shown.get("allowed_scopes") is None and shown["organization_required"] is False and shown["custom_claims"] == {}
+    assert shown.get("backchannel_logout_uri") is None and shown["backchannel_logout_session_required"] is False

@@ -43,10 +43,10 @@ def test_the_whole_settings_form(ops, admin, tenant):
     assert ("signing_algorithms_shown", "1") in fields and any(k == "custom_claims" for k, _ in fields)
     bad = ops.post(path, replaced(
         fields, mfa_policy="required", mfa_factors=[], signing_algorithms=[], custom_claims='{"sub": "x"}', id_token_ttl="soon",
-        hostname="not a host",
+        hostname="not a host", device_code_ttl="4",
     ))
     assert bad.status_code == 422, describe(bad)
-    for field in ("mfa_factors", "signing_algorithms", "custom_claims", "id_token_ttl", "hostname"):
+    for field in ("mfa_factors", "signing_algorithms", "custom_claims", "id_token_ttl", "hostname", "device_code_ttl"):
         assert error(bad, field), field
     before = admin.get(path).json()["settings"]
     assert before["mfa_policy"] != "required" and before["signing_algorithms"]
@@ -54,13 +54,14 @@ def test_the_whole_settings_form(ops, admin, tenant):
     saved = ops.post(path, replaced(
         fields, id_token_ttl="900", authorization_code_ttl="30", audit_retention_days="30", signing_algorithms=["RS256", "EdDSA"],
         mfa_factors=["totp"], account_linking="never", custom_claims='{"plan": "{{user.public_metadata.plan}}"}',
-        require_pushed_authorization_requests="on",
+        require_pushed_authorization_requests="on", device_code_ttl="900", dynamic_client_registration="token",
     ))
     assert saved.status_code == 303, describe(saved)
     settings = admin.get(path).json()["settings"]
     assert settings["id_token_ttl"] == 900 and settings["authorization_code_ttl"] == 30 and settings["audit_retention_days"] == 30
     assert settings["signing_algorithms"] == ["RS256", "EdDSA"] and settings["mfa_factors"] == ["totp"]
-    assert settings["require_pushed_authorization_requests"] is True
+    assert settings["require_pushed_authorization_requests"] is True and settings["device_code_ttl"] == 900
+    assert settings["dynamic_client_registration"] == "token"
     assert settings["account_linking"] == "never" and "{{user.public_metadata.plan}}" in str(settings["custom_claims"]["plan"])
 
 

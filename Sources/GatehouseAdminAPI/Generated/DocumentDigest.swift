@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "80638d17a95448cb6b78d241ba8d8af188ddc5c2dfca161c88655ed1d9a726b3"
+    package static let sha256 = "eca75d99d5bf97c199314c455872e3fa254eb7e2f4cdb162df2876010e6af7fc"
 }

@@ -258,6 +258,137 @@ extension Components {
                 case message
             }
         }
+        /// - Remark: Generated from `#/components/schemas/RegistrationToken`.
+        package struct RegistrationToken: Codable, Hashable, Sendable {
+            /// `rat_…`, the token's name for listing and revoking.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/description`.
+            package var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/created_at`.
+            package var createdAt: Foundation.Date
+            /// Null: no expiry.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/expires_at`.
+            package var expiresAt: Foundation.Date?
+            /// Registrations it allows; null: any number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/max_uses`.
+            package var maxUses: Swift.Int?
+            /// Registrations made with it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/uses`.
+            package var uses: Swift.Int
+            /// The initial access token (RFC 7591 §3), only in the answer that made it; only its SHA-256 is kept.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationToken/token`.
+            package var token: Swift.String?
+            /// Creates a new `RegistrationToken`.
+            ///
+            /// - Parameters:
+            ///   - id: `rat_…`, the token's name for listing and revoking.
+            ///   - description:
+            ///   - createdAt:
+            ///   - expiresAt: Null: no expiry.
+            ///   - maxUses: Registrations it allows; null: any number.
+            ///   - uses: Registrations made with it.
+            ///   - token: The initial access token (RFC 7591 §3), only in the answer that made it; only its SHA-256 is kept.
+            package init(
+                id: Swift.String,
+                description: Swift.String? = nil,
+                createdAt: Foundation.Date,
+                expiresAt: Foundation.Date? = nil,
+                maxUses: Swift.Int? = nil,
+                uses: Swift.Int,
+                token: Swift.String? = nil
+            ) {
+                self.id = id
+                self.description = description
+                self.createdAt = createdAt
+                self.expiresAt = expiresAt
+                self.maxUses = maxUses
+                self.uses = uses
+                self.token = token
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case description
+                case createdAt = "created_at"
+                case expiresAt = "expires_at"
+                case maxUses = "max_uses"
+                case uses
+                case token
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RegistrationTokenList`.
+        package struct RegistrationTokenList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenList/registration_tokens`.
+            package var registrationTokens: [Components.Schemas.RegistrationToken]
+            /// Creates a new `RegistrationTokenList`.
+            ///
+            /// - Parameters:
+            ///   - registrationTokens:
+            package init(registrationTokens: [Components.Schemas.RegistrationToken]) {
+                self.registrationTokens = registrationTokens
+            }
+            package enum CodingKeys: String, CodingKey {
+                case registrationTokens = "registration_tokens"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate`.
+        package struct RegistrationTokenCreate: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate/description`.
+            package var description: Swift.String?
+            /// Seconds until it expires; absent: never.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate/expires_in`.
+            package var expiresIn: Swift.Int?
+            /// Registrations it allows; absent: any number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegistrationTokenCreate/max_uses`.
+            package var maxUses: Swift.Int?
+            /// Creates a new `RegistrationTokenCreate`.
+            ///
+            /// - Parameters:
+            ///   - description:
+            ///   - expiresIn: Seconds until it expires; absent: never.
+            ///   - maxUses: Registrations it allows; absent: any number.
+            package init(
+                description: Swift.String? = nil,
+                expiresIn: Swift.Int? = nil,
+                maxUses: Swift.Int? = nil
+            ) {
+                self.description = description
+                self.expiresIn = expiresIn
+                self.maxUses = maxUses
+            }
+            package enum CodingKeys: String, CodingKey {
+                case description
+                case expiresIn = "expires_in"
+                case maxUses = "max_uses"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self.expiresIn = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .expiresIn
+                )
+                self.maxUses = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .maxUses
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "description",
+                    "expires_in",
+                    "max_uses"
+                ])
+            }
+        }
         /// Per-tenant settings. Every lifetime is in seconds.
         ///
         /// - Remark: Generated from `#/components/schemas/TenantSettings`.
@@ -298,6 +429,22 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/device_code_ttl`.
             package var deviceCodeTtl: Swift.Int?
+            /// Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/dynamic_client_registration`.
+            @frozen package enum DynamicClientRegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case off = "off"
+                case token = "token"
+                case open = "open"
+            }
+            /// Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/dynamic_client_registration`.
+            package var dynamicClientRegistration: Components.Schemas.TenantSettings.DynamicClientRegistrationPayload?
+            /// Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/resources`.
+            package var resources: [Swift.String]?
             /// Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/audit_retention_days`.
@@ -340,6 +487,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/require_pushed_authorization_requests`.
             package var requirePushedAuthorizationRequests: Swift.Bool?
+            /// Whether every DPoP proof (RFC 9449 §8) must carry the server's current nonce: a proof without it is answered `use_dpop_nonce` with a `DPoP-Nonce` header.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/dpop_nonce_required`.
+            package var dpopNonceRequired: Swift.Bool?
             /// Creates a new `TenantSettings`.
             ///
             /// - Parameters:
@@ -350,6 +501,8 @@ extension Components {
             ///   - sessionTtl: Browser and headless sign-in session lifetime in seconds. 60–31536000; default 1209600.
             ///   - authorizationCodeTtl: Authorization code lifetime in seconds. 10–600; default 60.
             ///   - deviceCodeTtl: Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.
+            ///   - dynamicClientRegistration: Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.
+            ///   - resources: Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`.
             ///   - auditRetentionDays: Days the audit log keeps an entry; older entries are pruned, keeping the chain verifiable. 1–3650; default 90.
             ///   - allowedOrigins: Origins allowed to call the tenant's CORS-enabled endpoints (discovery, JWKS, token, userinfo, revocation, introspection, headless API).
             ///   - signingAlgorithms: JWS algorithms the tenant keeps signing keys for; clients choose among them.
@@ -359,6 +512,7 @@ extension Components {
             ///   - webhooks:
             ///   - customClaims:
             ///   - requirePushedAuthorizationRequests: Whether every authorization request must first be pushed to `{issuer}/par` (RFC 9126 §5); discovery's `require_pushed_authorization_requests`.
+            ///   - dpopNonceRequired: Whether every DPoP proof (RFC 9449 §8) must carry the server's current nonce: a proof without it is answered `use_dpop_nonce` with a `DPoP-Nonce` header.
             package init(
                 mfaPolicy: Components.Schemas.TenantSettings.MfaPolicyPayload,
                 accessTokenTtl: Swift.Int,
@@ -367,6 +521,8 @@ extension Components {
                 sessionTtl: Swift.Int,
                 authorizationCodeTtl: Swift.Int,
                 deviceCodeTtl: Swift.Int? = nil,
+                dynamicClientRegistration: Components.Schemas.TenantSettings.DynamicClientRegistrationPayload? = nil,
+                resources: [Swift.String]? = nil,
                 auditRetentionDays: Swift.Int,
                 allowedOrigins: [Swift.String],
                 signingAlgorithms: Components.Schemas.TenantSettings.SigningAlgorithmsPayload,
@@ -375,7 +531,8 @@ extension Components {
                 hostname: Swift.String? = nil,
                 webhooks: [Components.Schemas.WebhookEndpoint],
                 customClaims: Components.Schemas.CustomClaims,
-                requirePushedAuthorizationRequests: Swift.Bool? = nil
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                dpopNonceRequired: Swift.Bool? = nil
             ) {
                 self.mfaPolicy = mfaPolicy
                 self.accessTokenTtl = accessTokenTtl
@@ -384,6 +541,8 @@ extension Components {
                 self.sessionTtl = sessionTtl
                 self.authorizationCodeTtl = authorizationCodeTtl
                 self.deviceCodeTtl = deviceCodeTtl
+                self.dynamicClientRegistration = dynamicClientRegistration
+                self.resources = resources
                 self.auditRetentionDays = auditRetentionDays
                 self.allowedOrigins = allowedOrigins
                 self.signingAlgorithms = signingAlgorithms
@@ -393,6 +552,7 @@ extension Components {
                 self.webhooks = webhooks
                 self.customClaims = customClaims
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.dpopNonceRequired = dpopNonceRequired
             }
             package enum CodingKeys: String, CodingKey {
                 case mfaPolicy = "mfa_policy"
@@ -402,6 +562,8 @@ extension Components {
                 case sessionTtl = "session_ttl"
                 case authorizationCodeTtl = "authorization_code_ttl"
                 case deviceCodeTtl = "device_code_ttl"
+                case dynamicClientRegistration = "dynamic_client_registration"
+                case resources
                 case auditRetentionDays = "audit_retention_days"
                 case allowedOrigins = "allowed_origins"
                 case signingAlgorithms = "signing_algorithms"
@@ -411,6 +573,7 @@ extension Components {
                 case webhooks
                 case customClaims = "custom_claims"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case dpopNonceRequired = "dpop_nonce_required"
             }
         }
         /// Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` puts a field back to its default (JSON merge patch, RFC 7396); for `hostname` that means no own host. `oauth_providers` and `email_templates` cannot be set here.
@@ -421,6 +584,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/CustomClaim`.
         package struct CustomClaim: Codable, Hashable, Sendable {
+            /// Any JSON value but `null` (refused with 422); a string is a template.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CustomClaim/value`.
+            package var value: OpenAPIRuntime.OpenAPIValueContainer
             /// - Remark: Generated from `#/components/schemas/CustomClaim/InPayload`.
             @frozen package enum InPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case accessToken = "access_token"
@@ -438,20 +605,31 @@ extension Components {
             /// Creates a new `CustomClaim`.
             ///
             /// - Parameters:
+            ///   - value: Any JSON value but `null` (refused with 422); a string is a template.
             ///   - _in: Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three.
-            package init(_in: Components.Schemas.CustomClaim.InPayload? = nil) {
+            package init(
+                value: OpenAPIRuntime.OpenAPIValueContainer,
+                _in: Components.Schemas.CustomClaim.InPayload? = nil
+            ) {
+                self.value = value
                 self._in = _in
             }
             package enum CodingKeys: String, CodingKey {
+                case value
                 case _in = "in"
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.value = try container.decode(
+                    OpenAPIRuntime.OpenAPIValueContainer.self,
+                    forKey: .value
+                )
                 self._in = try container.decodeIfPresent(
                     Components.Schemas.CustomClaim.InPayload.self,
                     forKey: ._in
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "value",
                     "in"
                 ])
             }
@@ -1002,6 +1180,7 @@ extension Components {
                 case refreshToken = "refresh_token"
                 case clientCredentials = "client_credentials"
                 case urn_colon_ietf_colon_params_colon_oauth_colon_grantType_colon_deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+                case urn_colon_ietf_colon_params_colon_oauth_colon_grantType_colon_tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
             }
             /// Sorted.
             ///
@@ -1023,6 +1202,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/require_pushed_authorization_requests`.
             package var requirePushedAuthorizationRequests: Swift.Bool?
+            /// RFC 9449 §5.2: every token request of the client must carry a DPoP proof (`invalid_dpop_proof` otherwise), so its access tokens are always DPoP-bound. Default false.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/dpop_bound_access_tokens`.
+            package var dpopBoundAccessTokens: Swift.Bool?
             /// OpenID Connect Back-Channel Logout 1.0 §2.2: where the server POSTs a logout token (`logout_token`, §2.4–2.5) when a session through which the client obtained tokens ends (RP-initiated logout, account console sign-out, session revocation, a user disabled or deleted, a password change or reset ending the other sessions). Absent when none.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/backchannel_logout_uri`.
@@ -1135,6 +1318,7 @@ extension Components {
             ///   - firstParty: First-party clients skip the consent page and may use the headless auth API.
             ///   - organizationRequired: Every authorization of the client acts within an organization: a user without one is refused (`access_denied`).
             ///   - requirePushedAuthorizationRequests: RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false.
+            ///   - dpopBoundAccessTokens: RFC 9449 §5.2: every token request of the client must carry a DPoP proof (`invalid_dpop_proof` otherwise), so its access tokens are always DPoP-bound. Default false.
             ///   - backchannelLogoutUri: OpenID Connect Back-Channel Logout 1.0 §2.2: where the server POSTs a logout token (`logout_token`, §2.4–2.5) when a session through which the client obtained tokens ends (RP-initiated logout, account console sign-out, session revocation, a user disabled or deleted, a password change or reset ending the other sessions). Absent when none.
             ///   - backchannelLogoutSessionRequired: Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false.
             ///   - customClaims: The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none.
@@ -1157,6 +1341,7 @@ extension Components {
                 firstParty: Swift.Bool,
                 organizationRequired: Swift.Bool,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                dpopBoundAccessTokens: Swift.Bool? = nil,
                 backchannelLogoutUri: Swift.String? = nil,
                 backchannelLogoutSessionRequired: Swift.Bool? = nil,
                 customClaims: Components.Schemas.Client.CustomClaimsPayload,
@@ -1179,6 +1364,7 @@ extension Components {
                 self.firstParty = firstParty
                 self.organizationRequired = organizationRequired
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.dpopBoundAccessTokens = dpopBoundAccessTokens
                 self.backchannelLogoutUri = backchannelLogoutUri
                 self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
                 self.customClaims = customClaims
@@ -1202,6 +1388,7 @@ extension Components {
                 case firstParty = "first_party"
                 case organizationRequired = "organization_required"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case dpopBoundAccessTokens = "dpop_bound_access_tokens"
                 case backchannelLogoutUri = "backchannel_logout_uri"
                 case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
                 case customClaims = "custom_claims"

@@ -197,6 +197,33 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/delete(deleteUser)`.
     func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output
+    /// List initial access tokens
+    ///
+    /// Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. The tokens themselves are never shown again.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/registration-tokens`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/registration-tokens/get(listRegistrationTokens)`.
+    func listRegistrationTokens(_ input: Operations.ListRegistrationTokens.Input) async throws -> Operations.ListRegistrationTokens.Output
+    /// Make an initial access token
+    ///
+    /// Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. The answer holds the token once.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/registration-tokens`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/registration-tokens/post(createRegistrationToken)`.
+    func createRegistrationToken(_ input: Operations.CreateRegistrationToken.Input) async throws -> Operations.CreateRegistrationToken.Output
+    /// Revoke an initial access token
+    ///
+    /// Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. Clients registered with it stay.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/registration-tokens/{token_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/registration-tokens/{token_id}/delete(deleteRegistrationToken)`.
+    func deleteRegistrationToken(_ input: Operations.DeleteRegistrationToken.Input) async throws -> Operations.DeleteRegistrationToken.Output
     /// Show a user's console role
     ///
     /// The user's role in the admin console: `tenant_admin` (reads and changes everything of this tenant, cannot delete it), `tenant_viewer` (reads, changes nothing), or null. A user with a role signs in at `{public_url}/admin/t/{slug}` through the tenant's own login and sees this tenant only.
@@ -1111,6 +1138,59 @@ extension APIProtocol {
         headers: Operations.DeleteUser.Input.Headers = .init()
     ) async throws -> Operations.DeleteUser.Output {
         try await deleteUser(Operations.DeleteUser.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List initial access tokens
+    ///
+    /// Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. The tokens themselves are never shown again.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/registration-tokens`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/registration-tokens/get(listRegistrationTokens)`.
+    package func listRegistrationTokens(
+        path: Operations.ListRegistrationTokens.Input.Path,
+        headers: Operations.ListRegistrationTokens.Input.Headers = .init()
+    ) async throws -> Operations.ListRegistrationTokens.Output {
+        try await listRegistrationTokens(Operations.ListRegistrationTokens.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Make an initial access token
+    ///
+    /// Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. The answer holds the token once.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `POST /admin/v1/tenants/{slug}/registration-tokens`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/registration-tokens/post(createRegistrationToken)`.
+    package func createRegistrationToken(
+        path: Operations.CreateRegistrationToken.Input.Path,
+        headers: Operations.CreateRegistrationToken.Input.Headers = .init(),
+        body: Operations.CreateRegistrationToken.Input.Body? = nil
+    ) async throws -> Operations.CreateRegistrationToken.Output {
+        try await createRegistrationToken(Operations.CreateRegistrationToken.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Revoke an initial access token
+    ///
+    /// Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. Clients registered with it stay.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/registration-tokens/{token_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/registration-tokens/{token_id}/delete(deleteRegistrationToken)`.
+    package func deleteRegistrationToken(
+        path: Operations.DeleteRegistrationToken.Input.Path,
+        headers: Operations.DeleteRegistrationToken.Input.Headers = .init()
+    ) async throws -> Operations.DeleteRegistrationToken.Output {
+        try await deleteRegistrationToken(Operations.DeleteRegistrationToken.Input(
             path: path,
             headers: headers
         ))

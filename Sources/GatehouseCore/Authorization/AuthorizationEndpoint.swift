@@ -102,9 +102,13 @@ public enum AuthorizationEndpoint {
                 throw .invalidRequest("parameter '\(name)' is included more than once")
             }
         },
-        Check(name: "request objects not supported (OIDC Core §6)") { draft throws(OAuthError) in
-            if draft.parameters["request"] != nil { throw OAuthError(.requestNotSupported, "request objects are not supported") }
-            if draft.parameters["request_uri"] != nil { throw OAuthError(.requestURINotSupported, "request_uri is not supported") }
+        Check(name: "request objects are resolved first; request_uri only of pushed requests (RFC 9101 §5)") { draft throws(OAuthError) in
+            // `RequestObject.resolve` replaced a `request` by its parameters before validation;
+            // request objects by reference (RFC 9101 §5.2) are not fetched.
+            if draft.parameters["request"] != nil { throw .invalidRequest("request must be resolved before validation") }
+            if draft.parameters["request_uri"] != nil {
+                throw OAuthError(.requestURINotSupported, "request_uri is only accepted for pushed authorization requests")
+            }
         },
         Check(name: "response_mode is query or form_post") { draft throws(OAuthError) in
             if let mode = draft.parameters["response_mode"], ResponseMode(rawValue: mode) == nil {
@@ -185,6 +189,11 @@ public enum AuthorizationEndpoint {
                 throw .invalidRequest("dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key")
             }
             draft.request.dpopJKT = jkt
+        },
+        Check(name: "resource values are the tenant's resource indicators (RFC 8707 §2)") { draft throws(OAuthError) in
+            let named = draft.parameters.values("resource")
+            guard !named.isEmpty else { return }
+            draft.request.resources = try ResourceIndicator.known(named, tenant: draft.tenant)
         },
         Check(name: "idp_hint names a provider slug (federation)") { draft throws(OAuthError) in
             guard let hint = draft.parameters["idp_hint"] else { return }

@@ -50,6 +50,8 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     /// `dpop_jkt` (RFC 9449 §10): the JWK thumbprint of the DPoP key the code is bound to; the
     /// code is redeemed only with a proof of that key. Nil when absent.
     public var dpopJKT: String?
+    /// RFC 8707 §2: the resource indicators the request named (nil: none), recorded with the grant.
+    public var resources: [String]?
 
     /// Whether the request asks for a second factor: `acr_values`
     /// (``AuthenticationContext/demandsSecondFactor(_:)``) or an essential `acr` claim

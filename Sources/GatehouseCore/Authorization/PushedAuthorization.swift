@@ -58,7 +58,31 @@ public enum PushedAuthorization {
         }
         var pairs = parameters.pairs.filter { !authenticationParameters.contains($0.name) && $0.name != "client_id" }
         pairs.insert((name: "client_id", value: client.clientID), at: 0)
-        let request = FormParameters(pairs: pairs)
+        // RFC 9126 §3: a pushed request object is verified now (RFC 9101 §6.3) and its parameters stored.
+        var request = FormParameters(pairs: pairs)
+        if let keys = context.clientAssertions {
+            do {
+                request = try await RequestObject.resolve(
+                    request, issuer: context.tokens.issuer, keys: keys, now: now, findClient: { id in id == client.clientID ? client : nil })
+            } catch let error as OAuthError {
+                throw OAuthError(error.code, error.description, debug: error.debugReason)
+            }
+        } else if request["request"] != nil {
+            throw OAuthError(.requestNotSupported, "request objects are not supported here")
+        }
+        pairs = request.pairs
+        // RFC 9449 §10.1: a DPoP proof sent with the pushed request binds its code to the proof's
+        // key, as `dpop_jkt` does; both at once must name the same key.
+        if let proof = try await context.dpop?.accept(now: now) {
+            if let named = request["dpop_jkt"] {
+                guard named == proof.jkt else {
+                    throw OAuthError(.invalidDPoPProof, "dpop_jkt does not name the key of the DPoP proof (RFC 9449 §10.1)")
+                }
+            } else {
+                pairs.append((name: "dpop_jkt", value: proof.jkt))
+                request = FormParameters(pairs: pairs)
+            }
+        }
         switch try await AuthorizationEndpoint.validate(request, tenant: tenant, findClient: { id in id == client.clientID ? client : nil }) {
         case .errorPage(let error), .errorRedirect(let error, _):
             throw OAuthError(error.code, error.description)

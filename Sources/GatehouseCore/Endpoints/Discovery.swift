@@ -16,6 +16,9 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var requirePushedAuthorizationRequests: Bool
     /// RFC 8628 §4; nil (left out) where the device grant is not offered.
     public var deviceAuthorizationEndpoint: String?
+    /// RFC 8414 §2 / OIDC Discovery §3: nil (left out) where the tenant's dynamic client
+    /// registration is `off`.
+    public var registrationEndpoint: String?
     public var scopesSupported: [String]
     public var responseTypesSupported: [String]
     public var responseModesSupported: [String]
@@ -39,6 +42,8 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
     public var claimsParameterSupported: Bool
     public var requestParameterSupported: Bool
     public var requestURIParameterSupported: Bool
+    /// OIDC Discovery §3: the algorithms of request objects (RFC 9101; ``RequestObject``).
+    public var requestObjectSigningAlgValuesSupported: [String]
     public var frontchannelLogoutSupported: Bool
     /// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are POSTed to clients'
     /// `backchannel_logout_uri`, always with `sid`.
@@ -59,6 +64,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
         case deviceAuthorizationEndpoint = "device_authorization_endpoint"
+        case registrationEndpoint = "registration_endpoint"
         case scopesSupported = "scopes_supported"
         case responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
@@ -80,6 +86,7 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         case claimsParameterSupported = "claims_parameter_supported"
         case requestParameterSupported = "request_parameter_supported"
         case requestURIParameterSupported = "request_uri_parameter_supported"
+        case requestObjectSigningAlgValuesSupported = "request_object_signing_alg_values_supported"
         case frontchannelLogoutSupported = "frontchannel_logout_supported"
         case backchannelLogoutSupported = "backchannel_logout_supported"
         case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
@@ -99,6 +106,9 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         public static let pushedAuthorization = "/par"
         /// The device authorization endpoint (RFC 8628 §3.1).
         public static let deviceAuthorization = "/device_authorization"
+        /// The client registration endpoint (RFC 7591 §3); a client's configuration endpoint
+        /// (RFC 7592 §2) is this path followed by `/{client_id}`.
+        public static let registration = "/register"
         /// The device verification page (RFC 8628 §3.3): `verification_uri`.
         public static let deviceVerification = "/device"
         public static let login = "/login"
@@ -147,8 +157,10 @@ public struct ProviderMetadata: Codable, Sendable, Equatable {
         promptValuesSupported = Prompt.allCases.map(\.rawValue)
         authorizationResponseIssParameterSupported = true
         claimsParameterSupported = true
-        requestParameterSupported = false
+        // RFC 9101 §5.1: request objects by value; by reference (§5.2) only as RFC 9126's pushed requests.
+        requestParameterSupported = true
         requestURIParameterSupported = false
+        requestObjectSigningAlgValuesSupported = RequestObject.algorithms
         frontchannelLogoutSupported = false
         backchannelLogoutSupported = true
         backchannelLogoutSessionSupported = true

@@ -272,7 +272,7 @@ public enum AuditChain {
 public enum AuditRedaction {
     /// Member names whose values are never kept.
     public static let secretNames: Set<String> = [
-        "password", "client_secret", "secret", "token", "access_token", "refresh_token", "id_token", "private_key",
+        "password", "client_secret", "secret", "token", "access_token", "refresh_token", "id_token", "private_key", "registration_access_token",
         "password_hash", "totp_secret", "recovery_codes", "code", "new_password", "current_password", "passphrase",
         // Admins only (docs/contract.md A9): never copied into the log, nor into webhook payloads.
         "private_metadata",

@@ -16,6 +16,8 @@ public enum GrantType: String, Codable, Sendable, CaseIterable {
     case clientCredentials = "client_credentials"
     /// The device authorization grant (RFC 8628 §3.4).
     case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+    /// Token exchange (RFC 8693 §2.1).
+    case tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 }
 
 /// Client authentication methods (RFC 6749 §2.3.1; OIDC Core §9; RFC 7523 §2.2; RFC 8414 names).

@@ -75,7 +75,7 @@ public enum CustomClaims {
     public static let reserved: Set<String> = [
         "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid",
         "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role",
-        "org_permissions", "email", "email_verified", "name", "typ", "cnf", "phone_number", "phone_number_verified", "address",
+        "org_permissions", "email", "email_verified", "name", "typ", "cnf", "act", "may_act", "phone_number", "phone_number_verified", "address",
     ]
 
     /// The problem with a claim name, or nil: non-empty, at most 256 bytes of printable ASCII

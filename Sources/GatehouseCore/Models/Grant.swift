@@ -19,6 +19,9 @@ public struct Grant: Codable, Sendable, Equatable {
     /// The authorization request's `claims` parameter (OIDC Core §5.5): individual claims for
     /// ID tokens and userinfo issued from this grant.
     public var claimsRequest: ClaimsRequest?
+    /// RFC 8707 §2: the resource indicators the authorization request named; tokens of the grant
+    /// may be asked for these only (nil: any of the tenant's).
+    public var resources: [String]? = nil
     public var createdAt: Date
     public var revokedAt: Date?
 

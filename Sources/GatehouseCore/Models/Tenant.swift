@@ -101,6 +101,13 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// a client that follows the nonce dance pays a round trip for every token request that
     /// starts one, and the `iat` window with `jti` replay detection already bounds a proof's use.
     public var dpopNonceRequired: Bool = false
+    /// Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default: the endpoint
+    /// does not exist and discovery does not name it), `token` (an initial access token, §3, made
+    /// by an administrator, is required) or `open` (anyone may register, limited per address).
+    public var dynamicClientRegistration: String = "off"
+    /// Resource indicators (RFC 8707) clients may ask tokens for: absolute URIs without fragment
+    /// (the APIs of the tenant), at most 100. An access token requested for one has it as `aud`.
+    public var resources: [String] = []
     /// Second factors users may enrol: `totp`, `email`. Default both.
     public var mfaFactors: [String] = ["totp", "email"]
     /// How an upstream identity may attach to an existing user with the same email:
@@ -141,6 +148,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case magicLink = "magic_link"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
         case dpopNonceRequired = "dpop_nonce_required"
+        case dynamicClientRegistration = "dynamic_client_registration"
+        case resources
         case mfaFactors = "mfa_factors"
         case accountLinking = "account_linking"
         case oauthProviders = "oauth_providers"
@@ -169,6 +178,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         requirePushedAuthorizationRequests =
             try c.decodeIfPresent(Bool.self, forKey: .requirePushedAuthorizationRequests) ?? d.requirePushedAuthorizationRequests
         dpopNonceRequired = try c.decodeIfPresent(Bool.self, forKey: .dpopNonceRequired) ?? d.dpopNonceRequired
+        dynamicClientRegistration = try c.decodeIfPresent(String.self, forKey: .dynamicClientRegistration) ?? d.dynamicClientRegistration
+        resources = try c.decodeIfPresent([String].self, forKey: .resources) ?? d.resources
         mfaFactors = try c.decodeIfPresent([String].self, forKey: .mfaFactors) ?? d.mfaFactors
         accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
@@ -197,6 +208,14 @@ public struct TenantSettings: Codable, Sendable, Equatable {
             problems.append(("mfa_factors", "'\(factor)' is not one of totp, email"))
         }
         if mfaPolicy == .required, mfaFactors.isEmpty { problems.append(("mfa_factors", "must allow a factor when mfa_policy is required")) }
+        if resources.count > 100 { problems.append(("resources", "at most 100 resource indicators")) }
+        if Set(resources).count != resources.count { problems.append(("resources", "must not repeat a resource indicator")) }
+        for (i, resource) in resources.enumerated() where !ResourceIndicator.isValid(resource) {
+            problems.append(("resources[\(i)]", "must be an absolute URI with a host and without a fragment (RFC 8707 §2), at most 2048 bytes"))
+        }
+        if !["off", "token", "open"].contains(dynamicClientRegistration) {
+            problems.append(("dynamic_client_registration", "must be off, token or open"))
+        }
         if !["verified_email", "never"].contains(accountLinking) {
             problems.append(("account_linking", "must be verified_email or never"))
         }

@@ -12,8 +12,10 @@ public enum CodeConsumption: Sendable, Equatable {
 
 /// The result of rotating a refresh token (RFC 9700 §4.14.2).
 public enum RefreshRotation: Sendable, Equatable {
-    /// The presented token is now rotated and its successor stored.
-    case rotated(Grant)
+    /// The presented token is now rotated and its successor stored; with the grant's user as the
+    /// rotating transaction read it (nil when the user is gone), so that issuing the new tokens
+    /// needs no second read.
+    case rotated(Grant, User?)
     /// Unknown token, or a token of another client (indistinguishable to the caller).
     case notFound
     case expired
@@ -25,6 +27,12 @@ public enum RefreshRotation: Sendable, Equatable {
     case reuseDetected(GrantID)
     /// The token is live, but its grant did not pass the caller's `admit` check: nothing changed.
     case notAdmitted(Grant)
+
+    /// The grant of a `.rotated` outcome, nil for every other outcome.
+    public var rotatedGrant: Grant? {
+        if case .rotated(let grant, _) = self { return grant }
+        return nil
+    }
 }
 
 /// What the protocol core (endpoints, grant handlers, interaction logic) needs of one tenant's
@@ -46,4 +54,4 @@ public typealias TenantStore =
 public typealias TenantStorage =
     TenantStore & AccountStore & SecondFactorStore & FederationStore & MailOutboxStore & TemplateStore & KeyStore
     & ClientAdminStore & AuditStore & WebhookStore & ClientAssertionReplayStore & ConsoleRoleStore
-    & PushedAuthorizationStore & DeviceAuthorizationStore & LogoutDeliveryStore & DPoPStore
+    & PushedAuthorizationStore & DeviceAuthorizationStore & LogoutDeliveryStore & ClientRegistrationStore & DPoPStore

@@ -83,11 +83,18 @@ public struct FormParameters: Sendable, Equatable {
     public var duplicatedNames: [String] {
         var seen = Set<String>()
         var dupes = Set<String>()
-        for pair in pairs where !pair.value.isEmpty {
+        for pair in pairs where !pair.value.isEmpty && !Self.repeatable.contains(pair.name) {
             if !seen.insert(pair.name).inserted { dupes.insert(pair.name) }
         }
         return dupes.sorted()
     }
+
+    /// Parameters that may be sent more than once: `resource` (RFC 8707 §2) and `audience`
+    /// (RFC 8693 §2.1); every other repeats is refused (RFC 6749 §3.1).
+    public static let repeatable: Set<String> = ["resource", "audience"]
+
+    /// Every non-empty value of `name`, in order.
+    public func values(_ name: String) -> [String] { pairs.filter { $0.name == name && !$0.value.isEmpty }.map(\.value) }
 
     /// Throws `invalid_request` naming the first duplicated parameter (RFC 6749 §3.1).
     public func rejectDuplicates() throws {

@@ -37,6 +37,10 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let requestURINotSupported: Code = "request_uri_not_supported"
         /// RFC 9101 §7.1 / OIDC Core §3.1.2.6: a `request_uri` that is unknown, used, expired or another client's.
         public static let invalidRequestURI: Code = "invalid_request_uri"
+        /// RFC 9101 §7 / OIDC Core §3.1.2.6: the request object is invalid.
+        public static let invalidRequestObject: Code = "invalid_request_object"
+        /// RFC 8707 §2 / RFC 8693 §2.2.2: the requested resource or audience is not known here.
+        public static let invalidTarget: Code = "invalid_target"
         public static let registrationNotSupported: Code = "registration_not_supported"
         // Gatehouse: the client or resource is not found (admin/headless planes)
         public static let slowDown: Code = "slow_down"

@@ -180,7 +180,7 @@ public enum ClientAssertion {
     }
 
     /// `value` cut to 20 printable ASCII characters, for an `error_description`.
-    static func printable(_ value: String) -> String {
+    public static func printable(_ value: String) -> String {
         String(value.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }.prefix(20).map(Character.init))
     }
 }

@@ -228,7 +228,8 @@ public enum DPoP {
         let host = authority.lowercased()
         guard !host.isEmpty else { return nil }
         if port == "" || (scheme == "http" && port == "80") || (scheme == "https" && port == "443") { port = "" }
-        let path = removingDotSegments(normalizedPercentEncoding(String(rest[authorityEnd...])) ?? "")
+        guard let encoded = normalizedPercentEncoding(String(rest[authorityEnd...])) else { return nil }
+        let path = removingDotSegments(encoded)
         return "\(scheme)://\(host)\(port.isEmpty ? "" : ":\(port)")\(path.isEmpty ? "/" : path)"
     }
 

@@ -9,8 +9,11 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var refreshToken: String?
     public var idToken: String?
     public var scope: String
+    /// RFC 8693 §2.2.1: the type of the issued token, in token exchange answers only.
+    public var issuedTokenType: String?
 
     enum CodingKeys: String, CodingKey {
+        case issuedTokenType = "issued_token_type"
         case accessToken = "access_token"
         case tokenType = "token_type"
         case expiresIn = "expires_in"
@@ -77,6 +80,7 @@ public enum TokenEndpoint {
         GrantType.refreshToken.rawValue: RefreshTokenGrant.self,
         GrantType.clientCredentials.rawValue: ClientCredentialsGrant.self,
         GrantType.deviceCode.rawValue: DeviceCodeGrant.self,
+        GrantType.tokenExchange.rawValue: TokenExchangeGrant.self,
     ]
 
     /// Handles a token request whose form body is `parameters`.
@@ -123,7 +127,10 @@ public enum TokenEndpoint {
 
     /// Issues the first tokens of a new user grant: a refresh token (stored by hash) when the client
     /// may use the refresh token grant, an access token, and an ID token for OpenID grants.
-    public static func issueForNewGrant(_ grant: Grant, client: Client, user: User, context: TokenContext) async throws -> TokenResponse {
+    /// - Parameter audience: the access token's `aud` when a resource was asked for (RFC 8707).
+    public static func issueForNewGrant(
+        _ grant: Grant, client: Client, user: User, audience: String? = nil, context: TokenContext
+    ) async throws -> TokenResponse {
         var refreshToken: String?
         if client.grantTypes.contains(.refreshToken) {
             let token = RandomText.bearerSecret()
@@ -138,7 +145,7 @@ public enum TokenEndpoint {
         let organization = try await organizationContext(of: grant, context: context)
         return try issueTokens(
             for: grant, client: client, user: user, scope: grant.scope, includeNonce: true,
-            refreshToken: refreshToken, organization: organization, context: context)
+            refreshToken: refreshToken, organization: organization, audience: audience, context: context)
     }
 
     /// Issues the access, refresh and ID tokens of a user grant.
@@ -148,13 +155,13 @@ public enum TokenEndpoint {
     ///   (``organizationContext(of:context:)``); nil for a personal grant.
     static func issueTokens(
         for grant: Grant, client: Client, user: User, scope: ScopeSet, includeNonce: Bool,
-        refreshToken: String?, organization within: OrganizationContext?, context: TokenContext
+        refreshToken: String?, organization within: OrganizationContext?, audience: String? = nil, context: TokenContext
     ) throws(OAuthError) -> TokenResponse {
         let organization = within.map(OrganizationClaims.init)
         let subject = ClaimSubject(user: user, organization: within?.organization)
         let access = try context.tokens.mintAccessToken(
             client: client, subject: user.id.rawValue, scope: scope, grant: grant,
-            algorithm: client.accessTokenSigningAlgorithm, organization: organization, claimSubject: subject,
+            algorithm: client.accessTokenSigningAlgorithm, organization: organization, claimSubject: subject, audience: audience,
             dpopJKT: context.dpopJKT)
         var idToken: String?
         if grant.scope.contains(StandardScope.openid) {

@@ -23,6 +23,9 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var orgID: String?
     public var orgRole: String?
     public var orgPermissions: [String]?
+    /// RFC 8693 §4.1: the actor of a delegated token (`{"sub": …}`, nesting the previous actors in
+    /// `act`); absent outside token exchange.
+    public var act: JSONValue? = nil
     /// The custom claims (docs/contract.md A9) a verified token carried, by name; nil when it
     /// carried none. Minting leaves this nil: the token service appends custom claims itself.
     public var custom: [String: JSONValue]? = nil
@@ -38,7 +41,7 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr, cnf
+        case iss, sub, aud, exp, iat, jti, scope, sid, tid, amr, act, cnf
         case clientID = "client_id"
         case authTime = "auth_time"
         case orgID = "org_id"
@@ -69,6 +72,7 @@ extension AccessTokenClaims {
             authTime: try c.decodeIfPresent(Int64.self, forKey: .authTime), amr: try c.decodeIfPresent([String].self, forKey: .amr),
             orgID: try c.decodeIfPresent(String.self, forKey: .orgID), orgRole: try c.decodeIfPresent(String.self, forKey: .orgRole),
             orgPermissions: try c.decodeIfPresent([String].self, forKey: .orgPermissions))
+        act = try c.decodeIfPresent(JSONValue.self, forKey: .act)
         cnf = try c.decodeIfPresent(Confirmation.self, forKey: .cnf)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         if case .object(let members) = try decoder.singleValueContainer().decode(JSONValue.self) {

@@ -52,21 +52,23 @@ public struct TokenService: Sendable {
     ///   - dpopJKT: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1: `cnf.jkt`);
     ///     nil for a Bearer token.
     /// - Throws: `server_error` when the tenant has no key for `algorithm`.
+    ///   - audience: `aud` when not the client (token exchange, RFC 8693 §2.1 `audience`).
+    ///   - actor: the `act` claim of a delegated token (RFC 8693 §4.1).
     public func mintAccessToken(
         client: Client, subject: String, scope: ScopeSet, grant: Grant?,
         algorithm: JWSAlgorithm = .eddsa, organization: OrganizationClaims? = nil, claimSubject: ClaimSubject = ClaimSubject(),
-        dpopJKT: String? = nil
+        audience: String? = nil, actor: JSONValue? = nil, dpopJKT: String? = nil
     ) throws(OAuthError) -> MintedAccessToken {
         let now = clock.now.numericDate
         let ttl = tenant.settings.accessTokenTTL
         let random = SecureRandom.token(byteCount: 12)
         var claims = AccessTokenClaims(
-            iss: issuer, sub: subject, aud: client.clientID, clientID: client.clientID,
+            iss: issuer, sub: subject, aud: audience ?? client.clientID, clientID: client.clientID,
             exp: now + Int64(ttl), iat: now,
             jti: grant.map { "\($0.id.rawValue).\(random)" } ?? random,
             scope: scope.description, sid: grant?.sessionID?.rawValue, tid: tenant.id.rawValue,
             authTime: grant.map { $0.authTime.numericDate }, amr: grant?.amr, orgID: organization?.orgID,
-            orgRole: organization?.orgRole, orgPermissions: organization?.orgPermissions)
+            orgRole: organization?.orgRole, orgPermissions: organization?.orgPermissions, act: actor)
         claims.cnf = dpopJKT.map(AccessTokenClaims.Confirmation.init(jkt:))
         let custom = customClaims(client: client, target: .accessToken, subject: claimSubject)
         let token = try sign(claims, type: "at+jwt", algorithm: algorithm, custom: custom, target: .accessToken)

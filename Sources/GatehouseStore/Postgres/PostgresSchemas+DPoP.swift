@@ -1,5 +1,5 @@
 extension PostgresSchemas {
-    /// DPoP (RFC 9449), as SQLite's `2026-12-14-dpop-v1` (`Migrations+DPoP.swift`); read only
+    /// DPoP (RFC 9449), as SQLite's `2026-12-16-dpop-v1` (`Migrations+DPoP.swift`); read only
     /// inside statements.
     static let tenantDPoPV1: [String] = [
         "ALTER TABLE {schema}.clients ADD COLUMN dpop_bound_access_tokens boolean NOT NULL DEFAULT false",

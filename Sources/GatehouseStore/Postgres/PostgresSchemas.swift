@@ -60,7 +60,9 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-08-pushed-authorization-v1", statements: tenantPushedAuthorizationV1),
         Migration(name: "2026-12-10-device-authorization-v1", statements: tenantDeviceAuthorizationV1),
         Migration(name: "2026-12-11-backchannel-logout-v1", statements: tenantBackchannelLogoutV1),
-        Migration(name: "2026-12-14-dpop-v1", statements: tenantDPoPV1),
+        Migration(name: "2026-12-14-client-registration-v1", statements: tenantClientRegistrationV1),
+        Migration(name: "2026-12-15-grant-resources-v1", statements: tenantGrantResourcesV1),
+        Migration(name: "2026-12-16-dpop-v1", statements: tenantDPoPV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

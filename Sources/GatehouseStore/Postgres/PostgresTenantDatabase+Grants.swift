@@ -148,7 +148,10 @@ extension PostgresTenantDatabase {
                 """, on: connection)
             try await self.insertRefreshToken(
                 RefreshToken(tokenHash: successorHash, grantID: grant.id, issuedAt: now, expiresAt: successorExpiresAt), on: connection)
-            return .rotated(grant)
+            let user = try await self.run(
+                "SELECT \(unescaped: User.columns) FROM \(unescaped: self.schema).users WHERE id = \(grant.userID.rawValue)", on: connection
+            ).first
+            return .rotated(grant, try user.map(User.init(postgres:)))
         }
         if case .reuseDetected(let id) = result {
             revocations.revokeGrants([id.rawValue], at: now)

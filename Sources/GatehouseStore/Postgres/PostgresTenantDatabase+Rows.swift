@@ -175,13 +175,14 @@ extension Grant {
             organizationID: try r("organization_id", as: String?.self).flatMap(OrganizationID.init(rawValue:)),
             claimsRequest: JSONColumn.decode(ClaimsRequest.self, try r("claims", as: String?.self)), createdAt: try r.date("created_at"),
             revokedAt: try r.optionalDate("revoked_at"))
+        resources = JSONColumn.decode([String].self, try r("resources", as: String?.self))
     }
 
     var postgresValues: PostgresBindings {
         PostgresBindings([
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, PostgresTimestamp(authTime),
             JSONColumn.encode(amr), nonce, PostgresTimestamp(createdAt), revokedAt.map(PostgresTimestamp.init),
-            organizationID?.rawValue, claimsRequest.map(JSONColumn.encode),
+            organizationID?.rawValue, claimsRequest.map(JSONColumn.encode), resources.map(JSONColumn.encode),
         ])
     }
 }

@@ -92,6 +92,9 @@ extension AdminController {
         if client.type == .public, client.grantTypes.contains(.clientCredentials) {
             input.fail("grant_types", "public clients cannot use client_credentials")
         }
+        if client.type == .public, client.grantTypes.contains(.tokenExchange) {
+            input.fail("grant_types", "public clients cannot use token exchange (RFC 8693 §5: the client must authenticate)")
+        }
         if client.grantTypes.contains(.authorizationCode), client.redirectURIs.isEmpty {
             input.fail("redirect_uris", "at least one is required for the authorization_code grant")
         }

@@ -83,6 +83,8 @@ extension AdminController {
             "dpop_nonce_required": { $0.dpopNonceRequired = defaults.dpopNonceRequired },
             "mfa_factors": { $0.mfaFactors = defaults.mfaFactors },
             "account_linking": { $0.accountLinking = defaults.accountLinking },
+            "dynamic_client_registration": { $0.dynamicClientRegistration = defaults.dynamicClientRegistration },
+            "resources": { $0.resources = defaults.resources },
             "hostname": { $0.hostname = defaults.hostname },
         ]
     }()
@@ -122,6 +124,8 @@ extension AdminController {
         if let v = input.bool("dpop_nonce_required") { settings.dpopNonceRequired = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
+        if let v = input.string("dynamic_client_registration") { settings.dynamicClientRegistration = v }
+        if let v = input.strings("resources") { settings.resources = v }
         // Webhook endpoints are resources of their own (docs/contract.md A9); a non-empty value here
         // would be accepted and ignored, so it is refused with a pointer to them.
         if let v = input.decode([TenantWebhookSetting].self, "webhooks", expected: "an array of {url, events, enabled}") {

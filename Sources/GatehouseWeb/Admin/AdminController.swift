@@ -48,7 +48,8 @@ struct AdminController {
         }
 
         /// A client credentials access token (RFC 9068) of some tenant, verified with that tenant's keys.
-        /// The tenant is read from the unverified `iss`, then everything is verified against it.
+        /// The tenant is read from the unverified `iss`, then everything is verified against it. A
+        /// DPoP-bound token (`cnf`, RFC 9449 §7.2) is refused: the admin API takes bearer tokens only.
         func tenantPrincipal(_ token: String) async throws -> Principal? {
             guard let parsed = try? JWS.parse(token),
                 let claims = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(parsed.payload))
@@ -58,7 +59,7 @@ struct AdminController {
             else { return nil }
             guard let database = try? await services.store.storage(for: tenant),
                 let verified = try? await services.tokenService(for: database).validateAccessToken(token, store: database),
-                verified.sub == verified.clientID, verified.sid == nil,
+                verified.sub == verified.clientID, verified.sid == nil, verified.cnf == nil,
                 (try? await database.client(clientID: verified.clientID)) != nil
             else { return nil }
             return .tenant(tenant, scopes: verified.scopeSet.intersection(AdminScope.all), clientID: verified.clientID)
@@ -154,6 +155,7 @@ struct AdminController {
         tenantRoute(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
         registerConsoleRoleRoutes(admin)
+        registerRegistrationTokenRoutes(admin)
         registerProviderRoutes(admin)
         registerWebhookRoutes(admin)
         registerOrganizationRoutes(admin)

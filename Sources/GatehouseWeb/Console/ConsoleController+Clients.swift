@@ -94,10 +94,14 @@ extension ConsoleController {
         if sent(form, "organization_required_shown") {
             body["organization_required"] = .bool(form["organization_required"] != nil)
             body["require_pushed_authorization_requests"] = .bool(form["require_pushed_authorization_requests"] != nil)
+            body["dpop_bound_access_tokens"] = .bool(form["dpop_bound_access_tokens"] != nil)
+            body["backchannel_logout_session_required"] = .bool(form["backchannel_logout_session_required"] != nil)
         }
         if let scopes = text("allowed_scopes") { body["allowed_scopes"] = scopes.isEmpty ? .null : .string(scopes) }
         if let method = text("token_endpoint_auth_method"), !method.isEmpty { body["token_endpoint_auth_method"] = .string(method) }
-        if let uri = text("jwks_uri") { body["jwks_uri"] = uri.isEmpty ? .null : .string(uri) }
+        for key in ["jwks_uri", "backchannel_logout_uri"] {
+            if let uri = text(key) { body[key] = uri.isEmpty ? .null : .string(uri) }
+        }
         for key in ["jwks", "custom_claims"] {
             guard let raw = text(key) else { continue }
             body[key] = raw.isEmpty ? .null : ((try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8))) ?? .string(raw))
@@ -124,6 +128,9 @@ extension ConsoleController {
             "allowed_scopes": form.map { $0["allowed_scopes"] ?? "" } ?? client.allowedScopes.map { $0.description } ?? "",
             "organization_required": client.organizationRequired,
             "require_pushed_authorization_requests": client.requirePushedAuthorizationRequests,
+            "dpop_bound_access_tokens": client.dpopBoundAccessTokens,
+            "backchannel_logout_uri": form.map { $0["backchannel_logout_uri"] ?? "" } ?? client.backchannelLogoutURI ?? "",
+            "backchannel_logout_session_required": client.backchannelLogoutSessionRequired,
             "auth_methods": Client.registrableMethods(for: client.type).map {
                 ["value": $0.rawValue, "selected": (form?["token_endpoint_auth_method"] ?? client.tokenEndpointAuthMethod?.rawValue) == $0.rawValue]
             },

@@ -105,6 +105,13 @@ extension ConsoleController {
     {
         let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
         let role = form["role"] ?? OrganizationRole.member
+        if let wait = services.consoleMailLimiter.take(tenant: page.tenant.id, action: "console-mail", ip: nil, now: services.clock.now) {
+            let values: [String: Any] = [
+                "invite_email": email,
+                "error": "No invitation was sent: at most 20 emails at once, then one every 6 seconds per tenant. Retry in \(wait) s.",
+            ]
+            return try await organizationPage(page, organization, extra: values, status: .tooManyRequests)
+        }
         do {
             _ = try await invitationService(page, context).create(
                 in: organization, email: email, role: role, lifetime: OrganizationInvitation.defaultLifetime, invitedBy: nil)

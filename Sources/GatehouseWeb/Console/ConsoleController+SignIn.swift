@@ -163,7 +163,9 @@ extension ConsoleController {
             throw OAuthError.invalidRequest("the authorization response came from another issuer")
         }
         if let error = query["error"] {
-            throw OAuthError(OAuthError.Code(rawValue: error), query["error_description"] ?? "sign-in did not complete")
+            // Whatever the authorization server answered (`server_error` included), the console
+            // shows a refusal (403), never a failure of its own.
+            throw OAuthError.accessDenied("the sign-in did not complete (\(ClientAssertion.printable(error)))")
         }
         guard let code = query["code"] else { throw OAuthError.invalidRequest("code is missing") }
         let tokenRequest = FormParameters(pairs: [

@@ -145,8 +145,10 @@ extension ConsoleController {
     }
 
     /// The settings form's checkboxes (absent is false) and its fields of whole seconds.
-    static let flagFields = ["self_signup", "require_verified_email", "magic_link", "require_pushed_authorization_requests"]
-    static let secondsFields = ["access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "audit_retention_days"]
+    static let flagFields = ["self_signup", "require_verified_email", "magic_link", "require_pushed_authorization_requests", "dpop_nonce_required"]
+    static let secondsFields = [
+        "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "device_code_ttl", "audit_retention_days",
+    ]
     /// The settings shown as checkbox groups: their values, in the form's order.
     static let choiceFields = ["signing_algorithms": ["EdDSA", "ES256", "RS256"], "mfa_factors": ["totp", "email"]]
 
@@ -162,14 +164,18 @@ extension ConsoleController {
             "users": counts.users, "clients": counts.clients, "organizations": counts.organizations,
             "name": name, "self_signup": settings.selfSignup, "require_verified_email": settings.requireVerifiedEmail,
             "magic_link": settings.magicLink, "require_pushed_authorization_requests": settings.requirePushedAuthorizationRequests,
+            "dpop_nonce_required": settings.dpopNonceRequired,
             "mfa_\(settings.mfaPolicy.rawValue)": true,
             "access_token_ttl": String(settings.accessTokenTTL), "refresh_token_ttl": String(settings.refreshTokenTTL),
             "session_ttl": String(settings.sessionTTL), "id_token_ttl": String(settings.idTokenTTL),
-            "authorization_code_ttl": String(settings.authorizationCodeTTL), "audit_retention_days": String(settings.auditRetentionDays),
+            "authorization_code_ttl": String(settings.authorizationCodeTTL), "device_code_ttl": String(settings.deviceCodeTTL),
+            "audit_retention_days": String(settings.auditRetentionDays),
             "signing_algorithms": Self.choices("signing_algorithms", checked: settings.signingAlgorithms.map(\.rawValue)),
             "mfa_factors": Self.choices("mfa_factors", checked: settings.mfaFactors),
-            "linking_\(settings.accountLinking)": true, "hostname": settings.hostname ?? "", "hostname_editable": signedIn.isOperator,
+            "linking_\(settings.accountLinking)": true, "registration_\(settings.dynamicClientRegistration)": true, "hostname": settings.hostname ?? "",
+            "hostname_editable": signedIn.isOperator,
             "custom_claims": Self.jsonText(settings.customClaims), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
+            "resources": settings.resources.joined(separator: "\n"),
             "action": "\(Self.path)/tenants/\(tenant.slug)", "delete_action": "\(Self.path)/tenants/\(tenant.slug)/delete",
             "users_url": "\(Self.path)/tenants/\(tenant.slug)/users", "clients_url": "\(Self.path)/tenants/\(tenant.slug)/clients",
             "audit_url": "\(Self.path)/tenants/\(tenant.slug)/audit", "webhooks_url": "\(Self.path)/tenants/\(tenant.slug)/webhooks",
@@ -189,6 +195,7 @@ extension ConsoleController {
             settings[key] = .array(form.pairs.filter { $0.name == key }.map { .string($0.value) })
         }
         if let linking = form["account_linking"] { settings["account_linking"] = .string(linking) }
+        if let registration = form["dynamic_client_registration"] { settings["dynamic_client_registration"] = .string(registration) }
         // The host name moves the tenant's issuer: operators only (`hostname`); empty removes it.
         // (`form[key]` is nil for an emptied field: `sent` tells it from a field the form lacks.)
         if hostname, sent(form, "hostname") {
@@ -204,6 +211,10 @@ extension ConsoleController {
         for key in secondsFields {
             guard let raw = form[key]?.trimmingCharacters(in: .whitespaces) else { continue }
             settings[key] = Int(raw).map { .number(Double($0)) } ?? .string(raw)
+        }
+        if sent(form, "resources") {
+            let lines = (form["resources"] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings["resources"] = .array(lines.map { .string($0) })
         }
         if let text = form["allowed_origins"] {
             let origins = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -237,12 +248,16 @@ extension ConsoleController {
         for key in ["mfa_none", "mfa_optional", "mfa_required"] { values[key] = nil }
         if let policy = form["mfa_policy"], MFAPolicy(rawValue: policy) != nil { values["mfa_\(policy)"] = true }
         for key in Self.flagFields { values[key] = form[key] != nil }
-        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname"] { values[key] = form[key] ?? "" }
+        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname", "resources"] { values[key] = form[key] ?? "" }
         for (key, _) in Self.choiceFields { values[key] = Self.choices(key, checked: form.pairs.filter { $0.name == key }.map(\.value)) }
         if let linking = form["account_linking"] {
             values["linking_verified_email"] = nil
             values["linking_never"] = nil
             values["linking_\(linking)"] = true
+        }
+        if let registration = form["dynamic_client_registration"] {
+            for mode in ["off", "token", "open"] { values["registration_\(mode)"] = nil }
+            values["registration_\(registration)"] = true
         }
         for error in input.errors {
             let field = Self.formField(error.field)

@@ -95,6 +95,11 @@ extension ConsoleController {
             values["error"] = "A disabled user cannot reset their password: enable the user first."
             return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .unprocessableContent)
         }
+        if let wait = services.consoleMailLimiter.take(tenant: page.tenant.id, action: "console-mail", ip: nil, now: services.clock.now) {
+            var values = try await userValues(page, user)
+            values["error"] = "No email was sent: at most 20 emails at once, then one every 6 seconds per tenant. Retry in \(wait) s."
+            return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .tooManyRequests)
+        }
         let draft = operatorDraft("user.password_reset_sent", page, target: ("user", user.id.rawValue), request, context)
         try await services.audited([draft], in: page.database) {
             try await services.emailOneTimeLink(

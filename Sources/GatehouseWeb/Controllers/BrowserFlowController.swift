@@ -82,9 +82,13 @@ struct BrowserFlowController {
     func authorize(_ request: Request, _ context: TenantRequestContext, parameters query: FormParameters) async throws -> Response {
         let parameters: FormParameters
         do {
-            parameters = try await PushedAuthorization.resolve(
-                query, store: context.database, now: services.clock.now,
-                required: context.tenant.tenant.settings.requirePushedAuthorizationRequests)
+            let pushed = try await PushedAuthorization.resolve(
+                query, store: context.database, now: services.clock.now, required: try await pushRequired(query, context))
+            // RFC 9101 §6.3: a request object stands for the whole request.
+            parameters = try await RequestObject.resolve(
+                pushed, issuer: services.issuer(of: context.tenant),
+                keys: services.clientAssertions(for: context.database, endpoint: ProviderMetadata.Path.authorization), now: services.clock.now,
+                findClient: context.database.client(clientID:))
         } catch let error as OAuthError {
             return errorPage(error, context)
         }
@@ -123,6 +127,16 @@ struct BrowserFlowController {
         }
     }
 
+    /// Whether the tenant's `require_pushed_authorization_requests` applies to this request: not to
+    /// the tenant's built-in clients (the account console's and the admin console's), which the
+    /// server itself sends here; requiring a push of them would lock every user out of both
+    /// consoles, including the administrators who could turn the setting off.
+    func pushRequired(_ query: FormParameters, _ context: TenantRequestContext) async throws -> Bool {
+        guard context.tenant.tenant.settings.requirePushedAuthorizationRequests else { return false }
+        guard let clientID = query["client_id"], let client = try await context.database.client(clientID: clientID) else { return true }
+        return try await !AdminController.isBuiltin(client, in: context.database)
+    }
+
     /// A new grant and authorization code for a session (not yet stored).
     /// - Parameter organization: the organization the grant acts within (docs/contract.md A8).
     func makeCode(
@@ -131,10 +145,11 @@ struct BrowserFlowController {
     ) -> (grant: Grant, record: AuthorizationCode, code: String) {
         let now = services.clock.now
         let code = RandomText.bearerSecret()
-        let grant = Grant(
+        var grant = Grant(
             id: .generate(at: now), clientID: client.clientID, userID: session.userID, sessionID: session.id,
             scope: authorization.scope, authTime: session.authTime, amr: session.amr, nonce: authorization.nonce,
             organizationID: organization, claimsRequest: authorization.claims, createdAt: now)
+        grant.resources = authorization.resources
         let record = AuthorizationCode(
             codeHash: SecretHash.of(code), grantID: grant.id, clientID: client.clientID, redirectURI: authorization.redirectURI,
             redirectURIWasSent: authorization.redirectURIWasSent, codeChallenge: authorization.codeChallenge,

@@ -167,6 +167,8 @@ struct HeadlessController {
         let tokens = try await services.tokenService(for: context.database)
         let claims = try await tokens.validateAccessToken(String(header.dropFirst(7)), store: context.database)
         guard claims.clientID == context.client.clientID else { throw OAuthError.invalidToken("the access token belongs to another client") }
+        // RFC 9449 §7.2: a DPoP-bound token is not a bearer token; this API takes only the Bearer scheme.
+        guard claims.cnf == nil else { throw OAuthError.invalidToken("the access token is DPoP-bound; this API accepts bearer tokens only") }
         return claims
     }
 

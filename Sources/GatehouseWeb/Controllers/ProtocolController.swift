@@ -35,6 +35,12 @@ struct ProtocolController {
         cors.post("revoke") { request, context in try await self.revoke(request, context) }
         cors.post("par") { request, context in try await self.pushAuthorization(request, context) }
         cors.post("device_authorization") { request, context in try await self.deviceAuthorization(request, context) }
+        // Dynamic client registration (RFC 7591 §3) and client configuration (RFC 7592 §2).
+        let registration = ClientRegistrationController(services: services)
+        cors.post("register") { request, context in try await registration.register(request, context) }
+        cors.get("register/:client") { request, context in try await registration.read(request, context) }
+        cors.put("register/:client") { request, context in try await registration.update(request, context) }
+        cors.delete("register/:client") { request, context in try await registration.delete(request, context) }
         // RFC 6749 §3.2: "The client MUST use the HTTP POST method"; other methods get 405.
         for path in ["token", "introspect", "revoke", "par", "device_authorization"] {
             cors.get(RouterPath(stringLiteral: path)) { _, context in self.methodNotAllowed(context) }
@@ -57,10 +63,12 @@ struct ProtocolController {
         let algorithms = context.tenant.tenant.settings.idTokenSigningAlgorithms.map(\.rawValue)
         let issuer = services.issuer(of: context.tenant)
         let requirePAR = context.tenant.tenant.settings.requirePushedAuthorizationRequests
-        let version = issuer + algorithms.joined() + (requirePAR ? " par" : "")
+        let registration = context.tenant.tenant.settings.dynamicClientRegistration != "off"
+        let version = issuer + algorithms.joined() + (requirePAR ? " par" : "") + (registration ? " dcr" : "")
         let bytes = try services.documents.document("discovery", tenant: context.tenant.id, version: version) {
             var metadata = ProviderMetadata(issuer: issuer, signingAlgorithms: algorithms, deviceAuthorization: true)
             metadata.requirePushedAuthorizationRequests = requirePAR
+            if registration { metadata.registrationEndpoint = issuer + ProviderMetadata.Path.registration }
             return try Responses.sortedEncoder.encode(metadata)
         }
         return Response(status: .ok, headers: publicDocumentHeaders, body: .init(byteBuffer: bytes))
@@ -96,10 +104,8 @@ struct ProtocolController {
         do {
             response = try await TokenEndpoint.handle(
                 parameters: parameters, authorization: request.headers[.authorization], context: tokenContext)
-        } catch let error as OAuthError where !nonce.isEmpty {
-            var refusal = error.response(issuer: context.oauthIssuer)
-            refusal.headers.append(contentsOf: nonce)
-            return refusal
+        } catch let error as OAuthError where dpop.nonceRequired || error.code == .useDPoPNonce {
+            return dpopNonceRefusal(error, dpop, context)
         }
         GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
         return Responses.json(response, headers: nonce, noStore: true)
@@ -162,8 +168,17 @@ struct ProtocolController {
             let status: HTTPResponse.Status = error.code == .invalidRequest ? .badRequest : .unauthorized
             return Responses.json(
                 ["error": error.code.rawValue, "error_description": error.description], status: status,
-                headers: [.wwwAuthenticate: challenge] + nonce, noStore: true)
+                headers: [.wwwAuthenticate: challenge] + (error.code == .useDPoPNonce ? [.dpopNonce: dpop.nonces.current(at: services.clock.now)] : nonce),
+                noStore: true)
         }
+    }
+
+    /// An OAuth error answer with the tenant's current `DPoP-Nonce` (RFC 9449 §8.1: always with
+    /// `use_dpop_nonce`, and with every answer where the tenant requires nonces).
+    func dpopNonceRefusal(_ error: OAuthError, _ dpop: DPoPRequest, _ context: TenantRequestContext) -> Response {
+        var refusal = error.response(issuer: context.oauthIssuer)
+        refusal.headers.append(contentsOf: [.dpopNonce: dpop.nonces.current(at: services.clock.now)] as HTTPFields)
+        return refusal
     }
 
     /// The DPoP challenge (RFC 9449 §7.1): `algs` lists the accepted proof algorithms.
@@ -210,11 +225,17 @@ struct ProtocolController {
     /// `expires_in` (§2.2); errors as at the token endpoint (§2.3).
     func pushAuthorization(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let parameters = try await postForm(request)
-        let response = try await PushedAuthorization.push(
-            parameters: parameters, authorization: request.headers[.authorization], tenant: context.tenant.tenant,
-            context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.pushedAuthorization),
-            store: context.database)
-        return Responses.json(response, status: .created, noStore: true)
+        var tokenContext = try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.pushedAuthorization)
+        let dpop = services.dpopRequest(request, database: context.database, path: ProviderMetadata.Path.pushedAuthorization)
+        tokenContext.dpop = dpop
+        do {
+            let response = try await PushedAuthorization.push(
+                parameters: parameters, authorization: request.headers[.authorization], tenant: context.tenant.tenant,
+                context: tokenContext, store: context.database)
+            return Responses.json(response, status: .created, noStore: true)
+        } catch let error as OAuthError where error.code == .useDPoPNonce {
+            return dpopNonceRefusal(error, dpop, context)
+        }
     }
 
     /// The device authorization endpoint (RFC 8628 §3.1): 200 with the §3.2 response, errors as at

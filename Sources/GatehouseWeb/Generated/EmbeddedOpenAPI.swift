@@ -629,6 +629,173 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/registration-tokens": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Slug"
+        }
+      ],
+      "get": {
+        "operationId": "listRegistrationTokens",
+        "tags": [
+          "Clients"
+        ],
+        "summary": "List initial access tokens",
+        "description": "Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. The tokens themselves are never shown again.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:read` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "clients:read"
+            ]
+          }
+        ],
+        "x-required-scope": "clients:read",
+        "responses": {
+          "200": {
+            "description": "The tokens, newest first.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RegistrationTokenList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createRegistrationToken",
+        "tags": [
+          "Clients"
+        ],
+        "summary": "Make an initial access token",
+        "description": "Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. The answer holds the token once.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "clients:write"
+            ]
+          }
+        ],
+        "x-required-scope": "clients:write",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RegistrationTokenCreate"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The token, with `token` shown once.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RegistrationToken"
+                }
+              }
+            }
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/registration-tokens/{token_id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Slug"
+        },
+        {
+          "name": "token_id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string"
+          },
+          "description": "The token's `id` (`rat_…`)."
+        }
+      ],
+      "delete": {
+        "operationId": "deleteRegistrationToken",
+        "tags": [
+          "Clients"
+        ],
+        "summary": "Revoke an initial access token",
+        "description": "Initial access tokens of dynamic client registration (RFC 7591 §3), for a tenant whose `dynamic_client_registration` is `token`. Clients registered with it stay.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `clients:write` scope (otherwise 403).",
+        "security": [
+          {
+            "instanceAdminToken": []
+          },
+          {
+            "tenantAdminToken": [
+              "clients:write"
+            ]
+          }
+        ],
+        "x-required-scope": "clients:write",
+        "responses": {
+          "204": {
+            "description": "Revoked."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/admin/v1/tenants/{slug}/users/{user_id}/console-role": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/UserId"}],
       "get": {
@@ -3349,6 +3516,93 @@ enum AdminOpenAPI {
           "error_description": {"type": "string"}
         }
       },
+      "RegistrationToken": {
+        "type": "object",
+        "required": [
+          "id",
+          "description",
+          "created_at",
+          "expires_at",
+          "max_uses",
+          "uses"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "`rat_…`, the token's name for listing and revoking."
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "maxLength": 200
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expires_at": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time",
+            "description": "Null: no expiry."
+          },
+          "max_uses": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "description": "Registrations it allows; null: any number."
+          },
+          "uses": {
+            "type": "integer",
+            "description": "Registrations made with it."
+          },
+          "token": {
+            "type": "string",
+            "description": "The initial access token (RFC 7591 §3), only in the answer that made it; only its SHA-256 is kept."
+          }
+        }
+      },
+      "RegistrationTokenList": {
+        "type": "object",
+        "required": [
+          "registration_tokens"
+        ],
+        "properties": {
+          "registration_tokens": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RegistrationToken"
+            }
+          }
+        }
+      },
+      "RegistrationTokenCreate": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "description": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "expires_in": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Seconds until it expires; absent: never."
+          },
+          "max_uses": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100000,
+            "description": "Registrations it allows; absent: any number."
+          }
+        }
+      },
       "TenantSettings": {
         "type": "object",
         "description": "Per-tenant settings. Every lifetime is in seconds.",
@@ -3416,6 +3670,27 @@ enum AdminOpenAPI {
             "description": "Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`). 5–1800; default 600.",
             "default": 600
           },
+          "dynamic_client_registration": {
+            "type": "string",
+            "enum": [
+              "off",
+              "token",
+              "open"
+            ],
+            "description": "Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes.",
+            "default": "off"
+          },
+          "resources": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uri",
+              "maxLength": 2048
+            },
+            "maxItems": 100,
+            "description": "Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`.",
+            "default": []
+          },
           "audit_retention_days": {
             "type": "integer",
             "minimum": 1,
@@ -3450,7 +3725,8 @@ enum AdminOpenAPI {
           "hostname": {"type": ["string", "null"], "description": "The host the tenant is served on, when it has its own (see TenantSettingsInput); absent when served under `/t/{slug}` or `{slug}.{tenant_base_domain}`."},
           "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}},
           "custom_claims": {"$ref": "#/components/schemas/CustomClaims"},
-          "require_pushed_authorization_requests": {"type": "boolean", "default": false, "description": "Whether every authorization request must first be pushed to `{issuer}/par` (RFC 9126 §5); discovery's `require_pushed_authorization_requests`."}
+          "require_pushed_authorization_requests": {"type": "boolean", "default": false, "description": "Whether every authorization request must first be pushed to `{issuer}/par` (RFC 9126 §5); discovery's `require_pushed_authorization_requests`."},
+          "dpop_nonce_required": {"type": "boolean", "default": false, "description": "Whether every DPoP proof (RFC 9449 §8) must carry the server's current nonce: a proof without it is answered `use_dpop_nonce` with a `DPoP-Nonce` header."}
         }
       },
       "TenantSettingsInput": {
@@ -3460,6 +3736,7 @@ enum AdminOpenAPI {
         "properties": {
           "mfa_policy": {"type": ["string", "null"], "enum": ["none", "optional", "required", null], "examples": ["required"]},
           "require_pushed_authorization_requests": {"type": ["boolean", "null"], "description": "Whether every authorization request must first be pushed (RFC 9126 §5)."},
+          "dpop_nonce_required": {"type": ["boolean", "null"], "description": "Whether every DPoP proof must carry the server's nonce (RFC 9449 §8)."},
           "access_token_ttl": {
             "type": ["integer", "null"],
             "minimum": 1,
@@ -3508,6 +3785,42 @@ enum AdminOpenAPI {
             "default": 600,
             "examples": [600]
           },
+          "dynamic_client_registration": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "enum": [
+              "off",
+              "token",
+              "open",
+              null
+            ],
+            "description": "Dynamic client registration (RFC 7591) at `{issuer}/register`: `off` (default; the endpoint answers 404 and discovery has no `registration_endpoint`), `token` (an initial access token from `/registration-tokens` is required as a bearer token) or `open` (anyone may register; 10 registrations a minute per address). Registered clients are never first-party and carry no admin scopes. `null` returns to `off`.",
+            "default": "off",
+            "examples": [
+              "token"
+            ]
+          },
+          "resources": {
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "type": "string",
+              "format": "uri",
+              "maxLength": 2048
+            },
+            "maxItems": 100,
+            "description": "Resource indicators (RFC 8707): absolute URIs (with a host, without a fragment, at most 2048 bytes) of the tenant's APIs, at most 100. A `resource` parameter at the authorization endpoint must name some (recorded with the grant); at the token endpoint one (of the grant's, when it recorded some) becomes the access token's `aud`; anything else is `invalid_target`. Default `[]`. `null` empties it.",
+            "default": [],
+            "examples": [
+              [
+                "https://api.example.com/"
+              ]
+            ]
+          },
           "audit_retention_days": {
             "type": ["integer", "null"],
             "minimum": 1,
@@ -3547,7 +3860,7 @@ enum AdminOpenAPI {
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the tenant's custom claims whole; `null` or `{}` removes them. A client's own `custom_claims` replace members of the same name."}
         }
       },
-      "CustomClaim": {"type": "object", "additionalProperties": false, "required": ["value"], "description": "One custom claim (docs/contract.md A9). A string `value` is a template: it may be, or contain, the placeholders `{{user.email}}`, `{{user.public_metadata.KEY}}`, `{{user.private_metadata.KEY}}` and `{{org.public_metadata.KEY}}` (the last only when the token acts within an organization); `KEY` is a member name or a dotted path of segments of `A-Z a-z 0-9 _ -`, and `{{` always opens a placeholder. A value that is exactly one placeholder takes the JSON value it refers to (a number stays a number, an object an object); otherwise each placeholder is replaced by its text (strings as they are, other values as compact JSON). When a placeholder refers to nothing (no such key, `null`, no user as in `client_credentials`, no organization) the claim is left out. Strings inside arrays and objects are literal. A template that does not parse (`{{` without `}}`, an unknown root or field, a missing key) is refused (422 naming `custom_claims.<name>.value`).", "properties": {"value": {"not": {"type": "null"}, "description": "Any JSON value but `null`; a string is a template.", "examples": ["{{user.public_metadata.plan}}", {"tier": "gold"}]}, "in": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access_token", "id_token", "userinfo"]}, "default": ["access_token", "id_token", "userinfo"], "description": "Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three."}}},
+      "CustomClaim": {"type": "object", "additionalProperties": false, "required": ["value"], "description": "One custom claim (docs/contract.md A9). A string `value` is a template: it may be, or contain, the placeholders `{{user.email}}`, `{{user.public_metadata.KEY}}`, `{{user.private_metadata.KEY}}` and `{{org.public_metadata.KEY}}` (the last only when the token acts within an organization); `KEY` is a member name or a dotted path of segments of `A-Z a-z 0-9 _ -`, and `{{` always opens a placeholder. A value that is exactly one placeholder takes the JSON value it refers to (a number stays a number, an object an object); otherwise each placeholder is replaced by its text (strings as they are, other values as compact JSON). When a placeholder refers to nothing (no such key, `null`, no user as in `client_credentials`, no organization) the claim is left out. Strings inside arrays and objects are literal. A template that does not parse (`{{` without `}}`, an unknown root or field, a missing key) is refused (422 naming `custom_claims.<name>.value`).", "properties": {"value": {"description": "Any JSON value but `null` (refused with 422); a string is a template.", "examples": ["{{user.public_metadata.plan}}", {"tier": "gold"}]}, "in": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access_token", "id_token", "userinfo"]}, "default": ["access_token", "id_token", "userinfo"], "description": "Which tokens and answers carry the claim: the access token, the ID token, the userinfo answer (a repeat counts once). Default all three."}}},
       "CustomClaims": {"type": "object", "description": "Custom claims by claim name (docs/contract.md A9): each member a `CustomClaim`, or a string as shorthand for `{\"value\": <string>}` (answers always show the full form). Names are 1–256 bytes of printable ASCII without spaces, quotes or backslashes (`https://example.com/roles` is fine); registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`, `client_id`, `sid`, `tid`, `auth_time`, `amr`, `acr`, `azp`, `nonce`, `at_hash`, `c_hash`, `org_id`, `org_role`, `org_permissions`, `email`, `email_verified`, `name`, `typ`, `cnf`) and every `org_…` claim (docs/contract.md A8) cannot be set (422 naming the claim). Size rule, which keeps every token within 8 KiB: per target, the claims without placeholders may take at most 4096 bytes of JSON members (`\"name\":value,`), counted in name order, else 422 naming the claim that crosses the budget (for a client, its claims merged with the tenant's; for the tenant, merged with each client's). At issuance the claims without placeholders come first, then the templated ones in name order; a templated claim that would take the custom claims past 4096 bytes, or the signed token past 8192 bytes, is left out and logged by name (never its value). Metadata is read afresh at every issuance (a refresh picks up changes) and at every userinfo request.", "additionalProperties": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/CustomClaim"}]}, "propertyNames": {"minLength": 1, "maxLength": 256, "pattern": "^(?!org_)[!#-\\[\\]-~]+$", "not": {"enum": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "tid", "auth_time", "amr", "acr", "azp", "nonce", "at_hash", "c_hash", "org_id", "org_role", "org_permissions", "email", "email_verified", "name", "typ", "cnf"]}}, "examples": [{"plan": {"value": "{{user.public_metadata.plan}}", "in": ["access_token", "id_token"]}, "https://example.com/tier": "gold"}]},
       "WebhookEndpoint": {
         "type": "object",
@@ -4059,12 +4372,13 @@ enum AdminOpenAPI {
           "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"]},
             "description": "Sorted."
           },
           "first_party": {"type": "boolean", "description": "First-party clients skip the consent page and may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization of the client acts within an organization: a user without one is refused (`access_denied`)."},
           "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
+          "dpop_bound_access_tokens": {"type": "boolean", "description": "RFC 9449 §5.2: every token request of the client must carry a DPoP proof (`invalid_dpop_proof` otherwise), so its access tokens are always DPoP-bound. Default false."},
           "backchannel_logout_uri": {"type": "string", "description": "OpenID Connect Back-Channel Logout 1.0 §2.2: where the server POSTs a logout token (`logout_token`, §2.4–2.5) when a session through which the client obtained tokens ends (RP-initiated logout, account console sign-out, session revocation, a user disabled or deleted, a password change or reset ending the other sessions). Absent when none."},
           "backchannel_logout_session_required": {"type": "boolean", "description": "Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false."},
           "custom_claims": {"allOf": [{"$ref": "#/components/schemas/CustomClaims"}], "description": "The client's own custom claims (docs/contract.md A9): each replaces the tenant's `settings.custom_claims` member of the same name, for this client's tokens and userinfo answers (to keep a tenant claim out of this client's tokens, override it with a claim whose `in` lists only the targets wanted, or whose value refers to nothing). `{}` when it has none."},
@@ -4152,13 +4466,14 @@ enum AdminOpenAPI {
           },
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"]},
             "maxItems": 100,
-            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials`. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628)."
+            "description": "Default `[\"authorization_code\", \"refresh_token\"]`. Public clients cannot use `client_credentials` or token exchange. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628); `urn:ietf:params:oauth:grant-type:token-exchange` token exchange (RFC 8693) at the token endpoint."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API. Default false."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused). Default false."},
           "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
+          "dpop_bound_access_tokens": {"type": "boolean", "description": "RFC 9449 §5.2: every token request of the client must carry a DPoP proof (`invalid_dpop_proof` otherwise), so its access tokens are always DPoP-bound. Default false."},
           "backchannel_logout_uri": {"type": ["string", "null"], "maxLength": 2048, "description": "OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed when a session through which the client obtained tokens ends: an absolute `https` URL, or `http` only to an address of `[federation] allowed_private_networks` (loopback, private and link-local addresses only inside those networks; the webhook destination rules); it may have a query, no fragment, no user information; at most 2048 bytes. `null` removes it."},
           "backchannel_logout_session_required": {"type": "boolean", "description": "Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},
@@ -4227,13 +4542,14 @@ enum AdminOpenAPI {
           },
           "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]},
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"]},
             "maxItems": 100,
-            "description": "Replaces the list. Public clients cannot use `client_credentials`. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628)."
+            "description": "Replaces the list. Public clients cannot use `client_credentials` or token exchange. `urn:ietf:params:oauth:grant-type:device_code` enables the device authorization endpoint `{issuer}/device_authorization` (RFC 8628); `urn:ietf:params:oauth:grant-type:token-exchange` token exchange (RFC 8693) at the token endpoint."
           },
           "first_party": {"type": "boolean", "description": "No consent page; may use the headless auth API."},
           "organization_required": {"type": "boolean", "description": "Every authorization acts within an organization (a user without one is refused)."},
           "require_pushed_authorization_requests": {"type": "boolean", "description": "RFC 9126 §6: the client's authorization requests are refused unless pushed first to `{issuer}/par`. Default false."},
+          "dpop_bound_access_tokens": {"type": "boolean", "description": "RFC 9449 §5.2: every token request of the client must carry a DPoP proof (`invalid_dpop_proof` otherwise), so its access tokens are always DPoP-bound. Default false."},
           "backchannel_logout_uri": {"type": ["string", "null"], "maxLength": 2048, "description": "OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed when a session through which the client obtained tokens ends: an absolute `https` URL, or `http` only to an address of `[federation] allowed_private_networks` (loopback, private and link-local addresses only inside those networks; the webhook destination rules); it may have a query, no fragment, no user information; at most 2048 bytes. `null` removes it."},
           "backchannel_logout_session_required": {"type": "boolean", "description": "Back-Channel Logout §2.2: the client needs `sid` in logout tokens (the server always sends it). Default false."},
           "custom_claims": {"oneOf": [{"$ref": "#/components/schemas/CustomClaims"}, {"type": "null"}], "description": "Replaces the client's custom claims whole (`null`: none). Each member replaces the tenant's claim of the same name; the merged claims must keep the size rule of `CustomClaims` (422 naming the claim)."},

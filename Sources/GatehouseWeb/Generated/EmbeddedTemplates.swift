@@ -601,7 +601,7 @@ enum EmbeddedTemplates {
     previous_secret_expires_at, secret, name, redirect_uris, post_logout_redirect_uris,
     grant_types[] (value, checked), first_party, id_token_algorithms[] and
     access_token_algorithms[] (value, selected), allowed_scopes, organization_required,
-    require_pushed_authorization_requests, auth_methods[] (value, selected), jwks_uri, jwks, custom_claims, overlap_seconds, <field>_error for each field,
+    require_pushed_authorization_requests, dpop_bound_access_tokens, backchannel_logout_uri, backchannel_logout_session_required, auth_methods[] (value, selected), jwks_uri, jwks, custom_claims, overlap_seconds, <field>_error for each field,
     notice, error, delete_error, action, rotate_action, delete_action. }}
 {{> _head}}
 {{#notice}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/notice}}
@@ -679,6 +679,15 @@ enum EmbeddedTemplates {
       </div>
       <div class="field">
         <label><input id="require_pushed_authorization_requests" name="require_pushed_authorization_requests" type="checkbox" value="on"{{#require_pushed_authorization_requests}} checked{{/require_pushed_authorization_requests}}> Authorization requests must be pushed first (PAR, RFC 9126)</label>
+        <label><input id="dpop_bound_access_tokens" name="dpop_bound_access_tokens" type="checkbox" value="on"{{#dpop_bound_access_tokens}} checked{{/dpop_bound_access_tokens}}> Every token request carries a DPoP proof (RFC 9449)</label>
+      </div>
+      <div class="field">
+        <label for="backchannel_logout_uri">Back-channel logout URL (backchannel_logout_uri; empty: no logout tokens)</label>
+        <input id="backchannel_logout_uri" name="backchannel_logout_uri" type="text" value="{{backchannel_logout_uri}}" spellcheck="false"{{#backchannel_logout_uri_error}} aria-describedby="backchannel_logout_uri-error"{{/backchannel_logout_uri_error}}>
+        {{#backchannel_logout_uri_error}}<p class="field-error" id="backchannel_logout_uri-error" role="alert">{{backchannel_logout_uri_error}}</p>{{/backchannel_logout_uri_error}}
+      </div>
+      <div class="field">
+        <label><input id="backchannel_logout_session_required" name="backchannel_logout_session_required" type="checkbox" value="on"{{#backchannel_logout_session_required}} checked{{/backchannel_logout_session_required}}> The client needs <code>sid</code> in logout tokens (backchannel_logout_session_required)</label>
       </div>
       <div class="field">
         <label for="token_endpoint_auth_method">Client authentication (token_endpoint_auth_method)</label>
@@ -1579,8 +1588,8 @@ enum EmbeddedTemplates {
     console_path, slug, issuer, environment, users, clients, organizations, name, self_signup,
     require_verified_email, magic_link, access_token_ttl, refresh_token_ttl, session_ttl,
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
-    error, delete_error, may_change, may_delete, id_token_ttl, authorization_code_ttl,
-    audit_retention_days, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
+    error, delete_error, may_change, may_delete, id_token_ttl, authorization_code_ttl, device_code_ttl,
+    audit_retention_days, dpop_nonce_required, registration_<mode>, resources, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
     hostname, hostname_editable, custom_claims, notice, action, delete_action, users_url (the users page), clients_url
     (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
@@ -1629,6 +1638,22 @@ enum EmbeddedTemplates {
       <div class="field">
         <label><input id="require_pushed_authorization_requests" name="require_pushed_authorization_requests" type="checkbox" value="on"{{#require_pushed_authorization_requests}} checked{{/require_pushed_authorization_requests}}> Every authorization request is pushed first (PAR, RFC 9126)</label>
         {{#require_pushed_authorization_requests_error}}<p class="field-error" id="require_pushed_authorization_requests-error" role="alert">{{require_pushed_authorization_requests_error}}</p>{{/require_pushed_authorization_requests_error}}
+        <label><input id="dpop_nonce_required" name="dpop_nonce_required" type="checkbox" value="on"{{#dpop_nonce_required}} checked{{/dpop_nonce_required}}> DPoP proofs must carry the server's nonce (RFC 9449 §8)</label>
+        {{#dpop_nonce_required_error}}<p class="field-error" id="dpop_nonce_required-error" role="alert">{{dpop_nonce_required_error}}</p>{{/dpop_nonce_required_error}}
+      </div>
+      <div class="field">
+        <label for="resources">Resource indicators (RFC 8707): the tenant's APIs, one absolute URI per line</label>
+        <textarea id="resources" name="resources" rows="3" spellcheck="false"{{#resources_error}} aria-describedby="resources-error"{{/resources_error}}>{{resources}}</textarea>
+        {{#resources_error}}<p class="field-error" id="resources-error" role="alert">{{resources_error}}</p>{{/resources_error}}
+      </div>
+      <div class="field">
+        <label for="dynamic_client_registration">Dynamic client registration (RFC 7591, at {{issuer}}/register)</label>
+        <select id="dynamic_client_registration" name="dynamic_client_registration"{{#dynamic_client_registration_error}} aria-describedby="dynamic_client_registration-error"{{/dynamic_client_registration_error}}>
+          <option value="off"{{#registration_off}} selected{{/registration_off}}>off</option>
+          <option value="token"{{#registration_token}} selected{{/registration_token}}>with an initial access token</option>
+          <option value="open"{{#registration_open}} selected{{/registration_open}}>open to anyone</option>
+        </select>
+        {{#dynamic_client_registration_error}}<p class="field-error" id="dynamic_client_registration-error" role="alert">{{dynamic_client_registration_error}}</p>{{/dynamic_client_registration_error}}
       </div>
       <div class="field">
         <label for="access_token_ttl">Access token lifetime (seconds)</label>
@@ -1654,6 +1679,11 @@ enum EmbeddedTemplates {
         <label for="authorization_code_ttl">Authorization code lifetime (seconds)</label>
         <input id="authorization_code_ttl" name="authorization_code_ttl" type="text" inputmode="numeric" value="{{authorization_code_ttl}}"{{#authorization_code_ttl_error}} aria-describedby="authorization_code_ttl-error"{{/authorization_code_ttl_error}}>
         {{#authorization_code_ttl_error}}<p class="field-error" id="authorization_code_ttl-error" role="alert">{{authorization_code_ttl_error}}</p>{{/authorization_code_ttl_error}}
+      </div>
+      <div class="field">
+        <label for="device_code_ttl">Device code lifetime (seconds, device authorization grant)</label>
+        <input id="device_code_ttl" name="device_code_ttl" type="text" inputmode="numeric" value="{{device_code_ttl}}"{{#device_code_ttl_error}} aria-describedby="device_code_ttl-error"{{/device_code_ttl_error}}>
+        {{#device_code_ttl_error}}<p class="field-error" id="device_code_ttl-error" role="alert">{{device_code_ttl_error}}</p>{{/device_code_ttl_error}}
       </div>
       <div class="field">
         <label for="audit_retention_days">Audit log kept (days)</label>

@@ -5,6 +5,11 @@ import GatehouseHTML
 /// HTML5 parser (gumbo, `GatehouseHTML`) rather than patterns, so that the check sees the tags
 /// and attributes a browser would see.
 ///
+/// `<noscript>` is parsed one way by a browser with scripting on (its content is raw text up to
+/// the first `</noscript`) and another with scripting off (markup), so the document is checked in
+/// both readings (``scriptingView(of:)``): an end tag hidden in an attribute or a comment of
+/// the one reading cannot smuggle markup into the other.
+///
 /// The Mustache source is first turned into plain HTML: every variable tag becomes a marker word
 /// naming the variable (`ghmv-name-`), every section tag the marker `ghms`, comments and partials
 /// nothing (newlines kept, so lines stay right). Refused, each with its line and reason:
@@ -13,11 +18,16 @@ import GatehouseHTML
 ///   attributes, `{{#x}} checked{{/x}}`; what they wrap is checked as written and as joined);
 /// - `<script>`, `<base>`, `<iframe>`, `<frame>`, `<frameset>`, `<object>`, `<embed>`, `<applet>`,
 ///   `<portal>`, SVG `<foreignObject>`, and `<meta http-equiv>`;
+/// - `<noembed>`, `<noframes>`, `<xmp>`, `<plaintext>`, and SVG animation elements (`<animate>`,
+///   `<set>`, …), which can set any attribute to a `javascript:` URL;
+/// - more than 2,000 elements, or elements nested more than 256 deep;
 /// - event-handler attributes (`on…`), `srcdoc` and `formaction`;
 /// - `javascript:`, `vbscript:` and `data:` URLs in any URL attribute (after character references
 ///   are decoded and markers removed), and URL attributes whose scheme would come from a variable;
-/// - `<link>` other than `rel="stylesheet"` or `rel="icon"` under `{{static_base}}/` or `/static/`;
-/// - `<form>` whose `action` is not the page's own endpoint (a path on this host: no scheme, not `//`);
+/// - `<link>` other than `rel="stylesheet"` or `rel="icon"` under `{{static_base}}/` or `/static/`
+///   (no `..`, `%2e` or a backslash in the path);
+/// - `<form>` whose `action` is not the page's own endpoint (a path on this host: no scheme, not
+///   `//`; a backslash counts as a slash, as URL parsers read it);
 /// - in `<style>` and `style="…"`: `javascript:`, `expression(`, `@import`, `-moz-binding`,
 ///   `behavior:` and `url(data:…)`.
 enum HTMLOverridePolicy {
@@ -28,6 +38,10 @@ enum HTMLOverridePolicy {
         "script", "base", "iframe", "frame", "frameset", "object", "embed", "applet",
         "portal", "foreignobject",
     ]
+    /// Elements whose content a browser parses otherwise than the check's parser (scripting on).
+    static let differentlyParsedElements: Set<String> = ["noembed", "noframes", "xmp", "plaintext"]
+    /// SVG animation elements: their `to`, `from`, `values` and `by` may set `href` to any URL.
+    static let animationElements: Set<String> = ["animate", "set", "animatemotion", "animatetransform", "animatecolor", "discard"]
     /// Attributes whose value is a URL (HTML, SVG and MathML).
     static let urlAttributes: Set<String> = [
         "href", "src", "action", "formaction", "poster", "background", "cite", "data",
@@ -38,10 +52,50 @@ enum HTMLOverridePolicy {
     /// Every problem of the Mustache HTML `source`; empty when it may be stored.
     static func problems(in source: String) -> [TemplateProblem] {
         var problems: [TemplateProblem] = []
-        for element in HTMLElements.parse(markup(of: source)) {
-            check(element, into: &problems)
+        let html = markup(of: source)
+        // Scripting off (gumbo's reading), then scripting on where it differs.
+        for reading in [html, scriptingView(of: html)].compactMap({ $0 }) {
+            let elements: [HTMLElement]
+            do { elements = try HTMLElements.parse(reading) } catch {
+                return [TemplateProblem(line: 1, reason: "\(error.description); a template needs far fewer")]
+            }
+            for element in elements {
+                check(element, into: &problems)
+            }
         }
-        return problems
+        var seen = Set<String>()
+        return problems.filter { seen.insert("\($0.line) \($0.reason)").inserted }
+    }
+
+    /// `html` as a browser with scripting on reads it: the content of every `<noscript>` up to the
+    /// first `</noscript` is raw text (HTML §13.2.6.4.7), here blanked (newlines kept, so lines
+    /// stay right). Nil when `html` has no `<noscript`.
+    static func scriptingView(of html: String) -> String? {
+        var bytes = Array(html.utf8)
+        func lowered(_ i: Int) -> UInt8 { bytes[i] >= 0x41 && bytes[i] <= 0x5A ? bytes[i] | 0x20 : bytes[i] }
+        func matches(_ word: String, at i: Int) -> Bool {
+            let w = Array(word.utf8)
+            guard i + w.count <= bytes.count else { return false }
+            return (0..<w.count).allSatisfy { lowered(i + $0) == w[$0] }
+        }
+        func isEnd(_ i: Int) -> Bool { i >= bytes.count || [0x20, 0x09, 0x0A, 0x0C, 0x0D, 0x2F, 0x3E].contains(bytes[i]) }
+        var found = false
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "<"), matches("<noscript", at: i), isEnd(i + 9) else {
+                i += 1
+                continue
+            }
+            found = true
+            guard let close = bytes[(i + 9)...].firstIndex(of: UInt8(ascii: ">")) else { break }
+            var j = close + 1
+            while j < bytes.count, !(matches("</noscript", at: j) && isEnd(j + 10)) {
+                if bytes[j] != UInt8(ascii: "\n") { bytes[j] = UInt8(ascii: " ") }
+                j += 1
+            }
+            i = j
+        }
+        return found ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     /// `source` with Mustache tags replaced by markers (see the type's documentation).
@@ -83,13 +137,22 @@ enum HTMLOverridePolicy {
             if forbiddenElements.contains(element.name) {
                 refuse(element.line, "\(tag) is not allowed in a template: tenants' pages run no script and embed no other documents")
             }
+            if differentlyParsedElements.contains(element.name) {
+                refuse(element.line, "\(tag) is not allowed in a template: browsers parse its content otherwise than this check does")
+            }
+            if animationElements.contains(element.name) {
+                refuse(element.line, "SVG \(tag) is not allowed in a template: an animation can set a link to a script URL")
+            }
             if element.name == "meta", element.attribute("http-equiv") != nil {
                 refuse(element.line, "<meta http-equiv> is not allowed: it could change the page's security headers or redirect it")
             }
             if element.name == "link" {
                 let rel = (element.attribute("rel") ?? "").lowercased().split(separator: " ").map(String.init)
                 let href = (element.attribute("href") ?? "").trimmingCharacters(in: .whitespaces)
-                let local = href.hasPrefix(variableMarker + "static_base-/") || href.hasPrefix("/static/")
+                let lowered = href.lowercased()
+                let local =
+                    (href.hasPrefix(variableMarker + "static_base-/") || href.hasPrefix("/static/"))
+                    && !lowered.contains("..") && !lowered.contains("%2e") && !lowered.contains("\\")
                 if rel.isEmpty || !rel.allSatisfy({ ["stylesheet", "icon"].contains($0) }) || !local {
                     refuse(element.line, "<link> may only load a stylesheet or icon from {{static_base}}/ (the instance's own static files)")
                 }
@@ -140,7 +203,9 @@ enum HTMLOverridePolicy {
     /// `value` without ASCII whitespace and control characters (which URL parsers skip) and with
     /// markers removed, lowercased.
     private static func stripped(_ value: String) -> String {
+        // WHATWG URL: a backslash is a slash in http(s) URLs (`\\evil.example` is `//evil.example`).
         var s = value.lowercased().unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }.map(String.init).joined()
+            .replacingOccurrences(of: "\\", with: "/")
         while let range = s.range(of: variableMarker) {
             let end = s[range.upperBound...].firstIndex(of: "-").map { s.index(after: $0) } ?? s.endIndex
             s.removeSubrange(range.lowerBound..<end)

@@ -15,6 +15,8 @@ public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     /// The default templates' sources by name (`login`, `_head`).
     let sources: [String: String]
+    /// The largest section body of the default templates, in bytes (``RenderBudget``).
+    let defaultsLargestBody: Int
 
     /// Loads the default page templates (partials included, named by file name): the built-in
     /// ones, each replaced by a `*.mustache` file of the same name in `directory` if there is one
@@ -30,6 +32,7 @@ public struct PageRenderer: Sendable {
         }
         self.library = library
         self.sources = sources
+        self.defaultsLargestBody = sources.values.map(RenderBudget.largestSectionBody(in:)).max() ?? 0
     }
 
     /// Every page template name (`page/login`, `page/_head`, …), sorted.
@@ -52,20 +55,37 @@ public struct PageRenderer: Sendable {
         return Set(sources.keys.filter { $0.hasPrefix("_") })
     }
 
+    /// A tenant's page templates: the defaults plus its page overrides, and the largest section
+    /// body among them (nil without overrides: the defaults render unbounded).
+    struct TenantPages: Sendable {
+        let library: MustacheLibrary
+        let largestBody: Int?
+    }
+
     /// The library a tenant renders with: the defaults plus its page overrides (compiled once
     /// per change of its overrides).
-    func library(for database: any TemplateStore) -> MustacheLibrary {
+    func pages(for database: any TemplateStore) -> TenantPages {
         let set = database.templateOverrides()
-        guard set.overrides.keys.contains(where: { $0.hasPrefix("page/") }) else { return library }
+        guard set.overrides.keys.contains(where: { $0.hasPrefix("page/") }) else { return TenantPages(library: library, largestBody: nil) }
         let defaults = library
+        let defaultsLargestBody = defaultsLargestBody
         return set.derived("pages") {
             var library = defaults
+            var largest = defaultsLargestBody
             for (name, override) in set.overrides where name.hasPrefix("page/") {
                 guard let body = override.body, let template = try? MustacheTemplate(string: body) else { continue }
                 library.register(template, named: String(name.dropFirst(5)))
+                largest = max(largest, RenderBudget.largestSectionBody(in: body))
             }
-            return library
+            return TenantPages(library: library, largestBody: largest)
         }
+    }
+
+    /// `context`, with its lists drawing on a ``RenderBudget`` when tenant-written templates are
+    /// in play (`largestBody` not nil).
+    static func bounded(_ context: [String: Any], largestBody: Int?) -> [String: Any] {
+        guard let largestBody else { return context }
+        return RenderBudget(largestBody: largestBody).bounded(context) as? [String: Any] ?? context
     }
 
     /// Renders the page `name` (`page/login`) from `source` in place of its template, with the
@@ -73,10 +93,13 @@ public struct PageRenderer: Sendable {
     /// inside the login page.
     /// - Throws: `MustacheError` when `source` does not parse.
     public func render(draft source: String, as name: String, chrome: Chrome, values: [String: Any], database: any TemplateStore) throws -> String {
-        var library = self.library(for: database)
+        let pages = self.pages(for: database)
+        var library = pages.library
         let short = String(name.dropFirst("page/".count))
         library.register(try MustacheTemplate(string: source), named: short)
-        return library.render(Self.context(chrome, values), withTemplate: short.hasPrefix("_") ? "login" : short) ?? ""
+        let largest = max(pages.largestBody ?? defaultsLargestBody, RenderBudget.largestSectionBody(in: source))
+        return library.render(Self.bounded(Self.context(chrome, values), largestBody: largest), withTemplate: short.hasPrefix("_") ? "login" : short)
+            ?? ""
     }
 
     /// Common values of every page.
@@ -104,8 +127,8 @@ public struct PageRenderer: Sendable {
     /// Absent optional values must be left out of `values`, not stored as nil.
     /// - Parameter database: the tenant whose overrides apply (default: `chrome.database`); nil renders the defaults.
     public func render(_ template: String, chrome: Chrome, values: [String: Any], database: (any TemplateStore)? = nil) -> String {
-        let library = (database ?? chrome.database).map { self.library(for: $0) } ?? self.library
-        return library.render(Self.context(chrome, values), withTemplate: template)
+        let pages = (database ?? chrome.database).map { self.pages(for: $0) } ?? TenantPages(library: library, largestBody: nil)
+        return pages.library.render(Self.bounded(Self.context(chrome, values), largestBody: pages.largestBody), withTemplate: template)
             ?? "<!doctype html><title>Error</title><p>Template \(template) is missing.</p>"
     }
 

@@ -39,6 +39,11 @@ public struct Services: Sendable {
     /// Per-IP limit on invitation mail sent from the account console and the headless API
     /// (`OrganizationInvitations`): 20 at once, then one every 6 seconds.
     let invitationLimiter = ActionRateLimiter(burst: 20, interval: 6)
+    /// Mail the admin console sends on a signed-in user's command to addresses they choose
+    /// (password reset links, organization invitations), per tenant: 20 at once, then one every
+    /// 6 seconds. Those mails carry the tenant's own templates, so without a bound a tenant
+    /// administrator could send any text to any number of addresses from the instance.
+    let consoleMailLimiter = ActionRateLimiter(burst: 20, interval: 6)
     /// Wrong user codes at the device verification page (RFC 8628 §5.1), per tenant and IP:
     /// 10, then one more every 30 s.
     let deviceCodeLimiter = ActionRateLimiter(burst: 10, interval: 30)

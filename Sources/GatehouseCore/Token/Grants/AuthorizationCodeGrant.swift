@@ -3,7 +3,7 @@ import Foundation
 /// The authorization code grant's token request (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6).
 public enum AuthorizationCodeGrant: GrantHandler {
     public static let grantType = GrantType.authorizationCode
-    public static let parameters: Set<String> = ["code", "redirect_uri", "code_verifier"]
+    public static let parameters: Set<String> = ["code", "redirect_uri", "code_verifier", "resource"]
 
     /// Redeems an authorization code.
     ///
@@ -57,6 +57,8 @@ public enum AuthorizationCodeGrant: GrantHandler {
         // Read before the code is consumed: a membership removed since the authorization refuses
         // the exchange without burning the code.
         let organization = try await TokenEndpoint.organizationContext(of: grant, context: context)
+        // RFC 8707 §2.2: checked before the code is consumed, so that a refusal changes nothing.
+        let audience = try ResourceIndicator.audience(parameters, grant: grant, tenant: context.tokens.tenant)
         // Consuming the code and storing the first refresh token is one transaction.
         var refreshToken: String?
         var refreshRecord: RefreshToken?
@@ -75,7 +77,7 @@ public enum AuthorizationCodeGrant: GrantHandler {
         if refreshToken != nil { try await TokenEndpoint.bindRefreshTokens(of: grant.id, client: client.client, context: context) }
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: grant.scope, includeNonce: true,
-            refreshToken: refreshToken, organization: organization, context: context)
+            refreshToken: refreshToken, organization: organization, audience: audience, context: context)
     }
 
     /// A second use of a code: the grant and everything issued from it is revoked (RFC 6749 §4.1.2).

@@ -3,7 +3,7 @@ import Foundation
 /// The client credentials grant (RFC 6749 §4.4): a confidential client acting on its own behalf.
 public enum ClientCredentialsGrant: GrantHandler {
     public static let grantType = GrantType.clientCredentials
-    public static let parameters: Set<String> = ["scope"]
+    public static let parameters: Set<String> = ["scope", "resource"]
 
     /// Scopes that describe end users and make no sense without one.
     static let userScopes: ScopeSet = StandardScope.supported
@@ -20,10 +20,12 @@ public enum ClientCredentialsGrant: GrantHandler {
             do { scope = try ScopeSet(parsing: raw) } catch { throw OAuthError.invalidScope("scope is malformed") }
             guard scope.isSubset(of: allowed) else { throw OAuthError.invalidScope("scope not permitted for this client") }
         }
+        let audience = try ResourceIndicator.audience(parameters, grant: nil, tenant: context.tokens.tenant)
         let access = try context.tokens.mintAccessToken(
             client: client.client, subject: client.client.clientID,
             scope: scope, grant: nil,
-            algorithm: client.client.accessTokenSigningAlgorithm, claimSubject: ClaimSubject(), dpopJKT: context.dpopJKT)
+            algorithm: client.client.accessTokenSigningAlgorithm, claimSubject: ClaimSubject(), audience: audience,
+            dpopJKT: context.dpopJKT)
         return TokenResponse(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: nil, idToken: nil,
             scope: scope.description)

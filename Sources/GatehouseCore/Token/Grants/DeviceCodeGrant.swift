@@ -3,7 +3,7 @@ import Foundation
 /// The device code grant's token request (RFC 8628 §3.4, §3.5).
 public enum DeviceCodeGrant: GrantHandler {
     public static let grantType = GrantType.deviceCode
-    public static let parameters: Set<String> = ["device_code"]
+    public static let parameters: Set<String> = ["device_code", "resource"]
 
     /// Polls for, and once approved redeems, a device code.
     ///
@@ -21,6 +21,8 @@ public enum DeviceCodeGrant: GrantHandler {
             throw OAuthError.unsupportedGrantType("the device code grant is not available here")
         }
         guard deviceCode.utf8.count <= 256 else { throw OAuthError.invalidGrant("the device code is invalid") }
+        // RFC 8707 §2.2, checked before the poll redeems anything (a device grant records no resources).
+        let audience = try ResourceIndicator.audience(parameters, grant: nil, tenant: context.tokens.tenant)
         let poll = try await store.pollDeviceAuthorization(
             deviceCodeHash: SecretHash.of(deviceCode), clientID: client.client.clientID, now: context.now)
         switch poll {
@@ -35,7 +37,7 @@ public enum DeviceCodeGrant: GrantHandler {
                 throw OAuthError.invalidGrant("the grant was revoked")
             }
             let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
-            return try await TokenEndpoint.issueForNewGrant(grant, client: client.client, user: user, context: context)
+            return try await TokenEndpoint.issueForNewGrant(grant, client: client.client, user: user, audience: audience, context: context)
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14.2).
 public enum RefreshTokenGrant: GrantHandler {
     public static let grantType = GrantType.refreshToken
-    public static let parameters: Set<String> = ["refresh_token", "scope", "organization"]
+    public static let parameters: Set<String> = ["refresh_token", "scope", "organization", "resource"]
 
     /// Exchanges a refresh token for new tokens and a successor refresh token.
     ///
@@ -40,22 +40,26 @@ public enum RefreshTokenGrant: GrantHandler {
                 successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
                 at: now, reuseGrace: context.refreshReuseGrace, admit: admit)
         }
-        // RFC 9449 §5: a refresh token bound to a DPoP key (a public client's) is refreshed only
-        // with a proof of that key; checked before the rotation, so that a refusal changes nothing.
+        // RFC 9449 §5: a refresh token bound to a DPoP key (a public client's: a confidential
+        // client's are never bound) is refreshed only with a proof of that key; checked before the
+        // rotation, so that a refusal changes nothing.
         var boundJKT: String?
-        if let store = context.dpop?.store, let record = try await context.store.refreshToken(hash: hash) {
+        if client.client.type == .public, let store = context.dpop?.store, let record = try await context.store.refreshToken(hash: hash) {
             boundJKT = try await store.dpopKeys(grantID: record.grantID).refreshJKT
             if let boundJKT, context.dpopJKT != boundJKT {
                 throw OAuthError.invalidGrant("the refresh token is bound to a DPoP key; send a proof of that key")
             }
         }
-        let plain = requestedScope == nil && named == nil
+        let tenant = context.tokens.tenant
+        let plain = requestedScope == nil && named == nil && parameters.values("resource").isEmpty
         var rotation = try await rotate { grant in plain && grant.organizationID == nil }
         var target: Organization?
         if case .notAdmitted(let grant) = rotation {
             if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
                 throw OAuthError.invalidScope("scope exceeds the original grant")
             }
+            // RFC 8707 §2.2: a resource of the grant, checked before the token rotates.
+            _ = try ResourceIndicator.audience(parameters, grant: grant, tenant: tenant)
             if let named {
                 target = try await switchTarget(named, grant: grant, client: client.client, context: context)
             } else {
@@ -64,9 +68,11 @@ public enum RefreshTokenGrant: GrantHandler {
             rotation = try await rotate { _ in true }
         }
         switch rotation {
-        case .rotated(let grant):
+        case .rotated(let grant, let user):
             if boundJKT == nil { try await TokenEndpoint.bindRefreshTokens(of: grant.id, client: client.client, context: context) }
-            return try await issue(grant: grant, requestedScope: requestedScope, target: target, successor: successor, client: client, context: context)
+            return try await issue(
+                grant: grant, user: user, requestedScope: requestedScope, target: target, successor: successor, client: client,
+                audience: try ResourceIndicator.audience(parameters, grant: grant, tenant: tenant), context: context)
         case .notFound, .notAdmitted: throw OAuthError.invalidGrant("the refresh token is invalid")
         case .expired: throw OAuthError.invalidGrant("the refresh token expired")
         case .grantInactive: throw OAuthError.invalidGrant("the refresh token was revoked")
@@ -75,18 +81,18 @@ public enum RefreshTokenGrant: GrantHandler {
         }
     }
 
-    /// Issues the tokens of a rotated grant: the user must still be active; `target` (checked
-    /// before the rotation) becomes the grant's organization.
+    /// Issues the tokens of a rotated grant: `user`, read in the rotating transaction, must still
+    /// be active; `target` (checked before the rotation) becomes the grant's organization.
     static func issue(
-        grant rotated: Grant, requestedScope: ScopeSet?, target: Organization?, successor: String, client: AuthenticatedClient,
-        context: TokenContext
+        grant rotated: Grant, user: User?, requestedScope: ScopeSet?, target: Organization?, successor: String,
+        client: AuthenticatedClient, audience: String? = nil, context: TokenContext
     ) async throws -> TokenResponse {
         var grant = rotated
         let scope = requestedScope ?? grant.scope
         guard scope.isSubset(of: grant.scope) else {
             throw OAuthError.invalidScope("scope exceeds the original grant")
         }
-        let user = try await TokenEndpoint.activeUser(grant.userID, context: context)
+        guard let user, !user.disabled else { throw OAuthError.invalidGrant("the user of this grant is no longer active") }
         if let target {
             try await context.store.setOrganization(of: grant.id, to: target.id)
             grant.organizationID = target.id
@@ -94,7 +100,7 @@ public enum RefreshTokenGrant: GrantHandler {
         let organization = try await TokenEndpoint.organizationContext(of: grant, context: context)
         return try TokenEndpoint.issueTokens(
             for: grant, client: client.client, user: user, scope: scope,
-            includeNonce: false, refreshToken: successor, organization: organization, context: context)
+            includeNonce: false, refreshToken: successor, organization: organization, audience: audience, context: context)
     }
 
     /// The organization a refresh with `organization=<id or slug>` switches the grant to.
