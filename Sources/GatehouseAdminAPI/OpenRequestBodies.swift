@@ -30,6 +30,8 @@ package struct OpenTenantCreate: Codable, Hashable, Sendable {
 package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     /// `none`, `optional` or `required`.
     package var mfaPolicy: String?
+    /// Second factors users may enrol: `totp`, `email`, `webauthn` (passkeys).
+    package var mfaFactors: [String]?
     package var accessTokenTtl: Int?
     package var idTokenTtl: Int?
     package var refreshTokenTtl: Int?
@@ -61,7 +63,7 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var isEmpty: Bool { self == OpenTenantSettingsInput() }
 
     enum CodingKeys: String, CodingKey {
-        case mfaPolicy = "mfa_policy", accessTokenTtl = "access_token_ttl", idTokenTtl = "id_token_ttl"
+        case mfaPolicy = "mfa_policy", mfaFactors = "mfa_factors", accessTokenTtl = "access_token_ttl", idTokenTtl = "id_token_ttl"
         case refreshTokenTtl = "refresh_token_ttl", sessionTtl = "session_ttl"
         case authorizationCodeTtl = "authorization_code_ttl", allowedOrigins = "allowed_origins"
         case deviceCodeTtl = "device_code_ttl", dpopNonceRequired = "dpop_nonce_required"

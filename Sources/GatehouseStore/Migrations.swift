@@ -208,8 +208,9 @@ public enum Migrations {
         registerPushedAuthorizationMigrations(&migrator)
         registerDeviceAuthorizationMigrations(&migrator)
         registerBackchannelLogoutMigrations(&migrator)
-        registerDPoPMigrations(&migrator)
         registerClientRegistrationMigrations(&migrator)
+        registerDPoPMigrations(&migrator)
+        registerPasskeyMigrations(&migrator)
         return migrator
     }
 }

@@ -211,7 +211,7 @@ public enum TenantArchive {
         "one_time_tokens", "pending_sign_ins", "federation_states", "mail_outbox", "console_enrolments",
         "sign_in_failures", "webhook_endpoints", "webhook_deliveries", "client_assertions",
         "pushed_authorizations", "device_authorizations", "logout_deliveries", "client_registrations", "registration_tokens",
-        "dpop_proofs",
+        "dpop_proofs", "webauthn_challenges",
     ]
 
     /// Tables a copy keeps (clone with scrubbing empties some of them; see `scrub`).
@@ -219,7 +219,7 @@ public enum TenantArchive {
         "signing_keys", "clients", "users", "consents", "grants", "mfa_factors", "recovery_codes",
         "upstream_providers", "upstream_identities", "template_overrides", "organizations", "organization_roles",
         "memberships", "organization_invitations", "organization_domains", "organization_sso", "grdb_migrations",
-        "audit_events", "audit_chain", "webhook_cursor", "template_versions", "console_roles", "dpop_grant_keys",
+        "audit_events", "audit_chain", "webhook_cursor", "template_versions", "console_roles", "dpop_grant_keys", "passkeys",
     ]
 
     /// Empties `clearedTables` and marks every grant revoked at `now` (the grants stay so that a

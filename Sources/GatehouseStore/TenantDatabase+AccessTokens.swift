@@ -41,6 +41,7 @@ extension TenantDatabase {
             try db.execute(cached: "DELETE FROM pushed_authorizations WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM device_authorizations WHERE expires_at < ?", arguments: [now])
             try db.execute(cached: "DELETE FROM dpop_proofs WHERE expires_at < ?", arguments: [now])
+            try db.execute(cached: "DELETE FROM webauthn_challenges WHERE expires_at < ?", arguments: [now])
             // Bindings of grants deleted since (an hour's margin for a code being issued).
             try db.execute(
                 cached: "DELETE FROM dpop_grant_keys WHERE created_at < ? AND grant_id NOT IN (SELECT id FROM grants)",

@@ -179,6 +179,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     AccountOrganizationsController(services: services).register(on: pages)
     AccountFlowsController(services: services).register(on: pages)
     MFAController(services: services).register(on: pages)
+    PasskeyController(services: services).register(on: pages)
     DeviceController(services: services).register(on: pages)
     // Last, so that it knows every route: 405 with Allow for a known path's missing method.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method.rawValue) }))

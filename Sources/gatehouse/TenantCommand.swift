@@ -98,6 +98,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "Tenant slug.") var slug: String
         @Option(help: "Display name.") var name: String?
         @Option(help: "MFA policy: none, optional or required.") var mfaPolicy: String?
+        @Option(help: "Comma-separated second factors users may enrol: totp, email, webauthn (passkeys, also a way to sign in alone).")
+        var mfaFactors: String?
         @Option(help: ArgumentHelp("Browser session and refresh token lifetime (sets session_ttl and refresh_token_ttl), e.g. 8h.", valueName: "duration"))
         var sessionDuration: Duration?
         @Option(help: ArgumentHelp("Browser session lifetime (session_ttl), e.g. 14d.", valueName: "duration")) var sessionTtl: Duration?
@@ -142,6 +144,7 @@ struct TenantCommand: AsyncParsableCommand {
         var body: Components.Schemas.TenantUpdate {
             var settings = OpenTenantSettingsInput()
             settings.mfaPolicy = mfaPolicy
+            settings.mfaFactors = mfaFactors.map(commaSeparated)
             settings.sessionTtl = (sessionTtl ?? sessionDuration)?.seconds
             settings.refreshTokenTtl = (refreshTokenTtl ?? sessionDuration)?.seconds
             settings.accessTokenTtl = accessTokenTtl?.seconds

@@ -5,7 +5,7 @@ import GatehouseAdminAPI
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create, list, show, update and delete users of a tenant.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self, ConsoleRoleCommand.self])
+        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self, ConsoleRoleCommand.self, PasskeysCommand.self])
 
     /// The fields `user show`, `create` and `update` print; `user list` prints `columns`.
     static let keys = [

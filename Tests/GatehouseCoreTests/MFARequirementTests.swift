@@ -132,3 +132,16 @@ struct PasswordPolicyTests {
         #expect(PasswordPolicy.maximumLength == 256)
     }
 }
+
+@Suite("MFA requirement: passkeys")
+struct PasskeyMFARequirementTests {
+    @Test("a passkey is a second factor after a password, never after a passkey; a verified passkey sign-in needs none")
+    func passkeys() {
+        let allowed: [MFAFactorKind] = [.totp, .webauthn]
+        #expect(MFARequirement.decide(policy: .optional, enrolled: [.webauthn], allowed: allowed, firstFactorAMR: ["pwd"]) == .challenge([.webauthn]))
+        #expect(MFARequirement.decide(policy: .optional, enrolled: [.webauthn], allowed: allowed, firstFactorAMR: ["hwk", "user"]) == .none)
+        #expect(MFARequirement.decide(policy: .required, enrolled: [.webauthn], allowed: allowed, firstFactorAMR: ["swk", "user"]) == .enrol([.totp]))
+        #expect(MFARequirement.decide(policy: .required, enrolled: [.webauthn], allowed: allowed, firstFactorAMR: ["hwk", "user", "mfa"]) == .none)
+        #expect(MFARequirement.decide(policy: .required, enrolled: [.webauthn], allowed: [.totp], firstFactorAMR: ["pwd"]) == .enrol([.totp]))
+    }
+}

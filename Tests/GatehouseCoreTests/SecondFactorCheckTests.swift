@@ -19,7 +19,9 @@ struct SecondFactorCheckTests {
             (["pwd"], ["totp", "email"], [MFAFactorKind.totp, .email]),
             (["email"], ["totp", "email"], [.totp]),
             (["email"], ["email"], []),
-            (["fed"], ["totp", "webauthn"], [.totp]),
+            (["fed"], ["totp", "sms"], [.totp]),
+            (["fed"], ["totp", "webauthn"], [.totp, .webauthn]),
+            (["hwk", "user"], ["totp", "webauthn"], [.totp]),
         ])
     func usableFactors(amr: [String], allowed: [String], expected: [MFAFactorKind]) {
         var settings = TenantSettings()

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "eca75d99d5bf97c199314c455872e3fa254eb7e2f4cdb162df2876010e6af7fc"
+    package static let sha256 = "68a0cb2914650022526afd7fd2ce3d86b9b8488f90159b5690dd2203ae3c615d"
 }

@@ -405,6 +405,20 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/mfa_policy`.
             package var mfaPolicy: Components.Schemas.TenantSettings.MfaPolicyPayload
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/MfaFactorsPayload`.
+            @frozen package enum MfaFactorsPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case totp = "totp"
+                case email = "email"
+                case webauthn = "webauthn"
+            }
+            /// Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name).
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/mfa_factors`.
+            package typealias MfaFactorsPayload = [Components.Schemas.TenantSettings.MfaFactorsPayloadPayload]
+            /// Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name).
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/mfa_factors`.
+            package var mfaFactors: Components.Schemas.TenantSettings.MfaFactorsPayload?
             /// Access token lifetime in seconds. 1–86400; default 900.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/access_token_ttl`.
@@ -495,6 +509,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - mfaPolicy: How multi-factor authentication applies to sign-ins.
+            ///   - mfaFactors: Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name).
             ///   - accessTokenTtl: Access token lifetime in seconds. 1–86400; default 900.
             ///   - idTokenTtl: ID token lifetime in seconds. 1–86400; default 3600.
             ///   - refreshTokenTtl: Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.
@@ -515,6 +530,7 @@ extension Components {
             ///   - dpopNonceRequired: Whether every DPoP proof (RFC 9449 §8) must carry the server's current nonce: a proof without it is answered `use_dpop_nonce` with a `DPoP-Nonce` header.
             package init(
                 mfaPolicy: Components.Schemas.TenantSettings.MfaPolicyPayload,
+                mfaFactors: Components.Schemas.TenantSettings.MfaFactorsPayload? = nil,
                 accessTokenTtl: Swift.Int,
                 idTokenTtl: Swift.Int,
                 refreshTokenTtl: Swift.Int,
@@ -535,6 +551,7 @@ extension Components {
                 dpopNonceRequired: Swift.Bool? = nil
             ) {
                 self.mfaPolicy = mfaPolicy
+                self.mfaFactors = mfaFactors
                 self.accessTokenTtl = accessTokenTtl
                 self.idTokenTtl = idTokenTtl
                 self.refreshTokenTtl = refreshTokenTtl
@@ -556,6 +573,7 @@ extension Components {
             }
             package enum CodingKeys: String, CodingKey {
                 case mfaPolicy = "mfa_policy"
+                case mfaFactors = "mfa_factors"
                 case accessTokenTtl = "access_token_ttl"
                 case idTokenTtl = "id_token_ttl"
                 case refreshTokenTtl = "refresh_token_ttl"
@@ -1731,6 +1749,132 @@ extension Components {
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "versions"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PasskeyList`.
+        package struct PasskeyList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PasskeyList/items`.
+            package var items: [Components.Schemas.Passkey]
+            /// Creates a new `PasskeyList`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            package init(items: [Components.Schemas.Passkey]) {
+                self.items = items
+            }
+            package enum CodingKeys: String, CodingKey {
+                case items
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.items = try container.decode(
+                    [Components.Schemas.Passkey].self,
+                    forKey: .items
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "items"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Passkey`.
+        package struct Passkey: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Passkey/id`.
+            package var id: Swift.String
+            /// The name the user gave it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/name`.
+            package var name: Swift.String
+            /// The last signature counter seen (0: the authenticator keeps none).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/sign_count`.
+            package var signCount: Swift.Int
+            /// A multi-device passkey that may be synced (`amr` `swk`); false for a device-bound one (`hwk`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/backup_eligible`.
+            package var backupEligible: Swift.Bool
+            /// Backed up at its last use.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/backup_state`.
+            package var backupState: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Passkey/created_at`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Passkey/last_used_at`.
+            package var lastUsedAt: Foundation.Date?
+            /// Creates a new `Passkey`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name: The name the user gave it.
+            ///   - signCount: The last signature counter seen (0: the authenticator keeps none).
+            ///   - backupEligible: A multi-device passkey that may be synced (`amr` `swk`); false for a device-bound one (`hwk`).
+            ///   - backupState: Backed up at its last use.
+            ///   - createdAt:
+            ///   - lastUsedAt:
+            package init(
+                id: Swift.String,
+                name: Swift.String,
+                signCount: Swift.Int,
+                backupEligible: Swift.Bool,
+                backupState: Swift.Bool,
+                createdAt: Foundation.Date,
+                lastUsedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.name = name
+                self.signCount = signCount
+                self.backupEligible = backupEligible
+                self.backupState = backupState
+                self.createdAt = createdAt
+                self.lastUsedAt = lastUsedAt
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case signCount = "sign_count"
+                case backupEligible = "backup_eligible"
+                case backupState = "backup_state"
+                case createdAt = "created_at"
+                case lastUsedAt = "last_used_at"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.id = try container.decode(
+                    Swift.String.self,
+                    forKey: .id
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.signCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .signCount
+                )
+                self.backupEligible = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .backupEligible
+                )
+                self.backupState = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .backupState
+                )
+                self.createdAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .createdAt
+                )
+                self.lastUsedAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .lastUsedAt
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "id",
+                    "name",
+                    "sign_count",
+                    "backup_eligible",
+                    "backup_state",
+                    "created_at",
+                    "last_used_at"
                 ])
             }
         }

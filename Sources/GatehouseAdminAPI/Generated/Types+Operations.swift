@@ -8012,6 +8012,542 @@ package enum Operations {
             }
         }
     }
+    /// List a user's passkeys
+    ///
+    /// The user's passkeys (WebAuthn credentials), oldest first: name, signature counter, backup flags and times; never the key or the credential id.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/users/{user_id}/passkeys`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)`.
+    package enum ListPasskeys {
+        package static let id: Swift.String = "listPasskeys"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/GET/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/GET/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// User id (`usr_…`); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/GET/path/user_id`.
+                package var userId: Components.Parameters.UserId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - userId: User id (`usr_…`); anything else is 404.
+                package init(
+                    slug: Components.Parameters.Slug,
+                    userId: Components.Parameters.UserId
+                ) {
+                    self.slug = slug
+                    self.userId = userId
+                }
+            }
+            package var path: Operations.ListPasskeys.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListPasskeys.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListPasskeys.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.ListPasskeys.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.ListPasskeys.Input.Path,
+                headers: Operations.ListPasskeys.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.PasskeyList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.PasskeyList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.ListPasskeys.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.ListPasskeys.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The passkeys.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListPasskeys.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.ListPasskeys.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Remove a user's passkey
+    ///
+    /// Removes the passkey; audited as `passkey.deleted`. Refused (409) when it is the user's only way to sign in (no password, no linked provider, no other passkey), or their last second factor where the tenant's MFA policy is `required`.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)`.
+    package enum DeletePasskey {
+        package static let id: Swift.String = "deletePasskey"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/DELETE/path`.
+            package struct Path: Sendable, Hashable {
+                /// Tenant slug.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/DELETE/path/slug`.
+                package var slug: Components.Parameters.Slug
+                /// User id (`usr_…`); anything else is 404.
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/DELETE/path/user_id`.
+                package var userId: Components.Parameters.UserId
+                /// Passkey id (`psk_…`).
+                ///
+                /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/DELETE/path/passkey_id`.
+                package var passkeyId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - slug: Tenant slug.
+                ///   - userId: User id (`usr_…`); anything else is 404.
+                ///   - passkeyId: Passkey id (`psk_…`).
+                package init(
+                    slug: Components.Parameters.Slug,
+                    userId: Components.Parameters.UserId,
+                    passkeyId: Swift.String
+                ) {
+                    self.slug = slug
+                    self.userId = userId
+                    self.passkeyId = passkeyId
+                }
+            }
+            package var path: Operations.DeletePasskey.Input.Path
+            /// - Remark: Generated from `#/paths/admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/DELETE/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeletePasskey.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeletePasskey.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.DeletePasskey.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            package init(
+                path: Operations.DeletePasskey.Input.Path,
+                headers: Operations.DeletePasskey.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                package init() {}
+            }
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.DeletePasskey.Output.NoContent)
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            package static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            package var noContent: Operations.DeletePasskey.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid admin bearer token.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The tenant-scoped token lacks the operation's scope (`x-required-scope`).
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such tenant or resource; also what a tenant-scoped token gets for another tenant and for instance-only operations.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            package var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Taken: the slug, the email address or the key already exists.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Unexpected failure; `detail` carries the request id.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Storage unavailable, or the server is busy hashing passwords.
+            ///
+            /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// List audit entries
     ///
     /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.

@@ -251,6 +251,24 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/console-role`.
     /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/console-role/delete(removeConsoleRole)`.
     func removeConsoleRole(_ input: Operations.RemoveConsoleRole.Input) async throws -> Operations.RemoveConsoleRole.Output
+    /// List a user's passkeys
+    ///
+    /// The user's passkeys (WebAuthn credentials), oldest first: name, signature counter, backup flags and times; never the key or the credential id.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/users/{user_id}/passkeys`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)`.
+    func listPasskeys(_ input: Operations.ListPasskeys.Input) async throws -> Operations.ListPasskeys.Output
+    /// Remove a user's passkey
+    ///
+    /// Removes the passkey; audited as `passkey.deleted`. Refused (409) when it is the user's only way to sign in (no password, no linked provider, no other passkey), or their last second factor where the tenant's MFA policy is `required`.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)`.
+    func deletePasskey(_ input: Operations.DeletePasskey.Input) async throws -> Operations.DeletePasskey.Output
     /// List audit entries
     ///
     /// The tenant's audit log, newest first, a page at a time (`limit`, `after`; `next_cursor` is null on the last page): every admin change (actor, action, target, the names of the fields sent, the resource with secrets redacted), sign-ins and failed sign-ins, password and two-step changes, session revocations. Filters combine; an empty or repeated filter is 422.
@@ -1244,6 +1262,40 @@ extension APIProtocol {
         headers: Operations.RemoveConsoleRole.Input.Headers = .init()
     ) async throws -> Operations.RemoveConsoleRole.Output {
         try await removeConsoleRole(Operations.RemoveConsoleRole.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List a user's passkeys
+    ///
+    /// The user's passkeys (WebAuthn credentials), oldest first: name, signature counter, backup flags and times; never the key or the credential id.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `GET /admin/v1/tenants/{slug}/users/{user_id}/passkeys`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/get(listPasskeys)`.
+    package func listPasskeys(
+        path: Operations.ListPasskeys.Input.Path,
+        headers: Operations.ListPasskeys.Input.Headers = .init()
+    ) async throws -> Operations.ListPasskeys.Output {
+        try await listPasskeys(Operations.ListPasskeys.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Remove a user's passkey
+    ///
+    /// Removes the passkey; audited as `passkey.deleted`. Refused (409) when it is the user's only way to sign in (no password, no linked provider, no other passkey), or their last second factor where the tenant's MFA policy is `required`.
+    ///
+    /// Requires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).
+    ///
+    /// - Remark: HTTP `DELETE /admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}`.
+    /// - Remark: Generated from `#/paths//admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}/delete(deletePasskey)`.
+    package func deletePasskey(
+        path: Operations.DeletePasskey.Input.Path,
+        headers: Operations.DeletePasskey.Input.Headers = .init()
+    ) async throws -> Operations.DeletePasskey.Output {
+        try await deletePasskey(Operations.DeletePasskey.Input(
             path: path,
             headers: headers
         ))

@@ -40,9 +40,13 @@ public enum MFARequirement: Sendable, Equatable {
     }
 
     /// The factors that can be a second factor after `firstFactorAMR`: the allowed ones, without
-    /// email when the first factor was an emailed link (RFC 8176 `email`).
+    /// email when the first factor was an emailed link (RFC 8176 `email`), nor a passkey when the
+    /// first factor was one (`hwk`, `swk`).
     public static func secondFactors(allowed: [MFAFactorKind], firstFactorAMR: [String]) -> [MFAFactorKind] {
-        allowed.filter { !($0 == .email && firstFactorAMR.contains("email")) }
+        allowed.filter {
+            !($0 == .email && firstFactorAMR.contains("email"))
+                && !($0 == .webauthn && (firstFactorAMR.contains("hwk") || firstFactorAMR.contains("swk")))
+        }
     }
 
     /// The `amr` of a sign-in completed with `second` after `first` (RFC 8176): the first factor's

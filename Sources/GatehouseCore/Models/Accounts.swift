@@ -6,6 +6,9 @@ public enum MFAFactorKind: String, Codable, Sendable, CaseIterable {
     case totp
     /// A 6-digit code sent to the user's verified email address.
     case email
+    /// A passkey (W3C WebAuthn, ``Passkey``): on the tenant's pages also a way to sign in alone.
+    /// Users have it when they registered a passkey; it is no row of `mfa_factors`.
+    case webauthn
 }
 
 /// An enrolled second factor of a user.

@@ -108,7 +108,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// Resource indicators (RFC 8707) clients may ask tokens for: absolute URIs without fragment
     /// (the APIs of the tenant), at most 100. An access token requested for one has it as `aud`.
     public var resources: [String] = []
-    /// Second factors users may enrol: `totp`, `email`. Default both.
+    /// Second factors users may enrol: `totp`, `email`, `webauthn` (passkeys: also a way to sign in
+    /// alone on the tenant's pages, when its host is a domain name). Default `totp` and `email`.
     public var mfaFactors: [String] = ["totp", "email"]
     /// How an upstream identity may attach to an existing user with the same email:
     /// `verified_email` (only when the upstream says the email is verified) or `never`. Default `verified_email`.
@@ -204,8 +205,8 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         if !(1...3650).contains(auditRetentionDays) { problems.append(("audit_retention_days", "must be between 1 and 3650 days")) }
         if signingAlgorithms.isEmpty { problems.append(("signing_algorithms", "must name at least one algorithm")) }
         if Set(signingAlgorithms).count != signingAlgorithms.count { problems.append(("signing_algorithms", "must not repeat an algorithm")) }
-        for factor in mfaFactors where !["totp", "email"].contains(factor) {
-            problems.append(("mfa_factors", "'\(factor)' is not one of totp, email"))
+        for factor in mfaFactors where MFAFactorKind(rawValue: factor) == nil {
+            problems.append(("mfa_factors", "'\(factor)' is not one of totp, email, webauthn"))
         }
         if mfaPolicy == .required, mfaFactors.isEmpty { problems.append(("mfa_factors", "must allow a factor when mfa_policy is required")) }
         if resources.count > 100 { problems.append(("resources", "at most 100 resource indicators")) }

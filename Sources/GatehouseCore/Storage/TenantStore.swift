@@ -54,4 +54,4 @@ public typealias TenantStore =
 public typealias TenantStorage =
     TenantStore & AccountStore & SecondFactorStore & FederationStore & MailOutboxStore & TemplateStore & KeyStore
     & ClientAdminStore & AuditStore & WebhookStore & ClientAssertionReplayStore & ConsoleRoleStore
-    & PushedAuthorizationStore & DeviceAuthorizationStore & LogoutDeliveryStore & ClientRegistrationStore & DPoPStore
+    & PushedAuthorizationStore & DeviceAuthorizationStore & LogoutDeliveryStore & ClientRegistrationStore & DPoPStore & PasskeyStore

@@ -217,6 +217,7 @@ extension PostgresTenantDatabase {
             "DELETE FROM \(unescaped: schema).pushed_authorizations WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).device_authorizations WHERE expires_at < \(PostgresTimestamp(now))",
             "DELETE FROM \(unescaped: schema).dpop_proofs WHERE expires_at < \(PostgresTimestamp(now))",
+            "DELETE FROM \(unescaped: schema).webauthn_challenges WHERE expires_at < \(PostgresTimestamp(now))",
             // Bindings of grants deleted since (an hour's margin for a code being issued).
             """
             DELETE FROM \(unescaped: schema).dpop_grant_keys WHERE created_at < \(PostgresTimestamp(now.addingTimeInterval(-3600)))

@@ -155,6 +155,7 @@ struct AdminController {
         tenantRoute(admin, .post, "tenants/:slug/keys/rotate", scope: AdminScope.keysWrite) { request, context in try await self.rotateKeys(request, context) }
         registerTemplateRoutes(admin)
         registerConsoleRoleRoutes(admin)
+        registerPasskeyRoutes(admin)
         registerRegistrationTokenRoutes(admin)
         registerProviderRoutes(admin)
         registerWebhookRoutes(admin)

@@ -150,7 +150,7 @@ extension ConsoleController {
         "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "authorization_code_ttl", "device_code_ttl", "audit_retention_days",
     ]
     /// The settings shown as checkbox groups: their values, in the form's order.
-    static let choiceFields = ["signing_algorithms": ["EdDSA", "ES256", "RS256"], "mfa_factors": ["totp", "email"]]
+    static let choiceFields = ["signing_algorithms": ["EdDSA", "ES256", "RS256"], "mfa_factors": ["totp", "email", "webauthn"]]
 
     /// The detail page's values for `tenant` showing `name` and `settings` (stored or as submitted)
     /// and the forms `signedIn` may use.

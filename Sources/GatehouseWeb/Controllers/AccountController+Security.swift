@@ -21,6 +21,10 @@ extension AccountController {
         "email-factor-removed": "Codes by email were turned off.",
         "email-changed": "Your email address was changed.",
         "reauthenticated": "You signed in again. Enter the new email address once more.",
+        "passkey-added": "The passkey was added. You can sign in with it.",
+        "passkey-renamed": "The passkey was renamed.",
+        "passkey-removed": "The passkey was removed.",
+        "reauthenticated-passkey": "You signed in again. Remove the passkey once more.",
     ]
 
     func registerSecurityRoutes(_ group: RouterGroup<TenantRequestContext>) {
@@ -55,6 +59,17 @@ extension AccountController {
         values["email_remove_action"] = "\(base)/mfa/email/remove"
         values["has_factor"] = !factors.isEmpty
         values["recovery_action"] = "\(base)/recovery-codes"
+        if services.passkeyRelyingParty(context.tenant) != nil {
+            values["passkeys_allowed"] = true
+            values["passkey_add_action"] = "\(base)/passkeys/new"
+            values["passkeys"] = try await context.database.passkeys(userID: user.id).map { passkey -> [String: Any] in
+                [
+                    "id": passkey.id, "name": passkey.name, "created_at": ISO8601DateFormatter().string(from: passkey.createdAt),
+                    "last_used_at": passkey.lastUsedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never",
+                    "rename_action": "\(base)/passkeys/\(passkey.id)/rename", "remove_action": "\(base)/passkeys/\(passkey.id)/remove",
+                ]
+            }
+        }
         if !factors.isEmpty { values["recovery_remaining"] = String(try await context.database.unusedRecoveryCodeCount(userID: user.id)) }
     }
 

@@ -18,6 +18,8 @@ extension AccountController {
         case identities
         case emailChange = "email-change"
         case organizations
+        case passkey
+        case passkeyRemove = "passkey-remove"
 
         /// The console path (after `/account/`) that finishes the change, and its button label.
         var finish: (path: String, label: String) {
@@ -30,6 +32,8 @@ extension AccountController {
             case .identities: ("identities", "Linked sign-in methods")
             case .emailChange: ("email/change", "Change your email address")
             case .organizations: ("organizations", "Your organizations")
+            case .passkey: ("passkeys/new", "Add a passkey")
+            case .passkeyRemove: ("", "Your account")
             }
         }
     }
@@ -56,6 +60,8 @@ extension AccountController {
     func afterStepUp(_ raw: String?, _ context: TenantRequestContext) -> String {
         guard let action = raw.flatMap(StepUpAction.init(rawValue:)) else { return consolePath(context) }
         if action == .identities { return consolePath(context) + "/identities" }
+        // Which passkey was not kept through the sign-in: the user removes it again.
+        if action == .passkeyRemove { return consolePath(context) + "?notice=reauthenticated-passkey" }
         // The member change is not kept through the sign-in: the user makes it again.
         if action == .organizations { return consolePath(context) + "/organizations?notice=reauthenticated" }
         // The new address was not kept through the sign-in: the user enters it again.
@@ -66,7 +72,9 @@ extension AccountController {
     /// `GET /account?continue=…`: a button that finishes the change the user signed in again for
     /// (a POST with the console's CSRF token, checked as usual).
     func continuePage(_ raw: String, claims: AccessTokenClaims, _ context: TenantRequestContext) -> Response? {
-        guard let action = StepUpAction(rawValue: raw), ![.identities, .emailChange, .organizations].contains(action) else { return nil }
+        guard let action = StepUpAction(rawValue: raw), ![.identities, .emailChange, .organizations, .passkeyRemove].contains(action) else {
+            return nil
+        }
         return Responses.html(
             services.pages.render(
                 "account_continue", chrome: chrome("Finish your change", context),

@@ -59,8 +59,14 @@ extension BrowserFlowController {
         if settings.magicLink { values["magic_link_action"] = "\(base)/magic-link" }
         let homeRealm = try await homeRealmSources(context)
         if homeRealm.any { values["sso_button"] = true }
+        // Sign-in with a passkey alone: the page's script (conditional UI on the email field, and
+        // the passkey button).
+        let script = PasskeyController(services: services).loginScript(interaction, conditional: error == nil, context)
+        if script != nil { values["passkey"] = true }
         let body = services.pages.render("login", chrome: chrome("Sign in", context), values: values)
-        return Responses.html(body, status: status, formActions: formActions(for: interaction) + homeRealm.origins)
+        return Responses.html(
+            script?.inserted(into: body) ?? body, status: status, formActions: formActions(for: interaction) + homeRealm.origins,
+            scripts: script.map { [$0] } ?? [])
     }
 
     /// `GET login`: an `idp_hint` naming a provider, or a `login_hint` whose address signs in with

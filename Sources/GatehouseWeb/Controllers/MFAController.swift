@@ -55,9 +55,14 @@ struct MFAController {
         if email { values["email"] = true }
         if let error { values["error"] = error }
         if let notice { values["notice"] = notice }
+        // A passkey as second factor: the page's script offers the user's passkeys.
+        let passkeys = usable.contains(.webauthn) ? try await context.database.passkeys(userID: user.id) : []
+        let script = PasskeyController(services: services).secondFactorScript(interaction, passkeys: passkeys, context)
+        if script != nil { values["passkey"] = true }
+        let body = services.pages.render("mfa", chrome: flow.chrome("Two-step verification", context), values: values)
         return Responses.html(
-            services.pages.render("mfa", chrome: flow.chrome("Two-step verification", context), values: values),
-            status: status, formActions: flow.formActions(for: interaction))
+            script?.inserted(into: body) ?? body, status: status, formActions: flow.formActions(for: interaction),
+            scripts: script.map { [$0] } ?? [])
     }
 
     func showChallenge(_ request: Request, _ context: TenantRequestContext) async throws -> Response {

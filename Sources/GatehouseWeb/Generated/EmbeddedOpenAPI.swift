@@ -857,6 +857,48 @@ enum AdminOpenAPI {
         }
       }
     },
+    "/admin/v1/tenants/{slug}/users/{user_id}/passkeys": {
+      "parameters": [{"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/UserId"}],
+      "get": {
+        "operationId": "listPasskeys",
+        "tags": ["Users"],
+        "summary": "List a user's passkeys",
+        "description": "The user's passkeys (WebAuthn credentials), oldest first: name, signature counter, backup flags and times; never the key or the credential id.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:read` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:read"]}],
+        "x-required-scope": "users:read",
+        "responses": {
+          "200": {"description": "The passkeys.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PasskeyList"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/admin/v1/tenants/{slug}/users/{user_id}/passkeys/{passkey_id}": {
+      "parameters": [
+        {"$ref": "#/components/parameters/Slug"}, {"$ref": "#/components/parameters/UserId"},
+        {"name": "passkey_id", "in": "path", "required": true, "description": "Passkey id (`psk_…`).", "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+      ],
+      "delete": {
+        "operationId": "deletePasskey",
+        "tags": ["Users"],
+        "summary": "Remove a user's passkey",
+        "description": "Removes the passkey; audited as `passkey.deleted`. Refused (409) when it is the user's only way to sign in (no password, no linked provider, no other passkey), or their last second factor where the tenant's MFA policy is `required`.\n\nRequires the instance admin token, or a tenant-scoped admin token of this tenant with the `users:write` scope (otherwise 403).",
+        "security": [{"instanceAdminToken": []}, {"tenantAdminToken": ["users:write"]}],
+        "x-required-scope": "users:write",
+        "responses": {
+          "204": {"description": "Removed."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "500": {"$ref": "#/components/responses/InternalError"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/admin/v1/tenants/{slug}/audit": {
       "parameters": [{"$ref": "#/components/parameters/Slug"}],
       "get": {
@@ -3628,6 +3670,12 @@ enum AdminOpenAPI {
             "default": "none",
             "description": "How multi-factor authentication applies to sign-ins."
           },
+          "mfa_factors": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["totp", "email", "webauthn"]},
+            "default": ["totp", "email"],
+            "description": "Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name)."
+          },
           "access_token_ttl": {
             "type": "integer",
             "minimum": 1,
@@ -3735,6 +3783,7 @@ enum AdminOpenAPI {
         "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` puts a field back to its default (JSON merge patch, RFC 7396); for `hostname` that means no own host. `oauth_providers` and `email_templates` cannot be set here.",
         "properties": {
           "mfa_policy": {"type": ["string", "null"], "enum": ["none", "optional", "required", null], "examples": ["required"]},
+          "mfa_factors": {"type": ["array", "null"], "items": {"type": "string", "enum": ["totp", "email", "webauthn"]}, "examples": [["totp", "webauthn"]]},
           "require_pushed_authorization_requests": {"type": ["boolean", "null"], "description": "Whether every authorization request must first be pushed (RFC 9126 §5)."},
           "dpop_nonce_required": {"type": ["boolean", "null"], "description": "Whether every DPoP proof must carry the server's nonce (RFC 9449 §8)."},
           "access_token_ttl": {
@@ -4616,6 +4665,26 @@ enum AdminOpenAPI {
         "additionalProperties": false,
         "required": ["versions"],
         "properties": {"versions": {"type": "array", "items": {"$ref": "#/components/schemas/TemplateVersion"}}}
+      },
+      "PasskeyList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Passkey"}}}
+      },
+      "Passkey": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "name", "sign_count", "backup_eligible", "backup_state", "created_at", "last_used_at"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^psk_[0-9A-HJKMNP-TV-Z]{26}$"},
+          "name": {"type": "string", "minLength": 1, "maxLength": 64, "description": "The name the user gave it."},
+          "sign_count": {"type": "integer", "minimum": 0, "description": "The last signature counter seen (0: the authenticator keeps none)."},
+          "backup_eligible": {"type": "boolean", "description": "A multi-device passkey that may be synced (`amr` `swk`); false for a device-bound one (`hwk`)."},
+          "backup_state": {"type": "boolean", "description": "Backed up at its last use."},
+          "created_at": {"type": "string", "format": "date-time"},
+          "last_used_at": {"type": ["string", "null"], "format": "date-time"}
+        }
       },
       "ConsoleRole": {
         "type": "object",

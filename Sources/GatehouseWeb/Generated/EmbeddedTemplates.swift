@@ -156,6 +156,36 @@ enum EmbeddedTemplates {
     </ul>
   </section>
 
+  {{#passkeys_allowed}}
+  <section class="section" aria-labelledby="passkeys-title">
+    <h2 id="passkeys-title">Passkeys</h2>
+    <ul class="sessions">
+      {{#passkeys}}
+      <li class="session" id="passkey-{{id}}">
+        <div class="session-info"><p class="session-device">{{name}}</p>
+          <p class="session-meta">Added {{created_at}} · last used {{last_used_at}}</p></div>
+        <div class="session-action">
+          <form method="post" action="{{rename_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <label class="visually-hidden" for="rename-{{id}}">New name</label>
+            <input id="rename-{{id}}" name="name" type="text" maxlength="64" value="{{name}}" required>
+            <button type="submit" class="btn btn-secondary btn-small">Rename</button>
+          </form>
+          <form method="post" action="{{remove_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small">Remove</button>
+          </form>
+        </div>
+      </li>
+      {{/passkeys}}
+    </ul>
+    <form method="post" action="{{passkey_add_action}}">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <button type="submit" class="btn btn-secondary">Add a passkey</button>
+    </form>
+  </section>
+  {{/passkeys_allowed}}
+
   <section class="section" aria-labelledby="identities-link-title">
     <h2 id="identities-link-title">Linked sign-in methods</h2>
     <p><a href="{{base_path}}/account/identities">Manage the providers you sign in with</a></p>
@@ -460,6 +490,27 @@ enum EmbeddedTemplates {
       {{/organizations}}
     </ul>
   </section>
+</section>
+{{> _foot}}
+
+"""##,
+        "pages/account_passkey.mustache": ##"""
+{{! Account console: add a passkey. The page's script (inserted by the server, allowed by hash)
+    asks the browser for a new passkey when #passkey-button is pressed and posts it; without
+    script the button stays hidden. Variables: back_url, rp_id, error. }}
+{{> _head}}
+<section class="card" aria-labelledby="page-title">
+  <h1 id="page-title">Add a passkey</h1>
+  <p class="lead">A passkey signs you in with your device’s screen lock instead of a password. It works on {{rp_id}}.</p>
+  {{#error}}<div class="alert alert-error" role="alert">{{error}}</div>{{/error}}
+  <div class="field">
+    <label for="passkey-name">Name (to tell your passkeys apart)</label>
+    <input id="passkey-name" name="name" type="text" maxlength="64" autocomplete="off" spellcheck="false">
+  </div>
+  <button type="button" id="passkey-button" class="btn btn-primary" hidden>Create a passkey</button>
+  <p id="passkey-error" class="field-error" role="alert" hidden></p>
+  <noscript><p class="field-hint">Adding a passkey needs JavaScript in this browser.</p></noscript>
+  <p class="alt"><a href="{{back_url}}">Back to your account</a></p>
 </section>
 {{> _foot}}
 
@@ -2501,7 +2552,7 @@ enum EmbeddedTemplates {
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <div class="field">
       <label for="email">Email address</label>
-      <input id="email" name="email" type="email" value="{{email}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{^email}} autofocus{{/email}}{{#email}}{{#empty(email)}} autofocus{{/empty(email)}}{{/email}}>
+      <input id="email" name="email" type="email" value="{{email}}" autocomplete="username{{#passkey}} webauthn{{/passkey}}" autocapitalize="none" spellcheck="false" required{{^email}} autofocus{{/email}}{{#email}}{{#empty(email)}} autofocus{{/empty(email)}}{{/email}}>
     </div>
     <div class="field">
       <label for="password">Password</label>
@@ -2511,6 +2562,12 @@ enum EmbeddedTemplates {
     <button type="submit" class="btn btn-primary">Sign in</button>
     {{#sso_button}}<button type="submit" name="sso" value="1" class="btn btn-secondary" formnovalidate>Continue with single sign-on</button>{{/sso_button}}
   </form>
+  {{#passkey}}
+  <div class="alt passkey">
+    <button type="button" id="passkey-button" class="btn btn-secondary" hidden>Sign in with a passkey</button>
+    <p id="passkey-error" class="field-error" role="alert" hidden></p>
+  </div>
+  {{/passkey}}
   {{#magic_link_action}}
   <form method="post" action="{{magic_link_action}}" class="alt">
     <input type="hidden" name="interaction_id" value="{{interaction_id}}">
@@ -2584,7 +2641,8 @@ enum EmbeddedTemplates {
 """##,
         "pages/mfa.mustache": ##"""
 {{! Second factor: input code (docs/contract.md A5). Variables: action, email_action, interaction_id, csrf_token, error, notice,
-    totp (bool), email (bool), method ("totp" | "email" | "recovery"), masked_email. }}
+    totp (bool), email (bool), method ("totp" | "email" | "recovery"), masked_email, passkey (bool: the user's
+    passkeys are offered by the page's script through #passkey-button). }}
 {{> _head}}
 <section class="card" aria-labelledby="page-title">
   <h1 id="page-title">Two-step verification</h1>
@@ -2605,6 +2663,12 @@ enum EmbeddedTemplates {
     </div>
     <button type="submit" class="btn btn-primary">Verify</button>
   </form>
+  {{#passkey}}
+  <div class="alt passkey">
+    <button type="button" id="passkey-button" class="btn btn-secondary" hidden>Use a passkey</button>
+    <p id="passkey-error" class="field-error" role="alert" hidden></p>
+  </div>
+  {{/passkey}}
   {{#email}}
   <form method="post" action="{{email_action}}" class="alt">
     <input type="hidden" name="interaction_id" value="{{interaction_id}}">

@@ -40,9 +40,20 @@ final class PostgresFixture: Sendable {
         return store
     }
 
+    /// Fixtures that may run at once: each store keeps up to 8 connections and a test may open
+    /// several nodes, so without a bound the parallel test run exceeds the cluster's connections.
+    static let gate = FixtureGate(slots: 10)
+
     /// Runs `body` with a fixture under a fresh prefix and drops every schema of that prefix
-    /// afterwards, whatever happens.
+    /// afterwards, whatever happens. Waits for one of ``gate``'s slots first.
     static func with<T>(clock: TestClock = TestClock(), _ body: (PostgresFixture) async throws -> T) async throws -> T {
+        guard url != nil else { throw StoreError.unavailable("GATEHOUSE_TEST_DATABASE_URL is not set") }
+        await gate.enter()
+        defer { Task { await gate.leave() } }
+        return try await withinSlot(clock: clock, body)
+    }
+
+    static func withinSlot<T>(clock: TestClock, _ body: (PostgresFixture) async throws -> T) async throws -> T {
         guard let url else { throw StoreError.unavailable("GATEHOUSE_TEST_DATABASE_URL is not set") }
         let prefix = "t" + String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(12))
         let fixture = PostgresFixture(url: url, prefix: prefix, masterKey: SecretBox.generateKey(), clock: clock)
@@ -73,5 +84,25 @@ final class PostgresFixture: Sendable {
         let store = try await open()
         defer { store.shutdown() }
         try await store.dropSchemas(startingWith: prefix + "_")
+    }
+}
+
+/// A counting semaphore for test fixtures: `enter` waits while every slot is taken.
+actor FixtureGate {
+    var free: Int
+    var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(slots: Int) { free = slots }
+
+    func enter() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Testing
+
+/// Passkeys (W3C WebAuthn) in a real tenant database on every backend: credential IDs unique in a
+/// tenant (not across tenants), the counter moved by compare-and-set once under concurrency,
+/// rename and removal only by their user, answered challenges recorded once and purged.
+@Suite("Passkeys (WebAuthn)")
+struct PasskeyStoreTests {
+    static func eachBackend(
+        _ body: @escaping @Sendable (any InstanceStorage, any TenantHandle, any TenantHandle, TestClock) async throws -> Void
+    ) async throws {
+        try await StoreFixture.withStore { store, fixture in
+            let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
+            let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
+            try await body(store, a, b, fixture.clock)
+        }
+        if PostgresFixture.url != nil {
+            try await PostgresFixture.withStore { store, fixture in
+                let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
+                let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
+                try await body(store, a, b, fixture.clock)
+            }
+        }
+    }
+
+    static func passkey(_ user: UserID, credential: [UInt8], at now: Date) -> Passkey {
+        Passkey(
+            id: Passkey.newID(at: now), userID: user, credentialID: credential, publicKey: [0xA5, 1, 2], algorithm: -8, signCount: 3,
+            aaguid: Array(repeating: 0, count: 16), name: "Laptop", backupEligible: false, backupState: false, createdAt: now)
+    }
+
+    @Test("stored and read back; a credential ID once per tenant; the counter moves once; rename and removal by their user only")
+    func passkeys() async throws {
+        try await Self.eachBackend { _, a, b, clock in
+            let now = clock.now
+            let user = Seed.user(email: "ada@example.com", at: now)
+            let other = Seed.user(email: "bob@example.com", at: now)
+            let stranger = Seed.user(email: "ada@example.com", at: now)
+            try await a.insertUser(user)
+            try await a.insertUser(other)
+            try await b.insertUser(stranger)
+            let key = Self.passkey(user.id, credential: [1, 2, 3, 4], at: now)
+            #expect(try await a.insertPasskey(key))
+            #expect(try await !a.insertPasskey(Self.passkey(other.id, credential: [1, 2, 3, 4], at: now)))
+            #expect(try await b.insertPasskey(Self.passkey(stranger.id, credential: [1, 2, 3, 4], at: now)))
+            #expect(try await a.passkey(credentialID: [1, 2, 3, 4]) == key)
+            #expect(try await a.passkeys(userID: user.id) == [key])
+            #expect(try await a.passkeys(userID: other.id).isEmpty)
+            let moved = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await a.recordPasskeyUse(id: key.id, expected: 3, signCount: 4, backupState: false, at: now) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(moved.filter { $0 }.count == 1)
+            let used = try #require(try await a.passkey(credentialID: [1, 2, 3, 4]))
+            #expect(used.signCount == 4 && used.lastUsedAt != nil)
+            #expect(try await !a.renamePasskey(id: key.id, userID: other.id, name: "Mine"))
+            #expect(try await a.renamePasskey(id: key.id, userID: user.id, name: "Phone"))
+            #expect(try await !a.deletePasskey(id: key.id, userID: other.id))
+            #expect(try await a.deletePasskey(id: key.id, userID: user.id))
+            #expect(try await a.passkey(credentialID: [1, 2, 3, 4]) == nil)
+            #expect(try await b.passkey(credentialID: [1, 2, 3, 4]) != nil)
+        }
+    }
+
+    @Test("an answered challenge is recorded once, per tenant, until it expires")
+    func challenges() async throws {
+        try await Self.eachBackend { store, a, b, clock async throws in
+            let challenge = Array(repeating: UInt8(9), count: 40)
+            let until = clock.now.addingTimeInterval(300)
+            #expect(try await a.recordWebAuthnChallenge(challenge, expiresAt: until))
+            #expect(try await !a.recordWebAuthnChallenge(challenge, expiresAt: until))
+            #expect(try await b.recordWebAuthnChallenge(challenge, expiresAt: until))
+            clock.advance(301)
+            await store.purgeExpired()
+            #expect(try await a.recordWebAuthnChallenge(challenge, expiresAt: until.addingTimeInterval(600)))
+        }
+    }
+}

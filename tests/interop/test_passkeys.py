@@ -1,0 +1,317 @@
+"""Passkeys (W3C WebAuthn) in headless Chromium with its virtual authenticator (internal transport,
+resident keys, user verification): a passkey registered in the account console, a sign-in to a
+relying party with the passkey alone (Authlib redeems the code and verifies the ID token), the
+passkey as second factor after a password, a cloned authenticator (its counter going back)
+refused; and, with assertions signed here by the same credential's private key, a credential of
+tenant A refused at tenant B, a wrong origin, a wrong RP ID and a replayed challenge refused at A
+while the right ones pass. Admin API: list and remove a user's passkeys. Screenshots of the
+passkey pages go to artifacts/.
+
+Tenants live on their own hosts (``tenant_base_domain = "localhost"``: ``http://<slug>.localhost:PORT``),
+so each is its own relying party (RP ID ``<slug>.localhost``); Chromium resolves ``*.localhost`` to
+loopback and treats it as a secure context.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import socket
+import struct
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
+
+from accounts_chromium import CallbackServer, chromium_driver, click_css, fill_login, save, wait, wait_heading
+from accounts_helpers import accounts_config, free_port, start_accounts_server
+from accounts_mail import Inbox, smtp_server
+from gatehouse_client import Browser, expect
+from gatehouse_http import HTTP_TIMEOUT
+from gatehouse_rp import authorization_request, verify_pyjwt
+
+PASSKEYS = {"mfa_factors": ["totp", "email", "webauthn"]}
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and host.endswith(".localhost"):
+        host = "127.0.0.1"
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loopback_names():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket, "getaddrinfo", _loopback_getaddrinfo)
+        yield
+
+
+@pytest.fixture(scope="module")
+def hosted(tmp_path_factory, artifacts_dir):
+    port = free_port()
+    with smtp_server(port, Inbox()):
+        server = start_accounts_server(
+            tmp_path_factory.mktemp("passkeys"), artifacts_dir / "gatehouse-passkeys.log", port,
+            config='[server]\ntenant_base_domain = "localhost"\n\n' + accounts_config(),
+        )
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def callback():
+    server = CallbackServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium_driver() as drv:
+        yield drv
+
+
+@pytest.fixture(scope="module")
+def acme(hosted, callback):
+    """A tenant with passkeys on, a first-party client redirecting to the callback server, and a
+    user who registered a passkey in the account console (the first test does it)."""
+    tenant = hosted.admin.create_tenant()
+    tenant.patch({"settings": PASSKEYS})
+    tenant.client = tenant.create_client("confidential", redirect_uris=[callback.url], first_party=True)
+    tenant.user = tenant.create_user()
+    return tenant
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64u(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def passkeys_of(tenant, user) -> list[dict]:
+    return expect(tenant.admin.get(f"/tenants/{tenant.slug}/users/{user.id}/passkeys"), 200).json()["items"]
+
+
+def sign_out(drv, tenant) -> None:
+    """Forgets every session: all cookies of the browser (DevTools Network.clearBrowserCookies)."""
+    drv.execute_cdp_cmd("Network.clearBrowserCookies", {})
+
+
+def authenticator(drv, *credentials: Credential) -> None:
+    """A fresh virtual authenticator (internal, resident keys, user verification) holding `credentials`."""
+    try:
+        drv.remove_virtual_authenticator()
+    except Exception:  # noqa: BLE001 - none attached yet
+        pass
+    drv.add_virtual_authenticator(
+        VirtualAuthenticatorOptions(
+            protocol="ctap2", transport="internal", has_resident_key=True, has_user_verification=True,
+            is_user_consenting=True, is_user_verified=True,
+        )
+    )
+    for credential in credentials:
+        drv.add_credential(credential)
+
+
+def copy(credential: Credential, sign_count: int) -> Credential:
+    """The same key with another signature counter (a clone, or the original put back)."""
+    return Credential.create_resident_credential(
+        credential._id, credential.rp_id, credential._user_handle, credential._private_key, sign_count
+    )
+
+
+def open_authorization(drv, tenant, callback, **extra):
+    rp, url, state, nonce, verifier = authorization_request(tenant, tenant.client, redirect_uri=callback.url, **extra)
+    drv.get(url)
+    return rp, state, nonce, verifier
+
+
+def finish_authorization(tenant, callback, rp, state, nonce, verifier) -> dict:
+    """The code the browser brought to the callback, redeemed by Authlib; the ID token verified
+    against the tenant's JWKS with PyJWT."""
+    hit = callback.next_hit()
+    params = {k: v[0] for k, v in parse_qs(urlsplit(hit).query).items()}
+    assert params.get("state") == state and params.get("iss") == tenant.issuer, params
+    token = rp.fetch_token(code=params["code"], code_verifier=verifier, redirect_uri=callback.url)
+    claims = verify_pyjwt(tenant, token["id_token"], tenant.client.client_id)
+    assert claims["sub"] == tenant.user.id and claims["nonce"] == nonce, claims
+    return dict(claims)
+
+
+def stored_count(tenant) -> int:
+    return passkeys_of(tenant, tenant.user)[0]["sign_count"]
+
+
+def test_register_a_passkey_in_the_account_console(acme, browser, artifacts_dir):
+    drv = browser
+    authenticator(drv)
+    drv.get(f"{acme.issuer}/account")
+    wait_heading(drv, "Sign in")
+    fill_login(drv, acme.user.email, acme.user.password)
+    wait_heading(drv, "Your account")
+    click_css(drv, "form[action$='/account/passkeys/new'] button")
+    wait_heading(drv, "Add a passkey")
+    save(drv, artifacts_dir, "passkeys-add.png")
+    drv.find_element(By.ID, "passkey-name").send_keys("Laptop")
+    click_css(drv, "#passkey-button")
+    wait(drv).until(lambda d: "notice=passkey-added" in d.current_url)
+    wait_heading(drv, "Your account")
+    save(drv, artifacts_dir, "passkeys-account.png")
+    assert "Laptop" in drv.find_element(By.TAG_NAME, "body").text
+    stored = passkeys_of(acme, acme.user)
+    assert [p["name"] for p in stored] == ["Laptop"], stored
+    assert stored[0]["backup_eligible"] is False, stored
+    credentials = drv.get_credentials()
+    assert len(credentials) == 1 and credentials[0].rp_id == urlsplit(acme.issuer).hostname, credentials
+    acme.credential = credentials[0]
+
+
+def test_sign_in_with_the_passkey_alone_from_the_email_fields_autofill(acme, browser, callback):
+    """Conditional mediation: Chromium's virtual authenticator answers the login page's pending
+    autofill request at once, as a user picking the passkey from the email field would."""
+    drv = browser
+    sign_out(drv, acme)
+    rp, state, nonce, verifier = open_authorization(drv, acme, callback)
+    claims = finish_authorization(acme, callback, rp, state, nonce, verifier)
+    # RFC 8176: a device-bound key (hwk), user presence and, with user verification, mfa.
+    assert set(claims["amr"]) == {"hwk", "user", "mfa"}, claims
+
+
+def test_passkey_as_second_factor_after_a_password(acme, browser, callback, artifacts_dir):
+    drv = browser
+    acme.patch({"settings": {"mfa_policy": "optional"}})
+    try:
+        sign_out(drv, acme)
+        authenticator(drv)  # no passkey while the password is typed (the autofill would use it)
+        rp, state, nonce, verifier = open_authorization(drv, acme, callback)
+        wait_heading(drv, "Sign in")
+        fill_login(drv, acme.user.email, acme.user.password)
+        wait_heading(drv, "Two-step verification")
+        save(drv, artifacts_dir, "passkeys-mfa.png")
+        authenticator(drv, copy(acme.credential, stored_count(acme)))
+        click_css(drv, "#passkey-button")
+        claims = finish_authorization(acme, callback, rp, state, nonce, verifier)
+        assert set(claims["amr"]) == {"pwd", "hwk", "mfa"}, claims
+    finally:
+        acme.patch({"settings": {"mfa_policy": "none"}})
+
+
+def test_a_cloned_authenticator_is_refused(acme, browser, callback, artifacts_dir):
+    drv = browser
+    # The clone holds the key with a counter that is not ahead of the server's.
+    authenticator(drv, copy(acme.credential, stored_count(acme) - 1))
+    sign_out(drv, acme)
+    open_authorization(drv, acme, callback)
+    wait(drv).until(lambda d: "could not be used" in d.find_element(By.TAG_NAME, "body").text)
+    wait_heading(drv, "Sign in")
+    save(drv, artifacts_dir, "passkeys-login.png")
+    assert callback.seen == len(callback.hits), "the clone signed in"
+    # The original, its counter as the server knows it, signs in with the passkey button.
+    authenticator(drv, copy(acme.credential, stored_count(acme)))
+    click_css(drv, "#passkey-button")
+    hit = callback.next_hit()
+    assert "code=" in hit, hit
+
+
+# --------------------------------------------------------------------------- assertions signed here
+
+
+class Login:
+    """A tenant's login page opened by ``requests`` (the interaction cookie kept), with the
+    passkey ceremony's data read from the page's script."""
+
+    def __init__(self, tenant, callback):
+        self.tenant = tenant
+        self.browser = Browser()
+        _, url, _, _, _ = authorization_request(tenant, tenant.client, redirect_uri=callback.url)
+        resp = self.browser.get(url)
+        for _ in range(5):
+            if resp.status_code in (302, 303):
+                resp = self.browser.get(requests.compat.urljoin(resp.url, resp.headers["Location"]))
+        assert resp.status_code == 200, resp.status_code
+        match = re.search(r"\}\)\((\{.*?\})\);</script>", resp.text, re.S)
+        assert match, "the login page carries no passkey script"
+        self.data = json.loads(match.group(1))
+        assert "script-src 'sha256-" in resp.headers["Content-Security-Policy"], resp.headers
+
+    def submit(self, credential_id: bytes, private_key, user_handle: bytes, *, origin=None, rp_id=None, counter: int, flags=0x05):
+        rp_id = rp_id or self.data["rpId"]
+        origin = origin or self.tenant.issuer
+        client_data = json.dumps(
+            {"type": "webauthn.get", "challenge": self.data["challenge"], "origin": origin, "crossOrigin": False}
+        ).encode()
+        authenticator_data = hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", counter)
+        signed = authenticator_data + hashlib.sha256(client_data).digest()
+        if isinstance(private_key, ec.EllipticCurvePrivateKey):
+            signature = private_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        else:  # Ed25519, which Chromium's authenticator picks first from the offered algorithms
+            signature = private_key.sign(signed)
+        fields = {
+            **self.data["fields"], "challenge": self.data["challenge"], "credential_id": b64u(credential_id),
+            "client_data_json": b64u(client_data), "authenticator_data": b64u(authenticator_data),
+            "signature": b64u(signature), "user_handle": b64u(user_handle),
+        }
+        return self.browser.http.post(requests.compat.urljoin(self.tenant.issuer, self.data["action"]), data=fields, allow_redirects=False, timeout=HTTP_TIMEOUT)
+
+
+def test_assertions_across_tenants_origins_and_rp_ids(hosted, acme, browser, callback):
+    credential = acme.credential
+    key = serialization.load_der_private_key(credential._private_key, password=None)
+    stored = stored_count(acme)
+    other = hosted.admin.create_tenant()
+    other.patch({"settings": PASSKEYS})
+    other.client = other.create_client("confidential", redirect_uris=[callback.url], first_party=True)
+    args = (credential._id, key, credential._user_handle)
+    # Tenant B does not know A's credential, whichever RP ID the assertion names.
+    for rp_id in (None, urlsplit(acme.issuer).hostname):
+        resp = Login(other, callback).submit(*args, rp_id=rp_id, counter=stored + 10)
+        assert resp.status_code == 401 and "could not be used" in resp.text, resp.status_code
+    # At A: another origin, another RP ID, no user verification (a passkey alone needs it): refused.
+    cases = {
+        "origin": {"origin": f"http://evil.localhost:{urlsplit(acme.issuer).port}"},
+        "rp_id": {"rp_id": "localhost"},
+        "no uv": {"flags": 0x01},
+    }
+    for name, change in cases.items():
+        resp = Login(acme, callback).submit(*args, counter=stored + 20, **change)
+        assert resp.status_code == 401, (name, resp.status_code)
+    # The right assertion passes; the same challenge answered again is refused.
+    login = Login(acme, callback)
+    ok = login.submit(*args, counter=stored + 30)
+    assert ok.status_code in (302, 303), ok.status_code
+    again = login.submit(*args, counter=stored + 31)
+    assert again.status_code in (400, 401), again.status_code
+    # The refusals did not move the counter; the accepted one did.
+    assert passkeys_of(acme, acme.user)[0]["sign_count"] == stored + 30
+
+
+def test_admin_api_lists_and_removes_passkeys(acme):
+    stored = passkeys_of(acme, acme.user)
+    assert len(stored) == 1 and set(stored[0]) >= {"id", "name", "created_at", "last_used_at", "sign_count", "backup_eligible"}
+    assert "public_key" not in stored[0]
+    missing = acme.admin.delete(f"/tenants/{acme.slug}/users/{acme.user.id}/passkeys/psk_unknown")
+    assert missing.status_code == 404
+    gone = acme.admin.delete(f"/tenants/{acme.slug}/users/{acme.user.id}/passkeys/{stored[0]['id']}")
+    assert gone.status_code == 204, gone.text
+    assert passkeys_of(acme, acme.user) == []
+
+
+def test_passkeys_are_off_unless_the_tenant_allows_them(hosted, callback):
+    tenant = hosted.admin.create_tenant()
+    tenant.client = tenant.create_client("confidential", redirect_uris=[callback.url], first_party=True)
+    browser = Browser()
+    _, url, _, _, _ = authorization_request(tenant, tenant.client, redirect_uri=callback.url)
+    resp = browser.get(url)
+    while resp.status_code in (302, 303):
+        resp = browser.get(requests.compat.urljoin(resp.url, resp.headers["Location"]))
+    assert "passkey-button" not in resp.text and "script-src 'none'" in resp.headers["Content-Security-Policy"]
