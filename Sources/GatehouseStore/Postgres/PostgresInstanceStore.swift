@@ -102,7 +102,7 @@ public final class PostgresInstanceStore: InstanceStorage {
     }
 
     private func start(keyCheck: String) async throws {
-        try await reachable(within: 15)
+        try await reachable(within: configuration.startupTimeout)
         try await PostgresSchemas.migrate(
             instance, PostgresSchemas.instanceMigrations, label: "the instance schema \(instance)", instance: instance, client: client, logger: logger)
         let stored = try await client.transaction(logger: logger) { connection -> String in

@@ -19,6 +19,9 @@ public struct PostgresStoreConfiguration: Sendable {
     /// Seconds between two reads of the change feed (`PostgresChangeFeed`): how long another
     /// node's write may take to reach this node's caches, plus one query.
     public var changePollInterval: TimeInterval = 0.25
+    /// Seconds a node waits at start for the database to answer before it gives up with
+    /// `StoreError.unavailable`.
+    public var startupTimeout: Int = 15
     /// Seconds one pool (`PostgresPool`) takes new work before the node replaces it with a fresh
     /// one and drains it; `nil`: never. A PostgreSQL backend keeps the catalog of every tenant
     /// schema it touched (≈ 40 KiB each) and pays for each catalog change in proportion to them.

@@ -32,9 +32,12 @@ final class PostgresFixture: Sendable {
     func open(maxOpenTenants: Int = 1024, masterKey other: [UInt8]? = nil, connectionLifetime: TimeInterval? = 60) async throws
         -> PostgresInstanceStore
     {
+        var configuration = PostgresStoreConfiguration(
+            url: url, schemaPrefix: prefix, maxConnections: 8, maxOpenTenants: maxOpenTenants, connectionLifetime: connectionLifetime)
+        // The whole suite runs in parallel on two cores: a start waits longer than a node would.
+        configuration.startupTimeout = 90
         let store = try await PostgresInstanceStore.open(
-            configuration: PostgresStoreConfiguration(
-                url: url, schemaPrefix: prefix, maxConnections: 8, maxOpenTenants: maxOpenTenants, connectionLifetime: connectionLifetime),
+            configuration: configuration,
             masterKey: other ?? masterKey, clock: clock, logger: Logger(label: "gatehouse.store-tests"))
         opened.withLock { $0.append(store) }
         return store
