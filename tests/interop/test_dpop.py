@@ -349,3 +349,16 @@ def test_bearer_only_admin_api_refuses_bound_tokens(tenant):
     assert requests.get(url, headers={"Authorization": f"Bearer {plain}"}, timeout=HTTP_TIMEOUT).status_code == 200
     bound = token(DPoPKey().proof("POST", token_url(tenant)))
     assert requests.get(url, headers={"Authorization": f"Bearer {bound}"}, timeout=HTTP_TIMEOUT).status_code == 401
+
+
+def test_token_exchange_keeps_the_binding(tenant):
+    """A DPoP-bound subject token is exchanged only with a proof of its key (it is no bearer token)."""
+    exchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+    client = tenant.create_client("confidential", grant_types=["client_credentials", exchange])
+    key = DPoPKey()
+    bound = expect(client_credentials(tenant, client, key.proof("POST", token_url(tenant))), 200).json()["access_token"]
+    data = {"grant_type": exchange, "subject_token": bound, "subject_token_type": "urn:ietf:params:oauth:token-type:access_token"}
+    refused(tenant.token_request(dict(data), client), "invalid_grant")
+    refused(tenant.token_request(dict(data), client, headers={"DPoP": DPoPKey().proof("POST", token_url(tenant))}), "invalid_grant")
+    ok = expect(tenant.token_request(dict(data), client, headers={"DPoP": key.proof("POST", token_url(tenant))}), 200).json()
+    assert ok["token_type"] == "DPoP", ok

@@ -54,6 +54,9 @@ struct PasskeyController {
             guard let user = try await context.database.user(id: passkey.userID), !user.disabled else {
                 throw PasskeyRefusal(message: "This account cannot sign in.")
             }
+            // An address whose organization enforces single sign-on signs in there only, as with a
+            // password or a magic link.
+            if let refused = try await flow.enforcedSSORefusal(user.email, interaction: interaction, context) { return refused }
             return try await flow.proved(.firstFactor, interaction, client: client, user: user, amr: Services.passkeyAMR(passkey, assertion), request, context)
         } catch let refusal as PasskeyRefusal {
             return try await flow.renderLogin(interaction, client: client, email: nil, error: refusal.message, status: .unauthorized, context)

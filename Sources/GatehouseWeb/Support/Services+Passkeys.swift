@@ -89,7 +89,8 @@ extension Services {
         // JSON in a script element: `<`, `>` and `&` escaped so that no value ends the element.
         let json = JSONValue.object(data).sortedText
             .replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
-            .replacingOccurrences(of: "&", with: "\\u0026")
+            .replacingOccurrences(of: "&", with: "\\u0026").replacingOccurrences(of: "\u{2028}", with: "\\u2028")
+            .replacingOccurrences(of: "\u{2029}", with: "\\u2029")
         return BuiltInScript("(function(o){" + Self.passkeyScriptBody + "})(" + json + ");")
     }
 

@@ -104,13 +104,21 @@ public enum TokenExchangeGrant: GrantHandler {
         return response
     }
 
-    /// The claims of a live access token of this tenant. - Throws: `invalid_grant` naming `parameter`.
+    /// The claims of a live access token of this tenant. A DPoP-bound token (`cnf`) counts only
+    /// with the request's proof of its key (RFC 9449 §7.2: it is no bearer token), so that an
+    /// exchange cannot turn it into a Bearer token.
+    /// - Throws: `invalid_grant` naming `parameter`.
     static func live(_ token: String, _ parameter: String, context: TokenContext) async throws -> AccessTokenClaims {
         guard token.utf8.count <= 16_384 else { throw OAuthError.invalidGrant("\(parameter) is too large") }
+        let claims: AccessTokenClaims
         do {
-            return try await context.tokens.validateAccessToken(token, store: context.store)
+            claims = try await context.tokens.validateAccessToken(token, store: context.store)
         } catch let error as OAuthError where error.code == .invalidToken {
             throw OAuthError.invalidGrant("\(parameter) is not a live access token of this issuer", debug: error.description)
         }
+        if let bound = claims.cnf?.jkt, context.dpopJKT != bound {
+            throw OAuthError.invalidGrant("\(parameter) is DPoP-bound: send a DPoP proof of its key")
+        }
+        return claims
     }
 }
