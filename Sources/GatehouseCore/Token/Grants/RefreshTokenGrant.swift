@@ -40,13 +40,14 @@ public enum RefreshTokenGrant: GrantHandler {
                 successorExpiresAt: now.addingTimeInterval(TimeInterval(context.settings.refreshTokenTTL)),
                 at: now, reuseGrace: context.refreshReuseGrace, admit: admit)
         }
-        // RFC 9449 §5: a refresh token bound to a DPoP key (a public client's: a confidential
-        // client's are never bound) is refreshed only with a proof of that key; checked before the
-        // rotation, so that a refusal changes nothing.
-        var boundJKT: String?
-        if client.client.type == .public, let store = context.dpop?.store, let record = try await context.store.refreshToken(hash: hash) {
-            boundJKT = try await store.dpopKeys(grantID: record.grantID).refreshJKT
-            if let boundJKT, context.dpopJKT != boundJKT {
+        // RFC 9449 §5: a refresh token bound to a DPoP key (a public client's, bound when its grant
+        // was issued; a confidential client's are never bound) is refreshed only with a proof of
+        // that key; checked before the rotation, so that a refusal changes nothing. A token already
+        // rotated goes on to the rotation, whose reuse detection revokes the grant (RFC 9700 §4.14.2).
+        if client.client.type == .public, let store = context.dpop?.store, let record = try await context.store.refreshToken(hash: hash),
+            record.rotatedAt == nil
+        {
+            if let boundJKT = try await store.dpopKeys(grantID: record.grantID).refreshJKT, context.dpopJKT != boundJKT {
                 throw OAuthError.invalidGrant("the refresh token is bound to a DPoP key; send a proof of that key")
             }
         }
@@ -69,7 +70,6 @@ public enum RefreshTokenGrant: GrantHandler {
         }
         switch rotation {
         case .rotated(let grant, let user):
-            if boundJKT == nil { try await TokenEndpoint.bindRefreshTokens(of: grant.id, client: client.client, context: context) }
             return try await issue(
                 grant: grant, user: user, requestedScope: requestedScope, target: target, successor: successor, client: client,
                 audience: try ResourceIndicator.audience(parameters, grant: grant, tenant: tenant), context: context)
