@@ -38,7 +38,7 @@ struct PostgresPoolTests {
         // Ages are set with expireCurrent(), not slept through: a loaded machine makes any
         // wall-clock lifetime short enough for a test race the queries that must precede it.
         // A drain long enough that the checks before it end first on a loaded machine.
-        let pool = try Self.pool(lifetime: .seconds(3600), drain: .seconds(12))
+        let pool = try Self.pool(lifetime: .seconds(3600), drain: .seconds(45))
         defer { pool.shutdown() }
         let first = try await Self.backend(pool)
         #expect(try await Self.backend(pool) == first)
@@ -49,7 +49,7 @@ struct PostgresPoolTests {
         #expect(second != first)
         #expect(try await Self.alive(first, on: pool), "the old client is still draining")
         var closed = false
-        for _ in 0..<400 where !closed {
+        for _ in 0..<900 where !closed {
             try await Task.sleep(for: .milliseconds(100))
             closed = try await !Self.alive(first, on: pool)
         }
