@@ -83,6 +83,7 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
             tenant: database.tenant.tenant, issuer: addressing.issuer(of: database.tenant.tenant),
             keys: try await database.keyRing(at: clock.now), clock: clock)
     }
+    let csrfKey = Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8))
     return Services(
         configuration: configuration, store: store, pages: pages, mail: mail, webhooks: webhooks, logouts: logouts, passwords: passwords,
         clock: clock,
@@ -90,7 +91,9 @@ public func makeServices(configuration: GatehouseConfiguration, clock: any Clock
         publicURL: publicURL,
         addressing: addressing,
         adminTokenHash: Digest.sha256(adminToken),
-        csrfKey: Digest.hmacSHA256(key: masterKey, message: Array("gatehouse csrf v1".utf8)))
+        csrfKey: csrfKey,
+        dpopNonceKey: Digest.hmacSHA256(key: csrfKey, message: Array("gatehouse dpop nonce v1".utf8)),
+        passkeyChallengeKey: Digest.hmacSHA256(key: csrfKey, message: Array("gatehouse webauthn challenge v1".utf8)))
 }
 
 /// The instance on the configured backend; creates the `default` tenant on the instance's first

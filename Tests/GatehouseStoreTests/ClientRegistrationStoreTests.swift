@@ -8,35 +8,16 @@ import Testing
 /// each under concurrency, and only in their tenant; a registration goes with its client.
 @Suite("Client registrations (RFC 7591, RFC 7592)")
 struct ClientRegistrationStoreTests {
-    static func eachBackend(_ body: @escaping @Sendable (any InstanceStorage, any TenantHandle, any TenantHandle, TestClock) async throws -> Void) async throws
-    {
-        try await StoreFixture.withStore { store, fixture in
-            let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
-            let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
-            try await body(store, a, b, fixture.clock)
-        }
-        if PostgresFixture.url != nil {
-            try await PostgresFixture.withStore { store, fixture in
-                let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
-                let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
-                try await body(store, a, b, fixture.clock)
-            }
-        }
-    }
-
-    @Test("an initial access token is spent once per use, up to max_uses, before expiry, in its tenant only")
-    func tokens() async throws {
-        try await Self.eachBackend { store, a, b, clock in
+    @Test("an initial access token is spent once per use, up to max_uses, before expiry, in its tenant only", arguments: StorageBackend.all)
+    func tokens(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, b, clock in
             let now = clock.now
             let hash = Seed.hash()
             try await a.insertRegistrationToken(
                 RegistrationToken(id: "rat_one", tokenHash: hash, description: "ci", createdAt: now, expiresAt: now.addingTimeInterval(60), maxUses: 3))
             #expect(try await !b.useRegistrationToken(hash: hash, at: now))
             // Five concurrent uses of a token with three: three succeed.
-            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<5 { group.addTask { try await a.useRegistrationToken(hash: hash, at: now) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let results = try await Race.run(5) { _ in try await a.useRegistrationToken(hash: hash, at: now) }
             #expect(results.filter { $0 }.count == 3)
             #expect(try await a.registrationTokens().first?.uses == 3)
             let open = Seed.hash()
@@ -51,9 +32,9 @@ struct ClientRegistrationStoreTests {
         }
     }
 
-    @Test("a registration is read back with its metadata and goes with its client")
-    func registrations() async throws {
-        try await Self.eachBackend { store, a, b, clock in
+    @Test("a registration is read back with its metadata and goes with its client", arguments: StorageBackend.all)
+    func registrations(_ backend: StorageBackend) async throws {
+        try await backend.withInstance { store, a, b, clock in
             let client = Seed.client(at: clock.now)
             try await store.registerClient(client, in: a.tenant)
             let registration = ClientRegistration(

@@ -8,32 +8,17 @@ import Testing
 /// rename and removal only by their user, answered challenges recorded once and purged.
 @Suite("Passkeys (WebAuthn)")
 struct PasskeyStoreTests {
-    static func eachBackend(
-        _ body: @escaping @Sendable (any InstanceStorage, any TenantHandle, any TenantHandle, TestClock) async throws -> Void
-    ) async throws {
-        try await StoreFixture.withStore { store, fixture in
-            let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
-            let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
-            try await body(store, a, b, fixture.clock)
-        }
-        if PostgresFixture.url != nil {
-            try await PostgresFixture.withStore { store, fixture in
-                let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
-                let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
-                try await body(store, a, b, fixture.clock)
-            }
-        }
-    }
-
     static func passkey(_ user: UserID, credential: [UInt8], at now: Date) -> Passkey {
         Passkey(
             id: Passkey.newID(at: now), userID: user, credentialID: credential, publicKey: [0xA5, 1, 2], algorithm: -8, signCount: 3,
             aaguid: Array(repeating: 0, count: 16), name: "Laptop", backupEligible: false, backupState: false, createdAt: now)
     }
 
-    @Test("stored and read back; a credential ID once per tenant; the counter moves once; rename and removal by their user only")
-    func passkeys() async throws {
-        try await Self.eachBackend { _, a, b, clock in
+    @Test(
+        "stored and read back; a credential ID once per tenant; the counter moves once; rename and removal by their user only",
+        arguments: StorageBackend.all)
+    func passkeys(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, b, clock in
             let now = clock.now
             let user = Seed.user(email: "ada@example.com", at: now)
             let other = Seed.user(email: "bob@example.com", at: now)
@@ -48,11 +33,8 @@ struct PasskeyStoreTests {
             #expect(try await a.passkey(credentialID: [1, 2, 3, 4]) == key)
             #expect(try await a.passkeys(userID: user.id) == [key])
             #expect(try await a.passkeys(userID: other.id).isEmpty)
-            let moved = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<4 {
-                    group.addTask { try await a.recordPasskeyUse(id: key.id, expected: 3, signCount: 4, backupState: false, at: now) }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
+            let moved = try await Race.run(4) { _ in
+                try await a.recordPasskeyUse(id: key.id, expected: 3, signCount: 4, backupState: false, at: now)
             }
             #expect(moved.filter { $0 }.count == 1)
             let used = try #require(try await a.passkey(credentialID: [1, 2, 3, 4]))
@@ -66,9 +48,9 @@ struct PasskeyStoreTests {
         }
     }
 
-    @Test("an answered challenge is recorded once, per tenant, until it expires")
-    func challenges() async throws {
-        try await Self.eachBackend { store, a, b, clock async throws in
+    @Test("an answered challenge is recorded once, per tenant, until it expires", arguments: StorageBackend.all)
+    func challenges(_ backend: StorageBackend) async throws {
+        try await backend.withInstance { store, a, b, clock async throws in
             let challenge = Array(repeating: UInt8(9), count: 40)
             let until = clock.now.addingTimeInterval(300)
             #expect(try await a.recordWebAuthnChallenge(challenge, expiresAt: until))

@@ -64,6 +64,8 @@ FAKE_IDS = {
     "id": "inv_00000000000000000000000000",  # /v1/invitations/{id}/…
     "domain": "no-such-domain.example",
     "version": "999999999",
+    "token_id": "rat_00000000000000000000",
+    "passkey_id": "psk_00000000000000000000",
 }
 UNKNOWN_FIELD = "x_not_a_field"
 
@@ -238,6 +240,8 @@ class World:
         template = f"/tenants/{self.tenant.slug}/templates/email/verify"
         expect(admin.request("PUT", template, json={"subject": "World", "text": "{{link}}"}), 200)
         self.template_version = expect(admin.get(f"{template}/versions"), 200).json()["versions"][0]
+        registration = f"/tenants/{self.tenant.slug}/registration-tokens"
+        self.registration_token = expect(admin.post(registration, json={"description": "world"}), 201).json()
         self.values = {
             "operator_id": self.operator["id"],
             "slug": self.tenant.slug,
@@ -255,6 +259,10 @@ class World:
             "webhook_id": self.webhook["id"],
             "delivery_id": self.delivery["id"],
             "version": str(self.template_version["id"]),
+            "token_id": self.registration_token["id"],
+            # A passkey is made only by a WebAuthn ceremony in a browser (test_passkeys.py removes a
+            # real one through this route); here the route answers for a passkey the user lacks.
+            "passkey_id": FAKE_IDS["passkey_id"],
         }
 
     def headers(self, op: dict, *, admin_token: str | None = None) -> dict[str, str]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from gatehouse_client import (
@@ -320,3 +321,22 @@ def cookie_value(browser: Browser, name: str) -> str | None:
         if cookie.name == name:
             return cookie.value
     return None
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and (host.endswith(".localhost") or host.endswith(".test")):
+        host = "127.0.0.1"
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def loopback_names():
+    """Test-side DNS for a module: ``*.localhost`` and ``*.test`` resolve to 127.0.0.1 (Chromium
+    resolves ``*.localhost`` to loopback by itself). Use with
+    ``pytestmark = pytest.mark.usefixtures("loopback_names")`` and import the fixture."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket, "getaddrinfo", _loopback_getaddrinfo)
+        yield

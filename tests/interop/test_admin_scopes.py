@@ -88,6 +88,8 @@ class Setting:
             "webhook_id": self.webhook["id"],
             "delivery_id": "whd_00000000000000000000000000",
             "version": "999999999",
+            "token_id": "rat_00000000000000000000000000",
+            "passkey_id": "psk_00000000000000000000000000",
         }
 
     def token(self, scope: str) -> str:

@@ -18,7 +18,6 @@ import base64
 import hashlib
 import json
 import re
-import socket
 import struct
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,25 +32,13 @@ from accounts_chromium import CallbackServer, chromium_driver, click_css, fill_l
 from accounts_helpers import accounts_config, free_port, start_accounts_server
 from accounts_mail import Inbox, smtp_server
 from gatehouse_client import Browser, expect
+from tenancy_helpers import loopback_names  # noqa: F401 - the fixture, used through pytestmark
 from gatehouse_http import HTTP_TIMEOUT
 from gatehouse_rp import authorization_request, verify_pyjwt
 
 PASSKEYS = {"mfa_factors": ["totp", "email", "webauthn"]}
 
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _loopback_getaddrinfo(host, *args, **kwargs):
-    if isinstance(host, str) and host.endswith(".localhost"):
-        host = "127.0.0.1"
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loopback_names():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket, "getaddrinfo", _loopback_getaddrinfo)
-        yield
+pytestmark = pytest.mark.usefixtures("loopback_names")
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +79,6 @@ def acme(hosted, callback):
 
 def b64u(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64u(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def passkeys_of(tenant, user) -> list[dict]:
@@ -174,6 +157,33 @@ def test_register_a_passkey_in_the_account_console(acme, browser, artifacts_dir)
     credentials = drv.get_credentials()
     assert len(credentials) == 1 and credentials[0].rp_id == urlsplit(acme.issuer).hostname, credentials
     acme.credential = credentials[0]
+
+
+def test_rename_add_and_remove_in_the_account_console(acme, browser):
+    """Still signed in to the console (and recently): rename the passkey, add a second one from
+    another authenticator, remove that one; the first stays."""
+    drv = browser
+    (first,) = passkeys_of(acme, acme.user)
+    drv.get(f"{acme.issuer}/account")
+    wait_heading(drv, "Your account")
+    field = drv.find_element(By.ID, f"rename-{first['id']}")
+    field.clear()
+    field.send_keys("Work laptop")
+    click_css(drv, f"form[action$='/account/passkeys/{first['id']}/rename'] button")
+    wait(drv).until(lambda d: "notice=passkey-renamed" in d.current_url)
+    assert [p["name"] for p in passkeys_of(acme, acme.user)] == ["Work laptop"]
+    authenticator(drv)  # another device
+    click_css(drv, "form[action$='/account/passkeys/new'] button")
+    wait_heading(drv, "Add a passkey")
+    drv.find_element(By.ID, "passkey-name").send_keys("Phone")
+    click_css(drv, "#passkey-button")
+    wait(drv).until(lambda d: "notice=passkey-added" in d.current_url)
+    second = next(p for p in passkeys_of(acme, acme.user) if p["name"] == "Phone")
+    wait_heading(drv, "Your account")
+    click_css(drv, f"form[action$='/account/passkeys/{second['id']}/remove'] button")
+    wait(drv).until(lambda d: "notice=passkey-removed" in d.current_url)
+    assert [p["id"] for p in passkeys_of(acme, acme.user)] == [first["id"]]
+    authenticator(drv, copy(acme.credential, stored_count(acme)))  # back to the first device
 
 
 def test_sign_in_with_the_passkey_alone_from_the_email_fields_autofill(acme, browser, callback):
@@ -301,6 +311,11 @@ def test_admin_api_lists_and_removes_passkeys(acme):
     assert "public_key" not in stored[0]
     missing = acme.admin.delete(f"/tenants/{acme.slug}/users/{acme.user.id}/passkeys/psk_unknown")
     assert missing.status_code == 404
+    # The user's only second factor where the policy requires one is kept (409, nothing removed).
+    acme.patch({"settings": {"mfa_policy": "required"}})
+    kept = acme.admin.delete(f"/tenants/{acme.slug}/users/{acme.user.id}/passkeys/{stored[0]['id']}")
+    acme.patch({"settings": {"mfa_policy": "none"}})
+    assert kept.status_code == 409 and len(passkeys_of(acme, acme.user)) == 1, kept.text
     gone = acme.admin.delete(f"/tenants/{acme.slug}/users/{acme.user.id}/passkeys/{stored[0]['id']}")
     assert gone.status_code == 204, gone.text
     assert passkeys_of(acme, acme.user) == []

@@ -11,7 +11,6 @@ console, while from one tenant host it cannot read another's."""
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,21 +20,9 @@ from accounts_chromium import chromium_driver
 from accounts_helpers import accounts_config, free_port, start_accounts_server
 from accounts_mail import Inbox, mail_link, smtp_server
 from gatehouse_client import Browser, code_flow, expect, unique_slug
+from tenancy_helpers import loopback_names  # noqa: F401 - the fixture, used through pytestmark
 
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _loopback_getaddrinfo(host, *args, **kwargs):
-    if isinstance(host, str) and (host.endswith(".localhost") or host.endswith(".test")):
-        host = "127.0.0.1"
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loopback_names():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket, "getaddrinfo", _loopback_getaddrinfo)
-        yield
+pytestmark = pytest.mark.usefixtures("loopback_names")
 
 
 @pytest.fixture(scope="module")

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "68a0cb2914650022526afd7fd2ce3d86b9b8488f90159b5690dd2203ae3c615d"
+    package static let sha256 = "3669b7e1cd8a9dca3483a4a2698c2d40a45409c7dc6a211bc73564fe0d74a3d1"
 }

@@ -46,6 +46,12 @@ public struct Passkey: Codable, Sendable, Equatable {
     /// Longest name, in characters.
     public static let maximumNameLength = 64
 
+    /// Whether `name` (trimmed by the caller) may name a passkey: at most ``maximumNameLength``
+    /// characters, none of them a control character.
+    public static func isAcceptableName(_ name: String) -> Bool {
+        name.count <= maximumNameLength && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
     /// The RFC 8176 method of a sign-in with this passkey: `swk` (software-secured key) for a
     /// multi-device credential that may be synced off the authenticator, `hwk` (hardware-secured
     /// key) for a device-bound one.

@@ -16,7 +16,7 @@ extension AdminController {
             return Responses.json(["registration_tokens": tokens.map { Self.registrationTokenView($0) }], noStore: true, sorted: true)
         }
         tenantRoute(admin, .post, "tenants/:slug/registration-tokens", scope: AdminScope.clientsWrite) { request, context in
-            var input = try await JSONInput(request, limit: self.services.configuration.maxBodyBytes)
+            var input = try await JSONInput(request, limit: self.services.configuration.maxBodyBytes, optional: true)
             input.rejectUnknown(["description", "expires_in", "max_uses"])
             let description = input.string("description", maxLength: 200)
             let lifetime = input.int("expires_in")

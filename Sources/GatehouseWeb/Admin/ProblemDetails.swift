@@ -113,17 +113,20 @@ struct JSONInput {
     private(set) var object: [String: JSONValue]
     var errors: [ProblemDetails.FieldError] = []
 
-    /// Parses a JSON object body.
+    /// Parses a JSON object body. Where the operation's body is optional (`optional`), a request
+    /// without a body and without a `Content-Type` reads as `{}`.
     /// - Throws: `ProblemDetails` 400 when the body is not a JSON object, 415 for another media type.
-    init(_ request: Request, limit: Int) async throws {
+    init(_ request: Request, limit: Int, optional: Bool = false) async throws {
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json") else {
-            throw ProblemDetails(
-                type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", statusCode: 415,
-                detail: "send application/json")
-        }
+        let json = type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json")
+        guard json || (optional && type.isEmpty) else { throw Self.unsupportedMediaType }
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: limit) } catch { throw ProblemDetails.badRequest("request body too large") }
+        if !json {
+            guard buffer.readableBytes == 0 else { throw Self.unsupportedMediaType }
+            self.object = [:]
+            return
+        }
         guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
             throw ProblemDetails.badRequest("the body is not a JSON object")
         }
@@ -131,6 +134,10 @@ struct JSONInput {
     }
 
     init(object: [String: JSONValue]) { self.object = object }
+
+    private static let unsupportedMediaType = ProblemDetails(
+        type: "urn:gatehouse:problem:unsupported-media-type", title: "Unsupported media type", statusCode: 415,
+        detail: "send application/json")
 
     /// Whether the body names `key`. An explicit `null` counts as given (and is then refused by
     /// the typed readers): request schemas allow null only where it has a meaning, and treating it as

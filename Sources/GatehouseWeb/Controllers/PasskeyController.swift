@@ -153,9 +153,9 @@ struct PasskeyController {
     func rename(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (_, form, user) = try await account.consoleUser(request, context)
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= Passkey.maximumNameLength,
-            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else { throw OAuthError.invalidRequest("A passkey's name is 1 to \(Passkey.maximumNameLength) characters.") }
+        guard !name.isEmpty, Passkey.isAcceptableName(name) else {
+            throw OAuthError.invalidRequest("A passkey's name is 1 to \(Passkey.maximumNameLength) characters.")
+        }
         guard let id = context.parameters.get("passkey"), try await context.database.renamePasskey(id: id, userID: user.id, name: name) else {
             throw OAuthError.invalidRequest("That passkey is not on your account.")
         }

@@ -720,6 +720,9 @@ enum AdminOpenAPI {
               }
             }
           },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {
             "$ref": "#/components/responses/ValidationFailed"
           },

@@ -13,10 +13,9 @@ extension HTTPField.Name {
 }
 
 extension Services {
-    /// The key of a tenant's DPoP nonces (RFC 9449 §8), derived from the instance master key (as
-    /// the CSRF key is), so every node of an instance agrees on them.
+    /// A tenant's DPoP nonces (RFC 9449 §8) under the instance's ``dpopNonceKey``.
     func dpopNonces(for tenant: ResolvedTenant) -> DPoPNonces {
-        DPoPNonces(key: Digest.hmacSHA256(key: csrfKey, message: Array("gatehouse dpop nonce v1".utf8)), tenantID: tenant.id.rawValue)
+        DPoPNonces(key: dpopNonceKey, tenantID: tenant.id.rawValue)
     }
 
     /// The DPoP side of `request` to the endpoint `path` of a tenant (RFC 9449 §4.3): its `DPoP`

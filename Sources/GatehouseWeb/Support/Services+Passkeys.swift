@@ -25,6 +25,17 @@ struct PasskeyRelyingParty: Sendable {
     let name: String
 }
 
+extension FormParameters {
+    /// The field `name` as base64url-decoded bytes: nil when absent, not base64url, empty or
+    /// longer than `limit` bytes.
+    func passkeyBytes(_ name: String, limit: Int) -> [UInt8]? {
+        guard let text = self[name], text.utf8.count <= limit * 2, let bytes = Base64URL.decode(text), !bytes.isEmpty, bytes.count <= limit else {
+            return nil
+        }
+        return bytes
+    }
+}
+
 /// Why a passkey ceremony was refused: a sentence for the page; the log gets the detail.
 struct PasskeyRefusal: Error {
     let message: String
@@ -49,9 +60,8 @@ extension Services {
     }
 
     func passkeyChallengeMAC(_ tenant: ResolvedTenant, purpose: PasskeyPurpose, binding: String, body: ArraySlice<UInt8>) -> [UInt8] {
-        let key = Digest.hmacSHA256(key: csrfKey, message: Array("gatehouse webauthn challenge v1".utf8))
         let message = Array("\(tenant.id.rawValue)|\(purpose.rawValue)|\(binding)|".utf8) + body
-        return Array(Digest.hmacSHA256(key: key, message: message).prefix(16))
+        return Array(Digest.hmacSHA256(key: passkeyChallengeKey, message: message).prefix(16))
     }
 
     /// A ceremony's challenge (40 bytes, §13.4.3): 16 random bytes, its expiry (seconds since the
@@ -116,12 +126,7 @@ extension Services {
         requireUserVerification: Bool, database: any TenantHandle
     ) async throws -> (Passkey, VerifiedAssertion) {
         let refused = PasskeyRefusal(message: "That passkey could not be used here. Try again, or use another way to sign in.")
-        func field(_ name: String, limit: Int = Self.passkeyFieldLimit) -> [UInt8]? {
-            guard let text = form[name], text.utf8.count <= limit * 2, let bytes = Base64URL.decode(text), !bytes.isEmpty, bytes.count <= limit else {
-                return nil
-            }
-            return bytes
-        }
+        func field(_ name: String, limit: Int = Self.passkeyFieldLimit) -> [UInt8]? { form.passkeyBytes(name, limit: limit) }
         guard let challenge = field("challenge", limit: 64),
             let expiry = passkeyChallengeExpiry(challenge, database.tenant, purpose: purpose, binding: binding)
         else { throw PasskeyRefusal(message: "The passkey request expired. Try again.") }
@@ -163,14 +168,9 @@ extension Services {
     func registerPasskey(
         _ form: FormParameters, _ rp: PasskeyRelyingParty, binding: String, user: User, database: any TenantHandle
     ) async throws -> Passkey {
-        func field(_ name: String, limit: Int) -> [UInt8]? {
-            guard let text = form[name], text.utf8.count <= limit * 2, let bytes = Base64URL.decode(text), !bytes.isEmpty, bytes.count <= limit else {
-                return nil
-            }
-            return bytes
-        }
+        func field(_ name: String, limit: Int) -> [UInt8]? { form.passkeyBytes(name, limit: limit) }
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard name.count <= Passkey.maximumNameLength, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard Passkey.isAcceptableName(name) else {
             throw PasskeyRefusal(message: "The name must be at most \(Passkey.maximumNameLength) characters.")
         }
         guard let challenge = field("challenge", limit: 64),

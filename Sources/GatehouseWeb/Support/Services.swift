@@ -27,6 +27,12 @@ public struct Services: Sendable {
     let adminTokenHash: [UInt8]
     /// Key for HMAC-derived CSRF tokens of forms outside interactions.
     let csrfKey: [UInt8]
+    /// Key of the tenants' DPoP nonces (RFC 9449 §8, ``DPoPNonces``), derived from ``csrfKey``
+    /// once, so that every node of an instance agrees on them.
+    let dpopNonceKey: [UInt8]
+    /// Key of the passkey ceremonies' challenge MACs (``passkeyChallenge(_:purpose:binding:)``),
+    /// derived from ``csrfKey`` once.
+    let passkeyChallengeKey: [UInt8]
     /// Failed-password accounting (per tenant, account and IP), persisted per tenant.
     let throttle = SignInThrottle()
     /// Failed-second-factor accounting (TOTP, emailed and recovery codes; per tenant, account and

@@ -8,29 +8,38 @@ import Testing
 /// (`PostgresFixture.url`) (docs/architecture.md, Storage).
 struct StorageBackend: Sendable, CustomTestStringConvertible {
     let name: String
-    /// Runs `body` with two fresh tenants (A, B) of one instance and the instance clock.
-    let withPair: @Sendable (_ body: @Sendable (any TenantStorage, any TenantStorage, TestClock) async throws -> Void) async throws -> Void
+    /// Runs `body` with the instance store, two fresh tenants (A, B) of it and the instance clock.
+    let withInstance:
+        @Sendable (_ body: @Sendable (any InstanceStorage, any TenantHandle, any TenantHandle, TestClock) async throws -> Void) async throws ->
+            Void
 
     var testDescription: String { name }
+
+    /// Runs `body` with two fresh tenants (A, B) of one instance and the instance clock.
+    func withPair(_ body: @escaping @Sendable (any TenantStorage, any TenantStorage, TestClock) async throws -> Void) async throws {
+        try await withInstance { _, a, b, clock in try await body(a, b, clock) }
+    }
 
     static let all: [StorageBackend] = [sqlite] + (PostgresFixture.url == nil ? [] : [postgres])
 
     /// GatehouseStore: one SQLite file per tenant under a temporary data folder.
     static let sqlite = StorageBackend(name: "SQLite (GatehouseStore)") { body in
-        try await StoreFixture.withStore { store, fixture in
-            let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
-            let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
-            try await body(a, b, fixture.clock)
-        }
+        try await StoreFixture.withStore { store, fixture in try await body(store, try await tenantA(store), try await tenantB(store), fixture.clock) }
     }
 
     /// GatehouseStore's PostgreSQL backend: one schema per tenant under a prefix of the case's own.
     static let postgres = StorageBackend(name: "PostgreSQL (GatehouseStore)") { body in
         try await PostgresFixture.withStore { store, fixture in
-            let a = try await store.storage(for: try await store.makeTenant("tenant-a"))
-            let b = try await store.storage(for: try await store.makeTenant("tenant-b"))
-            try await body(a, b, fixture.clock)
+            try await body(store, try await tenantA(store), try await tenantB(store), fixture.clock)
         }
+    }
+
+    static func tenantA(_ store: any InstanceStorage) async throws -> any TenantHandle {
+        try await store.storage(for: try await store.makeTenant("tenant-a"))
+    }
+
+    static func tenantB(_ store: any InstanceStorage) async throws -> any TenantHandle {
+        try await store.storage(for: try await store.makeTenant("tenant-b"))
     }
 }
 
