@@ -73,3 +73,38 @@ static inline EVP_PKEY *copenssl_rsa_public_key(const unsigned char *n, size_t n
     BN_free(bn_e);
     return pkey;
 }
+
+#include <openssl/x509v3.h>
+#include <openssl/x509_vfy.h>
+
+// Verifies that `leaf` chains to one of `roots` (trust anchors; with X509_V_FLAG_PARTIAL_CHAIN an
+// anchor need not be self-signed), through any of `intermediates`, at the current time. The stack
+// macros of OpenSSL cannot be called from Swift, hence this helper. Returns X509_V_OK (0) on
+// success, the X509_V_ERR_* code otherwise, or -1 when OpenSSL could not run the check.
+static inline int copenssl_verify_chain(X509 *leaf, X509 *const *intermediates, int intermediate_count,
+                                        X509 *const *roots, int root_count) {
+    int result = -1;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    if (store == NULL || ctx == NULL || untrusted == NULL) goto done;
+    for (int i = 0; i < root_count; i++) {
+        if (X509_STORE_add_cert(store, roots[i]) != 1) goto done;
+    }
+    for (int i = 0; i < intermediate_count; i++) {
+        if (!sk_X509_push(untrusted, intermediates[i])) goto done;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+    if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) goto done;
+    result = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+done:
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted);  // the certificates stay owned by the caller
+    X509_STORE_free(store);
+    return result;
+}
+
+// The text of an X509_V_ERR_* code.
+static inline const char *copenssl_verify_error_string(int code) {
+    return X509_verify_cert_error_string(code);
+}

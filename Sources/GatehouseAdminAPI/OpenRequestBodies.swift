@@ -32,6 +32,12 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
     package var mfaPolicy: String?
     /// Second factors users may enrol: `totp`, `email`, `webauthn` (passkeys).
     package var mfaFactors: [String]?
+    /// Passkey attestation: `none` or `packed` (W3C WebAuthn §8.2).
+    package var passkeyAttestation: String?
+    /// AAGUIDs accepted under `packed` attestation (lowercase UUIDs).
+    package var passkeyAaguids: [String]?
+    /// PEM root certificates trusted for `packed` attestation.
+    package var passkeyAttestationRoots: [String]?
     package var accessTokenTtl: Int?
     package var idTokenTtl: Int?
     package var refreshTokenTtl: Int?
@@ -69,6 +75,8 @@ package struct OpenTenantSettingsInput: Codable, Hashable, Sendable {
         case deviceCodeTtl = "device_code_ttl", dpopNonceRequired = "dpop_nonce_required"
         case dynamicClientRegistration = "dynamic_client_registration", resources
         case signingAlgorithms = "signing_algorithms", customClaims = "custom_claims"
+        case passkeyAttestation = "passkey_attestation", passkeyAaguids = "passkey_aaguids"
+        case passkeyAttestationRoots = "passkey_attestation_roots"
     }
 }
 

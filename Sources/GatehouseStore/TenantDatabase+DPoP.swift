@@ -17,6 +17,7 @@ extension TenantDatabase: DPoPStore {
     }
 
     public func bindDPoPKey(grantID: GrantID, kind: DPoPBindingKind, jkt: String, at now: Date) async throws {
+        guard DPoP.isThumbprint(jkt) else { throw OAuthError(.invalidDPoPProof, "a grant is bound only to a JWK SHA-256 thumbprint") }
         let column = kind == .code ? "code_jkt" : "refresh_jkt"
         try await pool.write { db in
             try db.execute(

@@ -100,6 +100,18 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "MFA policy: none, optional or required.") var mfaPolicy: String?
         @Option(help: "Comma-separated second factors users may enrol: totp, email, webauthn (passkeys, also a way to sign in alone).")
         var mfaFactors: String?
+        @Option(
+            help: """
+                Attestation a new passkey must bring: none (any authenticator; also clears the AAGUIDs and roots) or packed \
+                (only models of --passkey-aaguids attested by a certificate of a --passkey-attestation-root).
+                """)
+        var passkeyAttestation: String?
+        @Option(help: "Comma-separated AAGUIDs (lowercase UUIDs) of the authenticator models accepted under packed attestation.")
+        var passkeyAaguids: String?
+        @Option(
+            name: .customLong("passkey-attestation-root"),
+            help: ArgumentHelp("A PEM file of a root certificate trusted for packed attestation; repeat for several.", valueName: "file"))
+        var passkeyAttestationRootFiles: [String] = []
         @Option(help: ArgumentHelp("Browser session and refresh token lifetime (sets session_ttl and refresh_token_ttl), e.g. 8h.", valueName: "duration"))
         var sessionDuration: Duration?
         @Option(help: ArgumentHelp("Browser session lifetime (session_ttl), e.g. 14d.", valueName: "duration")) var sessionTtl: Duration?
@@ -132,6 +144,9 @@ struct TenantCommand: AsyncParsableCommand {
 
         func validate() throws {
             _ = try OrgCommand.metadata(customClaims, option: "custom-claims")
+            for file in passkeyAttestationRootFiles where (try? String(contentsOfFile: file, encoding: .utf8)) == nil {
+                throw ValidationError("--passkey-attestation-root: cannot read \(file)")
+            }
             if let signingAlgorithms, commaSeparated(signingAlgorithms).isEmpty {
                 throw ValidationError("--signing-algorithms needs at least one of EdDSA, ES256, RS256")
             }
@@ -145,6 +160,16 @@ struct TenantCommand: AsyncParsableCommand {
             var settings = OpenTenantSettingsInput()
             settings.mfaPolicy = mfaPolicy
             settings.mfaFactors = mfaFactors.map(commaSeparated)
+            settings.passkeyAttestation = passkeyAttestation
+            if passkeyAttestation == "none" {
+                // The lists are read only under packed; leaving them would be refused.
+                settings.passkeyAaguids = []
+                settings.passkeyAttestationRoots = []
+            }
+            if let passkeyAaguids { settings.passkeyAaguids = commaSeparated(passkeyAaguids) }
+            if !passkeyAttestationRootFiles.isEmpty {
+                settings.passkeyAttestationRoots = passkeyAttestationRootFiles.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }
+            }
             settings.sessionTtl = (sessionTtl ?? sessionDuration)?.seconds
             settings.refreshTokenTtl = (refreshTokenTtl ?? sessionDuration)?.seconds
             settings.accessTokenTtl = accessTokenTtl?.seconds

@@ -200,6 +200,28 @@ struct TenantTests {
         #expect(settings.validate().map(\.field) == ["signing_algorithms"])
     }
 
+    @Test("passkey attestation: none or packed; packed needs webauthn, AAGUIDs and roots; the lists only under packed")
+    func passkeyAttestation() {
+        func fields(_ change: (inout TenantSettings) -> Void) -> [String] {
+            var settings = TenantSettings()
+            change(&settings)
+            return settings.validate().map(\.field)
+        }
+        let model = "5ee1c0de-0000-4000-8000-00000000a77e"
+        #expect(fields { $0.passkeyAttestation = "tpm" } == ["passkey_attestation"])
+        #expect(
+            fields { $0.passkeyAttestation = "packed" } == ["passkey_attestation", "passkey_aaguids", "passkey_attestation_roots"])
+        #expect(fields { $0.passkeyAAGUIDs = [model] } == ["passkey_aaguids"])
+        #expect(fields { $0.passkeyAttestationRoots = ["x"] } == ["passkey_attestation_roots[0]", "passkey_attestation_roots"])
+        #expect(
+            fields {
+                $0.passkeyAttestation = "packed"
+                $0.mfaFactors = ["webauthn"]
+                $0.passkeyAAGUIDs = [model.uppercased(), model, model]
+                $0.passkeyAttestationRoots = ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"]
+            } == ["passkey_aaguids[0]", "passkey_aaguids", "passkey_attestation_roots[0]"])
+    }
+
     @Test(
         "an allowed origin is scheme://host[:port] with http or https and nothing else (RFC 6454 §6.2)",
         arguments: [

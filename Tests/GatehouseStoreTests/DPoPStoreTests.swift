@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseCrypto
 import GatehouseStore
 import Testing
 
@@ -27,15 +28,34 @@ struct DPoPStoreTests {
 
     @Test("code and refresh bindings of a grant are kept apart, replaced by kind, and per tenant", arguments: StorageBackend.all)
     func bindings(_ backend: StorageBackend) async throws {
+        let code = Self.thumbprint("code"), refresh = Self.thumbprint("refresh"), next = Self.thumbprint("next")
         try await backend.withPair { a, b, clock in
             let grant = GrantID.generate(at: clock.now)
             #expect(try await a.dpopKeys(grantID: grant) == DPoPGrantKeys())
-            try await a.bindDPoPKey(grantID: grant, kind: .code, jkt: "code-key", at: clock.now)
-            try await a.bindDPoPKey(grantID: grant, kind: .refresh, jkt: "refresh-key", at: clock.now)
-            #expect(try await a.dpopKeys(grantID: grant) == DPoPGrantKeys(codeJKT: "code-key", refreshJKT: "refresh-key"))
-            try await a.bindDPoPKey(grantID: grant, kind: .refresh, jkt: "refresh-key-2", at: clock.now)
-            #expect(try await a.dpopKeys(grantID: grant).refreshJKT == "refresh-key-2")
+            try await a.bindDPoPKey(grantID: grant, kind: .code, jkt: code, at: clock.now)
+            try await a.bindDPoPKey(grantID: grant, kind: .refresh, jkt: refresh, at: clock.now)
+            #expect(try await a.dpopKeys(grantID: grant) == DPoPGrantKeys(codeJKT: code, refreshJKT: refresh))
+            try await a.bindDPoPKey(grantID: grant, kind: .refresh, jkt: next, at: clock.now)
+            #expect(try await a.dpopKeys(grantID: grant).refreshJKT == next)
             #expect(try await b.dpopKeys(grantID: grant) == DPoPGrantKeys())
         }
     }
+
+    @Test("a grant is bound only to a thumbprint: anything else is refused, never stored or skipped", arguments: StorageBackend.all)
+    func onlyThumbprints(_ backend: StorageBackend) async throws {
+        let good = Self.thumbprint("good")
+        let bad = ["", "short", String(good.dropLast()) + "\u{0}", good + "A", String(repeating: "*", count: 43)]
+        try await backend.withPair { a, _, clock in
+            let grant = GrantID.generate(at: clock.now)
+            for jkt in bad {
+                await #expect(throws: OAuthError.self) { try await a.bindDPoPKey(grantID: grant, kind: .refresh, jkt: jkt, at: clock.now) }
+            }
+            #expect(try await a.dpopKeys(grantID: grant) == DPoPGrantKeys())
+            try await a.bindDPoPKey(grantID: grant, kind: .refresh, jkt: good, at: clock.now)
+            #expect(try await a.dpopKeys(grantID: grant).refreshJKT == good)
+        }
+    }
+
+    /// A thumbprint-shaped value (base64url of 32 bytes) named after `seed`.
+    static func thumbprint(_ seed: String) -> String { Base64URL.encode(Digest.sha256(seed)) }
 }

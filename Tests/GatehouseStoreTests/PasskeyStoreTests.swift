@@ -41,10 +41,30 @@ struct PasskeyStoreTests {
             #expect(used.signCount == 4 && used.lastUsedAt != nil)
             #expect(try await !a.renamePasskey(id: key.id, userID: other.id, name: "Mine"))
             #expect(try await a.renamePasskey(id: key.id, userID: user.id, name: "Phone"))
-            #expect(try await !a.deletePasskey(id: key.id, userID: other.id))
-            #expect(try await a.deletePasskey(id: key.id, userID: user.id))
+            #expect(try await a.deletePasskey(id: key.id, userID: other.id, keepingOne: false) == .missing)
+            #expect(try await a.deletePasskey(id: key.id, userID: user.id, keepingOne: true) == .lastOne)
+            #expect(try await a.deletePasskey(id: key.id, userID: user.id, keepingOne: false) == .deleted)
             #expect(try await a.passkey(credentialID: [1, 2, 3, 4]) == nil)
             #expect(try await b.passkey(credentialID: [1, 2, 3, 4]) != nil)
+        }
+    }
+
+    @Test("of concurrent removals that must keep one passkey, one stays, whichever backend", arguments: StorageBackend.all)
+    func keepingOne(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, _, clock in
+            let user = Seed.user(email: "ada@example.com", at: clock.now)
+            try await a.insertUser(user)
+            var ids: [String] = []
+            for credential in 1...3 {
+                let key = Self.passkey(user.id, credential: [UInt8(credential)], at: clock.now)
+                #expect(try await a.insertPasskey(key))
+                ids.append(key.id)
+            }
+            let all = ids
+            let outcomes = try await Race.run(all.count) { i in try await a.deletePasskey(id: all[i], userID: user.id, keepingOne: true) }
+            #expect(outcomes.filter { $0 == .deleted }.count == 2)
+            #expect(outcomes.filter { $0 == .lastOne }.count == 1)
+            #expect(try await a.passkeys(userID: user.id).count == 1)
         }
     }
 

@@ -8,6 +8,7 @@ admin API and the protocol endpoints (a rotated secret really stops working).
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 from datetime import UTC, datetime
 
@@ -207,6 +208,25 @@ def test_tenant_update_rejects_bad_input(cli, tenant):
         assert proc.returncode != 0, proc
         assert "Error" in proc.stderr or "error" in proc.stderr, proc.stderr
     assert cli.json("tenant", "show", tenant.slug)["settings"]["mfa_policy"] == "none"
+
+
+def test_tenant_update_passkey_attestation_options(cli, tenant, tmp_path):
+    """The three attestation options reach the API (the root file read, the AAGUIDs split); this
+    tenant's issuer host is an IP address, so passkeys, and with them `packed`, stay refused."""
+    root = tmp_path / "vendor-root.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(tmp_path / "k.pem"),
+         "-subj", "/CN=CLI Test Root", "-days", "30", "-out", str(root)], check=True, capture_output=True,
+    )
+    args = ("--passkey-attestation", "packed", "--passkey-aaguids", "5ee1c0de-0000-4000-8000-00000000a77e", "--passkey-attestation-root", str(root))
+    error = cli.fails("tenant", "update", tenant.slug, *args, status=422)
+    assert "settings.passkey_attestation" in error and "webauthn" in error, error
+    assert "passkey_attestation_roots" not in error and "passkey_aaguids" not in error, error
+    error = cli.fails("tenant", "update", tenant.slug, *args, "--mfa-factors", "totp,webauthn", status=422)
+    assert "settings.mfa_factors" in error and "IP address" in error, error
+    proc = cli.run("tenant", "update", tenant.slug, "--passkey-attestation-root", str(tmp_path / "missing.pem"))
+    assert proc.returncode != 0 and "cannot read" in proc.stderr, proc.stderr
+    assert cli.json("tenant", "show", tenant.slug)["settings"]["passkey_attestation"] == "none"
 
 
 # --------------------------------------------------------------------------- clients

@@ -115,7 +115,7 @@ ROUTES = [
     ("GET", "/tenants/{a}/users/{user}", "tenant"),
     *[("POST", f"/tenants/{{a}}/users/{{user}}/{action}", "tenant") for action in (
         "disable", "enable", "verify-email", "reset-password", "reset-mfa", "metadata", "profile", "delete", "console-role",
-        f"sessions/{FAKE_SES}/revoke",
+        f"sessions/{FAKE_SES}/revoke", "passkeys/psk_01ARZ3NDEKTSV4RRFFQ69G5FAV/remove",
     )],
     ("GET", "/tenants/{a}/clients", "tenant"), ("GET", "/tenants/{a}/clients/new", "tenant"), ("POST", "/tenants/{a}/clients", "tenant"),
     ("GET", "/tenants/{a}/clients/{client}", "tenant"), ("POST", "/tenants/{a}/clients/{client}", "tenant"),

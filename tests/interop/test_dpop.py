@@ -143,6 +143,56 @@ def test_public_client_code_flow_userinfo_refresh_and_introspection(tenant):
     assert pyjwt.decode(fresh["access_token"], options={"verify_signature": False})["cnf"]["jkt"] == key.jkt
 
 
+def test_a_stolen_unbound_refresh_token_refreshed_first_binds_nothing(tenant):
+    """A grant issued without DPoP keeps unbound refresh tokens (§5 binds at issuance): a thief who
+    refreshes first with a proof of their own key gets a bound access token but binds nothing, and
+    the rightful client's next use of the rotated token is reuse that revokes the grant
+    (RFC 9700 §4.14.2), the thief's newer tokens with it."""
+    client = tenant.create_client("public")
+    rp, url, _, _, verifier = authorization_request(tenant, client)
+    auth = Browser().authorize(url, client.redirect_uri, user=tenant.create_user(), consent="allow")
+    token = rp.fetch_token(code=auth.code, code_verifier=verifier, redirect_uri=client.redirect_uri)
+    assert token["token_type"] == "Bearer" and "cnf" not in pyjwt.decode(token["access_token"], options={"verify_signature": False})
+
+    def refresh(refresh_token: str, key: DPoPKey | None) -> requests.Response:
+        headers = {"DPoP": key.proof("POST", token_url(tenant))} if key else {}
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return tenant.token_request(form, client, auth="none", headers=headers)
+
+    thief, other = DPoPKey("ES256"), DPoPKey("EdDSA")
+    stolen = expect(refresh(token["refresh_token"], thief), 200).json()
+    assert stolen["token_type"] == "DPoP", stolen
+    assert pyjwt.decode(stolen["access_token"], options={"verify_signature": False})["cnf"] == {"jkt": thief.jkt}
+    # The thief's proof bound nothing: the rotated token takes another key's proof, or none.
+    again = expect(refresh(stolen["refresh_token"], other), 200).json()
+    # The rightful client comes back with the token the thief rotated away, after the server's reuse
+    # grace for concurrent retries (oauth.refresh_reuse_grace_seconds, 2 s): reuse, the grant is revoked.
+    time.sleep(2.5)
+    refused(refresh(token["refresh_token"], None), "invalid_grant")
+    for key in (None, thief, other):
+        refused(refresh(again["refresh_token"], key), "invalid_grant")
+
+
+def test_the_headless_api_never_refreshes_a_bound_token_into_bearer(tenant):
+    """RFC 9449 §5: the headless API takes no DPoP proof, so a public client's bound refresh token
+    is refused there (and changes nothing), and a client whose tokens are always bound
+    (`dpop_bound_access_tokens`, §5.2) cannot use the headless API at all."""
+    client = tenant.create_client("public", first_party=True)
+    key = DPoPKey()
+    _, token, _ = bound_code_flow(tenant, client, key)
+    headless = f"{tenant.admin.public_url}/v1/auth/refresh"
+    resp = requests.post(headless, json={"refresh_token": token["refresh_token"]}, headers={"X-Client-Id": client.client_id}, timeout=HTTP_TIMEOUT)
+    refused(resp, "invalid_grant")
+    fresh = tenant.token_request(
+        {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}, client, auth="none",
+        headers={"DPoP": key.proof("POST", token_url(tenant))},
+    )
+    assert expect(fresh, 200).json()["token_type"] == "DPoP"  # the refusal consumed nothing
+    strict = tenant.create_client("public", first_party=True, dpop_bound_access_tokens=True)
+    resp = requests.post(headless, json={"refresh_token": "x"}, headers={"X-Client-Id": strict.client_id}, timeout=HTTP_TIMEOUT)
+    refused(resp, "unauthorized_client", status=resp.status_code)
+
+
 def test_confidential_client_credentials_and_each_algorithm(tenant):
     client = tenant.create_client("confidential")
     for alg in ("EdDSA", "ES256", "RS256"):

@@ -5,7 +5,10 @@ passkey as second factor after a password, a cloned authenticator (its counter g
 refused; and, with assertions signed here by the same credential's private key, a credential of
 tenant A refused at tenant B, a wrong origin, a wrong RP ID and a replayed challenge refused at A
 while the right ones pass. Admin API: list and remove a user's passkeys. Screenshots of the
-passkey pages go to artifacts/.
+passkey pages go to artifacts/. A tenant requiring ``packed`` attestation from a vendor root made
+here (cryptography) accepts a registration attested by a certificate of that root for an accepted
+AAGUID, and refuses Chromium's own authenticator, another AAGUID, another root, self attestation
+and ``none``. Passkeys are refused for a tenant whose issuer host is an IP address.
 
 Tenants live on their own hosts (``tenant_base_domain = "localhost"``: ``http://<slug>.localhost:PORT``),
 so each is its own relying party (RP ID ``<slug>.localhost``); Chromium resolves ``*.localhost`` to
@@ -17,21 +20,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import struct
-from urllib.parse import parse_qs, urlsplit
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urljoin, urlsplit
 
+import cbor2
 import pytest
 import requests
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
 
 from accounts_chromium import CallbackServer, chromium_driver, click_css, fill_login, save, wait, wait_heading
 from accounts_helpers import accounts_config, free_port, start_accounts_server
 from accounts_mail import Inbox, smtp_server
-from gatehouse_client import Browser, expect
+from console_helpers import Ops, operator_made, sign_in_http, soup
+from gatehouse_client import Browser, describe, expect
 from tenancy_helpers import loopback_names  # noqa: F401 - the fixture, used through pytestmark
 from gatehouse_http import HTTP_TIMEOUT
 from gatehouse_rp import authorization_request, verify_pyjwt
@@ -330,3 +340,190 @@ def test_passkeys_are_off_unless_the_tenant_allows_them(hosted, callback):
     while resp.status_code in (302, 303):
         resp = browser.get(requests.compat.urljoin(resp.url, resp.headers["Location"]))
     assert "passkey-button" not in resp.text and "script-src 'none'" in resp.headers["Content-Security-Policy"]
+
+
+def test_passkeys_need_a_domain_name(tenant):
+    """The shared server's tenants live under http://127.0.0.1:PORT/t/{slug}: an IP address is no
+    RP ID (WebAuthn §5.1.2), so turning passkeys on there would do nothing and is refused."""
+    resp = tenant.admin.patch(f"/tenants/{tenant.slug}", json={"settings": PASSKEYS})
+    assert resp.status_code == 422, resp.text
+    assert any(e["field"] == "settings.mfa_factors" and "IP address" in e["message"] for e in resp.json()["errors"]), resp.text
+    assert "webauthn" not in tenant.admin.get(f"/tenants/{tenant.slug}").json()["settings"]["mfa_factors"]
+
+
+# --------------------------------------------------------------------------- packed attestation
+
+ACCEPTED_MODEL = uuid.UUID("5ee1c0de-0000-4000-8000-00000000a77e")
+OTHER_MODEL = uuid.UUID("0ddba11e-0000-4000-8000-00000000a77e")
+AAGUID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
+
+
+class AttestationCA:
+    """An authenticator vendor's attestation root and the attestation certificates it issues
+    (W3C WebAuthn §8.2.1: C, O, OU "Authenticator Attestation", CN; not a CA; the AAGUID extension)."""
+
+    def __init__(self, name: str):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        self.cert = self._builder(subject, subject, self.key.public_key()).add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        ).sign(self.key, hashes.SHA256())
+        self.pem = self.cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    @staticmethod
+    def _builder(subject, issuer, public_key) -> x509.CertificateBuilder:
+        now = datetime.now(timezone.utc)
+        return (
+            x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+        )
+
+    def issue(self, model: uuid.UUID):
+        """An attestation key and its certificate (DER) for authenticators of `model`."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "ZZ"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Gatehouse tests"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Test security key"),
+        ])
+        cert = (
+            self._builder(subject, self.cert.subject, key.public_key())
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.UnrecognizedExtension(AAGUID_EXTENSION, b"\x04\x10" + model.bytes), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+        return key, cert.public_bytes(serialization.Encoding.DER)
+
+
+def registration_fields(page: dict, origin: str, model: uuid.UUID, *, fmt="packed", signer=None, x5c=None) -> dict:
+    """The form the ceremony script would post, for a new P-256 credential of `model`, attested in
+    `fmt` by `signer` with `x5c` (no `x5c`: self attestation by the credential key)."""
+    credential = ec.generate_private_key(ec.SECP256R1())
+    numbers = credential.public_key().public_numbers()
+    cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+    credential_id = os.urandom(32)
+    auth_data = (
+        hashlib.sha256(page["rpId"].encode()).digest() + bytes([0x45]) + struct.pack(">I", 0)  # UP, UV, AT
+        + model.bytes + struct.pack(">H", len(credential_id)) + credential_id + cose
+    )
+    client_data = json.dumps({"type": "webauthn.create", "challenge": page["challenge"], "origin": origin, "crossOrigin": False}).encode()
+    statement = {}
+    if fmt == "packed":
+        signature = (signer or credential).sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        statement = {"alg": -7, "sig": signature, **({"x5c": x5c} if x5c else {})}
+    attestation = cbor2.dumps({"fmt": fmt, "attStmt": statement, "authData": auth_data})
+    return {
+        **page["fields"], "challenge": page["challenge"], "client_data_json": b64u(client_data),
+        "attestation_object": b64u(attestation), "name": "Security key",
+    }
+
+
+def ceremony_data(drv) -> dict:
+    match = re.search(r"\}\)\((\{.*?\})\);</script>", drv.page_source, re.S)
+    assert match, "the page carries no passkey script"
+    return json.loads(match.group(1))
+
+
+def post_form(drv, action: str, fields: dict) -> None:
+    """Posts `fields` from the page as the ceremony script would (DevTools evaluation, outside the page's CSP)."""
+    drv.execute_script(
+        "var f=document.createElement('form');f.method='post';f.action=arguments[0];"
+        "for(var k in arguments[1]){var i=document.createElement('input');i.type='hidden';i.name=k;i.value=arguments[1][k];f.appendChild(i);}"
+        "document.body.appendChild(f);f.submit();",
+        action, fields,
+    )
+
+
+def test_packed_attestation_from_accepted_models_only(hosted, browser, artifacts_dir):
+    vendor, stranger = AttestationCA("Gatehouse Tests Attestation Root"), AttestationCA("Unknown Vendor Root")
+    strict = hosted.admin.create_tenant()
+    strict.patch({"settings": {
+        **PASSKEYS, "passkey_attestation": "packed", "passkey_aaguids": [str(ACCEPTED_MODEL)], "passkey_attestation_roots": [vendor.pem],
+    }})
+    user = strict.create_user()
+    drv = browser
+    sign_out(drv, strict)
+    authenticator(drv)
+    drv.get(f"{strict.issuer}/account")
+    wait_heading(drv, "Sign in")
+    fill_login(drv, user.email, user.password)
+    wait_heading(drv, "Your account")
+    click_css(drv, "form[action$='/account/passkeys/new'] button")
+    wait_heading(drv, "Add a passkey")
+    assert ceremony_data(drv)["attestation"] == "direct"
+    # Chromium's virtual authenticator: its attestation does not chain to the tenant's root.
+    click_css(drv, "#passkey-button")
+    wait(drv).until(lambda d: "not accepted here" in d.find_element(By.TAG_NAME, "body").text)
+    save(drv, artifacts_dir, "passkeys-attestation-refused.png")
+    assert drv.get_credentials(), "the authenticator made no credential"
+    good_key, good_cert = vendor.issue(ACCEPTED_MODEL)
+    other_key, other_cert = vendor.issue(OTHER_MODEL)
+    foreign_key, foreign_cert = stranger.issue(ACCEPTED_MODEL)
+    refusals = {
+        "an AAGUID not accepted": dict(model=OTHER_MODEL, signer=other_key, x5c=[other_cert]),
+        "a certificate of another root": dict(model=ACCEPTED_MODEL, signer=foreign_key, x5c=[foreign_cert]),
+        "the accepted root's certificate for another model": dict(model=ACCEPTED_MODEL, signer=other_key, x5c=[other_cert]),
+        "self attestation": dict(model=ACCEPTED_MODEL),
+        "attestation none": dict(model=ACCEPTED_MODEL, fmt="none"),
+        "a signature by another key": dict(model=ACCEPTED_MODEL, signer=foreign_key, x5c=[good_cert]),
+    }
+    for name, case in refusals.items():
+        page = ceremony_data(drv)
+        model = case.pop("model")
+        post_form(drv, urljoin(strict.issuer, page["action"]), registration_fields(page, strict.issuer, model, **case))
+        wait(drv).until(lambda d: "not accepted here" in d.find_element(By.TAG_NAME, "body").text)
+        wait_heading(drv, "Add a passkey")
+        assert passkeys_of(strict, user) == [], name
+    page = ceremony_data(drv)
+    post_form(drv, urljoin(strict.issuer, page["action"]), registration_fields(page, strict.issuer, ACCEPTED_MODEL, signer=good_key, x5c=[good_cert]))
+    wait(drv).until(lambda d: "notice=passkey-added" in d.current_url)
+    assert [p["name"] for p in passkeys_of(strict, user)] == ["Security key"]
+    remove_in_the_admin_console(hosted, strict, user)
+
+
+def remove_in_the_admin_console(hosted, tenant, user) -> None:
+    """An operator sees the user's passkey on the console's user page and removes it; while it is
+    their only second factor under policy `required`, the removal is refused (409) and nothing changes."""
+    ops = Ops(hosted.admin.public_url, sign_in_http(hosted.admin.public_url, operator_made(hosted.admin)["email"])[0].http)
+    (passkey,) = passkeys_of(tenant, user)
+    page = ops.get(f"/tenants/{tenant.slug}/users/{user.id}")
+    listed = soup(page).select_one(f"[data-passkey-id='{passkey['id']}']")
+    assert listed is not None and "Security key" in listed.text, describe(page)
+    remove = f"/tenants/{tenant.slug}/users/{user.id}/passkeys/{passkey['id']}/remove"
+    tenant.patch({"settings": {"mfa_policy": "required"}})
+    try:
+        kept = ops.post(remove)
+        assert kept.status_code == 409 and "Two-step verification is required" in soup(kept).select_one("#passkeys-error").text, describe(kept)
+    finally:
+        tenant.patch({"settings": {"mfa_policy": "none"}})
+    assert len(passkeys_of(tenant, user)) == 1
+    assert ops.post(remove, csrf="wrong").status_code == 400
+    assert ops.post(f"/tenants/{tenant.slug}/users/{user.id}/passkeys/psk_unknown/remove").status_code == 404
+    gone = ops.post(remove)
+    assert gone.status_code == 303 and "notice=passkey-removed" in gone.headers["Location"], describe(gone)
+    assert passkeys_of(tenant, user) == []
+    events = expect(tenant.admin.get(f"/tenants/{tenant.slug}/audit", params={"type": "passkey.deleted"}), 200).json()["events"]
+    assert [e["target_id"] for e in events] == [passkey["id"]], events
+
+
+def test_attestation_settings_are_validated(hosted):
+    tenant = hosted.admin.create_tenant()
+    root = AttestationCA("Validation Root").pem
+    model = str(ACCEPTED_MODEL)
+    cases = {
+        "passkey_attestation": {**PASSKEYS, "passkey_attestation": "tpm"},
+        "passkey_aaguids": {**PASSKEYS, "passkey_attestation": "packed", "passkey_attestation_roots": [root]},
+        "passkey_attestation_roots": {**PASSKEYS, "passkey_attestation": "packed", "passkey_aaguids": [model]},
+        "passkey_aaguids[0]": {**PASSKEYS, "passkey_attestation": "packed", "passkey_aaguids": [model.upper()], "passkey_attestation_roots": [root]},
+        "passkey_attestation_roots[0]": {**PASSKEYS, "passkey_attestation": "packed", "passkey_aaguids": [model], "passkey_attestation_roots": [root + root]},
+    }
+    cases["passkey_attestation "] = {"passkey_attestation": "packed", "passkey_aaguids": [model], "passkey_attestation_roots": [root]}
+    cases["passkey_aaguids "] = {**PASSKEYS, "passkey_aaguids": [model]}  # read only under packed: refused, not ignored
+    for field, settings in cases.items():
+        resp = tenant.admin.patch(f"/tenants/{tenant.slug}", json={"settings": settings})
+        assert resp.status_code == 422, (field, resp.text)
+        fields = {e["field"] for e in resp.json()["errors"]}
+        assert f"settings.{field.strip()}" in fields, (field, fields)
+    saved = tenant.patch({"settings": {**PASSKEYS, "passkey_attestation": "packed", "passkey_aaguids": [model], "passkey_attestation_roots": [root]}})
+    assert saved["settings"]["passkey_attestation"] == "packed" and saved["settings"]["passkey_aaguids"] == [model]

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "3669b7e1cd8a9dca3483a4a2698c2d40a45409c7dc6a211bc73564fe0d74a3d1"
+    package static let sha256 = "bc60c32416af2b48a852052f4e9b4b22076740936d2fbf0c4876b31bb01def53"
 }

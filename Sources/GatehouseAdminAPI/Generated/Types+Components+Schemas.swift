@@ -411,14 +411,33 @@ extension Components {
                 case email = "email"
                 case webauthn = "webauthn"
             }
-            /// Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name).
+            /// Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages; refused with 422 when the tenant's issuer host is an IP address, which is no WebAuthn RP ID).
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/mfa_factors`.
             package typealias MfaFactorsPayload = [Components.Schemas.TenantSettings.MfaFactorsPayloadPayload]
-            /// Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name).
+            /// Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages; refused with 422 when the tenant's issuer host is an IP address, which is no WebAuthn RP ID).
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/mfa_factors`.
             package var mfaFactors: Components.Schemas.TenantSettings.MfaFactorsPayload?
+            /// The attestation a new passkey must bring (W3C WebAuthn §7.1): `none` (any authenticator) or `packed` (registration asks for `direct` attestation and accepts only `packed` full attestation, §8.2, whose certificate path ends at one of `passkey_attestation_roots`, from a model in `passkey_aaguids`; self attestation is refused). `packed` needs `webauthn` in `mfa_factors`. Passkeys registered before stay usable.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/passkey_attestation`.
+            @frozen package enum PasskeyAttestationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case none = "none"
+                case packed = "packed"
+            }
+            /// The attestation a new passkey must bring (W3C WebAuthn §7.1): `none` (any authenticator) or `packed` (registration asks for `direct` attestation and accepts only `packed` full attestation, §8.2, whose certificate path ends at one of `passkey_attestation_roots`, from a model in `passkey_aaguids`; self attestation is refused). `packed` needs `webauthn` in `mfa_factors`. Passkeys registered before stay usable.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/passkey_attestation`.
+            package var passkeyAttestation: Components.Schemas.TenantSettings.PasskeyAttestationPayload?
+            /// AAGUIDs of the authenticator models accepted under `packed` attestation (lowercase UUIDs). Required (non-empty) with `packed`; refused otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/passkey_aaguids`.
+            package var passkeyAaguids: [Swift.String]?
+            /// Trust anchors of `packed` attestation: the vendors' attestation root certificates (a certificate given here is trusted as given, self-signed or not). Required (non-empty) with `packed`; refused otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantSettings/passkey_attestation_roots`.
+            package var passkeyAttestationRoots: [Swift.String]?
             /// Access token lifetime in seconds. 1–86400; default 900.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantSettings/access_token_ttl`.
@@ -509,7 +528,10 @@ extension Components {
             ///
             /// - Parameters:
             ///   - mfaPolicy: How multi-factor authentication applies to sign-ins.
-            ///   - mfaFactors: Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name).
+            ///   - mfaFactors: Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages; refused with 422 when the tenant's issuer host is an IP address, which is no WebAuthn RP ID).
+            ///   - passkeyAttestation: The attestation a new passkey must bring (W3C WebAuthn §7.1): `none` (any authenticator) or `packed` (registration asks for `direct` attestation and accepts only `packed` full attestation, §8.2, whose certificate path ends at one of `passkey_attestation_roots`, from a model in `passkey_aaguids`; self attestation is refused). `packed` needs `webauthn` in `mfa_factors`. Passkeys registered before stay usable.
+            ///   - passkeyAaguids: AAGUIDs of the authenticator models accepted under `packed` attestation (lowercase UUIDs). Required (non-empty) with `packed`; refused otherwise.
+            ///   - passkeyAttestationRoots: Trust anchors of `packed` attestation: the vendors' attestation root certificates (a certificate given here is trusted as given, self-signed or not). Required (non-empty) with `packed`; refused otherwise.
             ///   - accessTokenTtl: Access token lifetime in seconds. 1–86400; default 900.
             ///   - idTokenTtl: ID token lifetime in seconds. 1–86400; default 3600.
             ///   - refreshTokenTtl: Refresh token lifetime in seconds; sliding (each rotation starts a new period). 60–31536000; default 2592000.
@@ -531,6 +553,9 @@ extension Components {
             package init(
                 mfaPolicy: Components.Schemas.TenantSettings.MfaPolicyPayload,
                 mfaFactors: Components.Schemas.TenantSettings.MfaFactorsPayload? = nil,
+                passkeyAttestation: Components.Schemas.TenantSettings.PasskeyAttestationPayload? = nil,
+                passkeyAaguids: [Swift.String]? = nil,
+                passkeyAttestationRoots: [Swift.String]? = nil,
                 accessTokenTtl: Swift.Int,
                 idTokenTtl: Swift.Int,
                 refreshTokenTtl: Swift.Int,
@@ -552,6 +577,9 @@ extension Components {
             ) {
                 self.mfaPolicy = mfaPolicy
                 self.mfaFactors = mfaFactors
+                self.passkeyAttestation = passkeyAttestation
+                self.passkeyAaguids = passkeyAaguids
+                self.passkeyAttestationRoots = passkeyAttestationRoots
                 self.accessTokenTtl = accessTokenTtl
                 self.idTokenTtl = idTokenTtl
                 self.refreshTokenTtl = refreshTokenTtl
@@ -574,6 +602,9 @@ extension Components {
             package enum CodingKeys: String, CodingKey {
                 case mfaPolicy = "mfa_policy"
                 case mfaFactors = "mfa_factors"
+                case passkeyAttestation = "passkey_attestation"
+                case passkeyAaguids = "passkey_aaguids"
+                case passkeyAttestationRoots = "passkey_attestation_roots"
                 case accessTokenTtl = "access_token_ttl"
                 case idTokenTtl = "id_token_ttl"
                 case refreshTokenTtl = "refresh_token_ttl"

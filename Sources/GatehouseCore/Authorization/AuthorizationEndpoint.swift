@@ -185,7 +185,7 @@ public enum AuthorizationEndpoint {
         },
         Check(name: "dpop_jkt is a SHA-256 JWK thumbprint (RFC 9449 §10)") { draft throws(OAuthError) in
             guard let jkt = draft.parameters["dpop_jkt"] else { return }
-            guard jkt.utf8.count == 43, Base64URL.decode(jkt)?.count == 32 else {
+            guard DPoP.isThumbprint(jkt) else {
                 throw .invalidRequest("dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key")
             }
             draft.request.dpopJKT = jkt

@@ -111,6 +111,19 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// Second factors users may enrol: `totp`, `email`, `webauthn` (passkeys: also a way to sign in
     /// alone on the tenant's pages, when its host is a domain name). Default `totp` and `email`.
     public var mfaFactors: [String] = ["totp", "email"]
+    /// The attestation a new passkey must bring (W3C WebAuthn §5.4.7, §7.1 steps 19–21): `none`
+    /// (default: any authenticator; registration asks for no attestation) or `packed` (registration
+    /// asks for `direct` attestation and accepts only `packed` full attestation, §8.2, whose
+    /// certificate path ends at one of ``passkeyAttestationRoots`` from a model in
+    /// ``passkeyAAGUIDs``). `packed` needs `webauthn` in ``mfaFactors``. Passkeys registered before
+    /// stay usable.
+    public var passkeyAttestation: String = "none"
+    /// AAGUIDs of the authenticator models accepted under `packed` attestation, as lowercase UUIDs
+    /// (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`), at most 100.
+    public var passkeyAAGUIDs: [String] = []
+    /// Trust anchors of `packed` attestation: PEM certificates (one `CERTIFICATE` block each, the
+    /// vendors' attestation roots), at most 20.
+    public var passkeyAttestationRoots: [String] = []
     /// How an upstream identity may attach to an existing user with the same email:
     /// `verified_email` (only when the upstream says the email is verified) or `never`. Default `verified_email`.
     public var accountLinking: String = "verified_email"
@@ -152,6 +165,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         case dynamicClientRegistration = "dynamic_client_registration"
         case resources
         case mfaFactors = "mfa_factors"
+        case passkeyAttestation = "passkey_attestation"
+        case passkeyAAGUIDs = "passkey_aaguids"
+        case passkeyAttestationRoots = "passkey_attestation_roots"
         case accountLinking = "account_linking"
         case oauthProviders = "oauth_providers"
         case emailTemplates = "email_templates"
@@ -182,6 +198,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         dynamicClientRegistration = try c.decodeIfPresent(String.self, forKey: .dynamicClientRegistration) ?? d.dynamicClientRegistration
         resources = try c.decodeIfPresent([String].self, forKey: .resources) ?? d.resources
         mfaFactors = try c.decodeIfPresent([String].self, forKey: .mfaFactors) ?? d.mfaFactors
+        passkeyAttestation = try c.decodeIfPresent(String.self, forKey: .passkeyAttestation) ?? d.passkeyAttestation
+        passkeyAAGUIDs = try c.decodeIfPresent([String].self, forKey: .passkeyAAGUIDs) ?? d.passkeyAAGUIDs
+        passkeyAttestationRoots = try c.decodeIfPresent([String].self, forKey: .passkeyAttestationRoots) ?? d.passkeyAttestationRoots
         accountLinking = try c.decodeIfPresent(String.self, forKey: .accountLinking) ?? d.accountLinking
         oauthProviders = try c.decodeIfPresent([UpstreamProviderReference].self, forKey: .oauthProviders) ?? d.oauthProviders
         emailTemplates = try c.decodeIfPresent([String].self, forKey: .emailTemplates) ?? d.emailTemplates
@@ -209,6 +228,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
             problems.append(("mfa_factors", "'\(factor)' is not one of totp, email, webauthn"))
         }
         if mfaPolicy == .required, mfaFactors.isEmpty { problems.append(("mfa_factors", "must allow a factor when mfa_policy is required")) }
+        problems += validatePasskeyAttestation()
         if resources.count > 100 { problems.append(("resources", "at most 100 resource indicators")) }
         if Set(resources).count != resources.count { problems.append(("resources", "must not repeat a resource indicator")) }
         for (i, resource) in resources.enumerated() where !ResourceIndicator.isValid(resource) {
@@ -232,6 +252,37 @@ public struct TenantSettings: Codable, Sendable, Equatable {
         if let hostname, !Self.isValidHostname(hostname) {
             problems.append(
                 ("hostname", "'\(hostname)' is not a lowercase DNS name of at least two labels (letters, digits, '-'; the last not a number), without port"))
+        }
+        return problems
+    }
+
+    /// The problems of the `passkey_*` attestation settings (see ``passkeyAttestation``).
+    func validatePasskeyAttestation() -> [(String, String)] {
+        var problems: [(String, String)] = []
+        if !["none", "packed"].contains(passkeyAttestation) { problems.append(("passkey_attestation", "must be none or packed")) }
+        if passkeyAAGUIDs.count > 100 { problems.append(("passkey_aaguids", "at most 100 AAGUIDs")) }
+        for (i, aaguid) in passkeyAAGUIDs.enumerated() where AAGUID.bytes(aaguid) == nil || aaguid != aaguid.lowercased() {
+            problems.append(("passkey_aaguids[\(i)]", "must be a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"))
+        }
+        if Set(passkeyAAGUIDs).count != passkeyAAGUIDs.count { problems.append(("passkey_aaguids", "must not repeat an AAGUID")) }
+        if passkeyAttestationRoots.count > 20 { problems.append(("passkey_attestation_roots", "at most 20 certificates")) }
+        for (i, pem) in passkeyAttestationRoots.enumerated() where (try? X509Certificate(pem: pem)) == nil {
+            problems.append(("passkey_attestation_roots[\(i)]", "must be one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)"))
+        }
+        guard passkeyAttestation == "packed" else {
+            // Lists that nothing reads would be settings that do nothing.
+            if !passkeyAAGUIDs.isEmpty { problems.append(("passkey_aaguids", "is read only when passkey_attestation is packed")) }
+            if !passkeyAttestationRoots.isEmpty {
+                problems.append(("passkey_attestation_roots", "is read only when passkey_attestation is packed"))
+            }
+            return problems
+        }
+        if !mfaFactors.contains(MFAFactorKind.webauthn.rawValue) {
+            problems.append(("passkey_attestation", "packed needs webauthn in mfa_factors (passkeys are off otherwise)"))
+        }
+        if passkeyAAGUIDs.isEmpty { problems.append(("passkey_aaguids", "must name at least one AAGUID when passkey_attestation is packed")) }
+        if passkeyAttestationRoots.isEmpty {
+            problems.append(("passkey_attestation_roots", "must hold at least one certificate when passkey_attestation is packed"))
         }
         return problems
     }

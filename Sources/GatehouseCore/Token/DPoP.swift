@@ -12,6 +12,7 @@ public protocol DPoPStore: Sendable {
     /// Binds `grantID` to the JWK thumbprint `jkt`: its authorization code (`.code`, the
     /// authorization request's `dpop_jkt`, RFC 9449 §10) or its refresh tokens (`.refresh`, a
     /// public client's, §5). Replaces an earlier binding of the same kind.
+    /// - Throws: `invalid_dpop_proof` when `jkt` is not a thumbprint (``DPoP/isThumbprint(_:)``).
     func bindDPoPKey(grantID: GrantID, kind: DPoPBindingKind, jkt: String, at: Date) async throws
     /// The keys `grantID` is bound to; both nil for an unbound grant.
     func dpopKeys(grantID: GrantID) async throws -> DPoPGrantKeys
@@ -145,6 +146,12 @@ public enum DPoP {
     /// JWK members of private or symmetric keys (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2):
     /// a proof's `jwk` carrying one is refused (§4.3 item 7).
     static let privateMembers: Set<String> = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+
+    /// Whether `jkt` is a JWK SHA-256 thumbprint (RFC 7638 §3) in base64url: 43 characters
+    /// decoding to 32 bytes. The only form a grant is bound to (§6.1 `cnf.jkt`, §10 `dpop_jkt`).
+    public static func isThumbprint(_ jkt: String) -> Bool {
+        jkt.utf8.count == 43 && Base64URL.decode(jkt)?.count == 32
+    }
 
     /// The `ath` of an access token (§4.2): base64url of the SHA-256 of its ASCII octets.
     public static func accessTokenHash(_ token: String) -> String { Base64URL.encode(Digest.sha256(token)) }

@@ -43,15 +43,19 @@ public struct TokenContext: Sendable {
     public let deviceAuthorizations: (any DeviceAuthorizationStore)?
     /// The request's DPoP side (RFC 9449); nil where DPoP is not offered (a `DPoP` header is then ignored).
     public var dpop: DPoPRequest?
+    /// The grants' DPoP bindings, read even where the request offers no DPoP (the headless API):
+    /// a refresh token bound to a key is then refused, never refreshed into Bearer tokens (RFC 9449 §5).
+    public let dpopBindings: (any DPoPStore)?
     /// The thumbprint of the accepted DPoP proof's key, set by the token endpoint once the proof
     /// passed (RFC 9449 §5): access tokens are bound to it (`cnf.jkt`, `token_type: DPoP`).
     public internal(set) var dpopJKT: String?
 
     public init(
         tokens: TokenService, store: any TenantStore, refreshReuseGrace: TimeInterval, clientAssertions: ClientAssertionContext? = nil,
-        deviceAuthorizations: (any DeviceAuthorizationStore)? = nil, dpop: DPoPRequest? = nil
+        deviceAuthorizations: (any DeviceAuthorizationStore)? = nil, dpop: DPoPRequest? = nil, dpopBindings: (any DPoPStore)? = nil
     ) {
         self.dpop = dpop
+        self.dpopBindings = dpopBindings ?? dpop?.store
         self.tokens = tokens
         self.store = store
         self.refreshReuseGrace = refreshReuseGrace

@@ -83,13 +83,18 @@ public struct AttestedCredentialData: Sendable {
 
 /// An attestation object (WebAuthn §6.5.4): `fmt`, `attStmt`, `authData`.
 public struct AttestationObject: Sendable {
-    /// The attestation statement format; only `none` (§8.7) is accepted.
+    /// The attestation statement formats parsed: `none` (§8.7) and `packed` (§8.2).
+    public static let formats: Set<String> = ["none", "packed"]
+    /// The attestation statement format, one of ``formats``.
     public let format: String
+    /// The attestation statement (`attStmt`), an empty map for `none`.
+    public let statement: CBORValue
     /// The parsed authenticator data, which carries attested credential data.
     public let authenticatorData: AuthenticatorData
 
-    /// Parses an attestation object, accepting only the `none` format with an empty statement
-    /// (WebAuthn §8.7) and requiring attested credential data (AT flag).
+    /// Parses an attestation object of a format in ``formats`` (`none` with an empty statement)
+    /// and requires attested credential data (AT flag). The statement itself is verified by
+    /// ``WebAuthnCeremony/verifyRegistration(_:expecting:allowedAlgorithms:attestation:)``.
     /// - Throws: ``WebAuthnError/unsupportedAttestationFormat(_:)`` for any other `fmt`;
     ///   ``WebAuthnError/malformed(_:)`` otherwise.
     public init(bytes: [UInt8]) throws(WebAuthnError) {
@@ -99,12 +104,13 @@ public struct AttestationObject: Sendable {
             case .text(let format) = value["fmt"], case .map(let statement) = value["attStmt"],
             case .bytes(let authData) = value["authData"]
         else { throw .malformed("attestation object must be a map of fmt, attStmt and authData") }
-        guard format == "none" else { throw .unsupportedAttestationFormat(format) }
-        guard statement.isEmpty else { throw .malformed("attStmt of format none must be empty") }
+        guard Self.formats.contains(format) else { throw .unsupportedAttestationFormat(format) }
+        if format == "none", !statement.isEmpty { throw .malformed("attStmt of format none must be empty") }
         let parsed: AuthenticatorData
         do { parsed = try AuthenticatorData(bytes: authData) } catch { throw .malformed("\(error)") }
         guard parsed.attestedCredential != nil else { throw .malformed("authenticator data lacks attested credential data") }
         self.format = format
+        self.statement = .map(statement)
         self.authenticatorData = parsed
     }
 }

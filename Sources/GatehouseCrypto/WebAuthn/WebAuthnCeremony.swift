@@ -5,8 +5,14 @@ internal import Foundation
 public enum WebAuthnError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A structure (clientDataJSON, attestation object, authenticator data, key) is malformed.
     case malformed(String)
-    /// The attestation statement format is not `none` (only `none` is supported for now).
+    /// The attestation statement format is not accepted: neither `none` nor `packed`, or
+    /// `packed` where no attestation is required (the options asked for `none`).
     case unsupportedAttestationFormat(String)
+    /// The attestation statement is malformed or does not verify (§8.2 verification procedure).
+    case attestationInvalid(String)
+    /// The attestation verifies but is not trusted under the requirement (§7.1 step 21): `none`
+    /// or self attestation, a path to no accepted root, an AAGUID not accepted.
+    case attestationNotTrusted(String)
     /// `clientDataJSON.type` is not the expected ceremony type (§7.1 step 7, §7.2 step 11).
     case wrongType
     /// The challenge differs from the one issued (§7.1 step 8, §7.2 step 12).
@@ -32,7 +38,9 @@ public enum WebAuthnError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformed(let reason): "malformed: \(reason)"
-        case .unsupportedAttestationFormat(let format): "attestation format \"\(format)\" is not supported (only \"none\")"
+        case .unsupportedAttestationFormat(let format): "attestation format \"\(format)\" is not accepted here"
+        case .attestationInvalid(let reason): "attestation invalid: \(reason)"
+        case .attestationNotTrusted(let reason): "attestation not trusted: \(reason)"
         case .wrongType: "clientDataJSON type is not the expected ceremony"
         case .challengeMismatch: "challenge mismatch"
         case .originMismatch: "origin mismatch"
@@ -150,12 +158,14 @@ public enum WebAuthnCeremony {
         }
     }
 
-    /// W3C WebAuthn §7.1 "Registering a New Credential", steps 5–17 and 19–21 with attestation
-    /// `none` (§8.7). Step 18 (attestation trust) does not apply to `none`; credential ID
-    /// uniqueness (step 22) is the store's unique index.
+    /// W3C WebAuthn §7.1 "Registering a New Credential", steps 5–21. Without `attestation`
+    /// (the options asked for attestation `none`), the format must be `none` (§8.7) and steps
+    /// 19–21 have nothing to verify. With it (the options asked for `direct`), the format must be
+    /// `packed` full attestation that verifies and is trusted (``AttestationRequirement``,
+    /// §8.2). Credential ID uniqueness (step 22) is the store's unique index.
     public static func verifyRegistration(
         _ response: RegistrationResponse, expecting expectation: Expectation,
-        allowedAlgorithms: Set<COSEAlgorithm> = Set(COSEAlgorithm.allCases)
+        allowedAlgorithms: Set<COSEAlgorithm> = Set(COSEAlgorithm.allCases), attestation requirement: AttestationRequirement? = nil
     ) throws(WebAuthnError) -> RegisteredCredential {
         try checkClientData(response.clientDataJSON, type: "webauthn.create", expectation)
         let attestation = try AttestationObject(bytes: response.attestationObject)
@@ -164,6 +174,15 @@ public enum WebAuthnCeremony {
         guard let credential = data.attestedCredential else { throw .malformed("no attested credential data") }
         guard allowedAlgorithms.contains(credential.publicKey.algorithm) else {
             throw .algorithmNotAllowed(credential.publicKey.algorithm.rawValue)
+        }
+        switch (attestation.format, requirement) {
+        case ("none", nil): break
+        case ("packed", let requirement?):
+            try PackedAttestation.verify(
+                statement: attestation.statement, authenticatorData: data.bytes, clientDataHash: Digest.sha256(response.clientDataJSON),
+                aaguid: credential.aaguid, requirement: requirement)
+        case ("none", _?): throw .attestationNotTrusted("attestation none does not name the authenticator model")
+        default: throw .unsupportedAttestationFormat(attestation.format)
         }
         return RegisteredCredential(
             credentialID: credential.credentialID, publicKey: credential.publicKeyBytes,

@@ -19,7 +19,7 @@ extension PostgresTenantDatabase: DPoPStore {
     }
 
     public func bindDPoPKey(grantID: GrantID, kind: DPoPBindingKind, jkt: String, at now: Date) async throws {
-        guard !Self.hasNUL(jkt) else { return }
+        guard DPoP.isThumbprint(jkt) else { throw OAuthError(.invalidDPoPProof, "a grant is bound only to a JWK SHA-256 thumbprint") }
         let column = kind == .code ? "code_jkt" : "refresh_jkt"
         _ = try await query(
             """

@@ -30,14 +30,13 @@ extension AdminController {
         tenantRoute(admin, .delete, "tenants/:slug/users/:user/passkeys/:passkey", scope: AdminScope.usersWrite) { _, context in
             let (database, user) = try await self.findUser(context)
             guard let id = context.parameters.get("passkey") else { throw ProblemDetails.notFound("no passkey with this id for this user") }
+            let removed: Bool
             do {
-                try await PasskeyRemoval.check(removing: id, of: user, database: database)
+                removed = try await PasskeyRemoval.remove(id, of: user, database: database)
             } catch let refusal as OAuthError {
                 throw ProblemDetails.conflict(refusal.description)
             }
-            guard try await database.deletePasskey(id: id, userID: user.id) else {
-                throw ProblemDetails.notFound("no passkey with this id for this user")
-            }
+            guard removed else { throw ProblemDetails.notFound("no passkey with this id for this user") }
             return Response(status: .noContent)
         }
     }

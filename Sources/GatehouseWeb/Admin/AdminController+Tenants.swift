@@ -41,7 +41,7 @@ extension AdminController {
         }
         var settings = TenantSettings()
         if var nested = input.objectValue("settings") {
-            settings = applySettings(&nested, to: settings)
+            settings = applySettings(&nested, to: settings, slug: slug ?? "")
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
         }
         guard input.errors.isEmpty, let slug, let name, let environment else { return nil }
@@ -82,6 +82,9 @@ extension AdminController {
             "require_pushed_authorization_requests": { $0.requirePushedAuthorizationRequests = defaults.requirePushedAuthorizationRequests },
             "dpop_nonce_required": { $0.dpopNonceRequired = defaults.dpopNonceRequired },
             "mfa_factors": { $0.mfaFactors = defaults.mfaFactors },
+            "passkey_attestation": { $0.passkeyAttestation = defaults.passkeyAttestation },
+            "passkey_aaguids": { $0.passkeyAAGUIDs = defaults.passkeyAAGUIDs },
+            "passkey_attestation_roots": { $0.passkeyAttestationRoots = defaults.passkeyAttestationRoots },
             "account_linking": { $0.accountLinking = defaults.accountLinking },
             "dynamic_client_registration": { $0.dynamicClientRegistration = defaults.dynamicClientRegistration },
             "resources": { $0.resources = defaults.resources },
@@ -89,8 +92,9 @@ extension AdminController {
         ]
     }()
 
-    /// Applies settings fields (docs/contract.md A4 PATCH) and validates the result.
-    func applySettings(_ input: inout JSONInput, to current: TenantSettings) -> TenantSettings {
+    /// Applies settings fields (docs/contract.md A4 PATCH) and validates the result for the
+    /// tenant `slug`.
+    func applySettings(_ input: inout JSONInput, to current: TenantSettings, slug: String) -> TenantSettings {
         var settings = current
         input.rejectUnknown(Set(Self.settingResets.keys))
         // JSON merge patch (RFC 7396 §2): `null` removes the field; the typed readers below never see it.
@@ -123,6 +127,9 @@ extension AdminController {
         if let v = input.bool("require_pushed_authorization_requests") { settings.requirePushedAuthorizationRequests = v }
         if let v = input.bool("dpop_nonce_required") { settings.dpopNonceRequired = v }
         if let v = input.strings("mfa_factors") { settings.mfaFactors = v }
+        if let v = input.string("passkey_attestation") { settings.passkeyAttestation = v }
+        if let v = input.strings("passkey_aaguids") { settings.passkeyAAGUIDs = v }
+        if let v = input.strings("passkey_attestation_roots") { settings.passkeyAttestationRoots = v }
         if let v = input.string("account_linking") { settings.accountLinking = v }
         if let v = input.string("dynamic_client_registration") { settings.dynamicClientRegistration = v }
         if let v = input.strings("resources") { settings.resources = v }
@@ -146,6 +153,13 @@ extension AdminController {
             if let reason = services.addressing.refusal(ofHostname: v.lowercased()) { input.fail("hostname", "'\(v)' \(reason)") }
         }
         for problem in settings.validate() { input.fail(problem.field, problem.message) }
+        if settings.mfaFactors.contains(MFAFactorKind.webauthn.rawValue) {
+            let host = services.addressing.issuerHost(slug: slug, settings: settings)
+            if !PasskeyRelyingParty.isValidID(host) {
+                // Passkeys would be offered nowhere: an IP address is no RP ID (W3C WebAuthn §5.1.2).
+                input.fail("mfa_factors", "webauthn needs the tenant's issuer on a domain name; its host \(host) is an IP address")
+            }
+        }
         return settings
     }
 
@@ -171,7 +185,7 @@ extension AdminController {
         if let v = input.displayName("name") { name = v }
         var settings = tenant.tenant.settings
         if var nested = input.objectValue("settings") {
-            settings = applySettings(&nested, to: settings)
+            settings = applySettings(&nested, to: settings, slug: tenant.tenant.slug)
             input.errors += nested.errors.map { .init(field: "settings.\($0.field)", message: $0.message) }
         }
         if case .tenant? = principal, settings.hostname != tenant.tenant.settings.hostname {

@@ -172,6 +172,8 @@ extension ConsoleController {
             "audit_retention_days": String(settings.auditRetentionDays),
             "signing_algorithms": Self.choices("signing_algorithms", checked: settings.signingAlgorithms.map(\.rawValue)),
             "mfa_factors": Self.choices("mfa_factors", checked: settings.mfaFactors),
+            "attestation_\(settings.passkeyAttestation)": true, "passkey_aaguids": settings.passkeyAAGUIDs.joined(separator: "\n"),
+            "passkey_attestation_roots": settings.passkeyAttestationRoots.joined(separator: "\n"),
             "linking_\(settings.accountLinking)": true, "registration_\(settings.dynamicClientRegistration)": true, "hostname": settings.hostname ?? "",
             "hostname_editable": signedIn.isOperator,
             "custom_claims": Self.jsonText(settings.customClaims), "allowed_origins": settings.allowedOrigins.joined(separator: "\n"),
@@ -212,9 +214,19 @@ extension ConsoleController {
             guard let raw = form[key]?.trimmingCharacters(in: .whitespaces) else { continue }
             settings[key] = Int(raw).map { .number(Double($0)) } ?? .string(raw)
         }
-        if sent(form, "resources") {
-            let lines = (form["resources"] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            settings["resources"] = .array(lines.map { .string($0) })
+        for key in ["resources", "passkey_aaguids"] where sent(form, key) {
+            let lines = (form[key] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings[key] = .array(lines.map { .string($0) })
+        }
+        if let attestation = form["passkey_attestation"] { settings["passkey_attestation"] = .string(attestation) }
+        if sent(form, "passkey_attestation_roots") {
+            // PEM blocks one after another; text outside them stays a (refused) item of its own.
+            let end = "-----END CERTIFICATE-----"
+            let chunks = (form["passkey_attestation_roots"] ?? "").components(separatedBy: end).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let blocks = chunks.enumerated().compactMap { i, chunk -> String? in
+                chunk.isEmpty ? nil : (i < chunks.count - 1 ? chunk + "\n" + end + "\n" : chunk)
+            }
+            settings["passkey_attestation_roots"] = .array(blocks.map { .string($0) })
         }
         if let text = form["allowed_origins"] {
             let origins = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -248,7 +260,14 @@ extension ConsoleController {
         for key in ["mfa_none", "mfa_optional", "mfa_required"] { values[key] = nil }
         if let policy = form["mfa_policy"], MFAPolicy(rawValue: policy) != nil { values["mfa_\(policy)"] = true }
         for key in Self.flagFields { values[key] = form[key] != nil }
-        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname", "resources"] { values[key] = form[key] ?? "" }
+        for key in Self.secondsFields + ["allowed_origins", "custom_claims", "hostname", "resources", "passkey_aaguids", "passkey_attestation_roots"] {
+            values[key] = form[key] ?? ""
+        }
+        if let attestation = form["passkey_attestation"] {
+            values["attestation_none"] = nil
+            values["attestation_packed"] = nil
+            values["attestation_\(attestation)"] = true
+        }
         for (key, _) in Self.choiceFields { values[key] = Self.choices(key, checked: form.pairs.filter { $0.name == key }.map(\.value)) }
         if let linking = form["account_linking"] {
             values["linking_verified_email"] = nil

@@ -24,6 +24,7 @@ extension ConsoleController {
         userForm(console, "delete") { try await self.deleteUser($0, $1, $2, $3, $4) }
         userForm(console, "console-role") { try await self.setConsoleRole($0, $1, $2, $3, $4) }
         userForm(console, "sessions/:session/revoke") { try await self.revokeSession($0, $1, $2, $3, $4) }
+        userForm(console, "passkeys/:passkey/remove") { try await self.removePasskey($0, $1, $2, $3, $4) }
     }
 
     /// The handler of a user's form at `tenants/:slug/users/:user/{action}`.
@@ -193,6 +194,33 @@ extension ConsoleController {
         _ = try await services.audited([draft], in: page.database) { try await page.database.endSession(id: id, at: now) }
         logChange("session revoked", page, user.id.rawValue, context)
         return redirect("\(page.path)/users/\(user.id.rawValue)?notice=session-revoked", signedIn: page.signedIn)
+    }
+
+    /// Removes one of the user's passkeys as the admin API's `DELETE …/passkeys/{id}` does
+    /// (`passkey.deleted`): refused (409, the reason on the page) when it is their last way to
+    /// sign in or their last second factor under policy `required`.
+    func removePasskey(
+        _ page: TenantPage, _ form: FormParameters, _ user: User, _ request: Request, _ context: AppRequestContext
+    ) async throws -> Response {
+        let back = "\(page.path)/users/\(user.id.rawValue)"
+        let id = context.parameters.get("passkey") ?? ""
+        guard try await page.database.passkeys(userID: user.id).contains(where: { $0.id == id }) else {
+            return missing(page, "No such passkey", "This user has no passkey with this id.", back: (back, "Back to the user"))
+        }
+        let draft = operatorDraft("passkey.deleted", page, target: ("passkey", id), userID: user.id.rawValue, request, context)
+        let removed: Bool
+        do {
+            removed = try await services.audited([draft], in: page.database, keepIf: { $0 }) {
+                try await PasskeyRemoval.remove(id, of: user, database: page.database)
+            }
+        } catch let refusal as OAuthError {
+            var values = try await userValues(page, user)
+            values["passkeys_error"] = refusal.description
+            return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .conflict)
+        }
+        guard removed else { return missing(page, "No such passkey", "This user has no passkey with this id.", back: (back, "Back to the user")) }
+        logChange("passkey removed", page, user.id.rawValue, context)
+        return redirect("\(back)?notice=passkey-removed", signedIn: page.signedIn)
     }
 
     /// Grants `role` (`tenant_admin`, `tenant_viewer`; empty: none) as the admin API's

@@ -19,7 +19,7 @@ extension ConsoleController {
         "mfa-reset": "Two-step verification was reset: the second factors and recovery codes were removed and every session ended.",
         "mfa-none": "The user has no second factor; nothing was changed.", "metadata": "The metadata was saved.",
         "profile": "The phone number and address were saved.",
-        "session-revoked": "The session was ended.", "deleted": "The user was deleted.",
+        "session-revoked": "The session was ended.", "deleted": "The user was deleted.", "passkey-removed": "The passkey was removed.",
     ]
 
     func registerUserRoutes(_ console: RouterGroup<AppRequestContext>) {
@@ -144,6 +144,7 @@ extension ConsoleController {
         let now = services.clock.now
         let sessions = try await page.database.activeSessions(userID: user.id, at: now, limit: 100, before: nil)
         let factors = try await page.database.mfaFactors(userID: user.id)
+        let passkeys = try await page.database.passkeys(userID: user.id)
         let role = try await page.database.consoleRole(of: user.id)
         let fields: [String: Any] = [
             "console_role": role?.rawValue ?? "", "role_none": role == nil, "role_tenant_viewer": role == .tenantViewer,
@@ -152,6 +153,13 @@ extension ConsoleController {
             "user_id": user.id.rawValue, "email": user.email, "name": user.name ?? "", "email_verified": user.emailVerified,
             "disabled": user.disabled, "has_password": user.passwordHash != nil, "created_at": Self.date(user.createdAt),
             "factors": factors.map { ["kind": $0.kind.rawValue] }, "has_factors": !factors.isEmpty,
+            "passkeys": passkeys.map { passkey -> [String: Any] in
+                [
+                    "id": passkey.id, "name": passkey.name, "created_at": Self.date(passkey.createdAt),
+                    "last_used_at": passkey.lastUsedAt.map(Self.date) ?? "never", "synced": passkey.backupEligible,
+                    "remove_action": "\(url)/passkeys/\(passkey.id)/remove",
+                ]
+            },
             "sessions": sessions.map { session -> [String: Any] in
                 var entry: [String: Any] = [
                     "id": session.id.rawValue, "created_at": Self.date(session.createdAt), "expires_at": Self.date(session.expiresAt),

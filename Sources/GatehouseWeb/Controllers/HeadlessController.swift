@@ -124,6 +124,10 @@ struct HeadlessController {
             guard client.firstParty else {
                 throw OAuthError.unauthorizedClient("only first-party clients may use the headless API")
             }
+            // RFC 9449 §5.2: such a client's tokens are always DPoP-bound; this API issues Bearer tokens.
+            guard !client.dpopBoundAccessTokens else {
+                throw OAuthError.unauthorizedClient("this client uses DPoP-bound tokens only (dpop_bound_access_tokens); the headless API issues Bearer tokens")
+            }
             return client
         }
     }

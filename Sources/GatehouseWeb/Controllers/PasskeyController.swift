@@ -103,7 +103,8 @@ struct PasskeyController {
     // MARK: Account console
 
     /// `POST account/passkeys/new`: after a recent sign-in (step-up), the page that registers a
-    /// passkey of the signed-in user (resident key, user verification preferred, attestation `none`).
+    /// passkey of the signed-in user (resident key, user verification preferred, attestation
+    /// `none`, or `direct` where the tenant requires `packed` attestation).
     func showRegistration(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, form, user) = try await account.consoleUser(request, context)
         guard services.passkeyRelyingParty(context.tenant) != nil else { throw OAuthError.invalidRequest("Passkeys are not available here.") }
@@ -122,6 +123,7 @@ struct PasskeyController {
         options["userName"] = .string(user.email)
         options["userDisplay"] = .string(user.name ?? user.email)
         options["exclude"] = .array(existing.map { .string(Base64URL.encode($0.credentialID)) })
+        options["attestation"] = .string(rp.requiresAttestation ? "direct" : "none")
         let base = account.consolePath(context)
         let script = services.passkeyScript(mode: "register", options: options, action: "\(base)/passkeys", fields: ["csrf_token": csrf])
         var values: [String: Any] = ["back_url": base, "rp_id": rp.id]
@@ -169,10 +171,9 @@ struct PasskeyController {
         let (claims, _, user) = try await account.consoleUser(request, context)
         if let reauthenticate = try await account.stepUp(claims, for: .passkeyRemove, context) { return reauthenticate }
         guard let id = context.parameters.get("passkey") else { throw OAuthError.invalidRequest("That passkey is not on your account.") }
-        try await PasskeyRemoval.check(removing: id, of: user, database: context.database)
         let removed = try await services.auditedAccount(
-            "user.passkey_removed", user: user.id, data: .object(["passkey": .string(id)]), request, context
-        ) { try await context.database.deletePasskey(id: id, userID: user.id) }
+            "user.passkey_removed", user: user.id, data: .object(["passkey": .string(id)]), request, context, keepIf: { $0 }
+        ) { try await PasskeyRemoval.remove(id, of: user, database: context.database) }
         guard removed else { throw OAuthError.invalidRequest("That passkey is not on your account.") }
         try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": "A passkey was removed from your account."], database: context.database)
         return account.back("passkey-removed", context)
@@ -182,17 +183,23 @@ struct PasskeyController {
 /// The rule every removal of a passkey follows (account console and admin API): a user keeps a
 /// way to sign in, and a second factor where the tenant requires one.
 enum PasskeyRemoval {
-    /// - Throws: `invalid_request` naming the reason when removing `id` would leave `user`
-    ///   without a way to sign in or (policy `required`) without a second factor; nothing when
-    ///   `id` is not one of the user's passkeys (the caller answers that).
-    static func check(removing id: String, of user: User, database: any TenantHandle) async throws {
-        let passkeys = try await database.passkeys(userID: user.id)
-        guard passkeys.contains(where: { $0.id == id }) else { return }
-        let others = passkeys.count - 1
-        if others == 0, user.passwordHash == nil, try await database.upstreamIdentities(userID: user.id).isEmpty {
+    /// Removes the passkey `id` of `user` unless it is their last passkey and they need one: no
+    /// password and no linked provider (their only way to sign in), or policy `required` and no
+    /// other second factor. The count of their passkeys is taken with the deletion, so two
+    /// concurrent removals never leave them without one.
+    /// - Returns: false when `id` is not one of the user's passkeys.
+    /// - Throws: `invalid_request` naming the reason when the passkey is kept.
+    static func remove(_ id: String, of user: User, database: any TenantHandle) async throws -> Bool {
+        var onlyWayIn = user.passwordHash == nil
+        if onlyWayIn { onlyWayIn = try await database.upstreamIdentities(userID: user.id).isEmpty }
+        var onlyFactor = database.tenant.tenant.settings.mfaPolicy == .required
+        if onlyFactor { onlyFactor = try await database.mfaFactors(userID: user.id).isEmpty }
+        switch try await database.deletePasskey(id: id, userID: user.id, keepingOne: onlyWayIn || onlyFactor) {
+        case .deleted: return true
+        case .missing: return false
+        case .lastOne where onlyWayIn:
             throw OAuthError.invalidRequest("This passkey is the only way to sign in to this account: add a password or another passkey first.")
-        }
-        if others == 0, database.tenant.tenant.settings.mfaPolicy == .required, try await database.mfaFactors(userID: user.id).isEmpty {
+        case .lastOne:
             throw OAuthError.invalidRequest("Two-step verification is required here: set up another method before removing this passkey.")
         }
     }

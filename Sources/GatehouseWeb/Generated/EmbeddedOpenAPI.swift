@@ -3677,7 +3677,27 @@ enum AdminOpenAPI {
             "type": "array",
             "items": {"type": "string", "enum": ["totp", "email", "webauthn"]},
             "default": ["totp", "email"],
-            "description": "Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages, where the tenant's host is a domain name)."
+            "description": "Second factors users may enrol: `totp` (an authenticator app), `email` (codes by email), `webauthn` (passkeys: also a way to sign in alone on the tenant's pages; refused with 422 when the tenant's issuer host is an IP address, which is no WebAuthn RP ID)."
+          },
+          "passkey_attestation": {
+            "type": "string",
+            "enum": ["none", "packed"],
+            "default": "none",
+            "description": "The attestation a new passkey must bring (W3C WebAuthn §7.1): `none` (any authenticator) or `packed` (registration asks for `direct` attestation and accepts only `packed` full attestation, §8.2, whose certificate path ends at one of `passkey_attestation_roots`, from a model in `passkey_aaguids`; self attestation is refused). `packed` needs `webauthn` in `mfa_factors`. Passkeys registered before stay usable."
+          },
+          "passkey_aaguids": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+            "maxItems": 100,
+            "default": [],
+            "description": "AAGUIDs of the authenticator models accepted under `packed` attestation (lowercase UUIDs). Required (non-empty) with `packed`; refused otherwise."
+          },
+          "passkey_attestation_roots": {
+            "type": "array",
+            "items": {"type": "string", "description": "One PEM certificate (`-----BEGIN CERTIFICATE-----` … `-----END CERTIFICATE-----`)."},
+            "maxItems": 20,
+            "default": [],
+            "description": "Trust anchors of `packed` attestation: the vendors' attestation root certificates (a certificate given here is trusted as given, self-signed or not). Required (non-empty) with `packed`; refused otherwise."
           },
           "access_token_ttl": {
             "type": "integer",
@@ -3786,7 +3806,10 @@ enum AdminOpenAPI {
         "description": "Settings to set; fields not given keep their current value (their default on create). Every lifetime is in seconds. `null` puts a field back to its default (JSON merge patch, RFC 7396); for `hostname` that means no own host. `oauth_providers` and `email_templates` cannot be set here.",
         "properties": {
           "mfa_policy": {"type": ["string", "null"], "enum": ["none", "optional", "required", null], "examples": ["required"]},
-          "mfa_factors": {"type": ["array", "null"], "items": {"type": "string", "enum": ["totp", "email", "webauthn"]}, "examples": [["totp", "webauthn"]]},
+          "mfa_factors": {"type": ["array", "null"], "items": {"type": "string", "enum": ["totp", "email", "webauthn"]}, "examples": [["totp", "email"]], "description": "`webauthn` is refused (422) where the tenant's issuer host is an IP address."},
+          "passkey_attestation": {"type": ["string", "null"], "enum": ["none", "packed", null], "description": "`none` or `packed` (see TenantSettings); `packed` needs `webauthn` in `mfa_factors`, `passkey_aaguids` and `passkey_attestation_roots`."},
+          "passkey_aaguids": {"type": ["array", "null"], "maxItems": 100, "items": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}, "description": "Accepted authenticator models under `packed` (lowercase UUIDs)."},
+          "passkey_attestation_roots": {"type": ["array", "null"], "maxItems": 20, "items": {"type": "string", "maxLength": 32768}, "description": "PEM root certificates trusted for `packed` attestation, one per item."},
           "require_pushed_authorization_requests": {"type": ["boolean", "null"], "description": "Whether every authorization request must first be pushed (RFC 9126 §5)."},
           "dpop_nonce_required": {"type": ["boolean", "null"], "description": "Whether every DPoP proof must carry the server's nonce (RFC 9449 §8)."},
           "access_token_ttl": {

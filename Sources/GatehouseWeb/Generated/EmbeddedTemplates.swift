@@ -1641,6 +1641,7 @@ enum EmbeddedTemplates {
     allowed_origins, mfa_none, mfa_optional, mfa_required, and <field>_error for each field,
     error, delete_error, may_change, may_delete, id_token_ttl, authorization_code_ttl, device_code_ttl,
     audit_retention_days, dpop_nonce_required, registration_<mode>, resources, signing_algorithms[] and mfa_factors[] (value, checked), linking_<value>,
+    attestation_<none|packed>, passkey_aaguids, passkey_attestation_roots,
     hostname, hostname_editable, custom_claims, notice, action, delete_action, users_url (the users page), clients_url
     (the clients page), audit_url, webhooks_url, keys_url and templates_url (the audit log, webhooks and signing
     keys pages). }}
@@ -1753,6 +1754,24 @@ enum EmbeddedTemplates {
         {{#mfa_factors}}<label><input type="checkbox" name="mfa_factors" value="{{value}}" id="factor-{{value}}"{{#checked}} checked{{/checked}}> <span class="mono">{{value}}</span></label> {{/mfa_factors}}
         {{#mfa_factors_error}}<p class="field-error" id="mfa_factors-error" role="alert">{{mfa_factors_error}}</p>{{/mfa_factors_error}}
       </fieldset>
+      <div class="field">
+        <label for="passkey_attestation">Attestation a new passkey must bring (WebAuthn)</label>
+        <select id="passkey_attestation" name="passkey_attestation"{{#passkey_attestation_error}} aria-describedby="passkey_attestation-error"{{/passkey_attestation_error}}>
+          <option value="none"{{#attestation_none}} selected{{/attestation_none}}>none: any authenticator</option>
+          <option value="packed"{{#attestation_packed}} selected{{/attestation_packed}}>packed: only the models below, attested by a root below</option>
+        </select>
+        {{#passkey_attestation_error}}<p class="field-error" id="passkey_attestation-error" role="alert">{{passkey_attestation_error}}</p>{{/passkey_attestation_error}}
+      </div>
+      <div class="field">
+        <label for="passkey_aaguids">Accepted authenticator models under packed: one AAGUID per line</label>
+        <textarea id="passkey_aaguids" name="passkey_aaguids" rows="2" spellcheck="false"{{#passkey_aaguids_error}} aria-describedby="passkey_aaguids-error"{{/passkey_aaguids_error}}>{{passkey_aaguids}}</textarea>
+        {{#passkey_aaguids_error}}<p class="field-error" id="passkey_aaguids-error" role="alert">{{passkey_aaguids_error}}</p>{{/passkey_aaguids_error}}
+      </div>
+      <div class="field">
+        <label for="passkey_attestation_roots">Attestation root certificates under packed (PEM, one or more)</label>
+        <textarea id="passkey_attestation_roots" name="passkey_attestation_roots" rows="3" spellcheck="false"{{#passkey_attestation_roots_error}} aria-describedby="passkey_attestation_roots-error"{{/passkey_attestation_roots_error}}>{{passkey_attestation_roots}}</textarea>
+        {{#passkey_attestation_roots_error}}<p class="field-error" id="passkey_attestation_roots-error" role="alert">{{passkey_attestation_roots_error}}</p>{{/passkey_attestation_roots_error}}
+      </div>
       <div class="field">
         <label for="account_linking">Upstream sign-ins link to an existing account</label>
         <select id="account_linking" name="account_linking"{{#account_linking_error}} aria-describedby="account_linking-error"{{/account_linking_error}}>
@@ -1889,7 +1908,8 @@ enum EmbeddedTemplates {
         "pages/admin_user.mustache": ##"""
 {{! Admin console: one user of a tenant. Variables: operator_email, csrf_token, console_path,
     slug, tenant_display_name, tenant_url, users_url, user_id, email, name, email_verified,
-    disabled, has_password, created_at, factors[] (kind), has_factors, sessions[] (id,
+    disabled, has_password, created_at, factors[] (kind), has_factors, passkeys[] (id, name,
+    created_at, last_used_at, synced, remove_action), passkeys_error, sessions[] (id,
     user_agent, ip, amr, created_at, expires_at, revoke_action), public_metadata,
     private_metadata, public_metadata_error, private_metadata_error, notice, error, delete_error,
     and the forms' actions disable_action, enable_action, verify_action, reset_password_action,
@@ -1949,6 +1969,30 @@ enum EmbeddedTemplates {
       </fieldset>
       <button type="submit" class="btn btn-secondary btn-small" id="save-console-role">Save the console role</button>
     </form>
+  </section>
+
+  <section class="section" aria-labelledby="passkeys-title">
+    <h2 id="passkeys-title">Passkeys</h2>
+    {{#passkeys_error}}<p class="field-error" id="passkeys-error" role="alert">{{passkeys_error}}</p>{{/passkeys_error}}
+    <ul class="sessions" id="passkeys">
+      {{#passkeys}}
+      <li class="session" data-passkey-id="{{id}}">
+        <div class="session-info" id="passkey-{{id}}">
+          <p class="session-device">{{name}}</p>
+          <p class="session-meta"><span>{{#synced}}synced (multi-device){{/synced}}{{^synced}}device-bound{{/synced}}</span> · <span>Added {{created_at}}</span> · <span>Last used {{last_used_at}}</span></p>
+        </div>
+        <div class="session-action">
+          <form method="post" action="{{remove_action}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <button type="submit" class="btn btn-secondary btn-small" aria-describedby="passkey-{{id}}">Remove this passkey</button>
+          </form>
+        </div>
+      </li>
+      {{/passkeys}}
+      {{^passkeys}}
+      <li class="session"><p class="session-meta">No passkeys.</p></li>
+      {{/passkeys}}
+    </ul>
   </section>
 
   <section class="section" aria-labelledby="sessions-title">

@@ -23,6 +23,27 @@ struct PasskeyRelyingParty: Sendable {
     let origin: String
     /// The name authenticators show: the tenant's name.
     let name: String
+    /// The tenant's settings, for ``attestation``.
+    let settings: TenantSettings
+
+    /// Whether a new passkey must bring `packed` attestation (`passkey_attestation`).
+    var requiresAttestation: Bool { settings.passkeyAttestation == "packed" }
+
+    /// What a new passkey's attestation must be, or nil for attestation `none`. Parsed from the
+    /// settings when a registration is verified (not for every page that offers passkeys); the
+    /// roots were validated when saved, and one that no longer parses is left out, which refuses
+    /// more, never less.
+    var attestation: AttestationRequirement? {
+        guard requiresAttestation else { return nil }
+        return AttestationRequirement(
+            roots: settings.passkeyAttestationRoots.compactMap { try? X509Certificate(pem: $0) },
+            aaguids: Set(settings.passkeyAAGUIDs.compactMap(AAGUID.bytes)))
+    }
+
+    /// Whether `host` can be an RP ID: a domain name, not an IP address in any form (§5.1.2).
+    static func isValidID(_ host: String) -> Bool {
+        !host.isEmpty && !host.contains(":") && !HostName.endsInANumber(host)
+    }
 }
 
 extension FormParameters {
@@ -52,11 +73,13 @@ extension Services {
     /// The tenant as relying party; nil when passkeys are off (`webauthn` not in `mfa_factors`)
     /// or its host is an IP address, which is no valid RP ID (§5.1.2).
     func passkeyRelyingParty(_ tenant: ResolvedTenant) -> PasskeyRelyingParty? {
-        guard tenant.tenant.settings.mfaFactors.contains(MFAFactorKind.webauthn.rawValue),
-            let url = URLComponents(string: issuer(of: tenant)), let scheme = url.scheme, let host = url.host?.lowercased(), !host.isEmpty,
-            !host.contains(":"), !host.allSatisfy({ $0.isNumber || $0 == "." })
+        let settings = tenant.tenant.settings
+        guard settings.mfaFactors.contains(MFAFactorKind.webauthn.rawValue),
+            let url = URLComponents(string: issuer(of: tenant)), let scheme = url.scheme, let host = url.host?.lowercased(),
+            PasskeyRelyingParty.isValidID(host)
         else { return nil }
-        return PasskeyRelyingParty(id: host, origin: "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? ""), name: tenant.tenant.name)
+        return PasskeyRelyingParty(
+            id: host, origin: "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? ""), name: tenant.tenant.name, settings: settings)
     }
 
     func passkeyChallengeMAC(_ tenant: ResolvedTenant, purpose: PasskeyPurpose, binding: String, body: ArraySlice<UInt8>) -> [UInt8] {
@@ -180,13 +203,22 @@ extension Services {
             let attestation = field("attestation_object", limit: Self.attestationObjectLimit)
         else { throw PasskeyRefusal(message: "Your browser sent no passkey. Try again.") }
         let credential: RegisteredCredential
+        let requirement = rp.attestation
         do {
             credential = try WebAuthnCeremony.verifyRegistration(
                 .init(clientDataJSON: clientData, attestationObject: attestation),
-                expecting: .init(challenge: challenge, origin: rp.origin, rpID: rp.id, requireUserVerification: false))
+                expecting: .init(challenge: challenge, origin: rp.origin, rpID: rp.id, requireUserVerification: false),
+                attestation: requirement)
         } catch {
             logger.warning("passkey registration refused", metadata: ["tenant": .string(database.tenant.slug), "reason": .string(error.description)])
-            throw PasskeyRefusal(message: "That passkey could not be registered. Try again.")
+            switch error {
+            case .attestationNotTrusted, .attestationInvalid, .unsupportedAttestationFormat:
+                guard requirement == nil else {
+                    throw PasskeyRefusal(message: "This kind of passkey is not accepted here. Use a security key your organization approved.")
+                }
+                throw PasskeyRefusal(message: "That passkey could not be registered. Try again.")
+            default: throw PasskeyRefusal(message: "That passkey could not be registered. Try again.")
+            }
         }
         guard try await database.recordWebAuthnChallenge(challenge, expiresAt: expiry) else {
             throw PasskeyRefusal(message: "The passkey request expired. Try again.")
@@ -233,7 +265,7 @@ extension Services {
         function create(){var n=document.getElementById('passkey-name');return navigator.credentials.create({publicKey:{\
         challenge:d(o.challenge),rp:{id:o.rpId,name:o.rpName},user:{id:d(o.userId),name:o.userName,displayName:o.userDisplay},\
         pubKeyCredParams:[{type:'public-key',alg:-8},{type:'public-key',alg:-7},{type:'public-key',alg:-257}],\
-        authenticatorSelection:{residentKey:'required',requireResidentKey:true,userVerification:o.uv},attestation:'none',\
+        authenticatorSelection:{residentKey:'required',requireResidentKey:true,userVerification:o.uv},attestation:o.attestation,\
         excludeCredentials:ids(o.exclude||[]),timeout:300000}}).then(function(c){post({client_data_json:e(c.response.clientDataJSON),\
         attestation_object:e(c.response.attestationObject),name:n?n.value:''});});}\
         var b=document.getElementById('passkey-button');\

@@ -93,7 +93,7 @@ public struct Services: Sendable {
         TokenContext(
             tokens: try await tokenService(for: database), store: database,
             refreshReuseGrace: TimeInterval(configuration.refreshReuseGrace),
-            clientAssertions: clientAssertions(for: database, endpoint: endpoint), deviceAuthorizations: database)
+            clientAssertions: clientAssertions(for: database, endpoint: endpoint), deviceAuthorizations: database, dpopBindings: database)
     }
 
     /// Constant-time check of a presented admin token.

@@ -37,6 +37,13 @@ public struct TenantAddressing: Sendable {
         return tenant.settings.hostname ?? baseDomain.map { "\(tenant.slug).\($0)" }
     }
 
+    /// The host of the issuer a tenant of `slug` with `settings` has (or would have): its own
+    /// host, its host under the base domain, or the public URL's host.
+    public func issuerHost(slug: String, settings: TenantSettings) -> String {
+        if slug == Tenant.operatorsSlug { return publicHost }
+        return settings.hostname ?? baseDomain.map { "\(slug).\($0)" } ?? publicHost
+    }
+
     /// The issuer identifier (OIDC Discovery 1.0 §3, RFC 8414 §2): `{public_url}/t/{slug}`, or
     /// `{scheme}://{host}[:{port}]` for a tenant on its own host.
     public func issuer(of tenant: Tenant) -> String {

@@ -44,7 +44,8 @@ public enum RefreshTokenGrant: GrantHandler {
         // was issued; a confidential client's are never bound) is refreshed only with a proof of
         // that key; checked before the rotation, so that a refusal changes nothing. A token already
         // rotated goes on to the rotation, whose reuse detection revokes the grant (RFC 9700 §4.14.2).
-        if client.client.type == .public, let store = context.dpop?.store, let record = try await context.store.refreshToken(hash: hash),
+        // Where the request offers no DPoP (the headless API), a bound token has no proof: refused.
+        if client.client.type == .public, let store = context.dpopBindings, let record = try await context.store.refreshToken(hash: hash),
             record.rotatedAt == nil
         {
             if let boundJKT = try await store.dpopKeys(grantID: record.grantID).refreshJKT, context.dpopJKT != boundJKT {
