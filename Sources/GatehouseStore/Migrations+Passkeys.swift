@@ -25,5 +25,9 @@ extension Migrations {
                 t.column("expires_at", .datetime).notNull().indexed()
             }
         }
+        // Whether a passkey's registration brought trusted `packed` attestation (`Passkey.attested`).
+        migrator.registerMigration("2026-12-18-passkey-attestation-v1") { db in
+            try db.alter(table: "passkeys") { t in t.add(column: "attested", .boolean).notNull().defaults(to: false) }
+        }
     }
 }

@@ -5,14 +5,14 @@ import GRDB
 
 extension Passkey {
     static let columns =
-        "id, user_id, credential_id, public_key, algorithm, sign_count, aaguid, name, backup_eligible, backup_state, created_at, last_used_at"
+        "id, user_id, credential_id, public_key, algorithm, sign_count, aaguid, name, backup_eligible, backup_state, created_at, last_used_at, attested"
 
     init(row: Row) {
         self.init(
             id: row["id"], userID: UserID(rawValue: row["user_id"])!, credentialID: Array(row["credential_id"] as Data),
             publicKey: Array(row["public_key"] as Data), algorithm: row["algorithm"], signCount: UInt32(clamping: row["sign_count"] as Int64),
             aaguid: Array(row["aaguid"] as Data), name: row["name"], backupEligible: row["backup_eligible"], backupState: row["backup_state"],
-            createdAt: row["created_at"], lastUsedAt: row["last_used_at"])
+            createdAt: row["created_at"], lastUsedAt: row["last_used_at"], attested: row["attested"])
     }
 }
 
@@ -22,11 +22,11 @@ extension TenantDatabase: PasskeyStore {
     public func insertPasskey(_ passkey: Passkey) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO passkeys (\(Passkey.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (credential_id) DO NOTHING",
+                sql: "INSERT INTO passkeys (\(Passkey.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (credential_id) DO NOTHING",
                 arguments: [
                     passkey.id, passkey.userID.rawValue, Data(passkey.credentialID), Data(passkey.publicKey), passkey.algorithm,
                     Int64(passkey.signCount), Data(passkey.aaguid), passkey.name, passkey.backupEligible, passkey.backupState,
-                    passkey.createdAt, passkey.lastUsedAt,
+                    passkey.createdAt, passkey.lastUsedAt, passkey.attested,
                 ])
             return db.changesCount == 1
         }

@@ -390,3 +390,17 @@ struct DisplayNameTests {
         #expect((DisplayName.problem(row.0) == nil) == row.1, "\(row.0.debugDescription)")
     }
 }
+
+@Suite("Passkeys: the RFC 8176 method a sign-in states")
+struct PasskeyAMRTests {
+    @Test(
+        "hwk only for a device-bound passkey of an attested model; swk for synced or unattested ones",
+        arguments: [(false, false, "swk"), (false, true, "swk"), (true, true, "swk"), (true, false, "hwk")])
+    func method(_ attested: Bool, _ backupEligible: Bool, _ expected: String) {
+        let passkey = Passkey(
+            id: "psk_1", userID: UserID.generate(at: Date()), credentialID: [1], publicKey: [1], algorithm: -7, signCount: 0,
+            aaguid: Array(repeating: 0, count: 16), name: "Key", backupEligible: backupEligible, backupState: false, createdAt: Date(),
+            attested: attested)
+        #expect(passkey.amrMethod == expected)
+    }
+}

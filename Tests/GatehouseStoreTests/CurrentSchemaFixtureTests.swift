@@ -6,7 +6,7 @@ import GRDB
 import Logging
 import Testing
 
-/// A data folder of today's schema (every migration up to 2026-12-13-console-roles-v1, with the device authorizations of 2026-12-10, the back-channel logout deliveries of 2026-12-11 the client registrations of 2026-12-14, the grants' resources of 2026-12-15, the DPoP tables of 2026-12-16 and the passkeys of 2026-12-17: tenant hostnames, console
+/// A data folder of today's schema (every migration up to 2026-12-13-console-roles-v1, with the device authorizations of 2026-12-10, the back-channel logout deliveries of 2026-12-11 the client registrations of 2026-12-14, the grants' resources of 2026-12-15, the DPoP tables of 2026-12-16, the passkeys of 2026-12-17 and their attestation flag of 2026-12-18: tenant hostnames, console
 /// enrolments, organizations, their invitations, domains and SSO, user metadata and client custom
 /// claims, the audit log, webhook endpoints, users' profiles, client JWT authentication, template versions, console roles, pushed authorizations, device authorizations, logout deliveries, client registrations) opens, migrates (nothing to do) and reads its rows back through the protocols.
 /// `MigrationTests` covers the first shipped schema; when a migration ships, write a new folder

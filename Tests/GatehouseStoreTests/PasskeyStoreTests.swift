@@ -8,10 +8,11 @@ import Testing
 /// rename and removal only by their user, answered challenges recorded once and purged.
 @Suite("Passkeys (WebAuthn)")
 struct PasskeyStoreTests {
-    static func passkey(_ user: UserID, credential: [UInt8], at now: Date) -> Passkey {
+    static func passkey(_ user: UserID, credential: [UInt8], at now: Date, attested: Bool = false) -> Passkey {
         Passkey(
             id: Passkey.newID(at: now), userID: user, credentialID: credential, publicKey: [0xA5, 1, 2], algorithm: -8, signCount: 3,
-            aaguid: Array(repeating: 0, count: 16), name: "Laptop", backupEligible: false, backupState: false, createdAt: now)
+            aaguid: Array(repeating: 0, count: 16), name: "Laptop", backupEligible: false, backupState: false, createdAt: now,
+            attested: attested)
     }
 
     @Test(
@@ -26,7 +27,7 @@ struct PasskeyStoreTests {
             try await a.insertUser(user)
             try await a.insertUser(other)
             try await b.insertUser(stranger)
-            let key = Self.passkey(user.id, credential: [1, 2, 3, 4], at: now)
+            let key = Self.passkey(user.id, credential: [1, 2, 3, 4], at: now, attested: true)
             #expect(try await a.insertPasskey(key))
             #expect(try await !a.insertPasskey(Self.passkey(other.id, credential: [1, 2, 3, 4], at: now)))
             #expect(try await b.insertPasskey(Self.passkey(stranger.id, credential: [1, 2, 3, 4], at: now)))

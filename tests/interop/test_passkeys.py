@@ -163,7 +163,7 @@ def test_register_a_passkey_in_the_account_console(acme, browser, artifacts_dir)
     assert "Laptop" in drv.find_element(By.TAG_NAME, "body").text
     stored = passkeys_of(acme, acme.user)
     assert [p["name"] for p in stored] == ["Laptop"], stored
-    assert stored[0]["backup_eligible"] is False, stored
+    assert stored[0]["backup_eligible"] is False and stored[0]["attested"] is False, stored
     credentials = drv.get_credentials()
     assert len(credentials) == 1 and credentials[0].rp_id == urlsplit(acme.issuer).hostname, credentials
     acme.credential = credentials[0]
@@ -203,8 +203,9 @@ def test_sign_in_with_the_passkey_alone_from_the_email_fields_autofill(acme, bro
     sign_out(drv, acme)
     rp, state, nonce, verifier = open_authorization(drv, acme, callback)
     claims = finish_authorization(acme, callback, rp, state, nonce, verifier)
-    # RFC 8176: a device-bound key (hwk), user presence and, with user verification, mfa.
-    assert set(claims["amr"]) == {"hwk", "user", "mfa"}, claims
+    # RFC 8176: a key whose protection nobody attested (swk: the tenant takes attestation none),
+    # user presence and, with user verification, mfa.
+    assert set(claims["amr"]) == {"swk", "user", "mfa"}, claims
 
 
 def test_passkey_as_second_factor_after_a_password(acme, browser, callback, artifacts_dir):
@@ -221,7 +222,7 @@ def test_passkey_as_second_factor_after_a_password(acme, browser, callback, arti
         authenticator(drv, copy(acme.credential, stored_count(acme)))
         click_css(drv, "#passkey-button")
         claims = finish_authorization(acme, callback, rp, state, nonce, verifier)
-        assert set(claims["amr"]) == {"pwd", "hwk", "mfa"}, claims
+        assert set(claims["amr"]) == {"pwd", "swk", "mfa"}, claims
     finally:
         acme.patch({"settings": {"mfa_policy": "none"}})
 
@@ -478,7 +479,8 @@ def test_packed_attestation_from_accepted_models_only(hosted, browser, artifacts
     page = ceremony_data(drv)
     post_form(drv, urljoin(strict.issuer, page["action"]), registration_fields(page, strict.issuer, ACCEPTED_MODEL, signer=good_key, x5c=[good_cert]))
     wait(drv).until(lambda d: "notice=passkey-added" in d.current_url)
-    assert [p["name"] for p in passkeys_of(strict, user)] == ["Security key"]
+    (attested,) = passkeys_of(strict, user)
+    assert attested["name"] == "Security key" and attested["attested"] is True, attested
     remove_in_the_admin_console(hosted, strict, user)
 
 

@@ -1820,7 +1820,7 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Passkey/sign_count`.
             package var signCount: Swift.Int
-            /// A multi-device passkey that may be synced (`amr` `swk`); false for a device-bound one (`hwk`).
+            /// A multi-device passkey that may be synced; false for a device-bound one.
             ///
             /// - Remark: Generated from `#/components/schemas/Passkey/backup_eligible`.
             package var backupEligible: Swift.Bool
@@ -1828,6 +1828,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Passkey/backup_state`.
             package var backupState: Swift.Bool
+            /// Registered with `packed` attestation that chained to one of the tenant's accepted roots for an accepted model (`passkey_attestation` `packed`). Sign-ins with a device-bound attested passkey say `amr` `hwk` (RFC 8176); every other passkey says `swk`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/attested`.
+            package var attested: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Passkey/created_at`.
             package var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Passkey/last_used_at`.
@@ -1838,8 +1842,9 @@ extension Components {
             ///   - id:
             ///   - name: The name the user gave it.
             ///   - signCount: The last signature counter seen (0: the authenticator keeps none).
-            ///   - backupEligible: A multi-device passkey that may be synced (`amr` `swk`); false for a device-bound one (`hwk`).
+            ///   - backupEligible: A multi-device passkey that may be synced; false for a device-bound one.
             ///   - backupState: Backed up at its last use.
+            ///   - attested: Registered with `packed` attestation that chained to one of the tenant's accepted roots for an accepted model (`passkey_attestation` `packed`). Sign-ins with a device-bound attested passkey say `amr` `hwk` (RFC 8176); every other passkey says `swk`.
             ///   - createdAt:
             ///   - lastUsedAt:
             package init(
@@ -1848,6 +1853,7 @@ extension Components {
                 signCount: Swift.Int,
                 backupEligible: Swift.Bool,
                 backupState: Swift.Bool,
+                attested: Swift.Bool,
                 createdAt: Foundation.Date,
                 lastUsedAt: Foundation.Date? = nil
             ) {
@@ -1856,6 +1862,7 @@ extension Components {
                 self.signCount = signCount
                 self.backupEligible = backupEligible
                 self.backupState = backupState
+                self.attested = attested
                 self.createdAt = createdAt
                 self.lastUsedAt = lastUsedAt
             }
@@ -1865,6 +1872,7 @@ extension Components {
                 case signCount = "sign_count"
                 case backupEligible = "backup_eligible"
                 case backupState = "backup_state"
+                case attested
                 case createdAt = "created_at"
                 case lastUsedAt = "last_used_at"
             }
@@ -1890,6 +1898,10 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .backupState
                 )
+                self.attested = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .attested
+                )
                 self.createdAt = try container.decode(
                     Foundation.Date.self,
                     forKey: .createdAt
@@ -1904,6 +1916,7 @@ extension Components {
                     "sign_count",
                     "backup_eligible",
                     "backup_state",
+                    "attested",
                     "created_at",
                     "last_used_at"
                 ])

@@ -24,11 +24,16 @@ public struct Passkey: Codable, Sendable, Equatable {
     public var backupState: Bool
     public var createdAt: Date
     public var lastUsedAt: Date?
+    /// Whether the registration brought `packed` attestation that verified and chained to one of
+    /// the tenant's accepted roots, for an accepted model (`passkey_attestation` `packed`): the
+    /// only way the server knows what kind of authenticator holds the key.
+    public var attested: Bool
 
     public init(
         id: String, userID: UserID, credentialID: [UInt8], publicKey: [UInt8], algorithm: Int, signCount: UInt32, aaguid: [UInt8],
-        name: String, backupEligible: Bool, backupState: Bool, createdAt: Date, lastUsedAt: Date? = nil
+        name: String, backupEligible: Bool, backupState: Bool, createdAt: Date, lastUsedAt: Date? = nil, attested: Bool = false
     ) {
+        self.attested = attested
         self.id = id
         self.userID = userID
         self.credentialID = credentialID
@@ -52,10 +57,12 @@ public struct Passkey: Codable, Sendable, Equatable {
         name.count <= maximumNameLength && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
-    /// The RFC 8176 method of a sign-in with this passkey: `swk` (software-secured key) for a
-    /// multi-device credential that may be synced off the authenticator, `hwk` (hardware-secured
-    /// key) for a device-bound one.
-    public var amrMethod: String { backupEligible ? "swk" : "hwk" }
+    /// The RFC 8176 §2 method of a sign-in with this passkey: `hwk` (proof of possession of a
+    /// hardware-secured key) only for a device-bound credential (not backup-eligible) whose
+    /// authenticator model was attested (``attested``); `swk` otherwise: a synced credential
+    /// leaves the authenticator, and without attestation the key's protection is the
+    /// authenticator's own say-so.
+    public var amrMethod: String { attested && !backupEligible ? "hwk" : "swk" }
 
     /// A new passkey id.
     public static func newID(at now: Date) -> String { "psk_" + ULID.make(at: now) }

@@ -12,4 +12,9 @@ extension PostgresSchemas {
         "CREATE TABLE {schema}.webauthn_challenges (challenge_hash bytea PRIMARY KEY, expires_at timestamptz NOT NULL)",
         "CREATE INDEX webauthn_challenges_expires_at ON {schema}.webauthn_challenges (expires_at)",
     ]
+
+    /// As SQLite's `2026-12-18-passkey-attestation-v1`.
+    static let tenantPasskeyAttestationV1: [String] = [
+        "ALTER TABLE {schema}.passkeys ADD COLUMN attested boolean NOT NULL DEFAULT false"
+    ]
 }

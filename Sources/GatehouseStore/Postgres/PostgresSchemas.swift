@@ -64,6 +64,7 @@ public struct PostgresSchemas: Sendable {
         Migration(name: "2026-12-15-grant-resources-v1", statements: tenantGrantResourcesV1),
         Migration(name: "2026-12-16-dpop-v1", statements: tenantDPoPV1),
         Migration(name: "2026-12-17-passkeys-v1", statements: tenantPasskeysV1),
+        Migration(name: "2026-12-18-passkey-attestation-v1", statements: tenantPasskeyAttestationV1),
     ]
 
     /// Creates `schema` if needed and applies `migrations` it lacks, under an advisory lock.

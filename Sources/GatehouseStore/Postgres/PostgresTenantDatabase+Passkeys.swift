@@ -12,7 +12,8 @@ extension Passkey {
             publicKey: try r.bytes("public_key") ?? [],
             algorithm: Int(try r("algorithm", as: Int64.self)), signCount: UInt32(clamping: try r("sign_count", as: Int64.self)),
             aaguid: try r.bytes("aaguid") ?? [], name: try r("name"), backupEligible: try r("backup_eligible"),
-            backupState: try r("backup_state"), createdAt: try r.date("created_at"), lastUsedAt: try r.optionalDate("last_used_at"))
+            backupState: try r("backup_state"), createdAt: try r.date("created_at"), lastUsedAt: try r.optionalDate("last_used_at"),
+            attested: try r("attested"))
     }
 }
 
@@ -28,7 +29,7 @@ extension PostgresTenantDatabase: PasskeyStore {
             VALUES (\(passkey.id), \(passkey.userID.rawValue), \(ByteBuffer(bytes: passkey.credentialID)), \(ByteBuffer(bytes: passkey.publicKey)),
             \(Int64(passkey.algorithm)), \(Int64(passkey.signCount)), \(ByteBuffer(bytes: passkey.aaguid)), \(passkey.name),
             \(passkey.backupEligible), \(passkey.backupState), \(PostgresTimestamp(passkey.createdAt)),
-            \(passkey.lastUsedAt.map(PostgresTimestamp.init)))
+            \(passkey.lastUsedAt.map(PostgresTimestamp.init)), \(passkey.attested))
             ON CONFLICT (credential_id) DO NOTHING RETURNING id
             """
         ).isEmpty

@@ -12,10 +12,10 @@ extension AdminController {
         tenantRoute(admin, .get, "tenants/:slug/users/:user/passkeys", scope: AdminScope.usersRead) { _, context in
             let (database, user) = try await self.findUser(context)
             struct View: Encodable {
-                let id: String, name: String, signCount: UInt32, backupEligible: Bool, backupState: Bool, createdAt: Date
+                let id: String, name: String, signCount: UInt32, backupEligible: Bool, backupState: Bool, attested: Bool, createdAt: Date
                 @NullWhenAbsent var lastUsedAt: Date?
                 enum CodingKeys: String, CodingKey {
-                    case id, name, signCount = "sign_count", backupEligible = "backup_eligible", backupState = "backup_state"
+                    case id, name, signCount = "sign_count", backupEligible = "backup_eligible", backupState = "backup_state", attested
                     case createdAt = "created_at", lastUsedAt = "last_used_at"
                 }
             }
@@ -23,7 +23,7 @@ extension AdminController {
             let items = try await database.passkeys(userID: user.id).map {
                 View(
                     id: $0.id, name: $0.name, signCount: $0.signCount, backupEligible: $0.backupEligible, backupState: $0.backupState,
-                    createdAt: $0.createdAt, lastUsedAt: $0.lastUsedAt)
+                    attested: $0.attested, createdAt: $0.createdAt, lastUsedAt: $0.lastUsedAt)
             }
             return Responses.json(List(items: items), noStore: true, sorted: true)
         }

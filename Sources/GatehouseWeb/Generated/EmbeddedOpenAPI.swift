@@ -4701,13 +4701,14 @@ enum AdminOpenAPI {
       "Passkey": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["id", "name", "sign_count", "backup_eligible", "backup_state", "created_at", "last_used_at"],
+        "required": ["id", "name", "sign_count", "backup_eligible", "backup_state", "attested", "created_at", "last_used_at"],
         "properties": {
           "id": {"type": "string", "pattern": "^psk_[0-9A-HJKMNP-TV-Z]{26}$"},
           "name": {"type": "string", "minLength": 1, "maxLength": 64, "description": "The name the user gave it."},
           "sign_count": {"type": "integer", "minimum": 0, "description": "The last signature counter seen (0: the authenticator keeps none)."},
-          "backup_eligible": {"type": "boolean", "description": "A multi-device passkey that may be synced (`amr` `swk`); false for a device-bound one (`hwk`)."},
+          "backup_eligible": {"type": "boolean", "description": "A multi-device passkey that may be synced; false for a device-bound one."},
           "backup_state": {"type": "boolean", "description": "Backed up at its last use."},
+          "attested": {"type": "boolean", "description": "Registered with `packed` attestation that chained to one of the tenant's accepted roots for an accepted model (`passkey_attestation` `packed`). Sign-ins with a device-bound attested passkey say `amr` `hwk` (RFC 8176); every other passkey says `swk`."},
           "created_at": {"type": "string", "format": "date-time"},
           "last_used_at": {"type": ["string", "null"], "format": "date-time"}
         }

@@ -227,7 +227,8 @@ extension Services {
         let passkey = Passkey(
             id: Passkey.newID(at: now), userID: user.id, credentialID: credential.credentialID, publicKey: credential.publicKey,
             algorithm: credential.algorithm.rawValue, signCount: credential.signCount, aaguid: credential.aaguid,
-            name: name.isEmpty ? "Passkey" : name, backupEligible: credential.backupEligible, backupState: credential.backupState, createdAt: now)
+            name: name.isEmpty ? "Passkey" : name, backupEligible: credential.backupEligible, backupState: credential.backupState, createdAt: now,
+            attested: requirement != nil)
         guard try await database.insertPasskey(passkey) else { throw PasskeyRefusal(message: "This passkey is already registered.") }
         return passkey
     }
