@@ -218,27 +218,4 @@ extension TenantDatabase {
             throw StoreError.conflict("a user with this email, or this upstream identity, already exists")
         }
     }
-
-    /// Removes one of a user's identities unless it is their last sign-in method (checked in the
-    /// same transaction as the delete).
-    public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> UpstreamIdentityRemoval {
-        try await pool.write { db in
-            guard
-                try Bool.fetchOne(
-                    db, cached: "SELECT 1 FROM upstream_identities WHERE id = ? AND user_id = ?",
-                    arguments: [id.rawValue, userID.rawValue]) != nil
-            else { return .notFound }
-            let hasPassword =
-                try Bool.fetchOne(
-                    db, cached: "SELECT password_hash IS NOT NULL FROM users WHERE id = ?",
-                    arguments: [userID.rawValue]) ?? false
-            let count =
-                try Int.fetchOne(
-                    db, cached: "SELECT COUNT(*) FROM upstream_identities WHERE user_id = ?",
-                    arguments: [userID.rawValue]) ?? 0
-            if !hasPassword, count <= 1 { return .lastSignInMethod }
-            try db.execute(cached: "DELETE FROM upstream_identities WHERE id = ? AND user_id = ?", arguments: [id.rawValue, userID.rawValue])
-            return .removed
-        }
-    }
 }

@@ -62,17 +62,6 @@ extension TenantDatabase: PasskeyStore {
         }
     }
 
-    /// One write transaction (SQLite's single writer): the count and the deletion see the same rows.
-    public func deletePasskey(id: String, userID: UserID, keepingOne: Bool) async throws -> PasskeyDeletion {
-        try await pool.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM passkeys WHERE user_id = ?", arguments: [userID.rawValue])
-            guard ids.contains(id) else { return .missing }
-            if keepingOne, ids.count < 2 { return .lastOne }
-            try db.execute(sql: "DELETE FROM passkeys WHERE id = ? AND user_id = ?", arguments: [id, userID.rawValue])
-            return .deleted
-        }
-    }
-
     public func recordWebAuthnChallenge(_ challenge: [UInt8], expiresAt: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(

@@ -90,11 +90,20 @@ struct FederationMailConformanceTests {
             let own = [Self.identity(newcomer.id, provider.id, subject: "s-2", at: now), Self.identity(newcomer.id, provider.id, subject: "s-3", at: now)]
             try await a.insertUser(newcomer, identity: own[0])
             try await a.linkUpstreamIdentity(own[1])
-            let removals = try await Race.run(2) { index in try await a.removeUpstreamIdentity(id: own[index].id, userID: newcomer.id) }
-            #expect(removals.sorted { "\($0)" < "\($1)" } == [.lastSignInMethod, .removed])
+            let floor = SignInFloor(passkeysSignIn: true, requiredSecondFactor: nil)
+            let removals = try await Race.run(2) { index in
+                try await a.removeSignInMethod(.upstreamIdentity(own[index].id), userID: newcomer.id, keeping: floor)
+            }
+            #expect(removals.sorted { "\($0)" < "\($1)" } == [.lastWayIn, .removed])
             #expect(try await a.upstreamIdentities(userID: newcomer.id).count == 1)
-            #expect(try await a.removeUpstreamIdentity(id: first.id, userID: newcomer.id) == .notFound)
-            #expect(try await a.removeUpstreamIdentity(id: first.id, userID: user.id) == .removed, "the user has a password")
+            #expect(try await a.removeSignInMethod(.upstreamIdentity(first.id), userID: newcomer.id, keeping: floor) == .notFound)
+            #expect(try await a.removeSignInMethod(.upstreamIdentity(first.id), userID: user.id, keeping: floor) == .removed, "the user has a password")
+            // An identity at a disabled provider is no way in: the newcomer's last one goes then.
+            var disabled = provider
+            disabled.enabled = false
+            try await a.updateUpstreamProvider(disabled)
+            let last = try #require(try await a.upstreamIdentities(userID: newcomer.id).first)
+            #expect(try await a.removeSignInMethod(.upstreamIdentity(last.id), userID: newcomer.id, keeping: floor) == .removed)
         }
     }
 

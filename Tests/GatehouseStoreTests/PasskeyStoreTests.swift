@@ -42,18 +42,25 @@ struct PasskeyStoreTests {
             #expect(used.signCount == 4 && used.lastUsedAt != nil)
             #expect(try await !a.renamePasskey(id: key.id, userID: other.id, name: "Mine"))
             #expect(try await a.renamePasskey(id: key.id, userID: user.id, name: "Phone"))
-            #expect(try await a.deletePasskey(id: key.id, userID: other.id, keepingOne: false) == .missing)
-            #expect(try await a.deletePasskey(id: key.id, userID: user.id, keepingOne: true) == .lastOne)
-            #expect(try await a.deletePasskey(id: key.id, userID: user.id, keepingOne: false) == .deleted)
+            let floor = SignInFloor(passkeysSignIn: true, requiredSecondFactor: [.totp])
+            #expect(try await a.removeSignInMethod(.passkey(key.id), userID: other.id, keeping: floor) == .notFound)
+            #expect(try await a.removeSignInMethod(.passkey(key.id), userID: user.id, keeping: floor) == .lastSecondFactor)
+            #expect(
+                try await a.removeSignInMethod(.passkey(key.id), userID: user.id, keeping: SignInFloor(passkeysSignIn: true, requiredSecondFactor: nil))
+                    == .removed, "the user has a password")
             #expect(try await a.passkey(credentialID: [1, 2, 3, 4]) == nil)
             #expect(try await b.passkey(credentialID: [1, 2, 3, 4]) != nil)
         }
     }
 
-    @Test("of concurrent removals that must keep one passkey, one stays, whichever backend", arguments: StorageBackend.all)
+    @Test("of concurrent removals of a passwordless user's passkeys, one stays, whichever backend", arguments: StorageBackend.all)
     func keepingOne(_ backend: StorageBackend) async throws {
         try await backend.withPair { a, _, clock in
-            let user = Seed.user(email: "ada@example.com", at: clock.now)
+            let user = {
+                var user = Seed.user(email: "ada@example.com", at: clock.now)
+                user.passwordHash = nil
+                return user
+            }()
             try await a.insertUser(user)
             var ids: [String] = []
             for credential in 1...3 {
@@ -62,10 +69,43 @@ struct PasskeyStoreTests {
                 ids.append(key.id)
             }
             let all = ids
-            let outcomes = try await Race.run(all.count) { i in try await a.deletePasskey(id: all[i], userID: user.id, keepingOne: true) }
-            #expect(outcomes.filter { $0 == .deleted }.count == 2)
-            #expect(outcomes.filter { $0 == .lastOne }.count == 1)
+            let floor = SignInFloor(passkeysSignIn: true, requiredSecondFactor: nil)
+            let outcomes = try await Race.run(all.count) { i in try await a.removeSignInMethod(.passkey(all[i]), userID: user.id, keeping: floor) }
+            #expect(outcomes.filter { $0 == .removed }.count == 2)
+            #expect(outcomes.filter { $0 == .lastWayIn }.count == 1)
             #expect(try await a.passkeys(userID: user.id).count == 1)
+            let passkeysOff = SignInFloor(passkeysSignIn: false, requiredSecondFactor: nil)
+            let last = try #require(try await a.passkeys(userID: user.id).first)
+            #expect(try await a.removeSignInMethod(.passkey(last.id), userID: user.id, keeping: passkeysOff) == .removed, "no way in to lose")
+        }
+    }
+
+    @Test("a TOTP factor and the last passkey removed at once under MFA policy required: one stays, whichever backend", arguments: StorageBackend.all)
+    func lastSecondFactorOfTwoKinds(_ backend: StorageBackend) async throws {
+        try await backend.withPair { a, _, clock in
+            let user = Seed.user(email: "ada@example.com", at: clock.now)
+            try await a.insertUser(user)
+            let key = Self.passkey(user.id, credential: [7], at: clock.now)
+            #expect(try await a.insertPasskey(key))
+            try await a.saveMFAFactor(MFAFactor(id: "mfa-1", userID: user.id, kind: .totp, sealedSecret: a.seal([7]), createdAt: clock.now))
+            try await a.replaceRecoveryCodes(userID: user.id, hashes: [[1]], at: clock.now)
+            let floor = SignInFloor(passkeysSignIn: true, requiredSecondFactor: [.totp, .email])
+            let methods: [SignInMethod] = [.passkey(key.id), .secondFactor(.totp)]
+            let outcomes = try await Race.run(2) { i in try await a.removeSignInMethod(methods[i], userID: user.id, keeping: floor) }
+            #expect(outcomes.filter { $0 == .removed }.count == 1)
+            #expect(outcomes.filter { $0 == .lastSecondFactor }.count == 1)
+            let left = try await a.passkeys(userID: user.id).count + a.mfaFactors(userID: user.id).count
+            #expect(left == 1)
+            #expect(try await a.removeSignInMethod(.secondFactor(.email), userID: user.id, keeping: floor) == .notFound)
+            // Where passkeys do not count (webauthn off), a TOTP factor is the last second factor.
+            try await a.saveMFAFactor(MFAFactor(id: "mfa-2", userID: user.id, kind: .totp, sealedSecret: a.seal([8]), createdAt: clock.now))
+            try await a.replaceRecoveryCodes(userID: user.id, hashes: [[2]], at: clock.now)
+            let withoutPasskeys = SignInFloor(passkeysSignIn: false, requiredSecondFactor: [.totp])
+            #expect(try await a.removeSignInMethod(.secondFactor(.totp), userID: user.id, keeping: withoutPasskeys) == .lastSecondFactor)
+            #expect(try await a.unusedRecoveryCodeCount(userID: user.id) == 1, "a refused removal is rolled back")
+            let optional = SignInFloor(passkeysSignIn: false, requiredSecondFactor: nil)
+            #expect(try await a.removeSignInMethod(.secondFactor(.totp), userID: user.id, keeping: optional) == .removed)
+            #expect(try await a.unusedRecoveryCodeCount(userID: user.id) == 0, "the last factor takes the recovery codes")
         }
     }
 

@@ -39,7 +39,7 @@ from selenium.webdriver.common.virtual_authenticator import Credential, VirtualA
 
 from accounts_chromium import CallbackServer, chromium_driver, click_css, fill_login, save, wait, wait_heading
 from accounts_helpers import accounts_config, free_port, start_accounts_server
-from accounts_mail import Inbox, smtp_server
+from accounts_mail import MAGIC, Inbox, mail_link, smtp_server
 from console_helpers import Ops, operator_made, sign_in_http, soup
 from gatehouse_client import Browser, describe, expect
 from tenancy_helpers import loopback_names  # noqa: F401 - the fixture, used through pytestmark
@@ -54,11 +54,13 @@ pytestmark = pytest.mark.usefixtures("loopback_names")
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory, artifacts_dir):
     port = free_port()
-    with smtp_server(port, Inbox()):
+    inbox = Inbox()
+    with smtp_server(port, inbox):
         server = start_accounts_server(
             tmp_path_factory.mktemp("passkeys"), artifacts_dir / "gatehouse-passkeys.log", port,
             config='[server]\ntenant_base_domain = "localhost"\n\n' + accounts_config(),
         )
+        server.inbox = inbox
         yield server
         server.stop()
 
@@ -330,6 +332,49 @@ def test_admin_api_lists_and_removes_passkeys(acme):
     gone = acme.admin.delete(f"/tenants/{acme.slug}/users/{acme.user.id}/passkeys/{stored[0]['id']}")
     assert gone.status_code == 204, gone.text
     assert passkeys_of(acme, acme.user) == []
+
+
+def test_a_passwordless_users_last_passkey_is_their_way_in(hosted, browser, artifacts_dir):
+    """A user without a password signs in by magic link and registers a passkey: the account
+    console and the admin API refuse to remove it (their only way to sign in), until they have a
+    password; with a second passkey, one of the two may go."""
+    tenant = hosted.admin.create_tenant()
+    tenant.patch({"settings": {**PASSKEYS, "magic_link": True}})
+    email = f"nopassword-{uuid.uuid4().hex[:8]}@example.com"
+    user_id = expect(tenant.admin.post(f"/tenants/{tenant.slug}/users", json={"email": email, "email_verified": True}), 201).json()["id"]
+    drv = browser
+    sign_out(drv, tenant)
+    authenticator(drv)
+    drv.get(f"{tenant.issuer}/account")
+    wait_heading(drv, "Sign in")
+    mark = hosted.inbox.mark()
+    drv.find_element(By.ID, "magic-email").send_keys(email)
+    click_css(drv, "form[action$='/magic-link'] button")
+    wait_heading(drv, "Check your email")
+    drv.get(mail_link(hosted.inbox.wait(email, MAGIC, mark), "/magic"))
+    click_css(drv, "form[action$='/magic'] button")  # the link's page asks to continue (no sign-in by a mail scanner's GET)
+    wait_heading(drv, "Your account")
+    click_css(drv, "form[action$='/account/passkeys/new'] button")
+    wait_heading(drv, "Add a passkey")
+    drv.find_element(By.ID, "passkey-name").send_keys("Only key")
+    click_css(drv, "#passkey-button")
+    wait(drv).until(lambda d: "notice=passkey-added" in d.current_url)
+    (only,) = expect(tenant.admin.get(f"/tenants/{tenant.slug}/users/{user_id}/passkeys"), 200).json()["items"]
+
+    wait_heading(drv, "Your account")
+    click_css(drv, f"form[action$='/account/passkeys/{only['id']}/remove'] button")
+    wait(drv).until(lambda d: "notice=kept-last-way-in" in d.current_url)
+    assert "only way to sign in" in drv.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    save(drv, artifacts_dir, "passkeys-last-way-in.png")
+    kept = tenant.admin.delete(f"/tenants/{tenant.slug}/users/{user_id}/passkeys/{only['id']}")
+    assert kept.status_code == 409 and "only way to sign in" in kept.json()["detail"], kept.text
+    assert len(expect(tenant.admin.get(f"/tenants/{tenant.slug}/users/{user_id}/passkeys"), 200).json()["items"]) == 1
+
+    # With a password, the passkey is no longer the only way in.
+    expect(tenant.admin.patch(f"/tenants/{tenant.slug}/users/{user_id}", json={"password": "correct horse battery staple"}), 200)
+    gone = tenant.admin.delete(f"/tenants/{tenant.slug}/users/{user_id}/passkeys/{only['id']}")
+    assert gone.status_code == 204, gone.text
+    assert expect(tenant.admin.get(f"/tenants/{tenant.slug}/users/{user_id}/passkeys"), 200).json()["items"] == []
 
 
 def test_passkeys_are_off_unless_the_tenant_allows_them(hosted, callback):

@@ -84,21 +84,7 @@ public protocol PasskeyStore: Sendable {
     func recordPasskeyUse(id: String, expected: UInt32, signCount: UInt32, backupState: Bool, at: Date) async throws -> Bool
     /// Renames a user's passkey. - Returns: false when the user has no such passkey.
     func renamePasskey(id: String, userID: UserID, name: String) async throws -> Bool
-    /// Deletes a user's passkey; with `keepingOne`, only while the user has another passkey,
-    /// decided with the deletion (of two concurrent removals of a user's last two passkeys, one
-    /// is `.lastOne`).
-    func deletePasskey(id: String, userID: UserID, keepingOne: Bool) async throws -> PasskeyDeletion
     /// Records the SHA-256 of an answered challenge until `expiresAt`.
     /// - Returns: false when it was answered before (a replayed ceremony).
     func recordWebAuthnChallenge(_ challenge: [UInt8], expiresAt: Date) async throws -> Bool
-}
-
-/// What ``PasskeyStore/deletePasskey(id:userID:keepingOne:)`` did.
-public enum PasskeyDeletion: Sendable, Equatable {
-    /// The passkey is gone.
-    case deleted
-    /// The user has no passkey of that id.
-    case missing
-    /// Kept: it is the user's only passkey and one was to be kept.
-    case lastOne
 }

@@ -1,13 +1,5 @@
 import Foundation
 
-/// The result of removing a linked identity.
-public enum UpstreamIdentityRemoval: Sendable, Equatable {
-    case removed
-    case notFound
-    /// The user has no password and no other identity: it is their last way to sign in.
-    case lastSignInMethod
-}
-
 /// Upstream login providers (OpenID Connect / OAuth 2.0 federation), their pending sign-ins and
 /// the identities linked to users.
 public protocol FederationStore: Sendable {
@@ -41,7 +33,4 @@ public protocol FederationStore: Sendable {
     /// Creates a user and their first identity in one transaction: both or neither.
     /// - Throws: a conflict (`StoreError.conflict`) when the email is taken or the identity is linked.
     func insertUser(_ user: User, identity: UpstreamIdentity) async throws
-    /// Removes one of a user's identities unless it is their last sign-in method (checked in the
-    /// same transaction as the delete).
-    func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> UpstreamIdentityRemoval
 }

@@ -55,3 +55,4 @@ public typealias TenantStorage =
     TenantStore & AccountStore & SecondFactorStore & FederationStore & MailOutboxStore & TemplateStore & KeyStore
     & ClientAdminStore & AuditStore & WebhookStore & ClientAssertionReplayStore & ConsoleRoleStore
     & PushedAuthorizationStore & DeviceAuthorizationStore & LogoutDeliveryStore & ClientRegistrationStore & DPoPStore & PasskeyStore
+    & SignInMethodStore

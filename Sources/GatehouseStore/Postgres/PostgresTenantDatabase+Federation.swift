@@ -197,30 +197,4 @@ extension PostgresTenantDatabase {
             throw StoreError.conflict("a user with this email, or this upstream identity, already exists")
         }
     }
-
-    /// Removes one of a user's identities unless it is their last sign-in method. The user's row
-    /// is locked first, so two removals of a user's last two identities cannot both succeed.
-    public func removeUpstreamIdentity(id: UpstreamIdentityID, userID: UserID) async throws -> UpstreamIdentityRemoval {
-        try await transaction { connection in
-            let user = try await self.run(
-                "SELECT password_hash IS NOT NULL FROM \(unescaped: self.schema).users WHERE id = \(userID.rawValue) FOR NO KEY UPDATE",
-                on: connection)
-            let found = try await self.run(
-                """
-                SELECT 1 FROM \(unescaped: self.schema).upstream_identities WHERE id = \(id.rawValue) AND user_id = \(userID.rawValue)
-                """, on: connection)
-            guard !found.isEmpty else { return .notFound }
-            let hasPassword = try Self.scalar(user, as: Bool.self) ?? false
-            let count =
-                try Self.scalar(
-                    try await self.run(
-                        "SELECT COUNT(*) FROM \(unescaped: self.schema).upstream_identities WHERE user_id = \(userID.rawValue)",
-                        on: connection), as: Int.self) ?? 0
-            if !hasPassword, count <= 1 { return .lastSignInMethod }
-            try await self.run(
-                "DELETE FROM \(unescaped: self.schema).upstream_identities WHERE id = \(id.rawValue) AND user_id = \(userID.rawValue)",
-                on: connection)
-            return .removed
-        }
-    }
 }

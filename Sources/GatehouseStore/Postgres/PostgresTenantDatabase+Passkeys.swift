@@ -67,22 +67,6 @@ extension PostgresTenantDatabase: PasskeyStore {
         ).isEmpty
     }
 
-    /// The user's passkey rows are locked (`FOR UPDATE`) before counting, so that a concurrent
-    /// removal on any node waits and then counts without the row this one deleted.
-    public func deletePasskey(id: String, userID: UserID, keepingOne: Bool) async throws -> PasskeyDeletion {
-        guard !Self.hasNUL(id) else { return .missing }
-        return try await transaction { connection in
-            let rows = try await self.run(
-                "SELECT id FROM \(unescaped: self.schema).passkeys WHERE user_id = \(userID.rawValue) FOR UPDATE", on: connection)
-            let ids = try rows.map { try $0.decode(String.self) }
-            guard ids.contains(id) else { return .missing }
-            if keepingOne, ids.count < 2 { return .lastOne }
-            _ = try await self.run(
-                "DELETE FROM \(unescaped: self.schema).passkeys WHERE id = \(id) AND user_id = \(userID.rawValue)", on: connection)
-            return .deleted
-        }
-    }
-
     public func recordWebAuthnChallenge(_ challenge: [UInt8], expiresAt: Date) async throws -> Bool {
         try await !query(
             """

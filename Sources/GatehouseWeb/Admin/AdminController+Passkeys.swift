@@ -32,9 +32,9 @@ extension AdminController {
             guard let id = context.parameters.get("passkey") else { throw ProblemDetails.notFound("no passkey with this id for this user") }
             let removed: Bool
             do {
-                removed = try await PasskeyRemoval.remove(id, of: user, database: database)
-            } catch let refusal as OAuthError {
-                throw ProblemDetails.conflict(refusal.description)
+                removed = try await services.removeSignInMethod(.passkey(id), of: user.id, database: database)
+            } catch let kept as SignInMethodKept {
+                throw ProblemDetails.conflict(kept.description)
             }
             guard removed else { throw ProblemDetails.notFound("no passkey with this id for this user") }
             return Response(status: .noContent)

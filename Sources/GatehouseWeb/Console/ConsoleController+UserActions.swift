@@ -204,18 +204,15 @@ extension ConsoleController {
     ) async throws -> Response {
         let back = "\(page.path)/users/\(user.id.rawValue)"
         let id = context.parameters.get("passkey") ?? ""
-        guard try await page.database.passkeys(userID: user.id).contains(where: { $0.id == id }) else {
-            return missing(page, "No such passkey", "This user has no passkey with this id.", back: (back, "Back to the user"))
-        }
         let draft = operatorDraft("passkey.deleted", page, target: ("passkey", id), userID: user.id.rawValue, request, context)
         let removed: Bool
         do {
             removed = try await services.audited([draft], in: page.database, keepIf: { $0 }) {
-                try await PasskeyRemoval.remove(id, of: user, database: page.database)
+                try await self.services.removeSignInMethod(.passkey(id), of: user.id, database: page.database)
             }
-        } catch let refusal as OAuthError {
+        } catch let kept as SignInMethodKept {
             var values = try await userValues(page, user)
-            values["passkeys_error"] = refusal.description
+            values["passkeys_error"] = kept.description
             return self.page("admin_user", title: user.email, values: values, signedIn: page.signedIn, status: .conflict)
         }
         guard removed else { return missing(page, "No such passkey", "This user has no passkey with this id.", back: (back, "Back to the user")) }

@@ -27,6 +27,12 @@ extension AccountController {
         "reauthenticated-passkey": "You signed in again. Remove the passkey once more.",
     ]
 
+    /// Notices of a refused change, shown as errors.
+    static let refusals: [String: String] = [
+        SignInMethodKept(lastWayIn: true).notice: "That passkey is your only way to sign in, so it was kept: set a password or add another passkey first.",
+        SignInMethodKept(lastWayIn: false).notice: "Two-step verification is required here, so your last method was kept: set up another one first.",
+    ]
+
     func registerSecurityRoutes(_ group: RouterGroup<TenantRequestContext>) {
         group.post("account/profile") { request, context in try await self.saveProfile(request, context) }
         group.post("account/email/verify") { request, context in try await self.sendVerification(request, context) }
@@ -234,19 +240,22 @@ extension AccountController {
                 ]))
     }
 
-    /// Removes a factor; refused when the tenant requires MFA and it is the user's last one.
+    /// Removes a factor; refused when the tenant requires MFA and it is the user's last one (a
+    /// passkey counts, where the tenant accepts passkeys).
     func removeFactor(_ kind: MFAFactorKind, _ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (claims, _, user) = try await consoleUser(request, context)
         if let reauthenticate = try await stepUp(claims, for: kind == .totp ? .totpRemove : .emailFactorRemove, context) {
             return reauthenticate
         }
-        let factors = try await context.database.mfaFactors(userID: user.id).map(\.kind)
-        if context.tenant.tenant.settings.mfaPolicy == .required, factors == [kind] {
-            throw OAuthError.invalidRequest("Your organization requires two-step verification: set up another method before removing this one.")
+        let removed: Bool
+        do {
+            removed = try await services.auditedAccount(
+                "user.mfa_disabled", user: user.id, data: .object(["factor": .string(kind.rawValue)]), request, context, keepIf: { $0 }
+            ) { try await services.removeSignInMethod(.secondFactor(kind), of: user.id, database: context.database) }
+        } catch let kept as SignInMethodKept {
+            return back(kept.notice, context)
         }
-        try await services.auditedAccount(
-            "user.mfa_disabled", user: user.id, data: .object(["factor": .string(kind.rawValue)]), request, context
-        ) { try await context.database.removeMFAFactor(userID: user.id, kind: kind) }
+        guard removed else { return back(kind == .totp ? "totp-removed" : "email-factor-removed", context) }
         let what = kind == .totp ? "An authenticator app was removed from your account." : "Codes by email were turned off for your account."
         try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": what], database: context.database)
         return back(kind == .totp ? "totp-removed" : "email-factor-removed", context)

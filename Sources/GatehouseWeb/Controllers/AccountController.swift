@@ -107,6 +107,7 @@ struct AccountController {
             "logout_action": "\(consolePath(context))/logout",
         ]
         if let notice = request.queryParameters["notice"].flatMap({ Self.notices[$0] }) { values["notice"] = notice }
+        if let refusal = request.queryParameters["notice"].flatMap({ Self.refusals[$0] }) { values["error"] = refusal }
         try await addSecurityValues(&values, user: user, context)
         return Responses.html(
             services.pages.render(

@@ -44,7 +44,7 @@ struct AccountIdentitiesController {
         "linked": ("The sign-in method was linked.", false),
         "already-linked": ("This account was already linked.", false),
         "removed": ("The sign-in method was removed.", false),
-        "last-method": ("This is your only way to sign in, so it cannot be removed. Link another provider first.", true),
+        "last-method": ("This is your only way to sign in, so it cannot be removed. Link another provider, set a password or add a passkey first.", true),
     ]
 
     func show(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
@@ -90,9 +90,10 @@ struct AccountIdentitiesController {
         guard let userID = UserID(rawValue: claims.sub), let raw = context.parameters.get("identity"),
             let id = UpstreamIdentityID(rawValue: raw)
         else { throw OAuthError.invalidRequest("unknown sign-in method") }
-        switch try await context.database.removeUpstreamIdentity(id: id, userID: userID) {
+        let floor = services.signInFloor(context.tenant)
+        switch try await context.database.removeSignInMethod(.upstreamIdentity(id), userID: userID, keeping: floor) {
         case .removed: return Responses.redirect(to: "\(path(context))?notice=removed")
-        case .lastSignInMethod: return Responses.redirect(to: "\(path(context))?notice=last-method")
+        case .lastWayIn, .lastSecondFactor: return Responses.redirect(to: "\(path(context))?notice=last-method")
         case .notFound: throw OAuthError.invalidRequest("unknown sign-in method")
         }
     }

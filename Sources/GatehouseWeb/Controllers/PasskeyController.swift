@@ -171,36 +171,16 @@ struct PasskeyController {
         let (claims, _, user) = try await account.consoleUser(request, context)
         if let reauthenticate = try await account.stepUp(claims, for: .passkeyRemove, context) { return reauthenticate }
         guard let id = context.parameters.get("passkey") else { throw OAuthError.invalidRequest("That passkey is not on your account.") }
-        let removed = try await services.auditedAccount(
-            "user.passkey_removed", user: user.id, data: .object(["passkey": .string(id)]), request, context, keepIf: { $0 }
-        ) { try await PasskeyRemoval.remove(id, of: user, database: context.database) }
+        let removed: Bool
+        do {
+            removed = try await services.auditedAccount(
+                "user.passkey_removed", user: user.id, data: .object(["passkey": .string(id)]), request, context, keepIf: { $0 }
+            ) { try await services.removeSignInMethod(.passkey(id), of: user.id, database: context.database) }
+        } catch let kept as SignInMethodKept {
+            return account.back(kept.notice, context)
+        }
         guard removed else { throw OAuthError.invalidRequest("That passkey is not on your account.") }
         try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": "A passkey was removed from your account."], database: context.database)
         return account.back("passkey-removed", context)
-    }
-}
-
-/// The rule every removal of a passkey follows (account console and admin API): a user keeps a
-/// way to sign in, and a second factor where the tenant requires one.
-enum PasskeyRemoval {
-    /// Removes the passkey `id` of `user` unless it is their last passkey and they need one: no
-    /// password and no linked provider (their only way to sign in), or policy `required` and no
-    /// other second factor. The count of their passkeys is taken with the deletion, so two
-    /// concurrent removals never leave them without one.
-    /// - Returns: false when `id` is not one of the user's passkeys.
-    /// - Throws: `invalid_request` naming the reason when the passkey is kept.
-    static func remove(_ id: String, of user: User, database: any TenantHandle) async throws -> Bool {
-        var onlyWayIn = user.passwordHash == nil
-        if onlyWayIn { onlyWayIn = try await database.upstreamIdentities(userID: user.id).isEmpty }
-        var onlyFactor = database.tenant.tenant.settings.mfaPolicy == .required
-        if onlyFactor { onlyFactor = try await database.mfaFactors(userID: user.id).isEmpty }
-        switch try await database.deletePasskey(id: id, userID: user.id, keepingOne: onlyWayIn || onlyFactor) {
-        case .deleted: return true
-        case .missing: return false
-        case .lastOne where onlyWayIn:
-            throw OAuthError.invalidRequest("This passkey is the only way to sign in to this account: add a password or another passkey first.")
-        case .lastOne:
-            throw OAuthError.invalidRequest("Two-step verification is required here: set up another method before removing this passkey.")
-        }
     }
 }

@@ -37,6 +37,7 @@ enum EmbeddedTemplates {
     Variables: see README.md. }}
 {{> _head}}
 {{#notice}}{{^empty(notice)}}<div class="alert alert-success notice" role="status">{{notice}}</div>{{/empty(notice)}}{{/notice}}
+{{#error}}<div class="alert alert-error notice" role="alert">{{error}}</div>{{/error}}
 <section class="card card-wide" aria-labelledby="page-title">
   <div class="card-head">
     <div>

@@ -121,3 +121,44 @@ extension Services {
         return String(email.prefix(1)) + "***" + email[at...]
     }
 }
+
+/// The removal of a user's sign-in methods and second factors (account console, admin API, admin
+/// console): a user keeps a way to sign in, and a second factor where the tenant requires one.
+extension Services {
+    /// What a removal must leave a user of `tenant`: passkeys count where its pages accept them;
+    /// a second factor of an allowed kind is kept under MFA policy `required`.
+    func signInFloor(_ tenant: ResolvedTenant) -> SignInFloor {
+        let settings = tenant.tenant.settings
+        let allowed = Set(settings.mfaFactors.compactMap(MFAFactorKind.init(rawValue:))).subtracting([.webauthn])
+        return SignInFloor(passkeysSignIn: passkeyRelyingParty(tenant) != nil, requiredSecondFactor: settings.mfaPolicy == .required ? allowed : nil)
+    }
+
+    /// Removes `method` of `user` unless ``signInFloor(_:)`` keeps it, decided in one transaction
+    /// with the removal (``SignInMethodStore``).
+    /// - Returns: false when the user has no such method.
+    /// - Throws: ``SignInMethodKept`` when the method is kept.
+    func removeSignInMethod(_ method: SignInMethod, of user: UserID, database: any TenantHandle) async throws -> Bool {
+        switch try await database.removeSignInMethod(method, userID: user, keeping: signInFloor(database.tenant)) {
+        case .removed: return true
+        case .notFound: return false
+        case .lastWayIn: throw SignInMethodKept(lastWayIn: true)
+        case .lastSecondFactor: throw SignInMethodKept(lastWayIn: false)
+        }
+    }
+}
+
+/// A removal refused by ``SignInFloor``: 409 on the admin API and console, a notice on the
+/// account page.
+struct SignInMethodKept: Error, CustomStringConvertible {
+    /// The user's last way to sign in; otherwise their last second factor under policy `required`.
+    let lastWayIn: Bool
+
+    /// The account page's notice key.
+    var notice: String { lastWayIn ? "kept-last-way-in" : "kept-last-factor" }
+
+    var description: String {
+        lastWayIn
+            ? "This is the only way to sign in to this account: add a password or a passkey first."
+            : "Two-step verification is required here: set up another method before removing this one."
+    }
+}
