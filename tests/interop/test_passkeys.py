@@ -229,6 +229,25 @@ def test_passkey_as_second_factor_after_a_password(acme, browser, callback, arti
         acme.patch({"settings": {"mfa_policy": "none"}})
 
 
+def test_the_headless_api_never_skips_or_replaces_a_passkey(acme):
+    """The headless API runs no passkey ceremony: where the user's only second factor is a
+    passkey, the password alone is refused there (400 access_denied) under policy optional and
+    required, neither signed in nor offered an authenticator-app enrolment."""
+    client = acme.create_client("public", first_party=True)
+    body = {"email": acme.user.email, "password": acme.user.password}
+    headers = {"Accept": "application/json", "X-Client-Id": client.client_id}
+    try:
+        for policy in ("optional", "required"):
+            acme.patch({"settings": {"mfa_policy": policy}})
+            resp = requests.post(f"{acme.issuer}/v1/auth/sign-in", json=body, headers=headers, timeout=HTTP_TIMEOUT)
+            assert resp.status_code == 400 and resp.json()["error"] == "access_denied", (policy, resp.text)
+            assert "passkey" in resp.json()["error_description"], resp.text
+    finally:
+        acme.patch({"settings": {"mfa_policy": "none"}})
+    resp = requests.post(f"{acme.issuer}/v1/auth/sign-in", json=body, headers=headers, timeout=HTTP_TIMEOUT)
+    assert resp.status_code == 200 and resp.json()["status"] == "signed_in", resp.text
+
+
 def test_a_cloned_authenticator_is_refused(acme, browser, callback, artifacts_dir):
     drv = browser
     # The clone holds the key with a counter that is not ahead of the server's.
@@ -337,7 +356,7 @@ def test_admin_api_lists_and_removes_passkeys(acme):
 def test_a_passwordless_users_last_passkey_is_their_way_in(hosted, browser, artifacts_dir):
     """A user without a password signs in by magic link and registers a passkey: the account
     console and the admin API refuse to remove it (their only way to sign in), until they have a
-    password; with a second passkey, one of the two may go."""
+    password."""
     tenant = hosted.admin.create_tenant()
     tenant.patch({"settings": {**PASSKEYS, "magic_link": True}})
     email = f"nopassword-{uuid.uuid4().hex[:8]}@example.com"

@@ -4,7 +4,8 @@ import PostgresNIO
 
 /// Removal of a user's sign-in methods, as `TenantDatabase+SignInMethods.swift` on SQLite: the
 /// user's row is locked first (`FOR NO KEY UPDATE`), so a concurrent removal on any node waits and
-/// then counts without what this one removed; a refused removal rolls back.
+/// then counts without what this one removed (under READ COMMITTED, set here whatever the
+/// database's default: each statement sees what committed before it); a refused removal rolls back.
 extension PostgresTenantDatabase: SignInMethodStore {
     public func removeSignInMethod(_ method: SignInMethod, userID: UserID, keeping floor: SignInFloor) async throws -> SignInMethodRemoval {
         let (table, key) = TenantDatabase.row(of: method)
@@ -13,6 +14,8 @@ extension PostgresTenantDatabase: SignInMethodStore {
         let user = userID.rawValue
         do {
             return try await transaction { connection in
+                // Each count after the lock must see the rows committed while it waited.
+                try await self.run("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", on: connection)
                 guard try await self.lockUser(userID, on: connection), let before = try await self.signInMethods(userID, on: connection) else {
                     return .notFound
                 }

@@ -255,7 +255,7 @@ extension AccountController {
         } catch let kept as SignInMethodKept {
             return back(kept.notice, context)
         }
-        guard removed else { return back(kind == .totp ? "totp-removed" : "email-factor-removed", context) }
+        guard removed else { return back("", context) }
         let what = kind == .totp ? "An authenticator app was removed from your account." : "Codes by email were turned off for your account."
         try await services.sendAccountEmail(.mfaChange, to: user, values: ["change": what], database: context.database)
         return back(kind == .totp ? "totp-removed" : "email-factor-removed", context)

@@ -68,7 +68,7 @@ extension BrowserFlowController {
         switch try await chooser(interaction, request, context) {
         case .signingIn(let pending, let user):
             let subject = try await services.signInSubject(
-                user, amr: pending.amr, in: context.database, organizations: ask, chosen: choice, passkeys: true)
+                user, amr: pending.amr, in: context.database, organizations: ask, chosen: choice)
             let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
             return try await advance(
                 .organizationChosen(subject, consent: consent), interaction: interaction, client: client, user: user,

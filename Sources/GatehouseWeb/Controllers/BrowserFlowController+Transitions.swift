@@ -20,7 +20,7 @@ extension BrowserFlowController {
     ) async throws -> Response {
         let subject = try await services.signInSubject(
             user, amr: amr, in: context.database, organizations: interaction.request.organizationRequest(client: client),
-            joining: proof.joinsOrganizations, arrivedThrough: provider, passkeys: true)
+            joining: proof.joinsOrganizations, arrivedThrough: provider)
         let consent = try await context.database.consent(userID: user.id, clientID: client.clientID)
         return try await advance(
             SignInFlow.proved(proof, by: subject, consent: consent), interaction: interaction, client: client, user: user,

@@ -75,6 +75,10 @@ extension HeadlessController {
         let transition = SignInFlow.next(
             event, authorization: nil, policy: SignInFlow.Policy(settings: context.database.tenant.tenant.settings),
             now: services.clock.now, headlessOrganization: OrganizationRequest(scope: scope, client: context.client, named: nil))
+        if case .awaitingSecondFactor(let factors) = transition.state, factors.allSatisfy({ $0 == .webauthn }) {
+            // Only a passkey proves this user's second factor, and the headless API runs no ceremony.
+            throw OAuthError.accessDenied("two-step verification needs this account's passkey: sign in on the tenant's pages")
+        }
         var waiting: (pending: PendingSignIn, id: String)?
         var organization = SignInFlow.subject(of: event)?.organization
         for action in transition.actions {

@@ -52,7 +52,7 @@ extension Services {
     /// - Parameter provider: the upstream provider (`idp_…`) of an upstream sign-in.
     func signInSubject(
         _ user: User, amr: [String], in database: any TenantHandle, organizations ask: OrganizationRequest = .none,
-        chosen: OrganizationChoice? = nil, joining: Bool = false, arrivedThrough provider: String? = nil, passkeys: Bool = false
+        chosen: OrganizationChoice? = nil, joining: Bool = false, arrivedThrough provider: String? = nil
     ) async throws -> SignInFlow.Subject {
         if joining {
             let joined = try await OrganizationAutoJoin.apply(to: user, arrivedThrough: provider, store: database, now: clock.now) {
@@ -73,16 +73,17 @@ extension Services {
         }
         return SignInFlow.Subject(
             userID: user.id, emailVerified: user.emailVerified,
-            enrolledFactors: try await enrolledFactors(of: user.id, in: database, passkeys: passkeys), amr: amr,
+            enrolledFactors: try await enrolledFactors(of: user.id, in: database), amr: amr,
             organizations: try await organizationOptions(of: user.id, for: ask, in: database), organization: chosen)
     }
 
-    /// The second factors `user` has: their `mfa_factors` rows and, where `passkeys` (the tenant's
-    /// pages, which can run the passkey ceremony; not the headless API) and the tenant allows them,
-    /// `webauthn` when they registered a passkey.
-    func enrolledFactors(of user: UserID, in database: any TenantHandle, passkeys: Bool) async throws -> [MFAFactorKind] {
+    /// The second factors `user` has: their `mfa_factors` rows and, where the tenant allows
+    /// passkeys, `webauthn` when they registered one. A passkey counts on every path: the headless
+    /// API, which cannot run the ceremony, refuses a sign-in that only a passkey could complete
+    /// rather than letting the password alone skip the user's second factor or enrol another.
+    func enrolledFactors(of user: UserID, in database: any TenantHandle) async throws -> [MFAFactorKind] {
         var kinds = try await database.mfaFactors(userID: user).map(\.kind)
-        if passkeys, passkeyRelyingParty(database.tenant) != nil, try await !database.passkeys(userID: user).isEmpty {
+        if passkeyRelyingParty(database.tenant) != nil, try await !database.passkeys(userID: user).isEmpty {
             kinds.append(.webauthn)
         }
         return kinds
