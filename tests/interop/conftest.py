@@ -86,7 +86,10 @@ def server(tmp_path_factory, artifacts_dir):
 
         database_url = fresh_database("interop")
         env.update(postgres_env(data_dir, database_url))
-    log_path = artifacts_dir / "gatehouse-server.log"
+    # One session server per pytest-xdist worker (scripts/test runs the modules on several), each
+    # with its own log; module servers' logs are named after their module.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    log_path = artifacts_dir / (f"gatehouse-server-{worker}.log" if worker else "gatehouse-server.log")
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [str(binary), "serve"],
@@ -187,3 +190,27 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when == "call" and report.failed and _SERVER is not None:
         report.sections.append(("gatehouse server log (tail)", _SERVER.log_tail(40)))
+
+
+# Modules that take a minute or more (schemathesis, deliberate expiry waits, the isolation matrix,
+# Chromium journeys). scripts/test runs the modules on several pytest-xdist workers, one module
+# per worker (`--dist loadfile`), in collection order: these go first so that no worker starts
+# one of them last while the others are done.
+SLOW_MODULES = (
+    "test_schemathesis.py",
+    "test_negative_authorize.py",
+    "test_par.py",
+    "test_isolation.py",
+    "test_accounts_signup.py",
+    "test_second_factors.py",
+    "test_webhooks.py",
+    "test_console_users_clients.py",
+    "test_console.py",
+    "test_console_journey.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Slow modules first (see SLOW_MODULES); the order within a module is kept (stable sort)."""
+    rank = {name: index for index, name in enumerate(SLOW_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_MODULES)))
