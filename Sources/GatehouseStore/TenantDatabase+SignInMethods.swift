@@ -14,13 +14,13 @@ extension TenantDatabase: SignInMethodStore {
                 try db.execute(sql: "DELETE FROM \(table) = ? AND user_id = ?", arguments: [key, user])
                 guard db.changesCount == 1 else { return .notFound }
                 guard let after = try Self.signInMethods(userID, db) else { return .notFound }
-                if let refusal = floor.refusal(before: before, after: after) { throw SignInMethodKept(refusal: refusal) }
+                if let refusal = floor.refusal(before: before, after: after) { throw SignInFloorRefusal(refusal: refusal) }
                 if after.secondFactors.isEmpty {
                     try db.execute(sql: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [user])
                 }
                 return .removed
             }
-        } catch let kept as SignInMethodKept {
+        } catch let kept as SignInFloorRefusal {
             return kept.refusal
         }
     }
@@ -63,6 +63,6 @@ extension TenantDatabase: SignInMethodStore {
 }
 
 /// Thrown inside a removal's transaction to roll it back when the floor keeps the method.
-struct SignInMethodKept: Error {
+struct SignInFloorRefusal: Error {
     let refusal: SignInMethodRemoval
 }

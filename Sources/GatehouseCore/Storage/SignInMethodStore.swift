@@ -25,7 +25,6 @@ public struct SignInMethods: Sendable, Equatable {
         self.passkeys = passkeys
         self.secondFactors = secondFactors
     }
-
 }
 
 /// What a removal must leave a user: a way to sign in, and a second factor where the tenant

@@ -22,13 +22,13 @@ extension PostgresTenantDatabase: SignInMethodStore {
                 let deleted = try await self.run(
                     "DELETE FROM \(unescaped: s).\(unescaped: table) = \(key) AND user_id = \(user) RETURNING user_id", on: connection)
                 guard !deleted.isEmpty, let after = try await self.signInMethods(userID, on: connection) else { return .notFound }
-                if let refusal = floor.refusal(before: before, after: after) { throw SignInMethodKept(refusal: refusal) }
+                if let refusal = floor.refusal(before: before, after: after) { throw SignInFloorRefusal(refusal: refusal) }
                 if after.secondFactors.isEmpty {
                     try await self.run("DELETE FROM \(unescaped: s).recovery_codes WHERE user_id = \(user)", on: connection)
                 }
                 return .removed
             }
-        } catch let kept as SignInMethodKept {
+        } catch let kept as SignInFloorRefusal {
             return kept.refusal
         }
     }

@@ -90,12 +90,14 @@ struct AccountIdentitiesController {
         guard let userID = UserID(rawValue: claims.sub), let raw = context.parameters.get("identity"),
             let id = UpstreamIdentityID(rawValue: raw)
         else { throw OAuthError.invalidRequest("unknown sign-in method") }
-        let floor = services.signInFloor(context.tenant)
-        switch try await context.database.removeSignInMethod(.upstreamIdentity(id), userID: userID, keeping: floor) {
-        case .removed: return Responses.redirect(to: "\(path(context))?notice=removed")
-        case .lastWayIn, .lastSecondFactor: return Responses.redirect(to: "\(path(context))?notice=last-method")
-        case .notFound: throw OAuthError.invalidRequest("unknown sign-in method")
+        do {
+            guard try await services.removeSignInMethod(.upstreamIdentity(id), of: userID, database: context.database) else {
+                throw OAuthError.invalidRequest("unknown sign-in method")
+            }
+        } catch is SignInMethodKept {
+            return Responses.redirect(to: "\(path(context))?notice=last-method")
         }
+        return Responses.redirect(to: "\(path(context))?notice=removed")
     }
 
     /// `GET …/account/identities/link/{provider}?csrf_token=…`: starts a link intent and redirects
