@@ -107,11 +107,14 @@ extension PostgresInstanceStore {
     }
 
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
-        // Forgotten first: requests on this node answer "unknown tenant" while the schema goes.
+        // Forgotten first: requests on this node answer "unknown tenant" while the schema goes; a
+        // change-feed reload that read the row before the deletion committed must not bring it back.
+        deletedTenants.withLock { _ = $0.insert(tenant.id) }
         forget(tenant.tenant)
         do {
             try await dropTenant(tenant.id)
         } catch {
+            deletedTenants.withLock { _ = $0.remove(tenant.id) }
             directory.insert(tenant.tenant)
             throw error
         }

@@ -32,6 +32,9 @@ public final class PostgresInstanceStore: InstanceStorage {
     let tenantLookups = Atomic<Int>(0)
     /// Tenant schemas this node has checked and migrated.
     let migrated = Mutex(Set<TenantID>())
+    /// Tenants this node deleted (or is deleting): a registry read that began before the deletion
+    /// committed still sees the row, and must not put the tenant back. Tenant ids are never reused.
+    let deletedTenants = Mutex(Set<TenantID>())
 
     private init(
         configuration: PostgresStoreConfiguration, client: PostgresPool, schemas: PostgresSchemas, masterKey: SecretBox,
@@ -200,7 +203,7 @@ public final class PostgresInstanceStore: InstanceStorage {
                 old = directory.resolve(id: id)?.tenant
                 if old == before { break }
             }
-            if let found {
+            if let found, !deletedTenants.withLock({ $0.contains(id) }) {
                 if found != old { directory.replace(with: found) }
             } else if let old {
                 forget(old)
@@ -272,7 +275,8 @@ public final class PostgresInstanceStore: InstanceStorage {
         tenantLookups.add(1, ordering: .relaxed)
         let rows = try await client.query(query, logger: logger)
         for try await row in rows.decode((String, String, String, String, String, Date).self) {
-            return Self.tenant(row).map(directory.insertIfAbsent)
+            guard let tenant = Self.tenant(row), !deletedTenants.withLock({ $0.contains(tenant.id) }) else { return nil }
+            return directory.insertIfAbsent(tenant)
         }
         return nil
     }
