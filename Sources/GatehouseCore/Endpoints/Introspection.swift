@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// An introspection response (RFC 7662 §2.2). Inactive tokens carry only `active: false`.
 public struct IntrospectionResponse: Codable, Sendable, Equatable {
@@ -60,6 +61,36 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
         self.orgPermissions = orgPermissions
     }
 
+    /// RFC 7662 §2.2 names this server does not send but a resource server reads with their
+    /// registered meaning (`username`, `nbf`), and the members above: custom claims never take them.
+    static let reservedNames = Set(CodingKeys.allCases.map(\.stringValue) + ["username", "nbf"])
+
+    /// The answer's JSON body (RFC 7662 §2.2): what ``encode(to:)`` writes, without
+    /// `JSONEncoder`'s cost (the introspection endpoint's hot path).
+    public var jsonBody: [UInt8] {
+        var json = JSONObjectWriter(capacity: 512)
+        json.add("active", active)
+        json.add("scope", scope)
+        json.add("client_id", clientID)
+        json.add("sub", sub)
+        json.add("exp", exp)
+        json.add("iat", iat)
+        json.add("iss", iss)
+        json.add("aud", aud)
+        json.add("jti", jti)
+        json.add("token_type", tokenType)
+        json.add("sid", sid)
+        json.add("tid", tid)
+        json.add("org_id", orgID)
+        json.add("org_role", orgRole)
+        json.add("org_permissions", orgPermissions)
+        json.add("cnf", raw: cnf.map { JSONText.object([("jkt", $0.jkt)]) })
+        for (name, value) in custom where !Self.reservedNames.contains(name) {
+            json.add(name, raw: CustomClaims.encode(value))
+        }
+        return json.finish()
+    }
+
     /// The members above, then ``custom`` members whose names none of them takes.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -79,11 +110,8 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
         try c.encodeIfPresent(orgRole, forKey: .orgRole)
         try c.encodeIfPresent(orgPermissions, forKey: .orgPermissions)
         try c.encodeIfPresent(cnf, forKey: .cnf)
-        // RFC 7662 §2.2 names too, `username` and `nbf`: this server does not send them, but a
-        // resource server reads them with their registered meaning.
-        let taken = Set(CodingKeys.allCases.map(\.stringValue) + ["username", "nbf"])
         var extra = encoder.container(keyedBy: ClaimName.self)
-        for (name, value) in custom where !taken.contains(name) {
+        for (name, value) in custom where !Self.reservedNames.contains(name) {
             try extra.encode(value, forKey: ClaimName(name))
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// A successful access token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 public struct TokenResponse: Codable, Sendable, Equatable {
@@ -20,6 +21,20 @@ public struct TokenResponse: Codable, Sendable, Equatable {
         case refreshToken = "refresh_token"
         case idToken = "id_token"
         case scope
+    }
+
+    /// The answer's JSON body (RFC 6749 §5.1): the same members `Encodable` writes, absent
+    /// optionals left out, without `JSONEncoder`'s cost (the token endpoint's hot path).
+    public var jsonBody: [UInt8] {
+        var json = JSONObjectWriter(capacity: 256 + accessToken.utf8.count + (idToken?.utf8.count ?? 0))
+        json.add("access_token", accessToken)
+        json.add("token_type", tokenType)
+        json.add("expires_in", expiresIn)
+        json.add("refresh_token", refreshToken)
+        json.add("id_token", idToken)
+        json.add("scope", scope)
+        json.add("issued_token_type", issuedTokenType)
+        return json.finish()
     }
 
     public init(accessToken: String, expiresIn: Int, refreshToken: String?, idToken: String?, scope: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// JWT access token claims (RFC 9068 §2.2, docs/contract.md A7).
 public struct AccessTokenClaims: Codable, Sendable, Equatable {
@@ -59,6 +60,31 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
 }
 
 extension AccessTokenClaims {
+    /// The claims as the JWS payload (RFC 9068 §2.2): the members of ``CodingKeys`` in declaration
+    /// order, absent optionals left out, ``custom`` not included (the token service appends custom
+    /// claims itself). The same members `Encodable` writes, without `JSONEncoder`'s cost.
+    public var jsonPayload: [UInt8] {
+        var json = JSONObjectWriter(capacity: 384)
+        json.add("iss", iss)
+        json.add("sub", sub)
+        json.add("aud", aud)
+        json.add("client_id", clientID)
+        json.add("exp", exp)
+        json.add("iat", iat)
+        json.add("jti", jti)
+        json.add("scope", scope)
+        json.add("sid", sid)
+        json.add("tid", tid)
+        json.add("auth_time", authTime)
+        json.add("amr", amr)
+        json.add("org_id", orgID)
+        json.add("org_role", orgRole)
+        json.add("org_permissions", orgPermissions)
+        json.add("act", raw: act.map(CustomClaims.encode))
+        json.add("cnf", raw: cnf.map { JSONText.object([("jkt", $0.jkt)]) })
+        return json.finish()
+    }
+
     /// Decodes the claims above and keeps every other member of the payload in ``custom``.
     /// - Throws: `DecodingError` when a claim above is missing or of the wrong type.
     public init(from decoder: any Decoder) throws {

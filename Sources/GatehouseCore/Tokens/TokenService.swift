@@ -71,7 +71,7 @@ public struct TokenService: Sendable {
             orgRole: organization?.orgRole, orgPermissions: organization?.orgPermissions, act: actor)
         claims.cnf = dpopJKT.map(AccessTokenClaims.Confirmation.init(jkt:))
         let custom = customClaims(client: client, target: .accessToken, subject: claimSubject)
-        let token = try sign(claims, type: "at+jwt", algorithm: algorithm, custom: custom, target: .accessToken)
+        let token = try sign(payload: claims.jsonPayload, type: "at+jwt", algorithm: algorithm, custom: custom, target: .accessToken)
         return MintedAccessToken(token: token, claims: claims, expiresIn: ttl)
     }
 
@@ -128,26 +128,43 @@ public struct TokenService: Sendable {
         _ claims: some Encodable, type: String, algorithm: JWSAlgorithm,
         custom: [(name: String, value: JSONValue)] = [], target: CustomClaimTarget = .accessToken
     ) throws(OAuthError) -> String {
-        let key = try keys.signer(for: algorithm)
+        let payload: [UInt8]
         do {
-            let header = JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type)
-            var payload = try Array(Self.encoder.encode(claims))
-            if !custom.isEmpty, payload.last == UInt8(ascii: "}") {
-                func encoded(_ count: Int) -> Int { (count * 4 + 2) / 3 }
-                let fixed = encoded(try Self.encoder.encode(header).count + 16) + 2 + encoded(algorithm == .rs256 ? 512 : 64)
-                let room = (Self.maximumTokenSize - fixed) * 3 / 4 - payload.count
-                let kept = fitting(custom, room: room, target: target)
-                if !kept.isEmpty {
-                    payload.removeLast()
-                    for (name, value) in kept {
-                        payload.append(UInt8(ascii: ","))
-                        payload += CustomClaims.encode(.string(name))
-                        payload.append(UInt8(ascii: ":"))
-                        payload += CustomClaims.encode(value)
-                    }
-                    payload.append(UInt8(ascii: "}"))
+            payload = try Array(Self.encoder.encode(claims))
+        } catch {
+            throw .serverError("token signing failed")
+        }
+        return try sign(payload: payload, type: type, algorithm: algorithm, custom: custom, target: target)
+    }
+
+    /// Signs the serialised claims object `payload` (UTF-8 JSON ending in `}`), with `custom`
+    /// appended as ``sign(_:type:algorithm:custom:target:)`` describes.
+    /// - Throws: `server_error` when the tenant has no key for `algorithm` or signing fails.
+    func sign(
+        payload claims: [UInt8], type: String, algorithm: JWSAlgorithm,
+        custom: [(name: String, value: JSONValue)] = [], target: CustomClaimTarget = .accessToken
+    ) throws(OAuthError) -> String {
+        let key = try keys.signer(for: algorithm)
+        var payload = claims
+        let header = JWSHeader(alg: algorithm.rawValue, kid: key.kid, typ: type)
+        if !custom.isEmpty, payload.last == UInt8(ascii: "}") {
+            func encoded(_ count: Int) -> Int { (count * 4 + 2) / 3 }
+            let headerLength = JSONText.object([("alg", header.alg), ("kid", header.kid), ("typ", header.typ)]).count
+            let fixed = encoded(headerLength + 16) + 2 + encoded(algorithm == .rs256 ? 512 : 64)
+            let room = (Self.maximumTokenSize - fixed) * 3 / 4 - payload.count
+            let kept = fitting(custom, room: room, target: target)
+            if !kept.isEmpty {
+                payload.removeLast()
+                for (name, value) in kept {
+                    payload.append(UInt8(ascii: ","))
+                    payload += CustomClaims.encode(.string(name))
+                    payload.append(UInt8(ascii: ":"))
+                    payload += CustomClaims.encode(value)
                 }
+                payload.append(UInt8(ascii: "}"))
             }
+        }
+        do {
             return try JWS.sign(payload: payload, header: header, key: key.signingKey!)
         } catch {
             throw .serverError("token signing failed")

@@ -108,7 +108,7 @@ struct ProtocolController {
             return dpopNonceRefusal(error, dpop, context)
         }
         GatehouseMetrics.shared.tokenIssued(grantType: parameters["grant_type"] ?? "")
-        return Responses.json(response, headers: nonce, noStore: true)
+        return Responses.json(body: ByteBuffer(bytes: response.jsonBody), headers: nonce, noStore: true)
     }
 
     /// UserInfo (OIDC Core §5.3): GET or POST with the access token in the Authorization header
@@ -209,7 +209,7 @@ struct ProtocolController {
         let response = try await TokenIntrospection.introspect(
             parameters: parameters, authorization: request.headers[.authorization],
             context: try await services.tokenContext(for: context.database, endpoint: ProviderMetadata.Path.introspection))
-        return Responses.json(response, noStore: true)
+        return Responses.json(body: ByteBuffer(bytes: response.jsonBody), noStore: true)
     }
 
     /// Token revocation (RFC 7009 §2.2: 200 for valid and unknown tokens alike).

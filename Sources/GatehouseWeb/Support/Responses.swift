@@ -29,14 +29,19 @@ enum Responses {
         _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
         noStore: Bool = false, sorted: Bool = false
     ) -> Response {
+        let data = (try? (sorted ? sortedEncoder : jsonEncoder).encode(value)) ?? Data("{}".utf8)
+        return json(body: ByteBuffer(bytes: data), status: status, headers: headers, noStore: noStore)
+    }
+
+    /// A JSON body already serialised (`body`: UTF-8 JSON).
+    static func json(body: ByteBuffer, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], noStore: Bool = false) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         if noStore {
             fields[.cacheControl] = "no-store"
             fields[.pragma] = "no-cache"
         }
-        let data = (try? (sorted ? sortedEncoder : jsonEncoder).encode(value)) ?? Data("{}".utf8)
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 
     /// RFC 6750 §3: `Bearer realm="…", error="…", error_description="…"`; without `error` when the

@@ -1,0 +1,73 @@
+import Foundation
+import GatehouseCore
+import Testing
+
+/// The hot paths write access token claims, token responses and introspection answers with
+/// `JSONObjectWriter` instead of `JSONEncoder`: the two must agree member for member, escapes
+/// included.
+@Suite("Hand-written JSON bodies equal their Encodable form")
+struct JSONBodyTests {
+    /// Both serialisations parsed back into JSON values (member order aside).
+    static func agree(_ written: [UInt8], _ value: some Encodable) throws -> Bool {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let reference = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
+        let parsed = try JSONDecoder().decode(JSONValue.self, from: Data(written))
+        return parsed == reference
+    }
+
+    static let awkward = "quote \" backslash \\ slash / tab \t newline \n nul-free control \u{01} é 🔑"
+
+    @Test("access token claims: every member, optional ones absent and present")
+    func accessTokenClaims() throws {
+        let minimal =
+            #"{"iss":"https://id.example.com/t/acme","sub":"pk_live_abc","aud":"pk_live_abc","client_id":"pk_live_abc","exp":1800000900,"iat":1800000000,"jti":"abc","scope":"","tid":"ten_1"}"#
+        var bare = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(minimal.utf8))
+        #expect(try Self.agree(bare.jsonPayload, bare))
+        var full = bare
+        full.sub = Self.awkward
+        full.scope = "openid profile"
+        full.sid = "ses_1"
+        full.authTime = 1_799_999_000
+        full.amr = ["pwd", "otp", Self.awkward]
+        full.orgID = "org_1"
+        full.orgRole = "admin"
+        full.orgPermissions = []
+        full.act = .object(["sub": .string("svc"), "act": .object(["sub": .string("root")])])
+        full.cnf = .init(jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")
+        #expect(try Self.agree(full.jsonPayload, full))
+        bare.orgPermissions = ["a", "b"]
+        #expect(try Self.agree(bare.jsonPayload, bare))
+        // The verifier reads the claims back unchanged.
+        let decoded = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(full.jsonPayload))
+        #expect(decoded == full)
+    }
+
+    @Test("token response: with and without the optional members")
+    func tokenResponse() throws {
+        var response = TokenResponse(accessToken: "a.b.c", expiresIn: 900, refreshToken: nil, idToken: nil, scope: "")
+        #expect(try Self.agree(response.jsonBody, response))
+        response = TokenResponse(accessToken: "a.b.c", expiresIn: 0, refreshToken: "rt_1", idToken: "x.y.z", scope: Self.awkward)
+        response.issuedTokenType = "urn:ietf:params:oauth:token-type:access_token"
+        response.tokenType = "DPoP"
+        #expect(try Self.agree(response.jsonBody, response))
+    }
+
+    @Test("introspection answer: inactive, active with custom claims, reserved names left out")
+    func introspectionResponse() throws {
+        #expect(try Self.agree(IntrospectionResponse.inactive.jsonBody, IntrospectionResponse.inactive))
+        var active = IntrospectionResponse(
+            active: true, scope: "openid", clientID: "pk_1", sub: Self.awkward, exp: 2, iat: 1, iss: "https://x/t/a", aud: "pk_1",
+            jti: "j", tokenType: "Bearer", sid: "s", tid: "t", orgID: "o", orgRole: "r", orgPermissions: ["p"],
+            custom: [
+                "plan": .string("pro"), "n": .number(3), "nested": .array([.bool(true), .null]), "sub": .string("spoof"),
+                "nbf": .number(1),
+            ])
+        active.cnf = .init(jkt: "k")
+        #expect(try Self.agree(active.jsonBody, active))
+        let parsed = try JSONDecoder().decode(JSONValue.self, from: Data(active.jsonBody))
+        #expect(parsed["sub"] == .string(Self.awkward))
+        #expect(parsed["nbf"] == nil)
+        #expect(parsed["plan"] == .string("pro"))
+    }
+}
