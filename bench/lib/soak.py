@@ -40,6 +40,11 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def open_fds(pid: int) -> int:
+    """The server's open file descriptors (entries of /proc/PID/fd): sockets, database files, WAL."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def memory_parts_kib(pid: int) -> dict[str, int]:
     """RssAnon (heap: malloc arenas, Swift objects), RssFile (mapped files: the binary, libraries,
     SQLite's memory-mapped pages) and RssShmem (SQLite's WAL index, `-shm`), in KiB."""
@@ -237,8 +242,9 @@ def main() -> int:
     # context), then the quiet sample (see the module docstring), whose slope is the result.
     samples: list[tuple[float, int, int]] = []
     heap: list[tuple[float, int, int]] = []
+    fds: list[tuple[float, int]] = []
     print(f"{'minute':>7} {'quiet RSS':>9} {'load min':>8} {'load max':>8} {'heap use':>8} {'heap held':>9} {'cycles':>8}"
-          f" {'cycles/s':>8} {'failures':>8} {'anon':>7} {'file':>7} {'shmem':>7} {'data MiB':>8}", flush=True)
+          f" {'cycles/s':>8} {'failures':>8} {'anon':>7} {'file':>7} {'shmem':>7} {'data MiB':>8} {'fds':>5}", flush=True)
     last_cycles, last_t = 0, t0
     try:
         while True:
@@ -252,6 +258,7 @@ def main() -> int:
                 time.sleep(1)
             quiet, in_use, held = quiet_sample(args.url, args.pid, counters, args.workers)
             parts = memory_parts_kib(args.pid)
+            descriptors = open_fds(args.pid)
             now = time.monotonic()
             with counters.lock:
                 cycles, failures = counters.cycles, counters.failures
@@ -259,10 +266,11 @@ def main() -> int:
             last_cycles, last_t = cycles, now
             samples.append((now - t0, quiet, cycles))
             heap.append((now - t0, in_use, held))
+            fds.append((now - t0, descriptors))
             print(f"{(now - t0) / 60:7.1f} {quiet / 1024:9.1f} {low / 1024:8.1f} {high / 1024:8.1f} {in_use / 1024:8.1f}"
                   f" {held / 1024:9.1f} {cycles:8d} {rate:8.1f} {failures:8d}"
                   f" {parts.get('RssAnon', 0) / 1024:7.1f} {parts.get('RssFile', 0) / 1024:7.1f}"
-                  f" {parts.get('RssShmem', 0) / 1024:7.1f} {data_mib(args.data):8.1f}", flush=True)
+                  f" {parts.get('RssShmem', 0) / 1024:7.1f} {data_mib(args.data):8.1f} {descriptors:5d}", flush=True)
             if now >= end:
                 break
     finally:
@@ -284,9 +292,14 @@ def main() -> int:
           f"held {theil_sen_mib_per_hour(held_after):+.2f} MiB/hour (Theil-Sen)")
     print(f"quiet RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: Theil-Sen {robust:+.2f} MiB/hour, "
           f"least squares {slope:+.2f} MiB/hour ({'levels off' if robust < 1 else 'GROWS'}; goal < 1 MiB/hour)")
+    fds_after = [n for t, n in fds if t >= warm] or [n for _, n in fds]
+    # Sampled with no request in flight: the listening socket, the databases and their WAL files.
+    fd_growth = fds_after[-1] - fds_after[0]
+    print(f"open file descriptors (quiet): start {fds[0][1]}, after warm-up {fds_after[0]}, end {fds[-1][1]}, "
+          f"max {max(n for _, n in fds)} ({'flat' if fd_growth <= 0 else f'+{fd_growth} after warm-up'})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"samples": samples, "heap": heap, "slope_mib_per_hour": slope, "theil_sen_mib_per_hour": robust, "cycles": total, "failures": counters.failures}, f)
+            json.dump({"samples": samples, "heap": heap, "fds": fds, "slope_mib_per_hour": slope, "theil_sen_mib_per_hour": robust, "cycles": total, "failures": counters.failures}, f)
     return 1 if counters.failures > max(10, total // 100) else 0
 
 
