@@ -9,6 +9,8 @@ struct Registry {
     private(set) var originCounts: [String: Int] = [:]
     /// Tenants served on their own host, by `settings.hostname`.
     private(set) var byHostname: [String: Tenant] = [:]
+    /// Tenants this process is deleting or has deleted (`TenantDirectory.forgetDeleted`).
+    var deleted: Set<TenantID> = []
 
     func tenant(id: TenantID) -> Tenant? { slugByID[id].flatMap { bySlug[$0] } }
 

@@ -49,20 +49,56 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
         registry.withLock { r in for tenant in tenants { r.insert(tenant) } }
     }
 
-    /// Adds a new tenant (created or copied by this process).
+    /// Adds a new tenant (created or copied by this process; a tombstone of its id is lifted).
     @discardableResult
     func insert(_ tenant: Tenant) -> ResolvedTenant {
-        registry.withLock { $0.insert(tenant) }
+        registry.withLock { r in
+            r.deleted.remove(tenant.id)
+            r.insert(tenant)
+        }
         return ResolvedTenant(tenant)
     }
 
     /// Adds `tenant` unless a tenant with its id is known already (a value read from the database
-    /// must not replace a newer one the change feed brought).
-    func insertIfAbsent(_ tenant: Tenant) -> ResolvedTenant {
-        registry.withLock { r in
+    /// must not replace a newer one the change feed brought) or this process deleted it.
+    /// - Returns: nil when the tenant was deleted by this process (a read that began before the
+    ///   deletion committed).
+    func insertIfAbsent(_ tenant: Tenant) -> ResolvedTenant? {
+        let kept = registry.withLock { r -> Bool in
+            guard !r.deleted.contains(tenant.id) else { return false }
             if r.tenant(id: tenant.id) == nil { r.insert(tenant) }
+            return true
         }
-        return ResolvedTenant(tenant)
+        return kept ? ResolvedTenant(tenant) : nil
+    }
+
+    /// ``replace(with:)`` for a value read from the database by the change feed: ignored when this
+    /// process deleted the tenant meanwhile (the read began before the deletion committed).
+    func replaceUnlessDeleted(with updated: Tenant) {
+        let deleted = registry.withLock { r -> Bool in
+            guard !r.deleted.contains(updated.id) else { return true }
+            if let old = r.tenant(id: updated.id) { r.remove(old) }
+            r.insert(updated)
+            return false
+        }
+        guard !deleted else { return }
+        _ = open.withLock { $0.remove(updated.id) }
+        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
+    }
+
+    /// ``forget(_:)`` for a tenant this process is deleting, leaving a tombstone under the same
+    /// lock so that no value read before the deletion committed brings it back
+    /// (``insertIfAbsent(_:)``, ``replaceUnlessDeleted(with:)``).
+    /// - Returns: whether this call placed the tombstone (false: another deletion had).
+    func forgetDeleted(_ tenant: Tenant) -> Bool {
+        let placed = registry.withLock { $0.deleted.insert(tenant.id).inserted }
+        forget(tenant)
+        return placed
+    }
+
+    /// Lifts the tombstone of a deletion that failed.
+    func liftTombstone(_ id: TenantID) {
+        registry.withLock { _ = $0.deleted.remove(id) }
     }
 
     /// Replaces a tenant's registry value with `updated` (same id). Its open handle carries the

@@ -16,7 +16,23 @@ struct JSONBodyTests {
         return parsed == reference
     }
 
-    static let awkward = "quote \" backslash \\ slash / tab \t newline \n nul-free control \u{01} é 🔑"
+    static let awkward =
+        "quote \" backslash \\ slash / tab \t newline \n return \r \u{08} \u{0C} nul \u{00} \u{01} \u{1F} del \u{7F} "
+        + "line sep \u{2028} para sep \u{2029} é 🔑"
+
+    @Test("exact bytes: members in order, integers in decimal, no member twice")
+    func exactBytes() throws {
+        let response = TokenResponse(accessToken: "a.b.c", expiresIn: 900, refreshToken: nil, idToken: nil, scope: "openid")
+        #expect(String(decoding: response.jsonBody, as: UTF8.self) == #"{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"scope":"openid"}"#)
+        let minimal =
+            #"{"iss":"i","sub":"s","aud":"a","client_id":"c","exp":9007199254740993,"iat":-1,"jti":"j","scope":"","tid":"t","auth_time":0}"#
+        let claims = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(minimal.utf8))
+        #expect(String(decoding: claims.jsonPayload, as: UTF8.self) == minimal)
+        let escaped = TokenResponse(accessToken: "\u{00}\"\\\u{1F}", expiresIn: 1, refreshToken: nil, idToken: nil, scope: "")
+        #expect(
+            String(decoding: escaped.jsonBody, as: UTF8.self)
+                == #"{"access_token":"\u0000\"\\\u001f","token_type":"Bearer","expires_in":1,"scope":""}"#)
+    }
 
     @Test("access token claims: every member, optional ones absent and present")
     func accessTokenClaims() throws {

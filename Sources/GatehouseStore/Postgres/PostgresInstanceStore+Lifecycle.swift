@@ -107,15 +107,18 @@ extension PostgresInstanceStore {
     }
 
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
-        // Forgotten first: requests on this node answer "unknown tenant" while the schema goes; a
-        // change-feed reload that read the row before the deletion committed must not bring it back.
-        deletedTenants.withLock { _ = $0.insert(tenant.id) }
-        forget(tenant.tenant)
+        // Forgotten first: requests on this node answer "unknown tenant" while the schema goes; the
+        // tombstone keeps a change-feed reload or lookup that read the row before the deletion
+        // committed from bringing it back.
+        let placed = directory.forgetDeleted(tenant.tenant)
+        migrated.withLock { _ = $0.remove(tenant.id) }
         do {
             try await dropTenant(tenant.id)
         } catch {
-            deletedTenants.withLock { _ = $0.remove(tenant.id) }
-            directory.insert(tenant.tenant)
+            // The registry row decides: read afresh (another node may have changed the tenant
+            // meanwhile, or the deletion committed and only its answer was lost).
+            if placed { directory.liftTombstone(tenant.id) }
+            await reloadTenant(tenant.id)
             throw error
         }
     }

@@ -32,9 +32,6 @@ public final class PostgresInstanceStore: InstanceStorage {
     let tenantLookups = Atomic<Int>(0)
     /// Tenant schemas this node has checked and migrated.
     let migrated = Mutex(Set<TenantID>())
-    /// Tenants this node deleted (or is deleting): a registry read that began before the deletion
-    /// committed still sees the row, and must not put the tenant back. Tenant ids are never reused.
-    let deletedTenants = Mutex(Set<TenantID>())
 
     private init(
         configuration: PostgresStoreConfiguration, client: PostgresPool, schemas: PostgresSchemas, masterKey: SecretBox,
@@ -203,8 +200,9 @@ public final class PostgresInstanceStore: InstanceStorage {
                 old = directory.resolve(id: id)?.tenant
                 if old == before { break }
             }
-            if let found, !deletedTenants.withLock({ $0.contains(id) }) {
-                if found != old { directory.replace(with: found) }
+            if let found {
+                // A tenant this node is deleting stays forgotten (`forgetDeleted`).
+                if found != old { directory.replaceUnlessDeleted(with: found) }
             } else if let old {
                 forget(old)
             }
@@ -275,8 +273,7 @@ public final class PostgresInstanceStore: InstanceStorage {
         tenantLookups.add(1, ordering: .relaxed)
         let rows = try await client.query(query, logger: logger)
         for try await row in rows.decode((String, String, String, String, String, Date).self) {
-            guard let tenant = Self.tenant(row), !deletedTenants.withLock({ $0.contains(tenant.id) }) else { return nil }
-            return directory.insertIfAbsent(tenant)
+            return Self.tenant(row).flatMap(directory.insertIfAbsent)
         }
         return nil
     }

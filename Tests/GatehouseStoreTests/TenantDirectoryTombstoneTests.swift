@@ -1,0 +1,49 @@
+import Foundation
+import GatehouseCore
+@testable import GatehouseStore
+import Testing
+
+/// A tenant this process deletes stays deleted in its registry: a value read from the database
+/// before the deletion committed (a PostgreSQL change-feed reload, a lookup) must not bring it back.
+@Suite("Tenant directory: tombstones of deleted tenants")
+struct TenantDirectoryTombstoneTests {
+    static func tenant(_ slug: String) -> Tenant {
+        Tenant(
+            id: .generate(at: Date()), slug: slug, name: slug, environment: .dev, settings: TenantSettings(),
+            createdAt: Date(timeIntervalSince1970: 1_800_000_000))
+    }
+
+    @Test("a stale read neither re-inserts nor replaces a tenant being deleted; a failed deletion lifts the tombstone")
+    func staleReadsDoNotResurrect() {
+        let directory = TenantDirectory<TenantDatabase>(maxOpen: 4)
+        let acme = Self.tenant("acme")
+        let other = Self.tenant("other")
+        directory.insert(acme)
+        directory.insert(other)
+        #expect(directory.forgetDeleted(acme))
+        #expect(!directory.forgetDeleted(acme))  // a second deletion does not own the tombstone
+        #expect(directory.resolve(slug: "acme") == nil)
+        #expect(directory.insertIfAbsent(acme) == nil)
+        directory.replaceUnlessDeleted(with: acme)
+        #expect(directory.resolve(slug: "acme") == nil)
+        #expect(directory.resolve(id: acme.id) == nil)
+        // Other tenants are untouched.
+        #expect(directory.resolve(slug: "other") != nil)
+        #expect(directory.insertIfAbsent(other) != nil)
+        // The deletion failed: the row decides again.
+        directory.liftTombstone(acme.id)
+        directory.replaceUnlessDeleted(with: acme)
+        #expect(directory.resolve(slug: "acme") != nil)
+    }
+
+    @Test("a tenant created or copied again by this process lifts its tombstone")
+    func insertLiftsTheTombstone() {
+        let directory = TenantDirectory<TenantDatabase>(maxOpen: 4)
+        let acme = Self.tenant("acme")
+        directory.insert(acme)
+        _ = directory.forgetDeleted(acme)
+        directory.insert(acme)
+        #expect(directory.resolve(slug: "acme") != nil)
+        #expect(directory.insertIfAbsent(acme) != nil)
+    }
+}
