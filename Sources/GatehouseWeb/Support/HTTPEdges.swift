@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// Request bodies are read before routing, within a size limit and a time limit (RFC 9110 §15.5.14,
 /// §15.5.9): a declared `Content-Length` above `maxBodyBytes` is answered 413 at once, without
@@ -28,13 +29,13 @@ struct RequestBodyLimitMiddleware: RouterMiddleware {
         var request = request
         let body = request.body
         let limit = maxBodyBytes
+        let loop = context.channel.eventLoop
         let outcome: Result<ByteBuffer, any Error> = await withTaskGroup(of: Result<ByteBuffer, any Error>?.self) { group in
             group.addTask {
                 do { return .success(try await body.collect(upTo: limit)) } catch { return .failure(error) }
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(BodyTimeout())
+                await Self.elapsed(timeout, on: loop) ? .failure(BodyTimeout()) : nil
             }
             var first: Result<ByteBuffer, any Error>?
             while first == nil, let next = await group.next() { first = next }
@@ -53,6 +54,34 @@ struct RequestBodyLimitMiddleware: RouterMiddleware {
     }
 
     struct BodyTimeout: Error {}
+
+    /// Waits `duration` on `loop`'s timer; returns false at once when the task is cancelled.
+    ///
+    /// Not `Task.sleep`: a cancelled `Task.sleep` resumes early but leaves its libdispatch timer
+    /// queued until the deadline, so a timeout raced against every request body kept rate × timeout
+    /// timers queued under load (docs/performance.md). A cancelled event-loop task leaves the
+    /// loop's queue at once.
+    static func elapsed(_ duration: Duration, on loop: any EventLoop) async -> Bool {
+        let state = Mutex<(scheduled: Scheduled<Void>?, cancelled: Bool)>((nil, false))
+        let (seconds, attoseconds) = duration.components
+        let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let scheduled = loop.scheduleTask(in: delay) {}
+                scheduled.futureResult.whenComplete { continuation.resume(returning: (try? $0.get()) != nil) }
+                let cancelled = state.withLock { current in
+                    current.scheduled = scheduled
+                    return current.cancelled
+                }
+                if cancelled { scheduled.cancel() }
+            }
+        } onCancel: {
+            state.withLock { current in
+                current.cancelled = true
+                return current.scheduled
+            }?.cancel()
+        }
+    }
 
     /// A refusal that closes the connection: the rest of the body is never read, so the input side
     /// is closed at once and the server closes the connection after this response. The admin API
