@@ -9,7 +9,7 @@ struct Registry {
     private(set) var originCounts: [String: Int] = [:]
     /// Tenants served on their own host, by `settings.hostname`.
     private(set) var byHostname: [String: Tenant] = [:]
-    /// Tenants this process is deleting or has deleted (`TenantDirectory.forgetDeleted`).
+    /// Tenants this process is deleting or has deleted (`TenantDirectory.placeTombstone`).
     var deleted: Set<TenantID> = []
 
     func tenant(id: TenantID) -> Tenant? { slugByID[id].flatMap { bySlug[$0] } }

@@ -72,28 +72,11 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
         return kept ? ResolvedTenant(tenant) : nil
     }
 
-    /// ``replace(with:)`` for a value read from the database by the change feed: ignored when this
-    /// process deleted the tenant meanwhile (the read began before the deletion committed).
-    func replaceUnlessDeleted(with updated: Tenant) {
-        let deleted = registry.withLock { r -> Bool in
-            guard !r.deleted.contains(updated.id) else { return true }
-            if let old = r.tenant(id: updated.id) { r.remove(old) }
-            r.insert(updated)
-            return false
-        }
-        guard !deleted else { return }
-        _ = open.withLock { $0.remove(updated.id) }
-        liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
-    }
-
-    /// ``forget(_:)`` for a tenant this process is deleting, leaving a tombstone under the same
-    /// lock so that no value read before the deletion committed brings it back
-    /// (``insertIfAbsent(_:)``, ``replaceUnlessDeleted(with:)``).
+    /// Marks tenant `id` as being deleted by this process, before it is forgotten: no value read
+    /// before the deletion committed brings it back (``insertIfAbsent(_:)``, ``replace(with:)``).
     /// - Returns: whether this call placed the tombstone (false: another deletion had).
-    func forgetDeleted(_ tenant: Tenant) -> Bool {
-        let placed = registry.withLock { $0.deleted.insert(tenant.id).inserted }
-        forget(tenant)
-        return placed
+    func placeTombstone(_ id: TenantID) -> Bool {
+        registry.withLock { $0.deleted.insert(id).inserted }
     }
 
     /// Lifts the tombstone of a deletion that failed.
@@ -104,12 +87,17 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
     /// Replaces a tenant's registry value with `updated` (same id). Its open handle carries the
     /// old value and is dropped, so the next request opens one with the new; the key ring is
     /// dropped too, as it may depend on the settings (signing algorithms).
+    /// A tenant this process is deleting (``placeTombstone(_:)``) is left out: the value was read
+    /// before the deletion committed.
     @discardableResult
     func replace(with updated: Tenant) -> ResolvedTenant {
-        registry.withLock { r in
+        let deleted = registry.withLock { r -> Bool in
+            guard !r.deleted.contains(updated.id) else { return true }
             if let old = r.tenant(id: updated.id) { r.remove(old) }
             r.insert(updated)
+            return false
         }
+        guard !deleted else { return ResolvedTenant(updated) }
         _ = open.withLock { $0.remove(updated.id) }
         liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
         return ResolvedTenant(updated)

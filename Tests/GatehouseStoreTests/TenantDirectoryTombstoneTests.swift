@@ -20,11 +20,12 @@ struct TenantDirectoryTombstoneTests {
         let other = Self.tenant("other")
         directory.insert(acme)
         directory.insert(other)
-        #expect(directory.forgetDeleted(acme))
-        #expect(!directory.forgetDeleted(acme))  // a second deletion does not own the tombstone
+        #expect(directory.placeTombstone(acme.id))
+        #expect(!directory.placeTombstone(acme.id))  // a second deletion does not own the tombstone
+        directory.forget(acme)
         #expect(directory.resolve(slug: "acme") == nil)
         #expect(directory.insertIfAbsent(acme) == nil)
-        directory.replaceUnlessDeleted(with: acme)
+        directory.replace(with: acme)
         #expect(directory.resolve(slug: "acme") == nil)
         #expect(directory.resolve(id: acme.id) == nil)
         // Other tenants are untouched.
@@ -32,7 +33,7 @@ struct TenantDirectoryTombstoneTests {
         #expect(directory.insertIfAbsent(other) != nil)
         // The deletion failed: the row decides again.
         directory.liftTombstone(acme.id)
-        directory.replaceUnlessDeleted(with: acme)
+        directory.replace(with: acme)
         #expect(directory.resolve(slug: "acme") != nil)
     }
 
@@ -41,7 +42,8 @@ struct TenantDirectoryTombstoneTests {
         let directory = TenantDirectory<TenantDatabase>(maxOpen: 4)
         let acme = Self.tenant("acme")
         directory.insert(acme)
-        _ = directory.forgetDeleted(acme)
+        _ = directory.placeTombstone(acme.id)
+        directory.forget(acme)
         directory.insert(acme)
         #expect(directory.resolve(slug: "acme") != nil)
         #expect(directory.insertIfAbsent(acme) != nil)

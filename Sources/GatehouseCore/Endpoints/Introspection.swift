@@ -84,7 +84,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
         json.add("org_id", orgID)
         json.add("org_role", orgRole)
         json.add("org_permissions", orgPermissions)
-        json.add("cnf", raw: cnf.map { JSONText.object([("jkt", $0.jkt)]) })
+        json.add("cnf", raw: cnf?.jsonObject)
         for (name, value) in custom where !Self.reservedNames.contains(name) {
             json.add(name, raw: CustomClaims.encode(value))
         }

@@ -39,6 +39,9 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         /// The RFC 7638 SHA-256 thumbprint of the DPoP key.
         public var jkt: String
         public init(jkt: String) { self.jkt = jkt }
+
+        /// `{"jkt":…}`, as written into tokens and introspection answers.
+        package var jsonObject: [UInt8] { JSONText.object([("jkt", jkt)]) }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -81,7 +84,7 @@ extension AccessTokenClaims {
         json.add("org_role", orgRole)
         json.add("org_permissions", orgPermissions)
         json.add("act", raw: act.map(CustomClaims.encode))
-        json.add("cnf", raw: cnf.map { JSONText.object([("jkt", $0.jkt)]) })
+        json.add("cnf", raw: cnf?.jsonObject)
         return json.finish()
     }
 

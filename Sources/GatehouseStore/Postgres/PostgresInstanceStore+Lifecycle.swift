@@ -110,8 +110,8 @@ extension PostgresInstanceStore {
         // Forgotten first: requests on this node answer "unknown tenant" while the schema goes; the
         // tombstone keeps a change-feed reload or lookup that read the row before the deletion
         // committed from bringing it back.
-        let placed = directory.forgetDeleted(tenant.tenant)
-        migrated.withLock { _ = $0.remove(tenant.id) }
+        let placed = directory.placeTombstone(tenant.id)
+        forget(tenant.tenant)
         do {
             try await dropTenant(tenant.id)
         } catch {

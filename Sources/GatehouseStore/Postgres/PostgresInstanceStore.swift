@@ -201,8 +201,8 @@ public final class PostgresInstanceStore: InstanceStorage {
                 if old == before { break }
             }
             if let found {
-                // A tenant this node is deleting stays forgotten (`forgetDeleted`).
-                if found != old { directory.replaceUnlessDeleted(with: found) }
+                // A tenant this node is deleting stays forgotten (`placeTombstone`).
+                if found != old { directory.replace(with: found) }
             } else if let old {
                 forget(old)
             }
