@@ -31,7 +31,18 @@ struct JSONBodyTests {
         let escaped = TokenResponse(accessToken: "\u{00}\"\\\u{1F}", expiresIn: 1, refreshToken: nil, idToken: nil, scope: "")
         #expect(
             String(decoding: escaped.jsonBody, as: UTF8.self)
-                == #"{"access_token":"\u0000\"\\\u001f","token_type":"Bearer","expires_in":1,"scope":""}"#)
+                == #"{"access_token":"\u0000\"\\\u001f","token_type":"Bearer","expires_in":1}"#)
+    }
+
+    @Test("an empty scope is left out of token responses and introspection answers (RFC 6749 §3.3)")
+    func emptyScopeLeftOut() throws {
+        let response = TokenResponse(accessToken: "a.b.c", expiresIn: 900, refreshToken: nil, idToken: nil, scope: "")
+        let encoded = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(response))
+        #expect(encoded["scope"] == nil)
+        #expect(try JSONDecoder().decode(TokenResponse.self, from: Data(response.jsonBody)) == response)
+        let introspected = IntrospectionResponse(active: true, scope: "", clientID: "pk_1")
+        #expect(introspected.scope == nil)
+        #expect(!String(decoding: introspected.jsonBody, as: UTF8.self).contains("scope"))
     }
 
     @Test("access token claims: every member, optional ones absent and present")

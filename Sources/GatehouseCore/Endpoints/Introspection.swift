@@ -4,6 +4,7 @@ import GatehouseCrypto
 /// An introspection response (RFC 7662 §2.2). Inactive tokens carry only `active: false`.
 public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public var active: Bool
+    /// Space-separated; nil when the token carries no scope (RFC 6749 §3.3 has no empty scope value).
     public var scope: String?
     public var clientID: String?
     public var sub: String?
@@ -45,7 +46,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     ) {
         self.custom = custom
         self.active = active
-        self.scope = scope
+        self.scope = scope?.isEmpty == true ? nil : scope
         self.clientID = clientID
         self.sub = sub
         self.exp = exp

@@ -9,6 +9,8 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var expiresIn: Int
     public var refreshToken: String?
     public var idToken: String?
+    /// The granted scope, space-separated; empty when none was granted, and then left out of the
+    /// answer: RFC 6749 §3.3's grammar has no empty scope value.
     public var scope: String
     /// RFC 8693 §2.2.1: the type of the issued token, in token exchange answers only.
     public var issuedTokenType: String?
@@ -23,6 +25,28 @@ public struct TokenResponse: Codable, Sendable, Equatable {
         case scope
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        accessToken = try c.decode(String.self, forKey: .accessToken)
+        tokenType = try c.decode(String.self, forKey: .tokenType)
+        expiresIn = try c.decode(Int.self, forKey: .expiresIn)
+        refreshToken = try c.decodeIfPresent(String.self, forKey: .refreshToken)
+        idToken = try c.decodeIfPresent(String.self, forKey: .idToken)
+        scope = try c.decodeIfPresent(String.self, forKey: .scope) ?? ""
+        issuedTokenType = try c.decodeIfPresent(String.self, forKey: .issuedTokenType)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(accessToken, forKey: .accessToken)
+        try c.encode(tokenType, forKey: .tokenType)
+        try c.encode(expiresIn, forKey: .expiresIn)
+        try c.encodeIfPresent(refreshToken, forKey: .refreshToken)
+        try c.encodeIfPresent(idToken, forKey: .idToken)
+        try c.encodeIfPresent(scope.isEmpty ? nil : scope, forKey: .scope)
+        try c.encodeIfPresent(issuedTokenType, forKey: .issuedTokenType)
+    }
+
     /// The answer's JSON body (RFC 6749 §5.1): the same members `Encodable` writes, absent
     /// optionals left out, without `JSONEncoder`'s cost (the token endpoint's hot path).
     public var jsonBody: [UInt8] {
@@ -32,7 +56,7 @@ public struct TokenResponse: Codable, Sendable, Equatable {
         json.add("expires_in", expiresIn)
         json.add("refresh_token", refreshToken)
         json.add("id_token", idToken)
-        json.add("scope", scope)
+        json.add("scope", scope.isEmpty ? nil : scope)
         json.add("issued_token_type", issuedTokenType)
         return json.finish()
     }
