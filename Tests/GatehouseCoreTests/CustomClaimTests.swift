@@ -166,4 +166,11 @@ struct CustomClaimTests {
         #expect(omitted == ["a"])
         #expect(CustomClaims.fit(candidates, room: 13).kept.map(\.name) == ["b"])
     }
+
+    @Test("a registered or org_ name that reached storage anyway is never issued")
+    func reservedNamesLeftOutAtIssuance() {
+        let claims: [String: CustomClaim] = ["sub": "spoof", "org_id": "org_x", "iss": "{{user.email}}", "plan": "pro"]
+        let candidates = CustomClaims.candidates(claims, for: .accessToken, subject: ClaimSubject(user: Self.user(public: [:])))
+        #expect(candidates.map(\.name) == ["plan"])
+    }
 }

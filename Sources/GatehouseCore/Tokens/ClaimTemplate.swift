@@ -122,6 +122,9 @@ extension CustomClaims {
     /// The custom claims of one token kind, ready to append to its payload: static claims first,
     /// then templated ones, each group in name order; templated claims that refer to nothing are
     /// left out here. The caller appends them while they fit (``budget`` and the 8 KiB token).
+    /// A name that ``nameProblem(_:)`` refuses is left out too: validation at save keeps such names
+    /// out, and this keeps a value stored otherwise (an older rule, a restored archive) from
+    /// overriding a registered claim.
     public static func candidates(
         _ claims: [String: CustomClaim], for target: CustomClaimTarget, subject: ClaimSubject
     ) -> [(name: String, value: JSONValue)] {
@@ -129,7 +132,7 @@ extension CustomClaims {
         var templated: [(String, JSONValue)] = []
         for name in claims.keys.sorted() {
             let claim = claims[name]!
-            guard claim.targets.contains(target) else { continue }
+            guard claim.targets.contains(target), nameProblem(name) == nil else { continue }
             guard let template = claim.template, !template.isStatic else {
                 fixed.append((name, claim.value))
                 continue
