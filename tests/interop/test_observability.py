@@ -47,7 +47,7 @@ def test_metrics_follow_prometheus_conventions(server, tenant):
     issued = {s.labels["grant_type"]: s.value for s in found["gatehouse_tokens_issued"].samples if s.name.endswith("_total")}
     assert issued.get("client_credentials", 0) >= 1
     assert [s.labels["version"] for s in found["gatehouse_build_info"].samples]
-    for gauge in ("gatehouse_hashing_pool_jobs", "gatehouse_tenant_databases_open", "gatehouse_tenants"):
+    for gauge in ("gatehouse_hashing_pool_jobs", "gatehouse_tenant_databases_open", "gatehouse_tenants", "gatehouse_sqlite_memory_bytes"):
         assert found[gauge].type == "gauge", gauge
 
 

@@ -131,6 +131,10 @@ final class GatehouseMetrics: Sendable {
             registry.makeGauge(name: "gatehouse_heap_reserved_bytes", help: "C heap (malloc) bytes held from the system, in use or free.")
                 .set(Double(heap.reserved))
         }
+        registry.makeGauge(
+            name: "gatehouse_sqlite_memory_bytes",
+            help: "Heap bytes SQLite holds for every database of this process: page caches, prepared statements, schemas."
+        ).set(Double(SQLiteMemory.inUse))
         // RFC 9700 §4.14.2: a rotated refresh token presented again after the grace window.
         let reuse = StoreEvents.refreshTokenReuse.load(ordering: .relaxed)
         let delta = reportedReuse.withLock { reported in
