@@ -179,6 +179,11 @@ public final class InstanceStore: InstanceStorage {
     /// Number of tenant databases currently open.
     public var openDatabaseCount: Int { directory.openCount }
 
+    public func releaseIdleMemory() {
+        // Eventually: a reader closes once its current read ends; nothing waits here.
+        for db in directory.idleHandles() { db.pool.base.releaseMemoryEventually() }
+    }
+
     // MARK: Tenant lifecycle
 
     /// Creates a tenant: its registry row, its database file and its first Ed25519 signing key;

@@ -37,6 +37,8 @@ struct Registry {
 struct LRU<Key: Hashable, Value> {
     private var entries: [Key: (value: Value, tick: UInt64)] = [:]
     private var tick: UInt64 = 0
+    /// `tick` at the last ``sweepIdle()``.
+    private var sweptAt: UInt64 = 0
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
@@ -61,4 +63,10 @@ struct LRU<Key: Hashable, Value> {
 
     @discardableResult
     mutating func remove(_ key: Key) -> Value? { entries.removeValue(forKey: key)?.value }
+
+    /// The values neither read nor set since the previous call (none on the first call).
+    mutating func sweepIdle() -> [Value] {
+        defer { sweptAt = tick }
+        return entries.values.filter { $0.tick <= sweptAt }.map(\.value)
+    }
 }

@@ -151,6 +151,9 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
 
     var openCount: Int { open.withLock { $0.count } }
 
+    /// The open handles no request used since the previous call (none on the first call).
+    func idleHandles() -> [Handle] { open.withLock { $0.sweepIdle() } }
+
     /// Every open handle.
     var handles: [Handle] { open.withLock { $0.values } }
 

@@ -215,8 +215,10 @@ struct HousekeepingService: Service {
                 try? await Task.sleep(for: .seconds(60))
                 if Task.isCancelled { break }
                 minute += 1
-                // Expired rows every 10 minutes; free heap pages back to the system every minute.
+                // Expired rows every 10 minutes; every minute the memory of tenants idle since the
+                // last minute, then free heap pages back to the system.
                 if minute.isMultiple(of: 10) { await store.purgeExpired() }
+                store.releaseIdleMemory()
                 HeapMemory.trim()
             }
         }

@@ -42,6 +42,26 @@ struct LRUAndDurabilityTests {
         }
     }
 
+    @Test("an idle tenant's memory is released; its handle stays open and serves reads and writes")
+    func idleTenantReleasesMemory() async throws {
+        try await StoreFixture.withStore(maxOpenTenants: 4) { store, fixture in
+            let idle = try await store.makeTenant("idle")
+            let busy = try await store.makeTenant("busy")
+            let idleDB = try await store.database(for: idle)
+            let early = Seed.user(email: "early@example.com", at: fixture.clock.now)
+            try await idleDB.insertUser(early)
+            store.releaseIdleMemory()  // the first sweep releases nothing
+            _ = try await store.database(for: busy)
+            store.releaseIdleMemory()  // idle was not used since: its readers close, its caches empty
+            store.releaseIdleMemory()
+            #expect(try await store.database(for: idle) === idleDB)
+            #expect(try await idleDB.user(email: "early@example.com") == early)
+            let late = Seed.user(email: "late@example.com", at: fixture.clock.now)
+            try await idleDB.insertUser(late)
+            #expect(try await idleDB.user(email: "late@example.com") == late)
+        }
+    }
+
     @Test("data written through one InstanceStore is there after it closes and another opens the folder")
     func durableAcrossRestart() async throws {
         try await StoreFixture.with { fixture in

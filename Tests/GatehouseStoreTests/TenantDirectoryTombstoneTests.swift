@@ -48,4 +48,17 @@ struct TenantDirectoryTombstoneTests {
         #expect(directory.resolve(slug: "acme") != nil)
         #expect(directory.insertIfAbsent(acme) != nil)
     }
+
+    @Test("the idle sweep returns the values neither read nor set since the previous sweep")
+    func idleSweep() {
+        var lru = LRU<String, Int>(capacity: 4)
+        lru.set("a", 1)
+        lru.set("b", 2)
+        #expect(lru.sweepIdle().isEmpty)  // the first sweep: nothing was idle for a whole period
+        _ = lru.get("a")
+        #expect(lru.sweepIdle() == [2])
+        lru.set("c", 3)
+        #expect(lru.sweepIdle().sorted() == [1, 2])
+        #expect(lru.sweepIdle().sorted() == [1, 2, 3])
+    }
 }

@@ -223,6 +223,10 @@ extension PostgresInstanceStore {
             "DELETE FROM \(unescaped: instance).changes WHERE recorded_at < clock_timestamp() - interval '1 hour'", logger: logger)
     }
 
+    /// Nothing to free: a tenant handle holds a schema name and the shared connection pool, no
+    /// connection or statement cache of its own.
+    public func releaseIdleMemory() {}
+
     /// Migrates every tenant schema now (tenants otherwise migrate on first use on each node).
     /// - Returns: one report per tenant, by slug.
     /// - Throws: `StoreError.unavailable` at the first schema written by a newer version.
