@@ -5,6 +5,13 @@
 -- them, "ok" is wrk's request count minus its non-2xx/3xx count.
 local threads = {}
 
+-- BENCH_DELAY_MS: each connection waits this many milliseconds after a response before its next
+-- request (wrk's delay()), which paces the run below the server's maximum (bench/run's half-rate pass).
+local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pace and pace > 0 then
+   function delay() return pace end
+end
+
 function setup(thread)
    table.insert(threads, thread)
    if bench_setup then bench_setup(thread, #threads) end

@@ -10,7 +10,7 @@ revocations shows as an RSS slope.
 Every Argon2id hash in flight maps its memory cost (19 MiB by default) for a few milliseconds, so
 RSS read under load jumps by tens of MiB. At the end of each minute the workers therefore pause
 between cycles, and with no request in flight the sampler reads the quiet RSS (the lowest of a few
-readings) and the server's C heap gauges from /metrics (in use, and held from the system); then the
+readings) and the server's C heap gauges from /metrics (in use, held from the system, SQLite's part); then the
 workers go on. Prints one line per minute and, at the end, the slope (MiB per hour) of the quiet
 RSS and of the heap after the warm-up: Theil–Sen (median of pairwise slopes) and least squares.
 Exits 1 if a cycle's checks fail repeatedly.
@@ -71,8 +71,9 @@ def data_mib(directory: str | None) -> float:
     return total / 1048576
 
 
-def heap_kib(url: str) -> tuple[int, int]:
-    """The server's C heap in KiB from /metrics: (in use, held from the system); (0, 0) if absent."""
+def heap_kib(url: str) -> tuple[int, int, int]:
+    """The server's C heap in KiB from /metrics: (in use, held from the system, SQLite's part of
+    what is in use); 0 for a gauge the server does not report."""
     u = urlsplit(url)
     conn = ghhttp.Conn(u.hostname, u.port)
     try:
@@ -81,15 +82,16 @@ def heap_kib(url: str) -> tuple[int, int]:
         conn.close()
     values = {}
     for line in text.splitlines():
-        if line.startswith(("gatehouse_heap_in_use_bytes ", "gatehouse_heap_reserved_bytes ")):
+        if line.startswith(("gatehouse_heap_in_use_bytes ", "gatehouse_heap_reserved_bytes ", "gatehouse_sqlite_memory_bytes ")):
             name, value = line.split()
             values[name] = int(float(value)) // 1024
-    return values.get("gatehouse_heap_in_use_bytes", 0), values.get("gatehouse_heap_reserved_bytes", 0)
+    return (values.get("gatehouse_heap_in_use_bytes", 0), values.get("gatehouse_heap_reserved_bytes", 0),
+            values.get("gatehouse_sqlite_memory_bytes", 0))
 
 
-def quiet_sample(url: str, pid: int, counters: "Counters", workers: int) -> tuple[int, int, int]:
+def quiet_sample(url: str, pid: int, counters: "Counters", workers: int) -> tuple[int, int, int, int]:
     """Pauses the workers between cycles, reads RSS (lowest of five readings 0.2 s apart) and the
-    heap gauges with no request in flight, and lets the workers go on. KiB: (RSS, heap in use, heap held)."""
+    heap gauges with no request in flight, and lets the workers go on. KiB: (RSS, heap in use, heap held, SQLite)."""
     counters.pause.set()
     try:
         deadline = time.monotonic() + 30
@@ -104,8 +106,8 @@ def quiet_sample(url: str, pid: int, counters: "Counters", workers: int) -> tupl
             readings.append(rss_kib(pid))
             time.sleep(0.2)
         rss = min(readings)
-        in_use, held = heap_kib(url)
-        return rss, in_use, held
+        in_use, held, sqlite = heap_kib(url)
+        return rss, in_use, held, sqlite
     finally:
         counters.pause.clear()
 
@@ -241,9 +243,9 @@ def main() -> int:
     # Each window of --sample-seconds: RSS read every second under load (lowest and highest, for
     # context), then the quiet sample (see the module docstring), whose slope is the result.
     samples: list[tuple[float, int, int]] = []
-    heap: list[tuple[float, int, int]] = []
+    heap: list[tuple[float, int, int, int]] = []
     fds: list[tuple[float, int]] = []
-    print(f"{'minute':>7} {'quiet RSS':>9} {'load min':>8} {'load max':>8} {'heap use':>8} {'heap held':>9} {'cycles':>8}"
+    print(f"{'minute':>7} {'quiet RSS':>9} {'load min':>8} {'load max':>8} {'heap use':>8} {'heap held':>9} {'sqlite':>6} {'cycles':>8}"
           f" {'cycles/s':>8} {'failures':>8} {'anon':>7} {'file':>7} {'shmem':>7} {'data MiB':>8} {'fds':>5}", flush=True)
     last_cycles, last_t = 0, t0
     try:
@@ -256,7 +258,7 @@ def main() -> int:
                 if time.monotonic() >= window_end:
                     break
                 time.sleep(1)
-            quiet, in_use, held = quiet_sample(args.url, args.pid, counters, args.workers)
+            quiet, in_use, held, sqlite = quiet_sample(args.url, args.pid, counters, args.workers)
             parts = memory_parts_kib(args.pid)
             descriptors = open_fds(args.pid)
             now = time.monotonic()
@@ -265,10 +267,10 @@ def main() -> int:
             rate = (cycles - last_cycles) / max(now - last_t, 1e-9)
             last_cycles, last_t = cycles, now
             samples.append((now - t0, quiet, cycles))
-            heap.append((now - t0, in_use, held))
+            heap.append((now - t0, in_use, held, sqlite))
             fds.append((now - t0, descriptors))
             print(f"{(now - t0) / 60:7.1f} {quiet / 1024:9.1f} {low / 1024:8.1f} {high / 1024:8.1f} {in_use / 1024:8.1f}"
-                  f" {held / 1024:9.1f} {cycles:8d} {rate:8.1f} {failures:8d}"
+                  f" {held / 1024:9.1f} {sqlite / 1024:6.1f} {cycles:8d} {rate:8.1f} {failures:8d}"
                   f" {parts.get('RssAnon', 0) / 1024:7.1f} {parts.get('RssFile', 0) / 1024:7.1f}"
                   f" {parts.get('RssShmem', 0) / 1024:7.1f} {data_mib(args.data):8.1f} {descriptors:5d}", flush=True)
             if now >= end:
@@ -286,9 +288,11 @@ def main() -> int:
     print(f"quiet RSS: start {samples[0][1] / 1024:.1f} MiB, after warm-up {after[0][1] / 1024 if after else float('nan'):.1f} MiB, "
           f"end {samples[-1][1] / 1024:.1f} MiB, max {max(r for _, r, _ in samples) / 1024:.1f} MiB")
     robust = theil_sen_mib_per_hour(after)
-    heap_after = [(t, u) for t, u, _ in heap if t >= warm]
-    held_after = [(t, h) for t, _, h in heap if t >= warm]
-    print(f"heap slope after warm-up: in use {theil_sen_mib_per_hour(heap_after):+.2f} MiB/hour, "
+    heap_after = [(t, u) for t, u, _, _ in heap if t >= warm]
+    held_after = [(t, h) for t, _, h, _ in heap if t >= warm]
+    sqlite_after = [(t, q) for t, _, _, q in heap if t >= warm]
+    print(f"heap slope after warm-up: in use {theil_sen_mib_per_hour(heap_after):+.2f} MiB/hour "
+          f"(of which SQLite {theil_sen_mib_per_hour(sqlite_after):+.2f}), "
           f"held {theil_sen_mib_per_hour(held_after):+.2f} MiB/hour (Theil-Sen)")
     print(f"quiet RSS slope after {args.warmup_minutes:g} min warm-up over {len(after)} samples: Theil-Sen {robust:+.2f} MiB/hour, "
           f"least squares {slope:+.2f} MiB/hour ({'levels off' if robust < 1 else 'GROWS'}; goal < 1 MiB/hour)")
