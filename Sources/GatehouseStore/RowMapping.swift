@@ -6,12 +6,14 @@ import GRDB
 /// Row ↔ model mapping for the tenant database. Columns are listed once per table.
 enum JSONColumn {
     static let encoder = JSONEncoder()
+    /// Shared, as `encoder` is: neither is configured after creation, and decoding keeps its state per call.
+    static let decoder = JSONDecoder()
     static func encode<T: Encodable>(_ value: T) -> String {
         (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
     }
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
         guard let text else { return nil }
-        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+        return try? decoder.decode(T.self, from: Data(text.utf8))
     }
 }
 

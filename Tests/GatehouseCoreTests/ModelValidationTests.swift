@@ -314,6 +314,11 @@ struct IdentifierTests {
             ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAU", false),
             ("usr_", false),
             ("", false),
+            // Not ASCII: a combining accent on the last digit, fullwidth digits, a combining mark after the prefix.
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FA\u{301}", false),
+            ("usr_01ARZ3NDEKTSV4RRFFQ69G5FAV\u{301}", false),
+            ("usr_\u{FF10}1ARZ3NDEKTSV4RRFFQ69G5FAV", false),
+            ("usr_\u{301}01ARZ3NDEKTSV4RRFFQ69G5FAV", false),
         ])
     func format(_ raw: String, _ valid: Bool) {
         #expect((UserID(rawValue: raw) != nil) == valid)

@@ -16,9 +16,12 @@ public struct Identifier<Kind: IdentifierKind>: RawRepresentable, Hashable, Coda
 
     /// Accepts only strings of the form `<prefix><ULID>`.
     public init?(rawValue: String) {
-        guard rawValue.hasPrefix(Kind.prefix) else { return nil }
-        let body = rawValue.dropFirst(Kind.prefix.count)
-        guard body.count == 26, body.allSatisfy({ ULID.alphabet.contains($0) }) else { return nil }
+        // Compared as UTF-8 bytes: a valid identifier is ASCII, and Characters would cost a
+        // grapheme walk on every identifier read from a row or a request.
+        let prefix = Kind.prefix.utf8
+        let utf8 = rawValue.utf8
+        guard utf8.count == prefix.count + 26, utf8.starts(with: prefix), utf8.dropFirst(prefix.count).allSatisfy(ULID.isDigit)
+        else { return nil }
         self.rawValue = rawValue
     }
 
@@ -66,6 +69,16 @@ public typealias OrganizationID = Identifier<OrganizationKind>
 /// 80 random bits, encoded as 26 characters of Crockford's base32.
 public enum ULID {
     static let alphabet: [Character] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    /// Whether `byte` is a digit of ``alphabet``: ASCII `0`–`9` and upper-case `A`–`Z` without `I`, `L`, `O`, `U`.
+    static func isDigit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            byte != UInt8(ascii: "I") && byte != UInt8(ascii: "L") && byte != UInt8(ascii: "O") && byte != UInt8(ascii: "U")
+        default: false
+        }
+    }
 
     /// A new ULID string for `date`.
     public static func make(at date: Date) -> String {
