@@ -100,17 +100,13 @@ extension TenantDatabase {
     ) async throws -> RefreshRotation {
         let result = try await pool.write { db -> RefreshRotation in
             guard
-                let row = try Row.fetchOne(
+                let token = try Row.fetchOne(
                     db, cached: "SELECT token_hash, grant_id, issued_at, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?",
-                    arguments: [Data(hash)])
+                    arguments: [Data(hash)], decode: RefreshToken.init(row:)),
+                let grant = try Row.fetchOne(
+                    db, cached: "SELECT \(Grant.columns) FROM grants WHERE id = ?", arguments: [token.grantID.rawValue],
+                    decode: Grant.init(row:))
             else { return .notFound }
-            let token = RefreshToken(row: row)
-            guard
-                let grantRow = try Row.fetchOne(
-                    db, cached: "SELECT \(Grant.columns) FROM grants WHERE id = ?",
-                    arguments: [token.grantID.rawValue])
-            else { return .notFound }
-            let grant = Grant(row: grantRow)
             // RFC 6749 §6: the token must have been issued to the authenticated client.
             guard grant.clientID == clientID else { return .notFound }
             guard grant.revokedAt == nil else { return .grantInactive }
@@ -133,8 +129,9 @@ extension TenantDatabase {
             try db.execute(
                 cached: "INSERT INTO refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?,?,?,?)",
                 arguments: [Data(successorHash), grant.id.rawValue, now, successorExpiresAt])
-            let user = try Row.fetchOne(db, cached: "SELECT \(User.columns) FROM users WHERE id = ?", arguments: [grant.userID.rawValue])
-            return .rotated(grant, user.map(User.init(row:)))
+            let user = try Row.fetchOne(
+                db, cached: "SELECT \(User.columns) FROM users WHERE id = ?", arguments: [grant.userID.rawValue], decode: User.init(row:))
+            return .rotated(grant, user)
         }
         if case .reuseDetected(let id) = result {
             revocations.revokeGrants([id.rawValue], at: now)
