@@ -46,7 +46,8 @@ public protocol InstanceStorage: AnyObject, Sendable {
     func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings, first: Bool) async throws
         -> ResolvedTenant?
     /// Updates a tenant's name and settings.
-    /// - Throws: `StoreError.conflict` when another tenant is served on the new hostname.
+    /// - Throws: `StoreError.conflict` when another tenant is served on the new hostname;
+    ///   `StoreError.notFound` when the tenant was deleted meanwhile (it stays deleted).
     func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant
     /// Deletes a tenant and all of its data; its tokens stop verifying at once.
     func deleteTenant(_ tenant: ResolvedTenant) async throws

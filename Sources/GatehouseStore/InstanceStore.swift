@@ -225,6 +225,8 @@ public final class InstanceStore: InstanceStorage {
     }
 
     /// Updates a tenant's name and settings; effective at once for new requests.
+    /// - Throws: `StoreError.notFound` when the tenant was deleted meanwhile (its registry entry
+    ///   stays gone); `StoreError.conflict` when another tenant is served on the hostname.
     public func updateTenant(_ tenant: ResolvedTenant, name: String, settings: TenantSettings) async throws -> ResolvedTenant {
         let updated = tenant.tenant.with(name: name, settings: settings)
         let now = clock.now
@@ -236,8 +238,10 @@ public final class InstanceStore: InstanceStorage {
             try db.execute(
                 cached: "UPDATE tenants SET name = ?, settings = ?, hostname = ?, updated_at = ? WHERE id = ?",
                 arguments: [name, JSONColumn.encode(settings), settings.hostname, now, id])
+            guard db.changesCount == 1 else { throw StoreError.notFound("tenant '\(tenant.slug)'") }
         }
-        return directory.replace(with: updated)
+        guard let registered = directory.replace(with: updated) else { throw StoreError.notFound("tenant '\(tenant.slug)'") }
+        return registered
     }
 
     /// Writes a new tenant's registry row (created and updated at `tenant.createdAt`) in the
@@ -268,10 +272,18 @@ public final class InstanceStore: InstanceStorage {
     /// Deletes a tenant: its registry row, its keys from the index and its database files.
     /// Its tokens stop verifying at once because its keys are gone.
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {
-        try await instance.write { db in
-            try db.execute(cached: "DELETE FROM secret_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
-            try db.execute(cached: "DELETE FROM client_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
-            try db.execute(cached: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
+        // The tombstone first: an update whose row was written before the deletion must not put
+        // the tenant back into the registry afterwards (``TenantDirectory/replace(with:)``).
+        let placed = directory.placeTombstone(tenant.id)
+        do {
+            try await instance.write { db in
+                try db.execute(cached: "DELETE FROM secret_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
+                try db.execute(cached: "DELETE FROM client_keys WHERE tenant_id = ?", arguments: [tenant.id.rawValue])
+                try db.execute(cached: "DELETE FROM tenants WHERE id = ?", arguments: [tenant.id.rawValue])
+            }
+        } catch {
+            if placed { directory.liftTombstone(tenant.id) }
+            throw error
         }
         // The pool is not closed here: requests still holding it finish against the unlinked files,
         // and it closes when the last one lets go.

@@ -88,16 +88,17 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
     /// old value and is dropped, so the next request opens one with the new; the key ring is
     /// dropped too, as it may depend on the settings (signing algorithms).
     /// A tenant this process is deleting (``placeTombstone(_:)``) is left out: the value was read
-    /// before the deletion committed.
+    /// or written before the deletion committed.
+    /// - Returns: the tenant as now registered; nil when it is being deleted.
     @discardableResult
-    func replace(with updated: Tenant) -> ResolvedTenant {
+    func replace(with updated: Tenant) -> ResolvedTenant? {
         let deleted = registry.withLock { r -> Bool in
             guard !r.deleted.contains(updated.id) else { return true }
             if let old = r.tenant(id: updated.id) { r.remove(old) }
             r.insert(updated)
             return false
         }
-        guard !deleted else { return ResolvedTenant(updated) }
+        guard !deleted else { return nil }
         _ = open.withLock { $0.remove(updated.id) }
         liveCaches.withLock { $0.existing(updated.id) }?.keyRing.withLock { $0 = nil }
         return ResolvedTenant(updated)

@@ -46,6 +46,10 @@ struct PostgresInstanceTests {
         }
     }
 
+    @Test func anUpdateRacingADeletionNeverBringsTheTenantBack() async throws {
+        try await PostgresFixture.withStore { store, _ in try await store.expectUpdatesDoNotResurrectDeletedTenants() }
+    }
+
     @Test func maxOpenTenantsBoundsTheHandlesANodeKeeps() async throws {
         try await PostgresFixture.with { fixture in
             let store = try await fixture.open(maxOpenTenants: 2)

@@ -108,6 +108,11 @@ struct TenantLifecycleTests {
         }
     }
 
+    @Test("an update racing a deletion never brings the tenant back; an update after it is notFound")
+    func updateRacingDeletion() async throws {
+        try await StoreFixture.withStore { store, _ in try await store.expectUpdatesDoNotResurrectDeletedTenants() }
+    }
+
     @Test("a new InstanceStore on the same folder sees the same tenants")
     func reopenSeesTenants() async throws {
         try await StoreFixture.with { fixture in

@@ -93,17 +93,21 @@ extension PostgresInstanceStore {
                 if let hostname = settings.hostname, try await self.hostnameTaken(hostname, except: id, on: connection) {
                     throw StoreError.conflict("another tenant is served on '\(hostname)'")
                 }
-                try await connection.query(
+                let rows = try await connection.query(
                     """
                     UPDATE \(unescaped: self.instance).tenants SET name = \(name), settings = \(JSONColumn.encode(settings)),
-                        hostname = \(settings.hostname), updated_at = \(now) WHERE id = \(id)
+                        hostname = \(settings.hostname), updated_at = \(now) WHERE id = \(id) RETURNING id
                     """, logger: self.logger)
+                var updatedRows = 0
+                for try await _ in rows { updatedRows += 1 }
+                guard updatedRows == 1 else { throw StoreError.notFound("tenant '\(tenant.slug)'") }
             }
         } catch  where PostgresTenantDatabase.isUniqueViolation(error) {
             throw StoreError.conflict("another tenant is served on '\(settings.hostname ?? "")'")
         }
         lookupMisses.clear()
-        return directory.replace(with: updated)
+        guard let registered = directory.replace(with: updated) else { throw StoreError.notFound("tenant '\(tenant.slug)'") }
+        return registered
     }
 
     public func deleteTenant(_ tenant: ResolvedTenant) async throws {

@@ -82,6 +82,27 @@ extension InstanceStorage {
     func makeTenant(_ slug: String) async throws -> ResolvedTenant {
         try await createTenant(slug: slug, name: slug.capitalized, environment: .dev, settings: TenantSettings())
     }
+
+    /// An update of a deleted tenant is `notFound`, and an update racing a deletion never brings
+    /// the tenant back into the registry, whichever of the two commits first.
+    func expectUpdatesDoNotResurrectDeletedTenants() async throws {
+        let gone = try await makeTenant("gone")
+        try await deleteTenant(gone)
+        do {
+            _ = try await updateTenant(gone, name: "Back", settings: gone.tenant.settings)
+            Issue.record("an update of a deleted tenant succeeded")
+        } catch StoreError.notFound {
+        }
+        #expect(resolve(slug: "gone") == nil)
+        for round in 0..<20 {
+            let doomed = try await makeTenant("doomed-\(round)")
+            async let update = try? updateTenant(doomed, name: "Renamed", settings: doomed.tenant.settings)
+            try await deleteTenant(doomed)
+            _ = await update
+            #expect(resolve(slug: "doomed-\(round)") == nil, "round \(round)")
+        }
+        #expect(!tenants().contains { $0.slug.hasPrefix("doomed-") || $0.slug == "gone" })
+    }
 }
 
 /// Reads a database file with a separate connection, as an operator with `sqlite3` would.
