@@ -25,7 +25,7 @@ struct JSONBodyTests {
         let response = TokenResponse(accessToken: "a.b.c", expiresIn: 900, refreshToken: nil, idToken: nil, scope: "openid")
         #expect(String(decoding: response.jsonBody, as: UTF8.self) == #"{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"scope":"openid"}"#)
         let minimal =
-            #"{"iss":"i","sub":"s","aud":"a","client_id":"c","exp":9007199254740993,"iat":-1,"jti":"j","scope":"","tid":"t","auth_time":0}"#
+            #"{"iss":"i","sub":"s","aud":"a","client_id":"c","exp":9007199254740993,"iat":-1,"jti":"j","tid":"t","auth_time":0}"#
         let claims = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(minimal.utf8))
         #expect(String(decoding: claims.jsonPayload, as: UTF8.self) == minimal)
         let escaped = TokenResponse(accessToken: "\u{00}\"\\\u{1F}", expiresIn: 1, refreshToken: nil, idToken: nil, scope: "")
@@ -40,15 +40,25 @@ struct JSONBodyTests {
         let encoded = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(response))
         #expect(encoded["scope"] == nil)
         #expect(try JSONDecoder().decode(TokenResponse.self, from: Data(response.jsonBody)) == response)
-        let introspected = IntrospectionResponse(active: true, scope: "", clientID: "pk_1")
+        var introspected = IntrospectionResponse(active: true, scope: "", clientID: "pk_1")
         #expect(introspected.scope == nil)
         #expect(!String(decoding: introspected.jsonBody, as: UTF8.self).contains("scope"))
+        introspected.scope = ""
+        #expect(!String(decoding: introspected.jsonBody, as: UTF8.self).contains("scope"))
+        #expect(try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(introspected))["scope"] == nil)
+        // Access tokens: no scope claim when empty; tokens issued with "scope":"" still decode.
+        let issued =
+            #"{"iss":"i","sub":"s","aud":"a","client_id":"c","exp":2,"iat":1,"jti":"j","scope":"","tid":"t"}"#
+        let claims = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(issued.utf8))
+        #expect(claims.scope == "")
+        #expect(!String(decoding: claims.jsonPayload, as: UTF8.self).contains("scope"))
+        #expect(try Self.agree(claims.jsonPayload, claims))
     }
 
     @Test("access token claims: every member, optional ones absent and present")
     func accessTokenClaims() throws {
         let minimal =
-            #"{"iss":"https://id.example.com/t/acme","sub":"pk_live_abc","aud":"pk_live_abc","client_id":"pk_live_abc","exp":1800000900,"iat":1800000000,"jti":"abc","scope":"","tid":"ten_1"}"#
+            #"{"iss":"https://id.example.com/t/acme","sub":"pk_live_abc","aud":"pk_live_abc","client_id":"pk_live_abc","exp":1800000900,"iat":1800000000,"jti":"abc","tid":"ten_1"}"#
         var bare = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(minimal.utf8))
         #expect(try Self.agree(bare.jsonPayload, bare))
         var full = bare

@@ -3,5 +3,5 @@
 package enum AdminAPIDocumentDigest {
     /// SHA-256 (lower-case hex) of docs/openapi.json's bytes followed by those of
     /// scripts/openapi-generator/openapi-generator-config.yaml.
-    package static let sha256 = "0ae312be7d496176a1b3e44e7a3e467ec66205f4e2952eccdc3a6d99a3cffb0a"
+    package static let sha256 = "e58af27504525fc0382a02230af9005d2943ffc4a8259319d433fcdf55853661"
 }

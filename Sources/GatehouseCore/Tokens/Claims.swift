@@ -13,6 +13,8 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     /// Unique token id. For tokens issued from a grant it is `<grant id>.<random>`, which ties the
     /// token to its grant for revocation without a database write per token.
     public var jti: String
+    /// Space-separated; empty when the grant has none, and then left out of the token (RFC 6749
+    /// §3.3 has no empty scope value; RFC 9068 §2.2.3 asks for the claim when scope was requested).
     public var scope: String
     public var sid: String?
     /// The tenant id (`ten_…`).
@@ -75,7 +77,7 @@ extension AccessTokenClaims {
         json.add("exp", exp)
         json.add("iat", iat)
         json.add("jti", jti)
-        json.add("scope", scope)
+        json.add("scope", scope.isEmpty ? nil : scope)
         json.add("sid", sid)
         json.add("tid", tid)
         json.add("auth_time", authTime)
@@ -88,7 +90,30 @@ extension AccessTokenClaims {
         return json.finish()
     }
 
+    /// The members of ``CodingKeys`` as ``jsonPayload`` writes them (``custom`` left out).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(iss, forKey: .iss)
+        try c.encode(sub, forKey: .sub)
+        try c.encode(aud, forKey: .aud)
+        try c.encode(clientID, forKey: .clientID)
+        try c.encode(exp, forKey: .exp)
+        try c.encode(iat, forKey: .iat)
+        try c.encode(jti, forKey: .jti)
+        try c.encodeIfPresent(scope.isEmpty ? nil : scope, forKey: .scope)
+        try c.encodeIfPresent(sid, forKey: .sid)
+        try c.encode(tid, forKey: .tid)
+        try c.encodeIfPresent(authTime, forKey: .authTime)
+        try c.encodeIfPresent(amr, forKey: .amr)
+        try c.encodeIfPresent(orgID, forKey: .orgID)
+        try c.encodeIfPresent(orgRole, forKey: .orgRole)
+        try c.encodeIfPresent(orgPermissions, forKey: .orgPermissions)
+        try c.encodeIfPresent(act, forKey: .act)
+        try c.encodeIfPresent(cnf, forKey: .cnf)
+    }
+
     /// Decodes the claims above and keeps every other member of the payload in ``custom``.
+    /// A token without `scope` has the empty scope.
     /// - Throws: `DecodingError` when a claim above is missing or of the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -96,7 +121,7 @@ extension AccessTokenClaims {
             iss: try c.decode(String.self, forKey: .iss), sub: try c.decode(String.self, forKey: .sub),
             aud: try c.decode(String.self, forKey: .aud), clientID: try c.decode(String.self, forKey: .clientID),
             exp: try c.decode(Int64.self, forKey: .exp), iat: try c.decode(Int64.self, forKey: .iat),
-            jti: try c.decode(String.self, forKey: .jti), scope: try c.decode(String.self, forKey: .scope),
+            jti: try c.decode(String.self, forKey: .jti), scope: try c.decodeIfPresent(String.self, forKey: .scope) ?? "",
             sid: try c.decodeIfPresent(String.self, forKey: .sid), tid: try c.decode(String.self, forKey: .tid),
             authTime: try c.decodeIfPresent(Int64.self, forKey: .authTime), amr: try c.decodeIfPresent([String].self, forKey: .amr),
             orgID: try c.decodeIfPresent(String.self, forKey: .orgID), orgRole: try c.decodeIfPresent(String.self, forKey: .orgRole),

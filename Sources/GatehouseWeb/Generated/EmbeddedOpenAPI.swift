@@ -5086,14 +5086,14 @@ enum AdminOpenAPI {
       "TokenResponse": {
         "type": "object",
         "description": "The token endpoint's response (RFC 6749 §5.1, OIDC Core §3.1.3.3).",
-        "required": ["access_token", "token_type", "expires_in", "scope"],
+        "required": ["access_token", "token_type", "expires_in"],
         "properties": {
           "access_token": {"type": "string", "description": "RFC 9068 JWT access token (`typ: at+jwt`)."},
-          "token_type": {"type": "string", "const": "Bearer"},
+          "token_type": {"type": "string", "enum": ["Bearer", "DPoP"], "description": "`DPoP` when the access token is bound to a DPoP key (RFC 9449 §5)."},
           "expires_in": {"type": "integer", "description": "Access token lifetime in seconds."},
           "refresh_token": {"type": "string", "description": "Opaque; rotates on every use. Absent when the client may not refresh."},
           "id_token": {"type": "string", "description": "OIDC ID token; present when the scope includes `openid`."},
-          "scope": {"type": "string", "description": "Space-separated granted scopes."}
+          "scope": {"type": "string", "description": "Space-separated granted scopes; absent when none was granted (RFC 6749 §3.3 has no empty scope)."}
         }
       },
       "HeadlessSession": {
