@@ -179,9 +179,12 @@ public final class InstanceStore: InstanceStorage {
     /// Number of tenant databases currently open.
     public var openDatabaseCount: Int { directory.openCount }
 
-    public func releaseIdleMemory() {
+    @discardableResult
+    public func releaseIdleMemory() -> Int {
         // Eventually: a reader closes once its current read ends; nothing waits here.
-        for db in directory.idleHandles() { db.pool.base.releaseMemoryEventually() }
+        let idle = directory.idleHandles()
+        for db in idle { db.pool.base.releaseMemoryEventually() }
+        return idle.count
     }
 
     // MARK: Tenant lifecycle

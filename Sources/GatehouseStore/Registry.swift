@@ -37,8 +37,9 @@ struct Registry {
 struct LRU<Key: Hashable, Value> {
     private var entries: [Key: (value: Value, tick: UInt64)] = [:]
     private var tick: UInt64 = 0
-    /// `tick` at the last ``sweepIdle()``.
+    /// `tick` at the last ``sweepIdle()`` and at the one before.
     private var sweptAt: UInt64 = 0
+    private var sweptBefore: UInt64 = 0
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
@@ -64,9 +65,11 @@ struct LRU<Key: Hashable, Value> {
     @discardableResult
     mutating func remove(_ key: Key) -> Value? { entries.removeValue(forKey: key)?.value }
 
-    /// The values neither read nor set since the previous call (none on the first call).
+    /// The values that became idle: read or set before the previous call, after the one before
+    /// it, and not since. A value that stays idle is returned once, at the first call that finds
+    /// it idle; none on the first call.
     mutating func sweepIdle() -> [Value] {
-        defer { sweptAt = tick }
-        return entries.values.filter { $0.tick <= sweptAt }.map(\.value)
+        defer { (sweptBefore, sweptAt) = (sweptAt, tick) }
+        return entries.values.filter { $0.tick > sweptBefore && $0.tick <= sweptAt }.map(\.value)
     }
 }

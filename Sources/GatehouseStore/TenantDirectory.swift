@@ -152,7 +152,8 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
 
     var openCount: Int { open.withLock { $0.count } }
 
-    /// The open handles no request used since the previous call (none on the first call).
+    /// The open handles that no request used since the previous call but one did before it
+    /// (``LRU/sweepIdle()``): each idle handle once per idle spell.
     func idleHandles() -> [Handle] { open.withLock { $0.sweepIdle() } }
 
     /// Every open handle.

@@ -216,7 +216,8 @@ struct HousekeepingService: Service {
                 if Task.isCancelled { break }
                 minute += 1
                 // Expired rows every 10 minutes; every minute the memory of tenants idle since the
-                // last minute, then free heap pages back to the system.
+                // last minute, then free heap pages back to the system (what the tenants' writers
+                // release a moment later is handed back at the next minute's trim).
                 if minute.isMultiple(of: 10) { await store.purgeExpired() }
                 store.releaseIdleMemory()
                 HeapMemory.trim()

@@ -50,15 +50,51 @@ struct LRUAndDurabilityTests {
             let idleDB = try await store.database(for: idle)
             let early = Seed.user(email: "early@example.com", at: fixture.clock.now)
             try await idleDB.insertUser(early)
-            store.releaseIdleMemory()  // the first sweep releases nothing
+            #expect(store.releaseIdleMemory() == 0)  // the first sweep releases nothing
             _ = try await store.database(for: busy)
-            store.releaseIdleMemory()  // idle was not used since: its readers close, its caches empty
-            store.releaseIdleMemory()
+            #expect(store.releaseIdleMemory() == 1)  // idle was not used since: its readers close, its caches empty
+            _ = try await store.database(for: busy)
+            #expect(store.releaseIdleMemory() == 0)  // idle was released already, busy was used
             #expect(try await store.database(for: idle) === idleDB)
             #expect(try await idleDB.user(email: "early@example.com") == early)
             let late = Seed.user(email: "late@example.com", at: fixture.clock.now)
             try await idleDB.insertUser(late)
             #expect(try await idleDB.user(email: "late@example.com") == late)
+        }
+    }
+
+    @Test("releasing a tenant's memory while requests hold its database loses no read or write")
+    func releaseDuringUse() async throws {
+        try await StoreFixture.withStore(maxOpenTenants: 4) { store, fixture in
+            let tenant = try await store.makeTenant("used")
+            let other = try await store.makeTenant("other")
+            let db = try await store.database(for: tenant)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        for index in 0..<40 {
+                            let user = Seed.user(email: "u\(worker)-\(index)@example.com", at: fixture.clock.now)
+                            try await db.insertUser(user)
+                            #expect(try await db.user(email: user.email) == user)
+                        }
+                    }
+                }
+                group.addTask {
+                    // Each round: the tenant is looked up, a sweep passes, the other is looked up,
+                    // and the next sweep finds the tenant newly idle and releases it mid-use.
+                    var released = 0
+                    for _ in 0..<100 {
+                        _ = try await store.database(for: tenant)
+                        released += store.releaseIdleMemory()
+                        _ = try await store.database(for: other)
+                        released += store.releaseIdleMemory()
+                        await Task.yield()
+                    }
+                    #expect(released >= 100)
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await db.counts().users == 160)
         }
     }
 

@@ -49,7 +49,7 @@ struct TenantDirectoryTombstoneTests {
         #expect(directory.insertIfAbsent(acme) != nil)
     }
 
-    @Test("the idle sweep returns the values neither read nor set since the previous sweep")
+    @Test("the LRU's idle sweep returns each value once, at the first sweep after a whole period without use")
     func idleSweep() {
         var lru = LRU<String, Int>(capacity: 4)
         lru.set("a", 1)
@@ -58,7 +58,11 @@ struct TenantDirectoryTombstoneTests {
         _ = lru.get("a")
         #expect(lru.sweepIdle() == [2])
         lru.set("c", 3)
-        #expect(lru.sweepIdle().sorted() == [1, 2])
-        #expect(lru.sweepIdle().sorted() == [1, 2, 3])
+        #expect(lru.sweepIdle() == [1])  // b stays idle and is not returned again
+        #expect(lru.sweepIdle() == [3])
+        #expect(lru.sweepIdle().isEmpty)
+        _ = lru.get("b")
+        #expect(lru.sweepIdle().isEmpty)  // b was used since the last sweep
+        #expect(lru.sweepIdle() == [2])  // and idle since the one before
     }
 }

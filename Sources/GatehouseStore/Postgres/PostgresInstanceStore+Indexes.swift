@@ -225,7 +225,8 @@ extension PostgresInstanceStore {
 
     /// Nothing to free: a tenant handle holds a schema name and the shared connection pool, no
     /// connection or statement cache of its own.
-    public func releaseIdleMemory() {}
+    @discardableResult
+    public func releaseIdleMemory() -> Int { 0 }
 
     /// Migrates every tenant schema now (tenants otherwise migrate on first use on each node).
     /// - Returns: one report per tenant, by slug.
