@@ -5,11 +5,19 @@
 -- them, "ok" is wrk's request count minus its non-2xx/3xx count.
 local threads = {}
 
--- BENCH_DELAY_MS: each connection waits this many milliseconds after a response before its next
--- request (wrk's delay()), which paces the run below the server's maximum (bench/run's half-rate pass).
+-- BENCH_DELAY_MS: each connection waits this many milliseconds (a fraction allowed) after a
+-- response before its next request (wrk's delay()), which paces the run below the server's maximum
+-- (bench/run's half-rate pass). wrk takes whole milliseconds, so the fraction is carried from one
+-- delay to the next: the delays average BENCH_DELAY_MS.
 local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if pace and pace > 0 then
-   function delay() return pace end
+   local carried = 0
+   function delay()
+      carried = carried + pace
+      local whole = math.floor(carried)
+      carried = carried - whole
+      return whole
+   end
 end
 
 function setup(thread)

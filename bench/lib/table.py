@@ -230,11 +230,16 @@ def main() -> int:
         if busy_note:
             busy.append(f"{name}_half ({hw['other']:.2f} cores)")
         p99_ms = h["p99_us"] / 1000
+        share = hw["rate"] / fw["rate"] if fw["rate"] else 0.0
+        # The goal is at half of the maximum: a run that missed half by more than 5 points decides nothing.
+        verdict = ("meets" if p99_ms < 10 else "BELOW") if 0.45 <= share <= 0.55 else f"not at half ({share * 100:.0f}%)"
+        delay = h.get("delay_ms")
         hrows.append([
-            label, fmt_rate(fw["rate"]), fmt_rate(hw["rate"]), f"{hw['rate'] / fw['rate'] * 100:.0f}%" if fw["rate"] else "-",
-            str(h.get("delay_ms", "?")), fmt_ms(h["p50_us"]), fmt_ms(h["p90_us"]), fmt_ms(h["p99_us"]), fmt_ms(h["max_us"]),
+            label, fmt_rate(fw["rate"]), fmt_rate(hw["rate"]), f"{share * 100:.0f}%",
+            f"{delay:.2f}" if isinstance(delay, (int, float)) else "?", fmt_ms(h["p50_us"]), fmt_ms(h["p90_us"]),
+            fmt_ms(h["p99_us"]), fmt_ms(h["max_us"]),
             f"{hw['cpu_per_req']:,.0f}" if hw["cpu_per_req"] is not None else "-",
-            "p99 < 10 ms", ("meets" if p99_ms < 10 else "BELOW") + ("" if hw["errs"] == 0 else f"; non-200/errors {hw['err_txt']}"),
+            "p99 < 10 ms at 45-55 %", verdict + ("" if hw["errs"] == 0 else f"; non-200/errors {hw['err_txt']}"),
         ])
         if hw["errs"]:
             notes.append(f"{name}_half: {h['bad']} non-200 {h.get('bad_statuses') or ''}")
@@ -327,8 +332,9 @@ def main() -> int:
         print("  returns a successor (and an ID token) every time.")
     if hrows:
         print()
-        print("Token endpoint at half of its maximum rate (same run; each connection waits 'delay' ms after a")
-        print("response before its next request, so that together they ask for half of the full run's rate):")
+        print("Token endpoint at half of its maximum rate (same run; each connection waits 'delay' ms on average after")
+        print("a response before its next request, calibrated by a 3 s probe so that together they send half of the")
+        print("full run's rate; 'of full' is the share reached):")
         table(["endpoint", "full req/s", "paced req/s", "of full", "delay ms", "p50 ms", "p90 ms", "p99 ms", "max ms",
                "srv CPU us/req", "target", "status"], hrows, {0, 10, 11})
     if crows:

@@ -57,7 +57,7 @@ def report_memory(pid, conn, label):
         mib = 1024 * 1024
         print(f"{label}: RssAnon {parts.get('RssAnon', 0):.1f} MiB, RssFile {parts.get('RssFile', 0):.1f} MiB; C heap in use "
               f"{g.get('gatehouse_heap_in_use_bytes', 0) / mib:.1f} MiB (SQLite {g.get('gatehouse_sqlite_memory_bytes', 0) / mib:.1f} MiB "
-              f"for {g.get('gatehouse_tenant_databases_open', 0):.0f} open tenant databases and the instance database), "
+              f"with {g.get('gatehouse_tenant_databases_open', 0):.0f} tenant handles open), "
               f"held {g.get('gatehouse_heap_reserved_bytes', 0) / mib:.1f} MiB")
 
 
