@@ -148,7 +148,10 @@ struct CustomClaimTokenTests {
             signingKeys: [SigningKey.generate(.eddsa), SigningKey.generate(.rs256)])
         let omitted = Mutex<[String]>([])
         var tokens = c.tokens
-        tokens.onOmittedClaim = { name, _ in omitted.withLock { $0.append(name) } }
+        tokens.onOmittedClaim = { name, _, reason in
+            #expect(reason == .sizeBudget)
+            omitted.withLock { $0.append(name) }
+        }
         c = Claims(f: c.f, context: TokenContext(tokens: tokens, store: c.f.store, refreshReuseGrace: 10), tokens: tokens)
         let chunk = String(repeating: "z", count: 1900)
         c.setMetadata(public: ["a": .string(chunk), "b": .string(chunk), "c": .string(chunk)])
@@ -164,5 +167,25 @@ struct CustomClaimTokenTests {
         let payload = try c.payload(token)
         #expect(payload["a"] != nil && payload["b"] != nil && payload["c"] == nil)
         #expect(omitted.withLock { $0 } == ["c"])
+    }
+
+    @Test("a stored claim with a registered name is left out of the token and reported as refused")
+    func refusedNameReported() async throws {
+        var c = try Claims(["sub": "spoof", "plan": "pro"], signingKeys: [SigningKey.generate(.eddsa)])
+        let omitted = Mutex<[String]>([])
+        var tokens = c.tokens
+        tokens.onOmittedClaim = { name, target, reason in
+            if target == .accessToken, reason == .refusedName { omitted.withLock { $0.append(name) } }
+        }
+        c = Claims(f: c.f, context: TokenContext(tokens: tokens, store: c.f.store, refreshReuseGrace: 10), tokens: tokens)
+        let user = try #require(try await c.f.store.user(id: c.f.user.id))
+        let token = try tokens.mintAccessToken(
+            client: TestClient.web.client, subject: user.id.rawValue, scope: ["openid"], grant: nil, algorithm: .eddsa,
+            claimSubject: ClaimSubject(user: user)
+        ).token
+        let payload = try c.payload(token)
+        #expect(payload["sub"] == .string(user.id.rawValue))
+        #expect(payload["plan"] == .string("pro"))
+        #expect(omitted.withLock { $0 } == ["sub"])
     }
 }

@@ -2,6 +2,14 @@ import Foundation
 import GatehouseCrypto
 
 /// Mints and verifies one tenant's JWTs (access tokens per RFC 9068, ID tokens per OIDC Core).
+/// Why a custom claim was left out of a token or userinfo answer (``TokenService/onOmittedClaim``).
+public enum ClaimOmission: String, Sendable {
+    /// It would have taken the claims past ``CustomClaims/budget`` or the token past 8 KiB.
+    case sizeBudget = "size_budget"
+    /// Its name is registered or `org_` (stored before a rule, or restored from an archive).
+    case refusedName = "refused_name"
+}
+
 public struct TokenService: Sendable {
     public let tenant: Tenant
     public let issuer: String
@@ -9,9 +17,10 @@ public struct TokenService: Sendable {
     public let clock: any Clock
     /// Already verified access tokens of this tenant; nil disables caching.
     public let verifiedTokens: VerifiedTokenCache?
-    /// Told the name (never the value) of each custom claim left out of a token or userinfo answer
-    /// to keep it within ``CustomClaims/budget`` and ``maximumTokenSize`` (docs/contract.md A9).
-    public var onOmittedClaim: (@Sendable (_ claim: String, _ target: CustomClaimTarget) -> Void)?
+    /// Told the name (never the value) of each custom claim left out of a token or userinfo answer,
+    /// and why: to keep it within ``CustomClaims/budget`` and ``maximumTokenSize``, or because its
+    /// name is one ``CustomClaims/nameProblem(_:)`` refuses (docs/contract.md A9).
+    public var onOmittedClaim: (@Sendable (_ claim: String, _ target: CustomClaimTarget, _ reason: ClaimOmission) -> Void)?
 
     /// The largest compact JWS this service issues once custom claims are added, in bytes (8 KiB).
     public static let maximumTokenSize = 8192
@@ -104,14 +113,18 @@ public struct TokenService: Sendable {
     /// The custom claims (docs/contract.md A9) of `client`'s `target`, before the size check.
     public func customClaims(client: Client, target: CustomClaimTarget, subject: ClaimSubject) -> [(name: String, value: JSONValue)] {
         let claims = CustomClaims.effective(tenant: tenant.settings.customClaims, client: client.customClaims)
-        return claims.isEmpty ? [] : CustomClaims.candidates(claims, for: target, subject: subject)
+        guard !claims.isEmpty else { return [] }
+        for (name, claim) in claims where claim.targets.contains(target) && CustomClaims.nameProblem(name) != nil {
+            onOmittedClaim?(name, target, .refusedName)
+        }
+        return CustomClaims.candidates(claims, for: target, subject: subject)
     }
 
     /// Keeps the custom claims that fit in `room` bytes (and ``CustomClaims/budget``), telling
     /// ``onOmittedClaim`` about the others.
     func fitting(_ custom: [(name: String, value: JSONValue)], room: Int, target: CustomClaimTarget) -> [(name: String, value: JSONValue)] {
         let (kept, omitted) = CustomClaims.fit(custom, room: room)
-        for name in omitted { onOmittedClaim?(name, target) }
+        for name in omitted { onOmittedClaim?(name, target, .sizeBudget) }
         return kept
     }
 

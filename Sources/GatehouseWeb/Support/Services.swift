@@ -80,9 +80,11 @@ public struct Services: Sendable {
             clock: clock, verifiedTokens: database.verifiedTokens)
         let (logger, slug) = (logger, database.tenant.tenant.slug)
         // The claim's name only: its value may be personal data (docs/architecture.md, no secrets in logs).
-        service.onOmittedClaim = { claim, target in
+        service.onOmittedClaim = { claim, target, reason in
+            let why = reason == .sizeBudget ? "it would exceed the size budget" : "its name is reserved for a registered claim"
             logger.warning(
-                "custom claim omitted: it would exceed the size budget", metadata: ["tenant": "\(slug)", "claim": "\(claim)", "in": "\(target.rawValue)"])
+                "custom claim omitted: \(why)",
+                metadata: ["tenant": "\(slug)", "claim": "\(claim)", "in": "\(target.rawValue)", "reason": "\(reason.rawValue)"])
         }
         return service
     }
