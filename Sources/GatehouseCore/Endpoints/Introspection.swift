@@ -46,7 +46,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     ) {
         self.custom = custom
         self.active = active
-        self.scope = scope?.isEmpty == true ? nil : scope
+        self.scope = ScopeSet.member(scope)
         self.clientID = clientID
         self.sub = sub
         self.exp = exp
@@ -71,7 +71,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public var jsonBody: [UInt8] {
         var json = JSONObjectWriter(capacity: 512)
         json.add("active", active)
-        json.add("scope", scope?.isEmpty == true ? nil : scope)
+        json.add("scope", ScopeSet.member(scope))
         json.add("client_id", clientID)
         json.add("sub", sub)
         json.add("exp", exp)
@@ -96,7 +96,7 @@ public struct IntrospectionResponse: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(active, forKey: .active)
-        try c.encodeIfPresent(scope?.isEmpty == true ? nil : scope, forKey: .scope)
+        try c.encodeIfPresent(ScopeSet.member(scope), forKey: .scope)
         try c.encodeIfPresent(clientID, forKey: .clientID)
         try c.encodeIfPresent(sub, forKey: .sub)
         try c.encodeIfPresent(exp, forKey: .exp)

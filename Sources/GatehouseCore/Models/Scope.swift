@@ -72,3 +72,9 @@ public enum StandardScope {
         }
     }
 }
+
+extension ScopeSet {
+    /// The `scope` member as token responses, access tokens and introspection answers write it:
+    /// nil (the member left out) for an empty scope, which RFC 6749 §3.3's grammar does not allow.
+    static func member(_ scope: String?) -> String? { scope?.isEmpty == false ? scope : nil }
+}

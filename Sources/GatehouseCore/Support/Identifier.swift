@@ -70,15 +70,13 @@ public typealias OrganizationID = Identifier<OrganizationKind>
 public enum ULID {
     static let alphabet: [Character] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
-    /// Whether `byte` is a digit of ``alphabet``: ASCII `0`–`9` and upper-case `A`–`Z` without `I`, `L`, `O`, `U`.
-    static func isDigit(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            byte != UInt8(ascii: "I") && byte != UInt8(ascii: "L") && byte != UInt8(ascii: "O") && byte != UInt8(ascii: "U")
-        default: false
-        }
+    /// ``alphabet`` by byte value: `digits[b]` is whether byte `b` is one of its digits.
+    private static let digits: [Bool] = alphabet.reduce(into: [Bool](repeating: false, count: 256)) { table, digit in
+        table[Int(digit.asciiValue!)] = true
     }
+
+    /// Whether `byte` is a digit of ``alphabet`` (a valid identifier is ASCII, so bytes suffice).
+    static func isDigit(_ byte: UInt8) -> Bool { digits[Int(byte)] }
 
     /// A new ULID string for `date`.
     public static func make(at date: Date) -> String {

@@ -43,7 +43,7 @@ public struct TokenResponse: Codable, Sendable, Equatable {
         try c.encode(expiresIn, forKey: .expiresIn)
         try c.encodeIfPresent(refreshToken, forKey: .refreshToken)
         try c.encodeIfPresent(idToken, forKey: .idToken)
-        try c.encodeIfPresent(scope.isEmpty ? nil : scope, forKey: .scope)
+        try c.encodeIfPresent(ScopeSet.member(scope), forKey: .scope)
         try c.encodeIfPresent(issuedTokenType, forKey: .issuedTokenType)
     }
 
@@ -56,7 +56,7 @@ public struct TokenResponse: Codable, Sendable, Equatable {
         json.add("expires_in", expiresIn)
         json.add("refresh_token", refreshToken)
         json.add("id_token", idToken)
-        json.add("scope", scope.isEmpty ? nil : scope)
+        json.add("scope", ScopeSet.member(scope))
         json.add("issued_token_type", issuedTokenType)
         return json.finish()
     }

@@ -124,15 +124,19 @@ extension CustomClaims {
     /// left out here. The caller appends them while they fit (``budget`` and the 8 KiB token).
     /// A name that ``nameProblem(_:)`` refuses is left out too: validation at save keeps such names
     /// out, and this keeps a value stored otherwise (an older rule, a restored archive) from
-    /// overriding a registered claim.
+    /// overriding a registered claim; `refused` is told its name.
     public static func candidates(
-        _ claims: [String: CustomClaim], for target: CustomClaimTarget, subject: ClaimSubject
+        _ claims: [String: CustomClaim], for target: CustomClaimTarget, subject: ClaimSubject, refused: (String) -> Void = { _ in }
     ) -> [(name: String, value: JSONValue)] {
         var fixed: [(String, JSONValue)] = []
         var templated: [(String, JSONValue)] = []
         for name in claims.keys.sorted() {
             let claim = claims[name]!
-            guard claim.targets.contains(target), nameProblem(name) == nil else { continue }
+            guard claim.targets.contains(target) else { continue }
+            guard nameProblem(name) == nil else {
+                refused(name)
+                continue
+            }
             guard let template = claim.template, !template.isStatic else {
                 fixed.append((name, claim.value))
                 continue

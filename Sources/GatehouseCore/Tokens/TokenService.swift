@@ -1,7 +1,6 @@
 import Foundation
 import GatehouseCrypto
 
-/// Mints and verifies one tenant's JWTs (access tokens per RFC 9068, ID tokens per OIDC Core).
 /// Why a custom claim was left out of a token or userinfo answer (``TokenService/onOmittedClaim``).
 public enum ClaimOmission: String, Sendable {
     /// It would have taken the claims past ``CustomClaims/budget`` or the token past 8 KiB.
@@ -10,6 +9,7 @@ public enum ClaimOmission: String, Sendable {
     case refusedName = "refused_name"
 }
 
+/// Mints and verifies one tenant's JWTs (access tokens per RFC 9068, ID tokens per OIDC Core).
 public struct TokenService: Sendable {
     public let tenant: Tenant
     public let issuer: String
@@ -114,10 +114,7 @@ public struct TokenService: Sendable {
     public func customClaims(client: Client, target: CustomClaimTarget, subject: ClaimSubject) -> [(name: String, value: JSONValue)] {
         let claims = CustomClaims.effective(tenant: tenant.settings.customClaims, client: client.customClaims)
         guard !claims.isEmpty else { return [] }
-        for (name, claim) in claims where claim.targets.contains(target) && CustomClaims.nameProblem(name) != nil {
-            onOmittedClaim?(name, target, .refusedName)
-        }
-        return CustomClaims.candidates(claims, for: target, subject: subject)
+        return CustomClaims.candidates(claims, for: target, subject: subject) { onOmittedClaim?($0, target, .refusedName) }
     }
 
     /// Keeps the custom claims that fit in `room` bytes (and ``CustomClaims/budget``), telling
