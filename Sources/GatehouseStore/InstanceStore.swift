@@ -82,7 +82,10 @@ public final class InstanceStore: InstanceStorage {
 
     /// Connection settings. Tenant databases get a small page cache (`cacheKiB`) so that the LRU's
     /// open databases stay within a bounded memory budget; the instance database keeps SQLite's default.
-    static func databaseConfiguration(_ c: StoreConfiguration, readers: Int, cacheKiB: Int? = nil) -> Configuration {
+    /// With `checkpointer`, the writer's WAL checkpoints run off its queue (``WALCheckpointer``).
+    static func databaseConfiguration(
+        _ c: StoreConfiguration, readers: Int, cacheKiB: Int? = nil, checkpointer: WALCheckpointer? = nil
+    ) -> Configuration {
         var config = Configuration()
         config.maximumReaderCount = max(1, readers)
         config.busyMode = .timeout(10)
@@ -91,6 +94,7 @@ public final class InstanceStore: InstanceStorage {
         config.prepareDatabase { db in
             try db.execute(cached: "PRAGMA synchronous = \(synchronous)")
             if let cacheKiB { try db.execute(cached: "PRAGMA cache_size = -\(cacheKiB)") }
+            if let checkpointer, !db.configuration.readonly { checkpointer.install(on: db) }
         }
         return config
     }
@@ -166,13 +170,14 @@ public final class InstanceStore: InstanceStorage {
 
     private func openDatabase(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         if let db = directory.handle(for: tenant) { return db }
+        let caches = directory.caches(for: tenant.id)
         let pool = try DatabasePool(
             path: tenantFile(tenant.id).path,
-            configuration: Self.databaseConfiguration(configuration, readers: configuration.readersPerTenant, cacheKiB: 256))
+            configuration: Self.databaseConfiguration(
+                configuration, readers: configuration.readersPerTenant, cacheKiB: 256, checkpointer: caches.walCheckpointer))
         try Migrations.checkedMigrate(Migrations.tenant, pool, label: "the database of tenant '\(tenant.slug)'")
         let db = try TenantDatabase(
-            tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy,
-            caches: directory.caches(for: tenant.id), now: clock.now)
+            tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy, caches: caches, now: clock.now)
         return directory.keep(db)
     }
 
@@ -289,8 +294,10 @@ public final class InstanceStore: InstanceStorage {
             throw error
         }
         // The pool is not closed here: requests still holding it finish against the unlinked files,
-        // and it closes when the last one lets go.
+        // and it closes when the last one lets go. Background checkpoints stop before the files go.
+        let checkpointer = directory.existingCaches(of: tenant.id)?.walCheckpointer
         directory.forget(tenant.tenant)
+        checkpointer?.retire()
         removeFiles(of: tenant.id)
     }
 

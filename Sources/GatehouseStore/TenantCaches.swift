@@ -18,6 +18,8 @@ final class TenantCaches: Sendable {
     let templateOverrides = Mutex<TemplateOverrideSet?>(nil)
     /// Whether `revocations` was loaded from the database.
     let loaded = Mutex(false)
+    /// The WAL checkpoints of the tenant's SQLite file (unused on PostgreSQL).
+    let walCheckpointer = WALCheckpointer()
 }
 
 /// Weak references to the live `TenantCaches`, by tenant.

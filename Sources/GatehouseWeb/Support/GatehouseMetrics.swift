@@ -76,8 +76,18 @@ final class GatehouseMetrics: Sendable {
         ).increment()
     }
 
-    /// Refresh-token reuse detections already reported (the store counts them; see `exposition`).
-    private let reportedReuse = Mutex(0)
+    /// The totals of `StoreEvents` counters already reported, by series (the store counts them; see `exposition`).
+    private let reportedStoreEvents = Mutex<[String: Int]>([:])
+
+    /// Advances the counter `name` with `labels` to `total`, a count the store keeps.
+    private func storeCounter(_ name: String, _ labels: [(String, String)], help: String, total: Int) {
+        let series = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta = reportedStoreEvents.withLock { reported in
+            defer { reported[series] = total }
+            return total - (reported[series] ?? 0)
+        }
+        registry.makeCounter(name: name, labels: labels, help: help).increment(by: Int64(max(delta, 0)))
+    }
 
     /// A sign-in attempt: `method` `password`, `magic_link`, `federation`, `second_factor`;
     /// `outcome` `success`, `failure`, `throttled`, `busy`.
@@ -136,15 +146,18 @@ final class GatehouseMetrics: Sendable {
             help: "Heap bytes SQLite holds for every database of this process: page caches, prepared statements, schemas."
         ).set(Double(SQLiteMemory.inUse))
         // RFC 9700 §4.14.2: a rotated refresh token presented again after the grace window.
-        let reuse = StoreEvents.refreshTokenReuse.load(ordering: .relaxed)
-        let delta = reportedReuse.withLock { reported in
-            defer { reported = reuse }; return reuse - reported
-        }
-        registry.makeCounter(
-            name: "gatehouse_refresh_token_reuse_detected_total",
-            help: "Rotated refresh tokens presented again after the grace window; each revoked its grant."
-        )
-        .increment(by: Int64(max(delta, 0)))
+        storeCounter(
+            "gatehouse_refresh_token_reuse_detected_total", [],
+            help: "Rotated refresh tokens presented again after the grace window; each revoked its grant.",
+            total: StoreEvents.refreshTokenReuse.load(ordering: .relaxed))
+        let checkpointHelp =
+            "WAL checkpoints of tenant databases: on the background thread, or on a writer (catch-ups after a background pass)."
+        storeCounter(
+            "gatehouse_sqlite_wal_checkpoints_total", [("on", "background")], help: checkpointHelp,
+            total: StoreEvents.walCheckpointsInBackground.load(ordering: .relaxed))
+        storeCounter(
+            "gatehouse_sqlite_wal_checkpoints_total", [("on", "writer")], help: checkpointHelp,
+            total: StoreEvents.walCheckpointsOnWriter.load(ordering: .relaxed))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
