@@ -63,9 +63,9 @@ public final class InstanceStore: InstanceStorage {
         self.directory = TenantDirectory(maxOpen: configuration.maxOpenTenants)
         let fm = FileManager.default
         try fm.createDirectory(at: configuration.dataDirectory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
-        instance = try DatabasePool(
+        instance = try Self.openPool(
             path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
-            configuration: Self.databaseConfiguration(configuration, readers: 2))
+            configuration: Self.databaseConfiguration(configuration, readers: 2), configuration)
         let applied = try Migrations.checkedMigrate(Migrations.instance, instance, label: "instance.sqlite")
         let upgraded = applied.contains(Migrations.instanceMetaMigration) && !applied.contains("2026-11-29-instance-v1")
         try instance.write { db in
@@ -82,9 +82,11 @@ public final class InstanceStore: InstanceStorage {
 
     /// Connection settings. Tenant databases get a small page cache (`cacheKiB`) so that the LRU's
     /// open databases stay within a bounded memory budget; the instance database keeps SQLite's default.
-    /// With `checkpointer`, the writer's WAL checkpoints run off its queue (``WALCheckpointer``).
+    /// With `checkpointer`, the writer's WAL checkpoints run off its queue (``WALCheckpointer``),
+    /// and `isDeleted` tells it when the tenant is being deleted.
     static func databaseConfiguration(
-        _ c: StoreConfiguration, readers: Int, cacheKiB: Int? = nil, checkpointer: WALCheckpointer? = nil
+        _ c: StoreConfiguration, readers: Int, cacheKiB: Int? = nil,
+        checkpointer: (WALCheckpointer, isDeleted: @Sendable () -> Bool)? = nil
     ) -> Configuration {
         var config = Configuration()
         config.maximumReaderCount = max(1, readers)
@@ -94,9 +96,21 @@ public final class InstanceStore: InstanceStorage {
         config.prepareDatabase { db in
             try db.execute(cached: "PRAGMA synchronous = \(synchronous)")
             if let cacheKiB { try db.execute(cached: "PRAGMA cache_size = -\(cacheKiB)") }
-            if let checkpointer, !db.configuration.readonly { checkpointer.install(on: db) }
+            if let (checkpointer, isDeleted) = checkpointer, !db.configuration.readonly {
+                checkpointer.install(on: db, isDeleted: isDeleted)
+            }
         }
         return config
+    }
+
+    /// Opens a pool in WAL mode with `synchronous` as configured. GRDB sets `synchronous = NORMAL`
+    /// on the writer after `prepareDatabase` has run, so `full` is set again once the pool is open.
+    static func openPool(path: String, configuration config: Configuration, _ c: StoreConfiguration) throws -> DatabasePool {
+        let pool = try DatabasePool(path: path, configuration: config)
+        if c.synchronous.uppercased() == "FULL" {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
+        return pool
     }
 
     static func tenant(row: Row) -> Tenant {
@@ -170,15 +184,26 @@ public final class InstanceStore: InstanceStorage {
 
     private func openDatabase(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         if let db = directory.handle(for: tenant) { return db }
-        let caches = directory.caches(for: tenant.id)
-        let pool = try DatabasePool(
-            path: tenantFile(tenant.id).path,
+        // A request that resolved the tenant before its deletion must not create its file again.
+        let id = tenant.id
+        guard !directory.isDeleted(id) else { throw StoreError.tenantGone("the tenant was deleted") }
+        let caches = directory.caches(for: id)
+        let pool = try Self.openPool(
+            path: tenantFile(id).path,
             configuration: Self.databaseConfiguration(
-                configuration, readers: configuration.readersPerTenant, cacheKiB: 256, checkpointer: caches.walCheckpointer))
+                configuration, readers: configuration.readersPerTenant, cacheKiB: 256,
+                checkpointer: (caches.walCheckpointer, isDeleted: { [weak directory] in directory?.isDeleted(id) ?? true })),
+            configuration)
         try Migrations.checkedMigrate(Migrations.tenant, pool, label: "the database of tenant '\(tenant.slug)'")
         let db = try TenantDatabase(
             tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy, caches: caches, now: clock.now)
-        return directory.keep(db)
+        let kept = directory.keep(db)
+        // Deleted while this opened: the deletion forgot the handles before this one was kept.
+        if directory.isDeleted(id) {
+            directory.close(id)
+            throw StoreError.tenantGone("the tenant was deleted")
+        }
+        return kept
     }
 
     /// Number of tenant databases currently open.
@@ -294,10 +319,10 @@ public final class InstanceStore: InstanceStorage {
             throw error
         }
         // The pool is not closed here: requests still holding it finish against the unlinked files,
-        // and it closes when the last one lets go. Background checkpoints stop before the files go.
-        let checkpointer = directory.existingCaches(of: tenant.id)?.walCheckpointer
+        // and it closes when the last one lets go. Background checkpoints see the tombstone; the
+        // ones already queued run before the files go.
         directory.forget(tenant.tenant)
-        checkpointer?.retire()
+        await WALCheckpointer.drain()
         removeFiles(of: tenant.id)
     }
 

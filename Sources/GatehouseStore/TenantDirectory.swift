@@ -79,6 +79,11 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
         registry.withLock { $0.deleted.insert(id).inserted }
     }
 
+    /// Whether this process is deleting or deleted tenant `id` (``placeTombstone(_:)``).
+    func isDeleted(_ id: TenantID) -> Bool {
+        registry.withLock { $0.deleted.contains(id) }
+    }
+
     /// Lifts the tombstone of a deletion that failed.
     func liftTombstone(_ id: TenantID) {
         registry.withLock { _ = $0.deleted.remove(id) }

@@ -14,7 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -45,7 +50,9 @@ def callback():
 
 
 def wait(drv, timeout: float = WAIT) -> WebDriverWait:
-    return WebDriverWait(drv, timeout)
+    """A wait whose condition is tried again when the page it read from was replaced meanwhile
+    (a condition such as ``"text" in body.text`` can find ``body`` just before a navigation)."""
+    return WebDriverWait(drv, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def left_the_page(element):

@@ -49,7 +49,7 @@ def test_metrics_follow_prometheus_conventions(server, tenant):
     assert [s.labels["version"] for s in found["gatehouse_build_info"].samples]
     for gauge in ("gatehouse_hashing_pool_jobs", "gatehouse_tenant_databases_open", "gatehouse_tenants", "gatehouse_sqlite_memory_bytes"):
         assert found[gauge].type == "gauge", gauge
-    checkpoints = found["gatehouse_sqlite_wal_checkpoints"]
+    checkpoints = found["gatehouse_sqlite_wal_checkpointed_frames"]
     assert checkpoints.type == "counter"
     assert {s.labels["on"] for s in checkpoints.samples if s.name.endswith("_total")} == {"background", "writer"}
 

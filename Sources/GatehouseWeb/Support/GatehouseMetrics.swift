@@ -79,12 +79,15 @@ final class GatehouseMetrics: Sendable {
     /// The totals of `StoreEvents` counters already reported, by series (the store counts them; see `exposition`).
     private let reportedStoreEvents = Mutex<[String: Int]>([:])
 
-    /// Advances the counter `name` with `labels` to `total`, a count the store keeps.
-    private func storeCounter(_ name: String, _ labels: [(String, String)], help: String, total: Int) {
+    /// Advances the counter `name` with `labels` to `total`, a count the store keeps. The total is
+    /// read under the lock, so that concurrent scrapes neither count a step twice nor move back.
+    private func storeCounter(_ name: String, _ labels: [(String, String)], help: String, total: borrowing Atomic<Int>) {
         let series = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         let delta = reportedStoreEvents.withLock { reported in
-            defer { reported[series] = total }
-            return total - (reported[series] ?? 0)
+            let now = total.load(ordering: .relaxed)
+            let before = reported[series] ?? 0
+            reported[series] = max(before, now)
+            return now - before
         }
         registry.makeCounter(name: name, labels: labels, help: help).increment(by: Int64(max(delta, 0)))
     }
@@ -149,15 +152,15 @@ final class GatehouseMetrics: Sendable {
         storeCounter(
             "gatehouse_refresh_token_reuse_detected_total", [],
             help: "Rotated refresh tokens presented again after the grace window; each revoked its grant.",
-            total: StoreEvents.refreshTokenReuse.load(ordering: .relaxed))
+            total: StoreEvents.refreshTokenReuse)
         let checkpointHelp =
-            "WAL checkpoints of tenant databases: on the background thread, or on a writer (catch-ups after a background pass)."
+            "WAL frames (pages) of tenant databases copied into their files by checkpoints: on the background thread, or on a writer (catch-ups after a background pass, a WAL past 8,000 frames). Always 0 on PostgreSQL."
         storeCounter(
-            "gatehouse_sqlite_wal_checkpoints_total", [("on", "background")], help: checkpointHelp,
-            total: StoreEvents.walCheckpointsInBackground.load(ordering: .relaxed))
+            "gatehouse_sqlite_wal_checkpointed_frames_total", [("on", "background")], help: checkpointHelp,
+            total: StoreEvents.walFramesCheckpointedInBackground)
         storeCounter(
-            "gatehouse_sqlite_wal_checkpoints_total", [("on", "writer")], help: checkpointHelp,
-            total: StoreEvents.walCheckpointsOnWriter.load(ordering: .relaxed))
+            "gatehouse_sqlite_wal_checkpointed_frames_total", [("on", "writer")], help: checkpointHelp,
+            total: StoreEvents.walFramesCheckpointedOnWriter)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
