@@ -184,6 +184,12 @@ public final class InstanceStore: InstanceStorage {
 
     private func openDatabase(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         if let db = directory.handle(for: tenant) { return db }
+        // Counted from before the tombstone check to the end: a deletion removes the files only
+        // once no open is in flight, so that an open cannot create them again.
+        return try await directory.opening(tenant.id) { try await openNewDatabase(for: tenant) }
+    }
+
+    private func openNewDatabase(for tenant: ResolvedTenant) async throws -> TenantDatabase {
         // A request that resolved the tenant before its deletion must not create its file again.
         let id = tenant.id
         guard !directory.isDeleted(id) else { throw StoreError.tenantGone("the tenant was deleted") }
@@ -319,10 +325,11 @@ public final class InstanceStore: InstanceStorage {
             throw error
         }
         // The pool is not closed here: requests still holding it finish against the unlinked files,
-        // and it closes when the last one lets go. Background checkpoints see the tombstone; the
-        // ones already queued run before the files go.
+        // and it closes when the last one lets go. Opens and background checkpoints that began
+        // before the tombstone end before the files go; later ones see it and open nothing.
         directory.forget(tenant.tenant)
         await WALCheckpointer.drain()
+        while directory.isOpening(tenant.id) { try? await Task.sleep(for: .milliseconds(2)) }
         removeFiles(of: tenant.id)
     }
 

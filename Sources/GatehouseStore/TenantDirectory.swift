@@ -14,6 +14,8 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
     private let clientTenants = Mutex<[String: TenantID]>([:])
     private let open: Mutex<LRU<TenantID, Handle>>
     private let liveCaches = Mutex(LiveTenantCaches())
+    /// Tenant handles being opened, by tenant: a deletion removes the files only once none is.
+    private let opening = Mutex<[TenantID: Int]>([:])
 
     /// - Parameter maxOpen: handles kept open at once (at least 1); the least recently used beyond it are dropped.
     init(maxOpen: Int) {
@@ -83,6 +85,21 @@ final class TenantDirectory<Handle: TenantHandle & Sendable>: Sendable {
     func isDeleted(_ id: TenantID) -> Bool {
         registry.withLock { $0.deleted.contains(id) }
     }
+
+    /// Runs `open` counted as an open of tenant `id` in flight (``isOpening(_:)``).
+    func opening<T>(_ id: TenantID, _ open: () async throws -> T) async rethrows -> T {
+        opening.withLock { $0[id, default: 0] += 1 }
+        defer {
+            opening.withLock { counts in
+                counts[id, default: 1] -= 1
+                if counts[id] == 0 { counts[id] = nil }
+            }
+        }
+        return try await open()
+    }
+
+    /// Whether an open of tenant `id` is in flight.
+    func isOpening(_ id: TenantID) -> Bool { opening.withLock { $0[id] != nil } }
 
     /// Lifts the tombstone of a deletion that failed.
     func liftTombstone(_ id: TenantID) {

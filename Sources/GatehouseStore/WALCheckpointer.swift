@@ -89,8 +89,11 @@ final class WALCheckpointer: Sendable {
     /// Called on the writer's thread after each commit, with the WAL's length in frames.
     private func committed(frames: Int32, connection: OpaquePointer?, name: UnsafePointer<CChar>?) {
         guard frames >= Self.threshold else {
-            // The WAL restarted since the last pass: nothing is left to catch up.
-            if passed.load(ordering: .relaxed) { passed.store(false, ordering: .relaxed) }
+            // The WAL restarted since the last pass: nothing is left to catch up, nothing is copied.
+            if passed.load(ordering: .relaxed) {
+                passed.store(false, ordering: .relaxed)
+                backfilled.store(0, ordering: .relaxed)
+            }
             return
         }
         if frames >= Self.limit {
@@ -116,9 +119,9 @@ final class WALCheckpointer: Sendable {
     }
 
     /// One background pass: passive checkpoints from a connection opened for it and closed after.
-    /// The frames committed while a checkpoint copied and synced are left over; while they are
-    /// ``handOver`` or more and fewer than the round before copied, the pass checkpoints again (at
-    /// most four rounds), so that what it leaves to the writer's catch-up stays small.
+    /// The frames committed while a checkpoint copied and synced are left over, so the pass
+    /// checkpoints again (at most four rounds) until a round copies fewer than ``handOver`` frames
+    /// or no fewer than the round before: what it leaves to the writer's catch-up stays small.
     private func pass() {
         defer {
             // Succeeded or not, the writer's commits copy what is left from now on.
@@ -136,18 +139,22 @@ final class WALCheckpointer: Sendable {
             sqlite3_exec(connection, "PRAGMA schema_version", nil, nil, nil) == SQLITE_OK
         else { return }
         var total = 0
+        var rounds = 0
         checkpointing.withLock { _ in
             var previous = Int.max
             for _ in 0..<4 {
                 var backfilled: Int32 = 0
                 guard sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &backfilled) == SQLITE_OK else { break }
+                rounds += 1
                 let frames = record(backfilled: backfilled)
                 total += frames
-                // Done when little is left, or when writes outpace the copying (more was left than copied).
+                // Each round copies what was committed during the one before. Done when that was
+                // little, or when writes outpace the copying (no fewer than the round before).
                 if frames < Self.handOver || frames >= previous { break }
                 previous = frames
             }
         }
+        guard rounds > 0 else { return }
         passes.add(1, ordering: .relaxed)
         framesInBackground.add(total, ordering: .relaxed)
         StoreEvents.walFramesCheckpointedInBackground.add(total, ordering: .relaxed)
@@ -160,6 +167,10 @@ final class WALCheckpointer: Sendable {
         let before = backfilled.exchange(now, ordering: .relaxed)
         return now >= before ? now - before : now
     }
+
+    /// Holds the checkpoint thread until `release` is signalled (for tests of a background that
+    /// does not keep up).
+    static func hold(until release: DispatchSemaphore) { queue.async { release.wait() } }
 
     /// Returns once every background pass queued before the call has run: a tenant's files are
     /// removed only after this, so that no pass has them open.

@@ -46,7 +46,13 @@ extension ConsoleController {
         var rows: [[String: Any]] = []
         for tenant in shown {
             guard let resolved = services.store.resolve(slug: tenant.slug) else { continue }
-            let counts = try await services.store.storage(for: resolved).counts()
+            let storage: any TenantHandle
+            do {
+                storage = try await services.store.storage(for: resolved)
+            } catch let error where StoreError.isTenantGone(error) {
+                continue  // deleted while this page was listed
+            }
+            let counts = try await storage.counts()
             rows.append([
                 "slug": tenant.slug, "name": tenant.name, "environment": tenant.environment.rawValue,
                 "issuer": services.addressing.issuer(of: tenant), "url": "\(Self.path)/tenants/\(tenant.slug)",

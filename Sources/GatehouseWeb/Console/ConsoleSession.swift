@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseCrypto
+import GatehouseStore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -92,7 +93,10 @@ struct ConsoleErrors: ErrorFamily {
         return response
     }
 
-    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? { nil }
+    /// A tenant deleted while the page used it is not found, like one that never existed.
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
+        StoreError.isTenantGone(error) ? UnknownTenant() : nil
+    }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         page(.serverError("An internal error occurred."), .internalServerError, context)

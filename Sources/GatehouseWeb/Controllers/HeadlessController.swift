@@ -94,7 +94,11 @@ struct HeadlessController {
                 throw OAuthError.invalidClient("send X-Client-Id: pk_… (or Authorization: Bearer sk_… from a server)")
             }
             if let hostTenant, hostTenant.id != tenant.id { throw unknown }
-            return try await services.store.storage(for: tenant)
+            do {
+                return try await services.store.storage(for: tenant)
+            } catch let error where StoreError.isTenantGone(error) {
+                throw unknown  // deleted since its key was looked up
+            }
         }
 
         /// The client of the request within its tenant, checked: confidential clients must present

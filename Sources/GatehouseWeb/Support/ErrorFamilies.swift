@@ -65,7 +65,10 @@ struct HeadlessJSONErrors: ErrorFamily {
         OAuthJSONErrors.tooManyAttempts(refused, issuer: context.oauthIssuer)
     }
 
-    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? { nil }
+    /// A tenant deleted while the request used it: its keys are unknown now.
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
+        StoreError.isTenantGone(error) ? UnknownTenant() : nil
+    }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         OAuthError.serverError("internal error").response(issuer: context.oauthIssuer)
