@@ -89,11 +89,10 @@ final class WALCheckpointer: Sendable {
     /// Called on the writer's thread after each commit, with the WAL's length in frames.
     private func committed(frames: Int32, connection: OpaquePointer?, name: UnsafePointer<CChar>?) {
         guard frames >= Self.threshold else {
-            // The WAL restarted since the last pass: nothing is left to catch up, nothing is copied.
-            if passed.load(ordering: .relaxed) {
-                passed.store(false, ordering: .relaxed)
-                backfilled.store(0, ordering: .relaxed)
-            }
+            // The WAL restarted (after a pass, or after the writer's own checkpoint at the limit):
+            // nothing is left to catch up, nothing of it is copied yet.
+            if passed.load(ordering: .relaxed) { passed.store(false, ordering: .relaxed) }
+            if backfilled.load(ordering: .relaxed) != 0 { backfilled.store(0, ordering: .relaxed) }
             return
         }
         if frames >= Self.limit {
