@@ -138,6 +138,17 @@ extension InstanceStore {
 }
 
 extension InstanceStorage {
+    /// The storage of a resolved tenant, or nil when the tenant was deleted since it was resolved
+    /// (`StoreError.tenantGone`).
+    /// - Throws: as ``storage(for:)``, other than `tenantGone`.
+    public func liveStorage(for tenant: ResolvedTenant) async throws -> (any TenantHandle)? {
+        do {
+            return try await storage(for: tenant)
+        } catch let error where StoreError.isTenantGone(error) {
+            return nil
+        }
+    }
+
     /// Creates a tenant with its storage and its first signing keys.
     /// - Throws: `StoreError.conflict` when the slug or the hostname is taken.
     public func createTenant(slug: String, name: String, environment: TenantEnvironment, settings: TenantSettings) async throws

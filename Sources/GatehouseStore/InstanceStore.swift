@@ -27,6 +27,9 @@ public struct StoreConfiguration: Sendable {
     /// Signing key rotation.
     public var keyPolicy: KeyPolicy
 
+    /// `synchronous` as the pragma's value: `FULL` for `full` (any case), `NORMAL` otherwise.
+    var synchronousPragma: String { synchronous.uppercased() == "FULL" ? "FULL" : "NORMAL" }
+
     public init(
         dataDirectory: URL, synchronous: String = "normal", maxOpenTenants: Int = 128, readersPerTenant: Int = 2,
         keyPolicy: KeyPolicy = KeyPolicy()
@@ -64,8 +67,7 @@ public final class InstanceStore: InstanceStorage {
         let fm = FileManager.default
         try fm.createDirectory(at: configuration.dataDirectory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
         instance = try Self.openPool(
-            path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path,
-            configuration: Self.databaseConfiguration(configuration, readers: 2), configuration)
+            path: configuration.dataDirectory.appendingPathComponent("instance.sqlite").path, configuration, readers: 2)
         let applied = try Migrations.checkedMigrate(Migrations.instance, instance, label: "instance.sqlite")
         let upgraded = applied.contains(Migrations.instanceMetaMigration) && !applied.contains("2026-11-29-instance-v1")
         try instance.write { db in
@@ -92,7 +94,7 @@ public final class InstanceStore: InstanceStorage {
         config.maximumReaderCount = max(1, readers)
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
-        let synchronous = c.synchronous.uppercased() == "FULL" ? "FULL" : "NORMAL"
+        let synchronous = c.synchronousPragma
         config.prepareDatabase { db in
             try db.execute(cached: "PRAGMA synchronous = \(synchronous)")
             if let cacheKiB { try db.execute(cached: "PRAGMA cache_size = -\(cacheKiB)") }
@@ -103,13 +105,16 @@ public final class InstanceStore: InstanceStorage {
         return config
     }
 
-    /// Opens a pool in WAL mode with `synchronous` as configured. GRDB sets `synchronous = NORMAL`
-    /// on the writer after `prepareDatabase` has run, so `full` is set again once the pool is open.
-    static func openPool(path: String, configuration config: Configuration, _ c: StoreConfiguration) throws -> DatabasePool {
-        let pool = try DatabasePool(path: path, configuration: config)
-        if c.synchronous.uppercased() == "FULL" {
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        }
+    /// Opens a pool in WAL mode with ``databaseConfiguration(_:readers:cacheKiB:checkpointer:)``.
+    /// GRDB sets `synchronous = NORMAL` on the writer after `prepareDatabase` has run, so the
+    /// configured value is set again once the pool is open.
+    static func openPool(
+        path: String, _ c: StoreConfiguration, readers: Int, cacheKiB: Int? = nil,
+        checkpointer: (WALCheckpointer, isDeleted: @Sendable () -> Bool)? = nil
+    ) throws -> DatabasePool {
+        let pool = try DatabasePool(
+            path: path, configuration: databaseConfiguration(c, readers: readers, cacheKiB: cacheKiB, checkpointer: checkpointer))
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(c.synchronousPragma)") }
         return pool
     }
 
@@ -195,11 +200,8 @@ public final class InstanceStore: InstanceStorage {
         guard !directory.isDeleted(id) else { throw StoreError.tenantGone("the tenant was deleted") }
         let caches = directory.caches(for: id)
         let pool = try Self.openPool(
-            path: tenantFile(id).path,
-            configuration: Self.databaseConfiguration(
-                configuration, readers: configuration.readersPerTenant, cacheKiB: 256,
-                checkpointer: (caches.walCheckpointer, isDeleted: { [weak directory] in directory?.isDeleted(id) ?? true })),
-            configuration)
+            path: tenantFile(id).path, configuration, readers: configuration.readersPerTenant, cacheKiB: 256,
+            checkpointer: (caches.walCheckpointer, isDeleted: { [weak directory] in directory?.isDeleted(id) ?? true }))
         try Migrations.checkedMigrate(Migrations.tenant, pool, label: "the database of tenant '\(tenant.slug)'")
         let db = try TenantDatabase(
             tenant: tenant, pool: pool, masterKey: masterKey, keyPolicy: configuration.keyPolicy, caches: caches, now: clock.now)

@@ -49,12 +49,8 @@ extension ConsoleController {
             let session = ConsoleSession(cookie: raw, services: services, now: now),
             let tenant = try await services.store.find(slug: session.slug)
         else { return nil }
-        let directory: any TenantHandle
-        do {
-            directory = try await services.store.storage(for: tenant)
-        } catch let error where StoreError.isTenantGone(error) {
-            return nil  // the tenant is being deleted: its sessions are gone with it
-        }
+        // A tenant being deleted: its sessions are gone with it.
+        guard let directory = try await services.store.liveStorage(for: tenant) else { return nil }
         guard let stored = try await directory.session(id: session.sessionID), stored.isActive(at: now), stored.userID == session.userID,
             let user = try await directory.user(id: session.userID), !user.disabled
         else { return nil }

@@ -45,13 +45,9 @@ extension ConsoleController {
         let shown = Array(matching.prefix(limit))
         var rows: [[String: Any]] = []
         for tenant in shown {
-            guard let resolved = services.store.resolve(slug: tenant.slug) else { continue }
-            let storage: any TenantHandle
-            do {
-                storage = try await services.store.storage(for: resolved)
-            } catch let error where StoreError.isTenantGone(error) {
-                continue  // deleted while this page was listed
-            }
+            // Deleted while this page was listed: left out.
+            guard let resolved = services.store.resolve(slug: tenant.slug), let storage = try await services.store.liveStorage(for: resolved)
+            else { continue }
             let counts = try await storage.counts()
             rows.append([
                 "slug": tenant.slug, "name": tenant.name, "environment": tenant.environment.rawValue,

@@ -1,7 +1,6 @@
 import Foundation
 import GatehouseCore
 import GatehouseCrypto
-import GatehouseStore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -94,9 +93,7 @@ struct ConsoleErrors: ErrorFamily {
     }
 
     /// A tenant deleted while the page used it is not found, like one that never existed.
-    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
-        StoreError.isTenantGone(error) ? UnknownTenant() : nil
-    }
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? { goneTenant(error) }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         page(.serverError("An internal error occurred."), .internalServerError, context)

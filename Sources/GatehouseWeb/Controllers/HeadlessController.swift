@@ -94,11 +94,9 @@ struct HeadlessController {
                 throw OAuthError.invalidClient("send X-Client-Id: pk_… (or Authorization: Bearer sk_… from a server)")
             }
             if let hostTenant, hostTenant.id != tenant.id { throw unknown }
-            do {
-                return try await services.store.storage(for: tenant)
-            } catch let error where StoreError.isTenantGone(error) {
-                throw unknown  // deleted since its key was looked up
-            }
+            // Deleted since its key was looked up: unknown.
+            guard let storage = try await services.store.liveStorage(for: tenant) else { throw unknown }
+            return storage
         }
 
         /// The client of the request within its tenant, checked: confidential clients must present

@@ -6,9 +6,15 @@ import Hummingbird
 import Logging
 import NIOCore
 
+/// The answer when `error` says the request's tenant was deleted while the request used it
+/// (`StoreError.tenantGone`): not found, like a tenant that never existed.
+func goneTenant(_ error: any Error) -> (any HTTPResponseError)? {
+    StoreError.isTenantGone(error) ? UnknownTenant() : nil
+}
+
 /// The answer for a tenant route whose tenant was deleted while the request used it.
 func deletedTenant(_ tenant: ResolvedTenant, _ services: Services, error: any Error) -> (any HTTPResponseError)? {
-    if case StoreError.tenantGone = error { return UnknownTenant() }
+    if let gone = goneTenant(error) { return gone }
     return services.store.resolve(slug: tenant.slug) == nil ? UnknownTenant() : nil
 }
 
@@ -66,9 +72,7 @@ struct HeadlessJSONErrors: ErrorFamily {
     }
 
     /// A tenant deleted while the request used it: its keys are unknown now.
-    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? {
-        StoreError.isTenantGone(error) ? UnknownTenant() : nil
-    }
+    func tenantGone(_ context: Context, error: any Error) -> (any HTTPResponseError)? { goneTenant(error) }
 
     func unexpected(_ request: Request, _ context: Context) throws -> Response {
         OAuthError.serverError("internal error").response(issuer: context.oauthIssuer)
