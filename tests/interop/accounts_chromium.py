@@ -106,9 +106,16 @@ def wait(drv, timeout: float = BROWSER_WAIT) -> WebDriverWait:
     )
 
 
+# Set on the page's window by ``click_css`` before it clicks a link or a submit button: a new document
+# has a new window, so while the flag is there the old page (which may carry the same heading as the
+# one expected, e.g. a form that posts back to itself) is still shown.
+LEAVING = "__gatehouseTestLeaving"
+
+
 def wait_heading(drv, text: str) -> None:
     """Waits until the page titled ``text`` is loaded (heading shown and the document complete), so that
-    the next find/click does not race a document still being replaced."""
+    the next find/click does not race a document still being replaced. After ``click_css`` on a link
+    or a submit button it waits for the document that click loads, not the one clicked on."""
 
     def check(d):
         try:
@@ -116,7 +123,7 @@ def wait_heading(drv, text: str) -> None:
             return (
                 bool(found)
                 and found[0].text.strip() == text
-                and d.execute_script("return document.readyState") == "complete"
+                and d.execute_script(f"return document.readyState == 'complete' && !window.{LEAVING}")
             )
         except (StaleElementReferenceException, WebDriverException):
             return False
@@ -132,12 +139,25 @@ def click_css(drv, selector: str, attempts: int = 3) -> None:
     """Clicks the element matching ``selector``, finding it again if the document was replaced in between."""
     for attempt in range(attempts):
         try:
-            drv.find_element(By.CSS_SELECTOR, selector).click()
+            element = drv.find_element(By.CSS_SELECTOR, selector)
+            if navigates(element):
+                drv.execute_script(f"window.{LEAVING} = true")
+            element.click()
             return
         except (StaleElementReferenceException, WebDriverException):
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2)
+
+
+def navigates(element) -> bool:
+    """Whether clicking ``element`` replaces this document: a link or a form's submit button that does
+    not load into another frame (``target``, ``formtarget``)."""
+    tag = element.tag_name.lower()
+    kind = (element.get_attribute("type") or "").lower()
+    if element.get_attribute("target") or element.get_attribute("formtarget"):
+        return False
+    return tag == "a" or (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind == "submit")
 
 
 def click_button(drv, label: str) -> None:

@@ -9,9 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from bs4 import BeautifulSoup
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts_chromium import click_css, fill, fill_login, save, wait_heading
 from accounts_helpers import steady_totp_window, totp_at
@@ -107,20 +105,10 @@ def sign_in_with_enrolment(drv, public_url: str, operator: dict, artifacts_dir) 
     return secret
 
 
-def click_to_page(drv, selector: str, heading: str, timeout: float = 15.0) -> None:
+def click_to_page(drv, selector: str, heading: str) -> None:
     """Clicks ``selector`` and waits until the page it loads, titled ``heading``, replaced the
-    current one (a form answering with a page of the same title would otherwise race)."""
-    old = drv.find_element(By.TAG_NAME, "html")
+    current one (``click_css`` marks the page it leaves, and ``wait_heading`` waits for a new one)."""
     click_css(drv, selector)
-
-    def left(_driver) -> bool:
-        try:
-            old.is_enabled()
-        except WebDriverException:  # stale, or "does not belong to the document" mid-navigation
-            return True
-        return False
-
-    WebDriverWait(drv, timeout).until(left)
     wait_heading(drv, heading)
 
 
