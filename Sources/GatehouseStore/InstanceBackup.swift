@@ -88,7 +88,7 @@ public enum InstanceBackup {
         if !missing.isEmpty {
             let queue = try DatabaseQueue(path: instanceCopy.path)
             try queue.write { db in
-                for id in missing { try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [id]) }
+                for id in missing { try db.execute(cached: "DELETE FROM tenants WHERE id = ?", arguments: [id]) }
             }
             try queue.close()
         }

@@ -42,7 +42,7 @@ extension InstanceStore {
                 db, cached: "SELECT tenant_id, due_at, version FROM mail_pending WHERE due_at <= ? ORDER BY due_at LIMIT ?",
                 arguments: [now ?? .distantFuture, limit]
             )
-            .map { (id: $0["tenant_id"] as String, due: $0["due_at"] as Date, version: $0["version"] as Int) }
+            .map { (id: $0["tenant_id"] as String, due: $0.date("due_at"), version: $0["version"] as Int) }
         }
         var result: [PendingMail] = []
         var orphans: [String] = []
@@ -64,7 +64,7 @@ extension InstanceStore {
 
     /// The earliest `due_at` in the index, or nil when no tenant has pending mail.
     public func nextPendingMailDue() async throws -> Date? {
-        try await instance.read { db in try Date.fetchOne(db, cached: "SELECT MIN(due_at) FROM mail_pending") }
+        try await instance.read { db in try StoredDate.fetchOne(db, cached: "SELECT MIN(due_at) FROM mail_pending")?.date }
     }
 
     /// Ends a delivery pass over one tenant: moves its entry to `nextDue`, or removes it when the

@@ -143,10 +143,10 @@ extension InstanceStore {
             try await instance.write { db in
                 try Self.insertTenantRow(tenant, db)
                 for client in clients {
-                    try db.execute(sql: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
+                    try db.execute(cached: "INSERT INTO client_keys (client_id, tenant_id) VALUES (?,?)", arguments: [client.clientID, tenant.id.rawValue])
                     for hash in client.secretHashes {
                         try db.execute(
-                            sql: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
+                            cached: "INSERT INTO secret_keys (secret_hash, client_id, tenant_id) VALUES (?,?,?)",
                             arguments: [hash, client.clientID, tenant.id.rawValue])
                     }
                 }

@@ -123,7 +123,7 @@ public final class InstanceStore: InstanceStorage {
             id: TenantID(rawValue: row["id"])!, slug: row["slug"], name: row["name"],
             environment: TenantEnvironment(rawValue: row["environment"]) ?? .dev,
             settings: JSONColumn.decode(TenantSettings.self, row["settings"]) ?? TenantSettings(),
-            createdAt: row["created_at"])
+            createdAt: row.date("created_at"))
     }
 
     // MARK: Resolution

@@ -13,7 +13,24 @@ enum JSONColumn {
     }
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
         guard let text else { return nil }
+        if text.utf8.count == 2, let empty = empty(T.self, text) { return empty }
         return try? decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    /// The value of `{}` or `[]` for the types whose columns are mostly empty (metadata, custom
+    /// claims, profiles, lists), without a `JSONDecoder` run: the token paths read several per
+    /// request. Nil for other types and text (`JSONColumnTests` checks these against the decoder).
+    static func empty<T>(_: T.Type, _ text: String) -> T? {
+        switch text {
+        case "{}":
+            if T.self == [String: JSONValue].self { return [String: JSONValue]() as? T }
+            if T.self == [String: CustomClaim].self { return [String: CustomClaim]() as? T }
+            if T.self == UserProfileColumn.Stored.self { return UserProfileColumn.Stored() as? T }
+        case "[]":
+            if T.self == [String].self { return [String]() as? T }
+        default: break
+        }
+        return nil
     }
 }
 
@@ -47,9 +64,9 @@ extension Client {
             idTokenSigningAlgorithm: JWSAlgorithm(rawValue: row["id_token_signed_response_alg"]) ?? .eddsa,
             accessTokenSigningAlgorithm: JWSAlgorithm(rawValue: row["access_token_signing_alg"]) ?? .eddsa,
             previousSecretHash: row.bytes("previous_secret_hash"),
-            previousSecretExpiresAt: row["previous_secret_expires_at"],
+            previousSecretExpiresAt: row.optionalDate("previous_secret_expires_at"),
             organizationRequired: row["organization_required"],
-            customClaims: JSONColumn.decode([String: CustomClaim].self, row["custom_claims"]) ?? [:], createdAt: row["created_at"])
+            customClaims: JSONColumn.decode([String: CustomClaim].self, row["custom_claims"]) ?? [:], createdAt: row.date("created_at"))
         tokenEndpointAuthMethod = (row["token_endpoint_auth_method"] as String?).flatMap(ClientAuthenticationMethod.init(rawValue:))
         jwks = JSONColumn.decode([JWK].self, row["jwks"])
         jwksURI = row["jwks_uri"]
@@ -61,7 +78,7 @@ extension Client {
         dpopBoundAccessTokens = row["dpop_bound_access_tokens"]
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id.rawValue, clientID, name, type.rawValue, secretHash.map { Data($0) }, JSONColumn.encode(redirectURIs),
             JSONColumn.encode(postLogoutRedirectURIs), JSONColumn.encode(grantTypes.map(\.rawValue).sorted()), firstParty,
@@ -85,11 +102,11 @@ extension User {
             name: row["name"], passwordHash: row["password_hash"], disabled: row["disabled"],
             publicMetadata: JSONColumn.decode([String: JSONValue].self, row["public_metadata"]) ?? [:],
             privateMetadata: JSONColumn.decode([String: JSONValue].self, row["private_metadata"]) ?? [:],
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
         UserProfileColumn.apply(row["profile"], to: &self)
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id.rawValue, email, emailVerified, name, passwordHash, disabled, createdAt, updatedAt, JSONColumn.encode(publicMetadata),
             JSONColumn.encode(privateMetadata), UserProfileColumn.encode(self),
@@ -103,13 +120,13 @@ extension Session {
     init(row: Row) {
         self.init(
             id: SessionID(rawValue: row["id"])!, tokenHash: row.bytes("token_hash") ?? [],
-            userID: UserID(rawValue: row["user_id"])!, authTime: row["auth_time"],
-            amr: JSONColumn.decode([String].self, row["amr"]) ?? [], createdAt: row["created_at"],
-            expiresAt: row["expires_at"], revokedAt: row["revoked_at"], userAgent: row["user_agent"],
+            userID: UserID(rawValue: row["user_id"])!, authTime: row.date("auth_time"),
+            amr: JSONColumn.decode([String].self, row["amr"]) ?? [], createdAt: row.date("created_at"),
+            expiresAt: row.date("expires_at"), revokedAt: row.optionalDate("revoked_at"), userAgent: row["user_agent"],
             ipAddress: row["ip_address"])
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id.rawValue, Data(tokenHash), userID.rawValue, authTime, JSONColumn.encode(amr), createdAt, expiresAt, revokedAt,
             userAgent, ipAddress,
@@ -128,10 +145,10 @@ extension Interaction {
             request: request, userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
             loginDone: row["login_done"], consentDone: row["consent_done"],
             organization: (row["organization"] as String?).flatMap(OrganizationChoice.init(stored:)),
-            createdAt: row["created_at"], expiresAt: row["expires_at"])
+            createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id, csrfToken, Data(browserBindingHash), JSONColumn.encode(request), userID?.rawValue, loginDone, consentDone,
             createdAt, expiresAt, organization?.stored,
@@ -148,14 +165,15 @@ extension Grant {
         self.init(
             id: GrantID(rawValue: row["id"])!, clientID: row["client_id"], userID: UserID(rawValue: row["user_id"])!,
             sessionID: (row["session_id"] as String?).flatMap(SessionID.init(rawValue:)),
-            scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row["auth_time"],
+            scope: (try? ScopeSet(parsing: row["scope"])) ?? [], authTime: row.date("auth_time"),
             amr: JSONColumn.decode([String].self, row["amr"]) ?? [], nonce: row["nonce"],
             organizationID: (row["organization_id"] as String?).flatMap(OrganizationID.init(rawValue:)),
-            claimsRequest: JSONColumn.decode(ClaimsRequest.self, row["claims"]), createdAt: row["created_at"], revokedAt: row["revoked_at"])
+            claimsRequest: JSONColumn.decode(ClaimsRequest.self, row["claims"]), createdAt: row.date("created_at"),
+            revokedAt: row.optionalDate("revoked_at"))
         resources = JSONColumn.decode([String].self, row["resources"])
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id.rawValue, clientID, userID.rawValue, sessionID?.rawValue, scope.description, authTime, JSONColumn.encode(amr),
             nonce, createdAt, revokedAt, organizationID?.rawValue, claimsRequest.map(JSONColumn.encode), resources.map(JSONColumn.encode),
@@ -168,7 +186,7 @@ extension AuthorizationCode {
         self.init(
             codeHash: row.bytes("code_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
             clientID: row["client_id"], redirectURI: row["redirect_uri"], redirectURIWasSent: row["redirect_uri_sent"],
-            codeChallenge: row["code_challenge"], expiresAt: row["expires_at"], consumedAt: row["consumed_at"])
+            codeChallenge: row["code_challenge"], expiresAt: row.date("expires_at"), consumedAt: row.optionalDate("consumed_at"))
     }
 }
 
@@ -176,7 +194,7 @@ extension RefreshToken {
     init(row: Row) {
         self.init(
             tokenHash: row.bytes("token_hash") ?? [], grantID: GrantID(rawValue: row["grant_id"])!,
-            issuedAt: row["issued_at"], expiresAt: row["expires_at"], rotatedAt: row["rotated_at"])
+            issuedAt: row.date("issued_at"), expiresAt: row.date("expires_at"), rotatedAt: row.optionalDate("rotated_at"))
     }
 }
 
@@ -186,7 +204,7 @@ extension SigningKeyRecord {
     init(row: Row) {
         self.init(
             kid: row["kid"], algorithm: row["algorithm"], sealedPrivateKey: row.bytes("sealed_private_key") ?? [],
-            createdAt: row["created_at"], activatesAt: row["activates_at"], retiresAt: row["retires_at"],
-            expiresAt: row["expires_at"])
+            createdAt: row.date("created_at"), activatesAt: row.date("activates_at"), retiresAt: row.optionalDate("retires_at"),
+            expiresAt: row.optionalDate("expires_at"))
     }
 }

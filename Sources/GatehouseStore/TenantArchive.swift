@@ -230,7 +230,7 @@ public enum TenantArchive {
     static func detachLiveCredentials(_ db: Database, now: Date) throws {
         for table in clearedTables { try db.execute(sql: "DELETE FROM \(table)") }
         try db.execute(sql: "UPDATE organization_invitations SET token_hash = randomblob(32)")
-        try db.execute(sql: "UPDATE grants SET revoked_at = ? WHERE revoked_at IS NULL", arguments: [now])
+        try db.execute(cached: "UPDATE grants SET revoked_at = ? WHERE revoked_at IS NULL", arguments: [now])
         try db.execute(sql: "UPDATE webhook_cursor SET after_seq = (SELECT head_seq FROM audit_chain WHERE id = 1)")
         try db.execute(sql: "DELETE FROM consents WHERE client_id IN (SELECT client_id FROM clients WHERE builtin IS NOT NULL)")
         try db.execute(sql: "DELETE FROM clients WHERE builtin IS NOT NULL")
@@ -245,7 +245,7 @@ public enum TenantArchive {
                 guard let plain = try? from.open(Array(row["v"] as Data)) else {
                     throw Failure("a sealed value in \(table).\(column) does not open: wrong key or altered data")
                 }
-                try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE rowid = ?", arguments: [Data(to.seal(plain)), row["r"] as Int64])
+                try db.execute(cached: "UPDATE \(table) SET \(column) = ? WHERE rowid = ?", arguments: [Data(to.seal(plain)), row["r"] as Int64])
             }
         }
     }
@@ -269,7 +269,7 @@ public enum TenantArchive {
         }
         // The audit log names people and addresses: a scrubbed copy starts a chain of its own.
         try db.execute(
-            sql: "UPDATE audit_chain SET head_seq = 0, head_hash = ?, anchor_seq = 0, anchor_hash = ?",
+            cached: "UPDATE audit_chain SET head_seq = 0, head_hash = ?, anchor_seq = 0, anchor_hash = ?",
             arguments: [AuditChain.genesis, AuditChain.genesis])
         try db.execute(sql: "UPDATE webhook_cursor SET after_seq = 0")
     }
@@ -314,12 +314,12 @@ public enum TenantArchive {
             let newID = ClientKeys.publishableKey(environment: environment)
             let secret = (row["type"] as String) == "confidential" ? ClientKeys.secretKey(environment: environment) : nil
             try db.execute(
-                sql: """
+                cached: """
                     UPDATE clients SET client_id = ?, secret_hash = ?, previous_secret_hash = NULL, previous_secret_expires_at = NULL,
                     sealed_secret = NULL, sealed_previous_secret = NULL WHERE client_id = ?
                     """, arguments: [newID, secret.map { Data(SecretHash.of($0)) }, clientID])
             for table in ["consents", "grants"] {
-                try db.execute(sql: "UPDATE \(table) SET client_id = ? WHERE client_id = ?", arguments: [newID, clientID])
+                try db.execute(cached: "UPDATE \(table) SET client_id = ? WHERE client_id = ?", arguments: [newID, clientID])
             }
             changes.append(ClientKeyChange(name: row["name"], previousClientID: clientID, clientID: newID, clientSecret: secret))
         }

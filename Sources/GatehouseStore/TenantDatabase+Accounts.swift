@@ -25,7 +25,7 @@ extension TenantDatabase {
                 guard let kind = MFAFactorKind(rawValue: row["kind"]) else { return nil }
                 return MFAFactor(
                     id: row["id"], userID: userID, kind: kind, sealedSecret: row.bytes("sealed_secret"),
-                    lastUsedStep: row["last_used_step"], createdAt: row["created_at"])
+                    lastUsedStep: row["last_used_step"], createdAt: row.date("created_at"))
             }
         }
     }
@@ -119,7 +119,7 @@ extension TenantDatabase {
         return OneTimeToken(
             id: row["id"], purpose: purpose, userID: user, tokenHash: row.bytes("token_hash"),
             codeHash: row.bytes("code_hash"), attempts: row["attempts"], context: row["context"],
-            createdAt: row["created_at"], expiresAt: row["expires_at"], consumedAt: row["consumed_at"])
+            createdAt: row.date("created_at"), expiresAt: row.date("expires_at"), consumedAt: row.optionalDate("consumed_at"))
     }
 
     /// Consumes the link token with this hash for `purpose`, atomically; nil when unknown, used,
@@ -193,9 +193,9 @@ extension TenantDatabase {
                 idHash: idHash, userID: user, clientID: row["client_id"],
                 amr: JSONColumn.decode([String].self, row["amr"]) ?? [], scope: row["scope"], stage: stage,
                 sealedEnrolSecret: row.bytes("sealed_enrol_secret"), emailCodeHash: row.bytes("email_code_hash"),
-                emailCodeExpiresAt: row["email_code_expires_at"], attempts: row["attempts"],
+                emailCodeExpiresAt: row.optionalDate("email_code_expires_at"), attempts: row["attempts"],
                 organization: (row["organization"] as String?).flatMap(OrganizationChoice.init(stored:)),
-                createdAt: row["created_at"], expiresAt: row["expires_at"])
+                createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
         }
     }
 

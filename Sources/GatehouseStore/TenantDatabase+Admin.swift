@@ -77,7 +77,7 @@ extension TenantDatabase {
     public func activeSessions(userID: UserID?, at now: Date, limit: Int, before: SessionID?) async throws -> [Session] {
         try await pool.read { db in
             var sql = "SELECT \(Session.columns) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?"
-            var arguments: StatementArguments = [now]
+            var arguments: SQLArguments = [now]
             if let userID {
                 sql += " AND user_id = ?"
                 arguments += [userID.rawValue]

@@ -28,7 +28,7 @@ extension AuditEvent {
     }
 
     /// The stored values, in ``columns`` order.
-    var storedValues: [(any DatabaseValueConvertible)?] {
+    var storedValues: SQLArguments {
         let d = draft
         return [
             sequence, id, occurredAtMilliseconds, d.type, d.actor.type, d.actor.id, d.targetType, d.targetID, d.userID,
@@ -51,9 +51,9 @@ extension TenantDatabase {
         let state = try chainState(db)
         let event = AuditChain.seal(draft, after: state, at: now)
         try db.execute(
-            sql: "INSERT INTO audit_events (\(AuditEvent.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            arguments: StatementArguments(event.storedValues))
-        try db.execute(sql: "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1", arguments: [event.sequence, event.hash])
+            cached: "INSERT INTO audit_events (\(AuditEvent.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            arguments: event.storedValues)
+        try db.execute(cached: "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1", arguments: [event.sequence, event.hash])
         return event
     }
 
@@ -66,8 +66,8 @@ extension TenantDatabase {
 
     public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
         var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        func add(_ sql: String, _ value: (any DatabaseValueConvertible)?) {
+        var arguments: [(any SQLBindable)?] = []
+        func add(_ sql: String, _ value: (any SQLBindable)?) {
             guard let value else { return }
             conditions.append(sql)
             arguments.append(value)
@@ -83,25 +83,26 @@ extension TenantDatabase {
         add("target_id = ?", query.targetID)
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(query.limit)
-        let bound = StatementArguments(arguments)
+        let bound = SQLArguments(arguments)
         return try await pool.read { db in
             try Row.fetchAll(
+                // Not cached: the filter has hundreds of shapes.
                 db, sql: "SELECT \(AuditEvent.columns) FROM audit_events \(filter) ORDER BY seq DESC LIMIT ?",
-                arguments: bound
+                arguments: bound.statementArguments
             ).map(AuditEvent.init(row:))
         }
     }
 
     public func auditEvent(id: String) async throws -> AuditEvent? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(AuditEvent.columns) FROM audit_events WHERE id = ?", arguments: [id]).map(AuditEvent.init(row:))
+            try Row.fetchOne(db, cached: "SELECT \(AuditEvent.columns) FROM audit_events WHERE id = ?", arguments: [id]).map(AuditEvent.init(row:))
         }
     }
 
     public func auditEvents(afterSequence sequence: Int64, limit: Int) async throws -> [AuditEvent] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(AuditEvent.columns) FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit]
+                db, cached: "SELECT \(AuditEvent.columns) FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit]
             ).map(AuditEvent.init(row:))
         }
     }
@@ -118,14 +119,17 @@ extension TenantDatabase {
             guard
                 let last = try Row.fetchOne(
                     db,
-                    sql: "SELECT seq, hash FROM audit_events WHERE occurred_at_ms < ? AND seq < (SELECT head_seq FROM audit_chain) ORDER BY seq DESC LIMIT 1",
+                    cached: """
+                        SELECT seq, hash FROM audit_events WHERE occurred_at_ms < ? AND seq < (SELECT head_seq FROM audit_chain)
+                        ORDER BY seq DESC LIMIT 1
+                        """,
                     arguments: [millis])
             else { return 0 }
             let seq: Int64 = last["seq"]
             let hash: String = last["hash"]
-            try db.execute(sql: "DELETE FROM audit_events WHERE seq <= ?", arguments: [seq])
+            try db.execute(cached: "DELETE FROM audit_events WHERE seq <= ?", arguments: [seq])
             let deleted = db.changesCount
-            try db.execute(sql: "UPDATE audit_chain SET anchor_seq = ?, anchor_hash = ? WHERE id = 1", arguments: [seq, hash])
+            try db.execute(cached: "UPDATE audit_chain SET anchor_seq = ?, anchor_hash = ? WHERE id = 1", arguments: [seq, hash])
             _ = try Self.appendAudit(AuditChain.checkpoint(throughSequence: seq, hash: hash, count: deleted), at: now, db: db)
             return deleted
         }

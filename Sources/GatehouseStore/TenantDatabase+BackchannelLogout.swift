@@ -18,7 +18,7 @@ extension TenantDatabase: LogoutDeliveryStore {
         case session(SessionID)
         case user(UserID, keep: SessionID?)
 
-        var condition: (sql: String, arguments: StatementArguments) {
+        var condition: (sql: String, arguments: SQLArguments) {
             switch self {
             case .session(let id): ("s.id = ?", [id.rawValue])
             case .user(let user, let keep): ("s.user_id = ? AND s.id != ?", [user.rawValue, keep?.rawValue ?? ""])
@@ -64,9 +64,9 @@ extension TenantDatabase: LogoutDeliveryStore {
         else { return nil }
         return LogoutDelivery(
             id: id, clientID: row["client_id"], userID: user, sessionID: session, jti: row["jti"], attempts: row["attempts"],
-            status: LogoutDelivery.Status(rawValue: row["status"]) ?? .failed, nextAttemptAt: row["next_attempt_at"],
-            lastResponseStatus: row["last_response_status"], lastError: row["last_error"], createdAt: row["created_at"],
-            updatedAt: row["updated_at"], deliveredAt: row["delivered_at"])
+            status: LogoutDelivery.Status(rawValue: row["status"]) ?? .failed, nextAttemptAt: row.optionalDate("next_attempt_at"),
+            lastResponseStatus: row["last_response_status"], lastError: row["last_error"], createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"), deliveredAt: row.optionalDate("delivered_at"))
     }
 
     public func claimDueLogoutDeliveries(at now: Date, limit: Int, lease: TimeInterval) async throws -> [LogoutDelivery] {
@@ -105,7 +105,7 @@ extension TenantDatabase: LogoutDeliveryStore {
 
     public func nextLogoutDeliveryDue() async throws -> Date? {
         try await pool.read { db in
-            try Date.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM logout_deliveries WHERE status = 'pending'")
+            try StoredDate.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM logout_deliveries WHERE status = 'pending'")?.date
         }
     }
 

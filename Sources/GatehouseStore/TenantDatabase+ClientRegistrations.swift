@@ -7,8 +7,8 @@ extension RegistrationToken {
 
     init(row: Row) {
         self.init(
-            id: row["id"], tokenHash: Array(row["token_hash"] as Data), description: row["description"], createdAt: row["created_at"],
-            expiresAt: row["expires_at"], maxUses: row["max_uses"], uses: row["uses"])
+            id: row["id"], tokenHash: Array(row["token_hash"] as Data), description: row["description"], createdAt: row.date("created_at"),
+            expiresAt: row.optionalDate("expires_at"), maxUses: row["max_uses"], uses: row["uses"])
     }
 }
 
@@ -36,7 +36,7 @@ extension TenantDatabase: ClientRegistrationStore {
             ).map { row in
                 ClientRegistration(
                     clientID: row["client_id"], accessTokenHash: Array(row["access_token_hash"] as Data),
-                    metadata: JSONColumn.decode([String: JSONValue].self, row["metadata"]) ?? [:], createdAt: row["created_at"])
+                    metadata: JSONColumn.decode([String: JSONValue].self, row["metadata"]) ?? [:], createdAt: row.date("created_at"))
             }
         }
     }

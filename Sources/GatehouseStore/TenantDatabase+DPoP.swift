@@ -21,7 +21,7 @@ extension TenantDatabase: DPoPStore {
         let column = kind == .code ? "code_jkt" : "refresh_jkt"
         try await pool.write { db in
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO dpop_grant_keys (grant_id, \(column), created_at) VALUES (?,?,?)
                     ON CONFLICT (grant_id) DO UPDATE SET \(column) = excluded.\(column)
                     """,

@@ -15,8 +15,8 @@ extension DeviceAuthorization {
             deviceCodeHash: Array(row["device_code_hash"] as Data), userCodeHash: Array(row["user_code_hash"] as Data),
             clientID: row["client_id"], scope: scope, status: status,
             grantID: (row["grant_id"] as String?).flatMap(GrantID.init(rawValue:)), interval: row["interval_seconds"],
-            lastPolledAt: row["last_polled_at"], expiresAt: row["expires_at"], createdAt: row["created_at"],
-            redeemedAt: row["redeemed_at"])
+            lastPolledAt: row.optionalDate("last_polled_at"), expiresAt: row.date("expires_at"), createdAt: row.date("created_at"),
+            redeemedAt: row.optionalDate("redeemed_at"))
     }
 }
 

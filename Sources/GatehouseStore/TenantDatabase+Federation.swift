@@ -27,10 +27,10 @@ extension TenantDatabase {
             scopes: JSONColumn.decode([String].self, row["scopes"]) ?? [],
             claimMapping: JSONColumn.decode(UpstreamProvider.ClaimMapping.self, row["claim_mapping"]) ?? .init(),
             microsoftTenant: row["microsoft_tenant"], trustUpstreamMFA: row["trust_upstream_mfa"], allowSignup: row["allow_signup"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
-    func providerArguments(_ p: UpstreamProvider) -> StatementArguments {
+    func providerArguments(_ p: UpstreamProvider) -> SQLArguments {
         [
             p.id.rawValue, p.slug, p.kind.rawValue, p.name, p.enabled, p.clientID,
             p.clientSecret.map { Data(masterKey.seal(Array($0.utf8))) }, p.discoveryURL, p.issuer, p.authorizationURL, p.tokenURL,
@@ -143,7 +143,7 @@ extension TenantDatabase {
                 stateHash: row.bytes("state_hash") ?? [], providerID: providerID, purpose: purpose,
                 interactionID: row["interaction_id"], userID: (row["user_id"] as String?).flatMap(UserID.init(rawValue:)),
                 browserBindingHash: row.bytes("browser_binding_hash") ?? [], nonce: row["nonce"], codeVerifier: row["code_verifier"],
-                redirectURI: row["redirect_uri"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+                redirectURI: row["redirect_uri"], createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
         }
     }
 
@@ -155,7 +155,7 @@ extension TenantDatabase {
         UpstreamIdentity(
             id: UpstreamIdentityID(rawValue: row["id"])!, userID: UserID(rawValue: row["user_id"])!,
             providerID: UpstreamProviderID(rawValue: row["provider_id"])!, issuer: row["issuer"], subject: row["subject"],
-            email: row["email"], createdAt: row["created_at"], lastUsedAt: row["last_used_at"])
+            email: row["email"], createdAt: row.date("created_at"), lastUsedAt: row.optionalDate("last_used_at"))
     }
 
     static func insert(_ i: UpstreamIdentity, db: Database) throws {

@@ -12,8 +12,8 @@ extension OutboxMessage {
         self.init(
             id: row["id"], template: row["template"], recipient: row["recipient"], envelopeFrom: row["envelope_from"],
             subject: row["subject"], message: row.bytes("message") ?? [], attempts: row["attempts"],
-            nextAttemptAt: row["next_attempt_at"], sentAt: row["sent_at"], failedAt: row["failed_at"],
-            lastError: row["last_error"], createdAt: row["created_at"])
+            nextAttemptAt: row.date("next_attempt_at"), sentAt: row.optionalDate("sent_at"), failedAt: row.optionalDate("failed_at"),
+            lastError: row["last_error"], createdAt: row.date("created_at"))
     }
 }
 
@@ -49,7 +49,7 @@ extension TenantDatabase {
     /// The earliest next attempt among undelivered messages, or nil when there are none.
     public func nextMailDue() async throws -> Date? {
         try await pool.read { db in
-            try Date.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            try StoredDate.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")?.date
         }
     }
 
@@ -183,7 +183,7 @@ extension TenantDatabase {
     static func templateVersion(_ row: Row) -> TemplateVersion {
         TemplateVersion(
             id: row["id"], name: row["name"], body: row["body"], subject: row["subject"], text: row["text_body"], html: row["html_body"],
-            author: row["author"], createdAt: row["created_at"])
+            author: row["author"], createdAt: row.date("created_at"))
     }
 
     static func fetchTemplateOverrides(_ db: Database) throws -> [String: TemplateOverride] {
@@ -191,7 +191,7 @@ extension TenantDatabase {
         for row in try Row.fetchAll(db, cached: "SELECT name, body, subject, text_body, html_body, updated_at FROM template_overrides") {
             let o = TemplateOverride(
                 name: row["name"], body: row["body"], subject: row["subject"], text: row["text_body"],
-                html: row["html_body"], updatedAt: row["updated_at"])
+                html: row["html_body"], updatedAt: row.date("updated_at"))
             result[o.name] = o
         }
         return result

@@ -254,12 +254,12 @@ extension OrganizationInvitation {
         self.init(
             id: InvitationID(rawValue: row["id"])!, organizationID: OrganizationID(rawValue: row["organization_id"])!,
             email: row["email"], role: row["role"], tokenHash: Array(row["token_hash"] as Data),
-            invitedBy: (row["invited_by"] as String?).flatMap(UserID.init(rawValue:)), createdAt: row["created_at"],
-            expiresAt: row["expires_at"], acceptedAt: row["accepted_at"],
-            acceptedBy: (row["accepted_by"] as String?).flatMap(UserID.init(rawValue:)), revokedAt: row["revoked_at"])
+            invitedBy: (row["invited_by"] as String?).flatMap(UserID.init(rawValue:)), createdAt: row.date("created_at"),
+            expiresAt: row.date("expires_at"), acceptedAt: row.optionalDate("accepted_at"),
+            acceptedBy: (row["accepted_by"] as String?).flatMap(UserID.init(rawValue:)), revokedAt: row.optionalDate("revoked_at"))
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id.rawValue, organizationID.rawValue, email, role, Data(tokenHash), invitedBy?.rawValue, createdAt, expiresAt, acceptedAt,
             acceptedBy?.rawValue, revokedAt,
@@ -272,11 +272,11 @@ extension OrganizationDomain {
 
     init(row: Row) {
         self.init(
-            organizationID: OrganizationID(rawValue: row["organization_id"])!, domain: row["domain"], verifiedAt: row["verified_at"],
-            autoJoin: row["auto_join"], defaultRole: row["default_role"], createdAt: row["created_at"])
+            organizationID: OrganizationID(rawValue: row["organization_id"])!, domain: row["domain"], verifiedAt: row.optionalDate("verified_at"),
+            autoJoin: row["auto_join"], defaultRole: row["default_role"], createdAt: row.date("created_at"))
     }
 
-    var arguments: StatementArguments { [domain, organizationID.rawValue, verifiedAt, autoJoin, defaultRole, createdAt] }
+    var arguments: SQLArguments { [domain, organizationID.rawValue, verifiedAt, autoJoin, defaultRole, createdAt] }
 }
 
 extension OrganizationSSO {

@@ -40,7 +40,7 @@ extension TenantDatabase {
     public func listOrganizations(limit: Int, after: OrganizationID?, query: String?) async throws -> [Organization] {
         try await pool.read { db in
             var sql = "SELECT \(Organization.columns) FROM organizations WHERE id > ?"
-            var arguments: StatementArguments = [after?.rawValue ?? ""]
+            var arguments: SQLArguments = [after?.rawValue ?? ""]
             if let query {
                 let pattern = Self.likePattern(query)
                 sql += " AND (name LIKE ? ESCAPE '\\' OR slug LIKE ? ESCAPE '\\')"
@@ -48,7 +48,7 @@ extension TenantDatabase {
             }
             sql += " ORDER BY id LIMIT ?"
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Organization.init(row:))
+            return try Row.fetchAll(db, cached: sql, arguments: arguments).map(Organization.init(row:))
         }
     }
 
@@ -265,10 +265,10 @@ extension Organization {
             id: OrganizationID(rawValue: row["id"])!, name: row["name"], slug: row["slug"],
             publicMetadata: JSONColumn.decode([String: JSONValue].self, row["public_metadata"]) ?? [:],
             privateMetadata: JSONColumn.decode([String: JSONValue].self, row["private_metadata"]) ?? [:],
-            mfaRequired: row["mfa_required"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+            mfaRequired: row["mfa_required"], createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
-    var arguments: StatementArguments {
+    var arguments: SQLArguments {
         [
             id.rawValue, name, slug, JSONColumn.encode(publicMetadata), JSONColumn.encode(privateMetadata), mfaRequired, createdAt,
             updatedAt,
@@ -282,10 +282,10 @@ extension OrganizationRole {
     init(row: Row) {
         self.init(
             name: row["name"], permissions: JSONColumn.decode([String].self, row["permissions"]) ?? [], description: row["description"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
-    var arguments: StatementArguments { [name, JSONColumn.encode(permissions), description, createdAt, updatedAt] }
+    var arguments: SQLArguments { [name, JSONColumn.encode(permissions), description, createdAt, updatedAt] }
 }
 
 extension Membership {
@@ -294,8 +294,8 @@ extension Membership {
     init(row: Row) {
         self.init(
             organizationID: OrganizationID(rawValue: row["organization_id"])!, userID: UserID(rawValue: row["user_id"])!,
-            role: row["role"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+            role: row["role"], createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
-    var arguments: StatementArguments { [organizationID.rawValue, userID.rawValue, role, createdAt, updatedAt] }
+    var arguments: SQLArguments { [organizationID.rawValue, userID.rawValue, role, createdAt, updatedAt] }
 }

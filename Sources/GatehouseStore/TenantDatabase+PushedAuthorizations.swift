@@ -18,7 +18,7 @@ extension TenantDatabase: PushedAuthorizationStore {
         try await pool.write { db in
             try String.fetchOne(
                 db,
-                sql: """
+                cached: """
                     DELETE FROM pushed_authorizations WHERE request_uri_hash = ? AND client_id = ? AND expires_at >= ?
                     RETURNING parameters
                     """,

@@ -33,8 +33,8 @@ extension TenantDatabase {
             else { return nil }
             return ConsoleEnrolment(
                 idHash: idHash, userID: userID, sealedTOTPSecret: row.bytes("sealed_totp_secret"),
-                emailCodeHash: row.bytes("email_code_hash"), emailCodeExpiresAt: row["email_code_expires_at"],
-                attempts: row["attempts"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+                emailCodeHash: row.bytes("email_code_hash"), emailCodeExpiresAt: row.optionalDate("email_code_expires_at"),
+                attempts: row["attempts"], createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
         }
     }
 

@@ -11,12 +11,12 @@ extension TenantDatabase: SignInMethodStore {
         do {
             return try await pool.write { db in
                 guard let before = try Self.signInMethods(userID, db) else { return .notFound }
-                try db.execute(sql: "DELETE FROM \(table) = ? AND user_id = ?", arguments: [key, user])
+                try db.execute(cached: "DELETE FROM \(table) = ? AND user_id = ?", arguments: [key, user])
                 guard db.changesCount == 1 else { return .notFound }
                 guard let after = try Self.signInMethods(userID, db) else { return .notFound }
                 if let refusal = floor.refusal(before: before, after: after) { throw SignInFloorRefusal(refusal: refusal) }
                 if after.secondFactors.isEmpty {
-                    try db.execute(sql: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [user])
+                    try db.execute(cached: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [user])
                 }
                 return .removed
             }
@@ -26,7 +26,7 @@ extension TenantDatabase: SignInMethodStore {
     }
 
     static func signInMethods(_ userID: UserID, _ db: Database) throws -> SignInMethods? {
-        try Row.fetchOne(db, sql: signInMethodsQuery, arguments: [userID.rawValue]).map {
+        try Row.fetchOne(db, cached: signInMethodsQuery, arguments: [userID.rawValue]).map {
             SignInMethods(password: $0[0], upstreamIdentities: $0[1], passkeys: $0[2], secondFactors: kinds($0[3]))
         }
     }

@@ -31,11 +31,11 @@ extension TenantDatabase: WebhookStore {
         return WebhookEndpoint(
             id: WebhookEndpointID(rawValue: row["id"])!, url: row["url"], events: JSONColumn.decode([String].self, row["events"]) ?? [],
             enabled: row["enabled"], description: row["description"], secret: try unseal("sealed_secret") ?? "",
-            previousSecret: try unseal("sealed_previous_secret"), previousSecretExpiresAt: row["previous_secret_expires_at"],
-            failingSince: row["failing_since"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+            previousSecret: try unseal("sealed_previous_secret"), previousSecretExpiresAt: row.optionalDate("previous_secret_expires_at"),
+            failingSince: row.optionalDate("failing_since"), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"))
     }
 
-    func webhookEndpointArguments(_ e: WebhookEndpoint) -> StatementArguments {
+    func webhookEndpointArguments(_ e: WebhookEndpoint) -> SQLArguments {
         [
             e.id.rawValue, e.url, JSONColumn.encode(e.events), e.enabled, e.description, Data(masterKey.seal(Array(e.secret.utf8))),
             e.previousSecret.map { Data(masterKey.seal(Array($0.utf8))) }, e.previousSecretExpiresAt, e.failingSince, e.createdAt,
@@ -47,9 +47,9 @@ extension TenantDatabase: WebhookStore {
         WebhookDelivery(
             id: WebhookDeliveryID(rawValue: row["id"])!, endpointID: WebhookEndpointID(rawValue: row["endpoint_id"])!,
             eventID: row["event_id"], eventType: row["event_type"], payload: row.bytes("payload") ?? [], attempts: row["attempts"],
-            status: WebhookDelivery.Status(rawValue: row["status"]) ?? .failed, nextAttemptAt: row["next_attempt_at"],
-            lastResponseStatus: row["last_response_status"], lastError: row["last_error"], createdAt: row["created_at"],
-            updatedAt: row["updated_at"], deliveredAt: row["delivered_at"])
+            status: WebhookDelivery.Status(rawValue: row["status"]) ?? .failed, nextAttemptAt: row.optionalDate("next_attempt_at"),
+            lastResponseStatus: row["last_response_status"], lastError: row["last_error"], createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"), deliveredAt: row.optionalDate("delivered_at"))
     }
 
     static func insertDelivery(_ d: WebhookDelivery, _ db: Database) throws {
@@ -88,7 +88,7 @@ extension TenantDatabase: WebhookStore {
 
     @discardableResult
     public func updateWebhookEndpoint(_ e: WebhookEndpoint) async throws -> Bool {
-        let arguments: StatementArguments = [
+        let arguments: SQLArguments = [
             e.enabled, e.url, JSONColumn.encode(e.events), e.enabled, e.description, Data(masterKey.seal(Array(e.secret.utf8))),
             e.previousSecret.map { Data(masterKey.seal(Array($0.utf8))) }, e.previousSecretExpiresAt, e.updatedAt, e.id.rawValue,
         ]
@@ -181,7 +181,7 @@ extension TenantDatabase: WebhookStore {
                 cached: """
                     UPDATE webhook_endpoints SET failing_since = CASE WHEN ? THEN NULL ELSE COALESCE(failing_since, ?) END WHERE id = ?
                     """, arguments: [delivered, now, id.rawValue])
-            return try Date.fetchOne(db, cached: "SELECT failing_since FROM webhook_endpoints WHERE id = ?", arguments: [id.rawValue])
+            return try StoredDate.fetchOne(db, cached: "SELECT failing_since FROM webhook_endpoints WHERE id = ?", arguments: [id.rawValue])?.date
         }
     }
 
@@ -204,7 +204,7 @@ extension TenantDatabase: WebhookStore {
 
     public func nextWebhookDeliveryDue() async throws -> Date? {
         try await pool.read { db in
-            try Date.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'")
+            try StoredDate.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'")?.date
         }
     }
 

@@ -38,9 +38,9 @@ public final class TenantDatabase: TenantHandle, Sendable {
         let since = caches.revocations.loadFrom(now: now)
         let (grants, tokens) = try pool.read { db in
             let g = try Row.fetchAll(db, cached: "SELECT id, revoked_at FROM grants WHERE revoked_at >= ?", arguments: [since])
-                .map { ($0["id"] as String, $0["revoked_at"] as Date) }
+                .map { ($0["id"] as String, $0.date("revoked_at")) }
             let t = try Row.fetchAll(db, cached: "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?", arguments: [now])
-                .map { ($0["jti"] as String, $0["expires_at"] as Date) }
+                .map { ($0["jti"] as String, $0.date("expires_at")) }
             return (g, t)
         }
         revocations.load(grants: grants, accessTokens: tokens, since: since)
@@ -155,7 +155,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
     public func listUsers(limit: Int, after: UserID?, email: String?, query: String?) async throws -> [User] {
         try await pool.read { db in
             var sql = "SELECT \(User.columns) FROM users WHERE id > ?"
-            var arguments: StatementArguments = [after?.rawValue ?? ""]
+            var arguments: SQLArguments = [after?.rawValue ?? ""]
             if let email {
                 sql += " AND email = ?"
                 arguments += [email]
@@ -167,7 +167,7 @@ public final class TenantDatabase: TenantHandle, Sendable {
             }
             sql += " ORDER BY id LIMIT ?"
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(User.init(row:))
+            return try Row.fetchAll(db, cached: sql, arguments: arguments).map(User.init(row:))
         }
     }
 

@@ -80,6 +80,29 @@ struct JSONBodyTests {
         #expect(decoded == full)
     }
 
+    @Test("ID token claims: every member, optional ones absent and present")
+    func idTokenClaims() throws {
+        var bare = IDTokenClaims(
+            iss: "https://id.example.com/t/acme", sub: "usr_1", aud: "pk_live_abc", exp: 1_800_000_900, iat: 1_800_000_000,
+            authTime: nil, nonce: nil, atHash: nil, sid: nil, azp: nil, amr: nil, email: nil, emailVerified: nil, name: nil)
+        #expect(try Self.agree(bare.jsonPayload, bare))
+        #expect(
+            String(decoding: bare.jsonPayload, as: UTF8.self)
+                == #"{"iss":"https://id.example.com/t/acme","sub":"usr_1","aud":"pk_live_abc","exp":1800000900,"iat":1800000000}"#)
+        var full = IDTokenClaims(
+            iss: "https://id.example.com/t/acme", sub: Self.awkward, aud: "pk_live_abc", exp: 2, iat: 1, authTime: 0,
+            nonce: Self.awkward, atHash: "aGFzaA", sid: "ses_1", azp: "pk_live_abc", amr: ["pwd", "otp"], email: Self.awkward,
+            emailVerified: false, name: "Ada", organization: OrganizationClaims(orgID: "org_1", orgRole: "admin", orgPermissions: []))
+        full.phoneNumber = "+1 555"
+        full.phoneNumberVerified = true
+        full.address = PostalAddress(formatted: "1 Main St\nTown", streetAddress: Self.awkward, region: "R", postalCode: "1", country: "X")
+        #expect(try Self.agree(full.jsonPayload, full))
+        #expect(try JSONDecoder().decode(IDTokenClaims.self, from: Data(full.jsonPayload)) == full)
+        bare.amr = []
+        bare.emailVerified = true
+        #expect(try Self.agree(bare.jsonPayload, bare))
+    }
+
     @Test("token response: with and without the optional members")
     func tokenResponse() throws {
         var response = TokenResponse(accessToken: "a.b.c", expiresIn: 900, refreshToken: nil, idToken: nil, scope: "")

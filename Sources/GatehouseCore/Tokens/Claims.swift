@@ -234,6 +234,37 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     }
 }
 
+extension IDTokenClaims {
+    /// The claims as the JWS payload (OIDC Core §2): the members `Encodable` writes, in declaration
+    /// order, absent optionals left out, without `JSONEncoder`'s cost on the token endpoint (the
+    /// rare `address` object alone goes through `JSONEncoder`). `JSONBodyTests` checks the two agree.
+    public var jsonPayload: [UInt8] {
+        var json = JSONObjectWriter(capacity: 512)
+        json.add("iss", iss)
+        json.add("sub", sub)
+        json.add("aud", aud)
+        json.add("exp", exp)
+        json.add("iat", iat)
+        json.add("auth_time", authTime)
+        json.add("nonce", nonce)
+        json.add("at_hash", atHash)
+        json.add("sid", sid)
+        json.add("azp", azp)
+        json.add("amr", amr)
+        json.add("acr", acr)
+        json.add("email", email)
+        json.add("email_verified", emailVerified)
+        json.add("name", name)
+        json.add("phone_number", phoneNumber)
+        json.add("phone_number_verified", phoneNumberVerified)
+        json.add("address", raw: address.flatMap { try? Array(TokenService.encoder.encode($0)) })
+        json.add("org_id", orgID)
+        json.add("org_role", orgRole)
+        json.add("org_permissions", orgPermissions)
+        return json.finish()
+    }
+}
+
 /// `org_id`, `org_role` and `org_permissions` (docs/contract.md A8) of an organization context,
 /// as access tokens, ID tokens, userinfo and introspection carry them.
 public struct OrganizationClaims: Sendable, Equatable {

@@ -107,7 +107,7 @@ public struct TokenService: Sendable {
             email: userClaims.email, emailVerified: userClaims.emailVerified, name: userClaims.name, user: userClaims,
             organization: organization)
         let custom = customClaims(client: client, target: .idToken, subject: claimSubject ?? ClaimSubject(user: user))
-        return try sign(claims, type: "JWT", algorithm: algorithm, custom: custom, target: .idToken)
+        return try sign(payload: claims.jsonPayload, type: "JWT", algorithm: algorithm, custom: custom, target: .idToken)
     }
 
     /// The custom claims (docs/contract.md A9) of `client`'s `target`, before the size check.

@@ -389,7 +389,9 @@ public struct GatehouseConfiguration: Sendable {
     /// `mailFrom`, or its default: `no-reply@<public_url host>` when that host is a domain name, else `no-reply@localhost`.
     public var effectiveMailFrom: String {
         if let mailFrom { return mailFrom }
-        let host = URLComponents(string: effectivePublicURL)?.host ?? ""
+        // The host as written (ASCII, as a mailbox's domain must be without SMTPUTF8); `host` would
+        // also decode IDNA, which loads ICU's tables at start-up for this one default.
+        let host = URLComponents(string: effectivePublicURL)?.encodedHost ?? ""
         let isDomain = host.contains(".") && host.contains(where: \.isLetter) && !host.contains(":")
         return "no-reply@" + (isDomain ? host : "localhost")
     }
