@@ -26,7 +26,6 @@ extension UInt32: SQLBindable {}
 extension Bool: SQLBindable {}
 extension Double: SQLBindable {}
 extension Data: SQLBindable {}
-extension DatabaseValue: SQLBindable {}
 extension StoredDate: SQLBindable {}
 
 extension Date: SQLBindable {

@@ -59,7 +59,7 @@ extension TenantDatabase {
         try await pool.read { db in
             try keys.compactMap { key in
                 try Row.fetchOne(db, cached: "SELECT failures, last_failure FROM sign_in_failures WHERE key = ?", arguments: [key]).map {
-                    SignInFailureRecord(key: key, failures: $0["failures"], lastFailure: $0["last_failure"])
+                    SignInFailureRecord(key: key, failures: $0["failures"], lastFailure: $0.date("last_failure"))
                 }
             }
         }

@@ -101,7 +101,7 @@ extension TenantDatabase {
             ).map {
                 Consent(
                     userID: userID, clientID: clientID, scope: (try? ScopeSet(parsing: $0["scope"])) ?? [],
-                    grantedAt: $0["granted_at"])
+                    grantedAt: $0.date("granted_at"))
             }
         }
     }

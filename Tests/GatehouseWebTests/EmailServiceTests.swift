@@ -251,6 +251,19 @@ struct EmailServiceTests {
         #expect(d.effectiveMailFrom == "no-reply@localhost")
         d.publicURL = "https://login.acme.com"
         #expect(d.effectiveMailFrom == "no-reply@login.acme.com")
+        // The host's ASCII form, lowercased, when it is a DNS name (a Unicode host becomes its
+        // IDNA A-label, as a mailbox domain without SMTPUTF8 must be); IP literals and single
+        // labels fall back to localhost.
+        d.publicURL = "https://Login.Acme.com:8443/base"
+        #expect(d.effectiveMailFrom == "no-reply@login.acme.com")
+        for url in ["https://xn--mnchen-3ya.example", "https://münchen.example"] {
+            d.publicURL = url
+            #expect(d.effectiveMailFrom == "no-reply@xn--mnchen-3ya.example", "\(url)")
+        }
+        for url in ["https://10.0.0.1", "https://[::1]:8443", "http://localhost:8080"] {
+            d.publicURL = url
+            #expect(d.effectiveMailFrom == "no-reply@localhost", "\(url)")
+        }
         d.mailFrom = "not an address"
         #expect(d.validate().contains { $0.key == "mail.from" })
     }

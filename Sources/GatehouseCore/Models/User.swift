@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCrypto
 
 /// An end user of one tenant.
 public struct User: Codable, Sendable, Equatable {
@@ -74,6 +75,18 @@ public struct PostalAddress: Codable, Sendable, Equatable {
         self.region = region
         self.postalCode = postalCode
         self.country = country
+    }
+
+    /// The JSON object (OIDC Core §5.1.1) as `Encodable` writes it, absent members left out.
+    public var jsonObject: [UInt8] {
+        var json = JSONObjectWriter(capacity: 128)
+        json.add("formatted", formatted)
+        json.add("street_address", streetAddress)
+        json.add("locality", locality)
+        json.add("region", region)
+        json.add("postal_code", postalCode)
+        json.add("country", country)
+        return json.finish()
     }
 
     /// The member names, as the JSON object and the admin API spell them.

@@ -235,9 +235,9 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
 }
 
 extension IDTokenClaims {
-    /// The claims as the JWS payload (OIDC Core §2): the members `Encodable` writes, in declaration
-    /// order, absent optionals left out, without `JSONEncoder`'s cost on the token endpoint (the
-    /// rare `address` object alone goes through `JSONEncoder`). `JSONBodyTests` checks the two agree.
+    /// The claims as the JWS payload (OIDC Core §2): the members `Encodable` writes (in an order of
+    /// their own: JSON objects are unordered), absent optionals left out, without `JSONEncoder`'s
+    /// cost on the token endpoint. `JSONBodyTests` checks the two agree.
     public var jsonPayload: [UInt8] {
         var json = JSONObjectWriter(capacity: 512)
         json.add("iss", iss)
@@ -257,7 +257,7 @@ extension IDTokenClaims {
         json.add("name", name)
         json.add("phone_number", phoneNumber)
         json.add("phone_number_verified", phoneNumberVerified)
-        json.add("address", raw: address.flatMap { try? Array(TokenService.encoder.encode($0)) })
+        json.add("address", raw: address.map(\.jsonObject))
         json.add("org_id", orgID)
         json.add("org_role", orgRole)
         json.add("org_permissions", orgPermissions)

@@ -320,7 +320,7 @@ public struct GatehouseConfiguration: Sendable {
             problems.append(Problem(key: "server.trusted_proxies", message: "'\(entry)' is not an IPv4 or IPv6 CIDR"))
         }
         if let publicURL {
-            if let c = URLComponents(string: publicURL), ["http", "https"].contains(c.scheme ?? ""), c.host != nil,
+            if let c = URLComponents(string: publicURL), ["http", "https"].contains(c.scheme ?? ""), c.encodedHost != nil,
                 c.query == nil, c.fragment == nil, !publicURL.hasSuffix("/")
             {
             } else {
@@ -391,9 +391,8 @@ public struct GatehouseConfiguration: Sendable {
         if let mailFrom { return mailFrom }
         // The host as written (ASCII, as a mailbox's domain must be without SMTPUTF8); `host` would
         // also decode IDNA, which loads ICU's tables at start-up for this one default.
-        let host = URLComponents(string: effectivePublicURL)?.encodedHost ?? ""
-        let isDomain = host.contains(".") && host.contains(where: \.isLetter) && !host.contains(":")
-        return "no-reply@" + (isDomain ? host : "localhost")
+        let host = (URLComponents(string: effectivePublicURL)?.encodedHost ?? "").lowercased()
+        return "no-reply@" + (TenantSettings.isValidHostname(host) ? host : "localhost")
     }
 
     /// The public URL: configured, or `http://<listen>`.
