@@ -40,8 +40,6 @@ struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
 
     init(arrayLiteral elements: (any SQLBindable)?...) { statementArguments = StatementArguments(elements.map { $0?.bound }) }
 
-    init(_ elements: some Sequence<(any SQLBindable)?>) { statementArguments = StatementArguments(elements.map { $0?.bound }) }
-
     static func += (lhs: inout SQLArguments, rhs: SQLArguments) { lhs.statementArguments += rhs.statementArguments }
 
     static func + (lhs: SQLArguments, rhs: SQLArguments) -> SQLArguments {

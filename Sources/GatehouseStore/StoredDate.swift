@@ -10,9 +10,10 @@ internal import GRDBSQLite
 /// `Calendar.date(from:)` with an `en_US_POSIX` locale. On Linux the formatter is ICU's: the first
 /// date written loads several MB of ICU's locale, calendar and number-format data into the process
 /// (its idle memory), every write takes the one formatter's lock, and each date costs microseconds
-/// on the token paths, which write and read several per request. This type writes and reads the same text with integer arithmetic
-/// (the proleptic Gregorian calendar, days from 1970-01-01) for the years 1583–9999, and leaves
-/// any other year, and any text in another of SQLite's date formats, to GRDB. `StoredDateTests`
+/// on the token paths, which write and read several per request. This type writes and reads the
+/// same text with integer arithmetic (the proleptic Gregorian calendar, days from 1970-01-01) for
+/// the years 1583–9999, and leaves any other year, and any text in another of SQLite's date
+/// formats, to GRDB. `StoredDateTests`
 /// checks it against GRDB's own conversion in both directions.
 struct StoredDate: Hashable, Sendable {
     let date: Date

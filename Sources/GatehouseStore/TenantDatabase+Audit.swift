@@ -66,11 +66,11 @@ extension TenantDatabase {
 
     public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
         var conditions: [String] = []
-        var arguments: [(any SQLBindable)?] = []
+        var arguments: SQLArguments = []
         func add(_ sql: String, _ value: (any SQLBindable)?) {
             guard let value else { return }
             conditions.append(sql)
-            arguments.append(value)
+            arguments += [value]
         }
         add("seq < ?", query.before)
         add("occurred_at_ms >= ?", query.since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) })
@@ -82,8 +82,8 @@ extension TenantDatabase {
         add("target_type = ?", query.targetType)
         add("target_id = ?", query.targetID)
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments.append(query.limit)
-        let bound = SQLArguments(arguments)
+        arguments += [query.limit]
+        let bound = arguments
         return try await pool.read { db in
             try Row.fetchAll(
                 // Not cached: the filter has hundreds of shapes.

@@ -81,6 +81,8 @@ struct StoredDateTests {
         try queue.write { db in
             try db.execute(sql: "CREATE TABLE t (at TEXT NOT NULL)")
             let now = Date()
+            // The same text either way: what must hold is that a Date is bound through StoredDate.
+            #expect(now.bound is StoredDate)
             try db.execute(cached: "INSERT INTO t (at) VALUES (?)", arguments: [now])
             #expect(try String.fetchOne(db, sql: "SELECT at FROM t") == Self.grdbText(now))
             let later = try Bool.fetchOne(db, cached: "SELECT at < ? FROM t", arguments: [now.addingTimeInterval(0.001)])
