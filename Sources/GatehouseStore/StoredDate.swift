@@ -13,8 +13,7 @@ internal import GRDBSQLite
 /// on the token paths, which write and read several per request. This type writes and reads the
 /// same text with integer arithmetic (the proleptic Gregorian calendar, days from 1970-01-01) for
 /// the years 1583–9999, and leaves any other year, and any text in another of SQLite's date
-/// formats, to GRDB. `StoredDateTests`
-/// checks it against GRDB's own conversion in both directions.
+/// formats, to GRDB. `StoredDateTests` checks it against GRDB's own conversion in both directions.
 struct StoredDate: Hashable, Sendable {
     let date: Date
 

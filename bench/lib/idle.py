@@ -23,17 +23,15 @@ def kib_fields(path: str) -> dict[str, int]:
     return out
 
 
-def by_file(pid: int, with_permissions: bool = False) -> dict[str, collections.Counter]:
-    """Rss, Pss and private pages (KiB) summed by file name, or by file name and permissions
-    (`r-xp` code, `r--p` read-only data, `rw-p` written data)."""
-    acc: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    current = "[anonymous]"
+def by_mapping(pid: int) -> dict[tuple[str, str], collections.Counter]:
+    """Rss, Pss and private pages (KiB) summed by file name and permissions (`r-xp` code, `r--p`
+    read-only data, `rw-p` written data), from one reading of /proc/PID/smaps."""
+    acc: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
+    current = ("[anonymous]", "")
     for line in open(f"/proc/{pid}/smaps"):
         if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
             parts = line.split()
-            current = parts[5].rsplit("/", 1)[-1] if len(parts) > 5 else "[anonymous]"
-            if with_permissions:
-                current += " " + parts[1]
+            current = (parts[5].rsplit("/", 1)[-1] if len(parts) > 5 else "[anonymous]", parts[1])
         else:
             m = re.match(r"^(Rss|Pss|Private_Clean|Private_Dirty|Anonymous):\s+(\d+) kB", line)
             if m:
@@ -48,6 +46,7 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=12)
     args = ap.parse_args()
     status = kib_fields(f"/proc/{args.pid}/status")
+    threads = next(line.split()[1] for line in open(f"/proc/{args.pid}/status") if line.startswith("Threads:"))
     rollup = kib_fields(f"/proc/{args.pid}/smaps_rollup")
     mb = lambda kib: kib * 1024 / 1e6  # noqa: E731
     rss = status["VmRSS"]
@@ -59,17 +58,21 @@ def main() -> int:
     print(f"PSS            {mb(rollup['Pss']):7.1f} MB  shared pages divided among the processes mapping them")
     private = rollup["Private_Clean"] + rollup["Private_Dirty"]
     print(f"private        {mb(private):7.1f} MB  pages no other process maps now (dirty {mb(rollup['Private_Dirty']):.1f} MB)")
-    threads = next(line.split()[1] for line in open(f"/proc/{args.pid}/status") if line.startswith("Threads:"))
     print(f"threads        {threads:>7}")
-    print(f"\nlargest resident mappings, by file (MB):")
+
+    def largest(groups: dict[str, collections.Counter]) -> None:
+        for name, c in sorted(groups.items(), key=lambda kv: -kv[1]["Rss"])[: args.top]:
+            print(f"{mb(c['Rss']):7.1f} {mb(c['Pss']):7.1f} {mb(c['Private_Dirty']):13.1f}  {name}")
+
+    mappings = by_mapping(args.pid)
+    files: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for (name, _), c in mappings.items():
+        files[name].update(c)
+    print("\nlargest resident mappings, by file (MB):")
     print(f"{'rss':>7} {'pss':>7} {'private dirty':>13}  file")
-    rows = sorted(by_file(args.pid).items(), key=lambda kv: -kv[1]["Rss"])
-    for name, c in rows[: args.top]:
-        print(f"{mb(c['Rss']):7.1f} {mb(c['Pss']):7.1f} {mb(c['Private_Dirty']):13.1f}  {name}")
+    largest(files)
     print("\nthe same, split by permissions (r-xp code, r--p read-only data, rw-p written data), MB:")
-    rows = sorted(by_file(args.pid, with_permissions=True).items(), key=lambda kv: -kv[1]["Rss"])
-    for name, c in rows[: args.top]:
-        print(f"{mb(c['Rss']):7.1f} {mb(c['Pss']):7.1f} {mb(c['Private_Dirty']):13.1f}  {name}")
+    largest({f"{name} {perms}".rstrip(): c for (name, perms), c in mappings.items()})
     verdict = "meets" if mb(rss) < args.target_mb else "BELOW"
     print(f"\ntarget: idle RSS < {args.target_mb:g} MB with one tenant: {mb(rss):.1f} MB, {verdict}")
     return 0
